@@ -1,0 +1,362 @@
+//! Named start-up cross-checks (STYLE.md §11). Each check looks at the whole
+//! config and refuses a combination that cannot work or that the chosen
+//! profile forbids; the first failure stops start-up with one line.
+
+use super::load::ConfigError;
+use super::{Config, FapiProfile, SenderConstraint};
+use std::path::Path;
+
+/// A configuration that passed every check, with relative paths resolved and
+/// the issuer split into what the router and metadata need.
+#[derive(Debug, Clone)]
+pub struct ValidatedConfig {
+    config: Config,
+    issuer: String,
+    issuer_path: String,
+    mtls_base_url: Option<String>,
+}
+
+impl ValidatedConfig {
+    /// The checked configuration (paths absolute or relative to the working
+    /// directory).
+    pub fn get(&self) -> &Config {
+        &self.config
+    }
+
+    /// The issuer identifier without a trailing slash.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// Path component of the issuer (`""` or `/op`); routes live under it.
+    pub fn issuer_path(&self) -> &str {
+        &self.issuer_path
+    }
+
+    /// Absolute URL of an endpoint on the main listener (`path` starts with `/`).
+    pub fn endpoint_url(&self, path: &str) -> String {
+        format!("{}{}", self.issuer, path)
+    }
+
+    /// Absolute URL of an endpoint on the mTLS alias listener, if configured.
+    pub fn mtls_endpoint_url(&self, path: &str) -> Option<String> {
+        self.mtls_base_url
+            .as_ref()
+            .map(|base| format!("{base}{}{path}", self.issuer_path))
+    }
+}
+
+type Check = fn(&Config) -> Result<(), ConfigError>;
+
+/// The checks, in the order they run.
+const CHECKS: &[Check] = &[
+    check_issuer_url,
+    check_fapi_profile,
+    check_sender_constraints,
+    check_mtls_aliases,
+    check_limits,
+    check_tls_files,
+];
+
+/// Resolves relative paths against `base_dir`, runs every named check and
+/// returns the validated config or the first failure.
+pub fn validate(mut config: Config, base_dir: &Path) -> Result<ValidatedConfig, ConfigError> {
+    resolve_paths(&mut config, base_dir);
+    for check in CHECKS {
+        check(&config)?;
+    }
+    let issuer = config.server.issuer.trim_end_matches('/').to_string();
+    let issuer_path = issuer_path_of(&issuer);
+    let mtls_base_url = config
+        .server
+        .mtls_base_url
+        .as_ref()
+        .map(|u| u.trim_end_matches('/').to_string());
+    Ok(ValidatedConfig {
+        config,
+        issuer,
+        issuer_path,
+        mtls_base_url,
+    })
+}
+
+fn resolve_paths(config: &mut Config, base: &Path) {
+    let join = |p: &mut std::path::PathBuf| {
+        if p.is_relative() {
+            *p = base.join(&*p);
+        }
+    };
+    join(&mut config.tls.cert);
+    join(&mut config.tls.key);
+    config.tls.client_ca.iter_mut().for_each(join);
+    if let Some(p) = config.signing.software_key_file.as_mut() {
+        join(p);
+    }
+}
+
+fn issuer_path_of(issuer: &str) -> String {
+    let after_scheme = issuer.split_once("://").map(|(_, rest)| rest).unwrap_or(issuer);
+    match after_scheme.find('/') {
+        Some(i) => after_scheme[i..].to_string(),
+        None => String::new(),
+    }
+}
+
+/// RFC 8414 §2 / OIDC Discovery §3: the issuer is an https URL with no query
+/// or fragment.
+fn check_issuer_url(config: &Config) -> Result<(), ConfigError> {
+    const FIELD: &str = "server.issuer";
+    let issuer = &config.server.issuer;
+    let uri: http::Uri = issuer
+        .parse()
+        .map_err(|e| ConfigError::new(FIELD, "issuer_url", format!("`{issuer}` is not a URL: {e}")))?;
+    if uri.scheme_str() != Some("https") {
+        return Err(ConfigError::new(
+            FIELD,
+            "issuer_url",
+            "the issuer must use https (RFC 8414 §2)",
+        ));
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(ConfigError::new(FIELD, "issuer_url", "the issuer has no host"));
+    }
+    if issuer.contains('?') || issuer.contains('#') {
+        return Err(ConfigError::new(
+            FIELD,
+            "issuer_url",
+            "the issuer must have no query or fragment (RFC 8414 §2)",
+        ));
+    }
+    Ok(())
+}
+
+/// FAPI 2.0 Security Profile §5.3.2.2: PAR and PKCE with S256 only.
+/// FAPI 1.0 Advanced §5.2.2: PKCE, when used, with S256.
+fn check_fapi_profile(config: &Config) -> Result<(), ConfigError> {
+    let fapi = &config.fapi;
+    if fapi.pkce_methods.iter().any(|m| m != "S256") || fapi.pkce_methods.is_empty() {
+        return Err(ConfigError::new(
+            "fapi.pkce_methods",
+            "fapi_profile",
+            "FAPI allows PKCE with S256 only: set pkce_methods = [\"S256\"] (FAPI 2.0 §5.3.2.2, RFC 7636 §7.2)",
+        ));
+    }
+    let fapi2 = matches!(
+        fapi.profile,
+        FapiProfile::Fapi2Security | FapiProfile::Fapi2MessageSigning
+    );
+    if fapi2 && !fapi.require_pushed_authorization_requests {
+        return Err(ConfigError::new(
+            "fapi.require_pushed_authorization_requests",
+            "fapi_profile",
+            "FAPI 2.0 requires pushed authorization requests (FAPI 2.0 §5.3.2.2, RFC 9126)",
+        ));
+    }
+    Ok(())
+}
+
+/// FAPI 2.0 §5.3.2.1: only sender-constrained access tokens (DPoP or mTLS);
+/// FAPI 1.0 Advanced §5.2.2-5 binds them with mTLS. Certificate-bound tokens
+/// need CAs to verify client certificates against (RFC 8705 §3).
+fn check_sender_constraints(config: &Config) -> Result<(), ConfigError> {
+    const FIELD: &str = "fapi.sender_constraints";
+    let constraints = &config.fapi.sender_constraints;
+    if constraints.is_empty() {
+        return Err(ConfigError::new(
+            FIELD,
+            "sender_constraints",
+            "FAPI requires sender-constrained access tokens: list dpop and/or mtls (FAPI 2.0 §5.3.2.1)",
+        ));
+    }
+    if config.fapi.profile == FapiProfile::Fapi1Advanced && !constraints.contains(&SenderConstraint::Mtls) {
+        return Err(ConfigError::new(
+            FIELD,
+            "sender_constraints",
+            "FAPI 1.0 Advanced binds access tokens with mTLS: include mtls (FAPI 1.0 Advanced §5.2.2)",
+        ));
+    }
+    if constraints.contains(&SenderConstraint::Mtls) && config.tls.client_ca.is_empty() {
+        return Err(ConfigError::new(
+            "tls.client_ca",
+            "sender_constraints",
+            "mtls sender constraint needs at least one client CA bundle (RFC 8705 §3)",
+        ));
+    }
+    Ok(())
+}
+
+/// RFC 8705 §5: the alias listener needs its public URL and its own port.
+fn check_mtls_aliases(config: &Config) -> Result<(), ConfigError> {
+    let server = &config.server;
+    match (&server.mtls_listen, &server.mtls_base_url) {
+        (Some(_), None) => Err(ConfigError::new(
+            "server.mtls_base_url",
+            "mtls_aliases",
+            "mtls_listen is set, so mtls_base_url (the alias listener's public https URL) is required",
+        )),
+        (None, Some(_)) => Err(ConfigError::new(
+            "server.mtls_listen",
+            "mtls_aliases",
+            "mtls_base_url is set but there is no mtls_listen address to serve it",
+        )),
+        (Some(addr), Some(url)) => {
+            if *addr == server.listen && addr.port() != 0 {
+                return Err(ConfigError::new(
+                    "server.mtls_listen",
+                    "mtls_aliases",
+                    "the mTLS alias listener needs a port of its own",
+                ));
+            }
+            if !url.starts_with("https://") {
+                return Err(ConfigError::new(
+                    "server.mtls_base_url",
+                    "mtls_aliases",
+                    "must be an https URL",
+                ));
+            }
+            if config.tls.client_ca.is_empty() {
+                return Err(ConfigError::new(
+                    "tls.client_ca",
+                    "mtls_aliases",
+                    "the mTLS alias listener needs client CA bundles",
+                ));
+            }
+            Ok(())
+        }
+        (None, None) => Ok(()),
+    }
+}
+
+fn check_limits(config: &Config) -> Result<(), ConfigError> {
+    let server = &config.server;
+    if server.max_body_bytes == 0 || server.max_body_bytes > 16 * 1024 * 1024 {
+        return Err(ConfigError::new(
+            "server.max_body_bytes",
+            "limits",
+            "must be between 1 and 16777216",
+        ));
+    }
+    if server.header_read_timeout_ms == 0 {
+        return Err(ConfigError::new(
+            "server.header_read_timeout_ms",
+            "limits",
+            "must be positive",
+        ));
+    }
+    if server.body_read_timeout_ms == 0 {
+        return Err(ConfigError::new(
+            "server.body_read_timeout_ms",
+            "limits",
+            "must be positive",
+        ));
+    }
+    Ok(())
+}
+
+/// Certificate files must exist unless `tls.dev_generate` will create them.
+fn check_tls_files(config: &Config) -> Result<(), ConfigError> {
+    if config.tls.dev_generate {
+        return Ok(());
+    }
+    let files = [("tls.cert", &config.tls.cert), ("tls.key", &config.tls.key)]
+        .into_iter()
+        .chain(config.tls.client_ca.iter().map(|p| ("tls.client_ca", p)));
+    for (field, path) in files {
+        if !path.is_file() {
+            return Err(ConfigError::new(
+                field,
+                "tls_files",
+                format!(
+                    "{} does not exist; create a development PKI with `fiducia pki init --out DIR` or set tls.dev_generate = true",
+                    path.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::load_from_str;
+
+    fn validated(text: &str) -> Result<ValidatedConfig, ConfigError> {
+        let config = load_from_str(text, Vec::new())?;
+        validate(config, Path::new("/etc/fiducia"))
+    }
+
+    const DEV: &str = "[tls]\ndev_generate = true\n";
+
+    #[test]
+    fn defaults_with_dev_pki_pass_and_paths_resolve() {
+        let v = validated(DEV).unwrap();
+        assert_eq!(v.get().tls.cert, Path::new("/etc/fiducia/pki/server.pem"));
+        assert_eq!(v.issuer(), "https://localhost:8443");
+        assert_eq!(v.endpoint_url("/jwks"), "https://localhost:8443/jwks");
+    }
+
+    #[test]
+    fn issuer_path_prefixes_endpoints() {
+        let v = validated(&format!("{DEV}[server]\nissuer = \"https://bank.example/op/\"\n")).unwrap();
+        assert_eq!(v.issuer(), "https://bank.example/op");
+        assert_eq!(v.issuer_path(), "/op");
+    }
+
+    #[test]
+    fn http_issuer_is_refused_rfc8414_s2() {
+        let err = validated(&format!("{DEV}[server]\nissuer = \"http://bank.example\"\n")).unwrap_err();
+        assert_eq!((err.field.as_str(), err.check), ("server.issuer", "issuer_url"));
+    }
+
+    #[test]
+    fn fapi2_refuses_plain_pkce_fapi2_s5_3_2_2() {
+        let err = validated(&format!("{DEV}[fapi]\npkce_methods = [\"plain\", \"S256\"]\n")).unwrap_err();
+        assert_eq!(err.field, "fapi.pkce_methods");
+    }
+
+    #[test]
+    fn fapi2_requires_par_fapi2_s5_3_2_2() {
+        let err = validated(&format!(
+            "{DEV}[fapi]\nrequire_pushed_authorization_requests = false\n"
+        ))
+        .unwrap_err();
+        assert_eq!(err.field, "fapi.require_pushed_authorization_requests");
+        let ok = validated(&format!(
+            "{DEV}[fapi]\nprofile = \"fapi1-advanced\"\nrequire_pushed_authorization_requests = false\n"
+        ));
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn sender_constraint_is_required_fapi2_s5_3_2_1() {
+        let err = validated(&format!("{DEV}[fapi]\nsender_constraints = []\n")).unwrap_err();
+        assert_eq!(err.field, "fapi.sender_constraints");
+        let err = validated(&format!(
+            "{DEV}[fapi]\nprofile = \"fapi1-advanced\"\nsender_constraints = [\"dpop\"]\n"
+        ))
+        .unwrap_err();
+        assert_eq!(err.check, "sender_constraints");
+    }
+
+    #[test]
+    fn mtls_listener_needs_its_url_rfc8705_s5() {
+        let err = validated(&format!("{DEV}[server]\nmtls_listen = \"127.0.0.1:8444\"\n")).unwrap_err();
+        assert_eq!(err.field, "server.mtls_base_url");
+        let v = validated(&format!(
+            "{DEV}[server]\nmtls_listen = \"127.0.0.1:8444\"\nmtls_base_url = \"https://mtls.localhost:8444\"\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            v.mtls_endpoint_url("/token").as_deref(),
+            Some("https://mtls.localhost:8444/token")
+        );
+    }
+
+    #[test]
+    fn missing_certificate_names_the_field() {
+        let err = validated("").unwrap_err();
+        assert_eq!((err.field.as_str(), err.check), ("tls.cert", "tls_files"));
+        assert!(err.message.contains("fiducia pki init"));
+    }
+}

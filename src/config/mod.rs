@@ -1,0 +1,261 @@
+//! Typed configuration: a TOML file, overridden field by field from the
+//! environment, checked at start-up into a [`ValidatedConfig`].
+//!
+//! Every field below says its default and its environment variable. The
+//! variable is `FIDUCIA_<SECTION>__<FIELD>` in upper case, e.g.
+//! `FIDUCIA_SERVER__LISTEN=0.0.0.0:443`; its value is read as a TOML value
+//! when it parses as one (`true`, `8443`, `["a", "b"]`) and as a string
+//! otherwise. Unknown sections and fields are errors, in the file and in the
+//! environment alike, so a typo never silently falls back to a default.
+//! Relative paths are resolved against the directory of the config file.
+
+mod checks;
+mod load;
+
+pub use checks::{ValidatedConfig, validate};
+pub use load::{ConfigError, load, load_from_str};
+
+use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The public OP listener(s).
+    pub server: ServerConfig,
+    /// Certificates for the OP listeners.
+    pub tls: TlsConfig,
+    /// The operator listener: health, readiness, metrics.
+    pub admin: AdminConfig,
+    /// Logging.
+    pub log: LogConfig,
+    /// Which FAPI profile the OP enforces.
+    pub fapi: FapiConfig,
+    /// Where signing keys live.
+    pub signing: SigningConfig,
+}
+
+/// `[server]`: the Internet-facing OP listener.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// The issuer identifier (RFC 8414 §2: https, no query, no fragment).
+    /// Default `https://localhost:8443`. Env `FIDUCIA_SERVER__ISSUER`.
+    pub issuer: String,
+    /// TCP address of the main listener (HTTP/1.1 and HTTP/2 over TLS); HTTP/3
+    /// uses the same port over UDP. Default `127.0.0.1:8443`.
+    /// Env `FIDUCIA_SERVER__LISTEN`.
+    pub listen: SocketAddr,
+    /// Serve HTTP/3 (QUIC) on the listen port and advertise it with `Alt-Svc`.
+    /// Default `true`. Env `FIDUCIA_SERVER__HTTP3`.
+    pub http3: bool,
+    /// Optional second listener that requires a client certificate, published
+    /// as `mtls_endpoint_aliases` (RFC 8705 §5). Default none.
+    /// Env `FIDUCIA_SERVER__MTLS_LISTEN`.
+    pub mtls_listen: Option<SocketAddr>,
+    /// Public base URL of the mTLS listener (e.g. `https://mtls.bank.example`);
+    /// required with `mtls_listen`. Default none. Env `FIDUCIA_SERVER__MTLS_BASE_URL`.
+    pub mtls_base_url: Option<String>,
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    /// Default `65536`. Env `FIDUCIA_SERVER__MAX_BODY_BYTES`.
+    pub max_body_bytes: usize,
+    /// Time allowed for a client to send the request head, in milliseconds.
+    /// Default `10000`. Env `FIDUCIA_SERVER__HEADER_READ_TIMEOUT_MS`.
+    pub header_read_timeout_ms: u64,
+    /// Time allowed for reading the request body, in milliseconds; a slower
+    /// body gets 408. Default `30000`. Env `FIDUCIA_SERVER__BODY_READ_TIMEOUT_MS`.
+    pub body_read_timeout_ms: u64,
+    /// On SIGTERM/SIGINT: stop accepting, then let in-flight requests finish
+    /// for at most this long, in milliseconds. Default `10000`.
+    /// Env `FIDUCIA_SERVER__SHUTDOWN_GRACE_MS`.
+    pub shutdown_grace_ms: u64,
+    /// Addresses of reverse proxies trusted to pass the client certificate in
+    /// the RFC 9440 `Client-Cert` header. From any other peer the header is
+    /// ignored. Default empty. Env `FIDUCIA_SERVER__TRUSTED_PROXIES`.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            issuer: "https://localhost:8443".into(),
+            listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8443),
+            http3: true,
+            mtls_listen: None,
+            mtls_base_url: None,
+            max_body_bytes: 64 * 1024,
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 30_000,
+            shutdown_grace_ms: 10_000,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+/// `[tls]`: server certificate and the CAs client certificates must chain to.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// PEM certificate chain of the server, leaf first. Default `pki/server.pem`.
+    /// Env `FIDUCIA_TLS__CERT`.
+    pub cert: PathBuf,
+    /// PEM private key of the server (PKCS#8, SEC1 or PKCS#1).
+    /// Default `pki/server.key`. Env `FIDUCIA_TLS__KEY`.
+    pub key: PathBuf,
+    /// PEM bundles of the CAs that client (transport) certificates are verified
+    /// against (RFC 8705). Default `["pki/ca.pem"]`. Env `FIDUCIA_TLS__CLIENT_CA`.
+    pub client_ca: Vec<PathBuf>,
+    /// Development only: when the files above are missing, create a
+    /// development CA and server certificate there at start-up. Never set it in
+    /// production. Default `false`. Env `FIDUCIA_TLS__DEV_GENERATE`.
+    pub dev_generate: bool,
+    /// Subject alternative names of a `dev_generate`d server certificate.
+    /// Default `["localhost", "127.0.0.1", "::1"]`. Env `FIDUCIA_TLS__DEV_SANS`.
+    pub dev_sans: Vec<String>,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        Self {
+            cert: "pki/server.pem".into(),
+            key: "pki/server.key".into(),
+            client_ca: vec!["pki/ca.pem".into()],
+            dev_generate: false,
+            dev_sans: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
+        }
+    }
+}
+
+/// `[admin]`: health, readiness and metrics on a separate, private port.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// Plain-HTTP address of the admin listener; keep it on loopback or a
+    /// private network. Default `127.0.0.1:9090`. Env `FIDUCIA_ADMIN__LISTEN`.
+    pub listen: SocketAddr,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 9090),
+        }
+    }
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// `[log]`: structured logs through `tracing`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` or `json`. Default `text`. Env `FIDUCIA_LOG__FORMAT`.
+    pub format: LogFormat,
+    /// Filter in `tracing` env-filter syntax (e.g. `info,fiducia=debug`).
+    /// Default `info`. Env `FIDUCIA_LOG__LEVEL`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+/// The security profile the OP enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FapiProfile {
+    /// FAPI 2.0 Security Profile (final).
+    Fapi2Security,
+    /// FAPI 2.0 Security Profile plus the Message Signing profile.
+    Fapi2MessageSigning,
+    /// FAPI 1.0 Advanced (UK OBIE, Brazil).
+    Fapi1Advanced,
+}
+
+/// How access tokens are bound to their client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SenderConstraint {
+    /// RFC 9449 DPoP.
+    Dpop,
+    /// RFC 8705 §3 certificate-bound tokens.
+    Mtls,
+}
+
+/// `[fapi]`: protocol policy. Start-up refuses settings the profile forbids.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FapiConfig {
+    /// `fapi2-security`, `fapi2-message-signing` or `fapi1-advanced`.
+    /// Default `fapi2-security`. Env `FIDUCIA_FAPI__PROFILE`.
+    pub profile: FapiProfile,
+    /// Authorization requests only through PAR (RFC 9126 §5).
+    /// Default `true`. Env `FIDUCIA_FAPI__REQUIRE_PUSHED_AUTHORIZATION_REQUESTS`.
+    pub require_pushed_authorization_requests: bool,
+    /// PKCE code challenge methods accepted (RFC 7636 §4.2).
+    /// Default `["S256"]`. Env `FIDUCIA_FAPI__PKCE_METHODS`.
+    pub pkce_methods: Vec<String>,
+    /// Sender constraints offered for access tokens.
+    /// Default `["dpop", "mtls"]`. Env `FIDUCIA_FAPI__SENDER_CONSTRAINTS`.
+    pub sender_constraints: Vec<SenderConstraint>,
+}
+
+impl Default for FapiConfig {
+    fn default() -> Self {
+        Self {
+            profile: FapiProfile::Fapi2Security,
+            require_pushed_authorization_requests: true,
+            pkce_methods: vec!["S256".into()],
+            sender_constraints: vec![SenderConstraint::Dpop, SenderConstraint::Mtls],
+        }
+    }
+}
+
+/// Where the OP's signing keys live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SigningBackend {
+    /// Keys in process memory. For development and tests only; the server
+    /// warns at start-up.
+    Software,
+}
+
+/// `[signing]`: the keys behind `jwks_uri` and every signature the OP makes.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SigningConfig {
+    /// Signing backend. Default `software`. Env `FIDUCIA_SIGNING__BACKEND`.
+    pub backend: SigningBackend,
+    /// JOSE algorithm of the signing key: `ES256`, `PS256` or `EdDSA`.
+    /// Default `ES256`. Env `FIDUCIA_SIGNING__ALG`.
+    pub alg: fiducia_hsm::JoseAlg,
+    /// Software backend: PKCS#8 PEM file holding the key, created (mode 0600)
+    /// when missing so the JWKS survives restarts. Unset: a new key at every
+    /// start. Default unset. Env `FIDUCIA_SIGNING__SOFTWARE_KEY_FILE`.
+    pub software_key_file: Option<PathBuf>,
+}
+
+impl Default for SigningConfig {
+    fn default() -> Self {
+        Self {
+            backend: SigningBackend::Software,
+            alg: fiducia_hsm::JoseAlg::Es256,
+            software_key_file: None,
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! The client's certificate as handlers see it, from the TLS handshake or from
+//! a trusted reverse proxy (RFC 9440).
+
+use aws_lc_rs::digest;
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use rustls_pki_types::CertificateDer;
+use std::sync::Arc;
+
+/// Where the certificate came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificateSource {
+    /// Presented in this connection's TLS handshake and verified against
+    /// `tls.client_ca`.
+    Tls,
+    /// Passed by a proxy listed in `server.trusted_proxies` in the RFC 9440
+    /// `Client-Cert` header; the proxy verified it.
+    ProxyHeader,
+}
+
+/// A client certificate chain, leaf first, with its RFC 8705 §3.1 thumbprint.
+#[derive(Debug, Clone)]
+pub struct ClientCertificate {
+    chain: Arc<[CertificateDer<'static>]>,
+    x5t_s256: Arc<str>,
+    source: CertificateSource,
+}
+
+impl ClientCertificate {
+    /// Wraps a chain (leaf first); `None` when it is empty.
+    pub fn new(chain: Vec<CertificateDer<'static>>, source: CertificateSource) -> Option<Self> {
+        let leaf = chain.first()?;
+        let x5t_s256 = x5t_s256(leaf.as_ref()).into();
+        Some(Self {
+            chain: chain.into(),
+            x5t_s256,
+            source,
+        })
+    }
+
+    /// The end-entity certificate.
+    pub fn leaf(&self) -> &CertificateDer<'static> {
+        // `new` refuses an empty chain, so index 0 exists.
+        &self.chain[0]
+    }
+
+    /// The chain, leaf first.
+    pub fn chain(&self) -> &[CertificateDer<'static>] {
+        &self.chain
+    }
+
+    /// `x5t#S256` of the leaf (RFC 8705 §3.1): what a certificate-bound
+    /// access token's `cnf` carries.
+    pub fn x5t_s256(&self) -> &str {
+        &self.x5t_s256
+    }
+
+    /// Where the certificate came from.
+    pub fn source(&self) -> CertificateSource {
+        self.source
+    }
+}
+
+/// RFC 8705 §3.1: base64url (no padding) of the SHA-256 of the DER certificate.
+pub fn x5t_s256(der: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, der))
+}
+
+/// Why a `Client-Cert` header was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ClientCertHeaderError {
+    /// Not an RFC 8941 byte sequence (`:base64:`).
+    #[error("Client-Cert is not a structured-field byte sequence (RFC 9440 §2.2)")]
+    NotByteSequence,
+    /// The base64 inside does not decode.
+    #[error("Client-Cert does not hold valid base64 (RFC 9440 §2.2)")]
+    BadBase64,
+    /// The bytes are not an X.509 certificate.
+    #[error("Client-Cert does not hold a DER X.509 certificate (RFC 9440 §2.2)")]
+    NotCertificate,
+}
+
+/// Parses the RFC 9440 §2.2 `Client-Cert` header (one byte sequence) and the
+/// optional §2.3 `Client-Cert-Chain` header (a list of byte sequences).
+pub fn from_headers(cert: &str, chain: Option<&str>) -> Result<ClientCertificate, ClientCertHeaderError> {
+    let mut ders = vec![parse_byte_sequence(cert)?];
+    if let Some(chain) = chain {
+        for member in chain.split(',') {
+            ders.push(parse_byte_sequence(member)?);
+        }
+    }
+    for der in &ders {
+        x509_parser::parse_x509_certificate(der).map_err(|_| ClientCertHeaderError::NotCertificate)?;
+    }
+    let chain = ders.into_iter().map(CertificateDer::from).collect();
+    ClientCertificate::new(chain, CertificateSource::ProxyHeader).ok_or(ClientCertHeaderError::NotCertificate)
+}
+
+/// RFC 8941 §3.3.5: `:` base64 `:`.
+fn parse_byte_sequence(value: &str) -> Result<Vec<u8>, ClientCertHeaderError> {
+    let inner = value
+        .trim()
+        .strip_prefix(':')
+        .and_then(|v| v.strip_suffix(':'))
+        .ok_or(ClientCertHeaderError::NotByteSequence)?;
+    STANDARD
+        .decode(inner)
+        .map_err(|_| ClientCertHeaderError::BadBase64)
+}
+
+/// Encodes a DER certificate as an RFC 9440 header value (for proxies and tests).
+pub fn to_header_value(der: &[u8]) -> String {
+    format!(":{}:", STANDARD.encode(der))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn x5t_s256_is_base64url_sha256_rfc8705_s3_1() {
+        // SHA-256("abc") = ba7816bf..., base64url without padding.
+        assert_eq!(x5t_s256(b"abc"), "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
+    }
+
+    #[test]
+    fn header_must_be_a_byte_sequence_rfc9440_s2_2() {
+        assert_eq!(
+            from_headers("AAAA", None).unwrap_err(),
+            ClientCertHeaderError::NotByteSequence
+        );
+        assert_eq!(
+            from_headers(":!!!:", None).unwrap_err(),
+            ClientCertHeaderError::BadBase64
+        );
+        assert_eq!(
+            from_headers(":AAAA:", None).unwrap_err(),
+            ClientCertHeaderError::NotCertificate
+        );
+    }
+}

@@ -1,0 +1,70 @@
+//! What a handler learns about a request beyond its head and body.
+
+use super::client_cert::ClientCertificate;
+use bytes::Bytes;
+use http::{Request, Response};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+
+/// Which listener accepted the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenerKind {
+    /// The main OP listener: client certificate requested, optional.
+    Main,
+    /// The RFC 8705 §5 alias listener: client certificate required.
+    MtlsAlias,
+}
+
+impl ListenerKind {
+    /// Label for logs and metrics.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ListenerKind::Main => "main",
+            ListenerKind::MtlsAlias => "mtls",
+        }
+    }
+}
+
+/// The HTTP version the request came over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// HTTP/1.1 over TLS.
+    Http1,
+    /// HTTP/2 over TLS.
+    Http2,
+    /// HTTP/3 over QUIC.
+    Http3,
+}
+
+/// Per-request facts the transport established.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// The TCP/UDP peer (a proxy's address when behind one).
+    pub peer: SocketAddr,
+    /// The listener that accepted the request.
+    pub listener: ListenerKind,
+    /// The HTTP version.
+    pub transport: Transport,
+    /// The client's certificate, from the TLS handshake or from a trusted
+    /// proxy's `Client-Cert` header (RFC 9440).
+    pub client_cert: Option<ClientCertificate>,
+    /// `x-fapi-interaction-id`: the client's value echoed, or a new UUID.
+    pub interaction_id: String,
+}
+
+/// The future a handler returns.
+pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Response<Bytes>> + Send + 'a>>;
+
+/// Answers requests whose body has already been read within limits. The OP's
+/// [`super::router::Router`] is the production handler; tests may put their
+/// own behind the same listeners.
+pub trait Handler: Send + Sync + 'static {
+    /// Handles one request.
+    fn handle<'a>(&'a self, request: Request<Bytes>, context: &'a RequestContext) -> HandlerFuture<'a>;
+}
+
+/// The route label a handler attaches to its response (as an extension) so
+/// that metrics count requests by route.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteLabel(pub &'static str);

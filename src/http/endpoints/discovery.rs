@@ -1,0 +1,11 @@
+//! `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4).
+
+use super::OpState;
+use crate::http::response;
+use bytes::Bytes;
+use http::{Response, StatusCode};
+
+/// The provider metadata document.
+pub fn get(op: &OpState) -> Response<Bytes> {
+    response::json(StatusCode::OK, op.metadata_json.clone())
+}

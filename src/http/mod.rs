@@ -1,0 +1,21 @@
+//! The HTTP layer: listeners (HTTP/1.1 and HTTP/2 over rustls/TCP, HTTP/3 over
+//! quinn), the request wrapper every route shares, the static route table and
+//! the endpoints.
+//!
+//! A request travels: listener (TLS; the peer chain is kept) -> `service`
+//! (body limit and timeout, client certificate from TLS or a trusted proxy's
+//! RFC 9440 header, `x-fapi-interaction-id`) -> `router` (static table) ->
+//! endpoint -> protocol checks -> response (`Cache-Control: no-store`,
+//! metrics).
+
+pub mod client_cert;
+pub mod context;
+pub mod endpoints;
+pub mod h3;
+pub mod response;
+pub mod router;
+pub mod service;
+pub mod tcp;
+pub mod tls;
+
+pub use context::{Handler, HandlerFuture, ListenerKind, RequestContext, Transport};

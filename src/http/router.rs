@@ -1,0 +1,165 @@
+//! The static route table. Paths are relative to the issuer's path, so an
+//! issuer of `https://bank.example/op` serves `/op/token`.
+
+use super::context::{Handler, HandlerFuture, RequestContext};
+use super::endpoints::{self, OpState};
+use super::response;
+use crate::protocol::error::{ErrorCode, OAuthError};
+use bytes::Bytes;
+use http::{Method, Request, Response};
+use std::sync::Arc;
+
+/// Endpoint paths, relative to the issuer.
+pub mod paths {
+    /// OpenID Connect Discovery 1.0 §4.
+    pub const DISCOVERY: &str = "/.well-known/openid-configuration";
+    /// RFC 8414 §2 `jwks_uri`.
+    pub const JWKS: &str = "/jwks";
+    /// RFC 6749 §3.2.
+    pub const TOKEN: &str = "/token";
+}
+
+/// The endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// Provider metadata.
+    Discovery,
+    /// Public signing keys.
+    Jwks,
+    /// Token endpoint.
+    Token,
+}
+
+/// One row of the table.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Route {
+    /// Path relative to the issuer.
+    pub path: &'static str,
+    /// Methods served.
+    pub methods: &'static [Method],
+    /// Which endpoint answers.
+    pub endpoint: Endpoint,
+    /// Label for metrics and logs.
+    pub label: &'static str,
+}
+
+/// Every route the OP serves.
+pub const ROUTES: &[Route] = &[
+    Route {
+        path: paths::DISCOVERY,
+        methods: &[Method::GET, Method::HEAD],
+        endpoint: Endpoint::Discovery,
+        label: "discovery",
+    },
+    Route {
+        path: paths::JWKS,
+        methods: &[Method::GET, Method::HEAD],
+        endpoint: Endpoint::Jwks,
+        label: "jwks",
+    },
+    Route {
+        path: paths::TOKEN,
+        methods: &[Method::POST],
+        endpoint: Endpoint::Token,
+        label: "token",
+    },
+];
+
+/// What the table says about a request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// Served by this route.
+    Found(&'static Route),
+    /// The path exists, the method does not.
+    WrongMethod(&'static Route),
+    /// No such path.
+    NotFound,
+}
+
+/// Looks `path` (already relative to the issuer) and `method` up.
+pub fn lookup(method: &Method, path: &str) -> Lookup {
+    match ROUTES.iter().find(|r| r.path == path) {
+        Some(route) if route.methods.contains(method) => Lookup::Found(route),
+        Some(route) => Lookup::WrongMethod(route),
+        None => Lookup::NotFound,
+    }
+}
+
+/// The production [`Handler`]: looks the route up and calls the endpoint.
+pub struct Router {
+    op: Arc<OpState>,
+}
+
+impl Router {
+    /// A router over the OP's state.
+    pub fn new(op: Arc<OpState>) -> Self {
+        Self { op }
+    }
+
+    async fn route(&self, request: Request<Bytes>, context: &RequestContext) -> Response<Bytes> {
+        let prefix = self.op.config.issuer_path();
+        let path = request.uri().path().strip_prefix(prefix).unwrap_or("");
+        let route = match lookup(request.method(), path) {
+            Lookup::Found(route) => route,
+            Lookup::WrongMethod(route) => return method_not_allowed(route),
+            Lookup::NotFound => {
+                return response::error(&OAuthError::new(ErrorCode::NotFound, "no such endpoint"));
+            }
+        };
+        let result = match route.endpoint {
+            Endpoint::Discovery => Ok(endpoints::discovery::get(&self.op)),
+            Endpoint::Jwks => Ok(endpoints::jwks::get(&self.op)),
+            Endpoint::Token => endpoints::token::post(&self.op, &request, context).await,
+        };
+        let response = result.unwrap_or_else(|e| response::error(&e));
+        response::labelled(response, route.label)
+    }
+}
+
+impl Handler for Router {
+    fn handle<'a>(&'a self, request: Request<Bytes>, context: &'a RequestContext) -> HandlerFuture<'a> {
+        Box::pin(self.route(request, context))
+    }
+}
+
+/// RFC 9110 §15.5.6: 405 with `Allow`.
+fn method_not_allowed(route: &Route) -> Response<Bytes> {
+    let mut response = response::error(&OAuthError::new(
+        ErrorCode::MethodNotAllowed,
+        "method not allowed on this endpoint",
+    ));
+    let allow = route
+        .methods
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if let Ok(value) = http::HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(http::header::ALLOW, value);
+    }
+    response::labelled(response, route.label)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_has_unique_paths() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            assert!(ROUTES[i + 1..].iter().all(|b| b.path != a.path), "{}", a.path);
+        }
+    }
+
+    #[test]
+    fn lookup_distinguishes_404_and_405() {
+        assert!(
+            matches!(lookup(&Method::GET, paths::JWKS), Lookup::Found(r) if r.endpoint == Endpoint::Jwks)
+        );
+        assert!(matches!(
+            lookup(&Method::GET, paths::TOKEN),
+            Lookup::WrongMethod(_)
+        ));
+        assert_eq!(lookup(&Method::GET, "/nope"), Lookup::NotFound);
+    }
+}

@@ -1,0 +1,19 @@
+//! Fiducia: an OpenID Provider for open banking.
+//!
+//! The module tree follows `docs/ARCHITECTURE.md`: `protocol` is sans-IO logic
+//! (no sockets, no clock: `now` is a parameter), `http` turns bytes on the wire
+//! into typed requests and OAuth errors into responses, `actors` holds the
+//! ractor runtime, `admin` the health and metrics listener, `pki` the
+//! development certificate tooling and `sandbox` the one-command ecosystem.
+#![forbid(unsafe_code)]
+
+pub mod actors;
+pub mod admin;
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod pki;
+pub mod protocol;
+pub mod sandbox;
+pub mod server;
+pub mod telemetry;

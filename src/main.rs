@@ -1,0 +1,186 @@
+//! The `fiducia` command line.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use fiducia::config::{self, ValidatedConfig};
+use fiducia::pki::{self, ClientCertSpec, PkiInitOptions};
+use fiducia::{sandbox, server, telemetry};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Fiducia: an OpenID Provider for open banking (FAPI 2.0, FAPI 1.0 Advanced,
+/// DCR, CIBA, eKYC) with keys in an HSM.
+#[derive(Parser)]
+#[command(name = "fiducia", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the OP: the TLS listener (HTTP/1.1, HTTP/2, HTTP/3), the optional
+    /// mTLS alias listener and the admin listener. SIGTERM or SIGINT drains
+    /// in-flight requests (server.shutdown_grace_ms) and exits 0.
+    Serve {
+        /// Configuration file (TOML). Every field can be overridden with
+        /// FIDUCIA_<SECTION>__<FIELD> environment variables.
+        #[arg(long, short, env = "FIDUCIA_CONFIG", value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Check a configuration file (with environment overrides applied) and
+    /// print the effective configuration as TOML.
+    CheckConfig {
+        /// Configuration file (TOML).
+        #[arg(long, short, env = "FIDUCIA_CONFIG", value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Development and sandbox certificates.
+    Pki {
+        #[command(subcommand)]
+        command: PkiCommand,
+    },
+    /// Start the sandbox: on first run, write a config and a development PKI
+    /// into the data directory; then serve the OP and print its URLs and the
+    /// CA path.
+    Sandbox {
+        /// Where the sandbox keeps its config, certificates and keys.
+        #[arg(long, value_name = "DIR", default_value = ".fiducia")]
+        data: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum PkiCommand {
+    /// Create a development CA, a server certificate and client transport
+    /// certificates (keys are written with mode 0600).
+    Init {
+        /// Output directory: ca.pem, ca.key, server.pem, server.key,
+        /// clients/<software_id>.pem and .key.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Subject alternative name of the server certificate (DNS name or IP
+        /// address); repeat for more. Default: localhost, 127.0.0.1, ::1.
+        #[arg(long = "san", value_name = "NAME")]
+        sans: Vec<String>,
+        /// A client transport certificate to issue, as
+        /// software_id=ID,org_id=ORG[,org=NAME][,c=CC][,org_identifier=OFBBR-ORG]
+        /// (subject CN=software_id, OU=org_id, O, C, and organizationIdentifier
+        /// 2.5.4.97 when given). Repeat for more.
+        #[arg(long = "client", value_name = "SPEC")]
+        clients: Vec<String>,
+        /// Overwrite existing files.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if let Some(config_error) = e.downcast_ref::<config::ConfigError>() {
+                eprintln!("fiducia: {config_error}");
+            } else {
+                eprintln!("fiducia: {e:#}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { config } => {
+            let validated = load_config(&config)?;
+            telemetry::init(&validated.get().log);
+            runtime()?.block_on(async {
+                let handle = server::start(validated).await?;
+                wait_for_signal().await?;
+                handle.shutdown().await;
+                Ok(())
+            })
+        }
+        Command::CheckConfig { config } => {
+            let validated = load_config(&config)?;
+            println!("{}", toml::to_string(validated.get())?);
+            Ok(())
+        }
+        Command::Pki {
+            command:
+                PkiCommand::Init {
+                    out,
+                    sans,
+                    clients,
+                    force,
+                },
+        } => {
+            let clients = clients
+                .iter()
+                .map(|spec| ClientCertSpec::parse(spec))
+                .collect::<Result<Vec<_>, _>>()?;
+            let sans = if sans.is_empty() {
+                vec!["localhost".into(), "127.0.0.1".into(), "::1".into()]
+            } else {
+                sans
+            };
+            let paths = pki::init(&PkiInitOptions {
+                out_dir: out,
+                server_sans: sans,
+                clients,
+                force,
+            })?;
+            println!("CA certificate:     {}", paths.ca_cert.display());
+            println!("CA key:             {}", paths.ca_key.display());
+            println!("server certificate: {}", paths.server_cert.display());
+            println!("server key:         {}", paths.server_key.display());
+            for client in &paths.clients {
+                println!(
+                    "client {}: {} (key {})",
+                    client.software_id,
+                    client.cert.display(),
+                    client.key.display()
+                );
+            }
+            Ok(())
+        }
+        Command::Sandbox { data } => {
+            let (layout, validated) = sandbox::prepare(&data)?;
+            telemetry::init(&validated.get().log);
+            runtime()?.block_on(async {
+                let handle = server::start(validated.clone()).await?;
+                println!("{}", sandbox::banner(&layout, &validated, &handle));
+                wait_for_signal().await?;
+                handle.shutdown().await;
+                Ok(())
+            })
+        }
+    }
+}
+
+fn load_config(path: &std::path::Path) -> anyhow::Result<ValidatedConfig> {
+    let (raw, base) = config::load(Some(path))?;
+    Ok(config::validate(raw, &base)?)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("fiducia")
+        .build()
+        .context("cannot start the tokio runtime")
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn wait_for_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    let name = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    };
+    tracing::info!(signal = name, "shutting down gracefully");
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! The error table (STYLE.md §5): every error the OP puts on the wire, with
+//! its HTTP status and whether it may be sent to a redirect URI. Fine-grained
+//! reasons elsewhere collapse into these codes through `From`; only
+//! `http::response` turns a code into an HTTP response.
+
+use std::borrow::Cow;
+
+/// An error code on the wire. Most are OAuth 2.0 / OIDC codes; a few
+/// (`not_found`, `method_not_allowed`, `request_too_large`, ...) answer
+/// requests that never reached an OAuth endpoint, in the same JSON shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// RFC 6749 §5.2 / §4.1.2.1.
+    InvalidRequest,
+    /// RFC 6749 §5.2.
+    InvalidClient,
+    /// RFC 6749 §5.2.
+    InvalidGrant,
+    /// RFC 6749 §5.2.
+    UnauthorizedClient,
+    /// RFC 6749 §5.2.
+    UnsupportedGrantType,
+    /// RFC 6749 §5.2.
+    InvalidScope,
+    /// RFC 6749 §4.1.2.1.
+    AccessDenied,
+    /// RFC 6749 §4.1.2.1.
+    ServerError,
+    /// RFC 6749 §4.1.2.1; also our answer when a back-end (signer, store) is overloaded.
+    TemporarilyUnavailable,
+    /// No such route.
+    NotFound,
+    /// The route exists, the method does not (RFC 9110 §15.5.6).
+    MethodNotAllowed,
+    /// Body larger than `server.max_body_bytes` (RFC 9110 §15.5.14).
+    RequestTooLarge,
+    /// Body not received within `server.body_read_timeout_ms` (RFC 9110 §15.5.9).
+    RequestTimeout,
+}
+
+/// One row of the table.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorRow {
+    /// The `error` member on the wire.
+    pub code: &'static str,
+    /// HTTP status when answered directly.
+    pub status: u16,
+    /// Whether the authorization endpoint may send it to the client's
+    /// redirect URI (RFC 6749 §4.1.2.1) once client and URI are verified.
+    pub may_redirect: bool,
+}
+
+impl ErrorCode {
+    /// The table row for this code.
+    pub const fn row(self) -> ErrorRow {
+        use ErrorCode::*;
+        let (code, status, may_redirect) = match self {
+            InvalidRequest => ("invalid_request", 400, true),
+            // RFC 6749 §5.2: 401 when the client authenticated through a header; the
+            // endpoint decides, the table holds the common case.
+            InvalidClient => ("invalid_client", 401, false),
+            InvalidGrant => ("invalid_grant", 400, false),
+            UnauthorizedClient => ("unauthorized_client", 400, true),
+            UnsupportedGrantType => ("unsupported_grant_type", 400, false),
+            InvalidScope => ("invalid_scope", 400, true),
+            AccessDenied => ("access_denied", 403, true),
+            ServerError => ("server_error", 500, true),
+            TemporarilyUnavailable => ("temporarily_unavailable", 503, true),
+            NotFound => ("not_found", 404, false),
+            MethodNotAllowed => ("method_not_allowed", 405, false),
+            RequestTooLarge => ("request_too_large", 413, false),
+            RequestTimeout => ("request_timeout", 408, false),
+        };
+        ErrorRow {
+            code,
+            status,
+            may_redirect,
+        }
+    }
+
+    /// The `error` member on the wire.
+    pub const fn as_str(self) -> &'static str {
+        self.row().code
+    }
+}
+
+/// An error as it goes on the wire: a code and an optional human-readable
+/// `error_description` (RFC 6749 §5.2: ASCII, no secrets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    /// The code from the table.
+    pub code: ErrorCode,
+    /// What went wrong, for the developer reading the response.
+    pub description: Option<Cow<'static, str>>,
+}
+
+impl OAuthError {
+    /// An error with a description.
+    pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            code,
+            description: Some(description.into()),
+        }
+    }
+
+    /// An error without a description.
+    pub fn bare(code: ErrorCode) -> Self {
+        Self {
+            code,
+            description: None,
+        }
+    }
+
+    /// `invalid_request` with a description.
+    pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, description)
+    }
+}
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.description {
+            Some(d) => write!(f, "{}: {d}", self.code.as_str()),
+            None => f.write_str(self.code.as_str()),
+        }
+    }
+}
+
+impl std::error::Error for OAuthError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_endpoint_errors_are_400_except_invalid_client_rfc6749_s5_2() {
+        for code in [
+            ErrorCode::InvalidRequest,
+            ErrorCode::InvalidGrant,
+            ErrorCode::UnauthorizedClient,
+            ErrorCode::UnsupportedGrantType,
+            ErrorCode::InvalidScope,
+        ] {
+            assert_eq!(code.row().status, 400, "{code:?}");
+        }
+        assert_eq!(ErrorCode::InvalidClient.row().status, 401);
+        assert!(!ErrorCode::InvalidClient.row().may_redirect);
+    }
+
+    #[test]
+    fn display_joins_code_and_description() {
+        let err = OAuthError::invalid_request("duplicate parameter `scope`");
+        assert_eq!(err.to_string(), "invalid_request: duplicate parameter `scope`");
+    }
+}

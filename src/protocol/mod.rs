@@ -1,0 +1,7 @@
+//! Sans-IO protocol logic: no tokio, no store, no sockets; `now` is a
+//! parameter. The HTTP layer calls into it and turns its errors into
+//! responses through [`error::ErrorCode`].
+
+pub mod discovery;
+pub mod error;
+pub mod form;

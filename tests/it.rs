@@ -1,0 +1,12 @@
+//! The one integration-test binary (STYLE.md §12): every test over real
+//! sockets, real TLS and real processes lives in `tests/it/*.rs`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod it {
+    pub mod admin;
+    pub mod process;
+    pub mod serving;
+    pub mod support;
+    pub mod tls;
+}

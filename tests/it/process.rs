@@ -1,0 +1,232 @@
+//! The `fiducia` binary as an operator runs it: start-up errors, graceful
+//! shutdown on SIGTERM, and the sandbox on a fresh data directory.
+
+use super::support::*;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Kills the child if a test fails before it exits.
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn signal(child: &Child, signal: Signal) {
+    kill(Pid::from_raw(child.id() as i32), signal).unwrap();
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the process did not exit within {within:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_bad_config_fails_start_up_with_one_line_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bad.toml");
+    std::fs::write(
+        &config,
+        "[fapi]\npkce_methods = [\"plain\"]\n[tls]\ndev_generate = true\n",
+    )
+    .unwrap();
+    let output = Command::new(fiducia_bin())
+        .args(["serve", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("fapi.pkce_methods"), "{stderr}");
+
+    let output = Command::new(fiducia_bin())
+        .args(["check-config", "--config"])
+        .arg(&config)
+        .env("FIDUCIA_FAPI__PKCE_METHODS", "[\"S256\"]")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Starts `fiducia serve` with JSON logs and returns it with its main address.
+fn spawn_serve(pki: &TestPki) -> (ChildGuard, std::net::SocketAddr) {
+    let config = pki.dir.path().join("fiducia.toml");
+    std::fs::write(
+        &config,
+        pki.config_text("http3 = false", "[log]\nformat = \"json\"\nlevel = \"info\"\n"),
+    )
+    .unwrap();
+    let mut child = Command::new(fiducia_bin())
+        .args(["serve", "--config"])
+        .arg(&config)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = lines.next().expect("the server exited before serving").unwrap();
+        let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if event["message"] == "Fiducia OP serving" {
+            break event["main_addr"].as_str().unwrap().parse().unwrap();
+        }
+    };
+    // Keep draining the log so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (ChildGuard(child), addr)
+}
+
+/// SIGTERM: stop accepting, let the in-flight request finish, exit 0.
+#[tokio::test]
+async fn sigterm_drains_an_in_flight_request_then_exits_0() {
+    let pki = TestPki::new();
+    let (mut child, addr) = spawn_serve(&pki);
+    let tls = client_tls(&pki, false, &[b"http/1.1"]);
+    let mut stream = tls_connect(addr, tls.clone()).await.unwrap();
+    let body = "grant_type=client_credentials";
+    let head = format!(
+        "POST /token HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    // Head and half the body: the request is in flight.
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body.as_bytes()[..10]).await.unwrap();
+    stream.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    signal(&child.0, Signal::SIGTERM);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        child.0.try_wait().unwrap().is_none(),
+        "exited with a request in flight"
+    );
+    assert!(
+        tls_connect(addr, tls).await.is_err(),
+        "a new connection was accepted after SIGTERM"
+    );
+
+    stream.write_all(&body.as_bytes()[10..]).await.unwrap();
+    stream.flush().await.unwrap();
+    let mut response = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut response))
+        .await
+        .expect("no response to the in-flight request")
+        .unwrap();
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.starts_with("HTTP/1.1 401"), "{response}");
+    assert!(response.contains("invalid_client"), "{response}");
+
+    let status = wait_exit(&mut child.0, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0));
+}
+
+/// A fresh data directory: `fiducia sandbox` writes config and PKI, prints its
+/// URLs and CA, and `curl --cacert` reads the metadata; `/metrics` counts it.
+#[test]
+fn sandbox_starts_on_a_fresh_data_dir_and_serves_discovery_to_curl() {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mtls_port = free_port();
+    let admin_port = free_port();
+    let mut child = ChildGuard(
+        Command::new(fiducia_bin())
+            .args(["sandbox", "--data"])
+            .arg(data.path().join("sandbox"))
+            .env("FIDUCIA_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .env("FIDUCIA_SERVER__ISSUER", format!("https://localhost:{port}"))
+            .env("FIDUCIA_SERVER__MTLS_LISTEN", format!("127.0.0.1:{mtls_port}"))
+            .env(
+                "FIDUCIA_SERVER__MTLS_BASE_URL",
+                format!("https://localhost:{mtls_port}"),
+            )
+            .env("FIDUCIA_ADMIN__LISTEN", format!("127.0.0.1:{admin_port}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let mut banner = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("Stop with");
+        banner.push(line);
+        if done {
+            break;
+        }
+    }
+    let banner = banner.join("\n");
+    assert!(
+        banner.contains(&format!(
+            "https://localhost:{port}/.well-known/openid-configuration"
+        )),
+        "{banner}"
+    );
+    let ca = banner
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("CA:"))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("no CA line: {banner}"));
+    assert!(std::path::Path::new(ca).is_file(), "{ca}");
+
+    let output = Command::new("curl")
+        .args(["--silent", "--show-error", "--fail", "--cacert", ca])
+        .arg(format!(
+            "https://localhost:{port}/.well-known/openid-configuration"
+        ))
+        .output()
+        .expect("curl is installed");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(metadata["issuer"], format!("https://localhost:{port}"));
+
+    let metrics = Command::new("curl")
+        .args(["--silent", "--fail"])
+        .arg(format!("http://127.0.0.1:{admin_port}/metrics"))
+        .output()
+        .unwrap();
+    let metrics = String::from_utf8(metrics.stdout).unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("fiducia_http_requests_total{") && l.contains("route=\"discovery\"")),
+        "{metrics}"
+    );
+
+    signal(&child.0, Signal::SIGINT);
+    assert_eq!(wait_exit(&mut child.0, Duration::from_secs(10)).code(), Some(0));
+    let key = data.path().join("sandbox/pki/ca.key");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}
