@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every check: formatting, lints (warnings are errors) and every test of
+# the workspace. Installs what the tests need when run as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/prereqs.sh
+fiducia_require_cargo
+fiducia_install_packages
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --workspace --locked
