@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
-# Sourced by the other scripts: checks for the tools Fiducia's build and tests
-# need, installs the missing Debian packages when running as root, and
+# Sourced by the other scripts: checks for the Debian packages Fiducia's build
+# and tests need, installs the missing ones when running as root, and
 # otherwise stops with the exact line to run.
 set -euo pipefail
 
-# Debian packages the tests use, as "command:package" pairs.
-FIDUCIA_PACKAGES=(
-  "curl:curl"
-)
+# Debian packages: curl (sandbox test), softhsm2 (PKCS#11 token for tests and
+# the sandbox), libclang-dev (bindgen for `cargo check --features fdb`).
+FIDUCIA_PACKAGES=(curl softhsm2 libclang-dev)
 
 fiducia_require_cargo() {
   if ! command -v cargo >/dev/null 2>&1; then
@@ -16,11 +15,18 @@ fiducia_require_cargo() {
   fi
 }
 
+fiducia_package_installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+}
+
 fiducia_install_packages() {
-  local missing=()
-  local pair
-  for pair in "${FIDUCIA_PACKAGES[@]}"; do
-    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair##*:}")
+  if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "fiducia: not a Debian system; make sure these are installed: ${FIDUCIA_PACKAGES[*]}" >&2
+    return 0
+  fi
+  local missing=() pkg
+  for pkg in "${FIDUCIA_PACKAGES[@]}"; do
+    fiducia_package_installed "$pkg" || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -155,6 +155,15 @@ impl RequestService {
         {
             headers.insert(http::header::ALT_SVC, alt_svc.clone());
         }
+        if method == http::Method::HEAD {
+            // RFC 9110 §9.3.2: the same header fields as GET, no content. hyper
+            // strips the body for HTTP/1.1 only; HTTP/2 and HTTP/3 would send it.
+            let length = response.body().len();
+            response
+                .headers_mut()
+                .insert(CONTENT_LENGTH, HeaderValue::from(length));
+            *response.body_mut() = Bytes::new();
+        }
         let route = response.extensions().get::<RouteLabel>().map_or("none", |l| l.0);
         m::record_request(
             route,

@@ -58,6 +58,34 @@ async fn discovery_is_served_over_http1_http2_and_http3() {
     handle.shutdown().await;
 }
 
+/// RFC 9110 §9.3.2: HEAD answers like GET without content, on every version.
+#[tokio::test]
+async fn head_has_no_content_on_any_version() {
+    let pki = TestPki::new();
+    let handle = server::start(pki.config("")).await.unwrap();
+    let head = || {
+        Request::head("https://localhost/jwks")
+            .body(Full::new(Bytes::new()))
+            .unwrap()
+    };
+    let get_len = send(
+        handle.main_addr,
+        client_tls(&pki, false, H2_H1),
+        Version::Http2,
+        get("/jwks"),
+    )
+    .await
+    .body()
+    .len();
+    for version in [Version::Http1, Version::Http2] {
+        let response = send(handle.main_addr, client_tls(&pki, false, H2_H1), version, head()).await;
+        assert_eq!(response.status(), StatusCode::OK, "{version:?}");
+        assert!(response.body().is_empty(), "{version:?}");
+        assert_eq!(response.headers()["content-length"], get_len.to_string().as_str());
+    }
+    handle.shutdown().await;
+}
+
 /// RFC 7517: the JWKS holds public members only.
 #[tokio::test]
 async fn jwks_has_public_keys_only() {
