@@ -48,6 +48,7 @@
 mod alg;
 mod jwk;
 mod jws;
+pub mod pkcs11;
 mod signer;
 mod software;
 

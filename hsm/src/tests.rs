@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 use crate::*;
 
 /// Minimal executor so the crate needs no async runtime dependency.
-fn block_on<F: Future>(fut: F) -> F::Output {
+pub(crate) fn block_on<F: Future>(fut: F) -> F::Output {
     struct ThreadWaker(Thread);
     impl Wake for ThreadWaker {
         fn wake(self: Arc<Self>) {
@@ -42,7 +42,7 @@ fn b64d(v: &Value) -> Vec<u8> {
 }
 
 /// Verifies `sig` over `msg` using only the public JWK JSON members.
-fn verify_with_jwk(jwk: &Value, msg: &[u8], sig: &[u8]) -> bool {
+pub(crate) fn verify_with_jwk(jwk: &Value, msg: &[u8], sig: &[u8]) -> bool {
     match (jwk["kty"].as_str().unwrap(), jwk["alg"].as_str().unwrap()) {
         ("EC", "ES256") => {
             assert_eq!(jwk["crv"], "P-256");

@@ -1,0 +1,174 @@
+//! A signer worker: one OS thread owning one PKCS#11 session (cryptoki's
+//! `Session` is `Send`, not `Sync`). It takes jobs from the pool's bounded
+//! queue, signs with blocking `C_Sign` off the tokio runtime, and answers
+//! through a oneshot channel.
+//!
+//! Recovery: when a call fails with a session fault (`CKR_SESSION_HANDLE_INVALID`,
+//! `CKR_SESSION_CLOSED`, `CKR_DEVICE_ERROR`, `CKR_TOKEN_NOT_PRESENT`,
+//! `CKR_USER_NOT_LOGGED_IN`, ...) the worker drops the session, opens a new
+//! one (logging in again) and retries the job in flight once. While it has
+//! no session it takes no jobs and retries with exponential backoff.
+
+use super::error::{HsmError, ckr_name, is_session_fault};
+use super::keygen::find_key_objects;
+use super::mechanism::sign_blocking;
+use super::pool::{PoolEvent, SignJob};
+use super::session::TokenConfig;
+use crate::SignError;
+use cryptoki::object::ObjectHandle;
+use cryptoki::session::Session;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// First and longest wait between session attempts.
+const BACKOFF_START: Duration = Duration::from_millis(10);
+const BACKOFF_MAX: Duration = Duration::from_secs(2);
+/// How often an idle worker looks at the shutdown flag.
+const IDLE_POLL: Duration = Duration::from_millis(100);
+
+/// Everything a worker needs.
+pub(crate) struct Worker {
+    pub id: usize,
+    pub token: TokenConfig,
+    pub jobs: crossbeam_channel::Receiver<SignJob>,
+    pub events: Box<dyn Fn(PoolEvent) + Send>,
+    pub shutdown: Arc<AtomicBool>,
+    /// Jobs that waited longer than this are answered `Unavailable`.
+    pub job_deadline: Duration,
+}
+
+struct SessionState {
+    session: Session,
+    keys: HashMap<Arc<str>, ObjectHandle>,
+}
+
+impl Worker {
+    /// The thread body.
+    pub fn run(self) {
+        let mut state: Option<SessionState> = None;
+        let mut backoff = BACKOFF_START;
+        while !self.shutdown.load(Ordering::Acquire) {
+            if state.is_none() {
+                match self.open() {
+                    Ok(s) => {
+                        state = Some(s);
+                        backoff = BACKOFF_START;
+                    }
+                    Err(e) => {
+                        tracing::warn!(worker = self.id, error = %e, retry_in_ms = backoff.as_millis() as u64, "HSM session could not be opened");
+                        std::thread::sleep(backoff);
+                        backoff = (backoff * 2).min(BACKOFF_MAX);
+                        continue;
+                    }
+                }
+            }
+            let job = match self.jobs.recv_timeout(IDLE_POLL) {
+                Ok(job) => job,
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => continue,
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+            };
+            metrics::gauge!("fiducia_hsm_queue_depth").set(self.jobs.len() as f64);
+            if job.enqueued.elapsed() > self.job_deadline {
+                let _ = job.reply.send(Err(SignError::Unavailable(
+                    "the signing request waited too long".into(),
+                )));
+                continue;
+            }
+            let result = self.sign_with_recovery(&mut state, &job);
+            // The caller may have given up; nothing to do then.
+            let _ = job.reply.send(result);
+        }
+        if state.take().is_some() {
+            (self.events)(PoolEvent::SessionLost {
+                worker: self.id,
+                code: "shutdown".into(),
+            });
+        }
+    }
+
+    fn open(&self) -> Result<SessionState, HsmError> {
+        let session = self.token.open_session(false)?;
+        (self.events)(PoolEvent::SessionOpened { worker: self.id });
+        Ok(SessionState {
+            session,
+            keys: HashMap::new(),
+        })
+    }
+
+    /// Signs; on a session fault reopens the session and retries once.
+    fn sign_with_recovery(
+        &self,
+        state: &mut Option<SessionState>,
+        job: &SignJob,
+    ) -> Result<Vec<u8>, SignError> {
+        for attempt in 0..2 {
+            let current = match state {
+                Some(s) => s,
+                None => match self.open() {
+                    Ok(s) => state.insert(s),
+                    Err(e) => return Err(e.into()),
+                },
+            };
+            match sign_once(current, job) {
+                Ok(signature) => return Ok(signature),
+                Err(Fault::Session(code)) => {
+                    metrics::counter!("fiducia_hsm_errors_total", "code" => code.clone()).increment(1);
+                    tracing::warn!(worker = self.id, %code, attempt, "HSM session lost; reopening");
+                    *state = None;
+                    (self.events)(PoolEvent::SessionLost {
+                        worker: self.id,
+                        code,
+                    });
+                }
+                Err(Fault::Other(e)) => {
+                    if let HsmError::Pkcs11 { code, .. } = &e {
+                        metrics::counter!("fiducia_hsm_errors_total", "code" => code.clone()).increment(1);
+                    }
+                    return Err(e.into());
+                }
+            }
+        }
+        Err(SignError::Unavailable("the HSM session failed twice".into()))
+    }
+}
+
+enum Fault {
+    Session(String),
+    Other(HsmError),
+}
+
+fn sign_once(state: &mut SessionState, job: &SignJob) -> Result<Vec<u8>, Fault> {
+    let key = match state.keys.get(&job.kid) {
+        Some(handle) => *handle,
+        None => {
+            let (private, _) = find_key_objects(&state.session, &job.kid).map_err(|e| {
+                if e.is_session_fault() {
+                    Fault::Session(e.to_string())
+                } else {
+                    Fault::Other(e)
+                }
+            })?;
+            let handle = private.ok_or_else(|| {
+                Fault::Other(HsmError::Key {
+                    kid: job.kid.to_string(),
+                    reason: "no private key with this CKA_ID in the token".into(),
+                })
+            })?;
+            state.keys.insert(job.kid.clone(), handle);
+            handle
+        }
+    };
+    let started = Instant::now();
+    let result = sign_blocking(&state.session, job.alg, key, &job.input);
+    metrics::histogram!("fiducia_hsm_sign_duration_seconds", "alg" => job.alg.as_str())
+        .record(started.elapsed().as_secs_f64());
+    result.map_err(|e| {
+        if is_session_fault(&e) {
+            Fault::Session(ckr_name(&e))
+        } else {
+            Fault::Other(HsmError::pkcs11("C_Sign", &e))
+        }
+    })
+}
