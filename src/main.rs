@@ -4,6 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use fiducia::config::{self, ValidatedConfig};
 use fiducia::pki::{self, ClientCertSpec, PkiInitOptions};
+use fiducia::signing::cli::KeysCommand;
 use fiducia::{sandbox, server, telemetry};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +35,17 @@ enum Command {
         /// Configuration file (TOML).
         #[arg(long, short, env = "FIDUCIA_CONFIG", value_name = "FILE")]
         config: PathBuf,
+    },
+    /// Signing keys in the PKCS#11 token (HSM): generate, list, activate,
+    /// retire, rotate, destroy, export-jwks. The token, module and PIN come
+    /// from the config's [signing] section (PIN from pin_file or
+    /// FIDUCIA_SIGNING__PIN, never from the command line).
+    Keys {
+        /// Configuration file (TOML).
+        #[arg(long, short, env = "FIDUCIA_CONFIG", value_name = "FILE", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: KeysCommand,
     },
     /// Development and sandbox certificates.
     Pki {
@@ -94,6 +106,7 @@ fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve { config } => {
             let validated = load_config(&config)?;
+            reexec_with_softhsm_conf(validated.get().signing.softhsm_conf.as_deref())?;
             telemetry::init(&validated.get().log);
             runtime()?.block_on(async {
                 let handle = server::start(validated).await?;
@@ -101,6 +114,13 @@ fn run(command: Command) -> anyhow::Result<()> {
                 handle.shutdown().await;
                 Ok(())
             })
+        }
+        Command::Keys { config, command } => {
+            let config = config.context("--config FILE (or FIDUCIA_CONFIG) names the token to manage")?;
+            let validated = load_config(&config)?;
+            reexec_with_softhsm_conf(validated.get().signing.softhsm_conf.as_deref())?;
+            telemetry::init(&validated.get().log);
+            fiducia::signing::cli::run(&validated, command)
         }
         Command::CheckConfig { config } => {
             let validated = load_config(&config)?;
@@ -146,6 +166,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sandbox { data } => {
+            reexec_with_softhsm_conf(Some(&sandbox::softhsm_conf(&data)))?;
             let (layout, validated) = sandbox::prepare(&data)?;
             telemetry::init(&validated.get().log);
             runtime()?.block_on(async {
@@ -157,6 +178,26 @@ fn run(command: Command) -> anyhow::Result<()> {
             })
         }
     }
+}
+
+/// SoftHSM reads SOFTHSM2_CONF once, when loaded: when the config (or the
+/// sandbox) names another file than the environment does, run again with it
+/// in the environment.
+fn reexec_with_softhsm_conf(conf: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let Some(conf) = conf else { return Ok(()) };
+    let conf = std::path::absolute(conf).unwrap_or_else(|_| conf.to_path_buf());
+    if fiducia_hsm::pkcs11::softhsm::softhsm_module().is_none()
+        || std::env::var_os("SOFTHSM2_CONF").map(PathBuf::from) == Some(conf.clone())
+    {
+        return Ok(());
+    }
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe().context("cannot find the fiducia executable")?;
+    let error = std::process::Command::new(exe)
+        .args(std::env::args_os().skip(1))
+        .env("SOFTHSM2_CONF", conf)
+        .exec();
+    Err(error).context("cannot re-execute fiducia with SOFTHSM2_CONF")
 }
 
 fn load_config(path: &std::path::Path) -> anyhow::Result<ValidatedConfig> {

@@ -3,16 +3,18 @@
 //! `fiducia sandbox` call [`start`], then [`ServerHandle::shutdown`] on
 //! SIGTERM/SIGINT; tests call the same functions in-process.
 
+use crate::actors::key_manager::{KeyManager, KeyManagerArgs, KeyManagerMessage};
 use crate::actors::root::{RootSupervisor, RootSupervisorMessage};
 use crate::admin::{self, Admin, readiness::Readiness};
-use crate::config::{SigningBackend, SigningConfig, ValidatedConfig};
+use crate::clock::SystemClock;
+use crate::config::ValidatedConfig;
 use crate::http::endpoints::OpState;
 use crate::http::router::Router;
 use crate::http::service::RequestService;
 use crate::http::tls::{self, ClientAuth};
 use crate::http::{Handler, ListenerKind, h3, tcp};
+use crate::signing::{self, KeyBackend, KeySet};
 use anyhow::Context;
-use fiducia_hsm::{Signer, SoftwareSigner};
 use ractor::{Actor, ActorRef};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -34,6 +36,8 @@ pub struct ServerHandle {
     /// Readiness as `/readyz` reports it.
     pub readiness: Arc<Readiness>,
     stop: watch::Sender<bool>,
+    key_manager: ActorRef<KeyManagerMessage>,
+    key_backend: Arc<KeyBackend>,
     listeners: Vec<JoinHandle<()>>,
     admin: JoinHandle<()>,
     admin_stop: watch::Sender<bool>,
@@ -57,7 +61,6 @@ pub async fn start_with(
     let metrics = admin::metrics::install();
     let readiness = Arc::new(Readiness::default());
     readiness.register("tls");
-    readiness.register("signer");
 
     if c.tls.dev_generate
         && crate::pki::ensure_dev_pki(&c.tls.cert, &c.tls.key, dev_ca_path(&config)?, &c.tls.dev_sans)?
@@ -66,14 +69,39 @@ pub async fn start_with(
     }
     let main_tls = tls::server_config(&c.tls, ClientAuth::Optional)?;
 
-    let signer = signer(&c.signing).context("signing")?;
-    readiness.set("signer", true);
-    let op = Arc::new(OpState::new(config.clone(), signer)?);
-    let handler = make_handler(op);
-
     let (root, root_task) = Actor::spawn(None, RootSupervisor, ())
         .await
         .map_err(|e| anyhow::anyhow!("actor root supervisor did not start: {e}"))?;
+    let backend = Arc::new(signing::open_backend(&c.signing).await?);
+    let (keys_tx, keys_rx) = watch::channel(Arc::new(KeySet::empty()));
+    let (key_manager, _) = Actor::spawn_linked(
+        None,
+        KeyManager,
+        KeyManagerArgs {
+            backend: backend.clone(),
+            alg: c.signing.alg,
+            refresh: Duration::from_secs(c.signing.key_refresh_secs),
+            publish: keys_tx,
+            clock: Arc::new(SystemClock),
+        },
+        root.get_cell(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("key manager did not start: {e}"))?;
+    let signer_ready = {
+        let backend = backend.clone();
+        let keys = keys_rx.clone();
+        move || {
+            let pool_ready = match &*backend {
+                KeyBackend::Software(_) => true,
+                KeyBackend::Pkcs11 { pool, .. } => pool.is_ready(),
+            };
+            pool_ready && keys.borrow().signer.is_some()
+        }
+    };
+    readiness.register_check("signer", signer_ready);
+    let op = Arc::new(OpState::new(config.clone(), keys_rx)?);
+    let handler = make_handler(op);
 
     let (stop, stop_rx) = watch::channel(false);
     let trusted: Arc<[std::net::IpAddr]> = c.server.trusted_proxies.clone().into();
@@ -167,6 +195,8 @@ pub async fn start_with(
         admin_addr,
         readiness,
         stop,
+        key_manager,
+        key_backend: backend,
         listeners,
         admin,
         admin_stop,
@@ -182,12 +212,23 @@ impl ServerHandle {
         let _ = self.stop.send(true);
     }
 
+    /// Reloads the keys now (instead of at the next refresh) and returns the
+    /// published kids.
+    pub async fn refresh_keys(&self) -> anyhow::Result<Vec<String>> {
+        ractor::call!(self.key_manager, KeyManagerMessage::RefreshAndReport)
+            .map_err(|e| anyhow::anyhow!("key manager: {e}"))
+    }
+
     /// Shuts down gracefully: stop accepting, drain in-flight requests (up to
     /// `server.shutdown_grace_ms`), then stop the admin listener and the actors.
     pub async fn shutdown(self) {
         self.begin_shutdown();
         for listener in self.listeners {
             let _ = listener.await;
+        }
+        self.key_manager.stop(None);
+        if let KeyBackend::Pkcs11 { pool, .. } = &*self.key_backend {
+            pool.shutdown().await;
         }
         self.root.stop(Some("shutdown".into()));
         let _ = self.root_task.await;
@@ -206,31 +247,4 @@ fn dev_ca_path(config: &ValidatedConfig) -> anyhow::Result<&std::path::Path> {
         .first()
         .map(|p| p.as_path())
         .context("tls.client_ca: dev_generate needs a path for the development CA")
-}
-
-fn signer(config: &SigningConfig) -> anyhow::Result<Arc<dyn Signer>> {
-    match config.backend {
-        SigningBackend::Software => {
-            tracing::warn!("{}", fiducia_hsm::SOFTWARE_SIGNER_WARNING);
-            let signer = match &config.software_key_file {
-                Some(path) if path.exists() => {
-                    let pem = std::fs::read_to_string(path).with_context(|| {
-                        format!("signing.software_key_file: cannot read {}", path.display())
-                    })?;
-                    SoftwareSigner::from_pkcs8_pem(config.alg, &pem)
-                        .with_context(|| format!("signing.software_key_file: {}", path.display()))?
-                }
-                Some(path) => {
-                    let signer = SoftwareSigner::generate(config.alg)?;
-                    crate::pki::write_private_file(path, signer.to_pkcs8_pem()?.as_bytes()).with_context(
-                        || format!("signing.software_key_file: cannot write {}", path.display()),
-                    )?;
-                    signer
-                }
-                None => SoftwareSigner::generate(config.alg)?,
-            };
-            tracing::info!(kid = signer.key_id(), alg = %config.alg, "software signing key loaded");
-            Ok(Arc::new(signer))
-        }
-    }
 }

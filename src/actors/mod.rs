@@ -32,4 +32,5 @@
 //! 8. **Shutdown is top-down.** `serve` stops the listeners, drains requests,
 //!    then stops the root supervisor, which stops its children.
 
+pub mod key_manager;
 pub mod root;

@@ -2,12 +2,17 @@
 //!
 //! On first run it writes the sandbox configuration and a development PKI
 //! (CA, server certificate, a sample fintech's transport certificate) into the
-//! data directory, then serves the OP. Later parts (regulatory directory,
+//! data directory and, when SoftHSM is installed, a PKCS#11 token holding an
+//! active ES256 key, then serves the OP. Later parts (regulatory directory,
 //! sample bank API, customer device) start here too.
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::{self, ValidatedConfig};
 use crate::pki::{self, ClientCertSpec, PkiInitOptions};
 use anyhow::Context;
+use fiducia_hsm::JoseAlg;
+use fiducia_hsm::pkcs11::admin::KeyAdmin;
+use fiducia_hsm::pkcs11::{Pin, TokenConfig, softhsm};
 use std::path::{Path, PathBuf};
 
 /// The sandbox configuration template (`config/sandbox.toml`).
@@ -17,6 +22,30 @@ pub const SANDBOX_TOML: &str = include_str!("../../config/sandbox.toml");
 pub const SAMPLE_SOFTWARE_ID: &str = "sandbox-fintech";
 /// Its organisation.
 pub const SAMPLE_ORG_ID: &str = "0015800001041RHAAY";
+
+/// The sandbox's SoftHSM token.
+pub const SANDBOX_TOKEN_LABEL: &str = "fiducia-sandbox";
+
+/// The SoftHSM configuration of a sandbox data directory. SoftHSM reads
+/// `SOFTHSM2_CONF` when it is loaded, so `fiducia sandbox` runs with this
+/// in its environment (re-executing itself when it is not).
+pub fn softhsm_conf(data_dir: &Path) -> PathBuf {
+    std::path::absolute(data_dir.join("softhsm").join("softhsm2.conf"))
+        .unwrap_or_else(|_| data_dir.join("softhsm").join("softhsm2.conf"))
+}
+
+/// The `[signing]` section of a sandbox with a SoftHSM token.
+const PKCS11_SIGNING: &str = "[signing]
+# PKCS#11 through SoftHSM: the key was generated inside the token and never
+# leaves it. Manage it with `fiducia keys --config <this file> list`.
+backend = \"pkcs11\"
+alg = \"ES256\"
+token_label = \"fiducia-sandbox\"
+pin_file = \"softhsm/user.pin\"
+softhsm_conf = \"softhsm/softhsm2.conf\"
+jwks_cache_ttl_secs = 60
+max_token_lifetime_secs = 3600
+";
 
 /// Files the sandbox prepared.
 #[derive(Debug)]
@@ -37,8 +66,13 @@ pub struct SandboxLayout {
 pub fn prepare(data_dir: &Path) -> anyhow::Result<(SandboxLayout, ValidatedConfig)> {
     std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
     let config_file = data_dir.join("fiducia.toml");
+    let hsm = prepare_softhsm(data_dir)?;
     if !config_file.exists() {
-        std::fs::write(&config_file, SANDBOX_TOML)
+        let text = match hsm {
+            true => with_signing_section(SANDBOX_TOML, PKCS11_SIGNING),
+            false => SANDBOX_TOML.to_string(),
+        };
+        std::fs::write(&config_file, text)
             .with_context(|| format!("cannot write {}", config_file.display()))?;
     }
     let pki_dir = data_dir.join("pki");
@@ -103,11 +137,71 @@ pub fn banner(
             absolute(&layout.client_key).display()
         ),
         format!("  config:        {}", absolute(&layout.config_file).display()),
+        format!("  signing:       {}", signing_line(config)),
         String::new(),
         format!("  try: curl --cacert {} {discovery}", ca.display()),
         "Stop with Ctrl-C (in-flight requests finish first).".to_string(),
     ]);
     lines.join("\n")
+}
+
+fn signing_line(config: &ValidatedConfig) -> String {
+    let signing = &config.get().signing;
+    match signing.backend {
+        config::SigningBackend::Pkcs11 => format!(
+            "{} in PKCS#11 token `{}` (SoftHSM); `fiducia keys --config <config> list`",
+            signing.alg, signing.token_label
+        ),
+        config::SigningBackend::Software => {
+            format!("{} software key (install softhsm2 for an HSM)", signing.alg)
+        }
+    }
+}
+
+/// Makes the sandbox's SoftHSM token (once) with a random PIN in
+/// `softhsm/user.pin` (mode 0600) and makes sure an ES256 key is active.
+/// Returns false when SoftHSM is not installed (the software key is used).
+fn prepare_softhsm(data_dir: &Path) -> anyhow::Result<bool> {
+    let Some(module) = softhsm::softhsm_module() else {
+        tracing::warn!(
+            "SoftHSM is not installed (apt-get install softhsm2): the sandbox signs with a software key"
+        );
+        return Ok(false);
+    };
+    let conf = softhsm_conf(data_dir);
+    if std::env::var_os("SOFTHSM2_CONF").map(PathBuf::from) != Some(conf.clone()) {
+        anyhow::bail!("SOFTHSM2_CONF must be {} for this sandbox", conf.display());
+    }
+    softhsm::ensure_softhsm_conf()?;
+    let pin_file = data_dir.join("softhsm").join("user.pin");
+    let ctx = fiducia_hsm::pkcs11::module(&module)?;
+    if fiducia_hsm::pkcs11::find_token(&ctx, SANDBOX_TOKEN_LABEL).is_err() {
+        let pin = softhsm::random_pin()?;
+        softhsm::init_token(SANDBOX_TOKEN_LABEL, &pin)?;
+        pki::write_private_file(&pin_file, format!("{pin}\n").as_bytes())
+            .with_context(|| format!("cannot write {}", pin_file.display()))?;
+    }
+    let token = TokenConfig {
+        module,
+        token_label: SANDBOX_TOKEN_LABEL.into(),
+        pin: Pin::from_file(&pin_file).with_context(|| format!("cannot read {}", pin_file.display()))?,
+    };
+    let raw = config::load_from_str(PKCS11_SIGNING, Vec::new())?;
+    let admin = KeyAdmin::new(token, crate::signing::rotation_policy(&raw.signing));
+    if admin.load()?.active(JoseAlg::Es256).is_none() {
+        let now = SystemClock.now_unix();
+        admin.generate(JoseAlg::Es256, 0, "sandbox", now)?;
+        admin.rotate(JoseAlg::Es256, 0, "sandbox", now)?;
+    }
+    Ok(true)
+}
+
+/// Replaces everything from the `[signing]` header on with `section`.
+fn with_signing_section(template: &str, section: &str) -> String {
+    match template.find("\n[signing]") {
+        Some(i) => format!("{}\n{section}", &template[..i]),
+        None => format!("{template}\n{section}"),
+    }
 }
 
 fn absolute(path: &Path) -> PathBuf {

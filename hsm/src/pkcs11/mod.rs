@@ -10,7 +10,7 @@ pub mod mechanism;
 mod pin;
 mod pool;
 mod session;
-pub mod testing;
+pub mod softhsm;
 mod worker;
 
 pub use context::{find_token, module};

@@ -4,7 +4,7 @@
 
 use super::admin::{KeyAdmin, jwks_of};
 use super::lifecycle::{KeyState, RotationPolicy};
-use super::testing::{close_all_sessions, new_token};
+use super::softhsm::{close_all_sessions, new_token};
 use super::*;
 use crate::tests::verify_with_jwk;
 use crate::{JoseAlg, SignError, Signer, sign_jws};
@@ -276,4 +276,24 @@ async fn a_wrong_pin_fails_start_up_clearly() {
         !format!("{error:?}").contains("wrong"),
         "the PIN leaked into the error"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_sessions_closed_under_the_pool_are_noticed_without_traffic() {
+    let token = token();
+    let pool = pool(&token, 2, 8).await;
+    close_all_sessions(&token.module, &token.token_label).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = pool.status().await.unwrap();
+        if status.reopened >= 2 && status.live_sessions == 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sessions not reopened: {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    pool.shutdown().await;
 }

@@ -27,6 +27,9 @@ const BACKOFF_START: Duration = Duration::from_millis(10);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
 /// How often an idle worker looks at the shutdown flag.
 const IDLE_POLL: Duration = Duration::from_millis(100);
+/// How often an idle worker checks that its session is alive
+/// (`C_GetSessionInfo`), so readiness is honest without traffic.
+const IDLE_SESSION_CHECK: Duration = Duration::from_secs(1);
 
 /// Everything a worker needs.
 pub(crate) struct Worker {
@@ -49,6 +52,7 @@ impl Worker {
     pub fn run(self) {
         let mut state: Option<SessionState> = None;
         let mut backoff = BACKOFF_START;
+        let mut last_check = Instant::now();
         while !self.shutdown.load(Ordering::Acquire) {
             if state.is_none() {
                 match self.open() {
@@ -66,7 +70,13 @@ impl Worker {
             }
             let job = match self.jobs.recv_timeout(IDLE_POLL) {
                 Ok(job) => job,
-                Err(crossbeam_channel::RecvTimeoutError::Timeout) => continue,
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                    if last_check.elapsed() >= IDLE_SESSION_CHECK {
+                        last_check = Instant::now();
+                        self.check_idle_session(&mut state);
+                    }
+                    continue;
+                }
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
             };
             metrics::gauge!("fiducia_hsm_queue_depth").set(self.jobs.len() as f64);
@@ -84,6 +94,22 @@ impl Worker {
             (self.events)(PoolEvent::SessionLost {
                 worker: self.id,
                 code: "shutdown".into(),
+            });
+        }
+    }
+
+    /// Drops the session if the token says it is gone.
+    fn check_idle_session(&self, state: &mut Option<SessionState>) {
+        let Some(current) = state else { return };
+        if let Err(e) = current.session.get_session_info()
+            && is_session_fault(&e)
+        {
+            let code = ckr_name(&e);
+            tracing::warn!(worker = self.id, %code, "idle HSM session is gone; reopening");
+            *state = None;
+            (self.events)(PoolEvent::SessionLost {
+                worker: self.id,
+                code,
             });
         }
     }

@@ -8,37 +8,41 @@ pub mod jwks;
 pub mod token;
 
 use crate::config::ValidatedConfig;
+use crate::signing::KeySet;
 use bytes::Bytes;
-use fiducia_hsm::Signer;
 use std::sync::Arc;
+use tokio::sync::watch;
 
 /// What the endpoints share.
 pub struct OpState {
     /// The validated configuration.
     pub config: Arc<ValidatedConfig>,
-    /// The OP's signing key.
-    pub signer: Arc<dyn Signer>,
+    /// The current keys, kept fresh by the key manager.
+    pub keys: watch::Receiver<Arc<KeySet>>,
     /// Provider metadata, serialized once at start-up.
     pub metadata_json: Bytes,
-    /// The public JWKS, serialized once per key change.
-    pub jwks_json: Bytes,
 }
 
 impl OpState {
     /// Builds the state, serializing the documents that do not change per request.
-    pub fn new(config: Arc<ValidatedConfig>, signer: Arc<dyn Signer>) -> Result<Self, serde_json::Error> {
-        let metadata =
-            crate::protocol::discovery::ProviderMetadata::from_config(&config, signer.alg().as_str());
+    pub fn new(
+        config: Arc<ValidatedConfig>,
+        keys: watch::Receiver<Arc<KeySet>>,
+    ) -> Result<Self, serde_json::Error> {
+        let metadata = crate::protocol::discovery::ProviderMetadata::from_config(
+            &config,
+            config.get().signing.alg.as_str(),
+        );
         let metadata_json = serde_json::to_vec(&metadata)?.into();
-        let jwks = fiducia_hsm::Jwks {
-            keys: vec![signer.public_jwk().clone()],
-        };
-        let jwks_json = serde_json::to_vec(&jwks)?.into();
         Ok(Self {
             config,
-            signer,
+            keys,
             metadata_json,
-            jwks_json,
         })
+    }
+
+    /// The current key snapshot.
+    pub fn key_set(&self) -> Arc<KeySet> {
+        self.keys.borrow().clone()
     }
 }

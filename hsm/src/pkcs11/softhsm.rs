@@ -1,11 +1,11 @@
-//! Throw-away SoftHSM tokens for tests, benchmarks and the sandbox.
+//! SoftHSM, the PKCS#11 token of development, tests and the sandbox.
 //!
-//! SoftHSM (the PKCS#11 token used in development and CI) reads the file
-//! named by `SOFTHSM2_CONF` when the module is initialised; it names the
-//! directory tokens live in. [`ensure_softhsm_conf`] writes that file (and
-//! the directory) if it is missing; [`new_token`] initialises a fresh token
-//! with a unique label on the free slot SoftHSM always offers, so each test
-//! gets its own token and no test sees another's keys.
+//! SoftHSM reads the file named by `SOFTHSM2_CONF` when the module is
+//! initialised; it names the directory tokens live in. [`ensure_softhsm_conf`]
+//! writes that file (and the directory) if it is missing; [`init_token`]
+//! initialises a token on the free slot SoftHSM always offers; [`new_token`]
+//! makes one with a unique label, so each test gets its own token and no test
+//! sees another's keys.
 
 use super::context;
 use super::error::HsmError;
@@ -66,18 +66,26 @@ static INIT_LOCK: Mutex<()> = Mutex::new(());
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// Initialises a new SoftHSM token labelled `<prefix>-<pid>-<n>` with the
-/// given user PIN (the SO PIN is the user PIN reversed: test tokens only).
+/// given user PIN (test tokens only).
 pub fn new_token(prefix: &str, user_pin: &str) -> Result<SoftHsmToken, HsmError> {
-    let module = softhsm_module()
-        .ok_or_else(|| setup_error("SoftHSM is not installed: run `sudo apt-get install -y softhsm2`"))?;
-    ensure_softhsm_conf()?;
-    let _guard = INIT_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    let ctx = context::module(&module)?;
     let label = format!(
         "{prefix}-{}-{}",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     );
+    init_token(&label, user_pin)
+}
+
+/// Initialises a SoftHSM token labelled `label` with `user_pin` on the free
+/// slot. The SO PIN is random and forgotten: nobody re-initialises these
+/// tokens, they are deleted instead.
+pub fn init_token(label: &str, user_pin: &str) -> Result<SoftHsmToken, HsmError> {
+    let module = softhsm_module()
+        .ok_or_else(|| setup_error("SoftHSM is not installed: run `sudo apt-get install -y softhsm2`"))?;
+    ensure_softhsm_conf()?;
+    let _guard = INIT_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let ctx = context::module(&module)?;
+    let label = label.to_string();
     let free = ctx
         .get_slots_with_token()
         .map_err(|e| HsmError::pkcs11("C_GetSlotList", &e))?
@@ -88,7 +96,7 @@ pub fn new_token(prefix: &str, user_pin: &str) -> Result<SoftHsmToken, HsmError>
                 .unwrap_or(false)
         })
         .ok_or_else(|| setup_error("SoftHSM offers no free slot"))?;
-    let so_pin: String = user_pin.chars().rev().collect::<String>() + "-so";
+    let so_pin = random_pin()?;
     ctx.init_token(free, &AuthPin::new(so_pin.clone().into()), &label)
         .map_err(|e| HsmError::pkcs11("C_InitToken", &e))?;
     let slot = context::find_token(&ctx, &label)?;
@@ -107,6 +115,13 @@ pub fn new_token(prefix: &str, user_pin: &str) -> Result<SoftHsmToken, HsmError>
         label,
         user_pin: user_pin.to_string(),
     })
+}
+
+/// A random 32-character hex PIN.
+pub fn random_pin() -> Result<String, HsmError> {
+    let mut bytes = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| setup_error("random generator failed"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 fn setup_error(reason: &str) -> HsmError {
