@@ -16,4 +16,6 @@ pub mod pki;
 pub mod protocol;
 pub mod sandbox;
 pub mod server;
+pub mod signing;
+pub mod store;
 pub mod telemetry;

@@ -5,8 +5,10 @@
 
 mod it {
     pub mod admin;
+    pub mod hsm;
     pub mod process;
     pub mod serving;
+    pub mod store;
     pub mod support;
     pub mod tls;
 }

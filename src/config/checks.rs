@@ -56,6 +56,8 @@ const CHECKS: &[Check] = &[
     check_mtls_aliases,
     check_limits,
     check_tls_files,
+    check_signing,
+    check_store,
 ];
 
 /// Resolves relative paths against `base_dir`, runs every named check and
@@ -89,9 +91,18 @@ fn resolve_paths(config: &mut Config, base: &Path) {
     join(&mut config.tls.cert);
     join(&mut config.tls.key);
     config.tls.client_ca.iter_mut().for_each(join);
-    if let Some(p) = config.signing.software_key_file.as_mut() {
+    for p in [
+        &mut config.signing.software_key_file,
+        &mut config.signing.pin_file,
+        &mut config.signing.pkcs11_module,
+        &mut config.signing.softhsm_conf,
+    ]
+    .into_iter()
+    .flatten()
+    {
         join(p);
     }
+    join(&mut config.store.path);
 }
 
 fn issuer_path_of(issuer: &str) -> String {
@@ -276,6 +287,98 @@ fn check_tls_files(config: &Config) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// PKCS#11 needs a module, a token and exactly one PIN source; the key
+/// timings must be positive and the JWKS cache shorter than a token's life.
+fn check_signing(config: &Config) -> Result<(), ConfigError> {
+    let signing = &config.signing;
+    let positive = [
+        ("signing.jwks_cache_ttl_secs", signing.jwks_cache_ttl_secs),
+        ("signing.max_token_lifetime_secs", signing.max_token_lifetime_secs),
+        ("signing.key_refresh_secs", signing.key_refresh_secs),
+        ("signing.queue_capacity", signing.queue_capacity as u64),
+    ];
+    for (field, value) in positive {
+        if value == 0 {
+            return Err(ConfigError::new(field, "signing", "must be positive"));
+        }
+    }
+    if signing.backend != super::SigningBackend::Pkcs11 {
+        return Ok(());
+    }
+    if signing.token_label.is_empty() {
+        return Err(ConfigError::new(
+            "signing.token_label",
+            "signing",
+            "the PKCS#11 token label is empty",
+        ));
+    }
+    match (&signing.pin_file, signing.pin.expose().is_empty()) {
+        (Some(_), false) => Err(ConfigError::new(
+            "signing.pin",
+            "signing",
+            "give the PIN either in pin_file or in pin (FIDUCIA_SIGNING__PIN), not both",
+        )),
+        (None, true) => Err(ConfigError::new(
+            "signing.pin_file",
+            "signing",
+            "the PKCS#11 backend needs the user PIN: set pin_file, or FIDUCIA_SIGNING__PIN",
+        )),
+        (Some(path), true) if !path.is_file() => Err(ConfigError::new(
+            "signing.pin_file",
+            "signing",
+            format!("{} does not exist", path.display()),
+        )),
+        _ => match &signing.pkcs11_module {
+            Some(module) if !module.is_file() => Err(ConfigError::new(
+                "signing.pkcs11_module",
+                "signing",
+                format!("{} does not exist", module.display()),
+            )),
+            Some(_) => Ok(()),
+            None if fiducia_hsm::pkcs11::softhsm::softhsm_module().is_none() => Err(ConfigError::new(
+                "signing.pkcs11_module",
+                "signing",
+                "no module given and SoftHSM is not installed (apt-get install softhsm2)",
+            )),
+            None => Ok(()),
+        },
+    }
+}
+
+/// The store backend must be built in, and its settings usable.
+fn check_store(config: &Config) -> Result<(), ConfigError> {
+    let store = &config.store;
+    if store.backend == super::StoreBackend::Fdb && !cfg!(feature = "fdb") {
+        return Err(ConfigError::new(
+            "store.backend",
+            "store",
+            "this build has no FoundationDB support: rebuild with `--features fdb` or use backend = \"embedded\"",
+        ));
+    }
+    if store.fdb_prefix.is_empty() || store.fdb_prefix.starts_with('\u{ff}') {
+        return Err(ConfigError::new(
+            "store.fdb_prefix",
+            "store",
+            "must be a non-empty prefix outside FoundationDB's system keys",
+        ));
+    }
+    let positive = [
+        (
+            "store.max_batch_transactions",
+            store.max_batch_transactions as u64,
+        ),
+        ("store.sweep_interval_secs", store.sweep_interval_secs),
+        ("store.timeout_ms", store.timeout_ms),
+        ("store.retry_limit", u64::from(store.retry_limit)),
+    ];
+    for (field, value) in positive {
+        if value == 0 {
+            return Err(ConfigError::new(field, "store", "must be positive"));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,6 +454,16 @@ mod tests {
             v.mtls_endpoint_url("/token").as_deref(),
             Some("https://mtls.localhost:8444/token")
         );
+    }
+
+    #[test]
+    fn store_path_resolves_and_settings_are_checked() {
+        let v = validated(DEV).unwrap();
+        assert_eq!(v.get().store.path, Path::new("/etc/fiducia/data"));
+        let err = validated(&format!("{DEV}[store]\nretry_limit = 0\n")).unwrap_err();
+        assert_eq!((err.field.as_str(), err.check), ("store.retry_limit", "store"));
+        let fdb = validated(&format!("{DEV}[store]\nbackend = \"fdb\"\n"));
+        assert_eq!(fdb.is_ok(), cfg!(feature = "fdb"));
     }
 
     #[test]

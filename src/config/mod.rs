@@ -11,9 +11,13 @@
 
 mod checks;
 mod load;
+mod signing;
+mod store;
+pub use store::*;
 
 pub use checks::{ValidatedConfig, validate};
 pub use load::{ConfigError, load, load_from_str};
+pub use signing::{Secret, SigningBackend, SigningConfig};
 
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -35,6 +39,8 @@ pub struct Config {
     pub fapi: FapiConfig,
     /// Where signing keys live.
     pub signing: SigningConfig,
+    /// Where token, session, consent and client state lives.
+    pub store: StoreConfig,
 }
 
 /// `[server]`: the Internet-facing OP listener.
@@ -222,40 +228,6 @@ impl Default for FapiConfig {
             require_pushed_authorization_requests: true,
             pkce_methods: vec!["S256".into()],
             sender_constraints: vec![SenderConstraint::Dpop, SenderConstraint::Mtls],
-        }
-    }
-}
-
-/// Where the OP's signing keys live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SigningBackend {
-    /// Keys in process memory. For development and tests only; the server
-    /// warns at start-up.
-    Software,
-}
-
-/// `[signing]`: the keys behind `jwks_uri` and every signature the OP makes.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SigningConfig {
-    /// Signing backend. Default `software`. Env `FIDUCIA_SIGNING__BACKEND`.
-    pub backend: SigningBackend,
-    /// JOSE algorithm of the signing key: `ES256`, `PS256` or `EdDSA`.
-    /// Default `ES256`. Env `FIDUCIA_SIGNING__ALG`.
-    pub alg: fiducia_hsm::JoseAlg,
-    /// Software backend: PKCS#8 PEM file holding the key, created (mode 0600)
-    /// when missing so the JWKS survives restarts. Unset: a new key at every
-    /// start. Default unset. Env `FIDUCIA_SIGNING__SOFTWARE_KEY_FILE`.
-    pub software_key_file: Option<PathBuf>,
-}
-
-impl Default for SigningConfig {
-    fn default() -> Self {
-        Self {
-            backend: SigningBackend::Software,
-            alg: fiducia_hsm::JoseAlg::Es256,
-            software_key_file: None,
         }
     }
 }
