@@ -1,0 +1,63 @@
+//! `[store]`: where OP state lives (see `store/mod.rs`).
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Which store backend holds OP state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreBackend {
+    /// fjall in a local data directory; one process. The default.
+    Embedded,
+    /// A FoundationDB cluster; needs a build with `--features fdb` and
+    /// libfdb_c 7.3 installed.
+    Fdb,
+}
+
+/// `[store]`: the token, session, consent and client state.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// `embedded` or `fdb`. Default `embedded`. Env `FIDUCIA_STORE__BACKEND`.
+    pub backend: StoreBackend,
+    /// Embedded backend: the data directory, created when missing; relative
+    /// paths are resolved against the config file's directory.
+    /// Default `data`. Env `FIDUCIA_STORE__PATH`.
+    pub path: PathBuf,
+    /// FDB backend: the cluster file. Unset: FoundationDB's default
+    /// (`FDB_CLUSTER_FILE`, then `/etc/foundationdb/fdb.cluster`).
+    /// Default unset. Env `FIDUCIA_STORE__FDB_CLUSTER_FILE`.
+    pub fdb_cluster_file: Option<PathBuf>,
+    /// FDB backend: every key lives under this prefix (a subspace), so
+    /// several deployments can share a cluster. Must not be empty or start
+    /// with 0xff (FDB's system keys). Default `fiducia/`.
+    /// Env `FIDUCIA_STORE__FDB_PREFIX`.
+    pub fdb_prefix: String,
+    /// Embedded backend: most transactions made durable by one fsync (group
+    /// commit). Default `4096`. Env `FIDUCIA_STORE__MAX_BATCH_TRANSACTIONS`.
+    pub max_batch_transactions: usize,
+    /// Seconds between sweeps of expired records (reads hide them anyway).
+    /// Default `60`. Env `FIDUCIA_STORE__SWEEP_INTERVAL_SECS`.
+    pub sweep_interval_secs: u64,
+    /// Total time a transaction may take, retries included, in milliseconds
+    /// (FoundationDB `timeout`). Default `5000`. Env `FIDUCIA_STORE__TIMEOUT_MS`.
+    pub timeout_ms: u64,
+    /// Attempts before a conflicting transaction gives up (FoundationDB
+    /// `retry_limit`). Default `100`. Env `FIDUCIA_STORE__RETRY_LIMIT`.
+    pub retry_limit: u32,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            backend: StoreBackend::Embedded,
+            path: "data".into(),
+            fdb_cluster_file: None,
+            fdb_prefix: "fiducia/".into(),
+            max_batch_transactions: 4096,
+            sweep_interval_secs: 60,
+            timeout_ms: 5000,
+            retry_limit: 100,
+        }
+    }
+}

@@ -1,0 +1,310 @@
+//! The embedded backend: one process, a data directory, no server. Built on
+//! fjall 3 (an LSM tree with a write-ahead journal).
+//!
+//! # Design
+//!
+//! - **Reads** run on the caller's task against a fjall snapshot taken when
+//!   the transaction begins, so a transaction reads one consistent state. They
+//!   are served from memtables and the block cache; a cold read is one block
+//!   read from disk.
+//! - **Commits** go to one writer thread ([`writer`]), which validates each
+//!   transaction optimistically and makes a whole batch durable with a single
+//!   fsync (group commit): while one batch syncs, the next one queues up, so
+//!   64 concurrent writers cost one fsync per batch rather than 64.
+//! - **Serializability**: every commit carries its read version and read set.
+//!   The writer rejects it with [`KvError::Conflict`] if any key it read was
+//!   written by a commit after its read version — or by a transaction ahead of
+//!   it in the same batch. Accepted transactions are applied in order, so the
+//!   batch is equivalent to running them one after the other (the resolver of
+//!   FoundationDB's "Architecture" document, on one machine).
+//! - **Durability**: a commit is acknowledged only after fjall's journal was
+//!   written and fsynced (`PersistMode::SyncAll`), and fjall makes the batch
+//!   visible to readers only after that, so no reader sees data that a crash
+//!   could take back. A batch is one journal entry: after a crash it is
+//!   replayed whole or not at all.
+//! - **Unknown outcome**: if the journal write or fsync fails, the batch may
+//!   or may not be on disk; its transactions get [`KvError::CommitUnknown`]
+//!   and the store refuses further commits until it is reopened (fjall
+//!   poisons itself too).
+//!
+//! The data directory holds `FIDUCIA_STORE` (this layout's version) and
+//! `kv/` (fjall's files).
+
+mod transaction;
+mod writer;
+
+use super::kv::{Backend, BackendTransaction, KvError, RunOptions, Store};
+use futures::future::BoxFuture;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::{mpsc, oneshot};
+use transaction::EmbeddedTransaction;
+use writer::{CommitRequest, WriterMessage};
+
+/// Name of the marker file that says a directory is an embedded store.
+pub const MARKER_FILE: &str = "FIDUCIA_STORE";
+/// Contents of the marker for this layout; any other contents are refused.
+const MARKER: &str = "fiducia embedded store, layout 1, fjall 3\n";
+
+/// Tuning of the embedded backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmbeddedOptions {
+    /// Most transactions in one group commit. Default 4096.
+    pub max_batch_transactions: usize,
+    /// fjall block cache, in bytes. Default 64 MiB.
+    pub cache_bytes: u64,
+}
+
+impl Default for EmbeddedOptions {
+    fn default() -> Self {
+        Self {
+            max_batch_transactions: 4096,
+            cache_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// How the next group commits fail, for testing the "maybe committed" paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InjectedFault {
+    /// The batch is made durable, but its transactions are told the outcome
+    /// is unknown (a lost acknowledgement).
+    UnknownAfterApply,
+    /// The batch is dropped, and its transactions are told the outcome is
+    /// unknown (a failure before the write reached the disk).
+    UnknownWithoutApply,
+}
+
+/// The embedded backend. Open it with [`EmbeddedBackend::open`] and wrap it in
+/// a [`Store`], or use [`open_store`].
+pub struct EmbeddedBackend {
+    shared: Arc<Shared>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// State shared by transactions and the writer thread.
+pub(crate) struct Shared {
+    pub(crate) db: fjall::Database,
+    pub(crate) keyspace: fjall::Keyspace,
+    /// Version of the last durable batch; readers take it before their
+    /// snapshot, so the snapshot holds at least everything up to it.
+    pub(crate) version: AtomicU64,
+    /// Read versions of live transactions → how many; the writer keeps
+    /// conflict history back to the oldest of them.
+    pub(crate) active_reads: Mutex<BTreeMap<u64, usize>>,
+    pub(crate) commits: mpsc::UnboundedSender<WriterMessage>,
+    pub(crate) closed: AtomicBool,
+    /// Set when a batch failed to reach the disk; commits are refused then.
+    pub(crate) failed: Mutex<Option<String>>,
+    pub(crate) faults: Mutex<Vec<InjectedFault>>,
+    pub(crate) stats: WriterCounters,
+}
+
+/// Counters the writer thread keeps.
+#[derive(Default)]
+pub(crate) struct WriterCounters {
+    pub(crate) batches: AtomicU64,
+    pub(crate) committed: AtomicU64,
+    pub(crate) conflicts: AtomicU64,
+}
+
+/// What the writer thread has done since the store was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Durable batches written (one fsync each).
+    pub batches: u64,
+    /// Transactions committed in them.
+    pub committed: u64,
+    /// Transactions refused with a conflict.
+    pub conflicts: u64,
+}
+
+impl Shared {
+    pub(crate) fn active_reads(&self) -> MutexGuard<'_, BTreeMap<u64, usize>> {
+        self.active_reads.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn failed(&self) -> MutexGuard<'_, Option<String>> {
+        self.failed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn take_fault(&self) -> Option<InjectedFault> {
+        let mut faults = self.faults.lock().unwrap_or_else(|p| p.into_inner());
+        if faults.is_empty() {
+            None
+        } else {
+            Some(faults.remove(0))
+        }
+    }
+}
+
+/// Opens (or creates) the embedded store in `dir` with default options.
+pub fn open_store(dir: &Path) -> Result<(Store, Arc<EmbeddedBackend>), KvError> {
+    let backend = Arc::new(EmbeddedBackend::open(dir, EmbeddedOptions::default())?);
+    Ok((Store::new(backend.clone()), backend))
+}
+
+impl EmbeddedBackend {
+    /// Opens the store in `dir`, creating it when the directory is missing or
+    /// empty. Refuses a directory that holds something else, or a store of
+    /// another layout, with a message that says so. Replays fjall's journal:
+    /// every acknowledged commit is there afterwards.
+    pub fn open(dir: &Path, options: EmbeddedOptions) -> Result<Self, KvError> {
+        check_or_create_marker(dir)?;
+        let db = fjall::Database::builder(dir.join("kv"))
+            .cache_size(options.cache_bytes)
+            .manual_journal_persist(true)
+            .open()
+            .map_err(|e| backend_error(dir, &e))?;
+        let keyspace = db
+            .keyspace("kv", fjall::KeyspaceCreateOptions::default)
+            .map_err(|e| backend_error(dir, &e))?;
+        let (commits, queue) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            db,
+            keyspace,
+            version: AtomicU64::new(0),
+            active_reads: Mutex::new(BTreeMap::new()),
+            commits,
+            closed: AtomicBool::new(false),
+            failed: Mutex::new(None),
+            faults: Mutex::new(Vec::new()),
+            stats: WriterCounters::default(),
+        });
+        let writer_shared = shared.clone();
+        let max_batch = options.max_batch_transactions.max(1);
+        let writer = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || writer::run(writer_shared, queue, max_batch))
+            .map_err(|e| KvError::Backend(format!("cannot start the store writer thread: {e}")))?;
+        Ok(Self {
+            shared,
+            writer: Mutex::new(Some(writer)),
+        })
+    }
+
+    /// Makes the next group commits fail as `faults` say, one fault per batch
+    /// (for tests of "maybe committed" handling).
+    pub fn inject_faults(&self, faults: &[InjectedFault]) {
+        let mut queued = self.shared.faults.lock().unwrap_or_else(|p| p.into_inner());
+        queued.extend_from_slice(faults);
+    }
+
+    /// Group-commit counters: transactions per fsync is `committed / batches`.
+    pub fn stats(&self) -> WriterStats {
+        let c = &self.shared.stats;
+        WriterStats {
+            batches: c.batches.load(Ordering::Relaxed),
+            committed: c.committed.load(Ordering::Relaxed),
+            conflicts: c.conflicts.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Bytes the store takes on disk.
+    pub fn disk_space(&self) -> u64 {
+        self.shared.db.disk_space().unwrap_or(0)
+    }
+}
+
+impl Backend for EmbeddedBackend {
+    fn name(&self) -> &'static str {
+        "embedded"
+    }
+
+    fn begin(&self, _options: &RunOptions) -> Result<Box<dyn BackendTransaction>, KvError> {
+        if self.shared.closed.load(Ordering::Acquire) {
+            return Err(KvError::Closed);
+        }
+        Ok(Box::new(EmbeddedTransaction::begin(self.shared.clone())))
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.shared.closed.store(true, Ordering::Release);
+            let _ = self.shared.commits.send(WriterMessage::Close);
+            let handle = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(handle) = handle {
+                let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+            }
+        })
+    }
+}
+
+impl Drop for EmbeddedBackend {
+    fn drop(&mut self) {
+        self.shared.closed.store(true, Ordering::Release);
+        let _ = self.shared.commits.send(WriterMessage::Close);
+    }
+}
+
+impl Shared {
+    /// Sends a commit to the writer and waits for its verdict.
+    pub(crate) async fn commit(&self, request: CommitRequest) -> Result<(), KvError> {
+        if let Some(reason) = self.failed().as_ref() {
+            return Err(KvError::Backend(format!(
+                "the store failed to write and must be reopened: {reason}"
+            )));
+        }
+        let (reply, verdict) = oneshot::channel();
+        self.commits
+            .send(WriterMessage::Commit(request, reply))
+            .map_err(|_| KvError::Closed)?;
+        // The writer took the request; if it vanishes without a verdict, the
+        // batch may or may not have reached the disk.
+        verdict.await.unwrap_or(Err(KvError::CommitUnknown))
+    }
+}
+
+fn backend_error(dir: &Path, error: &fjall::Error) -> KvError {
+    KvError::Backend(format!("embedded store in {}: {error}", dir.display()))
+}
+
+fn check_or_create_marker(dir: &Path) -> Result<(), KvError> {
+    let marker = dir.join(MARKER_FILE);
+    let io = |what: &str, path: &PathBuf, e: std::io::Error| {
+        KvError::Backend(format!("cannot {what} {}: {e}", path.display()))
+    };
+    match std::fs::read_to_string(&marker) {
+        Ok(found) if found == MARKER => Ok(()),
+        Ok(found) => Err(KvError::Backend(format!(
+            "{} is a store of another layout ({:?}); this build reads {:?}",
+            dir.display(),
+            found.trim(),
+            MARKER.trim()
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let has_entries = match std::fs::read_dir(dir) {
+                Ok(mut entries) => entries.next().is_some(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+                Err(e) => return Err(io("read", &dir.to_path_buf(), e)),
+            };
+            if has_entries {
+                return Err(KvError::Backend(format!(
+                    "{} is not empty and has no {MARKER_FILE}: refusing to use it as a store",
+                    dir.display()
+                )));
+            }
+            std::fs::create_dir_all(dir).map_err(|e| io("create", &dir.to_path_buf(), e))?;
+            write_synced(&marker, MARKER).map_err(|e| io("write", &marker, e))
+        }
+        Err(e) => Err(io("read", &marker, e)),
+    }
+}
+
+/// Writes a small file and fsyncs it and its directory, so the marker exists
+/// after a crash whenever the store does.
+fn write_synced(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()?;
+    if let Some(parent) = path.parent() {
+        std::fs::File::open(parent)?.sync_all()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,162 @@
+use super::*;
+use crate::store::kv::{KeyRange, RangeOptions, RunOptions};
+
+fn open(dir: &Path) -> EmbeddedBackend {
+    EmbeddedBackend::open(dir, EmbeddedOptions::default()).unwrap()
+}
+
+async fn put(store: &Store, key: &'static [u8], value: &'static [u8]) {
+    store
+        .run(|tx, _| async move { tx.set(key, value) })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn reads_see_own_writes_over_the_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::new(Arc::new(open(dir.path())));
+    for key in [b"a", b"b", b"c", b"d"] {
+        put(&store, key, b"stored").await;
+    }
+    let seen = store
+        .run(|tx, _| async move {
+            tx.set(b"b", b"mine")?;
+            tx.clear_range(&KeyRange::new(b"c".to_vec(), b"d".to_vec()))?;
+            tx.set(b"bb", b"new")?;
+            tx.clear(b"a")?;
+            let all = tx
+                .get_range(
+                    &KeyRange::new(b"a".to_vec(), b"z".to_vec()),
+                    RangeOptions::default(),
+                )
+                .await?;
+            let back = tx
+                .get_range(
+                    &KeyRange::new(b"a".to_vec(), b"z".to_vec()),
+                    RangeOptions::reversed(),
+                )
+                .await?;
+            Ok((
+                tx.get(b"a").await?,
+                tx.get(b"b").await?,
+                tx.get(b"c").await?,
+                all,
+                back,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!((seen.0, seen.1, seen.2), (None, Some(b"mine".to_vec()), None));
+    let keys: Vec<_> = seen.3.iter().map(|(k, _)| k.clone()).collect();
+    assert_eq!(keys, vec![b"b".to_vec(), b"bb".to_vec(), b"d".to_vec()]);
+    let reversed: Vec<_> = seen.4.iter().map(|(k, _)| k.clone()).rev().collect();
+    assert_eq!(reversed, keys);
+}
+
+#[tokio::test]
+async fn a_write_to_what_another_read_makes_it_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = open(dir.path());
+    let first = backend.begin(&RunOptions::default()).unwrap();
+    let second = backend.begin(&RunOptions::default()).unwrap();
+    assert_eq!(first.get(b"k").await.unwrap(), None);
+    assert_eq!(second.get(b"k").await.unwrap(), None);
+    first.set(b"k", b"1");
+    second.set(b"k", b"2");
+    first.commit().await.unwrap();
+    assert_eq!(second.commit().await, Err(KvError::Conflict));
+}
+
+#[tokio::test]
+async fn blind_writes_do_not_conflict_and_the_later_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = open(dir.path());
+    let first = backend.begin(&RunOptions::default()).unwrap();
+    let second = backend.begin(&RunOptions::default()).unwrap();
+    first.set(b"k", b"1");
+    second.set(b"k", b"2");
+    first.commit().await.unwrap();
+    second.commit().await.unwrap();
+    let third = backend.begin(&RunOptions::default()).unwrap();
+    assert_eq!(third.get(b"k").await.unwrap(), Some(b"2".to_vec()));
+}
+
+#[tokio::test]
+async fn a_range_read_conflicts_with_an_insert_into_the_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = open(dir.path());
+    let reader = backend.begin(&RunOptions::default()).unwrap();
+    let range = KeyRange::starting_with(b"idx/");
+    assert!(
+        reader
+            .get_range(&range, RangeOptions::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    reader.set(b"count", b"0");
+    let writer = backend.begin(&RunOptions::default()).unwrap();
+    writer.set(b"idx/1", b"");
+    writer.commit().await.unwrap();
+    assert_eq!(reader.commit().await, Err(KvError::Conflict));
+}
+
+#[tokio::test]
+async fn committed_data_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::new(Arc::new(open(dir.path())));
+        put(&store, b"k", b"v").await;
+        store.close().await;
+        assert_eq!(
+            store.run(|tx, _| async move { tx.get(b"k").await }).await,
+            Err(KvError::Closed)
+        );
+    }
+    let store = Store::new(Arc::new(open(dir.path())));
+    let value = store
+        .run(|tx, _| async move { tx.get(b"k").await })
+        .await
+        .unwrap();
+    assert_eq!(value, Some(b"v".to_vec()));
+}
+
+#[test]
+fn a_directory_that_is_not_a_store_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("something"), "else").unwrap();
+    let err = EmbeddedBackend::open(dir.path(), EmbeddedOptions::default())
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("has no FIDUCIA_STORE"), "{err}");
+
+    let other = tempfile::tempdir().unwrap();
+    std::fs::write(
+        other.path().join(MARKER_FILE),
+        "fiducia embedded store, layout 9\n",
+    )
+    .unwrap();
+    let err = EmbeddedBackend::open(other.path(), EmbeddedOptions::default())
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("another layout"), "{err}");
+}
+
+#[tokio::test]
+async fn an_unknown_outcome_is_reported_whether_or_not_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Arc::new(open(dir.path()));
+    let store = Store::new(backend.clone());
+    for (fault, key, applied) in [
+        (InjectedFault::UnknownAfterApply, &b"applied"[..], true),
+        (InjectedFault::UnknownWithoutApply, &b"dropped"[..], false),
+    ] {
+        backend.inject_faults(&[fault]);
+        let tx = backend.begin(&RunOptions::default()).unwrap();
+        tx.set(key, b"x");
+        assert_eq!(tx.commit().await, Err(KvError::CommitUnknown));
+        let found = store.run(|tx, _| async move { tx.get(key).await }).await.unwrap();
+        assert_eq!(found.is_some(), applied);
+    }
+}

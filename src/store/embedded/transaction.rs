@@ -1,0 +1,276 @@
+//! One embedded transaction: reads from a snapshot overlaid with the
+//! transaction's own writes (read-your-writes), buffered writes, and the read
+//! set the writer validates at commit.
+
+use super::Shared;
+use super::writer::{CommitRequest, ReadConflict};
+use crate::store::kv::{BackendTransaction, KeyRange, KeyValue, KvError, RangeOptions, backoff};
+use futures::future::BoxFuture;
+use std::cmp::Ordering as KeyOrdering;
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Buffered writes: the final state of each key (`None`: deleted), plus the
+/// ranges cleared. A `set` after a `clear_range` wins over it; a
+/// `clear_range` removes earlier `set`s inside it. So the effect at commit is:
+/// clear the ranges, then apply `writes`.
+#[derive(Default)]
+pub(crate) struct WriteSet {
+    pub(crate) writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    pub(crate) cleared: Vec<KeyRange>,
+}
+
+impl WriteSet {
+    fn is_empty(&self) -> bool {
+        self.writes.is_empty() && self.cleared.is_empty()
+    }
+
+    fn is_cleared(&self, key: &[u8]) -> bool {
+        self.cleared.iter().any(|r| r.contains(key))
+    }
+}
+
+#[derive(Default)]
+struct TransactionState {
+    write_set: WriteSet,
+    reads: Vec<ReadConflict>,
+}
+
+/// One attempt of a transaction: a read version (registered, so the writer
+/// keeps the conflict history it needs), a snapshot holding at least every
+/// batch up to that version, and what the attempt read and wrote.
+struct Attempt {
+    shared: Arc<Shared>,
+    read_version: u64,
+    snapshot: fjall::Snapshot,
+    state: TransactionState,
+}
+
+impl Attempt {
+    fn begin(shared: Arc<Shared>) -> Self {
+        let read_version = {
+            let mut active = shared.active_reads();
+            let version = shared.version.load(Ordering::Acquire);
+            *active.entry(version).or_insert(0) += 1;
+            version
+        };
+        let snapshot = shared.db.snapshot();
+        Self {
+            shared,
+            read_version,
+            snapshot,
+            state: TransactionState::default(),
+        }
+    }
+}
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        let mut active = self.shared.active_reads();
+        if let Some(count) = active.get_mut(&self.read_version) {
+            *count -= 1;
+            if *count == 0 {
+                active.remove(&self.read_version);
+            }
+        }
+    }
+}
+
+/// One of the transaction's own buffered writes, as a range read meets it.
+type OwnWrite<'a> = (&'a Vec<u8>, &'a Option<Vec<u8>>);
+
+pub(crate) struct EmbeddedTransaction {
+    shared: Arc<Shared>,
+    attempt: Mutex<Attempt>,
+}
+
+impl EmbeddedTransaction {
+    pub(crate) fn begin(shared: Arc<Shared>) -> Self {
+        Self {
+            attempt: Mutex::new(Attempt::begin(shared.clone())),
+            shared,
+        }
+    }
+
+    fn attempt(&self) -> MutexGuard<'_, Attempt> {
+        self.attempt.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn get_now(&self, key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {
+        let mut attempt = self.attempt();
+        let state = &mut attempt.state;
+        if let Some(own) = state.write_set.writes.get(key) {
+            return Ok(own.clone());
+        }
+        if state.write_set.is_cleared(key) {
+            return Ok(None);
+        }
+        state.reads.push(ReadConflict::Key(key.to_vec()));
+        use fjall::Readable;
+        attempt
+            .snapshot
+            .get(&self.shared.keyspace, key)
+            .map(|v| v.map(|v| v.to_vec()))
+            .map_err(|e| KvError::Backend(format!("read failed: {e}")))
+    }
+
+    fn get_range_now(&self, range: &KeyRange, options: RangeOptions) -> Result<Vec<KeyValue>, KvError> {
+        use fjall::Readable;
+        let limit = if options.limit == 0 {
+            usize::MAX
+        } else {
+            options.limit
+        };
+        let mut attempt = self.attempt();
+        let stored = attempt.snapshot.range(
+            &self.shared.keyspace,
+            range.begin.as_slice()..range.end.as_slice(),
+        );
+        let mut stored: Box<dyn Iterator<Item = fjall::Guard>> = if options.reverse {
+            Box::new(stored.rev())
+        } else {
+            Box::new(stored)
+        };
+        let state = &mut attempt.state;
+        let bounds = (
+            Bound::Included(range.begin.clone()),
+            Bound::Excluded(range.end.clone()),
+        );
+        let own = state.write_set.writes.range::<Vec<u8>, _>(bounds);
+        let mut own: Box<dyn Iterator<Item = OwnWrite<'_>>> = if options.reverse {
+            Box::new(own.rev())
+        } else {
+            Box::new(own)
+        };
+        let before = |a: &[u8], b: &[u8]| {
+            let order = a.cmp(b);
+            if options.reverse { order.reverse() } else { order }
+        };
+
+        let mut out = Vec::new();
+        let mut next_stored = next_pair(&mut stored)?;
+        let mut next_own = own.next();
+        while out.len() < limit {
+            let take_own = match (&next_stored, &next_own) {
+                (None, None) => break,
+                (Some(_), None) => false,
+                (None, Some(_)) => true,
+                (Some((sk, _)), Some((ok, _))) => before(ok, sk) != KeyOrdering::Greater,
+            };
+            if take_own {
+                if let Some((key, value)) = next_own.take() {
+                    if next_stored.as_ref().is_some_and(|(sk, _)| sk == key) {
+                        next_stored = next_pair(&mut stored)?;
+                    }
+                    if let Some(value) = value {
+                        out.push((key.clone(), value.clone()));
+                    }
+                }
+                next_own = own.next();
+            } else if let Some((key, value)) = next_stored.take() {
+                if !state.write_set.is_cleared(&key) {
+                    out.push((key, value));
+                }
+                next_stored = next_pair(&mut stored)?;
+            }
+        }
+
+        drop(own);
+        // The read depends on the whole range, unless the limit cut it short:
+        // then only on the part up to the last pair returned (as FoundationDB
+        // records it).
+        let conflict = match (out.len() >= limit, out.last()) {
+            (true, Some((last, _))) if options.reverse => KeyRange::new(last.clone(), range.end.clone()),
+            (true, Some((last, _))) => {
+                let mut end = last.clone();
+                end.push(0);
+                KeyRange::new(range.begin.clone(), end)
+            }
+            _ => range.clone(),
+        };
+        state.reads.push(ReadConflict::Range(conflict));
+        Ok(out)
+    }
+}
+
+fn next_pair(iter: &mut dyn Iterator<Item = fjall::Guard>) -> Result<Option<KeyValue>, KvError> {
+    match iter.next() {
+        None => Ok(None),
+        Some(guard) => {
+            let (key, value) = guard
+                .into_inner()
+                .map_err(|e| KvError::Backend(format!("range read failed: {e}")))?;
+            Ok(Some((key.to_vec(), value.to_vec())))
+        }
+    }
+}
+
+impl BackendTransaction for EmbeddedTransaction {
+    fn get<'a>(&'a self, key: &'a [u8]) -> BoxFuture<'a, Result<Option<Vec<u8>>, KvError>> {
+        let result = self.get_now(key);
+        Box::pin(async move { result })
+    }
+
+    fn get_range<'a>(
+        &'a self,
+        range: &'a KeyRange,
+        options: RangeOptions,
+    ) -> BoxFuture<'a, Result<Vec<KeyValue>, KvError>> {
+        let result = self.get_range_now(range, options);
+        Box::pin(async move { result })
+    }
+
+    fn set(&self, key: &[u8], value: &[u8]) {
+        self.attempt()
+            .state
+            .write_set
+            .writes
+            .insert(key.to_vec(), Some(value.to_vec()));
+    }
+
+    fn clear(&self, key: &[u8]) {
+        self.attempt().state.write_set.writes.insert(key.to_vec(), None);
+    }
+
+    fn clear_range(&self, range: &KeyRange) {
+        let mut attempt = self.attempt();
+        let state = &mut attempt.state;
+        state.write_set.writes.retain(|key, _| !range.contains(key));
+        state.write_set.cleared.push(range.clone());
+    }
+
+    fn on_error<'a>(&'a self, _error: &'a KvError, attempt: u32) -> BoxFuture<'a, Result<(), KvError>> {
+        Box::pin(async move {
+            tokio::time::sleep(backoff(attempt)).await;
+            *self.attempt() = Attempt::begin(self.shared.clone());
+            Ok(())
+        })
+    }
+
+    fn commit(&self) -> BoxFuture<'_, Result<(), KvError>> {
+        let request = {
+            let mut attempt = self.attempt();
+            let read_version = attempt.read_version;
+            let state = &mut attempt.state;
+            if state.write_set.is_empty() {
+                // Read-only: its snapshot was one consistent state, so it is
+                // serializable at its read version with nothing to validate.
+                None
+            } else {
+                Some(CommitRequest {
+                    read_version,
+                    reads: std::mem::take(&mut state.reads),
+                    write_set: std::mem::take(&mut state.write_set),
+                })
+            }
+        };
+        Box::pin(async move {
+            match request {
+                None => Ok(()),
+                Some(request) => self.shared.commit(request).await,
+            }
+        })
+    }
+}

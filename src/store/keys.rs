@@ -1,0 +1,446 @@
+//! The key schema and value schema of the store.
+//!
+//! ```text
+//! SCHEMA_VERSION = 1
+//!
+//! Keys are FoundationDB tuple-layer encodings (FDB "design/tuple.md":
+//! byte strings 0x01, text 0x02, non-negative integers 0x14..0x1c), so they
+//! sort by their elements and a tuple prefix is a subspace. On FDB every key
+//! also sits under the configured `store.fdb_prefix`.
+//!
+//! ("meta", "schema_version")                       -> u32, big endian (not enveloped)
+//! (<kind>, <id key>)                                -> envelope(RecordMeta, payload)
+//! ("expiry", <bucket>, <kind>, <id key>)            -> ""   bucket = expires_at / 60
+//! ("index", <index>, <value>, <kind>, <id key>)     -> ""
+//!
+//! <kind>   a record kind's name, one subspace per kind (Kind::name below)
+//! <id key> SHA-256 of the id for kinds that hold a bearer secret (tokens,
+//!          codes, request_uris, CIBA auth_req_ids, session ids, jtis):
+//!          32 bytes, so the secret is never stored; the id's UTF-8 bytes for
+//!          the others (grants, clients, consents, users, keys)
+//! <index>  "client" (client_id), "grant" (grant_id), "user" (account id),
+//!          "uid" (session uid), "auth_req" (SHA-256 of a CIBA auth_req_id)
+//!
+//! Values: codec::encode (tag byte 0x01 + bincode 2.0.1 standard) of
+//! (RecordMeta, payload); RecordMeta (repo/record.rs) comes first so that
+//! the sweeper and revoke-by-grant read it without knowing the payload type.
+//! ```
+//!
+//! Changing any of this means a new [`SCHEMA_VERSION`] and a migration in
+//! `repo/schema.rs`.
+
+use aws_lc_rs::digest;
+
+/// Version of the layout above; recorded in the store at `("meta",
+/// "schema_version")`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Width of an expiry bucket, in seconds.
+pub const EXPIRY_BUCKET_SECONDS: u64 = 60;
+
+/// Kinds of record: each is a subspace of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// Access tokens (RFC 6749 §1.4), by hash.
+    AccessToken,
+    /// Refresh tokens (RFC 6749 §1.5), by hash.
+    RefreshToken,
+    /// Authorization codes (RFC 6749 §4.1.2), by hash; consumed once.
+    AuthorizationCode,
+    /// Pushed authorization requests (RFC 9126), by hash of the request_uri.
+    PushedAuthorizationRequest,
+    /// CIBA authentication requests (CIBA Core §7), by hash of auth_req_id.
+    BackchannelAuthenticationRequest,
+    /// Login sessions, by hash of the session id.
+    Session,
+    /// Authorization interactions (login and consent in progress), by hash.
+    Interaction,
+    /// Registration access tokens (RFC 7592 §3), by hash.
+    RegistrationAccessToken,
+    /// Seen `jti`s of client assertions and DPoP proofs, by hash.
+    ReplayDetection,
+    /// Grants: what a user allowed a client, by grant id.
+    Grant,
+    /// Registered clients, by client_id.
+    Client,
+    /// Open-banking consents (payments, account access), by consent id.
+    Consent,
+    /// Users (customer accounts), by account id.
+    User,
+    /// Signing key metadata, by kid.
+    SigningKey,
+}
+
+impl Kind {
+    /// Every kind, in schema order.
+    pub const ALL: &'static [Kind] = &[
+        Kind::AccessToken,
+        Kind::RefreshToken,
+        Kind::AuthorizationCode,
+        Kind::PushedAuthorizationRequest,
+        Kind::BackchannelAuthenticationRequest,
+        Kind::Session,
+        Kind::Interaction,
+        Kind::RegistrationAccessToken,
+        Kind::ReplayDetection,
+        Kind::Grant,
+        Kind::Client,
+        Kind::Consent,
+        Kind::User,
+        Kind::SigningKey,
+    ];
+
+    /// The subspace name; part of the on-disk schema.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Kind::AccessToken => "access_token",
+            Kind::RefreshToken => "refresh_token",
+            Kind::AuthorizationCode => "authorization_code",
+            Kind::PushedAuthorizationRequest => "par",
+            Kind::BackchannelAuthenticationRequest => "ciba_request",
+            Kind::Session => "session",
+            Kind::Interaction => "interaction",
+            Kind::RegistrationAccessToken => "registration_access_token",
+            Kind::ReplayDetection => "replay",
+            Kind::Grant => "grant",
+            Kind::Client => "client",
+            Kind::Consent => "consent",
+            Kind::User => "user",
+            Kind::SigningKey => "signing_key",
+        }
+    }
+
+    /// The kind with subspace name `name`.
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.iter().copied().find(|k| k.name() == name)
+    }
+
+    /// Whether the id is a bearer secret, stored only as its SHA-256.
+    pub const fn stored_by_hash(self) -> bool {
+        !matches!(
+            self,
+            Kind::Grant | Kind::Client | Kind::Consent | Kind::User | Kind::SigningKey
+        )
+    }
+
+    /// The key bytes that stand for `id` in this kind's subspace.
+    pub fn id_key(self, id: &str) -> Vec<u8> {
+        if self.stored_by_hash() {
+            sha256(id.as_bytes()).to_vec()
+        } else {
+            id.as_bytes().to_vec()
+        }
+    }
+}
+
+/// Secondary indexes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Index {
+    /// Records of a client.
+    Client,
+    /// Records of a grant (tokens, codes): what revoke-by-grant deletes.
+    Grant,
+    /// Records of a user (account id).
+    User,
+    /// Records of a login session (its uid).
+    Uid,
+    /// Records of a CIBA request, by SHA-256 of its auth_req_id.
+    AuthReq,
+}
+
+impl Index {
+    /// The index name; part of the on-disk schema.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Index::Client => "client",
+            Index::Grant => "grant",
+            Index::User => "user",
+            Index::Uid => "uid",
+            Index::AuthReq => "auth_req",
+        }
+    }
+}
+
+/// SHA-256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let digest = digest::digest(&digest::SHA256, bytes);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
+
+/// `("meta", "schema_version")`.
+pub fn schema_version_key() -> Vec<u8> {
+    pack(&[Element::Str("meta"), Element::Str("schema_version")])
+}
+
+/// `(<kind>, <id key>)`: where a record lives.
+pub fn record_key(kind: Kind, id_key: &[u8]) -> Vec<u8> {
+    pack(&[Element::Str(kind.name()), Element::Bytes(id_key)])
+}
+
+/// Every record of `kind`.
+pub fn kind_subspace(kind: Kind) -> Vec<u8> {
+    pack(&[Element::Str(kind.name())])
+}
+
+/// The expiry bucket of a record expiring at `expires_at` (Unix seconds).
+pub fn expiry_bucket(expires_at: u64) -> u64 {
+    expires_at / EXPIRY_BUCKET_SECONDS
+}
+
+/// `("expiry", <bucket>, <kind>, <id key>)`.
+pub fn expiry_key(expires_at: u64, kind: Kind, id_key: &[u8]) -> Vec<u8> {
+    pack(&[
+        Element::Str("expiry"),
+        Element::Int(expiry_bucket(expires_at)),
+        Element::Str(kind.name()),
+        Element::Bytes(id_key),
+    ])
+}
+
+/// Expiry entries in buckets `[0, bucket)`: records that expired before the
+/// start of `bucket`.
+pub fn expiry_range_before(bucket: u64) -> super::kv::KeyRange {
+    super::kv::KeyRange::new(
+        pack(&[Element::Str("expiry"), Element::Int(0)]),
+        pack(&[Element::Str("expiry"), Element::Int(bucket)]),
+    )
+}
+
+/// `("index", <index>, <value>, <kind>, <id key>)`.
+pub fn index_key(index: Index, value: &[u8], kind: Kind, id_key: &[u8]) -> Vec<u8> {
+    pack(&[
+        Element::Str("index"),
+        Element::Str(index.name()),
+        Element::Bytes(value),
+        Element::Str(kind.name()),
+        Element::Bytes(id_key),
+    ])
+}
+
+/// Every index entry for `value` in `index`, across kinds.
+pub fn index_subspace(index: Index, value: &[u8]) -> Vec<u8> {
+    pack(&[
+        Element::Str("index"),
+        Element::Str(index.name()),
+        Element::Bytes(value),
+    ])
+}
+
+/// The keys strictly inside a tuple subspace: `[prefix 0x00, prefix 0xff)`
+/// (FoundationDB `Subspace::range`).
+pub fn subspace_range(prefix: &[u8]) -> super::kv::KeyRange {
+    let mut begin = prefix.to_vec();
+    begin.push(0x00);
+    let mut end = prefix.to_vec();
+    end.push(0xff);
+    super::kv::KeyRange::new(begin, end)
+}
+
+/// One element of a tuple.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Element<'a> {
+    /// A byte string (type code 0x01).
+    Bytes(&'a [u8]),
+    /// UTF-8 text (type code 0x02).
+    Str(&'a str),
+    /// A non-negative integer (type codes 0x14..=0x1c).
+    Int(u64),
+}
+
+/// An element read back from a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnedElement {
+    /// A byte string.
+    Bytes(Vec<u8>),
+    /// UTF-8 text.
+    Str(String),
+    /// A non-negative integer.
+    Int(u64),
+}
+
+/// Encodes a tuple (FoundationDB tuple layer, the subset above).
+pub fn pack(elements: &[Element<'_>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    for element in elements {
+        match element {
+            Element::Bytes(bytes) => escaped(&mut out, 0x01, bytes),
+            Element::Str(text) => escaped(&mut out, 0x02, text.as_bytes()),
+            Element::Int(0) => out.push(0x14),
+            Element::Int(n) => {
+                let bytes = n.to_be_bytes();
+                let skip = (n.leading_zeros() / 8) as usize;
+                out.push(0x14 + (8 - skip) as u8);
+                out.extend_from_slice(&bytes[skip..]);
+            }
+        }
+    }
+    out
+}
+
+/// Byte and text strings: type code, bytes with 0x00 escaped as 0x00 0xff,
+/// terminated by 0x00.
+fn escaped(out: &mut Vec<u8>, code: u8, bytes: &[u8]) {
+    out.push(code);
+    for &b in bytes {
+        out.push(b);
+        if b == 0 {
+            out.push(0xff);
+        }
+    }
+    out.push(0x00);
+}
+
+/// Why a key is not a tuple this schema wrote.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed key at byte {at}: {what}")]
+pub struct KeyError {
+    /// Offset of the problem.
+    pub at: usize,
+    /// What is wrong.
+    pub what: &'static str,
+}
+
+impl From<KeyError> for super::kv::KvError {
+    fn from(error: KeyError) -> Self {
+        Self::Corrupt(error.to_string())
+    }
+}
+
+/// Decodes a tuple written by [`pack`].
+pub fn unpack(key: &[u8]) -> Result<Vec<OwnedElement>, KeyError> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < key.len() {
+        let code = key[at];
+        at += 1;
+        match code {
+            0x01 | 0x02 => {
+                let mut bytes = Vec::new();
+                loop {
+                    match (key.get(at), key.get(at + 1)) {
+                        (None, _) => {
+                            return Err(KeyError {
+                                at,
+                                what: "unterminated string",
+                            });
+                        }
+                        (Some(0x00), Some(0xff)) => {
+                            bytes.push(0x00);
+                            at += 2;
+                        }
+                        (Some(0x00), _) => {
+                            at += 1;
+                            break;
+                        }
+                        (Some(&b), _) => {
+                            bytes.push(b);
+                            at += 1;
+                        }
+                    }
+                }
+                out.push(if code == 0x01 {
+                    OwnedElement::Bytes(bytes)
+                } else {
+                    OwnedElement::Str(String::from_utf8(bytes).map_err(|_| KeyError {
+                        at,
+                        what: "text is not UTF-8",
+                    })?)
+                });
+            }
+            0x14..=0x1c => {
+                let len = (code - 0x14) as usize;
+                let bytes = key.get(at..at + len).ok_or(KeyError {
+                    at,
+                    what: "truncated integer",
+                })?;
+                let mut buf = [0u8; 8];
+                buf[8 - len..].copy_from_slice(bytes);
+                out.push(OwnedElement::Int(u64::from_be_bytes(buf)));
+                at += len;
+            }
+            _ => {
+                return Err(KeyError {
+                    at: at - 1,
+                    what: "unsupported tuple type code",
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tuple_encoding_matches_the_fdb_tuple_layer() {
+        // Byte-for-byte examples from FoundationDB's design/tuple.md.
+        assert_eq!(pack(&[Element::Bytes(b"foo\x00bar")]), b"\x01foo\x00\xffbar\x00");
+        assert_eq!(
+            pack(&[Element::Str("F\u{d4}O\x00bar")]),
+            b"\x02F\xc3\x94O\x00\xffbar\x00"
+        );
+        assert_eq!(pack(&[Element::Int(0)]), b"\x14");
+        assert_eq!(pack(&[Element::Int(1)]), b"\x15\x01");
+        assert_eq!(pack(&[Element::Int(256)]), b"\x16\x01\x00");
+        assert_eq!(
+            pack(&[Element::Int(u64::MAX)]),
+            b"\x1c\xff\xff\xff\xff\xff\xff\xff\xff"
+        );
+    }
+
+    #[test]
+    fn tuples_round_trip_and_sort_by_elements() {
+        let a = pack(&[
+            Element::Str("expiry"),
+            Element::Int(255),
+            Element::Bytes(b"\x00z"),
+        ]);
+        let b = pack(&[Element::Str("expiry"), Element::Int(256), Element::Bytes(b"")]);
+        assert!(a < b, "integers sort numerically");
+        assert_eq!(
+            unpack(&a).unwrap(),
+            vec![
+                OwnedElement::Str("expiry".into()),
+                OwnedElement::Int(255),
+                OwnedElement::Bytes(b"\x00z".to_vec())
+            ]
+        );
+        assert!(unpack(b"\x01abc").is_err());
+        assert!(unpack(b"\x30").is_err());
+    }
+
+    #[test]
+    fn secrets_are_keyed_by_sha256_only() {
+        let token = "eyJhbGciOi.secret-access-token";
+        let key = record_key(Kind::AccessToken, &Kind::AccessToken.id_key(token));
+        assert!(!key.windows(token.len()).any(|w| w == token.as_bytes()));
+        assert_eq!(Kind::AccessToken.id_key(token).len(), 32);
+        assert_eq!(Kind::Client.id_key("client-1"), b"client-1");
+    }
+
+    #[test]
+    fn kind_names_are_unique_and_parse_back() {
+        for kind in Kind::ALL {
+            assert_eq!(Kind::from_name(kind.name()), Some(*kind));
+        }
+        let mut names: Vec<_> = Kind::ALL.iter().map(|k| k.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Kind::ALL.len());
+        assert!(!names.iter().any(|n| ["meta", "expiry", "index"].contains(n)));
+    }
+
+    #[test]
+    fn records_are_inside_their_kind_subspace_only() {
+        let range = subspace_range(&kind_subspace(Kind::Grant));
+        assert!(range.contains(&record_key(Kind::Grant, b"g-1")));
+        assert!(!range.contains(&record_key(Kind::Client, b"g-1")));
+        let expired = expiry_range_before(expiry_bucket(120));
+        assert!(expired.contains(&expiry_key(119, Kind::Session, b"s")));
+        assert!(!expired.contains(&expiry_key(120, Kind::Session, b"s")));
+    }
+}

@@ -1,0 +1,65 @@
+//! Token, session, consent and client state: the OP's source of truth.
+//!
+//! Two layers (docs/ARCHITECTURE.md, "Store"):
+//!
+//! - [`kv`]: a transactional, ordered key-value interface with FoundationDB's
+//!   semantics — serializable, read-your-writes, optimistic with retry of
+//!   idempotent closures, "maybe committed" made explicit, FoundationDB's
+//!   size and time limits enforced for every backend. Backends:
+//!   [`embedded`] (fjall in a data directory, group commit, the default) and
+//!   `fdb` (FoundationDB, behind the cargo feature `fdb`).
+//! - [`repo`]: typed records written once above the KV layer — upsert, find,
+//!   consume-once, destroy, revoke-by-grant, lookups by client, grant, user,
+//!   session uid and CIBA auth_req_id, TTL expiry with a sweeper — in the key
+//!   schema of [`keys`] and the value envelope of [`codec`].
+//!
+//! Start-up: [`open`] the configured backend, then [`repo::Repo::open`]
+//! checks the schema version; shutdown: [`kv::Store::close`].
+
+pub mod codec;
+pub mod embedded;
+#[cfg(feature = "fdb")]
+pub mod fdb;
+pub mod keys;
+pub mod kv;
+pub mod repo;
+
+use crate::config::{StoreBackend, StoreConfig};
+use kv::{KvError, RunOptions, Store};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Opens the backend `config` selects and returns the store handle.
+pub fn open(config: &StoreConfig) -> Result<Store, KvError> {
+    let options = RunOptions {
+        timeout: Duration::from_millis(config.timeout_ms),
+        retry_limit: config.retry_limit,
+    };
+    let store = match config.backend {
+        StoreBackend::Embedded => {
+            let backend = embedded::EmbeddedBackend::open(
+                &config.path,
+                embedded::EmbeddedOptions {
+                    max_batch_transactions: config.max_batch_transactions,
+                    ..embedded::EmbeddedOptions::default()
+                },
+            )?;
+            Store::new(Arc::new(backend))
+        }
+        StoreBackend::Fdb => open_fdb(config)?,
+    };
+    Ok(store.with_options(options))
+}
+
+#[cfg(feature = "fdb")]
+fn open_fdb(config: &StoreConfig) -> Result<Store, KvError> {
+    let backend = fdb::FdbBackend::open(config.fdb_cluster_file.as_deref(), config.fdb_prefix.as_bytes())?;
+    Ok(Store::new(Arc::new(backend)))
+}
+
+#[cfg(not(feature = "fdb"))]
+fn open_fdb(_config: &StoreConfig) -> Result<Store, KvError> {
+    Err(KvError::Backend(
+        "this build has no FoundationDB support: rebuild with `--features fdb`".into(),
+    ))
+}

@@ -1,0 +1,194 @@
+//! Typed OP records over the KV layer, written once for every backend.
+//!
+//! The vocabulary is node-oidc-provider's adapter (`upsert(id, payload,
+//! expiresIn)`, `find`, `findByUid`, `consume`, `destroy`,
+//! `revokeByGrantId`) plus lookups by client, grant, user and CIBA
+//! `auth_req_id`. A record is a payload type implementing [`StoredRecord`]
+//! (its [`Kind`] and its [`Links`]); the repo stores it in a versioned
+//! envelope with [`RecordMeta`] in front (expiry, consumption, links) and
+//! keeps the index and expiry entries in step with it, in the same
+//! transaction. Ids of kinds that are bearer secrets are stored as SHA-256
+//! only (`keys.rs`).
+//!
+//! Time is a parameter: every read takes `now` (Unix seconds); a record whose
+//! expiry has passed is invisible before the sweeper ([`ExpirySweeper`])
+//! deletes it.
+//!
+//! Each [`Repo`] method is one transaction; [`ops`] has the same operations
+//! inside a caller's transaction, to combine them atomically.
+
+pub mod expiry;
+pub mod ops;
+pub mod record;
+pub mod schema;
+
+pub use expiry::ExpirySweeper;
+pub use record::{Consumed, Consumption, Found, Links, RecordMeta, StoredRecord};
+pub use schema::SchemaError;
+
+use crate::store::keys::{Index, Kind};
+use crate::store::kv::{KvError, Store};
+
+/// Typed records over a [`Store`]. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Repo {
+    store: Store,
+}
+
+/// Index entries read per transaction by [`Repo::revoke_by_grant_id`].
+const REVOKE_CHUNK: usize = 500;
+
+impl Repo {
+    /// Checks the store's schema version (initialising an empty store,
+    /// migrating an older one, refusing a newer or unversioned one) and
+    /// returns the repo.
+    pub async fn open(store: Store) -> Result<Self, SchemaError> {
+        schema::check_or_initialise(&store).await?;
+        Ok(Self { store })
+    }
+
+    /// The KV store underneath, for transactions that span several records
+    /// (with the functions in [`ops`]).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Stores `payload` as record `id`, expiring `expires_in` seconds after
+    /// `now` (`None`: never), replacing a record of the same id.
+    pub async fn upsert<P: StoredRecord>(
+        &self,
+        id: &str,
+        payload: &P,
+        expires_in: Option<u64>,
+        now: u64,
+    ) -> Result<(), KvError> {
+        self.store
+            .run(|tx, _| async move { ops::upsert(&tx, id, payload, expires_in, now).await })
+            .await
+    }
+
+    /// Record `id` of `P::KIND`, unless missing or expired at `now`.
+    pub async fn find<P: StoredRecord>(&self, id: &str, now: u64) -> Result<Option<Found<P>>, KvError> {
+        self.store
+            .run(|tx, _| async move { ops::find::<P>(&tx, id, now).await })
+            .await
+    }
+
+    /// The record of `P::KIND` (a session) whose uid is `uid`.
+    pub async fn find_by_uid<P: StoredRecord>(
+        &self,
+        uid: &str,
+        now: u64,
+    ) -> Result<Option<Found<P>>, KvError> {
+        Ok(self.find_all_by(Index::Uid, uid, now).await?.into_iter().next())
+    }
+
+    /// The record of `P::KIND` linked to the CIBA `auth_req_id`.
+    pub async fn find_by_auth_req_id<P: StoredRecord>(
+        &self,
+        auth_req_id: &str,
+        now: u64,
+    ) -> Result<Option<Found<P>>, KvError> {
+        Ok(self
+            .find_all_by(Index::AuthReq, auth_req_id, now)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// Records of `P::KIND` of a client.
+    pub async fn find_by_client<P: StoredRecord>(
+        &self,
+        client_id: &str,
+        now: u64,
+    ) -> Result<Vec<Found<P>>, KvError> {
+        self.find_all_by(Index::Client, client_id, now).await
+    }
+
+    /// Records of `P::KIND` issued under a grant.
+    pub async fn find_by_grant<P: StoredRecord>(
+        &self,
+        grant_id: &str,
+        now: u64,
+    ) -> Result<Vec<Found<P>>, KvError> {
+        self.find_all_by(Index::Grant, grant_id, now).await
+    }
+
+    /// Records of `P::KIND` of a user (account id).
+    pub async fn find_by_user<P: StoredRecord>(
+        &self,
+        account_id: &str,
+        now: u64,
+    ) -> Result<Vec<Found<P>>, KvError> {
+        self.find_all_by(Index::User, account_id, now).await
+    }
+
+    async fn find_all_by<P: StoredRecord>(
+        &self,
+        index: Index,
+        value: &str,
+        now: u64,
+    ) -> Result<Vec<Found<P>>, KvError> {
+        self.store
+            .run(|tx, _| async move { ops::find_by_index::<P>(&tx, index, value, now, 0).await })
+            .await
+    }
+
+    /// Consumes record `id` once. Of any number of concurrent calls, exactly
+    /// one gets [`Consumed::Now`]; the others get [`Consumed::Already`]. Safe
+    /// across an unknown commit outcome: the call's random id, kept across
+    /// retries, lets a retry recognise its own earlier win.
+    pub async fn consume<P: StoredRecord>(&self, id: &str, now: u64) -> Result<Consumed<P>, KvError> {
+        let call_id = uuid::Uuid::new_v4().as_u128();
+        self.store
+            .run(|tx, _| async move { ops::consume::<P>(&tx, id, now, call_id).await })
+            .await
+    }
+
+    /// Deletes record `id` of `kind` and its index entries; `false` if there
+    /// was none.
+    pub async fn destroy(&self, kind: Kind, id: &str) -> Result<bool, KvError> {
+        self.store
+            .run(|tx, _| async move { ops::destroy(&tx, kind, id).await })
+            .await
+    }
+
+    /// Deletes every record of every kind issued under `grant_id` (tokens,
+    /// codes, the grant's other records), e.g. on authorization code replay
+    /// (RFC 6749 §4.1.2, RFC 9700 §4.14.2 for refresh tokens). Runs in chunks,
+    /// each its own transaction; returns how many records it deleted.
+    pub async fn revoke_by_grant_id(&self, grant_id: &str) -> Result<usize, KvError> {
+        let value = ops::index_value(Index::Grant, grant_id);
+        let mut total = 0;
+        loop {
+            let (entries, deleted) = self
+                .store
+                .run(|tx, _| {
+                    let value = value.clone();
+                    async move {
+                        let entries =
+                            ops::index_entries(&tx, Index::Grant, &value, None, REVOKE_CHUNK).await?;
+                        let mut deleted = 0;
+                        for (kind, id_key) in &entries {
+                            if ops::destroy_by_key(&tx, *kind, id_key).await? {
+                                deleted += 1;
+                            } else {
+                                // A stale entry whose record is gone.
+                                let key = crate::store::keys::index_key(Index::Grant, &value, *kind, id_key);
+                                tx.clear(&key)?;
+                            }
+                        }
+                        Ok((entries.len(), deleted))
+                    }
+                })
+                .await?;
+            total += deleted;
+            if entries < REVOKE_CHUNK {
+                return Ok(total);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

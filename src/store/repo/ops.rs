@@ -1,0 +1,218 @@
+//! The record operations inside a caller's transaction, so that several of
+//! them commit together (e.g. consume a code and issue its tokens). [`Repo`]
+//! wraps each in a transaction of its own.
+//!
+//! [`Repo`]: super::Repo
+
+use super::record::{Consumed, Consumption, Found, Links, RecordMeta, StoredRecord};
+use crate::store::codec;
+use crate::store::keys::{self, Index, Kind};
+use crate::store::kv::{KeyRange, KvError, RangeOptions, Transaction};
+
+/// Writes `payload` as record `id` of `P::KIND`, expiring `expires_in`
+/// seconds after `now` (`None`: never), with its index entries. Replaces a
+/// record of the same id, and its index entries; a consumption stays
+/// recorded (consumption is one-way).
+pub async fn upsert<P: StoredRecord>(
+    tx: &Transaction,
+    id: &str,
+    payload: &P,
+    expires_in: Option<u64>,
+    now: u64,
+) -> Result<(), KvError> {
+    let id_key = P::KIND.id_key(id);
+    let record_key = keys::record_key(P::KIND, &id_key);
+    let previous = match tx.get(&record_key).await? {
+        Some(bytes) => Some(codec::decode_prefix::<RecordMeta>(&bytes)?.0),
+        None => None,
+    };
+    let meta = meta_for(
+        payload.links(),
+        expires_in.map(|s| now.saturating_add(s)),
+        previous.as_ref(),
+    );
+    if let Some(previous) = &previous {
+        clear_entries(tx, P::KIND, &id_key, previous)?;
+    }
+    tx.set(&record_key, &codec::encode(&(&meta, payload))?)?;
+    write_entries(tx, P::KIND, &id_key, &meta)
+}
+
+/// Record `id` of `P::KIND`, unless it is missing or expired at `now`.
+pub async fn find<P: StoredRecord>(
+    tx: &Transaction,
+    id: &str,
+    now: u64,
+) -> Result<Option<Found<P>>, KvError> {
+    find_by_key(tx, &P::KIND.id_key(id), now).await
+}
+
+/// Record of `P::KIND` stored under `id_key` (the id or its hash).
+pub(crate) async fn find_by_key<P: StoredRecord>(
+    tx: &Transaction,
+    id_key: &[u8],
+    now: u64,
+) -> Result<Option<Found<P>>, KvError> {
+    let Some(bytes) = tx.get(&keys::record_key(P::KIND, id_key)).await? else {
+        return Ok(None);
+    };
+    let (meta, payload): (RecordMeta, P) = codec::decode(&bytes)?;
+    if meta.is_expired(now) {
+        return Ok(None);
+    }
+    Ok(Some(Found { payload, meta }))
+}
+
+/// Consumes record `id` once: of any number of concurrent calls, exactly one
+/// gets [`Consumed::Now`]. `call_id` is a random number chosen once per
+/// logical call and kept across retries, so that a retry after an unknown
+/// commit outcome recognises its own earlier win.
+pub async fn consume<P: StoredRecord>(
+    tx: &Transaction,
+    id: &str,
+    now: u64,
+    call_id: u128,
+) -> Result<Consumed<P>, KvError> {
+    let id_key = P::KIND.id_key(id);
+    let Some(mut found) = find_by_key::<P>(tx, &id_key, now).await? else {
+        return Ok(Consumed::Missing);
+    };
+    match found.meta.consumed {
+        Some(c) if c.by == call_id => return Ok(Consumed::Now(found)),
+        Some(_) => return Ok(Consumed::Already(found)),
+        None => {}
+    }
+    found.meta.consumed = Some(Consumption { at: now, by: call_id });
+    let record_key = keys::record_key(P::KIND, &id_key);
+    tx.set(&record_key, &codec::encode(&(&found.meta, &found.payload))?)?;
+    Ok(Consumed::Now(found))
+}
+
+/// Deletes record `id` of `kind` and its index entries. Deleting a missing
+/// record is not an error.
+pub async fn destroy(tx: &Transaction, kind: Kind, id: &str) -> Result<bool, KvError> {
+    destroy_by_key(tx, kind, &kind.id_key(id)).await
+}
+
+pub(crate) async fn destroy_by_key(tx: &Transaction, kind: Kind, id_key: &[u8]) -> Result<bool, KvError> {
+    let record_key = keys::record_key(kind, id_key);
+    let Some(bytes) = tx.get(&record_key).await? else {
+        return Ok(false);
+    };
+    let (meta, _) = codec::decode_prefix::<RecordMeta>(&bytes)?;
+    tx.clear(&record_key)?;
+    clear_entries(tx, kind, id_key, &meta)?;
+    Ok(true)
+}
+
+/// Records of `P::KIND` linked to `value` through `index`, skipping expired
+/// ones, at most `limit` (0: all) index entries read.
+pub async fn find_by_index<P: StoredRecord>(
+    tx: &Transaction,
+    index: Index,
+    value: &str,
+    now: u64,
+    limit: usize,
+) -> Result<Vec<Found<P>>, KvError> {
+    let value = index_value(index, value);
+    let mut out = Vec::new();
+    for id_key in index_entries(tx, index, &value, Some(P::KIND), limit).await? {
+        if let Some(found) = find_by_key::<P>(tx, &id_key.1, now).await? {
+            out.push(found);
+        }
+    }
+    Ok(out)
+}
+
+/// Index entries under `value` as (kind, id key), optionally of one kind.
+pub(crate) async fn index_entries(
+    tx: &Transaction,
+    index: Index,
+    value: &[u8],
+    kind: Option<Kind>,
+    limit: usize,
+) -> Result<Vec<(Kind, Vec<u8>)>, KvError> {
+    let subspace = match kind {
+        Some(kind) => {
+            let mut prefix = keys::index_subspace(index, value);
+            prefix.extend_from_slice(&keys::kind_subspace(kind));
+            prefix
+        }
+        None => keys::index_subspace(index, value),
+    };
+    let range: KeyRange = keys::subspace_range(&subspace);
+    let pairs = tx.get_range(&range, RangeOptions::limit(limit)).await?;
+    pairs.iter().map(|(key, _)| parse_tail(key)).collect()
+}
+
+/// The (kind, id key) at the end of an expiry or index key.
+pub(crate) fn parse_tail(key: &[u8]) -> Result<(Kind, Vec<u8>), KvError> {
+    let mut elements = keys::unpack(key)?;
+    let id = elements.pop();
+    let kind = elements.pop();
+    match (kind, id) {
+        (Some(keys::OwnedElement::Str(kind)), Some(keys::OwnedElement::Bytes(id))) => {
+            let kind = Kind::from_name(&kind)
+                .ok_or_else(|| KvError::Corrupt(format!("unknown record kind {kind:?} in an index key")))?;
+            Ok((kind, id))
+        }
+        _ => Err(KvError::Corrupt("index key does not end in (kind, id)".into())),
+    }
+}
+
+/// Bytes an index stores for `value`: the CIBA auth_req_id is a bearer
+/// secret, so only its SHA-256.
+pub(crate) fn index_value(index: Index, value: &str) -> Vec<u8> {
+    match index {
+        Index::AuthReq => keys::sha256(value.as_bytes()).to_vec(),
+        _ => value.as_bytes().to_vec(),
+    }
+}
+
+fn meta_for(links: Links, expires_at: Option<u64>, previous: Option<&RecordMeta>) -> RecordMeta {
+    RecordMeta {
+        expires_at,
+        consumed: previous.and_then(|p| p.consumed),
+        client_id: links.client_id,
+        grant_id: links.grant_id,
+        account_id: links.account_id,
+        uid: links.uid,
+        auth_req_hash: links.auth_req_id.map(|id| keys::sha256(id.as_bytes())),
+    }
+}
+
+fn entry_keys(kind: Kind, id_key: &[u8], meta: &RecordMeta) -> Vec<Vec<u8>> {
+    let indexed = [
+        (Index::Client, meta.client_id.as_deref().map(str::as_bytes)),
+        (Index::Grant, meta.grant_id.as_deref().map(str::as_bytes)),
+        (Index::User, meta.account_id.as_deref().map(str::as_bytes)),
+        (Index::Uid, meta.uid.as_deref().map(str::as_bytes)),
+        (Index::AuthReq, meta.auth_req_hash.as_ref().map(|h| h.as_slice())),
+    ];
+    let mut out: Vec<Vec<u8>> = indexed
+        .into_iter()
+        .filter_map(|(index, value)| value.map(|v| keys::index_key(index, v, kind, id_key)))
+        .collect();
+    if let Some(at) = meta.expires_at {
+        out.push(keys::expiry_key(at, kind, id_key));
+    }
+    out
+}
+
+fn write_entries(tx: &Transaction, kind: Kind, id_key: &[u8], meta: &RecordMeta) -> Result<(), KvError> {
+    entry_keys(kind, id_key, meta)
+        .iter()
+        .try_for_each(|key| tx.set(key, b""))
+}
+
+/// Clears the expiry and index entries `meta` says the record has.
+pub(crate) fn clear_entries(
+    tx: &Transaction,
+    kind: Kind,
+    id_key: &[u8],
+    meta: &RecordMeta,
+) -> Result<(), KvError> {
+    entry_keys(kind, id_key, meta)
+        .iter()
+        .try_for_each(|key| tx.clear(key))
+}

@@ -1,0 +1,121 @@
+//! The schema version recorded in the store (`keys::SCHEMA_VERSION`). Opening
+//! a store checks it: an empty store gets the current version; an older one
+//! is migrated step by step by [`MIGRATIONS`] or refused; a newer one, or data
+//! without a version, is refused. Data is never read under the wrong schema.
+
+use crate::store::keys::{self, SCHEMA_VERSION};
+use crate::store::kv::{KeyRange, KvError, RangeOptions, Store, Transaction};
+use futures::future::BoxFuture;
+
+/// Why a store cannot be used by this build.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SchemaError {
+    /// Written by a newer Fiducia.
+    #[error(
+        "the store has schema version {found}, newer than this build's {supported}: run the newer Fiducia, or restore a backup made before the upgrade"
+    )]
+    Newer {
+        /// Version in the store.
+        found: u32,
+        /// Version this build writes.
+        supported: u32,
+    },
+    /// Written by an older Fiducia that no migration covers.
+    #[error(
+        "the store has schema version {found}, older than this build's {supported}, and no migration exists from it"
+    )]
+    OlderWithoutMigration {
+        /// Version in the store.
+        found: u32,
+        /// Version this build writes.
+        supported: u32,
+    },
+    /// Keys exist but no schema version: not a Fiducia store, or damaged.
+    #[error(
+        "the store holds data but no schema version: not a Fiducia store, or damaged; refusing to use it"
+    )]
+    Unversioned,
+    /// The version value is not 4 bytes.
+    #[error("the stored schema version is malformed ({0} bytes)")]
+    Malformed(usize),
+    /// The store failed while checking.
+    #[error(transparent)]
+    Kv(#[from] KvError),
+}
+
+/// A migration from version `from` to `from + 1`, run in one transaction.
+pub type Migration = for<'a> fn(&'a Transaction) -> BoxFuture<'a, Result<(), KvError>>;
+
+/// Migrations by the version they start from. Version 1 is the first, so
+/// there are none yet; a change to `keys.rs` adds one here.
+pub const MIGRATIONS: &[(u32, Migration)] = &[];
+
+/// Checks, records or migrates the schema version; returns the version found
+/// before (`None` for a new store).
+pub async fn check_or_initialise(store: &Store) -> Result<Option<u32>, SchemaError> {
+    let found = store.run(|tx, _| async move { read_version(&tx).await }).await?;
+    match found {
+        Ok(Some(v)) if v == SCHEMA_VERSION => Ok(Some(v)),
+        Ok(Some(v)) if v > SCHEMA_VERSION => Err(SchemaError::Newer {
+            found: v,
+            supported: SCHEMA_VERSION,
+        }),
+        Ok(Some(v)) => migrate(store, v).await.map(|()| Some(v)),
+        Ok(None) => {
+            let initialised = store
+                .run(|tx, _| async move {
+                    if tx.get(&keys::schema_version_key()).await?.is_some() {
+                        return Ok(true); // another process initialised it
+                    }
+                    let everything = KeyRange::new(Vec::new(), vec![0xff]);
+                    if !tx
+                        .get_range(&everything, RangeOptions::limit(1))
+                        .await?
+                        .is_empty()
+                    {
+                        return Ok(false);
+                    }
+                    tx.set(&keys::schema_version_key(), &SCHEMA_VERSION.to_be_bytes())?;
+                    Ok(true)
+                })
+                .await?;
+            if initialised {
+                Ok(None)
+            } else {
+                Err(SchemaError::Unversioned)
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn read_version(tx: &Transaction) -> Result<Result<Option<u32>, SchemaError>, KvError> {
+    Ok(match tx.get(&keys::schema_version_key()).await? {
+        None => Ok(None),
+        Some(bytes) => match <[u8; 4]>::try_from(bytes.as_slice()) {
+            Ok(be) => Ok(Some(u32::from_be_bytes(be))),
+            Err(_) => Err(SchemaError::Malformed(bytes.len())),
+        },
+    })
+}
+
+async fn migrate(store: &Store, mut version: u32) -> Result<(), SchemaError> {
+    while version < SCHEMA_VERSION {
+        let Some((_, step)) = MIGRATIONS.iter().find(|(from, _)| *from == version) else {
+            return Err(SchemaError::OlderWithoutMigration {
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        };
+        let next = version + 1;
+        store
+            .run(|tx, _| async move {
+                step(&tx).await?;
+                tx.set(&keys::schema_version_key(), &next.to_be_bytes())
+            })
+            .await?;
+        tracing::info!(from = version, to = next, "migrated the store schema");
+        version = next;
+    }
+    Ok(())
+}

@@ -1,0 +1,413 @@
+use super::*;
+use crate::store::embedded::{EmbeddedBackend, EmbeddedOptions, InjectedFault};
+use crate::store::keys::{self, SCHEMA_VERSION};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Token {
+    client_id: String,
+    grant_id: String,
+    account_id: String,
+    scope: String,
+}
+
+impl StoredRecord for Token {
+    const KIND: Kind = Kind::AccessToken;
+    fn links(&self) -> Links {
+        Links {
+            client_id: Some(self.client_id.clone()),
+            grant_id: Some(self.grant_id.clone()),
+            account_id: Some(self.account_id.clone()),
+            ..Links::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Code {
+    grant_id: String,
+}
+
+impl StoredRecord for Code {
+    const KIND: Kind = Kind::AuthorizationCode;
+    fn links(&self) -> Links {
+        Links {
+            grant_id: Some(self.grant_id.clone()),
+            ..Links::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Session {
+    uid: String,
+}
+
+impl StoredRecord for Session {
+    const KIND: Kind = Kind::Session;
+    fn links(&self) -> Links {
+        Links {
+            uid: Some(self.uid.clone()),
+            ..Links::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct CibaRequest {
+    auth_req_id: String,
+    account_id: String,
+}
+
+impl StoredRecord for CibaRequest {
+    const KIND: Kind = Kind::BackchannelAuthenticationRequest;
+    fn links(&self) -> Links {
+        Links {
+            auth_req_id: Some(self.auth_req_id.clone()),
+            account_id: Some(self.account_id.clone()),
+            ..Links::default()
+        }
+    }
+}
+
+const NOW: u64 = 1_800_000_000;
+
+fn token(grant: &str) -> Token {
+    Token {
+        client_id: "client-1".into(),
+        grant_id: grant.into(),
+        account_id: "alice".into(),
+        scope: "openid accounts".into(),
+    }
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    backend: Arc<EmbeddedBackend>,
+    repo: Repo,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Arc::new(EmbeddedBackend::open(dir.path(), EmbeddedOptions::default()).unwrap());
+    let repo = Repo::open(Store::new(backend.clone())).await.unwrap();
+    Fixture {
+        _dir: dir,
+        backend,
+        repo,
+    }
+}
+
+#[tokio::test]
+async fn upsert_then_find_and_secondary_lookups() {
+    let f = fixture().await;
+    f.repo
+        .upsert("at-1", &token("g-1"), Some(3600), NOW)
+        .await
+        .unwrap();
+    f.repo
+        .upsert("at-2", &token("g-2"), Some(3600), NOW)
+        .await
+        .unwrap();
+    let found = f.repo.find::<Token>("at-1", NOW).await.unwrap().unwrap();
+    assert_eq!(found.payload, token("g-1"));
+    assert_eq!(found.meta.expires_at, Some(NOW + 3600));
+    assert_eq!(
+        f.repo
+            .find_by_client::<Token>("client-1", NOW)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(f.repo.find_by_grant::<Token>("g-2", NOW).await.unwrap().len(), 1);
+    assert_eq!(f.repo.find_by_user::<Token>("alice", NOW).await.unwrap().len(), 2);
+    assert!(f.repo.find::<Token>("at-3", NOW).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn upsert_replaces_old_index_entries() {
+    let f = fixture().await;
+    f.repo
+        .upsert("at-1", &token("g-old"), Some(60), NOW)
+        .await
+        .unwrap();
+    f.repo
+        .upsert("at-1", &token("g-new"), Some(7200), NOW)
+        .await
+        .unwrap();
+    assert!(
+        f.repo
+            .find_by_grant::<Token>("g-old", NOW)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        f.repo.find_by_grant::<Token>("g-new", NOW).await.unwrap().len(),
+        1
+    );
+    // The old expiry entry went too: a sweep well after 60 s removes nothing.
+    assert_eq!(f.repo.sweep_all_expired(NOW + 600).await.unwrap(), 0);
+    assert!(f.repo.find::<Token>("at-1", NOW + 600).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn expired_records_are_invisible_before_the_sweep_and_gone_after() {
+    let f = fixture().await;
+    f.repo.upsert("at-1", &token("g-1"), Some(30), NOW).await.unwrap();
+    f.repo.upsert("at-2", &token("g-1"), None, NOW).await.unwrap();
+    assert!(f.repo.find::<Token>("at-1", NOW + 29).await.unwrap().is_some());
+    assert!(f.repo.find::<Token>("at-1", NOW + 30).await.unwrap().is_none());
+    assert_eq!(
+        f.repo
+            .find_by_grant::<Token>("g-1", NOW + 30)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let later = NOW + 30 + 2 * keys::EXPIRY_BUCKET_SECONDS;
+    assert_eq!(f.repo.sweep_all_expired(later).await.unwrap(), 1);
+    // The record and its index entries are deleted, not only hidden.
+    let raw = f
+        .repo
+        .store()
+        .run(|tx, _| async move {
+            let id_key = Kind::AccessToken.id_key("at-1");
+            let grant = keys::index_key(keys::Index::Grant, b"g-1", Kind::AccessToken, &id_key);
+            Ok((
+                tx.get(&keys::record_key(Kind::AccessToken, &id_key)).await?,
+                tx.get(&grant).await?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(raw, (None, None));
+    assert!(f.repo.find::<Token>("at-2", later).await.unwrap().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_concurrent_consumers_exactly_one_wins() {
+    let f = fixture().await;
+    for round in 0..5 {
+        let id = format!("code-{round}");
+        f.repo
+            .upsert(&id, &Code { grant_id: "g".into() }, Some(60), NOW)
+            .await
+            .unwrap();
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let repo = f.repo.clone();
+            let id = id.clone();
+            tasks.push(tokio::spawn(async move {
+                repo.consume::<Code>(&id, NOW + 1).await.unwrap()
+            }));
+        }
+        let mut winners = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Consumed::Now(found) => {
+                    winners += 1;
+                    assert_eq!(found.consumed_at(), Some(NOW + 1));
+                }
+                Consumed::Already(found) => assert_eq!(found.consumed_at(), Some(NOW + 1)),
+                Consumed::Missing => panic!("the code vanished"),
+            }
+        }
+        assert_eq!(winners, 1, "round {round}");
+    }
+}
+
+#[tokio::test]
+async fn consume_wins_once_across_an_unknown_commit_outcome() {
+    let f = fixture().await;
+    f.repo
+        .upsert("code-1", &Code { grant_id: "g".into() }, Some(60), NOW)
+        .await
+        .unwrap();
+    // The winning commit lands but its acknowledgement is lost: the retry must
+    // still report the win, not a replay.
+    f.backend.inject_faults(&[InjectedFault::UnknownAfterApply]);
+    assert!(matches!(
+        f.repo.consume::<Code>("code-1", NOW).await.unwrap(),
+        Consumed::Now(_)
+    ));
+    assert!(matches!(
+        f.repo.consume::<Code>("code-1", NOW).await.unwrap(),
+        Consumed::Already(_)
+    ));
+    // Expired and missing codes cannot be consumed.
+    assert_eq!(
+        f.repo.consume::<Code>("code-1", NOW + 60).await.unwrap(),
+        Consumed::Missing
+    );
+    assert_eq!(
+        f.repo.consume::<Code>("nope", NOW).await.unwrap(),
+        Consumed::Missing
+    );
+}
+
+#[tokio::test]
+async fn revoke_by_grant_deletes_every_kind_of_that_grant_only() {
+    let f = fixture().await;
+    for i in 0..1200 {
+        f.repo
+            .upsert(&format!("at-{i}"), &token("g-1"), Some(3600), NOW)
+            .await
+            .unwrap();
+    }
+    f.repo
+        .upsert(
+            "code-1",
+            &Code {
+                grant_id: "g-1".into(),
+            },
+            Some(60),
+            NOW,
+        )
+        .await
+        .unwrap();
+    f.repo
+        .upsert("at-other", &token("g-2"), Some(3600), NOW)
+        .await
+        .unwrap();
+    assert_eq!(f.repo.revoke_by_grant_id("g-1").await.unwrap(), 1201);
+    assert!(f.repo.find::<Code>("code-1", NOW).await.unwrap().is_none());
+    assert!(f.repo.find::<Token>("at-7", NOW).await.unwrap().is_none());
+    assert!(f.repo.find::<Token>("at-other", NOW).await.unwrap().is_some());
+    assert_eq!(
+        f.repo
+            .find_by_client::<Token>("client-1", NOW)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(f.repo.revoke_by_grant_id("g-1").await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn sessions_by_uid_and_ciba_requests_by_auth_req_id() {
+    let f = fixture().await;
+    f.repo
+        .upsert("sid-1", &Session { uid: "uid-1".into() }, Some(600), NOW)
+        .await
+        .unwrap();
+    let ciba = CibaRequest {
+        auth_req_id: "arid-secret".into(),
+        account_id: "bob".into(),
+    };
+    f.repo.upsert("arid-secret", &ciba, Some(120), NOW).await.unwrap();
+    assert!(
+        f.repo
+            .find_by_uid::<Session>("uid-1", NOW)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        f.repo
+            .find_by_uid::<Session>("uid-2", NOW)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let found = f
+        .repo
+        .find_by_auth_req_id::<CibaRequest>("arid-secret", NOW)
+        .await
+        .unwrap();
+    assert_eq!(found.unwrap().payload, ciba);
+    assert!(f.repo.destroy(Kind::Session, "sid-1").await.unwrap());
+    assert!(
+        f.repo
+            .find_by_uid::<Session>("uid-1", NOW)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(!f.repo.destroy(Kind::Session, "sid-1").await.unwrap());
+}
+
+#[tokio::test]
+async fn no_secret_is_stored_in_the_clear() {
+    let f = fixture().await;
+    let ciba = CibaRequest {
+        auth_req_id: "arid-SECRET-1".into(),
+        account_id: "bob".into(),
+    };
+    f.repo
+        .upsert("arid-SECRET-1", &ciba, Some(120), NOW)
+        .await
+        .unwrap();
+    f.repo
+        .upsert("at-SECRET-2", &token("g"), Some(120), NOW)
+        .await
+        .unwrap();
+    let keys = f
+        .repo
+        .store()
+        .run(|tx, _| async move {
+            let all = tx
+                .get_range(
+                    &crate::store::kv::KeyRange::new(vec![], vec![0xff]),
+                    Default::default(),
+                )
+                .await?;
+            Ok(all.into_iter().map(|(k, _)| k).collect::<Vec<_>>())
+        })
+        .await
+        .unwrap();
+    assert!(keys.len() > 4);
+    for key in keys {
+        assert!(!key.windows(6).any(|w| w == b"SECRET"), "{key:?}");
+    }
+}
+
+async fn write_schema_version(store: &Store, version: u32) {
+    store
+        .run(|tx, _| async move { tx.set(&keys::schema_version_key(), &version.to_be_bytes()) })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn schema_versions_newer_older_or_missing_are_refused_clearly() {
+    let f = fixture().await;
+    let store = f.repo.store().clone();
+    assert!(
+        Repo::open(store.clone()).await.is_ok(),
+        "reopening the current version"
+    );
+
+    write_schema_version(&store, SCHEMA_VERSION + 1).await;
+    let err = Repo::open(store.clone()).await.unwrap_err();
+    assert_eq!(
+        err,
+        SchemaError::Newer {
+            found: SCHEMA_VERSION + 1,
+            supported: SCHEMA_VERSION
+        }
+    );
+    assert!(err.to_string().contains("newer than this build"));
+
+    write_schema_version(&store, 0).await;
+    let err = Repo::open(store.clone()).await.unwrap_err();
+    assert!(
+        matches!(err, SchemaError::OlderWithoutMigration { found: 0, .. }),
+        "{err}"
+    );
+
+    store
+        .run(|tx, _| async move { tx.clear(&keys::schema_version_key()) })
+        .await
+        .unwrap();
+    f.repo
+        .store()
+        .run(|tx, _| async move { tx.set(b"\x02stray\x00", b"") })
+        .await
+        .unwrap();
+    assert_eq!(Repo::open(store).await.unwrap_err(), SchemaError::Unversioned);
+}
