@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 /// First and longest wait between session attempts.
 const BACKOFF_START: Duration = Duration::from_millis(10);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
+/// Most jobs a worker takes off the queue at once.
+const MAX_BATCH: usize = 8;
 /// How often an idle worker looks at the shutdown flag.
 const IDLE_POLL: Duration = Duration::from_millis(100);
 /// How often an idle worker checks that its session is alive
@@ -79,16 +81,30 @@ impl Worker {
                 }
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
             };
+            // Take what else is waiting (up to a batch), sign it all, then
+            // answer: one wake-up of the callers' runtime per batch instead of
+            // one per signature, which is what lets the pool keep pace with
+            // raw C_Sign on a small machine.
+            let mut batch = Vec::with_capacity(MAX_BATCH);
+            batch.push(job);
+            batch.extend(self.jobs.try_iter().take(MAX_BATCH - 1));
             metrics::gauge!("fiducia_hsm_queue_depth").set(self.jobs.len() as f64);
-            if job.enqueued.elapsed() > self.job_deadline {
-                let _ = job.reply.send(Err(SignError::Unavailable(
-                    "the signing request waited too long".into(),
-                )));
-                continue;
+            let results: Vec<_> = batch
+                .iter()
+                .map(|job| {
+                    if job.enqueued.elapsed() > self.job_deadline {
+                        Err(SignError::Unavailable(
+                            "the signing request waited too long".into(),
+                        ))
+                    } else {
+                        self.sign_with_recovery(&mut state, job)
+                    }
+                })
+                .collect();
+            for (job, result) in batch.into_iter().zip(results) {
+                // The caller may have given up; nothing to do then.
+                let _ = job.reply.send(result);
             }
-            let result = self.sign_with_recovery(&mut state, &job);
-            // The caller may have given up; nothing to do then.
-            let _ = job.reply.send(result);
         }
         if state.take().is_some() {
             (self.events)(PoolEvent::SessionLost {
