@@ -12,4 +12,7 @@ cargo fmt --all -- --check
 echo "== cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
+# Tests make throw-away SoftHSM tokens under target/softhsm (.cargo/config.toml);
+# start from an empty token directory so they do not pile up.
+rm -rf target/softhsm
 cargo test --workspace --locked

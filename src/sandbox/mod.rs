@@ -190,7 +190,6 @@ fn prepare_softhsm(data_dir: &Path) -> anyhow::Result<bool> {
     let admin = KeyAdmin::new(token, crate::signing::rotation_policy(&raw.signing));
     if admin.load()?.active(JoseAlg::Es256).is_none() {
         let now = SystemClock.now_unix();
-        admin.generate(JoseAlg::Es256, 0, "sandbox", now)?;
         admin.rotate(JoseAlg::Es256, 0, "sandbox", now)?;
     }
     Ok(true)

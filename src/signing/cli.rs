@@ -120,6 +120,12 @@ fn operator() -> String {
     ["SUDO_USER", "USER", "LOGNAME"]
         .iter()
         .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .or_else(|| {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata("/proc/self")
+                .ok()
+                .map(|m| format!("uid:{}", m.uid()))
+        })
         .unwrap_or_else(|| "unknown".into())
 }
 

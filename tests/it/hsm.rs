@@ -46,8 +46,14 @@ async fn readiness_follows_the_hsm_and_the_jwks_comes_from_the_token() {
             refresh_interval: Duration::from_secs(10),
         },
     );
-    let first = admin.generate(JoseAlg::Es256, 0, "it", now()).unwrap();
-    admin.rotate(JoseAlg::Es256, 0, "it", now()).unwrap();
+    // Bootstrap: one rotate generates, activates, and prepares a next key.
+    let outcome = admin.rotate(JoseAlg::Es256, 0, "it", now()).unwrap();
+    let first = admin
+        .load()
+        .unwrap()
+        .get(outcome.activated.as_deref().unwrap())
+        .unwrap()
+        .clone();
     handle.refresh_keys().await.unwrap();
     let (status, body) = admin_get(handle.admin_addr, "/readyz").await;
     assert_eq!(status, 200, "{body}");

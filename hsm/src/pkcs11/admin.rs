@@ -69,8 +69,26 @@ impl KeyAdmin {
     }
 
     /// One rotation step for `alg` (see [`KeyRing::rotate`]); generates the
-    /// new `next` key when one is needed.
+    /// new `next` key when one is needed. For an algorithm with no key yet
+    /// (bootstrap) the generated key is activated at once and another `next`
+    /// key generated, so one command leaves the OP able to sign.
     pub fn rotate(
+        &self,
+        alg: JoseAlg,
+        rsa_bits: u64,
+        who: &str,
+        now: u64,
+    ) -> Result<RotationOutcome, HsmError> {
+        let mut outcome = self.rotate_step(alg, rsa_bits, who, now)?;
+        if outcome.activated.is_none() && self.load()?.active(alg).is_none() {
+            let bootstrap = self.rotate_step(alg, rsa_bits, who, now)?;
+            outcome.activated = bootstrap.activated;
+            outcome.retired.extend(bootstrap.retired);
+        }
+        Ok(outcome)
+    }
+
+    fn rotate_step(
         &self,
         alg: JoseAlg,
         rsa_bits: u64,

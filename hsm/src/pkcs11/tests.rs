@@ -133,8 +133,11 @@ async fn rotation_keeps_every_token_verifiable() {
     let token = token();
     let admin = KeyAdmin::new(token.clone(), POLICY);
     let pool = pool(&token, 2, 64).await;
-    admin.generate(JoseAlg::Es256, 0, "test", 0).unwrap();
-    admin.rotate(JoseAlg::Es256, 0, "test", 0).unwrap(); // first key: active at once, plus a next key
+    // Bootstrap: the first rotate generates a key, activates it at once and
+    // generates the next one.
+    let outcome = admin.rotate(JoseAlg::Es256, 0, "test", 0).unwrap();
+    assert!(outcome.activated.is_some());
+    assert_eq!(admin.load().unwrap().records.len(), 2);
     let ring = admin.load().unwrap();
     let first = ring.active(JoseAlg::Es256).unwrap().clone();
     let before = sign_jws(&pool.signer(first.jwk.clone()), serde_json::Map::new(), b"{}")
