@@ -389,7 +389,7 @@ mod tests {
         validate(config, Path::new("/etc/fiducia"))
     }
 
-    const DEV: &str = "[tls]\ndev_generate = true\n";
+    const DEV: &str = "[tls]\ndev_generate = true\n[signing]\nbackend = \"software\"\n";
 
     #[test]
     fn defaults_with_dev_pki_pass_and_paths_resolve() {
@@ -464,6 +464,17 @@ mod tests {
         assert_eq!((err.field.as_str(), err.check), ("store.retry_limit", "store"));
         let fdb = validated(&format!("{DEV}[store]\nbackend = \"fdb\"\n"));
         assert_eq!(fdb.is_ok(), cfg!(feature = "fdb"));
+    }
+
+    #[test]
+    fn pkcs11_is_the_default_and_needs_a_pin() {
+        let err = validated("[tls]\ndev_generate = true\n").unwrap_err();
+        assert_eq!((err.field.as_str(), err.check), ("signing.pin_file", "signing"));
+        let both = validated(
+            "[tls]\ndev_generate = true\n[signing]\npin = \"1\"\npin_file = \"/etc/fiducia/pin\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(both.field, "signing.pin");
     }
 
     #[test]

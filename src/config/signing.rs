@@ -43,7 +43,8 @@ impl Serialize for Secret {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SigningConfig {
-    /// `software` or `pkcs11`. Default `software`. Env `FIDUCIA_SIGNING__BACKEND`.
+    /// `pkcs11` or `software`. Default `pkcs11`: keys stay in an HSM unless
+    /// the software backend is chosen explicitly. Env `FIDUCIA_SIGNING__BACKEND`.
     pub backend: SigningBackend,
     /// JOSE algorithm the OP signs with: `ES256`, `PS256` or `EdDSA`.
     /// Default `ES256`. Env `FIDUCIA_SIGNING__ALG`.
@@ -92,7 +93,7 @@ pub struct SigningConfig {
 impl Default for SigningConfig {
     fn default() -> Self {
         Self {
-            backend: SigningBackend::Software,
+            backend: SigningBackend::Pkcs11,
             alg: fiducia_hsm::JoseAlg::Es256,
             software_key_file: None,
             pkcs11_module: None,

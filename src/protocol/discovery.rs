@@ -60,7 +60,7 @@ mod tests {
     use std::path::Path;
 
     fn config(extra: &str) -> ValidatedConfig {
-        let text = format!("[tls]\ndev_generate = true\n{extra}");
+        let text = format!("[tls]\ndev_generate = true\n[signing]\nbackend = \"software\"\n{extra}");
         validate(load_from_str(&text, Vec::new()).unwrap(), Path::new("/tmp")).unwrap()
     }
 

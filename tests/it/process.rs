@@ -43,7 +43,7 @@ fn a_bad_config_fails_start_up_with_one_line_naming_the_field() {
     let config = dir.path().join("bad.toml");
     std::fs::write(
         &config,
-        "[fapi]\npkce_methods = [\"plain\"]\n[tls]\ndev_generate = true\n",
+        "[fapi]\npkce_methods = [\"plain\"]\n[tls]\ndev_generate = true\n[signing]\nbackend = \"software\"\n",
     )
     .unwrap();
     let output = Command::new(fiducia_bin())

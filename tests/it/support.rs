@@ -61,9 +61,15 @@ impl TestPki {
             .to_vec()
     }
 
-    /// A config file text for this PKI on ephemeral loopback ports, plus `extra` TOML.
+    /// A config file text for this PKI on ephemeral loopback ports, plus
+    /// `extra` TOML (a software signing key unless `extra` has `[signing]`).
     pub fn config_text(&self, extra_server: &str, extra: &str) -> String {
         let pki = self.dir.path().join("pki");
+        let signing = if extra.contains("[signing]") {
+            ""
+        } else {
+            "[signing]\nbackend = \"software\"\n"
+        };
         format!(
             r#"
 [server]
@@ -81,6 +87,7 @@ client_ca = ["{pki}/ca.pem"]
 listen = "127.0.0.1:0"
 
 {extra}
+{signing}
 "#,
             pki = pki.display()
         )
