@@ -6,20 +6,27 @@
 //! Keys are FoundationDB tuple-layer encodings (FDB "design/tuple.md":
 //! byte strings 0x01, text 0x02, non-negative integers 0x14..0x1c), so they
 //! sort by their elements and a tuple prefix is a subspace. On FDB every key
-//! also sits under the configured `store.fdb_prefix`.
+//! also sits under the configured `store.fdb_prefix`. The first element is a
+//! small integer naming the subspace; integers rather than names keep keys
+//! short, which is most of the embedded writer's cost (memtable inserts
+//! compare keys).
 //!
-//! ("meta", "schema_version")                       -> u32, big endian (not enveloped)
-//! (<kind>, <id key>)                                -> envelope(RecordMeta, payload)
-//! ("expiry", <bucket>, <kind>, <id key>)            -> ""   bucket = expires_at / 60
-//! ("index", <index>, <value>, <kind>, <id key>)     -> ""
+//! (0, "schema_version")                            -> u32, big endian (not enveloped)
+//! (<kind>, <id key>)                               -> envelope(RecordMeta, payload)
+//! (64, <bucket>, <kind>, <id key>)                 -> ""   expiry; bucket = expires_at / 60
+//! (65, <index>, <value>, <kind>, <id key>)         -> ""   secondary index
 //!
-//! <kind>   a record kind's name, one subspace per kind (Kind::name below)
+//! <kind>   1..=63, one subspace per record kind (Kind::code below:
+//!          1 access_token, 2 refresh_token, 3 authorization_code, 4 par,
+//!          5 ciba_request, 6 session, 7 interaction,
+//!          8 registration_access_token, 9 replay, 10 grant, 11 client,
+//!          12 consent, 13 user, 14 signing_key)
 //! <id key> SHA-256 of the id for kinds that hold a bearer secret (tokens,
 //!          codes, request_uris, CIBA auth_req_ids, session ids, jtis):
 //!          32 bytes, so the secret is never stored; the id's UTF-8 bytes for
 //!          the others (grants, clients, consents, users, keys)
-//! <index>  "client" (client_id), "grant" (grant_id), "user" (account id),
-//!          "uid" (session uid), "auth_req" (SHA-256 of a CIBA auth_req_id)
+//! <index>  1 client (client_id), 2 grant (grant_id), 3 user (account id),
+//!          4 uid (session uid), 5 auth_req (SHA-256 of a CIBA auth_req_id)
 //!
 //! Values: codec::encode (tag byte 0x01 + bincode 2.0.1 standard) of
 //! (RecordMeta, payload); RecordMeta (repo/record.rs) comes first so that
@@ -34,6 +41,13 @@ use aws_lc_rs::digest;
 /// Version of the layout above; recorded in the store at `("meta",
 /// "schema_version")`.
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// First element of the schema version key.
+const META: u64 = 0;
+/// First element of expiry entries.
+const EXPIRY: u64 = 64;
+/// First element of index entries.
+const INDEX: u64 = 65;
 
 /// Width of an expiry bucket, in seconds.
 pub const EXPIRY_BUCKET_SECONDS: u64 = 60;
@@ -90,7 +104,32 @@ impl Kind {
         Kind::SigningKey,
     ];
 
-    /// The subspace name; part of the on-disk schema.
+    /// The subspace code; part of the on-disk schema.
+    pub const fn code(self) -> u64 {
+        match self {
+            Kind::AccessToken => 1,
+            Kind::RefreshToken => 2,
+            Kind::AuthorizationCode => 3,
+            Kind::PushedAuthorizationRequest => 4,
+            Kind::BackchannelAuthenticationRequest => 5,
+            Kind::Session => 6,
+            Kind::Interaction => 7,
+            Kind::RegistrationAccessToken => 8,
+            Kind::ReplayDetection => 9,
+            Kind::Grant => 10,
+            Kind::Client => 11,
+            Kind::Consent => 12,
+            Kind::User => 13,
+            Kind::SigningKey => 14,
+        }
+    }
+
+    /// The kind with subspace code `code`.
+    pub fn from_code(code: u64) -> Option<Kind> {
+        Kind::ALL.iter().copied().find(|k| k.code() == code)
+    }
+
+    /// A name for logs and documentation.
     pub const fn name(self) -> &'static str {
         match self {
             Kind::AccessToken => "access_token",
@@ -108,11 +147,6 @@ impl Kind {
             Kind::User => "user",
             Kind::SigningKey => "signing_key",
         }
-    }
-
-    /// The kind with subspace name `name`.
-    pub fn from_name(name: &str) -> Option<Kind> {
-        Kind::ALL.iter().copied().find(|k| k.name() == name)
     }
 
     /// Whether the id is a bearer secret, stored only as its SHA-256.
@@ -149,14 +183,14 @@ pub enum Index {
 }
 
 impl Index {
-    /// The index name; part of the on-disk schema.
-    pub const fn name(self) -> &'static str {
+    /// The index code; part of the on-disk schema.
+    pub const fn code(self) -> u64 {
         match self {
-            Index::Client => "client",
-            Index::Grant => "grant",
-            Index::User => "user",
-            Index::Uid => "uid",
-            Index::AuthReq => "auth_req",
+            Index::Client => 1,
+            Index::Grant => 2,
+            Index::User => 3,
+            Index::Uid => 4,
+            Index::AuthReq => 5,
         }
     }
 }
@@ -169,19 +203,19 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     out
 }
 
-/// `("meta", "schema_version")`.
+/// `(0, "schema_version")`.
 pub fn schema_version_key() -> Vec<u8> {
-    pack(&[Element::Str("meta"), Element::Str("schema_version")])
+    pack(&[Element::Int(META), Element::Str("schema_version")])
 }
 
 /// `(<kind>, <id key>)`: where a record lives.
 pub fn record_key(kind: Kind, id_key: &[u8]) -> Vec<u8> {
-    pack(&[Element::Str(kind.name()), Element::Bytes(id_key)])
+    pack(&[Element::Int(kind.code()), Element::Bytes(id_key)])
 }
 
 /// Every record of `kind`.
 pub fn kind_subspace(kind: Kind) -> Vec<u8> {
-    pack(&[Element::Str(kind.name())])
+    pack(&[Element::Int(kind.code())])
 }
 
 /// The expiry bucket of a record expiring at `expires_at` (Unix seconds).
@@ -189,12 +223,12 @@ pub fn expiry_bucket(expires_at: u64) -> u64 {
     expires_at / EXPIRY_BUCKET_SECONDS
 }
 
-/// `("expiry", <bucket>, <kind>, <id key>)`.
+/// `(64, <bucket>, <kind>, <id key>)`.
 pub fn expiry_key(expires_at: u64, kind: Kind, id_key: &[u8]) -> Vec<u8> {
     pack(&[
-        Element::Str("expiry"),
+        Element::Int(EXPIRY),
         Element::Int(expiry_bucket(expires_at)),
-        Element::Str(kind.name()),
+        Element::Int(kind.code()),
         Element::Bytes(id_key),
     ])
 }
@@ -203,18 +237,18 @@ pub fn expiry_key(expires_at: u64, kind: Kind, id_key: &[u8]) -> Vec<u8> {
 /// start of `bucket`.
 pub fn expiry_range_before(bucket: u64) -> super::kv::KeyRange {
     super::kv::KeyRange::new(
-        pack(&[Element::Str("expiry"), Element::Int(0)]),
-        pack(&[Element::Str("expiry"), Element::Int(bucket)]),
+        pack(&[Element::Int(EXPIRY), Element::Int(0)]),
+        pack(&[Element::Int(EXPIRY), Element::Int(bucket)]),
     )
 }
 
-/// `("index", <index>, <value>, <kind>, <id key>)`.
+/// `(65, <index>, <value>, <kind>, <id key>)`.
 pub fn index_key(index: Index, value: &[u8], kind: Kind, id_key: &[u8]) -> Vec<u8> {
     pack(&[
-        Element::Str("index"),
-        Element::Str(index.name()),
+        Element::Int(INDEX),
+        Element::Int(index.code()),
         Element::Bytes(value),
-        Element::Str(kind.name()),
+        Element::Int(kind.code()),
         Element::Bytes(id_key),
     ])
 }
@@ -222,8 +256,8 @@ pub fn index_key(index: Index, value: &[u8], kind: Kind, id_key: &[u8]) -> Vec<u
 /// Every index entry for `value` in `index`, across kinds.
 pub fn index_subspace(index: Index, value: &[u8]) -> Vec<u8> {
     pack(&[
-        Element::Str("index"),
-        Element::Str(index.name()),
+        Element::Int(INDEX),
+        Element::Int(index.code()),
         Element::Bytes(value),
     ])
 }
@@ -423,15 +457,15 @@ mod tests {
     }
 
     #[test]
-    fn kind_names_are_unique_and_parse_back() {
+    fn kind_codes_are_unique_and_stay_below_the_other_subspaces() {
         for kind in Kind::ALL {
-            assert_eq!(Kind::from_name(kind.name()), Some(*kind));
+            assert_eq!(Kind::from_code(kind.code()), Some(*kind));
+            assert!((1..EXPIRY).contains(&kind.code()));
         }
-        let mut names: Vec<_> = Kind::ALL.iter().map(|k| k.name()).collect();
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), Kind::ALL.len());
-        assert!(!names.iter().any(|n| ["meta", "expiry", "index"].contains(n)));
+        let mut codes: Vec<_> = Kind::ALL.iter().map(|k| k.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), Kind::ALL.len());
     }
 
     #[test]

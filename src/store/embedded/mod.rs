@@ -38,8 +38,9 @@ use futures::future::BoxFuture;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use transaction::EmbeddedTransaction;
 use writer::{CommitRequest, WriterMessage};
 
@@ -55,6 +56,9 @@ pub struct EmbeddedOptions {
     pub max_batch_transactions: usize,
     /// fjall block cache, in bytes. Default 64 MiB.
     pub cache_bytes: u64,
+    /// Size at which fjall's memtable is flushed to a table, in bytes.
+    /// Default 64 MiB.
+    pub memtable_bytes: u64,
 }
 
 impl Default for EmbeddedOptions {
@@ -62,6 +66,7 @@ impl Default for EmbeddedOptions {
         Self {
             max_batch_transactions: 4096,
             cache_bytes: 64 * 1024 * 1024,
+            memtable_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -94,7 +99,7 @@ pub(crate) struct Shared {
     /// Read versions of live transactions → how many; the writer keeps
     /// conflict history back to the oldest of them.
     pub(crate) active_reads: Mutex<BTreeMap<u64, usize>>,
-    pub(crate) commits: mpsc::UnboundedSender<WriterMessage>,
+    pub(crate) commits: mpsc::Sender<WriterMessage>,
     pub(crate) closed: AtomicBool,
     /// Set when a batch failed to reach the disk; commits are refused then.
     pub(crate) failed: Mutex<Option<String>>,
@@ -159,9 +164,11 @@ impl EmbeddedBackend {
             .open()
             .map_err(|e| backend_error(dir, &e))?;
         let keyspace = db
-            .keyspace("kv", fjall::KeyspaceCreateOptions::default)
+            .keyspace("kv", || {
+                fjall::KeyspaceCreateOptions::default().max_memtable_size(options.memtable_bytes)
+            })
             .map_err(|e| backend_error(dir, &e))?;
-        let (commits, queue) = mpsc::unbounded_channel();
+        let (commits, queue) = mpsc::channel();
         let shared = Arc::new(Shared {
             db,
             keyspace,
@@ -173,12 +180,8 @@ impl EmbeddedBackend {
             faults: Mutex::new(Vec::new()),
             stats: WriterCounters::default(),
         });
-        let writer_shared = shared.clone();
-        let max_batch = options.max_batch_transactions.max(1);
-        let writer = std::thread::Builder::new()
-            .name("store-writer".into())
-            .spawn(move || writer::run(writer_shared, queue, max_batch))
-            .map_err(|e| KvError::Backend(format!("cannot start the store writer thread: {e}")))?;
+        let writer = writer::spawn(shared.clone(), queue, options.max_batch_transactions.max(1))
+            .map_err(|e| KvError::Backend(format!("cannot start the store writer threads: {e}")))?;
         Ok(Self {
             shared,
             writer: Mutex::new(Some(writer)),

@@ -1,30 +1,34 @@
-//! The writer thread: group commit with optimistic validation.
+//! Group commit in two threads, with optimistic validation.
 //!
-//! It takes every commit request waiting in the queue (up to
-//! `max_batch_transactions`), and for each, in arrival order:
+//! The **writer** thread takes commit requests as they arrive and, for each
+//! in arrival order:
 //!
 //! 1. **validates** its read set: a key it read (or any key in a range it
 //!    read) must not have been written by a batch newer than its read version
-//!    ([`ConflictHistory`]) nor by a transaction accepted earlier in this batch;
-//!    otherwise it gets [`KvError::Conflict`] and the caller's `run` retries;
-//! 2. **applies** it to the batch's pending state (range clears are expanded
-//!    into the keys that exist, so a clear conflicts exactly with readers of
-//!    what it deleted).
+//!    ([`Pipeline::written_after`]) nor by a transaction accepted earlier into
+//!    the open batch; otherwise it gets [`KvError::Conflict`] and the caller's
+//!    `run` retries;
+//! 2. **applies** it to the open batch (range clears are expanded into the
+//!    keys that exist, so a clear conflicts exactly with readers of what it
+//!    deleted).
 //!
-//! Then it writes the batch as one fjall write batch with
-//! `PersistMode::SyncAll` — one journal entry, one fsync — bumps the version,
-//! records the written keys in the history and only then answers the
-//! accepted transactions. While it syncs, the next batch queues up: the more
-//! concurrent writers, the larger the batch, the fewer fsyncs per commit.
+//! The **committer** thread, whenever it is free, takes the whole open batch,
+//! gives it the next version, and writes it as one fjall write batch with
+//! `PersistMode::SyncAll` — one journal entry, one fsync — then publishes the
+//! version and answers the batch's transactions. While it syncs, the writer
+//! keeps validating into the next open batch: the batch is exactly what
+//! arrived during the previous commit, so the more concurrent writers, the
+//! fewer fsyncs per commit, with no timer and no waiting when load is light.
 
 use super::transaction::WriteSet;
 use super::{InjectedFault, Shared};
 use crate::store::kv::{KeyRange, KvError};
 use std::collections::{BTreeMap, VecDeque};
 use std::ops::Bound;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use tokio::sync::{mpsc, oneshot};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
+use std::time::Duration;
+use tokio::sync::oneshot;
 
 /// What a transaction read, for validation at commit.
 pub(crate) enum ReadConflict {
@@ -48,66 +52,73 @@ pub(crate) enum WriterMessage {
     Close,
 }
 
-/// Which batch last wrote each key, for as long as a live transaction may
-/// have read an older state of it.
+/// The final state of each key a batch writes (`None`: deleted), sorted.
+type BatchState = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
+/// What the writer and the committer share, under one lock.
 #[derive(Default)]
-struct ConflictHistory {
-    last_write: BTreeMap<Vec<u8>, u64>,
-    batches: VecDeque<(u64, Vec<Vec<u8>>)>,
+struct Pipeline {
+    /// Batches taken by the committer (in flight or durable), oldest first,
+    /// kept while a live transaction may have read an older state.
+    history: VecDeque<(u64, Arc<BatchState>)>,
+    /// The batch being gathered.
+    open: OpenBatch,
+    /// Version of the last batch taken.
+    last_version: u64,
+    /// No more batches will come.
+    closing: bool,
 }
 
-impl ConflictHistory {
-    fn written_after(&self, read: &ReadConflict, version: u64) -> bool {
-        match read {
-            ReadConflict::Key(key) => self.last_write.get(key).is_some_and(|v| *v > version),
-            ReadConflict::Range(range) => self
-                .last_write
-                .range::<Vec<u8>, _>((Bound::Included(&range.begin), Bound::Excluded(&range.end)))
-                .any(|(_, v)| *v > version),
-        }
-    }
+#[derive(Default)]
+struct PipelineShared {
+    state: Mutex<Pipeline>,
+    /// Signalled when the open batch gets its first transaction, or on close.
+    work: Condvar,
+}
 
-    fn record(&mut self, version: u64, keys: Vec<Vec<u8>>) {
-        for key in &keys {
-            self.last_write.insert(key.clone(), version);
-        }
-        self.batches.push_back((version, keys));
+impl PipelineShared {
+    fn lock(&self) -> MutexGuard<'_, Pipeline> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Pipeline {
+    /// Whether a batch newer than `version` wrote what `read` covers.
+    fn written_after(&self, read: &ReadConflict, version: u64) -> bool {
+        self.history
+            .iter()
+            .rev()
+            .take_while(|(v, _)| *v > version)
+            .any(|(_, state)| touches(state, read))
     }
 
     /// Forgets batches no live transaction can conflict with: those at or
     /// below the oldest live read version.
     fn forget_up_to(&mut self, horizon: u64) {
-        while self.batches.front().is_some_and(|(v, _)| *v <= horizon) {
-            if let Some((version, keys)) = self.batches.pop_front() {
-                for key in keys {
-                    if self.last_write.get(&key) == Some(&version) {
-                        self.last_write.remove(&key);
-                    }
-                }
-            }
+        while self.history.front().is_some_and(|(v, _)| *v <= horizon) {
+            self.history.pop_front();
         }
     }
 }
 
-/// One batch being assembled: the final state of each key it writes.
+fn touches(state: &BatchState, read: &ReadConflict) -> bool {
+    match read {
+        ReadConflict::Key(key) => state.contains_key(key),
+        ReadConflict::Range(range) => state
+            .range::<Vec<u8>, _>((Bound::Included(&range.begin), Bound::Excluded(&range.end)))
+            .next()
+            .is_some(),
+    }
+}
+
+/// The batch being gathered.
 #[derive(Default)]
-struct PendingBatch {
-    state: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+struct OpenBatch {
+    state: BatchState,
     accepted: Vec<Verdict>,
 }
 
-impl PendingBatch {
-    fn wrote(&self, read: &ReadConflict) -> bool {
-        match read {
-            ReadConflict::Key(key) => self.state.contains_key(key),
-            ReadConflict::Range(range) => self
-                .state
-                .range::<Vec<u8>, _>((Bound::Included(&range.begin), Bound::Excluded(&range.end)))
-                .next()
-                .is_some(),
-        }
-    }
-
+impl OpenBatch {
     fn apply(&mut self, shared: &Shared, write_set: WriteSet) -> Result<(), KvError> {
         for range in &write_set.cleared {
             for guard in shared
@@ -129,133 +140,196 @@ impl PendingBatch {
     }
 }
 
-/// The writer thread's loop; returns when told to close.
-pub(crate) fn run(shared: Arc<Shared>, mut queue: mpsc::UnboundedReceiver<WriterMessage>, max_batch: usize) {
-    let mut history = ConflictHistory::default();
-    let mut version = shared.version.load(Ordering::Acquire);
-    let mut closing = false;
+/// Starts the writer and committer threads; the returned handle finishes
+/// when both have, after a [`WriterMessage::Close`].
+pub(crate) fn spawn(
+    shared: Arc<Shared>,
+    queue: mpsc::Receiver<WriterMessage>,
+    max_batch: usize,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let pipeline = Arc::new(PipelineShared::default());
+    pipeline.lock().last_version = shared.version.load(Ordering::Acquire);
+    let committer = {
+        let (shared, pipeline) = (shared.clone(), pipeline.clone());
+        std::thread::Builder::new()
+            .name("store-commit".into())
+            .spawn(move || commit_loop(&shared, &pipeline))?
+    };
+    let on_failure = pipeline.clone();
+    let writer = std::thread::Builder::new()
+        .name("store-writer".into())
+        .spawn(move || {
+            validate_loop(&shared, &pipeline, &queue, max_batch);
+            pipeline.lock().closing = true;
+            pipeline.work.notify_one();
+            let _ = committer.join();
+            // Anything still queued after a close is refused, not lost silently.
+            while let Ok(message) = queue.try_recv() {
+                if let WriterMessage::Commit(_, verdict) = message {
+                    let _ = verdict.send(Err(KvError::Closed));
+                }
+            }
+        });
+    if writer.is_err() {
+        // No writer will come: let the committer exit.
+        on_failure.lock().closing = true;
+        on_failure.work.notify_one();
+    }
+    writer
+}
+
+fn validate_loop(
+    shared: &Shared,
+    pipeline: &PipelineShared,
+    queue: &mpsc::Receiver<WriterMessage>,
+    max_batch: usize,
+) {
     let mut requests = Vec::with_capacity(max_batch);
+    let mut closing = false;
     while !closing {
-        let Some(first) = queue.blocking_recv() else { break };
+        let Ok(first) = queue.recv() else { return };
         let mut next = Some(first);
         while let Some(message) = next.take() {
             match message {
                 WriterMessage::Commit(request, verdict) => requests.push((request, verdict)),
-                WriterMessage::Close => {
-                    closing = true;
-                    queue.close();
-                }
+                WriterMessage::Close => closing = true,
             }
-            if requests.len() < max_batch {
+            if requests.len() < max_batch && !closing {
                 next = queue.try_recv().ok();
             }
         }
-        commit_batch(&shared, &mut history, &mut version, requests.drain(..));
-        let horizon = shared.active_reads().keys().next().copied().unwrap_or(version);
-        history.forget_up_to(horizon);
-    }
-    // Anything still queued after a close is refused, not lost silently.
-    while let Ok(message) = queue.try_recv() {
-        if let WriterMessage::Commit(_, verdict) = message {
-            let _ = verdict.send(Err(KvError::Closed));
+        if requests.iter().any(|(r, _)| !r.write_set.cleared.is_empty()) {
+            // Range clears are expanded against the stored state, which must
+            // then include every batch taken.
+            wait_until_idle(shared, pipeline);
+        }
+        let mut state = pipeline.lock();
+        let was_empty = state.open.accepted.is_empty();
+        for (request, verdict) in requests.drain(..) {
+            let conflict = request.reads.iter().any(|read| {
+                state.written_after(read, request.read_version) || touches(&state.open.state, read)
+            });
+            if conflict {
+                shared.stats.conflicts.fetch_add(1, Ordering::Relaxed);
+                let _ = verdict.send(Err(KvError::Conflict));
+                continue;
+            }
+            match state.open.apply(shared, request.write_set) {
+                Ok(()) => state.open.accepted.push(verdict),
+                Err(e) => {
+                    let _ = verdict.send(Err(e));
+                }
+            }
+        }
+        let published = shared.version.load(Ordering::Acquire);
+        let oldest_read = shared.active_reads().keys().next().copied().unwrap_or(published);
+        state.forget_up_to(oldest_read.min(published));
+        if was_empty && !state.open.accepted.is_empty() {
+            pipeline.work.notify_one();
         }
     }
 }
 
-fn commit_batch(
-    shared: &Shared,
-    history: &mut ConflictHistory,
-    version: &mut u64,
-    requests: impl Iterator<Item = (CommitRequest, Verdict)>,
-) {
-    let mut batch = PendingBatch::default();
-    for (request, verdict) in requests {
-        let conflict = request
-            .reads
-            .iter()
-            .any(|read| history.written_after(read, request.read_version) || batch.wrote(read));
-        if conflict {
-            shared.stats.conflicts.fetch_add(1, Ordering::Relaxed);
-            let _ = verdict.send(Err(KvError::Conflict));
-            continue;
-        }
-        match batch.apply(shared, request.write_set) {
-            Ok(()) => batch.accepted.push(verdict),
-            Err(e) => {
-                let _ = verdict.send(Err(e));
+fn wait_until_idle(shared: &Shared, pipeline: &PipelineShared) {
+    loop {
+        {
+            let state = pipeline.lock();
+            let idle = state.open.accepted.is_empty()
+                && shared.version.load(Ordering::Acquire) >= state.last_version;
+            if idle || shared.failed().is_some() {
+                return;
             }
         }
+        std::thread::sleep(Duration::from_micros(50));
     }
-    if batch.accepted.is_empty() {
-        return;
-    }
+}
 
-    let fault = shared.take_fault();
-    let written = if fault == Some(InjectedFault::UnknownWithoutApply) {
-        Err("injected fault: batch dropped before the journal".to_string())
-    } else {
-        write_durably(shared, &batch.state)
-    };
-    match written {
-        Ok(()) => {
-            *version += 1;
-            history.record(*version, batch.state.into_keys().collect());
-            shared.version.store(*version, Ordering::Release);
+/// The committer thread: takes the open batch whenever it is free, writes it
+/// as one fjall write batch — journaled and fsynced before fjall makes it
+/// visible — publishes its version and answers its transactions.
+fn commit_loop(shared: &Shared, pipeline: &PipelineShared) {
+    loop {
+        let (version, batch, accepted) = {
+            let mut state = pipeline.lock();
+            while state.open.accepted.is_empty() && !state.closing {
+                state = pipeline.work.wait(state).unwrap_or_else(|p| p.into_inner());
+            }
+            if state.open.accepted.is_empty() {
+                return;
+            }
+            let open = std::mem::take(&mut state.open);
+            state.last_version += 1;
+            let version = state.last_version;
+            let batch = Arc::new(open.state);
+            state.history.push_back((version, batch.clone()));
+            (version, batch, open.accepted)
+        };
+        let fault = shared.take_fault();
+        let written = match fault {
+            Some(InjectedFault::UnknownWithoutApply) => Err("injected fault: batch dropped".to_string()),
+            _ => write_durably(shared, &batch),
+        };
+        // Published even when dropped: a reader at this version sees nothing
+        // of the batch, which is what the disk holds.
+        shared.version.store(version, Ordering::Release);
+        let outcome = match (&written, fault) {
+            (Ok(()), None) => Ok(()),
+            (Err(reason), None) => {
+                tracing::error!(%reason, "store batch failed to reach the disk; refusing further commits");
+                *shared.failed() = Some(reason.clone());
+                Err(KvError::CommitUnknown)
+            }
+            (_, Some(_)) => Err(KvError::CommitUnknown),
+        };
+        if written.is_ok() {
             shared.stats.batches.fetch_add(1, Ordering::Relaxed);
             shared
                 .stats
                 .committed
-                .fetch_add(batch.accepted.len() as u64, Ordering::Relaxed);
-            let outcome = match fault {
-                Some(InjectedFault::UnknownAfterApply) => Err(KvError::CommitUnknown),
-                _ => Ok(()),
-            };
-            for verdict in batch.accepted {
-                let _ = verdict.send(outcome.clone());
-            }
+                .fetch_add(accepted.len() as u64, Ordering::Relaxed);
         }
-        Err(reason) => {
-            if fault.is_none() {
-                tracing::error!(%reason, "store batch failed to reach the disk; refusing further commits");
-                *shared.failed() = Some(reason);
-            }
-            for verdict in batch.accepted {
-                let _ = verdict.send(Err(KvError::CommitUnknown));
-            }
+        for verdict in accepted {
+            let _ = verdict.send(outcome.clone());
         }
     }
 }
 
 /// One fjall write batch, journaled and fsynced before it becomes visible.
-fn write_durably(shared: &Shared, state: &BTreeMap<Vec<u8>, Option<Vec<u8>>>) -> Result<(), String> {
-    let mut batch = fjall::OwnedWriteBatch::with_capacity(shared.db.clone(), state.len())
+fn write_durably(shared: &Shared, batch: &BatchState) -> Result<(), String> {
+    let mut writes = fjall::OwnedWriteBatch::with_capacity(shared.db.clone(), batch.len())
         .durability(Some(fjall::PersistMode::SyncAll));
-    for (key, value) in state {
+    for (key, value) in batch {
         match value {
-            Some(value) => batch.insert(&shared.keyspace, key.as_slice(), value.as_slice()),
-            None => batch.remove(&shared.keyspace, key.as_slice()),
+            Some(value) => writes.insert(&shared.keyspace, key.as_slice(), value.as_slice()),
+            None => writes.remove(&shared.keyspace, key.as_slice()),
         }
     }
-    batch.commit().map_err(|e| e.to_string())
+    writes.commit().map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn batch(keys: &[&[u8]]) -> Arc<BatchState> {
+        Arc::new(keys.iter().map(|k| (k.to_vec(), Some(Vec::new()))).collect())
+    }
+
     #[test]
     fn history_sees_only_newer_writes_and_forgets_old_batches() {
-        let mut history = ConflictHistory::default();
-        history.record(1, vec![b"a".to_vec()]);
-        history.record(2, vec![b"b".to_vec()]);
-        assert!(history.written_after(&ReadConflict::Key(b"b".to_vec()), 1));
-        assert!(!history.written_after(&ReadConflict::Key(b"a".to_vec()), 1));
+        let mut pipeline = Pipeline::default();
+        pipeline.history.push_back((1, batch(&[b"a"])));
+        pipeline.history.push_back((2, batch(&[b"b"])));
+        assert!(pipeline.written_after(&ReadConflict::Key(b"b".to_vec()), 1));
+        assert!(!pipeline.written_after(&ReadConflict::Key(b"a".to_vec()), 1));
         let range = ReadConflict::Range(KeyRange::new(b"a".to_vec(), b"c".to_vec()));
-        assert!(history.written_after(&range, 1));
-        assert!(!history.written_after(&range, 2));
-        history.forget_up_to(1);
-        assert_eq!(history.last_write.len(), 1);
-        history.forget_up_to(2);
-        assert!(history.last_write.is_empty() && history.batches.is_empty());
+        assert!(pipeline.written_after(&range, 1));
+        assert!(!pipeline.written_after(&range, 2));
+        let empty_range = ReadConflict::Range(KeyRange::new(b"bb".to_vec(), b"c".to_vec()));
+        assert!(!pipeline.written_after(&empty_range, 0));
+        pipeline.forget_up_to(1);
+        assert_eq!(pipeline.history.len(), 1);
+        pipeline.forget_up_to(2);
+        assert!(pipeline.history.is_empty());
     }
 }

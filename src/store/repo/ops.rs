@@ -151,9 +151,9 @@ pub(crate) fn parse_tail(key: &[u8]) -> Result<(Kind, Vec<u8>), KvError> {
     let id = elements.pop();
     let kind = elements.pop();
     match (kind, id) {
-        (Some(keys::OwnedElement::Str(kind)), Some(keys::OwnedElement::Bytes(id))) => {
-            let kind = Kind::from_name(&kind)
-                .ok_or_else(|| KvError::Corrupt(format!("unknown record kind {kind:?} in an index key")))?;
+        (Some(keys::OwnedElement::Int(kind)), Some(keys::OwnedElement::Bytes(id))) => {
+            let kind = Kind::from_code(kind)
+                .ok_or_else(|| KvError::Corrupt(format!("unknown record kind {kind} in an index key")))?;
             Ok((kind, id))
         }
         _ => Err(KvError::Corrupt("index key does not end in (kind, id)".into())),
