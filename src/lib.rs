@@ -12,6 +12,7 @@ pub mod admin;
 pub mod clock;
 pub mod config;
 pub mod http;
+pub mod login;
 pub mod pki;
 pub mod protocol;
 pub mod sandbox;

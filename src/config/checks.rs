@@ -58,6 +58,7 @@ const CHECKS: &[Check] = &[
     check_tls_files,
     check_signing,
     check_store,
+    check_login,
 ];
 
 /// Resolves relative paths against `base_dir`, runs every named check and
@@ -377,6 +378,16 @@ fn check_store(config: &Config) -> Result<(), ConfigError> {
         }
     }
     Ok(())
+}
+
+/// argon2id cost within bounds and not below OWASP's minimum, lifetimes
+/// positive, seed users well-formed and unique (the rules, and their tests,
+/// are in `login.rs` beside the fields).
+fn check_login(config: &Config) -> Result<(), ConfigError> {
+    match config.login.problem() {
+        Some((field, message)) => Err(ConfigError::new(field, "login", message)),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@
 
 mod checks;
 mod load;
+mod login;
+pub use login::*;
 mod signing;
 mod store;
 pub use store::*;
@@ -41,6 +43,9 @@ pub struct Config {
     pub signing: SigningConfig,
     /// Where token, session, consent and client state lives.
     pub store: StoreConfig,
+    /// The built-in login and consent service: password hashing, session
+    /// and interaction lifetimes, sandbox users.
+    pub login: LoginConfig,
 }
 
 /// `[server]`: the Internet-facing OP listener.

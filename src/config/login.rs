@@ -1,0 +1,320 @@
+//! `[login]`: the built-in login and consent service (see `login/mod.rs`).
+//!
+//! The argon2id defaults are OWASP's Password Storage Cheat Sheet minimum
+//! (m = 19 MiB, t = 2, p = 1). RFC 9106 §4 recommends more (t = 1, p = 4,
+//! m = 2 GiB, or t = 3, p = 4, m = 64 MiB) where the hardware allows; raise
+//! the memory when login latency and the host's memory permit. `check_login`
+//! refuses settings weaker than OWASP's weakest listed configuration.
+
+use super::Secret;
+use serde::{Deserialize, Serialize};
+
+/// `[login]`: password hashing, session and interaction lifetimes, sandbox users.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginConfig {
+    /// argon2id memory cost in KiB (RFC 9106 §3.1 `m`). Default `19456`
+    /// (19 MiB, OWASP). Env `FIDUCIA_LOGIN__ARGON2_MEMORY_KIB`.
+    pub argon2_memory_kib: u32,
+    /// argon2id passes over the memory (RFC 9106 §3.1 `t`). Default `2`
+    /// (OWASP). Env `FIDUCIA_LOGIN__ARGON2_ITERATIONS`.
+    pub argon2_iterations: u32,
+    /// argon2id lanes (RFC 9106 §3.1 `p`). This build computes lanes one
+    /// after the other, so more lanes cost more time, not more threads.
+    /// Default `1` (OWASP). Env `FIDUCIA_LOGIN__ARGON2_PARALLELISM`.
+    pub argon2_parallelism: u32,
+    /// Password hashes computed at once; further logins wait their turn, so
+    /// a flood of logins cannot take more than this many times
+    /// `argon2_memory_kib` of memory. `0`: one per CPU. Default `0`.
+    /// Env `FIDUCIA_LOGIN__ARGON2_MAX_CONCURRENT`.
+    pub argon2_max_concurrent: usize,
+    /// Lifetime of a login session in seconds, after which the customer signs
+    /// in again. Default `300` (the PSD2 RTS on SCA, Art. 4(3)(d), ends
+    /// online banking sessions after at most 5 minutes of inactivity).
+    /// Env `FIDUCIA_LOGIN__SESSION_TTL_SECS`.
+    pub session_ttl_secs: u64,
+    /// Time a customer has to finish login and consent for one authorization
+    /// request, in seconds. Default `600`. Env `FIDUCIA_LOGIN__INTERACTION_TTL_SECS`.
+    pub interaction_ttl_secs: u64,
+    /// Users created (or updated) in the store at start-up. For sandboxes and
+    /// tests only: production never puts passwords in the configuration; its
+    /// users come from the bank's own systems. Default empty.
+    /// Env `FIDUCIA_LOGIN__SEED_USERS` (a TOML array of inline tables).
+    pub seed_users: Vec<SeedUser>,
+}
+
+impl Default for LoginConfig {
+    fn default() -> Self {
+        Self {
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            argon2_max_concurrent: 0,
+            session_ttl_secs: 300,
+            interaction_ttl_secs: 600,
+            seed_users: Vec::new(),
+        }
+    }
+}
+
+/// One `[[login.seed_users]]` entry: a sandbox customer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedUser {
+    /// Login name; compared trimmed and in lower case.
+    pub username: String,
+    /// The password, hashed with argon2id before it is stored. Never printed.
+    pub password: Secret,
+    /// The stable subject identifier (`sub`, OIDC Core §2) of the account.
+    pub account_id: String,
+    /// Full name (OIDC Core §5.1 `name`), shown on the consent page.
+    pub name: String,
+    /// E-mail address (OIDC Core §5.1 `email`).
+    pub email: String,
+    /// Whether the e-mail address is verified (OIDC Core §5.1). Default `false`.
+    #[serde(default)]
+    pub email_verified: bool,
+    /// OIDC Core §5.1 `given_name`. Default none.
+    #[serde(default)]
+    pub given_name: Option<String>,
+    /// OIDC Core §5.1 `family_name`. Default none.
+    #[serde(default)]
+    pub family_name: Option<String>,
+    /// OIDC Core §5.1 `phone_number` (E.164 recommended). Default none.
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    /// OIDC Core §5.1 `birthdate`: `YYYY-MM-DD` or `YYYY`. Default none.
+    #[serde(default)]
+    pub birthdate: Option<String>,
+}
+
+/// The smallest memory × passes product accepted, in KiB: OWASP's weakest
+/// listed argon2id setting, m = 7 MiB with t = 5 (its others, 9 MiB × 4,
+/// 12 MiB × 3, 19 MiB × 2, 46 MiB × 1, all cost at least as much).
+pub const ARGON2_MIN_WORK_KIB: u64 = 7168 * 5;
+/// The smallest memory accepted, in KiB (OWASP's smallest, 7 MiB).
+pub const ARGON2_MIN_MEMORY_KIB: u32 = 7168;
+/// The largest memory accepted, in KiB: 2 GiB, RFC 9106 §4's first
+/// recommended setting; beyond it a few concurrent logins exhaust a host.
+pub const ARGON2_MAX_MEMORY_KIB: u32 = 2 * 1024 * 1024;
+/// The most passes or lanes accepted.
+pub const ARGON2_MAX_PASSES_OR_LANES: u32 = 16;
+
+impl LoginConfig {
+    /// What `check_login` refuses, as (field, message): argon2 cost outside
+    /// the bounds above, a zero lifetime, a malformed or duplicate seed user.
+    pub(crate) fn problem(&self) -> Option<(String, String)> {
+        self.argon2_problem()
+            .or_else(|| self.lifetime_problem())
+            .or_else(|| (0..self.seed_users.len()).find_map(|i| self.seed_problem(i)))
+    }
+
+    fn argon2_problem(&self) -> Option<(String, String)> {
+        let (m, t, p) = (
+            self.argon2_memory_kib,
+            self.argon2_iterations,
+            self.argon2_parallelism,
+        );
+        let field = |name: &str, message: String| Some((format!("login.{name}"), message));
+        let max = ARGON2_MAX_PASSES_OR_LANES;
+        if !(1..=max).contains(&p) {
+            return field("argon2_parallelism", format!("must be between 1 and {max}"));
+        }
+        if !(1..=max).contains(&t) {
+            return field("argon2_iterations", format!("must be between 1 and {max}"));
+        }
+        if m < ARGON2_MIN_MEMORY_KIB.max(8 * p) || m > ARGON2_MAX_MEMORY_KIB {
+            return field(
+                "argon2_memory_kib",
+                format!(
+                    "must be between {} and {ARGON2_MAX_MEMORY_KIB} KiB (OWASP minimum 7 MiB; 8 KiB per lane)",
+                    ARGON2_MIN_MEMORY_KIB.max(8 * p)
+                ),
+            );
+        }
+        if u64::from(m) * u64::from(t) < ARGON2_MIN_WORK_KIB {
+            return field(
+                "argon2_iterations",
+                format!(
+                    "argon2_memory_kib × argon2_iterations = {} is below OWASP's weakest setting (7168 KiB × 5 = {ARGON2_MIN_WORK_KIB}); raise either",
+                    u64::from(m) * u64::from(t)
+                ),
+            );
+        }
+        None
+    }
+
+    fn lifetime_problem(&self) -> Option<(String, String)> {
+        [
+            ("login.session_ttl_secs", self.session_ttl_secs),
+            ("login.interaction_ttl_secs", self.interaction_ttl_secs),
+        ]
+        .into_iter()
+        .find(|(_, v)| *v == 0)
+        .map(|(field, _)| (field.to_owned(), "must be positive".to_owned()))
+    }
+
+    fn seed_problem(&self, i: usize) -> Option<(String, String)> {
+        let seed = &self.seed_users[i];
+        let field =
+            |name: &str, message: &str| Some((format!("login.seed_users[{i}].{name}"), message.to_owned()));
+        let Ok(username) = crate::login::normalize_username(&seed.username) else {
+            return field(
+                "username",
+                "must be 1 to 256 characters without control characters",
+            );
+        };
+        let earlier = &self.seed_users[..i];
+        if earlier
+            .iter()
+            .any(|e| crate::login::normalize_username(&e.username).is_ok_and(|u| u == username))
+        {
+            return field(
+                "username",
+                "is given twice (usernames compare trimmed and lower-cased)",
+            );
+        }
+        if crate::login::check_account_id(&seed.account_id).is_err() {
+            return field(
+                "account_id",
+                "must be 1 to 255 printable ASCII characters without spaces (OIDC Core §2)",
+            );
+        }
+        if earlier.iter().any(|e| e.account_id == seed.account_id) {
+            return field("account_id", "is given twice");
+        }
+        let password = seed.password.expose();
+        if password.is_empty() || password.len() > crate::login::forms::MAX_PASSWORD_BYTES {
+            return field("password", "must be 1 to 1024 bytes");
+        }
+        if seed.name.trim().is_empty() {
+            return field("name", "must not be empty");
+        }
+        if !is_plausible_email(&seed.email) {
+            return field("email", "must look like local@domain");
+        }
+        if seed.birthdate.as_deref().is_some_and(|b| !is_birthdate(b)) {
+            return field("birthdate", "must be YYYY-MM-DD or YYYY (OIDC Core §5.1)");
+        }
+        None
+    }
+}
+
+fn is_plausible_email(email: &str) -> bool {
+    email
+        .split_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.contains('@'))
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// OIDC Core §5.1 `birthdate`: ISO 8601 `YYYY-MM-DD`, or `YYYY` alone.
+fn is_birthdate(value: &str) -> bool {
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    match value.split('-').collect::<Vec<_>>()[..] {
+        [y] => digits(y, 4),
+        [y, m, d] => {
+            digits(y, 4)
+                && digits(m, 2)
+                && digits(d, 2)
+                && (1..=12).contains(&m.parse::<u8>().unwrap_or(0))
+                && (1..=31).contains(&d.parse::<u8>().unwrap_or(0))
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{ConfigError, ValidatedConfig, load_from_str, validate};
+    use std::path::Path;
+
+    const DEV: &str = "[tls]\ndev_generate = true\n[signing]\nbackend = \"software\"\n";
+
+    fn validated(login: &str) -> Result<ValidatedConfig, ConfigError> {
+        let config = load_from_str(&format!("{DEV}[login]\n{login}"), Vec::new())?;
+        validate(config, Path::new("/etc/fiducia"))
+    }
+
+    fn refused(login: &str) -> (String, &'static str) {
+        let err = validated(login).unwrap_err();
+        (err.field, err.check)
+    }
+
+    const SEED: &str = "username = \"alice\"\npassword = \"pw\"\naccount_id = \"acc-1\"\nname = \"Alice\"\nemail = \"alice@example.com\"\n";
+
+    #[test]
+    fn defaults_are_owasp_and_pass() {
+        let v = validated("").unwrap();
+        let login = &v.get().login;
+        assert_eq!(
+            (
+                login.argon2_memory_kib,
+                login.argon2_iterations,
+                login.argon2_parallelism
+            ),
+            (19456, 2, 1)
+        );
+        assert_eq!(login.interaction_ttl_secs, 600);
+        assert!(login.seed_users.is_empty());
+    }
+
+    #[test]
+    fn argon2_below_owasp_or_out_of_bounds_is_refused() {
+        assert_eq!(
+            refused("argon2_memory_kib = 64\n"),
+            ("login.argon2_memory_kib".into(), "login")
+        );
+        assert_eq!(
+            refused("argon2_memory_kib = 7168\nargon2_iterations = 4\n").0,
+            "login.argon2_iterations"
+        );
+        assert!(validated("argon2_memory_kib = 7168\nargon2_iterations = 5\n").is_ok());
+        assert!(validated("argon2_memory_kib = 47104\nargon2_iterations = 1\n").is_ok());
+        assert_eq!(refused("argon2_parallelism = 0\n").0, "login.argon2_parallelism");
+        assert_eq!(refused("argon2_iterations = 17\n").0, "login.argon2_iterations");
+        assert_eq!(
+            refused("argon2_memory_kib = 4194304\n").0,
+            "login.argon2_memory_kib"
+        );
+        assert_eq!(refused("session_ttl_secs = 0\n").0, "login.session_ttl_secs");
+    }
+
+    #[test]
+    fn seed_users_are_read_and_checked() {
+        let v = validated(&format!(
+            "[[login.seed_users]]\n{SEED}birthdate = \"1990-04-01\"\n"
+        ))
+        .unwrap();
+        let seed = &v.get().login.seed_users[0];
+        assert_eq!(seed.password.expose(), "pw");
+        assert!(!format!("{seed:?}").contains("\"pw\""));
+        let twice = format!(
+            "[[login.seed_users]]\n{SEED}[[login.seed_users]]\n{}",
+            SEED.replace("acc-1", "acc-2")
+                .replace("alice\"\npassword", " ALICE \"\npassword")
+        );
+        assert_eq!(refused(&twice).0, "login.seed_users[1].username");
+        let same_account = format!(
+            "[[login.seed_users]]\n{SEED}[[login.seed_users]]\n{}",
+            SEED.replace("\"alice\"\npassword", "\"bob\"\npassword")
+        );
+        assert_eq!(refused(&same_account).0, "login.seed_users[1].account_id");
+        for (bad, field) in [
+            (SEED.replace("\"pw\"", "\"\""), "password"),
+            (SEED.replace("alice@example.com", "alice"), "email"),
+            (SEED.replace("acc-1", "acc 1"), "account_id"),
+            (format!("{SEED}birthdate = \"01/04/1990\"\n"), "birthdate"),
+        ] {
+            assert_eq!(
+                refused(&format!("[[login.seed_users]]\n{bad}")).0,
+                format!("login.seed_users[0].{field}")
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_seed_user_field_is_refused() {
+        let err = validated(&format!("[[login.seed_users]]\n{SEED}role = \"admin\"\n")).unwrap_err();
+        assert_eq!(err.check, "parse");
+    }
+}

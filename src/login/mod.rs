@@ -1,0 +1,52 @@
+//! The built-in login and consent service's building blocks, free of HTTP
+//! plumbing: the authorization endpoint's interaction code calls them with
+//! plain values and gets HTML strings or typed results back.
+//!
+//! - Accounts: [`UserRecord`] in the store's `user` subspace, keyed by the
+//!   normalized username, indexed by `account_id` (the `sub`); [`Users`]
+//!   creates, authenticates (argon2id, [`PasswordHasher`], constant work for
+//!   unknown users) and looks them up.
+//! - Pages: [`login_page`], [`consent_page`], [`error_page`] (HTML5, no
+//!   JavaScript), with the recommended response headers in [`headers`] and
+//!   every value escaped by [`html`].
+//! - Forms: [`LoginForm`] and [`ConsentForm`] from a
+//!   [`Form`](crate::protocol::form::Form).
+//! - CSRF: [`csrf`] tokens, bound both to the interaction record and to a
+//!   cookie (RFC 6749 §10.12).
+//! - Claims: what each scope releases ([`scoped_claims`], [`claim_lines`],
+//!   OIDC Core §5.4) and what each scope means to a customer
+//!   ([`scope_lines`]).
+//!
+//! A flow, as the caller is expected to run it:
+//!
+//! ```text
+//! GET  login   token = csrf::new_token(); store it in the interaction; set cookie csrf::COOKIE_NAME
+//!              -> login_page(LoginView { csrf_token: &token, .. })           headers::PAGE_HEADERS
+//! POST login   f = LoginForm::parse(&form)?; csrf::check(stored, cookie, &f.csrf)?
+//!              users.authenticate(&f.username, &f.password, now)? -> Some(user) | None (page again,
+//!              one message for both cases)
+//! GET  consent consent_page(ConsentView { scopes: &scope_lines(..), claims: &claim_lines(&user, ..), .. })
+//!              Content-Security-Policy: headers::consent_content_security_policy(redirect_uri)
+//! POST consent f = ConsentForm::parse(&form)?; csrf::check(..)?; match f.decision { Approve | Deny }
+//! ```
+
+pub mod claims;
+pub mod csrf;
+pub mod error;
+pub mod forms;
+pub mod headers;
+pub mod html;
+pub mod pages;
+pub mod password;
+pub mod scopes;
+pub mod user;
+pub mod users;
+
+pub use claims::{claim_lines, scoped_claims};
+pub use error::LoginError;
+pub use forms::{ConsentForm, Decision, LoginForm};
+pub use pages::{ConsentView, DetailLine, LoginView, consent_page, error_page, login_page};
+pub use password::PasswordHasher;
+pub use scopes::{ScopeLine, describe_scope, scope_lines};
+pub use user::{NewUser, UserRecord, check_account_id, normalize_username};
+pub use users::Users;

@@ -1,0 +1,265 @@
+//! Password hashing with argon2id (RFC 9106), stored as PHC strings
+//! (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`), so a hash carries its own
+//! parameters and old hashes keep verifying after the parameters change.
+//!
+//! - Variant argon2id, version 0x13: RFC 9106 §4 ("Argon2id MUST be
+//!   supported ... SHOULD be used"), also OWASP's first choice.
+//! - Salt: 16 random bytes, the 128 bits RFC 9106 §3.1 recommends.
+//! - Tag: 32 bytes (RFC 9106 §4: 256 bits is enough for password hashing).
+//! - Cost: from `[login]` (default m = 19 MiB, t = 2, p = 1, OWASP Password
+//!   Storage Cheat Sheet's minimum; RFC 9106 §4 recommends more where memory
+//!   allows).
+//!
+//! argon2 is slow and memory-hungry by design, so hashing runs on tokio's
+//! blocking pool, never on an async worker, and at most
+//! `argon2_max_concurrent` hashes run at once (a login flood queues instead
+//! of exhausting memory). A permit travels into the blocking task, so a
+//! cancelled request still holds its slot until its hash is done.
+
+use super::error::LoginError;
+use crate::config::LoginConfig;
+use argon2::password_hash::{self, PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// Salt length in bytes (RFC 9106 §3.1: 128 bits recommended).
+const SALT_BYTES: usize = 16;
+/// Tag length in bytes (RFC 9106 §4).
+const TAG_BYTES: usize = 32;
+
+/// Hashes and verifies passwords. Cheap to clone; clones share the limit on
+/// concurrent hashes.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    params: Params,
+    /// A hash of a random password, verified against when a username does
+    /// not exist so that the answer takes as long as for a real user.
+    dummy: String,
+    permits: Arc<Semaphore>,
+    /// Verifications started, for tests of the one-verification rule.
+    #[cfg(test)]
+    verifications: std::sync::atomic::AtomicU64,
+}
+
+impl std::fmt::Debug for PasswordHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordHasher")
+            .field("m_cost", &self.inner.params.m_cost())
+            .field("t_cost", &self.inner.params.t_cost())
+            .field("p_cost", &self.inner.params.p_cost())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PasswordHasher {
+    /// A hasher with memory `memory_kib` KiB, `iterations` passes and
+    /// `parallelism` lanes (RFC 9106 §3.1 m, t, p), running at most
+    /// `max_concurrent` hashes at once (0: one per CPU). Computes one hash
+    /// (the dummy for unknown users) before it returns, so call it at
+    /// start-up, not per request.
+    pub fn new(
+        memory_kib: u32,
+        iterations: u32,
+        parallelism: u32,
+        max_concurrent: usize,
+    ) -> Result<Self, LoginError> {
+        let params = Params::new(memory_kib, iterations, parallelism, Some(TAG_BYTES))
+            .map_err(|e| LoginError::Hashing(format!("argon2 parameters: {e}")))?;
+        let mut random = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut random).map_err(|_| LoginError::Random)?;
+        let dummy = hash_blocking(&params, &random)?;
+        let max_concurrent = match max_concurrent {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                params,
+                dummy,
+                permits: Arc::new(Semaphore::new(max_concurrent)),
+                #[cfg(test)]
+                verifications: std::sync::atomic::AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// A hasher with the `[login]` section's parameters.
+    pub fn from_config(config: &LoginConfig) -> Result<Self, LoginError> {
+        Self::new(
+            config.argon2_memory_kib,
+            config.argon2_iterations,
+            config.argon2_parallelism,
+            config.argon2_max_concurrent,
+        )
+    }
+
+    /// The PHC string of `password` under a new random salt.
+    pub async fn hash(&self, password: &str) -> Result<String, LoginError> {
+        let params = self.inner.params.clone();
+        let password = password.to_owned();
+        self.run_blocking(move || hash_blocking(&params, password.as_bytes()))
+            .await?
+    }
+
+    /// Whether `password` matches the PHC string `stored`. With `stored`
+    /// `None` (no such user) it verifies against the dummy hash and answers
+    /// `false`, taking as long as a real verification.
+    pub async fn verify(&self, stored: Option<&str>, password: &str) -> Result<bool, LoginError> {
+        let known = stored.is_some();
+        #[cfg(test)]
+        self.inner
+            .verifications
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let stored = stored.unwrap_or(&self.inner.dummy).to_owned();
+        let password = password.to_owned();
+        let matched = self
+            .run_blocking(move || verify_blocking(&stored, password.as_bytes()))
+            .await??;
+        Ok(known && matched)
+    }
+
+    /// Whether `stored` was made with other settings than this hasher's
+    /// (another variant, version or cost), so it should be replaced by a new
+    /// hash the next time the password is known.
+    pub fn needs_rehash(&self, stored: &str) -> bool {
+        let Ok(hash) = PasswordHash::new(stored) else {
+            return true;
+        };
+        let current = &self.inner.params;
+        let same_params = Params::try_from(&hash).is_ok_and(|p| {
+            (p.m_cost(), p.t_cost(), p.p_cost(), p.output_len())
+                == (
+                    current.m_cost(),
+                    current.t_cost(),
+                    current.p_cost(),
+                    Some(TAG_BYTES),
+                )
+        });
+        let same_kind =
+            hash.algorithm == Algorithm::Argon2id.ident() && hash.version == Some(Version::V0x13.into());
+        !(same_params && same_kind)
+    }
+
+    /// Verifications started so far.
+    #[cfg(test)]
+    pub(crate) fn verifications(&self) -> u64 {
+        self.inner
+            .verifications
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    async fn run_blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, LoginError> {
+        let permit = Arc::clone(&self.inner.permits)
+            .acquire_owned()
+            .await
+            .map_err(|e| LoginError::Worker(e.to_string()))?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .map_err(|e| LoginError::Worker(e.to_string()))
+    }
+}
+
+/// argon2id with `params`, a fresh 16-byte salt, as a PHC string. Blocks.
+fn hash_blocking(params: &Params, password: &[u8]) -> Result<String, LoginError> {
+    let mut salt = [0u8; SALT_BYTES];
+    aws_lc_rs::rand::fill(&mut salt).map_err(|_| LoginError::Random)?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| LoginError::Hashing(e.to_string()))?;
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let hash = argon2
+        .hash_password(password, &salt)
+        .map_err(|e| LoginError::Hashing(e.to_string()))?;
+    Ok(hash.to_string())
+}
+
+/// Verifies `password` against the PHC string `stored`, with the variant,
+/// version and cost written in it. Blocks.
+fn verify_blocking(stored: &str, password: &[u8]) -> Result<bool, LoginError> {
+    let hash = PasswordHash::new(stored).map_err(|e| LoginError::Hashing(format!("stored hash: {e}")))?;
+    if hash.hash.is_none() || hash.salt.is_none() {
+        return Err(LoginError::Hashing("stored hash has no salt or no output".into()));
+    }
+    // The parameters come from the stored string; the default instance only
+    // supplies the code path.
+    match Argon2::default().verify_password(password, &hash) {
+        Ok(()) => Ok(true),
+        Err(password_hash::Error::Password) => Ok(false),
+        Err(e) => Err(LoginError::Hashing(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Small parameters keep the tests fast (the crate's minimum memory is
+    /// 8 KiB per lane); production uses the `[login]` defaults.
+    fn test_hasher() -> PasswordHasher {
+        PasswordHasher::new(64, 1, 1, 2).unwrap()
+    }
+
+    #[tokio::test]
+    async fn hash_is_argon2id_phc_and_verifies() {
+        let h = test_hasher();
+        let phc = h.hash("correct horse").await.unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{phc}");
+        assert!(h.verify(Some(&phc), "correct horse").await.unwrap());
+        assert!(!h.verify(Some(&phc), "Correct horse").await.unwrap());
+        assert!(!h.verify(Some(&phc), "").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn salts_differ_rfc9106_s3_1() {
+        let h = test_hasher();
+        assert_ne!(h.hash("same").await.unwrap(), h.hash("same").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn unknown_user_runs_the_dummy_and_is_false() {
+        let h = test_hasher();
+        assert!(!h.verify(None, "anything").await.unwrap());
+        assert!(h.inner.dummy.starts_with("$argon2id$"));
+    }
+
+    #[tokio::test]
+    async fn old_parameters_still_verify_and_ask_for_a_rehash() {
+        let old = PasswordHasher::new(32, 1, 1, 1).unwrap();
+        let phc = old.hash("pw").await.unwrap();
+        let new = test_hasher();
+        assert!(new.verify(Some(&phc), "pw").await.unwrap());
+        assert!(new.needs_rehash(&phc));
+        assert!(!new.needs_rehash(&new.hash("pw").await.unwrap()));
+        assert!(new.needs_rehash("not a phc string"));
+    }
+
+    #[tokio::test]
+    async fn malformed_stored_hash_is_an_error_not_a_match() {
+        let h = test_hasher();
+        for stored in ["$argon2id$garbage", "not a phc string", ""] {
+            assert!(
+                matches!(h.verify(Some(stored), "pw").await, Err(LoginError::Hashing(_))),
+                "{stored}"
+            );
+        }
+    }
+
+    #[test]
+    fn parameters_below_the_crate_minimum_are_refused() {
+        // The crate needs at least 8 KiB per lane.
+        assert!(matches!(
+            PasswordHasher::new(8, 1, 2, 1),
+            Err(LoginError::Hashing(_))
+        ));
+        assert!(PasswordHasher::new(64, 0, 1, 1).is_err());
+    }
+}

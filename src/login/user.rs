@@ -1,0 +1,223 @@
+//! A customer account as stored: [`UserRecord`] in the `user` subspace.
+//!
+//! Records are found by id, and login starts from a username, so a user's
+//! record id is its normalized username ([`normalize_username`]); the stable
+//! subject identifier (`sub`, OIDC Core §2 and §5.7) is `account_id`, indexed
+//! through [`Links::account_id`] so tokens and userinfo find the account
+//! without knowing the username. A username therefore belongs to one account
+//! and an account has one username; renaming is deleting and creating.
+
+use super::error::LoginError;
+use crate::config::SeedUser;
+use crate::store::keys::Kind;
+use crate::store::repo::{Links, StoredRecord};
+use serde::{Deserialize, Serialize};
+
+/// Longest username accepted, in characters (after trimming).
+pub const MAX_USERNAME_CHARS: usize = 256;
+/// Longest account id accepted, in bytes (the OIDC `sub` is at most 255
+/// ASCII characters, OIDC Core §2).
+pub const MAX_ACCOUNT_ID_BYTES: usize = 255;
+
+/// The form in which usernames are compared and stored: trimmed and in lower
+/// case, so `" Alice "` and `"alice"` are one account. Refuses an empty
+/// name, one over [`MAX_USERNAME_CHARS`] and one with control characters.
+pub fn normalize_username(raw: &str) -> Result<String, LoginError> {
+    let name = raw.trim().to_lowercase();
+    if name.is_empty() {
+        return Err(LoginError::InvalidUsername("empty"));
+    }
+    if name.chars().count() > MAX_USERNAME_CHARS {
+        return Err(LoginError::InvalidUsername("too long"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(LoginError::InvalidUsername("control characters"));
+    }
+    Ok(name)
+}
+
+/// Checks an account id: non-empty printable ASCII without spaces, at most
+/// [`MAX_ACCOUNT_ID_BYTES`] (OIDC Core §2: `sub` "MUST NOT exceed 255 ASCII
+/// characters").
+pub fn check_account_id(account_id: &str) -> Result<(), LoginError> {
+    let ok = !account_id.is_empty()
+        && account_id.len() <= MAX_ACCOUNT_ID_BYTES
+        && account_id.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(())
+    } else {
+        Err(LoginError::InvalidAccountId)
+    }
+}
+
+/// A customer account. Claim fields follow OIDC Core §5.1.
+///
+/// Stored with bincode: add fields only with a schema migration, and never
+/// use `skip_serializing_if` here.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    /// The stable subject identifier (`sub`); never reassigned.
+    pub account_id: String,
+    /// The normalized username (also the record's id).
+    pub username: String,
+    /// argon2id hash as a PHC string (`$argon2id$v=19$m=...`).
+    pub password_hash: String,
+    /// Full name for display (`name`).
+    pub name: String,
+    /// `given_name`.
+    pub given_name: Option<String>,
+    /// `family_name`.
+    pub family_name: Option<String>,
+    /// `email`.
+    pub email: String,
+    /// `email_verified`.
+    pub email_verified: bool,
+    /// `phone_number`, E.164 recommended.
+    pub phone_number: Option<String>,
+    /// `phone_number_verified`.
+    pub phone_number_verified: bool,
+    /// `birthdate`: `YYYY-MM-DD`, or `YYYY` alone.
+    pub birthdate: Option<String>,
+    /// `updated_at`: Unix seconds of the last change.
+    pub updated_at: u64,
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // No password hash and no personal data in logs.
+        f.debug_struct("UserRecord")
+            .field("account_id", &self.account_id)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StoredRecord for UserRecord {
+    const KIND: Kind = Kind::User;
+
+    fn links(&self) -> Links {
+        Links {
+            account_id: Some(self.account_id.clone()),
+            ..Links::default()
+        }
+    }
+}
+
+/// What [`Users::create_or_update`] writes: an account and, optionally, a
+/// new password.
+///
+/// [`Users::create_or_update`]: super::Users::create_or_update
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct NewUser {
+    /// Login name as entered; normalized before use.
+    pub username: String,
+    /// The new password, hashed before it is stored. `None` keeps an
+    /// existing account's password (required for a new account).
+    pub password: Option<String>,
+    /// The stable `sub` of the account.
+    pub account_id: String,
+    /// Full name.
+    pub name: String,
+    /// Given name.
+    pub given_name: Option<String>,
+    /// Family name.
+    pub family_name: Option<String>,
+    /// E-mail address.
+    pub email: String,
+    /// Whether the e-mail address is verified.
+    pub email_verified: bool,
+    /// Phone number.
+    pub phone_number: Option<String>,
+    /// Whether the phone number is verified.
+    pub phone_number_verified: bool,
+    /// Birth date.
+    pub birthdate: Option<String>,
+}
+
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("username", &self.username)
+            .field("account_id", &self.account_id)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<&SeedUser> for NewUser {
+    fn from(seed: &SeedUser) -> Self {
+        Self {
+            username: seed.username.clone(),
+            password: Some(seed.password.expose().to_owned()),
+            account_id: seed.account_id.clone(),
+            name: seed.name.clone(),
+            given_name: seed.given_name.clone(),
+            family_name: seed.family_name.clone(),
+            email: seed.email.clone(),
+            email_verified: seed.email_verified,
+            phone_number: seed.phone_number.clone(),
+            phone_number_verified: false,
+            birthdate: seed.birthdate.clone(),
+        }
+    }
+}
+
+impl NewUser {
+    /// The record for this account with `password_hash`, changed at `now`.
+    pub(crate) fn into_record(self, username: String, password_hash: String, now: u64) -> UserRecord {
+        UserRecord {
+            account_id: self.account_id,
+            username,
+            password_hash,
+            name: self.name,
+            given_name: self.given_name,
+            family_name: self.family_name,
+            email: self.email,
+            email_verified: self.email_verified,
+            phone_number: self.phone_number,
+            phone_number_verified: self.phone_number_verified,
+            birthdate: self.birthdate,
+            updated_at: now,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_trimmed_and_lower_cased() {
+        assert_eq!(normalize_username("  Alice.Example ").unwrap(), "alice.example");
+        assert_eq!(normalize_username("ÄRZTIN").unwrap(), "ärztin");
+    }
+
+    #[test]
+    fn bad_usernames_are_refused() {
+        assert!(normalize_username("   ").is_err());
+        assert!(normalize_username("a\u{0}b").is_err());
+        assert!(normalize_username(&"x".repeat(MAX_USERNAME_CHARS + 1)).is_err());
+        assert!(normalize_username(&"x".repeat(MAX_USERNAME_CHARS)).is_ok());
+    }
+
+    #[test]
+    fn account_ids_are_oidc_subjects_oidc_core_s2() {
+        assert!(check_account_id("acc-0001").is_ok());
+        assert!(check_account_id("").is_err());
+        assert!(check_account_id("has space").is_err());
+        assert!(check_account_id(&"a".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_hash_and_the_password() {
+        let new = NewUser {
+            username: "alice".into(),
+            password: Some("s3cret".into()),
+            ..NewUser::default()
+        };
+        assert!(!format!("{new:?}").contains("s3cret"));
+        let record = new.into_record("alice".into(), "$argon2id$v=19$secret-hash".into(), 1);
+        assert!(!format!("{record:?}").contains("secret-hash"));
+        assert_eq!(record.links().account_id.as_deref(), Some(""));
+    }
+}
