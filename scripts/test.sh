@@ -11,6 +11,8 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo check --features fdb"
+cargo check --locked --features fdb
 echo "== cargo test"
 # Tests make throw-away SoftHSM tokens under target/softhsm (.cargo/config.toml);
 # start from an empty token directory so they do not pile up.
