@@ -152,24 +152,7 @@ impl TryFrom<RawJwk> for PublicJwk {
 
     fn try_from(raw: RawJwk) -> Result<Self, JwkError> {
         let KeyUse::Sig = raw.key_use;
-        let jwk = match &raw.key {
-            JwkKey::Ec {
-                crv: EcCurve::P256,
-                x,
-                y,
-            } => PublicJwk::ec_p256(&b64(x)?, &b64(y)?)?,
-            JwkKey::Rsa { n, e } => {
-                let jwk = PublicJwk::rsa(&b64(n)?, &b64(e)?)?;
-                if jwk.key != raw.key {
-                    return Err(JwkError("RSA n/e not minimally encoded"));
-                }
-                jwk
-            }
-            JwkKey::Okp {
-                crv: OkpCurve::Ed25519,
-                x,
-            } => PublicJwk::ed25519(&b64(x)?)?,
-        };
+        let jwk = PublicJwk::from_key(&raw.key)?;
         if jwk.alg != raw.alg {
             return Err(JwkError("alg does not match the key type"));
         }
@@ -187,7 +170,33 @@ fn b64(s: &str) -> Result<Vec<u8>, JwkError> {
 }
 
 impl PublicJwk {
-    fn from_key(key: JwkKey) -> Self {
+    /// Validates key members received from elsewhere (a client's JWKS, a
+    /// DPoP proof's `jwk` header) exactly as deserialization does: base64url
+    /// without padding, the point on the curve, RSA 2048 to 8192 bits with
+    /// minimally encoded `n` and `e`. `kid` and `alg` are derived, so a
+    /// caller keeps the sender's own `kid` (an arbitrary string) separately.
+    pub fn from_key(key: &JwkKey) -> Result<Self, JwkError> {
+        match key {
+            JwkKey::Ec {
+                crv: EcCurve::P256,
+                x,
+                y,
+            } => PublicJwk::ec_p256(&b64(x)?, &b64(y)?),
+            JwkKey::Rsa { n, e } => {
+                let jwk = PublicJwk::rsa(&b64(n)?, &b64(e)?)?;
+                if &jwk.key != key {
+                    return Err(JwkError("RSA n/e not minimally encoded"));
+                }
+                Ok(jwk)
+            }
+            JwkKey::Okp {
+                crv: OkpCurve::Ed25519,
+                x,
+            } => PublicJwk::ed25519(&b64(x)?),
+        }
+    }
+
+    fn from_validated_key(key: JwkKey) -> Self {
         PublicJwk {
             kid: key.thumbprint(),
             alg: key.alg(),
@@ -221,7 +230,7 @@ impl PublicJwk {
         ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point)
             .map_err(|_| JwkError("not a valid P-256 point"))?;
         let (x, y) = coords.split_at(32);
-        Ok(PublicJwk::from_key(JwkKey::Ec {
+        Ok(PublicJwk::from_validated_key(JwkKey::Ec {
             crv: EcCurve::P256,
             x: URL_SAFE_NO_PAD.encode(x),
             y: URL_SAFE_NO_PAD.encode(y),
@@ -246,7 +255,7 @@ impl PublicJwk {
                 "RSA public exponent must be odd, > 1 and at most 64 bits",
             ));
         }
-        Ok(PublicJwk::from_key(JwkKey::Rsa {
+        Ok(PublicJwk::from_validated_key(JwkKey::Rsa {
             n: URL_SAFE_NO_PAD.encode(n),
             e: URL_SAFE_NO_PAD.encode(e),
         }))
@@ -258,7 +267,7 @@ impl PublicJwk {
             return Err(JwkError("Ed25519 public key must be 32 bytes"));
         }
         ParsedPublicKey::new(&ED25519, x).map_err(|_| JwkError("not a valid Ed25519 public key"))?;
-        Ok(PublicJwk::from_key(JwkKey::Okp {
+        Ok(PublicJwk::from_validated_key(JwkKey::Okp {
             crv: OkpCurve::Ed25519,
             x: URL_SAFE_NO_PAD.encode(x),
         }))

@@ -28,6 +28,20 @@ pub enum ErrorCode {
     ServerError,
     /// RFC 6749 §4.1.2.1; also our answer when a back-end (signer, store) is overloaded.
     TemporarilyUnavailable,
+    /// RFC 9101 §7 (JAR): the `request_uri` is unknown, expired or already used
+    /// (RFC 9126 §4 makes PAR's `request_uri` single use and short-lived).
+    InvalidRequestUri,
+    /// RFC 9101 §7 (JAR): the request object is invalid (signature, claims).
+    InvalidRequestObject,
+    /// RFC 9449 §7 / §5: the DPoP proof is invalid. At a resource the HTTP layer
+    /// answers 401 with `WWW-Authenticate: DPoP error="invalid_dpop_proof"` (§7.1).
+    InvalidDpopProof,
+    /// RFC 9449 §8 / §9: the proof must carry the server's current `nonce`; the
+    /// HTTP layer adds the `DPoP-Nonce` header (401 + `WWW-Authenticate` at a resource).
+    UseDpopNonce,
+    /// RFC 6750 §3.1: the access token is expired, revoked, malformed or bound
+    /// to another key; the HTTP layer adds `WWW-Authenticate`.
+    InvalidToken,
     /// No such route.
     NotFound,
     /// The route exists, the method does not (RFC 9110 §15.5.6).
@@ -66,6 +80,13 @@ impl ErrorCode {
             AccessDenied => ("access_denied", 403, true),
             ServerError => ("server_error", 500, true),
             TemporarilyUnavailable => ("temporarily_unavailable", 503, true),
+            // Under PAR the redirect URI is only known from the pushed request that the
+            // bad `request_uri` failed to name, so there is nowhere verified to redirect to.
+            InvalidRequestUri => ("invalid_request_uri", 400, false),
+            InvalidRequestObject => ("invalid_request_object", 400, true),
+            InvalidDpopProof => ("invalid_dpop_proof", 400, false),
+            UseDpopNonce => ("use_dpop_nonce", 400, false),
+            InvalidToken => ("invalid_token", 401, false),
             NotFound => ("not_found", 404, false),
             MethodNotAllowed => ("method_not_allowed", 405, false),
             RequestTooLarge => ("request_too_large", 413, false),
@@ -145,6 +166,21 @@ mod tests {
         }
         assert_eq!(ErrorCode::InvalidClient.row().status, 401);
         assert!(!ErrorCode::InvalidClient.row().may_redirect);
+    }
+
+    #[test]
+    fn dpop_and_jar_codes_rfc9449_s7_s8_rfc9101_s7_rfc6750_s3_1() {
+        let row = |c: ErrorCode| (c.row().code, c.row().status);
+        assert_eq!(row(ErrorCode::InvalidDpopProof), ("invalid_dpop_proof", 400));
+        assert_eq!(row(ErrorCode::UseDpopNonce), ("use_dpop_nonce", 400));
+        assert_eq!(row(ErrorCode::InvalidRequestUri), ("invalid_request_uri", 400));
+        assert_eq!(
+            row(ErrorCode::InvalidRequestObject),
+            ("invalid_request_object", 400)
+        );
+        assert_eq!(row(ErrorCode::InvalidToken), ("invalid_token", 401));
+        assert!(!ErrorCode::InvalidDpopProof.row().may_redirect);
+        assert!(!ErrorCode::InvalidRequestUri.row().may_redirect);
     }
 
     #[test]

@@ -2,6 +2,10 @@
 //! parameter. The HTTP layer calls into it and turns its errors into
 //! responses through [`error::ErrorCode`].
 
+pub mod client_auth;
 pub mod discovery;
+pub mod dpop;
 pub mod error;
 pub mod form;
+pub mod jose;
+pub mod pkce;

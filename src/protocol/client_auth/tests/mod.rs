@@ -1,0 +1,5 @@
+//! Tests of the client authentication methods, one file per method.
+
+mod assertion;
+mod self_signed;
+mod tls;
