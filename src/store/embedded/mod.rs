@@ -7,16 +7,18 @@
 //!   the transaction begins, so a transaction reads one consistent state. They
 //!   are served from memtables and the block cache; a cold read is one block
 //!   read from disk.
-//! - **Commits** go to one writer thread ([`writer`]), which validates each
-//!   transaction optimistically and makes a whole batch durable with a single
-//!   fsync (group commit): while one batch syncs, the next one queues up, so
-//!   64 concurrent writers cost one fsync per batch rather than 64.
+//! - **Commits** go to the writer thread ([`writer`]), which validates each
+//!   transaction optimistically into an open batch; a committer thread takes
+//!   the whole open batch whenever it is free and makes it durable with a
+//!   single fsync (group commit): while one batch syncs, the next one fills,
+//!   so 64 concurrent writers cost one fsync per batch rather than 64.
 //! - **Serializability**: every commit carries its read version and read set.
 //!   The writer rejects it with [`KvError::Conflict`] if any key it read was
-//!   written by a commit after its read version — or by a transaction ahead of
-//!   it in the same batch. Accepted transactions are applied in order, so the
-//!   batch is equivalent to running them one after the other (the resolver of
-//!   FoundationDB's "Architecture" document, on one machine).
+//!   written by a batch after its read version (durable or in flight) or by a
+//!   transaction ahead of it in the open batch. Accepted transactions are
+//!   applied in order, so a batch is equivalent to running them one after the
+//!   other (the resolver of FoundationDB's "Architecture" document, on one
+//!   machine).
 //! - **Durability**: a commit is acknowledged only after fjall's journal was
 //!   written and fsynced (`PersistMode::SyncAll`), and fjall makes the batch
 //!   visible to readers only after that, so no reader sees data that a crash
