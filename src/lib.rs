@@ -13,6 +13,8 @@ pub mod clock;
 pub mod config;
 pub mod http;
 pub mod login;
+pub mod model;
+pub mod oauth;
 pub mod pki;
 pub mod protocol;
 pub mod sandbox;

@@ -37,6 +37,8 @@ pub struct ServerHandle {
     pub readiness: Arc<Readiness>,
     stop: watch::Sender<bool>,
     key_manager: ActorRef<KeyManagerMessage>,
+    store: crate::store::kv::Store,
+    sweeper: crate::store::repo::ExpirySweeper,
     key_backend: Arc<KeyBackend>,
     listeners: Vec<JoinHandle<()>>,
     admin: JoinHandle<()>,
@@ -69,6 +71,29 @@ pub async fn start_with(
     }
     let main_tls = tls::server_config(&c.tls, ClientAuth::Optional)?;
 
+    readiness.register("store");
+    let store_config = c.store.clone();
+    let store = tokio::task::spawn_blocking(move || crate::store::open(&store_config))
+        .await
+        .context("store: open task failed")?
+        .with_context(|| {
+            format!(
+                "store: cannot open the {:?} store at {}",
+                c.store.backend,
+                c.store.path.display()
+            )
+        })?;
+    let repo = crate::store::repo::Repo::open(store.clone())
+        .await
+        .context("store")?;
+    readiness.set("store", true);
+    let clock: Arc<dyn crate::clock::Clock> = Arc::new(SystemClock);
+    let sweeper = crate::store::repo::ExpirySweeper::spawn(
+        repo.clone(),
+        clock.clone(),
+        Duration::from_secs(c.store.sweep_interval_secs),
+    );
+
     let (root, root_task) = Actor::spawn(None, RootSupervisor, ())
         .await
         .map_err(|e| anyhow::anyhow!("actor root supervisor did not start: {e}"))?;
@@ -82,7 +107,7 @@ pub async fn start_with(
             alg: c.signing.alg,
             refresh: Duration::from_secs(c.signing.key_refresh_secs),
             publish: keys_tx,
-            clock: Arc::new(SystemClock),
+            clock: clock.clone(),
         },
         root.get_cell(),
     )
@@ -100,7 +125,30 @@ pub async fn start_with(
         }
     };
     readiness.register_check("signer", signer_ready);
-    let op = Arc::new(OpState::new(config.clone(), keys_rx)?);
+    let users = crate::login::Users::new(repo.clone(), crate::login::PasswordHasher::from_config(&c.login)?);
+    let seeded = users.seed(&c.login.seed_users, clock.now_unix()).await?;
+    if seeded > 0 {
+        tracing::warn!(
+            seeded,
+            "seeded user accounts from login.seed_users (sandboxes only)"
+        );
+    }
+    let clients = c
+        .clients
+        .iter()
+        .map(crate::model::Client::from_static)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let clients = crate::actors::client::ClientRegistry::new(clients, root.get_cell());
+    let op = Arc::new(OpState::new(
+        config.clone(),
+        keys_rx,
+        crate::http::endpoints::Services {
+            repo,
+            users,
+            clients,
+            clock,
+        },
+    )?);
     let handler = make_handler(op);
 
     let (stop, stop_rx) = watch::channel(false);
@@ -196,6 +244,8 @@ pub async fn start_with(
         readiness,
         stop,
         key_manager,
+        store,
+        sweeper,
         key_backend: backend,
         listeners,
         admin,
@@ -232,6 +282,8 @@ impl ServerHandle {
         }
         self.root.stop(Some("shutdown".into()));
         let _ = self.root_task.await;
+        self.sweeper.stop().await;
+        self.store.close().await;
         let _ = self.admin_stop.send(true);
         let _ = self.admin.await;
         tracing::info!("Fiducia OP stopped");

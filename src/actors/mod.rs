@@ -32,5 +32,6 @@
 //! 8. **Shutdown is top-down.** `serve` stops the listeners, drains requests,
 //!    then stops the root supervisor, which stops its children.
 
+pub mod client;
 pub mod key_manager;
 pub mod root;

@@ -57,6 +57,7 @@ const CHECKS: &[Check] = &[
     check_limits,
     check_tls_files,
     check_signing,
+    check_clients,
     check_store,
     check_login,
 ];
@@ -92,6 +93,11 @@ fn resolve_paths(config: &mut Config, base: &Path) {
     join(&mut config.tls.cert);
     join(&mut config.tls.key);
     config.tls.client_ca.iter_mut().for_each(join);
+    for client in &mut config.clients {
+        if let Some(p) = client.jwks_file.as_mut() {
+            join(p);
+        }
+    }
     for p in [
         &mut config.signing.software_key_file,
         &mut config.signing.pin_file,
@@ -282,6 +288,66 @@ fn check_tls_files(config: &Config) -> Result<(), ConfigError> {
                     "{} does not exist; create a development PKI with `fiducia pki init --out DIR` or set tls.dev_generate = true",
                     path.display()
                 ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// FAPI 2.0 §5.3.2.1: codes live at most 60 s; clients have https redirect
+/// URIs (exact match), a unique id and what their auth method needs.
+fn check_clients(config: &Config) -> Result<(), ConfigError> {
+    if config.tokens.code_ttl_secs == 0 || config.tokens.code_ttl_secs > 60 {
+        return Err(ConfigError::new(
+            "tokens.code_ttl_secs",
+            "clients",
+            "must be between 1 and 60 (FAPI 2.0 §5.3.2.1)",
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for client in &config.clients {
+        let field = |name: &str| format!("clients.{}.{name}", client.client_id);
+        if !seen.insert(client.client_id.as_str()) {
+            return Err(ConfigError::new(
+                field("client_id"),
+                "clients",
+                "duplicate client_id",
+            ));
+        }
+        if client.redirect_uris.is_empty() || client.redirect_uris.iter().any(|u| !u.starts_with("https://"))
+        {
+            return Err(ConfigError::new(
+                field("redirect_uris"),
+                "clients",
+                "at least one, all https",
+            ));
+        }
+        use super::TokenEndpointAuthMethod::*;
+        let ok = match client.token_endpoint_auth_method {
+            PrivateKeyJwt | SelfSignedTlsClientAuth => {
+                client.jwks_file.is_some() || client.jwks_uri.is_some()
+            }
+            TlsClientAuth => client.tls_client_auth_subject_dn.is_some(),
+        };
+        if !ok {
+            return Err(ConfigError::new(
+                field("token_endpoint_auth_method"),
+                "clients",
+                "private_key_jwt and self_signed_tls_client_auth need jwks_file; tls_client_auth needs tls_client_auth_subject_dn",
+            ));
+        }
+        if client.jwks_uri.is_some() {
+            return Err(ConfigError::new(
+                field("jwks_uri"),
+                "clients",
+                "jwks_uri is not supported yet: use jwks_file",
+            ));
+        }
+        if client.id_token_signed_response_alg != config.signing.alg {
+            return Err(ConfigError::new(
+                field("id_token_signed_response_alg"),
+                "clients",
+                format!("the OP signs with {} (signing.alg)", config.signing.alg),
             ));
         }
     }

@@ -10,6 +10,7 @@
 //! Relative paths are resolved against the directory of the config file.
 
 mod checks;
+mod clients;
 mod load;
 mod login;
 pub use login::*;
@@ -18,6 +19,7 @@ mod store;
 pub use store::*;
 
 pub use checks::{ValidatedConfig, validate};
+pub use clients::{StaticClientConfig, TokenEndpointAuthMethod};
 pub use load::{ConfigError, load, load_from_str};
 pub use signing::{Secret, SigningBackend, SigningConfig};
 
@@ -46,6 +48,11 @@ pub struct Config {
     /// The built-in login and consent service: password hashing, session
     /// and interaction lifetimes, sandbox users.
     pub login: LoginConfig,
+    /// Statically configured clients (`[[clients]]`); registered clients
+    /// live in the store.
+    pub clients: Vec<StaticClientConfig>,
+    /// Token lifetimes.
+    pub tokens: TokensConfig,
 }
 
 /// `[server]`: the Internet-facing OP listener.
@@ -233,6 +240,38 @@ impl Default for FapiConfig {
             require_pushed_authorization_requests: true,
             pkce_methods: vec!["S256".into()],
             sender_constraints: vec![SenderConstraint::Dpop, SenderConstraint::Mtls],
+        }
+    }
+}
+
+/// `[tokens]`: lifetimes of what the token endpoint issues.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokensConfig {
+    /// Access token lifetime in seconds. Default `300`.
+    /// Env `FIDUCIA_TOKENS__ACCESS_TOKEN_TTL_SECS`.
+    pub access_token_ttl_secs: u64,
+    /// ID token lifetime in seconds. Default `300`. Env `FIDUCIA_TOKENS__ID_TOKEN_TTL_SECS`.
+    pub id_token_ttl_secs: u64,
+    /// Authorization code lifetime in seconds; FAPI 2.0 §5.3.2.1 allows at
+    /// most 60. Default `60`. Env `FIDUCIA_TOKENS__CODE_TTL_SECS`.
+    pub code_ttl_secs: u64,
+    /// `request_uri` lifetime in seconds (RFC 9126 §2.2). Default `60`.
+    /// Env `FIDUCIA_TOKENS__REQUEST_URI_TTL_SECS`.
+    pub request_uri_ttl_secs: u64,
+    /// Accepted age of DPoP proofs and client assertions, in seconds
+    /// (RFC 9449 §11.1). Default `60`. Env `FIDUCIA_TOKENS__PROOF_MAX_AGE_SECS`.
+    pub proof_max_age_secs: u64,
+}
+
+impl Default for TokensConfig {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 300,
+            id_token_ttl_secs: 300,
+            code_ttl_secs: 60,
+            request_uri_ttl_secs: 60,
+            proof_max_age_secs: 60,
         }
     }
 }

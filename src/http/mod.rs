@@ -8,6 +8,7 @@
 //! endpoint -> protocol checks -> response (`Cache-Control: no-store`,
 //! metrics).
 
+pub mod browser;
 pub mod client_cert;
 pub mod context;
 pub mod endpoints;

@@ -17,6 +17,16 @@ pub mod paths {
     pub const JWKS: &str = "/jwks";
     /// RFC 6749 §3.2.
     pub const TOKEN: &str = "/token";
+    /// RFC 9126 §2.
+    pub const PAR: &str = "/par";
+    /// RFC 6749 §3.1.
+    pub const AUTHORIZE: &str = "/authorize";
+    /// The built-in login page.
+    pub const LOGIN: &str = "/login";
+    /// The built-in consent page.
+    pub const CONSENT: &str = "/consent";
+    /// OIDC Core §5.3.
+    pub const USERINFO: &str = "/userinfo";
 }
 
 /// The endpoints.
@@ -28,6 +38,16 @@ pub enum Endpoint {
     Jwks,
     /// Token endpoint.
     Token,
+    /// Pushed authorization requests.
+    Par,
+    /// Authorization endpoint.
+    Authorize,
+    /// Login page.
+    Login,
+    /// Consent page.
+    Consent,
+    /// UserInfo endpoint.
+    Userinfo,
 }
 
 /// One row of the table.
@@ -62,6 +82,36 @@ pub const ROUTES: &[Route] = &[
         methods: &[Method::POST],
         endpoint: Endpoint::Token,
         label: "token",
+    },
+    Route {
+        path: paths::PAR,
+        methods: &[Method::POST],
+        endpoint: Endpoint::Par,
+        label: "par",
+    },
+    Route {
+        path: paths::AUTHORIZE,
+        methods: &[Method::GET],
+        endpoint: Endpoint::Authorize,
+        label: "authorize",
+    },
+    Route {
+        path: paths::LOGIN,
+        methods: &[Method::GET, Method::POST],
+        endpoint: Endpoint::Login,
+        label: "login",
+    },
+    Route {
+        path: paths::CONSENT,
+        methods: &[Method::GET, Method::POST],
+        endpoint: Endpoint::Consent,
+        label: "consent",
+    },
+    Route {
+        path: paths::USERINFO,
+        methods: &[Method::GET, Method::POST],
+        endpoint: Endpoint::Userinfo,
+        label: "userinfo",
     },
 ];
 
@@ -110,6 +160,17 @@ impl Router {
             Endpoint::Discovery => Ok(endpoints::discovery::get(&self.op)),
             Endpoint::Jwks => Ok(endpoints::jwks::get(&self.op)),
             Endpoint::Token => endpoints::token::post(&self.op, &request, context).await,
+            Endpoint::Par => endpoints::par::post(&self.op, &request, context).await,
+            Endpoint::Userinfo => endpoints::userinfo::handle(&self.op, &request, context).await,
+            Endpoint::Authorize => Ok(endpoints::authorize::get(&self.op, &request, context).await),
+            Endpoint::Login if request.method() == Method::POST => {
+                Ok(endpoints::interaction::login_post(&self.op, &request, context).await)
+            }
+            Endpoint::Login => Ok(endpoints::interaction::login_get(&self.op, &request, context).await),
+            Endpoint::Consent if request.method() == Method::POST => {
+                Ok(endpoints::interaction::consent_post(&self.op, &request, context).await)
+            }
+            Endpoint::Consent => Ok(endpoints::interaction::consent_get(&self.op, &request, context).await),
         };
         let response = result.unwrap_or_else(|e| response::error(&e));
         response::labelled(response, route.label)

@@ -17,8 +17,32 @@ pub struct ProviderMetadata {
     pub issuer: String,
     /// RFC 8414 §2 `jwks_uri`: the OP's public signing keys.
     pub jwks_uri: String,
+    /// RFC 8414 §2 `authorization_endpoint`.
+    pub authorization_endpoint: String,
     /// RFC 8414 §2 `token_endpoint`.
     pub token_endpoint: String,
+    /// RFC 9126 §5 `pushed_authorization_request_endpoint`.
+    pub pushed_authorization_request_endpoint: String,
+    /// RFC 9126 §5: authorization requests only through PAR.
+    pub require_pushed_authorization_requests: bool,
+    /// OIDC Discovery §3 `userinfo_endpoint`.
+    pub userinfo_endpoint: String,
+    /// RFC 8414 §2: only the authorization code grant so far.
+    pub grant_types_supported: Vec<&'static str>,
+    /// RFC 8414 §2; FAPI 2.0 §5.3.2.1: private_key_jwt and the two mTLS methods.
+    pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// RFC 8414 §2: algorithms for private_key_jwt assertions.
+    pub token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
+    /// RFC 9449 §5.1.
+    pub dpop_signing_alg_values_supported: Vec<&'static str>,
+    /// RFC 8705 §3.3.
+    pub tls_client_certificate_bound_access_tokens: bool,
+    /// RFC 9207 §3: `iss` in authorization responses.
+    pub authorization_response_iss_parameter_supported: bool,
+    /// RFC 8414 §2 `scopes_supported`.
+    pub scopes_supported: Vec<&'static str>,
+    /// OIDC Discovery §3 `claims_supported`.
+    pub claims_supported: Vec<&'static str>,
     /// RFC 8414 §2 `response_types_supported` (FAPI 2.0 §5.3.2.2: `code` only).
     pub response_types_supported: Vec<&'static str>,
     /// OIDC Discovery §3 `subject_types_supported`.
@@ -37,13 +61,55 @@ impl ProviderMetadata {
     /// Builds the document for `config`, whose signing key uses `signing_alg`.
     pub fn from_config(config: &ValidatedConfig, signing_alg: &str) -> Self {
         let mut mtls_endpoint_aliases = BTreeMap::new();
-        if let Some(url) = config.mtls_endpoint_url(paths::TOKEN) {
-            mtls_endpoint_aliases.insert("token_endpoint", url);
+        for (name, path) in [
+            ("token_endpoint", paths::TOKEN),
+            ("pushed_authorization_request_endpoint", paths::PAR),
+            ("userinfo_endpoint", paths::USERINFO),
+        ] {
+            if let Some(url) = config.mtls_endpoint_url(path) {
+                mtls_endpoint_aliases.insert(name, url);
+            }
         }
+        let fapi = &config.get().fapi;
+        let mtls = fapi
+            .sender_constraints
+            .contains(&crate::config::SenderConstraint::Mtls);
+        let dpop = fapi
+            .sender_constraints
+            .contains(&crate::config::SenderConstraint::Dpop);
+        let algs = vec!["ES256", "PS256", "EdDSA"];
         Self {
             issuer: config.issuer().to_string(),
             jwks_uri: config.endpoint_url(paths::JWKS),
+            authorization_endpoint: config.endpoint_url(paths::AUTHORIZE),
             token_endpoint: config.endpoint_url(paths::TOKEN),
+            pushed_authorization_request_endpoint: config.endpoint_url(paths::PAR),
+            require_pushed_authorization_requests: fapi.require_pushed_authorization_requests,
+            userinfo_endpoint: config.endpoint_url(paths::USERINFO),
+            grant_types_supported: vec!["authorization_code"],
+            token_endpoint_auth_methods_supported: vec![
+                "private_key_jwt",
+                "tls_client_auth",
+                "self_signed_tls_client_auth",
+            ],
+            token_endpoint_auth_signing_alg_values_supported: algs.clone(),
+            dpop_signing_alg_values_supported: if dpop { algs } else { Vec::new() },
+            tls_client_certificate_bound_access_tokens: mtls,
+            authorization_response_iss_parameter_supported: true,
+            scopes_supported: vec!["openid", "profile", "email", "phone"],
+            claims_supported: vec![
+                "sub",
+                "name",
+                "given_name",
+                "family_name",
+                "email",
+                "email_verified",
+                "phone_number",
+                "phone_number_verified",
+                "birthdate",
+                "auth_time",
+                "acr",
+            ],
             response_types_supported: vec!["code"],
             subject_types_supported: vec!["public"],
             id_token_signing_alg_values_supported: vec![signing_alg.to_string()],
@@ -75,6 +141,17 @@ mod tests {
         assert_eq!(m.token_endpoint, "https://op.bank.example/fapi/token");
         assert_eq!(m.code_challenge_methods_supported, vec!["S256".to_string()]);
         assert!(m.mtls_endpoint_aliases.is_empty());
+        assert_eq!(
+            m.pushed_authorization_request_endpoint,
+            "https://op.bank.example/fapi/par"
+        );
+        assert!(m.require_pushed_authorization_requests);
+        // FAPI 2.0: nothing with plain, none or token response types.
+        assert_eq!(m.response_types_supported, vec!["code"]);
+        let json = serde_json::to_string(&m).unwrap();
+        for forbidden in ["\"plain\"", "\"none\"", "\"token\"", "client_secret", "HS256"] {
+            assert!(!json.contains(forbidden), "{forbidden} advertised: {json}");
+        }
         let json = serde_json::to_value(&m).unwrap();
         assert!(json.get("mtls_endpoint_aliases").is_none());
     }

@@ -24,6 +24,10 @@ pub enum ErrorCode {
     InvalidScope,
     /// RFC 6749 §4.1.2.1.
     AccessDenied,
+    /// RFC 6749 §4.1.2.1: only `code` (FAPI 2.0 §5.3.2.2).
+    UnsupportedResponseType,
+    /// RFC 6750 §3.1.
+    InsufficientScope,
     /// RFC 6749 §4.1.2.1.
     ServerError,
     /// RFC 6749 §4.1.2.1; also our answer when a back-end (signer, store) is overloaded.
@@ -78,6 +82,8 @@ impl ErrorCode {
             UnsupportedGrantType => ("unsupported_grant_type", 400, false),
             InvalidScope => ("invalid_scope", 400, true),
             AccessDenied => ("access_denied", 403, true),
+            UnsupportedResponseType => ("unsupported_response_type", 400, true),
+            InsufficientScope => ("insufficient_scope", 403, false),
             ServerError => ("server_error", 500, true),
             TemporarilyUnavailable => ("temporarily_unavailable", 503, true),
             // Under PAR the redirect URI is only known from the pushed request that the

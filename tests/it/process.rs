@@ -107,7 +107,7 @@ async fn sigterm_drains_an_in_flight_request_then_exits_0() {
     let (mut child, addr) = spawn_serve(&pki);
     let tls = client_tls(&pki, false, &[b"http/1.1"]);
     let mut stream = tls_connect(addr, tls.clone()).await.unwrap();
-    let body = "grant_type=client_credentials";
+    let body = "grant_type=authorization_code&client_id=nobody";
     let head = format!(
         "POST /token HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n",
         body.len()

@@ -201,7 +201,7 @@ async fn token_endpoint_request_rules() {
         handle.main_addr,
         tls,
         Version::Http1,
-        post_form("/token", "grant_type=client_credentials"),
+        post_form("/token", "grant_type=authorization_code&client_id=nobody"),
     )
     .await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);

@@ -3,15 +3,31 @@
 //!
 //! [`OAuthError`]: crate::protocol::error::OAuthError
 
+pub mod authorize;
 pub mod discovery;
+pub mod interaction;
 pub mod jwks;
+pub mod par;
 pub mod token;
+pub mod userinfo;
 
 use crate::config::ValidatedConfig;
 use crate::signing::KeySet;
 use bytes::Bytes;
 use std::sync::Arc;
 use tokio::sync::watch;
+
+/// The stateful services the flows use.
+pub struct Services {
+    /// Typed records in the store.
+    pub repo: crate::store::repo::Repo,
+    /// Customer accounts.
+    pub users: crate::login::Users,
+    /// Client lookup.
+    pub clients: crate::actors::client::ClientRegistry,
+    /// Wall clock: the edges ask it, the checks take `now`.
+    pub clock: Arc<dyn crate::clock::Clock>,
+}
 
 /// What the endpoints share.
 pub struct OpState {
@@ -21,6 +37,8 @@ pub struct OpState {
     pub keys: watch::Receiver<Arc<KeySet>>,
     /// Provider metadata, serialized once at start-up.
     pub metadata_json: Bytes,
+    /// Store, users, clients, clock.
+    pub services: Services,
 }
 
 impl OpState {
@@ -28,6 +46,7 @@ impl OpState {
     pub fn new(
         config: Arc<ValidatedConfig>,
         keys: watch::Receiver<Arc<KeySet>>,
+        services: Services,
     ) -> Result<Self, serde_json::Error> {
         let metadata = crate::protocol::discovery::ProviderMetadata::from_config(
             &config,
@@ -38,11 +57,36 @@ impl OpState {
             config,
             keys,
             metadata_json,
+            services,
         })
+    }
+
+    /// Unix seconds now.
+    pub fn now(&self) -> u64 {
+        self.services.clock.now_unix()
     }
 
     /// The current key snapshot.
     pub fn key_set(&self) -> Arc<KeySet> {
         self.keys.borrow().clone()
     }
+}
+
+/// The body of a form POST (RFC 6749 §3.2: `application/x-www-form-urlencoded`),
+/// parsed with repeated parameters refused.
+pub fn form_body(
+    request: &http::Request<Bytes>,
+) -> Result<crate::protocol::form::Form, crate::protocol::error::OAuthError> {
+    let content_type = request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return Err(crate::protocol::error::OAuthError::invalid_request(
+            "the request body must be application/x-www-form-urlencoded (RFC 6749 §3.2)",
+        ));
+    }
+    crate::protocol::form::Form::parse(request.body())
 }

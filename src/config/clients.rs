@@ -1,0 +1,56 @@
+//! `[[clients]]`: clients configured statically (the sandbox's fintech,
+//! a bank's own apps). Registered clients (DCR) live in the store; both are
+//! found through one lookup.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// How a client authenticates at the token, PAR, introspection and
+/// revocation endpoints (FAPI 2.0 §5.3.2.1: only these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenEndpointAuthMethod {
+    /// RFC 7523 §2.2 / OIDC Core §9.
+    PrivateKeyJwt,
+    /// RFC 8705 §2.1: PKI-bound certificate, subject DN registered.
+    TlsClientAuth,
+    /// RFC 8705 §2.2: self-signed certificate whose key is in the client's JWKS.
+    SelfSignedTlsClientAuth,
+}
+
+/// One `[[clients]]` entry.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaticClientConfig {
+    /// RFC 7591 §3.2.1 `client_id`.
+    pub client_id: String,
+    /// Shown to the customer on the consent page.
+    pub client_name: String,
+    /// Exact redirect URIs (FAPI 2.0 §5.3.2.2: exact match, https).
+    pub redirect_uris: Vec<String>,
+    /// `private_key_jwt`, `tls_client_auth` or `self_signed_tls_client_auth`.
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    /// Scopes the client may ask for.
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    /// The client's public keys as a JWKS file (RFC 7517 §5).
+    #[serde(default)]
+    pub jwks_file: Option<PathBuf>,
+    /// Or the URL they are fetched from (RFC 7591 §2 `jwks_uri`).
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+    /// RFC 8705 §2.1.2 `tls_client_auth_subject_dn` (RFC 4514 string).
+    #[serde(default)]
+    pub tls_client_auth_subject_dn: Option<String>,
+    /// OIDC Registration §2 `id_token_signed_response_alg`. Default ES256.
+    #[serde(default = "default_alg")]
+    pub id_token_signed_response_alg: fiducia_hsm::JoseAlg,
+}
+
+fn default_scopes() -> Vec<String> {
+    vec!["openid".into(), "profile".into(), "email".into()]
+}
+
+fn default_alg() -> fiducia_hsm::JoseAlg {
+    fiducia_hsm::JoseAlg::Es256
+}

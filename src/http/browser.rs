@@ -1,0 +1,112 @@
+//! Helpers for the browser-facing endpoints: HTML pages with their security
+//! headers, redirects, cookies and query strings.
+
+use crate::login::headers;
+use crate::protocol::error::OAuthError;
+use crate::protocol::form::Form;
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HeaderValue, LOCATION, SET_COOKIE};
+use http::{HeaderMap, Response, StatusCode};
+
+/// An HTML page with the login service's security headers
+/// (`Content-Security-Policy`, `X-Frame-Options`, no-store, ...).
+pub fn page(status: StatusCode, html: String, csp: Option<&str>) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from(html));
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    for (name, value) in headers::PAGE_HEADERS {
+        if let (Ok(name), Ok(value)) = (http::HeaderName::try_from(*name), HeaderValue::from_str(value)) {
+            h.insert(name, value);
+        }
+    }
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(headers::CONTENT_TYPE));
+    if let Some(csp) = csp.and_then(|c| HeaderValue::from_str(c).ok()) {
+        h.insert(http::header::CONTENT_SECURITY_POLICY, csp);
+    }
+    response
+}
+
+/// An error page for problems that must not go to a redirect URI (the
+/// client or redirect URI is not verified: RFC 6749 §4.1.2.1).
+pub fn error_page(status: StatusCode, error: &OAuthError, interaction_id: &str) -> Response<Bytes> {
+    let message = error.description.as_deref().unwrap_or(error.code.as_str());
+    let html = crate::login::error_page("This request cannot continue", message, Some(interaction_id));
+    page(status, html, None)
+}
+
+/// 303 See Other to `location`.
+pub fn see_other(location: &str) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    response
+        .headers_mut()
+        .insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Adds a `__Host-` cookie: Secure, HttpOnly, SameSite=Lax, Path=/ (RFC 6265bis §4.1.3.2).
+pub fn set_cookie(response: &mut Response<Bytes>, name: &str, value: &str, max_age_secs: u64) {
+    let cookie = format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}");
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+}
+
+/// The value of cookie `name` in the request, if sent.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The query string as a form (repeated parameters refused, RFC 6749 §3.1).
+pub fn query(uri: &http::Uri) -> Result<Form, OAuthError> {
+    Form::parse(uri.query().unwrap_or("").as_bytes())
+}
+
+/// `base` with `params` appended as a query (RFC 6749 §4.1.2: keep any
+/// query the redirect URI already has).
+pub fn with_query(base: &str, params: &[(&str, &str)]) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        query.append_pair(k, v);
+    }
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}{}", query.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::COOKIE,
+            HeaderValue::from_static("a=1; __Host-x=abc; b=2"),
+        );
+        assert_eq!(cookie(&headers, "__Host-x"), Some("abc"));
+        assert_eq!(cookie(&headers, "c"), None);
+    }
+
+    #[test]
+    fn redirect_keeps_the_registered_query_rfc6749_s4_1_2() {
+        assert_eq!(
+            with_query("https://a/cb", &[("code", "x y")]),
+            "https://a/cb?code=x+y"
+        );
+        assert_eq!(
+            with_query("https://a/cb?t=1", &[("code", "c")]),
+            "https://a/cb?t=1&code=c"
+        );
+    }
+}

@@ -1,0 +1,93 @@
+//! `GET /authorize` (RFC 6749 §4.1.1, RFC 9126 §4, FAPI 2.0 §5.3.2.2).
+//!
+//! PAR is the only way in: the request carries `client_id` and `request_uri`
+//! and nothing else is looked at. The pushed request is consumed (single
+//! use, RFC 9126 §4), an interaction is stored, the browser gets the CSRF
+//! cookie that binds it to the interaction, and is sent to the login page.
+//! Problems here never go to the redirect URI: the error page answers
+//! (RFC 6749 §4.1.2.1), since nothing about the redirect is verified yet.
+
+use super::OpState;
+use crate::http::browser;
+use crate::http::context::RequestContext;
+use crate::model::records::PushedRequest;
+use crate::oauth::interaction;
+use crate::protocol::error::{ErrorCode, OAuthError};
+use crate::store::repo::Consumed;
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+
+/// Prefix of the `request_uri`s the PAR endpoint hands out (RFC 9126 §2.2).
+pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
+
+/// Handles the authorization request.
+pub async fn get(op: &OpState, request: &Request<Bytes>, context: &RequestContext) -> Response<Bytes> {
+    match start(op, request).await {
+        Ok(response) => response,
+        Err((status, error)) => browser::error_page(status, &error, &context.interaction_id),
+    }
+}
+
+async fn start(op: &OpState, request: &Request<Bytes>) -> Result<Response<Bytes>, (StatusCode, OAuthError)> {
+    let bad = |e: OAuthError| (StatusCode::BAD_REQUEST, e);
+    let query = browser::query(request.uri()).map_err(bad)?;
+    let client_id = query.require("client_id").map_err(bad)?;
+    let request_uri = query.get("request_uri").ok_or_else(|| {
+        bad(OAuthError::invalid_request(
+            "authorization requests must be pushed first: send them to the pushed_authorization_request_endpoint (FAPI 2.0 §5.3.2.2, RFC 9126)",
+        ))
+    })?;
+    let reference = request_uri.strip_prefix(REQUEST_URI_PREFIX).ok_or_else(|| {
+        bad(OAuthError::new(
+            ErrorCode::InvalidRequestUri,
+            "this request_uri was not issued by this server",
+        ))
+    })?;
+    let now = op.now();
+    let repo = &op.services.repo;
+    // RFC 9126 §4: request_uris are one-time use.
+    let pushed: PushedRequest = match repo.consume::<PushedRequest>(reference, now).await {
+        Ok(Consumed::Now(found)) => found.payload,
+        Ok(Consumed::Already(_)) => {
+            return Err(bad(OAuthError::new(
+                ErrorCode::InvalidRequestUri,
+                "this request_uri has already been used (RFC 9126 §4)",
+            )));
+        }
+        Ok(Consumed::Missing) => {
+            return Err(bad(OAuthError::new(
+                ErrorCode::InvalidRequestUri,
+                "unknown or expired request_uri",
+            )));
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "store read failed at /authorize");
+            return Err((
+                StatusCode::SERVICE_UNAVAILABLE,
+                OAuthError::bare(ErrorCode::TemporarilyUnavailable),
+            ));
+        }
+    };
+    if pushed.client_id != client_id {
+        return Err(bad(OAuthError::new(
+            ErrorCode::InvalidRequestUri,
+            "the request_uri was pushed by another client (RFC 9126 §4)",
+        )));
+    }
+    let client_name = match op.services.clients.get(client_id).await {
+        Some(client) => client.client_name.clone(),
+        None => return Err(bad(OAuthError::new(ErrorCode::InvalidRequest, "unknown client"))),
+    };
+    let ttl = op.config.get().login.interaction_ttl_secs;
+    let (id, csrf) = interaction::start(repo, pushed, client_name, ttl, now)
+        .await
+        .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, OAuthError::from(e)))?;
+    let login = format!(
+        "{}{}?ix={id}",
+        op.config.issuer_path(),
+        crate::http::router::paths::LOGIN
+    );
+    let mut response = browser::see_other(&login);
+    browser::set_cookie(&mut response, crate::login::csrf::COOKIE_NAME, &csrf, ttl);
+    Ok(response)
+}

@@ -1,0 +1,230 @@
+//! The built-in login and consent pages: `GET/POST /login`, `GET/POST
+//! /consent`, addressed by the interaction id (`ix`) and bound to the
+//! browser by the CSRF cookie set at `/authorize` (RFC 6749 §10.12). Every
+//! POST checks the form's token against the interaction and the cookie.
+//!
+//! The consent decision ends at the client's redirect URI with `code` (or
+//! `error=access_denied`), `state` and `iss` (RFC 6749 §4.1.2, RFC 9207 §2).
+
+use super::OpState;
+use crate::http::browser;
+use crate::http::context::RequestContext;
+use crate::login::{self, ConsentForm, ConsentView, Decision as ConsentDecision, LoginForm, LoginView, csrf};
+use crate::model::records::{Interaction, Stage};
+use crate::oauth::interaction::{self, Decision, InteractionError};
+use crate::protocol::error::OAuthError;
+use crate::protocol::form::Form;
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+
+/// One message for a wrong username and a wrong password.
+const LOGIN_FAILED: &str = "The username or password is not right.";
+
+/// `GET /login`.
+pub async fn login_get(op: &OpState, request: &Request<Bytes>, context: &RequestContext) -> Response<Bytes> {
+    match load(op, request, None).await {
+        Ok((id, ix)) if ix.stage == Stage::Login => login_page(op, &id, &ix, None, None),
+        Ok((id, _)) => browser::see_other(&consent_url(op, &id)),
+        Err(e) => gone(&e, context),
+    }
+}
+
+/// `POST /login`.
+pub async fn login_post(op: &OpState, request: &Request<Bytes>, context: &RequestContext) -> Response<Bytes> {
+    let form = match Form::parse(request.body()) {
+        Ok(form) => form,
+        Err(e) => return browser::error_page(StatusCode::BAD_REQUEST, &e, &context.interaction_id),
+    };
+    let login = match LoginForm::parse(&form) {
+        Ok(login) => login,
+        Err(e) => {
+            return browser::error_page(
+                StatusCode::BAD_REQUEST,
+                &OAuthError::invalid_request(e.user_message()),
+                &context.interaction_id,
+            );
+        }
+    };
+    let (id, ix) = match load(op, request, Some(&login.csrf)).await {
+        Ok(found) => found,
+        Err(e) => return gone(&e, context),
+    };
+    if ix.stage != Stage::Login {
+        return browser::see_other(&consent_url(op, &id));
+    }
+    let now = op.now();
+    match op
+        .services
+        .users
+        .authenticate(&login.username, &login.password, now)
+        .await
+    {
+        Ok(Some(user)) => match interaction::logged_in(&op.services.repo, &id, &user.account_id, now).await {
+            Ok(()) => {
+                tracing::info!(target: "fiducia::audit", account_id = %user.account_id, client_id = %ix.request.client_id, "customer authenticated");
+                browser::see_other(&consent_url(op, &id))
+            }
+            Err(e) => gone(&e, context),
+        },
+        Ok(None) => {
+            tracing::info!(target: "fiducia::audit", client_id = %ix.request.client_id, "customer authentication failed");
+            login_page(op, &id, &ix, Some(LOGIN_FAILED), Some(&login.username))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "login failed to run");
+            browser::error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &OAuthError::new(
+                    crate::protocol::error::ErrorCode::TemporarilyUnavailable,
+                    "please try again",
+                ),
+                &context.interaction_id,
+            )
+        }
+    }
+}
+
+/// `GET /consent`.
+pub async fn consent_get(
+    op: &OpState,
+    request: &Request<Bytes>,
+    context: &RequestContext,
+) -> Response<Bytes> {
+    let (id, ix) = match load(op, request, None).await {
+        Ok(found) => found,
+        Err(e) => return gone(&e, context),
+    };
+    let Stage::Consent { account_id, .. } = &ix.stage else {
+        return gone(&InteractionError::WrongStage, context);
+    };
+    let user = match op.services.users.find_by_account_id(account_id, op.now()).await {
+        Ok(Some(user)) => user,
+        _ => return gone(&InteractionError::Gone, context),
+    };
+    let scopes = login::scope_lines(&ix.request.scopes);
+    let claims = login::claim_lines(&user, &ix.request.scopes);
+    let html = login::consent_page(ConsentView {
+        action_url: &consent_url(op, &id),
+        csrf_token: &ix.csrf,
+        client_name: &ix.client_name,
+        scopes: &scopes,
+        claims: &claims,
+        details: &[],
+        user_display_name: &user.name,
+    });
+    let csp = login::headers::consent_content_security_policy(&ix.request.redirect_uri);
+    browser::page(StatusCode::OK, html, Some(&csp))
+}
+
+/// `POST /consent`: approve -> code; deny -> `access_denied`.
+pub async fn consent_post(
+    op: &OpState,
+    request: &Request<Bytes>,
+    context: &RequestContext,
+) -> Response<Bytes> {
+    let form = match Form::parse(request.body()) {
+        Ok(form) => form,
+        Err(e) => return browser::error_page(StatusCode::BAD_REQUEST, &e, &context.interaction_id),
+    };
+    let consent = match ConsentForm::parse(&form) {
+        Ok(consent) => consent,
+        Err(e) => {
+            return browser::error_page(
+                StatusCode::BAD_REQUEST,
+                &OAuthError::invalid_request(e.user_message()),
+                &context.interaction_id,
+            );
+        }
+    };
+    let id = match load(op, request, Some(&consent.csrf)).await {
+        Ok((id, _)) => id,
+        Err(e) => return gone(&e, context),
+    };
+    let approve = consent.decision == ConsentDecision::Approve;
+    let code_ttl = op.config.get().tokens.code_ttl_secs;
+    let issuer = op.config.issuer();
+    match interaction::decide(&op.services.repo, &id, approve, code_ttl, op.now()).await {
+        Ok(Decision::Approved { code, request }) => {
+            let mut params = vec![("code", code.as_str()), ("iss", issuer)];
+            if let Some(state) = &request.state {
+                params.push(("state", state));
+            }
+            browser::see_other(&browser::with_query(&request.redirect_uri, &params))
+        }
+        Ok(Decision::Denied { request }) => {
+            // RFC 6749 §4.1.2.1: the client and redirect URI were verified at PAR.
+            let mut params = vec![
+                ("error", "access_denied"),
+                ("error_description", "the customer declined"),
+                ("iss", issuer),
+            ];
+            if let Some(state) = &request.state {
+                params.push(("state", state));
+            }
+            browser::see_other(&browser::with_query(&request.redirect_uri, &params))
+        }
+        Err(e) => gone(&e, context),
+    }
+}
+
+/// The interaction named by `ix`, checked against the browser's CSRF cookie
+/// (and, for POSTs, the form's token).
+async fn load(
+    op: &OpState,
+    request: &Request<Bytes>,
+    form_token: Option<&str>,
+) -> Result<(String, Interaction), InteractionError> {
+    let query = browser::query(request.uri()).map_err(|_| InteractionError::Gone)?;
+    let id = query.get("ix").ok_or(InteractionError::Gone)?.to_string();
+    let ix = interaction::load(&op.services.repo, &id, op.now()).await?;
+    let cookie = browser::cookie(request.headers(), csrf::COOKIE_NAME);
+    let presented = form_token.or(cookie).unwrap_or("");
+    csrf::check(&ix.csrf, cookie, presented).map_err(|_| InteractionError::WrongStage)?;
+    Ok((id, ix))
+}
+
+fn login_page(
+    op: &OpState,
+    id: &str,
+    ix: &Interaction,
+    error: Option<&str>,
+    username: Option<&str>,
+) -> Response<Bytes> {
+    let html = login::login_page(LoginView {
+        action_url: &login_url(op, id),
+        csrf_token: &ix.csrf,
+        client_name: &ix.client_name,
+        error,
+        username,
+    });
+    let status = if error.is_some() {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::OK
+    };
+    browser::page(status, html, None)
+}
+
+fn gone(error: &InteractionError, context: &RequestContext) -> Response<Bytes> {
+    browser::error_page(
+        StatusCode::BAD_REQUEST,
+        &OAuthError::invalid_request(error.to_string()),
+        &context.interaction_id,
+    )
+}
+
+fn login_url(op: &OpState, id: &str) -> String {
+    format!(
+        "{}{}?ix={id}",
+        op.config.issuer_path(),
+        crate::http::router::paths::LOGIN
+    )
+}
+
+fn consent_url(op: &OpState, id: &str) -> String {
+    format!(
+        "{}{}?ix={id}",
+        op.config.issuer_path(),
+        crate::http::router::paths::CONSENT
+    )
+}

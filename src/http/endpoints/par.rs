@@ -1,0 +1,107 @@
+//! `POST /par` (RFC 9126 §2): the only way an authorization request gets in
+//! (FAPI 2.0 §5.3.2.2). The client authenticates, the request is checked
+//! as the authorization endpoint would, and a one-time `request_uri` is
+//! returned.
+
+use super::OpState;
+use super::authorize::REQUEST_URI_PREFIX;
+use crate::http::context::RequestContext;
+use crate::http::response;
+use crate::model::records::PushedRequest;
+use crate::oauth::{client_auth, secrets, sender};
+use crate::protocol::error::{ErrorCode, OAuthError};
+use crate::protocol::pkce::CodeChallenge;
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+
+/// Longest `state` / `nonce` accepted.
+const MAX_PARAM_LEN: usize = 512;
+
+/// Handles a pushed authorization request.
+pub async fn post(
+    op: &OpState,
+    request: &Request<Bytes>,
+    context: &RequestContext,
+) -> Result<Response<Bytes>, OAuthError> {
+    let form = super::form_body(request)?;
+    // RFC 9126 §2.1: a request_uri cannot itself be pushed.
+    if form.get("request_uri").is_some() {
+        return Err(OAuthError::invalid_request(
+            "request_uri is not allowed at the PAR endpoint (RFC 9126 §2.1)",
+        ));
+    }
+    if form.get("request").is_some() {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidRequestObject,
+            "request objects (JAR) are not supported by this server yet",
+        ));
+    }
+    let client = client_auth::authenticate(op, &form, context).await?;
+    if form.require("response_type")? != "code" {
+        return Err(OAuthError::new(
+            ErrorCode::UnsupportedResponseType,
+            "only response_type=code is supported (FAPI 2.0 §5.3.2.2)",
+        ));
+    }
+    let redirect_uri = form.require("redirect_uri")?;
+    if !client.has_redirect_uri(redirect_uri) {
+        return Err(OAuthError::invalid_request(
+            "redirect_uri is not registered for this client (exact match, FAPI 2.0 §5.3.2.2)",
+        ));
+    }
+    let scopes: Vec<String> = form
+        .require("scope")?
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    if let Some(scope) = scopes.iter().find(|s| !client.scopes.contains(s)) {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            format!("scope `{scope}` is not allowed for this client"),
+        ));
+    }
+    let challenge = CodeChallenge::parse(form.get("code_challenge"), form.get("code_challenge_method"))?;
+    let bounded = |name: &str| -> Result<Option<String>, OAuthError> {
+        match form.get(name) {
+            Some(v) if v.len() > MAX_PARAM_LEN => {
+                Err(OAuthError::invalid_request(format!("`{name}` is too long")))
+            }
+            other => Ok(other.map(str::to_string)),
+        }
+    };
+    let (state, nonce) = (bounded("state")?, bounded("nonce")?);
+    // RFC 9449 §10: a DPoP proof (or dpop_jkt) at PAR binds the code to that key.
+    let proof = sender::dpop_proof(op, request, context, crate::http::router::paths::PAR, None).await?;
+    let dpop_jkt = match (proof.map(|p| p.jkt), form.get("dpop_jkt")) {
+        (Some(proof_jkt), Some(param)) if proof_jkt != param => {
+            return Err(OAuthError::invalid_request(
+                "dpop_jkt does not match the DPoP proof's key (RFC 9449 §10.1)",
+            ));
+        }
+        (Some(jkt), _) => Some(jkt),
+        (None, param) => param.map(str::to_string),
+    };
+    let pushed = PushedRequest {
+        client_id: client.client_id.clone(),
+        redirect_uri: redirect_uri.to_string(),
+        scopes,
+        state,
+        nonce,
+        code_challenge: challenge.as_str().to_string(),
+        dpop_jkt,
+    };
+    let reference = secrets::new_secret()?;
+    let ttl = op.config.get().tokens.request_uri_ttl_secs;
+    op.services
+        .repo
+        .upsert(&reference, &pushed, Some(ttl), op.now())
+        .await
+        .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
+    let body = serde_json::json!({
+        "request_uri": format!("{REQUEST_URI_PREFIX}{reference}"),
+        "expires_in": ttl,
+    });
+    // RFC 9126 §2.2: 201 Created.
+    Ok(response::json(StatusCode::CREATED, Bytes::from(body.to_string())))
+}

@@ -1,0 +1,68 @@
+//! A client as the flows see it: metadata plus its parsed public keys.
+
+use crate::config::{StaticClientConfig, TokenEndpointAuthMethod};
+use crate::protocol::client_auth::DistinguishedName;
+use crate::protocol::client_auth::TlsClientAuthSubject;
+use crate::protocol::jose::ClientJwks;
+use fiducia_hsm::JoseAlg;
+
+/// A client's registered metadata and keys (immutable snapshot; the client
+/// registry hands out `Arc<Client>`).
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// RFC 7591 `client_id`.
+    pub client_id: String,
+    /// Human-readable name (consent page).
+    pub client_name: String,
+    /// Registered redirect URIs, compared exactly (RFC 9700 §2.1, FAPI 2.0 §5.3.2.2).
+    pub redirect_uris: Vec<String>,
+    /// Client authentication method.
+    pub auth_method: TokenEndpointAuthMethod,
+    /// Scopes it may request.
+    pub scopes: Vec<String>,
+    /// Its public keys (private_key_jwt, self-signed mTLS, request objects).
+    pub jwks: ClientJwks,
+    /// RFC 8705 §2.1.2 registered subject for `tls_client_auth`.
+    pub tls_subject: Option<TlsClientAuthSubject>,
+    /// The algorithm its ID tokens are signed with.
+    pub id_token_alg: JoseAlg,
+}
+
+impl Client {
+    /// Builds a client from a `[[clients]]` entry, reading its JWKS file.
+    pub fn from_static(config: &StaticClientConfig) -> anyhow::Result<Self> {
+        let jwks = match &config.jwks_file {
+            Some(path) => {
+                let bytes = std::fs::read(path).map_err(|e| {
+                    anyhow::anyhow!("clients.{}.jwks_file {}: {e}", config.client_id, path.display())
+                })?;
+                ClientJwks::parse(&bytes).map_err(|e| {
+                    anyhow::anyhow!("clients.{}.jwks_file {}: {e}", config.client_id, path.display())
+                })?
+            }
+            None => ClientJwks::default(),
+        };
+        Ok(Self {
+            client_id: config.client_id.clone(),
+            client_name: config.client_name.clone(),
+            redirect_uris: config.redirect_uris.clone(),
+            auth_method: config.token_endpoint_auth_method,
+            scopes: config.scopes.clone(),
+            jwks,
+            tls_subject: match &config.tls_client_auth_subject_dn {
+                Some(dn) => Some(TlsClientAuthSubject::SubjectDn(
+                    DistinguishedName::parse_rfc4514(dn).map_err(|e| {
+                        anyhow::anyhow!("clients.{}.tls_client_auth_subject_dn: {e}", config.client_id)
+                    })?,
+                )),
+                None => None,
+            },
+            id_token_alg: config.id_token_signed_response_alg,
+        })
+    }
+
+    /// Whether `uri` is one of the registered redirect URIs, character for character.
+    pub fn has_redirect_uri(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|r| r == uri)
+    }
+}

@@ -1,0 +1,9 @@
+//! The OP's nouns: clients, sender constraints, and the records the flows
+//! keep in the store (each a `StoredRecord` of its kind).
+
+pub mod binding;
+pub mod client;
+pub mod records;
+
+pub use binding::Binding;
+pub use client::Client;

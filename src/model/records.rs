@@ -1,0 +1,185 @@
+//! The records the authorization code flow keeps in the store. Ids of
+//! records holding a bearer secret (request_uri, interaction id, code,
+//! access token, jti) are stored by SHA-256 only (store/keys.rs).
+
+use super::Binding;
+use crate::store::keys::Kind;
+use crate::store::repo::{Links, StoredRecord};
+use serde::{Deserialize, Serialize};
+
+/// An authorization request pushed to the PAR endpoint (RFC 9126 §2),
+/// validated; stored under its `request_uri`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushedRequest {
+    /// The authenticated client.
+    pub client_id: String,
+    /// A registered redirect URI (exact match).
+    pub redirect_uri: String,
+    /// Requested scopes.
+    pub scopes: Vec<String>,
+    /// OAuth `state`, returned unchanged.
+    pub state: Option<String>,
+    /// OIDC `nonce`, put in the ID token.
+    pub nonce: Option<String>,
+    /// PKCE S256 challenge (RFC 7636 §4.2).
+    pub code_challenge: String,
+    /// RFC 9449 §10: the DPoP key the code will be bound to.
+    pub dpop_jkt: Option<String>,
+}
+
+impl StoredRecord for PushedRequest {
+    const KIND: Kind = Kind::PushedAuthorizationRequest;
+    fn links(&self) -> Links {
+        Links {
+            client_id: Some(self.client_id.clone()),
+            ..Links::default()
+        }
+    }
+}
+
+/// Where an authorization interaction stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Stage {
+    /// Waiting for the customer to log in.
+    Login,
+    /// Logged in; waiting for the consent decision.
+    Consent {
+        /// The customer (`sub`).
+        account_id: String,
+        /// When they authenticated (OIDC Core §2 `auth_time`).
+        auth_time: u64,
+    },
+    /// Finished (approved or denied); nothing more may happen.
+    Done,
+}
+
+/// One authorization transaction between `/authorize` and the redirect back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interaction {
+    /// The pushed request it serves.
+    pub request: PushedRequest,
+    /// The client's display name (for the pages).
+    pub client_name: String,
+    /// CSRF token of its forms (RFC 6749 §10.12), also set as a cookie:
+    /// only the browser that started the interaction can continue it.
+    pub csrf: String,
+    /// Where it stands.
+    pub stage: Stage,
+}
+
+impl StoredRecord for Interaction {
+    const KIND: Kind = Kind::Interaction;
+    fn links(&self) -> Links {
+        Links {
+            client_id: Some(self.request.client_id.clone()),
+            ..Links::default()
+        }
+    }
+}
+
+/// What a customer allowed a client; tokens hang off it (revoke-by-grant).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    /// The client.
+    pub client_id: String,
+    /// The customer.
+    pub account_id: String,
+    /// Scopes granted.
+    pub scopes: Vec<String>,
+    /// When.
+    pub created: u64,
+}
+
+impl StoredRecord for Grant {
+    const KIND: Kind = Kind::Grant;
+    fn links(&self) -> Links {
+        Links {
+            client_id: Some(self.client_id.clone()),
+            account_id: Some(self.account_id.clone()),
+            ..Links::default()
+        }
+    }
+}
+
+/// An authorization code (RFC 6749 §4.1.2): single use, ≤ 60 s (FAPI 2.0 §5.3.2.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizationCode {
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The redirect URI of the request (RFC 6749 §4.1.3).
+    pub redirect_uri: String,
+    /// PKCE challenge.
+    pub code_challenge: String,
+    /// The customer.
+    pub account_id: String,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+    /// OIDC nonce.
+    pub nonce: Option<String>,
+    /// When the customer authenticated.
+    pub auth_time: u64,
+    /// RFC 9449 §10: DPoP key from PAR; the token request must use it.
+    pub dpop_jkt: Option<String>,
+    /// The grant.
+    pub grant_id: String,
+}
+
+impl StoredRecord for AuthorizationCode {
+    const KIND: Kind = Kind::AuthorizationCode;
+    fn links(&self) -> Links {
+        Links {
+            client_id: Some(self.client_id.clone()),
+            grant_id: Some(self.grant_id.clone()),
+            account_id: Some(self.account_id.clone()),
+            ..Links::default()
+        }
+    }
+}
+
+/// An opaque access token, stored by its hash (FAPI 2.0 §5.3.2.1: sender-constrained).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessToken {
+    /// The client.
+    pub client_id: String,
+    /// The customer.
+    pub account_id: String,
+    /// Scopes.
+    pub scopes: Vec<String>,
+    /// The grant.
+    pub grant_id: String,
+    /// DPoP key or certificate.
+    pub binding: Binding,
+    /// Issue time.
+    pub issued_at: u64,
+    /// Expiry.
+    pub expires_at: u64,
+}
+
+impl StoredRecord for AccessToken {
+    const KIND: Kind = Kind::AccessToken;
+    fn links(&self) -> Links {
+        Links {
+            client_id: Some(self.client_id.clone()),
+            grant_id: Some(self.grant_id.clone()),
+            account_id: Some(self.account_id.clone()),
+            ..Links::default()
+        }
+    }
+}
+
+/// A `jti` seen once (client assertions, DPoP proofs), kept until the
+/// JWT it came from expires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeenJti {
+    /// When it was first seen.
+    pub seen_at: u64,
+    /// Random marker of the transaction that recorded it.
+    pub marker: u128,
+}
+
+impl StoredRecord for SeenJti {
+    const KIND: Kind = Kind::ReplayDetection;
+    fn links(&self) -> Links {
+        Links::default()
+    }
+}

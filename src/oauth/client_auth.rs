@@ -1,0 +1,113 @@
+//! Client authentication at PAR and token (and later introspection,
+//! revocation, CIBA): one method per client, the one it registered
+//! (RFC 6749 §2.3: never more than one in a request), FAPI 2.0 §5.3.2.1's
+//! three: `private_key_jwt`, `tls_client_auth`, `self_signed_tls_client_auth`.
+
+use super::replay;
+use crate::config::{FapiProfile, TokenEndpointAuthMethod};
+use crate::http::context::RequestContext;
+use crate::http::endpoints::OpState;
+use crate::model::Client;
+use crate::protocol::client_auth::{
+    AudiencePolicy, ClientAssertion, check_client_assertion, check_self_signed_tls_client_auth,
+    check_tls_client_auth,
+};
+use crate::protocol::error::{ErrorCode, OAuthError};
+use crate::protocol::form::Form;
+use std::sync::Arc;
+
+/// Longest accepted client assertion lifetime (`exp - iat`), seconds.
+const MAX_ASSERTION_LIFETIME_SECS: u64 = 300;
+
+/// Authenticates the client of a form-encoded request; `invalid_client`
+/// (401) on any failure, with the reason in the description and the log.
+pub async fn authenticate(
+    op: &OpState,
+    form: &Form,
+    context: &RequestContext,
+) -> Result<Arc<Client>, OAuthError> {
+    let result = authenticate_inner(op, form, context).await;
+    if let Err(e) = &result {
+        tracing::info!(client_id = form.get("client_id").unwrap_or("-"), error = %e, "client authentication failed");
+    }
+    result
+}
+
+async fn authenticate_inner(
+    op: &OpState,
+    form: &Form,
+    context: &RequestContext,
+) -> Result<Arc<Client>, OAuthError> {
+    let client_id = form
+        .get("client_id")
+        .ok_or_else(|| invalid_client("client_id is required"))?;
+    let client = op
+        .services
+        .clients
+        .get(client_id)
+        .await
+        .ok_or_else(|| invalid_client("unknown client"))?;
+    let assertion = form.get("client_assertion");
+    let assertion_type = form.get("client_assertion_type");
+    let now = op.now();
+    match client.auth_method {
+        TokenEndpointAuthMethod::PrivateKeyJwt => {
+            let (Some(assertion), Some(assertion_type)) = (assertion, assertion_type) else {
+                return Err(invalid_client(
+                    "this client authenticates with private_key_jwt (RFC 7523 §2.2)",
+                ));
+            };
+            let assertion = ClientAssertion::parse(assertion_type, assertion)?;
+            let issuer = op.config.issuer();
+            let token_url = op.config.endpoint_url(crate::http::router::paths::TOKEN);
+            let par_url = op.config.endpoint_url(crate::http::router::paths::PAR);
+            let audiences = [issuer, token_url.as_str(), par_url.as_str()];
+            let policy = match op.config.get().fapi.profile {
+                FapiProfile::Fapi1Advanced => AudiencePolicy::AnyOf(&audiences),
+                _ => AudiencePolicy::IssuerOnly(issuer),
+            };
+            let claims = check_client_assertion(
+                assertion,
+                &client.client_id,
+                &client.jwks.keys,
+                policy,
+                now,
+                MAX_ASSERTION_LIFETIME_SECS,
+            )?;
+            let namespace = format!("client_assertion:{}", client.client_id);
+            let fresh = replay::first_use(&op.services.repo, &namespace, &claims.jti, claims.exp, now)
+                .await
+                .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
+            if !fresh {
+                return Err(invalid_client(
+                    "client assertion jti already used (RFC 7523 §3 item 7)",
+                ));
+            }
+        }
+        TokenEndpointAuthMethod::TlsClientAuth | TokenEndpointAuthMethod::SelfSignedTlsClientAuth => {
+            if assertion.is_some() {
+                return Err(invalid_client(
+                    "this client authenticates with its TLS certificate, not an assertion",
+                ));
+            }
+            let cert = context
+                .client_cert
+                .as_ref()
+                .ok_or_else(|| invalid_client("no client certificate was presented (RFC 8705 §2)"))?;
+            if client.auth_method == TokenEndpointAuthMethod::TlsClientAuth {
+                let subject = client
+                    .tls_subject
+                    .as_ref()
+                    .ok_or_else(|| invalid_client("the client has no registered certificate subject"))?;
+                check_tls_client_auth(subject, cert.leaf())?;
+            } else {
+                check_self_signed_tls_client_auth(cert.leaf(), &client.jwks.keys)?;
+            }
+        }
+    }
+    Ok(client)
+}
+
+fn invalid_client(description: &'static str) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidClient, description)
+}

@@ -1,0 +1,169 @@
+//! The authorization interaction: `/authorize` -> login -> consent -> code.
+//!
+//! Its state is a store record (`Interaction`), so any node can continue it;
+//! every step is one serializable transaction that checks the stage and moves
+//! it on, so a double-submitted form cannot issue two codes.
+
+use super::secrets::new_secret;
+use crate::model::records::{AuthorizationCode, Grant, Interaction, PushedRequest, Stage};
+use crate::protocol::error::{ErrorCode, OAuthError};
+use crate::store::kv::KvError;
+use crate::store::repo::{Repo, ops};
+
+/// Why a step was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum InteractionError {
+    /// Unknown or expired interaction.
+    #[error("this authorization request has expired or does not exist")]
+    Gone,
+    /// The step does not fit the stage (e.g. consent before login, a second submit).
+    #[error("this step of the authorization request is not expected now")]
+    WrongStage,
+    /// The store failed.
+    #[error("store: {0}")]
+    Store(#[from] KvError),
+    /// The RNG failed.
+    #[error("{0}")]
+    Random(OAuthError),
+}
+
+impl From<InteractionError> for OAuthError {
+    fn from(e: InteractionError) -> Self {
+        match e {
+            InteractionError::Store(_) => OAuthError::new(ErrorCode::TemporarilyUnavailable, "try again"),
+            InteractionError::Random(e) => e,
+            other => OAuthError::invalid_request(other.to_string()),
+        }
+    }
+}
+
+/// The outcome of the consent step.
+#[derive(Debug)]
+pub enum Decision {
+    /// A code was issued.
+    Approved {
+        /// The authorization code.
+        code: String,
+        /// The request it answers.
+        request: PushedRequest,
+    },
+    /// The customer said no.
+    Denied {
+        /// The request it answers.
+        request: PushedRequest,
+    },
+}
+
+/// Stores a new interaction; returns its id and CSRF token.
+pub async fn start(
+    repo: &Repo,
+    request: PushedRequest,
+    client_name: String,
+    ttl: u64,
+    now: u64,
+) -> Result<(String, String), InteractionError> {
+    let id = new_secret().map_err(InteractionError::Random)?;
+    let csrf = crate::login::csrf::new_token()
+        .map_err(|e| InteractionError::Random(OAuthError::new(ErrorCode::ServerError, e.to_string())))?;
+    let interaction = Interaction {
+        request,
+        client_name,
+        csrf: csrf.clone(),
+        stage: Stage::Login,
+    };
+    repo.upsert(&id, &interaction, Some(ttl), now).await?;
+    Ok((id, csrf))
+}
+
+/// The interaction `id`, if it exists.
+pub async fn load(repo: &Repo, id: &str, now: u64) -> Result<Interaction, InteractionError> {
+    repo.find::<Interaction>(id, now)
+        .await?
+        .map(|found| found.payload)
+        .ok_or(InteractionError::Gone)
+}
+
+/// Login succeeded: `Login -> Consent`.
+pub async fn logged_in(repo: &Repo, id: &str, account_id: &str, now: u64) -> Result<(), InteractionError> {
+    repo.store()
+        .run(|tx, _| async move {
+            let Some(found) = ops::find::<Interaction>(&tx, id, now).await? else {
+                return Ok(Err(InteractionError::Gone));
+            };
+            let mut interaction = found.payload;
+            match interaction.stage {
+                Stage::Login => {}
+                // A retry of our own committed write finds Consent for this account.
+                Stage::Consent {
+                    account_id: ref a, ..
+                } if a == account_id => return Ok(Ok(())),
+                _ => return Ok(Err(InteractionError::WrongStage)),
+            }
+            interaction.stage = Stage::Consent {
+                account_id: account_id.to_string(),
+                auth_time: now,
+            };
+            let remaining = found.meta.expires_at.map(|at| at.saturating_sub(now).max(1));
+            ops::upsert(&tx, id, &interaction, remaining, now).await?;
+            Ok(Ok(()))
+        })
+        .await?
+}
+
+/// The consent decision: `Consent -> Done`; on approval the grant and the
+/// code are written in the same transaction.
+pub async fn decide(
+    repo: &Repo,
+    id: &str,
+    approve: bool,
+    code_ttl: u64,
+    now: u64,
+) -> Result<Decision, InteractionError> {
+    let code = new_secret().map_err(InteractionError::Random)?;
+    let grant_id = new_secret().map_err(InteractionError::Random)?;
+    repo.store()
+        .run(|tx, _| {
+            let (code, grant_id) = (code.clone(), grant_id.clone());
+            async move {
+                let Some(found) = ops::find::<Interaction>(&tx, id, now).await? else {
+                    return Ok(Err(InteractionError::Gone));
+                };
+                let mut interaction = found.payload;
+                let Stage::Consent {
+                    account_id,
+                    auth_time,
+                } = interaction.stage.clone()
+                else {
+                    return Ok(Err(InteractionError::WrongStage));
+                };
+                interaction.stage = Stage::Done;
+                let remaining = found.meta.expires_at.map(|at| at.saturating_sub(now).max(1));
+                ops::upsert(&tx, id, &interaction, remaining, now).await?;
+                let request = interaction.request;
+                if !approve {
+                    return Ok(Ok(Decision::Denied { request }));
+                }
+                let grant = Grant {
+                    client_id: request.client_id.clone(),
+                    account_id: account_id.clone(),
+                    scopes: request.scopes.clone(),
+                    created: now,
+                };
+                ops::upsert(&tx, &grant_id, &grant, None, now).await?;
+                let record = AuthorizationCode {
+                    client_id: request.client_id.clone(),
+                    redirect_uri: request.redirect_uri.clone(),
+                    code_challenge: request.code_challenge.clone(),
+                    account_id,
+                    scopes: request.scopes.clone(),
+                    nonce: request.nonce.clone(),
+                    auth_time,
+                    dpop_jkt: request.dpop_jkt.clone(),
+                    grant_id,
+                };
+                ops::upsert(&tx, &code, &record, Some(code_ttl), now).await?;
+                Ok(Ok(Decision::Approved { code, request }))
+            }
+        })
+        .await?
+}

@@ -1,0 +1,10 @@
+//! The OAuth application layer between the HTTP endpoints and the sans-IO
+//! checks in `protocol`: it looks things up (clients, records), calls the
+//! checks with `now`, and writes what they decide to the store.
+
+pub mod client_auth;
+pub mod interaction;
+pub mod replay;
+pub mod secrets;
+pub mod sender;
+pub mod tokens;

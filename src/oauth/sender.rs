@@ -1,0 +1,79 @@
+//! DPoP proofs at the OP's own endpoints (RFC 9449 §4.3, §11.1), with the
+//! `jti` replay window in the store.
+
+use super::replay;
+use crate::http::context::{ListenerKind, RequestContext};
+use crate::http::endpoints::OpState;
+use crate::protocol::dpop::{DpopProof, DpopRequest, check_dpop_proof};
+use crate::protocol::error::{ErrorCode, OAuthError};
+use bytes::Bytes;
+use http::Request;
+
+/// The `DPoP` request header.
+pub const DPOP: &str = "dpop";
+
+/// The URL the client addressed, for `htu` (§4.3 item 9): the issuer's
+/// URL, or the mTLS alias's when the request came to that listener.
+pub fn request_url(op: &OpState, context: &RequestContext, path: &str) -> String {
+    match context.listener {
+        ListenerKind::MtlsAlias => op
+            .config
+            .mtls_endpoint_url(path)
+            .unwrap_or_else(|| op.config.endpoint_url(path)),
+        ListenerKind::Main => op.config.endpoint_url(path),
+    }
+}
+
+/// The DPoP proof of `request`, checked, its `jti` recorded; `None` when
+/// the request carries none. Two `DPoP` headers are refused (§4.3 item 1).
+pub async fn dpop_proof(
+    op: &OpState,
+    request: &Request<Bytes>,
+    context: &RequestContext,
+    path: &str,
+    access_token: Option<&str>,
+) -> Result<Option<DpopProof>, OAuthError> {
+    let mut headers = request.headers().get_all(DPOP).iter();
+    let Some(header) = headers.next() else {
+        return Ok(None);
+    };
+    if headers.next().is_some() {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidDpopProof,
+            "more than one DPoP header (RFC 9449 §4.3)",
+        ));
+    }
+    let proof = header
+        .to_str()
+        .map_err(|_| OAuthError::new(ErrorCode::InvalidDpopProof, "the DPoP header is not ASCII"))?;
+    let url = request_url(op, context, path);
+    let now = op.now();
+    let window = op.config.get().tokens.proof_max_age_secs;
+    let checked = check_dpop_proof(
+        proof,
+        DpopRequest {
+            method: request.method().as_str(),
+            url: &url,
+            access_token,
+            expected_nonce: None,
+        },
+        now,
+        window,
+    )?;
+    let fresh = replay::first_use(
+        &op.services.repo,
+        "dpop",
+        &checked.jti,
+        checked.iat + window + 60,
+        now,
+    )
+    .await
+    .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
+    if !fresh {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidDpopProof,
+            "DPoP proof jti already used (RFC 9449 §11.1)",
+        ));
+    }
+    Ok(Some(checked))
+}

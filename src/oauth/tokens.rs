@@ -1,0 +1,89 @@
+//! Issuing tokens: opaque sender-constrained access tokens stored by hash
+//! (FAPI 2.0 §5.3.2.1), and ID tokens signed in the HSM (OIDC Core §2).
+
+use super::secrets::new_secret;
+use crate::http::endpoints::OpState;
+use crate::model::Binding;
+use crate::model::records::{AccessToken, AuthorizationCode};
+use crate::protocol::error::{ErrorCode, OAuthError};
+use serde_json::{Map, Value, json};
+
+/// `acr` of the built-in password login (OIDC Core §2).
+pub const ACR_PASSWORD: &str = "urn:fiducia:acr:password";
+
+/// What the token endpoint returns for a code (RFC 6749 §5.1).
+pub struct IssuedTokens {
+    /// The access token.
+    pub access_token: String,
+    /// `DPoP` or `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds.
+    pub expires_in: u64,
+    /// Granted scopes.
+    pub scope: String,
+    /// When `openid` was granted.
+    pub id_token: Option<String>,
+}
+
+/// Issues the tokens for a redeemed code.
+pub async fn issue_for_code(
+    op: &OpState,
+    code: &AuthorizationCode,
+    binding: Binding,
+) -> Result<IssuedTokens, OAuthError> {
+    let now = op.now();
+    let ttl = op.config.get().tokens.access_token_ttl_secs;
+    let access_token = new_secret()?;
+    let record = AccessToken {
+        client_id: code.client_id.clone(),
+        account_id: code.account_id.clone(),
+        scopes: code.scopes.clone(),
+        grant_id: code.grant_id.clone(),
+        binding: binding.clone(),
+        issued_at: now,
+        expires_at: now + ttl,
+    };
+    op.services
+        .repo
+        .upsert(&access_token, &record, Some(ttl), now)
+        .await
+        .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
+    let id_token = if code.scopes.iter().any(|s| s == "openid") {
+        Some(id_token(op, code, now).await?)
+    } else {
+        None
+    };
+    Ok(IssuedTokens {
+        access_token,
+        token_type: binding.token_type(),
+        expires_in: ttl,
+        scope: code.scopes.join(" "),
+        id_token,
+    })
+}
+
+/// OIDC Core §2 / §3.1.3.6: iss, sub, aud, exp, iat, auth_time, nonce, acr.
+async fn id_token(op: &OpState, code: &AuthorizationCode, now: u64) -> Result<String, OAuthError> {
+    let keys = op.key_set();
+    let signer = keys
+        .signer
+        .as_ref()
+        .ok_or_else(|| OAuthError::new(ErrorCode::TemporarilyUnavailable, "no active signing key"))?;
+    let mut claims = json!({
+        "iss": op.config.issuer(),
+        "sub": code.account_id,
+        "aud": code.client_id,
+        "exp": now + op.config.get().tokens.id_token_ttl_secs,
+        "iat": now,
+        "auth_time": code.auth_time,
+        "acr": ACR_PASSWORD,
+    });
+    if let (Some(nonce), Some(map)) = (&code.nonce, claims.as_object_mut()) {
+        map.insert("nonce".into(), Value::String(nonce.clone()));
+    }
+    let mut header = Map::new();
+    header.insert("typ".into(), Value::String("JWT".into()));
+    let payload =
+        serde_json::to_vec(&claims).map_err(|e| OAuthError::new(ErrorCode::ServerError, e.to_string()))?;
+    Ok(fiducia_hsm::sign_jws(signer.as_ref(), header, &payload).await?)
+}

@@ -1,0 +1,431 @@
+//! A fintech and a customer's browser, played against a real OP over TLS:
+//! PAR with client authentication and PKCE, the login and consent pages
+//! fetched and posted as a browser would (cookie, CSRF), the code exchange
+//! with DPoP or mTLS, and userinfo.
+
+use super::super::support::*;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
+use fiducia::config;
+use fiducia::server::{self, ServerHandle};
+use fiducia_hsm::{JoseAlg, Signer, SoftwareSigner, sign_jws};
+use http::{Request, Response};
+use http_body_util::Full;
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+pub const ISSUER: &str = "https://localhost:8443";
+pub const REDIRECT: &str = "https://fintech.example/cb";
+pub const USER: &str = "alice";
+pub const PASSWORD: &str = "wonderland-123";
+pub const PKJWT: &str = "pkjwt-client";
+pub const MTLS: &str = "mtls-client";
+pub const PIN: &str = "flow-pin-1234";
+
+/// The OP with two clients and one customer, signing in SoftHSM.
+pub struct Op {
+    pub pki: TestPki,
+    pub handle: ServerHandle,
+    pub client_key: Arc<SoftwareSigner>,
+}
+
+impl Op {
+    pub async fn start() -> Self {
+        let pki = TestPki::new();
+        let client_key = Arc::new(SoftwareSigner::generate(JoseAlg::Es256).unwrap());
+        let jwks_file = pki.dir.path().join("client-jwks.json");
+        std::fs::write(
+            &jwks_file,
+            json!({ "keys": [client_key.public_jwk()] }).to_string(),
+        )
+        .unwrap();
+        let token = fiducia_hsm::pkcs11::softhsm::new_token("flow", PIN).unwrap();
+        let extra = format!(
+            r#"
+[signing]
+backend = "pkcs11"
+token_label = "{label}"
+pin = "{PIN}"
+
+[login]
+argon2_memory_kib = 7168
+argon2_iterations = 5
+
+[[login.seed_users]]
+username = "{USER}"
+password = "{PASSWORD}"
+account_id = "acc-alice-1"
+name = "Alice Liddell"
+email = "alice@example.com"
+
+[[clients]]
+client_id = "{PKJWT}"
+client_name = "Pay & Go Ltd"
+redirect_uris = ["{REDIRECT}"]
+token_endpoint_auth_method = "private_key_jwt"
+jwks_file = "{jwks}"
+
+[[clients]]
+client_id = "{MTLS}"
+client_name = "Cert Bank Apps"
+redirect_uris = ["{REDIRECT}"]
+token_endpoint_auth_method = "tls_client_auth"
+tls_client_auth_subject_dn = "CN={FINTECH},OU=org-1,O=org-1,C=GB"
+"#,
+            label = token.label,
+            jwks = jwks_file.display(),
+        );
+        let raw = config::load_from_str(&pki.config_text("http3 = false", &extra), Vec::new()).unwrap();
+        let validated = config::validate(raw, pki.dir.path()).unwrap();
+        // The first ES256 key, active at once.
+        let admin = fiducia_hsm::pkcs11::admin::KeyAdmin::new(
+            fiducia_hsm::pkcs11::TokenConfig {
+                module: token.module.clone(),
+                token_label: token.label.clone(),
+                pin: fiducia_hsm::pkcs11::Pin::new(PIN),
+            },
+            fiducia::signing::rotation_policy(&validated.get().signing),
+        );
+        admin.rotate(JoseAlg::Es256, 0, "test", now()).unwrap();
+        let handle = server::start(validated).await.unwrap();
+        Op {
+            pki,
+            handle,
+            client_key,
+        }
+    }
+
+    pub fn tls(&self, with_cert: bool) -> Arc<rustls::ClientConfig> {
+        client_tls(&self.pki, with_cert, &[b"http/1.1"])
+    }
+
+    pub async fn send(&self, with_cert: bool, request: Request<Full<Bytes>>) -> Response<Bytes> {
+        send(
+            self.handle.main_addr,
+            self.tls(with_cert),
+            Version::Http1,
+            request,
+        )
+        .await
+    }
+
+    /// A client assertion for `client_id` (RFC 7523 §3), with `claims` overriding.
+    pub async fn assertion(&self, client_id: &str, overrides: Value) -> String {
+        let now = now();
+        let mut claims = json!({
+            "iss": client_id, "sub": client_id, "aud": ISSUER,
+            "iat": now, "exp": now + 60, "jti": uuid::Uuid::new_v4().to_string(),
+        });
+        merge(&mut claims, overrides);
+        sign_jws(
+            self.client_key.as_ref(),
+            Map::new(),
+            claims.to_string().as_bytes(),
+        )
+        .await
+        .unwrap()
+    }
+}
+
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+pub fn merge(target: &mut Value, overrides: Value) {
+    if let (Some(t), Value::Object(o)) = (target.as_object_mut(), overrides) {
+        for (k, v) in o {
+            if v.is_null() {
+                t.remove(&k);
+            } else {
+                t.insert(k, v);
+            }
+        }
+    }
+}
+
+/// A DPoP key and its proofs (RFC 9449 §4.2).
+pub struct DpopKey {
+    pub key: SoftwareSigner,
+}
+
+impl DpopKey {
+    pub fn new() -> Self {
+        Self {
+            key: SoftwareSigner::generate(JoseAlg::Es256).unwrap(),
+        }
+    }
+
+    pub async fn proof(&self, method: &str, url: &str, access_token: Option<&str>) -> String {
+        let mut claims = json!({
+            "jti": uuid::Uuid::new_v4().to_string(), "htm": method, "htu": url, "iat": now(),
+        });
+        if let Some(token) = access_token {
+            let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
+            merge(&mut claims, json!({ "ath": URL_SAFE_NO_PAD.encode(hash) }));
+        }
+        let mut header = Map::new();
+        header.insert("typ".into(), json!("dpop+jwt"));
+        header.insert("jwk".into(), serde_json::to_value(self.key.public_jwk()).unwrap());
+        sign_jws(&self.key, header, claims.to_string().as_bytes())
+            .await
+            .unwrap()
+    }
+}
+
+/// PKCE (RFC 7636 §4.1, §4.2).
+pub fn pkce() -> (String, String) {
+    let verifier = URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes()) + "-padding-to-43-characters";
+    let challenge = URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        verifier.as_bytes(),
+    ));
+    (verifier, challenge)
+}
+
+pub fn form(path: &str, params: &[(&str, &str)]) -> Request<Full<Bytes>> {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    post_form(path, &body)
+}
+
+pub fn with_header(
+    mut request: Request<Full<Bytes>>,
+    name: &'static str,
+    value: &str,
+) -> Request<Full<Bytes>> {
+    request.headers_mut().insert(name, value.parse().unwrap());
+    request
+}
+
+pub fn location(response: &Response<Bytes>) -> String {
+    response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_else(|| {
+            panic!(
+                "no Location ({}): {}",
+                response.status(),
+                String::from_utf8_lossy(response.body())
+            )
+        })
+}
+
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The value of `name="<field>" value="..."` in an HTML form.
+pub fn hidden_field(html: &str, field: &str) -> String {
+    let marker = format!("name=\"{field}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {field} field in: {html}"))
+        + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_string()
+}
+
+/// A browser: keeps the OP's cookies, follows nothing by itself.
+pub struct Browser {
+    cookies: Vec<(String, String)>,
+}
+
+impl Browser {
+    pub fn new() -> Self {
+        Self { cookies: Vec::new() }
+    }
+
+    pub async fn get(&mut self, op: &Op, path: &str) -> Response<Bytes> {
+        let request = self.with_cookies(get(path));
+        let response = op.send(false, request).await;
+        self.keep_cookies(&response);
+        response
+    }
+
+    pub async fn post(&mut self, op: &Op, path: &str, params: &[(&str, &str)]) -> Response<Bytes> {
+        let request = self.with_cookies(form(path, params));
+        let response = op.send(false, request).await;
+        self.keep_cookies(&response);
+        response
+    }
+
+    fn with_cookies(&self, mut request: Request<Full<Bytes>>) -> Request<Full<Bytes>> {
+        if !self.cookies.is_empty() {
+            let header = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            request.headers_mut().insert("cookie", header.parse().unwrap());
+        }
+        request
+    }
+
+    fn keep_cookies(&mut self, response: &Response<Bytes>) {
+        for value in response.headers().get_all("set-cookie") {
+            let pair = value.to_str().unwrap().split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(name, _)| name != k);
+            self.cookies.push((k.to_string(), v.to_string()));
+        }
+    }
+
+    /// From `/authorize` to the redirect back: log in, then decide.
+    pub async fn authorize(&mut self, op: &Op, client_id: &str, request_uri: &str, approve: bool) -> String {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("client_id", client_id)
+            .append_pair("request_uri", request_uri)
+            .finish();
+        let response = self.get(op, &format!("/authorize?{query}")).await;
+        assert_eq!(
+            response.status(),
+            303,
+            "{}",
+            String::from_utf8_lossy(response.body())
+        );
+        let login = location(&response);
+        let page = self.get(op, &login).await;
+        assert_eq!(page.status(), 200);
+        let html = String::from_utf8(page.body().to_vec()).unwrap();
+        assert!(
+            html.contains("name=\"username\"") && html.contains("name=\"password\""),
+            "{html}"
+        );
+        let csrf = hidden_field(&html, "csrf");
+        let response = self
+            .post(
+                op,
+                &login,
+                &[("username", USER), ("password", PASSWORD), ("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            303,
+            "{}",
+            String::from_utf8_lossy(response.body())
+        );
+        let consent = location(&response);
+        let page = self.get(op, &consent).await;
+        assert_eq!(page.status(), 200);
+        let html = String::from_utf8(page.body().to_vec()).unwrap();
+        assert!(
+            html.contains("value=\"approve\"") && html.contains("value=\"deny\""),
+            "{html}"
+        );
+        let csrf = hidden_field(&html, "csrf");
+        let decision = if approve { "approve" } else { "deny" };
+        let response = self
+            .post(op, &consent, &[("decision", decision), ("csrf", &csrf)])
+            .await;
+        assert_eq!(
+            response.status(),
+            303,
+            "{}",
+            String::from_utf8_lossy(response.body())
+        );
+        location(&response)
+    }
+}
+
+/// What one PAR + authorization produced.
+pub struct Authorized {
+    pub code: String,
+    pub verifier: String,
+    pub redirect: String,
+}
+
+/// PAR with private_key_jwt (and a DPoP proof when `dpop` is given), then the browser part.
+pub async fn authorize_pkjwt(op: &Op, dpop: Option<&DpopKey>) -> Authorized {
+    let (verifier, challenge) = pkce();
+    let assertion = op.assertion(PKJWT, json!({})).await;
+    let mut request = form(
+        "/par",
+        &[
+            ("client_id", PKJWT),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", &assertion),
+            ("response_type", "code"),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid profile email"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("state", "st-123"),
+            ("nonce", "n-456"),
+        ],
+    );
+    if let Some(key) = dpop {
+        request = with_header(
+            request,
+            "dpop",
+            &key.proof("POST", &format!("{ISSUER}/par"), None).await,
+        );
+    }
+    let response = op.send(false, request).await;
+    assert_eq!(
+        response.status(),
+        201,
+        "{}",
+        String::from_utf8_lossy(response.body())
+    );
+    let request_uri = json(response.body())["request_uri"].as_str().unwrap().to_string();
+    let redirect = Browser::new().authorize(op, PKJWT, &request_uri, true).await;
+    let code = query_param(&redirect, "code").unwrap_or_else(|| panic!("no code: {redirect}"));
+    Authorized {
+        code,
+        verifier,
+        redirect,
+    }
+}
+
+/// The token request for a code, with private_key_jwt.
+pub async fn token_request(op: &Op, authorized: &Authorized, dpop: Option<&DpopKey>) -> Response<Bytes> {
+    let assertion = op.assertion(PKJWT, json!({})).await;
+    let mut request = form(
+        "/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &authorized.code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &authorized.verifier),
+            ("client_id", PKJWT),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", &assertion),
+        ],
+    );
+    if let Some(key) = dpop {
+        request = with_header(
+            request,
+            "dpop",
+            &key.proof("POST", &format!("{ISSUER}/token"), None).await,
+        );
+    }
+    op.send(false, request).await
+}
+
+/// Userinfo with a DPoP-bound token.
+pub async fn userinfo_dpop(op: &Op, token: &str, key: &DpopKey) -> Response<Bytes> {
+    let proof = key.proof("GET", &format!("{ISSUER}/userinfo"), Some(token)).await;
+    let request = with_header(
+        with_header(get("/userinfo"), "authorization", &format!("DPoP {token}")),
+        "dpop",
+        &proof,
+    );
+    op.send(false, request).await
+}
