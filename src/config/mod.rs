@@ -93,6 +93,10 @@ pub struct ServerConfig {
     /// the RFC 9440 `Client-Cert` header. From any other peer the header is
     /// ignored. Default empty. Env `FIDUCIA_SERVER__TRUSTED_PROXIES`.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Serve `/sandbox/callback`, a page showing the authorization response
+    /// it receives (the sandbox fintech's redirect URI). Never in production.
+    /// Default `false`. Env `FIDUCIA_SERVER__SANDBOX_CALLBACK`.
+    pub sandbox_callback: bool,
 }
 
 impl Default for ServerConfig {
@@ -108,6 +112,7 @@ impl Default for ServerConfig {
             body_read_timeout_ms: 30_000,
             shutdown_grace_ms: 10_000,
             trusted_proxies: Vec::new(),
+            sandbox_callback: false,
         }
     }
 }

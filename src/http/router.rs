@@ -27,6 +27,8 @@ pub mod paths {
     pub const CONSENT: &str = "/consent";
     /// OIDC Core §5.3.
     pub const USERINFO: &str = "/userinfo";
+    /// The sandbox fintech's redirect URI (only with `server.sandbox_callback`).
+    pub const SANDBOX_CALLBACK: &str = "/sandbox/callback";
 }
 
 /// The endpoints.
@@ -48,6 +50,8 @@ pub enum Endpoint {
     Consent,
     /// UserInfo endpoint.
     Userinfo,
+    /// The sandbox's redirect URI page.
+    SandboxCallback,
 }
 
 /// One row of the table.
@@ -106,6 +110,12 @@ pub const ROUTES: &[Route] = &[
         methods: &[Method::GET, Method::POST],
         endpoint: Endpoint::Consent,
         label: "consent",
+    },
+    Route {
+        path: paths::SANDBOX_CALLBACK,
+        methods: &[Method::GET],
+        endpoint: Endpoint::SandboxCallback,
+        label: "sandbox_callback",
     },
     Route {
         path: paths::USERINFO,
@@ -171,6 +181,10 @@ impl Router {
                 Ok(endpoints::interaction::consent_post(&self.op, &request, context).await)
             }
             Endpoint::Consent => Ok(endpoints::interaction::consent_get(&self.op, &request, context).await),
+            Endpoint::SandboxCallback if self.op.config.get().server.sandbox_callback => {
+                Ok(endpoints::sandbox_callback::get(&request))
+            }
+            Endpoint::SandboxCallback => Err(OAuthError::new(ErrorCode::NotFound, "no such endpoint")),
         };
         let response = result.unwrap_or_else(|e| response::error(&e));
         response::labelled(response, route.label)
