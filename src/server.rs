@@ -70,6 +70,7 @@ pub async fn start_with(
         tracing::warn!(cert = %c.tls.cert.display(), "generated a development PKI (tls.dev_generate); never use it in production");
     }
     let main_tls = tls::server_config(&c.tls, ClientAuth::Optional)?;
+    let client_chain = tls::client_chain_verifier(&c.tls)?;
 
     readiness.register("store");
     let store_config = c.store.clone();
@@ -160,6 +161,7 @@ pub async fn start_with(
             Duration::from_millis(c.server.body_read_timeout_ms),
             trusted.clone(),
             alt_svc,
+            client_chain.clone(),
         ))
     };
     let header_read_timeout = Duration::from_millis(c.server.header_read_timeout_ms);

@@ -24,18 +24,31 @@ pub struct ClientCertificate {
     chain: Arc<[CertificateDer<'static>]>,
     x5t_s256: Arc<str>,
     source: CertificateSource,
+    chain_verified: bool,
 }
 
 impl ClientCertificate {
-    /// Wraps a chain (leaf first); `None` when it is empty.
-    pub fn new(chain: Vec<CertificateDer<'static>>, source: CertificateSource) -> Option<Self> {
+    /// Wraps a chain (leaf first); `None` when it is empty. `chain_verified`:
+    /// whether it chains to a configured client CA (RFC 8705 §2.1 needs it,
+    /// §2.2 self-signed certificates do not).
+    pub fn new(
+        chain: Vec<CertificateDer<'static>>,
+        source: CertificateSource,
+        chain_verified: bool,
+    ) -> Option<Self> {
         let leaf = chain.first()?;
         let x5t_s256 = x5t_s256(leaf.as_ref()).into();
         Some(Self {
             chain: chain.into(),
             x5t_s256,
             source,
+            chain_verified,
         })
+    }
+
+    /// Whether the chain verified against `tls.client_ca`.
+    pub fn chain_verified(&self) -> bool {
+        self.chain_verified
     }
 
     /// The end-entity certificate.
@@ -81,8 +94,13 @@ pub enum ClientCertHeaderError {
 }
 
 /// Parses the RFC 9440 §2.2 `Client-Cert` header (one byte sequence) and the
-/// optional §2.3 `Client-Cert-Chain` header (a list of byte sequences).
-pub fn from_headers(cert: &str, chain: Option<&str>) -> Result<ClientCertificate, ClientCertHeaderError> {
+/// optional §2.3 `Client-Cert-Chain` header (a list of byte sequences);
+/// `verify` says whether the chain is trusted.
+pub fn from_headers(
+    cert: &str,
+    chain: Option<&str>,
+    verify: impl FnOnce(&[CertificateDer<'static>]) -> bool,
+) -> Result<ClientCertificate, ClientCertHeaderError> {
     let mut ders = vec![parse_byte_sequence(cert)?];
     if let Some(chain) = chain {
         for member in chain.split(',') {
@@ -92,8 +110,10 @@ pub fn from_headers(cert: &str, chain: Option<&str>) -> Result<ClientCertificate
     for der in &ders {
         x509_parser::parse_x509_certificate(der).map_err(|_| ClientCertHeaderError::NotCertificate)?;
     }
-    let chain = ders.into_iter().map(CertificateDer::from).collect();
-    ClientCertificate::new(chain, CertificateSource::ProxyHeader).ok_or(ClientCertHeaderError::NotCertificate)
+    let chain: Vec<CertificateDer<'static>> = ders.into_iter().map(CertificateDer::from).collect();
+    let verified = verify(&chain);
+    ClientCertificate::new(chain, CertificateSource::ProxyHeader, verified)
+        .ok_or(ClientCertHeaderError::NotCertificate)
 }
 
 /// RFC 8941 §3.3.5: `:` base64 `:`.
@@ -126,15 +146,15 @@ mod tests {
     #[test]
     fn header_must_be_a_byte_sequence_rfc9440_s2_2() {
         assert_eq!(
-            from_headers("AAAA", None).unwrap_err(),
+            from_headers("AAAA", None, |_| false).unwrap_err(),
             ClientCertHeaderError::NotByteSequence
         );
         assert_eq!(
-            from_headers(":!!!:", None).unwrap_err(),
+            from_headers(":!!!:", None, |_| false).unwrap_err(),
             ClientCertHeaderError::BadBase64
         );
         assert_eq!(
-            from_headers(":AAAA:", None).unwrap_err(),
+            from_headers(":AAAA:", None, |_| false).unwrap_err(),
             ClientCertHeaderError::NotCertificate
         );
     }

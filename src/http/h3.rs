@@ -2,7 +2,6 @@
 //! over UDP, with the same TLS configuration (client certificates included)
 //! and the same request service as TCP. Advertised through `Alt-Svc`.
 
-use super::client_cert::{CertificateSource, ClientCertificate};
 use super::context::{ListenerKind, Transport};
 use super::service::{ConnectionInfo, RequestService};
 use crate::protocol::error::{ErrorCode, OAuthError};
@@ -78,7 +77,7 @@ async fn serve_connection(
     let tls_client_cert = connection
         .peer_identity()
         .and_then(|id| id.downcast::<Vec<CertificateDer<'static>>>().ok())
-        .and_then(|chain| ClientCertificate::new(*chain, CertificateSource::Tls));
+        .and_then(|chain| service.tls_client_certificate(*chain));
     let conn = Arc::new(ConnectionInfo {
         peer,
         listener: ListenerKind::Main,

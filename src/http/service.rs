@@ -6,6 +6,7 @@
 use super::client_cert::{self, ClientCertificate};
 use super::context::{Handler, ListenerKind, RequestContext, RouteLabel, Transport};
 use super::response;
+use super::tls::ClientChainVerifier;
 use crate::admin::metrics as m;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use bytes::Bytes;
@@ -35,6 +36,7 @@ pub struct RequestService {
     body_read_timeout: Duration,
     trusted_proxies: Arc<[IpAddr]>,
     alt_svc: Option<HeaderValue>,
+    client_chain: Option<ClientChainVerifier>,
 }
 
 /// What a connection established before its first request.
@@ -57,6 +59,7 @@ impl RequestService {
         body_read_timeout: Duration,
         trusted_proxies: Arc<[IpAddr]>,
         alt_svc: Option<HeaderValue>,
+        client_chain: Option<ClientChainVerifier>,
     ) -> Self {
         Self {
             handler,
@@ -64,7 +67,18 @@ impl RequestService {
             body_read_timeout,
             trusted_proxies,
             alt_svc,
+            client_chain,
         }
+    }
+
+    /// The handshake's certificate chain as handlers see it, with whether it
+    /// chains to `tls.client_ca`.
+    pub fn tls_client_certificate(
+        &self,
+        chain: Vec<rustls_pki_types::CertificateDer<'static>>,
+    ) -> Option<ClientCertificate> {
+        let verified = self.client_chain.as_ref().is_some_and(|v| v.verifies(&chain));
+        ClientCertificate::new(chain, client_cert::CertificateSource::Tls, verified)
     }
 
     /// Serves a hyper (HTTP/1.1 or HTTP/2) request.
@@ -200,9 +214,11 @@ impl RequestService {
                     .headers
                     .get(&CLIENT_CERT_CHAIN)
                     .and_then(|v| v.to_str().ok());
-                client_cert::from_headers(cert, chain)
-                    .map(Some)
-                    .map_err(|e| OAuthError::invalid_request(e.to_string()))
+                client_cert::from_headers(cert, chain, |chain| {
+                    self.client_chain.as_ref().is_some_and(|v| v.verifies(chain))
+                })
+                .map(Some)
+                .map_err(|e| OAuthError::invalid_request(e.to_string()))
             }
             _ => Ok(conn.tls_client_cert.clone()),
         }

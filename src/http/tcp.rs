@@ -1,7 +1,6 @@
 //! The TCP listener: TLS handshake (rustls), then HTTP/1.1 or HTTP/2 chosen by
 //! ALPN (hyper-util's auto builder), with graceful shutdown.
 
-use super::client_cert::{CertificateSource, ClientCertificate};
 use super::context::ListenerKind;
 use super::service::{ConnectionInfo, RequestService};
 use crate::admin::metrics as m;
@@ -80,9 +79,11 @@ pub async fn run(serving: TcpServing, mut stop: watch::Receiver<bool>) {
                                 return;
                             }
                         };
-                        let tls_client_cert = tls.get_ref().1.peer_certificates().and_then(|chain| {
-                            ClientCertificate::new(chain.to_vec(), CertificateSource::Tls)
-                        });
+                        let tls_client_cert = tls
+                            .get_ref()
+                            .1
+                            .peer_certificates()
+                            .and_then(|chain| service.tls_client_certificate(chain.to_vec()));
                         let conn = Arc::new(ConnectionInfo { peer, listener: kind, tls_client_cert });
                         let svc = service_fn(move |request| {
                             let service = service.clone();

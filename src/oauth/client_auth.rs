@@ -95,6 +95,11 @@ async fn authenticate_inner(
                 .as_ref()
                 .ok_or_else(|| invalid_client("no client certificate was presented (RFC 8705 §2)"))?;
             if client.auth_method == TokenEndpointAuthMethod::TlsClientAuth {
+                if !cert.chain_verified() {
+                    return Err(invalid_client(
+                        "the client certificate does not chain to a trusted CA (RFC 8705 §2.1)",
+                    ));
+                }
                 let subject = client
                     .tls_subject
                     .as_ref()

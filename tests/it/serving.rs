@@ -236,6 +236,7 @@ impl Handler for CertEcho {
         let body = serde_json::json!({
             "x5t#S256": context.client_cert.as_ref().map(|c| c.x5t_s256().to_string()),
             "source": context.client_cert.as_ref().map(|c| format!("{:?}", c.source())),
+            "chain_verified": context.client_cert.as_ref().map(|c| c.chain_verified()),
             "http3": context.transport == Transport::Http3,
         });
         Box::pin(async move { Response::new(Bytes::from(body.to_string())) })
@@ -256,6 +257,7 @@ async fn client_certificate_thumbprint_reaches_handler() {
         let echo = json(response.body());
         assert_eq!(echo["x5t#S256"], expected.as_str(), "{version:?}");
         assert_eq!(echo["source"], "Tls");
+        assert_eq!(echo["chain_verified"], true, "issued by the configured client CA");
         let response = send(
             handle.main_addr,
             client_tls(&pki, false, H2_H1),
@@ -302,6 +304,10 @@ async fn client_cert_header_is_trusted_only_from_configured_proxies() {
     );
     assert_eq!(echo["x5t#S256"], x5t_s256(&leaf).as_str());
     assert_eq!(echo["source"], "ProxyHeader");
+    assert_eq!(
+        echo["chain_verified"], true,
+        "the leaf alone chains to the client CA"
+    );
     let mut bad = get("/");
     bad.headers_mut()
         .insert("client-cert", ":bm90IGEgY2VydA==:".parse().unwrap());

@@ -21,6 +21,7 @@ pub const USER: &str = "alice";
 pub const PASSWORD: &str = "wonderland-123";
 pub const PKJWT: &str = "pkjwt-client";
 pub const MTLS: &str = "mtls-client";
+pub const SELF_SIGNED: &str = "selfsigned-client";
 pub const PIN: &str = "flow-pin-1234";
 
 /// The OP with two clients and one customer, signing in SoftHSM.
@@ -28,6 +29,8 @@ pub struct Op {
     pub pki: TestPki,
     pub handle: ServerHandle,
     pub client_key: Arc<SoftwareSigner>,
+    /// A self-signed transport certificate (RFC 8705 §2.2) and its key, PEM.
+    pub self_signed: (String, String),
 }
 
 impl Op {
@@ -40,6 +43,16 @@ impl Op {
             json!({ "keys": [client_key.public_jwk()] }).to_string(),
         )
         .unwrap();
+        // RFC 8705 §2.2: a self-signed certificate whose key is in the client's JWKS.
+        let ss_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let ss_cert = rcgen::CertificateParams::new(vec!["selfsigned.fintech.example".to_string()])
+            .unwrap()
+            .self_signed(&ss_key)
+            .unwrap();
+        let ss_jwk = fiducia_hsm::PublicJwk::ec_p256_uncompressed(ss_key.public_key_raw()).unwrap();
+        let ss_jwks = pki.dir.path().join("selfsigned-jwks.json");
+        std::fs::write(&ss_jwks, json!({ "keys": [ss_jwk] }).to_string()).unwrap();
+        let self_signed = (ss_cert.pem(), ss_key.serialize_pem());
         let token = fiducia_hsm::pkcs11::softhsm::new_token("flow", PIN).unwrap();
         let extra = format!(
             r#"
@@ -72,9 +85,17 @@ client_name = "Cert Bank Apps"
 redirect_uris = ["{REDIRECT}"]
 token_endpoint_auth_method = "tls_client_auth"
 tls_client_auth_subject_dn = "CN={FINTECH},OU=org-1,O=org-1,C=GB"
+
+[[clients]]
+client_id = "{SELF_SIGNED}"
+client_name = "Self Signed Fintech"
+redirect_uris = ["{REDIRECT}"]
+token_endpoint_auth_method = "self_signed_tls_client_auth"
+jwks_file = "{ss_jwks}"
 "#,
             label = token.label,
             jwks = jwks_file.display(),
+            ss_jwks = ss_jwks.display(),
         );
         let raw = config::load_from_str(&pki.config_text("http3 = false", &extra), Vec::new()).unwrap();
         let validated = config::validate(raw, pki.dir.path()).unwrap();
@@ -93,7 +114,29 @@ tls_client_auth_subject_dn = "CN={FINTECH},OU=org-1,O=org-1,C=GB"
             pki,
             handle,
             client_key,
+            self_signed,
         }
+    }
+
+    /// Sends over a connection presenting the self-signed certificate.
+    pub async fn send_self_signed(&self, request: Request<Full<Bytes>>) -> Response<Bytes> {
+        use rustls::pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls::pki_types::CertificateDer::pem_file_iter(self.pki.ca()).unwrap() {
+            roots.add(cert.unwrap()).unwrap();
+        }
+        let cert = rustls::pki_types::CertificateDer::from_pem_slice(self.self_signed.0.as_bytes()).unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(self.self_signed.1.as_bytes()).unwrap();
+        let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_auth_cert(vec![cert], key)
+        .unwrap();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        send(self.handle.main_addr, Arc::new(config), Version::Http1, request).await
     }
 
     pub fn tls(&self, with_cert: bool) -> Arc<rustls::ClientConfig> {

@@ -500,3 +500,82 @@ async fn denial_redirects_with_access_denied() {
     assert!(query_param(&redirect, "code").is_none());
     op.handle.shutdown().await;
 }
+
+/// RFC 8705 §2.2: a self-signed certificate authenticates the client whose
+/// JWKS holds its key, and binds the tokens (§3); §2.1 `tls_client_auth`
+/// refuses the same kind of certificate because it does not chain to a CA.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_signed_tls_client_auth_flow() {
+    let op = Op::start().await;
+    let (verifier, challenge) = pkce();
+    let par = |client_id: &'static str| {
+        form(
+            "/par",
+            &[
+                ("client_id", client_id),
+                ("response_type", "code"),
+                ("redirect_uri", REDIRECT),
+                ("scope", "openid email"),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        )
+    };
+    let refused = op.send_self_signed(par(MTLS)).await;
+    assert_eq!(
+        refused.status(),
+        401,
+        "tls_client_auth with an unchained certificate"
+    );
+    assert_eq!(json(refused.body())["error"], "invalid_client");
+
+    let response = op.send_self_signed(par(SELF_SIGNED)).await;
+    assert_eq!(
+        response.status(),
+        201,
+        "{}",
+        String::from_utf8_lossy(response.body())
+    );
+    let request_uri = json(response.body())["request_uri"].as_str().unwrap().to_string();
+    let redirect = Browser::new()
+        .authorize(&op, SELF_SIGNED, &request_uri, true)
+        .await;
+    let code = query_param(&redirect, "code").unwrap();
+    let token = form(
+        "/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+            ("client_id", SELF_SIGNED),
+        ],
+    );
+    // Another client's certificate does not authenticate this client.
+    let response = op.send(true, token.clone()).await;
+    assert_eq!(response.status(), 401);
+    let response = op.send_self_signed(token).await;
+    assert_eq!(
+        response.status(),
+        200,
+        "{}",
+        String::from_utf8_lossy(response.body())
+    );
+    let tokens = json(response.body());
+    assert_eq!(tokens["token_type"], "Bearer");
+    let access_token = tokens["access_token"].as_str().unwrap();
+    let userinfo = || {
+        with_header(
+            get("/userinfo"),
+            "authorization",
+            &format!("Bearer {access_token}"),
+        )
+    };
+    assert_eq!(op.send_self_signed(userinfo()).await.status(), 200);
+    assert_eq!(
+        op.send(true, userinfo()).await.status(),
+        401,
+        "bound to the self-signed certificate"
+    );
+    op.handle.shutdown().await;
+}
