@@ -140,6 +140,11 @@ pub async fn start_with(
         .map(crate::model::Client::from_static)
         .collect::<anyhow::Result<Vec<_>>>()?;
     let clients = crate::actors::client::ClientRegistry::new(clients, root.get_cell());
+    let sessions = crate::actors::session::SessionRegistry::new(
+        repo.clone(),
+        Duration::from_secs(c.login.interaction_ttl_secs),
+        root.get_cell(),
+    );
     let op = Arc::new(OpState::new(
         config.clone(),
         keys_rx,
@@ -147,6 +152,7 @@ pub async fn start_with(
             repo,
             users,
             clients,
+            sessions,
             clock,
         },
     )?);

@@ -35,3 +35,4 @@
 pub mod client;
 pub mod key_manager;
 pub mod root;
+pub mod session;

@@ -59,7 +59,7 @@ pub async fn login_post(op: &OpState, request: &Request<Bytes>, context: &Reques
         .authenticate(&login.username, &login.password, now)
         .await
     {
-        Ok(Some(user)) => match interaction::logged_in(&op.services.repo, &id, &user.account_id, now).await {
+        Ok(Some(user)) => match op.services.sessions.logged_in(&id, &user.account_id, now).await {
             Ok(()) => {
                 tracing::info!(target: "fiducia::audit", account_id = %user.account_id, client_id = %ix.request.client_id, "customer authenticated");
                 browser::see_other(&consent_url(op, &id))
@@ -143,7 +143,12 @@ pub async fn consent_post(
     let approve = consent.decision == ConsentDecision::Approve;
     let code_ttl = op.config.get().tokens.code_ttl_secs;
     let issuer = op.config.issuer();
-    match interaction::decide(&op.services.repo, &id, approve, code_ttl, op.now()).await {
+    match op
+        .services
+        .sessions
+        .decide(&id, approve, code_ttl, op.now())
+        .await
+    {
         Ok(Decision::Approved { code, request }) => {
             let mut params = vec![("code", code.as_str()), ("iss", issuer)];
             if let Some(state) = &request.state {

@@ -26,6 +26,8 @@ pub struct Services {
     pub users: crate::login::Users,
     /// Client lookup.
     pub clients: crate::actors::client::ClientRegistry,
+    /// One actor per authorization transaction.
+    pub sessions: Arc<crate::actors::session::SessionRegistry>,
     /// Wall clock: the edges ask it, the checks take `now`.
     pub clock: Arc<dyn crate::clock::Clock>,
 }

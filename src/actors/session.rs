@@ -1,0 +1,259 @@
+//! `SessionActor`: one per authorization transaction (PAR -> authorize ->
+//! login -> consent -> code). It is the interaction's state machine on this
+//! node: it applies the steps one at a time (a double-submitted form waits
+//! its turn instead of racing), writes each step to the store in one
+//! serializable transaction (`oauth::interaction`) so any node can continue
+//! the transaction, and stops when it is done or its time is up.
+
+use crate::oauth::interaction::{self, Decision, InteractionError};
+use crate::store::repo::Repo;
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The session actor (read-only definition).
+pub struct SessionActor;
+
+/// Messages: the steps of the transaction.
+pub enum SessionActorMessage {
+    /// The customer authenticated: `Login -> Consent`.
+    LoggedIn {
+        /// The customer.
+        account_id: String,
+        /// Unix seconds.
+        now: u64,
+        /// Outcome.
+        reply: RpcReplyPort<Result<(), InteractionError>>,
+    },
+    /// The consent decision: `Consent -> Done`.
+    Decide {
+        /// Approve or deny.
+        approve: bool,
+        /// Code lifetime.
+        code_ttl: u64,
+        /// Unix seconds.
+        now: u64,
+        /// Outcome.
+        reply: RpcReplyPort<Result<Decision, InteractionError>>,
+    },
+    /// The transaction's lifetime is over.
+    Expire,
+}
+
+/// Start-up arguments.
+pub struct SessionActorArgs {
+    /// The store.
+    pub repo: Repo,
+    /// The interaction id.
+    pub id: String,
+    /// How long the actor may live.
+    pub ttl: Duration,
+}
+
+/// The actor's state.
+pub struct SessionActorState {
+    repo: Repo,
+    id: String,
+}
+
+impl Actor for SessionActor {
+    type Msg = SessionActorMessage;
+    type State = SessionActorState;
+    type Arguments = SessionActorArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        args: SessionActorArgs,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        myself.send_after(args.ttl, || SessionActorMessage::Expire);
+        Ok(SessionActorState {
+            repo: args.repo,
+            id: args.id,
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        message: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match message {
+            SessionActorMessage::LoggedIn {
+                account_id,
+                now,
+                reply,
+            } => {
+                let outcome = interaction::logged_in(&state.repo, &state.id, &account_id, now).await;
+                let _ = reply.send(outcome);
+            }
+            SessionActorMessage::Decide {
+                approve,
+                code_ttl,
+                now,
+                reply,
+            } => {
+                let outcome = interaction::decide(&state.repo, &state.id, approve, code_ttl, now).await;
+                let done = !matches!(outcome, Err(InteractionError::Store(_)));
+                let _ = reply.send(outcome);
+                if done {
+                    myself.stop(Some("done".into()));
+                }
+            }
+            SessionActorMessage::Expire => myself.stop(Some("expired".into())),
+        }
+        Ok(())
+    }
+}
+
+/// Finds or starts the session actor of an interaction.
+pub struct SessionRegistry {
+    repo: Repo,
+    ttl: Duration,
+    actors: Mutex<HashMap<String, ActorRef<SessionActorMessage>>>,
+    supervisor: ractor::ActorCell,
+}
+
+impl SessionRegistry {
+    /// A registry whose actors live at most `ttl` and run under `supervisor`.
+    pub fn new(repo: Repo, ttl: Duration, supervisor: ractor::ActorCell) -> Arc<Self> {
+        Arc::new(Self {
+            repo,
+            ttl,
+            actors: Mutex::new(HashMap::new()),
+            supervisor,
+        })
+    }
+
+    /// The running actor for `id`, or a new one (on this node) if none runs.
+    pub async fn session(&self, id: &str) -> Result<ActorRef<SessionActorMessage>, InteractionError> {
+        {
+            let mut actors = self.lock();
+            actors.retain(|_, actor| actor.get_status() < ractor::ActorStatus::Stopping);
+            if let Some(actor) = actors.get(id) {
+                return Ok(actor.clone());
+            }
+        }
+        let args = SessionActorArgs {
+            repo: self.repo.clone(),
+            id: id.to_string(),
+            ttl: self.ttl,
+        };
+        let (actor, _) = Actor::spawn_linked(None, SessionActor, args, self.supervisor.clone())
+            .await
+            .map_err(|_| InteractionError::Gone)?;
+        let mut actors = self.lock();
+        match actors.get(id) {
+            // Another request started one meanwhile: use it, drop ours.
+            Some(existing) if existing.get_status() < ractor::ActorStatus::Stopping => {
+                actor.stop(None);
+                Ok(existing.clone())
+            }
+            _ => {
+                actors.insert(id.to_string(), actor.clone());
+                Ok(actor)
+            }
+        }
+    }
+
+    /// Runs the login step through the actor.
+    pub async fn logged_in(&self, id: &str, account_id: &str, now: u64) -> Result<(), InteractionError> {
+        let actor = self.session(id).await?;
+        let account_id = account_id.to_string();
+        ractor::call!(actor, |reply| SessionActorMessage::LoggedIn {
+            account_id,
+            now,
+            reply
+        })
+        .map_err(|_| InteractionError::Gone)?
+    }
+
+    /// Runs the consent step through the actor.
+    pub async fn decide(
+        &self,
+        id: &str,
+        approve: bool,
+        code_ttl: u64,
+        now: u64,
+    ) -> Result<Decision, InteractionError> {
+        let actor = self.session(id).await?;
+        ractor::call!(actor, |reply| SessionActorMessage::Decide {
+            approve,
+            code_ttl,
+            now,
+            reply
+        })
+        .map_err(|_| InteractionError::Gone)?
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, ActorRef<SessionActorMessage>>> {
+        self.actors.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::records::{Interaction, PushedRequest, Stage};
+    use crate::store::embedded::open_store;
+
+    async fn setup() -> (
+        tempfile::TempDir,
+        Repo,
+        String,
+        Arc<SessionRegistry>,
+        ractor::ActorRef<crate::actors::root::RootSupervisorMessage>,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = open_store(dir.path()).unwrap();
+        let repo = Repo::open(store).await.unwrap();
+        let request = PushedRequest {
+            client_id: "c".into(),
+            redirect_uri: "https://c.example/cb".into(),
+            scopes: vec!["openid".into()],
+            state: None,
+            nonce: None,
+            code_challenge: "x".repeat(43),
+            dpop_jkt: None,
+        };
+        let (id, _) = interaction::start(&repo, request, "C".into(), 600, 1_000)
+            .await
+            .unwrap();
+        let (root, _) = Actor::spawn(None, crate::actors::root::RootSupervisor, ())
+            .await
+            .unwrap();
+        let sessions = SessionRegistry::new(repo.clone(), Duration::from_secs(600), root.get_cell());
+        (dir, repo, id, sessions, root)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_double_submitted_consent_issues_one_code() {
+        let (_dir, repo, id, sessions, root) = setup().await;
+        sessions.logged_in(&id, "acc-1", 1_001).await.unwrap();
+        let (a, b) = tokio::join!(
+            sessions.decide(&id, true, 60, 1_002),
+            sessions.decide(&id, true, 60, 1_002)
+        );
+        let approved = [&a, &b]
+            .iter()
+            .filter(|r| matches!(r, Ok(Decision::Approved { .. })))
+            .count();
+        assert_eq!(approved, 1, "{a:?} {b:?}");
+        let found = repo.find::<Interaction>(&id, 1_003).await.unwrap().unwrap();
+        assert_eq!(found.payload.stage, Stage::Done);
+        root.stop(None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn consent_before_login_is_refused() {
+        let (_dir, _repo, id, sessions, root) = setup().await;
+        let outcome = sessions.decide(&id, true, 60, 1_001).await;
+        assert!(
+            matches!(outcome, Err(InteractionError::WrongStage)),
+            "{outcome:?}"
+        );
+        root.stop(None);
+    }
+}
