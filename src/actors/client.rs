@@ -3,6 +3,10 @@
 //! checks run in the request tasks, in parallel (runtime rule 4). Idle
 //! actors stop; the [`ClientRegistry`] respawns them on demand.
 //!
+//! It also holds the client's request budget: a token bucket of
+//! `burst` requests refilled at `requests_per_second`; a request beyond it
+//! is refused with 429 and `Retry-After` (RFC 6585 §4).
+//!
 //! Replay windows live in the store (`oauth::replay`) so that they hold
 //! across nodes; registered clients (DCR) will be loaded from the store here.
 
@@ -18,10 +22,14 @@ pub const IDLE_AFTER: Duration = Duration::from_secs(300);
 /// The client actor (read-only definition).
 pub struct ClientActor;
 
+/// A request over the client's budget; retry after this many seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimited(pub u64);
+
 /// Messages.
 pub enum ClientActorMessage {
-    /// The current snapshot.
-    Snapshot(RpcReplyPort<Arc<Client>>),
+    /// The current snapshot, charging one request to the budget.
+    Snapshot(RpcReplyPort<Result<Arc<Client>, RateLimited>>),
     /// Stop if idle.
     IdleCheck,
 }
@@ -30,6 +38,44 @@ pub enum ClientActorMessage {
 pub struct ClientActorState {
     client: Arc<Client>,
     last_used: Instant,
+    bucket: TokenBucket,
+}
+
+/// A token bucket (`now` passed in, so it is tested without sleeping).
+#[derive(Debug, Clone)]
+pub struct TokenBucket {
+    capacity: f64,
+    per_second: f64,
+    tokens: f64,
+    updated: Instant,
+}
+
+impl TokenBucket {
+    /// A full bucket.
+    pub fn new(per_second: u32, burst: u32, now: Instant) -> Self {
+        let capacity = f64::from(burst.max(1));
+        Self {
+            capacity,
+            per_second: f64::from(per_second.max(1)),
+            tokens: capacity,
+            updated: now,
+        }
+    }
+
+    /// Takes one token, or says how many seconds until one is there.
+    pub fn take(&mut self, now: Instant) -> Result<(), RateLimited> {
+        let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.per_second).min(self.capacity);
+        self.updated = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(RateLimited(
+                ((1.0 - self.tokens) / self.per_second).ceil().max(1.0) as u64,
+            ))
+        }
+    }
 }
 
 impl Actor for ClientActor {
@@ -43,9 +89,11 @@ impl Actor for ClientActor {
         client: Arc<Client>,
     ) -> Result<Self::State, ActorProcessingErr> {
         myself.send_interval(IDLE_AFTER / 5, || ClientActorMessage::IdleCheck);
+        let now = Instant::now();
         Ok(ClientActorState {
+            bucket: TokenBucket::new(client.requests_per_second, client.burst, now),
             client,
-            last_used: Instant::now(),
+            last_used: now,
         })
     }
 
@@ -57,8 +105,9 @@ impl Actor for ClientActor {
     ) -> Result<(), ActorProcessingErr> {
         match message {
             ClientActorMessage::Snapshot(reply) => {
-                state.last_used = Instant::now();
-                let _ = reply.send(state.client.clone());
+                let now = Instant::now();
+                state.last_used = now;
+                let _ = reply.send(state.bucket.take(now).map(|()| state.client.clone()));
             }
             ClientActorMessage::IdleCheck => {
                 if state.last_used.elapsed() >= IDLE_AFTER {
@@ -91,27 +140,66 @@ impl ClientRegistry {
         }
     }
 
-    /// The client's current snapshot, or `None` when no such client exists.
+    /// The client's current snapshot (without charging its request budget),
+    /// or `None` when no such client exists.
     pub async fn get(&self, client_id: &str) -> Option<Arc<Client>> {
+        self.statics.get(client_id).cloned()
+    }
+
+    /// The client's snapshot from its actor, charging one request to its
+    /// budget: `Ok(None)` for an unknown client, `Err` over the budget.
+    pub async fn get_charged(&self, client_id: &str) -> Result<Option<Arc<Client>>, RateLimited> {
         let existing = self.lock().get(client_id).cloned();
         if let Some(actor) = existing
-            && let Ok(client) = ractor::call!(actor, ClientActorMessage::Snapshot)
+            && let Ok(answer) = ractor::call!(actor, ClientActorMessage::Snapshot)
         {
-            return Some(client);
+            return answer.map(Some);
         }
-        let client = self.statics.get(client_id)?.clone();
+        let Some(client) = self.statics.get(client_id).cloned() else {
+            return Ok(None);
+        };
         match Actor::spawn_linked(None, ClientActor, client.clone(), self.supervisor.clone()).await {
             Ok((actor, _)) => {
-                self.lock().insert(client_id.to_string(), actor);
+                self.lock().insert(client_id.to_string(), actor.clone());
+                match ractor::call!(actor, ClientActorMessage::Snapshot) {
+                    Ok(answer) => answer.map(Some),
+                    Err(_) => Ok(Some(client)),
+                }
             }
             Err(e) => {
-                tracing::warn!(client_id, error = %e, "client actor did not start; serving from config")
+                tracing::warn!(client_id, error = %e, "client actor did not start; serving from config");
+                Ok(Some(client))
             }
         }
-        Some(client)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, ActorRef<ClientActorMessage>>> {
         self.actors.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_allows_the_burst_then_the_rate() {
+        let start = Instant::now();
+        let mut bucket = TokenBucket::new(10, 3, start);
+        for _ in 0..3 {
+            bucket.take(start).unwrap();
+        }
+        assert_eq!(bucket.take(start), Err(RateLimited(1)));
+        bucket.take(start + Duration::from_millis(100)).unwrap();
+        assert!(bucket.take(start + Duration::from_millis(100)).is_err());
+        for i in 0..3 {
+            bucket
+                .take(start + Duration::from_secs(10) + Duration::from_nanos(i))
+                .unwrap();
+        }
+        assert!(
+            bucket.take(start + Duration::from_secs(10)).is_err(),
+            "refill stops at the burst"
+        );
     }
 }

@@ -45,6 +45,21 @@ pub struct StaticClientConfig {
     /// OIDC Registration §2 `id_token_signed_response_alg`. Default ES256.
     #[serde(default = "default_alg")]
     pub id_token_signed_response_alg: fiducia_hsm::JoseAlg,
+    /// Requests per second this client may make to PAR and token (a token
+    /// bucket; beyond it: 429 with `Retry-After`). Default `100`.
+    #[serde(default = "default_rate")]
+    pub requests_per_second: u32,
+    /// Bucket size: the burst allowed above the rate. Default `200`.
+    #[serde(default = "default_burst")]
+    pub burst: u32,
+}
+
+fn default_rate() -> u32 {
+    100
+}
+
+fn default_burst() -> u32 {
+    200
 }
 
 fn default_scopes() -> Vec<String> {

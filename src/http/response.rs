@@ -55,7 +55,10 @@ pub fn error(err: &OAuthError) -> Response<Bytes> {
     let status = StatusCode::from_u16(row.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = json(status, body);
     response.headers_mut().insert(CACHE_CONTROL, NO_STORE);
-    if err.code == ErrorCode::TemporarilyUnavailable {
+    if matches!(
+        err.code,
+        ErrorCode::TemporarilyUnavailable | ErrorCode::RateLimited
+    ) {
         response
             .headers_mut()
             .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));

@@ -26,6 +26,10 @@ pub struct Client {
     pub tls_subject: Option<TlsClientAuthSubject>,
     /// The algorithm its ID tokens are signed with.
     pub id_token_alg: JoseAlg,
+    /// Sustained requests per second allowed.
+    pub requests_per_second: u32,
+    /// Burst above the rate.
+    pub burst: u32,
 }
 
 impl Client {
@@ -58,6 +62,8 @@ impl Client {
                 None => None,
             },
             id_token_alg: config.id_token_signed_response_alg,
+            requests_per_second: config.requests_per_second,
+            burst: config.burst,
         })
     }
 

@@ -41,12 +41,16 @@ async fn authenticate_inner(
     let client_id = form
         .get("client_id")
         .ok_or_else(|| invalid_client("client_id is required"))?;
-    let client = op
-        .services
-        .clients
-        .get(client_id)
-        .await
-        .ok_or_else(|| invalid_client("unknown client"))?;
+    let client = match op.services.clients.get_charged(client_id).await {
+        Ok(Some(client)) => client,
+        Ok(None) => return Err(invalid_client("unknown client")),
+        Err(limited) => {
+            return Err(OAuthError::new(
+                ErrorCode::RateLimited,
+                format!("too many requests from this client; retry in {} s", limited.0),
+            ));
+        }
+    };
     let assertion = form.get("client_assertion");
     let assertion_type = form.get("client_assertion_type");
     let now = op.now();

@@ -54,6 +54,8 @@ pub enum ErrorCode {
     RequestTooLarge,
     /// Body not received within `server.body_read_timeout_ms` (RFC 9110 §15.5.9).
     RequestTimeout,
+    /// The client exceeded its request rate (RFC 6585 §4).
+    RateLimited,
 }
 
 /// One row of the table.
@@ -97,6 +99,7 @@ impl ErrorCode {
             MethodNotAllowed => ("method_not_allowed", 405, false),
             RequestTooLarge => ("request_too_large", 413, false),
             RequestTimeout => ("request_timeout", 408, false),
+            RateLimited => ("rate_limited", 429, false),
         };
         ErrorRow {
             code,

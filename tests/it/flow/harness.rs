@@ -87,6 +87,15 @@ token_endpoint_auth_method = "tls_client_auth"
 tls_client_auth_subject_dn = "CN={FINTECH},OU=org-1,O=org-1,C=GB"
 
 [[clients]]
+client_id = "limited-client"
+client_name = "Busy Fintech"
+redirect_uris = ["{REDIRECT}"]
+token_endpoint_auth_method = "tls_client_auth"
+tls_client_auth_subject_dn = "CN={FINTECH},OU=org-1,O=org-1,C=GB"
+requests_per_second = 1
+burst = 2
+
+[[clients]]
 client_id = "{SELF_SIGNED}"
 client_name = "Self Signed Fintech"
 redirect_uris = ["{REDIRECT}"]

@@ -579,3 +579,35 @@ async fn self_signed_tls_client_auth_flow() {
     );
     op.handle.shutdown().await;
 }
+
+/// RFC 6585 §4: a client over its request budget gets 429 with Retry-After.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_over_its_rate_gets_429() {
+    let op = Op::start().await;
+    let (_, challenge) = pkce();
+    let par = || {
+        form(
+            "/par",
+            &[
+                ("client_id", "limited-client"),
+                ("response_type", "code"),
+                ("redirect_uri", REDIRECT),
+                ("scope", "openid"),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        )
+    };
+    assert_eq!(op.send(true, par()).await.status(), 201);
+    assert_eq!(op.send(true, par()).await.status(), 201);
+    let limited = op.send(true, par()).await;
+    assert_eq!(
+        limited.status(),
+        429,
+        "{}",
+        String::from_utf8_lossy(limited.body())
+    );
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_eq!(json(limited.body())["error"], "rate_limited");
+    op.handle.shutdown().await;
+}
