@@ -145,6 +145,10 @@ pub async fn start_with(
         Duration::from_secs(c.login.interaction_ttl_secs),
         root.get_cell(),
     );
+    let dpop_nonces = match c.tokens.dpop_nonce {
+        true => Some(crate::oauth::dpop_nonce::DpopNonces::load(&repo, clock.now_unix()).await?),
+        false => None,
+    };
     let op = Arc::new(OpState::new(
         config.clone(),
         keys_rx,
@@ -153,6 +157,7 @@ pub async fn start_with(
             users,
             clients,
             sessions,
+            dpop_nonces,
             clock,
         },
     )?);

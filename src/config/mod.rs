@@ -267,6 +267,10 @@ pub struct TokensConfig {
     /// Accepted age of DPoP proofs and client assertions, in seconds
     /// (RFC 9449 §11.1). Default `60`. Env `FIDUCIA_TOKENS__PROOF_MAX_AGE_SECS`.
     pub proof_max_age_secs: u64,
+    /// Require server-provided nonces in DPoP proofs (RFC 9449 §8, §9);
+    /// the OP sends them in `DPoP-Nonce`. Default `false`.
+    /// Env `FIDUCIA_TOKENS__DPOP_NONCE`.
+    pub dpop_nonce: bool,
 }
 
 impl Default for TokensConfig {
@@ -277,6 +281,7 @@ impl Default for TokensConfig {
             code_ttl_secs: 60,
             request_uri_ttl_secs: 60,
             proof_max_age_secs: 60,
+            dpop_nonce: false,
         }
     }
 }

@@ -186,7 +186,13 @@ impl Router {
             }
             Endpoint::SandboxCallback => Err(OAuthError::new(ErrorCode::NotFound, "no such endpoint")),
         };
-        let response = result.unwrap_or_else(|e| response::error(&e));
+        let mut response = result.unwrap_or_else(|e| response::error(&e));
+        if matches!(
+            route.endpoint,
+            Endpoint::Par | Endpoint::Token | Endpoint::Userinfo
+        ) {
+            crate::oauth::sender::add_nonce_header(&self.op, &mut response);
+        }
         response::labelled(response, route.label)
     }
 }

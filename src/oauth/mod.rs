@@ -3,6 +3,7 @@
 //! checks with `now`, and writes what they decide to the store.
 
 pub mod client_auth;
+pub mod dpop_nonce;
 pub mod interaction;
 pub mod replay;
 pub mod secrets;

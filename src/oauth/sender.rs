@@ -4,7 +4,7 @@
 use super::replay;
 use crate::http::context::{ListenerKind, RequestContext};
 use crate::http::endpoints::OpState;
-use crate::protocol::dpop::{DpopProof, DpopRequest, check_dpop_proof};
+use crate::protocol::dpop::{DpopProof, DpopReason, DpopRequest, check_dpop_proof};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use bytes::Bytes;
 use http::Request;
@@ -49,17 +49,27 @@ pub async fn dpop_proof(
     let url = request_url(op, context, path);
     let now = op.now();
     let window = op.config.get().tokens.proof_max_age_secs;
-    let checked = check_dpop_proof(
-        proof,
-        DpopRequest {
-            method: request.method().as_str(),
-            url: &url,
-            access_token,
-            expected_nonce: None,
+    let check = |expected_nonce: Option<&str>| {
+        check_dpop_proof(
+            proof,
+            DpopRequest {
+                method: request.method().as_str(),
+                url: &url,
+                access_token,
+                expected_nonce,
+            },
+            now,
+            window,
+        )
+    };
+    let checked = match &op.services.dpop_nonces {
+        None => check(None)?,
+        // RFC 9449 §8: the current nonce, or the previous window's.
+        Some(nonces) => match check(Some(&nonces.current(now))) {
+            Err(DpopReason::NonceMismatch) => check(Some(&nonces.previous(now)))?,
+            other => other?,
         },
-        now,
-        window,
-    )?;
+    };
     let fresh = replay::first_use(
         &op.services.repo,
         "dpop",
@@ -76,4 +86,14 @@ pub async fn dpop_proof(
         ));
     }
     Ok(Some(checked))
+}
+
+/// `DPoP-Nonce` (RFC 9449 §8.1): sent with every response of the endpoints
+/// that check proofs, when nonces are required.
+pub fn add_nonce_header(op: &OpState, response: &mut http::Response<Bytes>) {
+    if let Some(nonces) = &op.services.dpop_nonces
+        && let Ok(value) = http::HeaderValue::from_str(&nonces.current(op.now()))
+    {
+        response.headers_mut().insert("dpop-nonce", value);
+    }
 }

@@ -1,11 +1,11 @@
 //! Issuing tokens: opaque sender-constrained access tokens stored by hash
 //! (FAPI 2.0 §5.3.2.1), and ID tokens signed in the HSM (OIDC Core §2).
 
-use super::secrets::new_secret;
 use crate::http::endpoints::OpState;
 use crate::model::Binding;
 use crate::model::records::{AccessToken, AuthorizationCode};
 use crate::protocol::error::{ErrorCode, OAuthError};
+use crate::store::repo::FreshId;
 use serde_json::{Map, Value, json};
 
 /// `acr` of the built-in password login (OIDC Core §2).
@@ -33,7 +33,10 @@ pub async fn issue_for_code(
 ) -> Result<IssuedTokens, OAuthError> {
     let now = op.now();
     let ttl = op.config.get().tokens.access_token_ttl_secs;
-    let access_token = new_secret()?;
+    // 256 random bits, like every secret the OP hands out; being fresh, the
+    // token is stored without a read first (`Repo::insert_new`).
+    let access_token = FreshId::generate()
+        .map_err(|_| OAuthError::new(ErrorCode::ServerError, "the random generator failed"))?;
     let record = AccessToken {
         client_id: code.client_id.clone(),
         account_id: code.account_id.clone(),
@@ -45,7 +48,7 @@ pub async fn issue_for_code(
     };
     op.services
         .repo
-        .upsert(&access_token, &record, Some(ttl), now)
+        .insert_new(&access_token, &record, Some(ttl), now)
         .await
         .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
     let id_token = if code.scopes.iter().any(|s| s == "openid") {
@@ -54,7 +57,7 @@ pub async fn issue_for_code(
         None
     };
     Ok(IssuedTokens {
-        access_token,
+        access_token: access_token.into_string(),
         token_type: binding.token_type(),
         expires_in: ttl,
         scope: code.scopes.join(" "),

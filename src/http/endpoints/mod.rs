@@ -28,6 +28,8 @@ pub struct Services {
     pub clients: crate::actors::client::ClientRegistry,
     /// One actor per authorization transaction.
     pub sessions: Arc<crate::actors::session::SessionRegistry>,
+    /// DPoP nonces, when `tokens.dpop_nonce` requires them.
+    pub dpop_nonces: Option<crate::oauth::dpop_nonce::DpopNonces>,
     /// Wall clock: the edges ask it, the checks take `now`.
     pub clock: Arc<dyn crate::clock::Clock>,
 }

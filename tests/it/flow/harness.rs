@@ -35,6 +35,11 @@ pub struct Op {
 
 impl Op {
     pub async fn start() -> Self {
+        Self::start_with("").await
+    }
+
+    /// Starts with extra `[tokens]` settings.
+    pub async fn start_with(tokens: &str) -> Self {
         let pki = TestPki::new();
         let client_key = Arc::new(SoftwareSigner::generate(JoseAlg::Es256).unwrap());
         let jwks_file = pki.dir.path().join("client-jwks.json");
@@ -60,6 +65,9 @@ impl Op {
 backend = "pkcs11"
 token_label = "{label}"
 pin = "{PIN}"
+
+[tokens]
+{tokens}
 
 [login]
 argon2_memory_kib = 7168
@@ -212,9 +220,22 @@ impl DpopKey {
     }
 
     pub async fn proof(&self, method: &str, url: &str, access_token: Option<&str>) -> String {
+        self.proof_with_nonce(method, url, access_token, None).await
+    }
+
+    pub async fn proof_with_nonce(
+        &self,
+        method: &str,
+        url: &str,
+        access_token: Option<&str>,
+        nonce: Option<&str>,
+    ) -> String {
         let mut claims = json!({
             "jti": uuid::Uuid::new_v4().to_string(), "htm": method, "htu": url, "iat": now(),
         });
+        if let Some(nonce) = nonce {
+            merge(&mut claims, json!({ "nonce": nonce }));
+        }
         if let Some(token) = access_token {
             let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
             merge(&mut claims, json!({ "ath": URL_SAFE_NO_PAD.encode(hash) }));

@@ -611,3 +611,59 @@ async fn a_client_over_its_rate_gets_429() {
     assert_eq!(json(limited.body())["error"], "rate_limited");
     op.handle.shutdown().await;
 }
+
+/// RFC 9449 §8: with server nonces required, a proof without one gets
+/// `use_dpop_nonce` and a `DPoP-Nonce` to use; with it, the request passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dpop_server_nonces() {
+    let op = Op::start_with("dpop_nonce = true").await;
+    let dpop = DpopKey::new();
+    let (_, challenge) = pkce();
+    let par = |assertion: String, proof: String| {
+        with_header(
+            form(
+                "/par",
+                &[
+                    ("client_id", PKJWT),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ),
+                    ("client_assertion", &assertion),
+                    ("response_type", "code"),
+                    ("redirect_uri", REDIRECT),
+                    ("scope", "openid"),
+                    ("code_challenge", &challenge),
+                    ("code_challenge_method", "S256"),
+                ],
+            ),
+            "dpop",
+            &proof,
+        )
+    };
+    let url = format!("{ISSUER}/par");
+    let first = op
+        .send(
+            false,
+            par(
+                op.assertion(PKJWT, json!({})).await,
+                dpop.proof("POST", &url, None).await,
+            ),
+        )
+        .await;
+    assert_eq!(first.status(), 400);
+    assert_eq!(json(first.body())["error"], "use_dpop_nonce");
+    let nonce = first.headers()["dpop-nonce"].to_str().unwrap().to_string();
+    let proof = dpop.proof_with_nonce("POST", &url, None, Some(&nonce)).await;
+    let second = op
+        .send(false, par(op.assertion(PKJWT, json!({})).await, proof))
+        .await;
+    assert_eq!(second.status(), 201, "{}", String::from_utf8_lossy(second.body()));
+    assert!(second.headers().contains_key("dpop-nonce"));
+    let wrong = dpop.proof_with_nonce("POST", &url, None, Some("not-ours")).await;
+    let third = op
+        .send(false, par(op.assertion(PKJWT, json!({})).await, wrong))
+        .await;
+    assert_eq!(json(third.body())["error"], "use_dpop_nonce");
+    op.handle.shutdown().await;
+}
