@@ -1,7 +1,7 @@
 //! The key schema and value schema of the store.
 //!
 //! ```text
-//! SCHEMA_VERSION = 1
+//! SCHEMA_VERSION = 2
 //!
 //! Keys are FoundationDB tuple-layer encodings (FDB "design/tuple.md":
 //! byte strings 0x01, text 0x02, non-negative integers 0x14..0x1c), so they
@@ -27,6 +27,11 @@
 //!          the others (grants, clients, consents, users, keys)
 //! <index>  1 client (client_id), 2 grant (grant_id), 3 user (account id),
 //!          4 uid (session uid), 5 auth_req (SHA-256 of a CIBA auth_req_id)
+//!          A record gets an entry for each of its links, except that access
+//!          and refresh tokens are indexed by grant only (Kind::is_indexed_by):
+//!          revoke-by-grant is what needs to find them; their tokens of a
+//!          client or user are reached through the grants, which are indexed
+//!          by client and user. Two keys fewer per issued token.
 //!
 //! Values: codec::encode (tag byte 0x01 + bincode 2.0.1 standard) of
 //! (RecordMeta, payload); RecordMeta (repo/record.rs) comes first so that
@@ -34,13 +39,14 @@
 //! ```
 //!
 //! Changing any of this means a new [`SCHEMA_VERSION`] and a migration in
-//! `repo/schema.rs`.
+//! `repo/schema.rs`. Version 2 stopped indexing tokens by client and user;
+//! its migration deletes those entries.
 
 use aws_lc_rs::digest;
 
-/// Version of the layout above; recorded in the store at `("meta",
+/// Version of the layout above; recorded in the store at `(0,
 /// "schema_version")`.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// First element of the schema version key.
 const META: u64 = 0;
@@ -157,6 +163,17 @@ impl Kind {
         )
     }
 
+    /// Whether records of this kind get an entry in `index` for their link
+    /// (part of the on-disk schema; see the module documentation). Access and
+    /// refresh tokens are indexed by grant only: that is what revoke-by-grant
+    /// needs, and their client and user are reached through the grant.
+    pub const fn is_indexed_by(self, index: Index) -> bool {
+        match self {
+            Kind::AccessToken | Kind::RefreshToken => matches!(index, Index::Grant),
+            _ => true,
+        }
+    }
+
     /// The key bytes that stand for `id` in this kind's subspace.
     pub fn id_key(self, id: &str) -> Vec<u8> {
         if self.stored_by_hash() {
@@ -183,6 +200,26 @@ pub enum Index {
 }
 
 impl Index {
+    /// Every index, in schema order.
+    pub const ALL: &'static [Index] = &[
+        Index::Client,
+        Index::Grant,
+        Index::User,
+        Index::Uid,
+        Index::AuthReq,
+    ];
+
+    /// A name for logs and errors.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Index::Client => "client",
+            Index::Grant => "grant",
+            Index::User => "user",
+            Index::Uid => "uid",
+            Index::AuthReq => "auth_req_id",
+        }
+    }
+
     /// The index code; part of the on-disk schema.
     pub const fn code(self) -> u64 {
         match self {
@@ -251,6 +288,11 @@ pub fn index_key(index: Index, value: &[u8], kind: Kind, id_key: &[u8]) -> Vec<u
         Element::Int(kind.code()),
         Element::Bytes(id_key),
     ])
+}
+
+/// Every entry of `index`: `(65, <index>)`.
+pub fn index_code_subspace(index: Index) -> Vec<u8> {
+    pack(&[Element::Int(INDEX), Element::Int(index.code())])
 }
 
 /// Every index entry for `value` in `index`, across kinds.
@@ -466,6 +508,20 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), Kind::ALL.len());
+    }
+
+    #[test]
+    fn tokens_are_indexed_by_grant_only_other_kinds_by_every_link() {
+        for kind in [Kind::AccessToken, Kind::RefreshToken] {
+            let indexed: Vec<_> = Index::ALL.iter().filter(|i| kind.is_indexed_by(**i)).collect();
+            assert_eq!(indexed, [&Index::Grant], "{}", kind.name());
+        }
+        assert!(
+            Index::ALL
+                .iter()
+                .all(|i| Kind::AuthorizationCode.is_indexed_by(*i))
+        );
+        assert!(Kind::Grant.is_indexed_by(Index::Client) && Kind::Grant.is_indexed_by(Index::User));
     }
 
     #[test]

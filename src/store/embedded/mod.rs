@@ -7,13 +7,13 @@
 //!   the transaction begins, so a transaction reads one consistent state. They
 //!   are served from memtables and the block cache; a cold read is one block
 //!   read from disk.
-//! - **Commits** go to the writer thread ([`writer`]), which validates each
-//!   transaction optimistically into an open batch; a committer thread takes
-//!   the whole open batch whenever it is free and makes it durable with a
-//!   single fsync (group commit): while one batch syncs, the next one fills,
-//!   so 64 concurrent writers cost one fsync per batch rather than 64.
+//! - **Commits** are validated optimistically into an open batch on the
+//!   committing task ([`writer`]); a committer thread takes the whole open
+//!   batch whenever it is free and makes it durable with a single fsync
+//!   (group commit): while one batch syncs, the next one fills, so 64
+//!   concurrent writers cost one fsync per batch rather than 64.
 //! - **Serializability**: every commit carries its read version and read set.
-//!   The writer rejects it with [`KvError::Conflict`] if any key it read was
+//!   Validation rejects it with [`KvError::Conflict`] if any key it read was
 //!   written by a batch after its read version (durable or in flight) or by a
 //!   transaction ahead of it in the open batch. Accepted transactions are
 //!   applied in order, so a batch is equivalent to running them one after the
@@ -40,11 +40,9 @@ use futures::future::BoxFuture;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::sync::oneshot;
 use transaction::EmbeddedTransaction;
-use writer::{CommitRequest, WriterMessage};
+use writer::PipelineShared;
 
 /// Name of the marker file that says a directory is an embedded store.
 pub const MARKER_FILE: &str = "FIDUCIA_STORE";
@@ -88,20 +86,21 @@ pub enum InjectedFault {
 /// a [`Store`], or use [`open_store`].
 pub struct EmbeddedBackend {
     shared: Arc<Shared>,
-    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    committer: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
-/// State shared by transactions and the writer thread.
+/// State shared by transactions and the committer thread.
 pub(crate) struct Shared {
     pub(crate) db: fjall::Database,
     pub(crate) keyspace: fjall::Keyspace,
     /// Version of the last durable batch; readers take it before their
     /// snapshot, so the snapshot holds at least everything up to it.
     pub(crate) version: AtomicU64,
-    /// Read versions of live transactions → how many; the writer keeps
+    /// Read versions of live transactions → how many; the pipeline keeps
     /// conflict history back to the oldest of them.
     pub(crate) active_reads: Mutex<BTreeMap<u64, usize>>,
-    pub(crate) commits: mpsc::Sender<WriterMessage>,
+    /// The open batch, the conflict history and the committer's wake-up.
+    pub(crate) pipeline: PipelineShared,
     pub(crate) closed: AtomicBool,
     /// Set when a batch failed to reach the disk; commits are refused then.
     pub(crate) failed: Mutex<Option<String>>,
@@ -109,7 +108,7 @@ pub(crate) struct Shared {
     pub(crate) stats: WriterCounters,
 }
 
-/// Counters the writer thread keeps.
+/// Group-commit counters.
 #[derive(Default)]
 pub(crate) struct WriterCounters {
     pub(crate) batches: AtomicU64,
@@ -117,7 +116,7 @@ pub(crate) struct WriterCounters {
     pub(crate) conflicts: AtomicU64,
 }
 
-/// What the writer thread has done since the store was opened.
+/// What group commit has done since the store was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WriterStats {
     /// Durable batches written (one fsync each).
@@ -170,23 +169,22 @@ impl EmbeddedBackend {
                 fjall::KeyspaceCreateOptions::default().max_memtable_size(options.memtable_bytes)
             })
             .map_err(|e| backend_error(dir, &e))?;
-        let (commits, queue) = mpsc::channel();
         let shared = Arc::new(Shared {
             db,
             keyspace,
             version: AtomicU64::new(0),
             active_reads: Mutex::new(BTreeMap::new()),
-            commits,
+            pipeline: PipelineShared::new(0, options.max_batch_transactions),
             closed: AtomicBool::new(false),
             failed: Mutex::new(None),
             faults: Mutex::new(Vec::new()),
             stats: WriterCounters::default(),
         });
-        let writer = writer::spawn(shared.clone(), queue, options.max_batch_transactions.max(1))
-            .map_err(|e| KvError::Backend(format!("cannot start the store writer threads: {e}")))?;
+        let committer = writer::spawn(shared.clone())
+            .map_err(|e| KvError::Backend(format!("cannot start the store committer thread: {e}")))?;
         Ok(Self {
             shared,
-            writer: Mutex::new(Some(writer)),
+            committer: Mutex::new(Some(committer)),
         })
     }
 
@@ -228,8 +226,8 @@ impl Backend for EmbeddedBackend {
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             self.shared.closed.store(true, Ordering::Release);
-            let _ = self.shared.commits.send(WriterMessage::Close);
-            let handle = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
+            self.shared.pipeline.close();
+            let handle = self.committer.lock().unwrap_or_else(|p| p.into_inner()).take();
             if let Some(handle) = handle {
                 let _ = tokio::task::spawn_blocking(move || handle.join()).await;
             }
@@ -240,25 +238,7 @@ impl Backend for EmbeddedBackend {
 impl Drop for EmbeddedBackend {
     fn drop(&mut self) {
         self.shared.closed.store(true, Ordering::Release);
-        let _ = self.shared.commits.send(WriterMessage::Close);
-    }
-}
-
-impl Shared {
-    /// Sends a commit to the writer and waits for its verdict.
-    pub(crate) async fn commit(&self, request: CommitRequest) -> Result<(), KvError> {
-        if let Some(reason) = self.failed().as_ref() {
-            return Err(KvError::Backend(format!(
-                "the store failed to write and must be reopened: {reason}"
-            )));
-        }
-        let (reply, verdict) = oneshot::channel();
-        self.commits
-            .send(WriterMessage::Commit(request, reply))
-            .map_err(|_| KvError::Closed)?;
-        // The writer took the request; if it vanishes without a verdict, the
-        // batch may or may not have reached the disk.
-        verdict.await.unwrap_or(Err(KvError::CommitUnknown))
+        self.shared.pipeline.close();
     }
 }
 

@@ -1,6 +1,6 @@
 //! One embedded transaction: reads from a snapshot overlaid with the
 //! transaction's own writes (read-your-writes), buffered writes, and the read
-//! set the writer validates at commit.
+//! set validated at commit.
 
 use super::Shared;
 use super::writer::{CommitRequest, ReadConflict};

@@ -1,24 +1,27 @@
-//! Group commit in two threads, with optimistic validation.
+//! Group commit with optimistic validation.
 //!
-//! The **writer** thread takes commit requests as they arrive and, for each
-//! in arrival order:
+//! **Validation** runs on the committing task itself ([`Shared::commit`]),
+//! under the pipeline lock, in commit order:
 //!
-//! 1. **validates** its read set: a key it read (or any key in a range it
-//!    read) must not have been written by a batch newer than its read version
+//! 1. its read set is checked: a key it read (or any key in a range it read)
+//!    must not have been written by a batch newer than its read version
 //!    ([`Pipeline::written_after`]) nor by a transaction accepted earlier into
 //!    the open batch; otherwise it gets [`KvError::Conflict`] and the caller's
 //!    `run` retries;
-//! 2. **applies** it to the open batch (range clears are expanded into the
-//!    keys that exist, so a clear conflicts exactly with readers of what it
-//!    deleted).
+//! 2. its writes are merged into the open batch. A range clear stays a range
+//!    (expanded into the stored keys only when the batch is written), so, as
+//!    in FoundationDB, it conflicts with every read that overlaps the range.
+//!
+//! Validating on the caller's task instead of a writer thread saves a thread
+//! hand-off (a futex wake-up and two context switches) per transaction.
 //!
 //! The **committer** thread, whenever it is free, takes the whole open batch,
 //! gives it the next version, and writes it as one fjall write batch with
 //! `PersistMode::SyncAll` — one journal entry, one fsync — then publishes the
-//! version and answers the batch's transactions. While it syncs, the writer
-//! keeps validating into the next open batch: the batch is exactly what
-//! arrived during the previous commit, so the more concurrent writers, the
-//! fewer fsyncs per commit, with no timer and no waiting when load is light.
+//! version and answers the batch's transactions. While it syncs, new commits
+//! keep gathering into the next open batch: the batch is exactly what arrived
+//! during the previous commit, so the more concurrent writers, the fewer
+//! fsyncs per commit, with no timer and no waiting when load is light.
 
 use super::transaction::WriteSet;
 use super::{InjectedFault, Shared};
@@ -26,9 +29,9 @@ use crate::store::kv::{KeyRange, KvError};
 use std::collections::{BTreeMap, VecDeque};
 use std::ops::Bound;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
-use std::time::Duration;
-use tokio::sync::oneshot;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use tokio::sync::futures::Notified;
+use tokio::sync::{Notify, oneshot};
 
 /// What a transaction read, for validation at commit.
 pub(crate) enum ReadConflict {
@@ -47,39 +50,70 @@ pub(crate) struct CommitRequest {
 
 pub(crate) type Verdict = oneshot::Sender<Result<(), KvError>>;
 
-pub(crate) enum WriterMessage {
-    Commit(CommitRequest, Verdict),
-    Close,
+/// What one batch writes: the final state of each key (`None`: deleted),
+/// sorted, and the ranges it cleared. A key in `state` has its final state
+/// there even if it lies in a cleared range; the other stored keys in a
+/// cleared range are deleted.
+#[derive(Default)]
+pub(crate) struct BatchWrites {
+    state: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    cleared: Vec<KeyRange>,
 }
 
-/// The final state of each key a batch writes (`None`: deleted), sorted.
-type BatchState = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+impl BatchWrites {
+    /// Whether this batch wrote what `read` covers.
+    fn touches(&self, read: &ReadConflict) -> bool {
+        match read {
+            ReadConflict::Key(key) => {
+                self.state.contains_key(key) || self.cleared.iter().any(|r| r.contains(key))
+            }
+            ReadConflict::Range(range) => {
+                self.state
+                    .range::<Vec<u8>, _>((Bound::Included(&range.begin), Bound::Excluded(&range.end)))
+                    .next()
+                    .is_some()
+                    || self
+                        .cleared
+                        .iter()
+                        .any(|r| r.begin < range.end && range.begin < r.end)
+            }
+        }
+    }
 
-/// What the writer and the committer share, under one lock.
+    /// Applies one transaction's writes after everything already here: its
+    /// range clears first, then its sets and clears (`WriteSet`'s order).
+    fn merge(&mut self, write_set: WriteSet) {
+        for range in write_set.cleared {
+            let bounds = (Bound::Included(&range.begin), Bound::Excluded(&range.end));
+            for (_, value) in self.state.range_mut::<Vec<u8>, _>(bounds) {
+                *value = None;
+            }
+            self.cleared.push(range);
+        }
+        if self.state.is_empty() {
+            self.state = write_set.writes;
+        } else {
+            self.state.extend(write_set.writes);
+        }
+    }
+}
+
+/// What the committing tasks and the committer share, under one lock.
 #[derive(Default)]
 struct Pipeline {
     /// Batches taken by the committer (in flight or durable), oldest first,
     /// kept while a live transaction may have read an older state.
-    history: VecDeque<(u64, Arc<BatchState>)>,
+    history: VecDeque<(u64, Arc<BatchWrites>)>,
     /// The batch being gathered.
-    open: OpenBatch,
+    open: BatchWrites,
+    /// The transactions accepted into `open`, waiting for its outcome.
+    accepted: Vec<Verdict>,
     /// Version of the last batch taken.
     last_version: u64,
-    /// No more batches will come.
+    /// No more commits are accepted; the committer finishes the open batch.
     closing: bool,
-}
-
-#[derive(Default)]
-struct PipelineShared {
-    state: Mutex<Pipeline>,
-    /// Signalled when the open batch gets its first transaction, or on close.
-    work: Condvar,
-}
-
-impl PipelineShared {
-    fn lock(&self) -> MutexGuard<'_, Pipeline> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
+    /// The committer thread has ended.
+    stopped: bool,
 }
 
 impl Pipeline {
@@ -89,7 +123,7 @@ impl Pipeline {
             .iter()
             .rev()
             .take_while(|(v, _)| *v > version)
-            .any(|(_, state)| touches(state, read))
+            .any(|(_, batch)| batch.touches(read))
     }
 
     /// Forgets batches no live transaction can conflict with: those at or
@@ -101,169 +135,152 @@ impl Pipeline {
     }
 }
 
-fn touches(state: &BatchState, read: &ReadConflict) -> bool {
-    match read {
-        ReadConflict::Key(key) => state.contains_key(key),
-        ReadConflict::Range(range) => state
-            .range::<Vec<u8>, _>((Bound::Included(&range.begin), Bound::Excluded(&range.end)))
-            .next()
-            .is_some(),
-    }
-}
-
-/// The batch being gathered.
-#[derive(Default)]
-struct OpenBatch {
-    state: BatchState,
-    accepted: Vec<Verdict>,
-}
-
-impl OpenBatch {
-    fn apply(&mut self, shared: &Shared, write_set: WriteSet) -> Result<(), KvError> {
-        for range in &write_set.cleared {
-            for guard in shared
-                .keyspace
-                .range(range.begin.as_slice()..range.end.as_slice())
-            {
-                let key = guard
-                    .key()
-                    .map_err(|e| KvError::Backend(format!("range clear failed to read: {e}")))?;
-                self.state.insert(key.to_vec(), None);
-            }
-            let bounds = (Bound::Included(&range.begin), Bound::Excluded(&range.end));
-            for (_, value) in self.state.range_mut::<Vec<u8>, _>(bounds) {
-                *value = None;
-            }
-        }
-        self.state.extend(write_set.writes);
-        Ok(())
-    }
-}
-
-/// Starts the writer and committer threads; the returned handle finishes
-/// when both have, after a [`WriterMessage::Close`].
-pub(crate) fn spawn(
-    shared: Arc<Shared>,
-    queue: mpsc::Receiver<WriterMessage>,
+/// The group-commit pipeline of one store.
+pub(crate) struct PipelineShared {
+    state: Mutex<Pipeline>,
+    /// Signalled when the open batch gets its first transaction, or on close.
+    work: Condvar,
+    /// Notified whenever the committer takes the open batch (for commits
+    /// waiting because it was full).
+    taken: Notify,
     max_batch: usize,
-) -> std::io::Result<std::thread::JoinHandle<()>> {
-    let pipeline = Arc::new(PipelineShared::default());
-    pipeline.lock().last_version = shared.version.load(Ordering::Acquire);
-    let committer = {
-        let (shared, pipeline) = (shared.clone(), pipeline.clone());
-        std::thread::Builder::new()
-            .name("store-commit".into())
-            .spawn(move || commit_loop(&shared, &pipeline))?
-    };
-    let on_failure = pipeline.clone();
-    let writer = std::thread::Builder::new()
-        .name("store-writer".into())
-        .spawn(move || {
-            validate_loop(&shared, &pipeline, &queue, max_batch);
-            pipeline.lock().closing = true;
-            pipeline.work.notify_one();
-            let _ = committer.join();
-            // Anything still queued after a close is refused, not lost silently.
-            while let Ok(message) = queue.try_recv() {
-                if let WriterMessage::Commit(_, verdict) = message {
-                    let _ = verdict.send(Err(KvError::Closed));
-                }
-            }
-        });
-    if writer.is_err() {
-        // No writer will come: let the committer exit.
-        on_failure.lock().closing = true;
-        on_failure.work.notify_one();
-    }
-    writer
 }
 
-fn validate_loop(
-    shared: &Shared,
-    pipeline: &PipelineShared,
-    queue: &mpsc::Receiver<WriterMessage>,
-    max_batch: usize,
-) {
-    let mut requests = Vec::with_capacity(max_batch);
-    let mut closing = false;
-    while !closing {
-        let Ok(first) = queue.recv() else { return };
-        let mut next = Some(first);
-        while let Some(message) = next.take() {
-            match message {
-                WriterMessage::Commit(request, verdict) => requests.push((request, verdict)),
-                WriterMessage::Close => closing = true,
-            }
-            if requests.len() < max_batch && !closing {
-                next = queue.try_recv().ok();
-            }
+impl PipelineShared {
+    pub(crate) fn new(version: u64, max_batch: usize) -> Self {
+        Self {
+            state: Mutex::new(Pipeline {
+                last_version: version,
+                ..Pipeline::default()
+            }),
+            work: Condvar::new(),
+            taken: Notify::new(),
+            max_batch: max_batch.max(1),
         }
-        if requests.iter().any(|(r, _)| !r.write_set.cleared.is_empty()) {
-            // Range clears are expanded against the stored state, which must
-            // then include every batch taken.
-            wait_until_idle(shared, pipeline);
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Pipeline> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Stops accepting commits; the committer writes what was accepted and
+    /// ends.
+    pub(crate) fn close(&self) {
+        self.lock().closing = true;
+        self.work.notify_one();
+    }
+}
+
+/// What [`Shared::admit`] did with a commit.
+enum Admission<'a> {
+    /// Validated into the open batch: the batch's outcome will come here.
+    Accepted(oneshot::Receiver<Result<(), KvError>>),
+    /// The open batch is full: try again once the committer has taken it.
+    Full(Notified<'a>),
+}
+
+impl Shared {
+    /// Validates a commit into the open batch and waits for the batch's
+    /// outcome.
+    pub(crate) async fn commit(&self, request: CommitRequest) -> Result<(), KvError> {
+        let mut request = Some(request);
+        let verdict = loop {
+            match self.admit(&mut request)? {
+                Admission::Accepted(verdict) => break verdict,
+                Admission::Full(taken) => taken.await,
+            }
+        };
+        // The committer took the request; if it vanishes without a verdict,
+        // the batch may or may not have reached the disk.
+        verdict.await.unwrap_or(Err(KvError::CommitUnknown))
+    }
+
+    /// Validates `request` against the history and the open batch and, if
+    /// it passes, merges it into the open batch (taking it out of `request`).
+    fn admit(&self, request: &mut Option<CommitRequest>) -> Result<Admission<'_>, KvError> {
+        if let Some(reason) = self.failed().as_ref() {
+            return Err(KvError::Backend(format!(
+                "the store failed to write and must be reopened: {reason}"
+            )));
         }
+        let pipeline = &self.pipeline;
         let mut state = pipeline.lock();
-        let was_empty = state.open.accepted.is_empty();
-        for (request, verdict) in requests.drain(..) {
-            let conflict = request.reads.iter().any(|read| {
-                state.written_after(read, request.read_version) || touches(&state.open.state, read)
-            });
-            if conflict {
-                shared.stats.conflicts.fetch_add(1, Ordering::Relaxed);
-                let _ = verdict.send(Err(KvError::Conflict));
-                continue;
-            }
-            match state.open.apply(shared, request.write_set) {
-                Ok(()) => state.open.accepted.push(verdict),
-                Err(e) => {
-                    let _ = verdict.send(Err(e));
-                }
-            }
+        if state.closing {
+            return Err(KvError::Closed);
         }
-        let published = shared.version.load(Ordering::Acquire);
-        let oldest_read = shared.active_reads().keys().next().copied().unwrap_or(published);
-        state.forget_up_to(oldest_read.min(published));
-        if was_empty && !state.open.accepted.is_empty() {
+        if state.accepted.len() >= pipeline.max_batch {
+            // Created under the lock, so the committer's next take wakes it.
+            return Ok(Admission::Full(pipeline.taken.notified()));
+        }
+        let Some(commit) = request.take() else {
+            return Err(KvError::Backend("a commit was admitted twice".into()));
+        };
+        let conflict = commit
+            .reads
+            .iter()
+            .any(|read| state.written_after(read, commit.read_version) || state.open.touches(read));
+        if conflict {
+            drop(state);
+            self.stats.conflicts.fetch_add(1, Ordering::Relaxed);
+            return Err(KvError::Conflict);
+        }
+        let (reply, verdict) = oneshot::channel();
+        state.open.merge(commit.write_set);
+        state.accepted.push(reply);
+        let first = state.accepted.len() == 1;
+        drop(state);
+        if first {
             pipeline.work.notify_one();
         }
+        Ok(Admission::Accepted(verdict))
     }
 }
 
-fn wait_until_idle(shared: &Shared, pipeline: &PipelineShared) {
-    loop {
-        {
-            let state = pipeline.lock();
-            let idle = state.open.accepted.is_empty()
-                && shared.version.load(Ordering::Acquire) >= state.last_version;
-            if idle || shared.failed().is_some() {
-                return;
+/// Starts the committer thread; it ends after [`PipelineShared::close`],
+/// once the batch accepted before is written.
+pub(crate) fn spawn(shared: Arc<Shared>) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("store-commit".into())
+        .spawn(move || {
+            commit_loop(&shared);
+            let mut state = shared.pipeline.lock();
+            state.stopped = true;
+            // Nothing can be accepted after `closing`, but be certain no
+            // verdict is dropped unanswered.
+            for verdict in state.accepted.drain(..) {
+                let _ = verdict.send(Err(KvError::Closed));
             }
-        }
-        std::thread::sleep(Duration::from_micros(50));
-    }
+            drop(state);
+            shared.pipeline.taken.notify_waiters();
+        })
 }
 
 /// The committer thread: takes the open batch whenever it is free, writes it
 /// as one fjall write batch — journaled and fsynced before fjall makes it
 /// visible — publishes its version and answers its transactions.
-fn commit_loop(shared: &Shared, pipeline: &PipelineShared) {
+fn commit_loop(shared: &Shared) {
+    let pipeline = &shared.pipeline;
     loop {
         let (version, batch, accepted) = {
             let mut state = pipeline.lock();
-            while state.open.accepted.is_empty() && !state.closing {
+            while state.accepted.is_empty() && !state.closing {
                 state = pipeline.work.wait(state).unwrap_or_else(|p| p.into_inner());
             }
-            if state.open.accepted.is_empty() {
+            if state.accepted.is_empty() {
                 return;
             }
             let open = std::mem::take(&mut state.open);
+            let accepted = std::mem::take(&mut state.accepted);
             state.last_version += 1;
             let version = state.last_version;
-            let batch = Arc::new(open.state);
+            let batch = Arc::new(open);
             state.history.push_back((version, batch.clone()));
-            (version, batch, open.accepted)
+            let published = shared.version.load(Ordering::Acquire);
+            let oldest_read = shared.active_reads().keys().next().copied().unwrap_or(published);
+            state.forget_up_to(oldest_read.min(published));
+            (version, batch, accepted)
         };
+        pipeline.taken.notify_waiters();
         let fault = shared.take_fault();
         let written = match fault {
             Some(InjectedFault::UnknownWithoutApply) => Err("injected fault: batch dropped".to_string()),
@@ -295,10 +312,25 @@ fn commit_loop(shared: &Shared, pipeline: &PipelineShared) {
 }
 
 /// One fjall write batch, journaled and fsynced before it becomes visible.
-fn write_durably(shared: &Shared, batch: &BatchState) -> Result<(), String> {
-    let mut writes = fjall::OwnedWriteBatch::with_capacity(shared.db.clone(), batch.len())
+/// Cleared ranges are expanded here, against the stored state, which holds
+/// every batch before this one (this thread writes them in order).
+fn write_durably(shared: &Shared, batch: &BatchWrites) -> Result<(), String> {
+    let mut writes = fjall::OwnedWriteBatch::with_capacity(shared.db.clone(), batch.state.len())
         .durability(Some(fjall::PersistMode::SyncAll));
-    for (key, value) in batch {
+    for range in &batch.cleared {
+        for guard in shared
+            .keyspace
+            .range(range.begin.as_slice()..range.end.as_slice())
+        {
+            let key = guard
+                .key()
+                .map_err(|e| format!("range clear failed to read: {e}"))?;
+            if !batch.state.contains_key(key.as_ref()) {
+                writes.remove(&shared.keyspace, key);
+            }
+        }
+    }
+    for (key, value) in &batch.state {
         match value {
             Some(value) => writes.insert(&shared.keyspace, key.as_slice(), value.as_slice()),
             None => writes.remove(&shared.keyspace, key.as_slice()),
@@ -311,8 +343,11 @@ fn write_durably(shared: &Shared, batch: &BatchState) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    fn batch(keys: &[&[u8]]) -> Arc<BatchState> {
-        Arc::new(keys.iter().map(|k| (k.to_vec(), Some(Vec::new()))).collect())
+    fn batch(keys: &[&[u8]]) -> Arc<BatchWrites> {
+        Arc::new(BatchWrites {
+            state: keys.iter().map(|k| (k.to_vec(), Some(Vec::new()))).collect(),
+            cleared: Vec::new(),
+        })
     }
 
     #[test]
@@ -331,5 +366,26 @@ mod tests {
         assert_eq!(pipeline.history.len(), 1);
         pipeline.forget_up_to(2);
         assert!(pipeline.history.is_empty());
+    }
+
+    #[test]
+    fn a_range_clear_conflicts_with_every_overlapping_read_as_in_foundationdb() {
+        let mut writes = BatchWrites::default();
+        writes.merge(WriteSet {
+            writes: [(b"m".to_vec(), Some(b"1".to_vec()))].into_iter().collect(),
+            cleared: Vec::new(),
+        });
+        writes.merge(WriteSet {
+            writes: BTreeMap::new(),
+            cleared: vec![KeyRange::new(b"k".to_vec(), b"p".to_vec())],
+        });
+        // The clear came after the set: `m` ends deleted.
+        assert_eq!(writes.state.get(&b"m".to_vec()), Some(&None));
+        let key = |k: &[u8]| ReadConflict::Key(k.to_vec());
+        let range = |a: &[u8], b: &[u8]| ReadConflict::Range(KeyRange::new(a.to_vec(), b.to_vec()));
+        assert!(writes.touches(&key(b"k")) && writes.touches(&key(b"o")));
+        assert!(!writes.touches(&key(b"p")) && !writes.touches(&key(b"j")));
+        assert!(writes.touches(&range(b"a", b"l")) && writes.touches(&range(b"o\xff", b"z")));
+        assert!(!writes.touches(&range(b"a", b"k")) && !writes.touches(&range(b"p", b"z")));
     }
 }

@@ -3,7 +3,9 @@
 //! The vocabulary is node-oidc-provider's adapter (`upsert(id, payload,
 //! expiresIn)`, `find`, `findByUid`, `consume`, `destroy`,
 //! `revokeByGrantId`) plus lookups by client, grant, user and CIBA
-//! `auth_req_id`. A record is a payload type implementing [`StoredRecord`]
+//! `auth_req_id` (tokens: by grant only, `Kind::is_indexed_by`), and
+//! `insert_new`, a write without a read for ids the OP has just drawn at
+//! random ([`FreshId`]): how tokens are issued. A record is a payload type implementing [`StoredRecord`]
 //! (its [`Kind`] and its [`Links`]); the repo stores it in a versioned
 //! envelope with [`RecordMeta`] in front (expiry, consumption, links) and
 //! keeps the index and expiry entries in step with it, in the same
@@ -23,7 +25,7 @@ pub mod record;
 pub mod schema;
 
 pub use expiry::ExpirySweeper;
-pub use record::{Consumed, Consumption, Found, Links, RecordMeta, StoredRecord};
+pub use record::{Consumed, Consumption, Found, FreshId, Links, RecordMeta, StoredRecord};
 pub use schema::SchemaError;
 
 use crate::store::keys::{Index, Kind};
@@ -64,6 +66,23 @@ impl Repo {
     ) -> Result<(), KvError> {
         self.store
             .run(|tx, _| async move { ops::upsert(&tx, id, payload, expires_in, now).await })
+            .await
+    }
+
+    /// Stores `payload` as a new record under `id`, a [`FreshId`] drawn just
+    /// now, expiring `expires_in` seconds after `now` (`None`: never). Writes
+    /// the same keys as [`Repo::upsert`] but reads nothing first, so it is
+    /// cheaper and never conflicts: for records whose id the OP generates
+    /// (tokens, codes, request_uris). See [`ops::insert_new`].
+    pub async fn insert_new<P: StoredRecord>(
+        &self,
+        id: &FreshId,
+        payload: &P,
+        expires_in: Option<u64>,
+        now: u64,
+    ) -> Result<(), KvError> {
+        self.store
+            .run(|tx, _| async move { ops::insert_new(&tx, id, payload, expires_in, now).await })
             .await
     }
 

@@ -4,7 +4,7 @@
 //!
 //! [`Repo`]: super::Repo
 
-use super::record::{Consumed, Consumption, Found, Links, RecordMeta, StoredRecord};
+use super::record::{Consumed, Consumption, Found, FreshId, Links, RecordMeta, StoredRecord};
 use crate::store::codec;
 use crate::store::keys::{self, Index, Kind};
 use crate::store::kv::{KeyRange, KvError, RangeOptions, Transaction};
@@ -35,6 +35,41 @@ pub async fn upsert<P: StoredRecord>(
         clear_entries(tx, P::KIND, &id_key, previous)?;
     }
     tx.set(&record_key, &codec::encode(&(&meta, payload))?)?;
+    write_entries(tx, P::KIND, &id_key, &meta)
+}
+
+/// Writes `payload` as a new record of `P::KIND` under `id`, expiring
+/// `expires_in` seconds after `now` (`None`: never), with its index and expiry
+/// entries — the same keys and values as [`upsert`] of a new id, without
+/// reading anything first.
+///
+/// A [`FreshId`] was just drawn from 256 random bits, so no record can exist
+/// under it: nothing needs replacing, and since the transaction reads nothing
+/// for it, it cannot conflict with any other (FoundationDB "Developer Guide":
+/// a transaction conflicts only through what it read; blind writes never
+/// do). Idempotent across retries: the same blind writes again. In debug
+/// builds it checks that no record exists, which then does add a read.
+pub async fn insert_new<P: StoredRecord>(
+    tx: &Transaction,
+    id: &FreshId,
+    payload: &P,
+    expires_in: Option<u64>,
+    now: u64,
+) -> Result<(), KvError> {
+    let id_key = P::KIND.id_key(id.as_str());
+    let record_key = keys::record_key(P::KIND, &id_key);
+    let meta = meta_for(payload.links(), expires_in.map(|s| now.saturating_add(s)), None);
+    let value = codec::encode(&(&meta, payload))?;
+    #[cfg(debug_assertions)]
+    if let Some(stored) = tx.get(&record_key).await? {
+        // Only this same insert, retried after an unknown commit outcome,
+        // can have written there.
+        debug_assert!(
+            stored == value,
+            "insert_new found another record under a fresh id"
+        );
+    }
+    tx.set(&record_key, &value)?;
     write_entries(tx, P::KIND, &id_key, &meta)
 }
 
@@ -106,7 +141,9 @@ pub(crate) async fn destroy_by_key(tx: &Transaction, kind: Kind, id_key: &[u8]) 
 }
 
 /// Records of `P::KIND` linked to `value` through `index`, skipping expired
-/// ones, at most `limit` (0: all) index entries read.
+/// ones, at most `limit` (0: all) index entries read. Fails with
+/// [`KvError::Aborted`] if the kind is not indexed by `index`
+/// ([`Kind::is_indexed_by`]): an empty answer would be a lie.
 pub async fn find_by_index<P: StoredRecord>(
     tx: &Transaction,
     index: Index,
@@ -114,6 +151,13 @@ pub async fn find_by_index<P: StoredRecord>(
     now: u64,
     limit: usize,
 ) -> Result<Vec<Found<P>>, KvError> {
+    if !P::KIND.is_indexed_by(index) {
+        return Err(KvError::Aborted(format!(
+            "{} records are not indexed by {}; find them through their grant",
+            P::KIND.name(),
+            index.name()
+        )));
+    }
     let value = index_value(index, value);
     let mut out = Vec::new();
     for id_key in index_entries(tx, index, &value, Some(P::KIND), limit).await? {
@@ -182,15 +226,16 @@ fn meta_for(links: Links, expires_at: Option<u64>, previous: Option<&RecordMeta>
 }
 
 fn entry_keys(kind: Kind, id_key: &[u8], meta: &RecordMeta) -> Vec<Vec<u8>> {
-    let indexed = [
+    let linked = [
         (Index::Client, meta.client_id.as_deref().map(str::as_bytes)),
         (Index::Grant, meta.grant_id.as_deref().map(str::as_bytes)),
         (Index::User, meta.account_id.as_deref().map(str::as_bytes)),
         (Index::Uid, meta.uid.as_deref().map(str::as_bytes)),
         (Index::AuthReq, meta.auth_req_hash.as_ref().map(|h| h.as_slice())),
     ];
-    let mut out: Vec<Vec<u8>> = indexed
+    let mut out: Vec<Vec<u8>> = linked
         .into_iter()
+        .filter(|(index, _)| kind.is_indexed_by(*index))
         .filter_map(|(index, value)| value.map(|v| keys::index_key(index, v, kind, id_key)))
         .collect();
     if let Some(at) = meta.expires_at {

@@ -95,3 +95,46 @@ pub enum Consumed<P> {
     /// No such record, or it expired.
     Missing,
 }
+
+/// A record id made of 256 bits from the system's CSPRNG just now (43
+/// characters of base64url, the format of the OP's other secrets): the only
+/// kind of id [`Repo::insert_new`] accepts.
+///
+/// Two such ids are equal with probability 2^-256, so a record stored under
+/// one cannot already exist: it is written without reading first, which
+/// costs no read and can never conflict with another transaction. The type
+/// has no constructor from a string, so an id that came from anywhere else
+/// cannot be passed by mistake. Its `Debug` does not show the secret.
+///
+/// [`Repo::insert_new`]: super::Repo::insert_new
+#[derive(Clone, PartialEq, Eq)]
+pub struct FreshId(String);
+
+impl FreshId {
+    /// A new id from 32 random bytes.
+    pub fn generate() -> Result<Self, crate::store::kv::KvError> {
+        use base64::Engine;
+        let mut bytes = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut bytes)
+            .map_err(|_| crate::store::kv::KvError::Backend("the random generator failed".into()))?;
+        Ok(Self(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes),
+        ))
+    }
+
+    /// The id, to hand to its holder.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The id, to hand to its holder.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl std::fmt::Debug for FreshId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FreshId(…)")
+    }
+}

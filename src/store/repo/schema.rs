@@ -3,7 +3,8 @@
 //! is migrated step by step by [`MIGRATIONS`] or refused; a newer one, or data
 //! without a version, is refused. Data is never read under the wrong schema.
 
-use crate::store::keys::{self, SCHEMA_VERSION};
+use super::ops::parse_tail;
+use crate::store::keys::{self, Index, Kind, SCHEMA_VERSION};
 use crate::store::kv::{KeyRange, KvError, RangeOptions, Store, Transaction};
 use futures::future::BoxFuture;
 
@@ -46,9 +47,29 @@ pub enum SchemaError {
 /// A migration from version `from` to `from + 1`, run in one transaction.
 pub type Migration = for<'a> fn(&'a Transaction) -> BoxFuture<'a, Result<(), KvError>>;
 
-/// Migrations by the version they start from. Version 1 is the first, so
-/// there are none yet; a change to `keys.rs` adds one here.
-pub const MIGRATIONS: &[(u32, Migration)] = &[];
+/// Migrations by the version they start from; a change to `keys.rs` adds one
+/// here.
+pub const MIGRATIONS: &[(u32, Migration)] = &[(1, drop_token_client_and_user_entries)];
+
+/// 1 → 2: access and refresh tokens are no longer indexed by client and user
+/// (`Kind::is_indexed_by`); their entries in those two indexes are deleted.
+/// One transaction, so a version-1 store with more than about 50,000 such
+/// entries fails with `TransactionTooLarge` (version 1 existed only during
+/// development).
+fn drop_token_client_and_user_entries(tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
+    Box::pin(async move {
+        for index in [Index::Client, Index::User] {
+            let range = keys::subspace_range(&keys::index_code_subspace(index));
+            for (key, _) in tx.get_range(&range, RangeOptions::default()).await? {
+                let (kind, _) = parse_tail(&key)?;
+                if matches!(kind, Kind::AccessToken | Kind::RefreshToken) {
+                    tx.clear(&key)?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
 
 /// Checks, records or migrates the schema version; returns the version found
 /// before (`None` for a new store).

@@ -29,6 +29,34 @@ struct Code {
     grant_id: String,
 }
 
+/// A record of a kind indexed by every link (unlike tokens: grant only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Pending {
+    client_id: String,
+    grant_id: String,
+    account_id: String,
+}
+
+impl StoredRecord for Pending {
+    const KIND: Kind = Kind::Interaction;
+    fn links(&self) -> Links {
+        Links {
+            client_id: Some(self.client_id.clone()),
+            grant_id: Some(self.grant_id.clone()),
+            account_id: Some(self.account_id.clone()),
+            ..Links::default()
+        }
+    }
+}
+
+fn pending(grant: &str) -> Pending {
+    Pending {
+        client_id: "client-1".into(),
+        grant_id: grant.into(),
+        account_id: "alice".into(),
+    }
+}
+
 impl StoredRecord for Code {
     const KIND: Kind = Kind::AuthorizationCode;
     fn links(&self) -> Links {
@@ -103,27 +131,191 @@ async fn fixture() -> Fixture {
 async fn upsert_then_find_and_secondary_lookups() {
     let f = fixture().await;
     f.repo
-        .upsert("at-1", &token("g-1"), Some(3600), NOW)
+        .upsert("ia-1", &pending("g-1"), Some(3600), NOW)
         .await
         .unwrap();
     f.repo
-        .upsert("at-2", &token("g-2"), Some(3600), NOW)
+        .upsert("ia-2", &pending("g-2"), Some(3600), NOW)
         .await
         .unwrap();
-    let found = f.repo.find::<Token>("at-1", NOW).await.unwrap().unwrap();
-    assert_eq!(found.payload, token("g-1"));
+    let found = f.repo.find::<Pending>("ia-1", NOW).await.unwrap().unwrap();
+    assert_eq!(found.payload, pending("g-1"));
     assert_eq!(found.meta.expires_at, Some(NOW + 3600));
     assert_eq!(
         f.repo
-            .find_by_client::<Token>("client-1", NOW)
+            .find_by_client::<Pending>("client-1", NOW)
             .await
             .unwrap()
             .len(),
         2
     );
+    assert_eq!(
+        f.repo.find_by_grant::<Pending>("g-2", NOW).await.unwrap().len(),
+        1
+    );
+    assert_eq!(
+        f.repo.find_by_user::<Pending>("alice", NOW).await.unwrap().len(),
+        2
+    );
+    assert!(f.repo.find::<Pending>("ia-3", NOW).await.unwrap().is_none());
+}
+
+/// Every key in the store except the schema version.
+async fn all_keys(repo: &Repo) -> Vec<Vec<u8>> {
+    repo.store()
+        .run(|tx, _| async move {
+            let all = tx
+                .get_range(
+                    &crate::store::kv::KeyRange::new(vec![0x15], vec![0xff]),
+                    Default::default(),
+                )
+                .await?;
+            Ok(all.into_iter().map(|(k, _)| k).collect::<Vec<_>>())
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn tokens_are_indexed_by_grant_only() {
+    let f = fixture().await;
+    f.repo
+        .upsert("at-1", &token("g-1"), Some(600), NOW)
+        .await
+        .unwrap();
+    let id_key = Kind::AccessToken.id_key("at-1");
+    let expected = vec![
+        keys::record_key(Kind::AccessToken, &id_key),
+        keys::expiry_key(NOW + 600, Kind::AccessToken, &id_key),
+        keys::index_key(keys::Index::Grant, b"g-1", Kind::AccessToken, &id_key),
+    ];
+    assert_eq!(all_keys(&f.repo).await, expected);
+    // The client and user are kept in the record, not indexed: a lookup
+    // there is refused rather than answered with nothing.
+    let found = f.repo.find::<Token>("at-1", NOW).await.unwrap().unwrap();
+    assert_eq!(found.meta.client_id.as_deref(), Some("client-1"));
+    let err = f.repo.find_by_client::<Token>("client-1", NOW).await.unwrap_err();
+    assert!(err.to_string().contains("not indexed by client"), "{err}");
+    assert!(f.repo.find_by_user::<Token>("alice", NOW).await.is_err());
+    assert_eq!(f.repo.find_by_grant::<Token>("g-1", NOW).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn insert_new_writes_what_upsert_writes_and_is_found_swept_and_revoked() {
+    let f = fixture().await;
+    let fresh = FreshId::generate().unwrap();
+    assert_eq!(fresh.as_str().len(), 43);
+    assert_ne!(fresh, FreshId::generate().unwrap());
+    assert!(
+        !format!("{fresh:?}").contains(fresh.as_str()),
+        "Debug shows the secret"
+    );
+    f.repo
+        .insert_new(&fresh, &token("g-1"), Some(600), NOW)
+        .await
+        .unwrap();
+    let inserted = f
+        .repo
+        .store()
+        .run(|tx, _| {
+            let fresh = fresh.clone();
+            async move {
+                let key = keys::record_key(Kind::AccessToken, &Kind::AccessToken.id_key(fresh.as_str()));
+                tx.get(&key).await
+            }
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    // Byte for byte what upsert stores for the same record, and the same
+    // entries: record, expiry, grant index.
+    let other = FreshId::generate().unwrap();
+    f.repo
+        .upsert(other.as_str(), &token("g-1"), Some(600), NOW)
+        .await
+        .unwrap();
+    let upserted = f
+        .repo
+        .store()
+        .run(|tx, _| {
+            let other = other.clone();
+            async move {
+                let key = keys::record_key(Kind::AccessToken, &Kind::AccessToken.id_key(other.as_str()));
+                tx.get(&key).await
+            }
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(inserted, upserted);
+    assert_eq!(all_keys(&f.repo).await.len(), 6);
+
+    let found = f.repo.find::<Token>(fresh.as_str(), NOW).await.unwrap().unwrap();
+    assert_eq!(
+        (found.payload, found.meta.expires_at),
+        (token("g-1"), Some(NOW + 600))
+    );
+    assert_eq!(f.repo.find_by_grant::<Token>("g-1", NOW).await.unwrap().len(), 2);
+    // A retry of the same insert (after an unknown commit outcome) is
+    // harmless: the same blind writes again.
+    f.backend.inject_faults(&[InjectedFault::UnknownAfterApply]);
+    let third = FreshId::generate().unwrap();
+    f.repo
+        .insert_new(&third, &token("g-2"), Some(60), NOW)
+        .await
+        .unwrap();
     assert_eq!(f.repo.find_by_grant::<Token>("g-2", NOW).await.unwrap().len(), 1);
-    assert_eq!(f.repo.find_by_user::<Token>("alice", NOW).await.unwrap().len(), 2);
-    assert!(f.repo.find::<Token>("at-3", NOW).await.unwrap().is_none());
+    // Swept when expired, with its entries; revoked with its grant.
+    let later = NOW + 60 + 2 * keys::EXPIRY_BUCKET_SECONDS;
+    assert_eq!(f.repo.sweep_all_expired(later).await.unwrap(), 1);
+    assert!(
+        f.repo
+            .find_by_grant::<Token>("g-2", NOW)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(f.repo.revoke_by_grant_id("g-1").await.unwrap(), 2);
+    assert!(all_keys(&f.repo).await.is_empty());
+}
+
+#[cfg(debug_assertions)]
+#[tokio::test]
+#[should_panic(expected = "insert_new found another record under a fresh id")]
+async fn insert_new_over_another_record_fails_a_debug_assertion() {
+    let f = fixture().await;
+    let fresh = FreshId::generate().unwrap();
+    // Impossible outside a test: someone else stored a record under the id.
+    f.repo
+        .upsert(fresh.as_str(), &token("g-other"), Some(600), NOW)
+        .await
+        .unwrap();
+    let _ = f.repo.insert_new(&fresh, &token("g-1"), Some(600), NOW).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_inserts_never_conflict() {
+    let f = fixture().await;
+    let mut tasks = Vec::new();
+    for task in 0..32 {
+        let repo = f.repo.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..20 {
+                let id = FreshId::generate().unwrap();
+                repo.insert_new(&id, &token(&format!("g-{}", task % 4)), Some(600), NOW)
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(f.backend.stats().conflicts, 0);
+    assert_eq!(
+        f.repo.find_by_grant::<Token>("g-3", NOW).await.unwrap().len(),
+        160
+    );
 }
 
 #[tokio::test]
@@ -277,14 +469,7 @@ async fn revoke_by_grant_deletes_every_kind_of_that_grant_only() {
     assert!(f.repo.find::<Code>("code-1", NOW).await.unwrap().is_none());
     assert!(f.repo.find::<Token>("at-7", NOW).await.unwrap().is_none());
     assert!(f.repo.find::<Token>("at-other", NOW).await.unwrap().is_some());
-    assert_eq!(
-        f.repo
-            .find_by_client::<Token>("client-1", NOW)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(f.repo.find_by_grant::<Token>("g-2", NOW).await.unwrap().len(), 1);
     assert_eq!(f.repo.revoke_by_grant_id("g-1").await.unwrap(), 0);
 }
 
@@ -410,4 +595,51 @@ async fn schema_versions_newer_older_or_missing_are_refused_clearly() {
         .await
         .unwrap();
     assert_eq!(Repo::open(store).await.unwrap_err(), SchemaError::Unversioned);
+}
+
+#[tokio::test]
+async fn version_1_stores_lose_their_token_client_and_user_entries() {
+    let f = fixture().await;
+    let store = f.repo.store().clone();
+    // What version 1 wrote for an access token and a code: every link indexed.
+    let token_key = Kind::AccessToken.id_key("at-1");
+    let code_key = Kind::AuthorizationCode.id_key("code-1");
+    let v1_entries = vec![
+        keys::index_key(keys::Index::Client, b"client-1", Kind::AccessToken, &token_key),
+        keys::index_key(keys::Index::Grant, b"g-1", Kind::AccessToken, &token_key),
+        keys::index_key(keys::Index::User, b"alice", Kind::AccessToken, &token_key),
+        keys::index_key(
+            keys::Index::Client,
+            b"client-1",
+            Kind::AuthorizationCode,
+            &code_key,
+        ),
+        keys::index_key(keys::Index::User, b"alice", Kind::AuthorizationCode, &code_key),
+    ];
+    let written = v1_entries.clone();
+    store
+        .run(|tx, _| {
+            let written = written.clone();
+            async move {
+                for key in &written {
+                    tx.set(key, b"")?;
+                }
+                Ok(())
+            }
+        })
+        .await
+        .unwrap();
+    write_schema_version(&store, 1).await;
+    let found = schema::check_or_initialise(&store).await.unwrap();
+    assert_eq!(found, Some(1));
+    let mut kept = v1_entries;
+    kept.remove(2);
+    kept.remove(0);
+    kept.sort();
+    assert_eq!(all_keys(&f.repo).await, kept);
+    let version = store
+        .run(|tx, _| async move { tx.get(&keys::schema_version_key()).await })
+        .await
+        .unwrap();
+    assert_eq!(version, Some(SCHEMA_VERSION.to_be_bytes().to_vec()));
 }
