@@ -139,7 +139,8 @@ pub async fn start_with(
         .iter()
         .map(crate::model::Client::from_static)
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let clients = crate::actors::client::ClientRegistry::new(clients, root.get_cell());
+    let fetcher = crate::oauth::jwks_fetch::JwksFetcher::new(&c.tls.client_ca)?;
+    let clients = crate::actors::client::ClientRegistry::new(clients, Some(fetcher), root.get_cell());
     let sessions = crate::actors::session::SessionRegistry::new(
         repo.clone(),
         Duration::from_secs(c.login.interaction_ttl_secs),

@@ -7,10 +7,15 @@
 //! `burst` requests refilled at `requests_per_second`; a request beyond it
 //! is refused with 429 and `Retry-After` (RFC 6585 §4).
 //!
+//! A client registered with a `jwks_uri` has its keys fetched at start,
+//! every [`JWKS_REFRESH`], and once more when an assertion names a `kid` the
+//! cached set lacks (at most every [`MIN_REFETCH`]).
+//!
 //! Replay windows live in the store (`oauth::replay`) so that they hold
 //! across nodes; registered clients (DCR) will be loaded from the store here.
 
 use crate::model::Client;
+use crate::oauth::jwks_fetch::JwksFetcher;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,6 +23,10 @@ use std::time::{Duration, Instant};
 
 /// How long a client actor lives without requests.
 pub const IDLE_AFTER: Duration = Duration::from_secs(300);
+/// How often a `jwks_uri` is fetched again.
+pub const JWKS_REFRESH: Duration = Duration::from_secs(300);
+/// The least time between two fetches on an unknown `kid`.
+pub const MIN_REFETCH: Duration = Duration::from_secs(1);
 
 /// The client actor (read-only definition).
 pub struct ClientActor;
@@ -32,6 +41,11 @@ pub enum ClientActorMessage {
     Snapshot(RpcReplyPort<Result<Arc<Client>, RateLimited>>),
     /// Stop if idle.
     IdleCheck,
+    /// Fetch the `jwks_uri` again (unless fetched within [`MIN_REFETCH`]) and
+    /// answer with the new snapshot.
+    RefetchJwks(RpcReplyPort<Arc<Client>>),
+    /// The periodic refresh.
+    RefreshJwks,
 }
 
 /// Its state.
@@ -39,6 +53,28 @@ pub struct ClientActorState {
     client: Arc<Client>,
     last_used: Instant,
     bucket: TokenBucket,
+    fetcher: Option<JwksFetcher>,
+    fetched: Option<Instant>,
+}
+
+impl ClientActorState {
+    /// Fetches the `jwks_uri`, keeping the old keys if the fetch fails.
+    async fn fetch_jwks(&mut self) {
+        let (Some(uri), Some(fetcher)) = (self.client.jwks_uri.clone(), self.fetcher.as_ref()) else {
+            return;
+        };
+        self.fetched = Some(Instant::now());
+        match fetcher.fetch(&uri).await {
+            Ok(jwks) => {
+                let mut client = (*self.client).clone();
+                client.jwks = jwks;
+                self.client = Arc::new(client);
+            }
+            Err(error) => {
+                tracing::warn!(client_id = %self.client.client_id, %error, "client JWKS could not be fetched");
+            }
+        }
+    }
 }
 
 /// A token bucket (`now` passed in, so it is tested without sleeping).
@@ -81,20 +117,27 @@ impl TokenBucket {
 impl Actor for ClientActor {
     type Msg = ClientActorMessage;
     type State = ClientActorState;
-    type Arguments = Arc<Client>;
+    type Arguments = (Arc<Client>, Option<JwksFetcher>);
 
     async fn pre_start(
         &self,
         myself: ActorRef<Self::Msg>,
-        client: Arc<Client>,
+        (client, fetcher): (Arc<Client>, Option<JwksFetcher>),
     ) -> Result<Self::State, ActorProcessingErr> {
         myself.send_interval(IDLE_AFTER / 5, || ClientActorMessage::IdleCheck);
         let now = Instant::now();
-        Ok(ClientActorState {
+        let mut state = ClientActorState {
             bucket: TokenBucket::new(client.requests_per_second, client.burst, now),
             client,
             last_used: now,
-        })
+            fetcher,
+            fetched: None,
+        };
+        if state.client.jwks_uri.is_some() {
+            state.fetch_jwks().await;
+            myself.send_interval(JWKS_REFRESH, || ClientActorMessage::RefreshJwks);
+        }
+        Ok(state)
     }
 
     async fn handle(
@@ -109,6 +152,13 @@ impl Actor for ClientActor {
                 state.last_used = now;
                 let _ = reply.send(state.bucket.take(now).map(|()| state.client.clone()));
             }
+            ClientActorMessage::RefetchJwks(reply) => {
+                if state.fetched.is_none_or(|at| at.elapsed() >= MIN_REFETCH) {
+                    state.fetch_jwks().await;
+                }
+                let _ = reply.send(state.client.clone());
+            }
+            ClientActorMessage::RefreshJwks => state.fetch_jwks().await,
             ClientActorMessage::IdleCheck => {
                 if state.last_used.elapsed() >= IDLE_AFTER {
                     myself.stop(Some("idle".into()));
@@ -123,18 +173,21 @@ impl Actor for ClientActor {
 /// later) behind one lookup, each served by its actor.
 pub struct ClientRegistry {
     statics: HashMap<String, Arc<Client>>,
+    fetcher: Option<JwksFetcher>,
     actors: Mutex<HashMap<String, ActorRef<ClientActorMessage>>>,
     supervisor: ractor::ActorCell,
 }
 
 impl ClientRegistry {
-    /// A registry over the configured clients; actors are spawned under `supervisor`.
-    pub fn new(statics: Vec<Client>, supervisor: ractor::ActorCell) -> Self {
+    /// A registry over the configured clients; actors are spawned under
+    /// `supervisor`; `fetcher` fetches `jwks_uri`s.
+    pub fn new(statics: Vec<Client>, fetcher: Option<JwksFetcher>, supervisor: ractor::ActorCell) -> Self {
         Self {
             statics: statics
                 .into_iter()
                 .map(|c| (c.client_id.clone(), Arc::new(c)))
                 .collect(),
+            fetcher,
             actors: Mutex::new(HashMap::new()),
             supervisor,
         }
@@ -158,7 +211,8 @@ impl ClientRegistry {
         let Some(client) = self.statics.get(client_id).cloned() else {
             return Ok(None);
         };
-        match Actor::spawn_linked(None, ClientActor, client.clone(), self.supervisor.clone()).await {
+        let args = (client.clone(), self.fetcher.clone());
+        match Actor::spawn_linked(None, ClientActor, args, self.supervisor.clone()).await {
             Ok((actor, _)) => {
                 self.lock().insert(client_id.to_string(), actor.clone());
                 match ractor::call!(actor, ClientActorMessage::Snapshot) {
@@ -171,6 +225,13 @@ impl ClientRegistry {
                 Ok(Some(client))
             }
         }
+    }
+
+    /// Fetches the client's `jwks_uri` again (an assertion named an unknown
+    /// `kid`) and returns the new snapshot; `None` without a running actor.
+    pub async fn refetch_jwks(&self, client_id: &str) -> Option<Arc<Client>> {
+        let actor = self.lock().get(client_id).cloned()?;
+        ractor::call!(actor, ClientActorMessage::RefetchJwks).ok()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, ActorRef<ClientActorMessage>>> {

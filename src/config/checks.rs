@@ -333,14 +333,25 @@ fn check_clients(config: &Config) -> Result<(), ConfigError> {
             return Err(ConfigError::new(
                 field("token_endpoint_auth_method"),
                 "clients",
-                "private_key_jwt and self_signed_tls_client_auth need jwks_file; tls_client_auth needs tls_client_auth_subject_dn",
+                "private_key_jwt and self_signed_tls_client_auth need jwks_file or jwks_uri; tls_client_auth needs tls_client_auth_subject_dn",
             ));
         }
-        if client.jwks_uri.is_some() {
+        if client
+            .jwks_uri
+            .as_ref()
+            .is_some_and(|u| !u.starts_with("https://"))
+        {
             return Err(ConfigError::new(
                 field("jwks_uri"),
                 "clients",
-                "jwks_uri is not supported yet: use jwks_file",
+                "must be an https URL",
+            ));
+        }
+        if client.jwks_uri.is_some() && client.jwks_file.is_some() {
+            return Err(ConfigError::new(
+                field("jwks_uri"),
+                "clients",
+                "give jwks_file or jwks_uri, not both",
             ));
         }
         if client.id_token_signed_response_alg != config.signing.alg {

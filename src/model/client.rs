@@ -22,6 +22,8 @@ pub struct Client {
     pub scopes: Vec<String>,
     /// Its public keys (private_key_jwt, self-signed mTLS, request objects).
     pub jwks: ClientJwks,
+    /// Where its keys are fetched from, when not given inline (RFC 7591 §2).
+    pub jwks_uri: Option<String>,
     /// RFC 8705 §2.1.2 registered subject for `tls_client_auth`.
     pub tls_subject: Option<TlsClientAuthSubject>,
     /// The algorithm its ID tokens are signed with.
@@ -53,6 +55,7 @@ impl Client {
             auth_method: config.token_endpoint_auth_method,
             scopes: config.scopes.clone(),
             jwks,
+            jwks_uri: config.jwks_uri.clone(),
             tls_subject: match &config.tls_client_auth_subject_dn {
                 Some(dn) => Some(TlsClientAuthSubject::SubjectDn(
                     DistinguishedName::parse_rfc4514(dn).map_err(|e| {

@@ -9,11 +9,12 @@ use crate::http::context::RequestContext;
 use crate::http::endpoints::OpState;
 use crate::model::Client;
 use crate::protocol::client_auth::{
-    AudiencePolicy, ClientAssertion, check_client_assertion, check_self_signed_tls_client_auth,
-    check_tls_client_auth,
+    AudiencePolicy, ClientAssertion, ClientAuthReason, check_client_assertion,
+    check_self_signed_tls_client_auth, check_tls_client_auth,
 };
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::form::Form;
+use crate::protocol::jose::JoseError;
 use std::sync::Arc;
 
 /// Longest accepted client assertion lifetime (`exp - iat`), seconds.
@@ -70,14 +71,28 @@ async fn authenticate_inner(
                 FapiProfile::Fapi1Advanced => AudiencePolicy::AnyOf(&audiences),
                 _ => AudiencePolicy::IssuerOnly(issuer),
             };
-            let claims = check_client_assertion(
-                assertion,
-                &client.client_id,
-                &client.jwks.keys,
-                policy,
-                now,
-                MAX_ASSERTION_LIFETIME_SECS,
-            )?;
+            let check = |keys: &[crate::protocol::jose::ClientJwk]| {
+                check_client_assertion(
+                    assertion,
+                    &client.client_id,
+                    keys,
+                    policy,
+                    now,
+                    MAX_ASSERTION_LIFETIME_SECS,
+                )
+            };
+            let claims = match check(&client.jwks.keys) {
+                // The client may have rotated its keys: fetch its jwks_uri once more.
+                Err(ClientAuthReason::Jws(JoseError::UnknownKid | JoseError::NoKeyForAlg))
+                    if client.jwks_uri.is_some() =>
+                {
+                    match op.services.clients.refetch_jwks(&client.client_id).await {
+                        Some(refreshed) => check(&refreshed.jwks.keys)?,
+                        None => return Err(invalid_client("the client's keys are not available")),
+                    }
+                }
+                other => other?,
+            };
             let namespace = format!("client_assertion:{}", client.client_id);
             let fresh = replay::first_use(&op.services.repo, &namespace, &claims.jti, claims.exp, now)
                 .await

@@ -5,6 +5,7 @@
 pub mod client_auth;
 pub mod dpop_nonce;
 pub mod interaction;
+pub mod jwks_fetch;
 pub mod replay;
 pub mod secrets;
 pub mod sender;

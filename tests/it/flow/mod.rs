@@ -3,6 +3,7 @@
 //! signing, and the negative cases each citing its section.
 
 pub mod harness;
+pub mod jwks_uri;
 
 use super::support::{get, json};
 use fiducia::protocol::jose::{PublicJwk, verify_jws};

@@ -1,0 +1,108 @@
+//! Fetching a client's JWKS from its `jwks_uri` (RFC 7591 §2): HTTPS only,
+//! the server certificate verified against the system roots plus
+//! `tls.client_ca` (the ecosystem's CA, e.g. the sandbox directory's), at
+//! most 256 KiB, within 5 s. The ClientActor caches the result and refetches
+//! on a timer and, once, when an assertion names an unknown `kid`.
+
+use crate::protocol::jose::ClientJwks;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper_util::rt::TokioIo;
+use rustls_pki_types::ServerName;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Largest JWKS accepted.
+const MAX_JWKS_BYTES: usize = 256 * 1024;
+/// Time for the whole fetch.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Fetches JWKS documents.
+#[derive(Clone)]
+pub struct JwksFetcher {
+    tls: Arc<rustls::ClientConfig>,
+}
+
+impl std::fmt::Debug for JwksFetcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JwksFetcher")
+    }
+}
+
+impl JwksFetcher {
+    /// A fetcher trusting the system roots and `extra_roots` (PEM files).
+    pub fn new(extra_roots: &[std::path::PathBuf]) -> anyhow::Result<Self> {
+        let mut roots = rustls::RootCertStore::empty();
+        let native = rustls_native_certs::load_native_certs();
+        for cert in native.certs {
+            let _ = roots.add(cert);
+        }
+        for path in extra_roots {
+            for cert in crate::http::tls::load_certs("tls.client_ca", path)? {
+                let _ = roots.add(cert);
+            }
+        }
+        let provider = Arc::new(crate::http::tls::fapi_crypto_provider());
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Self {
+            tls: Arc::new(config),
+        })
+    }
+
+    /// GETs `uri` and parses it as a JWKS.
+    pub async fn fetch(&self, uri: &str) -> Result<ClientJwks, String> {
+        tokio::time::timeout(FETCH_TIMEOUT, self.fetch_inner(uri))
+            .await
+            .map_err(|_| format!("fetching {uri} timed out"))?
+    }
+
+    async fn fetch_inner(&self, uri: &str) -> Result<ClientJwks, String> {
+        let parsed: http::Uri = uri.parse().map_err(|e| format!("jwks_uri {uri}: {e}"))?;
+        if parsed.scheme_str() != Some("https") {
+            return Err(format!("jwks_uri {uri} is not https"));
+        }
+        let host = parsed
+            .host()
+            .ok_or_else(|| format!("jwks_uri {uri} has no host"))?
+            .to_string();
+        let port = parsed.port_u16().unwrap_or(443);
+        let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
+            .await
+            .map_err(|e| format!("{uri}: {e}"))?;
+        let name = ServerName::try_from(host.clone()).map_err(|e| format!("{uri}: {e}"))?;
+        let tls = tokio_rustls::TlsConnector::from(self.tls.clone())
+            .connect(name, tcp)
+            .await
+            .map_err(|e| format!("{uri}: TLS: {e}"))?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+            .await
+            .map_err(|e| format!("{uri}: {e}"))?;
+        tokio::spawn(connection);
+        let path = parsed.path_and_query().map_or("/", |p| p.as_str());
+        let request = http::Request::get(path)
+            .header(
+                http::header::HOST,
+                parsed.authority().map_or(host.as_str(), |a| a.as_str()),
+            )
+            .header(http::header::ACCEPT, "application/jwk-set+json, application/json")
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| format!("{uri}: {e}"))?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| format!("{uri}: {e}"))?;
+        if !response.status().is_success() {
+            return Err(format!("{uri} answered {}", response.status()));
+        }
+        let body = Limited::new(response.into_body(), MAX_JWKS_BYTES)
+            .collect()
+            .await
+            .map_err(|e| format!("{uri}: {e}"))?
+            .to_bytes();
+        ClientJwks::parse(&body).map_err(|e| format!("{uri}: {e}"))
+    }
+}

@@ -1,0 +1,151 @@
+//! A client whose keys are at a `jwks_uri` (RFC 7591 §2): fetched over
+//! HTTPS, and fetched again when an assertion names a `kid` the cached set
+//! lacks (the client rotated its keys).
+
+use super::super::support::*;
+use super::harness::*;
+use bytes::Bytes;
+use fiducia::config::{self, TlsConfig};
+use fiducia::http::tls::{ClientAuth, server_config};
+use fiducia::server;
+use fiducia_hsm::{JoseAlg, Signer, SoftwareSigner, sign_jws};
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::{Map, json};
+use std::sync::{Arc, Mutex};
+
+/// Serves `GET /jwks.json` over TLS with whatever `jwks` holds.
+async fn jwks_host(pki: &TestPki, jwks: Arc<Mutex<String>>) -> u16 {
+    let tls = server_config(
+        &TlsConfig {
+            cert: pki.path("server.pem"),
+            key: pki.path("server.key"),
+            client_ca: vec![],
+            dev_generate: false,
+            dev_sans: vec![],
+        },
+        ClientAuth::Optional,
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let (acceptor, jwks) = (acceptor.clone(), jwks.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let service = service_fn(move |_request| {
+                    let body = jwks.lock().unwrap().clone();
+                    async move {
+                        Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(Bytes::from(body))))
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    port
+}
+
+async fn assertion(key: &SoftwareSigner) -> String {
+    let now = now();
+    let claims = json!({
+        "iss": "uri-client", "sub": "uri-client", "aud": ISSUER,
+        "iat": now, "exp": now + 60, "jti": uuid::Uuid::new_v4().to_string(),
+    });
+    sign_jws(key, Map::new(), claims.to_string().as_bytes())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_come_from_jwks_uri_and_are_refetched_on_an_unknown_kid() {
+    let pki = TestPki::new();
+    let old_key = SoftwareSigner::generate(JoseAlg::Es256).unwrap();
+    let new_key = SoftwareSigner::generate(JoseAlg::Es256).unwrap();
+    let jwks = Arc::new(Mutex::new(json!({ "keys": [old_key.public_jwk()] }).to_string()));
+    let port = jwks_host(&pki, jwks.clone()).await;
+    let extra = format!(
+        r#"
+[[clients]]
+client_id = "uri-client"
+client_name = "Rotating Fintech"
+redirect_uris = ["{REDIRECT}"]
+token_endpoint_auth_method = "private_key_jwt"
+jwks_uri = "https://localhost:{port}/jwks.json"
+"#
+    );
+    let raw = config::load_from_str(&pki.config_text("http3 = false", &extra), Vec::new()).unwrap();
+    let handle = server::start(config::validate(raw, pki.dir.path()).unwrap())
+        .await
+        .unwrap();
+    let (_, challenge) = pkce();
+    let par = |assertion: String| {
+        form(
+            "/par",
+            &[
+                ("client_id", "uri-client"),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", &assertion),
+                ("response_type", "code"),
+                ("redirect_uri", REDIRECT),
+                ("scope", "openid"),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        )
+    };
+    let tls = client_tls(&pki, false, &[b"http/1.1"]);
+    let response = send(
+        handle.main_addr,
+        tls.clone(),
+        Version::Http1,
+        par(assertion(&old_key).await),
+    )
+    .await;
+    assert_eq!(
+        response.status(),
+        201,
+        "{}",
+        String::from_utf8_lossy(response.body())
+    );
+
+    // The client rotates: its jwks_uri now has only the new key.
+    *jwks.lock().unwrap() = json!({ "keys": [new_key.public_jwk()] }).to_string();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let response = send(
+        handle.main_addr,
+        tls.clone(),
+        Version::Http1,
+        par(assertion(&new_key).await),
+    )
+    .await;
+    assert_eq!(
+        response.status(),
+        201,
+        "{}",
+        String::from_utf8_lossy(response.body())
+    );
+    // The old key is gone from the refetched set.
+    let response = send(
+        handle.main_addr,
+        tls,
+        Version::Http1,
+        par(assertion(&old_key).await),
+    )
+    .await;
+    assert_eq!(response.status(), 401);
+    handle.shutdown().await;
+}
