@@ -141,11 +141,13 @@ impl StoredRecord for AuthorizationCode {
 pub struct AccessToken {
     /// The client.
     pub client_id: String,
-    /// The customer.
-    pub account_id: String,
+    /// The customer; `None` for a client's own token (client_credentials,
+    /// RFC 6749 §4.4: no resource owner).
+    pub account_id: Option<String>,
     /// Scopes.
     pub scopes: Vec<String>,
-    /// The grant.
+    /// The grant: the customer's, or a synthetic one per client_credentials
+    /// issuance so revoke-by-grant covers every token.
     pub grant_id: String,
     /// DPoP key or certificate.
     pub binding: Binding,
@@ -161,7 +163,7 @@ impl StoredRecord for AccessToken {
         Links {
             client_id: Some(self.client_id.clone()),
             grant_id: Some(self.grant_id.clone()),
-            account_id: Some(self.account_id.clone()),
+            account_id: self.account_id.clone(),
             ..Links::default()
         }
     }

@@ -4,6 +4,7 @@
 
 pub mod client_auth;
 pub mod dpop_nonce;
+pub mod grants;
 pub mod interaction;
 pub mod jwks_fetch;
 pub mod replay;

@@ -25,6 +25,28 @@ pub struct IssuedTokens {
     pub id_token: Option<String>,
 }
 
+/// Stores a new opaque access token for `record` (its times are set here
+/// from `now`) and returns the token and its lifetime in seconds.
+pub async fn issue_access_token(
+    op: &OpState,
+    mut record: AccessToken,
+    now: u64,
+) -> Result<(String, u64), OAuthError> {
+    let ttl = op.config.get().tokens.access_token_ttl_secs;
+    record.issued_at = now;
+    record.expires_at = now + ttl;
+    // 256 random bits, like every secret the OP hands out; being fresh, the
+    // token is stored without a read first (`Repo::insert_new`).
+    let access_token = FreshId::generate()
+        .map_err(|_| OAuthError::new(ErrorCode::ServerError, "the random generator failed"))?;
+    op.services
+        .repo
+        .insert_new(&access_token, &record, Some(ttl), now)
+        .await
+        .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
+    Ok((access_token.into_string(), ttl))
+}
+
 /// Issues the tokens for a redeemed code.
 pub async fn issue_for_code(
     op: &OpState,
@@ -32,32 +54,23 @@ pub async fn issue_for_code(
     binding: Binding,
 ) -> Result<IssuedTokens, OAuthError> {
     let now = op.now();
-    let ttl = op.config.get().tokens.access_token_ttl_secs;
-    // 256 random bits, like every secret the OP hands out; being fresh, the
-    // token is stored without a read first (`Repo::insert_new`).
-    let access_token = FreshId::generate()
-        .map_err(|_| OAuthError::new(ErrorCode::ServerError, "the random generator failed"))?;
     let record = AccessToken {
         client_id: code.client_id.clone(),
-        account_id: code.account_id.clone(),
+        account_id: Some(code.account_id.clone()),
         scopes: code.scopes.clone(),
         grant_id: code.grant_id.clone(),
         binding: binding.clone(),
-        issued_at: now,
-        expires_at: now + ttl,
+        issued_at: 0,
+        expires_at: 0,
     };
-    op.services
-        .repo
-        .insert_new(&access_token, &record, Some(ttl), now)
-        .await
-        .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
+    let (access_token, ttl) = issue_access_token(op, record, now).await?;
     let id_token = if code.scopes.iter().any(|s| s == "openid") {
         Some(id_token(op, code, now).await?)
     } else {
         None
     };
     Ok(IssuedTokens {
-        access_token: access_token.into_string(),
+        access_token,
         token_type: binding.token_type(),
         expires_in: ttl,
         scope: code.scopes.join(" "),

@@ -27,7 +27,7 @@ pub struct ProviderMetadata {
     pub require_pushed_authorization_requests: bool,
     /// OIDC Discovery §3 `userinfo_endpoint`.
     pub userinfo_endpoint: String,
-    /// RFC 8414 §2: only the authorization code grant so far.
+    /// RFC 8414 §2: the grants of `oauth::grants`.
     pub grant_types_supported: Vec<&'static str>,
     /// RFC 8414 §2; FAPI 2.0 §5.3.2.1: private_key_jwt and the two mTLS methods.
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
@@ -86,7 +86,7 @@ impl ProviderMetadata {
             pushed_authorization_request_endpoint: config.endpoint_url(paths::PAR),
             require_pushed_authorization_requests: fapi.require_pushed_authorization_requests,
             userinfo_endpoint: config.endpoint_url(paths::USERINFO),
-            grant_types_supported: vec!["authorization_code"],
+            grant_types_supported: crate::oauth::grants::GRANT_TYPES.to_vec(),
             token_endpoint_auth_methods_supported: vec![
                 "private_key_jwt",
                 "tls_client_auth",

@@ -135,15 +135,20 @@ async fn userinfo(
             OAuthError::new(ErrorCode::InsufficientScope, "userinfo needs the openid scope"),
         ));
     }
+    // RFC 6749 §4.4: a client_credentials token has no end-user to describe.
+    let account_id = record.account_id.as_deref().ok_or((
+        scheme,
+        OAuthError::new(ErrorCode::InsufficientScope, "the token has no end-user"),
+    ))?;
     let user = op
         .services
         .users
-        .find_by_account_id(&record.account_id, now)
+        .find_by_account_id(account_id, now)
         .await
         .map_err(|_| (scheme, OAuthError::bare(ErrorCode::TemporarilyUnavailable)))?
         .ok_or((scheme, invalid_token("the account no longer exists")))?;
     let mut claims = crate::login::scoped_claims(&user, &record.scopes);
-    claims.insert("sub".into(), serde_json::Value::String(record.account_id.clone()));
+    claims.insert("sub".into(), serde_json::Value::String(account_id.to_string()));
     Ok(response::json(
         http::StatusCode::OK,
         Bytes::from(serde_json::Value::Object(claims).to_string()),

@@ -2,6 +2,7 @@
 //! login -> consent -> token -> userinfo), over real TLS with SoftHSM
 //! signing, and the negative cases each citing its section.
 
+pub mod client_credentials;
 pub mod harness;
 pub mod jwks_uri;
 

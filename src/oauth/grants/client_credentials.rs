@@ -1,0 +1,104 @@
+//! `grant_type=client_credentials` (RFC 6749 §4.4): a confidential client
+//! (every client here authenticates, FAPI 2.0 §5.3.2.1) gets an access
+//! token for itself: no end-user, so no `openid` scope, no ID token and no
+//! refresh token (RFC 6749 §4.4.3). Sender-constrained like every token.
+//! Each issuance gets a synthetic grant id, so revoke-by-grant covers it.
+
+use super::sender_binding;
+use crate::http::context::RequestContext;
+use crate::http::endpoints::OpState;
+use crate::model::Client;
+use crate::model::records::AccessToken;
+use crate::oauth::tokens;
+use crate::protocol::error::{ErrorCode, OAuthError};
+use crate::store::repo::FreshId;
+use bytes::Bytes;
+use http::Request;
+
+/// Scopes that need an end-user and so never come with this grant.
+const USER_SCOPES: &[&str] = &["openid", "offline_access"];
+
+/// Issues `client` a token for `requested` scopes (RFC 6749 §3.3: the
+/// client's scopes without the end-user ones when absent).
+pub async fn issue(
+    op: &OpState,
+    request: &Request<Bytes>,
+    context: &RequestContext,
+    client: &Client,
+    requested: Option<Vec<String>>,
+) -> Result<serde_json::Value, OAuthError> {
+    let scopes = granted_scopes(&client.scopes, requested)?;
+    let binding = sender_binding(op, request, context, None).await?;
+    let grant_id = FreshId::generate()
+        .map_err(|_| OAuthError::new(ErrorCode::ServerError, "the random generator failed"))?
+        .into_string();
+    let record = AccessToken {
+        client_id: client.client_id.clone(),
+        account_id: None,
+        scopes: scopes.clone(),
+        grant_id,
+        binding: binding.clone(),
+        issued_at: 0,
+        expires_at: 0,
+    };
+    let (access_token, ttl) = tokens::issue_access_token(op, record, op.now()).await?;
+    tracing::info!(target: "fiducia::audit", client_id = %client.client_id, token_type = binding.token_type(), "client_credentials token issued");
+    Ok(serde_json::json!({
+        "access_token": access_token,
+        "token_type": binding.token_type(),
+        "expires_in": ttl,
+        "scope": scopes.join(" "),
+    }))
+}
+
+/// RFC 6749 §3.3 / §4.4.2: within the client's scopes, none needing an end-user.
+fn granted_scopes(allowed: &[String], requested: Option<Vec<String>>) -> Result<Vec<String>, OAuthError> {
+    let Some(requested) = requested else {
+        return Ok(allowed
+            .iter()
+            .filter(|s| !USER_SCOPES.contains(&s.as_str()))
+            .cloned()
+            .collect());
+    };
+    if let Some(scope) = requested.iter().find(|s| USER_SCOPES.contains(&s.as_str())) {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            format!("scope `{scope}` needs an end-user; client_credentials has none (RFC 6749 §4.4)"),
+        ));
+    }
+    if let Some(scope) = requested.iter().find(|s| !allowed.contains(s)) {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            format!("scope `{scope}` is not allowed for this client"),
+        ));
+    }
+    Ok(requested)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allowed() -> Vec<String> {
+        ["openid", "accounts", "offline_access"]
+            .map(String::from)
+            .to_vec()
+    }
+
+    #[test]
+    fn default_scopes_drop_the_end_user_ones_rfc6749_s3_3() {
+        assert_eq!(granted_scopes(&allowed(), None).unwrap(), vec!["accounts"]);
+    }
+
+    #[test]
+    fn openid_and_unknown_scopes_are_invalid_scope_rfc6749_s4_4_2() {
+        for bad in ["openid", "payments"] {
+            let e = granted_scopes(&allowed(), Some(vec![bad.into()])).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidScope);
+        }
+        assert_eq!(
+            granted_scopes(&allowed(), Some(vec!["accounts".into()])).unwrap(),
+            vec!["accounts"]
+        );
+    }
+}

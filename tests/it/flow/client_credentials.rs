@@ -1,0 +1,95 @@
+//! `grant_type=client_credentials` (RFC 6749 §4.4), sender-constrained
+//! like every token (FAPI 2.0 §5.3.2.1).
+
+use super::super::support::json;
+use super::harness::*;
+use serde_json::json;
+
+const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+async fn pkjwt_request(op: &Op, scope: Option<&str>) -> http::Request<http_body_util::Full<bytes::Bytes>> {
+    let assertion = op.assertion(PKJWT, json!({})).await;
+    let mut params = vec![
+        ("grant_type", "client_credentials"),
+        ("client_id", PKJWT),
+        ("client_assertion_type", ASSERTION_TYPE),
+        ("client_assertion", assertion.as_str()),
+    ];
+    if let Some(scope) = scope {
+        params.push(("scope", scope));
+    }
+    form("/token", &params)
+}
+
+/// RFC 6749 §4.4.3 with RFC 9449 §5: a DPoP proof gives a DPoP-bound token,
+/// no ID token and no refresh token; the default scopes are the client's
+/// without the end-user ones (RFC 6749 §3.3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_credentials_with_dpop() {
+    let op = Op::start().await;
+    let dpop = DpopKey::new();
+    let request = with_header(
+        pkjwt_request(&op, None).await,
+        "dpop",
+        &dpop.proof("POST", &format!("{ISSUER}/token"), None).await,
+    );
+    let response = op.send(false, request).await;
+    assert_eq!(
+        response.status(),
+        200,
+        "{}",
+        String::from_utf8_lossy(response.body())
+    );
+    let tokens = json(response.body());
+    assert_eq!(tokens["token_type"], "DPoP");
+    assert_eq!(tokens["scope"], "profile email");
+    assert!(tokens.get("id_token").is_none());
+    assert!(tokens.get("refresh_token").is_none());
+    // OIDC Core §5.3: no end-user, so no userinfo.
+    let access_token = tokens["access_token"].as_str().unwrap();
+    let response = userinfo_dpop(&op, access_token, &dpop).await;
+    assert_eq!(json(response.body())["error"], "insufficient_scope");
+    op.handle.shutdown().await;
+}
+
+/// RFC 8705 §3 with RFC 6749 §4.4: a tls_client_auth client gets a
+/// certificate-bound Bearer token for the scopes it asks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_credentials_with_mtls() {
+    let op = Op::start().await;
+    let request = form(
+        "/token",
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", MTLS),
+            ("scope", "email"),
+        ],
+    );
+    let response = op.send(true, request).await;
+    assert_eq!(
+        response.status(),
+        200,
+        "{}",
+        String::from_utf8_lossy(response.body())
+    );
+    let tokens = json(response.body());
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["scope"], "email");
+    op.handle.shutdown().await;
+}
+
+/// FAPI 2.0 §5.3.2.1: neither DPoP nor a certificate is `invalid_request`;
+/// RFC 6749 §4.4.2 / §5.2: `openid` (no end-user) or a scope beyond the
+/// client's is `invalid_scope`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_credentials_refusals() {
+    let op = Op::start().await;
+    let response = op.send(false, pkjwt_request(&op, None).await).await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(json(response.body())["error"], "invalid_request");
+    for scope in ["openid", "payments"] {
+        let response = op.send(true, pkjwt_request(&op, Some(scope)).await).await;
+        assert_eq!(json(response.body())["error"], "invalid_scope", "{scope}");
+    }
+    op.handle.shutdown().await;
+}
