@@ -27,6 +27,8 @@ pub mod paths {
     pub const CONSENT: &str = "/consent";
     /// OIDC Core §5.3.
     pub const USERINFO: &str = "/userinfo";
+    /// RFC 7009 §2.
+    pub const REVOCATION: &str = "/revoke";
     /// The sandbox fintech's redirect URI (only with `server.sandbox_callback`).
     pub const SANDBOX_CALLBACK: &str = "/sandbox/callback";
 }
@@ -52,6 +54,8 @@ pub enum Endpoint {
     Userinfo,
     /// The sandbox's redirect URI page.
     SandboxCallback,
+    /// Token revocation.
+    Revocation,
 }
 
 /// One row of the table.
@@ -123,6 +127,12 @@ pub const ROUTES: &[Route] = &[
         endpoint: Endpoint::Userinfo,
         label: "userinfo",
     },
+    Route {
+        path: paths::REVOCATION,
+        methods: &[Method::POST],
+        endpoint: Endpoint::Revocation,
+        label: "revocation",
+    },
 ];
 
 /// What the table says about a request.
@@ -172,6 +182,7 @@ impl Router {
             Endpoint::Token => endpoints::token::post(&self.op, &request, context).await,
             Endpoint::Par => endpoints::par::post(&self.op, &request, context).await,
             Endpoint::Userinfo => endpoints::userinfo::handle(&self.op, &request, context).await,
+            Endpoint::Revocation => endpoints::revocation::post(&self.op, &request, context).await,
             Endpoint::Authorize => Ok(endpoints::authorize::get(&self.op, &request, context).await),
             Endpoint::Login if request.method() == Method::POST => {
                 Ok(endpoints::interaction::login_post(&self.op, &request, context).await)

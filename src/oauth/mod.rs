@@ -10,4 +10,5 @@ pub mod jwks_fetch;
 pub mod replay;
 pub mod secrets;
 pub mod sender;
+pub mod token_lookup;
 pub mod tokens;

@@ -27,6 +27,10 @@ pub struct ProviderMetadata {
     pub require_pushed_authorization_requests: bool,
     /// OIDC Discovery §3 `userinfo_endpoint`.
     pub userinfo_endpoint: String,
+    /// RFC 8414 §2 `revocation_endpoint` (RFC 7009).
+    pub revocation_endpoint: String,
+    /// RFC 8414 §2: the same client authentication as at the token endpoint.
+    pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
     /// RFC 8414 §2: the grants of `oauth::grants`.
     pub grant_types_supported: Vec<&'static str>,
     /// RFC 8414 §2; FAPI 2.0 §5.3.2.1: private_key_jwt and the two mTLS methods.
@@ -65,6 +69,7 @@ impl ProviderMetadata {
             ("token_endpoint", paths::TOKEN),
             ("pushed_authorization_request_endpoint", paths::PAR),
             ("userinfo_endpoint", paths::USERINFO),
+            ("revocation_endpoint", paths::REVOCATION),
         ] {
             if let Some(url) = config.mtls_endpoint_url(path) {
                 mtls_endpoint_aliases.insert(name, url);
@@ -78,6 +83,11 @@ impl ProviderMetadata {
             .sender_constraints
             .contains(&crate::config::SenderConstraint::Dpop);
         let algs = vec!["ES256", "PS256", "EdDSA"];
+        let auth_methods = vec![
+            "private_key_jwt",
+            "tls_client_auth",
+            "self_signed_tls_client_auth",
+        ];
         Self {
             issuer: config.issuer().to_string(),
             jwks_uri: config.endpoint_url(paths::JWKS),
@@ -87,11 +97,9 @@ impl ProviderMetadata {
             require_pushed_authorization_requests: fapi.require_pushed_authorization_requests,
             userinfo_endpoint: config.endpoint_url(paths::USERINFO),
             grant_types_supported: crate::oauth::grants::GRANT_TYPES.to_vec(),
-            token_endpoint_auth_methods_supported: vec![
-                "private_key_jwt",
-                "tls_client_auth",
-                "self_signed_tls_client_auth",
-            ],
+            revocation_endpoint: config.endpoint_url(paths::REVOCATION),
+            revocation_endpoint_auth_methods_supported: auth_methods.clone(),
+            token_endpoint_auth_methods_supported: auth_methods,
             token_endpoint_auth_signing_alg_values_supported: algs.clone(),
             dpop_signing_alg_values_supported: if dpop { algs } else { Vec::new() },
             tls_client_certificate_bound_access_tokens: mtls,
@@ -167,6 +175,10 @@ mod tests {
         assert_eq!(
             m.mtls_endpoint_aliases["token_endpoint"],
             "https://mtls.localhost:8444/token"
+        );
+        assert_eq!(
+            m.mtls_endpoint_aliases["revocation_endpoint"],
+            "https://mtls.localhost:8444/revoke"
         );
         assert_eq!(m.id_token_signing_alg_values_supported, vec!["PS256".to_string()]);
     }

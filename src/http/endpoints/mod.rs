@@ -8,6 +8,7 @@ pub mod discovery;
 pub mod interaction;
 pub mod jwks;
 pub mod par;
+pub mod revocation;
 pub mod sandbox_callback;
 pub mod token;
 pub mod userinfo;

@@ -5,6 +5,7 @@
 pub mod client_credentials;
 pub mod harness;
 pub mod jwks_uri;
+pub mod revocation;
 
 use super::support::{get, json};
 use fiducia::protocol::jose::{PublicJwk, verify_jws};

@@ -1,0 +1,44 @@
+//! `POST /revoke` (RFC 7009 §2): the client authenticates (401 otherwise,
+//! RFC 7009 §2.1 with FAPI 2.0 §5.3.2.1's methods) and names a `token`,
+//! optionally with `token_type_hint`. A token of another client is left
+//! alone and an unknown one is ignored: both answer 200 (RFC 7009 §2.1,
+//! §2.2), so the endpoint tells nobody whether a token exists.
+
+use super::OpState;
+use crate::http::context::RequestContext;
+use crate::oauth::client_auth;
+use crate::oauth::token_lookup::{self, PresentedToken};
+use crate::protocol::error::{ErrorCode, OAuthError};
+use crate::store::keys::Kind;
+use bytes::Bytes;
+use http::{Request, Response};
+
+/// Handles a revocation request.
+pub async fn post(
+    op: &OpState,
+    request: &Request<Bytes>,
+    context: &RequestContext,
+) -> Result<Response<Bytes>, OAuthError> {
+    let form = super::form_body(request)?;
+    let client = client_auth::authenticate(op, &form, context).await?;
+    let token = form.require("token")?;
+    let now = op.now();
+    let unavailable = |_| OAuthError::bare(ErrorCode::TemporarilyUnavailable);
+    match token_lookup::find(op, token, form.get("token_type_hint"), now).await? {
+        // RFC 7009 §2.1: only the client the token was issued to may revoke it.
+        Some(found) if found.client_id() != client.client_id => {
+            tracing::info!(client_id = %client.client_id, "revocation of another client's token ignored");
+        }
+        Some(PresentedToken::Access(_)) => {
+            op.services
+                .repo
+                .destroy(Kind::AccessToken, token)
+                .await
+                .map_err(unavailable)?;
+            tracing::info!(target: "fiducia::audit", client_id = %client.client_id, "access token revoked");
+        }
+        None => {}
+    }
+    // RFC 7009 §2.2: 200; the content of the body is ignored by the client.
+    Ok(Response::new(Bytes::new()))
+}
