@@ -29,6 +29,8 @@ pub mod paths {
     pub const USERINFO: &str = "/userinfo";
     /// RFC 7009 §2.
     pub const REVOCATION: &str = "/revoke";
+    /// RFC 7662 §2.
+    pub const INTROSPECTION: &str = "/introspect";
     /// The sandbox fintech's redirect URI (only with `server.sandbox_callback`).
     pub const SANDBOX_CALLBACK: &str = "/sandbox/callback";
 }
@@ -56,6 +58,8 @@ pub enum Endpoint {
     SandboxCallback,
     /// Token revocation.
     Revocation,
+    /// Token introspection.
+    Introspection,
 }
 
 /// One row of the table.
@@ -133,6 +137,12 @@ pub const ROUTES: &[Route] = &[
         endpoint: Endpoint::Revocation,
         label: "revocation",
     },
+    Route {
+        path: paths::INTROSPECTION,
+        methods: &[Method::POST],
+        endpoint: Endpoint::Introspection,
+        label: "introspection",
+    },
 ];
 
 /// What the table says about a request.
@@ -183,6 +193,7 @@ impl Router {
             Endpoint::Par => endpoints::par::post(&self.op, &request, context).await,
             Endpoint::Userinfo => endpoints::userinfo::handle(&self.op, &request, context).await,
             Endpoint::Revocation => endpoints::revocation::post(&self.op, &request, context).await,
+            Endpoint::Introspection => endpoints::introspection::post(&self.op, &request, context).await,
             Endpoint::Authorize => Ok(endpoints::authorize::get(&self.op, &request, context).await),
             Endpoint::Login if request.method() == Method::POST => {
                 Ok(endpoints::interaction::login_post(&self.op, &request, context).await)

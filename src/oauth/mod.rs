@@ -6,6 +6,7 @@ pub mod client_auth;
 pub mod dpop_nonce;
 pub mod grants;
 pub mod interaction;
+pub mod introspection;
 pub mod jwks_fetch;
 pub mod replay;
 pub mod secrets;

@@ -31,6 +31,12 @@ pub struct ProviderMetadata {
     pub revocation_endpoint: String,
     /// RFC 8414 §2: the same client authentication as at the token endpoint.
     pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// RFC 8414 §2 `introspection_endpoint` (RFC 7662).
+    pub introspection_endpoint: String,
+    /// RFC 8414 §2: the same client authentication as at the token endpoint.
+    pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// RFC 9701 §7: the algorithm of the OP's signing key.
+    pub introspection_signing_alg_values_supported: Vec<String>,
     /// RFC 8414 §2: the grants of `oauth::grants`.
     pub grant_types_supported: Vec<&'static str>,
     /// RFC 8414 §2; FAPI 2.0 §5.3.2.1: private_key_jwt and the two mTLS methods.
@@ -70,6 +76,7 @@ impl ProviderMetadata {
             ("pushed_authorization_request_endpoint", paths::PAR),
             ("userinfo_endpoint", paths::USERINFO),
             ("revocation_endpoint", paths::REVOCATION),
+            ("introspection_endpoint", paths::INTROSPECTION),
         ] {
             if let Some(url) = config.mtls_endpoint_url(path) {
                 mtls_endpoint_aliases.insert(name, url);
@@ -99,6 +106,9 @@ impl ProviderMetadata {
             grant_types_supported: crate::oauth::grants::GRANT_TYPES.to_vec(),
             revocation_endpoint: config.endpoint_url(paths::REVOCATION),
             revocation_endpoint_auth_methods_supported: auth_methods.clone(),
+            introspection_endpoint: config.endpoint_url(paths::INTROSPECTION),
+            introspection_endpoint_auth_methods_supported: auth_methods.clone(),
+            introspection_signing_alg_values_supported: vec![signing_alg.to_string()],
             token_endpoint_auth_methods_supported: auth_methods,
             token_endpoint_auth_signing_alg_values_supported: algs.clone(),
             dpop_signing_alg_values_supported: if dpop { algs } else { Vec::new() },
@@ -179,6 +189,14 @@ mod tests {
         assert_eq!(
             m.mtls_endpoint_aliases["revocation_endpoint"],
             "https://mtls.localhost:8444/revoke"
+        );
+        assert_eq!(
+            m.mtls_endpoint_aliases["introspection_endpoint"],
+            "https://mtls.localhost:8444/introspect"
+        );
+        assert_eq!(
+            m.introspection_signing_alg_values_supported,
+            vec!["PS256".to_string()]
         );
         assert_eq!(m.id_token_signing_alg_values_supported, vec!["PS256".to_string()]);
     }

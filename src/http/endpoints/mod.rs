@@ -6,6 +6,7 @@
 pub mod authorize;
 pub mod discovery;
 pub mod interaction;
+pub mod introspection;
 pub mod jwks;
 pub mod par;
 pub mod revocation;

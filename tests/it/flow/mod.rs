@@ -4,6 +4,7 @@
 
 pub mod client_credentials;
 pub mod harness;
+pub mod introspection;
 pub mod jwks_uri;
 pub mod revocation;
 

@@ -1,0 +1,54 @@
+//! `POST /introspect` (RFC 7662 §2): the client authenticates (401
+//! otherwise, RFC 7662 §2.1 with FAPI 2.0 §5.3.2.1's methods) and names a
+//! `token` (optional `token_type_hint`). JSON by default (§2.2); a signed
+//! JWT when the caller accepts `application/token-introspection+jwt`
+//! (RFC 9701 §4). Who may learn what: `oauth/introspection.rs`.
+
+use super::OpState;
+use crate::http::context::RequestContext;
+use crate::http::response;
+use crate::oauth::{client_auth, introspection, token_lookup};
+use crate::protocol::error::OAuthError;
+use bytes::Bytes;
+use http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use http::{Request, Response, StatusCode};
+
+/// Handles an introspection request.
+pub async fn post(
+    op: &OpState,
+    request: &Request<Bytes>,
+    context: &RequestContext,
+) -> Result<Response<Bytes>, OAuthError> {
+    let form = super::form_body(request)?;
+    let client = client_auth::authenticate(op, &form, context).await?;
+    let token = form.require("token")?;
+    let now = op.now();
+    let found = token_lookup::find(op, token, form.get("token_type_hint"), now).await?;
+    let body = introspection::response(found.as_ref(), &client.client_id, op.config.issuer());
+    if !wants_jwt(request) {
+        let mut response = response::json(StatusCode::OK, Bytes::from(body.to_string()));
+        response.headers_mut().insert(CACHE_CONTROL, response::NO_STORE);
+        return Ok(response);
+    }
+    let jwt = introspection::signed_response(op, &client.client_id, body, now).await?;
+    let mut response = Response::new(Bytes::from(jwt));
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(introspection::JWT_MEDIA_TYPE),
+    );
+    response.headers_mut().insert(CACHE_CONTROL, response::NO_STORE);
+    Ok(response)
+}
+
+/// RFC 9701 §4: `Accept: application/token-introspection+jwt` asks for the JWT.
+fn wants_jwt(request: &Request<Bytes>) -> bool {
+    request.headers().get_all(ACCEPT).iter().any(|value| {
+        value.to_str().is_ok_and(|v| {
+            v.split(',').any(|item| {
+                item.split(';')
+                    .next()
+                    .is_some_and(|t| t.trim().eq_ignore_ascii_case(introspection::JWT_MEDIA_TYPE))
+            })
+        })
+    })
+}

@@ -1,0 +1,74 @@
+//! Token introspection (RFC 7662 §2.2) and its signed form (RFC 9701 §5).
+//!
+//! Policy: a client may introspect only the tokens issued to itself; any
+//! other token is `{"active": false}` (RFC 7662 §2.2: the server may decide
+//! what a caller can learn, and §4: don't let a caller probe for tokens).
+//! A resource server's own credential comes with the API gateway.
+
+use crate::http::endpoints::OpState;
+use crate::oauth::token_lookup::PresentedToken;
+use crate::protocol::error::{ErrorCode, OAuthError};
+use serde_json::{Map, Value, json};
+
+/// The media type of a JWT introspection response (RFC 9701 §4, §5).
+pub const JWT_MEDIA_TYPE: &str = "application/token-introspection+jwt";
+
+/// The JWS `typ` of a JWT introspection response (RFC 9701 §5).
+pub const JWT_TYP: &str = "token-introspection+jwt";
+
+/// RFC 7662 §2.2: the answer for an unknown, expired, revoked or foreign token.
+pub fn inactive() -> Value {
+    json!({ "active": false })
+}
+
+/// RFC 7662 §2.2: what `caller` may learn about `token`.
+pub fn response(token: Option<&PresentedToken>, caller: &str, issuer: &str) -> Value {
+    match token {
+        Some(PresentedToken::Access(t)) if t.client_id == caller => {
+            let mut claims = json!({
+                "active": true,
+                "client_id": t.client_id,
+                "scope": t.scopes.join(" "),
+                "exp": t.expires_at,
+                "iat": t.issued_at,
+                // RFC 9449 §6.2 / RFC 8705 §3.2: `DPoP` or `Bearer`.
+                "token_type": t.binding.token_type(),
+                // RFC 7800 §3.1: `jkt` (RFC 9449 §6.2) or `x5t#S256` (RFC 8705 §3.2).
+                "cnf": t.binding.cnf(),
+                "iss": issuer,
+            });
+            if let (Some(sub), Some(map)) = (&t.account_id, claims.as_object_mut()) {
+                map.insert("sub".into(), Value::String(sub.clone()));
+            }
+            claims
+        }
+        _ => inactive(),
+    }
+}
+
+/// RFC 9701 §5: the introspection response as a JWS signed by the OP's
+/// key (through the HSM pool): `iss`, `aud` (the caller), `iat`,
+/// `token_introspection`, with `typ: token-introspection+jwt`.
+pub async fn signed_response(
+    op: &OpState,
+    caller: &str,
+    introspection: Value,
+    now: u64,
+) -> Result<String, OAuthError> {
+    let keys = op.key_set();
+    let signer = keys
+        .signer
+        .as_ref()
+        .ok_or_else(|| OAuthError::new(ErrorCode::TemporarilyUnavailable, "no active signing key"))?;
+    let claims = json!({
+        "iss": op.config.issuer(),
+        "aud": caller,
+        "iat": now,
+        "token_introspection": introspection,
+    });
+    let mut header = Map::new();
+    header.insert("typ".into(), Value::String(JWT_TYP.into()));
+    let payload =
+        serde_json::to_vec(&claims).map_err(|e| OAuthError::new(ErrorCode::ServerError, e.to_string()))?;
+    Ok(fiducia_hsm::sign_jws(signer.as_ref(), header, &payload).await?)
+}
