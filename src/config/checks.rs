@@ -58,6 +58,7 @@ const CHECKS: &[Check] = &[
     check_tls_files,
     check_signing,
     check_clients,
+    check_refresh_tokens,
     check_store,
     check_login,
 ];
@@ -294,6 +295,27 @@ fn check_tls_files(config: &Config) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// RFC 9700 §4.14.2: refresh tokens expire, and the idle timeout is
+/// within the lifetime (otherwise it would never apply).
+fn check_refresh_tokens(config: &Config) -> Result<(), ConfigError> {
+    let tokens = &config.tokens;
+    if tokens.refresh_token_ttl_secs == 0 {
+        return Err(ConfigError::new(
+            "tokens.refresh_token_ttl_secs",
+            "refresh_tokens",
+            "must be at least 1 (RFC 9700 §4.14.2)",
+        ));
+    }
+    if tokens.refresh_token_idle_secs == 0 || tokens.refresh_token_idle_secs > tokens.refresh_token_ttl_secs {
+        return Err(ConfigError::new(
+            "tokens.refresh_token_idle_secs",
+            "refresh_tokens",
+            "must be between 1 and tokens.refresh_token_ttl_secs (RFC 9700 §4.14.2)",
+        ));
+    }
+    Ok(())
+}
+
 /// FAPI 2.0 §5.3.2.1: codes live at most 60 s; clients have https redirect
 /// URIs (exact match), a unique id and what their auth method needs.
 fn check_clients(config: &Config) -> Result<(), ConfigError> {
@@ -485,6 +507,18 @@ mod tests {
         assert_eq!(v.get().tls.cert, Path::new("/etc/fiducia/pki/server.pem"));
         assert_eq!(v.issuer(), "https://localhost:8443");
         assert_eq!(v.endpoint_url("/jwks"), "https://localhost:8443/jwks");
+    }
+
+    #[test]
+    fn refresh_idle_timeout_within_lifetime_rfc9700_s4_14_2() {
+        let err = validated(&format!(
+            "{DEV}[tokens]\nrefresh_token_ttl_secs = 60\nrefresh_token_idle_secs = 61\n"
+        ))
+        .unwrap_err();
+        assert_eq!(
+            (err.field.as_str(), err.check),
+            ("tokens.refresh_token_idle_secs", "refresh_tokens")
+        );
     }
 
     #[test]

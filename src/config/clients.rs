@@ -63,7 +63,13 @@ fn default_burst() -> u32 {
 }
 
 fn default_scopes() -> Vec<String> {
-    vec!["openid".into(), "profile".into(), "email".into()]
+    vec![
+        "openid".into(),
+        "profile".into(),
+        "email".into(),
+        // OIDC Core §11: refresh tokens (oauth/grants/refresh_token.rs).
+        "offline_access".into(),
+    ]
 }
 
 fn default_alg() -> fiducia_hsm::JoseAlg {

@@ -271,6 +271,19 @@ pub struct TokensConfig {
     /// the OP sends them in `DPoP-Nonce`. Default `false`.
     /// Env `FIDUCIA_TOKENS__DPOP_NONCE`.
     pub dpop_nonce: bool,
+    /// Refresh token lifetime in seconds, counted from the grant's first
+    /// refresh token; rotation does not extend it. Refresh tokens are issued
+    /// when `offline_access` is granted (OIDC Core §11). Default `2592000`
+    /// (30 days). Env `FIDUCIA_TOKENS__REFRESH_TOKEN_TTL_SECS`.
+    pub refresh_token_ttl_secs: u64,
+    /// A refresh token unused for this many seconds expires (RFC 9700
+    /// §4.14.2). Default `604800` (7 days).
+    /// Env `FIDUCIA_TOKENS__REFRESH_TOKEN_IDLE_SECS`.
+    pub refresh_token_idle_secs: u64,
+    /// Each refresh returns a new refresh token and consumes the old one; a
+    /// consumed one used again revokes the whole grant (RFC 9700 §4.14.2).
+    /// Default `true`. Env `FIDUCIA_TOKENS__ROTATE_REFRESH_TOKENS`.
+    pub rotate_refresh_tokens: bool,
 }
 
 impl Default for TokensConfig {
@@ -282,6 +295,9 @@ impl Default for TokensConfig {
             request_uri_ttl_secs: 60,
             proof_max_age_secs: 60,
             dpop_nonce: false,
+            refresh_token_ttl_secs: 2_592_000,
+            refresh_token_idle_secs: 604_800,
+            rotate_refresh_tokens: true,
         }
     }
 }

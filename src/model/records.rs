@@ -169,6 +169,39 @@ impl StoredRecord for AccessToken {
     }
 }
 
+/// A refresh token (RFC 6749 §1.5), stored by its hash, issued when the
+/// grant includes `offline_access` (OIDC Core §11) and bound like the access
+/// token (FAPI 2.0 §5.3.2.1). Rotation consumes it (RFC 9700 §4.14.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshToken {
+    /// The client.
+    pub client_id: String,
+    /// The customer.
+    pub account_id: String,
+    /// Scopes of the grant; a refresh may ask for fewer (RFC 6749 §6).
+    pub scopes: Vec<String>,
+    /// The grant.
+    pub grant_id: String,
+    /// DPoP key or certificate, the same as the access token's.
+    pub binding: Binding,
+    /// Issue time.
+    pub issued_at: u64,
+    /// Absolute expiry, the same for every rotation of the grant's token.
+    pub expires_at: u64,
+}
+
+impl StoredRecord for RefreshToken {
+    const KIND: Kind = Kind::RefreshToken;
+    fn links(&self) -> Links {
+        Links {
+            client_id: Some(self.client_id.clone()),
+            grant_id: Some(self.grant_id.clone()),
+            account_id: Some(self.account_id.clone()),
+            ..Links::default()
+        }
+    }
+}
+
 /// A `jti` seen once (client assertions, DPoP proofs), kept until the
 /// JWT it came from expires.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -42,6 +42,18 @@ pub fn response(token: Option<&PresentedToken>, caller: &str, issuer: &str) -> V
             }
             claims
         }
+        // RFC 7662 §2.2 for a refresh token: no `token_type` (an access
+        // token type, RFC 6749 §7.1), the rest as for an access token.
+        Some(PresentedToken::Refresh(t)) if t.client_id == caller => json!({
+            "active": true,
+            "client_id": t.client_id,
+            "sub": t.account_id,
+            "scope": t.scopes.join(" "),
+            "exp": t.expires_at,
+            "iat": t.issued_at,
+            "cnf": t.binding.cnf(),
+            "iss": issuer,
+        }),
         _ => inactive(),
     }
 }

@@ -4,7 +4,7 @@
 //! others (RFC 7009 §2.1, RFC 7662 §2.1). Unknown hints are ignored.
 
 use crate::http::endpoints::OpState;
-use crate::model::records::AccessToken;
+use crate::model::records::{AccessToken, RefreshToken};
 use crate::protocol::error::{ErrorCode, OAuthError};
 
 /// A token found in the store.
@@ -12,6 +12,8 @@ use crate::protocol::error::{ErrorCode, OAuthError};
 pub enum PresentedToken {
     /// An access token.
     Access(AccessToken),
+    /// A refresh token, not rotated out.
+    Refresh(RefreshToken),
 }
 
 impl PresentedToken {
@@ -19,17 +21,32 @@ impl PresentedToken {
     pub fn client_id(&self) -> &str {
         match self {
             PresentedToken::Access(t) => &t.client_id,
+            PresentedToken::Refresh(t) => &t.client_id,
         }
     }
 }
 
-/// Looks `token` up (unexpired, unrevoked); `None` when there is no such token.
+/// Looks `token` up (unexpired, unrevoked, not rotated out); `None` when
+/// there is no such token.
 pub async fn find(
     op: &OpState,
     token: &str,
-    _hint: Option<&str>,
+    hint: Option<&str>,
     now: u64,
 ) -> Result<Option<PresentedToken>, OAuthError> {
+    if hint == Some("refresh_token") {
+        if let Some(found) = find_refresh(op, token, now).await? {
+            return Ok(Some(found));
+        }
+        return find_access(op, token, now).await;
+    }
+    if let Some(found) = find_access(op, token, now).await? {
+        return Ok(Some(found));
+    }
+    find_refresh(op, token, now).await
+}
+
+async fn find_access(op: &OpState, token: &str, now: u64) -> Result<Option<PresentedToken>, OAuthError> {
     let found = op
         .services
         .repo
@@ -37,4 +54,17 @@ pub async fn find(
         .await
         .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
     Ok(found.map(|f| PresentedToken::Access(f.payload)))
+}
+
+async fn find_refresh(op: &OpState, token: &str, now: u64) -> Result<Option<PresentedToken>, OAuthError> {
+    let found = op
+        .services
+        .repo
+        .find::<RefreshToken>(token, now)
+        .await
+        .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
+    // A rotated-out refresh token is kept only to detect its reuse.
+    Ok(found
+        .filter(|f| f.consumed_at().is_none())
+        .map(|f| PresentedToken::Refresh(f.payload)))
 }

@@ -3,7 +3,7 @@
 
 use crate::http::endpoints::OpState;
 use crate::model::Binding;
-use crate::model::records::{AccessToken, AuthorizationCode};
+use crate::model::records::{AccessToken, AuthorizationCode, RefreshToken};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::store::repo::FreshId;
 use serde_json::{Map, Value, json};
@@ -23,6 +23,37 @@ pub struct IssuedTokens {
     pub scope: String,
     /// When `openid` was granted.
     pub id_token: Option<String>,
+    /// When `offline_access` was granted (OIDC Core §11).
+    pub refresh_token: Option<String>,
+}
+
+/// The scope that brings a refresh token (OIDC Core §11).
+pub const OFFLINE_ACCESS: &str = "offline_access";
+
+/// Stores a new refresh token for `record` and returns it. It lives until
+/// `record.expires_at` or `refresh_token_idle_secs` unused, whichever comes
+/// first (RFC 9700 §4.14.2); `record.issued_at` is set to `now`.
+pub async fn issue_refresh_token(
+    op: &OpState,
+    mut record: RefreshToken,
+    now: u64,
+) -> Result<String, OAuthError> {
+    record.issued_at = now;
+    let token = FreshId::generate()
+        .map_err(|_| OAuthError::new(ErrorCode::ServerError, "the random generator failed"))?;
+    op.services
+        .repo
+        .insert_new(&token, &record, Some(refresh_store_ttl(op, &record, now)), now)
+        .await
+        .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
+    Ok(token.into_string())
+}
+
+/// How long the store keeps a refresh token from `now`: to its absolute
+/// expiry or the idle timeout, whichever is sooner (at least 1 s).
+pub fn refresh_store_ttl(op: &OpState, record: &RefreshToken, now: u64) -> u64 {
+    let idle = op.config.get().tokens.refresh_token_idle_secs;
+    record.expires_at.saturating_sub(now).min(idle).max(1)
 }
 
 /// Stores a new opaque access token for `record` (its times are set here
@@ -64,6 +95,20 @@ pub async fn issue_for_code(
         expires_at: 0,
     };
     let (access_token, ttl) = issue_access_token(op, record, now).await?;
+    let refresh_token = if code.scopes.iter().any(|s| s == OFFLINE_ACCESS) {
+        let record = RefreshToken {
+            client_id: code.client_id.clone(),
+            account_id: code.account_id.clone(),
+            scopes: code.scopes.clone(),
+            grant_id: code.grant_id.clone(),
+            binding: binding.clone(),
+            issued_at: now,
+            expires_at: now + op.config.get().tokens.refresh_token_ttl_secs,
+        };
+        Some(issue_refresh_token(op, record, now).await?)
+    } else {
+        None
+    };
     let id_token = if code.scopes.iter().any(|s| s == "openid") {
         Some(id_token(op, code, now).await?)
     } else {
@@ -75,6 +120,7 @@ pub async fn issue_for_code(
         expires_in: ttl,
         scope: code.scopes.join(" "),
         id_token,
+        refresh_token,
     })
 }
 

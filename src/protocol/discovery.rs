@@ -114,7 +114,7 @@ impl ProviderMetadata {
             dpop_signing_alg_values_supported: if dpop { algs } else { Vec::new() },
             tls_client_certificate_bound_access_tokens: mtls,
             authorization_response_iss_parameter_supported: true,
-            scopes_supported: vec!["openid", "profile", "email", "phone"],
+            scopes_supported: vec!["openid", "profile", "email", "phone", "offline_access"],
             claims_supported: vec![
                 "sub",
                 "name",

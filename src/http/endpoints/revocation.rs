@@ -37,6 +37,17 @@ pub async fn post(
                 .map_err(unavailable)?;
             tracing::info!(target: "fiducia::audit", client_id = %client.client_id, "access token revoked");
         }
+        // RFC 7009 §2.1: revoking a refresh token also invalidates the
+        // access tokens of its grant; here the whole grant goes.
+        Some(PresentedToken::Refresh(refresh)) => {
+            let revoked = op
+                .services
+                .repo
+                .revoke_by_grant_id(&refresh.grant_id)
+                .await
+                .map_err(unavailable)?;
+            tracing::info!(target: "fiducia::audit", client_id = %client.client_id, revoked, "refresh token revoked with its grant");
+        }
         None => {}
     }
     // RFC 7009 §2.2: 200; the content of the body is ignored by the client.

@@ -64,8 +64,13 @@ pub async fn exchange(
         "expires_in": issued.expires_in,
         "scope": issued.scope,
     });
-    if let (Some(id_token), Some(map)) = (issued.id_token, body.as_object_mut()) {
-        map.insert("id_token".into(), serde_json::Value::String(id_token));
+    if let Some(map) = body.as_object_mut() {
+        if let Some(id_token) = issued.id_token {
+            map.insert("id_token".into(), serde_json::Value::String(id_token));
+        }
+        if let Some(refresh_token) = issued.refresh_token {
+            map.insert("refresh_token".into(), serde_json::Value::String(refresh_token));
+        }
     }
     tracing::info!(target: "fiducia::audit", client_id = %client.client_id, account_id = %record.account_id, token_type = issued.token_type, "tokens issued");
     Ok(body)

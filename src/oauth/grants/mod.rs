@@ -6,6 +6,7 @@
 
 pub mod authorization_code;
 pub mod client_credentials;
+pub mod refresh_token;
 
 use crate::http::context::RequestContext;
 use crate::http::endpoints::OpState;
@@ -28,6 +29,13 @@ pub enum TokenRequest {
         /// The PKCE verifier.
         code_verifier: String,
     },
+    /// RFC 6749 §6.
+    RefreshToken {
+        /// The refresh token.
+        refresh_token: String,
+        /// Scopes asked (RFC 6749 §6: within the grant's); `None`: the grant's.
+        scope: Option<Vec<String>>,
+    },
     /// RFC 6749 §4.4.2.
     ClientCredentials {
         /// Requested scopes (RFC 6749 §3.3); `None` means the default.
@@ -36,7 +44,7 @@ pub enum TokenRequest {
 }
 
 /// The grant types served (RFC 8414 §2 `grant_types_supported`).
-pub const GRANT_TYPES: &[&str] = &["authorization_code", "client_credentials"];
+pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
 
 /// RFC 6749 §5.2: `unsupported_grant_type` unless `grant_type` is served;
 /// checked before client authentication, as it always was.
@@ -62,6 +70,10 @@ impl TokenRequest {
                 code: owned("code")?,
                 redirect_uri: owned("redirect_uri")?,
                 code_verifier: owned("code_verifier")?,
+            }),
+            "refresh_token" => Ok(Self::RefreshToken {
+                refresh_token: owned("refresh_token")?,
+                scope: form.get("scope").map(split_scope),
             }),
             "client_credentials" => Ok(Self::ClientCredentials {
                 scope: form.get("scope").map(split_scope),

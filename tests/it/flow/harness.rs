@@ -420,6 +420,11 @@ pub struct Authorized {
 
 /// PAR with private_key_jwt (and a DPoP proof when `dpop` is given), then the browser part.
 pub async fn authorize_pkjwt(op: &Op, dpop: Option<&DpopKey>) -> Authorized {
+    authorize_pkjwt_scoped(op, dpop, "openid profile email").await
+}
+
+/// [`authorize_pkjwt`] asking for `scope`.
+pub async fn authorize_pkjwt_scoped(op: &Op, dpop: Option<&DpopKey>, scope: &str) -> Authorized {
     let (verifier, challenge) = pkce();
     let assertion = op.assertion(PKJWT, json!({})).await;
     let mut request = form(
@@ -433,7 +438,7 @@ pub async fn authorize_pkjwt(op: &Op, dpop: Option<&DpopKey>) -> Authorized {
             ("client_assertion", &assertion),
             ("response_type", "code"),
             ("redirect_uri", REDIRECT),
-            ("scope", "openid profile email"),
+            ("scope", scope),
             ("code_challenge", &challenge),
             ("code_challenge_method", "S256"),
             ("state", "st-123"),

@@ -6,6 +6,7 @@ pub mod client_credentials;
 pub mod harness;
 pub mod introspection;
 pub mod jwks_uri;
+pub mod refresh;
 pub mod revocation;
 
 use super::support::{get, json};

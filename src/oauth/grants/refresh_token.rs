@@ -1,0 +1,157 @@
+//! `grant_type=refresh_token` (RFC 6749 §6): the refresh token was issued
+//! to the authenticated client, is presented with its binding (a DPoP proof
+//! by the same key, RFC 9449 §5, or the same certificate, RFC 8705 §3; else
+//! `invalid_grant`), has not expired, and the scopes asked are within the
+//! grant's. With `tokens.rotate_refresh_tokens` the token is consumed and a
+//! new one returned; a consumed one presented again revokes the whole grant
+//! (RFC 9700 §4.14.2). Without rotation each use restarts the idle timeout.
+
+use super::invalid_grant;
+use crate::http::context::RequestContext;
+use crate::http::endpoints::OpState;
+use crate::model::records::{AccessToken, RefreshToken};
+use crate::model::{Binding, Client};
+use crate::oauth::{sender, tokens};
+use crate::protocol::error::{ErrorCode, OAuthError};
+use crate::store::repo::Consumed;
+use bytes::Bytes;
+use http::Request;
+
+/// Redeems `presented` for `client`; the token response's JSON.
+pub async fn refresh(
+    op: &OpState,
+    request: &Request<Bytes>,
+    context: &RequestContext,
+    client: &Client,
+    presented: &str,
+    requested: Option<Vec<String>>,
+) -> Result<serde_json::Value, OAuthError> {
+    let now = op.now();
+    let repo = &op.services.repo;
+    let unavailable = |_| OAuthError::bare(ErrorCode::TemporarilyUnavailable);
+    let found = repo
+        .find::<RefreshToken>(presented, now)
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(|| invalid_grant("unknown, expired or revoked refresh token"))?;
+    let record = found.payload.clone();
+    // RFC 6749 §6: the refresh token was issued to the authenticated client.
+    if record.client_id != client.client_id {
+        return Err(invalid_grant("the refresh token was issued to another client"));
+    }
+    check_binding(op, request, context, &record.binding).await?;
+    if record.expires_at <= now {
+        return Err(invalid_grant("the refresh token has expired"));
+    }
+    if found.consumed_at().is_some() {
+        return Err(reused(op, client, &record.grant_id).await);
+    }
+    let scopes = narrowed_scopes(&record.scopes, requested)?;
+    let refresh_token = if op.config.get().tokens.rotate_refresh_tokens {
+        match repo.consume::<RefreshToken>(presented, now).await {
+            Ok(Consumed::Now(_)) => {}
+            // A concurrent use won the race: the same reuse (RFC 9700 §4.14.2).
+            Ok(Consumed::Already(_)) => return Err(reused(op, client, &record.grant_id).await),
+            Ok(Consumed::Missing) => return Err(invalid_grant("unknown, expired or revoked refresh token")),
+            Err(e) => return Err(unavailable(e)),
+        }
+        Some(tokens::issue_refresh_token(op, record.clone(), now).await?)
+    } else {
+        // RFC 9700 §4.14.2: the idle timeout restarts with each use.
+        repo.upsert(
+            presented,
+            &record,
+            Some(tokens::refresh_store_ttl(op, &record, now)),
+            now,
+        )
+        .await
+        .map_err(unavailable)?;
+        None
+    };
+    let access = AccessToken {
+        client_id: record.client_id.clone(),
+        account_id: Some(record.account_id.clone()),
+        scopes: scopes.clone(),
+        grant_id: record.grant_id.clone(),
+        binding: record.binding.clone(),
+        issued_at: 0,
+        expires_at: 0,
+    };
+    let (access_token, ttl) = tokens::issue_access_token(op, access, now).await?;
+    let mut body = serde_json::json!({
+        "access_token": access_token,
+        "token_type": record.binding.token_type(),
+        "expires_in": ttl,
+        "scope": scopes.join(" "),
+    });
+    if let (Some(refresh_token), Some(map)) = (refresh_token, body.as_object_mut()) {
+        map.insert("refresh_token".into(), serde_json::Value::String(refresh_token));
+    }
+    tracing::info!(target: "fiducia::audit", client_id = %client.client_id, account_id = %record.account_id, token_type = record.binding.token_type(), "tokens refreshed");
+    Ok(body)
+}
+
+/// RFC 9700 §4.14.2: a rotated-out refresh token used again means it leaked;
+/// every token of the grant is revoked.
+async fn reused(op: &OpState, client: &Client, grant_id: &str) -> OAuthError {
+    let revoked = op.services.repo.revoke_by_grant_id(grant_id).await.unwrap_or(0);
+    tracing::warn!(client_id = %client.client_id, revoked, "refresh token reused; grant revoked");
+    invalid_grant("the refresh token was already used; the grant is revoked (RFC 9700 §4.14.2)")
+}
+
+/// The refresh token's binding must be presented again: a DPoP proof by the
+/// same key (RFC 9449 §5) or the same client certificate (RFC 8705 §3).
+async fn check_binding(
+    op: &OpState,
+    request: &Request<Bytes>,
+    context: &RequestContext,
+    binding: &Binding,
+) -> Result<(), OAuthError> {
+    let proof = sender::dpop_proof(op, request, context, crate::http::router::paths::TOKEN, None).await?;
+    let same = match (binding, proof) {
+        (Binding::Dpop(jkt), Some(proof)) => proof.jkt == *jkt,
+        (Binding::Mtls(x5t), None) => context
+            .client_cert
+            .as_ref()
+            .is_some_and(|cert| cert.x5t_s256() == x5t),
+        _ => false,
+    };
+    if same {
+        Ok(())
+    } else {
+        Err(invalid_grant(
+            "the refresh token is bound to another DPoP key or certificate (RFC 9449 §5, RFC 8705 §3)",
+        ))
+    }
+}
+
+/// RFC 6749 §6: a refresh may ask for fewer scopes, never more.
+fn narrowed_scopes(granted: &[String], requested: Option<Vec<String>>) -> Result<Vec<String>, OAuthError> {
+    let Some(requested) = requested else {
+        return Ok(granted.to_vec());
+    };
+    if let Some(scope) = requested.iter().find(|s| !granted.contains(s)) {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            format!("scope `{scope}` was not granted (RFC 6749 §6)"),
+        ));
+    }
+    Ok(requested)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refresh_may_narrow_but_not_widen_scopes_rfc6749_s6() {
+        let granted = ["openid", "offline_access", "email"].map(String::from).to_vec();
+        assert_eq!(narrowed_scopes(&granted, None).unwrap(), granted);
+        assert_eq!(
+            narrowed_scopes(&granted, Some(vec!["email".into()])).unwrap(),
+            vec!["email"]
+        );
+        let e = narrowed_scopes(&granted, Some(vec!["phone".into()])).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidScope);
+    }
+}
