@@ -175,6 +175,29 @@ mod tests {
     }
 
     #[test]
+    fn token_lifecycle_members_rfc8414_s2_rfc9701_s7() {
+        let m = ProviderMetadata::from_config(&config(""), "ES256");
+        assert_eq!(m.revocation_endpoint, "https://localhost:8443/revoke");
+        assert_eq!(m.introspection_endpoint, "https://localhost:8443/introspect");
+        for grant in ["authorization_code", "refresh_token", "client_credentials"] {
+            assert!(m.grant_types_supported.contains(&grant), "{grant}");
+        }
+        assert!(m.scopes_supported.contains(&"offline_access"));
+        assert_eq!(
+            m.introspection_signing_alg_values_supported,
+            vec!["ES256".to_string()]
+        );
+        assert_eq!(
+            m.revocation_endpoint_auth_methods_supported,
+            m.token_endpoint_auth_methods_supported
+        );
+        assert_eq!(
+            m.introspection_endpoint_auth_methods_supported,
+            m.token_endpoint_auth_methods_supported
+        );
+    }
+
+    #[test]
     fn mtls_aliases_appear_when_configured_rfc8705_s5() {
         let m = ProviderMetadata::from_config(
             &config(

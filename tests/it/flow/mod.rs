@@ -6,6 +6,7 @@ pub mod client_credentials;
 pub mod harness;
 pub mod introspection;
 pub mod jwks_uri;
+pub mod metadata;
 pub mod refresh;
 pub mod revocation;
 
