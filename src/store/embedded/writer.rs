@@ -380,7 +380,7 @@ mod tests {
             cleared: vec![KeyRange::new(b"k".to_vec(), b"p".to_vec())],
         });
         // The clear came after the set: `m` ends deleted.
-        assert_eq!(writes.state.get(&b"m".to_vec()), Some(&None));
+        assert_eq!(writes.state.get(b"m".as_slice()), Some(&None));
         let key = |k: &[u8]| ReadConflict::Key(k.to_vec());
         let range = |a: &[u8], b: &[u8]| ReadConflict::Range(KeyRange::new(a.to_vec(), b.to_vec()));
         assert!(writes.touches(&key(b"k")) && writes.touches(&key(b"o")));
