@@ -62,7 +62,7 @@ fn token(writer: usize, n: u64, now: u64) -> AccessToken {
     let grant = n / 4;
     AccessToken {
         client_id: format!("8c1f6e2a-{:04x}-4bd3-9f0e-5a7c2d1b{:04x}", writer % 8, writer % 8),
-        account_id: format!("customer-{:06}", (writer as u64 * 7919 + n) % 100_000),
+        account_id: Some(format!("customer-{:06}", (writer as u64 * 7919 + n) % 100_000)),
         scopes: vec![
             "openid".into(),
             "accounts".into(),
@@ -205,10 +205,11 @@ fn main() -> Result<(), BoxError> {
             (cpu_seconds(&cpu_after, name) - cpu_seconds(&cpu_before, name)) * 1e6 / committed.max(1) as f64
         };
         println!(
-            "cpu per transaction (incl. warm-up): {:.1} us in all threads: {:.1} us tokio workers (building, validating), {:.1} us committing (store-commit), {:.1} us fjall workers (flush, compaction)",
+            "cpu per transaction (incl. warm-up): {:.1} us in all threads: {:.1} us tokio workers (building, validating), {:.1} us store-sync (log write, fdatasync), {:.1} us store-apply (fjall journal and memtable, answers), {:.1} us fjall workers (flush, compaction)",
             per_txn(None),
             per_txn(Some("tokio-rt-worker")),
-            per_txn(Some("store-commit")),
+            per_txn(Some("store-sync")),
+            per_txn(Some("store-apply")),
             per_txn(Some("fjall:worker"))
         );
         println!("disk: {:.1} MiB", backend.disk_space() as f64 / (1024.0 * 1024.0));

@@ -8,10 +8,12 @@
 //!   are served from memtables and the block cache; a cold read is one block
 //!   read from disk.
 //! - **Commits** are validated optimistically into an open batch on the
-//!   committing task ([`writer`]); a committer thread takes the whole open
-//!   batch whenever it is free and makes it durable with a single fsync
-//!   (group commit): while one batch syncs, the next one fills, so 64
-//!   concurrent writers cost one fsync per batch rather than 64.
+//!   committing task ([`writer`]). A sync thread takes the whole open batch
+//!   whenever it is free and makes it durable with a single fdatasync of the
+//!   store's write-ahead log ([`wal`]); an apply thread then writes it into
+//!   fjall and answers its transactions (group commit, pipelined): while one
+//!   batch is applied the next one syncs and a third fills, so 64 concurrent
+//!   writers cost one fsync per batch rather than 64.
 //! - **Serializability**: every commit carries its read version and read set.
 //!   Validation rejects it with [`KvError::Conflict`] if any key it read was
 //!   written by a batch after its read version (durable or in flight) or by a
@@ -19,20 +21,23 @@
 //!   applied in order, so a batch is equivalent to running them one after the
 //!   other (the resolver of FoundationDB's "Architecture" document, on one
 //!   machine).
-//! - **Durability**: a commit is acknowledged only after fjall's journal was
-//!   written and fsynced (`PersistMode::SyncAll`), and fjall makes the batch
-//!   visible to readers only after that, so no reader sees data that a crash
-//!   could take back. A batch is one journal entry: after a crash it is
-//!   replayed whole or not at all.
-//! - **Unknown outcome**: if the journal write or fsync fails, the batch may
+//! - **Durability**: a commit is acknowledged only after its batch was
+//!   appended to the log and fdatasynced, and the batch is written into
+//!   fjall — which makes it visible to readers — only after that, so no
+//!   reader sees data that a crash could take back. fjall's own journal is
+//!   written without an fsync; on open, the log is replayed into fjall (see
+//!   [`wal`] for why replaying is always correct), and a log segment is
+//!   deleted only after fjall's journal was fsynced behind it. A batch is one
+//!   checksummed log record: after a crash it is replayed whole or not at all.
+//! - **Unknown outcome**: if the log write or fdatasync fails, the batch may
 //!   or may not be on disk; its transactions get [`KvError::CommitUnknown`]
-//!   and the store refuses further commits until it is reopened (fjall
-//!   poisons itself too).
+//!   and the store refuses further commits until it is reopened.
 //!
-//! The data directory holds `FIDUCIA_STORE` (this layout's version) and
-//! `kv/` (fjall's files).
+//! The data directory holds `FIDUCIA_STORE` (this layout's version), `wal/`
+//! (the log) and `kv/` (fjall's files).
 
 mod transaction;
+mod wal;
 mod writer;
 
 use super::kv::{Backend, BackendTransaction, KvError, RunOptions, Store};
@@ -47,7 +52,10 @@ use writer::PipelineShared;
 /// Name of the marker file that says a directory is an embedded store.
 pub const MARKER_FILE: &str = "FIDUCIA_STORE";
 /// Contents of the marker for this layout; any other contents are refused.
-const MARKER: &str = "fiducia embedded store, layout 1, fjall 3\n";
+const MARKER: &str = "fiducia embedded store, layout 2, fjall 3 behind a write-ahead log\n";
+/// The marker of layout 1 (fjall's journal fsynced per batch, no log of our
+/// own), which is upgraded in place: an empty log is a valid layout-2 log.
+const MARKER_LAYOUT_1: &str = "fiducia embedded store, layout 1, fjall 3\n";
 
 /// Tuning of the embedded backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,8 +163,9 @@ pub fn open_store(dir: &Path) -> Result<(Store, Arc<EmbeddedBackend>), KvError> 
 impl EmbeddedBackend {
     /// Opens the store in `dir`, creating it when the directory is missing or
     /// empty. Refuses a directory that holds something else, or a store of
-    /// another layout, with a message that says so. Replays fjall's journal:
-    /// every acknowledged commit is there afterwards.
+    /// another layout, with a message that says so. Recovers fjall's journal
+    /// and replays the write-ahead log over it: every acknowledged commit is
+    /// there afterwards.
     pub fn open(dir: &Path, options: EmbeddedOptions) -> Result<Self, KvError> {
         check_or_create_marker(dir)?;
         let db = fjall::Database::builder(dir.join("kv"))
@@ -169,6 +178,7 @@ impl EmbeddedBackend {
                 fjall::KeyspaceCreateOptions::default().max_memtable_size(options.memtable_bytes)
             })
             .map_err(|e| backend_error(dir, &e))?;
+        let wal = recover_log(dir, &db, &keyspace)?;
         let shared = Arc::new(Shared {
             db,
             keyspace,
@@ -180,8 +190,8 @@ impl EmbeddedBackend {
             faults: Mutex::new(Vec::new()),
             stats: WriterCounters::default(),
         });
-        let committer = writer::spawn(shared.clone())
-            .map_err(|e| KvError::Backend(format!("cannot start the store committer thread: {e}")))?;
+        let committer = writer::spawn(shared.clone(), wal)
+            .map_err(|e| KvError::Backend(format!("cannot start the store's commit threads: {e}")))?;
         Ok(Self {
             shared,
             committer: Mutex::new(Some(committer)),
@@ -242,6 +252,33 @@ impl Drop for EmbeddedBackend {
     }
 }
 
+/// Replays the log in `dir/wal` into fjall, makes fjall's journal durable
+/// behind it, deletes the replayed segments and starts a new one.
+fn recover_log(dir: &Path, db: &fjall::Database, keyspace: &fjall::Keyspace) -> Result<wal::Wal, KvError> {
+    let log_dir = dir.join(wal::DIR);
+    let mut batches = 0usize;
+    let (replayed, next) = wal::recover(&log_dir, |batch| {
+        batches += 1;
+        writer::write_to_fjall(db, keyspace, batch)
+            .map_err(|e| KvError::Backend(format!("replaying the store log into fjall failed: {e}")))
+    })?;
+    if !replayed.is_empty() {
+        db.persist(fjall::PersistMode::SyncAll)
+            .map_err(|e| backend_error(dir, &e))?;
+        for path in &replayed {
+            std::fs::remove_file(path)
+                .map_err(|e| KvError::Backend(format!("cannot delete {}: {e}", path.display())))?;
+        }
+        tracing::info!(batches, segments = replayed.len(), "replayed the store log");
+    }
+    wal::Wal::create(&log_dir, next).map_err(|e| {
+        KvError::Backend(format!(
+            "cannot start a store log segment in {}: {e}",
+            log_dir.display()
+        ))
+    })
+}
+
 fn backend_error(dir: &Path, error: &fjall::Error) -> KvError {
     KvError::Backend(format!("embedded store in {}: {error}", dir.display()))
 }
@@ -253,6 +290,18 @@ fn check_or_create_marker(dir: &Path) -> Result<(), KvError> {
     };
     match std::fs::read_to_string(&marker) {
         Ok(found) if found == MARKER => Ok(()),
+        Ok(found) if found == MARKER_LAYOUT_1 => {
+            // Every layout-1 commit is in fjall, fsynced: start an empty log.
+            std::fs::create_dir_all(dir.join(wal::DIR)).map_err(|e| io("create", &dir.join(wal::DIR), e))?;
+            let upgraded = dir.join(format!("{MARKER_FILE}.new"));
+            write_synced(&upgraded, MARKER).map_err(|e| io("write", &upgraded, e))?;
+            std::fs::rename(&upgraded, &marker).map_err(|e| io("replace", &marker, e))?;
+            std::fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| io("sync", &dir.to_path_buf(), e))?;
+            tracing::info!(dir = %dir.display(), "upgraded the embedded store from layout 1 to layout 2");
+            Ok(())
+        }
         Ok(found) => Err(KvError::Backend(format!(
             "{} is a store of another layout ({:?}); this build reads {:?}",
             dir.display(),

@@ -1,4 +1,4 @@
-//! Group commit with optimistic validation.
+//! Group commit with optimistic validation, in a pipeline of two threads.
 //!
 //! **Validation** runs on the committing task itself ([`Shared::commit`]),
 //! under the pipeline lock, in commit order:
@@ -9,27 +9,34 @@
 //!    the open batch; otherwise it gets [`KvError::Conflict`] and the caller's
 //!    `run` retries;
 //! 2. its writes are merged into the open batch. A range clear stays a range
-//!    (expanded into the stored keys only when the batch is written), so, as
+//!    (expanded into the stored keys only when the batch is applied), so, as
 //!    in FoundationDB, it conflicts with every read that overlaps the range.
 //!
 //! Validating on the caller's task instead of a writer thread saves a thread
 //! hand-off (a futex wake-up and two context switches) per transaction.
 //!
-//! The **committer** thread, whenever it is free, takes the whole open batch,
-//! gives it the next version, and writes it as one fjall write batch with
-//! `PersistMode::SyncAll` — one journal entry, one fsync — then publishes the
-//! version and answers the batch's transactions. While it syncs, new commits
-//! keep gathering into the next open batch: the batch is exactly what arrived
-//! during the previous commit, so the more concurrent writers, the fewer
-//! fsyncs per commit, with no timer and no waiting when load is light.
+//! The **sync** thread, whenever it is free, takes the whole open batch,
+//! gives it the next version, appends it to the write-ahead log ([`wal`])
+//! and fdatasyncs — one fsync per batch — and hands it to the **apply**
+//! thread, which writes it into fjall without an fsync (memtable inserts),
+//! publishes its version and answers its transactions. So a batch is
+//! acknowledged and visible only once it is durable, and while one batch is
+//! being applied the next one is being synced and a third is filling: the
+//! batch is what arrived during the previous sync, so the more concurrent
+//! writers, the fewer fsyncs per commit, with no timer and no waiting when
+//! load is light.
+//!
+//! [`wal`]: super::wal
 
 use super::transaction::WriteSet;
+use super::wal::Wal;
 use super::{InjectedFault, Shared};
 use crate::store::kv::{KeyRange, KvError};
 use std::collections::{BTreeMap, VecDeque};
 use std::ops::Bound;
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
 use tokio::sync::futures::Notified;
 use tokio::sync::{Notify, oneshot};
 
@@ -56,8 +63,8 @@ pub(crate) type Verdict = oneshot::Sender<Result<(), KvError>>;
 /// cleared range are deleted.
 #[derive(Default)]
 pub(crate) struct BatchWrites {
-    state: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
-    cleared: Vec<KeyRange>,
+    pub(crate) state: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    pub(crate) cleared: Vec<KeyRange>,
 }
 
 impl BatchWrites {
@@ -110,10 +117,8 @@ struct Pipeline {
     accepted: Vec<Verdict>,
     /// Version of the last batch taken.
     last_version: u64,
-    /// No more commits are accepted; the committer finishes the open batch.
+    /// No more commits are accepted; the sync thread finishes the open batch.
     closing: bool,
-    /// The committer thread has ended.
-    stopped: bool,
 }
 
 impl Pipeline {
@@ -140,7 +145,7 @@ pub(crate) struct PipelineShared {
     state: Mutex<Pipeline>,
     /// Signalled when the open batch gets its first transaction, or on close.
     work: Condvar,
-    /// Notified whenever the committer takes the open batch (for commits
+    /// Notified whenever the sync thread takes the open batch (for commits
     /// waiting because it was full).
     taken: Notify,
     max_batch: usize,
@@ -163,8 +168,7 @@ impl PipelineShared {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Stops accepting commits; the committer writes what was accepted and
-    /// ends.
+    /// Stops accepting commits; the threads write what was accepted and end.
     pub(crate) fn close(&self) {
         self.lock().closing = true;
         self.work.notify_one();
@@ -175,7 +179,7 @@ impl PipelineShared {
 enum Admission<'a> {
     /// Validated into the open batch: the batch's outcome will come here.
     Accepted(oneshot::Receiver<Result<(), KvError>>),
-    /// The open batch is full: try again once the committer has taken it.
+    /// The open batch is full: try again once the sync thread has taken it.
     Full(Notified<'a>),
 }
 
@@ -190,7 +194,7 @@ impl Shared {
                 Admission::Full(taken) => taken.await,
             }
         };
-        // The committer took the request; if it vanishes without a verdict,
+        // The pipeline took the request; if it vanishes without a verdict,
         // the batch may or may not have reached the disk.
         verdict.await.unwrap_or(Err(KvError::CommitUnknown))
     }
@@ -209,7 +213,7 @@ impl Shared {
             return Err(KvError::Closed);
         }
         if state.accepted.len() >= pipeline.max_batch {
-            // Created under the lock, so the committer's next take wakes it.
+            // Created under the lock, so the sync thread's next take wakes it.
             return Ok(Admission::Full(pipeline.taken.notified()));
         }
         let Some(commit) = request.take() else {
@@ -236,29 +240,52 @@ impl Shared {
     }
 }
 
-/// Starts the committer thread; it ends after [`PipelineShared::close`],
-/// once the batch accepted before is written.
-pub(crate) fn spawn(shared: Arc<Shared>) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name("store-commit".into())
-        .spawn(move || {
-            commit_loop(&shared);
-            let mut state = shared.pipeline.lock();
-            state.stopped = true;
-            // Nothing can be accepted after `closing`, but be certain no
-            // verdict is dropped unanswered.
-            for verdict in state.accepted.drain(..) {
-                let _ = verdict.send(Err(KvError::Closed));
-            }
-            drop(state);
-            shared.pipeline.taken.notify_waiters();
-        })
+/// A batch on its way from the sync thread to the apply thread.
+enum Synced {
+    Batch {
+        version: u64,
+        batch: Arc<BatchWrites>,
+        accepted: Vec<Verdict>,
+        /// Whether the batch is durable in the log and must be applied.
+        apply: bool,
+        /// The outcome to report if applying succeeds (or is skipped).
+        outcome: Result<(), KvError>,
+    },
+    /// A log segment was sealed after the batches before this message:
+    /// delete it once fjall holds them durably.
+    Sealed(PathBuf),
 }
 
-/// The committer thread: takes the open batch whenever it is free, writes it
-/// as one fjall write batch — journaled and fsynced before fjall makes it
-/// visible — publishes its version and answers its transactions.
-fn commit_loop(shared: &Shared) {
+/// Starts the sync and apply threads; the returned handle finishes when both
+/// have, after [`PipelineShared::close`], once the batches accepted before
+/// are written.
+pub(crate) fn spawn(shared: Arc<Shared>, wal: Wal) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let (to_apply, synced) = mpsc::channel();
+    let applier = {
+        let shared = shared.clone();
+        std::thread::Builder::new()
+            .name("store-apply".into())
+            .spawn(move || apply_loop(&shared, &synced))?
+    };
+    let on_failure = shared.clone();
+    let syncer = std::thread::Builder::new()
+        .name("store-sync".into())
+        .spawn(move || {
+            sync_loop(&shared, wal, &to_apply);
+            drop(to_apply);
+            let _ = applier.join();
+            shared.pipeline.taken.notify_waiters();
+        });
+    if syncer.is_err() {
+        // No sync thread will come: nothing can be accepted any more.
+        on_failure.pipeline.close();
+    }
+    syncer
+}
+
+/// The sync thread: takes the open batch whenever it is free, appends it to
+/// the log and fdatasyncs, and passes it on to the apply thread.
+fn sync_loop(shared: &Shared, mut wal: Wal, to_apply: &mpsc::Sender<Synced>) {
     let pipeline = &shared.pipeline;
     loop {
         let (version, batch, accepted) = {
@@ -281,59 +308,129 @@ fn commit_loop(shared: &Shared) {
             (version, batch, accepted)
         };
         pipeline.taken.notify_waiters();
-        let fault = shared.take_fault();
-        let written = match fault {
-            Some(InjectedFault::UnknownWithoutApply) => Err("injected fault: batch dropped".to_string()),
-            _ => write_durably(shared, &batch),
+        let failed_before = shared.failed().clone();
+        let (apply, outcome) = match (failed_before, shared.take_fault()) {
+            // Nothing of it was written: it certainly did not commit.
+            (Some(reason), _) => (
+                false,
+                Err(KvError::Backend(format!(
+                    "the store failed to write and must be reopened: {reason}"
+                ))),
+            ),
+            (None, Some(InjectedFault::UnknownWithoutApply)) => (false, Err(KvError::CommitUnknown)),
+            (None, fault) => match wal.append(&batch) {
+                Ok(()) if fault.is_some() => (true, Err(KvError::CommitUnknown)),
+                Ok(()) => (true, Ok(())),
+                Err(e) => {
+                    let reason = format!("store log write or fdatasync failed: {e}");
+                    tracing::error!(%reason, "store batch may not have reached the disk; refusing further commits");
+                    *shared.failed() = Some(reason);
+                    (false, Err(KvError::CommitUnknown))
+                }
+            },
         };
-        // Published even when dropped: a reader at this version sees nothing
-        // of the batch, which is what the disk holds.
-        shared.version.store(version, Ordering::Release);
-        let outcome = match (&written, fault) {
-            (Ok(()), None) => Ok(()),
-            (Err(reason), None) => {
-                tracing::error!(%reason, "store batch failed to reach the disk; refusing further commits");
-                *shared.failed() = Some(reason.clone());
-                Err(KvError::CommitUnknown)
-            }
-            (_, Some(_)) => Err(KvError::CommitUnknown),
+        let message = Synced::Batch {
+            version,
+            batch,
+            accepted,
+            apply,
+            outcome,
         };
-        if written.is_ok() {
-            shared.stats.batches.fetch_add(1, Ordering::Relaxed);
-            shared
-                .stats
-                .committed
-                .fetch_add(accepted.len() as u64, Ordering::Relaxed);
+        if to_apply.send(message).is_err() {
+            return;
         }
-        for verdict in accepted {
-            let _ = verdict.send(outcome.clone());
+        if wal.is_full() {
+            match wal.rotate() {
+                Ok(sealed) => {
+                    if to_apply.send(Synced::Sealed(sealed)).is_err() {
+                        return;
+                    }
+                }
+                // Appending to the long segment stays correct; try again
+                // after the next batch.
+                Err(e) => tracing::warn!(error = %e, "cannot start a new store log segment"),
+            }
         }
     }
 }
 
-/// One fjall write batch, journaled and fsynced before it becomes visible.
-/// Cleared ranges are expanded here, against the stored state, which holds
-/// every batch before this one (this thread writes them in order).
-fn write_durably(shared: &Shared, batch: &BatchWrites) -> Result<(), String> {
-    let mut writes = fjall::OwnedWriteBatch::with_capacity(shared.db.clone(), batch.state.len())
-        .durability(Some(fjall::PersistMode::SyncAll));
+/// The apply thread: writes each durable batch into fjall, publishes its
+/// version and answers its transactions.
+fn apply_loop(shared: &Shared, synced: &mpsc::Receiver<Synced>) {
+    while let Ok(message) = synced.recv() {
+        match message {
+            Synced::Batch {
+                version,
+                batch,
+                accepted,
+                apply,
+                outcome,
+            } => {
+                let outcome = match apply.then(|| write_to_fjall(&shared.db, &shared.keyspace, &batch)) {
+                    Some(Err(reason)) => {
+                        // Durable in the log (a reopen replays it) but not
+                        // visible now: the caller cannot be told either way.
+                        tracing::error!(%reason, "store batch could not be applied; refusing further commits");
+                        *shared.failed() = Some(reason);
+                        Err(KvError::CommitUnknown)
+                    }
+                    _ => outcome,
+                };
+                // Published even when not applied: a reader at this version
+                // sees nothing of the batch, which is what the store holds.
+                shared.version.store(version, Ordering::Release);
+                if apply {
+                    shared.stats.batches.fetch_add(1, Ordering::Relaxed);
+                    shared
+                        .stats
+                        .committed
+                        .fetch_add(accepted.len() as u64, Ordering::Relaxed);
+                }
+                for verdict in accepted {
+                    let _ = verdict.send(outcome.clone());
+                }
+            }
+            Synced::Sealed(path) => match shared.db.persist(fjall::PersistMode::SyncAll) {
+                // fjall's journal now holds every batch of the segment.
+                Ok(()) => {
+                    if let Err(e) = std::fs::remove_file(&path) {
+                        tracing::warn!(path = %path.display(), error = %e, "cannot delete a sealed store log segment");
+                    }
+                }
+                Err(e) => {
+                    let reason = format!("fsync of fjall's journal failed: {e}");
+                    tracing::error!(%reason, "refusing further commits");
+                    *shared.failed() = Some(reason);
+                }
+            },
+        }
+    }
+}
+
+/// Writes `batch` into fjall without an fsync (the log made it durable):
+/// one journal entry, then the memtable. Cleared ranges are expanded here,
+/// against the stored state, which holds every batch before this one
+/// (batches are applied in order by one thread, and replayed in order).
+pub(crate) fn write_to_fjall(
+    db: &fjall::Database,
+    keyspace: &fjall::Keyspace,
+    batch: &BatchWrites,
+) -> Result<(), String> {
+    let mut writes = fjall::OwnedWriteBatch::with_capacity(db.clone(), batch.state.len()).durability(None);
     for range in &batch.cleared {
-        for guard in shared
-            .keyspace
-            .range(range.begin.as_slice()..range.end.as_slice())
-        {
+        for guard in keyspace.range(range.begin.as_slice()..range.end.as_slice()) {
             let key = guard
                 .key()
                 .map_err(|e| format!("range clear failed to read: {e}"))?;
             if !batch.state.contains_key(key.as_ref()) {
-                writes.remove(&shared.keyspace, key);
+                writes.remove(keyspace, key);
             }
         }
     }
     for (key, value) in &batch.state {
         match value {
-            Some(value) => writes.insert(&shared.keyspace, key.as_slice(), value.as_slice()),
-            None => writes.remove(&shared.keyspace, key.as_slice()),
+            Some(value) => writes.insert(keyspace, key.as_slice(), value.as_slice()),
+            None => writes.remove(keyspace, key.as_slice()),
         }
     }
     writes.commit().map_err(|e| e.to_string())
