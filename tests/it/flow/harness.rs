@@ -507,3 +507,39 @@ pub async fn userinfo_dpop(op: &Op, token: &str, key: &DpopKey) -> Response<Byte
     );
     op.send(false, request).await
 }
+
+/// RFC 7523 §2.2 `client_assertion_type`.
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// A PAR request (RFC 9126 §2.1) of a client that authenticates with its
+/// TLS certificate: code flow, PKCE S256, the shared redirect URI.
+pub fn cert_par(client_id: &str, challenge: &str, scope: &str) -> Request<Full<Bytes>> {
+    form(
+        "/par",
+        &[
+            ("client_id", client_id),
+            ("response_type", "code"),
+            ("redirect_uri", REDIRECT),
+            ("scope", scope),
+            ("code_challenge", challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+}
+
+/// A PAR request of the private_key_jwt client with `assertion`, scope
+/// `openid`, PKCE S256, plus `extra` parameters.
+pub fn pkjwt_par(assertion: &str, challenge: &str, extra: &[(&str, &str)]) -> Request<Full<Bytes>> {
+    let mut params = vec![
+        ("client_id", PKJWT),
+        ("client_assertion_type", JWT_BEARER),
+        ("client_assertion", assertion),
+        ("response_type", "code"),
+        ("redirect_uri", REDIRECT),
+        ("scope", "openid"),
+        ("code_challenge", challenge),
+        ("code_challenge_method", "S256"),
+    ];
+    params.extend_from_slice(extra);
+    form("/par", &params)
+}

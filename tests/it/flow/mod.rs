@@ -92,32 +92,12 @@ async fn private_key_jwt_pkce_dpop_flow() {
 async fn tls_client_auth_with_certificate_bound_tokens() {
     let op = Op::start().await;
     let (verifier, challenge) = pkce();
-    let par = form(
-        "/par",
-        &[
-            ("client_id", MTLS),
-            ("response_type", "code"),
-            ("redirect_uri", REDIRECT),
-            ("scope", "openid email"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let par = cert_par(MTLS, &challenge, "openid email");
     // RFC 8705 §2.1: no certificate, no authentication.
     let response = op.send(false, par).await;
     assert_eq!(response.status(), 401);
     assert_eq!(json(response.body())["error"], "invalid_client");
-    let par = form(
-        "/par",
-        &[
-            ("client_id", MTLS),
-            ("response_type", "code"),
-            ("redirect_uri", REDIRECT),
-            ("scope", "openid email"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let par = cert_par(MTLS, &challenge, "openid email");
     let response = op.send(true, par).await;
     assert_eq!(
         response.status(),
@@ -188,22 +168,7 @@ async fn authorize_requires_par_and_request_uri_is_single_use() {
 
     let (_, challenge) = pkce();
     let assertion = op.assertion(PKJWT, json!({})).await;
-    let par = form(
-        "/par",
-        &[
-            ("client_id", PKJWT),
-            (
-                "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            ),
-            ("client_assertion", &assertion),
-            ("response_type", "code"),
-            ("redirect_uri", REDIRECT),
-            ("scope", "openid"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let par = pkjwt_par(&assertion, &challenge, &[]);
     let response = op.send(false, par).await;
     let request_uri = json(response.body())["request_uri"].as_str().unwrap().to_string();
     let path = format!(
@@ -392,24 +357,7 @@ async fn dpop_proofs_are_checked_at_the_token_endpoint() {
 async fn bad_client_assertions_are_invalid_client() {
     let op = Op::start().await;
     let (_, challenge) = pkce();
-    let par = |assertion: String| {
-        form(
-            "/par",
-            &[
-                ("client_id", PKJWT),
-                (
-                    "client_assertion_type",
-                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                ),
-                ("client_assertion", &assertion),
-                ("response_type", "code"),
-                ("redirect_uri", REDIRECT),
-                ("scope", "openid"),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ],
-        )
-    };
+    let par = |assertion: String| pkjwt_par(&assertion, &challenge, &[]);
     let good = op.assertion(PKJWT, json!({})).await;
     assert_eq!(op.send(false, par(good.clone())).await.status(), 201);
     let now = now();
@@ -478,23 +426,7 @@ async fn denial_redirects_with_access_denied() {
     let op = Op::start().await;
     let (_, challenge) = pkce();
     let assertion = op.assertion(PKJWT, json!({})).await;
-    let par = form(
-        "/par",
-        &[
-            ("client_id", PKJWT),
-            (
-                "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            ),
-            ("client_assertion", &assertion),
-            ("response_type", "code"),
-            ("redirect_uri", REDIRECT),
-            ("scope", "openid"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-            ("state", "s1"),
-        ],
-    );
+    let par = pkjwt_par(&assertion, &challenge, &[("state", "s1")]);
     let request_uri = json(op.send(false, par).await.body())["request_uri"]
         .as_str()
         .unwrap()
@@ -514,19 +446,7 @@ async fn denial_redirects_with_access_denied() {
 async fn self_signed_tls_client_auth_flow() {
     let op = Op::start().await;
     let (verifier, challenge) = pkce();
-    let par = |client_id: &'static str| {
-        form(
-            "/par",
-            &[
-                ("client_id", client_id),
-                ("response_type", "code"),
-                ("redirect_uri", REDIRECT),
-                ("scope", "openid email"),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ],
-        )
-    };
+    let par = |client_id: &'static str| cert_par(client_id, &challenge, "openid email");
     let refused = op.send_self_signed(par(MTLS)).await;
     assert_eq!(
         refused.status(),
@@ -591,19 +511,7 @@ async fn self_signed_tls_client_auth_flow() {
 async fn a_client_over_its_rate_gets_429() {
     let op = Op::start().await;
     let (_, challenge) = pkce();
-    let par = || {
-        form(
-            "/par",
-            &[
-                ("client_id", "limited-client"),
-                ("response_type", "code"),
-                ("redirect_uri", REDIRECT),
-                ("scope", "openid"),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ],
-        )
-    };
+    let par = || cert_par("limited-client", &challenge, "openid");
     assert_eq!(op.send(true, par()).await.status(), 201);
     assert_eq!(op.send(true, par()).await.status(), 201);
     let limited = op.send(true, par()).await;
@@ -626,26 +534,7 @@ async fn dpop_server_nonces() {
     let dpop = DpopKey::new();
     let (_, challenge) = pkce();
     let par = |assertion: String, proof: String| {
-        with_header(
-            form(
-                "/par",
-                &[
-                    ("client_id", PKJWT),
-                    (
-                        "client_assertion_type",
-                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                    ),
-                    ("client_assertion", &assertion),
-                    ("response_type", "code"),
-                    ("redirect_uri", REDIRECT),
-                    ("scope", "openid"),
-                    ("code_challenge", &challenge),
-                    ("code_challenge_method", "S256"),
-                ],
-            ),
-            "dpop",
-            &proof,
-        )
+        with_header(pkjwt_par(&assertion, &challenge, &[]), "dpop", &proof)
     };
     let url = format!("{ISSUER}/par");
     let first = op
