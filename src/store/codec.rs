@@ -45,7 +45,9 @@ impl From<CodecError> for super::kv::KvError {
 
 /// Encodes `value` behind the current codec tag.
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, CodecError> {
-    let mut out = vec![CURRENT_TAG];
+    // Room for a typical record, so that encoding does not reallocate.
+    let mut out = Vec::with_capacity(384);
+    out.push(CURRENT_TAG);
     bincode::serde::encode_into_std_write(value, &mut out, bincode::config::standard())
         .map_err(|e| CodecError::Encode(e.to_string()))?;
     Ok(out)

@@ -229,6 +229,11 @@ pub trait BackendTransaction: Send + Sync {
     ) -> BoxFuture<'a, Result<Vec<KeyValue>, KvError>>;
     /// Buffers a write.
     fn set(&self, key: &[u8], value: &[u8]);
+    /// Buffers a write of bytes the caller no longer needs; a backend that
+    /// keeps them saves copying.
+    fn set_owned(&self, key: Vec<u8>, value: Vec<u8>) {
+        self.set(&key, &value);
+    }
     /// Buffers a delete.
     fn clear(&self, key: &[u8]);
     /// Buffers the delete of every key in `range`.
@@ -314,6 +319,17 @@ impl Transaction {
         // A write costs its mutation and its write conflict range.
         self.account(2 * key.len() + value.len() + 1)?;
         self.inner.backend.set(key, value);
+        Ok(())
+    }
+
+    /// [`Transaction::set`] of bytes the caller no longer needs (no copy).
+    pub fn set_owned(&self, key: Vec<u8>, value: Vec<u8>) -> Result<(), KvError> {
+        check_key(&key)?;
+        if value.len() > MAX_VALUE_BYTES {
+            return Err(KvError::ValueTooLarge(value.len()));
+        }
+        self.account(2 * key.len() + value.len() + 1)?;
+        self.inner.backend.set_owned(key, value);
         Ok(())
     }
 

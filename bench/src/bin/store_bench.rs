@@ -205,10 +205,11 @@ fn main() -> Result<(), BoxError> {
             (cpu_seconds(&cpu_after, name) - cpu_seconds(&cpu_before, name)) * 1e6 / committed.max(1) as f64
         };
         println!(
-            "cpu per transaction (incl. warm-up): {:.1} us in all threads: {:.1} us tokio workers (building, validating), {:.1} us store-sync (log write, fdatasync), {:.1} us store-apply (fjall journal and memtable, answers), {:.1} us fjall workers (flush, compaction)",
+            "cpu per transaction (incl. warm-up): {:.1} us in all threads: {:.1} us tokio workers (building, validating), {:.1} us store-sync (log write, fdatasync), {:.1} us store-ack (answers), {:.1} us store-apply (fjall journal and memtable), {:.1} us fjall workers (flush, compaction)",
             per_txn(None),
             per_txn(Some("tokio-rt-worker")),
             per_txn(Some("store-sync")),
+            per_txn(Some("store-ack")),
             per_txn(Some("store-apply")),
             per_txn(Some("fjall:worker"))
         );

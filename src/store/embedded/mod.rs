@@ -3,17 +3,18 @@
 //!
 //! # Design
 //!
-//! - **Reads** run on the caller's task against a fjall snapshot taken when
-//!   the transaction begins, so a transaction reads one consistent state. They
-//!   are served from memtables and the block cache; a cold read is one block
-//!   read from disk.
+//! - **Reads** run on the caller's task against a fjall snapshot taken at
+//!   the transaction's first read, so a transaction reads one consistent
+//!   state. They are served from memtables and the block cache; a cold read
+//!   is one block read from disk.
 //! - **Commits** are validated optimistically into an open batch on the
 //!   committing task ([`writer`]). A sync thread takes the whole open batch
 //!   whenever it is free and makes it durable with a single fdatasync of the
-//!   store's write-ahead log ([`wal`]); an apply thread then writes it into
-//!   fjall and answers its transactions (group commit, pipelined): while one
-//!   batch is applied the next one syncs and a third fills, so 64 concurrent
-//!   writers cost one fsync per batch rather than 64.
+//!   store's write-ahead log ([`wal`]), then the batch's transactions are
+//!   acknowledged while an apply thread writes it into fjall (group commit,
+//!   pipelined): while one batch is applied the next one syncs and a third
+//!   fills, so 64 concurrent writers cost one fsync per batch rather than
+//!   64.
 //! - **Serializability**: every commit carries its read version and read set.
 //!   Validation rejects it with [`KvError::Conflict`] if any key it read was
 //!   written by a batch after its read version (durable or in flight) or by a
@@ -21,14 +22,19 @@
 //!   applied in order, so a batch is equivalent to running them one after the
 //!   other (the resolver of FoundationDB's "Architecture" document, on one
 //!   machine).
-//! - **Durability**: a commit is acknowledged only after its batch was
-//!   appended to the log and fdatasynced, and the batch is written into
-//!   fjall — which makes it visible to readers — only after that, so no
-//!   reader sees data that a crash could take back. fjall's own journal is
-//!   written without an fsync; on open, the log is replayed into fjall (see
-//!   [`wal`] for why replaying is always correct), and a log segment is
-//!   deleted only after fjall's journal was fsynced behind it. A batch is one
-//!   checksummed log record: after a crash it is replayed whole or not at all.
+//! - **Durability and visibility**: a commit is acknowledged only after its
+//!   batch was appended to the log and fdatasynced. It becomes visible when
+//!   the apply thread has written it into fjall, at most a few batches
+//!   later; a transaction's read version is the latest durable version and
+//!   its first read waits until that version is applied (FoundationDB's
+//!   storage servers likewise answer a read at version v once they have
+//!   applied v), so every transaction that begins after an acknowledgement
+//!   sees that commit, and no reader sees data that a crash could take back.
+//!   fjall's own journal is written without an fsync; on open, the log is
+//!   replayed into fjall (see [`wal`] for why replaying is always correct),
+//!   and a log segment is deleted only after fjall's journal was fsynced
+//!   behind it. A batch is one checksummed log record: after a crash it is
+//!   replayed whole or not at all.
 //! - **Unknown outcome**: if the log write or fdatasync fails, the batch may
 //!   or may not be on disk; its transactions get [`KvError::CommitUnknown`]
 //!   and the store refuses further commits until it is reopened.
@@ -97,22 +103,31 @@ pub struct EmbeddedBackend {
     committer: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
-/// State shared by transactions and the committer thread.
+/// State shared by transactions and the pipeline threads.
 pub(crate) struct Shared {
     pub(crate) db: fjall::Database,
     pub(crate) keyspace: fjall::Keyspace,
-    /// Version of the last durable batch; readers take it before their
-    /// snapshot, so the snapshot holds at least everything up to it.
-    pub(crate) version: AtomicU64,
+    /// Version of the last batch in the log (fdatasynced), or given up on;
+    /// a transaction's read version.
+    pub(crate) durable: AtomicU64,
+    /// Version of the last batch written into fjall; never ahead of
+    /// `durable`. A transaction takes its snapshot once this has reached its
+    /// read version, so the snapshot holds everything up to it.
+    pub(crate) applied: AtomicU64,
+    /// Notified whenever `applied` moves (or the store fails).
+    pub(crate) applied_changed: tokio::sync::Notify,
     /// Read versions of live transactions → how many; the pipeline keeps
     /// conflict history back to the oldest of them.
     pub(crate) active_reads: Mutex<BTreeMap<u64, usize>>,
-    /// The open batch, the conflict history and the committer's wake-up.
+    /// The open batch, the conflict history and the sync thread's wake-up.
     pub(crate) pipeline: PipelineShared,
     pub(crate) closed: AtomicBool,
     /// Set when a batch failed to reach the disk; commits are refused then.
     pub(crate) failed: Mutex<Option<String>>,
     pub(crate) faults: Mutex<Vec<InjectedFault>>,
+    /// How long the apply thread waits before applying the next batch (for
+    /// tests of reads while it lags behind the log).
+    pub(crate) apply_delay: Mutex<Option<std::time::Duration>>,
     pub(crate) stats: WriterCounters,
 }
 
@@ -182,12 +197,15 @@ impl EmbeddedBackend {
         let shared = Arc::new(Shared {
             db,
             keyspace,
-            version: AtomicU64::new(0),
+            durable: AtomicU64::new(0),
+            applied: AtomicU64::new(0),
+            applied_changed: tokio::sync::Notify::new(),
             active_reads: Mutex::new(BTreeMap::new()),
             pipeline: PipelineShared::new(0, options.max_batch_transactions),
             closed: AtomicBool::new(false),
             failed: Mutex::new(None),
             faults: Mutex::new(Vec::new()),
+            apply_delay: Mutex::new(None),
             stats: WriterCounters::default(),
         });
         let committer = writer::spawn(shared.clone(), wal)
@@ -203,6 +221,13 @@ impl EmbeddedBackend {
     pub fn inject_faults(&self, faults: &[InjectedFault]) {
         let mut queued = self.shared.faults.lock().unwrap_or_else(|p| p.into_inner());
         queued.extend_from_slice(faults);
+    }
+
+    /// Makes the apply thread wait `delay` before it applies the next batch,
+    /// so that commits are acknowledged (durable) well before they are
+    /// applied: for tests of what readers see meanwhile.
+    pub fn delay_next_apply(&self, delay: std::time::Duration) {
+        *self.shared.apply_delay.lock().unwrap_or_else(|p| p.into_inner()) = Some(delay);
     }
 
     /// Group-commit counters: transactions per fsync is `committed / batches`.
@@ -259,8 +284,10 @@ fn recover_log(dir: &Path, db: &fjall::Database, keyspace: &fjall::Keyspace) -> 
     let mut batches = 0usize;
     let (replayed, next) = wal::recover(&log_dir, |batch| {
         batches += 1;
-        writer::write_to_fjall(db, keyspace, batch)
-            .map_err(|e| KvError::Backend(format!("replaying the store log into fjall failed: {e}")))
+        batch.transactions.iter().try_for_each(|write_set| {
+            writer::write_to_fjall(db, keyspace, write_set)
+                .map_err(|e| KvError::Backend(format!("replaying the store log into fjall failed: {e}")))
+        })
     })?;
     if !replayed.is_empty() {
         db.persist(fjall::PersistMode::SyncAll)

@@ -231,3 +231,43 @@ async fn a_layout_1_store_is_upgraded_in_place() {
         MARKER
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_is_acknowledged_before_it_is_applied_and_read_after_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Arc::new(open(dir.path()));
+    let store = Store::new(backend.clone());
+    put(&store, b"before", b"1").await;
+    backend.delay_next_apply(std::time::Duration::from_millis(1500));
+    let started = std::time::Instant::now();
+    put(&store, b"k", b"acknowledged").await;
+    let acknowledged = started.elapsed();
+    // Durable, so acknowledged, while the apply thread still sleeps.
+    assert!(
+        acknowledged < std::time::Duration::from_millis(1000),
+        "the acknowledgement waited for the apply ({acknowledged:?})"
+    );
+    assert!(backend.shared.applied.load(Ordering::Acquire) < backend.shared.durable.load(Ordering::Acquire));
+    // A transaction that begins after the acknowledgement sees the commit: its
+    // first read waits until its read version is applied.
+    let seen = store
+        .run(|tx, _| async move { Ok((tx.get(b"k").await?, tx.get(b"before").await?)) })
+        .await
+        .unwrap();
+    assert_eq!(seen, (Some(b"acknowledged".to_vec()), Some(b"1".to_vec())));
+    assert!(started.elapsed() >= std::time::Duration::from_millis(1500));
+    // A transaction that only writes needs no read version and never waits.
+    backend.delay_next_apply(std::time::Duration::from_millis(1500));
+    put(&store, b"k2", b"x").await;
+    let started = std::time::Instant::now();
+    put(&store, b"k3", b"y").await;
+    assert!(started.elapsed() < std::time::Duration::from_millis(1000));
+    let range = store
+        .run(|tx, _| async move {
+            tx.get_range(&KeyRange::starting_with(b"k"), RangeOptions::default())
+                .await
+        })
+        .await
+        .unwrap();
+    assert_eq!(range.len(), 3);
+}

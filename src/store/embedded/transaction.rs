@@ -38,41 +38,61 @@ struct TransactionState {
     reads: Vec<ReadConflict>,
 }
 
-/// One attempt of a transaction: a read version (registered, so the writer
-/// keeps the conflict history it needs), a snapshot holding at least every
-/// batch up to that version, and what the attempt read and wrote.
+/// One attempt of a transaction: what it read and wrote, and — from its
+/// first read on — a read version and a snapshot.
+///
+/// Both are taken at the first read, as FoundationDB gets a read version
+/// only when a transaction first reads: a transaction that only writes
+/// (`insert_new`) has nothing to validate and needs neither. The read
+/// version is the latest durable version, registered so that the pipeline
+/// keeps the conflict history it needs; the snapshot is taken once that
+/// version is applied, so it holds at least every batch up to it.
 struct Attempt {
     shared: Arc<Shared>,
-    read_version: u64,
-    snapshot: fjall::Snapshot,
+    read_version: Option<u64>,
+    snapshot: Option<fjall::Snapshot>,
     state: TransactionState,
 }
 
 impl Attempt {
     fn begin(shared: Arc<Shared>) -> Self {
-        let read_version = {
-            let mut active = shared.active_reads();
-            let version = shared.version.load(Ordering::Acquire);
-            *active.entry(version).or_insert(0) += 1;
-            version
-        };
-        let snapshot = shared.db.snapshot();
         Self {
             shared,
-            read_version,
-            snapshot,
+            read_version: None,
+            snapshot: None,
             state: TransactionState::default(),
         }
+    }
+
+    /// The read version, taken (and registered) now if this is the first
+    /// read.
+    fn read_version(&mut self) -> u64 {
+        let shared = &self.shared;
+        *self.read_version.get_or_insert_with(|| {
+            let mut active = shared.active_reads();
+            let version = shared.durable.load(Ordering::Acquire);
+            *active.entry(version).or_insert(0) += 1;
+            version
+        })
+    }
+
+    fn snapshot(&self) -> Result<&fjall::Snapshot, KvError> {
+        self.snapshot
+            .as_ref()
+            .ok_or_else(|| KvError::Backend("read before the transaction's snapshot was taken".into()))
     }
 }
 
 impl Drop for Attempt {
     fn drop(&mut self) {
+        let Some(version) = self.read_version else {
+            return;
+        };
         let mut active = self.shared.active_reads();
-        if let Some(count) = active.get_mut(&self.read_version) {
+        if let Some(count) = active.get_mut(&version) {
             *count -= 1;
             if *count == 0 {
-                active.remove(&self.read_version);
+                active.remove(&version);
             }
         }
     }
@@ -98,6 +118,41 @@ impl EmbeddedTransaction {
         self.attempt.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Makes sure the attempt has its read version and snapshot: takes the
+    /// read version, waits until it is applied, takes the snapshot.
+    async fn ensure_snapshot(&self) -> Result<(), KvError> {
+        loop {
+            let version = {
+                let mut attempt = self.attempt();
+                if attempt.snapshot.is_some() {
+                    return Ok(());
+                }
+                attempt.read_version()
+            };
+            self.shared.applied_up_to(version).await?;
+            let mut attempt = self.attempt();
+            // The attempt is the same unless it was reset meanwhile (then
+            // start over with the new one).
+            if attempt.read_version == Some(version) {
+                if attempt.snapshot.is_none() {
+                    attempt.snapshot = Some(self.shared.db.snapshot());
+                }
+                return Ok(());
+            }
+        }
+    }
+
+    /// The transaction's own write or clear of `key`, if any.
+    fn own_write(&self, key: &[u8]) -> Option<Option<Vec<u8>>> {
+        let attempt = self.attempt();
+        let write_set = &attempt.state.write_set;
+        match write_set.writes.get(key) {
+            Some(own) => Some(own.clone()),
+            None if write_set.is_cleared(key) => Some(None),
+            None => None,
+        }
+    }
+
     fn get_now(&self, key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {
         let mut attempt = self.attempt();
         let state = &mut attempt.state;
@@ -110,7 +165,7 @@ impl EmbeddedTransaction {
         state.reads.push(ReadConflict::Key(key.to_vec()));
         use fjall::Readable;
         attempt
-            .snapshot
+            .snapshot()?
             .get(&self.shared.keyspace, key)
             .map(|v| v.map(|v| v.to_vec()))
             .map_err(|e| KvError::Backend(format!("read failed: {e}")))
@@ -123,8 +178,9 @@ impl EmbeddedTransaction {
         } else {
             options.limit
         };
-        let mut attempt = self.attempt();
-        let stored = attempt.snapshot.range(
+        let mut guard = self.attempt();
+        let attempt = &mut *guard;
+        let stored = attempt.snapshot()?.range(
             &self.shared.keyspace,
             range.begin.as_slice()..range.end.as_slice(),
         );
@@ -209,8 +265,13 @@ fn next_pair(iter: &mut dyn Iterator<Item = fjall::Guard>) -> Result<Option<KeyV
 
 impl BackendTransaction for EmbeddedTransaction {
     fn get<'a>(&'a self, key: &'a [u8]) -> BoxFuture<'a, Result<Option<Vec<u8>>, KvError>> {
-        let result = self.get_now(key);
-        Box::pin(async move { result })
+        Box::pin(async move {
+            if let Some(own) = self.own_write(key) {
+                return Ok(own);
+            }
+            self.ensure_snapshot().await?;
+            self.get_now(key)
+        })
     }
 
     fn get_range<'a>(
@@ -218,8 +279,10 @@ impl BackendTransaction for EmbeddedTransaction {
         range: &'a KeyRange,
         options: RangeOptions,
     ) -> BoxFuture<'a, Result<Vec<KeyValue>, KvError>> {
-        let result = self.get_range_now(range, options);
-        Box::pin(async move { result })
+        Box::pin(async move {
+            self.ensure_snapshot().await?;
+            self.get_range_now(range, options)
+        })
     }
 
     fn set(&self, key: &[u8], value: &[u8]) {
@@ -228,6 +291,10 @@ impl BackendTransaction for EmbeddedTransaction {
             .write_set
             .writes
             .insert(key.to_vec(), Some(value.to_vec()));
+    }
+
+    fn set_owned(&self, key: Vec<u8>, value: Vec<u8>) {
+        self.attempt().state.write_set.writes.insert(key, Some(value));
     }
 
     fn clear(&self, key: &[u8]) {
@@ -252,7 +319,9 @@ impl BackendTransaction for EmbeddedTransaction {
     fn commit(&self) -> BoxFuture<'_, Result<(), KvError>> {
         let request = {
             let mut attempt = self.attempt();
-            let read_version = attempt.read_version;
+            // Without reads there is nothing to validate and the read
+            // version does not matter.
+            let read_version = attempt.read_version.unwrap_or(0);
             let state = &mut attempt.state;
             if state.write_set.is_empty() {
                 // Read-only: its snapshot was one consistent state, so it is

@@ -20,15 +20,15 @@
 //! ```text
 //! u32 LE  payload length (> 0)
 //! [u8; 8] first 8 bytes of SHA-256(segment number as u64 LE ‖ payload)
-//! payload:
+//! payload: u32 LE number of transactions, then each transaction's writes:
 //!   u32 LE  number of cleared ranges, then each: key(begin) key(end)
 //!   u32 LE  number of writes, then each: u8 1 key value (set) | u8 2 key (delete)
 //!   key, value: u32 LE length, bytes
 //! ```
 //!
-//! A batch is its writes' final states and the ranges it cleared (see
-//! `writer::BatchWrites`): replaying it sets and deletes those keys and
-//! deletes the other stored keys in its cleared ranges.
+//! Replaying a batch applies its transactions in order, each as the
+//! transaction did: delete the stored keys in its cleared ranges, then set
+//! and delete its keys.
 //!
 //! # Recovery and truncation
 //!
@@ -54,6 +54,7 @@
 //! [`SEGMENT_BYTES`]; the thread applying batches to fjall, after the
 //! segment's last batch, fsyncs fjall's journal and deletes the segment.
 
+use super::transaction::WriteSet;
 use super::writer::BatchWrites;
 use crate::store::kv::{KeyRange, KvError};
 use std::fs::{File, OpenOptions};
@@ -153,22 +154,25 @@ fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 fn encode(batch: &BatchWrites, out: &mut Vec<u8>) {
-    out.extend_from_slice(&(batch.cleared.len() as u32).to_le_bytes());
-    for range in &batch.cleared {
-        put_bytes(out, &range.begin);
-        put_bytes(out, &range.end);
-    }
-    out.extend_from_slice(&(batch.state.len() as u32).to_le_bytes());
-    for (key, value) in &batch.state {
-        match value {
-            Some(value) => {
-                out.push(SET);
-                put_bytes(out, key);
-                put_bytes(out, value);
-            }
-            None => {
-                out.push(DELETE);
-                put_bytes(out, key);
+    out.extend_from_slice(&(batch.transactions.len() as u32).to_le_bytes());
+    for write_set in &batch.transactions {
+        out.extend_from_slice(&(write_set.cleared.len() as u32).to_le_bytes());
+        for range in &write_set.cleared {
+            put_bytes(out, &range.begin);
+            put_bytes(out, &range.end);
+        }
+        out.extend_from_slice(&(write_set.writes.len() as u32).to_le_bytes());
+        for (key, value) in &write_set.writes {
+            match value {
+                Some(value) => {
+                    out.push(SET);
+                    put_bytes(out, key);
+                    put_bytes(out, value);
+                }
+                None => {
+                    out.push(DELETE);
+                    put_bytes(out, key);
+                }
             }
         }
     }
@@ -193,23 +197,27 @@ fn decode(mut payload: &[u8]) -> Option<BatchWrites> {
         Some(take(input, n)?.to_vec())
     }
     let input = &mut payload;
-    let mut batch = BatchWrites::default();
+    let mut transactions = Vec::new();
     for _ in 0..count(input)? {
-        let begin = bytes(input)?;
-        let end = bytes(input)?;
-        batch.cleared.push(KeyRange::new(begin, end));
+        let mut write_set = WriteSet::default();
+        for _ in 0..count(input)? {
+            let begin = bytes(input)?;
+            let end = bytes(input)?;
+            write_set.cleared.push(KeyRange::new(begin, end));
+        }
+        for _ in 0..count(input)? {
+            let tag = take(input, 1)?[0];
+            let key = bytes(input)?;
+            let value = match tag {
+                SET => Some(bytes(input)?),
+                DELETE => None,
+                _ => return None,
+            };
+            write_set.writes.insert(key, value);
+        }
+        transactions.push(write_set);
     }
-    for _ in 0..count(input)? {
-        let tag = take(input, 1)?[0];
-        let key = bytes(input)?;
-        let value = match tag {
-            SET => Some(bytes(input)?),
-            DELETE => None,
-            _ => return None,
-        };
-        batch.state.insert(key, value);
-    }
-    input.is_empty().then_some(batch)
+    input.is_empty().then(|| BatchWrites::of(transactions))
 }
 
 /// The segments in `dir`, oldest first.
@@ -319,28 +327,39 @@ mod tests {
     use super::*;
 
     fn batch(n: u8) -> BatchWrites {
-        let mut batch = BatchWrites::default();
-        batch.state.insert(vec![b'k', n], Some(vec![n; 300]));
-        batch.state.insert(vec![b'd', n], None);
+        let mut first = WriteSet::default();
+        first.writes.insert(vec![b'k', n], Some(vec![n; 300]));
+        first.writes.insert(vec![b'd', n], None);
+        let mut second = WriteSet::default();
         if n.is_multiple_of(2) {
-            batch
+            second
                 .cleared
                 .push(KeyRange::new(vec![b'r', n], vec![b'r', n + 1]));
         }
-        batch
+        second.writes.insert(vec![b'k', n], Some(vec![n + 1; 10]));
+        BatchWrites::of(vec![first, second])
     }
 
     fn same(a: &BatchWrites, b: &BatchWrites) -> bool {
-        a.state == b.state && a.cleared == b.cleared
+        a.transactions.len() == b.transactions.len()
+            && a.transactions
+                .iter()
+                .zip(&b.transactions)
+                .all(|(x, y)| x.writes == y.writes && x.cleared == y.cleared)
     }
 
     fn replay(dir: &Path) -> Result<(Vec<BatchWrites>, u64), KvError> {
         let mut seen = Vec::new();
         let (_, next) = recover(dir, |b| {
-            seen.push(BatchWrites {
-                state: b.state.clone(),
-                cleared: b.cleared.clone(),
-            });
+            seen.push(BatchWrites::of(
+                b.transactions
+                    .iter()
+                    .map(|t| WriteSet {
+                        writes: t.writes.clone(),
+                        cleared: t.cleared.clone(),
+                    })
+                    .collect(),
+            ));
             Ok(())
         })?;
         Ok((seen, next))

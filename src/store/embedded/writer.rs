@@ -1,4 +1,6 @@
-//! Group commit with optimistic validation, in a pipeline of two threads.
+//! Group commit with optimistic validation, acknowledged at the log and
+//! applied behind it — FoundationDB's split between the transaction logs
+//! and the storage servers, on one machine.
 //!
 //! **Validation** runs on the committing task itself ([`Shared::commit`]),
 //! under the pipeline lock, in commit order:
@@ -8,23 +10,38 @@
 //!    ([`Pipeline::written_after`]) nor by a transaction accepted earlier into
 //!    the open batch; otherwise it gets [`KvError::Conflict`] and the caller's
 //!    `run` retries;
-//! 2. its writes are merged into the open batch. A range clear stays a range
-//!    (expanded into the stored keys only when the batch is applied), so, as
-//!    in FoundationDB, it conflicts with every read that overlaps the range.
+//! 2. its writes join the open batch. A range clear stays a range (expanded
+//!    into the stored keys only when the transaction is applied), so, as in
+//!    FoundationDB, it conflicts with every read that overlaps the range.
 //!
 //! Validating on the caller's task instead of a writer thread saves a thread
 //! hand-off (a futex wake-up and two context switches) per transaction.
 //!
 //! The **sync** thread, whenever it is free, takes the whole open batch,
 //! gives it the next version, appends it to the write-ahead log ([`wal`])
-//! and fdatasyncs — one fsync per batch — and hands it to the **apply**
-//! thread, which writes it into fjall without an fsync (memtable inserts),
-//! publishes its version and answers its transactions. So a batch is
-//! acknowledged and visible only once it is durable, and while one batch is
-//! being applied the next one is being synced and a third is filling: the
-//! batch is what arrived during the previous sync, so the more concurrent
-//! writers, the fewer fsyncs per commit, with no timer and no waiting when
-//! load is light.
+//! and fdatasyncs — one fsync per batch — then publishes the version as
+//! durable ([`Shared::durable`]) and hands the batch's verdicts to the
+//! **ack** thread, which answers the transactions, and the batch to the
+//! **apply** thread, which writes it into fjall without an fsync (journal
+//! and memtable) and publishes the version as applied ([`Shared::applied`]).
+//! The batch is what arrived during the previous sync, so the more
+//! concurrent writers, the fewer fsyncs per commit, with no timer and no
+//! waiting when load is light.
+//!
+//! A commit is thus acknowledged once durable, without waiting for the
+//! memtable inserts — as a FoundationDB commit is acknowledged once its
+//! transaction logs have it, before the storage servers apply it. Reads
+//! keep every guarantee because a transaction's read version is the durable
+//! version when it first reads, and it takes its snapshot only once that
+//! version is applied (as a FoundationDB storage server answers a read at
+//! version v only once it has applied v): a transaction that begins after an
+//! acknowledgement sees that commit, and no reader sees anything that is not
+//! durable. The apply thread stays at most [`MAX_APPLY_LAG`] batches behind;
+//! the sync thread waits beyond that.
+//!
+//! The ack thread exists because answering wakes the committing tasks,
+//! whose threads then preempt the waker (a woken thread runs before the one
+//! that woke it): the sync thread must not be the one held up.
 //!
 //! [`wal`]: super::wal
 
@@ -32,13 +49,16 @@ use super::transaction::WriteSet;
 use super::wal::Wal;
 use super::{InjectedFault, Shared};
 use crate::store::kv::{KeyRange, KvError};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::ops::Bound;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
 use tokio::sync::futures::Notified;
 use tokio::sync::{Notify, oneshot};
+
+/// Most batches the apply thread may be behind the log.
+pub(crate) const MAX_APPLY_LAG: u64 = 8;
 
 /// What a transaction read, for validation at commit.
 pub(crate) enum ReadConflict {
@@ -57,25 +77,34 @@ pub(crate) struct CommitRequest {
 
 pub(crate) type Verdict = oneshot::Sender<Result<(), KvError>>;
 
-/// What one batch writes: the final state of each key (`None`: deleted),
-/// sorted, and the ranges it cleared. A key in `state` has its final state
-/// there even if it lies in a cleared range; the other stored keys in a
-/// cleared range are deleted.
+/// What one batch writes: its transactions' write sets in commit order,
+/// and for conflict checks every key they set or clear and every range they
+/// clear.
 #[derive(Default)]
 pub(crate) struct BatchWrites {
-    pub(crate) state: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
-    pub(crate) cleared: Vec<KeyRange>,
+    written: BTreeSet<Vec<u8>>,
+    cleared: Vec<KeyRange>,
+    pub(crate) transactions: Vec<WriteSet>,
 }
 
 impl BatchWrites {
+    /// The batch of `transactions`, in this order.
+    pub(crate) fn of(transactions: Vec<WriteSet>) -> Self {
+        let mut batch = Self::default();
+        for write_set in transactions {
+            batch.push(write_set);
+        }
+        batch
+    }
+
     /// Whether this batch wrote what `read` covers.
     fn touches(&self, read: &ReadConflict) -> bool {
         match read {
             ReadConflict::Key(key) => {
-                self.state.contains_key(key) || self.cleared.iter().any(|r| r.contains(key))
+                self.written.contains(key) || self.cleared.iter().any(|r| r.contains(key))
             }
             ReadConflict::Range(range) => {
-                self.state
+                self.written
                     .range::<Vec<u8>, _>((Bound::Included(&range.begin), Bound::Excluded(&range.end)))
                     .next()
                     .is_some()
@@ -87,28 +116,18 @@ impl BatchWrites {
         }
     }
 
-    /// Applies one transaction's writes after everything already here: its
-    /// range clears first, then its sets and clears (`WriteSet`'s order).
-    fn merge(&mut self, write_set: WriteSet) {
-        for range in write_set.cleared {
-            let bounds = (Bound::Included(&range.begin), Bound::Excluded(&range.end));
-            for (_, value) in self.state.range_mut::<Vec<u8>, _>(bounds) {
-                *value = None;
-            }
-            self.cleared.push(range);
-        }
-        if self.state.is_empty() {
-            self.state = write_set.writes;
-        } else {
-            self.state.extend(write_set.writes);
-        }
+    /// Adds one transaction after those already here.
+    fn push(&mut self, write_set: WriteSet) {
+        self.written.extend(write_set.writes.keys().cloned());
+        self.cleared.extend(write_set.cleared.iter().cloned());
+        self.transactions.push(write_set);
     }
 }
 
-/// What the committing tasks and the committer share, under one lock.
+/// What the committing tasks and the pipeline threads share, under one lock.
 #[derive(Default)]
 struct Pipeline {
-    /// Batches taken by the committer (in flight or durable), oldest first,
+    /// Batches taken by the sync thread (in flight or durable), oldest first,
     /// kept while a live transaction may have read an older state.
     history: VecDeque<(u64, Arc<BatchWrites>)>,
     /// The batch being gathered.
@@ -117,7 +136,7 @@ struct Pipeline {
     accepted: Vec<Verdict>,
     /// Version of the last batch taken.
     last_version: u64,
-    /// No more commits are accepted; the sync thread finishes the open batch.
+    /// No more commits are accepted; the threads finish the open batch.
     closing: bool,
 }
 
@@ -143,7 +162,8 @@ impl Pipeline {
 /// The group-commit pipeline of one store.
 pub(crate) struct PipelineShared {
     state: Mutex<Pipeline>,
-    /// Signalled when the open batch gets its first transaction, or on close.
+    /// Wakes the sync thread: the open batch got its first transaction, the
+    /// apply thread caught up, or the store is closing.
     work: Condvar,
     /// Notified whenever the sync thread takes the open batch (for commits
     /// waiting because it was full).
@@ -173,6 +193,12 @@ impl PipelineShared {
         self.lock().closing = true;
         self.work.notify_one();
     }
+
+    /// Wakes the sync thread if it waits for the apply thread to catch up.
+    fn applied_one(&self) {
+        let _state = self.lock();
+        self.work.notify_one();
+    }
 }
 
 /// What [`Shared::admit`] did with a commit.
@@ -200,7 +226,7 @@ impl Shared {
     }
 
     /// Validates `request` against the history and the open batch and, if
-    /// it passes, merges it into the open batch (taking it out of `request`).
+    /// it passes, adds it to the open batch (taking it out of `request`).
     fn admit(&self, request: &mut Option<CommitRequest>) -> Result<Admission<'_>, KvError> {
         if let Some(reason) = self.failed().as_ref() {
             return Err(KvError::Backend(format!(
@@ -229,7 +255,7 @@ impl Shared {
             return Err(KvError::Conflict);
         }
         let (reply, verdict) = oneshot::channel();
-        state.open.merge(commit.write_set);
+        state.open.push(commit.write_set);
         state.accepted.push(reply);
         let first = state.accepted.len() == 1;
         drop(state);
@@ -238,41 +264,71 @@ impl Shared {
         }
         Ok(Admission::Accepted(verdict))
     }
+
+    /// Waits until every batch up to `version` is applied, so that a snapshot
+    /// taken afterwards holds it; fails if the store failed meanwhile.
+    pub(crate) async fn applied_up_to(&self, version: u64) -> Result<(), KvError> {
+        loop {
+            // Created before the check, so a notification in between counts.
+            let changed = self.applied_changed.notified();
+            if self.applied.load(Ordering::Acquire) >= version {
+                return Ok(());
+            }
+            if let Some(reason) = self.failed().as_ref() {
+                return Err(KvError::Backend(format!(
+                    "the store failed to apply a commit and must be reopened: {reason}"
+                )));
+            }
+            changed.await;
+        }
+    }
 }
 
-/// A batch on its way from the sync thread to the apply thread.
+/// A durable (or dropped) batch on its way to the apply thread.
 enum Synced {
     Batch {
         version: u64,
         batch: Arc<BatchWrites>,
-        accepted: Vec<Verdict>,
-        /// Whether the batch is durable in the log and must be applied.
+        /// Whether the batch is in the log and must be applied.
         apply: bool,
-        /// The outcome to report if applying succeeds (or is skipped).
-        outcome: Result<(), KvError>,
     },
     /// A log segment was sealed after the batches before this message:
     /// delete it once fjall holds them durably.
     Sealed(PathBuf),
 }
 
-/// Starts the sync and apply threads; the returned handle finishes when both
-/// have, after [`PipelineShared::close`], once the batches accepted before
-/// are written.
+/// Verdicts for the ack thread to send.
+type Answers = Vec<(Verdict, Result<(), KvError>)>;
+
+/// Starts the sync, ack and apply threads; the returned handle finishes when
+/// all have, after [`PipelineShared::close`], once the batches accepted
+/// before are written and applied.
 pub(crate) fn spawn(shared: Arc<Shared>, wal: Wal) -> std::io::Result<std::thread::JoinHandle<()>> {
     let (to_apply, synced) = mpsc::channel();
+    let (to_ack, answers) = mpsc::channel::<Answers>();
     let applier = {
         let shared = shared.clone();
         std::thread::Builder::new()
             .name("store-apply".into())
             .spawn(move || apply_loop(&shared, &synced))?
     };
+    let acker = std::thread::Builder::new()
+        .name("store-ack".into())
+        .spawn(move || {
+            while let Ok(batch) = answers.recv() {
+                for (verdict, result) in batch {
+                    let _ = verdict.send(result);
+                }
+            }
+        })?;
     let on_failure = shared.clone();
     let syncer = std::thread::Builder::new()
         .name("store-sync".into())
         .spawn(move || {
-            sync_loop(&shared, wal, &to_apply);
+            sync_loop(&shared, wal, &to_apply, &to_ack);
+            drop(to_ack);
             drop(to_apply);
+            let _ = acker.join();
             let _ = applier.join();
             shared.pipeline.taken.notify_waiters();
         });
@@ -283,14 +339,23 @@ pub(crate) fn spawn(shared: Arc<Shared>, wal: Wal) -> std::io::Result<std::threa
     syncer
 }
 
-/// The sync thread: takes the open batch whenever it is free, appends it to
-/// the log and fdatasyncs, and passes it on to the apply thread.
-fn sync_loop(shared: &Shared, mut wal: Wal, to_apply: &mpsc::Sender<Synced>) {
+/// The sync thread: takes the open batch whenever it is free (and the apply
+/// thread not too far behind), appends it to the log and fdatasyncs,
+/// publishes it as durable, and passes on its verdicts and its writes.
+fn sync_loop(shared: &Shared, mut wal: Wal, to_apply: &mpsc::Sender<Synced>, to_ack: &mpsc::Sender<Answers>) {
     let pipeline = &shared.pipeline;
     loop {
         let (version, batch, accepted) = {
             let mut state = pipeline.lock();
-            while state.accepted.is_empty() && !state.closing {
+            loop {
+                let lagging = state
+                    .last_version
+                    .saturating_sub(shared.applied.load(Ordering::Acquire))
+                    >= MAX_APPLY_LAG
+                    && shared.failed().is_none();
+                if state.closing || (!state.accepted.is_empty() && !lagging) {
+                    break;
+                }
                 state = pipeline.work.wait(state).unwrap_or_else(|p| p.into_inner());
             }
             if state.accepted.is_empty() {
@@ -302,9 +367,9 @@ fn sync_loop(shared: &Shared, mut wal: Wal, to_apply: &mpsc::Sender<Synced>) {
             let version = state.last_version;
             let batch = Arc::new(open);
             state.history.push_back((version, batch.clone()));
-            let published = shared.version.load(Ordering::Acquire);
-            let oldest_read = shared.active_reads().keys().next().copied().unwrap_or(published);
-            state.forget_up_to(oldest_read.min(published));
+            let durable = shared.durable.load(Ordering::Acquire);
+            let oldest_read = shared.active_reads().keys().next().copied().unwrap_or(durable);
+            state.forget_up_to(oldest_read.min(durable));
             (version, batch, accepted)
         };
         pipeline.taken.notify_waiters();
@@ -329,14 +394,26 @@ fn sync_loop(shared: &Shared, mut wal: Wal, to_apply: &mpsc::Sender<Synced>) {
                 }
             },
         };
-        let message = Synced::Batch {
-            version,
-            batch,
-            accepted,
-            apply,
-            outcome,
-        };
-        if to_apply.send(message).is_err() {
+        // Published even when not written: a reader at this version sees
+        // nothing of the batch, which is what the disk holds.
+        shared.durable.store(version, Ordering::Release);
+        if apply {
+            shared.stats.batches.fetch_add(1, Ordering::Relaxed);
+            shared
+                .stats
+                .committed
+                .fetch_add(accepted.len() as u64, Ordering::Relaxed);
+        }
+        let answers = accepted.into_iter().map(|v| (v, outcome.clone())).collect();
+        if to_ack.send(answers).is_err()
+            || to_apply
+                .send(Synced::Batch {
+                    version,
+                    batch,
+                    apply,
+                })
+                .is_err()
+        {
             return;
         }
         if wal.is_full() {
@@ -354,41 +431,46 @@ fn sync_loop(shared: &Shared, mut wal: Wal, to_apply: &mpsc::Sender<Synced>) {
     }
 }
 
-/// The apply thread: writes each durable batch into fjall, publishes its
-/// version and answers its transactions.
+/// The apply thread: writes each durable batch into fjall and publishes it
+/// as applied.
 fn apply_loop(shared: &Shared, synced: &mpsc::Receiver<Synced>) {
+    // Set once a durable batch could not be applied: nothing after it may be
+    // published as applied, since readers would miss it.
+    let mut broken = false;
     while let Ok(message) = synced.recv() {
         match message {
             Synced::Batch {
                 version,
                 batch,
-                accepted,
                 apply,
-                outcome,
             } => {
-                let outcome = match apply.then(|| write_to_fjall(&shared.db, &shared.keyspace, &batch)) {
-                    Some(Err(reason)) => {
-                        // Durable in the log (a reopen replays it) but not
-                        // visible now: the caller cannot be told either way.
-                        tracing::error!(%reason, "store batch could not be applied; refusing further commits");
-                        *shared.failed() = Some(reason);
-                        Err(KvError::CommitUnknown)
-                    }
-                    _ => outcome,
-                };
-                // Published even when not applied: a reader at this version
-                // sees nothing of the batch, which is what the store holds.
-                shared.version.store(version, Ordering::Release);
-                if apply {
-                    shared.stats.batches.fetch_add(1, Ordering::Relaxed);
-                    shared
-                        .stats
-                        .committed
-                        .fetch_add(accepted.len() as u64, Ordering::Relaxed);
+                let delay = shared
+                    .apply_delay
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take();
+                if let Some(delay) = delay {
+                    std::thread::sleep(delay);
                 }
-                for verdict in accepted {
-                    let _ = verdict.send(outcome.clone());
+                if !broken
+                    && apply
+                    && let Err(reason) = apply_batch(&shared.db, &shared.keyspace, &batch)
+                {
+                    // Durable in the log, so a reopen replays it, but it
+                    // cannot be made visible now: reads that need it fail,
+                    // and so do further commits.
+                    tracing::error!(%reason, "store batch could not be applied; refusing further commits");
+                    *shared.failed() = Some(reason);
+                    broken = true;
                 }
+                if !broken {
+                    // A batch that was not written is published too: a reader
+                    // at this version sees nothing of it, which is what the
+                    // disk holds.
+                    shared.applied.store(version, Ordering::Release);
+                }
+                shared.applied_changed.notify_waiters();
+                shared.pipeline.applied_one();
             }
             Synced::Sealed(path) => match shared.db.persist(fjall::PersistMode::SyncAll) {
                 // fjall's journal now holds every batch of the segment.
@@ -407,27 +489,56 @@ fn apply_loop(shared: &Shared, synced: &mpsc::Receiver<Synced>) {
     }
 }
 
-/// Writes `batch` into fjall without an fsync (the log made it durable):
-/// one journal entry, then the memtable. Cleared ranges are expanded here,
-/// against the stored state, which holds every batch before this one
-/// (batches are applied in order by one thread, and replayed in order).
+/// Writes a durable batch into fjall. Usually one fjall write batch holds
+/// the whole batch — one journal entry, one publication: the transactions'
+/// writes in commit order, where a key written twice keeps the later value,
+/// as fjall applies a batch's items in order under one sequence number. A
+/// batch with a range clear is applied one transaction at a time instead,
+/// because the clear is expanded against the stored state, which must then
+/// hold the transactions before it.
+fn apply_batch(db: &fjall::Database, keyspace: &fjall::Keyspace, batch: &BatchWrites) -> Result<(), String> {
+    if batch.transactions.iter().any(|t| !t.cleared.is_empty()) {
+        return batch
+            .transactions
+            .iter()
+            .try_for_each(|write_set| write_to_fjall(db, keyspace, write_set));
+    }
+    let items = batch.transactions.iter().map(|t| t.writes.len()).sum();
+    let mut writes = fjall::OwnedWriteBatch::with_capacity(db.clone(), items).durability(None);
+    for write_set in &batch.transactions {
+        for (key, value) in &write_set.writes {
+            match value {
+                Some(value) => writes.insert(keyspace, key.as_slice(), value.as_slice()),
+                None => writes.remove(keyspace, key.as_slice()),
+            }
+        }
+    }
+    writes.commit().map_err(|e| e.to_string())
+}
+
+/// Writes one transaction's writes into fjall as one write batch, without
+/// an fsync (the log made them durable): one journal entry, then the
+/// memtable. Its cleared ranges are expanded here, against the stored
+/// state, which holds every transaction before it (one thread applies them
+/// in order, and replay is in order too).
 pub(crate) fn write_to_fjall(
     db: &fjall::Database,
     keyspace: &fjall::Keyspace,
-    batch: &BatchWrites,
+    write_set: &WriteSet,
 ) -> Result<(), String> {
-    let mut writes = fjall::OwnedWriteBatch::with_capacity(db.clone(), batch.state.len()).durability(None);
-    for range in &batch.cleared {
+    let mut writes =
+        fjall::OwnedWriteBatch::with_capacity(db.clone(), write_set.writes.len()).durability(None);
+    for range in &write_set.cleared {
         for guard in keyspace.range(range.begin.as_slice()..range.end.as_slice()) {
             let key = guard
                 .key()
                 .map_err(|e| format!("range clear failed to read: {e}"))?;
-            if !batch.state.contains_key(key.as_ref()) {
+            if !write_set.writes.contains_key(key.as_ref()) {
                 writes.remove(keyspace, key);
             }
         }
     }
-    for (key, value) in &batch.state {
+    for (key, value) in &write_set.writes {
         match value {
             Some(value) => writes.insert(keyspace, key.as_slice(), value.as_slice()),
             None => writes.remove(keyspace, key.as_slice()),
@@ -441,10 +552,10 @@ mod tests {
     use super::*;
 
     fn batch(keys: &[&[u8]]) -> Arc<BatchWrites> {
-        Arc::new(BatchWrites {
-            state: keys.iter().map(|k| (k.to_vec(), Some(Vec::new()))).collect(),
+        Arc::new(BatchWrites::of(vec![WriteSet {
+            writes: keys.iter().map(|k| (k.to_vec(), Some(Vec::new()))).collect(),
             cleared: Vec::new(),
-        })
+        }]))
     }
 
     #[test]
@@ -467,17 +578,16 @@ mod tests {
 
     #[test]
     fn a_range_clear_conflicts_with_every_overlapping_read_as_in_foundationdb() {
-        let mut writes = BatchWrites::default();
-        writes.merge(WriteSet {
-            writes: [(b"m".to_vec(), Some(b"1".to_vec()))].into_iter().collect(),
-            cleared: Vec::new(),
-        });
-        writes.merge(WriteSet {
-            writes: BTreeMap::new(),
-            cleared: vec![KeyRange::new(b"k".to_vec(), b"p".to_vec())],
-        });
-        // The clear came after the set: `m` ends deleted.
-        assert_eq!(writes.state.get(b"m".as_slice()), Some(&None));
+        let writes = BatchWrites::of(vec![
+            WriteSet {
+                writes: [(b"m".to_vec(), Some(b"1".to_vec()))].into_iter().collect(),
+                cleared: Vec::new(),
+            },
+            WriteSet {
+                writes: Default::default(),
+                cleared: vec![KeyRange::new(b"k".to_vec(), b"p".to_vec())],
+            },
+        ]);
         let key = |k: &[u8]| ReadConflict::Key(k.to_vec());
         let range = |a: &[u8], b: &[u8]| ReadConflict::Range(KeyRange::new(a.to_vec(), b.to_vec()));
         assert!(writes.touches(&key(b"k")) && writes.touches(&key(b"o")));

@@ -34,7 +34,7 @@ pub async fn upsert<P: StoredRecord>(
     if let Some(previous) = &previous {
         clear_entries(tx, P::KIND, &id_key, previous)?;
     }
-    tx.set(&record_key, &codec::encode(&(&meta, payload))?)?;
+    tx.set_owned(record_key, codec::encode(&(&meta, payload))?)?;
     write_entries(tx, P::KIND, &id_key, &meta)
 }
 
@@ -69,7 +69,7 @@ pub async fn insert_new<P: StoredRecord>(
             "insert_new found another record under a fresh id"
         );
     }
-    tx.set(&record_key, &value)?;
+    tx.set_owned(record_key, value)?;
     write_entries(tx, P::KIND, &id_key, &meta)
 }
 
@@ -246,8 +246,8 @@ fn entry_keys(kind: Kind, id_key: &[u8], meta: &RecordMeta) -> Vec<Vec<u8>> {
 
 fn write_entries(tx: &Transaction, kind: Kind, id_key: &[u8], meta: &RecordMeta) -> Result<(), KvError> {
     entry_keys(kind, id_key, meta)
-        .iter()
-        .try_for_each(|key| tx.set(key, b""))
+        .into_iter()
+        .try_for_each(|key| tx.set_owned(key, Vec::new()))
 }
 
 /// Clears the expiry and index entries `meta` says the record has.
