@@ -416,7 +416,7 @@ fn sync_loop(shared: &Shared, mut wal: Wal, to_apply: &mpsc::Sender<Synced>, to_
         {
             return;
         }
-        if wal.is_full() {
+        if wal.should_rotate() {
             match wal.rotate() {
                 Ok(sealed) => {
                     if to_apply.send(Synced::Sealed(sealed)).is_err() {

@@ -101,9 +101,22 @@ async fn acknowledged_commits_survive_sigkill() {
         acknowledged
     });
 
-    // Let it commit under load for a while, then kill it without warning.
+    // Let it commit under load until its log has moved from the first
+    // (growing) segment to a preallocated one — the first segment is
+    // deleted once sealed and applied — and a little more, so that the kill
+    // lands in a segment whose tail is zeros; then kill it without warning.
     let started = Instant::now();
-    std::thread::sleep(Duration::from_millis(1500));
+    let segment = |n: u64| store_dir.join("wal").join(format!("{n:020}.log"));
+    let mut moved_on = false;
+    while started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(100));
+        if started.elapsed() > Duration::from_millis(1500) && segment(2).exists() && !segment(1).exists() {
+            moved_on = true;
+            break;
+        }
+    }
+    assert!(moved_on, "the store log never left its first segment");
+    std::thread::sleep(Duration::from_millis(300));
     assert!(child.try_wait().unwrap().is_none(), "the child exited early");
     kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
     child.wait().unwrap();
