@@ -383,6 +383,13 @@ fn check_clients(config: &Config) -> Result<(), ConfigError> {
                 format!("the OP signs with {} (signing.alg)", config.signing.alg),
             ));
         }
+        if client.authorization_signed_response_alg != config.signing.alg {
+            return Err(ConfigError::new(
+                field("authorization_signed_response_alg"),
+                "clients",
+                format!("the OP signs with {} (signing.alg)", config.signing.alg),
+            ));
+        }
     }
     Ok(())
 }
