@@ -200,24 +200,9 @@ jwks_file = "{ss_jwks}"
 }
 
 impl Op {
-    /// A request object (RFC 9101 §4) of `client_id` signed with the client's
-    /// key, `typ` `oauth-authz-req+jwt`: code flow, PKCE `challenge`, state
-    /// `st-jar`, valid for 5 minutes; `overrides` change claims (`null` removes).
+    /// [`request_object`] signed with the clients' shared key.
     pub async fn request_object(&self, client_id: &str, challenge: &str, overrides: Value) -> String {
-        let now = now();
-        let mut claims = json!({
-            "iss": client_id, "aud": ISSUER, "client_id": client_id,
-            "nbf": now, "exp": now + 300, "jti": uuid::Uuid::new_v4().to_string(),
-            "response_type": "code", "redirect_uri": REDIRECT, "scope": "openid",
-            "code_challenge": challenge, "code_challenge_method": "S256",
-            "state": "st-jar", "nonce": "n-jar",
-        });
-        merge(&mut claims, overrides);
-        let mut header = Map::new();
-        header.insert("typ".into(), json!("oauth-authz-req+jwt"));
-        sign_jws(self.client_key.as_ref(), header, claims.to_string().as_bytes())
-            .await
-            .unwrap()
+        request_object(self.client_key.as_ref(), client_id, challenge, overrides).await
     }
 
     /// PAR (RFC 9126 §3) of a private_key_jwt client with only client
@@ -238,6 +223,31 @@ impl Op {
         params.extend_from_slice(extra);
         self.send(false, form("/par", &params)).await
     }
+}
+
+/// A request object (RFC 9101 §4) of `client_id` signed with `key`, `typ`
+/// `oauth-authz-req+jwt`: code flow, PKCE `challenge`, state `st-jar`,
+/// valid for 5 minutes; `overrides` change claims (`null` removes).
+pub async fn request_object(
+    key: &SoftwareSigner,
+    client_id: &str,
+    challenge: &str,
+    overrides: Value,
+) -> String {
+    let now = now();
+    let mut claims = json!({
+        "iss": client_id, "aud": ISSUER, "client_id": client_id,
+        "nbf": now, "exp": now + 300, "jti": uuid::Uuid::new_v4().to_string(),
+        "response_type": "code", "redirect_uri": REDIRECT, "scope": "openid",
+        "code_challenge": challenge, "code_challenge_method": "S256",
+        "state": "st-jar", "nonce": "n-jar",
+    });
+    merge(&mut claims, overrides);
+    let mut header = Map::new();
+    header.insert("typ".into(), json!("oauth-authz-req+jwt"));
+    sign_jws(key, header, claims.to_string().as_bytes())
+        .await
+        .unwrap()
 }
 
 /// The `request_uri` of a 201 PAR response.
