@@ -258,3 +258,13 @@ fn parameters_beside_the_object_must_agree_rfc9101_s6_3() {
         RequestObjectReason::OuterParameterMismatch("scope".into())
     );
 }
+
+#[test]
+fn not_a_jws_is_refused_not_a_panic_rfc7515_s7_1() {
+    let c = client(JoseAlg::Es256);
+    for garbage in ["", "abc", "a.b", "a.b.c", "..", &"x".repeat(70_000)] {
+        let err = check(&c, garbage).unwrap_err();
+        assert!(matches!(err, RequestObjectReason::Jws(_)), "{garbage:.20}: {err}");
+        assert_eq!(OAuthError::from(err).code, ErrorCode::InvalidRequestObject);
+    }
+}
