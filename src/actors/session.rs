@@ -217,6 +217,7 @@ mod tests {
             nonce: None,
             code_challenge: "x".repeat(43),
             dpop_jkt: None,
+            response_mode: crate::protocol::response_mode::ResponseMode::Query,
         };
         let (id, _) = interaction::start(&repo, request, "C".into(), 600, 1_000)
             .await

@@ -383,6 +383,13 @@ fn check_clients(config: &Config) -> Result<(), ConfigError> {
                 format!("the OP signs with {} (signing.alg)", config.signing.alg),
             ));
         }
+        if client.authorization_signed_response_alg != config.signing.alg {
+            return Err(ConfigError::new(
+                field("authorization_signed_response_alg"),
+                "clients",
+                format!("the OP signs with {} (signing.alg)", config.signing.alg),
+            ));
+        }
     }
     Ok(())
 }
@@ -604,5 +611,24 @@ mod tests {
         let err = validated("").unwrap_err();
         assert_eq!((err.field.as_str(), err.check), ("tls.cert", "tls_files"));
         assert!(err.message.contains("fiducia pki init"));
+    }
+
+    #[test]
+    fn jarm_alg_must_be_the_signing_alg_jarm_s3() {
+        let client = "[[clients]]\nclient_id = \"c1\"\nclient_name = \"C\"\nredirect_uris = [\"https://c.example/cb\"]\ntoken_endpoint_auth_method = \"tls_client_auth\"\ntls_client_auth_subject_dn = \"CN=c1\"\n";
+        let v = validated(&format!("{DEV}{client}require_signed_request_object = true\n")).unwrap();
+        assert_eq!(
+            v.get().clients[0].authorization_signed_response_alg,
+            fiducia_hsm::JoseAlg::Es256
+        );
+        assert!(v.get().clients[0].require_signed_request_object);
+        let err = validated(&format!(
+            "{DEV}{client}authorization_signed_response_alg = \"PS256\"\n"
+        ))
+        .unwrap_err();
+        assert_eq!(
+            (err.field.as_str(), err.check),
+            ("clients.c1.authorization_signed_response_alg", "clients")
+        );
     }
 }

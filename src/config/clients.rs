@@ -45,6 +45,19 @@ pub struct StaticClientConfig {
     /// OIDC Registration §2 `id_token_signed_response_alg`. Default ES256.
     #[serde(default = "default_alg")]
     pub id_token_signed_response_alg: fiducia_hsm::JoseAlg,
+    /// JARM §3 `authorization_signed_response_alg`: the algorithm of the
+    /// client's JWT authorization responses (`response_mode=jwt`). Default
+    /// ES256; must be the OP's `signing.alg` (one signing key).
+    /// No environment override: `[[clients]]` entries live in the file.
+    #[serde(default = "default_alg")]
+    pub authorization_signed_response_alg: fiducia_hsm::JoseAlg,
+    /// RFC 9101 §10.5 `require_signed_request_object`: PAR refuses this
+    /// client's requests unless they come as a signed request object.
+    /// Default `false` (`true` for every client under the
+    /// `fapi2-message-signing` and `fapi1-advanced` profiles).
+    /// No environment override: `[[clients]]` entries live in the file.
+    #[serde(default)]
+    pub require_signed_request_object: bool,
     /// Requests per second this client may make to PAR and token (a token
     /// bucket; beyond it: 429 with `Retry-After`). Default `100`.
     #[serde(default = "default_rate")]

@@ -210,6 +210,16 @@ pub enum FapiProfile {
     Fapi1Advanced,
 }
 
+impl FapiProfile {
+    /// Whether every authorization request must be a signed request object
+    /// (FAPI 2.0 Message Signing §5.3.1: "shall require ... signed request
+    /// objects" at PAR; FAPI 1.0 Advanced §5.2.2-1: "shall require the
+    /// request or request_uri parameter").
+    pub const fn requires_signed_request_objects(self) -> bool {
+        matches!(self, Self::Fapi2MessageSigning | Self::Fapi1Advanced)
+    }
+}
+
 /// How access tokens are bound to their client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]

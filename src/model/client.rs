@@ -28,6 +28,10 @@ pub struct Client {
     pub tls_subject: Option<TlsClientAuthSubject>,
     /// The algorithm its ID tokens are signed with.
     pub id_token_alg: JoseAlg,
+    /// JARM §3: the algorithm of its JWT authorization responses.
+    pub authorization_response_alg: JoseAlg,
+    /// RFC 9101 §10.5: only signed request objects are accepted from it.
+    pub require_signed_request_object: bool,
     /// Sustained requests per second allowed.
     pub requests_per_second: u32,
     /// Burst above the rate.
@@ -65,6 +69,8 @@ impl Client {
                 None => None,
             },
             id_token_alg: config.id_token_signed_response_alg,
+            authorization_response_alg: config.authorization_signed_response_alg,
+            require_signed_request_object: config.require_signed_request_object,
             requests_per_second: config.requests_per_second,
             burst: config.burst,
         })

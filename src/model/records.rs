@@ -3,6 +3,7 @@
 //! access token, jti) are stored by SHA-256 only (store/keys.rs).
 
 use super::Binding;
+use crate::protocol::response_mode::ResponseMode;
 use crate::store::keys::Kind;
 use crate::store::repo::{Links, StoredRecord};
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,9 @@ pub struct PushedRequest {
     pub code_challenge: String,
     /// RFC 9449 §10: the DPoP key the code will be bound to.
     pub dpop_jkt: Option<String>,
+    /// How the response goes back: query, or a signed JWT (JARM §2.3).
+    /// Added in store schema 3.
+    pub response_mode: ResponseMode,
 }
 
 impl StoredRecord for PushedRequest {

@@ -2,6 +2,7 @@
 //! checks in `protocol`: it looks things up (clients, records), calls the
 //! checks with `now`, and writes what they decide to the store.
 
+pub mod authorization_response;
 pub mod client_auth;
 pub mod dpop_nonce;
 pub mod grants;
@@ -9,6 +10,7 @@ pub mod interaction;
 pub mod introspection;
 pub mod jwks_fetch;
 pub mod replay;
+pub mod request_object;
 pub mod secrets;
 pub mod sender;
 pub mod token_lookup;

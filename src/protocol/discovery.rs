@@ -49,6 +49,17 @@ pub struct ProviderMetadata {
     pub tls_client_certificate_bound_access_tokens: bool,
     /// RFC 9207 §3: `iss` in authorization responses.
     pub authorization_response_iss_parameter_supported: bool,
+    /// OIDC Discovery §3 / RFC 9101 §10.5: request objects (at PAR, RFC 9126 §3).
+    pub request_parameter_supported: bool,
+    /// RFC 8414 §2 / RFC 9101 §10.5: algorithms for signed request objects.
+    pub request_object_signing_alg_values_supported: Vec<&'static str>,
+    /// RFC 9101 §10.5: every request must be a signed request object (the
+    /// `fapi2-message-signing` and `fapi1-advanced` profiles).
+    pub require_signed_request_object: bool,
+    /// RFC 8414 §2 / JARM §3: `query` and the JWT modes.
+    pub response_modes_supported: Vec<&'static str>,
+    /// JARM §3: the algorithm of the OP's signing key.
+    pub authorization_signing_alg_values_supported: Vec<String>,
     /// RFC 8414 §2 `scopes_supported`.
     pub scopes_supported: Vec<&'static str>,
     /// OIDC Discovery §3 `claims_supported`.
@@ -111,9 +122,14 @@ impl ProviderMetadata {
             introspection_signing_alg_values_supported: vec![signing_alg.to_string()],
             token_endpoint_auth_methods_supported: auth_methods,
             token_endpoint_auth_signing_alg_values_supported: algs.clone(),
-            dpop_signing_alg_values_supported: if dpop { algs } else { Vec::new() },
+            dpop_signing_alg_values_supported: if dpop { algs.clone() } else { Vec::new() },
             tls_client_certificate_bound_access_tokens: mtls,
             authorization_response_iss_parameter_supported: true,
+            request_parameter_supported: true,
+            request_object_signing_alg_values_supported: algs.clone(),
+            require_signed_request_object: fapi.profile.requires_signed_request_objects(),
+            response_modes_supported: crate::protocol::response_mode::SUPPORTED.to_vec(),
+            authorization_signing_alg_values_supported: vec![signing_alg.to_string()],
             scopes_supported: vec!["openid", "profile", "email", "phone", "offline_access"],
             claims_supported: vec![
                 "sub",
@@ -194,6 +210,35 @@ mod tests {
         assert_eq!(
             m.introspection_endpoint_auth_methods_supported,
             m.token_endpoint_auth_methods_supported
+        );
+    }
+
+    #[test]
+    fn jar_and_jarm_members_rfc9101_s10_5_jarm_s3() {
+        let m = ProviderMetadata::from_config(&config(""), "ES256");
+        assert!(m.request_parameter_supported);
+        assert_eq!(
+            m.request_object_signing_alg_values_supported,
+            vec!["ES256", "PS256", "EdDSA"]
+        );
+        // FAPI 2.0 Security alone accepts plain parameters at PAR.
+        assert!(!m.require_signed_request_object);
+        for mode in ["query", "query.jwt", "jwt"] {
+            assert!(m.response_modes_supported.contains(&mode), "{mode}");
+        }
+        assert_eq!(
+            m.authorization_signing_alg_values_supported,
+            vec!["ES256".to_string()]
+        );
+        let json = serde_json::to_value(&m).unwrap();
+        assert_eq!(json["require_signed_request_object"], false);
+        // FAPI 2.0 Message Signing §5.3.1: signed request objects are required.
+        let signed =
+            ProviderMetadata::from_config(&config("[fapi]\nprofile = \"fapi2-message-signing\"\n"), "PS256");
+        assert!(signed.require_signed_request_object);
+        assert_eq!(
+            signed.authorization_signing_alg_values_supported,
+            vec!["PS256".to_string()]
         );
     }
 

@@ -47,6 +47,11 @@ impl Form {
             .ok_or_else(|| OAuthError::invalid_request(format!("missing parameter `{name}`")))
     }
 
+    /// Every parameter with a value, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.params.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// Number of parameters with a value.
     pub fn len(&self) -> usize {
         self.params.len()

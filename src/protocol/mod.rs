@@ -2,6 +2,7 @@
 //! parameter. The HTTP layer calls into it and turns its errors into
 //! responses through [`error::ErrorCode`].
 
+pub mod authorization_params;
 pub mod client_auth;
 pub mod discovery;
 pub mod dpop;
@@ -9,3 +10,5 @@ pub mod error;
 pub mod form;
 pub mod jose;
 pub mod pkce;
+pub mod request_object;
+pub mod response_mode;

@@ -4,13 +4,16 @@
 //! POST checks the form's token against the interaction and the cookie.
 //!
 //! The consent decision ends at the client's redirect URI with `code` (or
-//! `error=access_denied`), `state` and `iss` (RFC 6749 §4.1.2, RFC 9207 §2).
+//! `error=access_denied`), `state` and `iss` (RFC 6749 §4.1.2, RFC 9207 §2),
+//! or all of them in one signed JWT when the request asked for JARM
+//! (`oauth::authorization_response`).
 
 use super::OpState;
 use crate::http::browser;
 use crate::http::context::RequestContext;
 use crate::login::{self, ConsentForm, ConsentView, Decision as ConsentDecision, LoginForm, LoginView, csrf};
 use crate::model::records::{Interaction, Stage};
+use crate::oauth::authorization_response;
 use crate::oauth::interaction::{self, Decision, InteractionError};
 use crate::protocol::error::OAuthError;
 use crate::protocol::form::Form;
@@ -142,33 +145,35 @@ pub async fn consent_post(
     };
     let approve = consent.decision == ConsentDecision::Approve;
     let code_ttl = op.config.get().tokens.code_ttl_secs;
-    let issuer = op.config.issuer();
-    match op
+    let location = match op
         .services
         .sessions
         .decide(&id, approve, code_ttl, op.now())
         .await
     {
         Ok(Decision::Approved { code, request }) => {
-            let mut params = vec![("code", code.as_str()), ("iss", issuer)];
-            if let Some(state) = &request.state {
-                params.push(("state", state));
-            }
-            browser::see_other(&browser::with_query(&request.redirect_uri, &params))
+            authorization_response::redirect_location(op, &request, &[("code", code.as_str())]).await
         }
         Ok(Decision::Denied { request }) => {
             // RFC 6749 §4.1.2.1: the client and redirect URI were verified at PAR.
-            let mut params = vec![
-                ("error", "access_denied"),
-                ("error_description", "the customer declined"),
-                ("iss", issuer),
-            ];
-            if let Some(state) = &request.state {
-                params.push(("state", state));
-            }
-            browser::see_other(&browser::with_query(&request.redirect_uri, &params))
+            authorization_response::redirect_location(
+                op,
+                &request,
+                &[
+                    ("error", "access_denied"),
+                    ("error_description", "the customer declined"),
+                ],
+            )
+            .await
         }
-        Err(e) => gone(&e, context),
+        Err(e) => return gone(&e, context),
+    };
+    match location {
+        Ok(location) => browser::see_other(&location),
+        Err(e) => {
+            let status = StatusCode::from_u16(e.code.row().status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            browser::error_page(status, &e, &context.interaction_id)
+        }
     }
 }
 

@@ -2,15 +2,21 @@
 //! (FAPI 2.0 §5.3.2.2). The client authenticates, the request is checked
 //! as the authorization endpoint would, and a one-time `request_uri` is
 //! returned.
+//!
+//! The authorization parameters are read from one source
+//! (`AuthorizationParams`): the verified request object when `request` is
+//! sent (RFC 9126 §3, RFC 9101 §6.3), else the form
+//! (`oauth::request_object::authorization_params`).
 
 use super::OpState;
 use super::authorize::REQUEST_URI_PREFIX;
 use crate::http::context::RequestContext;
 use crate::http::response;
 use crate::model::records::PushedRequest;
-use crate::oauth::{client_auth, secrets, sender};
+use crate::oauth::{client_auth, request_object, secrets, sender};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::pkce::CodeChallenge;
+use crate::protocol::response_mode::ResponseMode;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 
@@ -30,26 +36,22 @@ pub async fn post(
             "request_uri is not allowed at the PAR endpoint (RFC 9126 §2.1)",
         ));
     }
-    if form.get("request").is_some() {
-        return Err(OAuthError::new(
-            ErrorCode::InvalidRequestObject,
-            "request objects (JAR) are not supported by this server yet",
-        ));
-    }
     let client = client_auth::authenticate(op, &form, context).await?;
-    if form.require("response_type")? != "code" {
+    let params = request_object::authorization_params(op, &form, &client).await?;
+    if params.require("response_type")? != "code" {
         return Err(OAuthError::new(
             ErrorCode::UnsupportedResponseType,
             "only response_type=code is supported (FAPI 2.0 §5.3.2.2)",
         ));
     }
-    let redirect_uri = form.require("redirect_uri")?;
+    let response_mode = ResponseMode::parse(params.get("response_mode"))?;
+    let redirect_uri = params.require("redirect_uri")?;
     if !client.has_redirect_uri(redirect_uri) {
         return Err(OAuthError::invalid_request(
             "redirect_uri is not registered for this client (exact match, FAPI 2.0 §5.3.2.2)",
         ));
     }
-    let scopes: Vec<String> = form
+    let scopes: Vec<String> = params
         .require("scope")?
         .split(' ')
         .filter(|s| !s.is_empty())
@@ -61,9 +63,9 @@ pub async fn post(
             format!("scope `{scope}` is not allowed for this client"),
         ));
     }
-    let challenge = CodeChallenge::parse(form.get("code_challenge"), form.get("code_challenge_method"))?;
+    let challenge = CodeChallenge::parse(params.get("code_challenge"), params.get("code_challenge_method"))?;
     let bounded = |name: &str| -> Result<Option<String>, OAuthError> {
-        match form.get(name) {
+        match params.get(name) {
             Some(v) if v.len() > MAX_PARAM_LEN => {
                 Err(OAuthError::invalid_request(format!("`{name}` is too long")))
             }
@@ -73,7 +75,7 @@ pub async fn post(
     let (state, nonce) = (bounded("state")?, bounded("nonce")?);
     // RFC 9449 §10: a DPoP proof (or dpop_jkt) at PAR binds the code to that key.
     let proof = sender::dpop_proof(op, request, context, crate::http::router::paths::PAR, None).await?;
-    let dpop_jkt = match (proof.map(|p| p.jkt), form.get("dpop_jkt")) {
+    let dpop_jkt = match (proof.map(|p| p.jkt), params.get("dpop_jkt")) {
         (Some(proof_jkt), Some(param)) if proof_jkt != param => {
             return Err(OAuthError::invalid_request(
                 "dpop_jkt does not match the DPoP proof's key (RFC 9449 §10.1)",
@@ -90,6 +92,7 @@ pub async fn post(
         nonce,
         code_challenge: challenge.as_str().to_string(),
         dpop_jkt,
+        response_mode,
     };
     let reference = secrets::new_secret()?;
     let ttl = op.config.get().tokens.request_uri_ttl_secs;

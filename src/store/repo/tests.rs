@@ -643,3 +643,53 @@ async fn version_1_stores_lose_their_token_client_and_user_entries() {
         .unwrap();
     assert_eq!(version, Some(SCHEMA_VERSION.to_be_bytes().to_vec()));
 }
+
+/// A pushed request as version 2 stored it (no `response_mode`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct PushedV2 {
+    client_id: String,
+    redirect_uri: String,
+}
+
+impl StoredRecord for PushedV2 {
+    const KIND: Kind = Kind::PushedAuthorizationRequest;
+    fn links(&self) -> Links {
+        Links {
+            client_id: Some(self.client_id.clone()),
+            ..Links::default()
+        }
+    }
+}
+
+#[tokio::test]
+async fn version_2_stores_lose_their_in_flight_pushed_requests() {
+    let f = fixture().await;
+    let store = f.repo.store().clone();
+    let kept = Token {
+        client_id: "client-1".into(),
+        grant_id: "g-1".into(),
+        account_id: "alice".into(),
+        scope: "openid".into(),
+    };
+    f.repo.upsert("at-1", &kept, Some(600), NOW).await.unwrap();
+    let only_kept = all_keys(&f.repo).await;
+    let old = PushedV2 {
+        client_id: "client-1".into(),
+        redirect_uri: "https://c.example/cb".into(),
+    };
+    f.repo.upsert("urn-1", &old, Some(60), NOW).await.unwrap();
+    // `Pending` is of the interaction kind, which carries a pushed request.
+    let interaction = Pending {
+        client_id: "client-1".into(),
+        grant_id: "g-2".into(),
+        account_id: "alice".into(),
+    };
+    f.repo.upsert("ix-1", &interaction, Some(600), NOW).await.unwrap();
+    assert!(all_keys(&f.repo).await.len() > only_kept.len());
+    write_schema_version(&store, 2).await;
+    assert_eq!(schema::check_or_initialise(&store).await.unwrap(), Some(2));
+    // Both records, their index entries and their expiry entries are gone;
+    // everything else stays.
+    assert_eq!(all_keys(&f.repo).await, only_kept);
+    assert!(f.repo.find::<Token>("at-1", NOW).await.unwrap().is_some());
+}

@@ -22,6 +22,8 @@ pub const PASSWORD: &str = "wonderland-123";
 pub const PKJWT: &str = "pkjwt-client";
 pub const MTLS: &str = "mtls-client";
 pub const SELF_SIGNED: &str = "selfsigned-client";
+/// A private_key_jwt client that must send signed request objects (RFC 9101 §10.5).
+pub const JAR: &str = "jar-client";
 pub const PIN: &str = "flow-pin-1234";
 
 /// The OP with two clients and one customer, signing in SoftHSM.
@@ -102,6 +104,15 @@ token_endpoint_auth_method = "tls_client_auth"
 tls_client_auth_subject_dn = "CN={FINTECH},OU=org-1,O=org-1,C=GB"
 requests_per_second = 1
 burst = 2
+
+[[clients]]
+client_id = "{JAR}"
+client_name = "Signed Requests Ltd"
+redirect_uris = ["{REDIRECT}"]
+token_endpoint_auth_method = "private_key_jwt"
+jwks_file = "{jwks}"
+require_signed_request_object = true
+authorization_signed_response_alg = "ES256"
 
 [[clients]]
 client_id = "{SELF_SIGNED}"
@@ -186,6 +197,68 @@ jwks_file = "{ss_jwks}"
         .await
         .unwrap()
     }
+}
+
+impl Op {
+    /// [`request_object`] signed with the clients' shared key.
+    pub async fn request_object(&self, client_id: &str, challenge: &str, overrides: Value) -> String {
+        request_object(self.client_key.as_ref(), client_id, challenge, overrides).await
+    }
+
+    /// PAR (RFC 9126 §3) of a private_key_jwt client with only client
+    /// authentication and `request` in the form, plus `extra`.
+    pub async fn push_request_object(
+        &self,
+        client_id: &str,
+        request_object: &str,
+        extra: &[(&str, &str)],
+    ) -> Response<Bytes> {
+        let assertion = self.assertion(client_id, json!({})).await;
+        let mut params = vec![
+            ("client_id", client_id),
+            ("client_assertion_type", JWT_BEARER),
+            ("client_assertion", assertion.as_str()),
+            ("request", request_object),
+        ];
+        params.extend_from_slice(extra);
+        self.send(false, form("/par", &params)).await
+    }
+}
+
+/// A request object (RFC 9101 §4) of `client_id` signed with `key`, `typ`
+/// `oauth-authz-req+jwt`: code flow, PKCE `challenge`, state `st-jar`,
+/// valid for 5 minutes; `overrides` change claims (`null` removes).
+pub async fn request_object(
+    key: &SoftwareSigner,
+    client_id: &str,
+    challenge: &str,
+    overrides: Value,
+) -> String {
+    let now = now();
+    let mut claims = json!({
+        "iss": client_id, "aud": ISSUER, "client_id": client_id,
+        "nbf": now, "exp": now + 300, "jti": uuid::Uuid::new_v4().to_string(),
+        "response_type": "code", "redirect_uri": REDIRECT, "scope": "openid",
+        "code_challenge": challenge, "code_challenge_method": "S256",
+        "state": "st-jar", "nonce": "n-jar",
+    });
+    merge(&mut claims, overrides);
+    let mut header = Map::new();
+    header.insert("typ".into(), json!("oauth-authz-req+jwt"));
+    sign_jws(key, header, claims.to_string().as_bytes())
+        .await
+        .unwrap()
+}
+
+/// The `request_uri` of a 201 PAR response.
+pub fn pushed_request_uri(response: &Response<Bytes>) -> String {
+    assert_eq!(
+        response.status(),
+        201,
+        "{}",
+        String::from_utf8_lossy(response.body())
+    );
+    json(response.body())["request_uri"].as_str().unwrap().to_string()
 }
 
 pub fn now() -> u64 {

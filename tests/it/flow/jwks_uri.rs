@@ -149,3 +149,62 @@ jwks_uri = "https://localhost:{port}/jwks.json"
     assert_eq!(response.status(), 401);
     handle.shutdown().await;
 }
+
+/// RFC 9101 §6.2 with a `jwks_uri` client: a request object signed by a key
+/// the cached set lacks makes the OP fetch the set again, once, as client
+/// assertions do; a key never published stays refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_object_keys_are_refetched_on_an_unknown_kid() {
+    let pki = TestPki::new();
+    let auth_key = SoftwareSigner::generate(JoseAlg::Es256).unwrap();
+    let new_key = SoftwareSigner::generate(JoseAlg::Es256).unwrap();
+    let jwks = Arc::new(Mutex::new(json!({ "keys": [auth_key.public_jwk()] }).to_string()));
+    let port = jwks_host(&pki, jwks.clone()).await;
+    let extra = format!(
+        r#"
+[[clients]]
+client_id = "uri-client"
+client_name = "Rotating Fintech"
+redirect_uris = ["{REDIRECT}"]
+token_endpoint_auth_method = "private_key_jwt"
+jwks_uri = "https://localhost:{port}/jwks.json"
+"#
+    );
+    let raw = config::load_from_str(&pki.config_text("http3 = false", &extra), Vec::new()).unwrap();
+    let handle = server::start(config::validate(raw, pki.dir.path()).unwrap())
+        .await
+        .unwrap();
+    let (_, challenge) = pkce();
+    let tls = client_tls(&pki, false, &[b"http/1.1"]);
+    let push = |object: String| {
+        let (tls, auth_key) = (tls.clone(), &auth_key);
+        async move {
+            let assertion = assertion(auth_key).await;
+            let request = form(
+                "/par",
+                &[
+                    ("client_id", "uri-client"),
+                    ("client_assertion_type", JWT_BEARER),
+                    ("client_assertion", &assertion),
+                    ("request", &object),
+                ],
+            );
+            send(handle.main_addr, tls, Version::Http1, request).await
+        }
+    };
+    let object = request_object(&auth_key, "uri-client", &challenge, json!({})).await;
+    pushed_request_uri(&push(object).await);
+
+    // The client publishes a second key and signs its request objects with it.
+    *jwks.lock().unwrap() = json!({ "keys": [auth_key.public_jwk(), new_key.public_jwk()] }).to_string();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let object = request_object(&new_key, "uri-client", &challenge, json!({})).await;
+    pushed_request_uri(&push(object).await);
+
+    let never_published = SoftwareSigner::generate(JoseAlg::Es256).unwrap();
+    let object = request_object(&never_published, "uri-client", &challenge, json!({})).await;
+    let response = push(object).await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(json(response.body())["error"], "invalid_request_object");
+    handle.shutdown().await;
+}

@@ -5,6 +5,8 @@
 pub mod client_credentials;
 pub mod harness;
 pub mod introspection;
+pub mod jar;
+pub mod jarm;
 pub mod jwks_uri;
 pub mod metadata;
 pub mod refresh;

@@ -1,0 +1,69 @@
+//! The authorization response at the client's redirect URI (RFC 6749
+//! §4.1.2, §4.1.2.1), in the response mode the pushed request asked for:
+//! query parameters with `iss` (RFC 9207 §2), or one JWT signed in the HSM
+//! through the signer pool, as ID tokens are (JARM §2.3.1 `query.jwt`).
+//! Success and error responses take the same path, so an error the client
+//! receives is signed whenever its request asked for JARM (JARM §2.2).
+
+use crate::http::browser;
+use crate::http::endpoints::OpState;
+use crate::model::records::PushedRequest;
+use crate::protocol::error::{ErrorCode, OAuthError};
+use crate::protocol::response_mode::{ResponseMode, jarm_claims};
+use serde_json::Map;
+
+/// The `Location` that carries `params` (`code`, or `error` and
+/// `error_description`) back to the client of `request`; `state` is added
+/// from the request.
+pub async fn redirect_location(
+    op: &OpState,
+    request: &PushedRequest,
+    params: &[(&str, &str)],
+) -> Result<String, OAuthError> {
+    let issuer = op.config.issuer();
+    let mut params = params.to_vec();
+    if let Some(state) = &request.state {
+        params.push(("state", state));
+    }
+    match request.response_mode {
+        ResponseMode::Query => {
+            params.push(("iss", issuer));
+            Ok(browser::with_query(&request.redirect_uri, &params))
+        }
+        ResponseMode::QueryJwt => {
+            let jwt = sign_response(op, request, &params).await?;
+            Ok(browser::with_query(&request.redirect_uri, &[("response", &jwt)]))
+        }
+    }
+}
+
+/// JARM §2.1 / §2.2: the response JWT, signed with the client's
+/// `authorization_signed_response_alg` (JARM §3), which start-up checks
+/// against the OP's signing key.
+async fn sign_response(
+    op: &OpState,
+    request: &PushedRequest,
+    params: &[(&str, &str)],
+) -> Result<String, OAuthError> {
+    let client = op
+        .services
+        .clients
+        .get(&request.client_id)
+        .await
+        .ok_or_else(|| OAuthError::invalid_request("unknown client"))?;
+    let keys = op.key_set();
+    let signer = keys
+        .signer
+        .as_ref()
+        .ok_or_else(|| OAuthError::new(ErrorCode::TemporarilyUnavailable, "no active signing key"))?;
+    if signer.alg() != client.authorization_response_alg {
+        return Err(OAuthError::new(
+            ErrorCode::ServerError,
+            "no signing key for the client's authorization_signed_response_alg",
+        ));
+    }
+    let claims = jarm_claims(op.config.issuer(), &request.client_id, op.now(), params);
+    let payload =
+        serde_json::to_vec(&claims).map_err(|e| OAuthError::new(ErrorCode::ServerError, e.to_string()))?;
+    Ok(fiducia_hsm::sign_jws(signer.as_ref(), Map::new(), &payload).await?)
+}
