@@ -9,3 +9,4 @@ pub mod error;
 pub mod form;
 pub mod jose;
 pub mod pkce;
+pub mod rar;
