@@ -58,6 +58,7 @@ const CHECKS: &[Check] = &[
     check_tls_files,
     check_signing,
     check_clients,
+    super::resource_servers::check_resource_servers,
     check_refresh_tokens,
     check_store,
     check_login,

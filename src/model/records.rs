@@ -25,6 +25,10 @@ pub struct PushedRequest {
     pub code_challenge: String,
     /// RFC 9449 §10: the DPoP key the code will be bound to.
     pub dpop_jkt: Option<String>,
+    /// RFC 9396: the `authorization_details` asked and approved, as JSON
+    /// text (bincode cannot hold a JSON value), echoed unchanged. Last
+    /// field: schema 3 appended it (store/repo/migrate_v3.rs).
+    pub authorization_details: Option<String>,
 }
 
 impl StoredRecord for PushedRequest {
@@ -88,6 +92,10 @@ pub struct Grant {
     pub scopes: Vec<String>,
     /// When.
     pub created: u64,
+    /// RFC 9396: the `authorization_details` asked and approved, as JSON
+    /// text (bincode cannot hold a JSON value), echoed unchanged. Last
+    /// field: schema 3 appended it (store/repo/migrate_v3.rs).
+    pub authorization_details: Option<String>,
 }
 
 impl StoredRecord for Grant {
@@ -122,6 +130,10 @@ pub struct AuthorizationCode {
     pub dpop_jkt: Option<String>,
     /// The grant.
     pub grant_id: String,
+    /// RFC 9396: the `authorization_details` asked and approved, as JSON
+    /// text (bincode cannot hold a JSON value), echoed unchanged. Last
+    /// field: schema 3 appended it (store/repo/migrate_v3.rs).
+    pub authorization_details: Option<String>,
 }
 
 impl StoredRecord for AuthorizationCode {
@@ -155,6 +167,10 @@ pub struct AccessToken {
     pub issued_at: u64,
     /// Expiry.
     pub expires_at: u64,
+    /// RFC 9396: the `authorization_details` asked and approved, as JSON
+    /// text (bincode cannot hold a JSON value), echoed unchanged. Last
+    /// field: schema 3 appended it (store/repo/migrate_v3.rs).
+    pub authorization_details: Option<String>,
 }
 
 impl StoredRecord for AccessToken {
@@ -188,6 +204,10 @@ pub struct RefreshToken {
     pub issued_at: u64,
     /// Absolute expiry, the same for every rotation of the grant's token.
     pub expires_at: u64,
+    /// RFC 9396: the `authorization_details` asked and approved, as JSON
+    /// text (bincode cannot hold a JSON value), echoed unchanged. Last
+    /// field: schema 3 appended it (store/repo/migrate_v3.rs).
+    pub authorization_details: Option<String>,
 }
 
 impl StoredRecord for RefreshToken {

@@ -1,7 +1,7 @@
 //! The key schema and value schema of the store.
 //!
 //! ```text
-//! SCHEMA_VERSION = 2
+//! SCHEMA_VERSION = 3
 //!
 //! Keys are FoundationDB tuple-layer encodings (FDB "design/tuple.md":
 //! byte strings 0x01, text 0x02, non-negative integers 0x14..0x1c), so they
@@ -40,13 +40,16 @@
 //!
 //! Changing any of this means a new [`SCHEMA_VERSION`] and a migration in
 //! `repo/schema.rs`. Version 2 stopped indexing tokens by client and user;
-//! its migration deletes those entries.
+//! its migration deletes those entries. Version 3 appended
+//! `authorization_details` (RFC 9396) to pushed requests (also inside
+//! interactions), grants, codes, access and refresh tokens; its migration
+//! (`repo/migrate_v3.rs`) rewrites their values.
 
 use aws_lc_rs::digest;
 
 /// Version of the layout above; recorded in the store at `(0,
 /// "schema_version")`.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// First element of the schema version key.
 const META: u64 = 0;

@@ -11,6 +11,7 @@ use crate::model::records::PushedRequest;
 use crate::oauth::{client_auth, secrets, sender};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::pkce::CodeChallenge;
+use crate::protocol::rar;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 
@@ -61,6 +62,11 @@ pub async fn post(
             format!("scope `{scope}` is not allowed for this client"),
         ));
     }
+    // RFC 9396 §2 / §5: typed details of the client's allowed types.
+    let details = rar::parse(
+        form.get("authorization_details"),
+        &client.authorization_details_types,
+    )?;
     let challenge = CodeChallenge::parse(form.get("code_challenge"), form.get("code_challenge_method"))?;
     let bounded = |name: &str| -> Result<Option<String>, OAuthError> {
         match form.get(name) {
@@ -90,6 +96,7 @@ pub async fn post(
         nonce,
         code_challenge: challenge.as_str().to_string(),
         dpop_jkt,
+        authorization_details: details.map(rar::AuthorizationDetails::into_json),
     };
     let reference = secrets::new_secret()?;
     let ttl = op.config.get().tokens.request_uri_ttl_secs;

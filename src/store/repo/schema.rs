@@ -49,7 +49,10 @@ pub type Migration = for<'a> fn(&'a Transaction) -> BoxFuture<'a, Result<(), KvE
 
 /// Migrations by the version they start from; a change to `keys.rs` adds one
 /// here.
-pub const MIGRATIONS: &[(u32, Migration)] = &[(1, drop_token_client_and_user_entries)];
+pub const MIGRATIONS: &[(u32, Migration)] = &[
+    (1, drop_token_client_and_user_entries),
+    (2, super::migrate_v3::add_authorization_details),
+];
 
 /// 1 → 2: access and refresh tokens are no longer indexed by client and user
 /// (`Kind::is_indexed_by`); their entries in those two indexes are deleted.
