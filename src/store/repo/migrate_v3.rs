@@ -178,4 +178,46 @@ mod tests {
             codec::decode(&upgrade_value(Kind::PushedAuthorizationRequest, &pushed).unwrap()).unwrap();
         assert_eq!(p.state.as_deref(), Some("s"));
     }
+
+    /// The whole path: a version-2 store with a version-2 token opens as
+    /// version 3 (`Repo::open` runs the migration) and the token reads back.
+    #[tokio::test]
+    async fn opening_a_version_2_store_migrates_its_records() {
+        use crate::store::embedded::{EmbeddedBackend, EmbeddedOptions};
+        use crate::store::kv::Store;
+        use crate::store::repo::Repo;
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let backend = Arc::new(EmbeddedBackend::open(dir.path(), EmbeddedOptions::default()).unwrap());
+        let store = Store::new(backend);
+        Repo::open(store.clone()).await.unwrap();
+        let pushed = codec::encode(&(meta(), pushed_v2())).unwrap();
+        let key = keys::record_key(
+            Kind::PushedAuthorizationRequest,
+            &Kind::PushedAuthorizationRequest.id_key("request-uri-1"),
+        );
+        store
+            .run(|tx, _| {
+                let (key, pushed) = (key.clone(), pushed.clone());
+                async move {
+                    tx.set(&key, &pushed)?;
+                    tx.set(&keys::schema_version_key(), &2u32.to_be_bytes())
+                }
+            })
+            .await
+            .unwrap();
+        let repo = Repo::open(store.clone()).await.unwrap();
+        let found = repo
+            .find::<PushedRequest>("request-uri-1", 1_000)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.payload.dpop_jkt.as_deref(), Some("jkt"));
+        assert_eq!(found.payload.authorization_details, None);
+        let version = store
+            .run(|tx, _| async move { tx.get(&keys::schema_version_key()).await })
+            .await
+            .unwrap();
+        assert_eq!(version, Some(keys::SCHEMA_VERSION.to_be_bytes().to_vec()));
+    }
 }
