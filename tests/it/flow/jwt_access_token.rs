@@ -88,3 +88,42 @@ async fn other_clients_keep_opaque_tokens() {
     assert!(!token.contains('.'));
     op.handle.shutdown().await;
 }
+
+/// RFC 9068 §2.2: `aud` is `tokens.access_token_audience` when set, and a
+/// client_credentials token (no resource owner) has the client as `sub`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audience_is_configured_and_client_tokens_name_the_client() {
+    let op = Op::start_with("access_token_audience = \"https://api.bank.example\"").await;
+    let dpop = DpopKey::new();
+    let assertion = op.assertion(JWT_AT, json!({})).await;
+    let request = form(
+        "/token",
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", JWT_AT),
+            ("client_assertion_type", JWT_BEARER),
+            ("client_assertion", &assertion),
+        ],
+    );
+    let proof = dpop.proof("POST", &format!("{ISSUER}/token"), None).await;
+    let response = op.send(false, with_header(request, "dpop", &proof)).await;
+    assert_eq!(
+        response.status(),
+        200,
+        "{}",
+        String::from_utf8_lossy(response.body())
+    );
+    let token = json(response.body())["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let jwks = json(op.send(false, get("/jwks")).await.body());
+    let keys: Vec<PublicJwk> = serde_json::from_value(jwks["keys"].clone()).unwrap();
+    let claims = verify_jws(&token, &keys, Some("at+jwt")).unwrap().claims;
+    assert_eq!(claims["aud"], "https://api.bank.example");
+    assert_eq!(claims["sub"], JWT_AT);
+    assert_eq!(claims["client_id"], JWT_AT);
+    assert_eq!(claims["cnf"]["jkt"], dpop.key.public_jwk().thumbprint());
+    assert!(claims.get("authorization_details").is_none());
+    op.handle.shutdown().await;
+}
