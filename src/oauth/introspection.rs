@@ -123,3 +123,43 @@ pub async fn signed_response(
         serde_json::to_vec(&claims).map_err(|e| OAuthError::new(ErrorCode::ServerError, e.to_string()))?;
     Ok(fiducia_hsm::sign_jws(signer.as_ref(), header, &payload).await?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Binding;
+    use crate::model::records::AccessToken;
+
+    fn token() -> PresentedToken {
+        PresentedToken::Access(AccessToken {
+            client_id: "fintech".into(),
+            account_id: Some("alice".into()),
+            scopes: vec!["openid".into()],
+            grant_id: "g".into(),
+            binding: Binding::Dpop("jkt".into()),
+            issued_at: 1,
+            expires_at: 2,
+            authorization_details: Some(r#"[{"type":"payment_initiation"}]"#.into()),
+        })
+    }
+
+    #[test]
+    fn a_client_sees_only_its_own_tokens_rfc7662_s2_2() {
+        let t = token();
+        assert_eq!(response(Some(&t), Caller::Client("other"), "iss"), inactive());
+        let own = response(Some(&t), Caller::Client("fintech"), "iss");
+        assert_eq!(own["active"], true);
+        assert_eq!(own["cnf"]["jkt"], "jkt");
+    }
+
+    #[test]
+    fn a_resource_server_sees_every_clients_tokens_with_details_rfc9396_s9_2() {
+        let t = token();
+        let seen = response(Some(&t), Caller::ResourceServer("gw"), "iss");
+        assert_eq!(seen["active"], true);
+        assert_eq!(seen["client_id"], "fintech");
+        assert_eq!(seen["authorization_details"][0]["type"], "payment_initiation");
+        assert_eq!(response(None, Caller::ResourceServer("gw"), "iss"), inactive());
+        assert_eq!(Caller::ResourceServer("gw").id(), "gw");
+    }
+}

@@ -24,15 +24,13 @@ pub async fn post(
     context: &RequestContext,
 ) -> Result<Response<Bytes>, OAuthError> {
     let form = super::form_body(request)?;
-    let resource_server = resource_server::authenticate(op, &form, context)?;
-    let client = match resource_server {
-        Some(_) => None,
-        None => Some(client_auth::authenticate(op, &form, context).await?),
-    };
-    let caller = match (resource_server, &client) {
-        (Some(rs), _) => Caller::ResourceServer(&rs.id),
-        (None, Some(client)) => Caller::Client(&client.client_id),
-        (None, None) => return Err(OAuthError::bare(crate::protocol::error::ErrorCode::InvalidClient)),
+    let client;
+    let caller = match resource_server::authenticate(op, &form, context)? {
+        Some(rs) => Caller::ResourceServer(&rs.id),
+        None => {
+            client = client_auth::authenticate(op, &form, context).await?;
+            Caller::Client(&client.client_id)
+        }
     };
     let token = form.require("token")?;
     let now = op.now();
