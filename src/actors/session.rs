@@ -218,6 +218,7 @@ mod tests {
             code_challenge: "x".repeat(43),
             dpop_jkt: None,
             response_mode: crate::protocol::response_mode::ResponseMode::Query,
+            authorization_details: Some(r#"[{"type":"payment_initiation"}]"#.into()),
         };
         let (id, _) = interaction::start(&repo, request, "C".into(), 600, 1_000)
             .await
@@ -242,6 +243,27 @@ mod tests {
             .filter(|r| matches!(r, Ok(Decision::Approved { .. })))
             .count();
         assert_eq!(approved, 1, "{a:?} {b:?}");
+        // RFC 9396 §7: the code (and its grant) carry the approved details.
+        let Some(Ok(Decision::Approved { code, .. })) = [a, b].into_iter().find(|r| r.is_ok()) else {
+            panic!("no approval");
+        };
+        let code = repo
+            .find::<crate::model::records::AuthorizationCode>(&code, 1_003)
+            .await
+            .unwrap()
+            .unwrap()
+            .payload;
+        assert_eq!(
+            code.authorization_details.as_deref(),
+            Some(r#"[{"type":"payment_initiation"}]"#)
+        );
+        let grant = repo
+            .find::<crate::model::records::Grant>(&code.grant_id, 1_003)
+            .await
+            .unwrap()
+            .unwrap()
+            .payload;
+        assert_eq!(grant.authorization_details, code.authorization_details);
         let found = repo.find::<Interaction>(&id, 1_003).await.unwrap().unwrap();
         assert_eq!(found.payload.stage, Stage::Done);
         root.stop(None);

@@ -58,6 +58,8 @@ const CHECKS: &[Check] = &[
     check_tls_files,
     check_signing,
     check_clients,
+    super::resource_servers::check_resource_servers,
+    check_access_token_audience,
     check_refresh_tokens,
     check_store,
     check_login,
@@ -316,6 +318,21 @@ fn check_refresh_tokens(config: &Config) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// RFC 9068 §2.2 / RFC 7519 §4.1.3: `aud` of JWT access tokens is a
+/// non-empty identifier of the resource servers (a URI or an id), no spaces.
+fn check_access_token_audience(config: &Config) -> Result<(), ConfigError> {
+    match config.tokens.access_token_audience.as_deref() {
+        Some(aud) if aud.is_empty() || aud.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+            Err(ConfigError::new(
+                "tokens.access_token_audience",
+                "access_token_audience",
+                "must be a non-empty identifier without spaces (RFC 9068 §2.2), or unset for the issuer",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// FAPI 2.0 §5.3.2.1: codes live at most 60 s; clients have https redirect
 /// URIs (exact match), a unique id and what their auth method needs.
 fn check_clients(config: &Config) -> Result<(), ConfigError> {
@@ -507,6 +524,18 @@ mod tests {
     }
 
     const DEV: &str = "[tls]\ndev_generate = true\n[signing]\nbackend = \"software\"\n";
+
+    #[test]
+    fn jwt_access_token_audience_is_an_identifier_rfc9068_s2_2() {
+        assert!(
+            validated(&format!(
+                "{DEV}[tokens]\naccess_token_audience = \"https://api.bank.example\"\n"
+            ))
+            .is_ok()
+        );
+        let e = validated(&format!("{DEV}[tokens]\naccess_token_audience = \"\"\n")).unwrap_err();
+        assert_eq!(e.field, "tokens.access_token_audience");
+    }
 
     #[test]
     fn defaults_with_dev_pki_pass_and_paths_resolve() {

@@ -18,6 +18,19 @@ pub enum TokenEndpointAuthMethod {
     SelfSignedTlsClientAuth,
 }
 
+/// What the client's access tokens look like.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessTokenFormat {
+    /// 256 random bits; resource servers ask `/introspect` (RFC 7662).
+    #[default]
+    Opaque,
+    /// An RFC 9068 JWT signed by the OP's key (through the HSM), for
+    /// gateways that validate tokens offline against `/jwks`; still stored
+    /// by hash, so revocation and introspection work as for opaque tokens.
+    Jwt,
+}
+
 /// One `[[clients]]` entry.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -65,6 +78,15 @@ pub struct StaticClientConfig {
     /// Bucket size: the burst allowed above the rate. Default `200`.
     #[serde(default = "default_burst")]
     pub burst: u32,
+    /// RFC 9396 types the client may ask for in `authorization_details`
+    /// (`payment_initiation`, `account_information`); any other is refused
+    /// with `invalid_authorization_details` (RFC 9396 §5). Default `[]`:
+    /// no authorization details.
+    #[serde(default)]
+    pub authorization_details_types: Vec<crate::protocol::rar::DetailType>,
+    /// `opaque` or `jwt` (RFC 9068 JWT access tokens). Default `opaque`.
+    #[serde(default)]
+    pub access_token_format: AccessTokenFormat,
 }
 
 fn default_rate() -> u32 {

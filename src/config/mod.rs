@@ -13,13 +13,15 @@ mod checks;
 mod clients;
 mod load;
 mod login;
+mod resource_servers;
 pub use login::*;
+pub use resource_servers::ResourceServerConfig;
 mod signing;
 mod store;
 pub use store::*;
 
 pub use checks::{ValidatedConfig, validate};
-pub use clients::{StaticClientConfig, TokenEndpointAuthMethod};
+pub use clients::{AccessTokenFormat, StaticClientConfig, TokenEndpointAuthMethod};
 pub use load::{ConfigError, load, load_from_str};
 pub use signing::{Secret, SigningBackend, SigningConfig};
 
@@ -53,6 +55,10 @@ pub struct Config {
     pub clients: Vec<StaticClientConfig>,
     /// Token lifetimes.
     pub tokens: TokensConfig,
+    /// Resource servers (`[[resource_servers]]`, e.g. the bank's API
+    /// gateway) that may introspect any client's tokens and do nothing
+    /// else; they authenticate with a certificate. Default none.
+    pub resource_servers: Vec<ResourceServerConfig>,
 }
 
 /// `[server]`: the Internet-facing OP listener.
@@ -294,6 +300,9 @@ pub struct TokensConfig {
     /// consumed one used again revokes the whole grant (RFC 9700 §4.14.2).
     /// Default `true`. Env `FIDUCIA_TOKENS__ROTATE_REFRESH_TOKENS`.
     pub rotate_refresh_tokens: bool,
+    /// `aud` of JWT access tokens (RFC 9068 §2.2): the resource servers'
+    /// identifier. Default: the issuer. Env `FIDUCIA_TOKENS__ACCESS_TOKEN_AUDIENCE`.
+    pub access_token_audience: Option<String>,
 }
 
 impl Default for TokensConfig {
@@ -308,6 +317,7 @@ impl Default for TokensConfig {
             refresh_token_ttl_secs: 2_592_000,
             refresh_token_idle_secs: 604_800,
             rotate_refresh_tokens: true,
+            access_token_audience: None,
         }
     }
 }

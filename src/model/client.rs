@@ -1,9 +1,10 @@
 //! A client as the flows see it: metadata plus its parsed public keys.
 
-use crate::config::{StaticClientConfig, TokenEndpointAuthMethod};
+use crate::config::{AccessTokenFormat, StaticClientConfig, TokenEndpointAuthMethod};
 use crate::protocol::client_auth::DistinguishedName;
 use crate::protocol::client_auth::TlsClientAuthSubject;
 use crate::protocol::jose::ClientJwks;
+use crate::protocol::rar::DetailType;
 use fiducia_hsm::JoseAlg;
 
 /// A client's registered metadata and keys (immutable snapshot; the client
@@ -36,6 +37,10 @@ pub struct Client {
     pub requests_per_second: u32,
     /// Burst above the rate.
     pub burst: u32,
+    /// RFC 9396 `authorization_details` types it may ask for.
+    pub authorization_details_types: Vec<DetailType>,
+    /// Opaque or RFC 9068 JWT access tokens.
+    pub access_token_format: AccessTokenFormat,
 }
 
 impl Client {
@@ -73,6 +78,8 @@ impl Client {
             require_signed_request_object: config.require_signed_request_object,
             requests_per_second: config.requests_per_second,
             burst: config.burst,
+            authorization_details_types: config.authorization_details_types.clone(),
+            access_token_format: config.access_token_format,
         })
     }
 

@@ -29,6 +29,10 @@ pub struct PushedRequest {
     /// How the response goes back: query, or a signed JWT (JARM §2.3).
     /// Added in store schema 3.
     pub response_mode: ResponseMode,
+    /// RFC 9396: the `authorization_details` asked and approved, as JSON
+    /// text (bincode cannot hold a JSON value), echoed unchanged. Added in
+    /// store schema 3.
+    pub authorization_details: Option<String>,
 }
 
 impl StoredRecord for PushedRequest {
@@ -92,6 +96,10 @@ pub struct Grant {
     pub scopes: Vec<String>,
     /// When.
     pub created: u64,
+    /// RFC 9396: the `authorization_details` asked and approved, as JSON
+    /// text (bincode cannot hold a JSON value), echoed unchanged. Last
+    /// field: schema 3 appended it (store/repo/migrate_v3.rs).
+    pub authorization_details: Option<String>,
 }
 
 impl StoredRecord for Grant {
@@ -126,6 +134,10 @@ pub struct AuthorizationCode {
     pub dpop_jkt: Option<String>,
     /// The grant.
     pub grant_id: String,
+    /// RFC 9396: the `authorization_details` asked and approved, as JSON
+    /// text (bincode cannot hold a JSON value), echoed unchanged. Last
+    /// field: schema 3 appended it (store/repo/migrate_v3.rs).
+    pub authorization_details: Option<String>,
 }
 
 impl StoredRecord for AuthorizationCode {
@@ -159,6 +171,10 @@ pub struct AccessToken {
     pub issued_at: u64,
     /// Expiry.
     pub expires_at: u64,
+    /// RFC 9396: the `authorization_details` asked and approved, as JSON
+    /// text (bincode cannot hold a JSON value), echoed unchanged. Last
+    /// field: schema 3 appended it (store/repo/migrate_v3.rs).
+    pub authorization_details: Option<String>,
 }
 
 impl StoredRecord for AccessToken {
@@ -192,6 +208,10 @@ pub struct RefreshToken {
     pub issued_at: u64,
     /// Absolute expiry, the same for every rotation of the grant's token.
     pub expires_at: u64,
+    /// RFC 9396: the `authorization_details` asked and approved, as JSON
+    /// text (bincode cannot hold a JSON value), echoed unchanged. Last
+    /// field: schema 3 appended it (store/repo/migrate_v3.rs).
+    pub authorization_details: Option<String>,
 }
 
 impl StoredRecord for RefreshToken {

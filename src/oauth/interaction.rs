@@ -148,6 +148,7 @@ pub async fn decide(
                     account_id: account_id.clone(),
                     scopes: request.scopes.clone(),
                     created: now,
+                    authorization_details: request.authorization_details.clone(),
                 };
                 ops::upsert(&tx, &grant_id, &grant, None, now).await?;
                 let record = AuthorizationCode {
@@ -160,6 +161,8 @@ pub async fn decide(
                     auth_time,
                     dpop_jkt: request.dpop_jkt.clone(),
                     grant_id,
+                    // RFC 9396 §7: what the customer approved on the consent page.
+                    authorization_details: request.authorization_details.clone(),
                 };
                 ops::upsert(&tx, &code, &record, Some(code_ttl), now).await?;
                 Ok(Ok(Decision::Approved { code, request }))

@@ -3,11 +3,13 @@
 //! Policy: a client may introspect only the tokens issued to itself; any
 //! other token is `{"active": false}` (RFC 7662 §2.2: the server may decide
 //! what a caller can learn, and §4: don't let a caller probe for tokens).
-//! A resource server's own credential comes with the API gateway.
+//! A resource server (`[[resource_servers]]`, the API gateway) sees every
+//! client's tokens: checking them is its job (RFC 7662 §1).
 
 use crate::http::endpoints::OpState;
 use crate::oauth::token_lookup::PresentedToken;
 use crate::protocol::error::{ErrorCode, OAuthError};
+use crate::protocol::rar;
 use serde_json::{Map, Value, json};
 
 /// The media type of a JWT introspection response (RFC 9701 §4, §5).
@@ -21,10 +23,37 @@ pub fn inactive() -> Value {
     json!({ "active": false })
 }
 
+/// Who is asking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller<'a> {
+    /// An authenticated client: its own tokens only.
+    Client(&'a str),
+    /// An authenticated resource server: any client's tokens.
+    ResourceServer(&'a str),
+}
+
+impl Caller<'_> {
+    /// The caller's id (`aud` of a JWT response, RFC 9701 §5).
+    pub fn id(&self) -> &str {
+        match self {
+            Caller::Client(id) | Caller::ResourceServer(id) => id,
+        }
+    }
+
+    /// Whether it may learn about a token issued to `client_id`.
+    pub fn may_see(&self, client_id: &str) -> bool {
+        match self {
+            Caller::Client(id) => *id == client_id,
+            Caller::ResourceServer(_) => true,
+        }
+    }
+}
+
 /// RFC 7662 §2.2: what `caller` may learn about `token`.
-pub fn response(token: Option<&PresentedToken>, caller: &str, issuer: &str) -> Value {
-    match token {
-        Some(PresentedToken::Access(t)) if t.client_id == caller => {
+pub fn response(token: Option<&PresentedToken>, caller: Caller<'_>, issuer: &str) -> Value {
+    let mut claims = match token {
+        Some(found) if !caller.may_see(found.client_id()) => return inactive(),
+        Some(PresentedToken::Access(t)) => {
             let mut claims = json!({
                 "active": true,
                 "client_id": t.client_id,
@@ -44,7 +73,7 @@ pub fn response(token: Option<&PresentedToken>, caller: &str, issuer: &str) -> V
         }
         // RFC 7662 §2.2 for a refresh token: no `token_type` (an access
         // token type, RFC 6749 §7.1), the rest as for an access token.
-        Some(PresentedToken::Refresh(t)) if t.client_id == caller => json!({
+        Some(PresentedToken::Refresh(t)) => json!({
             "active": true,
             "client_id": t.client_id,
             "sub": t.account_id,
@@ -54,8 +83,18 @@ pub fn response(token: Option<&PresentedToken>, caller: &str, issuer: &str) -> V
             "cnf": t.binding.cnf(),
             "iss": issuer,
         }),
-        _ => inactive(),
+        None => return inactive(),
+    };
+    // RFC 9396 §9.2: the authorization details the token carries.
+    let details = match token {
+        Some(PresentedToken::Access(t)) => t.authorization_details.as_deref(),
+        Some(PresentedToken::Refresh(t)) => t.authorization_details.as_deref(),
+        None => None,
+    };
+    if let (Some(details), Some(map)) = (rar::stored_value(details), claims.as_object_mut()) {
+        map.insert("authorization_details".into(), details);
     }
+    claims
 }
 
 /// RFC 9701 §5: the introspection response as a JWS signed by the OP's
@@ -63,7 +102,7 @@ pub fn response(token: Option<&PresentedToken>, caller: &str, issuer: &str) -> V
 /// `token_introspection`, with `typ: token-introspection+jwt`.
 pub async fn signed_response(
     op: &OpState,
-    caller: &str,
+    caller: Caller<'_>,
     introspection: Value,
     now: u64,
 ) -> Result<String, OAuthError> {
@@ -74,7 +113,7 @@ pub async fn signed_response(
         .ok_or_else(|| OAuthError::new(ErrorCode::TemporarilyUnavailable, "no active signing key"))?;
     let claims = json!({
         "iss": op.config.issuer(),
-        "aud": caller,
+        "aud": caller.id(),
         "iat": now,
         "token_introspection": introspection,
     });
@@ -83,4 +122,44 @@ pub async fn signed_response(
     let payload =
         serde_json::to_vec(&claims).map_err(|e| OAuthError::new(ErrorCode::ServerError, e.to_string()))?;
     Ok(fiducia_hsm::sign_jws(signer.as_ref(), header, &payload).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Binding;
+    use crate::model::records::AccessToken;
+
+    fn token() -> PresentedToken {
+        PresentedToken::Access(AccessToken {
+            client_id: "fintech".into(),
+            account_id: Some("alice".into()),
+            scopes: vec!["openid".into()],
+            grant_id: "g".into(),
+            binding: Binding::Dpop("jkt".into()),
+            issued_at: 1,
+            expires_at: 2,
+            authorization_details: Some(r#"[{"type":"payment_initiation"}]"#.into()),
+        })
+    }
+
+    #[test]
+    fn a_client_sees_only_its_own_tokens_rfc7662_s2_2() {
+        let t = token();
+        assert_eq!(response(Some(&t), Caller::Client("other"), "iss"), inactive());
+        let own = response(Some(&t), Caller::Client("fintech"), "iss");
+        assert_eq!(own["active"], true);
+        assert_eq!(own["cnf"]["jkt"], "jkt");
+    }
+
+    #[test]
+    fn a_resource_server_sees_every_clients_tokens_with_details_rfc9396_s9_2() {
+        let t = token();
+        let seen = response(Some(&t), Caller::ResourceServer("gw"), "iss");
+        assert_eq!(seen["active"], true);
+        assert_eq!(seen["client_id"], "fintech");
+        assert_eq!(seen["authorization_details"][0]["type"], "payment_initiation");
+        assert_eq!(response(None, Caller::ResourceServer("gw"), "iss"), inactive());
+        assert_eq!(Caller::ResourceServer("gw").id(), "gw");
+    }
 }

@@ -1,9 +1,11 @@
-//! Issuing tokens: opaque sender-constrained access tokens stored by hash
-//! (FAPI 2.0 §5.3.2.1), and ID tokens signed in the HSM (OIDC Core §2).
+//! Issuing tokens: sender-constrained access tokens stored by hash
+//! (FAPI 2.0 §5.3.2.1), opaque or RFC 9068 JWTs per client
+//! (`jwt_access_token.rs`), and ID tokens signed in the HSM (OIDC Core §2).
 
+use crate::config::AccessTokenFormat;
 use crate::http::endpoints::OpState;
-use crate::model::Binding;
 use crate::model::records::{AccessToken, AuthorizationCode, RefreshToken};
+use crate::model::{Binding, Client};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::store::repo::FreshId;
 use serde_json::{Map, Value, json};
@@ -25,6 +27,8 @@ pub struct IssuedTokens {
     pub id_token: Option<String>,
     /// When `offline_access` was granted (OIDC Core §11).
     pub refresh_token: Option<String>,
+    /// RFC 9396 §7: the approved `authorization_details`, echoed.
+    pub authorization_details: Option<serde_json::Value>,
 }
 
 /// The scope that brings a refresh token (OIDC Core §11).
@@ -56,31 +60,46 @@ pub fn refresh_store_ttl(op: &OpState, record: &RefreshToken, now: u64) -> u64 {
     record.expires_at.saturating_sub(now).min(idle).max(1)
 }
 
-/// Stores a new opaque access token for `record` (its times are set here
-/// from `now`) and returns the token and its lifetime in seconds.
+/// Stores a new access token for `record` (its times are set here from
+/// `now`) in the client's `format`, and returns the token and its lifetime
+/// in seconds.
 pub async fn issue_access_token(
     op: &OpState,
     mut record: AccessToken,
+    format: AccessTokenFormat,
     now: u64,
 ) -> Result<(String, u64), OAuthError> {
     let ttl = op.config.get().tokens.access_token_ttl_secs;
     record.issued_at = now;
     record.expires_at = now + ttl;
-    // 256 random bits, like every secret the OP hands out; being fresh, the
-    // token is stored without a read first (`Repo::insert_new`).
-    let access_token = FreshId::generate()
-        .map_err(|_| OAuthError::new(ErrorCode::ServerError, "the random generator failed"))?;
-    op.services
-        .repo
-        .insert_new(&access_token, &record, Some(ttl), now)
-        .await
-        .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
-    Ok((access_token.into_string(), ttl))
+    let stored = match format {
+        AccessTokenFormat::Opaque => {
+            // 256 random bits, like every secret the OP hands out; being
+            // fresh, the token is stored without a read first (`Repo::insert_new`).
+            let access_token = FreshId::generate()
+                .map_err(|_| OAuthError::new(ErrorCode::ServerError, "the random generator failed"))?;
+            let stored = op
+                .services
+                .repo
+                .insert_new(&access_token, &record, Some(ttl), now)
+                .await;
+            stored.map(|()| access_token.into_string())
+        }
+        AccessTokenFormat::Jwt => {
+            // RFC 9068: unique by its random `jti`; stored by hash like any token.
+            let jwt = super::jwt_access_token::sign(op, &record).await?;
+            let stored = op.services.repo.upsert(&jwt, &record, Some(ttl), now).await;
+            stored.map(|()| jwt)
+        }
+    };
+    let token = stored.map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
+    Ok((token, ttl))
 }
 
 /// Issues the tokens for a redeemed code.
 pub async fn issue_for_code(
     op: &OpState,
+    client: &Client,
     code: &AuthorizationCode,
     binding: Binding,
 ) -> Result<IssuedTokens, OAuthError> {
@@ -93,8 +112,9 @@ pub async fn issue_for_code(
         binding: binding.clone(),
         issued_at: 0,
         expires_at: 0,
+        authorization_details: code.authorization_details.clone(),
     };
-    let (access_token, ttl) = issue_access_token(op, record, now).await?;
+    let (access_token, ttl) = issue_access_token(op, record, client.access_token_format, now).await?;
     let refresh_token = if code.scopes.iter().any(|s| s == OFFLINE_ACCESS) {
         let record = RefreshToken {
             client_id: code.client_id.clone(),
@@ -104,6 +124,7 @@ pub async fn issue_for_code(
             binding: binding.clone(),
             issued_at: now,
             expires_at: now + op.config.get().tokens.refresh_token_ttl_secs,
+            authorization_details: code.authorization_details.clone(),
         };
         Some(issue_refresh_token(op, record, now).await?)
     } else {
@@ -121,6 +142,7 @@ pub async fn issue_for_code(
         scope: code.scopes.join(" "),
         id_token,
         refresh_token,
+        authorization_details: crate::protocol::rar::stored_value(code.authorization_details.as_deref()),
     })
 }
 

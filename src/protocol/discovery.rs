@@ -73,6 +73,8 @@ pub struct ProviderMetadata {
     pub id_token_signing_alg_values_supported: Vec<String>,
     /// RFC 7636 §4.2 / RFC 8414 §2 `code_challenge_methods_supported`.
     pub code_challenge_methods_supported: Vec<String>,
+    /// RFC 9396 §10: the `authorization_details` types understood.
+    pub authorization_details_types_supported: Vec<&'static str>,
     /// RFC 8705 §5: endpoints also served on the mTLS alias listener.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub mtls_endpoint_aliases: BTreeMap<&'static str, String>,
@@ -148,6 +150,10 @@ impl ProviderMetadata {
             subject_types_supported: vec!["public"],
             id_token_signing_alg_values_supported: vec![signing_alg.to_string()],
             code_challenge_methods_supported: config.get().fapi.pkce_methods.clone(),
+            authorization_details_types_supported: crate::protocol::rar::DetailType::ALL
+                .iter()
+                .map(|t| t.as_str())
+                .collect(),
             mtls_endpoint_aliases,
         }
     }
@@ -239,6 +245,20 @@ mod tests {
         assert_eq!(
             signed.authorization_signing_alg_values_supported,
             vec!["PS256".to_string()]
+        );
+    }
+
+    #[test]
+    fn authorization_details_types_are_advertised_rfc9396_s10() {
+        let m = ProviderMetadata::from_config(&config(""), "ES256");
+        assert_eq!(
+            m.authorization_details_types_supported,
+            vec!["payment_initiation", "account_information"]
+        );
+        let json = serde_json::to_value(&m).unwrap();
+        assert_eq!(
+            json["authorization_details_types_supported"],
+            serde_json::json!(["payment_initiation", "account_information"])
         );
     }
 

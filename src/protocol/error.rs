@@ -37,6 +37,9 @@ pub enum ErrorCode {
     InvalidRequestUri,
     /// RFC 9101 §7 (JAR): the request object is invalid (signature, claims).
     InvalidRequestObject,
+    /// RFC 9396 §5: `authorization_details` of an unknown type, a type the
+    /// client may not use, or a malformed detail.
+    InvalidAuthorizationDetails,
     /// RFC 9449 §7 / §5: the DPoP proof is invalid. At a resource the HTTP layer
     /// answers 401 with `WWW-Authenticate: DPoP error="invalid_dpop_proof"` (§7.1).
     InvalidDpopProof,
@@ -92,6 +95,8 @@ impl ErrorCode {
             // bad `request_uri` failed to name, so there is nowhere verified to redirect to.
             InvalidRequestUri => ("invalid_request_uri", 400, false),
             InvalidRequestObject => ("invalid_request_object", 400, true),
+            // RFC 9396 §5: an authorization error response like invalid_scope.
+            InvalidAuthorizationDetails => ("invalid_authorization_details", 400, true),
             InvalidDpopProof => ("invalid_dpop_proof", 400, false),
             UseDpopNonce => ("use_dpop_nonce", 400, false),
             InvalidToken => ("invalid_token", 401, false),
@@ -190,6 +195,12 @@ mod tests {
         assert_eq!(row(ErrorCode::InvalidToken), ("invalid_token", 401));
         assert!(!ErrorCode::InvalidDpopProof.row().may_redirect);
         assert!(!ErrorCode::InvalidRequestUri.row().may_redirect);
+    }
+
+    #[test]
+    fn invalid_authorization_details_is_400_rfc9396_s5() {
+        let row = ErrorCode::InvalidAuthorizationDetails.row();
+        assert_eq!((row.code, row.status), ("invalid_authorization_details", 400));
     }
 
     #[test]

@@ -10,5 +10,6 @@ pub mod error;
 pub mod form;
 pub mod jose;
 pub mod pkce;
+pub mod rar;
 pub mod request_object;
 pub mod response_mode;

@@ -41,8 +41,10 @@
 //! Changing any of this means a new [`SCHEMA_VERSION`] and a migration in
 //! `repo/schema.rs`. Version 2 stopped indexing tokens by client and user;
 //! its migration deletes those entries. Version 3 changed the value of
-//! pushed requests and interactions (`response_mode`); its migration deletes
-//! the ones in flight.
+//! pushed requests and interactions (`response_mode`, JARM) and appended
+//! `authorization_details` (RFC 9396) to pushed requests, grants, codes,
+//! access and refresh tokens; its migration (`repo/migrate_v3.rs`) deletes
+//! the pushed requests and interactions in flight and rewrites the others.
 
 use aws_lc_rs::digest;
 

@@ -73,6 +73,7 @@ fn token(writer: usize, n: u64, now: u64) -> AccessToken {
         binding: Binding::Dpop("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I".into()),
         issued_at: now,
         expires_at: now + 600,
+        authorization_details: None,
     }
 }
 

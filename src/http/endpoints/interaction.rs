@@ -11,12 +11,15 @@
 use super::OpState;
 use crate::http::browser;
 use crate::http::context::RequestContext;
-use crate::login::{self, ConsentForm, ConsentView, Decision as ConsentDecision, LoginForm, LoginView, csrf};
+use crate::login::{
+    self, ConsentForm, ConsentView, Decision as ConsentDecision, DetailLine, LoginForm, LoginView, csrf,
+};
 use crate::model::records::{Interaction, Stage};
 use crate::oauth::authorization_response;
 use crate::oauth::interaction::{self, Decision, InteractionError};
 use crate::protocol::error::OAuthError;
 use crate::protocol::form::Form;
+use crate::protocol::rar::AuthorizationDetails;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 
@@ -106,13 +109,32 @@ pub async fn consent_get(
     };
     let scopes = login::scope_lines(&ix.request.scopes);
     let claims = login::claim_lines(&user, &ix.request.scopes);
+    // RFC 9396 §1: the customer sees exactly what is asked (the payment,
+    // the account access) before approving it.
+    let detail_lines = match ix
+        .request
+        .authorization_details
+        .as_deref()
+        .map(AuthorizationDetails::from_stored)
+    {
+        None => Vec::new(),
+        Some(Ok(details)) => details.consent_lines(),
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, "stored authorization_details do not parse");
+            return gone(&InteractionError::Gone, context);
+        }
+    };
+    let details: Vec<DetailLine<'_>> = detail_lines
+        .iter()
+        .map(|(label, value)| DetailLine { label, value })
+        .collect();
     let html = login::consent_page(ConsentView {
         action_url: &consent_url(op, &id),
         csrf_token: &ix.csrf,
         client_name: &ix.client_name,
         scopes: &scopes,
         claims: &claims,
-        details: &[],
+        details: &details,
         user_display_name: &user.name,
     });
     let csp = login::headers::consent_content_security_policy(&ix.request.redirect_uri);

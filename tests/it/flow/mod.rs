@@ -3,12 +3,15 @@
 //! signing, and the negative cases each citing its section.
 
 pub mod client_credentials;
+pub mod gateway;
 pub mod harness;
 pub mod introspection;
 pub mod jar;
 pub mod jarm;
 pub mod jwks_uri;
+pub mod jwt_access_token;
 pub mod metadata;
+pub mod rar;
 pub mod refresh;
 pub mod revocation;
 

@@ -1,0 +1,135 @@
+//! `[[resource_servers]]`: resource servers (the bank's API gateway) that
+//! may call the introspection endpoint (RFC 7662 §2.1: "the protected
+//! resource ... authenticate[s]") without being OAuth clients.
+//!
+//! Least privilege: a resource server is not in the client registry, so
+//! PAR, token, revocation and userinfo do not know it (`invalid_client`);
+//! it can only introspect. It authenticates like an RFC 8705 §2.1
+//! `tls_client_auth` client: a certificate that chains to `tls.client_ca`
+//! and whose subject DN matches the configured one (RFC 4517
+//! distinguishedNameMatch). No shared secret exists to leak or log. Each use
+//! writes an audit line (target `fiducia::audit`: resource server id, token
+//! client, active or not; never the token).
+//!
+//! ```toml
+//! [[resource_servers]]
+//! id = "api-gateway"
+//! tls_client_auth_subject_dn = "CN=api-gateway,OU=platform,O=Bank,C=GB"
+//! ```
+
+use super::load::ConfigError;
+use super::{Config, TokenEndpointAuthMethod};
+use crate::protocol::client_auth::DistinguishedName;
+use serde::{Deserialize, Serialize};
+
+/// One `[[resource_servers]]` entry. Arrays of tables have no environment
+/// override; set them in the file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceServerConfig {
+    /// Its identifier, sent as `client_id` at `/introspect` and the `aud`
+    /// of JWT introspection responses (RFC 9701 §5). Must not be a
+    /// client's `client_id`. Required.
+    pub id: String,
+    /// The RFC 4514 subject DN its certificate must carry (RFC 8705
+    /// §2.1.2 semantics); must differ from every `tls_client_auth`
+    /// client's, so that no fintech certificate can act as the gateway.
+    /// Required.
+    pub tls_client_auth_subject_dn: String,
+}
+
+/// Ids unique and not client ids; DNs parse and belong to no client.
+pub(super) fn check_resource_servers(config: &Config) -> Result<(), ConfigError> {
+    const CHECK: &str = "resource_servers";
+    let mut seen = std::collections::BTreeSet::new();
+    let client_dns: Vec<DistinguishedName> = config
+        .clients
+        .iter()
+        .filter(|c| c.token_endpoint_auth_method == TokenEndpointAuthMethod::TlsClientAuth)
+        .filter_map(|c| c.tls_client_auth_subject_dn.as_deref())
+        .filter_map(|dn| DistinguishedName::parse_rfc4514(dn).ok())
+        .collect();
+    for rs in &config.resource_servers {
+        let field = |name: &str| format!("resource_servers.{}.{name}", rs.id);
+        if rs.id.is_empty() || !seen.insert(rs.id.as_str()) {
+            return Err(ConfigError::new(field("id"), CHECK, "empty or duplicate id"));
+        }
+        if config.clients.iter().any(|c| c.client_id == rs.id) {
+            return Err(ConfigError::new(
+                field("id"),
+                CHECK,
+                "a client has this client_id: a resource server is not a client",
+            ));
+        }
+        let dn = DistinguishedName::parse_rfc4514(&rs.tls_client_auth_subject_dn)
+            .map_err(|e| ConfigError::new(field("tls_client_auth_subject_dn"), CHECK, e.to_string()))?;
+        if client_dns.iter().any(|c| c.matches(&dn)) {
+            return Err(ConfigError::new(
+                field("tls_client_auth_subject_dn"),
+                CHECK,
+                "a tls_client_auth client has this subject DN: give the resource server its own certificate",
+            ));
+        }
+    }
+    if !config.resource_servers.is_empty() && config.tls.client_ca.is_empty() {
+        return Err(ConfigError::new(
+            "tls.client_ca",
+            CHECK,
+            "resource servers authenticate with certificates: list the CAs they chain to",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{load_from_str, validate};
+    use std::path::Path;
+
+    const BASE: &str = "[tls]\ndev_generate = true\n[signing]\nbackend = \"software\"\n";
+
+    fn check(extra: &str) -> Result<(), String> {
+        let config = load_from_str(&format!("{BASE}{extra}"), Vec::new()).map_err(|e| e.to_string())?;
+        validate(config, Path::new("/tmp"))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    const CLIENT: &str = r#"
+[[clients]]
+client_id = "fintech"
+client_name = "Fintech"
+redirect_uris = ["https://fintech.example/cb"]
+token_endpoint_auth_method = "tls_client_auth"
+tls_client_auth_subject_dn = "CN=fintech,O=Org,C=GB"
+"#;
+
+    #[test]
+    fn a_gateway_with_its_own_dn_passes_rfc8705_s2_1() {
+        let gw = "[[resource_servers]]\nid = \"gw\"\ntls_client_auth_subject_dn = \"CN=gw,O=Bank,C=GB\"\n";
+        assert_eq!(check(&format!("{CLIENT}{gw}")), Ok(()));
+    }
+
+    #[test]
+    fn a_gateway_may_not_share_a_client_id_or_dn() {
+        let same_id =
+            "[[resource_servers]]\nid = \"fintech\"\ntls_client_auth_subject_dn = \"CN=gw,O=Bank,C=GB\"\n";
+        assert!(
+            check(&format!("{CLIENT}{same_id}"))
+                .unwrap_err()
+                .contains("resource_servers.fintech.id")
+        );
+        // RFC 4517 distinguishedNameMatch: case and spacing do not make a DN different.
+        let same_dn =
+            "[[resource_servers]]\nid = \"gw\"\ntls_client_auth_subject_dn = \"cn=FINTECH, o=Org, c=GB\"\n";
+        assert!(
+            check(&format!("{CLIENT}{same_dn}"))
+                .unwrap_err()
+                .contains("subject DN")
+        );
+        let bad_dn = "[[resource_servers]]\nid = \"gw\"\ntls_client_auth_subject_dn = \"not a dn\"\n";
+        assert!(check(bad_dn).is_err());
+        let twice = "[[resource_servers]]\nid = \"gw\"\ntls_client_auth_subject_dn = \"CN=a\"\n[[resource_servers]]\nid = \"gw\"\ntls_client_auth_subject_dn = \"CN=b\"\n";
+        assert!(check(twice).unwrap_err().contains("duplicate"));
+    }
+}
