@@ -228,3 +228,51 @@ async fn a_refresh_keeps_the_authorization_details() {
     assert_eq!(body["authorization_details"], details, "{body}");
     op.handle.shutdown().await;
 }
+
+/// RFC 9396 §3 with RFC 9101 §6.3 (FAPI 2.0 Message Signing §5.3.1): inside
+/// a signed request object, `authorization_details` is a JSON member, read
+/// like the form parameter and carried into the token response; a malformed
+/// one inside the object is `invalid_authorization_details` too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn details_inside_a_request_object_are_used() {
+    let op = Op::start().await;
+    let dpop = DpopKey::new();
+    let (verifier, challenge) = pkce();
+    let object = op
+        .request_object(
+            PKJWT,
+            &challenge,
+            json!({"authorization_details": [payment_detail()]}),
+        )
+        .await;
+    let response = op.push_request_object(PKJWT, &object, &[]).await;
+    let request_uri = pushed_request_uri(&response);
+    let mut browser = Browser::new();
+    let redirect = browser.authorize(&op, PKJWT, &request_uri, true).await;
+    let html = browser.consent_html.take().unwrap();
+    assert!(
+        html.contains("123.50 EUR"),
+        "consent page lacks the amount: {html}"
+    );
+    let authorized = Authorized {
+        code: query_param(&redirect, "code").unwrap_or_else(|| panic!("no code: {redirect}")),
+        verifier,
+        redirect,
+    };
+    let tokens = tokens_for(&op, PKJWT, &authorized, &dpop).await;
+    assert_eq!(
+        tokens["authorization_details"],
+        json!([payment_detail()]),
+        "{tokens}"
+    );
+
+    let mut unknown = payment_detail();
+    unknown["type"] = json!("crypto_swap");
+    let object = op
+        .request_object(PKJWT, &challenge, json!({"authorization_details": [unknown]}))
+        .await;
+    let response = op.push_request_object(PKJWT, &object, &[]).await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(json(response.body())["error"], "invalid_authorization_details");
+    op.handle.shutdown().await;
+}
