@@ -58,17 +58,18 @@
 //!
 //! # Preallocated segments
 //!
-//! An fdatasync that follows an append which grew the file must also commit
-//! the file's new length and blocks to the filesystem journal (ext4: a jbd2
-//! commit), and that commit first writes out the data of every other file
-//! with newly allocated blocks (ext4 `data=ordered`) — fjall's memtable
-//! flushes and compactions, megabytes at a time. That is where the slowest
-//! commits waited. So segments after the first are prepared ahead by a
+//! An fdatasync that follows an append which grew the file must also write
+//! the metadata needed to read the data back: the inode (its size) and the
+//! block allocation, and on a journaled filesystem (ext4 by default) a
+//! journal commit, which under `data=ordered` first writes out every other
+//! file's newly allocated data — fjall's flushed tables. Those extra writes
+//! queue behind fjall's flushes and compactions, and that is where the
+//! slowest commits waited. So segments after the first are prepared ahead by a
 //! spare thread: created as segment n + 1, filled with zeros to their full
 //! length and fsynced (file and directory) while segment n takes batches.
 //! Appending to such a segment overwrites blocks the file already owns, and
 //! its fdatasync writes only those data blocks (and flushes the device
-//! cache), without a journal commit. The first segment of a run is a plain
+//! cache): no metadata, no journal commit. The first segment of a run is a plain
 //! growing file (a store that writes little never pays for 68 MiB of
 //! zeros); once it holds [`PREPARE_AFTER_BYTES`] the spare is prepared, and
 //! the log moves to it as soon as it is ready.
