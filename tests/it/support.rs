@@ -259,6 +259,17 @@ pub fn json(body: &Bytes) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(body)))
 }
 
+/// Asserts `response` has `status`, showing its body when it has not.
+#[track_caller]
+pub fn assert_status(response: &http::Response<Bytes>, status: u16) {
+    assert_eq!(
+        response.status(),
+        status,
+        "{}",
+        String::from_utf8_lossy(response.body())
+    );
+}
+
 /// A free loopback TCP port (also checked free for UDP), for child processes.
 pub fn free_port() -> u16 {
     loop {

@@ -34,12 +34,7 @@ async fn client_credentials_with_dpop() {
         &dpop.proof("POST", &format!("{ISSUER}/token"), None).await,
     );
     let response = op.send(false, request).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     let tokens = json(response.body());
     assert_eq!(tokens["token_type"], "DPoP");
     assert_eq!(tokens["scope"], "profile email");
@@ -66,12 +61,7 @@ async fn client_credentials_with_mtls() {
         ],
     );
     let response = op.send(true, request).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     let tokens = json(response.body());
     assert_eq!(tokens["token_type"], "Bearer");
     assert_eq!(tokens["scope"], "email");

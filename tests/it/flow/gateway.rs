@@ -24,12 +24,7 @@ pub async fn introspect_as_gateway(
 /// The gateway's introspection JSON of `token`.
 pub async fn gateway_introspection_of(op: &Op, token: &str) -> Value {
     let response = introspect_as_gateway(op, token, None).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     json(response.body())
 }
 

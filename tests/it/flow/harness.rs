@@ -3,6 +3,7 @@
 //! fetched and posted as a browser would (cookie, CSRF), the code exchange
 //! with DPoP or mTLS, and userinfo.
 
+pub use super::super::support::assert_status;
 use super::super::support::*;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -299,12 +300,7 @@ pub async fn request_object(
 
 /// The `request_uri` of a 201 PAR response.
 pub fn pushed_request_uri(response: &Response<Bytes>) -> String {
-    assert_eq!(
-        response.status(),
-        201,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(response, 201);
     json(response.body())["request_uri"].as_str().unwrap().to_string()
 }
 
@@ -485,12 +481,7 @@ impl Browser {
             .append_pair("request_uri", request_uri)
             .finish();
         let response = self.get(op, &format!("/authorize?{query}")).await;
-        assert_eq!(
-            response.status(),
-            303,
-            "{}",
-            String::from_utf8_lossy(response.body())
-        );
+        assert_status(&response, 303);
         let login = location(&response);
         let page = self.get(op, &login).await;
         assert_eq!(page.status(), 200);
@@ -507,12 +498,7 @@ impl Browser {
                 &[("username", USER), ("password", PASSWORD), ("csrf", &csrf)],
             )
             .await;
-        assert_eq!(
-            response.status(),
-            303,
-            "{}",
-            String::from_utf8_lossy(response.body())
-        );
+        assert_status(&response, 303);
         let consent = location(&response);
         let page = self.get(op, &consent).await;
         assert_eq!(page.status(), 200);
@@ -527,12 +513,7 @@ impl Browser {
         let response = self
             .post(op, &consent, &[("decision", decision), ("csrf", &csrf)])
             .await;
-        assert_eq!(
-            response.status(),
-            303,
-            "{}",
-            String::from_utf8_lossy(response.body())
-        );
+        assert_status(&response, 303);
         location(&response)
     }
 }
@@ -579,12 +560,7 @@ pub async fn authorize_pkjwt_scoped(op: &Op, dpop: Option<&DpopKey>, scope: &str
         );
     }
     let response = op.send(false, request).await;
-    assert_eq!(
-        response.status(),
-        201,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 201);
     let request_uri = json(response.body())["request_uri"].as_str().unwrap().to_string();
     let redirect = Browser::new().authorize(op, PKJWT, &request_uri, true).await;
     let code = query_param(&redirect, "code").unwrap_or_else(|| panic!("no code: {redirect}"));

@@ -31,24 +31,14 @@ pub async fn introspect_pkjwt(op: &Op, token: &str, accept: Option<&str>) -> htt
 /// The introspection JSON of `token` for the private_key_jwt client.
 pub async fn introspection_of(op: &Op, token: &str) -> Value {
     let response = introspect_pkjwt(op, token, None).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     json(response.body())
 }
 
 async fn dpop_tokens(op: &Op, dpop: &DpopKey) -> Value {
     let authorized = authorize_pkjwt(op, Some(dpop)).await;
     let response = token_request(op, &authorized, Some(dpop)).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     json(response.body())
 }
 

@@ -40,12 +40,7 @@ async fn request_object_flow_goes_through_to_tokens_rfc9101_s6_3() {
         redirect,
     };
     let response = token_request(&op, &authorized, Some(&dpop)).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     let tokens = json(response.body());
     assert_eq!(tokens["token_type"], "DPoP");
     let id_token = tokens["id_token"].as_str().unwrap();

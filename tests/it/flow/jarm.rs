@@ -57,12 +57,7 @@ async fn jwt_response_verifies_against_the_jwks_jarm_s2_1() {
     };
     let dpop = DpopKey::new();
     let response = token_request(&op, &authorized, Some(&dpop)).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     op.handle.shutdown().await;
 }
 

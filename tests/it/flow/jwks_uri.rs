@@ -7,7 +7,7 @@ use super::harness::*;
 use bytes::Bytes;
 use fiducia::config::{self, TlsConfig};
 use fiducia::http::tls::{ClientAuth, server_config};
-use fiducia::server;
+use fiducia::server::{self, ServerHandle};
 use fiducia_hsm::{JoseAlg, Signer, SoftwareSigner, sign_jws};
 use http_body_util::Full;
 use hyper::service::service_fn;
@@ -67,13 +67,10 @@ async fn assertion(key: &SoftwareSigner) -> String {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn keys_come_from_jwks_uri_and_are_refetched_on_an_unknown_kid() {
-    let pki = TestPki::new();
-    let old_key = SoftwareSigner::generate(JoseAlg::Es256).unwrap();
-    let new_key = SoftwareSigner::generate(JoseAlg::Es256).unwrap();
-    let jwks = Arc::new(Mutex::new(json!({ "keys": [old_key.public_jwk()] }).to_string()));
-    let port = jwks_host(&pki, jwks.clone()).await;
+/// An OP whose client `uri-client` (private_key_jwt) has its keys at a
+/// `jwks_uri` served from `jwks`.
+async fn start_with_jwks_uri_client(pki: &TestPki, jwks: Arc<Mutex<String>>) -> ServerHandle {
+    let port = jwks_host(pki, jwks).await;
     let extra = format!(
         r#"
 [[clients]]
@@ -85,9 +82,18 @@ jwks_uri = "https://localhost:{port}/jwks.json"
 "#
     );
     let raw = config::load_from_str(&pki.config_text("http3 = false", &extra), Vec::new()).unwrap();
-    let handle = server::start(config::validate(raw, pki.dir.path()).unwrap())
+    server::start(config::validate(raw, pki.dir.path()).unwrap())
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_come_from_jwks_uri_and_are_refetched_on_an_unknown_kid() {
+    let pki = TestPki::new();
+    let old_key = SoftwareSigner::generate(JoseAlg::Es256).unwrap();
+    let new_key = SoftwareSigner::generate(JoseAlg::Es256).unwrap();
+    let jwks = Arc::new(Mutex::new(json!({ "keys": [old_key.public_jwk()] }).to_string()));
+    let handle = start_with_jwks_uri_client(&pki, jwks.clone()).await;
     let (_, challenge) = pkce();
     let par = |assertion: String| {
         form(
@@ -115,12 +121,7 @@ jwks_uri = "https://localhost:{port}/jwks.json"
         par(assertion(&old_key).await),
     )
     .await;
-    assert_eq!(
-        response.status(),
-        201,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 201);
 
     // The client rotates: its jwks_uri now has only the new key.
     *jwks.lock().unwrap() = json!({ "keys": [new_key.public_jwk()] }).to_string();
@@ -132,12 +133,7 @@ jwks_uri = "https://localhost:{port}/jwks.json"
         par(assertion(&new_key).await),
     )
     .await;
-    assert_eq!(
-        response.status(),
-        201,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 201);
     // The old key is gone from the refetched set.
     let response = send(
         handle.main_addr,
@@ -159,21 +155,7 @@ async fn request_object_keys_are_refetched_on_an_unknown_kid() {
     let auth_key = SoftwareSigner::generate(JoseAlg::Es256).unwrap();
     let new_key = SoftwareSigner::generate(JoseAlg::Es256).unwrap();
     let jwks = Arc::new(Mutex::new(json!({ "keys": [auth_key.public_jwk()] }).to_string()));
-    let port = jwks_host(&pki, jwks.clone()).await;
-    let extra = format!(
-        r#"
-[[clients]]
-client_id = "uri-client"
-client_name = "Rotating Fintech"
-redirect_uris = ["{REDIRECT}"]
-token_endpoint_auth_method = "private_key_jwt"
-jwks_uri = "https://localhost:{port}/jwks.json"
-"#
-    );
-    let raw = config::load_from_str(&pki.config_text("http3 = false", &extra), Vec::new()).unwrap();
-    let handle = server::start(config::validate(raw, pki.dir.path()).unwrap())
-        .await
-        .unwrap();
+    let handle = start_with_jwks_uri_client(&pki, jwks.clone()).await;
     let (_, challenge) = pkce();
     let tls = client_tls(&pki, false, &[b"http/1.1"]);
     let push = |object: String| {

@@ -44,12 +44,7 @@ async fn a_jwt_access_token_verifies_offline_and_still_works_online() {
     assert!(verify_jws(tokens["id_token"].as_str().unwrap(), &keys, Some("at+jwt")).is_err());
 
     let response = userinfo_dpop(&op, &access_token, &dpop).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     assert_eq!(json(response.body())["sub"], "acc-alice-1");
 
     let body = gateway_introspection_of(&op, &access_token).await;
@@ -107,12 +102,7 @@ async fn audience_is_configured_and_client_tokens_name_the_client() {
     );
     let proof = dpop.proof("POST", &format!("{ISSUER}/token"), None).await;
     let response = op.send(false, with_header(request, "dpop", &proof)).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     let token = json(response.body())["access_token"]
         .as_str()
         .unwrap()

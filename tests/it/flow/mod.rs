@@ -41,12 +41,7 @@ async fn private_key_jwt_pkce_dpop_flow() {
     assert!(authorized.redirect.starts_with(REDIRECT));
 
     let response = token_request(&op, &authorized, Some(&dpop)).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let tokens = json(response.body());
     assert_eq!(tokens["token_type"], "DPoP", "RFC 9449 §5");
@@ -62,12 +57,7 @@ async fn private_key_jwt_pkce_dpop_flow() {
     }
 
     let response = userinfo_dpop(&op, &access_token, &dpop).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     let info = json(response.body());
     assert_eq!(info["sub"], "acc-alice-1");
     assert_eq!(info["email"], "alice@example.com");
@@ -104,12 +94,7 @@ async fn tls_client_auth_with_certificate_bound_tokens() {
     assert_eq!(json(response.body())["error"], "invalid_client");
     let par = cert_par(MTLS, &challenge, "openid email");
     let response = op.send(true, par).await;
-    assert_eq!(
-        response.status(),
-        201,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 201);
     let request_uri = json(response.body())["request_uri"].as_str().unwrap().to_string();
     let redirect = Browser::new().authorize(&op, MTLS, &request_uri, true).await;
     let code = query_param(&redirect, "code").unwrap();
@@ -124,12 +109,7 @@ async fn tls_client_auth_with_certificate_bound_tokens() {
         ],
     );
     let response = op.send(true, token).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     let tokens = json(response.body());
     assert_eq!(tokens["token_type"], "Bearer", "RFC 8705 §3");
     let access_token = tokens["access_token"].as_str().unwrap();
@@ -142,12 +122,7 @@ async fn tls_client_auth_with_certificate_bound_tokens() {
         )
     };
     let response = op.send(true, userinfo()).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     assert_eq!(json(response.body())["email"], "alice@example.com");
     // RFC 8705 §3: without the certificate the token is refused.
     let response = op.send(false, userinfo()).await;
@@ -261,12 +236,7 @@ async fn wrong_verifier_fails_and_code_replay_revokes_tokens() {
     // A fresh flow, with its own right verifier.
     let fresh = authorize_pkjwt(&op, Some(&dpop)).await;
     let response = token_request(&op, &fresh, Some(&dpop)).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     let access_token = json(response.body())["access_token"]
         .as_str()
         .unwrap()
@@ -461,12 +431,7 @@ async fn self_signed_tls_client_auth_flow() {
     assert_eq!(json(refused.body())["error"], "invalid_client");
 
     let response = op.send_self_signed(par(SELF_SIGNED)).await;
-    assert_eq!(
-        response.status(),
-        201,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 201);
     let request_uri = json(response.body())["request_uri"].as_str().unwrap().to_string();
     let redirect = Browser::new()
         .authorize(&op, SELF_SIGNED, &request_uri, true)
@@ -486,12 +451,7 @@ async fn self_signed_tls_client_auth_flow() {
     let response = op.send(true, token.clone()).await;
     assert_eq!(response.status(), 401);
     let response = op.send_self_signed(token).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     let tokens = json(response.body());
     assert_eq!(tokens["token_type"], "Bearer");
     let access_token = tokens["access_token"].as_str().unwrap();
@@ -520,12 +480,7 @@ async fn a_client_over_its_rate_gets_429() {
     assert_eq!(op.send(true, par()).await.status(), 201);
     assert_eq!(op.send(true, par()).await.status(), 201);
     let limited = op.send(true, par()).await;
-    assert_eq!(
-        limited.status(),
-        429,
-        "{}",
-        String::from_utf8_lossy(limited.body())
-    );
+    assert_status(&limited, 429);
     assert!(limited.headers().contains_key("retry-after"));
     assert_eq!(json(limited.body())["error"], "rate_limited");
     op.handle.shutdown().await;

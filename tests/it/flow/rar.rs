@@ -45,12 +45,7 @@ pub async fn authorize_with_details(
     );
     let proof = dpop.proof("POST", &format!("{ISSUER}/par"), None).await;
     let response = op.send(false, with_header(request, "dpop", &proof)).await;
-    assert_eq!(
-        response.status(),
-        201,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 201);
     let request_uri = json(response.body())["request_uri"].as_str().unwrap().to_string();
     let mut browser = Browser::new();
     let redirect = browser.authorize(op, client_id, &request_uri, true).await;
@@ -69,12 +64,7 @@ pub async fn authorize_with_details(
 /// The token response JSON for `authorized`, DPoP-bound.
 pub async fn tokens_for(op: &Op, client_id: &str, authorized: &Authorized, dpop: &DpopKey) -> Value {
     let response = token_request_for(op, client_id, authorized, Some(dpop)).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     json(response.body())
 }
 
@@ -181,12 +171,7 @@ async fn a_type_the_client_may_not_use_is_refused() {
     );
     let accounts = json!([{"type": "account_information", "actions": ["read_balances"]}]);
     let response = op.send(true, par(accounts.to_string())).await;
-    assert_eq!(
-        response.status(),
-        201,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 201);
     op.handle.shutdown().await;
 }
 
@@ -214,12 +199,7 @@ async fn a_refresh_keeps_the_authorization_details() {
     );
     let proof = dpop.proof("POST", &format!("{ISSUER}/token"), None).await;
     let response = op.send(false, with_header(request, "dpop", &proof)).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     let refreshed = json(response.body());
     assert_eq!(refreshed["authorization_details"], details, "{refreshed}");
     let body = introspection_of(&op, refreshed["access_token"].as_str().unwrap()).await;

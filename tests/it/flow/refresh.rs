@@ -36,12 +36,7 @@ async fn code_tokens(op: &Op, dpop: Option<&DpopKey>) -> Value {
             op.send(true, request).await
         }
     };
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     let tokens = json(response.body());
     assert!(tokens["refresh_token"].is_string(), "{tokens}");
     tokens
@@ -79,12 +74,7 @@ async fn refresh(op: &Op, refresh_token: &str, presented: Presented<'_>) -> Resp
 }
 
 fn assert_invalid_grant(response: &Response<Bytes>) {
-    assert_eq!(
-        response.status(),
-        400,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(response, 400);
     assert_eq!(json(response.body())["error"], "invalid_grant");
 }
 
@@ -102,12 +92,7 @@ async fn a_refresh_keeps_the_dpop_binding() {
     assert_invalid_grant(&refresh(&op, refresh_token, Presented::Nothing).await);
     assert_invalid_grant(&refresh(&op, refresh_token, Presented::Cert).await);
     let response = refresh(&op, refresh_token, Presented::Dpop(&dpop)).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     let refreshed = json(response.body());
     assert_eq!(refreshed["token_type"], "DPoP");
     assert_eq!(refreshed["scope"], OFFLINE);
@@ -134,12 +119,7 @@ async fn a_refresh_keeps_the_certificate_binding() {
     assert_invalid_grant(&refresh(&op, refresh_token, Presented::SelfSignedCert).await);
     assert_invalid_grant(&refresh(&op, refresh_token, Presented::Dpop(&DpopKey::new())).await);
     let response = refresh(&op, refresh_token, Presented::Cert).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     let refreshed = json(response.body());
     assert_eq!(refreshed["token_type"], "Bearer");
     let first = introspection_of(&op, tokens["access_token"].as_str().unwrap()).await;
@@ -160,12 +140,7 @@ async fn reuse_of_a_rotated_refresh_token_revokes_the_grant() {
     let tokens = code_tokens(&op, Some(&dpop)).await;
     let old = tokens["refresh_token"].as_str().unwrap();
     let response = refresh(&op, old, Presented::Dpop(&dpop)).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     let refreshed = json(response.body());
     let (access_token, newest) = (
         refreshed["access_token"].as_str().unwrap(),
@@ -196,12 +171,7 @@ async fn without_rotation_the_refresh_token_is_reused() {
     let refresh_token = tokens["refresh_token"].as_str().unwrap();
     for _ in 0..2 {
         let response = refresh(&op, refresh_token, Presented::Dpop(&dpop)).await;
-        assert_eq!(
-            response.status(),
-            200,
-            "{}",
-            String::from_utf8_lossy(response.body())
-        );
+        assert_status(&response, 200);
         assert!(json(response.body()).get("refresh_token").is_none());
     }
     let authorized = authorize_pkjwt(&op, Some(&dpop)).await;

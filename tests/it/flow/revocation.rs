@@ -25,12 +25,7 @@ pub async fn revoke_pkjwt(op: &Op, token: &str, hint: Option<&str>) -> http::Res
 async fn dpop_access_token(op: &Op, dpop: &DpopKey) -> String {
     let authorized = authorize_pkjwt(op, Some(dpop)).await;
     let response = token_request(op, &authorized, Some(dpop)).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     json(response.body())["access_token"]
         .as_str()
         .unwrap()
@@ -46,12 +41,7 @@ async fn a_revoked_access_token_fails_at_userinfo() {
     let access_token = dpop_access_token(&op, &dpop).await;
     assert_eq!(userinfo_dpop(&op, &access_token, &dpop).await.status(), 200);
     let response = revoke_pkjwt(&op, &access_token, Some("access_token")).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     let response = userinfo_dpop(&op, &access_token, &dpop).await;
     assert_eq!(response.status(), 401);
     assert_eq!(json(response.body())["error"], "invalid_token");
@@ -69,12 +59,7 @@ async fn unknown_and_foreign_tokens_are_200_and_nothing_is_revoked() {
     let access_token = dpop_access_token(&op, &dpop).await;
     let request = form("/revoke", &[("token", &access_token), ("client_id", MTLS)]);
     let response = op.send(true, request).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     assert_eq!(userinfo_dpop(&op, &access_token, &dpop).await.status(), 200);
     op.handle.shutdown().await;
 }
