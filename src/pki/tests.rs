@@ -35,6 +35,7 @@ fn spec(software_id: &str, org_identifier: Option<&str>) -> ClientCertSpec {
         org_name: "Acme Fintech Ltd".into(),
         country: "GB".into(),
         organization_identifier: org_identifier.map(Into::into),
+        uid: None,
     }
 }
 
@@ -330,6 +331,7 @@ fn parse_client_spec() {
             org_name: "0015800001041RHAAY".into(),
             country: "GB".into(),
             organization_identifier: None,
+            uid: None,
         }
     );
     let s = ClientCertSpec::parse(
