@@ -63,6 +63,15 @@ enum Command {
         /// Where the sandbox keeps its config, certificates and keys.
         #[arg(long, value_name = "DIR", default_value = ".fiducia")]
         data: PathBuf,
+        /// Where the sandbox directory listens; its URLs are
+        /// https://localhost:<port>.
+        #[arg(
+            long,
+            value_name = "ADDR",
+            env = "FIDUCIA_DIRECTORY_LISTEN",
+            default_value = sandbox::SANDBOX_DIRECTORY_LISTEN
+        )]
+        directory_listen: std::net::SocketAddr,
     },
 }
 
@@ -173,13 +182,16 @@ fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Sandbox { data } => {
+        Command::Sandbox {
+            data,
+            directory_listen,
+        } => {
             reexec_with_softhsm_conf(Some(&sandbox::softhsm_conf(&data)))?;
             let (layout, validated) = sandbox::prepare(&data)?;
             telemetry::init(&validated.get().log);
             runtime()?.block_on(async {
                 let handle = server::start(validated.clone()).await?;
-                let directory = sandbox::start_directory(&layout).await?;
+                let directory = sandbox::start_directory(&layout, directory_listen).await?;
                 println!("{}", sandbox::banner(&layout, &validated, &handle, &directory)?);
                 wait_for_signal().await?;
                 directory.server.shutdown().await;

@@ -19,7 +19,7 @@ pub struct DirectoryArgs {
     #[arg(
         long,
         value_name = "DIR",
-        env = "FIDUCIA_DIRECTORY__DATA",
+        env = "FIDUCIA_DIRECTORY_DATA",
         default_value = ".fiducia-directory",
         global = true
     )]
@@ -37,7 +37,7 @@ pub enum DirectoryCommand {
     /// certificate). SIGTERM or SIGINT stops it.
     Serve {
         /// Address to listen on.
-        #[arg(long, value_name = "ADDR", env = "FIDUCIA_DIRECTORY__LISTEN", default_value = super::DEFAULT_LISTEN)]
+        #[arg(long, value_name = "ADDR", env = "FIDUCIA_DIRECTORY_LISTEN", default_value = super::DEFAULT_LISTEN)]
         listen: SocketAddr,
         #[command(flatten)]
         settings: SettingsArgs,
@@ -71,14 +71,14 @@ pub enum DirectoryCommand {
 #[derive(Debug, Args)]
 pub struct SettingsArgs {
     /// The SSAs' `iss` (stored; default "Fiducia Sandbox Directory").
-    #[arg(long, value_name = "ID", env = "FIDUCIA_DIRECTORY__ISSUER")]
+    #[arg(long, value_name = "ID", env = "FIDUCIA_DIRECTORY_ISSUER")]
     pub issuer: Option<String>,
     /// The base URL clients reach the directory at; SSAs' software_jwks_endpoint is built
     /// from it (stored; default https://localhost:8445).
-    #[arg(long, value_name = "URL", env = "FIDUCIA_DIRECTORY__PUBLIC_URL")]
+    #[arg(long, value_name = "URL", env = "FIDUCIA_DIRECTORY_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Lifetime of an SSA in seconds, exp - iat (stored; default 600).
-    #[arg(long, value_name = "SECS", env = "FIDUCIA_DIRECTORY__SSA_TTL_SECS")]
+    #[arg(long, value_name = "SECS", env = "FIDUCIA_DIRECTORY_SSA_TTL_SECS")]
     pub ssa_ttl_secs: Option<u64>,
 }
 
@@ -258,15 +258,12 @@ pub fn banner(directory: &Directory, addr: SocketAddr) -> anyhow::Result<String>
     let settings = directory.state()?.settings;
     let url = settings.public_url.trim_end_matches('/');
     Ok([
-        format!(
-            "  directory:     {url} (listening on {addr}; iss \"{}\")",
-            settings.issuer
-        ),
-        format!("  directory jwks: {url}/jwks"),
-        format!("  SSA:           POST {url}/software/<software_id>/ssa (mTLS, transport certificate)"),
-        format!("  status:        {url}/software/<software_id>/status, {url}/organisations/<org_id>/status"),
-        format!("  software jwks: {url}/software/<software_id>/jwks"),
-        format!("  directory data: {}", directory.data_dir().display()),
+        format!("  directory:     {url} (listening on {addr}; SSA iss \"{}\")", settings.issuer),
+        format!("    jwks:        {url}/jwks"),
+        format!("    SSA:         POST {url}/software/<software_id>/ssa (mTLS: the software's transport certificate)"),
+        format!("    status:      {url}/software/<software_id>/status, {url}/organisations/<org_id>/status"),
+        format!("    software:    {url}/software/<software_id>/jwks"),
+        format!("    data:        {}", directory.data_dir().display()),
     ]
     .join("\n"))
 }

@@ -13,8 +13,6 @@ use std::sync::Arc;
 
 /// Where the sandbox directory listens.
 pub const SANDBOX_DIRECTORY_LISTEN: &str = "127.0.0.1:8445";
-/// Its public URL.
-pub const SANDBOX_DIRECTORY_URL: &str = "https://localhost:8445";
 /// The sample software's redirect URI (the OP's sandbox callback page).
 pub const SAMPLE_REDIRECT_URI: &str = "https://localhost:8443/sandbox/callback";
 
@@ -26,13 +24,13 @@ pub struct SandboxDirectory {
     pub server: DirectoryServer,
 }
 
-/// Opens the sandbox directory in `data_dir/directory` with the sandbox CA and registers
-/// the sample organisation and software once.
-pub fn prepare_directory(data_dir: &Path, ca_dir: &Path) -> anyhow::Result<Directory> {
+/// Opens the sandbox directory in `data_dir/directory` with the sandbox CA, reached at
+/// `public_url`, and registers the sample organisation and software once.
+pub fn prepare_directory(data_dir: &Path, ca_dir: &Path, public_url: &str) -> anyhow::Result<Directory> {
     let directory = Directory::open(
         &data_dir.join("directory"),
         &DirectoryOptions {
-            public_url: Some(SANDBOX_DIRECTORY_URL.into()),
+            public_url: Some(public_url.into()),
             ca_dir: Some(std::path::absolute(ca_dir)?),
             ..DirectoryOptions::default()
         },
@@ -65,10 +63,15 @@ pub fn prepare_directory(data_dir: &Path, ca_dir: &Path) -> anyhow::Result<Direc
     Ok(directory)
 }
 
-/// Starts the sandbox directory prepared by [`super::prepare`].
-pub async fn start_directory(layout: &SandboxLayout) -> anyhow::Result<SandboxDirectory> {
-    let directory = Arc::new(prepare_directory(&layout.data_dir, &layout.data_dir.join("pki"))?);
-    let listen: SocketAddr = SANDBOX_DIRECTORY_LISTEN.parse()?;
+/// Starts the sandbox directory on `listen` (URLs `https://localhost:<port>`) with the
+/// sandbox's CA ([`super::prepare`] made it).
+pub async fn start_directory(layout: &SandboxLayout, listen: SocketAddr) -> anyhow::Result<SandboxDirectory> {
+    let public_url = format!("https://localhost:{}", listen.port());
+    let directory = Arc::new(prepare_directory(
+        &layout.data_dir,
+        &layout.data_dir.join("pki"),
+        &public_url,
+    )?);
     let server = server::start(directory.clone(), listen).await?;
     Ok(SandboxDirectory { directory, server })
 }

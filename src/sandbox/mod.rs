@@ -10,8 +10,7 @@
 mod directory;
 
 pub use directory::{
-    SAMPLE_REDIRECT_URI, SANDBOX_DIRECTORY_LISTEN, SANDBOX_DIRECTORY_URL, SandboxDirectory,
-    prepare_directory, start_directory,
+    SAMPLE_REDIRECT_URI, SANDBOX_DIRECTORY_LISTEN, SandboxDirectory, prepare_directory, start_directory,
 };
 
 use crate::clock::{Clock, SystemClock};
@@ -156,9 +155,10 @@ pub fn banner(
         String::new(),
         format!("  try: curl --cacert {} {discovery}", ca.display()),
         format!(
-            "       curl --cacert {ca} --cert {sw}/transport.pem --key {sw}/transport.key -X POST {SANDBOX_DIRECTORY_URL}/software/{SAMPLE_SOFTWARE_ID}/ssa",
+            "       curl --cacert {ca} --cert {sw}/transport.pem --key {sw}/transport.key -X POST {url}/software/{SAMPLE_SOFTWARE_ID}/ssa",
             ca = ca.display(),
-            sw = directory.directory.software_dir(SAMPLE_SOFTWARE_ID).display()
+            sw = directory.directory.software_dir(SAMPLE_SOFTWARE_ID).display(),
+            url = directory.directory.state()?.settings.public_url,
         ),
         "Stop with Ctrl-C (in-flight requests finish first).".to_string(),
     ]);
