@@ -207,7 +207,11 @@ impl Directory {
                 .organisations
                 .get(&software.org_id)
                 .ok_or_else(|| DirectoryError::UnknownOrganisation(software.org_id.clone()))?;
-            let jti = uuid::Uuid::new_v4().to_string();
+            // A UUID v4 collides with nothing in practice; the recorded ones are checked anyway.
+            let mut jti = uuid::Uuid::new_v4().to_string();
+            while state.issued.iter().any(|issued| issued.jti == jti) {
+                jti = uuid::Uuid::new_v4().to_string();
+            }
             let claims = ssa::ssa_claims(&state.settings, org, software, now, jti)?;
             state.issued.retain(|issued| issued.exp > now);
             state.issued.push(IssuedSsa {

@@ -210,3 +210,65 @@ impl Drop for StateLock {
         let _ = self.0.unlock();
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn state() -> DirectoryState {
+        DirectoryState::new(Settings {
+            issuer: "iss".into(),
+            public_url: "https://localhost:8445".into(),
+            ssa_ttl_secs: 600,
+            ca_dir: "pki".into(),
+        })
+    }
+
+    #[test]
+    fn save_then_load_round_trips_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(DirectoryState::load(dir.path()).unwrap(), None);
+        let mut saved = state();
+        saved.issued.push(IssuedSsa {
+            jti: "j".into(),
+            software_id: "s".into(),
+            iat: 1,
+            exp: 2,
+        });
+        saved.save(dir.path()).unwrap();
+        saved.save(dir.path()).unwrap();
+        assert_eq!(DirectoryState::load(dir.path()).unwrap(), Some(saved));
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, vec![STATE_FILE.to_owned()]);
+    }
+
+    #[test]
+    fn a_write_interrupted_before_the_rename_leaves_the_old_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = state();
+        old.save(dir.path()).unwrap();
+        // What a crash between writing and renaming leaves behind.
+        std::fs::write(
+            dir.path().join(format!(".{STATE_FILE}.dead.tmp")),
+            b"{\"version\":",
+        )
+        .unwrap();
+        assert_eq!(DirectoryState::load(dir.path()).unwrap(), Some(old));
+    }
+
+    #[test]
+    fn another_layout_version_is_refused_not_guessed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut newer = state();
+        newer.version = STATE_VERSION + 1;
+        newer.save(dir.path()).unwrap();
+        let error = DirectoryState::load(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("layout version"), "{error}");
+        std::fs::write(dir.path().join(STATE_FILE), b"not json").unwrap();
+        assert!(DirectoryState::load(dir.path()).is_err());
+    }
+}

@@ -135,3 +135,28 @@ async fn directory_jwks_is_the_persisted_ps256_key() {
         .mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_ssa_requests_get_distinct_recorded_jtis() {
+    let directory = std::sync::Arc::new(TestDirectory::start().await);
+    let requests = (0..8).map(|_| {
+        let directory = directory.clone();
+        tokio::spawn(async move {
+            let response = directory.ssa_as(UK_SOFTWARE).await;
+            assert_eq!(response.status(), 200);
+            let ssa = std::str::from_utf8(response.body()).unwrap().to_owned();
+            verify(&directory, &ssa).await["jti"].as_str().unwrap().to_owned()
+        })
+    });
+    let mut jtis = Vec::new();
+    for request in requests {
+        jtis.push(request.await.unwrap());
+    }
+    let unique: std::collections::HashSet<_> = jtis.iter().collect();
+    assert_eq!(unique.len(), 8, "one jti per SSA");
+    // Every issuance was recorded: the locked read-modify-write lost none.
+    let issued = directory.directory.state().unwrap().issued;
+    for jti in &jtis {
+        assert!(issued.iter().any(|i| &i.jti == jti), "{jti} recorded");
+    }
+}
