@@ -15,10 +15,11 @@
 use super::state::{Organisation, Profile};
 use crate::http::client_cert::x5t_s256;
 use crate::pki::{self, ClientCertSpec};
+use crate::protocol::jose::certificate_public_jwk;
 use anyhow::Context;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use fiducia_hsm::{JoseAlg, Signer, SoftwareSigner};
+use fiducia_hsm::{JoseAlg, PublicJwk, Signer, SoftwareSigner};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use std::path::{Path, PathBuf};
@@ -37,6 +38,9 @@ pub const SIGNING_KEY: &str = "signing.key";
 pub struct IssuedCredentials {
     /// The signing key's JWK with `x5c` (signing certificate, CA), for the software's JWKS.
     pub signing_jwk: serde_json::Value,
+    /// The transport key's JWK (`"use": "tls"`) with `x5c`, published beside it as
+    /// ecosystem directories do (a verifier skips it: it is not a signature key).
+    pub transport_jwk: serde_json::Value,
     /// `x5t#S256` of the transport certificate.
     pub transport_x5t_s256: String,
 }
@@ -79,22 +83,35 @@ pub fn issue(
     let transport_chain = pem_chain(&transport.chain_pem)?;
     let signing_chain = pem_chain(&signing_chain)?;
     let transport_leaf = transport_chain.first().context("transport certificate missing")?;
-    let mut jwk = serde_json::to_value(signer.public_jwk()).context("cannot encode the signing JWK")?;
-    if let Some(members) = jwk.as_object_mut() {
-        // RFC 7517 §4.7: x5c is standard base64 DER, the key's certificate first.
-        let x5c: Vec<String> = signing_chain
-            .iter()
-            .map(|c| STANDARD.encode(c.as_ref()))
-            .collect();
-        members.insert("x5c".into(), x5c.into());
-        if let Some(leaf) = signing_chain.first() {
-            members.insert("x5t#S256".into(), x5t_s256(leaf.as_ref()).into());
-        }
-    }
+    let transport_key = certificate_public_jwk(transport_leaf.as_ref())
+        .map_err(|e| anyhow::anyhow!("transport certificate key: {e}"))?;
     Ok(IssuedCredentials {
-        signing_jwk: jwk,
+        signing_jwk: published_jwk(signer.public_jwk(), &signing_chain, "sig")?,
+        transport_jwk: published_jwk(&transport_key, &transport_chain, "tls")?,
         transport_x5t_s256: x5t_s256(transport_leaf.as_ref()),
     })
+}
+
+/// A JWK as the software's JWKS publishes it: the key, `kid` (RFC 7638 thumbprint),
+/// `use`, `x5c` (RFC 7517 §4.7: standard base64 DER, the key's certificate first) and
+/// `x5t#S256` (§4.9). A `tls` key has no `alg`: it does not sign JWSs.
+fn published_jwk(
+    key: &PublicJwk,
+    chain: &[CertificateDer<'static>],
+    key_use: &str,
+) -> anyhow::Result<serde_json::Value> {
+    let mut jwk = serde_json::to_value(key).context("cannot encode a JWK")?;
+    let members = jwk.as_object_mut().context("a JWK is a JSON object")?;
+    members.insert("use".into(), key_use.into());
+    if key_use != "sig" {
+        members.remove("alg");
+    }
+    let x5c: Vec<String> = chain.iter().map(|c| STANDARD.encode(c.as_ref())).collect();
+    members.insert("x5c".into(), x5c.into());
+    if let Some(leaf) = chain.first() {
+        members.insert("x5t#S256".into(), x5t_s256(leaf.as_ref()).into());
+    }
+    Ok(jwk)
 }
 
 /// The paths of a software's credential files in `dir`.

@@ -6,7 +6,7 @@
 //! | GET        | `/jwks`                               | the directory JWKS (SSA keys)        |
 //! | GET        | `/organisations/{org_id}/status`      | `{org_id, org_name, status}`         |
 //! | GET        | `/software/{software_id}/status`      | software and organisation status     |
-//! | GET        | `/software/{software_id}/jwks`        | the software's JWKS (signing key)    |
+//! | GET        | `/software/{software_id}/jwks`        | the software's JWKS (sig + tls keys) |
 //! | POST       | `/software/{software_id}/ssa`         | a fresh SSA (`application/jwt`), mTLS |
 
 use super::state::Status;
@@ -177,7 +177,9 @@ impl DirectoryHandler {
             .software
             .get(&software_id)
             .ok_or(DirectoryError::UnknownSoftware(software_id))?;
-        Ok(response::json_ok(&json!({ "keys": [software.signing_jwk] })))
+        Ok(response::json_ok(
+            &json!({ "keys": [software.signing_jwk, software.transport_jwk] }),
+        ))
     }
 
     /// A fresh SSA. The caller authenticates with the software's transport certificate

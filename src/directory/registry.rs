@@ -136,6 +136,7 @@ impl Directory {
             roles: new.roles,
             status: Status::Active,
             signing_jwk: issued.signing_jwk,
+            transport_jwk: issued.transport_jwk,
             transport_x5t_s256: issued.transport_x5t_s256,
             created_at: now,
         };

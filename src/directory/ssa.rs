@@ -146,6 +146,7 @@ mod tests {
             roles: vec!["AISP".into(), "PISP".into()],
             status: Status::Active,
             signing_jwk: serde_json::json!({}),
+            transport_jwk: serde_json::json!({}),
             transport_x5t_s256: String::new(),
             created_at: 0,
         };

@@ -99,6 +99,8 @@ pub struct Software {
     pub status: Status,
     /// The signing key as published in the software's JWKS (with `x5c`).
     pub signing_jwk: serde_json::Value,
+    /// The transport key as published in the software's JWKS (`"use": "tls"`, `x5c`).
+    pub transport_jwk: serde_json::Value,
     /// `x5t#S256` of the transport certificate (RFC 8705 §3.1): the certificate that
     /// authenticates the software at the SSA endpoint.
     pub transport_x5t_s256: String,

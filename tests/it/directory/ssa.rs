@@ -4,7 +4,7 @@
 use super::{ISSUER, SSA_TTL, TestDirectory, UK_ORG, UK_SOFTWARE};
 use crate::it::flow::harness::now;
 use crate::it::support::json;
-use fiducia::protocol::jose::{ClientJwks, UnverifiedJws};
+use fiducia::protocol::jose::{ClientJwks, JwkProblem, UnverifiedJws, certificate_public_jwk};
 use fiducia_hsm::{JoseAlg, SoftwareSigner};
 use serde_json::{Map, Value, json};
 
@@ -98,8 +98,10 @@ async fn software_jwks_endpoint_serves_the_signing_key_with_its_certificate() {
     assert_eq!(response.status(), 200);
     // Parsed as the OP parses a client's jwks_uri: x5c's first certificate must hold the key.
     let jwks = ClientJwks::parse(response.body()).unwrap();
-    assert!(jwks.skipped.is_empty(), "{:?}", jwks.skipped);
+    // The transport key is published too, with "use": "tls" (not a signature key).
     assert_eq!(jwks.keys.len(), 1);
+    assert_eq!(jwks.skipped.len(), 1, "{:?}", jwks.skipped);
+    assert_eq!(jwks.skipped[0].problem, JwkProblem::NotForSignatures);
     let pem = std::fs::read_to_string(directory.software_file(UK_SOFTWARE, "signing.key")).unwrap();
     let signing = SoftwareSigner::from_pkcs8_pem(JoseAlg::Ps256, &pem).unwrap();
     let key = &jwks.keys[0];
@@ -114,7 +116,24 @@ async fn software_jwks_endpoint_serves_the_signing_key_with_its_certificate() {
     let signing_pem = std::fs::read(directory.software_file(UK_SOFTWARE, "signing.pem")).unwrap();
     let (_, pem) = x509_parser::pem::parse_x509_pem(&signing_pem).unwrap();
     assert_eq!(leaf, pem.contents.as_slice());
-    assert_eq!(json(response.body())["keys"][0]["use"], "sig");
+    let body = json(response.body());
+    assert_eq!(body["keys"][0]["use"], "sig");
+    let tls = &body["keys"][1];
+    assert_eq!(tls["use"], "tls");
+    assert_eq!(tls["kty"], "EC");
+    let transport_pem = std::fs::read(directory.software_file(UK_SOFTWARE, "transport.pem")).unwrap();
+    let (_, transport) = x509_parser::pem::parse_x509_pem(&transport_pem).unwrap();
+    use base64::Engine as _;
+    let x5c0 = base64::engine::general_purpose::STANDARD
+        .decode(tls["x5c"][0].as_str().unwrap())
+        .unwrap();
+    assert_eq!(x5c0, transport.contents);
+    let transport_key = certificate_public_jwk(&transport.contents).unwrap();
+    assert_eq!(
+        tls["kid"],
+        transport_key.kid(),
+        "RFC 7638 kid of the certificate's key"
+    );
 }
 
 #[tokio::test]
