@@ -4,13 +4,15 @@
 //! (no sockets, no clock: `now` is a parameter), `http` turns bytes on the wire
 //! into typed requests and OAuth errors into responses, `actors` holds the
 //! ractor runtime, `admin` the health and metrics listener, `pki` the
-//! development certificate tooling and `sandbox` the one-command ecosystem.
+//! development certificate tooling, `directory` the sandbox regulatory directory and
+//! `sandbox` the one-command ecosystem.
 #![forbid(unsafe_code)]
 
 pub mod actors;
 pub mod admin;
 pub mod clock;
 pub mod config;
+pub mod directory;
 pub mod http;
 pub mod login;
 pub mod model;

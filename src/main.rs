@@ -52,13 +52,26 @@ enum Command {
         #[command(subcommand)]
         command: PkiCommand,
     },
+    /// The sandbox regulatory directory: organisations, software, their
+    /// certificates, statuses and signed software statement assertions (SSAs).
+    Directory(fiducia::directory::cli::DirectoryArgs),
     /// Start the sandbox: on first run, write a config and a development PKI
-    /// into the data directory; then serve the OP and print its URLs and the
-    /// CA path.
+    /// into the data directory and register a sample organisation and software
+    /// in the sandbox directory; then serve the OP and the directory (port
+    /// 8445) and print their URLs and the CA path.
     Sandbox {
         /// Where the sandbox keeps its config, certificates and keys.
         #[arg(long, value_name = "DIR", default_value = ".fiducia")]
         data: PathBuf,
+        /// Where the sandbox directory listens; its URLs are
+        /// https://localhost:<port>.
+        #[arg(
+            long,
+            value_name = "ADDR",
+            env = "FIDUCIA_DIRECTORY_LISTEN",
+            default_value = sandbox::SANDBOX_DIRECTORY_LISTEN
+        )]
+        directory_listen: std::net::SocketAddr,
     },
 }
 
@@ -122,6 +135,10 @@ fn run(command: Command) -> anyhow::Result<()> {
             telemetry::init(&validated.get().log);
             fiducia::signing::cli::run(&validated, command)
         }
+        Command::Directory(args) => {
+            telemetry::init(&config::LogConfig::default());
+            runtime()?.block_on(fiducia::directory::cli::run(args, wait_for_signal()))
+        }
         Command::CheckConfig { config } => {
             let validated = load_config(&config)?;
             println!("{}", toml::to_string(validated.get())?);
@@ -165,14 +182,19 @@ fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Sandbox { data } => {
+        Command::Sandbox {
+            data,
+            directory_listen,
+        } => {
             reexec_with_softhsm_conf(Some(&sandbox::softhsm_conf(&data)))?;
             let (layout, validated) = sandbox::prepare(&data)?;
             telemetry::init(&validated.get().log);
             runtime()?.block_on(async {
                 let handle = server::start(validated.clone()).await?;
-                println!("{}", sandbox::banner(&layout, &validated, &handle));
+                let directory = sandbox::start_directory(&layout, directory_listen).await?;
+                println!("{}", sandbox::banner(&layout, &validated, &handle, &directory)?);
                 wait_for_signal().await?;
+                directory.server.shutdown().await;
                 handle.shutdown().await;
                 Ok(())
             })

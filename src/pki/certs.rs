@@ -213,14 +213,16 @@ pub fn server_leaf(ca: &Ca, sans: &[String]) -> Result<Leaf, PkiError> {
     sign(ca, &p, "server certificate")
 }
 
-/// Issue a TLS client certificate with subject C, O, OU, CN (+ organizationIdentifier),
-/// EKU clientAuth, 397 days.
-pub fn client_leaf(ca: &Ca, spec: &ClientCertSpec) -> Result<Leaf, PkiError> {
+/// OID of userId (`UID`, RFC 4519 §2.39): Brazil's transport certificates carry the software
+/// statement id there.
+pub const USER_ID_OID: [u64; 7] = [0, 9, 2342, 19200300, 100, 1, 1];
+
+/// The subject of a client's certificates: C, O, OU, CN (+ organizationIdentifier, UID).
+fn client_subject(spec: &ClientCertSpec) -> Result<DistinguishedName, PkiError> {
     spec.validate()?;
     let country = PrintableString::try_from(spec.country.as_str())
         .map_err(|e| PkiError::invalid_field("c", &spec.country, e.to_string()))?;
-    let mut p = leaf_params(ExtendedKeyUsagePurpose::ClientAuth)?;
-    let dn = &mut p.distinguished_name;
+    let mut dn = DistinguishedName::new();
     dn.push(DnType::CountryName, DnValue::PrintableString(country));
     dn.push(DnType::OrganizationName, spec.org_name.as_str());
     dn.push(DnType::OrganizationalUnitName, spec.org_id.as_str());
@@ -231,7 +233,42 @@ pub fn client_leaf(ca: &Ca, spec: &ClientCertSpec) -> Result<Leaf, PkiError> {
             DnValue::Utf8String(oi.clone()),
         );
     }
+    if let Some(uid) = &spec.uid {
+        dn.push(
+            DnType::CustomDnType(USER_ID_OID.to_vec()),
+            DnValue::Utf8String(uid.clone()),
+        );
+    }
+    Ok(dn)
+}
+
+/// Issue a TLS client certificate with subject C, O, OU, CN (+ organizationIdentifier, UID),
+/// EKU clientAuth, 397 days.
+pub fn client_leaf(ca: &Ca, spec: &ClientCertSpec) -> Result<Leaf, PkiError> {
+    let mut p = leaf_params(ExtendedKeyUsagePurpose::ClientAuth)?;
+    p.distinguished_name = client_subject(spec)?;
     sign(ca, &p, &format!("client certificate {}", spec.software_id))
+}
+
+/// Issue a signing certificate for an existing key (PKCS#8 PEM: RSA, P-256 or Ed25519): the
+/// client's subject, keyUsage digitalSignature + nonRepudiation and no extended key usage,
+/// as open banking signing (seal) certificates have. Returns the certificate followed by the
+/// CA certificate.
+pub fn signing_cert_for_key(ca: &Ca, spec: &ClientCertSpec, key_pem: &str) -> Result<String, PkiError> {
+    let what = format!("signing certificate {}", spec.software_id);
+    let key = KeyPair::from_pem(key_pem).map_err(|e| PkiError::generate(what.clone(), e))?;
+    let mut p = base_params(LEAF_VALIDITY_DAYS)?;
+    p.is_ca = IsCa::ExplicitNoCa;
+    p.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::ContentCommitment,
+    ];
+    p.use_authority_key_identifier_extension = true;
+    p.distinguished_name = client_subject(spec)?;
+    let cert = p
+        .signed_by(&key, &ca.issuer)
+        .map_err(|e| PkiError::generate(what, e))?;
+    Ok(format!("{}{}", cert.pem(), ca.cert_pem))
 }
 
 fn sign(ca: &Ca, params: &CertificateParams, what: &str) -> Result<Leaf, PkiError> {

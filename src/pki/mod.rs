@@ -42,6 +42,7 @@
 mod certs;
 mod error;
 mod files;
+mod issue;
 mod spec;
 #[cfg(test)]
 mod tests;
@@ -49,8 +50,11 @@ mod tests;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-pub use certs::{CA_COMMON_NAME, CA_VALIDITY_DAYS, LEAF_VALIDITY_DAYS, ORGANIZATION_IDENTIFIER_OID};
+pub use certs::{
+    CA_COMMON_NAME, CA_VALIDITY_DAYS, LEAF_VALIDITY_DAYS, ORGANIZATION_IDENTIFIER_OID, USER_ID_OID,
+};
 pub use error::PkiError;
+pub use issue::{IssuedCertificate, issue_signing_certificate, issue_transport_certificate};
 pub use spec::{ClientCertSpec, DEFAULT_COUNTRY};
 
 use files::{CERT_MODE, KEY_MODE};

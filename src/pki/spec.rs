@@ -12,8 +12,8 @@ const UB_NAME: usize = 64;
 /// The subject of one client transport certificate.
 ///
 /// The subject is `C=<country>, O=<org_name>, OU=<org_id>, CN=<software_id>`, the UK Open
-/// Banking layout, plus `organizationIdentifier` (2.5.4.97) when requested, as Brazil's
-/// Open Finance certificates carry it.
+/// Banking layout, plus `organizationIdentifier` (2.5.4.97) and `UID` (0.9.2342.19200300.100.1.1)
+/// when requested, as Brazil's Open Finance certificates carry them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientCertSpec {
     /// The software statement id of the client; becomes CN and the file name.
@@ -27,11 +27,14 @@ pub struct ClientCertSpec {
     /// When `Some`, adds organizationIdentifier (OID 2.5.4.97, UTF8String) with this value
     /// (Brazil style `OFBBR-<org_id>`).
     pub organization_identifier: Option<String>,
+    /// When `Some`, adds userId (`UID`, OID 0.9.2342.19200300.100.1.1, RFC 4519 §2.39) with
+    /// this value: Brazil's transport certificates carry the software statement id there.
+    pub uid: Option<String>,
 }
 
 impl ClientCertSpec {
     /// Parse the CLI form
-    /// `software_id=...,org_id=...[,org=...][,c=GB][,org_identifier=...]`.
+    /// `software_id=...,org_id=...[,org=...][,c=GB][,org_identifier=...][,uid=...]`.
     ///
     /// `org` defaults to the `org_id` value and `c` to `GB`. Keys are case-insensitive and
     /// each may appear once; values are trimmed and cannot contain commas.
@@ -47,6 +50,7 @@ impl ClientCertSpec {
         let mut org_name = None;
         let mut country = None;
         let mut organization_identifier = None;
+        let mut uid = None;
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let Some((key, value)) = part.split_once('=') else {
                 return Err(err(format!("`{part}` is not of the form key=value")));
@@ -58,9 +62,10 @@ impl ClientCertSpec {
                 "org" | "o" => &mut org_name,
                 "c" | "country" => &mut country,
                 "org_identifier" | "organization_identifier" => &mut organization_identifier,
+                "uid" => &mut uid,
                 _ => {
                     return Err(err(format!(
-                        "unknown key `{key}` (expected software_id, org_id, org, c, org_identifier)"
+                        "unknown key `{key}` (expected software_id, org_id, org, c, org_identifier, uid)"
                     )));
                 }
             };
@@ -80,6 +85,7 @@ impl ClientCertSpec {
             software_id,
             org_id,
             organization_identifier,
+            uid,
         };
         spec.validate()?;
         Ok(spec)
@@ -92,6 +98,9 @@ impl ClientCertSpec {
         validate_name("org", &self.org_name)?;
         if let Some(oi) = &self.organization_identifier {
             validate_name("org_identifier", oi)?;
+        }
+        if let Some(uid) = &self.uid {
+            validate_name("uid", uid)?;
         }
         let c = &self.country;
         if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {

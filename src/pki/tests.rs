@@ -35,6 +35,7 @@ fn spec(software_id: &str, org_identifier: Option<&str>) -> ClientCertSpec {
         org_name: "Acme Fintech Ltd".into(),
         country: "GB".into(),
         organization_identifier: org_identifier.map(Into::into),
+        uid: None,
     }
 }
 
@@ -330,6 +331,7 @@ fn parse_client_spec() {
             org_name: "0015800001041RHAAY".into(),
             country: "GB".into(),
             organization_identifier: None,
+            uid: None,
         }
     );
     let s = ClientCertSpec::parse(
@@ -383,4 +385,27 @@ fn write_private_file_creates_parents_and_never_overwrites() {
     let err = write_private_file(&p, b"k2").unwrap_err();
     assert!(err.to_string().contains("signing.key"), "{err}");
     assert_eq!(std::fs::read(&p).unwrap(), b"k1");
+}
+
+#[test]
+fn uid_is_parsed_and_put_in_the_subject_for_brazil() {
+    let spec =
+        ClientCertSpec::parse("software_id=sw-1,org_id=org-1,c=BR,org_identifier=OFBBR-org-1,uid=sw-1")
+            .unwrap();
+    assert_eq!(spec.uid.as_deref(), Some("sw-1"));
+    let dir = tempfile::tempdir().unwrap();
+    let paths = init(&PkiInitOptions {
+        clients: vec![spec],
+        ..PkiInitOptions::new(dir.path())
+    })
+    .unwrap();
+    let pems = read_pems(&paths.clients[0].cert);
+    let cert = pems[0].parse_x509().unwrap();
+    let uid: Vec<_> = cert
+        .subject()
+        .iter_by_oid(&Oid::from(&USER_ID_OID).unwrap())
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(uid, vec!["sw-1".to_owned()]);
+    assert!(ClientCertSpec::parse("software_id=a,org_id=b,uid=").is_err());
 }

@@ -3,8 +3,15 @@
 //! On first run it writes the sandbox configuration and a development PKI
 //! (CA, server certificate, a sample fintech's transport certificate) into the
 //! data directory and, when SoftHSM is installed, a PKCS#11 token holding an
-//! active ES256 key, then serves the OP. Later parts (regulatory directory,
-//! sample bank API, customer device) start here too.
+//! active ES256 key, then serves the OP and the sandbox regulatory directory
+//! (`directory.rs`) with the sample fintech registered. Later parts (sample bank
+//! API, customer device) start here too.
+
+mod directory;
+
+pub use directory::{
+    SAMPLE_REDIRECT_URI, SANDBOX_DIRECTORY_LISTEN, SandboxDirectory, prepare_directory, start_directory,
+};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{self, ValidatedConfig};
@@ -83,6 +90,7 @@ pub fn prepare(data_dir: &Path) -> anyhow::Result<(SandboxLayout, ValidatedConfi
         org_name: "Sandbox Fintech Ltd".into(),
         country: "GB".into(),
         organization_identifier: None,
+        uid: None,
     };
     if !ca_cert.exists() {
         pki::init(&PkiInitOptions {
@@ -109,7 +117,8 @@ pub fn banner(
     layout: &SandboxLayout,
     config: &ValidatedConfig,
     server: &crate::server::ServerHandle,
-) -> String {
+    directory: &SandboxDirectory,
+) -> anyhow::Result<String> {
     let discovery = config.endpoint_url(crate::http::router::paths::DISCOVERY);
     let ca = absolute(&layout.ca_cert);
     let mut lines = vec![
@@ -138,11 +147,22 @@ pub fn banner(
         ),
         format!("  config:        {}", absolute(&layout.config_file).display()),
         format!("  signing:       {}", signing_line(config)),
+        crate::directory::cli::banner(&directory.directory, directory.server.addr)?,
+        format!(
+            "  sample software: {SAMPLE_SOFTWARE_ID} (org {SAMPLE_ORG_ID}), certificates and keys in {}",
+            directory.directory.software_dir(SAMPLE_SOFTWARE_ID).display()
+        ),
         String::new(),
         format!("  try: curl --cacert {} {discovery}", ca.display()),
+        format!(
+            "       curl --cacert {ca} --cert {sw}/transport.pem --key {sw}/transport.key -X POST {url}/software/{SAMPLE_SOFTWARE_ID}/ssa",
+            ca = ca.display(),
+            sw = directory.directory.software_dir(SAMPLE_SOFTWARE_ID).display(),
+            url = directory.directory.state()?.settings.public_url,
+        ),
         "Stop with Ctrl-C (in-flight requests finish first).".to_string(),
     ]);
-    lines.join("\n")
+    Ok(lines.join("\n"))
 }
 
 fn signing_line(config: &ValidatedConfig) -> String {

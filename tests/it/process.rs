@@ -152,6 +152,7 @@ fn sandbox_starts_on_a_fresh_data_dir_and_serves_discovery_to_curl() {
     let port = free_port();
     let mtls_port = free_port();
     let admin_port = free_port();
+    let directory_port = free_port();
     let mut child = ChildGuard(
         Command::new(fiducia_bin())
             .args(["sandbox", "--data"])
@@ -164,6 +165,7 @@ fn sandbox_starts_on_a_fresh_data_dir_and_serves_discovery_to_curl() {
                 format!("https://localhost:{mtls_port}"),
             )
             .env("FIDUCIA_ADMIN__LISTEN", format!("127.0.0.1:{admin_port}"))
+            .env("FIDUCIA_DIRECTORY_LISTEN", format!("127.0.0.1:{directory_port}"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -219,6 +221,48 @@ fn sandbox_starts_on_a_fresh_data_dir_and_serves_discovery_to_curl() {
             .lines()
             .any(|l| l.starts_with("fiducia_http_requests_total{") && l.contains("route=\"discovery\"")),
         "{metrics}"
+    );
+
+    // The sandbox directory: the sample software gets an SSA with its transport
+    // certificate, as the banner's curl line shows.
+    let directory = format!("https://localhost:{directory_port}");
+    assert!(banner.contains(&format!("{directory}/jwks")), "{banner}");
+    let software = data.path().join("sandbox/directory/software/sandbox-fintech");
+    let ssa = Command::new("curl")
+        .args([
+            "--silent",
+            "--show-error",
+            "--fail",
+            "-X",
+            "POST",
+            "--cacert",
+            ca,
+            "--cert",
+        ])
+        .arg(software.join("transport.pem"))
+        .arg("--key")
+        .arg(software.join("transport.key"))
+        .arg(format!("{directory}/software/sandbox-fintech/ssa"))
+        .output()
+        .unwrap();
+    assert!(ssa.status.success(), "{}", String::from_utf8_lossy(&ssa.stderr));
+    let ssa = String::from_utf8(ssa.stdout).unwrap();
+    let payload = ssa.split('.').nth(1).unwrap();
+    use base64::Engine as _;
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["software_id"], "sandbox-fintech");
+    assert_eq!(
+        claims["software_jwks_endpoint"],
+        format!("{directory}/software/sandbox-fintech/jwks")
+    );
+    assert_eq!(
+        claims["software_redirect_uris"][0],
+        "https://localhost:8443/sandbox/callback"
     );
 
     signal(&child.0, Signal::SIGINT);
