@@ -12,6 +12,7 @@ pub mod actors;
 pub mod admin;
 pub mod clock;
 pub mod config;
+pub mod consent;
 pub mod directory;
 pub mod http;
 pub mod login;
