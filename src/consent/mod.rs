@@ -33,6 +33,9 @@ pub struct Consent {
     pub created_at: u64,
     /// Unix seconds of the last status change.
     pub status_updated_at: u64,
+    /// The request's `Risk` object as JSON text (bincode cannot hold a
+    /// JSON value), echoed in responses.
+    pub risk: String,
     /// SHA-256 of the creating request's body (as parsed JSON), to tell an
     /// idempotent retry from a reused key.
     pub request_digest: Vec<u8>,

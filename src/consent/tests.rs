@@ -149,6 +149,7 @@ fn consent(client_id: &str, body: &Value) -> Consent {
         status: ConsentStatus::AwaitingAuthorisation,
         created_at: 100,
         status_updated_at: 100,
+        risk: body["Risk"].to_string(),
         request_digest: request_digest(body),
         account_id: None,
         grant_id: None,

@@ -33,6 +33,14 @@ pub mod paths {
     pub const INTROSPECTION: &str = "/introspect";
     /// The sandbox fintech's redirect URI (only with `server.sandbox_callback`).
     pub const SANDBOX_CALLBACK: &str = "/sandbox/callback";
+    /// UK OBIE domestic payment consents (Payment Initiation API v3.1).
+    pub const PAYMENT_CONSENTS: &str = crate::http::endpoints::consents::PAYMENT_CONSENTS;
+    /// One of them (`{ConsentId}` is any one path segment).
+    pub const PAYMENT_CONSENT: &str = "/open-banking/v3.1/pisp/domestic-payment-consents/{ConsentId}";
+    /// UK OBIE account access consents (Account and Transaction API v3.1).
+    pub const ACCOUNT_ACCESS_CONSENTS: &str = crate::http::endpoints::consents::ACCOUNT_ACCESS_CONSENTS;
+    /// One of them.
+    pub const ACCOUNT_ACCESS_CONSENT: &str = "/open-banking/v3.1/aisp/account-access-consents/{ConsentId}";
 }
 
 /// The endpoints.
@@ -60,6 +68,10 @@ pub enum Endpoint {
     Revocation,
     /// Token introspection.
     Introspection,
+    /// The consent API: domestic payment consents.
+    PaymentConsents,
+    /// The consent API: account access consents.
+    AccountAccessConsents,
 }
 
 /// One row of the table.
@@ -143,6 +155,30 @@ pub const ROUTES: &[Route] = &[
         endpoint: Endpoint::Introspection,
         label: "introspection",
     },
+    Route {
+        path: paths::PAYMENT_CONSENTS,
+        methods: &[Method::POST],
+        endpoint: Endpoint::PaymentConsents,
+        label: "payment_consents",
+    },
+    Route {
+        path: paths::PAYMENT_CONSENT,
+        methods: &[Method::GET],
+        endpoint: Endpoint::PaymentConsents,
+        label: "payment_consent",
+    },
+    Route {
+        path: paths::ACCOUNT_ACCESS_CONSENTS,
+        methods: &[Method::POST],
+        endpoint: Endpoint::AccountAccessConsents,
+        label: "account_access_consents",
+    },
+    Route {
+        path: paths::ACCOUNT_ACCESS_CONSENT,
+        methods: &[Method::GET, Method::DELETE],
+        endpoint: Endpoint::AccountAccessConsents,
+        label: "account_access_consent",
+    },
 ];
 
 /// What the table says about a request.
@@ -158,10 +194,27 @@ pub enum Lookup {
 
 /// Looks `path` (already relative to the issuer) and `method` up.
 pub fn lookup(method: &Method, path: &str) -> Lookup {
-    match ROUTES.iter().find(|r| r.path == path) {
+    match ROUTES.iter().find(|r| path_matches(r.path, path)) {
         Some(route) if route.methods.contains(method) => Lookup::Found(route),
         Some(route) => Lookup::WrongMethod(route),
         None => Lookup::NotFound,
+    }
+}
+
+/// Whether `path` is `pattern`, where a `{name}` segment of the pattern
+/// stands for any one non-empty segment.
+fn path_matches(pattern: &str, path: &str) -> bool {
+    if !pattern.contains('{') {
+        return pattern == path;
+    }
+    let (mut expected, mut actual) = (pattern.split('/'), path.split('/'));
+    loop {
+        match (expected.next(), actual.next()) {
+            (None, None) => return true,
+            (Some(e), Some(a)) if e.starts_with('{') && !a.is_empty() => {}
+            (Some(e), Some(a)) if e == a => {}
+            _ => return false,
+        }
     }
 }
 
@@ -194,6 +247,14 @@ impl Router {
             Endpoint::Userinfo => endpoints::userinfo::handle(&self.op, &request, context).await,
             Endpoint::Revocation => endpoints::revocation::post(&self.op, &request, context).await,
             Endpoint::Introspection => endpoints::introspection::post(&self.op, &request, context).await,
+            Endpoint::PaymentConsents => {
+                let resource = endpoints::consents::Resource::DomesticPayment;
+                Ok(endpoints::consents::handle(&self.op, &request, context, resource, path).await)
+            }
+            Endpoint::AccountAccessConsents => {
+                let resource = endpoints::consents::Resource::AccountAccess;
+                Ok(endpoints::consents::handle(&self.op, &request, context, resource, path).await)
+            }
             Endpoint::Authorize => Ok(endpoints::authorize::get(&self.op, &request, context).await),
             Endpoint::Login if request.method() == Method::POST => {
                 Ok(endpoints::interaction::login_post(&self.op, &request, context).await)
@@ -252,6 +313,30 @@ mod tests {
         for (i, a) in ROUTES.iter().enumerate() {
             assert!(ROUTES[i + 1..].iter().all(|b| b.path != a.path), "{}", a.path);
         }
+    }
+
+    #[test]
+    fn consent_ids_are_one_segment_of_the_item_routes() {
+        let found = |method, path| match lookup(&method, path) {
+            Lookup::Found(route) => Some(route.label),
+            _ => None,
+        };
+        let item = "/open-banking/v3.1/pisp/domestic-payment-consents/pdc-abc";
+        assert_eq!(found(Method::GET, item), Some("payment_consent"));
+        assert_eq!(
+            found(Method::POST, paths::PAYMENT_CONSENTS),
+            Some("payment_consents")
+        );
+        assert!(matches!(lookup(&Method::DELETE, item), Lookup::WrongMethod(_)));
+        for missing in [
+            "/open-banking/v3.1/pisp/domestic-payment-consents/",
+            "/open-banking/v3.1/pisp/domestic-payment-consents/a/b",
+            "/open-banking/v3.1/pisp/other/pdc-abc",
+        ] {
+            assert_eq!(lookup(&Method::GET, missing), Lookup::NotFound, "{missing}");
+        }
+        let access = "/open-banking/v3.1/aisp/account-access-consents/aac-1";
+        assert_eq!(found(Method::DELETE, access), Some("account_access_consent"));
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub async fn presented_token(
     op: &OpState,
     request: &Request<Bytes>,
     context: &RequestContext,
-    path: &'static str,
+    path: &str,
 ) -> Result<(AccessToken, &'static str), Refusal> {
     let header = request
         .headers()

@@ -4,6 +4,7 @@
 //! [`OAuthError`]: crate::protocol::error::OAuthError
 
 pub mod authorize;
+pub mod consents;
 pub mod discovery;
 pub mod interaction;
 pub mod introspection;

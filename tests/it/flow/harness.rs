@@ -113,6 +113,7 @@ redirect_uris = ["{REDIRECT}"]
 token_endpoint_auth_method = "tls_client_auth"
 tls_client_auth_subject_dn = "CN={FINTECH},OU=org-1,O=org-1,C=GB"
 authorization_details_types = ["account_information"]
+scopes = ["openid", "profile", "email", "offline_access", "payments", "accounts"]
 
 [[clients]]
 client_id = "{JWT_AT}"

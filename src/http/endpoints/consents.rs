@@ -1,0 +1,256 @@
+//! The consent API (UK OBIE Read/Write API v3.1): `POST
+//! /open-banking/v3.1/pisp/domestic-payment-consents` (scope `payments`),
+//! `POST /open-banking/v3.1/aisp/account-access-consents` (scope
+//! `accounts`), `GET .../{ConsentId}` for both, and `DELETE` of an account
+//! access consent. The caller presents a sender-constrained access token of
+//! the OP (`oauth::protected_resource`), usually from client_credentials; a
+//! consent is only ever visible to the client that created it.
+
+use super::OpState;
+use crate::consent::error::ObieError;
+use crate::consent::state::{ConsentEvent, ConsentStatus};
+use crate::consent::{self, Consent, ConsentKind, obie};
+use crate::http::context::RequestContext;
+use crate::model::records::AccessToken;
+use crate::oauth::protected_resource;
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use serde_json::{Map, Value, json};
+
+/// Payment consents, under the issuer.
+pub const PAYMENT_CONSENTS: &str = "/open-banking/v3.1/pisp/domestic-payment-consents";
+/// Account access consents, under the issuer.
+pub const ACCOUNT_ACCESS_CONSENTS: &str = "/open-banking/v3.1/aisp/account-access-consents";
+
+/// Longest `x-idempotency-key` (OBIE v3.1 "Request Headers": Max40Text).
+const MAX_IDEMPOTENCY_KEY: usize = 40;
+
+/// Longest consent id looked up.
+const MAX_CONSENT_ID: usize = 64;
+
+/// Which consent resource a request is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// Domestic payment consents.
+    DomesticPayment,
+    /// Account access consents.
+    AccountAccess,
+}
+
+impl Resource {
+    fn collection(self) -> &'static str {
+        match self {
+            Self::DomesticPayment => PAYMENT_CONSENTS,
+            Self::AccountAccess => ACCOUNT_ACCESS_CONSENTS,
+        }
+    }
+    fn scope(self) -> &'static str {
+        match self {
+            Self::DomesticPayment => "payments",
+            Self::AccountAccess => "accounts",
+        }
+    }
+    fn id_prefix(self) -> &'static str {
+        match self {
+            Self::DomesticPayment => "pdc-",
+            Self::AccountAccess => "aac-",
+        }
+    }
+}
+
+/// Handles a request to `resource` (`path` is relative to the issuer).
+pub async fn handle(
+    op: &OpState,
+    request: &Request<Bytes>,
+    context: &RequestContext,
+    resource: Resource,
+    path: &str,
+) -> Response<Bytes> {
+    let token = match protected_resource::presented_token(op, request, context, path).await {
+        Ok((token, _)) => token,
+        Err(refusal) => return protected_resource::refusal_response(refusal),
+    };
+    // RFC 6750 §3.1: a token without the resource's scope is 403 insufficient_scope.
+    if !token.scopes.iter().any(|s| s == resource.scope()) {
+        let error = crate::protocol::error::OAuthError::new(
+            crate::protocol::error::ErrorCode::InsufficientScope,
+            format!("this API needs the `{}` scope", resource.scope()),
+        );
+        return protected_resource::refusal_response(("Bearer", error));
+    }
+    let consent_id = path
+        .strip_prefix(resource.collection())
+        .and_then(|rest| rest.strip_prefix('/'));
+    // Ids are 26 characters; a longer one names nothing (and never reaches
+    // the store's key size limit).
+    if consent_id.is_some_and(|id| id.len() > MAX_CONSENT_ID) {
+        return ObieError::not_found().response(&context.interaction_id);
+    }
+    let result = match (request.method(), consent_id) {
+        (&Method::POST, None) => create(op, request, &token, resource).await,
+        (&Method::GET, Some(id)) => read(op, &token, resource, id).await,
+        (&Method::DELETE, Some(id)) if resource == Resource::AccountAccess => revoke(op, &token, id).await,
+        _ => Err(ObieError {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            code: "UK.OBIE.NotSupported",
+            message: "method not allowed on this resource".into(),
+            path: None,
+        }),
+    };
+    result.unwrap_or_else(|error| error.response(&context.interaction_id))
+}
+
+async fn create(
+    op: &OpState,
+    request: &Request<Bytes>,
+    token: &AccessToken,
+    resource: Resource,
+) -> Result<Response<Bytes>, ObieError> {
+    let key = idempotency_key(request, resource)?;
+    let body: Value = serde_json::from_slice(request.body()).map_err(|_| ObieError::malformed_body())?;
+    if !body.is_object() {
+        return Err(ObieError::malformed_body());
+    }
+    let kind = match resource {
+        Resource::DomesticPayment => {
+            ConsentKind::DomesticPayment(Box::new(obie::parse_domestic_payment(&body)?))
+        }
+        Resource::AccountAccess => ConsentKind::AccountAccess(obie::parse_account_access(&body)?),
+    };
+    let now = op.now();
+    let consent = Consent {
+        client_id: token.client_id.clone(),
+        kind,
+        status: ConsentStatus::AwaitingAuthorisation,
+        created_at: now,
+        status_updated_at: now,
+        risk: body["Risk"].to_string(),
+        request_digest: consent::request_digest(&body),
+        account_id: None,
+        grant_id: None,
+    };
+    let id = consent::consent_id(resource.id_prefix(), &token.client_id, &key);
+    let stored = consent::create(&op.services.repo, &id, &consent, now).await?;
+    if stored.created_at == now && stored == consent {
+        tracing::info!(target: "fiducia::audit", operation = "consent.create", consent_id = %id, client_id = %token.client_id, "consent created");
+    }
+    Ok(rendered(op, resource, &id, &stored, StatusCode::CREATED))
+}
+
+async fn read(
+    op: &OpState,
+    token: &AccessToken,
+    resource: Resource,
+    id: &str,
+) -> Result<Response<Bytes>, ObieError> {
+    let consent = consent::find_for_client(&op.services.repo, id, &token.client_id, op.now()).await?;
+    let same_resource = matches!(
+        (&consent.kind, resource),
+        (ConsentKind::DomesticPayment(_), Resource::DomesticPayment)
+            | (ConsentKind::AccountAccess(_), Resource::AccountAccess)
+    );
+    if !same_resource {
+        return Err(ObieError::not_found());
+    }
+    Ok(rendered(op, resource, id, &consent, StatusCode::OK))
+}
+
+/// OBIE Account and Transaction API v3.1: DELETE withdraws the consent
+/// (status Revoked); 204.
+async fn revoke(op: &OpState, token: &AccessToken, id: &str) -> Result<Response<Bytes>, ObieError> {
+    let existing = consent::find_for_client(&op.services.repo, id, &token.client_id, op.now()).await?;
+    if !matches!(existing.kind, ConsentKind::AccountAccess(_)) {
+        return Err(ObieError::not_found());
+    }
+    let revoked = consent::apply(
+        &op.services.repo,
+        id,
+        &token.client_id,
+        ConsentEvent::Revoke,
+        op.now(),
+        |_| {},
+    )
+    .await?;
+    if let Some(grant_id) = &revoked.grant_id {
+        // Its tokens stop working with it.
+        op.services
+            .repo
+            .revoke_by_grant_id(grant_id)
+            .await
+            .map_err(|_| ObieError::unavailable())?;
+    }
+    tracing::info!(target: "fiducia::audit", operation = "consent.revoke", consent_id = %id, client_id = %token.client_id, "consent revoked");
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    Ok(response)
+}
+
+/// `x-idempotency-key`: required for payment consents (OBIE v3.1), optional
+/// for account access consents (a fresh one each time when absent).
+fn idempotency_key(request: &Request<Bytes>, resource: Resource) -> Result<String, ObieError> {
+    const NAME: &str = "x-idempotency-key";
+    let mut values = request.headers().get_all(NAME).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return match resource {
+            Resource::AccountAccess if request.headers().get(NAME).is_none() => {
+                Ok(uuid::Uuid::new_v4().to_string())
+            }
+            _ => Err(ObieError::header(
+                NAME,
+                request.headers().get(NAME).is_none(),
+                "exactly one x-idempotency-key is required",
+            )),
+        };
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| {
+            !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY && k.bytes().all(|b| b.is_ascii_graphic())
+        })
+        .ok_or_else(|| {
+            ObieError::header(
+                NAME,
+                false,
+                "x-idempotency-key must be 1 to 40 printable characters",
+            )
+        })?;
+    Ok(key.to_string())
+}
+
+fn rendered(
+    op: &OpState,
+    resource: Resource,
+    id: &str,
+    consent: &Consent,
+    status: StatusCode,
+) -> Response<Bytes> {
+    let mut data = Map::new();
+    data.insert("ConsentId".into(), json!(id));
+    data.insert("Status".into(), json!(consent.status.as_str()));
+    data.insert("CreationDateTime".into(), json!(date_time(consent.created_at)));
+    data.insert(
+        "StatusUpdateDateTime".into(),
+        json!(date_time(consent.status_updated_at)),
+    );
+    match &consent.kind {
+        ConsentKind::DomesticPayment(payment) => {
+            data.insert("Initiation".into(), obie::domestic_payment_json(payment));
+        }
+        ConsentKind::AccountAccess(access) => obie::account_access_json(access, &mut data),
+    }
+    let risk: Value = serde_json::from_str(&consent.risk).unwrap_or_else(|_| json!({}));
+    let self_link = format!("{}{}/{id}", op.config.issuer(), resource.collection());
+    let body = json!({"Data": data, "Risk": risk, "Links": {"Self": self_link}, "Meta": {}});
+    crate::http::response::json(status, Bytes::from(body.to_string()))
+}
+
+/// RFC 3339 in UTC, as OBIE's ISODateTime.
+fn date_time(unix: u64) -> String {
+    i64::try_from(unix)
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
