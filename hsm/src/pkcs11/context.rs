@@ -15,6 +15,14 @@ use std::sync::Mutex;
 
 static MODULES: Mutex<Vec<(PathBuf, Pkcs11)>> = Mutex::new(Vec::new());
 
+/// Held around every slot-list enumeration and token initialisation in this
+/// process. SoftHSM 2 rescans its token directory in `C_GetSlotList` and
+/// adds a slot in `C_InitToken` without locking the two against each other:
+/// a signer pool looking for its token while a test initialises another one
+/// could insert the new token twice and abort on SoftHSM's
+/// `SlotManager::insertToken` assertion.
+pub(crate) static SLOT_LIST_LOCK: Mutex<()> = Mutex::new(());
+
 /// The initialised module at `path` (loaded on first use).
 pub fn module(path: &Path) -> Result<Pkcs11, HsmError> {
     let mut modules = MODULES.lock().unwrap_or_else(|p| p.into_inner());
@@ -41,6 +49,7 @@ pub fn module(path: &Path) -> Result<Pkcs11, HsmError> {
 
 /// The slot holding the initialised token labelled `label`.
 pub fn find_token(ctx: &Pkcs11, label: &str) -> Result<Slot, HsmError> {
+    let _guard = SLOT_LIST_LOCK.lock().unwrap_or_else(|p| p.into_inner());
     let slots = ctx
         .get_slots_with_initialized_token()
         .map_err(|e| HsmError::pkcs11("C_GetSlotList", &e))?;

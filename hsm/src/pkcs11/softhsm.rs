@@ -12,7 +12,6 @@ use super::error::HsmError;
 use cryptoki::session::UserType;
 use cryptoki::types::AuthPin;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Where Debian and others install the SoftHSM module.
@@ -62,7 +61,6 @@ pub fn ensure_softhsm_conf() -> Result<PathBuf, HsmError> {
     Ok(conf)
 }
 
-static INIT_LOCK: Mutex<()> = Mutex::new(());
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// Initialises a new SoftHSM token labelled `<prefix>-<pid>-<n>` with the
@@ -83,8 +81,8 @@ pub fn init_token(label: &str, user_pin: &str) -> Result<SoftHsmToken, HsmError>
     let module = softhsm_module()
         .ok_or_else(|| setup_error("SoftHSM is not installed: run `sudo apt-get install -y softhsm2`"))?;
     ensure_softhsm_conf()?;
-    let _guard = INIT_LOCK.lock().unwrap_or_else(|p| p.into_inner());
     let ctx = context::module(&module)?;
+    let guard = context::SLOT_LIST_LOCK.lock().unwrap_or_else(|p| p.into_inner());
     let label = label.to_string();
     let free = ctx
         .get_slots_with_token()
@@ -99,6 +97,7 @@ pub fn init_token(label: &str, user_pin: &str) -> Result<SoftHsmToken, HsmError>
     let so_pin = random_pin()?;
     ctx.init_token(free, &AuthPin::new(so_pin.clone().into()), &label)
         .map_err(|e| HsmError::pkcs11("C_InitToken", &e))?;
+    drop(guard);
     let slot = context::find_token(&ctx, &label)?;
     let session = ctx
         .open_rw_session(slot)
