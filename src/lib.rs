@@ -11,6 +11,7 @@ pub mod actors;
 pub mod admin;
 pub mod clock;
 pub mod config;
+pub mod gateway;
 pub mod http;
 pub mod login;
 pub mod model;

@@ -29,6 +29,16 @@ enum Command {
         #[arg(long, short, env = "FIDUCIA_CONFIG", value_name = "FILE")]
         config: PathBuf,
     },
+    /// Run the API gateway: an mTLS reverse proxy in front of the bank API
+    /// that checks access tokens (introspection or JWT), their binding,
+    /// scopes and payment consent. Reads the file's [gateway] and [log]
+    /// sections only; SIGTERM or SIGINT drains and exits 0.
+    Gateway {
+        /// Configuration file (TOML) with a [gateway] section. Fields can be
+        /// overridden with FIDUCIA_GATEWAY__<FIELD> environment variables.
+        #[arg(long, short, env = "FIDUCIA_CONFIG", value_name = "FILE")]
+        config: PathBuf,
+    },
     /// Check a configuration file (with environment overrides applied) and
     /// print the effective configuration as TOML.
     CheckConfig {
@@ -110,6 +120,20 @@ fn run(command: Command) -> anyhow::Result<()> {
             telemetry::init(&validated.get().log);
             runtime()?.block_on(async {
                 let handle = server::start(validated).await?;
+                wait_for_signal().await?;
+                handle.shutdown().await;
+                Ok(())
+            })
+        }
+        Command::Gateway { config } => {
+            let (raw, base) = config::load(Some(&config))?;
+            let gateway = raw
+                .gateway
+                .ok_or_else(|| config::ConfigError::new("gateway", "gateway", "the file has no [gateway] section"))?
+                .validate(&base)?;
+            telemetry::init(&raw.log);
+            runtime()?.block_on(async {
+                let handle = fiducia::gateway::start(gateway).await?;
                 wait_for_signal().await?;
                 handle.shutdown().await;
                 Ok(())
