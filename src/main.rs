@@ -129,7 +129,9 @@ fn run(command: Command) -> anyhow::Result<()> {
             let (raw, base) = config::load(Some(&config))?;
             let gateway = raw
                 .gateway
-                .ok_or_else(|| config::ConfigError::new("gateway", "gateway", "the file has no [gateway] section"))?
+                .ok_or_else(|| {
+                    config::ConfigError::new("gateway", "gateway", "the file has no [gateway] section")
+                })?
                 .validate(&base)?;
             telemetry::init(&raw.log);
             runtime()?.block_on(async {

@@ -6,6 +6,7 @@
 mod it {
     pub mod admin;
     pub mod flow;
+    pub mod gateway;
     pub mod hsm;
     pub mod process;
     pub mod serving;

@@ -226,7 +226,9 @@ pub struct RouteConfig {
 impl GatewayConfig {
     /// Start-up checks of the section; relative paths resolved against `base`.
     pub fn validate(mut self, base: &Path) -> Result<Self, ConfigError> {
-        let err = |field: &str, message: &str| Err(ConfigError::new(format!("gateway.{field}"), "gateway", message));
+        let err = |field: &str, message: &str| {
+            Err(ConfigError::new(format!("gateway.{field}"), "gateway", message))
+        };
         for (field, url) in [
             ("public_url", &self.public_url),
             ("op.introspection_endpoint", &self.op.introspection_endpoint),
@@ -253,7 +255,10 @@ impl GatewayConfig {
             return err("client_ca", "mTLS is required: name the fintech CA bundle");
         }
         if self.op.cache_ttl_secs > 300 {
-            return err("op.cache_ttl_secs", "at most 300: a revoked token lives on in the cache that long");
+            return err(
+                "op.cache_ttl_secs",
+                "at most 300: a revoked token lives on in the cache that long",
+            );
         }
         let abs = |p: &mut PathBuf| {
             if p.is_relative() {

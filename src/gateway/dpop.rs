@@ -41,11 +41,15 @@ impl DpopChecker {
     ) -> Result<String, Refusal> {
         let invalid = |why: &str| Refusal::InvalidDpopProof(why.to_string());
         let mut proofs = headers.get_all("dpop").iter();
-        let proof = proofs.next().ok_or_else(|| invalid("no DPoP proof (RFC 9449 §7.1)"))?;
+        let proof = proofs
+            .next()
+            .ok_or_else(|| invalid("no DPoP proof (RFC 9449 §7.1)"))?;
         if proofs.next().is_some() {
             return Err(invalid("more than one DPoP header (RFC 9449 §4.3)"));
         }
-        let proof = proof.to_str().map_err(|_| invalid("the DPoP header is not ASCII"))?;
+        let proof = proof
+            .to_str()
+            .map_err(|_| invalid("the DPoP header is not ASCII"))?;
         let checked = check_dpop_proof(
             proof,
             DpopRequest {
@@ -58,7 +62,10 @@ impl DpopChecker {
             self.window_secs,
         )
         .map_err(|reason| Refusal::InvalidDpopProof(reason.to_string()))?;
-        let mut seen = self.seen.lock().map_err(|_| invalid("replay window unavailable"))?;
+        let mut seen = self
+            .seen
+            .lock()
+            .map_err(|_| invalid("replay window unavailable"))?;
         if seen.len() >= MAX_JTIS {
             seen.retain(|_, until| *until > now);
             if seen.len() >= MAX_JTIS {

@@ -99,7 +99,13 @@ impl Refusal {
             Refusal::InsufficientScope(_) => "insufficient_scope",
             _ => return None,
         };
-        let description = self.to_string().replace(['"', '\\'], "'");
+        // RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E.
+        let description: String = self
+            .to_string()
+            .replace('§', "Section ")
+            .chars()
+            .filter(|c| matches!(c, ' '..='~') && !matches!(c, '"' | '\\'))
+            .collect();
         Some(format!(
             "{scheme} realm=\"bank-api\", error=\"{error}\", error_description=\"{description}\"{algs}"
         ))
@@ -152,6 +158,10 @@ mod tests {
         let response = Refusal::InvalidDpopProof("no proof".into()).response("i", true);
         let challenge = response.headers()["www-authenticate"].to_str().unwrap();
         assert!(challenge.starts_with("DPoP ") && challenge.contains("invalid_dpop_proof"));
+        let response =
+            Refusal::InvalidToken("bound elsewhere (RFC 8705 §3) \"x\"".into()).response("i", false);
+        let challenge = response.headers()["www-authenticate"].to_str().unwrap();
+        assert!(challenge.contains("(RFC 8705 Section 3) x\""), "{challenge}");
     }
 
     #[test]

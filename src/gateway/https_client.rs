@@ -56,7 +56,9 @@ impl HttpsClient {
         }
         for path in ca {
             for cert in crate::http::tls::load_certs("gateway CA", path)? {
-                roots.add(cert).with_context(|| format!("{}: not a CA certificate", path.display()))?;
+                roots
+                    .add(cert)
+                    .with_context(|| format!("{}: not a CA certificate", path.display()))?;
             }
         }
         let chain = crate::http::tls::load_certs("gateway client certificate", cert)?;
@@ -97,7 +99,8 @@ impl HttpsClient {
             .map_or("/", |p| p.as_str())
             .parse()
             .map_err(|e| CallError::Transport(format!("{uri}: {e}")))?;
-        if let Ok(value) = http::HeaderValue::from_str(uri.authority().map_or(host.as_str(), |a| a.as_str())) {
+        if let Ok(value) = http::HeaderValue::from_str(uri.authority().map_or(host.as_str(), |a| a.as_str()))
+        {
             parts.headers.insert(http::header::HOST, value);
         }
         let response = sender

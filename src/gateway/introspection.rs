@@ -111,7 +111,10 @@ impl Introspector {
             Refusal::OpUnavailable
         })?;
         if response.status() != http::StatusCode::OK {
-            tracing::warn!(status = response.status().as_u16(), "introspection refused the gateway");
+            tracing::warn!(
+                status = response.status().as_u16(),
+                "introspection refused the gateway"
+            );
             return Err(Refusal::OpUnavailable);
         }
         serde_json::from_slice(response.body()).map_err(|_| {

@@ -29,7 +29,13 @@ pub struct JwtVerifier {
 
 impl JwtVerifier {
     /// A verifier for tokens of `issuer` with `aud` = `audience`.
-    pub fn new(client: Arc<HttpsClient>, jwks_uri: String, issuer: String, audience: String, refresh: Duration) -> Self {
+    pub fn new(
+        client: Arc<HttpsClient>,
+        jwks_uri: String,
+        issuer: String,
+        audience: String,
+        refresh: Duration,
+    ) -> Self {
         Self {
             client,
             jwks_uri,
@@ -94,7 +100,9 @@ impl JwtVerifier {
             keys.1 = Some(Instant::now());
             match fetched {
                 Ok(jwks) => keys.0 = jwks.keys,
-                Err(error) => tracing::warn!(uri = %self.jwks_uri, %error, "the OP's JWKS could not be fetched"),
+                Err(error) => {
+                    tracing::warn!(uri = %self.jwks_uri, %error, "the OP's JWKS could not be fetched")
+                }
             }
         }
     }

@@ -74,12 +74,14 @@ pub async fn start(c: GatewayConfig) -> anyhow::Result<GatewayHandle> {
         .context("gateway.op: the gateway's client certificate")?,
     );
     let tokens = match c.op.token_validation {
-        TokenValidation::Introspection => proxy::TokenSource::Introspection(introspection::Introspector::new(
-            op_client,
-            c.op.introspection_endpoint.clone(),
-            c.op.client_id.clone(),
-            Duration::from_secs(c.op.cache_ttl_secs),
-        )),
+        TokenValidation::Introspection => {
+            proxy::TokenSource::Introspection(introspection::Introspector::new(
+                op_client,
+                c.op.introspection_endpoint.clone(),
+                c.op.client_id.clone(),
+                Duration::from_secs(c.op.cache_ttl_secs),
+            ))
+        }
         TokenValidation::Jwt => proxy::TokenSource::Jwt(jwt::JwtVerifier::new(
             op_client,
             c.op.jwks_uri.clone(),

@@ -33,9 +33,8 @@ pub fn check_payment(body: &[u8], authorization_details: Option<&Value>) -> Resu
         for name in path {
             node = &node[*name];
         }
-        node.as_str().ok_or_else(|| {
-            Refusal::InvalidBody(format!("Data.Initiation.{} is missing", path.join(".")))
-        })
+        node.as_str()
+            .ok_or_else(|| Refusal::InvalidBody(format!("Data.Initiation.{} is missing", path.join("."))))
     };
     let requested = Requested {
         amount: field(&["InstructedAmount", "Amount"])?,
@@ -124,9 +123,15 @@ mod tests {
     fn another_amount_or_creditor_is_refused() {
         let mismatch = |r: Result<(), Refusal>| matches!(r, Err(Refusal::ConsentMismatch(_)));
         assert!(mismatch(check_payment(&body("999.00", IBAN), Some(&details()))));
-        assert!(mismatch(check_payment(&body("123.50", "GB33BUKB20201555555555"), Some(&details()))));
+        assert!(mismatch(check_payment(
+            &body("123.50", "GB33BUKB20201555555555"),
+            Some(&details())
+        )));
         assert!(mismatch(check_payment(&body("123.50", IBAN), None)));
-        assert!(matches!(check_payment(b"{}", Some(&details())), Err(Refusal::InvalidBody(_))));
+        assert!(matches!(
+            check_payment(b"{}", Some(&details())),
+            Err(Refusal::InvalidBody(_))
+        ));
     }
 
     #[test]

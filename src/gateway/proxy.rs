@@ -52,9 +52,20 @@ pub const X_CLIENT_CERT_THUMBPRINT: &str = "x-fiducia-client-cert-x5t-s256";
 /// Hop-by-hop headers (RFC 9110 §7.6.1) and the client's credentials,
 /// which stop at the gateway.
 const NOT_FORWARDED: &[&str] = &[
-    "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
-    "te", "trailer", "transfer-encoding", "upgrade", "host", "authorization", "dpop",
-    "client-cert", "client-cert-chain",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "authorization",
+    "dpop",
+    "client-cert",
+    "client-cert-chain",
 ];
 
 /// Where token facts come from.
@@ -146,7 +157,10 @@ impl Gateway {
         let proof_jkt = match scheme {
             Scheme::Dpop => {
                 let url = format!("{}{}", self.public_url, request.uri().path());
-                Some(self.dpop.check(request.headers(), request.method().as_str(), &url, token, now)?)
+                Some(
+                    self.dpop
+                        .check(request.headers(), request.method().as_str(), &url, token, now)?,
+                )
             }
             Scheme::Bearer => None,
         };
@@ -160,7 +174,8 @@ impl Gateway {
         if route.payment_consent {
             check_payment(request.body(), info.authorization_details.as_ref())?;
         }
-        self.forward(request, context, &route, &info, cert.x5t_s256()).await
+        self.forward(request, context, &route, &info, cert.x5t_s256())
+            .await
     }
 
     async fn forward(
@@ -191,7 +206,10 @@ impl Gateway {
         }
         set(X_SCOPE, &info.scopes.join(" "));
         if let Some(details) = &info.authorization_details {
-            set(X_AUTHORIZATION_DETAILS, &URL_SAFE_NO_PAD.encode(details.to_string()));
+            set(
+                X_AUTHORIZATION_DETAILS,
+                &URL_SAFE_NO_PAD.encode(details.to_string()),
+            );
         }
         set(X_CLIENT_CERT_THUMBPRINT, x5t);
         set("x-fapi-interaction-id", &context.interaction_id);

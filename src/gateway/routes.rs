@@ -36,7 +36,7 @@ impl RouteTable {
             })
             .collect();
         // Longest prefix first, so the first match is the most specific.
-        table.sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()));
+        table.sort_by_key(|route| std::cmp::Reverse(route.prefix.len()));
         Self(table)
     }
 
@@ -73,7 +73,10 @@ mod tests {
             route("pisp", &[], "/open-banking/v3.1/pisp/"),
         ]);
         let find = |m: Method, p: &str| table.find(&m, p).map(|r| r.name);
-        assert_eq!(find(Method::GET, "/open-banking/v3.1/aisp/accounts"), Some("accounts"));
+        assert_eq!(
+            find(Method::GET, "/open-banking/v3.1/aisp/accounts"),
+            Some("accounts")
+        );
         assert_eq!(find(Method::POST, "/open-banking/v3.1/aisp/accounts"), None);
         assert_eq!(find(Method::GET, "/open-banking/v3.1/aispx"), None);
         assert_eq!(

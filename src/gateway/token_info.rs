@@ -58,7 +58,12 @@ impl TokenInfo {
         let sub = string("sub").filter(|sub| *sub != client_id);
         Ok(Self {
             scopes: string("scope")
-                .map(|s| s.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+                .map(|s| {
+                    s.split(' ')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
                 .unwrap_or_default(),
             client_id,
             sub,
@@ -94,7 +99,10 @@ pub fn parse_authorization(value: &str) -> Result<(Scheme, &str), Refusal> {
     let token = token.trim();
     // RFC 6750 §2.1 b64token.
     let b64token = !token.is_empty()
-        && token.trim_end_matches('=').bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
+        && token
+            .trim_end_matches('=')
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
     if !b64token {
         return Err(Refusal::InvalidToken("malformed access token".into()));
     }
@@ -148,12 +156,17 @@ mod tests {
 
     #[test]
     fn an_active_bound_token_is_read_rfc7662_s2_2() {
-        let t = info(json!({"active": true, "client_id": "c", "sub": "acc-1", "scope": "accounts payments",
-            "exp": 200, "cnf": {"x5t#S256": "abc"}}))
+        let t = info(
+            json!({"active": true, "client_id": "c", "sub": "acc-1", "scope": "accounts payments",
+            "exp": 200, "cnf": {"x5t#S256": "abc"}}),
+        )
         .unwrap();
         assert_eq!(t.sub.as_deref(), Some("acc-1"));
         assert_eq!(t.missing_scope(&["payments".into()]), None);
-        assert_eq!(t.missing_scope(&["fundsconfirmations".into()]), Some("fundsconfirmations"));
+        assert_eq!(
+            t.missing_scope(&["fundsconfirmations".into()]),
+            Some("fundsconfirmations")
+        );
         assert_eq!(t.cnf, Cnf::X5tS256("abc".into()));
     }
 
@@ -177,8 +190,14 @@ mod tests {
 
     #[test]
     fn authorization_header_schemes_rfc6750_s2_1() {
-        assert_eq!(parse_authorization("Bearer abc").unwrap(), (Scheme::Bearer, "abc"));
-        assert_eq!(parse_authorization("dpop a-b_c").unwrap(), (Scheme::Dpop, "a-b_c"));
+        assert_eq!(
+            parse_authorization("Bearer abc").unwrap(),
+            (Scheme::Bearer, "abc")
+        );
+        assert_eq!(
+            parse_authorization("dpop a-b_c").unwrap(),
+            (Scheme::Dpop, "a-b_c")
+        );
         assert!(parse_authorization("Basic abc").is_err());
         assert!(parse_authorization("Bearer a b").is_err());
     }
