@@ -106,8 +106,13 @@ impl Refusal {
             .chars()
             .filter(|c| matches!(c, ' '..='~') && !matches!(c, '"' | '\\'))
             .collect();
+        // RFC 6750 §3: `scope` names what an insufficient_scope token lacks.
+        let scope = match self {
+            Refusal::InsufficientScope(scope) => format!(", scope=\"{}\"", scope.replace(['"', '\\'], "")),
+            _ => String::new(),
+        };
         Some(format!(
-            "{scheme} realm=\"bank-api\", error=\"{error}\", error_description=\"{description}\"{algs}"
+            "{scheme} realm=\"bank-api\", error=\"{error}\", error_description=\"{description}\"{scope}{algs}"
         ))
     }
 

@@ -7,6 +7,8 @@
 //! checks, then the call to the bank API over mTLS as the gateway.
 
 pub mod config;
+#[cfg(test)]
+mod config_tests;
 pub mod dpop;
 pub mod errors;
 pub mod https_client;

@@ -117,7 +117,10 @@ async fn the_token_with_another_certificate_or_without_scope_is_refused() {
         .await;
     assert_eq!(response.status(), 403);
     let challenge = response.headers()["www-authenticate"].to_str().unwrap();
-    assert!(challenge.contains("error=\"insufficient_scope\""), "{challenge}");
+    assert!(
+        challenge.contains("error=\"insufficient_scope\"") && challenge.contains("scope=\"payments\""),
+        "{challenge}"
+    );
 
     // No route: 404 in the same shape.
     let response = rig

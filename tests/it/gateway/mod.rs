@@ -2,6 +2,7 @@
 //! OP issues the tokens, the gateway checks them, a recording bank API
 //! shows what passed.
 
+pub mod bank_api;
 pub mod certificate_bound;
 pub mod dpop_payments;
 pub mod limits;
