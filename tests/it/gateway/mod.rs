@@ -6,4 +6,5 @@ pub mod bank_api;
 pub mod certificate_bound;
 pub mod dpop_payments;
 pub mod limits;
+pub mod process;
 pub mod rig;
