@@ -4,14 +4,16 @@
 //!
 //! Revocation: a cached answer lives at most `op.cache_ttl_secs` and never
 //! past the token's `exp`, so a token revoked at the OP is refused at most
-//! that long after. [`Introspector::evict`] drops an entry at once (the
-//! hook for a revocation notice); inactive answers are never cached, so a
-//! token is refused as soon as the OP says so.
+//! that long after. A revocation notice (`POST /revocations` on the
+//! gateway's admin listener, `admin::revocations`) drops an entry at once;
+//! inactive answers are never cached, so a token is refused as soon as the
+//! OP says so.
 
 use super::errors::Refusal;
 use super::https_client::HttpsClient;
 use super::metrics as m;
 use super::token_info::TokenInfo;
+use crate::admin::revocations::RevocationSink;
 use aws_lc_rs::digest::{SHA256, digest};
 use bytes::Bytes;
 use serde_json::{Map, Value};
@@ -63,9 +65,7 @@ impl Introspector {
 
     /// Drops a token's cached answer (a revocation the gateway heard of).
     pub fn evict(&self, token: &str) {
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.remove(&cache_key(token));
-        }
+        self.revoked(&cache_key(token));
     }
 
     fn cached(&self, key: &[u8; 32], now: u64) -> Option<TokenInfo> {
@@ -124,6 +124,15 @@ impl Introspector {
     }
 }
 
+impl RevocationSink for Introspector {
+    fn revoked(&self, token_sha256: &[u8; 32]) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.remove(token_sha256);
+        }
+    }
+}
+
+/// The SHA-256 of the token: what the OP stores and revocation notices name.
 fn cache_key(token: &str) -> [u8; 32] {
     let mut key = [0u8; 32];
     key.copy_from_slice(digest(&SHA256, token.as_bytes()).as_ref());

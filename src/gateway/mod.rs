@@ -75,14 +75,17 @@ pub async fn start(c: GatewayConfig) -> anyhow::Result<GatewayHandle> {
         )
         .context("gateway.op: the gateway's client certificate")?,
     );
+    let mut revocations: Option<Arc<dyn admin::revocations::RevocationSink>> = None;
     let tokens = match c.op.token_validation {
         TokenValidation::Introspection => {
-            proxy::TokenSource::Introspection(introspection::Introspector::new(
+            let introspector = Arc::new(introspection::Introspector::new(
                 op_client,
                 c.op.introspection_endpoint.clone(),
                 c.op.client_id.clone(),
                 Duration::from_secs(c.op.cache_ttl_secs),
-            ))
+            ));
+            revocations = Some(introspector.clone());
+            proxy::TokenSource::Introspection(introspector)
         }
         TokenValidation::Jwt => proxy::TokenSource::Jwt(jwt::JwtVerifier::new(
             op_client,
@@ -152,6 +155,7 @@ pub async fn start(c: GatewayConfig) -> anyhow::Result<GatewayHandle> {
         Arc::new(Admin {
             readiness: readiness.clone(),
             metrics,
+            revocations,
         }),
         admin_stop_rx,
     ));

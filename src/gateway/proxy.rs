@@ -71,7 +71,7 @@ const NOT_FORWARDED: &[&str] = &[
 /// Where token facts come from.
 pub enum TokenSource {
     /// RFC 7662 introspection, cached.
-    Introspection(Introspector),
+    Introspection(Arc<Introspector>),
     /// RFC 9068 JWTs, offline.
     Jwt(JwtVerifier),
 }

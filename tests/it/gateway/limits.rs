@@ -4,6 +4,8 @@
 use super::super::flow::harness::*;
 use super::super::support::json;
 use super::rig::*;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::time::Duration;
 
 /// RFC 7009 §2 with RFC 7662: a revoked token is refused once its cache
@@ -33,6 +35,33 @@ async fn a_revoked_token_is_refused_after_the_cache_ttl() {
     let challenge = response.headers()["www-authenticate"].to_str().unwrap();
     assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
     assert_eq!(rig.upstream.received().len(), 2);
+    rig.shutdown().await;
+}
+
+/// A revocation notice on the admin listener (`POST /revocations`, the
+/// token's SHA-256 as the OP stores it) drops the cached answer at once,
+/// well within the TTL; a malformed notice is 400.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_notice_evicts_the_cached_answer_at_once() {
+    let rig = Rig::start("", "cache_ttl_secs = 300").await;
+    let token = rig.aisp_token("accounts").await;
+    let call = || gw_get(ACCOUNTS, &format!("Bearer {token}"));
+    assert_eq!(rig.call(call()).await.status(), 200);
+    let revoke = form("/revoke", &[("token", &token), ("client_id", AISP)]);
+    assert_eq!(rig.op.send(true, revoke).await.status(), 200);
+    assert_eq!(rig.call(call()).await.status(), 200, "still cached");
+    let admin = rig.gateway.admin_addr;
+    let bad = admin_post(
+        admin,
+        "/revocations",
+        &serde_json::json!({"token_sha256": ["AAAA"]}),
+    )
+    .await;
+    assert_eq!(bad, 400);
+    let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
+    let notice = serde_json::json!({"token_sha256": [URL_SAFE_NO_PAD.encode(hash)]});
+    assert_eq!(admin_post(admin, "/revocations", &notice).await, 204);
+    assert_eq!(rig.call(call()).await.status(), 401, "the OP is asked again");
     rig.shutdown().await;
 }
 

@@ -239,3 +239,18 @@ pub fn payment_post(body: &Value, authorization: &str, proof: Option<&str>) -> R
 pub fn consented_payment() -> Value {
     json!([payment_detail()])
 }
+
+/// A plain-HTTP JSON POST to an admin listener; the status.
+pub async fn admin_post(addr: std::net::SocketAddr, path: &str, body: &Value) -> u16 {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let request = Request::post(path)
+        .header("host", "localhost")
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap();
+    sender.send_request(request).await.unwrap().status().as_u16()
+}
