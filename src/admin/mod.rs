@@ -28,7 +28,7 @@ pub struct Admin {
     /// The metrics recorder's handle, when this process installed it.
     pub metrics: Option<PrometheusHandle>,
     /// Receives `POST /revocations` notices (the API gateway's cache);
-    /// `None`: the route is 404.
+    /// `None`: POST is 405 as everywhere.
     pub revocations: Option<Arc<dyn revocations::RevocationSink>>,
 }
 

@@ -2,7 +2,8 @@
 //! process that caches token answers (the API gateway). The body is
 //! `{"token_sha256": ["<base64url SHA-256 of a token>", ...]}` — the form
 //! the OP's store keeps tokens in, so a notice never carries a token. The
-//! answer is 204; a malformed body 400; a process without a cache 404.
+//! answer is 204, a malformed body 400; the OP, which caches nothing, has
+//! no sink and answers 405 as to any POST.
 //!
 //! A notice can only shorten a cached answer's life (the next call asks the
 //! OP again), so the admin listener's usual protection (a private address)
