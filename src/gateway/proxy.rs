@@ -192,7 +192,7 @@ impl Gateway {
             .method(parts.method.clone())
             .uri(format!("{}{}", self.upstream_base, path))
             .body(body)
-            .map_err(|_| Refusal::NotFound)?;
+            .map_err(|_| Refusal::Upstream { timeout: false })?;
         let headers = upstream.headers_mut();
         copy_end_to_end(&parts.headers, headers);
         let mut set = |name: &'static str, value: &str| {
