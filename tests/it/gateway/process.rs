@@ -36,7 +36,6 @@ fn a_missing_or_bad_gateway_section_fails_start_up_naming_the_field() {
 #[tokio::test]
 async fn the_gateway_serves_and_exits_0_on_sigterm() {
     let pki = TestPki::new();
-    let admin_port = free_port();
     let config = pki.dir.path().join("gateway.toml");
     let dir = pki.path("");
     std::fs::write(
@@ -48,7 +47,7 @@ format = "json"
 
 [gateway]
 listen = "127.0.0.1:0"
-admin_listen = "127.0.0.1:{admin_port}"
+admin_listen = "127.0.0.1:0"
 cert = "{dir}/server.pem"
 key = "{dir}/server.key"
 client_ca = ["{dir}/ca.pem"]
@@ -82,14 +81,17 @@ scopes = ["accounts"]
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    loop {
+    // Ephemeral ports, read back from the JSON start-up line.
+    let addr: std::net::SocketAddr = loop {
         let line = lines.next().expect("the gateway exited before serving").unwrap();
-        if line.contains("Fiducia API gateway serving") {
-            break;
+        let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if event["message"] == "Fiducia API gateway serving" {
+            break event["admin_addr"].as_str().unwrap().parse().unwrap();
         }
-    }
+    };
     std::thread::spawn(move || for _ in lines {});
-    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], admin_port));
     assert_eq!(admin_get(addr, "/healthz").await.0, 200);
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
