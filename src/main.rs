@@ -119,8 +119,9 @@ fn run(command: Command) -> anyhow::Result<()> {
             reexec_with_softhsm_conf(validated.get().signing.softhsm_conf.as_deref())?;
             telemetry::init(&validated.get().log);
             runtime()?.block_on(async {
+                let signal = shutdown_signal()?;
                 let handle = server::start(validated).await?;
-                wait_for_signal().await?;
+                signal.await;
                 handle.shutdown().await;
                 Ok(())
             })
@@ -135,8 +136,9 @@ fn run(command: Command) -> anyhow::Result<()> {
                 .validate(&base)?;
             telemetry::init(&raw.log);
             runtime()?.block_on(async {
+                let signal = shutdown_signal()?;
                 let handle = fiducia::gateway::start(gateway).await?;
-                wait_for_signal().await?;
+                signal.await;
                 handle.shutdown().await;
                 Ok(())
             })
@@ -196,9 +198,10 @@ fn run(command: Command) -> anyhow::Result<()> {
             let (layout, validated) = sandbox::prepare(&data)?;
             telemetry::init(&validated.get().log);
             runtime()?.block_on(async {
+                let signal = shutdown_signal()?;
                 let handle = server::start(validated.clone()).await?;
                 println!("{}", sandbox::banner(&layout, &validated, &handle));
-                wait_for_signal().await?;
+                signal.await;
                 handle.shutdown().await;
                 Ok(())
             })
@@ -239,15 +242,18 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the tokio runtime")
 }
 
-/// Resolves on SIGTERM or SIGINT.
-async fn wait_for_signal() -> anyhow::Result<()> {
+/// Listens for SIGTERM and SIGINT from now on (before start-up, so that a
+/// signal sent as soon as the process serves is not the default action),
+/// and resolves on the first.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
     let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
-    let name = tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    };
-    tracing::info!(signal = name, "shutting down gracefully");
-    Ok(())
+    Ok(async move {
+        let name = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        };
+        tracing::info!(signal = name, "shutting down gracefully");
+    })
 }
