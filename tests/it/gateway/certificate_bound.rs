@@ -74,7 +74,9 @@ async fn a_certificate_bound_token_reaches_the_bank_api_with_trusted_headers() {
 
 /// RFC 8705 §3: the same token over another fintech's certificate is
 /// refused with 401 `invalid_token` and a Bearer challenge (RFC 6750 §3),
-/// in the Open Banking error shape; nothing reaches the bank API.
+/// in the Open Banking error shape; so is a certificate outside the CA, no
+/// token, an unknown token; a missing scope is 403, an unknown path 404;
+/// nothing reaches the bank API.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_token_with_another_certificate_or_without_scope_is_refused() {
     let rig = Rig::start("", "").await;
@@ -101,6 +103,21 @@ async fn the_token_with_another_certificate_or_without_scope_is_refused() {
             .unwrap()
             .contains("another certificate")
     );
+
+    // RFC 8705 §2.1: a certificate that does not chain to the CA is no
+    // client certificate at all, whatever the token.
+    let dir = rig.op.pki.dir.path();
+    std::fs::write(dir.join("ss.pem"), &rig.op.self_signed.0).unwrap();
+    std::fs::write(dir.join("ss.key"), &rig.op.self_signed.1).unwrap();
+    let response = rig
+        .call_as(
+            &dir.join("ss.pem"),
+            &dir.join("ss.key"),
+            gw_get(ACCOUNTS, &format!("Bearer {token}")),
+        )
+        .await;
+    assert_eq!(response.status(), 401);
+    assert!(String::from_utf8_lossy(response.body()).contains("client certificate"));
 
     // RFC 6750 §3.1: no token at all: a challenge without an error code.
     let response = rig.call(super::super::support::get(ACCOUNTS)).await;
