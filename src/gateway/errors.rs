@@ -30,9 +30,12 @@ pub enum Refusal {
     /// The payment does not match the consent the token carries.
     #[error("{0}")]
     ConsentMismatch(String),
-    /// The body is not the payment request the route expects.
+    /// The body is not JSON.
     #[error("{0}")]
     InvalidBody(String),
+    /// A field the payment check needs is absent.
+    #[error("{0}")]
+    MissingField(String),
     /// No route for this method and path.
     #[error("no such resource")]
     NotFound,
@@ -61,6 +64,7 @@ impl Refusal {
             Refusal::InsufficientScope(_) => "insufficient_scope",
             Refusal::ConsentMismatch(_) => "consent_mismatch",
             Refusal::InvalidBody(_) => "invalid_body",
+            Refusal::MissingField(_) => "missing_field",
             Refusal::NotFound => "not_found",
             Refusal::RateLimited(_) => "rate_limited",
             Refusal::OpUnavailable => "op_unavailable",
@@ -70,13 +74,15 @@ impl Refusal {
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
-            Refusal::NoClientCertificate | Refusal::NoToken | Refusal::InvalidToken(_) => {
+            Refusal::NoToken => (StatusCode::UNAUTHORIZED, "UK.OBIE.Header.Missing"),
+            Refusal::NoClientCertificate | Refusal::InvalidToken(_) => {
                 (StatusCode::UNAUTHORIZED, "UK.OBIE.Header.Invalid")
             }
             Refusal::InvalidDpopProof(_) => (StatusCode::UNAUTHORIZED, "UK.OBIE.Header.Invalid"),
             Refusal::InsufficientScope(_) => (StatusCode::FORBIDDEN, "UK.OBIE.Resource.ConsentMismatch"),
             Refusal::ConsentMismatch(_) => (StatusCode::FORBIDDEN, "UK.OBIE.Resource.ConsentMismatch"),
-            Refusal::InvalidBody(_) => (StatusCode::BAD_REQUEST, "UK.OBIE.Field.Invalid"),
+            Refusal::InvalidBody(_) => (StatusCode::BAD_REQUEST, "UK.OBIE.Resource.InvalidFormat"),
+            Refusal::MissingField(_) => (StatusCode::BAD_REQUEST, "UK.OBIE.Field.Missing"),
             Refusal::NotFound => (StatusCode::NOT_FOUND, "UK.OBIE.Resource.NotFound"),
             Refusal::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "UK.OBIE.UnexpectedError"),
             Refusal::OpUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "UK.OBIE.UnexpectedError"),

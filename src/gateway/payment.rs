@@ -34,7 +34,7 @@ pub fn check_payment(body: &[u8], authorization_details: Option<&Value>) -> Resu
             node = &node[*name];
         }
         node.as_str()
-            .ok_or_else(|| Refusal::InvalidBody(format!("Data.Initiation.{} is missing", path.join("."))))
+            .ok_or_else(|| Refusal::MissingField(format!("Data.Initiation.{} is missing", path.join("."))))
     };
     let requested = Requested {
         amount: field(&["InstructedAmount", "Amount"])?,
@@ -130,6 +130,10 @@ mod tests {
         assert!(mismatch(check_payment(&body("123.50", IBAN), None)));
         assert!(matches!(
             check_payment(b"{}", Some(&details())),
+            Err(Refusal::MissingField(_))
+        ));
+        assert!(matches!(
+            check_payment(b"no", Some(&details())),
             Err(Refusal::InvalidBody(_))
         ));
     }
