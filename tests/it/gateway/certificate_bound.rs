@@ -126,6 +126,10 @@ async fn the_token_with_another_certificate_or_without_scope_is_refused() {
         response.headers()["www-authenticate"],
         "Bearer realm=\"bank-api\""
     );
+    assert_eq!(
+        json(response.body())["Errors"][0]["ErrorCode"],
+        "UK.OBIE.Header.Missing"
+    );
 
     // RFC 6750 §3.1: a token without the route's scope is 403 insufficient_scope.
     let body = payment_request("1.00", "DE02100100109307118603");
