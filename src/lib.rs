@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod consent;
 pub mod directory;
+pub mod gateway;
 pub mod http;
 pub mod login;
 pub mod model;

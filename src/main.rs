@@ -29,6 +29,16 @@ enum Command {
         #[arg(long, short, env = "FIDUCIA_CONFIG", value_name = "FILE")]
         config: PathBuf,
     },
+    /// Run the API gateway: an mTLS reverse proxy in front of the bank API
+    /// that checks access tokens (introspection or JWT), their binding,
+    /// scopes and payment consent. Reads the file's [gateway] and [log]
+    /// sections only; SIGTERM or SIGINT drains and exits 0.
+    Gateway {
+        /// Configuration file (TOML) with a [gateway] section. Fields can be
+        /// overridden with FIDUCIA_GATEWAY__<FIELD> environment variables.
+        #[arg(long, short, env = "FIDUCIA_CONFIG", value_name = "FILE")]
+        config: PathBuf,
+    },
     /// Check a configuration file (with environment overrides applied) and
     /// print the effective configuration as TOML.
     CheckConfig {
@@ -122,8 +132,26 @@ fn run(command: Command) -> anyhow::Result<()> {
             reexec_with_softhsm_conf(validated.get().signing.softhsm_conf.as_deref())?;
             telemetry::init(&validated.get().log);
             runtime()?.block_on(async {
+                let signal = shutdown_signal()?;
                 let handle = server::start(validated).await?;
-                wait_for_signal().await?;
+                signal.await;
+                handle.shutdown().await;
+                Ok(())
+            })
+        }
+        Command::Gateway { config } => {
+            let (raw, base) = config::load(Some(&config))?;
+            let gateway = raw
+                .gateway
+                .ok_or_else(|| {
+                    config::ConfigError::new("gateway", "gateway", "the file has no [gateway] section")
+                })?
+                .validate(&base)?;
+            telemetry::init(&raw.log);
+            runtime()?.block_on(async {
+                let signal = shutdown_signal()?;
+                let handle = fiducia::gateway::start(gateway).await?;
+                signal.await;
                 handle.shutdown().await;
                 Ok(())
             })
@@ -137,7 +165,14 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Directory(args) => {
             telemetry::init(&config::LogConfig::default());
-            runtime()?.block_on(fiducia::directory::cli::run(args, wait_for_signal()))
+            runtime()?.block_on(async {
+                let signal = shutdown_signal()?;
+                fiducia::directory::cli::run(args, async {
+                    signal.await;
+                    Ok(())
+                })
+                .await
+            })
         }
         Command::CheckConfig { config } => {
             let validated = load_config(&config)?;
@@ -190,10 +225,11 @@ fn run(command: Command) -> anyhow::Result<()> {
             let (layout, validated) = sandbox::prepare(&data)?;
             telemetry::init(&validated.get().log);
             runtime()?.block_on(async {
+                let signal = shutdown_signal()?;
                 let handle = server::start(validated.clone()).await?;
                 let directory = sandbox::start_directory(&layout, directory_listen).await?;
                 println!("{}", sandbox::banner(&layout, &validated, &handle, &directory)?);
-                wait_for_signal().await?;
+                signal.await;
                 directory.server.shutdown().await;
                 handle.shutdown().await;
                 Ok(())
@@ -235,15 +271,18 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the tokio runtime")
 }
 
-/// Resolves on SIGTERM or SIGINT.
-async fn wait_for_signal() -> anyhow::Result<()> {
+/// Listens for SIGTERM and SIGINT from now on (before start-up, so that a
+/// signal sent as soon as the process serves is not the default action),
+/// and resolves on the first.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
     let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
-    let name = tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    };
-    tracing::info!(signal = name, "shutting down gracefully");
-    Ok(())
+    Ok(async move {
+        let name = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        };
+        tracing::info!(signal = name, "shutting down gracefully");
+    })
 }

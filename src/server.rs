@@ -245,6 +245,7 @@ pub async fn start_with(
         Arc::new(Admin {
             readiness: readiness.clone(),
             metrics,
+            revocations: None,
         }),
         admin_stop_rx,
     ));

@@ -7,6 +7,7 @@ mod it {
     pub mod admin;
     pub mod directory;
     pub mod flow;
+    pub mod gateway;
     pub mod hsm;
     pub mod process;
     pub mod serving;

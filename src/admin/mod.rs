@@ -1,10 +1,12 @@
 //! The admin listener: `/healthz` (the process answers), `/readyz` (TLS,
 //! signer and — later — store are ready and the process is not draining) and
-//! `/metrics` (Prometheus text). Plain HTTP on a private address
-//! (`admin.listen`, loopback by default); the Config API joins it later.
+//! `/metrics` (Prometheus text), and in the API gateway `POST /revocations`
+//! (`revocations`). Plain HTTP on a private address (`admin.listen`,
+//! loopback by default); the Config API joins it later.
 
 pub mod metrics;
 pub mod readiness;
+pub mod revocations;
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
@@ -25,6 +27,9 @@ pub struct Admin {
     pub readiness: Arc<Readiness>,
     /// The metrics recorder's handle, when this process installed it.
     pub metrics: Option<PrometheusHandle>,
+    /// Receives `POST /revocations` notices (the API gateway's cache);
+    /// `None`: POST is 405 as everywhere.
+    pub revocations: Option<Arc<dyn revocations::RevocationSink>>,
 }
 
 impl Admin {
@@ -104,9 +109,18 @@ pub async fn run(listener: TcpListener, admin: Arc<Admin>, mut stop: watch::Rece
                 };
                 let admin = admin.clone();
                 tokio::spawn(async move {
-                    let svc = service_fn(move |request| {
-                        let response = admin.respond(&request).map(Full::new);
-                        async move { Ok::<_, Infallible>(response) }
+                    let svc = service_fn(move |request: Request<hyper::body::Incoming>| {
+                        let admin = admin.clone();
+                        async move {
+                            let response = match (&admin.revocations, request.method(), request.uri().path()) {
+                                (Some(sink), &Method::POST, "/revocations") => {
+                                    let (status, body) = revocations::notice(sink.as_ref(), request.into_body()).await;
+                                    text(status, body)
+                                }
+                                _ => admin.respond(&request),
+                            };
+                            Ok::<_, Infallible>(response.map(Full::new))
+                        }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .timer(TokioTimer::new())

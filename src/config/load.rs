@@ -19,7 +19,8 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    pub(crate) fn new(field: impl Into<String>, check: &'static str, message: impl Into<String>) -> Self {
+    /// An error in `field`, found by the check `check`.
+    pub fn new(field: impl Into<String>, check: &'static str, message: impl Into<String>) -> Self {
         Self {
             field: field.into(),
             check,

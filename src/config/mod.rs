@@ -59,6 +59,9 @@ pub struct Config {
     /// gateway) that may introspect any client's tokens and do nothing
     /// else; they authenticate with a certificate. Default none.
     pub resource_servers: Vec<ResourceServerConfig>,
+    /// The API gateway (`fiducia gateway`); the OP ignores it. Default none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<crate::gateway::config::GatewayConfig>,
 }
 
 /// `[server]`: the Internet-facing OP listener.

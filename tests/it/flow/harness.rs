@@ -49,6 +49,12 @@ impl Op {
 
     /// Starts with extra `[tokens]` settings.
     pub async fn start_with(tokens: &str) -> Self {
+        Self::start_with_clients(tokens, |_| String::new()).await
+    }
+
+    /// Starts with extra `[tokens]` settings and the config text `more`
+    /// makes from the clients' JWKS file (e.g. more `[[clients]]`).
+    pub async fn start_with_clients(tokens: &str, more: impl FnOnce(&std::path::Path) -> String) -> Self {
         let pki = TestPki::new();
         let client_key = Arc::new(SoftwareSigner::generate(JoseAlg::Es256).unwrap());
         let jwks_file = pki.dir.path().join("client-jwks.json");
@@ -152,10 +158,13 @@ client_name = "Self Signed Fintech"
 redirect_uris = ["{REDIRECT}"]
 token_endpoint_auth_method = "self_signed_tls_client_auth"
 jwks_file = "{ss_jwks}"
+
+{more}
 "#,
             label = token.label,
             jwks = jwks_file.display(),
             ss_jwks = ss_jwks.display(),
+            more = more(&jwks_file),
         );
         let raw = config::load_from_str(&pki.config_text("http3 = false", &extra), Vec::new()).unwrap();
         let validated = config::validate(raw, pki.dir.path()).unwrap();

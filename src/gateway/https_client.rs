@@ -1,0 +1,180 @@
+//! The gateway's outgoing HTTPS: to the OP (introspection, JWKS) and to the
+//! bank API, both with the gateway's own client certificate (mTLS), the
+//! server verified against the configured CA bundle and the system roots.
+//! HTTP/1.1; idle connections are kept per host and reused.
+
+use bytes::Bytes;
+use http::{Request, Response, Uri};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use rustls_pki_types::ServerName;
+use rustls_pki_types::pem::PemObject;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Idle connections kept per host and port.
+const MAX_IDLE_PER_HOST: usize = 16;
+
+/// Why an outgoing call failed (no answer to pass on).
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// Connect, TLS or HTTP failure.
+    #[error("{0}")]
+    Transport(String),
+    /// No answer within the time limit.
+    #[error("no answer in time")]
+    Timeout,
+    /// The response body was larger than allowed.
+    #[error("the response is too large")]
+    TooLarge,
+}
+
+/// An HTTPS client with a client certificate.
+pub struct HttpsClient {
+    tls: Arc<rustls::ClientConfig>,
+    timeout: Duration,
+    max_response_bytes: usize,
+    idle: Mutex<HashMap<String, Vec<SendRequest<Full<Bytes>>>>>,
+}
+
+impl HttpsClient {
+    /// A client presenting `cert`/`key` (PEM) and trusting `ca` plus the system roots.
+    pub fn new(
+        cert: &Path,
+        key: &Path,
+        ca: &[PathBuf],
+        timeout: Duration,
+        max_response_bytes: usize,
+    ) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls_native_certs::load_native_certs().certs {
+            let _ = roots.add(cert);
+        }
+        for path in ca {
+            for cert in crate::http::tls::load_certs("gateway CA", path)? {
+                roots
+                    .add(cert)
+                    .with_context(|| format!("{}: not a CA certificate", path.display()))?;
+            }
+        }
+        let chain = crate::http::tls::load_certs("gateway client certificate", cert)?;
+        let key = rustls_pki_types::PrivateKeyDer::from_pem_file(key)
+            .with_context(|| format!("{}: no private key", key.display()))?;
+        let provider = Arc::new(crate::http::tls::fapi_crypto_provider());
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+            .with_root_certificates(roots)
+            .with_client_auth_cert(chain, key)?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Self {
+            tls: Arc::new(config),
+            timeout,
+            max_response_bytes,
+            idle: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Sends `request` (its URI absolute, https) and reads the whole answer.
+    pub async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, CallError> {
+        tokio::time::timeout(self.timeout, self.send_inner(request))
+            .await
+            .map_err(|_| CallError::Timeout)?
+    }
+
+    async fn send_inner(&self, request: Request<Bytes>) -> Result<Response<Bytes>, CallError> {
+        let (mut parts, body) = request.into_parts();
+        let uri = parts.uri.clone();
+        let (host, port) = host_port(&uri)?;
+        let key = format!("{host}:{port}");
+        let mut sender = match self.idle_sender(&key) {
+            Some(sender) => sender,
+            None => self.connect(&host, port).await?,
+        };
+        parts.uri = uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .parse()
+            .map_err(|e| CallError::Transport(format!("{uri}: {e}")))?;
+        if let Ok(value) = http::HeaderValue::from_str(uri.authority().map_or(host.as_str(), |a| a.as_str()))
+        {
+            parts.headers.insert(http::header::HOST, value);
+        }
+        let response = sender
+            .send_request(Request::from_parts(parts, Full::new(body)))
+            .await
+            .map_err(|e| CallError::Transport(format!("{uri}: {e}")))?;
+        let (parts, body) = response.into_parts();
+        let body = Limited::new(body, self.max_response_bytes)
+            .collect()
+            .await
+            .map_err(|e| match e.is::<http_body_util::LengthLimitError>() {
+                true => CallError::TooLarge,
+                false => CallError::Transport(format!("{uri}: {e}")),
+            })?
+            .to_bytes();
+        self.keep_idle(key, sender);
+        Ok(Response::from_parts(parts, body))
+    }
+
+    fn idle_sender(&self, key: &str) -> Option<SendRequest<Full<Bytes>>> {
+        let mut idle = self.idle.lock().ok()?;
+        let senders = idle.get_mut(key)?;
+        while let Some(sender) = senders.pop() {
+            if !sender.is_closed() {
+                return Some(sender);
+            }
+        }
+        None
+    }
+
+    fn keep_idle(&self, key: String, sender: SendRequest<Full<Bytes>>) {
+        if sender.is_closed() {
+            return;
+        }
+        if let Ok(mut idle) = self.idle.lock() {
+            let senders = idle.entry(key).or_default();
+            if senders.len() < MAX_IDLE_PER_HOST {
+                senders.push(sender);
+            }
+        }
+    }
+
+    async fn connect(&self, host: &str, port: u16) -> Result<SendRequest<Full<Bytes>>, CallError> {
+        let transport = |e: &dyn std::fmt::Display| CallError::Transport(format!("{host}:{port}: {e}"));
+        let tcp = tokio::net::TcpStream::connect((host, port))
+            .await
+            .map_err(|e| transport(&e))?;
+        let _ = tcp.set_nodelay(true);
+        let name = ServerName::try_from(host.to_string()).map_err(|e| transport(&e))?;
+        let tls = tokio_rustls::TlsConnector::from(self.tls.clone())
+            .connect(name, tcp)
+            .await
+            .map_err(|e| transport(&e))?;
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+            .await
+            .map_err(|e| transport(&e))?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "outgoing connection ended with an error");
+            }
+        });
+        Ok(sender)
+    }
+}
+
+fn host_port(uri: &Uri) -> Result<(String, u16), CallError> {
+    if uri.scheme_str() != Some("https") {
+        return Err(CallError::Transport(format!("{uri} is not https")));
+    }
+    let host = uri
+        .host()
+        .ok_or_else(|| CallError::Transport(format!("{uri} has no host")))?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    Ok((host, uri.port_u16().unwrap_or(443)))
+}

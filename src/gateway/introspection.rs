@@ -1,0 +1,140 @@
+//! Opaque tokens: RFC 7662 introspection at the OP as the gateway's
+//! resource-server credential (its certificate + `client_id`), answers
+//! cached by the token's SHA-256.
+//!
+//! Revocation: a cached answer lives at most `op.cache_ttl_secs` and never
+//! past the token's `exp`, so a token revoked at the OP is refused at most
+//! that long after. A revocation notice (`POST /revocations` on the
+//! gateway's admin listener, `admin::revocations`) drops an entry at once;
+//! inactive answers are never cached, so a token is refused as soon as the
+//! OP says so.
+
+use super::errors::Refusal;
+use super::https_client::HttpsClient;
+use super::metrics as m;
+use super::token_info::TokenInfo;
+use crate::admin::revocations::RevocationSink;
+use aws_lc_rs::digest::{SHA256, digest};
+use bytes::Bytes;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Most entries kept; beyond it expired ones are dropped, then all.
+const MAX_ENTRIES: usize = 100_000;
+
+/// Asks the OP about tokens.
+pub struct Introspector {
+    client: Arc<HttpsClient>,
+    endpoint: String,
+    client_id: String,
+    ttl: Duration,
+    cache: Mutex<HashMap<[u8; 32], (TokenInfo, Instant)>>,
+}
+
+impl Introspector {
+    /// An introspector calling `endpoint` as `client_id` through `client`.
+    pub fn new(client: Arc<HttpsClient>, endpoint: String, client_id: String, ttl: Duration) -> Self {
+        Self {
+            client,
+            endpoint,
+            client_id,
+            ttl,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The active token's information (cached or asked now).
+    pub async fn token_info(&self, token: &str, now: u64) -> Result<TokenInfo, Refusal> {
+        let key = cache_key(token);
+        if let Some(info) = self.cached(&key, now) {
+            m::introspection_cache(true);
+            return Ok(info);
+        }
+        m::introspection_cache(false);
+        let claims = self.ask(token).await?;
+        if claims.get("active") != Some(&Value::Bool(true)) {
+            // RFC 7662 §2.2: unknown, expired, revoked or not ours to know.
+            return Err(Refusal::InvalidToken("the access token is not active".into()));
+        }
+        let info = TokenInfo::from_claims(&claims, now)?;
+        self.remember(key, &info, now);
+        Ok(info)
+    }
+
+    /// Drops a token's cached answer (a revocation the gateway heard of).
+    pub fn evict(&self, token: &str) {
+        self.revoked(&cache_key(token));
+    }
+
+    fn cached(&self, key: &[u8; 32], now: u64) -> Option<TokenInfo> {
+        let mut cache = self.cache.lock().ok()?;
+        match cache.get(key) {
+            Some((info, until)) if *until > Instant::now() && info.exp > now => Some(info.clone()),
+            Some(_) => {
+                cache.remove(key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn remember(&self, key: [u8; 32], info: &TokenInfo, now: u64) {
+        // The entry lives ≤ TTL and ≤ the token's remaining lifetime.
+        let until = Instant::now() + self.ttl.min(Duration::from_secs(info.exp.saturating_sub(now)));
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= MAX_ENTRIES {
+                let instant = Instant::now();
+                cache.retain(|_, (_, until)| *until > instant);
+                if cache.len() >= MAX_ENTRIES {
+                    cache.clear();
+                }
+            }
+            cache.insert(key, (info.clone(), until));
+        }
+    }
+
+    async fn ask(&self, token: &str) -> Result<Map<String, Value>, Refusal> {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .append_pair("token", token)
+            .append_pair("token_type_hint", "access_token")
+            .append_pair("client_id", &self.client_id)
+            .finish();
+        let request = http::Request::post(&self.endpoint)
+            .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(http::header::ACCEPT, "application/json")
+            .body(Bytes::from(body))
+            .map_err(|_| Refusal::OpUnavailable)?;
+        let response = self.client.send(request).await.map_err(|error| {
+            tracing::warn!(%error, "introspection call failed");
+            Refusal::OpUnavailable
+        })?;
+        if response.status() != http::StatusCode::OK {
+            tracing::warn!(
+                status = response.status().as_u16(),
+                "introspection refused the gateway"
+            );
+            return Err(Refusal::OpUnavailable);
+        }
+        serde_json::from_slice(response.body()).map_err(|_| {
+            tracing::warn!("introspection answer is not a JSON object");
+            Refusal::OpUnavailable
+        })
+    }
+}
+
+impl RevocationSink for Introspector {
+    fn revoked(&self, token_sha256: &[u8; 32]) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.remove(token_sha256);
+        }
+    }
+}
+
+/// The SHA-256 of the token: what the OP stores and revocation notices name.
+fn cache_key(token: &str) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    key.copy_from_slice(digest(&SHA256, token.as_bytes()).as_ref());
+    key
+}

@@ -1,0 +1,243 @@
+//! The gateway's handler: one pipeline per call, in this order —
+//!
+//! | step | rule | refusal |
+//! |---|---|---|
+//! | 1 | a client certificate chaining to `client_ca` (RFC 8705 §2) | 401 |
+//! | 2 | a route for the method and path | 404 |
+//! | 3 | one `Authorization: Bearer|DPoP` header (RFC 6750 §2.1, RFC 9449 §7.1) | 401 |
+//! | 4 | the token active (introspection or JWT, `TokenSource`) | 401 `invalid_token` |
+//! | 5 | the binding: `cnf.x5t#S256` = this certificate (RFC 8705 §3) or a DPoP proof by `cnf.jkt` with `ath` (RFC 9449 §7.1) | 401 |
+//! | 6 | the client's request budget | 429 + `Retry-After` |
+//! | 7 | the route's scopes (RFC 6750 §3.1) | 403 `insufficient_scope` |
+//! | 8 | payment routes: the body matches the token's consent (`payment`) | 403 |
+//! | 9 | forward to the bank API with the trusted `x-fiducia-*` headers | 502/504 |
+//!
+//! Incoming `x-fiducia-*` headers are always dropped: only the gateway
+//! sets them, and the bank API trusts them because the gateway's own
+//! client certificate authenticates the connection (mTLS upstream).
+
+use super::dpop::DpopChecker;
+use super::errors::Refusal;
+use super::https_client::{CallError, HttpsClient};
+use super::introspection::Introspector;
+use super::jwt::JwtVerifier;
+use super::metrics as m;
+use super::payment::check_payment;
+use super::rate_limit::RateLimits;
+use super::routes::{Route, RouteTable};
+use super::token_info::{Scheme, TokenInfo, check_binding, parse_authorization};
+use crate::clock::Clock;
+use crate::http::context::{Handler, HandlerFuture, RequestContext, RouteLabel};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
+use http::header::{AUTHORIZATION, HeaderName, HeaderValue};
+use http::{HeaderMap, Request, Response};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Prefix of the headers only the gateway sets.
+pub const TRUSTED_PREFIX: &str = "x-fiducia-";
+/// The token's client.
+pub const X_CLIENT_ID: &str = "x-fiducia-client-id";
+/// The customer (`sub`), when the token has one.
+pub const X_CUSTOMER: &str = "x-fiducia-customer";
+/// The granted scopes, space-separated.
+pub const X_SCOPE: &str = "x-fiducia-scope";
+/// base64url (no padding) of the token's `authorization_details` JSON.
+pub const X_AUTHORIZATION_DETAILS: &str = "x-fiducia-authorization-details";
+/// The client certificate's `x5t#S256`.
+pub const X_CLIENT_CERT_THUMBPRINT: &str = "x-fiducia-client-cert-x5t-s256";
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1) and the client's credentials,
+/// which stop at the gateway.
+const NOT_FORWARDED: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "authorization",
+    "dpop",
+    "client-cert",
+    "client-cert-chain",
+];
+
+/// Where token facts come from.
+pub enum TokenSource {
+    /// RFC 7662 introspection, cached.
+    Introspection(Arc<Introspector>),
+    /// RFC 9068 JWTs, offline.
+    Jwt(JwtVerifier),
+}
+
+impl TokenSource {
+    async fn token_info(&self, token: &str, now: u64) -> Result<TokenInfo, Refusal> {
+        match self {
+            TokenSource::Introspection(i) => i.token_info(token, now).await,
+            TokenSource::Jwt(j) => j.token_info(token, now).await,
+        }
+    }
+}
+
+/// The gateway handler.
+pub struct Gateway {
+    /// The route table.
+    pub routes: RouteTable,
+    /// Token validation.
+    pub tokens: TokenSource,
+    /// DPoP proofs and their replay window.
+    pub dpop: DpopChecker,
+    /// Per-client budgets.
+    pub limits: RateLimits,
+    /// The client for the bank API (mTLS as the gateway).
+    pub upstream: Arc<HttpsClient>,
+    /// The bank API's base URL, without a trailing `/`.
+    pub upstream_base: String,
+    /// The gateway's public URL, without a trailing `/` (DPoP `htu`).
+    pub public_url: String,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Handler for Gateway {
+    fn handle<'a>(&'a self, request: Request<Bytes>, context: &'a RequestContext) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            let dpop = request
+                .headers()
+                .get(AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.len() > 5 && v[..5].eq_ignore_ascii_case("dpop "));
+            let route = self.routes.find(request.method(), request.uri().path()).cloned();
+            let label = route.as_ref().map_or("gateway:none", |r| r.name);
+            let mut response = match self.pass(request, context, route).await {
+                Ok(response) => response,
+                Err(refusal) => {
+                    m::refused(refusal.reason());
+                    tracing::info!(route = label, reason = refusal.reason(), detail = %refusal,
+                        interaction_id = %context.interaction_id, "gateway refused a call");
+                    refusal.response(&context.interaction_id, dpop)
+                }
+            };
+            response.extensions_mut().insert(RouteLabel(label));
+            response
+        })
+    }
+}
+
+impl Gateway {
+    async fn pass(
+        &self,
+        request: Request<Bytes>,
+        context: &RequestContext,
+        route: Option<Route>,
+    ) -> Result<Response<Bytes>, Refusal> {
+        let cert = context
+            .client_cert
+            .as_ref()
+            .filter(|c| c.chain_verified())
+            .ok_or(Refusal::NoClientCertificate)?;
+        let route = route.ok_or(Refusal::NotFound)?;
+        let mut authorizations = request.headers().get_all(AUTHORIZATION).iter();
+        let header = authorizations.next().ok_or(Refusal::NoToken)?;
+        if authorizations.next().is_some() {
+            return Err(Refusal::InvalidToken("more than one Authorization header".into()));
+        }
+        let header = header
+            .to_str()
+            .map_err(|_| Refusal::InvalidToken("the Authorization header is not ASCII".into()))?;
+        let (scheme, token) = parse_authorization(header)?;
+        let now = self.clock.now_unix();
+        let info = self.tokens.token_info(token, now).await?;
+        let proof_jkt = match scheme {
+            Scheme::Dpop => {
+                let url = format!("{}{}", self.public_url, request.uri().path());
+                Some(
+                    self.dpop
+                        .check(request.headers(), request.method().as_str(), &url, token, now)?,
+                )
+            }
+            Scheme::Bearer => None,
+        };
+        check_binding(&info, scheme, cert.x5t_s256(), proof_jkt.as_deref())?;
+        self.limits
+            .take(&info.client_id, Instant::now())
+            .map_err(Refusal::RateLimited)?;
+        if let Some(scope) = info.missing_scope(&route.scopes) {
+            return Err(Refusal::InsufficientScope(scope.to_string()));
+        }
+        if route.payment_consent {
+            check_payment(request.body(), info.authorization_details.as_ref())?;
+        }
+        self.forward(request, context, &route, &info, cert.x5t_s256())
+            .await
+    }
+
+    async fn forward(
+        &self,
+        request: Request<Bytes>,
+        context: &RequestContext,
+        route: &Route,
+        info: &TokenInfo,
+        x5t: &str,
+    ) -> Result<Response<Bytes>, Refusal> {
+        let (parts, body) = request.into_parts();
+        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let mut upstream = Request::builder()
+            .method(parts.method.clone())
+            .uri(format!("{}{}", self.upstream_base, path))
+            .body(body)
+            .map_err(|_| Refusal::Upstream { timeout: false })?;
+        let headers = upstream.headers_mut();
+        copy_end_to_end(&parts.headers, headers);
+        let mut set = |name: &'static str, value: &str| {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.insert(HeaderName::from_static(name), value);
+            }
+        };
+        set(X_CLIENT_ID, &info.client_id);
+        if let Some(sub) = &info.sub {
+            set(X_CUSTOMER, sub);
+        }
+        set(X_SCOPE, &info.scopes.join(" "));
+        if let Some(details) = &info.authorization_details {
+            set(
+                X_AUTHORIZATION_DETAILS,
+                &URL_SAFE_NO_PAD.encode(details.to_string()),
+            );
+        }
+        set(X_CLIENT_CERT_THUMBPRINT, x5t);
+        set("x-fapi-interaction-id", &context.interaction_id);
+        let started = Instant::now();
+        let result = self.upstream.send(upstream).await;
+        m::upstream_call(route.name, started.elapsed());
+        let response = result.map_err(|error| {
+            tracing::warn!(route = route.name, %error, "bank API call failed");
+            Refusal::Upstream {
+                timeout: matches!(error, CallError::Timeout),
+            }
+        })?;
+        let (parts, body) = response.into_parts();
+        let mut answer = Response::new(body);
+        *answer.status_mut() = parts.status;
+        copy_end_to_end(&parts.headers, answer.headers_mut());
+        Ok(answer)
+    }
+}
+
+/// Copies the end-to-end headers, never the client's credentials nor any
+/// `x-fiducia-*` header (only the gateway may set those).
+fn copy_end_to_end(from: &HeaderMap, to: &mut HeaderMap) {
+    for (name, value) in from {
+        let name_str = name.as_str();
+        if NOT_FORWARDED.contains(&name_str) || name_str.starts_with(TRUSTED_PREFIX) {
+            continue;
+        }
+        to.append(name.clone(), value.clone());
+    }
+}

@@ -1,0 +1,10 @@
+//! The API gateway (`fiducia gateway`) end to end over real mTLS: a real
+//! OP issues the tokens, the gateway checks them, a recording bank API
+//! shows what passed.
+
+pub mod bank_api;
+pub mod certificate_bound;
+pub mod dpop_payments;
+pub mod limits;
+pub mod process;
+pub mod rig;
