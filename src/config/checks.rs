@@ -63,6 +63,7 @@ const CHECKS: &[Check] = &[
     check_refresh_tokens,
     check_store,
     check_login,
+    super::registration::check_registration,
 ];
 
 /// Resolves relative paths against `base_dir`, runs every named check and
@@ -113,6 +114,11 @@ fn resolve_paths(config: &mut Config, base: &Path) {
         join(p);
     }
     join(&mut config.store.path);
+    for d in &mut config.registration.trusted_directories {
+        if let Some(p) = d.jwks_file.as_mut() {
+            join(p);
+        }
+    }
 }
 
 fn issuer_path_of(issuer: &str) -> String {

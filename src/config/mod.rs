@@ -13,6 +13,8 @@ mod checks;
 mod clients;
 mod load;
 mod login;
+mod registration;
+pub use registration::{CertificateBinding, RegistrationConfig, TrustedDirectoryConfig, default_role_scopes};
 mod resource_servers;
 pub use login::*;
 pub use resource_servers::ResourceServerConfig;
@@ -59,6 +61,9 @@ pub struct Config {
     /// gateway) that may introspect any client's tokens and do nothing
     /// else; they authenticate with a certificate. Default none.
     pub resource_servers: Vec<ResourceServerConfig>,
+    /// Dynamic client registration (RFC 7591/7592) with software
+    /// statements; off by default.
+    pub registration: RegistrationConfig,
 }
 
 /// `[server]`: the Internet-facing OP listener.

@@ -33,6 +33,10 @@ pub mod paths {
     pub const INTROSPECTION: &str = "/introspect";
     /// The sandbox fintech's redirect URI (only with `server.sandbox_callback`).
     pub const SANDBOX_CALLBACK: &str = "/sandbox/callback";
+    /// RFC 7591 §3 registration endpoint.
+    pub const REGISTRATION: &str = "/register";
+    /// RFC 7592 client configuration endpoints: this prefix + `client_id`.
+    pub const REGISTRATION_CLIENT_PREFIX: &str = "/register/";
 }
 
 /// The endpoints.
@@ -60,6 +64,10 @@ pub enum Endpoint {
     Revocation,
     /// Token introspection.
     Introspection,
+    /// RFC 7591 §3 `POST /register`.
+    Registration,
+    /// RFC 7592 §2 `/register/{client_id}`.
+    RegistrationClient,
 }
 
 /// One row of the table.
@@ -143,7 +151,28 @@ pub const ROUTES: &[Route] = &[
         endpoint: Endpoint::Introspection,
         label: "introspection",
     },
+    Route {
+        path: paths::REGISTRATION,
+        methods: &[Method::POST],
+        endpoint: Endpoint::Registration,
+        label: "registration",
+    },
 ];
+
+/// RFC 7592 §2: `/register/{client_id}`, matched by prefix (one path
+/// segment after it), outside the exact-path table.
+pub const REGISTRATION_CLIENT_ROUTE: Route = Route {
+    path: paths::REGISTRATION_CLIENT_PREFIX,
+    methods: &[Method::GET, Method::PUT, Method::DELETE],
+    endpoint: Endpoint::RegistrationClient,
+    label: "registration_client",
+};
+
+/// The `client_id` of a `/register/{client_id}` path.
+pub fn registration_client_id(path: &str) -> Option<&str> {
+    path.strip_prefix(paths::REGISTRATION_CLIENT_PREFIX)
+        .filter(|id| !id.is_empty() && !id.contains('/'))
+}
 
 /// What the table says about a request.
 #[derive(Debug, PartialEq, Eq)]
@@ -158,6 +187,13 @@ pub enum Lookup {
 
 /// Looks `path` (already relative to the issuer) and `method` up.
 pub fn lookup(method: &Method, path: &str) -> Lookup {
+    if registration_client_id(path).is_some() {
+        let route = &REGISTRATION_CLIENT_ROUTE;
+        return match route.methods.contains(method) {
+            true => Lookup::Found(route),
+            false => Lookup::WrongMethod(route),
+        };
+    }
     match ROUTES.iter().find(|r| r.path == path) {
         Some(route) if route.methods.contains(method) => Lookup::Found(route),
         Some(route) => Lookup::WrongMethod(route),
@@ -207,6 +243,11 @@ impl Router {
                 Ok(endpoints::sandbox_callback::get(&request))
             }
             Endpoint::SandboxCallback => Err(OAuthError::new(ErrorCode::NotFound, "no such endpoint")),
+            Endpoint::Registration => endpoints::registration::post(&self.op, &request, context).await,
+            Endpoint::RegistrationClient => {
+                let client_id = registration_client_id(path).unwrap_or_default();
+                Ok(endpoints::registration::manage(&self.op, &request, context, client_id).await)
+            }
         };
         let mut response = result.unwrap_or_else(|e| response::error(&e));
         if matches!(

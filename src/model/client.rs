@@ -41,6 +41,8 @@ pub struct Client {
     pub authorization_details_types: Vec<DetailType>,
     /// Opaque or RFC 9068 JWT access tokens.
     pub access_token_format: AccessTokenFormat,
+    /// Registration revision (`model::registered`); 0 for `[[clients]]`.
+    pub revision: u64,
 }
 
 impl Client {
@@ -80,6 +82,7 @@ impl Client {
             burst: config.burst,
             authorization_details_types: config.authorization_details_types.clone(),
             access_token_format: config.access_token_format,
+            revision: 0,
         })
     }
 

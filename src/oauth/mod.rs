@@ -10,6 +10,7 @@ pub mod interaction;
 pub mod introspection;
 pub mod jwks_fetch;
 pub mod jwt_access_token;
+pub mod registration;
 pub mod replay;
 pub mod request_object;
 pub mod resource_server;

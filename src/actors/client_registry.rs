@@ -1,0 +1,158 @@
+//! [`ClientRegistry`]: one lookup for every client, each served by its
+//! [`ClientActor`].
+//!
+//! - `[[clients]]` from config, held in memory;
+//! - registered clients (RFC 7591) from the store (`model::registered`),
+//!   read on each charged lookup so that an update or deletion on any node
+//!   is seen at once: an actor holding another revision is replaced, a
+//!   deleted or suspended client is unknown (its actor stopped).
+//!
+//! A static `client_id` always wins, and registration never issues one
+//! (ids are UUIDs drawn by the OP, and `is_static` is checked).
+
+use super::client::{ClientActor, ClientActorMessage, RateLimited};
+use crate::clock::Clock;
+use crate::model::Client;
+use crate::model::registered::RegisteredClient;
+use crate::oauth::jwks_fetch::JwksFetcher;
+use crate::store::repo::Repo;
+use ractor::{Actor, ActorRef};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Where registered clients are read from.
+pub struct RegisteredSource {
+    /// The store.
+    pub repo: Repo,
+    /// For record expiry checks.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Finds clients: static ones from config and registered ones from the
+/// store, behind one lookup, each served by its actor.
+pub struct ClientRegistry {
+    statics: HashMap<String, Arc<Client>>,
+    registered: Option<RegisteredSource>,
+    fetcher: Option<JwksFetcher>,
+    actors: Mutex<HashMap<String, ActorRef<ClientActorMessage>>>,
+    supervisor: ractor::ActorCell,
+}
+
+impl ClientRegistry {
+    /// A registry over the configured clients; actors are spawned under
+    /// `supervisor`; `fetcher` fetches `jwks_uri`s.
+    pub fn new(statics: Vec<Client>, fetcher: Option<JwksFetcher>, supervisor: ractor::ActorCell) -> Self {
+        Self {
+            statics: statics
+                .into_iter()
+                .map(|c| (c.client_id.clone(), Arc::new(c)))
+                .collect(),
+            registered: None,
+            fetcher,
+            actors: Mutex::new(HashMap::new()),
+            supervisor,
+        }
+    }
+
+    /// Also finds registered clients in `source`.
+    pub fn with_registered(mut self, source: RegisteredSource) -> Self {
+        self.registered = Some(source);
+        self
+    }
+
+    /// Whether `client_id` is a `[[clients]]` entry (never registrable).
+    pub fn is_static(&self, client_id: &str) -> bool {
+        self.statics.contains_key(client_id)
+    }
+
+    /// The client's current snapshot (without charging its request budget),
+    /// or `None` when no such client exists.
+    pub async fn get(&self, client_id: &str) -> Option<Arc<Client>> {
+        if let Some(client) = self.statics.get(client_id) {
+            return Some(client.clone());
+        }
+        let record = self.registered_record(client_id).await?;
+        Client::from_registered(&record).ok().map(Arc::new)
+    }
+
+    /// The client's snapshot from its actor, charging one request to its
+    /// budget: `Ok(None)` for an unknown client, `Err` over the budget.
+    pub async fn get_charged(&self, client_id: &str) -> Result<Option<Arc<Client>>, RateLimited> {
+        let client = match self.statics.get(client_id) {
+            Some(client) => client.clone(),
+            None => match self.registered_record(client_id).await {
+                Some(record) => match Client::from_registered(&record) {
+                    Ok(client) => Arc::new(client),
+                    Err(error) => {
+                        tracing::warn!(client_id, %error, "registered client unusable");
+                        self.evict(client_id);
+                        return Ok(None);
+                    }
+                },
+                None => {
+                    self.evict(client_id);
+                    return Ok(None);
+                }
+            },
+        };
+        let existing = self.lock().get(client_id).cloned();
+        if let Some(actor) = existing
+            && let Ok(answer) = ractor::call!(actor, ClientActorMessage::Snapshot)
+        {
+            match answer {
+                Ok(snapshot) if snapshot.revision == client.revision => return Ok(Some(snapshot)),
+                Ok(_) => self.evict(client_id),
+                Err(limited) => return Err(limited),
+            }
+        }
+        let args = (client.clone(), self.fetcher.clone());
+        match Actor::spawn_linked(None, ClientActor, args, self.supervisor.clone()).await {
+            Ok((actor, _)) => {
+                self.lock().insert(client_id.to_string(), actor.clone());
+                match ractor::call!(actor, ClientActorMessage::Snapshot) {
+                    Ok(answer) => answer.map(Some),
+                    Err(_) => Ok(Some(client)),
+                }
+            }
+            Err(e) => {
+                tracing::warn!(client_id, error = %e, "client actor did not start; serving the stored snapshot");
+                Ok(Some(client))
+            }
+        }
+    }
+
+    /// Fetches the client's `jwks_uri` again (an assertion named an unknown
+    /// `kid`) and returns the new snapshot; `None` without a running actor.
+    pub async fn refetch_jwks(&self, client_id: &str) -> Option<Arc<Client>> {
+        let actor = self.lock().get(client_id).cloned()?;
+        ractor::call!(actor, ClientActorMessage::RefetchJwks).ok()
+    }
+
+    /// Stops the client's actor (after an update or deletion on this node;
+    /// other nodes notice the new revision on their next lookup).
+    pub fn evict(&self, client_id: &str) {
+        if let Some(actor) = self.lock().remove(client_id) {
+            actor.stop(Some("registration changed".into()));
+        }
+    }
+
+    /// The stored registration, unless missing, unreadable or suspended.
+    async fn registered_record(&self, client_id: &str) -> Option<RegisteredClient> {
+        let source = self.registered.as_ref()?;
+        match source
+            .repo
+            .find::<RegisteredClient>(client_id, source.clock.now_unix())
+            .await
+        {
+            Ok(found) => found.map(|f| f.payload).filter(|r| !r.suspended),
+            Err(error) => {
+                tracing::warn!(client_id, %error, "registered client could not be read");
+                None
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, ActorRef<ClientActorMessage>>> {
+        self.actors.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
