@@ -13,8 +13,8 @@
 //! certificate_binding = "uk"
 //! ```
 
-use super::load::ConfigError;
 use super::Config;
+use super::load::ConfigError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -99,8 +99,14 @@ fn default_binding() -> CertificateBinding {
 pub fn default_role_scopes() -> BTreeMap<String, Vec<String>> {
     let scopes = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     BTreeMap::from([
-        ("AISP".to_string(), scopes(&["openid", "accounts", "offline_access"])),
-        ("PISP".to_string(), scopes(&["openid", "payments", "offline_access"])),
+        (
+            "AISP".to_string(),
+            scopes(&["openid", "accounts", "offline_access"]),
+        ),
+        (
+            "PISP".to_string(),
+            scopes(&["openid", "payments", "offline_access"]),
+        ),
         ("CBPII".to_string(), scopes(&["openid", "fundsconfirmations"])),
     ])
 }
@@ -127,7 +133,11 @@ pub(super) fn check_registration(config: &Config) -> Result<(), ConfigError> {
     for d in &r.trusted_directories {
         let field = |name: &str| format!("registration.trusted_directories.{}.{name}", d.issuer);
         if d.issuer.is_empty() || !seen.insert(d.issuer.as_str()) {
-            return Err(ConfigError::new(field("issuer"), CHECK, "empty or duplicate issuer"));
+            return Err(ConfigError::new(
+                field("issuer"),
+                CHECK,
+                "empty or duplicate issuer",
+            ));
         }
         match (&d.jwks_uri, &d.jwks_file) {
             (Some(uri), None) if uri.starts_with("https://") => {}
@@ -151,7 +161,11 @@ pub(super) fn check_registration(config: &Config) -> Result<(), ConfigError> {
             }
         }
         if d.role_scopes.is_empty() {
-            return Err(ConfigError::new(field("role_scopes"), CHECK, "no role allows any scope"));
+            return Err(ConfigError::new(
+                field("role_scopes"),
+                CHECK,
+                "no role allows any scope",
+            ));
         }
     }
     Ok(())

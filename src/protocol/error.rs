@@ -222,7 +222,10 @@ mod tests {
     fn registration_errors_are_400_rfc7591_s3_2_2() {
         for (code, wire) in [
             (ErrorCode::InvalidSoftwareStatement, "invalid_software_statement"),
-            (ErrorCode::UnapprovedSoftwareStatement, "unapproved_software_statement"),
+            (
+                ErrorCode::UnapprovedSoftwareStatement,
+                "unapproved_software_statement",
+            ),
             (ErrorCode::InvalidRedirectUri, "invalid_redirect_uri"),
             (ErrorCode::InvalidClientMetadata, "invalid_client_metadata"),
         ] {

@@ -36,7 +36,11 @@ fn json_response(status: StatusCode, value: &Value) -> Response<Bytes> {
 }
 
 /// `POST /register`.
-pub async fn post(op: &OpState, request: &Request<Bytes>, context: &RequestContext) -> Result<Response<Bytes>, OAuthError> {
+pub async fn post(
+    op: &OpState,
+    request: &Request<Bytes>,
+    context: &RequestContext,
+) -> Result<Response<Bytes>, OAuthError> {
     let directories = op.services.directories.as_deref().ok_or_else(disabled)?;
     let admitted = registration::admit(
         op,
@@ -91,12 +95,13 @@ async fn manage_inner(
         return Ok(response);
     }
     // PUT: RFC 7592 §2.2 takes JSON; the UK's signed form is accepted too.
-    let body = match crate::protocol::registration::request::parse_body(content_type(request), request.body())? {
-        crate::protocol::registration::request::RegistrationBody::Json(map) => map,
-        crate::protocol::registration::request::RegistrationBody::Signed(compact) => {
-            crate::protocol::registration::request::peek_claims(&compact)?
-        }
-    };
+    let body =
+        match crate::protocol::registration::request::parse_body(content_type(request), request.body())? {
+            crate::protocol::registration::request::RegistrationBody::Json(map) => map,
+            crate::protocol::registration::request::RegistrationBody::Signed(compact) => {
+                crate::protocol::registration::request::peek_claims(&compact)?
+            }
+        };
     manage::check_update_body(client_id, &body)?;
     let admitted = registration::admit(
         op,

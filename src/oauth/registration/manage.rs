@@ -34,7 +34,11 @@ fn store_error(_: crate::store::kv::KvError) -> OAuthError {
 }
 
 /// The registration `client_id` names, if `token` is its registration access token.
-pub async fn authenticate(op: &OpState, client_id: &str, token: Option<&str>) -> Result<RegisteredClient, OAuthError> {
+pub async fn authenticate(
+    op: &OpState,
+    client_id: &str,
+    token: Option<&str>,
+) -> Result<RegisteredClient, OAuthError> {
     let token = token.ok_or_else(unauthorized)?;
     let now = op.now();
     let repo = &op.services.repo;
@@ -126,7 +130,10 @@ pub async fn delete(op: &OpState, record: &RegisteredClient) -> Result<(), OAuth
         .await
         .map_err(store_error)?;
     op.services.clients.evict(&record.client_id);
-    let revoked = repo.revoke_by_client_id(&record.client_id).await.map_err(store_error)?;
+    let revoked = repo
+        .revoke_by_client_id(&record.client_id)
+        .await
+        .map_err(store_error)?;
     tracing::info!(target: "fiducia::audit", client_id = %record.client_id, revoked, "tokens of deleted client revoked");
     audit(record, "client registration deleted");
     Ok(())

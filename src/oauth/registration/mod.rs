@@ -52,7 +52,9 @@ pub async fn admit(
     // RFC 8705 §2.1 / UK OBIE DCR 3.3: the request comes over mTLS with a
     // transport certificate of the ecosystem's CA.
     let cert = cert.filter(|c| c.chain_verified()).ok_or_else(|| {
-        OAuthError::invalid_request("registration needs a transport certificate issued under tls.client_ca (mTLS)")
+        OAuthError::invalid_request(
+            "registration needs a transport certificate issued under tls.client_ca (mTLS)",
+        )
     })?;
     let parsed = request::parse_body(content_type, body)?;
     let peeked = match &parsed {
@@ -65,14 +67,15 @@ pub async fn admit(
         RegistrationError::Unapproved("the software statement is not from a trusted directory".into())
     })?;
     let max_age = config.registration.ssa_max_age_secs;
-    let keys = directories
-        .keys(directory, false)
-        .await
-        .map_err(|_| unavailable("the directory's keys could not be fetched; the software statement cannot be verified"))?;
+    let keys = directories.keys(directory, false).await.map_err(|_| {
+        unavailable("the directory's keys could not be fetched; the software statement cannot be verified")
+    })?;
     let ssa = match ssa::verify_software_statement(&statement, &keys.keys, &issuer, max_age, now) {
         Err(e) if e.is_unknown_kid() => {
             let keys = directories.keys(directory, true).await.map_err(|_| {
-                unavailable("the directory's keys could not be fetched; the software statement cannot be verified")
+                unavailable(
+                    "the directory's keys could not be fetched; the software statement cannot be verified",
+                )
             })?;
             ssa::verify_software_statement(&statement, &keys.keys, &issuer, max_age, now)
         }
@@ -86,13 +89,25 @@ pub async fn admit(
                 .fetcher()
                 .fetch(&ssa.jwks_endpoint)
                 .await
-                .map_err(|_| unavailable("the software's JWKS (software_jwks_endpoint) could not be fetched"))?;
-            let (claims, jti) =
-                request::verify_signed_request(&compact, &keys.keys, op.config.issuer(), &ssa.software_id, now)?;
+                .map_err(|_| {
+                    unavailable("the software's JWKS (software_jwks_endpoint) could not be fetched")
+                })?;
+            let (claims, jti) = request::verify_signed_request(
+                &compact,
+                &keys.keys,
+                op.config.issuer(),
+                &ssa.software_id,
+                now,
+            )?;
             (claims, Some(jti))
         }
     };
-    cert_binding::check_certificate_binding(directory.binding, cert.leaf().as_ref(), &ssa.software_id, &ssa.org_id)?;
+    cert_binding::check_certificate_binding(
+        directory.binding,
+        cert.leaf().as_ref(),
+        &ssa.software_id,
+        &ssa.org_id,
+    )?;
     let transport_dn = cert_binding::subject_dn_rfc4514(cert.leaf().as_ref())?;
     let reserved: Vec<DistinguishedName> = config
         .resource_servers
@@ -113,18 +128,32 @@ pub async fn admit(
     first_use(op, &namespace, &ssa.jti, until, now)
         .await?
         .then_some(())
-        .ok_or_else(|| RegistrationError::statement("the software statement was already used (jti replayed)"))?;
+        .ok_or_else(|| {
+            RegistrationError::statement("the software statement was already used (jti replayed)")
+        })?;
     if let Some(jti) = request_jti {
         let namespace = format!("registration_request:{}", ssa.software_id);
         first_use(op, &namespace, &jti, now + 3600, now)
             .await?
             .then_some(())
-            .ok_or_else(|| RegistrationError::metadata("the signed request was already used (jti replayed)"))?;
+            .ok_or_else(|| {
+                RegistrationError::metadata("the signed request was already used (jti replayed)")
+            })?;
     }
-    Ok(Admitted { ssa, statement, metadata })
+    Ok(Admitted {
+        ssa,
+        statement,
+        metadata,
+    })
 }
 
-async fn first_use(op: &OpState, namespace: &str, jti: &str, until: u64, now: u64) -> Result<bool, OAuthError> {
+async fn first_use(
+    op: &OpState,
+    namespace: &str,
+    jti: &str,
+    until: u64,
+    now: u64,
+) -> Result<bool, OAuthError> {
     crate::oauth::replay::first_use(&op.services.repo, namespace, jti, until, now)
         .await
         .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))
@@ -200,7 +229,10 @@ pub fn client_information(op: &OpState, record: &RegisteredClient, token: &str) 
 
 /// The path of a client's RFC 7592 configuration endpoint.
 pub fn registration_client_path(client_id: &str) -> String {
-    format!("{}{client_id}", crate::http::router::paths::REGISTRATION_CLIENT_PREFIX)
+    format!(
+        "{}{client_id}",
+        crate::http::router::paths::REGISTRATION_CLIENT_PREFIX
+    )
 }
 
 /// The audit line of a registration change: who, which software, never a

@@ -53,7 +53,8 @@ pub fn check_certificate_binding(
     software_id: &str,
     org_id: &str,
 ) -> Result<(), RegistrationError> {
-    let cert = parse_certificate(cert_der).map_err(|_| unapproved("the transport certificate is unreadable"))?;
+    let cert =
+        parse_certificate(cert_der).map_err(|_| unapproved("the transport certificate is unreadable"))?;
     let subject = cert.subject();
     let (software, org, expected_org) = match binding {
         CertificateBinding::Uk => (only(subject, CN), only(subject, OU), org_id.to_string()),
@@ -88,7 +89,8 @@ fn only(name: &X509Name<'_>, oid: &[u64]) -> Option<String> {
 /// The certificate's subject as an RFC 4514 string (last RDN first),
 /// verified to match the certificate by distinguishedNameMatch.
 pub fn subject_dn_rfc4514(cert_der: &[u8]) -> Result<String, RegistrationError> {
-    let cert = parse_certificate(cert_der).map_err(|_| unapproved("the transport certificate is unreadable"))?;
+    let cert =
+        parse_certificate(cert_der).map_err(|_| unapproved("the transport certificate is unreadable"))?;
     let mut rdns = Vec::new();
     for rdn in cert.subject().iter() {
         let mut avas = Vec::new();
@@ -119,7 +121,9 @@ pub fn subject_dn_rfc4514(cert_der: &[u8]) -> Result<String, RegistrationError> 
     let actual = DistinguishedName::of_certificate_subject(cert_der)
         .map_err(|_| unapproved("the transport certificate subject is unreadable"))?;
     if !written.matches(&actual) {
-        return Err(unapproved("the transport certificate subject cannot be written as a DN"));
+        return Err(unapproved(
+            "the transport certificate subject cannot be written as a DN",
+        ));
     }
     Ok(dn)
 }

@@ -4,7 +4,8 @@
 //! Statement vs request (RFC 7591 §2.3: "values in the software statement
 //! take precedence"; UK OBIE DCR 3.3):
 //! - `software_id`, if sent, must be the statement's;
-//! - `redirect_uris` ⊆ `software_redirect_uris` (default: all of them),
+//! - `redirect_uris` ⊆ `software_redirect_uris` (default: those of them
+//!   that pass the policy),
 //!   each https without a fragment and not loopback unless the sandbox
 //!   allows it (FAPI 2.0 §5.3.2.2; RFC 9700 §2.1; RFC 8252 §8.3);
 //! - `scope` within the scopes the statement's `software_roles` allow
@@ -102,10 +103,18 @@ pub fn check_client_metadata(
         ));
     }
     let redirect_uris = match strings(request, "redirect_uris")? {
-        Some(uris) if uris.is_empty() => return Err(RegistrationError::RedirectUri("redirect_uris is empty".into())),
         Some(uris) => uris,
-        None => ssa.redirect_uris.clone(),
+        // Not asked: the statement's that pass the policy.
+        None => ssa
+            .redirect_uris
+            .iter()
+            .filter(|uri| check_redirect_uri(uri, policy.allow_localhost).is_ok())
+            .cloned()
+            .collect(),
     };
+    if redirect_uris.is_empty() {
+        return Err(RegistrationError::RedirectUri("no usable redirect URI".into()));
+    }
     for uri in &redirect_uris {
         if !ssa.redirect_uris.contains(uri) {
             return Err(RegistrationError::RedirectUri(
@@ -136,7 +145,9 @@ pub fn check_client_metadata(
     if let Some(types) = strings(request, "response_types")?
         && types.iter().any(|t| t != "code")
     {
-        return Err(RegistrationError::metadata("response_types may only be code (FAPI 2.0 §5.3.2.2)"));
+        return Err(RegistrationError::metadata(
+            "response_types may only be code (FAPI 2.0 §5.3.2.2)",
+        ));
     }
     let allowed = role_scopes(ssa, policy);
     if allowed.is_empty() {
@@ -146,7 +157,11 @@ pub fn check_client_metadata(
     }
     let scopes = match request.get("scope") {
         None => allowed.clone(),
-        Some(Value::String(s)) => s.split(' ').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        Some(Value::String(s)) => s
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
         Some(_) => return Err(RegistrationError::metadata("scope must be a string")),
     };
     if scopes.iter().any(|s| !allowed.contains(s)) {
@@ -160,7 +175,10 @@ pub fn check_client_metadata(
         Some(v) => serde_json::from_value::<Vec<DetailType>>(v.clone())
             .map_err(|_| RegistrationError::metadata("authorization_details_types has an unknown type"))?,
     };
-    if authorization_details_types.iter().any(|t| !allowed_types.contains(t)) {
+    if authorization_details_types
+        .iter()
+        .any(|t| !allowed_types.contains(t))
+    {
         return Err(RegistrationError::metadata(
             "an authorization_details_type is not allowed by the software statement's software_roles",
         ));
@@ -217,7 +235,9 @@ fn check_redirect_uri(uri: &str, allow_localhost: bool) -> Result<(), Registrati
         || host.to_ascii_lowercase().ends_with(".localhost")
         || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
     if loopback && !allow_localhost {
-        return bad("loopback redirect URIs are only allowed in the sandbox (registration.danger_allow_localhost_redirects)");
+        return bad(
+            "loopback redirect URIs are only allowed in the sandbox (registration.danger_allow_localhost_redirects)",
+        );
     }
     Ok(())
 }
@@ -280,7 +300,10 @@ fn role_detail_types(roles: &[String]) -> Vec<DetailType> {
     types
 }
 
-fn strings(request: &Map<String, Value>, name: &'static str) -> Result<Option<Vec<String>>, RegistrationError> {
+fn strings(
+    request: &Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<Vec<String>>, RegistrationError> {
     match request.get(name) {
         None => Ok(None),
         Some(Value::Array(items)) => items
@@ -289,7 +312,9 @@ fn strings(request: &Map<String, Value>, name: &'static str) -> Result<Option<Ve
             .collect::<Option<Vec<_>>>()
             .map(Some)
             .ok_or_else(|| RegistrationError::metadata(format!("{name} must be an array of strings"))),
-        Some(_) => Err(RegistrationError::metadata(format!("{name} must be an array of strings"))),
+        Some(_) => Err(RegistrationError::metadata(format!(
+            "{name} must be an array of strings"
+        ))),
     }
 }
 
@@ -306,8 +331,9 @@ fn alg(request: &Map<String, Value>, name: &'static str) -> Result<Option<JoseAl
     request
         .get(name)
         .map(|v| {
-            serde_json::from_value(v.clone())
-                .map_err(|_| RegistrationError::metadata(format!("{name} must be PS256, ES256 or EdDSA (FAPI 2.0 §5.4.1)")))
+            serde_json::from_value(v.clone()).map_err(|_| {
+                RegistrationError::metadata(format!("{name} must be PS256, ES256 or EdDSA (FAPI 2.0 §5.4.1)"))
+            })
         })
         .transpose()
 }

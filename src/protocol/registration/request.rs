@@ -29,7 +29,12 @@ fn invalid(why: &'static str) -> RegistrationError {
 
 /// Parses the body by its media type (RFC 7591 §3.1: JSON; UK: JWT).
 pub fn parse_body(content_type: &str, body: &[u8]) -> Result<RegistrationBody, RegistrationError> {
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     match essence.as_str() {
         "application/json" => match serde_json::from_slice(body) {
             Ok(Value::Object(map)) => Ok(RegistrationBody::Json(map)),
@@ -65,7 +70,9 @@ pub fn peek_claims(compact: &str) -> Result<Map<String, Value>, RegistrationErro
 pub fn software_statement(metadata: &Map<String, Value>) -> Result<&str, RegistrationError> {
     match metadata.get("software_statement") {
         Some(Value::String(s)) if !s.is_empty() => Ok(s),
-        Some(_) => Err(RegistrationError::statement("software_statement must be a compact JWS")),
+        Some(_) => Err(RegistrationError::statement(
+            "software_statement must be a compact JWS",
+        )),
         None => Err(RegistrationError::statement(
             "software_statement is required (RFC 7591 §2.3)",
         )),
@@ -81,10 +88,12 @@ pub fn verify_signed_request(
     software_id: &str,
     now: u64,
 ) -> Result<(Map<String, Value>, String), RegistrationError> {
-    let verified =
-        verify_jws(compact, keys, None).map_err(|e| RegistrationError::metadata(format!("request signature: {e}")))?;
+    let verified = verify_jws(compact, keys, None)
+        .map_err(|e| RegistrationError::metadata(format!("request signature: {e}")))?;
     let c = verified.claims;
-    let bad = |name: &'static str| RegistrationError::metadata(format!("request claim `{name}` is missing or wrong"));
+    let bad = |name: &'static str| {
+        RegistrationError::metadata(format!("request claim `{name}` is missing or wrong"))
+    };
     if claims::string(&c, "iss").map_err(|_| bad("iss"))? != Some(software_id) {
         return Err(bad("iss"));
     }
@@ -92,11 +101,15 @@ pub fn verify_signed_request(
     if !aud.is_some_and(|a| a.contains(issuer)) {
         return Err(bad("aud"));
     }
-    let iat = claims::numeric_date(&c, "iat").map_err(|_| bad("iat"))?.ok_or(bad("iat"))?;
+    let iat = claims::numeric_date(&c, "iat")
+        .map_err(|_| bad("iat"))?
+        .ok_or(bad("iat"))?;
     if iat > now + MAX_FUTURE_SKEW_SECS {
         return Err(bad("iat"));
     }
-    let exp = claims::numeric_date(&c, "exp").map_err(|_| bad("exp"))?.ok_or(bad("exp"))?;
+    let exp = claims::numeric_date(&c, "exp")
+        .map_err(|_| bad("exp"))?
+        .ok_or(bad("exp"))?;
     if exp <= now {
         return Err(RegistrationError::metadata("the signed request has expired"));
     }

@@ -109,9 +109,13 @@ pub fn peek_issuer(compact: &str) -> Result<String, SsaError> {
         return Err(SsaError::Alg);
     }
     let payload = compact.split('.').nth(1).ok_or(SsaError::Claim("iss"))?;
-    let bytes = URL_SAFE_NO_PAD.decode(payload).map_err(|_| SsaError::Claim("iss"))?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| SsaError::Claim("iss"))?;
     let claims: Map<String, Value> = serde_json::from_slice(&bytes).map_err(|_| SsaError::Claim("iss"))?;
-    Ok(claims::string(&claims, "iss")?.ok_or(SsaError::Claim("iss"))?.to_string())
+    Ok(claims::string(&claims, "iss")?
+        .ok_or(SsaError::Claim("iss"))?
+        .to_string())
 }
 
 /// Verifies `compact` with `keys`, the JWKS of directory `issuer`, at `now`.
@@ -123,7 +127,10 @@ pub fn verify_software_statement(
     now: u64,
 ) -> Result<SoftwareStatement, SsaError> {
     if !matches!(
-        UnverifiedJws::parse(compact).map_err(SsaError::Jose)?.header().alg,
+        UnverifiedJws::parse(compact)
+            .map_err(SsaError::Jose)?
+            .header()
+            .alg,
         JoseAlg::Ps256 | JoseAlg::Es256
     ) {
         return Err(SsaError::Alg);
@@ -179,7 +186,10 @@ fn required(c: &Map<String, Value>, name: &'static str) -> Result<String, SsaErr
 
 /// A non-empty array of strings.
 fn string_array(c: &Map<String, Value>, name: &'static str) -> Result<Vec<String>, SsaError> {
-    let items = c.get(name).and_then(Value::as_array).ok_or(SsaError::Claim(name))?;
+    let items = c
+        .get(name)
+        .and_then(Value::as_array)
+        .ok_or(SsaError::Claim(name))?;
     let strings: Option<Vec<String>> = items.iter().map(|v| v.as_str().map(str::to_string)).collect();
     strings.filter(|s| !s.is_empty()).ok_or(SsaError::Claim(name))
 }
