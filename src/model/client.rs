@@ -41,6 +41,9 @@ pub struct Client {
     pub authorization_details_types: Vec<DetailType>,
     /// Opaque or RFC 9068 JWT access tokens.
     pub access_token_format: AccessTokenFormat,
+    /// RFC 9449 §5.2 `dpop_bound_access_tokens`: token requests without a
+    /// DPoP proof are refused. Registered clients only (false for `[[clients]]`).
+    pub dpop_bound_access_tokens: bool,
     /// Registration revision (`model::registered`); 0 for `[[clients]]`.
     pub revision: u64,
 }
@@ -82,6 +85,7 @@ impl Client {
             burst: config.burst,
             authorization_details_types: config.authorization_details_types.clone(),
             access_token_format: config.access_token_format,
+            dpop_bound_access_tokens: false,
             revision: 0,
         })
     }

@@ -96,6 +96,7 @@ impl super::Client {
             burst: BURST,
             authorization_details_types: m.authorization_details_types.clone(),
             access_token_format: AccessTokenFormat::Opaque,
+            dpop_bound_access_tokens: m.dpop_bound_access_tokens,
             revision: r.revision,
         })
     }

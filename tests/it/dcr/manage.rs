@@ -21,6 +21,14 @@ async fn read_update_delete_with_the_registration_access_token() {
     let path = format!("/register/{client_id}");
     let tokens = mtls_flow(&dcr.op, &client_id, AISP_SCOPE).await;
     let access_token = tokens["access_token"].as_str().unwrap().to_string();
+    // A client_credentials token too (RFC 6749 §4.4): no grant links it to a customer.
+    let cc = form(
+        "/token",
+        &[("grant_type", "client_credentials"), ("client_id", &client_id)],
+    );
+    let cc = dcr.op.send(true, cc).await;
+    assert_eq!(cc.status(), 200, "{}", String::from_utf8_lossy(cc.body()));
+    let cc_token = json(cc.body())["access_token"].as_str().unwrap().to_string();
 
     // §2.1 read.
     let read = dcr
@@ -74,6 +82,11 @@ async fn read_update_delete_with_the_registration_access_token() {
     assert_eq!(read["scope"], "openid accounts offline_access");
     // UK OBIE DCR 3.3: an update keeps the tokens already issued.
     assert_eq!(userinfo_mtls(&dcr.op, &access_token).await.status(), 200);
+    let introspect = form("/introspect", &[("token", &cc_token), ("client_id", GATEWAY)]);
+    assert_eq!(
+        json(dcr.op.send_as_gateway(introspect).await.body())["active"],
+        true
+    );
     // §2.2: client_id must be this one; server-set members are refused.
     let mut wrong = update.clone();
     wrong["client_id"] = json!("someone-else");
@@ -110,9 +123,11 @@ async fn read_update_delete_with_the_registration_access_token() {
     assert_error(&response, 401, "invalid_token");
     // Its access token no longer works, at userinfo or for the gateway.
     assert_eq!(userinfo_mtls(&dcr.op, &access_token).await.status(), 401);
-    let introspect = form("/introspect", &[("token", &access_token), ("client_id", GATEWAY)]);
-    let response = dcr.op.send_as_gateway(introspect).await;
-    assert_eq!(json(response.body())["active"], false);
+    for token in [&access_token, &cc_token] {
+        let introspect = form("/introspect", &[("token", token), ("client_id", GATEWAY)]);
+        let response = dcr.op.send_as_gateway(introspect).await;
+        assert_eq!(json(response.body())["active"], false);
+    }
     // The client is gone: its certificate authenticates nothing.
     let (_, challenge) = pkce();
     let response = dcr

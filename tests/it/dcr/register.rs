@@ -95,7 +95,7 @@ async fn signed_registration_request_registers_a_private_key_jwt_client() {
     )
     .await
     .unwrap();
-    let request = http::Request::post(format!("https://localhost/register"))
+    let request = http::Request::post("https://localhost/register")
         .header("content-type", "application/jwt")
         .body(http_body_util::Full::new(bytes::Bytes::from(signed.clone())))
         .unwrap();
@@ -142,4 +142,43 @@ async fn a_new_directory_kid_fetches_the_directory_keys_again() {
     dcr.directory = new_key;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     dcr.register_mtls_client().await;
+}
+
+/// RFC 9449 §5.2: a client registered with `dpop_bound_access_tokens`
+/// gets no token without a DPoP proof, and a DPoP-bound one with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dpop_bound_access_tokens_are_enforced() {
+    let dcr = Dcr::start().await;
+    let response = dcr
+        .register_json(json!({
+            "software_statement": dcr.ssa(json!({})).await,
+            "token_endpoint_auth_method": "tls_client_auth",
+            "dpop_bound_access_tokens": true,
+            "scope": "accounts",
+        }))
+        .await;
+    assert_eq!(
+        response.status(),
+        201,
+        "{}",
+        String::from_utf8_lossy(response.body())
+    );
+    let client_id = json(response.body())["client_id"].as_str().unwrap().to_string();
+    let token = || {
+        form(
+            "/token",
+            &[("grant_type", "client_credentials"), ("client_id", &client_id)],
+        )
+    };
+    assert_error(&dcr.op.send(true, token()).await, 400, "invalid_request");
+    let dpop = DpopKey::new();
+    let proof = dpop.proof("POST", &format!("{ISSUER}/token"), None).await;
+    let response = dcr.op.send(true, with_header(token(), "dpop", &proof)).await;
+    assert_eq!(
+        response.status(),
+        200,
+        "{}",
+        String::from_utf8_lossy(response.body())
+    );
+    assert_eq!(json(response.body())["token_type"], "DPoP");
 }
