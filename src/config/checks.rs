@@ -564,6 +564,58 @@ mod tests {
     }
 
     #[test]
+    fn registration_needs_well_formed_trusted_directories_rfc7591_s2_3() {
+        let dir = |body: &str| {
+            format!("{DEV}[registration]\nenabled = true\n[[registration.trusted_directories]]\n{body}")
+        };
+        let v = validated(&dir(
+            "issuer = \"d1\"\njwks_uri = \"https://directory.example/jwks\"\n",
+        ))
+        .unwrap();
+        let r = &v.get().registration;
+        assert_eq!(r.ssa_max_age_secs, 300);
+        assert!(!r.danger_allow_localhost_redirects);
+        let d = &r.trusted_directories[0];
+        assert_eq!(d.certificate_binding, crate::config::CertificateBinding::Uk);
+        assert_eq!(
+            d.role_scopes["AISP"],
+            vec!["openid", "accounts", "offline_access"]
+        );
+        let failures = [
+            (
+                format!("{DEV}[registration]\nenabled = true\n"),
+                "registration.trusted_directories",
+            ),
+            (
+                dir("issuer = \"d1\"\njwks_uri = \"http://directory.example/jwks\"\n"),
+                "registration.trusted_directories.d1.jwks_uri",
+            ),
+            (
+                dir("issuer = \"d1\"\n"),
+                "registration.trusted_directories.d1.jwks_uri",
+            ),
+            (
+                dir("issuer = \"d1\"\njwks_file = \"missing.json\"\n"),
+                "registration.trusted_directories.d1.jwks_file",
+            ),
+            (
+                format!("{DEV}[registration]\nssa_max_age_secs = 0\n"),
+                "registration.ssa_max_age_secs",
+            ),
+        ];
+        for (text, field) in failures {
+            let err = validated(&text).unwrap_err();
+            assert_eq!((err.field.as_str(), err.check), (field, "registration"), "{text}");
+        }
+        // A relative jwks_file resolves against the config's directory.
+        let err = validated(&dir(
+            "issuer = \"d1\"\njwks_file = \"dir.json\"\ncertificate_binding = \"brazil\"\n",
+        ))
+        .unwrap_err();
+        assert!(err.message.contains("/etc/fiducia/dir.json"), "{}", err.message);
+    }
+
+    #[test]
     fn issuer_path_prefixes_endpoints() {
         let v = validated(&format!("{DEV}[server]\nissuer = \"https://bank.example/op/\"\n")).unwrap();
         assert_eq!(v.issuer(), "https://bank.example/op");

@@ -289,6 +289,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn registration_client_paths_rfc7592_s2() {
+        assert_eq!(registration_client_id("/register/abc"), Some("abc"));
+        assert_eq!(registration_client_id("/register/"), None);
+        assert_eq!(registration_client_id("/register/a/b"), None);
+        assert!(
+            matches!(lookup(&Method::DELETE, "/register/abc"), Lookup::Found(r) if r.endpoint == Endpoint::RegistrationClient)
+        );
+        assert!(matches!(
+            lookup(&Method::POST, "/register/abc"),
+            Lookup::WrongMethod(_)
+        ));
+        assert!(
+            matches!(lookup(&Method::POST, paths::REGISTRATION), Lookup::Found(r) if r.endpoint == Endpoint::Registration)
+        );
+    }
+
+    #[test]
     fn table_has_unique_paths() {
         for (i, a) in ROUTES.iter().enumerate() {
             assert!(ROUTES[i + 1..].iter().all(|b| b.path != a.path), "{}", a.path);

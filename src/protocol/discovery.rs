@@ -234,6 +234,25 @@ mod tests {
     }
 
     #[test]
+    fn registration_endpoint_only_when_enabled_rfc8414_s2() {
+        let off = serde_json::to_value(ProviderMetadata::from_config(&config(""), "ES256")).unwrap();
+        assert!(off.get("registration_endpoint").is_none());
+        let dir = std::env::temp_dir().join("fiducia-discovery-directory.json");
+        std::fs::write(&dir, "{\"keys\": []}").unwrap();
+        let on = ProviderMetadata::from_config(
+            &config(&format!(
+                "[registration]\nenabled = true\n[[registration.trusted_directories]]\nissuer = \"d\"\njwks_file = \"{}\"\n",
+                dir.display()
+            )),
+            "ES256",
+        );
+        assert_eq!(
+            on.registration_endpoint.as_deref(),
+            Some("https://localhost:8443/register")
+        );
+    }
+
+    #[test]
     fn jar_and_jarm_members_rfc9101_s10_5_jarm_s3() {
         let m = ProviderMetadata::from_config(&config(""), "ES256");
         assert!(m.request_parameter_supported);
