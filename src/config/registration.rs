@@ -64,19 +64,22 @@ pub enum CertificateBinding {
     Brazil,
 }
 
-/// One `[[registration.trusted_directories]]` entry.
+/// One `[[registration.trusted_directories]]` entry. No environment
+/// override: arrays of tables live in the file.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrustedDirectoryConfig {
-    /// The directory's `iss` in its software statements. Required, unique.
+    /// The directory's `iss` in its software statements. Required (no
+    /// default), unique.
     pub issuer: String,
     /// Where its signing keys are fetched (HTTPS; the server certificate
     /// verified against the system roots plus `tls.client_ca`). Cached;
     /// fetched again when a statement names an unknown `kid`. Exactly one
-    /// of `jwks_uri` and `jwks_file`.
+    /// of `jwks_uri` and `jwks_file`. Default none.
     #[serde(default)]
     pub jwks_uri: Option<String>,
-    /// Or its keys as a JWKS file, read at start-up.
+    /// Or its keys as a JWKS file, read at start-up (relative to the config
+    /// file). Default none.
     #[serde(default)]
     pub jwks_file: Option<PathBuf>,
     /// `uk` or `brazil`: how the transport certificate binds to the

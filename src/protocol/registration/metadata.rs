@@ -22,6 +22,8 @@
 //! (RFC 7591 §2).
 
 use super::RegistrationError;
+use super::fields::{alg, boolean, own_alg, strings};
+use super::redirect_uri::check_redirect_uri;
 use super::ssa::SoftwareStatement;
 use crate::config::TokenEndpointAuthMethod;
 use crate::protocol::client_auth::DistinguishedName;
@@ -133,8 +135,9 @@ pub fn check_client_metadata(
     };
     let token_endpoint_auth_signing_alg = alg(request, "token_endpoint_auth_signing_alg")?;
     let request_object_signing_alg = alg(request, "request_object_signing_alg")?;
-    let id_token_signed_response_alg = own_alg(request, "id_token_signed_response_alg", policy)?;
-    let authorization_signed_response_alg = own_alg(request, "authorization_signed_response_alg", policy)?;
+    let id_token_signed_response_alg = own_alg(request, "id_token_signed_response_alg", policy.signing_alg)?;
+    let authorization_signed_response_alg =
+        own_alg(request, "authorization_signed_response_alg", policy.signing_alg)?;
     if let Some(grants) = strings(request, "grant_types")?
         && grants.iter().any(|g| !GRANT_TYPES.contains(&g.as_str()))
     {
@@ -212,36 +215,6 @@ pub fn check_client_metadata(
     })
 }
 
-/// FAPI 2.0 §5.3.2.2 and RFC 9700 §2.1: https, no fragment; RFC 8252 §8.3:
-/// loopback only in a sandbox.
-fn check_redirect_uri(uri: &str, allow_localhost: bool) -> Result<(), RegistrationError> {
-    let bad = |why: &'static str| Err(RegistrationError::RedirectUri(why.into()));
-    let Some(rest) = uri.strip_prefix("https://") else {
-        return bad("redirect URIs must be https (FAPI 2.0 §5.3.2.2)");
-    };
-    if uri.contains('#') {
-        return bad("redirect URIs must not have a fragment (RFC 6749 §3.1.2)");
-    }
-    let authority = rest.split(['/', '?']).next().unwrap_or("");
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => host.split(':').next().unwrap_or(""),
-    };
-    if host.is_empty() {
-        return bad("a redirect URI has no host");
-    }
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || host.to_ascii_lowercase().ends_with(".localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    if loopback && !allow_localhost {
-        return bad(
-            "loopback redirect URIs are only allowed in the sandbox (registration.danger_allow_localhost_redirects)",
-        );
-    }
-    Ok(())
-}
-
 /// RFC 8705 §2.1.2: the registered DN is the transport certificate's; a
 /// requested one must be the same name (RFC 4517 distinguishedNameMatch).
 fn subject_dn(
@@ -298,58 +271,4 @@ fn role_detail_types(roles: &[String]) -> Vec<DetailType> {
         }
     }
     types
-}
-
-fn strings(
-    request: &Map<String, Value>,
-    name: &'static str,
-) -> Result<Option<Vec<String>>, RegistrationError> {
-    match request.get(name) {
-        None => Ok(None),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| v.as_str().map(str::to_string))
-            .collect::<Option<Vec<_>>>()
-            .map(Some)
-            .ok_or_else(|| RegistrationError::metadata(format!("{name} must be an array of strings"))),
-        Some(_) => Err(RegistrationError::metadata(format!(
-            "{name} must be an array of strings"
-        ))),
-    }
-}
-
-fn boolean(request: &Map<String, Value>, name: &'static str) -> Result<Option<bool>, RegistrationError> {
-    match request.get(name) {
-        None => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(_) => Err(RegistrationError::metadata(format!("{name} must be a boolean"))),
-    }
-}
-
-/// An algorithm among PS256, ES256, EdDSA (FAPI 2.0 §5.4.1).
-fn alg(request: &Map<String, Value>, name: &'static str) -> Result<Option<JoseAlg>, RegistrationError> {
-    request
-        .get(name)
-        .map(|v| {
-            serde_json::from_value(v.clone()).map_err(|_| {
-                RegistrationError::metadata(format!("{name} must be PS256, ES256 or EdDSA (FAPI 2.0 §5.4.1)"))
-            })
-        })
-        .transpose()
-}
-
-/// An algorithm the OP signs with: its one signing key's.
-fn own_alg(
-    request: &Map<String, Value>,
-    name: &'static str,
-    policy: &MetadataPolicy<'_>,
-) -> Result<JoseAlg, RegistrationError> {
-    match alg(request, name)? {
-        None => Ok(policy.signing_alg),
-        Some(a) if a == policy.signing_alg => Ok(a),
-        Some(_) => Err(RegistrationError::metadata(format!(
-            "{name} must be {}, the OP's signing algorithm",
-            policy.signing_alg
-        ))),
-    }
 }

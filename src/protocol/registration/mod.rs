@@ -7,13 +7,16 @@
 //!   of the software's JWKS (UK OBIE DCR 3.3 "Register a client");
 //! - [`metadata`]: the requested metadata checked against the statement
 //!   (RFC 7591 §2.3: statement values win) and against the FAPI policy;
+//! - [`redirect_uri`] and [`fields`]: what metadata members may hold;
 //! - [`cert_binding`]: the mTLS transport certificate names the statement's
 //!   software (RFC 8705 §2.1; UK: CN/OU, Brazil: UID/organizationIdentifier).
 //!
 //! Reasons collapse into the RFC 7591 §3.2.2 error codes through `From`.
 
 pub mod cert_binding;
+pub mod fields;
 pub mod metadata;
+pub mod redirect_uri;
 pub mod request;
 pub mod ssa;
 #[cfg(test)]
