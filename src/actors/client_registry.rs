@@ -156,3 +156,99 @@ impl ClientRegistry {
         self.actors.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::config::TokenEndpointAuthMethod;
+    use crate::protocol::registration::metadata::ClientMetadata;
+    use crate::store::embedded::{EmbeddedBackend, EmbeddedOptions};
+    use crate::store::kv::Store;
+    use fiducia_hsm::JoseAlg;
+
+    const NOW: u64 = 1_800_000_000;
+
+    fn registered(client_id: &str, revision: u64, scopes: &[&str]) -> RegisteredClient {
+        RegisteredClient {
+            client_id: client_id.into(),
+            metadata: ClientMetadata {
+                client_name: "Registered".into(),
+                redirect_uris: vec!["https://fintech.example/cb".into()],
+                token_endpoint_auth_method: TokenEndpointAuthMethod::PrivateKeyJwt,
+                token_endpoint_auth_signing_alg: None,
+                scopes: scopes.iter().map(|s| s.to_string()).collect(),
+                jwks_uri: "https://fintech.example/jwks".into(),
+                tls_client_auth_subject_dn: None,
+                id_token_signed_response_alg: JoseAlg::Es256,
+                authorization_signed_response_alg: JoseAlg::Es256,
+                request_object_signing_alg: None,
+                require_signed_request_object: false,
+                authorization_details_types: vec![],
+                dpop_bound_access_tokens: false,
+                tls_client_certificate_bound_access_tokens: true,
+            },
+            directory: "d".into(),
+            software_id: "s".into(),
+            org_id: "o".into(),
+            software_statement: "x.y.z".into(),
+            issued_at: NOW,
+            updated_at: NOW,
+            revision,
+            suspended: false,
+        }
+    }
+
+    /// Registered clients are found like static ones, an update is seen at
+    /// the next lookup (new revision), and a suspended or deleted client is
+    /// unknown (the seam continuous trust checks use).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn registered_clients_follow_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = Arc::new(EmbeddedBackend::open(dir.path(), EmbeddedOptions::default()).unwrap());
+        let repo = Repo::open(Store::new(backend)).await.unwrap();
+        let (root, _) = Actor::spawn(None, crate::actors::root::RootSupervisor, ())
+            .await
+            .unwrap();
+        let fixed = Client::from_registered(&registered("static-1", 0, &["openid"])).unwrap();
+        let registry =
+            ClientRegistry::new(vec![fixed], None, root.get_cell()).with_registered(RegisteredSource {
+                repo: repo.clone(),
+                clock: Arc::new(ManualClock::at(NOW)),
+            });
+        assert!(registry.is_static("static-1"));
+        assert!(registry.get_charged("dcr-1").await.unwrap().is_none());
+
+        repo.upsert("dcr-1", &registered("dcr-1", 1, &["openid"]), None, NOW)
+            .await
+            .unwrap();
+        let first = registry.get_charged("dcr-1").await.unwrap().unwrap();
+        assert_eq!(first.scopes, vec!["openid"]);
+        repo.upsert(
+            "dcr-1",
+            &registered("dcr-1", 2, &["openid", "accounts"]),
+            None,
+            NOW,
+        )
+        .await
+        .unwrap();
+        let second = registry.get_charged("dcr-1").await.unwrap().unwrap();
+        assert_eq!((second.revision, second.scopes.len()), (2, 2));
+
+        let mut suspended = registered("dcr-1", 3, &["openid"]);
+        suspended.suspended = true;
+        repo.upsert("dcr-1", &suspended, None, NOW).await.unwrap();
+        assert!(registry.get_charged("dcr-1").await.unwrap().is_none());
+        assert!(registry.get("dcr-1").await.is_none());
+
+        repo.upsert("dcr-1", &registered("dcr-1", 4, &["openid"]), None, NOW)
+            .await
+            .unwrap();
+        assert!(registry.get("dcr-1").await.is_some());
+        repo.destroy(crate::store::keys::Kind::Client, "dcr-1")
+            .await
+            .unwrap();
+        assert!(registry.get_charged("dcr-1").await.unwrap().is_none());
+        root.stop(None);
+    }
+}
