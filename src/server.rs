@@ -140,6 +140,11 @@ pub async fn start_with(
         .map(crate::model::Client::from_static)
         .collect::<anyhow::Result<Vec<_>>>()?;
     let fetcher = crate::oauth::jwks_fetch::JwksFetcher::new(&c.tls.client_ca)?;
+    if c.registration.enabled && c.registration.danger_allow_localhost_redirects {
+        tracing::warn!(
+            "registration.danger_allow_localhost_redirects: loopback redirect URIs are registrable (sandboxes only)"
+        );
+    }
     let directories = match c.registration.enabled {
         true => Some(Arc::new(
             crate::oauth::registration::directories::TrustedDirectories::load(

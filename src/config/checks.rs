@@ -613,6 +613,22 @@ mod tests {
         ))
         .unwrap_err();
         assert!(err.message.contains("/etc/fiducia/dir.json"), "{}", err.message);
+        // Scalar fields take FIDUCIA_REGISTRATION__<FIELD>.
+        let env = [
+            (
+                "FIDUCIA_REGISTRATION__SSA_MAX_AGE_SECS".to_string(),
+                "60".to_string(),
+            ),
+            (
+                "FIDUCIA_REGISTRATION__DANGER_ALLOW_LOCALHOST_REDIRECTS".to_string(),
+                "true".to_string(),
+            ),
+        ];
+        let r = load_from_str(DEV, env).unwrap().registration;
+        assert_eq!(
+            (r.ssa_max_age_secs, r.danger_allow_localhost_redirects),
+            (60, true)
+        );
     }
 
     #[test]
