@@ -22,6 +22,8 @@ use std::sync::{Arc, Mutex};
 
 /// The trusted test directory's `iss`.
 pub const DIRECTORY: &str = "test-directory";
+/// A trusted directory with the Brazil certificate binding (same keys).
+pub const BR_DIRECTORY: &str = "br-directory";
 /// The organisation of the test fintech's certificate (OU).
 pub const ORG: &str = "org-1";
 /// Scopes of an AISP under the default UK roles.
@@ -62,6 +64,12 @@ ssa_max_age_secs = 300
 issuer = "{DIRECTORY}"
 jwks_uri = "{host}/directory/jwks"
 certificate_binding = "uk"
+
+[[registration.trusted_directories]]
+issuer = "{BR_DIRECTORY}"
+jwks_uri = "{host}/directory/jwks"
+certificate_binding = "brazil"
+role_scopes = {{ DADOS = ["openid", "accounts"] }}
 
 [[registration.trusted_directories]]
 issuer = "dead-directory"
@@ -136,6 +144,37 @@ jwks_uri = "https://localhost:{dead}/jwks"
         );
         json(response.body())
     }
+}
+
+/// A Brazil-style transport certificate from the test CA (Open Finance
+/// Brasil profile: UID = software_id, organizationIdentifier =
+/// `OFBBR-<org_id>`, CN a host name), as (chain, key) PEM.
+pub fn brazil_certificate(pki: &TestPki, software_id: &str, org_id: &str) -> (String, String) {
+    use rcgen::{CertificateParams, DnType, DnValue, ExtendedKeyUsagePurpose, KeyPair};
+    let ca_pem = std::fs::read_to_string(pki.ca()).unwrap();
+    let ca_key =
+        KeyPair::from_pem(&std::fs::read_to_string(fiducia::pki::ca_key_path(&pki.ca())).unwrap()).unwrap();
+    let issuer = rcgen::Issuer::from_ca_cert_pem(&ca_pem, ca_key).unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let dn = &mut params.distinguished_name;
+    dn.push(
+        DnType::CountryName,
+        DnValue::PrintableString("BR".try_into().unwrap()),
+    );
+    dn.push(DnType::OrganizationName, "Fintech Brasil SA");
+    dn.push(
+        DnType::CustomDnType(vec![2, 5, 4, 97]),
+        DnValue::Utf8String(format!("OFBBR-{org_id}")),
+    );
+    dn.push(
+        DnType::CustomDnType(vec![0, 9, 2342, 19_200_300, 100, 1, 1]),
+        DnValue::Utf8String(software_id.into()),
+    );
+    dn.push(DnType::CommonName, "fintech.example.br");
+    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    (format!("{}{ca_pem}", cert.pem()), key.serialize_pem())
 }
 
 /// A JSON request, with a Bearer token when given.

@@ -182,3 +182,59 @@ async fn dpop_bound_access_tokens_are_enforced() {
     );
     assert_eq!(json(response.body())["token_type"], "DPoP");
 }
+
+/// The Brazil binding (`certificate_binding = "brazil"`): UID =
+/// software_id and organizationIdentifier (2.5.4.97) = `OFBBR-<org_id>`;
+/// the registered subject DN (with UID and the OID) then authenticates the
+/// client at PAR (RFC 8705 §2.1.2, RFC 4517 matching).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn brazil_binding_registers_uid_and_organization_identifier() {
+    let dcr = Dcr::start().await;
+    let identity = brazil_certificate(&dcr.op.pki, "soft-br", "org-br");
+    let statement = dcr
+        .ssa(json!({"iss": BR_DIRECTORY, "software_id": "soft-br", "org_id": "org-br", "software_roles": ["DADOS"]}))
+        .await;
+    let metadata = json!({
+        "software_statement": statement,
+        "token_endpoint_auth_method": "tls_client_auth",
+        "redirect_uris": [REDIRECT],
+    });
+    let response = dcr
+        .op
+        .send_with_identity(&identity, json_request("POST", "/register", None, &metadata))
+        .await;
+    assert_eq!(
+        response.status(),
+        201,
+        "{}",
+        String::from_utf8_lossy(response.body())
+    );
+    let body = json(response.body());
+    assert_eq!(body["scope"], "openid accounts");
+    // RFC 4514, last RDN first (rcgen puts CN first in the certificate).
+    assert_eq!(
+        body["tls_client_auth_subject_dn"],
+        "UID=soft-br,2.5.4.97=OFBBR-org-br,O=Fintech Brasil SA,C=BR,CN=fintech.example.br"
+    );
+    let client_id = body["client_id"].as_str().unwrap();
+    let (_, challenge) = pkce();
+    let par = cert_par(client_id, &challenge, "openid accounts");
+    let response = dcr.op.send_with_identity(&identity, par).await;
+    assert_eq!(
+        response.status(),
+        201,
+        "{}",
+        String::from_utf8_lossy(response.body())
+    );
+
+    // A UK-profile certificate (CN/OU) names nothing under this binding.
+    let statement = dcr
+        .ssa(json!({"iss": BR_DIRECTORY, "software_roles": ["DADOS"]}))
+        .await;
+    let response = dcr
+        .register_json(
+            json!({"software_statement": statement, "token_endpoint_auth_method": "tls_client_auth"}),
+        )
+        .await;
+    assert_error(&response, 400, "unapproved_software_statement");
+}
