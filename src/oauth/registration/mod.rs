@@ -5,9 +5,10 @@
 //! [`admit`] is what registration and update share: the transport
 //! certificate, the body (JSON or a signed JWT), the software statement
 //! against its trusted directory (keys fetched, refetched once on an
-//! unknown `kid`, failing closed), the signed request against the
-//! software's JWKS, the certificate binding, the metadata policy, and last
-//! the single use of the statement's `jti` (and the request's).
+//! unknown `kid`, failing closed), the certificate binding (before
+//! anything is fetched for the software), the signed request against the
+//! software's JWKS, the metadata policy, and last the single use of the
+//! statement's `jti` (and the request's).
 
 pub mod directories;
 pub mod manage;
@@ -82,6 +83,14 @@ pub async fn admit(
         other => other,
     }
     .map_err(RegistrationError::from)?;
+    // The certificate before anything is fetched for the software.
+    cert_binding::check_certificate_binding(
+        directory.binding,
+        cert.leaf().as_ref(),
+        &ssa.software_id,
+        &ssa.org_id,
+    )?;
+    let transport_dn = cert_binding::subject_dn_rfc4514(cert.leaf().as_ref())?;
     let (metadata, request_jti) = match parsed {
         RegistrationBody::Json(map) => (map, None),
         RegistrationBody::Signed(compact) => {
@@ -102,13 +111,6 @@ pub async fn admit(
             (claims, Some(jti))
         }
     };
-    cert_binding::check_certificate_binding(
-        directory.binding,
-        cert.leaf().as_ref(),
-        &ssa.software_id,
-        &ssa.org_id,
-    )?;
-    let transport_dn = cert_binding::subject_dn_rfc4514(cert.leaf().as_ref())?;
     let reserved: Vec<DistinguishedName> = config
         .resource_servers
         .iter()
