@@ -96,6 +96,8 @@ impl super::Client {
             burst: BURST,
             authorization_details_types: m.authorization_details_types.clone(),
             access_token_format: AccessTokenFormat::Opaque,
+            token_endpoint_auth_signing_alg: m.token_endpoint_auth_signing_alg,
+            request_object_signing_alg: m.request_object_signing_alg,
             dpop_bound_access_tokens: m.dpop_bound_access_tokens,
             revision: r.revision,
         })

@@ -125,6 +125,56 @@ async fn signed_registration_request_registers_a_private_key_jwt_client() {
         .body(http_body_util::Full::new(bytes::Bytes::from(signed)))
         .unwrap();
     assert_error(&dcr.op.send(true, again).await, 400, "invalid_software_statement");
+
+    // RFC 7591 §2: a registered token_endpoint_auth_signing_alg is the only
+    // one accepted; this client registers PS256 but its key is ES256.
+    let response = dcr
+        .register_json(json!({
+            "software_statement": dcr.ssa(json!({})).await,
+            "token_endpoint_auth_method": "private_key_jwt",
+            "token_endpoint_auth_signing_alg": "PS256",
+        }))
+        .await;
+    assert_eq!(
+        response.status(),
+        201,
+        "{}",
+        String::from_utf8_lossy(response.body())
+    );
+    let ps256_client = json(response.body())["client_id"].as_str().unwrap().to_string();
+    let assertion = dcr.op.assertion(&ps256_client, json!({})).await;
+    let par = pkjwt_par_for(&ps256_client, &assertion, &challenge, AISP_SCOPE, &[]);
+    let response = dcr.op.send(false, par).await;
+    assert_error(&response, 401, "invalid_client");
+    let description = json(response.body())["error_description"].to_string();
+    assert!(
+        description.contains("token_endpoint_auth_signing_alg"),
+        "{description}"
+    );
+
+    // OIDC Registration §2: likewise request_object_signing_alg for JAR.
+    let response = dcr
+        .register_json(json!({
+            "software_statement": dcr.ssa(json!({})).await,
+            "token_endpoint_auth_method": "private_key_jwt",
+            "request_object_signing_alg": "PS256",
+        }))
+        .await;
+    assert_eq!(
+        response.status(),
+        201,
+        "{}",
+        String::from_utf8_lossy(response.body())
+    );
+    let jar_client = json(response.body())["client_id"].as_str().unwrap().to_string();
+    let object = dcr.op.request_object(&jar_client, &challenge, json!({})).await;
+    let response = dcr.op.push_request_object(&jar_client, &object, &[]).await;
+    assert_error(&response, 400, "invalid_request_object");
+    let description = json(response.body())["error_description"].to_string();
+    assert!(
+        description.contains("request_object_signing_alg"),
+        "{description}"
+    );
 }
 
 /// The directory rotated its key: a statement under the new `kid` makes the
