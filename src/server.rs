@@ -140,7 +140,25 @@ pub async fn start_with(
         .map(crate::model::Client::from_static)
         .collect::<anyhow::Result<Vec<_>>>()?;
     let fetcher = crate::oauth::jwks_fetch::JwksFetcher::new(&c.tls.client_ca)?;
-    let clients = crate::actors::client::ClientRegistry::new(clients, Some(fetcher), root.get_cell());
+    if c.registration.enabled && c.registration.danger_allow_localhost_redirects {
+        tracing::warn!(
+            "registration.danger_allow_localhost_redirects: loopback redirect URIs are registrable (sandboxes only)"
+        );
+    }
+    let directories = match c.registration.enabled {
+        true => Some(Arc::new(
+            crate::oauth::registration::directories::TrustedDirectories::load(
+                &c.registration.trusted_directories,
+                fetcher.clone(),
+            )?,
+        )),
+        false => None,
+    };
+    let clients = crate::actors::client::ClientRegistry::new(clients, Some(fetcher), root.get_cell())
+        .with_registered(crate::actors::client_registry::RegisteredSource {
+            repo: repo.clone(),
+            clock: clock.clone(),
+        });
     let sessions = crate::actors::session::SessionRegistry::new(
         repo.clone(),
         Duration::from_secs(c.login.interaction_ttl_secs),
@@ -160,6 +178,7 @@ pub async fn start_with(
             sessions,
             dpop_nonces,
             clock,
+            directories,
         },
     )?);
     let handler = make_handler(op);

@@ -12,13 +12,13 @@
 //! cached set lacks (at most every [`MIN_REFETCH`]).
 //!
 //! Replay windows live in the store (`oauth::replay`) so that they hold
-//! across nodes; registered clients (DCR) will be loaded from the store here.
+//! across nodes; registered clients (DCR) are loaded from the store by the
+//! [`ClientRegistry`] (`client_registry.rs`).
 
 use crate::model::Client;
 use crate::oauth::jwks_fetch::JwksFetcher;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long a client actor lives without requests.
@@ -169,75 +169,7 @@ impl Actor for ClientActor {
     }
 }
 
-/// Finds clients: static ones from config (registered ones from the store
-/// later) behind one lookup, each served by its actor.
-pub struct ClientRegistry {
-    statics: HashMap<String, Arc<Client>>,
-    fetcher: Option<JwksFetcher>,
-    actors: Mutex<HashMap<String, ActorRef<ClientActorMessage>>>,
-    supervisor: ractor::ActorCell,
-}
-
-impl ClientRegistry {
-    /// A registry over the configured clients; actors are spawned under
-    /// `supervisor`; `fetcher` fetches `jwks_uri`s.
-    pub fn new(statics: Vec<Client>, fetcher: Option<JwksFetcher>, supervisor: ractor::ActorCell) -> Self {
-        Self {
-            statics: statics
-                .into_iter()
-                .map(|c| (c.client_id.clone(), Arc::new(c)))
-                .collect(),
-            fetcher,
-            actors: Mutex::new(HashMap::new()),
-            supervisor,
-        }
-    }
-
-    /// The client's current snapshot (without charging its request budget),
-    /// or `None` when no such client exists.
-    pub async fn get(&self, client_id: &str) -> Option<Arc<Client>> {
-        self.statics.get(client_id).cloned()
-    }
-
-    /// The client's snapshot from its actor, charging one request to its
-    /// budget: `Ok(None)` for an unknown client, `Err` over the budget.
-    pub async fn get_charged(&self, client_id: &str) -> Result<Option<Arc<Client>>, RateLimited> {
-        let existing = self.lock().get(client_id).cloned();
-        if let Some(actor) = existing
-            && let Ok(answer) = ractor::call!(actor, ClientActorMessage::Snapshot)
-        {
-            return answer.map(Some);
-        }
-        let Some(client) = self.statics.get(client_id).cloned() else {
-            return Ok(None);
-        };
-        let args = (client.clone(), self.fetcher.clone());
-        match Actor::spawn_linked(None, ClientActor, args, self.supervisor.clone()).await {
-            Ok((actor, _)) => {
-                self.lock().insert(client_id.to_string(), actor.clone());
-                match ractor::call!(actor, ClientActorMessage::Snapshot) {
-                    Ok(answer) => answer.map(Some),
-                    Err(_) => Ok(Some(client)),
-                }
-            }
-            Err(e) => {
-                tracing::warn!(client_id, error = %e, "client actor did not start; serving from config");
-                Ok(Some(client))
-            }
-        }
-    }
-
-    /// Fetches the client's `jwks_uri` again (an assertion named an unknown
-    /// `kid`) and returns the new snapshot; `None` without a running actor.
-    pub async fn refetch_jwks(&self, client_id: &str) -> Option<Arc<Client>> {
-        let actor = self.lock().get(client_id).cloned()?;
-        ractor::call!(actor, ClientActorMessage::RefetchJwks).ok()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, ActorRef<ClientActorMessage>>> {
-        self.actors.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
+pub use super::client_registry::ClientRegistry;
 
 #[cfg(test)]
 mod tests {

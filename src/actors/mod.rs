@@ -33,6 +33,7 @@
 //!    then stops the root supervisor, which stops its children.
 
 pub mod client;
+pub mod client_registry;
 pub mod key_manager;
 pub mod root;
 pub mod session;

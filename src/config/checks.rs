@@ -63,6 +63,7 @@ const CHECKS: &[Check] = &[
     check_refresh_tokens,
     check_store,
     check_login,
+    super::registration::check_registration,
 ];
 
 /// Resolves relative paths against `base_dir`, runs every named check and
@@ -113,6 +114,11 @@ fn resolve_paths(config: &mut Config, base: &Path) {
         join(p);
     }
     join(&mut config.store.path);
+    for d in &mut config.registration.trusted_directories {
+        if let Some(p) = d.jwks_file.as_mut() {
+            join(p);
+        }
+    }
 }
 
 fn issuer_path_of(issuer: &str) -> String {
@@ -554,6 +560,74 @@ mod tests {
         assert_eq!(
             (err.field.as_str(), err.check),
             ("tokens.refresh_token_idle_secs", "refresh_tokens")
+        );
+    }
+
+    #[test]
+    fn registration_needs_well_formed_trusted_directories_rfc7591_s2_3() {
+        let dir = |body: &str| {
+            format!("{DEV}[registration]\nenabled = true\n[[registration.trusted_directories]]\n{body}")
+        };
+        let v = validated(&dir(
+            "issuer = \"d1\"\njwks_uri = \"https://directory.example/jwks\"\n",
+        ))
+        .unwrap();
+        let r = &v.get().registration;
+        assert_eq!(r.ssa_max_age_secs, 300);
+        assert!(!r.danger_allow_localhost_redirects);
+        let d = &r.trusted_directories[0];
+        assert_eq!(d.certificate_binding, crate::config::CertificateBinding::Uk);
+        assert_eq!(
+            d.role_scopes["AISP"],
+            vec!["openid", "accounts", "offline_access"]
+        );
+        let failures = [
+            (
+                format!("{DEV}[registration]\nenabled = true\n"),
+                "registration.trusted_directories",
+            ),
+            (
+                dir("issuer = \"d1\"\njwks_uri = \"http://directory.example/jwks\"\n"),
+                "registration.trusted_directories.d1.jwks_uri",
+            ),
+            (
+                dir("issuer = \"d1\"\n"),
+                "registration.trusted_directories.d1.jwks_uri",
+            ),
+            (
+                dir("issuer = \"d1\"\njwks_file = \"missing.json\"\n"),
+                "registration.trusted_directories.d1.jwks_file",
+            ),
+            (
+                format!("{DEV}[registration]\nssa_max_age_secs = 0\n"),
+                "registration.ssa_max_age_secs",
+            ),
+        ];
+        for (text, field) in failures {
+            let err = validated(&text).unwrap_err();
+            assert_eq!((err.field.as_str(), err.check), (field, "registration"), "{text}");
+        }
+        // A relative jwks_file resolves against the config's directory.
+        let err = validated(&dir(
+            "issuer = \"d1\"\njwks_file = \"dir.json\"\ncertificate_binding = \"brazil\"\n",
+        ))
+        .unwrap_err();
+        assert!(err.message.contains("/etc/fiducia/dir.json"), "{}", err.message);
+        // Scalar fields take FIDUCIA_REGISTRATION__<FIELD>.
+        let env = [
+            (
+                "FIDUCIA_REGISTRATION__SSA_MAX_AGE_SECS".to_string(),
+                "60".to_string(),
+            ),
+            (
+                "FIDUCIA_REGISTRATION__DANGER_ALLOW_LOCALHOST_REDIRECTS".to_string(),
+                "true".to_string(),
+            ),
+        ];
+        let r = load_from_str(DEV, env).unwrap().registration;
+        assert_eq!(
+            (r.ssa_max_age_secs, r.danger_allow_localhost_redirects),
+            (60, true)
         );
     }
 

@@ -13,6 +13,8 @@ mod checks;
 mod clients;
 mod load;
 mod login;
+mod registration;
+pub use registration::{CertificateBinding, RegistrationConfig, TrustedDirectoryConfig, default_role_scopes};
 mod resource_servers;
 pub use login::*;
 pub use resource_servers::ResourceServerConfig;
@@ -62,6 +64,9 @@ pub struct Config {
     /// The API gateway (`fiducia gateway`); the OP ignores it. Default none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gateway: Option<crate::gateway::config::GatewayConfig>,
+    /// Dynamic client registration (RFC 7591/7592) with software
+    /// statements; off by default.
+    pub registration: RegistrationConfig,
 }
 
 /// `[server]`: the Internet-facing OP listener.

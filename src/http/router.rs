@@ -41,6 +41,10 @@ pub mod paths {
     pub const ACCOUNT_ACCESS_CONSENTS: &str = crate::http::endpoints::consents::ACCOUNT_ACCESS_CONSENTS;
     /// One of them.
     pub const ACCOUNT_ACCESS_CONSENT: &str = "/open-banking/v3.1/aisp/account-access-consents/{ConsentId}";
+    /// RFC 7591 §3 registration endpoint.
+    pub const REGISTRATION: &str = "/register";
+    /// RFC 7592 client configuration endpoints: this prefix + `client_id`.
+    pub const REGISTRATION_CLIENT_PREFIX: &str = "/register/";
 }
 
 /// The endpoints.
@@ -72,6 +76,10 @@ pub enum Endpoint {
     PaymentConsents,
     /// The consent API: account access consents.
     AccountAccessConsents,
+    /// RFC 7591 §3 `POST /register`.
+    Registration,
+    /// RFC 7592 §2 `/register/{client_id}`.
+    RegistrationClient,
 }
 
 /// One row of the table.
@@ -179,7 +187,28 @@ pub const ROUTES: &[Route] = &[
         endpoint: Endpoint::AccountAccessConsents,
         label: "account_access_consent",
     },
+    Route {
+        path: paths::REGISTRATION,
+        methods: &[Method::POST],
+        endpoint: Endpoint::Registration,
+        label: "registration",
+    },
 ];
+
+/// RFC 7592 §2: `/register/{client_id}`, matched by prefix (one path
+/// segment after it), outside the exact-path table.
+pub const REGISTRATION_CLIENT_ROUTE: Route = Route {
+    path: paths::REGISTRATION_CLIENT_PREFIX,
+    methods: &[Method::GET, Method::PUT, Method::DELETE],
+    endpoint: Endpoint::RegistrationClient,
+    label: "registration_client",
+};
+
+/// The `client_id` of a `/register/{client_id}` path.
+pub fn registration_client_id(path: &str) -> Option<&str> {
+    path.strip_prefix(paths::REGISTRATION_CLIENT_PREFIX)
+        .filter(|id| !id.is_empty() && !id.contains('/'))
+}
 
 /// What the table says about a request.
 #[derive(Debug, PartialEq, Eq)]
@@ -194,6 +223,13 @@ pub enum Lookup {
 
 /// Looks `path` (already relative to the issuer) and `method` up.
 pub fn lookup(method: &Method, path: &str) -> Lookup {
+    if registration_client_id(path).is_some() {
+        let route = &REGISTRATION_CLIENT_ROUTE;
+        return match route.methods.contains(method) {
+            true => Lookup::Found(route),
+            false => Lookup::WrongMethod(route),
+        };
+    }
     match ROUTES.iter().find(|r| path_matches(r.path, path)) {
         Some(route) if route.methods.contains(method) => Lookup::Found(route),
         Some(route) => Lookup::WrongMethod(route),
@@ -268,6 +304,11 @@ impl Router {
                 Ok(endpoints::sandbox_callback::get(&request))
             }
             Endpoint::SandboxCallback => Err(OAuthError::new(ErrorCode::NotFound, "no such endpoint")),
+            Endpoint::Registration => endpoints::registration::post(&self.op, &request, context).await,
+            Endpoint::RegistrationClient => {
+                let client_id = registration_client_id(path).unwrap_or_default();
+                Ok(endpoints::registration::manage(&self.op, &request, context, client_id).await)
+            }
         };
         let mut response = result.unwrap_or_else(|e| response::error(&e));
         if matches!(
@@ -307,6 +348,23 @@ fn method_not_allowed(route: &Route) -> Response<Bytes> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn registration_client_paths_rfc7592_s2() {
+        assert_eq!(registration_client_id("/register/abc"), Some("abc"));
+        assert_eq!(registration_client_id("/register/"), None);
+        assert_eq!(registration_client_id("/register/a/b"), None);
+        assert!(
+            matches!(lookup(&Method::DELETE, "/register/abc"), Lookup::Found(r) if r.endpoint == Endpoint::RegistrationClient)
+        );
+        assert!(matches!(
+            lookup(&Method::POST, "/register/abc"),
+            Lookup::WrongMethod(_)
+        ));
+        assert!(
+            matches!(lookup(&Method::POST, paths::REGISTRATION), Lookup::Found(r) if r.endpoint == Endpoint::Registration)
+        );
+    }
 
     #[test]
     fn table_has_unique_paths() {

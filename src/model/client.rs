@@ -41,6 +41,17 @@ pub struct Client {
     pub authorization_details_types: Vec<DetailType>,
     /// Opaque or RFC 9068 JWT access tokens.
     pub access_token_format: AccessTokenFormat,
+    /// RFC 7591 §2 `token_endpoint_auth_signing_alg`: the only algorithm of
+    /// its client assertions, when registered (any of the FAPI three else).
+    pub token_endpoint_auth_signing_alg: Option<JoseAlg>,
+    /// OIDC Registration §2 `request_object_signing_alg`: the only
+    /// algorithm of its request objects, when registered.
+    pub request_object_signing_alg: Option<JoseAlg>,
+    /// RFC 9449 §5.2 `dpop_bound_access_tokens`: token requests without a
+    /// DPoP proof are refused. Registered clients only (false for `[[clients]]`).
+    pub dpop_bound_access_tokens: bool,
+    /// Registration revision (`model::registered`); 0 for `[[clients]]`.
+    pub revision: u64,
 }
 
 impl Client {
@@ -80,6 +91,10 @@ impl Client {
             burst: config.burst,
             authorization_details_types: config.authorization_details_types.clone(),
             access_token_format: config.access_token_format,
+            token_endpoint_auth_signing_alg: None,
+            request_object_signing_alg: None,
+            dpop_bound_access_tokens: false,
+            revision: 0,
         })
     }
 

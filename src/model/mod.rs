@@ -4,6 +4,7 @@
 pub mod binding;
 pub mod client;
 pub mod records;
+pub mod registered;
 
 pub use binding::Binding;
 pub use client::Client;

@@ -93,6 +93,15 @@ async fn authenticate_inner(
                 }
                 other => other?,
             };
+            // RFC 7591 §2: a registered token_endpoint_auth_signing_alg is the only one.
+            if client
+                .token_endpoint_auth_signing_alg
+                .is_some_and(|alg| claims.key.alg() != alg)
+            {
+                return Err(invalid_client(
+                    "the assertion is not signed with the registered token_endpoint_auth_signing_alg (RFC 7591 §2)",
+                ));
+            }
             let namespace = format!("client_assertion:{}", client.client_id);
             let fresh = replay::first_use(&op.services.repo, &namespace, &claims.jti, claims.exp, now)
                 .await

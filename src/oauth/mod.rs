@@ -11,6 +11,7 @@ pub mod introspection;
 pub mod jwks_fetch;
 pub mod jwt_access_token;
 pub mod protected_resource;
+pub mod registration;
 pub mod replay;
 pub mod request_object;
 pub mod resource_server;

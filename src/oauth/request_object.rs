@@ -56,6 +56,12 @@ async fn verify(
 ) -> Result<VerifiedRequestObject, RequestObjectReason> {
     let now = op.now();
     let issuer = op.config.issuer();
+    // OIDC Registration §2: a registered request_object_signing_alg is the only one.
+    if let Some(alg) = client.request_object_signing_alg
+        && crate::protocol::jose::UnverifiedJws::parse(jwt)?.header().alg != alg
+    {
+        return Err(RequestObjectReason::RegisteredAlg);
+    }
     let check = |keys: &[ClientJwk]| check_request_object(jwt, &client.client_id, keys, issuer, now);
     match check(&client.jwks.keys) {
         Err(RequestObjectReason::Jws(JoseError::UnknownKid | JoseError::NoKeyForAlg))

@@ -75,6 +75,10 @@ pub struct ProviderMetadata {
     pub code_challenge_methods_supported: Vec<String>,
     /// RFC 9396 §10: the `authorization_details` types understood.
     pub authorization_details_types_supported: Vec<&'static str>,
+    /// RFC 8414 §2 `registration_endpoint` (RFC 7591 §3), when
+    /// `registration.enabled`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration_endpoint: Option<String>,
     /// RFC 8705 §5: endpoints also served on the mTLS alias listener.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub mtls_endpoint_aliases: BTreeMap<&'static str, String>,
@@ -94,6 +98,11 @@ impl ProviderMetadata {
             if let Some(url) = config.mtls_endpoint_url(path) {
                 mtls_endpoint_aliases.insert(name, url);
             }
+        }
+        if config.get().registration.enabled
+            && let Some(url) = config.mtls_endpoint_url(paths::REGISTRATION)
+        {
+            mtls_endpoint_aliases.insert("registration_endpoint", url);
         }
         let fapi = &config.get().fapi;
         let mtls = fapi
@@ -147,6 +156,11 @@ impl ProviderMetadata {
                 "acr",
             ],
             response_types_supported: vec!["code"],
+            registration_endpoint: config
+                .get()
+                .registration
+                .enabled
+                .then(|| config.endpoint_url(paths::REGISTRATION)),
             subject_types_supported: vec!["public"],
             id_token_signing_alg_values_supported: vec![signing_alg.to_string()],
             code_challenge_methods_supported: config.get().fapi.pkce_methods.clone(),
@@ -216,6 +230,25 @@ mod tests {
         assert_eq!(
             m.introspection_endpoint_auth_methods_supported,
             m.token_endpoint_auth_methods_supported
+        );
+    }
+
+    #[test]
+    fn registration_endpoint_only_when_enabled_rfc8414_s2() {
+        let off = serde_json::to_value(ProviderMetadata::from_config(&config(""), "ES256")).unwrap();
+        assert!(off.get("registration_endpoint").is_none());
+        let dir = std::env::temp_dir().join("fiducia-discovery-directory.json");
+        std::fs::write(&dir, "{\"keys\": []}").unwrap();
+        let on = ProviderMetadata::from_config(
+            &config(&format!(
+                "[registration]\nenabled = true\n[[registration.trusted_directories]]\nissuer = \"d\"\njwks_file = \"{}\"\n",
+                dir.display()
+            )),
+            "ES256",
+        );
+        assert_eq!(
+            on.registration_endpoint.as_deref(),
+            Some("https://localhost:8443/register")
         );
     }
 

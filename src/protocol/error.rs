@@ -49,6 +49,16 @@ pub enum ErrorCode {
     /// RFC 6750 §3.1: the access token is expired, revoked, malformed or bound
     /// to another key; the HTTP layer adds `WWW-Authenticate`.
     InvalidToken,
+    /// RFC 7591 §3.2.2: the software statement is invalid (signature,
+    /// claims, freshness, replayed `jti`).
+    InvalidSoftwareStatement,
+    /// RFC 7591 §3.2.2: the software statement is valid but not approved
+    /// here (unknown directory, revoked software or organisation).
+    UnapprovedSoftwareStatement,
+    /// RFC 7591 §3.2.2: a redirect URI is not allowed.
+    InvalidRedirectUri,
+    /// RFC 7591 §3.2.2: a client metadata value is invalid or not allowed.
+    InvalidClientMetadata,
     /// No such route.
     NotFound,
     /// The route exists, the method does not (RFC 9110 §15.5.6).
@@ -100,6 +110,11 @@ impl ErrorCode {
             InvalidDpopProof => ("invalid_dpop_proof", 400, false),
             UseDpopNonce => ("use_dpop_nonce", 400, false),
             InvalidToken => ("invalid_token", 401, false),
+            // RFC 7591 §3.2.2: registration errors are 400.
+            InvalidSoftwareStatement => ("invalid_software_statement", 400, false),
+            UnapprovedSoftwareStatement => ("unapproved_software_statement", 400, false),
+            InvalidRedirectUri => ("invalid_redirect_uri", 400, false),
+            InvalidClientMetadata => ("invalid_client_metadata", 400, false),
             NotFound => ("not_found", 404, false),
             MethodNotAllowed => ("method_not_allowed", 405, false),
             RequestTooLarge => ("request_too_large", 413, false),
@@ -201,6 +216,21 @@ mod tests {
     fn invalid_authorization_details_is_400_rfc9396_s5() {
         let row = ErrorCode::InvalidAuthorizationDetails.row();
         assert_eq!((row.code, row.status), ("invalid_authorization_details", 400));
+    }
+
+    #[test]
+    fn registration_errors_are_400_rfc7591_s3_2_2() {
+        for (code, wire) in [
+            (ErrorCode::InvalidSoftwareStatement, "invalid_software_statement"),
+            (
+                ErrorCode::UnapprovedSoftwareStatement,
+                "unapproved_software_statement",
+            ),
+            (ErrorCode::InvalidRedirectUri, "invalid_redirect_uri"),
+            (ErrorCode::InvalidClientMetadata, "invalid_client_metadata"),
+        ] {
+            assert_eq!((code.row().code, code.row().status), (wire, 400));
+        }
     }
 
     #[test]

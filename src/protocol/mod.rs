@@ -11,5 +11,6 @@ pub mod form;
 pub mod jose;
 pub mod pkce;
 pub mod rar;
+pub mod registration;
 pub mod request_object;
 pub mod response_mode;

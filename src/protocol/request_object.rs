@@ -75,6 +75,10 @@ pub enum RequestObjectReason {
     /// A parameter sent beside the object with another value than inside it.
     #[error("`{0}` beside the request object differs from its value inside (RFC 9101 §6.3)")]
     OuterParameterMismatch(String),
+    /// Signed with another algorithm than the client registered as its
+    /// `request_object_signing_alg` (OIDC Registration §2).
+    #[error("`alg` is not the registered request_object_signing_alg (OIDC Registration §2)")]
+    RegisteredAlg,
 }
 
 impl From<JoseError> for RequestObjectReason {

@@ -38,6 +38,13 @@
 //! the sweeper and revoke-by-grant read it without knowing the payload type.
 //! ```
 //!
+//! Record values by kind: the flow records (`model/records.rs`); `client`
+//! = `RegisteredClient` and `registration_access_token` =
+//! `RegistrationAccessToken` (`model/registered.rs`, dynamic client
+//! registration). Those two kinds were reserved in this layout from the
+//! start and a store without records of them is simply empty there, so
+//! adding their values needed no new version.
+//!
 //! Changing any of this means a new [`SCHEMA_VERSION`] and a migration in
 //! `repo/schema.rs`. Version 2 stopped indexing tokens by client and user;
 //! its migration deletes those entries. Version 3 changed the value of

@@ -35,6 +35,12 @@ pub async fn post(
     let token = form.require("token")?;
     let now = op.now();
     let found = token_lookup::find(op, token, form.get("token_type_hint"), now).await?;
+    // RFC 7592 §2.3: a deleted client's tokens are not active, also those
+    // (client_credentials) that no grant of it links to.
+    let found = match found {
+        Some(t) if op.services.clients.get(t.client_id()).await.is_none() => None,
+        other => other,
+    };
     let body = introspection::response(found.as_ref(), caller, op.config.issuer());
     if let Caller::ResourceServer(id) = caller {
         tracing::info!(

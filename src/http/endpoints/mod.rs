@@ -10,6 +10,7 @@ pub mod interaction;
 pub mod introspection;
 pub mod jwks;
 pub mod par;
+pub mod registration;
 pub mod revocation;
 pub mod sandbox_callback;
 pub mod token;
@@ -35,6 +36,9 @@ pub struct Services {
     pub dpop_nonces: Option<crate::oauth::dpop_nonce::DpopNonces>,
     /// Wall clock: the edges ask it, the checks take `now`.
     pub clock: Arc<dyn crate::clock::Clock>,
+    /// The trusted directories' keys when `registration.enabled`; `None`
+    /// turns the registration endpoints off.
+    pub directories: Option<Arc<crate::oauth::registration::directories::TrustedDirectories>>,
 }
 
 /// What the endpoints share.

@@ -56,7 +56,14 @@ pub async fn exchange(
     let challenge = CodeChallenge::parse(Some(&record.code_challenge), Some("S256"))
         .map_err(|_| OAuthError::new(ErrorCode::ServerError, "stored code challenge unreadable"))?;
     challenge.verify(verifier)?;
-    let binding = sender_binding(op, request, context, record.dpop_jkt.as_deref()).await?;
+    let binding = sender_binding(
+        op,
+        request,
+        context,
+        record.dpop_jkt.as_deref(),
+        client.dpop_bound_access_tokens,
+    )
+    .await?;
     let issued = tokens::issue_for_code(op, client, &record, binding).await?;
     let mut body = serde_json::json!({
         "access_token": issued.access_token,

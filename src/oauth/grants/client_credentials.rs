@@ -28,7 +28,7 @@ pub async fn issue(
     requested: Option<Vec<String>>,
 ) -> Result<serde_json::Value, OAuthError> {
     let scopes = granted_scopes(&client.scopes, requested)?;
-    let binding = sender_binding(op, request, context, None).await?;
+    let binding = sender_binding(op, request, context, None, client.dpop_bound_access_tokens).await?;
     let grant_id = FreshId::generate()
         .map_err(|_| OAuthError::new(ErrorCode::ServerError, "the random generator failed"))?
         .into_string();

@@ -98,12 +98,14 @@ pub fn split_scope(scope: &str) -> Vec<String> {
 /// The sender constraint of the tokens to issue (FAPI 2.0 §5.3.2.1): DPoP
 /// if a proof came (RFC 9449 §5) — and it must, with the same key, when
 /// `bound_jkt` is set (RFC 9449 §10.1) — else the client certificate
-/// (RFC 8705 §3); neither is `invalid_request`.
+/// (RFC 8705 §3); neither is `invalid_request`. A client registered with
+/// `dpop_bound_access_tokens` must send a proof (RFC 9449 §5.2).
 pub async fn sender_binding(
     op: &OpState,
     request: &Request<Bytes>,
     context: &RequestContext,
     bound_jkt: Option<&str>,
+    require_dpop: bool,
 ) -> Result<Binding, OAuthError> {
     let proof = sender::dpop_proof(op, request, context, crate::http::router::paths::TOKEN, None).await?;
     match (proof, bound_jkt) {
@@ -114,6 +116,9 @@ pub async fn sender_binding(
         (None, Some(_)) => Err(OAuthError::new(
             ErrorCode::InvalidDpopProof,
             "this code is bound to a DPoP key: send a DPoP proof (RFC 9449 §10.1)",
+        )),
+        (None, None) if require_dpop => Err(OAuthError::invalid_request(
+            "this client registered dpop_bound_access_tokens: send a DPoP proof (RFC 9449 §5.2)",
         )),
         (None, None) => match &context.client_cert {
             Some(cert) => Ok(Binding::Mtls(cert.x5t_s256().to_string())),

@@ -208,6 +208,55 @@ impl Repo {
             }
         }
     }
+
+    /// Deletes every record of a client (RFC 7592 §2.3: a deleted client's
+    /// grants, tokens, codes, pushed requests, interactions and registration
+    /// access tokens): for each grant of the client first what was issued
+    /// under it ([`Repo::revoke_by_grant_id`]), then the records indexed by
+    /// the client. Runs in chunks; returns how many records it deleted.
+    pub async fn revoke_by_client_id(&self, client_id: &str) -> Result<usize, KvError> {
+        let value = ops::index_value(Index::Client, client_id);
+        let mut total = 0;
+        loop {
+            let entries = self
+                .store
+                .run(|tx, _| {
+                    let value = value.clone();
+                    async move { ops::index_entries(&tx, Index::Client, &value, None, REVOKE_CHUNK).await }
+                })
+                .await?;
+            for (kind, id_key) in &entries {
+                // Grants are stored under their id's bytes (keys.rs).
+                if *kind == Kind::Grant
+                    && let Ok(grant_id) = std::str::from_utf8(id_key)
+                {
+                    total += self.revoke_by_grant_id(grant_id).await?;
+                }
+            }
+            let deleted = self
+                .store
+                .run(|tx, _| {
+                    let (value, entries) = (value.clone(), &entries);
+                    async move {
+                        let mut deleted = 0;
+                        for (kind, id_key) in entries {
+                            if ops::destroy_by_key(&tx, *kind, id_key).await? {
+                                deleted += 1;
+                            } else {
+                                let key = crate::store::keys::index_key(Index::Client, &value, *kind, id_key);
+                                tx.clear(&key)?;
+                            }
+                        }
+                        Ok(deleted)
+                    }
+                })
+                .await?;
+            total += deleted;
+            if entries.len() < REVOKE_CHUNK {
+                return Ok(total);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -55,7 +55,12 @@ impl Op {
     /// Starts with extra `[tokens]` settings and the config text `more`
     /// makes from the clients' JWKS file (e.g. more `[[clients]]`).
     pub async fn start_with_clients(tokens: &str, more: impl FnOnce(&std::path::Path) -> String) -> Self {
-        let pki = TestPki::new();
+        Self::start_in(TestPki::new(), tokens, more).await
+    }
+
+    /// Starts on `pki` with extra `[tokens]` settings and the TOML `more`
+    /// makes from the clients' JWKS file, appended after the `[[clients]]`.
+    pub async fn start_in(pki: TestPki, tokens: &str, more: impl FnOnce(&std::path::Path) -> String) -> Self {
         let client_key = Arc::new(SoftwareSigner::generate(JoseAlg::Es256).unwrap());
         let jwks_file = pki.dir.path().join("client-jwks.json");
         std::fs::write(
@@ -199,7 +204,7 @@ jwks_file = "{ss_jwks}"
     }
 
     /// Sends over a connection presenting `identity` (certificate chain, key; PEM).
-    async fn send_with_identity(
+    pub async fn send_with_identity(
         &self,
         identity: &(String, String),
         request: Request<Full<Bytes>>,
@@ -281,6 +286,59 @@ impl Op {
         params.extend_from_slice(extra);
         self.send(false, form("/par", &params)).await
     }
+}
+
+/// Serves JSON documents over TLS (the test PKI's server certificate) by
+/// path, e.g. a client's or a directory's JWKS; an unknown path is 404.
+/// Returns the port.
+pub async fn document_host(
+    pki: &TestPki,
+    documents: Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
+) -> u16 {
+    use hyper::service::service_fn;
+    use hyper_util::rt::TokioIo;
+    let tls = fiducia::http::tls::server_config(
+        &config::TlsConfig {
+            cert: pki.path("server.pem"),
+            key: pki.path("server.key"),
+            client_ca: vec![],
+            dev_generate: false,
+            dev_sans: vec![],
+        },
+        fiducia::http::tls::ClientAuth::Optional,
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let (acceptor, documents) = (acceptor.clone(), documents.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                    let body = documents.lock().unwrap().get(request.uri().path()).cloned();
+                    async move {
+                        let mut response =
+                            Response::new(Full::new(Bytes::from(body.clone().unwrap_or_default())));
+                        if body.is_none() {
+                            *response.status_mut() = http::StatusCode::NOT_FOUND;
+                        }
+                        Ok::<_, std::convert::Infallible>(response)
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    port
 }
 
 /// A request object (RFC 9101 §4) of `client_id` signed with `key`, `typ`

@@ -4,73 +4,28 @@
 
 use super::super::support::*;
 use super::harness::*;
-use bytes::Bytes;
-use fiducia::config::{self, TlsConfig};
-use fiducia::http::tls::{ClientAuth, server_config};
+use fiducia::config;
 use fiducia::server::{self, ServerHandle};
 use fiducia_hsm::{JoseAlg, Signer, SoftwareSigner, sign_jws};
-use http_body_util::Full;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use serde_json::{Map, json};
 use std::sync::{Arc, Mutex};
 
-/// Serves `GET /jwks.json` over TLS with whatever `jwks` holds.
-async fn jwks_host(pki: &TestPki, jwks: Arc<Mutex<String>>) -> u16 {
-    let tls = server_config(
-        &TlsConfig {
-            cert: pki.path("server.pem"),
-            key: pki.path("server.key"),
-            client_ca: vec![],
-            dev_generate: false,
-            dev_sans: vec![],
-        },
-        ClientAuth::Optional,
-    )
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
-    tokio::spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                return;
-            };
-            let (acceptor, jwks) = (acceptor.clone(), jwks.clone());
-            tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let service = service_fn(move |_request| {
-                    let body = jwks.lock().unwrap().clone();
-                    async move {
-                        Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(Bytes::from(body))))
-                    }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(tls), service)
-                    .await;
-            });
-        }
-    });
-    port
+type Documents = Arc<Mutex<std::collections::HashMap<String, String>>>;
+
+/// Serves `GET /jwks.json` with `jwks`; [`set_jwks`] changes it.
+async fn jwks_host(pki: &TestPki, jwks: String) -> (u16, Documents) {
+    let documents = Documents::default();
+    set_jwks(&documents, jwks);
+    (document_host(pki, documents.clone()).await, documents)
 }
 
-async fn assertion(key: &SoftwareSigner) -> String {
-    let now = now();
-    let claims = json!({
-        "iss": "uri-client", "sub": "uri-client", "aud": ISSUER,
-        "iat": now, "exp": now + 60, "jti": uuid::Uuid::new_v4().to_string(),
-    });
-    sign_jws(key, Map::new(), claims.to_string().as_bytes())
-        .await
-        .unwrap()
+fn set_jwks(documents: &Documents, jwks: String) {
+    documents.lock().unwrap().insert("/jwks.json".to_string(), jwks);
 }
 
-/// An OP whose client `uri-client` (private_key_jwt) has its keys at a
-/// `jwks_uri` served from `jwks`.
-async fn start_with_jwks_uri_client(pki: &TestPki, jwks: Arc<Mutex<String>>) -> ServerHandle {
-    let port = jwks_host(pki, jwks).await;
+/// An OP whose client `uri-client` (private_key_jwt) has its keys at the
+/// `jwks_uri` served on `port`.
+async fn start_with_jwks_uri_client(pki: &TestPki, port: u16) -> ServerHandle {
     let extra = format!(
         r#"
 [[clients]]
@@ -87,13 +42,24 @@ jwks_uri = "https://localhost:{port}/jwks.json"
         .unwrap()
 }
 
+async fn assertion(key: &SoftwareSigner) -> String {
+    let now = now();
+    let claims = json!({
+        "iss": "uri-client", "sub": "uri-client", "aud": ISSUER,
+        "iat": now, "exp": now + 60, "jti": uuid::Uuid::new_v4().to_string(),
+    });
+    sign_jws(key, Map::new(), claims.to_string().as_bytes())
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_come_from_jwks_uri_and_are_refetched_on_an_unknown_kid() {
     let pki = TestPki::new();
     let old_key = SoftwareSigner::generate(JoseAlg::Es256).unwrap();
     let new_key = SoftwareSigner::generate(JoseAlg::Es256).unwrap();
-    let jwks = Arc::new(Mutex::new(json!({ "keys": [old_key.public_jwk()] }).to_string()));
-    let handle = start_with_jwks_uri_client(&pki, jwks.clone()).await;
+    let (port, jwks) = jwks_host(&pki, json!({ "keys": [old_key.public_jwk()] }).to_string()).await;
+    let handle = start_with_jwks_uri_client(&pki, port).await;
     let (_, challenge) = pkce();
     let par = |assertion: String| {
         form(
@@ -124,7 +90,7 @@ async fn keys_come_from_jwks_uri_and_are_refetched_on_an_unknown_kid() {
     assert_status(&response, 201);
 
     // The client rotates: its jwks_uri now has only the new key.
-    *jwks.lock().unwrap() = json!({ "keys": [new_key.public_jwk()] }).to_string();
+    set_jwks(&jwks, json!({ "keys": [new_key.public_jwk()] }).to_string());
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let response = send(
         handle.main_addr,
@@ -154,8 +120,8 @@ async fn request_object_keys_are_refetched_on_an_unknown_kid() {
     let pki = TestPki::new();
     let auth_key = SoftwareSigner::generate(JoseAlg::Es256).unwrap();
     let new_key = SoftwareSigner::generate(JoseAlg::Es256).unwrap();
-    let jwks = Arc::new(Mutex::new(json!({ "keys": [auth_key.public_jwk()] }).to_string()));
-    let handle = start_with_jwks_uri_client(&pki, jwks.clone()).await;
+    let (port, jwks) = jwks_host(&pki, json!({ "keys": [auth_key.public_jwk()] }).to_string()).await;
+    let handle = start_with_jwks_uri_client(&pki, port).await;
     let (_, challenge) = pkce();
     let tls = client_tls(&pki, false, &[b"http/1.1"]);
     let push = |object: String| {
@@ -178,7 +144,10 @@ async fn request_object_keys_are_refetched_on_an_unknown_kid() {
     pushed_request_uri(&push(object).await);
 
     // The client publishes a second key and signs its request objects with it.
-    *jwks.lock().unwrap() = json!({ "keys": [auth_key.public_jwk(), new_key.public_jwk()] }).to_string();
+    set_jwks(
+        &jwks,
+        json!({ "keys": [auth_key.public_jwk(), new_key.public_jwk()] }).to_string(),
+    );
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let object = request_object(&new_key, "uri-client", &challenge, json!({})).await;
     pushed_request_uri(&push(object).await);

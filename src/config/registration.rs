@@ -1,0 +1,175 @@
+//! `[registration]` and `[[registration.trusted_directories]]`: dynamic
+//! client registration (RFC 7591, RFC 7592) with software statements signed
+//! by a regulatory directory.
+//!
+//! ```toml
+//! [registration]
+//! enabled = true
+//! ssa_max_age_secs = 300
+//!
+//! [[registration.trusted_directories]]
+//! issuer = "sandbox-directory"
+//! jwks_uri = "https://directory.example/jwks"
+//! certificate_binding = "uk"
+//! ```
+
+use super::Config;
+use super::load::ConfigError;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// `[registration]`: the registration endpoint and its policy.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegistrationConfig {
+    /// Serve `/register` (RFC 7591 §3) and `/register/{client_id}`
+    /// (RFC 7592 §2) and advertise `registration_endpoint`. Default
+    /// `false`. Env `FIDUCIA_REGISTRATION__ENABLED`.
+    pub enabled: bool,
+    /// Oldest accepted software statement: `iat` at most this many seconds
+    /// ago (UK OBIE DCR 3.3 leaves the window to the bank; Brazil uses 5
+    /// minutes). Default `300`. Env `FIDUCIA_REGISTRATION__SSA_MAX_AGE_SECS`.
+    pub ssa_max_age_secs: u64,
+    /// Accept `https://localhost` and loopback redirect URIs from software
+    /// statements (sandboxes only; FAPI 2.0 §5.3.2.2 wants real https
+    /// hosts). Default `false`.
+    /// Env `FIDUCIA_REGISTRATION__DANGER_ALLOW_LOCALHOST_REDIRECTS`.
+    pub danger_allow_localhost_redirects: bool,
+    /// The directories whose software statements are trusted. Arrays of
+    /// tables have no environment override; set them in the file. Default none.
+    pub trusted_directories: Vec<TrustedDirectoryConfig>,
+}
+
+impl Default for RegistrationConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            ssa_max_age_secs: 300,
+            danger_allow_localhost_redirects: false,
+            trusted_directories: Vec::new(),
+        }
+    }
+}
+
+/// How a transport certificate's subject names the software of a
+/// software statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertificateBinding {
+    /// UK Open Banking: CN = `software_id`, OU = `org_id`.
+    Uk,
+    /// Brazil Open Finance: UID (0.9.2342.19200300.100.1.1) =
+    /// `software_id`, organizationIdentifier (2.5.4.97) = `OFBBR-<org_id>`.
+    Brazil,
+}
+
+/// One `[[registration.trusted_directories]]` entry. No environment
+/// override: arrays of tables live in the file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedDirectoryConfig {
+    /// The directory's `iss` in its software statements. Required (no
+    /// default), unique.
+    pub issuer: String,
+    /// Where its signing keys are fetched (HTTPS; the server certificate
+    /// verified against the system roots plus `tls.client_ca`). Cached;
+    /// fetched again when a statement names an unknown `kid`. Exactly one
+    /// of `jwks_uri` and `jwks_file`. Default none.
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+    /// Or its keys as a JWKS file, read at start-up (relative to the config
+    /// file). Default none.
+    #[serde(default)]
+    pub jwks_file: Option<PathBuf>,
+    /// `uk` or `brazil`: how the transport certificate binds to the
+    /// statement. Default `uk`.
+    #[serde(default = "default_binding")]
+    pub certificate_binding: CertificateBinding,
+    /// Scopes each `software_roles` value allows (the union over the
+    /// statement's roles bounds what a client may register). Default: the
+    /// UK roles, `AISP` = `openid accounts offline_access`, `PISP` =
+    /// `openid payments offline_access`, `CBPII` = `openid fundsconfirmations`.
+    #[serde(default = "default_role_scopes")]
+    pub role_scopes: BTreeMap<String, Vec<String>>,
+}
+
+fn default_binding() -> CertificateBinding {
+    CertificateBinding::Uk
+}
+
+/// The UK roles (OBIE Directory `software_roles`).
+pub fn default_role_scopes() -> BTreeMap<String, Vec<String>> {
+    let scopes = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    BTreeMap::from([
+        (
+            "AISP".to_string(),
+            scopes(&["openid", "accounts", "offline_access"]),
+        ),
+        (
+            "PISP".to_string(),
+            scopes(&["openid", "payments", "offline_access"]),
+        ),
+        ("CBPII".to_string(), scopes(&["openid", "fundsconfirmations"])),
+    ])
+}
+
+/// Directories well formed; an enabled endpoint has at least one.
+pub(super) fn check_registration(config: &Config) -> Result<(), ConfigError> {
+    const CHECK: &str = "registration";
+    let r = &config.registration;
+    if !(1..=3600).contains(&r.ssa_max_age_secs) {
+        return Err(ConfigError::new(
+            "registration.ssa_max_age_secs",
+            CHECK,
+            "must be between 1 and 3600 seconds",
+        ));
+    }
+    if r.enabled && r.trusted_directories.is_empty() {
+        return Err(ConfigError::new(
+            "registration.trusted_directories",
+            CHECK,
+            "registration is enabled but no directory is trusted",
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for d in &r.trusted_directories {
+        let field = |name: &str| format!("registration.trusted_directories.{}.{name}", d.issuer);
+        if d.issuer.is_empty() || !seen.insert(d.issuer.as_str()) {
+            return Err(ConfigError::new(
+                field("issuer"),
+                CHECK,
+                "empty or duplicate issuer",
+            ));
+        }
+        match (&d.jwks_uri, &d.jwks_file) {
+            (Some(uri), None) if uri.starts_with("https://") => {}
+            (Some(_), None) => {
+                return Err(ConfigError::new(field("jwks_uri"), CHECK, "must be an https URL"));
+            }
+            (None, Some(path)) if path.is_file() => {}
+            (None, Some(path)) => {
+                return Err(ConfigError::new(
+                    field("jwks_file"),
+                    CHECK,
+                    format!("{} is not a readable file", path.display()),
+                ));
+            }
+            _ => {
+                return Err(ConfigError::new(
+                    field("jwks_uri"),
+                    CHECK,
+                    "exactly one of jwks_uri and jwks_file is needed",
+                ));
+            }
+        }
+        if d.role_scopes.is_empty() {
+            return Err(ConfigError::new(
+                field("role_scopes"),
+                CHECK,
+                "no role allows any scope",
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,253 @@
+//! Dynamic client registration, the application layer: RFC 7591 §3
+//! registration ([`register`]) and RFC 7592 management ([`manage`]),
+//! around the sans-IO checks of `protocol::registration`.
+//!
+//! [`admit`] is what registration and update share: the transport
+//! certificate, the body (JSON or a signed JWT), the software statement
+//! against its trusted directory (keys fetched, refetched once on an
+//! unknown `kid`, failing closed), the certificate binding (before
+//! anything is fetched for the software), the signed request against the
+//! software's JWKS, the metadata policy, and last the single use of the
+//! statement's `jti` (and the request's).
+
+pub mod directories;
+pub mod manage;
+
+use crate::http::client_cert::ClientCertificate;
+use crate::http::endpoints::OpState;
+use crate::model::registered::{RegisteredClient, RegistrationAccessToken};
+use crate::protocol::client_auth::DistinguishedName;
+use crate::protocol::error::{ErrorCode, OAuthError};
+use crate::protocol::registration::metadata::{ClientMetadata, MetadataPolicy, check_client_metadata};
+use crate::protocol::registration::request::{self, RegistrationBody};
+use crate::protocol::registration::ssa::{self, SoftwareStatement};
+use crate::protocol::registration::{RegistrationError, cert_binding};
+use crate::store::repo::ops;
+use directories::TrustedDirectories;
+use serde_json::{Map, Value, json};
+
+/// A registration that passed every check, ready to store.
+pub struct Admitted {
+    /// The verified statement.
+    pub ssa: SoftwareStatement,
+    /// The statement as sent (echoed unchanged, RFC 7591 §3.2.1).
+    pub statement: String,
+    /// The metadata to register.
+    pub metadata: ClientMetadata,
+}
+
+fn unavailable(what: &'static str) -> OAuthError {
+    OAuthError::new(ErrorCode::TemporarilyUnavailable, what)
+}
+
+/// Checks a registration or update request (see the module documentation).
+pub async fn admit(
+    op: &OpState,
+    directories: &TrustedDirectories,
+    content_type: &str,
+    body: &[u8],
+    cert: Option<&ClientCertificate>,
+) -> Result<Admitted, OAuthError> {
+    let now = op.now();
+    let config = op.config.get();
+    // RFC 8705 §2.1 / UK OBIE DCR 3.3: the request comes over mTLS with a
+    // transport certificate of the ecosystem's CA.
+    let cert = cert.filter(|c| c.chain_verified()).ok_or_else(|| {
+        OAuthError::invalid_request(
+            "registration needs a transport certificate issued under tls.client_ca (mTLS)",
+        )
+    })?;
+    let parsed = request::parse_body(content_type, body)?;
+    let peeked = match &parsed {
+        RegistrationBody::Json(map) => map.clone(),
+        RegistrationBody::Signed(compact) => request::peek_claims(compact)?,
+    };
+    let statement = request::software_statement(&peeked)?.to_string();
+    let issuer = ssa::peek_issuer(&statement).map_err(RegistrationError::from)?;
+    let directory = directories.find(&issuer).ok_or_else(|| {
+        RegistrationError::Unapproved("the software statement is not from a trusted directory".into())
+    })?;
+    let max_age = config.registration.ssa_max_age_secs;
+    let keys = directories.keys(directory, false).await.map_err(|_| {
+        unavailable("the directory's keys could not be fetched; the software statement cannot be verified")
+    })?;
+    let ssa = match ssa::verify_software_statement(&statement, &keys.keys, &issuer, max_age, now) {
+        Err(e) if e.is_unknown_kid() => {
+            let keys = directories.keys(directory, true).await.map_err(|_| {
+                unavailable(
+                    "the directory's keys could not be fetched; the software statement cannot be verified",
+                )
+            })?;
+            ssa::verify_software_statement(&statement, &keys.keys, &issuer, max_age, now)
+        }
+        other => other,
+    }
+    .map_err(RegistrationError::from)?;
+    // The certificate before anything is fetched for the software.
+    cert_binding::check_certificate_binding(
+        directory.binding,
+        cert.leaf().as_ref(),
+        &ssa.software_id,
+        &ssa.org_id,
+    )?;
+    let transport_dn = cert_binding::subject_dn_rfc4514(cert.leaf().as_ref())?;
+    let (metadata, request_jti) = match parsed {
+        RegistrationBody::Json(map) => (map, None),
+        RegistrationBody::Signed(compact) => {
+            let keys = directories
+                .fetcher()
+                .fetch(&ssa.jwks_endpoint)
+                .await
+                .map_err(|_| {
+                    unavailable("the software's JWKS (software_jwks_endpoint) could not be fetched")
+                })?;
+            let (claims, jti) = request::verify_signed_request(
+                &compact,
+                &keys.keys,
+                op.config.issuer(),
+                &ssa.software_id,
+                now,
+            )?;
+            (claims, Some(jti))
+        }
+    };
+    let reserved: Vec<DistinguishedName> = config
+        .resource_servers
+        .iter()
+        .filter_map(|rs| DistinguishedName::parse_rfc4514(&rs.tls_client_auth_subject_dn).ok())
+        .collect();
+    let policy = MetadataPolicy {
+        signing_alg: config.signing.alg,
+        allow_localhost: config.registration.danger_allow_localhost_redirects,
+        role_scopes: &directory.role_scopes,
+        reserved_dns: &reserved,
+    };
+    let metadata = check_client_metadata(&metadata, &ssa, &transport_dn, &policy)?;
+    // RFC 7591 §2.3 / UK OBIE DCR 3.3: a statement registers once; its jti
+    // is remembered for as long as the statement could be accepted.
+    let until = ssa.expires_at.unwrap_or(0).max(ssa.issued_at + max_age);
+    let namespace = format!("ssa:{issuer}");
+    first_use(op, &namespace, &ssa.jti, until, now)
+        .await?
+        .then_some(())
+        .ok_or_else(|| {
+            RegistrationError::statement("the software statement was already used (jti replayed)")
+        })?;
+    if let Some(jti) = request_jti {
+        let namespace = format!("registration_request:{}", ssa.software_id);
+        first_use(op, &namespace, &jti, now + 3600, now)
+            .await?
+            .then_some(())
+            .ok_or_else(|| {
+                RegistrationError::metadata("the signed request was already used (jti replayed)")
+            })?;
+    }
+    Ok(Admitted {
+        ssa,
+        statement,
+        metadata,
+    })
+}
+
+async fn first_use(
+    op: &OpState,
+    namespace: &str,
+    jti: &str,
+    until: u64,
+    now: u64,
+) -> Result<bool, OAuthError> {
+    crate::oauth::replay::first_use(&op.services.repo, namespace, jti, until, now)
+        .await
+        .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))
+}
+
+/// RFC 7591 §3: registers the admitted client under a new `client_id` and
+/// answers RFC 7591 §3.2.1 client information.
+pub async fn register(op: &OpState, admitted: Admitted) -> Result<Value, OAuthError> {
+    let now = op.now();
+    let client_id = loop {
+        let id = uuid::Uuid::new_v4().to_string();
+        if !op.services.clients.is_static(&id) {
+            break id;
+        }
+    };
+    let token = crate::oauth::secrets::new_secret()?;
+    let record = RegisteredClient {
+        client_id: client_id.clone(),
+        metadata: admitted.metadata,
+        directory: admitted.ssa.issuer.clone(),
+        software_id: admitted.ssa.software_id.clone(),
+        org_id: admitted.ssa.org_id.clone(),
+        software_statement: admitted.statement,
+        issued_at: now,
+        updated_at: now,
+        revision: 1,
+        suspended: false,
+    };
+    let token_record = RegistrationAccessToken {
+        client_id: client_id.clone(),
+    };
+    op.services
+        .repo
+        .store()
+        .run(|tx, _| {
+            let (record, token_record, client_id, token) = (&record, &token_record, &client_id, &token);
+            async move {
+                ops::upsert(&tx, client_id, record, None, now).await?;
+                ops::upsert(&tx, token, token_record, None, now).await
+            }
+        })
+        .await
+        .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
+    audit(&record, "client registered");
+    Ok(client_information(op, &record, &token))
+}
+
+/// RFC 7591 §3.2.1 / RFC 7592 §3: the registered metadata plus
+/// `client_id`, `client_id_issued_at`, `registration_access_token`,
+/// `registration_client_uri` and the software statement as sent.
+pub fn client_information(op: &OpState, record: &RegisteredClient, token: &str) -> Value {
+    let mut body = match serde_json::to_value(&record.metadata) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    body.remove("scopes");
+    let extra = json!({
+        "client_id": record.client_id,
+        "client_id_issued_at": record.issued_at,
+        "scope": record.metadata.scopes.join(" "),
+        "grant_types": ["authorization_code", "refresh_token", "client_credentials"],
+        "response_types": ["code"],
+        "software_id": record.software_id,
+        "software_statement": record.software_statement,
+        "registration_access_token": token,
+        "registration_client_uri": op.config.endpoint_url(&registration_client_path(&record.client_id)),
+    });
+    if let Value::Object(extra) = extra {
+        body.extend(extra);
+    }
+    Value::Object(body)
+}
+
+/// The path of a client's RFC 7592 configuration endpoint.
+pub fn registration_client_path(client_id: &str) -> String {
+    format!(
+        "{}{client_id}",
+        crate::http::router::paths::REGISTRATION_CLIENT_PREFIX
+    )
+}
+
+/// The audit line of a registration change: who, which software, never a
+/// token or the statement.
+pub fn audit(record: &RegisteredClient, what: &'static str) {
+    tracing::info!(
+        target: "fiducia::audit",
+        client_id = %record.client_id,
+        software_id = %record.software_id,
+        org_id = %record.org_id,
+        directory = %record.directory,
+        auth_method = ?record.metadata.token_endpoint_auth_method,
+        revision = record.revision,
+        "{what}"
+    );
+}

@@ -1,0 +1,274 @@
+//! Requested client metadata (RFC 7591 §2) checked against the software
+//! statement and the FAPI policy; the result is what gets registered.
+//!
+//! Statement vs request (RFC 7591 §2.3: "values in the software statement
+//! take precedence"; UK OBIE DCR 3.3):
+//! - `software_id`, if sent, must be the statement's;
+//! - `redirect_uris` ⊆ `software_redirect_uris` (default: those of them
+//!   that pass the policy),
+//!   each https without a fragment and not loopback unless the sandbox
+//!   allows it (FAPI 2.0 §5.3.2.2; RFC 9700 §2.1; RFC 8252 §8.3);
+//! - `scope` within the scopes the statement's `software_roles` allow
+//!   (default: all of them); `authorization_details_types` likewise;
+//! - `client_name` and `jwks_uri` come from the statement; keys by value
+//!   (`jwks`) are refused: they must be the ones the directory publishes.
+//!
+//! FAPI policy (FAPI 2.0 §5.3.2.1, §5.4.1, §5.3.2.2; RFC 8705 §2, §3.4;
+//! RFC 9449 §5.2): `token_endpoint_auth_method` is `private_key_jwt`,
+//! `tls_client_auth` or `self_signed_tls_client_auth`; algorithms PS256,
+//! ES256 or EdDSA; ID token and JARM algorithms the OP's own; only `code`
+//! and the grants the OP implements; access tokens sender-constrained
+//! (certificate-bound unless DPoP-bound). Unknown members are ignored
+//! (RFC 7591 §2).
+
+use super::RegistrationError;
+use super::fields::{alg, boolean, own_alg, strings};
+use super::redirect_uri::check_redirect_uri;
+use super::ssa::SoftwareStatement;
+use crate::config::TokenEndpointAuthMethod;
+use crate::protocol::client_auth::DistinguishedName;
+use crate::protocol::rar::DetailType;
+use fiducia_hsm::JoseAlg;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// What the OP's configuration says about registrations.
+#[derive(Debug, Clone)]
+pub struct MetadataPolicy<'a> {
+    /// The OP's signing algorithm: ID tokens and JARM responses.
+    pub signing_alg: JoseAlg,
+    /// `registration.danger_allow_localhost_redirects`.
+    pub allow_localhost: bool,
+    /// Scopes per software role (the statement's directory).
+    pub role_scopes: &'a BTreeMap<String, Vec<String>>,
+    /// Subject DNs a client may not register (the resource servers').
+    pub reserved_dns: &'a [DistinguishedName],
+}
+
+/// The metadata of a registered client, as stored and as answered
+/// (RFC 7591 §3.2.1 echoes it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientMetadata {
+    /// `client_name` (the statement's `software_client_name`).
+    pub client_name: String,
+    /// `redirect_uris`.
+    pub redirect_uris: Vec<String>,
+    /// `token_endpoint_auth_method`.
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    /// `token_endpoint_auth_signing_alg` (private_key_jwt).
+    pub token_endpoint_auth_signing_alg: Option<JoseAlg>,
+    /// `scope`, split.
+    pub scopes: Vec<String>,
+    /// `jwks_uri` (the statement's `software_jwks_endpoint`).
+    pub jwks_uri: String,
+    /// RFC 8705 §2.1.2 `tls_client_auth_subject_dn` (tls_client_auth).
+    pub tls_client_auth_subject_dn: Option<String>,
+    /// OIDC Registration §2 `id_token_signed_response_alg`.
+    pub id_token_signed_response_alg: JoseAlg,
+    /// JARM §3 `authorization_signed_response_alg`.
+    pub authorization_signed_response_alg: JoseAlg,
+    /// OIDC Registration §2 `request_object_signing_alg`.
+    pub request_object_signing_alg: Option<JoseAlg>,
+    /// RFC 9101 §10.5 `require_signed_request_object`.
+    pub require_signed_request_object: bool,
+    /// RFC 9396 §10 `authorization_details_types`.
+    pub authorization_details_types: Vec<DetailType>,
+    /// RFC 9449 §5.2 `dpop_bound_access_tokens`.
+    pub dpop_bound_access_tokens: bool,
+    /// RFC 8705 §3.4 `tls_client_certificate_bound_access_tokens`.
+    pub tls_client_certificate_bound_access_tokens: bool,
+}
+
+/// The grants the OP implements (`oauth::grants`).
+const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
+
+/// Checks `request` (the registration's JSON members) against `ssa` and
+/// `policy`. `transport_dn`: the RFC 4514 subject of the transport
+/// certificate, registered for `tls_client_auth`.
+pub fn check_client_metadata(
+    request: &Map<String, Value>,
+    ssa: &SoftwareStatement,
+    transport_dn: &str,
+    policy: &MetadataPolicy<'_>,
+) -> Result<ClientMetadata, RegistrationError> {
+    if let Some(id) = request.get("software_id")
+        && id.as_str() != Some(ssa.software_id.as_str())
+    {
+        return Err(RegistrationError::statement(
+            "software_id differs from the software statement's (RFC 7591 §2.3)",
+        ));
+    }
+    if request.contains_key("jwks") {
+        return Err(RegistrationError::metadata(
+            "jwks by value is not accepted: the keys are those at the software statement's software_jwks_endpoint",
+        ));
+    }
+    let redirect_uris = match strings(request, "redirect_uris")? {
+        Some(uris) => uris,
+        // Not asked: the statement's that pass the policy.
+        None => ssa
+            .redirect_uris
+            .iter()
+            .filter(|uri| check_redirect_uri(uri, policy.allow_localhost).is_ok())
+            .cloned()
+            .collect(),
+    };
+    if redirect_uris.is_empty() {
+        return Err(RegistrationError::RedirectUri("no usable redirect URI".into()));
+    }
+    for uri in &redirect_uris {
+        if !ssa.redirect_uris.contains(uri) {
+            return Err(RegistrationError::RedirectUri(
+                "a redirect URI is not among the software statement's software_redirect_uris".into(),
+            ));
+        }
+        check_redirect_uri(uri, policy.allow_localhost)?;
+    }
+    let auth_method: TokenEndpointAuthMethod = match request.get("token_endpoint_auth_method") {
+        None => return Err(RegistrationError::metadata("token_endpoint_auth_method is required (FAPI 2.0 §5.3.2.1)")),
+        Some(v) => serde_json::from_value(v.clone()).map_err(|_| {
+            RegistrationError::metadata(
+                "token_endpoint_auth_method must be private_key_jwt, tls_client_auth or self_signed_tls_client_auth (FAPI 2.0 §5.3.2.1)",
+            )
+        })?,
+    };
+    let token_endpoint_auth_signing_alg = alg(request, "token_endpoint_auth_signing_alg")?;
+    let request_object_signing_alg = alg(request, "request_object_signing_alg")?;
+    let id_token_signed_response_alg = own_alg(request, "id_token_signed_response_alg", policy.signing_alg)?;
+    let authorization_signed_response_alg =
+        own_alg(request, "authorization_signed_response_alg", policy.signing_alg)?;
+    if let Some(grants) = strings(request, "grant_types")?
+        && grants.iter().any(|g| !GRANT_TYPES.contains(&g.as_str()))
+    {
+        return Err(RegistrationError::metadata(
+            "grant_types may be authorization_code, refresh_token and client_credentials",
+        ));
+    }
+    if let Some(types) = strings(request, "response_types")?
+        && types.iter().any(|t| t != "code")
+    {
+        return Err(RegistrationError::metadata(
+            "response_types may only be code (FAPI 2.0 §5.3.2.2)",
+        ));
+    }
+    let allowed = role_scopes(ssa, policy);
+    if allowed.is_empty() {
+        return Err(RegistrationError::Unapproved(
+            "the software statement's software_roles allow no scope here".into(),
+        ));
+    }
+    let scopes = match request.get("scope") {
+        None => allowed.clone(),
+        Some(Value::String(s)) => s
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        Some(_) => return Err(RegistrationError::metadata("scope must be a string")),
+    };
+    if scopes.iter().any(|s| !allowed.contains(s)) {
+        return Err(RegistrationError::metadata(
+            "a requested scope is not allowed by the software statement's software_roles",
+        ));
+    }
+    let allowed_types = role_detail_types(&ssa.roles);
+    let authorization_details_types = match request.get("authorization_details_types") {
+        None => allowed_types.clone(),
+        Some(v) => serde_json::from_value::<Vec<DetailType>>(v.clone())
+            .map_err(|_| RegistrationError::metadata("authorization_details_types has an unknown type"))?,
+    };
+    if authorization_details_types
+        .iter()
+        .any(|t| !allowed_types.contains(t))
+    {
+        return Err(RegistrationError::metadata(
+            "an authorization_details_type is not allowed by the software statement's software_roles",
+        ));
+    }
+    let dpop_bound_access_tokens = boolean(request, "dpop_bound_access_tokens")?.unwrap_or(false);
+    let tls_bound = boolean(request, "tls_client_certificate_bound_access_tokens")?.unwrap_or(true);
+    if !tls_bound && !dpop_bound_access_tokens {
+        return Err(RegistrationError::metadata(
+            "access tokens must be sender-constrained: DPoP or certificate-bound (FAPI 2.0 §5.3.2.1)",
+        ));
+    }
+    let tls_client_auth_subject_dn = match auth_method {
+        TokenEndpointAuthMethod::TlsClientAuth => Some(subject_dn(request, transport_dn, policy)?),
+        _ => None,
+    };
+    Ok(ClientMetadata {
+        client_name: ssa.client_name.clone(),
+        redirect_uris,
+        token_endpoint_auth_method: auth_method,
+        token_endpoint_auth_signing_alg,
+        scopes,
+        jwks_uri: ssa.jwks_endpoint.clone(),
+        tls_client_auth_subject_dn,
+        id_token_signed_response_alg,
+        authorization_signed_response_alg,
+        request_object_signing_alg,
+        require_signed_request_object: boolean(request, "require_signed_request_object")?.unwrap_or(false),
+        authorization_details_types,
+        dpop_bound_access_tokens,
+        tls_client_certificate_bound_access_tokens: tls_bound,
+    })
+}
+
+/// RFC 8705 §2.1.2: the registered DN is the transport certificate's; a
+/// requested one must be the same name (RFC 4517 distinguishedNameMatch).
+fn subject_dn(
+    request: &Map<String, Value>,
+    transport_dn: &str,
+    policy: &MetadataPolicy<'_>,
+) -> Result<String, RegistrationError> {
+    let actual = DistinguishedName::parse_rfc4514(transport_dn)
+        .map_err(|_| RegistrationError::metadata("the transport certificate subject is not a DN"))?;
+    if let Some(requested) = request.get("tls_client_auth_subject_dn") {
+        let same = requested
+            .as_str()
+            .and_then(|dn| DistinguishedName::parse_rfc4514(dn).ok())
+            .is_some_and(|dn| dn.matches(&actual));
+        if !same {
+            return Err(RegistrationError::metadata(
+                "tls_client_auth_subject_dn is not the transport certificate's subject (RFC 8705 §2.1.2)",
+            ));
+        }
+    }
+    if policy.reserved_dns.iter().any(|dn| dn.matches(&actual)) {
+        return Err(RegistrationError::metadata(
+            "this certificate subject belongs to a resource server",
+        ));
+    }
+    Ok(transport_dn.to_string())
+}
+
+/// The scopes the statement's roles allow, in a stable order.
+fn role_scopes(ssa: &SoftwareStatement, policy: &MetadataPolicy<'_>) -> Vec<String> {
+    let mut scopes: Vec<String> = Vec::new();
+    for role in &ssa.roles {
+        for scope in policy.role_scopes.get(role).into_iter().flatten() {
+            if !scopes.contains(scope) {
+                scopes.push(scope.clone());
+            }
+        }
+    }
+    scopes
+}
+
+/// RFC 9396 types a role may ask for: account access for AISPs (UK) and
+/// DADOS (Brazil), payments for PISPs and PAGTO.
+fn role_detail_types(roles: &[String]) -> Vec<DetailType> {
+    let mut types = Vec::new();
+    for role in roles {
+        let t = match role.as_str() {
+            "AISP" | "DADOS" => DetailType::AccountInformation,
+            "PISP" | "PAGTO" => DetailType::PaymentInitiation,
+            _ => continue,
+        };
+        if !types.contains(&t) {
+            types.push(t);
+        }
+    }
+    types
+}

@@ -1,0 +1,67 @@
+//! Dynamic client registration checks (RFC 7591, RFC 7592, UK OBIE DCR
+//! 3.3), sans-IO with `now` passed in:
+//!
+//! - [`ssa`]: the software statement (RFC 7591 §2.3) signed by a trusted
+//!   directory: signature, `iss`, `iat` freshness, `exp`, statuses;
+//! - [`request`]: the registration request, JSON or a JWS signed with a key
+//!   of the software's JWKS (UK OBIE DCR 3.3 "Register a client");
+//! - [`metadata`]: the requested metadata checked against the statement
+//!   (RFC 7591 §2.3: statement values win) and against the FAPI policy;
+//! - [`redirect_uri`] and [`fields`]: what metadata members may hold;
+//! - [`cert_binding`]: the mTLS transport certificate names the statement's
+//!   software (RFC 8705 §2.1; UK: CN/OU, Brazil: UID/organizationIdentifier).
+//!
+//! Reasons collapse into the RFC 7591 §3.2.2 error codes through `From`.
+
+pub mod cert_binding;
+pub mod fields;
+pub mod metadata;
+pub mod redirect_uri;
+pub mod request;
+pub mod ssa;
+#[cfg(test)]
+mod tests;
+
+use super::error::{ErrorCode, OAuthError};
+use std::borrow::Cow;
+
+/// Why a registration (or an RFC 7592 update) was refused. Descriptions
+/// name fields and rules, never values from the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistrationError {
+    /// RFC 7591 §3.2.2 `invalid_software_statement`.
+    SoftwareStatement(Cow<'static, str>),
+    /// RFC 7591 §3.2.2 `unapproved_software_statement`.
+    Unapproved(Cow<'static, str>),
+    /// RFC 7591 §3.2.2 `invalid_redirect_uri`.
+    RedirectUri(Cow<'static, str>),
+    /// RFC 7591 §3.2.2 `invalid_client_metadata`.
+    Metadata(Cow<'static, str>),
+    /// The request itself is malformed (RFC 6749 §5.2 `invalid_request`).
+    Request(Cow<'static, str>),
+}
+
+impl RegistrationError {
+    /// `invalid_software_statement` with `why`.
+    pub fn statement(why: impl Into<Cow<'static, str>>) -> Self {
+        Self::SoftwareStatement(why.into())
+    }
+
+    /// `invalid_client_metadata` with `why`.
+    pub fn metadata(why: impl Into<Cow<'static, str>>) -> Self {
+        Self::Metadata(why.into())
+    }
+}
+
+impl From<RegistrationError> for OAuthError {
+    fn from(e: RegistrationError) -> Self {
+        let (code, why) = match e {
+            RegistrationError::SoftwareStatement(w) => (ErrorCode::InvalidSoftwareStatement, w),
+            RegistrationError::Unapproved(w) => (ErrorCode::UnapprovedSoftwareStatement, w),
+            RegistrationError::RedirectUri(w) => (ErrorCode::InvalidRedirectUri, w),
+            RegistrationError::Metadata(w) => (ErrorCode::InvalidClientMetadata, w),
+            RegistrationError::Request(w) => (ErrorCode::InvalidRequest, w),
+        };
+        OAuthError::new(code, why)
+    }
+}
