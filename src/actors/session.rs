@@ -219,6 +219,7 @@ mod tests {
             dpop_jkt: None,
             response_mode: crate::protocol::response_mode::ResponseMode::Query,
             authorization_details: Some(r#"[{"type":"payment_initiation"}]"#.into()),
+            openbanking_intent_id: None,
         };
         let (id, _) = interaction::start(&repo, request, "C".into(), 600, 1_000)
             .await

@@ -10,6 +10,7 @@
 //! second consent, and the same key with another body is refused.
 
 pub mod error;
+pub mod intent;
 pub mod obie;
 pub mod state;
 
@@ -23,6 +24,8 @@ use state::{ConsentEvent, ConsentStatus};
 /// A consent as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Consent {
+    /// Its id (`ConsentId`), also the record's key.
+    pub consent_id: String,
     /// The fintech that created it; only it may read or use it.
     pub client_id: String,
     /// What it allows.
@@ -170,6 +173,17 @@ pub async fn find_for_client(repo: &Repo, id: &str, client_id: &str, now: u64) -
         Ok(_) => Err(ObieError::not_found()),
         Err(_) => Err(ObieError::unavailable()),
     }
+}
+
+/// The consent authorised under `grant_id`, if any (UK OBIE: the grant of
+/// an authorization request that carried `openbanking_intent_id`).
+pub async fn of_grant(repo: &Repo, grant_id: &str, now: u64) -> Result<Option<Consent>, KvError> {
+    Ok(repo
+        .find_by_grant::<Consent>(grant_id, now)
+        .await?
+        .into_iter()
+        .next()
+        .map(|found| found.payload))
 }
 
 /// Moves consent `id` of `client_id` on by `event` in one transaction,

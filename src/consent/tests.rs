@@ -144,6 +144,7 @@ async fn repo() -> (tempfile::TempDir, Repo) {
 
 fn consent(client_id: &str, body: &Value) -> Consent {
     Consent {
+        consent_id: consent_id("pdc-", client_id, "key-1"),
         client_id: client_id.into(),
         kind: ConsentKind::DomesticPayment(Box::new(parse_domestic_payment(body).unwrap())),
         status: ConsentStatus::AwaitingAuthorisation,

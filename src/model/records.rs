@@ -33,6 +33,9 @@ pub struct PushedRequest {
     /// text (bincode cannot hold a JSON value), echoed unchanged. Added in
     /// store schema 3.
     pub authorization_details: Option<String>,
+    /// The UK OBIE consent this request asks the customer to authorise
+    /// (`claims` `openbanking_intent_id`). Added in store schema 4.
+    pub openbanking_intent_id: Option<String>,
 }
 
 impl StoredRecord for PushedRequest {

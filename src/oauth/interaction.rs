@@ -140,6 +140,25 @@ pub async fn decide(
                 let remaining = found.meta.expires_at.map(|at| at.saturating_sub(now).max(1));
                 ops::upsert(&tx, id, &interaction, remaining, now).await?;
                 let request = interaction.request;
+                // UK OBIE: the decision moves the consent the request named
+                // (AwaitingAuthorisation -> Authorised | Rejected) in the same
+                // transaction; one that no longer awaits authorisation (e.g.
+                // revoked meanwhile) gives no grant.
+                let approve = match &request.openbanking_intent_id {
+                    Some(consent_id) => {
+                        decide_consent(
+                            &tx,
+                            consent_id,
+                            &request.client_id,
+                            approve,
+                            &account_id,
+                            &grant_id,
+                            now,
+                        )
+                        .await?
+                    }
+                    None => approve,
+                };
                 if !approve {
                     return Ok(Ok(Decision::Denied { request }));
                 }
@@ -169,4 +188,44 @@ pub async fn decide(
             }
         })
         .await?
+}
+
+/// Moves consent `consent_id` of `client_id` on by the customer's decision;
+/// whether the authorization may go on (approved, and the consent was
+/// awaiting authorisation).
+async fn decide_consent(
+    tx: &crate::store::kv::Transaction,
+    consent_id: &str,
+    client_id: &str,
+    approve: bool,
+    account_id: &str,
+    grant_id: &str,
+    now: u64,
+) -> Result<bool, crate::store::kv::KvError> {
+    use crate::consent::Consent;
+    use crate::consent::state::ConsentEvent;
+    let Some(found) = ops::find::<Consent>(tx, consent_id, now).await? else {
+        return Ok(false);
+    };
+    let mut consent = found.payload;
+    let event = if approve {
+        ConsentEvent::Approve
+    } else {
+        ConsentEvent::Reject
+    };
+    let Ok(next) = consent.status.after(event) else {
+        return Ok(false);
+    };
+    if consent.client_id != client_id {
+        return Ok(false);
+    }
+    consent.status = next;
+    consent.status_updated_at = now;
+    if approve {
+        consent.account_id = Some(account_id.to_string());
+        consent.grant_id = Some(grant_id.to_string());
+    }
+    ops::upsert(tx, consent_id, &consent, None, now).await?;
+    tracing::info!(target: "fiducia::audit", operation = "consent.decide", consent_id, client_id, status = next.as_str(), "customer decided on a consent");
+    Ok(approve)
 }

@@ -24,6 +24,14 @@ impl PresentedToken {
             PresentedToken::Refresh(t) => &t.client_id,
         }
     }
+
+    /// The grant it was issued under.
+    pub fn grant_id(&self) -> &str {
+        match self {
+            PresentedToken::Access(t) => &t.grant_id,
+            PresentedToken::Refresh(t) => &t.grant_id,
+        }
+    }
 }
 
 /// Looks `token` up (unexpired, unrevoked, not rotated out); `None` when

@@ -165,6 +165,16 @@ async fn id_token(op: &OpState, code: &AuthorizationCode, now: u64) -> Result<St
     if let (Some(nonce), Some(map)) = (&code.nonce, claims.as_object_mut()) {
         map.insert("nonce".into(), Value::String(nonce.clone()));
     }
+    // UK OBIE: the ID token names the consent the customer authorised.
+    let consent = crate::consent::of_grant(&op.services.repo, &code.grant_id, now)
+        .await
+        .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
+    if let (Some(consent), Some(map)) = (consent, claims.as_object_mut()) {
+        map.insert(
+            crate::consent::intent::CLAIM.into(),
+            Value::String(consent.consent_id),
+        );
+    }
     let mut header = Map::new();
     header.insert("typ".into(), Value::String("JWT".into()));
     let payload =

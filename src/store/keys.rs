@@ -1,7 +1,7 @@
 //! The key schema and value schema of the store.
 //!
 //! ```text
-//! SCHEMA_VERSION = 3
+//! SCHEMA_VERSION = 4
 //!
 //! Keys are FoundationDB tuple-layer encodings (FDB "design/tuple.md":
 //! byte strings 0x01, text 0x02, non-negative integers 0x14..0x1c), so they
@@ -52,12 +52,15 @@
 //! `authorization_details` (RFC 9396) to pushed requests, grants, codes,
 //! access and refresh tokens; its migration (`repo/migrate_v3.rs`) deletes
 //! the pushed requests and interactions in flight and rewrites the others.
+//! Version 4 appended `openbanking_intent_id` (the UK OBIE consent the
+//! request authorises) to pushed requests; its migration deletes the pushed
+//! requests and interactions in flight.
 
 use aws_lc_rs::digest;
 
 /// Version of the layout above; recorded in the store at `(0,
 /// "schema_version")`.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// First element of the schema version key.
 const META: u64 = 0;

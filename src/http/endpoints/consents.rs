@@ -118,7 +118,9 @@ async fn create(
         Resource::AccountAccess => ConsentKind::AccountAccess(obie::parse_account_access(&body)?),
     };
     let now = op.now();
+    let id = consent::consent_id(resource.id_prefix(), &token.client_id, &key);
     let consent = Consent {
+        consent_id: id.clone(),
         client_id: token.client_id.clone(),
         kind,
         status: ConsentStatus::AwaitingAuthorisation,
@@ -129,7 +131,6 @@ async fn create(
         account_id: None,
         grant_id: None,
     };
-    let id = consent::consent_id(resource.id_prefix(), &token.client_id, &key);
     let stored = consent::create(&op.services.repo, &id, &consent, now).await?;
     if stored.created_at == now && stored == consent {
         tracing::info!(target: "fiducia::audit", operation = "consent.create", consent_id = %id, client_id = %token.client_id, "consent created");

@@ -9,6 +9,7 @@
 //! (`oauth::authorization_response`).
 
 use super::OpState;
+use crate::consent::{Consent, intent};
 use crate::http::browser;
 use crate::http::context::RequestContext;
 use crate::login::{
@@ -124,6 +125,14 @@ pub async fn consent_get(
             return gone(&InteractionError::Gone, context);
         }
     };
+    // UK OBIE: the payment or the account access the consent asks for.
+    let mut detail_lines = detail_lines;
+    if let Some(consent_id) = &ix.request.openbanking_intent_id {
+        match op.services.repo.find::<Consent>(consent_id, op.now()).await {
+            Ok(Some(found)) => detail_lines.extend(intent::consent_lines(&found.payload)),
+            _ => return gone(&InteractionError::Gone, context),
+        }
+    }
     let details: Vec<DetailLine<'_>> = detail_lines
         .iter()
         .map(|(label, value)| DetailLine { label, value })

@@ -41,7 +41,27 @@ pub async fn post(
         Some(t) if op.services.clients.get(t.client_id()).await.is_none() => None,
         other => other,
     };
-    let body = introspection::response(found.as_ref(), caller, op.config.issuer());
+    // UK OBIE: a token of a consent that was rejected, consumed or revoked
+    // is dead; an active one names its consent.
+    let consent = match &found {
+        Some(t) => crate::consent::of_grant(&op.services.repo, t.grant_id(), now)
+            .await
+            .map_err(|_| OAuthError::bare(crate::protocol::error::ErrorCode::TemporarilyUnavailable))?,
+        None => None,
+    };
+    let found = match (&consent, found) {
+        (Some(c), Some(_)) if c.status.is_terminal() => None,
+        (_, found) => found,
+    };
+    let mut body = introspection::response(found.as_ref(), caller, op.config.issuer());
+    if let (Some(consent), Some(map)) = (consent, body.as_object_mut())
+        && map.get("active") == Some(&serde_json::Value::Bool(true))
+    {
+        map.insert(
+            crate::consent::intent::CLAIM.into(),
+            serde_json::Value::String(consent.consent_id),
+        );
+    }
     if let Caller::ResourceServer(id) = caller {
         tracing::info!(
             target: "fiducia::audit",

@@ -10,6 +10,7 @@
 
 use super::OpState;
 use super::authorize::REQUEST_URI_PREFIX;
+use crate::consent::intent;
 use crate::http::context::RequestContext;
 use crate::http::response;
 use crate::model::records::PushedRequest;
@@ -90,6 +91,12 @@ pub async fn post(
         (Some(jkt), _) => Some(jkt),
         (None, param) => param.map(str::to_string),
     };
+    // UK OBIE: the consent to authorise, named in `claims` (OIDC Core §5.5),
+    // must be this client's and await authorisation.
+    let intent = intent::requested(params.get("claims"))?;
+    if let Some(id) = &intent {
+        intent::check_awaiting(&op.services.repo, id, &client.client_id, op.now()).await?;
+    }
     let pushed = PushedRequest {
         client_id: client.client_id.clone(),
         redirect_uri: redirect_uri.to_string(),
@@ -100,6 +107,7 @@ pub async fn post(
         dpop_jkt,
         response_mode,
         authorization_details: details.map(rar::AuthorizationDetails::into_json),
+        openbanking_intent_id: intent,
     };
     let reference = secrets::new_secret()?;
     let ttl = op.config.get().tokens.request_uri_ttl_secs;

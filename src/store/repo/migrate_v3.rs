@@ -36,16 +36,7 @@ const APPEND_NONE: &[Kind] = &[
 /// The migration (see the module documentation).
 pub fn migrate(tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
     Box::pin(async move {
-        for kind in [Kind::PushedAuthorizationRequest, Kind::Interaction] {
-            let range = keys::subspace_range(&keys::kind_subspace(kind));
-            for (key, value) in tx.get_range(&range, RangeOptions::default()).await? {
-                let (kind, id_key) = parse_tail(&key)?;
-                tx.clear(&key)?;
-                if let Ok((meta, _)) = codec::decode_prefix::<RecordMeta>(&value) {
-                    clear_entries(tx, kind, &id_key, &meta)?;
-                }
-            }
-        }
+        drop_in_flight_authorization_requests(tx).await?;
         for &kind in APPEND_NONE {
             let range = keys::subspace_range(&keys::kind_subspace(kind));
             for (key, value) in tx.get_range(&range, RangeOptions::default()).await? {
@@ -56,6 +47,24 @@ pub fn migrate(tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
         }
         Ok(())
     })
+}
+
+/// Deletes the pushed requests and interactions in flight, with their index
+/// and expiry entries: they live seconds to minutes, so a migration that
+/// changes their value drops them rather than rewriting them (the customer
+/// starts that authorization again).
+pub async fn drop_in_flight_authorization_requests(tx: &Transaction) -> Result<(), KvError> {
+    for kind in [Kind::PushedAuthorizationRequest, Kind::Interaction] {
+        let range = keys::subspace_range(&keys::kind_subspace(kind));
+        for (key, value) in tx.get_range(&range, RangeOptions::default()).await? {
+            let (kind, id_key) = parse_tail(&key)?;
+            tx.clear(&key)?;
+            if let Ok((meta, _)) = codec::decode_prefix::<RecordMeta>(&value) {
+                clear_entries(tx, kind, &id_key, &meta)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The version-3 bytes of a version-2 value of one of [`APPEND_NONE`].

@@ -52,6 +52,7 @@ pub type Migration = for<'a> fn(&'a Transaction) -> BoxFuture<'a, Result<(), KvE
 pub const MIGRATIONS: &[(u32, Migration)] = &[
     (1, drop_token_client_and_user_entries),
     (2, super::migrate_v3::migrate),
+    (3, drop_in_flight_authorization_requests),
 ];
 
 /// 1 → 2: access and refresh tokens are no longer indexed by client and user
@@ -72,6 +73,12 @@ fn drop_token_client_and_user_entries(tx: &Transaction) -> BoxFuture<'_, Result<
         }
         Ok(())
     })
+}
+
+/// 3 → 4: pushed requests (and the interactions that carry one) gained
+/// `openbanking_intent_id`; the ones in flight are dropped.
+fn drop_in_flight_authorization_requests(tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
+    Box::pin(super::migrate_v3::drop_in_flight_authorization_requests(tx))
 }
 
 /// Checks, records or migrates the schema version; returns the version found

@@ -9,10 +9,10 @@ use bytes::Bytes;
 use http_body_util::Full;
 use serde_json::{Value, json};
 
-const PAYMENTS: &str = "/open-banking/v3.1/pisp/domestic-payment-consents";
-const ACCOUNTS: &str = "/open-banking/v3.1/aisp/account-access-consents";
+pub const PAYMENTS: &str = "/open-banking/v3.1/pisp/domestic-payment-consents";
+pub const ACCOUNTS: &str = "/open-banking/v3.1/aisp/account-access-consents";
 
-fn payment_request(amount: &str) -> Value {
+pub fn payment_request(amount: &str) -> Value {
     json!({
         "Data": {"Initiation": {
             "InstructionIdentification": "ACME412",
@@ -30,7 +30,7 @@ fn payment_request(amount: &str) -> Value {
 }
 
 /// A certificate-bound client_credentials token of the mTLS client for `scope`.
-async fn cc_token(op: &Op, scope: &str) -> String {
+pub async fn cc_token(op: &Op, scope: &str) -> String {
     let request = form(
         "/token",
         &[
@@ -47,7 +47,7 @@ async fn cc_token(op: &Op, scope: &str) -> String {
         .to_string()
 }
 
-fn api(
+pub fn api(
     method: &str,
     path: &str,
     token: &str,

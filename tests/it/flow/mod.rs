@@ -12,6 +12,7 @@ pub mod jarm;
 pub mod jwks_uri;
 pub mod jwt_access_token;
 pub mod metadata;
+pub mod obie_intent;
 pub mod rar;
 pub mod refresh;
 pub mod revocation;
