@@ -7,6 +7,7 @@ mod it {
     pub mod admin;
     pub mod flow;
     pub mod hsm;
+    pub mod loadtest;
     pub mod process;
     pub mod serving;
     pub mod store;
