@@ -2,8 +2,8 @@
 //! JWS verification per algorithm, private_key_jwt client assertion
 //! validation (RFC 7523 §3), DPoP proof validation (RFC 9449 §4.3), the
 //! client_credentials issue path (assertion + proof + a durable token
-//! commit), a store commit alone, and a signature through the PKCS#11 signer
-//! pool (SoftHSM).
+//! commit), a store commit alone, a signature through the PKCS#11 signer
+//! pool (SoftHSM), and one argon2id password verification.
 //!
 //! ```text
 //! cargo bench -p fiducia-bench --bench op
@@ -196,5 +196,20 @@ fn signer_pool(c: &mut Criterion) {
     rt.block_on(pool.shutdown());
 }
 
-criterion_group!(benches, jws_verify, client_assertion, dpop, token_issue, store_commit, signer_pool);
+/// One argon2id password verification (RFC 9106) at the sandbox's setting,
+/// m = 7168 KiB, t = 5, p = 1: the OWASP minimum, what `flow` pays per login.
+fn password(c: &mut Criterion) {
+    use fiducia::login::password::PasswordHasher;
+    let rt = runtime();
+    let hasher = PasswordHasher::new(7168, 5, 1, 1).unwrap();
+    let stored = rt.block_on(hasher.hash("wonderland-123")).unwrap();
+    let mut group = c.benchmark_group("password");
+    group.sample_size(20);
+    group.bench_function("argon2id_m7168_t5_p1", |b| {
+        b.iter(|| assert!(rt.block_on(hasher.verify(Some(&stored), "wonderland-123")).unwrap()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, jws_verify, client_assertion, dpop, token_issue, store_commit, signer_pool, password);
 criterion_main!(benches);

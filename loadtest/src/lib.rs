@@ -40,8 +40,10 @@ pub struct Args {
     /// Open loop: operations started per second, whatever the OP does.
     #[arg(long, conflicts_with = "concurrency")]
     pub rate: Option<f64>,
-    /// Open loop: operations at once at most; later starts wait (and the wait counts).
-    #[arg(long, default_value_t = 4096)]
+    /// Open loop: clients (each with its kept-alive connections) at most;
+    /// an operation due while all are busy waits for one, and the wait counts
+    /// in its latency.
+    #[arg(long, default_value_t = 64)]
     pub max_in_flight: usize,
     /// Closed loop: clients, each starting its next operation when one ends (default 16 without --rate).
     #[arg(long)]

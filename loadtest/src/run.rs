@@ -57,28 +57,34 @@ struct Shared {
 }
 
 impl Shared {
-    /// Whether another operation may start (and counts it).
-    fn admit(&self) -> bool {
+    /// Whether another operation may start, and whether it is measured
+    /// (started after the warm-up; counted against `max_ops`).
+    fn admit(&self) -> Option<bool> {
         if self.stop.load(Ordering::Relaxed) {
-            return false;
+            return None;
         }
         if !self.measuring.load(Ordering::Relaxed) {
-            return true;
+            return Some(false);
         }
         let n = self.started.fetch_add(1, Ordering::Relaxed);
         match self.max_ops {
             Some(max) if n >= max => {
                 self.stop.store(true, Ordering::Relaxed);
-                false
+                None
             }
-            _ => true,
+            _ => Some(true),
         }
     }
 
-    async fn one(&self, worker: &mut Worker, scheduled: Instant) {
+    /// Runs one operation; only a measured one (started in the measured
+    /// window) is recorded, however late it ends.
+    async fn one(&self, worker: &mut Worker, scheduled: Instant, measured: bool) {
         let mut steps = Steps::default();
         let result = worker.run(&self.ctx, &mut steps).await;
         let total = scheduled.elapsed();
+        if !measured {
+            return;
+        }
         if let Ok(mut stats) = self.stats.lock() {
             stats.add(&steps, total, result.err());
         }
@@ -108,9 +114,6 @@ pub async fn run(ctx: Ctx, plan: &Plan) -> anyhow::Result<Outcome> {
         tokio::time::sleep(plan.warmup).await;
     }
     // The measured window starts here.
-    if let Ok(mut stats) = shared.stats.lock() {
-        *stats = Stats::new();
-    }
     shared.measuring.store(true, Ordering::Relaxed);
     let op_before = plan.op_pid.and_then(Cpu::of_process);
     let own_before = Cpu::of_process(std::process::id());
@@ -129,10 +132,11 @@ pub async fn run(ctx: Ctx, plan: &Plan) -> anyhow::Result<Outcome> {
         }
     }
     shared.stop.store(true, Ordering::Relaxed);
+    // The window's length: operations started in it count even when they end after it.
+    let elapsed = start.elapsed();
     for driver in drivers {
         let _ = driver.await;
     }
-    let elapsed = start.elapsed();
     if plan.progress {
         eprintln!();
     }
@@ -196,9 +200,7 @@ async fn open_loop(shared: Arc<Shared>, rate: f64, max_in_flight: usize) {
         let scheduled = epoch + interval.saturating_mul(n);
         n = n.saturating_add(1);
         tokio::time::sleep_until(scheduled.into()).await;
-        if !shared.admit() {
-            break;
-        }
+        let Some(measured) = shared.admit() else { break };
         // Waiting for a permit delays this start but not its clock: the wait is in its latency.
         let Ok(permit) = permits.clone().acquire_owned().await else {
             break;
@@ -213,7 +215,7 @@ async fn open_loop(shared: Arc<Shared>, rate: f64, max_in_flight: usize) {
                     Err(_) => return,
                 },
             };
-            shared.one(&mut worker, scheduled).await;
+            shared.one(&mut worker, scheduled, measured).await;
             if let Ok(mut idle) = shared.idle.lock() {
                 idle.push(worker);
             }
@@ -226,7 +228,7 @@ async fn open_loop(shared: Arc<Shared>, rate: f64, max_in_flight: usize) {
 
 async fn closed_loop(shared: Arc<Shared>) {
     let Ok(mut worker) = Worker::new() else { return };
-    while shared.admit() {
-        shared.one(&mut worker, Instant::now()).await;
+    while let Some(measured) = shared.admit() {
+        shared.one(&mut worker, Instant::now(), measured).await;
     }
 }
