@@ -14,7 +14,9 @@
 #
 # Environment: OP_CPU (0), LT_CPU (1), NICE (-10), RUNS (3), SECONDS_PER_RUN (15),
 # WARMUP (3), OUT (target/loadtest-baseline), DATA (a fresh temporary dir),
-# CONCURRENCY_<scenario> (closed-loop clients, e.g. CONCURRENCY_flow=16).
+# CONCURRENCY_<scenario> (closed-loop clients, e.g. CONCURRENCY_flow=16),
+# OP_BIN (target/release/fiducia: another build to compare), MODES
+# ("closed open"; "closed" skips the open-loop runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OP_CPU=${OP_CPU:-0}
@@ -26,6 +28,8 @@ WARMUP=${WARMUP:-3}
 OUT=${OUT:-target/loadtest-baseline}
 SCENARIOS=${SCENARIOS:-"discovery cc-mtls cc-pkjwt handshake flow"}
 BIN=target/release
+OP_BIN=${OP_BIN:-$BIN/fiducia}
+MODES=${MODES:-"closed open"}
 mkdir -p "$OUT"
 
 declare -A CONC=([discovery]=32 [cc-mtls]=32 [cc-pkjwt]=32 [handshake]=16 [flow]=16)
@@ -36,9 +40,9 @@ start_op() {
     FIDUCIA_SERVER__LISTEN=127.0.0.1:$PORT FIDUCIA_SERVER__ISSUER=https://localhost:$PORT \
     FIDUCIA_SERVER__MTLS_LISTEN=127.0.0.1:$((PORT + 1)) FIDUCIA_SERVER__MTLS_BASE_URL=https://localhost:$((PORT + 1)) \
     FIDUCIA_SERVER__HTTP3=false FIDUCIA_ADMIN__LISTEN=127.0.0.1:$((PORT + 2)) \
-        nice -n "$NICE" taskset -c "$OP_CPU" "$BIN/fiducia" sandbox --data "$DATA" > "$OUT/op.log" 2>&1 &
+        nice -n "$NICE" taskset -c "$OP_CPU" "$OP_BIN" sandbox --data "$DATA" > "$OUT/op.log" 2>&1 &
     OP=$!
-    for _ in $(seq 100); do grep -q '^Stop with' "$OUT/op.log" && return 0; sleep 0.2; done
+    for _ in $(seq 100); do grep -qs '^Stop with' "$OUT/op.log" && return 0; sleep 0.2; done
     echo "the OP did not start: $(tail -5 "$OUT/op.log")" >&2
     exit 1
 }
@@ -70,6 +74,7 @@ for scenario in $SCENARIOS; do
         lt --scenario "$scenario" --concurrency "$conc" > "$OUT/$scenario-closed-$i.json"
         summary "$OUT/$scenario-closed-$i.json"
     done
+    if [[ " $MODES " != *" open "* ]]; then stop_op; continue; fi
     capacity=$(for i in $(seq "$RUNS"); do jq .achieved_per_sec "$OUT/$scenario-closed-$i.json"; done | median)
     rate=$(awk -v c="$capacity" 'BEGIN {printf "%d", c * 0.8}')
     for i in $(seq "$RUNS"); do
