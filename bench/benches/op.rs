@@ -35,16 +35,27 @@ fn now() -> u64 {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
-fn sign(rt: &tokio::runtime::Runtime, key: &dyn Signer, header: Map<String, Value>, claims: &Value) -> String {
-    rt.block_on(sign_jws(key, header, claims.to_string().as_bytes())).unwrap()
+fn sign(
+    rt: &tokio::runtime::Runtime,
+    key: &dyn Signer,
+    header: Map<String, Value>,
+    claims: &Value,
+) -> String {
+    rt.block_on(sign_jws(key, header, claims.to_string().as_bytes()))
+        .unwrap()
 }
 
 fn assertion(rt: &tokio::runtime::Runtime, key: &dyn Signer) -> String {
     let now = now();
-    let claims = json!({ "iss": CLIENT, "sub": CLIENT, "aud": ISSUER, "iat": now, "exp": now + 60, "jti": "j-1" });
+    let claims =
+        json!({ "iss": CLIENT, "sub": CLIENT, "aud": ISSUER, "iat": now, "exp": now + 60, "jti": "j-1" });
     sign(rt, key, Map::new(), &claims)
 }
 
@@ -69,7 +80,9 @@ fn jws_verify(c: &mut Criterion) {
         let key = SoftwareSigner::generate(alg).unwrap();
         let keys: Vec<PublicJwk> = vec![key.public_jwk().clone()];
         let jws = sign(&rt, &key, Map::new(), &json!({ "sub": "bench", "iat": now() }));
-        group.bench_function(alg.as_str(), |b| b.iter(|| verify_jws(&jws, &keys, None).unwrap()));
+        group.bench_function(alg.as_str(), |b| {
+            b.iter(|| verify_jws(&jws, &keys, None).unwrap())
+        });
     }
     group.finish();
 }
@@ -82,8 +95,18 @@ fn client_assertion(c: &mut Criterion) {
     let jwt = assertion(&rt, &key);
     c.bench_function("client_assertion/es256", |b| {
         b.iter(|| {
-            let parsed = ClientAssertion::parse("urn:ietf:params:oauth:client-assertion-type:jwt-bearer", &jwt).unwrap();
-            check_client_assertion(parsed, CLIENT, &keys, AudiencePolicy::IssuerOnly(ISSUER), now(), 300).unwrap()
+            let parsed =
+                ClientAssertion::parse("urn:ietf:params:oauth:client-assertion-type:jwt-bearer", &jwt)
+                    .unwrap();
+            check_client_assertion(
+                parsed,
+                CLIENT,
+                &keys,
+                AudiencePolicy::IssuerOnly(ISSUER),
+                now(),
+                300,
+            )
+            .unwrap()
         })
     });
 }
@@ -93,8 +116,15 @@ fn dpop(c: &mut Criterion) {
     let rt = runtime();
     let key = SoftwareSigner::generate(JoseAlg::Es256).unwrap();
     let proof = dpop_proof(&rt, &key);
-    let request = DpopRequest { method: "POST", url: TOKEN_URL, access_token: None, expected_nonce: None };
-    c.bench_function("dpop_proof/es256", |b| b.iter(|| check_dpop_proof(&proof, request, now(), 60).unwrap()));
+    let request = DpopRequest {
+        method: "POST",
+        url: TOKEN_URL,
+        access_token: None,
+        expected_nonce: None,
+    };
+    c.bench_function("dpop_proof/es256", |b| {
+        b.iter(|| check_dpop_proof(&proof, request, now(), 60).unwrap())
+    });
 }
 
 fn store(dir: &std::path::Path, rt: &tokio::runtime::Runtime) -> Repo {
@@ -127,7 +157,8 @@ fn store_commit(c: &mut Criterion) {
         b.iter(|| {
             let now = now();
             let id = FreshId::generate().unwrap();
-            rt.block_on(repo.insert_new(&id, &token_record("jkt", now), Some(600), now)).unwrap()
+            rt.block_on(repo.insert_new(&id, &token_record("jkt", now), Some(600), now))
+                .unwrap()
         })
     });
     group.finish();
@@ -144,17 +175,33 @@ fn token_issue(c: &mut Criterion) {
     let jwt = assertion(&rt, &client_key);
     let dpop_key = SoftwareSigner::generate(JoseAlg::Es256).unwrap();
     let proof = dpop_proof(&rt, &dpop_key);
-    let request = DpopRequest { method: "POST", url: TOKEN_URL, access_token: None, expected_nonce: None };
+    let request = DpopRequest {
+        method: "POST",
+        url: TOKEN_URL,
+        access_token: None,
+        expected_nonce: None,
+    };
     let mut group = c.benchmark_group("token_issue");
     group.measurement_time(Duration::from_secs(8));
     group.bench_function("client_credentials_pkjwt_dpop", |b| {
         b.iter(|| {
             let now = now();
-            let parsed = ClientAssertion::parse("urn:ietf:params:oauth:client-assertion-type:jwt-bearer", &jwt).unwrap();
-            check_client_assertion(parsed, CLIENT, &keys, AudiencePolicy::IssuerOnly(ISSUER), now, 300).unwrap();
+            let parsed =
+                ClientAssertion::parse("urn:ietf:params:oauth:client-assertion-type:jwt-bearer", &jwt)
+                    .unwrap();
+            check_client_assertion(
+                parsed,
+                CLIENT,
+                &keys,
+                AudiencePolicy::IssuerOnly(ISSUER),
+                now,
+                300,
+            )
+            .unwrap();
             let checked = check_dpop_proof(&proof, request, now, 60).unwrap();
             let id = FreshId::generate().unwrap();
-            rt.block_on(repo.insert_new(&id, &token_record(&checked.jkt, now), Some(600), now)).unwrap()
+            rt.block_on(repo.insert_new(&id, &token_record(&checked.jkt, now), Some(600), now))
+                .unwrap()
         })
     });
     group.finish();
@@ -171,13 +218,19 @@ fn signer_pool(c: &mut Criterion) {
         eprintln!("signer_pool: SoftHSM is not installed, skipped");
         return;
     };
-    let token = TokenConfig { module: soft.module, token_label: soft.label, pin: Pin::new(PIN) };
+    let token = TokenConfig {
+        module: soft.module,
+        token_label: soft.label,
+        pin: Pin::new(PIN),
+    };
     let policy = RotationPolicy {
         jwks_cache_ttl: Duration::from_secs(300),
         max_token_lifetime: Duration::from_secs(3600),
         refresh_interval: Duration::from_secs(10),
     };
-    let record = KeyAdmin::new(token.clone(), policy).generate(JoseAlg::Es256, 2048, "bench", 0).unwrap();
+    let record = KeyAdmin::new(token.clone(), policy)
+        .generate(JoseAlg::Es256, 2048, "bench", 0)
+        .unwrap();
     let kid: Arc<str> = record.kid().into();
     let rt = runtime();
     let pool = rt
@@ -191,7 +244,10 @@ fn signer_pool(c: &mut Criterion) {
     rt.block_on(pool.wait_ready(Duration::from_secs(5)));
     let input = b"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJiZW5jaCJ9".to_vec();
     c.bench_function("signer_pool/es256", |b| {
-        b.iter(|| rt.block_on(pool.sign(kid.clone(), JoseAlg::Es256, input.clone())).unwrap())
+        b.iter(|| {
+            rt.block_on(pool.sign(kid.clone(), JoseAlg::Es256, input.clone()))
+                .unwrap()
+        })
     });
     rt.block_on(pool.shutdown());
 }
@@ -206,10 +262,24 @@ fn password(c: &mut Criterion) {
     let mut group = c.benchmark_group("password");
     group.sample_size(20);
     group.bench_function("argon2id_m7168_t5_p1", |b| {
-        b.iter(|| assert!(rt.block_on(hasher.verify(Some(&stored), "wonderland-123")).unwrap()))
+        b.iter(|| {
+            assert!(
+                rt.block_on(hasher.verify(Some(&stored), "wonderland-123"))
+                    .unwrap()
+            )
+        })
     });
     group.finish();
 }
 
-criterion_group!(benches, jws_verify, client_assertion, dpop, token_issue, store_commit, signer_pool, password);
+criterion_group!(
+    benches,
+    jws_verify,
+    client_assertion,
+    dpop,
+    token_issue,
+    store_commit,
+    signer_pool,
+    password
+);
 criterion_main!(benches);
