@@ -1,6 +1,7 @@
 //! The scenarios: what one operation is, played as a real client would
 //! against any OP that publishes its endpoints in discovery.
 
+mod browser;
 mod flow;
 mod grants;
 
