@@ -9,6 +9,11 @@ use fiducia::{sandbox, server, telemetry};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc instead of glibc malloc: per-thread free lists, no
+/// `malloc_consolidate` on the request path (docs/PERFORMANCE.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Fiducia: an OpenID Provider for open banking (FAPI 2.0, FAPI 1.0 Advanced,
 /// DCR, CIBA, eKYC) with keys in an HSM.
 #[derive(Parser)]

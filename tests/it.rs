@@ -10,6 +10,7 @@ mod it {
     pub mod flow;
     pub mod gateway;
     pub mod hsm;
+    pub mod loadtest;
     pub mod process;
     pub mod serving;
     pub mod store;

@@ -1,11 +1,16 @@
 //! The client's certificate as handlers see it, from the TLS handshake or from
 //! a trusted reverse proxy (RFC 9440).
 
+use crate::protocol::client_auth::TlsClientAuthSubject;
 use aws_lc_rs::digest;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use rustls_pki_types::CertificateDer;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+/// Subjects a certificate is remembered to match, at most; a connection
+/// serves one client, so one is the usual case.
+const MAX_REMEMBERED_SUBJECTS: usize = 4;
 
 /// Where the certificate came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +30,12 @@ pub struct ClientCertificate {
     x5t_s256: Arc<str>,
     source: CertificateSource,
     chain_verified: bool,
+    /// Registered subjects this certificate was found to name (RFC 8705
+    /// §2.1). The check is a pure function of the certificate and the
+    /// subject, and a kept-alive connection presents the same certificate
+    /// with every request: parsing it for each request was ~7 % of the OP's
+    /// CPU per cc-mtls grant (docs/PERFORMANCE.md). Only matches are kept.
+    matched_subjects: Arc<Mutex<Vec<TlsClientAuthSubject>>>,
 }
 
 impl ClientCertificate {
@@ -43,7 +54,26 @@ impl ClientCertificate {
             x5t_s256,
             source,
             chain_verified,
+            matched_subjects: Arc::default(),
         })
+    }
+
+    /// Whether this certificate was already found to name `subject`.
+    pub fn is_known_match(&self, subject: &TlsClientAuthSubject) -> bool {
+        self.matched_subjects
+            .lock()
+            .is_ok_and(|known| known.iter().any(|s| s == subject))
+    }
+
+    /// Remembers that this certificate names `subject` (after
+    /// `check_tls_client_auth` said so).
+    pub fn remember_match(&self, subject: &TlsClientAuthSubject) {
+        if let Ok(mut known) = self.matched_subjects.lock()
+            && known.len() < MAX_REMEMBERED_SUBJECTS
+            && !known.contains(subject)
+        {
+            known.push(subject.clone());
+        }
     }
 
     /// Whether the chain verified against `tls.client_ca`.
@@ -136,6 +166,41 @@ pub fn to_header_value(der: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remembered_subject_matches_are_per_certificate_and_bounded() {
+        let cert = || {
+            ClientCertificate::new(
+                vec![CertificateDer::from(vec![1u8, 2, 3])],
+                CertificateSource::Tls,
+                true,
+            )
+            .unwrap()
+        };
+        let (a, b) = (cert(), cert());
+        let subject = |n: usize| TlsClientAuthSubject::SanDns(format!("client-{n}.example"));
+        assert!(!a.is_known_match(&subject(0)));
+        a.remember_match(&subject(0));
+        assert!(a.is_known_match(&subject(0)));
+        assert!(
+            !a.is_known_match(&subject(1)),
+            "only the subject it was checked against"
+        );
+        assert!(
+            !b.is_known_match(&subject(0)),
+            "another connection's certificate checks again"
+        );
+        // A clone (the per-request copy of the connection's certificate) shares the memo.
+        assert!(a.clone().is_known_match(&subject(0)));
+        for n in 1..10 {
+            a.remember_match(&subject(n));
+        }
+        assert!(a.is_known_match(&subject(3)));
+        assert!(
+            !a.is_known_match(&subject(4)),
+            "at most {MAX_REMEMBERED_SUBJECTS} kept"
+        );
+    }
 
     #[test]
     fn x5t_s256_is_base64url_sha256_rfc8705_s3_1() {

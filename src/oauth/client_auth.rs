@@ -132,7 +132,11 @@ async fn authenticate_inner(
                     .tls_subject
                     .as_ref()
                     .ok_or_else(|| invalid_client("the client has no registered certificate subject"))?;
-                check_tls_client_auth(subject, cert.leaf())?;
+                // RFC 8705 §2.1: once per connection's certificate and subject.
+                if !cert.is_known_match(subject) {
+                    check_tls_client_auth(subject, cert.leaf())?;
+                    cert.remember_match(subject);
+                }
             } else {
                 check_self_signed_tls_client_auth(cert.leaf(), &client.jwks.keys)?;
             }

@@ -3,7 +3,7 @@
 //! On first run it writes the sandbox configuration and a development PKI
 //! (CA, server certificate, a sample fintech's transport certificate) into the
 //! data directory and, when SoftHSM is installed, a PKCS#11 token holding an
-//! active ES256 key, then serves the OP and the sandbox regulatory directory
+//! active ES256 key and the load-test clients (`loadtest.rs`), then serves the OP and the sandbox regulatory directory
 //! (`directory.rs`) with the sample fintech registered. Later parts (sample bank
 //! API, customer device) start here too.
 
@@ -21,6 +21,8 @@ use fiducia_hsm::JoseAlg;
 use fiducia_hsm::pkcs11::admin::KeyAdmin;
 use fiducia_hsm::pkcs11::{Pin, TokenConfig, softhsm};
 use std::path::{Path, PathBuf};
+
+pub mod loadtest;
 
 /// The sandbox configuration template (`config/sandbox.toml`).
 pub const SANDBOX_TOML: &str = include_str!("../../config/sandbox.toml");
@@ -75,9 +77,10 @@ pub fn prepare(data_dir: &Path) -> anyhow::Result<(SandboxLayout, ValidatedConfi
     let config_file = data_dir.join("fiducia.toml");
     let hsm = prepare_softhsm(data_dir)?;
     if !config_file.exists() {
+        let text = loadtest::with_loadtest_clients(SANDBOX_TOML);
         let text = match hsm {
-            true => with_signing_section(SANDBOX_TOML, PKCS11_SIGNING),
-            false => SANDBOX_TOML.to_string(),
+            true => with_signing_section(&text, PKCS11_SIGNING),
+            false => text,
         };
         std::fs::write(&config_file, text)
             .with_context(|| format!("cannot write {}", config_file.display()))?;
@@ -100,6 +103,7 @@ pub fn prepare(data_dir: &Path) -> anyhow::Result<(SandboxLayout, ValidatedConfi
             force: false,
         })?;
     }
+    loadtest::ensure_pkjwt_key(data_dir)?;
     let (raw, base) = config::load(Some(&config_file))?;
     let validated = config::validate(raw, &base)?;
     let layout = SandboxLayout {
@@ -151,6 +155,10 @@ pub fn banner(
         format!(
             "  sample software: {SAMPLE_SOFTWARE_ID} (org {SAMPLE_ORG_ID}), certificates and keys in {}",
             directory.directory.software_dir(SAMPLE_SOFTWARE_ID).display()
+        ),
+        format!(
+            "  load test:     fiducia-loadtest --sandbox {} --scenario cc-mtls",
+            absolute(&layout.data_dir).display()
         ),
         String::new(),
         format!("  try: curl --cacert {} {discovery}", ca.display()),

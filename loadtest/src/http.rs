@@ -1,0 +1,222 @@
+//! HTTP/1.1 over TLS (rustls), one kept-alive connection per origin and
+//! certificate, as a fintech's HTTP client keeps them.
+
+use anyhow::{Context, anyhow};
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use rustls::ClientConfig;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use std::path::Path;
+use std::sync::Arc;
+
+/// An `https` URL split the way a connection and a request need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Url {
+    /// `host:port` (port 443 when the URL has none).
+    pub authority: String,
+    /// The host, for SNI and certificate checks.
+    pub host: String,
+    /// Path and query, `/` at least.
+    pub path: String,
+}
+
+impl Url {
+    /// Parses an absolute `https` URL.
+    pub fn parse(url: &str) -> anyhow::Result<Self> {
+        let rest = url
+            .strip_prefix("https://")
+            .ok_or_else(|| anyhow!("not an https URL: {url}"))?;
+        let (authority, path) = match rest.find(['/', '?']) {
+            Some(i) if rest[i..].starts_with('?') => (&rest[..i], format!("/{}", &rest[i..])),
+            Some(i) => (&rest[..i], rest[i..].to_string()),
+            None => (rest, "/".to_string()),
+        };
+        let (host, port) = match authority.strip_prefix('[') {
+            Some(v6) => {
+                let (host, after) = v6
+                    .split_once(']')
+                    .ok_or_else(|| anyhow!("bad IPv6 host in {url}"))?;
+                (host, after.strip_prefix(':'))
+            }
+            None => match authority.rsplit_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (authority, None),
+            },
+        };
+        let port: u16 = match port {
+            Some(p) => p.parse().with_context(|| format!("bad port in {url}"))?,
+            None => 443,
+        };
+        let host = host.to_string();
+        let authority = match host.contains(':') {
+            true => format!("[{host}]:{port}"),
+            false => format!("{host}:{port}"),
+        };
+        Ok(Self {
+            authority,
+            host,
+            path,
+        })
+    }
+
+    /// `url` itself when absolute, else resolved against this URL's origin.
+    pub fn join(&self, url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("https://") {
+            return Self::parse(url);
+        }
+        if !url.starts_with('/') {
+            return Err(anyhow!("relative reference without a leading slash: {url}"));
+        }
+        Ok(Self {
+            authority: self.authority.clone(),
+            host: self.host.clone(),
+            path: url.to_string(),
+        })
+    }
+}
+
+/// The TLS client configurations of a run.
+pub struct TlsConfigs {
+    /// No client certificate (the customer's browser, private_key_jwt).
+    pub plain: Arc<ClientConfig>,
+    /// With the client's transport certificate (RFC 8705), when configured.
+    pub mtls: Option<Arc<ClientConfig>>,
+}
+
+impl TlsConfigs {
+    /// Trusts `ca`; presents `cert`/`key` on mTLS connections. With
+    /// `resume` false every handshake is a full one (no session tickets or IDs).
+    pub fn load(ca: &Path, client: Option<(&Path, &Path)>, resume: bool) -> anyhow::Result<Self> {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in
+            CertificateDer::pem_file_iter(ca).with_context(|| format!("cannot read CA {}", ca.display()))?
+        {
+            roots.add(cert.with_context(|| format!("bad certificate in {}", ca.display()))?)?;
+        }
+        let builder = || {
+            ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+                .with_safe_default_protocol_versions()
+                .map(|b| b.with_root_certificates(roots.clone()))
+        };
+        let finish = |mut config: ClientConfig| {
+            config.alpn_protocols = vec![b"http/1.1".to_vec()];
+            if !resume {
+                config.resumption = rustls::client::Resumption::disabled();
+            }
+            Arc::new(config)
+        };
+        let plain = finish(builder()?.with_no_client_auth());
+        let mtls = match client {
+            Some((cert, key)) => {
+                let chain = CertificateDer::pem_file_iter(cert)
+                    .with_context(|| format!("cannot read {}", cert.display()))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                let key = PrivateKeyDer::from_pem_file(key)
+                    .with_context(|| format!("cannot read {}", key.display()))?;
+                Some(finish(builder()?.with_client_auth_cert(chain, key)?))
+            }
+            None => None,
+        };
+        Ok(Self { plain, mtls })
+    }
+}
+
+/// One HTTP/1.1 connection over TLS.
+pub struct Conn {
+    sender: SendRequest<Full<Bytes>>,
+}
+
+impl Conn {
+    /// TCP connect, TLS handshake (with the certificate `tls` presents), HTTP/1.1.
+    pub async fn connect(url: &Url, tls: Arc<ClientConfig>) -> anyhow::Result<Self> {
+        let tcp = tokio::net::TcpStream::connect(&url.authority)
+            .await
+            .with_context(|| format!("connect {}", url.authority))?;
+        tcp.set_nodelay(true)?;
+        let name = ServerName::try_from(url.host.clone())?;
+        let stream = tokio_rustls::TlsConnector::from(tls)
+            .connect(name, tcp)
+            .await
+            .context("TLS handshake")?;
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(async move {
+            // Ends when either side closes; the next send reports it.
+            let _ = connection.await;
+        });
+        Ok(Self { sender })
+    }
+
+    /// Whether the connection can take another request.
+    pub fn is_open(&self) -> bool {
+        !self.sender.is_closed()
+    }
+
+    /// Sends `request` and reads the whole response.
+    pub async fn send(&mut self, request: Request<Full<Bytes>>) -> anyhow::Result<Response<Bytes>> {
+        self.sender.ready().await?;
+        let response = self.sender.send_request(request).await?;
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await?.to_bytes();
+        Ok(Response::from_parts(parts, body))
+    }
+}
+
+/// `GET url` with `headers`.
+pub fn get(url: &Url, headers: &[(&str, &str)]) -> anyhow::Result<Request<Full<Bytes>>> {
+    build("GET", url, headers, Bytes::new())
+}
+
+/// `POST url` with a form body (`application/x-www-form-urlencoded`).
+pub fn post_form(
+    url: &Url,
+    params: &[(&str, &str)],
+    headers: &[(&str, &str)],
+) -> anyhow::Result<Request<Full<Bytes>>> {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    let mut all = vec![("content-type", "application/x-www-form-urlencoded")];
+    all.extend_from_slice(headers);
+    build("POST", url, &all, Bytes::from(body))
+}
+
+fn build(
+    method: &str,
+    url: &Url,
+    headers: &[(&str, &str)],
+    body: Bytes,
+) -> anyhow::Result<Request<Full<Bytes>>> {
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(url.path.as_str())
+        .header("host", url.authority.as_str());
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    Ok(builder.body(Full::new(body))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_split_into_authority_host_and_path() {
+        let u = Url::parse("https://localhost:8443/token").unwrap();
+        assert_eq!(
+            (u.authority.as_str(), u.host.as_str(), u.path.as_str()),
+            ("localhost:8443", "localhost", "/token")
+        );
+        let u = Url::parse("https://op.example").unwrap();
+        assert_eq!((u.authority.as_str(), u.path.as_str()), ("op.example:443", "/"));
+        let u = Url::parse("https://op.example?a=b").unwrap();
+        assert_eq!(u.path, "/?a=b");
+        assert_eq!(u.join("/login/x").unwrap().path, "/login/x");
+        assert_eq!(u.join("https://other:1/c").unwrap().authority, "other:1");
+        assert!(Url::parse("http://insecure").is_err());
+    }
+}

@@ -1,0 +1,121 @@
+//! `fiducia-loadtest`: a load generator for OpenID Providers. Scenarios use
+//! only what the standards publish (discovery, PAR, token, userinfo, RFC 8705
+//! aliases), so besides Fiducia it drives any FAPI 2.0 OP with a login form
+//! that has a `csrf` field; `--sandbox DIR` reads a `fiducia sandbox` data dir.
+
+pub mod http;
+pub mod jose;
+pub mod proc;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod setup;
+pub mod stats;
+
+use anyhow::anyhow;
+use clap::Parser;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Command line of `fiducia-loadtest`.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "fiducia-loadtest",
+    version,
+    about = "Load generator for OpenID Providers (FAPI 2.0)"
+)]
+pub struct Args {
+    /// What one operation is.
+    #[arg(long, value_enum)]
+    pub scenario: scenario::Scenario,
+    /// A setup file (issuer, CA, clients, users); see `setup.rs`.
+    #[arg(long, conflicts_with = "sandbox", required_unless_present = "sandbox")]
+    pub config: Option<PathBuf>,
+    /// A `fiducia sandbox --data` directory instead of a setup file.
+    #[arg(long)]
+    pub sandbox: Option<PathBuf>,
+    /// Override the issuer (e.g. a sandbox started on other ports).
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// Open loop: operations started per second, whatever the OP does.
+    #[arg(long, conflicts_with = "concurrency")]
+    pub rate: Option<f64>,
+    /// Open loop: clients (each with its kept-alive connections) at most;
+    /// an operation due while all are busy waits for one, and the wait counts
+    /// in its latency.
+    #[arg(long, default_value_t = 64)]
+    pub max_in_flight: usize,
+    /// Closed loop: clients, each starting its next operation when one ends (default 16 without --rate).
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    /// Measured seconds.
+    #[arg(long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// Seconds run before measuring (not counted).
+    #[arg(long, default_value_t = 2.0)]
+    pub warmup: f64,
+    /// Stop after this many measured operations.
+    #[arg(long)]
+    pub requests: Option<u64>,
+    /// The OP's process id: report its CPU per operation and memory from /proc.
+    #[arg(long)]
+    pub op_pid: Option<u32>,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress line.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Worker threads of the load generator's runtime (default: one per CPU it may use).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// Reads the setup, runs the scenario, returns the report.
+pub async fn run(args: &Args) -> anyhow::Result<report::Report> {
+    let mut setup = match (&args.config, &args.sandbox) {
+        (Some(file), _) => setup::Setup::from_file(file)?,
+        (None, Some(dir)) => {
+            let env = match args.op_pid {
+                Some(pid) => setup::process_env(pid),
+                None => std::env::vars().collect(),
+            };
+            setup::Setup::from_sandbox(dir, &env)?
+        }
+        (None, None) => return Err(anyhow!("give --config FILE or --sandbox DIR")),
+    };
+    if let Some(issuer) = &args.issuer {
+        setup.issuer = issuer.clone();
+    }
+    let issuer = setup.issuer.clone();
+    let password_hash = setup.password_hash.clone();
+    let mode = match (args.rate, args.concurrency) {
+        (Some(rate), _) if rate > 0.0 => run::Mode::Open {
+            rate,
+            max_in_flight: args.max_in_flight,
+        },
+        (Some(_), _) => return Err(anyhow!("--rate must be positive")),
+        (None, c) => run::Mode::Closed {
+            concurrency: c.unwrap_or(16).max(1),
+        },
+    };
+    let plan = run::Plan {
+        mode,
+        duration: Duration::from_secs_f64(args.duration.max(0.0)),
+        warmup: Duration::from_secs_f64(args.warmup.max(0.0)),
+        max_ops: args.requests,
+        progress: !args.quiet,
+        op_pid: args.op_pid,
+    };
+    let ctx = scenario::Ctx::new(args.scenario, setup).await?;
+    let outcome = run::run(ctx, &plan).await?;
+    Ok(report::Report::new(
+        args.scenario,
+        mode,
+        &issuer,
+        password_hash.filter(|_| args.scenario == scenario::Scenario::Flow),
+        &outcome,
+        outcome.connections,
+        args.op_pid,
+    ))
+}

@@ -1,0 +1,234 @@
+//! Drives a scenario: open loop (operations start at a constant arrival
+//! rate whatever the OP does, each timed from its scheduled start, so a
+//! stalled OP shows in the latencies instead of slowing the load: no
+//! coordinated omission) or closed loop (N clients, each starting its next
+//! operation when the last one ends). Bounded by duration and operation count.
+
+use crate::proc::Cpu;
+use crate::scenario::{Ctx, Worker};
+use crate::stats::{Stats, Steps};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How operations are started.
+#[derive(Debug, Clone, Copy)]
+pub enum Mode {
+    /// `rate` operations per second, at most `max_in_flight` at once
+    /// (later ones wait, their wait counted in their latency).
+    Open { rate: f64, max_in_flight: usize },
+    /// `concurrency` clients back to back.
+    Closed { concurrency: usize },
+}
+
+/// Limits and reporting of a run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub mode: Mode,
+    pub duration: Duration,
+    /// Operations not counted at the start (connections, caches, JIT-free warm-up of the OP's pools).
+    pub warmup: Duration,
+    /// Stop after this many measured operations.
+    pub max_ops: Option<u64>,
+    /// Print a progress line every second to stderr.
+    pub progress: bool,
+    pub op_pid: Option<u32>,
+}
+
+/// What the measured window produced.
+pub struct Outcome {
+    pub stats: Stats,
+    pub elapsed: Duration,
+    pub op_cpu: Option<Cpu>,
+    pub own_cpu: Option<Cpu>,
+    /// TCP+TLS connections opened over the whole run.
+    pub connections: u64,
+}
+
+struct Shared {
+    ctx: Ctx,
+    stats: Mutex<Stats>,
+    /// Measured operations started (after warm-up).
+    started: AtomicU64,
+    measuring: AtomicBool,
+    stop: AtomicBool,
+    max_ops: Option<u64>,
+    idle: Mutex<Vec<Worker>>,
+}
+
+impl Shared {
+    /// Whether another operation may start, and whether it is measured
+    /// (started after the warm-up; counted against `max_ops`).
+    fn admit(&self) -> Option<bool> {
+        if self.stop.load(Ordering::Relaxed) {
+            return None;
+        }
+        if !self.measuring.load(Ordering::Relaxed) {
+            return Some(false);
+        }
+        let n = self.started.fetch_add(1, Ordering::Relaxed);
+        match self.max_ops {
+            Some(max) if n >= max => {
+                self.stop.store(true, Ordering::Relaxed);
+                None
+            }
+            _ => Some(true),
+        }
+    }
+
+    /// Runs one operation; only a measured one (started in the measured
+    /// window) is recorded, however late it ends.
+    async fn one(&self, worker: &mut Worker, scheduled: Instant, measured: bool) {
+        let mut steps = Steps::default();
+        let result = worker.run(&self.ctx, &mut steps).await;
+        let total = scheduled.elapsed();
+        if !measured {
+            return;
+        }
+        if let Ok(mut stats) = self.stats.lock() {
+            stats.add(&steps, total, result.err());
+        }
+    }
+}
+
+/// Runs `plan` against the OP described by `ctx`.
+pub async fn run(ctx: Ctx, plan: &Plan) -> anyhow::Result<Outcome> {
+    let shared = Arc::new(Shared {
+        ctx,
+        stats: Mutex::new(Stats::new()),
+        started: AtomicU64::new(0),
+        measuring: AtomicBool::new(plan.warmup.is_zero()),
+        stop: AtomicBool::new(false),
+        max_ops: plan.max_ops,
+        idle: Mutex::new(Vec::new()),
+    });
+    let drivers = match plan.mode {
+        Mode::Open { rate, max_in_flight } => {
+            vec![tokio::spawn(open_loop(shared.clone(), rate, max_in_flight))]
+        }
+        Mode::Closed { concurrency } => (0..concurrency)
+            .map(|_| tokio::spawn(closed_loop(shared.clone())))
+            .collect(),
+    };
+    if !plan.warmup.is_zero() {
+        tokio::time::sleep(plan.warmup).await;
+    }
+    // The measured window starts here.
+    shared.measuring.store(true, Ordering::Relaxed);
+    let op_before = plan.op_pid.and_then(Cpu::of_process);
+    let own_before = Cpu::of_process(std::process::id());
+    let start = Instant::now();
+    let deadline = start + plan.duration;
+    let mut next_progress = start + Duration::from_secs(1);
+    let mut last = (0u64, start);
+    while Instant::now() < deadline && !shared.stop.load(Ordering::Relaxed) {
+        let wait = deadline
+            .saturating_duration_since(Instant::now())
+            .min(Duration::from_millis(100));
+        tokio::time::sleep(wait).await;
+        if plan.progress && Instant::now() >= next_progress {
+            last = progress_line(&shared, start, last);
+            next_progress += Duration::from_secs(1);
+        }
+    }
+    shared.stop.store(true, Ordering::Relaxed);
+    // The window's length: operations started in it count even when they end after it.
+    let elapsed = start.elapsed();
+    for driver in drivers {
+        let _ = driver.await;
+    }
+    if plan.progress {
+        eprintln!();
+    }
+    let op_cpu = plan
+        .op_pid
+        .and_then(Cpu::of_process)
+        .zip(op_before)
+        .map(|(after, before)| after.since(&before));
+    let own_cpu = Cpu::of_process(std::process::id())
+        .zip(own_before)
+        .map(|(after, before)| after.since(&before));
+    let stats = match shared.stats.lock() {
+        Ok(mut s) => std::mem::take(&mut *s),
+        Err(_) => Stats::new(),
+    };
+    let connections = shared.ctx.connections.load(Ordering::Relaxed);
+    Ok(Outcome {
+        stats,
+        elapsed,
+        op_cpu,
+        own_cpu,
+        connections,
+    })
+}
+
+fn progress_line(shared: &Shared, start: Instant, (last_ops, last_at): (u64, Instant)) -> (u64, Instant) {
+    let Ok(stats) = shared.stats.lock() else {
+        return (last_ops, last_at);
+    };
+    let ops = stats.ok + stats.failed;
+    let now = Instant::now();
+    let rate = (ops - last_ops.min(ops)) as f64 / now.duration_since(last_at).as_secs_f64().max(1e-9);
+    let (p50, p99) = stats
+        .op()
+        .map(|h| {
+            (
+                h.value_at_quantile(0.5) as f64 / 1000.0,
+                h.value_at_quantile(0.99) as f64 / 1000.0,
+            )
+        })
+        .unwrap_or((0.0, 0.0));
+    eprint!(
+        "\r[{:>4.0}s] {:>9} ok {:>6} failed {:>9.1}/s   p50 {:>7.2} ms  p99 {:>7.2} ms   ",
+        start.elapsed().as_secs_f64(),
+        stats.ok,
+        stats.failed,
+        rate,
+        p50,
+        p99
+    );
+    (ops, now)
+}
+
+async fn open_loop(shared: Arc<Shared>, rate: f64, max_in_flight: usize) {
+    let interval = Duration::from_secs_f64(1.0 / rate.max(1e-6));
+    let permits = Arc::new(tokio::sync::Semaphore::new(max_in_flight.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    let epoch = Instant::now();
+    let mut n: u32 = 0;
+    loop {
+        let scheduled = epoch + interval.saturating_mul(n);
+        n = n.saturating_add(1);
+        tokio::time::sleep_until(scheduled.into()).await;
+        let Some(measured) = shared.admit() else { break };
+        // Waiting for a permit delays this start but not its clock: the wait is in its latency.
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            break;
+        };
+        let shared = shared.clone();
+        tasks.spawn(async move {
+            let worker = shared.idle.lock().ok().and_then(|mut idle| idle.pop());
+            let mut worker = match worker {
+                Some(w) => w,
+                None => match Worker::new() {
+                    Ok(w) => w,
+                    Err(_) => return,
+                },
+            };
+            shared.one(&mut worker, scheduled, measured).await;
+            if let Ok(mut idle) = shared.idle.lock() {
+                idle.push(worker);
+            }
+            drop(permit);
+        });
+        while tasks.try_join_next().is_some() {}
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+async fn closed_loop(shared: Arc<Shared>) {
+    let Ok(mut worker) = Worker::new() else { return };
+    while let Some(measured) = shared.admit() {
+        shared.one(&mut worker, Instant::now(), measured).await;
+    }
+}

@@ -1,0 +1,205 @@
+//! What a run needs to know about the OP: a config file of the load tester's
+//! own, or (`--sandbox DIR`) what `fiducia sandbox` wrote into its data directory.
+
+use anyhow::{Context, anyhow};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The setup file (TOML). Relative paths are relative to the file.
+///
+/// ```toml
+/// issuer = "https://op.example"
+/// ca = "ca.pem"
+/// password_hash = "argon2id m=7168 KiB t=5 p=1"   # stated in the output
+/// [mtls]                  # cc-mtls, handshake
+/// client_id = "fintech-1"
+/// cert = "fintech.pem"
+/// key = "fintech.key"
+/// [pkjwt]                 # cc-pkjwt, flow
+/// client_id = "fintech-2"
+/// key = "fintech-2.key"   # PKCS#8 P-256
+/// kid = "k1"              # optional
+/// redirect_uri = "https://fintech.example/cb"
+/// [[users]]               # flow
+/// username = "alice"
+/// password = "..."
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Setup {
+    /// The OP's issuer; discovery is fetched from it (OIDC Discovery §4).
+    pub issuer: String,
+    /// The CA that signed the OP's server certificate.
+    pub ca: PathBuf,
+    /// The OP's password-hash setting, for the report (the OP does not publish it).
+    #[serde(default)]
+    pub password_hash: Option<String>,
+    /// A `tls_client_auth` client (RFC 8705 §2.1).
+    #[serde(default)]
+    pub mtls: Option<MtlsClient>,
+    /// A `private_key_jwt` client (RFC 7523 §2.2).
+    #[serde(default)]
+    pub pkjwt: Option<PkjwtClient>,
+    /// Customers who log in during `flow`, used in turn.
+    #[serde(default)]
+    pub users: Vec<User>,
+    /// Scope of the `flow` authorization requests. Default `openid profile email`.
+    #[serde(default = "default_scope")]
+    pub scope: String,
+}
+
+/// A client authenticating with its transport certificate.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MtlsClient {
+    pub client_id: String,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// A client authenticating with a signed assertion.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PkjwtClient {
+    pub client_id: String,
+    pub key: PathBuf,
+    #[serde(default)]
+    pub kid: Option<String>,
+    pub redirect_uri: String,
+}
+
+/// A customer's credentials.
+#[derive(Debug, Clone, Deserialize)]
+pub struct User {
+    pub username: String,
+    pub password: String,
+}
+
+fn default_scope() -> String {
+    "openid profile email".into()
+}
+
+impl Setup {
+    /// Reads a setup file.
+    pub fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let mut setup: Setup =
+            toml::from_str(&text).with_context(|| format!("bad setup file {}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        setup.ca = base.join(&setup.ca);
+        if let Some(m) = setup.mtls.as_mut() {
+            m.cert = base.join(&m.cert);
+            m.key = base.join(&m.key);
+        }
+        if let Some(p) = setup.pkjwt.as_mut() {
+            p.key = base.join(&p.key);
+        }
+        Ok(setup)
+    }
+
+    /// Reads a `fiducia sandbox` data directory: issuer, seed users and the
+    /// load-test clients from its `fiducia.toml`, the CA, the fintech's
+    /// certificate and the private_key_jwt key from `pki/`. The password-hash
+    /// setting is the config's, overridden by `FIDUCIA_LOGIN__ARGON2_*` in
+    /// `op_env` (the OP's environment) when given.
+    pub fn from_sandbox(dir: &Path, op_env: &[(String, String)]) -> anyhow::Result<Self> {
+        let file = dir.join("fiducia.toml");
+        let text = std::fs::read_to_string(&file).with_context(|| {
+            format!(
+                "cannot read {} (run `fiducia sandbox --data {}` first)",
+                file.display(),
+                dir.display()
+            )
+        })?;
+        let config: toml::Value = toml::from_str(&text).with_context(|| format!("bad {}", file.display()))?;
+        let env = |name: &str| op_env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let issuer = env("FIDUCIA_SERVER__ISSUER")
+            .or_else(|| config.get("server")?.get("issuer")?.as_str().map(String::from))
+            .ok_or_else(|| anyhow!("{}: no server.issuer", file.display()))?;
+        let login = config.get("login");
+        let users = login
+            .and_then(|l| l.get("seed_users"))
+            .and_then(|u| u.as_array())
+            .map(|users| {
+                users
+                    .iter()
+                    .filter_map(|u| {
+                        Some(User {
+                            username: u.get("username")?.as_str()?.to_string(),
+                            password: u.get("password")?.as_str()?.to_string(),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let argon2 = |field: &str, default: i64| {
+            env(&format!("FIDUCIA_LOGIN__{}", field.to_uppercase()))
+                .and_then(|v| v.parse().ok())
+                .or_else(|| login?.get(field)?.as_integer())
+                .unwrap_or(default)
+        };
+        let password_hash = format!(
+            "argon2id m={} KiB t={} p={}",
+            argon2("argon2_memory_kib", 19456),
+            argon2("argon2_iterations", 2),
+            argon2("argon2_parallelism", 1)
+        );
+        let redirect = |client_id: &str| -> Option<String> {
+            config
+                .get("clients")?
+                .as_array()?
+                .iter()
+                .find(|c| c.get("client_id").and_then(|v| v.as_str()) == Some(client_id))?
+                .get("redirect_uris")?
+                .as_array()?
+                .first()?
+                .as_str()
+                .map(String::from)
+        };
+        let pkjwt_redirect = redirect(SANDBOX_PKJWT)
+            .ok_or_else(|| anyhow!("{}: no client {SANDBOX_PKJWT} (a data dir from an older fiducia: start over with a fresh one)", file.display()))?;
+        let clients = dir.join("pki").join("clients");
+        let jwks = std::fs::read_to_string(clients.join(format!("{SANDBOX_PKJWT}.jwks.json")))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+        let kid = jwks.and_then(|j| j["keys"][0]["kid"].as_str().map(String::from));
+        Ok(Self {
+            issuer,
+            ca: dir.join("pki").join("ca.pem"),
+            password_hash: Some(password_hash),
+            mtls: Some(MtlsClient {
+                client_id: SANDBOX_MTLS.into(),
+                cert: clients.join("sandbox-fintech.pem"),
+                key: clients.join("sandbox-fintech.key"),
+            }),
+            pkjwt: Some(PkjwtClient {
+                client_id: SANDBOX_PKJWT.into(),
+                key: clients.join(format!("{SANDBOX_PKJWT}.key")),
+                kid,
+                redirect_uri: pkjwt_redirect,
+            }),
+            users,
+            scope: default_scope(),
+        })
+    }
+}
+
+/// The sandbox's load-test clients (`src/sandbox/loadtest.rs` of the OP).
+pub const SANDBOX_MTLS: &str = "sandbox-loadtest-mtls";
+pub const SANDBOX_PKJWT: &str = "sandbox-loadtest-pkjwt";
+
+/// `NAME=value` pairs of a process's environment (`/proc/PID/environ`).
+pub fn process_env(pid: u32) -> Vec<(String, String)> {
+    std::fs::read(format!("/proc/{pid}/environ"))
+        .map(|bytes| {
+            bytes
+                .split(|b| *b == 0)
+                .filter_map(|kv| {
+                    let kv = String::from_utf8_lossy(kv);
+                    kv.split_once('=').map(|(k, v)| (k.to_string(), v.to_string()))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}

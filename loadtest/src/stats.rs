@@ -1,0 +1,138 @@
+//! Latency histograms per step (HdrHistogram, microseconds) and failures by
+//! status and OAuth error code.
+
+use hdrhistogram::Histogram;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The name of the whole operation's histogram.
+pub const OP: &str = "op";
+
+/// Why one operation failed: at which step, and what came back.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub step: &'static str,
+    /// `400 invalid_client`, `401`, `io: ...`, `unexpected: ...`.
+    pub kind: String,
+}
+
+impl Failure {
+    pub fn new(step: &'static str, kind: impl Into<String>) -> Self {
+        Self {
+            step,
+            kind: kind.into(),
+        }
+    }
+}
+
+/// The step latencies of one operation, recorded as it goes.
+#[derive(Debug, Default)]
+pub struct Steps {
+    pub times: Vec<(&'static str, Duration)>,
+}
+
+impl Steps {
+    pub fn record(&mut self, step: &'static str, took: Duration) {
+        self.times.push((step, took));
+    }
+}
+
+/// Everything recorded since the last reset.
+pub struct Stats {
+    steps: BTreeMap<&'static str, Histogram<u64>>,
+    order: Vec<&'static str>,
+    pub ok: u64,
+    pub failed: u64,
+    pub errors: BTreeMap<String, u64>,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Stats {
+    pub fn new() -> Self {
+        Self {
+            steps: BTreeMap::new(),
+            order: Vec::new(),
+            ok: 0,
+            failed: 0,
+            errors: BTreeMap::new(),
+        }
+    }
+
+    fn histogram(&mut self, step: &'static str) -> &mut Histogram<u64> {
+        if !self.steps.contains_key(step) {
+            self.order.push(step);
+        }
+        self.steps.entry(step).or_insert_with(new_histogram)
+    }
+
+    /// One finished operation: its steps, its total (from its intended
+    /// start in open loop), and its failure if any.
+    pub fn add(&mut self, steps: &Steps, total: Duration, failure: Option<Failure>) {
+        for (step, took) in &steps.times {
+            self.histogram(step).saturating_record(micros(*took));
+        }
+        match failure {
+            None => {
+                self.ok += 1;
+                self.histogram(OP).saturating_record(micros(total));
+            }
+            Some(f) => {
+                self.failed += 1;
+                *self.errors.entry(format!("{}: {}", f.step, f.kind)).or_default() += 1;
+            }
+        }
+    }
+
+    /// Steps in the order first seen, the whole operation last.
+    pub fn steps(&self) -> Vec<(&'static str, &Histogram<u64>)> {
+        let mut names: Vec<&'static str> = self.order.iter().copied().filter(|s| *s != OP).collect();
+        names.push(OP);
+        names
+            .into_iter()
+            .filter_map(|n| self.steps.get(n).map(|h| (n, h)))
+            .collect()
+    }
+
+    /// The whole operation's histogram, if any succeeded.
+    pub fn op(&self) -> Option<&Histogram<u64>> {
+        self.steps.get(OP)
+    }
+}
+
+/// 1 µs .. 1 h at 3 significant digits.
+#[allow(clippy::expect_used)] // Invariant: constant bounds that HdrHistogram accepts (low ≥ 1, high ≥ 2·low, sigfig ≤ 5).
+fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid constant bounds")
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_are_counted_by_step_and_kind_and_left_out_of_the_op_latency() {
+        let mut stats = Stats::new();
+        let mut steps = Steps::default();
+        steps.record("token", Duration::from_millis(2));
+        stats.add(&steps, Duration::from_millis(3), None);
+        stats.add(
+            &steps,
+            Duration::from_millis(9),
+            Some(Failure::new("token", "400 invalid_client")),
+        );
+        assert_eq!((stats.ok, stats.failed), (1, 1));
+        assert_eq!(stats.errors["token: 400 invalid_client"], 1);
+        assert_eq!(stats.op().unwrap().len(), 1);
+        let names: Vec<_> = stats.steps().iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, vec!["token", "op"]);
+    }
+}

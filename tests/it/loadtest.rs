@@ -1,0 +1,187 @@
+//! The load generator against a real `fiducia sandbox` process: every
+//! scenario, closed and open loop, a bounded run each, so the tool keeps
+//! working as the OP changes. (Its figures are in docs/PERFORMANCE.md.)
+
+use super::process::{ChildGuard, signal, wait_exit};
+use super::support::*;
+use clap::Parser;
+use fiducia_loadtest::{Args, run};
+use nix::sys::signal::Signal;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// `fiducia sandbox` on free ports in `data`, serving once it has printed its banner.
+fn start_sandbox(data: &Path) -> ChildGuard {
+    let port = free_port();
+    let mtls_port = free_port();
+    let mut child = ChildGuard(
+        Command::new(fiducia_bin())
+            .args(["sandbox", "--data"])
+            .arg(data)
+            .env("FIDUCIA_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .env("FIDUCIA_SERVER__ISSUER", format!("https://localhost:{port}"))
+            .env("FIDUCIA_SERVER__HTTP3", "false")
+            .env("FIDUCIA_SERVER__MTLS_LISTEN", format!("127.0.0.1:{mtls_port}"))
+            .env(
+                "FIDUCIA_SERVER__MTLS_BASE_URL",
+                format!("https://localhost:{mtls_port}"),
+            )
+            .env("FIDUCIA_ADMIN__LISTEN", format!("127.0.0.1:{}", free_port()))
+            .env("FIDUCIA_LOG__LEVEL", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    for line in BufReader::new(stdout).lines() {
+        if line.unwrap().starts_with("Stop with") {
+            break;
+        }
+    }
+    child
+}
+
+async fn bounded(data: &Path, pid: u32, extra: &[&str]) -> fiducia_loadtest::report::Report {
+    let pid = pid.to_string();
+    let mut argv = vec![
+        "fiducia-loadtest",
+        "--sandbox",
+        data.to_str().unwrap(),
+        "--op-pid",
+        &pid,
+    ];
+    argv.extend_from_slice(&["--warmup", "0", "--duration", "60", "--quiet"]);
+    argv.extend_from_slice(extra);
+    run(&Args::parse_from(argv)).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_runs_without_errors_against_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("sandbox");
+    let child = start_sandbox(&data);
+    let pid = child.0.id();
+
+    for scenario in ["discovery", "cc-mtls", "cc-pkjwt", "handshake", "flow"] {
+        let report = bounded(
+            &data,
+            pid,
+            &["--scenario", scenario, "--concurrency", "2", "--requests", "6"],
+        )
+        .await;
+        assert_eq!(
+            (report.ok, report.failed),
+            (6, 0),
+            "{scenario}: {:?}",
+            report.errors
+        );
+        assert!(report.errors.is_empty());
+        let op = report.steps.iter().find(|s| s.step == "op").unwrap();
+        assert_eq!(op.count, 6);
+        assert!(op.p50 > 0.0 && op.p50 <= op.p99 && op.p99 <= op.max);
+        assert!(report.op_cpu_ms_per_op.is_some() && report.loadtest_cpu_ms_per_op.is_some());
+        assert!(report.op_rss_mib.unwrap() > 1.0);
+    }
+
+    // The flow's steps, and the password-hash setting it ran with (from the
+    // data dir's config; the sandbox's is argon2id m = 7 MiB, t = 5).
+    let report = bounded(
+        &data,
+        pid,
+        &["--scenario", "flow", "--concurrency", "1", "--requests", "2"],
+    )
+    .await;
+    let steps: Vec<&str> = report.steps.iter().map(|s| s.step.as_str()).collect();
+    assert_eq!(
+        steps,
+        [
+            "par",
+            "authorize",
+            "login_page",
+            "login",
+            "consent_page",
+            "consent",
+            "token",
+            "userinfo",
+            "op"
+        ]
+    );
+    assert_eq!(
+        report.password_hash.as_deref(),
+        Some("argon2id m=7168 KiB t=5 p=1")
+    );
+
+    // Open loop: a constant arrival rate, each operation timed from its slot.
+    let report = bounded(
+        &data,
+        pid,
+        &["--scenario", "cc-mtls", "--rate", "100", "--requests", "20"],
+    )
+    .await;
+    assert_eq!((report.ok, report.failed), (20, 0), "{:?}", report.errors);
+    assert_eq!(report.target_per_sec, Some(100.0));
+    assert!(
+        report.seconds >= 0.15,
+        "20 operations at 100/s take ≥ 0.19 s: {}",
+        report.seconds
+    );
+    // handshake opens one connection per operation, cc-mtls keeps its own.
+    assert!(report.connections < 20, "{}", report.connections);
+
+    signal(&child.0, Signal::SIGINT);
+    let mut child = child;
+    assert_eq!(wait_exit(&mut child.0, Duration::from_secs(10)).code(), Some(0));
+}
+
+/// A private_key_jwt client that the OP does not know gets `invalid_client`
+/// (RFC 6749 §5.2), and the report counts it by step, status and code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_errors_are_counted_by_step_status_and_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("sandbox");
+    let child = start_sandbox(&data);
+    let pid = child.0.id();
+    let setup = dir.path().join("setup.toml");
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    let issuer = String::from_utf8_lossy(&environ)
+        .split('\0')
+        .find_map(|kv| kv.strip_prefix("FIDUCIA_SERVER__ISSUER=").map(String::from))
+        .unwrap();
+    std::fs::write(
+        &setup,
+        format!(
+            r#"issuer = "{issuer}"
+ca = "sandbox/pki/ca.pem"
+[pkjwt]
+client_id = "no-such-client"
+key = "sandbox/pki/clients/sandbox-loadtest-pkjwt.key"
+redirect_uri = "https://localhost:8443/sandbox/callback"
+"#
+        ),
+    )
+    .unwrap();
+    let argv = [
+        "fiducia-loadtest",
+        "--config",
+        setup.to_str().unwrap(),
+        "--scenario",
+        "cc-pkjwt",
+    ];
+    let mut args = Args::parse_from(
+        argv.iter()
+            .chain(&["--requests", "3", "--warmup", "0", "--quiet"]),
+    );
+    args.concurrency = Some(1);
+    let report = run(&args).await.unwrap();
+    assert_eq!((report.ok, report.failed), (0, 3));
+    assert_eq!(
+        report.errors.get("token: 401 invalid_client"),
+        Some(&3),
+        "{:?}",
+        report.errors
+    );
+    drop(child);
+}
