@@ -140,6 +140,13 @@ pub async fn start_with(
         .map(crate::model::Client::from_static)
         .collect::<anyhow::Result<Vec<_>>>()?;
     let fetcher = crate::oauth::jwks_fetch::JwksFetcher::new(&c.tls.client_ca)?;
+    if c.login.danger_weak_password_hashing {
+        tracing::warn!(
+            memory_kib = c.login.argon2_memory_kib,
+            iterations = c.login.argon2_iterations,
+            "login.danger_weak_password_hashing: passwords are hashed below OWASP's minimum (load tests only)"
+        );
+    }
     if c.registration.enabled && c.registration.danger_allow_localhost_redirects {
         tracing::warn!(
             "registration.danger_allow_localhost_redirects: loopback redirect URIs are registrable (sandboxes only)"

@@ -41,6 +41,12 @@ pub struct LoginConfig {
     /// users come from the bank's own systems. Default empty.
     /// Env `FIDUCIA_LOGIN__SEED_USERS` (a TOML array of inline tables).
     pub seed_users: Vec<SeedUser>,
+    /// Lifts OWASP's argon2id minimums (7 MiB, 7 MiB × 5 passes), leaving
+    /// only RFC 9106's (8 KiB per lane, one pass), so that a load test can
+    /// measure the OP rather than the password hash. Never in production:
+    /// such hashes fall to offline guessing. Start-up warns when it is on.
+    /// Default `false`. Env `FIDUCIA_LOGIN__DANGER_WEAK_PASSWORD_HASHING`.
+    pub danger_weak_password_hashing: bool,
 }
 
 impl Default for LoginConfig {
@@ -53,6 +59,7 @@ impl Default for LoginConfig {
             session_ttl_secs: 300,
             interaction_ttl_secs: 600,
             seed_users: Vec::new(),
+            danger_weak_password_hashing: false,
         }
     }
 }
@@ -123,16 +130,21 @@ impl LoginConfig {
         if !(1..=max).contains(&t) {
             return field("argon2_iterations", format!("must be between 1 and {max}"));
         }
-        if m < ARGON2_MIN_MEMORY_KIB.max(8 * p) || m > ARGON2_MAX_MEMORY_KIB {
+        // RFC 9106 §3.1: at least 8 KiB per lane; OWASP's 7 MiB unless lifted.
+        let min_memory = if self.danger_weak_password_hashing {
+            8 * p
+        } else {
+            ARGON2_MIN_MEMORY_KIB.max(8 * p)
+        };
+        if m < min_memory || m > ARGON2_MAX_MEMORY_KIB {
             return field(
                 "argon2_memory_kib",
                 format!(
-                    "must be between {} and {ARGON2_MAX_MEMORY_KIB} KiB (OWASP minimum 7 MiB; 8 KiB per lane)",
-                    ARGON2_MIN_MEMORY_KIB.max(8 * p)
+                    "must be between {min_memory} and {ARGON2_MAX_MEMORY_KIB} KiB (OWASP minimum 7 MiB unless login.danger_weak_password_hashing; 8 KiB per lane)"
                 ),
             );
         }
-        if u64::from(m) * u64::from(t) < ARGON2_MIN_WORK_KIB {
+        if !self.danger_weak_password_hashing && u64::from(m) * u64::from(t) < ARGON2_MIN_WORK_KIB {
             return field(
                 "argon2_iterations",
                 format!(
@@ -277,6 +289,26 @@ mod tests {
             "login.argon2_memory_kib"
         );
         assert_eq!(refused("session_ttl_secs = 0\n").0, "login.session_ttl_secs");
+    }
+
+    /// The danger switch lifts OWASP's floor but keeps RFC 9106 §3.1's
+    /// (8 KiB per lane, at least one pass).
+    #[test]
+    fn danger_weak_password_hashing_keeps_only_rfc9106_bounds() {
+        let weak = "danger_weak_password_hashing = true\nargon2_memory_kib = 8\nargon2_iterations = 1\n";
+        assert!(validated(weak).is_ok());
+        assert_eq!(
+            refused("danger_weak_password_hashing = true\nargon2_memory_kib = 8\nargon2_parallelism = 2\n").0,
+            "login.argon2_memory_kib"
+        );
+        assert_eq!(
+            refused("danger_weak_password_hashing = true\nargon2_iterations = 0\n").0,
+            "login.argon2_iterations"
+        );
+        assert_eq!(
+            refused("argon2_memory_kib = 8\nargon2_iterations = 1\n").0,
+            "login.argon2_memory_kib"
+        );
     }
 
     #[test]
