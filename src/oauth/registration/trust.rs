@@ -9,7 +9,8 @@
 //!   and everything issued to it is revoked
 //!   ([`Repo::revoke_issued_to_client`]; its registration access token is
 //!   kept for RFC 7592 management);
-//! - `Active` again: the suspension is lifted;
+//! - `Active` again: anything issued to it while the suspension was being
+//!   made is revoked, then the suspension is lifted;
 //! - no answer: nothing changes (fail-static, reasons at `decide`), the
 //!   failure is logged and counted.
 //!
@@ -220,6 +221,15 @@ impl TrustChecks {
     }
 
     async fn reinstate(&self, client: &RegisteredClient) -> Result<(), KvError> {
+        // Whatever is still issued to it was issued before or as it was
+        // suspended (a request already past client authentication then):
+        // none of it comes back to life.
+        let stale = self
+            .op
+            .services
+            .repo
+            .revoke_issued_to_client(&client.client_id)
+            .await?;
         let Some(record) = self.set_suspended(&client.client_id, false).await? else {
             return Ok(());
         };
@@ -232,6 +242,7 @@ impl TrustChecks {
             software_id = %record.software_id,
             org_id = %record.org_id,
             directory = %record.directory,
+            revoked = stale,
             "client reinstated: its software is active again at its directory"
         );
         Ok(())

@@ -196,9 +196,35 @@ async fn revoked_software_is_suspended_and_reinstated_software_gets_tokens_again
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(setup.par_status(&client_id).await, 201);
 
+    // A statement fetched while the software was still Active.
+    let earlier_ssa = setup.ssa().await;
+
     // Revoked at the directory: suspended within an interval.
     setup.set_status(Status::Revoked);
     setup.wait_for_par(&client_id, 401).await;
+    // RFC 7592 §2.2: an update (with that still fresh statement) does not
+    // lift the suspension; only the directory's status does.
+    let update = json!({
+        "client_id": client_id,
+        "software_statement": earlier_ssa,
+        "token_endpoint_auth_method": "tls_client_auth",
+        "redirect_uris": [REDIRECT],
+        "scope": AISP_SCOPE,
+    });
+    let path = format!("/register/{client_id}");
+    let updated = send_as(
+        op,
+        identity,
+        json_request("PUT", &path, Some(&access_token), &update),
+    )
+    .await;
+    assert_eq!(
+        updated.status(),
+        200,
+        "{}",
+        String::from_utf8_lossy(updated.body())
+    );
+    assert_eq!(setup.par_status(&client_id).await, 401);
     let (_, challenge) = pkce();
     let refused = send_as(op, identity, cert_par(&client_id, &challenge, AISP_SCOPE)).await;
     assert_error(&refused, 401, "invalid_client");
