@@ -15,7 +15,7 @@
 //!   failure is logged and counted.
 //!
 //! One status request per (directory, software) per round, however many
-//! registrations the software has. Every node runs the checks; each change
+//! registrations the software has, a few in flight at once. Every node runs the checks; each change
 //! is a read-modify-write transaction on the record, so nodes agree and a
 //! change is applied (and audited) once.
 //!
@@ -33,11 +33,15 @@ use crate::model::registered::RegisteredClient;
 use crate::protocol::registration::status::{self, SoftwareStanding, TrustAction};
 use crate::store::kv::KvError;
 use crate::store::repo::ops;
+use futures::StreamExt;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+/// Status requests in flight at once.
+const CONCURRENT_CHECKS: usize = 8;
 
 /// The background task re-checking registered software.
 pub struct TrustMonitor {
@@ -57,7 +61,14 @@ impl TrustMonitor {
             .iter()
             .filter_map(|d| Some((d.issuer.clone(), d.status_endpoint.clone()?)))
             .collect();
-        if op.services.directories.is_none() || endpoints.is_empty() {
+        // Registration off: nothing is registered through directories.
+        op.services.directories.as_ref()?;
+        for d in &op.config.get().registration.trusted_directories {
+            if d.status_endpoint.is_none() {
+                tracing::warn!(directory = %d.issuer, "trusted directory without status_endpoint: its registered software is never re-checked");
+            }
+        }
+        if endpoints.is_empty() {
             return None;
         }
         let (stop, mut stopped) = watch::channel(false);
@@ -113,23 +124,51 @@ impl TrustChecks {
                 return;
             }
         };
-        let mut answers: HashMap<SoftwareKey, Result<SoftwareStanding, String>> = HashMap::new();
-        for client in clients.into_iter().map(|f| f.payload) {
-            let Some(template) = self.endpoints.get(&client.directory).cloned() else {
+        let clients: Vec<RegisteredClient> = clients
+            .into_iter()
+            .map(|f| f.payload)
+            .filter(|c| self.endpoints.contains_key(&c.directory))
+            .collect();
+        // One request per (directory, software), [`CONCURRENT_CHECKS`] at a
+        // time, so a slow directory does not make a round last
+        // (software × timeout).
+        let keys: std::collections::BTreeSet<SoftwareKey> = clients
+            .iter()
+            .map(|c| (c.directory.clone(), c.software_id.clone()))
+            .collect();
+        // Software no longer registered leaves the failure counts.
+        self.failures.retain(|key, _| keys.contains(key));
+        let fetches = keys.into_iter().filter_map(|key| {
+            let url = status::status_url(self.endpoints.get(&key.0)?, &key.1);
+            let fetcher = self.op.services.directories.as_ref().map(|d| d.fetcher().clone());
+            Some(async move {
+                let outcome = match fetcher {
+                    Some(fetcher) => match fetcher.fetch_json(&url).await {
+                        Ok(answer) => status::parse_status(&answer).map_err(|e| format!("{url}: {e}")),
+                        Err(error) => Err(error),
+                    },
+                    None => Err("registration is off".to_string()),
+                };
+                (key, outcome)
+            })
+        });
+        let fetched: Vec<_> = futures::stream::iter(fetches)
+            .buffer_unordered(CONCURRENT_CHECKS)
+            .collect()
+            .await;
+        let mut answers = HashMap::new();
+        for (key, outcome) in fetched {
+            self.record(&key, &outcome);
+            answers.insert(key, outcome);
+        }
+        for client in clients {
+            let key = (client.directory.clone(), client.software_id.clone());
+            let Some(outcome) = answers.get(&key) else {
                 continue;
             };
-            let key = (client.directory.clone(), client.software_id.clone());
-            let outcome = match answers.get(&key) {
-                Some(outcome) => outcome.clone(),
-                None => {
-                    let outcome = self.check(&template, &key).await;
-                    answers.insert(key, outcome.clone());
-                    outcome
-                }
-            };
-            let result = match status::decide(client.suspended, &outcome) {
+            let result = match status::decide(client.suspended, outcome) {
                 TrustAction::Keep => Ok(()),
-                TrustAction::Suspend => self.suspend(&client, &outcome).await,
+                TrustAction::Suspend => self.suspend(&client, outcome).await,
                 TrustAction::Reinstate => self.reinstate(&client).await,
             };
             if let Err(error) = result {
@@ -149,26 +188,17 @@ impl TrustChecks {
         }
     }
 
-    /// Asks the directory about one software.
-    async fn check(&mut self, template: &str, key: &SoftwareKey) -> Result<SoftwareStanding, String> {
+    /// Counts and logs one software's check.
+    fn record(&mut self, key: &SoftwareKey, outcome: &Result<SoftwareStanding, String>) {
         let (directory, software_id) = key;
-        let url = status::status_url(template, software_id);
-        let fetcher = match &self.op.services.directories {
-            Some(directories) => directories.fetcher().clone(),
-            None => return Err("registration is off".into()),
-        };
-        let outcome = match fetcher.fetch_json(&url).await {
-            Ok(answer) => status::parse_status(&answer).map_err(|e| format!("{url}: {e}")),
-            Err(error) => Err(error),
-        };
-        let label = match &outcome {
+        let label = match outcome {
             Ok(SoftwareStanding::Active) => "active",
             Ok(SoftwareStanding::NotActive { .. }) => "not_active",
             Err(_) => "failed",
         };
         metrics::counter!("fiducia_trust_checks_total", "directory" => directory.clone(), "outcome" => label)
             .increment(1);
-        match &outcome {
+        match outcome {
             Ok(_) => {
                 self.failures.remove(key);
             }
@@ -186,7 +216,6 @@ impl TrustChecks {
                 );
             }
         }
-        outcome
     }
 
     async fn suspend(
