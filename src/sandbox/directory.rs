@@ -101,3 +101,24 @@ pub async fn start_directory(layout: &SandboxLayout, listen: SocketAddr) -> anyh
     let server = server::start(directory.clone(), listen).await?;
     Ok(SandboxDirectory { directory, server })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sandbox_config_trusts_its_directory_where_it_listens() {
+        let mut config = crate::config::load_from_str(crate::sandbox::SANDBOX_TOML, Vec::new()).unwrap();
+        let listen: SocketAddr = "127.0.0.1:18445".parse().unwrap();
+        point_at_directory(&mut config, &directory_url(listen));
+        let r = &config.registration;
+        assert!(r.enabled && r.danger_allow_localhost_redirects);
+        let d = &r.trusted_directories[0];
+        assert_eq!(d.issuer, crate::directory::DEFAULT_ISSUER);
+        assert_eq!(d.jwks_uri.as_deref(), Some("https://localhost:18445/jwks"));
+        assert_eq!(
+            d.status_endpoint.as_deref(),
+            Some("https://localhost:18445/software/{software_id}/status")
+        );
+    }
+}
