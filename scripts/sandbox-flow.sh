@@ -2,6 +2,8 @@
 # Plays the sandbox fintech (client `sandbox-fintech`, tls_client_auth with
 # its transport certificate) through a FAPI 2.0 authorization code flow
 # against a running `fiducia sandbox`; you play the customer in a browser.
+# With --client-id/--cert/--key/--scope it plays a client registered at
+# /register (README "Onboard a fintech in the sandbox") instead.
 #
 #   1. PAR (RFC 9126) with PKCE S256, over mTLS            -> request_uri
 #   2. you open the authorization URL, log in (alice / wonderland-123), approve
@@ -10,25 +12,37 @@
 #   5. userinfo with the same certificate
 #
 # Usage: scripts/sandbox-flow.sh [--data DIR] [--issuer URL]
+#          [--client-id ID --cert PEM --key PEM] [--scope "openid ..."]
+#          [--redirect-uri URL]   (default: <issuer>/sandbox/callback)
 set -euo pipefail
 data=.fiducia
 issuer=https://localhost:8443
+client_id=sandbox-fintech
+cert=
+key=
+scope="openid profile email"
+redirect=
 while [ $# -gt 0 ]; do
   case "$1" in
     --data) data=$2; shift 2 ;;
     --issuer) issuer=$2; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --client-id) client_id=$2; shift 2 ;;
+    --cert) cert=$2; shift 2 ;;
+    --key) key=$2; shift 2 ;;
+    --scope) scope=$2; shift 2 ;;
+    --redirect-uri) redirect=$2; shift 2 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
 ca="$data/pki/ca.pem"
-cert="$data/pki/clients/sandbox-fintech.pem"
-key="$data/pki/clients/sandbox-fintech.key"
+cert="${cert:-$data/pki/clients/sandbox-fintech.pem}"
+key="${key:-$data/pki/clients/sandbox-fintech.key}"
 for f in "$ca" "$cert" "$key"; do
   [ -f "$f" ] || { echo "missing $f: start the sandbox first (scripts/sandbox.sh)" >&2; exit 1; }
 done
 mtls=(--silent --show-error --cacert "$ca" --cert "$cert" --key "$key")
-redirect="$issuer/sandbox/callback"
+redirect="${redirect:-$issuer/sandbox/callback}"
 
 verifier=$(openssl rand -hex 32)
 challenge=$(printf '%s' "$verifier" | openssl dgst -sha256 -binary | openssl base64 -A | tr '+/' '-_' | tr -d '=')
@@ -36,10 +50,10 @@ state=$(openssl rand -hex 8)
 
 echo "== 1. pushed authorization request"
 par=$(curl "${mtls[@]}" "$issuer/par" \
-  --data-urlencode client_id=sandbox-fintech \
+  --data-urlencode "client_id=$client_id" \
   --data-urlencode response_type=code \
   --data-urlencode "redirect_uri=$redirect" \
-  --data-urlencode "scope=openid profile email" \
+  --data-urlencode "scope=$scope" \
   --data-urlencode "code_challenge=$challenge" \
   --data-urlencode code_challenge_method=S256 \
   --data-urlencode "state=$state")
@@ -50,7 +64,7 @@ encoded=$(printf '%s' "$request_uri" | sed 's/:/%3A/g')
 
 echo
 echo "== 2. open this in your browser (trust $ca, or accept the warning), log in as alice / wonderland-123, approve:"
-echo "   $issuer/authorize?client_id=sandbox-fintech&request_uri=$encoded"
+echo "   $issuer/authorize?client_id=$client_id&request_uri=$encoded"
 echo
 read -r -p "== 3. paste the code from the callback page: " code
 
@@ -60,7 +74,7 @@ tokens=$(curl "${mtls[@]}" "$issuer/token" \
   --data-urlencode "code=$code" \
   --data-urlencode "redirect_uri=$redirect" \
   --data-urlencode "code_verifier=$verifier" \
-  --data-urlencode client_id=sandbox-fintech)
+  --data-urlencode "client_id=$client_id")
 echo "$tokens"
 access_token=$(printf '%s' "$tokens" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
 [ -n "$access_token" ] || { echo "token request failed" >&2; exit 1; }

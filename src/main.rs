@@ -227,7 +227,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             directory_listen,
         } => {
             reexec_with_softhsm_conf(Some(&sandbox::softhsm_conf(&data)))?;
-            let (layout, validated) = sandbox::prepare(&data)?;
+            let (layout, validated) = sandbox::prepare(&data, &sandbox::directory_url(directory_listen))?;
             telemetry::init(&validated.get().log);
             runtime()?.block_on(async {
                 let signal = shutdown_signal()?;

@@ -39,6 +39,7 @@ pub struct ServerHandle {
     key_manager: ActorRef<KeyManagerMessage>,
     store: crate::store::kv::Store,
     sweeper: crate::store::repo::ExpirySweeper,
+    trust: Option<crate::oauth::registration::trust::TrustMonitor>,
     key_backend: Arc<KeyBackend>,
     listeners: Vec<JoinHandle<()>>,
     admin: JoinHandle<()>,
@@ -188,6 +189,10 @@ pub async fn start_with(
             directories,
         },
     )?);
+    let trust = crate::oauth::registration::trust::TrustMonitor::spawn(
+        op.clone(),
+        Duration::from_secs(c.registration.status_check_interval_secs),
+    );
     let handler = make_handler(op);
 
     let (stop, stop_rx) = watch::channel(false);
@@ -287,6 +292,7 @@ pub async fn start_with(
         key_manager,
         store,
         sweeper,
+        trust,
         key_backend: backend,
         listeners,
         admin,
@@ -318,6 +324,9 @@ impl ServerHandle {
             let _ = listener.await;
         }
         self.key_manager.stop(None);
+        if let Some(trust) = self.trust {
+            trust.stop().await;
+        }
         if let KeyBackend::Pkcs11 { pool, .. } = &*self.key_backend {
             pool.shutdown().await;
         }

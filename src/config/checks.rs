@@ -575,7 +575,9 @@ mod tests {
         let r = &v.get().registration;
         assert_eq!(r.ssa_max_age_secs, 300);
         assert!(!r.danger_allow_localhost_redirects);
+        assert_eq!(r.status_check_interval_secs, 300);
         let d = &r.trusted_directories[0];
+        assert_eq!(d.status_endpoint, None);
         assert_eq!(d.certificate_binding, crate::config::CertificateBinding::Uk);
         assert_eq!(
             d.role_scopes["AISP"],
@@ -602,6 +604,16 @@ mod tests {
                 format!("{DEV}[registration]\nssa_max_age_secs = 0\n"),
                 "registration.ssa_max_age_secs",
             ),
+            (
+                format!("{DEV}[registration]\nstatus_check_interval_secs = 0\n"),
+                "registration.status_check_interval_secs",
+            ),
+            (
+                dir(
+                    "issuer = \"d1\"\njwks_uri = \"https://d.example/jwks\"\nstatus_endpoint = \"https://d.example/status\"\n",
+                ),
+                "registration.trusted_directories.d1.status_endpoint",
+            ),
         ];
         for (text, field) in failures {
             let err = validated(&text).unwrap_err();
@@ -623,11 +635,19 @@ mod tests {
                 "FIDUCIA_REGISTRATION__DANGER_ALLOW_LOCALHOST_REDIRECTS".to_string(),
                 "true".to_string(),
             ),
+            (
+                "FIDUCIA_REGISTRATION__STATUS_CHECK_INTERVAL_SECS".to_string(),
+                "30".to_string(),
+            ),
         ];
         let r = load_from_str(DEV, env).unwrap().registration;
         assert_eq!(
-            (r.ssa_max_age_secs, r.danger_allow_localhost_redirects),
-            (60, true)
+            (
+                r.ssa_max_age_secs,
+                r.danger_allow_localhost_redirects,
+                r.status_check_interval_secs
+            ),
+            (60, true, 30)
         );
     }
 

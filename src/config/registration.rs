@@ -11,6 +11,7 @@
 //! issuer = "sandbox-directory"
 //! jwks_uri = "https://directory.example/jwks"
 //! certificate_binding = "uk"
+//! status_endpoint = "https://directory.example/software/{software_id}/status"
 //! ```
 
 use super::Config;
@@ -36,6 +37,13 @@ pub struct RegistrationConfig {
     /// hosts). Default `false`.
     /// Env `FIDUCIA_REGISTRATION__DANGER_ALLOW_LOCALHOST_REDIRECTS`.
     pub danger_allow_localhost_redirects: bool,
+    /// Continuous trust: every this many seconds each registered client's
+    /// software status is fetched from its directory's `status_endpoint`;
+    /// revoked software or organisation suspends the client and revokes its
+    /// tokens, active again reinstates it. Australia's CDR Register wants
+    /// data holders to check at least every 5 minutes. Default `300`
+    /// (1 to 86400). Env `FIDUCIA_REGISTRATION__STATUS_CHECK_INTERVAL_SECS`.
+    pub status_check_interval_secs: u64,
     /// The directories whose software statements are trusted. Arrays of
     /// tables have no environment override; set them in the file. Default none.
     pub trusted_directories: Vec<TrustedDirectoryConfig>,
@@ -47,6 +55,7 @@ impl Default for RegistrationConfig {
             enabled: false,
             ssa_max_age_secs: 300,
             danger_allow_localhost_redirects: false,
+            status_check_interval_secs: 300,
             trusted_directories: Vec::new(),
         }
     }
@@ -92,6 +101,14 @@ pub struct TrustedDirectoryConfig {
     /// `openid payments offline_access`, `CBPII` = `openid fundsconfirmations`.
     #[serde(default = "default_role_scopes")]
     pub role_scopes: BTreeMap<String, Vec<String>>,
+    /// The directory's software status URL, an https URL template where
+    /// `{software_id}` is replaced by the (percent-encoded) software id;
+    /// its JSON answer carries `status`, or `software_status` and
+    /// `org_status` (`Active` or not). Registered clients of this directory
+    /// are re-checked there every `registration.status_check_interval_secs`.
+    /// Default none: no continuous check for this directory.
+    #[serde(default)]
+    pub status_endpoint: Option<String>,
 }
 
 fn default_binding() -> CertificateBinding {
@@ -123,6 +140,13 @@ pub(super) fn check_registration(config: &Config) -> Result<(), ConfigError> {
             "registration.ssa_max_age_secs",
             CHECK,
             "must be between 1 and 3600 seconds",
+        ));
+    }
+    if !(1..=86_400).contains(&r.status_check_interval_secs) {
+        return Err(ConfigError::new(
+            "registration.status_check_interval_secs",
+            CHECK,
+            "must be between 1 and 86400 seconds",
         ));
     }
     if r.enabled && r.trusted_directories.is_empty() {
@@ -162,6 +186,15 @@ pub(super) fn check_registration(config: &Config) -> Result<(), ConfigError> {
                     "exactly one of jwks_uri and jwks_file is needed",
                 ));
             }
+        }
+        if let Some(url) = &d.status_endpoint
+            && !(url.starts_with("https://") && url.contains("{software_id}"))
+        {
+            return Err(ConfigError::new(
+                field("status_endpoint"),
+                CHECK,
+                "must be an https URL template containing {software_id}",
+            ));
         }
         if d.role_scopes.is_empty() {
             return Err(ConfigError::new(

@@ -2,7 +2,9 @@
 //! the server certificate verified against the system roots plus
 //! `tls.client_ca` (the ecosystem's CA, e.g. the sandbox directory's), at
 //! most 256 KiB, within 5 s. The ClientActor caches the result and refetches
-//! on a timer and, once, when an assertion names an unknown `kid`.
+//! on a timer and, once, when an assertion names an unknown `kid`. The same
+//! client reads the trusted directories' software status documents
+//! ([`JwksFetcher::fetch_json`], continuous trust checks).
 
 use crate::protocol::jose::ClientJwks;
 use bytes::Bytes;
@@ -55,12 +57,25 @@ impl JwksFetcher {
 
     /// GETs `uri` and parses it as a JWKS.
     pub async fn fetch(&self, uri: &str) -> Result<ClientJwks, String> {
-        tokio::time::timeout(FETCH_TIMEOUT, self.fetch_inner(uri))
+        let body = self
+            .get(uri, "application/jwk-set+json, application/json")
+            .await?;
+        ClientJwks::parse(&body).map_err(|e| format!("{uri}: {e}"))
+    }
+
+    /// GETs `uri` and parses it as a JSON document (same limits).
+    pub async fn fetch_json(&self, uri: &str) -> Result<serde_json::Value, String> {
+        let body = self.get(uri, "application/json").await?;
+        serde_json::from_slice(&body).map_err(|e| format!("{uri}: not JSON: {e}"))
+    }
+
+    async fn get(&self, uri: &str, accept: &'static str) -> Result<Bytes, String> {
+        tokio::time::timeout(FETCH_TIMEOUT, self.get_inner(uri, accept))
             .await
             .map_err(|_| format!("fetching {uri} timed out"))?
     }
 
-    async fn fetch_inner(&self, uri: &str) -> Result<ClientJwks, String> {
+    async fn get_inner(&self, uri: &str, accept: &'static str) -> Result<Bytes, String> {
         let parsed: http::Uri = uri.parse().map_err(|e| format!("jwks_uri {uri}: {e}"))?;
         if parsed.scheme_str() != Some("https") {
             return Err(format!("jwks_uri {uri} is not https"));
@@ -88,7 +103,7 @@ impl JwksFetcher {
                 http::header::HOST,
                 parsed.authority().map_or(host.as_str(), |a| a.as_str()),
             )
-            .header(http::header::ACCEPT, "application/jwk-set+json, application/json")
+            .header(http::header::ACCEPT, accept)
             .body(Empty::<Bytes>::new())
             .map_err(|e| format!("{uri}: {e}"))?;
         let response = sender
@@ -98,11 +113,10 @@ impl JwksFetcher {
         if !response.status().is_success() {
             return Err(format!("{uri} answered {}", response.status()));
         }
-        let body = Limited::new(response.into_body(), MAX_JWKS_BYTES)
+        Ok(Limited::new(response.into_body(), MAX_JWKS_BYTES)
             .collect()
             .await
             .map_err(|e| format!("{uri}: {e}"))?
-            .to_bytes();
-        ClientJwks::parse(&body).map_err(|e| format!("{uri}: {e}"))
+            .to_bytes())
     }
 }

@@ -51,6 +51,15 @@ pub async fn presented_token(
         .map_err(|_| (scheme, OAuthError::bare(ErrorCode::TemporarilyUnavailable)))?
         .map(|found| found.payload)
         .ok_or((scheme, invalid_token("unknown, expired or revoked access token")))?;
+    // RFC 7592 §2.3 and continuous trust: a token of a deleted or suspended
+    // client is not honoured, also while its revocation is under way and for
+    // tokens no grant links to (client_credentials), as at introspection.
+    if op.services.clients.get(&record.client_id).await.is_none() {
+        return Err((
+            scheme,
+            invalid_token("the client of this access token is unknown or suspended"),
+        ));
+    }
     match &record.binding {
         Binding::Dpop(jkt) => {
             if scheme != "DPoP" {

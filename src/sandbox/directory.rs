@@ -16,6 +16,32 @@ pub const SANDBOX_DIRECTORY_LISTEN: &str = "127.0.0.1:8445";
 /// The sample software's redirect URI (the OP's sandbox callback page).
 pub const SAMPLE_REDIRECT_URI: &str = "https://localhost:8443/sandbox/callback";
 
+/// Points the OP's `[[registration.trusted_directories]]` entry for the
+/// sandbox directory (its default issuer, `https://localhost:8445` in
+/// `config/sandbox.toml`) at `public_url`: its JWKS and status endpoint
+/// follow `--directory-listen`.
+pub fn point_at_directory(config: &mut crate::config::Config, public_url: &str) {
+    let base = crate::directory::DEFAULT_PUBLIC_URL;
+    for d in &mut config.registration.trusted_directories {
+        if d.issuer != crate::directory::DEFAULT_ISSUER {
+            continue;
+        }
+        for url in [d.jwks_uri.as_mut(), d.status_endpoint.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(rest) = url.strip_prefix(base) {
+                *url = format!("{}{rest}", public_url.trim_end_matches('/'));
+            }
+        }
+    }
+}
+
+/// The sandbox directory's public URL when it listens on `listen`.
+pub fn directory_url(listen: SocketAddr) -> String {
+    format!("https://localhost:{}", listen.port())
+}
+
 /// A running sandbox directory.
 pub struct SandboxDirectory {
     /// The directory.
@@ -66,7 +92,7 @@ pub fn prepare_directory(data_dir: &Path, ca_dir: &Path, public_url: &str) -> an
 /// Starts the sandbox directory on `listen` (URLs `https://localhost:<port>`) with the
 /// sandbox's CA ([`super::prepare`] made it).
 pub async fn start_directory(layout: &SandboxLayout, listen: SocketAddr) -> anyhow::Result<SandboxDirectory> {
-    let public_url = format!("https://localhost:{}", listen.port());
+    let public_url = directory_url(listen);
     let directory = Arc::new(prepare_directory(
         &layout.data_dir,
         &layout.data_dir.join("pki"),
@@ -74,4 +100,25 @@ pub async fn start_directory(layout: &SandboxLayout, listen: SocketAddr) -> anyh
     )?);
     let server = server::start(directory.clone(), listen).await?;
     Ok(SandboxDirectory { directory, server })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sandbox_config_trusts_its_directory_where_it_listens() {
+        let mut config = crate::config::load_from_str(crate::sandbox::SANDBOX_TOML, Vec::new()).unwrap();
+        let listen: SocketAddr = "127.0.0.1:18445".parse().unwrap();
+        point_at_directory(&mut config, &directory_url(listen));
+        let r = &config.registration;
+        assert!(r.enabled && r.danger_allow_localhost_redirects);
+        let d = &r.trusted_directories[0];
+        assert_eq!(d.issuer, crate::directory::DEFAULT_ISSUER);
+        assert_eq!(d.jwks_uri.as_deref(), Some("https://localhost:18445/jwks"));
+        assert_eq!(
+            d.status_endpoint.as_deref(),
+            Some("https://localhost:18445/software/{software_id}/status")
+        );
+    }
 }

@@ -10,7 +10,8 @@
 mod directory;
 
 pub use directory::{
-    SAMPLE_REDIRECT_URI, SANDBOX_DIRECTORY_LISTEN, SandboxDirectory, prepare_directory, start_directory,
+    SAMPLE_REDIRECT_URI, SANDBOX_DIRECTORY_LISTEN, SandboxDirectory, directory_url, prepare_directory,
+    start_directory,
 };
 
 use crate::clock::{Clock, SystemClock};
@@ -71,8 +72,10 @@ pub struct SandboxLayout {
     pub client_key: PathBuf,
 }
 
-/// Prepares `data_dir` (config + PKI) if needed and returns the validated config.
-pub fn prepare(data_dir: &Path) -> anyhow::Result<(SandboxLayout, ValidatedConfig)> {
+/// Prepares `data_dir` (config + PKI) if needed and returns the validated
+/// config, its sandbox directory entry pointed at `directory_url` (where
+/// `--directory-listen` puts the directory).
+pub fn prepare(data_dir: &Path, directory_url: &str) -> anyhow::Result<(SandboxLayout, ValidatedConfig)> {
     std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
     let config_file = data_dir.join("fiducia.toml");
     let hsm = prepare_softhsm(data_dir)?;
@@ -104,7 +107,8 @@ pub fn prepare(data_dir: &Path) -> anyhow::Result<(SandboxLayout, ValidatedConfi
         })?;
     }
     loadtest::ensure_pkjwt_key(data_dir)?;
-    let (raw, base) = config::load(Some(&config_file))?;
+    let (mut raw, base) = config::load(Some(&config_file))?;
+    directory::point_at_directory(&mut raw, directory_url);
     let validated = config::validate(raw, &base)?;
     let layout = SandboxLayout {
         data_dir: data_dir.to_path_buf(),
@@ -156,6 +160,7 @@ pub fn banner(
             "  sample software: {SAMPLE_SOFTWARE_ID} (org {SAMPLE_ORG_ID}), certificates and keys in {}",
             directory.directory.software_dir(SAMPLE_SOFTWARE_ID).display()
         ),
+        registration_line(config),
         format!(
             "  load test:     fiducia-loadtest --sandbox {} --scenario cc-mtls",
             absolute(&layout.data_dir).display()
@@ -171,6 +176,18 @@ pub fn banner(
         "Stop with Ctrl-C (in-flight requests finish first).".to_string(),
     ]);
     Ok(lines.join("\n"))
+}
+
+fn registration_line(config: &ValidatedConfig) -> String {
+    let registration = &config.get().registration;
+    match registration.enabled {
+        true => format!(
+            "  registration:  {} (software statements of the sandbox directory; statuses re-checked every {} s)",
+            config.endpoint_url(crate::http::router::paths::REGISTRATION),
+            registration.status_check_interval_secs
+        ),
+        false => "  registration:  off ([registration] enabled = false)".to_string(),
+    }
 }
 
 fn signing_line(config: &ValidatedConfig) -> String {

@@ -265,6 +265,45 @@ fn sandbox_starts_on_a_fresh_data_dir_and_serves_discovery_to_curl() {
         "https://localhost:8443/sandbox/callback"
     );
 
+    // Onboarding (README): the fintech registers with that SSA over mTLS
+    // (RFC 7591 §3.1); the sandbox trusts its own directory.
+    let body = serde_json::json!({
+        "software_statement": ssa,
+        "token_endpoint_auth_method": "tls_client_auth",
+        "redirect_uris": ["https://localhost:8443/sandbox/callback"],
+        "scope": "openid accounts",
+    });
+    let registered = Command::new("curl")
+        .args([
+            "--silent",
+            "--show-error",
+            "--fail-with-body",
+            "--cacert",
+            ca,
+            "--cert",
+        ])
+        .arg(software.join("transport.pem"))
+        .arg("--key")
+        .arg(software.join("transport.key"))
+        .args(["-H", "content-type: application/json", "-d"])
+        .arg(body.to_string())
+        .arg(format!("https://localhost:{port}/register"))
+        .output()
+        .unwrap();
+    assert!(
+        registered.status.success(),
+        "{} {}",
+        String::from_utf8_lossy(&registered.stderr),
+        String::from_utf8_lossy(&registered.stdout)
+    );
+    let registered: serde_json::Value = serde_json::from_slice(&registered.stdout).unwrap();
+    assert_eq!(registered["software_id"], "sandbox-fintech");
+    assert!(
+        registered["client_id"]
+            .as_str()
+            .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok())
+    );
+
     signal(&child.0, Signal::SIGINT);
     assert_eq!(wait_exit(&mut child.0, Duration::from_secs(10)).code(), Some(0));
     let key = data.path().join("sandbox/pki/ca.key");

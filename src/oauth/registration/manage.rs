@@ -110,9 +110,26 @@ pub async fn update(
         revision: current.revision + 1,
         ..current
     };
-    op.services
+    // The suspension is the trust checks' (`trust.rs`), never the
+    // client's: it is taken from the stored record in the same transaction
+    // as the write, so a suspension made while this request ran is kept.
+    let record = op
+        .services
         .repo
-        .upsert(&record.client_id, &record, None, now)
+        .store()
+        .run(|tx, _| {
+            let record = record.clone();
+            async move {
+                let stored =
+                    crate::store::repo::ops::find::<RegisteredClient>(&tx, &record.client_id, now).await?;
+                let record = RegisteredClient {
+                    suspended: stored.map_or(record.suspended, |s| s.payload.suspended),
+                    ..record
+                };
+                crate::store::repo::ops::upsert(&tx, &record.client_id, &record, None, now).await?;
+                Ok(record)
+            }
+        })
         .await
         .map_err(store_error)?;
     op.services.clients.evict(&record.client_id);

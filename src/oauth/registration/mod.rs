@@ -9,9 +9,13 @@
 //! anything is fetched for the software), the signed request against the
 //! software's JWKS, the metadata policy, and last the single use of the
 //! statement's `jti` (and the request's).
+//!
+//! [`trust`] keeps checking registered software at its directory after
+//! registration (suspension and reinstatement).
 
 pub mod directories;
 pub mod manage;
+pub mod trust;
 
 use crate::http::client_cert::ClientCertificate;
 use crate::http::endpoints::OpState;

@@ -9,7 +9,9 @@
 //!   (RFC 7591 §2.3: statement values win) and against the FAPI policy;
 //! - [`redirect_uri`] and [`fields`]: what metadata members may hold;
 //! - [`cert_binding`]: the mTLS transport certificate names the statement's
-//!   software (RFC 8705 §2.1; UK: CN/OU, Brazil: UID/organizationIdentifier).
+//!   software (RFC 8705 §2.1; UK: CN/OU, Brazil: UID/organizationIdentifier);
+//! - [`status`]: continuous trust, a directory's software status answer
+//!   and what it means for a registered client (suspend, reinstate, keep).
 //!
 //! Reasons collapse into the RFC 7591 §3.2.2 error codes through `From`.
 
@@ -19,6 +21,7 @@ pub mod metadata;
 pub mod redirect_uri;
 pub mod request;
 pub mod ssa;
+pub mod status;
 #[cfg(test)]
 mod tests;
 

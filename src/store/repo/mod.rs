@@ -23,6 +23,7 @@ pub mod expiry;
 pub mod migrate_v3;
 pub mod ops;
 pub mod record;
+pub mod scan;
 pub mod schema;
 
 pub use expiry::ExpirySweeper;

@@ -693,3 +693,101 @@ async fn version_2_stores_lose_their_in_flight_pushed_requests() {
     // the `authorization_details` byte, which this test's `Token` lacks).
     assert_eq!(all_keys(&f.repo).await, only_kept);
 }
+
+/// A grant-kind record linked to its client (as `model::records::Grant`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct ClientGrant {
+    client_id: String,
+}
+
+impl StoredRecord for ClientGrant {
+    const KIND: Kind = Kind::Grant;
+    fn links(&self) -> Links {
+        Links {
+            client_id: Some(self.client_id.clone()),
+            ..Links::default()
+        }
+    }
+}
+
+/// A registration access token linked to its client (RFC 7592 §3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct ManagementToken {
+    client_id: String,
+}
+
+impl StoredRecord for ManagementToken {
+    const KIND: Kind = Kind::RegistrationAccessToken;
+    fn links(&self) -> Links {
+        Links {
+            client_id: Some(self.client_id.clone()),
+            ..Links::default()
+        }
+    }
+}
+
+#[tokio::test]
+async fn revoke_issued_to_client_keeps_its_registration_access_token_rfc7592_s3() {
+    let f = fixture().await;
+    let grant = ClientGrant {
+        client_id: "client-1".into(),
+    };
+    f.repo.upsert("g-1", &grant, None, NOW).await.unwrap();
+    f.repo.upsert("at-1", &token("g-1"), Some(60), NOW).await.unwrap();
+    f.repo
+        .upsert("pending-1", &pending("g-2"), Some(60), NOW)
+        .await
+        .unwrap();
+    let rat = ManagementToken {
+        client_id: "client-1".into(),
+    };
+    f.repo.upsert("rat-1", &rat, None, NOW).await.unwrap();
+    let other = ClientGrant {
+        client_id: "client-2".into(),
+    };
+    f.repo.upsert("g-9", &other, None, NOW).await.unwrap();
+
+    // The grant, its token and the interaction; not the management token.
+    assert_eq!(f.repo.revoke_issued_to_client("client-1").await.unwrap(), 3);
+    assert!(f.repo.find::<ClientGrant>("g-1", NOW).await.unwrap().is_none());
+    assert!(f.repo.find::<Token>("at-1", NOW).await.unwrap().is_none());
+    assert!(f.repo.find::<Pending>("pending-1", NOW).await.unwrap().is_none());
+    assert!(
+        f.repo
+            .find::<ManagementToken>("rat-1", NOW)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(f.repo.find::<ClientGrant>("g-9", NOW).await.unwrap().is_some());
+    assert_eq!(f.repo.revoke_issued_to_client("client-1").await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn list_reads_every_unexpired_record_of_a_kind_across_chunks() {
+    let f = fixture().await;
+    for i in 0..450 {
+        let grant = ClientGrant {
+            client_id: format!("client-{i}"),
+        };
+        f.repo
+            .upsert(&format!("g-{i:03}"), &grant, None, NOW)
+            .await
+            .unwrap();
+    }
+    let expiring = ClientGrant {
+        client_id: "gone".into(),
+    };
+    f.repo
+        .upsert("g-expiring", &expiring, Some(10), NOW)
+        .await
+        .unwrap();
+    f.repo
+        .upsert("at-1", &token("g-001"), Some(600), NOW)
+        .await
+        .unwrap();
+    let listed = f.repo.list::<ClientGrant>(NOW + 60).await.unwrap();
+    assert_eq!(listed.len(), 450);
+    assert!(listed.iter().all(|g| g.payload.client_id != "gone"));
+    assert_eq!(f.repo.list::<ClientGrant>(NOW).await.unwrap().len(), 451);
+}

@@ -7,6 +7,7 @@
 pub mod manage;
 pub mod register;
 pub mod rejections;
+pub mod trust;
 
 use super::flow::harness::*;
 use super::support::*;
@@ -217,8 +218,31 @@ pub fn assert_error(response: &Response<Bytes>, status: u16, error: &str) {
 /// PAR → login/consent → token for a registered `tls_client_auth` client
 /// over the fintech's certificate; returns the token response.
 pub async fn mtls_flow(op: &Op, client_id: &str, scope: &str) -> Value {
+    mtls_flow_as(op, None, client_id, scope).await
+}
+
+/// Sends over the test fintech's certificate, or over `identity`
+/// (certificate chain, key; PEM) when given.
+pub async fn send_as(
+    op: &Op,
+    identity: Option<&(String, String)>,
+    request: Request<Full<Bytes>>,
+) -> Response<Bytes> {
+    match identity {
+        Some(identity) => op.send_with_identity(identity, request).await,
+        None => op.send(true, request).await,
+    }
+}
+
+/// [`mtls_flow`] over `identity` (else the test fintech's certificate).
+pub async fn mtls_flow_as(
+    op: &Op,
+    identity: Option<&(String, String)>,
+    client_id: &str,
+    scope: &str,
+) -> Value {
     let (verifier, challenge) = pkce();
-    let response = op.send(true, cert_par(client_id, &challenge, scope)).await;
+    let response = send_as(op, identity, cert_par(client_id, &challenge, scope)).await;
     let request_uri = pushed_request_uri(&response);
     let redirect = Browser::new().authorize(op, client_id, &request_uri, true).await;
     let code = query_param(&redirect, "code").unwrap_or_else(|| panic!("no code: {redirect}"));
@@ -232,7 +256,7 @@ pub async fn mtls_flow(op: &Op, client_id: &str, scope: &str) -> Value {
             ("client_id", client_id),
         ],
     );
-    let response = op.send(true, token).await;
+    let response = send_as(op, identity, token).await;
     assert_eq!(
         response.status(),
         200,
@@ -244,8 +268,14 @@ pub async fn mtls_flow(op: &Op, client_id: &str, scope: &str) -> Value {
 
 /// Userinfo with a certificate-bound Bearer token (RFC 8705 §3).
 pub async fn userinfo_mtls(op: &Op, token: &str) -> Response<Bytes> {
-    op.send(
-        true,
+    userinfo_mtls_as(op, None, token).await
+}
+
+/// [`userinfo_mtls`] over `identity` (else the test fintech's certificate).
+pub async fn userinfo_mtls_as(op: &Op, identity: Option<&(String, String)>, token: &str) -> Response<Bytes> {
+    send_as(
+        op,
+        identity,
         with_header(get("/userinfo"), "authorization", &format!("Bearer {token}")),
     )
     .await

@@ -1,0 +1,309 @@
+//! Continuous trust in registered clients: every
+//! `registration.status_check_interval_secs` the [`TrustMonitor`] asks each
+//! registered software's directory for its status (the directory's
+//! `status_endpoint`, through the OP's outgoing HTTPS client) and applies
+//! `protocol::registration::status::decide`:
+//!
+//! - not `Active` (software or organisation revoked): the client is
+//!   suspended (the registry treats it as unknown at once, on every node)
+//!   and everything issued to it is revoked
+//!   ([`Repo::revoke_issued_to_client`]; its registration access token is
+//!   kept for RFC 7592 management);
+//! - `Active` again: anything issued to it while the suspension was being
+//!   made is revoked, then the suspension is lifted;
+//! - no answer: nothing changes (fail-static, reasons at `decide`), the
+//!   failure is logged and counted.
+//!
+//! One status request per (directory, software) per round, however many
+//! registrations the software has, a few in flight at once. Every node runs the checks; each change
+//! is a read-modify-write transaction on the record, so nodes agree and a
+//! change is applied (and audited) once.
+//!
+//! Metrics: `fiducia_trust_checks_total{directory,outcome}` (outcome
+//! `active`, `not_active`, `failed`), `fiducia_trust_check_failures_total{directory}`,
+//! `fiducia_trust_consecutive_failures{directory}` (the longest run of
+//! failed checks among the directory's software),
+//! `fiducia_trust_suspensions_total{directory}`,
+//! `fiducia_trust_reinstatements_total{directory}`.
+//!
+//! [`Repo::revoke_issued_to_client`]: crate::store::repo::Repo::revoke_issued_to_client
+
+use crate::http::endpoints::OpState;
+use crate::model::registered::RegisteredClient;
+use crate::protocol::registration::status::{self, SoftwareStanding, TrustAction};
+use crate::store::kv::KvError;
+use crate::store::repo::ops;
+use futures::StreamExt;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Status requests in flight at once.
+const CONCURRENT_CHECKS: usize = 8;
+
+/// The background task re-checking registered software.
+pub struct TrustMonitor {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl TrustMonitor {
+    /// Starts checking every `interval`, or `None` when registration is off
+    /// or no trusted directory has a `status_endpoint`.
+    pub fn spawn(op: Arc<OpState>, interval: Duration) -> Option<Self> {
+        let endpoints: HashMap<String, String> = op
+            .config
+            .get()
+            .registration
+            .trusted_directories
+            .iter()
+            .filter_map(|d| Some((d.issuer.clone(), d.status_endpoint.clone()?)))
+            .collect();
+        // Registration off: nothing is registered through directories.
+        op.services.directories.as_ref()?;
+        for d in &op.config.get().registration.trusted_directories {
+            if d.status_endpoint.is_none() {
+                tracing::warn!(directory = %d.issuer, "trusted directory without status_endpoint: its registered software is never re-checked");
+            }
+        }
+        if endpoints.is_empty() {
+            return None;
+        }
+        let (stop, mut stopped) = watch::channel(false);
+        let mut checks = TrustChecks {
+            op,
+            endpoints,
+            failures: HashMap::new(),
+        };
+        let task = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(interval);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = ticks.tick() => {}
+                    _ = stopped.changed() => return,
+                }
+                tokio::select! {
+                    _ = checks.round() => {}
+                    _ = stopped.changed() => return,
+                }
+            }
+        });
+        Some(Self { stop, task })
+    }
+
+    /// Stops the checks (a round in progress is abandoned; every change is
+    /// its own transaction).
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// One software at one directory.
+type SoftwareKey = (String, String);
+
+struct TrustChecks {
+    op: Arc<OpState>,
+    /// `status_endpoint` templates by directory issuer.
+    endpoints: HashMap<String, String>,
+    /// Consecutive failed checks per software.
+    failures: HashMap<SoftwareKey, u64>,
+}
+
+impl TrustChecks {
+    /// Checks every registered client once.
+    async fn round(&mut self) {
+        let now = self.op.now();
+        let clients = match self.op.services.repo.list::<RegisteredClient>(now).await {
+            Ok(clients) => clients,
+            Err(error) => {
+                tracing::warn!(%error, "registered clients could not be listed; trust checks retry next interval");
+                return;
+            }
+        };
+        let clients: Vec<RegisteredClient> = clients
+            .into_iter()
+            .map(|f| f.payload)
+            .filter(|c| self.endpoints.contains_key(&c.directory))
+            .collect();
+        // One request per (directory, software), [`CONCURRENT_CHECKS`] at a
+        // time, so a slow directory does not make a round last
+        // (software × timeout).
+        let keys: std::collections::BTreeSet<SoftwareKey> = clients
+            .iter()
+            .map(|c| (c.directory.clone(), c.software_id.clone()))
+            .collect();
+        // Software no longer registered leaves the failure counts.
+        self.failures.retain(|key, _| keys.contains(key));
+        let fetches = keys.into_iter().filter_map(|key| {
+            let url = status::status_url(self.endpoints.get(&key.0)?, &key.1);
+            let fetcher = self.op.services.directories.as_ref().map(|d| d.fetcher().clone());
+            Some(async move {
+                let outcome = match fetcher {
+                    Some(fetcher) => match fetcher.fetch_json(&url).await {
+                        Ok(answer) => status::parse_status(&answer).map_err(|e| format!("{url}: {e}")),
+                        Err(error) => Err(error),
+                    },
+                    None => Err("registration is off".to_string()),
+                };
+                (key, outcome)
+            })
+        });
+        let fetched: Vec<_> = futures::stream::iter(fetches)
+            .buffer_unordered(CONCURRENT_CHECKS)
+            .collect()
+            .await;
+        let mut answers = HashMap::new();
+        for (key, outcome) in fetched {
+            self.record(&key, &outcome);
+            answers.insert(key, outcome);
+        }
+        for client in clients {
+            let key = (client.directory.clone(), client.software_id.clone());
+            let Some(outcome) = answers.get(&key) else {
+                continue;
+            };
+            let result = match status::decide(client.suspended, outcome) {
+                TrustAction::Keep => Ok(()),
+                TrustAction::Suspend => self.suspend(&client, outcome).await,
+                TrustAction::Reinstate => self.reinstate(&client).await,
+            };
+            if let Err(error) = result {
+                tracing::warn!(client_id = %client.client_id, %error, "trust change could not be stored; retrying next interval");
+            }
+        }
+        for directory in self.endpoints.keys() {
+            let longest = self
+                .failures
+                .iter()
+                .filter(|((d, _), _)| d == directory)
+                .map(|(_, n)| *n)
+                .max()
+                .unwrap_or(0);
+            metrics::gauge!("fiducia_trust_consecutive_failures", "directory" => directory.clone())
+                .set(longest as f64);
+        }
+    }
+
+    /// Counts and logs one software's check.
+    fn record(&mut self, key: &SoftwareKey, outcome: &Result<SoftwareStanding, String>) {
+        let (directory, software_id) = key;
+        let label = match outcome {
+            Ok(SoftwareStanding::Active) => "active",
+            Ok(SoftwareStanding::NotActive { .. }) => "not_active",
+            Err(_) => "failed",
+        };
+        metrics::counter!("fiducia_trust_checks_total", "directory" => directory.clone(), "outcome" => label)
+            .increment(1);
+        match outcome {
+            Ok(_) => {
+                self.failures.remove(key);
+            }
+            Err(error) => {
+                let consecutive = self.failures.entry(key.clone()).or_insert(0);
+                *consecutive += 1;
+                metrics::counter!("fiducia_trust_check_failures_total", "directory" => directory.clone())
+                    .increment(1);
+                tracing::warn!(
+                    directory = %directory,
+                    software_id = %software_id,
+                    consecutive = *consecutive,
+                    %error,
+                    "software status check failed; the client keeps its last state"
+                );
+            }
+        }
+    }
+
+    async fn suspend(
+        &self,
+        client: &RegisteredClient,
+        outcome: &Result<SoftwareStanding, String>,
+    ) -> Result<(), KvError> {
+        let Some(record) = self.set_suspended(&client.client_id, true).await? else {
+            return Ok(());
+        };
+        // Suspended first, so no new token is issued while the old ones go.
+        let services = &self.op.services;
+        services.clients.evict(&record.client_id);
+        let revoked = services.repo.revoke_issued_to_client(&record.client_id).await?;
+        let reason = match outcome {
+            Ok(SoftwareStanding::NotActive { member, value }) => format!("{member}={value}"),
+            _ => String::new(),
+        };
+        metrics::counter!("fiducia_trust_suspensions_total", "directory" => record.directory.clone())
+            .increment(1);
+        tracing::info!(
+            target: "fiducia::audit",
+            client_id = %record.client_id,
+            software_id = %record.software_id,
+            org_id = %record.org_id,
+            directory = %record.directory,
+            reason = %reason,
+            revoked,
+            "client suspended: its software is not active at its directory; everything issued to it revoked"
+        );
+        Ok(())
+    }
+
+    async fn reinstate(&self, client: &RegisteredClient) -> Result<(), KvError> {
+        // Whatever is still issued to it was issued before or as it was
+        // suspended (a request already past client authentication then):
+        // none of it comes back to life.
+        let stale = self
+            .op
+            .services
+            .repo
+            .revoke_issued_to_client(&client.client_id)
+            .await?;
+        let Some(record) = self.set_suspended(&client.client_id, false).await? else {
+            return Ok(());
+        };
+        self.op.services.clients.evict(&record.client_id);
+        metrics::counter!("fiducia_trust_reinstatements_total", "directory" => record.directory.clone())
+            .increment(1);
+        tracing::info!(
+            target: "fiducia::audit",
+            client_id = %record.client_id,
+            software_id = %record.software_id,
+            org_id = %record.org_id,
+            directory = %record.directory,
+            revoked = stale,
+            "client reinstated: its software is active again at its directory"
+        );
+        Ok(())
+    }
+
+    /// Sets the flag in one transaction with the read (an RFC 7592 update
+    /// or deletion in between is not lost); `None` when the client is gone
+    /// or already in that state.
+    async fn set_suspended(
+        &self,
+        client_id: &str,
+        suspended: bool,
+    ) -> Result<Option<RegisteredClient>, KvError> {
+        let now = self.op.now();
+        self.op
+            .services
+            .repo
+            .store()
+            .run(|tx, _| async move {
+                let Some(found) = ops::find::<RegisteredClient>(&tx, client_id, now).await? else {
+                    return Ok(None);
+                };
+                if found.payload.suspended == suspended {
+                    return Ok(None);
+                }
+                let record = RegisteredClient {
+                    suspended,
+                    ..found.payload
+                };
+                ops::upsert(&tx, client_id, &record, None, now).await?;
+                Ok(Some(record))
+            })
+            .await
+    }
+}

@@ -1,0 +1,105 @@
+//! Whole-kind reads and client-wide revocation that keeps the client's own
+//! management credentials: what the continuous trust checks of registered
+//! clients need (`oauth/registration/trust.rs`).
+
+use super::Repo;
+use super::ops;
+use super::record::{Found, RecordMeta, StoredRecord};
+use crate::store::codec;
+use crate::store::keys::{self, Index, Kind};
+use crate::store::kv::{KeyRange, KvError, RangeOptions};
+
+/// Records read per transaction by [`Repo::list`].
+const LIST_CHUNK: usize = 200;
+/// Index entries read per transaction by [`Repo::revoke_issued_to_client`].
+const REVOKE_CHUNK: usize = 500;
+
+impl Repo {
+    /// Every unexpired record of `P::KIND`, in key order, read in chunks (each
+    /// chunk its own transaction, so a long list never makes one transaction
+    /// too old; a record written meanwhile may or may not be seen).
+    pub async fn list<P: StoredRecord>(&self, now: u64) -> Result<Vec<Found<P>>, KvError> {
+        let whole = keys::subspace_range(&keys::kind_subspace(P::KIND));
+        let mut begin = whole.begin.clone();
+        let mut out = Vec::new();
+        loop {
+            let range = KeyRange::new(begin.clone(), whole.end.clone());
+            let pairs = self
+                .store()
+                .run(|tx, _| {
+                    let range = range.clone();
+                    async move { tx.get_range(&range, RangeOptions::limit(LIST_CHUNK)).await }
+                })
+                .await?;
+            for (_, value) in &pairs {
+                let (meta, payload): (RecordMeta, P) = codec::decode(value)?;
+                if !meta.is_expired(now) {
+                    out.push(Found { payload, meta });
+                }
+            }
+            match pairs.last() {
+                Some((last, _)) if pairs.len() == LIST_CHUNK => {
+                    begin = last.clone();
+                    begin.push(0x00);
+                }
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// Deletes what the OP issued to a client — its grants with every token
+    /// and code under them, pushed requests, interactions, CIBA requests —
+    /// but keeps its registration access tokens (RFC 7592 §3), so that a
+    /// suspended client that is reinstated can still manage its
+    /// registration. Returns how many records it deleted.
+    pub async fn revoke_issued_to_client(&self, client_id: &str) -> Result<usize, KvError> {
+        let value = ops::index_value(Index::Client, client_id);
+        let mut total = 0;
+        for kind in Kind::ALL.iter().copied() {
+            if kind == Kind::RegistrationAccessToken || !kind.is_indexed_by(Index::Client) {
+                continue;
+            }
+            loop {
+                let entries = self
+                    .store()
+                    .run(|tx, _| {
+                        let value = value.clone();
+                        async move {
+                            ops::index_entries(&tx, Index::Client, &value, Some(kind), REVOKE_CHUNK).await
+                        }
+                    })
+                    .await?;
+                for (kind, id_key) in &entries {
+                    // Grants are stored under their id's bytes (keys.rs).
+                    if *kind == Kind::Grant
+                        && let Ok(grant_id) = std::str::from_utf8(id_key)
+                    {
+                        total += self.revoke_by_grant_id(grant_id).await?;
+                    }
+                }
+                let deleted = self
+                    .store()
+                    .run(|tx, _| {
+                        let (value, entries) = (value.clone(), &entries);
+                        async move {
+                            let mut deleted = 0;
+                            for (kind, id_key) in entries {
+                                if ops::destroy_by_key(&tx, *kind, id_key).await? {
+                                    deleted += 1;
+                                } else {
+                                    tx.clear(&keys::index_key(Index::Client, &value, *kind, id_key))?;
+                                }
+                            }
+                            Ok(deleted)
+                        }
+                    })
+                    .await?;
+                total += deleted;
+                if entries.len() < REVOKE_CHUNK {
+                    break;
+                }
+            }
+        }
+        Ok(total)
+    }
+}
