@@ -7,6 +7,7 @@
 //! (`directory.rs`) with the sample fintech registered. Later parts (sample bank
 //! API, customer device) start here too.
 
+pub mod bank;
 mod directory;
 
 pub use directory::{
