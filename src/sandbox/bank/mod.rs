@@ -15,6 +15,8 @@ pub mod amount;
 pub mod consent;
 pub mod http;
 pub mod ledger;
+#[cfg(test)]
+mod ledger_tests;
 pub mod payment;
 
 use crate::clock::Clock;
