@@ -4,14 +4,20 @@
 //! (CA, server certificate, a sample fintech's transport certificate) into the
 //! data directory and, when SoftHSM is installed, a PKCS#11 token holding an
 //! active ES256 key, then serves the OP and the sandbox regulatory directory
-//! (`directory.rs`) with the sample fintech registered. Later parts (sample bank
-//! API, customer device) start here too.
+//! (`directory.rs`) with the sample fintech registered, and the API gateway in
+//! front of the sample bank API (`gateway.rs`, `bank/`). Later parts (customer
+//! device) start here too.
 
 pub mod bank;
 mod directory;
+mod gateway;
 
 pub use directory::{
     SAMPLE_REDIRECT_URI, SANDBOX_DIRECTORY_LISTEN, SandboxDirectory, prepare_directory, start_directory,
+};
+pub use gateway::{
+    GATEWAY_ID, GATEWAY_SUBJECT_DN, SANDBOX_BANK_LISTEN, SANDBOX_GATEWAY_ADMIN_LISTEN,
+    SANDBOX_GATEWAY_LISTEN, SandboxBank, start_bank_and_gateway,
 };
 
 use crate::clock::{Clock, SystemClock};
@@ -101,6 +107,7 @@ pub fn prepare(data_dir: &Path) -> anyhow::Result<(SandboxLayout, ValidatedConfi
             force: false,
         })?;
     }
+    gateway::ensure_resource_server(&config_file)?;
     let (raw, base) = config::load(Some(&config_file))?;
     let validated = config::validate(raw, &base)?;
     let layout = SandboxLayout {
@@ -119,6 +126,7 @@ pub fn banner(
     config: &ValidatedConfig,
     server: &crate::server::ServerHandle,
     directory: &SandboxDirectory,
+    bank: &SandboxBank,
 ) -> anyhow::Result<String> {
     let discovery = config.endpoint_url(crate::http::router::paths::DISCOVERY);
     let ca = absolute(&layout.ca_cert);
@@ -153,6 +161,9 @@ pub fn banner(
             "  sample software: {SAMPLE_SOFTWARE_ID} (org {SAMPLE_ORG_ID}), certificates and keys in {}",
             directory.directory.software_dir(SAMPLE_SOFTWARE_ID).display()
         ),
+    ]);
+    lines.extend(bank.banner());
+    lines.extend([
         String::new(),
         format!("  try: curl --cacert {} {discovery}", ca.display()),
         format!(

@@ -16,7 +16,18 @@ fn order(key: &str, amount_text: &str) -> PaymentOrder {
 }
 
 fn open(dir: &std::path::Path) -> Ledger {
-    Ledger::open(dir, &[seed_account("alice", "alice-eur", "EUR", "GB29NWBK60161331926819", "Alice", "100.00")]).unwrap()
+    Ledger::open(
+        dir,
+        &[seed_account(
+            "alice",
+            "alice-eur",
+            "EUR",
+            "GB29NWBK60161331926819",
+            "Alice",
+            "100.00",
+        )],
+    )
+    .unwrap()
 }
 
 #[test]
@@ -31,9 +42,16 @@ fn concurrent_identical_payments_debit_once() {
         .collect();
     let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
     assert_eq!(results.iter().filter(|(_, created)| *created).count(), 1);
-    assert!(results.iter().all(|(p, _)| p.payment_id == results[0].0.payment_id));
+    assert!(
+        results
+            .iter()
+            .all(|(p, _)| p.payment_id == results[0].0.payment_id)
+    );
     let state = ledger.snapshot();
-    assert_eq!(state.accounts["alice-eur"].balance, amount::parse("70.00").unwrap());
+    assert_eq!(
+        state.accounts["alice-eur"].balance,
+        amount::parse("70.00").unwrap()
+    );
     assert_eq!(state.transactions.len(), 2, "one debit and one credit");
 }
 
@@ -42,12 +60,18 @@ fn a_refused_payment_moves_nothing_and_the_ledger_survives_a_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = open(dir.path());
     ledger.pay(&order("a", "60.00"), 1).unwrap();
-    assert_eq!(ledger.pay(&order("b", "60.00"), 2), Err(Refused::InsufficientFunds));
+    assert_eq!(
+        ledger.pay(&order("b", "60.00"), 2),
+        Err(Refused::InsufficientFunds)
+    );
     let before = ledger.snapshot();
     drop(ledger);
     let reopened = open(dir.path());
     assert_eq!(reopened.snapshot(), before);
-    assert_eq!(before.accounts["alice-eur"].balance, amount::parse("40.00").unwrap());
+    assert_eq!(
+        before.accounts["alice-eur"].balance,
+        amount::parse("40.00").unwrap()
+    );
     // The retry after a restart is still the same payment.
     let (retry, created) = reopened.pay(&order("a", "60.00"), 3).unwrap();
     assert!(!created);
@@ -64,5 +88,8 @@ fn bad_initiations_are_refused_with_open_banking_codes() {
         "InstructedAmount": {"Amount": "-1", "Currency": "EUR"},
         "CreditorAccount": {"SchemeName": "UK.OBIE.IBAN", "Identification": "X"}}}});
     assert!(matches!(parse(negative), Err(Refused::Invalid(_))));
-    assert_eq!(Refused::InsufficientFunds.status_and_code().1, "UK.OBIE.Rules.FailsControlParameters");
+    assert_eq!(
+        Refused::InsufficientFunds.status_and_code().1,
+        "UK.OBIE.Rules.FailsControlParameters"
+    );
 }
