@@ -3,7 +3,7 @@
 //! (`OBReadTransaction6`) of the customer the gateway names. Sans-IO.
 
 use super::amount;
-use super::http::{error, json_response, rfc3339};
+use super::http::{Denied, error, json_response, rfc3339};
 use super::ledger::{Account, CreditDebit, LedgerState};
 use bytes::Bytes;
 use http::{Response, StatusCode};
@@ -16,7 +16,7 @@ pub fn read(
     customer: &str,
     rest: &str,
     self_url: &str,
-) -> Option<Result<Response<Bytes>, Response<Bytes>>> {
+) -> Option<Result<Response<Bytes>, Denied>> {
     let mut segments = rest.trim_start_matches('/').split('/');
     if segments.next() != Some("accounts") {
         return None;

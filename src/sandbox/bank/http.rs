@@ -34,7 +34,7 @@ pub struct Caller {
 }
 
 impl Caller {
-    fn customer(&self) -> Result<&str, Response<Bytes>> {
+    fn customer(&self) -> Result<&str, Denied> {
         self.customer.as_deref().ok_or_else(|| {
             error(
                 StatusCode::FORBIDDEN,
@@ -44,7 +44,7 @@ impl Caller {
         })
     }
 
-    fn needs(&self, scope: &str) -> Result<(), Response<Bytes>> {
+    fn needs(&self, scope: &str) -> Result<(), Denied> {
         match self.scopes.iter().any(|s| s == scope) {
             true => Ok(()),
             false => Err(error(
@@ -60,7 +60,8 @@ impl Handler for BankApi {
     fn handle<'a>(&'a self, request: Request<Bytes>, context: &'a RequestContext) -> HandlerFuture<'a> {
         Box::pin(async move {
             let mut response = match self.route(request, context).await {
-                Ok(response) | Err(response) => response,
+                Ok(response) => response,
+                Err(denied) => denied.response(),
             };
             response.extensions_mut().insert(RouteLabel("bank"));
             response
@@ -73,7 +74,7 @@ impl BankApi {
         &self,
         request: Request<Bytes>,
         context: &RequestContext,
-    ) -> Result<Response<Bytes>, Response<Bytes>> {
+    ) -> Result<Response<Bytes>, Denied> {
         // The trusted headers mean something only on the gateway's own connection.
         let gateway = context
             .client_cert
@@ -121,11 +122,7 @@ impl BankApi {
         Err(not_found())
     }
 
-    async fn submit(
-        &self,
-        request: Request<Bytes>,
-        caller: &Caller,
-    ) -> Result<Response<Bytes>, Response<Bytes>> {
+    async fn submit(&self, request: Request<Bytes>, caller: &Caller) -> Result<Response<Bytes>, Denied> {
         let customer = caller.customer()?.to_string();
         let key = request
             .headers()
@@ -161,7 +158,7 @@ impl BankApi {
 }
 
 /// The gateway's headers; a call without them was not vouched for.
-fn trusted_headers(headers: &http::HeaderMap) -> Result<Caller, Response<Bytes>> {
+fn trusted_headers(headers: &http::HeaderMap) -> Result<Caller, Denied> {
     let text = |name: &str| {
         headers
             .get(name)
@@ -207,7 +204,7 @@ fn trusted_headers(headers: &http::HeaderMap) -> Result<Caller, Response<Bytes>>
     })
 }
 
-fn not_found() -> Response<Bytes> {
+fn not_found() -> Denied {
     error(
         StatusCode::NOT_FOUND,
         "UK.OBIE.Resource.NotFound",
@@ -215,19 +212,38 @@ fn not_found() -> Response<Bytes> {
     )
 }
 
-fn refused(refusal: &Refused) -> Response<Bytes> {
+fn refused(refusal: &Refused) -> Denied {
     let (status, code) = refusal.status_and_code();
     error(status, code, &refusal.to_string())
 }
 
-/// An `OBErrorResponse1` body.
-pub fn error(status: StatusCode, code: &str, message: &str) -> Response<Bytes> {
-    let body = json!({
-        "Code": format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or("")),
-        "Message": message,
-        "Errors": [{"ErrorCode": code, "Message": message}],
-    });
-    json_response(status, &body)
+/// A refused request: its status, Open Banking error code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denied {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl Denied {
+    /// The `OBErrorResponse1` response.
+    pub fn response(&self) -> Response<Bytes> {
+        let body = json!({
+            "Code": format!("{} {}", self.status.as_u16(), self.status.canonical_reason().unwrap_or("")),
+            "Message": self.message,
+            "Errors": [{"ErrorCode": self.code, "Message": self.message}],
+        });
+        json_response(self.status, &body)
+    }
+}
+
+/// A refusal with `status`, the Open Banking error `code` and `message`.
+pub fn error(status: StatusCode, code: &'static str, message: &str) -> Denied {
+    Denied {
+        status,
+        code,
+        message: message.into(),
+    }
 }
 
 /// A JSON response.
