@@ -8,16 +8,19 @@
 #   3. the callback page shows the code; paste it here
 #   4. token request over mTLS -> certificate-bound access token + ID token
 #   5. userinfo with the same certificate
+#   6. alice's accounts through the API gateway (scope `accounts`), same certificate
 #
-# Usage: scripts/sandbox-flow.sh [--data DIR] [--issuer URL]
+# Usage: scripts/sandbox-flow.sh [--data DIR] [--issuer URL] [--gateway URL]
 set -euo pipefail
 data=.fiducia
 issuer=https://localhost:8443
+gateway=https://localhost:8446
 while [ $# -gt 0 ]; do
   case "$1" in
     --data) data=$2; shift 2 ;;
     --issuer) issuer=$2; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --gateway) gateway=$2; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -39,7 +42,7 @@ par=$(curl "${mtls[@]}" "$issuer/par" \
   --data-urlencode client_id=sandbox-fintech \
   --data-urlencode response_type=code \
   --data-urlencode "redirect_uri=$redirect" \
-  --data-urlencode "scope=openid profile email" \
+  --data-urlencode "scope=openid profile email accounts" \
   --data-urlencode "code_challenge=$challenge" \
   --data-urlencode code_challenge_method=S256 \
   --data-urlencode "state=$state")
@@ -68,4 +71,9 @@ access_token=$(printf '%s' "$tokens" | sed -n 's/.*"access_token":"\([^"]*\)".*/
 echo
 echo "== 5. userinfo (the token is bound to the certificate: RFC 8705 §3)"
 curl "${mtls[@]}" -H "Authorization: Bearer $access_token" "$issuer/userinfo"
+echo
+
+echo
+echo "== 6. alice's accounts through the API gateway (the bank API behind it trusts only the gateway)"
+curl "${mtls[@]}" -H "Authorization: Bearer $access_token" "$gateway/open-banking/v3.1/aisp/accounts"
 echo
