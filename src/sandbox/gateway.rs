@@ -33,7 +33,7 @@ pub const GATEWAY_ID: &str = "api-gateway";
 pub const GATEWAY_SUBJECT_DN: &str = "CN=api-gateway,OU=fiducia-sandbox-bank,O=Fiducia Sandbox Bank,C=GB";
 
 /// The `[[resource_servers]]` entry of the sandbox config.
-const RESOURCE_SERVER: &str = "
+pub(super) const RESOURCE_SERVER: &str = "
 # The sandbox's API gateway (`fiducia sandbox` runs it on 8446): it may
 # introspect tokens with its certificate pki/clients/api-gateway.pem.
 [[resource_servers]]
@@ -69,7 +69,7 @@ pub fn ensure_resource_server(config_file: &Path) -> anyhow::Result<()> {
 }
 
 /// Issues the gateway's certificate from the sandbox CA once; its paths.
-fn gateway_certificate(pki_dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+pub(super) fn gateway_certificate(pki_dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
     let clients = pki_dir.join(pki::CLIENTS_DIR);
     let (cert, key) = (
         clients.join(format!("{GATEWAY_ID}.pem")),

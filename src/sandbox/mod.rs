@@ -11,6 +11,8 @@
 pub mod bank;
 mod directory;
 mod gateway;
+#[cfg(test)]
+mod gateway_tests;
 
 pub use directory::{
     SAMPLE_REDIRECT_URI, SANDBOX_DIRECTORY_LISTEN, SandboxDirectory, prepare_directory, start_directory,
