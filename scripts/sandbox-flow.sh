@@ -10,28 +10,31 @@
 #   3. the callback page shows the code; paste it here
 #   4. token request over mTLS -> certificate-bound access token + ID token
 #   5. userinfo with the same certificate
+#   6. alice's accounts through the API gateway (scope `accounts`), same certificate
 #
-# Usage: scripts/sandbox-flow.sh [--data DIR] [--issuer URL]
+# Usage: scripts/sandbox-flow.sh [--data DIR] [--issuer URL] [--gateway URL]
 #          [--client-id ID --cert PEM --key PEM] [--scope "openid ..."]
 #          [--redirect-uri URL]   (default: <issuer>/sandbox/callback)
 set -euo pipefail
 data=.fiducia
 issuer=https://localhost:8443
+gateway=https://localhost:8446
 client_id=sandbox-fintech
 cert=
 key=
-scope="openid profile email"
+scope="openid profile email accounts"
 redirect=
 while [ $# -gt 0 ]; do
   case "$1" in
     --data) data=$2; shift 2 ;;
     --issuer) issuer=$2; shift 2 ;;
+    --gateway) gateway=$2; shift 2 ;;
     --client-id) client_id=$2; shift 2 ;;
     --cert) cert=$2; shift 2 ;;
     --key) key=$2; shift 2 ;;
     --scope) scope=$2; shift 2 ;;
     --redirect-uri) redirect=$2; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -82,4 +85,9 @@ access_token=$(printf '%s' "$tokens" | sed -n 's/.*"access_token":"\([^"]*\)".*/
 echo
 echo "== 5. userinfo (the token is bound to the certificate: RFC 8705 §3)"
 curl "${mtls[@]}" -H "Authorization: Bearer $access_token" "$issuer/userinfo"
+echo
+
+echo
+echo "== 6. alice's accounts through the API gateway (the bank API behind it trusts only the gateway)"
+curl "${mtls[@]}" -H "Authorization: Bearer $access_token" "$gateway/open-banking/v3.1/aisp/accounts"
 echo

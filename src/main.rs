@@ -72,8 +72,9 @@ enum Command {
     Directory(fiducia::directory::cli::DirectoryArgs),
     /// Start the sandbox: on first run, write a config and a development PKI
     /// into the data directory and register a sample organisation and software
-    /// in the sandbox directory; then serve the OP and the directory (port
-    /// 8445) and print their URLs and the CA path.
+    /// in the sandbox directory; then serve the OP, the directory (port
+    /// 8445), the API gateway (8446) and the sample bank API behind it
+    /// (8447), and print their URLs and the CA path.
     Sandbox {
         /// Where the sandbox keeps its config, certificates and keys.
         #[arg(long, value_name = "DIR", default_value = ".fiducia")]
@@ -87,6 +88,31 @@ enum Command {
             default_value = sandbox::SANDBOX_DIRECTORY_LISTEN
         )]
         directory_listen: std::net::SocketAddr,
+        /// Where the API gateway listens (fintechs call it); its URL is
+        /// https://localhost:<port>.
+        #[arg(
+            long,
+            value_name = "ADDR",
+            env = "FIDUCIA_SANDBOX_GATEWAY_LISTEN",
+            default_value = sandbox::SANDBOX_GATEWAY_LISTEN
+        )]
+        gateway_listen: std::net::SocketAddr,
+        /// The gateway's plain-HTTP admin listener.
+        #[arg(
+            long,
+            value_name = "ADDR",
+            env = "FIDUCIA_SANDBOX_GATEWAY_ADMIN_LISTEN",
+            default_value = sandbox::SANDBOX_GATEWAY_ADMIN_LISTEN
+        )]
+        gateway_admin_listen: std::net::SocketAddr,
+        /// Where the sample bank API listens (only the gateway may call it).
+        #[arg(
+            long,
+            value_name = "ADDR",
+            env = "FIDUCIA_SANDBOX_BANK_LISTEN",
+            default_value = sandbox::SANDBOX_BANK_LISTEN
+        )]
+        bank_listen: std::net::SocketAddr,
     },
 }
 
@@ -225,6 +251,9 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Sandbox {
             data,
             directory_listen,
+            gateway_listen,
+            gateway_admin_listen,
+            bank_listen,
         } => {
             reexec_with_softhsm_conf(Some(&sandbox::softhsm_conf(&data)))?;
             let (layout, validated) = sandbox::prepare(&data, &sandbox::directory_url(directory_listen))?;
@@ -233,8 +262,20 @@ fn run(command: Command) -> anyhow::Result<()> {
                 let signal = shutdown_signal()?;
                 let handle = server::start(validated.clone()).await?;
                 let directory = sandbox::start_directory(&layout, directory_listen).await?;
-                println!("{}", sandbox::banner(&layout, &validated, &handle, &directory)?);
+                let bank = sandbox::start_bank_and_gateway(
+                    &layout,
+                    &validated,
+                    gateway_listen,
+                    gateway_admin_listen,
+                    bank_listen,
+                )
+                .await?;
+                println!(
+                    "{}",
+                    sandbox::banner(&layout, &validated, &handle, &directory, &bank)?
+                );
                 signal.await;
+                bank.shutdown().await;
                 directory.server.shutdown().await;
                 handle.shutdown().await;
                 Ok(())

@@ -5,6 +5,7 @@
 
 mod it {
     pub mod admin;
+    pub mod bank;
     pub mod dcr;
     pub mod directory;
     pub mod flow;

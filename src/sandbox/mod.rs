@@ -3,15 +3,24 @@
 //! On first run it writes the sandbox configuration and a development PKI
 //! (CA, server certificate, a sample fintech's transport certificate) into the
 //! data directory and, when SoftHSM is installed, a PKCS#11 token holding an
-//! active ES256 key and the load-test clients (`loadtest.rs`), then serves the OP and the sandbox regulatory directory
-//! (`directory.rs`) with the sample fintech registered. Later parts (sample bank
-//! API, customer device) start here too.
+//! active ES256 key and the load-test clients (`loadtest.rs`), then serves the
+//! OP and the sandbox regulatory directory (`directory.rs`) with the sample
+//! fintech registered, and the API gateway in front of the sample bank API
+//! (`gateway.rs`, `bank/`). Later parts (customer device) start here too.
 
+pub mod bank;
 mod directory;
+mod gateway;
+#[cfg(test)]
+mod gateway_tests;
 
 pub use directory::{
     SAMPLE_REDIRECT_URI, SANDBOX_DIRECTORY_LISTEN, SandboxDirectory, directory_url, prepare_directory,
     start_directory,
+};
+pub use gateway::{
+    GATEWAY_ID, GATEWAY_SUBJECT_DN, SANDBOX_BANK_LISTEN, SANDBOX_GATEWAY_ADMIN_LISTEN,
+    SANDBOX_GATEWAY_LISTEN, SandboxBank, start_bank_and_gateway,
 };
 
 use crate::clock::{Clock, SystemClock};
@@ -107,6 +116,7 @@ pub fn prepare(data_dir: &Path, directory_url: &str) -> anyhow::Result<(SandboxL
         })?;
     }
     loadtest::ensure_pkjwt_key(data_dir)?;
+    gateway::ensure_resource_server(&config_file)?;
     let (mut raw, base) = config::load(Some(&config_file))?;
     directory::point_at_directory(&mut raw, directory_url);
     let validated = config::validate(raw, &base)?;
@@ -126,6 +136,7 @@ pub fn banner(
     config: &ValidatedConfig,
     server: &crate::server::ServerHandle,
     directory: &SandboxDirectory,
+    bank: &SandboxBank,
 ) -> anyhow::Result<String> {
     let discovery = config.endpoint_url(crate::http::router::paths::DISCOVERY);
     let ca = absolute(&layout.ca_cert);
@@ -165,6 +176,9 @@ pub fn banner(
             "  load test:     fiducia-loadtest --sandbox {} --scenario cc-mtls",
             absolute(&layout.data_dir).display()
         ),
+    ]);
+    lines.extend(bank.banner());
+    lines.extend([
         String::new(),
         format!("  try: curl --cacert {} {discovery}", ca.display()),
         format!(

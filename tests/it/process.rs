@@ -153,6 +153,8 @@ fn sandbox_starts_on_a_fresh_data_dir_and_serves_discovery_to_curl() {
     let mtls_port = free_port();
     let admin_port = free_port();
     let directory_port = free_port();
+    let gateway_port = free_port();
+    let bank_port = free_port();
     let mut child = ChildGuard(
         Command::new(fiducia_bin())
             .args(["sandbox", "--data"])
@@ -166,6 +168,15 @@ fn sandbox_starts_on_a_fresh_data_dir_and_serves_discovery_to_curl() {
             )
             .env("FIDUCIA_ADMIN__LISTEN", format!("127.0.0.1:{admin_port}"))
             .env("FIDUCIA_DIRECTORY_LISTEN", format!("127.0.0.1:{directory_port}"))
+            .env(
+                "FIDUCIA_SANDBOX_GATEWAY_LISTEN",
+                format!("127.0.0.1:{gateway_port}"),
+            )
+            .env(
+                "FIDUCIA_SANDBOX_GATEWAY_ADMIN_LISTEN",
+                format!("127.0.0.1:{}", free_port()),
+            )
+            .env("FIDUCIA_SANDBOX_BANK_LISTEN", format!("127.0.0.1:{bank_port}"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -303,6 +314,54 @@ fn sandbox_starts_on_a_fresh_data_dir_and_serves_discovery_to_curl() {
             .as_str()
             .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok())
     );
+    // The API gateway in front of the sample bank API: the fintech's
+    // certificate-bound token (RFC 8705) is introspected by the gateway and
+    // reaches the bank, which wants a customer; the bank itself admits only
+    // the gateway's certificate.
+    let gateway = format!("https://localhost:{gateway_port}");
+    assert!(banner.contains(&gateway), "{banner}");
+    let pki = data.path().join("sandbox/pki/clients");
+    let fintech_curl = |args: &[&str]| {
+        let output = Command::new("curl")
+            .args(["--silent", "--show-error", "--cacert", ca, "--cert"])
+            .arg(pki.join("sandbox-fintech.pem"))
+            .arg("--key")
+            .arg(pki.join("sandbox-fintech.key"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let tokens = fintech_curl(&[
+        "-d",
+        "grant_type=client_credentials&client_id=sandbox-fintech&scope=accounts",
+        &format!("https://localhost:{mtls_port}/token"),
+    ]);
+    let token: serde_json::Value = serde_json::from_str(&tokens).unwrap();
+    let token = token["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{tokens}"));
+    let accounts = "/open-banking/v3.1/aisp/accounts";
+    let through_gateway = fintech_curl(&[
+        "-H",
+        &format!("authorization: Bearer {token}"),
+        &format!("{gateway}{accounts}"),
+    ]);
+    assert!(
+        through_gateway.contains("the token has no customer"),
+        "{through_gateway}"
+    );
+    let direct = fintech_curl(&[
+        "-H",
+        "x-fiducia-customer: sandbox-alice",
+        &format!("https://localhost:{bank_port}{accounts}"),
+    ]);
+    assert!(direct.contains("only the API gateway"), "{direct}");
 
     signal(&child.0, Signal::SIGINT);
     assert_eq!(wait_exit(&mut child.0, Duration::from_secs(10)).code(), Some(0));

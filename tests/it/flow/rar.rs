@@ -33,16 +33,22 @@ pub async fn authorize_with_details(
     scope: &str,
     details: &Value,
 ) -> (Authorized, String) {
+    let details = details.to_string();
+    authorize_with_params(op, client_id, dpop, scope, &[("authorization_details", &details)]).await
+}
+
+/// Alice approves a DPoP-bound private_key_jwt PAR of `client_id` for `scope` with the
+/// `extra` parameters: the code and the consent page's HTML.
+pub async fn authorize_with_params(
+    op: &Op,
+    client_id: &str,
+    dpop: &DpopKey,
+    scope: &str,
+    extra: &[(&str, &str)],
+) -> (Authorized, String) {
     let (verifier, challenge) = pkce();
     let assertion = op.assertion(client_id, json!({})).await;
-    let details = details.to_string();
-    let request = pkjwt_par_for(
-        client_id,
-        &assertion,
-        &challenge,
-        scope,
-        &[("authorization_details", &details)],
-    );
+    let request = pkjwt_par_for(client_id, &assertion, &challenge, scope, extra);
     let proof = dpop.proof("POST", &format!("{ISSUER}/par"), None).await;
     let response = op.send(false, with_header(request, "dpop", &proof)).await;
     assert_status(&response, 201);

@@ -9,12 +9,14 @@ use super::super::support::*;
 use super::bank_api::Upstream;
 use bytes::Bytes;
 use fiducia::config;
+use fiducia::gateway::config::GatewayConfig;
 use fiducia::gateway::{self, GatewayHandle};
 use http::{Request, Response};
 use http_body_util::Full;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::{Value, json};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -32,7 +34,7 @@ pub const ACCOUNTS: &str = "/open-banking/v3.1/aisp/accounts";
 pub const PAYMENTS: &str = "/open-banking/v3.1/pisp/domestic-payments";
 
 /// The gateway's fintechs, as more `[[clients]]`.
-fn clients(jwks: &Path) -> String {
+pub fn clients(jwks: &Path) -> String {
     format!(
         r#"
 [[clients]]
@@ -79,52 +81,10 @@ impl Rig {
     pub async fn start(gateway: &str, op: &str) -> Self {
         let op_server = Op::start_with_clients("", clients).await;
         let upstream = Upstream::start(&op_server.pki).await;
-        let pki = op_server.pki.path("");
-        let op_port = op_server.handle.main_addr.port();
-        let text = format!(
-            r#"
-[gateway]
-listen = "127.0.0.1:0"
-admin_listen = "127.0.0.1:0"
-public_url = "{PUBLIC_URL}"
-cert = "server.pem"
-key = "server.key"
-client_ca = ["ca.pem"]
-{gateway}
-
-[gateway.op]
-introspection_endpoint = "https://localhost:{op_port}/introspect"
-jwks_uri = "https://localhost:{op_port}/jwks"
-client_id = "{GATEWAY}"
-client_cert = "clients/{GATEWAY}.pem"
-client_key = "clients/{GATEWAY}.key"
-ca = ["ca.pem"]
-{op}
-
-[gateway.upstream]
-base_url = "https://localhost:{up_port}/bank"
-client_cert = "clients/{GATEWAY}.pem"
-client_key = "clients/{GATEWAY}.key"
-ca = ["ca.pem"]
-
-[[gateway.routes]]
-name = "accounts"
-methods = ["GET"]
-path_prefix = "/open-banking/v3.1/aisp"
-scopes = ["accounts"]
-
-[[gateway.routes]]
-name = "domestic-payments"
-methods = ["POST"]
-path_prefix = "{PAYMENTS}"
-scopes = ["payments"]
-payment_consent = true
-"#,
-            up_port = upstream.addr.port()
-        );
-        let raw = config::load_from_str(&text, Vec::new()).unwrap();
-        let validated = raw.gateway.unwrap().validate(&pki).unwrap();
-        let gateway = gateway::start(validated).await.unwrap();
+        let base = format!("https://localhost:{}/bank", upstream.addr.port());
+        let gateway = gateway::start(gateway_config(&op_server, &base, gateway, op, ""))
+            .await
+            .unwrap();
         Rig {
             op: op_server,
             upstream,
@@ -140,25 +100,7 @@ payment_consent = true
 
     /// Sends to the gateway presenting the certificate `cert` with `key` (PEM files).
     pub async fn call_as(&self, cert: &Path, key: &Path, request: Request<Full<Bytes>>) -> Response<Bytes> {
-        let mut roots = rustls::RootCertStore::empty();
-        for ca in CertificateDer::pem_file_iter(self.op.pki.ca()).unwrap() {
-            roots.add(ca.unwrap()).unwrap();
-        }
-        let chain: Vec<_> = CertificateDer::pem_file_iter(cert)
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        let key = PrivateKeyDer::from_pem_file(key).unwrap();
-        let mut tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::aws_lc_rs::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_client_auth_cert(chain, key)
-        .unwrap();
-        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-        send(self.gateway.addr, Arc::new(tls), Version::Http1, request).await
+        call_with_cert(&self.op.pki, self.gateway.addr, cert, key, request).await
     }
 
     /// Another fintech's certificate from the same CA: (cert, key) paths.
@@ -193,12 +135,7 @@ payment_consent = true
 
     /// The gateway's `x5t#S256` (what the bank API sees calling it).
     pub fn gateway_x5t(&self) -> String {
-        let der = CertificateDer::pem_file_iter(self.op.pki.path(&format!("clients/{GATEWAY}.pem")))
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap();
-        fiducia::http::client_cert::x5t_s256(&der)
+        gateway_cert_x5t(&self.op.pki)
     }
 
     pub async fn shutdown(self) {
@@ -206,6 +143,102 @@ payment_consent = true
         self.upstream.stop();
         self.op.handle.shutdown().await;
     }
+}
+
+/// The `[gateway]` of the tests in front of `upstream_base`: `gateway` and `op` are more
+/// TOML lines for the `[gateway]` and `[gateway.op]` sections, `routes` more
+/// `[[gateway.routes]]` after the accounts and payment-submission routes.
+pub fn gateway_config(
+    op_server: &Op,
+    upstream_base: &str,
+    gateway: &str,
+    op: &str,
+    routes: &str,
+) -> GatewayConfig {
+    let pki = op_server.pki.path("");
+    let op_port = op_server.handle.main_addr.port();
+    let text = format!(
+        r#"
+[gateway]
+listen = "127.0.0.1:0"
+admin_listen = "127.0.0.1:0"
+public_url = "{PUBLIC_URL}"
+cert = "server.pem"
+key = "server.key"
+client_ca = ["ca.pem"]
+{gateway}
+
+[gateway.op]
+introspection_endpoint = "https://localhost:{op_port}/introspect"
+jwks_uri = "https://localhost:{op_port}/jwks"
+client_id = "{GATEWAY}"
+client_cert = "clients/{GATEWAY}.pem"
+client_key = "clients/{GATEWAY}.key"
+ca = ["ca.pem"]
+{op}
+
+[gateway.upstream]
+base_url = "{upstream_base}"
+client_cert = "clients/{GATEWAY}.pem"
+client_key = "clients/{GATEWAY}.key"
+ca = ["ca.pem"]
+
+[[gateway.routes]]
+name = "accounts"
+methods = ["GET"]
+path_prefix = "/open-banking/v3.1/aisp"
+scopes = ["accounts"]
+
+[[gateway.routes]]
+name = "domestic-payments"
+methods = ["POST"]
+path_prefix = "{PAYMENTS}"
+scopes = ["payments"]
+payment_consent = true
+{routes}
+"#
+    );
+    let raw = config::load_from_str(&text, Vec::new()).unwrap();
+    raw.gateway.unwrap().validate(&pki).unwrap()
+}
+
+/// Sends `request` to the gateway at `addr` over HTTP/1.1, trusting the CA of
+/// `pki` and presenting the certificate `cert` with `key` (PEM files).
+pub async fn call_with_cert(
+    pki: &TestPki,
+    addr: SocketAddr,
+    cert: &Path,
+    key: &Path,
+    request: Request<Full<Bytes>>,
+) -> Response<Bytes> {
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in CertificateDer::pem_file_iter(pki.ca()).unwrap() {
+        roots.add(ca.unwrap()).unwrap();
+    }
+    let chain: Vec<_> = CertificateDer::pem_file_iter(cert)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(key).unwrap();
+    let mut tls =
+        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_client_auth_cert(chain, key)
+            .unwrap();
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    send(addr, Arc::new(tls), Version::Http1, request).await
+}
+
+/// The `x5t#S256` of the gateway's certificate in `pki`.
+pub fn gateway_cert_x5t(pki: &TestPki) -> String {
+    let der = CertificateDer::pem_file_iter(pki.path(&format!("clients/{GATEWAY}.pem")))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    fiducia::http::client_cert::x5t_s256(&der)
 }
 
 /// A GET to the gateway with `Authorization: <authorization>`.

@@ -1,0 +1,261 @@
+//! The bank API's requests: who may call (only the gateway, by its client
+//! certificate), the trusted headers it must set, and the routes.
+//!
+//! | route | needs |
+//! |---|---|
+//! | `GET /open-banking/v3.1/aisp/accounts[/{AccountId}[/balances\|/transactions]]` | scope `accounts`, a customer |
+//! | `POST /open-banking/v3.1/pisp/domestic-payments` | scope `payments`, a customer, `x-idempotency-key`, the token's `payment_initiation` detail |
+//! | `GET /open-banking/v3.1/pisp/domestic-payments/{DomesticPaymentId}` | scope `payments`, the submitting client |
+
+use super::BankApi;
+use super::accounts;
+use super::payment::{PaymentOrder, Refused};
+use crate::gateway::proxy::{X_AUTHORIZATION_DETAILS, X_CLIENT_ID, X_CUSTOMER, X_SCOPE};
+use crate::http::context::{Handler, HandlerFuture, RequestContext, RouteLabel};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use serde_json::{Value, json};
+
+/// Account and Transaction API base path.
+pub const AISP: &str = "/open-banking/v3.1/aisp";
+/// Payment Initiation API domestic payments.
+pub const DOMESTIC_PAYMENTS: &str = "/open-banking/v3.1/pisp/domestic-payments";
+
+/// What the gateway vouched for.
+pub struct Caller {
+    /// `x-fiducia-client-id`.
+    pub client_id: String,
+    /// `x-fiducia-customer`.
+    pub customer: Option<String>,
+    scopes: Vec<String>,
+    authorization_details: Option<Value>,
+}
+
+impl Caller {
+    fn customer(&self) -> Result<&str, Denied> {
+        self.customer.as_deref().ok_or_else(|| {
+            error(
+                StatusCode::FORBIDDEN,
+                "UK.OBIE.Resource.ConsentMismatch",
+                "the token has no customer",
+            )
+        })
+    }
+
+    fn needs(&self, scope: &str) -> Result<(), Denied> {
+        match self.scopes.iter().any(|s| s == scope) {
+            true => Ok(()),
+            false => Err(error(
+                StatusCode::FORBIDDEN,
+                "UK.OBIE.Resource.ConsentMismatch",
+                &format!("the token lacks the scope `{scope}`"),
+            )),
+        }
+    }
+}
+
+impl Handler for BankApi {
+    fn handle<'a>(&'a self, request: Request<Bytes>, context: &'a RequestContext) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            let mut response = match self.route(request, context).await {
+                Ok(response) => response,
+                Err(denied) => denied.response(),
+            };
+            response.extensions_mut().insert(RouteLabel("bank"));
+            response
+        })
+    }
+}
+
+impl BankApi {
+    async fn route(
+        &self,
+        request: Request<Bytes>,
+        context: &RequestContext,
+    ) -> Result<Response<Bytes>, Denied> {
+        // The trusted headers mean something only on the gateway's own connection.
+        let gateway = context
+            .client_cert
+            .as_ref()
+            .filter(|c| c.chain_verified() && self.gateway.admits(c.leaf().as_ref(), c.x5t_s256()));
+        if gateway.is_none() {
+            return Err(error(
+                StatusCode::FORBIDDEN,
+                "UK.OBIE.Header.Invalid",
+                "only the API gateway may call the bank API",
+            ));
+        }
+        let caller = trusted_headers(request.headers())?;
+        let path = request.uri().path().trim_end_matches('/').to_string();
+        let method = request.method().clone();
+        if let Some(rest) = path.strip_prefix(AISP) {
+            if method != Method::GET {
+                return Err(not_found());
+            }
+            caller.needs("accounts")?;
+            let customer = caller.customer()?;
+            let ledger = self.ledger.snapshot();
+            let self_url = format!("{}{path}", self.public_base);
+            return accounts::read(&ledger, customer, rest, &self_url).ok_or_else(not_found)?;
+        }
+        if path == DOMESTIC_PAYMENTS && method == Method::POST {
+            caller.needs("payments")?;
+            return self.submit(request, &caller).await;
+        }
+        if let Some(id) = path
+            .strip_prefix(DOMESTIC_PAYMENTS)
+            .and_then(|r| r.strip_prefix('/'))
+            && method == Method::GET
+        {
+            caller.needs("payments")?;
+            let ledger = self.ledger.snapshot();
+            let record = ledger
+                .payments
+                .get(id)
+                .filter(|p| p.client_id == caller.client_id)
+                .ok_or_else(not_found)?;
+            let url = format!("{}{DOMESTIC_PAYMENTS}/{id}", self.public_base);
+            return Ok(json_response(StatusCode::OK, &record.response(&url)));
+        }
+        Err(not_found())
+    }
+
+    async fn submit(&self, request: Request<Bytes>, caller: &Caller) -> Result<Response<Bytes>, Denied> {
+        let customer = caller.customer()?.to_string();
+        let key = request
+            .headers()
+            .get("x-idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .filter(|k| !k.is_empty() && k.len() <= 40)
+            .ok_or_else(|| {
+                error(
+                    StatusCode::BAD_REQUEST,
+                    "UK.OBIE.Header.Missing",
+                    "x-idempotency-key (1 to 40 characters) is required",
+                )
+            })?
+            .to_string();
+        // The gateway checked this already; the bank does not take its word
+        // for the consent it cannot see (RFC 9396 §2 `payment_initiation`).
+        crate::gateway::payment::check_payment(request.body(), caller.authorization_details.as_ref())
+            .map_err(|refusal| refused(&Refused::ConsentMismatch(refusal.to_string())))?;
+        let order = PaymentOrder::parse(request.body(), &caller.client_id, &customer, &key)
+            .map_err(|r| refused(&r))?;
+        let ledger = self.ledger.clone();
+        let now = self.clock.now_unix();
+        let booked = tokio::task::spawn_blocking(move || ledger.pay(&order, now))
+            .await
+            .map_err(|_| refused(&Refused::Storage))?;
+        let (record, created) = booked.map_err(|r| refused(&r))?;
+        if created {
+            self.consents.consume(&record.consent_id, &record.client_id);
+        }
+        let url = format!("{}{DOMESTIC_PAYMENTS}/{}", self.public_base, record.payment_id);
+        Ok(json_response(StatusCode::CREATED, &record.response(&url)))
+    }
+}
+
+/// The gateway's headers; a call without them was not vouched for.
+fn trusted_headers(headers: &http::HeaderMap) -> Result<Caller, Denied> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let missing = |name: &str| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "UK.OBIE.Header.Missing",
+            &format!("{name} is missing: call through the API gateway"),
+        )
+    };
+    let client_id = text(X_CLIENT_ID)
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| missing(X_CLIENT_ID))?;
+    let scopes = text(X_SCOPE).ok_or_else(|| missing(X_SCOPE))?;
+    let authorization_details = match text(X_AUTHORIZATION_DETAILS) {
+        None => None,
+        Some(encoded) => Some(
+            URL_SAFE_NO_PAD
+                .decode(encoded.as_bytes())
+                .ok()
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+                .ok_or_else(|| {
+                    error(
+                        StatusCode::BAD_REQUEST,
+                        "UK.OBIE.Header.Invalid",
+                        "bad authorization details",
+                    )
+                })?,
+        ),
+    };
+    Ok(Caller {
+        client_id,
+        customer: text(X_CUSTOMER).filter(|c| !c.is_empty()),
+        scopes: scopes
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        authorization_details,
+    })
+}
+
+fn not_found() -> Denied {
+    error(
+        StatusCode::NOT_FOUND,
+        "UK.OBIE.Resource.NotFound",
+        "no such resource",
+    )
+}
+
+fn refused(refusal: &Refused) -> Denied {
+    let (status, code) = refusal.status_and_code();
+    error(status, code, &refusal.to_string())
+}
+
+/// A refused request: its status, Open Banking error code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denied {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl Denied {
+    /// The `OBErrorResponse1` response.
+    pub fn response(&self) -> Response<Bytes> {
+        let body = json!({
+            "Code": format!("{} {}", self.status.as_u16(), self.status.canonical_reason().unwrap_or("")),
+            "Message": self.message,
+            "Errors": [{"ErrorCode": self.code, "Message": self.message}],
+        });
+        json_response(self.status, &body)
+    }
+}
+
+/// A refusal with `status`, the Open Banking error `code` and `message`.
+pub fn error(status: StatusCode, code: &'static str, message: &str) -> Denied {
+    Denied {
+        status,
+        code,
+        message: message.into(),
+    }
+}
+
+/// A JSON response.
+pub fn json_response(status: StatusCode, body: &Value) -> Response<Bytes> {
+    crate::http::response::json(status, Bytes::from(body.to_string()))
+}
+
+/// RFC 3339 of unix seconds (Open Banking `ISODateTime`).
+pub fn rfc3339(unix: u64) -> String {
+    i64::try_from(unix)
+        .ok()
+        .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}

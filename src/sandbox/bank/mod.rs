@@ -1,0 +1,231 @@
+//! The sandbox's sample bank API, behind the API gateway: accounts,
+//! balances and transactions of the sandbox customers (Open Banking
+//! Account and Transaction API v3.1) and domestic payments (Payment
+//! Initiation API v3.1) booked in a small persistent ledger (`ledger.rs`).
+//!
+//! It trusts only the gateway: the listener requires a client certificate
+//! that chains to the sandbox CA, and every request must come on a
+//! connection whose certificate is the configured gateway certificate
+//! (subject DN and/or `x5t#S256`, [`GatewayIdentity`]) and carry the
+//! gateway's `x-fiducia-*` headers, which say who the fintech and the
+//! customer are and what the token allows.
+
+pub mod accounts;
+pub mod amount;
+pub mod consent;
+pub mod http;
+pub mod ledger;
+#[cfg(test)]
+mod ledger_tests;
+pub mod payment;
+
+use crate::clock::Clock;
+use crate::config::TlsConfig;
+use crate::http::service::RequestService;
+use crate::http::tls::{self, ClientAuth};
+use crate::http::{ListenerKind, tcp};
+use anyhow::Context;
+use consent::ConsentConsumer;
+use ledger::{Account, Ledger};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Largest request body read.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Time for the TLS handshake, the request head and the body.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long in-flight requests may finish after shutdown begins.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// The one certificate the bank API accepts: the gateway's. Every given
+/// criterion must hold; at least one must be given.
+#[derive(Debug, Clone, Default)]
+pub struct GatewayIdentity {
+    /// RFC 4514 subject DN of the gateway's certificate.
+    pub subject_dn: Option<String>,
+    /// Accepted `x5t#S256` thumbprints (RFC 8705 §3.1) of the gateway's certificate.
+    pub x5t_s256: Vec<String>,
+}
+
+impl GatewayIdentity {
+    /// Whether the leaf certificate `der` (thumbprint `x5t`) is the gateway's.
+    pub fn admits(&self, der: &[u8], x5t: &str) -> bool {
+        let configured = self.subject_dn.is_some() || !self.x5t_s256.is_empty();
+        let thumbprint = self.x5t_s256.is_empty() || self.x5t_s256.iter().any(|t| t == x5t);
+        let subject = self
+            .subject_dn
+            .as_deref()
+            .is_none_or(|dn| crate::protocol::client_auth::subject_dn_matches(dn, der).unwrap_or(false));
+        configured && thumbprint && subject
+    }
+}
+
+/// How to run the bank API.
+pub struct BankOptions {
+    /// Where the ledger lives.
+    pub data_dir: PathBuf,
+    /// The TCP address (HTTPS, client certificate required).
+    pub listen: SocketAddr,
+    /// Server certificate, key, and the CA client certificates must chain to.
+    pub tls: TlsConfig,
+    /// The gateway's certificate.
+    pub gateway: GatewayIdentity,
+    /// The base of `Links.Self` (the gateway's public URL).
+    pub public_base: String,
+    /// Accounts created on first start.
+    pub seed: Vec<Account>,
+    /// Told when a payment consumed its consent.
+    pub consents: Arc<dyn ConsentConsumer>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The request handler.
+pub struct BankApi {
+    ledger: Arc<Ledger>,
+    gateway: GatewayIdentity,
+    public_base: String,
+    consents: Arc<dyn ConsentConsumer>,
+    clock: Arc<dyn Clock>,
+}
+
+/// A running bank API.
+pub struct BankServer {
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// Its ledger.
+    pub ledger: Arc<Ledger>,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+/// Opens the ledger and serves the bank API.
+pub async fn start(options: BankOptions) -> anyhow::Result<BankServer> {
+    if options.gateway.subject_dn.is_none() && options.gateway.x5t_s256.is_empty() {
+        anyhow::bail!("bank API: the gateway's certificate subject or thumbprint is required");
+    }
+    let ledger = Arc::new(Ledger::open(&options.data_dir, &options.seed)?);
+    // RFC 8705 §2: no certificate chaining to the CA, no connection.
+    let server_tls = tls::server_config(&options.tls, ClientAuth::Required).context("bank API TLS")?;
+    let client_chain = tls::client_chain_verifier(&options.tls).context("bank API client CA")?;
+    let handler = Arc::new(BankApi {
+        ledger: ledger.clone(),
+        gateway: options.gateway,
+        public_base: options.public_base.trim_end_matches('/').to_string(),
+        consents: options.consents,
+        clock: options.clock,
+    });
+    let service = Arc::new(RequestService::new(
+        handler,
+        MAX_BODY_BYTES,
+        READ_TIMEOUT,
+        Arc::from(Vec::new()),
+        None,
+        client_chain,
+    ));
+    let listener = TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("bank API: cannot bind {}", options.listen))?;
+    let addr = listener.local_addr()?;
+    let (stop, stop_rx) = watch::channel(false);
+    let task = tokio::spawn(tcp::run(
+        tcp::TcpServing {
+            listener,
+            kind: ListenerKind::MtlsAlias,
+            tls: server_tls,
+            service,
+            header_read_timeout: READ_TIMEOUT,
+            shutdown_grace: SHUTDOWN_GRACE,
+        },
+        stop_rx,
+    ));
+    tracing::info!(%addr, "sample bank API serving");
+    Ok(BankServer {
+        addr,
+        ledger,
+        stop,
+        task,
+    })
+}
+
+impl BankServer {
+    /// Stops accepting, lets in-flight requests finish, and returns when the listener is done.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+        tracing::info!("sample bank API stopped");
+    }
+}
+
+/// A GB IBAN of the sample bank (bank code `FDCA`, sort code `040004`) for
+/// account number `number`, with its ISO 13616 check digits (mod 97).
+pub fn sample_iban(number: u32) -> String {
+    let bban = format!("FDCA040004{number:08}");
+    // Letters become numbers (A = 10 ... Z = 35); the country code and "00" go last.
+    let digits: String = format!("{bban}GB00")
+        .chars()
+        .map(|c| match c.to_digit(36) {
+            Some(d) => d.to_string(),
+            None => String::new(),
+        })
+        .collect();
+    let remainder = digits
+        .bytes()
+        .fold(0u32, |r, b| (r * 10 + u32::from(b - b'0')) % 97);
+    format!("GB{:02}{bban}", 98 - remainder)
+}
+
+/// The sandbox's accounts: each seed customer has a EUR and a GBP current account.
+pub fn sandbox_accounts(customers: &[(String, String)]) -> Vec<Account> {
+    let mut accounts = Vec::new();
+    for (i, (customer, name)) in customers.iter().enumerate() {
+        let n = u32::try_from(i).unwrap_or(0) * 2 + 1;
+        let balance = if i == 0 { "1000.00" } else { "250.00" };
+        accounts.push(ledger::seed_account(
+            customer,
+            &format!("{customer}-eur"),
+            "EUR",
+            &sample_iban(n),
+            name,
+            balance,
+        ));
+        accounts.push(ledger::seed_account(
+            customer,
+            &format!("{customer}-gbp"),
+            "GBP",
+            &sample_iban(n + 1),
+            name,
+            "500.00",
+        ));
+    }
+    accounts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_ibans_have_valid_iso13616_check_digits() {
+        // ISO 13616: moving the first four characters to the end and reading letters as
+        // numbers gives a number that is 1 modulo 97.
+        for n in [1, 2, 99_999_999] {
+            let iban = sample_iban(n);
+            let moved = format!("{}{}", &iban[4..], &iban[..4]);
+            let digits: String = moved
+                .chars()
+                .map(|c| c.to_digit(36).unwrap().to_string())
+                .collect();
+            let r = digits
+                .bytes()
+                .fold(0u32, |r, b| (r * 10 + u32::from(b - b'0')) % 97);
+            assert_eq!(r, 1, "{iban}");
+        }
+        assert_eq!(sample_iban(1).len(), 22);
+    }
+}

@@ -1,0 +1,7 @@
+//! The sample bank API (`fiducia::sandbox::bank`) through the real API
+//! gateway, over real mTLS on 127.0.0.1: a real OP issues the tokens, the
+//! gateway checks them, the bank API books payments in its ledger.
+
+pub mod access;
+pub mod payments;
+pub mod rig;

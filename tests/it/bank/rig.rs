@@ -1,0 +1,171 @@
+//! OP + sample bank API + gateway, with a fintech that reads accounts.
+
+use super::super::flow::harness::*;
+use super::super::flow::rar::{authorize_with_details, authorize_with_params, tokens_for};
+use super::super::gateway::rig::{
+    PUBLIC_URL, call_with_cert, clients, consented_payment, gateway_cert_x5t, gateway_config,
+};
+use super::super::support::*;
+use bytes::Bytes;
+use fiducia::clock::SystemClock;
+use fiducia::gateway::{self, GatewayHandle};
+use fiducia::sandbox::bank::consent::ConsentConsumer;
+use fiducia::sandbox::bank::ledger::seed_account;
+use fiducia::sandbox::bank::{self, BankOptions, BankServer, GatewayIdentity};
+use http::{Request, Response};
+use http_body_util::Full;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// A private_key_jwt fintech with DPoP-bound tokens that reads accounts.
+pub const READER: &str = "bank-reader";
+/// Alice's EUR account (the flow harness's customer is `acc-alice-1`).
+pub const ALICE_EUR: &str = "acc-alice-1-eur";
+/// Bob's account.
+pub const BOB_EUR: &str = "acc-bob-eur";
+/// Alice's opening balance.
+pub const OPENING: &str = "300.00";
+/// Payment status reads.
+pub const STATUS_ROUTE: &str = r#"
+[[gateway.routes]]
+name = "domestic-payment-status"
+methods = ["GET"]
+path_prefix = "/open-banking/v3.1/pisp/domestic-payments/"
+scopes = ["payments"]
+"#;
+
+fn more_clients(jwks: &Path) -> String {
+    format!(
+        r#"{}
+[[clients]]
+client_id = "{READER}"
+client_name = "Account Reader Two Ltd"
+redirect_uris = ["{REDIRECT}"]
+token_endpoint_auth_method = "private_key_jwt"
+jwks_file = "{jwks}"
+scopes = ["openid", "accounts"]
+"#,
+        clients(jwks),
+        jwks = jwks.display()
+    )
+}
+
+/// What the bank told the consent seam: (consent id, client id).
+#[derive(Default)]
+pub struct RecordingConsents(pub Mutex<Vec<(String, String)>>);
+
+impl ConsentConsumer for RecordingConsents {
+    fn consume(&self, consent_id: &str, client_id: &str) {
+        self.0.lock().unwrap().push((consent_id.into(), client_id.into()));
+    }
+}
+
+/// OP + bank API + gateway.
+pub struct BankRig {
+    pub op: Op,
+    pub bank: BankServer,
+    pub gateway: GatewayHandle,
+    pub consents: Arc<RecordingConsents>,
+}
+
+impl BankRig {
+    pub async fn start() -> Self {
+        let op = Op::start_with_clients("", more_clients).await;
+        let pki = op.pki.path("");
+        let consents = Arc::new(RecordingConsents::default());
+        let bank = bank::start(BankOptions {
+            data_dir: op.pki.dir.path().join("bank"),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            tls: fiducia::config::TlsConfig {
+                cert: pki.join("server.pem"),
+                key: pki.join("server.key"),
+                client_ca: vec![op.pki.ca()],
+                ..Default::default()
+            },
+            gateway: GatewayIdentity {
+                subject_dn: Some(format!("CN={GATEWAY},OU=bank-platform,O=bank-platform,C=GB")),
+                x5t_s256: vec![gateway_cert_x5t(&op.pki)],
+            },
+            public_base: PUBLIC_URL.into(),
+            seed: vec![
+                seed_account(
+                    "acc-alice-1",
+                    ALICE_EUR,
+                    "EUR",
+                    &bank::sample_iban(1),
+                    "Alice Liddell",
+                    OPENING,
+                ),
+                seed_account(
+                    "acc-bob",
+                    BOB_EUR,
+                    "EUR",
+                    &bank::sample_iban(2),
+                    "Bob Builder",
+                    "50.00",
+                ),
+            ],
+            consents: consents.clone(),
+            clock: Arc::new(SystemClock),
+        })
+        .await
+        .unwrap();
+        let base = format!("https://localhost:{}", bank.addr.port());
+        let gateway = gateway::start(gateway_config(&op, &base, "", "", STATUS_ROUTE))
+            .await
+            .unwrap();
+        BankRig {
+            op,
+            bank,
+            gateway,
+            consents,
+        }
+    }
+
+    /// Sends to the gateway as the test fintech.
+    pub async fn call(&self, request: Request<Full<Bytes>>) -> Response<Bytes> {
+        let pki = &self.op.pki;
+        call_with_cert(
+            pki,
+            self.gateway.addr,
+            &pki.client_cert(),
+            &pki.client_key(),
+            request,
+        )
+        .await
+    }
+
+    /// A DPoP-bound token of `client_id` for `scope` with the consented payment (when
+    /// `payment`), approved by Alice.
+    pub async fn token(&self, client_id: &str, dpop: &DpopKey, scope: &str, payment: bool) -> String {
+        let authorized = match payment {
+            true => {
+                authorize_with_details(&self.op, client_id, dpop, scope, &consented_payment())
+                    .await
+                    .0
+            }
+            false => {
+                authorize_with_params(&self.op, client_id, dpop, scope, &[])
+                    .await
+                    .0
+            }
+        };
+        let tokens = tokens_for(&self.op, client_id, &authorized, dpop).await;
+        tokens["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// A GET through the gateway with a DPoP-bound `token`.
+    pub async fn dpop_get(&self, dpop: &DpopKey, token: &str, path: &str) -> Response<Bytes> {
+        let proof = dpop
+            .proof("GET", &format!("{PUBLIC_URL}{path}"), Some(token))
+            .await;
+        let request = with_header(get(path), "authorization", &format!("DPoP {token}"));
+        self.call(with_header(request, "dpop", &proof)).await
+    }
+
+    pub async fn shutdown(self) {
+        self.gateway.shutdown().await;
+        self.bank.shutdown().await;
+        self.op.handle.shutdown().await;
+    }
+}
