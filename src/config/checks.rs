@@ -497,6 +497,8 @@ fn check_store(config: &Config) -> Result<(), ConfigError> {
             "store.max_batch_transactions",
             store.max_batch_transactions as u64,
         ),
+        ("store.cache_mib", store.cache_mib),
+        ("store.memtable_mib", store.memtable_mib),
         ("store.sweep_interval_secs", store.sweep_interval_secs),
         ("store.timeout_ms", store.timeout_ms),
         ("store.retry_limit", u64::from(store.retry_limit)),
@@ -714,6 +716,13 @@ mod tests {
         assert_eq!(v.get().store.path, Path::new("/etc/fiducia/data"));
         let err = validated(&format!("{DEV}[store]\nretry_limit = 0\n")).unwrap_err();
         assert_eq!((err.field.as_str(), err.check), ("store.retry_limit", "store"));
+        let err = validated(&format!("{DEV}[store]\nmemtable_mib = 0\n")).unwrap_err();
+        assert_eq!(err.field, "store.memtable_mib");
+        let sized = validated(&format!("{DEV}[store]\ncache_mib = 16\nmemtable_mib = 16\n")).unwrap();
+        assert_eq!(
+            (sized.get().store.cache_mib, sized.get().store.memtable_mib),
+            (16, 16)
+        );
         let fdb = validated(&format!("{DEV}[store]\nbackend = \"fdb\"\n"));
         assert_eq!(fdb.is_ok(), cfg!(feature = "fdb"));
     }

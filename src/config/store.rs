@@ -36,6 +36,15 @@ pub struct StoreConfig {
     /// Embedded backend: most transactions made durable by one fsync (group
     /// commit). Default `4096`. Env `FIDUCIA_STORE__MAX_BATCH_TRANSACTIONS`.
     pub max_batch_transactions: usize,
+    /// Embedded backend: fjall's block cache (recently read table blocks),
+    /// in MiB: most of the store's memory beside the memtables. Default
+    /// `64`. Env `FIDUCIA_STORE__CACHE_MIB`.
+    pub cache_mib: u64,
+    /// Embedded backend: memtable size at which fjall writes it out as a
+    /// table, in MiB. Smaller uses less memory but flushes (and compacts)
+    /// more often, which costs commit latency (docs/PERFORMANCE.md).
+    /// Default `64`. Env `FIDUCIA_STORE__MEMTABLE_MIB`.
+    pub memtable_mib: u64,
     /// Seconds between sweeps of expired records (reads hide them anyway).
     /// Default `60`. Env `FIDUCIA_STORE__SWEEP_INTERVAL_SECS`.
     pub sweep_interval_secs: u64,
@@ -55,6 +64,8 @@ impl Default for StoreConfig {
             fdb_cluster_file: None,
             fdb_prefix: "fiducia/".into(),
             max_batch_transactions: 4096,
+            cache_mib: 64,
+            memtable_mib: 64,
             sweep_interval_secs: 60,
             timeout_ms: 5000,
             retry_limit: 100,

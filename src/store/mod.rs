@@ -41,7 +41,8 @@ pub fn open(config: &StoreConfig) -> Result<Store, KvError> {
                 &config.path,
                 embedded::EmbeddedOptions {
                     max_batch_transactions: config.max_batch_transactions,
-                    ..embedded::EmbeddedOptions::default()
+                    cache_bytes: config.cache_mib.saturating_mul(1024 * 1024),
+                    memtable_bytes: config.memtable_mib.saturating_mul(1024 * 1024),
                 },
             )?;
             Store::new(Arc::new(backend))
