@@ -216,6 +216,13 @@ impl Repo {
     /// under it ([`Repo::revoke_by_grant_id`]), then the records indexed by
     /// the client. Runs in chunks; returns how many records it deleted.
     pub async fn revoke_by_client_id(&self, client_id: &str) -> Result<usize, KvError> {
+        self.revoke_client_entries(client_id, None).await
+    }
+
+    /// Deletes the records indexed by `client_id` (of `kind` only, if
+    /// given), each grant after what was issued under it
+    /// ([`Repo::revoke_by_grant_id`]), in chunks; how many were deleted.
+    pub(crate) async fn revoke_client_entries(&self, client_id: &str, kind: Option<Kind>) -> Result<usize, KvError> {
         let value = ops::index_value(Index::Client, client_id);
         let mut total = 0;
         loop {
@@ -223,7 +230,7 @@ impl Repo {
                 .store
                 .run(|tx, _| {
                     let value = value.clone();
-                    async move { ops::index_entries(&tx, Index::Client, &value, None, REVOKE_CHUNK).await }
+                    async move { ops::index_entries(&tx, Index::Client, &value, kind, REVOKE_CHUNK).await }
                 })
                 .await?;
             for (kind, id_key) in &entries {

@@ -3,7 +3,6 @@
 //! clients need (`oauth/registration/trust.rs`).
 
 use super::Repo;
-use super::ops;
 use super::record::{Found, RecordMeta, StoredRecord};
 use crate::store::codec;
 use crate::store::keys::{self, Index, Kind};
@@ -11,8 +10,6 @@ use crate::store::kv::{KeyRange, KvError, RangeOptions};
 
 /// Records read per transaction by [`Repo::list`].
 const LIST_CHUNK: usize = 200;
-/// Index entries read per transaction by [`Repo::revoke_issued_to_client`].
-const REVOKE_CHUNK: usize = 500;
 
 impl Repo {
     /// Every unexpired record of `P::KIND`, in key order, read in chunks (each
@@ -53,51 +50,10 @@ impl Repo {
     /// suspended client that is reinstated can still manage its
     /// registration. Returns how many records it deleted.
     pub async fn revoke_issued_to_client(&self, client_id: &str) -> Result<usize, KvError> {
-        let value = ops::index_value(Index::Client, client_id);
         let mut total = 0;
         for kind in Kind::ALL.iter().copied() {
-            if kind == Kind::RegistrationAccessToken || !kind.is_indexed_by(Index::Client) {
-                continue;
-            }
-            loop {
-                let entries = self
-                    .store()
-                    .run(|tx, _| {
-                        let value = value.clone();
-                        async move {
-                            ops::index_entries(&tx, Index::Client, &value, Some(kind), REVOKE_CHUNK).await
-                        }
-                    })
-                    .await?;
-                for (kind, id_key) in &entries {
-                    // Grants are stored under their id's bytes (keys.rs).
-                    if *kind == Kind::Grant
-                        && let Ok(grant_id) = std::str::from_utf8(id_key)
-                    {
-                        total += self.revoke_by_grant_id(grant_id).await?;
-                    }
-                }
-                let deleted = self
-                    .store()
-                    .run(|tx, _| {
-                        let (value, entries) = (value.clone(), &entries);
-                        async move {
-                            let mut deleted = 0;
-                            for (kind, id_key) in entries {
-                                if ops::destroy_by_key(&tx, *kind, id_key).await? {
-                                    deleted += 1;
-                                } else {
-                                    tx.clear(&keys::index_key(Index::Client, &value, *kind, id_key))?;
-                                }
-                            }
-                            Ok(deleted)
-                        }
-                    })
-                    .await?;
-                total += deleted;
-                if entries.len() < REVOKE_CHUNK {
-                    break;
-                }
+            if kind != Kind::RegistrationAccessToken && kind.is_indexed_by(Index::Client) {
+                total += self.revoke_client_entries(client_id, Some(kind)).await?;
             }
         }
         Ok(total)

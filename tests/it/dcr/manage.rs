@@ -66,12 +66,7 @@ async fn read_update_delete_with_the_registration_access_token() {
         .op
         .send(true, json_request("PUT", &path, Some(&token), &update))
         .await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     assert_eq!(json(response.body())["scope"], "openid accounts offline_access");
     let read = json(
         dcr.op
@@ -110,12 +105,7 @@ async fn read_update_delete_with_the_registration_access_token() {
         .op
         .send(true, json_request("DELETE", &path, Some(&token), &json!({})))
         .await;
-    assert_eq!(
-        response.status(),
-        204,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 204);
     let response = dcr
         .op
         .send(true, json_request("GET", &path, Some(&token), &json!({})))

@@ -137,12 +137,7 @@ jwks_uri = "https://localhost:{dead}/jwks"
                 "scope": AISP_SCOPE,
             }))
             .await;
-        assert_eq!(
-            response.status(),
-            201,
-            "{}",
-            String::from_utf8_lossy(response.body())
-        );
+        assert_status(&response, 201);
         json(response.body())
     }
 }
@@ -257,12 +252,7 @@ pub async fn mtls_flow_as(
         ],
     );
     let response = send_as(op, identity, token).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     json(response.body())
 }
 

@@ -32,12 +32,7 @@ async fn registers_with_a_statement_then_runs_the_fapi2_flow() {
             "client_name": "ignored: the statement's name wins",
         }))
         .await;
-    assert_eq!(
-        response.status(),
-        201,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 201);
     let body = json(response.body());
     let client_id = body["client_id"].as_str().unwrap().to_string();
     assert!(uuid::Uuid::parse_str(&client_id).is_ok());
@@ -62,12 +57,7 @@ async fn registers_with_a_statement_then_runs_the_fapi2_flow() {
     assert_eq!(tokens["token_type"], "Bearer", "RFC 8705 §3: certificate-bound");
     assert_eq!(tokens["scope"], AISP_SCOPE);
     let userinfo = userinfo_mtls(&dcr.op, tokens["access_token"].as_str().unwrap()).await;
-    assert_eq!(
-        userinfo.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(userinfo.body())
-    );
+    assert_status(&userinfo, 200);
     assert_eq!(json(userinfo.body())["sub"], "acc-alice-1");
 }
 
@@ -100,24 +90,14 @@ async fn signed_registration_request_registers_a_private_key_jwt_client() {
         .body(http_body_util::Full::new(bytes::Bytes::from(signed.clone())))
         .unwrap();
     let response = dcr.op.send(true, request).await;
-    assert_eq!(
-        response.status(),
-        201,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 201);
     let client_id = json(response.body())["client_id"].as_str().unwrap().to_string();
 
     let (_, challenge) = pkce();
     let assertion = dcr.op.assertion(&client_id, json!({})).await;
     let par = pkjwt_par_for(&client_id, &assertion, &challenge, AISP_SCOPE, &[]);
     let response = dcr.op.send(false, par).await;
-    assert_eq!(
-        response.status(),
-        201,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 201);
 
     // The same signed request again: its statement was used (jti single use).
     let again = http::Request::post("https://localhost/register")
@@ -135,12 +115,7 @@ async fn signed_registration_request_registers_a_private_key_jwt_client() {
             "token_endpoint_auth_signing_alg": "PS256",
         }))
         .await;
-    assert_eq!(
-        response.status(),
-        201,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 201);
     let ps256_client = json(response.body())["client_id"].as_str().unwrap().to_string();
     let assertion = dcr.op.assertion(&ps256_client, json!({})).await;
     let par = pkjwt_par_for(&ps256_client, &assertion, &challenge, AISP_SCOPE, &[]);
@@ -160,12 +135,7 @@ async fn signed_registration_request_registers_a_private_key_jwt_client() {
             "request_object_signing_alg": "PS256",
         }))
         .await;
-    assert_eq!(
-        response.status(),
-        201,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 201);
     let jar_client = json(response.body())["client_id"].as_str().unwrap().to_string();
     let object = dcr.op.request_object(&jar_client, &challenge, json!({})).await;
     let response = dcr.op.push_request_object(&jar_client, &object, &[]).await;
@@ -207,12 +177,7 @@ async fn dpop_bound_access_tokens_are_enforced() {
             "scope": "accounts",
         }))
         .await;
-    assert_eq!(
-        response.status(),
-        201,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 201);
     let client_id = json(response.body())["client_id"].as_str().unwrap().to_string();
     let token = || {
         form(
@@ -224,12 +189,7 @@ async fn dpop_bound_access_tokens_are_enforced() {
     let dpop = DpopKey::new();
     let proof = dpop.proof("POST", &format!("{ISSUER}/token"), None).await;
     let response = dcr.op.send(true, with_header(token(), "dpop", &proof)).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     assert_eq!(json(response.body())["token_type"], "DPoP");
 }
 
@@ -253,12 +213,7 @@ async fn brazil_binding_registers_uid_and_organization_identifier() {
         .op
         .send_with_identity(&identity, json_request("POST", "/register", None, &metadata))
         .await;
-    assert_eq!(
-        response.status(),
-        201,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 201);
     let body = json(response.body());
     assert_eq!(body["scope"], "openid accounts");
     // RFC 4514, last RDN first (rcgen puts CN first in the certificate).
@@ -270,12 +225,7 @@ async fn brazil_binding_registers_uid_and_organization_identifier() {
     let (_, challenge) = pkce();
     let par = cert_par(client_id, &challenge, "openid accounts");
     let response = dcr.op.send_with_identity(&identity, par).await;
-    assert_eq!(
-        response.status(),
-        201,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 201);
 
     // A UK-profile certificate (CN/OU) names nothing under this binding.
     let statement = dcr

@@ -176,12 +176,7 @@ async fn revoked_software_is_suspended_and_reinstated_software_gets_tokens_again
         ),
     )
     .await;
-    assert_eq!(
-        response.status(),
-        201,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 201);
     let registered = json(response.body());
     let client_id = registered["client_id"].as_str().unwrap().to_string();
     let access_token = registered["registration_access_token"]
@@ -218,12 +213,7 @@ async fn revoked_software_is_suspended_and_reinstated_software_gets_tokens_again
         json_request("PUT", &path, Some(&access_token), &update),
     )
     .await;
-    assert_eq!(
-        updated.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(updated.body())
-    );
+    assert_status(&updated, 200);
     assert_eq!(setup.par_status(&client_id).await, 401);
     let (_, challenge) = pkce();
     let refused = send_as(op, identity, cert_par(&client_id, &challenge, AISP_SCOPE)).await;

@@ -146,12 +146,7 @@ async fn a_denied_consent_ends_rejected_and_an_unknown_one_is_refused() {
     let response = op
         .send(false, pkjwt_par(&assertion, &challenge, &[("claims", &claims)]))
         .await;
-    assert_eq!(
-        response.status(),
-        400,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 400);
     assert!(
         json(response.body())["error_description"]
             .as_str()

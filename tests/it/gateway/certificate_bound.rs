@@ -1,7 +1,7 @@
 //! Certificate-bound tokens (RFC 8705 §3) through the gateway: what the
 //! bank API receives, and what is refused before it.
 
-use super::super::support::{admin_get, json};
+use super::super::support::{admin_get, assert_status, json};
 use super::rig::*;
 
 const INTERACTION: &str = "c770aef3-6784-41f7-8e0e-ff5f97bddb3a";
@@ -24,12 +24,7 @@ async fn a_certificate_bound_token_reaches_the_bank_api_with_trusted_headers() {
         request.headers_mut().insert(name, value.parse().unwrap());
     }
     let response = rig.call(request).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 200);
     assert_eq!(response.headers()["x-fapi-interaction-id"], INTERACTION);
     assert_eq!(response.headers()["x-bank"], "sample");
     assert_eq!(json(response.body())["Data"]["Status"], "ok");

@@ -45,12 +45,7 @@ async fn a_dpop_bound_payment_needs_its_proof_and_the_consented_payment() {
     let response = rig
         .call(payment_post(&consented, &authorization, Some(&proof)))
         .await;
-    assert_eq!(
-        response.status(),
-        201,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 201);
     let received = rig.upstream.received();
     assert_eq!(received.len(), 1);
     let call = &received[0];
@@ -145,12 +140,7 @@ async fn jwt_access_tokens_are_verified_offline() {
     let response = rig
         .call(payment_post(&consented, &format!("DPoP {token}"), Some(&proof)))
         .await;
-    assert_eq!(
-        response.status(),
-        201,
-        "{}",
-        String::from_utf8_lossy(response.body())
-    );
+    assert_status(&response, 201);
     assert_eq!(
         rig.upstream.received()[0].headers["x-fiducia-client-id"],
         JWT_PISP

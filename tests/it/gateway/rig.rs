@@ -121,12 +121,7 @@ impl Rig {
             ],
         );
         let response = self.op.send(true, request).await;
-        assert_eq!(
-            response.status(),
-            200,
-            "{}",
-            String::from_utf8_lossy(response.body())
-        );
+        assert_status(&response, 200);
         json(response.body())["access_token"]
             .as_str()
             .unwrap()
