@@ -141,8 +141,9 @@ pub fn request_digest(body: &serde_json::Value) -> Vec<u8> {
 
 /// Stores `consent` as `id` unless a consent of that id exists; then the
 /// existing one is the answer if it came from the same client and body
-/// (an idempotent retry), else the key was reused.
-pub async fn create(repo: &Repo, id: &str, consent: &Consent, now: u64) -> Result<Consent, ObieError> {
+/// (an idempotent retry), else the key was reused. The flag says whether
+/// this call stored it.
+pub async fn create(repo: &Repo, id: &str, consent: &Consent, now: u64) -> Result<(Consent, bool), ObieError> {
     let outcome = repo
         .store()
         .run(|tx, _| async move {
@@ -155,12 +156,12 @@ pub async fn create(repo: &Repo, id: &str, consent: &Consent, now: u64) -> Resul
         .await
         .map_err(|_: KvError| ObieError::unavailable())?;
     match outcome {
-        None => Ok(consent.clone()),
+        None => Ok((consent.clone(), true)),
         Some(existing)
             if existing.client_id == consent.client_id
                 && existing.request_digest == consent.request_digest =>
         {
-            Ok(existing)
+            Ok((existing, false))
         }
         Some(_) => Err(ObieError::idempotency_mismatch()),
     }

@@ -170,9 +170,13 @@ async fn create_is_idempotent_by_key_and_body() {
         let (repo, id, first) = (repo.clone(), id.clone(), first.clone());
         tokio::spawn(async move { create(&repo, &id, &first, 100).await })
     });
+    let mut stored_by = 0;
     for attempt in attempts {
-        assert_eq!(attempt.await.unwrap().unwrap(), first);
+        let (found, created) = attempt.await.unwrap().unwrap();
+        assert_eq!(found, first);
+        stored_by += usize::from(created);
     }
+    assert_eq!(stored_by, 1, "exactly one of the concurrent creations stores it");
     let mut other = payment_request();
     other["Data"]["Initiation"]["InstructedAmount"]["Amount"] = json!("999.00");
     let err = create(&repo, &id, &consent("client-a", &other), 101)
@@ -186,7 +190,7 @@ async fn create_is_idempotent_by_key_and_body() {
     .await
     .unwrap();
     assert_eq!(approved.status, ConsentStatus::Authorised);
-    assert_eq!(create(&repo, &id, &first, 103).await.unwrap(), approved);
+    assert_eq!(create(&repo, &id, &first, 103).await.unwrap(), (approved, false));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -131,8 +131,8 @@ async fn create(
         account_id: None,
         grant_id: None,
     };
-    let stored = consent::create(&op.services.repo, &id, &consent, now).await?;
-    if stored.created_at == now && stored == consent {
+    let (stored, created) = consent::create(&op.services.repo, &id, &consent, now).await?;
+    if created {
         tracing::info!(target: "fiducia::audit", operation = "consent.create", consent_id = %id, client_id = %token.client_id, "consent created");
     }
     Ok(rendered(op, resource, &id, &stored, StatusCode::CREATED))
