@@ -143,7 +143,12 @@ pub fn request_digest(body: &serde_json::Value) -> Vec<u8> {
 /// existing one is the answer if it came from the same client and body
 /// (an idempotent retry), else the key was reused. The flag says whether
 /// this call stored it.
-pub async fn create(repo: &Repo, id: &str, consent: &Consent, now: u64) -> Result<(Consent, bool), ObieError> {
+pub async fn create(
+    repo: &Repo,
+    id: &str,
+    consent: &Consent,
+    now: u64,
+) -> Result<(Consent, bool), ObieError> {
     let outcome = repo
         .store()
         .run(|tx, _| async move {

@@ -84,20 +84,26 @@ fn spawn_serve(pki: &TestPki) -> (ChildGuard, std::net::SocketAddr) {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
+    let addr = logged_address(&mut child, "Fiducia OP serving", "main_addr");
+    (ChildGuard(child), addr)
+}
+
+/// Reads `child`'s JSON log on stderr until the line whose message is
+/// `message`, and returns the address in its field `field`; keeps draining
+/// the log afterwards so the child never blocks on a full pipe.
+pub fn logged_address(child: &mut std::process::Child, message: &str, field: &str) -> std::net::SocketAddr {
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let addr = loop {
-        let line = lines.next().expect("the server exited before serving").unwrap();
+        let line = lines.next().expect("the process exited before serving").unwrap();
         let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
             continue;
         };
-        if event["message"] == "Fiducia OP serving" {
-            break event["main_addr"].as_str().unwrap().parse().unwrap();
+        if event["message"] == message {
+            break event[field].as_str().unwrap().parse().unwrap();
         }
     };
-    // Keep draining the log so the child never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    (ChildGuard(child), addr)
+    addr
 }
 
 /// SIGTERM: stop accepting, let the in-flight request finish, exit 0.

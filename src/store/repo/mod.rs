@@ -222,7 +222,11 @@ impl Repo {
     /// Deletes the records indexed by `client_id` (of `kind` only, if
     /// given), each grant after what was issued under it
     /// ([`Repo::revoke_by_grant_id`]), in chunks; how many were deleted.
-    pub(crate) async fn revoke_client_entries(&self, client_id: &str, kind: Option<Kind>) -> Result<usize, KvError> {
+    pub(crate) async fn revoke_client_entries(
+        &self,
+        client_id: &str,
+        kind: Option<Kind>,
+    ) -> Result<usize, KvError> {
         let value = ops::index_value(Index::Client, client_id);
         let mut total = 0;
         loop {

@@ -1,7 +1,6 @@
 //! `fiducia gateway --config FILE` as an operator runs it.
 
 use super::super::support::*;
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -80,18 +79,8 @@ scopes = ["accounts"]
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     // Ephemeral ports, read back from the JSON start-up line.
-    let addr: std::net::SocketAddr = loop {
-        let line = lines.next().expect("the gateway exited before serving").unwrap();
-        let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
-            continue;
-        };
-        if event["message"] == "Fiducia API gateway serving" {
-            break event["admin_addr"].as_str().unwrap().parse().unwrap();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let addr = super::super::process::logged_address(&mut child, "Fiducia API gateway serving", "admin_addr");
     assert_eq!(admin_get(addr, "/healthz").await.0, 200);
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
