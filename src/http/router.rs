@@ -45,6 +45,8 @@ pub mod paths {
     pub const REGISTRATION: &str = "/register";
     /// RFC 7592 client configuration endpoints: this prefix + `client_id`.
     pub const REGISTRATION_CLIENT_PREFIX: &str = "/register/";
+    /// The same as a route (`{client_id}` is one path segment).
+    pub const REGISTRATION_CLIENT: &str = "/register/{client_id}";
 }
 
 /// The endpoints.
@@ -193,16 +195,14 @@ pub const ROUTES: &[Route] = &[
         endpoint: Endpoint::Registration,
         label: "registration",
     },
+    // RFC 7592 §2: the client configuration endpoint.
+    Route {
+        path: paths::REGISTRATION_CLIENT,
+        methods: &[Method::GET, Method::PUT, Method::DELETE],
+        endpoint: Endpoint::RegistrationClient,
+        label: "registration_client",
+    },
 ];
-
-/// RFC 7592 §2: `/register/{client_id}`, matched by prefix (one path
-/// segment after it), outside the exact-path table.
-pub const REGISTRATION_CLIENT_ROUTE: Route = Route {
-    path: paths::REGISTRATION_CLIENT_PREFIX,
-    methods: &[Method::GET, Method::PUT, Method::DELETE],
-    endpoint: Endpoint::RegistrationClient,
-    label: "registration_client",
-};
 
 /// The `client_id` of a `/register/{client_id}` path.
 pub fn registration_client_id(path: &str) -> Option<&str> {
@@ -223,13 +223,6 @@ pub enum Lookup {
 
 /// Looks `path` (already relative to the issuer) and `method` up.
 pub fn lookup(method: &Method, path: &str) -> Lookup {
-    if registration_client_id(path).is_some() {
-        let route = &REGISTRATION_CLIENT_ROUTE;
-        return match route.methods.contains(method) {
-            true => Lookup::Found(route),
-            false => Lookup::WrongMethod(route),
-        };
-    }
     match ROUTES.iter().find(|r| path_matches(r.path, path)) {
         Some(route) if route.methods.contains(method) => Lookup::Found(route),
         Some(route) => Lookup::WrongMethod(route),
