@@ -66,8 +66,8 @@ pub async fn handle(
     resource: Resource,
     path: &str,
 ) -> Response<Bytes> {
-    let token = match protected_resource::presented_token(op, request, context, path).await {
-        Ok((token, _)) => token,
+    let (token, scheme) = match protected_resource::presented_token(op, request, context, path).await {
+        Ok(found) => found,
         Err(refusal) => return protected_resource::refusal_response(refusal),
     };
     // RFC 6750 §3.1: a token without the resource's scope is 403 insufficient_scope.
@@ -76,7 +76,7 @@ pub async fn handle(
             crate::protocol::error::ErrorCode::InsufficientScope,
             format!("this API needs the `{}` scope", resource.scope()),
         );
-        return protected_resource::refusal_response(("Bearer", error));
+        return protected_resource::refusal_response((scheme, error));
     }
     let consent_id = path
         .strip_prefix(resource.collection())
