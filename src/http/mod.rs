@@ -16,6 +16,7 @@ pub mod h3;
 pub mod response;
 pub mod router;
 pub mod service;
+pub mod standalone;
 pub mod tcp;
 pub mod tls;
 

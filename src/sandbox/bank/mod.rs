@@ -21,26 +21,17 @@ pub mod payment;
 
 use crate::clock::Clock;
 use crate::config::TlsConfig;
-use crate::http::service::RequestService;
-use crate::http::tls::{self, ClientAuth};
-use crate::http::{ListenerKind, tcp};
-use anyhow::Context;
+use crate::http::ListenerKind;
+use crate::http::standalone::{Standalone, StandaloneServer};
+use crate::http::tls::ClientAuth;
 use consent::ConsentConsumer;
 use ledger::{Account, Ledger};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 /// Largest request body read.
 const MAX_BODY_BYTES: usize = 64 * 1024;
-/// Time for the TLS handshake, the request head and the body.
-const READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long in-flight requests may finish after shutdown begins.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// The one certificate the bank API accepts: the gateway's. Every given
 /// criterion must hold; at least one must be given.
@@ -100,8 +91,7 @@ pub struct BankServer {
     pub addr: SocketAddr,
     /// Its ledger.
     pub ledger: Arc<Ledger>,
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
+    server: StandaloneServer,
 }
 
 /// Opens the ledger and serves the bank API.
@@ -110,9 +100,6 @@ pub async fn start(options: BankOptions) -> anyhow::Result<BankServer> {
         anyhow::bail!("bank API: the gateway's certificate subject or thumbprint is required");
     }
     let ledger = Arc::new(Ledger::open(&options.data_dir, &options.seed)?);
-    // RFC 8705 §2: no certificate chaining to the CA, no connection.
-    let server_tls = tls::server_config(&options.tls, ClientAuth::Required).context("bank API TLS")?;
-    let client_chain = tls::client_chain_verifier(&options.tls).context("bank API client CA")?;
     let handler = Arc::new(BankApi {
         ledger: ledger.clone(),
         gateway: options.gateway,
@@ -120,45 +107,28 @@ pub async fn start(options: BankOptions) -> anyhow::Result<BankServer> {
         consents: options.consents,
         clock: options.clock,
     });
-    let service = Arc::new(RequestService::new(
-        handler,
-        MAX_BODY_BYTES,
-        READ_TIMEOUT,
-        Arc::from(Vec::new()),
-        None,
-        client_chain,
-    ));
-    let listener = TcpListener::bind(options.listen)
-        .await
-        .with_context(|| format!("bank API: cannot bind {}", options.listen))?;
-    let addr = listener.local_addr()?;
-    let (stop, stop_rx) = watch::channel(false);
-    let task = tokio::spawn(tcp::run(
-        tcp::TcpServing {
-            listener,
-            kind: ListenerKind::MtlsAlias,
-            tls: server_tls,
-            service,
-            header_read_timeout: READ_TIMEOUT,
-            shutdown_grace: SHUTDOWN_GRACE,
-        },
-        stop_rx,
-    ));
-    tracing::info!(%addr, "sample bank API serving");
+    // RFC 8705 §2: no certificate chaining to the CA, no connection.
+    let server = Standalone {
+        name: "sample bank API",
+        listen: options.listen,
+        tls: options.tls,
+        client_auth: ClientAuth::Required,
+        kind: ListenerKind::MtlsAlias,
+        max_body_bytes: MAX_BODY_BYTES,
+    }
+    .serve(handler)
+    .await?;
     Ok(BankServer {
-        addr,
+        addr: server.addr,
         ledger,
-        stop,
-        task,
+        server,
     })
 }
 
 impl BankServer {
     /// Stops accepting, lets in-flight requests finish, and returns when the listener is done.
     pub async fn shutdown(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
-        tracing::info!("sample bank API stopped");
+        self.server.shutdown().await;
     }
 }
 
