@@ -115,6 +115,12 @@ pub struct GatewayOpConfig {
     /// The OP's introspection endpoint (RFC 7662 §2). Default
     /// `https://localhost:8443/introspect`. Env `FIDUCIA_GATEWAY__OP__INTROSPECTION_ENDPOINT`.
     pub introspection_endpoint: String,
+    /// Where the gateway reports a payment the bank API accepted, so that
+    /// the OP consumes the token's grant and consent (`POST /grants/consume`,
+    /// as the resource server `client_id`). Default
+    /// `https://localhost:8443/grants/consume`. Env
+    /// `FIDUCIA_GATEWAY__OP__GRANT_CONSUMPTION_ENDPOINT`.
+    pub grant_consumption_endpoint: String,
     /// The OP's JWKS (for `jwt`). Default `https://localhost:8443/jwks`.
     /// Env `FIDUCIA_GATEWAY__OP__JWKS_URI`.
     pub jwks_uri: String,
@@ -148,6 +154,7 @@ impl Default for GatewayOpConfig {
             issuer: "https://localhost:8443".into(),
             token_validation: TokenValidation::Introspection,
             introspection_endpoint: "https://localhost:8443/introspect".into(),
+            grant_consumption_endpoint: "https://localhost:8443/grants/consume".into(),
             jwks_uri: "https://localhost:8443/jwks".into(),
             audience: String::new(),
             client_id: "api-gateway".into(),
@@ -232,6 +239,10 @@ impl GatewayConfig {
         for (field, url) in [
             ("public_url", &self.public_url),
             ("op.introspection_endpoint", &self.op.introspection_endpoint),
+            (
+                "op.grant_consumption_endpoint",
+                &self.op.grant_consumption_endpoint,
+            ),
             ("op.jwks_uri", &self.op.jwks_uri),
             ("upstream.base_url", &self.upstream.base_url),
         ] {

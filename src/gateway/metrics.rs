@@ -3,7 +3,8 @@
 //! request wrapper records with the gateway's route names):
 //! `fiducia_gateway_upstream_duration_seconds{route}`,
 //! `fiducia_gateway_introspection_cache_total{result="hit"|"miss"}`,
-//! `fiducia_gateway_refusals_total{reason}`.
+//! `fiducia_gateway_refusals_total{reason}`,
+//! `fiducia_gateway_payment_reports_total{result="ok"|"failed"}`.
 
 use std::time::Duration;
 
@@ -22,4 +23,10 @@ pub fn introspection_cache(hit: bool) {
 /// Counts a refusal by its reason.
 pub fn refused(reason: &'static str) {
     metrics::counter!("fiducia_gateway_refusals_total", "reason" => reason).increment(1);
+}
+
+/// Counts a payment reported to the OP (`payment_report`).
+pub fn payment_reported(ok: bool) {
+    let result = if ok { "ok" } else { "failed" };
+    metrics::counter!("fiducia_gateway_payment_reports_total", "result" => result).increment(1);
 }

@@ -16,6 +16,8 @@ pub mod introspection;
 pub mod jwt;
 pub mod metrics;
 pub mod payment;
+pub mod payment_intent;
+pub mod payment_report;
 pub mod proxy;
 pub mod rate_limit;
 pub mod routes;
@@ -75,6 +77,11 @@ pub async fn start(c: GatewayConfig) -> anyhow::Result<GatewayHandle> {
         )
         .context("gateway.op: the gateway's client certificate")?,
     );
+    let payments = Arc::new(payment_report::PaymentReports::new(
+        op_client.clone(),
+        c.op.grant_consumption_endpoint.clone(),
+        c.op.client_id.clone(),
+    ));
     let mut revocations: Option<Arc<dyn admin::revocations::RevocationSink>> = None;
     let tokens = match c.op.token_validation {
         TokenValidation::Introspection => {
@@ -111,6 +118,7 @@ pub async fn start(c: GatewayConfig) -> anyhow::Result<GatewayHandle> {
     let handler = Arc::new(proxy::Gateway {
         routes: routes::RouteTable::new(&c.routes),
         tokens,
+        payments,
         dpop: dpop::DpopChecker::new(c.dpop_max_age_secs),
         limits: rate_limit::RateLimits::new(c.requests_per_second, c.burst),
         upstream,

@@ -1,12 +1,20 @@
-//! Payment submission against the consent the token carries: the
-//! request body (Open Banking `OBWriteDomestic2` shape:
-//! `Data.Initiation.InstructedAmount.{Amount,Currency}` and
-//! `Data.Initiation.CreditorAccount.{SchemeName,Identification}`) must
-//! equal a `payment_initiation` authorization detail of the token (RFC 9396
-//! §2: `instructedAmount`, `creditorAccount`). Sans-IO.
+//! Payment submission against the consent the token carries. Sans-IO.
 //!
-//! The token is active only while its grant is, so an approved consent
-//! that was revoked or consumed is refused before this check.
+//! - A UK OBIE intent token (the OP's introspection names its consent,
+//!   `openbanking_consent`): the submission's `Data.ConsentId` must be that
+//!   consent, the consent must be `Authorised`, and `Data.Initiation` must
+//!   repeat the consented one (OBIE Payment Initiation API v3.1, "Domestic
+//!   Payments": the Initiation of the payment matches the consent's). A
+//!   `DebtorAccount` may be left out when the consent has one (chosen by
+//!   the customer at the bank).
+//! - Otherwise the body (Open Banking `OBWriteDomestic2` shape:
+//!   `Data.Initiation.InstructedAmount.{Amount,Currency}` and
+//!   `Data.Initiation.CreditorAccount.{SchemeName,Identification}`) must
+//!   equal a `payment_initiation` authorization detail of the token (RFC
+//!   9396 §2: `instructedAmount`, `creditorAccount`).
+//!
+//! The token is active only while its grant is, so a consent that was
+//! revoked or consumed is refused before this check.
 
 use super::errors::Refusal;
 use crate::protocol::rar::payment_initiation::PaymentInitiation;
@@ -22,11 +30,19 @@ struct Requested<'a> {
     identification: &'a str,
 }
 
-/// Refuses the payment unless one of the token's `payment_initiation`
-/// details has the body's amount, currency and creditor account.
-pub fn check_payment(body: &[u8], authorization_details: Option<&Value>) -> Result<(), Refusal> {
+/// Refuses the payment unless it is the one the token's consent allows:
+/// the UK OBIE consent when the token has one, else one of its
+/// `payment_initiation` details.
+pub fn check_payment(
+    body: &[u8],
+    authorization_details: Option<&Value>,
+    openbanking_consent: Option<&Value>,
+) -> Result<(), Refusal> {
     let body: Value = serde_json::from_slice(body)
         .map_err(|_| Refusal::InvalidBody("the payment request is not JSON".into()))?;
+    if let Some(consent) = openbanking_consent {
+        return super::payment_intent::check(&body, consent);
+    }
     let initiation = &body["Data"]["Initiation"];
     let field = |path: &[&str]| {
         let mut node = initiation;
@@ -79,7 +95,7 @@ fn matches(consent: &PaymentInitiation, requested: &Requested<'_>) -> bool {
 }
 
 /// Decimal amounts compared by value: `123.5` is `123.50`.
-fn same_amount(a: &str, b: &str) -> bool {
+pub(super) fn same_amount(a: &str, b: &str) -> bool {
     fn canonical(s: &str) -> Option<(String, String)> {
         let (int, frac) = s.split_once('.').unwrap_or((s, ""));
         let digits = |p: &str| p.bytes().all(|c| c.is_ascii_digit());
@@ -115,25 +131,36 @@ mod tests {
 
     #[test]
     fn the_consented_payment_passes_rfc9396_s2() {
-        assert_eq!(check_payment(&body("123.50", IBAN), Some(&details())), Ok(()));
-        assert_eq!(check_payment(&body("123.5", IBAN), Some(&details())), Ok(()));
+        assert_eq!(
+            check_payment(&body("123.50", IBAN), Some(&details()), None),
+            Ok(())
+        );
+        assert_eq!(
+            check_payment(&body("123.5", IBAN), Some(&details()), None),
+            Ok(())
+        );
     }
 
     #[test]
     fn another_amount_or_creditor_is_refused() {
         let mismatch = |r: Result<(), Refusal>| matches!(r, Err(Refusal::ConsentMismatch(_)));
-        assert!(mismatch(check_payment(&body("999.00", IBAN), Some(&details()))));
+        assert!(mismatch(check_payment(
+            &body("999.00", IBAN),
+            Some(&details()),
+            None
+        )));
         assert!(mismatch(check_payment(
             &body("123.50", "GB33BUKB20201555555555"),
-            Some(&details())
+            Some(&details()),
+            None
         )));
-        assert!(mismatch(check_payment(&body("123.50", IBAN), None)));
+        assert!(mismatch(check_payment(&body("123.50", IBAN), None, None)));
         assert!(matches!(
-            check_payment(b"{}", Some(&details())),
+            check_payment(b"{}", Some(&details()), None),
             Err(Refusal::MissingField(_))
         ));
         assert!(matches!(
-            check_payment(b"no", Some(&details())),
+            check_payment(b"no", Some(&details()), None),
             Err(Refusal::InvalidBody(_))
         ));
     }

@@ -9,8 +9,10 @@
 //! | 5 | the binding: `cnf.x5t#S256` = this certificate (RFC 8705 §3) or a DPoP proof by `cnf.jkt` with `ath` (RFC 9449 §7.1) | 401 |
 //! | 6 | the client's request budget | 429 + `Retry-After` |
 //! | 7 | the route's scopes (RFC 6750 §3.1) | 403 `insufficient_scope` |
-//! | 8 | payment routes: the body matches the token's consent (`payment`) | 403 |
+//! | 4a | a token whose payment was made is spent (`payment_report`) | 401 `invalid_token` |
+//! | 8 | payment routes: the body matches the token's consent (`payment`, `payment_intent`) | 403 |
 //! | 9 | forward to the bank API with the trusted `x-fiducia-*` headers | 502/504 |
+//! | 10 | payment routes, 2xx from the bank: the token is spent and the OP told (`payment_report`) | — |
 //!
 //! Incoming `x-fiducia-*` headers are always dropped: only the gateway
 //! sets them, and the bank API trusts them because the gateway's own
@@ -23,6 +25,7 @@ use super::introspection::Introspector;
 use super::jwt::JwtVerifier;
 use super::metrics as m;
 use super::payment::check_payment;
+use super::payment_report::PaymentReports;
 use super::rate_limit::RateLimits;
 use super::routes::{Route, RouteTable};
 use super::token_info::{Scheme, TokenInfo, check_binding, parse_authorization};
@@ -46,6 +49,12 @@ pub const X_CUSTOMER: &str = "x-fiducia-customer";
 pub const X_SCOPE: &str = "x-fiducia-scope";
 /// base64url (no padding) of the token's `authorization_details` JSON.
 pub const X_AUTHORIZATION_DETAILS: &str = "x-fiducia-authorization-details";
+/// base64url (no padding) of the UK OBIE consent the token was authorised
+/// under (the OP's `openbanking_consent`: `ConsentId`, `Status`,
+/// `Initiation`, `Risk`).
+pub const X_OPENBANKING_CONSENT: &str = "x-fiducia-openbanking-consent";
+/// The consent a payment uses up: the UK OBIE `ConsentId`, else the grant.
+pub const X_CONSENT_ID: &str = "x-fiducia-consent-id";
 /// The client certificate's `x5t#S256`.
 pub const X_CLIENT_CERT_THUMBPRINT: &str = "x-fiducia-client-cert-x5t-s256";
 
@@ -91,6 +100,8 @@ pub struct Gateway {
     pub routes: RouteTable,
     /// Token validation.
     pub tokens: TokenSource,
+    /// Spent payment tokens, and the OP told of each payment.
+    pub payments: Arc<PaymentReports>,
     /// DPoP proofs and their replay window.
     pub dpop: DpopChecker,
     /// Per-client budgets.
@@ -152,8 +163,15 @@ impl Gateway {
             .to_str()
             .map_err(|_| Refusal::InvalidToken("the Authorization header is not ASCII".into()))?;
         let (scheme, token) = parse_authorization(header)?;
+        let token = &token.to_string();
         let now = self.clock.now_unix();
         let info = self.tokens.token_info(token, now).await?;
+        if self.payments.is_spent(token, now) {
+            // Its payment was made: the OP consumed its grant.
+            return Err(Refusal::InvalidToken(
+                "the token's payment was already made".into(),
+            ));
+        }
         let proof_jkt = match scheme {
             Scheme::Dpop => {
                 let url = format!("{}{}", self.public_url, request.uri().path());
@@ -172,10 +190,22 @@ impl Gateway {
             return Err(Refusal::InsufficientScope(scope.to_string()));
         }
         if route.payment_consent {
-            check_payment(request.body(), info.authorization_details.as_ref())?;
+            check_payment(
+                request.body(),
+                info.authorization_details.as_ref(),
+                info.openbanking_consent.as_ref(),
+            )?;
         }
-        self.forward(request, context, &route, &info, cert.x5t_s256())
-            .await
+        let response = self
+            .forward(request, context, &route, &info, cert.x5t_s256())
+            .await?;
+        if route.payment_consent && response.status().is_success() {
+            if let TokenSource::Introspection(introspector) = &self.tokens {
+                introspector.evict(token);
+            }
+            self.payments.payment_made(token, info.exp, now).await;
+        }
+        Ok(response)
     }
 
     async fn forward(
@@ -210,6 +240,15 @@ impl Gateway {
                 X_AUTHORIZATION_DETAILS,
                 &URL_SAFE_NO_PAD.encode(details.to_string()),
             );
+        }
+        if let Some(consent) = &info.openbanking_consent {
+            set(
+                X_OPENBANKING_CONSENT,
+                &URL_SAFE_NO_PAD.encode(consent.to_string()),
+            );
+        }
+        if let Some(reference) = info.consent_reference() {
+            set(X_CONSENT_ID, reference);
         }
         set(X_CLIENT_CERT_THUMBPRINT, x5t);
         set("x-fapi-interaction-id", &context.interaction_id);

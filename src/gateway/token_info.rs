@@ -29,6 +29,13 @@ pub struct TokenInfo {
     pub cnf: Cnf,
     /// RFC 9396 `authorization_details`, as JSON.
     pub authorization_details: Option<Value>,
+    /// The grant the token was issued under (the OP tells resource servers:
+    /// `grant_id`); absent from JWT access tokens.
+    pub grant_id: Option<String>,
+    /// The UK OBIE consent the token was authorised under, as the OP's
+    /// introspection describes it to resource servers
+    /// (`openbanking_consent`: `ConsentId`, `Status`, `Initiation`, `Risk`).
+    pub openbanking_consent: Option<Value>,
 }
 
 impl TokenInfo {
@@ -70,7 +77,21 @@ impl TokenInfo {
             exp,
             cnf,
             authorization_details: claims.get("authorization_details").cloned(),
+            grant_id: string("grant_id"),
+            openbanking_consent: claims
+                .get("openbanking_consent")
+                .filter(|c| c.is_object())
+                .cloned(),
         })
+    }
+
+    /// The consent a payment made with this token uses up: the UK OBIE
+    /// `ConsentId`, else the grant (RFC 9396: the grant is the consent).
+    pub fn consent_reference(&self) -> Option<&str> {
+        self.openbanking_consent
+            .as_ref()
+            .and_then(|c| c["ConsentId"].as_str())
+            .or(self.grant_id.as_deref())
     }
 
     /// Whether every scope of `required` was granted.

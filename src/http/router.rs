@@ -31,6 +31,8 @@ pub mod paths {
     pub const REVOCATION: &str = "/revoke";
     /// RFC 7662 §2.
     pub const INTROSPECTION: &str = "/introspect";
+    /// A resource server reports a payment made with a token.
+    pub const GRANT_CONSUMPTION: &str = "/grants/consume";
     /// The sandbox fintech's redirect URI (only with `server.sandbox_callback`).
     pub const SANDBOX_CALLBACK: &str = "/sandbox/callback";
     /// UK OBIE domestic payment consents (Payment Initiation API v3.1).
@@ -74,6 +76,8 @@ pub enum Endpoint {
     Revocation,
     /// Token introspection.
     Introspection,
+    /// A payment made: the token's grant is consumed.
+    GrantConsumption,
     /// The consent API: domestic payment consents.
     PaymentConsents,
     /// The consent API: account access consents.
@@ -164,6 +168,12 @@ pub const ROUTES: &[Route] = &[
         methods: &[Method::POST],
         endpoint: Endpoint::Introspection,
         label: "introspection",
+    },
+    Route {
+        path: paths::GRANT_CONSUMPTION,
+        methods: &[Method::POST],
+        endpoint: Endpoint::GrantConsumption,
+        label: "grant_consumption",
     },
     Route {
         path: paths::PAYMENT_CONSENTS,
@@ -276,6 +286,9 @@ impl Router {
             Endpoint::Userinfo => endpoints::userinfo::handle(&self.op, &request, context).await,
             Endpoint::Revocation => endpoints::revocation::post(&self.op, &request, context).await,
             Endpoint::Introspection => endpoints::introspection::post(&self.op, &request, context).await,
+            Endpoint::GrantConsumption => {
+                endpoints::payment_consumption::post(&self.op, &request, context).await
+            }
             Endpoint::PaymentConsents => {
                 let resource = endpoints::consents::Resource::DomesticPayment;
                 Ok(endpoints::consents::handle(&self.op, &request, context, resource, path).await)

@@ -6,6 +6,7 @@
 //! A resource server (`[[resource_servers]]`, the API gateway) sees every
 //! client's tokens: checking them is its job (RFC 7662 §1).
 
+use crate::consent::{Consent, ConsentKind, obie};
 use crate::http::endpoints::OpState;
 use crate::oauth::token_lookup::PresentedToken;
 use crate::protocol::error::{ErrorCode, OAuthError};
@@ -96,6 +97,33 @@ pub fn response(token: Option<&PresentedToken>, caller: Caller<'_>, issuer: &str
     }
     claims
 }
+
+/// What only a resource server (the API gateway) learns of an active
+/// token, as RFC 7662 §2.2 extension members: `grant_id`, the grant the
+/// token was issued under (the consent of a RAR payment, RFC 9396 §2), and
+/// `openbanking_consent`, the UK OBIE consent it was authorised under
+/// (`ConsentId`, `Status`, and for a domestic payment the consented
+/// `Initiation` and `Risk`, which a payment submission must repeat: OBIE
+/// Payment Initiation API v3.1, "Domestic Payments").
+pub fn resource_server_members(claims: &mut Map<String, Value>, grant_id: &str, consent: Option<&Consent>) {
+    claims.insert("grant_id".into(), Value::String(grant_id.to_string()));
+    let Some(consent) = consent else {
+        return;
+    };
+    let mut described = Map::new();
+    described.insert("ConsentId".into(), json!(consent.consent_id));
+    described.insert("Status".into(), json!(consent.status.as_str()));
+    if let ConsentKind::DomesticPayment(payment) = &consent.kind {
+        described.insert("Initiation".into(), obie::domestic_payment_json(payment));
+        let risk = serde_json::from_str(&consent.risk).unwrap_or_else(|_| json!({}));
+        described.insert("Risk".into(), risk);
+    }
+    claims.insert(OPENBANKING_CONSENT.into(), Value::Object(described));
+}
+
+/// The introspection member naming a token's UK OBIE consent (resource
+/// servers only).
+pub const OPENBANKING_CONSENT: &str = "openbanking_consent";
 
 /// RFC 9701 §5: the introspection response as a JWS signed by the OP's
 /// key (through the HSM pool): `iss`, `aud` (the caller), `iat`,

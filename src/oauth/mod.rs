@@ -10,6 +10,7 @@ pub mod interaction;
 pub mod introspection;
 pub mod jwks_fetch;
 pub mod jwt_access_token;
+pub mod payment_consumption;
 pub mod protected_resource;
 pub mod registration;
 pub mod replay;

@@ -6,7 +6,6 @@
 //! and to the bank API, which admits no other certificate.
 
 use super::SandboxLayout;
-use super::bank::consent::LoggingConsentConsumer;
 use super::bank::{self, BankOptions, BankServer, GatewayIdentity};
 use crate::clock::SystemClock;
 use crate::config::{TlsConfig, ValidatedConfig};
@@ -140,7 +139,6 @@ pub async fn start_bank_and_gateway(
         },
         public_base: gateway_url.clone(),
         seed: bank::sandbox_accounts(&customers),
-        consents: Arc::new(LoggingConsentConsumer),
         clock: Arc::new(SystemClock),
     })
     .await?;
@@ -157,6 +155,9 @@ pub async fn start_bank_and_gateway(
             introspection_endpoint: config
                 .mtls_endpoint_url(paths::INTROSPECTION)
                 .unwrap_or_else(|| config.endpoint_url(paths::INTROSPECTION)),
+            grant_consumption_endpoint: config
+                .mtls_endpoint_url(paths::GRANT_CONSUMPTION)
+                .unwrap_or_else(|| config.endpoint_url(paths::GRANT_CONSUMPTION)),
             jwks_uri: config.endpoint_url(paths::JWKS),
             client_id: GATEWAY_ID.into(),
             client_cert: cert.clone(),

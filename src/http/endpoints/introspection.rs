@@ -54,13 +54,18 @@ pub async fn post(
         (_, found) => found,
     };
     let mut body = introspection::response(found.as_ref(), caller, op.config.issuer());
-    if let (Some(consent), Some(map)) = (consent, body.as_object_mut())
+    if let (Some(token), Some(map)) = (&found, body.as_object_mut())
         && map.get("active") == Some(&serde_json::Value::Bool(true))
     {
-        map.insert(
-            crate::consent::intent::CLAIM.into(),
-            serde_json::Value::String(consent.consent_id),
-        );
+        if let Some(consent) = &consent {
+            map.insert(
+                crate::consent::intent::CLAIM.into(),
+                serde_json::Value::String(consent.consent_id.clone()),
+            );
+        }
+        if let Caller::ResourceServer(_) = caller {
+            introspection::resource_server_members(map, token.grant_id(), consent.as_ref());
+        }
     }
     if let Caller::ResourceServer(id) = caller {
         tracing::info!(

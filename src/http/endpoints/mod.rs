@@ -10,6 +10,7 @@ pub mod interaction;
 pub mod introspection;
 pub mod jwks;
 pub mod par;
+pub mod payment_consumption;
 pub mod registration;
 pub mod revocation;
 pub mod sandbox_callback;

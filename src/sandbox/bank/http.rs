@@ -10,7 +10,9 @@
 use super::BankApi;
 use super::accounts;
 use super::payment::{PaymentOrder, Refused};
-use crate::gateway::proxy::{X_AUTHORIZATION_DETAILS, X_CLIENT_ID, X_CUSTOMER, X_SCOPE};
+use crate::gateway::proxy::{
+    X_AUTHORIZATION_DETAILS, X_CLIENT_ID, X_CONSENT_ID, X_CUSTOMER, X_OPENBANKING_CONSENT, X_SCOPE,
+};
 use crate::http::context::{Handler, HandlerFuture, RequestContext, RouteLabel};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -31,6 +33,10 @@ pub struct Caller {
     pub customer: Option<String>,
     scopes: Vec<String>,
     authorization_details: Option<Value>,
+    /// `x-fiducia-openbanking-consent`: the UK OBIE consent of the token.
+    openbanking_consent: Option<Value>,
+    /// `x-fiducia-consent-id`: the consent a payment uses up.
+    consent_id: Option<String>,
 }
 
 impl Caller {
@@ -138,11 +144,29 @@ impl BankApi {
             })?
             .to_string();
         // The gateway checked this already; the bank does not take its word
-        // for the consent it cannot see (RFC 9396 §2 `payment_initiation`).
-        crate::gateway::payment::check_payment(request.body(), caller.authorization_details.as_ref())
-            .map_err(|refusal| refused(&Refused::ConsentMismatch(refusal.to_string())))?;
-        let order = PaymentOrder::parse(request.body(), &caller.client_id, &customer, &key)
+        // for the consent it cannot see (RFC 9396 §2 `payment_initiation`;
+        // OBIE "Domestic Payments": the Initiation is the consent's).
+        crate::gateway::payment::check_payment(
+            request.body(),
+            caller.authorization_details.as_ref(),
+            caller.openbanking_consent.as_ref(),
+        )
+        .map_err(|refusal| refused(&Refused::ConsentMismatch(refusal.to_string())))?;
+        let mut order = PaymentOrder::parse(request.body(), &caller.client_id, &customer, &key)
             .map_err(|r| refused(&r))?;
+        // The consent the gateway vouched for is the one used up (the
+        // body's `ConsentId` only for a JWT access token, which names no
+        // grant).
+        if let Some(reference) = &caller.consent_id {
+            order.consent_reference.clone_from(reference);
+        }
+        // The consent's debtor when the fintech left the choice to the
+        // customer.
+        if order.debtor.is_none()
+            && let Some(consent) = &caller.openbanking_consent
+        {
+            order.debtor = super::payment::AccountRef::from_obie(&consent["Initiation"]["DebtorAccount"]);
+        }
         let ledger = self.ledger.clone();
         let now = self.clock.now_unix();
         let booked = tokio::task::spawn_blocking(move || ledger.pay(&order, now))
@@ -150,7 +174,12 @@ impl BankApi {
             .map_err(|_| refused(&Refused::Storage))?;
         let (record, created) = booked.map_err(|r| refused(&r))?;
         if created {
-            self.consents.consume(&record.consent_id, &record.client_id);
+            tracing::info!(
+                payment_id = %record.payment_id,
+                consent_id = %record.consent_id,
+                client_id = %record.client_id,
+                "bank API: payment booked; its consent is used"
+            );
         }
         let url = format!("{}{DOMESTIC_PAYMENTS}/{}", self.public_base, record.payment_id);
         Ok(json_response(StatusCode::CREATED, &record.response(&url)))
@@ -176,22 +205,23 @@ fn trusted_headers(headers: &http::HeaderMap) -> Result<Caller, Denied> {
         .filter(|c| !c.is_empty())
         .ok_or_else(|| missing(X_CLIENT_ID))?;
     let scopes = text(X_SCOPE).ok_or_else(|| missing(X_SCOPE))?;
-    let authorization_details = match text(X_AUTHORIZATION_DETAILS) {
-        None => None,
-        Some(encoded) => Some(
-            URL_SAFE_NO_PAD
-                .decode(encoded.as_bytes())
-                .ok()
-                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-                .ok_or_else(|| {
-                    error(
-                        StatusCode::BAD_REQUEST,
-                        "UK.OBIE.Header.Invalid",
-                        "bad authorization details",
-                    )
-                })?,
-        ),
+    let encoded_json = |name: &str| match text(name) {
+        None => Ok(None),
+        Some(encoded) => URL_SAFE_NO_PAD
+            .decode(encoded.as_bytes())
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+            .map(Some)
+            .ok_or_else(|| {
+                error(
+                    StatusCode::BAD_REQUEST,
+                    "UK.OBIE.Header.Invalid",
+                    &format!("{name} is not base64url JSON"),
+                )
+            }),
     };
+    let authorization_details = encoded_json(X_AUTHORIZATION_DETAILS)?;
+    let openbanking_consent = encoded_json(X_OPENBANKING_CONSENT)?;
     Ok(Caller {
         client_id,
         customer: text(X_CUSTOMER).filter(|c| !c.is_empty()),
@@ -201,6 +231,8 @@ fn trusted_headers(headers: &http::HeaderMap) -> Result<Caller, Denied> {
             .map(str::to_string)
             .collect(),
         authorization_details,
+        openbanking_consent,
+        consent_id: text(X_CONSENT_ID).filter(|c| !c.is_empty()),
     })
 }
 

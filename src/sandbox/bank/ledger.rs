@@ -159,6 +159,14 @@ impl Ledger {
                 false => Err(Refused::IdempotencyKeyReused),
             };
         }
+        // OBIE Payment Initiation API v3.1: a consent authorises one payment.
+        if state
+            .payments
+            .values()
+            .any(|p| p.consent_reference == order.consent_reference)
+        {
+            return Err(Refused::ConsentUsed);
+        }
         let mut next = state.clone();
         let record = book(&mut next, order, now)?;
         next.idempotency.insert(key, record.payment_id.clone());

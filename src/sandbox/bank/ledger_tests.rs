@@ -7,8 +7,9 @@ use super::payment::{PaymentOrder, Refused};
 use serde_json::json;
 use std::sync::Arc;
 
+/// A payment under consent `pc-<key>`.
 fn order(key: &str, amount_text: &str) -> PaymentOrder {
-    let body = json!({"Data": {"ConsentId": "pc-1", "Initiation": {
+    let body = json!({"Data": {"ConsentId": format!("pc-{key}"), "Initiation": {
         "EndToEndIdentification": "e-1",
         "InstructedAmount": {"Amount": amount_text, "Currency": "EUR"},
         "CreditorAccount": {"SchemeName": "UK.OBIE.IBAN", "Identification": "GB94BARC10201530093459", "Name": "Shop"}}}});
@@ -78,6 +79,29 @@ fn a_refused_payment_moves_nothing_and_the_ledger_survives_a_reopen() {
     assert_eq!(Some(&retry.payment_id), before.idempotency.get("fintech\na"));
     let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(files.len(), 1, "no temporary file left");
+}
+
+/// OBIE Payment Initiation API v3.1: a consent authorises one payment; a
+/// second payment under it (another idempotency key) is refused and moves
+/// nothing, while the first one's retry still answers.
+#[test]
+fn a_consent_pays_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open(dir.path());
+    let first = order("a", "10.00");
+    ledger.pay(&first, 1).unwrap();
+    let mut second = order("b", "10.00");
+    second.consent_reference = first.consent_reference.clone();
+    assert_eq!(ledger.pay(&second, 2), Err(Refused::ConsentUsed));
+    assert_eq!(
+        ledger.snapshot().accounts["alice-eur"].balance,
+        amount::parse("90.00").unwrap()
+    );
+    assert!(!ledger.pay(&first, 3).unwrap().1);
+    assert_eq!(
+        Refused::ConsentUsed.status_and_code().1,
+        "UK.OBIE.Resource.InvalidConsentStatus"
+    );
 }
 
 #[test]

@@ -12,7 +12,6 @@
 
 pub mod accounts;
 pub mod amount;
-pub mod consent;
 pub mod http;
 pub mod ledger;
 #[cfg(test)]
@@ -24,7 +23,6 @@ use crate::config::TlsConfig;
 use crate::http::ListenerKind;
 use crate::http::standalone::{Standalone, StandaloneServer};
 use crate::http::tls::ClientAuth;
-use consent::ConsentConsumer;
 use ledger::{Account, Ledger};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -70,8 +68,6 @@ pub struct BankOptions {
     pub public_base: String,
     /// Accounts created on first start.
     pub seed: Vec<Account>,
-    /// Told when a payment consumed its consent.
-    pub consents: Arc<dyn ConsentConsumer>,
     /// Time.
     pub clock: Arc<dyn Clock>,
 }
@@ -81,7 +77,6 @@ pub struct BankApi {
     ledger: Arc<Ledger>,
     gateway: GatewayIdentity,
     public_base: String,
-    consents: Arc<dyn ConsentConsumer>,
     clock: Arc<dyn Clock>,
 }
 
@@ -104,7 +99,6 @@ pub async fn start(options: BankOptions) -> anyhow::Result<BankServer> {
         ledger: ledger.clone(),
         gateway: options.gateway,
         public_base: options.public_base.trim_end_matches('/').to_string(),
-        consents: options.consents,
         clock: options.clock,
     });
     // RFC 8705 §2: no certificate chaining to the CA, no connection.

@@ -38,6 +38,11 @@ impl AccountRef {
         }))
     }
 
+    /// An OBIE `OBCashAccount` JSON object, if it is one.
+    pub fn from_obie(node: &Value) -> Option<Self> {
+        Self::parse(node, "DebtorAccount").ok().flatten()
+    }
+
     /// Whether it names `account`; an IBAN is an IBAN under either scheme name.
     pub fn matches(&self, account: &Account) -> bool {
         let iban = |s: &str| matches!(s, "UK.OBIE.IBAN" | "IBAN");
@@ -58,6 +63,10 @@ pub struct PaymentOrder {
     pub idempotency_key: String,
     /// `Data.ConsentId`.
     pub consent_id: String,
+    /// The consent the payment uses up, as the gateway names it
+    /// (`x-fiducia-consent-id`: the UK OBIE consent, or the RFC 9396 grant);
+    /// `consent_id` until set.
+    pub consent_reference: String,
     /// `Data.Initiation` as sent.
     pub initiation: Value,
     /// `InstructedAmount.Amount` in 1/100000 units.
@@ -114,6 +123,7 @@ impl PaymentOrder {
             customer: customer.into(),
             idempotency_key: idempotency_key.into(),
             consent_id: consent_id.into(),
+            consent_reference: consent_id.into(),
             initiation: initiation.clone(),
             amount,
             currency: currency.into(),
@@ -135,6 +145,9 @@ pub struct PaymentRecord {
     pub customer: String,
     /// `ConsentId`.
     pub consent_id: String,
+    /// The consent it used up ([`PaymentOrder::consent_reference`]).
+    #[serde(default)]
+    pub consent_reference: String,
     /// The initiation as submitted.
     pub initiation: Value,
     /// The debited account.
@@ -153,6 +166,7 @@ impl PaymentRecord {
             client_id: order.client_id.clone(),
             customer: order.customer.clone(),
             consent_id: order.consent_id.clone(),
+            consent_reference: order.consent_reference.clone(),
             initiation: order.initiation.clone(),
             debtor_account_id: debtor_account_id.into(),
             status: "AcceptedSettlementCompleted".into(),
@@ -210,6 +224,9 @@ pub enum Refused {
     /// The idempotency key was used for another payment.
     #[error("the x-idempotency-key was used for a different payment")]
     IdempotencyKeyReused,
+    /// A payment was already made under the consent.
+    #[error("the consent was already used for a payment")]
+    ConsentUsed,
     /// The ledger could not be written.
     #[error("the payment could not be recorded; retry with the same x-idempotency-key")]
     Storage,
@@ -225,6 +242,7 @@ impl Refused {
             Refused::NoDebtorAccount => (StatusCode::BAD_REQUEST, "UK.OBIE.Unsupported.AccountIdentifier"),
             Refused::CreditorCurrency => (StatusCode::BAD_REQUEST, "UK.OBIE.Unsupported.Currency"),
             Refused::SameAccount => (StatusCode::BAD_REQUEST, "UK.OBIE.Field.Invalid"),
+            Refused::ConsentUsed => (StatusCode::BAD_REQUEST, "UK.OBIE.Resource.InvalidConsentStatus"),
             // Open Banking has no insufficient-funds code (funds are checked with the
             // funds-confirmation API); the payment is refused against the control
             // parameters of the debtor account.

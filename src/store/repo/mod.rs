@@ -174,10 +174,13 @@ impl Repo {
             .await
     }
 
-    /// Deletes every record of every kind issued under `grant_id` (tokens,
-    /// codes, the grant's other records), e.g. on authorization code replay
-    /// (RFC 6749 §4.1.2, RFC 9700 §4.14.2 for refresh tokens). Runs in chunks,
-    /// each its own transaction; returns how many records it deleted.
+    /// Deletes every record issued under `grant_id` (tokens, codes, the
+    /// grant's other records), e.g. on authorization code replay (RFC 6749
+    /// §4.1.2, RFC 9700 §4.14.2 for refresh tokens). A consent the grant was
+    /// made on stays: it is the fintech's resource and keeps its status (UK
+    /// OBIE: a consumed or revoked consent is still read back as such). Runs
+    /// in chunks, each its own transaction; returns how many records it
+    /// deleted.
     pub async fn revoke_by_grant_id(&self, grant_id: &str) -> Result<usize, KvError> {
         let value = ops::index_value(Index::Grant, grant_id);
         let mut total = 0;
@@ -191,6 +194,9 @@ impl Repo {
                             ops::index_entries(&tx, Index::Grant, &value, None, REVOKE_CHUNK).await?;
                         let mut deleted = 0;
                         for (kind, id_key) in &entries {
+                            if *kind == Kind::Consent {
+                                continue;
+                            }
                             if ops::destroy_by_key(&tx, *kind, id_key).await? {
                                 deleted += 1;
                             } else {

@@ -3,6 +3,7 @@
 //! `x-idempotency-key`, retries and concurrent duplicates move nothing more,
 //! insufficient funds are refused.
 
+use super::super::flow::gateway::gateway_introspection_of;
 use super::super::flow::harness::*;
 use super::super::flow::rar::IBAN;
 use super::super::gateway::rig::{PAYMENTS, PISP, PUBLIC_URL, payment_post, payment_request};
@@ -44,14 +45,17 @@ fn payment_id(response: &Response<Bytes>) -> String {
     body["Data"]["DomesticPaymentId"].as_str().unwrap().to_string()
 }
 
-/// OBIE Payment Initiation v3.1 domestic payments with an RFC 9396
-/// `payment_initiation` token: the consented 123.50 EUR leaves Alice's
-/// account once per idempotency key (a retry and four concurrent identical
-/// submissions return the same payment and debit once), a key reused for
-/// another payment is refused, the payment's status can be read, and when
-/// the balance no longer covers it the payment is refused and nothing moves.
+/// OBIE Payment Initiation v3.1 domestic payments with RFC 9396
+/// `payment_initiation` tokens: the consented 123.50 EUR leaves Alice's
+/// account once; the token that paid is spent (a retry with it is refused
+/// at the gateway and the OP no longer knows it: the grant is consumed);
+/// four concurrent identical submissions with a fresh consent's token
+/// return one payment and debit once; a key reused for another payment is
+/// refused; when the balance no longer covers it the payment is refused,
+/// nothing moves and the token stays usable; the payment's status can be
+/// read with another `payments` token.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_consented_payment_moves_money_once_per_idempotency_key() {
+async fn a_consented_payment_moves_money_once_and_spends_its_token() {
     let rig = BankRig::start().await;
     let reader = DpopKey::new();
     let read_token = rig.token(READER, &reader, "openid accounts", false).await;
@@ -64,12 +68,19 @@ async fn a_consented_payment_moves_money_once_per_idempotency_key() {
     let first = payment_id(&submit(&rig, &payer, &token, &consented, "key-1").await);
     assert_eq!(balance(&rig, &reader, &read_token).await, "176.50");
 
-    // A retry with the same key is the same payment; nothing more moves.
-    let retry = payment_id(&submit(&rig, &payer, &token, &consented, "key-1").await);
-    assert_eq!(retry, first);
+    // The token paid: a second submission with it is refused, also as a
+    // retry of the same payment, and nothing more moves.
+    for key in ["key-1", "key-9"] {
+        let response = submit(&rig, &payer, &token, &consented, key).await;
+        assert_status(&response, 401);
+    }
     assert_eq!(balance(&rig, &reader, &read_token).await, "176.50");
+    // The OP consumed the grant: its tokens are gone.
+    assert_eq!(gateway_introspection_of(&rig.op, &token).await["active"], false);
 
-    // Four identical submissions at once: one payment, one debit.
+    // Four identical submissions at once with a fresh consent's token: one
+    // payment, one debit.
+    let token = rig.token(PISP, &payer, "openid payments", true).await;
     let (a, b, c, d) = tokio::join!(
         submit(&rig, &payer, &token, &consented, "key-2"),
         submit(&rig, &payer, &token, &consented, "key-2"),
@@ -84,6 +95,7 @@ async fn a_consented_payment_moves_money_once_per_idempotency_key() {
     assert_eq!(balance(&rig, &reader, &read_token).await, "53.00");
 
     // The same key for a different initiation is refused.
+    let token = rig.token(PISP, &payer, "openid payments", true).await;
     let mut other = consented.clone();
     other["Data"]["Initiation"]["EndToEndIdentification"] = "e-2".into();
     let response = submit(&rig, &payer, &token, &other, "key-1").await;
@@ -122,8 +134,11 @@ async fn a_consented_payment_moves_money_once_per_idempotency_key() {
         "UK.OBIE.Header.Missing"
     );
 
-    // GET the payment's status.
-    let response = rig.dpop_get(&payer, &token, &format!("{PAYMENTS}/{first}")).await;
+    // GET the payment's status with a `payments` token without a payment.
+    let status_token = rig.token(PISP, &payer, "openid payments", false).await;
+    let response = rig
+        .dpop_get(&payer, &status_token, &format!("{PAYMENTS}/{first}"))
+        .await;
     assert_status(&response, 200);
     let body = json(response.body());
     assert_eq!(body["Data"]["DomesticPaymentId"], first.as_str());
@@ -144,12 +159,8 @@ async fn a_consented_payment_moves_money_once_per_idempotency_key() {
     assert_eq!(transactions[0]["Amount"]["Amount"], "123.50");
     assert_eq!(transactions[0]["Balance"]["Amount"]["Amount"], "53.00");
 
-    // The seam was told once per booked payment.
-    assert_eq!(
-        *rig.consents.0.lock().unwrap(),
-        vec![("pc-1".to_string(), PISP.to_string()); 2]
-    );
-    // The ledger on disk: the debits and the credits of the creditor's account.
+    // The ledger on disk: the debits, the credits of the creditor's
+    // account, and each payment under its own grant.
     let ledger = Ledger::open(&rig.op.pki.dir.path().join("bank"), &[])
         .unwrap()
         .snapshot();
@@ -164,5 +175,11 @@ async fn a_consented_payment_moves_money_once_per_idempotency_key() {
         .unwrap();
     assert_eq!(creditor.balance, amount::parse("247.00").unwrap());
     assert_eq!(ledger.payments.len(), 2);
+    let grants: std::collections::BTreeSet<_> = ledger
+        .payments
+        .values()
+        .map(|p| p.consent_reference.clone())
+        .collect();
+    assert_eq!(grants.len(), 2);
     rig.shutdown().await;
 }

@@ -9,13 +9,12 @@ use super::super::support::*;
 use bytes::Bytes;
 use fiducia::clock::SystemClock;
 use fiducia::gateway::{self, GatewayHandle};
-use fiducia::sandbox::bank::consent::ConsentConsumer;
 use fiducia::sandbox::bank::ledger::seed_account;
 use fiducia::sandbox::bank::{self, BankOptions, BankServer, GatewayIdentity};
 use http::{Request, Response};
 use http_body_util::Full;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// A private_key_jwt fintech with DPoP-bound tokens that reads accounts.
 pub const READER: &str = "bank-reader";
@@ -50,29 +49,17 @@ scopes = ["openid", "accounts"]
     )
 }
 
-/// What the bank told the consent seam: (consent id, client id).
-#[derive(Default)]
-pub struct RecordingConsents(pub Mutex<Vec<(String, String)>>);
-
-impl ConsentConsumer for RecordingConsents {
-    fn consume(&self, consent_id: &str, client_id: &str) {
-        self.0.lock().unwrap().push((consent_id.into(), client_id.into()));
-    }
-}
-
 /// OP + bank API + gateway.
 pub struct BankRig {
     pub op: Op,
     pub bank: BankServer,
     pub gateway: GatewayHandle,
-    pub consents: Arc<RecordingConsents>,
 }
 
 impl BankRig {
     pub async fn start() -> Self {
         let op = Op::start_with_clients("", more_clients).await;
         let pki = op.pki.path("");
-        let consents = Arc::new(RecordingConsents::default());
         let bank = bank::start(BankOptions {
             data_dir: op.pki.dir.path().join("bank"),
             listen: "127.0.0.1:0".parse().unwrap(),
@@ -105,7 +92,6 @@ impl BankRig {
                     "50.00",
                 ),
             ],
-            consents: consents.clone(),
             clock: Arc::new(SystemClock),
         })
         .await
@@ -114,12 +100,7 @@ impl BankRig {
         let gateway = gateway::start(gateway_config(&op, &base, "", "", STATUS_ROUTE))
             .await
             .unwrap();
-        BankRig {
-            op,
-            bank,
-            gateway,
-            consents,
-        }
+        BankRig { op, bank, gateway }
     }
 
     /// Sends to the gateway as the test fintech.

@@ -1,6 +1,7 @@
 //! DPoP-bound tokens (RFC 9449 §7.1) and payment submission against the
 //! consent the token carries (RFC 9396 `payment_initiation`).
 
+use super::super::flow::gateway::gateway_introspection_of;
 use super::super::flow::harness::*;
 use super::super::flow::rar::{IBAN, authorize_with_details, tokens_for};
 use super::super::support::json;
@@ -28,11 +29,13 @@ fn error_code(response: &http::Response<bytes::Bytes>) -> Value {
     json(response.body())["Errors"][0]["ErrorCode"].clone()
 }
 
-/// RFC 9449 §7.1 and §4.3: the consented payment with a proof by the
-/// token's key (`htm`, `htu`, `ath`) passes, and the bank API learns the
-/// customer and the consent; no proof, a proof for another token (wrong
-/// `ath`), a replayed proof, another key, or the Bearer scheme are 401;
-/// another amount or creditor than consented is 403.
+/// RFC 9449 §7.1 and §4.3: without a proof, with a proof for another token
+/// (wrong `ath`) or by another key, or with the Bearer scheme: 401; another
+/// amount or creditor than consented: 403. Then the consented payment with
+/// a proof by the token's key (`htm`, `htu`, `ath`) passes, and the bank API
+/// learns the customer and the consent; the token is spent after it (a
+/// replayed proof and a fresh one are both 401), and the OP consumed the
+/// grant.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dpop_bound_payment_needs_its_proof_and_the_consented_payment() {
     let rig = Rig::start("", "").await;
@@ -40,36 +43,6 @@ async fn a_dpop_bound_payment_needs_its_proof_and_the_consented_payment() {
     let token = payment_token(&rig, PISP, &dpop).await;
     let authorization = format!("DPoP {token}");
     let consented = payment_request("123.50", IBAN);
-
-    let proof = payment_proof(&dpop, &token).await;
-    let response = rig
-        .call(payment_post(&consented, &authorization, Some(&proof)))
-        .await;
-    assert_status(&response, 201);
-    let received = rig.upstream.received();
-    assert_eq!(received.len(), 1);
-    let call = &received[0];
-    assert_eq!(call.headers["x-fiducia-customer"], "acc-alice-1");
-    assert_eq!(call.headers["x-fiducia-client-id"], PISP);
-    let details = URL_SAFE_NO_PAD
-        .decode(call.headers["x-fiducia-authorization-details"].as_bytes())
-        .unwrap();
-    assert_eq!(
-        serde_json::from_slice::<Value>(&details).unwrap(),
-        consented_payment()
-    );
-    assert!(
-        call.headers.get("dpop").is_none(),
-        "the proof stops at the gateway"
-    );
-    assert_eq!(serde_json::from_slice::<Value>(&call.body).unwrap(), consented);
-
-    // RFC 9449 §11.1: the same proof again.
-    let response = rig
-        .call(payment_post(&consented, &authorization, Some(&proof)))
-        .await;
-    assert_eq!(response.status(), 401);
-    assert!(String::from_utf8_lossy(response.body()).contains("already used"));
 
     // RFC 9449 §7.1: no proof; the challenge uses the DPoP scheme.
     let response = rig.call(payment_post(&consented, &authorization, None)).await;
@@ -118,11 +91,47 @@ async fn a_dpop_bound_payment_needs_its_proof_and_the_consented_payment() {
             "{case}"
         );
     }
+    assert!(rig.upstream.received().is_empty(), "nothing passed yet");
+
+    let proof = payment_proof(&dpop, &token).await;
+    let response = rig
+        .call(payment_post(&consented, &authorization, Some(&proof)))
+        .await;
+    assert_status(&response, 201);
+    let received = rig.upstream.received();
+    assert_eq!(received.len(), 1);
+    let call = &received[0];
+    assert_eq!(call.headers["x-fiducia-customer"], "acc-alice-1");
+    assert_eq!(call.headers["x-fiducia-client-id"], PISP);
+    let details = URL_SAFE_NO_PAD
+        .decode(call.headers["x-fiducia-authorization-details"].as_bytes())
+        .unwrap();
     assert_eq!(
-        rig.upstream.received().len(),
-        1,
-        "only the consented payment passed"
+        serde_json::from_slice::<Value>(&details).unwrap(),
+        consented_payment()
     );
+    // The consent the payment uses up: the grant (RFC 9396: the grant is
+    // the consent).
+    assert!(!call.headers["x-fiducia-consent-id"].is_empty());
+    assert!(
+        call.headers.get("dpop").is_none(),
+        "the proof stops at the gateway"
+    );
+    assert_eq!(serde_json::from_slice::<Value>(&call.body).unwrap(), consented);
+
+    // The token paid: the same proof again (RFC 9449 §11.1) and a fresh one
+    // are refused, and the OP consumed the grant.
+    let response = rig
+        .call(payment_post(&consented, &authorization, Some(&proof)))
+        .await;
+    assert_eq!(response.status(), 401);
+    let fresh = payment_proof(&dpop, &token).await;
+    let response = rig
+        .call(payment_post(&consented, &authorization, Some(&fresh)))
+        .await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(gateway_introspection_of(&rig.op, &token).await["active"], false);
+    assert_eq!(rig.upstream.received().len(), 1, "one payment passed");
     rig.shutdown().await;
 }
 

@@ -165,6 +165,7 @@ client_ca = ["ca.pem"]
 
 [gateway.op]
 introspection_endpoint = "https://localhost:{op_port}/introspect"
+grant_consumption_endpoint = "https://localhost:{op_port}/grants/consume"
 jwks_uri = "https://localhost:{op_port}/jwks"
 client_id = "{GATEWAY}"
 client_cert = "clients/{GATEWAY}.pem"
