@@ -3,5 +3,6 @@
 //! gateway checks them, the bank API books payments in its ledger.
 
 pub mod access;
+pub mod intent;
 pub mod payments;
 pub mod rig;

@@ -58,6 +58,11 @@ pub struct BankRig {
 
 impl BankRig {
     pub async fn start() -> Self {
+        Self::start_with("").await
+    }
+
+    /// With `op` added to the gateway's `[gateway.op]` section.
+    pub async fn start_with(op_section: &str) -> Self {
         let op = Op::start_with_clients("", more_clients).await;
         let pki = op.pki.path("");
         let bank = bank::start(BankOptions {
@@ -97,7 +102,7 @@ impl BankRig {
         .await
         .unwrap();
         let base = format!("https://localhost:{}", bank.addr.port());
-        let gateway = gateway::start(gateway_config(&op, &base, "", "", STATUS_ROUTE))
+        let gateway = gateway::start(gateway_config(&op, &base, "", op_section, STATUS_ROUTE))
             .await
             .unwrap();
         BankRig { op, bank, gateway }

@@ -13,7 +13,7 @@ use super::harness::*;
 use serde_json::json;
 
 /// A consent of the mTLS client at `collection` created with `body`; its id.
-async fn create_consent(
+pub async fn create_consent(
     op: &Op,
     collection: &str,
     scope: &str,
@@ -31,7 +31,7 @@ async fn create_consent(
         .to_string()
 }
 
-async fn consent_status(op: &Op, item: &str, scope: &str) -> String {
+pub async fn consent_status(op: &Op, item: &str, scope: &str) -> String {
     let token = cc_token(op, scope).await;
     let response = op.send(true, api("GET", item, &token, None, None)).await;
     json(response.body())["Data"]["Status"]
@@ -41,7 +41,7 @@ async fn consent_status(op: &Op, item: &str, scope: &str) -> String {
 }
 
 /// PAR of `client` (mTLS) asking to authorise consent `intent`.
-async fn push_with_intent(
+pub async fn push_with_intent(
     op: &Op,
     challenge: &str,
     scope: &str,
@@ -64,7 +64,7 @@ async fn push_with_intent(
     op.send(true, request).await
 }
 
-async fn tokens_for_code(op: &Op, code: &str, verifier: &str) -> serde_json::Value {
+pub async fn tokens_for_code(op: &Op, code: &str, verifier: &str) -> serde_json::Value {
     let request = form(
         "/token",
         &[
