@@ -5,6 +5,7 @@
 //! serializable transaction (`oauth::interaction`) so any node can continue
 //! the transaction, and stops when it is done or its time is up.
 
+use crate::consent::CashAccount;
 use crate::oauth::interaction::{self, Decision, InteractionError};
 use crate::store::repo::Repo;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
@@ -30,6 +31,8 @@ pub enum SessionActorMessage {
     Decide {
         /// Approve or deny.
         approve: bool,
+        /// The debtor account the customer chose, if asked.
+        debtor: Option<CashAccount>,
         /// Code lifetime.
         code_ttl: u64,
         /// Unix seconds.
@@ -91,11 +94,13 @@ impl Actor for SessionActor {
             }
             SessionActorMessage::Decide {
                 approve,
+                debtor,
                 code_ttl,
                 now,
                 reply,
             } => {
-                let outcome = interaction::decide(&state.repo, &state.id, approve, code_ttl, now).await;
+                let answer = interaction::Answer { approve, debtor };
+                let outcome = interaction::decide(&state.repo, &state.id, answer, code_ttl, now).await;
                 let done = !matches!(outcome, Err(InteractionError::Store(_)));
                 let _ = reply.send(outcome);
                 if done {
@@ -170,17 +175,20 @@ impl SessionRegistry {
         .map_err(|_| InteractionError::Gone)?
     }
 
-    /// Runs the consent step through the actor.
+    /// Runs the consent step through the actor: the customer's answer, and
+    /// the debtor account chosen for a payment consent that left it open.
     pub async fn decide(
         &self,
         id: &str,
         approve: bool,
+        debtor: Option<CashAccount>,
         code_ttl: u64,
         now: u64,
     ) -> Result<Decision, InteractionError> {
         let actor = self.session(id).await?;
         ractor::call!(actor, |reply| SessionActorMessage::Decide {
             approve,
+            debtor: debtor.clone(),
             code_ttl,
             now,
             reply
@@ -236,8 +244,8 @@ mod tests {
         let (_dir, repo, id, sessions, root) = setup().await;
         sessions.logged_in(&id, "acc-1", 1_001).await.unwrap();
         let (a, b) = tokio::join!(
-            sessions.decide(&id, true, 60, 1_002),
-            sessions.decide(&id, true, 60, 1_002)
+            sessions.decide(&id, true, None, 60, 1_002),
+            sessions.decide(&id, true, None, 60, 1_002)
         );
         let approved = [&a, &b]
             .iter()
@@ -273,7 +281,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn consent_before_login_is_refused() {
         let (_dir, _repo, id, sessions, root) = setup().await;
-        let outcome = sessions.decide(&id, true, 60, 1_001).await;
+        let outcome = sessions.decide(&id, true, None, 60, 1_001).await;
         assert!(
             matches!(outcome, Err(InteractionError::WrongStage)),
             "{outcome:?}"

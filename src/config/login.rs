@@ -93,6 +93,34 @@ pub struct SeedUser {
     /// OIDC Core §5.1 `birthdate`: `YYYY-MM-DD` or `YYYY`. Default none.
     #[serde(default)]
     pub birthdate: Option<String>,
+    /// The customer's payment accounts (`[[login.seed_users.accounts]]`),
+    /// offered on the consent page when a payment leaves the debtor account
+    /// to the customer (UK OBIE: no `DebtorAccount` in the consent). Default
+    /// none: the bank then picks the account.
+    #[serde(default)]
+    pub accounts: Vec<CustomerAccount>,
+}
+
+/// A payment account of a customer, as UK OBIE names accounts
+/// (`OBCashAccount`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerAccount {
+    /// `SchemeName`. Default `UK.OBIE.IBAN`.
+    #[serde(default = "iban_scheme")]
+    pub scheme_name: String,
+    /// `Identification`, the account number in that scheme (an IBAN).
+    pub identification: String,
+    /// ISO 4217 currency of the account, e.g. `EUR`.
+    pub currency: String,
+    /// What the customer calls it on the consent page (e.g. `Current
+    /// account`). Default none.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+fn iban_scheme() -> String {
+    "UK.OBIE.IBAN".into()
 }
 
 /// The smallest memory × passes product accepted, in KiB: OWASP's weakest
@@ -207,6 +235,30 @@ impl LoginConfig {
         }
         if seed.birthdate.as_deref().is_some_and(|b| !is_birthdate(b)) {
             return field("birthdate", "must be YYYY-MM-DD or YYYY (OIDC Core §5.1)");
+        }
+        for (j, account) in seed.accounts.iter().enumerate() {
+            let name = |member: &str| format!("accounts[{j}].{member}");
+            let text_ok = |t: &str, max: usize| {
+                !t.trim().is_empty() && t.len() <= max && !t.chars().any(char::is_control)
+            };
+            if !text_ok(&account.scheme_name, 40) {
+                return field(
+                    &name("scheme_name"),
+                    "must be 1 to 40 characters (OBIE SchemeName)",
+                );
+            }
+            if !text_ok(&account.identification, 256) {
+                return field(&name("identification"), "must be 1 to 256 characters");
+            }
+            if account.currency.len() != 3 || !account.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+                return field(&name("currency"), "must be an ISO 4217 code such as EUR");
+            }
+            if seed.accounts[..j]
+                .iter()
+                .any(|a| a.identification == account.identification)
+            {
+                return field(&name("identification"), "is given twice");
+            }
         }
         None
     }

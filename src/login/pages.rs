@@ -54,6 +54,10 @@ pub struct ConsentView<'a> {
     pub details: &'a [DetailLine<'a>],
     /// The signed-in customer's name.
     pub user_display_name: &'a str,
+    /// Accounts to pay from, when a payment leaves the debtor account to the
+    /// customer (`label`: what is shown, `value`: the account's
+    /// identification, posted as `debtor_account`); empty otherwise.
+    pub debtor_choices: &'a [DetailLine<'a>],
 }
 
 /// The login page: a form posting `username`, `password` and `csrf`.
@@ -121,10 +125,24 @@ pub fn consent_page(view: ConsentView<'_>) -> String {
         body.push_str(&format!("<h2>Shared with {client}</h2>\n"));
         body.push_str(&definition_list(view.claims));
     }
+    let mut choices = String::new();
+    if !view.debtor_choices.is_empty() {
+        choices.push_str("<fieldset class=\"accounts\">\n<legend>Pay from</legend>\n");
+        for (i, choice) in view.debtor_choices.iter().enumerate() {
+            // The first account is preselected, so approving always names one.
+            let checked = if i == 0 { " checked" } else { "" };
+            choices.push_str(&format!(
+                "<label class=\"choice\"><input type=\"radio\" name=\"debtor_account\" value=\"{}\" required{checked}> {}</label>\n",
+                Text(choice.value),
+                Text(choice.label)
+            ));
+        }
+        choices.push_str("</fieldset>\n");
+    }
     body.push_str(&format!(
         r#"<form method="post" action="{action}">
 <input type="hidden" name="csrf" value="{csrf}">
-<div class="actions"><button class="secondary" type="submit" name="decision" value="deny">Deny</button><button class="primary" type="submit" name="decision" value="approve">Approve</button></div>
+{choices}<div class="actions"><button class="secondary" type="submit" name="decision" value="deny">Deny</button><button class="primary" type="submit" name="decision" value="approve">Approve</button></div>
 </form>"#,
         action = Text(view.action_url),
         csrf = Text(view.csrf_token),
@@ -196,6 +214,9 @@ h2{font-size:1rem;margin:1.5rem 0 .5rem}\
 .sub{color:var(--muted);margin:0 0 1.25rem}\
 .who{margin:0;padding:.5rem .75rem;border-radius:8px;background:var(--bg)}\
 label{display:block;font-weight:600;margin:1rem 0 .25rem}\
+fieldset.accounts{border:1px solid var(--line);border-radius:8px;margin:1.5rem 0 0;padding:.5rem .75rem}\
+legend{font-weight:600;padding:0 .25rem}\
+label.choice{font-weight:400;margin:.5rem 0;display:flex;gap:.5rem;align-items:center}\
 input[type=text],input[type=password]{display:block;width:100%;font:inherit;padding:.75rem;\
 border:1px solid var(--line);border-radius:8px;background:var(--card);color:var(--fg)}\
 input:focus-visible,button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}\

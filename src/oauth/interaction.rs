@@ -5,6 +5,7 @@
 //! it on, so a double-submitted form cannot issue two codes.
 
 use super::secrets::new_secret;
+use crate::consent::CashAccount;
 use crate::model::records::{AuthorizationCode, Grant, Interaction, PushedRequest, Stage};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::store::kv::KvError;
@@ -112,13 +113,25 @@ pub async fn logged_in(repo: &Repo, id: &str, account_id: &str, now: u64) -> Res
 
 /// The consent decision: `Consent -> Done`; on approval the grant and the
 /// code are written in the same transaction.
+/// The customer's answer on the consent page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// Approve or deny.
+    pub approve: bool,
+    /// The account to pay from, chosen for a UK OBIE payment consent without
+    /// a `DebtorAccount` (`consent::debtor`).
+    pub debtor: Option<CashAccount>,
+}
+
 pub async fn decide(
     repo: &Repo,
     id: &str,
-    approve: bool,
+    answer: Answer,
     code_ttl: u64,
     now: u64,
 ) -> Result<Decision, InteractionError> {
+    let Answer { approve, debtor } = answer;
+    let debtor = &debtor;
     let code = new_secret().map_err(InteractionError::Random)?;
     let grant_id = new_secret().map_err(InteractionError::Random)?;
     repo.store()
@@ -146,16 +159,13 @@ pub async fn decide(
                 // revoked meanwhile) gives no grant.
                 let approve = match &request.openbanking_intent_id {
                     Some(consent_id) => {
-                        decide_consent(
-                            &tx,
-                            consent_id,
-                            &request.client_id,
+                        let decided = ConsentDecided {
                             approve,
-                            &account_id,
-                            &grant_id,
-                            now,
-                        )
-                        .await?
+                            account_id: &account_id,
+                            grant_id: &grant_id,
+                            debtor: debtor.as_ref(),
+                        };
+                        decide_consent(&tx, consent_id, &request.client_id, decided, now).await?
                     }
                     None => approve,
                 };
@@ -190,6 +200,14 @@ pub async fn decide(
         .await?
 }
 
+/// What the customer decided on a UK OBIE consent.
+struct ConsentDecided<'a> {
+    approve: bool,
+    account_id: &'a str,
+    grant_id: &'a str,
+    debtor: Option<&'a CashAccount>,
+}
+
 /// Moves consent `consent_id` of `client_id` on by the customer's decision;
 /// whether the authorization may go on (approved, and the consent was
 /// awaiting authorisation).
@@ -197,9 +215,7 @@ async fn decide_consent(
     tx: &crate::store::kv::Transaction,
     consent_id: &str,
     client_id: &str,
-    approve: bool,
-    account_id: &str,
-    grant_id: &str,
+    decided: ConsentDecided<'_>,
     now: u64,
 ) -> Result<bool, crate::store::kv::KvError> {
     use crate::consent::Consent;
@@ -208,6 +224,12 @@ async fn decide_consent(
         return Ok(false);
     };
     let mut consent = found.payload;
+    let ConsentDecided {
+        approve,
+        account_id,
+        grant_id,
+        debtor,
+    } = decided;
     let event = if approve {
         ConsentEvent::Approve
     } else {
@@ -224,6 +246,14 @@ async fn decide_consent(
     if approve {
         consent.account_id = Some(account_id.to_string());
         consent.grant_id = Some(grant_id.to_string());
+        // The account the customer chose to pay from, when the fintech
+        // left it open.
+        if let (crate::consent::ConsentKind::DomesticPayment(payment), Some(debtor)) =
+            (&mut consent.kind, debtor)
+            && payment.debtor.is_none()
+        {
+            payment.debtor = Some(debtor.clone());
+        }
     }
     ops::upsert(tx, consent_id, &consent, None, now).await?;
     tracing::info!(target: "fiducia::audit", operation = "consent.decide", consent_id, client_id, status = next.as_str(), "customer decided on a consent");

@@ -116,13 +116,7 @@ pub async fn start_bank_and_gateway(
         .context("the gateway's certificate")?
         .next()
         .context("the gateway's certificate file is empty")??;
-    let customers: Vec<(String, String)> = config
-        .get()
-        .login
-        .seed_users
-        .iter()
-        .map(|u| (u.account_id.clone(), u.name.clone()))
-        .collect();
+    let customers = config.get().login.seed_users.clone();
     let ledger_dir = std::path::absolute(layout.data_dir.join("bank"))?;
     let bank = bank::start(BankOptions {
         data_dir: ledger_dir.clone(),

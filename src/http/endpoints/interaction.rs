@@ -9,7 +9,8 @@
 //! (`oauth::authorization_response`).
 
 use super::OpState;
-use crate::consent::{Consent, intent};
+use crate::config::CustomerAccount;
+use crate::consent::{CashAccount, Consent, debtor, intent};
 use crate::http::browser;
 use crate::http::context::RequestContext;
 use crate::login::{
@@ -125,15 +126,29 @@ pub async fn consent_get(
             return gone(&InteractionError::Gone, context);
         }
     };
-    // UK OBIE: the payment or the account access the consent asks for.
+    // UK OBIE: the payment or the account access the consent asks for, and
+    // the accounts to pay from when the fintech left that open.
     let mut detail_lines = detail_lines;
+    let mut choice_lines = Vec::new();
     if let Some(consent_id) = &ix.request.openbanking_intent_id {
         match op.services.repo.find::<Consent>(consent_id, op.now()).await {
-            Ok(Some(found)) => detail_lines.extend(intent::consent_lines(&found.payload)),
+            Ok(Some(found)) => {
+                detail_lines.extend(intent::consent_lines(&found.payload));
+                let config = op.config.get();
+                let accounts = customer_accounts(config, account_id);
+                choice_lines = debtor::choices(&found.payload, accounts)
+                    .into_iter()
+                    .map(|a| (debtor::label(a), a.identification.clone()))
+                    .collect();
+            }
             _ => return gone(&InteractionError::Gone, context),
         }
     }
     let details: Vec<DetailLine<'_>> = detail_lines
+        .iter()
+        .map(|(label, value)| DetailLine { label, value })
+        .collect();
+    let debtor_choices: Vec<DetailLine<'_>> = choice_lines
         .iter()
         .map(|(label, value)| DetailLine { label, value })
         .collect();
@@ -145,6 +160,7 @@ pub async fn consent_get(
         claims: &claims,
         details: &details,
         user_display_name: &user.name,
+        debtor_choices: &debtor_choices,
     });
     let csp = login::headers::consent_content_security_policy(&ix.request.redirect_uri);
     browser::page(StatusCode::OK, html, Some(&csp))
@@ -170,16 +186,27 @@ pub async fn consent_post(
             );
         }
     };
-    let id = match load(op, request, Some(&consent.csrf)).await {
-        Ok((id, _)) => id,
+    let (id, ix) = match load(op, request, Some(&consent.csrf)).await {
+        Ok(found) => found,
         Err(e) => return gone(&e, context),
     };
     let approve = consent.decision == ConsentDecision::Approve;
+    let debtor = match approve {
+        true => match chosen_debtor(op, &ix, form.get(debtor::FIELD)).await {
+            Ok(Ok(debtor)) => debtor,
+            Ok(Err(choice)) => {
+                let error = OAuthError::invalid_request(choice.to_string());
+                return browser::error_page(StatusCode::BAD_REQUEST, &error, &context.interaction_id);
+            }
+            Err(e) => return gone(&e, context),
+        },
+        false => None,
+    };
     let code_ttl = op.config.get().tokens.code_ttl_secs;
     let location = match op
         .services
         .sessions
-        .decide(&id, approve, code_ttl, op.now())
+        .decide(&id, approve, debtor, code_ttl, op.now())
         .await
     {
         Ok(Decision::Approved { code, request }) => {
@@ -206,6 +233,46 @@ pub async fn consent_post(
             browser::error_page(status, &e, &context.interaction_id)
         }
     }
+}
+
+/// The configured payment accounts of customer `account_id`
+/// (`[[login.seed_users.accounts]]`).
+fn customer_accounts<'a>(config: &'a crate::config::Config, account_id: &str) -> &'a [CustomerAccount] {
+    config
+        .login
+        .seed_users
+        .iter()
+        .find(|u| u.account_id == account_id)
+        .map_or(&[], |u| u.accounts.as_slice())
+}
+
+/// The debtor account the customer chose on the consent page (the
+/// `debtor_account` field), when the interaction's UK OBIE payment consent
+/// left it open (`consent::debtor`); `Ok(Err(_))` for a missing or foreign
+/// choice.
+async fn chosen_debtor(
+    op: &OpState,
+    ix: &Interaction,
+    field: Option<&str>,
+) -> Result<Result<Option<CashAccount>, debtor::ChoiceError>, InteractionError> {
+    let (Some(consent_id), Stage::Consent { account_id, .. }) =
+        (&ix.request.openbanking_intent_id, &ix.stage)
+    else {
+        return Ok(Ok(None));
+    };
+    let Ok(Some(found)) = op.services.repo.find::<Consent>(consent_id, op.now()).await else {
+        return Err(InteractionError::Gone);
+    };
+    let Ok(Some(user)) = op.services.users.find_by_account_id(account_id, op.now()).await else {
+        return Err(InteractionError::Gone);
+    };
+    let config = op.config.get();
+    Ok(debtor::chosen(
+        &found.payload,
+        customer_accounts(config, account_id),
+        &user.name,
+        field,
+    ))
 }
 
 /// The interaction named by `ix`, checked against the browser's CSRF cookie

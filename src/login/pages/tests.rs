@@ -41,6 +41,16 @@ fn consent(client_name: &str) -> String {
         claims: &claims,
         details: &details,
         user_display_name: "Alice Example",
+        debtor_choices: &[
+            DetailLine {
+                label: "Current account · GB57FDCA04000400000001 (EUR)",
+                value: "GB57FDCA04000400000001",
+            },
+            DetailLine {
+                label: "Savings <account>",
+                value: "GB46\"FDCA",
+            },
+        ],
     })
 }
 
@@ -86,6 +96,20 @@ fn consent_page_shows_client_escaped_and_both_buttons() {
     assert!(page.contains("Make the payment shown"));
     assert!(page.contains("alice@example.com"));
     assert!(page.contains("Alice Example"));
+}
+
+/// UK OBIE "Domestic Payment Consents": without a DebtorAccount the
+/// customer picks the account; the first one is preselected, all inside
+/// the form and escaped.
+#[test]
+fn consent_page_offers_the_accounts_to_pay_from_inside_the_form() {
+    let page = consent("App");
+    let form = &page[page.find("<form").unwrap()..page.find("</form>").unwrap()];
+    assert!(form.contains("<legend>Pay from</legend>"));
+    assert!(form.contains(
+        r#"<input type="radio" name="debtor_account" value="GB57FDCA04000400000001" required checked> Current account"#
+    ));
+    assert!(form.contains(r#"value="GB46&quot;FDCA" required> Savings &lt;account&gt;"#));
 }
 
 #[test]

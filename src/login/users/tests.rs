@@ -238,6 +238,7 @@ async fn seed_users_from_config_can_log_in_and_delete_removes() {
         family_name: None,
         phone_number: None,
         birthdate: None,
+        accounts: Vec::new(),
     };
     assert_eq!(f.users.seed(&[seed.clone(), seed], NOW).await.unwrap(), 2);
     assert!(

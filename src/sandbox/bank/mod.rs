@@ -19,7 +19,7 @@ mod ledger_tests;
 pub mod payment;
 
 use crate::clock::Clock;
-use crate::config::TlsConfig;
+use crate::config::{SeedUser, TlsConfig};
 use crate::http::ListenerKind;
 use crate::http::standalone::{Standalone, StandaloneServer};
 use crate::http::tls::ClientAuth;
@@ -144,28 +144,55 @@ pub fn sample_iban(number: u32) -> String {
     format!("GB{:02}{bban}", 98 - remainder)
 }
 
-/// The sandbox's accounts: each seed customer has a EUR and a GBP current account.
-pub fn sandbox_accounts(customers: &[(String, String)]) -> Vec<Account> {
+/// The sandbox's accounts: each seed customer's configured accounts
+/// (`[[login.seed_users.accounts]]`, the ones the consent page offers), or,
+/// for a customer without any, a EUR and a GBP current account with sample
+/// IBANs. Opening balances: the first customer's EUR accounts 1,000.00, the
+/// others' 250.00, every other currency 500.00.
+pub fn sandbox_accounts(customers: &[SeedUser]) -> Vec<Account> {
     let mut accounts = Vec::new();
-    for (i, (customer, name)) in customers.iter().enumerate() {
-        let n = u32::try_from(i).unwrap_or(0) * 2 + 1;
-        let balance = if i == 0 { "1000.00" } else { "250.00" };
-        accounts.push(ledger::seed_account(
-            customer,
-            &format!("{customer}-eur"),
-            "EUR",
-            &sample_iban(n),
-            name,
-            balance,
-        ));
-        accounts.push(ledger::seed_account(
-            customer,
-            &format!("{customer}-gbp"),
-            "GBP",
-            &sample_iban(n + 1),
-            name,
-            "500.00",
-        ));
+    for (i, customer) in customers.iter().enumerate() {
+        let eur_balance = if i == 0 { "1000.00" } else { "250.00" };
+        let balance = |currency: &str| if currency == "EUR" { eur_balance } else { "500.00" };
+        let owner = &customer.account_id;
+        if customer.accounts.is_empty() {
+            let n = u32::try_from(i).unwrap_or(0) * 2 + 1;
+            for (currency, number) in [("EUR", n), ("GBP", n + 1)] {
+                let id = format!("{owner}-{}", currency.to_lowercase());
+                let iban = sample_iban(number);
+                accounts.push(ledger::seed_account(
+                    owner,
+                    &id,
+                    currency,
+                    &iban,
+                    &customer.name,
+                    balance(currency),
+                ));
+            }
+            continue;
+        }
+        for (j, configured) in customer.accounts.iter().enumerate() {
+            // `<owner>-eur`, then `<owner>-eur-2`, ... per currency.
+            let currency = configured.currency.to_lowercase();
+            let earlier = customer.accounts[..j]
+                .iter()
+                .filter(|a| a.currency == configured.currency)
+                .count();
+            let id = match earlier {
+                0 => format!("{owner}-{currency}"),
+                n => format!("{owner}-{currency}-{}", n + 1),
+            };
+            let mut account = ledger::seed_account(
+                owner,
+                &id,
+                &configured.currency,
+                &configured.identification,
+                &customer.name,
+                balance(&configured.currency),
+            );
+            account.scheme_name.clone_from(&configured.scheme_name);
+            accounts.push(account);
+        }
     }
     accounts
 }

@@ -81,8 +81,9 @@ async fn account_reads_need_the_accounts_scope_and_show_the_customers_accounts()
     assert_status(&response, 200);
     let body = json(response.body());
     let accounts = body["Data"]["Account"].as_array().unwrap();
-    assert_eq!(accounts.len(), 1, "{body}");
+    assert_eq!(accounts.len(), 2, "Alice's current and savings accounts: {body}");
     assert_eq!(accounts[0]["AccountId"], ALICE_EUR);
+    assert_eq!(accounts[1]["AccountId"], ALICE_SAVINGS);
     assert_eq!(accounts[0]["Currency"], "EUR");
     assert_eq!(accounts[0]["Account"][0]["SchemeName"], "UK.OBIE.IBAN");
     assert_eq!(

@@ -38,11 +38,16 @@ fn submission(consent_id: &str, initiation: &Value) -> Value {
 /// Alice authorises consent `intent` for the mTLS fintech; its
 /// certificate-bound access token.
 async fn authorised_token(rig: &BankRig, intent: &str) -> String {
+    authorised_token_from(rig, intent, &mut Browser::new()).await
+}
+
+/// The same in `browser` (which may pick the account to pay from).
+async fn authorised_token_from(rig: &BankRig, intent: &str, browser: &mut Browser) -> String {
     let (verifier, challenge) = pkce();
     let response = push_with_intent(&rig.op, &challenge, "openid payments", intent).await;
     assert_status(&response, 201);
     let request_uri = json(response.body())["request_uri"].as_str().unwrap().to_string();
-    let redirect = Browser::new().authorize(&rig.op, MTLS, &request_uri, true).await;
+    let redirect = browser.authorize(&rig.op, MTLS, &request_uri, true).await;
     let code = query_param(&redirect, "code").unwrap_or_else(|| panic!("no code: {redirect}"));
     let tokens = tokens_for_code(&rig.op, &code, &verifier).await;
     tokens["access_token"].as_str().unwrap().to_string()
@@ -173,4 +178,82 @@ async fn a_revoked_account_access_consent_kills_its_token_at_the_gateway() {
     assert_status(&response, 401);
     assert_eq!(obie_error(&response), "UK.OBIE.Header.Invalid");
     rig.shutdown().await;
+}
+
+/// OBIE "Domestic Payment Consents": without a `DebtorAccount` the customer
+/// selects the account at the bank. The consent page offers Alice's EUR
+/// accounts (not her GBP one), her choice is stored in the consent (GET
+/// shows it), and the payment debits that account; a choice that was not
+/// offered is refused and leaves the consent awaiting authorisation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_customer_picks_the_account_a_payment_leaves_from() {
+    let rig = BankRig::start().await;
+    let savings = fiducia::sandbox::bank::sample_iban(3);
+    let intent = create_consent(
+        &rig.op,
+        PAYMENT_CONSENTS,
+        "payments",
+        "order-8",
+        &consent_request("20.00"),
+    )
+    .await;
+
+    // The page offers her EUR accounts only; a choice it did not offer is
+    // refused and decides nothing.
+    let (_, challenge) = pkce();
+    let response = push_with_intent(&rig.op, &challenge, "openid payments", &intent).await;
+    let request_uri = json(response.body())["request_uri"].as_str().unwrap().to_string();
+    let mut forger = Browser::new();
+    let (consent_path, page) = forger.consent_page(&rig.op, MTLS, &request_uri).await;
+    for offered in [bank_iban(1), savings.clone()] {
+        assert!(page.contains(&offered), "{offered} not offered: {page}");
+    }
+    assert!(
+        !page.contains(&bank_iban(2)),
+        "a GBP account was offered for a EUR payment"
+    );
+    let csrf = hidden_field(&page, "csrf");
+    let forged = [
+        ("decision", "approve"),
+        ("csrf", csrf.as_str()),
+        ("debtor_account", "GB00NOTALICES"),
+    ];
+    assert_status(&forger.post(&rig.op, &consent_path, &forged).await, 400);
+    let unchosen = [("decision", "approve"), ("csrf", csrf.as_str())];
+    assert_status(&forger.post(&rig.op, &consent_path, &unchosen).await, 400);
+    let item = format!("{PAYMENT_CONSENTS}/{intent}");
+    assert_eq!(
+        consent_status(&rig.op, &item, "payments").await,
+        "AwaitingAuthorisation"
+    );
+
+    let mut browser = Browser::new();
+    browser.debtor_choice = Some(savings.clone());
+    let token = authorised_token_from(&rig, &intent, &mut browser).await;
+    let cc = cc_token(&rig.op, "payments").await;
+    let consent = rig.op.send(true, api("GET", &item, &cc, None, None)).await;
+    let consent = json(consent.body());
+    assert_eq!(consent["Data"]["Status"], "Authorised");
+    assert_eq!(
+        consent["Data"]["Initiation"]["DebtorAccount"]["Identification"],
+        savings.as_str()
+    );
+
+    let consented = consent_request("20.00")["Data"]["Initiation"].clone();
+    let response = submit(&rig, &token, &submission(&intent, &consented), "key-8").await;
+    assert_status(&response, 201);
+    let ledger = rig.bank.ledger.snapshot();
+    assert_eq!(
+        ledger.accounts[ALICE_SAVINGS].balance,
+        fiducia::sandbox::bank::amount::parse("80.00").unwrap()
+    );
+    assert_eq!(
+        ledger.accounts[ALICE_EUR].balance,
+        fiducia::sandbox::bank::amount::parse(OPENING).unwrap()
+    );
+    rig.shutdown().await;
+}
+
+fn bank_iban(n: u32) -> String {
+    fiducia::sandbox::bank::sample_iban(n)
 }

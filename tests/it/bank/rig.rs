@@ -20,6 +20,8 @@ use std::sync::Arc;
 pub const READER: &str = "bank-reader";
 /// Alice's EUR account (the flow harness's customer is `acc-alice-1`).
 pub const ALICE_EUR: &str = "acc-alice-1-eur";
+/// Alice's EUR savings account.
+pub const ALICE_SAVINGS: &str = "acc-alice-1-savings";
 /// Bob's account.
 pub const BOB_EUR: &str = "acc-bob-eur";
 /// Alice's opening balance.
@@ -43,9 +45,22 @@ redirect_uris = ["{REDIRECT}"]
 token_endpoint_auth_method = "private_key_jwt"
 jwks_file = "{jwks}"
 scopes = ["openid", "accounts"]
+
+# Alice's accounts, offered on the consent page (the harness's only seed user).
+[[login.seed_users.accounts]]
+identification = "{current}"
+currency = "EUR"
+name = "Current account"
+
+[[login.seed_users.accounts]]
+identification = "{savings}"
+currency = "EUR"
+name = "Savings account"
 "#,
         clients(jwks),
-        jwks = jwks.display()
+        jwks = jwks.display(),
+        current = bank::sample_iban(1),
+        savings = bank::sample_iban(3),
     )
 }
 
@@ -87,6 +102,14 @@ impl BankRig {
                     &bank::sample_iban(1),
                     "Alice Liddell",
                     OPENING,
+                ),
+                seed_account(
+                    "acc-alice-1",
+                    ALICE_SAVINGS,
+                    "EUR",
+                    &bank::sample_iban(3),
+                    "Alice Liddell",
+                    "100.00",
                 ),
                 seed_account(
                     "acc-bob",

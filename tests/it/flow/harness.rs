@@ -496,6 +496,9 @@ pub struct Browser {
     cookies: Vec<(String, String)>,
     /// The last consent page [`Browser::authorize`] saw.
     pub consent_html: Option<String>,
+    /// The account to pick when the consent page asks which one pays
+    /// (`debtor_account`); `None` keeps the preselected one.
+    pub debtor_choice: Option<String>,
 }
 
 impl Browser {
@@ -503,6 +506,7 @@ impl Browser {
         Self {
             cookies: Vec::new(),
             consent_html: None,
+            debtor_choice: None,
         }
     }
 
@@ -544,6 +548,27 @@ impl Browser {
 
     /// From `/authorize` to the redirect back: log in, then decide.
     pub async fn authorize(&mut self, op: &Op, client_id: &str, request_uri: &str, approve: bool) -> String {
+        let (consent, html) = self.consent_page(op, client_id, request_uri).await;
+        let csrf = hidden_field(&html, "csrf");
+        // A browser posts the checked radio button, or the one picked.
+        let debtor = html
+            .contains("name=\"debtor_account\"")
+            .then(|| hidden_field(&html, "debtor_account"));
+        let debtor = self.debtor_choice.clone().or(debtor);
+        self.consent_html = Some(html);
+        let decision = if approve { "approve" } else { "deny" };
+        let mut fields = vec![("decision", decision), ("csrf", csrf.as_str())];
+        if let Some(debtor) = &debtor {
+            fields.push(("debtor_account", debtor));
+        }
+        let response = self.post(op, &consent, &fields).await;
+        assert_status(&response, 303);
+        location(&response)
+    }
+
+    /// From `/authorize` through the login to the consent page: its path
+    /// and its HTML.
+    pub async fn consent_page(&mut self, op: &Op, client_id: &str, request_uri: &str) -> (String, String) {
         let query = form_urlencoded::Serializer::new(String::new())
             .append_pair("client_id", client_id)
             .append_pair("request_uri", request_uri)
@@ -575,14 +600,7 @@ impl Browser {
             html.contains("value=\"approve\"") && html.contains("value=\"deny\""),
             "{html}"
         );
-        let csrf = hidden_field(&html, "csrf");
-        self.consent_html = Some(html);
-        let decision = if approve { "approve" } else { "deny" };
-        let response = self
-            .post(op, &consent, &[("decision", decision), ("csrf", &csrf)])
-            .await;
-        assert_status(&response, 303);
-        location(&response)
+        (consent, html)
     }
 }
 
