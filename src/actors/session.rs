@@ -12,6 +12,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::task::JoinHandle;
 
 /// The session actor (read-only definition).
 pub struct SessionActor;
@@ -58,6 +59,11 @@ pub struct SessionActorArgs {
 pub struct SessionActorState {
     repo: Repo,
     id: String,
+    /// The timer that sends [`SessionActorMessage::Expire`]. It holds the
+    /// actor's cell (mailboxes included) until it fires, so it is aborted
+    /// when the actor stops: otherwise every finished interaction kept
+    /// ~10 KiB alive for the whole interaction TTL (docs/PERFORMANCE.md).
+    expiry: JoinHandle<Result<(), ractor::MessagingErr<SessionActorMessage>>>,
 }
 
 impl Actor for SessionActor {
@@ -70,11 +76,21 @@ impl Actor for SessionActor {
         myself: ActorRef<Self::Msg>,
         args: SessionActorArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
-        myself.send_after(args.ttl, || SessionActorMessage::Expire);
+        let expiry = myself.send_after(args.ttl, || SessionActorMessage::Expire);
         Ok(SessionActorState {
             repo: args.repo,
             id: args.id,
+            expiry,
         })
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        state.expiry.abort();
+        Ok(())
     }
 
     async fn handle(
@@ -275,6 +291,29 @@ mod tests {
         assert_eq!(grant.authorization_details, code.authorization_details);
         let found = repo.find::<Interaction>(&id, 1_003).await.unwrap().unwrap();
         assert_eq!(found.payload.stage, Stage::Done);
+        root.stop(None);
+    }
+
+    /// A finished interaction leaves nothing running: its actor's expiry
+    /// timer (which holds the actor's cell for the interaction TTL, 600 s
+    /// here) is aborted when the actor stops.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_decided_interaction_leaves_no_timer_behind() {
+        let (_dir, _repo, id, sessions, root) = setup().await;
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let before = metrics.num_alive_tasks();
+        sessions.logged_in(&id, "acc-1", 1_001).await.unwrap();
+        assert!(metrics.num_alive_tasks() > before, "the actor and its timer run");
+        sessions.decide(&id, true, None, 60, 1_002).await.unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while metrics.num_alive_tasks() > before && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            metrics.num_alive_tasks(),
+            before,
+            "a task outlived the interaction"
+        );
         root.stop(None);
     }
 
