@@ -24,6 +24,8 @@ pub struct Pushed {
     pub state: String,
     /// `redirect_uri` sent.
     pub redirect_uri: String,
+    /// How long the `request_uri` may be used (RFC 9126 §2.2 `expires_in`).
+    pub expires_in: u64,
 }
 
 /// A random base64url string of `bytes` random bytes.
@@ -94,6 +96,7 @@ pub async fn push(
         verifier,
         state,
         redirect_uri: redirect_uri.to_string(),
+        expires_in: body["expires_in"].as_u64().unwrap_or(0),
     })
 }
 
@@ -172,6 +175,7 @@ mod tests {
             verifier: String::new(),
             state: "s1".into(),
             redirect_uri: "https://fintech/cb".into(),
+            expires_in: 60,
         }
     }
 

@@ -183,12 +183,15 @@ async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::Result<()> 
         }
         _ => {
             report.say(format!(
-                "\nOpen this URL in a browser (trust {}):\n\n  {}\n",
+                "\nOpen this URL in a browser within {} s (trust {}):\n\n  {}\n",
+                pushed.expires_in,
                 setup.sandbox.ca.display(),
                 pushed.url
             ));
             report.say("Sign in as a sandbox customer (alice / wonderland-123, bob / builder-456), approve,");
-            report.say("then paste the code the callback page shows (or the whole callback URL) here:");
+            report.say(
+                "then paste the code the callback page shows (or the whole callback URL) here within 60 s:",
+            );
             authorize::pasted()
                 .await
                 .context("step 5 (authorization: the code)")?
