@@ -89,6 +89,9 @@ pub async fn run(command: DemoCommand) -> anyhow::Result<()> {
         DemoCommand::Payment(args) => {
             let mut report = Report::new(args.json, args.verbose);
             let outcome = payment(&args, &mut report).await;
+            if let Err(e) = &outcome {
+                report.record("error", format!("{e:#}"));
+            }
             report.finish();
             outcome
         }

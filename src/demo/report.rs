@@ -1,6 +1,6 @@
 //! What the demo prints: one numbered line per step (ids, amounts,
 //! balances), a few indented details, and with `--json` a summary object
-//! on stdout (the lines then go to stderr). Secrets (tokens, keys,
+//! on stdout (the lines then go to stderr; a failure adds its `error`). Secrets (tokens, keys,
 //! passwords, the registration access token) only with `--verbose`.
 
 use serde_json::{Map, Value};
