@@ -22,6 +22,8 @@ pub struct Pushed {
     pub verifier: String,
     /// `state` sent.
     pub state: String,
+    /// `nonce` sent (OIDC Core §3.1.2.1), checked in the ID token.
+    pub nonce: String,
     /// `redirect_uri` sent.
     pub redirect_uri: String,
     /// How long the `request_uri` may be used (RFC 9126 §2.2 `expires_in`).
@@ -95,6 +97,7 @@ pub async fn push(
         url: format!("{}{separator}{query}", setup.op.authorization),
         verifier,
         state,
+        nonce,
         redirect_uri: redirect_uri.to_string(),
         expires_in: body["expires_in"].as_u64().unwrap_or(0),
     })
@@ -174,6 +177,7 @@ mod tests {
             url: String::new(),
             verifier: String::new(),
             state: "s1".into(),
+            nonce: "n1".into(),
             redirect_uri: "https://fintech/cb".into(),
             expires_in: 60,
         }

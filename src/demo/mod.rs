@@ -214,9 +214,19 @@ async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::Result<()> 
             tokens.token_type, tokens.scope, tokens.expires_in
         ),
     );
-    if let Some(intent) = tokens.id_token_claims["openbanking_intent_id"].as_str() {
-        report.detail(format!("ID token: openbanking_intent_id {intent}"));
+    let claim = |name: &str| tokens.id_token_claims.get(name).and_then(|v| v.as_str());
+    // UK OBIE: the ID token names the consent the customer authorised.
+    if claim("openbanking_intent_id") != Some(consent.id.as_str()) {
+        anyhow::bail!(
+            "step 6 (code exchange): the ID token does not name the consent {}",
+            consent.id
+        );
     }
+    report.detail(format!(
+        "ID token (signature, iss, aud, exp, nonce checked): sub {}, openbanking_intent_id {}",
+        claim("sub").unwrap_or("?"),
+        consent.id
+    ));
     report.secret("access_token", &tokens.access_token);
 
     pay(args, report, &setup, &consent, &tokens).await

@@ -18,6 +18,8 @@ pub struct OpEndpoints {
     pub registration: String,
     /// `authorization_endpoint`.
     pub authorization: String,
+    /// `jwks_uri`: the keys of ID tokens.
+    pub jwks_uri: String,
     /// The token endpoint for mTLS clients (the alias when published).
     pub token: String,
     /// The PAR endpoint for mTLS clients (the alias when published).
@@ -85,6 +87,7 @@ pub fn op_endpoints(metadata: &Value) -> anyhow::Result<OpEndpoints> {
         issuer: field("issuer")?,
         registration: field("registration_endpoint")?,
         authorization: field("authorization_endpoint")?,
+        jwks_uri: field("jwks_uri")?,
         token: alias("token_endpoint")?,
         par: alias("pushed_authorization_request_endpoint")?,
     })
@@ -100,6 +103,7 @@ mod tests {
         let mut metadata = json!({
             "issuer": "https://op", "registration_endpoint": "https://op/register",
             "authorization_endpoint": "https://op/authorize", "token_endpoint": "https://op/token",
+            "jwks_uri": "https://op/jwks",
             "pushed_authorization_request_endpoint": "https://op/par",
         });
         let plain = op_endpoints(&metadata).unwrap();
