@@ -1,13 +1,15 @@
-//! The payment consent: a client_credentials token (RFC 6749 §4.4) with
-//! scope `payments`, certificate-bound (RFC 8705 §3), then `POST
+//! The consents: a client_credentials token (RFC 6749 §4.4) with scope
+//! `payments` (and `accounts`), certificate-bound (RFC 8705 §3), then `POST
 //! /open-banking/v3.1/pisp/domestic-payment-consents` (UK OBIE Payment
-//! Initiation API v3.1, `OBWriteDomesticConsent4`) with an
-//! `x-idempotency-key`.
+//! Initiation API v3.1, `OBWriteDomesticConsent4`) and `POST
+//! /open-banking/v3.1/aisp/account-access-consents` (Account and
+//! Transaction API v3.1, `OBReadConsent1`), each with an
+//! `x-idempotency-key`; `GET .../{ConsentId}` reads one back.
 
 use super::PaymentArgs;
 use super::http::{expect_json, text};
 use super::setup::Setup;
-use crate::http::router::paths::PAYMENT_CONSENTS;
+use crate::http::router::paths::{ACCOUNT_ACCESS_CONSENTS, PAYMENT_CONSENTS};
 use serde_json::{Value, json};
 
 /// A created consent.
@@ -52,27 +54,78 @@ pub fn consent_request(args: &PaymentArgs, instruction_id: &str) -> Value {
     })
 }
 
-/// Creates the consent with the client's token.
-pub async fn create(
+/// The account access consent the balance is read under: accounts and
+/// their balances, nothing else (OBIE "Permissions").
+pub fn account_access_request() -> Value {
+    json!({
+        "Data": {"Permissions": ["ReadAccountsBasic", "ReadAccountsDetail", "ReadBalances"]},
+        "Risk": {},
+    })
+}
+
+/// The consent API's URL of `collection` (a payment or account access path).
+fn url(setup: &Setup, collection: &str) -> String {
+    format!("{}{collection}", setup.op.issuer.trim_end_matches('/'))
+}
+
+/// Creates a payment consent with the client's token.
+pub async fn create_payment(
     setup: &Setup,
     token: &str,
     request: &Value,
     idempotency_key: &str,
 ) -> anyhow::Result<PaymentConsent> {
-    let url = format!("{}{PAYMENT_CONSENTS}", setup.op.issuer.trim_end_matches('/'));
-    let authorization = format!("Bearer {token}");
-    let headers = [
-        ("authorization", authorization.as_str()),
-        ("x-idempotency-key", idempotency_key),
-    ];
-    let response = setup.fintech.post_json(&url, request, &headers).await?;
-    let body = expect_json(&response, 201, "the consent API")?;
+    let body = create(setup, token, PAYMENT_CONSENTS, request, idempotency_key).await?;
     Ok(PaymentConsent {
         id: text(&body, &["Data", "ConsentId"], "the consent")?,
         status: text(&body, &["Data", "Status"], "the consent")?,
         initiation: body["Data"]["Initiation"].clone(),
         risk: body["Risk"].clone(),
     })
+}
+
+/// Creates an account access consent; its id and status.
+pub async fn create_account_access(
+    setup: &Setup,
+    token: &str,
+    idempotency_key: &str,
+) -> anyhow::Result<(String, String)> {
+    let request = account_access_request();
+    let body = create(setup, token, ACCOUNT_ACCESS_CONSENTS, &request, idempotency_key).await?;
+    Ok((
+        text(&body, &["Data", "ConsentId"], "the consent")?,
+        text(&body, &["Data", "Status"], "the consent")?,
+    ))
+}
+
+async fn create(
+    setup: &Setup,
+    token: &str,
+    collection: &str,
+    request: &Value,
+    idempotency_key: &str,
+) -> anyhow::Result<Value> {
+    let authorization = format!("Bearer {token}");
+    let headers = [
+        ("authorization", authorization.as_str()),
+        ("x-idempotency-key", idempotency_key),
+    ];
+    let response = setup
+        .fintech
+        .post_json(&url(setup, collection), request, &headers)
+        .await?;
+    expect_json(&response, 201, "the consent API")
+}
+
+/// Reads payment consent `id` back (its `Data`).
+pub async fn read_payment(setup: &Setup, token: &str, id: &str) -> anyhow::Result<Value> {
+    let authorization = format!("Bearer {token}");
+    let item = format!("{}/{id}", url(setup, PAYMENT_CONSENTS));
+    let response = setup
+        .fintech
+        .get(&item, &[("authorization", authorization.as_str())])
+        .await?;
+    Ok(expect_json(&response, 200, "the consent API")?["Data"].take())
 }
 
 /// `InstructionIdentification` (Max35Text): unique per run.
@@ -115,5 +168,6 @@ mod tests {
         assert_eq!(initiation["InstructionIdentification"], id.as_str());
         // The OP parses what it stores with the consent API's own parser.
         crate::consent::obie::parse_domestic_payment(&body).unwrap();
+        crate::consent::obie::parse_account_access(&account_access_request()).unwrap();
     }
 }

@@ -5,14 +5,18 @@
 //!
 //! 1. gets a software statement from the directory (`onboarding.rs`);
 //! 2. registers a new client with it (RFC 7591, `tls_client_auth`);
-//! 3. gets a client_credentials token with scope `payments` and
-//! 4. creates a domestic payment consent (`consent.rs`);
-//! 5. pushes the authorization request naming the consent and has the
-//!    customer authorise it: a person in a browser, or with `--user` and
-//!    `--password` the scripted browser (`authorize.rs`, `browser.rs`);
-//! 6. exchanges the code (`token.rs`);
-//! 7. submits the payment through the API gateway, reads its status and
-//!    the debtor account's balance (`payment.rs`).
+//! 3. gets a client_credentials token (`payments`, and `accounts` when the
+//!    client may read accounts; `consent.rs`);
+//! 4. when it may: creates an account access consent, has the customer
+//!    authorise it and reads the balances with that token;
+//! 5. creates a domestic payment consent and has the customer authorise
+//!    it: pushed authorization request naming the consent, then a person
+//!    in a browser, or with `--user` and `--password` the scripted browser
+//!    (`authorize.rs`, `browser.rs`); the code exchange (`token.rs`);
+//! 6. submits the payment through the API gateway with that token (which
+//!    it spends: one payment per consent), reads the payment's status with
+//!    the client's token and the new balance with the account access
+//!    token (`payment.rs`).
 //!
 //! Each step prints a line (`report.rs`); a failure names its step and
 //! what the server answered.
@@ -138,20 +142,45 @@ async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::Result<()> 
     report.secret("registration_access_token", &client.access_token);
     report.record("client_id", client.client_id.as_str());
 
-    let cc_token = consent::client_token(&setup, &client.client_id, "payments")
+    // The balance is read under an account access consent when the client may read accounts.
+    let reads_accounts = client.scopes.iter().any(|s| s == "accounts");
+    let cc_scope = if reads_accounts {
+        "payments accounts"
+    } else {
+        "payments"
+    };
+    let cc_token = consent::client_token(&setup, &client.client_id, cc_scope)
         .await
         .context("step 3 (client token)")?;
     report.step(
         "client token",
-        "client_credentials, scope payments, certificate-bound",
+        format!("client_credentials, scope {cc_scope}, certificate-bound"),
     );
     report.secret("access_token", &cc_token);
 
+    let accounts = match reads_accounts {
+        true => Some(account_access(args, report, &setup, &client, &cc_token).await?),
+        false => None,
+    };
+    let before = match &accounts {
+        Some(tokens) => payment::Gateway::new(&setup, &tokens.token_type, &tokens.access_token)
+            .balances(&args.currency)
+            .await
+            .context("step 4 (balances)")?,
+        None => Vec::new(),
+    };
+    for balance in &before {
+        report.detail(format!(
+            "balance {} ({}): {} {}",
+            balance.account_id, balance.identification, balance.amount, balance.currency
+        ));
+    }
+
     let request = consent::consent_request(args, &consent::instruction_id());
     let key = uuid::Uuid::new_v4().to_string();
-    let consent = consent::create(&setup, &cc_token, &request, &key)
+    let consent = consent::create_payment(&setup, &cc_token, &request, &key)
         .await
-        .context("step 4 (payment consent)")?;
+        .context("step 5 (payment consent)")?;
     report.step(
         "payment consent",
         format!(
@@ -160,29 +189,64 @@ async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::Result<()> 
         ),
     );
     report.record("consent_id", consent.id.as_str());
+    let tokens = authorize_consent(args, report, &setup, &client, "openid payments", &consent.id, 5).await?;
 
-    // The balance is read with the payment's token when the client may read accounts.
-    let scope = match client.scopes.iter().any(|s| s == "accounts") {
-        true => "openid payments accounts",
-        false => "openid payments",
-    };
-    let pushed = authorize::push(
+    pay(
+        args,
+        report,
         &setup,
-        &client.client_id,
-        &client.redirect_uri,
-        scope,
-        &consent.id,
+        &consent,
+        &tokens,
+        &cc_token,
+        accounts.as_ref(),
+        &before,
     )
     .await
-    .context("step 5 (authorization request)")?;
-    report.step("authorization", format!("pushed (PAR, PKCE S256, scope {scope})"));
+}
+
+/// Step 4: an account access consent, authorised by the customer; its tokens.
+async fn account_access(
+    args: &PaymentArgs,
+    report: &mut Report,
+    setup: &setup::Setup,
+    client: &onboarding::Registration,
+    cc_token: &str,
+) -> anyhow::Result<token::Tokens> {
+    let key = uuid::Uuid::new_v4().to_string();
+    let (id, status) = consent::create_account_access(setup, cc_token, &key)
+        .await
+        .context("step 4 (account access consent)")?;
+    report.step(
+        "account consent",
+        format!("{id} {status}: read accounts and balances (to show the balance before and after)"),
+    );
+    report.record("account_access_consent_id", id.as_str());
+    authorize_consent(args, report, setup, client, "openid accounts", &id, 4).await
+}
+
+/// The customer authorises consent `consent_id`: PAR, then the scripted
+/// browser or a person, the redirect checked, the code exchanged, the ID
+/// token checked to name the consent. `step` names the step in errors.
+async fn authorize_consent(
+    args: &PaymentArgs,
+    report: &mut Report,
+    setup: &setup::Setup,
+    client: &onboarding::Registration,
+    scope: &str,
+    consent_id: &str,
+    step: usize,
+) -> anyhow::Result<token::Tokens> {
+    let pushed = authorize::push(setup, &client.client_id, &client.redirect_uri, scope, consent_id)
+        .await
+        .with_context(|| format!("step {step} (authorization request)"))?;
+    report.detail(format!("authorization pushed (PAR, PKCE S256, scope {scope})"));
     report.secret("code_verifier", &pushed.verifier);
     let redirect = match (&args.user, &args.password) {
         (Some(user), Some(password)) => {
-            report.detail(format!("signing in as {user} and approving, as a browser would"));
-            authorize::as_customer(&setup, &pushed, user, password)
+            report.detail(format!("{user} signs in and approves, as in a browser"));
+            authorize::as_customer(setup, &pushed, user, password)
                 .await
-                .context("step 5 (authorization: the customer's browser)")?
+                .with_context(|| format!("step {step} (authorization: the customer's browser)"))?
         }
         _ => {
             report.say(format!(
@@ -197,97 +261,95 @@ async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::Result<()> 
             );
             authorize::pasted()
                 .await
-                .context("step 5 (authorization: the code)")?
+                .with_context(|| format!("step {step} (authorization: the code)"))?
         }
     };
-    let code =
-        authorize::code_from(&redirect, &pushed, &setup.op.issuer).context("step 5 (authorization)")?;
-    report.detail("consent approved: code received, state and iss checked");
-
-    let tokens = token::exchange(&setup, &client.client_id, &pushed, &code)
+    let code = authorize::code_from(&redirect, &pushed, &setup.op.issuer)
+        .with_context(|| format!("step {step} (authorization)"))?;
+    let tokens = token::exchange(setup, &client.client_id, &pushed, &code)
         .await
-        .context("step 6 (code exchange)")?;
-    report.step(
-        "access token",
-        format!(
-            "{} (certificate-bound), scope {}, expires in {} s",
-            tokens.token_type, tokens.scope, tokens.expires_in
-        ),
-    );
+        .with_context(|| format!("step {step} (code exchange)"))?;
     let claim = |name: &str| tokens.id_token_claims.get(name).and_then(|v| v.as_str());
     // UK OBIE: the ID token names the consent the customer authorised.
-    if claim("openbanking_intent_id") != Some(consent.id.as_str()) {
-        anyhow::bail!(
-            "step 6 (code exchange): the ID token does not name the consent {}",
-            consent.id
-        );
+    if claim("openbanking_intent_id") != Some(consent_id) {
+        anyhow::bail!("step {step} (code exchange): the ID token does not name the consent {consent_id}");
     }
     report.detail(format!(
-        "ID token (signature, iss, aud, exp, nonce checked): sub {}, openbanking_intent_id {}",
+        "approved by {}: {} token (certificate-bound), scope {}, {} s; ID token checked",
         claim("sub").unwrap_or("?"),
-        consent.id
+        tokens.token_type,
+        tokens.scope,
+        tokens.expires_in
     ));
     report.secret("access_token", &tokens.access_token);
-
-    pay(args, report, &setup, &consent, &tokens).await
+    Ok(tokens)
 }
 
-/// Step 7: the payment, its status and the balance, through the gateway.
+/// Steps 6 to 8: the payment, its status and the balance, through the gateway.
+#[allow(clippy::too_many_arguments)]
 async fn pay(
     args: &PaymentArgs,
     report: &mut Report,
     setup: &setup::Setup,
     consent: &consent::PaymentConsent,
     tokens: &token::Tokens,
+    cc_token: &str,
+    accounts: Option<&token::Tokens>,
+    before: &[payment::Balance],
 ) -> anyhow::Result<()> {
-    let gateway = payment::Gateway::new(setup, &tokens.token_type, &tokens.access_token);
-    let reads_accounts = tokens.scope.split(' ').any(|s| s == "accounts");
-    let before = match reads_accounts {
-        true => Some(
-            gateway
-                .balance(&args.currency)
-                .await
-                .context("step 7 (balance before)")?,
-        ),
-        false => None,
-    };
     let key = uuid::Uuid::new_v4().to_string();
-    let paid = gateway
+    let paid = payment::Gateway::new(setup, &tokens.token_type, &tokens.access_token)
         .submit(consent, &key)
         .await
-        .context("step 7 (payment through the gateway)")?;
+        .context("step 6 (payment through the gateway)")?;
     report.step(
         "payment",
         format!("{} {} via {}", paid.id, paid.status, setup.sandbox.gateway_url),
     );
     report.record("payment_id", paid.id.as_str());
-    let status = gateway
-        .status(&paid.id)
-        .await
-        .context("step 8 (payment status)")?;
-    report.step("payment status", &status);
-    report.record("payment_status", status.as_str());
     report.record("amount", args.amount.as_str());
     report.record("currency", args.currency.as_str());
     report.record("creditor_iban", args.creditor_iban.as_str());
-    match before {
-        Some(before) => {
-            let after = gateway
-                .balance(&args.currency)
-                .await
-                .context("step 9 (balance)")?;
-            report.step(
-                "balance",
-                format!(
-                    "{}: {} {} -> {} {}",
-                    after.account_id, before.amount, before.currency, after.amount, after.currency
-                ),
-            );
-            report.record("debtor_account_id", after.account_id.as_str());
-            report.record("balance_before", before.amount.as_str());
-            report.record("balance_after", after.amount.as_str());
-        }
-        None => report.step("balance", "not read: the client may not have the accounts scope"),
-    }
+
+    // The payment spent the customer's token; the client's own token reads the status.
+    let status = payment::Gateway::new(setup, "Bearer", cc_token)
+        .status(&paid.id)
+        .await
+        .context("step 7 (payment status)")?;
+    let consent_data = consent::read_payment(setup, cc_token, &consent.id)
+        .await
+        .context("step 7 (payment consent)")?;
+    let consent_status = consent_data["Status"].as_str().unwrap_or("?");
+    report.step(
+        "payment status",
+        format!("{status}; consent {} {consent_status}", consent.id),
+    );
+    report.record("payment_status", status.as_str());
+    report.record("consent_status", consent_status);
+
+    let Some(accounts) = accounts else {
+        report.step("balance", "not read: the client may not have the accounts scope");
+        return Ok(());
+    };
+    let after = payment::Gateway::new(setup, &accounts.token_type, &accounts.access_token)
+        .balances(&args.currency)
+        .await
+        .context("step 8 (balance)")?;
+    let debtor = payment::debtor(&after, &consent_data)
+        .ok_or_else(|| anyhow::anyhow!("step 8 (balance): the debtor account is not among the customer's"))?;
+    let was = before
+        .iter()
+        .find(|b| b.account_id == debtor.account_id)
+        .map_or("?", |b| b.amount.as_str());
+    report.step(
+        "balance",
+        format!(
+            "{}: {was} {} -> {} {}",
+            debtor.account_id, debtor.currency, debtor.amount, debtor.currency
+        ),
+    );
+    report.record("debtor_account_id", debtor.account_id.as_str());
+    report.record("balance_before", was);
+    report.record("balance_after", debtor.amount.as_str());
     Ok(())
 }

@@ -1,9 +1,11 @@
 //! Through the API gateway, over mutual TLS with the transport certificate
-//! and the certificate-bound token (RFC 8705 §3): the payment submission
+//! and a certificate-bound token (RFC 8705 §3): the payment submission
 //! (UK OBIE Payment Initiation API v3.1 `OBWriteDomestic2`: `ConsentId`
 //! and the consent's `Initiation` unchanged, its `Risk`, an
-//! `x-idempotency-key`), the payment's status, and the debtor account's
-//! balance (Account and Transaction API v3.1).
+//! `x-idempotency-key`) with the token of the authorised payment consent;
+//! the payment's status with the client's own token (the payment spends
+//! the customer's); the customer's accounts and balances (Account and
+//! Transaction API v3.1) with the token of the account access consent.
 
 use super::consent::PaymentConsent;
 use super::http::{expect_json, text};
@@ -16,6 +18,8 @@ use serde_json::{Value, json};
 pub struct Balance {
     /// `AccountId`.
     pub account_id: String,
+    /// `Account[0].Identification` (the IBAN).
+    pub identification: String,
     /// `Amount.Amount`, signed by `CreditDebitIndicator`.
     pub amount: String,
     /// `Amount.Currency`.
@@ -63,34 +67,37 @@ impl<'a> Gateway<'a> {
         expect_json(&response, 200, what)
     }
 
-    /// The customer's account in `currency` (the one the bank debits when
-    /// the consent names none) and its balance.
-    pub async fn balance(&self, currency: &str) -> anyhow::Result<Balance> {
+    /// The customer's accounts in `currency`, in the bank's order, with their balances.
+    pub async fn balances(&self, currency: &str) -> anyhow::Result<Vec<Balance>> {
         let accounts = self
             .get(&format!("{AISP}/accounts"), "the gateway (accounts)")
             .await?;
-        let account_id = accounts["Data"]["Account"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|a| a["Currency"] == currency)
-            .and_then(|a| a["AccountId"].as_str())
-            .ok_or_else(|| anyhow::anyhow!("the customer has no {currency} account"))?
-            .to_string();
-        let path = format!("{AISP}/accounts/{account_id}/balances");
-        let balances = self.get(&path, "the gateway (balances)").await?;
-        let balance = &balances["Data"]["Balance"][0];
-        let amount = text(balance, &["Amount", "Amount"], "the balance")?;
-        let sign = if balance["CreditDebitIndicator"] == "Debit" {
-            "-"
-        } else {
-            ""
-        };
-        Ok(Balance {
-            account_id,
-            amount: format!("{sign}{amount}"),
-            currency: text(balance, &["Amount", "Currency"], "the balance")?,
-        })
+        let mut balances = Vec::new();
+        for account in accounts["Data"]["Account"].as_array().into_iter().flatten() {
+            if account["Currency"] != currency {
+                continue;
+            }
+            let account_id = text(account, &["AccountId"], "the account")?;
+            let path = format!("{AISP}/accounts/{account_id}/balances");
+            let body = self.get(&path, "the gateway (balances)").await?;
+            let balance = &body["Data"]["Balance"][0];
+            let amount = text(balance, &["Amount", "Amount"], "the balance")?;
+            let sign = if balance["CreditDebitIndicator"] == "Debit" {
+                "-"
+            } else {
+                ""
+            };
+            balances.push(Balance {
+                identification: account["Account"][0]["Identification"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                account_id,
+                amount: format!("{sign}{amount}"),
+                currency: text(balance, &["Amount", "Currency"], "the balance")?,
+            });
+        }
+        Ok(balances)
     }
 
     /// `POST /domestic-payments`.
@@ -135,5 +142,45 @@ mod tests {
         assert_eq!(body["Data"]["ConsentId"], "pdc-1");
         assert_eq!(body["Data"]["Initiation"], consent.initiation);
         assert_eq!(body["Risk"], consent.risk);
+    }
+}
+
+/// The account a payment left from: the consent's `DebtorAccount` (named by
+/// the fintech or chosen by the customer at consent) when it has one, else
+/// the customer's first account in the currency (the sample bank's rule).
+pub fn debtor<'b>(balances: &'b [Balance], consent_data: &Value) -> Option<&'b Balance> {
+    let named = consent_data["Initiation"]["DebtorAccount"]["Identification"].as_str();
+    match named {
+        Some(identification) => balances
+            .iter()
+            .find(|b| b.identification.replace(' ', "") == identification.replace(' ', "")),
+        None => balances.first(),
+    }
+}
+
+#[cfg(test)]
+mod debtor_tests {
+    use super::*;
+
+    fn balance(id: &str, iban: &str) -> Balance {
+        Balance {
+            account_id: id.into(),
+            identification: iban.into(),
+            amount: "1.00".into(),
+            currency: "EUR".into(),
+        }
+    }
+
+    #[test]
+    fn the_debtor_is_the_consents_account_else_the_first() {
+        let balances = [balance("a", "GB01"), balance("b", "GB02")];
+        let chosen = json!({"Initiation": {"DebtorAccount": {"SchemeName": "UK.OBIE.IBAN", "Identification": "GB02"}}});
+        assert_eq!(debtor(&balances, &chosen).unwrap().account_id, "b");
+        assert_eq!(
+            debtor(&balances, &json!({"Initiation": {}})).unwrap().account_id,
+            "a"
+        );
+        let unknown = json!({"Initiation": {"DebtorAccount": {"Identification": "GB99"}}});
+        assert_eq!(debtor(&balances, &unknown), None);
     }
 }

@@ -1,9 +1,10 @@
 //! `fiducia demo payment` against a fresh `fiducia sandbox` process: the
-//! demo onboards a new client by DCR (RFC 7591), creates a UK OBIE payment
-//! consent, has a sandbox customer authorise it with the scripted browser
-//! (PAR, PKCE, `openbanking_intent_id` as an essential claim, OIDC Core
-//! §5.5), exchanges the code for a certificate-bound token (RFC 8705 §3)
-//! and pays through the API gateway; the bank's ledger shows the money moved.
+//! demo onboards a new client by DCR (RFC 7591), creates UK OBIE account
+//! access and payment consents, has a sandbox customer authorise each with
+//! the scripted browser (PAR, PKCE, `openbanking_intent_id` as an
+//! essential claim, OIDC Core §5.5), exchanges the codes for
+//! certificate-bound tokens (RFC 8705 §3) and pays through the API
+//! gateway; the bank's ledger shows the money moved.
 
 use super::process::{signal, spawn_sandbox, wait_exit};
 use super::support::*;
@@ -58,9 +59,10 @@ fn demo_payment_as_a_sandbox_customer_moves_money_and_prints_the_new_balance() {
         "software statement",
         "registered client",
         "client token",
+        "account consent",
         "payment consent",
-        "authorization",
-        "access token",
+        "alice signs in and approves",
+        "ID token checked",
         "payment status",
         "balance",
     ] {
@@ -74,6 +76,8 @@ fn demo_payment_as_a_sandbox_customer_moves_money_and_prints_the_new_balance() {
     assert!(summary["consent_id"].as_str().unwrap().starts_with("pdc-"));
     assert!(summary["payment_id"].as_str().unwrap().starts_with("dp-"));
     assert_eq!(summary["payment_status"], "AcceptedSettlementCompleted");
+    // OBIE Payment Initiation API v3.1: a consent authorises one payment.
+    assert_eq!(summary["consent_status"], "Consumed");
     assert_eq!(summary["debtor_account_id"], "sandbox-alice-eur");
     assert_eq!(summary["balance_before"], "1000.00");
     assert_eq!(summary["balance_after"], "987.66");
@@ -119,7 +123,7 @@ fn demo_payment_without_a_user_prints_the_authorization_url_and_waits_for_the_co
         "{stdout}"
     );
     assert!(
-        stderr.contains("step 5") && stderr.contains("no code was given"),
+        stderr.contains("step 4") && stderr.contains("no code was given"),
         "{stderr}"
     );
 
