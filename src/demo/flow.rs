@@ -158,7 +158,10 @@ async fn authorize_consent(
                 setup.sandbox.ca.display(),
                 pushed.url
             ));
-            report.say("Sign in as a sandbox customer (alice / wonderland-123, bob / builder-456), approve,");
+            report.say(format!(
+                "Sign in as a sandbox customer (alice or bob; passwords under [[login.seed_users]] in {}), approve,",
+                args.data.join("fiducia.toml").display()
+            ));
             report.say(
                 "then paste the code the callback page shows (or the whole callback URL) here within 60 s:",
             );
