@@ -40,8 +40,9 @@ use std::path::PathBuf;
 #[derive(Debug, clap::Subcommand)]
 pub enum DemoCommand {
     /// A fintech's first payment in a running sandbox: onboard by DCR,
-    /// create a payment consent, have the customer authorise it, submit
-    /// the payment through the API gateway and show the new balance.
+    /// create an account access and a payment consent, have the customer
+    /// authorise them, submit the payment through the API gateway and show
+    /// the new balance.
     Payment(PaymentArgs),
 }
 
