@@ -13,6 +13,7 @@ pub mod admin;
 pub mod clock;
 pub mod config;
 pub mod consent;
+pub mod demo;
 pub mod directory;
 pub mod gateway;
 pub mod http;

@@ -70,6 +70,12 @@ enum Command {
     /// The sandbox regulatory directory: organisations, software, their
     /// certificates, statuses and signed software statement assertions (SSAs).
     Directory(fiducia::directory::cli::DirectoryArgs),
+    /// Demonstrations against a running sandbox: `fiducia demo payment`
+    /// plays a fintech's first payment from onboarding to the new balance.
+    Demo {
+        #[command(subcommand)]
+        command: fiducia::demo::DemoCommand,
+    },
     /// Start the sandbox: on first run, write a config and a development PKI
     /// into the data directory and register a sample organisation and software
     /// in the sandbox directory; then serve the OP, the directory (port
@@ -205,6 +211,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 .await
             })
         }
+        Command::Demo { command } => runtime()?.block_on(fiducia::demo::run(command)),
         Command::CheckConfig { config } => {
             let validated = load_config(&config)?;
             println!("{}", toml::to_string(validated.get())?);
@@ -270,6 +277,8 @@ fn run(command: Command) -> anyhow::Result<()> {
                     bank_listen,
                 )
                 .await?;
+                sandbox::SandboxEndpoints::of(&layout, &validated, &directory, &bank)?
+                    .write(&layout.data_dir)?;
                 println!(
                     "{}",
                     sandbox::banner(&layout, &validated, &handle, &directory, &bank)?

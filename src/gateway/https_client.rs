@@ -65,17 +65,23 @@ impl HttpsClient {
         let key = rustls_pki_types::PrivateKeyDer::from_pem_file(key)
             .with_context(|| format!("{}: no private key", key.display()))?;
         let provider = Arc::new(crate::http::tls::fapi_crypto_provider());
-        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
             .with_root_certificates(roots)
             .with_client_auth_cert(chain, key)?;
+        Ok(Self::with_tls(config, timeout, max_response_bytes))
+    }
+
+    /// A client with its own TLS configuration (roots, client certificate
+    /// or none); ALPN is set to HTTP/1.1.
+    pub fn with_tls(mut config: rustls::ClientConfig, timeout: Duration, max_response_bytes: usize) -> Self {
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(Self {
+        Self {
             tls: Arc::new(config),
             timeout,
             max_response_bytes,
             idle: Mutex::new(HashMap::new()),
-        })
+        }
     }
 
     /// Sends `request` (its URI absolute, https) and reads the whole answer.
@@ -90,8 +96,14 @@ impl HttpsClient {
         let uri = parts.uri.clone();
         let (host, port) = host_port(&uri)?;
         let key = format!("{host}:{port}");
+        // An HTTP/1.1 connection takes the next request only once it has
+        // finished the previous exchange (`ready`); one that closed
+        // meanwhile is replaced by a new connection.
         let mut sender = match self.idle_sender(&key) {
-            Some(sender) => sender,
+            Some(mut sender) => match sender.ready().await {
+                Ok(()) => sender,
+                Err(_) => self.connect(&host, port).await?,
+            },
             None => self.connect(&host, port).await?,
         };
         parts.uri = uri

@@ -10,6 +10,7 @@
 
 pub mod bank;
 mod directory;
+pub mod endpoints;
 mod gateway;
 #[cfg(test)]
 mod gateway_tests;
@@ -18,6 +19,7 @@ pub use directory::{
     SAMPLE_REDIRECT_URI, SANDBOX_DIRECTORY_LISTEN, SandboxDirectory, directory_url, prepare_directory,
     start_directory,
 };
+pub use endpoints::SandboxEndpoints;
 pub use gateway::{
     GATEWAY_ID, GATEWAY_SUBJECT_DN, SANDBOX_BANK_LISTEN, SANDBOX_GATEWAY_ADMIN_LISTEN,
     SANDBOX_GATEWAY_LISTEN, SandboxBank, start_bank_and_gateway,

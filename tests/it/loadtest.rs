@@ -2,47 +2,12 @@
 //! scenario, closed and open loop, a bounded run each, so the tool keeps
 //! working as the OP changes. (Its figures are in docs/PERFORMANCE.md.)
 
-use super::process::{ChildGuard, signal, wait_exit};
-use super::support::*;
+use super::process::{signal, spawn_sandbox as start_sandbox, wait_exit};
 use clap::Parser;
 use fiducia_loadtest::{Args, run};
 use nix::sys::signal::Signal;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
-
-/// `fiducia sandbox` on free ports in `data`, serving once it has printed its banner.
-fn start_sandbox(data: &Path) -> ChildGuard {
-    let port = free_port();
-    let mtls_port = free_port();
-    let mut child = ChildGuard(
-        Command::new(fiducia_bin())
-            .args(["sandbox", "--data"])
-            .arg(data)
-            .env("FIDUCIA_SERVER__LISTEN", format!("127.0.0.1:{port}"))
-            .env("FIDUCIA_SERVER__ISSUER", format!("https://localhost:{port}"))
-            .env("FIDUCIA_SERVER__HTTP3", "false")
-            .env("FIDUCIA_SERVER__MTLS_LISTEN", format!("127.0.0.1:{mtls_port}"))
-            .env(
-                "FIDUCIA_SERVER__MTLS_BASE_URL",
-                format!("https://localhost:{mtls_port}"),
-            )
-            .env("FIDUCIA_ADMIN__LISTEN", format!("127.0.0.1:{}", free_port()))
-            .env("FIDUCIA_LOG__LEVEL", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let stdout = child.0.stdout.take().unwrap();
-    for line in BufReader::new(stdout).lines() {
-        if line.unwrap().starts_with("Stop with") {
-            break;
-        }
-    }
-    child
-}
 
 async fn bounded(data: &Path, pid: u32, extra: &[&str]) -> fiducia_loadtest::report::Report {
     let pid = pid.to_string();

@@ -378,3 +378,53 @@ fn sandbox_starts_on_a_fresh_data_dir_and_serves_discovery_to_curl() {
         0o600
     );
 }
+
+/// `fiducia sandbox --data data` with every listener on a free port (no
+/// HTTP/3, warnings only), serving once it has printed its banner.
+pub(super) fn spawn_sandbox(data: &std::path::Path) -> ChildGuard {
+    let port = free_port();
+    let mtls_port = free_port();
+    let mut child = ChildGuard(
+        Command::new(fiducia_bin())
+            .args(["sandbox", "--data"])
+            .arg(data)
+            .env("FIDUCIA_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .env("FIDUCIA_SERVER__ISSUER", format!("https://localhost:{port}"))
+            .env("FIDUCIA_SERVER__HTTP3", "false")
+            .env("FIDUCIA_SERVER__MTLS_LISTEN", format!("127.0.0.1:{mtls_port}"))
+            .env(
+                "FIDUCIA_SERVER__MTLS_BASE_URL",
+                format!("https://localhost:{mtls_port}"),
+            )
+            .env("FIDUCIA_ADMIN__LISTEN", format!("127.0.0.1:{}", free_port()))
+            .env("FIDUCIA_DIRECTORY_LISTEN", format!("127.0.0.1:{}", free_port()))
+            .env(
+                "FIDUCIA_SANDBOX_GATEWAY_LISTEN",
+                format!("127.0.0.1:{}", free_port()),
+            )
+            .env(
+                "FIDUCIA_SANDBOX_GATEWAY_ADMIN_LISTEN",
+                format!("127.0.0.1:{}", free_port()),
+            )
+            .env(
+                "FIDUCIA_SANDBOX_BANK_LISTEN",
+                format!("127.0.0.1:{}", free_port()),
+            )
+            .env("FIDUCIA_LOG__LEVEL", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    loop {
+        let line = lines.next().expect("the sandbox exited before serving").unwrap();
+        if line.starts_with("Stop with") {
+            break;
+        }
+    }
+    // Keep draining stdout so the sandbox never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    child
+}

@@ -6,5 +6,6 @@ pub mod bank_api;
 pub mod certificate_bound;
 pub mod dpop_payments;
 pub mod limits;
+pub mod outgoing;
 pub mod process;
 pub mod rig;

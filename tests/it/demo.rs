@@ -1,0 +1,132 @@
+//! `fiducia demo payment` against a fresh `fiducia sandbox` process: the
+//! demo onboards a new client by DCR (RFC 7591), creates UK OBIE account
+//! access and payment consents, has a sandbox customer authorise each with
+//! the scripted browser (PAR, PKCE, `openbanking_intent_id` as an
+//! essential claim, OIDC Core §5.5), exchanges the codes for
+//! certificate-bound tokens (RFC 8705 §3) and pays through the API
+//! gateway; the bank's ledger shows the money moved.
+
+use super::process::{signal, spawn_sandbox, wait_exit};
+use super::support::*;
+use fiducia::sandbox::bank::{amount, sample_iban};
+use nix::sys::signal::Signal;
+use serde_json::Value;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// The balance of `account_id` in the sandbox bank's ledger file.
+fn ledger_balance(data: &std::path::Path, account_id: &str) -> i64 {
+    let ledger: Value =
+        serde_json::from_slice(&std::fs::read(data.join("bank/ledger.json")).unwrap()).unwrap();
+    ledger["accounts"][account_id]["balance"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no account {account_id} in the ledger"))
+}
+
+#[test]
+fn demo_payment_as_a_sandbox_customer_moves_money_and_prints_the_new_balance() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("sandbox");
+    let mut sandbox = spawn_sandbox(&data);
+    // Alice pays Bob from her EUR account (both are sandbox customers; Bob's
+    // EUR account is the second customer's first sample IBAN).
+    let bob_iban = sample_iban(3);
+    let output = Command::new(fiducia_bin())
+        .args(["demo", "payment", "--data"])
+        .arg(&data)
+        .args([
+            "--user",
+            "alice",
+            "--password",
+            "wonderland-123",
+            "--amount",
+            "12.34",
+            "--currency",
+            "EUR",
+            "--creditor-iban",
+            &bob_iban,
+            "--creditor-name",
+            "Bob Builder",
+            "--json",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let lines = String::from_utf8(output.stderr).unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{lines}\n{stdout}");
+    for step in [
+        "software statement",
+        "registered client",
+        "client token",
+        "account consent",
+        "payment consent",
+        "alice signs in and approves",
+        "ID token checked",
+        "payment status",
+        "balance",
+    ] {
+        assert!(lines.contains(step), "no `{step}` line: {lines}");
+    }
+    // Nothing secret without --verbose.
+    assert!(!lines.contains("wonderland-123") && !stdout.contains("wonderland-123"));
+    assert!(!lines.contains("access_token:"), "{lines}");
+
+    let summary: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert!(summary["consent_id"].as_str().unwrap().starts_with("pdc-"));
+    assert!(summary["payment_id"].as_str().unwrap().starts_with("dp-"));
+    assert_eq!(summary["payment_status"], "AcceptedSettlementCompleted");
+    // OBIE Payment Initiation API v3.1: a consent authorises one payment.
+    assert_eq!(summary["consent_status"], "Consumed");
+    assert_eq!(summary["debtor_account_id"], "sandbox-alice-eur");
+    assert_eq!(summary["balance_before"], "1000.00");
+    assert_eq!(summary["balance_after"], "987.66");
+    assert!(
+        lines.contains("sandbox-alice-eur: 1000.00 EUR -> 987.66 EUR"),
+        "{lines}"
+    );
+
+    // The ledger moved the money: Alice debited, Bob credited.
+    assert_eq!(
+        ledger_balance(&data, "sandbox-alice-eur"),
+        amount::parse("987.66").unwrap()
+    );
+    assert_eq!(
+        ledger_balance(&data, "sandbox-bob-eur"),
+        amount::parse("262.34").unwrap()
+    );
+
+    signal(&sandbox.0, Signal::SIGINT);
+    assert_eq!(wait_exit(&mut sandbox.0, Duration::from_secs(10)).code(), Some(0));
+}
+
+/// Without `--user` the demo prints the authorization URL (RFC 9126 §4:
+/// `client_id` and the pushed `request_uri`) for a person's browser and
+/// waits for the code on stdin; with stdin closed it stops at that step,
+/// naming it.
+#[test]
+fn demo_payment_without_a_user_prints_the_authorization_url_and_waits_for_the_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("sandbox");
+    let mut sandbox = spawn_sandbox(&data);
+    let output = Command::new(fiducia_bin())
+        .args(["demo", "payment", "--data"])
+        .arg(&data)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("/authorize?client_id=") && stdout.contains("request_uri=urn"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("step 4") && stderr.contains("no code was given"),
+        "{stderr}"
+    );
+
+    signal(&sandbox.0, Signal::SIGINT);
+    assert_eq!(wait_exit(&mut sandbox.0, Duration::from_secs(10)).code(), Some(0));
+}
