@@ -85,6 +85,20 @@ impl HttpsClient {
     }
 
     /// Sends `request` (its URI absolute, https) and reads the whole answer.
+    /// POSTs `pairs` as `application/x-www-form-urlencoded` to `url`,
+    /// accepting JSON (the OP's introspection and consumption endpoints).
+    pub async fn post_form(&self, url: &str, pairs: &[(&str, &str)]) -> Result<Response<Bytes>, CallError> {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        let request = Request::post(url)
+            .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(http::header::ACCEPT, "application/json")
+            .body(Bytes::from(body))
+            .map_err(|e| CallError::Transport(e.to_string()))?;
+        self.send(request).await
+    }
+
     pub async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, CallError> {
         tokio::time::timeout(self.timeout, self.send_inner(request))
             .await

@@ -15,7 +15,6 @@ use super::metrics as m;
 use super::token_info::TokenInfo;
 use crate::admin::revocations::RevocationSink;
 use aws_lc_rs::digest::{SHA256, digest};
-use bytes::Bytes;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -96,20 +95,19 @@ impl Introspector {
     }
 
     async fn ask(&self, token: &str) -> Result<Map<String, Value>, Refusal> {
-        let body = form_urlencoded::Serializer::new(String::new())
-            .append_pair("token", token)
-            .append_pair("token_type_hint", "access_token")
-            .append_pair("client_id", &self.client_id)
-            .finish();
-        let request = http::Request::post(&self.endpoint)
-            .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(http::header::ACCEPT, "application/json")
-            .body(Bytes::from(body))
-            .map_err(|_| Refusal::OpUnavailable)?;
-        let response = self.client.send(request).await.map_err(|error| {
-            tracing::warn!(%error, "introspection call failed");
-            Refusal::OpUnavailable
-        })?;
+        let form = [
+            ("token", token),
+            ("token_type_hint", "access_token"),
+            ("client_id", self.client_id.as_str()),
+        ];
+        let response = self
+            .client
+            .post_form(&self.endpoint, &form)
+            .await
+            .map_err(|error| {
+                tracing::warn!(%error, "introspection call failed");
+                Refusal::OpUnavailable
+            })?;
         if response.status() != http::StatusCode::OK {
             tracing::warn!(
                 status = response.status().as_u16(),

@@ -10,7 +10,6 @@
 use super::https_client::HttpsClient;
 use super::metrics as m;
 use aws_lc_rs::digest::{SHA256, digest};
-use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -74,16 +73,12 @@ impl PaymentReports {
     }
 
     async fn report(&self, token: &str) -> Result<(), String> {
-        let body = form_urlencoded::Serializer::new(String::new())
-            .append_pair("token", token)
-            .append_pair("client_id", &self.client_id)
-            .finish();
-        let request = http::Request::post(&self.endpoint)
-            .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(http::header::ACCEPT, "application/json")
-            .body(Bytes::from(body))
+        let form = [("token", token), ("client_id", self.client_id.as_str())];
+        let response = self
+            .client
+            .post_form(&self.endpoint, &form)
+            .await
             .map_err(|e| e.to_string())?;
-        let response = self.client.send(request).await.map_err(|e| e.to_string())?;
         if response.status() == http::StatusCode::OK {
             return Ok(());
         }
