@@ -180,6 +180,21 @@ pub fn banner(
         ),
     ]);
     lines.extend(bank.banner());
+    let customers = &config.get().login.seed_users;
+    if let Some(first) = customers.first() {
+        let names: Vec<&str> = customers.iter().map(|c| c.username.as_str()).collect();
+        lines.push(format!(
+            "  customers:     {} (passwords in {})",
+            names.join(", "),
+            absolute(&layout.config_file).display()
+        ));
+        lines.push(format!(
+            "  first payment: fiducia demo payment --data {} --user {} --password <{}'s password>",
+            absolute(&layout.data_dir).display(),
+            first.username,
+            first.username
+        ));
+    }
     lines.extend([
         String::new(),
         format!("  try: curl --cacert {} {discovery}", ca.display()),

@@ -326,6 +326,12 @@ fn sandbox_starts_on_a_fresh_data_dir_and_serves_discovery_to_curl() {
     // the gateway's certificate.
     let gateway = format!("https://localhost:{gateway_port}");
     assert!(banner.contains(&gateway), "{banner}");
+    // What a newcomer runs next.
+    assert!(
+        banner.contains("customers:     alice, bob")
+            && banner.contains("first payment: fiducia demo payment --data "),
+        "{banner}"
+    );
     let pki = data.path().join("sandbox/pki/clients");
     let fintech_curl = |args: &[&str]| {
         let output = Command::new("curl")
