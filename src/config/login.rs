@@ -6,7 +6,7 @@
 //! the memory when login latency and the host's memory permit. `check_login`
 //! refuses settings weaker than OWASP's weakest listed configuration.
 
-use super::Secret;
+use super::seed_users::SeedUser;
 use serde::{Deserialize, Serialize};
 
 /// `[login]`: password hashing, session and interaction lifetimes, sandbox users.
@@ -64,65 +64,6 @@ impl Default for LoginConfig {
     }
 }
 
-/// One `[[login.seed_users]]` entry: a sandbox customer.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedUser {
-    /// Login name; compared trimmed and in lower case.
-    pub username: String,
-    /// The password, hashed with argon2id before it is stored. Never printed.
-    pub password: Secret,
-    /// The stable subject identifier (`sub`, OIDC Core §2) of the account.
-    pub account_id: String,
-    /// Full name (OIDC Core §5.1 `name`), shown on the consent page.
-    pub name: String,
-    /// E-mail address (OIDC Core §5.1 `email`).
-    pub email: String,
-    /// Whether the e-mail address is verified (OIDC Core §5.1). Default `false`.
-    #[serde(default)]
-    pub email_verified: bool,
-    /// OIDC Core §5.1 `given_name`. Default none.
-    #[serde(default)]
-    pub given_name: Option<String>,
-    /// OIDC Core §5.1 `family_name`. Default none.
-    #[serde(default)]
-    pub family_name: Option<String>,
-    /// OIDC Core §5.1 `phone_number` (E.164 recommended). Default none.
-    #[serde(default)]
-    pub phone_number: Option<String>,
-    /// OIDC Core §5.1 `birthdate`: `YYYY-MM-DD` or `YYYY`. Default none.
-    #[serde(default)]
-    pub birthdate: Option<String>,
-    /// The customer's payment accounts (`[[login.seed_users.accounts]]`),
-    /// offered on the consent page when a payment leaves the debtor account
-    /// to the customer (UK OBIE: no `DebtorAccount` in the consent). Default
-    /// none: the bank then picks the account.
-    #[serde(default)]
-    pub accounts: Vec<CustomerAccount>,
-}
-
-/// A payment account of a customer, as UK OBIE names accounts
-/// (`OBCashAccount`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct CustomerAccount {
-    /// `SchemeName`. Default `UK.OBIE.IBAN`.
-    #[serde(default = "iban_scheme")]
-    pub scheme_name: String,
-    /// `Identification`, the account number in that scheme (an IBAN).
-    pub identification: String,
-    /// ISO 4217 currency of the account, e.g. `EUR`.
-    pub currency: String,
-    /// What the customer calls it on the consent page (e.g. `Current
-    /// account`). Default none.
-    #[serde(default)]
-    pub name: Option<String>,
-}
-
-fn iban_scheme() -> String {
-    "UK.OBIE.IBAN".into()
-}
-
 /// The smallest memory × passes product accepted, in KiB: OWASP's weakest
 /// listed argon2id setting, m = 7 MiB with t = 5 (its others, 9 MiB × 4,
 /// 12 MiB × 3, 19 MiB × 2, 46 MiB × 1, all cost at least as much).
@@ -141,7 +82,9 @@ impl LoginConfig {
     pub(crate) fn problem(&self) -> Option<(String, String)> {
         self.argon2_problem()
             .or_else(|| self.lifetime_problem())
-            .or_else(|| (0..self.seed_users.len()).find_map(|i| self.seed_problem(i)))
+            .or_else(|| {
+                (0..self.seed_users.len()).find_map(|i| super::seed_users::problem(&self.seed_users, i))
+            })
     }
 
     fn argon2_problem(&self) -> Option<(String, String)> {
@@ -192,98 +135,6 @@ impl LoginConfig {
         .into_iter()
         .find(|(_, v)| *v == 0)
         .map(|(field, _)| (field.to_owned(), "must be positive".to_owned()))
-    }
-
-    fn seed_problem(&self, i: usize) -> Option<(String, String)> {
-        let seed = &self.seed_users[i];
-        let field =
-            |name: &str, message: &str| Some((format!("login.seed_users[{i}].{name}"), message.to_owned()));
-        let Ok(username) = crate::login::normalize_username(&seed.username) else {
-            return field(
-                "username",
-                "must be 1 to 256 characters without control characters",
-            );
-        };
-        let earlier = &self.seed_users[..i];
-        if earlier
-            .iter()
-            .any(|e| crate::login::normalize_username(&e.username).is_ok_and(|u| u == username))
-        {
-            return field(
-                "username",
-                "is given twice (usernames compare trimmed and lower-cased)",
-            );
-        }
-        if crate::login::check_account_id(&seed.account_id).is_err() {
-            return field(
-                "account_id",
-                "must be 1 to 255 printable ASCII characters without spaces (OIDC Core §2)",
-            );
-        }
-        if earlier.iter().any(|e| e.account_id == seed.account_id) {
-            return field("account_id", "is given twice");
-        }
-        let password = seed.password.expose();
-        if password.is_empty() || password.len() > crate::login::forms::MAX_PASSWORD_BYTES {
-            return field("password", "must be 1 to 1024 bytes");
-        }
-        if seed.name.trim().is_empty() {
-            return field("name", "must not be empty");
-        }
-        if !is_plausible_email(&seed.email) {
-            return field("email", "must look like local@domain");
-        }
-        if seed.birthdate.as_deref().is_some_and(|b| !is_birthdate(b)) {
-            return field("birthdate", "must be YYYY-MM-DD or YYYY (OIDC Core §5.1)");
-        }
-        for (j, account) in seed.accounts.iter().enumerate() {
-            let name = |member: &str| format!("accounts[{j}].{member}");
-            let text_ok = |t: &str, max: usize| {
-                !t.trim().is_empty() && t.len() <= max && !t.chars().any(char::is_control)
-            };
-            if !text_ok(&account.scheme_name, 40) {
-                return field(
-                    &name("scheme_name"),
-                    "must be 1 to 40 characters (OBIE SchemeName)",
-                );
-            }
-            if !text_ok(&account.identification, 256) {
-                return field(&name("identification"), "must be 1 to 256 characters");
-            }
-            if account.currency.len() != 3 || !account.currency.bytes().all(|b| b.is_ascii_uppercase()) {
-                return field(&name("currency"), "must be an ISO 4217 code such as EUR");
-            }
-            if seed.accounts[..j]
-                .iter()
-                .any(|a| a.identification == account.identification)
-            {
-                return field(&name("identification"), "is given twice");
-            }
-        }
-        None
-    }
-}
-
-fn is_plausible_email(email: &str) -> bool {
-    email
-        .split_once('@')
-        .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.contains('@'))
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-}
-
-/// OIDC Core §5.1 `birthdate`: ISO 8601 `YYYY-MM-DD`, or `YYYY` alone.
-fn is_birthdate(value: &str) -> bool {
-    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-    match value.split('-').collect::<Vec<_>>()[..] {
-        [y] => digits(y, 4),
-        [y, m, d] => {
-            digits(y, 4)
-                && digits(m, 2)
-                && digits(d, 2)
-                && (1..=12).contains(&m.parse::<u8>().unwrap_or(0))
-                && (1..=31).contains(&d.parse::<u8>().unwrap_or(0))
-        }
-        _ => false,
     }
 }
 
@@ -394,6 +245,39 @@ mod tests {
                 format!("login.seed_users[0].{field}")
             );
         }
+    }
+
+    /// A customer's payment accounts: the scheme defaults to an IBAN; an
+    /// account without an ISO 4217 currency, or named twice, is refused.
+    #[test]
+    fn seed_user_accounts_are_read_and_checked() {
+        let account = |currency: &str, id: &str| {
+            format!("[[login.seed_users.accounts]]\nidentification = \"{id}\"\ncurrency = \"{currency}\"\n")
+        };
+        let v = validated(&format!(
+            "[[login.seed_users]]\n{SEED}{}{}",
+            account("EUR", "GB57FDCA04000400000001"),
+            account("GBP", "GB30FDCA04000400000002")
+        ))
+        .unwrap();
+        let accounts = &v.get().login.seed_users[0].accounts;
+        assert_eq!(accounts.len(), 2);
+        assert_eq!(accounts[0].scheme_name, "UK.OBIE.IBAN");
+        assert_eq!(accounts[1].currency, "GBP");
+        let bad_currency = format!("[[login.seed_users]]\n{SEED}{}", account("eur", "X1"));
+        assert_eq!(
+            refused(&bad_currency).0,
+            "login.seed_users[0].accounts[0].currency"
+        );
+        let twice = format!(
+            "[[login.seed_users]]\n{SEED}{}{}",
+            account("EUR", "X1"),
+            account("GBP", "X1")
+        );
+        assert_eq!(
+            refused(&twice).0,
+            "login.seed_users[0].accounts[1].identification"
+        );
     }
 
     #[test]

@@ -1,0 +1,156 @@
+//! `[[login.seed_users]]`: sandbox customers and their payment accounts,
+//! and the start-up checks of them.
+
+use super::signing::Secret;
+use serde::{Deserialize, Serialize};
+
+/// One `[[login.seed_users]]` entry: a sandbox customer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedUser {
+    /// Login name; compared trimmed and in lower case.
+    pub username: String,
+    /// The password, hashed with argon2id before it is stored. Never printed.
+    pub password: Secret,
+    /// The stable subject identifier (`sub`, OIDC Core §2) of the account.
+    pub account_id: String,
+    /// Full name (OIDC Core §5.1 `name`), shown on the consent page.
+    pub name: String,
+    /// E-mail address (OIDC Core §5.1 `email`).
+    pub email: String,
+    /// Whether the e-mail address is verified (OIDC Core §5.1). Default `false`.
+    #[serde(default)]
+    pub email_verified: bool,
+    /// OIDC Core §5.1 `given_name`. Default none.
+    #[serde(default)]
+    pub given_name: Option<String>,
+    /// OIDC Core §5.1 `family_name`. Default none.
+    #[serde(default)]
+    pub family_name: Option<String>,
+    /// OIDC Core §5.1 `phone_number` (E.164 recommended). Default none.
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    /// OIDC Core §5.1 `birthdate`: `YYYY-MM-DD` or `YYYY`. Default none.
+    #[serde(default)]
+    pub birthdate: Option<String>,
+    /// The customer's payment accounts (`[[login.seed_users.accounts]]`),
+    /// offered on the consent page when a payment leaves the debtor account
+    /// to the customer (UK OBIE: no `DebtorAccount` in the consent). Default
+    /// none: the bank then picks the account.
+    #[serde(default)]
+    pub accounts: Vec<CustomerAccount>,
+}
+
+/// A payment account of a customer, as UK OBIE names accounts
+/// (`OBCashAccount`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerAccount {
+    /// `SchemeName`. Default `UK.OBIE.IBAN`.
+    #[serde(default = "iban_scheme")]
+    pub scheme_name: String,
+    /// `Identification`, the account number in that scheme (an IBAN).
+    pub identification: String,
+    /// ISO 4217 currency of the account, e.g. `EUR`.
+    pub currency: String,
+    /// What the customer calls it on the consent page (e.g. `Current
+    /// account`). Default none.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+fn iban_scheme() -> String {
+    "UK.OBIE.IBAN".into()
+}
+
+/// What `check_login` refuses in seed user `i`, as (field, message).
+pub(crate) fn problem(users: &[SeedUser], i: usize) -> Option<(String, String)> {
+    let seed = &users[i];
+    let field =
+        |name: &str, message: &str| Some((format!("login.seed_users[{i}].{name}"), message.to_owned()));
+    let Ok(username) = crate::login::normalize_username(&seed.username) else {
+        return field(
+            "username",
+            "must be 1 to 256 characters without control characters",
+        );
+    };
+    let earlier = &users[..i];
+    if earlier
+        .iter()
+        .any(|e| crate::login::normalize_username(&e.username).is_ok_and(|u| u == username))
+    {
+        return field(
+            "username",
+            "is given twice (usernames compare trimmed and lower-cased)",
+        );
+    }
+    if crate::login::check_account_id(&seed.account_id).is_err() {
+        return field(
+            "account_id",
+            "must be 1 to 255 printable ASCII characters without spaces (OIDC Core §2)",
+        );
+    }
+    if earlier.iter().any(|e| e.account_id == seed.account_id) {
+        return field("account_id", "is given twice");
+    }
+    let password = seed.password.expose();
+    if password.is_empty() || password.len() > crate::login::forms::MAX_PASSWORD_BYTES {
+        return field("password", "must be 1 to 1024 bytes");
+    }
+    if seed.name.trim().is_empty() {
+        return field("name", "must not be empty");
+    }
+    if !is_plausible_email(&seed.email) {
+        return field("email", "must look like local@domain");
+    }
+    if seed.birthdate.as_deref().is_some_and(|b| !is_birthdate(b)) {
+        return field("birthdate", "must be YYYY-MM-DD or YYYY (OIDC Core §5.1)");
+    }
+    for (j, account) in seed.accounts.iter().enumerate() {
+        let name = |member: &str| format!("accounts[{j}].{member}");
+        let text_ok =
+            |t: &str, max: usize| !t.trim().is_empty() && t.len() <= max && !t.chars().any(char::is_control);
+        if !text_ok(&account.scheme_name, 40) {
+            return field(
+                &name("scheme_name"),
+                "must be 1 to 40 characters (OBIE SchemeName)",
+            );
+        }
+        if !text_ok(&account.identification, 256) {
+            return field(&name("identification"), "must be 1 to 256 characters");
+        }
+        if account.currency.len() != 3 || !account.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return field(&name("currency"), "must be an ISO 4217 code such as EUR");
+        }
+        if seed.accounts[..j]
+            .iter()
+            .any(|a| a.identification == account.identification)
+        {
+            return field(&name("identification"), "is given twice");
+        }
+    }
+    None
+}
+
+fn is_plausible_email(email: &str) -> bool {
+    email
+        .split_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.contains('@'))
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// OIDC Core §5.1 `birthdate`: ISO 8601 `YYYY-MM-DD`, or `YYYY` alone.
+fn is_birthdate(value: &str) -> bool {
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    match value.split('-').collect::<Vec<_>>()[..] {
+        [y] => digits(y, 4),
+        [y, m, d] => {
+            digits(y, 4)
+                && digits(m, 2)
+                && digits(d, 2)
+                && (1..=12).contains(&m.parse::<u8>().unwrap_or(0))
+                && (1..=31).contains(&d.parse::<u8>().unwrap_or(0))
+        }
+        _ => false,
+    }
+}
