@@ -499,6 +499,7 @@ fn check_store(config: &Config) -> Result<(), ConfigError> {
         ),
         ("store.cache_mib", store.cache_mib),
         ("store.memtable_mib", store.memtable_mib),
+        ("store.background_threads", store.background_threads as u64),
         ("store.sweep_interval_secs", store.sweep_interval_secs),
         ("store.timeout_ms", store.timeout_ms),
         ("store.retry_limit", u64::from(store.retry_limit)),
@@ -718,6 +719,9 @@ mod tests {
         assert_eq!((err.field.as_str(), err.check), ("store.retry_limit", "store"));
         let err = validated(&format!("{DEV}[store]\nmemtable_mib = 0\n")).unwrap_err();
         assert_eq!(err.field, "store.memtable_mib");
+        let err = validated(&format!("{DEV}[store]\nbackground_threads = 0\n")).unwrap_err();
+        assert_eq!(err.field, "store.background_threads");
+        assert_eq!(v.get().store.background_threads, 1);
         let sized = validated(&format!("{DEV}[store]\ncache_mib = 16\nmemtable_mib = 16\n")).unwrap();
         assert_eq!(
             (sized.get().store.cache_mib, sized.get().store.memtable_mib),

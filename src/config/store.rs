@@ -45,6 +45,12 @@ pub struct StoreConfig {
     /// more often, which costs commit latency (docs/PERFORMANCE.md).
     /// Default `64`. Env `FIDUCIA_STORE__MEMTABLE_MIB`.
     pub memtable_mib: u64,
+    /// Embedded backend: threads that flush memtables and compact tables
+    /// (fjall's workers). More keep up with a heavier write load on more
+    /// cores; on two vCPUs one gives the lower commit latency
+    /// (docs/PERFORMANCE.md). Default `1`. Env
+    /// `FIDUCIA_STORE__BACKGROUND_THREADS`.
+    pub background_threads: usize,
     /// Seconds between sweeps of expired records (reads hide them anyway).
     /// Default `60`. Env `FIDUCIA_STORE__SWEEP_INTERVAL_SECS`.
     pub sweep_interval_secs: u64,
@@ -66,6 +72,7 @@ impl Default for StoreConfig {
             max_batch_transactions: 4096,
             cache_mib: 64,
             memtable_mib: 64,
+            background_threads: 1,
             sweep_interval_secs: 60,
             timeout_ms: 5000,
             retry_limit: 100,

@@ -43,6 +43,7 @@ pub fn open(config: &StoreConfig) -> Result<Store, KvError> {
                     max_batch_transactions: config.max_batch_transactions,
                     cache_bytes: config.cache_mib.saturating_mul(1024 * 1024),
                     memtable_bytes: config.memtable_mib.saturating_mul(1024 * 1024),
+                    background_threads: config.background_threads,
                 },
             )?;
             Store::new(Arc::new(backend))

@@ -43,6 +43,9 @@ struct Args {
     /// fjall memtable size, in MiB.
     #[arg(long, default_value_t = 64)]
     memtable_mib: u64,
+    /// fjall's flush and compaction threads (`store.background_threads`).
+    #[arg(long, default_value_t = 1)]
+    background_threads: usize,
     /// Tokio worker threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
@@ -160,6 +163,7 @@ fn main() -> Result<(), BoxError> {
             &dir,
             EmbeddedOptions {
                 memtable_bytes: args.memtable_mib * 1024 * 1024,
+                background_threads: args.background_threads,
                 ..EmbeddedOptions::default()
             },
         )?);
@@ -183,8 +187,8 @@ fn main() -> Result<(), BoxError> {
         let commits = all.len();
         let ms = |v: u64| v as f64 / 1000.0;
         println!(
-            "store-bench: embedded backend, {} writers, {} s measured ({} s warm-up), {:?}, memtable {} MiB",
-            args.writers, args.seconds, args.warmup_seconds, args.api, args.memtable_mib
+            "store-bench: embedded backend, {} writers, {} s measured ({} s warm-up), {:?}, memtable {} MiB, {} background thread(s)",
+            args.writers, args.seconds, args.warmup_seconds, args.api, args.memtable_mib, args.background_threads
         );
         println!("durable token-issue transactions: {commits} ({:.0}/s)", commits as f64 / args.seconds as f64);
         println!(
