@@ -111,8 +111,6 @@ pub async fn logged_in(repo: &Repo, id: &str, account_id: &str, now: u64) -> Res
         .await?
 }
 
-/// The consent decision: `Consent -> Done`; on approval the grant and the
-/// code are written in the same transaction.
 /// The customer's answer on the consent page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
@@ -123,6 +121,9 @@ pub struct Answer {
     pub debtor: Option<CashAccount>,
 }
 
+/// The consent decision: `Consent -> Done`; on approval the grant and the
+/// code are written in the same transaction (and a UK OBIE consent moves
+/// with them, taking the chosen debtor account).
 pub async fn decide(
     repo: &Repo,
     id: &str,
