@@ -6,10 +6,10 @@
 //! | 2 | a route for the method and path | 404 |
 //! | 3 | one `Authorization: Bearer|DPoP` header (RFC 6750 §2.1, RFC 9449 §7.1) | 401 |
 //! | 4 | the token active (introspection or JWT, `TokenSource`) | 401 `invalid_token` |
+//! | 4a | a token whose payment was made is spent (`payment_report`) | 401 `invalid_token` |
 //! | 5 | the binding: `cnf.x5t#S256` = this certificate (RFC 8705 §3) or a DPoP proof by `cnf.jkt` with `ath` (RFC 9449 §7.1) | 401 |
 //! | 6 | the client's request budget | 429 + `Retry-After` |
 //! | 7 | the route's scopes (RFC 6750 §3.1) | 403 `insufficient_scope` |
-//! | 4a | a token whose payment was made is spent (`payment_report`) | 401 `invalid_token` |
 //! | 8 | payment routes: the body matches the token's consent (`payment`, `payment_intent`) | 403 |
 //! | 9 | forward to the bank API with the trusted `x-fiducia-*` headers | 502/504 |
 //! | 10 | payment routes, 2xx from the bank: the token is spent and the OP told (`payment_report`) | — |
