@@ -104,7 +104,8 @@ pub fn response(token: Option<&PresentedToken>, caller: Caller<'_>, issuer: &str
 /// `openbanking_consent`, the UK OBIE consent it was authorised under
 /// (`ConsentId`, `Status`, and for a domestic payment the consented
 /// `Initiation` and `Risk`, which a payment submission must repeat: OBIE
-/// Payment Initiation API v3.1, "Domestic Payments").
+/// Payment Initiation API v3.1, "Domestic Payments"; for an account access
+/// consent its `Permissions` and dates, which bound what may be read).
 pub fn resource_server_members(claims: &mut Map<String, Value>, grant_id: &str, consent: Option<&Consent>) {
     claims.insert("grant_id".into(), Value::String(grant_id.to_string()));
     let Some(consent) = consent else {
@@ -113,10 +114,13 @@ pub fn resource_server_members(claims: &mut Map<String, Value>, grant_id: &str, 
     let mut described = Map::new();
     described.insert("ConsentId".into(), json!(consent.consent_id));
     described.insert("Status".into(), json!(consent.status.as_str()));
-    if let ConsentKind::DomesticPayment(payment) = &consent.kind {
-        described.insert("Initiation".into(), obie::domestic_payment_json(payment));
-        let risk = serde_json::from_str(&consent.risk).unwrap_or_else(|_| json!({}));
-        described.insert("Risk".into(), risk);
+    match &consent.kind {
+        ConsentKind::DomesticPayment(payment) => {
+            described.insert("Initiation".into(), obie::domestic_payment_json(payment));
+            let risk = serde_json::from_str(&consent.risk).unwrap_or_else(|_| json!({}));
+            described.insert("Risk".into(), risk);
+        }
+        ConsentKind::AccountAccess(access) => obie::account_access_json(access, &mut described),
     }
     claims.insert(OPENBANKING_CONSENT.into(), Value::Object(described));
 }

@@ -49,6 +49,23 @@ pub fn read(
     )))
 }
 
+/// OBIE Account and Transaction API v3.1, "Permissions": what an account
+/// access consent must grant to read `rest` (the path after
+/// `/open-banking/v3.1/aisp`): one of the returned codes.
+pub fn permissions_for(rest: &str) -> &'static [&'static str] {
+    let mut segments = rest.trim_start_matches('/').split('/').skip(1);
+    match (segments.next(), segments.next()) {
+        (Some(_), Some("balances")) => &["ReadBalances"],
+        (Some(_), Some("transactions")) => &[
+            "ReadTransactionsBasic",
+            "ReadTransactionsDetail",
+            "ReadTransactionsCredits",
+            "ReadTransactionsDebits",
+        ],
+        _ => &["ReadAccountsBasic", "ReadAccountsDetail"],
+    }
+}
+
 fn owned<'a>(ledger: &'a LedgerState, customer: &'a str) -> impl Iterator<Item = &'a Account> + 'a {
     ledger
         .accounts

@@ -40,6 +40,33 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// Under a UK OBIE account access consent, whether it grants one of
+    /// `any_of` (403 `UK.OBIE.Resource.ConsentMismatch` otherwise); a token
+    /// without such a consent is bounded by its scope alone.
+    fn consent_permits(&self, any_of: &[&str]) -> Result<(), Denied> {
+        let Some(granted) = self
+            .openbanking_consent
+            .as_ref()
+            .and_then(|c| c["Permissions"].as_array())
+        else {
+            return Ok(());
+        };
+        if granted
+            .iter()
+            .any(|p| p.as_str().is_some_and(|p| any_of.contains(&p)))
+        {
+            return Ok(());
+        }
+        Err(error(
+            StatusCode::FORBIDDEN,
+            "UK.OBIE.Resource.ConsentMismatch",
+            &format!(
+                "the account access consent does not grant {}",
+                any_of.join(" or ")
+            ),
+        ))
+    }
+
     fn customer(&self) -> Result<&str, Denied> {
         self.customer.as_deref().ok_or_else(|| {
             error(
@@ -101,6 +128,7 @@ impl BankApi {
                 return Err(not_found());
             }
             caller.needs("accounts")?;
+            caller.consent_permits(accounts::permissions_for(rest))?;
             let customer = caller.customer()?;
             let ledger = self.ledger.snapshot();
             let self_url = format!("{}{path}", self.public_base);

@@ -257,3 +257,40 @@ async fn the_customer_picks_the_account_a_payment_leaves_from() {
 fn bank_iban(n: u32) -> String {
     fiducia::sandbox::bank::sample_iban(n)
 }
+
+/// OBIE Account and Transaction API v3.1, "Permissions": a token authorised
+/// under an account access consent reads only what the consent grants —
+/// with `ReadAccountsBasic` alone the accounts, not their balances or
+/// transactions (403 `UK.OBIE.Resource.ConsentMismatch`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_access_consent_bounds_what_its_token_reads() {
+    let rig = BankRig::start().await;
+    let body = json!({"Data": {"Permissions": ["ReadAccountsBasic"]}, "Risk": {}});
+    let collection = "/open-banking/v3.1/aisp/account-access-consents";
+    let intent = create_consent(&rig.op, collection, "accounts", "access-9", &body).await;
+    let (verifier, challenge) = pkce();
+    let response = push_with_intent(&rig.op, &challenge, "openid accounts", &intent).await;
+    assert_status(&response, 201);
+    let request_uri = json(response.body())["request_uri"].as_str().unwrap().to_string();
+    let redirect = Browser::new().authorize(&rig.op, MTLS, &request_uri, true).await;
+    let code = query_param(&redirect, "code").unwrap();
+    let tokens = tokens_for_code(&rig.op, &code, &verifier).await;
+    let token = tokens["access_token"].as_str().unwrap().to_string();
+    let read = |path: String| {
+        let request = get(&path);
+        rig.call(with_header(request, "authorization", &format!("Bearer {token}")))
+    };
+    let accounts = "/open-banking/v3.1/aisp/accounts".to_string();
+    assert_status(&read(accounts.clone()).await, 200);
+    assert_status(&read(format!("{accounts}/{ALICE_EUR}")).await, 200);
+    for resource in ["balances", "transactions"] {
+        let response = read(format!("{accounts}/{ALICE_EUR}/{resource}")).await;
+        assert_eq!(response.status(), 403, "{resource}");
+        assert_eq!(
+            obie_error(&response),
+            "UK.OBIE.Resource.ConsentMismatch",
+            "{resource}"
+        );
+    }
+    rig.shutdown().await;
+}
