@@ -5,7 +5,7 @@
 
 use crate::actors::key_manager::{KeyManager, KeyManagerArgs, KeyManagerMessage};
 use crate::actors::root::{RootSupervisor, RootSupervisorMessage};
-use crate::admin::{self, Admin, readiness::Readiness};
+use crate::admin::{self, Admin, AdminListener, readiness::Readiness};
 use crate::clock::SystemClock;
 use crate::config::ValidatedConfig;
 use crate::http::endpoints::OpState;
@@ -42,8 +42,7 @@ pub struct ServerHandle {
     trust: Option<crate::oauth::registration::trust::TrustMonitor>,
     key_backend: Arc<KeyBackend>,
     listeners: Vec<JoinHandle<()>>,
-    admin: JoinHandle<()>,
-    admin_stop: watch::Sender<bool>,
+    admin: AdminListener,
     root: ActorRef<RootSupervisorMessage>,
     root_task: JoinHandle<()>,
 }
@@ -266,20 +265,17 @@ pub async fn start_with(
     };
     readiness.set("tls", true);
 
-    let admin_listener = TcpListener::bind(c.admin.listen)
-        .await
-        .with_context(|| format!("admin.listen: cannot bind {}", c.admin.listen))?;
-    let admin_addr = admin_listener.local_addr()?;
-    let (admin_stop, admin_stop_rx) = watch::channel(false);
-    let admin = tokio::spawn(admin::run(
-        admin_listener,
-        Arc::new(Admin {
+    let admin = AdminListener::start(
+        c.admin.listen,
+        "admin.listen",
+        Admin {
             readiness: readiness.clone(),
             metrics,
             revocations: None,
-        }),
-        admin_stop_rx,
-    ));
+        },
+    )
+    .await?;
+    let admin_addr = admin.addr;
 
     tracing::info!(issuer = config.issuer(), %main_addr, ?h3_addr, ?mtls_addr, %admin_addr, "Fiducia OP serving");
     Ok(ServerHandle {
@@ -296,7 +292,6 @@ pub async fn start_with(
         key_backend: backend,
         listeners,
         admin,
-        admin_stop,
         root,
         root_task,
     })
@@ -334,8 +329,7 @@ impl ServerHandle {
         let _ = self.root_task.await;
         self.sweeper.stop().await;
         self.store.close().await;
-        let _ = self.admin_stop.send(true);
-        let _ = self.admin.await;
+        self.admin.stop().await;
         tracing::info!("Fiducia OP stopped");
     }
 }

@@ -85,6 +85,35 @@ fn text(status: StatusCode, body: &str) -> Response<Bytes> {
     response
 }
 
+/// A running admin listener.
+pub struct AdminListener {
+    /// The bound address.
+    pub addr: std::net::SocketAddr,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl AdminListener {
+    /// Binds `listen` (`field` names it in the error) and serves `admin`
+    /// there until [`AdminListener::stop`].
+    pub async fn start(listen: std::net::SocketAddr, field: &str, admin: Admin) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let listener = TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("{field}: cannot bind {listen}"))?;
+        let addr = listener.local_addr()?;
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(run(listener, Arc::new(admin), stop_rx));
+        Ok(Self { addr, stop, task })
+    }
+
+    /// Stops serving and waits for the listener to end.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
 /// Serves the admin routes until `stop` turns true.
 pub async fn run(listener: TcpListener, admin: Arc<Admin>, mut stop: watch::Receiver<bool>) {
     if let Some(handle) = admin.metrics.clone() {

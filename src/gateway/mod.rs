@@ -23,7 +23,7 @@ pub mod rate_limit;
 pub mod routes;
 pub mod token_info;
 
-use crate::admin::{self, Admin, readiness::Readiness};
+use crate::admin::{self, Admin, AdminListener, readiness::Readiness};
 use crate::clock::SystemClock;
 use crate::config::TlsConfig;
 use crate::http::service::RequestService;
@@ -48,8 +48,7 @@ pub struct GatewayHandle {
     readiness: Arc<Readiness>,
     stop: watch::Sender<bool>,
     listener: JoinHandle<()>,
-    admin: JoinHandle<()>,
-    admin_stop: watch::Sender<bool>,
+    admin: AdminListener,
 }
 
 /// Starts the gateway of a validated `[gateway]` section.
@@ -153,20 +152,17 @@ pub async fn start(c: GatewayConfig) -> anyhow::Result<GatewayHandle> {
     ));
     readiness.set("tls", true);
 
-    let admin_listener = TcpListener::bind(c.admin_listen)
-        .await
-        .with_context(|| format!("gateway.admin_listen: cannot bind {}", c.admin_listen))?;
-    let admin_addr = admin_listener.local_addr()?;
-    let (admin_stop, admin_stop_rx) = watch::channel(false);
-    let admin = tokio::spawn(admin::run(
-        admin_listener,
-        Arc::new(Admin {
+    let admin = AdminListener::start(
+        c.admin_listen,
+        "gateway.admin_listen",
+        Admin {
             readiness: readiness.clone(),
             metrics,
             revocations,
-        }),
-        admin_stop_rx,
-    ));
+        },
+    )
+    .await?;
+    let admin_addr = admin.addr;
     tracing::info!(%addr, %admin_addr, upstream = %c.upstream.base_url, "Fiducia API gateway serving");
     Ok(GatewayHandle {
         addr,
@@ -175,7 +171,6 @@ pub async fn start(c: GatewayConfig) -> anyhow::Result<GatewayHandle> {
         stop,
         listener,
         admin,
-        admin_stop,
     })
 }
 
@@ -185,8 +180,7 @@ impl GatewayHandle {
         self.readiness.set_draining();
         let _ = self.stop.send(true);
         let _ = self.listener.await;
-        let _ = self.admin_stop.send(true);
-        let _ = self.admin.await;
+        self.admin.stop().await;
         tracing::info!("Fiducia API gateway stopped");
     }
 }
