@@ -72,8 +72,7 @@ pub fn label(account: &CustomerAccount) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::consent::state::ConsentStatus;
-    use crate::consent::{AccountAccess, DomesticPayment};
+    use crate::consent::AccountAccess;
 
     fn account(identification: &str, currency: &str) -> CustomerAccount {
         CustomerAccount {
@@ -84,34 +83,15 @@ mod tests {
         }
     }
 
+    /// The sample payment consent, in EUR, with `debtor`.
     fn consent(debtor: Option<CashAccount>) -> Consent {
-        Consent {
-            consent_id: "pdc-1".into(),
-            client_id: "fintech".into(),
-            kind: ConsentKind::DomesticPayment(Box::new(DomesticPayment {
-                instruction_identification: "i".into(),
-                end_to_end_identification: "e".into(),
-                local_instrument: None,
-                amount: "10.00".into(),
-                currency: "EUR".into(),
-                creditor: CashAccount {
-                    scheme_name: "UK.OBIE.IBAN".into(),
-                    identification: "GB00SHOP".into(),
-                    name: Some("Shop".into()),
-                    secondary_identification: None,
-                },
-                debtor,
-                remittance_reference: None,
-                remittance_unstructured: None,
-            })),
-            status: ConsentStatus::AwaitingAuthorisation,
-            created_at: 1,
-            status_updated_at: 1,
-            risk: "{}".into(),
-            request_digest: Vec::new(),
-            account_id: None,
-            grant_id: None,
+        let mut consent =
+            crate::consent::tests::consent("fintech", &crate::consent::tests::payment_request());
+        if let ConsentKind::DomesticPayment(payment) = &mut consent.kind {
+            payment.currency = "EUR".into();
+            payment.debtor = debtor;
         }
+        consent
     }
 
     #[test]

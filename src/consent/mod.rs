@@ -229,4 +229,4 @@ pub async fn apply(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

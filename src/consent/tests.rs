@@ -142,7 +142,9 @@ async fn repo() -> (tempfile::TempDir, Repo) {
     (dir, repo)
 }
 
-fn consent(client_id: &str, body: &Value) -> Consent {
+/// A domestic payment consent of `client_id` made from `body`, awaiting
+/// authorisation.
+pub(crate) fn consent(client_id: &str, body: &Value) -> Consent {
     Consent {
         consent_id: consent_id("pdc-", client_id, "key-1"),
         client_id: client_id.into(),

@@ -188,42 +188,16 @@ mod tests {
     /// the OBIE consent with the Initiation a payment must repeat.
     #[test]
     fn resource_servers_learn_the_grant_and_the_consent() {
-        use crate::consent::state::ConsentStatus;
-        use crate::consent::{CashAccount, DomesticPayment};
-        let consent = Consent {
-            consent_id: "pdc-1".into(),
-            client_id: "fintech".into(),
-            kind: ConsentKind::DomesticPayment(Box::new(DomesticPayment {
-                instruction_identification: "i-1".into(),
-                end_to_end_identification: "e-1".into(),
-                local_instrument: None,
-                amount: "10.00".into(),
-                currency: "EUR".into(),
-                creditor: CashAccount {
-                    scheme_name: "UK.OBIE.IBAN".into(),
-                    identification: "GB00SHOP".into(),
-                    name: None,
-                    secondary_identification: None,
-                },
-                debtor: None,
-                remittance_reference: None,
-                remittance_unstructured: None,
-            })),
-            status: ConsentStatus::Authorised,
-            created_at: 1,
-            status_updated_at: 2,
-            risk: r#"{"PaymentContextCode":"EcommerceGoods"}"#.into(),
-            request_digest: Vec::new(),
-            account_id: Some("alice".into()),
-            grant_id: Some("g".into()),
-        };
+        let mut consent =
+            crate::consent::tests::consent("fintech", &crate::consent::tests::payment_request());
+        consent.status = crate::consent::state::ConsentStatus::Authorised;
         let mut claims = Map::new();
         resource_server_members(&mut claims, "g", Some(&consent));
         assert_eq!(claims["grant_id"], "g");
         let described = &claims[OPENBANKING_CONSENT];
-        assert_eq!(described["ConsentId"], "pdc-1");
+        assert_eq!(described["ConsentId"], consent.consent_id.as_str());
         assert_eq!(described["Status"], "Authorised");
-        assert_eq!(described["Initiation"]["InstructedAmount"]["Amount"], "10.00");
+        assert_eq!(described["Initiation"]["InstructedAmount"]["Amount"], "165.88");
         assert_eq!(described["Risk"]["PaymentContextCode"], "EcommerceGoods");
         let mut plain = Map::new();
         resource_server_members(&mut plain, "g", None);

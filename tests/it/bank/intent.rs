@@ -35,16 +35,17 @@ fn submission(consent_id: &str, initiation: &Value) -> Value {
     json!({"Data": {"ConsentId": consent_id, "Initiation": initiation}, "Risk": {"PaymentContextCode": "EcommerceGoods"}})
 }
 
-/// Alice authorises consent `intent` for the mTLS fintech; its
+/// Alice authorises payment consent `intent` for the mTLS fintech; its
 /// certificate-bound access token.
 async fn authorised_token(rig: &BankRig, intent: &str) -> String {
-    authorised_token_from(rig, intent, &mut Browser::new()).await
+    authorised_token_from(rig, intent, "openid payments", &mut Browser::new()).await
 }
 
-/// The same in `browser` (which may pick the account to pay from).
-async fn authorised_token_from(rig: &BankRig, intent: &str, browser: &mut Browser) -> String {
+/// The same for a consent asked with `scope`, in `browser` (which may pick
+/// the account to pay from).
+async fn authorised_token_from(rig: &BankRig, intent: &str, scope: &str, browser: &mut Browser) -> String {
     let (verifier, challenge) = pkce();
-    let response = push_with_intent(&rig.op, &challenge, "openid payments", intent).await;
+    let response = push_with_intent(&rig.op, &challenge, scope, intent).await;
     assert_status(&response, 201);
     let request_uri = json(response.body())["request_uri"].as_str().unwrap().to_string();
     let redirect = browser.authorize(&rig.op, MTLS, &request_uri, true).await;
@@ -145,14 +146,7 @@ async fn a_revoked_account_access_consent_kills_its_token_at_the_gateway() {
     let body = json!({"Data": {"Permissions": ["ReadAccountsBasic", "ReadBalances"]}, "Risk": {}});
     let collection = "/open-banking/v3.1/aisp/account-access-consents";
     let intent = create_consent(&rig.op, collection, "accounts", "access-7", &body).await;
-    let (verifier, challenge) = pkce();
-    let response = push_with_intent(&rig.op, &challenge, "openid accounts", &intent).await;
-    assert_status(&response, 201);
-    let request_uri = json(response.body())["request_uri"].as_str().unwrap().to_string();
-    let redirect = Browser::new().authorize(&rig.op, MTLS, &request_uri, true).await;
-    let code = query_param(&redirect, "code").unwrap();
-    let tokens = tokens_for_code(&rig.op, &code, &verifier).await;
-    let token = tokens["access_token"].as_str().unwrap().to_string();
+    let token = authorised_token_from(&rig, &intent, "openid accounts", &mut Browser::new()).await;
     let read = || {
         let request = get("/open-banking/v3.1/aisp/accounts");
         rig.call(with_header(request, "authorization", &format!("Bearer {token}")))
@@ -229,7 +223,7 @@ async fn the_customer_picks_the_account_a_payment_leaves_from() {
 
     let mut browser = Browser::new();
     browser.debtor_choice = Some(savings.clone());
-    let token = authorised_token_from(&rig, &intent, &mut browser).await;
+    let token = authorised_token_from(&rig, &intent, "openid payments", &mut browser).await;
     let cc = cc_token(&rig.op, "payments").await;
     let consent = rig.op.send(true, api("GET", &item, &cc, None, None)).await;
     let consent = json(consent.body());
@@ -268,14 +262,7 @@ async fn an_account_access_consent_bounds_what_its_token_reads() {
     let body = json!({"Data": {"Permissions": ["ReadAccountsBasic"]}, "Risk": {}});
     let collection = "/open-banking/v3.1/aisp/account-access-consents";
     let intent = create_consent(&rig.op, collection, "accounts", "access-9", &body).await;
-    let (verifier, challenge) = pkce();
-    let response = push_with_intent(&rig.op, &challenge, "openid accounts", &intent).await;
-    assert_status(&response, 201);
-    let request_uri = json(response.body())["request_uri"].as_str().unwrap().to_string();
-    let redirect = Browser::new().authorize(&rig.op, MTLS, &request_uri, true).await;
-    let code = query_param(&redirect, "code").unwrap();
-    let tokens = tokens_for_code(&rig.op, &code, &verifier).await;
-    let token = tokens["access_token"].as_str().unwrap().to_string();
+    let token = authorised_token_from(&rig, &intent, "openid accounts", &mut Browser::new()).await;
     let read = |path: String| {
         let request = get(&path);
         rig.call(with_header(request, "authorization", &format!("Bearer {token}")))
