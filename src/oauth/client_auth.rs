@@ -3,7 +3,7 @@
 //! (RFC 6749 §2.3: never more than one in a request), FAPI 2.0 §5.3.2.1's
 //! three: `private_key_jwt`, `tls_client_auth`, `self_signed_tls_client_auth`.
 
-use super::replay;
+use super::replay::OneTimeUses;
 use crate::config::{FapiProfile, TokenEndpointAuthMethod};
 use crate::http::context::RequestContext;
 use crate::http::endpoints::OpState;
@@ -22,22 +22,43 @@ const MAX_ASSERTION_LIFETIME_SECS: u64 = 300;
 
 /// Authenticates the client of a form-encoded request; `invalid_client`
 /// (401) on any failure, with the reason in the description and the log.
+/// An assertion's `jti` is recorded before this returns.
 pub async fn authenticate(
     op: &OpState,
     form: &Form,
     context: &RequestContext,
 ) -> Result<Arc<Client>, OAuthError> {
-    let result = authenticate_inner(op, form, context).await;
-    if let Err(e) = &result {
-        tracing::info!(client_id = form.get("client_id").unwrap_or("-"), error = %e, "client authentication failed");
-    }
-    result
+    let mut uses = OneTimeUses::default();
+    let client = authenticate_deferred(op, form, context, &mut uses).await?;
+    uses.record(&op.services.repo, op.now())
+        .await
+        .inspect_err(|e| log_failure(form, e))?;
+    Ok(client)
+}
+
+/// [`authenticate`], leaving an assertion's `jti` in `uses` for the caller
+/// to record with what the request issues (`OneTimeUses::commit_with`) or,
+/// failing that, on its own (`OneTimeUses::record`).
+pub async fn authenticate_deferred(
+    op: &OpState,
+    form: &Form,
+    context: &RequestContext,
+    uses: &mut OneTimeUses,
+) -> Result<Arc<Client>, OAuthError> {
+    authenticate_inner(op, form, context, uses)
+        .await
+        .inspect_err(|e| log_failure(form, e))
+}
+
+fn log_failure(form: &Form, error: &OAuthError) {
+    tracing::info!(client_id = form.get("client_id").unwrap_or("-"), %error, "client authentication failed");
 }
 
 async fn authenticate_inner(
     op: &OpState,
     form: &Form,
     context: &RequestContext,
+    uses: &mut OneTimeUses,
 ) -> Result<Arc<Client>, OAuthError> {
     let client_id = form
         .get("client_id")
@@ -102,15 +123,12 @@ async fn authenticate_inner(
                     "the assertion is not signed with the registered token_endpoint_auth_signing_alg (RFC 7591 §2)",
                 ));
             }
-            let namespace = format!("client_assertion:{}", client.client_id);
-            let fresh = replay::first_use(&op.services.repo, &namespace, &claims.jti, claims.exp, now)
-                .await
-                .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
-            if !fresh {
-                return Err(invalid_client(
-                    "client assertion jti already used (RFC 7523 §3 item 7)",
-                ));
-            }
+            uses.defer(
+                &format!("client_assertion:{}", client.client_id),
+                &claims.jti,
+                claims.exp,
+                invalid_client("client assertion jti already used (RFC 7523 §3 item 7)"),
+            );
         }
         TokenEndpointAuthMethod::TlsClientAuth | TokenEndpointAuthMethod::SelfSignedTlsClientAuth => {
             if assertion.is_some() {

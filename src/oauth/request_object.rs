@@ -4,22 +4,25 @@
 //! single use in the store; otherwise the form, unless the client or the
 //! profile requires signed request objects (RFC 9101 §10.5).
 
-use super::replay;
+use super::replay::OneTimeUses;
 use crate::http::endpoints::OpState;
 use crate::model::Client;
 use crate::protocol::authorization_params::AuthorizationParams;
-use crate::protocol::error::{ErrorCode, OAuthError};
+use crate::protocol::error::OAuthError;
 use crate::protocol::form::Form;
 use crate::protocol::jose::{ClientJwk, JoseError};
 use crate::protocol::request_object::{
     RequestObjectReason, VerifiedRequestObject, check_outer_parameters, check_request_object,
 };
 
-/// The authorization parameters of a PAR request by the authenticated `client`.
+/// The authorization parameters of a PAR request by the authenticated
+/// `client`; a request object's `jti` joins `uses`, to be recorded with the
+/// pushed request.
 pub async fn authorization_params(
     op: &OpState,
     form: &Form,
     client: &Client,
+    uses: &mut OneTimeUses,
 ) -> Result<AuthorizationParams, OAuthError> {
     let Some(jwt) = form.get("request") else {
         if client.require_signed_request_object
@@ -35,14 +38,12 @@ pub async fn authorization_params(
         tracing::info!(client_id = %client.client_id, %reason, "request object refused");
     })?;
     check_outer_parameters(form, &verified.params)?;
-    let namespace = format!("request_object:{}", client.client_id);
-    let now = op.now();
-    let fresh = replay::first_use(&op.services.repo, &namespace, &verified.jti, verified.exp, now)
-        .await
-        .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
-    if !fresh {
-        return Err(RequestObjectReason::Replayed.into());
-    }
+    uses.defer(
+        &format!("request_object:{}", client.client_id),
+        &verified.jti,
+        verified.exp,
+        RequestObjectReason::Replayed.into(),
+    );
     Ok(verified.params)
 }
 

@@ -1,7 +1,7 @@
 //! DPoP proofs at the OP's own endpoints (RFC 9449 §4.3, §11.1), with the
 //! `jti` replay window in the store.
 
-use super::replay;
+use super::replay::OneTimeUses;
 use crate::http::context::{ListenerKind, RequestContext};
 use crate::http::endpoints::OpState;
 use crate::protocol::dpop::{DpopProof, DpopReason, DpopRequest, check_dpop_proof};
@@ -32,6 +32,22 @@ pub async fn dpop_proof(
     context: &RequestContext,
     path: &str,
     access_token: Option<&str>,
+) -> Result<Option<DpopProof>, OAuthError> {
+    let mut uses = OneTimeUses::default();
+    let proof = dpop_proof_deferred(op, request, context, path, access_token, &mut uses)?;
+    uses.record(&op.services.repo, op.now()).await?;
+    Ok(proof)
+}
+
+/// [`dpop_proof`], leaving the proof's `jti` in `uses` for the caller to
+/// record with what the request issues.
+pub fn dpop_proof_deferred(
+    op: &OpState,
+    request: &Request<Bytes>,
+    context: &RequestContext,
+    path: &str,
+    access_token: Option<&str>,
+    uses: &mut OneTimeUses,
 ) -> Result<Option<DpopProof>, OAuthError> {
     let mut headers = request.headers().get_all(DPOP).iter();
     let Some(header) = headers.next() else {
@@ -70,21 +86,15 @@ pub async fn dpop_proof(
             other => other?,
         },
     };
-    let fresh = replay::first_use(
-        &op.services.repo,
+    uses.defer(
         "dpop",
         &checked.jti,
         checked.iat + window + 60,
-        now,
-    )
-    .await
-    .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
-    if !fresh {
-        return Err(OAuthError::new(
+        OAuthError::new(
             ErrorCode::InvalidDpopProof,
             "DPoP proof jti already used (RFC 9449 §11.1)",
-        ));
-    }
+        ),
+    );
     Ok(Some(checked))
 }
 

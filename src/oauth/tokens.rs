@@ -6,8 +6,9 @@ use crate::config::AccessTokenFormat;
 use crate::http::endpoints::OpState;
 use crate::model::records::{AccessToken, AuthorizationCode, RefreshToken};
 use crate::model::{Binding, Client};
+use crate::oauth::replay::OneTimeUses;
 use crate::protocol::error::{ErrorCode, OAuthError};
-use crate::store::repo::FreshId;
+use crate::store::repo::{FreshId, ops};
 use serde_json::{Map, Value, json};
 
 /// `acr` of the built-in password login (OIDC Core §2).
@@ -62,37 +63,43 @@ pub fn refresh_store_ttl(op: &OpState, record: &RefreshToken, now: u64) -> u64 {
 
 /// Stores a new access token for `record` (its times are set here from
 /// `now`) in the client's `format`, and returns the token and its lifetime
-/// in seconds.
+/// in seconds. The request's pending `jti`s (`uses`) are recorded in the
+/// same transaction; a replayed one is its error, and no token is stored.
 pub async fn issue_access_token(
     op: &OpState,
     mut record: AccessToken,
     format: AccessTokenFormat,
     now: u64,
+    uses: &mut OneTimeUses,
 ) -> Result<(String, u64), OAuthError> {
     let ttl = op.config.get().tokens.access_token_ttl_secs;
     record.issued_at = now;
     record.expires_at = now + ttl;
-    let stored = match format {
+    let (repo, record) = (&op.services.repo, &record);
+    let token = match format {
         AccessTokenFormat::Opaque => {
             // 256 random bits, like every secret the OP hands out; being
-            // fresh, the token is stored without a read first (`Repo::insert_new`).
+            // fresh, the token is stored without a read first (`ops::insert_new`).
             let access_token = FreshId::generate()
                 .map_err(|_| OAuthError::new(ErrorCode::ServerError, "the random generator failed"))?;
-            let stored = op
-                .services
-                .repo
-                .insert_new(&access_token, &record, Some(ttl), now)
-                .await;
-            stored.map(|()| access_token.into_string())
+            let id = &access_token;
+            uses.commit_with(repo, now, |tx| async move {
+                ops::insert_new(&tx, id, record, Some(ttl), now).await
+            })
+            .await?;
+            access_token.into_string()
         }
         AccessTokenFormat::Jwt => {
             // RFC 9068: unique by its random `jti`; stored by hash like any token.
-            let jwt = super::jwt_access_token::sign(op, &record).await?;
-            let stored = op.services.repo.upsert(&jwt, &record, Some(ttl), now).await;
-            stored.map(|()| jwt)
+            let jwt = super::jwt_access_token::sign(op, record).await?;
+            let id = jwt.as_str();
+            uses.commit_with(repo, now, |tx| async move {
+                ops::upsert(&tx, id, record, Some(ttl), now).await
+            })
+            .await?;
+            jwt
         }
     };
-    let token = stored.map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
     Ok((token, ttl))
 }
 
@@ -102,6 +109,7 @@ pub async fn issue_for_code(
     client: &Client,
     code: &AuthorizationCode,
     binding: Binding,
+    uses: &mut OneTimeUses,
 ) -> Result<IssuedTokens, OAuthError> {
     let now = op.now();
     let record = AccessToken {
@@ -114,7 +122,7 @@ pub async fn issue_for_code(
         expires_at: 0,
         authorization_details: code.authorization_details.clone(),
     };
-    let (access_token, ttl) = issue_access_token(op, record, client.access_token_format, now).await?;
+    let (access_token, ttl) = issue_access_token(op, record, client.access_token_format, now, uses).await?;
     let refresh_token = if code.scopes.iter().any(|s| s == OFFLINE_ACCESS) {
         let record = RefreshToken {
             client_id: code.client_id.clone(),

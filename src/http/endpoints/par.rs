@@ -14,22 +14,39 @@ use crate::consent::intent;
 use crate::http::context::RequestContext;
 use crate::http::response;
 use crate::model::records::PushedRequest;
+use crate::oauth::replay::OneTimeUses;
 use crate::oauth::{client_auth, request_object, secrets, sender};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::pkce::CodeChallenge;
 use crate::protocol::rar;
 use crate::protocol::response_mode::ResponseMode;
+use crate::store::repo::ops;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 
 /// Longest `state` / `nonce` accepted.
 const MAX_PARAM_LEN: usize = 512;
 
-/// Handles a pushed authorization request.
+/// Handles a pushed authorization request. The `jti`s of the client
+/// assertion, the request object and the DPoP proof are recorded with the
+/// pushed request (one transaction); a request refused first records them
+/// on their own, and a replay's error comes first.
 pub async fn post(
     op: &OpState,
     request: &Request<Bytes>,
     context: &RequestContext,
+) -> Result<Response<Bytes>, OAuthError> {
+    let mut uses = OneTimeUses::default();
+    let pushed = push(op, request, context, &mut uses).await;
+    uses.record(&op.services.repo, op.now()).await?;
+    pushed
+}
+
+async fn push(
+    op: &OpState,
+    request: &Request<Bytes>,
+    context: &RequestContext,
+    uses: &mut OneTimeUses,
 ) -> Result<Response<Bytes>, OAuthError> {
     let form = super::form_body(request)?;
     // RFC 9126 §2.1: a request_uri cannot itself be pushed.
@@ -38,8 +55,8 @@ pub async fn post(
             "request_uri is not allowed at the PAR endpoint (RFC 9126 §2.1)",
         ));
     }
-    let client = client_auth::authenticate(op, &form, context).await?;
-    let params = request_object::authorization_params(op, &form, &client).await?;
+    let client = client_auth::authenticate_deferred(op, &form, context, uses).await?;
+    let params = request_object::authorization_params(op, &form, &client, uses).await?;
     if params.require("response_type")? != "code" {
         return Err(OAuthError::new(
             ErrorCode::UnsupportedResponseType,
@@ -81,7 +98,8 @@ pub async fn post(
     };
     let (state, nonce) = (bounded("state")?, bounded("nonce")?);
     // RFC 9449 §10: a DPoP proof (or dpop_jkt) at PAR binds the code to that key.
-    let proof = sender::dpop_proof(op, request, context, crate::http::router::paths::PAR, None).await?;
+    let proof =
+        sender::dpop_proof_deferred(op, request, context, crate::http::router::paths::PAR, None, uses)?;
     let dpop_jkt = match (proof.map(|p| p.jkt), params.get("dpop_jkt")) {
         (Some(proof_jkt), Some(param)) if proof_jkt != param => {
             return Err(OAuthError::invalid_request(
@@ -111,11 +129,11 @@ pub async fn post(
     };
     let reference = secrets::new_secret()?;
     let ttl = op.config.get().tokens.request_uri_ttl_secs;
-    op.services
-        .repo
-        .upsert(&reference, &pushed, Some(ttl), op.now())
-        .await
-        .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
+    let (now, id, pushed) = (op.now(), reference.as_str(), &pushed);
+    uses.commit_with(&op.services.repo, now, |tx| async move {
+        ops::upsert(&tx, id, pushed, Some(ttl), now).await
+    })
+    .await?;
     let body = serde_json::json!({
         "request_uri": format!("{REQUEST_URI_PREFIX}{reference}"),
         "expires_in": ttl,

@@ -11,13 +11,19 @@
 use super::OpState;
 use crate::http::context::RequestContext;
 use crate::http::response;
+use crate::model::Client;
 use crate::oauth::client_auth;
 use crate::oauth::grants::{self, TokenRequest};
+use crate::oauth::replay::OneTimeUses;
 use crate::protocol::error::OAuthError;
+use crate::protocol::form::Form;
 use bytes::Bytes;
 use http::{Request, Response};
 
-/// Handles a token request.
+/// Handles a token request. The client assertion's and the DPoP proof's
+/// `jti`s are recorded with the access token (one transaction); a request
+/// that fails first records them on its own, and a replay's error then
+/// comes before the grant's, as if it had been checked first.
 pub async fn post(
     op: &OpState,
     request: &Request<Bytes>,
@@ -25,8 +31,27 @@ pub async fn post(
 ) -> Result<Response<Bytes>, OAuthError> {
     let form = super::form_body(request)?;
     grants::check_grant_type(&form)?;
-    let client = client_auth::authenticate(op, &form, context).await?;
-    let body = match TokenRequest::parse(&form)? {
+    let mut uses = OneTimeUses::default();
+    let client = client_auth::authenticate_deferred(op, &form, context, &mut uses).await?;
+    let granted = grant(op, request, context, &form, &client, &mut uses).await;
+    // Whatever was not recorded with a token (an error, or a grant that
+    // issued none) is recorded now.
+    uses.record(&op.services.repo, op.now()).await?;
+    Ok(response::json(
+        http::StatusCode::OK,
+        Bytes::from(granted?.to_string()),
+    ))
+}
+
+async fn grant(
+    op: &OpState,
+    request: &Request<Bytes>,
+    context: &RequestContext,
+    form: &Form,
+    client: &Client,
+    uses: &mut OneTimeUses,
+) -> Result<serde_json::Value, OAuthError> {
+    match TokenRequest::parse(form)? {
         TokenRequest::AuthorizationCode {
             code,
             redirect_uri,
@@ -36,22 +61,19 @@ pub async fn post(
                 op,
                 request,
                 context,
-                &client,
+                client,
                 &code,
                 &redirect_uri,
                 &code_verifier,
+                uses,
             )
-            .await?
+            .await
         }
         TokenRequest::RefreshToken { refresh_token, scope } => {
-            grants::refresh_token::refresh(op, request, context, &client, &refresh_token, scope).await?
+            grants::refresh_token::refresh(op, request, context, client, &refresh_token, scope, uses).await
         }
         TokenRequest::ClientCredentials { scope } => {
-            grants::client_credentials::issue(op, request, context, &client, scope).await?
+            grants::client_credentials::issue(op, request, context, client, scope, uses).await
         }
-    };
-    Ok(response::json(
-        http::StatusCode::OK,
-        Bytes::from(body.to_string()),
-    ))
+    }
 }

@@ -8,6 +8,7 @@ use crate::http::context::RequestContext;
 use crate::http::endpoints::OpState;
 use crate::model::Client;
 use crate::model::records::AuthorizationCode;
+use crate::oauth::replay::OneTimeUses;
 use crate::oauth::tokens;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::pkce::CodeChallenge;
@@ -15,7 +16,9 @@ use crate::store::repo::Consumed;
 use bytes::Bytes;
 use http::Request;
 
-/// Redeems `code` for `client`; the token response's JSON.
+/// Redeems `code` for `client`; the token response's JSON. The `jti`s in
+/// `uses` are recorded with the access token.
+#[allow(clippy::too_many_arguments)]
 pub async fn exchange(
     op: &OpState,
     request: &Request<Bytes>,
@@ -24,6 +27,7 @@ pub async fn exchange(
     code: &str,
     redirect_uri: &str,
     verifier: &str,
+    uses: &mut OneTimeUses,
 ) -> Result<serde_json::Value, OAuthError> {
     let now = op.now();
     let repo = &op.services.repo;
@@ -62,9 +66,9 @@ pub async fn exchange(
         context,
         record.dpop_jkt.as_deref(),
         client.dpop_bound_access_tokens,
-    )
-    .await?;
-    let issued = tokens::issue_for_code(op, client, &record, binding).await?;
+        uses,
+    )?;
+    let issued = tokens::issue_for_code(op, client, &record, binding, uses).await?;
     let mut body = serde_json::json!({
         "access_token": issued.access_token,
         "token_type": issued.token_type,

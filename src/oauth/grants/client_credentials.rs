@@ -9,6 +9,7 @@ use crate::http::context::RequestContext;
 use crate::http::endpoints::OpState;
 use crate::model::Client;
 use crate::model::records::AccessToken;
+use crate::oauth::replay::OneTimeUses;
 use crate::oauth::tokens;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::store::repo::FreshId;
@@ -19,16 +20,18 @@ use http::Request;
 const USER_SCOPES: &[&str] = &["openid", "offline_access"];
 
 /// Issues `client` a token for `requested` scopes (RFC 6749 §3.3: the
-/// client's scopes without the end-user ones when absent).
+/// client's scopes without the end-user ones when absent). The `jti`s in
+/// `uses` are recorded with the token.
 pub async fn issue(
     op: &OpState,
     request: &Request<Bytes>,
     context: &RequestContext,
     client: &Client,
     requested: Option<Vec<String>>,
+    uses: &mut OneTimeUses,
 ) -> Result<serde_json::Value, OAuthError> {
     let scopes = granted_scopes(&client.scopes, requested)?;
-    let binding = sender_binding(op, request, context, None, client.dpop_bound_access_tokens).await?;
+    let binding = sender_binding(op, request, context, None, client.dpop_bound_access_tokens, uses)?;
     let grant_id = FreshId::generate()
         .map_err(|_| OAuthError::new(ErrorCode::ServerError, "the random generator failed"))?
         .into_string();
@@ -43,7 +46,7 @@ pub async fn issue(
         authorization_details: None,
     };
     let (access_token, ttl) =
-        tokens::issue_access_token(op, record, client.access_token_format, op.now()).await?;
+        tokens::issue_access_token(op, record, client.access_token_format, op.now(), uses).await?;
     tracing::info!(target: "fiducia::audit", client_id = %client.client_id, token_type = binding.token_type(), "client_credentials token issued");
     Ok(serde_json::json!({
         "access_token": access_token,

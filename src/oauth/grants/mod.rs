@@ -11,6 +11,7 @@ pub mod refresh_token;
 use crate::http::context::RequestContext;
 use crate::http::endpoints::OpState;
 use crate::model::Binding;
+use crate::oauth::replay::OneTimeUses;
 use crate::oauth::sender;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::form::Form;
@@ -99,15 +100,24 @@ pub fn split_scope(scope: &str) -> Vec<String> {
 /// if a proof came (RFC 9449 §5) — and it must, with the same key, when
 /// `bound_jkt` is set (RFC 9449 §10.1) — else the client certificate
 /// (RFC 8705 §3); neither is `invalid_request`. A client registered with
-/// `dpop_bound_access_tokens` must send a proof (RFC 9449 §5.2).
-pub async fn sender_binding(
+/// `dpop_bound_access_tokens` must send a proof (RFC 9449 §5.2). The
+/// proof's `jti` joins `uses`, recorded with the tokens.
+pub fn sender_binding(
     op: &OpState,
     request: &Request<Bytes>,
     context: &RequestContext,
     bound_jkt: Option<&str>,
     require_dpop: bool,
+    uses: &mut OneTimeUses,
 ) -> Result<Binding, OAuthError> {
-    let proof = sender::dpop_proof(op, request, context, crate::http::router::paths::TOKEN, None).await?;
+    let proof = sender::dpop_proof_deferred(
+        op,
+        request,
+        context,
+        crate::http::router::paths::TOKEN,
+        None,
+        uses,
+    )?;
     match (proof, bound_jkt) {
         (Some(proof), Some(jkt)) if proof.jkt != jkt => Err(invalid_grant(
             "the DPoP key differs from the one bound at the authorization request (RFC 9449 §10.1)",

@@ -11,13 +11,15 @@ use crate::http::context::RequestContext;
 use crate::http::endpoints::OpState;
 use crate::model::records::{AccessToken, RefreshToken};
 use crate::model::{Binding, Client};
+use crate::oauth::replay::OneTimeUses;
 use crate::oauth::{sender, tokens};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::store::repo::Consumed;
 use bytes::Bytes;
 use http::Request;
 
-/// Redeems `presented` for `client`; the token response's JSON.
+/// Redeems `presented` for `client`; the token response's JSON. The `jti`s
+/// in `uses` are recorded with the access token.
 pub async fn refresh(
     op: &OpState,
     request: &Request<Bytes>,
@@ -25,6 +27,7 @@ pub async fn refresh(
     client: &Client,
     presented: &str,
     requested: Option<Vec<String>>,
+    uses: &mut OneTimeUses,
 ) -> Result<serde_json::Value, OAuthError> {
     let now = op.now();
     let repo = &op.services.repo;
@@ -39,7 +42,7 @@ pub async fn refresh(
     if record.client_id != client.client_id {
         return Err(invalid_grant("the refresh token was issued to another client"));
     }
-    check_binding(op, request, context, &record.binding).await?;
+    check_binding(op, request, context, &record.binding, uses)?;
     if record.expires_at <= now {
         return Err(invalid_grant("the refresh token has expired"));
     }
@@ -79,7 +82,8 @@ pub async fn refresh(
         // RFC 9396 §7: a refresh keeps the approved details.
         authorization_details: record.authorization_details.clone(),
     };
-    let (access_token, ttl) = tokens::issue_access_token(op, access, client.access_token_format, now).await?;
+    let (access_token, ttl) =
+        tokens::issue_access_token(op, access, client.access_token_format, now, uses).await?;
     let mut body = serde_json::json!({
         "access_token": access_token,
         "token_type": record.binding.token_type(),
@@ -109,13 +113,21 @@ async fn reused(op: &OpState, client: &Client, grant_id: &str) -> OAuthError {
 
 /// The refresh token's binding must be presented again: a DPoP proof by the
 /// same key (RFC 9449 §5) or the same client certificate (RFC 8705 §3).
-async fn check_binding(
+fn check_binding(
     op: &OpState,
     request: &Request<Bytes>,
     context: &RequestContext,
     binding: &Binding,
+    uses: &mut OneTimeUses,
 ) -> Result<(), OAuthError> {
-    let proof = sender::dpop_proof(op, request, context, crate::http::router::paths::TOKEN, None).await?;
+    let proof = sender::dpop_proof_deferred(
+        op,
+        request,
+        context,
+        crate::http::router::paths::TOKEN,
+        None,
+        uses,
+    )?;
     let same = match (binding, proof) {
         (Binding::Dpop(jkt), Some(proof)) => proof.jkt == *jkt,
         (Binding::Mtls(x5t), None) => context

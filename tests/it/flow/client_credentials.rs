@@ -83,3 +83,73 @@ async fn client_credentials_refusals() {
     }
     op.handle.shutdown().await;
 }
+
+fn assertion_request(assertion: &str, scope: &str) -> http::Request<http_body_util::Full<bytes::Bytes>> {
+    form(
+        "/token",
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", PKJWT),
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", assertion),
+            ("scope", scope),
+        ],
+    )
+}
+
+/// RFC 7523 §3 item 7 and RFC 9449 §11.1: the token endpoint records the
+/// assertion's and the proof's `jti`s in the token's own transaction. A
+/// request refused by its grant still uses its assertion up, and a replayed
+/// assertion is `invalid_client` before the grant's own error; a replayed
+/// proof is `invalid_dpop_proof` and issues nothing, while the fresh
+/// assertion sent with it is used up all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jtis_are_used_up_with_the_token_or_by_the_refusal() {
+    let op = Op::start().await;
+    let dpop = DpopKey::new();
+    let url = format!("{ISSUER}/token");
+    let with_proof = |request, proof: &str| with_header(request, "dpop", proof);
+
+    // Refused by the grant (a scope beyond the client's): the assertion is spent.
+    let assertion = op.assertion(PKJWT, json!({})).await;
+    let refused = op.send(false, assertion_request(&assertion, "payments")).await;
+    assert_eq!(json(refused.body())["error"], "invalid_scope");
+    let proof = dpop.proof("POST", &url, None).await;
+    let again = op
+        .send(false, with_proof(assertion_request(&assertion, "email"), &proof))
+        .await;
+    assert_eq!(again.status(), 401);
+    assert_eq!(json(again.body())["error"], "invalid_client");
+    // The replayed assertion's error comes before the grant's.
+    let again = op.send(false, assertion_request(&assertion, "payments")).await;
+    assert_eq!(json(again.body())["error"], "invalid_client");
+
+    // The proof sent with the replayed assertion was used up by that refusal.
+    let fresh = op.assertion(PKJWT, json!({})).await;
+    let refused = op
+        .send(false, with_proof(assertion_request(&fresh, "email"), &proof))
+        .await;
+    assert_eq!(refused.status(), 400);
+    assert_eq!(json(refused.body())["error"], "invalid_dpop_proof");
+    // ... and the fresh assertion with it.
+    let proof = dpop.proof("POST", &url, None).await;
+    let replayed = op
+        .send(false, with_proof(assertion_request(&fresh, "email"), &proof))
+        .await;
+    assert_eq!(json(replayed.body())["error"], "invalid_client");
+
+    // A fresh pair issues a token; the same pair again issues none.
+    let assertion = op.assertion(PKJWT, json!({})).await;
+    let proof = dpop.proof("POST", &url, None).await;
+    let issued = op
+        .send(false, with_proof(assertion_request(&assertion, "email"), &proof))
+        .await;
+    assert_status(&issued, 200);
+    assert_eq!(json(issued.body())["token_type"], "DPoP");
+    let replayed = op
+        .send(false, with_proof(assertion_request(&assertion, "email"), &proof))
+        .await;
+    assert_eq!(replayed.status(), 401);
+    assert!(json(replayed.body()).get("access_token").is_none());
+    op.handle.shutdown().await;
+}
