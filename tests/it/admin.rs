@@ -41,6 +41,18 @@ async fn health_readiness_and_request_metrics() {
         metrics.contains("fiducia_open_connections{listener=\"main\"}"),
         "{metrics}"
     );
+    // A fresh store commits its schema version at start: group-commit counters.
+    let counter = |name: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let (commits, syncs) = (
+        counter("fiducia_store_commits_total "),
+        counter("fiducia_store_log_syncs_total "),
+    );
+    assert!(commits >= 1 && syncs >= 1 && syncs <= commits, "{metrics}");
 
     handle.begin_shutdown();
     let (status, body) = admin_get(handle.admin_addr, "/readyz").await;

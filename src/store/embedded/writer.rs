@@ -252,6 +252,7 @@ impl Shared {
         if conflict {
             drop(state);
             self.stats.conflicts.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!("fiducia_store_conflicts_total").increment(1);
             return Err(KvError::Conflict);
         }
         let (reply, verdict) = oneshot::channel();
@@ -403,6 +404,8 @@ fn sync_loop(shared: &Shared, mut wal: Wal, to_apply: &mpsc::Sender<Synced>, to_
                 .stats
                 .committed
                 .fetch_add(accepted.len() as u64, Ordering::Relaxed);
+            metrics::counter!("fiducia_store_log_syncs_total").increment(1);
+            metrics::counter!("fiducia_store_commits_total").increment(accepted.len() as u64);
         }
         let answers = accepted.into_iter().map(|v| (v, outcome.clone())).collect();
         if to_ack.send(answers).is_err()
