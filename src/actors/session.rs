@@ -245,8 +245,10 @@ mod tests {
             authorization_details: Some(r#"[{"type":"payment_initiation"}]"#.into()),
             openbanking_intent_id: None,
         };
-        let (id, _) = interaction::start(&repo, request, "C".into(), 600, 1_000)
+        repo.upsert("pushed", &request, Some(60), 1_000).await.unwrap();
+        let (id, _) = interaction::start(&repo, "pushed", ("c", "C"), 600, 1_000)
             .await
+            .unwrap()
             .unwrap();
         let (root, _) = Actor::spawn(None, crate::actors::root::RootSupervisor, ())
             .await

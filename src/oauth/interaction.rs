@@ -9,7 +9,7 @@ use crate::consent::CashAccount;
 use crate::model::records::{AuthorizationCode, Grant, Interaction, PushedRequest, Stage};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::store::kv::KvError;
-use crate::store::repo::{Repo, ops};
+use crate::store::repo::{Consumed, Repo, ops};
 
 /// Why a step was refused.
 #[derive(Debug, thiserror::Error)]
@@ -55,25 +55,56 @@ pub enum Decision {
     },
 }
 
-/// Stores a new interaction; returns its id and CSRF token.
+/// Why `/authorize` refuses a `request_uri` (RFC 9126 §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushedRefusal {
+    /// Used before: request_uris are one-time use.
+    Used,
+    /// Never issued, or expired.
+    Unknown,
+    /// Pushed by another client than the one named in the request.
+    OtherClient,
+}
+
+/// RFC 9126 §4: consumes the pushed request `reference` of `client_id` (one
+/// time use) and stores the interaction that continues it, in one
+/// transaction; returns the interaction's id and CSRF token. A request_uri
+/// pushed by another client is used up all the same.
 pub async fn start(
     repo: &Repo,
-    request: PushedRequest,
-    client_name: String,
+    reference: &str,
+    (client_id, client_name): (&str, &str),
     ttl: u64,
     now: u64,
-) -> Result<(String, String), InteractionError> {
+) -> Result<Result<(String, String), PushedRefusal>, InteractionError> {
     let id = new_secret().map_err(InteractionError::Random)?;
     let csrf = crate::login::csrf::new_token()
         .map_err(|e| InteractionError::Random(OAuthError::new(ErrorCode::ServerError, e.to_string())))?;
-    let interaction = Interaction {
-        request,
-        client_name,
-        csrf: csrf.clone(),
-        stage: Stage::Login,
-    };
-    repo.upsert(&id, &interaction, Some(ttl), now).await?;
-    Ok((id, csrf))
+    // Kept across retries, so that a retry recognises its own consumption.
+    let call_id = uuid::Uuid::new_v4().as_u128();
+    let (id_ref, csrf_ref) = (&id, &csrf);
+    let started = repo
+        .store()
+        .run(|tx, _| async move {
+            let request = match ops::consume::<PushedRequest>(&tx, reference, now, call_id).await? {
+                Consumed::Now(found) => found.payload,
+                Consumed::Already(_) => return Ok(Err(PushedRefusal::Used)),
+                Consumed::Missing => return Ok(Err(PushedRefusal::Unknown)),
+            };
+            if request.client_id != client_id {
+                return Ok(Err(PushedRefusal::OtherClient));
+            }
+            let interaction = Interaction {
+                request,
+                client_name: client_name.to_string(),
+                csrf: csrf_ref.clone(),
+                stage: Stage::Login,
+            };
+            ops::upsert(&tx, id_ref, &interaction, Some(ttl), now).await?;
+            Ok(Ok(()))
+        })
+        .await?;
+    Ok(started.map(|()| (id, csrf)))
 }
 
 /// The interaction `id`, if it exists.
@@ -259,4 +290,59 @@ async fn decide_consent(
     ops::upsert(tx, consent_id, &consent, None, now).await?;
     tracing::info!(target: "fiducia::audit", operation = "consent.decide", consent_id, client_id, status = next.as_str(), "customer decided on a consent");
     Ok(approve)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::embedded::open_store;
+
+    const NOW: u64 = 1_000;
+
+    fn pushed(client_id: &str) -> PushedRequest {
+        PushedRequest {
+            client_id: client_id.into(),
+            redirect_uri: "https://c.example/cb".into(),
+            scopes: vec!["openid".into()],
+            state: None,
+            nonce: None,
+            code_challenge: "x".repeat(43),
+            dpop_jkt: None,
+            response_mode: crate::protocol::response_mode::ResponseMode::Query,
+            authorization_details: None,
+            openbanking_intent_id: None,
+        }
+    }
+
+    /// RFC 9126 §4: a request_uri starts one interaction, once; another
+    /// client's request_uri is refused and used up; an unknown one is refused.
+    #[tokio::test]
+    async fn a_request_uri_starts_one_interaction_once_rfc9126_s4() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = open_store(dir.path()).unwrap();
+        let repo = Repo::open(store).await.unwrap();
+        repo.upsert("r1", &pushed("c"), Some(60), NOW).await.unwrap();
+        repo.upsert("r2", &pushed("c"), Some(60), NOW).await.unwrap();
+
+        let (id, csrf) = start(&repo, "r1", ("c", "C"), 600, NOW).await.unwrap().unwrap();
+        let interaction = load(&repo, &id, NOW).await.unwrap();
+        assert_eq!((interaction.csrf, interaction.stage), (csrf, Stage::Login));
+        assert_eq!(interaction.client_name, "C");
+        assert_eq!(
+            start(&repo, "r1", ("c", "C"), 600, NOW).await.unwrap(),
+            Err(PushedRefusal::Used)
+        );
+        assert_eq!(
+            start(&repo, "r2", ("other", "O"), 600, NOW).await.unwrap(),
+            Err(PushedRefusal::OtherClient)
+        );
+        assert_eq!(
+            start(&repo, "r2", ("c", "C"), 600, NOW).await.unwrap(),
+            Err(PushedRefusal::Used)
+        );
+        assert_eq!(
+            start(&repo, "nope", ("c", "C"), 600, NOW).await.unwrap(),
+            Err(PushedRefusal::Unknown)
+        );
+    }
 }

@@ -4,8 +4,8 @@
 
 use crate::config::AccessTokenFormat;
 use crate::http::endpoints::OpState;
+use crate::model::Binding;
 use crate::model::records::{AccessToken, AuthorizationCode, RefreshToken};
-use crate::model::{Binding, Client};
 use crate::oauth::replay::OneTimeUses;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::store::repo::{FreshId, ops};
@@ -103,41 +103,59 @@ pub async fn issue_access_token(
     Ok((token, ttl))
 }
 
-/// Issues the tokens for a redeemed code.
-pub async fn issue_for_code(
-    op: &OpState,
-    client: &Client,
+/// The access token record for a redeemed `code`, issued at `now` for `ttl`
+/// seconds.
+pub fn access_record_for_code(
     code: &AuthorizationCode,
-    binding: Binding,
-    uses: &mut OneTimeUses,
-) -> Result<IssuedTokens, OAuthError> {
-    let now = op.now();
-    let record = AccessToken {
+    binding: &Binding,
+    now: u64,
+    ttl: u64,
+) -> AccessToken {
+    AccessToken {
         client_id: code.client_id.clone(),
         account_id: Some(code.account_id.clone()),
         scopes: code.scopes.clone(),
         grant_id: code.grant_id.clone(),
         binding: binding.clone(),
-        issued_at: 0,
-        expires_at: 0,
+        issued_at: now,
+        expires_at: now + ttl,
         authorization_details: code.authorization_details.clone(),
-    };
-    let (access_token, ttl) = issue_access_token(op, record, client.access_token_format, now, uses).await?;
-    let refresh_token = if code.scopes.iter().any(|s| s == OFFLINE_ACCESS) {
-        let record = RefreshToken {
+    }
+}
+
+/// The refresh token record for a redeemed `code` when it granted
+/// `offline_access` (OIDC Core §11), living `ttl` seconds from `now`.
+pub fn refresh_record_for_code(
+    code: &AuthorizationCode,
+    binding: &Binding,
+    now: u64,
+    ttl: u64,
+) -> Option<RefreshToken> {
+    code.scopes
+        .iter()
+        .any(|s| s == OFFLINE_ACCESS)
+        .then(|| RefreshToken {
             client_id: code.client_id.clone(),
             account_id: code.account_id.clone(),
             scopes: code.scopes.clone(),
             grant_id: code.grant_id.clone(),
             binding: binding.clone(),
             issued_at: now,
-            expires_at: now + op.config.get().tokens.refresh_token_ttl_secs,
+            expires_at: now + ttl,
             authorization_details: code.authorization_details.clone(),
-        };
-        Some(issue_refresh_token(op, record, now).await?)
-    } else {
-        None
-    };
+        })
+}
+
+/// The token response for a redeemed `code` whose access (and refresh)
+/// token are stored: the ID token is signed now when `openid` was granted.
+pub async fn response_for_code(
+    op: &OpState,
+    code: &AuthorizationCode,
+    binding: &Binding,
+    (access_token, expires_in): (String, u64),
+    refresh_token: Option<String>,
+    now: u64,
+) -> Result<IssuedTokens, OAuthError> {
     let id_token = if code.scopes.iter().any(|s| s == "openid") {
         Some(id_token(op, code, now).await?)
     } else {
@@ -146,7 +164,7 @@ pub async fn issue_for_code(
     Ok(IssuedTokens {
         access_token,
         token_type: binding.token_type(),
-        expires_in: ttl,
+        expires_in,
         scope: code.scopes.join(" "),
         id_token,
         refresh_token,

@@ -10,10 +10,8 @@
 use super::OpState;
 use crate::http::browser;
 use crate::http::context::RequestContext;
-use crate::model::records::PushedRequest;
-use crate::oauth::interaction;
+use crate::oauth::interaction::{self, PushedRefusal};
 use crate::protocol::error::{ErrorCode, OAuthError};
-use crate::store::repo::Consumed;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 
@@ -44,44 +42,29 @@ async fn start(op: &OpState, request: &Request<Bytes>) -> Result<Response<Bytes>
         ))
     })?;
     let now = op.now();
-    let repo = &op.services.repo;
-    // RFC 9126 §4: request_uris are one-time use.
-    let pushed: PushedRequest = match repo.consume::<PushedRequest>(reference, now).await {
-        Ok(Consumed::Now(found)) => found.payload,
-        Ok(Consumed::Already(_)) => {
-            return Err(bad(OAuthError::new(
-                ErrorCode::InvalidRequestUri,
-                "this request_uri has already been used (RFC 9126 §4)",
-            )));
-        }
-        Ok(Consumed::Missing) => {
-            return Err(bad(OAuthError::new(
-                ErrorCode::InvalidRequestUri,
-                "unknown or expired request_uri",
-            )));
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "store read failed at /authorize");
-            return Err((
-                StatusCode::SERVICE_UNAVAILABLE,
-                OAuthError::bare(ErrorCode::TemporarilyUnavailable),
-            ));
-        }
-    };
-    if pushed.client_id != client_id {
-        return Err(bad(OAuthError::new(
-            ErrorCode::InvalidRequestUri,
-            "the request_uri was pushed by another client (RFC 9126 §4)",
-        )));
-    }
     let client_name = match op.services.clients.get(client_id).await {
         Some(client) => client.client_name.clone(),
         None => return Err(bad(OAuthError::new(ErrorCode::InvalidRequest, "unknown client"))),
     };
     let ttl = op.config.get().login.interaction_ttl_secs;
-    let (id, csrf) = interaction::start(repo, pushed, client_name, ttl, now)
-        .await
-        .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, OAuthError::from(e)))?;
+    // RFC 9126 §4: request_uris are one-time use; consumed in the
+    // transaction that stores the interaction.
+    let started = interaction::start(&op.services.repo, reference, (client_id, &client_name), ttl, now).await;
+    let (id, csrf) = match started {
+        Ok(Ok(started)) => started,
+        Ok(Err(refusal)) => {
+            let description = match refusal {
+                PushedRefusal::Used => "this request_uri has already been used (RFC 9126 §4)",
+                PushedRefusal::Unknown => "unknown or expired request_uri",
+                PushedRefusal::OtherClient => "the request_uri was pushed by another client (RFC 9126 §4)",
+            };
+            return Err(bad(OAuthError::new(ErrorCode::InvalidRequestUri, description)));
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "store failed at /authorize");
+            return Err((StatusCode::SERVICE_UNAVAILABLE, OAuthError::from(e)));
+        }
+    };
     let login = format!(
         "{}{}?ix={id}",
         op.config.issuer_path(),

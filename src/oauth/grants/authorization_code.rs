@@ -3,21 +3,38 @@
 //! client for this redirect URI, and the PKCE verifier matches (RFC 7636
 //! §4.6); tokens are bound to the PAR-bound DPoP key if any (RFC 9449 §10.1).
 
-use super::{invalid_grant, sender_binding};
+use super::{binding_for, invalid_grant};
+use crate::config::AccessTokenFormat;
 use crate::http::context::RequestContext;
 use crate::http::endpoints::OpState;
-use crate::model::Client;
+use crate::http::router::paths;
 use crate::model::records::AuthorizationCode;
+use crate::model::{Binding, Client};
 use crate::oauth::replay::OneTimeUses;
-use crate::oauth::tokens;
+use crate::oauth::{sender, tokens};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::pkce::CodeChallenge;
-use crate::store::repo::Consumed;
+use crate::store::repo::{Consumed, FreshId, ops};
 use bytes::Bytes;
 use http::Request;
 
-/// Redeems `code` for `client`; the token response's JSON. The `jti`s in
-/// `uses` are recorded with the access token.
+/// What the redeeming transaction found.
+enum Redeemed {
+    /// Consumed now, its tokens stored with it (a JWT access token only
+    /// after: it is signed in the HSM first).
+    Now {
+        record: AuthorizationCode,
+        binding: Binding,
+    },
+    /// Consumed before: its grant is to be revoked (RFC 6749 §4.1.2).
+    Replayed { grant_id: String },
+    /// Unknown, or refused by a check (consumed all the same).
+    Refused(OAuthError),
+}
+
+/// Redeems `code` for `client`; the token response's JSON. One transaction
+/// records the request's `jti`s (`uses`), consumes the code, checks it and
+/// stores the tokens; a code that fails a check is used up all the same.
 #[allow(clippy::too_many_arguments)]
 pub async fn exchange(
     op: &OpState,
@@ -31,44 +48,82 @@ pub async fn exchange(
 ) -> Result<serde_json::Value, OAuthError> {
     let now = op.now();
     let repo = &op.services.repo;
-    let record: AuthorizationCode = match repo.consume::<AuthorizationCode>(code, now).await {
-        Ok(Consumed::Now(found)) => found.payload,
-        Ok(Consumed::Already(found)) => {
+    // The proof is checked first; its key meets the code's (RFC 9449 §10.1)
+    // once the code is read, in the transaction.
+    let proof = sender::dpop_proof_deferred(op, request, context, paths::TOKEN, None, uses)?;
+    let tokens_config = &op.config.get().tokens;
+    let (access_ttl, refresh_ttl) = (
+        tokens_config.access_token_ttl_secs,
+        tokens_config.refresh_token_ttl_secs,
+    );
+    let opaque = client.access_token_format == AccessTokenFormat::Opaque;
+    let fresh = || {
+        FreshId::generate()
+            .map_err(|_| OAuthError::new(ErrorCode::ServerError, "the random generator failed"))
+    };
+    let (access_id, refresh_id) = (fresh()?, fresh()?);
+    // Kept across retries, so that a retry recognises its own consumption.
+    let call_id = uuid::Uuid::new_v4().as_u128();
+    let (proof, access, refresh) = (proof.as_ref(), &access_id, &refresh_id);
+    let redeemed = uses
+        .commit_with(repo, now, |tx| async move {
+            let record = match ops::consume::<AuthorizationCode>(&tx, code, now, call_id).await? {
+                Consumed::Now(found) => found.payload,
+                Consumed::Already(found) => {
+                    return Ok(Redeemed::Replayed {
+                        grant_id: found.payload.grant_id,
+                    });
+                }
+                Consumed::Missing => {
+                    return Ok(Redeemed::Refused(invalid_grant(
+                        "unknown or expired authorization code",
+                    )));
+                }
+            };
+            let checked = check(&record, client, redirect_uri, verifier).and_then(|()| {
+                binding_for(
+                    proof,
+                    record.dpop_jkt.as_deref(),
+                    client.dpop_bound_access_tokens,
+                    context,
+                )
+            });
+            let binding = match checked {
+                Ok(binding) => binding,
+                Err(refused) => return Ok(Redeemed::Refused(refused)),
+            };
+            if opaque {
+                let token = tokens::access_record_for_code(&record, &binding, now, access_ttl);
+                ops::insert_new(&tx, access, &token, Some(access_ttl), now).await?;
+            }
+            if let Some(token) = tokens::refresh_record_for_code(&record, &binding, now, refresh_ttl) {
+                let kept = tokens::refresh_store_ttl(op, &token, now);
+                ops::insert_new(&tx, refresh, &token, Some(kept), now).await?;
+            }
+            Ok(Redeemed::Now { record, binding })
+        })
+        .await?;
+    let (record, binding) = match redeemed {
+        Redeemed::Now { record, binding } => (record, binding),
+        Redeemed::Replayed { grant_id } => {
             // RFC 6749 §4.1.2 / §10.5: a code used twice revokes what it issued.
-            let revoked = repo
-                .revoke_by_grant_id(&found.payload.grant_id)
-                .await
-                .unwrap_or(0);
+            let revoked = repo.revoke_by_grant_id(&grant_id).await.unwrap_or(0);
             tracing::warn!(client_id = %client.client_id, revoked, "authorization code replayed; grant revoked");
             return Err(invalid_grant(
                 "the authorization code was already used; its tokens are revoked",
             ));
         }
-        Ok(Consumed::Missing) => return Err(invalid_grant("unknown or expired authorization code")),
-        Err(_) => return Err(OAuthError::bare(ErrorCode::TemporarilyUnavailable)),
+        Redeemed::Refused(refused) => return Err(refused),
     };
-    if record.client_id != client.client_id {
-        return Err(invalid_grant("the code was issued to another client"));
-    }
-    // RFC 6749 §4.1.3: the same redirect_uri as in the authorization request.
-    if record.redirect_uri != redirect_uri {
-        return Err(invalid_grant(
-            "redirect_uri does not match the authorization request",
-        ));
-    }
-    // RFC 7636 §4.6.
-    let challenge = CodeChallenge::parse(Some(&record.code_challenge), Some("S256"))
-        .map_err(|_| OAuthError::new(ErrorCode::ServerError, "stored code challenge unreadable"))?;
-    challenge.verify(verifier)?;
-    let binding = sender_binding(
-        op,
-        request,
-        context,
-        record.dpop_jkt.as_deref(),
-        client.dpop_bound_access_tokens,
-        uses,
-    )?;
-    let issued = tokens::issue_for_code(op, client, &record, binding, uses).await?;
+    let access_token = if opaque {
+        (access_id.into_string(), access_ttl)
+    } else {
+        let token = tokens::access_record_for_code(&record, &binding, now, access_ttl);
+        tokens::issue_access_token(op, token, client.access_token_format, now, uses).await?
+    };
+    let refresh_token = tokens::refresh_record_for_code(&record, &binding, now, refresh_ttl)
+        .map(|_| refresh_id.into_string());
+    let issued = tokens::response_for_code(op, &record, &binding, access_token, refresh_token, now).await?;
     let mut body = serde_json::json!({
         "access_token": issued.access_token,
         "token_type": issued.token_type,
@@ -89,4 +144,25 @@ pub async fn exchange(
     }
     tracing::info!(target: "fiducia::audit", client_id = %client.client_id, account_id = %record.account_id, token_type = issued.token_type, "tokens issued");
     Ok(body)
+}
+
+/// The code was issued to this client for this redirect URI (RFC 6749
+/// §4.1.3), and the PKCE verifier matches its challenge (RFC 7636 §4.6).
+fn check(
+    record: &AuthorizationCode,
+    client: &Client,
+    redirect_uri: &str,
+    verifier: &str,
+) -> Result<(), OAuthError> {
+    if record.client_id != client.client_id {
+        return Err(invalid_grant("the code was issued to another client"));
+    }
+    if record.redirect_uri != redirect_uri {
+        return Err(invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
+    }
+    let challenge = CodeChallenge::parse(Some(&record.code_challenge), Some("S256"))
+        .map_err(|_| OAuthError::new(ErrorCode::ServerError, "stored code challenge unreadable"))?;
+    Ok(challenge.verify(verifier)?)
 }

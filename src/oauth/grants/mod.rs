@@ -13,6 +13,7 @@ use crate::http::endpoints::OpState;
 use crate::model::Binding;
 use crate::oauth::replay::OneTimeUses;
 use crate::oauth::sender;
+use crate::protocol::dpop::DpopProof;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::form::Form;
 use bytes::Bytes;
@@ -118,11 +119,21 @@ pub fn sender_binding(
         None,
         uses,
     )?;
+    binding_for(proof.as_ref(), bound_jkt, require_dpop, context)
+}
+
+/// [`sender_binding`] for a request whose DPoP proof (if any) was checked.
+pub fn binding_for(
+    proof: Option<&DpopProof>,
+    bound_jkt: Option<&str>,
+    require_dpop: bool,
+    context: &RequestContext,
+) -> Result<Binding, OAuthError> {
     match (proof, bound_jkt) {
         (Some(proof), Some(jkt)) if proof.jkt != jkt => Err(invalid_grant(
             "the DPoP key differs from the one bound at the authorization request (RFC 9449 §10.1)",
         )),
-        (Some(proof), _) => Ok(Binding::Dpop(proof.jkt)),
+        (Some(proof), _) => Ok(Binding::Dpop(proof.jkt.clone())),
         (None, Some(_)) => Err(OAuthError::new(
             ErrorCode::InvalidDpopProof,
             "this code is bound to a DPoP key: send a DPoP proof (RFC 9449 §10.1)",

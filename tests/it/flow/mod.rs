@@ -224,16 +224,24 @@ async fn par_refuses_missing_or_plain_pkce_and_unregistered_redirect_uri() {
     op.handle.shutdown().await;
 }
 
-/// RFC 7636 §4.6: a wrong verifier fails; RFC 6749 §4.1.2: a replayed code
-/// fails and revokes the tokens issued with it.
+/// RFC 7636 §4.6: a wrong verifier fails and uses the code up (the code is
+/// consumed in the transaction that checks it); RFC 6749 §4.1.2: a replayed
+/// code fails and revokes the tokens issued with it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_verifier_fails_and_code_replay_revokes_tokens() {
     let op = Op::start().await;
     let dpop = DpopKey::new();
     let mut authorized = authorize_pkjwt(&op, Some(&dpop)).await;
-    authorized.verifier = "x".repeat(43);
+    let right = std::mem::replace(&mut authorized.verifier, "x".repeat(43));
     let response = token_request(&op, &authorized, Some(&dpop)).await;
     assert_eq!(json(response.body())["error"], "invalid_grant", "wrong verifier");
+    authorized.verifier = right;
+    let response = token_request(&op, &authorized, Some(&dpop)).await;
+    assert_eq!(
+        json(response.body())["error"],
+        "invalid_grant",
+        "used up by the refusal"
+    );
 
     // A fresh flow, with its own right verifier.
     let fresh = authorize_pkjwt(&op, Some(&dpop)).await;
