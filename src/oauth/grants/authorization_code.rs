@@ -23,7 +23,7 @@ enum Redeemed {
     /// Consumed now, its tokens stored with it (a JWT access token only
     /// after: it is signed in the HSM first).
     Now {
-        record: AuthorizationCode,
+        record: Box<AuthorizationCode>,
         binding: Binding,
     },
     /// Consumed before: its grant is to be revoked (RFC 6749 §4.1.2).
@@ -100,11 +100,14 @@ pub async fn exchange(
                 let kept = tokens::refresh_store_ttl(op, &token, now);
                 ops::insert_new(&tx, refresh, &token, Some(kept), now).await?;
             }
-            Ok(Redeemed::Now { record, binding })
+            Ok(Redeemed::Now {
+                record: Box::new(record),
+                binding,
+            })
         })
         .await?;
     let (record, binding) = match redeemed {
-        Redeemed::Now { record, binding } => (record, binding),
+        Redeemed::Now { record, binding } => (*record, binding),
         Redeemed::Replayed { grant_id } => {
             // RFC 6749 §4.1.2 / §10.5: a code used twice revokes what it issued.
             let revoked = repo.revoke_by_grant_id(&grant_id).await.unwrap_or(0);
