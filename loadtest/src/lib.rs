@@ -34,6 +34,12 @@ pub struct Args {
     /// A `fiducia sandbox --data` directory instead of a setup file.
     #[arg(long)]
     pub sandbox: Option<PathBuf>,
+    /// The algorithm of the client assertions and DPoP proofs (FAPI 2.0
+    /// §5.4.1): with --sandbox, the sandbox client's key of that algorithm;
+    /// with --config, overrides `[pkjwt] alg` (the key must be of it).
+    /// Default ES256.
+    #[arg(long, value_enum)]
+    pub alg: Option<jose::Alg>,
     /// Override the issuer (e.g. a sandbox started on other ports).
     #[arg(long)]
     pub issuer: Option<String>,
@@ -80,13 +86,22 @@ pub async fn run(args: &Args) -> anyhow::Result<report::Report> {
                 Some(pid) => setup::process_env(pid),
                 None => std::env::vars().collect(),
             };
-            setup::Setup::from_sandbox(dir, &env)?
+            setup::Setup::from_sandbox(dir, &env, args.alg.unwrap_or(jose::Alg::Es256))?
         }
         (None, None) => return Err(anyhow!("give --config FILE or --sandbox DIR")),
     };
     if let Some(issuer) = &args.issuer {
         setup.issuer = issuer.clone();
     }
+    if let (Some(alg), Some(pkjwt)) = (args.alg, setup.pkjwt.as_mut()) {
+        pkjwt.alg = alg;
+    }
+    // What the OP verified, for the report: the scenarios that sign.
+    let signs = matches!(
+        args.scenario,
+        scenario::Scenario::CcPkjwt | scenario::Scenario::Flow
+    );
+    let alg = setup.pkjwt.as_ref().filter(|_| signs).map(|p| p.alg.as_str());
     let issuer = setup.issuer.clone();
     let password_hash = setup.password_hash.clone();
     let mode = match (args.rate, args.concurrency) {
@@ -114,8 +129,8 @@ pub async fn run(args: &Args) -> anyhow::Result<report::Report> {
         mode,
         &issuer,
         password_hash.filter(|_| args.scenario == scenario::Scenario::Flow),
+        alg,
         &outcome,
-        outcome.connections,
         args.op_pid,
     ))
 }

@@ -16,6 +16,8 @@ pub struct Report {
     pub issuer: String,
     /// The OP's password hash setting, when known (`flow` logs in).
     pub password_hash: Option<String>,
+    /// The client assertions' and DPoP proofs' algorithm (`cc-pkjwt`, `flow`).
+    pub alg: Option<&'static str>,
     pub seconds: f64,
     pub ok: u64,
     pub failed: u64,
@@ -59,8 +61,8 @@ impl Report {
         mode: Mode,
         issuer: &str,
         password_hash: Option<String>,
+        alg: Option<&'static str>,
         outcome: &Outcome,
-        connections: u64,
         op_pid: Option<u32>,
     ) -> Self {
         let seconds = outcome.elapsed.as_secs_f64();
@@ -94,6 +96,7 @@ impl Report {
             mode: mode_text,
             issuer: issuer.to_string(),
             password_hash,
+            alg,
             seconds,
             ok: stats.ok,
             failed: stats.failed,
@@ -101,7 +104,7 @@ impl Report {
             target_per_sec: target,
             steps,
             errors: stats.errors.clone(),
-            connections,
+            connections: outcome.connections,
             op_cpu_ms_per_op: outcome.op_cpu.map(|c| c.total() * 1000.0 / ops),
             op_cpu_cores: outcome.op_cpu.map(|c| c.total() / seconds.max(1e-9)),
             op_rss_mib: memory.map(|m| m.0),
@@ -119,6 +122,9 @@ impl Report {
         )];
         if let Some(hash) = &self.password_hash {
             out.push(format!("OP password hash: {hash}"));
+        }
+        if let Some(alg) = self.alg {
+            out.push(format!("client assertions and DPoP proofs: {alg}"));
         }
         out.push(format!(
             "{:.1} s: {} ok, {} failed, {:.1} ok/s{}; {} connections",

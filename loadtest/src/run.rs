@@ -210,7 +210,7 @@ async fn open_loop(shared: Arc<Shared>, rate: f64, max_in_flight: usize) {
             let worker = shared.idle.lock().ok().and_then(|mut idle| idle.pop());
             let mut worker = match worker {
                 Some(w) => w,
-                None => match Worker::new() {
+                None => match Worker::new(shared.ctx.alg) {
                     Ok(w) => w,
                     Err(_) => return,
                 },
@@ -227,7 +227,9 @@ async fn open_loop(shared: Arc<Shared>, rate: f64, max_in_flight: usize) {
 }
 
 async fn closed_loop(shared: Arc<Shared>) {
-    let Ok(mut worker) = Worker::new() else { return };
+    let Ok(mut worker) = Worker::new(shared.ctx.alg) else {
+        return;
+    };
     while let Some(measured) = shared.admit() {
         shared.one(&mut worker, Instant::now(), measured).await;
     }

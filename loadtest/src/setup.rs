@@ -1,6 +1,7 @@
 //! What a run needs to know about the OP: a config file of the load tester's
 //! own, or (`--sandbox DIR`) what `fiducia sandbox` wrote into its data directory.
 
+use crate::jose::Alg;
 use anyhow::{Context, anyhow};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -17,7 +18,8 @@ use std::path::{Path, PathBuf};
 /// key = "fintech.key"
 /// [pkjwt]                 # cc-pkjwt, flow
 /// client_id = "fintech-2"
-/// key = "fintech-2.key"   # PKCS#8 P-256
+/// key = "fintech-2.key"   # PKCS#8: P-256, Ed25519 or RSA (2048+)
+/// alg = "ES256"           # of the key: ES256 (default), EdDSA or PS256; also the DPoP proofs'
 /// kid = "k1"              # optional
 /// redirect_uri = "https://fintech.example/cb"
 /// [[users]]               # flow
@@ -63,6 +65,9 @@ pub struct MtlsClient {
 pub struct PkjwtClient {
     pub client_id: String,
     pub key: PathBuf,
+    /// The key's algorithm; the DPoP proofs use it too (FAPI 2.0 §5.4.1).
+    #[serde(default = "default_alg", deserialize_with = "alg_name")]
+    pub alg: Alg,
     #[serde(default)]
     pub kid: Option<String>,
     pub redirect_uri: String,
@@ -77,6 +82,16 @@ pub struct User {
 
 fn default_scope() -> String {
     "openid profile email".into()
+}
+
+fn default_alg() -> Alg {
+    Alg::Es256
+}
+
+fn alg_name<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Alg, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    <Alg as clap::ValueEnum>::from_str(&name, false)
+        .map_err(|_| serde::de::Error::custom(format!("alg `{name}`: ES256, EdDSA or PS256")))
 }
 
 impl Setup {
@@ -100,10 +115,10 @@ impl Setup {
 
     /// Reads a `fiducia sandbox` data directory: issuer, seed users and the
     /// load-test clients from its `fiducia.toml`, the CA, the fintech's
-    /// certificate and the private_key_jwt key from `pki/`. The password-hash
-    /// setting is the config's, overridden by `FIDUCIA_LOGIN__ARGON2_*` in
-    /// `op_env` (the OP's environment) when given.
-    pub fn from_sandbox(dir: &Path, op_env: &[(String, String)]) -> anyhow::Result<Self> {
+    /// certificate and the private_key_jwt client's key for `alg` from
+    /// `pki/`. The password-hash setting is the config's, overridden by
+    /// `FIDUCIA_LOGIN__ARGON2_*` in `op_env` (the OP's environment) when given.
+    pub fn from_sandbox(dir: &Path, op_env: &[(String, String)], alg: Alg) -> anyhow::Result<Self> {
         let file = dir.join("fiducia.toml");
         let text = std::fs::read_to_string(&file).with_context(|| {
             format!(
@@ -163,7 +178,20 @@ impl Setup {
         let jwks = std::fs::read_to_string(clients.join(format!("{SANDBOX_PKJWT}.jwks.json")))
             .ok()
             .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
-        let kid = jwks.and_then(|j| j["keys"][0]["kid"].as_str().map(String::from));
+        // The sandbox's JWKS holds a key per algorithm, told apart by `kty`.
+        let kid = jwks.and_then(|j| {
+            j["keys"].as_array()?.iter().find(|k| k["kty"] == alg.kty())?["kid"]
+                .as_str()
+                .map(String::from)
+        });
+        let key = clients.join(sandbox_key_file(alg));
+        if !key.exists() {
+            return Err(anyhow!(
+                "{}: no {} key (a data dir from an older fiducia: start over with a fresh one)",
+                key.display(),
+                alg.as_str()
+            ));
+        }
         Ok(Self {
             issuer,
             ca: dir.join("pki").join("ca.pem"),
@@ -175,7 +203,8 @@ impl Setup {
             }),
             pkjwt: Some(PkjwtClient {
                 client_id: SANDBOX_PKJWT.into(),
-                key: clients.join(format!("{SANDBOX_PKJWT}.key")),
+                key,
+                alg,
                 kid,
                 redirect_uri: pkjwt_redirect,
             }),
@@ -188,6 +217,15 @@ impl Setup {
 /// The sandbox's load-test clients (`src/sandbox/loadtest.rs` of the OP).
 pub const SANDBOX_MTLS: &str = "sandbox-loadtest-mtls";
 pub const SANDBOX_PKJWT: &str = "sandbox-loadtest-pkjwt";
+
+/// The sandbox's private_key_jwt key file for `alg`, in `pki/clients/`.
+fn sandbox_key_file(alg: Alg) -> String {
+    match alg {
+        Alg::Es256 => format!("{SANDBOX_PKJWT}.key"),
+        Alg::EdDsa => format!("{SANDBOX_PKJWT}-eddsa.key"),
+        Alg::Ps256 => format!("{SANDBOX_PKJWT}-ps256.key"),
+    }
+}
 
 /// `NAME=value` pairs of a process's environment (`/proc/PID/environ`).
 pub fn process_env(pid: u32) -> Vec<(String, String)> {

@@ -5,9 +5,9 @@
 //!
 //! - `sandbox-loadtest-mtls`: `tls_client_auth` (RFC 8705 §2.1) with the
 //!   sample fintech's transport certificate;
-//! - `sandbox-loadtest-pkjwt`: `private_key_jwt` (RFC 7523 §2.2) with an
-//!   ES256 key the sandbox generates into `pki/clients/` (its public half as
-//!   a JWKS next to it).
+//! - `sandbox-loadtest-pkjwt`: `private_key_jwt` (RFC 7523 §2.2) with
+//!   ES256, EdDSA and PS256 keys the sandbox generates into `pki/clients/`
+//!   (their public halves as one JWKS next to them).
 //!
 //! Both may make a million requests a second, so the per-client token bucket
 //! never limits a load test.
@@ -20,9 +20,16 @@ use std::path::Path;
 pub const MTLS_CLIENT_ID: &str = "sandbox-loadtest-mtls";
 /// The `private_key_jwt` load-test client.
 pub const PKJWT_CLIENT_ID: &str = "sandbox-loadtest-pkjwt";
-/// Its private key (PKCS#8 PEM, P-256), relative to the data directory.
-pub const PKJWT_KEY: &str = "pki/clients/sandbox-loadtest-pkjwt.key";
-/// Its public key as a JWKS, relative to the data directory.
+/// Its private keys (PKCS#8 PEM), relative to the data directory, one per
+/// signing algorithm FAPI 2.0 §5.4.1 allows, so that a load test can sign
+/// with any (`fiducia-loadtest --alg`): P-256 (ES256), Ed25519 (EdDSA),
+/// RSA 2048 (PS256).
+pub const PKJWT_KEYS: [(&str, &str); 3] = [
+    ("ES256", "pki/clients/sandbox-loadtest-pkjwt.key"),
+    ("EdDSA", "pki/clients/sandbox-loadtest-pkjwt-eddsa.key"),
+    ("PS256", "pki/clients/sandbox-loadtest-pkjwt-ps256.key"),
+];
+/// Its public keys as a JWKS, relative to the data directory.
 pub const PKJWT_JWKS: &str = "pki/clients/sandbox-loadtest-pkjwt.jwks.json";
 
 /// The `[[clients]]` entries added to a data directory's config.
@@ -49,25 +56,63 @@ requests_per_second = 1000000
 burst = 1000000
 "#;
 
-/// Writes the private_key_jwt client's key pair unless it is there.
+/// Writes the private_key_jwt client's key pairs and their JWKS unless all
+/// are there (a data directory from before the EdDSA and PS256 keys gets
+/// all three anew).
 pub fn ensure_pkjwt_key(data_dir: &Path) -> anyhow::Result<()> {
-    let key_file = data_dir.join(PKJWT_KEY);
     let jwks_file = data_dir.join(PKJWT_JWKS);
-    if key_file.exists() && jwks_file.exists() {
+    if jwks_file.exists() && PKJWT_KEYS.iter().all(|(_, file)| data_dir.join(file).exists()) {
         return Ok(());
     }
-    if let Some(dir) = key_file.parent() {
+    if let Some(dir) = jwks_file.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
-        .context("cannot generate the load-test client's key")?;
-    let jwk = fiducia_hsm::PublicJwk::ec_p256_uncompressed(key.public_key_raw())
-        .map_err(|e| anyhow::anyhow!("load-test client key: {e}"))?;
-    let jwks = serde_json::json!({ "keys": [jwk] }).to_string();
-    pki::write_private_file(&key_file, key.serialize_pem().as_bytes())
-        .with_context(|| format!("cannot write {}", key_file.display()))?;
+    let mut jwks = Vec::new();
+    for (alg, file) in PKJWT_KEYS {
+        let (pem, jwk) = generate_client_key(alg)
+            .with_context(|| format!("cannot generate the load-test client's {alg} key"))?;
+        let key_file = data_dir.join(file);
+        // The sandbox's own load-test key, replaced with its JWKS.
+        if key_file.exists() {
+            std::fs::remove_file(&key_file)
+                .with_context(|| format!("cannot replace {}", key_file.display()))?;
+        }
+        pki::write_private_file(&key_file, pem.as_bytes())
+            .with_context(|| format!("cannot write {}", key_file.display()))?;
+        jwks.push(jwk);
+    }
+    let jwks = serde_json::json!({ "keys": jwks }).to_string();
     std::fs::write(&jwks_file, jwks).with_context(|| format!("cannot write {}", jwks_file.display()))?;
     Ok(())
+}
+
+/// A fresh key for `alg`: its PKCS#8 PEM and its public JWK.
+fn generate_client_key(alg: &str) -> anyhow::Result<(String, fiducia_hsm::PublicJwk)> {
+    let jwk_error = |e| anyhow::anyhow!("load-test client key: {e}");
+    let (key, jwk) = match alg {
+        "ES256" => {
+            let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+            let jwk =
+                fiducia_hsm::PublicJwk::ec_p256_uncompressed(key.public_key_raw()).map_err(jwk_error)?;
+            (key, jwk)
+        }
+        "EdDSA" => {
+            let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519)?;
+            let jwk = fiducia_hsm::PublicJwk::ed25519(key.public_key_raw()).map_err(jwk_error)?;
+            (key, jwk)
+        }
+        _ => {
+            let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256)?;
+            let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(key.serialized_der())
+                .map_err(|e| anyhow::anyhow!("load-test client RSA key: {e}"))?;
+            let public = aws_lc_rs::rsa::PublicKeyComponents::<Vec<u8>>::from(
+                aws_lc_rs::signature::KeyPair::public_key(&pair),
+            );
+            let jwk = fiducia_hsm::PublicJwk::rsa(&public.n, &public.e).map_err(jwk_error)?;
+            (key, jwk)
+        }
+    };
+    Ok((key.serialize_pem(), jwk))
 }
 
 /// Inserts [`CLIENTS_TOML`] before the `[signing]` section (or at the end).
@@ -81,6 +126,34 @@ pub fn with_loadtest_clients(config: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// FAPI 2.0 §5.4.1's three algorithms: a key each, one JWKS; kept once
+    /// written; a data directory missing one gets all three anew.
+    #[test]
+    fn the_pkjwt_client_gets_a_key_per_fapi_alg_in_one_jwks() {
+        let dir = tempfile::tempdir().unwrap();
+        ensure_pkjwt_key(dir.path()).unwrap();
+        let read_jwks = || std::fs::read_to_string(dir.path().join(PKJWT_JWKS)).unwrap();
+        let jwks: serde_json::Value = serde_json::from_str(&read_jwks()).unwrap();
+        let ktys: Vec<&str> = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kty"].as_str().unwrap())
+            .collect();
+        assert_eq!(ktys, ["EC", "OKP", "RSA"]);
+        for (_, file) in PKJWT_KEYS {
+            let pem = std::fs::read_to_string(dir.path().join(file)).unwrap();
+            assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"), "{file}");
+        }
+        let written = read_jwks();
+        ensure_pkjwt_key(dir.path()).unwrap();
+        assert_eq!(read_jwks(), written, "kept");
+        std::fs::remove_file(dir.path().join(PKJWT_KEYS[1].1)).unwrap();
+        ensure_pkjwt_key(dir.path()).unwrap();
+        assert!(dir.path().join(PKJWT_KEYS[1].1).exists());
+        assert_ne!(read_jwks(), written, "all anew");
+    }
 
     #[test]
     fn clients_go_before_signing_and_the_config_still_parses() {

@@ -79,6 +79,36 @@ async fn every_scenario_runs_without_errors_against_the_sandbox() {
         Some("argon2id m=7168 KiB t=5 p=1")
     );
 
+    // FAPI 2.0 §5.4.1's other algorithms: the sandbox client's EdDSA and
+    // PS256 keys sign the assertions, and the DPoP proofs use the same alg.
+    for alg in ["EdDSA", "PS256"] {
+        for scenario in ["cc-pkjwt", "flow"] {
+            let report = bounded(
+                &data,
+                pid,
+                &[
+                    "--scenario",
+                    scenario,
+                    "--alg",
+                    alg,
+                    "--concurrency",
+                    "1",
+                    "--requests",
+                    "2",
+                ],
+            )
+            .await;
+            assert_eq!(
+                (report.ok, report.failed),
+                (2, 0),
+                "{scenario} {alg}: {:?}",
+                report.errors
+            );
+            assert_eq!(report.alg, Some(alg));
+        }
+    }
+    assert_eq!(report.alg, Some("ES256"), "the default");
+
     // Open loop: a constant arrival rate, each operation timed from its slot.
     let report = bounded(
         &data,

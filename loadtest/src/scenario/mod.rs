@@ -6,7 +6,7 @@ mod flow;
 mod grants;
 
 use crate::http::{Conn, TlsConfigs, Url};
-use crate::jose::EcKey;
+use crate::jose::{Alg, SigningKey};
 use crate::setup::Setup;
 use crate::stats::{Failure, Steps};
 use anyhow::{Context, anyhow};
@@ -55,7 +55,9 @@ pub struct Ctx {
     pub tls: TlsConfigs,
     /// mTLS without session resumption (`handshake`).
     pub fresh_mtls: Option<Arc<ClientConfig>>,
-    pub pkjwt_key: Option<EcKey>,
+    pub pkjwt_key: Option<SigningKey>,
+    /// What the client assertions and DPoP proofs are signed with.
+    pub alg: Alg,
     next_user: AtomicUsize,
     /// TCP+TLS connections opened.
     pub connections: AtomicU64,
@@ -68,7 +70,7 @@ impl Ctx {
         let tls = TlsConfigs::load(&setup.ca, mtls_files, true)?;
         let fresh_mtls = TlsConfigs::load(&setup.ca, mtls_files, false)?.mtls;
         let pkjwt_key = match &setup.pkjwt {
-            Some(p) => Some(EcKey::from_pem_file(&p.key, p.kid.clone())?),
+            Some(p) => Some(SigningKey::from_pem_file(&p.key, p.alg, p.kid.clone())?),
             None => None,
         };
         let discovery_str = format!(
@@ -106,6 +108,7 @@ impl Ctx {
             userinfo_str,
             tls,
             fresh_mtls,
+            alg: setup.pkjwt.as_ref().map_or(Alg::Es256, |p| p.alg),
             pkjwt_key,
             next_user: AtomicUsize::new(0),
             connections: AtomicU64::new(1),
@@ -149,15 +152,16 @@ impl Ctx {
 /// connections per origin and certificate, a DPoP key, the OP's last DPoP nonce.
 pub struct Worker {
     conns: Vec<(String, bool, Conn)>,
-    dpop: EcKey,
+    dpop: SigningKey,
     nonce: Option<String>,
 }
 
 impl Worker {
-    pub fn new() -> anyhow::Result<Self> {
+    /// A client whose DPoP key signs with `alg`.
+    pub fn new(alg: Alg) -> anyhow::Result<Self> {
         Ok(Self {
             conns: Vec::new(),
-            dpop: EcKey::generate()?,
+            dpop: SigningKey::generate(alg)?,
             nonce: None,
         })
     }
