@@ -19,7 +19,8 @@
 # ("closed open"; "closed" skips the open-loop runs), WEAK_HASH (1: the OP
 # hashes passwords with argon2id m=8 KiB t=1 under
 # login.danger_weak_password_hashing, so that `flow` measures the OP rather
-# than the password hash; the report states the setting).
+# than the password hash; the report states the setting), LT_ARGS (more
+# fiducia-loadtest arguments, e.g. "--alg EdDSA").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OP_CPU=${OP_CPU:-0}
@@ -64,7 +65,7 @@ stop_op() {
 
 lt() {
     nice -n "$NICE" taskset -c "$LT_CPU" "$BIN/fiducia-loadtest" --sandbox "$DATA" --op-pid "$OP" \
-        --warmup "$WARMUP" --duration "$SECS" --quiet --json "$@"
+        --warmup "$WARMUP" --duration "$SECS" --quiet --json ${LT_ARGS:-} "$@"
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
