@@ -722,6 +722,7 @@ mod tests {
         let err = validated(&format!("{DEV}[store]\nbackground_threads = 0\n")).unwrap_err();
         assert_eq!(err.field, "store.background_threads");
         assert_eq!(v.get().store.background_threads, 1);
+        assert!(v.get().store.sync_thread_batch_scheduling, "on by default");
         let sized = validated(&format!("{DEV}[store]\ncache_mib = 16\nmemtable_mib = 16\n")).unwrap();
         assert_eq!(
             (sized.get().store.cache_mib, sized.get().store.memtable_mib),

@@ -44,6 +44,7 @@ pub fn open(config: &StoreConfig) -> Result<Store, KvError> {
                     cache_bytes: config.cache_mib.saturating_mul(1024 * 1024),
                     memtable_bytes: config.memtable_mib.saturating_mul(1024 * 1024),
                     background_threads: config.background_threads,
+                    sync_thread_batch_scheduling: config.sync_thread_batch_scheduling,
                 },
             )?;
             Store::new(Arc::new(backend))

@@ -46,6 +46,9 @@ struct Args {
     /// fjall's flush and compaction threads (`store.background_threads`).
     #[arg(long, default_value_t = 1)]
     background_threads: usize,
+    /// The sync thread under SCHED_BATCH (`store.sync_thread_batch_scheduling`).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    sync_thread_batch_scheduling: bool,
     /// Tokio worker threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
@@ -164,6 +167,7 @@ fn main() -> Result<(), BoxError> {
             EmbeddedOptions {
                 memtable_bytes: args.memtable_mib * 1024 * 1024,
                 background_threads: args.background_threads,
+                sync_thread_batch_scheduling: args.sync_thread_batch_scheduling,
                 ..EmbeddedOptions::default()
             },
         )?);
@@ -187,8 +191,14 @@ fn main() -> Result<(), BoxError> {
         let commits = all.len();
         let ms = |v: u64| v as f64 / 1000.0;
         println!(
-            "store-bench: embedded backend, {} writers, {} s measured ({} s warm-up), {:?}, memtable {} MiB, {} background thread(s)",
-            args.writers, args.seconds, args.warmup_seconds, args.api, args.memtable_mib, args.background_threads
+            "store-bench: embedded backend, {} writers, {} s measured ({} s warm-up), {:?}, memtable {} MiB, {} background thread(s), sync thread batch scheduling {}",
+            args.writers,
+            args.seconds,
+            args.warmup_seconds,
+            args.api,
+            args.memtable_mib,
+            args.background_threads,
+            args.sync_thread_batch_scheduling
         );
         println!("durable token-issue transactions: {commits} ({:.0}/s)", commits as f64 / args.seconds as f64);
         println!(

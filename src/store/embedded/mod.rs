@@ -79,6 +79,10 @@ pub struct EmbeddedOptions {
     /// writes and CPU compete with the log's fdatasyncs and the committing
     /// tasks.
     pub background_threads: usize,
+    /// Run the log's sync thread under `SCHED_BATCH` (Linux): woken by a
+    /// commit it does not preempt the committing thread, which goes on
+    /// serving requests whose commits join the batch. Default true.
+    pub sync_thread_batch_scheduling: bool,
 }
 
 impl Default for EmbeddedOptions {
@@ -88,6 +92,7 @@ impl Default for EmbeddedOptions {
             cache_bytes: 64 * 1024 * 1024,
             memtable_bytes: 64 * 1024 * 1024,
             background_threads: 1,
+            sync_thread_batch_scheduling: true,
         }
     }
 }
@@ -216,7 +221,7 @@ impl EmbeddedBackend {
             apply_delay: Mutex::new(None),
             stats: WriterCounters::default(),
         });
-        let committer = writer::spawn(shared.clone(), wal)
+        let committer = writer::spawn(shared.clone(), wal, options.sync_thread_batch_scheduling)
             .map_err(|e| KvError::Backend(format!("cannot start the store's commit threads: {e}")))?;
         Ok(Self {
             shared,

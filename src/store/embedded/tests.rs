@@ -271,3 +271,42 @@ async fn a_commit_is_acknowledged_before_it_is_applied_and_read_after_it_is() {
         .unwrap();
     assert_eq!(range.len(), 3);
 }
+
+/// The sync thread runs under SCHED_BATCH by default (`writer::spawn`):
+/// the `policy` field of its `/proc` stat (proc(5), field 41) is 3.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_sync_thread_is_scheduled_as_batch() {
+    let sync_thread_policies = || -> Vec<u32> {
+        let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+            return Vec::new();
+        };
+        tasks
+            .filter_map(|task| {
+                let path = task.ok()?.path();
+                let comm = std::fs::read_to_string(path.join("comm")).ok()?;
+                if comm.trim() != "store-sync" {
+                    return None;
+                }
+                let stat = std::fs::read_to_string(path.join("stat")).ok()?;
+                // Fields after the command's closing parenthesis start at field 3.
+                let after_comm = stat.rsplit_once(") ")?.1;
+                after_comm.split(' ').nth(41 - 3)?.parse().ok()
+            })
+            .collect()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let _backend = open(dir.path());
+    // A thread switches as it starts, which may be just after `open` (this
+    // one's, or another test's store's): wait for it.
+    let mut policies = Vec::new();
+    for _ in 0..200 {
+        policies = sync_thread_policies();
+        // SCHED_BATCH = 3 (sched(7)); every store here has the defaults.
+        if !policies.is_empty() && policies.iter().all(|&p| p == 3) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("store-sync threads' policies: {policies:?}");
+}
