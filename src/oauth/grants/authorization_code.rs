@@ -3,15 +3,14 @@
 //! client for this redirect URI, and the PKCE verifier matches (RFC 7636
 //! §4.6); tokens are bound to the PAR-bound DPoP key if any (RFC 9449 §10.1).
 
-use super::{binding_for, invalid_grant};
+use super::{binding_for, invalid_grant, token_dpop_proof};
 use crate::config::AccessTokenFormat;
 use crate::http::context::RequestContext;
 use crate::http::endpoints::OpState;
-use crate::http::router::paths;
 use crate::model::records::AuthorizationCode;
 use crate::model::{Binding, Client};
 use crate::oauth::replay::OneTimeUses;
-use crate::oauth::{sender, tokens};
+use crate::oauth::tokens;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::pkce::CodeChallenge;
 use crate::store::repo::{Consumed, FreshId, ops};
@@ -50,7 +49,7 @@ pub async fn exchange(
     let repo = &op.services.repo;
     // The proof is checked first; its key meets the code's (RFC 9449 §10.1)
     // once the code is read, in the transaction.
-    let proof = sender::dpop_proof_deferred(op, request, context, paths::TOKEN, None, uses)?;
+    let proof = token_dpop_proof(op, request, context, uses)?;
     let tokens_config = &op.config.get().tokens;
     let (access_ttl, refresh_ttl) = (
         tokens_config.access_token_ttl_secs,

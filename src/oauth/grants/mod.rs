@@ -111,15 +111,26 @@ pub fn sender_binding(
     require_dpop: bool,
     uses: &mut OneTimeUses,
 ) -> Result<Binding, OAuthError> {
-    let proof = sender::dpop_proof_deferred(
+    let proof = token_dpop_proof(op, request, context, uses)?;
+    binding_for(proof.as_ref(), bound_jkt, require_dpop, context)
+}
+
+/// The DPoP proof sent to the token endpoint, if any (RFC 9449 §4.3, `htu`
+/// the token endpoint); its `jti` joins `uses`, recorded with the tokens.
+pub fn token_dpop_proof(
+    op: &OpState,
+    request: &Request<Bytes>,
+    context: &RequestContext,
+    uses: &mut OneTimeUses,
+) -> Result<Option<DpopProof>, OAuthError> {
+    sender::dpop_proof_deferred(
         op,
         request,
         context,
         crate::http::router::paths::TOKEN,
         None,
         uses,
-    )?;
-    binding_for(proof.as_ref(), bound_jkt, require_dpop, context)
+    )
 }
 
 /// [`sender_binding`] for a request whose DPoP proof (if any) was checked.

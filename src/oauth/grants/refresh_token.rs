@@ -12,7 +12,7 @@ use crate::http::endpoints::OpState;
 use crate::model::records::{AccessToken, RefreshToken};
 use crate::model::{Binding, Client};
 use crate::oauth::replay::OneTimeUses;
-use crate::oauth::{sender, tokens};
+use crate::oauth::tokens;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::store::repo::Consumed;
 use bytes::Bytes;
@@ -120,14 +120,7 @@ fn check_binding(
     binding: &Binding,
     uses: &mut OneTimeUses,
 ) -> Result<(), OAuthError> {
-    let proof = sender::dpop_proof_deferred(
-        op,
-        request,
-        context,
-        crate::http::router::paths::TOKEN,
-        None,
-        uses,
-    )?;
+    let proof = super::token_dpop_proof(op, request, context, uses)?;
     let same = match (binding, proof) {
         (Binding::Dpop(jkt), Some(proof)) => proof.jkt == *jkt,
         (Binding::Mtls(x5t), None) => context
