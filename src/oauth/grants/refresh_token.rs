@@ -19,7 +19,8 @@ use bytes::Bytes;
 use http::Request;
 
 /// Redeems `presented` for `client`; the token response's JSON. The `jti`s
-/// in `uses` are recorded with the access token.
+/// in `uses` are recorded once the binding is checked, before the refresh
+/// token is rotated or touched.
 pub async fn refresh(
     op: &OpState,
     request: &Request<Bytes>,
@@ -43,6 +44,9 @@ pub async fn refresh(
         return Err(invalid_grant("the refresh token was issued to another client"));
     }
     check_binding(op, request, context, &record.binding, uses)?;
+    // The assertion's and the proof's jtis before anything changes: a
+    // replayed one must not rotate the refresh token away.
+    uses.record(repo, now).await?;
     if record.expires_at <= now {
         return Err(invalid_grant("the refresh token has expired"));
     }
