@@ -124,11 +124,13 @@ impl OneTimeUses {
 /// Marks `id` seen with `marker` unless it is; `true` when this call (or an
 /// earlier attempt of the same transaction, by its marker) marked it.
 async fn mark(tx: &Transaction, id: &str, marker: u128, ttl: u64, now: u64) -> Result<bool, KvError> {
-    if let Some(found) = ops::find::<SeenJti>(tx, id, now).await? {
-        return Ok(found.payload.marker == marker);
-    }
-    ops::upsert(tx, id, &SeenJti { seen_at: now, marker }, Some(ttl), now).await?;
-    Ok(true)
+    let seen = SeenJti { seen_at: now, marker };
+    Ok(
+        match ops::insert_unless_live(tx, id, &seen, Some(ttl), now).await? {
+            Some(found) => found.payload.marker == marker,
+            None => true,
+        },
+    )
 }
 
 fn jti_id(namespace: &str, jti: &str) -> String {

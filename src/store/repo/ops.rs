@@ -26,16 +26,69 @@ pub async fn upsert<P: StoredRecord>(
         Some(bytes) => Some(codec::decode_prefix::<RecordMeta>(&bytes)?.0),
         None => None,
     };
+    write_over(
+        tx,
+        (&id_key, record_key),
+        previous.as_ref(),
+        payload,
+        expires_in,
+        now,
+    )
+}
+
+/// Writes `payload` as record `id` of `P::KIND` (as [`upsert`]) unless a
+/// record that has not expired at `now` is there, which is returned
+/// instead; the key is read once (one-time marks such as replay windows).
+pub async fn insert_unless_live<P: StoredRecord>(
+    tx: &Transaction,
+    id: &str,
+    payload: &P,
+    expires_in: Option<u64>,
+    now: u64,
+) -> Result<Option<Found<P>>, KvError> {
+    let id_key = P::KIND.id_key(id);
+    let record_key = keys::record_key(P::KIND, &id_key);
+    let previous = match tx.get(&record_key).await? {
+        Some(bytes) => {
+            let (meta, found): (RecordMeta, P) = codec::decode(&bytes)?;
+            if !meta.is_expired(now) {
+                return Ok(Some(Found { payload: found, meta }));
+            }
+            Some(meta)
+        }
+        None => None,
+    };
+    write_over(
+        tx,
+        (&id_key, record_key),
+        previous.as_ref(),
+        payload,
+        expires_in,
+        now,
+    )?;
+    Ok(None)
+}
+
+/// Writes `payload` under `record_key` with its index and expiry entries,
+/// replacing those of `previous` (the meta stored there, if any).
+fn write_over<P: StoredRecord>(
+    tx: &Transaction,
+    (id_key, record_key): (&[u8], Vec<u8>),
+    previous: Option<&RecordMeta>,
+    payload: &P,
+    expires_in: Option<u64>,
+    now: u64,
+) -> Result<(), KvError> {
     let meta = meta_for(
         payload.links(),
         expires_in.map(|s| now.saturating_add(s)),
-        previous.as_ref(),
+        previous,
     );
-    if let Some(previous) = &previous {
-        clear_entries(tx, P::KIND, &id_key, previous)?;
+    if let Some(previous) = previous {
+        clear_entries(tx, P::KIND, id_key, previous)?;
     }
     tx.set_owned(record_key, codec::encode(&(&meta, payload))?)?;
-    write_entries(tx, P::KIND, &id_key, &meta)
+    write_entries(tx, P::KIND, id_key, &meta)
 }
 
 /// Writes `payload` as a new record of `P::KIND` under `id`, expiring

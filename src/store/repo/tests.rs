@@ -791,3 +791,40 @@ async fn list_reads_every_unexpired_record_of_a_kind_across_chunks() {
     assert!(listed.iter().all(|g| g.payload.client_id != "gone"));
     assert_eq!(f.repo.list::<ClientGrant>(NOW).await.unwrap().len(), 451);
 }
+
+/// `ops::insert_unless_live`: a live record is returned and kept; an
+/// expired one is replaced, its expiry entry with it, as `upsert` does.
+#[tokio::test]
+async fn insert_unless_live_keeps_a_live_record_and_replaces_an_expired_one() {
+    use crate::model::records::SeenJti;
+    let f = fixture().await;
+    let insert = |marker: u128, now: u64| {
+        let repo = f.repo.clone();
+        async move {
+            repo.store()
+                .run(|tx, _| async move {
+                    let seen = SeenJti { seen_at: now, marker };
+                    ops::insert_unless_live(&tx, "j", &seen, Some(10), now).await
+                })
+                .await
+                .unwrap()
+        }
+    };
+    assert!(insert(1, 1_000).await.is_none(), "written");
+    let live = insert(2, 1_005).await.expect("live");
+    assert_eq!(live.payload.marker, 1);
+    assert!(insert(3, 1_020).await.is_none(), "the expired one replaced");
+    let stored = f.repo.find::<SeenJti>("j", 1_020).await.unwrap().unwrap();
+    assert_eq!((stored.payload.marker, stored.meta.expires_at), (3, Some(1_030)));
+    // One expiry entry: the replaced record's was cleared.
+    let entries = f
+        .repo
+        .store()
+        .run(|tx, _| async move {
+            tx.get_range(&keys::expiry_range_before(u64::MAX), Default::default())
+                .await
+        })
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+}
