@@ -131,19 +131,22 @@ pub fn refresh_record_for_code(
     now: u64,
     ttl: u64,
 ) -> Option<RefreshToken> {
-    code.scopes
-        .iter()
-        .any(|s| s == OFFLINE_ACCESS)
-        .then(|| RefreshToken {
-            client_id: code.client_id.clone(),
-            account_id: code.account_id.clone(),
-            scopes: code.scopes.clone(),
-            grant_id: code.grant_id.clone(),
-            binding: binding.clone(),
-            issued_at: now,
-            expires_at: now + ttl,
-            authorization_details: code.authorization_details.clone(),
-        })
+    grants_offline_access(code).then(|| RefreshToken {
+        client_id: code.client_id.clone(),
+        account_id: code.account_id.clone(),
+        scopes: code.scopes.clone(),
+        grant_id: code.grant_id.clone(),
+        binding: binding.clone(),
+        issued_at: now,
+        expires_at: now + ttl,
+        authorization_details: code.authorization_details.clone(),
+    })
+}
+
+/// Whether `code` granted `offline_access`: its redemption brings a refresh
+/// token (OIDC Core §11).
+pub fn grants_offline_access(code: &AuthorizationCode) -> bool {
+    code.scopes.iter().any(|s| s == OFFLINE_ACCESS)
 }
 
 /// The token response for a redeemed `code` whose access (and refresh)

@@ -14,6 +14,7 @@
 
 use crate::pki;
 use anyhow::Context;
+use fiducia_hsm::JoseAlg;
 use std::path::Path;
 
 /// The `tls_client_auth` load-test client.
@@ -24,10 +25,10 @@ pub const PKJWT_CLIENT_ID: &str = "sandbox-loadtest-pkjwt";
 /// signing algorithm FAPI 2.0 §5.4.1 allows, so that a load test can sign
 /// with any (`fiducia-loadtest --alg`): P-256 (ES256), Ed25519 (EdDSA),
 /// RSA 2048 (PS256).
-pub const PKJWT_KEYS: [(&str, &str); 3] = [
-    ("ES256", "pki/clients/sandbox-loadtest-pkjwt.key"),
-    ("EdDSA", "pki/clients/sandbox-loadtest-pkjwt-eddsa.key"),
-    ("PS256", "pki/clients/sandbox-loadtest-pkjwt-ps256.key"),
+pub const PKJWT_KEYS: [(JoseAlg, &str); 3] = [
+    (JoseAlg::Es256, "pki/clients/sandbox-loadtest-pkjwt.key"),
+    (JoseAlg::EdDsa, "pki/clients/sandbox-loadtest-pkjwt-eddsa.key"),
+    (JoseAlg::Ps256, "pki/clients/sandbox-loadtest-pkjwt-ps256.key"),
 ];
 /// Its public keys as a JWKS, relative to the data directory.
 pub const PKJWT_JWKS: &str = "pki/clients/sandbox-loadtest-pkjwt.jwks.json";
@@ -87,21 +88,21 @@ pub fn ensure_pkjwt_key(data_dir: &Path) -> anyhow::Result<()> {
 }
 
 /// A fresh key for `alg`: its PKCS#8 PEM and its public JWK.
-fn generate_client_key(alg: &str) -> anyhow::Result<(String, fiducia_hsm::PublicJwk)> {
+fn generate_client_key(alg: JoseAlg) -> anyhow::Result<(String, fiducia_hsm::PublicJwk)> {
     let jwk_error = |e| anyhow::anyhow!("load-test client key: {e}");
     let (key, jwk) = match alg {
-        "ES256" => {
+        JoseAlg::Es256 => {
             let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
             let jwk =
                 fiducia_hsm::PublicJwk::ec_p256_uncompressed(key.public_key_raw()).map_err(jwk_error)?;
             (key, jwk)
         }
-        "EdDSA" => {
+        JoseAlg::EdDsa => {
             let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519)?;
             let jwk = fiducia_hsm::PublicJwk::ed25519(key.public_key_raw()).map_err(jwk_error)?;
             (key, jwk)
         }
-        _ => {
+        JoseAlg::Ps256 => {
             let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256)?;
             let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(key.serialized_der())
                 .map_err(|e| anyhow::anyhow!("load-test client RSA key: {e}"))?;

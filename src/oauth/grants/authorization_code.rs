@@ -123,8 +123,8 @@ pub async fn exchange(
         let token = tokens::access_record_for_code(&record, &binding, now, access_ttl);
         tokens::issue_access_token(op, token, client.access_token_format, now, uses).await?
     };
-    let refresh_token = tokens::refresh_record_for_code(&record, &binding, now, refresh_ttl)
-        .map(|_| refresh_id.into_string());
+    // Stored with the code's consumption above.
+    let refresh_token = tokens::grants_offline_access(&record).then(|| refresh_id.into_string());
     let issued = tokens::response_for_code(op, &record, &binding, access_token, refresh_token, now).await?;
     let mut body = serde_json::json!({
         "access_token": issued.access_token,

@@ -304,7 +304,7 @@ type Answers = Vec<(Verdict, Result<(), KvError>)>;
 /// Starts the sync, ack and apply threads; the returned handle finishes when
 /// all have, after [`PipelineShared::close`], once the batches accepted
 /// before are written and applied. With `batch_scheduling` the sync thread
-/// asks for `SCHED_BATCH` ([`batch_scheduling`]).
+/// asks for `SCHED_BATCH` ([`ask_for_batch_scheduling`]).
 pub(crate) fn spawn(
     shared: Arc<Shared>,
     wal: Wal,
@@ -332,7 +332,7 @@ pub(crate) fn spawn(
         .name("store-sync".into())
         .spawn(move || {
             if batch_scheduling {
-                self::batch_scheduling();
+                ask_for_batch_scheduling();
             }
             sync_loop(&shared, wal, &to_apply, &to_ack);
             drop(to_ack);
@@ -358,7 +358,7 @@ pub(crate) fn spawn(
 /// per commit when request handling, not the disk, fills the CPU. An idle
 /// CPU still runs the sync thread at once. Refused (a seccomp profile, say):
 /// logged, and the thread keeps the default policy.
-fn batch_scheduling() {
+fn ask_for_batch_scheduling() {
     #[cfg(target_os = "linux")]
     if scheduler::set_self_policy(scheduler::Policy::Batch, 0).is_err() {
         tracing::warn!(
