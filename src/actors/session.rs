@@ -53,7 +53,12 @@ pub struct SessionActorArgs {
     pub id: String,
     /// How long the actor may live.
     pub ttl: Duration,
+    /// The registry's map, which the actor leaves when it stops.
+    pub registry: Arc<Mutex<SessionMap>>,
 }
+
+/// Running session actors by interaction id.
+pub type SessionMap = HashMap<String, ActorRef<SessionActorMessage>>;
 
 /// The actor's state.
 pub struct SessionActorState {
@@ -64,6 +69,7 @@ pub struct SessionActorState {
     /// when the actor stops: otherwise every finished interaction kept
     /// ~10 KiB alive for the whole interaction TTL (docs/PERFORMANCE.md).
     expiry: JoinHandle<Result<(), ractor::MessagingErr<SessionActorMessage>>>,
+    registry: Arc<Mutex<SessionMap>>,
 }
 
 impl Actor for SessionActor {
@@ -81,15 +87,24 @@ impl Actor for SessionActor {
             repo: args.repo,
             id: args.id,
             expiry,
+            registry: args.registry,
         })
     }
 
     async fn post_stop(
         &self,
-        _myself: ActorRef<Self::Msg>,
+        myself: ActorRef<Self::Msg>,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         state.expiry.abort();
+        // Leave the registry, unless another actor has taken the entry.
+        let mut actors = lock(&state.registry);
+        if actors
+            .get(&state.id)
+            .is_some_and(|a| a.get_id() == myself.get_id())
+        {
+            actors.remove(&state.id);
+        }
         Ok(())
     }
 
@@ -133,7 +148,7 @@ impl Actor for SessionActor {
 pub struct SessionRegistry {
     repo: Repo,
     ttl: Duration,
-    actors: Mutex<HashMap<String, ActorRef<SessionActorMessage>>>,
+    actors: Arc<Mutex<SessionMap>>,
     supervisor: ractor::ActorCell,
 }
 
@@ -143,24 +158,25 @@ impl SessionRegistry {
         Arc::new(Self {
             repo,
             ttl,
-            actors: Mutex::new(HashMap::new()),
+            actors: Arc::new(Mutex::new(HashMap::new())),
             supervisor,
         })
     }
 
     /// The running actor for `id`, or a new one (on this node) if none runs.
     pub async fn session(&self, id: &str) -> Result<ActorRef<SessionActorMessage>, InteractionError> {
+        // A stopped actor leaves the map itself (`post_stop`); one that is
+        // stopping may still be in it.
+        if let Some(actor) = self.lock().get(id)
+            && actor.get_status() < ractor::ActorStatus::Stopping
         {
-            let mut actors = self.lock();
-            actors.retain(|_, actor| actor.get_status() < ractor::ActorStatus::Stopping);
-            if let Some(actor) = actors.get(id) {
-                return Ok(actor.clone());
-            }
+            return Ok(actor.clone());
         }
         let args = SessionActorArgs {
             repo: self.repo.clone(),
             id: id.to_string(),
             ttl: self.ttl,
+            registry: self.actors.clone(),
         };
         let (actor, _) = Actor::spawn_linked(None, SessionActor, args, self.supervisor.clone())
             .await
@@ -212,9 +228,13 @@ impl SessionRegistry {
         .map_err(|_| InteractionError::Gone)?
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, ActorRef<SessionActorMessage>>> {
-        self.actors.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, SessionMap> {
+        lock(&self.actors)
     }
+}
+
+fn lock(actors: &Mutex<SessionMap>) -> std::sync::MutexGuard<'_, SessionMap> {
+    actors.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[cfg(test)]
@@ -316,6 +336,8 @@ mod tests {
             before,
             "a task outlived the interaction"
         );
+        // The stopped actor left the registry itself: no scan needed.
+        assert!(sessions.lock().is_empty(), "the registry still holds it");
         root.stop(None);
     }
 
