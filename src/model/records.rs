@@ -165,8 +165,10 @@ pub struct AccessToken {
     pub account_id: Option<String>,
     /// Scopes.
     pub scopes: Vec<String>,
-    /// The grant: the customer's, or a synthetic one per client_credentials
-    /// issuance so revoke-by-grant covers every token.
+    /// The grant: the customer's; for a client_credentials token the token
+    /// itself ([`own_grant_id`]), so revoke-by-grant covers every token.
+    /// (Client_credentials tokens stored before had a random grant id of
+    /// their own, reached through a grant index entry.)
     pub grant_id: String,
     /// DPoP key or certificate.
     pub binding: Binding,
@@ -185,11 +187,45 @@ impl StoredRecord for AccessToken {
     fn links(&self) -> Links {
         Links {
             client_id: Some(self.client_id.clone()),
-            grant_id: Some(self.grant_id.clone()),
+            // A token that is its own grant is found by its own key, so it
+            // takes no grant index entry (one key fewer per such token).
+            grant_id: own_grant_key(&self.grant_id)
+                .is_none()
+                .then(|| self.grant_id.clone()),
             account_id: self.account_id.clone(),
             ..Links::default()
         }
     }
+}
+
+/// Start of the grant id of a token issued under no customer's grant
+/// (client_credentials, RFC 6749 §4.4): `token:` and the base64url of the
+/// token's store key (its SHA-256, store/keys.rs). Such a token is its own
+/// grant: revoke-by-grant of that id deletes it (`Repo::revoke_by_grant_id`
+/// finds it by key, not through an index entry). `:` is outside the
+/// base64url alphabet of every other grant id, so the two cannot meet. The
+/// hash of a 256-bit secret gives nothing of the secret away (the store
+/// keeps only such hashes for the same reason), so a resource server may
+/// see it in introspection's `grant_id`.
+const OWN_GRANT_PREFIX: &str = "token:";
+
+/// The grant id under which access token `token` is its own grant.
+pub fn own_grant_id(token: &str) -> String {
+    use base64::Engine;
+    let id_key = Kind::AccessToken.id_key(token);
+    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id_key);
+    format!("{OWN_GRANT_PREFIX}{encoded}")
+}
+
+/// The store key of the access token that `grant_id` names, when it is a
+/// token's own grant ([`own_grant_id`]); `None` for any other grant id.
+pub fn own_grant_key(grant_id: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let encoded = grant_id.strip_prefix(OWN_GRANT_PREFIX)?;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(encoded)
+        .ok()
+        .filter(|key| key.len() == 32)
 }
 
 /// A refresh token (RFC 6749 §1.5), stored by its hash, issued when the

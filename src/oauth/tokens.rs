@@ -5,7 +5,7 @@
 use crate::config::AccessTokenFormat;
 use crate::http::endpoints::OpState;
 use crate::model::Binding;
-use crate::model::records::{AccessToken, AuthorizationCode, RefreshToken};
+use crate::model::records::{AccessToken, AuthorizationCode, RefreshToken, own_grant_id};
 use crate::oauth::replay::OneTimeUses;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::store::repo::{FreshId, ops};
@@ -61,13 +61,26 @@ pub fn refresh_store_ttl(op: &OpState, record: &RefreshToken, now: u64) -> u64 {
     record.expires_at.saturating_sub(now).min(idle).max(1)
 }
 
-/// Stores a new access token for `record` (its times are set here from
-/// `now`) in the client's `format`, and returns the token and its lifetime
-/// in seconds. The request's pending `jti`s (`uses`) are recorded in the
-/// same transaction; a replayed one is its error, and no token is stored.
+/// The grant a new access token is issued under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssuedUnder {
+    /// The customer's grant, `record.grant_id`.
+    CustomersGrant,
+    /// No customer's grant (client_credentials, RFC 6749 §4.4): the token
+    /// is its own grant, `record.grant_id` is set to
+    /// [`own_grant_id`](crate::model::records::own_grant_id) of it.
+    Itself,
+}
+
+/// Stores a new access token for `record` (its times, and its grant when
+/// issued under itself, are set here) in the client's `format`, and returns
+/// the token and its lifetime in seconds. The request's pending `jti`s
+/// (`uses`) are recorded in the same transaction; a replayed one is its
+/// error, and no token is stored.
 pub async fn issue_access_token(
     op: &OpState,
     mut record: AccessToken,
+    under: IssuedUnder,
     format: AccessTokenFormat,
     now: u64,
     uses: &mut OneTimeUses,
@@ -75,14 +88,17 @@ pub async fn issue_access_token(
     let ttl = op.config.get().tokens.access_token_ttl_secs;
     record.issued_at = now;
     record.expires_at = now + ttl;
-    let (repo, record) = (&op.services.repo, &record);
+    let repo = &op.services.repo;
     let token = match format {
         AccessTokenFormat::Opaque => {
             // 256 random bits, like every secret the OP hands out; being
             // fresh, the token is stored without a read first (`ops::insert_new`).
             let access_token = FreshId::generate()
                 .map_err(|_| OAuthError::new(ErrorCode::ServerError, "the random generator failed"))?;
-            let id = &access_token;
+            if under == IssuedUnder::Itself {
+                record.grant_id = own_grant_id(access_token.as_str());
+            }
+            let (id, record) = (&access_token, &record);
             uses.commit_with(repo, now, |tx| async move {
                 ops::insert_new(&tx, id, record, Some(ttl), now).await
             })
@@ -90,9 +106,14 @@ pub async fn issue_access_token(
             access_token.into_string()
         }
         AccessTokenFormat::Jwt => {
-            // RFC 9068: unique by its random `jti`; stored by hash like any token.
-            let jwt = super::jwt_access_token::sign(op, record).await?;
-            let id = jwt.as_str();
+            // RFC 9068: unique by its random `jti`; stored by hash like any
+            // token. The grant id is not among its claims, so it can name
+            // the signed token.
+            let jwt = super::jwt_access_token::sign(op, &record).await?;
+            if under == IssuedUnder::Itself {
+                record.grant_id = own_grant_id(&jwt);
+            }
+            let (id, record) = (jwt.as_str(), &record);
             uses.commit_with(repo, now, |tx| async move {
                 ops::upsert(&tx, id, record, Some(ttl), now).await
             })

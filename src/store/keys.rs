@@ -31,7 +31,10 @@
 //!          and refresh tokens are indexed by grant only (Kind::is_indexed_by):
 //!          revoke-by-grant is what needs to find them; their tokens of a
 //!          client or user are reached through the grants, which are indexed
-//!          by client and user. Two keys fewer per issued token.
+//!          by client and user. Two keys fewer per issued token. A
+//!          client_credentials token is its own grant: its grant id names
+//!          its own key (`records::own_grant_id`), so it takes no index
+//!          entry at all and revoke-by-grant deletes it by key.
 //!
 //! Values: codec::encode (tag byte 0x01 + bincode 2.0.1 standard) of
 //! (RecordMeta, payload); RecordMeta (repo/record.rs) comes first so that

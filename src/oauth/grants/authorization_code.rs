@@ -121,7 +121,8 @@ pub async fn exchange(
         (access_id.into_string(), access_ttl)
     } else {
         let token = tokens::access_record_for_code(&record, &binding, now, access_ttl);
-        tokens::issue_access_token(op, token, client.access_token_format, now, uses).await?
+        let under = tokens::IssuedUnder::CustomersGrant;
+        tokens::issue_access_token(op, token, under, client.access_token_format, now, uses).await?
     };
     // Stored with the code's consumption above.
     let refresh_token = tokens::grants_offline_access(&record).then(|| refresh_id.into_string());

@@ -2,7 +2,8 @@
 //! (every client here authenticates, FAPI 2.0 §5.3.2.1) gets an access
 //! token for itself: no end-user, so no `openid` scope, no ID token and no
 //! refresh token (RFC 6749 §4.4.3). Sender-constrained like every token.
-//! Each issuance gets a synthetic grant id, so revoke-by-grant covers it.
+//! Each token is its own grant (`records::own_grant_id`), so revoke-by-grant
+//! covers it without a grant index entry.
 
 use super::sender_binding;
 use crate::http::context::RequestContext;
@@ -10,9 +11,8 @@ use crate::http::endpoints::OpState;
 use crate::model::Client;
 use crate::model::records::AccessToken;
 use crate::oauth::replay::OneTimeUses;
-use crate::oauth::tokens;
+use crate::oauth::tokens::{self, IssuedUnder};
 use crate::protocol::error::{ErrorCode, OAuthError};
-use crate::store::repo::FreshId;
 use bytes::Bytes;
 use http::Request;
 
@@ -32,21 +32,25 @@ pub async fn issue(
 ) -> Result<serde_json::Value, OAuthError> {
     let scopes = granted_scopes(&client.scopes, requested)?;
     let binding = sender_binding(op, request, context, None, client.dpop_bound_access_tokens, uses)?;
-    let grant_id = FreshId::generate()
-        .map_err(|_| OAuthError::new(ErrorCode::ServerError, "the random generator failed"))?
-        .into_string();
     let record = AccessToken {
         client_id: client.client_id.clone(),
         account_id: None,
         scopes: scopes.clone(),
-        grant_id,
+        grant_id: String::new(),
         binding: binding.clone(),
         issued_at: 0,
         expires_at: 0,
         authorization_details: None,
     };
-    let (access_token, ttl) =
-        tokens::issue_access_token(op, record, client.access_token_format, op.now(), uses).await?;
+    let (access_token, ttl) = tokens::issue_access_token(
+        op,
+        record,
+        IssuedUnder::Itself,
+        client.access_token_format,
+        op.now(),
+        uses,
+    )
+    .await?;
     tracing::info!(target: "fiducia::audit", client_id = %client.client_id, token_type = binding.token_type(), "client_credentials token issued");
     Ok(serde_json::json!({
         "access_token": access_token,

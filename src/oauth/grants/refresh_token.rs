@@ -86,8 +86,15 @@ pub async fn refresh(
         // RFC 9396 §7: a refresh keeps the approved details.
         authorization_details: record.authorization_details.clone(),
     };
-    let (access_token, ttl) =
-        tokens::issue_access_token(op, access, client.access_token_format, now, uses).await?;
+    let (access_token, ttl) = tokens::issue_access_token(
+        op,
+        access,
+        tokens::IssuedUnder::CustomersGrant,
+        client.access_token_format,
+        now,
+        uses,
+    )
+    .await?;
     let mut body = serde_json::json!({
         "access_token": access_token,
         "token_type": record.binding.token_type(),

@@ -473,6 +473,63 @@ async fn revoke_by_grant_deletes_every_kind_of_that_grant_only() {
     assert_eq!(f.repo.revoke_by_grant_id("g-1").await.unwrap(), 0);
 }
 
+/// A client_credentials token is its own grant (records::own_grant_id): it
+/// is stored as a record and its expiry entry, with no grant index entry,
+/// and revoke-by-grant of that grant id deletes it, only it.
+#[tokio::test]
+async fn a_token_that_is_its_own_grant_has_no_index_entry_and_is_revoked_by_it() {
+    use crate::model::Binding;
+    use crate::model::records::{AccessToken, own_grant_id, own_grant_key};
+    let f = fixture().await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let id = FreshId::generate().unwrap();
+        let record = AccessToken {
+            client_id: "client-1".into(),
+            account_id: None,
+            scopes: vec!["payments".into()],
+            grant_id: own_grant_id(id.as_str()),
+            binding: Binding::Mtls("thumbprint".into()),
+            issued_at: NOW,
+            expires_at: NOW + 600,
+            authorization_details: None,
+        };
+        assert_eq!(
+            own_grant_key(&record.grant_id),
+            Some(Kind::AccessToken.id_key(id.as_str()))
+        );
+        f.repo.insert_new(&id, &record, Some(600), NOW).await.unwrap();
+        ids.push((id, record.grant_id));
+    }
+    // Two records and their two expiry entries; no index entries.
+    let stored = all_keys(&f.repo).await;
+    assert_eq!(stored.len(), 4, "{stored:?}");
+    // (65, 2 = grant, ...): the grant index's subspace.
+    let grant_index = &keys::index_subspace(Index::Grant, b"")[..4];
+    assert!(!stored.iter().any(|k| k.starts_with(grant_index)));
+    let (first, first_grant) = &ids[0];
+    assert_eq!(f.repo.revoke_by_grant_id(first_grant).await.unwrap(), 1);
+    assert!(
+        f.repo
+            .find::<AccessToken>(first.as_str(), NOW)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        f.repo
+            .find::<AccessToken>(ids[1].0.as_str(), NOW)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(all_keys(&f.repo).await.len(), 2);
+    assert_eq!(f.repo.revoke_by_grant_id(first_grant).await.unwrap(), 0);
+    // Not an own grant: a grant id without the prefix, or not a key.
+    assert_eq!(own_grant_key("g-1"), None);
+    assert_eq!(own_grant_key("token:c2hvcnQ"), None);
+}
+
 #[tokio::test]
 async fn sessions_by_uid_and_ciba_requests_by_auth_req_id() {
     let f = fixture().await;
