@@ -179,12 +179,7 @@ impl RequestService {
             *response.body_mut() = Bytes::new();
         }
         let route = response.extensions().get::<RouteLabel>().map_or("none", |l| l.0);
-        m::record_request(
-            route,
-            method.as_str(),
-            response.status().as_u16(),
-            started.elapsed(),
-        );
+        m::record_request(route, &method, response.status().as_u16(), started.elapsed());
         tracing::debug!(
             route,
             method = %method,
