@@ -36,6 +36,7 @@ pub async fn issue(
         client_id: client.client_id.clone(),
         account_id: None,
         scopes: scopes.clone(),
+        // Named after the token once it exists (IssuedUnder::Itself).
         grant_id: String::new(),
         binding: binding.clone(),
         issued_at: 0,
