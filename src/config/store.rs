@@ -55,8 +55,11 @@ pub struct StoreConfig {
     /// `SCHED_BATCH` (sched(7)), so that waking it for a commit does not
     /// preempt the thread serving requests, whose next commits then join the
     /// same fdatasync. On the one-CPU load test it cut cc-pkjwt's OP CPU per
-    /// grant by 13 % and flow's by 5–11 % (docs/PERFORMANCE.md). Default
-    /// `true`; elsewhere than Linux it does nothing. Env
+    /// grant by 13 % and flow's by 5–11 % (docs/PERFORMANCE.md). The price
+    /// is in the tail: a cheap grant at a high steady rate (client_credentials
+    /// with mTLS at 10,000/s and more) saw p99 latencies of 100–280 ms with
+    /// it and 18–130 ms without; turn it off where latency matters more
+    /// than CPU. Default `true`; elsewhere than Linux it does nothing. Env
     /// `FIDUCIA_STORE__SYNC_THREAD_BATCH_SCHEDULING`.
     pub sync_thread_batch_scheduling: bool,
     /// Seconds between sweeps of expired records (reads hide them anyway).
