@@ -185,10 +185,6 @@ pub async fn find_for_client(repo: &Repo, id: &str, client_id: &str, now: u64) -
 /// The consent authorised under `grant_id`, if any (UK OBIE: the grant of
 /// an authorization request that carried `openbanking_intent_id`).
 pub async fn of_grant(repo: &Repo, grant_id: &str, now: u64) -> Result<Option<Consent>, KvError> {
-    if crate::model::records::own_grant_key(grant_id).is_some() {
-        // A client_credentials token's own grant: no customer, no consent.
-        return Ok(None);
-    }
     Ok(repo
         .find_by_grant::<Consent>(grant_id, now)
         .await?

@@ -126,12 +126,29 @@ impl Repo {
         self.find_all_by(Index::Client, client_id, now).await
     }
 
-    /// Records of `P::KIND` issued under a grant.
+    /// Records of `P::KIND` issued under a grant. Under a token's own grant
+    /// (`records::own_grant_id`) there is that access token and nothing
+    /// else: found by its key, with no index read.
     pub async fn find_by_grant<P: StoredRecord>(
         &self,
         grant_id: &str,
         now: u64,
     ) -> Result<Vec<Found<P>>, KvError> {
+        if let Some(id_key) = crate::model::records::own_grant_key(grant_id) {
+            if P::KIND != Kind::AccessToken {
+                return Ok(Vec::new());
+            }
+            let id_key = &id_key;
+            return self
+                .store
+                .run(|tx, _| async move {
+                    Ok(ops::find_by_key::<P>(&tx, id_key, now)
+                        .await?
+                        .into_iter()
+                        .collect())
+                })
+                .await;
+        }
         self.find_all_by(Index::Grant, grant_id, now).await
     }
 

@@ -474,8 +474,8 @@ async fn revoke_by_grant_deletes_every_kind_of_that_grant_only() {
 }
 
 /// A client_credentials token is its own grant (records::own_grant_id): it
-/// is stored as a record and its expiry entry, with no grant index entry,
-/// and revoke-by-grant of that grant id deletes it, only it.
+/// is stored as a record and its expiry entry, with no grant index entry;
+/// find-by-grant of that grant id finds it, revoke-by-grant deletes it, only it.
 #[tokio::test]
 async fn a_token_that_is_its_own_grant_has_no_index_entry_and_is_revoked_by_it() {
     use crate::model::Binding;
@@ -508,6 +508,21 @@ async fn a_token_that_is_its_own_grant_has_no_index_entry_and_is_revoked_by_it()
     let grant_index = &keys::index_subspace(Index::Grant, b"")[..4];
     assert!(!stored.iter().any(|k| k.starts_with(grant_index)));
     let (first, first_grant) = &ids[0];
+    // Under its own grant: the token, and no record of another kind.
+    let under = f
+        .repo
+        .find_by_grant::<AccessToken>(first_grant, NOW)
+        .await
+        .unwrap();
+    assert_eq!(under.len(), 1);
+    assert_eq!(&under[0].payload.grant_id, first_grant);
+    assert!(
+        f.repo
+            .find_by_grant::<Code>(first_grant, NOW)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(f.repo.revoke_by_grant_id(first_grant).await.unwrap(), 1);
     assert!(
         f.repo
