@@ -254,16 +254,8 @@ mod tests {
         let (store, _) = open_store(dir.path()).unwrap();
         let repo = Repo::open(store).await.unwrap();
         let request = PushedRequest {
-            client_id: "c".into(),
-            redirect_uri: "https://c.example/cb".into(),
-            scopes: vec!["openid".into()],
-            state: None,
-            nonce: None,
-            code_challenge: "x".repeat(43),
-            dpop_jkt: None,
-            response_mode: crate::protocol::response_mode::ResponseMode::Query,
             authorization_details: Some(r#"[{"type":"payment_initiation"}]"#.into()),
-            openbanking_intent_id: None,
+            ..PushedRequest::sample("c")
         };
         repo.upsert("pushed", &request, Some(60), 1_000).await.unwrap();
         let (id, _) = interaction::start(&repo, "pushed", ("c", "C"), 600, 1_000)

@@ -38,6 +38,26 @@ pub struct PushedRequest {
     pub openbanking_intent_id: Option<String>,
 }
 
+#[cfg(test)]
+impl PushedRequest {
+    /// A pushed request of `client_id` for unit tests: `openid`, PKCE, query
+    /// response mode, nothing optional.
+    pub fn sample(client_id: &str) -> Self {
+        PushedRequest {
+            client_id: client_id.into(),
+            redirect_uri: "https://c.example/cb".into(),
+            scopes: vec!["openid".into()],
+            state: None,
+            nonce: None,
+            code_challenge: "x".repeat(43),
+            dpop_jkt: None,
+            response_mode: ResponseMode::Query,
+            authorization_details: None,
+            openbanking_intent_id: None,
+        }
+    }
+}
+
 impl StoredRecord for PushedRequest {
     const KIND: Kind = Kind::PushedAuthorizationRequest;
     fn links(&self) -> Links {

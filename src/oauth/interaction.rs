@@ -299,21 +299,6 @@ mod tests {
 
     const NOW: u64 = 1_000;
 
-    fn pushed(client_id: &str) -> PushedRequest {
-        PushedRequest {
-            client_id: client_id.into(),
-            redirect_uri: "https://c.example/cb".into(),
-            scopes: vec!["openid".into()],
-            state: None,
-            nonce: None,
-            code_challenge: "x".repeat(43),
-            dpop_jkt: None,
-            response_mode: crate::protocol::response_mode::ResponseMode::Query,
-            authorization_details: None,
-            openbanking_intent_id: None,
-        }
-    }
-
     /// RFC 9126 §4: a request_uri starts one interaction, once; another
     /// client's request_uri is refused and used up; an unknown one is refused.
     #[tokio::test]
@@ -321,8 +306,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (store, _) = open_store(dir.path()).unwrap();
         let repo = Repo::open(store).await.unwrap();
-        repo.upsert("r1", &pushed("c"), Some(60), NOW).await.unwrap();
-        repo.upsert("r2", &pushed("c"), Some(60), NOW).await.unwrap();
+        repo.upsert("r1", &PushedRequest::sample("c"), Some(60), NOW)
+            .await
+            .unwrap();
+        repo.upsert("r2", &PushedRequest::sample("c"), Some(60), NOW)
+            .await
+            .unwrap();
 
         let (id, csrf) = start(&repo, "r1", ("c", "C"), 600, NOW).await.unwrap().unwrap();
         let interaction = load(&repo, &id, NOW).await.unwrap();
