@@ -71,7 +71,7 @@ impl OneTimeUses {
     /// `Some(error)` (the first replay's) when one was used before, and then
     /// the caller must write nothing else and answer with the error. The
     /// fresh ones are recorded either way: a refused request uses them up.
-    pub async fn record_in(&self, tx: &Transaction, now: u64) -> Result<Option<OAuthError>, KvError> {
+    async fn record_in(&self, tx: &Transaction, now: u64) -> Result<Option<OAuthError>, KvError> {
         let mut replay = None;
         for pending in &self.pending {
             let ttl = pending.expires_at.saturating_sub(now).max(1);
