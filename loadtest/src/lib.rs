@@ -46,9 +46,9 @@ pub struct Args {
     /// Open loop: operations started per second, whatever the OP does.
     #[arg(long, conflicts_with = "concurrency")]
     pub rate: Option<f64>,
-    /// Open loop: clients (each with its kept-alive connections) at most;
-    /// an operation due while all are busy waits for one, and the wait counts
-    /// in its latency.
+    /// Open loop: clients (each with its kept-alive connections) at most,
+    /// all connected before the clock starts; an operation due while all are
+    /// busy waits for one, and the wait counts in its latency.
     #[arg(long, default_value_t = 64)]
     pub max_in_flight: usize,
     /// Closed loop: clients, each starting its next operation when one ends (default 16 without --rate).

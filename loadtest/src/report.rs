@@ -30,6 +30,9 @@ pub struct Report {
     pub errors: BTreeMap<String, u64>,
     /// TCP+TLS connections opened (discovery's included).
     pub connections: u64,
+    /// Of those, opened during the measured window: their handshakes are in
+    /// its latencies (the open loop opens its clients' connections before).
+    pub connections_measured: u64,
     /// OP process CPU (user+system) per operation, ms (`--op-pid`).
     pub op_cpu_ms_per_op: Option<f64>,
     /// Its share of one core during the window.
@@ -105,6 +108,7 @@ impl Report {
             steps,
             errors: stats.errors.clone(),
             connections: outcome.connections,
+            connections_measured: outcome.connections_measured,
             op_cpu_ms_per_op: outcome.op_cpu.map(|c| c.total() * 1000.0 / ops),
             op_cpu_cores: outcome.op_cpu.map(|c| c.total() / seconds.max(1e-9)),
             op_rss_mib: memory.map(|m| m.0),
@@ -127,7 +131,7 @@ impl Report {
             out.push(format!("client assertions and DPoP proofs: {alg}"));
         }
         out.push(format!(
-            "{:.1} s: {} ok, {} failed, {:.1} ok/s{}; {} connections",
+            "{:.1} s: {} ok, {} failed, {:.1} ok/s{}; {} connections ({} while measuring)",
             self.seconds,
             self.ok,
             self.failed,
@@ -135,7 +139,8 @@ impl Report {
             self.target_per_sec
                 .map(|t| format!(" (asked {t}/s)"))
                 .unwrap_or_default(),
-            self.connections
+            self.connections,
+            self.connections_measured
         ));
         out.push(format!(
             "{:<14} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",

@@ -5,7 +5,7 @@
 //! operation when the last one ends). Bounded by duration and operation count.
 
 use crate::proc::Cpu;
-use crate::scenario::{Ctx, Worker};
+use crate::scenario::{Ctx, Scenario, Worker};
 use crate::stats::{Stats, Steps};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -43,6 +43,8 @@ pub struct Outcome {
     pub own_cpu: Option<Cpu>,
     /// TCP+TLS connections opened over the whole run.
     pub connections: u64,
+    /// Of those, opened in the measured window.
+    pub connections_measured: u64,
 }
 
 struct Shared {
@@ -104,6 +106,7 @@ pub async fn run(ctx: Ctx, plan: &Plan) -> anyhow::Result<Outcome> {
     });
     let drivers = match plan.mode {
         Mode::Open { rate, max_in_flight } => {
+            prime(&shared, max_in_flight).await;
             vec![tokio::spawn(open_loop(shared.clone(), rate, max_in_flight))]
         }
         Mode::Closed { concurrency } => (0..concurrency)
@@ -115,6 +118,7 @@ pub async fn run(ctx: Ctx, plan: &Plan) -> anyhow::Result<Outcome> {
     }
     // The measured window starts here.
     shared.measuring.store(true, Ordering::Relaxed);
+    let connections_before = shared.ctx.connections.load(Ordering::Relaxed);
     let op_before = plan.op_pid.and_then(Cpu::of_process);
     let own_before = Cpu::of_process(std::process::id());
     let start = Instant::now();
@@ -134,6 +138,7 @@ pub async fn run(ctx: Ctx, plan: &Plan) -> anyhow::Result<Outcome> {
     shared.stop.store(true, Ordering::Relaxed);
     // The window's length: operations started in it count even when they end after it.
     let elapsed = start.elapsed();
+    let connections_measured = shared.ctx.connections.load(Ordering::Relaxed) - connections_before;
     for driver in drivers {
         let _ = driver.await;
     }
@@ -159,6 +164,7 @@ pub async fn run(ctx: Ctx, plan: &Plan) -> anyhow::Result<Outcome> {
         op_cpu,
         own_cpu,
         connections,
+        connections_measured,
     })
 }
 
@@ -188,6 +194,40 @@ fn progress_line(shared: &Shared, start: Instant, (last_ops, last_at): (u64, Ins
         p99
     );
     (ops, now)
+}
+
+/// Most operations [`prime`] runs at once.
+const PRIMING_AT_ONCE: usize = 32;
+
+/// Before the open loop's clock starts, runs one unmeasured operation on
+/// each of its `clients`, so that each holds its kept-alive connections: a
+/// burst in the measured window then finds an idle client instead of paying
+/// a TCP+TLS handshake (and the OP a full mTLS handshake) inside the
+/// latencies it is meant to show. Not for `handshake`, whose operation is a
+/// new connection.
+async fn prime(shared: &Arc<Shared>, clients: usize) {
+    if shared.ctx.scenario == Scenario::Handshake {
+        return;
+    }
+    let permits = Arc::new(tokio::sync::Semaphore::new(PRIMING_AT_ONCE));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..clients.max(1) {
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            break;
+        };
+        let shared = shared.clone();
+        tasks.spawn(async move {
+            let Ok(mut worker) = Worker::new(shared.ctx.alg) else {
+                return;
+            };
+            shared.one(&mut worker, Instant::now(), false).await;
+            if let Ok(mut idle) = shared.idle.lock() {
+                idle.push(worker);
+            }
+            drop(permit);
+        });
+    }
+    while tasks.join_next().await.is_some() {}
 }
 
 async fn open_loop(shared: Arc<Shared>, rate: f64, max_in_flight: usize) {
