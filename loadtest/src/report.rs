@@ -43,6 +43,20 @@ pub struct Report {
     /// This load generator's CPU per operation, ms, and its share of one core.
     pub loadtest_cpu_ms_per_op: Option<f64>,
     pub loadtest_cpu_cores: Option<f64>,
+    /// Each second of the measured window, by when operations started.
+    pub timeline: Vec<SecondReport>,
+}
+
+/// The operations that started in one second of the measured window;
+/// latencies of the successful ones, milliseconds.
+#[derive(Debug, Serialize)]
+pub struct SecondReport {
+    pub second: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
 }
 
 /// Latency of one step (or `op`, the whole operation), milliseconds.
@@ -86,6 +100,17 @@ impl Report {
                 max: ms(h.max()),
             })
             .collect();
+        let timeline = (0u64..)
+            .zip(&stats.seconds)
+            .map(|(second, s)| SecondReport {
+                second,
+                ok: s.ok,
+                failed: s.failed,
+                p50: ms(s.latency.value_at_quantile(0.5)),
+                p99: ms(s.latency.value_at_quantile(0.99)),
+                max: ms(s.latency.max()),
+            })
+            .collect();
         let memory = op_pid.and_then(crate::proc::memory_mib);
         let (mode_text, target) = match mode {
             Mode::Open { rate, max_in_flight } => (
@@ -115,7 +140,17 @@ impl Report {
             op_peak_rss_mib: memory.map(|m| m.1),
             loadtest_cpu_ms_per_op: outcome.own_cpu.map(|c| c.total() * 1000.0 / ops),
             loadtest_cpu_cores: outcome.own_cpu.map(|c| c.total() / seconds.max(1e-9)),
+            timeline,
         }
+    }
+
+    /// The second whose slowest operation was slowest, when there were two
+    /// or more: whether the tail is one stall or spread over the run.
+    pub fn slowest_second(&self) -> Option<&SecondReport> {
+        if self.timeline.len() < 2 {
+            return None;
+        }
+        self.timeline.iter().max_by(|a, b| a.max.total_cmp(&b.max))
     }
 
     /// The human-readable report.
@@ -154,6 +189,17 @@ impl Report {
         }
         for (kind, count) in &self.errors {
             out.push(format!("error  {count:>9}  {kind}"));
+        }
+        if let Some(s) = self.slowest_second() {
+            out.push(format!(
+                "slowest second: {} of {} ({} ok, p50 {:.3}, p99 {:.3}, max {:.3} ms; each second in the JSON timeline)",
+                s.second,
+                self.timeline.len(),
+                s.ok,
+                s.p50,
+                s.p99,
+                s.max
+            ));
         }
         if let (Some(ms), Some(cores)) = (self.op_cpu_ms_per_op, self.op_cpu_cores) {
             out.push(format!("OP CPU: {ms:.4} ms per operation ({cores:.2} cores)"));

@@ -8,7 +8,7 @@ use crate::proc::Cpu;
 use crate::scenario::{Ctx, Scenario, Worker};
 use crate::stats::{Stats, Steps};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How operations are started.
@@ -52,20 +52,23 @@ struct Shared {
     stats: Mutex<Stats>,
     /// Measured operations started (after warm-up).
     started: AtomicU64,
-    measuring: AtomicBool,
     stop: AtomicBool,
     max_ops: Option<u64>,
     idle: Mutex<Vec<Worker>>,
+    /// When the measured window started: set after the warm-up.
+    window_start: OnceLock<Instant>,
 }
 
 impl Shared {
-    /// Whether another operation may start, and whether it is measured
-    /// (started after the warm-up; counted against `max_ops`).
-    fn admit(&self) -> Option<bool> {
+    /// Whether an operation due at `scheduled` may start, and whether it is
+    /// measured (due in the measured window, not before it: an open loop
+    /// still behind on warm-up slots does not count them; counted against
+    /// `max_ops`).
+    fn admit(&self, scheduled: Instant) -> Option<bool> {
         if self.stop.load(Ordering::Relaxed) {
             return None;
         }
-        if !self.measuring.load(Ordering::Relaxed) {
+        if !self.window_start.get().is_some_and(|start| scheduled >= *start) {
             return Some(false);
         }
         let n = self.started.fetch_add(1, Ordering::Relaxed);
@@ -87,8 +90,13 @@ impl Shared {
         if !measured {
             return;
         }
+        let started = self
+            .window_start
+            .get()
+            .map(|start| scheduled.saturating_duration_since(*start))
+            .unwrap_or_default();
         if let Ok(mut stats) = self.stats.lock() {
-            stats.add(&steps, total, result.err());
+            stats.add(&steps, total, result.err(), started);
         }
     }
 }
@@ -99,14 +107,19 @@ pub async fn run(ctx: Ctx, plan: &Plan) -> anyhow::Result<Outcome> {
         ctx,
         stats: Mutex::new(Stats::new()),
         started: AtomicU64::new(0),
-        measuring: AtomicBool::new(plan.warmup.is_zero()),
         stop: AtomicBool::new(false),
         max_ops: plan.max_ops,
         idle: Mutex::new(Vec::new()),
+        window_start: OnceLock::new(),
     });
+    if let Mode::Open { max_in_flight, .. } = plan.mode {
+        prime(&shared, max_in_flight).await;
+    }
+    if plan.warmup.is_zero() {
+        let _ = shared.window_start.set(Instant::now());
+    }
     let drivers = match plan.mode {
         Mode::Open { rate, max_in_flight } => {
-            prime(&shared, max_in_flight).await;
             vec![tokio::spawn(open_loop(shared.clone(), rate, max_in_flight))]
         }
         Mode::Closed { concurrency } => (0..concurrency)
@@ -116,12 +129,12 @@ pub async fn run(ctx: Ctx, plan: &Plan) -> anyhow::Result<Outcome> {
     if !plan.warmup.is_zero() {
         tokio::time::sleep(plan.warmup).await;
     }
-    // The measured window starts here.
-    shared.measuring.store(true, Ordering::Relaxed);
+    // The measured window starts here (or started before the drivers,
+    // without a warm-up).
+    let start = *shared.window_start.get_or_init(Instant::now);
     let connections_before = shared.ctx.connections.load(Ordering::Relaxed);
     let op_before = plan.op_pid.and_then(Cpu::of_process);
     let own_before = Cpu::of_process(std::process::id());
-    let start = Instant::now();
     let deadline = start + plan.duration;
     let mut next_progress = start + Duration::from_secs(1);
     let mut last = (0u64, start);
@@ -240,7 +253,9 @@ async fn open_loop(shared: Arc<Shared>, rate: f64, max_in_flight: usize) {
         let scheduled = epoch + interval.saturating_mul(n);
         n = n.saturating_add(1);
         tokio::time::sleep_until(scheduled.into()).await;
-        let Some(measured) = shared.admit() else { break };
+        let Some(measured) = shared.admit(scheduled) else {
+            break;
+        };
         // Waiting for a permit delays this start but not its clock: the wait is in its latency.
         let Ok(permit) = permits.clone().acquire_owned().await else {
             break;
@@ -270,7 +285,9 @@ async fn closed_loop(shared: Arc<Shared>) {
     let Ok(mut worker) = Worker::new(shared.ctx.alg) else {
         return;
     };
-    while let Some(measured) = shared.admit() {
-        shared.one(&mut worker, Instant::now(), measured).await;
+    loop {
+        let now = Instant::now();
+        let Some(measured) = shared.admit(now) else { break };
+        shared.one(&mut worker, now, measured).await;
     }
 }

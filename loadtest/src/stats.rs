@@ -44,6 +44,18 @@ pub struct Stats {
     pub ok: u64,
     pub failed: u64,
     pub errors: BTreeMap<String, u64>,
+    /// The operations by the second of the measured window they started in
+    /// (their scheduled start in open loop): when a stall happened, and
+    /// whether the tail is one event or spread over the run.
+    pub seconds: Vec<Second>,
+}
+
+/// The operations that started in one second of the measured window.
+pub struct Second {
+    pub ok: u64,
+    pub failed: u64,
+    /// Whole-operation latency of the successful ones, microseconds.
+    pub latency: Histogram<u64>,
 }
 
 impl Default for Stats {
@@ -60,7 +72,19 @@ impl Stats {
             ok: 0,
             failed: 0,
             errors: BTreeMap::new(),
+            seconds: Vec::new(),
         }
+    }
+
+    fn second(&mut self, index: usize) -> &mut Second {
+        while self.seconds.len() <= index {
+            self.seconds.push(Second {
+                ok: 0,
+                failed: 0,
+                latency: new_timeline_histogram(),
+            });
+        }
+        &mut self.seconds[index]
     }
 
     fn histogram(&mut self, step: &'static str) -> &mut Histogram<u64> {
@@ -71,19 +95,27 @@ impl Stats {
     }
 
     /// One finished operation: its steps, its total (from its intended
-    /// start in open loop), and its failure if any.
-    pub fn add(&mut self, steps: &Steps, total: Duration, failure: Option<Failure>) {
+    /// start in open loop), its failure if any, and when it started
+    /// (`started`, from the start of the measured window).
+    pub fn add(&mut self, steps: &Steps, total: Duration, failure: Option<Failure>, started: Duration) {
         for (step, took) in &steps.times {
             self.histogram(step).saturating_record(micros(*took));
         }
+        let index = usize::try_from(started.as_secs())
+            .unwrap_or(usize::MAX)
+            .min(MAX_SECONDS);
         match failure {
             None => {
                 self.ok += 1;
                 self.histogram(OP).saturating_record(micros(total));
+                let second = self.second(index);
+                second.ok += 1;
+                second.latency.saturating_record(micros(total));
             }
             Some(f) => {
                 self.failed += 1;
                 *self.errors.entry(format!("{}: {}", f.step, f.kind)).or_default() += 1;
+                self.second(index).failed += 1;
             }
         }
     }
@@ -110,6 +142,15 @@ fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid constant bounds")
 }
 
+/// Seconds of timeline kept; later operations count in the last one.
+const MAX_SECONDS: usize = 24 * 3600;
+
+/// The same range at 2 significant digits: a few KiB per second of run.
+#[allow(clippy::expect_used)] // Invariant: constant bounds that HdrHistogram accepts.
+fn new_timeline_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000, 2).expect("valid constant bounds")
+}
+
 fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1)
 }
@@ -123,16 +164,48 @@ mod tests {
         let mut stats = Stats::new();
         let mut steps = Steps::default();
         steps.record("token", Duration::from_millis(2));
-        stats.add(&steps, Duration::from_millis(3), None);
+        stats.add(&steps, Duration::from_millis(3), None, Duration::ZERO);
         stats.add(
             &steps,
             Duration::from_millis(9),
             Some(Failure::new("token", "400 invalid_client")),
+            Duration::ZERO,
         );
         assert_eq!((stats.ok, stats.failed), (1, 1));
         assert_eq!(stats.errors["token: 400 invalid_client"], 1);
         assert_eq!(stats.op().unwrap().len(), 1);
         let names: Vec<_> = stats.steps().iter().map(|(n, _)| *n).collect();
         assert_eq!(names, vec!["token", "op"]);
+    }
+
+    #[test]
+    fn operations_are_kept_by_the_second_they_started_in() {
+        let mut stats = Stats::new();
+        let steps = Steps::default();
+        stats.add(&steps, Duration::from_millis(2), None, Duration::from_millis(300));
+        stats.add(
+            &steps,
+            Duration::from_millis(400),
+            None,
+            Duration::from_millis(2_100),
+        );
+        stats.add(
+            &steps,
+            Duration::from_millis(5),
+            None,
+            Duration::from_millis(2_900),
+        );
+        stats.add(
+            &steps,
+            Duration::from_millis(1),
+            Some(Failure::new("token", "503")),
+            Duration::from_millis(2_500),
+        );
+        // Second 1 had nothing; the stall shows in second 2 alone.
+        let counts: Vec<_> = stats.seconds.iter().map(|s| (s.ok, s.failed)).collect();
+        assert_eq!(counts, vec![(1, 0), (0, 0), (2, 1)]);
+        assert!(stats.seconds[2].latency.max() >= 399_000);
+        assert!(stats.seconds[0].latency.max() <= 2_100);
+        assert!(stats.seconds[1].latency.is_empty());
     }
 }

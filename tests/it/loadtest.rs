@@ -49,6 +49,9 @@ async fn every_scenario_runs_without_errors_against_the_sandbox() {
         assert!(op.p50 > 0.0 && op.p50 <= op.p99 && op.p99 <= op.max);
         assert!(report.op_cpu_ms_per_op.is_some() && report.loadtest_cpu_ms_per_op.is_some());
         assert!(report.op_rss_mib.unwrap() > 1.0);
+        // Every operation is in the second it started in.
+        let per_second: u64 = report.timeline.iter().map(|s| s.ok + s.failed).sum();
+        assert_eq!(per_second, 6, "{scenario}: {:?}", report.timeline);
     }
 
     // The flow's steps, and the password-hash setting it ran with (from the
@@ -137,6 +140,10 @@ async fn every_scenario_runs_without_errors_against_the_sandbox() {
     // so no measured latency holds a handshake.
     assert!((4..20).contains(&report.connections), "{}", report.connections);
     assert_eq!(report.connections_measured, 0);
+    // 20 slots 10 ms apart: all in the window's first second.
+    assert_eq!(report.timeline.len(), 1, "{:?}", report.timeline);
+    assert_eq!(report.timeline[0].ok, 20);
+    assert!(report.timeline[0].max >= report.timeline[0].p50);
 
     signal(&child.0, Signal::SIGINT);
     let mut child = child;
