@@ -68,7 +68,7 @@ impl Shared {
         if self.stop.load(Ordering::Relaxed) {
             return None;
         }
-        if !self.window_start.get().is_some_and(|start| scheduled >= *start) {
+        if self.window_start.get().is_none_or(|start| scheduled < *start) {
             return Some(false);
         }
         let n = self.started.fetch_add(1, Ordering::Relaxed);
