@@ -42,6 +42,7 @@
 //! The data directory holds `FIDUCIA_STORE` (this layout's version), `wal/`
 //! (the log) and `kv/` (fjall's files).
 
+mod reclaim;
 mod transaction;
 mod wal;
 mod writer;
@@ -119,6 +120,9 @@ pub struct EmbeddedBackend {
 pub(crate) struct Shared {
     pub(crate) db: fjall::Database,
     pub(crate) keyspace: fjall::Keyspace,
+    /// Rotated after a flush so that fjall lets go of the flushed memtable
+    /// ([`reclaim`]).
+    pub(crate) reclaim: fjall::Keyspace,
     /// Version of the last batch in the log (fdatasynced), or given up on;
     /// a transaction's read version.
     pub(crate) durable: AtomicU64,
@@ -206,10 +210,14 @@ impl EmbeddedBackend {
                 fjall::KeyspaceCreateOptions::default().max_memtable_size(options.memtable_bytes)
             })
             .map_err(|e| backend_error(dir, &e))?;
+        let reclaim = db
+            .keyspace(reclaim::KEYSPACE, fjall::KeyspaceCreateOptions::default)
+            .map_err(|e| backend_error(dir, &e))?;
         let wal = recover_log(dir, &db, &keyspace)?;
         let shared = Arc::new(Shared {
             db,
             keyspace,
+            reclaim,
             durable: AtomicU64::new(0),
             applied: AtomicU64::new(0),
             applied_changed: tokio::sync::Notify::new(),

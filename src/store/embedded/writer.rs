@@ -467,6 +467,7 @@ fn apply_loop(shared: &Shared, synced: &mpsc::Receiver<Synced>) {
     // Set once a durable batch could not be applied: nothing after it may be
     // published as applied, since readers would miss it.
     let mut broken = false;
+    let mut reclaimer = super::reclaim::Reclaimer::new(shared.reclaim.clone());
     while let Ok(message) = synced.recv() {
         match message {
             Synced::Batch {
@@ -501,6 +502,7 @@ fn apply_loop(shared: &Shared, synced: &mpsc::Receiver<Synced>) {
                 }
                 shared.applied_changed.notify_waiters();
                 shared.pipeline.applied_one();
+                reclaimer.note(&shared.keyspace);
             }
             Synced::Sealed(path) => match shared.db.persist(fjall::PersistMode::SyncAll) {
                 // fjall's journal now holds every batch of the segment.
@@ -508,6 +510,7 @@ fn apply_loop(shared: &Shared, synced: &mpsc::Receiver<Synced>) {
                     if let Err(e) = std::fs::remove_file(&path) {
                         tracing::warn!(path = %path.display(), error = %e, "cannot delete a sealed store log segment");
                     }
+                    reclaimer.after_journal_sync();
                 }
                 Err(e) => {
                     let reason = format!("fsync of fjall's journal failed: {e}");
