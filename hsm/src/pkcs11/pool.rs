@@ -161,6 +161,23 @@ struct PoolShared {
     actor: ActorRef<PoolActorMessage>,
 }
 
+/// The last handle gone, the workers stop and are joined here: none may
+/// still be inside the PKCS#11 module when the process exits, or SoftHSM's
+/// exit-time destructors run under a worker's call (a SIGSEGV at exit, seen
+/// in test processes that ended without `shutdown`). Dropping the queue's
+/// sender wakes idle workers at once; a busy one finishes its call first.
+impl Drop for PoolShared {
+    fn drop(&mut self) {
+        self.shutdown.store(true, Ordering::Release);
+        let (closed, _) = crossbeam_channel::bounded(0);
+        drop(std::mem::replace(&mut self.jobs, closed));
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()));
+        for thread in threads {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// A handle to the pool; cheap to clone.
 #[derive(Clone)]
 pub struct SignerPool {

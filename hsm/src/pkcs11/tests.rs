@@ -300,3 +300,45 @@ async fn idle_sessions_closed_under_the_pool_are_noticed_without_traffic() {
     }
     pool.shutdown().await;
 }
+
+/// Whether another session of this process is logged in to the token: a
+/// new session is in a user state only while one is (PKCS#11 v2.40 base
+/// §5.6: the login is the application's, ended when its last session closes).
+fn logged_in_elsewhere(token: &TokenConfig) -> bool {
+    let ctx = context::module(&token.module).unwrap();
+    let slot = context::find_token(&ctx, &token.token_label).unwrap();
+    let session = ctx.open_ro_session(slot).unwrap();
+    let state = session.get_session_info().unwrap().session_state();
+    matches!(
+        state,
+        cryptoki::session::SessionState::RoUser | cryptoki::session::SessionState::RwUser
+    )
+}
+
+/// The last handle gone, the pool's workers have ended (their sessions
+/// closed) by the time the drop returns, even when it comes while they are
+/// still opening and logging in: no worker may still be inside the module
+/// when the process exits and SoftHSM's destructors run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_last_handle_stops_and_joins_the_workers() {
+    let token = token();
+    for _ in 0..5 {
+        let pool = SignerPool::start(PoolConfig {
+            token: token.clone(),
+            workers: 4,
+            queue_capacity: 8,
+            job_deadline: Duration::from_secs(5),
+        })
+        .await
+        .unwrap();
+        drop(pool);
+        assert!(!logged_in_elsewhere(&token), "every worker's session is closed");
+    }
+    let pool = pool(&token, 2, 8).await;
+    assert!(
+        logged_in_elsewhere(&token),
+        "a ready pool's workers are logged in"
+    );
+    drop(pool);
+    assert!(!logged_in_elsewhere(&token));
+}

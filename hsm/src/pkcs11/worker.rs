@@ -64,7 +64,7 @@ impl Worker {
                     }
                     Err(e) => {
                         tracing::warn!(worker = self.id, error = %e, retry_in_ms = backoff.as_millis() as u64, "HSM session could not be opened");
-                        std::thread::sleep(backoff);
+                        self.sleep_unless_shut_down(backoff);
                         backoff = (backoff * 2).min(BACKOFF_MAX);
                         continue;
                     }
@@ -111,6 +111,19 @@ impl Worker {
                 worker: self.id,
                 code: "shutdown".into(),
             });
+        }
+    }
+
+    /// Sleeps `total`, in steps of at most [`IDLE_POLL`], ending early once
+    /// the pool shuts down (its drop joins this thread).
+    fn sleep_unless_shut_down(&self, total: Duration) {
+        let until = Instant::now() + total;
+        while !self.shutdown.load(Ordering::Acquire) {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            std::thread::sleep(left.min(IDLE_POLL));
         }
     }
 
