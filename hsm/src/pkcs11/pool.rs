@@ -166,17 +166,26 @@ struct PoolShared {
 /// exit-time destructors run under a worker's call (a SIGSEGV at exit, seen
 /// in test processes that ended without `shutdown`). Dropping the queue's
 /// sender wakes idle workers at once; a busy one finishes its call first.
+/// A worker stuck in a call to an unresponsive HSM is left after
+/// [`DROP_JOIN_LIMIT`], so that dropping a pool never hangs.
 impl Drop for PoolShared {
     fn drop(&mut self) {
         self.shutdown.store(true, Ordering::Release);
         let (closed, _) = crossbeam_channel::bounded(0);
         drop(std::mem::replace(&mut self.jobs, closed));
         let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()));
-        for thread in threads {
+        let deadline = Instant::now() + DROP_JOIN_LIMIT;
+        while threads.iter().any(|t| !t.is_finished()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        for thread in threads.into_iter().filter(JoinHandle::is_finished) {
             let _ = thread.join();
         }
     }
 }
+
+/// Longest a dropped pool waits for its workers.
+const DROP_JOIN_LIMIT: Duration = Duration::from_secs(5);
 
 /// A handle to the pool; cheap to clone.
 #[derive(Clone)]
