@@ -120,8 +120,8 @@ pub struct EmbeddedBackend {
 pub(crate) struct Shared {
     pub(crate) db: fjall::Database,
     pub(crate) keyspace: fjall::Keyspace,
-    /// Rotated after a flush so that fjall lets go of the flushed memtable
-    /// ([`reclaim`]).
+    /// Rotated behind a sealed log segment when fjall has made new tables,
+    /// so that it lets go of flushed memtables ([`reclaim`]).
     pub(crate) reclaim: fjall::Keyspace,
     /// Version of the last batch in the log (fdatasynced), or given up on;
     /// a transaction's read version.
