@@ -26,13 +26,11 @@ pub(crate) const KEYSPACE: &str = "reclaim";
 /// Key of the rotation count in that keyspace.
 pub(crate) const ROTATIONS_KEY: &[u8] = b"rotations";
 
-/// Watches the store's keyspace for new tables and prunes behind them.
+/// Prunes behind the store keyspace's new tables.
 pub(crate) struct Reclaimer {
     keyspace: fjall::Keyspace,
     /// The store keyspace's (tables, sealed memtables) at the last prune.
     pruned_at: (usize, usize),
-    /// The same, last seen.
-    seen: (usize, usize),
     rotations: u64,
 }
 
@@ -47,24 +45,19 @@ impl Reclaimer {
         Self {
             keyspace,
             pruned_at: (0, 0),
-            seen: (0, 0),
             rotations,
         }
     }
 
-    /// Called by the apply thread after each batch: notes the tables and
-    /// sealed memtables of `store`.
-    pub(crate) fn note(&mut self, store: &fjall::Keyspace) {
-        self.seen = (store.table_count(), store.sealed_memtable_count());
-    }
-
     /// Called by the apply thread right after it fsynced fjall's journal:
-    /// prunes if `store` flushed or compacted since the last prune.
-    pub(crate) fn after_journal_sync(&mut self) {
-        if self.seen == self.pruned_at {
+    /// prunes if `store` flushed or compacted since the last prune (its
+    /// tables or sealed memtables are not what they were then).
+    pub(crate) fn after_journal_sync(&mut self, store: &fjall::Keyspace) {
+        let now = (store.table_count(), store.sealed_memtable_count());
+        if now == self.pruned_at {
             return;
         }
-        self.pruned_at = self.seen;
+        self.pruned_at = now;
         self.rotations += 1;
         let rotated = self
             .keyspace
@@ -105,8 +98,7 @@ mod tests {
             .unwrap();
         let mut reclaimer = Reclaimer::new(reclaim.clone());
 
-        reclaimer.note(&store);
-        reclaimer.after_journal_sync();
+        reclaimer.after_journal_sync(&store);
         assert_eq!(reclaimer.rotations, 0, "nothing flushed yet");
 
         // Two flushes, each leaving the version that held its memtable.
@@ -120,12 +112,10 @@ mod tests {
         assert_eq!(versions(&store), before);
         assert!(before >= 3, "{before} version files");
 
-        reclaimer.note(&store);
-        reclaimer.after_journal_sync();
+        reclaimer.after_journal_sync(&store);
         assert_eq!(reclaimer.rotations, 1);
         assert!(versions(&store) < before, "{} of {before} left", versions(&store));
-        reclaimer.note(&store);
-        reclaimer.after_journal_sync();
+        reclaimer.after_journal_sync(&store);
         assert_eq!(reclaimer.rotations, 1, "no new table, no rotation");
 
         // The count survives a restart of the reclaimer.

@@ -502,7 +502,6 @@ fn apply_loop(shared: &Shared, synced: &mpsc::Receiver<Synced>) {
                 }
                 shared.applied_changed.notify_waiters();
                 shared.pipeline.applied_one();
-                reclaimer.note(&shared.keyspace);
             }
             Synced::Sealed(path) => match shared.db.persist(fjall::PersistMode::SyncAll) {
                 // fjall's journal now holds every batch of the segment.
@@ -510,7 +509,7 @@ fn apply_loop(shared: &Shared, synced: &mpsc::Receiver<Synced>) {
                     if let Err(e) = std::fs::remove_file(&path) {
                         tracing::warn!(path = %path.display(), error = %e, "cannot delete a sealed store log segment");
                     }
-                    reclaimer.after_journal_sync();
+                    reclaimer.after_journal_sync(&shared.keyspace);
                 }
                 Err(e) => {
                     let reason = format!("fsync of fjall's journal failed: {e}");
