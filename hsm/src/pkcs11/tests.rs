@@ -316,29 +316,32 @@ fn logged_in_elsewhere(token: &TokenConfig) -> bool {
 }
 
 /// The last handle gone, the pool's workers have ended (their sessions
-/// closed) by the time the drop returns, even when it comes while they are
-/// still opening and logging in: no worker may still be inside the module
-/// when the process exits and SoftHSM's destructors run.
+/// closed) by the time the drop returns, even while they are busy signing:
+/// no worker may still be inside the module when the process exits and
+/// SoftHSM's destructors run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropping_the_last_handle_stops_and_joins_the_workers() {
     let token = token();
-    for _ in 0..5 {
-        let pool = SignerPool::start(PoolConfig {
-            token: token.clone(),
-            workers: 4,
-            queue_capacity: 8,
-            job_deadline: Duration::from_secs(5),
-        })
-        .await
-        .unwrap();
-        drop(pool);
-        assert!(!logged_in_elsewhere(&token), "every worker's session is closed");
-    }
-    let pool = pool(&token, 2, 8).await;
+    let admin = KeyAdmin::new(token.clone(), POLICY);
+    // RSA-4096 signatures: milliseconds each, so the workers are inside
+    // C_Sign when the pool is dropped.
+    let record = admin.generate(JoseAlg::Ps256, 4096, "test", 0).unwrap();
+    let pool = pool(&token, 2, 64).await;
     assert!(
         logged_in_elsewhere(&token),
         "a ready pool's workers are logged in"
     );
+    let kid: std::sync::Arc<str> = record.jwk.kid().into();
+    let pending: Vec<_> = (0..64)
+        .map(|_| pool.sign(kid.clone(), JoseAlg::Ps256, b"busy".to_vec()))
+        .collect();
     drop(pool);
-    assert!(!logged_in_elsewhere(&token));
+    assert!(!logged_in_elsewhere(&token), "every worker's session is closed");
+    // Jobs a worker had taken are answered; the rest are told the pool stopped.
+    for reply in pending {
+        match reply.await {
+            Ok(_) | Err(SignError::Unavailable(_)) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
 }
