@@ -81,7 +81,7 @@ impl Stats {
             self.seconds.push(Second {
                 ok: 0,
                 failed: 0,
-                latency: new_timeline_histogram(),
+                latency: new_histogram(SECOND_DIGITS),
             });
         }
         &mut self.seconds[index]
@@ -91,7 +91,9 @@ impl Stats {
         if !self.steps.contains_key(step) {
             self.order.push(step);
         }
-        self.steps.entry(step).or_insert_with(new_histogram)
+        self.steps
+            .entry(step)
+            .or_insert_with(|| new_histogram(STEP_DIGITS))
     }
 
     /// One finished operation: its steps, its total (from its intended
@@ -136,20 +138,20 @@ impl Stats {
     }
 }
 
-/// 1 µs .. 1 h at 3 significant digits.
+/// Significant digits of the per-step histograms, and of the per-second
+/// ones (a few KiB each per second of run).
+const STEP_DIGITS: u8 = 3;
+const SECOND_DIGITS: u8 = 2;
+
+/// 1 µs .. 1 h at `digits` significant digits (`STEP_DIGITS` or
+/// `SECOND_DIGITS`).
 #[allow(clippy::expect_used)] // Invariant: constant bounds that HdrHistogram accepts (low ≥ 1, high ≥ 2·low, sigfig ≤ 5).
-fn new_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid constant bounds")
+fn new_histogram(digits: u8) -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000, digits).expect("valid constant bounds")
 }
 
 /// Seconds of timeline kept; later operations count in the last one.
 const MAX_SECONDS: usize = 24 * 3600;
-
-/// The same range at 2 significant digits: a few KiB per second of run.
-#[allow(clippy::expect_used)] // Invariant: constant bounds that HdrHistogram accepts.
-fn new_timeline_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 3_600_000_000, 2).expect("valid constant bounds")
-}
 
 fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1)
