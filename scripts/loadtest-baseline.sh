@@ -18,7 +18,7 @@
 # OP_BIN (target/release/fiducia: another build to compare), MODES
 # ("closed open"; "closed" skips the open-loop runs), WEAK_HASH (1: the OP
 # hashes passwords with argon2id m=8 KiB t=1 under
-# login.danger_weak_password_hashing, so that `flow` measures the OP rather
+# login.danger_weak_password_hashing, so that the flows measure the OP rather
 # than the password hash; the report states the setting), LT_ARGS (more
 # fiducia-loadtest arguments, e.g. "--alg EdDSA").
 set -euo pipefail
@@ -30,7 +30,7 @@ RUNS=${RUNS:-3}
 SECS=${SECONDS_PER_RUN:-15}
 WARMUP=${WARMUP:-3}
 OUT=${OUT:-target/loadtest-baseline}
-SCENARIOS=${SCENARIOS:-"discovery cc-mtls cc-pkjwt handshake flow"}
+SCENARIOS=${SCENARIOS:-"discovery cc-mtls cc-pkjwt handshake flow flow-mtls"}
 BIN=target/release
 OP_BIN=${OP_BIN:-$BIN/fiducia}
 MODES=${MODES:-"closed open"}
@@ -42,7 +42,7 @@ if [ "${WEAK_HASH:-0}" = 1 ]; then
         FIDUCIA_LOGIN__ARGON2_MEMORY_KIB=8 FIDUCIA_LOGIN__ARGON2_ITERATIONS=1)
 fi
 
-declare -A CONC=([discovery]=32 [cc-mtls]=32 [cc-pkjwt]=32 [handshake]=16 [flow]=16)
+declare -A CONC=([discovery]=32 [cc-mtls]=32 [cc-pkjwt]=32 [handshake]=16 [flow]=16 [flow-mtls]=16)
 
 start_op() {
     DATA=$(mktemp -d /tmp/fiducia-baseline.XXXXXX)/sandbox

@@ -128,7 +128,12 @@ pub async fn run(args: &Args) -> anyhow::Result<report::Report> {
         args.scenario,
         mode,
         &issuer,
-        password_hash.filter(|_| args.scenario == scenario::Scenario::Flow),
+        password_hash.filter(|_| {
+            matches!(
+                args.scenario,
+                scenario::Scenario::Flow | scenario::Scenario::FlowMtls
+            )
+        }),
         alg,
         &outcome,
         args.op_pid,

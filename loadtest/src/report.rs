@@ -14,7 +14,7 @@ pub struct Report {
     /// `open 2000/s (max 1024 in flight)` or `closed 64`.
     pub mode: String,
     pub issuer: String,
-    /// The OP's password hash setting, when known (`flow` logs in).
+    /// The OP's password hash setting, when known (the flows log in).
     pub password_hash: Option<String>,
     /// The client assertions' and DPoP proofs' algorithm (`cc-pkjwt`, `flow`).
     pub alg: Option<&'static str>,

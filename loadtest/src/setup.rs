@@ -12,17 +12,18 @@ use std::path::{Path, PathBuf};
 /// issuer = "https://op.example"
 /// ca = "ca.pem"
 /// password_hash = "argon2id m=7168 KiB t=5 p=1"   # stated in the output
-/// [mtls]                  # cc-mtls, handshake
+/// [mtls]                  # cc-mtls, handshake, flow-mtls
 /// client_id = "fintech-1"
 /// cert = "fintech.pem"
 /// key = "fintech.key"
+/// redirect_uri = "https://fintech.example/cb"   # flow-mtls only
 /// [pkjwt]                 # cc-pkjwt, flow
 /// client_id = "fintech-2"
 /// key = "fintech-2.key"   # PKCS#8: P-256, Ed25519 or RSA (2048+)
 /// alg = "ES256"           # of the key: ES256 (default), EdDSA or PS256; also the DPoP proofs'
 /// kid = "k1"              # optional
 /// redirect_uri = "https://fintech.example/cb"
-/// [[users]]               # flow
+/// [[users]]               # flow, flow-mtls
 /// username = "alice"
 /// password = "..."
 /// ```
@@ -42,10 +43,10 @@ pub struct Setup {
     /// A `private_key_jwt` client (RFC 7523 §2.2).
     #[serde(default)]
     pub pkjwt: Option<PkjwtClient>,
-    /// Customers who log in during `flow`, used in turn.
+    /// Customers who log in during `flow` and `flow-mtls`, used in turn.
     #[serde(default)]
     pub users: Vec<User>,
-    /// Scope of the `flow` authorization requests. Default `openid profile email`.
+    /// Scope of the `flow` and `flow-mtls` authorization requests. Default `openid profile email`.
     #[serde(default = "default_scope")]
     pub scope: String,
 }
@@ -57,6 +58,9 @@ pub struct MtlsClient {
     pub client_id: String,
     pub cert: PathBuf,
     pub key: PathBuf,
+    /// Where `flow-mtls` asks the customer to be sent back to.
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
 }
 
 /// A client authenticating with a signed assertion.
@@ -200,6 +204,7 @@ impl Setup {
                 client_id: SANDBOX_MTLS.into(),
                 cert: clients.join("sandbox-fintech.pem"),
                 key: clients.join("sandbox-fintech.key"),
+                redirect_uri: redirect(SANDBOX_MTLS),
             }),
             pkjwt: Some(PkjwtClient {
                 client_id: SANDBOX_PKJWT.into(),

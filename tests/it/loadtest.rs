@@ -30,7 +30,14 @@ async fn every_scenario_runs_without_errors_against_the_sandbox() {
     let child = start_sandbox(&data);
     let pid = child.0.id();
 
-    for scenario in ["discovery", "cc-mtls", "cc-pkjwt", "handshake", "flow"] {
+    for scenario in [
+        "discovery",
+        "cc-mtls",
+        "cc-pkjwt",
+        "handshake",
+        "flow",
+        "flow-mtls",
+    ] {
         let report = bounded(
             &data,
             pid,
@@ -54,29 +61,38 @@ async fn every_scenario_runs_without_errors_against_the_sandbox() {
         assert_eq!(per_second, 6, "{scenario}: {:?}", report.timeline);
     }
 
-    // The flow's steps, and the password-hash setting it ran with (from the
-    // data dir's config; the sandbox's is argon2id m = 7 MiB, t = 5).
+    // The flows' steps, and the password-hash setting they ran with (from
+    // the data dir's config; the sandbox's is argon2id m = 7 MiB, t = 5).
+    for scenario in ["flow-mtls", "flow"] {
+        let report = bounded(
+            &data,
+            pid,
+            &["--scenario", scenario, "--concurrency", "1", "--requests", "2"],
+        )
+        .await;
+        let steps: Vec<&str> = report.steps.iter().map(|s| s.step.as_str()).collect();
+        assert_eq!(
+            steps,
+            [
+                "par",
+                "authorize",
+                "login_page",
+                "login",
+                "consent_page",
+                "consent",
+                "token",
+                "userinfo",
+                "op"
+            ],
+            "{scenario}"
+        );
+    }
     let report = bounded(
         &data,
         pid,
         &["--scenario", "flow", "--concurrency", "1", "--requests", "2"],
     )
     .await;
-    let steps: Vec<&str> = report.steps.iter().map(|s| s.step.as_str()).collect();
-    assert_eq!(
-        steps,
-        [
-            "par",
-            "authorize",
-            "login_page",
-            "login",
-            "consent_page",
-            "consent",
-            "token",
-            "userinfo",
-            "op"
-        ]
-    );
     assert_eq!(
         report.password_hash.as_deref(),
         Some("argon2id m=7168 KiB t=5 p=1")
@@ -196,6 +212,30 @@ redirect_uri = "https://localhost:8443/sandbox/callback"
         Some(&3),
         "{:?}",
         report.errors
+    );
+
+    // flow-mtls needs to know where its customer is sent back to.
+    std::fs::write(
+        &setup,
+        format!(
+            r#"issuer = "{issuer}"
+ca = "sandbox/pki/ca.pem"
+[mtls]
+client_id = "sandbox-loadtest-mtls"
+cert = "sandbox/pki/clients/sandbox-fintech.pem"
+key = "sandbox/pki/clients/sandbox-fintech.key"
+[[users]]
+username = "alice"
+password = "x"
+"#
+        ),
+    )
+    .unwrap();
+    args.scenario = fiducia_loadtest::scenario::Scenario::FlowMtls;
+    let error = run(&args).await.unwrap_err();
+    assert!(
+        error.to_string().contains("flow-mtls needs a redirect_uri"),
+        "{error:#}"
     );
     drop(child);
 }

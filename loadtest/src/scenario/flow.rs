@@ -1,56 +1,200 @@
-//! The authorization code flow of a FAPI 2.0 fintech (private_key_jwt, DPoP,
-//! PAR, PKCE) and its customer, whose browser `browser.rs` plays: the OP's login
-//! and consent pages are fetched and their forms posted (cookie and CSRF
-//! field kept), redirects read from `Location`, never followed to the fintech.
+//! The authorization code flow of a FAPI 2.0 fintech and its customer, whose
+//! browser `browser.rs` plays: the OP's login and consent pages are fetched
+//! and their forms posted (cookie and CSRF field kept), redirects read from
+//! `Location`, never followed to the fintech. The fintech authenticates with
+//! private_key_jwt and binds its tokens with DPoP (`flow`), or authenticates
+//! with its transport certificate and gets certificate-bound tokens
+//! (`flow-mtls`); PAR and PKCE either way (FAPI 2.0 §5.3.1, §5.3.2).
 
 use super::browser::{Browser, form_of, header, redirect};
 use super::grants::{access_token, assertion};
-use super::{Ctx, Worker, expect};
+use super::{Ctx, Scenario, Worker, client_error, expect};
 use crate::http::{self, Url};
 use crate::jose::{self, JWT_BEARER};
 use crate::stats::{Failure, Steps};
 use bytes::Bytes;
 use std::time::Instant;
 
+/// The endpoints the fintech POSTs to with client authentication.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    /// RFC 9126 §2.
+    Par,
+    /// RFC 6749 §3.2.
+    Token,
+}
+
+impl Endpoint {
+    /// The step it is reported as.
+    fn step(self) -> &'static str {
+        match self {
+            Endpoint::Par => "par",
+            Endpoint::Token => "token",
+        }
+    }
+}
+
+/// How the fintech authenticates and binds its tokens.
+enum Fintech<'a> {
+    /// RFC 7523 §2.2 client assertions, RFC 9449 DPoP-bound tokens.
+    Pkjwt {
+        client_id: &'a str,
+        redirect_uri: &'a str,
+    },
+    /// RFC 8705 §2.1 tls_client_auth, §3 certificate-bound tokens, sent to
+    /// the mTLS endpoint aliases (§5).
+    Mtls {
+        client_id: &'a str,
+        redirect_uri: &'a str,
+    },
+}
+
+impl<'a> Fintech<'a> {
+    fn of(ctx: &'a Ctx) -> Option<Self> {
+        match ctx.scenario {
+            Scenario::FlowMtls => {
+                let client = ctx.setup.mtls.as_ref()?;
+                Some(Fintech::Mtls {
+                    client_id: &client.client_id,
+                    redirect_uri: client.redirect_uri.as_deref()?,
+                })
+            }
+            _ => {
+                let client = ctx.setup.pkjwt.as_ref()?;
+                Some(Fintech::Pkjwt {
+                    client_id: &client.client_id,
+                    redirect_uri: &client.redirect_uri,
+                })
+            }
+        }
+    }
+
+    fn client_id(&self) -> &'a str {
+        match self {
+            Fintech::Pkjwt { client_id, .. } | Fintech::Mtls { client_id, .. } => client_id,
+        }
+    }
+
+    fn redirect_uri(&self) -> &'a str {
+        match self {
+            Fintech::Pkjwt { redirect_uri, .. } | Fintech::Mtls { redirect_uri, .. } => redirect_uri,
+        }
+    }
+
+    /// POSTs `params` with client authentication to `endpoint`, timed as its step.
+    async fn post(
+        &self,
+        worker: &mut Worker,
+        ctx: &Ctx,
+        endpoint: Endpoint,
+        params: &[(&str, &str)],
+        steps: &mut Steps,
+    ) -> Result<::http::Response<Bytes>, Failure> {
+        let step = endpoint.step();
+        let par = endpoint == Endpoint::Par;
+        let response = match self {
+            Fintech::Pkjwt { client_id, .. } => {
+                let (url, htu) = match par {
+                    true => (ctx.par.as_ref(), ctx.par_str.as_deref()),
+                    false => (Some(&ctx.token), Some(ctx.token_str.as_str())),
+                };
+                let url = url.ok_or_else(|| Failure::new(step, "the OP has no such endpoint"))?;
+                let assertion = assertion(ctx, step)?;
+                let mut all = params.to_vec();
+                all.extend([
+                    ("client_id", *client_id),
+                    ("client_assertion_type", JWT_BEARER),
+                    ("client_assertion", &assertion),
+                ]);
+                let build = |proof: &str| http::post_form(url, &all, &[("dpop", proof)]);
+                let started = Instant::now();
+                let response = worker
+                    .send_dpop(ctx, step, url, "POST", htu.unwrap_or_default(), None, &build)
+                    .await?;
+                steps.record(step, started.elapsed());
+                response
+            }
+            Fintech::Mtls { client_id, .. } => {
+                let url = match par {
+                    true => ctx.mtls_par.as_ref(),
+                    false => Some(&ctx.mtls_token),
+                };
+                let url = url.ok_or_else(|| Failure::new(step, "the OP has no such endpoint"))?;
+                let mut all = params.to_vec();
+                all.push(("client_id", *client_id));
+                let request = http::post_form(url, &all, &[]).map_err(client_error(step))?;
+                let started = Instant::now();
+                let response = worker.send(ctx, step, url, true, request).await?;
+                steps.record(step, started.elapsed());
+                response
+            }
+        };
+        Ok(response)
+    }
+
+    /// OIDC Core §5.3.1 with the sender-constrained `token` (RFC 9449 §7.1,
+    /// RFC 8705 §3).
+    async fn userinfo(
+        &self,
+        worker: &mut Worker,
+        ctx: &Ctx,
+        token: &str,
+        steps: &mut Steps,
+    ) -> Result<::http::Response<Bytes>, Failure> {
+        const STEP: &str = "userinfo";
+        let started = Instant::now();
+        let response = match self {
+            Fintech::Pkjwt { .. } => {
+                let url = ctx
+                    .userinfo
+                    .as_ref()
+                    .ok_or_else(|| Failure::new(STEP, "no userinfo"))?;
+                let htu = ctx.userinfo_str.as_deref().unwrap_or_default();
+                let authorization = format!("DPoP {token}");
+                let build =
+                    |proof: &str| http::get(url, &[("authorization", &authorization), ("dpop", proof)]);
+                worker
+                    .send_dpop(ctx, STEP, url, "GET", htu, Some(token), &build)
+                    .await?
+            }
+            Fintech::Mtls { .. } => {
+                let url = ctx
+                    .mtls_userinfo
+                    .as_ref()
+                    .ok_or_else(|| Failure::new(STEP, "no userinfo"))?;
+                let authorization = format!("Bearer {token}");
+                let request =
+                    http::get(url, &[("authorization", &authorization)]).map_err(client_error(STEP))?;
+                worker.send(ctx, STEP, url, true, request).await?
+            }
+        };
+        steps.record(STEP, started.elapsed());
+        Ok(response)
+    }
+}
+
 /// One complete flow: PAR → authorize → login page → login → consent page →
 /// consent → token → userinfo.
 pub async fn flow(worker: &mut Worker, ctx: &Ctx, steps: &mut Steps) -> Result<(), Failure> {
-    let (Some(par), Some(authorize), Some(userinfo), Some(client)) =
-        (&ctx.par, &ctx.authorize, &ctx.userinfo, &ctx.setup.pkjwt)
-    else {
+    let (Some(authorize), Some(fintech)) = (&ctx.authorize, Fintech::of(ctx)) else {
         return Err(Failure::new("par", "the OP or the setup lacks what flow needs"));
     };
-    let client_id = client.client_id.as_str();
+    let client_id = fintech.client_id();
     let (verifier, challenge) = jose::pkce();
     let state = jose::random(12);
     let nonce = jose::random(12);
 
     // RFC 9126 §2.1: the authorization request, pushed with client authentication.
-    let par_assertion = assertion(ctx, "par")?;
-    let par_htu = ctx.par_str.clone().unwrap_or_default();
-    let build = |proof: &str| {
-        http::post_form(
-            par,
-            &[
-                ("client_id", client_id),
-                ("client_assertion_type", JWT_BEARER),
-                ("client_assertion", &par_assertion),
-                ("response_type", "code"),
-                ("redirect_uri", &client.redirect_uri),
-                ("scope", &ctx.setup.scope),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-                ("state", &state),
-                ("nonce", &nonce),
-            ],
-            &[("dpop", proof)],
-        )
-    };
-    let started = Instant::now();
-    let response = worker
-        .send_dpop(ctx, "par", par, "POST", &par_htu, None, &build)
-        .await?;
-    steps.record("par", started.elapsed());
+    let params = [
+        ("response_type", "code"),
+        ("redirect_uri", fintech.redirect_uri()),
+        ("scope", ctx.setup.scope.as_str()),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+        ("state", state.as_str()),
+        ("nonce", nonce.as_str()),
+    ];
+    let response = fintech.post(worker, ctx, Endpoint::Par, &params, steps).await?;
     expect("par", &response, 201)?;
     let request_uri = json_str(&response, "request_uri")
         .ok_or_else(|| Failure::new("par", "unexpected: no request_uri"))?;
@@ -114,48 +258,18 @@ pub async fn flow(worker: &mut Worker, ctx: &Ctx, steps: &mut Steps) -> Result<(
         ));
     }
 
-    // RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.5) and a DPoP-bound token.
-    let token_assertion = assertion(ctx, "token")?;
-    let build = |proof: &str| {
-        http::post_form(
-            &ctx.token,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", &client.redirect_uri),
-                ("code_verifier", &verifier),
-                ("client_id", client_id),
-                ("client_assertion_type", JWT_BEARER),
-                ("client_assertion", &token_assertion),
-            ],
-            &[("dpop", proof)],
-        )
-    };
-    let started = Instant::now();
-    let response = worker
-        .send_dpop(ctx, "token", &ctx.token, "POST", &ctx.token_str, None, &build)
-        .await?;
-    steps.record("token", started.elapsed());
+    // RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.5) and a sender-constrained token.
+    let params = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", fintech.redirect_uri()),
+        ("code_verifier", verifier.as_str()),
+    ];
+    let response = fintech.post(worker, ctx, Endpoint::Token, &params, steps).await?;
     expect("token", &response, 200)?;
     let token = access_token("token", &response)?;
 
-    // OIDC Core §5.3.1 with the DPoP-bound token (RFC 9449 §7.1).
-    let userinfo_htu = ctx.userinfo_str.clone().unwrap_or_default();
-    let authorization = format!("DPoP {token}");
-    let build = |proof: &str| http::get(userinfo, &[("authorization", &authorization), ("dpop", proof)]);
-    let started = Instant::now();
-    let response = worker
-        .send_dpop(
-            ctx,
-            "userinfo",
-            userinfo,
-            "GET",
-            &userinfo_htu,
-            Some(&token),
-            &build,
-        )
-        .await?;
-    steps.record("userinfo", started.elapsed());
+    let response = fintech.userinfo(worker, ctx, &token, steps).await?;
     expect("userinfo", &response, 200)
 }
 

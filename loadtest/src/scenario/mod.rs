@@ -32,6 +32,10 @@ pub enum Scenario {
     /// PAR → authorize → login → consent → token → userinfo: a
     /// private_key_jwt + DPoP fintech and its customer, no browser.
     Flow,
+    /// The same flow with a tls_client_auth fintech (RFC 8705 §2.1) and
+    /// certificate-bound tokens (§3) at the mTLS endpoint aliases (§5), the
+    /// FAPI profile without client-side signatures.
+    FlowMtls,
     /// A new mTLS connection (full handshake, no resumption) per
     /// client_credentials request.
     Handshake,
@@ -46,8 +50,12 @@ pub struct Ctx {
     /// RFC 8705 §5 `mtls_endpoint_aliases.token_endpoint`, else `token`.
     pub mtls_token: Url,
     pub par: Option<Url>,
+    /// The mTLS alias of `par`, else `par`.
+    pub mtls_par: Option<Url>,
     pub authorize: Option<Url>,
     pub userinfo: Option<Url>,
+    /// The mTLS alias of `userinfo`, else `userinfo`.
+    pub mtls_userinfo: Option<Url>,
     /// The token endpoint URL as published (DPoP `htu`, RFC 9449 §4.2).
     pub token_str: String,
     pub par_str: Option<String>,
@@ -92,6 +100,10 @@ impl Ctx {
             field(&meta["token_endpoint"]).ok_or_else(|| anyhow!("discovery has no token_endpoint"))?;
         let mtls_token_str =
             field(&meta["mtls_endpoint_aliases"]["token_endpoint"]).unwrap_or_else(|| token_str.clone());
+        // RFC 8705 §5: an endpoint's mTLS alias, else the endpoint itself.
+        let alias = |name: &str, published: &Option<String>| {
+            field(&meta["mtls_endpoint_aliases"][name]).or_else(|| published.clone())
+        };
         let par_str = field(&meta["pushed_authorization_request_endpoint"]);
         let userinfo_str = field(&meta["userinfo_endpoint"]);
         let opt = |s: &Option<String>| s.as_deref().map(Url::parse).transpose();
@@ -101,8 +113,10 @@ impl Ctx {
             token: Url::parse(&token_str)?,
             mtls_token: Url::parse(&mtls_token_str)?,
             par: opt(&par_str)?,
+            mtls_par: opt(&alias("pushed_authorization_request_endpoint", &par_str))?,
             authorize: opt(&field(&meta["authorization_endpoint"]))?,
             userinfo: opt(&userinfo_str)?,
+            mtls_userinfo: opt(&alias("userinfo_endpoint", &userinfo_str))?,
             token_str,
             par_str,
             userinfo_str,
@@ -120,7 +134,10 @@ impl Ctx {
 
     /// Whether the setup has what the scenario needs.
     fn check(&self) -> anyhow::Result<()> {
-        let needs_mtls = matches!(self.scenario, Scenario::CcMtls | Scenario::Handshake);
+        let needs_mtls = matches!(
+            self.scenario,
+            Scenario::CcMtls | Scenario::Handshake | Scenario::FlowMtls
+        );
         let needs_pkjwt = matches!(self.scenario, Scenario::CcPkjwt | Scenario::Flow);
         if needs_mtls && self.setup.mtls.is_none() {
             return Err(anyhow!("{:?} needs an [mtls] client in the setup", self.scenario));
@@ -128,7 +145,12 @@ impl Ctx {
         if needs_pkjwt && self.setup.pkjwt.is_none() {
             return Err(anyhow!("{:?} needs a [pkjwt] client in the setup", self.scenario));
         }
-        if self.scenario == Scenario::Flow {
+        if self.scenario == Scenario::FlowMtls
+            && self.setup.mtls.as_ref().is_some_and(|m| m.redirect_uri.is_none())
+        {
+            return Err(anyhow!("flow-mtls needs a redirect_uri for the [mtls] client"));
+        }
+        if matches!(self.scenario, Scenario::Flow | Scenario::FlowMtls) {
             if self.setup.users.is_empty() {
                 return Err(anyhow!("flow needs [[users]] in the setup"));
             }
@@ -173,7 +195,7 @@ impl Worker {
             Scenario::CcMtls => grants::cc_mtls(self, ctx, steps).await,
             Scenario::CcPkjwt => grants::cc_pkjwt(self, ctx, steps).await,
             Scenario::Handshake => grants::handshake(ctx, steps).await,
-            Scenario::Flow => flow::flow(self, ctx, steps).await,
+            Scenario::Flow | Scenario::FlowMtls => flow::flow(self, ctx, steps).await,
         }
     }
 
