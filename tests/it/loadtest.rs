@@ -167,7 +167,8 @@ async fn every_scenario_runs_without_errors_against_the_sandbox() {
 }
 
 /// A private_key_jwt client that the OP does not know gets `invalid_client`
-/// (RFC 6749 §5.2), and the report counts it by step, status and code.
+/// (RFC 6749 §5.2), and the report counts it by step, status and code; a
+/// setup that lacks what a scenario needs is refused before it runs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oauth_errors_are_counted_by_step_status_and_code() {
     let dir = tempfile::tempdir().unwrap();
@@ -180,19 +181,17 @@ async fn oauth_errors_are_counted_by_step_status_and_code() {
         .split('\0')
         .find_map(|kv| kv.strip_prefix("FIDUCIA_SERVER__ISSUER=").map(String::from))
         .unwrap();
-    std::fs::write(
-        &setup,
-        format!(
-            r#"issuer = "{issuer}"
-ca = "sandbox/pki/ca.pem"
-[pkjwt]
+    let write_setup = |clients: &str| {
+        let head = format!("issuer = \"{issuer}\"\nca = \"sandbox/pki/ca.pem\"\n");
+        std::fs::write(&setup, head + clients).unwrap();
+    };
+    write_setup(
+        r#"[pkjwt]
 client_id = "no-such-client"
 key = "sandbox/pki/clients/sandbox-loadtest-pkjwt.key"
 redirect_uri = "https://localhost:8443/sandbox/callback"
-"#
-        ),
-    )
-    .unwrap();
+"#,
+    );
     let argv = [
         "fiducia-loadtest",
         "--config",
@@ -215,22 +214,16 @@ redirect_uri = "https://localhost:8443/sandbox/callback"
     );
 
     // flow-mtls needs to know where its customer is sent back to.
-    std::fs::write(
-        &setup,
-        format!(
-            r#"issuer = "{issuer}"
-ca = "sandbox/pki/ca.pem"
-[mtls]
+    write_setup(
+        r#"[mtls]
 client_id = "sandbox-loadtest-mtls"
 cert = "sandbox/pki/clients/sandbox-fintech.pem"
 key = "sandbox/pki/clients/sandbox-fintech.key"
 [[users]]
 username = "alice"
 password = "x"
-"#
-        ),
-    )
-    .unwrap();
+"#,
+    );
     args.scenario = fiducia_loadtest::scenario::Scenario::FlowMtls;
     let error = run(&args).await.unwrap_err();
     assert!(
