@@ -23,9 +23,10 @@ pub struct LoginConfig {
     /// after the other, so more lanes cost more time, not more threads.
     /// Default `1` (OWASP). Env `FIDUCIA_LOGIN__ARGON2_PARALLELISM`.
     pub argon2_parallelism: u32,
-    /// Password hashes computed at once; further logins wait their turn, so
-    /// a flood of logins cannot take more than this many times
-    /// `argon2_memory_kib` of memory. `0`: one per CPU. Default `0`.
+    /// Password hashes computed at once, each on a hashing thread of its
+    /// own (`argon2-N`); further logins wait their turn, so a flood of
+    /// logins cannot take more than this many times `argon2_memory_kib` of
+    /// memory. `0`: one per CPU. Default `0`.
     /// Env `FIDUCIA_LOGIN__ARGON2_MAX_CONCURRENT`.
     pub argon2_max_concurrent: usize,
     /// Lifetime of a login session in seconds, after which the customer signs
