@@ -13,8 +13,8 @@
 //! keyspace's history. So when the apply thread has just fsynced fjall's
 //! journal (behind each sealed segment of the store's log) and the store's
 //! keyspace got a new table since the last time (a flush or a compaction),
-//! it writes the count of such rotations into a keyspace of its own and
-//! rotates that one. It holds nothing else: its flush is a few bytes, and
+//! it writes one key into a keyspace of its own (fjall rotates no empty
+//! memtable) and rotates that one. It holds nothing else: its flush is a few bytes, and
 //! with the journal just synced, the journal fsync that fjall does under
 //! its journal lock before every flush has next to nothing to write (done
 //! at another moment, that fsync held the store's writes and reads for
@@ -23,7 +23,8 @@
 /// Name of the keyspace rotated to prune fjall's version history.
 pub(crate) const KEYSPACE: &str = "reclaim";
 
-/// Key of the rotation count in that keyspace.
+/// The one key written there before each rotation; its value, this run's
+/// rotation count, is never read.
 pub(crate) const ROTATIONS_KEY: &[u8] = b"rotations";
 
 /// Prunes behind the store keyspace's new tables.
@@ -31,21 +32,16 @@ pub(crate) struct Reclaimer {
     keyspace: fjall::Keyspace,
     /// The store keyspace's (tables, sealed memtables) at the last prune.
     pruned_at: (usize, usize),
+    /// Rotations since start-up.
     rotations: u64,
 }
 
 impl Reclaimer {
     pub(crate) fn new(keyspace: fjall::Keyspace) -> Self {
-        let rotations = keyspace
-            .get(ROTATIONS_KEY)
-            .ok()
-            .flatten()
-            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
-            .map_or(0, u64::from_be_bytes);
         Self {
             keyspace,
             pruned_at: (0, 0),
-            rotations,
+            rotations: 0,
         }
     }
 
@@ -96,7 +92,7 @@ mod tests {
         let reclaim = db
             .keyspace(KEYSPACE, fjall::KeyspaceCreateOptions::default)
             .unwrap();
-        let mut reclaimer = Reclaimer::new(reclaim.clone());
+        let mut reclaimer = Reclaimer::new(reclaim);
 
         reclaimer.after_journal_sync(&store);
         assert_eq!(reclaimer.rotations, 0, "nothing flushed yet");
@@ -117,10 +113,6 @@ mod tests {
         assert!(versions(&store) < before, "{} of {before} left", versions(&store));
         reclaimer.after_journal_sync(&store);
         assert_eq!(reclaimer.rotations, 1, "no new table, no rotation");
-
-        // The count survives a restart of the reclaimer.
-        let again = Reclaimer::new(reclaim);
-        assert_eq!(again.rotations, 1);
         assert_eq!(store.get([1u8]).unwrap().as_deref(), Some(&[1u8; 64][..]));
     }
 }
