@@ -128,12 +128,7 @@ pub async fn run(args: &Args) -> anyhow::Result<report::Report> {
         args.scenario,
         mode,
         &issuer,
-        password_hash.filter(|_| {
-            matches!(
-                args.scenario,
-                scenario::Scenario::Flow | scenario::Scenario::FlowMtls
-            )
-        }),
+        password_hash.filter(|_| args.scenario.is_flow()),
         alg,
         &outcome,
         args.op_pid,

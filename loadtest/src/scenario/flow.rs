@@ -35,50 +35,42 @@ impl Endpoint {
 }
 
 /// How the fintech authenticates and binds its tokens.
-enum Fintech<'a> {
+#[derive(Clone, Copy)]
+enum Auth {
     /// RFC 7523 §2.2 client assertions, RFC 9449 DPoP-bound tokens.
-    Pkjwt {
-        client_id: &'a str,
-        redirect_uri: &'a str,
-    },
+    Pkjwt,
     /// RFC 8705 §2.1 tls_client_auth, §3 certificate-bound tokens, sent to
     /// the mTLS endpoint aliases (§5).
-    Mtls {
-        client_id: &'a str,
-        redirect_uri: &'a str,
-    },
+    Mtls,
+}
+
+/// The fintech of the flow.
+struct Fintech<'a> {
+    client_id: &'a str,
+    redirect_uri: &'a str,
+    auth: Auth,
 }
 
 impl<'a> Fintech<'a> {
     fn of(ctx: &'a Ctx) -> Option<Self> {
-        match ctx.scenario {
+        Some(match ctx.scenario {
             Scenario::FlowMtls => {
                 let client = ctx.setup.mtls.as_ref()?;
-                Some(Fintech::Mtls {
+                Fintech {
                     client_id: &client.client_id,
                     redirect_uri: client.redirect_uri.as_deref()?,
-                })
+                    auth: Auth::Mtls,
+                }
             }
             _ => {
                 let client = ctx.setup.pkjwt.as_ref()?;
-                Some(Fintech::Pkjwt {
+                Fintech {
                     client_id: &client.client_id,
                     redirect_uri: &client.redirect_uri,
-                })
+                    auth: Auth::Pkjwt,
+                }
             }
-        }
-    }
-
-    fn client_id(&self) -> &'a str {
-        match self {
-            Fintech::Pkjwt { client_id, .. } | Fintech::Mtls { client_id, .. } => client_id,
-        }
-    }
-
-    fn redirect_uri(&self) -> &'a str {
-        match self {
-            Fintech::Pkjwt { redirect_uri, .. } | Fintech::Mtls { redirect_uri, .. } => redirect_uri,
-        }
+        })
     }
 
     /// POSTs `params` with client authentication to `endpoint`, timed as its step.
@@ -92,8 +84,8 @@ impl<'a> Fintech<'a> {
     ) -> Result<::http::Response<Bytes>, Failure> {
         let step = endpoint.step();
         let par = endpoint == Endpoint::Par;
-        let response = match self {
-            Fintech::Pkjwt { client_id, .. } => {
+        let response = match self.auth {
+            Auth::Pkjwt => {
                 let (url, htu) = match par {
                     true => (ctx.par.as_ref(), ctx.par_str.as_deref()),
                     false => (Some(&ctx.token), Some(ctx.token_str.as_str())),
@@ -102,7 +94,7 @@ impl<'a> Fintech<'a> {
                 let assertion = assertion(ctx, step)?;
                 let mut all = params.to_vec();
                 all.extend([
-                    ("client_id", *client_id),
+                    ("client_id", self.client_id),
                     ("client_assertion_type", JWT_BEARER),
                     ("client_assertion", &assertion),
                 ]);
@@ -114,14 +106,14 @@ impl<'a> Fintech<'a> {
                 steps.record(step, started.elapsed());
                 response
             }
-            Fintech::Mtls { client_id, .. } => {
+            Auth::Mtls => {
                 let url = match par {
                     true => ctx.mtls_par.as_ref(),
                     false => Some(&ctx.mtls_token),
                 };
                 let url = url.ok_or_else(|| Failure::new(step, "the OP has no such endpoint"))?;
                 let mut all = params.to_vec();
-                all.push(("client_id", *client_id));
+                all.push(("client_id", self.client_id));
                 let request = http::post_form(url, &all, &[]).map_err(client_error(step))?;
                 let started = Instant::now();
                 let response = worker.send(ctx, step, url, true, request).await?;
@@ -143,8 +135,8 @@ impl<'a> Fintech<'a> {
     ) -> Result<::http::Response<Bytes>, Failure> {
         const STEP: &str = "userinfo";
         let started = Instant::now();
-        let response = match self {
-            Fintech::Pkjwt { .. } => {
+        let response = match self.auth {
+            Auth::Pkjwt => {
                 let url = ctx
                     .userinfo
                     .as_ref()
@@ -157,7 +149,7 @@ impl<'a> Fintech<'a> {
                     .send_dpop(ctx, STEP, url, "GET", htu, Some(token), &build)
                     .await?
             }
-            Fintech::Mtls { .. } => {
+            Auth::Mtls => {
                 let url = ctx
                     .mtls_userinfo
                     .as_ref()
@@ -179,7 +171,7 @@ pub async fn flow(worker: &mut Worker, ctx: &Ctx, steps: &mut Steps) -> Result<(
     let (Some(authorize), Some(fintech)) = (&ctx.authorize, Fintech::of(ctx)) else {
         return Err(Failure::new("par", "the OP or the setup lacks what flow needs"));
     };
-    let client_id = fintech.client_id();
+    let client_id = fintech.client_id;
     let (verifier, challenge) = jose::pkce();
     let state = jose::random(12);
     let nonce = jose::random(12);
@@ -187,7 +179,7 @@ pub async fn flow(worker: &mut Worker, ctx: &Ctx, steps: &mut Steps) -> Result<(
     // RFC 9126 §2.1: the authorization request, pushed with client authentication.
     let params = [
         ("response_type", "code"),
-        ("redirect_uri", fintech.redirect_uri()),
+        ("redirect_uri", fintech.redirect_uri),
         ("scope", ctx.setup.scope.as_str()),
         ("code_challenge", challenge.as_str()),
         ("code_challenge_method", "S256"),
@@ -262,7 +254,7 @@ pub async fn flow(worker: &mut Worker, ctx: &Ctx, steps: &mut Steps) -> Result<(
     let params = [
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
-        ("redirect_uri", fintech.redirect_uri()),
+        ("redirect_uri", fintech.redirect_uri),
         ("code_verifier", verifier.as_str()),
     ];
     let response = fintech.post(worker, ctx, Endpoint::Token, &params, steps).await?;

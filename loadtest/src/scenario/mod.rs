@@ -41,6 +41,13 @@ pub enum Scenario {
     Handshake,
 }
 
+impl Scenario {
+    /// Whether an operation is an authorization code flow with a login.
+    pub fn is_flow(self) -> bool {
+        matches!(self, Scenario::Flow | Scenario::FlowMtls)
+    }
+}
+
 /// The OP's endpoints and what the clients need, shared by all workers.
 pub struct Ctx {
     pub scenario: Scenario,
@@ -150,7 +157,7 @@ impl Ctx {
         {
             return Err(anyhow!("flow-mtls needs a redirect_uri for the [mtls] client"));
         }
-        if matches!(self.scenario, Scenario::Flow | Scenario::FlowMtls) {
+        if self.scenario.is_flow() {
             if self.setup.users.is_empty() {
                 return Err(anyhow!("flow needs [[users]] in the setup"));
             }
