@@ -45,10 +45,20 @@ pub fn generate(session: &Session, alg: JoseAlg, rsa_bits: u64) -> Result<Genera
         aws_lc_rs::rand::fill(&mut id).map_err(|_| HsmError::Lifecycle("random generator failed".into()))?;
         id.to_vec()
     };
+    // A signing key does one thing. Every other usage is set false here
+    // rather than left to the token's defaults (PKCS#11 v2.40 §4.8, §4.9:
+    // CKA_DECRYPT, CKA_UNWRAP and CKA_DERIVE default to token-specific
+    // values; SoftHSM turns decryption and unwrapping on for RSA), so a
+    // signing key can never decrypt, unwrap another key into the token or
+    // derive a shared secret, whoever holds a session.
     let mut public = vec![
         Attribute::Token(true),
         Attribute::Private(false),
         Attribute::Verify(true),
+        Attribute::VerifyRecover(false),
+        Attribute::Encrypt(false),
+        Attribute::Wrap(false),
+        Attribute::Derive(false),
         Attribute::Id(temp_id.clone()),
     ];
     let private = vec![
@@ -57,6 +67,10 @@ pub fn generate(session: &Session, alg: JoseAlg, rsa_bits: u64) -> Result<Genera
         Attribute::Sensitive(true),
         Attribute::Extractable(false),
         Attribute::Sign(true),
+        Attribute::SignRecover(false),
+        Attribute::Decrypt(false),
+        Attribute::Unwrap(false),
+        Attribute::Derive(false),
         Attribute::Id(temp_id),
     ];
     let mechanism = match alg {

@@ -128,6 +128,68 @@ fn private_keys_are_sensitive_and_never_extractable() {
     }
 }
 
+/// Signing keys can only sign (private) and verify (public): decryption,
+/// unwrapping and derivation are off, not left to the token's defaults
+/// (PKCS#11 v2.40 §4.8–4.9; SoftHSM's defaults allow RSA decryption and
+/// unwrapping).
+#[test]
+fn signing_keys_cannot_decrypt_unwrap_or_derive() {
+    let token = token();
+    let admin = KeyAdmin::new(token.clone(), POLICY);
+    for alg in JoseAlg::ALL {
+        let record = admin.generate(alg, 2048, "test", 1_000).unwrap();
+        let session = token.open_session(false).unwrap();
+        let (private, public) = keygen::find_key_objects(&session, record.kid()).unwrap();
+        let usages = |handle, types: &[AttributeType]| {
+            session
+                .get_attributes(handle, types)
+                .unwrap()
+                .into_iter()
+                .map(|attr| match attr {
+                    Attribute::Sign(v) => ("sign", v),
+                    Attribute::SignRecover(v) => ("sign_recover", v),
+                    Attribute::Decrypt(v) => ("decrypt", v),
+                    Attribute::Unwrap(v) => ("unwrap", v),
+                    Attribute::Derive(v) => ("derive", v),
+                    Attribute::Verify(v) => ("verify", v),
+                    Attribute::VerifyRecover(v) => ("verify_recover", v),
+                    Attribute::Encrypt(v) => ("encrypt", v),
+                    Attribute::Wrap(v) => ("wrap", v),
+                    other => panic!("unexpected {other:?}"),
+                })
+                .collect::<Vec<_>>()
+        };
+        let private = usages(
+            private.unwrap(),
+            &[
+                AttributeType::Sign,
+                AttributeType::SignRecover,
+                AttributeType::Decrypt,
+                AttributeType::Unwrap,
+                AttributeType::Derive,
+            ],
+        );
+        assert_eq!(private.len(), 5, "{alg}: {private:?}");
+        for (usage, allowed) in private {
+            assert_eq!(allowed, usage == "sign", "{alg}: private key {usage}");
+        }
+        let public = usages(
+            public.unwrap(),
+            &[
+                AttributeType::Verify,
+                AttributeType::VerifyRecover,
+                AttributeType::Encrypt,
+                AttributeType::Wrap,
+                AttributeType::Derive,
+            ],
+        );
+        assert_eq!(public.len(), 5, "{alg}: {public:?}");
+        for (usage, allowed) in public {
+            assert_eq!(allowed, usage == "verify", "{alg}: public key {usage}");
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotation_keeps_every_token_verifiable() {
     let token = token();
