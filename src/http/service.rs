@@ -191,17 +191,23 @@ impl RequestService {
         response
     }
 
-    /// The TLS certificate, or — only from a trusted proxy — the RFC 9440
-    /// `Client-Cert` header's. From any other peer the header is ignored
-    /// (RFC 9440 §4: only a trusted proxy may assert it).
+    /// The client's certificate. From a trusted proxy, only the RFC 9440
+    /// `Client-Cert` header's, or none when the proxy forwards none: the
+    /// certificate a trusted proxy presents in its own TLS handshake is the
+    /// proxy's, never the client's (RFC 9440 §4: the proxy asserts the
+    /// client's certificate in the header; a token bound to the proxy's
+    /// certificate would be usable by every client behind it). From any
+    /// other peer the header is ignored and its TLS certificate counts.
     fn client_certificate(
         &self,
         conn: &ConnectionInfo,
         parts: &Parts,
     ) -> Result<Option<ClientCertificate>, OAuthError> {
-        let header = parts.headers.get(&CLIENT_CERT);
-        match header {
-            Some(value) if self.trusted_proxies.contains(&conn.peer.ip()) => {
+        if !self.trusted_proxies.contains(&conn.peer.ip()) {
+            return Ok(conn.tls_client_cert.clone());
+        }
+        match parts.headers.get(&CLIENT_CERT) {
+            Some(value) => {
                 let cert = value
                     .to_str()
                     .map_err(|_| OAuthError::invalid_request("Client-Cert is not ASCII"))?;
@@ -215,7 +221,7 @@ impl RequestService {
                 .map(Some)
                 .map_err(|e| OAuthError::invalid_request(e.to_string()))
             }
-            _ => Ok(conn.tls_client_cert.clone()),
+            None => Ok(None),
         }
     }
 }

@@ -319,6 +319,36 @@ async fn client_cert_header_is_trusted_only_from_configured_proxies() {
     )
     .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    // Issue 18 item 11: a trusted proxy that presents its own TLS client
+    // certificate and forwards no `Client-Cert` header passes no client
+    // certificate at all; its own is never taken for the client's (a token
+    // bound to it would serve every client behind the proxy).
+    let echo = json(
+        send(
+            trusted.main_addr,
+            client_tls(&pki, true, H2_H1),
+            Version::Http1,
+            get("/"),
+        )
+        .await
+        .body(),
+    );
+    assert!(
+        echo["x5t#S256"].is_null(),
+        "a trusted proxy's own certificate is not the client's: {echo}"
+    );
+    // With the header, the header's certificate counts, not the proxy's.
+    let echo = json(
+        send(
+            trusted.main_addr,
+            client_tls(&pki, true, H2_H1),
+            Version::Http2,
+            request(),
+        )
+        .await
+        .body(),
+    );
+    assert_eq!(echo["source"], "ProxyHeader");
     trusted.shutdown().await;
 
     let untrusted = server::start_with(pki.config(""), |_| Arc::new(CertEcho))
