@@ -4,7 +4,9 @@
 //! Registration answers 201 with the client information (RFC 7591
 //! §3.2.1); errors are RFC 7591 §3.2.2 codes with status 400. Management
 //! authenticates with the registration access token as a Bearer token
-//! (RFC 6750 §2.1); a bad one is 401 with `WWW-Authenticate` (RFC 6750 §3).
+//! (RFC 6750 §2.1) over mTLS with the registered software's transport
+//! certificate; a bad token or certificate is 401 with `WWW-Authenticate`
+//! (RFC 6750 §3, RFC 8705 §3). An update rotates the token.
 
 use super::OpState;
 use crate::http::context::RequestContext;
@@ -83,7 +85,8 @@ async fn manage_inner(
 ) -> Result<Response<Bytes>, OAuthError> {
     let directories = op.services.directories.as_deref().ok_or_else(disabled)?;
     let token = bearer(request);
-    let record = manage::authenticate(op, client_id, token).await?;
+    let record =
+        manage::authenticate(op, directories, client_id, token, context.client_cert.as_ref()).await?;
     let token = token.unwrap_or_default();
     if request.method() == Method::GET {
         return Ok(json_response(StatusCode::OK, &manage::read(op, &record, token)));

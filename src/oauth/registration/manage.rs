@@ -5,20 +5,35 @@
 //! - Every call needs the token issued for this `client_id`; anything else
 //!   (unknown, other client, deleted) is 401 `invalid_token` (RFC 7592 §2,
 //!   RFC 6750 §3.1), so a caller learns nothing about other clients.
+//! - The token is bound to the software's transport certificate, as at
+//!   registration (UK OBIE DCR 3.3 and Open Finance Brasil DCR: management
+//!   calls come over mTLS with the software's certificate; FAPI 2.0 §5.3.2.1
+//!   item 5: sender-constrained tokens only): the call must present a
+//!   certificate chaining to `tls.client_ca` that binds to the registered
+//!   software and organisation under the directory's rule (a renewed
+//!   certificate of the same software does); without it the token is
+//!   refused like a certificate-bound token without its certificate
+//!   (RFC 8705 §3: 401 `invalid_token`). A stolen token alone manages
+//!   nothing.
 //! - Update (§2.2) replaces the metadata under the same rules as
 //!   registration (a fresh software statement for the same software and
 //!   organisation from the same directory); `client_id` in the body must be
 //!   this one; the server-set members must not be sent. Tokens already
 //!   issued stay valid (UK OBIE DCR 3.3: PUT must not revoke long-lived
-//!   tokens); the registration access token is kept.
+//!   tokens). The registration access token is rotated (RFC 7592 §3: the
+//!   server may issue a new one with any response): the answer carries a
+//!   new one and the old one stops working in the same transaction.
 //! - Delete (§2.3) removes the registration, its access token and every
 //!   grant, token, code and pending request of the client.
 
+use super::directories::TrustedDirectories;
 use super::{Admitted, audit, client_information};
+use crate::http::client_cert::ClientCertificate;
 use crate::http::endpoints::OpState;
 use crate::model::registered::{RegisteredClient, RegistrationAccessToken};
 use crate::protocol::error::{ErrorCode, OAuthError};
-use crate::protocol::registration::RegistrationError;
+use crate::protocol::registration::{RegistrationError, cert_binding};
+use crate::store::keys::Kind;
 use crate::store::repo::ops;
 use serde_json::{Map, Value};
 
@@ -33,11 +48,14 @@ fn store_error(_: crate::store::kv::KvError) -> OAuthError {
     OAuthError::bare(ErrorCode::TemporarilyUnavailable)
 }
 
-/// The registration `client_id` names, if `token` is its registration access token.
+/// The registration `client_id` names, if `token` is its registration
+/// access token and `cert` the registered software's transport certificate.
 pub async fn authenticate(
     op: &OpState,
+    directories: &TrustedDirectories,
     client_id: &str,
     token: Option<&str>,
+    cert: Option<&ClientCertificate>,
 ) -> Result<RegisteredClient, OAuthError> {
     let token = token.ok_or_else(unauthorized)?;
     let now = op.now();
@@ -55,7 +73,33 @@ pub async fn authenticate(
         .await
         .map_err(store_error)?
         .ok_or_else(unauthorized)?;
+    check_transport_certificate(directories, &record.payload, cert)?;
     Ok(record.payload)
+}
+
+/// The certificate of a management call must be the registered software's
+/// (see the module documentation); 401 `invalid_token` otherwise.
+fn check_transport_certificate(
+    directories: &TrustedDirectories,
+    record: &RegisteredClient,
+    cert: Option<&ClientCertificate>,
+) -> Result<(), OAuthError> {
+    let not_bound = || {
+        OAuthError::new(
+            ErrorCode::InvalidToken,
+            "the registration access token must be presented over mTLS with the registered \
+             software's transport certificate (RFC 8705 §3)",
+        )
+    };
+    let cert = cert.filter(|c| c.chain_verified()).ok_or_else(not_bound)?;
+    let directory = directories.find(&record.directory).ok_or_else(not_bound)?;
+    cert_binding::check_certificate_binding(
+        directory.binding,
+        cert.leaf().as_ref(),
+        &record.software_id,
+        &record.org_id,
+    )
+    .map_err(|_| not_bound())
 }
 
 /// RFC 7592 §2.1: the current registration.
@@ -86,12 +130,13 @@ pub fn check_update_body(client_id: &str, body: &Map<String, Value>) -> Result<(
     Ok(())
 }
 
-/// RFC 7592 §2.2: replaces the metadata.
+/// RFC 7592 §2.2: replaces the metadata and rotates the registration
+/// access token `old_token` (the answer carries its successor).
 pub async fn update(
     op: &OpState,
     current: RegisteredClient,
     admitted: Admitted,
-    token: &str,
+    old_token: &str,
 ) -> Result<Value, OAuthError> {
     if admitted.ssa.issuer != current.directory
         || admitted.ssa.software_id != current.software_id
@@ -113,28 +158,46 @@ pub async fn update(
     // The suspension is the trust checks' (`trust.rs`), never the
     // client's: it is taken from the stored record in the same transaction
     // as the write, so a suspension made while this request ran is kept.
+    let new_token = crate::oauth::secrets::new_secret()?;
+    let token_record = RegistrationAccessToken {
+        client_id: record.client_id.clone(),
+    };
     let record = op
         .services
         .repo
         .store()
         .run(|tx, _| {
-            let record = record.clone();
+            let (record, token_record, new_token) = (record.clone(), &token_record, &new_token);
             async move {
-                let stored =
-                    crate::store::repo::ops::find::<RegisteredClient>(&tx, &record.client_id, now).await?;
+                // The old token must still be this client's: of two
+                // concurrent updates with it, one rotates and the other
+                // finds it gone (401), so one successor exists.
+                let Some(found) = ops::find::<RegistrationAccessToken>(&tx, old_token, now).await? else {
+                    return Ok(None);
+                };
+                if found.payload.client_id != record.client_id {
+                    return Ok(None);
+                }
+                let stored = ops::find::<RegisteredClient>(&tx, &record.client_id, now).await?;
                 let record = RegisteredClient {
                     suspended: stored.map_or(record.suspended, |s| s.payload.suspended),
                     ..record
                 };
-                crate::store::repo::ops::upsert(&tx, &record.client_id, &record, None, now).await?;
-                Ok(record)
+                ops::upsert(&tx, &record.client_id, &record, None, now).await?;
+                ops::destroy(&tx, Kind::RegistrationAccessToken, old_token).await?;
+                ops::upsert(&tx, new_token, token_record, None, now).await?;
+                Ok(Some(record))
             }
         })
         .await
-        .map_err(store_error)?;
+        .map_err(store_error)?
+        .ok_or_else(unauthorized)?;
     op.services.clients.evict(&record.client_id);
-    audit(&record, "client registration updated");
-    Ok(client_information(op, &record, token))
+    audit(
+        &record,
+        "client registration updated; registration access token rotated",
+    );
+    Ok(client_information(op, &record, &new_token))
 }
 
 /// RFC 7592 §2.3: deletes the registration and everything issued to it.
@@ -143,7 +206,7 @@ pub async fn delete(op: &OpState, record: &RegisteredClient) -> Result<(), OAuth
     // First the client record, so that no new token can be issued while
     // the rest is revoked.
     repo.store()
-        .run(|tx, _| async move { ops::destroy(&tx, crate::store::keys::Kind::Client, &record.client_id).await })
+        .run(|tx, _| async move { ops::destroy(&tx, Kind::Client, &record.client_id).await })
         .await
         .map_err(store_error)?;
     op.services.clients.evict(&record.client_id);

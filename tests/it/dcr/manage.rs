@@ -54,6 +54,25 @@ async fn read_update_delete_with_the_registration_access_token() {
         assert!(response.headers().contains_key("www-authenticate"));
     }
 
+    // Issue 18 item 12: the token alone is not enough. Without a client
+    // certificate, or with a certificate of the CA that is not the
+    // registered software's, it is refused as a certificate-bound token
+    // without its certificate (RFC 8705 §3; UK OBIE DCR 3.3).
+    let response = dcr
+        .op
+        .send(false, json_request("GET", &path, Some(&token), &json!({})))
+        .await;
+    assert_error(&response, 401, "invalid_token");
+    assert!(response.headers().contains_key("www-authenticate"));
+    let stranger = brazil_certificate(&dcr.op.pki, "other-software", "other-org");
+    for method in ["GET", "DELETE"] {
+        let response = dcr
+            .op
+            .send_with_identity(&stranger, json_request(method, &path, Some(&token), &json!({})))
+            .await;
+        assert_error(&response, 401, "invalid_token");
+    }
+
     // §2.2 update: a fresh statement, fewer redirect URIs and scopes.
     let update = json!({
         "client_id": client_id,
@@ -67,7 +86,18 @@ async fn read_update_delete_with_the_registration_access_token() {
         .send(true, json_request("PUT", &path, Some(&token), &update))
         .await;
     assert_status(&response, 200);
-    assert_eq!(json(response.body())["scope"], "openid accounts offline_access");
+    let updated = json(response.body());
+    assert_eq!(updated["scope"], "openid accounts offline_access");
+    // RFC 7592 §3: the update rotated the registration access token; the
+    // old one manages nothing any more.
+    let old_token = token;
+    let token = updated["registration_access_token"].as_str().unwrap().to_string();
+    assert_ne!(token, old_token);
+    let response = dcr
+        .op
+        .send(true, json_request("GET", &path, Some(&old_token), &json!({})))
+        .await;
+    assert_error(&response, 401, "invalid_token");
     let read = json(
         dcr.op
             .send(true, json_request("GET", &path, Some(&token), &json!({})))

@@ -214,6 +214,11 @@ async fn revoked_software_is_suspended_and_reinstated_software_gets_tokens_again
     )
     .await;
     assert_status(&updated, 200);
+    // RFC 7592 §3: the update rotated the registration access token.
+    let access_token = json(updated.body())["registration_access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(setup.par_status(&client_id).await, 401);
     let (_, challenge) = pkce();
     let refused = send_as(op, identity, cert_par(&client_id, &challenge, AISP_SCOPE)).await;
