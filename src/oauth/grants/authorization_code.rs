@@ -13,7 +13,7 @@ use crate::oauth::replay::OneTimeUses;
 use crate::oauth::tokens;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::pkce::CodeChallenge;
-use crate::store::repo::{Consumed, FreshId, ops};
+use crate::store::repo::{Consumed, FreshId, ops, revoked};
 use bytes::Bytes;
 use http::Request;
 
@@ -67,6 +67,12 @@ pub async fn exchange(
     let redeemed = uses
         .commit_with(repo, now, |tx| async move {
             let record = match ops::consume::<AuthorizationCode>(&tx, code, now, call_id).await? {
+                // Its grant revoked meanwhile (`store/repo/revoked.rs`): read
+                // here, so a concurrent revocation conflicts with this
+                // transaction and nothing is issued under a revoked grant.
+                Consumed::Now(found) if revoked::is_revoked(&tx, &found.payload.grant_id, now).await? => {
+                    return Ok(Redeemed::Refused(tokens::revoked_grant()));
+                }
                 Consumed::Now(found) => found.payload,
                 Consumed::Already(found) => {
                     return Ok(Redeemed::Replayed {
@@ -109,7 +115,10 @@ pub async fn exchange(
         Redeemed::Now { record, binding } => (*record, binding),
         Redeemed::Replayed { grant_id } => {
             // RFC 6749 §4.1.2 / §10.5: a code used twice revokes what it issued.
-            let revoked = repo.revoke_by_grant_id(&grant_id).await.unwrap_or(0);
+            let revoked = repo
+                .revoke_by_grant_id(&grant_id, tokens::grant_revocation(op, op.now()))
+                .await
+                .unwrap_or(0);
             tracing::warn!(client_id = %client.client_id, revoked, "authorization code replayed; grant revoked");
             return Err(invalid_grant(
                 "the authorization code was already used; its tokens are revoked",

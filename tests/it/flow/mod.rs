@@ -17,6 +17,7 @@ pub mod obie_intent;
 pub mod rar;
 pub mod refresh;
 pub mod revocation;
+pub mod revocation_race;
 
 use super::support::{get, json};
 use fiducia::protocol::jose::{PublicJwk, verify_jws};
