@@ -5,6 +5,7 @@
 pub mod client_credentials;
 pub mod consent_dpop;
 pub mod consents;
+pub mod dpop_replay;
 pub mod gateway;
 pub mod harness;
 pub mod introspection;
