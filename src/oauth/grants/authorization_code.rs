@@ -1,6 +1,7 @@
-//! `grant_type=authorization_code` (RFC 6749 §4.1.3): the code is consumed
-//! once (a replay revokes its grant, RFC 6749 §4.1.2), issued to this
-//! client for this redirect URI, and the PKCE verifier matches (RFC 7636
+//! `grant_type=authorization_code` (RFC 6749 §4.1.3): the code was issued to
+//! this client (checked first: another client's attempt changes nothing),
+//! is consumed once (a replay by its client revokes its grant, RFC 6749
+//! §4.1.2), for this redirect URI, and the PKCE verifier matches (RFC 7636
 //! §4.6); tokens are bound to the PAR-bound DPoP key if any (RFC 9449 §10.1).
 
 use super::{binding_for, invalid_grant, token_dpop_proof};
@@ -66,6 +67,24 @@ pub async fn exchange(
     let (proof, access, refresh) = (proof.as_ref(), &access_id, &refresh_id);
     let redeemed = uses
         .commit_with(repo, now, |tx| async move {
+            // RFC 6749 §4.1.3: the code was issued to the client presenting
+            // it. Checked before the code is consumed or its replay acted on
+            // (RFC 6749 §4.1.2, §10.5): another client can neither use the
+            // code up nor, by presenting a copy, revoke the grant of the
+            // client it was issued to.
+            match ops::find::<AuthorizationCode>(&tx, code, now).await? {
+                Some(found) if found.payload.client_id == client.client_id => {}
+                Some(_) => {
+                    return Ok(Redeemed::Refused(invalid_grant(
+                        "the code was issued to another client",
+                    )));
+                }
+                None => {
+                    return Ok(Redeemed::Refused(invalid_grant(
+                        "unknown or expired authorization code",
+                    )));
+                }
+            }
             let record = match ops::consume::<AuthorizationCode>(&tx, code, now, call_id).await? {
                 // Its grant revoked meanwhile (`store/repo/revoked.rs`): read
                 // here, so a concurrent revocation conflicts with this

@@ -3,6 +3,7 @@
 //! signing, and the negative cases each citing its section.
 
 pub mod client_credentials;
+pub mod code_replay;
 pub mod consent_dpop;
 pub mod consents;
 pub mod dpop_replay;
