@@ -17,7 +17,7 @@ const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-be
 const OFFLINE: &str = "openid offline_access";
 
 /// Grants raced, each by one refresh loop and one revocation.
-const ITERATIONS: u64 = 12;
+const ITERATIONS: u64 = 20;
 /// Refreshes a loop makes at most (it stops at its first refusal).
 const MAX_REFRESHES: usize = 40;
 
