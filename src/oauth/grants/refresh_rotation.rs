@@ -18,6 +18,12 @@
 //!   the client did receive it), it means the token leaked; the caller
 //!   revokes the grant (RFC 9700 §4.14.2).
 //!
+//! The access token of the lost response stays valid until it expires
+//! (`access_token_ttl_secs`; it is bound like the others). Of two retries
+//! at once, the later one wins: the first one's successor is replaced in
+//! turn. Both refreshed tokens are sender-constrained, so a stolen
+//! refresh token alone cannot use the window.
+//!
 //! The rotated-out token remembers its successor without a new field: the
 //! `consume` call id (random, chosen once per request, `repo::Consumption`)
 //! is the first 128 bits of the successor's store key (the SHA-256 of a
