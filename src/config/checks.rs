@@ -321,8 +321,36 @@ fn check_refresh_tokens(config: &Config) -> Result<(), ConfigError> {
             "must be between 1 and tokens.refresh_token_ttl_secs (RFC 9700 §4.14.2)",
         ));
     }
+    // FAPI 2.0 SP §5.3.2.1 item 10: rotation only if a retry with the
+    // previous refresh token succeeds; the window stays short, since inside
+    // it a reuse is taken for a retry rather than a leak.
+    if tokens.refresh_token_retry_grace_secs > MAX_REFRESH_RETRY_GRACE_SECS
+        || tokens.refresh_token_retry_grace_secs >= tokens.refresh_token_idle_secs
+    {
+        return Err(ConfigError::new(
+            "tokens.refresh_token_retry_grace_secs",
+            "refresh_tokens",
+            format!(
+                "must be at most {MAX_REFRESH_RETRY_GRACE_SECS} and below tokens.refresh_token_idle_secs (FAPI 2.0 SP §5.3.2.1 item 10)"
+            ),
+        ));
+    }
+    let fapi2 = matches!(
+        config.fapi.profile,
+        FapiProfile::Fapi2Security | FapiProfile::Fapi2MessageSigning
+    );
+    if fapi2 && tokens.rotate_refresh_tokens && tokens.refresh_token_retry_grace_secs == 0 {
+        return Err(ConfigError::new(
+            "tokens.refresh_token_retry_grace_secs",
+            "refresh_tokens",
+            "must be at least 1 with tokens.rotate_refresh_tokens under a FAPI 2.0 profile: a client that lost a refresh response must be able to retry (FAPI 2.0 SP §5.3.2.1 item 10)",
+        ));
+    }
     Ok(())
 }
+
+/// Longest `tokens.refresh_token_retry_grace_secs`.
+const MAX_REFRESH_RETRY_GRACE_SECS: u64 = 300;
 
 /// RFC 9068 §2.2 / RFC 7519 §4.1.3: `aud` of JWT access tokens is a
 /// non-empty identifier of the resource servers (a URI or an id), no spaces.
@@ -564,6 +592,27 @@ mod tests {
             (err.field.as_str(), err.check),
             ("tokens.refresh_token_idle_secs", "refresh_tokens")
         );
+    }
+
+    /// FAPI 2.0 SP §5.3.2.1 item 10: with rotation under FAPI 2.0 a retry
+    /// window is needed; it stays short and within the idle timeout.
+    #[test]
+    fn refresh_retry_window_fapi2_sp_5_3_2_1_item_10() {
+        let with = |extra: &str| validated(&format!("{DEV}[tokens]\n{extra}"));
+        for bad in [
+            "refresh_token_retry_grace_secs = 0\n",
+            "refresh_token_retry_grace_secs = 301\n",
+            "refresh_token_idle_secs = 30\nrefresh_token_retry_grace_secs = 30\n",
+        ] {
+            let err = with(bad).unwrap_err();
+            assert_eq!(
+                (err.field.as_str(), err.check),
+                ("tokens.refresh_token_retry_grace_secs", "refresh_tokens"),
+                "{bad}"
+            );
+        }
+        assert!(with("refresh_token_retry_grace_secs = 0\nrotate_refresh_tokens = false\n").is_ok());
+        assert_eq!(with("").unwrap().get().tokens.refresh_token_retry_grace_secs, 60);
     }
 
     #[test]

@@ -310,6 +310,15 @@ pub struct TokensConfig {
     /// consumed one used again revokes the whole grant (RFC 9700 §4.14.2).
     /// Default `true`. Env `FIDUCIA_TOKENS__ROTATE_REFRESH_TOKENS`.
     pub rotate_refresh_tokens: bool,
+    /// With rotation, how long after a refresh the previous refresh token
+    /// still succeeds once more, for a client that lost the response and
+    /// retries (FAPI 2.0 Security Profile §5.3.2.1 item 10): its unused
+    /// successor is replaced by a fresh one, bound the same way. Outside
+    /// the window, or once the successor was used, a reuse revokes the
+    /// grant. `0` turns retries off, which the FAPI 2.0 profiles refuse
+    /// with rotation. At most 300. Default `60`.
+    /// Env `FIDUCIA_TOKENS__REFRESH_TOKEN_RETRY_GRACE_SECS`.
+    pub refresh_token_retry_grace_secs: u64,
     /// `aud` of JWT access tokens (RFC 9068 §2.2): the resource servers'
     /// identifier. Default: the issuer. Env `FIDUCIA_TOKENS__ACCESS_TOKEN_AUDIENCE`.
     pub access_token_audience: Option<String>,
@@ -327,6 +336,7 @@ impl Default for TokensConfig {
             refresh_token_ttl_secs: 2_592_000,
             refresh_token_idle_secs: 604_800,
             rotate_refresh_tokens: true,
+            refresh_token_retry_grace_secs: 60,
             access_token_audience: None,
         }
     }

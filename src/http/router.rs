@@ -88,6 +88,25 @@ pub enum Endpoint {
     RegistrationClient,
 }
 
+impl Endpoint {
+    /// Whether the endpoint checks DPoP proofs (`oauth::sender`): with
+    /// `tokens.dpop_nonce` every response of it carries `DPoP-Nonce`, so
+    /// that a client refused with `use_dpop_nonce` learns the nonce to use
+    /// (RFC 9449 §8 at the token and PAR endpoints, §9 at the protected
+    /// resources: userinfo and the consent API, whose tokens are checked by
+    /// `oauth::protected_resource`).
+    pub const fn checks_dpop_proofs(self) -> bool {
+        matches!(
+            self,
+            Endpoint::Par
+                | Endpoint::Token
+                | Endpoint::Userinfo
+                | Endpoint::PaymentConsents
+                | Endpoint::AccountAccessConsents
+        )
+    }
+}
+
 /// One row of the table.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Route {
@@ -317,10 +336,7 @@ impl Router {
             }
         };
         let mut response = result.unwrap_or_else(|e| response::error(&e));
-        if matches!(
-            route.endpoint,
-            Endpoint::Par | Endpoint::Token | Endpoint::Userinfo
-        ) {
+        if route.endpoint.checks_dpop_proofs() {
             crate::oauth::sender::add_nonce_header(&self.op, &mut response);
         }
         response::labelled(response, route.label)

@@ -83,7 +83,10 @@ pub async fn consume(op: &OpState, token: &str, now: u64) -> Result<Consumed, OA
         }
     };
     let revoked = repo
-        .revoke_by_grant_id(&access.grant_id)
+        .revoke_by_grant_id(
+            &access.grant_id,
+            crate::oauth::tokens::grant_revocation(op, op.now()),
+        )
         .await
         .map_err(unavailable)?;
     Ok(Consumed {

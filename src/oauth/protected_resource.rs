@@ -1,5 +1,6 @@
 //! Access tokens presented at the OP's own protected resources (userinfo,
-//! the consent API): the token is looked up, and its sender constraint
+//! the consent API): the token is looked up (not under a revoked grant,
+//! `store/repo/revoked.rs`), and its sender constraint
 //! enforced — a DPoP-bound token needs the `DPoP` scheme and a proof with
 //! `ath` by the same key (RFC 9449 §7), a certificate-bound one the same
 //! certificate (RFC 8705 §3). Errors are 401 with `WWW-Authenticate`
@@ -46,7 +47,7 @@ pub async fn presented_token(
     let record: AccessToken = op
         .services
         .repo
-        .find::<AccessToken>(token.trim(), now)
+        .find_under_live_grant::<AccessToken>(token.trim(), now)
         .await
         .map_err(|_| (scheme, OAuthError::bare(ErrorCode::TemporarilyUnavailable)))?
         .map(|found| found.payload)

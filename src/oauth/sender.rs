@@ -1,5 +1,5 @@
 //! DPoP proofs at the OP's own endpoints (RFC 9449 §4.3, §11.1), with the
-//! `jti` replay window in the store.
+//! `jti` replay window in the store, one per proof key.
 
 use super::replay::OneTimeUses;
 use crate::http::context::{ListenerKind, RequestContext};
@@ -86,8 +86,12 @@ pub fn dpop_proof_deferred(
             other => other?,
         },
     };
+    // RFC 9449 §11.1: the replay window is kept per key (`jkt`), since only
+    // the holder of a key can make its proofs: a `jti` another client's key
+    // chose, by chance or on purpose, neither collides with this one nor
+    // uses it up. A replay of this key's proof is still refused.
     uses.defer(
-        "dpop",
+        &replay_namespace(&checked.jkt),
         &checked.jti,
         checked.iat + window + 60,
         OAuthError::new(
@@ -96,6 +100,12 @@ pub fn dpop_proof_deferred(
         ),
     );
     Ok(Some(checked))
+}
+
+/// The namespace of the `jti`s of proofs signed by the key `jkt` (RFC 7638
+/// thumbprint): one replay window per key (RFC 9449 §11.1).
+fn replay_namespace(jkt: &str) -> String {
+    format!("dpop:{jkt}")
 }
 
 /// `DPoP-Nonce` (RFC 9449 §8.1): sent with every response of the endpoints

@@ -34,8 +34,8 @@ impl PresentedToken {
     }
 }
 
-/// Looks `token` up (unexpired, unrevoked, not rotated out); `None` when
-/// there is no such token.
+/// Looks `token` up (unexpired, unrevoked, not rotated out, its grant not
+/// revoked: `store/repo/revoked.rs`); `None` when there is no such token.
 pub async fn find(
     op: &OpState,
     token: &str,
@@ -54,11 +54,33 @@ pub async fn find(
     find_refresh(op, token, now).await
 }
 
+/// [`find`] for revocation (RFC 7009 §2.1): a rotated-out refresh token is
+/// found too. It still names its grant, and revoking it revokes the grant:
+/// a client revoking the refresh token it holds while a refresh of its own
+/// rotates it must not leave the grant, and the successor, alive.
+pub async fn find_for_revocation(
+    op: &OpState,
+    token: &str,
+    hint: Option<&str>,
+    now: u64,
+) -> Result<Option<PresentedToken>, OAuthError> {
+    if let Some(found) = find(op, token, hint, now).await? {
+        return Ok(Some(found));
+    }
+    let found = op
+        .services
+        .repo
+        .find_under_live_grant::<RefreshToken>(token, now)
+        .await
+        .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
+    Ok(found.map(|f| PresentedToken::Refresh(f.payload)))
+}
+
 async fn find_access(op: &OpState, token: &str, now: u64) -> Result<Option<PresentedToken>, OAuthError> {
     let found = op
         .services
         .repo
-        .find::<AccessToken>(token, now)
+        .find_under_live_grant::<AccessToken>(token, now)
         .await
         .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
     Ok(found.map(|f| PresentedToken::Access(f.payload)))
@@ -68,7 +90,7 @@ async fn find_refresh(op: &OpState, token: &str, now: u64) -> Result<Option<Pres
     let found = op
         .services
         .repo
-        .find::<RefreshToken>(token, now)
+        .find_under_live_grant::<RefreshToken>(token, now)
         .await
         .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
     // A rotated-out refresh token is kept only to detect its reuse.

@@ -8,7 +8,8 @@ use crate::model::Binding;
 use crate::model::records::{AccessToken, AuthorizationCode, RefreshToken, own_grant_id};
 use crate::oauth::replay::OneTimeUses;
 use crate::protocol::error::{ErrorCode, OAuthError};
-use crate::store::repo::{FreshId, ops};
+use crate::store::kv::{KvError, Transaction};
+use crate::store::repo::{FreshId, GrantRevocation, ops, revoked};
 use serde_json::{Map, Value, json};
 
 /// `acr` of the built-in password login (OIDC Core §2).
@@ -61,6 +62,80 @@ pub fn refresh_store_ttl(op: &OpState, record: &RefreshToken, now: u64) -> u64 {
     record.expires_at.saturating_sub(now).min(idle).max(1)
 }
 
+/// How a grant revoked at `now` is marked (`store/repo/revoked.rs`): the
+/// marker outlives every token that can exist under the grant — the
+/// refresh token's absolute lifetime, an access token's, a code's — so that
+/// no token of a revoked grant is ever found active again (RFC 7009 §2.1).
+pub fn grant_revocation(op: &OpState, now: u64) -> GrantRevocation {
+    let tokens = &op.config.get().tokens;
+    let longest = tokens
+        .refresh_token_ttl_secs
+        .max(tokens.access_token_ttl_secs)
+        .max(tokens.code_ttl_secs);
+    GrantRevocation {
+        now,
+        keep_secs: longest.saturating_add(tokens.code_ttl_secs),
+    }
+}
+
+/// An access token under a customer's grant, made (and for a JWT, signed)
+/// before the transaction that stores it with what else the request issues
+/// (a refresh: `grants/refresh_rotation.rs`).
+pub struct ReadyAccessToken {
+    id: ReadyId,
+    record: AccessToken,
+    ttl: u64,
+}
+
+/// The token of a [`ReadyAccessToken`].
+enum ReadyId {
+    /// 256 random bits, stored without a read (`ops::insert_new`).
+    Opaque(FreshId),
+    /// A signed RFC 9068 JWT, stored by its hash.
+    Jwt(String),
+}
+
+impl ReadyAccessToken {
+    /// Stores the token inside `tx`; idempotent across retries.
+    pub async fn store(&self, tx: &Transaction, now: u64) -> Result<(), KvError> {
+        match &self.id {
+            ReadyId::Opaque(id) => ops::insert_new(tx, id, &self.record, Some(self.ttl), now).await,
+            ReadyId::Jwt(jwt) => ops::upsert(tx, jwt, &self.record, Some(self.ttl), now).await,
+        }
+    }
+
+    /// The token to hand out and its lifetime in seconds, once stored.
+    pub fn into_token(self) -> (String, u64) {
+        let token = match self.id {
+            ReadyId::Opaque(id) => id.into_string(),
+            ReadyId::Jwt(jwt) => jwt,
+        };
+        (token, self.ttl)
+    }
+}
+
+/// Makes the access token for `record` (issued under the customer's grant
+/// `record.grant_id`) in the client's `format`, its times set from `now`;
+/// nothing is stored yet.
+pub async fn ready_access_token(
+    op: &OpState,
+    mut record: AccessToken,
+    format: AccessTokenFormat,
+    now: u64,
+) -> Result<ReadyAccessToken, OAuthError> {
+    let ttl = op.config.get().tokens.access_token_ttl_secs;
+    record.issued_at = now;
+    record.expires_at = now + ttl;
+    let id = match format {
+        AccessTokenFormat::Opaque => ReadyId::Opaque(
+            FreshId::generate()
+                .map_err(|_| OAuthError::new(ErrorCode::ServerError, "the random generator failed"))?,
+        ),
+        AccessTokenFormat::Jwt => ReadyId::Jwt(super::jwt_access_token::sign(op, &record).await?),
+    };
+    Ok(ReadyAccessToken { id, record, ttl })
+}
+
 /// The grant a new access token is issued under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IssuedUnder {
@@ -76,7 +151,9 @@ pub enum IssuedUnder {
 /// issued under itself, are set here) in the client's `format`, and returns
 /// the token and its lifetime in seconds. The request's pending `jti`s
 /// (`uses`) are recorded in the same transaction; a replayed one is its
-/// error, and no token is stored.
+/// error, and no token is stored. Under a customer's grant the same
+/// transaction reads the grant's revocation marker: a token is never stored
+/// under a revoked grant (`invalid_grant`, `store/repo/revoked.rs`).
 pub async fn issue_access_token(
     op: &OpState,
     mut record: AccessToken,
@@ -99,10 +176,20 @@ pub async fn issue_access_token(
                 record.grant_id = own_grant_id(access_token.as_str());
             }
             let (id, record) = (&access_token, &record);
-            uses.commit_with(repo, now, |tx| async move {
-                ops::insert_new(&tx, id, record, Some(ttl), now).await
-            })
-            .await?;
+            let stored = uses
+                .commit_with(repo, now, |tx| async move {
+                    if under == IssuedUnder::CustomersGrant
+                        && revoked::is_revoked(&tx, &record.grant_id, now).await?
+                    {
+                        return Ok(false);
+                    }
+                    ops::insert_new(&tx, id, record, Some(ttl), now).await?;
+                    Ok(true)
+                })
+                .await?;
+            if !stored {
+                return Err(revoked_grant());
+            }
             access_token.into_string()
         }
         AccessTokenFormat::Jwt => {
@@ -114,14 +201,29 @@ pub async fn issue_access_token(
                 record.grant_id = own_grant_id(&jwt);
             }
             let (id, record) = (jwt.as_str(), &record);
-            uses.commit_with(repo, now, |tx| async move {
-                ops::upsert(&tx, id, record, Some(ttl), now).await
-            })
-            .await?;
+            let stored = uses
+                .commit_with(repo, now, |tx| async move {
+                    if under == IssuedUnder::CustomersGrant
+                        && revoked::is_revoked(&tx, &record.grant_id, now).await?
+                    {
+                        return Ok(false);
+                    }
+                    ops::upsert(&tx, id, record, Some(ttl), now).await?;
+                    Ok(true)
+                })
+                .await?;
+            if !stored {
+                return Err(revoked_grant());
+            }
             jwt
         }
     };
     Ok((token, ttl))
+}
+
+/// RFC 6749 §5.2: the grant was revoked while the request ran.
+pub fn revoked_grant() -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidGrant, "the grant is revoked")
 }
 
 /// The access token record for a redeemed `code`, issued at `now` for `ttl`

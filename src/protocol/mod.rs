@@ -14,3 +14,4 @@ pub mod rar;
 pub mod registration;
 pub mod request_object;
 pub mod response_mode;
+pub mod scope;

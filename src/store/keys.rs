@@ -94,7 +94,9 @@ pub enum Kind {
     Interaction,
     /// Registration access tokens (RFC 7592 §3), by hash.
     RegistrationAccessToken,
-    /// Seen `jti`s of client assertions and DPoP proofs, by hash.
+    /// One-time marks kept until they expire, by hash: seen `jti`s of client
+    /// assertions, request objects and DPoP proofs, and revoked-grant
+    /// markers (`repo/revoked.rs`), all with the `SeenJti` value.
     ReplayDetection,
     /// Grants: what a user allowed a client, by grant id.
     Grant,

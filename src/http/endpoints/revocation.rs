@@ -24,7 +24,7 @@ pub async fn post(
     let token = form.require("token")?;
     let now = op.now();
     let unavailable = |_| OAuthError::bare(ErrorCode::TemporarilyUnavailable);
-    match token_lookup::find(op, token, form.get("token_type_hint"), now).await? {
+    match token_lookup::find_for_revocation(op, token, form.get("token_type_hint"), now).await? {
         // RFC 7009 §2.1: only the client the token was issued to may revoke it.
         Some(found) if found.client_id() != client.client_id => {
             tracing::info!(client_id = %client.client_id, "revocation of another client's token ignored");
@@ -38,12 +38,14 @@ pub async fn post(
             tracing::info!(target: "fiducia::audit", client_id = %client.client_id, "access token revoked");
         }
         // RFC 7009 §2.1: revoking a refresh token also invalidates the
-        // access tokens of its grant; here the whole grant goes.
+        // access tokens of its grant; here the whole grant goes, also for a
+        // rotated-out one (its successor may have been issued concurrently),
+        // and nothing issued concurrently survives (`store/repo/revoked.rs`).
         Some(PresentedToken::Refresh(refresh)) => {
             let revoked = op
                 .services
                 .repo
-                .revoke_by_grant_id(&refresh.grant_id)
+                .revoke_by_grant_id(&refresh.grant_id, crate::oauth::tokens::grant_revocation(op, now))
                 .await
                 .map_err(unavailable)?;
             tracing::info!(target: "fiducia::audit", client_id = %client.client_id, revoked, "refresh token revoked with its grant");

@@ -1,6 +1,7 @@
-//! `grant_type=authorization_code` (RFC 6749 §4.1.3): the code is consumed
-//! once (a replay revokes its grant, RFC 6749 §4.1.2), issued to this
-//! client for this redirect URI, and the PKCE verifier matches (RFC 7636
+//! `grant_type=authorization_code` (RFC 6749 §4.1.3): the code was issued to
+//! this client (checked first: another client's attempt changes nothing),
+//! is consumed once (a replay by its client revokes its grant, RFC 6749
+//! §4.1.2), for this redirect URI, and the PKCE verifier matches (RFC 7636
 //! §4.6); tokens are bound to the PAR-bound DPoP key if any (RFC 9449 §10.1).
 
 use super::{binding_for, invalid_grant, token_dpop_proof};
@@ -13,7 +14,7 @@ use crate::oauth::replay::OneTimeUses;
 use crate::oauth::tokens;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::pkce::CodeChallenge;
-use crate::store::repo::{Consumed, FreshId, ops};
+use crate::store::repo::{Consumed, FreshId, ops, revoked};
 use bytes::Bytes;
 use http::Request;
 
@@ -66,7 +67,31 @@ pub async fn exchange(
     let (proof, access, refresh) = (proof.as_ref(), &access_id, &refresh_id);
     let redeemed = uses
         .commit_with(repo, now, |tx| async move {
+            // RFC 6749 §4.1.3: the code was issued to the client presenting
+            // it. Checked before the code is consumed or its replay acted on
+            // (RFC 6749 §4.1.2, §10.5): another client can neither use the
+            // code up nor, by presenting a copy, revoke the grant of the
+            // client it was issued to.
+            match ops::find::<AuthorizationCode>(&tx, code, now).await? {
+                Some(found) if found.payload.client_id == client.client_id => {}
+                Some(_) => {
+                    return Ok(Redeemed::Refused(invalid_grant(
+                        "the code was issued to another client",
+                    )));
+                }
+                None => {
+                    return Ok(Redeemed::Refused(invalid_grant(
+                        "unknown or expired authorization code",
+                    )));
+                }
+            }
             let record = match ops::consume::<AuthorizationCode>(&tx, code, now, call_id).await? {
+                // Its grant revoked meanwhile (`store/repo/revoked.rs`): read
+                // here, so a concurrent revocation conflicts with this
+                // transaction and nothing is issued under a revoked grant.
+                Consumed::Now(found) if revoked::is_revoked(&tx, &found.payload.grant_id, now).await? => {
+                    return Ok(Redeemed::Refused(tokens::revoked_grant()));
+                }
                 Consumed::Now(found) => found.payload,
                 Consumed::Already(found) => {
                     return Ok(Redeemed::Replayed {
@@ -109,7 +134,10 @@ pub async fn exchange(
         Redeemed::Now { record, binding } => (*record, binding),
         Redeemed::Replayed { grant_id } => {
             // RFC 6749 §4.1.2 / §10.5: a code used twice revokes what it issued.
-            let revoked = repo.revoke_by_grant_id(&grant_id).await.unwrap_or(0);
+            let revoked = repo
+                .revoke_by_grant_id(&grant_id, tokens::grant_revocation(op, op.now()))
+                .await
+                .unwrap_or(0);
             tracing::warn!(client_id = %client.client_id, revoked, "authorization code replayed; grant revoked");
             return Err(invalid_grant(
                 "the authorization code was already used; its tokens are revoked",

@@ -1,7 +1,9 @@
 //! `grant_type=client_credentials` (RFC 6749 §4.4): a confidential client
 //! (every client here authenticates, FAPI 2.0 §5.3.2.1) gets an access
-//! token for itself: no end-user, so no `openid` scope, no ID token and no
-//! refresh token (RFC 6749 §4.4.3). Sender-constrained like every token.
+//! token for itself: no end-user, so no scope about one (`openid`,
+//! `profile`, `email`, `address`, `phone`, `offline_access`:
+//! `protocol::scope`), no ID token and no refresh token (RFC 6749 §4.4.3).
+//! Sender-constrained like every token.
 //! Each token is its own grant (`records::own_grant_id`), so revoke-by-grant
 //! covers it without a grant index entry.
 
@@ -13,14 +15,12 @@ use crate::model::records::AccessToken;
 use crate::oauth::replay::OneTimeUses;
 use crate::oauth::tokens::{self, IssuedUnder};
 use crate::protocol::error::{ErrorCode, OAuthError};
+use crate::protocol::scope::is_about_a_customer;
 use bytes::Bytes;
 use http::Request;
 
-/// Scopes that need an end-user and so never come with this grant.
-const USER_SCOPES: &[&str] = &["openid", "offline_access"];
-
 /// Issues `client` a token for `requested` scopes (RFC 6749 §3.3: the
-/// client's scopes without the end-user ones when absent). The `jti`s in
+/// client's scopes without the end-user ones when absent, possibly none). The `jti`s in
 /// `uses` are recorded with the token.
 pub async fn issue(
     op: &OpState,
@@ -61,16 +61,20 @@ pub async fn issue(
     }))
 }
 
-/// RFC 6749 §3.3 / §4.4.2: within the client's scopes, none needing an end-user.
+/// RFC 6749 §3.3 / §4.4.2: within the client's scopes, none about an
+/// end-user (OIDC Core §5.4). The default when `scope` is absent is the
+/// client's scopes less those: a client's configured or registered scopes
+/// are mostly for its customers' grants (`profile`, `email`, ...) and must
+/// not land on a token that has no customer.
 fn granted_scopes(allowed: &[String], requested: Option<Vec<String>>) -> Result<Vec<String>, OAuthError> {
     let Some(requested) = requested else {
         return Ok(allowed
             .iter()
-            .filter(|s| !USER_SCOPES.contains(&s.as_str()))
+            .filter(|s| !is_about_a_customer(s))
             .cloned()
             .collect());
     };
-    if let Some(scope) = requested.iter().find(|s| USER_SCOPES.contains(&s.as_str())) {
+    if let Some(scope) = requested.iter().find(|s| is_about_a_customer(s)) {
         return Err(OAuthError::new(
             ErrorCode::InvalidScope,
             format!("scope `{scope}` needs an end-user; client_credentials has none (RFC 6749 §4.4)"),
@@ -90,19 +94,38 @@ mod tests {
     use super::*;
 
     fn allowed() -> Vec<String> {
-        ["openid", "accounts", "offline_access"]
-            .map(String::from)
-            .to_vec()
+        [
+            "openid",
+            "profile",
+            "email",
+            "accounts",
+            "phone",
+            "address",
+            "offline_access",
+        ]
+        .map(String::from)
+        .to_vec()
     }
 
+    /// RFC 6749 §3.3, OIDC Core §5.4: the default drops every user-claim scope.
     #[test]
-    fn default_scopes_drop_the_end_user_ones_rfc6749_s3_3() {
+    fn default_scopes_drop_the_user_claim_ones_rfc6749_s3_3() {
         assert_eq!(granted_scopes(&allowed(), None).unwrap(), vec!["accounts"]);
+        let only_user_scopes = ["openid", "profile", "email", "offline_access"].map(String::from);
+        assert!(granted_scopes(&only_user_scopes, None).unwrap().is_empty());
     }
 
     #[test]
-    fn openid_and_unknown_scopes_are_invalid_scope_rfc6749_s4_4_2() {
-        for bad in ["openid", "payments"] {
+    fn user_claim_and_unknown_scopes_are_invalid_scope_rfc6749_s4_4_2() {
+        for bad in [
+            "openid",
+            "profile",
+            "email",
+            "phone",
+            "address",
+            "offline_access",
+            "payments",
+        ] {
             let e = granted_scopes(&allowed(), Some(vec![bad.into()])).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidScope);
         }

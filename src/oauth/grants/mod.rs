@@ -6,6 +6,7 @@
 
 pub mod authorization_code;
 pub mod client_credentials;
+pub mod refresh_rotation;
 pub mod refresh_token;
 
 use crate::http::context::RequestContext;

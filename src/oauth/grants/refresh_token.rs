@@ -3,10 +3,16 @@
 //! by the same key, RFC 9449 §5, or the same certificate, RFC 8705 §3; else
 //! `invalid_grant`), has not expired, and the scopes asked are within the
 //! grant's. With `tokens.rotate_refresh_tokens` the token is consumed and a
-//! new one returned; a consumed one presented again revokes the whole grant
-//! (RFC 9700 §4.14.2). Without rotation each use restarts the idle timeout.
+//! new one returned; the previous one presented again within
+//! `tokens.refresh_token_retry_grace_secs`, its successor unused, is a retry
+//! after a lost response and succeeds (FAPI 2.0 SP §5.3.2.1 item 10);
+//! otherwise it revokes the whole grant (RFC 9700 §4.14.2). Without
+//! rotation each use restarts the idle timeout. Reading the grant's
+//! revocation marker, consuming and issuing are one transaction
+//! (`refresh_rotation.rs`), so a concurrent revocation leaves nothing.
 
 use super::invalid_grant;
+use super::refresh_rotation::{self, Redeemed};
 use crate::http::context::RequestContext;
 use crate::http::endpoints::OpState;
 use crate::model::records::{AccessToken, RefreshToken};
@@ -14,13 +20,11 @@ use crate::model::{Binding, Client};
 use crate::oauth::replay::OneTimeUses;
 use crate::oauth::tokens;
 use crate::protocol::error::{ErrorCode, OAuthError};
-use crate::store::repo::Consumed;
 use bytes::Bytes;
 use http::Request;
 
 /// Redeems `presented` for `client`; the token response's JSON. The `jti`s
-/// in `uses` are recorded once the binding is checked, before the refresh
-/// token is rotated or touched.
+/// in `uses` are recorded with the tokens, in the same transaction.
 pub async fn refresh(
     op: &OpState,
     request: &Request<Bytes>,
@@ -38,43 +42,16 @@ pub async fn refresh(
         .await
         .map_err(unavailable)?
         .ok_or_else(|| invalid_grant("unknown, expired or revoked refresh token"))?;
-    let record = found.payload.clone();
+    let record = found.payload;
     // RFC 6749 §6: the refresh token was issued to the authenticated client.
     if record.client_id != client.client_id {
         return Err(invalid_grant("the refresh token was issued to another client"));
     }
     check_binding(op, request, context, &record.binding, uses)?;
-    // The assertion's and the proof's jtis before anything changes: a
-    // replayed one must not rotate the refresh token away.
-    uses.record(repo, now).await?;
     if record.expires_at <= now {
         return Err(invalid_grant("the refresh token has expired"));
     }
-    if found.consumed_at().is_some() {
-        return Err(reused(op, client, &record.grant_id).await);
-    }
     let scopes = narrowed_scopes(&record.scopes, requested)?;
-    let refresh_token = if op.config.get().tokens.rotate_refresh_tokens {
-        match repo.consume::<RefreshToken>(presented, now).await {
-            Ok(Consumed::Now(_)) => {}
-            // A concurrent use won the race: the same reuse (RFC 9700 §4.14.2).
-            Ok(Consumed::Already(_)) => return Err(reused(op, client, &record.grant_id).await),
-            Ok(Consumed::Missing) => return Err(invalid_grant("unknown, expired or revoked refresh token")),
-            Err(e) => return Err(unavailable(e)),
-        }
-        Some(tokens::issue_refresh_token(op, record.clone(), now).await?)
-    } else {
-        // RFC 9700 §4.14.2: the idle timeout restarts with each use.
-        repo.upsert(
-            presented,
-            &record,
-            Some(tokens::refresh_store_ttl(op, &record, now)),
-            now,
-        )
-        .await
-        .map_err(unavailable)?;
-        None
-    };
     let access = AccessToken {
         client_id: record.client_id.clone(),
         account_id: Some(record.account_id.clone()),
@@ -86,15 +63,18 @@ pub async fn refresh(
         // RFC 9396 §7: a refresh keeps the approved details.
         authorization_details: record.authorization_details.clone(),
     };
-    let (access_token, ttl) = tokens::issue_access_token(
-        op,
-        access,
-        tokens::IssuedUnder::CustomersGrant,
-        client.access_token_format,
-        now,
-        uses,
-    )
-    .await?;
+    let access = tokens::ready_access_token(op, access, client.access_token_format, now).await?;
+    let refresh_token = match refresh_rotation::redeem(op, presented, &record, &access, uses, now).await? {
+        Redeemed::Issued { refresh_token, retry } => {
+            if retry {
+                tracing::info!(target: "fiducia::audit", client_id = %client.client_id, "refresh retried within the grace window; the lost successor replaced (FAPI 2.0 SP §5.3.2.1 item 10)");
+            }
+            refresh_token
+        }
+        Redeemed::Replayed => return Err(reused(op, client, &record.grant_id).await),
+        Redeemed::Gone => return Err(invalid_grant("unknown, expired or revoked refresh token")),
+    };
+    let (access_token, ttl) = access.into_token();
     let mut body = serde_json::json!({
         "access_token": access_token,
         "token_type": record.binding.token_type(),
@@ -114,10 +94,16 @@ pub async fn refresh(
     Ok(body)
 }
 
-/// RFC 9700 §4.14.2: a rotated-out refresh token used again means it leaked;
-/// every token of the grant is revoked.
+/// RFC 9700 §4.14.2: a rotated-out refresh token used again outside the
+/// retry window means it leaked; every token of the grant is revoked.
 async fn reused(op: &OpState, client: &Client, grant_id: &str) -> OAuthError {
-    let revoked = op.services.repo.revoke_by_grant_id(grant_id).await.unwrap_or(0);
+    let now = op.now();
+    let revoked = op
+        .services
+        .repo
+        .revoke_by_grant_id(grant_id, tokens::grant_revocation(op, now))
+        .await
+        .unwrap_or(0);
     tracing::warn!(client_id = %client.client_id, revoked, "refresh token reused; grant revoked");
     invalid_grant("the refresh token was already used; the grant is revoked (RFC 9700 §4.14.2)")
 }

@@ -211,7 +211,10 @@ pub async fn delete(op: &OpState, record: &RegisteredClient) -> Result<(), OAuth
         .map_err(store_error)?;
     op.services.clients.evict(&record.client_id);
     let revoked = repo
-        .revoke_by_client_id(&record.client_id)
+        .revoke_by_client_id(
+            &record.client_id,
+            crate::oauth::tokens::grant_revocation(op, op.now()),
+        )
         .await
         .map_err(store_error)?;
     tracing::info!(target: "fiducia::audit", client_id = %record.client_id, revoked, "tokens of deleted client revoked");

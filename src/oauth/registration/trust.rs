@@ -229,7 +229,13 @@ impl TrustChecks {
         // Suspended first, so no new token is issued while the old ones go.
         let services = &self.op.services;
         services.clients.evict(&record.client_id);
-        let revoked = services.repo.revoke_issued_to_client(&record.client_id).await?;
+        let revoked = services
+            .repo
+            .revoke_issued_to_client(
+                &record.client_id,
+                crate::oauth::tokens::grant_revocation(&self.op, self.op.now()),
+            )
+            .await?;
         let reason = match outcome {
             Ok(SoftwareStanding::NotActive { member, value }) => format!("{member}={value}"),
             _ => String::new(),
@@ -257,7 +263,10 @@ impl TrustChecks {
             .op
             .services
             .repo
-            .revoke_issued_to_client(&client.client_id)
+            .revoke_issued_to_client(
+                &client.client_id,
+                crate::oauth::tokens::grant_revocation(&self.op, self.op.now()),
+            )
             .await?;
         let Some(record) = self.set_suspended(&client.client_id, false).await? else {
             return Ok(());

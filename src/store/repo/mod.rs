@@ -23,11 +23,13 @@ pub mod expiry;
 pub mod migrate_v3;
 pub mod ops;
 pub mod record;
+pub mod revoked;
 pub mod scan;
 pub mod schema;
 
 pub use expiry::ExpirySweeper;
 pub use record::{Consumed, Consumption, Found, FreshId, Links, RecordMeta, StoredRecord};
+pub use revoked::GrantRevocation;
 pub use schema::SchemaError;
 
 use crate::store::keys::{Index, Kind};
@@ -92,6 +94,30 @@ impl Repo {
     pub async fn find<P: StoredRecord>(&self, id: &str, now: u64) -> Result<Option<Found<P>>, KvError> {
         self.store
             .run(|tx, _| async move { ops::find::<P>(&tx, id, now).await })
+            .await
+    }
+
+    /// Record `id` of `P::KIND` as [`Repo::find`], unless the grant it was
+    /// issued under ([`Links::grant_id`]) is revoked ([`revoked`]): a token
+    /// under a revoked grant is gone, also while its deletion is under way.
+    /// One transaction.
+    pub async fn find_under_live_grant<P: StoredRecord>(
+        &self,
+        id: &str,
+        now: u64,
+    ) -> Result<Option<Found<P>>, KvError> {
+        self.store
+            .run(|tx, _| async move {
+                let Some(found) = ops::find::<P>(&tx, id, now).await? else {
+                    return Ok(None);
+                };
+                if let Some(grant_id) = found.payload.links().grant_id
+                    && revoked::is_revoked(&tx, &grant_id, now).await?
+                {
+                    return Ok(None);
+                }
+                Ok(Some(found))
+            })
             .await
     }
 
@@ -196,9 +222,15 @@ impl Repo {
     /// §4.1.2, RFC 9700 §4.14.2 for refresh tokens). A consent the grant was
     /// made on stays: it is the fintech's resource and keeps its status (UK
     /// OBIE: a consumed or revoked consent is still read back as such). Runs
-    /// in chunks, each its own transaction; returns how many records it
-    /// deleted.
-    pub async fn revoke_by_grant_id(&self, grant_id: &str) -> Result<usize, KvError> {
+    /// in chunks, each its own transaction; the first also marks the grant
+    /// revoked ([`revoked`]), so that nothing issued concurrently survives
+    /// and no token of it is found once this returns. Returns how many
+    /// records it deleted.
+    pub async fn revoke_by_grant_id(
+        &self,
+        grant_id: &str,
+        revocation: GrantRevocation,
+    ) -> Result<usize, KvError> {
         if let Some(id_key) = crate::model::records::own_grant_key(grant_id) {
             // A token that is its own grant is all there is under it.
             let id_key = &id_key;
@@ -210,12 +242,16 @@ impl Repo {
         }
         let value = ops::index_value(Index::Grant, grant_id);
         let mut total = 0;
+        let mut first = true;
         loop {
             let (entries, deleted) = self
                 .store
                 .run(|tx, _| {
                     let value = value.clone();
                     async move {
+                        if first {
+                            revoked::mark(&tx, grant_id, revocation).await?;
+                        }
                         let entries =
                             ops::index_entries(&tx, Index::Grant, &value, None, REVOKE_CHUNK).await?;
                         let mut deleted = 0;
@@ -235,6 +271,7 @@ impl Repo {
                     }
                 })
                 .await?;
+            first = false;
             total += deleted;
             if entries < REVOKE_CHUNK {
                 return Ok(total);
@@ -247,8 +284,12 @@ impl Repo {
     /// access tokens): for each grant of the client first what was issued
     /// under it ([`Repo::revoke_by_grant_id`]), then the records indexed by
     /// the client. Runs in chunks; returns how many records it deleted.
-    pub async fn revoke_by_client_id(&self, client_id: &str) -> Result<usize, KvError> {
-        self.revoke_client_entries(client_id, None).await
+    pub async fn revoke_by_client_id(
+        &self,
+        client_id: &str,
+        revocation: GrantRevocation,
+    ) -> Result<usize, KvError> {
+        self.revoke_client_entries(client_id, None, revocation).await
     }
 
     /// Deletes the records indexed by `client_id` (of `kind` only, if
@@ -258,6 +299,7 @@ impl Repo {
         &self,
         client_id: &str,
         kind: Option<Kind>,
+        revocation: GrantRevocation,
     ) -> Result<usize, KvError> {
         let value = ops::index_value(Index::Client, client_id);
         let mut total = 0;
@@ -274,7 +316,7 @@ impl Repo {
                 if *kind == Kind::Grant
                     && let Ok(grant_id) = std::str::from_utf8(id_key)
                 {
-                    total += self.revoke_by_grant_id(grant_id).await?;
+                    total += self.revoke_by_grant_id(grant_id, revocation).await?;
                 }
             }
             let deleted = self

@@ -176,6 +176,50 @@ pub async fn consume<P: StoredRecord>(
     Ok(Consumed::Now(found))
 }
 
+/// Rewrites the consumption of record `id` of `P::KIND` (consumed before)
+/// to `consumption`: a rotated-out refresh token handing a retry within its
+/// grace window to the successor issued for that retry
+/// (`oauth/grants/refresh_rotation.rs`). `false` when the record is missing,
+/// expired or was never consumed.
+pub async fn set_consumption<P: StoredRecord>(
+    tx: &Transaction,
+    id: &str,
+    now: u64,
+    consumption: Consumption,
+) -> Result<bool, KvError> {
+    let id_key = P::KIND.id_key(id);
+    let Some(mut found) = find_by_key::<P>(tx, &id_key, now).await? else {
+        return Ok(false);
+    };
+    if found.meta.consumed.is_none() {
+        return Ok(false);
+    }
+    found.meta.consumed = Some(consumption);
+    let record_key = keys::record_key(P::KIND, &id_key);
+    tx.set(&record_key, &codec::encode(&(&found.meta, &found.payload))?)?;
+    Ok(true)
+}
+
+/// The record of `P::KIND` issued under `grant_id` (through the grant index)
+/// whose id key starts with `prefix`, with its id key; the first in key
+/// order. Reads the grant's index entries of that kind.
+pub async fn find_in_grant_by_key_prefix<P: StoredRecord>(
+    tx: &Transaction,
+    grant_id: &str,
+    prefix: &[u8],
+    now: u64,
+) -> Result<Option<(Vec<u8>, Found<P>)>, KvError> {
+    let value = index_value(Index::Grant, grant_id);
+    for (_, id_key) in index_entries(tx, Index::Grant, &value, Some(P::KIND), 0).await? {
+        if id_key.starts_with(prefix)
+            && let Some(found) = find_by_key::<P>(tx, &id_key, now).await?
+        {
+            return Ok(Some((id_key, found)));
+        }
+    }
+    Ok(None)
+}
+
 /// Deletes record `id` of `kind` and its index entries. Deleting a missing
 /// record is not an error.
 pub async fn destroy(tx: &Transaction, kind: Kind, id: &str) -> Result<bool, KvError> {

@@ -49,11 +49,17 @@ impl Repo {
     /// but keeps its registration access tokens (RFC 7592 §3), so that a
     /// suspended client that is reinstated can still manage its
     /// registration. Returns how many records it deleted.
-    pub async fn revoke_issued_to_client(&self, client_id: &str) -> Result<usize, KvError> {
+    pub async fn revoke_issued_to_client(
+        &self,
+        client_id: &str,
+        revocation: super::GrantRevocation,
+    ) -> Result<usize, KvError> {
         let mut total = 0;
         for kind in Kind::ALL.iter().copied() {
             if kind != Kind::RegistrationAccessToken && kind.is_indexed_by(Index::Client) {
-                total += self.revoke_client_entries(client_id, Some(kind)).await?;
+                total += self
+                    .revoke_client_entries(client_id, Some(kind), revocation)
+                    .await?;
             }
         }
         Ok(total)

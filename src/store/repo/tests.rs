@@ -101,6 +101,12 @@ impl StoredRecord for CibaRequest {
 
 const NOW: u64 = 1_800_000_000;
 
+/// A revocation at [`NOW`] whose marker is kept an hour.
+const REVOKED: GrantRevocation = GrantRevocation {
+    now: NOW,
+    keep_secs: 3600,
+};
+
 fn token(grant: &str) -> Token {
     Token {
         client_id: "client-1".into(),
@@ -275,7 +281,12 @@ async fn insert_new_writes_what_upsert_writes_and_is_found_swept_and_revoked() {
             .unwrap()
             .is_empty()
     );
-    assert_eq!(f.repo.revoke_by_grant_id("g-1").await.unwrap(), 2);
+    assert_eq!(f.repo.revoke_by_grant_id("g-1", REVOKED).await.unwrap(), 2);
+    // Left: the grant's revocation marker and its expiry entry, swept once
+    // the marker lapses.
+    assert_eq!(all_keys(&f.repo).await.len(), 2);
+    let lapsed = NOW + REVOKED.keep_secs + 2 * keys::EXPIRY_BUCKET_SECONDS;
+    assert_eq!(f.repo.sweep_all_expired(lapsed).await.unwrap(), 1);
     assert!(all_keys(&f.repo).await.is_empty());
 }
 
@@ -465,12 +476,48 @@ async fn revoke_by_grant_deletes_every_kind_of_that_grant_only() {
         .upsert("at-other", &token("g-2"), Some(3600), NOW)
         .await
         .unwrap();
-    assert_eq!(f.repo.revoke_by_grant_id("g-1").await.unwrap(), 1201);
+    assert_eq!(f.repo.revoke_by_grant_id("g-1", REVOKED).await.unwrap(), 1201);
     assert!(f.repo.find::<Code>("code-1", NOW).await.unwrap().is_none());
     assert!(f.repo.find::<Token>("at-7", NOW).await.unwrap().is_none());
     assert!(f.repo.find::<Token>("at-other", NOW).await.unwrap().is_some());
     assert_eq!(f.repo.find_by_grant::<Token>("g-2", NOW).await.unwrap().len(), 1);
-    assert_eq!(f.repo.revoke_by_grant_id("g-1").await.unwrap(), 0);
+    assert_eq!(f.repo.revoke_by_grant_id("g-1", REVOKED).await.unwrap(), 0);
+}
+
+/// RFC 7009 §2.1: revoke-by-grant marks the grant in its first
+/// transaction. A token stored under it afterwards (by an issuance that did
+/// not read the marker) is not found under a live grant; the marker is read
+/// inside a transaction, lasts `keep_secs`, and marks that grant only.
+#[tokio::test]
+async fn revoke_by_grant_marks_the_grant_and_hides_its_late_tokens() {
+    let f = fixture().await;
+    f.repo
+        .upsert("at-1", &token("g-1"), Some(3600), NOW)
+        .await
+        .unwrap();
+    f.repo
+        .upsert("at-2", &token("g-2"), Some(3600), NOW)
+        .await
+        .unwrap();
+    let live = |id: &'static str| f.repo.find_under_live_grant::<Token>(id, NOW);
+    assert!(live("at-1").await.unwrap().is_some());
+    assert_eq!(f.repo.revoke_by_grant_id("g-1", REVOKED).await.unwrap(), 1);
+    f.repo
+        .upsert("at-late", &token("g-1"), Some(3600), NOW)
+        .await
+        .unwrap();
+    assert!(live("at-late").await.unwrap().is_none());
+    assert!(f.repo.find::<Token>("at-late", NOW).await.unwrap().is_some());
+    assert!(live("at-2").await.unwrap().is_some());
+    let marked = |grant: &'static str, now: u64| {
+        f.repo
+            .store()
+            .run(move |tx, _| async move { revoked::is_revoked(&tx, grant, now).await })
+    };
+    assert!(marked("g-1", NOW).await.unwrap());
+    assert!(marked("g-1", NOW + 3599).await.unwrap());
+    assert!(!marked("g-1", NOW + 3600).await.unwrap());
+    assert!(!marked("g-2", NOW).await.unwrap());
 }
 
 /// A client_credentials token is its own grant (records::own_grant_id): it
@@ -523,7 +570,7 @@ async fn a_token_that_is_its_own_grant_has_no_index_entry_and_is_revoked_by_it()
             .unwrap()
             .is_empty()
     );
-    assert_eq!(f.repo.revoke_by_grant_id(first_grant).await.unwrap(), 1);
+    assert_eq!(f.repo.revoke_by_grant_id(first_grant, REVOKED).await.unwrap(), 1);
     assert!(
         f.repo
             .find::<AccessToken>(first.as_str(), NOW)
@@ -539,7 +586,7 @@ async fn a_token_that_is_its_own_grant_has_no_index_entry_and_is_revoked_by_it()
             .is_some()
     );
     assert_eq!(all_keys(&f.repo).await.len(), 2);
-    assert_eq!(f.repo.revoke_by_grant_id(first_grant).await.unwrap(), 0);
+    assert_eq!(f.repo.revoke_by_grant_id(first_grant, REVOKED).await.unwrap(), 0);
     // Not an own grant: a grant id without the prefix, or not a key.
     assert_eq!(own_grant_key("g-1"), None);
     assert_eq!(own_grant_key("token:c2hvcnQ"), None);
@@ -820,7 +867,10 @@ async fn revoke_issued_to_client_keeps_its_registration_access_token_rfc7592_s3(
     f.repo.upsert("g-9", &other, None, NOW).await.unwrap();
 
     // The grant, its token and the interaction; not the management token.
-    assert_eq!(f.repo.revoke_issued_to_client("client-1").await.unwrap(), 3);
+    assert_eq!(
+        f.repo.revoke_issued_to_client("client-1", REVOKED).await.unwrap(),
+        3
+    );
     assert!(f.repo.find::<ClientGrant>("g-1", NOW).await.unwrap().is_none());
     assert!(f.repo.find::<Token>("at-1", NOW).await.unwrap().is_none());
     assert!(f.repo.find::<Pending>("pending-1", NOW).await.unwrap().is_none());
@@ -832,7 +882,10 @@ async fn revoke_issued_to_client_keeps_its_registration_access_token_rfc7592_s3(
             .is_some()
     );
     assert!(f.repo.find::<ClientGrant>("g-9", NOW).await.unwrap().is_some());
-    assert_eq!(f.repo.revoke_issued_to_client("client-1").await.unwrap(), 0);
+    assert_eq!(
+        f.repo.revoke_issued_to_client("client-1", REVOKED).await.unwrap(),
+        0
+    );
 }
 
 #[tokio::test]

@@ -23,7 +23,9 @@ async fn pkjwt_request(op: &Op, scope: Option<&str>) -> http::Request<http_body_
 
 /// RFC 6749 §4.4.3 with RFC 9449 §5: a DPoP proof gives a DPoP-bound token,
 /// no ID token and no refresh token; the default scopes are the client's
-/// without the end-user ones (RFC 6749 §3.3).
+/// without the user-claim ones (RFC 6749 §3.3, OIDC Core §5.4): this
+/// client has only those (`openid profile email offline_access`), so its
+/// token has no scope at all.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_credentials_with_dpop() {
     let op = Op::start().await;
@@ -37,7 +39,7 @@ async fn client_credentials_with_dpop() {
     assert_status(&response, 200);
     let tokens = json(response.body());
     assert_eq!(tokens["token_type"], "DPoP");
-    assert_eq!(tokens["scope"], "profile email");
+    assert_eq!(tokens["scope"], "");
     assert!(tokens.get("id_token").is_none());
     assert!(tokens.get("refresh_token").is_none());
     // OIDC Core §5.3: no end-user, so no userinfo.
@@ -57,14 +59,53 @@ async fn client_credentials_with_mtls() {
         &[
             ("grant_type", "client_credentials"),
             ("client_id", MTLS),
-            ("scope", "email"),
+            ("scope", "accounts"),
         ],
     );
     let response = op.send(true, request).await;
     assert_status(&response, 200);
     let tokens = json(response.body());
     assert_eq!(tokens["token_type"], "Bearer");
-    assert_eq!(tokens["scope"], "email");
+    assert_eq!(tokens["scope"], "accounts");
+    op.handle.shutdown().await;
+}
+
+/// RFC 6749 §3.3 and §4.4, OIDC Core §5.4: without `scope` the client's
+/// token carries its configured scopes less every user-claim one (`openid`,
+/// `profile`, `email`, `address`, `phone`, `offline_access`): a token with
+/// no customer behind it says nothing about one, in the token response and
+/// at introspection (RFC 7662 §2.2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_credentials_without_scope_carries_no_user_claim_scopes() {
+    let op = Op::start().await;
+    let request = form(
+        "/token",
+        &[("grant_type", "client_credentials"), ("client_id", MTLS)],
+    );
+    let response = op.send(true, request).await;
+    assert_status(&response, 200);
+    let tokens = json(response.body());
+    // The client's scopes: openid profile email offline_access payments accounts.
+    assert_eq!(tokens["scope"], "payments accounts", "{tokens}");
+    let access_token = tokens["access_token"].as_str().unwrap();
+    let request = form("/introspect", &[("token", access_token), ("client_id", MTLS)]);
+    let introspected = json(op.send(true, request).await.body());
+    assert_eq!(introspected["active"], true, "{introspected}");
+    assert_eq!(introspected["scope"], "payments accounts", "{introspected}");
+    // Asked for, a user-claim scope is invalid_scope (RFC 6749 §4.4.2, §5.2).
+    for scope in ["profile", "email", "phone", "address", "accounts email"] {
+        let request = form(
+            "/token",
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", MTLS),
+                ("scope", scope),
+            ],
+        );
+        let response = op.send(true, request).await;
+        assert_eq!(response.status(), 400, "{scope}");
+        assert_eq!(json(response.body())["error"], "invalid_scope", "{scope}");
+    }
     op.handle.shutdown().await;
 }
 
@@ -84,17 +125,22 @@ async fn client_credentials_refusals() {
     op.handle.shutdown().await;
 }
 
-fn assertion_request(assertion: &str, scope: &str) -> http::Request<http_body_util::Full<bytes::Bytes>> {
-    form(
-        "/token",
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", PKJWT),
-            ("client_assertion_type", ASSERTION_TYPE),
-            ("client_assertion", assertion),
-            ("scope", scope),
-        ],
-    )
+/// A client_credentials request of the private_key_jwt client, with `scope`
+/// when given (without it: the client's default, here none, RFC 6749 §3.3).
+fn assertion_request(
+    assertion: &str,
+    scope: Option<&str>,
+) -> http::Request<http_body_util::Full<bytes::Bytes>> {
+    let mut params = vec![
+        ("grant_type", "client_credentials"),
+        ("client_id", PKJWT),
+        ("client_assertion_type", ASSERTION_TYPE),
+        ("client_assertion", assertion),
+    ];
+    if let Some(scope) = scope {
+        params.push(("scope", scope));
+    }
+    form("/token", &params)
 }
 
 /// RFC 7523 §3 item 7 and RFC 9449 §11.1: the token endpoint records the
@@ -112,29 +158,33 @@ async fn jtis_are_used_up_with_the_token_or_by_the_refusal() {
 
     // Refused by the grant (a scope beyond the client's): the assertion is spent.
     let assertion = op.assertion(PKJWT, json!({})).await;
-    let refused = op.send(false, assertion_request(&assertion, "payments")).await;
+    let refused = op
+        .send(false, assertion_request(&assertion, Some("payments")))
+        .await;
     assert_eq!(json(refused.body())["error"], "invalid_scope");
     let proof = dpop.proof("POST", &url, None).await;
     let again = op
-        .send(false, with_proof(assertion_request(&assertion, "email"), &proof))
+        .send(false, with_proof(assertion_request(&assertion, None), &proof))
         .await;
     assert_eq!(again.status(), 401);
     assert_eq!(json(again.body())["error"], "invalid_client");
     // The replayed assertion's error comes before the grant's.
-    let again = op.send(false, assertion_request(&assertion, "payments")).await;
+    let again = op
+        .send(false, assertion_request(&assertion, Some("payments")))
+        .await;
     assert_eq!(json(again.body())["error"], "invalid_client");
 
     // The proof sent with the replayed assertion was used up by that refusal.
     let fresh = op.assertion(PKJWT, json!({})).await;
     let refused = op
-        .send(false, with_proof(assertion_request(&fresh, "email"), &proof))
+        .send(false, with_proof(assertion_request(&fresh, None), &proof))
         .await;
     assert_eq!(refused.status(), 400);
     assert_eq!(json(refused.body())["error"], "invalid_dpop_proof");
     // ... and the fresh assertion with it.
     let proof = dpop.proof("POST", &url, None).await;
     let replayed = op
-        .send(false, with_proof(assertion_request(&fresh, "email"), &proof))
+        .send(false, with_proof(assertion_request(&fresh, None), &proof))
         .await;
     assert_eq!(json(replayed.body())["error"], "invalid_client");
 
@@ -142,12 +192,12 @@ async fn jtis_are_used_up_with_the_token_or_by_the_refusal() {
     let assertion = op.assertion(PKJWT, json!({})).await;
     let proof = dpop.proof("POST", &url, None).await;
     let issued = op
-        .send(false, with_proof(assertion_request(&assertion, "email"), &proof))
+        .send(false, with_proof(assertion_request(&assertion, None), &proof))
         .await;
     assert_status(&issued, 200);
     assert_eq!(json(issued.body())["token_type"], "DPoP");
     let replayed = op
-        .send(false, with_proof(assertion_request(&assertion, "email"), &proof))
+        .send(false, with_proof(assertion_request(&assertion, None), &proof))
         .await;
     assert_eq!(replayed.status(), 401);
     assert!(json(replayed.body()).get("access_token").is_none());

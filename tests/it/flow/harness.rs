@@ -414,12 +414,26 @@ impl DpopKey {
         access_token: Option<&str>,
         nonce: Option<&str>,
     ) -> String {
+        let overrides = match nonce {
+            Some(nonce) => json!({ "nonce": nonce }),
+            None => json!({}),
+        };
+        self.proof_with_claims(method, url, access_token, overrides).await
+    }
+
+    /// A proof whose claims are `overrides` merged over the usual ones
+    /// (e.g. a chosen `jti` or `nonce`).
+    pub async fn proof_with_claims(
+        &self,
+        method: &str,
+        url: &str,
+        access_token: Option<&str>,
+        overrides: Value,
+    ) -> String {
         let mut claims = json!({
             "jti": uuid::Uuid::new_v4().to_string(), "htm": method, "htu": url, "iat": now(),
         });
-        if let Some(nonce) = nonce {
-            merge(&mut claims, json!({ "nonce": nonce }));
-        }
+        merge(&mut claims, overrides);
         if let Some(token) = access_token {
             let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
             merge(&mut claims, json!({ "ath": URL_SAFE_NO_PAD.encode(hash) }));

@@ -3,7 +3,10 @@
 //! signing, and the negative cases each citing its section.
 
 pub mod client_credentials;
+pub mod code_replay;
+pub mod consent_dpop;
 pub mod consents;
+pub mod dpop_replay;
 pub mod gateway;
 pub mod harness;
 pub mod introspection;
@@ -16,6 +19,7 @@ pub mod obie_intent;
 pub mod rar;
 pub mod refresh;
 pub mod revocation;
+pub mod revocation_race;
 
 use super::support::{get, json};
 use fiducia::protocol::jose::{PublicJwk, verify_jws};

@@ -1,12 +1,14 @@
 //! Refresh tokens (RFC 6749 §6): issued with `offline_access` (OIDC Core
 //! §11), bound like the access token (RFC 9449 §5, RFC 8705 §3), rotated
-//! with reuse detection (RFC 9700 §4.14.2), over real TLS.
+//! with reuse detection (RFC 9700 §4.14.2) and a retry window after a lost
+//! response (FAPI 2.0 SP §5.3.2.1 item 10), over real TLS.
 
 use super::super::support::json;
 use super::harness::*;
 use super::introspection::introspection_of;
 use super::revocation::revoke_pkjwt;
 use bytes::Bytes;
+use fiducia_hsm::Signer;
 use http::Response;
 use serde_json::{Value, json};
 
@@ -129,13 +131,14 @@ async fn a_refresh_keeps_the_certificate_binding() {
     op.handle.shutdown().await;
 }
 
-/// RFC 9700 §4.14.2: with rotation, a rotated-out refresh token used again
-/// fails and revokes the grant: the newest access token fails at userinfo
-/// (RFC 6750 §3.1) and introspects inactive (RFC 7662 §2.2), the newest
-/// refresh token fails too.
+/// RFC 9700 §4.14.2 with FAPI 2.0 SP §5.3.2.1 item 10: with rotation, a
+/// rotated-out refresh token used again *outside the retry window*
+/// (`refresh_token_retry_grace_secs`, here 1 s) fails and revokes the
+/// grant: the newest access token fails at userinfo (RFC 6750 §3.1) and
+/// introspects inactive (RFC 7662 §2.2), the newest refresh token fails too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reuse_of_a_rotated_refresh_token_revokes_the_grant() {
-    let op = Op::start().await;
+async fn reuse_outside_the_retry_window_revokes_the_grant() {
+    let op = Op::start_with("refresh_token_retry_grace_secs = 1").await;
     let dpop = DpopKey::new();
     let tokens = code_tokens(&op, Some(&dpop)).await;
     let old = tokens["refresh_token"].as_str().unwrap();
@@ -150,13 +153,79 @@ async fn reuse_of_a_rotated_refresh_token_revokes_the_grant() {
     assert_eq!(userinfo_dpop(&op, access_token, &dpop).await.status(), 200);
     // The rotated-out token is no longer active.
     assert_eq!(introspection_of(&op, old).await, json!({ "active": false }));
+    // Past the window (whole seconds: at least 2 s after the rotation).
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
     assert_invalid_grant(&refresh(&op, old, Presented::Dpop(&dpop)).await);
     assert_eq!(userinfo_dpop(&op, access_token, &dpop).await.status(), 401);
     assert_eq!(
         introspection_of(&op, access_token).await,
         json!({ "active": false })
     );
+    assert_eq!(introspection_of(&op, newest).await, json!({ "active": false }));
     assert_invalid_grant(&refresh(&op, newest, Presented::Dpop(&dpop)).await);
+    op.handle.shutdown().await;
+}
+
+/// FAPI 2.0 SP §5.3.2.1 item 10: a client that lost the refresh response
+/// retries with the previous refresh token and succeeds (the default 60 s
+/// window), more than once; it gets a fresh refresh token bound to the same
+/// key (RFC 9449 §5) and the lost successor stops working. Once the client
+/// has used the successor it got, the token before it again is a replay,
+/// even within the window: the grant is revoked (RFC 9700 §4.14.2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_a_lost_refresh_response_succeeds() {
+    let op = Op::start().await;
+    let dpop = DpopKey::new();
+    let tokens = code_tokens(&op, Some(&dpop)).await;
+    let first = tokens["refresh_token"].as_str().unwrap();
+    // The response to this refresh is lost on the way to the client.
+    let lost = json(refresh(&op, first, Presented::Dpop(&dpop)).await.body());
+    let lost_refresh = lost["refresh_token"].as_str().unwrap();
+    // The retry with the previous token succeeds, twice (a second loss).
+    let mut kept = String::new();
+    for _ in 0..2 {
+        let response = refresh(&op, first, Presented::Dpop(&dpop)).await;
+        assert_status(&response, 200);
+        let retried = json(response.body());
+        let refresh_token = retried["refresh_token"].as_str().unwrap().to_string();
+        assert_ne!(refresh_token, first);
+        assert_ne!(refresh_token, lost_refresh);
+        assert_eq!(retried["token_type"], "DPoP");
+        let access_token = retried["access_token"].as_str().unwrap();
+        assert_eq!(userinfo_dpop(&op, access_token, &dpop).await.status(), 200);
+        let introspected = introspection_of(&op, &refresh_token).await;
+        assert_eq!(introspected["active"], true, "{introspected}");
+        assert_eq!(introspected["cnf"]["jkt"], dpop.key.public_jwk().thumbprint());
+        kept = refresh_token;
+    }
+    // The lost successor was replaced: unknown now, and no replay verdict.
+    assert_eq!(
+        introspection_of(&op, lost_refresh).await,
+        json!({ "active": false })
+    );
+    assert_invalid_grant(&refresh(&op, lost_refresh, Presented::Dpop(&dpop)).await);
+    // A retry must still present the binding (RFC 9449 §5).
+    assert_invalid_grant(&refresh(&op, first, Presented::Dpop(&DpopKey::new())).await);
+    // The kept token works: the grant lives on.
+    let response = refresh(&op, &kept, Presented::Dpop(&dpop)).await;
+    assert_status(&response, 200);
+    let newest = json(response.body());
+    let newest_access = newest["access_token"].as_str().unwrap();
+    // `kept` was used, so the client did get it: `first` again, still
+    // within the window, is a replay now and revokes the grant.
+    assert_invalid_grant(&refresh(&op, first, Presented::Dpop(&dpop)).await);
+    assert_eq!(
+        introspection_of(&op, newest_access).await,
+        json!({ "active": false })
+    );
+    assert_invalid_grant(
+        &refresh(
+            &op,
+            newest["refresh_token"].as_str().unwrap(),
+            Presented::Dpop(&dpop),
+        )
+        .await,
+    );
     op.handle.shutdown().await;
 }
 

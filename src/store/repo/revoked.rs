@@ -1,0 +1,67 @@
+//! Revoked-grant markers. [`Repo::revoke_by_grant_id`] deletes a grant's
+//! records in chunks, one transaction each, so on its own it could lose a
+//! race with a refresh or a code exchange issuing under the same grant. Its
+//! first transaction therefore writes a marker under the grant id, kept as
+//! long as any token of the grant could live ([`GrantRevocation`]):
+//!
+//! - every transaction that issues under a grant reads the marker in the
+//!   same transaction ([`is_revoked`]). The store is serializable: such a
+//!   transaction either commits before the marker (and its tokens are in the
+//!   grant index the later chunks read and delete) or conflicts with it and,
+//!   retried, sees it and refuses;
+//! - lookups treat a token under a marked grant as gone
+//!   ([`Repo::find_under_live_grant`]), also while the chunks run.
+//!
+//! So once a revocation returns, no token of the grant is active, whatever
+//! ran concurrently (RFC 7009 §2.1, RFC 6749 §4.1.2, RFC 9700 §4.14.2).
+//!
+//! Markers live in the `replay` subspace (one-time marks kept until they
+//! expire, `keys.rs`) under `revoked_grant` NUL grant id, with the same
+//! value as a seen `jti` (`SeenJti`): no new kind, no new value schema.
+//!
+//! [`Repo::revoke_by_grant_id`]: super::Repo::revoke_by_grant_id
+//! [`Repo::find_under_live_grant`]: super::Repo::find_under_live_grant
+
+use super::ops;
+use crate::model::records::SeenJti;
+use crate::store::kv::{KvError, Transaction};
+
+/// When a grant is revoked and how long its marker is kept: at least the
+/// longest lifetime of a token issued under it (the refresh token's
+/// absolute lifetime), so that no token of it outlives the marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GrantRevocation {
+    /// Unix seconds.
+    pub now: u64,
+    /// Seconds the marker is kept from `now`.
+    pub keep_secs: u64,
+}
+
+/// The marker's record id (a bearer-secret kind: stored by hash).
+fn marker_id(grant_id: &str) -> String {
+    format!("revoked_grant\u{0}{grant_id}")
+}
+
+/// Writes the marker of `grant_id` inside `tx`.
+pub async fn mark(tx: &Transaction, grant_id: &str, revocation: GrantRevocation) -> Result<(), KvError> {
+    let seen = SeenJti {
+        seen_at: revocation.now,
+        marker: 0,
+    };
+    ops::upsert(
+        tx,
+        &marker_id(grant_id),
+        &seen,
+        Some(revocation.keep_secs.max(1)),
+        revocation.now,
+    )
+    .await
+}
+
+/// Whether `grant_id` was revoked (its marker is there at `now`), read
+/// inside `tx` so that a concurrent revocation conflicts with `tx`.
+pub async fn is_revoked(tx: &Transaction, grant_id: &str, now: u64) -> Result<bool, KvError> {
+    Ok(ops::find::<SeenJti>(tx, &marker_id(grant_id), now)
+        .await?
+        .is_some())
+}
