@@ -215,7 +215,13 @@ pub async fn start_with(
         .with_context(|| format!("server.listen: cannot bind {}", c.server.listen))?;
     let main_addr = main_listener.local_addr()?;
     let (h3_addr, alt_svc) = if c.server.http3 {
-        let endpoint = h3::bind(main_addr, main_tls.clone())
+        let limits = h3::H3Limits {
+            header_read_timeout,
+            max_body_bytes: c.server.max_body_bytes,
+            max_connections_per_address: c.server.http3_max_connections_per_address,
+            max_connections: c.server.http3_max_connections,
+        };
+        let endpoint = h3::bind(main_addr, main_tls.clone(), &limits)
             .with_context(|| format!("server.http3: cannot bind UDP {main_addr}"))?;
         let addr = endpoint.local_addr()?;
         let alt_svc = http::HeaderValue::from_str(&format!("h3=\":{}\"; ma=86400", addr.port())).ok();
@@ -223,6 +229,7 @@ pub async fn start_with(
         listeners.push(tokio::spawn(h3::run(
             endpoint,
             service,
+            limits,
             stop_rx.clone(),
             shutdown_grace,
         )));

@@ -11,6 +11,7 @@ mod it {
     pub mod directory;
     pub mod flow;
     pub mod gateway;
+    pub mod h3_limits;
     pub mod hsm;
     pub mod loadtest;
     pub mod process;

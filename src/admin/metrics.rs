@@ -120,6 +120,13 @@ pub fn tls_handshake_failed(listener: &'static str) {
     metrics::counter!("fiducia_tls_handshake_failures_total", "listener" => listener).increment(1);
 }
 
+/// A connection refused before its handshake because `bound` (per peer
+/// address, or in all) was reached.
+pub fn connection_refused(listener: &'static str, bound: &'static str) {
+    metrics::counter!("fiducia_connections_refused_total", "listener" => listener, "bound" => bound)
+        .increment(1);
+}
+
 /// Holds `fiducia_open_connections{listener}` up while alive.
 pub struct OpenConnection {
     listener: &'static str,

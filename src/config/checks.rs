@@ -270,6 +270,22 @@ fn check_limits(config: &Config) -> Result<(), ConfigError> {
             "must be positive",
         ));
     }
+    if server.http3_max_connections == 0 {
+        return Err(ConfigError::new(
+            "server.http3_max_connections",
+            "limits",
+            "must be positive",
+        ));
+    }
+    if server.http3_max_connections_per_address == 0
+        || server.http3_max_connections_per_address > server.http3_max_connections
+    {
+        return Err(ConfigError::new(
+            "server.http3_max_connections_per_address",
+            "limits",
+            "must be between 1 and server.http3_max_connections",
+        ));
+    }
     if server.body_read_timeout_ms == 0 {
         return Err(ConfigError::new(
             "server.body_read_timeout_ms",

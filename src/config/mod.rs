@@ -85,6 +85,15 @@ pub struct ServerConfig {
     /// Serve HTTP/3 (QUIC) on the listen port and advertise it with `Alt-Svc`.
     /// Default `true`. Env `FIDUCIA_SERVER__HTTP3`.
     pub http3: bool,
+    /// HTTP/3 connections one peer address (an IPv6 /64) may have open at
+    /// once; more are refused before the QUIC handshake. Default `16`.
+    /// Env `FIDUCIA_SERVER__HTTP3_MAX_CONNECTIONS_PER_ADDRESS`.
+    pub http3_max_connections_per_address: usize,
+    /// HTTP/3 connections the listener may have open at once; more are
+    /// refused before the QUIC handshake. Each holds at most about 1 MiB of
+    /// request data (`http::h3`). Default `1024`.
+    /// Env `FIDUCIA_SERVER__HTTP3_MAX_CONNECTIONS`.
+    pub http3_max_connections: usize,
     /// Optional second listener that requires a client certificate, published
     /// as `mtls_endpoint_aliases` (RFC 8705 §5). Default none.
     /// Env `FIDUCIA_SERVER__MTLS_LISTEN`.
@@ -95,8 +104,9 @@ pub struct ServerConfig {
     /// Largest request body accepted, in bytes; larger ones get 413.
     /// Default `65536`. Env `FIDUCIA_SERVER__MAX_BODY_BYTES`.
     pub max_body_bytes: usize,
-    /// Time allowed for a client to send the request head, in milliseconds.
-    /// Default `10000`. Env `FIDUCIA_SERVER__HEADER_READ_TIMEOUT_MS`.
+    /// Time allowed for a client to send the request head, in milliseconds
+    /// (and for the TLS handshake before it; over HTTP/3 per request, from
+    /// the stream's opening). Default `10000`. Env `FIDUCIA_SERVER__HEADER_READ_TIMEOUT_MS`.
     pub header_read_timeout_ms: u64,
     /// Time allowed for reading the request body, in milliseconds; a slower
     /// body gets 408. Default `30000`. Env `FIDUCIA_SERVER__BODY_READ_TIMEOUT_MS`.
@@ -121,6 +131,8 @@ impl Default for ServerConfig {
             issuer: "https://localhost:8443".into(),
             listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8443),
             http3: true,
+            http3_max_connections_per_address: 16,
+            http3_max_connections: 1024,
             mtls_listen: None,
             mtls_base_url: None,
             max_body_bytes: 64 * 1024,

@@ -48,8 +48,10 @@ pub struct GatewayConfig {
     /// Drain time on SIGTERM/SIGINT, in milliseconds. Default `10000`.
     /// Env `FIDUCIA_GATEWAY__SHUTDOWN_GRACE_MS`.
     pub shutdown_grace_ms: u64,
-    /// Requests per second each client (`client_id` of its token) may make
-    /// (a token bucket; beyond it 429 with `Retry-After`). Default `50`.
+    /// Requests per second each client (`client_id` of its token) and each
+    /// transport certificate may make (token buckets; the certificate's is
+    /// charged before the token is looked up; beyond either 429 with
+    /// `Retry-After`). Default `50`.
     /// Env `FIDUCIA_GATEWAY__REQUESTS_PER_SECOND`.
     pub requests_per_second: u32,
     /// The bucket's size: the burst above the rate. Default `100`.
@@ -58,6 +60,14 @@ pub struct GatewayConfig {
     /// How old a DPoP proof may be, in seconds (RFC 9449 §11.1); its `jti`
     /// is remembered that long. Default `60`. Env `FIDUCIA_GATEWAY__DPOP_MAX_AGE_SECS`.
     pub dpop_max_age_secs: u64,
+    /// How many DPoP proofs (key thumbprint, `jti`) of one client are
+    /// remembered within `dpop_max_age_secs` (RFC 9449 §11.1). When a
+    /// client's share is full of live proofs, that client's next proofs get
+    /// 429 until its oldest lapses; other clients are not affected. Leave it
+    /// above `burst` + `requests_per_second` × `dpop_max_age_secs`, so that
+    /// a client within its budget never fills it. Default `10000`.
+    /// Env `FIDUCIA_GATEWAY__DPOP_JTIS_PER_CLIENT`.
+    pub dpop_jtis_per_client: usize,
     /// The OP the tokens come from.
     pub op: GatewayOpConfig,
     /// The bank API behind the gateway.
@@ -83,6 +93,7 @@ impl Default for GatewayConfig {
             requests_per_second: 50,
             burst: 100,
             dpop_max_age_secs: 60,
+            dpop_jtis_per_client: 10_000,
             op: GatewayOpConfig::default(),
             upstream: UpstreamConfig::default(),
             routes: Vec::new(),
@@ -264,6 +275,12 @@ impl GatewayConfig {
         }
         if self.client_ca.is_empty() {
             return err("client_ca", "mTLS is required: name the fintech CA bundle");
+        }
+        if self.dpop_jtis_per_client == 0 || self.dpop_jtis_per_client > 1_000_000 {
+            return err(
+                "dpop_jtis_per_client",
+                "between 1 and 1000000: each client's share of remembered DPoP proofs",
+            );
         }
         if self.op.cache_ttl_secs > 300 {
             return err(

@@ -38,6 +38,7 @@ fn defaults_relative_paths_and_environment_overrides() {
     assert_eq!(gateway.upstream.base_url, "https://bank.internal:9443/api");
     assert_eq!(gateway.cert, Path::new("/etc/fiducia/gw.pem"));
     assert_eq!(gateway.burst, 100);
+    assert_eq!(gateway.dpop_jtis_per_client, 10_000);
     assert_eq!(gateway.routes[0].scopes, vec!["accounts".to_string()]);
 }
 
@@ -57,6 +58,10 @@ fn bad_sections_are_refused_with_the_field_named() {
         (
             format!("[gateway]\n[gateway.op]\ncache_ttl_secs = 3600\n{ROUTE}"),
             "gateway.op.cache_ttl_secs",
+        ),
+        (
+            format!("[gateway]\ndpop_jtis_per_client = 0\n{ROUTE}"),
+            "gateway.dpop_jtis_per_client",
         ),
         (
             "[gateway]\n[[gateway.routes]]\nname = \"x\"\npath_prefix = \"accounts\"\n".to_string(),

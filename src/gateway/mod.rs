@@ -10,7 +10,9 @@ pub mod config;
 #[cfg(test)]
 mod config_tests;
 pub mod dpop;
+pub mod dpop_replay;
 pub mod errors;
+pub mod forwarded_headers;
 pub mod https_client;
 pub mod introspection;
 pub mod jwt;
@@ -119,6 +121,7 @@ pub async fn start(c: GatewayConfig) -> anyhow::Result<GatewayHandle> {
         tokens,
         payments,
         dpop: dpop::DpopChecker::new(c.dpop_max_age_secs),
+        dpop_replay: dpop_replay::ReplayWindow::new(c.dpop_max_age_secs, c.dpop_jtis_per_client),
         limits: rate_limit::RateLimits::new(c.requests_per_second, c.burst),
         upstream,
         upstream_base: c.upstream.base_url.trim_end_matches('/').to_string(),

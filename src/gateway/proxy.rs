@@ -5,21 +5,30 @@
 //! | 1 | a client certificate chaining to `client_ca` (RFC 8705 §2) | 401 |
 //! | 2 | a route for the method and path | 404 |
 //! | 3 | one `Authorization: Bearer|DPoP` header (RFC 6750 §2.1, RFC 9449 §7.1) | 401 |
-//! | 4 | the token active (introspection or JWT, `TokenSource`) | 401 `invalid_token` |
-//! | 4a | a token whose payment was made is spent (`payment_report`) | 401 `invalid_token` |
-//! | 5 | the binding: `cnf.x5t#S256` = this certificate (RFC 8705 §3) or a DPoP proof by `cnf.jkt` with `ath` (RFC 9449 §7.1) | 401 |
-//! | 6 | the client's request budget | 429 + `Retry-After` |
-//! | 7 | the route's scopes (RFC 6750 §3.1) | 403 `insufficient_scope` |
-//! | 8 | payment routes: the body matches the token's consent (`payment`, `payment_intent`) | 403 |
-//! | 9 | forward to the bank API with the trusted `x-fiducia-*` headers | 502/504 |
-//! | 10 | payment routes, 2xx from the bank: the token is spent and the OP told (`payment_report`) | — |
+//! | 4 | the certificate's request budget, before the OP is asked (`rate_limit`) | 429 + `Retry-After` |
+//! | 5 | DPoP: the proof verified, stateless (`htm`, `htu`, `iat`, signature, `ath`: RFC 9449 §4.3, §7.1) | 401 |
+//! | 6 | the token active (introspection or JWT, `TokenSource`) | 401 `invalid_token` |
+//! | 6a | a token whose payment was made is spent (`payment_report`) | 401 `invalid_token` |
+//! | 7 | the binding: `cnf.x5t#S256` = this certificate (RFC 8705 §3) or the proof's key = `cnf.jkt` (RFC 9449 §7.1) | 401 |
+//! | 8 | the client's request budget | 429 + `Retry-After` |
+//! | 9 | DPoP: the proof's (key, `jti`) unused, in the client's share (`dpop_replay`, RFC 9449 §11.1) | 401, 429 when the share is full |
+//! | 10 | the route's scopes (RFC 6750 §3.1) | 403 `insufficient_scope` |
+//! | 11 | payment routes: the body matches the token's consent (`payment`, `payment_intent`) | 403 |
+//! | 12 | forward to the bank API with the trusted `x-fiducia-*` headers, end-to-end fields only (`forwarded_headers`) | 502/504 |
+//! | 13 | payment routes, 2xx from the bank: the token is spent and the OP told (`payment_report`) | — |
+//!
+//! Nothing is remembered for a call before step 9: a garbage proof, a
+//! proof by another key than the token's, or a call over budget leaves
+//! no state that could refuse another client's proof.
 //!
 //! Incoming `x-fiducia-*` headers are always dropped: only the gateway
 //! sets them, and the bank API trusts them because the gateway's own
 //! client certificate authenticates the connection (mTLS upstream).
 
 use super::dpop::DpopChecker;
+use super::dpop_replay::ReplayWindow;
 use super::errors::Refusal;
+use super::forwarded_headers::copy_end_to_end;
 use super::https_client::{CallError, HttpsClient};
 use super::introspection::Introspector;
 use super::jwt::JwtVerifier;
@@ -35,7 +44,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, HeaderName, HeaderValue};
-use http::{HeaderMap, Request, Response};
+use http::{Request, Response};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -57,25 +66,6 @@ pub const X_OPENBANKING_CONSENT: &str = "x-fiducia-openbanking-consent";
 pub const X_CONSENT_ID: &str = "x-fiducia-consent-id";
 /// The client certificate's `x5t#S256`.
 pub const X_CLIENT_CERT_THUMBPRINT: &str = "x-fiducia-client-cert-x5t-s256";
-
-/// Hop-by-hop headers (RFC 9110 §7.6.1) and the client's credentials,
-/// which stop at the gateway.
-const NOT_FORWARDED: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "host",
-    "authorization",
-    "dpop",
-    "client-cert",
-    "client-cert-chain",
-];
 
 /// Where token facts come from.
 pub enum TokenSource {
@@ -102,9 +92,11 @@ pub struct Gateway {
     pub tokens: TokenSource,
     /// Spent payment tokens, and the OP told of each payment.
     pub payments: Arc<PaymentReports>,
-    /// DPoP proofs and their replay window.
+    /// DPoP proofs.
     pub dpop: DpopChecker,
-    /// Per-client budgets.
+    /// DPoP `jti`s seen, by client and key.
+    pub dpop_replay: ReplayWindow,
+    /// Per-certificate and per-client budgets.
     pub limits: RateLimits,
     /// The client for the bank API (mTLS as the gateway).
     pub upstream: Arc<HttpsClient>,
@@ -164,7 +156,20 @@ impl Gateway {
             .map_err(|_| Refusal::InvalidToken("the Authorization header is not ASCII".into()))?;
         let (scheme, token) = parse_authorization(header)?;
         let token = &token.to_string();
+        self.limits
+            .take_certificate(cert.x5t_s256(), Instant::now())
+            .map_err(Refusal::RateLimited)?;
         let now = self.clock.now_unix();
+        let proof = match scheme {
+            Scheme::Dpop => {
+                let url = format!("{}{}", self.public_url, request.uri().path());
+                Some(
+                    self.dpop
+                        .verify(request.headers(), request.method().as_str(), &url, token, now)?,
+                )
+            }
+            Scheme::Bearer => None,
+        };
         let info = self.tokens.token_info(token, now).await?;
         if self.payments.is_spent(token, now) {
             // Its payment was made: the OP consumed its grant.
@@ -172,20 +177,18 @@ impl Gateway {
                 "the token's payment was already made".into(),
             ));
         }
-        let proof_jkt = match scheme {
-            Scheme::Dpop => {
-                let url = format!("{}{}", self.public_url, request.uri().path());
-                Some(
-                    self.dpop
-                        .check(request.headers(), request.method().as_str(), &url, token, now)?,
-                )
-            }
-            Scheme::Bearer => None,
-        };
-        check_binding(&info, scheme, cert.x5t_s256(), proof_jkt.as_deref())?;
+        check_binding(
+            &info,
+            scheme,
+            cert.x5t_s256(),
+            proof.as_ref().map(|p| p.jkt.as_str()),
+        )?;
         self.limits
-            .take(&info.client_id, Instant::now())
+            .take_client(&info.client_id, Instant::now())
             .map_err(Refusal::RateLimited)?;
+        if let Some(proof) = &proof {
+            self.dpop_replay.record(&info.client_id, proof, now)?;
+        }
         if let Some(scope) = info.missing_scope(&route.scopes) {
             return Err(Refusal::InsufficientScope(scope.to_string()));
         }
@@ -266,17 +269,5 @@ impl Gateway {
         *answer.status_mut() = parts.status;
         copy_end_to_end(&parts.headers, answer.headers_mut());
         Ok(answer)
-    }
-}
-
-/// Copies the end-to-end headers, never the client's credentials nor any
-/// `x-fiducia-*` header (only the gateway may set those).
-fn copy_end_to_end(from: &HeaderMap, to: &mut HeaderMap) {
-    for (name, value) in from {
-        let name_str = name.as_str();
-        if NOT_FORWARDED.contains(&name_str) || name_str.starts_with(TRUSTED_PREFIX) {
-            continue;
-        }
-        to.append(name.clone(), value.clone());
     }
 }

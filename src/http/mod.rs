@@ -10,9 +10,12 @@
 
 pub mod browser;
 pub mod client_cert;
+pub mod connection_slots;
 pub mod context;
 pub mod endpoints;
 pub mod h3;
+pub mod h3_guard;
+pub mod limits;
 pub mod response;
 pub mod router;
 pub mod service;

@@ -2,6 +2,7 @@
 //! ALPN (hyper-util's auto builder), with graceful shutdown.
 
 use super::context::ListenerKind;
+use super::limits::{IDLE_TIMEOUT_SECS, MAX_CONCURRENT_STREAMS, MAX_HEADER_BYTES};
 use super::service::{ConnectionInfo, RequestService};
 use crate::admin::metrics as m;
 use hyper::service::service_fn;
@@ -52,8 +53,9 @@ pub async fn run(serving: TcpServing, mut stop: watch::Receiver<bool>) {
     builder
         .http2()
         .timer(TokioTimer::new())
-        .max_concurrent_streams(256)
-        .keep_alive_interval(Some(Duration::from_secs(30)));
+        .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
+        .max_header_list_size(MAX_HEADER_BYTES)
+        .keep_alive_interval(Some(Duration::from_secs(IDLE_TIMEOUT_SECS)));
     let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {

@@ -1,7 +1,7 @@
 //! The sample bank API of the gateway tests: an HTTPS server on the
 //! OP's serving stack that requires a client certificate, records every
 //! call it receives (with the caller's certificate thumbprint) and answers
-//! 201 to POST, 200 otherwise.
+//! 201 to POST, 200 otherwise, with a field its `Connection` header names.
 
 use super::super::support::TestPki;
 use bytes::Bytes;
@@ -51,6 +51,13 @@ impl Handler for Recorder {
             let mut response = Response::new(Bytes::from(json!({"Data": {"Status": "ok"}}).to_string()));
             *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
             response.headers_mut().insert("x-bank", "sample".parse().unwrap());
+            // A hop-by-hop field of the bank's own connection (RFC 9110 §7.6.1).
+            response
+                .headers_mut()
+                .insert("connection", "x-bank-hop".parse().unwrap());
+            response
+                .headers_mut()
+                .insert("x-bank-hop", "internal".parse().unwrap());
             response
         })
     }

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
 /// A DPoP-bound token of `client_id` carrying the consented payment.
-async fn payment_token(rig: &Rig, client_id: &str, dpop: &DpopKey) -> String {
+pub async fn payment_token(rig: &Rig, client_id: &str, dpop: &DpopKey) -> String {
     let (authorized, _) =
         authorize_with_details(&rig.op, client_id, dpop, "openid payments", &consented_payment()).await;
     let tokens = tokens_for(&rig.op, client_id, &authorized, dpop).await;
@@ -20,7 +20,7 @@ async fn payment_token(rig: &Rig, client_id: &str, dpop: &DpopKey) -> String {
 }
 
 /// A proof for a payment submission at the gateway's public URL.
-async fn payment_proof(dpop: &DpopKey, token: &str) -> String {
+pub async fn payment_proof(dpop: &DpopKey, token: &str) -> String {
     dpop.proof("POST", &format!("{PUBLIC_URL}{PAYMENTS}"), Some(token))
         .await
 }

@@ -4,7 +4,9 @@
 
 pub mod bank_api;
 pub mod certificate_bound;
+pub mod dpop_flood;
 pub mod dpop_payments;
+pub mod forwarded_headers;
 pub mod limits;
 pub mod outgoing;
 pub mod process;
