@@ -117,10 +117,14 @@ pub struct Claim<'a> {
 /// Reserves `claim.consent` for the payment (`claim.client_id`,
 /// `claim.idempotency_key`) in one transaction; the reservation lives
 /// `lifetime` seconds. See the module documentation for the rule.
-pub async fn reserve(repo: &Repo, claim: Claim<'_>, lifetime: u64, now: u64) -> Result<Reserved, ReserveError> {
+pub async fn reserve(
+    repo: &Repo,
+    claim: Claim<'_>,
+    lifetime: u64,
+    now: u64,
+) -> Result<Reserved, ReserveError> {
     let record_id = &claim.consent.record_id();
-    let outcome = repo
-        .store()
+    repo.store()
         .run(|tx, _| async move {
             if let Some(found) = ops::find::<PaymentReservation>(&tx, record_id, now).await? {
                 let same = found.payload.client_id == claim.client_id
@@ -130,10 +134,10 @@ pub async fn reserve(repo: &Repo, claim: Claim<'_>, lifetime: u64, now: u64) -> 
                     false => Err(ReserveError::OtherPayment),
                 });
             }
-            if let ConsentRef::Obie(consent_id) = claim.consent {
-                if let Err(refused) = consume_consent(&tx, consent_id, claim.client_id, now).await? {
-                    return Ok(Err(refused));
-                }
+            if let ConsentRef::Obie(consent_id) = claim.consent
+                && let Err(refused) = consume_consent(&tx, consent_id, claim.client_id, now).await?
+            {
+                return Ok(Err(refused));
             }
             let reservation = PaymentReservation {
                 client_id: claim.client_id.to_string(),
@@ -145,12 +149,15 @@ pub async fn reserve(repo: &Repo, claim: Claim<'_>, lifetime: u64, now: u64) -> 
             Ok(Ok(Reserved::Now))
         })
         .await
-        .map_err(|_: KvError| ReserveError::Unavailable)?;
-    outcome
+        .map_err(|_: KvError| ReserveError::Unavailable)?
 }
 
 /// The reservation of `consent`, if it was used for a payment.
-pub async fn find(repo: &Repo, consent: &ConsentRef, now: u64) -> Result<Option<PaymentReservation>, KvError> {
+pub async fn find(
+    repo: &Repo,
+    consent: &ConsentRef,
+    now: u64,
+) -> Result<Option<PaymentReservation>, KvError> {
     Ok(repo
         .find::<PaymentReservation>(&consent.record_id(), now)
         .await?
@@ -210,8 +217,14 @@ mod tests {
         stored.status = ConsentStatus::Authorised;
         repo.upsert(&stored.consent_id, &stored, None, 1).await.unwrap();
         let reference = ConsentRef::Obie(stored.consent_id.clone());
-        assert_eq!(reserve(&repo, claim(&reference, "k-1"), 100, 2).await, Ok(Reserved::Now));
-        assert_eq!(reserve(&repo, claim(&reference, "k-1"), 100, 3).await, Ok(Reserved::Again));
+        assert_eq!(
+            reserve(&repo, claim(&reference, "k-1"), 100, 2).await,
+            Ok(Reserved::Now)
+        );
+        assert_eq!(
+            reserve(&repo, claim(&reference, "k-1"), 100, 3).await,
+            Ok(Reserved::Again)
+        );
         assert_eq!(
             reserve(&repo, claim(&reference, "k-2"), 100, 3).await,
             Err(ReserveError::OtherPayment)
@@ -224,7 +237,11 @@ mod tests {
             reserve(&repo, other_client, 100, 3).await,
             Err(ReserveError::OtherPayment)
         );
-        let now = repo.find::<Consent>(&stored.consent_id, 4).await.unwrap().unwrap();
+        let now = repo
+            .find::<Consent>(&stored.consent_id, 4)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(now.payload.status, ConsentStatus::Consumed);
         let found = find(&repo, &reference, 4).await.unwrap().unwrap();
         assert_eq!(found.idempotency_key, "k-1");

@@ -72,7 +72,11 @@ impl PaymentGrants {
             (_, Some("invalid_grant")) => Err(Refusal::ConsentUsed(format!("the OP: {description}"))),
             (_, Some("invalid_request")) => Err(Refusal::ConsentMismatch(format!("the OP: {description}"))),
             (status, error) => {
-                tracing::warn!(status, error = error.unwrap_or("-"), "the OP refused the gateway's reservation");
+                tracing::warn!(
+                    status,
+                    error = error.unwrap_or("-"),
+                    "the OP refused the gateway's reservation"
+                );
                 Err(Refusal::OpUnavailable)
             }
         };

@@ -196,7 +196,14 @@ impl Gateway {
             false => None,
         };
         let response = self
-            .forward(request, context, &route, &info, consent_id.as_deref(), cert.x5t_s256())
+            .forward(
+                request,
+                context,
+                &route,
+                &info,
+                consent_id.as_deref(),
+                cert.x5t_s256(),
+            )
             .await?;
         if route.payment_consent && response.status().is_success() {
             if let TokenSource::Introspection(introspector) = &self.tokens {
@@ -210,7 +217,12 @@ impl Gateway {
     /// Steps 8-8b: the body is the consented payment, the token names its
     /// grant, and the OP reserves the consent for this payment
     /// (`x-idempotency-key`); the consent id the bank is to be told.
-    async fn reserve_payment(&self, request: &Request<Bytes>, info: &TokenInfo, token: &str) -> Result<String, Refusal> {
+    async fn reserve_payment(
+        &self,
+        request: &Request<Bytes>,
+        info: &TokenInfo,
+        token: &str,
+    ) -> Result<String, Refusal> {
         check_payment(
             request.body(),
             info.authorization_details.as_ref(),

@@ -55,7 +55,9 @@ impl TokenInfo {
                 .as_str()
                 .is_some_and(|t| t.eq_ignore_ascii_case("bearer") || t.eq_ignore_ascii_case("dpop"));
             if !access {
-                return Err(invalid("the token is not an access token (RFC 7662 Section 2.2 token_type)"));
+                return Err(invalid(
+                    "the token is not an access token (RFC 7662 Section 2.2 token_type)",
+                ));
             }
         }
         let client_id = string("client_id").ok_or_else(|| invalid("the token has no client_id"))?;
@@ -200,9 +202,8 @@ mod tests {
     /// type opens the API; an answer without the member is read as before.
     #[test]
     fn only_access_token_types_are_accepted_rfc7662_s2_2() {
-        let with = |t: Value| {
-            info(json!({"client_id": "c", "exp": 200, "cnf": {"jkt": "k"}, "token_type": t}))
-        };
+        let with =
+            |t: Value| info(json!({"client_id": "c", "exp": 200, "cnf": {"jkt": "k"}, "token_type": t}));
         assert!(with(json!("DPoP")).is_ok());
         assert!(with(json!("bearer")).is_ok());
         for other in [json!("refresh_token"), json!("N_A"), json!(7), Value::Null] {

@@ -145,8 +145,7 @@ mod tests {
     /// the OP's store knows).
     #[test]
     fn a_consents_token_carries_its_grant_and_what_was_consented() {
-        let mut consent =
-            crate::consent::tests::consent("c", &crate::consent::tests::payment_request());
+        let mut consent = crate::consent::tests::consent("c", &crate::consent::tests::payment_request());
         consent.status = crate::consent::state::ConsentStatus::Authorised;
         let c = claims(&record(Some("alice"), None), "i", "a", "j", Some(Some(&consent)));
         assert_eq!(c["grant_id"], "g");

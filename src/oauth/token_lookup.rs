@@ -57,12 +57,18 @@ pub async fn find(
 }
 
 async fn find_access(op: &OpState, token: &str, now: u64) -> Result<Option<PresentedToken>, OAuthError> {
-    Ok(find_access_token(op, token, now).await?.map(PresentedToken::Access))
+    Ok(find_access_token(op, token, now)
+        .await?
+        .map(PresentedToken::Access))
 }
 
 /// The access token `token` (unexpired, unrevoked); `None` for anything
 /// else, a refresh token included.
-pub async fn find_access_token(op: &OpState, token: &str, now: u64) -> Result<Option<AccessToken>, OAuthError> {
+pub async fn find_access_token(
+    op: &OpState,
+    token: &str,
+    now: u64,
+) -> Result<Option<AccessToken>, OAuthError> {
     let found = op
         .services
         .repo

@@ -140,7 +140,11 @@ impl BankRig {
     }
 
     /// Sends to the gateway (replica) at `addr` as the test fintech.
-    pub async fn call_at(&self, addr: std::net::SocketAddr, request: Request<Full<Bytes>>) -> Response<Bytes> {
+    pub async fn call_at(
+        &self,
+        addr: std::net::SocketAddr,
+        request: Request<Full<Bytes>>,
+    ) -> Response<Bytes> {
         let pki = &self.op.pki;
         call_with_cert(pki, addr, &pki.client_cert(), &pki.client_key(), request).await
     }

@@ -21,8 +21,16 @@ async fn payment_token(rig: &Rig, client_id: &str, dpop: &DpopKey) -> String {
 
 /// A payment submission with `x-idempotency-key: key-1` (OBIE Read/Write
 /// API v3.1 "Idempotency").
-fn keyed_post(body: &Value, authorization: &str, proof: Option<&str>) -> http::Request<http_body_util::Full<bytes::Bytes>> {
-    with_header(payment_post(body, authorization, proof), "x-idempotency-key", "key-1")
+fn keyed_post(
+    body: &Value,
+    authorization: &str,
+    proof: Option<&str>,
+) -> http::Request<http_body_util::Full<bytes::Bytes>> {
+    with_header(
+        payment_post(body, authorization, proof),
+        "x-idempotency-key",
+        "key-1",
+    )
 }
 
 /// A proof for a payment submission at the gateway's public URL.
