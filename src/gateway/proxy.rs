@@ -236,7 +236,7 @@ impl Gateway {
             ));
         }
         let key = idempotency_key(request.headers())?;
-        self.payments.reserve(token, key).await
+        self.payments.reserve(token, info, key).await
     }
 
     async fn forward(
