@@ -126,9 +126,16 @@ pub struct GatewayOpConfig {
     /// The OP's introspection endpoint (RFC 7662 §2). Default
     /// `https://localhost:8443/introspect`. Env `FIDUCIA_GATEWAY__OP__INTROSPECTION_ENDPOINT`.
     pub introspection_endpoint: String,
+    /// Where the gateway reserves a payment token's consent for the
+    /// payment (`x-idempotency-key`) before calling the bank API, so that a
+    /// consent pays once whichever replica forwards it (`POST
+    /// /grants/reserve`, as the resource server `client_id`). Default
+    /// `https://localhost:8443/grants/reserve`. Env
+    /// `FIDUCIA_GATEWAY__OP__GRANT_RESERVATION_ENDPOINT`.
+    pub grant_reservation_endpoint: String,
     /// Where the gateway reports a payment the bank API accepted, so that
-    /// the OP consumes the token's grant and consent (`POST /grants/consume`,
-    /// as the resource server `client_id`). Default
+    /// the OP revokes the token's grant (`POST /grants/consume`, as the
+    /// resource server `client_id`). Default
     /// `https://localhost:8443/grants/consume`. Env
     /// `FIDUCIA_GATEWAY__OP__GRANT_CONSUMPTION_ENDPOINT`.
     pub grant_consumption_endpoint: String,
@@ -165,6 +172,7 @@ impl Default for GatewayOpConfig {
             issuer: "https://localhost:8443".into(),
             token_validation: TokenValidation::Introspection,
             introspection_endpoint: "https://localhost:8443/introspect".into(),
+            grant_reservation_endpoint: "https://localhost:8443/grants/reserve".into(),
             grant_consumption_endpoint: "https://localhost:8443/grants/consume".into(),
             jwks_uri: "https://localhost:8443/jwks".into(),
             audience: String::new(),
@@ -234,9 +242,11 @@ pub struct RouteConfig {
     /// otherwise). Default none.
     #[serde(default)]
     pub scopes: Vec<String>,
-    /// A payment submission: the body's amount, currency and creditor
-    /// account must equal a `payment_initiation` authorization detail of
-    /// the token (RFC 9396). Default `false`.
+    /// A payment submission: the body must be the payment the token's
+    /// consent allows (its `payment_initiation` authorization detail, RFC
+    /// 9396, or its UK OBIE consent), and the OP reserves the consent for
+    /// the call's `x-idempotency-key` before the bank API is called (one
+    /// payment per consent). Default `false`.
     #[serde(default)]
     pub payment_consent: bool,
 }
@@ -250,6 +260,10 @@ impl GatewayConfig {
         for (field, url) in [
             ("public_url", &self.public_url),
             ("op.introspection_endpoint", &self.op.introspection_endpoint),
+            (
+                "op.grant_reservation_endpoint",
+                &self.op.grant_reservation_endpoint,
+            ),
             (
                 "op.grant_consumption_endpoint",
                 &self.op.grant_consumption_endpoint,

@@ -1,7 +1,9 @@
 //! A payment submission under a UK OBIE domestic payment consent (OBIE
 //! Payment Initiation API v3.1, "Domestic Payments"): `Data.ConsentId` is
 //! the consent the token was authorised under, the consent is
-//! `Authorised`, and `Data.Initiation` repeats the consented Initiation.
+//! `Authorised` or reserved for a payment (`Consumed`; when the status is
+//! known: introspection), and
+//! `Data.Initiation` repeats the consented Initiation.
 //! Sans-IO; `consent` is the OP's `openbanking_consent` introspection
 //! member (`ConsentId`, `Status`, `Initiation`).
 
@@ -34,9 +36,13 @@ pub fn check(body: &Value, consent: &Value) -> Result<(), Refusal> {
             "Data.ConsentId is not the consent the token was authorised under".into(),
         ));
     }
-    match consent["Status"].as_str() {
-        Some("Authorised") => {}
-        status => {
+    // Introspection gives the live status; a JWT access token's snapshot
+    // has none (it would be stale). `Consumed` means reserved for a payment:
+    // the OP's reservation, before the bank is called, decides whether this
+    // is that payment retried (same x-idempotency-key) or another one.
+    match consent.get("Status").map(Value::as_str) {
+        None | Some(Some("Authorised" | "Consumed")) => {}
+        Some(status) => {
             return Err(Refusal::ConsentMismatch(format!(
                 "the consent is {}, not Authorised",
                 status.unwrap_or("of unknown status")
@@ -123,6 +129,19 @@ mod tests {
         assert_eq!(check(&body("pdc-1", with_debtor), &consent("Authorised")), Ok(()));
     }
 
+    /// A JWT access token's consent snapshot has no Status (the OP's
+    /// reservation decides); the body must still name its consent.
+    #[test]
+    fn a_jwt_snapshot_without_status_is_checked_the_same_rfc9068_s2_2() {
+        let mut snapshot = consent("Authorised");
+        snapshot.as_object_mut().unwrap().remove("Status");
+        assert_eq!(check(&body("pdc-1", initiation()), &snapshot), Ok(()));
+        assert!(matches!(
+            check(&body("pdc-2", initiation()), &snapshot),
+            Err(Refusal::ConsentMismatch(_))
+        ));
+    }
+
     #[test]
     fn another_consent_status_or_initiation_is_refused() {
         let mismatch = |r: Result<(), Refusal>| matches!(r, Err(Refusal::ConsentMismatch(_)));
@@ -130,10 +149,13 @@ mod tests {
             &body("pdc-2", initiation()),
             &consent("Authorised")
         )));
+        assert!(mismatch(check(&body("pdc-1", initiation()), &consent("Revoked"))));
         assert!(mismatch(check(
             &body("pdc-1", initiation()),
-            &consent("Consumed")
+            &consent("AwaitingAuthorisation")
         )));
+        // Reserved for a payment: the OP's reservation decides.
+        assert_eq!(check(&body("pdc-1", initiation()), &consent("Consumed")), Ok(()));
         for (path, value) in [
             ("/InstructedAmount/Amount", json!("10.01")),
             ("/InstructedAmount/Currency", json!("EUR")),

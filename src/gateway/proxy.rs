@@ -7,19 +7,26 @@
 //! | 3 | one `Authorization: Bearer|DPoP` header (RFC 6750 §2.1, RFC 9449 §7.1) | 401 |
 //! | 4 | the certificate's request budget, before the OP is asked (`rate_limit`) | 429 + `Retry-After` |
 //! | 5 | DPoP: the proof verified, stateless (`htm`, `htu`, `iat`, signature, `ath`: RFC 9449 §4.3, §7.1) | 401 |
-//! | 6 | the token active (introspection or JWT, `TokenSource`) | 401 `invalid_token` |
-//! | 6a | a token whose payment was made is spent (`payment_report`) | 401 `invalid_token` |
+//! | 6 | the token active (introspection or JWT, `TokenSource`) and an access token (RFC 7662 §2.2 `token_type`) | 401 `invalid_token` |
 //! | 7 | the binding: `cnf.x5t#S256` = this certificate (RFC 8705 §3) or the proof's key = `cnf.jkt` (RFC 9449 §7.1) | 401 |
 //! | 8 | the client's request budget | 429 + `Retry-After` |
 //! | 9 | DPoP: the proof's (key, `jti`) unused, in the client's share (`dpop_replay`, RFC 9449 §11.1) | 401, 429 when the share is full |
 //! | 10 | the route's scopes (RFC 6750 §3.1) | 403 `insufficient_scope` |
 //! | 11 | payment routes: the body matches the token's consent (`payment`, `payment_intent`) | 403 |
+//! | 11a | payment routes: the token names its grant, the call has an `x-idempotency-key` | 401 / 400 |
+//! | 11b | payment routes: the OP reserves the consent for this payment (`payment_grant`) | 403 `InvalidConsentStatus` |
 //! | 12 | forward to the bank API with the trusted `x-fiducia-*` headers, end-to-end fields only (`forwarded_headers`) | 502/504 |
-//! | 13 | payment routes, 2xx from the bank: the token is spent and the OP told (`payment_report`) | — |
+//! | 13 | payment routes, 2xx from the bank: the OP revokes the grant's tokens (`payment_grant`) | — |
 //!
 //! Nothing is remembered for a call before step 9: a garbage proof, a
 //! proof by another key than the token's, or a call over budget leaves
 //! no state that could refuse another client's proof.
+//!
+//! Step 11b is what makes a consent pay once (OBIE Payment Initiation API
+//! v3.1): it is decided in the OP's store, which every replica shares,
+//! before the bank is called; the consent the bank is told
+//! (`x-fiducia-consent-id`) is the one the OP reserved, never one the
+//! payment's body names.
 //!
 //! Incoming `x-fiducia-*` headers are always dropped: only the gateway
 //! sets them, and the bank API trusts them because the gateway's own
@@ -34,7 +41,7 @@ use super::introspection::Introspector;
 use super::jwt::JwtVerifier;
 use super::metrics as m;
 use super::payment::check_payment;
-use super::payment_report::PaymentReports;
+use super::payment_grant::PaymentGrants;
 use super::rate_limit::RateLimits;
 use super::routes::{Route, RouteTable};
 use super::token_info::{Scheme, TokenInfo, check_binding, parse_authorization};
@@ -44,7 +51,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, HeaderName, HeaderValue};
-use http::{Request, Response};
+use http::{HeaderMap, Request, Response};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -62,7 +69,8 @@ pub const X_AUTHORIZATION_DETAILS: &str = "x-fiducia-authorization-details";
 /// under (the OP's `openbanking_consent`: `ConsentId`, `Status`,
 /// `Initiation`, `Risk`).
 pub const X_OPENBANKING_CONSENT: &str = "x-fiducia-openbanking-consent";
-/// The consent a payment uses up: the UK OBIE `ConsentId`, else the grant.
+/// The consent a payment uses up, as the OP reserved it for this payment:
+/// the UK OBIE `ConsentId`, else the grant (payment routes only).
 pub const X_CONSENT_ID: &str = "x-fiducia-consent-id";
 /// The client certificate's `x5t#S256`.
 pub const X_CLIENT_CERT_THUMBPRINT: &str = "x-fiducia-client-cert-x5t-s256";
@@ -90,8 +98,8 @@ pub struct Gateway {
     pub routes: RouteTable,
     /// Token validation.
     pub tokens: TokenSource,
-    /// Spent payment tokens, and the OP told of each payment.
-    pub payments: Arc<PaymentReports>,
+    /// The OP's reservation and consumption of payment consents.
+    pub payments: Arc<PaymentGrants>,
     /// DPoP proofs.
     pub dpop: DpopChecker,
     /// DPoP `jti`s seen, by client and key.
@@ -171,12 +179,6 @@ impl Gateway {
             Scheme::Bearer => None,
         };
         let info = self.tokens.token_info(token, now).await?;
-        if self.payments.is_spent(token, now) {
-            // Its payment was made: the OP consumed its grant.
-            return Err(Refusal::InvalidToken(
-                "the token's payment was already made".into(),
-            ));
-        }
         check_binding(
             &info,
             scheme,
@@ -192,23 +194,52 @@ impl Gateway {
         if let Some(scope) = info.missing_scope(&route.scopes) {
             return Err(Refusal::InsufficientScope(scope.to_string()));
         }
-        if route.payment_consent {
-            check_payment(
-                request.body(),
-                info.authorization_details.as_ref(),
-                info.openbanking_consent.as_ref(),
-            )?;
-        }
+        let consent_id = match route.payment_consent {
+            true => Some(self.reserve_payment(&request, &info, token).await?),
+            false => None,
+        };
         let response = self
-            .forward(request, context, &route, &info, cert.x5t_s256())
+            .forward(
+                request,
+                context,
+                &route,
+                &info,
+                consent_id.as_deref(),
+                cert.x5t_s256(),
+            )
             .await?;
         if route.payment_consent && response.status().is_success() {
             if let TokenSource::Introspection(introspector) = &self.tokens {
                 introspector.evict(token);
             }
-            self.payments.payment_made(token, info.exp, now).await;
+            self.payments.paid(token).await;
         }
         Ok(response)
+    }
+
+    /// Steps 11-11b: the body is the consented payment, the token names its
+    /// grant, and the OP reserves the consent for this payment
+    /// (`x-idempotency-key`); the consent id the bank is to be told.
+    async fn reserve_payment(
+        &self,
+        request: &Request<Bytes>,
+        info: &TokenInfo,
+        token: &str,
+    ) -> Result<String, Refusal> {
+        check_payment(
+            request.body(),
+            info.authorization_details.as_ref(),
+            info.openbanking_consent.as_ref(),
+        )?;
+        if info.grant_id.is_none() {
+            // RFC 9068 §2.2: a JWT access token of a customer's grant names
+            // it (`grant_id`); one without is no consent's token.
+            return Err(Refusal::InvalidToken(
+                "the token names no grant, so no consent it may pay under".into(),
+            ));
+        }
+        let key = idempotency_key(request.headers())?;
+        self.payments.reserve(token, info, key).await
     }
 
     async fn forward(
@@ -217,6 +248,7 @@ impl Gateway {
         context: &RequestContext,
         route: &Route,
         info: &TokenInfo,
+        consent_id: Option<&str>,
         x5t: &str,
     ) -> Result<Response<Bytes>, Refusal> {
         let (parts, body) = request.into_parts();
@@ -250,8 +282,9 @@ impl Gateway {
                 &URL_SAFE_NO_PAD.encode(consent.to_string()),
             );
         }
-        if let Some(reference) = info.consent_reference() {
-            set(X_CONSENT_ID, reference);
+        // Only the consent the OP reserved for this payment (step 11b).
+        if let Some(consent_id) = consent_id {
+            set(X_CONSENT_ID, consent_id);
         }
         set(X_CLIENT_CERT_THUMBPRINT, x5t);
         set("x-fapi-interaction-id", &context.interaction_id);
@@ -269,5 +302,49 @@ impl Gateway {
         *answer.status_mut() = parts.status;
         copy_end_to_end(&parts.headers, answer.headers_mut());
         Ok(answer)
+    }
+}
+
+/// OBIE Read/Write API v3.1 "Idempotency": a payment submission carries
+/// `x-idempotency-key` (Max40Text); the OP binds the consent to it.
+fn idempotency_key(headers: &HeaderMap) -> Result<&str, Refusal> {
+    let mut values = headers.get_all("x-idempotency-key").iter();
+    let key = values
+        .next()
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty() && k.chars().count() <= 40);
+    match (key, values.next()) {
+        (Some(key), None) => Ok(key),
+        _ => Err(Refusal::MissingHeader(
+            "one x-idempotency-key of 1 to 40 characters is required".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// OBIE Read/Write API v3.1 "Idempotency": one x-idempotency-key of
+    /// 1 to 40 characters, or 400 UK.OBIE.Header.Missing before the OP is
+    /// asked to reserve anything.
+    #[test]
+    fn a_payment_needs_one_idempotency_key_obie_v3_1() {
+        let headers = |values: &[&str]| {
+            let mut map = HeaderMap::new();
+            for value in values {
+                map.append("x-idempotency-key", HeaderValue::from_str(value).unwrap());
+            }
+            map
+        };
+        assert_eq!(idempotency_key(&headers(&["key-1"])), Ok("key-1"));
+        let forty = "k".repeat(40);
+        assert_eq!(idempotency_key(&headers(&[&forty])), Ok(forty.as_str()));
+        for bad in [&[][..], &[""], &["k".repeat(41).as_str()][..], &["a", "b"]] {
+            let refusal = idempotency_key(&headers(bad)).unwrap_err();
+            assert!(matches!(refusal, Refusal::MissingHeader(_)), "{bad:?}");
+            let response = refusal.response("i", false);
+            assert_eq!(response.status(), 400);
+        }
     }
 }

@@ -4,5 +4,6 @@
 
 pub mod access;
 pub mod intent;
+pub mod pay_once;
 pub mod payments;
 pub mod rig;
