@@ -57,8 +57,9 @@ pub fn requested(claims: Option<&str>) -> Result<Option<String>, OAuthError> {
     Ok(found)
 }
 
-/// Checks that consent `id` exists, belongs to `client_id` and awaits
-/// authorisation; the consent.
+/// Checks that consent `id` exists, belongs to `client_id`, awaits
+/// authorisation and has not expired (OBIE Account Access Consents:
+/// `ExpirationDateTime`); the consent.
 pub async fn check_awaiting(repo: &Repo, id: &str, client_id: &str, now: u64) -> Result<Consent, OAuthError> {
     let consent = match repo.find::<Consent>(id, now).await {
         Ok(Some(found)) if found.payload.client_id == client_id => found.payload,
@@ -75,6 +76,11 @@ pub async fn check_awaiting(repo: &Repo, id: &str, client_id: &str, now: u64) ->
             "the consent is {}, not AwaitingAuthorisation",
             consent.status
         )));
+    }
+    if consent.is_expired(now) {
+        return Err(OAuthError::invalid_request(
+            "the consent's ExpirationDateTime has passed",
+        ));
     }
     Ok(consent)
 }

@@ -7,6 +7,7 @@
 //! | 3 | one `Authorization: Bearer|DPoP` header (RFC 6750 §2.1, RFC 9449 §7.1) | 401 |
 //! | 4 | the token active (introspection or JWT, `TokenSource`) | 401 `invalid_token` |
 //! | 4a | a token whose payment was made is spent (`payment_report`) | 401 `invalid_token` |
+//! | 4b | a token whose OBIE consent's `ExpirationDateTime` has passed (`TokenInfo::consent_expired`) | 401 `invalid_token` |
 //! | 5 | the binding: `cnf.x5t#S256` = this certificate (RFC 8705 §3) or a DPoP proof by `cnf.jkt` with `ath` (RFC 9449 §7.1) | 401 |
 //! | 6 | the client's request budget | 429 + `Retry-After` |
 //! | 7 | the route's scopes (RFC 6750 §3.1) | 403 `insufficient_scope` |
@@ -171,6 +172,11 @@ impl Gateway {
             return Err(Refusal::InvalidToken(
                 "the token's payment was already made".into(),
             ));
+        }
+        if info.consent_expired(now) {
+            // OBIE Account Access Consents: the permissions ended (a JWT
+            // access token, or an answer cached before the expiry).
+            return Err(Refusal::InvalidToken("the token's consent has expired".into()));
         }
         let proof_jkt = match scheme {
             Scheme::Dpop => {

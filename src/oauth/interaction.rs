@@ -270,6 +270,11 @@ async fn decide_consent(
     let Ok(next) = consent.status.after(event) else {
         return Ok(false);
     };
+    // OBIE Account Access Consents: an expired consent cannot be
+    // authorised (it may still be declined).
+    if approve && consent.is_expired(now) {
+        return Ok(false);
+    }
     if consent.client_id != client_id {
         return Ok(false);
     }

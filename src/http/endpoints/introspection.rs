@@ -41,8 +41,9 @@ pub async fn post(
         Some(t) if op.services.clients.get(t.client_id()).await.is_none() => None,
         other => other,
     };
-    // UK OBIE: a token of a consent that was rejected, consumed or revoked
-    // is dead; an active one names its consent.
+    // UK OBIE: a token of a consent that was rejected, consumed or revoked,
+    // or whose ExpirationDateTime has passed (OBIE Account Access
+    // Consents), is dead; an active one names its consent.
     let consent = match &found {
         Some(t) => crate::consent::of_grant(&op.services.repo, t.grant_id(), now)
             .await
@@ -50,7 +51,7 @@ pub async fn post(
         None => None,
     };
     let found = match (&consent, found) {
-        (Some(c), Some(_)) if c.status.is_terminal() => None,
+        (Some(c), Some(_)) if c.status.is_terminal() || c.is_expired(now) => None,
         (_, found) => found,
     };
     let mut body = introspection::response(found.as_ref(), caller, op.config.issuer());

@@ -43,7 +43,12 @@ async fn authorised_token(rig: &BankRig, intent: &str) -> String {
 
 /// The same for a consent asked with `scope`, in `browser` (which may pick
 /// the account to pay from).
-async fn authorised_token_from(rig: &BankRig, intent: &str, scope: &str, browser: &mut Browser) -> String {
+pub async fn authorised_token_from(
+    rig: &BankRig,
+    intent: &str,
+    scope: &str,
+    browser: &mut Browser,
+) -> String {
     let (verifier, challenge) = pkce();
     let response = push_with_intent(&rig.op, &challenge, scope, intent).await;
     assert_status(&response, 201);
@@ -59,7 +64,7 @@ async fn submit(rig: &BankRig, token: &str, body: &Value, key: &str) -> Response
     rig.call(with_header(request, "x-idempotency-key", key)).await
 }
 
-fn obie_error(response: &Response<Bytes>) -> Value {
+pub fn obie_error(response: &Response<Bytes>) -> Value {
     json(response.body())["Errors"][0]["ErrorCode"].clone()
 }
 

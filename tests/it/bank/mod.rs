@@ -3,6 +3,8 @@
 //! gateway checks them, the bank API books payments in its ledger.
 
 pub mod access;
+pub mod consented;
+pub mod expiry;
 pub mod intent;
 pub mod payments;
 pub mod rig;

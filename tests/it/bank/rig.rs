@@ -45,6 +45,7 @@ redirect_uris = ["{REDIRECT}"]
 token_endpoint_auth_method = "private_key_jwt"
 jwks_file = "{jwks}"
 scopes = ["openid", "accounts"]
+authorization_details_types = ["account_information"]
 
 # Alice's accounts, offered on the consent page (the harness's only seed user).
 [[login.seed_users.accounts]]
@@ -159,6 +160,20 @@ impl BankRig {
                     .0
             }
         };
+        let tokens = tokens_for(&self.op, client_id, &authorized, dpop).await;
+        tokens["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// A DPoP-bound token of `client_id` for `scope` with the RFC 9396
+    /// `details`, approved by Alice.
+    pub async fn token_with_details(
+        &self,
+        client_id: &str,
+        dpop: &DpopKey,
+        scope: &str,
+        details: &serde_json::Value,
+    ) -> String {
+        let (authorized, _) = authorize_with_details(&self.op, client_id, dpop, scope, details).await;
         let tokens = tokens_for(&self.op, client_id, &authorized, dpop).await;
         tokens["access_token"].as_str().unwrap().to_string()
     }
