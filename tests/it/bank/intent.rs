@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 /// A consent request for `amount` EUR to the RFC 9396 example IBAN,
 /// leaving the debtor account to the bank.
-fn consent_request(amount: &str) -> Value {
+pub fn consent_request(amount: &str) -> Value {
     json!({
         "Data": {"Initiation": {
             "InstructionIdentification": "INSTR-7",
@@ -31,7 +31,7 @@ fn consent_request(amount: &str) -> Value {
 }
 
 /// The submission of consent `consent_id` with `initiation`.
-fn submission(consent_id: &str, initiation: &Value) -> Value {
+pub fn submission(consent_id: &str, initiation: &Value) -> Value {
     json!({"Data": {"ConsentId": consent_id, "Initiation": initiation}, "Risk": {"PaymentContextCode": "EcommerceGoods"}})
 }
 

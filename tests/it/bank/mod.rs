@@ -6,5 +6,6 @@ pub mod access;
 pub mod consented;
 pub mod expiry;
 pub mod intent;
+pub mod jwt_consent;
 pub mod payments;
 pub mod rig;

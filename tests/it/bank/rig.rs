@@ -18,6 +18,9 @@ use std::sync::Arc;
 
 /// A private_key_jwt fintech with DPoP-bound tokens that reads accounts.
 pub const READER: &str = "bank-reader";
+/// A tls_client_auth fintech with RFC 9068 JWT access tokens that asks for
+/// UK OBIE consents.
+pub const JWT_MTLS: &str = "bank-jwt-mtls";
 /// Alice's EUR account (the flow harness's customer is `acc-alice-1`).
 pub const ALICE_EUR: &str = "acc-alice-1-eur";
 /// Alice's EUR savings account.
@@ -46,6 +49,15 @@ token_endpoint_auth_method = "private_key_jwt"
 jwks_file = "{jwks}"
 scopes = ["openid", "accounts"]
 authorization_details_types = ["account_information"]
+
+[[clients]]
+client_id = "{JWT_MTLS}"
+client_name = "Offline Account Reader Ltd"
+redirect_uris = ["{REDIRECT}"]
+token_endpoint_auth_method = "tls_client_auth"
+tls_client_auth_subject_dn = "CN={FINTECH},OU=org-1,O=org-1,C=GB"
+scopes = ["openid", "accounts", "payments"]
+access_token_format = "jwt"
 
 # Alice's accounts, offered on the consent page (the harness's only seed user).
 [[login.seed_users.accounts]]
