@@ -14,6 +14,7 @@ pub mod debtor;
 pub mod error;
 pub mod intent;
 pub mod obie;
+pub mod reservation;
 pub mod state;
 
 use crate::store::keys::Kind;

@@ -133,7 +133,7 @@ fn consent_ids_depend_on_the_client_and_the_idempotency_key() {
     assert!(a.starts_with("pdc-") && a.len() == 4 + 22, "{a}");
 }
 
-async fn repo() -> (tempfile::TempDir, Repo) {
+pub(crate) async fn repo() -> (tempfile::TempDir, Repo) {
     use crate::store::embedded::{EmbeddedBackend, EmbeddedOptions};
     use crate::store::kv::Store;
     let dir = tempfile::tempdir().unwrap();

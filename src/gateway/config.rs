@@ -115,9 +115,16 @@ pub struct GatewayOpConfig {
     /// The OP's introspection endpoint (RFC 7662 §2). Default
     /// `https://localhost:8443/introspect`. Env `FIDUCIA_GATEWAY__OP__INTROSPECTION_ENDPOINT`.
     pub introspection_endpoint: String,
+    /// Where the gateway reserves a payment token's consent for the
+    /// payment (`x-idempotency-key`) before calling the bank API, so that a
+    /// consent pays once whichever replica forwards it (`POST
+    /// /grants/reserve`, as the resource server `client_id`). Default
+    /// `https://localhost:8443/grants/reserve`. Env
+    /// `FIDUCIA_GATEWAY__OP__GRANT_RESERVATION_ENDPOINT`.
+    pub grant_reservation_endpoint: String,
     /// Where the gateway reports a payment the bank API accepted, so that
-    /// the OP consumes the token's grant and consent (`POST /grants/consume`,
-    /// as the resource server `client_id`). Default
+    /// the OP revokes the token's grant (`POST /grants/consume`, as the
+    /// resource server `client_id`). Default
     /// `https://localhost:8443/grants/consume`. Env
     /// `FIDUCIA_GATEWAY__OP__GRANT_CONSUMPTION_ENDPOINT`.
     pub grant_consumption_endpoint: String,
@@ -154,6 +161,7 @@ impl Default for GatewayOpConfig {
             issuer: "https://localhost:8443".into(),
             token_validation: TokenValidation::Introspection,
             introspection_endpoint: "https://localhost:8443/introspect".into(),
+            grant_reservation_endpoint: "https://localhost:8443/grants/reserve".into(),
             grant_consumption_endpoint: "https://localhost:8443/grants/consume".into(),
             jwks_uri: "https://localhost:8443/jwks".into(),
             audience: String::new(),
@@ -239,6 +247,10 @@ impl GatewayConfig {
         for (field, url) in [
             ("public_url", &self.public_url),
             ("op.introspection_endpoint", &self.op.introspection_endpoint),
+            (
+                "op.grant_reservation_endpoint",
+                &self.op.grant_reservation_endpoint,
+            ),
             (
                 "op.grant_consumption_endpoint",
                 &self.op.grant_consumption_endpoint,

@@ -30,6 +30,13 @@ pub enum Refusal {
     /// The payment does not match the consent the token carries.
     #[error("{0}")]
     ConsentMismatch(String),
+    /// The consent was used for another payment, or is no longer
+    /// Authorised (the OP's reservation, OBIE: one payment per consent).
+    #[error("{0}")]
+    ConsentUsed(String),
+    /// A header the route needs is absent (OBIE `x-idempotency-key`).
+    #[error("{0}")]
+    MissingHeader(String),
     /// The body is not JSON.
     #[error("{0}")]
     InvalidBody(String),
@@ -63,6 +70,8 @@ impl Refusal {
             Refusal::InvalidDpopProof(_) => "invalid_dpop_proof",
             Refusal::InsufficientScope(_) => "insufficient_scope",
             Refusal::ConsentMismatch(_) => "consent_mismatch",
+            Refusal::ConsentUsed(_) => "consent_used",
+            Refusal::MissingHeader(_) => "missing_header",
             Refusal::InvalidBody(_) => "invalid_body",
             Refusal::MissingField(_) => "missing_field",
             Refusal::NotFound => "not_found",
@@ -81,6 +90,8 @@ impl Refusal {
             Refusal::InvalidDpopProof(_) => (StatusCode::UNAUTHORIZED, "UK.OBIE.Header.Invalid"),
             Refusal::InsufficientScope(_) => (StatusCode::FORBIDDEN, "UK.OBIE.Resource.ConsentMismatch"),
             Refusal::ConsentMismatch(_) => (StatusCode::FORBIDDEN, "UK.OBIE.Resource.ConsentMismatch"),
+            Refusal::ConsentUsed(_) => (StatusCode::FORBIDDEN, "UK.OBIE.Resource.InvalidConsentStatus"),
+            Refusal::MissingHeader(_) => (StatusCode::BAD_REQUEST, "UK.OBIE.Header.Missing"),
             Refusal::InvalidBody(_) => (StatusCode::BAD_REQUEST, "UK.OBIE.Resource.InvalidFormat"),
             Refusal::MissingField(_) => (StatusCode::BAD_REQUEST, "UK.OBIE.Field.Missing"),
             Refusal::NotFound => (StatusCode::NOT_FOUND, "UK.OBIE.Resource.NotFound"),

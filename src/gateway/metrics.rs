@@ -4,6 +4,7 @@
 //! `fiducia_gateway_upstream_duration_seconds{route}`,
 //! `fiducia_gateway_introspection_cache_total{result="hit"|"miss"}`,
 //! `fiducia_gateway_refusals_total{reason}`,
+//! `fiducia_gateway_payment_reservations_total{result="ok"|<refusal reason>}`,
 //! `fiducia_gateway_payment_reports_total{result="ok"|"failed"}`.
 
 use std::time::Duration;
@@ -25,7 +26,14 @@ pub fn refused(reason: &'static str) {
     metrics::counter!("fiducia_gateway_refusals_total", "reason" => reason).increment(1);
 }
 
-/// Counts a payment reported to the OP (`payment_report`).
+/// Counts a reservation of a payment's consent at the OP
+/// (`payment_grant`): `None` when reserved, else the refusal's reason.
+pub fn payment_reserved(refused: Option<&'static str>) {
+    let result = refused.unwrap_or("ok");
+    metrics::counter!("fiducia_gateway_payment_reservations_total", "result" => result).increment(1);
+}
+
+/// Counts a payment reported to the OP (`payment_grant`).
 pub fn payment_reported(ok: bool) {
     let result = if ok { "ok" } else { "failed" };
     metrics::counter!("fiducia_gateway_payment_reports_total", "result" => result).increment(1);

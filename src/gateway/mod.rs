@@ -16,8 +16,8 @@ pub mod introspection;
 pub mod jwt;
 pub mod metrics;
 pub mod payment;
+pub mod payment_grant;
 pub mod payment_intent;
-pub mod payment_report;
 pub mod proxy;
 pub mod rate_limit;
 pub mod routes;
@@ -76,8 +76,9 @@ pub async fn start(c: GatewayConfig) -> anyhow::Result<GatewayHandle> {
         )
         .context("gateway.op: the gateway's client certificate")?,
     );
-    let payments = Arc::new(payment_report::PaymentReports::new(
+    let payments = Arc::new(payment_grant::PaymentGrants::new(
         op_client.clone(),
+        c.op.grant_reservation_endpoint.clone(),
         c.op.grant_consumption_endpoint.clone(),
         c.op.client_id.clone(),
     ));

@@ -1,7 +1,8 @@
 //! A payment submission under a UK OBIE domestic payment consent (OBIE
 //! Payment Initiation API v3.1, "Domestic Payments"): `Data.ConsentId` is
 //! the consent the token was authorised under, the consent is
-//! `Authorised`, and `Data.Initiation` repeats the consented Initiation.
+//! `Authorised` (when the status is known: introspection), and
+//! `Data.Initiation` repeats the consented Initiation.
 //! Sans-IO; `consent` is the OP's `openbanking_consent` introspection
 //! member (`ConsentId`, `Status`, `Initiation`).
 
@@ -36,9 +37,12 @@ pub fn check(body: &Value, consent: &Value) -> Result<(), Refusal> {
             "Data.ConsentId is not the consent the token was authorised under".into(),
         ));
     }
-    match consent["Status"].as_str() {
-        Some("Authorised") => {}
-        status => {
+    // Introspection gives the live status; a JWT access token's snapshot
+    // has none (it would be stale), and the OP's reservation of the consent,
+    // before the bank is called, decides whether it is still unused.
+    match consent.get("Status").map(Value::as_str) {
+        None | Some(Some("Authorised")) => {}
+        Some(status) => {
             return Err(Refusal::ConsentMismatch(format!(
                 "the consent is {}, not Authorised",
                 status.unwrap_or("of unknown status")
@@ -130,6 +134,19 @@ mod tests {
         with_debtor["DebtorAccount"] = json!({"SchemeName": "UK.OBIE.IBAN", "Identification": "GB00DEBTOR"});
         with_debtor["InstructedAmount"]["Amount"] = json!("10.0");
         assert_eq!(check(&body("pdc-1", with_debtor), &consent("Authorised")), Ok(()));
+    }
+
+    /// A JWT access token's consent snapshot has no Status (the OP's
+    /// reservation decides); the body must still name its consent.
+    #[test]
+    fn a_jwt_snapshot_without_status_is_checked_the_same_rfc9068_s2_2() {
+        let mut snapshot = consent("Authorised");
+        snapshot.as_object_mut().unwrap().remove("Status");
+        assert_eq!(check(&body("pdc-1", initiation()), &snapshot), Ok(()));
+        assert!(matches!(
+            check(&body("pdc-2", initiation()), &snapshot),
+            Err(Refusal::ConsentMismatch(_))
+        ));
     }
 
     #[test]

@@ -5,15 +5,22 @@
 //! | 1 | a client certificate chaining to `client_ca` (RFC 8705 §2) | 401 |
 //! | 2 | a route for the method and path | 404 |
 //! | 3 | one `Authorization: Bearer|DPoP` header (RFC 6750 §2.1, RFC 9449 §7.1) | 401 |
-//! | 4 | the token active (introspection or JWT, `TokenSource`) | 401 `invalid_token` |
-//! | 4a | a token whose payment was made is spent (`payment_report`) | 401 `invalid_token` |
+//! | 4 | the token active (introspection or JWT, `TokenSource`) and an access token (RFC 7662 §2.2 `token_type`) | 401 `invalid_token` |
 //! | 4b | a token whose OBIE consent's `ExpirationDateTime` has passed (`TokenInfo::consent_expired`) | 401 `invalid_token` |
 //! | 5 | the binding: `cnf.x5t#S256` = this certificate (RFC 8705 §3) or a DPoP proof by `cnf.jkt` with `ath` (RFC 9449 §7.1) | 401 |
 //! | 6 | the client's request budget | 429 + `Retry-After` |
 //! | 7 | the route's scopes (RFC 6750 §3.1) | 403 `insufficient_scope` |
 //! | 8 | payment routes: the body matches the token's consent (`payment`, `payment_intent`) | 403 |
+//! | 8a | payment routes: the token names its grant, the call has an `x-idempotency-key` | 401 / 400 |
+//! | 8b | payment routes: the OP reserves the consent for this payment (`payment_grant`) | 403 `InvalidConsentStatus` |
 //! | 9 | forward to the bank API with the trusted `x-fiducia-*` headers | 502/504 |
-//! | 10 | payment routes, 2xx from the bank: the token is spent and the OP told (`payment_report`) | — |
+//! | 10 | payment routes, 2xx from the bank: the OP revokes the grant's tokens (`payment_grant`) | — |
+//!
+//! Step 8b is what makes a consent pay once (OBIE Payment Initiation API
+//! v3.1): it is decided in the OP's store, which every replica shares,
+//! before the bank is called; the consent the bank is told
+//! (`x-fiducia-consent-id`) is the one the OP reserved, never one the
+//! payment's body names.
 //!
 //! Incoming `x-fiducia-*` headers are always dropped: only the gateway
 //! sets them, and the bank API trusts them because the gateway's own
@@ -26,7 +33,7 @@ use super::introspection::Introspector;
 use super::jwt::JwtVerifier;
 use super::metrics as m;
 use super::payment::check_payment;
-use super::payment_report::PaymentReports;
+use super::payment_grant::PaymentGrants;
 use super::rate_limit::RateLimits;
 use super::routes::{Route, RouteTable};
 use super::token_info::{Scheme, TokenInfo, check_binding, parse_authorization};
@@ -54,7 +61,8 @@ pub const X_AUTHORIZATION_DETAILS: &str = "x-fiducia-authorization-details";
 /// under (the OP's `openbanking_consent`: `ConsentId`, `Status`,
 /// `Initiation`, `Risk`).
 pub const X_OPENBANKING_CONSENT: &str = "x-fiducia-openbanking-consent";
-/// The consent a payment uses up: the UK OBIE `ConsentId`, else the grant.
+/// The consent a payment uses up, as the OP reserved it for this payment:
+/// the UK OBIE `ConsentId`, else the grant (payment routes only).
 pub const X_CONSENT_ID: &str = "x-fiducia-consent-id";
 /// The client certificate's `x5t#S256`.
 pub const X_CLIENT_CERT_THUMBPRINT: &str = "x-fiducia-client-cert-x5t-s256";
@@ -101,8 +109,8 @@ pub struct Gateway {
     pub routes: RouteTable,
     /// Token validation.
     pub tokens: TokenSource,
-    /// Spent payment tokens, and the OP told of each payment.
-    pub payments: Arc<PaymentReports>,
+    /// The OP's reservation and consumption of payment consents.
+    pub payments: Arc<PaymentGrants>,
     /// DPoP proofs and their replay window.
     pub dpop: DpopChecker,
     /// Per-client budgets.
@@ -167,12 +175,6 @@ impl Gateway {
         let token = &token.to_string();
         let now = self.clock.now_unix();
         let info = self.tokens.token_info(token, now).await?;
-        if self.payments.is_spent(token, now) {
-            // Its payment was made: the OP consumed its grant.
-            return Err(Refusal::InvalidToken(
-                "the token's payment was already made".into(),
-            ));
-        }
         if info.consent_expired(now) {
             // OBIE Account Access Consents: the permissions ended (a JWT
             // access token, or an answer cached before the expiry).
@@ -195,23 +197,52 @@ impl Gateway {
         if let Some(scope) = info.missing_scope(&route.scopes) {
             return Err(Refusal::InsufficientScope(scope.to_string()));
         }
-        if route.payment_consent {
-            check_payment(
-                request.body(),
-                info.authorization_details.as_ref(),
-                info.openbanking_consent.as_ref(),
-            )?;
-        }
+        let consent_id = match route.payment_consent {
+            true => Some(self.reserve_payment(&request, &info, token).await?),
+            false => None,
+        };
         let response = self
-            .forward(request, context, &route, &info, cert.x5t_s256())
+            .forward(
+                request,
+                context,
+                &route,
+                &info,
+                consent_id.as_deref(),
+                cert.x5t_s256(),
+            )
             .await?;
         if route.payment_consent && response.status().is_success() {
             if let TokenSource::Introspection(introspector) = &self.tokens {
                 introspector.evict(token);
             }
-            self.payments.payment_made(token, info.exp, now).await;
+            self.payments.paid(token).await;
         }
         Ok(response)
+    }
+
+    /// Steps 8-8b: the body is the consented payment, the token names its
+    /// grant, and the OP reserves the consent for this payment
+    /// (`x-idempotency-key`); the consent id the bank is to be told.
+    async fn reserve_payment(
+        &self,
+        request: &Request<Bytes>,
+        info: &TokenInfo,
+        token: &str,
+    ) -> Result<String, Refusal> {
+        check_payment(
+            request.body(),
+            info.authorization_details.as_ref(),
+            info.openbanking_consent.as_ref(),
+        )?;
+        if info.grant_id.is_none() {
+            // RFC 9068 §2.2: a JWT access token of a customer's grant names
+            // it (`grant_id`); one without is no consent's token.
+            return Err(Refusal::InvalidToken(
+                "the token names no grant, so no consent it may pay under".into(),
+            ));
+        }
+        let key = idempotency_key(request.headers())?;
+        self.payments.reserve(token, key).await
     }
 
     async fn forward(
@@ -220,6 +251,7 @@ impl Gateway {
         context: &RequestContext,
         route: &Route,
         info: &TokenInfo,
+        consent_id: Option<&str>,
         x5t: &str,
     ) -> Result<Response<Bytes>, Refusal> {
         let (parts, body) = request.into_parts();
@@ -253,8 +285,9 @@ impl Gateway {
                 &URL_SAFE_NO_PAD.encode(consent.to_string()),
             );
         }
-        if let Some(reference) = info.consent_reference() {
-            set(X_CONSENT_ID, reference);
+        // Only the consent the OP reserved for this payment (step 8b).
+        if let Some(consent_id) = consent_id {
+            set(X_CONSENT_ID, consent_id);
         }
         set(X_CLIENT_CERT_THUMBPRINT, x5t);
         set("x-fapi-interaction-id", &context.interaction_id);
@@ -272,6 +305,22 @@ impl Gateway {
         *answer.status_mut() = parts.status;
         copy_end_to_end(&parts.headers, answer.headers_mut());
         Ok(answer)
+    }
+}
+
+/// OBIE Read/Write API v3.1 "Idempotency": a payment submission carries
+/// `x-idempotency-key` (Max40Text); the OP binds the consent to it.
+fn idempotency_key(headers: &HeaderMap) -> Result<&str, Refusal> {
+    let mut values = headers.get_all("x-idempotency-key").iter();
+    let key = values
+        .next()
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty() && k.chars().count() <= 40);
+    match (key, values.next()) {
+        (Some(key), None) => Ok(key),
+        _ => Err(Refusal::MissingHeader(
+            "one x-idempotency-key of 1 to 40 characters is required".into(),
+        )),
     }
 }
 

@@ -29,21 +29,37 @@ pub struct TokenInfo {
     pub cnf: Cnf,
     /// RFC 9396 `authorization_details`, as JSON.
     pub authorization_details: Option<Value>,
-    /// The grant the token was issued under (the OP tells resource servers:
-    /// `grant_id`); absent from JWT access tokens.
+    /// The grant the token was issued under (`grant_id`: the OP tells
+    /// resource servers at introspection, and JWT access tokens of a
+    /// customer's grant carry it); absent for a client_credentials token.
     pub grant_id: Option<String>,
     /// The UK OBIE consent the token was authorised under, as the OP's
     /// introspection describes it to resource servers
-    /// (`openbanking_consent`: `ConsentId`, `Status`, `Initiation`, `Risk`).
+    /// (`openbanking_consent`: `ConsentId`, `Status`, `Initiation`, `Risk`),
+    /// or as a JWT access token carries it (the same without `Status`).
     pub openbanking_consent: Option<Value>,
 }
 
 impl TokenInfo {
     /// Reads an active token's members; an inactive, expired or unbound
-    /// token is `invalid_token`.
+    /// token, or one that is not an access token, is `invalid_token`.
     pub fn from_claims(claims: &Map<String, Value>, now: u64) -> Result<Self, Refusal> {
         let invalid = |why: &str| Refusal::InvalidToken(why.to_string());
         let string = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
+        // RFC 7662 §2.2: `token_type` is an access token type (RFC 6749
+        // §7.1: `Bearer`, RFC 9449 §6.2: `DPoP`, compared case-insensitively,
+        // RFC 6750 §2.1). Anything else, a refresh token above all (RFC 6749
+        // §1.5: for the token endpoint only), does not open the API.
+        if let Some(token_type) = claims.get("token_type") {
+            let access = token_type
+                .as_str()
+                .is_some_and(|t| t.eq_ignore_ascii_case("bearer") || t.eq_ignore_ascii_case("dpop"));
+            if !access {
+                return Err(invalid(
+                    "the token is not an access token (RFC 7662 Section 2.2 token_type)",
+                ));
+            }
+        }
         let client_id = string("client_id").ok_or_else(|| invalid("the token has no client_id"))?;
         let exp = claims
             .get("exp")
@@ -83,15 +99,6 @@ impl TokenInfo {
                 .filter(|c| c.is_object())
                 .cloned(),
         })
-    }
-
-    /// The consent a payment made with this token uses up: the UK OBIE
-    /// `ConsentId`, else the grant (RFC 9396: the grant is the consent).
-    pub fn consent_reference(&self) -> Option<&str> {
-        self.openbanking_consent
-            .as_ref()
-            .and_then(|c| c["ConsentId"].as_str())
-            .or(self.grant_id.as_deref())
     }
 
     /// OBIE Account Access Consents: whether the token's consent has an
@@ -204,6 +211,23 @@ mod tests {
             Some("fundsconfirmations")
         );
         assert_eq!(t.cnf, Cnf::X5tS256("abc".into()));
+    }
+
+    /// RFC 7662 §2.2 `token_type`, RFC 6749 §1.5: only an access token
+    /// type opens the API; an answer without the member is read as before.
+    #[test]
+    fn only_access_token_types_are_accepted_rfc7662_s2_2() {
+        let with =
+            |t: Value| info(json!({"client_id": "c", "exp": 200, "cnf": {"jkt": "k"}, "token_type": t}));
+        assert!(with(json!("DPoP")).is_ok());
+        assert!(with(json!("bearer")).is_ok());
+        for other in [json!("refresh_token"), json!("N_A"), json!(7), Value::Null] {
+            assert!(
+                matches!(with(other.clone()), Err(Refusal::InvalidToken(_))),
+                "{other}"
+            );
+        }
+        assert!(info(json!({"client_id": "c", "exp": 200, "cnf": {"jkt": "k"}})).is_ok());
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub mod paths {
     pub const INTROSPECTION: &str = "/introspect";
     /// A resource server reports a payment made with a token.
     pub const GRANT_CONSUMPTION: &str = "/grants/consume";
+    /// A resource server reserves a token's consent for a payment before
+    /// the bank is called.
+    pub const GRANT_RESERVATION: &str = "/grants/reserve";
     /// The sandbox fintech's redirect URI (only with `server.sandbox_callback`).
     pub const SANDBOX_CALLBACK: &str = "/sandbox/callback";
     /// UK OBIE domestic payment consents (Payment Initiation API v3.1).
@@ -78,6 +81,8 @@ pub enum Endpoint {
     Introspection,
     /// A payment made: the token's grant is consumed.
     GrantConsumption,
+    /// A payment about to be made: the token's consent is reserved for it.
+    GrantReservation,
     /// The consent API: domestic payment consents.
     PaymentConsents,
     /// The consent API: account access consents.
@@ -174,6 +179,12 @@ pub const ROUTES: &[Route] = &[
         methods: &[Method::POST],
         endpoint: Endpoint::GrantConsumption,
         label: "grant_consumption",
+    },
+    Route {
+        path: paths::GRANT_RESERVATION,
+        methods: &[Method::POST],
+        endpoint: Endpoint::GrantReservation,
+        label: "grant_reservation",
     },
     Route {
         path: paths::PAYMENT_CONSENTS,
@@ -288,6 +299,9 @@ impl Router {
             Endpoint::Introspection => endpoints::introspection::post(&self.op, &request, context).await,
             Endpoint::GrantConsumption => {
                 endpoints::payment_consumption::post(&self.op, &request, context).await
+            }
+            Endpoint::GrantReservation => {
+                endpoints::payment_reservation::post(&self.op, &request, context).await
             }
             Endpoint::PaymentConsents => {
                 let resource = endpoints::consents::Resource::DomesticPayment;

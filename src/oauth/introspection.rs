@@ -8,7 +8,7 @@
 
 use crate::consent::{Consent, ConsentKind, obie};
 use crate::http::endpoints::OpState;
-use crate::oauth::token_lookup::PresentedToken;
+use crate::model::records::AccessToken;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::rar;
 use serde_json::{Map, Value, json};
@@ -50,50 +50,38 @@ impl Caller<'_> {
     }
 }
 
-/// RFC 7662 §2.2: what `caller` may learn about `token`.
-pub fn response(token: Option<&PresentedToken>, caller: Caller<'_>, issuer: &str) -> Value {
-    let mut claims = match token {
-        Some(found) if !caller.may_see(found.client_id()) => return inactive(),
-        Some(PresentedToken::Access(t)) => {
-            let mut claims = json!({
-                "active": true,
-                "client_id": t.client_id,
-                "scope": t.scopes.join(" "),
-                "exp": t.expires_at,
-                "iat": t.issued_at,
-                // RFC 9449 §6.2 / RFC 8705 §3.2: `DPoP` or `Bearer`.
-                "token_type": t.binding.token_type(),
-                // RFC 7800 §3.1: `jkt` (RFC 9449 §6.2) or `x5t#S256` (RFC 8705 §3.2).
-                "cnf": t.binding.cnf(),
-                "iss": issuer,
-            });
-            if let (Some(sub), Some(map)) = (&t.account_id, claims.as_object_mut()) {
-                map.insert("sub".into(), Value::String(sub.clone()));
-            }
-            claims
+/// RFC 7662 §2.2: what `caller` may learn about `token`, an access token
+/// found in the store. Only access tokens are ever active here: a refresh
+/// token (RFC 6749 §1.5) is for the token endpoint alone, and a caller that
+/// cannot tell the two apart (a resource server relaying a presented
+/// token) would otherwise accept one as an access token; the endpoint never
+/// looks refresh tokens up. `token_type` is always set (RFC 7662 §2.2: the
+/// access token type, RFC 6749 §7.1; RFC 9449 §6.2 `DPoP`, RFC 8705 §3.2
+/// `Bearer`).
+pub fn response(token: Option<&AccessToken>, caller: Caller<'_>, issuer: &str) -> Value {
+    let t = match token {
+        Some(t) if caller.may_see(&t.client_id) => t,
+        _ => return inactive(),
+    };
+    let mut claims = json!({
+        "active": true,
+        "client_id": t.client_id,
+        "scope": t.scopes.join(" "),
+        "exp": t.expires_at,
+        "iat": t.issued_at,
+        "token_type": t.binding.token_type(),
+        // RFC 7800 §3.1: `jkt` (RFC 9449 §6.2) or `x5t#S256` (RFC 8705 §3.2).
+        "cnf": t.binding.cnf(),
+        "iss": issuer,
+    });
+    if let Some(map) = claims.as_object_mut() {
+        if let Some(sub) = &t.account_id {
+            map.insert("sub".into(), Value::String(sub.clone()));
         }
-        // RFC 7662 §2.2 for a refresh token: no `token_type` (an access
-        // token type, RFC 6749 §7.1), the rest as for an access token.
-        Some(PresentedToken::Refresh(t)) => json!({
-            "active": true,
-            "client_id": t.client_id,
-            "sub": t.account_id,
-            "scope": t.scopes.join(" "),
-            "exp": t.expires_at,
-            "iat": t.issued_at,
-            "cnf": t.binding.cnf(),
-            "iss": issuer,
-        }),
-        None => return inactive(),
-    };
-    // RFC 9396 §9.2: the authorization details the token carries.
-    let details = match token {
-        Some(PresentedToken::Access(t)) => t.authorization_details.as_deref(),
-        Some(PresentedToken::Refresh(t)) => t.authorization_details.as_deref(),
-        None => None,
-    };
-    if let (Some(details), Some(map)) = (rar::stored_value(details), claims.as_object_mut()) {
-        map.insert("authorization_details".into(), details);
+        // RFC 9396 §9.2: the authorization details the token carries.
+        if let Some(details) = rar::stored_value(t.authorization_details.as_deref()) {
+            map.insert("authorization_details".into(), details);
+        }
     }
     claims
 }
@@ -108,12 +96,22 @@ pub fn response(token: Option<&PresentedToken>, caller: Caller<'_>, issuer: &str
 /// consent its `Permissions` and dates, which bound what may be read).
 pub fn resource_server_members(claims: &mut Map<String, Value>, grant_id: &str, consent: Option<&Consent>) {
     claims.insert("grant_id".into(), Value::String(grant_id.to_string()));
-    let Some(consent) = consent else {
-        return;
-    };
+    if let Some(consent) = consent {
+        claims.insert(OPENBANKING_CONSENT.into(), consent_description(consent, true));
+    }
+}
+
+/// The `openbanking_consent` member: `ConsentId`, with `with_status` its
+/// live `Status`, and what was consented, which never changes after
+/// approval (a domestic payment's `Initiation` and `Risk`; an account
+/// access consent's `Permissions` and dates). JWT access tokens carry it
+/// without the status, which would be stale (`oauth/jwt_access_token.rs`).
+pub fn consent_description(consent: &Consent, with_status: bool) -> Value {
     let mut described = Map::new();
     described.insert("ConsentId".into(), json!(consent.consent_id));
-    described.insert("Status".into(), json!(consent.status.as_str()));
+    if with_status {
+        described.insert("Status".into(), json!(consent.status.as_str()));
+    }
     match &consent.kind {
         ConsentKind::DomesticPayment(payment) => {
             described.insert("Initiation".into(), obie::domestic_payment_json(payment));
@@ -122,7 +120,7 @@ pub fn resource_server_members(claims: &mut Map<String, Value>, grant_id: &str, 
         }
         ConsentKind::AccountAccess(access) => obie::account_access_json(access, &mut described),
     }
-    claims.insert(OPENBANKING_CONSENT.into(), Value::Object(described));
+    Value::Object(described)
 }
 
 /// The introspection member naming a token's UK OBIE consent (resource
@@ -160,10 +158,9 @@ pub async fn signed_response(
 mod tests {
     use super::*;
     use crate::model::Binding;
-    use crate::model::records::AccessToken;
 
-    fn token() -> PresentedToken {
-        PresentedToken::Access(AccessToken {
+    fn token() -> AccessToken {
+        AccessToken {
             client_id: "fintech".into(),
             account_id: Some("alice".into()),
             scopes: vec!["openid".into()],
@@ -172,7 +169,7 @@ mod tests {
             issued_at: 1,
             expires_at: 2,
             authorization_details: Some(r#"[{"type":"payment_initiation"}]"#.into()),
-        })
+        }
     }
 
     #[test]
@@ -182,6 +179,8 @@ mod tests {
         let own = response(Some(&t), Caller::Client("fintech"), "iss");
         assert_eq!(own["active"], true);
         assert_eq!(own["cnf"]["jkt"], "jkt");
+        // RFC 7662 §2.2 / RFC 9449 §6.2: an active answer names its type.
+        assert_eq!(own["token_type"], "DPoP");
     }
 
     /// RFC 7662 §2.2 extension members for resource servers: the grant, and

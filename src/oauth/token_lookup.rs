@@ -1,7 +1,9 @@
-//! Finding a token presented to the introspection (RFC 7662 §2.1) and
-//! revocation (RFC 7009 §2.1) endpoints: `token_type_hint` only orders the
-//! search; a token not found under the hinted type is looked for under the
-//! others (RFC 7009 §2.1, RFC 7662 §2.1). Unknown hints are ignored.
+//! Finding a token presented to the revocation endpoint (RFC 7009 §2.1):
+//! `token_type_hint` only orders the search; a token not found under the
+//! hinted type is looked for under the others (RFC 7009 §2.1). Unknown
+//! hints are ignored. Introspection and the payment endpoints look up
+//! access tokens only ([`find_access_token`]): a refresh token is never an
+//! access token (RFC 6749 §1.5), whatever the caller hints.
 
 use crate::http::endpoints::OpState;
 use crate::model::records::{AccessToken, RefreshToken};
@@ -55,13 +57,25 @@ pub async fn find(
 }
 
 async fn find_access(op: &OpState, token: &str, now: u64) -> Result<Option<PresentedToken>, OAuthError> {
+    Ok(find_access_token(op, token, now)
+        .await?
+        .map(PresentedToken::Access))
+}
+
+/// The access token `token` (unexpired, unrevoked); `None` for anything
+/// else, a refresh token included.
+pub async fn find_access_token(
+    op: &OpState,
+    token: &str,
+    now: u64,
+) -> Result<Option<AccessToken>, OAuthError> {
     let found = op
         .services
         .repo
         .find::<AccessToken>(token, now)
         .await
         .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
-    Ok(found.map(|f| PresentedToken::Access(f.payload)))
+    Ok(found.map(|f| f.payload))
 }
 
 async fn find_refresh(op: &OpState, token: &str, now: u64) -> Result<Option<PresentedToken>, OAuthError> {

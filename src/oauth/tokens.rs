@@ -107,9 +107,10 @@ pub async fn issue_access_token(
         }
         AccessTokenFormat::Jwt => {
             // RFC 9068: unique by its random `jti`; stored by hash like any
-            // token. The grant id is not among its claims, so it can name
-            // the signed token.
-            let jwt = super::jwt_access_token::sign(op, &record).await?;
+            // token. A token that is its own grant does not name it among
+            // its claims, so its grant id can name the signed token.
+            let under_grant = under == IssuedUnder::CustomersGrant;
+            let jwt = super::jwt_access_token::sign(op, &record, under_grant).await?;
             if under == IssuedUnder::Itself {
                 record.grant_id = own_grant_id(&jwt);
             }

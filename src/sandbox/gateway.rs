@@ -149,6 +149,9 @@ pub async fn start_bank_and_gateway(
             introspection_endpoint: config
                 .mtls_endpoint_url(paths::INTROSPECTION)
                 .unwrap_or_else(|| config.endpoint_url(paths::INTROSPECTION)),
+            grant_reservation_endpoint: config
+                .mtls_endpoint_url(paths::GRANT_RESERVATION)
+                .unwrap_or_else(|| config.endpoint_url(paths::GRANT_RESERVATION)),
             grant_consumption_endpoint: config
                 .mtls_endpoint_url(paths::GRANT_CONSUMPTION)
                 .unwrap_or_else(|| config.endpoint_url(paths::GRANT_CONSUMPTION)),

@@ -1,7 +1,7 @@
 //! The key schema and value schema of the store.
 //!
 //! ```text
-//! SCHEMA_VERSION = 4
+//! SCHEMA_VERSION = 5
 //!
 //! Keys are FoundationDB tuple-layer encodings (FDB "design/tuple.md":
 //! byte strings 0x01, text 0x02, non-negative integers 0x14..0x1c), so they
@@ -20,11 +20,12 @@
 //!          1 access_token, 2 refresh_token, 3 authorization_code, 4 par,
 //!          5 ciba_request, 6 session, 7 interaction,
 //!          8 registration_access_token, 9 replay, 10 grant, 11 client,
-//!          12 consent, 13 user, 14 signing_key)
+//!          12 consent, 13 user, 14 signing_key, 15 payment_reservation)
 //! <id key> SHA-256 of the id for kinds that hold a bearer secret (tokens,
 //!          codes, request_uris, CIBA auth_req_ids, session ids, jtis):
 //!          32 bytes, so the secret is never stored; the id's UTF-8 bytes for
-//!          the others (grants, clients, consents, users, keys)
+//!          the others (grants, clients, consents, users, keys, payment
+//!          reservations)
 //! <index>  1 client (client_id), 2 grant (grant_id), 3 user (account id),
 //!          4 uid (session uid), 5 auth_req (SHA-256 of a CIBA auth_req_id)
 //!          A record gets an entry for each of its links, except that access
@@ -57,13 +58,18 @@
 //! the pushed requests and interactions in flight and rewrites the others.
 //! Version 4 appended `openbanking_intent_id` (the UK OBIE consent the
 //! request authorises) to pushed requests; its migration deletes the pushed
-//! requests and interactions in flight.
+//! requests and interactions in flight. Version 5 added the kind
+//! `payment_reservation` (15): which payment (client, `x-idempotency-key`)
+//! a consent or RAR grant was used for (`consent/reservation.rs`); a
+//! version-4 store has none, so its migration writes nothing, but an older
+//! build must not open a store that holds them (its sweeper would not know
+//! the kind).
 
 use aws_lc_rs::digest;
 
 /// Version of the layout above; recorded in the store at `(0,
 /// "schema_version")`.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// First element of the schema version key.
 const META: u64 = 0;
@@ -106,6 +112,9 @@ pub enum Kind {
     User,
     /// Signing key metadata, by kid.
     SigningKey,
+    /// The payment a consent or RAR grant was used for, by consent
+    /// reference (UK OBIE: a consent authorises one payment).
+    PaymentReservation,
 }
 
 impl Kind {
@@ -125,6 +134,7 @@ impl Kind {
         Kind::Consent,
         Kind::User,
         Kind::SigningKey,
+        Kind::PaymentReservation,
     ];
 
     /// The subspace code; part of the on-disk schema.
@@ -144,6 +154,7 @@ impl Kind {
             Kind::Consent => 12,
             Kind::User => 13,
             Kind::SigningKey => 14,
+            Kind::PaymentReservation => 15,
         }
     }
 
@@ -169,6 +180,7 @@ impl Kind {
             Kind::Consent => "consent",
             Kind::User => "user",
             Kind::SigningKey => "signing_key",
+            Kind::PaymentReservation => "payment_reservation",
         }
     }
 
@@ -176,7 +188,12 @@ impl Kind {
     pub const fn stored_by_hash(self) -> bool {
         !matches!(
             self,
-            Kind::Grant | Kind::Client | Kind::Consent | Kind::User | Kind::SigningKey
+            Kind::Grant
+                | Kind::Client
+                | Kind::Consent
+                | Kind::User
+                | Kind::SigningKey
+                | Kind::PaymentReservation
         )
     }
 

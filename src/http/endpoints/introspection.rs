@@ -1,6 +1,7 @@
 //! `POST /introspect` (RFC 7662 §2): the client authenticates (401
 //! otherwise, RFC 7662 §2.1 with FAPI 2.0 §5.3.2.1's methods) and names a
-//! `token` (optional `token_type_hint`). JSON by default (§2.2); a signed
+//! `token` (`token_type_hint` is ignored: only access tokens are ever
+//! active, `oauth/introspection.rs`). JSON by default (§2.2); a signed
 //! JWT when the caller accepts `application/token-introspection+jwt`
 //! (RFC 9701 §4). Who may learn what: `oauth/introspection.rs`. A
 //! resource server (`[[resource_servers]]`) authenticates with its
@@ -34,18 +35,20 @@ pub async fn post(
     };
     let token = form.require("token")?;
     let now = op.now();
-    let found = token_lookup::find(op, token, form.get("token_type_hint"), now).await?;
+    // RFC 7662 §2.1: the hint may be ignored; only access tokens are
+    // looked up, so a refresh token is never active here (RFC 6749 §1.5).
+    let found = token_lookup::find_access_token(op, token, now).await?;
     // RFC 7592 §2.3: a deleted client's tokens are not active, also those
     // (client_credentials) that no grant of it links to.
     let found = match found {
-        Some(t) if op.services.clients.get(t.client_id()).await.is_none() => None,
+        Some(t) if op.services.clients.get(&t.client_id).await.is_none() => None,
         other => other,
     };
     // UK OBIE: a token of a consent that was rejected, consumed or revoked,
     // or whose ExpirationDateTime has passed (OBIE Account Access
     // Consents), is dead; an active one names its consent.
     let consent = match &found {
-        Some(t) => crate::consent::of_grant(&op.services.repo, t.grant_id(), now)
+        Some(t) => crate::consent::of_grant(&op.services.repo, &t.grant_id, now)
             .await
             .map_err(|_| OAuthError::bare(crate::protocol::error::ErrorCode::TemporarilyUnavailable))?,
         None => None,
@@ -65,14 +68,14 @@ pub async fn post(
             );
         }
         if let Caller::ResourceServer(_) = caller {
-            introspection::resource_server_members(map, token.grant_id(), consent.as_ref());
+            introspection::resource_server_members(map, &token.grant_id, consent.as_ref());
         }
     }
     if let Caller::ResourceServer(id) = caller {
         tracing::info!(
             target: "fiducia::audit",
             resource_server = %id,
-            token_client_id = found.as_ref().map_or("-", |t| t.client_id()),
+            token_client_id = found.as_ref().map_or("-", |t| t.client_id.as_str()),
             active = body["active"] == true,
             "token introspected by a resource server"
         );

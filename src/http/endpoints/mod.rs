@@ -11,6 +11,7 @@ pub mod introspection;
 pub mod jwks;
 pub mod par;
 pub mod payment_consumption;
+pub mod payment_reservation;
 pub mod registration;
 pub mod revocation;
 pub mod sandbox_callback;

@@ -1,7 +1,8 @@
 //! `POST /grants/consume`: a resource server (`[[resource_servers]]`, the
 //! API gateway) reports that the bank API accepted the payment made with
-//! `token`; the token's grant is used up (`oauth/payment_consumption.rs`:
-//! its UK OBIE consent `Consumed`, its tokens revoked). Only a resource
+//! `token`, whose consent it reserved before (`/grants/reserve`); the
+//! token's grant is used up (`oauth/payment_consumption.rs::consume`: its
+//! tokens revoked). Only a resource
 //! server, authenticated by its certificate (RFC 8705 §2.1.2), may call it;
 //! clients get `invalid_client`. JSON answer; each call is an audit line
 //! (never the token).
@@ -36,7 +37,7 @@ pub async fn post(
             operation = "grant.consume",
             resource_server = %rs.id,
             client_id = %consumed.client_id,
-            consent_id = consumed.consent_id.as_deref().unwrap_or("-"),
+            consent_id = %consumed.consent_id,
             revoked = consumed.revoked,
             "payment made: grant consumed, its tokens revoked"
         ),

@@ -4,7 +4,7 @@
 //! | route | needs |
 //! |---|---|
 //! | `GET /open-banking/v3.1/aisp/accounts[/{AccountId}[/balances\|/transactions]]` | scope `accounts`, a customer, within the token's consent (`bounds`) |
-//! | `POST /open-banking/v3.1/pisp/domestic-payments` | scope `payments`, a customer, `x-idempotency-key`, the token's consent (`gateway::payment`), paid from the consented debtor account |
+//! | `POST /open-banking/v3.1/pisp/domestic-payments` | scope `payments`, a customer, `x-idempotency-key`, the token's `payment_initiation` detail or OBIE consent (`gateway::payment`), `x-fiducia-consent-id` (and `Data.ConsentId` equal to it under an OBIE consent); paid from the consented debtor account |
 //! | `GET /open-banking/v3.1/pisp/domestic-payments/{DomesticPaymentId}` | scope `payments`, the submitting client |
 
 use super::BankApi;
@@ -171,12 +171,18 @@ impl BankApi {
         .map_err(|refusal| refused(&Refused::ConsentMismatch(refusal.to_string())))?;
         let mut order = PaymentOrder::parse(request.body(), &caller.client_id, &customer, &key)
             .map_err(|r| refused(&r))?;
-        // The consent the gateway vouched for is the one used up (the
-        // body's `ConsentId` only for a JWT access token, which names no
-        // grant).
-        if let Some(reference) = &caller.consent_id {
-            order.consent_reference.clone_from(reference);
-        }
+        // The consent the gateway had the OP reserve for this payment is
+        // the one used up; without it the payment was not vouched for.
+        let vouched = caller.consent_id.as_deref().ok_or_else(|| {
+            error(
+                StatusCode::BAD_REQUEST,
+                "UK.OBIE.Header.Missing",
+                &format!("{X_CONSENT_ID} is missing: submit payments through the API gateway"),
+            )
+        })?;
+        order
+            .bind_consent(vouched, caller.openbanking_consent.is_some())
+            .map_err(|r| refused(&r))?;
         // RFC 9396 §9 / OBIE "Domestic Payment Consents": the account the
         // customer approved paying from (named in the consent, or chosen at
         // the bank) is the one debited when the body leaves it out; a named

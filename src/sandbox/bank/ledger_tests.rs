@@ -117,3 +117,33 @@ fn bad_initiations_are_refused_with_open_banking_codes() {
         "UK.OBIE.Rules.FailsControlParameters"
     );
 }
+
+/// The consent used up is the one the gateway vouched for
+/// (`x-fiducia-consent-id`), never the body's: under a UK OBIE consent a
+/// body naming another consent is refused (OBIE Payment Initiation API
+/// v3.1, "Domestic Payments"), and two payments under one vouched consent
+/// with different body ConsentIds still pay once.
+#[test]
+fn the_vouched_consent_is_used_up_not_the_bodys() {
+    let mut obie = order("a", "10.00");
+    assert_eq!(
+        obie.bind_consent("pc-other", true),
+        Err(Refused::ConsentMismatch(
+            "Data.ConsentId is not the consent the token was authorised under".into()
+        ))
+    );
+    assert_eq!(
+        Refused::ConsentMismatch(String::new()).status_and_code().1,
+        "UK.OBIE.Resource.ConsentMismatch"
+    );
+    assert_eq!(obie.bind_consent("pc-a", true), Ok(()));
+
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open(dir.path());
+    let (mut first, mut second) = (order("a", "10.00"), order("b", "10.00"));
+    first.bind_consent("grant-1", false).unwrap();
+    second.bind_consent("grant-1", false).unwrap();
+    assert_eq!(second.consent_reference, "grant-1");
+    ledger.pay(&first, 1).unwrap();
+    assert_eq!(ledger.pay(&second, 2), Err(Refused::ConsentUsed));
+}

@@ -59,8 +59,9 @@ pub struct PaymentOrder {
     /// `Data.ConsentId`.
     pub consent_id: String,
     /// The consent the payment uses up, as the gateway names it
-    /// (`x-fiducia-consent-id`: the UK OBIE consent, or the RFC 9396 grant);
-    /// `consent_id` until set.
+    /// (`x-fiducia-consent-id`: the UK OBIE consent, or the RFC 9396 grant,
+    /// which the OP reserved for this payment); `consent_id` until
+    /// [`PaymentOrder::bind_consent`].
     pub consent_reference: String,
     /// `Data.Initiation` as sent.
     pub initiation: Value,
@@ -82,6 +83,22 @@ impl PaymentOrder {
     pub fn remittance_sent(&self) -> bool {
         let remittance = &self.initiation["RemittanceInformation"];
         remittance["Reference"].is_string() || remittance["Unstructured"].is_string()
+    }
+
+    /// The payment uses up `vouched`, the consent the gateway had the OP
+    /// reserve for it (`x-fiducia-consent-id`); the body never chooses it.
+    /// Under a UK OBIE consent (`obie`) the body's `Data.ConsentId` must be
+    /// that consent (OBIE Payment Initiation API v3.1, "Domestic
+    /// Payments"); an RFC 9396 grant has no id the fintech knows, so its
+    /// body's `ConsentId` is only echoed.
+    pub fn bind_consent(&mut self, vouched: &str, obie: bool) -> Result<(), Refused> {
+        if obie && self.consent_id != vouched {
+            return Err(Refused::ConsentMismatch(
+                "Data.ConsentId is not the consent the token was authorised under".into(),
+            ));
+        }
+        vouched.clone_into(&mut self.consent_reference);
+        Ok(())
     }
 
     /// Reads an `OBWriteDomestic2` body.

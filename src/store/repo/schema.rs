@@ -53,6 +53,7 @@ pub const MIGRATIONS: &[(u32, Migration)] = &[
     (1, drop_token_client_and_user_entries),
     (2, super::migrate_v3::migrate),
     (3, drop_in_flight_authorization_requests),
+    (4, add_payment_reservations),
 ];
 
 /// 1 → 2: access and refresh tokens are no longer indexed by client and user
@@ -79,6 +80,13 @@ fn drop_token_client_and_user_entries(tx: &Transaction) -> BoxFuture<'_, Result<
 /// `openbanking_intent_id`; the ones in flight are dropped.
 fn drop_in_flight_authorization_requests(tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
     Box::pin(super::migrate_v3::drop_in_flight_authorization_requests(tx))
+}
+
+/// 4 → 5: the kind `payment_reservation` was added; a version-4 store has
+/// no record of it, so there is nothing to rewrite (the version bump keeps
+/// older builds, whose sweeper does not know the kind, from opening it).
+fn add_payment_reservations(_tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
+    Box::pin(async { Ok(()) })
 }
 
 /// Checks, records or migrates the schema version; returns the version found

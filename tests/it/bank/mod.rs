@@ -7,5 +7,6 @@ pub mod consented;
 pub mod expiry;
 pub mod intent;
 pub mod jwt_consent;
+pub mod pay_once;
 pub mod payments;
 pub mod rig;

@@ -51,9 +51,10 @@ fn payment_id(response: &Response<Bytes>) -> String {
 /// at the gateway and the OP no longer knows it: the grant is consumed);
 /// four concurrent identical submissions with a fresh consent's token
 /// return one payment and debit once; a key reused for another payment is
-/// refused; when the balance no longer covers it the payment is refused,
-/// nothing moves and the token stays usable; the payment's status can be
-/// read with another `payments` token.
+/// refused, and the consent stays reserved for that key; when the balance
+/// no longer covers it the payment is refused, nothing moves and the same
+/// payment may be retried; the payment's status can be read with another
+/// `payments` token.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_consented_payment_moves_money_once_and_spends_its_token() {
     let rig = BankRig::start().await;
@@ -100,7 +101,9 @@ async fn a_consented_payment_moves_money_once_and_spends_its_token() {
     assert_ne!(second, first);
     assert_eq!(balance(&rig, &reader, &read_token).await, "53.00");
 
-    // The same key for a different initiation is refused.
+    // The same key for a different initiation is refused by the bank's
+    // ledger; the fresh consent is now reserved for that (client, key), so
+    // another key cannot use it either (403 from the OP's reservation).
     let token = rig.token(PISP, &payer, "openid payments", true).await;
     let mut other = consented.clone();
     other["Data"]["Initiation"]["EndToEndIdentification"] = "e-2".into();
@@ -110,21 +113,32 @@ async fn a_consented_payment_moves_money_once_and_spends_its_token() {
         json(response.body())["Errors"][0]["ErrorCode"],
         "UK.OBIE.Header.Invalid"
     );
-
-    // 53.00 does not cover 123.50: refused in the OBErrorResponse1 shape, nothing moves.
     let response = submit(&rig, &payer, &token, &consented, "key-3").await;
-    assert_status(&response, 400);
-    let body = json(response.body());
+    assert_status(&response, 403);
     assert_eq!(
-        body["Errors"][0]["ErrorCode"],
-        "UK.OBIE.Rules.FailsControlParameters"
+        json(response.body())["Errors"][0]["ErrorCode"],
+        "UK.OBIE.Resource.InvalidConsentStatus"
     );
-    assert!(
-        body["Errors"][0]["Message"]
-            .as_str()
-            .unwrap()
-            .contains("insufficient funds")
-    );
+
+    // 53.00 does not cover 123.50: refused in the OBErrorResponse1 shape,
+    // nothing moves; the same payment (same key) may be retried, and is
+    // refused the same way.
+    let token = rig.token(PISP, &payer, "openid payments", true).await;
+    for _ in 0..2 {
+        let response = submit(&rig, &payer, &token, &consented, "key-3").await;
+        assert_status(&response, 400);
+        let body = json(response.body());
+        assert_eq!(
+            body["Errors"][0]["ErrorCode"],
+            "UK.OBIE.Rules.FailsControlParameters"
+        );
+        assert!(
+            body["Errors"][0]["Message"]
+                .as_str()
+                .unwrap()
+                .contains("insufficient funds")
+        );
+    }
     assert_eq!(balance(&rig, &reader, &read_token).await, "53.00");
 
     // No idempotency key: refused before the ledger.

@@ -8,6 +8,7 @@ use super::super::gateway::rig::{
 use super::super::support::*;
 use bytes::Bytes;
 use fiducia::clock::SystemClock;
+use fiducia::gateway::config::GatewayConfig;
 use fiducia::gateway::{self, GatewayHandle};
 use fiducia::sandbox::bank::ledger::seed_account;
 use fiducia::sandbox::bank::{self, BankOptions, BankServer, GatewayIdentity};
@@ -144,17 +145,33 @@ impl BankRig {
         BankRig { op, bank, gateway }
     }
 
+    /// The configuration of another gateway replica in front of the same
+    /// bank API and OP, with `op_section` added to `[gateway.op]`.
+    pub fn replica_config(&self, op_section: &str) -> GatewayConfig {
+        let base = format!("https://localhost:{}", self.bank.addr.port());
+        gateway_config(&self.op, &base, "", op_section, STATUS_ROUTE)
+    }
+
+    /// Sends to the gateway (replica) at `addr` as the test fintech.
+    pub async fn call_at(
+        &self,
+        addr: std::net::SocketAddr,
+        request: Request<Full<Bytes>>,
+    ) -> Response<Bytes> {
+        let pki = &self.op.pki;
+        call_with_cert(pki, addr, &pki.client_cert(), &pki.client_key(), request).await
+    }
+
+    /// The bank's ledger as written to disk.
+    pub fn ledger(&self) -> fiducia::sandbox::bank::ledger::LedgerState {
+        fiducia::sandbox::bank::ledger::Ledger::open(&self.op.pki.dir.path().join("bank"), &[])
+            .unwrap()
+            .snapshot()
+    }
+
     /// Sends to the gateway as the test fintech.
     pub async fn call(&self, request: Request<Full<Bytes>>) -> Response<Bytes> {
-        let pki = &self.op.pki;
-        call_with_cert(
-            pki,
-            self.gateway.addr,
-            &pki.client_cert(),
-            &pki.client_key(),
-            request,
-        )
-        .await
+        self.call_at(self.gateway.addr, request).await
     }
 
     /// A DPoP-bound token of `client_id` for `scope` with the consented payment (when

@@ -210,8 +210,9 @@ async fn a_refresh_keeps_the_authorization_details() {
     assert_eq!(refreshed["authorization_details"], details, "{refreshed}");
     let body = introspection_of(&op, refreshed["access_token"].as_str().unwrap()).await;
     assert_eq!(body["authorization_details"], details, "{body}");
+    // RFC 7662 §2.2: only access tokens introspect active.
     let body = introspection_of(&op, refreshed["refresh_token"].as_str().unwrap()).await;
-    assert_eq!(body["authorization_details"], details, "{body}");
+    assert_eq!(body, json!({"active": false}));
     op.handle.shutdown().await;
 }
 

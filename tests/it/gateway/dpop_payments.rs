@@ -19,6 +19,20 @@ async fn payment_token(rig: &Rig, client_id: &str, dpop: &DpopKey) -> String {
     tokens["access_token"].as_str().unwrap().to_string()
 }
 
+/// A payment submission with `x-idempotency-key: key-1` (OBIE Read/Write
+/// API v3.1 "Idempotency").
+fn keyed_post(
+    body: &Value,
+    authorization: &str,
+    proof: Option<&str>,
+) -> http::Request<http_body_util::Full<bytes::Bytes>> {
+    with_header(
+        payment_post(body, authorization, proof),
+        "x-idempotency-key",
+        "key-1",
+    )
+}
+
 /// A proof for a payment submission at the gateway's public URL.
 async fn payment_proof(dpop: &DpopKey, token: &str) -> String {
     dpop.proof("POST", &format!("{PUBLIC_URL}{PAYMENTS}"), Some(token))
@@ -95,7 +109,7 @@ async fn a_dpop_bound_payment_needs_its_proof_and_the_consented_payment() {
 
     let proof = payment_proof(&dpop, &token).await;
     let response = rig
-        .call(payment_post(&consented, &authorization, Some(&proof)))
+        .call(keyed_post(&consented, &authorization, Some(&proof)))
         .await;
     assert_status(&response, 201);
     let received = rig.upstream.received();
@@ -122,12 +136,12 @@ async fn a_dpop_bound_payment_needs_its_proof_and_the_consented_payment() {
     // The token paid: the same proof again (RFC 9449 §11.1) and a fresh one
     // are refused, and the OP consumed the grant.
     let response = rig
-        .call(payment_post(&consented, &authorization, Some(&proof)))
+        .call(keyed_post(&consented, &authorization, Some(&proof)))
         .await;
     assert_eq!(response.status(), 401);
     let fresh = payment_proof(&dpop, &token).await;
     let response = rig
-        .call(payment_post(&consented, &authorization, Some(&fresh)))
+        .call(keyed_post(&consented, &authorization, Some(&fresh)))
         .await;
     assert_eq!(response.status(), 401);
     assert_eq!(gateway_introspection_of(&rig.op, &token).await["active"], false);
@@ -147,7 +161,7 @@ async fn jwt_access_tokens_are_verified_offline() {
     let consented = payment_request("123.50", IBAN);
     let proof = payment_proof(&dpop, &token).await;
     let response = rig
-        .call(payment_post(&consented, &format!("DPoP {token}"), Some(&proof)))
+        .call(keyed_post(&consented, &format!("DPoP {token}"), Some(&proof)))
         .await;
     assert_status(&response, 201);
     assert_eq!(
@@ -160,7 +174,7 @@ async fn jwt_access_tokens_are_verified_offline() {
     let forged = format!("{signed}.{}", URL_SAFE_NO_PAD.encode([7u8; 64]));
     let proof = payment_proof(&dpop, &forged).await;
     let response = rig
-        .call(payment_post(&consented, &format!("DPoP {forged}"), Some(&proof)))
+        .call(keyed_post(&consented, &format!("DPoP {forged}"), Some(&proof)))
         .await;
     assert_eq!(response.status(), 401);
     assert_eq!(rig.upstream.received().len(), 1);

@@ -60,7 +60,7 @@ client_name = "Pay Offline Ltd"
 redirect_uris = ["{REDIRECT}"]
 token_endpoint_auth_method = "private_key_jwt"
 jwks_file = "{jwks}"
-scopes = ["openid", "payments"]
+scopes = ["openid", "payments", "offline_access"]
 authorization_details_types = ["payment_initiation"]
 access_token_format = "jwt"
 "#,
@@ -165,6 +165,7 @@ client_ca = ["ca.pem"]
 
 [gateway.op]
 introspection_endpoint = "https://localhost:{op_port}/introspect"
+grant_reservation_endpoint = "https://localhost:{op_port}/grants/reserve"
 grant_consumption_endpoint = "https://localhost:{op_port}/grants/consume"
 jwks_uri = "https://localhost:{op_port}/jwks"
 client_id = "{GATEWAY}"
