@@ -53,6 +53,14 @@ pub async fn refresh(
     if found.consumed_at().is_some() {
         return Err(reused(op, client, &record.grant_id).await);
     }
+    // OBIE Account Access Consents: no new token once the grant's consent
+    // is past its ExpirationDateTime (`consent::dates`).
+    let consent = crate::consent::of_grant(repo, &record.grant_id, now)
+        .await
+        .map_err(unavailable)?;
+    if consent.is_some_and(|c| c.is_expired(now)) {
+        return Err(invalid_grant("the grant's consent has expired"));
+    }
     let scopes = narrowed_scopes(&record.scopes, requested)?;
     let refresh_token = if op.config.get().tokens.rotate_refresh_tokens {
         match repo.consume::<RefreshToken>(presented, now).await {

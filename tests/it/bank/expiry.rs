@@ -7,10 +7,10 @@
 use super::super::flow::consents::{ACCOUNTS as ACCESS_CONSENTS, api, cc_token};
 use super::super::flow::gateway::gateway_introspection_of;
 use super::super::flow::harness::*;
-use super::super::flow::obie_intent::{create_consent, push_with_intent};
+use super::super::flow::obie_intent::{create_consent, push_with_intent, tokens_for_code};
 use super::super::support::*;
 use super::consented::{access_token, bearer_get, book_a_credit_and_a_debit};
-use super::intent::{authorised_token_from, obie_error};
+use super::intent::obie_error;
 use super::rig::*;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -71,7 +71,8 @@ async fn an_expired_account_access_consent_is_refused_at_creation_and_at_par() {
 
 /// Once the consent's `ExpirationDateTime` passes, its token introspects
 /// inactive (RFC 7662 §2.2), the gateway refuses it although it cached the
-/// active answer (401), and the bank API refuses a call whose consent has
+/// active answer (401), its refresh token gets no new token (RFC 6749 §5.2
+/// `invalid_grant`), and the bank API refuses a call whose consent has
 /// expired (403 `UK.OBIE.Resource.InvalidConsentStatus`) even when the
 /// gateway's headers carry it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,7 +87,14 @@ async fn an_expired_consents_token_is_dead_at_introspection_gateway_and_bank() {
         &access_request(expiration),
     )
     .await;
-    let token = authorised_token_from(&rig, &intent, "openid accounts", &mut Browser::new()).await;
+    let (verifier, challenge) = pkce();
+    let response = push_with_intent(&rig.op, &challenge, "openid accounts offline_access", &intent).await;
+    let request_uri = json(response.body())["request_uri"].as_str().unwrap().to_string();
+    let redirect = Browser::new().authorize(&rig.op, MTLS, &request_uri, true).await;
+    let code = query_param(&redirect, "code").unwrap();
+    let tokens = tokens_for_code(&rig.op, &code, &verifier).await;
+    let token = tokens["access_token"].as_str().unwrap().to_string();
+    let refresh_token = tokens["refresh_token"].as_str().unwrap().to_string();
     let balances = format!("{AIS}/{ALICE_EUR}/balances");
     assert_status(&bearer_get(&rig, &token, &balances).await, 200);
     let introspected = gateway_introspection_of(&rig.op, &token).await;
@@ -98,6 +106,17 @@ async fn an_expired_consents_token_is_dead_at_introspection_gateway_and_bank() {
     assert_eq!(gateway_introspection_of(&rig.op, &token).await["active"], false);
     let response = bearer_get(&rig, &token, &balances).await;
     assert_status(&response, 401);
+    let refresh = form(
+        "/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh_token),
+            ("client_id", MTLS),
+        ],
+    );
+    let response = rig.op.send(true, refresh).await;
+    assert_status(&response, 400);
+    assert_eq!(json(response.body())["error"], "invalid_grant");
 
     // The bank API itself, called by the gateway's certificate with the
     // consent as the gateway would forward it.
