@@ -124,8 +124,7 @@ pub async fn reserve(
     now: u64,
 ) -> Result<Reserved, ReserveError> {
     let record_id = &claim.consent.record_id();
-    let outcome = repo
-        .store()
+    repo.store()
         .run(|tx, _| async move {
             if let Some(found) = ops::find::<PaymentReservation>(&tx, record_id, now).await? {
                 let same = found.payload.client_id == claim.client_id
@@ -135,10 +134,10 @@ pub async fn reserve(
                     false => Err(ReserveError::OtherPayment),
                 });
             }
-            if let ConsentRef::Obie(consent_id) = claim.consent {
-                if let Err(refused) = consume_consent(&tx, consent_id, claim.client_id, now).await? {
-                    return Ok(Err(refused));
-                }
+            if let ConsentRef::Obie(consent_id) = claim.consent
+                && let Err(refused) = consume_consent(&tx, consent_id, claim.client_id, now).await?
+            {
+                return Ok(Err(refused));
             }
             let reservation = PaymentReservation {
                 client_id: claim.client_id.to_string(),
@@ -150,8 +149,7 @@ pub async fn reserve(
             Ok(Ok(Reserved::Now))
         })
         .await
-        .map_err(|_: KvError| ReserveError::Unavailable)?;
-    outcome
+        .map_err(|_: KvError| ReserveError::Unavailable)?
 }
 
 /// The reservation of `consent`, if it was used for a payment.

@@ -9,7 +9,9 @@
 //! ```
 //!
 //! Consumed, Rejected and Revoked are terminal: no grant may be made on
-//! them, and tokens issued under them stop working.
+//! them. Tokens issued under a Rejected or Revoked consent stop working at
+//! once; those of a Consumed one when the payment is confirmed and the
+//! grant revoked (`ConsentStatus::ends_tokens`).
 
 use serde::{Deserialize, Serialize};
 
@@ -75,9 +77,19 @@ impl ConsentStatus {
         }
     }
 
-    /// Whether no grant may be made on it and its tokens are dead.
+    /// Whether no grant may be made on it.
     pub fn is_terminal(self) -> bool {
         matches!(self, Self::Rejected | Self::Consumed | Self::Revoked)
+    }
+
+    /// Whether its tokens are dead at once. A consent becomes `Consumed`
+    /// when the OP reserves it for a payment, before the bank is called
+    /// (`consent/reservation.rs`); its tokens live on until the bank has
+    /// accepted the payment and the grant is revoked, so that the same
+    /// payment can be retried after a lost answer, while the reservation
+    /// refuses any other.
+    pub fn ends_tokens(self) -> bool {
+        matches!(self, Self::Rejected | Self::Revoked)
     }
 
     /// The state after `event`, if the machine allows it.
@@ -123,6 +135,8 @@ mod tests {
             }
         }
         assert!(!AwaitingAuthorisation.is_terminal() && !Authorised.is_terminal());
+        // A consumed consent's tokens end with its grant, not at once.
+        assert!(Rejected.ends_tokens() && Revoked.ends_tokens() && !Consumed.ends_tokens());
     }
 
     #[test]

@@ -231,9 +231,11 @@ pub struct RouteConfig {
     /// otherwise). Default none.
     #[serde(default)]
     pub scopes: Vec<String>,
-    /// A payment submission: the body's amount, currency and creditor
-    /// account must equal a `payment_initiation` authorization detail of
-    /// the token (RFC 9396). Default `false`.
+    /// A payment submission: the body must be the payment the token's
+    /// consent allows (its `payment_initiation` authorization detail, RFC
+    /// 9396, or its UK OBIE consent), and the OP reserves the consent for
+    /// the call's `x-idempotency-key` before the bank API is called (one
+    /// payment per consent). Default `false`.
     #[serde(default)]
     pub payment_consent: bool,
 }

@@ -17,6 +17,7 @@
 use super::errors::Refusal;
 use super::https_client::HttpsClient;
 use super::metrics as m;
+use super::token_info::TokenInfo;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -45,38 +46,23 @@ impl PaymentGrants {
         }
     }
 
-    /// Reserves `token`'s consent for the payment `idempotency_key`; the
-    /// consent id the bank API is to be told.
-    pub async fn reserve(&self, token: &str, idempotency_key: &str) -> Result<String, Refusal> {
+    /// Reserves `token` (described by `info`)'s consent for the payment
+    /// `idempotency_key`; the consent id the bank API is to be told.
+    pub async fn reserve(
+        &self,
+        token: &str,
+        info: &TokenInfo,
+        idempotency_key: &str,
+    ) -> Result<String, Refusal> {
         let form = [
             ("token", token),
             ("idempotency_key", idempotency_key),
             ("client_id", self.client_id.as_str()),
         ];
-        let response = self
-            .client
-            .post_form(&self.reserve_endpoint, &form)
-            .await
-            .map_err(|error| {
+        let outcome = match self.client.post_form(&self.reserve_endpoint, &form).await {
+            Ok(response) => read_reservation(response.status().as_u16(), response.body(), info),
+            Err(error) => {
                 tracing::warn!(%error, "the OP could not be asked to reserve a payment's consent");
-                Refusal::OpUnavailable
-            })?;
-        let answer: Value = serde_json::from_slice(response.body()).unwrap_or_default();
-        let description = answer["error_description"].as_str().unwrap_or_default();
-        let outcome = match (response.status().as_u16(), answer["error"].as_str()) {
-            (200, _) => match answer["consent_id"].as_str() {
-                Some(id) if !id.is_empty() => Ok(id.to_string()),
-                _ => Err(Refusal::OpUnavailable),
-            },
-            (_, Some("invalid_token")) => Err(Refusal::InvalidToken(format!("the OP: {description}"))),
-            (_, Some("invalid_grant")) => Err(Refusal::ConsentUsed(format!("the OP: {description}"))),
-            (_, Some("invalid_request")) => Err(Refusal::ConsentMismatch(format!("the OP: {description}"))),
-            (status, error) => {
-                tracing::warn!(
-                    status,
-                    error = error.unwrap_or("-"),
-                    "the OP refused the gateway's reservation"
-                );
                 Err(Refusal::OpUnavailable)
             }
         };
@@ -115,5 +101,116 @@ impl PaymentGrants {
             answer["error"].as_str().unwrap_or("-"),
             answer["error_description"].as_str().unwrap_or("")
         ))
+    }
+}
+
+/// The OP's answer to a reservation of the payment token `info` describes:
+/// the consent id, which must be the token's own (its client, and its UK
+/// OBIE consent when it names one), or the refusal to give the fintech.
+fn read_reservation(status: u16, body: &[u8], info: &TokenInfo) -> Result<String, Refusal> {
+    let answer: Value = serde_json::from_slice(body).unwrap_or_default();
+    let description = answer["error_description"].as_str().unwrap_or_default();
+    match (status, answer["error"].as_str()) {
+        (200, _) => {
+            let consent_id = answer["consent_id"].as_str().filter(|id| !id.is_empty());
+            let named = info
+                .openbanking_consent
+                .as_ref()
+                .and_then(|c| c["ConsentId"].as_str());
+            match consent_id {
+                Some(id)
+                    if answer["client_id"] == info.client_id.as_str() && named.is_none_or(|n| n == id) =>
+                {
+                    Ok(id.to_string())
+                }
+                _ => {
+                    tracing::error!(
+                        "the OP reserved another consent than the token's; the payment is refused"
+                    );
+                    Err(Refusal::OpUnavailable)
+                }
+            }
+        }
+        (_, Some("invalid_token")) => Err(Refusal::InvalidToken(format!("the OP: {description}"))),
+        (_, Some("invalid_grant")) => Err(Refusal::ConsentUsed(format!("the OP: {description}"))),
+        (_, Some("invalid_request")) => Err(Refusal::ConsentMismatch(format!("the OP: {description}"))),
+        (status, error) => {
+            tracing::warn!(
+                status,
+                error = error.unwrap_or("-"),
+                "the OP refused the gateway's reservation"
+            );
+            Err(Refusal::OpUnavailable)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway::token_info::Cnf;
+    use serde_json::json;
+
+    fn info(consent: Option<&str>) -> TokenInfo {
+        TokenInfo {
+            client_id: "fintech".into(),
+            sub: Some("alice".into()),
+            scopes: vec!["payments".into()],
+            exp: 200,
+            cnf: Cnf::Jkt("k".into()),
+            authorization_details: None,
+            grant_id: Some("g-1".into()),
+            openbanking_consent: consent.map(|id| json!({"ConsentId": id})),
+        }
+    }
+
+    fn answer(status: u16, body: Value, info: &TokenInfo) -> Result<String, Refusal> {
+        read_reservation(status, body.to_string().as_bytes(), info)
+    }
+
+    /// The consent the bank is told is the one the OP reserved, and only if
+    /// it is the token's own (OBIE Payment Initiation API v3.1).
+    #[test]
+    fn the_reserved_consent_must_be_the_tokens() {
+        let ok = json!({"client_id": "fintech", "consent_id": "pdc-1", "status": "Reserved"});
+        assert_eq!(answer(200, ok.clone(), &info(Some("pdc-1"))), Ok("pdc-1".into()));
+        assert_eq!(answer(200, ok.clone(), &info(None)), Ok("pdc-1".into()));
+        assert_eq!(answer(200, ok, &info(Some("pdc-2"))), Err(Refusal::OpUnavailable));
+        let other_client = json!({"client_id": "other", "consent_id": "pdc-1"});
+        assert_eq!(
+            answer(200, other_client, &info(None)),
+            Err(Refusal::OpUnavailable)
+        );
+        assert_eq!(
+            answer(200, json!({"client_id": "fintech"}), &info(None)),
+            Err(Refusal::OpUnavailable)
+        );
+    }
+
+    /// The OP's OAuth errors become the fintech's OB refusals: a used
+    /// consent 403 InvalidConsentStatus, a dead token 401, anything else 503.
+    #[test]
+    fn the_ops_refusals_are_mapped() {
+        let error = |code: &str| json!({"error": code, "error_description": "why"});
+        assert!(matches!(
+            answer(400, error("invalid_grant"), &info(None)),
+            Err(Refusal::ConsentUsed(_))
+        ));
+        assert!(matches!(
+            answer(401, error("invalid_token"), &info(None)),
+            Err(Refusal::InvalidToken(_))
+        ));
+        assert!(matches!(
+            answer(400, error("invalid_request"), &info(None)),
+            Err(Refusal::ConsentMismatch(_))
+        ));
+        assert_eq!(
+            answer(401, error("invalid_client"), &info(None)),
+            Err(Refusal::OpUnavailable)
+        );
+        assert_eq!(
+            read_reservation(502, b"<html>", &info(None)),
+            Err(Refusal::OpUnavailable)
+        );
     }
 }

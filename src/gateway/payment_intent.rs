@@ -1,7 +1,8 @@
 //! A payment submission under a UK OBIE domestic payment consent (OBIE
 //! Payment Initiation API v3.1, "Domestic Payments"): `Data.ConsentId` is
 //! the consent the token was authorised under, the consent is
-//! `Authorised` (when the status is known: introspection), and
+//! `Authorised` or reserved for a payment (`Consumed`; when the status is
+//! known: introspection), and
 //! `Data.Initiation` repeats the consented Initiation.
 //! Sans-IO; `consent` is the OP's `openbanking_consent` introspection
 //! member (`ConsentId`, `Status`, `Initiation`).
@@ -38,10 +39,11 @@ pub fn check(body: &Value, consent: &Value) -> Result<(), Refusal> {
         ));
     }
     // Introspection gives the live status; a JWT access token's snapshot
-    // has none (it would be stale), and the OP's reservation of the consent,
-    // before the bank is called, decides whether it is still unused.
+    // has none (it would be stale). `Consumed` means reserved for a payment:
+    // the OP's reservation, before the bank is called, decides whether this
+    // is that payment retried (same x-idempotency-key) or another one.
     match consent.get("Status").map(Value::as_str) {
-        None | Some(Some("Authorised")) => {}
+        None | Some(Some("Authorised" | "Consumed")) => {}
         Some(status) => {
             return Err(Refusal::ConsentMismatch(format!(
                 "the consent is {}, not Authorised",
@@ -156,10 +158,13 @@ mod tests {
             &body("pdc-2", initiation()),
             &consent("Authorised")
         )));
+        assert!(mismatch(check(&body("pdc-1", initiation()), &consent("Revoked"))));
         assert!(mismatch(check(
             &body("pdc-1", initiation()),
-            &consent("Consumed")
+            &consent("AwaitingAuthorisation")
         )));
+        // Reserved for a payment: the OP's reservation decides.
+        assert_eq!(check(&body("pdc-1", initiation()), &consent("Consumed")), Ok(()));
         for (path, value) in [
             ("/InstructedAmount/Amount", json!("10.01")),
             ("/InstructedAmount/Currency", json!("EUR")),

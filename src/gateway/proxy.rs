@@ -242,7 +242,7 @@ impl Gateway {
             ));
         }
         let key = idempotency_key(request.headers())?;
-        self.payments.reserve(token, key).await
+        self.payments.reserve(token, info, key).await
     }
 
     async fn forward(
@@ -333,5 +333,33 @@ fn copy_end_to_end(from: &HeaderMap, to: &mut HeaderMap) {
             continue;
         }
         to.append(name.clone(), value.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// OBIE Read/Write API v3.1 "Idempotency": one x-idempotency-key of
+    /// 1 to 40 characters, or 400 UK.OBIE.Header.Missing before the OP is
+    /// asked to reserve anything.
+    #[test]
+    fn a_payment_needs_one_idempotency_key_obie_v3_1() {
+        let headers = |values: &[&str]| {
+            let mut map = HeaderMap::new();
+            for value in values {
+                map.append("x-idempotency-key", HeaderValue::from_str(value).unwrap());
+            }
+            map
+        };
+        assert_eq!(idempotency_key(&headers(&["key-1"])), Ok("key-1"));
+        let forty = "k".repeat(40);
+        assert_eq!(idempotency_key(&headers(&[&forty])), Ok(forty.as_str()));
+        for bad in [&[][..], &[""], &["k".repeat(41).as_str()][..], &["a", "b"]] {
+            let refusal = idempotency_key(&headers(bad)).unwrap_err();
+            assert!(matches!(refusal, Refusal::MissingHeader(_)), "{bad:?}");
+            let response = refusal.response("i", false);
+            assert_eq!(response.status(), 400);
+        }
     }
 }

@@ -146,7 +146,7 @@ pub async fn consume(op: &OpState, token: &str, now: u64) -> Result<Consumed, OA
     let reserved = reservation::find(repo, &consent, now)
         .await
         .map_err(unavailable)?;
-    if !reserved.is_some_and(|r| r.client_id == access.client_id) {
+    if reserved.is_none_or(|r| r.client_id != access.client_id) {
         return Err(OAuthError::invalid_request(
             "no payment was reserved with this token's consent (reserve it before calling the bank)",
         ));

@@ -117,8 +117,8 @@ fn jwt_claim(jwt: &str, claim: &str) -> Value {
 /// A gateway replica whose report after the bank's answer (`/grants/consume`)
 /// never reaches the OP: the grant's tokens stay alive after a payment, so
 /// only the OP's reservation keeps the consent from paying again.
-async fn replica_with_lost_reports(rig: &BankRig) -> gateway::GatewayHandle {
-    let mut config = rig.replica_config(JWT);
+async fn replica_with_lost_reports(rig: &BankRig, op_section: &str) -> gateway::GatewayHandle {
+    let mut config = rig.replica_config(op_section);
     config.op.grant_consumption_endpoint = format!(
         "https://localhost:{}/grants/nowhere",
         rig.op.handle.main_addr.port()
@@ -186,7 +186,7 @@ async fn a_second_payment_after_a_gateway_restart_is_refused() {
         .as_str()
         .unwrap()
         .to_string();
-    let before = replica_with_lost_reports(&rig).await;
+    let before = replica_with_lost_reports(&rig, JWT).await;
     let first = payment_id(&submit_at(&rig, before.addr, &dpop, &token, &naming("pc-1"), "key-1").await);
     before.shutdown().await;
 
@@ -227,7 +227,7 @@ async fn a_refreshed_token_cannot_pay_the_same_consent_again() {
     assert_eq!(booked(&rig), ("176.50".to_string(), 1));
 
     // The report lost: the reservation alone decides.
-    let lossy = replica_with_lost_reports(&rig).await;
+    let lossy = replica_with_lost_reports(&rig, JWT).await;
     let tokens = jwt_tokens(&rig, &dpop).await;
     let first = tokens["access_token"].as_str().unwrap();
     let second = refreshed(&rig, &dpop, tokens["refresh_token"].as_str().unwrap()).await;
@@ -262,15 +262,14 @@ async fn a_body_consent_id_cannot_pick_the_consent() {
     );
     let encode = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
     let vouched = |body: &Value, key: &str| {
-        let request = http::Request::post(format!("https://localhost{PAYMENTS}"))
+        http::Request::post(format!("https://localhost{PAYMENTS}"))
             .header("content-type", "application/json")
             .header("x-idempotency-key", key)
             .header("x-fiducia-client-id", JWT_PISP)
             .header("x-fiducia-customer", "acc-alice-1")
             .header("x-fiducia-scope", "openid payments")
             .body(http_body_util::Full::new(Bytes::from(body.to_string())))
-            .unwrap();
-        request
+            .unwrap()
     };
 
     // RFC 9396 details, but no consent named by the gateway.
@@ -353,5 +352,47 @@ async fn a_refresh_token_is_refused_at_the_gateway_and_inactive_to_resource_serv
     assert_status(&response, 201);
     assert_eq!(booked(&rig), ("280.00".to_string(), 1));
     assert_eq!(consent_status(&rig.op, &item, "payments").await, "Consumed");
+    rig.shutdown().await;
+}
+
+/// A UK OBIE payment whose answer was lost between the bank and the
+/// fintech (here: never reported to the OP either), with introspection:
+/// the consent is `Consumed` from the moment the OP reserved it, yet its
+/// token stays active until the payment is confirmed, so the same payment
+/// (same `x-idempotency-key`) can be retried and gets the same payment
+/// back (OBIE Read/Write API v3.1 "Idempotency"), while another key is 403
+/// and nothing moves twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_obie_payment_whose_answer_was_lost_is_retried_never_repeated() {
+    let rig = BankRig::start().await;
+    let lossy = replica_with_lost_reports(&rig, "").await;
+    let intent = create_consent(
+        &rig.op,
+        PAYMENT_CONSENTS,
+        "payments",
+        "order-l",
+        &consent_request("20.00"),
+    )
+    .await;
+    let token =
+        super::intent::authorised_token_from(&rig, &intent, "openid payments", &mut Browser::new()).await;
+    let body = submission(&intent, &consent_request("20.00")["Data"]["Initiation"]);
+    let pay = |key: &str| {
+        let request = payment_post(&body, &format!("Bearer {token}"), None);
+        rig.call_at(lossy.addr, with_header(request, "x-idempotency-key", key))
+    };
+    let first = payment_id(&pay("key-1").await);
+    let item = format!("{PAYMENT_CONSENTS}/{intent}");
+    assert_eq!(consent_status(&rig.op, &item, "payments").await, "Consumed");
+    // The gateway dropped its cached answer after the payment: asked again.
+    let introspected = gateway_introspection_of(&rig.op, &token).await;
+    assert_eq!(introspected["openbanking_consent"]["Status"], "Consumed");
+
+    assert_eq!(payment_id(&pay("key-1").await), first);
+    let response = pay("key-2").await;
+    assert_status(&response, 403);
+    assert_eq!(error_code(&response), "UK.OBIE.Resource.InvalidConsentStatus");
+    assert_eq!(booked(&rig), ("280.00".to_string(), 1));
+    lossy.shutdown().await;
     rig.shutdown().await;
 }

@@ -131,3 +131,57 @@ async fn a_wrong_or_missing_gateway_credential_is_401() {
     }
     op.handle.shutdown().await;
 }
+
+/// `POST /grants/reserve` (a payment's consent reserved before the bank is
+/// called, OBIE Payment Initiation API v3.1): a client, even with its valid
+/// certificate, is `invalid_client` (only a resource server, RFC 8705
+/// §2.1.2); for the gateway, a refresh token is `invalid_token` (RFC 6749
+/// §1.5: never an access token), a client_credentials token authorises no
+/// payment (`invalid_request`), and the idempotency key is OBIE Max40Text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_gateway_reserves_and_only_with_a_payment_access_token() {
+    let op = Op::start().await;
+    let cc = form(
+        "/token",
+        &[("grant_type", "client_credentials"), ("client_id", MTLS)],
+    );
+    let cc_token = json(op.send(true, cc).await.body())["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let reserve = |token: &str, key: &str, client_id: &str| {
+        form(
+            "/grants/reserve",
+            &[
+                ("token", token),
+                ("idempotency_key", key),
+                ("client_id", client_id),
+            ],
+        )
+    };
+    let as_client = op.send(true, reserve(&cc_token, "k-1", MTLS)).await;
+    assert_eq!(as_client.status(), 401);
+    assert_eq!(json(as_client.body())["error"], "invalid_client");
+
+    let dpop = DpopKey::new();
+    let authorized = authorize_pkjwt_scoped(&op, Some(&dpop), "openid offline_access").await;
+    let tokens = json(token_request(&op, &authorized, Some(&dpop)).await.body());
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let response = op.send_as_gateway(reserve(refresh, "k-1", GATEWAY)).await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(json(response.body())["error"], "invalid_token");
+
+    let response = op.send_as_gateway(reserve(&cc_token, "k-1", GATEWAY)).await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(json(response.body())["error"], "invalid_request");
+    let long_key = "k".repeat(41);
+    let response = op.send_as_gateway(reserve(&cc_token, &long_key, GATEWAY)).await;
+    assert_eq!(response.status(), 400);
+    assert!(
+        json(response.body())["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("idempotency_key")
+    );
+    op.handle.shutdown().await;
+}
