@@ -54,6 +54,17 @@ impl ObieError {
         )
     }
 
+    /// A date-time that has already passed where a future one is needed
+    /// (OBIE Account Access Consents: `ExpirationDateTime`):
+    /// `UK.OBIE.Field.InvalidDate`.
+    pub fn date_in_past(path: &str) -> Self {
+        Self::bad_request(
+            "UK.OBIE.Field.InvalidDate",
+            format!("{path} must be in the future"),
+            Some(path.to_string()),
+        )
+    }
+
     /// A header is missing or wrong: `UK.OBIE.Header.Missing` / `.Invalid`.
     pub fn header(name: &str, missing: bool, message: &str) -> Self {
         let code = if missing {

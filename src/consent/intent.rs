@@ -57,8 +57,9 @@ pub fn requested(claims: Option<&str>) -> Result<Option<String>, OAuthError> {
     Ok(found)
 }
 
-/// Checks that consent `id` exists, belongs to `client_id` and awaits
-/// authorisation; the consent.
+/// Checks that consent `id` exists, belongs to `client_id`, awaits
+/// authorisation and has not expired (OBIE Account Access Consents:
+/// `ExpirationDateTime`); the consent.
 pub async fn check_awaiting(repo: &Repo, id: &str, client_id: &str, now: u64) -> Result<Consent, OAuthError> {
     let consent = match repo.find::<Consent>(id, now).await {
         Ok(Some(found)) if found.payload.client_id == client_id => found.payload,
@@ -75,6 +76,11 @@ pub async fn check_awaiting(repo: &Repo, id: &str, client_id: &str, now: u64) ->
             "the consent is {}, not AwaitingAuthorisation",
             consent.status
         )));
+    }
+    if consent.is_expired(now) {
+        return Err(OAuthError::invalid_request(
+            "the consent's ExpirationDateTime has passed",
+        ));
     }
     Ok(consent)
 }
@@ -104,9 +110,17 @@ pub fn consent_lines(consent: &Consent) -> Vec<(&'static str, String)> {
             lines
         }
         ConsentKind::AccountAccess(access) => {
+            // Everything the bank enforces (`sandbox::bank::bounds`) is
+            // shown: the permissions, the expiry and the transaction range.
             let mut lines = vec![("Access", access.permissions.join(", "))];
-            if let Some(expiration) = &access.expiration {
-                lines.push(("Until", expiration.clone()));
+            for (label, value) in [
+                ("Until", &access.expiration),
+                ("Transactions from", &access.transaction_from),
+                ("Transactions to", &access.transaction_to),
+            ] {
+                if let Some(value) = value {
+                    lines.push((label, value.clone()));
+                }
             }
             lines
         }
@@ -125,6 +139,32 @@ mod tests {
         let both = r#"{"userinfo":{"openbanking_intent_id":{"value":"pdc-1"}},"id_token":{"openbanking_intent_id":{"value":"pdc-1"}}}"#;
         assert_eq!(requested(Some(both)).unwrap().as_deref(), Some("pdc-1"));
         assert_eq!(requested(Some(r#"{"id_token":{"acr":null}}"#)).unwrap(), None);
+    }
+
+    /// OBIE Account Access Consents: the page shows the permissions, the
+    /// expiry and the transaction range the bank then enforces.
+    #[test]
+    fn the_page_shows_an_account_access_consents_dates() {
+        let mut consent =
+            crate::consent::tests::consent("fintech", &crate::consent::tests::payment_request());
+        consent.kind = ConsentKind::AccountAccess(crate::consent::AccountAccess {
+            permissions: vec!["ReadTransactionsBasic".into(), "ReadTransactionsCredits".into()],
+            expiration: Some("2027-05-02T00:00:00+00:00".into()),
+            transaction_from: Some("2026-01-01T00:00:00+00:00".into()),
+            transaction_to: Some("2026-12-31T00:00:00+00:00".into()),
+        });
+        assert_eq!(
+            consent_lines(&consent),
+            [
+                (
+                    "Access",
+                    "ReadTransactionsBasic, ReadTransactionsCredits".to_string()
+                ),
+                ("Until", "2027-05-02T00:00:00+00:00".to_string()),
+                ("Transactions from", "2026-01-01T00:00:00+00:00".to_string()),
+                ("Transactions to", "2026-12-31T00:00:00+00:00".to_string()),
+            ]
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! same id in the same serializable transaction, so it can never create a
 //! second consent, and the same key with another body is refused.
 
+pub mod dates;
 pub mod debtor;
 pub mod error;
 pub mod intent;

@@ -20,6 +20,8 @@ const SAME_TEXT: &[&[&str]] = &[
     &["InstructedAmount", "Currency"],
     &["CreditorAccount", "SchemeName"],
     &["CreditorAccount", "Identification"],
+    // The consent page names the payee by it.
+    &["CreditorAccount", "Name"],
     &["RemittanceInformation", "Reference"],
     &["RemittanceInformation", "Unstructured"],
 ];
@@ -73,13 +75,20 @@ pub fn check(body: &Value, consent: &Value) -> Result<(), Refusal> {
     // bank); named, it must be the consented one.
     let debtor = &submitted["DebtorAccount"];
     if !debtor.is_null() {
+        let consented_debtor = consented_debtor(consent);
         for field in ["SchemeName", "Identification"] {
-            if debtor[field].as_str().is_none() || debtor[field] != consented["DebtorAccount"][field] {
+            if debtor[field].as_str().is_none() || debtor[field] != consented_debtor[field] {
                 return Err(differs(&["DebtorAccount", field]));
             }
         }
     }
     Ok(())
+}
+
+/// The consent's debtor account (`Initiation.DebtorAccount`, where the
+/// fintech named it or the customer chose it), or `null`.
+pub fn consented_debtor(consent: &Value) -> &Value {
+    &consent["Initiation"]["DebtorAccount"]
 }
 
 fn at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {

@@ -8,6 +8,7 @@
 //! | 4 | the certificate's request budget, before the OP is asked (`rate_limit`) | 429 + `Retry-After` |
 //! | 5 | DPoP: the proof verified, stateless (`htm`, `htu`, `iat`, signature, `ath`: RFC 9449 §4.3, §7.1) | 401 |
 //! | 6 | the token active (introspection or JWT, `TokenSource`) and an access token (RFC 7662 §2.2 `token_type`) | 401 `invalid_token` |
+//! | 6b | a token whose OBIE consent's `ExpirationDateTime` has passed (`TokenInfo::consent_expired`) | 401 `invalid_token` |
 //! | 7 | the binding: `cnf.x5t#S256` = this certificate (RFC 8705 §3) or the proof's key = `cnf.jkt` (RFC 9449 §7.1) | 401 |
 //! | 8 | the client's request budget | 429 + `Retry-After` |
 //! | 9 | DPoP: the proof's (key, `jti`) unused, in the client's share (`dpop_replay`, RFC 9449 §11.1) | 401, 429 when the share is full |
@@ -179,6 +180,11 @@ impl Gateway {
             Scheme::Bearer => None,
         };
         let info = self.tokens.token_info(token, now).await?;
+        if info.consent_expired(now) {
+            // OBIE Account Access Consents: the permissions ended (a JWT
+            // access token, or an answer cached before the expiry).
+            return Err(Refusal::InvalidToken("the token's consent has expired".into()));
+        }
         check_binding(
             &info,
             scheme,

@@ -101,6 +101,21 @@ impl TokenInfo {
         })
     }
 
+    /// OBIE Account Access Consents: whether the token's consent has an
+    /// `ExpirationDateTime` that has passed at `now` (an unreadable one
+    /// counts as past). Introspection already answers such a token
+    /// inactive; a JWT access token, or a cached answer, still carries it.
+    pub fn consent_expired(&self, now: u64) -> bool {
+        self.openbanking_consent
+            .as_ref()
+            .and_then(|c| c.get("ExpirationDateTime"))
+            .is_some_and(|e| {
+                e.as_str()
+                    .and_then(crate::consent::dates::unix)
+                    .is_none_or(|at| at <= now)
+            })
+    }
+
     /// Whether every scope of `required` was granted.
     pub fn missing_scope<'a>(&self, required: &'a [String]) -> Option<&'a str> {
         required
@@ -219,6 +234,28 @@ mod tests {
     fn expired_or_unbound_tokens_are_invalid() {
         assert!(info(json!({"client_id": "c", "exp": 100, "cnf": {"jkt": "k"}})).is_err());
         assert!(info(json!({"client_id": "c", "exp": 200})).is_err());
+    }
+
+    /// OBIE Account Access Consents: `ExpirationDateTime` ends the token's
+    /// consent in both validation modes (the same member in introspection
+    /// answers and JWT claims).
+    #[test]
+    fn a_consent_past_its_expiration_date_time_is_expired() {
+        // 1970-01-01T00:03:20Z is unix 200.
+        let with = |expiration: Value| {
+            info(json!({"client_id": "c", "exp": 500, "cnf": {"jkt": "k"},
+                "openbanking_consent": {"ConsentId": "aac-1", "ExpirationDateTime": expiration}}))
+            .unwrap()
+        };
+        let dated = with(json!("1970-01-01T00:03:20Z"));
+        assert!(!dated.consent_expired(199));
+        assert!(dated.consent_expired(200));
+        assert!(with(json!("soon")).consent_expired(0));
+        assert!(with(json!(7)).consent_expired(0));
+        let open = info(json!({"client_id": "c", "exp": 500, "cnf": {"jkt": "k"},
+            "openbanking_consent": {"ConsentId": "aac-1"}}))
+        .unwrap();
+        assert!(!open.consent_expired(u64::MAX));
     }
 
     #[test]

@@ -270,6 +270,11 @@ async fn decide_consent(
     let Ok(next) = consent.status.after(event) else {
         return Ok(false);
     };
+    // OBIE Account Access Consents: an expired consent cannot be
+    // authorised (it may still be declined).
+    if approve && consent.is_expired(now) {
+        return Ok(false);
+    }
     if consent.client_id != client_id {
         return Ok(false);
     }
@@ -333,5 +338,60 @@ mod tests {
             start(&repo, "nope", ("c", "C"), 600, NOW).await.unwrap(),
             Err(PushedRefusal::Unknown)
         );
+    }
+
+    /// OBIE Account Access Consents: a consent past its
+    /// `ExpirationDateTime` cannot be approved (it keeps awaiting
+    /// authorisation and the authorization ends as declined); it can still
+    /// be declined.
+    #[tokio::test]
+    async fn an_expired_consent_cannot_be_approved() {
+        use crate::consent::state::ConsentStatus;
+        use crate::consent::{AccountAccess, Consent, ConsentKind};
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = open_store(dir.path()).unwrap();
+        let repo = Repo::open(store).await.unwrap();
+        let mut consent = crate::consent::tests::consent("c", &crate::consent::tests::payment_request());
+        consent.kind = ConsentKind::AccountAccess(AccountAccess {
+            permissions: vec!["ReadBalances".into()],
+            // Unix 1000, NOW.
+            expiration: Some("1970-01-01T00:16:40Z".into()),
+            transaction_from: None,
+            transaction_to: None,
+        });
+        let id = consent.consent_id.clone();
+        repo.upsert(&id, &consent, None, NOW - 1).await.unwrap();
+        let decide = |approve: bool| {
+            let (repo, id) = (repo.clone(), id.clone());
+            async move {
+                repo.store()
+                    .run(|tx, _| {
+                        let id = id.clone();
+                        async move {
+                            let decided = ConsentDecided {
+                                approve,
+                                account_id: "alice",
+                                grant_id: "g",
+                                debtor: None,
+                            };
+                            decide_consent(&tx, &id, "c", decided, NOW).await
+                        }
+                    })
+                    .await
+                    .unwrap()
+            }
+        };
+        let status = || async {
+            repo.find::<Consent>(&id, NOW)
+                .await
+                .unwrap()
+                .unwrap()
+                .payload
+                .status
+        };
+        assert!(!decide(true).await, "an expired consent is not approved");
+        assert_eq!(status().await, ConsentStatus::AwaitingAuthorisation);
+        assert!(!decide(false).await);
+        assert_eq!(status().await, ConsentStatus::Rejected);
     }
 }

@@ -111,13 +111,19 @@ async fn create(
     if !body.is_object() {
         return Err(ObieError::malformed_body());
     }
+    let now = op.now();
     let kind = match resource {
         Resource::DomesticPayment => {
             ConsentKind::DomesticPayment(Box::new(obie::parse_domestic_payment(&body)?))
         }
-        Resource::AccountAccess => ConsentKind::AccountAccess(obie::parse_account_access(&body)?),
+        Resource::AccountAccess => {
+            let access = obie::parse_account_access(&body)?;
+            // An expiration already past, or a reversed transaction range,
+            // could never be used (`consent::dates`).
+            access.check_dates(now)?;
+            ConsentKind::AccountAccess(access)
+        }
     };
-    let now = op.now();
     let id = consent::consent_id(resource.id_prefix(), &token.client_id, &key);
     let consent = Consent {
         consent_id: id.clone(),

@@ -44,9 +44,10 @@ pub async fn post(
         Some(t) if op.services.clients.get(&t.client_id).await.is_none() => None,
         other => other,
     };
-    // UK OBIE: a token of a consent that was rejected or revoked is dead;
-    // one of a consumed consent lives until the payment is confirmed and
-    // the grant revoked (the OP's reservation lets only that payment
+    // UK OBIE: a token of a consent that was rejected or revoked, or whose
+    // ExpirationDateTime has passed (OBIE Account Access Consents), is
+    // dead; one of a consumed consent lives until the payment is confirmed
+    // and the grant revoked (the OP's reservation lets only that payment
     // through, `consent/reservation.rs`); an active one names its consent.
     let consent = match &found {
         Some(t) => crate::consent::of_grant(&op.services.repo, &t.grant_id, now)
@@ -55,7 +56,7 @@ pub async fn post(
         None => None,
     };
     let found = match (&consent, found) {
-        (Some(c), Some(_)) if c.status.ends_tokens() => None,
+        (Some(c), Some(_)) if c.status.ends_tokens() || c.is_expired(now) => None,
         (_, found) => found,
     };
     let mut body = introspection::response(found.as_ref(), caller, op.config.issuer());

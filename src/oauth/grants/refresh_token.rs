@@ -51,6 +51,14 @@ pub async fn refresh(
     if record.expires_at <= now {
         return Err(invalid_grant("the refresh token has expired"));
     }
+    // OBIE Account Access Consents: no new token once the grant's consent
+    // is past its ExpirationDateTime (`consent::dates`).
+    let consent = crate::consent::of_grant(repo, &record.grant_id, now)
+        .await
+        .map_err(unavailable)?;
+    if consent.is_some_and(|c| c.is_expired(now)) {
+        return Err(invalid_grant("the grant's consent has expired"));
+    }
     let scopes = narrowed_scopes(&record.scopes, requested)?;
     let access = AccessToken {
         client_id: record.client_id.clone(),

@@ -1,69 +1,64 @@
 //! Account and Transaction API v3.1 reads over the ledger: accounts
 //! (`OBReadAccount6`), balances (`OBReadBalance1`) and transactions
-//! (`OBReadTransaction6`) of the customer the gateway names. Sans-IO.
+//! (`OBReadTransaction6`) of the customer the gateway names, within what
+//! the token's consent allows (`bounds`). Sans-IO.
 
 use super::amount;
+use super::bounds::{ReadBounds, Resource, TransactionView};
 use super::http::{Denied, error, json_response, rfc3339};
 use super::ledger::{Account, CreditDebit, LedgerState};
 use bytes::Bytes;
 use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
-/// Answers `rest` (the path after `/open-banking/v3.1/aisp`) for `customer`;
-/// `None` when no such resource exists, `Err` for another customer's account.
+/// Answers `resource` for `customer` within `bounds`; `None` when no such
+/// account exists, `Err` for an account outside the consent (another
+/// customer's, or one the customer did not consent to).
 pub fn read(
     ledger: &LedgerState,
     customer: &str,
-    rest: &str,
+    resource: Resource<'_>,
+    bounds: &ReadBounds,
     self_url: &str,
 ) -> Option<Result<Response<Bytes>, Denied>> {
-    let mut segments = rest.trim_start_matches('/').split('/');
-    if segments.next() != Some("accounts") {
-        return None;
-    }
     let links = json!({"Self": self_url});
     let meta = json!({"TotalPages": 1});
-    let Some(account_id) = segments.next() else {
-        let accounts: Vec<Value> = owned(ledger, customer).map(account_view).collect();
+    let detail = bounds.account_detail();
+    let Some(account_id) = resource.account_id() else {
+        let accounts: Vec<Value> = owned(ledger, customer)
+            .filter(|a| bounds.covers(resource, a))
+            .map(|a| account_view(a, detail))
+            .collect();
         let body = json!({"Data": {"Account": accounts}, "Links": links, "Meta": meta});
         return Some(Ok(json_response(StatusCode::OK, &body)));
     };
     let account = ledger.accounts.get(account_id)?;
-    if account.owner.as_deref() != Some(customer) {
-        // Another customer's account is outside this consent.
-        return Some(Err(error(
+    let outside = |why: &str| {
+        Some(Err(error(
             StatusCode::FORBIDDEN,
             "UK.OBIE.Resource.ConsentMismatch",
-            "the account is not one of the customer's",
-        )));
+            why,
+        )))
+    };
+    if account.owner.as_deref() != Some(customer) {
+        // Another customer's account is outside this consent.
+        return outside("the account is not one of the customer's");
     }
-    let data = match (segments.next(), segments.next()) {
-        (None, _) => json!({"Account": [account_view(account)]}),
-        (Some("balances"), None) => json!({"Balance": [balance_view(account, ledger)]}),
-        (Some("transactions"), None) => json!({"Transaction": transactions_view(account, ledger)}),
-        _ => return None,
+    if !bounds.covers(resource, account) {
+        // RFC 9396 §2.2 `accounts`: not one the customer approved.
+        return outside("the account is not one the consent names");
+    }
+    let data = match resource {
+        Resource::Accounts | Resource::Account(_) => json!({"Account": [account_view(account, detail)]}),
+        Resource::Balances(_) => json!({"Balance": [balance_view(account, ledger)]}),
+        Resource::Transactions(_) => {
+            json!({"Transaction": transactions_view(account, ledger, bounds.transactions())})
+        }
     };
     Some(Ok(json_response(
         StatusCode::OK,
         &json!({"Data": data, "Links": links, "Meta": meta}),
     )))
-}
-
-/// OBIE Account and Transaction API v3.1, "Permissions": what an account
-/// access consent must grant to read `rest` (the path after
-/// `/open-banking/v3.1/aisp`): one of the returned codes.
-pub fn permissions_for(rest: &str) -> &'static [&'static str] {
-    let mut segments = rest.trim_start_matches('/').split('/').skip(1);
-    match (segments.next(), segments.next()) {
-        (Some(_), Some("balances")) => &["ReadBalances"],
-        (Some(_), Some("transactions")) => &[
-            "ReadTransactionsBasic",
-            "ReadTransactionsDetail",
-            "ReadTransactionsCredits",
-            "ReadTransactionsDebits",
-        ],
-        _ => &["ReadAccountsBasic", "ReadAccountsDetail"],
-    }
 }
 
 fn owned<'a>(ledger: &'a LedgerState, customer: &'a str) -> impl Iterator<Item = &'a Account> + 'a {
@@ -73,19 +68,24 @@ fn owned<'a>(ledger: &'a LedgerState, customer: &'a str) -> impl Iterator<Item =
         .filter(move |a| a.owner.as_deref() == Some(customer))
 }
 
-fn account_view(account: &Account) -> Value {
-    json!({
+/// OBIE "Accounts" permission codes: the `Account` identification only
+/// with `ReadAccountsDetail` (`detail`).
+fn account_view(account: &Account, detail: bool) -> Value {
+    let mut view = json!({
         "AccountId": account.account_id,
         "Status": "Enabled",
         "Currency": account.currency,
         "AccountType": "Personal",
         "AccountSubType": "CurrentAccount",
-        "Account": [{
+    });
+    if detail {
+        view["Account"] = json!([{
             "SchemeName": account.scheme_name,
             "Identification": account.identification,
             "Name": account.name,
-        }],
-    })
+        }]);
+    }
+    view
 }
 
 /// `Amount` + `CreditDebitIndicator` of a signed balance.
@@ -115,15 +115,18 @@ fn balance_view(account: &Account, ledger: &LedgerState) -> Value {
     })
 }
 
-fn transactions_view(account: &Account, ledger: &LedgerState) -> Vec<Value> {
+/// OBIE Transactions "Permission Codes": credits and/or debits in the
+/// consented range; `TransactionInformation` and `Balance` only with
+/// `ReadTransactionsDetail`.
+fn transactions_view(account: &Account, ledger: &LedgerState, view: TransactionView) -> Vec<Value> {
     ledger
         .transactions
         .iter()
         .rev()
-        .filter(|t| t.account_id == account.account_id)
+        .filter(|t| t.account_id == account.account_id && view.shows(t))
         .map(|t| {
             let (balance, indicator) = signed(t.balance_after, &t.currency);
-            json!({
+            let mut shown = json!({
                 "AccountId": t.account_id,
                 "TransactionId": t.transaction_id,
                 "TransactionReference": t.payment_id,
@@ -135,9 +138,13 @@ fn transactions_view(account: &Account, ledger: &LedgerState) -> Vec<Value> {
                 "Status": "Booked",
                 "BookingDateTime": rfc3339(t.booked_at),
                 "ValueDateTime": rfc3339(t.booked_at),
-                "TransactionInformation": t.information,
-                "Balance": {"Amount": balance, "CreditDebitIndicator": indicator, "Type": "InterimBooked"},
-            })
+            });
+            if view.detail {
+                shown["TransactionInformation"] = json!(t.information);
+                shown["Balance"] =
+                    json!({"Amount": balance, "CreditDebitIndicator": indicator, "Type": "InterimBooked"});
+            }
+            shown
         })
         .collect()
 }

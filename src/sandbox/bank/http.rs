@@ -3,12 +3,13 @@
 //!
 //! | route | needs |
 //! |---|---|
-//! | `GET /open-banking/v3.1/aisp/accounts[/{AccountId}[/balances\|/transactions]]` | scope `accounts`, a customer |
-//! | `POST /open-banking/v3.1/pisp/domestic-payments` | scope `payments`, a customer, `x-idempotency-key`, the token's `payment_initiation` detail or OBIE consent, `x-fiducia-consent-id` (and `Data.ConsentId` equal to it under an OBIE consent) |
+//! | `GET /open-banking/v3.1/aisp/accounts[/{AccountId}[/balances\|/transactions]]` | scope `accounts`, a customer, within the token's consent (`bounds`) |
+//! | `POST /open-banking/v3.1/pisp/domestic-payments` | scope `payments`, a customer, `x-idempotency-key`, the token's `payment_initiation` detail or OBIE consent (`gateway::payment`), `x-fiducia-consent-id` (and `Data.ConsentId` equal to it under an OBIE consent); paid from the consented debtor account |
 //! | `GET /open-banking/v3.1/pisp/domestic-payments/{DomesticPaymentId}` | scope `payments`, the submitting client |
 
 use super::BankApi;
 use super::accounts;
+use super::bounds::{self, ReadBounds, Resource};
 use super::payment::{PaymentOrder, Refused};
 use crate::gateway::proxy::{
     X_AUTHORIZATION_DETAILS, X_CLIENT_ID, X_CONSENT_ID, X_CUSTOMER, X_OPENBANKING_CONSENT, X_SCOPE,
@@ -40,31 +41,13 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// Under a UK OBIE account access consent, whether it grants one of
-    /// `any_of` (403 `UK.OBIE.Resource.ConsentMismatch` otherwise); a token
-    /// without such a consent is bounded by its scope alone.
-    fn consent_permits(&self, any_of: &[&str]) -> Result<(), Denied> {
-        let Some(granted) = self
-            .openbanking_consent
-            .as_ref()
-            .and_then(|c| c["Permissions"].as_array())
-        else {
-            return Ok(());
-        };
-        if granted
-            .iter()
-            .any(|p| p.as_str().is_some_and(|p| any_of.contains(&p)))
-        {
-            return Ok(());
-        }
-        Err(error(
-            StatusCode::FORBIDDEN,
-            "UK.OBIE.Resource.ConsentMismatch",
-            &format!(
-                "the account access consent does not grant {}",
-                any_of.join(" or ")
-            ),
-        ))
+    /// What the token's consent lets it read at `now` (`bounds`).
+    fn read_bounds(&self, now: u64) -> Result<ReadBounds, Denied> {
+        ReadBounds::from_token(
+            self.authorization_details.as_ref(),
+            self.openbanking_consent.as_ref(),
+            now,
+        )
     }
 
     fn customer(&self) -> Result<&str, Denied> {
@@ -128,11 +111,15 @@ impl BankApi {
                 return Err(not_found());
             }
             caller.needs("accounts")?;
-            caller.consent_permits(accounts::permissions_for(rest))?;
+            let resource = Resource::parse(rest).ok_or_else(not_found)?;
+            // RFC 9396 §9 / OBIE "Permissions": the resource server
+            // enforces what the customer approved.
+            let bounds = caller.read_bounds(self.clock.now_unix())?;
+            bounds.permits(resource)?;
             let customer = caller.customer()?;
             let ledger = self.ledger.snapshot();
             let self_url = format!("{}{path}", self.public_base);
-            return accounts::read(&ledger, customer, rest, &self_url).ok_or_else(not_found)?;
+            return accounts::read(&ledger, customer, resource, &bounds, &self_url).ok_or_else(not_found)?;
         }
         if path == DOMESTIC_PAYMENTS && method == Method::POST {
             caller.needs("payments")?;
@@ -174,7 +161,9 @@ impl BankApi {
         // The gateway checked this already; the bank does not take its word
         // for the consent it cannot see (RFC 9396 §2 `payment_initiation`;
         // OBIE "Domestic Payments": the Initiation is the consent's).
-        crate::gateway::payment::check_payment(
+        let now = self.clock.now_unix();
+        bounds::consent_current(caller.openbanking_consent.as_ref(), now)?;
+        let consented = crate::gateway::payment::check_payment(
             request.body(),
             caller.authorization_details.as_ref(),
             caller.openbanking_consent.as_ref(),
@@ -194,15 +183,27 @@ impl BankApi {
         order
             .bind_consent(vouched, caller.openbanking_consent.is_some())
             .map_err(|r| refused(&r))?;
-        // The consent's debtor when the fintech left the choice to the
-        // customer.
+        // RFC 9396 §9 / OBIE "Domestic Payment Consents": the account the
+        // customer approved paying from (named in the consent, or chosen at
+        // the bank) is the one debited when the body leaves it out; a named
+        // one was checked to be it. Never another of the customer's.
         if order.debtor.is_none()
-            && let Some(consent) = &caller.openbanking_consent
+            && let Some(debtor) = consented.debtor
         {
-            order.debtor = super::payment::AccountRef::from_obie(&consent["Initiation"]["DebtorAccount"]);
+            order.debtor = Some(super::payment::AccountRef {
+                scheme_name: debtor.scheme_name,
+                identification: debtor.identification,
+                name: None,
+            });
+        }
+        // The remittance text the customer approved, when the body left it
+        // out (RFC 9396 `remittanceInformationUnstructured`).
+        if let Some(remittance) = consented.remittance
+            && !order.remittance_sent()
+        {
+            order.reference = remittance;
         }
         let ledger = self.ledger.clone();
-        let now = self.clock.now_unix();
         let booked = tokio::task::spawn_blocking(move || ledger.pay(&order, now))
             .await
             .map_err(|_| refused(&Refused::Storage))?;
@@ -292,6 +293,11 @@ pub struct Denied {
 }
 
 impl Denied {
+    /// The Open Banking error code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
     /// The `OBErrorResponse1` response.
     pub fn response(&self) -> Response<Bytes> {
         let body = json!({

@@ -12,6 +12,7 @@
 
 pub mod accounts;
 pub mod amount;
+pub mod bounds;
 pub mod http;
 pub mod ledger;
 #[cfg(test)]

@@ -38,11 +38,6 @@ impl AccountRef {
         }))
     }
 
-    /// An OBIE `OBCashAccount` JSON object, if it is one.
-    pub fn from_obie(node: &Value) -> Option<Self> {
-        Self::parse(node, "DebtorAccount").ok().flatten()
-    }
-
     /// Whether it names `account`; an IBAN is an IBAN under either scheme name.
     pub fn matches(&self, account: &Account) -> bool {
         let iban = |s: &str| matches!(s, "UK.OBIE.IBAN" | "IBAN");
@@ -78,11 +73,18 @@ pub struct PaymentOrder {
     pub creditor: AccountRef,
     /// `DebtorAccount`, when the fintech named one.
     pub debtor: Option<AccountRef>,
-    /// `RemittanceInformation.Reference` or `EndToEndIdentification`.
+    /// `RemittanceInformation.Reference`, else `.Unstructured`, else
+    /// `EndToEndIdentification`.
     pub reference: String,
 }
 
 impl PaymentOrder {
+    /// Whether the body carried remittance text of its own.
+    pub fn remittance_sent(&self) -> bool {
+        let remittance = &self.initiation["RemittanceInformation"];
+        remittance["Reference"].is_string() || remittance["Unstructured"].is_string()
+    }
+
     /// The payment uses up `vouched`, the consent the gateway had the OP
     /// reserve for it (`x-fiducia-consent-id`); the body never chooses it.
     /// Under a UK OBIE consent (`obie`) the body's `Data.ConsentId` must be
@@ -130,8 +132,10 @@ impl PaymentOrder {
             .ok_or_else(|| Refused::Missing("Data.Initiation.InstructedAmount.Currency (ISO 4217)".into()))?;
         let creditor = AccountRef::parse(&initiation["CreditorAccount"], "CreditorAccount")?
             .ok_or_else(|| Refused::Missing("Data.Initiation.CreditorAccount".into()))?;
-        let reference = initiation["RemittanceInformation"]["Reference"]
+        let remittance = &initiation["RemittanceInformation"];
+        let reference = remittance["Reference"]
             .as_str()
+            .or_else(|| remittance["Unstructured"].as_str())
             .or_else(|| initiation["EndToEndIdentification"].as_str())
             .unwrap_or("Domestic payment")
             .to_string();

@@ -64,7 +64,7 @@ async fn submit(rig: &BankRig, token: &str, body: &Value, key: &str) -> Response
     rig.call(with_header(request, "x-idempotency-key", key)).await
 }
 
-fn obie_error(response: &Response<Bytes>) -> Value {
+pub fn obie_error(response: &Response<Bytes>) -> Value {
     json(response.body())["Errors"][0]["ErrorCode"].clone()
 }
 

@@ -3,7 +3,10 @@
 //! gateway checks them, the bank API books payments in its ledger.
 
 pub mod access;
+pub mod consented;
+pub mod expiry;
 pub mod intent;
+pub mod jwt_consent;
 pub mod pay_once;
 pub mod payments;
 pub mod rig;

@@ -19,6 +19,9 @@ use std::sync::Arc;
 
 /// A private_key_jwt fintech with DPoP-bound tokens that reads accounts.
 pub const READER: &str = "bank-reader";
+/// A tls_client_auth fintech with RFC 9068 JWT access tokens that asks for
+/// UK OBIE consents.
+pub const JWT_MTLS: &str = "bank-jwt-mtls";
 /// Alice's EUR account (the flow harness's customer is `acc-alice-1`).
 pub const ALICE_EUR: &str = "acc-alice-1-eur";
 /// Alice's EUR savings account.
@@ -46,6 +49,16 @@ redirect_uris = ["{REDIRECT}"]
 token_endpoint_auth_method = "private_key_jwt"
 jwks_file = "{jwks}"
 scopes = ["openid", "accounts"]
+authorization_details_types = ["account_information"]
+
+[[clients]]
+client_id = "{JWT_MTLS}"
+client_name = "Offline Account Reader Ltd"
+redirect_uris = ["{REDIRECT}"]
+token_endpoint_auth_method = "tls_client_auth"
+tls_client_auth_subject_dn = "CN={FINTECH},OU=org-1,O=org-1,C=GB"
+scopes = ["openid", "accounts", "payments"]
+access_token_format = "jwt"
 
 # Alice's accounts, offered on the consent page (the harness's only seed user).
 [[login.seed_users.accounts]]
@@ -176,6 +189,20 @@ impl BankRig {
                     .0
             }
         };
+        let tokens = tokens_for(&self.op, client_id, &authorized, dpop).await;
+        tokens["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// A DPoP-bound token of `client_id` for `scope` with the RFC 9396
+    /// `details`, approved by Alice.
+    pub async fn token_with_details(
+        &self,
+        client_id: &str,
+        dpop: &DpopKey,
+        scope: &str,
+        details: &serde_json::Value,
+    ) -> String {
+        let (authorized, _) = authorize_with_details(&self.op, client_id, dpop, scope, details).await;
         let tokens = tokens_for(&self.op, client_id, &authorized, dpop).await;
         tokens["access_token"].as_str().unwrap().to_string()
     }
