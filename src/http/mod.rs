@@ -12,6 +12,7 @@ pub mod browser;
 pub mod client_cert;
 pub mod context;
 pub mod endpoints;
+pub mod forwarded;
 pub mod h3;
 pub mod response;
 pub mod router;

@@ -39,6 +39,7 @@ pub mod html;
 pub mod pages;
 pub mod password;
 pub mod scopes;
+pub mod throttle;
 pub mod user;
 pub mod users;
 

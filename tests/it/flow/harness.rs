@@ -61,6 +61,16 @@ impl Op {
     /// Starts on `pki` with extra `[tokens]` settings and the TOML `more`
     /// makes from the clients' JWKS file, appended after the `[[clients]]`.
     pub async fn start_in(pki: TestPki, tokens: &str, more: impl FnOnce(&std::path::Path) -> String) -> Self {
+        Self::start_with_login(pki, tokens, "", more).await
+    }
+
+    /// [`Op::start_in`] with extra `[login]` settings.
+    pub async fn start_with_login(
+        pki: TestPki,
+        tokens: &str,
+        login: &str,
+        more: impl FnOnce(&std::path::Path) -> String,
+    ) -> Self {
         let client_key = Arc::new(SoftwareSigner::generate(JoseAlg::Es256).unwrap());
         let jwks_file = pki.dir.path().join("client-jwks.json");
         std::fs::write(
@@ -101,6 +111,7 @@ pin = "{PIN}"
 [login]
 argon2_memory_kib = 7168
 argon2_iterations = 5
+{login}
 
 [[login.seed_users]]
 username = "{USER}"

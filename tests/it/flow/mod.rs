@@ -11,6 +11,7 @@ pub mod jar;
 pub mod jarm;
 pub mod jwks_uri;
 pub mod jwt_access_token;
+pub mod login_throttle;
 pub mod metadata;
 pub mod obie_intent;
 pub mod rar;
