@@ -63,7 +63,7 @@ pub async fn consume(op: &OpState, token: &str, now: u64) -> Result<Consumed, OA
                 &found.consent_id,
                 &access.client_id,
                 ConsentEvent::Consume,
-                now,
+                (now, consent::Lifetimes::from(&op.config.get().consents)),
                 |_| {},
             )
             .await

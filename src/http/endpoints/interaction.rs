@@ -264,11 +264,11 @@ pub async fn consent_post(
         },
         false => None,
     };
-    let code_ttl = op.config.get().tokens.code_ttl_secs;
+    let lifetimes = interaction::Lifetimes::from_config(op.config.get());
     let location = match op
         .services
         .sessions
-        .decide(&id, approve, debtor, code_ttl, op.now())
+        .decide(&id, approve, debtor, lifetimes, op.now())
         .await
     {
         Ok(Decision::Approved { code, request }) => {

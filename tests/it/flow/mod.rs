@@ -3,6 +3,7 @@
 //! signing, and the negative cases each citing its section.
 
 pub mod client_credentials;
+pub mod consent_limits;
 pub mod consents;
 pub mod gateway;
 pub mod harness;
