@@ -7,13 +7,17 @@
 //! - The counters are store records ([`LoginAttempts`]), so every node
 //!   sees the same ones; each expires with its window or its lock-out,
 //!   whichever ends later, and the sweeper removes it.
-//! - An attempt is charged *before* the password is hashed ([`Throttle::admit`],
-//!   one transaction over the three counters), so a burst of parallel
-//!   guesses cannot all be in flight before the first failure is counted:
-//!   at most `max_failures_*` attempts of a subject run per window. A
-//!   success gives its charge back ([`Throttle::succeeded`]: the username's
-//!   counter is cleared, the others refunded); a failure that reaches a
-//!   limit locks the subject ([`Throttle::failed`]), with an audit line and
+//! - An attempt is charged to its username and interaction *before* the
+//!   password is hashed ([`Throttle::admit`], one transaction), so a burst
+//!   of parallel guesses at one account cannot all be in flight before the
+//!   first failure is counted: at most `max_failures_per_account` attempts
+//!   run per window. The address is only checked there and charged on a
+//!   failure ([`Throttle::failed`]): many customers may share an address
+//!   (a NAT), and their successful logins then never write the same key; a
+//!   spray from one address overshoots its limit by at most the hashes in
+//!   flight (`login.argon2_queue_depth` + threads). A success clears the
+//!   username's counter ([`Throttle::succeeded`]); a failure that reaches a
+//!   limit locks the subject, with an audit line and
 //!   `fiducia_login_lockouts_total`.
 //! - A locked subject is refused without hashing, whatever the password: the
 //!   answer does not depend on it (no oracle) and costs no argon2 work.
@@ -157,18 +161,21 @@ impl<'a> Throttle<'a> {
                             });
                         }
                         if current.count >= subject.limit {
-                            // Attempts in flight used the window up.
+                            // Failures and attempts in flight used the window up.
                             let ends = current.window_start.saturating_add(policy.window_secs);
                             return Ok(Admission::Locked {
                                 retry_after: ends.saturating_sub(now).max(1),
                             });
                         }
-                        charged.push(LoginAttempts {
-                            count: current.count + 1,
-                            ..current
-                        });
+                        if subject.precharged {
+                            let record = LoginAttempts {
+                                count: current.count + 1,
+                                ..current
+                            };
+                            charged.push((subject, record));
+                        }
                     }
-                    for (subject, record) in subjects.iter().zip(&charged) {
+                    for (subject, record) in &charged {
                         write(&tx, subject, record, now, policy).await?;
                     }
                     Ok(Admission::Admitted)
@@ -191,10 +198,18 @@ impl<'a> Throttle<'a> {
                     let mut locked = Vec::new();
                     for subject in subjects {
                         let mut record = current(&tx, &subject.id, now, policy).await?;
+                        let mut changed = false;
+                        if !subject.precharged {
+                            record.count = record.count.saturating_add(1);
+                            changed = true;
+                        }
                         if record.count >= subject.limit && record.locked_until <= now {
                             record.locked_until = now.saturating_add(policy.lockout_secs);
-                            write(&tx, subject, &record, now, policy).await?;
+                            changed = true;
                             locked.push(subject.scope);
+                        }
+                        if changed {
+                            write(&tx, subject, &record, now, policy).await?;
                         }
                     }
                     Ok(locked)
@@ -204,19 +219,28 @@ impl<'a> Throttle<'a> {
     }
 
     /// The password was right: the username's failures are forgotten (a
-    /// lock-out already in force would have refused the attempt), and the
-    /// address and interaction get their charge back.
-    pub async fn succeeded(&self, attempt: &Attempt, now: u64) -> Result<(), KvError> {
-        self.refund(attempt, now, true).await
+    /// lock-out already in force would have refused the attempt). The
+    /// interaction moves on to consent, so its counter no longer matters.
+    pub async fn succeeded(&self, attempt: &Attempt) -> Result<(), KvError> {
+        let Some(account) = self
+            .subjects(attempt)
+            .into_iter()
+            .find(|s| s.scope == Scope::Account)
+        else {
+            return Ok(());
+        };
+        let id = &account.id;
+        self.repo
+            .store()
+            .run(|tx, _| async move { ops::destroy(&tx, Kind::ReplayDetection, id).await })
+            .await
+            .map(|_| ())
     }
 
     /// The password was not checked (the hashing queue was full, or a
-    /// failure on our side): every subject gets its charge back.
+    /// failure on our side): the username and interaction get their charge
+    /// back.
     pub async fn not_checked(&self, attempt: &Attempt, now: u64) -> Result<(), KvError> {
-        self.refund(attempt, now, false).await
-    }
-
-    async fn refund(&self, attempt: &Attempt, now: u64, clear_account: bool) -> Result<(), KvError> {
         let subjects = self.subjects(attempt);
         let policy = self.policy;
         self.repo
@@ -224,11 +248,7 @@ impl<'a> Throttle<'a> {
             .run(|tx, _| {
                 let subjects = &subjects;
                 async move {
-                    for subject in subjects {
-                        if clear_account && subject.scope == Scope::Account {
-                            ops::destroy(&tx, Kind::ReplayDetection, &subject.id).await?;
-                            continue;
-                        }
+                    for subject in subjects.iter().filter(|s| s.precharged) {
                         let Some(found) = ops::find::<LoginAttempts>(&tx, &subject.id, now).await? else {
                             continue;
                         };
@@ -250,6 +270,7 @@ impl<'a> Throttle<'a> {
                 scope: Scope::Account,
                 id: format!("login-attempts account {account}"),
                 limit: self.policy.per_account,
+                precharged: true,
                 cap: None,
             });
         }
@@ -257,12 +278,14 @@ impl<'a> Throttle<'a> {
             scope: Scope::Address,
             id: format!("login-attempts address {}", address_key(attempt.address)),
             limit: self.policy.per_address,
+            precharged: false,
             cap: None,
         });
         out.push(Subject {
             scope: Scope::Interaction,
             id: format!("login-attempts interaction {interaction}"),
             limit: self.policy.per_interaction,
+            precharged: true,
             cap: Some(*remaining),
         });
         out
@@ -307,6 +330,8 @@ struct Subject {
     scope: Scope,
     id: String,
     limit: u32,
+    /// Charged at admission (before the hash) rather than on failure.
+    precharged: bool,
     /// The most seconds its record may live (an interaction's counter is
     /// no use after the interaction).
     cap: Option<u64>,

@@ -88,7 +88,7 @@ pub async fn login_post(op: &OpState, request: &Request<Bytes>, context: &Reques
         .await
     {
         Ok(Some(user)) => {
-            if let Err(error) = throttle.succeeded(&attempt, now).await {
+            if let Err(error) = throttle.succeeded(&attempt).await {
                 tracing::warn!(%error, "login attempt counters not cleared");
             }
             match op.services.sessions.logged_in(&id, &user.account_id, now).await {
