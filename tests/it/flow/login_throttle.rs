@@ -49,7 +49,7 @@ async fn post_login(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn password_guessing_locks_the_account_until_the_lockout_ends() {
     let login = "max_failures_per_account = 3\nfailure_window_secs = 60\nlockout_secs = 3\n";
-    let op = Op::start_with_login(TestPki::new(), "", login, |_| String::new()).await;
+    let op = Op::start_with_login(login).await;
     let mut page = login_page(&op).await;
     // The guessing loop: each wrong password is the login page again (401).
     for guess in ["guess-1", "guess-2", "guess-3"] {
@@ -88,7 +88,7 @@ async fn password_guessing_locks_the_account_until_the_lockout_ends() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_hashing_queue_answers_503_with_retry_after() {
     let login = "argon2_max_concurrent = 1\nargon2_queue_depth = 1\n";
-    let op = Op::start_with_login(TestPki::new(), "", login, |_| String::new()).await;
+    let op = Op::start_with_login(login).await;
     let mut pages = Vec::new();
     for _ in 0..16 {
         pages.push(login_page(&op).await);
@@ -112,5 +112,57 @@ async fn a_full_hashing_queue_answers_503_with_retry_after() {
     // The queue drains: the next login is served.
     let mut page = login_page(&op).await;
     assert_status(&post_login(&op, &mut page, USER, PASSWORD).await, 303);
+    op.handle.shutdown().await;
+}
+
+/// One guess from `forwarded` (as a proxy's `X-Forwarded-For`) in a new
+/// interaction: its status.
+async fn guess_from(op: &Op, forwarded: &str, user: &str, password: &str) -> u16 {
+    let (mut browser, login, csrf) = login_page(op).await;
+    let params = [
+        ("username", user),
+        ("password", password),
+        ("csrf", csrf.as_str()),
+    ];
+    let response = browser
+        .post_with_header(op, &login, &params, ("x-forwarded-for", forwarded))
+        .await;
+    response.status().as_u16()
+}
+
+/// Password spraying across usernames is limited per client address. The
+/// address is the one a `server.trusted_proxies` proxy forwards (RFC 7239
+/// §4, X-Forwarded-For): one locked address leaves another served. From a
+/// peer that is not a trusted proxy the header is ignored: varying it does
+/// not escape the limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spraying_locks_the_forwarded_address_only_behind_a_trusted_proxy() {
+    let login = "max_failures_per_address = 3\nlockout_secs = 60\n";
+    let sections = |server| Sections {
+        server,
+        login,
+        ..Sections::default()
+    };
+    let behind = "trusted_proxies = [\"127.0.0.1\"]";
+    let op = Op::start_with_sections(TestPki::new(), sections(behind), |_| String::new()).await;
+    for i in 0..3 {
+        assert_eq!(
+            guess_from(&op, "203.0.113.7", &format!("sprayed-{i}"), "guess").await,
+            401
+        );
+    }
+    assert_eq!(guess_from(&op, "203.0.113.7", USER, PASSWORD).await, 429);
+    assert_eq!(guess_from(&op, "198.51.100.8", USER, PASSWORD).await, 303);
+    op.handle.shutdown().await;
+
+    let op = Op::start_with_sections(TestPki::new(), sections(""), |_| String::new()).await;
+    for i in 0..3 {
+        let forged = format!("192.0.2.{i}");
+        assert_eq!(
+            guess_from(&op, &forged, &format!("sprayed-{i}"), "guess").await,
+            401
+        );
+    }
+    assert_eq!(guess_from(&op, "192.0.2.99", USER, PASSWORD).await, 429);
     op.handle.shutdown().await;
 }
