@@ -1,7 +1,8 @@
 //! The consent API's bounds over real mTLS: every POST needs an
 //! `x-idempotency-key` (OBIE Read/Write API v3.1 "Request Headers", so a
 //! retry never writes a second consent), and the client's request budget
-//! applies (RFC 6585 §4), so one fintech's burst leaves the others served.
+//! applies (RFC 6585 §4), so one fintech's burst leaves the others served;
+//! so does it at userinfo, the OP's other protected resource.
 
 use super::super::support::{FINTECH, json};
 use super::consents::{ACCOUNTS, PAYMENTS, api, cc_token, payment_request};
@@ -125,5 +126,58 @@ burst = 3
         )
         .await;
     assert_status(&served, 201);
+    op.handle.shutdown().await;
+}
+
+/// RFC 6585 §4: userinfo charges the client's budget too (1 a second,
+/// burst 4 here): a burst of calls with one token gets 429 with
+/// `Retry-After`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_userinfo_calls_gets_429() {
+    let busy = |jwks: &std::path::Path| {
+        format!(
+            r#"
+[[clients]]
+client_id = "busy-userinfo"
+client_name = "Busy Userinfo Ltd"
+redirect_uris = ["{REDIRECT}"]
+token_endpoint_auth_method = "private_key_jwt"
+jwks_file = "{}"
+requests_per_second = 1
+burst = 4
+"#,
+            jwks.display()
+        )
+    };
+    let op = Op::start_with_clients("", busy).await;
+    let dpop = DpopKey::new();
+    let (verifier, challenge) = pkce();
+    let assertion = op.assertion("busy-userinfo", json!({})).await;
+    let par = pkjwt_par_for("busy-userinfo", &assertion, &challenge, "openid", &[]);
+    let request_uri = pushed_request_uri(&op.send(false, par).await);
+    let redirect = Browser::new()
+        .authorize(&op, "busy-userinfo", &request_uri, true)
+        .await;
+    let authorized = Authorized {
+        code: query_param(&redirect, "code").unwrap(),
+        verifier,
+        redirect,
+    };
+    let tokens = token_request_for(&op, "busy-userinfo", &authorized, Some(&dpop)).await;
+    assert_status(&tokens, 200);
+    let token = json(tokens.body())["access_token"].as_str().unwrap().to_string();
+    let mut statuses = Vec::new();
+    let mut limited = None;
+    for _ in 0..8 {
+        let response = userinfo_dpop(&op, &token, &dpop).await;
+        statuses.push(response.status().as_u16());
+        if response.status() == 429 {
+            limited = Some(response);
+        }
+    }
+    assert!(statuses.iter().all(|s| matches!(s, 200 | 429)), "{statuses:?}");
+    let limited = limited.unwrap_or_else(|| panic!("no 429 in {statuses:?}"));
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_eq!(json(limited.body())["error"], "rate_limited");
     op.handle.shutdown().await;
 }
