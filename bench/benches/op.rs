@@ -258,7 +258,7 @@ fn signer_pool(c: &mut Criterion) {
 fn password(c: &mut Criterion) {
     use fiducia::login::password::PasswordHasher;
     let rt = runtime();
-    let hasher = PasswordHasher::new(7168, 5, 1, 1).unwrap();
+    let hasher = PasswordHasher::new(7168, 5, 1, (1, 64)).unwrap();
     let stored = rt.block_on(hasher.hash("wonderland-123")).unwrap();
     let mut group = c.benchmark_group("password");
     group.sample_size(20);

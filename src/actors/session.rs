@@ -34,8 +34,8 @@ pub enum SessionActorMessage {
         approve: bool,
         /// The debtor account the customer chose, if asked.
         debtor: Option<CashAccount>,
-        /// Code lifetime.
-        code_ttl: u64,
+        /// Lifetimes of the code, grant and consent written.
+        lifetimes: interaction::Lifetimes,
         /// Unix seconds.
         now: u64,
         /// Outcome.
@@ -126,12 +126,12 @@ impl Actor for SessionActor {
             SessionActorMessage::Decide {
                 approve,
                 debtor,
-                code_ttl,
+                lifetimes,
                 now,
                 reply,
             } => {
                 let answer = interaction::Answer { approve, debtor };
-                let outcome = interaction::decide(&state.repo, &state.id, answer, code_ttl, now).await;
+                let outcome = interaction::decide(&state.repo, &state.id, answer, lifetimes, now).await;
                 let done = !matches!(outcome, Err(InteractionError::Store(_)));
                 let _ = reply.send(outcome);
                 if done {
@@ -214,14 +214,14 @@ impl SessionRegistry {
         id: &str,
         approve: bool,
         debtor: Option<CashAccount>,
-        code_ttl: u64,
+        lifetimes: interaction::Lifetimes,
         now: u64,
     ) -> Result<Decision, InteractionError> {
         let actor = self.session(id).await?;
         ractor::call!(actor, |reply| SessionActorMessage::Decide {
             approve,
             debtor: debtor.clone(),
-            code_ttl,
+            lifetimes,
             now,
             reply
         })
@@ -242,6 +242,16 @@ mod tests {
     use super::*;
     use crate::model::records::{Interaction, PushedRequest, Stage};
     use crate::store::embedded::open_store;
+
+    const LIFETIMES: interaction::Lifetimes = interaction::Lifetimes {
+        code_secs: 60,
+        access_secs: 300,
+        refresh_secs: 3_600,
+        consent: crate::consent::Lifetimes {
+            awaiting_secs: 3_600,
+            retention_secs: 86_400,
+        },
+    };
 
     async fn setup() -> (
         tempfile::TempDir,
@@ -274,8 +284,8 @@ mod tests {
         let (_dir, repo, id, sessions, root) = setup().await;
         sessions.logged_in(&id, "acc-1", 1_001).await.unwrap();
         let (a, b) = tokio::join!(
-            sessions.decide(&id, true, None, 60, 1_002),
-            sessions.decide(&id, true, None, 60, 1_002)
+            sessions.decide(&id, true, None, LIFETIMES, 1_002),
+            sessions.decide(&id, true, None, LIFETIMES, 1_002)
         );
         let approved = [&a, &b]
             .iter()
@@ -318,7 +328,7 @@ mod tests {
         let before = metrics.num_alive_tasks();
         sessions.logged_in(&id, "acc-1", 1_001).await.unwrap();
         assert!(metrics.num_alive_tasks() > before, "the actor and its timer run");
-        sessions.decide(&id, true, None, 60, 1_002).await.unwrap();
+        sessions.decide(&id, true, None, LIFETIMES, 1_002).await.unwrap();
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         while metrics.num_alive_tasks() > before && std::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -336,7 +346,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn consent_before_login_is_refused() {
         let (_dir, _repo, id, sessions, root) = setup().await;
-        let outcome = sessions.decide(&id, true, None, 60, 1_001).await;
+        let outcome = sessions.decide(&id, true, None, LIFETIMES, 1_001).await;
         assert!(
             matches!(outcome, Err(InteractionError::WrongStage)),
             "{outcome:?}"

@@ -64,6 +64,7 @@ const CHECKS: &[Check] = &[
     check_store,
     check_login,
     super::registration::check_registration,
+    super::consents::check_consents,
 ];
 
 /// Resolves relative paths against `base_dir`, runs every named check and

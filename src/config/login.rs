@@ -29,6 +29,35 @@ pub struct LoginConfig {
     /// memory. `0`: one per CPU. Default `0`.
     /// Env `FIDUCIA_LOGIN__ARGON2_MAX_CONCURRENT`.
     pub argon2_max_concurrent: usize,
+    /// Password hashes that may wait for a hashing thread; one more is
+    /// refused at once with 503 and `Retry-After` instead of queueing
+    /// without bound (1 to 65536). Default `128`.
+    /// Env `FIDUCIA_LOGIN__ARGON2_QUEUE_DEPTH`.
+    pub argon2_queue_depth: usize,
+    /// Failed logins of one username within `failure_window_secs` after
+    /// which the username is locked for `lockout_secs` (OWASP
+    /// Authentication Cheat Sheet, "Account Lockout"; NIST SP 800-63B
+    /// §5.2.2 allows at most 100). Counted in the store, so across nodes;
+    /// unknown usernames are counted alike. Default `5`.
+    /// Env `FIDUCIA_LOGIN__MAX_FAILURES_PER_ACCOUNT`.
+    pub max_failures_per_account: u32,
+    /// Failed logins from one client address (the TCP peer, or the address
+    /// a `server.trusted_proxies` proxy forwards; an IPv6 address counts by
+    /// its /64) within `failure_window_secs` after which the address is
+    /// locked for `lockout_secs`: password spraying across usernames.
+    /// Default `100`. Env `FIDUCIA_LOGIN__MAX_FAILURES_PER_ADDRESS`.
+    pub max_failures_per_address: u32,
+    /// Failed logins within one authorization interaction after which it
+    /// takes no more passwords (the customer starts again at the fintech).
+    /// Default `10`. Env `FIDUCIA_LOGIN__MAX_FAILURES_PER_INTERACTION`.
+    pub max_failures_per_interaction: u32,
+    /// How long failures are counted from the first one, in seconds
+    /// (1 to 86400). Default `900`. Env `FIDUCIA_LOGIN__FAILURE_WINDOW_SECS`.
+    pub failure_window_secs: u64,
+    /// How long a lock-out lasts, in seconds (1 to 86400). While locked, a
+    /// login is refused without checking the password, right or wrong.
+    /// Default `900`. Env `FIDUCIA_LOGIN__LOCKOUT_SECS`.
+    pub lockout_secs: u64,
     /// Lifetime of a login session in seconds, after which the customer signs
     /// in again. Default `300` (the PSD2 RTS on SCA, Art. 4(3)(d), ends
     /// online banking sessions after at most 5 minutes of inactivity).
@@ -57,6 +86,12 @@ impl Default for LoginConfig {
             argon2_iterations: 2,
             argon2_parallelism: 1,
             argon2_max_concurrent: 0,
+            argon2_queue_depth: 128,
+            max_failures_per_account: 5,
+            max_failures_per_address: 100,
+            max_failures_per_interaction: 10,
+            failure_window_secs: 900,
+            lockout_secs: 900,
             session_ttl_secs: 300,
             interaction_ttl_secs: 600,
             seed_users: Vec::new(),
@@ -76,6 +111,13 @@ pub const ARGON2_MIN_MEMORY_KIB: u32 = 7168;
 pub const ARGON2_MAX_MEMORY_KIB: u32 = 2 * 1024 * 1024;
 /// The most passes or lanes accepted.
 pub const ARGON2_MAX_PASSES_OR_LANES: u32 = 16;
+/// The deepest hashing queue accepted.
+pub const ARGON2_MAX_QUEUE_DEPTH: usize = 65_536;
+/// The longest failure window or lock-out accepted, in seconds (a day).
+pub const MAX_LOCKOUT_SECS: u64 = 86_400;
+/// The most failures a limit may allow (NIST SP 800-63B §5.2.2: at most
+/// 100 consecutive failed attempts on one account).
+pub const MAX_FAILURES: u32 = 100;
 
 impl LoginConfig {
     /// What `check_login` refuses, as (field, message): argon2 cost outside
@@ -83,6 +125,7 @@ impl LoginConfig {
     pub(crate) fn problem(&self) -> Option<(String, String)> {
         self.argon2_problem()
             .or_else(|| self.lifetime_problem())
+            .or_else(|| self.throttle_problem())
             .or_else(|| {
                 (0..self.seed_users.len()).find_map(|i| super::seed_users::problem(&self.seed_users, i))
             })
@@ -126,6 +169,31 @@ impl LoginConfig {
             );
         }
         None
+    }
+
+    fn throttle_problem(&self) -> Option<(String, String)> {
+        let field = |name: &str, message: String| Some((format!("login.{name}"), message));
+        if !(1..=ARGON2_MAX_QUEUE_DEPTH).contains(&self.argon2_queue_depth) {
+            return field(
+                "argon2_queue_depth",
+                format!("must be between 1 and {ARGON2_MAX_QUEUE_DEPTH}"),
+            );
+        }
+        let limits = [
+            ("max_failures_per_account", self.max_failures_per_account),
+            ("max_failures_per_address", self.max_failures_per_address),
+            ("max_failures_per_interaction", self.max_failures_per_interaction),
+        ];
+        if let Some((name, _)) = limits.iter().find(|(_, v)| !(1..=MAX_FAILURES).contains(v)) {
+            return field(name, format!("must be between 1 and {MAX_FAILURES}"));
+        }
+        [
+            ("failure_window_secs", self.failure_window_secs),
+            ("lockout_secs", self.lockout_secs),
+        ]
+        .into_iter()
+        .find(|(_, v)| !(1..=MAX_LOCKOUT_SECS).contains(v))
+        .and_then(|(name, _)| field(name, format!("must be between 1 and {MAX_LOCKOUT_SECS} seconds")))
     }
 
     fn lifetime_problem(&self) -> Option<(String, String)> {
@@ -193,6 +261,36 @@ mod tests {
             "login.argon2_memory_kib"
         );
         assert_eq!(refused("session_ttl_secs = 0\n").0, "login.session_ttl_secs");
+    }
+
+    /// The throttle's bounds: a queue of at least one place, 1 to 100
+    /// failures (NIST SP 800-63B §5.2.2), windows and lock-outs of at
+    /// most a day.
+    #[test]
+    fn throttle_settings_are_bounded() {
+        let v = validated("").unwrap();
+        let login = &v.get().login;
+        assert_eq!(
+            (
+                login.argon2_queue_depth,
+                login.max_failures_per_account,
+                login.max_failures_per_address,
+                login.max_failures_per_interaction,
+                login.failure_window_secs,
+                login.lockout_secs
+            ),
+            (128, 5, 100, 10, 900, 900)
+        );
+        for (bad, field) in [
+            ("argon2_queue_depth = 0", "argon2_queue_depth"),
+            ("max_failures_per_account = 0", "max_failures_per_account"),
+            ("max_failures_per_address = 101", "max_failures_per_address"),
+            ("max_failures_per_interaction = 0", "max_failures_per_interaction"),
+            ("failure_window_secs = 0", "failure_window_secs"),
+            ("lockout_secs = 86401", "lockout_secs"),
+        ] {
+            assert_eq!(refused(&format!("{bad}\n")), (format!("login.{field}"), "login"));
+        }
     }
 
     /// The danger switch lifts OWASP's floor but keeps RFC 9106 §3.1's

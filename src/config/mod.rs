@@ -11,6 +11,8 @@
 
 mod checks;
 mod clients;
+mod consents;
+pub use consents::ConsentsConfig;
 mod load;
 mod login;
 mod registration;
@@ -69,6 +71,8 @@ pub struct Config {
     /// Dynamic client registration (RFC 7591/7592) with software
     /// statements; off by default.
     pub registration: RegistrationConfig,
+    /// Store lifetimes of UK OBIE consents.
+    pub consents: ConsentsConfig,
 }
 
 /// `[server]`: the Internet-facing OP listener.

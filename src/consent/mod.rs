@@ -13,6 +13,7 @@ pub mod dates;
 pub mod debtor;
 pub mod error;
 pub mod intent;
+pub mod lifetime;
 pub mod obie;
 pub mod reservation;
 pub mod state;
@@ -21,6 +22,7 @@ use crate::store::keys::Kind;
 use crate::store::kv::KvError;
 use crate::store::repo::{Links, Repo, StoredRecord, ops};
 use error::ObieError;
+pub use lifetime::Lifetimes;
 use serde::{Deserialize, Serialize};
 use state::{ConsentEvent, ConsentStatus};
 
@@ -145,11 +147,13 @@ pub fn request_digest(body: &serde_json::Value) -> Vec<u8> {
 /// Stores `consent` as `id` unless a consent of that id exists; then the
 /// existing one is the answer if it came from the same client and body
 /// (an idempotent retry), else the key was reused. The flag says whether
-/// this call stored it.
+/// this call stored it. It is stored for `lifetimes.awaiting_secs`
+/// (`lifetime.rs`): one never authorised lapses.
 pub async fn create(
     repo: &Repo,
     id: &str,
     consent: &Consent,
+    lifetimes: Lifetimes,
     now: u64,
 ) -> Result<(Consent, bool), ObieError> {
     let outcome = repo
@@ -158,7 +162,8 @@ pub async fn create(
             if let Some(found) = ops::find::<Consent>(&tx, id, now).await? {
                 return Ok(Some(found.payload));
             }
-            ops::upsert(&tx, id, consent, None, now).await?;
+            let ttl = lifetimes.store_ttl(consent, now);
+            ops::upsert(&tx, id, consent, Some(ttl), now).await?;
             Ok(None)
         })
         .await
@@ -196,13 +201,14 @@ pub async fn of_grant(repo: &Repo, grant_id: &str, now: u64) -> Result<Option<Co
 }
 
 /// Moves consent `id` of `client_id` on by `event` in one transaction,
-/// letting `update` fill in what the event brings (customer, grant).
+/// letting `update` fill in what the event brings (customer, grant); the
+/// new state is kept for its lifetime in `lifetimes`.
 pub async fn apply(
     repo: &Repo,
     id: &str,
     client_id: &str,
     event: ConsentEvent,
-    now: u64,
+    (now, lifetimes): (u64, Lifetimes),
     update: impl Fn(&mut Consent) + Send + Sync,
 ) -> Result<Consent, ObieError> {
     let update = &update;
@@ -220,7 +226,8 @@ pub async fn apply(
                     consent.status = next;
                     consent.status_updated_at = now;
                     update(&mut consent);
-                    ops::upsert(&tx, id, &consent, None, now).await?;
+                    let ttl = lifetimes.store_ttl(&consent, now);
+                    ops::upsert(&tx, id, &consent, Some(ttl), now).await?;
                     Ok(Ok(consent))
                 }
                 Err(bad) => Ok(Err(ObieError::invalid_status(bad.to_string()))),

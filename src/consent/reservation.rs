@@ -112,6 +112,9 @@ pub struct Claim<'a> {
     pub grant_id: &'a str,
     /// The payment's `x-idempotency-key`.
     pub idempotency_key: &'a str,
+    /// Seconds the store keeps an OBIE consent it moves to `Consumed`
+    /// (`consents.retention_secs`, `consent::Lifetimes`).
+    pub consent_retention_secs: u64,
 }
 
 /// Reserves `claim.consent` for the payment (`claim.client_id`,
@@ -135,7 +138,7 @@ pub async fn reserve(
                 });
             }
             if let ConsentRef::Obie(consent_id) = claim.consent
-                && let Err(refused) = consume_consent(&tx, consent_id, claim.client_id, now).await?
+                && let Err(refused) = consume_consent(&tx, consent_id, &claim, now).await?
             {
                 return Ok(Err(refused));
             }
@@ -169,9 +172,10 @@ pub async fn find(
 async fn consume_consent(
     tx: &crate::store::kv::Transaction,
     consent_id: &str,
-    client_id: &str,
+    claim: &Claim<'_>,
     now: u64,
 ) -> Result<Result<(), ReserveError>, KvError> {
+    let client_id = claim.client_id;
     let consent = ops::find::<Consent>(tx, consent_id, now)
         .await?
         .map(|found| found.payload)
@@ -185,7 +189,7 @@ async fn consume_consent(
         Ok(ConsentStatus::Consumed) => {
             consent.status = ConsentStatus::Consumed;
             consent.status_updated_at = now;
-            ops::upsert(tx, consent_id, &consent, None, now).await?;
+            ops::upsert(tx, consent_id, &consent, Some(claim.consent_retention_secs.max(1)), now).await?;
             Ok(Ok(()))
         }
         Ok(other) => Ok(Err(ReserveError::Status(format!("the consent would be {other}")))),
@@ -204,6 +208,7 @@ mod tests {
             client_id: "fintech",
             grant_id: "g-1",
             idempotency_key: key,
+            consent_retention_secs: 1_000,
         }
     }
 

@@ -159,6 +159,82 @@ pub(crate) fn consent(client_id: &str, body: &Value) -> Consent {
     }
 }
 
+/// Store lifetimes for the tests: 1 hour awaiting, 1 day after.
+const LIFE: Lifetimes = Lifetimes {
+    awaiting_secs: 3_600,
+    retention_secs: 86_400,
+};
+
+/// A consent never authorised lapses after its awaiting lifetime (time
+/// moved by hand): invisible at once, deleted by the sweeper; one that
+/// moved on is kept for the retention lifetime from its status change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_awaiting_consent_lapses_and_a_decided_one_is_retained() {
+    let (_dir, repo) = repo().await;
+    let awaiting = consent_id("pdc-", "client-a", "key-1");
+    create(
+        &repo,
+        &awaiting,
+        &consent("client-a", &payment_request()),
+        LIFE,
+        100,
+    )
+    .await
+    .unwrap();
+    // A retry does not extend the lifetime.
+    create(
+        &repo,
+        &awaiting,
+        &consent("client-a", &payment_request()),
+        LIFE,
+        3_000,
+    )
+    .await
+    .unwrap();
+    let decided = consent_id("pdc-", "client-a", "key-2");
+    create(
+        &repo,
+        &decided,
+        &consent("client-a", &payment_request()),
+        LIFE,
+        100,
+    )
+    .await
+    .unwrap();
+    apply(
+        &repo,
+        &decided,
+        "client-a",
+        ConsentEvent::Approve,
+        (3_000, LIFE),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert!(find_for_client(&repo, &awaiting, "client-a", 3_699).await.is_ok());
+    assert_eq!(
+        find_for_client(&repo, &awaiting, "client-a", 3_700)
+            .await
+            .unwrap_err()
+            .code,
+        "UK.OBIE.Resource.NotFound"
+    );
+    assert!(find_for_client(&repo, &decided, "client-a", 3_700).await.is_ok());
+    assert_eq!(repo.sweep_all_expired(3_700 + 60).await.unwrap(), 1);
+    assert!(
+        repo.find::<Consent>(&awaiting, 0).await.unwrap().is_none(),
+        "swept"
+    );
+    // Retained a day from its approval, then gone too.
+    assert!(
+        find_for_client(&repo, &decided, "client-a", 3_000 + 86_399)
+            .await
+            .is_ok()
+    );
+    assert_eq!(repo.sweep_all_expired(3_000 + 86_400 + 60).await.unwrap(), 1);
+    assert!(repo.find::<Consent>(&decided, 0).await.unwrap().is_none());
+}
+
 /// OBIE "Idempotency": a retry with the same key and body gets the same
 /// consent (even after it moved on), the same key with another body is
 /// refused; concurrent retries create one consent.
@@ -170,7 +246,7 @@ async fn create_is_idempotent_by_key_and_body() {
     let first = consent("client-a", &body);
     let attempts = (0..8).map(|_| {
         let (repo, id, first) = (repo.clone(), id.clone(), first.clone());
-        tokio::spawn(async move { create(&repo, &id, &first, 100).await })
+        tokio::spawn(async move { create(&repo, &id, &first, LIFE, 100).await })
     });
     let mut stored_by = 0;
     for attempt in attempts {
@@ -181,25 +257,28 @@ async fn create_is_idempotent_by_key_and_body() {
     assert_eq!(stored_by, 1, "exactly one of the concurrent creations stores it");
     let mut other = payment_request();
     other["Data"]["Initiation"]["InstructedAmount"]["Amount"] = json!("999.00");
-    let err = create(&repo, &id, &consent("client-a", &other), 101)
+    let err = create(&repo, &id, &consent("client-a", &other), LIFE, 101)
         .await
         .unwrap_err();
     assert_eq!(err.code, "UK.OBIE.Resource.ConsentMismatch");
 
-    let approved = apply(&repo, &id, "client-a", ConsentEvent::Approve, 102, |c| {
+    let approved = apply(&repo, &id, "client-a", ConsentEvent::Approve, (102, LIFE), |c| {
         c.account_id = Some("alice".into())
     })
     .await
     .unwrap();
     assert_eq!(approved.status, ConsentStatus::Authorised);
-    assert_eq!(create(&repo, &id, &first, 103).await.unwrap(), (approved, false));
+    assert_eq!(
+        create(&repo, &id, &first, LIFE, 103).await.unwrap(),
+        (approved, false)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_creating_client_sees_or_moves_a_consent() {
     let (_dir, repo) = repo().await;
     let id = consent_id("pdc-", "client-a", "key-1");
-    create(&repo, &id, &consent("client-a", &payment_request()), 100)
+    create(&repo, &id, &consent("client-a", &payment_request()), LIFE, 100)
         .await
         .unwrap();
     assert_eq!(
@@ -209,11 +288,11 @@ async fn only_the_creating_client_sees_or_moves_a_consent() {
             .code,
         "UK.OBIE.Resource.NotFound"
     );
-    let err = apply(&repo, &id, "client-b", ConsentEvent::Revoke, 100, |_| {})
+    let err = apply(&repo, &id, "client-b", ConsentEvent::Revoke, (100, LIFE), |_| {})
         .await
         .unwrap_err();
     assert_eq!(err.code, "UK.OBIE.Resource.NotFound");
-    let err = apply(&repo, &id, "client-a", ConsentEvent::Consume, 100, |_| {})
+    let err = apply(&repo, &id, "client-a", ConsentEvent::Consume, (100, LIFE), |_| {})
         .await
         .unwrap_err();
     assert_eq!(err.code, "UK.OBIE.Resource.InvalidConsentStatus");

@@ -4,7 +4,7 @@ use super::client_cert::ClientCertificate;
 use bytes::Bytes;
 use http::{Request, Response};
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 
 /// Which listener accepted the connection.
@@ -42,6 +42,10 @@ pub enum Transport {
 pub struct RequestContext {
     /// The TCP/UDP peer (a proxy's address when behind one).
     pub peer: SocketAddr,
+    /// The client's address: the peer's, or the one a peer in
+    /// `server.trusted_proxies` forwards (`http::forwarded`). What login
+    /// throttling counts by.
+    pub client_addr: IpAddr,
     /// The listener that accepted the request.
     pub listener: ListenerKind,
     /// The HTTP version.

@@ -146,6 +146,11 @@ impl RequestService {
             (Ok(body), Ok(client_cert)) => {
                 let context = RequestContext {
                     peer: conn.peer,
+                    client_addr: super::forwarded::client_address(
+                        conn.peer.ip(),
+                        &parts.headers,
+                        &self.trusted_proxies,
+                    ),
                     listener: conn.listener,
                     transport,
                     client_cert,

@@ -39,6 +39,10 @@ pub enum LoginError {
     /// The blocking hashing task panicked or was cancelled.
     #[error("password hashing task failed: {0}")]
     Worker(String),
+    /// The password-hashing queue is full (`login.argon2_queue_depth`): the
+    /// caller answers 503 with `Retry-After`.
+    #[error("the password-hashing queue is full")]
+    Overloaded,
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] KvError),
@@ -72,6 +76,7 @@ impl LoginError {
             | Self::Random
             | Self::Worker(_)
             | Self::Store(_) => "Something went wrong on our side. Please try again later.",
+            Self::Overloaded => "We are very busy just now. Please try again in a moment.",
         }
     }
 }

@@ -13,6 +13,8 @@
 //!   [`Form`](crate::protocol::form::Form).
 //! - CSRF: [`csrf`] tokens, bound both to the interaction record and to a
 //!   cookie (RFC 6749 §10.12).
+//! - Guessing: [`throttle`] counts failed logins per username, client
+//!   address and interaction in the store and locks past a limit.
 //! - Claims: what each scope releases ([`scoped_claims`], [`claim_lines`],
 //!   OIDC Core §5.4) and what each scope means to a customer
 //!   ([`scope_lines`]).
@@ -23,8 +25,9 @@
 //! GET  login   token = csrf::new_token(); store it in the interaction; set cookie csrf::COOKIE_NAME
 //!              -> login_page(LoginView { csrf_token: &token, .. })           headers::PAGE_HEADERS
 //! POST login   f = LoginForm::parse(&form)?; csrf::check(stored, cookie, &f.csrf)?
+//!              throttle.admit(&attempt, now)? -> Locked: 429 page, no hash
 //!              users.authenticate(&f.username, &f.password, now)? -> Some(user) | None (page again,
-//!              one message for both cases)
+//!              one message for both cases); throttle.succeeded | failed
 //! GET  consent consent_page(ConsentView { scopes: &scope_lines(..), claims: &claim_lines(&user, ..), .. })
 //!              Content-Security-Policy: headers::consent_content_security_policy(redirect_uri)
 //! POST consent f = ConsentForm::parse(&form)?; csrf::check(..)?; match f.decision { Approve | Deny }
@@ -39,6 +42,7 @@ pub mod html;
 pub mod pages;
 pub mod password;
 pub mod scopes;
+pub mod throttle;
 pub mod user;
 pub mod users;
 

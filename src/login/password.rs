@@ -18,8 +18,15 @@
 //! runtime between two of them: with a semaphore in front of tokio's
 //! blocking pool, each queued hash first waited for its task to be polled
 //! again, and under an open-loop burst the login step's p99 was 25–31 ms
-//! against 4–10 without the limit (docs/PERFORMANCE.md). A hash whose
-//! request was cancelled still runs, holding its thread until it is done.
+//! against 4–10 without the limit (docs/PERFORMANCE.md).
+//!
+//! The queue is bounded (`login.argon2_queue_depth`): a hash that finds it
+//! full is refused at once ([`LoginError::Overloaded`], HTTP 503 with
+//! `Retry-After`), so a login flood holds a bounded number of waiting
+//! requests. A queued hash whose requester went away (its request was
+//! cancelled, the connection closed) is skipped when its turn comes: the
+//! thread checks the answer's channel before hashing (OWASP Denial of
+//! Service Cheat Sheet: do not spend work nobody waits for).
 
 use super::error::LoginError;
 use crate::config::LoginConfig;
@@ -34,7 +41,7 @@ const SALT_BYTES: usize = 16;
 const TAG_BYTES: usize = 32;
 
 /// A hash to run on a hashing thread.
-type Job = Box<dyn FnOnce() + Send>;
+type Job = Box<dyn FnOnce() -> bool + Send>;
 
 /// Hashes and verifies passwords. Cheap to clone; clones share the limit on
 /// concurrent hashes.
@@ -48,9 +55,11 @@ struct Inner {
     /// A hash of a random password, verified against when a username does
     /// not exist so that the answer takes as long as for a real user.
     dummy: String,
-    /// The hashing threads' queue; they end when the last clone of the
-    /// hasher is dropped.
-    jobs: mpsc::Sender<Job>,
+    /// The hashing threads' bounded queue; they end when the last clone of
+    /// the hasher is dropped.
+    jobs: mpsc::SyncSender<Job>,
+    /// Hashes skipped because their requester had gone.
+    skipped: Arc<std::sync::atomic::AtomicU64>,
     /// Verifications started, for tests of the one-verification rule.
     #[cfg(test)]
     verifications: std::sync::atomic::AtomicU64,
@@ -70,13 +79,14 @@ impl PasswordHasher {
     /// A hasher with memory `memory_kib` KiB, `iterations` passes and
     /// `parallelism` lanes (RFC 9106 §3.1 m, t, p), running at most
     /// `max_concurrent` hashes at once (0: one per CPU), each on a thread of
-    /// its own. Computes one hash (the dummy for unknown users) before it
-    /// returns, so call it at start-up, not per request.
+    /// its own, with at most `queue_depth` more waiting. Computes one hash
+    /// (the dummy for unknown users) before it returns, so call it at
+    /// start-up, not per request.
     pub fn new(
         memory_kib: u32,
         iterations: u32,
         parallelism: u32,
-        max_concurrent: usize,
+        (max_concurrent, queue_depth): (usize, usize),
     ) -> Result<Self, LoginError> {
         let params = Params::new(memory_kib, iterations, parallelism, Some(TAG_BYTES))
             .map_err(|e| LoginError::Hashing(format!("argon2 parameters: {e}")))?;
@@ -87,11 +97,13 @@ impl PasswordHasher {
             0 => std::thread::available_parallelism().map_or(1, usize::from),
             n => n,
         };
+        let skipped = Arc::new(std::sync::atomic::AtomicU64::new(0));
         Ok(Self {
             inner: Arc::new(Inner {
                 params,
                 dummy,
-                jobs: start_threads(max_concurrent)?,
+                jobs: start_threads(max_concurrent, queue_depth, Arc::clone(&skipped))?,
+                skipped,
                 #[cfg(test)]
                 verifications: std::sync::atomic::AtomicU64::new(0),
             }),
@@ -104,7 +116,7 @@ impl PasswordHasher {
             config.argon2_memory_kib,
             config.argon2_iterations,
             config.argon2_parallelism,
-            config.argon2_max_concurrent,
+            (config.argon2_max_concurrent, config.argon2_queue_depth),
         )
     }
 
@@ -155,6 +167,11 @@ impl PasswordHasher {
         !(same_params && same_kind)
     }
 
+    /// Queued hashes skipped because nobody waited for them any more.
+    pub fn skipped(&self) -> u64 {
+        self.inner.skipped.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Verifications started so far.
     #[cfg(test)]
     pub(crate) fn verifications(&self) -> u64 {
@@ -163,34 +180,59 @@ impl PasswordHasher {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Runs `work` on a hashing thread, after the hashes queued before it.
+    /// Runs `work` on a hashing thread, after the hashes queued before it;
+    /// [`LoginError::Overloaded`] at once when the queue is full. Dropping
+    /// the returned future before its turn means `work` never runs.
     async fn run_blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, LoginError> {
         let (done, result) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
+            // The requester went away while the job waited: no one reads
+            // the answer, so the hash is not worth its CPU and memory.
+            if done.is_closed() {
+                return false;
+            }
             // A panic drops `done`: the caller gets an error, the thread goes on.
             if let Ok(value) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
                 let _ = done.send(value);
             }
+            true
         });
-        self.inner
-            .jobs
-            .send(job)
-            .map_err(|_| LoginError::Worker("the password-hashing threads have stopped".into()))?;
+        match self.inner.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(mpsc::TrySendError::Full(_)) => {
+                metrics::counter!("fiducia_login_hash_overloaded_total").increment(1);
+                return Err(LoginError::Overloaded);
+            }
+            Err(mpsc::TrySendError::Disconnected(_)) => {
+                return Err(LoginError::Worker(
+                    "the password-hashing threads have stopped".into(),
+                ));
+            }
+        }
         result
             .await
             .map_err(|_| LoginError::Worker("a password hash did not complete".into()))
     }
 }
 
-/// Starts `count` hashing threads on one queue, and returns its sender.
-fn start_threads(count: usize) -> Result<mpsc::Sender<Job>, LoginError> {
-    let (jobs, queue) = mpsc::channel::<Job>();
+/// Starts `count` hashing threads on one queue holding at most `depth`
+/// waiting jobs, and returns its sender. A job answers `false` when it was
+/// skipped (its requester had gone); `skipped` counts those.
+fn start_threads(
+    count: usize,
+    depth: usize,
+    skipped: Arc<std::sync::atomic::AtomicU64>,
+) -> Result<mpsc::SyncSender<Job>, LoginError> {
+    // At least one place: a zero-capacity channel is a rendezvous, which
+    // would refuse every hash that finds all threads busy.
+    let (jobs, queue) = mpsc::sync_channel::<Job>(depth.max(1));
     let queue = Arc::new(Mutex::new(queue));
     for i in 0..count {
         let queue = Arc::clone(&queue);
+        let skipped = Arc::clone(&skipped);
         std::thread::Builder::new()
             .name(format!("argon2-{i}"))
             .spawn(move || {
@@ -199,10 +241,11 @@ fn start_threads(count: usize) -> Result<mpsc::Sender<Job>, LoginError> {
                         let Ok(queue) = queue.lock() else { return };
                         queue.recv()
                     };
-                    match next {
-                        Ok(job) => job(),
-                        // Every sender is gone: the hasher was dropped.
-                        Err(mpsc::RecvError) => return,
+                    // Every sender is gone: the hasher was dropped.
+                    let Ok(job) = next else { return };
+                    if !job() {
+                        skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        metrics::counter!("fiducia_login_hash_skipped_total").increment(1);
                     }
                 }
             })
@@ -246,7 +289,7 @@ mod tests {
     /// Small parameters keep the tests fast (the crate's minimum memory is
     /// 8 KiB per lane); production uses the `[login]` defaults.
     fn test_hasher() -> PasswordHasher {
-        PasswordHasher::new(64, 1, 1, 2).unwrap()
+        PasswordHasher::new(64, 1, 1, (2, 64)).unwrap()
     }
 
     #[tokio::test]
@@ -274,7 +317,7 @@ mod tests {
 
     #[tokio::test]
     async fn old_parameters_still_verify_and_ask_for_a_rehash() {
-        let old = PasswordHasher::new(32, 1, 1, 1).unwrap();
+        let old = PasswordHasher::new(32, 1, 1, (1, 64)).unwrap();
         let phc = old.hash("pw").await.unwrap();
         let new = test_hasher();
         assert!(new.verify(Some(&phc), "pw").await.unwrap());
@@ -329,20 +372,81 @@ mod tests {
     /// A hash that panics is an error for its caller; the thread goes on.
     #[tokio::test]
     async fn a_panicking_hash_is_an_error_and_the_thread_serves_on() {
-        let h = PasswordHasher::new(64, 1, 1, 1).unwrap();
+        let h = PasswordHasher::new(64, 1, 1, (1, 64)).unwrap();
         let failed = h.run_blocking(|| -> bool { panic!("boom") }).await;
         assert!(matches!(failed, Err(LoginError::Worker(_))), "{failed:?}");
         let phc = h.hash("pw").await.unwrap();
         assert!(h.verify(Some(&phc), "pw").await.unwrap());
     }
 
+    /// Holds the only hashing thread of `h` until the returned sender is
+    /// dropped or sent to; resolves once the thread has started the job.
+    async fn occupy(h: &PasswordHasher) -> (std::sync::mpsc::Sender<()>, tokio::task::JoinHandle<()>) {
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let (started, running) = tokio::sync::oneshot::channel();
+        let holder = h.clone();
+        let task = tokio::spawn(async move {
+            holder
+                .run_blocking(move || {
+                    let _ = started.send(());
+                    let _ = wait.recv();
+                })
+                .await
+                .unwrap();
+        });
+        running.await.unwrap();
+        (release, task)
+    }
+
+    /// OWASP Denial of Service Cheat Sheet: a bounded queue. With the one
+    /// thread busy and the queue's one place taken, the next hash is
+    /// refused at once (`Overloaded`, the page's 503 + `Retry-After`), and
+    /// served again once the queue drains.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_hashing_queue_refuses_at_once() {
+        let h = PasswordHasher::new(64, 1, 1, (1, 1)).unwrap();
+        let (release, holder) = occupy(&h).await;
+        // Polled once, the hash is in the queue's one place.
+        let mut queued = Box::pin(h.hash("queued"));
+        assert!(futures::poll!(&mut queued).is_pending());
+        let refused = h.hash("one too many").await;
+        assert!(matches!(refused, Err(LoginError::Overloaded)), "{refused:?}");
+        release.send(()).unwrap();
+        holder.await.unwrap();
+        assert!(queued.await.is_ok());
+        assert!(h.hash("after").await.is_ok());
+    }
+
+    /// A hash whose requester went away before its turn (the request was
+    /// cancelled: its future dropped) is skipped, not computed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_abandoned_hash_is_skipped() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let h = PasswordHasher::new(64, 1, 1, (1, 8)).unwrap();
+        let (release, holder) = occupy(&h).await;
+        let ran = Arc::new(AtomicBool::new(false));
+        let abandoned = {
+            let ran = ran.clone();
+            h.run_blocking(move || ran.store(true, Ordering::SeqCst))
+        };
+        // Queued behind the busy thread, then given up on.
+        let gave_up = tokio::time::timeout(std::time::Duration::from_millis(50), abandoned).await;
+        assert!(gave_up.is_err(), "it cannot have run yet");
+        release.send(()).unwrap();
+        holder.await.unwrap();
+        // A later job runs after the abandoned one's turn.
+        assert!(h.hash("next").await.is_ok());
+        assert!(!ran.load(Ordering::SeqCst), "the abandoned hash ran");
+        assert_eq!(h.skipped(), 1);
+    }
+
     #[test]
     fn parameters_below_the_crate_minimum_are_refused() {
         // The crate needs at least 8 KiB per lane.
         assert!(matches!(
-            PasswordHasher::new(8, 1, 2, 1),
+            PasswordHasher::new(8, 1, 2, (1, 64)),
             Err(LoginError::Hashing(_))
         ));
-        assert!(PasswordHasher::new(64, 0, 1, 1).is_err());
+        assert!(PasswordHasher::new(64, 0, 1, (1, 64)).is_err());
     }
 }

@@ -152,14 +152,54 @@ pub struct Answer {
     pub debtor: Option<CashAccount>,
 }
 
+/// How long what the consent step writes is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// Seconds the authorization code lives (`tokens.code_ttl_secs`).
+    pub code_secs: u64,
+    /// Seconds an access token lives (`tokens.access_token_ttl_secs`).
+    pub access_secs: u64,
+    /// Seconds the grant's refresh tokens live at most, from the code's
+    /// redemption; rotation does not extend it (`tokens.refresh_token_ttl_secs`).
+    pub refresh_secs: u64,
+    /// The UK OBIE consent's store lifetimes.
+    pub consent: crate::consent::Lifetimes,
+}
+
+impl Lifetimes {
+    /// The lifetimes `config` sets.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self {
+            code_secs: config.tokens.code_ttl_secs,
+            access_secs: config.tokens.access_token_ttl_secs,
+            refresh_secs: config.tokens.refresh_token_ttl_secs,
+            consent: crate::consent::Lifetimes::from(&config.consents),
+        }
+    }
+
+    /// Seconds a grant of `scopes` is kept: as long as the last token
+    /// issued under it can live — its code is redeemed within `code_secs`,
+    /// and then an access token, or with `offline_access` (OIDC Core §11)
+    /// refresh tokens for `refresh_secs` and the access token of the last
+    /// refresh. Revoking the grant deletes it sooner
+    /// (`Repo::revoke_by_grant_id`).
+    pub fn grant_secs(&self, scopes: &[String]) -> u64 {
+        let offline = scopes.iter().any(|s| s == crate::oauth::tokens::OFFLINE_ACCESS);
+        let refresh = if offline { self.refresh_secs } else { 0 };
+        self.code_secs
+            .saturating_add(refresh)
+            .saturating_add(self.access_secs)
+    }
+}
+
 /// The consent decision: `Consent -> Done`; on approval the grant and the
 /// code are written in the same transaction (and a UK OBIE consent moves
-/// with them, taking the chosen debtor account).
+/// with them, taking the chosen debtor account), each with its lifetime.
 pub async fn decide(
     repo: &Repo,
     id: &str,
     answer: Answer,
-    code_ttl: u64,
+    lifetimes: Lifetimes,
     now: u64,
 ) -> Result<Decision, InteractionError> {
     let Answer { approve, debtor } = answer;
@@ -197,7 +237,8 @@ pub async fn decide(
                             grant_id: &grant_id,
                             debtor: debtor.as_ref(),
                         };
-                        decide_consent(&tx, consent_id, &request.client_id, decided, now).await?
+                        let at = (now, lifetimes.consent);
+                        decide_consent(&tx, consent_id, &request.client_id, decided, at).await?
                     }
                     None => approve,
                 };
@@ -211,7 +252,8 @@ pub async fn decide(
                     created: now,
                     authorization_details: request.authorization_details.clone(),
                 };
-                ops::upsert(&tx, &grant_id, &grant, None, now).await?;
+                let grant_ttl = lifetimes.grant_secs(&grant.scopes);
+                ops::upsert(&tx, &grant_id, &grant, Some(grant_ttl), now).await?;
                 let record = AuthorizationCode {
                     client_id: request.client_id.clone(),
                     redirect_uri: request.redirect_uri.clone(),
@@ -225,7 +267,7 @@ pub async fn decide(
                     // RFC 9396 §7: what the customer approved on the consent page.
                     authorization_details: request.authorization_details.clone(),
                 };
-                ops::upsert(&tx, &code, &record, Some(code_ttl), now).await?;
+                ops::upsert(&tx, &code, &record, Some(lifetimes.code_secs), now).await?;
                 Ok(Ok(Decision::Approved { code, request }))
             }
         })
@@ -248,7 +290,7 @@ async fn decide_consent(
     consent_id: &str,
     client_id: &str,
     decided: ConsentDecided<'_>,
-    now: u64,
+    (now, lifetimes): (u64, crate::consent::Lifetimes),
 ) -> Result<bool, crate::store::kv::KvError> {
     use crate::consent::Consent;
     use crate::consent::state::ConsentEvent;
@@ -292,7 +334,8 @@ async fn decide_consent(
             payment.debtor = Some(debtor.clone());
         }
     }
-    ops::upsert(tx, consent_id, &consent, None, now).await?;
+    let ttl = lifetimes.store_ttl(&consent, now);
+    ops::upsert(tx, consent_id, &consent, Some(ttl), now).await?;
     tracing::info!(target: "fiducia::audit", operation = "consent.decide", consent_id, client_id, status = next.as_str(), "customer decided on a consent");
     Ok(approve)
 }
@@ -303,6 +346,71 @@ mod tests {
     use crate::store::embedded::open_store;
 
     const NOW: u64 = 1_000;
+
+    const LIFETIMES: Lifetimes = Lifetimes {
+        code_secs: 60,
+        access_secs: 300,
+        refresh_secs: 3_600,
+        consent: crate::consent::Lifetimes {
+            awaiting_secs: 3_600,
+            retention_secs: 86_400,
+        },
+    };
+
+    /// An approved grant of `scopes`, decided at `NOW`: the repo and its id.
+    async fn approved_grant(scopes: &[&str]) -> (tempfile::TempDir, Repo, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = open_store(dir.path()).unwrap();
+        let repo = Repo::open(store).await.unwrap();
+        let request = PushedRequest {
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            ..PushedRequest::sample("c")
+        };
+        repo.upsert("r1", &request, Some(60), NOW).await.unwrap();
+        let (id, _) = start(&repo, "r1", ("c", "C"), 600, NOW).await.unwrap().unwrap();
+        logged_in(&repo, &id, "acc-1", NOW).await.unwrap();
+        let answer = Answer {
+            approve: true,
+            debtor: None,
+        };
+        let Decision::Approved { code, .. } = decide(&repo, &id, answer, LIFETIMES, NOW).await.unwrap()
+        else {
+            panic!("not approved");
+        };
+        let code = repo.find::<AuthorizationCode>(&code, NOW).await.unwrap().unwrap();
+        (dir, repo, code.payload.grant_id)
+    }
+
+    /// A grant record lives as long as the tokens issued under it can
+    /// (code, then access token; with `offline_access`, OIDC Core §11, the
+    /// refresh tokens' lifetime too) and the sweeper then deletes it.
+    #[tokio::test]
+    async fn a_grant_is_swept_once_its_tokens_cannot_live_any_more() {
+        for (scopes, lives) in [
+            (&["openid"][..], 60 + 300),
+            (&["openid", "offline_access"][..], 60 + 3_600 + 300),
+        ] {
+            let (_dir, repo, grant_id) = approved_grant(scopes).await;
+            let grant = repo.find::<Grant>(&grant_id, NOW).await.unwrap().unwrap();
+            assert_eq!(grant.meta.expires_at, Some(NOW + lives), "{scopes:?}");
+            repo.sweep_all_expired(NOW + lives - 1).await.unwrap();
+            assert!(repo.find::<Grant>(&grant_id, NOW).await.unwrap().is_some());
+            // The sweeper works in whole expiry buckets (keys.rs, 60 s).
+            repo.sweep_all_expired(NOW + lives + 60).await.unwrap();
+            assert!(
+                repo.find::<Grant>(&grant_id, NOW).await.unwrap().is_none(),
+                "{scopes:?}: the grant outlived its tokens"
+            );
+        }
+    }
+
+    /// Revoking a grant deletes the grant record with its tokens.
+    #[tokio::test]
+    async fn revoking_a_grant_deletes_its_record() {
+        let (_dir, repo, grant_id) = approved_grant(&["openid"]).await;
+        assert!(repo.revoke_by_grant_id(&grant_id).await.unwrap() >= 1);
+        assert!(repo.find::<Grant>(&grant_id, NOW).await.unwrap().is_none());
+    }
 
     /// RFC 9126 §4: a request_uri starts one interaction, once; another
     /// client's request_uri is refused and used up; an unknown one is refused.

@@ -114,6 +114,7 @@ pub async fn reserve(
         client_id: &access.client_id,
         grant_id: &access.grant_id,
         idempotency_key,
+        consent_retention_secs: config.consents.retention_secs,
     };
     let reserved = reservation::reserve(&op.services.repo, claim, lifetime, now)
         .await

@@ -47,7 +47,12 @@
 //! `RegistrationAccessToken` (`model/registered.rs`, dynamic client
 //! registration). Those two kinds were reserved in this layout from the
 //! start and a store without records of them is simply empty there, so
-//! adding their values needed no new version.
+//! adding their values needed no new version. The `replay` kind holds
+//! short-lived abuse marks, all with an expiry: seen `jti`s (`SeenJti`, id
+//! `namespace NUL jti`) and failed-login counters (`login/throttle.rs`
+//! `LoginAttempts`, ids `login-attempts <scope> <subject>`, never a NUL);
+//! each payload type is only ever read under its own ids, and older
+//! binaries' sweepers handle them as any record of a known kind.
 //!
 //! Changing any of this means a new [`SCHEMA_VERSION`] and a migration in
 //! `repo/schema.rs`. Version 2 stopped indexing tokens by client and user;

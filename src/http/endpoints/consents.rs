@@ -70,6 +70,11 @@ pub async fn handle(
         Ok(found) => found,
         Err(refusal) => return protected_resource::refusal_response(refusal),
     };
+    // The client's request budget, as at PAR and the token endpoint: one
+    // client's burst of consents cannot crowd out the others (RFC 6585 §4).
+    if let Err(limited) = op.services.clients.get_charged(&token.client_id).await {
+        return over_budget(limited.0, &context.interaction_id);
+    }
     // RFC 6750 §3.1: a token without the resource's scope is 403 insufficient_scope.
     if !token.scopes.iter().any(|s| s == resource.scope()) {
         let error = crate::protocol::error::OAuthError::new(
@@ -106,7 +111,7 @@ async fn create(
     token: &AccessToken,
     resource: Resource,
 ) -> Result<Response<Bytes>, ObieError> {
-    let key = idempotency_key(request, resource)?;
+    let key = idempotency_key(request)?;
     let body: Value = serde_json::from_slice(request.body()).map_err(|_| ObieError::malformed_body())?;
     if !body.is_object() {
         return Err(ObieError::malformed_body());
@@ -137,7 +142,8 @@ async fn create(
         account_id: None,
         grant_id: None,
     };
-    let (stored, created) = consent::create(&op.services.repo, &id, &consent, now).await?;
+    let lifetimes = consent::Lifetimes::from(&op.config.get().consents);
+    let (stored, created) = consent::create(&op.services.repo, &id, &consent, lifetimes, now).await?;
     if created {
         tracing::info!(target: "fiducia::audit", operation = "consent.create", consent_id = %id, client_id = %token.client_id, "consent created");
     }
@@ -174,7 +180,7 @@ async fn revoke(op: &OpState, token: &AccessToken, id: &str) -> Result<Response<
         id,
         &token.client_id,
         ConsentEvent::Revoke,
-        op.now(),
+        (op.now(), consent::Lifetimes::from(&op.config.get().consents)),
         |_| {},
     )
     .await?;
@@ -192,22 +198,20 @@ async fn revoke(op: &OpState, token: &AccessToken, id: &str) -> Result<Response<
     Ok(response)
 }
 
-/// `x-idempotency-key`: required for payment consents (OBIE v3.1), optional
-/// for account access consents (a fresh one each time when absent).
-fn idempotency_key(request: &Request<Bytes>, resource: Resource) -> Result<String, ObieError> {
+/// `x-idempotency-key`, required on every POST (OBIE Read/Write API v3.1
+/// "Request Headers": mandatory for POST; "Idempotency"): the consent id is
+/// derived from it, so a retry finds its consent instead of writing another
+/// one. Missing is `UK.OBIE.Header.Missing`; more than one, or not 1 to 40
+/// printable ASCII characters (Max40Text), `UK.OBIE.Header.Invalid`.
+fn idempotency_key(request: &Request<Bytes>) -> Result<String, ObieError> {
     const NAME: &str = "x-idempotency-key";
     let mut values = request.headers().get_all(NAME).iter();
     let (Some(value), None) = (values.next(), values.next()) else {
-        return match resource {
-            Resource::AccountAccess if request.headers().get(NAME).is_none() => {
-                Ok(uuid::Uuid::new_v4().to_string())
-            }
-            _ => Err(ObieError::header(
-                NAME,
-                request.headers().get(NAME).is_none(),
-                "exactly one x-idempotency-key is required",
-            )),
-        };
+        return Err(ObieError::header(
+            NAME,
+            request.headers().get(NAME).is_none(),
+            "exactly one x-idempotency-key is required",
+        ));
     };
     let key = value
         .to_str()
@@ -224,6 +228,22 @@ fn idempotency_key(request: &Request<Bytes>, resource: Resource) -> Result<Strin
             )
         })?;
     Ok(key.to_string())
+}
+
+/// 429 with `Retry-After` (RFC 6585 §4; OBIE v3.1 "HTTP Status Codes":
+/// the TPP exceeded its request quota) in the OBIE error shape.
+fn over_budget(retry_after: u64, interaction_id: &str) -> Response<Bytes> {
+    let error = ObieError {
+        status: StatusCode::TOO_MANY_REQUESTS,
+        code: "UK.OBIE.UnexpectedError",
+        message: format!("too many requests from this client; retry in {retry_after} s"),
+        path: None,
+    };
+    let mut response = error.response(interaction_id);
+    response
+        .headers_mut()
+        .insert(http::header::RETRY_AFTER, http::HeaderValue::from(retry_after));
+    response
 }
 
 fn rendered(

@@ -13,6 +13,7 @@ use crate::config::CustomerAccount;
 use crate::consent::{CashAccount, Consent, debtor, intent};
 use crate::http::browser;
 use crate::http::context::RequestContext;
+use crate::login::throttle::{self, Admission, Attempt, Policy, Throttle};
 use crate::login::{
     self, ConsentForm, ConsentView, Decision as ConsentDecision, DetailLine, LoginForm, LoginView, csrf,
 };
@@ -27,6 +28,8 @@ use http::{Request, Response, StatusCode};
 
 /// One message for a wrong username and a wrong password.
 const LOGIN_FAILED: &str = "The username or password is not right.";
+/// The answer while a username, address or interaction is locked.
+const LOGIN_LOCKED: &str = "Too many attempts to sign in. Please wait and try again later.";
 
 /// `GET /login`.
 pub async fn login_get(op: &OpState, request: &Request<Bytes>, context: &RequestContext) -> Response<Bytes> {
@@ -61,35 +64,94 @@ pub async fn login_post(op: &OpState, request: &Request<Bytes>, context: &Reques
         return browser::see_other(&consent_url(op, &id));
     }
     let now = op.now();
+    let config = op.config.get();
+    let throttle = Throttle::new(&op.services.repo, Policy::from(&config.login));
+    let attempt = Attempt {
+        account: login::normalize_username(&login.username).ok(),
+        address: context.client_addr,
+        interaction: (id.clone(), config.login.interaction_ttl_secs),
+    };
+    // Charged before the hash; a locked subject costs no hash and gets the
+    // same answer whether or not the password is right.
+    match throttle.admit(&attempt, now).await {
+        Ok(Admission::Admitted) => {}
+        Ok(Admission::Locked { retry_after }) => {
+            throttle::record_refusal();
+            return locked_page(op, &id, &ix, &login.username, retry_after);
+        }
+        Err(e) => return login_unavailable(&e.to_string(), context),
+    }
     match op
         .services
         .users
         .authenticate(&login.username, &login.password, now)
         .await
     {
-        Ok(Some(user)) => match op.services.sessions.logged_in(&id, &user.account_id, now).await {
-            Ok(()) => {
-                tracing::info!(target: "fiducia::audit", account_id = %user.account_id, client_id = %ix.request.client_id, "customer authenticated");
-                browser::see_other(&consent_url(op, &id))
+        Ok(Some(user)) => {
+            if let Err(error) = throttle.succeeded(&attempt).await {
+                tracing::warn!(%error, "login attempt counters not cleared");
             }
-            Err(e) => gone(&e, context),
-        },
+            match op.services.sessions.logged_in(&id, &user.account_id, now).await {
+                Ok(()) => {
+                    tracing::info!(target: "fiducia::audit", account_id = %user.account_id, client_id = %ix.request.client_id, "customer authenticated");
+                    browser::see_other(&consent_url(op, &id))
+                }
+                Err(e) => gone(&e, context),
+            }
+        }
         Ok(None) => {
             tracing::info!(target: "fiducia::audit", client_id = %ix.request.client_id, "customer authentication failed");
+            let locked = throttle.failed(&attempt, now).await.unwrap_or_else(|error| {
+                tracing::warn!(%error, "login failure not recorded");
+                Vec::new()
+            });
+            let lockout = config.login.lockout_secs;
+            throttle::record_failure(&attempt, &locked, &ix.request.client_id, lockout);
             login_page(op, &id, &ix, Some(LOGIN_FAILED), Some(&login.username))
         }
         Err(e) => {
-            tracing::warn!(error = %e, "login failed to run");
-            browser::error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &OAuthError::new(
-                    crate::protocol::error::ErrorCode::TemporarilyUnavailable,
-                    "please try again",
-                ),
-                &context.interaction_id,
-            )
+            // Not a guess: the attempt gets its charge back.
+            if let Err(error) = throttle.not_checked(&attempt, now).await {
+                tracing::warn!(%error, "login attempt counters not refunded");
+            }
+            login_unavailable(&e.to_string(), context)
         }
     }
+}
+
+/// 503 with `Retry-After` (RFC 9110 §15.6.4, §10.2.3): the hashing queue
+/// is full or the store failed; the customer may try again in a moment.
+fn login_unavailable(reason: &str, context: &RequestContext) -> Response<Bytes> {
+    tracing::warn!(error = %reason, "login failed to run");
+    let mut response = browser::error_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &OAuthError::new(
+            crate::protocol::error::ErrorCode::TemporarilyUnavailable,
+            "please try again",
+        ),
+        &context.interaction_id,
+    );
+    response
+        .headers_mut()
+        .insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+    response
+}
+
+/// The login page for a locked username, address or interaction: 429 with
+/// `Retry-After` (RFC 6585 §4), the same whatever the password was.
+fn locked_page(
+    op: &OpState,
+    id: &str,
+    ix: &Interaction,
+    username: &str,
+    retry_after: u64,
+) -> Response<Bytes> {
+    let mut response = login_page(op, id, ix, Some(LOGIN_LOCKED), Some(username));
+    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    response
+        .headers_mut()
+        .insert(http::header::RETRY_AFTER, http::HeaderValue::from(retry_after));
+    response
 }
 
 /// `GET /consent`.
@@ -202,11 +264,11 @@ pub async fn consent_post(
         },
         false => None,
     };
-    let code_ttl = op.config.get().tokens.code_ttl_secs;
+    let lifetimes = interaction::Lifetimes::from_config(op.config.get());
     let location = match op
         .services
         .sessions
-        .decide(&id, approve, debtor, code_ttl, op.now())
+        .decide(&id, approve, debtor, lifetimes, op.now())
         .await
     {
         Ok(Decision::Approved { code, request }) => {

@@ -28,6 +28,10 @@ async fn userinfo(
     let (record, scheme) =
         protected_resource::presented_token(op, request, context, crate::http::router::paths::USERINFO)
             .await?;
+    // The client's request budget, as at the token endpoint (RFC 6585 §4).
+    if let Err(limited) = op.services.clients.get_charged(&record.client_id).await {
+        return Ok(over_budget(limited.0));
+    }
     let now = op.now();
     if !record.scopes.iter().any(|s| s == "openid") {
         return Err((
@@ -53,6 +57,19 @@ async fn userinfo(
         http::StatusCode::OK,
         Bytes::from(serde_json::Value::Object(claims).to_string()),
     ))
+}
+
+/// 429 with the seconds to wait in `Retry-After` (RFC 6585 §4).
+fn over_budget(retry_after: u64) -> Response<Bytes> {
+    let error = OAuthError::new(
+        ErrorCode::RateLimited,
+        format!("too many requests from this client; retry in {retry_after} s"),
+    );
+    let mut response = response::error(&error);
+    response
+        .headers_mut()
+        .insert(http::header::RETRY_AFTER, http::HeaderValue::from(retry_after));
+    response
 }
 
 fn invalid_token(description: &'static str) -> OAuthError {

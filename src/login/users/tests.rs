@@ -16,7 +16,7 @@ struct Fixture {
 /// Small argon2 parameters keep the tests fast (crate minimum: 8 KiB per
 /// lane); production uses the `[login]` defaults.
 fn hasher() -> PasswordHasher {
-    PasswordHasher::new(64, 1, 1, 2).unwrap()
+    PasswordHasher::new(64, 1, 1, (2, 64)).unwrap()
 }
 
 async fn fixture() -> Fixture {
@@ -210,7 +210,10 @@ async fn new_account_needs_a_password_and_a_valid_id() {
 #[tokio::test]
 async fn hash_with_old_settings_is_replaced_on_login() {
     let f = fixture().await;
-    let old = Users::new(f.users.repo.clone(), PasswordHasher::new(32, 1, 1, 1).unwrap());
+    let old = Users::new(
+        f.users.repo.clone(),
+        PasswordHasher::new(32, 1, 1, (1, 64)).unwrap(),
+    );
     let before = old.create_or_update(alice(), NOW).await.unwrap();
     assert!(before.password_hash.contains("m=32,"));
     let user = f

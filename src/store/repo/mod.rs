@@ -218,7 +218,8 @@ impl Repo {
     }
 
     /// Deletes every record issued under `grant_id` (tokens, codes, the
-    /// grant's other records), e.g. on authorization code replay (RFC 6749
+    /// grant's other records) and then the grant itself, e.g. on
+    /// authorization code replay (RFC 6749
     /// §4.1.2, RFC 9700 §4.14.2 for refresh tokens). A consent the grant was
     /// made on stays: it is the fintech's resource and keeps its status (UK
     /// OBIE: a consumed or revoked consent is still read back as such). Runs
@@ -274,7 +275,10 @@ impl Repo {
             first = false;
             total += deleted;
             if entries < REVOKE_CHUNK {
-                return Ok(total);
+                // The grant record goes with the last of what it issued
+                // (it is not indexed under itself).
+                let grant = self.destroy(Kind::Grant, grant_id).await?;
+                return Ok(total + usize::from(grant));
             }
         }
     }

@@ -203,7 +203,10 @@ async fn an_account_access_consent_can_be_withdrawn() {
     let token = cc_token(&op, "accounts").await;
     let request = json!({"Data": {"Permissions": ["ReadAccountsBasic", "ReadBalances"]}, "Risk": {}});
     let created = op
-        .send(true, api("POST", ACCOUNTS, &token, None, Some(&request)))
+        .send(
+            true,
+            api("POST", ACCOUNTS, &token, Some("access-1"), Some(&request)),
+        )
         .await;
     assert_status(&created, 201);
     let created = json(created.body());

@@ -31,6 +31,14 @@ pub const JWT_AT: &str = "jwt-at-client";
 /// The API gateway's resource server id (`[[resource_servers]]`).
 pub const GATEWAY: &str = "api-gateway";
 
+/// Extra lines for the `[server]`, `[tokens]` and `[login]` sections.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sections<'a> {
+    pub server: &'a str,
+    pub tokens: &'a str,
+    pub login: &'a str,
+}
+
 /// The OP with two clients and one customer, signing in SoftHSM.
 pub struct Op {
     pub pki: TestPki,
@@ -61,6 +69,37 @@ impl Op {
     /// Starts on `pki` with extra `[tokens]` settings and the TOML `more`
     /// makes from the clients' JWKS file, appended after the `[[clients]]`.
     pub async fn start_in(pki: TestPki, tokens: &str, more: impl FnOnce(&std::path::Path) -> String) -> Self {
+        Self::start_with_sections(
+            pki,
+            Sections {
+                tokens,
+                ..Sections::default()
+            },
+            more,
+        )
+        .await
+    }
+
+    /// Starts with extra `[login]` settings.
+    pub async fn start_with_login(login: &str) -> Self {
+        let sections = Sections {
+            login,
+            ..Sections::default()
+        };
+        Self::start_with_sections(TestPki::new(), sections, |_| String::new()).await
+    }
+
+    /// [`Op::start_in`] with extra lines in several sections.
+    pub async fn start_with_sections(
+        pki: TestPki,
+        sections: Sections<'_>,
+        more: impl FnOnce(&std::path::Path) -> String,
+    ) -> Self {
+        let Sections {
+            server,
+            tokens,
+            login,
+        } = sections;
         let client_key = Arc::new(SoftwareSigner::generate(JoseAlg::Es256).unwrap());
         let jwks_file = pki.dir.path().join("client-jwks.json");
         std::fs::write(
@@ -101,6 +140,7 @@ pin = "{PIN}"
 [login]
 argon2_memory_kib = 7168
 argon2_iterations = 5
+{login}
 
 [[login.seed_users]]
 username = "{USER}"
@@ -171,7 +211,8 @@ jwks_file = "{ss_jwks}"
             ss_jwks = ss_jwks.display(),
             more = more(&jwks_file),
         );
-        let raw = config::load_from_str(&pki.config_text("http3 = false", &extra), Vec::new()).unwrap();
+        let server = format!("http3 = false\n{server}");
+        let raw = config::load_from_str(&pki.config_text(&server, &extra), Vec::new()).unwrap();
         let validated = config::validate(raw, pki.dir.path()).unwrap();
         // The first ES256 key, active at once.
         let admin = fiducia_hsm::pkcs11::admin::KeyAdmin::new(
@@ -533,6 +574,20 @@ impl Browser {
 
     pub async fn post(&mut self, op: &Op, path: &str, params: &[(&str, &str)]) -> Response<Bytes> {
         let request = self.with_cookies(form(path, params));
+        let response = op.send(false, request).await;
+        self.keep_cookies(&response);
+        response
+    }
+
+    /// [`Browser::post`] with one more header (e.g. what a proxy adds).
+    pub async fn post_with_header(
+        &mut self,
+        op: &Op,
+        path: &str,
+        params: &[(&str, &str)],
+        (name, value): (&'static str, &str),
+    ) -> Response<Bytes> {
+        let request = with_header(self.with_cookies(form(path, params)), name, value);
         let response = op.send(false, request).await;
         self.keep_cookies(&response);
         response

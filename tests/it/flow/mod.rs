@@ -5,6 +5,7 @@
 pub mod client_credentials;
 pub mod code_replay;
 pub mod consent_dpop;
+pub mod consent_limits;
 pub mod consents;
 pub mod dpop_replay;
 pub mod gateway;
@@ -14,6 +15,7 @@ pub mod jar;
 pub mod jarm;
 pub mod jwks_uri;
 pub mod jwt_access_token;
+pub mod login_throttle;
 pub mod metadata;
 pub mod obie_intent;
 pub mod rar;
