@@ -131,7 +131,7 @@ pub async fn ready_access_token(
             FreshId::generate()
                 .map_err(|_| OAuthError::new(ErrorCode::ServerError, "the random generator failed"))?,
         ),
-        AccessTokenFormat::Jwt => ReadyId::Jwt(super::jwt_access_token::sign(op, &record).await?),
+        AccessTokenFormat::Jwt => ReadyId::Jwt(super::jwt_access_token::sign(op, &record, true).await?),
     };
     Ok(ReadyAccessToken { id, record, ttl })
 }
