@@ -189,7 +189,14 @@ async fn consume_consent(
         Ok(ConsentStatus::Consumed) => {
             consent.status = ConsentStatus::Consumed;
             consent.status_updated_at = now;
-            ops::upsert(tx, consent_id, &consent, Some(claim.consent_retention_secs.max(1)), now).await?;
+            ops::upsert(
+                tx,
+                consent_id,
+                &consent,
+                Some(claim.consent_retention_secs.max(1)),
+                now,
+            )
+            .await?;
             Ok(Ok(()))
         }
         Ok(other) => Ok(Err(ReserveError::Status(format!("the consent would be {other}")))),

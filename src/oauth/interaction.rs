@@ -408,7 +408,11 @@ mod tests {
     #[tokio::test]
     async fn revoking_a_grant_deletes_its_record() {
         let (_dir, repo, grant_id) = approved_grant(&["openid"]).await;
-        assert!(repo.revoke_by_grant_id(&grant_id).await.unwrap() >= 1);
+        let revocation = crate::store::repo::revoked::GrantRevocation {
+            now: NOW,
+            keep_secs: 3_600,
+        };
+        assert!(repo.revoke_by_grant_id(&grant_id, revocation).await.unwrap() >= 1);
         assert!(repo.find::<Grant>(&grant_id, NOW).await.unwrap().is_none());
     }
 
@@ -482,7 +486,7 @@ mod tests {
                                 grant_id: "g",
                                 debtor: None,
                             };
-                            decide_consent(&tx, &id, "c", decided, NOW).await
+                            decide_consent(&tx, &id, "c", decided, (NOW, LIFETIMES.consent)).await
                         }
                     })
                     .await
