@@ -11,10 +11,19 @@ use bytes::Bytes;
 use http::Response;
 
 /// A new authorization request of the mTLS client, as far as its login
-/// page: the browser, the login path and the page's CSRF token.
+/// page: the browser, the login path and the page's CSRF token. The pushed
+/// request also carries the client's certificate in the RFC 9440
+/// `Client-Cert` header, as a trusted proxy forwards it: an OP behind one
+/// takes the client's certificate only from there, never the proxy's own.
 async fn login_page(op: &Op) -> (Browser, String, String) {
     let (_, challenge) = pkce();
-    let request_uri = pushed_request_uri(&op.send(true, cert_par(MTLS, &challenge, "openid")).await);
+    let forwarded_cert = fiducia::http::client_cert::to_header_value(&op.pki.client_leaf_der());
+    let par = with_header(
+        cert_par(MTLS, &challenge, "openid"),
+        "client-cert",
+        &forwarded_cert,
+    );
+    let request_uri = pushed_request_uri(&op.send(true, par).await);
     let mut browser = Browser::new();
     let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("client_id", MTLS)

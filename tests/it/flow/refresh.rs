@@ -193,9 +193,15 @@ async fn a_retry_after_a_lost_refresh_response_succeeds() {
         assert_eq!(retried["token_type"], "DPoP");
         let access_token = retried["access_token"].as_str().unwrap();
         assert_eq!(userinfo_dpop(&op, access_token, &dpop).await.status(), 200);
-        let introspected = introspection_of(&op, &refresh_token).await;
+        // Bound to the same key (RFC 9449 §5); a refresh token itself never
+        // introspects active (RFC 6749 §1.5: it is no access token).
+        let introspected = introspection_of(&op, access_token).await;
         assert_eq!(introspected["active"], true, "{introspected}");
         assert_eq!(introspected["cnf"]["jkt"], dpop.key.public_jwk().thumbprint());
+        assert_eq!(
+            introspection_of(&op, &refresh_token).await,
+            json!({ "active": false })
+        );
         kept = refresh_token;
     }
     // The lost successor was replaced: unknown now, and no replay verdict.

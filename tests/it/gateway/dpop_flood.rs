@@ -45,10 +45,16 @@ fn accounts_call(token: &str, proof: &str) -> Request<Full<Bytes>> {
 /// The consented payment of `token` with a proof by `key` carrying `jti`.
 async fn payment_with_jti(key: &DpopKey, token: &str, jti: &str) -> Request<Full<Bytes>> {
     let proof = proof_with_jti(key, "POST", PAYMENTS, token, jti).await;
-    payment_post(
-        &payment_request("123.50", IBAN),
-        &format!("DPoP {token}"),
-        Some(&proof),
+    // OBIE Read/Write API v3.1 "Idempotency": the gateway reserves the
+    // consent at the OP for this key.
+    with_header(
+        payment_post(
+            &payment_request("123.50", IBAN),
+            &format!("DPoP {token}"),
+            Some(&proof),
+        ),
+        "x-idempotency-key",
+        "key-1",
     )
 }
 
