@@ -7,18 +7,22 @@
 //! - The counters are store records ([`LoginAttempts`]), so every node
 //!   sees the same ones; each expires with its window or its lock-out,
 //!   whichever ends later, and the sweeper removes it.
-//! - An attempt is charged to its username and interaction *before* the
-//!   password is hashed ([`Throttle::admit`], one transaction), so a burst
-//!   of parallel guesses at one account cannot all be in flight before the
-//!   first failure is counted: at most `max_failures_per_account` attempts
-//!   run per window. The address is only checked there and charged on a
-//!   failure ([`Throttle::failed`]): many customers may share an address
-//!   (a NAT), and their successful logins then never write the same key; a
-//!   spray from one address overshoots its limit by at most the hashes in
-//!   flight (`login.argon2_queue_depth` + threads). A success clears the
-//!   username's counter ([`Throttle::succeeded`]); a failure that reaches a
-//!   limit locks the subject, with an audit line and
-//!   `fiducia_login_lockouts_total`.
+//! - Only failures are written ([`Throttle::failed`]). Admission
+//!   ([`Throttle::admit`]) only reads, so a login whose password is right
+//!   costs no store commit (a read-only transaction commits nothing) and
+//!   concurrent logins of one account never contend for its counter; a
+//!   success deletes the username's counter only when it has one
+//!   ([`Throttle::succeeded`]). A failure that reaches a limit locks the
+//!   subject, with an audit line and `fiducia_login_lockouts_total`.
+//! - Guesses in flight are bounded before anything is counted:
+//!   [`AccountGate`] lets at most `max_failures_per_account` password checks
+//!   of one username run at once on a node (more wait for their turn, then
+//!   are admitted against the failures counted meanwhile), so a parallel
+//!   burst at one account gets at most twice its limit of guesses per node
+//!   before the lock-out instead of a whole hashing queue of them. The
+//!   address and the interaction count failures as they come; a spray from
+//!   one address overshoots its limit by at most the hashes in flight
+//!   (`login.argon2_queue_depth` + threads).
 //! - A locked subject is refused without hashing, whatever the password: the
 //!   answer does not depend on it (no oracle) and costs no argon2 work.
 //!   Unknown usernames are counted and locked like real ones, so a lock-out
@@ -34,14 +38,18 @@ use crate::store::keys::Kind;
 use crate::store::kv::{KvError, Transaction};
 use crate::store::repo::{Links, Repo, StoredRecord, ops};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Failed attempts of one subject within its window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginAttempts {
     /// Unix seconds of the window's first attempt.
     pub window_start: u64,
-    /// Attempts charged in the window (failures, and attempts in flight).
+    /// Failures counted in the window.
     pub count: u32,
     /// Unix seconds until which the subject is locked; 0: not locked.
     pub locked_until: u64,
@@ -119,7 +127,7 @@ pub struct Attempt {
 /// Whether an attempt may check its password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admission {
-    /// Charged; go on and hash.
+    /// Go on and hash.
     Admitted,
     /// A subject is locked or has used up its attempts: refuse without
     /// hashing; the lock ends in this many seconds.
@@ -142,8 +150,9 @@ impl<'a> Throttle<'a> {
         Self { repo, policy }
     }
 
-    /// Charges `attempt` to its subjects, unless one of them is locked or
-    /// has no attempts left in its window, at `now`.
+    /// Whether `attempt` may check its password at `now`: not while one
+    /// of its subjects is locked or has used up its failures in its window.
+    /// Reads only.
     pub async fn admit(&self, attempt: &Attempt, now: u64) -> Result<Admission, KvError> {
         let subjects = self.subjects(attempt);
         let policy = self.policy;
@@ -152,7 +161,6 @@ impl<'a> Throttle<'a> {
             .run(|tx, _| {
                 let subjects = &subjects;
                 async move {
-                    let mut charged = Vec::with_capacity(subjects.len());
                     for subject in subjects {
                         let current = current(&tx, &subject.id, now, policy).await?;
                         if current.locked_until > now {
@@ -161,22 +169,13 @@ impl<'a> Throttle<'a> {
                             });
                         }
                         if current.count >= subject.limit {
-                            // Failures and attempts in flight used the window up.
+                            // Failures used the window up (a lock-out served
+                            // within the window starts a fresh one: `current`).
                             let ends = current.window_start.saturating_add(policy.window_secs);
                             return Ok(Admission::Locked {
                                 retry_after: ends.saturating_sub(now).max(1),
                             });
                         }
-                        if subject.precharged {
-                            let record = LoginAttempts {
-                                count: current.count + 1,
-                                ..current
-                            };
-                            charged.push((subject, record));
-                        }
-                    }
-                    for (subject, record) in &charged {
-                        write(&tx, subject, record, now, policy).await?;
                     }
                     Ok(Admission::Admitted)
                 }
@@ -198,19 +197,12 @@ impl<'a> Throttle<'a> {
                     let mut locked = Vec::new();
                     for subject in subjects {
                         let mut record = current(&tx, &subject.id, now, policy).await?;
-                        let mut changed = false;
-                        if !subject.precharged {
-                            record.count = record.count.saturating_add(1);
-                            changed = true;
-                        }
+                        record.count = record.count.saturating_add(1);
                         if record.count >= subject.limit && record.locked_until <= now {
                             record.locked_until = now.saturating_add(policy.lockout_secs);
-                            changed = true;
                             locked.push(subject.scope);
                         }
-                        if changed {
-                            write(&tx, subject, &record, now, policy).await?;
-                        }
+                        write(&tx, subject, &record, now, policy).await?;
                     }
                     Ok(locked)
                 }
@@ -219,9 +211,10 @@ impl<'a> Throttle<'a> {
     }
 
     /// The password was right: the username's failures are forgotten (a
-    /// lock-out already in force would have refused the attempt). The
-    /// interaction moves on to consent, so its counter no longer matters.
-    pub async fn succeeded(&self, attempt: &Attempt) -> Result<(), KvError> {
+    /// lock-out already in force would have refused the attempt). Writes
+    /// only when there were failures. The interaction moves on to consent,
+    /// so its counter no longer matters.
+    pub async fn succeeded(&self, attempt: &Attempt, now: u64) -> Result<(), KvError> {
         let Some(account) = self
             .subjects(attempt)
             .into_iter()
@@ -232,32 +225,11 @@ impl<'a> Throttle<'a> {
         let id = &account.id;
         self.repo
             .store()
-            .run(|tx, _| async move { ops::destroy(&tx, Kind::ReplayDetection, id).await })
-            .await
-            .map(|_| ())
-    }
-
-    /// The password was not checked (the hashing queue was full, or a
-    /// failure on our side): the username and interaction get their charge
-    /// back.
-    pub async fn not_checked(&self, attempt: &Attempt, now: u64) -> Result<(), KvError> {
-        let subjects = self.subjects(attempt);
-        let policy = self.policy;
-        self.repo
-            .store()
-            .run(|tx, _| {
-                let subjects = &subjects;
-                async move {
-                    for subject in subjects.iter().filter(|s| s.precharged) {
-                        let Some(found) = ops::find::<LoginAttempts>(&tx, &subject.id, now).await? else {
-                            continue;
-                        };
-                        let mut record = found.payload;
-                        record.count = record.count.saturating_sub(1);
-                        write(&tx, subject, &record, now, policy).await?;
-                    }
-                    Ok(())
+            .run(|tx, _| async move {
+                if ops::find::<LoginAttempts>(&tx, id, now).await?.is_some() {
+                    ops::destroy(&tx, Kind::ReplayDetection, id).await?;
                 }
+                Ok(())
             })
             .await
     }
@@ -270,7 +242,6 @@ impl<'a> Throttle<'a> {
                 scope: Scope::Account,
                 id: format!("login-attempts account {account}"),
                 limit: self.policy.per_account,
-                precharged: true,
                 cap: None,
             });
         }
@@ -278,14 +249,12 @@ impl<'a> Throttle<'a> {
             scope: Scope::Address,
             id: format!("login-attempts address {}", address_key(attempt.address)),
             limit: self.policy.per_address,
-            precharged: false,
             cap: None,
         });
         out.push(Subject {
             scope: Scope::Interaction,
             id: format!("login-attempts interaction {interaction}"),
             limit: self.policy.per_interaction,
-            precharged: true,
             cap: Some(*remaining),
         });
         out
@@ -330,8 +299,6 @@ struct Subject {
     scope: Scope,
     id: String,
     limit: u32,
-    /// Charged at admission (before the hash) rather than on failure.
-    precharged: bool,
     /// The most seconds its record may live (an interaction's counter is
     /// no use after the interaction).
     cap: Option<u64>,
@@ -372,6 +339,74 @@ async fn write(
         ttl = ttl.min(cap.max(1));
     }
     ops::upsert(tx, &subject.id, record, Some(ttl), now).await
+}
+
+/// How long a login waits for its turn at [`AccountGate`] before it is
+/// answered 503 + `Retry-After`.
+pub const GATE_WAIT: Duration = Duration::from_secs(5);
+
+/// At most a few password checks of one username at once on this node (see
+/// the module documentation). In memory: a node bounds its own guesses in
+/// flight; the failures that lock an account are in the store. An entry
+/// lives while a check of its username runs or waits, so the map holds at
+/// most one entry per login in progress. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct AccountGate {
+    checks: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+}
+
+/// A turn at the gate; the username's next waiter goes on when it drops.
+#[derive(Debug)]
+pub struct GatePass {
+    permit: Option<OwnedSemaphorePermit>,
+    account: String,
+    gate: AccountGate,
+}
+
+impl AccountGate {
+    /// Waits (at most `wait`) until fewer than `at_once` checks of
+    /// `account` run; `None` when the wait ran out.
+    pub async fn enter(&self, account: &str, at_once: u32, wait: Duration) -> Option<GatePass> {
+        let semaphore = {
+            let mut checks = self.checks.lock().ok()?;
+            checks
+                .entry(account.to_owned())
+                .or_insert_with(|| Arc::new(Semaphore::new(at_once.max(1) as usize)))
+                .clone()
+        };
+        let permit = tokio::time::timeout(wait, semaphore.acquire_owned()).await;
+        let pass = GatePass {
+            permit: permit.ok().and_then(Result::ok),
+            account: account.to_owned(),
+            gate: self.clone(),
+        };
+        // A waiter that gave up cleans up like a pass (the entry may be
+        // its own alone).
+        pass.permit.is_some().then_some(pass)
+    }
+
+    /// Usernames with a check running or waiting (for tests).
+    pub fn len(&self) -> usize {
+        self.checks.lock().map_or(0, |c| c.len())
+    }
+
+    /// Whether no check runs or waits.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Drop for GatePass {
+    fn drop(&mut self) {
+        drop(self.permit.take());
+        if let Ok(mut checks) = self.gate.checks.lock()
+            && checks
+                .get(&self.account)
+                .is_some_and(|s| Arc::strong_count(s) == 1)
+        {
+            checks.remove(&self.account);
+        }
+    }
 }
 
 /// The key an address is counted under: an IPv4 address as it is (and an

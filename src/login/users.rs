@@ -3,6 +3,7 @@
 
 use super::error::LoginError;
 use super::password::PasswordHasher;
+use super::throttle::AccountGate;
 use super::user::{NewUser, UserRecord, check_account_id, normalize_username};
 use crate::config::SeedUser;
 use crate::store::keys::{Index, Kind};
@@ -13,12 +14,23 @@ use crate::store::repo::{Repo, ops};
 pub struct Users {
     repo: Repo,
     hasher: PasswordHasher,
+    gate: AccountGate,
 }
 
 impl Users {
     /// Accounts in `repo`, passwords hashed and checked by `hasher`.
     pub fn new(repo: Repo, hasher: PasswordHasher) -> Self {
-        Self { repo, hasher }
+        Self {
+            repo,
+            hasher,
+            gate: AccountGate::default(),
+        }
+    }
+
+    /// The checks of one username in flight on this node
+    /// (`login::throttle`).
+    pub fn gate(&self) -> &AccountGate {
+        &self.gate
     }
 
     /// The password hasher (for a caller that hashes elsewhere).

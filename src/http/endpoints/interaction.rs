@@ -71,8 +71,25 @@ pub async fn login_post(op: &OpState, request: &Request<Bytes>, context: &Reques
         address: context.client_addr,
         interaction: (id.clone(), config.login.interaction_ttl_secs),
     };
-    // Charged before the hash; a locked subject costs no hash and gets the
-    // same answer whether or not the password is right.
+    // At most a few checks of one username at once on this node; then a
+    // locked subject costs no hash and gets the same answer whether or not
+    // the password is right.
+    let _turn = match &attempt.account {
+        Some(account) => {
+            let at_once = config.login.max_failures_per_account;
+            match op
+                .services
+                .users
+                .gate()
+                .enter(account, at_once, throttle::GATE_WAIT)
+                .await
+            {
+                Some(turn) => Some(turn),
+                None => return login_unavailable("too many logins of one username at once", context),
+            }
+        }
+        None => None,
+    };
     match throttle.admit(&attempt, now).await {
         Ok(Admission::Admitted) => {}
         Ok(Admission::Locked { retry_after }) => {
@@ -88,7 +105,7 @@ pub async fn login_post(op: &OpState, request: &Request<Bytes>, context: &Reques
         .await
     {
         Ok(Some(user)) => {
-            if let Err(error) = throttle.succeeded(&attempt).await {
+            if let Err(error) = throttle.succeeded(&attempt, now).await {
                 tracing::warn!(%error, "login attempt counters not cleared");
             }
             match op.services.sessions.logged_in(&id, &user.account_id, now).await {
@@ -109,13 +126,8 @@ pub async fn login_post(op: &OpState, request: &Request<Bytes>, context: &Reques
             throttle::record_failure(&attempt, &locked, &ix.request.client_id, lockout);
             login_page(op, &id, &ix, Some(LOGIN_FAILED), Some(&login.username))
         }
-        Err(e) => {
-            // Not a guess: the attempt gets its charge back.
-            if let Err(error) = throttle.not_checked(&attempt, now).await {
-                tracing::warn!(%error, "login attempt counters not refunded");
-            }
-            login_unavailable(&e.to_string(), context)
-        }
+        // Not a guess: nothing was counted.
+        Err(e) => login_unavailable(&e.to_string(), context),
     }
 }
 
