@@ -317,10 +317,10 @@ impl Router {
             Endpoint::Revocation => endpoints::revocation::post(&self.op, &request, context).await,
             Endpoint::Introspection => endpoints::introspection::post(&self.op, &request, context).await,
             Endpoint::GrantConsumption => {
-                endpoints::payment_consumption::post(&self.op, &request, context).await
+                endpoints::payment_grants::consume(&self.op, &request, context).await
             }
             Endpoint::GrantReservation => {
-                endpoints::payment_reservation::post(&self.op, &request, context).await
+                endpoints::payment_grants::reserve(&self.op, &request, context).await
             }
             Endpoint::PaymentConsents => {
                 let resource = endpoints::consents::Resource::DomesticPayment;

@@ -183,7 +183,7 @@ impl<'a> Throttle<'a> {
             .await
     }
 
-    /// The password was wrong: a subject whose charged attempts reached its
+    /// The password was wrong: counted for every subject; one whose failures reached its
     /// limit is locked until `now + lockout_secs`. Returns the scopes locked
     /// by this failure (the caller audits and counts them).
     pub async fn failed(&self, attempt: &Attempt, now: u64) -> Result<Vec<Scope>, KvError> {
