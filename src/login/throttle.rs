@@ -385,14 +385,10 @@ impl AccountGate {
         pass.permit.is_some().then_some(pass)
     }
 
-    /// Usernames with a check running or waiting (for tests).
-    pub fn len(&self) -> usize {
+    /// Usernames with a check running or waiting.
+    #[cfg(test)]
+    fn usernames(&self) -> usize {
         self.checks.lock().map_or(0, |c| c.len())
-    }
-
-    /// Whether no check runs or waits.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
