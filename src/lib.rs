@@ -17,6 +17,7 @@ pub mod demo;
 pub mod directory;
 pub mod gateway;
 pub mod http;
+pub mod jwks_fetch;
 pub mod login;
 pub mod model;
 pub mod oauth;

@@ -8,11 +8,11 @@ use crate::actors::root::{RootSupervisor, RootSupervisorMessage};
 use crate::admin::{self, Admin, AdminListener, readiness::Readiness};
 use crate::clock::SystemClock;
 use crate::config::ValidatedConfig;
-use crate::http::endpoints::OpState;
 use crate::http::router::Router;
 use crate::http::service::RequestService;
 use crate::http::tls::{self, ClientAuth};
 use crate::http::{Handler, ListenerKind, h3, tcp};
+use crate::oauth::op::OpState;
 use crate::signing::{self, KeyBackend, KeySet};
 use anyhow::Context;
 use ractor::{Actor, ActorRef};
@@ -139,7 +139,7 @@ pub async fn start_with(
         .iter()
         .map(crate::model::Client::from_static)
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let fetcher = crate::oauth::jwks_fetch::JwksFetcher::new(&c.tls.client_ca)?;
+    let fetcher = crate::jwks_fetch::JwksFetcher::new(&c.tls.client_ca)?;
     if c.login.danger_weak_password_hashing {
         tracing::warn!(
             memory_kib = c.login.argon2_memory_kib,
@@ -178,7 +178,7 @@ pub async fn start_with(
     let op = Arc::new(OpState::new(
         config.clone(),
         keys_rx,
-        crate::http::endpoints::Services {
+        crate::oauth::op::Services {
             repo,
             users,
             clients,

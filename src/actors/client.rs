@@ -15,8 +15,8 @@
 //! across nodes; registered clients (DCR) are loaded from the store by the
 //! [`ClientRegistry`] (`client_registry.rs`).
 
+use crate::jwks_fetch::JwksFetcher;
 use crate::model::Client;
-use crate::oauth::jwks_fetch::JwksFetcher;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -12,9 +12,9 @@
 
 use super::client::{ClientActor, ClientActorMessage, RateLimited};
 use crate::clock::Clock;
+use crate::jwks_fetch::JwksFetcher;
 use crate::model::Client;
 use crate::model::registered::RegisteredClient;
-use crate::oauth::jwks_fetch::JwksFetcher;
 use crate::store::repo::Repo;
 use ractor::{Actor, ActorRef};
 use std::collections::HashMap;

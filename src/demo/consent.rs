@@ -9,7 +9,7 @@
 use super::PaymentArgs;
 use super::http::{expect_json, text};
 use super::setup::Setup;
-use crate::http::router::paths::{ACCOUNT_ACCESS_CONSENTS, PAYMENT_CONSENTS};
+use crate::protocol::paths::{ACCOUNT_ACCESS_CONSENTS, PAYMENT_CONSENTS};
 use serde_json::{Value, json};
 
 /// A created consent.

@@ -27,18 +27,18 @@ impl Web {
     /// A client presenting `identity` (certificate chain and key, PEM) when given.
     pub fn new(ca: &Path, identity: Option<(&Path, &Path)>) -> anyhow::Result<Self> {
         let mut roots = rustls::RootCertStore::empty();
-        for cert in crate::http::tls::load_certs("sandbox CA", ca)? {
+        for cert in crate::pki::tls::load_certs("sandbox CA", ca)? {
             roots
                 .add(cert)
                 .with_context(|| format!("{}: not a CA certificate", ca.display()))?;
         }
-        let provider = std::sync::Arc::new(crate::http::tls::fapi_crypto_provider());
+        let provider = std::sync::Arc::new(crate::pki::tls::fapi_crypto_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
             .with_root_certificates(roots);
         let config = match identity {
             Some((cert, key)) => {
-                let chain = crate::http::tls::load_certs("transport certificate", cert)?;
+                let chain = crate::pki::tls::load_certs("transport certificate", cert)?;
                 let key = PrivateKeyDer::from_pem_file(key)
                     .with_context(|| format!("{}: no private key", key.display()))?;
                 builder.with_client_auth_cert(chain, key)?

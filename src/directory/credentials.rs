@@ -13,8 +13,8 @@
 //! Brazil adds `UID=software_id` and organizationIdentifier (2.5.4.97) `OFBBR-<org_id>`.
 
 use super::state::{Organisation, Profile};
-use crate::http::client_cert::x5t_s256;
 use crate::pki::{self, ClientCertSpec};
+use crate::protocol::client_cert::x5t_s256;
 use crate::protocol::jose::certificate_public_jwk;
 use anyhow::Context;
 use base64::Engine as _;

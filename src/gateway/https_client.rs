@@ -55,16 +55,16 @@ impl HttpsClient {
             let _ = roots.add(cert);
         }
         for path in ca {
-            for cert in crate::http::tls::load_certs("gateway CA", path)? {
+            for cert in crate::pki::tls::load_certs("gateway CA", path)? {
                 roots
                     .add(cert)
                     .with_context(|| format!("{}: not a CA certificate", path.display()))?;
             }
         }
-        let chain = crate::http::tls::load_certs("gateway client certificate", cert)?;
+        let chain = crate::pki::tls::load_certs("gateway client certificate", cert)?;
         let key = rustls_pki_types::PrivateKeyDer::from_pem_file(key)
             .with_context(|| format!("{}: no private key", key.display()))?;
-        let provider = Arc::new(crate::http::tls::fapi_crypto_provider());
+        let provider = Arc::new(crate::pki::tls::fapi_crypto_provider());
         let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
             .with_root_certificates(roots)

@@ -72,17 +72,6 @@ pub fn query(uri: &http::Uri) -> Result<Form, OAuthError> {
     Form::parse(uri.query().unwrap_or("").as_bytes())
 }
 
-/// `base` with `params` appended as a query (RFC 6749 §4.1.2: keep any
-/// query the redirect URI already has).
-pub fn with_query(base: &str, params: &[(&str, &str)]) -> String {
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in params {
-        query.append_pair(k, v);
-    }
-    let sep = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{sep}{}", query.finish())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,17 +85,5 @@ mod tests {
         );
         assert_eq!(cookie(&headers, "__Host-x"), Some("abc"));
         assert_eq!(cookie(&headers, "c"), None);
-    }
-
-    #[test]
-    fn redirect_keeps_the_registered_query_rfc6749_s4_1_2() {
-        assert_eq!(
-            with_query("https://a/cb", &[("code", "x y")]),
-            "https://a/cb?code=x+y"
-        );
-        assert_eq!(
-            with_query("https://a/cb?t=1", &[("code", "c")]),
-            "https://a/cb?t=1&code=c"
-        );
     }
 }

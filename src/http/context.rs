@@ -1,30 +1,12 @@
 //! What a handler learns about a request beyond its head and body.
 
-use super::client_cert::ClientCertificate;
+use crate::oauth::caller::{Caller, DpopHeader, ListenerKind};
+use crate::protocol::client_cert::ClientCertificate;
 use bytes::Bytes;
 use http::{Request, Response};
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-
-/// Which listener accepted the connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListenerKind {
-    /// The main OP listener: client certificate requested, optional.
-    Main,
-    /// The RFC 8705 §5 alias listener: client certificate required.
-    MtlsAlias,
-}
-
-impl ListenerKind {
-    /// Label for logs and metrics.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ListenerKind::Main => "main",
-            ListenerKind::MtlsAlias => "mtls",
-        }
-    }
-}
 
 /// The HTTP version the request came over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +38,40 @@ pub struct RequestContext {
     /// `x-fapi-interaction-id`: the client's value echoed, or a new UUID.
     pub interaction_id: String,
 }
+
+impl RequestContext {
+    /// The transport-neutral caller of `request` for the application layer:
+    /// this context's facts and the head fields the flows read (the method,
+    /// `DPoP`, `Authorization`).
+    pub fn caller(&self, request: &Request<Bytes>) -> Caller {
+        let headers = request.headers();
+        let mut dpop = headers.get_all(DPOP).iter();
+        let dpop = match (dpop.next(), dpop.next()) {
+            (None, _) => DpopHeader::Absent,
+            (Some(_), Some(_)) => DpopHeader::Repeated,
+            (Some(value), None) => match value.to_str() {
+                Ok(value) => DpopHeader::One(value.to_string()),
+                Err(_) => DpopHeader::NotAscii,
+            },
+        };
+        let authorization = headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        Caller {
+            method: request.method().clone(),
+            listener: self.listener,
+            client_addr: self.client_addr,
+            client_cert: self.client_cert.clone(),
+            dpop,
+            authorization,
+            interaction_id: self.interaction_id.clone(),
+        }
+    }
+}
+
+/// The `DPoP` request header (RFC 9449 §4.1).
+pub const DPOP: &str = "dpop";
 
 /// The future a handler returns.
 pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Response<Bytes>> + Send + 'a>>;

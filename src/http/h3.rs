@@ -16,10 +16,11 @@
 //! | bytes held per stream and per connection | head + body limit; at most [`CONNECTION_BUDGET`] (or one stream's) per connection, also QUIC's receive windows | `h3_guard`, [`bind`] |
 
 use super::connection_slots::ConnectionSlots;
-use super::context::{ListenerKind, Transport};
+use super::context::Transport;
 use super::h3_guard::{GuardedConnection, StreamLimits};
 use super::limits::{IDLE_TIMEOUT_SECS, MAX_CONCURRENT_STREAMS, MAX_HEADER_BYTES};
 use super::service::{ConnectionInfo, RequestService};
+use crate::oauth::caller::ListenerKind;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use bytes::{Buf, Bytes, BytesMut};
 use rustls_pki_types::CertificateDer;

@@ -24,4 +24,5 @@ pub mod standalone;
 pub mod tcp;
 pub mod tls;
 
-pub use context::{Handler, HandlerFuture, ListenerKind, RequestContext, Transport};
+pub use crate::oauth::caller::ListenerKind;
+pub use context::{Handler, HandlerFuture, RequestContext, Transport};

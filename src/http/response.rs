@@ -2,6 +2,7 @@
 //! helpers endpoints use to build JSON responses.
 
 use super::context::RouteLabel;
+use crate::oauth::protected_resource::Refusal;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
@@ -69,6 +70,35 @@ pub fn error(err: &OAuthError) -> Response<Bytes> {
 /// Attaches the route label used by metrics.
 pub fn labelled(mut response: Response<Bytes>, route: &'static str) -> Response<Bytes> {
     response.extensions_mut().insert(RouteLabel(route));
+    response
+}
+
+/// The response for a refusal at a protected resource
+/// (`oauth::protected_resource`): RFC 6750 §3.1 / RFC 9449 §7.1 — at a
+/// protected resource a bad or badly presented token is 401 with a
+/// challenge, whatever the code.
+pub fn refusal((scheme, refused): Refusal) -> Response<Bytes> {
+    let mut response = error(&refused);
+    if matches!(
+        refused.code,
+        ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce | ErrorCode::InvalidRequest
+    ) {
+        *response.status_mut() = http::StatusCode::UNAUTHORIZED;
+    }
+    let challenge = format!(
+        "{scheme} error=\"{}\"{}",
+        refused.code.as_str(),
+        if scheme == "DPoP" {
+            ", algs=\"ES256 PS256 EdDSA\""
+        } else {
+            ""
+        }
+    );
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        response
+            .headers_mut()
+            .insert(http::header::WWW_AUTHENTICATE, value);
+    }
     response
 }
 

@@ -2,57 +2,14 @@
 //! issuer of `https://bank.example/op` serves `/op/token`.
 
 use super::context::{Handler, HandlerFuture, RequestContext};
-use super::endpoints::{self, OpState};
+use super::endpoints;
 use super::response;
+use crate::oauth::op::OpState;
 use crate::protocol::error::{ErrorCode, OAuthError};
+use crate::protocol::paths;
 use bytes::Bytes;
 use http::{Method, Request, Response};
 use std::sync::Arc;
-
-/// Endpoint paths, relative to the issuer.
-pub mod paths {
-    /// OpenID Connect Discovery 1.0 §4.
-    pub const DISCOVERY: &str = "/.well-known/openid-configuration";
-    /// RFC 8414 §2 `jwks_uri`.
-    pub const JWKS: &str = "/jwks";
-    /// RFC 6749 §3.2.
-    pub const TOKEN: &str = "/token";
-    /// RFC 9126 §2.
-    pub const PAR: &str = "/par";
-    /// RFC 6749 §3.1.
-    pub const AUTHORIZE: &str = "/authorize";
-    /// The built-in login page.
-    pub const LOGIN: &str = "/login";
-    /// The built-in consent page.
-    pub const CONSENT: &str = "/consent";
-    /// OIDC Core §5.3.
-    pub const USERINFO: &str = "/userinfo";
-    /// RFC 7009 §2.
-    pub const REVOCATION: &str = "/revoke";
-    /// RFC 7662 §2.
-    pub const INTROSPECTION: &str = "/introspect";
-    /// A resource server reports a payment made with a token.
-    pub const GRANT_CONSUMPTION: &str = "/grants/consume";
-    /// A resource server reserves a token's consent for a payment before
-    /// the bank is called.
-    pub const GRANT_RESERVATION: &str = "/grants/reserve";
-    /// The sandbox fintech's redirect URI (only with `server.sandbox_callback`).
-    pub const SANDBOX_CALLBACK: &str = "/sandbox/callback";
-    /// UK OBIE domestic payment consents (Payment Initiation API v3.1).
-    pub const PAYMENT_CONSENTS: &str = crate::http::endpoints::consents::PAYMENT_CONSENTS;
-    /// One of them (`{ConsentId}` is any one path segment).
-    pub const PAYMENT_CONSENT: &str = "/open-banking/v3.1/pisp/domestic-payment-consents/{ConsentId}";
-    /// UK OBIE account access consents (Account and Transaction API v3.1).
-    pub const ACCOUNT_ACCESS_CONSENTS: &str = crate::http::endpoints::consents::ACCOUNT_ACCESS_CONSENTS;
-    /// One of them.
-    pub const ACCOUNT_ACCESS_CONSENT: &str = "/open-banking/v3.1/aisp/account-access-consents/{ConsentId}";
-    /// RFC 7591 §3 registration endpoint.
-    pub const REGISTRATION: &str = "/register";
-    /// RFC 7592 client configuration endpoints: this prefix + `client_id`.
-    pub const REGISTRATION_CLIENT_PREFIX: &str = "/register/";
-    /// The same as a route (`{client_id}` is one path segment).
-    pub const REGISTRATION_CLIENT: &str = "/register/{client_id}";
-}
 
 /// The endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -308,50 +265,55 @@ impl Router {
                 return response::error(&OAuthError::new(ErrorCode::NotFound, "no such endpoint"));
             }
         };
+        let caller = context.caller(&request);
+        let caller = &caller;
         let result = match route.endpoint {
             Endpoint::Discovery => Ok(endpoints::discovery::get(&self.op)),
             Endpoint::Jwks => Ok(endpoints::jwks::get(&self.op)),
-            Endpoint::Token => endpoints::token::post(&self.op, &request, context).await,
-            Endpoint::Par => endpoints::par::post(&self.op, &request, context).await,
-            Endpoint::Userinfo => endpoints::userinfo::handle(&self.op, &request, context).await,
-            Endpoint::Revocation => endpoints::revocation::post(&self.op, &request, context).await,
-            Endpoint::Introspection => endpoints::introspection::post(&self.op, &request, context).await,
+            Endpoint::Token => endpoints::token::post(&self.op, &request, caller).await,
+            Endpoint::Par => endpoints::par::post(&self.op, &request, caller).await,
+            Endpoint::Userinfo => endpoints::userinfo::handle(&self.op, caller).await,
+            Endpoint::Revocation => endpoints::revocation::post(&self.op, &request, caller).await,
+            Endpoint::Introspection => endpoints::introspection::post(&self.op, &request, caller).await,
             Endpoint::GrantConsumption => {
-                endpoints::payment_grants::consume(&self.op, &request, context).await
+                endpoints::payment_grants::consume(&self.op, &request, caller).await
             }
             Endpoint::GrantReservation => {
-                endpoints::payment_grants::reserve(&self.op, &request, context).await
+                endpoints::payment_grants::reserve(&self.op, &request, caller).await
             }
             Endpoint::PaymentConsents => {
                 let resource = endpoints::consents::Resource::DomesticPayment;
-                Ok(endpoints::consents::handle(&self.op, &request, context, resource, path).await)
+                Ok(endpoints::consents::handle(&self.op, &request, caller, resource, path).await)
             }
             Endpoint::AccountAccessConsents => {
                 let resource = endpoints::consents::Resource::AccountAccess;
-                Ok(endpoints::consents::handle(&self.op, &request, context, resource, path).await)
+                Ok(endpoints::consents::handle(&self.op, &request, caller, resource, path).await)
             }
-            Endpoint::Authorize => Ok(endpoints::authorize::get(&self.op, &request, context).await),
+            Endpoint::Authorize => Ok(endpoints::authorize::get(&self.op, &request, caller).await),
             Endpoint::Login if request.method() == Method::POST => {
-                Ok(endpoints::interaction::login_post(&self.op, &request, context).await)
+                Ok(endpoints::interaction::login_post(&self.op, &request, caller).await)
             }
-            Endpoint::Login => Ok(endpoints::interaction::login_get(&self.op, &request, context).await),
+            Endpoint::Login => Ok(endpoints::interaction::login_get(&self.op, &request, caller).await),
             Endpoint::Consent if request.method() == Method::POST => {
-                Ok(endpoints::interaction::consent_post(&self.op, &request, context).await)
+                Ok(endpoints::interaction::consent_post(&self.op, &request, caller).await)
             }
-            Endpoint::Consent => Ok(endpoints::interaction::consent_get(&self.op, &request, context).await),
+            Endpoint::Consent => Ok(endpoints::interaction::consent_get(&self.op, &request, caller).await),
             Endpoint::SandboxCallback if self.op.config.get().server.sandbox_callback => {
                 Ok(endpoints::sandbox_callback::get(&request))
             }
             Endpoint::SandboxCallback => Err(OAuthError::new(ErrorCode::NotFound, "no such endpoint")),
-            Endpoint::Registration => endpoints::registration::post(&self.op, &request, context).await,
+            Endpoint::Registration => endpoints::registration::post(&self.op, &request, caller).await,
             Endpoint::RegistrationClient => {
                 let client_id = registration_client_id(path).unwrap_or_default();
-                Ok(endpoints::registration::manage(&self.op, &request, context, client_id).await)
+                Ok(endpoints::registration::manage(&self.op, &request, caller, client_id).await)
             }
         };
         let mut response = result.unwrap_or_else(|e| response::error(&e));
-        if route.endpoint.checks_dpop_proofs() {
-            crate::oauth::sender::add_nonce_header(&self.op, &mut response);
+        if route.endpoint.checks_dpop_proofs()
+            && let Some(nonce) = crate::oauth::sender::current_nonce(&self.op)
+            && let Ok(value) = http::HeaderValue::from_str(&nonce)
+        {
+            response.headers_mut().insert("dpop-nonce", value);
         }
         response::labelled(response, route.label)
     }

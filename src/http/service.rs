@@ -3,11 +3,13 @@
 //! and request metrics. It runs before the route table, so no endpoint can
 //! forget it.
 
-use super::client_cert::{self, ClientCertificate};
-use super::context::{Handler, ListenerKind, RequestContext, RouteLabel, Transport};
+use super::client_cert;
+use super::context::{Handler, RequestContext, RouteLabel, Transport};
 use super::response;
 use super::tls::ClientChainVerifier;
 use crate::admin::metrics as m;
+use crate::oauth::caller::ListenerKind;
+use crate::protocol::client_cert::{CertificateSource, ClientCertificate};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_LENGTH, HeaderName, HeaderValue};
@@ -78,7 +80,7 @@ impl RequestService {
         chain: Vec<rustls_pki_types::CertificateDer<'static>>,
     ) -> Option<ClientCertificate> {
         let verified = self.client_chain.as_ref().is_some_and(|v| v.verifies(&chain));
-        ClientCertificate::new(chain, client_cert::CertificateSource::Tls, verified)
+        ClientCertificate::new(chain, CertificateSource::Tls, verified)
     }
 
     /// Serves a hyper (HTTP/1.1 or HTTP/2) request.

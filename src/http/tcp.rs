@@ -1,10 +1,10 @@
 //! The TCP listener: TLS handshake (rustls), then HTTP/1.1 or HTTP/2 chosen by
 //! ALPN (hyper-util's auto builder), with graceful shutdown.
 
-use super::context::ListenerKind;
 use super::limits::{IDLE_TIMEOUT_SECS, MAX_CONCURRENT_STREAMS, MAX_HEADER_BYTES};
 use super::service::{ConnectionInfo, RequestService};
 use crate::admin::metrics as m;
+use crate::oauth::caller::ListenerKind;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;

@@ -5,10 +5,10 @@
 //! Success and error responses take the same path, so an error the client
 //! receives is signed whenever its request asked for JARM (JARM §2.2).
 
-use crate::http::browser;
-use crate::http::endpoints::OpState;
 use crate::model::records::PushedRequest;
+use crate::oauth::op::OpState;
 use crate::protocol::error::{ErrorCode, OAuthError};
+use crate::protocol::form::with_query;
 use crate::protocol::response_mode::{ResponseMode, jarm_claims};
 use serde_json::Map;
 
@@ -28,11 +28,11 @@ pub async fn redirect_location(
     match request.response_mode {
         ResponseMode::Query => {
             params.push(("iss", issuer));
-            Ok(browser::with_query(&request.redirect_uri, &params))
+            Ok(with_query(&request.redirect_uri, &params))
         }
         ResponseMode::QueryJwt => {
             let jwt = sign_response(op, request, &params).await?;
-            Ok(browser::with_query(&request.redirect_uri, &[("response", &jwt)]))
+            Ok(with_query(&request.redirect_uri, &[("response", &jwt)]))
         }
     }
 }

@@ -5,9 +5,9 @@
 
 use super::replay::OneTimeUses;
 use crate::config::{FapiProfile, TokenEndpointAuthMethod};
-use crate::http::context::RequestContext;
-use crate::http::endpoints::OpState;
 use crate::model::Client;
+use crate::oauth::caller::Caller;
+use crate::oauth::op::OpState;
 use crate::protocol::client_auth::{
     AudiencePolicy, ClientAssertion, ClientAuthReason, check_client_assertion,
     check_self_signed_tls_client_auth, check_tls_client_auth,
@@ -23,13 +23,9 @@ const MAX_ASSERTION_LIFETIME_SECS: u64 = 300;
 /// Authenticates the client of a form-encoded request; `invalid_client`
 /// (401) on any failure, with the reason in the description and the log.
 /// An assertion's `jti` is recorded before this returns.
-pub async fn authenticate(
-    op: &OpState,
-    form: &Form,
-    context: &RequestContext,
-) -> Result<Arc<Client>, OAuthError> {
+pub async fn authenticate(op: &OpState, form: &Form, caller: &Caller) -> Result<Arc<Client>, OAuthError> {
     let mut uses = OneTimeUses::default();
-    let client = authenticate_deferred(op, form, context, &mut uses).await?;
+    let client = authenticate_deferred(op, form, caller, &mut uses).await?;
     uses.record(&op.services.repo, op.now())
         .await
         .inspect_err(|e| log_failure(form, e))?;
@@ -42,10 +38,10 @@ pub async fn authenticate(
 pub async fn authenticate_deferred(
     op: &OpState,
     form: &Form,
-    context: &RequestContext,
+    caller: &Caller,
     uses: &mut OneTimeUses,
 ) -> Result<Arc<Client>, OAuthError> {
-    authenticate_inner(op, form, context, uses)
+    authenticate_inner(op, form, caller, uses)
         .await
         .inspect_err(|e| log_failure(form, e))
 }
@@ -57,7 +53,7 @@ fn log_failure(form: &Form, error: &OAuthError) {
 async fn authenticate_inner(
     op: &OpState,
     form: &Form,
-    context: &RequestContext,
+    caller: &Caller,
     uses: &mut OneTimeUses,
 ) -> Result<Arc<Client>, OAuthError> {
     let client_id = form
@@ -85,8 +81,8 @@ async fn authenticate_inner(
             };
             let assertion = ClientAssertion::parse(assertion_type, assertion)?;
             let issuer = op.config.issuer();
-            let token_url = op.config.endpoint_url(crate::http::router::paths::TOKEN);
-            let par_url = op.config.endpoint_url(crate::http::router::paths::PAR);
+            let token_url = op.config.endpoint_url(crate::protocol::paths::TOKEN);
+            let par_url = op.config.endpoint_url(crate::protocol::paths::PAR);
             let audiences = [issuer, token_url.as_str(), par_url.as_str()];
             let policy = match op.config.get().fapi.profile {
                 FapiProfile::Fapi1Advanced => AudiencePolicy::AnyOf(&audiences),
@@ -136,7 +132,7 @@ async fn authenticate_inner(
                     "this client authenticates with its TLS certificate, not an assertion",
                 ));
             }
-            let cert = context
+            let cert = caller
                 .client_cert
                 .as_ref()
                 .ok_or_else(|| invalid_client("no client certificate was presented (RFC 8705 §2)"))?;

@@ -184,7 +184,7 @@ impl Lifetimes {
     /// refresh. Revoking the grant deletes it sooner
     /// (`Repo::revoke_by_grant_id`).
     pub fn grant_secs(&self, scopes: &[String]) -> u64 {
-        let offline = scopes.iter().any(|s| s == crate::oauth::tokens::OFFLINE_ACCESS);
+        let offline = scopes.iter().any(|s| s == crate::protocol::scope::OFFLINE_ACCESS);
         let refresh = if offline { self.refresh_secs } else { 0 };
         self.code_secs
             .saturating_add(refresh)

@@ -7,8 +7,8 @@
 //! client's tokens: checking them is its job (RFC 7662 §1).
 
 use crate::consent::{Consent, ConsentKind, obie};
-use crate::http::endpoints::OpState;
 use crate::model::records::AccessToken;
+use crate::oauth::op::OpState;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::rar;
 use serde_json::{Map, Value, json};
@@ -24,28 +24,28 @@ pub fn inactive() -> Value {
     json!({ "active": false })
 }
 
-/// Who is asking.
+/// Who is asking about a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Caller<'a> {
+pub enum Introspector<'a> {
     /// An authenticated client: its own tokens only.
     Client(&'a str),
     /// An authenticated resource server: any client's tokens.
     ResourceServer(&'a str),
 }
 
-impl Caller<'_> {
+impl Introspector<'_> {
     /// The caller's id (`aud` of a JWT response, RFC 9701 §5).
     pub fn id(&self) -> &str {
         match self {
-            Caller::Client(id) | Caller::ResourceServer(id) => id,
+            Introspector::Client(id) | Introspector::ResourceServer(id) => id,
         }
     }
 
     /// Whether it may learn about a token issued to `client_id`.
     pub fn may_see(&self, client_id: &str) -> bool {
         match self {
-            Caller::Client(id) => *id == client_id,
-            Caller::ResourceServer(_) => true,
+            Introspector::Client(id) => *id == client_id,
+            Introspector::ResourceServer(_) => true,
         }
     }
 }
@@ -58,7 +58,7 @@ impl Caller<'_> {
 /// looks refresh tokens up. `token_type` is always set (RFC 7662 §2.2: the
 /// access token type, RFC 6749 §7.1; RFC 9449 §6.2 `DPoP`, RFC 8705 §3.2
 /// `Bearer`).
-pub fn response(token: Option<&AccessToken>, caller: Caller<'_>, issuer: &str) -> Value {
+pub fn response(token: Option<&AccessToken>, caller: Introspector<'_>, issuer: &str) -> Value {
     let t = match token {
         Some(t) if caller.may_see(&t.client_id) => t,
         _ => return inactive(),
@@ -132,7 +132,7 @@ pub const OPENBANKING_CONSENT: &str = "openbanking_consent";
 /// `token_introspection`, with `typ: token-introspection+jwt`.
 pub async fn signed_response(
     op: &OpState,
-    caller: Caller<'_>,
+    caller: Introspector<'_>,
     introspection: Value,
     now: u64,
 ) -> Result<String, OAuthError> {
@@ -175,8 +175,11 @@ mod tests {
     #[test]
     fn a_client_sees_only_its_own_tokens_rfc7662_s2_2() {
         let t = token();
-        assert_eq!(response(Some(&t), Caller::Client("other"), "iss"), inactive());
-        let own = response(Some(&t), Caller::Client("fintech"), "iss");
+        assert_eq!(
+            response(Some(&t), Introspector::Client("other"), "iss"),
+            inactive()
+        );
+        let own = response(Some(&t), Introspector::Client("fintech"), "iss");
         assert_eq!(own["active"], true);
         assert_eq!(own["cnf"]["jkt"], "jkt");
         // RFC 7662 §2.2 / RFC 9449 §6.2: an active answer names its type.
@@ -206,11 +209,14 @@ mod tests {
     #[test]
     fn a_resource_server_sees_every_clients_tokens_with_details_rfc9396_s9_2() {
         let t = token();
-        let seen = response(Some(&t), Caller::ResourceServer("gw"), "iss");
+        let seen = response(Some(&t), Introspector::ResourceServer("gw"), "iss");
         assert_eq!(seen["active"], true);
         assert_eq!(seen["client_id"], "fintech");
         assert_eq!(seen["authorization_details"][0]["type"], "payment_initiation");
-        assert_eq!(response(None, Caller::ResourceServer("gw"), "iss"), inactive());
-        assert_eq!(Caller::ResourceServer("gw").id(), "gw");
+        assert_eq!(
+            response(None, Introspector::ResourceServer("gw"), "iss"),
+            inactive()
+        );
+        assert_eq!(Introspector::ResourceServer("gw").id(), "gw");
     }
 }

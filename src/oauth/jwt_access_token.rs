@@ -17,9 +17,9 @@
 //! the OP's store says whether it is still unused.
 
 use crate::consent::Consent;
-use crate::http::endpoints::OpState;
 use crate::model::records::AccessToken;
 use crate::oauth::introspection::{OPENBANKING_CONSENT, consent_description};
+use crate::oauth::op::OpState;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::rar;
 use crate::store::repo::FreshId;

@@ -3,13 +3,15 @@
 //! checks with `now`, and writes what they decide to the store.
 
 pub mod authorization_response;
+pub mod caller;
 pub mod client_auth;
+pub mod discovery;
 pub mod dpop_nonce;
 pub mod grants;
 pub mod interaction;
 pub mod introspection;
-pub mod jwks_fetch;
 pub mod jwt_access_token;
+pub mod op;
 pub mod payment_consumption;
 pub mod protected_resource;
 pub mod registration;

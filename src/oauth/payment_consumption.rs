@@ -22,8 +22,8 @@
 
 use crate::consent::reservation::{self, Claim, ConsentRef, ReserveError, Reserved};
 use crate::consent::{self, ConsentKind};
-use crate::http::endpoints::OpState;
 use crate::model::records::AccessToken;
+use crate::oauth::op::OpState;
 use crate::oauth::token_lookup;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::rar;

@@ -4,18 +4,14 @@
 //! enforced — a DPoP-bound token needs the `DPoP` scheme and a proof with
 //! `ath` by the same key (RFC 9449 §7), a certificate-bound one the same
 //! certificate (RFC 8705 §3). Errors are 401 with `WWW-Authenticate`
-//! (RFC 6750 §3, RFC 9449 §7.1).
+//! (RFC 6750 §3, RFC 9449 §7.1), which `http::response::refusal` writes.
 
-use crate::http::context::RequestContext;
-use crate::http::endpoints::OpState;
-use crate::http::response;
 use crate::model::Binding;
 use crate::model::records::AccessToken;
+use crate::oauth::caller::Caller;
+use crate::oauth::op::OpState;
 use crate::oauth::sender;
 use crate::protocol::error::{ErrorCode, OAuthError};
-use bytes::Bytes;
-use http::header::{AUTHORIZATION, HeaderValue, WWW_AUTHENTICATE};
-use http::{Request, Response};
 
 /// A refusal at a protected resource: the scheme to challenge with, and why.
 pub type Refusal = (&'static str, OAuthError);
@@ -24,14 +20,12 @@ pub type Refusal = (&'static str, OAuthError);
 /// issuer, for the DPoP proof's `htu`), with its binding checked.
 pub async fn presented_token(
     op: &OpState,
-    request: &Request<Bytes>,
-    context: &RequestContext,
+    caller: &Caller,
     path: &str,
 ) -> Result<(AccessToken, &'static str), Refusal> {
-    let header = request
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
+    let header = caller
+        .authorization
+        .as_deref()
         .ok_or(("Bearer", invalid_token("no access token")))?;
     let (scheme, token) = header
         .split_once(' ')
@@ -69,7 +63,7 @@ pub async fn presented_token(
                     invalid_token("a DPoP-bound token must use the DPoP scheme (RFC 9449 §7.1)"),
                 ));
             }
-            let proof = sender::dpop_proof(op, request, context, path, Some(token.trim()))
+            let proof = sender::dpop_proof(op, caller, path, Some(token.trim()))
                 .await
                 .map_err(|e| ("DPoP", e))?
                 .ok_or((
@@ -96,7 +90,7 @@ pub async fn presented_token(
                     invalid_token("a certificate-bound token uses the Bearer scheme (RFC 8705 §3)"),
                 ));
             }
-            let presented = context.client_cert.as_ref().map(|c| c.x5t_s256());
+            let presented = caller.client_cert.as_ref().map(|c| c.x5t_s256());
             if presented != Some(x5t.as_str()) {
                 return Err((
                     "Bearer",
@@ -106,32 +100,6 @@ pub async fn presented_token(
         }
     }
     Ok((record, scheme))
-}
-
-/// The response for a refusal: RFC 6750 §3.1 / RFC 9449 §7.1 — at a
-/// protected resource a bad or badly presented token is 401 with a
-/// challenge, whatever the code.
-pub fn refusal_response((scheme, error): Refusal) -> Response<Bytes> {
-    let mut response = response::error(&error);
-    if matches!(
-        error.code,
-        ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce | ErrorCode::InvalidRequest
-    ) {
-        *response.status_mut() = http::StatusCode::UNAUTHORIZED;
-    }
-    let challenge = format!(
-        "{scheme} error=\"{}\"{}",
-        error.code.as_str(),
-        if scheme == "DPoP" {
-            ", algs=\"ES256 PS256 EdDSA\""
-        } else {
-            ""
-        }
-    );
-    if let Ok(value) = HeaderValue::from_str(&challenge) {
-        response.headers_mut().insert(WWW_AUTHENTICATE, value);
-    }
-    response
 }
 
 fn invalid_token(description: &'static str) -> OAuthError {

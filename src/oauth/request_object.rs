@@ -5,8 +5,8 @@
 //! profile requires signed request objects (RFC 9101 §10.5).
 
 use super::replay::OneTimeUses;
-use crate::http::endpoints::OpState;
 use crate::model::Client;
+use crate::oauth::op::OpState;
 use crate::protocol::authorization_params::AuthorizationParams;
 use crate::protocol::error::OAuthError;
 use crate::protocol::form::Form;

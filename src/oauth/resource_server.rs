@@ -6,8 +6,8 @@
 //! assertion, no secret), and no other endpoint knows it: it is not a client.
 
 use crate::config::ResourceServerConfig;
-use crate::http::context::RequestContext;
-use crate::http::endpoints::OpState;
+use crate::oauth::caller::Caller;
+use crate::oauth::op::OpState;
 use crate::protocol::client_auth::subject_dn_matches;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::form::Form;
@@ -18,7 +18,7 @@ use crate::protocol::form::Form;
 pub fn authenticate<'a>(
     op: &'a OpState,
     form: &Form,
-    context: &RequestContext,
+    caller: &Caller,
 ) -> Result<Option<&'a ResourceServerConfig>, OAuthError> {
     let Some(id) = form.get("client_id") else {
         return Ok(None);
@@ -26,7 +26,7 @@ pub fn authenticate<'a>(
     let Some(rs) = op.config.get().resource_servers.iter().find(|rs| rs.id == id) else {
         return Ok(None);
     };
-    let result = check(rs, form, context);
+    let result = check(rs, form, caller);
     if let Err(e) = &result {
         tracing::warn!(target: "fiducia::audit", resource_server = %rs.id, error = %e, "resource server authentication failed");
     }
@@ -36,14 +36,14 @@ pub fn authenticate<'a>(
 fn check<'a>(
     rs: &'a ResourceServerConfig,
     form: &Form,
-    context: &RequestContext,
+    caller: &Caller,
 ) -> Result<&'a ResourceServerConfig, OAuthError> {
     if form.get("client_assertion").is_some() || form.get("client_secret").is_some() {
         return Err(invalid_client(
             "a resource server authenticates with its certificate only",
         ));
     }
-    let cert = context
+    let cert = caller
         .client_cert
         .as_ref()
         .ok_or_else(|| invalid_client("no client certificate was presented (RFC 8705 §2)"))?;

@@ -2,20 +2,15 @@
 //! `jti` replay window in the store, one per proof key.
 
 use super::replay::OneTimeUses;
-use crate::http::context::{ListenerKind, RequestContext};
-use crate::http::endpoints::OpState;
+use crate::oauth::caller::{Caller, DpopHeader, ListenerKind};
+use crate::oauth::op::OpState;
 use crate::protocol::dpop::{DpopProof, DpopReason, DpopRequest, check_dpop_proof};
 use crate::protocol::error::{ErrorCode, OAuthError};
-use bytes::Bytes;
-use http::Request;
-
-/// The `DPoP` request header.
-pub const DPOP: &str = "dpop";
 
 /// The URL the client addressed, for `htu` (§4.3 item 9): the issuer's
 /// URL, or the mTLS alias's when the request came to that listener.
-pub fn request_url(op: &OpState, context: &RequestContext, path: &str) -> String {
-    match context.listener {
+pub fn request_url(op: &OpState, caller: &Caller, path: &str) -> String {
+    match caller.listener {
         ListenerKind::MtlsAlias => op
             .config
             .mtls_endpoint_url(path)
@@ -24,17 +19,16 @@ pub fn request_url(op: &OpState, context: &RequestContext, path: &str) -> String
     }
 }
 
-/// The DPoP proof of `request`, checked, its `jti` recorded; `None` when
+/// The DPoP proof of the caller's request, checked, its `jti` recorded; `None` when
 /// the request carries none. Two `DPoP` headers are refused (§4.3 item 1).
 pub async fn dpop_proof(
     op: &OpState,
-    request: &Request<Bytes>,
-    context: &RequestContext,
+    caller: &Caller,
     path: &str,
     access_token: Option<&str>,
 ) -> Result<Option<DpopProof>, OAuthError> {
     let mut uses = OneTimeUses::default();
-    let proof = dpop_proof_deferred(op, request, context, path, access_token, &mut uses)?;
+    let proof = dpop_proof_deferred(op, caller, path, access_token, &mut uses)?;
     uses.record(&op.services.repo, op.now()).await?;
     Ok(proof)
 }
@@ -43,33 +37,35 @@ pub async fn dpop_proof(
 /// record with what the request issues.
 pub fn dpop_proof_deferred(
     op: &OpState,
-    request: &Request<Bytes>,
-    context: &RequestContext,
+    caller: &Caller,
     path: &str,
     access_token: Option<&str>,
     uses: &mut OneTimeUses,
 ) -> Result<Option<DpopProof>, OAuthError> {
-    let mut headers = request.headers().get_all(DPOP).iter();
-    let Some(header) = headers.next() else {
-        return Ok(None);
+    let proof = match &caller.dpop {
+        DpopHeader::Absent => return Ok(None),
+        DpopHeader::One(proof) => proof.as_str(),
+        DpopHeader::Repeated => {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidDpopProof,
+                "more than one DPoP header (RFC 9449 §4.3)",
+            ));
+        }
+        DpopHeader::NotAscii => {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidDpopProof,
+                "the DPoP header is not ASCII",
+            ));
+        }
     };
-    if headers.next().is_some() {
-        return Err(OAuthError::new(
-            ErrorCode::InvalidDpopProof,
-            "more than one DPoP header (RFC 9449 §4.3)",
-        ));
-    }
-    let proof = header
-        .to_str()
-        .map_err(|_| OAuthError::new(ErrorCode::InvalidDpopProof, "the DPoP header is not ASCII"))?;
-    let url = request_url(op, context, path);
+    let url = request_url(op, caller, path);
     let now = op.now();
     let window = op.config.get().tokens.proof_max_age_secs;
     let check = |expected_nonce: Option<&str>| {
         check_dpop_proof(
             proof,
             DpopRequest {
-                method: request.method().as_str(),
+                method: caller.method.as_str(),
                 url: &url,
                 access_token,
                 expected_nonce,
@@ -108,12 +104,11 @@ fn replay_namespace(jkt: &str) -> String {
     format!("dpop:{jkt}")
 }
 
-/// `DPoP-Nonce` (RFC 9449 §8.1): sent with every response of the endpoints
-/// that check proofs, when nonces are required.
-pub fn add_nonce_header(op: &OpState, response: &mut http::Response<Bytes>) {
-    if let Some(nonces) = &op.services.dpop_nonces
-        && let Ok(value) = http::HeaderValue::from_str(&nonces.current(op.now()))
-    {
-        response.headers_mut().insert("dpop-nonce", value);
-    }
+/// The nonce to send as `DPoP-Nonce` (RFC 9449 §8.1) with every response of
+/// the endpoints that check proofs, when nonces are required.
+pub fn current_nonce(op: &OpState) -> Option<String> {
+    op.services
+        .dpop_nonces
+        .as_ref()
+        .map(|nonces| nonces.current(op.now()))
 }

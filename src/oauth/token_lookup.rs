@@ -5,8 +5,8 @@
 //! access tokens only ([`find_access_token`]): a refresh token is never an
 //! access token (RFC 6749 §1.5), whatever the caller hints.
 
-use crate::http::endpoints::OpState;
 use crate::model::records::{AccessToken, RefreshToken};
+use crate::oauth::op::OpState;
 use crate::protocol::error::{ErrorCode, OAuthError};
 
 /// A token found in the store.

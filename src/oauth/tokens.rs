@@ -3,9 +3,9 @@
 //! (`jwt_access_token.rs`), and ID tokens signed in the HSM (OIDC Core §2).
 
 use crate::config::AccessTokenFormat;
-use crate::http::endpoints::OpState;
 use crate::model::Binding;
 use crate::model::records::{AccessToken, AuthorizationCode, RefreshToken, own_grant_id};
+use crate::oauth::op::OpState;
 use crate::oauth::replay::OneTimeUses;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::store::kv::{KvError, Transaction};
@@ -32,9 +32,6 @@ pub struct IssuedTokens {
     /// RFC 9396 §7: the approved `authorization_details`, echoed.
     pub authorization_details: Option<serde_json::Value>,
 }
-
-/// The scope that brings a refresh token (OIDC Core §11).
-pub const OFFLINE_ACCESS: &str = "offline_access";
 
 /// Stores a new refresh token for `record` and returns it. It lives until
 /// `record.expires_at` or `refresh_token_idle_secs` unused, whichever comes
@@ -270,7 +267,9 @@ pub fn refresh_record_for_code(
 /// Whether `code` granted `offline_access`: its redemption brings a refresh
 /// token (OIDC Core §11).
 pub fn grants_offline_access(code: &AuthorizationCode) -> bool {
-    code.scopes.iter().any(|s| s == OFFLINE_ACCESS)
+    code.scopes
+        .iter()
+        .any(|s| s == crate::protocol::scope::OFFLINE_ACCESS)
 }
 
 /// The token response for a redeemed `code` whose access (and refresh)

@@ -46,6 +46,7 @@ mod issue;
 mod spec;
 #[cfg(test)]
 mod tests;
+pub mod tls;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

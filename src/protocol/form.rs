@@ -63,6 +63,17 @@ impl Form {
     }
 }
 
+/// `base` with `params` appended as a query (RFC 6749 §4.1.2: keep any
+/// query the redirect URI already has).
+pub fn with_query(base: &str, params: &[(&str, &str)]) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        query.append_pair(k, v);
+    }
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}{}", query.finish())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +110,17 @@ mod tests {
     #[test]
     fn non_utf8_is_refused() {
         assert!(Form::parse(&[0x61, 0x3d, 0xff]).is_err());
+    }
+
+    #[test]
+    fn redirect_keeps_the_registered_query_rfc6749_s4_1_2() {
+        assert_eq!(
+            with_query("https://a/cb", &[("code", "x y")]),
+            "https://a/cb?code=x+y"
+        );
+        assert_eq!(
+            with_query("https://a/cb?t=1", &[("code", "c")]),
+            "https://a/cb?t=1&code=c"
+        );
     }
 }

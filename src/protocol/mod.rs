@@ -4,14 +4,16 @@
 
 pub mod authorization_params;
 pub mod client_auth;
-pub mod discovery;
+pub mod client_cert;
 pub mod dpop;
 pub mod error;
 pub mod form;
 pub mod jose;
+pub mod paths;
 pub mod pkce;
 pub mod rar;
 pub mod registration;
 pub mod request_object;
 pub mod response_mode;
 pub mod scope;
+pub mod token_request;

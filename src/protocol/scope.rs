@@ -4,6 +4,9 @@
 //! end-user is away). A token issued to a client for itself (RFC 6749 §4.4)
 //! has no end-user, so none of them can be on it.
 
+/// The scope that brings a refresh token (OIDC Core §11).
+pub const OFFLINE_ACCESS: &str = "offline_access";
+
 /// The scopes that only mean something with an end-user behind the token.
 pub const USER_CLAIM_SCOPES: &[&str] = &["openid", "profile", "email", "address", "phone", "offline_access"];
 

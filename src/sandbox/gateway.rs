@@ -11,8 +11,8 @@ use crate::clock::SystemClock;
 use crate::config::{TlsConfig, ValidatedConfig};
 use crate::gateway::config::{GatewayConfig, GatewayOpConfig, RouteConfig, TokenValidation, UpstreamConfig};
 use crate::gateway::{self, GatewayHandle};
-use crate::http::router::paths;
 use crate::pki::{self, CA_CERT_FILE, ClientCertSpec, SERVER_CERT_FILE, SERVER_KEY_FILE};
+use crate::protocol::paths;
 use anyhow::Context;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
@@ -129,7 +129,7 @@ pub async fn start_bank_and_gateway(
         },
         gateway: GatewayIdentity {
             subject_dn: Some(GATEWAY_SUBJECT_DN.into()),
-            x5t_s256: vec![crate::http::client_cert::x5t_s256(&der)],
+            x5t_s256: vec![crate::protocol::client_cert::x5t_s256(&der)],
         },
         public_base: gateway_url.clone(),
         seed: bank::sandbox_accounts(&customers),

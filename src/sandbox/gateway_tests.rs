@@ -33,7 +33,7 @@ fn the_gateway_certificate_matches_its_resource_server_entry_and_only_it_is_admi
     let (cert, _) = gateway_certificate(&pki_dir).unwrap();
     assert_eq!(gateway_certificate(&pki_dir).unwrap().0, cert, "issued once");
     let der = leaf_der(&cert);
-    let x5t = crate::http::client_cert::x5t_s256(&der);
+    let x5t = crate::protocol::client_cert::x5t_s256(&der);
     assert!(crate::protocol::client_auth::subject_dn_matches(GATEWAY_SUBJECT_DN, &der).unwrap());
     assert!(RESOURCE_SERVER.contains(GATEWAY_SUBJECT_DN));
     assert!(
@@ -47,7 +47,7 @@ fn the_gateway_certificate_matches_its_resource_server_entry_and_only_it_is_admi
     };
     assert!(identity.admits(&der, &x5t));
     let fintech = leaf_der(&pki_dir.join("clients/other-fintech.pem"));
-    let fintech_x5t = crate::http::client_cert::x5t_s256(&fintech);
+    let fintech_x5t = crate::protocol::client_cert::x5t_s256(&fintech);
     assert!(!identity.admits(&fintech, &fintech_x5t));
     let dn_only = GatewayIdentity {
         subject_dn: Some(GATEWAY_SUBJECT_DN.into()),

@@ -140,7 +140,7 @@ pub fn banner(
     directory: &SandboxDirectory,
     bank: &SandboxBank,
 ) -> anyhow::Result<String> {
-    let discovery = config.endpoint_url(crate::http::router::paths::DISCOVERY);
+    let discovery = config.endpoint_url(crate::protocol::paths::DISCOVERY);
     let ca = absolute(&layout.ca_cert);
     let mut lines = vec![
         "Fiducia sandbox is running.".to_string(),
@@ -148,7 +148,7 @@ pub fn banner(
         format!("  discovery:     {discovery}"),
         format!(
             "  jwks:          {}",
-            config.endpoint_url(crate::http::router::paths::JWKS)
+            config.endpoint_url(crate::protocol::paths::JWKS)
         ),
     ];
     if let Some(addr) = server.h3_addr {
@@ -214,7 +214,7 @@ fn registration_line(config: &ValidatedConfig) -> String {
     match registration.enabled {
         true => format!(
             "  registration:  {} (software statements of the sandbox directory; statuses re-checked every {} s)",
-            config.endpoint_url(crate::http::router::paths::REGISTRATION),
+            config.endpoint_url(crate::protocol::paths::REGISTRATION),
             registration.status_check_interval_secs
         ),
         false => "  registration:  off ([registration] enabled = false)".to_string(),

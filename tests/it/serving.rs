@@ -4,8 +4,9 @@
 
 use super::support::*;
 use bytes::Bytes;
-use fiducia::http::client_cert::{to_header_value, x5t_s256};
+use fiducia::http::client_cert::to_header_value;
 use fiducia::http::{Handler, HandlerFuture, RequestContext, Transport};
+use fiducia::protocol::client_cert::x5t_s256;
 use fiducia::server;
 use http::{Request, Response, StatusCode};
 use http_body_util::Full;

@@ -7,10 +7,10 @@
 //! Problems here never go to the redirect URI: the error page answers
 //! (RFC 6749 §4.1.2.1), since nothing about the redirect is verified yet.
 
-use super::OpState;
 use crate::http::browser;
-use crate::http::context::RequestContext;
+use crate::oauth::caller::Caller;
 use crate::oauth::interaction::{self, PushedRefusal};
+use crate::oauth::op::OpState;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
@@ -19,10 +19,10 @@ use http::{Request, Response, StatusCode};
 pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
 
 /// Handles the authorization request.
-pub async fn get(op: &OpState, request: &Request<Bytes>, context: &RequestContext) -> Response<Bytes> {
+pub async fn get(op: &OpState, request: &Request<Bytes>, caller: &Caller) -> Response<Bytes> {
     match start(op, request).await {
         Ok(response) => response,
-        Err((status, error)) => browser::error_page(status, &error, &context.interaction_id),
+        Err((status, error)) => browser::error_page(status, &error, &caller.interaction_id),
     }
 }
 
@@ -68,7 +68,7 @@ async fn start(op: &OpState, request: &Request<Bytes>) -> Result<Response<Bytes>
     let login = format!(
         "{}{}?ix={id}",
         op.config.issuer_path(),
-        crate::http::router::paths::LOGIN
+        crate::protocol::paths::LOGIN
     );
     let mut response = browser::see_other(&login);
     browser::set_cookie(&mut response, crate::login::csrf::COOKIE_NAME, &csrf, ttl);

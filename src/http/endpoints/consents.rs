@@ -6,21 +6,17 @@
 //! the OP (`oauth::protected_resource`), usually from client_credentials; a
 //! consent is only ever visible to the client that created it.
 
-use super::OpState;
 use crate::consent::error::ObieError;
 use crate::consent::state::{ConsentEvent, ConsentStatus};
 use crate::consent::{self, Consent, ConsentKind, obie};
-use crate::http::context::RequestContext;
 use crate::model::records::AccessToken;
+use crate::oauth::caller::Caller;
+use crate::oauth::op::OpState;
 use crate::oauth::protected_resource;
+use crate::protocol::paths;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use serde_json::{Map, Value, json};
-
-/// Payment consents, under the issuer.
-pub const PAYMENT_CONSENTS: &str = "/open-banking/v3.1/pisp/domestic-payment-consents";
-/// Account access consents, under the issuer.
-pub const ACCOUNT_ACCESS_CONSENTS: &str = "/open-banking/v3.1/aisp/account-access-consents";
 
 /// Longest `x-idempotency-key` (OBIE v3.1 "Request Headers": Max40Text).
 const MAX_IDEMPOTENCY_KEY: usize = 40;
@@ -40,8 +36,8 @@ pub enum Resource {
 impl Resource {
     fn collection(self) -> &'static str {
         match self {
-            Self::DomesticPayment => PAYMENT_CONSENTS,
-            Self::AccountAccess => ACCOUNT_ACCESS_CONSENTS,
+            Self::DomesticPayment => paths::PAYMENT_CONSENTS,
+            Self::AccountAccess => paths::ACCOUNT_ACCESS_CONSENTS,
         }
     }
     fn scope(self) -> &'static str {
@@ -62,18 +58,18 @@ impl Resource {
 pub async fn handle(
     op: &OpState,
     request: &Request<Bytes>,
-    context: &RequestContext,
+    caller: &Caller,
     resource: Resource,
     path: &str,
 ) -> Response<Bytes> {
-    let (token, scheme) = match protected_resource::presented_token(op, request, context, path).await {
+    let (token, scheme) = match protected_resource::presented_token(op, caller, path).await {
         Ok(found) => found,
-        Err(refusal) => return protected_resource::refusal_response(refusal),
+        Err(refusal) => return crate::http::response::refusal(refusal),
     };
     // The client's request budget, as at PAR and the token endpoint: one
     // client's burst of consents cannot crowd out the others (RFC 6585 §4).
     if let Err(limited) = op.services.clients.get_charged(&token.client_id).await {
-        return over_budget(limited.0, &context.interaction_id);
+        return over_budget(limited.0, &caller.interaction_id);
     }
     // RFC 6750 §3.1: a token without the resource's scope is 403 insufficient_scope.
     if !token.scopes.iter().any(|s| s == resource.scope()) {
@@ -81,7 +77,7 @@ pub async fn handle(
             crate::protocol::error::ErrorCode::InsufficientScope,
             format!("this API needs the `{}` scope", resource.scope()),
         );
-        return protected_resource::refusal_response((scheme, error));
+        return crate::http::response::refusal((scheme, error));
     }
     let consent_id = path
         .strip_prefix(resource.collection())
@@ -89,7 +85,7 @@ pub async fn handle(
     // Ids are 26 characters; a longer one names nothing (and never reaches
     // the store's key size limit).
     if consent_id.is_some_and(|id| id.len() > MAX_CONSENT_ID) {
-        return ObieError::not_found().response(&context.interaction_id);
+        return ObieError::not_found().response(&caller.interaction_id);
     }
     let result = match (request.method(), consent_id) {
         (&Method::POST, None) => create(op, request, &token, resource).await,
@@ -102,7 +98,7 @@ pub async fn handle(
             path: None,
         }),
     };
-    result.unwrap_or_else(|error| error.response(&context.interaction_id))
+    result.unwrap_or_else(|error| error.response(&caller.interaction_id))
 }
 
 async fn create(

@@ -1,7 +1,7 @@
 //! `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4).
 
-use super::OpState;
 use crate::http::response;
+use crate::oauth::op::OpState;
 use bytes::Bytes;
 use http::{Response, StatusCode};
 

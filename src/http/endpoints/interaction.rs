@@ -8,18 +8,18 @@
 //! or all of them in one signed JWT when the request asked for JARM
 //! (`oauth::authorization_response`).
 
-use super::OpState;
 use crate::config::CustomerAccount;
 use crate::consent::{CashAccount, Consent, debtor, intent};
 use crate::http::browser;
-use crate::http::context::RequestContext;
 use crate::login::throttle::{self, Admission, Attempt, Policy, Throttle};
 use crate::login::{
     self, ConsentForm, ConsentView, Decision as ConsentDecision, DetailLine, LoginForm, LoginView, csrf,
 };
 use crate::model::records::{Interaction, Stage};
 use crate::oauth::authorization_response;
+use crate::oauth::caller::Caller;
 use crate::oauth::interaction::{self, Decision, InteractionError};
+use crate::oauth::op::OpState;
 use crate::protocol::error::OAuthError;
 use crate::protocol::form::Form;
 use crate::protocol::rar::AuthorizationDetails;
@@ -32,19 +32,19 @@ const LOGIN_FAILED: &str = "The username or password is not right.";
 const LOGIN_LOCKED: &str = "Too many attempts to sign in. Please wait and try again later.";
 
 /// `GET /login`.
-pub async fn login_get(op: &OpState, request: &Request<Bytes>, context: &RequestContext) -> Response<Bytes> {
+pub async fn login_get(op: &OpState, request: &Request<Bytes>, caller: &Caller) -> Response<Bytes> {
     match load(op, request, None).await {
         Ok((id, ix)) if ix.stage == Stage::Login => login_page(op, &id, &ix, None, None),
         Ok((id, _)) => browser::see_other(&consent_url(op, &id)),
-        Err(e) => gone(&e, context),
+        Err(e) => gone(&e, caller),
     }
 }
 
 /// `POST /login`.
-pub async fn login_post(op: &OpState, request: &Request<Bytes>, context: &RequestContext) -> Response<Bytes> {
+pub async fn login_post(op: &OpState, request: &Request<Bytes>, caller: &Caller) -> Response<Bytes> {
     let form = match Form::parse(request.body()) {
         Ok(form) => form,
-        Err(e) => return browser::error_page(StatusCode::BAD_REQUEST, &e, &context.interaction_id),
+        Err(e) => return browser::error_page(StatusCode::BAD_REQUEST, &e, &caller.interaction_id),
     };
     let login = match LoginForm::parse(&form) {
         Ok(login) => login,
@@ -52,13 +52,13 @@ pub async fn login_post(op: &OpState, request: &Request<Bytes>, context: &Reques
             return browser::error_page(
                 StatusCode::BAD_REQUEST,
                 &OAuthError::invalid_request(e.user_message()),
-                &context.interaction_id,
+                &caller.interaction_id,
             );
         }
     };
     let (id, ix) = match load(op, request, Some(&login.csrf)).await {
         Ok(found) => found,
-        Err(e) => return gone(&e, context),
+        Err(e) => return gone(&e, caller),
     };
     if ix.stage != Stage::Login {
         return browser::see_other(&consent_url(op, &id));
@@ -68,7 +68,7 @@ pub async fn login_post(op: &OpState, request: &Request<Bytes>, context: &Reques
     let throttle = Throttle::new(&op.services.repo, Policy::from(&config.login));
     let attempt = Attempt {
         account: login::normalize_username(&login.username).ok(),
-        address: context.client_addr,
+        address: caller.client_addr,
         interaction: (id.clone(), config.login.interaction_ttl_secs),
     };
     // At most a few checks of one username at once on this node; then a
@@ -85,7 +85,7 @@ pub async fn login_post(op: &OpState, request: &Request<Bytes>, context: &Reques
                 .await
             {
                 Some(turn) => Some(turn),
-                None => return login_unavailable("too many logins of one username at once", context),
+                None => return login_unavailable("too many logins of one username at once", caller),
             }
         }
         None => None,
@@ -96,7 +96,7 @@ pub async fn login_post(op: &OpState, request: &Request<Bytes>, context: &Reques
             throttle::record_refusal();
             return locked_page(op, &id, &ix, &login.username, retry_after);
         }
-        Err(e) => return login_unavailable(&e.to_string(), context),
+        Err(e) => return login_unavailable(&e.to_string(), caller),
     }
     match op
         .services
@@ -113,7 +113,7 @@ pub async fn login_post(op: &OpState, request: &Request<Bytes>, context: &Reques
                     tracing::info!(target: "fiducia::audit", account_id = %user.account_id, client_id = %ix.request.client_id, "customer authenticated");
                     browser::see_other(&consent_url(op, &id))
                 }
-                Err(e) => gone(&e, context),
+                Err(e) => gone(&e, caller),
             }
         }
         Ok(None) => {
@@ -127,13 +127,13 @@ pub async fn login_post(op: &OpState, request: &Request<Bytes>, context: &Reques
             login_page(op, &id, &ix, Some(LOGIN_FAILED), Some(&login.username))
         }
         // Not a guess: nothing was counted.
-        Err(e) => login_unavailable(&e.to_string(), context),
+        Err(e) => login_unavailable(&e.to_string(), caller),
     }
 }
 
 /// 503 with `Retry-After` (RFC 9110 §15.6.4, §10.2.3): the hashing queue
 /// is full or the store failed; the customer may try again in a moment.
-fn login_unavailable(reason: &str, context: &RequestContext) -> Response<Bytes> {
+fn login_unavailable(reason: &str, caller: &Caller) -> Response<Bytes> {
     tracing::warn!(error = %reason, "login failed to run");
     let mut response = browser::error_page(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -141,7 +141,7 @@ fn login_unavailable(reason: &str, context: &RequestContext) -> Response<Bytes> 
             crate::protocol::error::ErrorCode::TemporarilyUnavailable,
             "please try again",
         ),
-        &context.interaction_id,
+        &caller.interaction_id,
     );
     response
         .headers_mut()
@@ -167,21 +167,17 @@ fn locked_page(
 }
 
 /// `GET /consent`.
-pub async fn consent_get(
-    op: &OpState,
-    request: &Request<Bytes>,
-    context: &RequestContext,
-) -> Response<Bytes> {
+pub async fn consent_get(op: &OpState, request: &Request<Bytes>, caller: &Caller) -> Response<Bytes> {
     let (id, ix) = match load(op, request, None).await {
         Ok(found) => found,
-        Err(e) => return gone(&e, context),
+        Err(e) => return gone(&e, caller),
     };
     let Stage::Consent { account_id, .. } = &ix.stage else {
-        return gone(&InteractionError::WrongStage, context);
+        return gone(&InteractionError::WrongStage, caller);
     };
     let user = match op.services.users.find_by_account_id(account_id, op.now()).await {
         Ok(Some(user)) => user,
-        _ => return gone(&InteractionError::Gone, context),
+        _ => return gone(&InteractionError::Gone, caller),
     };
     let scopes = login::scope_lines(&ix.request.scopes);
     let claims = login::claim_lines(&user, &ix.request.scopes);
@@ -197,7 +193,7 @@ pub async fn consent_get(
         Some(Ok(details)) => details.consent_lines(),
         Some(Err(e)) => {
             tracing::warn!(error = %e, "stored authorization_details do not parse");
-            return gone(&InteractionError::Gone, context);
+            return gone(&InteractionError::Gone, caller);
         }
     };
     // UK OBIE: the payment or the account access the consent asks for, and
@@ -215,7 +211,7 @@ pub async fn consent_get(
                     .map(|a| (debtor::label(a), a.identification.clone()))
                     .collect();
             }
-            _ => return gone(&InteractionError::Gone, context),
+            _ => return gone(&InteractionError::Gone, caller),
         }
     }
     let details: Vec<DetailLine<'_>> = detail_lines
@@ -241,14 +237,10 @@ pub async fn consent_get(
 }
 
 /// `POST /consent`: approve -> code; deny -> `access_denied`.
-pub async fn consent_post(
-    op: &OpState,
-    request: &Request<Bytes>,
-    context: &RequestContext,
-) -> Response<Bytes> {
+pub async fn consent_post(op: &OpState, request: &Request<Bytes>, caller: &Caller) -> Response<Bytes> {
     let form = match Form::parse(request.body()) {
         Ok(form) => form,
-        Err(e) => return browser::error_page(StatusCode::BAD_REQUEST, &e, &context.interaction_id),
+        Err(e) => return browser::error_page(StatusCode::BAD_REQUEST, &e, &caller.interaction_id),
     };
     let consent = match ConsentForm::parse(&form) {
         Ok(consent) => consent,
@@ -256,13 +248,13 @@ pub async fn consent_post(
             return browser::error_page(
                 StatusCode::BAD_REQUEST,
                 &OAuthError::invalid_request(e.user_message()),
-                &context.interaction_id,
+                &caller.interaction_id,
             );
         }
     };
     let (id, ix) = match load(op, request, Some(&consent.csrf)).await {
         Ok(found) => found,
-        Err(e) => return gone(&e, context),
+        Err(e) => return gone(&e, caller),
     };
     let approve = consent.decision == ConsentDecision::Approve;
     let debtor = match approve {
@@ -270,9 +262,9 @@ pub async fn consent_post(
             Ok(Ok(debtor)) => debtor,
             Ok(Err(choice)) => {
                 let error = OAuthError::invalid_request(choice.to_string());
-                return browser::error_page(StatusCode::BAD_REQUEST, &error, &context.interaction_id);
+                return browser::error_page(StatusCode::BAD_REQUEST, &error, &caller.interaction_id);
             }
-            Err(e) => return gone(&e, context),
+            Err(e) => return gone(&e, caller),
         },
         false => None,
     };
@@ -298,13 +290,13 @@ pub async fn consent_post(
             )
             .await
         }
-        Err(e) => return gone(&e, context),
+        Err(e) => return gone(&e, caller),
     };
     match location {
         Ok(location) => browser::see_other(&location),
         Err(e) => {
             let status = StatusCode::from_u16(e.code.row().status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            browser::error_page(status, &e, &context.interaction_id)
+            browser::error_page(status, &e, &caller.interaction_id)
         }
     }
 }
@@ -387,11 +379,11 @@ fn login_page(
     browser::page(status, html, None)
 }
 
-fn gone(error: &InteractionError, context: &RequestContext) -> Response<Bytes> {
+fn gone(error: &InteractionError, caller: &Caller) -> Response<Bytes> {
     browser::error_page(
         StatusCode::BAD_REQUEST,
         &OAuthError::invalid_request(error.to_string()),
-        &context.interaction_id,
+        &caller.interaction_id,
     )
 }
 
@@ -399,7 +391,7 @@ fn login_url(op: &OpState, id: &str) -> String {
     format!(
         "{}{}?ix={id}",
         op.config.issuer_path(),
-        crate::http::router::paths::LOGIN
+        crate::protocol::paths::LOGIN
     )
 }
 
@@ -407,6 +399,6 @@ fn consent_url(op: &OpState, id: &str) -> String {
     format!(
         "{}{}?ix={id}",
         op.config.issuer_path(),
-        crate::http::router::paths::CONSENT
+        crate::protocol::paths::CONSENT
     )
 }

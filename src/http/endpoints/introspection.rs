@@ -8,10 +8,10 @@
 //! certificate instead (`oauth/resource_server.rs`); each of its calls is
 //! an audit line (never the token).
 
-use super::OpState;
-use crate::http::context::RequestContext;
 use crate::http::response;
-use crate::oauth::introspection::Caller;
+use crate::oauth::caller::Caller;
+use crate::oauth::introspection::Introspector;
+use crate::oauth::op::OpState;
 use crate::oauth::{client_auth, introspection, resource_server, token_lookup};
 use crate::protocol::error::OAuthError;
 use bytes::Bytes;
@@ -22,15 +22,15 @@ use http::{Request, Response, StatusCode};
 pub async fn post(
     op: &OpState,
     request: &Request<Bytes>,
-    context: &RequestContext,
+    caller: &Caller,
 ) -> Result<Response<Bytes>, OAuthError> {
     let form = super::form_body(request)?;
     let client;
-    let caller = match resource_server::authenticate(op, &form, context)? {
-        Some(rs) => Caller::ResourceServer(&rs.id),
+    let introspector = match resource_server::authenticate(op, &form, caller)? {
+        Some(rs) => Introspector::ResourceServer(&rs.id),
         None => {
-            client = client_auth::authenticate(op, &form, context).await?;
-            Caller::Client(&client.client_id)
+            client = client_auth::authenticate(op, &form, caller).await?;
+            Introspector::Client(&client.client_id)
         }
     };
     let token = form.require("token")?;
@@ -59,7 +59,7 @@ pub async fn post(
         (Some(c), Some(_)) if c.status.ends_tokens() || c.is_expired(now) => None,
         (_, found) => found,
     };
-    let mut body = introspection::response(found.as_ref(), caller, op.config.issuer());
+    let mut body = introspection::response(found.as_ref(), introspector, op.config.issuer());
     if let (Some(token), Some(map)) = (&found, body.as_object_mut())
         && map.get("active") == Some(&serde_json::Value::Bool(true))
     {
@@ -69,11 +69,11 @@ pub async fn post(
                 serde_json::Value::String(consent.consent_id.clone()),
             );
         }
-        if let Caller::ResourceServer(_) = caller {
+        if let Introspector::ResourceServer(_) = introspector {
             introspection::resource_server_members(map, &token.grant_id, consent.as_ref());
         }
     }
-    if let Caller::ResourceServer(id) = caller {
+    if let Introspector::ResourceServer(id) = introspector {
         tracing::info!(
             target: "fiducia::audit",
             resource_server = %id,
@@ -87,7 +87,7 @@ pub async fn post(
         response.headers_mut().insert(CACHE_CONTROL, response::NO_STORE);
         return Ok(response);
     }
-    let jwt = introspection::signed_response(op, caller, body, now).await?;
+    let jwt = introspection::signed_response(op, introspector, body, now).await?;
     let mut response = Response::new(Bytes::from(jwt));
     response.headers_mut().insert(
         CONTENT_TYPE,

@@ -5,8 +5,8 @@
 //! the key lifecycle waits out before a new key signs, so a verifier that
 //! honours it never meets an unknown kid.
 
-use super::OpState;
 use crate::http::response;
+use crate::oauth::op::OpState;
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use http::{Response, StatusCode};

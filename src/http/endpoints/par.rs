@@ -8,12 +8,12 @@
 //! sent (RFC 9126 §3, RFC 9101 §6.3), else the form
 //! (`oauth::request_object::authorization_params`).
 
-use super::OpState;
 use super::authorize::REQUEST_URI_PREFIX;
 use crate::consent::intent;
-use crate::http::context::RequestContext;
 use crate::http::response;
 use crate::model::records::PushedRequest;
+use crate::oauth::caller::Caller;
+use crate::oauth::op::OpState;
 use crate::oauth::replay::OneTimeUses;
 use crate::oauth::{client_auth, request_object, secrets, sender};
 use crate::protocol::error::{ErrorCode, OAuthError};
@@ -34,10 +34,10 @@ const MAX_PARAM_LEN: usize = 512;
 pub async fn post(
     op: &OpState,
     request: &Request<Bytes>,
-    context: &RequestContext,
+    caller: &Caller,
 ) -> Result<Response<Bytes>, OAuthError> {
     let mut uses = OneTimeUses::default();
-    let pushed = push(op, request, context, &mut uses).await;
+    let pushed = push(op, request, caller, &mut uses).await;
     uses.record(&op.services.repo, op.now()).await?;
     pushed
 }
@@ -45,7 +45,7 @@ pub async fn post(
 async fn push(
     op: &OpState,
     request: &Request<Bytes>,
-    context: &RequestContext,
+    caller: &Caller,
     uses: &mut OneTimeUses,
 ) -> Result<Response<Bytes>, OAuthError> {
     let form = super::form_body(request)?;
@@ -55,7 +55,7 @@ async fn push(
             "request_uri is not allowed at the PAR endpoint (RFC 9126 §2.1)",
         ));
     }
-    let client = client_auth::authenticate_deferred(op, &form, context, uses).await?;
+    let client = client_auth::authenticate_deferred(op, &form, caller, uses).await?;
     let params = request_object::authorization_params(op, &form, &client, uses).await?;
     if params.require("response_type")? != "code" {
         return Err(OAuthError::new(
@@ -98,8 +98,7 @@ async fn push(
     };
     let (state, nonce) = (bounded("state")?, bounded("nonce")?);
     // RFC 9449 §10: a DPoP proof (or dpop_jkt) at PAR binds the code to that key.
-    let proof =
-        sender::dpop_proof_deferred(op, request, context, crate::http::router::paths::PAR, None, uses)?;
+    let proof = sender::dpop_proof_deferred(op, caller, crate::protocol::paths::PAR, None, uses)?;
     let dpop_jkt = match (proof.map(|p| p.jkt), params.get("dpop_jkt")) {
         (Some(proof_jkt), Some(param)) if proof_jkt != param => {
             return Err(OAuthError::invalid_request(

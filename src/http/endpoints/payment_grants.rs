@@ -12,10 +12,10 @@
 //!   whose consent was reserved; the grant is used up
 //!   (`oauth/payment_consumption.rs::consume`: its tokens revoked).
 
-use super::OpState;
 use crate::config::ResourceServerConfig;
-use crate::http::context::RequestContext;
 use crate::http::response;
+use crate::oauth::caller::Caller;
+use crate::oauth::op::OpState;
 use crate::oauth::{payment_consumption, resource_server};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::form::Form;
@@ -27,10 +27,10 @@ use serde_json::Value;
 pub async fn reserve(
     op: &OpState,
     request: &Request<Bytes>,
-    context: &RequestContext,
+    caller: &Caller,
 ) -> Result<Response<Bytes>, OAuthError> {
     let form = super::form_body(request)?;
-    let rs = resource_server_only(op, &form, context, "reserve a payment's consent")?;
+    let rs = resource_server_only(op, &form, caller, "reserve a payment's consent")?;
     let token = form.require("token")?;
     let key = form.require("idempotency_key")?;
     let result = payment_consumption::reserve(op, token, key, op.now()).await;
@@ -59,10 +59,10 @@ pub async fn reserve(
 pub async fn consume(
     op: &OpState,
     request: &Request<Bytes>,
-    context: &RequestContext,
+    caller: &Caller,
 ) -> Result<Response<Bytes>, OAuthError> {
     let form = super::form_body(request)?;
-    let rs = resource_server_only(op, &form, context, "report a payment")?;
+    let rs = resource_server_only(op, &form, caller, "report a payment")?;
     let token = form.require("token")?;
     let result = payment_consumption::consume(op, token, op.now()).await;
     match &result {
@@ -90,10 +90,10 @@ pub async fn consume(
 fn resource_server_only<'a>(
     op: &'a OpState,
     form: &Form,
-    context: &RequestContext,
+    caller: &Caller,
     what: &str,
 ) -> Result<&'a ResourceServerConfig, OAuthError> {
-    resource_server::authenticate(op, form, context)?.ok_or_else(|| {
+    resource_server::authenticate(op, form, caller)?.ok_or_else(|| {
         OAuthError::new(
             ErrorCode::InvalidClient,
             format!("only a resource server may {what} (RFC 8705 §2.1.2 certificate)"),

@@ -8,9 +8,9 @@
 //! certificate; a bad token or certificate is 401 with `WWW-Authenticate`
 //! (RFC 6750 §3, RFC 8705 §3). An update rotates the token.
 
-use super::OpState;
-use crate::http::context::RequestContext;
 use crate::http::response;
+use crate::oauth::caller::Caller;
+use crate::oauth::op::OpState;
 use crate::oauth::registration::{self, manage};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use bytes::Bytes;
@@ -41,7 +41,7 @@ fn json_response(status: StatusCode, value: &Value) -> Response<Bytes> {
 pub async fn post(
     op: &OpState,
     request: &Request<Bytes>,
-    context: &RequestContext,
+    caller: &Caller,
 ) -> Result<Response<Bytes>, OAuthError> {
     let directories = op.services.directories.as_deref().ok_or_else(disabled)?;
     let admitted = registration::admit(
@@ -49,7 +49,7 @@ pub async fn post(
         directories,
         content_type(request),
         request.body(),
-        context.client_cert.as_ref(),
+        caller.client_cert.as_ref(),
     )
     .await?;
     let body = registration::register(op, admitted).await?;
@@ -60,10 +60,10 @@ pub async fn post(
 pub async fn manage(
     op: &OpState,
     request: &Request<Bytes>,
-    context: &RequestContext,
+    caller: &Caller,
     client_id: &str,
 ) -> Response<Bytes> {
-    match manage_inner(op, request, context, client_id).await {
+    match manage_inner(op, request, caller, client_id).await {
         Ok(response) => response,
         Err(e) if e.code == ErrorCode::InvalidToken => {
             let mut response = response::error(&e);
@@ -80,13 +80,12 @@ pub async fn manage(
 async fn manage_inner(
     op: &OpState,
     request: &Request<Bytes>,
-    context: &RequestContext,
+    caller: &Caller,
     client_id: &str,
 ) -> Result<Response<Bytes>, OAuthError> {
     let directories = op.services.directories.as_deref().ok_or_else(disabled)?;
     let token = bearer(request);
-    let record =
-        manage::authenticate(op, directories, client_id, token, context.client_cert.as_ref()).await?;
+    let record = manage::authenticate(op, directories, client_id, token, caller.client_cert.as_ref()).await?;
     let token = token.unwrap_or_default();
     if request.method() == Method::GET {
         return Ok(json_response(StatusCode::OK, &manage::read(op, &record, token)));
@@ -111,7 +110,7 @@ async fn manage_inner(
         directories,
         content_type(request),
         request.body(),
-        context.client_cert.as_ref(),
+        caller.client_cert.as_ref(),
     )
     .await?;
     let body = manage::update(op, record, admitted, token).await?;

@@ -4,9 +4,9 @@
 //! alone and an unknown one is ignored: both answer 200 (RFC 7009 §2.1,
 //! §2.2), so the endpoint tells nobody whether a token exists.
 
-use super::OpState;
-use crate::http::context::RequestContext;
+use crate::oauth::caller::Caller;
 use crate::oauth::client_auth;
+use crate::oauth::op::OpState;
 use crate::oauth::token_lookup::{self, PresentedToken};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::store::keys::Kind;
@@ -17,10 +17,10 @@ use http::{Request, Response};
 pub async fn post(
     op: &OpState,
     request: &Request<Bytes>,
-    context: &RequestContext,
+    caller: &Caller,
 ) -> Result<Response<Bytes>, OAuthError> {
     let form = super::form_body(request)?;
-    let client = client_auth::authenticate(op, &form, context).await?;
+    let client = client_auth::authenticate(op, &form, caller).await?;
     let token = form.require("token")?;
     let now = op.now();
     let unavailable = |_| OAuthError::bare(ErrorCode::TemporarilyUnavailable);

@@ -8,12 +8,12 @@
 //! §5.3.2.1): DPoP (RFC 9449 §5) when a proof is sent, else the client
 //! certificate (RFC 8705 §3).
 
-use super::OpState;
-use crate::http::context::RequestContext;
 use crate::http::response;
 use crate::model::Client;
+use crate::oauth::caller::Caller;
 use crate::oauth::client_auth;
 use crate::oauth::grants::{self, TokenRequest};
+use crate::oauth::op::OpState;
 use crate::oauth::replay::OneTimeUses;
 use crate::protocol::error::OAuthError;
 use crate::protocol::form::Form;
@@ -27,13 +27,13 @@ use http::{Request, Response};
 pub async fn post(
     op: &OpState,
     request: &Request<Bytes>,
-    context: &RequestContext,
+    caller: &Caller,
 ) -> Result<Response<Bytes>, OAuthError> {
     let form = super::form_body(request)?;
     grants::check_grant_type(&form)?;
     let mut uses = OneTimeUses::default();
-    let client = client_auth::authenticate_deferred(op, &form, context, &mut uses).await?;
-    let granted = grant(op, request, context, &form, &client, &mut uses).await;
+    let client = client_auth::authenticate_deferred(op, &form, caller, &mut uses).await?;
+    let granted = grant(op, caller, &form, &client, &mut uses).await;
     // Whatever was not recorded with a token (an error, or a grant that
     // issued none) is recorded now.
     uses.record(&op.services.repo, op.now()).await?;
@@ -45,8 +45,7 @@ pub async fn post(
 
 async fn grant(
     op: &OpState,
-    request: &Request<Bytes>,
-    context: &RequestContext,
+    caller: &Caller,
     form: &Form,
     client: &Client,
     uses: &mut OneTimeUses,
@@ -59,8 +58,7 @@ async fn grant(
         } => {
             grants::authorization_code::exchange(
                 op,
-                request,
-                context,
+                caller,
                 client,
                 &code,
                 &redirect_uri,
@@ -70,10 +68,10 @@ async fn grant(
             .await
         }
         TokenRequest::RefreshToken { refresh_token, scope } => {
-            grants::refresh_token::refresh(op, request, context, client, &refresh_token, scope, uses).await
+            grants::refresh_token::refresh(op, caller, client, &refresh_token, scope, uses).await
         }
         TokenRequest::ClientCredentials { scope } => {
-            grants::client_credentials::issue(op, request, context, client, scope, uses).await
+            grants::client_credentials::issue(op, caller, client, scope, uses).await
         }
     }
 }

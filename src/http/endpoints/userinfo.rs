@@ -1,33 +1,22 @@
 //! `GET|POST /userinfo` (OIDC Core §5.3) with sender-constrained tokens
 //! (`oauth::protected_resource`).
 
-use super::OpState;
-use crate::http::context::RequestContext;
 use crate::http::response;
+use crate::oauth::caller::Caller;
+use crate::oauth::op::OpState;
 use crate::oauth::protected_resource::{self, Refusal};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use bytes::Bytes;
-use http::{Request, Response};
+use http::Response;
 
 /// Handles a userinfo request.
-pub async fn handle(
-    op: &OpState,
-    request: &Request<Bytes>,
-    context: &RequestContext,
-) -> Result<Response<Bytes>, OAuthError> {
-    Ok(userinfo(op, request, context)
-        .await
-        .unwrap_or_else(protected_resource::refusal_response))
+pub async fn handle(op: &OpState, caller: &Caller) -> Result<Response<Bytes>, OAuthError> {
+    Ok(userinfo(op, caller).await.unwrap_or_else(response::refusal))
 }
 
-async fn userinfo(
-    op: &OpState,
-    request: &Request<Bytes>,
-    context: &RequestContext,
-) -> Result<Response<Bytes>, Refusal> {
+async fn userinfo(op: &OpState, caller: &Caller) -> Result<Response<Bytes>, Refusal> {
     let (record, scheme) =
-        protected_resource::presented_token(op, request, context, crate::http::router::paths::USERINFO)
-            .await?;
+        protected_resource::presented_token(op, caller, crate::protocol::paths::USERINFO).await?;
     // The client's request budget, as at the token endpoint (RFC 6585 §4).
     if let Err(limited) = op.services.clients.get_charged(&record.client_id).await {
         return Ok(over_budget(limited.0));

@@ -6,17 +6,15 @@
 
 use super::{binding_for, invalid_grant, token_dpop_proof};
 use crate::config::AccessTokenFormat;
-use crate::http::context::RequestContext;
-use crate::http::endpoints::OpState;
 use crate::model::records::AuthorizationCode;
 use crate::model::{Binding, Client};
+use crate::oauth::caller::Caller;
+use crate::oauth::op::OpState;
 use crate::oauth::replay::OneTimeUses;
 use crate::oauth::tokens;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::pkce::CodeChallenge;
 use crate::store::repo::{Consumed, FreshId, ops, revoked};
-use bytes::Bytes;
-use http::Request;
 
 /// What the redeeming transaction found.
 enum Redeemed {
@@ -38,8 +36,7 @@ enum Redeemed {
 #[allow(clippy::too_many_arguments)]
 pub async fn exchange(
     op: &OpState,
-    request: &Request<Bytes>,
-    context: &RequestContext,
+    caller: &Caller,
     client: &Client,
     code: &str,
     redirect_uri: &str,
@@ -50,7 +47,7 @@ pub async fn exchange(
     let repo = &op.services.repo;
     // The proof is checked first; its key meets the code's (RFC 9449 §10.1)
     // once the code is read, in the transaction.
-    let proof = token_dpop_proof(op, request, context, uses)?;
+    let proof = token_dpop_proof(op, caller, uses)?;
     let tokens_config = &op.config.get().tokens;
     let (access_ttl, refresh_ttl) = (
         tokens_config.access_token_ttl_secs,
@@ -109,7 +106,7 @@ pub async fn exchange(
                     proof,
                     record.dpop_jkt.as_deref(),
                     client.dpop_bound_access_tokens,
-                    context,
+                    caller,
                 )
             });
             let binding = match checked {

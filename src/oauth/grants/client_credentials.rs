@@ -8,30 +8,27 @@
 //! covers it without a grant index entry.
 
 use super::sender_binding;
-use crate::http::context::RequestContext;
-use crate::http::endpoints::OpState;
 use crate::model::Client;
 use crate::model::records::AccessToken;
+use crate::oauth::caller::Caller;
+use crate::oauth::op::OpState;
 use crate::oauth::replay::OneTimeUses;
 use crate::oauth::tokens::{self, IssuedUnder};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::scope::is_about_a_customer;
-use bytes::Bytes;
-use http::Request;
 
 /// Issues `client` a token for `requested` scopes (RFC 6749 §3.3: the
 /// client's scopes without the end-user ones when absent, possibly none). The `jti`s in
 /// `uses` are recorded with the token.
 pub async fn issue(
     op: &OpState,
-    request: &Request<Bytes>,
-    context: &RequestContext,
+    caller: &Caller,
     client: &Client,
     requested: Option<Vec<String>>,
     uses: &mut OneTimeUses,
 ) -> Result<serde_json::Value, OAuthError> {
     let scopes = granted_scopes(&client.scopes, requested)?;
-    let binding = sender_binding(op, request, context, None, client.dpop_bound_access_tokens, uses)?;
+    let binding = sender_binding(op, caller, None, client.dpop_bound_access_tokens, uses)?;
     let record = AccessToken {
         client_id: client.client_id.clone(),
         account_id: None,

@@ -9,94 +9,15 @@ pub mod client_credentials;
 pub mod refresh_rotation;
 pub mod refresh_token;
 
-use crate::http::context::RequestContext;
-use crate::http::endpoints::OpState;
 use crate::model::Binding;
+use crate::oauth::caller::Caller;
+use crate::oauth::op::OpState;
 use crate::oauth::replay::OneTimeUses;
 use crate::oauth::sender;
 use crate::protocol::dpop::DpopProof;
 use crate::protocol::error::{ErrorCode, OAuthError};
-use crate::protocol::form::Form;
-use bytes::Bytes;
-use http::Request;
 
-/// A token request, by grant type, with its grant-specific parameters.
-#[derive(Debug)]
-pub enum TokenRequest {
-    /// RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.5).
-    AuthorizationCode {
-        /// The code.
-        code: String,
-        /// The redirect URI of the authorization request.
-        redirect_uri: String,
-        /// The PKCE verifier.
-        code_verifier: String,
-    },
-    /// RFC 6749 §6.
-    RefreshToken {
-        /// The refresh token.
-        refresh_token: String,
-        /// Scopes asked (RFC 6749 §6: within the grant's); `None`: the grant's.
-        scope: Option<Vec<String>>,
-    },
-    /// RFC 6749 §4.4.2.
-    ClientCredentials {
-        /// Requested scopes (RFC 6749 §3.3); `None` means the default.
-        scope: Option<Vec<String>>,
-    },
-}
-
-/// The grant types served (RFC 8414 §2 `grant_types_supported`).
-pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
-
-/// RFC 6749 §5.2: `unsupported_grant_type` unless `grant_type` is served;
-/// checked before client authentication, as it always was.
-pub fn check_grant_type(form: &Form) -> Result<(), OAuthError> {
-    let grant_type = form.require("grant_type")?;
-    if GRANT_TYPES.contains(&grant_type) {
-        Ok(())
-    } else {
-        Err(OAuthError::new(
-            ErrorCode::UnsupportedGrantType,
-            format!("grant_type `{grant_type}` is not supported"),
-        ))
-    }
-}
-
-impl TokenRequest {
-    /// Parses the grant of `form`; `unsupported_grant_type` for any other
-    /// (RFC 6749 §5.2), `invalid_request` for a missing parameter.
-    pub fn parse(form: &Form) -> Result<Self, OAuthError> {
-        let owned = |name: &str| form.require(name).map(str::to_string);
-        match form.require("grant_type")? {
-            "authorization_code" => Ok(Self::AuthorizationCode {
-                code: owned("code")?,
-                redirect_uri: owned("redirect_uri")?,
-                code_verifier: owned("code_verifier")?,
-            }),
-            "refresh_token" => Ok(Self::RefreshToken {
-                refresh_token: owned("refresh_token")?,
-                scope: form.get("scope").map(split_scope),
-            }),
-            "client_credentials" => Ok(Self::ClientCredentials {
-                scope: form.get("scope").map(split_scope),
-            }),
-            other => Err(OAuthError::new(
-                ErrorCode::UnsupportedGrantType,
-                format!("grant_type `{other}` is not supported"),
-            )),
-        }
-    }
-}
-
-/// RFC 6749 §3.3: space-delimited, empty items ignored.
-pub fn split_scope(scope: &str) -> Vec<String> {
-    scope
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
-}
+pub use crate::protocol::token_request::{GRANT_TYPES, TokenRequest, check_grant_type, split_scope};
 
 /// The sender constraint of the tokens to issue (FAPI 2.0 §5.3.2.1): DPoP
 /// if a proof came (RFC 9449 §5) — and it must, with the same key, when
@@ -106,32 +27,23 @@ pub fn split_scope(scope: &str) -> Vec<String> {
 /// proof's `jti` joins `uses`, recorded with the tokens.
 pub fn sender_binding(
     op: &OpState,
-    request: &Request<Bytes>,
-    context: &RequestContext,
+    caller: &Caller,
     bound_jkt: Option<&str>,
     require_dpop: bool,
     uses: &mut OneTimeUses,
 ) -> Result<Binding, OAuthError> {
-    let proof = token_dpop_proof(op, request, context, uses)?;
-    binding_for(proof.as_ref(), bound_jkt, require_dpop, context)
+    let proof = token_dpop_proof(op, caller, uses)?;
+    binding_for(proof.as_ref(), bound_jkt, require_dpop, caller)
 }
 
 /// The DPoP proof sent to the token endpoint, if any (RFC 9449 §4.3, `htu`
 /// the token endpoint); its `jti` joins `uses`, recorded with the tokens.
 pub fn token_dpop_proof(
     op: &OpState,
-    request: &Request<Bytes>,
-    context: &RequestContext,
+    caller: &Caller,
     uses: &mut OneTimeUses,
 ) -> Result<Option<DpopProof>, OAuthError> {
-    sender::dpop_proof_deferred(
-        op,
-        request,
-        context,
-        crate::http::router::paths::TOKEN,
-        None,
-        uses,
-    )
+    sender::dpop_proof_deferred(op, caller, crate::protocol::paths::TOKEN, None, uses)
 }
 
 /// [`sender_binding`] for a request whose DPoP proof (if any) was checked.
@@ -139,7 +51,7 @@ pub fn binding_for(
     proof: Option<&DpopProof>,
     bound_jkt: Option<&str>,
     require_dpop: bool,
-    context: &RequestContext,
+    caller: &Caller,
 ) -> Result<Binding, OAuthError> {
     match (proof, bound_jkt) {
         (Some(proof), Some(jkt)) if proof.jkt != jkt => Err(invalid_grant(
@@ -153,7 +65,7 @@ pub fn binding_for(
         (None, None) if require_dpop => Err(OAuthError::invalid_request(
             "this client registered dpop_bound_access_tokens: send a DPoP proof (RFC 9449 §5.2)",
         )),
-        (None, None) => match &context.client_cert {
+        (None, None) => match &caller.client_cert {
             Some(cert) => Ok(Binding::Mtls(cert.x5t_s256().to_string())),
             None => Err(OAuthError::invalid_request(
                 "access tokens are sender-constrained: send a DPoP proof or use a client certificate (FAPI 2.0 §5.3.2.1)",

@@ -29,8 +29,8 @@
 //! is the first 128 bits of the successor's store key (the SHA-256 of a
 //! fresh 256-bit token), found again through the grant index.
 
-use crate::http::endpoints::OpState;
 use crate::model::records::RefreshToken;
+use crate::oauth::op::OpState;
 use crate::oauth::replay::OneTimeUses;
 use crate::oauth::tokens::{self, ReadyAccessToken};
 use crate::protocol::error::{ErrorCode, OAuthError};

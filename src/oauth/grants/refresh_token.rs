@@ -13,22 +13,19 @@
 
 use super::invalid_grant;
 use super::refresh_rotation::{self, Redeemed};
-use crate::http::context::RequestContext;
-use crate::http::endpoints::OpState;
 use crate::model::records::{AccessToken, RefreshToken};
 use crate::model::{Binding, Client};
+use crate::oauth::caller::Caller;
+use crate::oauth::op::OpState;
 use crate::oauth::replay::OneTimeUses;
 use crate::oauth::tokens;
 use crate::protocol::error::{ErrorCode, OAuthError};
-use bytes::Bytes;
-use http::Request;
 
 /// Redeems `presented` for `client`; the token response's JSON. The `jti`s
 /// in `uses` are recorded with the tokens, in the same transaction.
 pub async fn refresh(
     op: &OpState,
-    request: &Request<Bytes>,
-    context: &RequestContext,
+    caller: &Caller,
     client: &Client,
     presented: &str,
     requested: Option<Vec<String>>,
@@ -47,7 +44,7 @@ pub async fn refresh(
     if record.client_id != client.client_id {
         return Err(invalid_grant("the refresh token was issued to another client"));
     }
-    check_binding(op, request, context, &record.binding, uses)?;
+    check_binding(op, caller, &record.binding, uses)?;
     if record.expires_at <= now {
         return Err(invalid_grant("the refresh token has expired"));
     }
@@ -120,15 +117,14 @@ async fn reused(op: &OpState, client: &Client, grant_id: &str) -> OAuthError {
 /// same key (RFC 9449 §5) or the same client certificate (RFC 8705 §3).
 fn check_binding(
     op: &OpState,
-    request: &Request<Bytes>,
-    context: &RequestContext,
+    caller: &Caller,
     binding: &Binding,
     uses: &mut OneTimeUses,
 ) -> Result<(), OAuthError> {
-    let proof = super::token_dpop_proof(op, request, context, uses)?;
+    let proof = super::token_dpop_proof(op, caller, uses)?;
     let same = match (binding, proof) {
         (Binding::Dpop(jkt), Some(proof)) => proof.jkt == *jkt,
-        (Binding::Mtls(x5t), None) => context
+        (Binding::Mtls(x5t), None) => caller
             .client_cert
             .as_ref()
             .is_some_and(|cert| cert.x5t_s256() == x5t),

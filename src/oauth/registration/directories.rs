@@ -6,7 +6,7 @@
 //! no keys to verify with: registration fails closed.
 
 use crate::config::{CertificateBinding, TrustedDirectoryConfig};
-use crate::oauth::jwks_fetch::JwksFetcher;
+use crate::jwks_fetch::JwksFetcher;
 use crate::protocol::jose::ClientJwks;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

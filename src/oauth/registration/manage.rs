@@ -28,9 +28,9 @@
 
 use super::directories::TrustedDirectories;
 use super::{Admitted, audit, client_information};
-use crate::http::client_cert::ClientCertificate;
-use crate::http::endpoints::OpState;
 use crate::model::registered::{RegisteredClient, RegistrationAccessToken};
+use crate::oauth::op::OpState;
+use crate::protocol::client_cert::ClientCertificate;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::registration::{RegistrationError, cert_binding};
 use crate::store::keys::Kind;

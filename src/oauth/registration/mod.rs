@@ -17,10 +17,10 @@ pub mod directories;
 pub mod manage;
 pub mod trust;
 
-use crate::http::client_cert::ClientCertificate;
-use crate::http::endpoints::OpState;
 use crate::model::registered::{RegisteredClient, RegistrationAccessToken};
+use crate::oauth::op::OpState;
 use crate::protocol::client_auth::DistinguishedName;
+use crate::protocol::client_cert::ClientCertificate;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::registration::metadata::{ClientMetadata, MetadataPolicy, check_client_metadata};
 use crate::protocol::registration::request::{self, RegistrationBody};
@@ -237,7 +237,7 @@ pub fn client_information(op: &OpState, record: &RegisteredClient, token: &str) 
 pub fn registration_client_path(client_id: &str) -> String {
     format!(
         "{}{client_id}",
-        crate::http::router::paths::REGISTRATION_CLIENT_PREFIX
+        crate::protocol::paths::REGISTRATION_CLIENT_PREFIX
     )
 }
 

@@ -28,8 +28,8 @@
 //!
 //! [`Repo::revoke_issued_to_client`]: crate::store::repo::Repo::revoke_issued_to_client
 
-use crate::http::endpoints::OpState;
 use crate::model::registered::RegisteredClient;
+use crate::oauth::op::OpState;
 use crate::protocol::registration::status::{self, SoftwareStanding, TrustAction};
 use crate::store::kv::KvError;
 use crate::store::repo::ops;

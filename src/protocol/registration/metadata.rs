@@ -28,6 +28,7 @@ use super::ssa::SoftwareStatement;
 use crate::config::TokenEndpointAuthMethod;
 use crate::protocol::client_auth::DistinguishedName;
 use crate::protocol::rar::DetailType;
+use crate::protocol::token_request::GRANT_TYPES;
 use fiducia_hsm::JoseAlg;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -79,9 +80,6 @@ pub struct ClientMetadata {
     /// RFC 8705 §3.4 `tls_client_certificate_bound_access_tokens`.
     pub tls_client_certificate_bound_access_tokens: bool,
 }
-
-/// The grants the OP implements (`oauth::grants`).
-const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
 
 /// Checks `request` (the registration's JSON members) against `ssa` and
 /// `policy`. `transport_dn`: the RFC 4514 subject of the transport

@@ -43,7 +43,7 @@ async fn a_certificate_bound_token_reaches_the_bank_api_with_trusted_headers() {
     assert_eq!(header("x-fiducia-authorization-details"), None);
     assert_eq!(header("x-fapi-interaction-id").as_deref(), Some(INTERACTION));
     assert_eq!(header("authorization"), None, "the token stops at the gateway");
-    let fintech_x5t = fiducia::http::client_cert::x5t_s256(&rig.op.pki.client_leaf_der());
+    let fintech_x5t = fiducia::protocol::client_cert::x5t_s256(&rig.op.pki.client_leaf_der());
     assert_eq!(header("x-fiducia-client-cert-x5t-s256"), Some(fintech_x5t));
 
     // FAPI 1.0 Part 1 §6.2.1-12: without one, the gateway makes one up and

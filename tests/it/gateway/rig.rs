@@ -235,7 +235,7 @@ pub fn gateway_cert_x5t(pki: &TestPki) -> String {
         .next()
         .unwrap()
         .unwrap();
-    fiducia::http::client_cert::x5t_s256(&der)
+    fiducia::protocol::client_cert::x5t_s256(&der)
 }
 
 /// A GET to the gateway with `Authorization: <authorization>`.

@@ -6,7 +6,7 @@
 //! tries a flow the OP would refuse.
 
 use crate::config::ValidatedConfig;
-use crate::http::router::paths;
+use crate::protocol::paths;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -125,7 +125,7 @@ impl ProviderMetadata {
             pushed_authorization_request_endpoint: config.endpoint_url(paths::PAR),
             require_pushed_authorization_requests: fapi.require_pushed_authorization_requests,
             userinfo_endpoint: config.endpoint_url(paths::USERINFO),
-            grant_types_supported: crate::oauth::grants::GRANT_TYPES.to_vec(),
+            grant_types_supported: crate::protocol::token_request::GRANT_TYPES.to_vec(),
             revocation_endpoint: config.endpoint_url(paths::REVOCATION),
             revocation_endpoint_auth_methods_supported: auth_methods.clone(),
             introspection_endpoint: config.endpoint_url(paths::INTROSPECTION),

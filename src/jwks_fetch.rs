@@ -40,11 +40,11 @@ impl JwksFetcher {
             let _ = roots.add(cert);
         }
         for path in extra_roots {
-            for cert in crate::http::tls::load_certs("tls.client_ca", path)? {
+            for cert in crate::pki::tls::load_certs("tls.client_ca", path)? {
                 let _ = roots.add(cert);
             }
         }
-        let provider = Arc::new(crate::http::tls::fapi_crypto_provider());
+        let provider = Arc::new(crate::pki::tls::fapi_crypto_provider());
         let mut config = rustls::ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
             .with_root_certificates(roots)

@@ -1,0 +1,70 @@
+//! The OP's state and services: what every flow of the application layer
+//! reads (configuration, keys, the metadata document) and uses (store,
+//! customers, clients, sessions, DPoP nonces, clock, trusted directories).
+//! `server` builds it once; the HTTP endpoints hand it to `oauth`.
+
+use crate::config::ValidatedConfig;
+use crate::signing::KeySet;
+use bytes::Bytes;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// The stateful services the flows use.
+pub struct Services {
+    /// Typed records in the store.
+    pub repo: crate::store::repo::Repo,
+    /// Customer accounts.
+    pub users: crate::login::Users,
+    /// Client lookup.
+    pub clients: crate::actors::client::ClientRegistry,
+    /// One actor per authorization transaction.
+    pub sessions: Arc<crate::actors::session::SessionRegistry>,
+    /// DPoP nonces, when `tokens.dpop_nonce` requires them.
+    pub dpop_nonces: Option<crate::oauth::dpop_nonce::DpopNonces>,
+    /// Wall clock: the edges ask it, the checks take `now`.
+    pub clock: Arc<dyn crate::clock::Clock>,
+    /// The trusted directories' keys when `registration.enabled`; `None`
+    /// turns the registration endpoints off.
+    pub directories: Option<Arc<crate::oauth::registration::directories::TrustedDirectories>>,
+}
+
+/// What the endpoints share.
+pub struct OpState {
+    /// The validated configuration.
+    pub config: Arc<ValidatedConfig>,
+    /// The current keys, kept fresh by the key manager.
+    pub keys: watch::Receiver<Arc<KeySet>>,
+    /// Provider metadata, serialized once at start-up.
+    pub metadata_json: Bytes,
+    /// Store, users, clients, clock.
+    pub services: Services,
+}
+
+impl OpState {
+    /// Builds the state, serializing the documents that do not change per request.
+    pub fn new(
+        config: Arc<ValidatedConfig>,
+        keys: watch::Receiver<Arc<KeySet>>,
+        services: Services,
+    ) -> Result<Self, serde_json::Error> {
+        let metadata =
+            super::discovery::ProviderMetadata::from_config(&config, config.get().signing.alg.as_str());
+        let metadata_json = serde_json::to_vec(&metadata)?.into();
+        Ok(Self {
+            config,
+            keys,
+            metadata_json,
+            services,
+        })
+    }
+
+    /// Unix seconds now.
+    pub fn now(&self) -> u64 {
+        self.services.clock.now_unix()
+    }
+
+    /// The current key snapshot.
+    pub fn key_set(&self) -> Arc<KeySet> {
+        self.keys.borrow().clone()
+    }
+}

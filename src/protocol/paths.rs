@@ -1,0 +1,46 @@
+//! The OP's endpoint paths, relative to the issuer's path (an issuer of
+//! `https://bank.example/op` serves `/op/token`): what the router serves and
+//! what discovery (RFC 8414 §2, OIDC Discovery §3) and registration
+//! (RFC 7592 §3) advertise, so both take them from here.
+
+/// OpenID Connect Discovery 1.0 §4.
+pub const DISCOVERY: &str = "/.well-known/openid-configuration";
+/// RFC 8414 §2 `jwks_uri`.
+pub const JWKS: &str = "/jwks";
+/// RFC 6749 §3.2.
+pub const TOKEN: &str = "/token";
+/// RFC 9126 §2.
+pub const PAR: &str = "/par";
+/// RFC 6749 §3.1.
+pub const AUTHORIZE: &str = "/authorize";
+/// The built-in login page.
+pub const LOGIN: &str = "/login";
+/// The built-in consent page.
+pub const CONSENT: &str = "/consent";
+/// OIDC Core §5.3.
+pub const USERINFO: &str = "/userinfo";
+/// RFC 7009 §2.
+pub const REVOCATION: &str = "/revoke";
+/// RFC 7662 §2.
+pub const INTROSPECTION: &str = "/introspect";
+/// A resource server reports a payment made with a token.
+pub const GRANT_CONSUMPTION: &str = "/grants/consume";
+/// A resource server reserves a token's consent for a payment before
+/// the bank is called.
+pub const GRANT_RESERVATION: &str = "/grants/reserve";
+/// The sandbox fintech's redirect URI (only with `server.sandbox_callback`).
+pub const SANDBOX_CALLBACK: &str = "/sandbox/callback";
+/// UK OBIE domestic payment consents (Payment Initiation API v3.1).
+pub const PAYMENT_CONSENTS: &str = "/open-banking/v3.1/pisp/domestic-payment-consents";
+/// One of them (`{ConsentId}` is any one path segment).
+pub const PAYMENT_CONSENT: &str = "/open-banking/v3.1/pisp/domestic-payment-consents/{ConsentId}";
+/// UK OBIE account access consents (Account and Transaction API v3.1).
+pub const ACCOUNT_ACCESS_CONSENTS: &str = "/open-banking/v3.1/aisp/account-access-consents";
+/// One of them.
+pub const ACCOUNT_ACCESS_CONSENT: &str = "/open-banking/v3.1/aisp/account-access-consents/{ConsentId}";
+/// RFC 7591 §3 registration endpoint.
+pub const REGISTRATION: &str = "/register";
+/// RFC 7592 client configuration endpoints: this prefix + `client_id`.
+pub const REGISTRATION_CLIENT_PREFIX: &str = "/register/";
+/// The same as a route (`{client_id}` is one path segment).
+pub const REGISTRATION_CLIENT: &str = "/register/{client_id}";
