@@ -166,7 +166,7 @@ pub async fn start_with(
             repo: repo.clone(),
             clock: clock.clone(),
         });
-    let sessions = crate::actors::session::SessionRegistry::new(
+    let sessions = crate::oauth::session::SessionRegistry::new(
         repo.clone(),
         Duration::from_secs(c.login.interaction_ttl_secs),
         root.get_cell(),

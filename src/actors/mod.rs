@@ -4,7 +4,8 @@
 //!
 //! These hold for every actor in Fiducia; later actors (client, session,
 //! signer pool, key manager, store writer) are spawned linked under
-//! [`root::RootSupervisor`].
+//! [`root::RootSupervisor`]. The session actor lives with the flow it
+//! serialises (`oauth::session`), above this module.
 //!
 //! 1. **Naming by layer** (STYLE.md §7): `FooActor` is the read-only actor
 //!    definition, `FooActorState` is built in `pre_start`, `FooActorMessage`
@@ -36,4 +37,3 @@ pub mod client;
 pub mod client_registry;
 pub mod key_manager;
 pub mod root;
-pub mod session;

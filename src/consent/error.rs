@@ -3,8 +3,7 @@
 //! "Errors": [{"ErrorCode", "Message", "Path"}]}` with the `UK.OBIE.*`
 //! error codes.
 
-use bytes::Bytes;
-use http::{Response, StatusCode};
+use http::StatusCode;
 use serde_json::json;
 
 /// One refusal of the consent API.
@@ -120,9 +119,10 @@ impl ObieError {
         }
     }
 
-    /// The response; `interaction_id` is the request's
-    /// `x-fapi-interaction-id`, also the error's `Id`.
-    pub fn response(&self, interaction_id: &str) -> Response<Bytes> {
+    /// The error document (answered with [`ObieError::status`]);
+    /// `interaction_id` is the request's `x-fapi-interaction-id`, also the
+    /// error's `Id`.
+    pub fn body(&self, interaction_id: &str) -> serde_json::Value {
         let mut error = json!({"ErrorCode": self.code, "Message": self.message});
         if let Some(path) = &self.path {
             error["Path"] = json!(path);
@@ -133,6 +133,6 @@ impl ObieError {
             "Message": self.message,
             "Errors": [error],
         });
-        crate::http::response::json(self.status, Bytes::from(body.to_string()))
+        body
     }
 }

@@ -20,5 +20,6 @@ pub mod request_object;
 pub mod resource_server;
 pub mod secrets;
 pub mod sender;
+pub mod session;
 pub mod token_lookup;
 pub mod tokens;

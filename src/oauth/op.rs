@@ -18,7 +18,7 @@ pub struct Services {
     /// Client lookup.
     pub clients: crate::actors::client::ClientRegistry,
     /// One actor per authorization transaction.
-    pub sessions: Arc<crate::actors::session::SessionRegistry>,
+    pub sessions: Arc<crate::oauth::session::SessionRegistry>,
     /// DPoP nonces, when `tokens.dpop_nonce` requires them.
     pub dpop_nonces: Option<crate::oauth::dpop_nonce::DpopNonces>,
     /// Wall clock: the edges ask it, the checks take `now`.

@@ -9,6 +9,7 @@
 use crate::consent::error::ObieError;
 use crate::consent::state::{ConsentEvent, ConsentStatus};
 use crate::consent::{self, Consent, ConsentKind, obie};
+use crate::http::response;
 use crate::model::records::AccessToken;
 use crate::oauth::caller::Caller;
 use crate::oauth::op::OpState;
@@ -64,7 +65,7 @@ pub async fn handle(
 ) -> Response<Bytes> {
     let (token, scheme) = match protected_resource::presented_token(op, caller, path).await {
         Ok(found) => found,
-        Err(refusal) => return crate::http::response::refusal(refusal),
+        Err(refusal) => return response::refusal(refusal),
     };
     // The client's request budget, as at PAR and the token endpoint: one
     // client's burst of consents cannot crowd out the others (RFC 6585 §4).
@@ -77,7 +78,7 @@ pub async fn handle(
             crate::protocol::error::ErrorCode::InsufficientScope,
             format!("this API needs the `{}` scope", resource.scope()),
         );
-        return crate::http::response::refusal((scheme, error));
+        return response::refusal((scheme, error));
     }
     let consent_id = path
         .strip_prefix(resource.collection())
@@ -85,7 +86,7 @@ pub async fn handle(
     // Ids are 26 characters; a longer one names nothing (and never reaches
     // the store's key size limit).
     if consent_id.is_some_and(|id| id.len() > MAX_CONSENT_ID) {
-        return ObieError::not_found().response(&caller.interaction_id);
+        return obie_error(&ObieError::not_found(), &caller.interaction_id);
     }
     let result = match (request.method(), consent_id) {
         (&Method::POST, None) => create(op, request, &token, resource).await,
@@ -98,7 +99,7 @@ pub async fn handle(
             path: None,
         }),
     };
-    result.unwrap_or_else(|error| error.response(&caller.interaction_id))
+    result.unwrap_or_else(|error| obie_error(&error, &caller.interaction_id))
 }
 
 async fn create(
@@ -226,6 +227,11 @@ fn idempotency_key(request: &Request<Bytes>) -> Result<String, ObieError> {
     Ok(key.to_string())
 }
 
+/// The response for `error` (OBIE v3.1 "Error Response Structure").
+fn obie_error(error: &ObieError, interaction_id: &str) -> Response<Bytes> {
+    response::json(error.status, Bytes::from(error.body(interaction_id).to_string()))
+}
+
 /// 429 with `Retry-After` (RFC 6585 §4; OBIE v3.1 "HTTP Status Codes":
 /// the TPP exceeded its request quota) in the OBIE error shape.
 fn over_budget(retry_after: u64, interaction_id: &str) -> Response<Bytes> {
@@ -235,7 +241,7 @@ fn over_budget(retry_after: u64, interaction_id: &str) -> Response<Bytes> {
         message: format!("too many requests from this client; retry in {retry_after} s"),
         path: None,
     };
-    let mut response = error.response(interaction_id);
+    let mut response = obie_error(&error, interaction_id);
     response
         .headers_mut()
         .insert(http::header::RETRY_AFTER, http::HeaderValue::from(retry_after));

@@ -5,8 +5,8 @@
 //! serializable transaction (`oauth::interaction`) so any node can continue
 //! the transaction, and stops when it is done or its time is up.
 
+use super::interaction::{self, Decision, InteractionError};
 use crate::consent::CashAccount;
-use crate::oauth::interaction::{self, Decision, InteractionError};
 use crate::store::repo::Repo;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::collections::HashMap;
