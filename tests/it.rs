@@ -13,6 +13,7 @@ mod it {
     pub mod gateway;
     pub mod h3_limits;
     pub mod hsm;
+    pub mod layers;
     pub mod loadtest;
     pub mod process;
     pub mod serving;
