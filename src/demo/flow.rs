@@ -2,7 +2,8 @@
 //! and named in its error (the step list is in `mod.rs`).
 
 use super::report::Report;
-use super::{PaymentArgs, authorize, consent, onboarding, payment, setup, token};
+use super::args::PaymentArgs;
+use super::{authorize, consent, onboarding, payment, setup, token};
 use anyhow::Context;
 
 /// The whole payment, step by step.

@@ -5,7 +5,7 @@
 //! OP's introspection endpoint as the `[[resource_servers]]` `api-gateway`
 //! and to the bank API, which admits no other certificate.
 
-use super::SandboxLayout;
+use super::layout::SandboxLayout;
 use super::bank::{self, BankOptions, BankServer, GatewayIdentity};
 use crate::clock::SystemClock;
 use crate::config::{TlsConfig, ValidatedConfig};

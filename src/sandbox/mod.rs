@@ -12,6 +12,7 @@ pub mod bank;
 mod directory;
 pub mod endpoints;
 mod gateway;
+mod layout;
 #[cfg(test)]
 mod gateway_tests;
 
@@ -20,6 +21,9 @@ pub use directory::{
     start_directory,
 };
 pub use endpoints::SandboxEndpoints;
+pub use layout::{
+    SAMPLE_ORG_ID, SAMPLE_SOFTWARE_ID, SANDBOX_TOKEN_LABEL, SANDBOX_TOML, SandboxLayout, softhsm_conf,
+};
 pub use gateway::{
     GATEWAY_ID, GATEWAY_SUBJECT_DN, SANDBOX_BANK_LISTEN, SANDBOX_GATEWAY_ADMIN_LISTEN,
     SANDBOX_GATEWAY_LISTEN, SandboxBank, start_bank_and_gateway,
@@ -36,25 +40,6 @@ use std::path::{Path, PathBuf};
 
 pub mod loadtest;
 
-/// The sandbox configuration template (`config/sandbox.toml`).
-pub const SANDBOX_TOML: &str = include_str!("../../config/sandbox.toml");
-
-/// The sample fintech whose transport certificate the sandbox issues.
-pub const SAMPLE_SOFTWARE_ID: &str = "sandbox-fintech";
-/// Its organisation.
-pub const SAMPLE_ORG_ID: &str = "0015800001041RHAAY";
-
-/// The sandbox's SoftHSM token.
-pub const SANDBOX_TOKEN_LABEL: &str = "fiducia-sandbox";
-
-/// The SoftHSM configuration of a sandbox data directory. SoftHSM reads
-/// `SOFTHSM2_CONF` when it is loaded, so `fiducia sandbox` runs with this
-/// in its environment (re-executing itself when it is not).
-pub fn softhsm_conf(data_dir: &Path) -> PathBuf {
-    std::path::absolute(data_dir.join("softhsm").join("softhsm2.conf"))
-        .unwrap_or_else(|_| data_dir.join("softhsm").join("softhsm2.conf"))
-}
-
 /// The `[signing]` section of a sandbox with a SoftHSM token.
 const PKCS11_SIGNING: &str = "[signing]
 # PKCS#11 through SoftHSM: the key was generated inside the token and never
@@ -67,21 +52,6 @@ softhsm_conf = \"softhsm/softhsm2.conf\"
 jwks_cache_ttl_secs = 60
 max_token_lifetime_secs = 3600
 ";
-
-/// Files the sandbox prepared.
-#[derive(Debug)]
-pub struct SandboxLayout {
-    /// The data directory.
-    pub data_dir: PathBuf,
-    /// Its configuration file.
-    pub config_file: PathBuf,
-    /// The CA that signed the server and client certificates.
-    pub ca_cert: PathBuf,
-    /// The sample fintech's certificate and key.
-    pub client_cert: PathBuf,
-    /// The sample fintech's private key.
-    pub client_key: PathBuf,
-}
 
 /// Prepares `data_dir` (config + PKI) if needed and returns the validated
 /// config, its sandbox directory entry pointed at `directory_url` (where
