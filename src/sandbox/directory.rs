@@ -108,7 +108,8 @@ mod tests {
 
     #[test]
     fn the_sandbox_config_trusts_its_directory_where_it_listens() {
-        let mut config = crate::config::load_from_str(crate::sandbox::layout::SANDBOX_TOML, Vec::new()).unwrap();
+        let mut config =
+            crate::config::load_from_str(crate::sandbox::layout::SANDBOX_TOML, Vec::new()).unwrap();
         let listen: SocketAddr = "127.0.0.1:18445".parse().unwrap();
         point_at_directory(&mut config, &directory_url(listen));
         let r = &config.registration;

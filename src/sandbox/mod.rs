@@ -12,21 +12,21 @@ pub mod bank;
 mod directory;
 pub mod endpoints;
 mod gateway;
-mod layout;
 #[cfg(test)]
 mod gateway_tests;
+mod layout;
 
 pub use directory::{
     SAMPLE_REDIRECT_URI, SANDBOX_DIRECTORY_LISTEN, SandboxDirectory, directory_url, prepare_directory,
     start_directory,
 };
 pub use endpoints::SandboxEndpoints;
-pub use layout::{
-    SAMPLE_ORG_ID, SAMPLE_SOFTWARE_ID, SANDBOX_TOKEN_LABEL, SANDBOX_TOML, SandboxLayout, softhsm_conf,
-};
 pub use gateway::{
     GATEWAY_ID, GATEWAY_SUBJECT_DN, SANDBOX_BANK_LISTEN, SANDBOX_GATEWAY_ADMIN_LISTEN,
     SANDBOX_GATEWAY_LISTEN, SandboxBank, start_bank_and_gateway,
+};
+pub use layout::{
+    SAMPLE_ORG_ID, SAMPLE_SOFTWARE_ID, SANDBOX_TOKEN_LABEL, SANDBOX_TOML, SandboxLayout, softhsm_conf,
 };
 
 use crate::clock::{Clock, SystemClock};

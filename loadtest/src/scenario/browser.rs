@@ -2,7 +2,7 @@
 //! fetched, their forms (action and `csrf` field) read and posted, redirects
 //! read from `Location` and never followed to the fintech.
 
-use super::{Ctx, Worker, client_error, expect};
+use super::context::{Ctx, Worker, client_error, expect};
 use crate::http::{self, Url};
 use crate::stats::{Failure, Steps};
 use bytes::Bytes;

@@ -7,8 +7,8 @@
 //! (`flow-mtls`); PAR and PKCE either way (FAPI 2.0 §5.3.1, §5.3.2).
 
 use super::browser::{Browser, form_of, header, redirect};
+use super::context::{Ctx, Scenario, Worker, client_error, expect};
 use super::grants::{access_token, assertion};
-use super::{Ctx, Scenario, Worker, client_error, expect};
 use crate::http::{self, Url};
 use crate::jose::{self, JWT_BEARER};
 use crate::stats::{Failure, Steps};

@@ -1,7 +1,7 @@
 //! Single-request scenarios: discovery, client_credentials over mTLS or
 //! with private_key_jwt + DPoP, and a fresh mTLS handshake per grant.
 
-use super::{Ctx, Worker, client_error, expect};
+use super::context::{Ctx, Worker, client_error, expect};
 use crate::http::{self, Conn};
 use crate::jose::{self, JWT_BEARER};
 use crate::stats::{Failure, Steps};
