@@ -88,3 +88,50 @@ pub trait Handler: Send + Sync + 'static {
 /// that metrics count requests by route.
 #[derive(Debug, Clone, Copy)]
 pub struct RouteLabel(pub &'static str);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn context() -> RequestContext {
+        RequestContext {
+            peer: SocketAddr::from((Ipv4Addr::LOCALHOST, 4000)),
+            client_addr: IpAddr::from(Ipv4Addr::new(192, 0, 2, 7)),
+            listener: ListenerKind::MtlsAlias,
+            transport: Transport::Http2,
+            client_cert: None,
+            interaction_id: "iid".into(),
+        }
+    }
+
+    fn request(headers: &[(&str, &[u8])]) -> Request<Bytes> {
+        let mut builder = Request::builder().method("PUT").uri("/token");
+        for (name, value) in headers {
+            builder = builder.header(*name, http::HeaderValue::from_bytes(value).unwrap());
+        }
+        builder.body(Bytes::new()).unwrap()
+    }
+
+    #[test]
+    fn the_caller_carries_the_head_fields_the_flows_read() {
+        let caller = context().caller(&request(&[("DPoP", b"proof"), ("Authorization", b"DPoP tok")]));
+        assert_eq!(caller.method, http::Method::PUT);
+        assert_eq!(caller.listener, ListenerKind::MtlsAlias);
+        assert_eq!(caller.client_addr, IpAddr::from(Ipv4Addr::new(192, 0, 2, 7)));
+        assert_eq!(caller.dpop, DpopHeader::One("proof".into()));
+        assert_eq!(caller.authorization.as_deref(), Some("DPoP tok"));
+        assert_eq!(caller.interaction_id, "iid");
+        let bare = context().caller(&request(&[]));
+        assert_eq!(bare.dpop, DpopHeader::Absent);
+        assert_eq!(bare.authorization, None);
+    }
+
+    #[test]
+    fn two_dpop_headers_or_a_non_ascii_one_are_kept_apart_rfc9449_s4_3() {
+        let two = context().caller(&request(&[("dpop", b"a"), ("dpop", b"b")]));
+        assert_eq!(two.dpop, DpopHeader::Repeated);
+        let bytes = context().caller(&request(&[("dpop", b"caf\xc3\xa9")]));
+        assert_eq!(bytes.dpop, DpopHeader::NotAscii);
+    }
+}

@@ -60,18 +60,3 @@ pub struct Caller {
     /// `x-fapi-interaction-id`: the client's value echoed, or a new UUID.
     pub interaction_id: String,
 }
-
-impl Caller {
-    /// A caller with nothing but an address, for tests of the flows.
-    pub fn at(client_addr: IpAddr) -> Self {
-        Self {
-            method: http::Method::POST,
-            listener: ListenerKind::Main,
-            client_addr,
-            client_cert: None,
-            dpop: DpopHeader::Absent,
-            authorization: None,
-            interaction_id: String::new(),
-        }
-    }
-}
