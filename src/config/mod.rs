@@ -12,6 +12,10 @@
 mod checks;
 mod clients;
 mod consents;
+mod gateway;
+#[cfg(test)]
+mod gateway_tests;
+pub use gateway::{GatewayConfig, GatewayOpConfig, RouteConfig, TokenValidation, UpstreamConfig};
 pub use consents::ConsentsConfig;
 mod load;
 mod login;
@@ -67,7 +71,7 @@ pub struct Config {
     pub resource_servers: Vec<ResourceServerConfig>,
     /// The API gateway (`fiducia gateway`); the OP ignores it. Default none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub gateway: Option<crate::gateway::config::GatewayConfig>,
+    pub gateway: Option<GatewayConfig>,
     /// Dynamic client registration (RFC 7591/7592) with software
     /// statements; off by default.
     pub registration: RegistrationConfig,

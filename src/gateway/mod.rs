@@ -6,9 +6,6 @@
 //! [`proxy::Gateway`] behind it: token, binding, scope, consent and budget
 //! checks, then the call to the bank API over mTLS as the gateway.
 
-pub mod config;
-#[cfg(test)]
-mod config_tests;
 pub mod dpop;
 pub mod dpop_replay;
 pub mod errors;
@@ -27,12 +24,11 @@ pub mod token_info;
 
 use crate::admin::{self, Admin, AdminListener, readiness::Readiness};
 use crate::clock::SystemClock;
-use crate::config::TlsConfig;
+use crate::config::{GatewayConfig, TlsConfig, TokenValidation};
 use crate::http::service::RequestService;
 use crate::http::tls::{self, ClientAuth};
 use crate::http::{ListenerKind, tcp};
 use anyhow::Context;
-use config::{GatewayConfig, TokenValidation};
 use https_client::HttpsClient;
 use std::net::SocketAddr;
 use std::sync::Arc;
