@@ -52,5 +52,6 @@ pub use forms::{ConsentForm, Decision, LoginForm};
 pub use pages::{ConsentView, DetailLine, LoginView, consent_page, error_page, login_page};
 pub use password::PasswordHasher;
 pub use scopes::{ScopeLine, describe_scope, scope_lines};
-pub use user::{NewUser, UserRecord, check_account_id, normalize_username};
+pub use crate::protocol::credentials::normalize_username;
+pub use user::{NewUser, UserRecord};
 pub use users::Users;

@@ -4,6 +4,7 @@
 
 pub mod authorization_params;
 pub mod client_auth;
+pub mod credentials;
 pub mod discovery;
 pub mod dpop;
 pub mod error;
