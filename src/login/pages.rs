@@ -7,9 +7,9 @@
 //! a password, a code, a token or an interaction handle.
 
 use super::forms::MAX_USERNAME_BYTES;
-use crate::protocol::credentials::MAX_PASSWORD_BYTES;
 use super::html::Text;
 use super::scopes::ScopeLine;
+use crate::protocol::credentials::MAX_PASSWORD_BYTES;
 
 /// A label and a value: a claim to be shared ("E-mail", "alice@...") or a
 /// detail of the request ("Amount", "12.50").

@@ -8,8 +8,8 @@
 use super::SandboxLayout;
 use super::bank::{self, BankOptions, BankServer, GatewayIdentity};
 use crate::clock::SystemClock;
-use crate::config::{TlsConfig, ValidatedConfig};
 use crate::config::{GatewayConfig, GatewayOpConfig, RouteConfig, TokenValidation, UpstreamConfig};
+use crate::config::{TlsConfig, ValidatedConfig};
 use crate::gateway::{self, GatewayHandle};
 use crate::http::router::paths;
 use crate::pki::{self, CA_CERT_FILE, ClientCertSpec, SERVER_CERT_FILE, SERVER_KEY_FILE};
