@@ -161,7 +161,7 @@ impl ClientRegistry {
 mod tests {
     use super::*;
     use crate::clock::ManualClock;
-    use crate::config::TokenEndpointAuthMethod;
+    use crate::protocol::client_auth::TokenEndpointAuthMethod;
     use crate::protocol::registration::metadata::ClientMetadata;
     use crate::store::embedded::{EmbeddedBackend, EmbeddedOptions};
     use crate::store::kv::Store;

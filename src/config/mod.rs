@@ -15,13 +15,16 @@ mod consents;
 mod gateway;
 #[cfg(test)]
 mod gateway_tests;
-pub use gateway::{GatewayConfig, GatewayOpConfig, RouteConfig, TokenValidation, UpstreamConfig};
 pub use consents::ConsentsConfig;
+pub use gateway::{GatewayConfig, GatewayOpConfig, RouteConfig, TokenValidation, UpstreamConfig};
 mod load;
 mod login;
 mod registration;
 mod seed_users;
-pub use registration::{CertificateBinding, RegistrationConfig, TrustedDirectoryConfig, default_role_scopes};
+pub use registration::{RegistrationConfig, TrustedDirectoryConfig};
+// The vocabulary of the protocol layer that sections of this file name.
+pub use crate::protocol::client_auth::TokenEndpointAuthMethod;
+pub use crate::protocol::registration::cert_binding::CertificateBinding;
 mod resource_servers;
 pub use login::*;
 pub use resource_servers::ResourceServerConfig;
@@ -31,7 +34,7 @@ mod store;
 pub use store::*;
 
 pub use checks::{ValidatedConfig, validate};
-pub use clients::{AccessTokenFormat, StaticClientConfig, TokenEndpointAuthMethod};
+pub use clients::{AccessTokenFormat, StaticClientConfig};
 pub use load::{ConfigError, load, load_from_str};
 pub use signing::{Secret, SigningBackend, SigningConfig};
 
