@@ -10,7 +10,7 @@
 
 use crate::config::SeedUser;
 use crate::store::keys::Kind;
-use crate::store::repo::{Links, StoredRecord};
+use crate::store::record::{Links, StoredRecord};
 use serde::{Deserialize, Serialize};
 
 /// A customer account. Claim fields follow OIDC Core §5.1.

@@ -22,13 +22,12 @@
 pub mod expiry;
 pub mod migrate_v3;
 pub mod ops;
-pub mod record;
 pub mod revoked;
 pub mod scan;
 pub mod schema;
 
+pub use crate::store::record::{Consumed, Consumption, Found, FreshId, Links, RecordMeta, StoredRecord};
 pub use expiry::ExpirySweeper;
-pub use record::{Consumed, Consumption, Found, FreshId, Links, RecordMeta, StoredRecord};
 pub use revoked::GrantRevocation;
 pub use schema::SchemaError;
 

@@ -3,10 +3,10 @@
 //! clients need (`oauth/registration/trust.rs`).
 
 use super::Repo;
-use super::record::{Found, RecordMeta, StoredRecord};
 use crate::store::codec;
 use crate::store::keys::{self, Index, Kind};
 use crate::store::kv::{KeyRange, KvError, RangeOptions};
+use crate::store::record::{Found, RecordMeta, StoredRecord};
 
 /// Records read per transaction by [`Repo::list`].
 const LIST_CHUNK: usize = 200;
