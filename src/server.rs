@@ -161,7 +161,7 @@ pub async fn start_with(
         )),
         false => None,
     };
-    let clients = crate::actors::client::ClientRegistry::new(clients, Some(fetcher), root.get_cell())
+    let clients = crate::actors::client_registry::ClientRegistry::new(clients, Some(fetcher), root.get_cell())
         .with_registered(crate::actors::client_registry::RegisteredSource {
             repo: repo.clone(),
             clock: clock.clone(),

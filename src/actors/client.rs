@@ -1,7 +1,7 @@
 //! `ClientActor`: one per active client. It owns the client's metadata and
 //! keys and hands request tasks an `Arc<Client>` snapshot, so signature
 //! checks run in the request tasks, in parallel (runtime rule 4). Idle
-//! actors stop; the [`ClientRegistry`] respawns them on demand.
+//! actors stop; the `ClientRegistry` respawns them on demand.
 //!
 //! It also holds the client's request budget: a token bucket of
 //! `burst` requests refilled at `requests_per_second`; a request beyond it
@@ -13,7 +13,7 @@
 //!
 //! Replay windows live in the store (`oauth::replay`) so that they hold
 //! across nodes; registered clients (DCR) are loaded from the store by the
-//! [`ClientRegistry`] (`client_registry.rs`).
+//! `ClientRegistry` (`client_registry.rs`).
 
 use crate::model::Client;
 use crate::oauth::jwks_fetch::JwksFetcher;
@@ -168,8 +168,6 @@ impl Actor for ClientActor {
         Ok(())
     }
 }
-
-pub use super::client_registry::ClientRegistry;
 
 #[cfg(test)]
 mod tests {
