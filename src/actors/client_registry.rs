@@ -10,7 +10,8 @@
 //! A static `client_id` always wins, and registration never issues one
 //! (ids are UUIDs drawn by the OP, and `is_static` is checked).
 
-use super::client::{ClientActor, ClientActorMessage, RateLimited};
+use super::client::{ClientActor, ClientActorMessage};
+use super::token_bucket::RateLimited;
 use crate::clock::Clock;
 use crate::model::Client;
 use crate::model::registered::RegisteredClient;

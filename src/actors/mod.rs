@@ -37,3 +37,4 @@ pub mod client_registry;
 pub mod key_manager;
 pub mod root;
 pub mod session;
+pub mod token_bucket;

@@ -6,6 +6,7 @@
 //! [`proxy::Gateway`] behind it: token, binding, scope, consent and budget
 //! checks, then the call to the bank API over mTLS as the gateway.
 
+pub mod amount;
 pub mod dpop;
 pub mod dpop_replay;
 pub mod errors;
@@ -21,6 +22,7 @@ pub mod proxy;
 pub mod rate_limit;
 pub mod routes;
 pub mod token_info;
+pub mod trusted_headers;
 
 use crate::admin::{self, Admin, AdminListener, readiness::Readiness};
 use crate::clock::SystemClock;

@@ -11,7 +11,7 @@ use super::BankApi;
 use super::accounts;
 use super::bounds::{self, ReadBounds, Resource};
 use super::payment::{PaymentOrder, Refused};
-use crate::gateway::proxy::{
+use crate::gateway::trusted_headers::{
     X_AUTHORIZATION_DETAILS, X_CLIENT_ID, X_CONSENT_ID, X_CUSTOMER, X_OPENBANKING_CONSENT, X_SCOPE,
 };
 use crate::http::context::{Handler, HandlerFuture, RequestContext, RouteLabel};
