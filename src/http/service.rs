@@ -5,9 +5,9 @@
 
 use super::client_cert::{self, ClientCertificate};
 use super::context::{Handler, ListenerKind, RequestContext, RouteLabel, Transport};
+use super::metrics as m;
 use super::response;
 use super::tls::ClientChainVerifier;
-use crate::admin::metrics as m;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_LENGTH, HeaderName, HeaderValue};

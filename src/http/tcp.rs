@@ -3,8 +3,8 @@
 
 use super::context::ListenerKind;
 use super::limits::{IDLE_TIMEOUT_SECS, MAX_CONCURRENT_STREAMS, MAX_HEADER_BYTES};
+use super::metrics as m;
 use super::service::{ConnectionInfo, RequestService};
-use crate::admin::metrics as m;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
