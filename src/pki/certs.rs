@@ -12,7 +12,9 @@ use rcgen::{
 use rustls_pki_types::CertificateDer;
 use time::{Duration, OffsetDateTime};
 
-use super::{ClientCertSpec, PkiError, files};
+use super::error::PkiError;
+use super::files;
+use super::spec::ClientCertSpec;
 
 /// Common name of the generated CA.
 pub const CA_COMMON_NAME: &str = "Fiducia Development CA";

@@ -9,7 +9,7 @@ use std::io::{ErrorKind, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use super::PkiError;
+use super::error::PkiError;
 
 /// Mode of private key files.
 pub const KEY_MODE: u32 = 0o600;

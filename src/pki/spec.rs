@@ -1,7 +1,7 @@
 //! [`ClientCertSpec`]: what goes into the subject of a client transport certificate,
 //! and its command-line form.
 
-use super::PkiError;
+use super::error::PkiError;
 
 /// Default organisation country when `c=` is not given.
 pub const DEFAULT_COUNTRY: &str = "GB";

@@ -12,6 +12,7 @@
 //! type and content octets.
 
 mod attrs;
+mod error;
 mod parse;
 mod prep;
 #[cfg(test)]
@@ -20,18 +21,8 @@ mod tests;
 use x509_parser::asn1_rs::{Any, Class, FromBer, Tag};
 use x509_parser::x509::X509Name;
 
+pub use error::DnError;
 use parse::WrittenValue;
-
-/// A DN could not be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum DnError {
-    /// The RFC 4514 string is malformed.
-    #[error("invalid RFC 4514 distinguished name: {0}")]
-    Syntax(&'static str),
-    /// The certificate is not DER X.509, or its subject cannot be read.
-    #[error("unreadable certificate subject")]
-    Certificate,
-}
 
 /// A distinguished name ready for distinguishedNameMatch: RDNs in ASN.1
 /// order, values prepared.

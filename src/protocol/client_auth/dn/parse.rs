@@ -9,8 +9,8 @@
 //! The string lists RDNs last-to-first (RFC 4514 §2.1); [`parse`] returns
 //! them in ASN.1 order, as a certificate holds them.
 
-use super::DnError;
 use super::attrs::attribute_type_oid;
+use super::error::DnError;
 
 /// An attribute value as written: text, or `#` followed by the hex of its
 /// BER encoding (RFC 4514 §2.4, §3).
