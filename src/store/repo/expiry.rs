@@ -5,7 +5,7 @@
 //!
 //! [`RecordMeta::is_expired`]: crate::store::record::RecordMeta::is_expired
 
-use super::Repo;
+use super::handle::Repo;
 use super::ops::{clear_entries, parse_tail};
 use crate::clock::Clock;
 use crate::store::codec;
