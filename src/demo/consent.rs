@@ -6,7 +6,7 @@
 //! Transaction API v3.1, `OBReadConsent1`), each with an
 //! `x-idempotency-key`; `GET .../{ConsentId}` reads one back.
 
-use super::PaymentArgs;
+use super::args::PaymentArgs;
 use super::http::{expect_json, text};
 use super::setup::Setup;
 use crate::http::router::paths::{ACCOUNT_ACCESS_CONSENTS, PAYMENT_CONSENTS};

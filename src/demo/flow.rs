@@ -1,8 +1,9 @@
 //! The steps of `fiducia demo payment` in order, each printed as it ends
 //! and named in its error (the step list is in `mod.rs`).
 
+use super::args::PaymentArgs;
 use super::report::Report;
-use super::{PaymentArgs, authorize, consent, onboarding, payment, setup, token};
+use super::{authorize, consent, onboarding, payment, setup, token};
 use anyhow::Context;
 
 /// The whole payment, step by step.

@@ -21,6 +21,7 @@
 //! Each step prints a line (`report.rs`); a failure names its step and
 //! what the server answered.
 
+mod args;
 mod authorize;
 mod browser;
 mod consent;
@@ -33,8 +34,8 @@ mod report;
 mod setup;
 mod token;
 
+pub use args::PaymentArgs;
 use report::Report;
-use std::path::PathBuf;
 
 /// `fiducia demo`.
 #[derive(Debug, clap::Subcommand)]
@@ -44,49 +45,6 @@ pub enum DemoCommand {
     /// authorise them, submit the payment through the API gateway and show
     /// the new balance.
     Payment(PaymentArgs),
-}
-
-/// What `fiducia demo payment` pays and how.
-#[derive(Debug, Clone, clap::Args)]
-pub struct PaymentArgs {
-    /// The sandbox data directory (`fiducia sandbox --data DIR`, running).
-    #[arg(long, value_name = "DIR", default_value = ".fiducia")]
-    pub data: PathBuf,
-    /// A sandbox customer (e.g. alice): sign in and approve without a
-    /// browser. Without it the demo prints the authorization URL and waits
-    /// for the code on stdin.
-    #[arg(long, value_name = "USER", requires = "password")]
-    pub user: Option<String>,
-    /// The customer's password (or FIDUCIA_DEMO_PASSWORD).
-    #[arg(
-        long,
-        value_name = "PASSWORD",
-        env = "FIDUCIA_DEMO_PASSWORD",
-        hide_env_values = true
-    )]
-    pub password: Option<String>,
-    /// The amount (Open Banking decimal text).
-    #[arg(long, default_value = "10.00")]
-    pub amount: String,
-    /// ISO 4217 currency; the customer's account in it pays.
-    #[arg(long, default_value = "EUR")]
-    pub currency: String,
-    /// The creditor's IBAN (another bank's by default; a sandbox
-    /// customer's IBAN pays that customer).
-    #[arg(long, value_name = "IBAN", default_value = "GB33BUKB20201555555555")]
-    pub creditor_iban: String,
-    /// The creditor's name.
-    #[arg(long, value_name = "NAME", default_value = "Demo Merchant Ltd")]
-    pub creditor_name: String,
-    /// The payment reference (up to 35 characters).
-    #[arg(long, default_value = "Fiducia demo")]
-    pub reference: String,
-    /// Print a JSON summary on stdout (the step lines go to stderr).
-    #[arg(long)]
-    pub json: bool,
-    /// Also print secrets: tokens, the PKCE verifier, the registration access token.
-    #[arg(long)]
-    pub verbose: bool,
 }
 
 /// Runs a demo.

@@ -3,7 +3,7 @@
 //! trust the sandbox CA trust the directory's TLS, on its own port (8445, the OP has 8443
 //! and its mTLS alias 8444), with the sample organisation and software registered.
 
-use super::{SAMPLE_ORG_ID, SAMPLE_SOFTWARE_ID, SandboxLayout};
+use super::layout::{SAMPLE_ORG_ID, SAMPLE_SOFTWARE_ID, SandboxLayout};
 use crate::clock::{Clock, SystemClock};
 use crate::directory::server::{self, DirectoryServer};
 use crate::directory::{Directory, DirectoryOptions, NewOrganisation, NewSoftware, state::Profile};
@@ -108,7 +108,8 @@ mod tests {
 
     #[test]
     fn the_sandbox_config_trusts_its_directory_where_it_listens() {
-        let mut config = crate::config::load_from_str(crate::sandbox::SANDBOX_TOML, Vec::new()).unwrap();
+        let mut config =
+            crate::config::load_from_str(crate::sandbox::layout::SANDBOX_TOML, Vec::new()).unwrap();
         let listen: SocketAddr = "127.0.0.1:18445".parse().unwrap();
         point_at_directory(&mut config, &directory_url(listen));
         let r = &config.registration;

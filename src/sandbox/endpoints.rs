@@ -3,7 +3,9 @@
 //! data directory (`fiducia demo payment`) find the OP, the directory and
 //! the gateway wherever flags and `FIDUCIA_*` variables put them.
 
-use super::{SAMPLE_SOFTWARE_ID, SandboxBank, SandboxDirectory, SandboxLayout};
+use super::directory::SandboxDirectory;
+use super::gateway::SandboxBank;
+use super::layout::{SAMPLE_SOFTWARE_ID, SandboxLayout};
 use crate::config::ValidatedConfig;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};

@@ -5,8 +5,8 @@
 //! OP's introspection endpoint as the `[[resource_servers]]` `api-gateway`
 //! and to the bank API, which admits no other certificate.
 
-use super::SandboxLayout;
 use super::bank::{self, BankOptions, BankServer, GatewayIdentity};
+use super::layout::SandboxLayout;
 use crate::clock::SystemClock;
 use crate::config::{GatewayConfig, GatewayOpConfig, RouteConfig, TokenValidation, UpstreamConfig};
 use crate::config::{TlsConfig, ValidatedConfig};

@@ -37,7 +37,7 @@ fn the_gateway_certificate_matches_its_resource_server_entry_and_only_it_is_admi
     assert!(crate::protocol::client_auth::subject_dn_matches(GATEWAY_SUBJECT_DN, &der).unwrap());
     assert!(RESOURCE_SERVER.contains(GATEWAY_SUBJECT_DN));
     assert!(
-        super::SANDBOX_TOML.contains(GATEWAY_SUBJECT_DN),
+        super::layout::SANDBOX_TOML.contains(GATEWAY_SUBJECT_DN),
         "the template's resource server"
     );
 

@@ -158,7 +158,7 @@ mod tests {
 
     #[test]
     fn clients_go_before_signing_and_the_config_still_parses() {
-        let text = with_loadtest_clients(super::super::SANDBOX_TOML);
+        let text = with_loadtest_clients(crate::sandbox::layout::SANDBOX_TOML);
         let signing = text.find("\n[signing]").unwrap();
         assert!(text.find(MTLS_CLIENT_ID).unwrap() < signing);
         assert!(text.find(PKJWT_CLIENT_ID).unwrap() < signing);

@@ -14,6 +14,7 @@ pub mod endpoints;
 mod gateway;
 #[cfg(test)]
 mod gateway_tests;
+mod layout;
 
 pub use directory::{
     SAMPLE_REDIRECT_URI, SANDBOX_DIRECTORY_LISTEN, SandboxDirectory, directory_url, prepare_directory,
@@ -24,6 +25,7 @@ pub use gateway::{
     GATEWAY_ID, GATEWAY_SUBJECT_DN, SANDBOX_BANK_LISTEN, SANDBOX_GATEWAY_ADMIN_LISTEN,
     SANDBOX_GATEWAY_LISTEN, SandboxBank, start_bank_and_gateway,
 };
+pub use layout::{SAMPLE_ORG_ID, SAMPLE_SOFTWARE_ID, SANDBOX_TOML, SandboxLayout};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{self, ValidatedConfig};
@@ -35,14 +37,6 @@ use fiducia_hsm::pkcs11::{Pin, TokenConfig, softhsm};
 use std::path::{Path, PathBuf};
 
 pub mod loadtest;
-
-/// The sandbox configuration template (`config/sandbox.toml`).
-pub const SANDBOX_TOML: &str = include_str!("../../config/sandbox.toml");
-
-/// The sample fintech whose transport certificate the sandbox issues.
-pub const SAMPLE_SOFTWARE_ID: &str = "sandbox-fintech";
-/// Its organisation.
-pub const SAMPLE_ORG_ID: &str = "0015800001041RHAAY";
 
 /// The sandbox's SoftHSM token.
 pub const SANDBOX_TOKEN_LABEL: &str = "fiducia-sandbox";
@@ -67,21 +61,6 @@ softhsm_conf = \"softhsm/softhsm2.conf\"
 jwks_cache_ttl_secs = 60
 max_token_lifetime_secs = 3600
 ";
-
-/// Files the sandbox prepared.
-#[derive(Debug)]
-pub struct SandboxLayout {
-    /// The data directory.
-    pub data_dir: PathBuf,
-    /// Its configuration file.
-    pub config_file: PathBuf,
-    /// The CA that signed the server and client certificates.
-    pub ca_cert: PathBuf,
-    /// The sample fintech's certificate and key.
-    pub client_cert: PathBuf,
-    /// The sample fintech's private key.
-    pub client_key: PathBuf,
-}
 
 /// Prepares `data_dir` (config + PKI) if needed and returns the validated
 /// config, its sandbox directory entry pointed at `directory_url` (where
