@@ -161,11 +161,12 @@ pub async fn start_with(
         )),
         false => None,
     };
-    let clients = crate::actors::client::ClientRegistry::new(clients, Some(fetcher), root.get_cell())
-        .with_registered(crate::actors::client_registry::RegisteredSource {
-            repo: repo.clone(),
-            clock: clock.clone(),
-        });
+    let clients =
+        crate::actors::client_registry::ClientRegistry::new(clients, Some(fetcher), root.get_cell())
+            .with_registered(crate::actors::client_registry::RegisteredSource {
+                repo: repo.clone(),
+                clock: clock.clone(),
+            });
     let sessions = crate::oauth::session::SessionRegistry::new(
         repo.clone(),
         Duration::from_secs(c.login.interaction_ttl_secs),

@@ -1,7 +1,7 @@
 //! `ClientActor`: one per active client. It owns the client's metadata and
 //! keys and hands request tasks an `Arc<Client>` snapshot, so signature
 //! checks run in the request tasks, in parallel (runtime rule 4). Idle
-//! actors stop; the [`ClientRegistry`] respawns them on demand.
+//! actors stop; the `ClientRegistry` respawns them on demand.
 //!
 //! It also holds the client's request budget: a token bucket of
 //! `burst` requests refilled at `requests_per_second`; a request beyond it
@@ -13,8 +13,9 @@
 //!
 //! Replay windows live in the store (`oauth::replay`) so that they hold
 //! across nodes; registered clients (DCR) are loaded from the store by the
-//! [`ClientRegistry`] (`client_registry.rs`).
+//! `ClientRegistry` (`client_registry.rs`).
 
+use super::token_bucket::{RateLimited, TokenBucket};
 use crate::jwks_fetch::JwksFetcher;
 use crate::model::Client;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
@@ -30,10 +31,6 @@ pub const MIN_REFETCH: Duration = Duration::from_secs(1);
 
 /// The client actor (read-only definition).
 pub struct ClientActor;
-
-/// A request over the client's budget; retry after this many seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimited(pub u64);
 
 /// Messages.
 pub enum ClientActorMessage {
@@ -73,43 +70,6 @@ impl ClientActorState {
             Err(error) => {
                 tracing::warn!(client_id = %self.client.client_id, %error, "client JWKS could not be fetched");
             }
-        }
-    }
-}
-
-/// A token bucket (`now` passed in, so it is tested without sleeping).
-#[derive(Debug, Clone)]
-pub struct TokenBucket {
-    capacity: f64,
-    per_second: f64,
-    tokens: f64,
-    updated: Instant,
-}
-
-impl TokenBucket {
-    /// A full bucket.
-    pub fn new(per_second: u32, burst: u32, now: Instant) -> Self {
-        let capacity = f64::from(burst.max(1));
-        Self {
-            capacity,
-            per_second: f64::from(per_second.max(1)),
-            tokens: capacity,
-            updated: now,
-        }
-    }
-
-    /// Takes one token, or says how many seconds until one is there.
-    pub fn take(&mut self, now: Instant) -> Result<(), RateLimited> {
-        let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * self.per_second).min(self.capacity);
-        self.updated = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(RateLimited(
-                ((1.0 - self.tokens) / self.per_second).ceil().max(1.0) as u64,
-            ))
         }
     }
 }
@@ -166,33 +126,5 @@ impl Actor for ClientActor {
             }
         }
         Ok(())
-    }
-}
-
-pub use super::client_registry::ClientRegistry;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bucket_allows_the_burst_then_the_rate() {
-        let start = Instant::now();
-        let mut bucket = TokenBucket::new(10, 3, start);
-        for _ in 0..3 {
-            bucket.take(start).unwrap();
-        }
-        assert_eq!(bucket.take(start), Err(RateLimited(1)));
-        bucket.take(start + Duration::from_millis(100)).unwrap();
-        assert!(bucket.take(start + Duration::from_millis(100)).is_err());
-        for i in 0..3 {
-            bucket
-                .take(start + Duration::from_secs(10) + Duration::from_nanos(i))
-                .unwrap();
-        }
-        assert!(
-            bucket.take(start + Duration::from_secs(10)).is_err(),
-            "refill stops at the burst"
-        );
     }
 }

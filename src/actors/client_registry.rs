@@ -10,7 +10,8 @@
 //! A static `client_id` always wins, and registration never issues one
 //! (ids are UUIDs drawn by the OP, and `is_static` is checked).
 
-use super::client::{ClientActor, ClientActorMessage, RateLimited};
+use super::client::{ClientActor, ClientActorMessage};
+use super::token_bucket::RateLimited;
 use crate::clock::Clock;
 use crate::jwks_fetch::JwksFetcher;
 use crate::model::Client;
@@ -161,7 +162,7 @@ impl ClientRegistry {
 mod tests {
     use super::*;
     use crate::clock::ManualClock;
-    use crate::config::TokenEndpointAuthMethod;
+    use crate::protocol::client_auth::TokenEndpointAuthMethod;
     use crate::protocol::registration::metadata::ClientMetadata;
     use crate::store::embedded::{EmbeddedBackend, EmbeddedOptions};
     use crate::store::kv::Store;

@@ -37,3 +37,4 @@ pub mod client;
 pub mod client_registry;
 pub mod key_manager;
 pub mod root;
+pub mod token_bucket;

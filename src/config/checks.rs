@@ -412,7 +412,7 @@ fn check_clients(config: &Config) -> Result<(), ConfigError> {
                 "at least one, all https",
             ));
         }
-        use super::TokenEndpointAuthMethod::*;
+        use crate::protocol::client_auth::TokenEndpointAuthMethod::*;
         let ok = match client.token_endpoint_auth_method {
             PrivateKeyJwt | SelfSignedTlsClientAuth => {
                 client.jwks_file.is_some() || client.jwks_uri.is_some()
@@ -647,7 +647,10 @@ mod tests {
         assert_eq!(r.status_check_interval_secs, 300);
         let d = &r.trusted_directories[0];
         assert_eq!(d.status_endpoint, None);
-        assert_eq!(d.certificate_binding, crate::config::CertificateBinding::Uk);
+        assert_eq!(
+            d.certificate_binding,
+            crate::protocol::registration::cert_binding::CertificateBinding::Uk
+        );
         assert_eq!(
             d.role_scopes["AISP"],
             vec!["openid", "accounts", "offline_access"]

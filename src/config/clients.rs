@@ -2,21 +2,9 @@
 //! a bank's own apps). Registered clients (DCR) live in the store; both are
 //! found through one lookup.
 
+use crate::protocol::client_auth::TokenEndpointAuthMethod;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
-
-/// How a client authenticates at the token, PAR, introspection and
-/// revocation endpoints (FAPI 2.0 §5.3.2.1: only these).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TokenEndpointAuthMethod {
-    /// RFC 7523 §2.2 / OIDC Core §9.
-    PrivateKeyJwt,
-    /// RFC 8705 §2.1: PKI-bound certificate, subject DN registered.
-    TlsClientAuth,
-    /// RFC 8705 §2.2: self-signed certificate whose key is in the client's JWKS.
-    SelfSignedTlsClientAuth,
-}
 
 /// What the client's access tokens look like.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]

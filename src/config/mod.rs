@@ -12,12 +12,19 @@
 mod checks;
 mod clients;
 mod consents;
+mod gateway;
+#[cfg(test)]
+mod gateway_tests;
 pub use consents::ConsentsConfig;
+pub use gateway::{GatewayConfig, GatewayOpConfig, RouteConfig, TokenValidation, UpstreamConfig};
 mod load;
 mod login;
 mod registration;
 mod seed_users;
-pub use registration::{CertificateBinding, RegistrationConfig, TrustedDirectoryConfig, default_role_scopes};
+pub use registration::{RegistrationConfig, TrustedDirectoryConfig};
+// The vocabulary of the protocol layer that sections of this file name.
+pub use crate::protocol::client_auth::TokenEndpointAuthMethod;
+pub use crate::protocol::registration::cert_binding::CertificateBinding;
 mod resource_servers;
 pub use login::*;
 pub use resource_servers::ResourceServerConfig;
@@ -27,7 +34,7 @@ mod store;
 pub use store::*;
 
 pub use checks::{ValidatedConfig, validate};
-pub use clients::{AccessTokenFormat, StaticClientConfig, TokenEndpointAuthMethod};
+pub use clients::{AccessTokenFormat, StaticClientConfig};
 pub use load::{ConfigError, load, load_from_str};
 pub use signing::{Secret, SigningBackend, SigningConfig};
 
@@ -67,7 +74,7 @@ pub struct Config {
     pub resource_servers: Vec<ResourceServerConfig>,
     /// The API gateway (`fiducia gateway`); the OP ignores it. Default none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub gateway: Option<crate::gateway::config::GatewayConfig>,
+    pub gateway: Option<GatewayConfig>,
     /// Dynamic client registration (RFC 7591/7592) with software
     /// statements; off by default.
     pub registration: RegistrationConfig,

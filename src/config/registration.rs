@@ -16,6 +16,8 @@
 
 use super::Config;
 use super::load::ConfigError;
+use crate::protocol::registration::cert_binding::CertificateBinding;
+use crate::protocol::registration::roles::default_role_scopes;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -61,18 +63,6 @@ impl Default for RegistrationConfig {
     }
 }
 
-/// How a transport certificate's subject names the software of a
-/// software statement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CertificateBinding {
-    /// UK Open Banking: CN = `software_id`, OU = `org_id`.
-    Uk,
-    /// Brazil Open Finance: UID (0.9.2342.19200300.100.1.1) =
-    /// `software_id`, organizationIdentifier (2.5.4.97) = `OFBBR-<org_id>`.
-    Brazil,
-}
-
 /// One `[[registration.trusted_directories]]` entry. No environment
 /// override: arrays of tables live in the file.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -113,22 +103,6 @@ pub struct TrustedDirectoryConfig {
 
 fn default_binding() -> CertificateBinding {
     CertificateBinding::Uk
-}
-
-/// The UK roles (OBIE Directory `software_roles`).
-pub fn default_role_scopes() -> BTreeMap<String, Vec<String>> {
-    let scopes = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    BTreeMap::from([
-        (
-            "AISP".to_string(),
-            scopes(&["openid", "accounts", "offline_access"]),
-        ),
-        (
-            "PISP".to_string(),
-            scopes(&["openid", "payments", "offline_access"]),
-        ),
-        ("CBPII".to_string(), scopes(&["openid", "fundsconfirmations"])),
-    ])
 }
 
 /// Directories well formed; an enabled endpoint has at least one.

@@ -17,9 +17,10 @@
 //! tls_client_auth_subject_dn = "CN=api-gateway,OU=platform,O=Bank,C=GB"
 //! ```
 
+use super::Config;
 use super::load::ConfigError;
-use super::{Config, TokenEndpointAuthMethod};
 use crate::protocol::client_auth::DistinguishedName;
+use crate::protocol::client_auth::TokenEndpointAuthMethod;
 use serde::{Deserialize, Serialize};
 
 /// One `[[resource_servers]]` entry. Arrays of tables have no environment

@@ -2,6 +2,7 @@
 //! and the start-up checks of them.
 
 use super::signing::Secret;
+use crate::protocol::credentials::{MAX_PASSWORD_BYTES, check_account_id, normalize_username};
 use serde::{Deserialize, Serialize};
 
 /// One `[[login.seed_users]]` entry: a sandbox customer.
@@ -68,7 +69,7 @@ pub(crate) fn problem(users: &[SeedUser], i: usize) -> Option<(String, String)> 
     let seed = &users[i];
     let field =
         |name: &str, message: &str| Some((format!("login.seed_users[{i}].{name}"), message.to_owned()));
-    let Ok(username) = crate::login::normalize_username(&seed.username) else {
+    let Ok(username) = normalize_username(&seed.username) else {
         return field(
             "username",
             "must be 1 to 256 characters without control characters",
@@ -77,14 +78,14 @@ pub(crate) fn problem(users: &[SeedUser], i: usize) -> Option<(String, String)> 
     let earlier = &users[..i];
     if earlier
         .iter()
-        .any(|e| crate::login::normalize_username(&e.username).is_ok_and(|u| u == username))
+        .any(|e| normalize_username(&e.username).is_ok_and(|u| u == username))
     {
         return field(
             "username",
             "is given twice (usernames compare trimmed and lower-cased)",
         );
     }
-    if crate::login::check_account_id(&seed.account_id).is_err() {
+    if check_account_id(&seed.account_id).is_err() {
         return field(
             "account_id",
             "must be 1 to 255 printable ASCII characters without spaces (OIDC Core §2)",
@@ -94,7 +95,7 @@ pub(crate) fn problem(users: &[SeedUser], i: usize) -> Option<(String, String)> 
         return field("account_id", "is given twice");
     }
     let password = seed.password.expose();
-    if password.is_empty() || password.len() > crate::login::forms::MAX_PASSWORD_BYTES {
+    if password.is_empty() || password.len() > MAX_PASSWORD_BYTES {
         return field("password", "must be 1 to 1024 bytes");
     }
     if seed.name.trim().is_empty() {

@@ -20,7 +20,8 @@ pub mod state;
 
 use crate::store::keys::Kind;
 use crate::store::kv::KvError;
-use crate::store::repo::{Links, Repo, StoredRecord, ops};
+use crate::store::record::{Links, StoredRecord};
+use crate::store::repo::{Repo, ops};
 use error::ObieError;
 pub use lifetime::Lifetimes;
 use serde::{Deserialize, Serialize};

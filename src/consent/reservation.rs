@@ -24,7 +24,8 @@ use super::state::{ConsentEvent, ConsentStatus};
 use super::{Consent, ConsentKind};
 use crate::store::keys::Kind;
 use crate::store::kv::KvError;
-use crate::store::repo::{Links, Repo, StoredRecord, ops};
+use crate::store::record::{Links, StoredRecord};
+use crate::store::repo::{Repo, ops};
 use serde::{Deserialize, Serialize};
 
 /// What a payment uses up.

@@ -8,7 +8,7 @@
 //! from the message with the same name"), the client's credentials, and
 //! any `x-fiducia-*` field (only the gateway sets those).
 
-use super::proxy::TRUSTED_PREFIX;
+use super::trusted_headers::TRUSTED_PREFIX;
 use http::HeaderMap;
 use http::header::{CONNECTION, HeaderName};
 

@@ -6,9 +6,7 @@
 //! [`proxy::Gateway`] behind it: token, binding, scope, consent and budget
 //! checks, then the call to the bank API over mTLS as the gateway.
 
-pub mod config;
-#[cfg(test)]
-mod config_tests;
+pub mod amount;
 pub mod dpop;
 pub mod dpop_replay;
 pub mod errors;
@@ -24,15 +22,15 @@ pub mod proxy;
 pub mod rate_limit;
 pub mod routes;
 pub mod token_info;
+pub mod trusted_headers;
 
 use crate::admin::{self, Admin, AdminListener, readiness::Readiness};
 use crate::clock::SystemClock;
-use crate::config::TlsConfig;
+use crate::config::{GatewayConfig, TlsConfig, TokenValidation};
 use crate::http::service::RequestService;
 use crate::http::tls::{self, ClientAuth};
 use crate::http::{ListenerKind, tcp};
 use anyhow::Context;
-use config::{GatewayConfig, TokenValidation};
 use https_client::HttpsClient;
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -7,8 +7,8 @@
 //! Sans-IO; `consent` is the OP's `openbanking_consent` introspection
 //! member (`ConsentId`, `Status`, `Initiation`).
 
+use super::amount::same_amount;
 use super::errors::Refusal;
-use super::payment::same_amount;
 use serde_json::Value;
 
 /// The Initiation members that must be repeated as consented, compared as

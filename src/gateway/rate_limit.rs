@@ -1,4 +1,4 @@
-//! Request budgets: token buckets (the OP's `actors::client::TokenBucket`),
+//! Request budgets: token buckets (the OP's `actors::token_bucket::TokenBucket`),
 //! in this process, at two steps of `proxy::Gateway::pass`:
 //!
 //! 1. per transport certificate (`x5t#S256` of the verified TLS client
@@ -12,7 +12,7 @@
 //! issued), so the maps grow with the ecosystem, not with an attacker;
 //! buckets idle long enough to be full again are dropped.
 
-use crate::actors::client::TokenBucket;
+use crate::actors::token_bucket::TokenBucket;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! whether it submits a payment. Matching is on whole path segments and
 //! the longest prefix wins; no match is 404.
 
-use super::config::RouteConfig;
+use crate::config::RouteConfig;
 use http::Method;
 
 /// One route, ready for matching.

@@ -114,7 +114,7 @@ pub async fn run(
                     let slot = match slots.take(peer.ip()) {
                         Ok(slot) => slot,
                         Err(full) => {
-                            crate::admin::metrics::connection_refused("h3", full.as_str());
+                            super::metrics::connection_refused("h3", full.as_str());
                             tracing::debug!(%peer, bound = full.as_str(), "HTTP/3 connection refused");
                             incoming.refuse();
                             continue;
@@ -151,15 +151,15 @@ async fn serve_connection(
     mut stop: watch::Receiver<bool>,
     drain: mpsc::Sender<()>,
 ) -> anyhow::Result<()> {
-    let _open = crate::admin::metrics::OpenConnection::new("h3");
+    let _open = super::metrics::OpenConnection::new("h3");
     let connection = match tokio::time::timeout(limits.header_read_timeout, incoming).await {
         Ok(Ok(c)) => c,
         Ok(Err(e)) => {
-            crate::admin::metrics::tls_handshake_failed("h3");
+            super::metrics::tls_handshake_failed("h3");
             return Err(e.into());
         }
         Err(_) => {
-            crate::admin::metrics::tls_handshake_failed("h3");
+            super::metrics::tls_handshake_failed("h3");
             anyhow::bail!("QUIC handshake timed out");
         }
     };

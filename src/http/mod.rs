@@ -17,6 +17,7 @@ pub mod forwarded;
 pub mod h3;
 pub mod h3_guard;
 pub mod limits;
+pub mod metrics;
 pub mod response;
 pub mod router;
 pub mod service;

@@ -124,4 +124,22 @@ mod tests {
         let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
         assert!(body.get("error_description").is_none());
     }
+
+    /// The mapping of a signing error (`signing`'s `From<SignError>`) as
+    /// this layer answers it.
+    #[test]
+    fn an_overloaded_signer_is_503_with_retry_after() {
+        use fiducia_hsm::SignError;
+        let error = OAuthError::from(SignError::Overloaded);
+        assert_eq!(error.code, ErrorCode::TemporarilyUnavailable);
+        let response = crate::http::response::error(&error);
+        assert_eq!(response.status(), http::StatusCode::SERVICE_UNAVAILABLE);
+        assert!(response.headers().contains_key(http::header::RETRY_AFTER));
+        let internal = OAuthError::from(SignError::Failed("CKR_KEY_HANDLE_INVALID".into()));
+        assert_eq!(internal.code, ErrorCode::ServerError);
+        assert!(
+            !internal.to_string().contains("CKR"),
+            "device details stay in the logs"
+        );
+    }
 }

@@ -5,9 +5,9 @@
 
 use super::client_cert;
 use super::context::{Handler, RequestContext, RouteLabel, Transport};
+use super::metrics as m;
 use super::response;
 use super::tls::ClientChainVerifier;
-use crate::admin::metrics as m;
 use crate::oauth::caller::ListenerKind;
 use crate::protocol::client_cert::{CertificateSource, ClientCertificate};
 use crate::protocol::error::{ErrorCode, OAuthError};

@@ -2,8 +2,8 @@
 //! ALPN (hyper-util's auto builder), with graceful shutdown.
 
 use super::limits::{IDLE_TIMEOUT_SECS, MAX_CONCURRENT_STREAMS, MAX_HEADER_BYTES};
+use super::metrics as m;
 use super::service::{ConnectionInfo, RequestService};
-use crate::admin::metrics as m;
 use crate::oauth::caller::ListenerKind;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};

@@ -1,6 +1,7 @@
 //! What can go wrong in login and consent (STYLE.md §5: the detailed reason
 //! here, for logs; [`LoginError::user_message`] is what a page may show).
 
+use crate::protocol::credentials::CredentialError;
 use crate::store::kv::KvError;
 
 /// Why a login or consent step failed.
@@ -46,6 +47,15 @@ pub enum LoginError {
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] KvError),
+}
+
+impl From<CredentialError> for LoginError {
+    fn from(e: CredentialError) -> Self {
+        match e {
+            CredentialError::InvalidUsername(why) => Self::InvalidUsername(why),
+            CredentialError::InvalidAccountId => Self::InvalidAccountId,
+        }
+    }
 }
 
 impl LoginError {

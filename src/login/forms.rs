@@ -4,14 +4,11 @@
 //! their size. Fields other than the ones named are ignored.
 
 use super::error::LoginError;
+use crate::protocol::credentials::MAX_PASSWORD_BYTES;
 use crate::protocol::form::Form;
 
 /// Longest username accepted from the form, in bytes.
 pub const MAX_USERNAME_BYTES: usize = 1024;
-/// Longest password accepted, in bytes. argon2 takes any length, but there
-/// is no reason to hash megabytes; OWASP asks for at least 64 characters
-/// to be allowed.
-pub const MAX_PASSWORD_BYTES: usize = 1024;
 /// Longest CSRF token accepted, in bytes (ours are 43).
 pub const MAX_CSRF_BYTES: usize = 128;
 

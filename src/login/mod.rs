@@ -46,11 +46,12 @@ pub mod throttle;
 pub mod user;
 pub mod users;
 
+pub use crate::protocol::credentials::normalize_username;
 pub use claims::{claim_lines, scoped_claims};
 pub use error::LoginError;
 pub use forms::{ConsentForm, Decision, LoginForm};
 pub use pages::{ConsentView, DetailLine, LoginView, consent_page, error_page, login_page};
 pub use password::PasswordHasher;
 pub use scopes::{ScopeLine, describe_scope, scope_lines};
-pub use user::{NewUser, UserRecord, check_account_id, normalize_username};
+pub use user::{NewUser, UserRecord};
 pub use users::Users;

@@ -6,9 +6,10 @@
 //! A page carries nothing secret but the CSRF token (RFC 6749 §10.12): never
 //! a password, a code, a token or an interaction handle.
 
-use super::forms::{MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES};
+use super::forms::MAX_USERNAME_BYTES;
 use super::html::Text;
 use super::scopes::ScopeLine;
+use crate::protocol::credentials::MAX_PASSWORD_BYTES;
 
 /// A label and a value: a claim to be shared ("E-mail", "alice@...") or a
 /// detail of the request ("Amount", "12.50").

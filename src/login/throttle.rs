@@ -36,7 +36,8 @@
 use crate::config::LoginConfig;
 use crate::store::keys::Kind;
 use crate::store::kv::{KvError, Transaction};
-use crate::store::repo::{Links, Repo, StoredRecord, ops};
+use crate::store::record::{Links, StoredRecord};
+use crate::store::repo::{Repo, ops};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::IpAddr;

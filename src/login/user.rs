@@ -1,54 +1,17 @@
 //! A customer account as stored: [`UserRecord`] in the `user` subspace.
 //!
 //! Records are found by id, and login starts from a username, so a user's
-//! record id is its normalized username ([`normalize_username`]); the stable
+//! record id is its normalized username
+//! ([`normalize_username`](crate::protocol::credentials::normalize_username)); the stable
 //! subject identifier (`sub`, OIDC Core §2 and §5.7) is `account_id`, indexed
 //! through [`Links::account_id`] so tokens and userinfo find the account
 //! without knowing the username. A username therefore belongs to one account
 //! and an account has one username; renaming is deleting and creating.
 
-use super::error::LoginError;
 use crate::config::SeedUser;
 use crate::store::keys::Kind;
-use crate::store::repo::{Links, StoredRecord};
+use crate::store::record::{Links, StoredRecord};
 use serde::{Deserialize, Serialize};
-
-/// Longest username accepted, in characters (after trimming).
-pub const MAX_USERNAME_CHARS: usize = 256;
-/// Longest account id accepted, in bytes (the OIDC `sub` is at most 255
-/// ASCII characters, OIDC Core §2).
-pub const MAX_ACCOUNT_ID_BYTES: usize = 255;
-
-/// The form in which usernames are compared and stored: trimmed and in lower
-/// case, so `" Alice "` and `"alice"` are one account. Refuses an empty
-/// name, one over [`MAX_USERNAME_CHARS`] and one with control characters.
-pub fn normalize_username(raw: &str) -> Result<String, LoginError> {
-    let name = raw.trim().to_lowercase();
-    if name.is_empty() {
-        return Err(LoginError::InvalidUsername("empty"));
-    }
-    if name.chars().count() > MAX_USERNAME_CHARS {
-        return Err(LoginError::InvalidUsername("too long"));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(LoginError::InvalidUsername("control characters"));
-    }
-    Ok(name)
-}
-
-/// Checks an account id: non-empty printable ASCII without spaces, at most
-/// [`MAX_ACCOUNT_ID_BYTES`] (OIDC Core §2: `sub` "MUST NOT exceed 255 ASCII
-/// characters").
-pub fn check_account_id(account_id: &str) -> Result<(), LoginError> {
-    let ok = !account_id.is_empty()
-        && account_id.len() <= MAX_ACCOUNT_ID_BYTES
-        && account_id.bytes().all(|b| b.is_ascii_graphic());
-    if ok {
-        Ok(())
-    } else {
-        Err(LoginError::InvalidAccountId)
-    }
-}
 
 /// A customer account. Claim fields follow OIDC Core §5.1.
 ///
@@ -185,28 +148,6 @@ impl NewUser {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn usernames_are_trimmed_and_lower_cased() {
-        assert_eq!(normalize_username("  Alice.Example ").unwrap(), "alice.example");
-        assert_eq!(normalize_username("ÄRZTIN").unwrap(), "ärztin");
-    }
-
-    #[test]
-    fn bad_usernames_are_refused() {
-        assert!(normalize_username("   ").is_err());
-        assert!(normalize_username("a\u{0}b").is_err());
-        assert!(normalize_username(&"x".repeat(MAX_USERNAME_CHARS + 1)).is_err());
-        assert!(normalize_username(&"x".repeat(MAX_USERNAME_CHARS)).is_ok());
-    }
-
-    #[test]
-    fn account_ids_are_oidc_subjects_oidc_core_s2() {
-        assert!(check_account_id("acc-0001").is_ok());
-        assert!(check_account_id("").is_err());
-        assert!(check_account_id("has space").is_err());
-        assert!(check_account_id(&"a".repeat(256)).is_err());
-    }
 
     #[test]
     fn debug_hides_the_hash_and_the_password() {

@@ -4,8 +4,9 @@
 use super::error::LoginError;
 use super::password::PasswordHasher;
 use super::throttle::AccountGate;
-use super::user::{NewUser, UserRecord, check_account_id, normalize_username};
+use super::user::{NewUser, UserRecord};
 use crate::config::SeedUser;
+use crate::protocol::credentials::{check_account_id, normalize_username};
 use crate::store::keys::{Index, Kind};
 use crate::store::repo::{Repo, ops};
 

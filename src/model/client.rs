@@ -1,8 +1,9 @@
 //! A client as the flows see it: metadata plus its parsed public keys.
 
-use crate::config::{AccessTokenFormat, StaticClientConfig, TokenEndpointAuthMethod};
+use crate::config::{AccessTokenFormat, StaticClientConfig};
 use crate::protocol::client_auth::DistinguishedName;
 use crate::protocol::client_auth::TlsClientAuthSubject;
+use crate::protocol::client_auth::TokenEndpointAuthMethod;
 use crate::protocol::jose::ClientJwks;
 use crate::protocol::rar::DetailType;
 use fiducia_hsm::JoseAlg;

@@ -5,7 +5,7 @@
 use super::Binding;
 use crate::protocol::response_mode::ResponseMode;
 use crate::store::keys::Kind;
-use crate::store::repo::{Links, StoredRecord};
+use crate::store::record::{Links, StoredRecord};
 use serde::{Deserialize, Serialize};
 
 /// An authorization request pushed to the PAR endpoint (RFC 9126 §2),

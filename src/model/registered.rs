@@ -11,7 +11,7 @@ use crate::config::AccessTokenFormat;
 use crate::protocol::client_auth::{DistinguishedName, TlsClientAuthSubject};
 use crate::protocol::registration::metadata::ClientMetadata;
 use crate::store::keys::Kind;
-use crate::store::repo::{Links, StoredRecord};
+use crate::store::record::{Links, StoredRecord};
 use serde::{Deserialize, Serialize};
 
 /// Request budget of registered clients (as the `[[clients]]` defaults).

@@ -16,7 +16,7 @@ pub struct Services {
     /// Customer accounts.
     pub users: crate::login::Users,
     /// Client lookup.
-    pub clients: crate::actors::client::ClientRegistry,
+    pub clients: crate::actors::client_registry::ClientRegistry,
     /// One actor per authorization transaction.
     pub sessions: Arc<crate::oauth::session::SessionRegistry>,
     /// DPoP nonces, when `tokens.dpop_nonce` requires them.

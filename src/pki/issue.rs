@@ -3,7 +3,10 @@
 
 use std::path::Path;
 
-use super::{CA_CERT_FILE, CA_KEY_FILE, ClientCertSpec, PkiError, certs};
+use super::certs;
+use super::error::PkiError;
+use super::layout::{CA_CERT_FILE, CA_KEY_FILE};
+use super::spec::ClientCertSpec;
 
 /// A certificate issued in memory.
 pub struct IssuedCertificate {

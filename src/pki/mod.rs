@@ -43,6 +43,7 @@ mod certs;
 mod error;
 mod files;
 mod issue;
+mod layout;
 mod spec;
 #[cfg(test)]
 mod tests;
@@ -56,20 +57,11 @@ pub use certs::{
 };
 pub use error::PkiError;
 pub use issue::{IssuedCertificate, issue_signing_certificate, issue_transport_certificate};
+pub use layout::{CA_CERT_FILE, CA_KEY_FILE, CLIENTS_DIR, SERVER_CERT_FILE, SERVER_KEY_FILE};
 pub use spec::{ClientCertSpec, DEFAULT_COUNTRY};
 
 use files::{CERT_MODE, KEY_MODE};
 
-/// CA certificate file name in a PKI directory.
-pub const CA_CERT_FILE: &str = "ca.pem";
-/// CA private key file name in a PKI directory.
-pub const CA_KEY_FILE: &str = "ca.key";
-/// Server certificate chain file name in a PKI directory.
-pub const SERVER_CERT_FILE: &str = "server.pem";
-/// Server private key file name in a PKI directory.
-pub const SERVER_KEY_FILE: &str = "server.key";
-/// Sub-directory of a PKI directory holding client certificates and keys.
-pub const CLIENTS_DIR: &str = "clients";
 /// Server subject alternative names used when none are given.
 pub const DEFAULT_SERVER_SANS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 

@@ -5,6 +5,7 @@
 pub mod authorization_params;
 pub mod client_auth;
 pub mod client_cert;
+pub mod credentials;
 pub mod dpop;
 pub mod error;
 pub mod form;

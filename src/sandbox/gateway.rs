@@ -8,8 +8,8 @@
 use super::bank::{self, BankOptions, BankServer, GatewayIdentity};
 use super::layout::SandboxLayout;
 use crate::clock::SystemClock;
+use crate::config::{GatewayConfig, GatewayOpConfig, RouteConfig, TokenValidation, UpstreamConfig};
 use crate::config::{TlsConfig, ValidatedConfig};
-use crate::gateway::config::{GatewayConfig, GatewayOpConfig, RouteConfig, TokenValidation, UpstreamConfig};
 use crate::gateway::{self, GatewayHandle};
 use crate::pki::{self, CA_CERT_FILE, ClientCertSpec, SERVER_CERT_FILE, SERVER_KEY_FILE};
 use crate::protocol::paths;

@@ -1,6 +1,6 @@
 //! The OP's keys at run time: which key signs and what the JWKS says,
 //! published as one [`KeySet`] snapshot through a watch channel by the
-//! [`KeyManager`](crate::actors::key_manager) actor.
+//! `KeyManager` actor (`actors::key_manager`).
 
 pub mod cli;
 
@@ -178,25 +178,4 @@ fn software_signer(config: &SigningConfig) -> anyhow::Result<SoftwareSigner> {
         }
         None => SoftwareSigner::generate(config.alg)?,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::protocol::error::{ErrorCode, OAuthError};
-    use fiducia_hsm::SignError;
-
-    #[test]
-    fn an_overloaded_signer_is_503_with_retry_after() {
-        let error = OAuthError::from(SignError::Overloaded);
-        assert_eq!(error.code, ErrorCode::TemporarilyUnavailable);
-        let response = crate::http::response::error(&error);
-        assert_eq!(response.status(), http::StatusCode::SERVICE_UNAVAILABLE);
-        assert!(response.headers().contains_key(http::header::RETRY_AFTER));
-        let internal = OAuthError::from(SignError::Failed("CKR_KEY_HANDLE_INVALID".into()));
-        assert_eq!(internal.code, ErrorCode::ServerError);
-        assert!(
-            !internal.to_string().contains("CKR"),
-            "device details stay in the logs"
-        );
-    }
 }

@@ -38,7 +38,7 @@
 //!          entry at all and revoke-by-grant deletes it by key.
 //!
 //! Values: codec::encode (tag byte 0x01 + bincode 2.0.1 standard) of
-//! (RecordMeta, payload); RecordMeta (repo/record.rs) comes first so that
+//! (RecordMeta, payload); RecordMeta (store/record.rs) comes first so that
 //! the sweeper and revoke-by-grant read it without knowing the payload type.
 //! ```
 //!

@@ -22,6 +22,7 @@ pub mod embedded;
 pub mod fdb;
 pub mod keys;
 pub mod kv;
+pub mod record;
 pub mod repo;
 
 use crate::config::{StoreBackend, StoreConfig};

@@ -16,8 +16,9 @@ mod worker;
 pub use context::{find_token, module};
 pub use error::{HsmError, ckr_name, is_session_fault};
 pub use pin::Pin;
-pub use pool::{Pkcs11Signer, PoolActor, PoolActorMessage, PoolConfig, PoolEvent, PoolStatus, SignerPool};
+pub use pool::{Pkcs11Signer, PoolActor, PoolActorMessage, PoolConfig, PoolStatus, SignerPool};
 pub use session::TokenConfig;
+pub use worker::PoolEvent;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]

@@ -13,7 +13,7 @@
 
 use super::error::HsmError;
 use super::session::TokenConfig;
-use super::worker::Worker;
+use super::worker::{PoolEvent, SignJob, Worker};
 use crate::{JoseAlg, PublicJwk, SignError, SignFuture, Signer};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::sync::Arc;
@@ -33,32 +33,6 @@ pub struct PoolConfig {
     pub queue_capacity: usize,
     /// A job that waited this long is answered `Unavailable`.
     pub job_deadline: Duration,
-}
-
-/// One signing request.
-pub(crate) struct SignJob {
-    pub kid: Arc<str>,
-    pub alg: JoseAlg,
-    pub input: Vec<u8>,
-    pub enqueued: Instant,
-    pub reply: oneshot::Sender<Result<Vec<u8>, SignError>>,
-}
-
-/// What workers tell the pool actor.
-#[derive(Debug)]
-pub enum PoolEvent {
-    /// The worker has a logged-in session.
-    SessionOpened {
-        /// Worker index.
-        worker: usize,
-    },
-    /// The worker's session is gone.
-    SessionLost {
-        /// Worker index.
-        worker: usize,
-        /// The `CKR_*` code that ended it.
-        code: String,
-    },
 }
 
 /// Messages of [`PoolActor`].

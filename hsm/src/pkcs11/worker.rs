@@ -12,15 +12,15 @@
 use super::error::{HsmError, ckr_name, is_session_fault};
 use super::keygen::find_key_objects;
 use super::mechanism::sign_blocking;
-use super::pool::{PoolEvent, SignJob};
 use super::session::TokenConfig;
-use crate::SignError;
+use crate::{JoseAlg, SignError};
 use cryptoki::object::ObjectHandle;
 use cryptoki::session::Session;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
 
 /// First and longest wait between session attempts.
 const BACKOFF_START: Duration = Duration::from_millis(10);
@@ -32,6 +32,32 @@ const IDLE_POLL: Duration = Duration::from_millis(100);
 /// How often an idle worker checks that its session is alive
 /// (`C_GetSessionInfo`), so readiness is honest without traffic.
 const IDLE_SESSION_CHECK: Duration = Duration::from_secs(1);
+
+/// One signing request.
+pub(crate) struct SignJob {
+    pub kid: Arc<str>,
+    pub alg: JoseAlg,
+    pub input: Vec<u8>,
+    pub enqueued: Instant,
+    pub reply: oneshot::Sender<Result<Vec<u8>, SignError>>,
+}
+
+/// What workers tell the pool actor (`PoolActor`).
+#[derive(Debug)]
+pub enum PoolEvent {
+    /// The worker has a logged-in session.
+    SessionOpened {
+        /// Worker index.
+        worker: usize,
+    },
+    /// The worker's session is gone.
+    SessionLost {
+        /// Worker index.
+        worker: usize,
+        /// The `CKR_*` code that ended it.
+        code: String,
+    },
+}
 
 /// Everything a worker needs.
 pub(crate) struct Worker {

@@ -12,6 +12,7 @@
 
 mod assertion;
 mod dn;
+mod method;
 mod self_signed;
 mod tls;
 
@@ -22,6 +23,7 @@ pub use assertion::{
     AssertionClaims, AudiencePolicy, ClientAssertion, JWT_BEARER_ASSERTION_TYPE, check_client_assertion,
 };
 pub use dn::{DistinguishedName, DnError, subject_dn_matches};
+pub use method::TokenEndpointAuthMethod;
 pub use self_signed::{SelfSignedMatch, check_self_signed_tls_client_auth};
 pub use tls::{TlsClientAuthSubject, TlsSubjectError, check_tls_client_auth};
 

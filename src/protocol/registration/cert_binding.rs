@@ -13,11 +13,23 @@
 //! certificate again under RFC 4517 distinguishedNameMatch.
 
 use super::RegistrationError;
-use crate::config::CertificateBinding;
 use crate::protocol::client_auth::DistinguishedName;
 use crate::protocol::jose::parse_certificate;
+use serde::{Deserialize, Serialize};
 use x509_parser::oid_registry::Oid;
 use x509_parser::x509::X509Name;
+
+/// How a transport certificate's subject names the software of a
+/// software statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertificateBinding {
+    /// UK Open Banking: CN = `software_id`, OU = `org_id`.
+    Uk,
+    /// Brazil Open Finance: UID (0.9.2342.19200300.100.1.1) =
+    /// `software_id`, organizationIdentifier (2.5.4.97) = `OFBBR-<org_id>`.
+    Brazil,
+}
 
 /// commonName.
 const CN: &[u64] = &[2, 5, 4, 3];

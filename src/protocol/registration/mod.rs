@@ -10,6 +10,7 @@
 //! - [`redirect_uri`] and [`fields`]: what metadata members may hold;
 //! - [`cert_binding`]: the mTLS transport certificate names the statement's
 //!   software (RFC 8705 §2.1; UK: CN/OU, Brazil: UID/organizationIdentifier);
+//! - [`roles`]: the scopes the UK directory roles allow by default;
 //! - [`status`]: continuous trust, a directory's software status answer
 //!   and what it means for a registered client (suspend, reinstate, keep).
 //!
@@ -20,6 +21,7 @@ pub mod fields;
 pub mod metadata;
 pub mod redirect_uri;
 pub mod request;
+pub mod roles;
 pub mod ssa;
 pub mod status;
 #[cfg(test)]

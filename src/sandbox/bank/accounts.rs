@@ -5,8 +5,9 @@
 
 use super::amount;
 use super::bounds::{ReadBounds, Resource, TransactionView};
-use super::http::{Denied, error, json_response, rfc3339};
-use super::ledger::{Account, CreditDebit, LedgerState};
+use super::ledger::LedgerState;
+use super::ledger_records::{Account, CreditDebit};
+use super::response::{Denied, error, json_response, rfc3339};
 use bytes::Bytes;
 use http::{Response, StatusCode};
 use serde_json::{Value, json};

@@ -19,9 +19,9 @@
 //! read refuses the call (fail closed): the OP checked them when they were
 //! asked, so it never happens with the gateway's headers.
 
-use super::http::{Denied, error};
-use super::ledger::{Account, CreditDebit, Transaction};
+use super::ledger_records::{Account, CreditDebit, Transaction};
 use super::payment::AccountRef;
+use super::response::{Denied, error};
 use crate::consent::dates::unix;
 use crate::protocol::rar::account_information::{AccountAction, AccountInformation};
 use crate::protocol::rar::text::AccountRef as RarAccount;

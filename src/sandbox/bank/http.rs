@@ -7,11 +7,14 @@
 //! | `POST /open-banking/v3.1/pisp/domestic-payments` | scope `payments`, a customer, `x-idempotency-key`, the token's `payment_initiation` detail or OBIE consent (`gateway::payment`), `x-fiducia-consent-id` (and `Data.ConsentId` equal to it under an OBIE consent); paid from the consented debtor account |
 //! | `GET /open-banking/v3.1/pisp/domestic-payments/{DomesticPaymentId}` | scope `payments`, the submitting client |
 
-use super::BankApi;
 use super::accounts;
 use super::bounds::{self, ReadBounds, Resource};
+use super::gateway_identity::GatewayIdentity;
+use super::ledger::Ledger;
 use super::payment::{PaymentOrder, Refused};
-use crate::gateway::proxy::{
+use super::response::{Denied, error, json_response};
+use crate::clock::Clock;
+use crate::gateway::trusted_headers::{
     X_AUTHORIZATION_DETAILS, X_CLIENT_ID, X_CONSENT_ID, X_CUSTOMER, X_OPENBANKING_CONSENT, X_SCOPE,
 };
 use crate::http::context::{Handler, HandlerFuture, RequestContext, RouteLabel};
@@ -19,12 +22,21 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
-use serde_json::{Value, json};
+use serde_json::Value;
+use std::sync::Arc;
 
 /// Account and Transaction API base path.
 pub const AISP: &str = "/open-banking/v3.1/aisp";
 /// Payment Initiation API domestic payments.
 pub const DOMESTIC_PAYMENTS: &str = "/open-banking/v3.1/pisp/domestic-payments";
+
+/// The request handler.
+pub struct BankApi {
+    pub(super) ledger: Arc<Ledger>,
+    pub(super) gateway: GatewayIdentity,
+    pub(super) public_base: String,
+    pub(super) clock: Arc<dyn Clock>,
+}
 
 /// What the gateway vouched for.
 pub struct Caller {
@@ -282,52 +294,4 @@ fn not_found() -> Denied {
 fn refused(refusal: &Refused) -> Denied {
     let (status, code) = refusal.status_and_code();
     error(status, code, &refusal.to_string())
-}
-
-/// A refused request: its status, Open Banking error code and message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Denied {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-}
-
-impl Denied {
-    /// The Open Banking error code.
-    pub fn code(&self) -> &'static str {
-        self.code
-    }
-
-    /// The `OBErrorResponse1` response.
-    pub fn response(&self) -> Response<Bytes> {
-        let body = json!({
-            "Code": format!("{} {}", self.status.as_u16(), self.status.canonical_reason().unwrap_or("")),
-            "Message": self.message,
-            "Errors": [{"ErrorCode": self.code, "Message": self.message}],
-        });
-        json_response(self.status, &body)
-    }
-}
-
-/// A refusal with `status`, the Open Banking error `code` and `message`.
-pub fn error(status: StatusCode, code: &'static str, message: &str) -> Denied {
-    Denied {
-        status,
-        code,
-        message: message.into(),
-    }
-}
-
-/// A JSON response.
-pub fn json_response(status: StatusCode, body: &Value) -> Response<Bytes> {
-    crate::http::response::json(status, Bytes::from(body.to_string()))
-}
-
-/// RFC 3339 of unix seconds (Open Banking `ISODateTime`).
-pub fn rfc3339(unix: u64) -> String {
-    i64::try_from(unix)
-        .ok()
-        .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
 }

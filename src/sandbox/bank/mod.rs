@@ -13,47 +13,31 @@
 pub mod accounts;
 pub mod amount;
 pub mod bounds;
+pub mod gateway_identity;
 pub mod http;
 pub mod ledger;
+pub mod ledger_records;
 #[cfg(test)]
 mod ledger_tests;
 pub mod payment;
+pub mod response;
+
+pub use gateway_identity::GatewayIdentity;
 
 use crate::clock::Clock;
 use crate::config::{SeedUser, TlsConfig};
 use crate::http::ListenerKind;
 use crate::http::standalone::{Standalone, StandaloneServer};
 use crate::http::tls::ClientAuth;
-use ledger::{Account, Ledger};
+use http::BankApi;
+use ledger::Ledger;
+use ledger_records::Account;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Largest request body read.
 const MAX_BODY_BYTES: usize = 64 * 1024;
-
-/// The one certificate the bank API accepts: the gateway's. Every given
-/// criterion must hold; at least one must be given.
-#[derive(Debug, Clone, Default)]
-pub struct GatewayIdentity {
-    /// RFC 4514 subject DN of the gateway's certificate.
-    pub subject_dn: Option<String>,
-    /// Accepted `x5t#S256` thumbprints (RFC 8705 §3.1) of the gateway's certificate.
-    pub x5t_s256: Vec<String>,
-}
-
-impl GatewayIdentity {
-    /// Whether the leaf certificate `der` (thumbprint `x5t`) is the gateway's.
-    pub fn admits(&self, der: &[u8], x5t: &str) -> bool {
-        let configured = self.subject_dn.is_some() || !self.x5t_s256.is_empty();
-        let thumbprint = self.x5t_s256.is_empty() || self.x5t_s256.iter().any(|t| t == x5t);
-        let subject = self
-            .subject_dn
-            .as_deref()
-            .is_none_or(|dn| crate::protocol::client_auth::subject_dn_matches(dn, der).unwrap_or(false));
-        configured && thumbprint && subject
-    }
-}
 
 /// How to run the bank API.
 pub struct BankOptions {
@@ -71,14 +55,6 @@ pub struct BankOptions {
     pub seed: Vec<Account>,
     /// Time.
     pub clock: Arc<dyn Clock>,
-}
-
-/// The request handler.
-pub struct BankApi {
-    ledger: Arc<Ledger>,
-    gateway: GatewayIdentity,
-    public_base: String,
-    clock: Arc<dyn Clock>,
 }
 
 /// A running bank API.

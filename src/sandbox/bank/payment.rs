@@ -4,7 +4,8 @@
 //! payment is refused ([`Refused`], with the Open Banking error code). Sans-IO.
 
 use super::amount;
-use super::ledger::Account;
+use super::ledger_records::Account;
+use super::response::rfc3339;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -202,7 +203,7 @@ impl PaymentRecord {
 
     /// The `OBWriteDomesticResponse5` body; `self_url` is `Links.Self`.
     pub fn response(&self, self_url: &str) -> Value {
-        let at = super::http::rfc3339(self.created_at);
+        let at = rfc3339(self.created_at);
         json!({
             "Data": {
                 "DomesticPaymentId": self.payment_id,

@@ -42,19 +42,22 @@
 //! The data directory holds `FIDUCIA_STORE` (this layout's version), `wal/`
 //! (the log) and `kv/` (fjall's files).
 
+mod batch;
 mod reclaim;
+mod shared;
 mod transaction;
 mod wal;
 mod writer;
 
 use super::kv::{Backend, BackendTransaction, KvError, RunOptions, Store};
 use futures::future::BoxFuture;
+pub use shared::InjectedFault;
+use shared::{PipelineShared, Shared, WriterCounters};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use transaction::EmbeddedTransaction;
-use writer::PipelineShared;
 
 /// Name of the marker file that says a directory is an embedded store.
 pub const MARKER_FILE: &str = "FIDUCIA_STORE";
@@ -98,61 +101,11 @@ impl Default for EmbeddedOptions {
     }
 }
 
-/// How the next group commits fail, for testing the "maybe committed" paths.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InjectedFault {
-    /// The batch is made durable, but its transactions are told the outcome
-    /// is unknown (a lost acknowledgement).
-    UnknownAfterApply,
-    /// The batch is dropped, and its transactions are told the outcome is
-    /// unknown (a failure before the write reached the disk).
-    UnknownWithoutApply,
-}
-
 /// The embedded backend. Open it with [`EmbeddedBackend::open`] and wrap it in
 /// a [`Store`], or use [`open_store`].
 pub struct EmbeddedBackend {
     shared: Arc<Shared>,
     committer: Mutex<Option<std::thread::JoinHandle<()>>>,
-}
-
-/// State shared by transactions and the pipeline threads.
-pub(crate) struct Shared {
-    pub(crate) db: fjall::Database,
-    pub(crate) keyspace: fjall::Keyspace,
-    /// Rotated behind a sealed log segment when fjall has made new tables,
-    /// so that it lets go of flushed memtables ([`reclaim`]).
-    pub(crate) reclaim: fjall::Keyspace,
-    /// Version of the last batch in the log (fdatasynced), or given up on;
-    /// a transaction's read version.
-    pub(crate) durable: AtomicU64,
-    /// Version of the last batch written into fjall; never ahead of
-    /// `durable`. A transaction takes its snapshot once this has reached its
-    /// read version, so the snapshot holds everything up to it.
-    pub(crate) applied: AtomicU64,
-    /// Notified whenever `applied` moves (or the store fails).
-    pub(crate) applied_changed: tokio::sync::Notify,
-    /// Read versions of live transactions → how many; the pipeline keeps
-    /// conflict history back to the oldest of them.
-    pub(crate) active_reads: Mutex<BTreeMap<u64, usize>>,
-    /// The open batch, the conflict history and the sync thread's wake-up.
-    pub(crate) pipeline: PipelineShared,
-    pub(crate) closed: AtomicBool,
-    /// Set when a batch failed to reach the disk; commits are refused then.
-    pub(crate) failed: Mutex<Option<String>>,
-    pub(crate) faults: Mutex<Vec<InjectedFault>>,
-    /// How long the apply thread waits before applying the next batch (for
-    /// tests of reads while it lags behind the log).
-    pub(crate) apply_delay: Mutex<Option<std::time::Duration>>,
-    pub(crate) stats: WriterCounters,
-}
-
-/// Group-commit counters.
-#[derive(Default)]
-pub(crate) struct WriterCounters {
-    pub(crate) batches: AtomicU64,
-    pub(crate) committed: AtomicU64,
-    pub(crate) conflicts: AtomicU64,
 }
 
 /// What group commit has done since the store was opened.
@@ -164,25 +117,6 @@ pub struct WriterStats {
     pub committed: u64,
     /// Transactions refused with a conflict.
     pub conflicts: u64,
-}
-
-impl Shared {
-    pub(crate) fn active_reads(&self) -> MutexGuard<'_, BTreeMap<u64, usize>> {
-        self.active_reads.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub(crate) fn failed(&self) -> MutexGuard<'_, Option<String>> {
-        self.failed.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub(crate) fn take_fault(&self) -> Option<InjectedFault> {
-        let mut faults = self.faults.lock().unwrap_or_else(|p| p.into_inner());
-        if faults.is_empty() {
-            None
-        } else {
-            Some(faults.remove(0))
-        }
-    }
 }
 
 /// Opens (or creates) the embedded store in `dir` with default options.

@@ -2,35 +2,14 @@
 //! transaction's own writes (read-your-writes), buffered writes, and the read
 //! set validated at commit.
 
-use super::Shared;
-use super::writer::{CommitRequest, ReadConflict};
+use super::batch::{CommitRequest, ReadConflict, WriteSet};
+use super::shared::Shared;
 use crate::store::kv::{BackendTransaction, KeyRange, KeyValue, KvError, RangeOptions, backoff};
 use futures::future::BoxFuture;
 use std::cmp::Ordering as KeyOrdering;
-use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
-
-/// Buffered writes: the final state of each key (`None`: deleted), plus the
-/// ranges cleared. A `set` after a `clear_range` wins over it; a
-/// `clear_range` removes earlier `set`s inside it. So the effect at commit is:
-/// clear the ranges, then apply `writes`.
-#[derive(Default)]
-pub(crate) struct WriteSet {
-    pub(crate) writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
-    pub(crate) cleared: Vec<KeyRange>,
-}
-
-impl WriteSet {
-    fn is_empty(&self) -> bool {
-        self.writes.is_empty() && self.cleared.is_empty()
-    }
-
-    fn is_cleared(&self, key: &[u8]) -> bool {
-        self.cleared.iter().any(|r| r.contains(key))
-    }
-}
 
 #[derive(Default)]
 struct TransactionState {

@@ -7,9 +7,9 @@
 //!
 //! 1. its read set is checked: a key it read (or any key in a range it read)
 //!    must not have been written by a batch newer than its read version
-//!    ([`Pipeline::written_after`]) nor by a transaction accepted earlier into
-//!    the open batch; otherwise it gets [`KvError::Conflict`] and the caller's
-//!    `run` retries;
+//!    ([`Pipeline::written_after`](super::shared::Pipeline::written_after))
+//!    nor by a transaction accepted earlier into the open batch; otherwise
+//!    it gets [`KvError::Conflict`] and the caller's `run` retries;
 //! 2. its writes join the open batch. A range clear stays a range (expanded
 //!    into the stored keys only when the transaction is applied), so, as in
 //!    FoundationDB, it conflicts with every read that overlaps the range.
@@ -45,161 +45,18 @@
 //!
 //! [`wal`]: super::wal
 
-use super::transaction::WriteSet;
+use super::batch::{BatchWrites, CommitRequest, WriteSet};
+use super::shared::{InjectedFault, Shared, Verdict};
 use super::wal::Wal;
-use super::{InjectedFault, Shared};
-use crate::store::kv::{KeyRange, KvError};
-use std::collections::{BTreeSet, VecDeque};
-use std::ops::Bound;
+use crate::store::kv::KvError;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
+use std::sync::{Arc, mpsc};
 use tokio::sync::futures::Notified;
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::oneshot;
 
 /// Most batches the apply thread may be behind the log.
 pub(crate) const MAX_APPLY_LAG: u64 = 8;
-
-/// What a transaction read, for validation at commit.
-pub(crate) enum ReadConflict {
-    /// One key.
-    Key(Vec<u8>),
-    /// Every key in a range (including keys that were absent).
-    Range(KeyRange),
-}
-
-/// A transaction asking to commit.
-pub(crate) struct CommitRequest {
-    pub(crate) read_version: u64,
-    pub(crate) reads: Vec<ReadConflict>,
-    pub(crate) write_set: WriteSet,
-}
-
-pub(crate) type Verdict = oneshot::Sender<Result<(), KvError>>;
-
-/// What one batch writes: its transactions' write sets in commit order,
-/// and for conflict checks every key they set or clear and every range they
-/// clear.
-#[derive(Default)]
-pub(crate) struct BatchWrites {
-    written: BTreeSet<Vec<u8>>,
-    cleared: Vec<KeyRange>,
-    pub(crate) transactions: Vec<WriteSet>,
-}
-
-impl BatchWrites {
-    /// The batch of `transactions`, in this order.
-    pub(crate) fn of(transactions: Vec<WriteSet>) -> Self {
-        let mut batch = Self::default();
-        for write_set in transactions {
-            batch.push(write_set);
-        }
-        batch
-    }
-
-    /// Whether this batch wrote what `read` covers.
-    fn touches(&self, read: &ReadConflict) -> bool {
-        match read {
-            ReadConflict::Key(key) => {
-                self.written.contains(key) || self.cleared.iter().any(|r| r.contains(key))
-            }
-            ReadConflict::Range(range) => {
-                self.written
-                    .range::<Vec<u8>, _>((Bound::Included(&range.begin), Bound::Excluded(&range.end)))
-                    .next()
-                    .is_some()
-                    || self
-                        .cleared
-                        .iter()
-                        .any(|r| r.begin < range.end && range.begin < r.end)
-            }
-        }
-    }
-
-    /// Adds one transaction after those already here.
-    fn push(&mut self, write_set: WriteSet) {
-        self.written.extend(write_set.writes.keys().cloned());
-        self.cleared.extend(write_set.cleared.iter().cloned());
-        self.transactions.push(write_set);
-    }
-}
-
-/// What the committing tasks and the pipeline threads share, under one lock.
-#[derive(Default)]
-struct Pipeline {
-    /// Batches taken by the sync thread (in flight or durable), oldest first,
-    /// kept while a live transaction may have read an older state.
-    history: VecDeque<(u64, Arc<BatchWrites>)>,
-    /// The batch being gathered.
-    open: BatchWrites,
-    /// The transactions accepted into `open`, waiting for its outcome.
-    accepted: Vec<Verdict>,
-    /// Version of the last batch taken.
-    last_version: u64,
-    /// No more commits are accepted; the threads finish the open batch.
-    closing: bool,
-}
-
-impl Pipeline {
-    /// Whether a batch newer than `version` wrote what `read` covers.
-    fn written_after(&self, read: &ReadConflict, version: u64) -> bool {
-        self.history
-            .iter()
-            .rev()
-            .take_while(|(v, _)| *v > version)
-            .any(|(_, batch)| batch.touches(read))
-    }
-
-    /// Forgets batches no live transaction can conflict with: those at or
-    /// below the oldest live read version.
-    fn forget_up_to(&mut self, horizon: u64) {
-        while self.history.front().is_some_and(|(v, _)| *v <= horizon) {
-            self.history.pop_front();
-        }
-    }
-}
-
-/// The group-commit pipeline of one store.
-pub(crate) struct PipelineShared {
-    state: Mutex<Pipeline>,
-    /// Wakes the sync thread: the open batch got its first transaction, the
-    /// apply thread caught up, or the store is closing.
-    work: Condvar,
-    /// Notified whenever the sync thread takes the open batch (for commits
-    /// waiting because it was full).
-    taken: Notify,
-    max_batch: usize,
-}
-
-impl PipelineShared {
-    pub(crate) fn new(version: u64, max_batch: usize) -> Self {
-        Self {
-            state: Mutex::new(Pipeline {
-                last_version: version,
-                ..Pipeline::default()
-            }),
-            work: Condvar::new(),
-            taken: Notify::new(),
-            max_batch: max_batch.max(1),
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Pipeline> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Stops accepting commits; the threads write what was accepted and end.
-    pub(crate) fn close(&self) {
-        self.lock().closing = true;
-        self.work.notify_one();
-    }
-
-    /// Wakes the sync thread if it waits for the apply thread to catch up.
-    fn applied_one(&self) {
-        let _state = self.lock();
-        self.work.notify_one();
-    }
-}
 
 /// What [`Shared::admit`] did with a commit.
 enum Admission<'a> {
@@ -302,8 +159,9 @@ enum Synced {
 type Answers = Vec<(Verdict, Result<(), KvError>)>;
 
 /// Starts the sync, ack and apply threads; the returned handle finishes when
-/// all have, after [`PipelineShared::close`], once the batches accepted
-/// before are written and applied. With `batch_scheduling` the sync thread
+/// all have, after
+/// [`PipelineShared::close`](super::shared::PipelineShared::close), once the
+/// batches accepted before are written and applied. With `batch_scheduling` the sync thread
 /// asks for `SCHED_BATCH` ([`ask_for_batch_scheduling`]).
 pub(crate) fn spawn(
     shared: Arc<Shared>,
@@ -582,6 +440,9 @@ pub(crate) fn write_to_fjall(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::embedded::batch::ReadConflict;
+    use crate::store::embedded::shared::Pipeline;
+    use crate::store::kv::KeyRange;
 
     fn batch(keys: &[&[u8]]) -> Arc<BatchWrites> {
         Arc::new(BatchWrites::of(vec![WriteSet {
@@ -606,25 +467,5 @@ mod tests {
         assert_eq!(pipeline.history.len(), 1);
         pipeline.forget_up_to(2);
         assert!(pipeline.history.is_empty());
-    }
-
-    #[test]
-    fn a_range_clear_conflicts_with_every_overlapping_read_as_in_foundationdb() {
-        let writes = BatchWrites::of(vec![
-            WriteSet {
-                writes: [(b"m".to_vec(), Some(b"1".to_vec()))].into_iter().collect(),
-                cleared: Vec::new(),
-            },
-            WriteSet {
-                writes: Default::default(),
-                cleared: vec![KeyRange::new(b"k".to_vec(), b"p".to_vec())],
-            },
-        ]);
-        let key = |k: &[u8]| ReadConflict::Key(k.to_vec());
-        let range = |a: &[u8], b: &[u8]| ReadConflict::Range(KeyRange::new(a.to_vec(), b.to_vec()));
-        assert!(writes.touches(&key(b"k")) && writes.touches(&key(b"o")));
-        assert!(!writes.touches(&key(b"p")) && !writes.touches(&key(b"j")));
-        assert!(writes.touches(&range(b"a", b"l")) && writes.touches(&range(b"o\xff", b"z")));
-        assert!(!writes.touches(&range(b"a", b"k")) && !writes.touches(&range(b"p", b"z")));
     }
 }

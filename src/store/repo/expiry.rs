@@ -3,15 +3,15 @@
 //! from the oldest bucket up to the current one, a bounded chunk per
 //! transaction so a backlog never makes a transaction too large or too old.
 //!
-//! [`RecordMeta::is_expired`]: super::record::RecordMeta::is_expired
+//! [`RecordMeta::is_expired`]: crate::store::record::RecordMeta::is_expired
 
-use super::Repo;
+use super::handle::Repo;
 use super::ops::{clear_entries, parse_tail};
-use super::record::RecordMeta;
 use crate::clock::Clock;
 use crate::store::codec;
 use crate::store::keys;
 use crate::store::kv::{KvError, RangeOptions};
+use crate::store::record::RecordMeta;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;

@@ -19,10 +19,10 @@
 //! for them to expire before upgrading shrinks it.
 
 use super::ops::{clear_entries, parse_tail};
-use super::record::RecordMeta;
 use crate::store::codec;
 use crate::store::keys::{self, Kind};
 use crate::store::kv::{KvError, RangeOptions, Transaction};
+use crate::store::record::RecordMeta;
 use futures::future::BoxFuture;
 
 /// Kinds whose payload ends with the new field.

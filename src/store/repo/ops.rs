@@ -4,10 +4,10 @@
 //!
 //! [`Repo`]: super::Repo
 
-use super::record::{Consumed, Consumption, Found, FreshId, Links, RecordMeta, StoredRecord};
 use crate::store::codec;
 use crate::store::keys::{self, Index, Kind};
 use crate::store::kv::{KeyRange, KvError, RangeOptions, Transaction};
+use crate::store::record::{Consumed, Consumption, Found, FreshId, Links, RecordMeta, StoredRecord};
 
 /// Writes `payload` as record `id` of `P::KIND`, expiring `expires_in`
 /// seconds after `now` (`None`: never), with its index entries. Replaces a

@@ -2,11 +2,11 @@
 //! management credentials: what the continuous trust checks of registered
 //! clients need (`oauth/registration/trust.rs`).
 
-use super::Repo;
-use super::record::{Found, RecordMeta, StoredRecord};
+use super::handle::Repo;
 use crate::store::codec;
 use crate::store::keys::{self, Index, Kind};
 use crate::store::kv::{KeyRange, KvError, RangeOptions};
+use crate::store::record::{Found, RecordMeta, StoredRecord};
 
 /// Records read per transaction by [`Repo::list`].
 const LIST_CHUNK: usize = 200;
@@ -52,7 +52,7 @@ impl Repo {
     pub async fn revoke_issued_to_client(
         &self,
         client_id: &str,
-        revocation: super::GrantRevocation,
+        revocation: super::revoked::GrantRevocation,
     ) -> Result<usize, KvError> {
         let mut total = 0;
         for kind in Kind::ALL.iter().copied() {

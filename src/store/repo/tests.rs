@@ -1,6 +1,7 @@
 use super::*;
 use crate::store::embedded::{EmbeddedBackend, EmbeddedOptions, InjectedFault};
-use crate::store::keys::{self, SCHEMA_VERSION};
+use crate::store::keys::{self, Index, Kind, SCHEMA_VERSION};
+use crate::store::kv::Store;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 

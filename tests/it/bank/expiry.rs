@@ -14,7 +14,7 @@ use super::intent::obie_error;
 use super::rig::*;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use fiducia::sandbox::bank::http::rfc3339;
+use fiducia::sandbox::bank::response::rfc3339;
 use serde_json::{Value, json};
 use std::time::Duration;
 

@@ -11,7 +11,7 @@ use super::super::support::{get, json};
 use super::intent::{consent_request, obie_error, submission};
 use super::rig::*;
 use bytes::Bytes;
-use fiducia::sandbox::bank::http::rfc3339;
+use fiducia::sandbox::bank::response::rfc3339;
 use fiducia::sandbox::bank::{amount, sample_iban};
 use http::Response;
 use serde_json::{Value, json};

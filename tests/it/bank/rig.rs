@@ -8,7 +8,7 @@ use super::super::gateway::rig::{
 use super::super::support::*;
 use bytes::Bytes;
 use fiducia::clock::SystemClock;
-use fiducia::gateway::config::GatewayConfig;
+use fiducia::config::GatewayConfig;
 use fiducia::gateway::{self, GatewayHandle};
 use fiducia::sandbox::bank::ledger::seed_account;
 use fiducia::sandbox::bank::{self, BankOptions, BankServer, GatewayIdentity};

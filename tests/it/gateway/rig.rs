@@ -9,7 +9,7 @@ use super::super::support::*;
 use super::bank_api::Upstream;
 use bytes::Bytes;
 use fiducia::config;
-use fiducia::gateway::config::GatewayConfig;
+use fiducia::config::GatewayConfig;
 use fiducia::gateway::{self, GatewayHandle};
 use http::{Request, Response};
 use http_body_util::Full;

@@ -7,7 +7,8 @@ use fiducia::store::embedded::InjectedFault;
 use fiducia::store::kv::{
     KeyRange, KvError, MAX_KEY_BYTES, MAX_VALUE_BYTES, MaybeCommitted, RangeOptions, RunOptions, Store,
 };
-use fiducia::store::repo::{Links, Repo, StoredRecord};
+use fiducia::store::record::{Links, StoredRecord};
+use fiducia::store::repo::Repo;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -5,17 +5,19 @@ mod metadata;
 mod request;
 mod ssa;
 
-use crate::config::{CertificateBinding, TokenEndpointAuthMethod, default_role_scopes};
-use crate::protocol::client_auth::DistinguishedName;
+use crate::protocol::client_auth::{DistinguishedName, TokenEndpointAuthMethod};
 use crate::protocol::jose::testing::{certificate, client_jwk_json, header, hs256, key, sign, unsigned};
 use crate::protocol::jose::{ClientJwk, ClientJwks, JoseError};
 use crate::protocol::rar::DetailType;
 use crate::protocol::registration::RegistrationError;
-use crate::protocol::registration::cert_binding::{check_certificate_binding, subject_dn_rfc4514};
+use crate::protocol::registration::cert_binding::{
+    CertificateBinding, check_certificate_binding, subject_dn_rfc4514,
+};
 use crate::protocol::registration::metadata::{MetadataPolicy, check_client_metadata};
 use crate::protocol::registration::request::{
     RegistrationBody, parse_body, software_statement, verify_signed_request,
 };
+use crate::protocol::registration::roles::default_role_scopes;
 use crate::protocol::registration::ssa::{SsaError, peek_issuer, verify_software_statement};
 use fiducia_hsm::{JoseAlg, SoftwareSigner};
 use rcgen::{DnType, DnValue};

@@ -81,7 +81,7 @@ mod tests;
 
 pub(crate) use recover::recover;
 
-use super::writer::BatchWrites;
+use super::batch::BatchWrites;
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};

@@ -1,8 +1,7 @@
 //! One log record per batch: framing, checksum, and the batch's encoding
 //! (the format is in the module documentation of [`super`]).
 
-use super::super::transaction::WriteSet;
-use super::super::writer::BatchWrites;
+use super::super::batch::{BatchWrites, WriteSet};
 use crate::store::kv::KeyRange;
 
 pub(super) const HEADER_BYTES: usize = 12;

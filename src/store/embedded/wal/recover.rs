@@ -1,6 +1,6 @@
 //! Replaying the log when the store opens.
 
-use super::super::writer::BatchWrites;
+use super::super::batch::BatchWrites;
 use super::record::{self, End};
 use crate::store::kv::KvError;
 use std::path::{Path, PathBuf};

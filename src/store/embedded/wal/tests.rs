@@ -1,5 +1,5 @@
 use super::*;
-use crate::store::embedded::transaction::WriteSet;
+use crate::store::embedded::batch::WriteSet;
 use crate::store::kv::{KeyRange, KvError};
 
 fn batch(n: u8) -> BatchWrites {

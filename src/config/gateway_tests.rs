@@ -1,6 +1,6 @@
 //! `[gateway]` loading and its start-up checks.
 
-use crate::config::load_from_str;
+use super::{TokenValidation, load_from_str};
 use std::path::Path;
 
 const ROUTE: &str =
@@ -34,7 +34,7 @@ fn defaults_relative_paths_and_environment_overrides() {
         .validate(Path::new("/etc/fiducia"))
         .unwrap();
     assert_eq!(gateway.op.cache_ttl_secs, 5);
-    assert_eq!(gateway.op.token_validation, super::config::TokenValidation::Jwt);
+    assert_eq!(gateway.op.token_validation, TokenValidation::Jwt);
     assert_eq!(gateway.upstream.base_url, "https://bank.internal:9443/api");
     assert_eq!(gateway.cert, Path::new("/etc/fiducia/gw.pem"));
     assert_eq!(gateway.burst, 100);

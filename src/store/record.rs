@@ -1,5 +1,6 @@
 //! What a stored record is: a payload type that knows its kind and links, and
-//! the metadata the repo keeps beside it.
+//! the metadata the repo keeps beside it. Below both the repo
+//! (`store::repo`) and the payload types (`model`), which implement it.
 
 use crate::store::keys::Kind;
 use serde::de::DeserializeOwned;
@@ -98,15 +99,13 @@ pub enum Consumed<P> {
 
 /// A record id made of 256 bits from the system's CSPRNG just now (43
 /// characters of base64url, the format of the OP's other secrets): the only
-/// kind of id [`Repo::insert_new`] accepts.
+/// kind of id the repo's `insert_new` accepts.
 ///
 /// Two such ids are equal with probability 2^-256, so a record stored under
 /// one cannot already exist: it is written without reading first, which
 /// costs no read and can never conflict with another transaction. The type
 /// has no constructor from a string, so an id that came from anywhere else
 /// cannot be passed by mistake. Its `Debug` does not show the secret.
-///
-/// [`Repo::insert_new`]: super::Repo::insert_new
 #[derive(Clone, PartialEq, Eq)]
 pub struct FreshId(String);
 

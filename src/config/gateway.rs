@@ -9,7 +9,7 @@
 //! lives in the file only. Relative paths are resolved against the file's
 //! directory.
 
-use crate::config::ConfigError;
+use super::ConfigError;
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};

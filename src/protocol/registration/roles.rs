@@ -1,0 +1,21 @@
+//! The scopes a software role of a statement (`software_roles`) allows
+//! by default, the UK Open Banking Directory's roles; a trusted directory's
+//! `role_scopes` may name others.
+
+use std::collections::BTreeMap;
+
+/// The UK roles (OBIE Directory `software_roles`).
+pub fn default_role_scopes() -> BTreeMap<String, Vec<String>> {
+    let scopes = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    BTreeMap::from([
+        (
+            "AISP".to_string(),
+            scopes(&["openid", "accounts", "offline_access"]),
+        ),
+        (
+            "PISP".to_string(),
+            scopes(&["openid", "payments", "offline_access"]),
+        ),
+        ("CBPII".to_string(), scopes(&["openid", "fundsconfirmations"])),
+    ])
+}
