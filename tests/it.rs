@@ -1,5 +1,6 @@
 //! The one integration-test binary (STYLE.md §12): every test over real
-//! sockets, real TLS and real processes lives in `tests/it/*.rs`.
+//! sockets, real TLS and real processes lives in `tests/it/*.rs`, with the
+//! layer rule of the source tree (`layers.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

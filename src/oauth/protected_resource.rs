@@ -16,7 +16,7 @@ use crate::protocol::error::{ErrorCode, OAuthError};
 /// A refusal at a protected resource: the scheme to challenge with, and why.
 pub type Refusal = (&'static str, OAuthError);
 
-/// The access token of `request` at the resource `path` (relative to the
+/// The access token the caller presents at the resource `path` (relative to the
 /// issuer, for the DPoP proof's `htu`), with its binding checked.
 pub async fn presented_token(
     op: &OpState,

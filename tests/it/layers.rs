@@ -50,11 +50,13 @@ fn imports_only_point_down_the_layers() {
         for to in targets {
             match rank(to) {
                 Some(to_rank) if to_rank > from_rank => upward.push(format!(
-                    "{} ({}) uses {} ({})",
+                    "{} ({}, {}) uses {} ({}, {})",
                     from.join("::"),
                     LAYERS[from_rank].0,
+                    LAYERS[from_rank].1,
                     to.join("::"),
-                    LAYERS[to_rank].0
+                    LAYERS[to_rank].0,
+                    LAYERS[to_rank].1
                 )),
                 _ => {}
             }
