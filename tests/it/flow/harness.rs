@@ -156,6 +156,10 @@ redirect_uris = ["{REDIRECT}"]
 token_endpoint_auth_method = "private_key_jwt"
 jwks_file = "{jwks}"
 authorization_details_types = ["payment_initiation", "account_information"]
+# The flows' workhorse: tests of the budget use `limited-client`, so this
+# one's budget is far above what a test sends on a fast machine.
+requests_per_second = 2000
+burst = 4000
 
 [[clients]]
 client_id = "{MTLS}"
