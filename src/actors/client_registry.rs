@@ -101,7 +101,13 @@ impl ClientRegistry {
             && let Ok(answer) = ractor::call!(actor, ClientActorMessage::Snapshot)
         {
             match answer {
-                Ok(snapshot) if snapshot.revision == client.revision => return Ok(Some(snapshot)),
+                // A reinstatement changes `trusted_since`, not the revision.
+                Ok(snapshot)
+                    if snapshot.revision == client.revision
+                        && snapshot.trusted_since == client.trusted_since =>
+                {
+                    return Ok(Some(snapshot));
+                }
                 Ok(_) => self.evict(client_id),
                 Err(limited) => return Err(limited),
             }
@@ -197,6 +203,8 @@ mod tests {
             updated_at: NOW,
             revision,
             suspended: false,
+            trusted_since: 0,
+            transport_x5t_s256: None,
         }
     }
 

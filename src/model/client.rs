@@ -53,6 +53,10 @@ pub struct Client {
     pub dpop_bound_access_tokens: bool,
     /// Registration revision (`model::registered`); 0 for `[[clients]]`.
     pub revision: u64,
+    /// Tokens issued before this time (Unix seconds) are not honoured: a
+    /// registered client's `trusted_since` (`model::registered`); 0 for
+    /// `[[clients]]`.
+    pub trusted_since: u64,
 }
 
 impl Client {
@@ -96,7 +100,15 @@ impl Client {
             request_object_signing_alg: None,
             dpop_bound_access_tokens: false,
             revision: 0,
+            trusted_since: 0,
         })
+    }
+
+    /// Whether a token issued to it at `issued_at` is still honoured: not
+    /// one from before its `trusted_since` (a registered client reinstated
+    /// after a suspension does not get back what it held before).
+    pub fn honours_token_issued_at(&self, issued_at: u64) -> bool {
+        issued_at >= self.trusted_since
     }
 
     /// Whether `uri` is one of the registered redirect URIs, character for character.

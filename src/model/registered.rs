@@ -43,6 +43,16 @@ pub struct RegisteredClient {
     pub revision: u64,
     /// A suspended client is unknown to every endpoint but management.
     pub suspended: bool,
+    /// "Trusted since" (Unix seconds): set when a suspension is lifted;
+    /// a token issued before it is not honoured (`oauth/trusted_since.rs`),
+    /// so a reinstated client does not get back what it held before.
+    /// 0: never suspended. Added in store schema 6 (`repo/migrate_v6.rs`).
+    pub trusted_since: u64,
+    /// `x5t#S256` (RFC 8705 §3.1) of the transport certificate it last
+    /// registered or updated its registration with; re-checked against the
+    /// directory's revocation list (`oauth/registration/trust.rs`). `None`
+    /// for registrations stored before schema 6, until their next update.
+    pub transport_x5t_s256: Option<String>,
 }
 
 impl StoredRecord for RegisteredClient {
@@ -100,6 +110,7 @@ impl super::Client {
             request_object_signing_alg: m.request_object_signing_alg,
             dpop_bound_access_tokens: m.dpop_bound_access_tokens,
             revision: r.revision,
+            trusted_since: r.trusted_since,
         })
     }
 }

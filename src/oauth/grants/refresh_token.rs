@@ -44,6 +44,15 @@ pub async fn refresh(
     if record.client_id != client.client_id {
         return Err(invalid_grant("the refresh token was issued to another client"));
     }
+    // Continuous trust: a refresh token issued before the client's
+    // reinstatement is not honoured (`oauth/trusted_since.rs`; revocation
+    // at suspension and reinstatement removes them, this holds if one was
+    // missed).
+    if !client.honours_token_issued_at(record.issued_at) {
+        return Err(invalid_grant(
+            "the refresh token was issued before the client's reinstatement",
+        ));
+    }
     check_binding(op, caller, &record.binding, uses)?;
     if record.expires_at <= now {
         return Err(invalid_grant("the refresh token has expired"));

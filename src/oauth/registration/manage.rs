@@ -153,11 +153,12 @@ pub async fn update(
         software_statement: admitted.statement,
         updated_at: now,
         revision: current.revision + 1,
+        transport_x5t_s256: Some(admitted.transport_x5t_s256),
         ..current
     };
-    // The suspension is the trust checks' (`trust.rs`), never the
-    // client's: it is taken from the stored record in the same transaction
-    // as the write, so a suspension made while this request ran is kept.
+    // The suspension and `trusted_since` are the trust checks' (`trust.rs`),
+    // never the client's: they are taken from the stored record in the same
+    // transaction as the write, so a change made while this request ran is kept.
     let new_token = crate::oauth::secrets::new_secret()?;
     let token_record = RegistrationAccessToken {
         client_id: record.client_id.clone(),
@@ -179,9 +180,13 @@ pub async fn update(
                     return Ok(None);
                 }
                 let stored = ops::find::<RegisteredClient>(&tx, &record.client_id, now).await?;
-                let record = RegisteredClient {
-                    suspended: stored.map_or(record.suspended, |s| s.payload.suspended),
-                    ..record
+                let record = match stored {
+                    Some(s) => RegisteredClient {
+                        suspended: s.payload.suspended,
+                        trusted_since: s.payload.trusted_since,
+                        ..record
+                    },
+                    None => record,
                 };
                 ops::upsert(&tx, &record.client_id, &record, None, now).await?;
                 ops::destroy(&tx, Kind::RegistrationAccessToken, old_token).await?;

@@ -38,6 +38,9 @@ pub struct Admitted {
     pub statement: String,
     /// The metadata to register.
     pub metadata: ClientMetadata,
+    /// `x5t#S256` of the transport certificate the request came with
+    /// (re-checked for revocation by `trust.rs`).
+    pub transport_x5t_s256: String,
 }
 
 fn unavailable(what: &'static str) -> OAuthError {
@@ -150,6 +153,7 @@ pub async fn admit(
         ssa,
         statement,
         metadata,
+        transport_x5t_s256: cert.x5t_s256().to_string(),
     })
 }
 
@@ -187,6 +191,8 @@ pub async fn register(op: &OpState, admitted: Admitted) -> Result<Value, OAuthEr
         updated_at: now,
         revision: 1,
         suspended: false,
+        trusted_since: 0,
+        transport_x5t_s256: Some(admitted.transport_x5t_s256),
     };
     let token_record = RegistrationAccessToken {
         client_id: client_id.clone(),

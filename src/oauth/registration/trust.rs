@@ -306,8 +306,17 @@ impl TrustChecks {
                 if found.payload.suspended == suspended {
                     return Ok(None);
                 }
+                // Lifting a suspension starts a new period of trust: no
+                // token issued before it is honoured again
+                // (`oauth/trusted_since.rs`), client_credentials tokens
+                // included, which no revocation by client reaches.
+                let trusted_since = match suspended {
+                    true => found.payload.trusted_since,
+                    false => now,
+                };
                 let record = RegisteredClient {
                     suspended,
+                    trusted_since,
                     ..found.payload
                 };
                 ops::upsert(&tx, client_id, &record, None, now).await?;

@@ -8,6 +8,7 @@ pub mod manage;
 pub mod register;
 pub mod rejections;
 pub mod trust;
+pub mod trusted_since;
 
 use super::flow::harness::*;
 use super::support::*;
