@@ -101,10 +101,12 @@ impl ClientRegistry {
             && let Ok(answer) = ractor::call!(actor, ClientActorMessage::Snapshot)
         {
             match answer {
-                // A reinstatement changes `trusted_since`, not the revision.
+                // The trust checks change `trusted_since` and the revoked
+                // certificates, not the revision.
                 Ok(snapshot)
                     if snapshot.revision == client.revision
-                        && snapshot.trusted_since == client.trusted_since =>
+                        && snapshot.trusted_since == client.trusted_since
+                        && snapshot.revoked_certificates == client.revoked_certificates =>
                 {
                     return Ok(Some(snapshot));
                 }
@@ -204,7 +206,7 @@ mod tests {
             revision,
             suspended: false,
             trusted_since: 0,
-            transport_x5t_s256: None,
+            revoked_certificates: Vec::new(),
         }
     }
 

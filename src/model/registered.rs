@@ -4,8 +4,9 @@
 //! A registered client is found by the client registry like a `[[clients]]`
 //! one. Beside its metadata it keeps where it came from (directory,
 //! `software_id`, `org_id`, the statement as sent) and a `suspended` flag
-//! the registry honours, so that a later trust check (directory status,
-//! certificate revocation) can suspend it without deleting it.
+//! the registry honours, so that a later trust check (directory status)
+//! can suspend it without deleting it, `trusted_since` (no token from
+//! before a reinstatement) and the revoked certificates of its software.
 
 use crate::config::AccessTokenFormat;
 use crate::protocol::client_auth::{DistinguishedName, TlsClientAuthSubject};
@@ -48,11 +49,12 @@ pub struct RegisteredClient {
     /// so a reinstated client does not get back what it held before.
     /// 0: never suspended. Added in store schema 6 (`repo/migrate_v6.rs`).
     pub trusted_since: u64,
-    /// `x5t#S256` (RFC 8705 §3.1) of the transport certificate it last
-    /// registered or updated its registration with; re-checked against the
-    /// directory's revocation list (`oauth/registration/trust.rs`). `None`
-    /// for registrations stored before schema 6, until their next update.
-    pub transport_x5t_s256: Option<String>,
+    /// `x5t#S256` (RFC 8705 §3.1) of its software's transport certificates
+    /// that its directory revoked, as the trust checks last read them
+    /// (`oauth/registration/trust.rs`): such a certificate authenticates
+    /// nothing of this client and its tokens are not honoured. Added in
+    /// store schema 6.
+    pub revoked_certificates: Vec<String>,
 }
 
 impl StoredRecord for RegisteredClient {
@@ -111,6 +113,7 @@ impl super::Client {
             dpop_bound_access_tokens: m.dpop_bound_access_tokens,
             revision: r.revision,
             trusted_since: r.trusted_since,
+            revoked_certificates: r.revoked_certificates.clone(),
         })
     }
 }

@@ -50,12 +50,13 @@ pub async fn presented_token(
     // RFC 7592 §2.3 and continuous trust: a token of a deleted or suspended
     // client is not honoured, also while its revocation is under way and for
     // tokens no grant links to (client_credentials), as at introspection;
-    // nor one issued before the client's reinstatement (`trusted_since`).
-    if !trusted_since::honours(op, &record.client_id, record.issued_at).await {
+    // nor one issued before the client's reinstatement (`trusted_since`) or
+    // bound to a certificate its directory revoked.
+    if !trusted_since::honours(op, &record).await {
         return Err((
             scheme,
             invalid_token(
-                "the client of this access token is unknown or suspended, or the token predates its reinstatement",
+                "the token's client is unknown or suspended, or the token predates its reinstatement or is bound to a revoked certificate",
             ),
         ));
     }

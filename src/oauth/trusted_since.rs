@@ -8,8 +8,10 @@
 //! ones, so the same lookups cover them when the OP sees them.
 //!
 //! A token is honoured when its client is known (RFC 7592 §2.3: not
-//! deleted; continuous trust: not suspended) and the token was issued at
-//! or after the client's `trusted_since`. The trust checks set that time
+//! deleted; continuous trust: not suspended), the token was issued at or
+//! after the client's `trusted_since`, and it is not bound to a transport
+//! certificate the client's directory revoked (RFC 8705 §3: the binding is
+//! to that certificate; `registration/trust.rs` keeps the list). The trust checks set that time
 //! when they lift a suspension (`registration/trust.rs`): the tokens that
 //! no grant links to (client_credentials), which revocation by client
 //! cannot reach, were refused during the suspension (unknown client) and
@@ -19,14 +21,15 @@
 //! is behind may refuse a fresh token (the client asks again) rather than
 //! honour an old one.
 
+use crate::model::records::AccessToken;
 use crate::oauth::op::OpState;
 
-/// Whether a token of `client_id` issued at `issued_at` is honoured (see
-/// the module documentation).
-pub async fn honours(op: &OpState, client_id: &str, issued_at: u64) -> bool {
+/// Whether `token` is still honoured for its client (see the module
+/// documentation).
+pub async fn honours(op: &OpState, token: &AccessToken) -> bool {
     op.services
         .clients
-        .get(client_id)
+        .get(&token.client_id)
         .await
-        .is_some_and(|client| client.honours_token_issued_at(issued_at))
+        .is_some_and(|client| client.honours_token(token.issued_at, &token.binding))
 }

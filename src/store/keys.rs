@@ -69,9 +69,9 @@
 //! version-4 store has none, so its migration writes nothing, but an older
 //! build must not open a store that holds them (its sweeper would not know
 //! the kind). Version 6 appended `trusted_since` (tokens issued before it
-//! are not honoured) and `transport_x5t_s256` (the certificate re-checked
-//! for revocation) to registered clients; its migration
-//! (`repo/migrate_v6.rs`) appends their zero values (0, `None`).
+//! are not honoured) and `revoked_certificates` (transport certificates
+//! the directory revoked) to registered clients; its migration
+//! (`repo/migrate_v6.rs`) appends their zero values (0, empty).
 
 use aws_lc_rs::digest;
 

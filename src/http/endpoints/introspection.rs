@@ -40,9 +40,10 @@ pub async fn post(
     let found = token_lookup::find_access_token(op, token, now).await?;
     // RFC 7592 §2.3: a deleted client's tokens are not active, also those
     // (client_credentials) that no grant of it links to; nor a suspended
-    // client's, nor one issued before its reinstatement (`trusted_since`).
+    // client's, nor one issued before its reinstatement (`trusted_since`)
+    // or bound to a certificate its directory revoked.
     let found = match found {
-        Some(t) if !trusted_since::honours(op, &t.client_id, t.issued_at).await => None,
+        Some(t) if !trusted_since::honours(op, &t).await => None,
         other => other,
     };
     // UK OBIE: a token of a consent that was rejected or revoked, or whose

@@ -92,6 +92,10 @@ fn check_transport_certificate(
         )
     };
     let cert = cert.filter(|c| c.chain_verified()).ok_or_else(not_bound)?;
+    // A certificate the directory revoked (`trust.rs`) manages nothing.
+    if record.revoked_certificates.iter().any(|r| r == cert.x5t_s256()) {
+        return Err(not_bound());
+    }
     let directory = directories.find(&record.directory).ok_or_else(not_bound)?;
     cert_binding::check_certificate_binding(
         directory.binding,
@@ -153,10 +157,10 @@ pub async fn update(
         software_statement: admitted.statement,
         updated_at: now,
         revision: current.revision + 1,
-        transport_x5t_s256: Some(admitted.transport_x5t_s256),
         ..current
     };
-    // The suspension and `trusted_since` are the trust checks' (`trust.rs`),
+    // The suspension, `trusted_since` and the revoked certificates are the
+    // trust checks' (`trust.rs`),
     // never the client's: they are taken from the stored record in the same
     // transaction as the write, so a change made while this request ran is kept.
     let new_token = crate::oauth::secrets::new_secret()?;
@@ -184,6 +188,7 @@ pub async fn update(
                     Some(s) => RegisteredClient {
                         suspended: s.payload.suspended,
                         trusted_since: s.payload.trusted_since,
+                        revoked_certificates: s.payload.revoked_certificates,
                         ..record
                     },
                     None => record,

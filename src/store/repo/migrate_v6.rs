@@ -1,16 +1,15 @@
 //! Schema 5 → 6: a registered client (`model::registered::RegisteredClient`,
 //! kind `client`) gained two last fields, `trusted_since: u64` and
-//! `transport_x5t_s256: Option<String>`.
+//! `revoked_certificates: Vec<String>`.
 //!
 //! bincode (standard config) writes a struct as its fields one after the
 //! other, a `u64` as a varint (0 is the single byte 0x00) and `None` as the
-//! single byte 0x00; a value is `(RecordMeta, payload)` concatenated. So a
-//! version-5 client becomes a version-6 one by appending 0x00 0x00:
-//! `trusted_since` 0 (never suspended since: every token it holds is
-//! honoured, as before) and no recorded transport certificate (the
-//! revocation check has nothing to compare until the client's next
-//! RFC 7592 update records one). Registered clients are few (one per
-//! fintech's software), so one transaction holds them all.
+//! length of an empty sequence as 0x00 too; a value is `(RecordMeta,
+//! payload)` concatenated. So a version-5 client becomes a version-6 one by
+//! appending 0x00 0x00: `trusted_since` 0 (never suspended since: every
+//! token it holds is honoured, as before) and no revoked certificate (the
+//! next trust check reads them from the directory). Registered clients are
+//! few (one per fintech's software), so one transaction holds them all.
 
 use super::ops::parse_tail;
 use crate::store::keys::{self, Kind};
@@ -107,13 +106,13 @@ mod tests {
     }
 
     #[test]
-    fn a_version_5_client_reads_as_version_6_trusted_since_0_without_certificate() {
+    fn a_version_5_client_reads_as_version_6_trusted_since_0_nothing_revoked() {
         let bytes = codec::encode(&(meta(), client_v5())).unwrap();
         assert!(codec::decode::<(RecordMeta, RegisteredClient)>(&bytes).is_err());
         let (_, client): (RecordMeta, RegisteredClient) = codec::decode(&upgrade_value(&bytes)).unwrap();
         assert_eq!((client.revision, client.suspended), (3, true));
         assert_eq!(client.trusted_since, 0);
-        assert_eq!(client.transport_x5t_s256, None);
+        assert!(client.revoked_certificates.is_empty());
     }
 
     /// The whole path: a version-5 store opens as version 6 (`Repo::open`

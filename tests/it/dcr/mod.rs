@@ -4,6 +4,7 @@
 //! fintech registers with its transport certificate (CN = software_id, OU
 //! = org_id, the UK binding) and then runs the FAPI 2.0 flow.
 
+pub mod cert_revocation;
 pub mod manage;
 pub mod register;
 pub mod rejections;

@@ -25,8 +25,6 @@ pub struct TrustSetup {
     /// The software's transport certificate and key (PEM), as the directory wrote them.
     pub identity: (String, String),
     pub ca: std::path::PathBuf,
-    /// The directory's base URL.
-    pub url: String,
 }
 
 impl TrustSetup {
@@ -35,7 +33,7 @@ impl TrustSetup {
     }
 
     /// [`TrustSetup::start`] with `directory_extra` appended to the
-    /// trusted directory's entry.
+    /// trusted directory's entry (`{url}` in it is the directory's URL).
     pub async fn start_with(directory_extra: &str) -> Self {
         let pki = TestPki::new();
         let port = free_port();
@@ -84,6 +82,7 @@ impl TrustSetup {
             std::fs::read_to_string(software.join("transport.key")).unwrap(),
         );
         let ca = pki.ca();
+        let directory_extra = directory_extra.replace("{url}", &url);
         let extra = format!(
             r#"
 [registration]
@@ -104,7 +103,6 @@ status_endpoint = "{url}/software/{{software_id}}/status"
             server: Some(server),
             identity,
             ca,
-            url,
         }
     }
 
