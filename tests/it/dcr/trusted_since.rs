@@ -3,7 +3,8 @@
 //! hangs off no grant, so revocation by client cannot reach it; the
 //! client's `trusted_since`, set at reinstatement, refuses it wherever a
 //! token is honoured (RFC 7662 §2.2 introspection: inactive; RFC 6750 §3.1
-//! protected resources: 401 `invalid_token`). Over the real stack: the
+//! protected resources: 401 `invalid_token`; the gateway's payment
+//! reservation: `invalid_token`). Over the real stack: the
 //! sandbox directory's status endpoint drives suspension and reinstatement.
 
 use super::super::flow::consents::ACCOUNTS;
@@ -38,6 +39,26 @@ async fn active(setup: &TrustSetup, token: &str) -> bool {
     json(setup.op.send_as_gateway(introspect).await.body())["active"] == true
 }
 
+/// The gateway's `/grants/reserve` with `token` (before a payment goes to
+/// the bank): the error code of its answer. A client_credentials token
+/// that is honoured gets past the token check and is refused because it
+/// authorises no payment (`invalid_request`); one that is not honoured is
+/// `invalid_token`.
+async fn reservation_error(setup: &TrustSetup, token: &str) -> String {
+    let reserve = form(
+        "/grants/reserve",
+        &[
+            ("token", token),
+            ("idempotency_key", "k-1"),
+            ("client_id", GATEWAY),
+        ],
+    );
+    json(setup.op.send_as_gateway(reserve).await.body())["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// The consent API with `token`: 404 for a consent that does not exist
 /// when the token is honoured, 401 `invalid_token` (RFC 6750 §3.1) when not.
 async fn consent_api(setup: &TrustSetup, token: &str) -> Response<Bytes> {
@@ -69,8 +90,10 @@ async fn a_token_from_before_a_suspension_stays_dead_after_reinstatement() {
         refused.headers().contains_key("www-authenticate"),
         "RFC 6750 §3: a challenge"
     );
+    assert_eq!(reservation_error(&setup, &before).await, "invalid_token");
     // A token issued after the reinstatement is honoured.
     let after = cc_token(&setup, &client_id).await;
     assert!(active(&setup, &after).await);
     assert_eq!(consent_api(&setup, &after).await.status(), 404);
+    assert_eq!(reservation_error(&setup, &after).await, "invalid_request");
 }
