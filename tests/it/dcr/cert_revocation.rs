@@ -116,6 +116,12 @@ async fn a_revoked_transport_certificate_is_refused_everywhere_and_the_renewed_o
         listed["revoked_certificates"][0]["x5t#S256"],
         revoked.x5t_s256.as_str()
     );
+    // Revoking it again changes nothing.
+    let again = setup
+        .directory
+        .revoke_certificate(SOFTWARE, Some(&revoked.x5t_s256), now() + 5)
+        .unwrap();
+    assert_eq!(again, revoked);
     assert_eq!(
         ssa_status(&setup, (&kept.join("transport.pem"), &kept.join("transport.key"))).await,
         401,
