@@ -101,7 +101,15 @@ impl ClientRegistry {
             && let Ok(answer) = ractor::call!(actor, ClientActorMessage::Snapshot)
         {
             match answer {
-                Ok(snapshot) if snapshot.revision == client.revision => return Ok(Some(snapshot)),
+                // The trust checks change `trusted_since` and the revoked
+                // certificates, not the revision.
+                Ok(snapshot)
+                    if snapshot.revision == client.revision
+                        && snapshot.trusted_since == client.trusted_since
+                        && snapshot.revoked_certificates == client.revoked_certificates =>
+                {
+                    return Ok(Some(snapshot));
+                }
                 Ok(_) => self.evict(client_id),
                 Err(limited) => return Err(limited),
             }
@@ -197,6 +205,8 @@ mod tests {
             updated_at: NOW,
             revision,
             suspended: false,
+            trusted_since: 0,
+            revoked_certificates: Vec::new(),
         }
     }
 

@@ -647,6 +647,7 @@ mod tests {
         assert_eq!(r.status_check_interval_secs, 300);
         let d = &r.trusted_directories[0];
         assert_eq!(d.status_endpoint, None);
+        assert_eq!(d.revocation_endpoint, None);
         assert_eq!(
             d.certificate_binding,
             crate::protocol::registration::cert_binding::CertificateBinding::Uk
@@ -685,6 +686,12 @@ mod tests {
                     "issuer = \"d1\"\njwks_uri = \"https://d.example/jwks\"\nstatus_endpoint = \"https://d.example/status\"\n",
                 ),
                 "registration.trusted_directories.d1.status_endpoint",
+            ),
+            (
+                dir(
+                    "issuer = \"d1\"\njwks_uri = \"https://d.example/jwks\"\nrevocation_endpoint = \"http://d.example/{software_id}/revoked\"\n",
+                ),
+                "registration.trusted_directories.d1.revocation_endpoint",
             ),
         ];
         for (text, field) in failures {

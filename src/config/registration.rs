@@ -12,6 +12,7 @@
 //! jwks_uri = "https://directory.example/jwks"
 //! certificate_binding = "uk"
 //! status_endpoint = "https://directory.example/software/{software_id}/status"
+//! revocation_endpoint = "https://directory.example/software/{software_id}/revoked-certificates"
 //! ```
 
 use super::Config;
@@ -99,6 +100,15 @@ pub struct TrustedDirectoryConfig {
     /// Default none: no continuous check for this directory.
     #[serde(default)]
     pub status_endpoint: Option<String>,
+    /// Where the directory publishes a software's revoked transport
+    /// certificates: an https URL template like `status_endpoint`, whose
+    /// JSON answer is `{"revoked_certificates": [{"x5t#S256": ...}]}`.
+    /// Checked with the status every `registration.status_check_interval_secs`:
+    /// a client whose registration certificate is listed is suspended
+    /// (`protocol/registration/revocation.rs`). Default none: certificates
+    /// are not re-checked.
+    #[serde(default)]
+    pub revocation_endpoint: Option<String>,
 }
 
 fn default_binding() -> CertificateBinding {
@@ -161,14 +171,19 @@ pub(super) fn check_registration(config: &Config) -> Result<(), ConfigError> {
                 ));
             }
         }
-        if let Some(url) = &d.status_endpoint
-            && !(url.starts_with("https://") && url.contains("{software_id}"))
-        {
-            return Err(ConfigError::new(
-                field("status_endpoint"),
-                CHECK,
-                "must be an https URL template containing {software_id}",
-            ));
+        for (name, url) in [
+            ("status_endpoint", &d.status_endpoint),
+            ("revocation_endpoint", &d.revocation_endpoint),
+        ] {
+            if let Some(url) = url
+                && !(url.starts_with("https://") && url.contains("{software_id}"))
+            {
+                return Err(ConfigError::new(
+                    field(name),
+                    CHECK,
+                    "must be an https URL template containing {software_id}",
+                ));
+            }
         }
         if d.role_scopes.is_empty() {
             return Err(ConfigError::new(

@@ -32,7 +32,8 @@ pub struct DirectoryArgs {
 #[derive(Debug, Subcommand)]
 pub enum DirectoryCommand {
     /// Serve the directory over HTTPS: GET /jwks, GET /organisations/{org_id}/status,
-    /// GET /software/{software_id}/status, GET /software/{software_id}/jwks and
+    /// GET /software/{software_id}/status, GET /software/{software_id}/jwks,
+    /// GET /software/{software_id}/revoked-certificates and
     /// POST /software/{software_id}/ssa (mutual TLS with the software's transport
     /// certificate). SIGTERM or SIGINT stops it.
     Serve {
@@ -57,6 +58,25 @@ pub enum DirectoryCommand {
     Revoke(TargetArgs),
     /// Make a revoked software or organisation Active again.
     Reinstate(TargetArgs),
+    /// Revoke a software's transport certificate (its current one unless
+    /// --x5t-s256 names another): listed at
+    /// GET /software/{software_id}/revoked-certificates, refused for SSAs.
+    RevokeCertificate {
+        /// The software.
+        #[arg(long, value_name = "ID")]
+        software_id: String,
+        /// The certificate's x5t#S256 (base64url SHA-256 of its DER).
+        #[arg(long, value_name = "THUMBPRINT")]
+        x5t_s256: Option<String>,
+    },
+    /// Issue a software a new transport certificate and key (the files in
+    /// <data>/software/<software_id>/ replaced; the old certificate is not
+    /// revoked by this).
+    RenewCertificate {
+        /// The software.
+        #[arg(long, value_name = "ID")]
+        software_id: String,
+    },
     /// Print a fresh SSA for a software (as the operator; no certificate needed).
     Ssa {
         /// The software.
@@ -231,6 +251,20 @@ pub async fn run(
             directory.set_status(&target.target(), Status::Active, now)?;
             println!("reinstated (Active)");
         }
+        DirectoryCommand::RevokeCertificate {
+            software_id,
+            x5t_s256,
+        } => {
+            let revoked = directory.revoke_certificate(&software_id, x5t_s256.as_deref(), now)?;
+            println!("revoked transport certificate {}", revoked.x5t_s256);
+        }
+        DirectoryCommand::RenewCertificate { software_id } => {
+            let x5t = directory.renew_certificate(&software_id, now)?;
+            println!("new transport certificate {x5t}");
+            for file in credentials::files(&directory.software_dir(&software_id)) {
+                println!("  {}", file.display());
+            }
+        }
         DirectoryCommand::Ssa { software_id } => {
             let (jws, _) = directory.issue_ssa(&software_id, None, now).await?;
             println!("{jws}");
@@ -263,6 +297,7 @@ pub fn banner(directory: &Directory, addr: SocketAddr) -> anyhow::Result<String>
         format!("    SSA:         POST {url}/software/<software_id>/ssa (mTLS: the software's transport certificate)"),
         format!("    status:      {url}/software/<software_id>/status, {url}/organisations/<org_id>/status"),
         format!("    software:    {url}/software/<software_id>/jwks"),
+        format!("    revoked:     {url}/software/<software_id>/revoked-certificates"),
         format!("    data:        {}", directory.data_dir().display()),
     ]
     .join("\n"))

@@ -92,6 +92,36 @@ pub fn issue(
     })
 }
 
+/// A new transport certificate and key for `software_id` of `org`, replacing
+/// `transport.pem` and `transport.key` in `dir` (the old certificate stays
+/// valid at the directory until it is revoked); its JWK and `x5t#S256`.
+pub fn renew_transport(
+    ca_dir: &Path,
+    dir: &Path,
+    org: &Organisation,
+    software_id: &str,
+) -> anyhow::Result<(serde_json::Value, String)> {
+    let spec = certificate_subject(org, software_id);
+    spec.validate()?;
+    let transport = pki::issue_transport_certificate(ca_dir, &spec)?;
+    let chain = pem_chain(&transport.chain_pem)?;
+    let leaf = chain.first().context("transport certificate missing")?;
+    let key = certificate_public_jwk(leaf.as_ref())
+        .map_err(|e| anyhow::anyhow!("transport certificate key: {e}"))?;
+    let jwk = published_jwk(&key, &chain, "tls")?;
+    for name in [TRANSPORT_KEY, TRANSPORT_CERT] {
+        match std::fs::remove_file(dir.join(name)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("cannot replace {}", dir.join(name).display()));
+            }
+            _ => {}
+        }
+    }
+    pki::write_private_file(&dir.join(TRANSPORT_KEY), transport.key_pem.as_bytes())?;
+    write_public(&dir.join(TRANSPORT_CERT), &transport.chain_pem)?;
+    Ok((jwk, x5t_s256(leaf.as_ref())))
+}
+
 /// A JWK as the software's JWKS publishes it: the key, `kid` (RFC 7638 thumbprint),
 /// `use`, `x5c` (RFC 7517 §4.7: standard base64 DER, the key's certificate first) and
 /// `x5t#S256` (§4.9). A `tls` key has no `alg`: it does not sign JWSs.

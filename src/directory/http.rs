@@ -7,6 +7,7 @@
 //! | GET        | `/organisations/{org_id}/status`      | `{org_id, org_name, status}`         |
 //! | GET        | `/software/{software_id}/status`      | software and organisation status     |
 //! | GET        | `/software/{software_id}/jwks`        | the software's JWKS (sig + tls keys) |
+//! | GET        | `/software/{software_id}/revoked-certificates` | its revoked transport certificates |
 //! | POST       | `/software/{software_id}/ssa`         | a fresh SSA (`application/jwt`), mTLS |
 
 use super::state::Status;
@@ -31,6 +32,9 @@ pub mod paths {
     pub const SOFTWARE_STATUS: &str = "/software/{software_id}/status";
     /// A software's JWKS (`software_jwks_endpoint`).
     pub const SOFTWARE_JWKS: &str = "/software/{software_id}/jwks";
+    /// The software's revoked transport certificates:
+    /// `{software_id, revoked_certificates: [{"x5t#S256", revoked_at}]}`.
+    pub const REVOKED_CERTIFICATES: &str = "/software/{software_id}/revoked-certificates";
     /// A fresh SSA for the software, over mutual TLS with its transport certificate.
     pub const SSA: &str = "/software/{software_id}/ssa";
 }
@@ -41,6 +45,7 @@ enum Route {
     OrganisationStatus,
     SoftwareStatus,
     SoftwareJwks,
+    RevokedCertificates,
     Ssa,
 }
 
@@ -66,6 +71,12 @@ const ROUTES: &[(&str, &[Method], Route, &str)] = &[
         READ,
         Route::SoftwareJwks,
         "directory_software_jwks",
+    ),
+    (
+        paths::REVOKED_CERTIFICATES,
+        READ,
+        Route::RevokedCertificates,
+        "directory_revoked_certificates",
     ),
     (paths::SSA, &[Method::POST], Route::Ssa, "directory_ssa"),
 ];
@@ -129,6 +140,7 @@ impl DirectoryHandler {
             Route::OrganisationStatus => self.organisation_status(id).await,
             Route::SoftwareStatus => self.software_status(id).await,
             Route::SoftwareJwks => self.software_jwks(id).await,
+            Route::RevokedCertificates => self.revoked_certificates(id).await,
             Route::Ssa => self.ssa(id, context).await,
         };
         labelled(result.unwrap_or_else(|e| error_response(&e)), label)
@@ -180,6 +192,20 @@ impl DirectoryHandler {
         Ok(response::json_ok(
             &json!({ "keys": [software.signing_jwk, software.transport_jwk] }),
         ))
+    }
+
+    /// The software's revoked transport certificates, for relying OPs to
+    /// re-check registered clients (`revocation_endpoint`).
+    async fn revoked_certificates(&self, software_id: String) -> Result<Response<Bytes>, DirectoryError> {
+        let state = self.state().await?;
+        let software = state
+            .software
+            .get(&software_id)
+            .ok_or(DirectoryError::UnknownSoftware(software_id))?;
+        Ok(response::json_ok(&json!({
+            "software_id": software.software_id,
+            "revoked_certificates": software.revoked_certificates,
+        })))
     }
 
     /// A fresh SSA. The caller authenticates with the software's transport certificate

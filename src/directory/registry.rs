@@ -4,7 +4,9 @@
 
 use super::credentials;
 use super::ssa::{self, SsaClaims};
-use super::state::{DirectoryState, IssuedSsa, Organisation, Profile, Software, StateLock, Status};
+use super::state::{
+    DirectoryState, IssuedSsa, Organisation, Profile, RevokedCertificate, Software, StateLock, Status,
+};
 use super::{Directory, DirectoryError};
 
 /// An organisation to add.
@@ -139,6 +141,7 @@ impl Directory {
             transport_jwk: issued.transport_jwk,
             transport_x5t_s256: issued.transport_x5t_s256,
             created_at: now,
+            revoked_certificates: Vec::new(),
         };
         self.update(|state| {
             if state.software.contains_key(&software_id) {
@@ -175,6 +178,68 @@ impl Directory {
         Ok(())
     }
 
+    /// Revokes a transport certificate of `software_id`: the one with
+    /// `x5t_s256`, or its current one. It is then listed at
+    /// `/software/{software_id}/revoked-certificates` and refused at the SSA
+    /// endpoint; revoking it again changes nothing.
+    pub fn revoke_certificate(
+        &self,
+        software_id: &str,
+        x5t_s256: Option<&str>,
+        now: u64,
+    ) -> Result<RevokedCertificate, DirectoryError> {
+        let revoked = self.update(|state| {
+            let software = state
+                .software
+                .get_mut(software_id)
+                .ok_or_else(|| DirectoryError::UnknownSoftware(software_id.to_owned()))?;
+            let x5t = x5t_s256.unwrap_or(&software.transport_x5t_s256).to_owned();
+            if let Some(done) = software.revoked_certificates.iter().find(|r| r.x5t_s256 == x5t) {
+                return Ok(done.clone());
+            }
+            let revoked = RevokedCertificate {
+                x5t_s256: x5t,
+                revoked_at: now,
+            };
+            software.revoked_certificates.push(revoked.clone());
+            Ok(revoked)
+        })?;
+        tracing::info!(target: "fiducia::audit", operation = "certificate.revoke", software_id, x5t_s256 = %revoked.x5t_s256, at = now, "transport certificate revoked");
+        Ok(revoked)
+    }
+
+    /// Issues `software_id` a new transport certificate (the files in its
+    /// folder replaced, its JWKS updated, the SSA endpoint now wanting it);
+    /// the previous one is not revoked by this. Returns its `x5t#S256`.
+    pub fn renew_certificate(&self, software_id: &str, now: u64) -> Result<String, DirectoryError> {
+        let state = self.state()?;
+        let software = state
+            .software
+            .get(software_id)
+            .ok_or_else(|| DirectoryError::UnknownSoftware(software_id.to_owned()))?;
+        let org = state
+            .organisations
+            .get(&software.org_id)
+            .ok_or_else(|| DirectoryError::UnknownOrganisation(software.org_id.clone()))?;
+        let (jwk, x5t) = credentials::renew_transport(
+            &state.settings.ca_dir,
+            &self.software_dir(software_id),
+            org,
+            software_id,
+        )?;
+        self.update(|state| {
+            let software = state
+                .software
+                .get_mut(software_id)
+                .ok_or_else(|| DirectoryError::UnknownSoftware(software_id.to_owned()))?;
+            software.transport_jwk = jwk;
+            software.transport_x5t_s256 = x5t.clone();
+            Ok(())
+        })?;
+        tracing::info!(target: "fiducia::audit", operation = "certificate.renew", software_id, x5t_s256 = %x5t, at = now, "transport certificate renewed");
+        Ok(x5t)
+    }
+
     /// Signs a fresh SSA for `software_id` at `now` and records its `jti`. With
     /// `certificate` (the `x5t#S256` of the caller's transport certificate) the caller must
     /// be that software; without it the operator asks (`fiducia directory ssa`).
@@ -201,7 +266,7 @@ impl Directory {
                 .software
                 .get(software_id)
                 .ok_or_else(|| DirectoryError::UnknownSoftware(software_id.to_owned()))?;
-            if certificate.is_some_and(|x5t| x5t != software.transport_x5t_s256) {
+            if certificate.is_some_and(|x5t| x5t != software.transport_x5t_s256 || software.is_revoked(x5t)) {
                 return Err(DirectoryError::WrongCertificate(software_id.to_owned()));
             }
             let org = state

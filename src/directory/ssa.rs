@@ -149,6 +149,7 @@ mod tests {
             transport_jwk: serde_json::json!({}),
             transport_x5t_s256: String::new(),
             created_at: 0,
+            revoked_certificates: Vec::new(),
         };
         (settings, org, software)
     }

@@ -106,6 +106,28 @@ pub struct Software {
     pub transport_x5t_s256: String,
     /// When it was added (Unix seconds).
     pub created_at: u64,
+    /// Its transport certificates revoked by the directory, published at
+    /// `/software/{software_id}/revoked-certificates`. Absent in state
+    /// files written before it existed: none.
+    #[serde(default)]
+    pub revoked_certificates: Vec<RevokedCertificate>,
+}
+
+/// A transport certificate the directory revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokedCertificate {
+    /// Its `x5t#S256` (RFC 8705 §3.1).
+    #[serde(rename = "x5t#S256")]
+    pub x5t_s256: String,
+    /// When it was revoked (Unix seconds).
+    pub revoked_at: u64,
+}
+
+impl Software {
+    /// Whether the certificate with this `x5t#S256` was revoked.
+    pub fn is_revoked(&self, x5t_s256: &str) -> bool {
+        self.revoked_certificates.iter().any(|r| r.x5t_s256 == x5t_s256)
+    }
 }
 
 /// An SSA the directory signed (its `jti` is never reused).

@@ -53,6 +53,13 @@ pub struct Client {
     pub dpop_bound_access_tokens: bool,
     /// Registration revision (`model::registered`); 0 for `[[clients]]`.
     pub revision: u64,
+    /// Tokens issued before this time (Unix seconds) are not honoured: a
+    /// registered client's `trusted_since` (`model::registered`); 0 for
+    /// `[[clients]]`.
+    pub trusted_since: u64,
+    /// `x5t#S256` of transport certificates its directory revoked
+    /// (`model::registered`); empty for `[[clients]]`.
+    pub revoked_certificates: Vec<String>,
 }
 
 impl Client {
@@ -96,7 +103,23 @@ impl Client {
             request_object_signing_alg: None,
             dpop_bound_access_tokens: false,
             revision: 0,
+            trusted_since: 0,
+            revoked_certificates: Vec::new(),
         })
+    }
+
+    /// Whether a token issued to it at `issued_at` and bound by `binding`
+    /// is still honoured: not one from before its `trusted_since` (a
+    /// registered client reinstated after a suspension does not get back
+    /// what it held before), nor one bound to a revoked certificate.
+    pub fn honours_token(&self, issued_at: u64, binding: &super::Binding) -> bool {
+        let revoked = matches!(binding, super::Binding::Mtls(x5t) if self.certificate_revoked(x5t));
+        issued_at >= self.trusted_since && !revoked
+    }
+
+    /// Whether its directory revoked the certificate with this `x5t#S256`.
+    pub fn certificate_revoked(&self, x5t_s256: &str) -> bool {
+        self.revoked_certificates.iter().any(|r| r == x5t_s256)
     }
 
     /// Whether `uri` is one of the registered redirect URIs, character for character.

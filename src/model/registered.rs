@@ -4,8 +4,9 @@
 //! A registered client is found by the client registry like a `[[clients]]`
 //! one. Beside its metadata it keeps where it came from (directory,
 //! `software_id`, `org_id`, the statement as sent) and a `suspended` flag
-//! the registry honours, so that a later trust check (directory status,
-//! certificate revocation) can suspend it without deleting it.
+//! the registry honours, so that a later trust check (directory status)
+//! can suspend it without deleting it, `trusted_since` (no token from
+//! before a reinstatement) and the revoked certificates of its software.
 
 use crate::config::AccessTokenFormat;
 use crate::protocol::client_auth::{DistinguishedName, TlsClientAuthSubject};
@@ -43,6 +44,17 @@ pub struct RegisteredClient {
     pub revision: u64,
     /// A suspended client is unknown to every endpoint but management.
     pub suspended: bool,
+    /// "Trusted since" (Unix seconds): set when a suspension is lifted;
+    /// a token issued before it is not honoured (`oauth/trusted_since.rs`),
+    /// so a reinstated client does not get back what it held before.
+    /// 0: never suspended. Added in store schema 6 (`repo/migrate_v6.rs`).
+    pub trusted_since: u64,
+    /// `x5t#S256` (RFC 8705 §3.1) of its software's transport certificates
+    /// that its directory revoked, as the trust checks last read them
+    /// (`oauth/registration/trust.rs`): such a certificate authenticates
+    /// nothing of this client and its tokens are not honoured. Added in
+    /// store schema 6.
+    pub revoked_certificates: Vec<String>,
 }
 
 impl StoredRecord for RegisteredClient {
@@ -100,6 +112,67 @@ impl super::Client {
             request_object_signing_alg: m.request_object_signing_alg,
             dpop_bound_access_tokens: m.dpop_bound_access_tokens,
             revision: r.revision,
+            trusted_since: r.trusted_since,
+            revoked_certificates: r.revoked_certificates.clone(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Binding;
+    use crate::protocol::client_auth::TokenEndpointAuthMethod;
+    use fiducia_hsm::JoseAlg;
+
+    fn registered(trusted_since: u64, revoked: &[&str]) -> RegisteredClient {
+        RegisteredClient {
+            client_id: "dcr-1".into(),
+            metadata: ClientMetadata {
+                client_name: "Registered".into(),
+                redirect_uris: vec!["https://fintech.example/cb".into()],
+                token_endpoint_auth_method: TokenEndpointAuthMethod::TlsClientAuth,
+                token_endpoint_auth_signing_alg: None,
+                scopes: vec!["accounts".into()],
+                jwks_uri: "https://fintech.example/jwks".into(),
+                tls_client_auth_subject_dn: Some("CN=s,OU=o".into()),
+                id_token_signed_response_alg: JoseAlg::Ps256,
+                authorization_signed_response_alg: JoseAlg::Ps256,
+                request_object_signing_alg: None,
+                require_signed_request_object: false,
+                authorization_details_types: vec![],
+                dpop_bound_access_tokens: false,
+                tls_client_certificate_bound_access_tokens: true,
+            },
+            directory: "d".into(),
+            software_id: "s".into(),
+            org_id: "o".into(),
+            software_statement: "x.y.z".into(),
+            issued_at: 1,
+            updated_at: 1,
+            revision: 1,
+            suspended: false,
+            trusted_since,
+            revoked_certificates: revoked.iter().map(|r| r.to_string()).collect(),
+        }
+    }
+
+    /// "Trusted since": a token from before the client's reinstatement is
+    /// not honoured, one from its second on is; RFC 8705 §3: nor is a
+    /// token bound to a certificate the directory revoked (a DPoP-bound
+    /// one is not concerned).
+    #[test]
+    fn tokens_before_trusted_since_or_bound_to_a_revoked_certificate_are_not_honoured() {
+        let client = super::super::Client::from_registered(&registered(1_000, &["revoked"])).unwrap();
+        let bound = Binding::Mtls("current".into());
+        assert!(!client.honours_token(999, &bound));
+        assert!(client.honours_token(1_000, &bound));
+        assert!(!client.honours_token(1_001, &Binding::Mtls("revoked".into())));
+        assert!(client.honours_token(1_001, &Binding::Dpop("revoked".into())));
+        assert!(client.certificate_revoked("revoked"));
+        assert!(!client.certificate_revoked("current"));
+        // Never suspended, nothing revoked: every token, as before.
+        let fresh = super::super::Client::from_registered(&registered(0, &[])).unwrap();
+        assert!(fresh.honours_token(0, &bound));
     }
 }

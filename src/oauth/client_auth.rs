@@ -69,6 +69,16 @@ async fn authenticate_inner(
             ));
         }
     };
+    // RFC 8705 §2.1: a transport certificate its directory revoked
+    // authenticates nothing of the client, whatever the method (tokens
+    // would be bound to it); `registration/trust.rs` keeps the list.
+    if let Some(cert) = &caller.client_cert
+        && client.certificate_revoked(cert.x5t_s256())
+    {
+        return Err(invalid_client(
+            "this transport certificate was revoked by the client's directory",
+        ));
+    }
     let assertion = form.get("client_assertion");
     let assertion_type = form.get("client_assertion_type");
     let now = op.now();

@@ -23,3 +23,4 @@ pub mod sender;
 pub mod session;
 pub mod token_lookup;
 pub mod tokens;
+pub mod trusted_since;

@@ -169,9 +169,11 @@ pub async fn consume(op: &OpState, token: &str, now: u64) -> Result<Consumed, OA
 /// The active access token `token` (never a refresh token).
 async fn active_access_token(op: &OpState, token: &str, now: u64) -> Result<AccessToken, OAuthError> {
     let found = token_lookup::find_access_token(op, token, now).await?;
-    // RFC 7592 §2.3: a deleted client's tokens are dead.
+    // RFC 7592 §2.3: a deleted client's tokens are dead; so are a suspended
+    // client's, those issued before its reinstatement (`trusted_since`) and
+    // those bound to a certificate its directory revoked.
     let found = match found {
-        Some(t) if op.services.clients.get(&t.client_id).await.is_some() => Some(t),
+        Some(t) if crate::oauth::trusted_since::honours(op, &t).await => Some(t),
         _ => None,
     };
     found.ok_or_else(|| {

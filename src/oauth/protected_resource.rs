@@ -11,6 +11,7 @@ use crate::model::records::AccessToken;
 use crate::oauth::caller::Caller;
 use crate::oauth::op::OpState;
 use crate::oauth::sender;
+use crate::oauth::trusted_since;
 use crate::protocol::error::{ErrorCode, OAuthError};
 
 /// A refusal at a protected resource: the scheme to challenge with, and why.
@@ -48,11 +49,15 @@ pub async fn presented_token(
         .ok_or((scheme, invalid_token("unknown, expired or revoked access token")))?;
     // RFC 7592 §2.3 and continuous trust: a token of a deleted or suspended
     // client is not honoured, also while its revocation is under way and for
-    // tokens no grant links to (client_credentials), as at introspection.
-    if op.services.clients.get(&record.client_id).await.is_none() {
+    // tokens no grant links to (client_credentials), as at introspection;
+    // nor one issued before the client's reinstatement (`trusted_since`) or
+    // bound to a certificate its directory revoked.
+    if !trusted_since::honours(op, &record).await {
         return Err((
             scheme,
-            invalid_token("the client of this access token is unknown or suspended"),
+            invalid_token(
+                "the token's client is unknown or suspended, or the token predates its reinstatement or is bound to a revoked certificate",
+            ),
         ));
     }
     match &record.binding {

@@ -18,17 +18,21 @@ pub const SAMPLE_REDIRECT_URI: &str = "https://localhost:8443/sandbox/callback";
 
 /// Points the OP's `[[registration.trusted_directories]]` entry for the
 /// sandbox directory (its default issuer, `https://localhost:8445` in
-/// `config/sandbox.toml`) at `public_url`: its JWKS and status endpoint
-/// follow `--directory-listen`.
+/// `config/sandbox.toml`) at `public_url`: its JWKS, status and revocation
+/// endpoints follow `--directory-listen`.
 pub fn point_at_directory(config: &mut crate::config::Config, public_url: &str) {
     let base = crate::directory::DEFAULT_PUBLIC_URL;
     for d in &mut config.registration.trusted_directories {
         if d.issuer != crate::directory::DEFAULT_ISSUER {
             continue;
         }
-        for url in [d.jwks_uri.as_mut(), d.status_endpoint.as_mut()]
-            .into_iter()
-            .flatten()
+        for url in [
+            d.jwks_uri.as_mut(),
+            d.status_endpoint.as_mut(),
+            d.revocation_endpoint.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
         {
             if let Some(rest) = url.strip_prefix(base) {
                 *url = format!("{}{rest}", public_url.trim_end_matches('/'));
@@ -120,6 +124,10 @@ mod tests {
         assert_eq!(
             d.status_endpoint.as_deref(),
             Some("https://localhost:18445/software/{software_id}/status")
+        );
+        assert_eq!(
+            d.revocation_endpoint.as_deref(),
+            Some("https://localhost:18445/software/{software_id}/revoked-certificates")
         );
     }
 }

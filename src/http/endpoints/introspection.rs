@@ -12,7 +12,7 @@ use crate::http::response;
 use crate::oauth::caller::Caller;
 use crate::oauth::introspection::Introspector;
 use crate::oauth::op::OpState;
-use crate::oauth::{client_auth, introspection, resource_server, token_lookup};
+use crate::oauth::{client_auth, introspection, resource_server, token_lookup, trusted_since};
 use crate::protocol::error::OAuthError;
 use bytes::Bytes;
 use http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
@@ -39,9 +39,11 @@ pub async fn post(
     // looked up, so a refresh token is never active here (RFC 6749 §1.5).
     let found = token_lookup::find_access_token(op, token, now).await?;
     // RFC 7592 §2.3: a deleted client's tokens are not active, also those
-    // (client_credentials) that no grant of it links to.
+    // (client_credentials) that no grant of it links to; nor a suspended
+    // client's, nor one issued before its reinstatement (`trusted_since`)
+    // or bound to a certificate its directory revoked.
     let found = match found {
-        Some(t) if op.services.clients.get(&t.client_id).await.is_none() => None,
+        Some(t) if !trusted_since::honours(op, &t).await => None,
         other => other,
     };
     // UK OBIE: a token of a consent that was rejected or revoked, or whose

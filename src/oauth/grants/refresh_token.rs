@@ -44,6 +44,15 @@ pub async fn refresh(
     if record.client_id != client.client_id {
         return Err(invalid_grant("the refresh token was issued to another client"));
     }
+    // Continuous trust (`oauth/trusted_since.rs`): a refresh token issued
+    // before the client's reinstatement (revocation at suspension and
+    // reinstatement removes them; this holds if one was missed), or bound
+    // to a certificate its directory revoked, is not honoured.
+    if !client.honours_token(record.issued_at, &record.binding) {
+        return Err(invalid_grant(
+            "the refresh token predates the client's reinstatement or is bound to a revoked certificate",
+        ));
+    }
     check_binding(op, caller, &record.binding, uses)?;
     if record.expires_at <= now {
         return Err(invalid_grant("the refresh token has expired"));

@@ -92,6 +92,10 @@ fn check_transport_certificate(
         )
     };
     let cert = cert.filter(|c| c.chain_verified()).ok_or_else(not_bound)?;
+    // A certificate the directory revoked (`trust.rs`) manages nothing.
+    if record.revoked_certificates.iter().any(|r| r == cert.x5t_s256()) {
+        return Err(not_bound());
+    }
     let directory = directories.find(&record.directory).ok_or_else(not_bound)?;
     cert_binding::check_certificate_binding(
         directory.binding,
@@ -155,9 +159,10 @@ pub async fn update(
         revision: current.revision + 1,
         ..current
     };
-    // The suspension is the trust checks' (`trust.rs`), never the
-    // client's: it is taken from the stored record in the same transaction
-    // as the write, so a suspension made while this request ran is kept.
+    // The suspension, `trusted_since` and the revoked certificates are the
+    // trust checks' (`trust.rs`),
+    // never the client's: they are taken from the stored record in the same
+    // transaction as the write, so a change made while this request ran is kept.
     let new_token = crate::oauth::secrets::new_secret()?;
     let token_record = RegistrationAccessToken {
         client_id: record.client_id.clone(),
@@ -179,9 +184,14 @@ pub async fn update(
                     return Ok(None);
                 }
                 let stored = ops::find::<RegisteredClient>(&tx, &record.client_id, now).await?;
-                let record = RegisteredClient {
-                    suspended: stored.map_or(record.suspended, |s| s.payload.suspended),
-                    ..record
+                let record = match stored {
+                    Some(s) => RegisteredClient {
+                        suspended: s.payload.suspended,
+                        trusted_since: s.payload.trusted_since,
+                        revoked_certificates: s.payload.revoked_certificates,
+                        ..record
+                    },
+                    None => record,
                 };
                 ops::upsert(&tx, &record.client_id, &record, None, now).await?;
                 ops::destroy(&tx, Kind::RegistrationAccessToken, old_token).await?;

@@ -13,6 +13,7 @@
 //! [`trust`] keeps checking registered software at its directory after
 //! registration (suspension and reinstatement).
 
+pub mod certificates;
 pub mod directories;
 pub mod manage;
 pub mod trust;
@@ -38,6 +39,9 @@ pub struct Admitted {
     pub statement: String,
     /// The metadata to register.
     pub metadata: ClientMetadata,
+    /// The directory's revoked transport certificates of the software
+    /// (`certificates.rs`; the request's is not one of them).
+    pub revoked_certificates: Vec<String>,
 }
 
 fn unavailable(what: &'static str) -> OAuthError {
@@ -94,6 +98,14 @@ pub async fn admit(
         &ssa.software_id,
         &ssa.org_id,
     )?;
+    let revoked_certificates = certificates::check_not_revoked(
+        op,
+        directories.fetcher(),
+        &issuer,
+        &ssa.software_id,
+        cert.x5t_s256(),
+    )
+    .await?;
     let transport_dn = cert_binding::subject_dn_rfc4514(cert.leaf().as_ref())?;
     let (metadata, request_jti) = match parsed {
         RegistrationBody::Json(map) => (map, None),
@@ -150,6 +162,7 @@ pub async fn admit(
         ssa,
         statement,
         metadata,
+        revoked_certificates,
     })
 }
 
@@ -187,6 +200,8 @@ pub async fn register(op: &OpState, admitted: Admitted) -> Result<Value, OAuthEr
         updated_at: now,
         revision: 1,
         suspended: false,
+        trusted_since: 0,
+        revoked_certificates: admitted.revoked_certificates,
     };
     let token_record = RegistrationAccessToken {
         client_id: client_id.clone(),

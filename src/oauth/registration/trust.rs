@@ -1,7 +1,9 @@
 //! Continuous trust in registered clients: every
 //! `registration.status_check_interval_secs` the [`TrustMonitor`] asks each
 //! registered software's directory for its status (the directory's
-//! `status_endpoint`, through the OP's outgoing HTTPS client) and applies
+//! `status_endpoint`) and, where the directory publishes them, its revoked
+//! transport certificates (`revocation_endpoint`), through the OP's
+//! outgoing HTTPS client. The status goes through
 //! `protocol::registration::status::decide`:
 //!
 //! - not `Active` (software or organisation revoked): the client is
@@ -10,11 +12,26 @@
 //!   ([`Repo::revoke_issued_to_client`]; its registration access token is
 //!   kept for RFC 7592 management);
 //! - `Active` again: anything issued to it while the suspension was being
-//!   made is revoked, then the suspension is lifted;
+//!   made is revoked, then the suspension is lifted and `trusted_since`
+//!   set, so no token from before comes back (`oauth/trusted_since.rs`);
 //! - no answer: nothing changes (fail-static, reasons at `decide`), the
 //!   failure is logged and counted.
 //!
-//! One status request per (directory, software) per round, however many
+//! The revoked certificates (`protocol::registration::revocation`) are
+//! stored with each client of the software when they differ from its
+//! stored list. From then on such a certificate authenticates nothing of
+//! the client (`oauth/client_auth.rs`, RFC 7592 management in
+//! `manage.rs`; registration itself refuses one, `certificates.rs`) and no
+//! token bound to one is honoured (`oauth/trusted_since.rs`). The client
+//! is not suspended: a directory revokes a certificate (a leaked key, a
+//! renewal) and not the software, whose other certificates keep working,
+//! so the fintech goes on with its renewed certificate without a gap and
+//! without re-registering, while everything bound to the revoked one
+//! stops — the precise answer where suspension would stop the software's
+//! customers too. The list is in the store, not in a node's memory, so
+//! every node and a restarted one refuse the same certificates.
+//!
+//! One status (and revocation) request per (directory, software) per round, however many
 //! registrations the software has, a few in flight at once. Every node runs the checks; each change
 //! is a read-modify-write transaction on the record, so nodes agree and a
 //! change is applied (and audited) once.
@@ -24,12 +41,15 @@
 //! `fiducia_trust_consecutive_failures{directory}` (the longest run of
 //! failed checks among the directory's software),
 //! `fiducia_trust_suspensions_total{directory}`,
-//! `fiducia_trust_reinstatements_total{directory}`.
+//! `fiducia_trust_reinstatements_total{directory}`,
+//! `fiducia_trust_certificate_revocations_total{directory}` (certificates
+//! newly listed for a client).
 //!
 //! [`Repo::revoke_issued_to_client`]: crate::store::repo::Repo::revoke_issued_to_client
 
 use crate::model::registered::RegisteredClient;
 use crate::oauth::op::OpState;
+use crate::protocol::registration::revocation;
 use crate::protocol::registration::status::{self, SoftwareStanding, TrustAction};
 use crate::store::kv::KvError;
 use crate::store::repo::ops;
@@ -53,19 +73,26 @@ impl TrustMonitor {
     /// Starts checking every `interval`, or `None` when registration is off
     /// or no trusted directory has a `status_endpoint`.
     pub fn spawn(op: Arc<OpState>, interval: Duration) -> Option<Self> {
-        let endpoints: HashMap<String, String> = op
+        let endpoints: HashMap<String, DirectoryEndpoints> = op
             .config
             .get()
             .registration
             .trusted_directories
             .iter()
-            .filter_map(|d| Some((d.issuer.clone(), d.status_endpoint.clone()?)))
+            .filter(|d| d.status_endpoint.is_some() || d.revocation_endpoint.is_some())
+            .map(|d| {
+                let endpoints = DirectoryEndpoints {
+                    status: d.status_endpoint.clone(),
+                    revocation: d.revocation_endpoint.clone(),
+                };
+                (d.issuer.clone(), endpoints)
+            })
             .collect();
         // Registration off: nothing is registered through directories.
         op.services.directories.as_ref()?;
         for d in &op.config.get().registration.trusted_directories {
             if d.status_endpoint.is_none() {
-                tracing::warn!(directory = %d.issuer, "trusted directory without status_endpoint: its registered software is never re-checked");
+                tracing::warn!(directory = %d.issuer, "trusted directory without status_endpoint: the status of its registered software is never re-checked");
             }
         }
         if endpoints.is_empty() {
@@ -105,10 +132,32 @@ impl TrustMonitor {
 /// One software at one directory.
 type SoftwareKey = (String, String);
 
+/// A directory's `status_endpoint` and `revocation_endpoint` templates.
+struct DirectoryEndpoints {
+    status: Option<String>,
+    revocation: Option<String>,
+}
+
+/// What one software's directory said in a round (`None`: not asked, the
+/// directory has no such endpoint).
+struct SoftwareCheck {
+    status: Option<Result<SoftwareStanding, String>>,
+    revoked: Option<Result<Vec<String>, String>>,
+}
+
+impl SoftwareCheck {
+    /// The first failure of the round's requests, if any.
+    fn failure(&self) -> Option<&str> {
+        let status = self.status.as_ref().and_then(|s| s.as_ref().err());
+        let revoked = self.revoked.as_ref().and_then(|r| r.as_ref().err());
+        status.or(revoked).map(String::as_str)
+    }
+}
+
 struct TrustChecks {
     op: Arc<OpState>,
-    /// `status_endpoint` templates by directory issuer.
-    endpoints: HashMap<String, String>,
+    /// Endpoint templates by directory issuer.
+    endpoints: HashMap<String, DirectoryEndpoints>,
     /// Consecutive failed checks per software.
     failures: HashMap<SoftwareKey, u64>,
 }
@@ -138,18 +187,38 @@ impl TrustChecks {
             .collect();
         // Software no longer registered leaves the failure counts.
         self.failures.retain(|key, _| keys.contains(key));
+        let fetcher = self.op.services.directories.as_ref().map(|d| d.fetcher().clone());
         let fetches = keys.into_iter().filter_map(|key| {
-            let url = status::status_url(self.endpoints.get(&key.0)?, &key.1);
-            let fetcher = self.op.services.directories.as_ref().map(|d| d.fetcher().clone());
+            let endpoints = self.endpoints.get(&key.0)?;
+            let status_url = endpoints.status.as_deref().map(|t| status::status_url(t, &key.1));
+            let revocation_url = endpoints
+                .revocation
+                .as_deref()
+                .map(|t| status::status_url(t, &key.1));
+            let fetcher = fetcher.clone();
             Some(async move {
-                let outcome = match fetcher {
-                    Some(fetcher) => match fetcher.fetch_json(&url).await {
-                        Ok(answer) => status::parse_status(&answer).map_err(|e| format!("{url}: {e}")),
-                        Err(error) => Err(error),
-                    },
-                    None => Err("registration is off".to_string()),
+                let fetch = |url: String| {
+                    let fetcher = fetcher.clone();
+                    async move {
+                        match fetcher {
+                            Some(fetcher) => fetcher.fetch_json(&url).await.map(|answer| (url, answer)),
+                            None => Err("registration is off".to_string()),
+                        }
+                    }
                 };
-                (key, outcome)
+                let status = match status_url {
+                    Some(url) => Some(fetch(url).await.and_then(|(url, answer)| {
+                        status::parse_status(&answer).map_err(|e| format!("{url}: {e}"))
+                    })),
+                    None => None,
+                };
+                let revoked = match revocation_url {
+                    Some(url) => Some(fetch(url).await.and_then(|(url, answer)| {
+                        revocation::parse_revoked(&answer).map_err(|e| format!("{url}: {e}"))
+                    })),
+                    None => None,
+                };
+                (key, SoftwareCheck { status, revoked })
             })
         });
         let fetched: Vec<_> = futures::stream::iter(fetches)
@@ -157,13 +226,25 @@ impl TrustChecks {
             .collect()
             .await;
         let mut answers = HashMap::new();
-        for (key, outcome) in fetched {
-            self.record(&key, &outcome);
-            answers.insert(key, outcome);
+        for (key, check) in fetched {
+            self.record(&key, &check);
+            answers.insert(key, check);
         }
         for client in clients {
             let key = (client.directory.clone(), client.software_id.clone());
-            let Some(outcome) = answers.get(&key) else {
+            let Some(check) = answers.get(&key) else {
+                continue;
+            };
+            // RFC 8705 §2.1, §3: the certificates the directory revoked,
+            // stored with the client, are refused from now on wherever it
+            // authenticates or a token bound to one is presented.
+            if let Some(Ok(revoked)) = &check.revoked
+                && *revoked != client.revoked_certificates
+                && let Err(error) = self.store_revoked(&client, revoked).await
+            {
+                tracing::warn!(client_id = %client.client_id, %error, "revoked certificates could not be stored; retrying next interval");
+            }
+            let Some(outcome) = &check.status else {
                 continue;
             };
             let result = match status::decide(client.suspended, outcome) {
@@ -189,20 +270,20 @@ impl TrustChecks {
     }
 
     /// Counts and logs one software's check.
-    fn record(&mut self, key: &SoftwareKey, outcome: &Result<SoftwareStanding, String>) {
+    fn record(&mut self, key: &SoftwareKey, check: &SoftwareCheck) {
         let (directory, software_id) = key;
-        let label = match outcome {
-            Ok(SoftwareStanding::Active) => "active",
-            Ok(SoftwareStanding::NotActive { .. }) => "not_active",
-            Err(_) => "failed",
+        let label = match (&check.status, check.failure()) {
+            (Some(Ok(SoftwareStanding::NotActive { .. })), _) => "not_active",
+            (_, Some(_)) => "failed",
+            _ => "active",
         };
         metrics::counter!("fiducia_trust_checks_total", "directory" => directory.clone(), "outcome" => label)
             .increment(1);
-        match outcome {
-            Ok(_) => {
+        match check.failure() {
+            None => {
                 self.failures.remove(key);
             }
-            Err(error) => {
+            Some(error) => {
                 let consecutive = self.failures.entry(key.clone()).or_insert(0);
                 *consecutive += 1;
                 metrics::counter!("fiducia_trust_check_failures_total", "directory" => directory.clone())
@@ -212,7 +293,7 @@ impl TrustChecks {
                     software_id = %software_id,
                     consecutive = *consecutive,
                     %error,
-                    "software status check failed; the client keeps its last state"
+                    "software status or certificate check failed; the client keeps its last state"
                 );
             }
         }
@@ -286,15 +367,75 @@ impl TrustChecks {
         Ok(())
     }
 
+    /// Stores the directory's list of revoked certificates with the client
+    /// (replacing the one stored) and evicts its actor, so its next
+    /// request sees it.
+    async fn store_revoked(&self, client: &RegisteredClient, revoked: &[String]) -> Result<(), KvError> {
+        let Some(record) = self
+            .modify(&client.client_id, |found| {
+                (found.revoked_certificates != revoked).then(|| RegisteredClient {
+                    revoked_certificates: revoked.to_vec(),
+                    ..found.clone()
+                })
+            })
+            .await?
+        else {
+            return Ok(());
+        };
+        self.op.services.clients.evict(&record.client_id);
+        let newly = revoked
+            .iter()
+            .filter(|r| !client.revoked_certificates.contains(r))
+            .count();
+        metrics::counter!("fiducia_trust_certificate_revocations_total", "directory" => record.directory.clone())
+            .increment(newly as u64);
+        tracing::info!(
+            target: "fiducia::audit",
+            client_id = %record.client_id,
+            software_id = %record.software_id,
+            org_id = %record.org_id,
+            directory = %record.directory,
+            revoked = revoked.len(),
+            newly,
+            "transport certificates revoked by the directory: refused for this client from now on"
+        );
+        Ok(())
+    }
+
     /// Sets the flag in one transaction with the read (an RFC 7592 update
     /// or deletion in between is not lost); `None` when the client is gone
-    /// or already in that state.
+    /// or already in that state. Lifting a suspension starts a new period
+    /// of trust: no token issued before it is honoured again
+    /// (`oauth/trusted_since.rs`), client_credentials tokens included,
+    /// which no revocation by client reaches.
     async fn set_suspended(
         &self,
         client_id: &str,
         suspended: bool,
     ) -> Result<Option<RegisteredClient>, KvError> {
         let now = self.op.now();
+        self.modify(client_id, |found| {
+            (found.suspended != suspended).then(|| RegisteredClient {
+                suspended,
+                trusted_since: match suspended {
+                    true => found.trusted_since,
+                    false => now,
+                },
+                ..found.clone()
+            })
+        })
+        .await
+    }
+
+    /// Reads the client and writes what `change` makes of it, in one
+    /// transaction; `None` when the client is gone or `change` leaves it.
+    async fn modify(
+        &self,
+        client_id: &str,
+        change: impl Fn(&RegisteredClient) -> Option<RegisteredClient>,
+    ) -> Result<Option<RegisteredClient>, KvError> {
+        let now = self.op.now();
+        let change = &change;
         self.op
             .services
             .repo
@@ -303,12 +444,8 @@ impl TrustChecks {
                 let Some(found) = ops::find::<RegisteredClient>(&tx, client_id, now).await? else {
                     return Ok(None);
                 };
-                if found.payload.suspended == suspended {
+                let Some(record) = change(&found.payload) else {
                     return Ok(None);
-                }
-                let record = RegisteredClient {
-                    suspended,
-                    ..found.payload
                 };
                 ops::upsert(&tx, client_id, &record, None, now).await?;
                 Ok(Some(record))

@@ -12,7 +12,9 @@
 //!   software (RFC 8705 §2.1; UK: CN/OU, Brazil: UID/organizationIdentifier);
 //! - [`roles`]: the scopes the UK directory roles allow by default;
 //! - [`status`]: continuous trust, a directory's software status answer
-//!   and what it means for a registered client (suspend, reinstate, keep).
+//!   and what it means for a registered client (suspend, reinstate, keep);
+//! - [`revocation`]: a directory's revoked transport certificates against
+//!   the one a client registered with, combined with its status.
 //!
 //! Reasons collapse into the RFC 7591 §3.2.2 error codes through `From`.
 
@@ -21,6 +23,7 @@ pub mod fields;
 pub mod metadata;
 pub mod redirect_uri;
 pub mod request;
+pub mod revocation;
 pub mod roles;
 pub mod ssa;
 pub mod status;

@@ -4,10 +4,12 @@
 //! fintech registers with its transport certificate (CN = software_id, OU
 //! = org_id, the UK binding) and then runs the FAPI 2.0 flow.
 
+pub mod cert_revocation;
 pub mod manage;
 pub mod register;
 pub mod rejections;
 pub mod trust;
+pub mod trusted_since;
 
 use super::flow::harness::*;
 use super::support::*;

@@ -18,17 +18,23 @@ const TRUST_SOFTWARE: &str = "trusted-fintech-app";
 
 /// The OP and a sandbox directory sharing the test CA (the directory's
 /// transport certificates chain to the OP's `tls.client_ca`).
-struct TrustSetup {
-    op: Op,
-    directory: Arc<Directory>,
-    server: Option<DirectoryServer>,
+pub struct TrustSetup {
+    pub op: Op,
+    pub directory: Arc<Directory>,
+    pub server: Option<DirectoryServer>,
     /// The software's transport certificate and key (PEM), as the directory wrote them.
-    identity: (String, String),
-    ca: std::path::PathBuf,
+    pub identity: (String, String),
+    pub ca: std::path::PathBuf,
 }
 
 impl TrustSetup {
-    async fn start() -> Self {
+    pub async fn start() -> Self {
+        Self::start_with("").await
+    }
+
+    /// [`TrustSetup::start`] with `directory_extra` appended to the
+    /// trusted directory's entry (`{url}` in it is the directory's URL).
+    pub async fn start_with(directory_extra: &str) -> Self {
         let pki = TestPki::new();
         let port = free_port();
         let url = format!("https://localhost:{port}");
@@ -76,6 +82,7 @@ impl TrustSetup {
             std::fs::read_to_string(software.join("transport.key")).unwrap(),
         );
         let ca = pki.ca();
+        let directory_extra = directory_extra.replace("{url}", &url);
         let extra = format!(
             r#"
 [registration]
@@ -86,6 +93,7 @@ status_check_interval_secs = 1
 issuer = "{TRUST_ISSUER}"
 jwks_uri = "{url}/jwks"
 status_endpoint = "{url}/software/{{software_id}}/status"
+{directory_extra}
 "#
         );
         let op = Op::start_in(pki, "", |_| extra).await;
@@ -98,9 +106,39 @@ status_endpoint = "{url}/software/{{software_id}}/status"
         }
     }
 
+    /// Registers the software as a `tls_client_auth` client over
+    /// `identity`; its `client_id` and registration access token.
+    pub async fn register(&self, identity: &(String, String)) -> (String, String) {
+        let response = send_as(
+            &self.op,
+            Some(identity),
+            json_request(
+                "POST",
+                "/register",
+                None,
+                &json!({
+                    "software_statement": self.ssa().await,
+                    "token_endpoint_auth_method": "tls_client_auth",
+                    "redirect_uris": [REDIRECT],
+                    "scope": AISP_SCOPE,
+                }),
+            ),
+        )
+        .await;
+        assert_status(&response, 201);
+        let registered = json(response.body());
+        (
+            registered["client_id"].as_str().unwrap().to_string(),
+            registered["registration_access_token"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        )
+    }
+
     /// A fresh SSA from the directory, asked for over mTLS with the
     /// software's own transport certificate.
-    async fn ssa(&self) -> String {
+    pub async fn ssa(&self) -> String {
         let software = (
             self.identity_path("transport.pem"),
             self.identity_path("transport.key"),
@@ -115,7 +153,7 @@ status_endpoint = "{url}/software/{{software_id}}/status"
         String::from_utf8(response.body().to_vec()).unwrap()
     }
 
-    fn identity_path(&self, name: &str) -> std::path::PathBuf {
+    pub fn identity_path(&self, name: &str) -> std::path::PathBuf {
         self.op
             .pki
             .dir
@@ -125,14 +163,14 @@ status_endpoint = "{url}/software/{{software_id}}/status"
             .join(name)
     }
 
-    fn set_status(&self, status: Status) {
+    pub fn set_status(&self, status: Status) {
         self.directory
             .set_status(&Target::Software(TRUST_SOFTWARE.into()), status, now())
             .unwrap();
     }
 
     /// PAR over the software's certificate: 201, or 401 `invalid_client` once suspended.
-    async fn par_status(&self, client_id: &str) -> u16 {
+    pub async fn par_status(&self, client_id: &str) -> u16 {
         let (_, challenge) = pkce();
         let par = cert_par(client_id, &challenge, AISP_SCOPE);
         send_as(&self.op, Some(&self.identity), par)
@@ -142,7 +180,7 @@ status_endpoint = "{url}/software/{{software_id}}/status"
     }
 
     /// Waits (at most 10 s, the interval being 1 s) until PAR answers `status`.
-    async fn wait_for_par(&self, client_id: &str, status: u16) {
+    pub async fn wait_for_par(&self, client_id: &str, status: u16) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while self.par_status(client_id).await != status {
             assert!(Instant::now() < deadline, "PAR never answered {status}");
