@@ -179,7 +179,8 @@ mod tests {
                 token_endpoint_auth_method: TokenEndpointAuthMethod::PrivateKeyJwt,
                 token_endpoint_auth_signing_alg: None,
                 scopes: scopes.iter().map(|s| s.to_string()).collect(),
-                jwks_uri: "https://fintech.example/jwks".into(),
+                jwks_uri: Some("https://fintech.example/jwks".into()),
+                jwks: None,
                 tls_client_auth_subject_dn: None,
                 id_token_signed_response_alg: JoseAlg::Es256,
                 authorization_signed_response_alg: JoseAlg::Es256,
@@ -197,6 +198,7 @@ mod tests {
             updated_at: NOW,
             revision,
             suspended: false,
+            transport_subject_dn: None,
         }
     }
 

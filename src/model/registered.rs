@@ -9,6 +9,7 @@
 
 use crate::config::AccessTokenFormat;
 use crate::protocol::client_auth::{DistinguishedName, TlsClientAuthSubject};
+use crate::protocol::jose::ClientJwks;
 use crate::protocol::registration::metadata::ClientMetadata;
 use crate::store::keys::Kind;
 use crate::store::record::{Links, StoredRecord};
@@ -43,6 +44,11 @@ pub struct RegisteredClient {
     pub revision: u64,
     /// A suspended client is unknown to every endpoint but management.
     pub suspended: bool,
+    /// The RFC 4514 subject of the transport certificate of the last
+    /// registration or update (schema 6; `None` for earlier ones). Under
+    /// the certificate binding `none` it is what management calls must
+    /// present.
+    pub transport_subject_dn: Option<String>,
 }
 
 impl StoredRecord for RegisteredClient {
@@ -71,7 +77,7 @@ impl StoredRecord for RegistrationAccessToken {
 
 impl super::Client {
     /// The client a registration describes. Its keys come from `jwks_uri`
-    /// (fetched by its actor).
+    /// (fetched by its actor) or `jwks` by value.
     pub fn from_registered(r: &RegisteredClient) -> Result<Self, String> {
         let m = &r.metadata;
         let tls_subject = match &m.tls_client_auth_subject_dn {
@@ -86,8 +92,12 @@ impl super::Client {
             redirect_uris: m.redirect_uris.clone(),
             auth_method: m.token_endpoint_auth_method,
             scopes: m.scopes.clone(),
-            jwks: Default::default(),
-            jwks_uri: Some(m.jwks_uri.clone()),
+            jwks: match &m.jwks {
+                Some(text) => ClientJwks::parse(text.as_bytes())
+                    .map_err(|e| format!("client {}: jwks: {e}", r.client_id))?,
+                None => ClientJwks::default(),
+            },
+            jwks_uri: m.jwks_uri.clone(),
             tls_subject,
             id_token_alg: m.id_token_signed_response_alg,
             authorization_response_alg: m.authorization_signed_response_alg,

@@ -68,13 +68,16 @@
 //! a consent or RAR grant was used for (`consent/reservation.rs`); a
 //! version-4 store has none, so its migration writes nothing, but an older
 //! build must not open a store that holds them (its sweeper would not know
-//! the kind).
+//! the kind). Version 6 changed the `client` value (registration
+//! profiles: `jwks` by value, an optional `jwks_uri`, the transport
+//! certificate's subject); its migration (`repo/migrate_v6.rs`) rewrites
+//! every registered client.
 
 use aws_lc_rs::digest;
 
 /// Version of the layout above; recorded in the store at `(0,
 /// "schema_version")`.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// First element of the schema version key.
 const META: u64 = 0;

@@ -19,6 +19,7 @@
 pub mod cert_binding;
 pub mod fields;
 pub mod metadata;
+pub mod profile;
 pub mod redirect_uri;
 pub mod request;
 pub mod roles;

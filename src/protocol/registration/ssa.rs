@@ -1,6 +1,6 @@
 //! The software statement assertion (SSA, RFC 7591 §2.3): a JWS signed by a
 //! trusted directory, naming the software, its organisation, redirect URIs,
-//! roles and JWKS endpoint.
+//! roles or scopes and keys.
 //!
 //! Rules (RFC 7591 §2.3, §3.1.1; UK OBIE DCR 3.3 "SSA"; FAPI 2.0 §5.4.1):
 //! - the JWS verifies with a key of the directory's JWKS, PS256 or ES256
@@ -9,9 +9,12 @@
 //! - `iat` is present, not more than [`MAX_FUTURE_SKEW_SECS`] ahead and at
 //!   most `max_age_secs` old; `exp`, if present, is in the future;
 //! - `jti` is present (single use is the caller's, in the store);
-//! - `software_status` and `org_status` are `Active` (else unapproved).
+//! - the rest (claim names, statuses) is the directory's profile's
+//!   (`profile`): `software_status` / `org_status` other than `Active`
+//!   are unapproved.
 
 use super::RegistrationError;
+use super::profile::{RegistrationProfile, SoftwareKeys, read_statement};
 use crate::protocol::jose::claims::{self, BadClaim};
 use crate::protocol::jose::{
     ClientJwk, JoseError, MAX_FUTURE_SKEW_SECS, MAX_JTI_LEN, UnverifiedJws, verify_jws,
@@ -21,9 +24,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use fiducia_hsm::JoseAlg;
 use serde_json::{Map, Value};
 
-/// A verified software statement.
+/// What every profile checks the same way: the directory's signature,
+/// `iss`, `iat`, `exp`, `jti`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SoftwareStatement {
+pub struct StatementCommon {
     /// The directory (`iss`).
     pub issuer: String,
     /// `iat`.
@@ -32,20 +36,35 @@ pub struct SoftwareStatement {
     pub expires_at: Option<u64>,
     /// `jti`.
     pub jti: String,
+}
+
+/// A verified software statement, read by its directory's profile
+/// (`profile`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SoftwareStatement {
+    /// `iss`, `iat`, `exp`, `jti`.
+    pub common: StatementCommon,
     /// `software_id`.
     pub software_id: String,
-    /// `org_id`.
+    /// `org_id` (empty when the profile allows none and none was given).
     pub org_id: String,
     /// `org_name`, when given.
     pub org_name: Option<String>,
-    /// `software_client_name` (falls back to `software_id`).
-    pub client_name: String,
-    /// `software_redirect_uris`.
-    pub redirect_uris: Vec<String>,
-    /// `software_roles`.
+    /// The client's name, when the statement gives one.
+    pub client_name: Option<String>,
+    /// The redirect URIs a registration may hold; `None`: the statement
+    /// does not bound them.
+    pub redirect_uris: Option<Vec<String>>,
+    /// The software's roles (UK `software_roles`), possibly none.
     pub roles: Vec<String>,
-    /// `software_jwks_endpoint`: where the software's keys are.
-    pub jwks_endpoint: String,
+    /// The scopes the statement allows (generic `scope`); `None`: the
+    /// roles decide.
+    pub scopes: Option<Vec<String>>,
+    /// The software's keys, when the statement names them.
+    pub keys: Option<SoftwareKeys>,
+    /// Client metadata members of the statement that replace the
+    /// request's (RFC 7591 §2.3).
+    pub metadata: Map<String, Value>,
 }
 
 /// Why a statement did not verify.
@@ -118,11 +137,13 @@ pub fn peek_issuer(compact: &str) -> Result<String, SsaError> {
         .to_string())
 }
 
-/// Verifies `compact` with `keys`, the JWKS of directory `issuer`, at `now`.
+/// Verifies `compact` with `keys`, the JWKS of directory `issuer`, at
+/// `now`, and reads it under the directory's `profile`.
 pub fn verify_software_statement(
     compact: &str,
     keys: &[ClientJwk],
     issuer: &str,
+    profile: RegistrationProfile,
     max_age_secs: u64,
     now: u64,
 ) -> Result<SoftwareStatement, SsaError> {
@@ -155,37 +176,30 @@ pub fn verify_software_statement(
     if jti.len() > MAX_JTI_LEN {
         return Err(SsaError::Claim("jti"));
     }
-    for status in ["software_status", "org_status"] {
-        if required(c, status)? != "Active" {
-            return Err(SsaError::NotActive(status));
-        }
-    }
-    let software_id = required(c, "software_id")?;
-    Ok(SoftwareStatement {
+    let common = StatementCommon {
         issuer: issuer.to_string(),
         issued_at,
         expires_at,
         jti,
-        org_id: required(c, "org_id")?,
-        org_name: claims::string(c, "org_name")?.map(str::to_string),
-        client_name: claims::string(c, "software_client_name")?
-            .map_or_else(|| software_id.clone(), str::to_string),
-        redirect_uris: string_array(c, "software_redirect_uris")?,
-        roles: string_array(c, "software_roles")?,
-        jwks_endpoint: required(c, "software_jwks_endpoint")?,
-        software_id,
-    })
+    };
+    read_statement(profile, c, common)
 }
 
-fn required(c: &Map<String, Value>, name: &'static str) -> Result<String, SsaError> {
+/// A required non-empty string claim.
+pub(super) fn required(c: &Map<String, Value>, name: &'static str) -> Result<String, SsaError> {
     match claims::string(c, name)? {
         Some(v) if !v.is_empty() => Ok(v.to_string()),
         _ => Err(SsaError::Claim(name)),
     }
 }
 
+/// An optional string claim.
+pub(super) fn optional(c: &Map<String, Value>, name: &'static str) -> Result<Option<String>, SsaError> {
+    Ok(claims::string(c, name)?.map(str::to_string))
+}
+
 /// A non-empty array of strings.
-fn string_array(c: &Map<String, Value>, name: &'static str) -> Result<Vec<String>, SsaError> {
+pub(super) fn string_array(c: &Map<String, Value>, name: &'static str) -> Result<Vec<String>, SsaError> {
     let items = c
         .get(name)
         .and_then(Value::as_array)
