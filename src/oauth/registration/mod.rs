@@ -254,7 +254,8 @@ pub fn client_information(op: &OpState, record: &RegisteredClient, token: &str) 
     };
     body.remove("scopes");
     // Keys by value are answered as the JWKS object; absent members are
-    // left out, never `null` (RFC 7591 §3.2.1 echoes what is registered).
+    // left out, never `null` (RFC 7591 §3.2.1 echoes what is registered,
+    // and a client sending it back must not be refused for a `null`).
     match body.remove("jwks") {
         Some(Value::String(text)) => {
             if let Ok(jwks) = serde_json::from_str::<Value>(&text) {
@@ -263,9 +264,7 @@ pub fn client_information(op: &OpState, record: &RegisteredClient, token: &str) 
         }
         _ => {}
     }
-    if body.get("jwks_uri").is_some_and(Value::is_null) {
-        body.remove("jwks_uri");
-    }
+    body.retain(|_, value| !value.is_null());
     let extra = json!({
         "client_id": record.client_id,
         "client_id_issued_at": record.issued_at,
