@@ -256,13 +256,10 @@ pub fn client_information(op: &OpState, record: &RegisteredClient, token: &str) 
     // Keys by value are answered as the JWKS object; absent members are
     // left out, never `null` (RFC 7591 §3.2.1 echoes what is registered,
     // and a client sending it back must not be refused for a `null`).
-    match body.remove("jwks") {
-        Some(Value::String(text)) => {
-            if let Ok(jwks) = serde_json::from_str::<Value>(&text) {
-                body.insert("jwks".into(), jwks);
-            }
-        }
-        _ => {}
+    if let Some(Value::String(text)) = body.remove("jwks")
+        && let Ok(jwks) = serde_json::from_str::<Value>(&text)
+    {
+        body.insert("jwks".into(), jwks);
     }
     body.retain(|_, value| !value.is_null());
     let extra = json!({

@@ -23,8 +23,9 @@
 //! chain to `tls.client_ca`, and is what `tls_client_auth` registers, but
 //! its subject is not compared with the statement.
 
-use super::super::ssa::{SoftwareStatement, SsaError, StatementCommon, optional, required};
-use super::{SoftwareKeys, jwks_by_value, statuses_when_present};
+use super::super::statement::SoftwareKeys;
+use super::super::statement::{SoftwareStatement, SsaError, StatementCommon, optional, required};
+use super::rules::{jwks_by_value, statuses_when_present};
 use serde_json::{Map, Value};
 
 /// Client metadata members (RFC 7591 §2, OIDC Registration §2, RFC 8705
@@ -107,5 +108,5 @@ pub fn overlay(request: &Map<String, Value>, ssa: &SoftwareStatement) -> Map<Str
 }
 
 fn non_empty_strings(c: &Map<String, Value>, name: &'static str) -> Result<Vec<String>, SsaError> {
-    super::super::ssa::string_array(c, name)
+    super::super::statement::string_array(c, name)
 }

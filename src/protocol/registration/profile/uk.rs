@@ -9,8 +9,11 @@
 //! `org_status` must be `Active` when present (absent: not refused).
 //! Default certificate binding `uk` (CN = `software_id`, OU = `org_id`).
 
-use super::super::ssa::{SoftwareStatement, SsaError, StatementCommon, optional, required, string_array};
-use super::{SoftwareKeys, statuses_when_present};
+use super::super::statement::SoftwareKeys;
+use super::super::statement::{
+    SoftwareStatement, SsaError, StatementCommon, optional, required, string_array,
+};
+use super::rules::statuses_when_present;
 use serde_json::{Map, Value};
 
 /// Reads a UK statement.
