@@ -187,7 +187,8 @@ mod tests {
                 token_endpoint_auth_method: TokenEndpointAuthMethod::PrivateKeyJwt,
                 token_endpoint_auth_signing_alg: None,
                 scopes: scopes.iter().map(|s| s.to_string()).collect(),
-                jwks_uri: "https://fintech.example/jwks".into(),
+                jwks_uri: Some("https://fintech.example/jwks".into()),
+                jwks: None,
                 tls_client_auth_subject_dn: None,
                 id_token_signed_response_alg: JoseAlg::Es256,
                 authorization_signed_response_alg: JoseAlg::Es256,
@@ -207,6 +208,7 @@ mod tests {
             suspended: false,
             trusted_since: 0,
             revoked_certificates: Vec::new(),
+            transport_subject_dn: None,
         }
     }
 

@@ -649,8 +649,12 @@ mod tests {
         assert_eq!(d.status_endpoint, None);
         assert_eq!(d.revocation_endpoint, None);
         assert_eq!(
-            d.certificate_binding,
+            d.binding(),
             crate::protocol::registration::cert_binding::CertificateBinding::Uk
+        );
+        assert_eq!(
+            d.profile,
+            crate::protocol::registration::profile::RegistrationProfile::Uk
         );
         assert_eq!(
             d.role_scopes["AISP"],
@@ -693,6 +697,13 @@ mod tests {
                 ),
                 "registration.trusted_directories.d1.revocation_endpoint",
             ),
+            // OBIE DCR 3.3: the uk profile binds the certificate.
+            (
+                dir(
+                    "issuer = \"d1\"\njwks_uri = \"https://d.example/jwks\"\ncertificate_binding = \"none\"\n",
+                ),
+                "registration.trusted_directories.d1.certificate_binding",
+            ),
         ];
         for (text, field) in failures {
             let err = validated(&text).unwrap_err();
@@ -704,6 +715,16 @@ mod tests {
         ))
         .unwrap_err();
         assert!(err.message.contains("/etc/fiducia/dir.json"), "{}", err.message);
+        // RFC 7591 §2.3: a generic directory binds no certificate by default.
+        let v = validated(&dir(
+            "issuer = \"d1\"\njwks_uri = \"https://d.example/jwks\"\nprofile = \"generic\"\n",
+        ))
+        .unwrap();
+        let d = &v.get().registration.trusted_directories[0];
+        assert_eq!(
+            d.binding(),
+            crate::protocol::registration::cert_binding::CertificateBinding::None
+        );
         // Scalar fields take FIDUCIA_REGISTRATION__<FIELD>.
         let env = [
             (

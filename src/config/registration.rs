@@ -10,6 +10,7 @@
 //! [[registration.trusted_directories]]
 //! issuer = "sandbox-directory"
 //! jwks_uri = "https://directory.example/jwks"
+//! profile = "uk"
 //! certificate_binding = "uk"
 //! status_endpoint = "https://directory.example/software/{software_id}/status"
 //! revocation_endpoint = "https://directory.example/software/{software_id}/revoked-certificates"
@@ -18,6 +19,7 @@
 use super::Config;
 use super::load::ConfigError;
 use crate::protocol::registration::cert_binding::CertificateBinding;
+use crate::protocol::registration::profile::RegistrationProfile;
 use crate::protocol::registration::roles::default_role_scopes;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -82,10 +84,18 @@ pub struct TrustedDirectoryConfig {
     /// file). Default none.
     #[serde(default)]
     pub jwks_file: Option<PathBuf>,
-    /// `uk` or `brazil`: how the transport certificate binds to the
-    /// statement. Default `uk`.
-    #[serde(default = "default_binding")]
-    pub certificate_binding: CertificateBinding,
+    /// How its statements become client metadata
+    /// (`protocol::registration::profile`): `uk` (OBIE DCR 3.3,
+    /// `software_*` claims) or `generic` (RFC 7591 §2.3: the metadata's
+    /// own names, statement values win, `jwks` by value accepted).
+    /// Default `uk`.
+    #[serde(default = "default_profile")]
+    pub profile: RegistrationProfile,
+    /// `uk`, `brazil` or `none`: how the transport certificate binds to the
+    /// statement. Default: the profile's (`uk` for `uk`, `none` for
+    /// `generic`); `none` is refused with the `uk` profile.
+    #[serde(default)]
+    pub certificate_binding: Option<CertificateBinding>,
     /// Scopes each `software_roles` value allows (the union over the
     /// statement's roles bounds what a client may register). Default: the
     /// UK roles, `AISP` = `openid accounts offline_access`, `PISP` =
@@ -111,8 +121,17 @@ pub struct TrustedDirectoryConfig {
     pub revocation_endpoint: Option<String>,
 }
 
-fn default_binding() -> CertificateBinding {
-    CertificateBinding::Uk
+fn default_profile() -> RegistrationProfile {
+    RegistrationProfile::Uk
+}
+
+impl TrustedDirectoryConfig {
+    /// The certificate binding in force: the configured one, else the
+    /// profile's default.
+    pub fn binding(&self) -> CertificateBinding {
+        self.certificate_binding
+            .unwrap_or_else(|| self.profile.default_binding())
+    }
 }
 
 /// Directories well formed; an enabled endpoint has at least one.
@@ -184,6 +203,14 @@ pub(super) fn check_registration(config: &Config) -> Result<(), ConfigError> {
                     "must be an https URL template containing {software_id}",
                 ));
             }
+        }
+        // OBIE DCR 3.3: the transport certificate names the software.
+        if d.profile == RegistrationProfile::Uk && d.binding() == CertificateBinding::None {
+            return Err(ConfigError::new(
+                field("certificate_binding"),
+                CHECK,
+                "the uk profile needs a certificate binding (uk or brazil)",
+            ));
         }
         if d.role_scopes.is_empty() {
             return Err(ConfigError::new(

@@ -10,6 +10,7 @@
 
 use crate::config::AccessTokenFormat;
 use crate::protocol::client_auth::{DistinguishedName, TlsClientAuthSubject};
+use crate::protocol::jose::ClientJwks;
 use crate::protocol::registration::metadata::ClientMetadata;
 use crate::store::keys::Kind;
 use crate::store::record::{Links, StoredRecord};
@@ -55,6 +56,11 @@ pub struct RegisteredClient {
     /// nothing of this client and its tokens are not honoured. Added in
     /// store schema 6.
     pub revoked_certificates: Vec<String>,
+    /// The RFC 4514 subject of the transport certificate of the last
+    /// registration or update (schema 6; `None` for earlier ones). Under
+    /// the certificate binding `none` it is what management calls must
+    /// present.
+    pub transport_subject_dn: Option<String>,
 }
 
 impl StoredRecord for RegisteredClient {
@@ -83,7 +89,7 @@ impl StoredRecord for RegistrationAccessToken {
 
 impl super::Client {
     /// The client a registration describes. Its keys come from `jwks_uri`
-    /// (fetched by its actor).
+    /// (fetched by its actor) or `jwks` by value.
     pub fn from_registered(r: &RegisteredClient) -> Result<Self, String> {
         let m = &r.metadata;
         let tls_subject = match &m.tls_client_auth_subject_dn {
@@ -98,8 +104,12 @@ impl super::Client {
             redirect_uris: m.redirect_uris.clone(),
             auth_method: m.token_endpoint_auth_method,
             scopes: m.scopes.clone(),
-            jwks: Default::default(),
-            jwks_uri: Some(m.jwks_uri.clone()),
+            jwks: match &m.jwks {
+                Some(text) => ClientJwks::parse(text.as_bytes())
+                    .map_err(|e| format!("client {}: jwks: {e}", r.client_id))?,
+                None => ClientJwks::default(),
+            },
+            jwks_uri: m.jwks_uri.clone(),
             tls_subject,
             id_token_alg: m.id_token_signed_response_alg,
             authorization_response_alg: m.authorization_signed_response_alg,
@@ -134,7 +144,8 @@ mod tests {
                 token_endpoint_auth_method: TokenEndpointAuthMethod::TlsClientAuth,
                 token_endpoint_auth_signing_alg: None,
                 scopes: vec!["accounts".into()],
-                jwks_uri: "https://fintech.example/jwks".into(),
+                jwks_uri: Some("https://fintech.example/jwks".into()),
+                jwks: None,
                 tls_client_auth_subject_dn: Some("CN=s,OU=o".into()),
                 id_token_signed_response_alg: JoseAlg::Ps256,
                 authorization_signed_response_alg: JoseAlg::Ps256,
@@ -154,6 +165,7 @@ mod tests {
             suspended: false,
             trusted_since,
             revoked_certificates: revoked.iter().map(|r| r.to_string()).collect(),
+            transport_subject_dn: None,
         }
     }
 

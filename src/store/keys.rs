@@ -68,10 +68,12 @@
 //! a consent or RAR grant was used for (`consent/reservation.rs`); a
 //! version-4 store has none, so its migration writes nothing, but an older
 //! build must not open a store that holds them (its sweeper would not know
-//! the kind). Version 6 appended `trusted_since` (tokens issued before it
-//! are not honoured) and `revoked_certificates` (transport certificates
-//! the directory revoked) to registered clients; its migration
-//! (`repo/migrate_v6.rs`) appends their zero values (0, empty).
+//! the kind). Version 6 changed the `client` value: registration
+//! profiles (`jwks` by value, an optional `jwks_uri`, the transport
+//! certificate's subject) and continuous trust (`trusted_since`: tokens
+//! issued before it are not honoured; `revoked_certificates`: transport
+//! certificates the directory revoked); its migration
+//! (`repo/migrate_v6.rs`) rewrites every registered client.
 
 use aws_lc_rs::digest;
 

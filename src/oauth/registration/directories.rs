@@ -8,6 +8,7 @@
 use crate::config::{CertificateBinding, TrustedDirectoryConfig};
 use crate::jwks_fetch::JwksFetcher;
 use crate::protocol::jose::ClientJwks;
+use crate::protocol::registration::profile::RegistrationProfile;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
@@ -30,6 +31,8 @@ enum KeySource {
 pub struct Directory {
     /// Its `iss`.
     pub issuer: String,
+    /// How its statements become client metadata.
+    pub profile: RegistrationProfile,
     /// How certificates bind to its statements.
     pub binding: CertificateBinding,
     /// Scopes per software role.
@@ -65,7 +68,8 @@ impl TrustedDirectories {
             };
             directories.push(Directory {
                 issuer: c.issuer.clone(),
-                binding: c.certificate_binding,
+                profile: c.profile,
+                binding: c.binding(),
                 role_scopes: c.role_scopes.clone(),
                 keys,
             });

@@ -11,7 +11,8 @@
 //!   item 5: sender-constrained tokens only): the call must present a
 //!   certificate chaining to `tls.client_ca` that binds to the registered
 //!   software and organisation under the directory's rule (a renewed
-//!   certificate of the same software does); without it the token is
+//!   certificate of the same software does; under the binding `none` the
+//!   certificate's subject must be the one registered with); without it the token is
 //!   refused like a certificate-bound token without its certificate
 //!   (RFC 8705 §3: 401 `invalid_token`). A stolen token alone manages
 //!   nothing.
@@ -30,8 +31,10 @@ use super::directories::TrustedDirectories;
 use super::{Admitted, audit, client_information};
 use crate::model::registered::{RegisteredClient, RegistrationAccessToken};
 use crate::oauth::op::OpState;
+use crate::protocol::client_auth::DistinguishedName;
 use crate::protocol::client_cert::ClientCertificate;
 use crate::protocol::error::{ErrorCode, OAuthError};
+use crate::protocol::registration::cert_binding::CertificateBinding;
 use crate::protocol::registration::{RegistrationError, cert_binding};
 use crate::store::keys::Kind;
 use crate::store::repo::ops;
@@ -97,6 +100,13 @@ fn check_transport_certificate(
         return Err(not_bound());
     }
     let directory = directories.find(&record.directory).ok_or_else(not_bound)?;
+    if directory.binding == CertificateBinding::None {
+        // No subject rule names the software: the certificate must carry
+        // the subject the client registered with (RFC 4517 matching).
+        return registered_subject_matches(record, cert)
+            .then_some(())
+            .ok_or_else(not_bound);
+    }
     cert_binding::check_certificate_binding(
         directory.binding,
         cert.leaf().as_ref(),
@@ -104,6 +114,16 @@ fn check_transport_certificate(
         &record.org_id,
     )
     .map_err(|_| not_bound())
+}
+
+/// Whether `cert`'s subject is the one `record` registered with.
+fn registered_subject_matches(record: &RegisteredClient, cert: &ClientCertificate) -> bool {
+    let registered = record
+        .transport_subject_dn
+        .as_deref()
+        .and_then(|dn| DistinguishedName::parse_rfc4514(dn).ok());
+    let presented = DistinguishedName::of_certificate_subject(cert.leaf().as_ref()).ok();
+    matches!((registered, presented), (Some(r), Some(p)) if r.matches(&p))
 }
 
 /// RFC 7592 §2.1: the current registration.
@@ -142,7 +162,7 @@ pub async fn update(
     admitted: Admitted,
     old_token: &str,
 ) -> Result<Value, OAuthError> {
-    if admitted.ssa.issuer != current.directory
+    if admitted.ssa.common.issuer != current.directory
         || admitted.ssa.software_id != current.software_id
         || admitted.ssa.org_id != current.org_id
     {
@@ -155,6 +175,7 @@ pub async fn update(
     let record = RegisteredClient {
         metadata: admitted.metadata,
         software_statement: admitted.statement,
+        transport_subject_dn: Some(admitted.transport_dn),
         updated_at: now,
         revision: current.revision + 1,
         ..current

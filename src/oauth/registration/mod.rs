@@ -5,10 +5,13 @@
 //! [`admit`] is what registration and update share: the transport
 //! certificate, the body (JSON or a signed JWT), the software statement
 //! against its trusted directory (keys fetched, refetched once on an
-//! unknown `kid`, failing closed), the certificate binding (before
+//! unknown `kid`, failing closed) read under the directory's profile
+//! (`protocol::registration::profile`), the certificate binding (before
 //! anything is fetched for the software), the signed request against the
-//! software's JWKS, the metadata policy, and last the single use of the
-//! statement's `jti` (and the request's).
+//! software's keys (the statement's `jwks_uri`/`jwks`, or under the
+//! generic profile the request's when the statement has none), the
+//! metadata policy, and last the single use of the statement's `jti` (and
+//! the request's).
 //!
 //! [`trust`] keeps checking registered software at its directory after
 //! registration (suspension and reinstatement).
@@ -23,7 +26,9 @@ use crate::oauth::op::OpState;
 use crate::protocol::client_auth::DistinguishedName;
 use crate::protocol::client_cert::ClientCertificate;
 use crate::protocol::error::{ErrorCode, OAuthError};
+use crate::protocol::jose::ClientJwks;
 use crate::protocol::registration::metadata::{ClientMetadata, MetadataPolicy, check_client_metadata};
+use crate::protocol::registration::profile::{SoftwareKeys, keys_in};
 use crate::protocol::registration::request::{self, RegistrationBody};
 use crate::protocol::registration::ssa::{self, SoftwareStatement};
 use crate::protocol::registration::{RegistrationError, cert_binding};
@@ -42,6 +47,8 @@ pub struct Admitted {
     /// The directory's revoked transport certificates of the software
     /// (`certificates.rs`; the request's is not one of them).
     pub revoked_certificates: Vec<String>,
+    /// The RFC 4514 subject of the transport certificate it came with.
+    pub transport_dn: String,
 }
 
 fn unavailable(what: &'static str) -> OAuthError {
@@ -79,14 +86,15 @@ pub async fn admit(
     let keys = directories.keys(directory, false).await.map_err(|_| {
         unavailable("the directory's keys could not be fetched; the software statement cannot be verified")
     })?;
-    let ssa = match ssa::verify_software_statement(&statement, &keys.keys, &issuer, max_age, now) {
+    let profile = directory.profile;
+    let ssa = match ssa::verify_software_statement(&statement, &keys.keys, &issuer, profile, max_age, now) {
         Err(e) if e.is_unknown_kid() => {
             let keys = directories.keys(directory, true).await.map_err(|_| {
                 unavailable(
                     "the directory's keys could not be fetched; the software statement cannot be verified",
                 )
             })?;
-            ssa::verify_software_statement(&statement, &keys.keys, &issuer, max_age, now)
+            ssa::verify_software_statement(&statement, &keys.keys, &issuer, profile, max_age, now)
         }
         other => other,
     }
@@ -110,13 +118,18 @@ pub async fn admit(
     let (metadata, request_jti) = match parsed {
         RegistrationBody::Json(map) => (map, None),
         RegistrationBody::Signed(compact) => {
-            let keys = directories
-                .fetcher()
-                .fetch(&ssa.jwks_endpoint)
-                .await
-                .map_err(|_| {
-                    unavailable("the software's JWKS (software_jwks_endpoint) could not be fetched")
-                })?;
+            let source = match &ssa.keys {
+                Some(keys) => keys.clone(),
+                None if profile.accepts_request_jwks() => keys_in(&peeked)?.ok_or_else(|| {
+                    RegistrationError::metadata(
+                        "a signed request needs the software's keys: jwks_uri or jwks",
+                    )
+                })?,
+                None => {
+                    return Err(RegistrationError::statement("the software statement names no keys").into());
+                }
+            };
+            let keys = software_keys(directories, &source).await?;
             let (claims, jti) = request::verify_signed_request(
                 &compact,
                 &keys.keys,
@@ -133,6 +146,7 @@ pub async fn admit(
         .filter_map(|rs| DistinguishedName::parse_rfc4514(&rs.tls_client_auth_subject_dn).ok())
         .collect();
     let policy = MetadataPolicy {
+        profile,
         signing_alg: config.signing.alg,
         allow_localhost: config.registration.danger_allow_localhost_redirects,
         role_scopes: &directory.role_scopes,
@@ -141,9 +155,13 @@ pub async fn admit(
     let metadata = check_client_metadata(&metadata, &ssa, &transport_dn, &policy)?;
     // RFC 7591 §2.3 / UK OBIE DCR 3.3: a statement registers once; its jti
     // is remembered for as long as the statement could be accepted.
-    let until = ssa.expires_at.unwrap_or(0).max(ssa.issued_at + max_age);
+    let until = ssa
+        .common
+        .expires_at
+        .unwrap_or(0)
+        .max(ssa.common.issued_at + max_age);
     let namespace = format!("ssa:{issuer}");
-    first_use(op, &namespace, &ssa.jti, until, now)
+    first_use(op, &namespace, &ssa.common.jti, until, now)
         .await?
         .then_some(())
         .ok_or_else(|| {
@@ -163,7 +181,25 @@ pub async fn admit(
         statement,
         metadata,
         revoked_certificates,
+        transport_dn,
     })
+}
+
+/// The software's keys: fetched from a `jwks_uri`, or parsed from `jwks`
+/// by value (checked when the statement or request was read).
+async fn software_keys(
+    directories: &TrustedDirectories,
+    source: &SoftwareKeys,
+) -> Result<ClientJwks, OAuthError> {
+    match source {
+        SoftwareKeys::Uri(uri) => directories
+            .fetcher()
+            .fetch(uri)
+            .await
+            .map_err(|_| unavailable("the software's JWKS (its jwks_uri) could not be fetched")),
+        SoftwareKeys::Jwks(text) => ClientJwks::parse(text.as_bytes())
+            .map_err(|_| RegistrationError::metadata("jwks is not a JWKS (RFC 7517 §5)").into()),
+    }
 }
 
 async fn first_use(
@@ -192,7 +228,7 @@ pub async fn register(op: &OpState, admitted: Admitted) -> Result<Value, OAuthEr
     let record = RegisteredClient {
         client_id: client_id.clone(),
         metadata: admitted.metadata,
-        directory: admitted.ssa.issuer.clone(),
+        directory: admitted.ssa.common.issuer.clone(),
         software_id: admitted.ssa.software_id.clone(),
         org_id: admitted.ssa.org_id.clone(),
         software_statement: admitted.statement,
@@ -202,6 +238,7 @@ pub async fn register(op: &OpState, admitted: Admitted) -> Result<Value, OAuthEr
         suspended: false,
         trusted_since: 0,
         revoked_certificates: admitted.revoked_certificates,
+        transport_subject_dn: Some(admitted.transport_dn),
     };
     let token_record = RegistrationAccessToken {
         client_id: client_id.clone(),
@@ -231,6 +268,15 @@ pub fn client_information(op: &OpState, record: &RegisteredClient, token: &str) 
         _ => Map::new(),
     };
     body.remove("scopes");
+    // Keys by value are answered as the JWKS object; absent members are
+    // left out, never `null` (RFC 7591 §3.2.1 echoes what is registered,
+    // and a client sending it back must not be refused for a `null`).
+    if let Some(Value::String(text)) = body.remove("jwks")
+        && let Ok(jwks) = serde_json::from_str::<Value>(&text)
+    {
+        body.insert("jwks".into(), jwks);
+    }
+    body.retain(|_, value| !value.is_null());
     let extra = json!({
         "client_id": record.client_id,
         "client_id_issued_at": record.issued_at,

@@ -5,7 +5,12 @@
 //!   certificate"): subject CN = `software_id`, OU = `org_id`;
 //! - Brazil Open Finance (Padrão de Certificados, DCR 1.0 §"Validação do
 //!   certificado"): UID (0.9.2342.19200300.100.1.1) = `software_id`,
-//!   organizationIdentifier (2.5.4.97) = `OFBBR-<org_id>`.
+//!   organizationIdentifier (2.5.4.97) = `OFBBR-<org_id>`;
+//! - none (the `generic` profile's default, RFC 7591 sets no rule): the
+//!   certificate must still chain to `tls.client_ca` (checked by the
+//!   caller) and is what `tls_client_auth` registers, but its subject is
+//!   not compared with the statement; RFC 7592 management then needs a
+//!   certificate with the subject registered with (`oauth::registration::manage`).
 //!
 //! Each attribute must occur exactly once. [`subject_dn_rfc4514`] writes
 //! the subject as an RFC 4514 string to register as
@@ -29,6 +34,8 @@ pub enum CertificateBinding {
     /// Brazil Open Finance: UID (0.9.2342.19200300.100.1.1) =
     /// `software_id`, organizationIdentifier (2.5.4.97) = `OFBBR-<org_id>`.
     Brazil,
+    /// No comparison of the subject with the statement.
+    None,
 }
 
 /// commonName.
@@ -67,8 +74,14 @@ pub fn check_certificate_binding(
 ) -> Result<(), RegistrationError> {
     let cert =
         parse_certificate(cert_der).map_err(|_| unapproved("the transport certificate is unreadable"))?;
+    if binding != CertificateBinding::None && (software_id.is_empty() || org_id.is_empty()) {
+        return Err(unapproved(
+            "the certificate binding needs the software statement's software_id and org_id",
+        ));
+    }
     let subject = cert.subject();
     let (software, org, expected_org) = match binding {
+        CertificateBinding::None => return Ok(()),
         CertificateBinding::Uk => (only(subject, CN), only(subject, OU), org_id.to_string()),
         CertificateBinding::Brazil => (
             only(subject, UID),

@@ -10,8 +10,13 @@
 //!   allows it (FAPI 2.0 §5.3.2.2; RFC 9700 §2.1; RFC 8252 §8.3);
 //! - `scope` within the scopes the statement's `software_roles` allow
 //!   (default: all of them); `authorization_details_types` likewise;
-//! - `client_name` and `jwks_uri` come from the statement; keys by value
-//!   (`jwks`) are refused: they must be the ones the directory publishes.
+//! - `client_name` and the keys come from the statement when it names
+//!   them; keys by value (`jwks`) in the request only where the profile
+//!   accepts them (generic, when the statement names no keys), else
+//!   refused: they must be the ones the directory publishes.
+//!
+//! The directory's profile (`profile`) first puts the statement's values
+//! in place of the request's and says which scopes the statement allows.
 //!
 //! FAPI policy (FAPI 2.0 §5.3.2.1, §5.4.1, §5.3.2.2; RFC 8705 §2, §3.4;
 //! RFC 9449 §5.2): `token_endpoint_auth_method` is `private_key_jwt`,
@@ -23,7 +28,9 @@
 
 use super::RegistrationError;
 use super::fields::{alg, boolean, own_alg, strings};
+use super::profile::{RegistrationProfile, SoftwareKeys, keys_in};
 use super::redirect_uri::check_redirect_uri;
+use super::roles::role_detail_types;
 use super::ssa::SoftwareStatement;
 use crate::protocol::client_auth::{DistinguishedName, TokenEndpointAuthMethod};
 use crate::protocol::rar::DetailType;
@@ -36,6 +43,8 @@ use std::collections::BTreeMap;
 /// What the OP's configuration says about registrations.
 #[derive(Debug, Clone)]
 pub struct MetadataPolicy<'a> {
+    /// The statement's directory's profile.
+    pub profile: RegistrationProfile,
     /// The OP's signing algorithm: ID tokens and JARM responses.
     pub signing_alg: JoseAlg,
     /// `registration.danger_allow_localhost_redirects`.
@@ -60,8 +69,10 @@ pub struct ClientMetadata {
     pub token_endpoint_auth_signing_alg: Option<JoseAlg>,
     /// `scope`, split.
     pub scopes: Vec<String>,
-    /// `jwks_uri` (the statement's `software_jwks_endpoint`).
-    pub jwks_uri: String,
+    /// `jwks_uri` (the statement's, e.g. UK `software_jwks_endpoint`).
+    pub jwks_uri: Option<String>,
+    /// `jwks` by value, as JSON text (exclusive with `jwks_uri`).
+    pub jwks: Option<String>,
     /// RFC 8705 §2.1.2 `tls_client_auth_subject_dn` (tls_client_auth).
     pub tls_client_auth_subject_dn: Option<String>,
     /// OIDC Registration §2 `id_token_signed_response_alg`.
@@ -89,6 +100,7 @@ pub fn check_client_metadata(
     transport_dn: &str,
     policy: &MetadataPolicy<'_>,
 ) -> Result<ClientMetadata, RegistrationError> {
+    let request = &policy.profile.effective_request(request, ssa);
     if let Some(id) = request.get("software_id")
         && id.as_str() != Some(ssa.software_id.as_str())
     {
@@ -96,28 +108,33 @@ pub fn check_client_metadata(
             "software_id differs from the software statement's (RFC 7591 §2.3)",
         ));
     }
-    if request.contains_key("jwks") {
+    if request.contains_key("jwks") && !policy.profile.accepts_request_jwks() {
         return Err(RegistrationError::metadata(
             "jwks by value is not accepted: the keys are those at the software statement's software_jwks_endpoint",
         ));
     }
-    let redirect_uris = match strings(request, "redirect_uris")? {
-        Some(uris) => uris,
+    let keys = registered_keys(request, ssa)?;
+    let redirect_uris = match (strings(request, "redirect_uris")?, &ssa.redirect_uris) {
+        (Some(uris), _) => uris,
         // Not asked: the statement's that pass the policy.
-        None => ssa
-            .redirect_uris
+        (None, Some(bound)) => bound
             .iter()
             .filter(|uri| check_redirect_uri(uri, policy.allow_localhost).is_ok())
             .cloned()
             .collect(),
+        (None, None) => Vec::new(),
     };
     if redirect_uris.is_empty() {
         return Err(RegistrationError::RedirectUri("no usable redirect URI".into()));
     }
     for uri in &redirect_uris {
-        if !ssa.redirect_uris.contains(uri) {
+        if ssa
+            .redirect_uris
+            .as_ref()
+            .is_some_and(|bound| !bound.contains(uri))
+        {
             return Err(RegistrationError::RedirectUri(
-                "a redirect URI is not among the software statement's software_redirect_uris".into(),
+                "a redirect URI is not among the software statement's redirect URIs (RFC 7591 §2.3)".into(),
             ));
         }
         check_redirect_uri(uri, policy.allow_localhost)?;
@@ -149,10 +166,10 @@ pub fn check_client_metadata(
             "response_types may only be code (FAPI 2.0 §5.3.2.2)",
         ));
     }
-    let allowed = role_scopes(ssa, policy);
+    let allowed = policy.profile.allowed_scopes(ssa, policy.role_scopes);
     if allowed.is_empty() {
         return Err(RegistrationError::Unapproved(
-            "the software statement's software_roles allow no scope here".into(),
+            "the software statement allows no scope here (its scope or software_roles)".into(),
         ));
     }
     let scopes = match request.get("scope") {
@@ -166,10 +183,16 @@ pub fn check_client_metadata(
     };
     if scopes.iter().any(|s| !allowed.contains(s)) {
         return Err(RegistrationError::metadata(
-            "a requested scope is not allowed by the software statement's software_roles",
+            "a requested scope is not allowed by the software statement (its scope or software_roles)",
         ));
     }
-    let allowed_types = role_detail_types(&ssa.roles);
+    // A generic statement's own authorization_details_types bound them;
+    // else the roles'.
+    let allowed_types = match ssa.metadata.get("authorization_details_types") {
+        Some(v) => serde_json::from_value::<Vec<DetailType>>(v.clone())
+            .map_err(|_| RegistrationError::statement("authorization_details_types has an unknown type"))?,
+        None => role_detail_types(&ssa.roles),
+    };
     let authorization_details_types = match request.get("authorization_details_types") {
         None => allowed_types.clone(),
         Some(v) => serde_json::from_value::<Vec<DetailType>>(v.clone())
@@ -180,7 +203,7 @@ pub fn check_client_metadata(
         .any(|t| !allowed_types.contains(t))
     {
         return Err(RegistrationError::metadata(
-            "an authorization_details_type is not allowed by the software statement's software_roles",
+            "an authorization_details_type is not allowed by the software statement",
         ));
     }
     let dpop_bound_access_tokens = boolean(request, "dpop_bound_access_tokens")?.unwrap_or(false);
@@ -190,17 +213,43 @@ pub fn check_client_metadata(
             "access tokens must be sender-constrained: DPoP or certificate-bound (FAPI 2.0 §5.3.2.1)",
         ));
     }
+    if keys.is_none()
+        && matches!(
+            auth_method,
+            TokenEndpointAuthMethod::PrivateKeyJwt | TokenEndpointAuthMethod::SelfSignedTlsClientAuth
+        )
+    {
+        return Err(RegistrationError::metadata(
+            "this token_endpoint_auth_method needs the client's keys: jwks_uri or jwks (RFC 7591 §2)",
+        ));
+    }
+    let (jwks_uri, jwks) = match keys {
+        Some(SoftwareKeys::Uri(uri)) => (Some(uri), None),
+        Some(SoftwareKeys::Jwks(text)) => (None, Some(text)),
+        None => (None, None),
+    };
+    let client_name = match (&ssa.client_name, request.get("client_name")) {
+        (Some(name), _) => name.clone(),
+        (None, Some(Value::String(name))) if !name.is_empty() => name.clone(),
+        (None, None) => ssa.software_id.clone(),
+        (None, Some(_)) => {
+            return Err(RegistrationError::metadata(
+                "client_name must be a non-empty string",
+            ));
+        }
+    };
     let tls_client_auth_subject_dn = match auth_method {
         TokenEndpointAuthMethod::TlsClientAuth => Some(subject_dn(request, transport_dn, policy)?),
         _ => None,
     };
     Ok(ClientMetadata {
-        client_name: ssa.client_name.clone(),
+        client_name,
         redirect_uris,
         token_endpoint_auth_method: auth_method,
         token_endpoint_auth_signing_alg,
         scopes,
-        jwks_uri: ssa.jwks_endpoint.clone(),
+        jwks_uri,
+        jwks,
         tls_client_auth_subject_dn,
         id_token_signed_response_alg,
         authorization_signed_response_alg,
@@ -240,32 +289,15 @@ fn subject_dn(
     Ok(transport_dn.to_string())
 }
 
-/// The scopes the statement's roles allow, in a stable order.
-fn role_scopes(ssa: &SoftwareStatement, policy: &MetadataPolicy<'_>) -> Vec<String> {
-    let mut scopes: Vec<String> = Vec::new();
-    for role in &ssa.roles {
-        for scope in policy.role_scopes.get(role).into_iter().flatten() {
-            if !scopes.contains(scope) {
-                scopes.push(scope.clone());
-            }
-        }
+/// The keys to register: the statement's when it names them (RFC 7591
+/// §2.3), else the request's `jwks_uri` or `jwks` (whether the request
+/// may carry `jwks` at all was checked against the profile).
+fn registered_keys(
+    request: &Map<String, Value>,
+    ssa: &SoftwareStatement,
+) -> Result<Option<SoftwareKeys>, RegistrationError> {
+    match &ssa.keys {
+        Some(keys) => Ok(Some(keys.clone())),
+        None => keys_in(request),
     }
-    scopes
-}
-
-/// RFC 9396 types a role may ask for: account access for AISPs (UK) and
-/// DADOS (Brazil), payments for PISPs and PAGTO.
-fn role_detail_types(roles: &[String]) -> Vec<DetailType> {
-    let mut types = Vec::new();
-    for role in roles {
-        let t = match role.as_str() {
-            "AISP" | "DADOS" => DetailType::AccountInformation,
-            "PISP" | "PAGTO" => DetailType::PaymentInitiation,
-            _ => continue,
-        };
-        if !types.contains(&t) {
-            types.push(t);
-        }
-    }
-    types
 }

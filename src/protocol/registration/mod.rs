@@ -2,7 +2,11 @@
 //! 3.3), sans-IO with `now` passed in:
 //!
 //! - [`ssa`]: the software statement (RFC 7591 §2.3) signed by a trusted
-//!   directory: signature, `iss`, `iat` freshness, `exp`, statuses;
+//!   directory: signature, `iss`, `iat` freshness, `exp`, `jti`;
+//! - [`profile`]: the directory's registration profile (generic RFC 7591,
+//!   UK OBIE DCR 3.3) reads the rest of the statement into a
+//!   [`statement::SoftwareStatement`] (claim names, statuses, keys) and
+//!   says what wins over the request;
 //! - [`request`]: the registration request, JSON or a JWS signed with a key
 //!   of the software's JWKS (UK OBIE DCR 3.3 "Register a client");
 //! - [`metadata`]: the requested metadata checked against the statement
@@ -21,11 +25,13 @@
 pub mod cert_binding;
 pub mod fields;
 pub mod metadata;
+pub mod profile;
 pub mod redirect_uri;
 pub mod request;
 pub mod revocation;
 pub mod roles;
 pub mod ssa;
+pub mod statement;
 pub mod status;
 #[cfg(test)]
 mod tests;

@@ -19,3 +19,21 @@ pub fn default_role_scopes() -> BTreeMap<String, Vec<String>> {
         ("CBPII".to_string(), scopes(&["openid", "fundsconfirmations"])),
     ])
 }
+
+/// RFC 9396 types a role may ask for: account access for AISPs (UK) and
+/// DADOS (Brazil), payments for PISPs and PAGTO.
+pub fn role_detail_types(roles: &[String]) -> Vec<crate::protocol::rar::DetailType> {
+    use crate::protocol::rar::DetailType;
+    let mut types = Vec::new();
+    for role in roles {
+        let t = match role.as_str() {
+            "AISP" | "DADOS" => DetailType::AccountInformation,
+            "PISP" | "PAGTO" => DetailType::PaymentInitiation,
+            _ => continue,
+        };
+        if !types.contains(&t) {
+            types.push(t);
+        }
+    }
+    types
+}

@@ -1,6 +1,6 @@
 //! The software statement assertion (SSA, RFC 7591 §2.3): a JWS signed by a
 //! trusted directory, naming the software, its organisation, redirect URIs,
-//! roles and JWKS endpoint.
+//! roles or scopes and keys.
 //!
 //! Rules (RFC 7591 §2.3, §3.1.1; UK OBIE DCR 3.3 "SSA"; FAPI 2.0 §5.4.1):
 //! - the JWS verifies with a key of the directory's JWKS, PS256 or ES256
@@ -9,96 +9,19 @@
 //! - `iat` is present, not more than [`MAX_FUTURE_SKEW_SECS`] ahead and at
 //!   most `max_age_secs` old; `exp`, if present, is in the future;
 //! - `jti` is present (single use is the caller's, in the store);
-//! - `software_status` and `org_status` are `Active` (else unapproved).
+//! - the rest (claim names, statuses) is the directory's profile's
+//!   (`profile`): `software_status` / `org_status` other than `Active`
+//!   are unapproved.
 
-use super::RegistrationError;
-use crate::protocol::jose::claims::{self, BadClaim};
-use crate::protocol::jose::{
-    ClientJwk, JoseError, MAX_FUTURE_SKEW_SECS, MAX_JTI_LEN, UnverifiedJws, verify_jws,
-};
+use super::profile::{RegistrationProfile, read_statement};
+use super::statement::required;
+pub use super::statement::{SoftwareStatement, SsaError, StatementCommon};
+use crate::protocol::jose::claims;
+use crate::protocol::jose::{ClientJwk, MAX_FUTURE_SKEW_SECS, MAX_JTI_LEN, UnverifiedJws, verify_jws};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use fiducia_hsm::JoseAlg;
 use serde_json::{Map, Value};
-
-/// A verified software statement.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SoftwareStatement {
-    /// The directory (`iss`).
-    pub issuer: String,
-    /// `iat`.
-    pub issued_at: u64,
-    /// `exp`, when given.
-    pub expires_at: Option<u64>,
-    /// `jti`.
-    pub jti: String,
-    /// `software_id`.
-    pub software_id: String,
-    /// `org_id`.
-    pub org_id: String,
-    /// `org_name`, when given.
-    pub org_name: Option<String>,
-    /// `software_client_name` (falls back to `software_id`).
-    pub client_name: String,
-    /// `software_redirect_uris`.
-    pub redirect_uris: Vec<String>,
-    /// `software_roles`.
-    pub roles: Vec<String>,
-    /// `software_jwks_endpoint`: where the software's keys are.
-    pub jwks_endpoint: String,
-}
-
-/// Why a statement did not verify.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum SsaError {
-    /// Signature, header or key selection.
-    #[error("software statement signature: {0}")]
-    Jose(JoseError),
-    /// Only PS256 and ES256 are accepted from directories.
-    #[error("software statements must be signed with PS256 or ES256")]
-    Alg,
-    /// A claim is missing or of the wrong type.
-    #[error("software statement claim `{0}` is missing or malformed")]
-    Claim(&'static str),
-    /// `iss` is not the directory whose keys verified it.
-    #[error("software statement `iss` is not the directory that signed it")]
-    Issuer,
-    /// `iat` too far in the future.
-    #[error("software statement `iat` is in the future")]
-    IssuedInFuture,
-    /// `iat` older than the freshness window.
-    #[error("software statement is too old (`iat` outside the freshness window)")]
-    TooOld,
-    /// `exp` passed.
-    #[error("software statement has expired")]
-    Expired,
-    /// `software_status` or `org_status` not `Active`.
-    #[error("software statement `{0}` is not Active")]
-    NotActive(&'static str),
-}
-
-impl SsaError {
-    /// The statement names a `kid` the cached directory keys lack: fetch
-    /// them again once before giving up.
-    pub fn is_unknown_kid(&self) -> bool {
-        matches!(self, SsaError::Jose(JoseError::UnknownKid))
-    }
-}
-
-impl From<BadClaim> for SsaError {
-    fn from(e: BadClaim) -> Self {
-        SsaError::Claim(e.0)
-    }
-}
-
-impl From<SsaError> for RegistrationError {
-    fn from(e: SsaError) -> Self {
-        match e {
-            SsaError::NotActive(_) => RegistrationError::Unapproved(e.to_string().into()),
-            _ => RegistrationError::statement(e.to_string()),
-        }
-    }
-}
 
 /// The unverified `iss` of a statement, to pick the directory whose keys
 /// must verify it. The header is parsed first, so `alg: none` and other
@@ -118,11 +41,13 @@ pub fn peek_issuer(compact: &str) -> Result<String, SsaError> {
         .to_string())
 }
 
-/// Verifies `compact` with `keys`, the JWKS of directory `issuer`, at `now`.
+/// Verifies `compact` with `keys`, the JWKS of directory `issuer`, at
+/// `now`, and reads it under the directory's `profile`.
 pub fn verify_software_statement(
     compact: &str,
     keys: &[ClientJwk],
     issuer: &str,
+    profile: RegistrationProfile,
     max_age_secs: u64,
     now: u64,
 ) -> Result<SoftwareStatement, SsaError> {
@@ -155,41 +80,11 @@ pub fn verify_software_statement(
     if jti.len() > MAX_JTI_LEN {
         return Err(SsaError::Claim("jti"));
     }
-    for status in ["software_status", "org_status"] {
-        if required(c, status)? != "Active" {
-            return Err(SsaError::NotActive(status));
-        }
-    }
-    let software_id = required(c, "software_id")?;
-    Ok(SoftwareStatement {
+    let common = StatementCommon {
         issuer: issuer.to_string(),
         issued_at,
         expires_at,
         jti,
-        org_id: required(c, "org_id")?,
-        org_name: claims::string(c, "org_name")?.map(str::to_string),
-        client_name: claims::string(c, "software_client_name")?
-            .map_or_else(|| software_id.clone(), str::to_string),
-        redirect_uris: string_array(c, "software_redirect_uris")?,
-        roles: string_array(c, "software_roles")?,
-        jwks_endpoint: required(c, "software_jwks_endpoint")?,
-        software_id,
-    })
-}
-
-fn required(c: &Map<String, Value>, name: &'static str) -> Result<String, SsaError> {
-    match claims::string(c, name)? {
-        Some(v) if !v.is_empty() => Ok(v.to_string()),
-        _ => Err(SsaError::Claim(name)),
-    }
-}
-
-/// A non-empty array of strings.
-fn string_array(c: &Map<String, Value>, name: &'static str) -> Result<Vec<String>, SsaError> {
-    let items = c
-        .get(name)
-        .and_then(Value::as_array)
-        .ok_or(SsaError::Claim(name))?;
-    let strings: Option<Vec<String>> = items.iter().map(|v| v.as_str().map(str::to_string)).collect();
-    strings.filter(|s| !s.is_empty()).ok_or(SsaError::Claim(name))
+    };
+    read_statement(profile, c, common)
 }

@@ -1,52 +1,122 @@
-//! Schema 5 → 6: a registered client (`model::registered::RegisteredClient`,
-//! kind `client`) gained two last fields, `trusted_since: u64` and
-//! `revoked_certificates: Vec<String>`.
+//! Schema 5 → 6: registered clients (`model::registered::RegisteredClient`)
+//! gained
+//! - keys by value and the transport certificate's subject (registration
+//!   profiles, RFC 7591 §2 `jwks`): in their metadata `jwks_uri` became
+//!   optional and `jwks` (the JWKS as JSON text) follows it, and the record
+//!   has `transport_subject_dn`;
+//! - `trusted_since` (a reinstated client's older tokens are not honoured)
+//!   and `revoked_certificates` (its directory's revoked transport
+//!   certificates, as the trust checks last read them).
 //!
-//! bincode (standard config) writes a struct as its fields one after the
-//! other, a `u64` as a varint (0 is the single byte 0x00) and `None` as the
-//! length of an empty sequence as 0x00 too; a value is `(RecordMeta,
-//! payload)` concatenated. So a version-5 client becomes a version-6 one by
-//! appending 0x00 0x00: `trusted_since` 0 (never suspended since: every
-//! token it holds is honoured, as before) and no revoked certificate (the
-//! next trust check reads them from the directory). Registered clients are
-//! few (one per fintech's software), so one transaction holds them all.
+//! The change is in the middle of the value, so each registered client is
+//! decoded with its schema-5 shape ([`ClientV5`]) and written again: its
+//! `jwks_uri` kept, no `jwks`, no subject (its directory's binding is `uk`
+//! or `brazil`, which never reads it), `trusted_since` 0 (every token it
+//! holds is honoured, as before), no revoked certificate (the next trust
+//! check reads them from the directory). One transaction, like every
+//! migration; registered clients are few.
 
 use super::ops::parse_tail;
+use crate::model::registered::RegisteredClient;
+use crate::protocol::client_auth::TokenEndpointAuthMethod;
+use crate::protocol::rar::DetailType;
+use crate::protocol::registration::metadata::ClientMetadata;
+use crate::store::codec;
 use crate::store::keys::{self, Kind};
 use crate::store::kv::{KvError, RangeOptions, Transaction};
+use crate::store::record::RecordMeta;
+use fiducia_hsm::JoseAlg;
 use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+
+/// `ClientMetadata` as schema 5 stored it.
+#[derive(Serialize, Deserialize)]
+pub(super) struct MetadataV5 {
+    pub client_name: String,
+    pub redirect_uris: Vec<String>,
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    pub token_endpoint_auth_signing_alg: Option<JoseAlg>,
+    pub scopes: Vec<String>,
+    pub jwks_uri: String,
+    pub tls_client_auth_subject_dn: Option<String>,
+    pub id_token_signed_response_alg: JoseAlg,
+    pub authorization_signed_response_alg: JoseAlg,
+    pub request_object_signing_alg: Option<JoseAlg>,
+    pub require_signed_request_object: bool,
+    pub authorization_details_types: Vec<DetailType>,
+    pub dpop_bound_access_tokens: bool,
+    pub tls_client_certificate_bound_access_tokens: bool,
+}
+
+/// `RegisteredClient` as schema 5 stored it.
+#[derive(Serialize, Deserialize)]
+pub(super) struct ClientV5 {
+    pub client_id: String,
+    pub metadata: MetadataV5,
+    pub directory: String,
+    pub software_id: String,
+    pub org_id: String,
+    pub software_statement: String,
+    pub issued_at: u64,
+    pub updated_at: u64,
+    pub revision: u64,
+    pub suspended: bool,
+}
 
 /// The migration (see the module documentation).
 pub fn migrate(tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
     Box::pin(async move {
         let range = keys::subspace_range(&keys::kind_subspace(Kind::Client));
         for (key, value) in tx.get_range(&range, RangeOptions::default()).await? {
-            let (found, _) = parse_tail(&key)?;
-            debug_assert_eq!(found, Kind::Client);
-            tx.set(&key, &upgrade_value(&value))?;
+            let (kind, _) = parse_tail(&key)?;
+            debug_assert_eq!(kind, Kind::Client);
+            tx.set(&key, &upgrade_value(&value)?)?;
         }
         Ok(())
     })
 }
 
-/// The version-6 bytes of a version-5 registered client.
-pub fn upgrade_value(value: &[u8]) -> Vec<u8> {
-    let mut upgraded = Vec::with_capacity(value.len() + 2);
-    upgraded.extend_from_slice(value);
-    upgraded.extend_from_slice(&[0x00, 0x00]);
-    upgraded
+/// The schema-6 bytes of a schema-5 registered client.
+pub(super) fn upgrade_value(value: &[u8]) -> Result<Vec<u8>, KvError> {
+    let (meta, old): (RecordMeta, ClientV5) = codec::decode(value)?;
+    let m = old.metadata;
+    let new = RegisteredClient {
+        client_id: old.client_id,
+        metadata: ClientMetadata {
+            client_name: m.client_name,
+            redirect_uris: m.redirect_uris,
+            token_endpoint_auth_method: m.token_endpoint_auth_method,
+            token_endpoint_auth_signing_alg: m.token_endpoint_auth_signing_alg,
+            scopes: m.scopes,
+            jwks_uri: Some(m.jwks_uri),
+            jwks: None,
+            tls_client_auth_subject_dn: m.tls_client_auth_subject_dn,
+            id_token_signed_response_alg: m.id_token_signed_response_alg,
+            authorization_signed_response_alg: m.authorization_signed_response_alg,
+            request_object_signing_alg: m.request_object_signing_alg,
+            require_signed_request_object: m.require_signed_request_object,
+            authorization_details_types: m.authorization_details_types,
+            dpop_bound_access_tokens: m.dpop_bound_access_tokens,
+            tls_client_certificate_bound_access_tokens: m.tls_client_certificate_bound_access_tokens,
+        },
+        directory: old.directory,
+        software_id: old.software_id,
+        org_id: old.org_id,
+        software_statement: old.software_statement,
+        issued_at: old.issued_at,
+        updated_at: old.updated_at,
+        revision: old.revision,
+        suspended: old.suspended,
+        trusted_since: 0,
+        revoked_certificates: Vec::new(),
+        transport_subject_dn: None,
+    };
+    Ok(codec::encode(&(&meta, &new))?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::registered::RegisteredClient;
-    use crate::protocol::client_auth::TokenEndpointAuthMethod;
-    use crate::protocol::registration::metadata::ClientMetadata;
-    use crate::store::codec;
-    use crate::store::record::RecordMeta;
-    use fiducia_hsm::JoseAlg;
-    use serde::Serialize;
 
     fn meta() -> RecordMeta {
         RecordMeta {
@@ -60,38 +130,23 @@ mod tests {
         }
     }
 
-    /// `model::registered::RegisteredClient` as schema 5 stored it.
-    #[derive(Serialize)]
-    struct RegisteredClientV5 {
-        client_id: String,
-        metadata: ClientMetadata,
-        directory: String,
-        software_id: String,
-        org_id: String,
-        software_statement: String,
-        issued_at: u64,
-        updated_at: u64,
-        revision: u64,
-        suspended: bool,
-    }
-
-    fn client_v5() -> RegisteredClientV5 {
-        RegisteredClientV5 {
-            client_id: "dcr-1".into(),
-            metadata: ClientMetadata {
-                client_name: "Registered".into(),
-                redirect_uris: vec!["https://fintech.example/cb".into()],
-                token_endpoint_auth_method: TokenEndpointAuthMethod::TlsClientAuth,
-                token_endpoint_auth_signing_alg: None,
+    fn client_v5() -> ClientV5 {
+        ClientV5 {
+            client_id: "c".into(),
+            metadata: MetadataV5 {
+                client_name: "n".into(),
+                redirect_uris: vec!["https://c.example/cb".into()],
+                token_endpoint_auth_method: TokenEndpointAuthMethod::PrivateKeyJwt,
+                token_endpoint_auth_signing_alg: Some(JoseAlg::Es256),
                 scopes: vec!["openid".into()],
-                jwks_uri: "https://fintech.example/jwks".into(),
-                tls_client_auth_subject_dn: Some("CN=s,OU=o".into()),
+                jwks_uri: "https://c.example/jwks".into(),
+                tls_client_auth_subject_dn: None,
                 id_token_signed_response_alg: JoseAlg::Ps256,
                 authorization_signed_response_alg: JoseAlg::Ps256,
                 request_object_signing_alg: None,
                 require_signed_request_object: false,
-                authorization_details_types: vec![],
-                dpop_bound_access_tokens: false,
+                authorization_details_types: vec![DetailType::AccountInformation],
+                dpop_bound_access_tokens: true,
                 tls_client_certificate_bound_access_tokens: true,
             },
             directory: "d".into(),
@@ -105,14 +160,28 @@ mod tests {
         }
     }
 
+    /// A schema-5 registered client reads as schema 6 with its `jwks_uri`,
+    /// `trusted_since` 0 and nothing revoked.
     #[test]
-    fn a_version_5_client_reads_as_version_6_trusted_since_0_nothing_revoked() {
-        let bytes = codec::encode(&(meta(), client_v5())).unwrap();
+    fn a_version_5_registered_client_reads_as_version_6() {
+        let (meta, old) = (meta(), client_v5());
+        let bytes = codec::encode(&(&meta, &old)).unwrap();
         assert!(codec::decode::<(RecordMeta, RegisteredClient)>(&bytes).is_err());
-        let (_, client): (RecordMeta, RegisteredClient) = codec::decode(&upgrade_value(&bytes)).unwrap();
-        assert_eq!((client.revision, client.suspended), (3, true));
-        assert_eq!(client.trusted_since, 0);
-        assert!(client.revoked_certificates.is_empty());
+        let (m, new): (RecordMeta, RegisteredClient) =
+            codec::decode(&upgrade_value(&bytes).unwrap()).unwrap();
+        assert_eq!(m, meta);
+        assert_eq!(new.metadata.jwks_uri.as_deref(), Some("https://c.example/jwks"));
+        assert_eq!(new.metadata.jwks, None);
+        assert_eq!(
+            new.metadata.authorization_details_types,
+            vec![DetailType::AccountInformation]
+        );
+        assert_eq!(
+            (new.revision, new.suspended, new.transport_subject_dn),
+            (3, true, None)
+        );
+        assert_eq!(new.trusted_since, 0);
+        assert!(new.revoked_certificates.is_empty());
     }
 
     /// The whole path: a version-5 store opens as version 6 (`Repo::open`

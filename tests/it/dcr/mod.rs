@@ -5,6 +5,7 @@
 //! = org_id, the UK binding) and then runs the FAPI 2.0 flow.
 
 pub mod cert_revocation;
+pub mod generic;
 pub mod manage;
 pub mod register;
 pub mod rejections;
@@ -27,6 +28,8 @@ use std::sync::{Arc, Mutex};
 pub const DIRECTORY: &str = "test-directory";
 /// A trusted directory with the Brazil certificate binding (same keys).
 pub const BR_DIRECTORY: &str = "br-directory";
+/// A trusted directory with the generic profile (RFC 7591 §2.3; same keys).
+pub const GENERIC_DIRECTORY: &str = "generic-directory";
 /// The organisation of the test fintech's certificate (OU).
 pub const ORG: &str = "org-1";
 /// Scopes of an AISP under the default UK roles.
@@ -73,6 +76,11 @@ issuer = "{BR_DIRECTORY}"
 jwks_uri = "{host}/directory/jwks"
 certificate_binding = "brazil"
 role_scopes = {{ DADOS = ["openid", "accounts"] }}
+
+[[registration.trusted_directories]]
+issuer = "{GENERIC_DIRECTORY}"
+jwks_uri = "{host}/directory/jwks"
+profile = "generic"
 
 [[registration.trusted_directories]]
 issuer = "dead-directory"

@@ -16,6 +16,7 @@ fn check(
 ) -> Result<crate::protocol::registration::metadata::ClientMetadata, RegistrationError> {
     let roles = default_role_scopes();
     let policy = MetadataPolicy {
+        profile: RegistrationProfile::Uk,
         signing_alg: JoseAlg::Es256,
         allow_localhost,
         role_scopes: &roles,
@@ -34,7 +35,11 @@ fn statement_values_win_and_defaults_come_from_it_rfc7591_s2_3() {
     )
     .unwrap();
     assert_eq!(m.client_name, "Fintech App");
-    assert_eq!(m.jwks_uri, "https://directory.example/soft-1/jwks");
+    assert_eq!(
+        m.jwks_uri.as_deref(),
+        Some("https://directory.example/soft-1/jwks")
+    );
+    assert_eq!(m.jwks, None);
     // Without redirect_uris: the statement's that pass the policy.
     assert_eq!(
         m.redirect_uris,

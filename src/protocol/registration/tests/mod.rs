@@ -1,6 +1,7 @@
 //! Unit tests of the registration checks, each citing the rule it covers.
 
 mod certs;
+mod generic;
 mod metadata;
 mod request;
 mod ssa;
@@ -14,6 +15,7 @@ use crate::protocol::registration::cert_binding::{
     CertificateBinding, check_certificate_binding, subject_dn_rfc4514,
 };
 use crate::protocol::registration::metadata::{MetadataPolicy, check_client_metadata};
+use crate::protocol::registration::profile::RegistrationProfile;
 use crate::protocol::registration::request::{
     RegistrationBody, parse_body, software_statement, verify_signed_request,
 };
@@ -63,5 +65,5 @@ fn verify(
     compact: &str,
     keys: &[ClientJwk],
 ) -> Result<crate::protocol::registration::ssa::SoftwareStatement, SsaError> {
-    verify_software_statement(compact, keys, DIRECTORY, 300, NOW)
+    verify_software_statement(compact, keys, DIRECTORY, RegistrationProfile::Uk, 300, NOW)
 }

@@ -12,7 +12,7 @@ fn statement_from_the_directory_verifies_rfc7591_s2_3() {
         assert_eq!(ssa.software_id, "soft-1");
         assert_eq!(ssa.org_id, "org-1");
         assert_eq!(ssa.roles, vec!["AISP"]);
-        assert_eq!(ssa.client_name, "Fintech App");
+        assert_eq!(ssa.client_name.as_deref(), Some("Fintech App"));
     }
 }
 
@@ -93,4 +93,17 @@ fn revoked_software_or_organisation_is_unapproved_rfc7591_s3_2_2() {
             RegistrationError::Unapproved(_)
         ));
     }
+    // OBIE DCR 3.3 (uk profile): statuses are checked when present; a
+    // statement without them is not refused.
+    let ssa = verify(
+        &signed(
+            &signer,
+            &ssa_claims(json!({"software_status": null, "org_status": null})),
+        ),
+        &keys,
+    )
+    .unwrap();
+    assert_eq!(ssa.software_id, "soft-1");
+    let err = verify(&signed(&signer, &ssa_claims(json!({"org_status": 1}))), &keys).unwrap_err();
+    assert_eq!(err, SsaError::Claim("org_status"));
 }
