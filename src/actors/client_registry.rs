@@ -197,6 +197,7 @@ mod tests {
             updated_at: NOW,
             revision,
             suspended: false,
+            descriptive_metadata: None,
         }
     }
 

@@ -43,6 +43,12 @@ pub struct RegisteredClient {
     pub revision: u64,
     /// A suspended client is unknown to every endpoint but management.
     pub suspended: bool,
+    /// The RFC 7591 §2 members kept and returned but not acted on
+    /// (`protocol::registration::descriptive`: `contacts`, `client_uri`,
+    /// `logo_uri`, ...), a JSON object as text: self-describing, so a later
+    /// member of that kind needs no new schema. `None` for none (and for
+    /// clients registered before schema 6).
+    pub descriptive_metadata: Option<String>,
 }
 
 impl StoredRecord for RegisteredClient {

@@ -1,7 +1,7 @@
 //! The key schema and value schema of the store.
 //!
 //! ```text
-//! SCHEMA_VERSION = 5
+//! SCHEMA_VERSION = 6
 //!
 //! Keys are FoundationDB tuple-layer encodings (FDB "design/tuple.md":
 //! byte strings 0x01, text 0x02, non-negative integers 0x14..0x1c), so they
@@ -68,13 +68,15 @@
 //! a consent or RAR grant was used for (`consent/reservation.rs`); a
 //! version-4 store has none, so its migration writes nothing, but an older
 //! build must not open a store that holds them (its sweeper would not know
-//! the kind).
+//! the kind). Version 6 appended `descriptive_metadata` (the RFC 7591 §2
+//! members kept and returned, a JSON object as text) to registered clients;
+//! its migration (`repo/migrate_v6.rs`) appends `None` to each.
 
 use aws_lc_rs::digest;
 
 /// Version of the layout above; recorded in the store at `(0,
 /// "schema_version")`.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// First element of the schema version key.
 const META: u64 = 0;

@@ -10,6 +10,14 @@
 //! software's JWKS, the metadata policy, and last the single use of the
 //! statement's `jti` (and the request's).
 //!
+//! An RFC 7592 §2.2 update ([`admit_update`]) that sends back the statement
+//! the registration holds (the one echoed in every client information
+//! response) is checked as of that statement's own `iat`: signature,
+//! issuer and claims again, but neither its age nor its `jti`, whose single
+//! use (RFC 7591 §2.3, UK OBIE DCR 3.3) guards new registrations. A client
+//! that sends back exactly what it was given is accepted; a new statement
+//! is checked like a registration's.
+//!
 //! [`trust`] keeps checking registered software at its directory after
 //! registration (suspension and reinstatement).
 
@@ -25,7 +33,7 @@ use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::registration::metadata::{ClientMetadata, MetadataPolicy, check_client_metadata};
 use crate::protocol::registration::request::{self, RegistrationBody};
 use crate::protocol::registration::ssa::{self, SoftwareStatement};
-use crate::protocol::registration::{RegistrationError, cert_binding};
+use crate::protocol::registration::{RegistrationError, cert_binding, descriptive, update};
 use crate::store::repo::ops;
 use directories::TrustedDirectories;
 use serde_json::{Map, Value, json};
@@ -38,19 +46,45 @@ pub struct Admitted {
     pub statement: String,
     /// The metadata to register.
     pub metadata: ClientMetadata,
+    /// The RFC 7591 §2 members kept and returned (`descriptive`).
+    pub descriptive: Map<String, Value>,
 }
 
 fn unavailable(what: &'static str) -> OAuthError {
     OAuthError::new(ErrorCode::TemporarilyUnavailable, what)
 }
 
-/// Checks a registration or update request (see the module documentation).
+/// Checks a registration request (see the module documentation).
 pub async fn admit(
     op: &OpState,
     directories: &TrustedDirectories,
     content_type: &str,
     body: &[u8],
     cert: Option<&ClientCertificate>,
+) -> Result<Admitted, OAuthError> {
+    admit_checked(op, directories, content_type, body, cert, None).await
+}
+
+/// Checks an RFC 7592 §2.2 update of a registration holding
+/// `stored_statement` (see the module documentation).
+pub async fn admit_update(
+    op: &OpState,
+    directories: &TrustedDirectories,
+    content_type: &str,
+    body: &[u8],
+    cert: Option<&ClientCertificate>,
+    stored_statement: &str,
+) -> Result<Admitted, OAuthError> {
+    admit_checked(op, directories, content_type, body, cert, Some(stored_statement)).await
+}
+
+async fn admit_checked(
+    op: &OpState,
+    directories: &TrustedDirectories,
+    content_type: &str,
+    body: &[u8],
+    cert: Option<&ClientCertificate>,
+    stored_statement: Option<&str>,
 ) -> Result<Admitted, OAuthError> {
     let now = op.now();
     let config = op.config.get();
@@ -72,17 +106,24 @@ pub async fn admit(
         RegistrationError::Unapproved("the software statement is not from a trusted directory".into())
     })?;
     let max_age = config.registration.ssa_max_age_secs;
+    // RFC 7592 §2.2: the registration's own statement sent back is checked
+    // as of its `iat` (see the module documentation).
+    let resent = stored_statement == Some(statement.as_str());
+    let at = match resent {
+        true => statement_iat(&statement).unwrap_or(now),
+        false => now,
+    };
     let keys = directories.keys(directory, false).await.map_err(|_| {
         unavailable("the directory's keys could not be fetched; the software statement cannot be verified")
     })?;
-    let ssa = match ssa::verify_software_statement(&statement, &keys.keys, &issuer, max_age, now) {
+    let ssa = match ssa::verify_software_statement(&statement, &keys.keys, &issuer, max_age, at) {
         Err(e) if e.is_unknown_kid() => {
             let keys = directories.keys(directory, true).await.map_err(|_| {
                 unavailable(
                     "the directory's keys could not be fetched; the software statement cannot be verified",
                 )
             })?;
-            ssa::verify_software_statement(&statement, &keys.keys, &issuer, max_age, now)
+            ssa::verify_software_statement(&statement, &keys.keys, &issuer, max_age, at)
         }
         other => other,
     }
@@ -115,6 +156,8 @@ pub async fn admit(
             (claims, Some(jti))
         }
     };
+    // RFC 7592 §2.2: a null member is an omitted one.
+    let metadata = update::without_nulls(metadata);
     let reserved: Vec<DistinguishedName> = config
         .resource_servers
         .iter()
@@ -126,17 +169,21 @@ pub async fn admit(
         role_scopes: &directory.role_scopes,
         reserved_dns: &reserved,
     };
-    let metadata = check_client_metadata(&metadata, &ssa, &transport_dn, &policy)?;
+    let checked = check_client_metadata(&metadata, &ssa, &transport_dn, &policy)?;
+    let descriptive = descriptive::descriptive_metadata(&metadata, &request::peek_claims(&statement)?)?;
+    let metadata = checked;
     // RFC 7591 §2.3 / UK OBIE DCR 3.3: a statement registers once; its jti
     // is remembered for as long as the statement could be accepted.
     let until = ssa.expires_at.unwrap_or(0).max(ssa.issued_at + max_age);
     let namespace = format!("ssa:{issuer}");
-    first_use(op, &namespace, &ssa.jti, until, now)
-        .await?
-        .then_some(())
-        .ok_or_else(|| {
-            RegistrationError::statement("the software statement was already used (jti replayed)")
-        })?;
+    if !resent {
+        first_use(op, &namespace, &ssa.jti, until, now)
+            .await?
+            .then_some(())
+            .ok_or_else(|| {
+                RegistrationError::statement("the software statement was already used (jti replayed)")
+            })?;
+    }
     if let Some(jti) = request_jti {
         let namespace = format!("registration_request:{}", ssa.software_id);
         first_use(op, &namespace, &jti, now + 3600, now)
@@ -150,7 +197,15 @@ pub async fn admit(
         ssa,
         statement,
         metadata,
+        descriptive,
     })
+}
+
+/// The `iat` of a statement the registration already holds (verified when
+/// it was accepted, and again by the caller).
+fn statement_iat(statement: &str) -> Option<u64> {
+    let claims = request::peek_claims(statement).ok()?;
+    crate::protocol::jose::claims::numeric_date(&claims, "iat").ok()?
 }
 
 async fn first_use(
@@ -187,6 +242,7 @@ pub async fn register(op: &OpState, admitted: Admitted) -> Result<Value, OAuthEr
         updated_at: now,
         revision: 1,
         suspended: false,
+        descriptive_metadata: kept_metadata(&admitted.descriptive),
     };
     let token_record = RegistrationAccessToken {
         client_id: client_id.clone(),
@@ -216,12 +272,15 @@ pub fn client_information(op: &OpState, record: &RegisteredClient, token: &str) 
         _ => Map::new(),
     };
     body.remove("scopes");
+    if let Some(Ok(Value::Object(kept))) = record.descriptive_metadata.as_deref().map(serde_json::from_str) {
+        body.extend(kept);
+    }
     let extra = json!({
         "client_id": record.client_id,
         "client_id_issued_at": record.issued_at,
         "scope": record.metadata.scopes.join(" "),
-        "grant_types": ["authorization_code", "refresh_token", "client_credentials"],
-        "response_types": ["code"],
+        "grant_types": update::grant_types(&record.metadata.scopes),
+        "response_types": update::response_types(),
         "software_id": record.software_id,
         "software_statement": record.software_statement,
         "registration_access_token": token,
@@ -230,7 +289,14 @@ pub fn client_information(op: &OpState, record: &RegisteredClient, token: &str) 
     if let Value::Object(extra) = extra {
         body.extend(extra);
     }
-    Value::Object(body)
+    // RFC 7592 §2.2: the client sends this back; an absent value is
+    // omitted, never `null`.
+    Value::Object(update::without_nulls(body))
+}
+
+/// The stored form of the kept RFC 7591 §2 members (`None` for none).
+pub fn kept_metadata(descriptive: &Map<String, Value>) -> Option<String> {
+    (!descriptive.is_empty()).then(|| Value::Object(descriptive.clone()).to_string())
 }
 
 /// The path of a client's RFC 7592 configuration endpoint.

@@ -8,6 +8,10 @@
 //! - [`metadata`]: the requested metadata checked against the statement
 //!   (RFC 7591 §2.3: statement values win) and against the FAPI policy;
 //! - [`redirect_uri`] and [`fields`]: what metadata members may hold;
+//! - [`descriptive`]: the RFC 7591 §2 members kept and returned as sent
+//!   (`contacts`, `client_uri`, `logo_uri`, ...);
+//! - [`update`]: an RFC 7592 §2.2 update body (the response sent back
+//!   unchanged is accepted) and the grant and response types answered;
 //! - [`cert_binding`]: the mTLS transport certificate names the statement's
 //!   software (RFC 8705 §2.1; UK: CN/OU, Brazil: UID/organizationIdentifier);
 //! - [`roles`]: the scopes the UK directory roles allow by default;
@@ -17,6 +21,7 @@
 //! Reasons collapse into the RFC 7591 §3.2.2 error codes through `From`.
 
 pub mod cert_binding;
+pub mod descriptive;
 pub mod fields;
 pub mod metadata;
 pub mod redirect_uri;
@@ -24,6 +29,7 @@ pub mod request;
 pub mod roles;
 pub mod ssa;
 pub mod status;
+pub mod update;
 #[cfg(test)]
 mod tests;
 

@@ -22,6 +22,7 @@
 pub mod expiry;
 mod handle;
 pub mod migrate_v3;
+pub mod migrate_v6;
 pub mod ops;
 pub mod revoked;
 pub mod scan;

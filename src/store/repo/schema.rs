@@ -54,6 +54,7 @@ pub const MIGRATIONS: &[(u32, Migration)] = &[
     (2, super::migrate_v3::migrate),
     (3, drop_in_flight_authorization_requests),
     (4, add_payment_reservations),
+    (5, super::migrate_v6::migrate),
 ];
 
 /// 1 → 2: access and refresh tokens are no longer indexed by client and user
