@@ -134,3 +134,57 @@ fn contacts(value: &Value) -> Result<Value, RegistrationError> {
     }
     Ok(value.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(value: Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    /// RFC 7591 §2.3: the statement's value wins, under its RFC 7591 name
+    /// or the UK `software_` one; RFC 7591 §2.2 language-tagged forms kept.
+    #[test]
+    fn the_statement_wins_and_tagged_forms_are_kept_rfc7591_s2_3() {
+        let request = map(json!({
+            "client_uri": "https://request.example", "tos_uri": "https://request.example/tos",
+            "logo_uri#fr": "https://request.example/fr.png", "contacts": ["a@request.example"],
+            "software_version": "1", "unrelated": 5,
+        }));
+        let statement = map(json!({
+            "software_client_uri": "https://statement.example", "policy_uri": "https://statement.example/p",
+            "software_version": "2",
+        }));
+        let kept = descriptive_metadata(&request, &statement).unwrap();
+        assert_eq!(
+            Value::Object(kept),
+            json!({
+                "client_uri": "https://statement.example", "tos_uri": "https://request.example/tos",
+                "policy_uri": "https://statement.example/p", "logo_uri#fr": "https://request.example/fr.png",
+                "contacts": ["a@request.example"], "software_version": "2",
+            })
+        );
+    }
+
+    /// RFC 7591 §2: URLs are https; wrong types and unbounded values are
+    /// `invalid_client_metadata`, never ignored.
+    #[test]
+    fn bad_members_are_invalid_client_metadata_rfc7591_s2() {
+        for bad in [
+            json!({"logo_uri": "javascript:alert(1)"}),
+            json!({"client_uri": "http://fintech.example"}),
+            json!({"tos_uri": 5}),
+            json!({"policy_uri#": "https://fintech.example"}),
+            json!({"policy_uri#fr_FR!": "https://fintech.example"}),
+            json!({"contacts": "ops@fintech.example"}),
+            json!({"contacts": [1]}),
+            json!({"contacts": vec!["a@b.example"; MAX_CONTACTS + 1]}),
+            json!({"software_version": "x".repeat(MAX_VALUE_LEN + 1)}),
+        ] {
+            let result = descriptive_metadata(&map(bad.clone()), &Map::new());
+            assert!(matches!(result, Err(RegistrationError::Metadata(_))), "{bad}");
+        }
+    }
+}
