@@ -16,6 +16,8 @@
 
 use super::Config;
 use super::load::ConfigError;
+use super::registration_limits::{default_burst, default_requests_per_second};
+pub use super::registration_limits::ClientLimitConfig;
 use crate::protocol::registration::cert_binding::CertificateBinding;
 use crate::protocol::registration::roles::default_role_scopes;
 use serde::{Deserialize, Serialize};
@@ -49,6 +51,10 @@ pub struct RegistrationConfig {
     /// The directories whose software statements are trusted. Arrays of
     /// tables have no environment override; set them in the file. Default none.
     pub trusted_directories: Vec<TrustedDirectoryConfig>,
+    /// Request budgets of single registered clients, by `client_id` or
+    /// `software_id` (`registration_limits.rs`). Default none: each client
+    /// has its directory's.
+    pub client_limits: Vec<ClientLimitConfig>,
 }
 
 impl Default for RegistrationConfig {
@@ -59,6 +65,7 @@ impl Default for RegistrationConfig {
             danger_allow_localhost_redirects: false,
             status_check_interval_secs: 300,
             trusted_directories: Vec::new(),
+            client_limits: Vec::new(),
         }
     }
 }
@@ -99,6 +106,16 @@ pub struct TrustedDirectoryConfig {
     /// Default none: no continuous check for this directory.
     #[serde(default)]
     pub status_endpoint: Option<String>,
+    /// Requests per second each client this directory registers may make
+    /// (its token bucket at PAR, token, introspection, revocation and the
+    /// protected resources; beyond it 429 with `Retry-After`), unless a
+    /// `[[registration.client_limits]]` entry names it. 1 to 1,000,000.
+    /// Default `100`.
+    #[serde(default = "default_requests_per_second")]
+    pub requests_per_second: u32,
+    /// The burst above that rate (bucket size). 1 to 1,000,000. Default `200`.
+    #[serde(default = "default_burst")]
+    pub burst: u32,
 }
 
 fn default_binding() -> CertificateBinding {
@@ -178,5 +195,10 @@ pub(super) fn check_registration(config: &Config) -> Result<(), ConfigError> {
             ));
         }
     }
-    Ok(())
+    super::registration_limits::check_registration_limits(
+        r.trusted_directories
+            .iter()
+            .map(|d| (d.issuer.as_str(), d.requests_per_second, d.burst)),
+        &r.client_limits,
+    )
 }

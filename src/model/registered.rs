@@ -10,14 +10,10 @@
 use crate::config::AccessTokenFormat;
 use crate::protocol::client_auth::{DistinguishedName, TlsClientAuthSubject};
 use crate::protocol::registration::metadata::ClientMetadata;
+use super::registered_budget::RequestBudget;
 use crate::store::keys::Kind;
 use crate::store::record::{Links, StoredRecord};
 use serde::{Deserialize, Serialize};
-
-/// Request budget of registered clients (as the `[[clients]]` defaults).
-const REQUESTS_PER_SECOND: u32 = 100;
-/// Burst of registered clients.
-const BURST: u32 = 200;
 
 /// A registered client, by `client_id` (store kind `client`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,9 +72,10 @@ impl StoredRecord for RegistrationAccessToken {
 }
 
 impl super::Client {
-    /// The client a registration describes. Its keys come from `jwks_uri`
-    /// (fetched by its actor).
-    pub fn from_registered(r: &RegisteredClient) -> Result<Self, String> {
+    /// The client a registration describes, with request budget `budget`
+    /// (`registered_budget`). Its keys come from `jwks_uri` (fetched by its
+    /// actor).
+    pub fn from_registered(r: &RegisteredClient, budget: RequestBudget) -> Result<Self, String> {
         let m = &r.metadata;
         let tls_subject = match &m.tls_client_auth_subject_dn {
             Some(dn) => Some(TlsClientAuthSubject::SubjectDn(
@@ -98,8 +95,8 @@ impl super::Client {
             id_token_alg: m.id_token_signed_response_alg,
             authorization_response_alg: m.authorization_signed_response_alg,
             require_signed_request_object: m.require_signed_request_object,
-            requests_per_second: REQUESTS_PER_SECOND,
-            burst: BURST,
+            requests_per_second: budget.requests_per_second,
+            burst: budget.burst,
             authorization_details_types: m.authorization_details_types.clone(),
             access_token_format: AccessTokenFormat::Opaque,
             token_endpoint_auth_signing_alg: m.token_endpoint_auth_signing_alg,
