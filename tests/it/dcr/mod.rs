@@ -4,7 +4,9 @@
 //! fintech registers with its transport certificate (CN = software_id, OU
 //! = org_id, the UK binding) and then runs the FAPI 2.0 flow.
 
+pub mod discovery;
 pub mod manage;
+pub mod rate_limits;
 pub mod roundtrip;
 pub mod register;
 pub mod rejections;
