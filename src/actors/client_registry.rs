@@ -142,11 +142,14 @@ impl ClientRegistry {
 
     /// The client a stored registration describes, with its budget.
     fn client_of(&self, record: &RegisteredClient) -> Result<Client, String> {
-        let budget = self.registered.as_ref().map_or_else(RequestBudget::default, |source| {
-            source
-                .budgets
-                .budget(&record.client_id, &record.software_id, &record.directory)
-        });
+        let budget = self
+            .registered
+            .as_ref()
+            .map_or_else(RequestBudget::default, |source| {
+                source
+                    .budgets
+                    .budget(&record.client_id, &record.software_id, &record.directory)
+            });
         Client::from_registered(record, budget)
     }
 
@@ -226,7 +229,8 @@ mod tests {
             .await
             .unwrap();
         let fixed =
-            Client::from_registered(&registered("static-1", 0, &["openid"]), RequestBudget::default()).unwrap();
+            Client::from_registered(&registered("static-1", 0, &["openid"]), RequestBudget::default())
+                .unwrap();
         let registry =
             ClientRegistry::new(vec![fixed], None, root.get_cell()).with_registered(RegisteredSource {
                 repo: repo.clone(),

@@ -16,8 +16,8 @@
 
 use super::Config;
 use super::load::ConfigError;
-use super::registration_limits::{default_burst, default_requests_per_second};
 pub use super::registration_limits::ClientLimitConfig;
+use super::registration_limits::{default_burst, default_requests_per_second};
 use crate::protocol::registration::cert_binding::CertificateBinding;
 use crate::protocol::registration::roles::default_role_scopes;
 use serde::{Deserialize, Serialize};

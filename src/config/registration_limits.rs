@@ -131,7 +131,8 @@ mod tests {
         .map_err(|e| e.field)
     }
 
-    const DIRECTORY: &str = "[[registration.trusted_directories]]\nissuer = \"d1\"\njwks_uri = \"https://d1.example/jwks\"\n";
+    const DIRECTORY: &str =
+        "[[registration.trusted_directories]]\nissuer = \"d1\"\njwks_uri = \"https://d1.example/jwks\"\n";
 
     /// Defaults 100/200 per directory; out-of-range budgets and ambiguous
     /// or duplicate client entries are refused, naming the field.
@@ -157,8 +158,18 @@ mod tests {
             check(&limit("client_id = \"c\"\nsoftware_id = \"s\"\n")),
             Err("registration.client_limits.0.client_id".into())
         );
-        assert_eq!(check(&limit("")), Err("registration.client_limits.0.client_id".into()));
-        let twice = format!("{}{}", limit("software_id = \"s\"\n"), limit("software_id = \"s\"\n").replace(DIRECTORY, ""));
-        assert_eq!(check(&twice), Err("registration.client_limits.1.software_id".into()));
+        assert_eq!(
+            check(&limit("")),
+            Err("registration.client_limits.0.client_id".into())
+        );
+        let twice = format!(
+            "{}{}",
+            limit("software_id = \"s\"\n"),
+            limit("software_id = \"s\"\n").replace(DIRECTORY, "")
+        );
+        assert_eq!(
+            check(&twice),
+            Err("registration.client_limits.1.software_id".into())
+        );
     }
 }

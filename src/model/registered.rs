@@ -7,10 +7,10 @@
 //! the registry honours, so that a later trust check (directory status,
 //! certificate revocation) can suspend it without deleting it.
 
+use super::registered_budget::RequestBudget;
 use crate::config::AccessTokenFormat;
 use crate::protocol::client_auth::{DistinguishedName, TlsClientAuthSubject};
 use crate::protocol::registration::metadata::ClientMetadata;
-use super::registered_budget::RequestBudget;
 use crate::store::keys::Kind;
 use crate::store::record::{Links, StoredRecord};
 use serde::{Deserialize, Serialize};

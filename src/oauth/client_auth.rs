@@ -12,8 +12,8 @@ use crate::model::Client;
 use crate::oauth::caller::Caller;
 use crate::oauth::op::OpState;
 use crate::protocol::client_auth::{
-    AudiencePolicy, ClientAssertion, ClientAuthReason, check_client_assertion, claimed_client_id,
-    check_self_signed_tls_client_auth, check_tls_client_auth,
+    AudiencePolicy, ClientAssertion, ClientAuthReason, check_client_assertion,
+    check_self_signed_tls_client_auth, check_tls_client_auth, claimed_client_id,
 };
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::form::Form;

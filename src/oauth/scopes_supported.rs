@@ -31,11 +31,7 @@ pub fn scopes_supported(config: &Config) -> Vec<String> {
             others.insert(scope.clone());
         }
     }
-    OIDC_SCOPES
-        .iter()
-        .map(|s| s.to_string())
-        .chain(others)
-        .collect()
+    OIDC_SCOPES.iter().map(|s| s.to_string()).chain(others).collect()
 }
 
 #[cfg(test)]

@@ -119,7 +119,9 @@ pub fn check_update_body(
     token: &str,
     body: &Map<String, Value>,
 ) -> Result<(), OAuthError> {
-    let uri = op.config.endpoint_url(&registration_client_path(&record.client_id));
+    let uri = op
+        .config
+        .endpoint_url(&registration_client_path(&record.client_id));
     let issued = Issued {
         client_id: &record.client_id,
         registration_access_token: token,

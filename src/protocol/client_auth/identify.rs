@@ -46,7 +46,8 @@ pub fn claimed_client_id(
 /// checked first (RFC 8725 §3.1: `alg: none` and HMAC fail here already).
 fn unverified_claims(compact: &str) -> Result<Map<String, Value>, ClientAuthReason> {
     UnverifiedJws::parse(compact)?;
-    let malformed = || ClientAuthReason::Jws(JoseError::Malformed("the payload is not a base64url JSON object"));
+    let malformed =
+        || ClientAuthReason::Jws(JoseError::Malformed("the payload is not a base64url JSON object"));
     let payload = compact.split('.').nth(1).ok_or_else(malformed)?;
     let bytes = URL_SAFE_NO_PAD.decode(payload).map_err(|_| malformed())?;
     match serde_json::from_slice(&bytes) {

@@ -87,7 +87,10 @@ pub fn descriptive_metadata(
         .get("software_version")
         .or_else(|| request.get("software_version"))
     {
-        kept.insert("software_version".into(), bounded_string("software_version", value)?);
+        kept.insert(
+            "software_version".into(),
+            bounded_string("software_version", value)?,
+        );
     }
     if let Some(value) = statement.get("contacts").or_else(|| request.get("contacts")) {
         kept.insert("contacts".into(), contacts(value)?);

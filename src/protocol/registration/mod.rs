@@ -29,9 +29,9 @@ pub mod request;
 pub mod roles;
 pub mod ssa;
 pub mod status;
-pub mod update;
 #[cfg(test)]
 mod tests;
+pub mod update;
 
 use super::error::{ErrorCode, OAuthError};
 use std::borrow::Cow;

@@ -122,11 +122,17 @@ mod tests {
             "client_secret_expires_at": 0, "token_endpoint_auth_signing_alg": null,
         }));
         assert_eq!(check_update_body(&echoed, &issued()), Ok(()));
-        assert_eq!(check_update_body(&body(json!({"client_id": "c-1"})), &issued()), Ok(()));
+        assert_eq!(
+            check_update_body(&body(json!({"client_id": "c-1"})), &issued()),
+            Ok(())
+        );
         for (member, value) in [
             ("client_id", json!("c-2")),
             ("registration_access_token", json!("other")),
-            ("registration_client_uri", json!("https://evil.example/register/c-1")),
+            (
+                "registration_client_uri",
+                json!("https://evil.example/register/c-1"),
+            ),
             ("client_id_issued_at", json!(1)),
             ("client_secret_expires_at", json!(5)),
             ("client_secret", json!("s")),
@@ -134,7 +140,10 @@ mod tests {
             let mut sent = echoed.clone();
             sent.insert(member.into(), value);
             assert!(
-                matches!(check_update_body(&sent, &issued()), Err(RegistrationError::Request(_))),
+                matches!(
+                    check_update_body(&sent, &issued()),
+                    Err(RegistrationError::Request(_))
+                ),
                 "{member}"
             );
         }

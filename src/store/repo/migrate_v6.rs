@@ -117,7 +117,10 @@ mod tests {
             .unwrap();
         let repo = Repo::open(store.clone()).await.unwrap();
         let found = repo.find::<RegisteredClient>("dcr-1", 10).await.unwrap().unwrap();
-        assert_eq!((found.payload.revision, found.payload.software_id.as_str()), (3, "soft-1"));
+        assert_eq!(
+            (found.payload.revision, found.payload.software_id.as_str()),
+            (3, "soft-1")
+        );
         assert_eq!(found.payload.descriptive_metadata, None);
         let version = store
             .run(|tx, _| async move { tx.get(&keys::schema_version_key()).await })

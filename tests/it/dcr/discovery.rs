@@ -43,6 +43,9 @@ async fn scopes_supported_lists_every_grantable_scope_rfc8414_s2() {
     let granted = json(response.body())["scope"].as_str().unwrap().to_string();
     assert!(granted.contains("fundsconfirmations"), "{granted}");
     for scope in granted.split(' ') {
-        assert!(listed.iter().any(|s| s == scope), "{scope} granted but not listed");
+        assert!(
+            listed.iter().any(|s| s == scope),
+            "{scope} granted but not listed"
+        );
     }
 }

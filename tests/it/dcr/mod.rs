@@ -7,9 +7,9 @@
 pub mod discovery;
 pub mod manage;
 pub mod rate_limits;
-pub mod roundtrip;
 pub mod register;
 pub mod rejections;
+pub mod roundtrip;
 pub mod trust;
 
 use super::flow::harness::*;

@@ -30,7 +30,12 @@ async fn a_directorys_lower_budget_gives_429_with_retry_after_rfc6585_s4() {
         assert_status(&dcr.op.send(true, token()).await, 200);
     }
     let refused = dcr.op.send(true, token()).await;
-    assert_eq!(refused.status(), 429, "{}", String::from_utf8_lossy(refused.body()));
+    assert_eq!(
+        refused.status(),
+        429,
+        "{}",
+        String::from_utf8_lossy(refused.body())
+    );
     let retry_after: u64 = refused
         .headers()
         .get("retry-after")
@@ -45,7 +50,11 @@ async fn a_directorys_lower_budget_gives_429_with_retry_after_rfc6585_s4() {
     for _ in 0..3 {
         let request = form(
             "/token",
-            &[("grant_type", "client_credentials"), ("client_id", MTLS), ("scope", "accounts")],
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", MTLS),
+                ("scope", "accounts"),
+            ],
         );
         assert_status(&dcr.op.send(true, request).await, 200);
     }

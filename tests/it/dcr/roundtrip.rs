@@ -79,10 +79,7 @@ async fn a_client_sends_back_what_it_was_given_rfc7592_s2_2() {
     assert_status(&response, 200);
     let updated = json(response.body());
     assert_no_nulls(&updated);
-    let second_token = updated["registration_access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let second_token = updated["registration_access_token"].as_str().unwrap().to_string();
     assert_ne!(second_token, first_token, "RFC 7592 §3: the token rotates");
     let mut expected = registered.clone();
     expected["registration_access_token"] = json!(second_token);
@@ -109,15 +106,15 @@ async fn a_client_sends_back_what_it_was_given_rfc7592_s2_2() {
     let response = put(&dcr, &path, &second_token, &read).await;
     assert_status(&response, 200);
     let updated = json(response.body());
-    let third_token = updated["registration_access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let third_token = updated["registration_access_token"].as_str().unwrap().to_string();
     assert_ne!(third_token, second_token);
 
     // Server-set members with values the server did not issue.
     for (member, value) in [
-        ("registration_client_uri", json!("https://elsewhere.example/register/x")),
+        (
+            "registration_client_uri",
+            json!("https://elsewhere.example/register/x"),
+        ),
         ("client_id_issued_at", json!(1)),
         ("client_secret_expires_at", json!(1)),
     ] {
@@ -147,7 +144,10 @@ async fn a_client_sends_back_what_it_was_given_rfc7592_s2_2() {
     // RFC 7592 §2.3 delete.
     let response = dcr
         .op
-        .send(true, json_request("DELETE", &path, Some(fourth_token), &json!({})))
+        .send(
+            true,
+            json_request("DELETE", &path, Some(fourth_token), &json!({})),
+        )
         .await;
     assert_status(&response, 204);
     let response = dcr

@@ -6,21 +6,36 @@ use super::super::support::json;
 use super::harness::*;
 use serde_json::json;
 
-fn without_client_id(params: &[(&'static str, String)], client_id: Option<&str>) -> Vec<(&'static str, String)> {
-    let mut params: Vec<_> = params.iter().filter(|(k, _)| *k != "client_id").cloned().collect();
+fn without_client_id(
+    params: &[(&'static str, String)],
+    client_id: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    let mut params: Vec<_> = params
+        .iter()
+        .filter(|(k, _)| *k != "client_id")
+        .cloned()
+        .collect();
     if let Some(id) = client_id {
         params.push(("client_id", id.to_string()));
     }
     params
 }
 
-fn request(path: &str, params: &[(&'static str, String)]) -> http::Request<http_body_util::Full<bytes::Bytes>> {
+fn request(
+    path: &str,
+    params: &[(&'static str, String)],
+) -> http::Request<http_body_util::Full<bytes::Bytes>> {
     let borrowed: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
     form(path, &borrowed)
 }
 
 fn assert_invalid_client(response: &http::Response<bytes::Bytes>) {
-    assert_eq!(response.status(), 401, "{}", String::from_utf8_lossy(response.body()));
+    assert_eq!(
+        response.status(),
+        401,
+        "{}",
+        String::from_utf8_lossy(response.body())
+    );
     assert_eq!(json(response.body())["error"], "invalid_client");
 }
 
@@ -79,11 +94,16 @@ async fn client_id_is_optional_beside_an_assertion_rfc7521_s4_2() {
     // Token: another client's id beside the assertion; the code survives.
     let params = token(op.assertion(PKJWT, json!({})).await, Some(MTLS));
     let proof = dpop.proof("POST", &url, None).await;
-    assert_invalid_client(&op.send(false, with_proof(request("/token", &params), proof)).await);
+    assert_invalid_client(
+        &op.send(false, with_proof(request("/token", &params), proof))
+            .await,
+    );
     // Token: the assertion alone.
     let params = token(op.assertion(PKJWT, json!({})).await, None);
     let proof = dpop.proof("POST", &url, None).await;
-    let response = op.send(false, with_proof(request("/token", &params), proof)).await;
+    let response = op
+        .send(false, with_proof(request("/token", &params), proof))
+        .await;
     assert_status(&response, 200);
     let tokens = json(response.body());
     assert_eq!(tokens["token_type"], "DPoP");
@@ -99,16 +119,24 @@ async fn client_id_is_optional_beside_an_assertion_rfc7521_s4_2() {
         ];
         params = without_client_id(&params, client_id);
         let proof = dpop.proof("POST", &url, None).await;
-        let response = op.send(false, with_proof(request("/token", &params), proof)).await;
+        let response = op
+            .send(false, with_proof(request("/token", &params), proof))
+            .await;
         assert_status(&response, 200);
     }
     // An assertion whose iss and sub name different clients.
     let params = vec![
         ("grant_type", "client_credentials".to_string()),
         ("client_assertion_type", JWT_BEARER.into()),
-        ("client_assertion", op.assertion(PKJWT, json!({"iss": MTLS})).await),
+        (
+            "client_assertion",
+            op.assertion(PKJWT, json!({"iss": MTLS})).await,
+        ),
     ];
     let proof = dpop.proof("POST", &url, None).await;
-    assert_invalid_client(&op.send(false, with_proof(request("/token", &params), proof)).await);
+    assert_invalid_client(
+        &op.send(false, with_proof(request("/token", &params), proof))
+            .await,
+    );
     op.handle.shutdown().await;
 }

@@ -18,8 +18,14 @@ fn assertion(claims: Value) -> String {
 fn the_assertion_names_the_client_rfc7521_s4_2() {
     let jwt = assertion(json!({"iss": "client-1", "sub": "client-1", "aud": "x"}));
     assert_eq!(claimed_client_id(None, Some(&jwt)), Ok("client-1".into()));
-    assert_eq!(claimed_client_id(Some("client-1"), Some(&jwt)), Ok("client-1".into()));
-    assert_eq!(claimed_client_id(Some("mtls-client"), None), Ok("mtls-client".into()));
+    assert_eq!(
+        claimed_client_id(Some("client-1"), Some(&jwt)),
+        Ok("client-1".into())
+    );
+    assert_eq!(
+        claimed_client_id(Some("mtls-client"), None),
+        Ok("mtls-client".into())
+    );
 }
 
 /// RFC 7521 §4.2: a `client_id` beside the assertion must be the same
@@ -31,7 +37,10 @@ fn a_client_id_that_disagrees_is_refused_rfc7521_s4_2() {
         claimed_client_id(Some("client-2"), Some(&jwt)),
         Err(ClientAuthReason::ClientIdMismatch)
     );
-    assert_eq!(claimed_client_id(None, None), Err(ClientAuthReason::MissingClientId));
+    assert_eq!(
+        claimed_client_id(None, None),
+        Err(ClientAuthReason::MissingClientId)
+    );
     let other_iss = assertion(json!({"iss": "client-2", "sub": "client-1"}));
     assert_eq!(
         claimed_client_id(None, Some(&other_iss)),
@@ -47,7 +56,10 @@ fn a_client_id_that_disagrees_is_refused_rfc7521_s4_2() {
         Err(ClientAuthReason::Jws(_))
     ));
     // RFC 8725 §3.1: an unsecured JWS is refused before its claims are read.
-    let none = unsigned(&json!({"alg": "none"}), &json!({"iss": "client-1", "sub": "client-1"}));
+    let none = unsigned(
+        &json!({"alg": "none"}),
+        &json!({"iss": "client-1", "sub": "client-1"}),
+    );
     assert_eq!(
         claimed_client_id(None, Some(&none)),
         Err(ClientAuthReason::Jws(JoseError::AlgNone))
