@@ -13,10 +13,13 @@
 //! An RFC 7592 §2.2 update ([`admit_update`]) that sends back the statement
 //! the registration holds (the one echoed in every client information
 //! response) is checked as of that statement's own `iat`: signature,
-//! issuer and claims again, but neither its age nor its `jti`, whose single
-//! use (RFC 7591 §2.3, UK OBIE DCR 3.3) guards new registrations. A client
-//! that sends back exactly what it was given is accepted; a new statement
-//! is checked like a registration's.
+//! issuer and claims again, but neither its age, its `exp` nor its `jti`,
+//! whose single use (RFC 7591 §2.3, UK OBIE DCR 3.3) guards new
+//! registrations. A client that sends back exactly what it was given is
+//! accepted; a new statement is checked like a registration's. Only the
+//! statement the registration holds now qualifies: once an update brought a
+//! newer one, an older one is a new statement again (no rollback to a
+//! statement the directory has since replaced).
 //!
 //! [`trust`] keeps checking registered software at its directory after
 //! registration (suspension and reinstatement).
