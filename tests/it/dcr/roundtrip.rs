@@ -24,7 +24,8 @@ async fn put(dcr: &Dcr, path: &str, token: &str, body: &Value) -> Response<Bytes
 /// registration response back (200), GET, PUT the GET response back (200),
 /// DELETE. The statement the registration holds is accepted again though it
 /// is older than `ssa_max_age_secs` and its `jti` was used (single use
-/// guards new registrations, RFC 7591 §2.3); `contacts` and the other
+/// guards new registrations, RFC 7591 §2.3), but not once an update
+/// replaced it (no rollback); `contacts` and the other
 /// RFC 7591 §2 members are kept (the statement's win, §2.3) and an update
 /// that omits one deletes it (RFC 7592 §2.2); the grant types answered are
 /// the ones the client has (RFC 7591 §3.2.1); the registration access token
@@ -139,7 +140,21 @@ async fn a_client_sends_back_what_it_was_given_rfc7592_s2_2() {
     let updated = json(response.body());
     assert!(updated.get("contacts").is_none(), "{updated}");
     assert_eq!(updated["tos_uri"], "https://fintech.example/tos");
-    let fourth_token = updated["registration_access_token"].as_str().unwrap();
+    let fourth_token = updated["registration_access_token"].as_str().unwrap().to_string();
+
+    // No rollback: once an update brought a newer statement, the old one is
+    // a new statement again (here too old).
+    let mut body = updated.clone();
+    body["software_statement"] = json!(dcr.ssa(json!({})).await);
+    let response = put(&dcr, &path, &fourth_token, &body).await;
+    assert_status(&response, 200);
+    let updated = json(response.body());
+    let fifth_token = updated["registration_access_token"].as_str().unwrap().to_string();
+    let mut body = updated.clone();
+    body["software_statement"] = json!(statement);
+    let response = put(&dcr, &path, &fifth_token, &body).await;
+    assert_error(&response, 400, "invalid_software_statement");
+    let fourth_token = fifth_token.as_str();
 
     // RFC 7592 §2.3 delete.
     let response = dcr
