@@ -166,6 +166,7 @@ pub async fn start_with(
             .with_registered(crate::actors::client_registry::RegisteredSource {
                 repo: repo.clone(),
                 clock: clock.clone(),
+                budgets: crate::model::registered_budget::RegisteredBudgets::from_config(&c.registration),
             });
     let sessions = crate::oauth::session::SessionRegistry::new(
         repo.clone(),

@@ -16,6 +16,7 @@ use crate::clock::Clock;
 use crate::jwks_fetch::JwksFetcher;
 use crate::model::Client;
 use crate::model::registered::RegisteredClient;
+use crate::model::registered_budget::{RegisteredBudgets, RequestBudget};
 use crate::store::repo::Repo;
 use ractor::{Actor, ActorRef};
 use std::collections::HashMap;
@@ -27,6 +28,8 @@ pub struct RegisteredSource {
     pub repo: Repo,
     /// For record expiry checks.
     pub clock: Arc<dyn Clock>,
+    /// Their request budgets (`[registration]`).
+    pub budgets: RegisteredBudgets,
 }
 
 /// Finds clients: static ones from config and registered ones from the
@@ -73,7 +76,7 @@ impl ClientRegistry {
             return Some(client.clone());
         }
         let record = self.registered_record(client_id).await?;
-        Client::from_registered(&record).ok().map(Arc::new)
+        self.client_of(&record).ok().map(Arc::new)
     }
 
     /// The client's snapshot from its actor, charging one request to its
@@ -82,7 +85,7 @@ impl ClientRegistry {
         let client = match self.statics.get(client_id) {
             Some(client) => client.clone(),
             None => match self.registered_record(client_id).await {
-                Some(record) => match Client::from_registered(&record) {
+                Some(record) => match self.client_of(&record) {
                     Ok(client) => Arc::new(client),
                     Err(error) => {
                         tracing::warn!(client_id, %error, "registered client unusable");
@@ -143,6 +146,19 @@ impl ClientRegistry {
         if let Some(actor) = self.lock().remove(client_id) {
             actor.stop(Some("registration changed".into()));
         }
+    }
+
+    /// The client a stored registration describes, with its budget.
+    fn client_of(&self, record: &RegisteredClient) -> Result<Client, String> {
+        let budget = self
+            .registered
+            .as_ref()
+            .map_or_else(RequestBudget::default, |source| {
+                source
+                    .budgets
+                    .budget(&record.client_id, &record.software_id, &record.directory)
+            });
+        Client::from_registered(record, budget)
     }
 
     /// The stored registration, unless missing, unreadable or suspended.
@@ -209,6 +225,7 @@ mod tests {
             trusted_since: 0,
             revoked_certificates: Vec::new(),
             transport_subject_dn: None,
+            descriptive_metadata: None,
         }
     }
 
@@ -223,11 +240,14 @@ mod tests {
         let (root, _) = Actor::spawn(None, crate::actors::root::RootSupervisor, ())
             .await
             .unwrap();
-        let fixed = Client::from_registered(&registered("static-1", 0, &["openid"])).unwrap();
+        let fixed =
+            Client::from_registered(&registered("static-1", 0, &["openid"]), RequestBudget::default())
+                .unwrap();
         let registry =
             ClientRegistry::new(vec![fixed], None, root.get_cell()).with_registered(RegisteredSource {
                 repo: repo.clone(),
                 clock: Arc::new(ManualClock::at(NOW)),
+                budgets: RegisteredBudgets::default(),
             });
         assert!(registry.is_static("static-1"));
         assert!(registry.get_charged("dcr-1").await.unwrap().is_none());

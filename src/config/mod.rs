@@ -20,8 +20,13 @@ pub use gateway::{GatewayConfig, GatewayOpConfig, RouteConfig, TokenValidation, 
 mod load;
 mod login;
 mod registration;
+mod registration_limits;
 mod seed_users;
-pub use registration::{RegistrationConfig, TrustedDirectoryConfig};
+pub use registration::{ClientLimitConfig, RegistrationConfig, TrustedDirectoryConfig};
+pub use registration_limits::{
+    DEFAULT_BURST as DEFAULT_REGISTERED_BURST,
+    DEFAULT_REQUESTS_PER_SECOND as DEFAULT_REGISTERED_REQUESTS_PER_SECOND,
+};
 // The vocabulary of the protocol layer that sections of this file name.
 pub use crate::protocol::client_auth::TokenEndpointAuthMethod;
 pub use crate::protocol::registration::cert_binding::CertificateBinding;

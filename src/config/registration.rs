@@ -18,6 +18,8 @@
 
 use super::Config;
 use super::load::ConfigError;
+pub use super::registration_limits::ClientLimitConfig;
+use super::registration_limits::{default_burst, default_requests_per_second};
 use crate::protocol::registration::cert_binding::CertificateBinding;
 use crate::protocol::registration::profile::RegistrationProfile;
 use crate::protocol::registration::roles::default_role_scopes;
@@ -52,6 +54,10 @@ pub struct RegistrationConfig {
     /// The directories whose software statements are trusted. Arrays of
     /// tables have no environment override; set them in the file. Default none.
     pub trusted_directories: Vec<TrustedDirectoryConfig>,
+    /// Request budgets of single registered clients, by `client_id` or
+    /// `software_id` (`registration_limits.rs`). Default none: each client
+    /// has its directory's.
+    pub client_limits: Vec<ClientLimitConfig>,
 }
 
 impl Default for RegistrationConfig {
@@ -62,6 +68,7 @@ impl Default for RegistrationConfig {
             danger_allow_localhost_redirects: false,
             status_check_interval_secs: 300,
             trusted_directories: Vec::new(),
+            client_limits: Vec::new(),
         }
     }
 }
@@ -114,11 +121,22 @@ pub struct TrustedDirectoryConfig {
     /// certificates: an https URL template like `status_endpoint`, whose
     /// JSON answer is `{"revoked_certificates": [{"x5t#S256": ...}]}`.
     /// Checked with the status every `registration.status_check_interval_secs`:
-    /// a client whose registration certificate is listed is suspended
+    /// a listed certificate authenticates nothing of the software's clients
+    /// and their tokens bound to it are not honoured
     /// (`protocol/registration/revocation.rs`). Default none: certificates
     /// are not re-checked.
     #[serde(default)]
     pub revocation_endpoint: Option<String>,
+    /// Requests per second each client this directory registers may make
+    /// (its token bucket at PAR, token, introspection, revocation and the
+    /// protected resources; beyond it 429 with `Retry-After`), unless a
+    /// `[[registration.client_limits]]` entry names it. 1 to 1,000,000.
+    /// Default `100`.
+    #[serde(default = "default_requests_per_second")]
+    pub requests_per_second: u32,
+    /// The burst above that rate (bucket size). 1 to 1,000,000. Default `200`.
+    #[serde(default = "default_burst")]
+    pub burst: u32,
 }
 
 fn default_profile() -> RegistrationProfile {
@@ -220,5 +238,10 @@ pub(super) fn check_registration(config: &Config) -> Result<(), ConfigError> {
             ));
         }
     }
-    Ok(())
+    super::registration_limits::check_registration_limits(
+        r.trusted_directories
+            .iter()
+            .map(|d| (d.issuer.as_str(), d.requests_per_second, d.burst)),
+        &r.client_limits,
+    )
 }

@@ -5,6 +5,7 @@ pub mod binding;
 pub mod client;
 pub mod records;
 pub mod registered;
+pub mod registered_budget;
 
 pub use binding::Binding;
 pub use client::Client;

@@ -8,6 +8,7 @@
 //! can suspend it without deleting it, `trusted_since` (no token from
 //! before a reinstatement) and the revoked certificates of its software.
 
+use super::registered_budget::RequestBudget;
 use crate::config::AccessTokenFormat;
 use crate::protocol::client_auth::{DistinguishedName, TlsClientAuthSubject};
 use crate::protocol::jose::ClientJwks;
@@ -15,11 +16,6 @@ use crate::protocol::registration::metadata::ClientMetadata;
 use crate::store::keys::Kind;
 use crate::store::record::{Links, StoredRecord};
 use serde::{Deserialize, Serialize};
-
-/// Request budget of registered clients (as the `[[clients]]` defaults).
-const REQUESTS_PER_SECOND: u32 = 100;
-/// Burst of registered clients.
-const BURST: u32 = 200;
 
 /// A registered client, by `client_id` (store kind `client`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +57,12 @@ pub struct RegisteredClient {
     /// the certificate binding `none` it is what management calls must
     /// present.
     pub transport_subject_dn: Option<String>,
+    /// The RFC 7591 §2 members kept and returned but not acted on
+    /// (`protocol::registration::descriptive`: `contacts`, `client_uri`,
+    /// `logo_uri`, ...), a JSON object as text: self-describing, so a later
+    /// member of that kind needs no new schema. `None` for none (and for
+    /// clients registered before schema 6).
+    pub descriptive_metadata: Option<String>,
 }
 
 impl StoredRecord for RegisteredClient {
@@ -88,9 +90,10 @@ impl StoredRecord for RegistrationAccessToken {
 }
 
 impl super::Client {
-    /// The client a registration describes. Its keys come from `jwks_uri`
-    /// (fetched by its actor) or `jwks` by value.
-    pub fn from_registered(r: &RegisteredClient) -> Result<Self, String> {
+    /// The client a registration describes, with request budget `budget`
+    /// (`registered_budget`). Its keys come from `jwks_uri` (fetched by its
+    /// actor) or `jwks` by value.
+    pub fn from_registered(r: &RegisteredClient, budget: RequestBudget) -> Result<Self, String> {
         let m = &r.metadata;
         let tls_subject = match &m.tls_client_auth_subject_dn {
             Some(dn) => Some(TlsClientAuthSubject::SubjectDn(
@@ -114,8 +117,8 @@ impl super::Client {
             id_token_alg: m.id_token_signed_response_alg,
             authorization_response_alg: m.authorization_signed_response_alg,
             require_signed_request_object: m.require_signed_request_object,
-            requests_per_second: REQUESTS_PER_SECOND,
-            burst: BURST,
+            requests_per_second: budget.requests_per_second,
+            burst: budget.burst,
             authorization_details_types: m.authorization_details_types.clone(),
             access_token_format: AccessTokenFormat::Opaque,
             token_endpoint_auth_signing_alg: m.token_endpoint_auth_signing_alg,
@@ -166,6 +169,7 @@ mod tests {
             trusted_since,
             revoked_certificates: revoked.iter().map(|r| r.to_string()).collect(),
             transport_subject_dn: None,
+            descriptive_metadata: None,
         }
     }
 
@@ -175,7 +179,9 @@ mod tests {
     /// one is not concerned).
     #[test]
     fn tokens_before_trusted_since_or_bound_to_a_revoked_certificate_are_not_honoured() {
-        let client = super::super::Client::from_registered(&registered(1_000, &["revoked"])).unwrap();
+        let client =
+            super::super::Client::from_registered(&registered(1_000, &["revoked"]), Default::default())
+                .unwrap();
         let bound = Binding::Mtls("current".into());
         assert!(!client.honours_token(999, &bound));
         assert!(client.honours_token(1_000, &bound));
@@ -184,7 +190,7 @@ mod tests {
         assert!(client.certificate_revoked("revoked"));
         assert!(!client.certificate_revoked("current"));
         // Never suspended, nothing revoked: every token, as before.
-        let fresh = super::super::Client::from_registered(&registered(0, &[])).unwrap();
+        let fresh = super::super::Client::from_registered(&registered(0, &[]), Default::default()).unwrap();
         assert!(fresh.honours_token(0, &bound));
     }
 }

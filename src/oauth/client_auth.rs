@@ -2,6 +2,9 @@
 //! revocation, CIBA): one method per client, the one it registered
 //! (RFC 6749 §2.3: never more than one in a request), FAPI 2.0 §5.3.2.1's
 //! three: `private_key_jwt`, `tls_client_auth`, `self_signed_tls_client_auth`.
+//! The client is named by `client_id`, or by the `client_assertion` (its
+//! `sub`; RFC 7521 §4.2: `client_id` is optional beside an assertion and
+//! must then name the same client).
 
 use super::replay::OneTimeUses;
 use crate::config::{FapiProfile, TokenEndpointAuthMethod};
@@ -10,7 +13,7 @@ use crate::oauth::caller::Caller;
 use crate::oauth::op::OpState;
 use crate::protocol::client_auth::{
     AudiencePolicy, ClientAssertion, ClientAuthReason, check_client_assertion,
-    check_self_signed_tls_client_auth, check_tls_client_auth,
+    check_self_signed_tls_client_auth, check_tls_client_auth, claimed_client_id,
 };
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::form::Form;
@@ -56,10 +59,10 @@ async fn authenticate_inner(
     caller: &Caller,
     uses: &mut OneTimeUses,
 ) -> Result<Arc<Client>, OAuthError> {
-    let client_id = form
-        .get("client_id")
-        .ok_or_else(|| invalid_client("client_id is required"))?;
-    let client = match op.services.clients.get_charged(client_id).await {
+    // RFC 7521 §4.2, RFC 7523 §3: a client_assertion identifies the
+    // client; client_id is optional beside it and must then agree.
+    let client_id = claimed_client_id(form.get("client_id"), form.get("client_assertion"))?;
+    let client = match op.services.clients.get_charged(&client_id).await {
         Ok(Some(client)) => client,
         Ok(None) => return Err(invalid_client("unknown client")),
         Err(limited) => {

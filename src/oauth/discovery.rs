@@ -60,8 +60,9 @@ pub struct ProviderMetadata {
     pub response_modes_supported: Vec<&'static str>,
     /// JARM §3: the algorithm of the OP's signing key.
     pub authorization_signing_alg_values_supported: Vec<String>,
-    /// RFC 8414 §2 `scopes_supported`.
-    pub scopes_supported: Vec<&'static str>,
+    /// RFC 8414 §2 `scopes_supported`: every scope a client can be
+    /// granted (`scopes_supported.rs`).
+    pub scopes_supported: Vec<String>,
     /// OIDC Discovery §3 `claims_supported`.
     pub claims_supported: Vec<&'static str>,
     /// RFC 8414 §2 `response_types_supported` (FAPI 2.0 §5.3.2.2: `code` only).
@@ -141,7 +142,7 @@ impl ProviderMetadata {
             require_signed_request_object: fapi.profile.requires_signed_request_objects(),
             response_modes_supported: crate::protocol::response_mode::SUPPORTED.to_vec(),
             authorization_signing_alg_values_supported: vec![signing_alg.to_string()],
-            scopes_supported: vec!["openid", "profile", "email", "phone", "offline_access"],
+            scopes_supported: super::scopes_supported::scopes_supported(config.get()),
             claims_supported: vec![
                 "sub",
                 "name",
@@ -218,7 +219,7 @@ mod tests {
         for grant in ["authorization_code", "refresh_token", "client_credentials"] {
             assert!(m.grant_types_supported.contains(&grant), "{grant}");
         }
-        assert!(m.scopes_supported.contains(&"offline_access"));
+        assert!(m.scopes_supported.iter().any(|s| s == "offline_access"));
         assert_eq!(
             m.introspection_signing_alg_values_supported,
             vec!["ES256".to_string()]

@@ -18,6 +18,7 @@ pub mod registration;
 pub mod replay;
 pub mod request_object;
 pub mod resource_server;
+pub mod scopes_supported;
 pub mod secrets;
 pub mod sender;
 pub mod session;

@@ -70,10 +70,11 @@
 //! build must not open a store that holds them (its sweeper would not know
 //! the kind). Version 6 changed the `client` value: registration
 //! profiles (`jwks` by value, an optional `jwks_uri`, the transport
-//! certificate's subject) and continuous trust (`trusted_since`: tokens
+//! certificate's subject), continuous trust (`trusted_since`: tokens
 //! issued before it are not honoured; `revoked_certificates`: transport
-//! certificates the directory revoked); its migration
-//! (`repo/migrate_v6.rs`) rewrites every registered client.
+//! certificates the directory revoked) and `descriptive_metadata` (the RFC
+//! 7591 §2 members kept and returned, a JSON object as text); its
+//! migration (`repo/migrate_v6.rs`) rewrites every registered client.
 
 use aws_lc_rs::digest;
 

@@ -104,13 +104,14 @@ async fn manage_inner(
                 crate::protocol::registration::request::peek_claims(&compact)?
             }
         };
-    manage::check_update_body(client_id, &body)?;
-    let admitted = registration::admit(
+    manage::check_update_body(op, &record, token, &body)?;
+    let admitted = registration::admit_update(
         op,
         directories,
         content_type(request),
         request.body(),
         caller.client_cert.as_ref(),
+        &record.software_statement,
     )
     .await?;
     let body = manage::update(op, record, admitted, token).await?;

@@ -18,8 +18,9 @@
 //!   nothing.
 //! - Update (§2.2) replaces the metadata under the same rules as
 //!   registration (a fresh software statement for the same software and
-//!   organisation from the same directory); `client_id` in the body must be
-//!   this one; the server-set members must not be sent. Tokens already
+//!   organisation from the same directory, or the one it holds, sent back:
+//!   `super::admit_update`); `client_id` in the body must be this one; the
+//!   server-set members may only be sent back as issued. Tokens already
 //!   issued stay valid (UK OBIE DCR 3.3: PUT must not revoke long-lived
 //!   tokens). The registration access token is rotated (RFC 7592 §3: the
 //!   server may issue a new one with any response): the answer carries a
@@ -28,13 +29,14 @@
 //!   grant, token, code and pending request of the client.
 
 use super::directories::TrustedDirectories;
-use super::{Admitted, audit, client_information};
+use super::{Admitted, audit, client_information, kept_metadata, registration_client_path};
 use crate::model::registered::{RegisteredClient, RegistrationAccessToken};
 use crate::oauth::op::OpState;
 use crate::protocol::client_auth::DistinguishedName;
 use crate::protocol::client_cert::ClientCertificate;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::registration::cert_binding::CertificateBinding;
+use crate::protocol::registration::update::{self, Issued};
 use crate::protocol::registration::{RegistrationError, cert_binding};
 use crate::store::keys::Kind;
 use crate::store::repo::ops;
@@ -132,26 +134,25 @@ pub fn read(op: &OpState, record: &RegisteredClient, token: &str) -> Value {
 }
 
 /// RFC 7592 §2.2 checks on the body before the shared registration rules:
-/// `client_id` must be this client's; server-set members must be absent.
-pub fn check_update_body(client_id: &str, body: &Map<String, Value>) -> Result<(), OAuthError> {
-    if body.get("client_id").and_then(Value::as_str) != Some(client_id) {
-        return Err(OAuthError::invalid_request(
-            "client_id must be sent and be this registration's (RFC 7592 §2.2)",
-        ));
-    }
-    for member in [
-        "registration_access_token",
-        "registration_client_uri",
-        "client_id_issued_at",
-        "client_secret_expires_at",
-    ] {
-        if body.contains_key(member) {
-            return Err(OAuthError::invalid_request(format!(
-                "{member} must not be sent in an update (RFC 7592 §2.2)"
-            )));
-        }
-    }
-    Ok(())
+/// `client_id` must be this client's; the server-set members may be sent
+/// back as they were issued, never with other values
+/// (`protocol::registration::update`).
+pub fn check_update_body(
+    op: &OpState,
+    record: &RegisteredClient,
+    token: &str,
+    body: &Map<String, Value>,
+) -> Result<(), OAuthError> {
+    let uri = op
+        .config
+        .endpoint_url(&registration_client_path(&record.client_id));
+    let issued = Issued {
+        client_id: &record.client_id,
+        registration_access_token: token,
+        registration_client_uri: &uri,
+        client_id_issued_at: record.issued_at,
+    };
+    Ok(update::check_update_body(body, &issued)?)
 }
 
 /// RFC 7592 §2.2: replaces the metadata and rotates the registration
@@ -176,6 +177,7 @@ pub async fn update(
         metadata: admitted.metadata,
         software_statement: admitted.statement,
         transport_subject_dn: Some(admitted.transport_dn),
+        descriptive_metadata: kept_metadata(&admitted.descriptive),
         updated_at: now,
         revision: current.revision + 1,
         ..current

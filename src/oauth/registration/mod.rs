@@ -13,6 +13,17 @@
 //! metadata policy, and last the single use of the statement's `jti` (and
 //! the request's).
 //!
+//! An RFC 7592 §2.2 update ([`admit_update`]) that sends back the statement
+//! the registration holds (the one echoed in every client information
+//! response) is checked as of that statement's own `iat`: signature,
+//! issuer and claims again, but neither its age, its `exp` nor its `jti`,
+//! whose single use (RFC 7591 §2.3, UK OBIE DCR 3.3) guards new
+//! registrations. A client that sends back exactly what it was given is
+//! accepted; a new statement is checked like a registration's. Only the
+//! statement the registration holds now qualifies: once an update brought a
+//! newer one, an older one is a new statement again (no rollback to a
+//! statement the directory has since replaced).
+//!
 //! [`trust`] keeps checking registered software at its directory after
 //! registration (suspension and reinstatement).
 
@@ -31,7 +42,7 @@ use crate::protocol::registration::metadata::{ClientMetadata, MetadataPolicy, ch
 use crate::protocol::registration::profile::{SoftwareKeys, keys_in};
 use crate::protocol::registration::request::{self, RegistrationBody};
 use crate::protocol::registration::ssa::{self, SoftwareStatement};
-use crate::protocol::registration::{RegistrationError, cert_binding};
+use crate::protocol::registration::{RegistrationError, cert_binding, descriptive, update};
 use crate::store::repo::ops;
 use directories::TrustedDirectories;
 use serde_json::{Map, Value, json};
@@ -49,19 +60,45 @@ pub struct Admitted {
     pub revoked_certificates: Vec<String>,
     /// The RFC 4514 subject of the transport certificate it came with.
     pub transport_dn: String,
+    /// The RFC 7591 §2 members kept and returned (`descriptive`).
+    pub descriptive: Map<String, Value>,
 }
 
 fn unavailable(what: &'static str) -> OAuthError {
     OAuthError::new(ErrorCode::TemporarilyUnavailable, what)
 }
 
-/// Checks a registration or update request (see the module documentation).
+/// Checks a registration request (see the module documentation).
 pub async fn admit(
     op: &OpState,
     directories: &TrustedDirectories,
     content_type: &str,
     body: &[u8],
     cert: Option<&ClientCertificate>,
+) -> Result<Admitted, OAuthError> {
+    admit_checked(op, directories, content_type, body, cert, None).await
+}
+
+/// Checks an RFC 7592 §2.2 update of a registration holding
+/// `stored_statement` (see the module documentation).
+pub async fn admit_update(
+    op: &OpState,
+    directories: &TrustedDirectories,
+    content_type: &str,
+    body: &[u8],
+    cert: Option<&ClientCertificate>,
+    stored_statement: &str,
+) -> Result<Admitted, OAuthError> {
+    admit_checked(op, directories, content_type, body, cert, Some(stored_statement)).await
+}
+
+async fn admit_checked(
+    op: &OpState,
+    directories: &TrustedDirectories,
+    content_type: &str,
+    body: &[u8],
+    cert: Option<&ClientCertificate>,
+    stored_statement: Option<&str>,
 ) -> Result<Admitted, OAuthError> {
     let now = op.now();
     let config = op.config.get();
@@ -83,18 +120,25 @@ pub async fn admit(
         RegistrationError::Unapproved("the software statement is not from a trusted directory".into())
     })?;
     let max_age = config.registration.ssa_max_age_secs;
+    // RFC 7592 §2.2: the registration's own statement sent back is checked
+    // as of its `iat` (see the module documentation).
+    let resent = stored_statement == Some(statement.as_str());
+    let at = match resent {
+        true => statement_iat(&statement).unwrap_or(now),
+        false => now,
+    };
     let keys = directories.keys(directory, false).await.map_err(|_| {
         unavailable("the directory's keys could not be fetched; the software statement cannot be verified")
     })?;
     let profile = directory.profile;
-    let ssa = match ssa::verify_software_statement(&statement, &keys.keys, &issuer, profile, max_age, now) {
+    let ssa = match ssa::verify_software_statement(&statement, &keys.keys, &issuer, profile, max_age, at) {
         Err(e) if e.is_unknown_kid() => {
             let keys = directories.keys(directory, true).await.map_err(|_| {
                 unavailable(
                     "the directory's keys could not be fetched; the software statement cannot be verified",
                 )
             })?;
-            ssa::verify_software_statement(&statement, &keys.keys, &issuer, profile, max_age, now)
+            ssa::verify_software_statement(&statement, &keys.keys, &issuer, profile, max_age, at)
         }
         other => other,
     }
@@ -140,6 +184,8 @@ pub async fn admit(
             (claims, Some(jti))
         }
     };
+    // RFC 7592 §2.2: a null member is an omitted one.
+    let metadata = update::without_nulls(metadata);
     let reserved: Vec<DistinguishedName> = config
         .resource_servers
         .iter()
@@ -152,7 +198,9 @@ pub async fn admit(
         role_scopes: &directory.role_scopes,
         reserved_dns: &reserved,
     };
-    let metadata = check_client_metadata(&metadata, &ssa, &transport_dn, &policy)?;
+    let checked = check_client_metadata(&metadata, &ssa, &transport_dn, &policy)?;
+    let descriptive = descriptive::descriptive_metadata(&metadata, &request::peek_claims(&statement)?)?;
+    let metadata = checked;
     // RFC 7591 §2.3 / UK OBIE DCR 3.3: a statement registers once; its jti
     // is remembered for as long as the statement could be accepted.
     let until = ssa
@@ -161,12 +209,14 @@ pub async fn admit(
         .unwrap_or(0)
         .max(ssa.common.issued_at + max_age);
     let namespace = format!("ssa:{issuer}");
-    first_use(op, &namespace, &ssa.common.jti, until, now)
-        .await?
-        .then_some(())
-        .ok_or_else(|| {
-            RegistrationError::statement("the software statement was already used (jti replayed)")
-        })?;
+    if !resent {
+        first_use(op, &namespace, &ssa.common.jti, until, now)
+            .await?
+            .then_some(())
+            .ok_or_else(|| {
+                RegistrationError::statement("the software statement was already used (jti replayed)")
+            })?;
+    }
     if let Some(jti) = request_jti {
         let namespace = format!("registration_request:{}", ssa.software_id);
         first_use(op, &namespace, &jti, now + 3600, now)
@@ -182,6 +232,7 @@ pub async fn admit(
         metadata,
         revoked_certificates,
         transport_dn,
+        descriptive,
     })
 }
 
@@ -200,6 +251,13 @@ async fn software_keys(
         SoftwareKeys::Jwks(text) => ClientJwks::parse(text.as_bytes())
             .map_err(|_| RegistrationError::metadata("jwks is not a JWKS (RFC 7517 §5)").into()),
     }
+}
+
+/// The `iat` of a statement the registration already holds (verified when
+/// it was accepted, and again by the caller).
+fn statement_iat(statement: &str) -> Option<u64> {
+    let claims = request::peek_claims(statement).ok()?;
+    crate::protocol::jose::claims::numeric_date(&claims, "iat").ok()?
 }
 
 async fn first_use(
@@ -239,6 +297,7 @@ pub async fn register(op: &OpState, admitted: Admitted) -> Result<Value, OAuthEr
         trusted_since: 0,
         revoked_certificates: admitted.revoked_certificates,
         transport_subject_dn: Some(admitted.transport_dn),
+        descriptive_metadata: kept_metadata(&admitted.descriptive),
     };
     let token_record = RegistrationAccessToken {
         client_id: client_id.clone(),
@@ -277,12 +336,15 @@ pub fn client_information(op: &OpState, record: &RegisteredClient, token: &str) 
         body.insert("jwks".into(), jwks);
     }
     body.retain(|_, value| !value.is_null());
+    if let Some(Ok(Value::Object(kept))) = record.descriptive_metadata.as_deref().map(serde_json::from_str) {
+        body.extend(kept);
+    }
     let extra = json!({
         "client_id": record.client_id,
         "client_id_issued_at": record.issued_at,
         "scope": record.metadata.scopes.join(" "),
-        "grant_types": ["authorization_code", "refresh_token", "client_credentials"],
-        "response_types": ["code"],
+        "grant_types": update::grant_types(&record.metadata.scopes),
+        "response_types": update::response_types(),
         "software_id": record.software_id,
         "software_statement": record.software_statement,
         "registration_access_token": token,
@@ -291,7 +353,14 @@ pub fn client_information(op: &OpState, record: &RegisteredClient, token: &str) 
     if let Value::Object(extra) = extra {
         body.extend(extra);
     }
-    Value::Object(body)
+    // RFC 7592 §2.2: the client sends this back; an absent value is
+    // omitted, never `null`.
+    Value::Object(update::without_nulls(body))
+}
+
+/// The stored form of the kept RFC 7591 §2 members (`None` for none).
+pub fn kept_metadata(descriptive: &Map<String, Value>) -> Option<String> {
+    (!descriptive.is_empty()).then(|| Value::Object(descriptive.clone()).to_string())
 }
 
 /// The path of a client's RFC 7592 configuration endpoint.

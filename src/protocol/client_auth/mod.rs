@@ -1,7 +1,9 @@
 //! Client authentication checks for the FAPI 2.0 methods (FAPI 2.0
 //! §5.3.2.1 item 6): `private_key_jwt` ([`check_client_assertion`]),
 //! `tls_client_auth` ([`check_tls_client_auth`], [`subject_dn_matches`]) and
-//! `self_signed_tls_client_auth` ([`check_self_signed_tls_client_auth`]).
+//! `self_signed_tls_client_auth` ([`check_self_signed_tls_client_auth`]);
+//! which client a request claims to be ([`claimed_client_id`]: `client_id`,
+//! or the assertion's `sub`, RFC 7521 §4.2).
 //!
 //! Sans-IO: the caller brings the client's registration (keys, registered
 //! subject), the TLS client certificate, `now`, and keeps the `jti` replay
@@ -12,6 +14,7 @@
 
 mod assertion;
 mod dn;
+mod identify;
 mod method;
 mod self_signed;
 mod tls;
@@ -23,6 +26,7 @@ pub use assertion::{
     AssertionClaims, AudiencePolicy, ClientAssertion, JWT_BEARER_ASSERTION_TYPE, check_client_assertion,
 };
 pub use dn::{DistinguishedName, DnError, subject_dn_matches};
+pub use identify::claimed_client_id;
 pub use method::TokenEndpointAuthMethod;
 pub use self_signed::{SelfSignedMatch, check_self_signed_tls_client_auth};
 pub use tls::{TlsClientAuthSubject, TlsSubjectError, check_tls_client_auth};
@@ -46,6 +50,13 @@ pub enum ClientAuthReason {
     /// A claim has the wrong JSON type or an impossible value.
     #[error("client assertion has an invalid `{0}` claim")]
     InvalidClaim(&'static str),
+    /// Neither `client_id` nor a `client_assertion` names the client
+    /// (RFC 6749 §2.3, RFC 7521 §4.2).
+    #[error("client_id is required without a client_assertion (RFC 7521 §4.2)")]
+    MissingClientId,
+    /// `client_id` names another client than the assertion (RFC 7521 §4.2).
+    #[error("client_id is not the client the client_assertion identifies (RFC 7521 §4.2)")]
+    ClientIdMismatch,
     /// `iss` is not the client_id (RFC 7523 §3 item 1).
     #[error("client assertion `iss` is not the client_id")]
     IssMismatch,

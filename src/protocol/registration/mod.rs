@@ -12,6 +12,10 @@
 //! - [`metadata`]: the requested metadata checked against the statement
 //!   (RFC 7591 §2.3: statement values win) and against the FAPI policy;
 //! - [`redirect_uri`] and [`fields`]: what metadata members may hold;
+//! - [`descriptive`]: the RFC 7591 §2 members kept and returned as sent
+//!   (`contacts`, `client_uri`, `logo_uri`, ...);
+//! - [`update`]: an RFC 7592 §2.2 update body (the response sent back
+//!   unchanged is accepted) and the grant and response types answered;
 //! - [`cert_binding`]: the mTLS transport certificate names the statement's
 //!   software (RFC 8705 §2.1; UK: CN/OU, Brazil: UID/organizationIdentifier);
 //! - [`roles`]: the scopes the UK directory roles allow by default;
@@ -23,6 +27,7 @@
 //! Reasons collapse into the RFC 7591 §3.2.2 error codes through `From`.
 
 pub mod cert_binding;
+pub mod descriptive;
 pub mod fields;
 pub mod metadata;
 pub mod profile;
@@ -35,6 +40,7 @@ pub mod statement;
 pub mod status;
 #[cfg(test)]
 mod tests;
+pub mod update;
 
 use super::error::{ErrorCode, OAuthError};
 use std::borrow::Cow;

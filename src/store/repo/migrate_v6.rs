@@ -6,14 +6,16 @@
 //!   has `transport_subject_dn`;
 //! - `trusted_since` (a reinstated client's older tokens are not honoured)
 //!   and `revoked_certificates` (its directory's revoked transport
-//!   certificates, as the trust checks last read them).
+//!   certificates, as the trust checks last read them);
+//! - `descriptive_metadata`: the RFC 7591 §2 members kept and returned
+//!   (`contacts`, `client_uri`, ...), a JSON object as text.
 //!
 //! The change is in the middle of the value, so each registered client is
 //! decoded with its schema-5 shape ([`ClientV5`]) and written again: its
 //! `jwks_uri` kept, no `jwks`, no subject (its directory's binding is `uk`
 //! or `brazil`, which never reads it), `trusted_since` 0 (every token it
 //! holds is honoured, as before), no revoked certificate (the next trust
-//! check reads them from the directory). One transaction, like every
+//! check reads them from the directory), no descriptive members. One transaction, like every
 //! migration; registered clients are few.
 
 use super::ops::parse_tail;
@@ -110,6 +112,7 @@ pub(super) fn upgrade_value(value: &[u8]) -> Result<Vec<u8>, KvError> {
         trusted_since: 0,
         revoked_certificates: Vec::new(),
         transport_subject_dn: None,
+        descriptive_metadata: None,
     };
     Ok(codec::encode(&(&meta, &new))?)
 }
@@ -182,6 +185,7 @@ mod tests {
         );
         assert_eq!(new.trusted_since, 0);
         assert!(new.revoked_certificates.is_empty());
+        assert_eq!(new.descriptive_metadata, None);
     }
 
     /// The whole path: a version-5 store opens as version 6 (`Repo::open`

@@ -5,10 +5,13 @@
 //! = org_id, the UK binding) and then runs the FAPI 2.0 flow.
 
 pub mod cert_revocation;
+pub mod discovery;
 pub mod generic;
 pub mod manage;
+pub mod rate_limits;
 pub mod register;
 pub mod rejections;
+pub mod roundtrip;
 pub mod trust;
 pub mod trusted_since;
 
@@ -49,6 +52,11 @@ pub struct Dcr {
 
 impl Dcr {
     pub async fn start() -> Self {
+        Self::start_with(|config| config).await
+    }
+
+    /// [`Dcr::start`] with its `[registration]` config text edited by `edit`.
+    pub async fn start_with(edit: impl FnOnce(String) -> String) -> Self {
         let pki = TestPki::new();
         let documents: Arc<Mutex<HashMap<String, String>>> = Arc::default();
         let port = document_host(&pki, documents.clone()).await;
@@ -87,6 +95,7 @@ issuer = "dead-directory"
 jwks_uri = "https://localhost:{dead}/jwks"
 "#
         );
+        let extra = edit(extra);
         let op = Op::start_in(pki, "", |_| extra).await;
         // The software's keys: the harness's client key.
         documents.lock().unwrap().insert(

@@ -2,6 +2,7 @@
 //! login -> consent -> token -> userinfo), over real TLS with SoftHSM
 //! signing, and the negative cases each citing its section.
 
+pub mod assertion_identifies;
 pub mod client_credentials;
 pub mod code_replay;
 pub mod consent_dpop;
