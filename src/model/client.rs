@@ -1,6 +1,6 @@
 //! A client as the flows see it: metadata plus its parsed public keys.
 
-use crate::config::{AccessTokenFormat, StaticClientConfig};
+use crate::config::{AccessTokenFormat, FapiProfile, StaticClientConfig};
 use crate::protocol::client_auth::DistinguishedName;
 use crate::protocol::client_auth::TlsClientAuthSubject;
 use crate::protocol::client_auth::TokenEndpointAuthMethod;
@@ -53,6 +53,9 @@ pub struct Client {
     pub dpop_bound_access_tokens: bool,
     /// Registration revision (`model::registered`); 0 for `[[clients]]`.
     pub revision: u64,
+    /// The FAPI profile of its flows, when it has its own; `None` follows
+    /// the OP's `[fapi] profile` ([`Client::profile`]).
+    pub fapi_profile: Option<FapiProfile>,
 }
 
 impl Client {
@@ -96,7 +99,13 @@ impl Client {
             request_object_signing_alg: None,
             dpop_bound_access_tokens: false,
             revision: 0,
+            fapi_profile: config.fapi_profile,
         })
+    }
+
+    /// The profile its flows follow: its own, else the OP's `default`.
+    pub fn profile(&self, default: FapiProfile) -> FapiProfile {
+        self.fapi_profile.unwrap_or(default)
     }
 
     /// Whether `uri` is one of the registered redirect URIs, character for character.

@@ -100,6 +100,9 @@ impl super::Client {
             request_object_signing_alg: m.request_object_signing_alg,
             dpop_bound_access_tokens: m.dpop_bound_access_tokens,
             revision: r.revision,
+            // Registered clients follow the OP's `[fapi] profile` until
+            // their metadata carries one of its own.
+            fapi_profile: None,
         })
     }
 }

@@ -13,13 +13,14 @@ use crate::consent::intent;
 use crate::http::response;
 use crate::model::records::PushedRequest;
 use crate::oauth::caller::Caller;
+use crate::oauth::fapi_profile;
 use crate::oauth::op::OpState;
 use crate::oauth::replay::OneTimeUses;
 use crate::oauth::{client_auth, request_object, secrets, sender};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::pkce::CodeChallenge;
 use crate::protocol::rar;
-use crate::protocol::response_mode::ResponseMode;
+use crate::protocol::response_type::ResponseType;
 use crate::store::repo::ops;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
@@ -57,13 +58,9 @@ async fn push(
     }
     let client = client_auth::authenticate_deferred(op, &form, caller, uses).await?;
     let params = request_object::authorization_params(op, &form, &client, uses).await?;
-    if params.require("response_type")? != "code" {
-        return Err(OAuthError::new(
-            ErrorCode::UnsupportedResponseType,
-            "only response_type=code is supported (FAPI 2.0 §5.3.2.2)",
-        ));
-    }
-    let response_mode = ResponseMode::parse(params.get("response_mode"))?;
+    let profile = client.profile(op.config.get().fapi.profile);
+    let response_type = ResponseType::parse(params.require("response_type")?)?;
+    let response_mode = fapi_profile::response_mode(profile, response_type, &params)?;
     let redirect_uri = params.require("redirect_uri")?;
     if !client.has_redirect_uri(redirect_uri) {
         return Err(OAuthError::invalid_request(
@@ -97,6 +94,13 @@ async fn push(
         }
     };
     let (state, nonce) = (bounded("state")?, bounded("nonce")?);
+    fapi_profile::check_nonce_and_state(
+        profile,
+        response_type,
+        &scopes,
+        nonce.as_deref(),
+        state.as_deref(),
+    )?;
     // RFC 9449 §10: a DPoP proof (or dpop_jkt) at PAR binds the code to that key.
     let proof = sender::dpop_proof_deferred(op, caller, crate::protocol::paths::PAR, None, uses)?;
     let dpop_jkt = match (proof.map(|p| p.jkt), params.get("dpop_jkt")) {
