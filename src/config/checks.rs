@@ -804,9 +804,7 @@ mod tests {
             ("clients.f1.fapi_profile", "fapi_profile")
         );
         assert!(validated(&client("PS256")).is_ok());
-        let err = validated(&format!(
-            "[tls]\ndev_generate = true\n[signing]\nbackend = \"software\"\nalg = \"EdDSA\"\n[fapi]\nprofile = \"fapi1-advanced\"\n"
-        ))
+        let err = validated("[tls]\ndev_generate = true\n[signing]\nbackend = \"software\"\nalg = \"EdDSA\"\n[fapi]\nprofile = \"fapi1-advanced\"\n")
         .unwrap_err();
         assert_eq!(err.field, "signing.alg");
     }

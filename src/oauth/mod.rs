@@ -15,6 +15,7 @@ pub mod introspection;
 pub mod jwt_access_token;
 pub mod op;
 pub mod payment_consumption;
+pub mod profile_metadata;
 pub mod protected_resource;
 pub mod registration;
 pub mod replay;
