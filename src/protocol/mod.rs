@@ -8,6 +8,7 @@ pub mod client_cert;
 pub mod credentials;
 pub mod dpop;
 pub mod error;
+pub mod fapi_headers;
 pub mod form;
 pub mod id_token_hash;
 pub mod jose;

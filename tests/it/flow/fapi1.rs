@@ -353,3 +353,49 @@ async fn discovery_advertises_what_the_profiles_allow_oidc_discovery_s3() {
     );
     plain.handle.shutdown().await;
 }
+
+/// FAPI 1.0 Part 1 §6.2.1-§6.2.2 at the OP's userinfo: the customer-presence
+/// headers accepted when well formed (a valid IP address never refused),
+/// `x-fapi-interaction-id` echoed; a malformed one is `invalid_request`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn userinfo_accepts_the_customer_presence_headers_fapi1_part1_s6_2_2() {
+    let (op, _) = start().await;
+    let (verifier, challenge) = pkce();
+    let object = op
+        .request_object(FAPI1, &challenge, json!({"response_type": "code id_token"}))
+        .await;
+    let request_uri = pushed_request_uri(&op.push_request_object(FAPI1, &object, &[]).await);
+    let redirect = Browser::new().authorize(&op, FAPI1, &request_uri, true).await;
+    let code = fragment(&redirect)["code"].as_str().unwrap().to_string();
+    let tokens = json(token_over_mtls(&op, &code, &verifier).await.body());
+    let token = tokens["access_token"].as_str().unwrap();
+    let interaction = "1b7e3f0c-9a7d-4d43-a5c1-52f0d7d3c0aa";
+    let userinfo = |headers: Vec<(&'static str, &'static str)>| {
+        let mut request = with_header(get("/userinfo"), "authorization", &format!("Bearer {token}"));
+        request
+            .headers_mut()
+            .insert("x-fapi-interaction-id", interaction.parse().unwrap());
+        for (name, value) in headers {
+            request.headers_mut().insert(name, value.parse().unwrap());
+        }
+        op.send(true, request)
+    };
+    let response = userinfo(vec![
+        ("x-fapi-auth-date", "Sun, 06 Dec 2026 09:15:00 GMT"),
+        ("x-fapi-customer-ip-address", "2001:db8::42"),
+    ])
+    .await;
+    assert_status(&response, 200);
+    assert_eq!(response.headers()["x-fapi-interaction-id"], interaction);
+    assert_eq!(json(response.body())["sub"], "acc-alice-1");
+    for bad in [
+        ("x-fapi-customer-ip-address", "customer.example"),
+        ("x-fapi-auth-date", "last tuesday"),
+    ] {
+        let response = userinfo(vec![bad]).await;
+        assert_eq!(response.status(), 400, "{bad:?}");
+        assert_eq!(json(response.body())["error"], "invalid_request");
+        assert_eq!(response.headers()["x-fapi-interaction-id"], interaction);
+    }
+    op.handle.shutdown().await;
+}
