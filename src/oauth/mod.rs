@@ -2,6 +2,7 @@
 //! checks in `protocol`: it looks things up (clients, records), calls the
 //! checks with `now`, and writes what they decide to the store.
 
+pub mod authorization_request;
 pub mod authorization_response;
 pub mod caller;
 pub mod client_auth;

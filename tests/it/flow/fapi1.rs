@@ -19,6 +19,11 @@ const FAPI1: &str = "fapi1-client";
 /// The OP with the FAPI 1.0 client, whose JWKS also holds an EdDSA key
 /// (`eddsa`), which its profile must refuse.
 async fn start() -> (Op, Arc<SoftwareSigner>) {
+    start_with("").await
+}
+
+/// [`start`] with `extra` TOML after the clients (e.g. a `[fapi]` section).
+async fn start_with(extra: &'static str) -> (Op, Arc<SoftwareSigner>) {
     let eddsa = Arc::new(SoftwareSigner::generate(JoseAlg::EdDsa).unwrap());
     let eddsa_jwk = eddsa.public_jwk();
     let op = Op::start_with_clients("", move |jwks_file| {
@@ -35,6 +40,7 @@ redirect_uris = ["{REDIRECT}"]
 token_endpoint_auth_method = "private_key_jwt"
 jwks_file = "{}"
 fapi_profile = "fapi1-advanced"
+{extra}
 "#,
             fapi1_jwks.display()
         )
@@ -397,5 +403,117 @@ async fn userinfo_accepts_the_customer_presence_headers_fapi1_part1_s6_2_2() {
         assert_eq!(json(response.body())["error"], "invalid_request");
         assert_eq!(response.headers()["x-fapi-interaction-id"], interaction);
     }
+    op.handle.shutdown().await;
+}
+
+/// The authorization request of `client_id` with its request object by
+/// value (RFC 9101 §5.1), `response_type` and `scope` beside it as OIDC
+/// Core §6.1 has them.
+fn by_value(client_id: &str, response_type: &str, object: &str) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", client_id)
+        .append_pair("response_type", response_type)
+        .append_pair("scope", "openid")
+        .append_pair("request", object)
+        .finish();
+    format!("/authorize?{query}")
+}
+
+/// The error page's status and text for an authorization request.
+async fn refused_at_authorize(op: &Op, path: &str) -> (u16, String) {
+    let response = op.send(false, get(path)).await;
+    (
+        response.status().as_u16(),
+        String::from_utf8_lossy(response.body()).into_owned(),
+    )
+}
+
+/// FAPI 1.0 Part 2 §5.2.2-1, RFC 9101 §5.1: with PAR optional, a FAPI 1.0
+/// client's signed request object by value at `/authorize` goes through the
+/// hybrid flow; the same object a second time is a replay; an unsigned
+/// one, or one whose `exp` is too far, is refused before any login.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_object_by_value_at_authorize_fapi1_part2_s5_2_2_1() {
+    let (op, _) =
+        start_with("[fapi]\nprofile = \"fapi1-advanced\"\nrequire_pushed_authorization_requests = false\n")
+            .await;
+    let (verifier, challenge) = pkce();
+    let state = "st-by-value";
+    let object = op
+        .request_object(
+            FAPI1,
+            &challenge,
+            json!({"response_type": "code id_token", "state": state, "nonce": "n-by-value"}),
+        )
+        .await;
+    let path = by_value(FAPI1, "code id_token", &object);
+    let redirect = Browser::new().authorize_at(&op, &path, true).await;
+    let params = fragment(&redirect);
+    let code = params["code"].as_str().unwrap();
+    assert_eq!(params["state"], state);
+    let claims = verify_jws(
+        params["id_token"].as_str().unwrap(),
+        &op_jwks(&op).await,
+        Some("JWT"),
+    )
+    .unwrap()
+    .claims;
+    assert_eq!(claims["c_hash"], half_sha256(code));
+    assert_eq!(claims["s_hash"], half_sha256(state));
+    assert_eq!(claims["nonce"], "n-by-value");
+    assert_status(&token_over_mtls(&op, code, &verifier).await, 200);
+
+    // The object's jti is single use (RFC 7519 §4.1.7).
+    let (status, page) = refused_at_authorize(&op, &path).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("already used"), "{page}");
+
+    // Unsigned (alg none) and exp more than 60 minutes after nbf (§5.2.2-13).
+    let now = now();
+    let unsigned = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#),
+        URL_SAFE_NO_PAD.encode(
+            json!({"iss": FAPI1, "aud": ISSUER, "client_id": FAPI1, "nbf": now, "exp": now + 60,
+                   "jti": "by-value-none", "response_type": "code id_token", "redirect_uri": REDIRECT,
+                   "scope": "openid", "nonce": "n", "state": "s",
+                   "code_challenge": challenge, "code_challenge_method": "S256"})
+            .to_string()
+        )
+    );
+    let far = op
+        .request_object(
+            FAPI1,
+            &challenge,
+            json!({"response_type": "code id_token", "nbf": now, "exp": now + 3601}),
+        )
+        .await;
+    for (object, reason) in [(unsigned, "request object:"), (far, "60 minutes")] {
+        let (status, page) = refused_at_authorize(&op, &by_value(FAPI1, "code id_token", &object)).await;
+        assert_eq!(status, 400);
+        assert!(page.contains(reason), "{page}");
+    }
+    // RFC 9101 §6.3 / OIDC Core §6.1: response_type beside the object must agree.
+    let object = op
+        .request_object(FAPI1, &challenge, json!({"response_type": "code id_token"}))
+        .await;
+    let (status, page) = refused_at_authorize(&op, &by_value(FAPI1, "code", &object)).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("differs from its value inside"), "{page}");
+    op.handle.shutdown().await;
+}
+
+/// FAPI 2.0 §5.3.2.2: with PAR required (the default), a request object by
+/// value is refused, from a FAPI 1.0 client too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_object_by_value_needs_par_to_be_optional_fapi2_s5_3_2_2() {
+    let (op, _) = start().await;
+    let (_, challenge) = pkce();
+    let object = op
+        .request_object(FAPI1, &challenge, json!({"response_type": "code id_token"}))
+        .await;
+    let (status, page) = refused_at_authorize(&op, &by_value(FAPI1, "code id_token", &object)).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("pushed"), "{page}");
     op.handle.shutdown().await;
 }
