@@ -8,8 +8,10 @@
 //! | `code id_token` in the fragment | all | Multiple Response Types §3 |
 //! | `code id_token` with `openid` and a `nonce` | all | OIDC Core §3.3.2.1, §3.3.2.11 |
 //! | `nonce` with `openid`, else `state` | FAPI 1.0 Adv | FAPI 1.0 Part 1 §5.2.2.2-1, §5.2.2.3-1 |
+//! | tokens bound to the client certificate, never DPoP (token endpoint) | FAPI 1.0 Adv | FAPI 1.0 Part 2 §5.2.2-5, RFC 8705 §3 |
 
 use crate::config::FapiProfile;
+use crate::oauth::caller::{Caller, DpopHeader};
 use crate::protocol::authorization_params::AuthorizationParams;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::response_mode::ResponseMode;
@@ -69,6 +71,25 @@ pub fn check_nonce_and_state(
                 "state is required without the openid scope (FAPI 1.0 Part 1 §5.2.2.3)",
             ));
         }
+    }
+    Ok(())
+}
+
+/// At the token endpoint: a FAPI 1.0 Advanced client's access tokens are
+/// certificate-bound, so it calls over mTLS and sends no DPoP proof.
+pub fn check_token_binding(profile: FapiProfile, caller: &Caller) -> Result<(), OAuthError> {
+    if profile != FapiProfile::Fapi1Advanced {
+        return Ok(());
+    }
+    if caller.dpop != DpopHeader::Absent {
+        return Err(OAuthError::invalid_request(
+            "a FAPI 1.0 Advanced client's tokens are bound to its certificate, not DPoP (FAPI 1.0 Part 2 §5.2.2-5)",
+        ));
+    }
+    if caller.client_cert.is_none() {
+        return Err(OAuthError::invalid_request(
+            "a FAPI 1.0 Advanced client calls over mTLS: its tokens are certificate-bound (FAPI 1.0 Part 2 §5.2.2-5, RFC 8705 §3)",
+        ));
     }
     Ok(())
 }

@@ -137,11 +137,49 @@ async fn hybrid_flow_returns_a_detached_signature_fapi1_part2_s5_2_2_3() {
     assert_ne!(claims["s_hash"], half_sha256("st-another-state"));
     assert_ne!(claims["c_hash"], half_sha256(&format!("{code}x")));
 
+    // FAPI 1.0 Part 2 §5.2.2-5: certificate-bound only; without the
+    // certificate, or with a DPoP proof, the code is refused (not consumed).
+    let assertion = op.assertion(FAPI1, json!({})).await;
+    let params = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", verifier.as_str()),
+        ("client_id", FAPI1),
+        ("client_assertion_type", JWT_BEARER),
+        ("client_assertion", assertion.as_str()),
+    ];
+    let (status, error, description) = error_of(&op.send(false, form("/token", &params)).await);
+    assert_eq!(
+        (status, error.as_str()),
+        (400, "invalid_request"),
+        "{description}"
+    );
+    let dpop = DpopKey::new();
+    let assertion = op.assertion(FAPI1, json!({})).await;
+    let mut with_dpop = params;
+    with_dpop[6] = ("client_assertion", assertion.as_str());
+    let proof = dpop.proof("POST", &format!("{ISSUER}/token"), None).await;
+    let response = op
+        .send(true, with_header(form("/token", &with_dpop), "dpop", &proof))
+        .await;
+    let (status, error, description) = error_of(&response);
+    assert_eq!(
+        (status, error.as_str()),
+        (400, "invalid_request"),
+        "{description}"
+    );
+    assert!(description.contains("not DPoP"), "{description}");
+
     // The code of the front channel is the real one: tokens over mTLS.
     let response = token_over_mtls(&op, code, &verifier).await;
     assert_status(&response, 200);
     let tokens = json(response.body());
     assert_eq!(tokens["token_type"], "Bearer");
+    // RFC 8705 §3: bound to the certificate the token request came with.
+    let fintech_x5t = fiducia::protocol::client_cert::x5t_s256(&op.pki.client_leaf_der());
+    let body = super::gateway::gateway_introspection_of(&op, tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!(body["cnf"]["x5t#S256"], fintech_x5t);
     let back = verify_jws(
         tokens["id_token"].as_str().unwrap(),
         &op_jwks(&op).await,
