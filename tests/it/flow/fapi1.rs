@@ -555,3 +555,37 @@ async fn request_object_by_value_needs_par_to_be_optional_fapi2_s5_3_2_2() {
     assert!(page.contains("pushed"), "{page}");
     op.handle.shutdown().await;
 }
+
+/// FAPI 1.0 Part 1 §6.2.1-§6.2.2 at the OP's consent API: a payment consent
+/// is created with well-formed customer-presence headers (the interaction
+/// id echoed), and a malformed `x-fapi-auth-date` is 400
+/// `UK.OBIE.Header.Invalid` naming the header, in the OBIE error shape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_api_accepts_the_customer_presence_headers_fapi1_part1_s6_2_2() {
+    use super::consents::{PAYMENTS, api, cc_token, payment_request};
+    let op = Op::start().await;
+    let token = cc_token(&op, "payments").await;
+    let interaction = "5d2c8d0e-4a8b-4c4f-9d3e-0c7e1d2a9b10";
+    let body = payment_request("12.50");
+    let call = |key: &'static str, auth_date: &'static str| {
+        let mut request = api("POST", PAYMENTS, &token, Some(key), Some(&body));
+        let headers = request.headers_mut();
+        headers.insert("x-fapi-auth-date", auth_date.parse().unwrap());
+        headers.insert("x-fapi-customer-ip-address", "198.51.100.23".parse().unwrap());
+        headers.insert("x-fapi-interaction-id", interaction.parse().unwrap());
+        op.send(true, request)
+    };
+    let created = call("fapi-key-1", "Sun, 06 Dec 2026 09:15:00 GMT").await;
+    assert_status(&created, 201);
+    assert_eq!(created.headers()["x-fapi-interaction-id"], interaction);
+    let refused = call("fapi-key-2", "06/12/2026").await;
+    assert_eq!(refused.status(), 400);
+    let error = json(refused.body());
+    assert_eq!(
+        error["Errors"][0]["ErrorCode"], "UK.OBIE.Header.Invalid",
+        "{error}"
+    );
+    assert_eq!(error["Errors"][0]["Path"], "x-fapi-auth-date", "{error}");
+    assert_eq!(error["Id"], interaction);
+    op.handle.shutdown().await;
+}
