@@ -180,6 +180,15 @@ fn check_fapi_profile(config: &Config) -> Result<(), ConfigError> {
             "FAPI 2.0 requires pushed authorization requests (FAPI 2.0 §5.3.2.2, RFC 9126)",
         ));
     }
+    if fapi.profile == FapiProfile::Fapi1Advanced
+        && !FapiProfile::Fapi1Advanced.allows_alg(config.signing.alg)
+    {
+        return Err(ConfigError::new(
+            "signing.alg",
+            "fapi_profile",
+            "FAPI 1.0 Advanced allows PS256 or ES256 only (FAPI 1.0 Part 2 §8.6)",
+        ));
+    }
     Ok(())
 }
 
@@ -458,6 +467,33 @@ fn check_clients(config: &Config) -> Result<(), ConfigError> {
                 format!("the OP signs with {} (signing.alg)", config.signing.alg),
             ));
         }
+        if client.fapi_profile == Some(FapiProfile::Fapi1Advanced) {
+            check_fapi1_client(config, &field("fapi_profile"))?;
+        }
+    }
+    Ok(())
+}
+
+/// A FAPI 1.0 Advanced client gets ID tokens and JARM responses signed with
+/// PS256 or ES256 (FAPI 1.0 Part 2 §8.6) and certificate-bound access
+/// tokens (FAPI 1.0 Part 2 §5.2.2-5, RFC 8705 §3).
+fn check_fapi1_client(config: &Config, field: &str) -> Result<(), ConfigError> {
+    if !FapiProfile::Fapi1Advanced.allows_alg(config.signing.alg) {
+        return Err(ConfigError::new(
+            field,
+            "fapi_profile",
+            format!(
+                "FAPI 1.0 Advanced allows PS256 or ES256 only, the OP signs with {} (signing.alg; FAPI 1.0 Part 2 §8.6)",
+                config.signing.alg
+            ),
+        ));
+    }
+    if !config.fapi.sender_constraints.contains(&SenderConstraint::Mtls) {
+        return Err(ConfigError::new(
+            field,
+            "fapi_profile",
+            "FAPI 1.0 Advanced binds access tokens with mTLS: include mtls in fapi.sender_constraints (FAPI 1.0 Part 2 §5.2.2-5)",
+        ));
     }
     Ok(())
 }
@@ -781,6 +817,24 @@ mod tests {
             "{DEV}[fapi]\nprofile = \"fapi1-advanced\"\nrequire_pushed_authorization_requests = false\n"
         ));
         assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn fapi1_clients_need_ps256_or_es256_and_mtls_fapi1_part2_s8_6() {
+        let client = |alg: &str| {
+            format!(
+                "[tls]\ndev_generate = true\n[signing]\nbackend = \"software\"\nalg = \"{alg}\"\n[[clients]]\nclient_id = \"f1\"\nclient_name = \"F\"\nredirect_uris = [\"https://c.example/cb\"]\ntoken_endpoint_auth_method = \"tls_client_auth\"\ntls_client_auth_subject_dn = \"CN=f1\"\nid_token_signed_response_alg = \"{alg}\"\nauthorization_signed_response_alg = \"{alg}\"\nfapi_profile = \"fapi1-advanced\"\n"
+            )
+        };
+        let err = validated(&client("EdDSA")).unwrap_err();
+        assert_eq!(
+            (err.field.as_str(), err.check),
+            ("clients.f1.fapi_profile", "fapi_profile")
+        );
+        assert!(validated(&client("PS256")).is_ok());
+        let err = validated("[tls]\ndev_generate = true\n[signing]\nbackend = \"software\"\nalg = \"EdDSA\"\n[fapi]\nprofile = \"fapi1-advanced\"\n")
+        .unwrap_err();
+        assert_eq!(err.field, "signing.alg");
     }
 
     #[test]

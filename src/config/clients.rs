@@ -75,6 +75,13 @@ pub struct StaticClientConfig {
     /// `opaque` or `jwt` (RFC 9068 JWT access tokens). Default `opaque`.
     #[serde(default)]
     pub access_token_format: AccessTokenFormat,
+    /// The FAPI profile this client's flows follow: `fapi1-advanced`
+    /// (hybrid `code id_token` or JARM, signed request objects, PS256/ES256
+    /// only: FAPI 1.0 Part 2 §5.2.2), `fapi2-security` or
+    /// `fapi2-message-signing`. Default: the OP's `[fapi] profile`.
+    /// No environment override: `[[clients]]` entries live in the file.
+    #[serde(default)]
+    pub fapi_profile: Option<super::FapiProfile>,
 }
 
 fn default_rate() -> u32 {

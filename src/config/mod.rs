@@ -262,6 +262,30 @@ impl FapiProfile {
     pub const fn requires_signed_request_objects(self) -> bool {
         matches!(self, Self::Fapi2MessageSigning | Self::Fapi1Advanced)
     }
+
+    /// Whether the hybrid `response_type=code id_token` is allowed, with the
+    /// ID token as a detached signature (FAPI 1.0 Part 2 §5.2.2-2; FAPI 2.0
+    /// §5.3.2.2 allows `code` only).
+    pub const fn allows_hybrid(self) -> bool {
+        matches!(self, Self::Fapi1Advanced)
+    }
+
+    /// Whether `response_type=code` must come back as JARM (FAPI 1.0 Part 2
+    /// §5.2.2-2: `code` only "in conjunction with the response_mode value
+    /// jwt").
+    pub const fn code_requires_jarm(self) -> bool {
+        matches!(self, Self::Fapi1Advanced)
+    }
+
+    /// Whether the client's signed request objects and client assertions
+    /// may use `alg` (FAPI 1.0 Part 2 §8.6: PS256 or ES256; FAPI 2.0 §5.4.1
+    /// adds EdDSA).
+    pub const fn allows_alg(self, alg: fiducia_hsm::JoseAlg) -> bool {
+        match self {
+            Self::Fapi1Advanced => matches!(alg, fiducia_hsm::JoseAlg::Ps256 | fiducia_hsm::JoseAlg::Es256),
+            Self::Fapi2Security | Self::Fapi2MessageSigning => true,
+        }
+    }
 }
 
 /// How access tokens are bound to their client.

@@ -37,6 +37,10 @@ pub enum Refusal {
     /// A header the route needs is absent (OBIE `x-idempotency-key`).
     #[error("{0}")]
     MissingHeader(String),
+    /// A header is present but malformed (FAPI 1.0 Part 1 §6.2.2
+    /// `x-fapi-auth-date`, `x-fapi-customer-ip-address`).
+    #[error("{0}")]
+    InvalidHeader(String),
     /// The body is not JSON.
     #[error("{0}")]
     InvalidBody(String),
@@ -72,6 +76,7 @@ impl Refusal {
             Refusal::ConsentMismatch(_) => "consent_mismatch",
             Refusal::ConsentUsed(_) => "consent_used",
             Refusal::MissingHeader(_) => "missing_header",
+            Refusal::InvalidHeader(_) => "invalid_header",
             Refusal::InvalidBody(_) => "invalid_body",
             Refusal::MissingField(_) => "missing_field",
             Refusal::NotFound => "not_found",
@@ -92,6 +97,7 @@ impl Refusal {
             Refusal::ConsentMismatch(_) => (StatusCode::FORBIDDEN, "UK.OBIE.Resource.ConsentMismatch"),
             Refusal::ConsentUsed(_) => (StatusCode::FORBIDDEN, "UK.OBIE.Resource.InvalidConsentStatus"),
             Refusal::MissingHeader(_) => (StatusCode::BAD_REQUEST, "UK.OBIE.Header.Missing"),
+            Refusal::InvalidHeader(_) => (StatusCode::BAD_REQUEST, "UK.OBIE.Header.Invalid"),
             Refusal::InvalidBody(_) => (StatusCode::BAD_REQUEST, "UK.OBIE.Resource.InvalidFormat"),
             Refusal::MissingField(_) => (StatusCode::BAD_REQUEST, "UK.OBIE.Field.Missing"),
             Refusal::NotFound => (StatusCode::NOT_FOUND, "UK.OBIE.Resource.NotFound"),

@@ -139,6 +139,10 @@ impl Gateway {
             .filter(|c| c.chain_verified())
             .ok_or(Refusal::NoClientCertificate)?;
         let route = route.ok_or(Refusal::NotFound)?;
+        // FAPI 1.0 Part 1 §6.2.2: customer-presence headers go on to the
+        // bank API unchanged (forwarded_headers.rs), when well formed.
+        crate::http::fapi_headers::customer_presence(request.headers())
+            .map_err(|malformed| Refusal::InvalidHeader(malformed.to_string()))?;
         let mut authorizations = request.headers().get_all(AUTHORIZATION).iter();
         let header = authorizations.next().ok_or(Refusal::NoToken)?;
         if authorizations.next().is_some() {

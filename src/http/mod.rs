@@ -13,6 +13,7 @@ pub mod client_cert;
 pub mod connection_slots;
 pub mod context;
 pub mod endpoints;
+pub mod fapi_headers;
 pub mod forwarded;
 pub mod h3;
 pub mod h3_guard;

@@ -272,7 +272,11 @@ impl Router {
             Endpoint::Jwks => Ok(endpoints::jwks::get(&self.op)),
             Endpoint::Token => endpoints::token::post(&self.op, &request, caller).await,
             Endpoint::Par => endpoints::par::post(&self.op, &request, caller).await,
-            Endpoint::Userinfo => endpoints::userinfo::handle(&self.op, caller).await,
+            // FAPI 1.0 Part 1 §6.2.2: the customer-presence headers, well formed.
+            Endpoint::Userinfo => match crate::http::fapi_headers::customer_presence(request.headers()) {
+                Ok(_) => endpoints::userinfo::handle(&self.op, caller).await,
+                Err(malformed) => Err(OAuthError::invalid_request(malformed.to_string())),
+            },
             Endpoint::Revocation => endpoints::revocation::post(&self.op, &request, caller).await,
             Endpoint::Introspection => endpoints::introspection::post(&self.op, &request, caller).await,
             Endpoint::GrantConsumption => {

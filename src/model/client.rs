@@ -1,6 +1,6 @@
 //! A client as the flows see it: metadata plus its parsed public keys.
 
-use crate::config::{AccessTokenFormat, StaticClientConfig};
+use crate::config::{AccessTokenFormat, FapiProfile, StaticClientConfig};
 use crate::protocol::client_auth::DistinguishedName;
 use crate::protocol::client_auth::TlsClientAuthSubject;
 use crate::protocol::client_auth::TokenEndpointAuthMethod;
@@ -60,6 +60,9 @@ pub struct Client {
     /// `x5t#S256` of transport certificates its directory revoked
     /// (`model::registered`); empty for `[[clients]]`.
     pub revoked_certificates: Vec<String>,
+    /// The FAPI profile of its flows, when it has its own; `None` follows
+    /// the OP's `[fapi] profile` ([`Client::profile`]).
+    pub fapi_profile: Option<FapiProfile>,
 }
 
 impl Client {
@@ -105,6 +108,7 @@ impl Client {
             revision: 0,
             trusted_since: 0,
             revoked_certificates: Vec::new(),
+            fapi_profile: config.fapi_profile,
         })
     }
 
@@ -120,6 +124,11 @@ impl Client {
     /// Whether its directory revoked the certificate with this `x5t#S256`.
     pub fn certificate_revoked(&self, x5t_s256: &str) -> bool {
         self.revoked_certificates.iter().any(|r| r == x5t_s256)
+    }
+
+    /// The profile its flows follow: its own, else the OP's `default`.
+    pub fn profile(&self, default: FapiProfile) -> FapiProfile {
+        self.fapi_profile.unwrap_or(default)
     }
 
     /// Whether `uri` is one of the registered redirect URIs, character for character.

@@ -127,6 +127,9 @@ impl super::Client {
             revision: r.revision,
             trusted_since: r.trusted_since,
             revoked_certificates: r.revoked_certificates.clone(),
+            // Registered clients follow the OP's `[fapi] profile` until
+            // their metadata carries one of its own.
+            fapi_profile: None,
         })
     }
 }

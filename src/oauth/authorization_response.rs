@@ -4,13 +4,53 @@
 //! through the signer pool, as ID tokens are (JARM §2.3.1 `query.jwt`).
 //! Success and error responses take the same path, so an error the client
 //! receives is signed whenever its request asked for JARM (JARM §2.2).
+//! The hybrid `code id_token` answers in the fragment (Multiple Response
+//! Types §5), a success with an ID token over the code and state (OIDC
+//! Core §3.3.2.11, FAPI 1.0 Part 2 §5.2.2-3, §5.1): `c_hash`, `s_hash`
+//! when a state was sent, and the request's `nonce`, which PAR required.
 
 use crate::model::records::PushedRequest;
+use crate::oauth::id_token::{self, IdTokenFacts};
 use crate::oauth::op::OpState;
 use crate::protocol::error::{ErrorCode, OAuthError};
-use crate::protocol::form::with_query;
+use crate::protocol::form::{with_fragment, with_query};
 use crate::protocol::response_mode::{ResponseMode, jarm_claims};
 use serde_json::Map;
+
+/// A code the customer's approval produced.
+pub struct IssuedCode<'a> {
+    /// The authorization code.
+    pub code: &'a str,
+    /// The customer who approved.
+    pub account_id: &'a str,
+    /// When they authenticated.
+    pub auth_time: u64,
+}
+
+/// The `Location` of a successful response: `code` (and, for the hybrid
+/// type, the ID token as its detached signature).
+pub async fn success_location(
+    op: &OpState,
+    request: &PushedRequest,
+    issued: &IssuedCode<'_>,
+) -> Result<String, OAuthError> {
+    if request.response_mode != ResponseMode::Fragment {
+        return redirect_location(op, request, &[("code", issued.code)]).await;
+    }
+    let facts = IdTokenFacts {
+        client_id: &request.client_id,
+        account_id: issued.account_id,
+        auth_time: issued.auth_time,
+        nonce: request.nonce.as_deref(),
+        consent_id: request.openbanking_intent_id.as_deref(),
+    };
+    let mut hashed = vec![("c_hash", issued.code)];
+    if let Some(state) = &request.state {
+        hashed.push(("s_hash", state.as_str()));
+    }
+    let id_token = id_token::sign(op, &facts, &hashed, op.now()).await?;
+    redirect_location(op, request, &[("code", issued.code), ("id_token", &id_token)]).await
+}
 
 /// The `Location` that carries `params` (`code`, or `error` and
 /// `error_description`) back to the client of `request`; `state` is added
@@ -33,6 +73,10 @@ pub async fn redirect_location(
         ResponseMode::QueryJwt => {
             let jwt = sign_response(op, request, &params).await?;
             Ok(with_query(&request.redirect_uri, &[("response", &jwt)]))
+        }
+        ResponseMode::Fragment => {
+            params.push(("iss", issuer));
+            Ok(with_fragment(&request.redirect_uri, &params))
         }
     }
 }

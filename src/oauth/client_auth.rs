@@ -97,7 +97,8 @@ async fn authenticate_inner(
             let token_url = op.config.endpoint_url(crate::protocol::paths::TOKEN);
             let par_url = op.config.endpoint_url(crate::protocol::paths::PAR);
             let audiences = [issuer, token_url.as_str(), par_url.as_str()];
-            let policy = match op.config.get().fapi.profile {
+            let profile = client.profile(op.config.get().fapi.profile);
+            let policy = match profile {
                 FapiProfile::Fapi1Advanced => AudiencePolicy::AnyOf(&audiences),
                 _ => AudiencePolicy::IssuerOnly(issuer),
             };
@@ -130,6 +131,12 @@ async fn authenticate_inner(
             {
                 return Err(invalid_client(
                     "the assertion is not signed with the registered token_endpoint_auth_signing_alg (RFC 7591 §2)",
+                ));
+            }
+            // FAPI 1.0 Part 2 §8.6: a FAPI 1.0 Advanced client signs with PS256 or ES256.
+            if !profile.allows_alg(claims.key.alg()) {
+                return Err(invalid_client(
+                    "this client's FAPI profile allows PS256 or ES256 assertions only (FAPI 1.0 Part 2 §8.6)",
                 ));
             }
             uses.defer(

@@ -65,7 +65,8 @@ pub struct ProviderMetadata {
     pub scopes_supported: Vec<String>,
     /// OIDC Discovery §3 `claims_supported`.
     pub claims_supported: Vec<&'static str>,
-    /// RFC 8414 §2 `response_types_supported` (FAPI 2.0 §5.3.2.2: `code` only).
+    /// RFC 8414 §2 `response_types_supported` (FAPI 2.0 §5.3.2.2: `code`;
+    /// FAPI 1.0 Part 2 §5.2.2-2 adds `code id_token`: `profile_metadata`).
     pub response_types_supported: Vec<&'static str>,
     /// OIDC Discovery §3 `subject_types_supported`.
     pub subject_types_supported: Vec<&'static str>,
@@ -112,7 +113,7 @@ impl ProviderMetadata {
         let dpop = fapi
             .sender_constraints
             .contains(&crate::config::SenderConstraint::Dpop);
-        let algs = vec!["ES256", "PS256", "EdDSA"];
+        let algs = super::profile_metadata::client_signing_algs(config.get());
         let auth_methods = vec![
             "private_key_jwt",
             "tls_client_auth",
@@ -134,13 +135,17 @@ impl ProviderMetadata {
             introspection_signing_alg_values_supported: vec![signing_alg.to_string()],
             token_endpoint_auth_methods_supported: auth_methods,
             token_endpoint_auth_signing_alg_values_supported: algs.clone(),
-            dpop_signing_alg_values_supported: if dpop { algs.clone() } else { Vec::new() },
+            dpop_signing_alg_values_supported: if dpop {
+                vec!["ES256", "PS256", "EdDSA"]
+            } else {
+                Vec::new()
+            },
             tls_client_certificate_bound_access_tokens: mtls,
             authorization_response_iss_parameter_supported: true,
             request_parameter_supported: true,
             request_object_signing_alg_values_supported: algs.clone(),
             require_signed_request_object: fapi.profile.requires_signed_request_objects(),
-            response_modes_supported: crate::protocol::response_mode::SUPPORTED.to_vec(),
+            response_modes_supported: super::profile_metadata::response_modes(config.get()),
             authorization_signing_alg_values_supported: vec![signing_alg.to_string()],
             scopes_supported: super::scopes_supported::scopes_supported(config.get()),
             claims_supported: vec![
@@ -156,7 +161,7 @@ impl ProviderMetadata {
                 "auth_time",
                 "acr",
             ],
-            response_types_supported: vec!["code"],
+            response_types_supported: super::profile_metadata::response_types(config.get()),
             registration_endpoint: config
                 .get()
                 .registration

@@ -45,6 +45,10 @@ pub enum Decision {
     Approved {
         /// The authorization code.
         code: String,
+        /// The customer who approved (`sub` of a front-channel ID token).
+        account_id: String,
+        /// When they authenticated.
+        auth_time: u64,
         /// The request it answers.
         request: PushedRequest,
     },
@@ -258,7 +262,7 @@ pub async fn decide(
                     client_id: request.client_id.clone(),
                     redirect_uri: request.redirect_uri.clone(),
                     code_challenge: request.code_challenge.clone(),
-                    account_id,
+                    account_id: account_id.clone(),
                     scopes: request.scopes.clone(),
                     nonce: request.nonce.clone(),
                     auth_time,
@@ -268,7 +272,12 @@ pub async fn decide(
                     authorization_details: request.authorization_details.clone(),
                 };
                 ops::upsert(&tx, &code, &record, Some(lifetimes.code_secs), now).await?;
-                Ok(Ok(Decision::Approved { code, request }))
+                Ok(Ok(Decision::Approved {
+                    code,
+                    account_id,
+                    auth_time,
+                    request,
+                }))
             }
         })
         .await?

@@ -2,17 +2,21 @@
 //! checks in `protocol`: it looks things up (clients, records), calls the
 //! checks with `now`, and writes what they decide to the store.
 
+pub mod authorization_request;
 pub mod authorization_response;
 pub mod caller;
 pub mod client_auth;
 pub mod discovery;
 pub mod dpop_nonce;
+pub mod fapi_profile;
 pub mod grants;
+pub mod id_token;
 pub mod interaction;
 pub mod introspection;
 pub mod jwt_access_token;
 pub mod op;
 pub mod payment_consumption;
+pub mod profile_metadata;
 pub mod protected_resource;
 pub mod registration;
 pub mod replay;

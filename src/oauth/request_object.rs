@@ -26,7 +26,9 @@ pub async fn authorization_params(
 ) -> Result<AuthorizationParams, OAuthError> {
     let Some(jwt) = form.get("request") else {
         if client.require_signed_request_object
-            || op.config.get().fapi.profile.requires_signed_request_objects()
+            || client
+                .profile(op.config.get().fapi.profile)
+                .requires_signed_request_objects()
         {
             return Err(OAuthError::invalid_request(
                 "this client must send its authorization request as a signed request object in `request` (RFC 9101 §10.5)",
@@ -57,11 +59,17 @@ async fn verify(
 ) -> Result<VerifiedRequestObject, RequestObjectReason> {
     let now = op.now();
     let issuer = op.config.issuer();
+    let alg = crate::protocol::jose::UnverifiedJws::parse(jwt)?.header().alg;
     // OIDC Registration §2: a registered request_object_signing_alg is the only one.
-    if let Some(alg) = client.request_object_signing_alg
-        && crate::protocol::jose::UnverifiedJws::parse(jwt)?.header().alg != alg
+    if client
+        .request_object_signing_alg
+        .is_some_and(|registered| registered != alg)
     {
         return Err(RequestObjectReason::RegisteredAlg);
+    }
+    // FAPI 1.0 Part 2 §8.6: PS256 or ES256 for a FAPI 1.0 Advanced client.
+    if !client.profile(op.config.get().fapi.profile).allows_alg(alg) {
+        return Err(RequestObjectReason::ProfileAlg);
     }
     let check = |keys: &[ClientJwk]| check_request_object(jwt, &client.client_id, keys, issuer, now);
     match check(&client.jwks.keys) {

@@ -10,10 +10,9 @@ use crate::oauth::replay::OneTimeUses;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::store::kv::{KvError, Transaction};
 use crate::store::repo::{FreshId, GrantRevocation, ops, revoked};
-use serde_json::{Map, Value, json};
 
-/// `acr` of the built-in password login (OIDC Core §2).
-pub const ACR_PASSWORD: &str = "urn:fiducia:acr:password";
+pub use super::id_token::ACR_PASSWORD;
+use super::id_token::{self, IdTokenFacts};
 
 /// What the token endpoint returns for a code (RFC 6749 §5.1).
 pub struct IssuedTokens {
@@ -298,38 +297,19 @@ pub async fn response_for_code(
     })
 }
 
-/// OIDC Core §2 / §3.1.3.6: iss, sub, aud, exp, iat, auth_time, nonce, acr.
+/// OIDC Core §2 / §3.1.3.6: iss, sub, aud, exp, iat, auth_time, nonce, acr
+/// (`oauth::id_token`), and the UK OBIE consent the grant authorised.
 async fn id_token(op: &OpState, code: &AuthorizationCode, now: u64) -> Result<String, OAuthError> {
-    let keys = op.key_set();
-    let signer = keys
-        .signer
-        .as_ref()
-        .ok_or_else(|| OAuthError::new(ErrorCode::TemporarilyUnavailable, "no active signing key"))?;
-    let mut claims = json!({
-        "iss": op.config.issuer(),
-        "sub": code.account_id,
-        "aud": code.client_id,
-        "exp": now + op.config.get().tokens.id_token_ttl_secs,
-        "iat": now,
-        "auth_time": code.auth_time,
-        "acr": ACR_PASSWORD,
-    });
-    if let (Some(nonce), Some(map)) = (&code.nonce, claims.as_object_mut()) {
-        map.insert("nonce".into(), Value::String(nonce.clone()));
-    }
     // UK OBIE: the ID token names the consent the customer authorised.
     let consent = crate::consent::of_grant(&op.services.repo, &code.grant_id, now)
         .await
         .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
-    if let (Some(consent), Some(map)) = (consent, claims.as_object_mut()) {
-        map.insert(
-            crate::consent::intent::CLAIM.into(),
-            Value::String(consent.consent_id),
-        );
-    }
-    let mut header = Map::new();
-    header.insert("typ".into(), Value::String("JWT".into()));
-    let payload =
-        serde_json::to_vec(&claims).map_err(|e| OAuthError::new(ErrorCode::ServerError, e.to_string()))?;
-    Ok(fiducia_hsm::sign_jws(signer.as_ref(), header, &payload).await?)
+    let facts = IdTokenFacts {
+        client_id: &code.client_id,
+        account_id: &code.account_id,
+        auth_time: code.auth_time,
+        nonce: code.nonce.as_deref(),
+        consent_id: consent.as_ref().map(|c| c.consent_id.as_str()),
+    };
+    id_token::sign(op, &facts, &[], now).await
 }

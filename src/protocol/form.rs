@@ -74,10 +74,27 @@ pub fn with_query(base: &str, params: &[(&str, &str)]) -> String {
     format!("{base}{sep}{}", query.finish())
 }
 
+/// `base` with `params` as its fragment (OAuth 2.0 Multiple Response Types
+/// §5: the hybrid response's default mode). Registered redirect URIs carry
+/// no fragment (RFC 6749 §3.1.2).
+pub fn with_fragment(base: &str, params: &[(&str, &str)]) -> String {
+    let mut fragment = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        fragment.append_pair(k, v);
+    }
+    format!("{base}#{}", fragment.finish())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::protocol::error::ErrorCode;
+
+    #[test]
+    fn fragment_carries_the_parameters_multiple_response_types_s5() {
+        let url = with_fragment("https://c.example/cb?x=1", &[("code", "a b"), ("state", "s")]);
+        assert_eq!(url, "https://c.example/cb?x=1#code=a+b&state=s");
+    }
 
     #[test]
     fn parses_and_decodes() {

@@ -13,6 +13,7 @@
 //! | `jti` present (single use is the caller's, in the replay store) | RFC 7519 §4.1.7 | `MissingClaim("jti")`, `Replayed` |
 //! | no `request` or `request_uri` inside | RFC 9101 §4 | `Nested` |
 //! | a parameter also sent beside it has the same value | RFC 9101 §6.3 | `OuterParameterMismatch` |
+//! | PS256 or ES256 for a FAPI 1.0 Advanced client (checked by the caller) | FAPI 1.0 Part 2 §8.6 | `ProfileAlg` |
 //!
 //! Every reason is `invalid_request_object` on the wire (RFC 9101 §7). An
 //! unknown `kid` ([`JoseError::UnknownKid`]) tells the caller to refetch a
@@ -79,6 +80,10 @@ pub enum RequestObjectReason {
     /// `request_object_signing_alg` (OIDC Registration §2).
     #[error("`alg` is not the registered request_object_signing_alg (OIDC Registration §2)")]
     RegisteredAlg,
+    /// Signed with an algorithm the client's FAPI profile forbids (FAPI 1.0
+    /// Part 2 §8.6: PS256 or ES256 only).
+    #[error("`alg` is not allowed for this client's FAPI profile: use PS256 or ES256 (FAPI 1.0 Part 2 §8.6)")]
+    ProfileAlg,
 }
 
 impl From<JoseError> for RequestObjectReason {

@@ -9,6 +9,7 @@
 //! `error_description` and `state`. It is signed by the caller.
 
 use super::error::OAuthError;
+use super::response_type::ResponseType;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -23,6 +24,12 @@ pub enum ResponseMode {
     /// JARM §2.3.1: `response=<JWT>` in the query. `jwt` means this for
     /// `code` (JARM §2.3.4).
     QueryJwt,
+    /// OAuth 2.0 Multiple Response Types §5: parameters in the fragment,
+    /// the default (and only) mode of the hybrid `code id_token`
+    /// (`response_type::ResponseType::CodeIdToken`), whose response carries
+    /// the ID token (OIDC Core §3.3.2.5). Appended last: stored pushed
+    /// requests keep their variant numbers.
+    Fragment,
 }
 
 /// `response_modes_supported` (RFC 8414 §2, JARM §3).
@@ -39,6 +46,22 @@ impl ResponseMode {
             Some(other) => Err(OAuthError::invalid_request(format!(
                 "response_mode `{other}` is not supported: use query, query.jwt or jwt (JARM §2.3)"
             ))),
+        }
+    }
+
+    /// The `response_mode` for `response_type`: `code` as [`Self::parse`];
+    /// `code id_token` only in the fragment (Multiple Response Types §3:
+    /// the query "MUST NOT be used" when tokens are returned; JARM with the
+    /// hybrid type is not offered).
+    pub fn for_response_type(response_type: ResponseType, value: Option<&str>) -> Result<Self, OAuthError> {
+        match response_type {
+            ResponseType::Code => Self::parse(value),
+            ResponseType::CodeIdToken => match value {
+                None | Some("fragment") => Ok(Self::Fragment),
+                Some(other) => Err(OAuthError::invalid_request(format!(
+                    "response_mode `{other}` is not supported with code id_token: use fragment (OAuth 2.0 Multiple Response Types §3)"
+                ))),
+            },
         }
     }
 
@@ -79,6 +102,30 @@ mod tests {
             ResponseMode::QueryJwt
         );
         assert!(ResponseMode::parse(Some("jwt")).unwrap().is_jwt());
+    }
+
+    #[test]
+    fn hybrid_comes_back_in_the_fragment_only_multiple_response_types_s3() {
+        let hybrid = ResponseType::CodeIdToken;
+        assert_eq!(
+            ResponseMode::for_response_type(hybrid, None).unwrap(),
+            ResponseMode::Fragment
+        );
+        assert_eq!(
+            ResponseMode::for_response_type(hybrid, Some("fragment")).unwrap(),
+            ResponseMode::Fragment
+        );
+        for mode in ["query", "jwt", "query.jwt", "fragment.jwt", "form_post"] {
+            assert!(
+                ResponseMode::for_response_type(hybrid, Some(mode)).is_err(),
+                "{mode}"
+            );
+        }
+        assert_eq!(
+            ResponseMode::for_response_type(ResponseType::Code, Some("jwt")).unwrap(),
+            ResponseMode::QueryJwt
+        );
+        assert!(ResponseMode::for_response_type(ResponseType::Code, Some("fragment")).is_err());
     }
 
     #[test]

@@ -53,6 +53,9 @@
 //! `LoginAttempts`, ids `login-attempts <scope> <subject>`, never a NUL);
 //! each payload type is only ever read under its own ids, and older
 //! binaries' sweepers handle them as any record of a known kind.
+//! `PushedRequest.response_mode` gained the variant `Fragment` (the hybrid
+//! `code id_token`) after the existing ones: bincode writes a variant's
+//! index, so stored requests read as before and no new version was needed.
 //!
 //! Changing any of this means a new [`SCHEMA_VERSION`] and a migration in
 //! `repo/schema.rs`. Version 2 stopped indexing tokens by client and user;

@@ -1,17 +1,29 @@
 //! `GET /authorize` (RFC 6749 §4.1.1, RFC 9126 §4, FAPI 2.0 §5.3.2.2).
 //!
-//! PAR is the only way in: the request carries `client_id` and `request_uri`
+//! PAR is the way in: the request carries `client_id` and `request_uri`
 //! and nothing else is looked at. The pushed request is consumed (single
 //! use, RFC 9126 §4), an interaction is stored, the browser gets the CSRF
 //! cookie that binds it to the interaction, and is sent to the login page.
 //! Problems here never go to the redirect URI: the error page answers
 //! (RFC 6749 §4.1.2.1), since nothing about the redirect is verified yet.
+//!
+//! A FAPI 1.0 Advanced client may instead send its signed request object
+//! by value in `request` (RFC 9101 §5.1, FAPI 1.0 Part 2 §5.2.2-1) when
+//! `[fapi] require_pushed_authorization_requests` is off: it is verified
+//! and checked exactly as at PAR (`oauth::request_object`,
+//! `oauth::authorization_request`), stored as a pushed request would be,
+//! and consumed at once by the same interaction start.
 
+use crate::config::FapiProfile;
 use crate::http::browser;
+use crate::model::Client;
 use crate::oauth::caller::Caller;
 use crate::oauth::interaction::{self, PushedRefusal};
 use crate::oauth::op::OpState;
+use crate::oauth::replay::OneTimeUses;
+use crate::oauth::{authorization_request, request_object};
 use crate::protocol::error::{ErrorCode, OAuthError};
+use crate::protocol::form::Form;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 
@@ -30,17 +42,32 @@ async fn start(op: &OpState, request: &Request<Bytes>) -> Result<Response<Bytes>
     let bad = |e: OAuthError| (StatusCode::BAD_REQUEST, e);
     let query = browser::query(request.uri()).map_err(bad)?;
     let client_id = query.require("client_id").map_err(bad)?;
-    let request_uri = query.get("request_uri").ok_or_else(|| {
-        bad(OAuthError::invalid_request(
-            "authorization requests must be pushed first: send them to the pushed_authorization_request_endpoint (FAPI 2.0 §5.3.2.2, RFC 9126)",
-        ))
-    })?;
-    let reference = request_uri.strip_prefix(REQUEST_URI_PREFIX).ok_or_else(|| {
-        bad(OAuthError::new(
-            ErrorCode::InvalidRequestUri,
-            "this request_uri was not issued by this server",
-        ))
-    })?;
+    let by_value;
+    let reference = match (query.get("request_uri"), query.get("request")) {
+        (Some(_), Some(_)) => {
+            return Err(bad(OAuthError::invalid_request(
+                "send request or request_uri, not both (RFC 9101 §5)",
+            )));
+        }
+        (Some(request_uri), None) => request_uri.strip_prefix(REQUEST_URI_PREFIX).ok_or_else(|| {
+            bad(OAuthError::new(
+                ErrorCode::InvalidRequestUri,
+                "this request_uri was not issued by this server",
+            ))
+        })?,
+        (None, Some(_)) => {
+            by_value = request_by_value(op, &query, client_id).await.map_err(|e| {
+                let status = StatusCode::from_u16(e.code.row().status).unwrap_or(StatusCode::BAD_REQUEST);
+                (status, e)
+            })?;
+            by_value.as_str()
+        }
+        (None, None) => {
+            return Err(bad(OAuthError::invalid_request(
+                "authorization requests must be pushed first: send them to the pushed_authorization_request_endpoint (FAPI 2.0 §5.3.2.2, RFC 9126)",
+            )));
+        }
+    };
     let now = op.now();
     let client_name = match op.services.clients.get(client_id).await {
         Some(client) => client.client_name.clone(),
@@ -73,4 +100,45 @@ async fn start(op: &OpState, request: &Request<Bytes>) -> Result<Response<Bytes>
     let mut response = browser::see_other(&login);
     browser::set_cookie(&mut response, crate::login::csrf::COOKIE_NAME, &csrf, ttl);
     Ok(response)
+}
+
+/// A request object by value (RFC 9101 §5.1) of `client_id`: verified and
+/// checked as at PAR, then stored as a pushed request; its reference. The
+/// object's `jti` is recorded whether or not the request is accepted.
+async fn request_by_value(op: &OpState, query: &Form, client_id: &str) -> Result<String, OAuthError> {
+    let fapi = &op.config.get().fapi;
+    if fapi.require_pushed_authorization_requests {
+        return Err(OAuthError::invalid_request(
+            "authorization requests must be pushed first: send them to the pushed_authorization_request_endpoint (RFC 9126 §5)",
+        ));
+    }
+    let client = op
+        .services
+        .clients
+        .get(client_id)
+        .await
+        .ok_or_else(|| OAuthError::invalid_request("unknown client"))?;
+    // FAPI 2.0 §5.3.2.2: FAPI 2.0 clients push their requests.
+    if client.profile(fapi.profile) != FapiProfile::Fapi1Advanced {
+        return Err(OAuthError::invalid_request(
+            "this client must push its authorization requests (FAPI 2.0 §5.3.2.2)",
+        ));
+    }
+    let mut uses = OneTimeUses::default();
+    let stored = check_and_store(op, query, &client, &mut uses).await;
+    uses.record(&op.services.repo, op.now()).await?;
+    stored
+}
+
+async fn check_and_store(
+    op: &OpState,
+    query: &Form,
+    client: &Client,
+    uses: &mut OneTimeUses,
+) -> Result<String, OAuthError> {
+    // FAPI 1.0 Part 2 §5.2.2-1: only a signed request object (`request`).
+    let params = request_object::authorization_params(op, query, client, uses).await?;
+    let checked = authorization_request::check(client, &params, op.config.get().fapi.profile)?;
+    let pushed = authorization_request::finish(op, client, &params, checked, None).await?;
+    authorization_request::store(op, uses, &pushed).await
 }

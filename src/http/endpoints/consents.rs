@@ -67,6 +67,12 @@ pub async fn handle(
         Ok(found) => found,
         Err(refusal) => return response::refusal(refusal),
     };
+    // FAPI 1.0 Part 1 §6.2.2: the customer-presence headers, well formed.
+    if let Err(malformed) = crate::http::fapi_headers::customer_presence(request.headers()) {
+        let name = crate::http::fapi_headers::header_name(malformed);
+        let error = ObieError::header(name, false, &malformed.to_string());
+        return obie_error(&error, &caller.interaction_id);
+    }
     // The client's request budget, as at PAR and the token endpoint: one
     // client's burst of consents cannot crowd out the others (RFC 6585 §4).
     if let Err(limited) = op.services.clients.get_charged(&token.client_id).await {

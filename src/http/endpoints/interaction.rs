@@ -275,8 +275,18 @@ pub async fn consent_post(op: &OpState, request: &Request<Bytes>, caller: &Calle
         .decide(&id, approve, debtor, lifetimes, op.now())
         .await
     {
-        Ok(Decision::Approved { code, request }) => {
-            authorization_response::redirect_location(op, &request, &[("code", code.as_str())]).await
+        Ok(Decision::Approved {
+            code,
+            account_id,
+            auth_time,
+            request,
+        }) => {
+            let issued = authorization_response::IssuedCode {
+                code: &code,
+                account_id: &account_id,
+                auth_time,
+            };
+            authorization_response::success_location(op, &request, &issued).await
         }
         Ok(Decision::Denied { request }) => {
             // RFC 6749 §4.1.2.1: the client and redirect URI were verified at PAR.

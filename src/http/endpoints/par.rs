@@ -9,23 +9,14 @@
 //! (`oauth::request_object::authorization_params`).
 
 use super::authorize::REQUEST_URI_PREFIX;
-use crate::consent::intent;
 use crate::http::response;
-use crate::model::records::PushedRequest;
 use crate::oauth::caller::Caller;
 use crate::oauth::op::OpState;
 use crate::oauth::replay::OneTimeUses;
-use crate::oauth::{client_auth, request_object, secrets, sender};
-use crate::protocol::error::{ErrorCode, OAuthError};
-use crate::protocol::pkce::CodeChallenge;
-use crate::protocol::rar;
-use crate::protocol::response_mode::ResponseMode;
-use crate::store::repo::ops;
+use crate::oauth::{authorization_request, client_auth, request_object, sender};
+use crate::protocol::error::OAuthError;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
-
-/// Longest `state` / `nonce` accepted.
-const MAX_PARAM_LEN: usize = 512;
 
 /// Handles a pushed authorization request. The `jti`s of the client
 /// assertion, the request object and the DPoP proof are recorded with the
@@ -57,82 +48,12 @@ async fn push(
     }
     let client = client_auth::authenticate_deferred(op, &form, caller, uses).await?;
     let params = request_object::authorization_params(op, &form, &client, uses).await?;
-    if params.require("response_type")? != "code" {
-        return Err(OAuthError::new(
-            ErrorCode::UnsupportedResponseType,
-            "only response_type=code is supported (FAPI 2.0 §5.3.2.2)",
-        ));
-    }
-    let response_mode = ResponseMode::parse(params.get("response_mode"))?;
-    let redirect_uri = params.require("redirect_uri")?;
-    if !client.has_redirect_uri(redirect_uri) {
-        return Err(OAuthError::invalid_request(
-            "redirect_uri is not registered for this client (exact match, FAPI 2.0 §5.3.2.2)",
-        ));
-    }
-    let scopes: Vec<String> = params
-        .require("scope")?
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    if let Some(scope) = scopes.iter().find(|s| !client.scopes.contains(s)) {
-        return Err(OAuthError::new(
-            ErrorCode::InvalidScope,
-            format!("scope `{scope}` is not allowed for this client"),
-        ));
-    }
-    // RFC 9396 §2 / §5: typed details of the client's allowed types.
-    let details = rar::parse(
-        params.get("authorization_details"),
-        &client.authorization_details_types,
-    )?;
-    let challenge = CodeChallenge::parse(params.get("code_challenge"), params.get("code_challenge_method"))?;
-    let bounded = |name: &str| -> Result<Option<String>, OAuthError> {
-        match params.get(name) {
-            Some(v) if v.len() > MAX_PARAM_LEN => {
-                Err(OAuthError::invalid_request(format!("`{name}` is too long")))
-            }
-            other => Ok(other.map(str::to_string)),
-        }
-    };
-    let (state, nonce) = (bounded("state")?, bounded("nonce")?);
+    let checked = authorization_request::check(&client, &params, op.config.get().fapi.profile)?;
     // RFC 9449 §10: a DPoP proof (or dpop_jkt) at PAR binds the code to that key.
     let proof = sender::dpop_proof_deferred(op, caller, crate::protocol::paths::PAR, None, uses)?;
-    let dpop_jkt = match (proof.map(|p| p.jkt), params.get("dpop_jkt")) {
-        (Some(proof_jkt), Some(param)) if proof_jkt != param => {
-            return Err(OAuthError::invalid_request(
-                "dpop_jkt does not match the DPoP proof's key (RFC 9449 §10.1)",
-            ));
-        }
-        (Some(jkt), _) => Some(jkt),
-        (None, param) => param.map(str::to_string),
-    };
-    // UK OBIE: the consent to authorise, named in `claims` (OIDC Core §5.5),
-    // must be this client's and await authorisation.
-    let intent = intent::requested(params.get("claims"))?;
-    if let Some(id) = &intent {
-        intent::check_awaiting(&op.services.repo, id, &client.client_id, op.now()).await?;
-    }
-    let pushed = PushedRequest {
-        client_id: client.client_id.clone(),
-        redirect_uri: redirect_uri.to_string(),
-        scopes,
-        state,
-        nonce,
-        code_challenge: challenge.as_str().to_string(),
-        dpop_jkt,
-        response_mode,
-        authorization_details: details.map(rar::AuthorizationDetails::into_json),
-        openbanking_intent_id: intent,
-    };
-    let reference = secrets::new_secret()?;
+    let pushed = authorization_request::finish(op, &client, &params, checked, proof.map(|p| p.jkt)).await?;
+    let reference = authorization_request::store(op, uses, &pushed).await?;
     let ttl = op.config.get().tokens.request_uri_ttl_secs;
-    let (now, id, pushed) = (op.now(), reference.as_str(), &pushed);
-    uses.commit_with(&op.services.repo, now, |tx| async move {
-        ops::upsert(&tx, id, pushed, Some(ttl), now).await
-    })
-    .await?;
     let body = serde_json::json!({
         "request_uri": format!("{REQUEST_URI_PREFIX}{reference}"),
         "expires_in": ttl,

@@ -50,7 +50,10 @@ async fn grant(
     client: &Client,
     uses: &mut OneTimeUses,
 ) -> Result<serde_json::Value, OAuthError> {
-    match TokenRequest::parse(form)? {
+    let request = TokenRequest::parse(form)?;
+    let profile = client.profile(op.config.get().fapi.profile);
+    crate::oauth::fapi_profile::check_token_binding(profile, caller)?;
+    match request {
         TokenRequest::AuthorizationCode {
             code,
             redirect_uri,

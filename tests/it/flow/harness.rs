@@ -621,7 +621,18 @@ impl Browser {
 
     /// From `/authorize` to the redirect back: log in, then decide.
     pub async fn authorize(&mut self, op: &Op, client_id: &str, request_uri: &str, approve: bool) -> String {
-        let (consent, html) = self.consent_page(op, client_id, request_uri).await;
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("client_id", client_id)
+            .append_pair("request_uri", request_uri)
+            .finish();
+        self.authorize_at(op, &format!("/authorize?{query}"), approve)
+            .await
+    }
+
+    /// [`Browser::authorize`] from the authorization request `path` (with
+    /// its query), e.g. a request object by value.
+    pub async fn authorize_at(&mut self, op: &Op, path: &str, approve: bool) -> String {
+        let (consent, html) = self.consent_page_at(op, path).await;
         let csrf = hidden_field(&html, "csrf");
         // A browser posts the checked radio button, or the one picked.
         let debtor = html
@@ -646,7 +657,12 @@ impl Browser {
             .append_pair("client_id", client_id)
             .append_pair("request_uri", request_uri)
             .finish();
-        let response = self.get(op, &format!("/authorize?{query}")).await;
+        self.consent_page_at(op, &format!("/authorize?{query}")).await
+    }
+
+    /// [`Browser::consent_page`] from the authorization request `path`.
+    pub async fn consent_page_at(&mut self, op: &Op, path: &str) -> (String, String) {
+        let response = self.get(op, path).await;
         assert_status(&response, 303);
         let login = location(&response);
         let page = self.get(op, &login).await;

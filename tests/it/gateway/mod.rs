@@ -6,6 +6,7 @@ pub mod bank_api;
 pub mod certificate_bound;
 pub mod dpop_flood;
 pub mod dpop_payments;
+pub mod fapi_headers;
 pub mod forwarded_headers;
 pub mod limits;
 pub mod outgoing;

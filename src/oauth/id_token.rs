@@ -1,0 +1,75 @@
+//! ID tokens (OIDC Core §2), signed in the HSM through the signer pool:
+//! the token endpoint's (OIDC Core §3.1.3.6) and the hybrid flow's front
+//! channel one (OIDC Core §3.3.2.11), which FAPI 1.0 Part 2 §5.2.2-3 uses
+//! as a detached signature over the code (`c_hash`) and the state
+//! (`s_hash`, FAPI 1.0 Part 2 §5.1).
+
+use crate::oauth::op::OpState;
+use crate::protocol::error::{ErrorCode, OAuthError};
+use crate::protocol::id_token_hash::left_half_hash;
+use serde_json::{Map, Value, json};
+
+/// `acr` of the built-in password login (OIDC Core §2).
+pub const ACR_PASSWORD: &str = "urn:fiducia:acr:password";
+
+/// Who the ID token is about and for.
+pub struct IdTokenFacts<'a> {
+    /// `aud`.
+    pub client_id: &'a str,
+    /// `sub`: the customer's account id.
+    pub account_id: &'a str,
+    /// `auth_time`.
+    pub auth_time: u64,
+    /// `nonce`, from the authorization request.
+    pub nonce: Option<&'a str>,
+    /// UK OBIE `openbanking_intent_id`: the consent the customer authorised.
+    pub consent_id: Option<&'a str>,
+}
+
+/// Signs the ID token of `facts` at `now`; each `(claim, value)` of
+/// `hashed` adds `claim` = the left-half hash of `value` for the signing
+/// key's algorithm (`c_hash`, `s_hash`).
+pub async fn sign(
+    op: &OpState,
+    facts: &IdTokenFacts<'_>,
+    hashed: &[(&str, &str)],
+    now: u64,
+) -> Result<String, OAuthError> {
+    let keys = op.key_set();
+    let signer = keys
+        .signer
+        .as_ref()
+        .ok_or_else(|| OAuthError::new(ErrorCode::TemporarilyUnavailable, "no active signing key"))?;
+    let mut claims = Map::new();
+    for (name, value) in [
+        ("iss", json!(op.config.issuer())),
+        ("sub", json!(facts.account_id)),
+        ("aud", json!(facts.client_id)),
+        ("exp", json!(now + op.config.get().tokens.id_token_ttl_secs)),
+        ("iat", json!(now)),
+        ("auth_time", json!(facts.auth_time)),
+        ("acr", json!(ACR_PASSWORD)),
+    ] {
+        claims.insert(name.into(), value);
+    }
+    if let Some(nonce) = facts.nonce {
+        claims.insert("nonce".into(), Value::String(nonce.into()));
+    }
+    if let Some(consent_id) = facts.consent_id {
+        claims.insert(
+            crate::consent::intent::CLAIM.into(),
+            Value::String(consent_id.into()),
+        );
+    }
+    for (claim, value) in hashed {
+        claims.insert(
+            (*claim).into(),
+            Value::String(left_half_hash(signer.alg(), value)),
+        );
+    }
+    let mut header = Map::new();
+    header.insert("typ".into(), Value::String("JWT".into()));
+    let payload =
+        serde_json::to_vec(&claims).map_err(|e| OAuthError::new(ErrorCode::ServerError, e.to_string()))?;
+    Ok(fiducia_hsm::sign_jws(signer.as_ref(), header, &payload).await?)
+}
