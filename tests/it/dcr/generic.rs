@@ -157,24 +157,9 @@ async fn generic_client_with_library_defaults_registers_and_runs_fapi2() {
         .await;
     assert_error(&response, 401, "invalid_token");
 
-    // RFC 7592 §2.2 update: the registration as read, sent back. This
-    // branch still refuses the server-set members (§2.2) and a statement
-    // used before (RFC 7591 §2.3 single use), so those two are the only
-    // changes: the keys by value, the `null`-free members, the grant and
-    // response types and the scope go back as they came.
-    let mut update = read.clone();
-    let object = update.as_object_mut().unwrap();
-    for member in [
-        "registration_access_token",
-        "registration_client_uri",
-        "client_id_issued_at",
-    ] {
-        object.remove(member);
-    }
-    object.insert(
-        "software_statement".into(),
-        json!(dcr.generic_ssa(&key, json!({})).await),
-    );
+    // RFC 7592 §2.2 update: the registration exactly as read, sent back
+    // (the server-set members as issued, the statement it holds).
+    let update = read.clone();
     let response = dcr
         .op
         .send(true, json_request("PUT", &path, Some(token), &update))
