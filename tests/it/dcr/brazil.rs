@@ -87,7 +87,10 @@ async fn brazil_software_registers_once_and_manages_its_registration() {
     );
     let tokens = mtls_flow_as(&dcr.op, Some(&identity), &client_id, "openid accounts").await;
     let access_token = tokens["access_token"].as_str().unwrap().to_string();
-    assert_status(&userinfo_mtls_as(&dcr.op, Some(&identity), &access_token).await, 200);
+    assert_status(
+        &userinfo_mtls_as(&dcr.op, Some(&identity), &access_token).await,
+        200,
+    );
 
     // A second registration of the same software, fresh statement and all:
     // refused, and nothing else registered.
@@ -124,9 +127,15 @@ async fn brazil_software_registers_once_and_manages_its_registration() {
     assert_eq!(updated["client_id"], client_id.as_str());
     assert_eq!(updated["jwks_uri"], dcr.ofb_jwks_uri());
     assert_eq!(updated["scope"], "openid accounts");
-    assert_ne!(updated["registration_access_token"], read["registration_access_token"]);
+    assert_ne!(
+        updated["registration_access_token"],
+        read["registration_access_token"]
+    );
     // The update changed the registration, it did not add one.
-    assert_status(&userinfo_mtls_as(&dcr.op, Some(&identity), &access_token).await, 200);
+    assert_status(
+        &userinfo_mtls_as(&dcr.op, Some(&identity), &access_token).await,
+        200,
+    );
 
     // RFC 7592 §2.3: once deleted, the software may register again.
     let token = updated["registration_access_token"].as_str().unwrap();

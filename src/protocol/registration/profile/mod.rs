@@ -29,9 +29,9 @@ pub mod uk;
 
 pub use rules::{MAX_JWKS_BY_VALUE, jwks_by_value, keys_in, statuses_when_present};
 
+use super::RegistrationError;
 use super::cert_binding::CertificateBinding;
 pub use super::statement::SoftwareKeys;
-use super::RegistrationError;
 use super::statement::{SoftwareStatement, SsaError, StatementCommon};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

@@ -38,7 +38,11 @@ fn check_brazil(
     ssa: &SoftwareStatement,
     request: Value,
 ) -> Result<crate::protocol::registration::metadata::ClientMetadata, RegistrationError> {
-    let roles = [("DADOS".to_string(), vec!["openid".to_string(), "accounts".to_string()])].into();
+    let roles = [(
+        "DADOS".to_string(),
+        vec!["openid".to_string(), "accounts".to_string()],
+    )]
+    .into();
     let policy = MetadataPolicy {
         profile: RegistrationProfile::Brazil,
         signing_alg: JoseAlg::Ps256,
@@ -53,7 +57,10 @@ fn check_brazil(
 #[test]
 fn brazil_statement_reads_software_claims_open_finance_brasil_dcr_1_0() {
     let ssa = verify_brazil(json!({})).unwrap();
-    assert_eq!((ssa.software_id.as_str(), ssa.org_id.as_str()), ("soft-br", "org-br"));
+    assert_eq!(
+        (ssa.software_id.as_str(), ssa.org_id.as_str()),
+        ("soft-br", "org-br")
+    );
     assert_eq!(ssa.client_name.as_deref(), Some("Fintech BR App"));
     assert_eq!(ssa.keys, Some(SoftwareKeys::Uri(JWKS_URI.into())));
     assert_eq!(
@@ -110,7 +117,10 @@ fn brazil_request_jwks_uri_must_be_the_statements_open_finance_brasil_dcr_1_0_s7
     // Sent and equal: accepted.
     let mut same = base.clone();
     same["jwks_uri"] = json!(JWKS_URI);
-    assert_eq!(check_brazil(&ssa, same).unwrap().jwks_uri.as_deref(), Some(JWKS_URI));
+    assert_eq!(
+        check_brazil(&ssa, same).unwrap().jwks_uri.as_deref(),
+        Some(JWKS_URI)
+    );
     // Sent and different, or not a string: invalid_client_metadata.
     for other in [json!("https://elsewhere.example/jwks"), json!(7)] {
         let mut request = base.clone();
