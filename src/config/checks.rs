@@ -740,6 +740,13 @@ mod tests {
                 ),
                 "registration.trusted_directories.d1.certificate_binding",
             ),
+            // Open Finance Brasil DCR 1.0: so does the brazil profile.
+            (
+                dir(
+                    "issuer = \"d1\"\njwks_uri = \"https://d.example/jwks\"\nprofile = \"brazil\"\ncertificate_binding = \"none\"\n",
+                ),
+                "registration.trusted_directories.d1.certificate_binding",
+            ),
         ];
         for (text, field) in failures {
             let err = validated(&text).unwrap_err();
@@ -760,6 +767,17 @@ mod tests {
         assert_eq!(
             d.binding(),
             crate::protocol::registration::cert_binding::CertificateBinding::None
+        );
+        // Open Finance Brasil DCR 1.0: a brazil directory binds UID and
+        // organizationIdentifier by default.
+        let v = validated(&dir(
+            "issuer = \"d1\"\njwks_uri = \"https://d.example/jwks\"\nprofile = \"brazil\"\n",
+        ))
+        .unwrap();
+        let d = &v.get().registration.trusted_directories[0];
+        assert_eq!(
+            d.binding(),
+            crate::protocol::registration::cert_binding::CertificateBinding::Brazil
         );
         // Scalar fields take FIDUCIA_REGISTRATION__<FIELD>.
         let env = [

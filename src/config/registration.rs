@@ -93,14 +93,17 @@ pub struct TrustedDirectoryConfig {
     pub jwks_file: Option<PathBuf>,
     /// How its statements become client metadata
     /// (`protocol::registration::profile`): `uk` (OBIE DCR 3.3,
-    /// `software_*` claims) or `generic` (RFC 7591 §2.3: the metadata's
-    /// own names, statement values win, `jwks` by value accepted).
-    /// Default `uk`.
+    /// `software_*` claims), `brazil` (Open Finance Brasil DCR 1.0:
+    /// `software_*` claims, keys at `software_jwks_uri`, a request
+    /// `jwks_uri` must equal it, one registration per software) or
+    /// `generic` (RFC 7591 §2.3: the metadata's own names, statement values
+    /// win, `jwks` by value accepted). Default `uk`.
     #[serde(default = "default_profile")]
     pub profile: RegistrationProfile,
     /// `uk`, `brazil` or `none`: how the transport certificate binds to the
-    /// statement. Default: the profile's (`uk` for `uk`, `none` for
-    /// `generic`); `none` is refused with the `uk` profile.
+    /// statement. Default: the profile's (`uk` for `uk`, `brazil` for
+    /// `brazil`, `none` for `generic`); `none` is refused with the `uk` and
+    /// `brazil` profiles.
     #[serde(default)]
     pub certificate_binding: Option<CertificateBinding>,
     /// Scopes each `software_roles` value allows (the union over the
@@ -222,12 +225,15 @@ pub(super) fn check_registration(config: &Config) -> Result<(), ConfigError> {
                 ));
             }
         }
-        // OBIE DCR 3.3: the transport certificate names the software.
-        if d.profile == RegistrationProfile::Uk && d.binding() == CertificateBinding::None {
+        // OBIE DCR 3.3 and Open Finance Brasil DCR 1.0: the transport
+        // certificate names the software.
+        if matches!(d.profile, RegistrationProfile::Uk | RegistrationProfile::Brazil)
+            && d.binding() == CertificateBinding::None
+        {
             return Err(ConfigError::new(
                 field("certificate_binding"),
                 CHECK,
-                "the uk profile needs a certificate binding (uk or brazil)",
+                "the uk and brazil profiles need a certificate binding (uk or brazil)",
             ));
         }
         if d.role_scopes.is_empty() {

@@ -62,6 +62,9 @@ pub struct Admitted {
     pub transport_dn: String,
     /// The RFC 7591 §2 members kept and returned (`descriptive`).
     pub descriptive: Map<String, Value>,
+    /// The directory's profile allows one registration per software
+    /// (`RegistrationProfile::one_registration_per_software`).
+    pub one_per_software: bool,
 }
 
 fn unavailable(what: &'static str) -> OAuthError {
@@ -233,6 +236,7 @@ async fn admit_checked(
         revoked_certificates,
         transport_dn,
         descriptive,
+        one_per_software: profile.one_registration_per_software(),
     })
 }
 
@@ -302,20 +306,50 @@ pub async fn register(op: &OpState, admitted: Admitted) -> Result<Value, OAuthEr
     let token_record = RegistrationAccessToken {
         client_id: client_id.clone(),
     };
-    op.services
+    let one_per_software = admitted.one_per_software;
+    let stored = op
+        .services
         .repo
         .store()
         .run(|tx, _| {
             let (record, token_record, client_id, token) = (&record, &token_record, &client_id, &token);
             async move {
+                // Open Finance Brasil DCR 1.0 §7.1: one registration per
+                // software at a directory. Read in this transaction, so two
+                // concurrent registrations of one software conflict and the
+                // retry sees the other's (its own, after an unknown commit
+                // outcome, is not another).
+                if one_per_software
+                    && ops::all_of_kind::<RegisteredClient>(&tx, now)
+                        .await?
+                        .iter()
+                        .any(|f| is_other_registration(&f.payload, record))
+                {
+                    return Ok(false);
+                }
                 ops::upsert(&tx, client_id, record, None, now).await?;
-                ops::upsert(&tx, token, token_record, None, now).await
+                ops::upsert(&tx, token, token_record, None, now).await?;
+                Ok(true)
             }
         })
         .await
         .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
+    if !stored {
+        return Err(RegistrationError::metadata(
+            "this software already has a registration here: update it through its registration_client_uri (RFC 7592 §2.2; Open Finance Brasil DCR 1.0 §7.1)",
+        )
+        .into());
+    }
     audit(&record, "client registered");
     Ok(client_information(op, &record, &token))
+}
+
+/// Whether `existing` is another registration of `new`'s software at
+/// `new`'s directory.
+fn is_other_registration(existing: &RegisteredClient, new: &RegisteredClient) -> bool {
+    existing.client_id != new.client_id
+        && existing.directory == new.directory
+        && existing.software_id == new.software_id
 }
 
 /// RFC 7591 §3.2.1 / RFC 7592 §3: the registered metadata plus

@@ -100,6 +100,7 @@ pub fn check_client_metadata(
     transport_dn: &str,
     policy: &MetadataPolicy<'_>,
 ) -> Result<ClientMetadata, RegistrationError> {
+    policy.profile.check_request(request, ssa)?;
     let request = &policy.profile.effective_request(request, ssa);
     if let Some(id) = request.get("software_id")
         && id.as_str() != Some(ssa.software_id.as_str())
@@ -110,7 +111,7 @@ pub fn check_client_metadata(
     }
     if request.contains_key("jwks") && !policy.profile.accepts_request_jwks() {
         return Err(RegistrationError::metadata(
-            "jwks by value is not accepted: the keys are those at the software statement's software_jwks_endpoint",
+            "jwks by value is not accepted: the keys are those the software statement's directory publishes (its software_jwks_endpoint or software_jwks_uri)",
         ));
     }
     let keys = registered_keys(request, ssa)?;

@@ -4,7 +4,7 @@
 //! - [`ssa`]: the software statement (RFC 7591 §2.3) signed by a trusted
 //!   directory: signature, `iss`, `iat` freshness, `exp`, `jti`;
 //! - [`profile`]: the directory's registration profile (generic RFC 7591,
-//!   UK OBIE DCR 3.3) reads the rest of the statement into a
+//!   UK OBIE DCR 3.3, Open Finance Brasil DCR 1.0) reads the rest of the statement into a
 //!   [`statement::SoftwareStatement`] (claim names, statuses, keys) and
 //!   says what wins over the request;
 //! - [`request`]: the registration request, JSON or a JWS signed with a key

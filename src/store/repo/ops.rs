@@ -358,3 +358,19 @@ pub(crate) fn clear_entries(
         .iter()
         .try_for_each(|key| tx.clear(key))
 }
+
+/// Every unexpired record of `P::KIND`, read inside `tx` (so the read is
+/// part of its conflict set: a concurrent commit that writes a record of
+/// the kind makes `tx` retry). For small kinds only: the whole kind is
+/// one read (registered clients, checked at registration).
+pub async fn all_of_kind<P: StoredRecord>(tx: &Transaction, now: u64) -> Result<Vec<Found<P>>, KvError> {
+    let range = keys::subspace_range(&keys::kind_subspace(P::KIND));
+    let mut out = Vec::new();
+    for (_, value) in tx.get_range(&range, RangeOptions::limit(0)).await? {
+        let (meta, payload): (RecordMeta, P) = codec::decode(&value)?;
+        if !meta.is_expired(now) {
+            out.push(Found { payload, meta });
+        }
+    }
+    Ok(out)
+}

@@ -4,6 +4,7 @@
 //! fintech registers with its transport certificate (CN = software_id, OU
 //! = org_id, the UK binding) and then runs the FAPI 2.0 flow.
 
+pub mod brazil;
 pub mod cert_revocation;
 pub mod discovery;
 pub mod generic;
@@ -33,6 +34,9 @@ pub const DIRECTORY: &str = "test-directory";
 pub const BR_DIRECTORY: &str = "br-directory";
 /// A trusted directory with the generic profile (RFC 7591 §2.3; same keys).
 pub const GENERIC_DIRECTORY: &str = "generic-directory";
+/// A trusted directory with the brazil profile (Open Finance Brasil DCR
+/// 1.0; same keys).
+pub const OFB_DIRECTORY: &str = "ofb-directory";
 /// The organisation of the test fintech's certificate (OU).
 pub const ORG: &str = "org-1";
 /// Scopes of an AISP under the default UK roles.
@@ -83,6 +87,12 @@ certificate_binding = "uk"
 issuer = "{BR_DIRECTORY}"
 jwks_uri = "{host}/directory/jwks"
 certificate_binding = "brazil"
+role_scopes = {{ DADOS = ["openid", "accounts"] }}
+
+[[registration.trusted_directories]]
+issuer = "{OFB_DIRECTORY}"
+jwks_uri = "{host}/directory/jwks"
+profile = "brazil"
 role_scopes = {{ DADOS = ["openid", "accounts"] }}
 
 [[registration.trusted_directories]]

@@ -13,17 +13,23 @@
 //! |---|---|---|---|---|---|
 //! | [`generic`] | RFC 7591 §2, §2.3, §3.1.1 | RFC 7591 names (`client_name`, `redirect_uris`, `jwks`/`jwks_uri`, `scope`, …) | statement `jwks`/`jwks_uri`, else the request's | checked when present | `none` |
 //! | [`uk`] | OBIE DCR 3.3 | `software_*` | `software_jwks_endpoint` | checked when present | `uk` |
+//! | [`brazil`] | Open Finance Brasil DCR 1.0 | `software_*` | `software_jwks_uri` (a request `jwks_uri` must equal it) | checked when present | `brazil` |
 //!
-//! A new ecosystem (Brazil, CDR) is a variant here, a file beside these
-//! two, and an arm in each dispatch below; `protocol::registration::metadata`
+//! The `brazil` profile also allows one registration per software at a
+//! directory ([`RegistrationProfile::one_registration_per_software`]).
+//!
+//! A new ecosystem (CDR) is a variant here, a file beside these, and an
+//! arm in each dispatch below; `protocol::registration::metadata`
 //! applies the FAPI policy to whatever the profile produced.
 
+pub mod brazil;
 pub mod generic;
 pub mod rules;
 pub mod uk;
 
 pub use rules::{MAX_JWKS_BY_VALUE, jwks_by_value, keys_in, statuses_when_present};
 
+use super::RegistrationError;
 use super::cert_binding::CertificateBinding;
 pub use super::statement::SoftwareKeys;
 use super::statement::{SoftwareStatement, SsaError, StatementCommon};
@@ -39,6 +45,9 @@ pub enum RegistrationProfile {
     Generic,
     /// UK Open Banking (OBIE DCR 3.3): `software_*` claims.
     Uk,
+    /// Open Finance Brasil DCR 1.0: `software_*` claims, keys at
+    /// `software_jwks_uri`, one registration per software.
+    Brazil,
 }
 
 impl RegistrationProfile {
@@ -47,6 +56,7 @@ impl RegistrationProfile {
         match self {
             Self::Generic => CertificateBinding::None,
             Self::Uk => CertificateBinding::Uk,
+            Self::Brazil => CertificateBinding::Brazil,
         }
     }
 
@@ -55,7 +65,31 @@ impl RegistrationProfile {
     pub fn accepts_request_jwks(self) -> bool {
         match self {
             Self::Generic => true,
-            Self::Uk => false,
+            Self::Uk | Self::Brazil => false,
+        }
+    }
+
+    /// The profile's own rules on the request beside the statement, before
+    /// the metadata policy: under `brazil`, a `jwks_uri` sent must be the
+    /// statement's `software_jwks_uri`.
+    pub fn check_request(
+        self,
+        request: &Map<String, Value>,
+        ssa: &SoftwareStatement,
+    ) -> Result<(), RegistrationError> {
+        match self {
+            Self::Brazil => brazil::check_request(request, ssa),
+            Self::Generic | Self::Uk => Ok(()),
+        }
+    }
+
+    /// Whether a software may hold only one registration at a directory of
+    /// this profile (Open Finance Brasil DCR 1.0 §7.1: a second `POST
+    /// /register` is refused; the registration is updated through RFC 7592).
+    pub fn one_registration_per_software(self) -> bool {
+        match self {
+            Self::Brazil => true,
+            Self::Generic | Self::Uk => false,
         }
     }
 
@@ -70,7 +104,7 @@ impl RegistrationProfile {
             Self::Generic => generic::overlay(request, ssa),
             // The UK claims have other names: what wins is read from `ssa`
             // by the metadata check (name, keys, redirect URIs, roles).
-            Self::Uk => request.clone(),
+            Self::Uk | Self::Brazil => request.clone(),
         }
     }
 
@@ -101,6 +135,7 @@ pub fn read_statement(
     match profile {
         RegistrationProfile::Generic => generic::read(claims, common),
         RegistrationProfile::Uk => uk::read(claims, common),
+        RegistrationProfile::Brazil => brazil::read(claims, common),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Unit tests of the registration checks, each citing the rule it covers.
 
+mod brazil;
 mod certs;
 mod generic;
 mod metadata;
