@@ -3,10 +3,16 @@
 //! channel one (OIDC Core §3.3.2.11), which FAPI 1.0 Part 2 §5.2.2-3 uses
 //! as a detached signature over the code (`c_hash`) and the state
 //! (`s_hash`, FAPI 1.0 Part 2 §5.1).
+//!
+//! A client with `id_token_encrypted_response_alg` gets the token
+//! endpoint's ID token signed, then encrypted to its RSA `enc` key
+//! ([`encrypt_for`], OIDC Core §10.2, `protocol::jose::jwe`).
 
+use crate::model::Client;
 use crate::oauth::op::OpState;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::id_token_hash::left_half_hash;
+use crate::protocol::jose::jwe;
 use serde_json::{Map, Value, json};
 
 /// `acr` of the built-in password login (OIDC Core §2).
@@ -72,4 +78,25 @@ pub async fn sign(
     let payload =
         serde_json::to_vec(&claims).map_err(|e| OAuthError::new(ErrorCode::ServerError, e.to_string()))?;
     Ok(fiducia_hsm::sign_jws(signer.as_ref(), header, &payload).await?)
+}
+
+/// OIDC Core §10.2: the signed ID token `jws`, encrypted to `client`'s key
+/// when it registered `id_token_encrypted_response_alg` (the first RSA key
+/// of its JWKS with `use: enc` or none, and that `alg` or none); as is
+/// otherwise. A client whose JWKS has no such key gets no ID token:
+/// `invalid_client` (its metadata cannot be honoured), never a token in
+/// the clear.
+pub fn encrypt_for(client: &Client, jws: String) -> Result<String, OAuthError> {
+    let Some(encryption) = client.id_token_encryption else {
+        return Ok(jws);
+    };
+    let key = jwe::select_key(&client.jwks.encryption, encryption.alg).ok_or_else(|| {
+        tracing::warn!(client_id = %client.client_id, alg = %encryption.alg, "no key to encrypt the ID token to");
+        OAuthError::new(
+            ErrorCode::InvalidClient,
+            "the client's JWKS has no RSA encryption key for its id_token_encrypted_response_alg",
+        )
+    })?;
+    jwe::encrypt_jws(&jws, key, encryption)
+        .map_err(|e| OAuthError::new(ErrorCode::ServerError, e.to_string()))
 }
