@@ -100,3 +100,50 @@ pub fn encrypt_for(client: &Client, jws: String) -> Result<String, OAuthError> {
     jwe::encrypt_jws(&jws, key, encryption)
         .map_err(|e| OAuthError::new(ErrorCode::ServerError, e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::StaticClientConfig;
+    use crate::protocol::jose::jwe::testing::{decrypt, rsa_key};
+    use aws_lc_rs::rsa::KeySize;
+
+    /// A `[[clients]]` entry with `keys` as its JWKS file and `extra` TOML.
+    fn client(dir: &std::path::Path, keys: Value, extra: &str) -> Client {
+        let path = dir.join("jwks.json");
+        std::fs::write(&path, json!({ "keys": keys }).to_string()).unwrap();
+        let config: StaticClientConfig = toml::from_str(&format!(
+            "client_id = \"c1\"\nclient_name = \"C\"\nredirect_uris = [\"https://c.example/cb\"]\ntoken_endpoint_auth_method = \"private_key_jwt\"\njwks_file = \"{}\"\n{extra}",
+            path.display()
+        ))
+        .unwrap();
+        Client::from_static(&config).unwrap()
+    }
+
+    const JWS: &str = "e30.e30.c2ln";
+
+    #[test]
+    fn encrypted_only_when_the_client_asked_oidc_core_s10_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let (private, mut jwk) = rsa_key(KeySize::Rsa2048);
+        jwk["use"] = "enc".into();
+        let alg = "id_token_encrypted_response_alg = \"RSA-OAEP-256\"\n";
+        // No metadata: the signed ID token as is.
+        let plain = client(dir.path(), json!([jwk.clone()]), "");
+        assert_eq!(encrypt_for(&plain, JWS.into()).unwrap(), JWS);
+        // With it: a JWE the client's key opens.
+        let encrypting = client(dir.path(), json!([jwk.clone()]), alg);
+        let jwe = encrypt_for(&encrypting, JWS.into()).unwrap();
+        let (header, inner) = decrypt(&jwe, &private).unwrap();
+        assert_eq!(
+            (header["alg"].as_str(), inner.as_slice()),
+            (Some("RSA-OAEP-256"), JWS.as_bytes())
+        );
+        // With it but no usable key (only a `use: sig` RSA key): refused,
+        // never sent in the clear.
+        jwk["use"] = "sig".into();
+        let keyless = client(dir.path(), json!([jwk]), alg);
+        let err = encrypt_for(&keyless, JWS.into()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidClient);
+    }
+}
