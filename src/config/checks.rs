@@ -393,6 +393,46 @@ fn check_access_token_audience(config: &Config) -> Result<(), ConfigError> {
     }
 }
 
+/// OIDC Registration §2: `id_token_encrypted_response_enc` only with
+/// `id_token_encrypted_response_alg` (the values themselves are typed); an
+/// encrypting client has keys, and a JWKS file holds an RSA key for that
+/// `alg` (`use: enc` or none, at least 2048 bits: `protocol::jose::jwe`).
+/// A `jwks_uri` is fetched later: the token endpoint then refuses to issue
+/// an ID token it cannot encrypt.
+fn check_id_token_encryption(client: &super::StaticClientConfig) -> Result<(), ConfigError> {
+    let field = |name: &str| format!("clients.{}.{name}", client.client_id);
+    if client.id_token_encrypted_response_enc.is_some() && client.id_token_encrypted_response_alg.is_none() {
+        return Err(ConfigError::new(
+            field("id_token_encrypted_response_enc"),
+            "clients",
+            "only with id_token_encrypted_response_alg (OIDC Registration §2)",
+        ));
+    }
+    let Some(encryption) = client.id_token_encryption() else {
+        return Ok(());
+    };
+    let refused = |why: String| ConfigError::new(field("id_token_encrypted_response_alg"), "clients", why);
+    match (&client.jwks_file, &client.jwks_uri) {
+        (None, None) => Err(refused(
+            "needs jwks_file or jwks_uri with the client's encryption key".into(),
+        )),
+        (Some(path), _) => {
+            let bytes = std::fs::read(path).map_err(|e| refused(format!("{}: {e}", path.display())))?;
+            let jwks = crate::protocol::jose::ClientJwks::parse(&bytes)
+                .map_err(|e| refused(format!("{}: {e}", path.display())))?;
+            match crate::protocol::jose::jwe::select_key(&jwks.encryption, encryption.alg) {
+                Some(_) => Ok(()),
+                None => Err(refused(format!(
+                    "{} has no RSA key of 2048 bits or more with use enc (or none) for {}",
+                    path.display(),
+                    encryption.alg
+                ))),
+            }
+        }
+        (None, Some(_)) => Ok(()),
+    }
+}
+
 /// FAPI 2.0 §5.3.2.1: codes live at most 60 s; clients have https redirect
 /// URIs (exact match), a unique id and what their auth method needs.
 fn check_clients(config: &Config) -> Result<(), ConfigError> {
@@ -453,6 +493,7 @@ fn check_clients(config: &Config) -> Result<(), ConfigError> {
                 "give jwks_file or jwks_uri, not both",
             ));
         }
+        check_id_token_encryption(client)?;
         if client.id_token_signed_response_alg != config.signing.alg {
             return Err(ConfigError::new(
                 field("id_token_signed_response_alg"),
@@ -835,6 +876,72 @@ mod tests {
             "{DEV}[fapi]\nprofile = \"fapi1-advanced\"\nrequire_pushed_authorization_requests = false\n"
         ));
         assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn id_token_encryption_pair_and_key_oidc_registration_s2() {
+        let (_, enc_key) = crate::protocol::jose::jwe::testing::rsa_key(aws_lc_rs::rsa::KeySize::Rsa2048);
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, keys: serde_json::Value| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, serde_json::json!({ "keys": keys }).to_string()).unwrap();
+            path.display().to_string()
+        };
+        let mut enc = enc_key.clone();
+        enc["use"] = "enc".into();
+        let mut sig = enc_key.clone();
+        sig["use"] = "sig".into();
+        let with_enc = write("enc.json", serde_json::json!([enc]));
+        let only_sig = write("sig.json", serde_json::json!([sig]));
+        let client = |jwks: &str, extra: &str| {
+            format!(
+                "{DEV}[[clients]]\nclient_id = \"c1\"\nclient_name = \"C\"\nredirect_uris = [\"https://c.example/cb\"]\ntoken_endpoint_auth_method = \"tls_client_auth\"\ntls_client_auth_subject_dn = \"CN=c1\"\n{jwks}{extra}"
+            )
+        };
+        let file = |path: &str| format!("jwks_file = \"{path}\"\n");
+        let alg = "id_token_encrypted_response_alg = \"RSA-OAEP-256\"\n";
+        let enc_only = "id_token_encrypted_response_enc = \"A256GCM\"\n";
+        let v = validated(&client(&file(&with_enc), &format!("{alg}{enc_only}"))).unwrap();
+        assert_eq!(
+            v.get().clients[0]
+                .id_token_encryption()
+                .map(|e| (e.alg.as_str(), e.enc.as_str())),
+            Some(("RSA-OAEP-256", "A256GCM"))
+        );
+        // enc defaults to A256GCM when only alg is given.
+        let v = validated(&client(&file(&with_enc), alg)).unwrap();
+        assert_eq!(
+            v.get().clients[0].id_token_encryption().map(|e| e.enc.as_str()),
+            Some("A256GCM")
+        );
+        let failures = [
+            // enc without alg.
+            (
+                client(&file(&with_enc), enc_only),
+                "clients.c1.id_token_encrypted_response_enc",
+            ),
+            // No keys at all.
+            (client("", alg), "clients.c1.id_token_encrypted_response_alg"),
+            // The JWKS file has only a signature key.
+            (
+                client(&file(&only_sig), alg),
+                "clients.c1.id_token_encrypted_response_alg",
+            ),
+        ];
+        for (text, field) in failures {
+            let err = validated(&text).unwrap_err();
+            assert_eq!((err.field.as_str(), err.check), (field, "clients"), "{text}");
+        }
+        // Values other than RSA-OAEP, RSA-OAEP-256 and A256GCM do not parse.
+        for bad in [
+            "id_token_encrypted_response_alg = \"RSA1_5\"\n",
+            "id_token_encrypted_response_alg = \"RSA-OAEP\"\nid_token_encrypted_response_enc = \"A128CBC-HS256\"\n",
+        ] {
+            assert!(
+                load_from_str(&client(&file(&with_enc), bad), Vec::new()).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

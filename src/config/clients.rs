@@ -82,6 +82,34 @@ pub struct StaticClientConfig {
     /// No environment override: `[[clients]]` entries live in the file.
     #[serde(default)]
     pub fapi_profile: Option<super::FapiProfile>,
+    /// OIDC Registration §2 `id_token_encrypted_response_alg`: when set
+    /// (`RSA-OAEP` or `RSA-OAEP-256`, RFC 7518 §4.3), the client's ID
+    /// tokens are signed, then encrypted to an RSA key of its JWKS with
+    /// `use: enc` or no `use` (OIDC Core §10.2), as the CDR requires.
+    /// Default: none (signed only).
+    /// No environment override: `[[clients]]` entries live in the file.
+    #[serde(default)]
+    pub id_token_encrypted_response_alg: Option<crate::protocol::jose::jwe::KeyManagementAlg>,
+    /// OIDC Registration §2 `id_token_encrypted_response_enc`: `A256GCM`
+    /// (RFC 7518 §5.3), the default when only the `alg` is given; only
+    /// together with `id_token_encrypted_response_alg`.
+    #[serde(default)]
+    pub id_token_encrypted_response_enc: Option<crate::protocol::jose::jwe::ContentEncryption>,
+}
+
+impl StaticClientConfig {
+    /// Its ID token encryption, when it has the metadata (OIDC
+    /// Registration §2: `enc` defaults to A256GCM when only `alg` is
+    /// given; `config::checks` refuses an `enc` without an `alg`).
+    pub fn id_token_encryption(&self) -> Option<crate::protocol::jose::jwe::IdTokenEncryption> {
+        self.id_token_encrypted_response_alg
+            .map(|alg| crate::protocol::jose::jwe::IdTokenEncryption {
+                alg,
+                enc: self
+                    .id_token_encrypted_response_enc
+                    .unwrap_or(crate::protocol::jose::jwe::ContentEncryption::A256Gcm),
+            })
+    }
 }
 
 fn default_rate() -> u32 {

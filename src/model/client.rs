@@ -5,6 +5,7 @@ use crate::protocol::client_auth::DistinguishedName;
 use crate::protocol::client_auth::TlsClientAuthSubject;
 use crate::protocol::client_auth::TokenEndpointAuthMethod;
 use crate::protocol::jose::ClientJwks;
+use crate::protocol::jose::jwe::IdTokenEncryption;
 use crate::protocol::rar::DetailType;
 use fiducia_hsm::JoseAlg;
 
@@ -63,6 +64,10 @@ pub struct Client {
     /// The FAPI profile of its flows, when it has its own; `None` follows
     /// the OP's `[fapi] profile` ([`Client::profile`]).
     pub fapi_profile: Option<FapiProfile>,
+    /// OIDC Registration §2 `id_token_encrypted_response_alg` / `_enc`: its
+    /// ID tokens are encrypted to its `enc` key (OIDC Core §10.2). `None`
+    /// for registered clients (not yet registrable).
+    pub id_token_encryption: Option<IdTokenEncryption>,
 }
 
 impl Client {
@@ -109,6 +114,7 @@ impl Client {
             trusted_since: 0,
             revoked_certificates: Vec::new(),
             fapi_profile: config.fapi_profile,
+            id_token_encryption: config.id_token_encryption(),
         })
     }
 

@@ -130,6 +130,9 @@ impl super::Client {
             // Registered clients follow the OP's `[fapi] profile` until
             // their metadata carries one of its own.
             fapi_profile: None,
+            // Registering id_token_encrypted_response_alg/_enc is not
+            // supported yet: registered clients get signed ID tokens.
+            id_token_encryption: None,
         })
     }
 }

@@ -6,6 +6,7 @@
 //! tries a flow the OP would refuse.
 
 use crate::config::ValidatedConfig;
+use crate::protocol::jose::jwe::{ContentEncryption, KeyManagementAlg};
 use crate::protocol::paths;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -73,6 +74,11 @@ pub struct ProviderMetadata {
     /// OIDC Discovery §3 `id_token_signing_alg_values_supported`: the algorithm
     /// of the OP's signing key.
     pub id_token_signing_alg_values_supported: Vec<String>,
+    /// OIDC Discovery §3 `id_token_encryption_alg_values_supported`: the
+    /// JWE `alg`s an ID token can be encrypted with (`protocol::jose::jwe`).
+    pub id_token_encryption_alg_values_supported: Vec<&'static str>,
+    /// OIDC Discovery §3 `id_token_encryption_enc_values_supported`.
+    pub id_token_encryption_enc_values_supported: Vec<&'static str>,
     /// RFC 7636 §4.2 / RFC 8414 §2 `code_challenge_methods_supported`.
     pub code_challenge_methods_supported: Vec<String>,
     /// RFC 9396 §10: the `authorization_details` types understood.
@@ -169,6 +175,14 @@ impl ProviderMetadata {
                 .then(|| config.endpoint_url(paths::REGISTRATION)),
             subject_types_supported: vec!["public"],
             id_token_signing_alg_values_supported: vec![signing_alg.to_string()],
+            id_token_encryption_alg_values_supported: KeyManagementAlg::ALL
+                .iter()
+                .map(|a| a.as_str())
+                .collect(),
+            id_token_encryption_enc_values_supported: ContentEncryption::ALL
+                .iter()
+                .map(|e| e.as_str())
+                .collect(),
             code_challenge_methods_supported: config.get().fapi.pkce_methods.clone(),
             authorization_details_types_supported: crate::protocol::rar::DetailType::ALL
                 .iter()
@@ -326,5 +340,11 @@ mod tests {
             vec!["PS256".to_string()]
         );
         assert_eq!(m.id_token_signing_alg_values_supported, vec!["PS256".to_string()]);
+        // OIDC Discovery §3: the JWE algorithms of encrypted ID tokens.
+        assert_eq!(
+            m.id_token_encryption_alg_values_supported,
+            vec!["RSA-OAEP", "RSA-OAEP-256"]
+        );
+        assert_eq!(m.id_token_encryption_enc_values_supported, vec!["A256GCM"]);
     }
 }

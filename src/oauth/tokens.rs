@@ -272,9 +272,11 @@ pub fn grants_offline_access(code: &AuthorizationCode) -> bool {
 }
 
 /// The token response for a redeemed `code` whose access (and refresh)
-/// token are stored: the ID token is signed now when `openid` was granted.
+/// token are stored: the ID token is signed now when `openid` was granted
+/// (and encrypted to the client when it asked, OIDC Core §10.2).
 pub async fn response_for_code(
     op: &OpState,
+    client: &crate::model::Client,
     code: &AuthorizationCode,
     binding: &Binding,
     (access_token, expires_in): (String, u64),
@@ -282,7 +284,7 @@ pub async fn response_for_code(
     now: u64,
 ) -> Result<IssuedTokens, OAuthError> {
     let id_token = if code.scopes.iter().any(|s| s == "openid") {
-        Some(id_token(op, code, now).await?)
+        Some(id_token::encrypt_for(client, id_token(op, code, now).await?)?)
     } else {
         None
     };

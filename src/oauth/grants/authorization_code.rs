@@ -151,7 +151,8 @@ pub async fn exchange(
     };
     // Stored with the code's consumption above.
     let refresh_token = tokens::grants_offline_access(&record).then(|| refresh_id.into_string());
-    let issued = tokens::response_for_code(op, &record, &binding, access_token, refresh_token, now).await?;
+    let issued =
+        tokens::response_for_code(op, client, &record, &binding, access_token, refresh_token, now).await?;
     let mut body = serde_json::json!({
         "access_token": issued.access_token,
         "token_type": issued.token_type,

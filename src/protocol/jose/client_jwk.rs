@@ -16,12 +16,16 @@
 //!   compromised: it must not authenticate anyone);
 //! - an `x5c` whose first certificate holds another key (RFC 7517 §4.7).
 //!
+//! RSA encryption keys (`use: enc` or none) are kept apart, in
+//! [`ClientJwks::encryption`], for ID tokens encrypted to the client.
+//!
 //! The algorithm of a key without `alg` is the one we use with its type;
 //! either way [`ClientJwk::alg`] is what a JWS must declare to use the key.
 
 use fiducia_hsm::{JoseAlg, PublicJwk};
 use serde_json::{Map, Value};
 
+use super::jwe::EncryptionJwk;
 use super::jwk::{JwkProblem, parse_x5c, public_key_members};
 use super::spki::certificate_public_jwk;
 
@@ -123,6 +127,9 @@ pub struct ClientJwks {
     /// Members that were skipped. Registration may refuse a JWKS that has
     /// [`JwkProblem::PrivateMembers`]; the token endpoint just logs them.
     pub skipped: Vec<SkippedJwk>,
+    /// RSA keys the client receives encrypted ID tokens with (`use: enc` or
+    /// no `use`; OIDC Core §10.2), in JWKS order.
+    pub encryption: Vec<EncryptionJwk>,
 }
 
 /// The JWKS document itself is unusable (RFC 7517 §5).
@@ -154,6 +161,9 @@ impl ClientJwks {
             let Value::Object(member) = member else {
                 return Err(JwksError::NoKeys);
             };
+            if let Ok(key) = EncryptionJwk::from_json(member) {
+                parsed.encryption.push(key);
+            }
             match ClientJwk::from_json(member) {
                 Ok(key) => parsed.keys.push(key),
                 Err(problem) => parsed.skipped.push(SkippedJwk {

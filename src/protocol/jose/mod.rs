@@ -21,6 +21,7 @@ mod client_jwk;
 mod compact;
 mod error;
 mod header;
+pub mod jwe;
 mod jwk;
 mod spki;
 mod verify;

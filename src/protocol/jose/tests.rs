@@ -340,3 +340,34 @@ fn client_jwks_keeps_usable_signature_keys_rfc7517_s4_s5() {
     assert!(ClientJwks::parse(b"[]").is_err());
     assert!(ClientJwks::parse(b"not json").is_err());
 }
+
+#[test]
+fn client_jwks_keeps_rsa_encryption_keys_apart_oidc_core_s10_2() {
+    let (_, rsa) = jwe::testing::rsa_key(aws_lc_rs::rsa::KeySize::Rsa2048);
+    let with = |extra: Value| {
+        let mut jwk = rsa.clone();
+        for (name, value) in extra.as_object().unwrap() {
+            jwk[name] = value.clone();
+        }
+        jwk
+    };
+    let signer = key(JoseAlg::Es256);
+    let jwks = json!({"keys": [
+        signer.public_jwk(),
+        with(json!({"use": "enc", "kid": "enc-1"})),
+        with(json!({"use": "sig", "kid": "sig-rsa"})),
+        with(json!({"kid": "both", "alg": "RSA-OAEP"})),
+    ]});
+    let parsed = ClientJwks::from_value(&jwks).unwrap();
+    // The enc key and the key without `use`; not the `use: sig` one nor the EC key.
+    let kids: Vec<_> = parsed.encryption.iter().map(|k| k.kid()).collect();
+    assert_eq!(kids, vec![Some("enc-1"), Some("both")]);
+    // The enc key is not a signature key; the RSA key without `use` is
+    // kept for signatures too only if its alg were PS256: here it is not.
+    assert!(parsed.keys.iter().all(|k| k.kid() != Some("enc-1")));
+    let alg = jwe::KeyManagementAlg::RsaOaep256;
+    assert_eq!(
+        jwe::select_key(&parsed.encryption, alg).and_then(|k| k.kid()),
+        Some("enc-1")
+    );
+}

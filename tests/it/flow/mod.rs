@@ -12,6 +12,7 @@ pub mod dpop_replay;
 pub mod fapi1;
 pub mod gateway;
 pub mod harness;
+pub mod id_token_encryption;
 pub mod introspection;
 pub mod jar;
 pub mod jarm;
