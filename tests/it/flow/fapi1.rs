@@ -96,6 +96,14 @@ fn error_of(response: &http::Response<bytes::Bytes>) -> (u16, String, String) {
     )
 }
 
+/// Pushes a FAPI 1.0 request object with `claims` (PKCE `challenge`) and
+/// runs the customer's side: the redirect back, approved or declined.
+async fn authorize_pushed(op: &Op, challenge: &str, claims: serde_json::Value, approve: bool) -> String {
+    let object = op.request_object(FAPI1, challenge, claims).await;
+    let request_uri = pushed_request_uri(&op.push_request_object(FAPI1, &object, &[]).await);
+    Browser::new().authorize(op, FAPI1, &request_uri, approve).await
+}
+
 async fn op_jwks(op: &Op) -> Vec<PublicJwk> {
     let jwks = json(op.send(false, get("/jwks")).await.body());
     serde_json::from_value(jwks["keys"].clone()).unwrap()
@@ -106,15 +114,13 @@ async fn hybrid_flow_returns_a_detached_signature_fapi1_part2_s5_2_2_3() {
     let (op, _) = start().await;
     let (verifier, challenge) = pkce();
     let state = "st-fapi1-hybrid";
-    let object = op
-        .request_object(
-            FAPI1,
-            &challenge,
-            json!({"response_type": "code id_token", "state": state, "nonce": "n-fapi1"}),
-        )
-        .await;
-    let request_uri = pushed_request_uri(&op.push_request_object(FAPI1, &object, &[]).await);
-    let redirect = Browser::new().authorize(&op, FAPI1, &request_uri, true).await;
+    let redirect = authorize_pushed(
+        &op,
+        &challenge,
+        json!({"response_type": "code id_token", "state": state, "nonce": "n-fapi1"}),
+        true,
+    )
+    .await;
     let params = fragment(&redirect);
     let code = params["code"].as_str().unwrap();
     assert_eq!(params["state"], state);
@@ -196,11 +202,7 @@ async fn hybrid_flow_returns_a_detached_signature_fapi1_part2_s5_2_2_3() {
 async fn declined_hybrid_request_errs_in_the_fragment_without_id_token() {
     let (op, _) = start().await;
     let (_, challenge) = pkce();
-    let object = op
-        .request_object(FAPI1, &challenge, json!({"response_type": "code id_token"}))
-        .await;
-    let request_uri = pushed_request_uri(&op.push_request_object(FAPI1, &object, &[]).await);
-    let redirect = Browser::new().authorize(&op, FAPI1, &request_uri, false).await;
+    let redirect = authorize_pushed(&op, &challenge, json!({"response_type": "code id_token"}), false).await;
     let params = fragment(&redirect);
     assert_eq!(params["error"], "access_denied");
     assert_eq!(params["state"], "st-jar");
@@ -212,15 +214,13 @@ async fn declined_hybrid_request_errs_in_the_fragment_without_id_token() {
 async fn code_flow_with_jarm_for_a_fapi1_client_fapi1_part2_s5_2_2_2() {
     let (op, _) = start().await;
     let (verifier, challenge) = pkce();
-    let object = op
-        .request_object(
-            FAPI1,
-            &challenge,
-            json!({"response_mode": "jwt", "state": "st-jarm1"}),
-        )
-        .await;
-    let request_uri = pushed_request_uri(&op.push_request_object(FAPI1, &object, &[]).await);
-    let redirect = Browser::new().authorize(&op, FAPI1, &request_uri, true).await;
+    let redirect = authorize_pushed(
+        &op,
+        &challenge,
+        json!({"response_mode": "jwt", "state": "st-jarm1"}),
+        true,
+    )
+    .await;
     assert!(query_param(&redirect, "code").is_none(), "{redirect}");
     let jwt = query_param(&redirect, "response").unwrap_or_else(|| panic!("no JARM: {redirect}"));
     // JARM §2.4: signed by the OP, for this client, short-lived.
@@ -405,11 +405,7 @@ async fn discovery_advertises_what_the_profiles_allow_oidc_discovery_s3() {
 async fn userinfo_accepts_the_customer_presence_headers_fapi1_part1_s6_2_2() {
     let (op, _) = start().await;
     let (verifier, challenge) = pkce();
-    let object = op
-        .request_object(FAPI1, &challenge, json!({"response_type": "code id_token"}))
-        .await;
-    let request_uri = pushed_request_uri(&op.push_request_object(FAPI1, &object, &[]).await);
-    let redirect = Browser::new().authorize(&op, FAPI1, &request_uri, true).await;
+    let redirect = authorize_pushed(&op, &challenge, json!({"response_type": "code id_token"}), true).await;
     let code = fragment(&redirect)["code"].as_str().unwrap().to_string();
     let tokens = json(token_over_mtls(&op, &code, &verifier).await.body());
     let token = tokens["access_token"].as_str().unwrap();
