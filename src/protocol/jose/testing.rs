@@ -62,6 +62,22 @@ pub(crate) fn header(signer: &SoftwareSigner, kid: Option<&str>, extra: Value) -
     Value::Object(header)
 }
 
+/// `base` (a JSON object) with `changes` applied: each member set, a
+/// `null` one removed.
+pub(crate) fn with_changes(mut base: Value, changes: Value) -> Value {
+    let Value::Object(changes) = changes else {
+        panic!("changes must be an object")
+    };
+    for (name, value) in changes {
+        if value.is_null() {
+            base.as_object_mut().expect("an object").remove(&name);
+        } else {
+            base[name] = value;
+        }
+    }
+    base
+}
+
 /// An unsecured JWS: empty signature (RFC 7519 §6).
 pub(crate) fn unsigned(header: &Value, claims: &Value) -> String {
     format!("{}.{}.", b64(header.to_string()), b64(claims.to_string()))

@@ -9,23 +9,18 @@ use crate::protocol::registration::ssa::SoftwareStatement;
 const JWKS_URI: &str = "https://keystore.directory.example/org-br/soft-br/application.jwks";
 
 fn brazil_claims(changes: Value) -> Value {
-    let mut claims = json!({
-        "iss": DIRECTORY, "iat": NOW - 10, "exp": NOW + 290, "jti": "5e0f3a2c-0000-4000-8000-000000000003",
-        "software_id": "soft-br", "org_id": "org-br", "org_name": "Fintech Brasil SA",
-        "software_client_id": "directory-client-id", "software_client_name": "Fintech BR App",
-        "software_redirect_uris": ["https://fintech.example.br/cb"],
-        "software_roles": ["DADOS"],
-        "software_jwks_uri": JWKS_URI,
-        "software_status": "Active", "org_status": "Active",
-    });
-    for (name, value) in changes.as_object().unwrap() {
-        if value.is_null() {
-            claims.as_object_mut().unwrap().remove(name);
-        } else {
-            claims[name] = value.clone();
-        }
-    }
-    claims
+    with_changes(
+        json!({
+            "iss": DIRECTORY, "iat": NOW - 10, "exp": NOW + 290, "jti": "5e0f3a2c-0000-4000-8000-000000000003",
+            "software_id": "soft-br", "org_id": "org-br", "org_name": "Fintech Brasil SA",
+            "software_client_id": "directory-client-id", "software_client_name": "Fintech BR App",
+            "software_redirect_uris": ["https://fintech.example.br/cb"],
+            "software_roles": ["DADOS"],
+            "software_jwks_uri": JWKS_URI,
+            "software_status": "Active", "org_status": "Active",
+        }),
+        changes,
+    )
 }
 
 fn verify_brazil(changes: Value) -> Result<SoftwareStatement, SsaError> {

@@ -6,24 +6,19 @@ use crate::protocol::registration::profile::SoftwareKeys;
 use crate::protocol::registration::ssa::SoftwareStatement;
 
 fn generic_claims(signer: &SoftwareSigner, changes: Value) -> Value {
-    let mut claims = json!({
-        "iss": DIRECTORY, "iat": NOW - 10, "exp": NOW + 290, "jti": "5e0f3a2c-0000-4000-8000-000000000002",
-        "software_id": "soft-g", "client_name": "Generic App",
-        "redirect_uris": ["https://fintech.example/cb", "https://fintech.example/cb2"],
-        "jwks": {"keys": [client_jwk_json(signer, "client-key", json!({}))]},
-        "token_endpoint_auth_method": "private_key_jwt",
-        "grant_types": ["authorization_code", "refresh_token"],
-        "response_types": ["code"],
-        "scope": "openid accounts",
-    });
-    for (name, value) in changes.as_object().unwrap() {
-        if value.is_null() {
-            claims.as_object_mut().unwrap().remove(name);
-        } else {
-            claims[name] = value.clone();
-        }
-    }
-    claims
+    with_changes(
+        json!({
+            "iss": DIRECTORY, "iat": NOW - 10, "exp": NOW + 290, "jti": "5e0f3a2c-0000-4000-8000-000000000002",
+            "software_id": "soft-g", "client_name": "Generic App",
+            "redirect_uris": ["https://fintech.example/cb", "https://fintech.example/cb2"],
+            "jwks": {"keys": [client_jwk_json(signer, "client-key", json!({}))]},
+            "token_endpoint_auth_method": "private_key_jwt",
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "scope": "openid accounts",
+        }),
+        changes,
+    )
 }
 
 fn verify_generic(changes: Value) -> Result<SoftwareStatement, SsaError> {

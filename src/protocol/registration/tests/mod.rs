@@ -8,7 +8,9 @@ mod request;
 mod ssa;
 
 use crate::protocol::client_auth::{DistinguishedName, TokenEndpointAuthMethod};
-use crate::protocol::jose::testing::{certificate, client_jwk_json, header, hs256, key, sign, unsigned};
+use crate::protocol::jose::testing::{
+    certificate, client_jwk_json, header, hs256, key, sign, unsigned, with_changes,
+};
 use crate::protocol::jose::{ClientJwk, ClientJwks, JoseError};
 use crate::protocol::rar::DetailType;
 use crate::protocol::registration::RegistrationError;
@@ -39,23 +41,18 @@ fn directory(alg: JoseAlg) -> (SoftwareSigner, Vec<ClientJwk>) {
 }
 
 fn ssa_claims(changes: Value) -> Value {
-    let mut claims = json!({
-        "iss": DIRECTORY, "iat": NOW - 10, "exp": NOW + 290, "jti": "5e0f3a2c-0000-4000-8000-000000000001",
-        "software_id": "soft-1", "org_id": "org-1", "org_name": "Fintech Ltd",
-        "software_client_name": "Fintech App",
-        "software_redirect_uris": ["https://fintech.example/cb", "https://fintech.example/cb2", "https://localhost/cb"],
-        "software_roles": ["AISP"],
-        "software_jwks_endpoint": "https://directory.example/soft-1/jwks",
-        "software_status": "Active", "org_status": "Active",
-    });
-    for (name, value) in changes.as_object().unwrap() {
-        if value.is_null() {
-            claims.as_object_mut().unwrap().remove(name);
-        } else {
-            claims[name] = value.clone();
-        }
-    }
-    claims
+    with_changes(
+        json!({
+            "iss": DIRECTORY, "iat": NOW - 10, "exp": NOW + 290, "jti": "5e0f3a2c-0000-4000-8000-000000000001",
+            "software_id": "soft-1", "org_id": "org-1", "org_name": "Fintech Ltd",
+            "software_client_name": "Fintech App",
+            "software_redirect_uris": ["https://fintech.example/cb", "https://fintech.example/cb2", "https://localhost/cb"],
+            "software_roles": ["AISP"],
+            "software_jwks_endpoint": "https://directory.example/soft-1/jwks",
+            "software_status": "Active", "org_status": "Active",
+        }),
+        changes,
+    )
 }
 
 fn signed(signer: &SoftwareSigner, claims: &Value) -> String {
