@@ -453,13 +453,13 @@ fn by_value(client_id: &str, response_type: &str, object: &str) -> String {
     format!("/authorize?{query}")
 }
 
-/// The error page's status and text for an authorization request.
-async fn refused_at_authorize(op: &Op, path: &str) -> (u16, String) {
+/// Asserts that the authorization request at `path` is answered with the
+/// 400 error page (never a redirect) and that the page says `reason`.
+async fn assert_refused_at_authorize(op: &Op, path: &str, reason: &str) {
     let response = op.send(false, get(path)).await;
-    (
-        response.status().as_u16(),
-        String::from_utf8_lossy(response.body()).into_owned(),
-    )
+    let page = String::from_utf8_lossy(response.body());
+    assert_eq!(response.status(), 400, "{page}");
+    assert!(page.contains(reason), "{page}");
 }
 
 /// FAPI 1.0 Part 2 §5.2.2-1, RFC 9101 §5.1: with PAR optional, a FAPI 1.0
@@ -498,9 +498,7 @@ async fn request_object_by_value_at_authorize_fapi1_part2_s5_2_2_1() {
     assert_status(&token_over_mtls(&op, code, &verifier).await, 200);
 
     // The object's jti is single use (RFC 7519 §4.1.7).
-    let (status, page) = refused_at_authorize(&op, &path).await;
-    assert_eq!(status, 400);
-    assert!(page.contains("already used"), "{page}");
+    assert_refused_at_authorize(&op, &path, "already used").await;
 
     // Unsigned (alg none) and exp more than 60 minutes after nbf (§5.2.2-13).
     let now = now();
@@ -523,17 +521,18 @@ async fn request_object_by_value_at_authorize_fapi1_part2_s5_2_2_1() {
         )
         .await;
     for (object, reason) in [(unsigned, "request object:"), (far, "60 minutes")] {
-        let (status, page) = refused_at_authorize(&op, &by_value(FAPI1, "code id_token", &object)).await;
-        assert_eq!(status, 400);
-        assert!(page.contains(reason), "{page}");
+        assert_refused_at_authorize(&op, &by_value(FAPI1, "code id_token", &object), reason).await;
     }
     // RFC 9101 §6.3 / OIDC Core §6.1: response_type beside the object must agree.
     let object = op
         .request_object(FAPI1, &challenge, json!({"response_type": "code id_token"}))
         .await;
-    let (status, page) = refused_at_authorize(&op, &by_value(FAPI1, "code", &object)).await;
-    assert_eq!(status, 400);
-    assert!(page.contains("differs from its value inside"), "{page}");
+    assert_refused_at_authorize(
+        &op,
+        &by_value(FAPI1, "code", &object),
+        "differs from its value inside",
+    )
+    .await;
     op.handle.shutdown().await;
 }
 
@@ -546,9 +545,7 @@ async fn request_object_by_value_needs_par_to_be_optional_fapi2_s5_3_2_2() {
     let object = op
         .request_object(FAPI1, &challenge, json!({"response_type": "code id_token"}))
         .await;
-    let (status, page) = refused_at_authorize(&op, &by_value(FAPI1, "code id_token", &object)).await;
-    assert_eq!(status, 400);
-    assert!(page.contains("pushed"), "{page}");
+    assert_refused_at_authorize(&op, &by_value(FAPI1, "code id_token", &object), "pushed").await;
     op.handle.shutdown().await;
 }
 
