@@ -183,22 +183,7 @@ async fn a_revoked_transport_certificate_is_refused_everywhere_and_the_renewed_o
 
     // A new registration over the revoked certificate is refused, with a
     // statement fetched over the renewed one (RFC 7591 §3.2.2).
-    let refused = send_as(
-        &setup.op,
-        Some(&old),
-        json_request(
-            "POST",
-            "/register",
-            None,
-            &json!({
-                "software_statement": setup.ssa().await,
-                "token_endpoint_auth_method": "tls_client_auth",
-                "redirect_uris": [REDIRECT],
-                "scope": AISP_SCOPE,
-            }),
-        ),
-    )
-    .await;
+    let refused = setup.registration(&old).await;
     assert_error(&refused, 400, "invalid_request");
 
     let (_, metrics) = admin_get(setup.op.handle.admin_addr, "/metrics").await;

@@ -106,10 +106,10 @@ status_endpoint = "{url}/software/{{software_id}}/status"
         }
     }
 
-    /// Registers the software as a `tls_client_auth` client over
-    /// `identity`; its `client_id` and registration access token.
-    pub async fn register(&self, identity: &(String, String)) -> (String, String) {
-        let response = send_as(
+    /// The answer to registering the software as a `tls_client_auth`
+    /// client over `identity`, with a fresh statement.
+    pub async fn registration(&self, identity: &(String, String)) -> Response<Bytes> {
+        send_as(
             &self.op,
             Some(identity),
             json_request(
@@ -124,7 +124,13 @@ status_endpoint = "{url}/software/{{software_id}}/status"
                 }),
             ),
         )
-        .await;
+        .await
+    }
+
+    /// Registers the software as a `tls_client_auth` client over
+    /// `identity`; its `client_id` and registration access token.
+    pub async fn register(&self, identity: &(String, String)) -> (String, String) {
+        let response = self.registration(identity).await;
         assert_status(&response, 201);
         let registered = json(response.body());
         (
@@ -198,29 +204,7 @@ async fn revoked_software_is_suspended_and_reinstated_software_gets_tokens_again
     let setup = TrustSetup::start().await;
     let op = &setup.op;
     let identity = Some(&setup.identity);
-    let response = send_as(
-        op,
-        identity,
-        json_request(
-            "POST",
-            "/register",
-            None,
-            &json!({
-                "software_statement": setup.ssa().await,
-                "token_endpoint_auth_method": "tls_client_auth",
-                "redirect_uris": [REDIRECT],
-                "scope": AISP_SCOPE,
-            }),
-        ),
-    )
-    .await;
-    assert_status(&response, 201);
-    let registered = json(response.body());
-    let client_id = registered["client_id"].as_str().unwrap().to_string();
-    let access_token = registered["registration_access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (client_id, access_token) = setup.register(&setup.identity).await;
 
     let tokens = mtls_flow_as(op, identity, &client_id, AISP_SCOPE).await;
     let token = tokens["access_token"].as_str().unwrap().to_string();
