@@ -5,6 +5,7 @@
 //! once the token is known and the proof's key is the token's `cnf.jkt`.
 
 use super::errors::Refusal;
+use crate::oauth::caller::DpopHeader;
 use crate::protocol::dpop::{DpopProof, DpopRequest, check_dpop_proof};
 
 /// Checks proofs against the request and the presented token.
@@ -35,18 +36,14 @@ impl DpopChecker {
         now: u64,
     ) -> Result<DpopProof, Refusal> {
         let invalid = |why: &str| Refusal::InvalidDpopProof(why.to_string());
-        let mut proofs = headers.get_all("dpop").iter();
-        let proof = proofs
-            .next()
-            .ok_or_else(|| invalid("no DPoP proof (RFC 9449 §7.1)"))?;
-        if proofs.next().is_some() {
-            return Err(invalid("more than one DPoP header (RFC 9449 §4.3)"));
-        }
-        let proof = proof
-            .to_str()
-            .map_err(|_| invalid("the DPoP header is not ASCII"))?;
+        let proof = match DpopHeader::of(headers) {
+            DpopHeader::One(proof) => proof,
+            DpopHeader::Absent => return Err(invalid("no DPoP proof (RFC 9449 §7.1)")),
+            DpopHeader::Repeated => return Err(invalid("more than one DPoP header (RFC 9449 §4.3)")),
+            DpopHeader::NotAscii => return Err(invalid("the DPoP header is not ASCII")),
+        };
         check_dpop_proof(
-            proof,
+            &proof,
             DpopRequest {
                 method,
                 url,

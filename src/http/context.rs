@@ -45,15 +45,7 @@ impl RequestContext {
     /// `DPoP`, `Authorization`).
     pub fn caller(&self, request: &Request<Bytes>) -> Caller {
         let headers = request.headers();
-        let mut dpop = headers.get_all(DPOP).iter();
-        let dpop = match (dpop.next(), dpop.next()) {
-            (None, _) => DpopHeader::Absent,
-            (Some(_), Some(_)) => DpopHeader::Repeated,
-            (Some(value), None) => match value.to_str() {
-                Ok(value) => DpopHeader::One(value.to_string()),
-                Err(_) => DpopHeader::NotAscii,
-            },
-        };
+        let dpop = DpopHeader::of(headers);
         let authorization = headers
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -69,9 +61,6 @@ impl RequestContext {
         }
     }
 }
-
-/// The `DPoP` request header (RFC 9449 §4.1).
-pub const DPOP: &str = "dpop";
 
 /// The future a handler returns.
 pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Response<Bytes>> + Send + 'a>>;

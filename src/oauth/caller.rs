@@ -38,6 +38,21 @@ pub enum DpopHeader {
     NotAscii,
 }
 
+impl DpopHeader {
+    /// The `DPoP` header(s) of a request head, as they came.
+    pub fn of(headers: &http::HeaderMap) -> Self {
+        let mut values = headers.get_all("dpop").iter();
+        match (values.next(), values.next()) {
+            (None, _) => DpopHeader::Absent,
+            (Some(_), Some(_)) => DpopHeader::Repeated,
+            (Some(value), None) => match value.to_str() {
+                Ok(value) => DpopHeader::One(value.to_string()),
+                Err(_) => DpopHeader::NotAscii,
+            },
+        }
+    }
+}
+
 /// One request's caller.
 #[derive(Debug, Clone)]
 pub struct Caller {
