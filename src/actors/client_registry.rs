@@ -213,6 +213,7 @@ mod tests {
                 authorization_details_types: vec![],
                 dpop_bound_access_tokens: false,
                 tls_client_certificate_bound_access_tokens: true,
+                id_token_encryption: None,
             },
             directory: "d".into(),
             software_id: "s".into(),

@@ -97,12 +97,14 @@ pub struct TrustedDirectoryConfig {
     /// `software_*` claims, keys at `software_jwks_uri`, a request
     /// `jwks_uri` must equal it, one registration per software) or
     /// `generic` (RFC 7591 §2.3: the metadata's own names, statement values
-    /// win, `jwks` by value accepted). Default `uk`.
+    /// win, `jwks` by value accepted) or `cdr` (the CDR Register's
+    /// statements: signed registration requests, one registration per
+    /// software product, encrypted ID tokens). Default `uk`.
     #[serde(default = "default_profile")]
     pub profile: RegistrationProfile,
     /// `uk`, `brazil` or `none`: how the transport certificate binds to the
     /// statement. Default: the profile's (`uk` for `uk`, `brazil` for
-    /// `brazil`, `none` for `generic`); `none` is refused with the `uk` and
+    /// `brazil`, `none` for `generic` and `cdr`); `none` is refused with the `uk` and
     /// `brazil` profiles.
     #[serde(default)]
     pub certificate_binding: Option<CertificateBinding>,

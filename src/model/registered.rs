@@ -130,9 +130,7 @@ impl super::Client {
             // Registered clients follow the OP's `[fapi] profile` until
             // their metadata carries one of its own.
             fapi_profile: None,
-            // Registering id_token_encrypted_response_alg/_enc is not
-            // supported yet: registered clients get signed ID tokens.
-            id_token_encryption: None,
+            id_token_encryption: m.id_token_encryption,
         })
     }
 }
@@ -163,6 +161,7 @@ mod tests {
                 authorization_details_types: vec![],
                 dpop_bound_access_tokens: false,
                 tls_client_certificate_bound_access_tokens: true,
+                id_token_encryption: None,
             },
             directory: "d".into(),
             software_id: "s".into(),

@@ -1,7 +1,7 @@
 //! The key schema and value schema of the store.
 //!
 //! ```text
-//! SCHEMA_VERSION = 6
+//! SCHEMA_VERSION = 7
 //!
 //! Keys are FoundationDB tuple-layer encodings (FDB "design/tuple.md":
 //! byte strings 0x01, text 0x02, non-negative integers 0x14..0x1c), so they
@@ -78,12 +78,16 @@
 //! certificates the directory revoked) and `descriptive_metadata` (the RFC
 //! 7591 §2 members kept and returned, a JSON object as text); its
 //! migration (`repo/migrate_v6.rs`) rewrites every registered client.
+//! Version 7 appended `id_token_encryption` (OIDC Registration §2
+//! `id_token_encrypted_response_alg` / `_enc`) to a registered client's
+//! metadata; its migration (`repo/migrate_v7.rs`) rewrites every
+//! registered client with none.
 
 use aws_lc_rs::digest;
 
 /// Version of the layout above; recorded in the store at `(0,
 /// "schema_version")`.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// First element of the schema version key.
 const META: u64 = 0;

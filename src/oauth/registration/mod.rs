@@ -38,11 +38,14 @@ use crate::protocol::client_auth::DistinguishedName;
 use crate::protocol::client_cert::ClientCertificate;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::jose::ClientJwks;
+use crate::protocol::jose::jwe::{self, IdTokenEncryption};
 use crate::protocol::registration::metadata::{ClientMetadata, MetadataPolicy, check_client_metadata};
 use crate::protocol::registration::profile::{SoftwareKeys, keys_in};
 use crate::protocol::registration::request::{self, RegistrationBody};
 use crate::protocol::registration::ssa::{self, SoftwareStatement};
-use crate::protocol::registration::{RegistrationError, cert_binding, descriptive, update};
+use crate::protocol::registration::{
+    RegistrationError, cert_binding, descriptive, id_token_encryption, update,
+};
 use crate::store::repo::ops;
 use directories::TrustedDirectories;
 use serde_json::{Map, Value, json};
@@ -134,6 +137,14 @@ async fn admit_checked(
         unavailable("the directory's keys could not be fetched; the software statement cannot be verified")
     })?;
     let profile = directory.profile;
+    // CDS DCR: the CDR Register's software registers with a JWT signed by
+    // its key, never a bare JSON body.
+    if profile.requires_signed_request() && matches!(parsed, RegistrationBody::Json(_)) {
+        return Err(RegistrationError::metadata(
+            "this directory's software registers with a signed request: a JWT (application/jwt) signed by a key of the statement's jwks_uri (CDS DCR)",
+        )
+        .into());
+    }
     let ssa = match ssa::verify_software_statement(&statement, &keys.keys, &issuer, profile, max_age, at) {
         Err(e) if e.is_unknown_kid() => {
             let keys = directories.keys(directory, true).await.map_err(|_| {
@@ -162,7 +173,7 @@ async fn admit_checked(
     )
     .await?;
     let transport_dn = cert_binding::subject_dn_rfc4514(cert.leaf().as_ref())?;
-    let (metadata, request_jti) = match parsed {
+    let (metadata, signed) = match parsed {
         RegistrationBody::Json(map) => (map, None),
         RegistrationBody::Signed(compact) => {
             let source = match &ssa.keys {
@@ -184,9 +195,10 @@ async fn admit_checked(
                 &ssa.software_id,
                 now,
             )?;
-            (claims, Some(jti))
+            (claims, Some((jti, keys)))
         }
     };
+    let (request_jti, request_keys) = signed.unzip();
     // RFC 7592 §2.2: a null member is an omitted one.
     let metadata = update::without_nulls(metadata);
     let reserved: Vec<DistinguishedName> = config
@@ -204,6 +216,9 @@ async fn admit_checked(
     let checked = check_client_metadata(&metadata, &ssa, &transport_dn, &policy)?;
     let descriptive = descriptive::descriptive_metadata(&metadata, &request::peek_claims(&statement)?)?;
     let metadata = checked;
+    if let Some(encryption) = metadata.id_token_encryption {
+        encryption_key_known(directories, &metadata, request_keys.as_ref(), encryption).await?;
+    }
     // RFC 7591 §2.3 / UK OBIE DCR 3.3: a statement registers once; its jti
     // is remembered for as long as the statement could be accepted.
     let until = ssa
@@ -254,6 +269,39 @@ async fn software_keys(
             .map_err(|_| unavailable("the software's JWKS (its jwks_uri) could not be fetched")),
         SoftwareKeys::Jwks(text) => ClientJwks::parse(text.as_bytes())
             .map_err(|_| RegistrationError::metadata("jwks is not a JWKS (RFC 7517 §5)").into()),
+    }
+}
+
+/// OIDC Core §10.2: a registration asking for encrypted ID tokens must name
+/// keys holding an RSA encryption key for its `alg` — the keys that
+/// verified its signed request (`fetched`), else its `jwks` by value, else
+/// its `jwks_uri` fetched now — or it could never be given an ID token.
+async fn encryption_key_known(
+    directories: &TrustedDirectories,
+    metadata: &ClientMetadata,
+    fetched: Option<&ClientJwks>,
+    encryption: IdTokenEncryption,
+) -> Result<(), OAuthError> {
+    let source = match (&metadata.jwks, &metadata.jwks_uri) {
+        (Some(text), _) => SoftwareKeys::Jwks(text.clone()),
+        (None, Some(uri)) => SoftwareKeys::Uri(uri.clone()),
+        (None, None) => {
+            return Err(RegistrationError::metadata(
+                "encrypted ID tokens need the client's keys: jwks_uri or jwks",
+            )
+            .into());
+        }
+    };
+    let keys = match (fetched, &source) {
+        (Some(keys), SoftwareKeys::Uri(_)) => keys.clone(),
+        _ => software_keys(directories, &source).await?,
+    };
+    match jwe::select_key(&keys.encryption, encryption.alg) {
+        Some(_) => Ok(()),
+        None => Err(RegistrationError::metadata(
+            "the client's keys hold no RSA encryption key (use enc) for its id_token_encrypted_response_alg (OIDC Core §10.2)",
+        )
+        .into()),
     }
 }
 
@@ -369,6 +417,15 @@ pub fn client_information(op: &OpState, record: &RegisteredClient, token: &str) 
     {
         body.insert("jwks".into(), jwks);
     }
+    // OIDC Registration §2 names, not the stored shape.
+    if let Some(encryption) = record.metadata.id_token_encryption {
+        body.extend(
+            id_token_encryption::members(&encryption)
+                .into_iter()
+                .map(|(name, value)| (name.to_string(), value)),
+        );
+    }
+    body.remove("id_token_encryption");
     body.retain(|_, value| !value.is_null());
     if let Some(Ok(Value::Object(kept))) = record.descriptive_metadata.as_deref().map(serde_json::from_str) {
         body.extend(kept);

@@ -13,6 +13,11 @@
 //!   page); `contacts` is an array of strings; every value is bounded.
 //! - RFC 7592 §2.2: a member the update omits is deleted (the result holds
 //!   only what this request and statement say).
+//! - Members only a directory vouches for, kept from the statement and
+//!   never from the request ([`STATEMENT_URLS`], [`STATEMENT_STRINGS`]):
+//!   the CDR Register's `revocation_uri` and `recipient_base_uri` (https
+//!   URLs: where the holder notifies the recipient, its base URI),
+//!   `legal_entity_id`, `legal_entity_name` and `client_description`.
 //!
 //! A member of the wrong type is `invalid_client_metadata`, never ignored.
 
@@ -26,6 +31,11 @@ const URL_MEMBERS: [(&str, &str); 4] = [
     ("tos_uri", "software_tos_uri"),
     ("policy_uri", "software_policy_uri"),
 ];
+
+/// URL members kept from the statement only (CDR Register SSA).
+pub const STATEMENT_URLS: [&str; 2] = ["revocation_uri", "recipient_base_uri"];
+/// String members kept from the statement only (CDR Register SSA).
+pub const STATEMENT_STRINGS: [&str; 3] = ["legal_entity_id", "legal_entity_name", "client_description"];
 
 /// Longest accepted string value (a URL, a contact, a version).
 pub const MAX_VALUE_LEN: usize = 2048;
@@ -94,6 +104,16 @@ pub fn descriptive_metadata(
     }
     if let Some(value) = statement.get("contacts").or_else(|| request.get("contacts")) {
         kept.insert("contacts".into(), contacts(value)?);
+    }
+    for name in STATEMENT_URLS {
+        if let Some(value) = statement.get(name) {
+            kept.insert(name.into(), https_url(name, value)?);
+        }
+    }
+    for name in STATEMENT_STRINGS {
+        if let Some(value) = statement.get(name) {
+            kept.insert(name.into(), bounded_string(name, value)?);
+        }
     }
     Ok(kept)
 }
@@ -169,6 +189,24 @@ mod tests {
                 "contacts": ["a@request.example"], "software_version": "2",
             })
         );
+    }
+
+    /// CDR Register SSA: the members only the directory vouches for are
+    /// kept from the statement; the request's are not.
+    #[test]
+    fn directory_members_come_from_the_statement_only() {
+        let request = map(json!({
+            "revocation_uri": "https://attacker.example/r", "legal_entity_id": "forged",
+        }));
+        assert_eq!(descriptive_metadata(&request, &Map::new()).unwrap(), Map::new());
+        let statement = map(json!({
+            "revocation_uri": "https://recipient.example/r", "recipient_base_uri": "https://recipient.example",
+            "legal_entity_id": "le-1", "legal_entity_name": "Recipient Pty Ltd",
+        }));
+        let kept = descriptive_metadata(&request, &statement).unwrap();
+        assert_eq!(Value::Object(kept), Value::Object(statement));
+        let http = map(json!({"recipient_base_uri": "http://recipient.example"}));
+        assert!(descriptive_metadata(&Map::new(), &http).is_err());
     }
 
     /// RFC 7591 §2: URLs are https; wrong types and unbounded values are

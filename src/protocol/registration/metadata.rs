@@ -25,14 +25,19 @@
 //! and the grants the OP implements; access tokens sender-constrained
 //! (certificate-bound unless DPoP-bound). Unknown members are ignored
 //! (RFC 7591 §2).
+//!
+//! ID token encryption (OIDC Registration §2, `id_token_encryption.rs`):
+//! accepted under every profile, required under `cdr`.
 
 use super::RegistrationError;
 use super::fields::{alg, boolean, own_alg, strings};
+use super::id_token_encryption::id_token_encryption;
 use super::profile::{RegistrationProfile, SoftwareKeys, keys_in};
 use super::redirect_uri::check_redirect_uri;
 use super::roles::role_detail_types;
 use super::ssa::SoftwareStatement;
 use crate::protocol::client_auth::{DistinguishedName, TokenEndpointAuthMethod};
+use crate::protocol::jose::jwe::IdTokenEncryption;
 use crate::protocol::rar::DetailType;
 use crate::protocol::token_request::GRANT_TYPES;
 use fiducia_hsm::JoseAlg;
@@ -89,6 +94,10 @@ pub struct ClientMetadata {
     pub dpop_bound_access_tokens: bool,
     /// RFC 8705 §3.4 `tls_client_certificate_bound_access_tokens`.
     pub tls_client_certificate_bound_access_tokens: bool,
+    /// OIDC Registration §2 `id_token_encrypted_response_alg` / `_enc`
+    /// (`id_token_encryption.rs`): ID tokens encrypted to the client.
+    /// Added in store schema 7 (`store/repo/migrate_v7.rs`).
+    pub id_token_encryption: Option<IdTokenEncryption>,
 }
 
 /// Checks `request` (the registration's JSON members) against `ssa` and
@@ -239,6 +248,12 @@ pub fn check_client_metadata(
             ));
         }
     };
+    let id_token_encryption = id_token_encryption(request)?;
+    if id_token_encryption.is_none() && policy.profile.requires_id_token_encryption() {
+        return Err(RegistrationError::metadata(
+            "id_token_encrypted_response_alg and id_token_encrypted_response_enc are required: ID tokens are encrypted to the software (CDR Register DCR)",
+        ));
+    }
     let tls_client_auth_subject_dn = match auth_method {
         TokenEndpointAuthMethod::TlsClientAuth => Some(subject_dn(request, transport_dn, policy)?),
         _ => None,
@@ -259,6 +274,7 @@ pub fn check_client_metadata(
         authorization_details_types,
         dpop_bound_access_tokens,
         tls_client_certificate_bound_access_tokens: tls_bound,
+        id_token_encryption,
     })
 }
 

@@ -4,7 +4,7 @@
 //! - [`ssa`]: the software statement (RFC 7591 §2.3) signed by a trusted
 //!   directory: signature, `iss`, `iat` freshness, `exp`, `jti`;
 //! - [`profile`]: the directory's registration profile (generic RFC 7591,
-//!   UK OBIE DCR 3.3, Open Finance Brasil DCR 1.0) reads the rest of the statement into a
+//!   UK OBIE DCR 3.3, Open Finance Brasil DCR 1.0, CDR Register) reads the rest of the statement into a
 //!   [`statement::SoftwareStatement`] (claim names, statuses, keys) and
 //!   says what wins over the request;
 //! - [`request`]: the registration request, JSON or a JWS signed with a key
@@ -12,6 +12,7 @@
 //! - [`metadata`]: the requested metadata checked against the statement
 //!   (RFC 7591 §2.3: statement values win) and against the FAPI policy;
 //! - [`redirect_uri`] and [`fields`]: what metadata members may hold;
+//! - [`id_token_encryption`]: `id_token_encrypted_response_alg` / `_enc`;
 //! - [`descriptive`]: the RFC 7591 §2 members kept and returned as sent
 //!   (`contacts`, `client_uri`, `logo_uri`, ...);
 //! - [`update`]: an RFC 7592 §2.2 update body (the response sent back
@@ -29,6 +30,7 @@
 pub mod cert_binding;
 pub mod descriptive;
 pub mod fields;
+pub mod id_token_encryption;
 pub mod metadata;
 pub mod profile;
 pub mod redirect_uri;

@@ -18,11 +18,10 @@
 //! check reads them from the directory), no descriptive members. One transaction, like every
 //! migration; registered clients are few.
 
+use super::migrate_v7::{ClientV6, MetadataV6};
 use super::ops::parse_tail;
-use crate::model::registered::RegisteredClient;
 use crate::protocol::client_auth::TokenEndpointAuthMethod;
 use crate::protocol::rar::DetailType;
-use crate::protocol::registration::metadata::ClientMetadata;
 use crate::store::codec;
 use crate::store::keys::{self, Kind};
 use crate::store::kv::{KvError, RangeOptions, Transaction};
@@ -78,13 +77,14 @@ pub fn migrate(tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
     })
 }
 
-/// The schema-6 bytes of a schema-5 registered client.
+/// The schema-6 bytes of a schema-5 registered client (the 6 → 7
+/// migration, `migrate_v7.rs`, then brings them to the current shape).
 pub(super) fn upgrade_value(value: &[u8]) -> Result<Vec<u8>, KvError> {
     let (meta, old): (RecordMeta, ClientV5) = codec::decode(value)?;
     let m = old.metadata;
-    let new = RegisteredClient {
+    let new = ClientV6 {
         client_id: old.client_id,
-        metadata: ClientMetadata {
+        metadata: MetadataV6 {
             client_name: m.client_name,
             redirect_uris: m.redirect_uris,
             token_endpoint_auth_method: m.token_endpoint_auth_method,
@@ -169,9 +169,8 @@ mod tests {
     fn a_version_5_registered_client_reads_as_version_6() {
         let (meta, old) = (meta(), client_v5());
         let bytes = codec::encode(&(&meta, &old)).unwrap();
-        assert!(codec::decode::<(RecordMeta, RegisteredClient)>(&bytes).is_err());
-        let (m, new): (RecordMeta, RegisteredClient) =
-            codec::decode(&upgrade_value(&bytes).unwrap()).unwrap();
+        assert!(codec::decode::<(RecordMeta, ClientV6)>(&bytes).is_err());
+        let (m, new): (RecordMeta, ClientV6) = codec::decode(&upgrade_value(&bytes).unwrap()).unwrap();
         assert_eq!(m, meta);
         assert_eq!(new.metadata.jwks_uri.as_deref(), Some("https://c.example/jwks"));
         assert_eq!(new.metadata.jwks, None);
@@ -188,8 +187,9 @@ mod tests {
         assert_eq!(new.descriptive_metadata, None);
     }
 
-    /// The whole path: a version-5 store opens as version 6 (`Repo::open`
-    /// runs the migrations) and its registered client reads back.
+    /// The whole path: a version-5 store opens as the current version
+    /// (`Repo::open` runs the migrations, 5 → 6 → 7) and its registered
+    /// client reads back.
     #[tokio::test]
     async fn opening_a_version_5_store_migrates_its_registered_clients() {
         use crate::store::embedded::{EmbeddedBackend, EmbeddedOptions};
@@ -213,9 +213,14 @@ mod tests {
             .await
             .unwrap();
         let repo = Repo::open(store.clone()).await.unwrap();
-        let found = repo.find::<RegisteredClient>("dcr-1", 10).await.unwrap().unwrap();
+        let found = repo
+            .find::<crate::model::registered::RegisteredClient>("dcr-1", 10)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(found.payload.software_id, "s");
         assert_eq!(found.payload.trusted_since, 0);
+        assert_eq!(found.payload.metadata.id_token_encryption, None);
         let version = store
             .run(|tx, _| async move { tx.get(&keys::schema_version_key()).await })
             .await

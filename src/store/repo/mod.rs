@@ -23,6 +23,7 @@ pub mod expiry;
 mod handle;
 pub mod migrate_v3;
 pub mod migrate_v6;
+pub mod migrate_v7;
 pub mod ops;
 pub mod revoked;
 pub mod scan;

@@ -5,6 +5,7 @@
 //! = org_id, the UK binding) and then runs the FAPI 2.0 flow.
 
 pub mod brazil;
+pub mod cdr;
 pub mod cert_revocation;
 pub mod discovery;
 pub mod generic;
@@ -37,6 +38,8 @@ pub const GENERIC_DIRECTORY: &str = "generic-directory";
 /// A trusted directory with the brazil profile (Open Finance Brasil DCR
 /// 1.0; same keys).
 pub const OFB_DIRECTORY: &str = "ofb-directory";
+/// A trusted directory with the cdr profile (the CDR Register; same keys).
+pub const CDR_DIRECTORY: &str = "cdr-register";
 /// The organisation of the test fintech's certificate (OU).
 pub const ORG: &str = "org-1";
 /// Scopes of an AISP under the default UK roles.
@@ -99,6 +102,11 @@ role_scopes = {{ DADOS = ["openid", "accounts"] }}
 issuer = "{GENERIC_DIRECTORY}"
 jwks_uri = "{host}/directory/jwks"
 profile = "generic"
+
+[[registration.trusted_directories]]
+issuer = "{CDR_DIRECTORY}"
+jwks_uri = "{host}/directory/jwks"
+profile = "cdr"
 
 [[registration.trusted_directories]]
 issuer = "dead-directory"

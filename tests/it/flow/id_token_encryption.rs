@@ -21,10 +21,10 @@ use serde_json::{Value, json};
 const CDR_OAEP: &str = "cdr-oaep-client";
 /// The same with RSA-OAEP-256 (and `enc` given explicitly).
 const CDR_OAEP_256: &str = "cdr-oaep-256-client";
-const ENC_KID: &str = "cdr-enc-1";
+pub const ENC_KID: &str = "cdr-enc-1";
 
 /// The client's RSA encryption key: its private half and its public JWK.
-fn client_encryption_key() -> (OaepPrivateDecryptingKey, Value) {
+pub fn client_encryption_key() -> (OaepPrivateDecryptingKey, Value) {
     let pair = KeyPair::generate(KeySize::Rsa2048).unwrap();
     let public = PublicKeyComponents::<Vec<u8>>::from(aws_lc_rs::signature::KeyPair::public_key(&pair));
     let pkcs8 = AsDer::<Pkcs8V1Der>::as_der(&pair).unwrap();
@@ -75,7 +75,7 @@ id_token_encrypted_response_enc = "A256GCM"
 
 /// RFC 7516 §5.2, as the client decrypts: the protected header and the
 /// plaintext, or `None` when the key or the tag does not match.
-fn decrypt(jwe: &str, key: &OaepPrivateDecryptingKey) -> Option<(Value, String)> {
+pub fn decrypt(jwe: &str, key: &OaepPrivateDecryptingKey) -> Option<(Value, String)> {
     let parts: Vec<&str> = jwe.split('.').collect();
     let [header_b64, encrypted_key, iv, ciphertext, tag] = parts[..] else {
         panic!("not a five-part compact JWE: {jwe}");

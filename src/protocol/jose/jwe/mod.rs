@@ -100,8 +100,9 @@ impl std::fmt::Display for ContentEncryption {
 }
 
 /// A client's OIDC Registration §2 `id_token_encrypted_response_alg` and
-/// `_enc`: its ID tokens are encrypted with these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `_enc`: its ID tokens are encrypted with these. Stored with a
+/// registered client's metadata (`ClientMetadata::id_token_encryption`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 pub struct IdTokenEncryption {
     /// `id_token_encrypted_response_alg`.
     pub alg: KeyManagementAlg,

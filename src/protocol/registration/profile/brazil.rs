@@ -29,7 +29,7 @@ use super::super::RegistrationError;
 use super::super::statement::{
     SoftwareKeys, SoftwareStatement, SsaError, StatementCommon, optional, required, string_array,
 };
-use super::rules::statuses_when_present;
+use super::rules::{jwks_uri_is_the_statements, statuses_when_present};
 use serde_json::{Map, Value};
 
 /// Reads a Brazilian statement.
@@ -58,13 +58,9 @@ pub fn read(c: &Map<String, Value>, common: StatementCommon) -> Result<SoftwareS
 /// the statement's `software_jwks_uri` (the keys are the ones the
 /// directory publishes for the software).
 pub fn check_request(request: &Map<String, Value>, ssa: &SoftwareStatement) -> Result<(), RegistrationError> {
-    let Some(sent) = request.get("jwks_uri") else {
-        return Ok(());
-    };
-    match (&ssa.keys, sent) {
-        (Some(SoftwareKeys::Uri(uri)), Value::String(sent)) if sent == uri => Ok(()),
-        _ => Err(RegistrationError::metadata(
-            "jwks_uri must be the software statement's software_jwks_uri (Open Finance Brasil DCR 1.0 §7.1)",
-        )),
-    }
+    jwks_uri_is_the_statements(
+        request,
+        ssa,
+        "software_jwks_uri (Open Finance Brasil DCR 1.0 §7.1)",
+    )
 }

@@ -14,20 +14,27 @@
 //! | [`generic`] | RFC 7591 §2, §2.3, §3.1.1 | RFC 7591 names (`client_name`, `redirect_uris`, `jwks`/`jwks_uri`, `scope`, …) | statement `jwks`/`jwks_uri`, else the request's | checked when present | `none` |
 //! | [`uk`] | OBIE DCR 3.3 | `software_*` | `software_jwks_endpoint` | checked when present | `uk` |
 //! | [`brazil`] | Open Finance Brasil DCR 1.0 | `software_*` | `software_jwks_uri` (a request `jwks_uri` must equal it) | checked when present | `brazil` |
+//! | [`cdr`] | CDR Register SSA, CDS DCR | RFC 7591 names plus `legal_entity_id`, `revocation_uri`, `recipient_base_uri` | `jwks_uri` (a request `jwks_uri` must equal it) | checked when present | `none` |
 //!
-//! The `brazil` profile also allows one registration per software at a
-//! directory ([`RegistrationProfile::one_registration_per_software`]).
+//! The `brazil` and `cdr` profiles allow one registration per software at a
+//! directory ([`RegistrationProfile::one_registration_per_software`]);
+//! `cdr` also takes only signed registration requests
+//! ([`RegistrationProfile::requires_signed_request`]) and requires ID
+//! token encryption ([`RegistrationProfile::requires_id_token_encryption`]).
 //!
-//! A new ecosystem (CDR) is a variant here, a file beside these, and an
-//! arm in each dispatch below; `protocol::registration::metadata`
-//! applies the FAPI policy to whatever the profile produced.
+//! A new ecosystem is a variant here, a file beside these, and an arm in
+//! each dispatch below; `protocol::registration::metadata` applies the
+//! FAPI policy to whatever the profile produced.
 
 pub mod brazil;
+pub mod cdr;
 pub mod generic;
 pub mod rules;
 pub mod uk;
 
-pub use rules::{MAX_JWKS_BY_VALUE, jwks_by_value, keys_in, statuses_when_present};
+pub use rules::{
+    MAX_JWKS_BY_VALUE, jwks_by_value, jwks_uri_is_the_statements, keys_in, statuses_when_present,
+};
 
 use super::RegistrationError;
 use super::cert_binding::CertificateBinding;
@@ -48,13 +55,17 @@ pub enum RegistrationProfile {
     /// Open Finance Brasil DCR 1.0: `software_*` claims, keys at
     /// `software_jwks_uri`, one registration per software.
     Brazil,
+    /// Australia's Consumer Data Right: the CDR Register's statements,
+    /// signed registration requests, one registration per software
+    /// product, encrypted ID tokens.
+    Cdr,
 }
 
 impl RegistrationProfile {
     /// The certificate binding when the directory's entry names none.
     pub fn default_binding(self) -> CertificateBinding {
         match self {
-            Self::Generic => CertificateBinding::None,
+            Self::Generic | Self::Cdr => CertificateBinding::None,
             Self::Uk => CertificateBinding::Uk,
             Self::Brazil => CertificateBinding::Brazil,
         }
@@ -65,8 +76,21 @@ impl RegistrationProfile {
     pub fn accepts_request_jwks(self) -> bool {
         match self {
             Self::Generic => true,
-            Self::Uk | Self::Brazil => false,
+            Self::Uk | Self::Brazil | Self::Cdr => false,
         }
+    }
+
+    /// Whether the registration request must be a JWT signed by the
+    /// software's key (CDS DCR "Registration Request using JWT": a JSON
+    /// body is refused). Other profiles take either.
+    pub fn requires_signed_request(self) -> bool {
+        matches!(self, Self::Cdr)
+    }
+
+    /// Whether a registration must ask for encrypted ID tokens
+    /// (`id_token_encrypted_response_alg` / `_enc`; CDS DCR).
+    pub fn requires_id_token_encryption(self) -> bool {
+        matches!(self, Self::Cdr)
     }
 
     /// The profile's own rules on the request beside the statement, before
@@ -79,16 +103,18 @@ impl RegistrationProfile {
     ) -> Result<(), RegistrationError> {
         match self {
             Self::Brazil => brazil::check_request(request, ssa),
+            Self::Cdr => jwks_uri_is_the_statements(request, ssa, "jwks_uri (CDS DCR)"),
             Self::Generic | Self::Uk => Ok(()),
         }
     }
 
     /// Whether a software may hold only one registration at a directory of
-    /// this profile (Open Finance Brasil DCR 1.0 §7.1: a second `POST
-    /// /register` is refused; the registration is updated through RFC 7592).
+    /// this profile (Open Finance Brasil DCR 1.0 §7.1, CDS DCR: a second
+    /// `POST /register` is refused; the registration is updated through
+    /// RFC 7592).
     pub fn one_registration_per_software(self) -> bool {
         match self {
-            Self::Brazil => true,
+            Self::Brazil | Self::Cdr => true,
             Self::Generic | Self::Uk => false,
         }
     }
@@ -103,8 +129,9 @@ impl RegistrationProfile {
         match self {
             Self::Generic => generic::overlay(request, ssa),
             // The UK claims have other names: what wins is read from `ssa`
-            // by the metadata check (name, keys, redirect URIs, roles).
-            Self::Uk | Self::Brazil => request.clone(),
+            // by the metadata check (name, keys, redirect URIs, roles,
+            // scopes).
+            Self::Uk | Self::Brazil | Self::Cdr => request.clone(),
         }
     }
 
@@ -116,7 +143,7 @@ impl RegistrationProfile {
         role_scopes: &BTreeMap<String, Vec<String>>,
     ) -> Vec<String> {
         match (self, &ssa.scopes) {
-            (Self::Generic, Some(scopes)) => scopes.clone(),
+            (Self::Generic | Self::Cdr, Some(scopes)) => scopes.clone(),
             // A generic statement without roles names nothing: the
             // directory's configured scopes, all of them.
             (Self::Generic, None) if ssa.roles.is_empty() => union(role_scopes.values()),
@@ -136,6 +163,7 @@ pub fn read_statement(
         RegistrationProfile::Generic => generic::read(claims, common),
         RegistrationProfile::Uk => uk::read(claims, common),
         RegistrationProfile::Brazil => brazil::read(claims, common),
+        RegistrationProfile::Cdr => cdr::read(claims, common),
     }
 }
 

@@ -2,7 +2,7 @@
 //! set of members names the keys.
 
 use super::super::RegistrationError;
-use super::super::statement::{SoftwareKeys, SsaError};
+use super::super::statement::{SoftwareKeys, SoftwareStatement, SsaError};
 use serde_json::{Map, Value};
 
 /// Longest JWKS accepted by value: a handful of keys with certificates.
@@ -61,5 +61,24 @@ pub fn keys_in(members: &Map<String, Value>) -> Result<Option<SoftwareKeys>, Reg
             .map(|text| Some(SoftwareKeys::Jwks(text)))
             .map_err(RegistrationError::metadata),
         (None, None) => Ok(None),
+    }
+}
+
+/// Open Finance Brasil DCR 1.0 §7.1, CDS DCR: a `jwks_uri` in the request,
+/// when sent, must be the statement's (the keys are the ones the directory
+/// publishes for the software); `statement_claim` names it in the error.
+pub fn jwks_uri_is_the_statements(
+    request: &Map<String, Value>,
+    ssa: &SoftwareStatement,
+    statement_claim: &str,
+) -> Result<(), RegistrationError> {
+    let Some(sent) = request.get("jwks_uri") else {
+        return Ok(());
+    };
+    match (&ssa.keys, sent) {
+        (Some(SoftwareKeys::Uri(uri)), Value::String(sent)) if sent == uri => Ok(()),
+        _ => Err(RegistrationError::metadata(format!(
+            "jwks_uri must be the software statement's {statement_claim}"
+        ))),
     }
 }
