@@ -34,24 +34,8 @@ impl std::fmt::Debug for JwksFetcher {
 impl JwksFetcher {
     /// A fetcher trusting the system roots and `extra_roots` (PEM files).
     pub fn new(extra_roots: &[std::path::PathBuf]) -> anyhow::Result<Self> {
-        let mut roots = rustls::RootCertStore::empty();
-        let native = rustls_native_certs::load_native_certs();
-        for cert in native.certs {
-            let _ = roots.add(cert);
-        }
-        for path in extra_roots {
-            for cert in crate::pki::tls::load_certs("tls.client_ca", path)? {
-                let _ = roots.add(cert);
-            }
-        }
-        let provider = Arc::new(crate::pki::tls::fapi_crypto_provider());
-        let mut config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Self {
-            tls: Arc::new(config),
+            tls: Arc::new(crate::pki::tls::https_client_config(extra_roots)?),
         })
     }
 

@@ -21,6 +21,7 @@ pub mod jwks_fetch;
 pub mod login;
 pub mod model;
 pub mod oauth;
+pub mod outbound;
 pub mod pki;
 pub mod protocol;
 pub mod sandbox;

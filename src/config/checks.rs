@@ -65,6 +65,7 @@ const CHECKS: &[Check] = &[
     check_login,
     super::registration::check_registration,
     super::consents::check_consents,
+    super::ciba::check_ciba,
 ];
 
 /// Resolves relative paths against `base_dir`, runs every named check and

@@ -10,6 +10,8 @@
 //! Relative paths are resolved against the directory of the config file.
 
 mod checks;
+mod ciba;
+pub use ciba::CibaConfig;
 mod clients;
 mod consents;
 mod gateway;
@@ -85,6 +87,9 @@ pub struct Config {
     pub registration: RegistrationConfig,
     /// Store lifetimes of UK OBIE consents.
     pub consents: ConsentsConfig,
+    /// Client-initiated backchannel authentication (CIBA) and the device
+    /// channel; off by default.
+    pub ciba: CibaConfig,
 }
 
 /// `[server]`: the Internet-facing OP listener.

@@ -72,6 +72,28 @@ pub fn file_error(field: &'static str, path: &Path, reason: &str) -> TlsSetupErr
     }
 }
 
+/// A TLS client configuration for the OP's outbound HTTPS (client JWKS,
+/// directory documents, CIBA deliveries): the system roots plus
+/// `extra_roots` (PEM files, e.g. `tls.client_ca`), TLS 1.3 and 1.2 with
+/// the FAPI suites, HTTP/1.1.
+pub fn https_client_config(extra_roots: &[std::path::PathBuf]) -> anyhow::Result<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    for path in extra_roots {
+        for cert in load_certs("tls.client_ca", path)? {
+            let _ = roots.add(cert);
+        }
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(fapi_crypto_provider()))
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

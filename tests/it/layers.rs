@@ -18,6 +18,7 @@ const LAYERS: &[(&str, &str)] = &[
     ("telemetry", "foundations"),
     ("pki", "foundations"),
     ("jwks_fetch", "foundations"),
+    ("outbound", "foundations"),
     ("store", "foundations"),
     ("model", "foundations"),
     ("store::repo", "foundations"),
