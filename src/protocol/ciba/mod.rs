@@ -17,7 +17,7 @@
 //! | [`requested_expiry`] | the lifetime asked and granted | CIBA Core §7.1, §7.3 |
 //! | [`response`] | `auth_req_id`, `expires_in`, `interval` | CIBA Core §7.3 |
 //! | [`auth_req_id`] | its entropy and format | CIBA Core §7.3 |
-//! | [`status`] | pending, approved (acr, amr, auth_time), denied, redeemed | CIBA Core §11 |
+//! | [`status`] | pending, approved (acr, amr, auth_time), denied, redeemed; the device's decision | CIBA Core §11 |
 //! | [`poll`] | a token request on a request: pending, `slow_down`, expired, denied, tokens once | CIBA Core §10.1, §11 |
 //! | [`notification`] | what ping and push clients are sent, and when | CIBA Core §10.2, §10.3, §12 |
 //! | [`delivery_mode`] | poll, ping, push | CIBA Core §4, §5 |
@@ -63,4 +63,4 @@ pub use response::BackchannelAuthenticationResponse;
 pub use signed_request::{
     RequestSource, SignedRequestReason, VerifiedSignedRequest, check_signed_request, request_source,
 };
-pub use status::{CibaStatus, DeviceAuthentication};
+pub use status::{CibaStatus, Decision, DecisionRefusal, DeviceAuthentication, decide};

@@ -230,7 +230,7 @@ fn a_malformed_intent_claim_is_invalid_request() {
 
 #[test]
 fn acr_values_are_bounded() {
-    let many = vec!["a"; 9].join(" ");
+    let many = ["a"; 9].join(" ");
     for bad in [many.as_str(), "x\u{1}y", &"a".repeat(129)] {
         let result = parse(&[("scope", "openid"), ("login_hint", "alice"), ("acr_values", bad)]);
         assert_eq!(code(result), ErrorCode::InvalidRequest, "{bad:?}");
