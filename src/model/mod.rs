@@ -2,6 +2,7 @@
 //! keep in the store (each a `StoredRecord` of its kind).
 
 pub mod binding;
+pub mod ciba;
 pub mod client;
 pub mod records;
 pub mod registered;

@@ -69,6 +69,28 @@ pub enum ErrorCode {
     RequestTimeout,
     /// The client exceeded its request rate (RFC 6585 §4).
     RateLimited,
+    /// CIBA Core §13: the `login_hint_token` has expired.
+    ExpiredLoginHintToken,
+    /// CIBA Core §13: the hint names no user this OP knows.
+    UnknownUserId,
+    /// CIBA Core §13: the client registered `backchannel_user_code_parameter`
+    /// and sent no `user_code`.
+    MissingUserCode,
+    /// CIBA Core §13: the `user_code` is wrong.
+    InvalidUserCode,
+    /// CIBA Core §13: the `binding_message` is invalid or unacceptable.
+    InvalidBindingMessage,
+    /// CIBA Core §11 (RFC 8628 §3.5): the customer has not decided yet.
+    AuthorizationPending,
+    /// CIBA Core §11: polled faster than the interval, which is now longer.
+    SlowDown,
+    /// CIBA Core §11: the `auth_req_id` has expired.
+    ExpiredToken,
+    /// CIBA Core §11: the customer denied the request, answered at the token
+    /// endpoint, where every error is 400 (RFC 6749 §5.2); the same wire
+    /// code as [`ErrorCode::AccessDenied`], whose 403 is §13's status at the
+    /// backchannel authentication endpoint.
+    AccessDeniedAtToken,
 }
 
 /// One row of the table.
@@ -120,6 +142,18 @@ impl ErrorCode {
             RequestTooLarge => ("request_too_large", 413, false),
             RequestTimeout => ("request_timeout", 408, false),
             RateLimited => ("rate_limited", 429, false),
+            // CIBA Core §13: the backchannel authentication endpoint's errors are 400
+            // (but invalid_client 401 and access_denied 403); there is no redirect.
+            ExpiredLoginHintToken => ("expired_login_hint_token", 400, false),
+            UnknownUserId => ("unknown_user_id", 400, false),
+            MissingUserCode => ("missing_user_code", 400, false),
+            InvalidUserCode => ("invalid_user_code", 400, false),
+            InvalidBindingMessage => ("invalid_binding_message", 400, false),
+            // CIBA Core §11: token endpoint errors, 400 like every other (RFC 6749 §5.2).
+            AuthorizationPending => ("authorization_pending", 400, false),
+            SlowDown => ("slow_down", 400, false),
+            ExpiredToken => ("expired_token", 400, false),
+            AccessDeniedAtToken => ("access_denied", 400, false),
         };
         ErrorRow {
             code,
@@ -230,6 +264,43 @@ mod tests {
             (ErrorCode::InvalidClientMetadata, "invalid_client_metadata"),
         ] {
             assert_eq!((code.row().code, code.row().status), (wire, 400));
+        }
+    }
+
+    #[test]
+    fn ciba_authentication_errors_are_400_but_access_denied_ciba_core_s13() {
+        for (code, wire) in [
+            (ErrorCode::InvalidRequest, "invalid_request"),
+            (ErrorCode::InvalidScope, "invalid_scope"),
+            (ErrorCode::ExpiredLoginHintToken, "expired_login_hint_token"),
+            (ErrorCode::UnknownUserId, "unknown_user_id"),
+            (ErrorCode::UnauthorizedClient, "unauthorized_client"),
+            (ErrorCode::MissingUserCode, "missing_user_code"),
+            (ErrorCode::InvalidUserCode, "invalid_user_code"),
+            (ErrorCode::InvalidBindingMessage, "invalid_binding_message"),
+        ] {
+            assert_eq!((code.row().code, code.row().status), (wire, 400));
+        }
+        assert_eq!(ErrorCode::InvalidClient.row().status, 401);
+        assert_eq!(
+            (
+                ErrorCode::AccessDenied.row().code,
+                ErrorCode::AccessDenied.row().status
+            ),
+            ("access_denied", 403)
+        );
+    }
+
+    #[test]
+    fn ciba_token_errors_are_400_ciba_core_s11_rfc6749_s5_2() {
+        for (code, wire) in [
+            (ErrorCode::AuthorizationPending, "authorization_pending"),
+            (ErrorCode::SlowDown, "slow_down"),
+            (ErrorCode::ExpiredToken, "expired_token"),
+            (ErrorCode::AccessDeniedAtToken, "access_denied"),
+        ] {
+            assert_eq!((code.row().code, code.row().status), (wire, 400));
+            assert!(!code.row().may_redirect);
         }
     }
 

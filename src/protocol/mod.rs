@@ -3,6 +3,7 @@
 //! responses through [`error::ErrorCode`].
 
 pub mod authorization_params;
+pub mod ciba;
 pub mod client_auth;
 pub mod client_cert;
 pub mod credentials;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod fapi_headers;
 pub mod form;
 pub mod id_token_hash;
+pub mod intent_claim;
 pub mod jose;
 pub mod paths;
 pub mod pkce;

@@ -32,6 +32,12 @@ pub enum TokenRequest {
     },
 }
 
+/// CIBA Core §10.1: the grant type of a token request that redeems an
+/// `auth_req_id` (poll and ping modes). Not yet in [`GRANT_TYPES`], which
+/// is what the token endpoint accepts: it joins the list when the token
+/// endpoint serves the grant.
+pub const CIBA_GRANT_TYPE: &str = "urn:openid:params:grant-type:ciba";
+
 /// The grant types served (RFC 8414 §2 `grant_types_supported`).
 pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
 

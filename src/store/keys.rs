@@ -53,6 +53,10 @@
 //! `LoginAttempts`, ids `login-attempts <scope> <subject>`, never a NUL);
 //! each payload type is only ever read under its own ids, and older
 //! binaries' sweepers handle them as any record of a known kind.
+//! The `ciba_request` value is `BackchannelRequest` (`model/ciba.rs`, a
+//! pending CIBA request keyed by the SHA-256 of its `auth_req_id`); the kind
+//! was likewise reserved from the start, so its first values needed no new
+//! version either.
 //! `PushedRequest.response_mode` gained the variant `Fragment` (the hybrid
 //! `code id_token`) after the existing ones: bincode writes a variant's
 //! index, so stored requests read as before and no new version was needed.
