@@ -9,6 +9,7 @@
 //! (`gateway.rs`, `bank/`). Later parts (customer device) start here too.
 
 pub mod bank;
+pub mod device;
 mod directory;
 pub mod endpoints;
 mod gateway;
