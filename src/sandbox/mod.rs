@@ -6,9 +6,11 @@
 //! active ES256 key and the load-test clients (`loadtest.rs`), then serves the
 //! OP and the sandbox regulatory directory (`directory.rs`) with the sample
 //! fintech registered, and the API gateway in front of the sample bank API
-//! (`gateway.rs`, `bank/`). Later parts (customer device) start here too.
+//! (`gateway.rs`, `bank/`), and the customer device the OP's CIBA channel
+//! talks to (`customer_device.rs`, `device/`).
 
 pub mod bank;
+mod customer_device;
 pub mod device;
 mod directory;
 pub mod endpoints;
@@ -20,6 +22,10 @@ mod layout;
 pub use directory::{
     SAMPLE_REDIRECT_URI, SANDBOX_DIRECTORY_LISTEN, SandboxDirectory, directory_url, prepare_directory,
     start_directory,
+};
+pub use customer_device::{
+    DEVICE_SUBJECT_DN, SANDBOX_DEVICE_AUDIENCE, SANDBOX_DEVICE_LISTEN, device_banner, device_notification_url,
+    device_url, start_device,
 };
 pub use endpoints::SandboxEndpoints;
 pub use gateway::{
