@@ -321,9 +321,8 @@ fn run(command: Command) -> anyhow::Result<()> {
                 endpoints.write(&layout.data_dir)?;
                 println!(
                     "{}",
-                    sandbox::banner(&layout, &validated, &handle, &directory, &bank)?
+                    sandbox::banner(&layout, &validated, &handle, &directory, &bank, device.addr)?
                 );
-                println!("{}", sandbox::device_banner(&layout, device.addr));
                 signal.await;
                 device.shutdown().await;
                 bank.shutdown().await;

@@ -116,6 +116,7 @@ pub fn banner(
     server: &crate::server::ServerHandle,
     directory: &SandboxDirectory,
     bank: &SandboxBank,
+    device: std::net::SocketAddr,
 ) -> anyhow::Result<String> {
     let discovery = config.endpoint_url(crate::protocol::paths::DISCOVERY);
     let ca = absolute(&layout.ca_cert);
@@ -157,6 +158,7 @@ pub fn banner(
         ),
     ]);
     lines.extend(bank.banner());
+    lines.push(device_banner(layout, device));
     let customers = &config.get().login.seed_users;
     if let Some(first) = customers.first() {
         let names: Vec<&str> = customers.iter().map(|c| c.username.as_str()).collect();
