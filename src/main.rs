@@ -218,13 +218,18 @@ fn run(command: Command) -> anyhow::Result<()> {
             let (raw, base) = config::load(Some(&config))?;
             let device = raw
                 .device
-                .ok_or_else(|| config::ConfigError::new("device", "device", "the file has no [device] section"))?
+                .ok_or_else(|| {
+                    config::ConfigError::new("device", "device", "the file has no [device] section")
+                })?
                 .validate(&base)?;
             telemetry::init(&raw.log);
             runtime()?.block_on(async {
                 let signal = shutdown_signal()?;
                 let device = sandbox::device::start(device).await?;
-                println!("Fiducia sandbox customer device: https://localhost:{}/", device.addr.port());
+                println!(
+                    "Fiducia sandbox customer device: https://localhost:{}/",
+                    device.addr.port()
+                );
                 signal.await;
                 device.shutdown().await;
                 Ok(())

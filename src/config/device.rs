@@ -139,7 +139,8 @@ pub struct DeviceCustomer {
 impl DeviceConfig {
     /// Start-up checks of the section; relative paths resolved against `base`.
     pub fn validate(mut self, base: &Path) -> Result<Self, ConfigError> {
-        let err = |field: &str, message: &str| Err(ConfigError::new(format!("device.{field}"), "device", message));
+        let err =
+            |field: &str, message: &str| Err(ConfigError::new(format!("device.{field}"), "device", message));
         for (field, url) in [
             ("op.issuer", &self.op.issuer),
             ("op.jwks_uri", &self.op.jwks_uri),
@@ -151,7 +152,10 @@ impl DeviceConfig {
             }
         }
         if self.op.audience.is_empty() {
-            return err("op.audience", "must not be empty: notifications carry it as `aud`");
+            return err(
+                "op.audience",
+                "must not be empty: notifications carry it as `aud`",
+            );
         }
         if self.acr.is_empty() {
             return err("acr", "must not be empty");
@@ -198,13 +202,19 @@ fn customer_problem(customers: &[DeviceCustomer], i: usize) -> Option<(&'static 
     let customer = &customers[i];
     let earlier = &customers[..i];
     let Ok(username) = normalize_username(&customer.username) else {
-        return Some(("username", "must be 1 to 256 characters without control characters"));
+        return Some((
+            "username",
+            "must be 1 to 256 characters without control characters",
+        ));
     };
     if earlier
         .iter()
         .any(|e| normalize_username(&e.username).is_ok_and(|u| u == username))
     {
-        return Some(("username", "is given twice (usernames compare trimmed and lower-cased)"));
+        return Some((
+            "username",
+            "is given twice (usernames compare trimmed and lower-cased)",
+        ));
     }
     if check_account_id(&customer.account_id).is_err() {
         return Some((
@@ -226,8 +236,7 @@ fn customer_problem(customers: &[DeviceCustomer], i: usize) -> Option<(&'static 
 mod tests {
     use super::*;
 
-    const CUSTOMER: &str =
-        "[[device.customers]]\nusername = \"alice\"\npassword = \"pw\"\naccount_id = \"acc-1\"\nname = \"Alice\"\n";
+    const CUSTOMER: &str = "[[device.customers]]\nusername = \"alice\"\npassword = \"pw\"\naccount_id = \"acc-1\"\nname = \"Alice\"\n";
 
     fn validated(text: &str) -> Result<DeviceConfig, ConfigError> {
         let raw = crate::config::load_from_str(text, Vec::new())?;
@@ -278,7 +287,10 @@ mod tests {
             "device.op.decision_endpoint"
         );
         assert_eq!(
-            field(&format!("[device]\n{CUSTOMER}{}", CUSTOMER.replace("acc-1", "acc-2"))),
+            field(&format!(
+                "[device]\n{CUSTOMER}{}",
+                CUSTOMER.replace("acc-1", "acc-2")
+            )),
             "device.customers[1].username"
         );
         assert_eq!(

@@ -46,7 +46,8 @@ pub fn device_url(listen: SocketAddr) -> String {
 /// The banner lines of the device listening on `addr`.
 pub fn device_banner(layout: &SandboxLayout, addr: SocketAddr) -> String {
     let url = device_url(addr);
-    let file = std::path::absolute(layout.data_dir.join(DEVICE_TOML)).unwrap_or_else(|_| layout.data_dir.join(DEVICE_TOML));
+    let file = std::path::absolute(layout.data_dir.join(DEVICE_TOML))
+        .unwrap_or_else(|_| layout.data_dir.join(DEVICE_TOML));
     [
         format!("  customer device: {url}/ (sign in as a sandbox customer to approve CIBA requests)"),
         format!("                 GET  {url}/api/customers/{{username}}/requests  (HTTP Basic as that customer)"),
@@ -199,7 +200,10 @@ mod tests {
         assert_eq!(device.listen, listen);
         assert_eq!(device.op.issuer, "https://localhost:8443");
         assert_eq!(device.op.jwks_uri, "https://localhost:8443/jwks");
-        assert_eq!(device.op.decision_endpoint, "https://localhost:8444/ciba/decision");
+        assert_eq!(
+            device.op.decision_endpoint,
+            "https://localhost:8444/ciba/decision"
+        );
         assert_eq!(device.op.audience, SANDBOX_DEVICE_AUDIENCE);
         assert_eq!(
             device.op.client_cert,
@@ -209,6 +213,9 @@ mod tests {
         assert_eq!(device.customers.len(), seeds.len());
         assert_eq!(device.customers[0].account_id, seeds[0].account_id);
         assert_eq!(device.customers[0].password, seeds[0].password);
-        assert_eq!(device_notification_url(listen), "https://localhost:18448/ciba/requests");
+        assert_eq!(
+            device_notification_url(listen),
+            "https://localhost:18448/ciba/requests"
+        );
     }
 }

@@ -19,13 +19,13 @@ mod gateway;
 mod gateway_tests;
 mod layout;
 
+pub use customer_device::{
+    DEVICE_SUBJECT_DN, SANDBOX_DEVICE_AUDIENCE, SANDBOX_DEVICE_LISTEN, device_banner,
+    device_notification_url, device_url, start_device,
+};
 pub use directory::{
     SAMPLE_REDIRECT_URI, SANDBOX_DIRECTORY_LISTEN, SandboxDirectory, directory_url, prepare_directory,
     start_directory,
-};
-pub use customer_device::{
-    DEVICE_SUBJECT_DN, SANDBOX_DEVICE_AUDIENCE, SANDBOX_DEVICE_LISTEN, device_banner, device_notification_url,
-    device_url, start_device,
 };
 pub use endpoints::SandboxEndpoints;
 pub use gateway::{

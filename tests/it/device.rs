@@ -56,7 +56,8 @@ impl Handler for StandInOp {
                 ("GET", "/jwks") => (200, self.jwks.lock().unwrap().clone()),
                 ("POST", "/ciba/decision") => {
                     assert_eq!(
-                        request.headers()["content-type"], "application/json",
+                        request.headers()["content-type"],
+                        "application/json",
                         "the decision is JSON"
                     );
                     self.decisions.lock().unwrap().push(Recorded {
@@ -224,7 +225,11 @@ impl Rig {
 
     async fn list(&self, who: (&str, &str, &str)) -> Vec<Value> {
         let response = self
-            .api("GET", &format!("/api/customers/{}/requests", who.0), (who.0, who.1))
+            .api(
+                "GET",
+                &format!("/api/customers/{}/requests", who.0),
+                (who.0, who.1),
+            )
             .await;
         assert_status(&response, 200);
         json(response.body())["requests"].as_array().unwrap().clone()
@@ -277,7 +282,9 @@ async fn a_customer_approves_through_the_api_and_the_op_gets_it_over_mtls() {
     assert!(rig.list(BOB).await.is_empty());
 
     let before = now();
-    let response = rig.api("POST", "/api/requests/req-1/approve", (ALICE.0, ALICE.1)).await;
+    let response = rig
+        .api("POST", "/api/requests/req-1/approve", (ALICE.0, ALICE.1))
+        .await;
     assert_status(&response, 200);
     assert_eq!(json(response.body())["decision"], "approved");
 
@@ -297,7 +304,9 @@ async fn a_customer_approves_through_the_api_and_the_op_gets_it_over_mtls() {
 
     // Decided once: gone from the list, a second approval finds nothing.
     assert!(rig.list(ALICE).await.is_empty());
-    let again = rig.api("POST", "/api/requests/req-1/approve", (ALICE.0, ALICE.1)).await;
+    let again = rig
+        .api("POST", "/api/requests/req-1/approve", (ALICE.0, ALICE.1))
+        .await;
     assert_error(&again, 404, "not_found");
     assert_eq!(rig.decisions().len(), 1);
 }
@@ -308,20 +317,35 @@ async fn denial_and_a_customer_never_reaches_another_customers_request() {
     assert_status(&rig.notify("req-a", ALICE.2, json!({})).await, 202);
 
     // Wrong or missing credentials: 401 with a Basic challenge (RFC 7617 §2).
-    let wrong = rig.api("GET", "/api/customers/alice/requests", ("alice", "nope")).await;
+    let wrong = rig
+        .api("GET", "/api/customers/alice/requests", ("alice", "nope"))
+        .await;
     assert_error(&wrong, 401, "invalid_client");
-    assert!(wrong.headers()["www-authenticate"].to_str().unwrap().starts_with("Basic "));
-    let unknown = rig.api("POST", "/api/requests/req-a/approve", ("mallory", "x")).await;
+    assert!(
+        wrong.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic ")
+    );
+    let unknown = rig
+        .api("POST", "/api/requests/req-a/approve", ("mallory", "x"))
+        .await;
     assert_status(&unknown, 401);
 
     // Bob cannot list Alice's requests nor decide one of them.
-    let listing = rig.api("GET", "/api/customers/alice/requests", (BOB.0, BOB.1)).await;
+    let listing = rig
+        .api("GET", "/api/customers/alice/requests", (BOB.0, BOB.1))
+        .await;
     assert_error(&listing, 403, "forbidden");
-    let taking = rig.api("POST", "/api/requests/req-a/approve", (BOB.0, BOB.1)).await;
+    let taking = rig
+        .api("POST", "/api/requests/req-a/approve", (BOB.0, BOB.1))
+        .await;
     assert_error(&taking, 404, "not_found");
     assert!(rig.decisions().is_empty());
 
-    let denied = rig.api("POST", "/api/requests/req-a/deny", (ALICE.0, ALICE.1)).await;
+    let denied = rig
+        .api("POST", "/api/requests/req-a/deny", (ALICE.0, ALICE.1))
+        .await;
     assert_status(&denied, 200);
     let decisions = rig.decisions();
     assert_eq!(decisions.len(), 1);
@@ -335,12 +359,16 @@ async fn the_op_s_answers_pass_through_and_an_unreachable_op_keeps_the_request()
     assert_status(&rig.notify("req-x", ALICE.2, json!({})).await, 202);
     // A 5xx: still pending at the OP, so still on the device.
     rig.op.answer.store(503, Ordering::SeqCst);
-    let failed = rig.api("POST", "/api/requests/req-x/approve", (ALICE.0, ALICE.1)).await;
+    let failed = rig
+        .api("POST", "/api/requests/req-x/approve", (ALICE.0, ALICE.1))
+        .await;
     assert_error(&failed, 502, "temporarily_unavailable");
     assert_eq!(rig.list(ALICE).await.len(), 1);
     // 409 already_decided from the OP is passed on.
     rig.op.answer.store(409, Ordering::SeqCst);
-    let conflict = rig.api("POST", "/api/requests/req-x/approve", (ALICE.0, ALICE.1)).await;
+    let conflict = rig
+        .api("POST", "/api/requests/req-x/approve", (ALICE.0, ALICE.1))
+        .await;
     assert_error(&conflict, 409, "already_decided");
     assert!(rig.list(ALICE).await.is_empty());
     assert_eq!(rig.decisions().len(), 2);
@@ -353,23 +381,44 @@ async fn forged_expired_and_misaddressed_notifications_are_refused() {
     let forger = SoftwareSigner::generate(JoseAlg::Es256).unwrap();
     let header = json!({"alg": "ES256", "kid": rig.signer.key_id(), "typ": device::NOTIFICATION_TYP});
     let forged = sign_with_header(&forger, &header, &rig.claims("f1", ALICE.2, json!({}))).await;
-    assert_error(&rig.notify_raw("application/jwt", &forged).await, 401, "invalid_token");
+    assert_error(
+        &rig.notify_raw("application/jwt", &forged).await,
+        401,
+        "invalid_token",
+    );
     // A key the OP's JWKS does not have (refetched once, still unknown).
-    let stranger = sign_jws(&forger, Map::new(), rig.claims("f2", ALICE.2, json!({})).to_string().as_bytes())
-        .await
-        .unwrap();
-    assert_error(&rig.notify_raw("application/jwt", &stranger).await, 401, "invalid_token");
+    let stranger = sign_jws(
+        &forger,
+        Map::new(),
+        rig.claims("f2", ALICE.2, json!({})).to_string().as_bytes(),
+    )
+    .await
+    .unwrap();
+    assert_error(
+        &rig.notify_raw("application/jwt", &stranger).await,
+        401,
+        "invalid_token",
+    );
     // Unsigned (RFC 8725 §3.1: `alg: none` never).
     let unsigned = format!(
         "{}.{}.",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rig.claims("f3", ALICE.2, json!({})).to_string())
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(rig.claims("f3", ALICE.2, json!({})).to_string())
     );
-    assert_error(&rig.notify_raw("application/jwt", &unsigned).await, 401, "invalid_token");
+    assert_error(
+        &rig.notify_raw("application/jwt", &unsigned).await,
+        401,
+        "invalid_token",
+    );
     // Another typ (RFC 8725 §3.11).
     let header = json!({"alg": "ES256", "kid": rig.signer.key_id(), "typ": "JWT"});
     let typed = sign_with_header(&rig.signer, &header, &rig.claims("f4", ALICE.2, json!({}))).await;
-    assert_error(&rig.notify_raw("application/jwt", &typed).await, 401, "invalid_token");
+    assert_error(
+        &rig.notify_raw("application/jwt", &typed).await,
+        401,
+        "invalid_token",
+    );
     // Expired, another audience, another issuer.
     let expired = json!({"iat": now() - 600, "exp": now() - 1});
     assert_error(&rig.notify("f5", ALICE.2, expired).await, 401, "invalid_token");
@@ -380,9 +429,21 @@ async fn forged_expired_and_misaddressed_notifications_are_refused() {
     // Not a request: no auth_req_id; an unknown customer; not a JWS at all.
     let no_id = json!({"auth_req_id": null});
     assert_error(&rig.notify("f8", ALICE.2, no_id).await, 400, "invalid_request");
-    assert_error(&rig.notify("f9", "acc-nobody", json!({})).await, 400, "unknown_user_id");
-    assert_error(&rig.notify_raw("application/jwt", "garbage").await, 400, "invalid_request");
-    assert_error(&rig.notify_raw("application/json", "{}").await, 400, "invalid_request");
+    assert_error(
+        &rig.notify("f9", "acc-nobody", json!({})).await,
+        400,
+        "unknown_user_id",
+    );
+    assert_error(
+        &rig.notify_raw("application/jwt", "garbage").await,
+        400,
+        "invalid_request",
+    );
+    assert_error(
+        &rig.notify_raw("application/json", "{}").await,
+        400,
+        "invalid_request",
+    );
 
     assert!(rig.list(ALICE).await.is_empty());
     assert!(rig.decisions().is_empty());
@@ -399,7 +460,9 @@ async fn a_rotated_op_key_is_fetched_once_on_its_unknown_kid() {
     let mut header = Map::new();
     header.insert("typ".into(), json!(device::NOTIFICATION_TYP));
     let claims = rig.claims("k2", ALICE.2, json!({}));
-    let jws = sign_jws(&rotated, header, claims.to_string().as_bytes()).await.unwrap();
+    let jws = sign_jws(&rotated, header, claims.to_string().as_bytes())
+        .await
+        .unwrap();
     assert_status(&rig.notify_raw("application/jwt", &jws).await, 202);
     assert_eq!(rig.list(ALICE).await.len(), 2);
 }
@@ -435,10 +498,7 @@ fn cookies(response: &Response<Bytes>) -> Vec<(String, String)> {
         .iter()
         .map(|v| {
             let v = v.to_str().unwrap();
-            assert!(
-                v.contains("; Path=/; Secure; HttpOnly; SameSite=Strict"),
-                "{v}"
-            );
+            assert!(v.contains("; Path=/; Secure; HttpOnly; SameSite=Strict"), "{v}");
             let (pair, _) = v.split_once(';').unwrap();
             let (name, value) = pair.split_once('=').unwrap();
             (name.to_string(), value.to_string())
@@ -474,14 +534,20 @@ async fn a_person_signs_in_on_the_page_and_approves_with_csrf() {
     let rig = Rig::start(false).await;
     let hostile = "<script>alert('pwn')</script>";
     assert_status(
-        &rig.notify("page-1", ALICE.2, json!({"binding_message": hostile})).await,
+        &rig.notify("page-1", ALICE.2, json!({"binding_message": hostile}))
+            .await,
         202,
     );
 
     // The sign-in page: a form with a CSRF token, also set as a cookie.
     let page = rig.send(get("/")).await;
     assert_status(&page, 200);
-    assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
     let jar = cookies(&page);
     let token = csrf_field(std::str::from_utf8(page.body()).unwrap());
     assert_eq!(jar[0], ("__Host-fiducia-device-csrf".to_string(), token.clone()));
@@ -491,7 +557,10 @@ async fn a_person_signs_in_on_the_page_and_approves_with_csrf() {
     let forged = rig.send(page_request("POST", "/signin", &[], &form)).await;
     assert_status(&forged, 403);
     let wrong = format!("csrf={token}&username=alice&password=nope");
-    assert_status(&rig.send(page_request("POST", "/signin", &jar, &wrong)).await, 401);
+    assert_status(
+        &rig.send(page_request("POST", "/signin", &jar, &wrong)).await,
+        401,
+    );
 
     let before = now();
     let signed_in = rig.send(page_request("POST", "/signin", &jar, &form)).await;
@@ -523,7 +592,10 @@ async fn a_person_signs_in_on_the_page_and_approves_with_csrf() {
     let decisions = rig.decisions();
     assert_eq!(decisions.len(), 1);
     let body = &decisions[0].body;
-    assert_eq!((body["auth_req_id"].as_str(), body["decision"].as_str()), (Some("page-1"), Some("approved")));
+    assert_eq!(
+        (body["auth_req_id"].as_str(), body["decision"].as_str()),
+        (Some("page-1"), Some("approved"))
+    );
     assert_eq!(body["sub"], ALICE.2);
     // auth_time is when the customer signed in.
     assert!((before..=now()).contains(&body["auth_time"].as_u64().unwrap()));

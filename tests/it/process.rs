@@ -184,7 +184,10 @@ fn sandbox_starts_on_a_fresh_data_dir_and_serves_discovery_to_curl() {
                 format!("127.0.0.1:{}", free_port()),
             )
             .env("FIDUCIA_SANDBOX_BANK_LISTEN", format!("127.0.0.1:{bank_port}"))
-            .env("FIDUCIA_SANDBOX_DEVICE_LISTEN", format!("127.0.0.1:{device_port}"))
+            .env(
+                "FIDUCIA_SANDBOX_DEVICE_LISTEN",
+                format!("127.0.0.1:{device_port}"),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

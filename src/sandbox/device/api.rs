@@ -53,9 +53,14 @@ pub async fn handle(state: &DeviceState, request: &Request<Bytes>) -> Response<B
     match route {
         Route::List(username) => {
             let asked = percent_decode(username);
-            let same = crate::protocol::credentials::normalize_username(&asked).is_ok_and(|u| u == customer.username);
+            let same = crate::protocol::credentials::normalize_username(&asked)
+                .is_ok_and(|u| u == customer.username);
             if !same {
-                return json_error(StatusCode::FORBIDDEN, "forbidden", "a customer sees only their own requests");
+                return json_error(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "a customer sees only their own requests",
+                );
             }
             let requests: Vec<Value> = state
                 .inbox
@@ -87,9 +92,11 @@ pub async fn handle(state: &DeviceState, request: &Request<Bytes>) -> Response<B
                 Outcome::NotFound | Outcome::Op(Recorded::NotFound) => {
                     json_error(StatusCode::NOT_FOUND, "not_found", "no such pending request")
                 }
-                Outcome::Op(Recorded::AlreadyDecided) => {
-                    json_error(StatusCode::CONFLICT, "already_decided", "the request was decided already")
-                }
+                Outcome::Op(Recorded::AlreadyDecided) => json_error(
+                    StatusCode::CONFLICT,
+                    "already_decided",
+                    "the request was decided already",
+                ),
                 Outcome::Op(Recorded::Refused(status)) => json_error(
                     StatusCode::BAD_GATEWAY,
                     "op_refused",
@@ -113,7 +120,11 @@ enum Route<'a> {
 /// The customer of the `Authorization: Basic` header (RFC 7617 §2: base64
 /// of `user-id ":" password`, UTF-8).
 async fn authenticate(state: &DeviceState, request: &Request<Bytes>) -> Option<Customer> {
-    let header = request.headers().get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let header = request
+        .headers()
+        .get(http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, encoded) = header.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;

@@ -131,7 +131,11 @@ mod tests {
         inbox.add(request("a", "alice", 300), 100).unwrap();
         inbox.add(request("b", "alice", 200), 100).unwrap();
         inbox.add(request("c", "bob", 200), 100).unwrap();
-        let ids: Vec<_> = inbox.of("alice", 100).iter().map(|r| r.auth_req_id.clone()).collect();
+        let ids: Vec<_> = inbox
+            .of("alice", 100)
+            .iter()
+            .map(|r| r.auth_req_id.clone())
+            .collect();
         assert_eq!(ids, ["b", "a"]);
         assert_eq!(inbox.of("alice", 250).len(), 1);
         assert!(inbox.take("c", "alice", 100).is_none());

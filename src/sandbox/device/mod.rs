@@ -113,7 +113,9 @@ impl Handler for DeviceRoutes {
             let state = &self.state;
             let path = request.uri().path();
             let (label, mut response) = match (request.method(), path) {
-                (&Method::POST, NOTIFICATION_PATH) => ("device_notification", notify::receive(state, request).await),
+                (&Method::POST, NOTIFICATION_PATH) => {
+                    ("device_notification", notify::receive(state, request).await)
+                }
                 (_, p) if p.starts_with(api::PREFIX) => ("device_api", api::handle(state, &request).await),
                 (&Method::GET, "/") => ("device_page", web::home(state, &request)),
                 (&Method::POST, page::SIGN_IN) => ("device_page", web::sign_in(state, &request).await),

@@ -87,7 +87,10 @@ pub fn check(
     if exp <= now {
         return Err(Token("the request has expired (`exp`)"));
     }
-    let iat = claims::numeric_date(claims, "iat").ok().flatten().ok_or(Token("`iat` is missing"))?;
+    let iat = claims::numeric_date(claims, "iat")
+        .ok()
+        .flatten()
+        .ok_or(Token("`iat` is missing"))?;
     if iat > now + MAX_IAT_SKEW_SECS {
         return Err(Token("`iat` is in the future"));
     }
@@ -109,7 +112,8 @@ pub fn check(
     }
     let sub = text("sub", "`sub` is missing")?;
     let client_id = text("client_id", "`client_id` is missing")?;
-    let client_name = optional("client_name", "`client_name` is not a string")?.unwrap_or_else(|| client_id.clone());
+    let client_name =
+        optional("client_name", "`client_name` is not a string")?.unwrap_or_else(|| client_id.clone());
     let scope = text("scope", "`scope` is missing")?;
     let binding_message = optional("binding_message", "`binding_message` is not a string")?;
     if binding_message

@@ -48,7 +48,9 @@ pub async fn receive(state: &Arc<DeviceState>, request: Request<Bytes>) -> Respo
     let pending = match notification::check(&verified.claims, &config.op.issuer, &config.op.audience, now) {
         Ok(pending) => pending,
         Err(ClaimProblem::Token(why)) => return json_error(StatusCode::UNAUTHORIZED, "invalid_token", why),
-        Err(ClaimProblem::Request(why)) => return json_error(StatusCode::BAD_REQUEST, "invalid_request", why),
+        Err(ClaimProblem::Request(why)) => {
+            return json_error(StatusCode::BAD_REQUEST, "invalid_request", why);
+        }
     };
     if !state.customers.has_account(&pending.sub) {
         return json_error(

@@ -66,7 +66,9 @@ impl OpKeys {
             keys.1 = Some(Instant::now());
             match fetched {
                 Ok(jwks) => keys.0 = jwks.keys,
-                Err(error) => tracing::warn!(uri = %self.jwks_uri, %error, "the OP's JWKS could not be fetched"),
+                Err(error) => {
+                    tracing::warn!(uri = %self.jwks_uri, %error, "the OP's JWKS could not be fetched")
+                }
             }
         }
     }

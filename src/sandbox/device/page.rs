@@ -53,9 +53,9 @@ pub fn inbox(name: &str, csrf: &str, requests: &[std::sync::Arc<PendingRequest>]
             client = Text(&request.client_name)
         );
         if let Some(message) = &request.binding_message {
-            let _ = write!(
+            let _ = writeln!(
                 body,
-                "<p class=\"who\">Check that {client} shows: <strong>{message}</strong></p>\n",
+                "<p class=\"who\">Check that {client} shows: <strong>{message}</strong></p>",
                 client = Text(&request.client_name),
                 message = Text(message)
             );
@@ -93,7 +93,11 @@ pub fn inbox(name: &str, csrf: &str, requests: &[std::sync::Arc<PendingRequest>]
          <div class=\"actions\"><button class=\"secondary\" type=\"submit\">Sign out</button></div>\n</form>",
         csrf = Text(csrf)
     );
-    document("Sandbox Bank: your requests", &body, "Fiducia sandbox customer device")
+    document(
+        "Sandbox Bank: your requests",
+        &body,
+        "Fiducia sandbox customer device",
+    )
 }
 
 /// What became of a decision, with a way back to the list.

@@ -44,7 +44,13 @@ impl DeviceState {
     /// request is taken out of the inbox (so it is decided once), the
     /// decision POSTed to the OP, and the request put back when the OP
     /// could not be reached (it is still pending there).
-    pub async fn decide(&self, customer: &Customer, auth_req_id: &str, verdict: Verdict, auth_time: u64) -> Outcome {
+    pub async fn decide(
+        &self,
+        customer: &Customer,
+        auth_req_id: &str,
+        verdict: Verdict,
+        auth_time: u64,
+    ) -> Outcome {
         let now = self.clock.now_unix();
         let Some(request) = self.inbox.take(auth_req_id, &customer.account_id, now) else {
             return Outcome::NotFound;
@@ -60,7 +66,12 @@ impl DeviceState {
                 auth_time,
             })
             .await;
-        tracing::info!(auth_req_id, decision = verdict.as_str(), ?recorded, "device decision");
+        tracing::info!(
+            auth_req_id,
+            decision = verdict.as_str(),
+            ?recorded,
+            "device decision"
+        );
         if matches!(recorded, Recorded::Unreachable(_)) {
             self.inbox.put_back(request);
         }

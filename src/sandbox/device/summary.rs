@@ -68,7 +68,9 @@ pub fn lines(request: &PendingRequest) -> Vec<Line> {
     if let Some(intent) = &request.intent {
         match text(intent, &["kind"]) {
             Some("payment") => {
-                if let (Some(amount), Some(currency)) = (text(intent, &["amount"]), text(intent, &["currency"])) {
+                if let (Some(amount), Some(currency)) =
+                    (text(intent, &["amount"]), text(intent, &["currency"]))
+                {
                     out.push(line("Amount", format!("{amount} {currency}")));
                 }
                 if let Some(payee) = text(intent, &["creditor_name"]) {

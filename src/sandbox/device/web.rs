@@ -38,9 +38,15 @@ pub async fn sign_in(state: &DeviceState, request: &Request<Bytes>) -> Response<
     let presented = form.get("csrf").unwrap_or("");
     // Double submit: the form's token must be the browser's cookie.
     if !cookie_token.is_some_and(|c| csrf::matches(c, presented)) {
-        return sign_in_page(StatusCode::FORBIDDEN, Some("The page expired. Please sign in again."));
+        return sign_in_page(
+            StatusCode::FORBIDDEN,
+            Some("The page expired. Please sign in again."),
+        );
     }
-    let (username, password) = (form.get("username").unwrap_or(""), form.get("password").unwrap_or(""));
+    let (username, password) = (
+        form.get("username").unwrap_or(""),
+        form.get("password").unwrap_or(""),
+    );
     let Some(customer) = state.customers.authenticate(username, password).await else {
         return sign_in_page(StatusCode::UNAUTHORIZED, Some("Wrong username or password."));
     };
@@ -64,16 +70,32 @@ pub async fn decide(state: &DeviceState, request: &Request<Bytes>) -> Response<B
     let verdict = match form.get("decision") {
         Some("approve") => Verdict::Approved,
         Some("deny") => Verdict::Denied,
-        _ => return outcome(StatusCode::BAD_REQUEST, "Not understood", "Choose Approve or Deny."),
+        _ => {
+            return outcome(
+                StatusCode::BAD_REQUEST,
+                "Not understood",
+                "Choose Approve or Deny.",
+            );
+        }
     };
     let Some(id) = form.get("auth_req_id") else {
-        return outcome(StatusCode::BAD_REQUEST, "Not understood", "No request was chosen.");
+        return outcome(
+            StatusCode::BAD_REQUEST,
+            "Not understood",
+            "No request was chosen.",
+        );
     };
     let done = match verdict {
-        Verdict::Approved => ("Approved", "You approved the request. You can return to the shop."),
+        Verdict::Approved => (
+            "Approved",
+            "You approved the request. You can return to the shop.",
+        ),
         Verdict::Denied => ("Denied", "You denied the request. Nothing was shared or paid."),
     };
-    match state.decide(&session.customer, id, verdict, session.signed_in_at).await {
+    match state
+        .decide(&session.customer, id, verdict, session.signed_in_at)
+        .await
+    {
         Outcome::Op(Recorded::Yes) => outcome(StatusCode::OK, done.0, done.1),
         Outcome::NotFound | Outcome::Op(Recorded::NotFound) => outcome(
             StatusCode::NOT_FOUND,
