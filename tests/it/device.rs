@@ -92,6 +92,11 @@ struct Rig {
 
 impl Rig {
     async fn start(auto_approve: bool) -> Self {
+        Self::start_with(|config| config.auto_approve = auto_approve).await
+    }
+
+    /// [`Rig::start`] with the device config edited by `edit`.
+    async fn start_with(edit: impl FnOnce(&mut DeviceConfig)) -> Self {
         let pki = TestPki::new();
         fiducia::pki::issue_client(
             &pki.path(""),
@@ -132,9 +137,8 @@ impl Rig {
             ))
             .unwrap()
         };
-        let config = DeviceConfig {
+        let mut config = DeviceConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
-            auto_approve,
             op: DeviceOpConfig {
                 issuer: ISSUER.into(),
                 jwks_uri: format!("https://localhost:{}/jwks", main.addr.port()),
@@ -144,9 +148,9 @@ impl Rig {
             },
             customers: vec![customer(ALICE, "Alice Doe"), customer(BOB, "Bob Roe")],
             ..DeviceConfig::default()
-        }
-        .validate(&pki.dir.path().join("pki").join(".."))
-        .unwrap();
+        };
+        edit(&mut config);
+        let config = config.validate(pki.dir.path()).unwrap();
         let device = device::start(config).await.unwrap();
         Rig {
             pki,
@@ -447,6 +451,21 @@ async fn forged_expired_and_misaddressed_notifications_are_refused() {
 
     assert!(rig.list(ALICE).await.is_empty());
     assert!(rig.decisions().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_device_answers_503_so_the_op_retries() {
+    let rig = Rig::start_with(|config| config.max_pending = 1).await;
+    assert_status(&rig.notify("one", ALICE.2, json!({})).await, 202);
+    let full = rig.notify("two", BOB.2, json!({})).await;
+    assert_error(&full, 503, "temporarily_unavailable");
+    assert_eq!(full.headers()["retry-after"], "1");
+    // Deciding the first makes room.
+    let approved = rig
+        .api("POST", "/api/requests/one/approve", (ALICE.0, ALICE.1))
+        .await;
+    assert_status(&approved, 200);
+    assert_status(&rig.notify("two", BOB.2, json!({})).await, 202);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -80,6 +80,7 @@ pub async fn start_with_clock(config: DeviceConfig, clock: Arc<dyn Clock>) -> an
         op_keys: op_keys::OpKeys::new(fetcher, config.op.jwks_uri.clone()),
         decisions: decision::DecisionClient::new(&config.op)?,
         clock,
+        auto_approvals: Arc::new(tokio::sync::Semaphore::new(config.max_pending)),
         config,
     });
     let server = Standalone {

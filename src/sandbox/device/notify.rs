@@ -60,24 +60,33 @@ pub async fn receive(state: &Arc<DeviceState>, request: Request<Bytes>) -> Respo
         );
     }
     if config.auto_approve {
+        // Bounded like the inbox: at most `max_pending` approvals in flight.
+        let Ok(permit) = state.auto_approvals.clone().try_acquire_owned() else {
+            return full();
+        };
         let state = state.clone();
-        tokio::spawn(async move { state.auto_approve(&pending.auth_req_id, &pending.sub).await });
+        tokio::spawn(async move {
+            state.auto_approve(&pending.auth_req_id, &pending.sub).await;
+            drop(permit);
+        });
         return accepted();
     }
     match state.inbox.add(pending, now) {
         Ok(()) => accepted(),
-        Err(Full::Full) => {
-            let mut response = json_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                "the device holds as many requests as it may",
-            );
-            response
-                .headers_mut()
-                .insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
-            response
-        }
+        Err(Full::Full) => full(),
     }
+}
+
+fn full() -> Response<Bytes> {
+    let mut response = json_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        "the device holds as many requests as it may",
+    );
+    response
+        .headers_mut()
+        .insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+    response
 }
 
 fn accepted() -> Response<Bytes> {

@@ -28,6 +28,8 @@ pub struct DeviceState {
     pub decisions: DecisionClient,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// Auto-approvals under way, at most `max_pending` (each holds a permit).
+    pub auto_approvals: Arc<tokio::sync::Semaphore>,
 }
 
 /// What became of a customer's decision.

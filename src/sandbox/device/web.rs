@@ -107,7 +107,12 @@ pub async fn decide(state: &DeviceState, request: &Request<Bytes>) -> Response<B
             "Already decided",
             "This request was decided already.",
         ),
-        Outcome::Op(Recorded::Refused(_) | Recorded::Unreachable(_)) => outcome(
+        Outcome::Op(Recorded::Refused(_)) => outcome(
+            StatusCode::BAD_GATEWAY,
+            "Not accepted",
+            "The bank did not accept this decision.",
+        ),
+        Outcome::Op(Recorded::Unreachable(_)) => outcome(
             StatusCode::BAD_GATEWAY,
             "Please try again",
             "The bank could not be reached. The request is still waiting.",
