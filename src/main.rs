@@ -44,6 +44,17 @@ enum Command {
         #[arg(long, short, env = "FIDUCIA_CONFIG", value_name = "FILE")]
         config: PathBuf,
     },
+    /// Run the sandbox customer device: the customer's phone in the CIBA
+    /// decoupled flow. It receives the OP's signed requests, shows them on
+    /// a web page and a JSON API, and sends the customer's decision to the
+    /// OP over mTLS. Reads the file's [device] and [log] sections only;
+    /// SIGTERM or SIGINT drains and exits 0.
+    Device {
+        /// Configuration file (TOML) with a [device] section. Fields can be
+        /// overridden with FIDUCIA_DEVICE__<FIELD> environment variables.
+        #[arg(long, short, env = "FIDUCIA_CONFIG", value_name = "FILE")]
+        config: PathBuf,
+    },
     /// Check a configuration file (with environment overrides applied) and
     /// print the effective configuration as TOML.
     CheckConfig {
@@ -79,8 +90,9 @@ enum Command {
     /// Start the sandbox: on first run, write a config and a development PKI
     /// into the data directory and register a sample organisation and software
     /// in the sandbox directory; then serve the OP, the directory (port
-    /// 8445), the API gateway (8446) and the sample bank API behind it
-    /// (8447), and print their URLs and the CA path.
+    /// 8445), the API gateway (8446), the sample bank API behind it
+    /// (8447) and the customer device (8448), and print their URLs and the
+    /// CA path.
     Sandbox {
         /// Where the sandbox keeps its config, certificates and keys.
         #[arg(long, value_name = "DIR", default_value = ".fiducia")]
@@ -119,6 +131,15 @@ enum Command {
             default_value = sandbox::SANDBOX_BANK_LISTEN
         )]
         bank_listen: std::net::SocketAddr,
+        /// Where the customer device listens (its page, its JSON API and
+        /// the OP's CIBA notifications); its URL is https://localhost:<port>.
+        #[arg(
+            long,
+            value_name = "ADDR",
+            env = "FIDUCIA_SANDBOX_DEVICE_LISTEN",
+            default_value = sandbox::SANDBOX_DEVICE_LISTEN
+        )]
+        device_listen: std::net::SocketAddr,
     },
 }
 
@@ -193,6 +214,27 @@ fn run(command: Command) -> anyhow::Result<()> {
                 Ok(())
             })
         }
+        Command::Device { config } => {
+            let (raw, base) = config::load(Some(&config))?;
+            let device = raw
+                .device
+                .ok_or_else(|| {
+                    config::ConfigError::new("device", "device", "the file has no [device] section")
+                })?
+                .validate(&base)?;
+            telemetry::init(&raw.log);
+            runtime()?.block_on(async {
+                let signal = shutdown_signal()?;
+                let device = sandbox::device::start(device).await?;
+                println!(
+                    "Fiducia sandbox customer device: https://localhost:{}/",
+                    device.addr.port()
+                );
+                signal.await;
+                device.shutdown().await;
+                Ok(())
+            })
+        }
         Command::Keys { config, command } => {
             let config = config.context("--config FILE (or FIDUCIA_CONFIG) names the token to manage")?;
             let validated = load_config(&config)?;
@@ -261,6 +303,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             gateway_listen,
             gateway_admin_listen,
             bank_listen,
+            device_listen,
         } => {
             reexec_with_softhsm_conf(Some(&sandbox::softhsm_conf(&data)))?;
             let (layout, validated) = sandbox::prepare(&data, &sandbox::directory_url(directory_listen))?;
@@ -277,13 +320,16 @@ fn run(command: Command) -> anyhow::Result<()> {
                     bank_listen,
                 )
                 .await?;
-                sandbox::SandboxEndpoints::of(&layout, &validated, &directory, &bank)?
-                    .write(&layout.data_dir)?;
+                let device = sandbox::start_device(&layout, &validated, device_listen).await?;
+                let mut endpoints = sandbox::SandboxEndpoints::of(&layout, &validated, &directory, &bank)?;
+                endpoints.device_url = sandbox::device_url(device.addr);
+                endpoints.write(&layout.data_dir)?;
                 println!(
                     "{}",
-                    sandbox::banner(&layout, &validated, &handle, &directory, &bank)?
+                    sandbox::banner(&layout, &validated, &handle, &directory, &bank, device.addr)?
                 );
                 signal.await;
+                device.shutdown().await;
                 bank.shutdown().await;
                 directory.server.shutdown().await;
                 handle.shutdown().await;

@@ -9,6 +9,7 @@ mod it {
     pub mod bank;
     pub mod dcr;
     pub mod demo;
+    pub mod device;
     pub mod directory;
     pub mod flow;
     pub mod gateway;

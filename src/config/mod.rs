@@ -14,10 +14,12 @@ mod ciba;
 pub use ciba::CibaConfig;
 mod clients;
 mod consents;
+mod device;
 mod gateway;
 #[cfg(test)]
 mod gateway_tests;
 pub use consents::ConsentsConfig;
+pub use device::{DeviceConfig, DeviceCustomer, DeviceOpConfig};
 pub use gateway::{GatewayConfig, GatewayOpConfig, RouteConfig, TokenValidation, UpstreamConfig};
 mod load;
 mod login;
@@ -82,6 +84,10 @@ pub struct Config {
     /// The API gateway (`fiducia gateway`); the OP ignores it. Default none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gateway: Option<GatewayConfig>,
+    /// The sandbox customer device (`fiducia device`); the OP ignores it.
+    /// Default none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<DeviceConfig>,
     /// Dynamic client registration (RFC 7591/7592) with software
     /// statements; off by default.
     pub registration: RegistrationConfig,

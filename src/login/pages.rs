@@ -181,9 +181,9 @@ fn definition_list(lines: &[DetailLine<'_>]) -> String {
     out
 }
 
-/// The document around `body` (trusted HTML built in this module);
+/// The document around `body` (trusted HTML built by the caller);
 /// `title` is escaped here, `footer` must be escaped HTML.
-fn document(title: &str, body: &str, footer: &str) -> String {
+pub fn document(title: &str, body: &str, footer: &str) -> String {
     let footer = if footer.is_empty() {
         String::new()
     } else {

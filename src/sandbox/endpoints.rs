@@ -29,6 +29,10 @@ pub struct SandboxEndpoints {
     pub sample_software_id: String,
     /// Its certificates and keys (absolute): `transport.pem`/`.key`, `signing.pem`/`.key`.
     pub sample_software_dir: PathBuf,
+    /// The customer device's URL (its page; `/api/...` for scripts).
+    /// Empty in files written before the device existed.
+    #[serde(default)]
+    pub device_url: String,
 }
 
 impl SandboxEndpoints {
@@ -46,6 +50,7 @@ impl SandboxEndpoints {
             ca: std::path::absolute(&layout.ca_cert)?,
             sample_software_id: SAMPLE_SOFTWARE_ID.into(),
             sample_software_dir: std::path::absolute(directory.directory.software_dir(SAMPLE_SOFTWARE_ID))?,
+            device_url: String::new(),
         })
     }
 
@@ -87,6 +92,7 @@ mod tests {
             ca: "/data/pki/ca.pem".into(),
             sample_software_id: SAMPLE_SOFTWARE_ID.into(),
             sample_software_dir: "/data/directory/software/sandbox-fintech".into(),
+            device_url: "https://localhost:8448".into(),
         };
         endpoints.write(dir.path()).unwrap();
         assert_eq!(SandboxEndpoints::read(dir.path()).unwrap(), endpoints);

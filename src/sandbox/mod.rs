@@ -6,9 +6,12 @@
 //! active ES256 key and the load-test clients (`loadtest.rs`), then serves the
 //! OP and the sandbox regulatory directory (`directory.rs`) with the sample
 //! fintech registered, and the API gateway in front of the sample bank API
-//! (`gateway.rs`, `bank/`). Later parts (customer device) start here too.
+//! (`gateway.rs`, `bank/`), and the customer device the OP's CIBA channel
+//! talks to (`customer_device.rs`, `device/`).
 
 pub mod bank;
+mod customer_device;
+pub mod device;
 mod directory;
 pub mod endpoints;
 mod gateway;
@@ -16,6 +19,10 @@ mod gateway;
 mod gateway_tests;
 mod layout;
 
+pub use customer_device::{
+    DEVICE_SUBJECT_DN, SANDBOX_DEVICE_AUDIENCE, SANDBOX_DEVICE_LISTEN, device_banner,
+    device_notification_url, device_url, start_device,
+};
 pub use directory::{
     SAMPLE_REDIRECT_URI, SANDBOX_DIRECTORY_LISTEN, SandboxDirectory, directory_url, prepare_directory,
     start_directory,
@@ -109,6 +116,7 @@ pub fn banner(
     server: &crate::server::ServerHandle,
     directory: &SandboxDirectory,
     bank: &SandboxBank,
+    device: std::net::SocketAddr,
 ) -> anyhow::Result<String> {
     let discovery = config.endpoint_url(crate::protocol::paths::DISCOVERY);
     let ca = absolute(&layout.ca_cert);
@@ -150,6 +158,7 @@ pub fn banner(
         ),
     ]);
     lines.extend(bank.banner());
+    lines.push(device_banner(layout, device));
     let customers = &config.get().login.seed_users;
     if let Some(first) = customers.first() {
         let names: Vec<&str> = customers.iter().map(|c| c.username.as_str()).collect();

@@ -161,6 +161,7 @@ fn sandbox_starts_on_a_fresh_data_dir_and_serves_discovery_to_curl() {
     let directory_port = free_port();
     let gateway_port = free_port();
     let bank_port = free_port();
+    let device_port = free_port();
     let mut child = ChildGuard(
         Command::new(fiducia_bin())
             .args(["sandbox", "--data"])
@@ -183,6 +184,10 @@ fn sandbox_starts_on_a_fresh_data_dir_and_serves_discovery_to_curl() {
                 format!("127.0.0.1:{}", free_port()),
             )
             .env("FIDUCIA_SANDBOX_BANK_LISTEN", format!("127.0.0.1:{bank_port}"))
+            .env(
+                "FIDUCIA_SANDBOX_DEVICE_LISTEN",
+                format!("127.0.0.1:{device_port}"),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -375,10 +380,30 @@ fn sandbox_starts_on_a_fresh_data_dir_and_serves_discovery_to_curl() {
     ]);
     assert!(direct.contains("only the API gateway"), "{direct}");
 
+    // The customer device: its JSON API answers a seed customer with their
+    // (empty) list, and refuses a wrong password; its config is private.
+    let device = format!("https://localhost:{device_port}");
+    assert!(banner.contains(&format!("{device}/ciba/requests")), "{banner}");
+    let device_curl = |user: &str| {
+        let output = Command::new("curl")
+            .args(["--silent", "--show-error", "--cacert", ca, "-u", user])
+            .arg(format!("{device}/api/customers/alice/requests"))
+            .output()
+            .unwrap();
+        String::from_utf8(output.stdout).unwrap()
+    };
+    assert_eq!(device_curl("alice:wonderland-123"), r#"{"requests":[]}"#);
+    assert!(device_curl("alice:wrong").contains("invalid_client"));
+    let device_toml = data.path().join("sandbox/device.toml");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(device_toml).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
     signal(&child.0, Signal::SIGINT);
     assert_eq!(wait_exit(&mut child.0, Duration::from_secs(10)).code(), Some(0));
     let key = data.path().join("sandbox/pki/ca.key");
-    use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         std::fs::metadata(key).unwrap().permissions().mode() & 0o777,
         0o600
@@ -414,6 +439,10 @@ pub(super) fn spawn_sandbox(data: &std::path::Path) -> ChildGuard {
             )
             .env(
                 "FIDUCIA_SANDBOX_BANK_LISTEN",
+                format!("127.0.0.1:{}", free_port()),
+            )
+            .env(
+                "FIDUCIA_SANDBOX_DEVICE_LISTEN",
                 format!("127.0.0.1:{}", free_port()),
             )
             .env("FIDUCIA_LOG__LEVEL", "warn")
