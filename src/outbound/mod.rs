@@ -7,7 +7,7 @@
 //!   plus `tls.client_ca` (the ecosystem's CA), TLS 1.2+ with the FAPI
 //!   cipher suites;
 //! - an address policy ([`AddressPolicy`]): a client-supplied endpoint must
-//!   resolve to public addresses only (`address.rs`), and the connection
+//!   resolve to public addresses only (`protocol::public_address`), and the connection
 //!   goes to the address that was checked;
 //! - a timeout per attempt, the answer's body read to at most
 //!   [`MAX_ANSWER_BYTES`] and discarded;
@@ -16,8 +16,6 @@
 //!   (another 4xx) or a URL the policy forbids.
 //!
 //! Nothing here logs a body or a bearer token: they carry tokens.
-
-pub mod address;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -215,7 +213,11 @@ async fn resolve(host: &str, port: u16, policy: AddressPolicy) -> Result<SocketA
         .await
         .map_err(|_| DeliveryError::Resolve)?
         .collect();
-    if policy == AddressPolicy::PublicOnly && addresses.iter().any(|a| !address::is_public(a.ip())) {
+    if policy == AddressPolicy::PublicOnly
+        && addresses
+            .iter()
+            .any(|a| !crate::protocol::public_address::is_public(a.ip()))
+    {
         return Err(DeliveryError::ForbiddenAddress);
     }
     addresses.into_iter().next().ok_or(DeliveryError::Resolve)

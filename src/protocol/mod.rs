@@ -16,6 +16,7 @@ pub mod intent_claim;
 pub mod jose;
 pub mod paths;
 pub mod pkce;
+pub mod public_address;
 pub mod rar;
 pub mod registration;
 pub mod request_object;

@@ -5,10 +5,12 @@
 //! name (`localhost`, `*.local`, `*.internal`, single-label names), unless
 //! the sandbox allows them (`allow_private`). A name that resolves to such
 //! an address is the outbound client's to refuse at connection time, with
-//! [`is_public_ip`] (DNS can change after registration).
+//! [`is_public_ip`] (`protocol::public_address`; DNS can change after
+//! registration).
 
 use crate::protocol::error::{ErrorCode, OAuthError};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+pub use crate::protocol::public_address::is_public as is_public_ip;
+use std::net::{IpAddr, Ipv6Addr};
 
 /// Longest endpoint URL accepted.
 pub const MAX_ENDPOINT_LEN: usize = 2048;
@@ -136,54 +138,6 @@ fn is_local_name(name: &str) -> bool {
         || LOCAL_SUFFIXES
             .iter()
             .any(|suffix| name == *suffix || name.ends_with(&format!(".{suffix}")))
-}
-
-/// Whether `ip` is a public unicast address: not loopback, private,
-/// shared (RFC 6598), link-local, unspecified, documentation, benchmarking,
-/// reserved, broadcast or multicast; IPv4-mapped and NAT64 (RFC 6052)
-/// IPv6 addresses are judged by the IPv4 address inside.
-pub fn is_public_ip(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => is_public_v6(v6),
-    }
-}
-
-fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, c, _] = ip.octets();
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_private()
-        || ip.is_link_local()
-        || ip.is_broadcast()
-        || ip.is_multicast()
-        || ip.is_documentation()
-        || a == 0
-        || (a == 100 && (64..128).contains(&b)) // RFC 6598 shared address space
-        || (a == 192 && b == 0 && c == 0) // RFC 6890 IETF protocol assignments
-        || (a == 198 && (b == 18 || b == 19)) // RFC 2544 benchmarking
-        || a >= 240) // RFC 1112 reserved
-}
-
-fn is_public_v6(ip: Ipv6Addr) -> bool {
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return is_public_v4(v4);
-    }
-    let segments = ip.segments();
-    // RFC 6052 NAT64 well-known prefix 64:ff9b::/96.
-    if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        let [.., hi, lo] = segments;
-        let [a, b] = hi.to_be_bytes();
-        let [c, d] = lo.to_be_bytes();
-        return is_public_v4(Ipv4Addr::new(a, b, c, d));
-    }
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_multicast()
-        || (segments[0] & 0xfe00) == 0xfc00 // RFC 4193 unique local
-        || (segments[0] & 0xffc0) == 0xfe80 // RFC 4291 link-local
-        || (segments[0] == 0x2001 && segments[1] == 0x0db8) // RFC 3849 documentation
-        || segments[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible (deprecated)
 }
 
 #[cfg(test)]

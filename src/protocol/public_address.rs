@@ -4,11 +4,12 @@
 //! from inside the bank's network, so an endpoint resolving to the bank's
 //! own or private addresses would turn the OP into a proxy into that
 //! network (server-side request forgery). Only globally routable
-//! addresses qualify unless the operator allows private ones (a sandbox).
-//!
-//! The check is made on the addresses the name resolves to, and the
-//! connection goes to a checked address, so a name cannot resolve to a
-//! public address for the check and a private one for the connection.
+//! addresses qualify unless the operator allows private ones (a sandbox):
+//! the registration checks an address literal or a local-only name
+//! (`protocol::ciba::notification_endpoint`), and the outbound client
+//! checks what a name resolves to and connects to the address it checked
+//! (`outbound`), so a name cannot resolve to a public address for the
+//! check and a private one for the connection. Sans-IO.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
