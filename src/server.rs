@@ -177,6 +177,28 @@ pub async fn start_with(
         true => Some(crate::oauth::dpop_nonce::DpopNonces::load(&repo, clock.now_unix()).await?),
         false => None,
     };
+    let (ciba, ciba_jobs) = match c.ciba.enabled {
+        true => {
+            let (deliveries, jobs) = crate::oauth::ciba::notify::queue();
+            let ciba = crate::oauth::ciba::Ciba {
+                poster: crate::outbound::OutboundPoster::new(&c.tls.client_ca)?,
+                pending: crate::oauth::ciba::pending::Pending::spawn(
+                    c.ciba.max_pending,
+                    clock.clone(),
+                    root.get_cell(),
+                )
+                .await?,
+                deliveries,
+            };
+            if c.ciba.danger_allow_private_notification_endpoints {
+                tracing::warn!(
+                    "ciba.danger_allow_private_notification_endpoints: client notification endpoints may be private or loopback (sandboxes only)"
+                );
+            }
+            (Some(Arc::new(ciba)), Some(jobs))
+        }
+        false => (None, None),
+    };
     let op = Arc::new(OpState::new(
         config.clone(),
         keys_rx,
@@ -188,8 +210,12 @@ pub async fn start_with(
             dpop_nonces,
             clock,
             directories,
+            ciba,
         },
     )?);
+    if let Some(jobs) = ciba_jobs {
+        tokio::spawn(crate::oauth::ciba::notify::run(Arc::downgrade(&op), jobs));
+    }
     let trust = crate::oauth::registration::trust::TrustMonitor::spawn(
         op.clone(),
         Duration::from_secs(c.registration.status_check_interval_secs),

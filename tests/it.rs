@@ -7,6 +7,7 @@
 mod it {
     pub mod admin;
     pub mod bank;
+    pub mod ciba;
     pub mod dcr;
     pub mod demo;
     pub mod device;

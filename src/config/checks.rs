@@ -434,6 +434,47 @@ fn check_id_token_encryption(client: &super::StaticClientConfig) -> Result<(), C
     }
 }
 
+/// CIBA Core §4 / FAPI CIBA §5.2.2: a client's CIBA metadata is whole
+/// (an endpoint exactly for ping and push, https on a public host unless
+/// the sandbox allows private ones), and push only outside FAPI CIBA and
+/// where `[ciba] push_enabled`.
+fn check_client_ciba(config: &Config, client: &super::StaticClientConfig) -> Result<(), ConfigError> {
+    let field = |name: &str| format!("clients.{}.{name}", client.client_id);
+    let Some(metadata) = client.ciba_metadata() else {
+        if client.backchannel_client_notification_endpoint.is_some()
+            || client.backchannel_authentication_request_signing_alg.is_some()
+            || client.backchannel_user_code_parameter
+        {
+            return Err(ConfigError::new(
+                field("backchannel_token_delivery_mode"),
+                "clients",
+                "is required with the other CIBA metadata (CIBA Core §4)",
+            ));
+        }
+        return Ok(());
+    };
+    let allow_private = config.ciba.danger_allow_private_notification_endpoints;
+    metadata
+        .check(allow_private)
+        .and_then(|()| {
+            crate::protocol::ciba::fapi_policy::check_ciba_client_policy(
+                &metadata,
+                client.ciba_fapi,
+                config.ciba.push_enabled,
+            )
+        })
+        .map_err(|e| {
+            ConfigError::new(
+                field("backchannel_token_delivery_mode"),
+                "clients",
+                e.description
+                    .as_deref()
+                    .unwrap_or("invalid CIBA metadata")
+                    .to_string(),
+            )
+        })
+}
+
 /// FAPI 2.0 §5.3.2.1: codes live at most 60 s; clients have https redirect
 /// URIs (exact match), a unique id and what their auth method needs.
 fn check_clients(config: &Config) -> Result<(), ConfigError> {
@@ -495,6 +536,7 @@ fn check_clients(config: &Config) -> Result<(), ConfigError> {
             ));
         }
         check_id_token_encryption(client)?;
+        check_client_ciba(config, client)?;
         if client.id_token_signed_response_alg != config.signing.alg {
             return Err(ConfigError::new(
                 field("id_token_signed_response_alg"),

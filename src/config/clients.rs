@@ -95,9 +95,51 @@ pub struct StaticClientConfig {
     /// together with `id_token_encrypted_response_alg`.
     #[serde(default)]
     pub id_token_encrypted_response_enc: Option<crate::protocol::jose::jwe::ContentEncryption>,
+    /// CIBA Core §4 `backchannel_token_delivery_mode` (`poll`, `ping` or
+    /// `push`): set, the client may use the backchannel authentication
+    /// endpoint (`[ciba]`). Default none: it may not.
+    #[serde(default)]
+    pub backchannel_token_delivery_mode: Option<crate::protocol::ciba::DeliveryMode>,
+    /// CIBA Core §4 `backchannel_client_notification_endpoint`: the https
+    /// URL pinged (ping) or sent the tokens (push); a public host unless
+    /// `[ciba] danger_allow_private_notification_endpoints`. Default none.
+    #[serde(default)]
+    pub backchannel_client_notification_endpoint: Option<String>,
+    /// CIBA Core §4 `backchannel_authentication_request_signing_alg`
+    /// (PS256, ES256, EdDSA): set, only signed authentication requests
+    /// with that algorithm are accepted. Default none.
+    #[serde(default)]
+    pub backchannel_authentication_request_signing_alg: Option<fiducia_hsm::JoseAlg>,
+    /// CIBA Core §4 `backchannel_user_code_parameter`: its requests carry
+    /// the customer's `user_code` (checked as the customer's password).
+    /// Default `false`.
+    #[serde(default)]
+    pub backchannel_user_code_parameter: bool,
+    /// Whether its CIBA requests follow the FAPI CIBA profile (signed
+    /// requests, poll or ping only, a binding message unless the request
+    /// carries authorization details or an intent). Default `true`;
+    /// `false` is plain CIBA Core (push possible where `[ciba]
+    /// push_enabled`).
+    #[serde(default = "default_ciba_fapi")]
+    pub ciba_fapi: bool,
+}
+
+fn default_ciba_fapi() -> bool {
+    true
 }
 
 impl StaticClientConfig {
+    /// Its CIBA registration (CIBA Core §4), when it has a delivery mode.
+    pub fn ciba_metadata(&self) -> Option<crate::protocol::ciba::CibaClientMetadata> {
+        Some(crate::protocol::ciba::CibaClientMetadata {
+            backchannel_token_delivery_mode: self.backchannel_token_delivery_mode?,
+            backchannel_client_notification_endpoint: self.backchannel_client_notification_endpoint.clone(),
+            backchannel_authentication_request_signing_alg: self
+                .backchannel_authentication_request_signing_alg,
+            backchannel_user_code_parameter: self.backchannel_user_code_parameter,
+        })
+    }
+
     /// Its ID token encryption, when it has the metadata (OIDC
     /// Registration §2: `enc` defaults to A256GCM when only `alg` is
     /// given; `config::checks` refuses an `enc` without an `alg`).

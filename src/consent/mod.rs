@@ -11,6 +11,7 @@
 
 pub mod dates;
 pub mod debtor;
+pub mod decision;
 pub mod error;
 pub mod intent;
 pub mod lifetime;

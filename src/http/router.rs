@@ -48,6 +48,10 @@ pub enum Endpoint {
     Registration,
     /// RFC 7592 §2 `/register/{client_id}`.
     RegistrationClient,
+    /// CIBA Core §7 backchannel authentication.
+    BackchannelAuthentication,
+    /// The CIBA device channel's decision.
+    CibaDecision,
 }
 
 impl Endpoint {
@@ -62,6 +66,7 @@ impl Endpoint {
             self,
             Endpoint::Par
                 | Endpoint::Token
+                | Endpoint::BackchannelAuthentication
                 | Endpoint::Userinfo
                 | Endpoint::PaymentConsents
                 | Endpoint::AccountAccessConsents
@@ -199,6 +204,18 @@ pub const ROUTES: &[Route] = &[
         endpoint: Endpoint::RegistrationClient,
         label: "registration_client",
     },
+    Route {
+        path: paths::BACKCHANNEL_AUTHENTICATION,
+        methods: &[Method::POST],
+        endpoint: Endpoint::BackchannelAuthentication,
+        label: "backchannel_authentication",
+    },
+    Route {
+        path: paths::CIBA_DECISION,
+        methods: &[Method::POST],
+        endpoint: Endpoint::CibaDecision,
+        label: "ciba_decision",
+    },
 ];
 
 /// The `client_id` of a `/register/{client_id}` path.
@@ -311,6 +328,10 @@ impl Router {
                 let client_id = registration_client_id(path).unwrap_or_default();
                 Ok(endpoints::registration::manage(&self.op, &request, caller, client_id).await)
             }
+            Endpoint::BackchannelAuthentication => {
+                endpoints::ciba::backchannel_authentication(&self.op, &request, caller).await
+            }
+            Endpoint::CibaDecision => Ok(endpoints::ciba::decision(&self.op, &request, caller).await),
         };
         let mut response = result.unwrap_or_else(|e| response::error(&e));
         if route.endpoint.checks_dpop_proofs()

@@ -10,6 +10,7 @@
 //! records the device's decision. Which key the eventual tokens are bound
 //! to is decided at the token endpoint (or at push time), not here.
 
+use crate::model::Binding;
 use crate::protocol::ciba::notification::NotificationTarget;
 use crate::protocol::ciba::{
     CibaStatus, Decision, DecisionRefusal, DeliveryMode, PollState, PollVerdict, decide, poll,
@@ -59,6 +60,15 @@ pub struct BackchannelRequest {
     pub last_polled_at: Option<u64>,
     /// Pending, approved (acr, amr, auth_time), denied or redeemed.
     pub status: CibaStatus,
+    /// The key the request came with: the DPoP key of a proof sent to the
+    /// backchannel endpoint (RFC 9449; then polled tokens must be bound to
+    /// it, as RFC 9449 §10 binds a code to a PAR's key), else the client
+    /// certificate (RFC 8705). Pushed tokens (CIBA Core §10.3) are bound to
+    /// it: no token request comes to bind them.
+    pub sender: Option<Binding>,
+    /// The grant the customer's approval made (with the OBIE consent it
+    /// authorised); `None` until approved.
+    pub grant_id: Option<String>,
 }
 
 impl std::fmt::Debug for BackchannelRequest {
@@ -82,6 +92,8 @@ impl std::fmt::Debug for BackchannelRequest {
             .field("interval", &self.interval)
             .field("last_polled_at", &self.last_polled_at)
             .field("status", &self.status)
+            .field("sender", &self.sender)
+            .field("grant_id", &self.grant_id)
             .finish()
     }
 }
@@ -179,6 +191,8 @@ mod tests {
             interval: 5,
             last_polled_at: None,
             status: CibaStatus::Pending,
+            sender: Some(Binding::Mtls("x5t".into())),
+            grant_id: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! A client as the flows see it: metadata plus its parsed public keys.
 
 use crate::config::{AccessTokenFormat, FapiProfile, StaticClientConfig};
+use crate::protocol::ciba::CibaClientMetadata;
 use crate::protocol::client_auth::DistinguishedName;
 use crate::protocol::client_auth::TlsClientAuthSubject;
 use crate::protocol::client_auth::TokenEndpointAuthMethod;
@@ -65,9 +66,27 @@ pub struct Client {
     /// the OP's `[fapi] profile` ([`Client::profile`]).
     pub fapi_profile: Option<FapiProfile>,
     /// OIDC Registration §2 `id_token_encrypted_response_alg` / `_enc`: its
-    /// ID tokens are encrypted to its `enc` key (OIDC Core §10.2). `None`
-    /// for registered clients (not yet registrable).
+    /// ID tokens are encrypted to its `enc` key (OIDC Core §10.2).
     pub id_token_encryption: Option<IdTokenEncryption>,
+    /// Its CIBA registration (CIBA Core §4), when it may use the
+    /// backchannel authentication endpoint.
+    pub ciba: Option<ClientCiba>,
+}
+
+/// A client's CIBA registration and profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCiba {
+    /// CIBA Core §4 metadata.
+    pub metadata: CibaClientMetadata,
+    /// Whether its requests follow FAPI CIBA (§5.2.2: signed, no push).
+    pub fapi: bool,
+}
+
+impl ClientCiba {
+    /// FAPI CIBA §5.2.2 / CIBA Core §4: only signed requests from it.
+    pub fn signed_request_required(&self) -> bool {
+        crate::protocol::ciba::fapi_policy::signed_request_required(&self.metadata, self.fapi)
+    }
 }
 
 impl Client {
@@ -115,6 +134,10 @@ impl Client {
             revoked_certificates: Vec::new(),
             fapi_profile: config.fapi_profile,
             id_token_encryption: config.id_token_encryption(),
+            ciba: config.ciba_metadata().map(|metadata| ClientCiba {
+                metadata,
+                fapi: config.ciba_fapi,
+            }),
         })
     }
 

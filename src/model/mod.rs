@@ -9,4 +9,4 @@ pub mod registered;
 pub mod registered_budget;
 
 pub use binding::Binding;
-pub use client::Client;
+pub use client::{Client, ClientCiba};

@@ -131,6 +131,8 @@ impl super::Client {
             // their metadata carries one of its own.
             fapi_profile: None,
             id_token_encryption: m.id_token_encryption,
+            // CIBA registration metadata is not registrable yet.
+            ciba: None,
         })
     }
 }

@@ -43,6 +43,8 @@ pub async fn success_location(
         auth_time: issued.auth_time,
         nonce: request.nonce.as_deref(),
         consent_id: request.openbanking_intent_id.as_deref(),
+        device: None,
+        auth_req_id: None,
     };
     let mut hashed = vec![("c_hash", issued.code)];
     if let Some(state) = &request.state {

@@ -87,9 +87,43 @@ pub struct ProviderMetadata {
     /// `registration.enabled`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registration_endpoint: Option<String>,
+    /// CIBA Core §4 (when `[ciba] enabled`): the backchannel
+    /// authentication endpoint and what it accepts.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub ciba: Option<CibaMetadata>,
     /// RFC 8705 §5: endpoints also served on the mTLS alias listener.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub mtls_endpoint_aliases: BTreeMap<&'static str, String>,
+}
+
+/// CIBA Core §4 "Registration and Discovery Metadata", OP side.
+#[derive(Debug, Clone, Serialize)]
+pub struct CibaMetadata {
+    /// `backchannel_authentication_endpoint`.
+    pub backchannel_authentication_endpoint: String,
+    /// `backchannel_token_delivery_modes_supported`: poll and ping, and
+    /// push where `[ciba] push_enabled` (never for FAPI CIBA clients).
+    pub backchannel_token_delivery_modes_supported: Vec<&'static str>,
+    /// `backchannel_authentication_request_signing_alg_values_supported`.
+    pub backchannel_authentication_request_signing_alg_values_supported: Vec<&'static str>,
+    /// `backchannel_user_code_parameter_supported`.
+    pub backchannel_user_code_parameter_supported: bool,
+}
+
+impl CibaMetadata {
+    fn from_config(config: &ValidatedConfig) -> Option<Self> {
+        let ciba = &config.get().ciba;
+        ciba.enabled.then(|| Self {
+            backchannel_authentication_endpoint: config.endpoint_url(paths::BACKCHANNEL_AUTHENTICATION),
+            backchannel_token_delivery_modes_supported: crate::protocol::ciba::DeliveryMode::ALL
+                .iter()
+                .filter(|m| ciba.push_enabled || **m != crate::protocol::ciba::DeliveryMode::Push)
+                .map(|m| m.as_str())
+                .collect(),
+            backchannel_authentication_request_signing_alg_values_supported: vec!["PS256", "ES256", "EdDSA"],
+            backchannel_user_code_parameter_supported: true,
+        })
+    }
 }
 
 impl ProviderMetadata {
@@ -112,6 +146,15 @@ impl ProviderMetadata {
         {
             mtls_endpoint_aliases.insert("registration_endpoint", url);
         }
+        if config.get().ciba.enabled
+            && let Some(url) = config.mtls_endpoint_url(paths::BACKCHANNEL_AUTHENTICATION)
+        {
+            mtls_endpoint_aliases.insert("backchannel_authentication_endpoint", url);
+        }
+        let mut grant_types_supported = crate::protocol::token_request::GRANT_TYPES.to_vec();
+        if config.get().ciba.enabled {
+            grant_types_supported.push(crate::protocol::token_request::CIBA_GRANT_TYPE);
+        }
         let fapi = &config.get().fapi;
         let mtls = fapi
             .sender_constraints
@@ -133,7 +176,7 @@ impl ProviderMetadata {
             pushed_authorization_request_endpoint: config.endpoint_url(paths::PAR),
             require_pushed_authorization_requests: fapi.require_pushed_authorization_requests,
             userinfo_endpoint: config.endpoint_url(paths::USERINFO),
-            grant_types_supported: crate::protocol::token_request::GRANT_TYPES.to_vec(),
+            grant_types_supported,
             revocation_endpoint: config.endpoint_url(paths::REVOCATION),
             revocation_endpoint_auth_methods_supported: auth_methods.clone(),
             introspection_endpoint: config.endpoint_url(paths::INTROSPECTION),
@@ -188,6 +231,7 @@ impl ProviderMetadata {
                 .iter()
                 .map(|t| t.as_str())
                 .collect(),
+            ciba: CibaMetadata::from_config(config),
             mtls_endpoint_aliases,
         }
     }

@@ -30,6 +30,12 @@ pub struct IdTokenFacts<'a> {
     pub nonce: Option<&'a str>,
     /// UK OBIE `openbanking_intent_id`: the consent the customer authorised.
     pub consent_id: Option<&'a str>,
+    /// How the customer authenticated elsewhere than the login page (the
+    /// CIBA device): `acr` and `amr` (OIDC Core §2); `None`: the password
+    /// login's [`ACR_PASSWORD`].
+    pub device: Option<&'a crate::protocol::ciba::DeviceAuthentication>,
+    /// CIBA Core §10.3.1: the `auth_req_id` pushed tokens answer.
+    pub auth_req_id: Option<&'a str>,
 }
 
 /// Signs the ID token of `facts` at `now`; each `(claim, value)` of
@@ -54,9 +60,21 @@ pub async fn sign(
         ("exp", json!(now + op.config.get().tokens.id_token_ttl_secs)),
         ("iat", json!(now)),
         ("auth_time", json!(facts.auth_time)),
-        ("acr", json!(ACR_PASSWORD)),
     ] {
         claims.insert(name.into(), value);
+    }
+    let acr = facts.device.map_or(Some(ACR_PASSWORD), |d| d.acr.as_deref());
+    if let Some(acr) = acr {
+        claims.insert("acr".into(), json!(acr));
+    }
+    if let Some(device) = facts.device.filter(|d| !d.amr.is_empty()) {
+        claims.insert("amr".into(), json!(device.amr));
+    }
+    if let Some(id) = facts.auth_req_id {
+        claims.insert(
+            crate::protocol::ciba::notification::AUTH_REQ_ID_CLAIM.into(),
+            Value::String(id.into()),
+        );
     }
     if let Some(nonce) = facts.nonce {
         claims.insert("nonce".into(), Value::String(nonce.into()));

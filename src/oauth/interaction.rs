@@ -235,14 +235,21 @@ pub async fn decide(
                 // revoked meanwhile) gives no grant.
                 let approve = match &request.openbanking_intent_id {
                     Some(consent_id) => {
-                        let decided = ConsentDecided {
+                        let decided = crate::consent::decision::ConsentDecided {
                             approve,
                             account_id: &account_id,
                             grant_id: &grant_id,
                             debtor: debtor.as_ref(),
                         };
                         let at = (now, lifetimes.consent);
-                        decide_consent(&tx, consent_id, &request.client_id, decided, at).await?
+                        crate::consent::decision::decide_consent(
+                            &tx,
+                            consent_id,
+                            &request.client_id,
+                            decided,
+                            at,
+                        )
+                        .await?
                     }
                     None => approve,
                 };
@@ -281,72 +288,6 @@ pub async fn decide(
             }
         })
         .await?
-}
-
-/// What the customer decided on a UK OBIE consent.
-struct ConsentDecided<'a> {
-    approve: bool,
-    account_id: &'a str,
-    grant_id: &'a str,
-    debtor: Option<&'a CashAccount>,
-}
-
-/// Moves consent `consent_id` of `client_id` on by the customer's decision;
-/// whether the authorization may go on (approved, and the consent was
-/// awaiting authorisation).
-async fn decide_consent(
-    tx: &crate::store::kv::Transaction,
-    consent_id: &str,
-    client_id: &str,
-    decided: ConsentDecided<'_>,
-    (now, lifetimes): (u64, crate::consent::Lifetimes),
-) -> Result<bool, crate::store::kv::KvError> {
-    use crate::consent::Consent;
-    use crate::consent::state::ConsentEvent;
-    let Some(found) = ops::find::<Consent>(tx, consent_id, now).await? else {
-        return Ok(false);
-    };
-    let mut consent = found.payload;
-    let ConsentDecided {
-        approve,
-        account_id,
-        grant_id,
-        debtor,
-    } = decided;
-    let event = if approve {
-        ConsentEvent::Approve
-    } else {
-        ConsentEvent::Reject
-    };
-    let Ok(next) = consent.status.after(event) else {
-        return Ok(false);
-    };
-    // OBIE Account Access Consents: an expired consent cannot be
-    // authorised (it may still be declined).
-    if approve && consent.is_expired(now) {
-        return Ok(false);
-    }
-    if consent.client_id != client_id {
-        return Ok(false);
-    }
-    consent.status = next;
-    consent.status_updated_at = now;
-    if approve {
-        consent.account_id = Some(account_id.to_string());
-        consent.grant_id = Some(grant_id.to_string());
-        // The account the customer chose to pay from, when the fintech
-        // left it open.
-        if let (crate::consent::ConsentKind::DomesticPayment(payment), Some(debtor)) =
-            (&mut consent.kind, debtor)
-            && payment.debtor.is_none()
-        {
-            payment.debtor = Some(debtor.clone());
-        }
-    }
-    let ttl = lifetimes.store_ttl(&consent, now);
-    ops::upsert(tx, consent_id, &consent, Some(ttl), now).await?;
-    tracing::info!(target: "fiducia::audit", operation = "consent.decide", consent_id, client_id, status = next.as_str(), "customer decided on a consent");
-    Ok(approve)
 }
 
 #[cfg(test)]
@@ -489,13 +430,20 @@ mod tests {
                     .run(|tx, _| {
                         let id = id.clone();
                         async move {
-                            let decided = ConsentDecided {
+                            let decided = crate::consent::decision::ConsentDecided {
                                 approve,
                                 account_id: "alice",
                                 grant_id: "g",
                                 debtor: None,
                             };
-                            decide_consent(&tx, &id, "c", decided, (NOW, LIFETIMES.consent)).await
+                            crate::consent::decision::decide_consent(
+                                &tx,
+                                &id,
+                                "c",
+                                decided,
+                                (NOW, LIFETIMES.consent),
+                            )
+                            .await
                         }
                     })
                     .await

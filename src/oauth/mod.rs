@@ -5,6 +5,7 @@
 pub mod authorization_request;
 pub mod authorization_response;
 pub mod caller;
+pub mod ciba;
 pub mod client_auth;
 pub mod discovery;
 pub mod dpop_nonce;

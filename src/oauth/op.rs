@@ -26,6 +26,8 @@ pub struct Services {
     /// The trusted directories' keys when `registration.enabled`; `None`
     /// turns the registration endpoints off.
     pub directories: Option<Arc<crate::oauth::registration::directories::TrustedDirectories>>,
+    /// CIBA when `[ciba] enabled`; `None` turns its endpoints and grant off.
+    pub ciba: Option<Arc<crate::oauth::ciba::service::Ciba>>,
 }
 
 /// What the endpoints share.

@@ -312,6 +312,8 @@ async fn id_token(op: &OpState, code: &AuthorizationCode, now: u64) -> Result<St
         auth_time: code.auth_time,
         nonce: code.nonce.as_deref(),
         consent_id: consent.as_ref().map(|c| c.consent_id.as_str()),
+        device: None,
+        auth_req_id: None,
     };
     id_token::sign(op, &facts, &[], now).await
 }

@@ -44,3 +44,7 @@ pub const REGISTRATION: &str = "/register";
 pub const REGISTRATION_CLIENT_PREFIX: &str = "/register/";
 /// The same as a route (`{client_id}` is one path segment).
 pub const REGISTRATION_CLIENT: &str = "/register/{client_id}";
+/// CIBA Core §7: the backchannel authentication endpoint.
+pub const BACKCHANNEL_AUTHENTICATION: &str = "/bc-authorize";
+/// The device channel's answer: the customer's decision on a CIBA request.
+pub const CIBA_DECISION: &str = "/ciba/decision";

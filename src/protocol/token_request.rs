@@ -30,12 +30,14 @@ pub enum TokenRequest {
         /// Requested scopes (RFC 6749 §3.3); `None` means the default.
         scope: Option<Vec<String>>,
     },
+    /// CIBA Core §10.1: the `auth_req_id` is read by the grant
+    /// (`protocol::ciba::AuthReqId::from_token_form`).
+    Ciba,
 }
 
 /// CIBA Core §10.1: the grant type of a token request that redeems an
-/// `auth_req_id` (poll and ping modes). Not yet in [`GRANT_TYPES`], which
-/// is what the token endpoint accepts: it joins the list when the token
-/// endpoint serves the grant.
+/// `auth_req_id` (poll and ping modes). Served, and advertised, only where
+/// `[ciba]` is enabled; so not in [`GRANT_TYPES`].
 pub const CIBA_GRANT_TYPE: &str = "urn:openid:params:grant-type:ciba";
 
 /// The grant types served (RFC 8414 §2 `grant_types_supported`).
@@ -45,7 +47,7 @@ pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "clien
 /// checked before client authentication, as it always was.
 pub fn check_grant_type(form: &Form) -> Result<(), OAuthError> {
     let grant_type = form.require("grant_type")?;
-    if GRANT_TYPES.contains(&grant_type) {
+    if GRANT_TYPES.contains(&grant_type) || grant_type == CIBA_GRANT_TYPE {
         Ok(())
     } else {
         Err(OAuthError::new(
@@ -73,6 +75,7 @@ impl TokenRequest {
             "client_credentials" => Ok(Self::ClientCredentials {
                 scope: form.get("scope").map(split_scope),
             }),
+            CIBA_GRANT_TYPE => Ok(Self::Ciba),
             other => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
                 format!("grant_type `{other}` is not supported"),

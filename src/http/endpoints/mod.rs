@@ -7,6 +7,7 @@
 //! [`Caller`]: crate::oauth::caller::Caller
 
 pub mod authorize;
+pub mod ciba;
 pub mod consents;
 pub mod discovery;
 pub mod interaction;

@@ -4,7 +4,8 @@
 //! supported `grant_type`, client authentication (FAPI 2.0 §5.3.2.1). The
 //! grants live in `oauth::grants`, one file each: `authorization_code`
 //! (RFC 6749 §4.1.3 with PKCE, RFC 7636 §4.6), `refresh_token` (RFC 6749
-//! §6, RFC 9700 §4.14.2) and `client_credentials` (RFC 6749 §4.4). Tokens are always sender-constrained (FAPI 2.0
+//! §6, RFC 9700 §4.14.2), `client_credentials` (RFC 6749 §4.4) and the
+//! CIBA grant (CIBA Core §10.1, where `[ciba]` is enabled). Tokens are always sender-constrained (FAPI 2.0
 //! §5.3.2.1): DPoP (RFC 9449 §5) when a proof is sent, else the client
 //! certificate (RFC 8705 §3).
 
@@ -76,5 +77,10 @@ async fn grant(
         TokenRequest::ClientCredentials { scope } => {
             grants::client_credentials::issue(op, caller, client, scope, uses).await
         }
+        TokenRequest::Ciba if op.services.ciba.is_none() => Err(OAuthError::new(
+            crate::protocol::error::ErrorCode::UnsupportedGrantType,
+            "CIBA is not enabled at this OP",
+        )),
+        TokenRequest::Ciba => grants::ciba::exchange(op, caller, client, form, uses).await,
     }
 }

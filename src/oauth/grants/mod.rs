@@ -5,6 +5,7 @@
 //! (FAPI 2.0 §5.3.2.1) and the token response (RFC 6749 §5.1).
 
 pub mod authorization_code;
+pub mod ciba;
 pub mod client_credentials;
 pub mod refresh_rotation;
 pub mod refresh_token;

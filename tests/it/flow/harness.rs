@@ -48,6 +48,9 @@ pub struct Op {
     pub self_signed: (String, String),
     /// The API gateway's certificate (chain) and key, PEM, from the test CA.
     pub gateway: (String, String),
+    /// The configuration it runs with (its store and token stay in the
+    /// PKI's directory: [`Op::restart`] brings them back).
+    pub config: config::ValidatedConfig,
 }
 
 impl Op {
@@ -228,13 +231,37 @@ jwks_file = "{ss_jwks}"
             fiducia::signing::rotation_policy(&validated.get().signing),
         );
         admin.rotate(JoseAlg::Es256, 0, "test", now()).unwrap();
-        let handle = server::start(validated).await.unwrap();
+        let handle = server::start(validated.clone()).await.unwrap();
         Op {
             pki,
             handle,
             client_key,
             self_signed,
             gateway,
+            config: validated,
+        }
+    }
+
+    /// Stops the OP (as SIGTERM does) and starts it again on the same
+    /// store and HSM token; its listeners get new ports.
+    pub async fn restart(self) -> Self {
+        let Op {
+            pki,
+            handle,
+            client_key,
+            self_signed,
+            gateway,
+            config,
+        } = self;
+        handle.shutdown().await;
+        let handle = server::start(config.clone()).await.unwrap();
+        Op {
+            pki,
+            handle,
+            client_key,
+            self_signed,
+            gateway,
+            config,
         }
     }
 

@@ -1,0 +1,213 @@
+//! `POST /ciba/decision`: the bank's device channel reports the customer's
+//! decision on a backchannel authentication request.
+//!
+//! Who may call: only the device channel, over mTLS with a certificate
+//! chaining to `tls.client_ca` whose subject is `[ciba] device_subject_dn`
+//! (RFC 8705 §2.1.2 distinguishedNameMatch), like a resource server at
+//! introspection. What it trusts: the channel authenticated the customer;
+//! the body names the request (`auth_req_id`), the customer (`sub`, which
+//! must be the request's), the decision and how the customer
+//! authenticated (`acr`, `amr`, `auth_time`, which must fall within the
+//! request's life). What it bounds: the body (16 KiB), one decision per
+//! request (409 after the first), none after expiry (404).
+//!
+//! An approval, in one transaction with the request: a grant (its
+//! lifetime as a code flow's), and the UK OBIE consent the request named
+//! moved to Authorised with it — a consent no longer awaiting
+//! authorisation turns the approval into a denial. Then, after the commit,
+//! a ping client is pinged and a push client's tokens are issued and
+//! pushed (`notify.rs`).
+
+use super::service::Ciba;
+use crate::model::ciba::BackchannelRequest;
+use crate::model::records::Grant;
+use crate::oauth::caller::Caller;
+use crate::oauth::op::OpState;
+use crate::protocol::ciba::{CibaStatus, Decision, DecisionRefusal, DeviceAuthentication, auth_req_id};
+use crate::protocol::client_auth::subject_dn_matches;
+use crate::store::repo::ops;
+use serde::Deserialize;
+
+/// Largest decision body read.
+pub const MAX_DECISION_BYTES: usize = 16 * 1024;
+
+/// Why a decision was not recorded (the channel's answers).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecisionFailure {
+    /// Not the device channel's certificate: 401.
+    #[error("the caller is not the device channel")]
+    Unauthorized,
+    /// Malformed body or `auth_time`: 400 `invalid_request`.
+    #[error("{0}")]
+    Malformed(&'static str),
+    /// Unknown, expired or another customer's: 404 `not_found`.
+    #[error("no such pending request")]
+    NotFound,
+    /// Decided before: 409 `already_decided`.
+    #[error("the request was already decided")]
+    AlreadyDecided,
+    /// The store failed: 503.
+    #[error("temporarily unavailable")]
+    Unavailable,
+}
+
+/// The body (the device channel contract).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Body {
+    auth_req_id: String,
+    decision: String,
+    sub: String,
+    #[serde(default)]
+    acr: Option<String>,
+    #[serde(default)]
+    amr: Vec<String>,
+    auth_time: u64,
+}
+
+/// Most `amr` values and the longest of any value read.
+const MAX_AMR: usize = 8;
+const MAX_VALUE_LEN: usize = 128;
+
+/// Records the decision in `body` from `caller` (see the module
+/// documentation).
+pub async fn record(op: &OpState, ciba: &Ciba, caller: &Caller, body: &[u8]) -> Result<(), DecisionFailure> {
+    authenticate(op, caller)?;
+    if body.len() > MAX_DECISION_BYTES {
+        return Err(DecisionFailure::Malformed("the body is too large"));
+    }
+    let body: Body =
+        serde_json::from_slice(body).map_err(|_| DecisionFailure::Malformed("the body is not a decision"))?;
+    if !auth_req_id::is_well_formed(&body.auth_req_id) {
+        return Err(DecisionFailure::NotFound);
+    }
+    let bounded =
+        |s: &str| !s.is_empty() && s.len() <= MAX_VALUE_LEN && s.chars().all(|c| c.is_ascii_graphic());
+    if body.amr.len() > MAX_AMR
+        || !body.amr.iter().all(|a| bounded(a))
+        || body.acr.as_deref().is_some_and(|a| !bounded(a))
+    {
+        return Err(DecisionFailure::Malformed(
+            "acr and amr must be short printable values",
+        ));
+    }
+    let decision = match body.decision.as_str() {
+        "approved" => Decision::Approved(DeviceAuthentication {
+            acr: body.acr,
+            amr: body.amr,
+            auth_time: body.auth_time,
+        }),
+        "denied" => Decision::Denied,
+        _ => return Err(DecisionFailure::Malformed("decision must be approved or denied")),
+    };
+    let now = op.now();
+    let lifetimes = crate::oauth::interaction::Lifetimes::from_config(op.config.get());
+    let grant_id = crate::oauth::secrets::new_secret().map_err(|_| DecisionFailure::Unavailable)?;
+    let (id, sub, grant_id) = (body.auth_req_id.as_str(), body.sub.as_str(), grant_id.as_str());
+    let decided = op
+        .services
+        .repo
+        .store()
+        .run(|tx, _| {
+            let decision = decision.clone();
+            async move {
+                let Some(found) = ops::find::<BackchannelRequest>(&tx, id, now).await? else {
+                    return Ok(Err(DecisionRefusal::NotFound));
+                };
+                let mut request = found.payload;
+                if let Err(refusal) = request.decide(sub, decision, now) {
+                    return Ok(Err(refusal));
+                }
+                if matches!(request.status, CibaStatus::Approved(_)) {
+                    let approved = match &request.openbanking_intent_id {
+                        Some(consent_id) => {
+                            let decided = crate::consent::decision::ConsentDecided {
+                                approve: true,
+                                account_id: &request.account_id,
+                                grant_id,
+                                debtor: None,
+                            };
+                            let at = (now, lifetimes.consent);
+                            crate::consent::decision::decide_consent(
+                                &tx,
+                                consent_id,
+                                &request.client_id,
+                                decided,
+                                at,
+                            )
+                            .await?
+                        }
+                        None => true,
+                    };
+                    if approved {
+                        let grant = Grant {
+                            client_id: request.client_id.clone(),
+                            account_id: request.account_id.clone(),
+                            scopes: request.scopes.clone(),
+                            created: now,
+                            authorization_details: request.authorization_details.clone(),
+                        };
+                        let grant_ttl = lifetimes.grant_secs(&grant.scopes);
+                        ops::upsert(&tx, grant_id, &grant, Some(grant_ttl), now).await?;
+                        request.grant_id = Some(grant_id.to_string());
+                    } else {
+                        request.status = CibaStatus::Denied;
+                    }
+                } else if let Some(consent_id) = &request.openbanking_intent_id {
+                    let decided = crate::consent::decision::ConsentDecided {
+                        approve: false,
+                        account_id: &request.account_id,
+                        grant_id,
+                        debtor: None,
+                    };
+                    let at = (now, lifetimes.consent);
+                    crate::consent::decision::decide_consent(
+                        &tx,
+                        consent_id,
+                        &request.client_id,
+                        decided,
+                        at,
+                    )
+                    .await?;
+                }
+                let ttl = request.store_expires_at().saturating_sub(now).max(1);
+                ops::upsert(&tx, id, &request, Some(ttl), now).await?;
+                Ok(Ok(request))
+            }
+        })
+        .await
+        .map_err(|_| DecisionFailure::Unavailable)?;
+    let request = decided.map_err(|refusal| match refusal {
+        DecisionRefusal::NotFound => DecisionFailure::NotFound,
+        DecisionRefusal::AlreadyDecided => DecisionFailure::AlreadyDecided,
+        DecisionRefusal::AuthTime => DecisionFailure::Malformed("auth_time is not within the request's life"),
+    })?;
+    ciba.pending.settle(request.expires_at);
+    let approved = matches!(request.status, CibaStatus::Approved(_));
+    tracing::info!(
+        target: "fiducia::audit",
+        client_id = %request.client_id,
+        account_id = %request.account_id,
+        approved,
+        "customer decided on a backchannel authentication request"
+    );
+    super::notify::after_decision(op, ciba, &request, &body.auth_req_id).await;
+    Ok(())
+}
+
+/// The device channel's certificate (see the module documentation).
+fn authenticate(op: &OpState, caller: &Caller) -> Result<(), DecisionFailure> {
+    let expected = &op.config.get().ciba.device_subject_dn;
+    let cert = caller
+        .client_cert
+        .as_ref()
+        .filter(|c| c.chain_verified())
+        .ok_or(DecisionFailure::Unauthorized)?;
+    match subject_dn_matches(expected, cert.leaf()) {
+        Ok(true) => Ok(()),
+        _ => {
+            tracing::warn!(target: "fiducia::audit", "a CIBA decision from a certificate that is not the device channel's");
+            Err(DecisionFailure::Unauthorized)
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! Client-initiated backchannel authentication (OpenID Connect CIBA Core
+//! 1.0, FAPI CIBA), the application layer around `protocol::ciba`:
+//!
+//! - [`backchannel`]: `POST /bc-authorize` (§7) after client
+//!   authentication: the request checked, the customer found
+//!   ([`hint`]), stored under a fresh `auth_req_id` and sent to the
+//!   customer's device ([`device_channel`]) before it is answered;
+//! - [`decision`]: `POST /ciba/decision`, the device channel's answer
+//!   (the customer approved or denied), recorded once; an approval makes
+//!   the grant (and authorises the UK OBIE consent) in the same
+//!   transaction; then ping and push clients are told ([`notify`]);
+//! - the token endpoint's grant is `oauth::grants::ciba` (poll, ping, and
+//!   the issuance push shares);
+//! - [`pending`]: the node's bound on pending requests, an actor.
+//!
+//! The requests themselves live in the store (`model::ciba`), so a
+//! restart between a request and its approval loses nothing.
+
+pub mod backchannel;
+pub mod decision;
+pub mod device_channel;
+pub mod hint;
+pub mod notify;
+pub mod pending;
+pub mod service;
+
+pub use service::{Ciba, Job};

@@ -1,0 +1,27 @@
+//! What CIBA needs beside the OP's state when `[ciba] enabled` (held by
+//! `oauth::op::Services`, so it imports nothing that knows the OP).
+
+use super::pending::Pending;
+use crate::outbound::OutboundPoster;
+use crate::protocol::ciba::notification::Notification;
+
+/// CIBA's services.
+pub struct Ciba {
+    /// Outbound deliveries: the device channel, pings, pushes.
+    pub poster: OutboundPoster,
+    /// The node's pending requests.
+    pub pending: Pending,
+    /// Pings and pushes to clients, delivered by `notify::run`.
+    pub deliveries: tokio::sync::mpsc::Sender<Job>,
+}
+
+/// One delivery to a client, queued by the decision.
+#[derive(Debug)]
+pub struct Job {
+    /// The client.
+    pub client_id: String,
+    /// The request decided.
+    pub auth_req_id: String,
+    /// What to send.
+    pub notification: Notification,
+}
