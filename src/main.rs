@@ -306,7 +306,8 @@ fn run(command: Command) -> anyhow::Result<()> {
             device_listen,
         } => {
             reexec_with_softhsm_conf(Some(&sandbox::softhsm_conf(&data)))?;
-            let (layout, validated) = sandbox::prepare(&data, &sandbox::directory_url(directory_listen))?;
+            let (layout, validated) =
+                sandbox::prepare(&data, &sandbox::directory_url(directory_listen), device_listen)?;
             telemetry::init(&validated.get().log);
             runtime()?.block_on(async {
                 let signal = shutdown_signal()?;

@@ -38,6 +38,19 @@ pub fn device_notification_url(listen: SocketAddr) -> String {
     format!("{}{NOTIFICATION_PATH}", device_url(listen))
 }
 
+/// Points the OP's device channel (`[ciba]`) at the device listening on
+/// `listen` (the sandbox config names port 8448).
+pub fn point_at_device(config: &mut crate::config::Config, listen: SocketAddr) {
+    if config.ciba.enabled
+        && config
+            .ciba
+            .device_notification_url
+            .starts_with("https://localhost:")
+    {
+        config.ciba.device_notification_url = device_notification_url(listen);
+    }
+}
+
 /// The device's page when it listens on `listen`.
 pub fn device_url(listen: SocketAddr) -> String {
     format!("https://localhost:{}", listen.port())

@@ -62,8 +62,13 @@ max_token_lifetime_secs = 3600
 
 /// Prepares `data_dir` (config + PKI) if needed and returns the validated
 /// config, its sandbox directory entry pointed at `directory_url` (where
-/// `--directory-listen` puts the directory).
-pub fn prepare(data_dir: &Path, directory_url: &str) -> anyhow::Result<(SandboxLayout, ValidatedConfig)> {
+/// `--directory-listen` puts the directory) and its CIBA device channel at
+/// `device_listen`.
+pub fn prepare(
+    data_dir: &Path,
+    directory_url: &str,
+    device_listen: std::net::SocketAddr,
+) -> anyhow::Result<(SandboxLayout, ValidatedConfig)> {
     std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
     let config_file = data_dir.join("fiducia.toml");
     let hsm = prepare_softhsm(data_dir)?;
@@ -98,6 +103,7 @@ pub fn prepare(data_dir: &Path, directory_url: &str) -> anyhow::Result<(SandboxL
     gateway::ensure_resource_server(&config_file)?;
     let (mut raw, base) = config::load(Some(&config_file))?;
     directory::point_at_directory(&mut raw, directory_url);
+    customer_device::point_at_device(&mut raw, device_listen);
     let validated = config::validate(raw, &base)?;
     let layout = SandboxLayout {
         data_dir: data_dir.to_path_buf(),
