@@ -214,6 +214,7 @@ mod tests {
                 dpop_bound_access_tokens: false,
                 tls_client_certificate_bound_access_tokens: true,
                 id_token_encryption: None,
+                ciba: None,
             },
             directory: "d".into(),
             software_id: "s".into(),

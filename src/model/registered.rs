@@ -131,8 +131,11 @@ impl super::Client {
             // their metadata carries one of its own.
             fapi_profile: None,
             id_token_encryption: m.id_token_encryption,
-            // CIBA registration metadata is not registrable yet.
-            ciba: None,
+            // FAPI CIBA §5.2.2: every registered CIBA client follows it.
+            ciba: m
+                .ciba
+                .clone()
+                .map(|metadata| super::ClientCiba { metadata, fapi: true }),
         })
     }
 }
@@ -164,6 +167,7 @@ mod tests {
                 dpop_bound_access_tokens: false,
                 tls_client_certificate_bound_access_tokens: true,
                 id_token_encryption: None,
+                ciba: None,
             },
             directory: "d".into(),
             software_id: "s".into(),

@@ -297,6 +297,43 @@ mod tests {
         );
     }
 
+    /// CIBA Core §4: the members only when `[ciba] enabled`; push only
+    /// where enabled; the grant type with them.
+    #[test]
+    fn ciba_members_only_when_enabled_ciba_core_s4() {
+        let off = serde_json::to_value(ProviderMetadata::from_config(&config(""), "ES256")).unwrap();
+        assert!(off.get("backchannel_authentication_endpoint").is_none());
+        assert!(
+            !off["grant_types_supported"]
+                .as_array()
+                .unwrap()
+                .contains(&serde_json::json!(
+                    crate::protocol::token_request::CIBA_GRANT_TYPE
+                ))
+        );
+        let on = config(
+            "[ciba]\nenabled = true\ndevice_notification_url = \"https://device.bank.example/r\"\ndevice_subject_dn = \"CN=d,O=b\"\n",
+        );
+        let on = serde_json::to_value(ProviderMetadata::from_config(&on, "ES256")).unwrap();
+        assert_eq!(
+            on["backchannel_authentication_endpoint"],
+            "https://localhost:8443/bc-authorize"
+        );
+        assert_eq!(
+            on["backchannel_token_delivery_modes_supported"],
+            serde_json::json!(["poll", "ping"])
+        );
+        assert_eq!(on["backchannel_user_code_parameter_supported"], true);
+        assert!(
+            on["grant_types_supported"]
+                .as_array()
+                .unwrap()
+                .contains(&serde_json::json!(
+                    crate::protocol::token_request::CIBA_GRANT_TYPE
+                ))
+        );
+    }
+
     #[test]
     fn registration_endpoint_only_when_enabled_rfc8414_s2() {
         let off = serde_json::to_value(ProviderMetadata::from_config(&config(""), "ES256")).unwrap();

@@ -39,7 +39,9 @@ use crate::protocol::client_cert::ClientCertificate;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::jose::ClientJwks;
 use crate::protocol::jose::jwe::{self, IdTokenEncryption};
-use crate::protocol::registration::metadata::{ClientMetadata, MetadataPolicy, check_client_metadata};
+use crate::protocol::registration::metadata::{
+    CibaRegistration, ClientMetadata, MetadataPolicy, check_client_metadata,
+};
 use crate::protocol::registration::profile::{SoftwareKeys, keys_in};
 use crate::protocol::registration::request::{self, RegistrationBody};
 use crate::protocol::registration::ssa::{self, SoftwareStatement};
@@ -212,6 +214,10 @@ async fn admit_checked(
         allow_localhost: config.registration.danger_allow_localhost_redirects,
         role_scopes: &directory.role_scopes,
         reserved_dns: &reserved,
+        ciba: config.ciba.enabled.then_some(CibaRegistration {
+            push_enabled: config.ciba.push_enabled,
+            allow_private: config.ciba.danger_allow_private_notification_endpoints,
+        }),
     };
     let checked = check_client_metadata(&metadata, &ssa, &transport_dn, &policy)?;
     let descriptive = descriptive::descriptive_metadata(&metadata, &request::peek_claims(&statement)?)?;
@@ -426,6 +432,10 @@ pub fn client_information(op: &OpState, record: &RegisteredClient, token: &str) 
         );
     }
     body.remove("id_token_encryption");
+    // CIBA Core §4 names.
+    if let Some(Value::Object(ciba)) = body.remove("ciba") {
+        body.extend(ciba);
+    }
     body.retain(|_, value| !value.is_null());
     if let Some(Ok(Value::Object(kept))) = record.descriptive_metadata.as_deref().map(serde_json::from_str) {
         body.extend(kept);
@@ -434,7 +444,14 @@ pub fn client_information(op: &OpState, record: &RegisteredClient, token: &str) 
         "client_id": record.client_id,
         "client_id_issued_at": record.issued_at,
         "scope": record.metadata.scopes.join(" "),
-        "grant_types": update::grant_types(&record.metadata.scopes),
+        "grant_types": update::grant_types(
+            &record.metadata.scopes,
+            record
+                .metadata
+                .ciba
+                .as_ref()
+                .is_some_and(|c| c.backchannel_token_delivery_mode.uses_token_endpoint()),
+        ),
         "response_types": update::response_types(),
         "software_id": record.software_id,
         "software_statement": record.software_statement,

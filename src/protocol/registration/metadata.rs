@@ -36,10 +36,12 @@ use super::profile::{RegistrationProfile, SoftwareKeys, keys_in};
 use super::redirect_uri::check_redirect_uri;
 use super::roles::role_detail_types;
 use super::ssa::SoftwareStatement;
+use crate::protocol::ciba::CibaClientMetadata;
+use crate::protocol::ciba::fapi_policy::check_ciba_client_policy;
 use crate::protocol::client_auth::{DistinguishedName, TokenEndpointAuthMethod};
 use crate::protocol::jose::jwe::IdTokenEncryption;
 use crate::protocol::rar::DetailType;
-use crate::protocol::token_request::GRANT_TYPES;
+use crate::protocol::token_request::{CIBA_GRANT_TYPE, GRANT_TYPES};
 use fiducia_hsm::JoseAlg;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -58,6 +60,19 @@ pub struct MetadataPolicy<'a> {
     pub role_scopes: &'a BTreeMap<String, Vec<String>>,
     /// Subject DNs a client may not register (the resource servers').
     pub reserved_dns: &'a [DistinguishedName],
+    /// CIBA at this OP (`[ciba] enabled`); `None`: the CIBA members are
+    /// ignored (RFC 7591 §2: metadata the server does not support).
+    pub ciba: Option<CibaRegistration>,
+}
+
+/// What `[ciba]` says about registering CIBA clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CibaRegistration {
+    /// `[ciba] push_enabled` (never for a registered client: every one
+    /// follows FAPI CIBA).
+    pub push_enabled: bool,
+    /// `[ciba] danger_allow_private_notification_endpoints`.
+    pub allow_private: bool,
 }
 
 /// The metadata of a registered client, as stored and as answered
@@ -98,6 +113,9 @@ pub struct ClientMetadata {
     /// (`id_token_encryption.rs`): ID tokens encrypted to the client.
     /// Added in store schema 7 (`store/repo/migrate_v7.rs`).
     pub id_token_encryption: Option<IdTokenEncryption>,
+    /// CIBA Core §4 metadata, when the client registered for CIBA (a
+    /// registered client follows FAPI CIBA, §5.2.2). Added in store schema 7.
+    pub ciba: Option<CibaClientMetadata>,
 }
 
 /// Checks `request` (the registration's JSON members) against `ssa` and
@@ -162,11 +180,17 @@ pub fn check_client_metadata(
     let id_token_signed_response_alg = own_alg(request, "id_token_signed_response_alg", policy.signing_alg)?;
     let authorization_signed_response_alg =
         own_alg(request, "authorization_signed_response_alg", policy.signing_alg)?;
+    let ciba = ciba_metadata(request, policy)?;
+    let ciba_polls = ciba
+        .as_ref()
+        .is_some_and(|c| c.backchannel_token_delivery_mode.uses_token_endpoint());
     if let Some(grants) = strings(request, "grant_types")?
-        && grants.iter().any(|g| !GRANT_TYPES.contains(&g.as_str()))
+        && grants
+            .iter()
+            .any(|g| !(GRANT_TYPES.contains(&g.as_str()) || (ciba_polls && g == CIBA_GRANT_TYPE)))
     {
         return Err(RegistrationError::metadata(
-            "grant_types may be authorization_code, refresh_token and client_credentials",
+            "grant_types may be authorization_code, refresh_token and client_credentials (and urn:openid:params:grant-type:ciba for a CIBA poll or ping client)",
         ));
     }
     if let Some(types) = strings(request, "response_types")?
@@ -275,7 +299,27 @@ pub fn check_client_metadata(
         dpop_bound_access_tokens,
         tls_client_certificate_bound_access_tokens: tls_bound,
         id_token_encryption,
+        ciba,
     })
+}
+
+/// CIBA Core §4 members, checked with the FAPI CIBA policy (§5.2.2: poll
+/// or ping; every registered client follows it), when CIBA is on.
+fn ciba_metadata(
+    request: &Map<String, Value>,
+    policy: &MetadataPolicy<'_>,
+) -> Result<Option<CibaClientMetadata>, RegistrationError> {
+    let Some(ciba) = policy.ciba else {
+        return Ok(None);
+    };
+    let refused = |e: crate::protocol::error::OAuthError| {
+        RegistrationError::metadata(e.description.unwrap_or_else(|| "invalid CIBA metadata".into()))
+    };
+    let metadata = CibaClientMetadata::from_metadata(request, ciba.allow_private).map_err(refused)?;
+    if let Some(metadata) = &metadata {
+        check_ciba_client_policy(metadata, true, ciba.push_enabled).map_err(refused)?;
+    }
+    Ok(metadata)
 }
 
 /// RFC 8705 §2.1.2: the registered DN is the transport certificate's; a

@@ -76,13 +76,17 @@ pub fn without_nulls(mut metadata: Map<String, Value>) -> Map<String, Value> {
 /// RFC 7591 §3.2.1: the grant types a registered client really has. Every
 /// client may use `authorization_code` and `client_credentials`; a refresh
 /// token is issued only when `offline_access` was granted (OIDC Core §11),
-/// so `refresh_token` only with that scope.
-pub fn grant_types(scopes: &[String]) -> Vec<&'static str> {
+/// so `refresh_token` only with that scope; the CIBA grant (CIBA Core
+/// §10.1) when the client registered poll or ping (`ciba_polls`).
+pub fn grant_types(scopes: &[String], ciba_polls: bool) -> Vec<&'static str> {
     let mut grants = vec!["authorization_code"];
     if scopes.iter().any(|s| s == "offline_access") {
         grants.push("refresh_token");
     }
     grants.push("client_credentials");
+    if ciba_polls {
+        grants.push(crate::protocol::token_request::CIBA_GRANT_TYPE);
+    }
     grants
 }
 
@@ -164,12 +168,20 @@ mod tests {
     fn grant_types_follow_the_scopes_rfc7591_s3_2_1() {
         let scopes = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            grant_types(&scopes(&["openid", "accounts"])),
+            grant_types(&scopes(&["openid", "accounts"]), false),
             ["authorization_code", "client_credentials"]
         );
         assert_eq!(
-            grant_types(&scopes(&["openid", "offline_access"])),
+            grant_types(&scopes(&["openid", "offline_access"]), false),
             ["authorization_code", "refresh_token", "client_credentials"]
+        );
+        assert_eq!(
+            grant_types(&scopes(&["openid"]), true),
+            [
+                "authorization_code",
+                "client_credentials",
+                "urn:openid:params:grant-type:ciba"
+            ]
         );
     }
 }

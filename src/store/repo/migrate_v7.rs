@@ -2,13 +2,14 @@
 //! (`protocol::registration::metadata::ClientMetadata`) gained
 //! `id_token_encryption` (OIDC Registration §2
 //! `id_token_encrypted_response_alg` / `_enc`: ID tokens encrypted to the
-//! client, required by the `cdr` registration profile).
+//! client, required by the `cdr` registration profile) and `ciba` (CIBA
+//! Core §4 metadata).
 //!
 //! The field is at the end of the metadata, which is in the middle of the
 //! record, so each registered client is decoded with its schema-6 shape
-//! ([`ClientV6`]) and written again with no encryption: every client
-//! registered before asked for none (registration did not accept the
-//! members). One transaction, like every migration; registered clients
+//! ([`ClientV6`]) and written again with no encryption and no CIBA: every
+//! client registered before asked for neither (registration did not accept
+//! the members). One transaction, like every migration; registered clients
 //! are few.
 
 use super::ops::parse_tail;
@@ -100,6 +101,7 @@ pub(super) fn upgrade_value(value: &[u8]) -> Result<Vec<u8>, KvError> {
             dpop_bound_access_tokens: m.dpop_bound_access_tokens,
             tls_client_certificate_bound_access_tokens: m.tls_client_certificate_bound_access_tokens,
             id_token_encryption: None,
+            ciba: None,
         },
         directory: old.directory,
         software_id: old.software_id,
@@ -179,6 +181,7 @@ mod tests {
             codec::decode(&upgrade_value(&bytes).unwrap()).unwrap();
         assert_eq!(m, meta);
         assert_eq!(new.metadata.id_token_encryption, None);
+        assert_eq!(new.metadata.ciba, None);
         assert_eq!(new.metadata.jwks.as_deref(), Some("{\"keys\":[]}"));
         assert!(new.metadata.require_signed_request_object);
         assert!(!new.metadata.tls_client_certificate_bound_access_tokens);

@@ -11,12 +11,12 @@ use fiducia_hsm::{JoseAlg, Signer, SoftwareSigner, sign_jws};
 use serde_json::{Map, Value, json};
 
 /// The generic client's own key (not the one the harness's clients share).
-fn client_key() -> SoftwareSigner {
+pub fn client_key() -> SoftwareSigner {
     SoftwareSigner::generate(JoseAlg::Es256).unwrap()
 }
 
 /// The JWKS by value of `key`.
-fn jwks_of(key: &SoftwareSigner) -> Value {
+pub fn jwks_of(key: &SoftwareSigner) -> Value {
     json!({ "keys": [key.public_jwk()] })
 }
 
@@ -45,7 +45,7 @@ impl Dcr {
 }
 
 /// A client assertion (RFC 7523 §3) for `client_id` signed with `key`.
-async fn assertion(key: &SoftwareSigner, client_id: &str) -> String {
+pub async fn assertion(key: &SoftwareSigner, client_id: &str) -> String {
     let now = now();
     let claims = json!({
         "iss": client_id, "sub": client_id, "aud": ISSUER,
@@ -57,7 +57,7 @@ async fn assertion(key: &SoftwareSigner, client_id: &str) -> String {
 }
 
 /// What such a library sends by default beside the statement.
-fn library_request(statement: &str, key: &SoftwareSigner) -> Value {
+pub fn library_request(statement: &str, key: &SoftwareSigner) -> Value {
     json!({
         "software_statement": statement,
         "redirect_uris": [REDIRECT],

@@ -7,6 +7,7 @@
 pub mod brazil;
 pub mod cdr;
 pub mod cert_revocation;
+pub mod ciba;
 pub mod discovery;
 pub mod generic;
 pub mod manage;

@@ -44,6 +44,7 @@ fn check_brazil(
         allow_localhost: false,
         role_scopes: &roles,
         reserved_dns: &[],
+        ciba: None,
     };
     let Value::Object(map) = request else { panic!() };
     check_client_metadata(&map, ssa, "UID=soft-br,2.5.4.97=OFBBR-org-br,C=BR", &policy)

@@ -39,6 +39,7 @@ fn check_generic(
         allow_localhost: false,
         role_scopes: &roles,
         reserved_dns: &[],
+        ciba: None,
     };
     let Value::Object(map) = request else { panic!() };
     check_client_metadata(&map, ssa, "CN=soft-g,O=Fintech,C=GB", &policy)
@@ -152,6 +153,7 @@ fn uk_profile_still_refuses_jwks_by_value_obie_dcr_3_3() {
         allow_localhost: false,
         role_scopes: &roles,
         reserved_dns: &[],
+        ciba: None,
     };
     let request = json!({"token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [client_jwk_json(&client, "k", json!({}))]}});
     let Value::Object(map) = request else { panic!() };

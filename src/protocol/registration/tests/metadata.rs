@@ -21,6 +21,7 @@ fn check(
         allow_localhost,
         role_scopes: &roles,
         reserved_dns: reserved,
+        ciba: None,
     };
     let Value::Object(map) = request else { panic!() };
     check_client_metadata(&map, &ssa(), DN, &policy)
