@@ -184,6 +184,8 @@ pub async fn record(op: &OpState, ciba: &Ciba, caller: &Caller, body: &[u8]) -> 
     })?;
     ciba.pending.settle(request.expires_at);
     let approved = matches!(request.status, CibaStatus::Approved(_));
+    let decided = if approved { "approved" } else { "denied" };
+    metrics::counter!("fiducia_ciba_decisions_total", "decision" => decided).increment(1);
     tracing::info!(
         target: "fiducia::audit",
         client_id = %request.client_id,

@@ -119,15 +119,16 @@ pub async fn notify(
         body: jws.into(),
         bearer: None,
     };
-    poster
+    let delivered = poster
         .deliver(&delivery, AddressPolicy::Any, retry_policy(config))
-        .await
-        .map(|_| ())
-        .map_err(|error| {
-            tracing::warn!(%error, "the device channel did not take a backchannel authentication request");
-            OAuthError::new(
-                ErrorCode::TemporarilyUnavailable,
-                "the customer's authentication device could not be reached; try again later",
-            )
-        })
+        .await;
+    let outcome = if delivered.is_ok() { "delivered" } else { "failed" };
+    metrics::counter!("fiducia_ciba_deliveries_total", "kind" => "device", "outcome" => outcome).increment(1);
+    delivered.map(|_| ()).map_err(|error| {
+        tracing::warn!(%error, "the device channel did not take a backchannel authentication request");
+        OAuthError::new(
+            ErrorCode::TemporarilyUnavailable,
+            "the customer's authentication device could not be reached; try again later",
+        )
+    })
 }

@@ -95,7 +95,7 @@ async fn deliver(op: &OpState, job: Job) {
     let (target, body, what) = match job.notification {
         Notification::Nothing => return,
         Notification::Ping(target, body) => (target, serde_json::to_vec(&body), "ping"),
-        Notification::PushError(target, body) => (target, serde_json::to_vec(&body), "push error"),
+        Notification::PushError(target, body) => (target, serde_json::to_vec(&body), "push_error"),
         Notification::PushTokens(target) => {
             let Some(client) = op.services.clients.get(&job.client_id).await else {
                 return;
@@ -107,7 +107,7 @@ async fn deliver(op: &OpState, job: Job) {
                     if let Some(map) = tokens.as_object_mut() {
                         map.insert("auth_req_id".into(), job.auth_req_id.clone().into());
                     }
-                    (target, serde_json::to_vec(&tokens), "pushed tokens")
+                    (target, serde_json::to_vec(&tokens), "push_tokens")
                 }
                 Err(error) => {
                     tracing::warn!(client_id = %job.client_id, %error, "CIBA tokens not issued for push");

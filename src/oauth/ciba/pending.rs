@@ -104,7 +104,10 @@ impl Actor for PendingRequests {
             PendingMessage::Count(reply) => {
                 let _ = reply.send(state.total);
             }
-            PendingMessage::Sweep => state.sweep(state.clock.now_unix()),
+            PendingMessage::Sweep => {
+                state.sweep(state.clock.now_unix());
+                metrics::gauge!("fiducia_ciba_pending").set(state.total as f64);
+            }
         }
         Ok(())
     }
