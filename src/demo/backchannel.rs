@@ -41,7 +41,13 @@ pub struct Started {
 }
 
 /// The signed request's claims (CIBA Core §7.1.1).
-pub fn request_claims(client_id: &str, issuer: &str, ask: &Ask<'_>, now: u64, jti: &str) -> anyhow::Result<Value> {
+pub fn request_claims(
+    client_id: &str,
+    issuer: &str,
+    ask: &Ask<'_>,
+    now: u64,
+    jti: &str,
+) -> anyhow::Result<Value> {
     let claims: Value = serde_json::from_str(&intent_claims(ask.consent_id)).context("the intent claims")?;
     Ok(json!({
         "iss": client_id, "aud": issuer, "iat": now, "nbf": now,
@@ -54,9 +60,9 @@ pub fn request_claims(client_id: &str, issuer: &str, ask: &Ask<'_>, now: u64, jt
 /// The §7.3 answer's members.
 pub fn started(body: &Value) -> anyhow::Result<Started> {
     let auth_req_id = text(body, &["auth_req_id"], "the backchannel authentication response")?;
-    let expires_in = body["expires_in"]
-        .as_u64()
-        .ok_or_else(|| anyhow!("the backchannel authentication response lacks `expires_in` (CIBA Core §7.3)"))?;
+    let expires_in = body["expires_in"].as_u64().ok_or_else(|| {
+        anyhow!("the backchannel authentication response lacks `expires_in` (CIBA Core §7.3)")
+    })?;
     Ok(Started {
         auth_req_id,
         expires_in,
@@ -81,7 +87,11 @@ pub async fn request(setup: &Setup, client: &CibaClient, ask: &Ask<'_>) -> anyho
     let mut params = client.authentication(&setup.op.issuer).await?;
     params.push(("request", signed));
     let response = setup.fintech.post_form(endpoint, &pairs(&params), &[]).await?;
-    started(&expect_json(&response, 200, "the backchannel authentication endpoint")?)
+    started(&expect_json(
+        &response,
+        200,
+        "the backchannel authentication endpoint",
+    )?)
 }
 
 #[cfg(test)]
@@ -130,7 +140,11 @@ mod tests {
         let body = json!({"auth_req_id": "r1", "expires_in": 120, "interval": 2});
         assert_eq!(
             started(&body).unwrap(),
-            Started { auth_req_id: "r1".into(), expires_in: 120, interval: 2 }
+            Started {
+                auth_req_id: "r1".into(),
+                expires_in: 120,
+                interval: 2
+            }
         );
         let no_interval = json!({"auth_req_id": "r1", "expires_in": 120});
         assert_eq!(started(&no_interval).unwrap().interval, DEFAULT_INTERVAL_SECS);

@@ -40,8 +40,12 @@ impl CibaClient {
                 file.display()
             )
         })?;
-        let signer = SoftwareSigner::from_pkcs8_pem(CIBA_CLIENT_ALG, &pem)
-            .map_err(|e| anyhow!("{}: not the CIBA client's {CIBA_CLIENT_ALG} key: {e}", file.display()))?;
+        let signer = SoftwareSigner::from_pkcs8_pem(CIBA_CLIENT_ALG, &pem).map_err(|e| {
+            anyhow!(
+                "{}: not the CIBA client's {CIBA_CLIENT_ALG} key: {e}",
+                file.display()
+            )
+        })?;
         Ok(Self {
             client_id: CIBA_CLIENT_ID.to_string(),
             signer,
@@ -87,7 +91,10 @@ mod tests {
     #[test]
     fn assertions_name_the_client_and_the_issuer_rfc7523_s3() {
         let claims = assertion_claims("c1", "https://op", 100, "j1");
-        assert_eq!((claims["iss"].as_str(), claims["sub"].as_str()), (Some("c1"), Some("c1")));
+        assert_eq!(
+            (claims["iss"].as_str(), claims["sub"].as_str()),
+            (Some("c1"), Some("c1"))
+        );
         assert_eq!(claims["aud"], "https://op");
         assert_eq!(claims["exp"], 100 + JWT_LIFETIME_SECS);
         assert_eq!(claims["jti"], "j1");

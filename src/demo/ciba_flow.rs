@@ -25,7 +25,10 @@ pub(super) async fn payment(args: &CibaPaymentArgs, report: &mut Report) -> anyh
     ));
     report.record("client_id", client.client_id.as_str());
 
-    let auth = client.authentication(&setup.op.issuer).await.context("step 1 (client token)")?;
+    let auth = client
+        .authentication(&setup.op.issuer)
+        .await
+        .context("step 1 (client token)")?;
     let cc_token = consent::client_token(&setup, &pairs(&auth), "payments accounts")
         .await
         .context("step 1 (client token)")?;
@@ -44,7 +47,9 @@ pub(super) async fn payment(args: &CibaPaymentArgs, report: &mut Report) -> anyh
         .context("step 2 (account access consent)")?;
     report.step(
         "account consent",
-        format!("{account_consent} {status}: read accounts and balances (to show the balance before and after)"),
+        format!(
+            "{account_consent} {status}: read accounts and balances (to show the balance before and after)"
+        ),
     );
     report.record("account_access_consent_id", account_consent.as_str());
     let accounts = decoupled(args, report, &setup, &client, "openid accounts", &account_consent).await?;
@@ -68,7 +73,12 @@ pub(super) async fn payment(args: &CibaPaymentArgs, report: &mut Report) -> anyh
         "payment consent",
         format!(
             "{} {}: {} {} to {} ({})",
-            consent.id, consent.status, order.amount, order.currency, order.creditor_name, order.creditor_iban
+            consent.id,
+            consent.status,
+            order.amount,
+            order.currency,
+            order.creditor_name,
+            order.creditor_iban
         ),
     );
     report.record("consent_id", consent.id.as_str());
@@ -100,7 +110,10 @@ async fn decoupled(
     scope: &str,
     consent_id: &str,
 ) -> anyhow::Result<token::Tokens> {
-    let binding_message = args.binding_message.clone().unwrap_or_else(backchannel::binding_code);
+    let binding_message = args
+        .binding_message
+        .clone()
+        .unwrap_or_else(backchannel::binding_code);
     let ask = Ask {
         user: &args.user,
         scope,
@@ -123,15 +136,21 @@ async fn decoupled(
         "binding message \"{binding_message}\" (shown on the till and on the phone); expires in {} s, poll every {} s",
         started.expires_in, started.interval
     ));
-    report.record(&format!("auth_req_id_{}", scope.trim_start_matches("openid ")), started.auth_req_id.as_str());
+    report.record(
+        &format!("auth_req_id_{}", scope.trim_start_matches("openid ")),
+        started.auth_req_id.as_str(),
+    );
     let first = ciba_poll::poll_once(setup, client, &started.auth_req_id)
         .await
         .with_context(|| format!("step {step} (first poll)"))?;
-    report.detail(format!("first poll: {}", match first {
-        ciba_poll::Answer::Pending => "authorization_pending (the customer has not decided)",
-        ciba_poll::Answer::SlowDown => "slow_down",
-        ciba_poll::Answer::Tokens(_) => "tokens already",
-    }));
+    report.detail(format!(
+        "first poll: {}",
+        match first {
+            ciba_poll::Answer::Pending => "authorization_pending (the customer has not decided)",
+            ciba_poll::Answer::SlowDown => "slow_down",
+            ciba_poll::Answer::Tokens(_) => "tokens already",
+        }
+    ));
 
     let step = step + 1;
     let shown = phone::pending(setup, &args.user, &args.password, &started.auth_req_id)
@@ -142,22 +161,41 @@ async fn decoupled(
         .with_context(|| format!("step {step} (the customer's phone: approval)"))?;
     report.step(
         "customer's phone",
-        format!("{} approves on the sandbox customer device {}", args.user, phone::device_url(setup)?),
+        format!(
+            "{} approves on the sandbox customer device {}",
+            args.user,
+            phone::device_url(setup)?
+        ),
     );
     report.detail(format!("the phone shows: {shown}"));
-    report.detail("(this is what the customer's phone does: the device signs the decision to the OP over mTLS)");
+    report.detail(
+        "(this is what the customer's phone does: the device signs the decision to the OP over mTLS)",
+    );
 
     let step = step + 1;
     let polled = match first {
-        ciba_poll::Answer::Tokens(body) => ciba_poll::Polled { body, polls: 0, pending: 0, slowed: 0, interval: started.interval },
+        ciba_poll::Answer::Tokens(body) => ciba_poll::Polled {
+            body,
+            polls: 0,
+            pending: 0,
+            slowed: 0,
+            interval: started.interval,
+        },
         ciba_poll::Answer::Pending | ciba_poll::Answer::SlowDown => {
             let interval = match first {
                 ciba_poll::Answer::SlowDown => started.interval + ciba_poll::SLOW_DOWN_STEP_SECS,
                 _ => started.interval,
             };
-            ciba_poll::until_tokens(setup, client, &started.auth_req_id, interval, started_at, started.expires_in)
-                .await
-                .with_context(|| format!("step {step} (polling the token endpoint)"))?
+            ciba_poll::until_tokens(
+                setup,
+                client,
+                &started.auth_req_id,
+                interval,
+                started_at,
+                started.expires_in,
+            )
+            .await
+            .with_context(|| format!("step {step} (polling the token endpoint)"))?
         }
     };
     let tokens = token::tokens(setup, &polled.body, &client.client_id, None)
@@ -166,7 +204,9 @@ async fn decoupled(
     let claim = |name: &str| tokens.id_token_claims.get(name).and_then(|v| v.as_str());
     // UK OBIE: the ID token names the consent the customer authorised.
     if claim("openbanking_intent_id") != Some(consent_id) {
-        anyhow::bail!("step {step} (the token response): the ID token does not name the consent {consent_id}");
+        anyhow::bail!(
+            "step {step} (the token response): the ID token does not name the consent {consent_id}"
+        );
     }
     report.step(
         "tokens (poll)",

@@ -70,7 +70,10 @@ pub async fn poll_once(setup: &Setup, client: &CibaClient, auth_req_id: &str) ->
     let mut params = client.authentication(&setup.op.issuer).await?;
     params.push(("grant_type", CIBA_GRANT_TYPE.to_string()));
     params.push(("auth_req_id", auth_req_id.to_string()));
-    let response = setup.fintech.post_form(&setup.op.token, &pairs(&params), &[]).await?;
+    let response = setup
+        .fintech
+        .post_form(&setup.op.token, &pairs(&params), &[])
+        .await?;
     answer(&response)
 }
 
@@ -143,8 +146,15 @@ mod tests {
         assert!(denied.to_string().contains("denied"), "{denied}");
         let expired = answer(&response(400, r#"{"error":"expired_token"}"#)).unwrap_err();
         assert!(expired.to_string().contains("expired"), "{expired}");
-        let other = answer(&response(401, r#"{"error":"invalid_client","error_description":"no"}"#)).unwrap_err();
-        assert_eq!(other.to_string(), "the token endpoint answered 401 invalid_client: no");
+        let other = answer(&response(
+            401,
+            r#"{"error":"invalid_client","error_description":"no"}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(
+            other.to_string(),
+            "the token endpoint answered 401 invalid_client: no"
+        );
         assert!(answer(&response(200, "[]")).is_err());
     }
 }

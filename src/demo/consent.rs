@@ -27,7 +27,11 @@ pub struct PaymentConsent {
 /// A client_credentials token for `scope` at the (mTLS) token endpoint,
 /// the client authenticated by `client_auth` (its `client_id`, and a
 /// `client_assertion` for private_key_jwt) besides its certificate.
-pub async fn client_token(setup: &Setup, client_auth: &[(&str, &str)], scope: &str) -> anyhow::Result<String> {
+pub async fn client_token(
+    setup: &Setup,
+    client_auth: &[(&str, &str)],
+    scope: &str,
+) -> anyhow::Result<String> {
     let mut params = vec![("grant_type", "client_credentials"), ("scope", scope)];
     params.extend_from_slice(client_auth);
     let response = setup.fintech.post_form(&setup.op.token, &params, &[]).await?;

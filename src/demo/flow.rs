@@ -89,7 +89,12 @@ pub(super) async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::
         "payment consent",
         format!(
             "{} {}: {} {} to {} ({})",
-            consent.id, consent.status, args.order.amount, args.order.currency, args.order.creditor_name, args.order.creditor_iban
+            consent.id,
+            consent.status,
+            args.order.amount,
+            args.order.currency,
+            args.order.creditor_name,
+            args.order.creditor_iban
         ),
     );
     report.record("consent_id", consent.id.as_str());

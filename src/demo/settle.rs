@@ -59,13 +59,12 @@ pub(super) async fn pay(
         .balances(&args.currency)
         .await
         .with_context(|| format!("step {} (balance)", step + 2))?;
-    let debtor = payment::debtor(&after, &consent_data)
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "step {} (balance): the debtor account is not among the customer's",
-                step + 2
-            )
-        })?;
+    let debtor = payment::debtor(&after, &consent_data).ok_or_else(|| {
+        anyhow::anyhow!(
+            "step {} (balance): the debtor account is not among the customer's",
+            step + 2
+        )
+    })?;
     let was = before
         .iter()
         .find(|b| b.account_id == debtor.account_id)

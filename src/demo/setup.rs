@@ -122,8 +122,12 @@ mod tests {
         assert_eq!(aliased.authorization, "https://op/authorize");
         assert_eq!(aliased.backchannel, None);
         metadata["backchannel_authentication_endpoint"] = json!("https://op/bc-authorize");
-        assert_eq!(op_endpoints(&metadata).unwrap().backchannel.as_deref(), Some("https://op/bc-authorize"));
-        metadata["mtls_endpoint_aliases"]["backchannel_authentication_endpoint"] = json!("https://mtls.op/bc-authorize");
+        assert_eq!(
+            op_endpoints(&metadata).unwrap().backchannel.as_deref(),
+            Some("https://op/bc-authorize")
+        );
+        metadata["mtls_endpoint_aliases"]["backchannel_authentication_endpoint"] =
+            json!("https://mtls.op/bc-authorize");
         assert_eq!(
             op_endpoints(&metadata).unwrap().backchannel.as_deref(),
             Some("https://mtls.op/bc-authorize")

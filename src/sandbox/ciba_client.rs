@@ -62,7 +62,8 @@ pub fn ensure_in_config(config_file: &Path) -> anyhow::Result<()> {
     let with = with_ciba_client(&text);
     if with != text {
         tracing::info!(config = %config_file.display(), "adding the sandbox CIBA client");
-        std::fs::write(config_file, with).with_context(|| format!("cannot write {}", config_file.display()))?;
+        std::fs::write(config_file, with)
+            .with_context(|| format!("cannot write {}", config_file.display()))?;
     }
     Ok(())
 }
@@ -77,11 +78,21 @@ mod tests {
         assert!(text.find(CIBA_CLIENT_ID).unwrap() < text.find("\n[signing]").unwrap());
         assert_eq!(with_ciba_client(&text), text, "added once");
         let raw = crate::config::load_from_str(&text, Vec::new()).unwrap();
-        let client = raw.clients.iter().find(|c| c.client_id == CIBA_CLIENT_ID).unwrap();
+        let client = raw
+            .clients
+            .iter()
+            .find(|c| c.client_id == CIBA_CLIENT_ID)
+            .unwrap();
         let ciba = client.ciba_metadata().unwrap();
         // CIBA Core §4; FAPI CIBA §5.2.2: poll, signed requests.
-        assert_eq!(ciba.backchannel_token_delivery_mode, crate::protocol::ciba::DeliveryMode::Poll);
-        assert_eq!(ciba.backchannel_authentication_request_signing_alg, Some(CIBA_CLIENT_ALG));
+        assert_eq!(
+            ciba.backchannel_token_delivery_mode,
+            crate::protocol::ciba::DeliveryMode::Poll
+        );
+        assert_eq!(
+            ciba.backchannel_authentication_request_signing_alg,
+            Some(CIBA_CLIENT_ALG)
+        );
         assert!(client.ciba_fapi);
         assert_eq!(client.jwks_file.as_deref(), Some(Path::new(CIBA_CLIENT_JWKS)));
         for scope in ["openid", "payments", "accounts"] {
@@ -99,6 +110,10 @@ mod tests {
             serde_json::from_slice(&std::fs::read(dir.path().join(CIBA_CLIENT_JWKS)).unwrap()).unwrap();
         assert_eq!(jwks["keys"][0]["kid"], fiducia_hsm::Signer::key_id(&signer));
         ensure_key(dir.path()).unwrap();
-        assert_eq!(std::fs::read_to_string(dir.path().join(CIBA_CLIENT_KEY)).unwrap(), pem, "kept");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(CIBA_CLIENT_KEY)).unwrap(),
+            pem,
+            "kept"
+        );
     }
 }

@@ -184,6 +184,13 @@ pub fn banner(
             first.username,
             first.username
         ));
+        lines.push(format!(
+            "  CIBA payment:  fiducia demo ciba-payment --data {} --user {} --password <{}'s password> (client {})",
+            absolute(&layout.data_dir).display(),
+            first.username,
+            first.username,
+            ciba_client::CIBA_CLIENT_ID
+        ));
     }
     lines.extend([
         String::new(),
