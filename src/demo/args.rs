@@ -1,6 +1,28 @@
-//! What `fiducia demo payment` is asked to do (its command line).
+//! What `fiducia demo payment` and `fiducia demo ciba-payment` are asked
+//! to do (their command lines).
 
 use std::path::PathBuf;
+
+/// The payment itself: what the consent names.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PaymentOrder {
+    /// The amount (Open Banking decimal text).
+    #[arg(long, default_value = "10.00")]
+    pub amount: String,
+    /// ISO 4217 currency; the customer's account in it pays.
+    #[arg(long, default_value = "EUR")]
+    pub currency: String,
+    /// The creditor's IBAN (another bank's by default; a sandbox
+    /// customer's IBAN pays that customer).
+    #[arg(long, value_name = "IBAN", default_value = "GB33BUKB20201555555555")]
+    pub creditor_iban: String,
+    /// The creditor's name.
+    #[arg(long, value_name = "NAME", default_value = "Demo Merchant Ltd")]
+    pub creditor_name: String,
+    /// The payment reference (up to 35 characters).
+    #[arg(long, default_value = "Fiducia demo")]
+    pub reference: String,
+}
 
 /// What `fiducia demo payment` pays and how.
 #[derive(Debug, Clone, clap::Args)]
@@ -21,26 +43,46 @@ pub struct PaymentArgs {
         hide_env_values = true
     )]
     pub password: Option<String>,
-    /// The amount (Open Banking decimal text).
-    #[arg(long, default_value = "10.00")]
-    pub amount: String,
-    /// ISO 4217 currency; the customer's account in it pays.
-    #[arg(long, default_value = "EUR")]
-    pub currency: String,
-    /// The creditor's IBAN (another bank's by default; a sandbox
-    /// customer's IBAN pays that customer).
-    #[arg(long, value_name = "IBAN", default_value = "GB33BUKB20201555555555")]
-    pub creditor_iban: String,
-    /// The creditor's name.
-    #[arg(long, value_name = "NAME", default_value = "Demo Merchant Ltd")]
-    pub creditor_name: String,
-    /// The payment reference (up to 35 characters).
-    #[arg(long, default_value = "Fiducia demo")]
-    pub reference: String,
+    /// The payment.
+    #[command(flatten)]
+    pub order: PaymentOrder,
     /// Print a JSON summary on stdout (the step lines go to stderr).
     #[arg(long)]
     pub json: bool,
     /// Also print secrets: tokens, the PKCE verifier, the registration access token.
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+/// What `fiducia demo ciba-payment` pays and for whom.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CibaPaymentArgs {
+    /// The sandbox data directory (`fiducia sandbox --data DIR`, running).
+    #[arg(long, value_name = "DIR", default_value = ".fiducia")]
+    pub data: PathBuf,
+    /// The sandbox customer asked to approve (the `login_hint`, e.g. alice).
+    #[arg(long, value_name = "USER")]
+    pub user: String,
+    /// The customer's password (or FIDUCIA_DEMO_PASSWORD): what their
+    /// phone (the sandbox device) signs in with to approve.
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "FIDUCIA_DEMO_PASSWORD",
+        hide_env_values = true
+    )]
+    pub password: String,
+    /// The binding message shown on the till and the phone (CIBA Core
+    /// §7.1; at most 64 characters). Default: a fresh code.
+    #[arg(long, value_name = "TEXT")]
+    pub binding_message: Option<String>,
+    /// The payment.
+    #[command(flatten)]
+    pub order: PaymentOrder,
+    /// Print a JSON summary on stdout (the step lines go to stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// Also print secrets: tokens and the auth_req_id.
     #[arg(long)]
     pub verbose: bool,
 }

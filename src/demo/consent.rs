@@ -6,7 +6,7 @@
 //! Transaction API v3.1, `OBReadConsent1`), each with an
 //! `x-idempotency-key`; `GET .../{ConsentId}` reads one back.
 
-use super::args::PaymentArgs;
+use super::args::PaymentOrder;
 use super::http::{expect_json, text};
 use super::setup::Setup;
 use crate::protocol::paths::{ACCOUNT_ACCESS_CONSENTS, PAYMENT_CONSENTS};
@@ -24,20 +24,23 @@ pub struct PaymentConsent {
     pub risk: Value,
 }
 
-/// A client_credentials token for `scope` at the (mTLS) token endpoint.
-pub async fn client_token(setup: &Setup, client_id: &str, scope: &str) -> anyhow::Result<String> {
-    let params = [
-        ("grant_type", "client_credentials"),
-        ("client_id", client_id),
-        ("scope", scope),
-    ];
+/// A client_credentials token for `scope` at the (mTLS) token endpoint,
+/// the client authenticated by `client_auth` (its `client_id`, and a
+/// `client_assertion` for private_key_jwt) besides its certificate.
+pub async fn client_token(
+    setup: &Setup,
+    client_auth: &[(&str, &str)],
+    scope: &str,
+) -> anyhow::Result<String> {
+    let mut params = vec![("grant_type", "client_credentials"), ("scope", scope)];
+    params.extend_from_slice(client_auth);
     let response = setup.fintech.post_form(&setup.op.token, &params, &[]).await?;
     let body = expect_json(&response, 200, "the token endpoint")?;
     text(&body, &["access_token"], "the token response")
 }
 
 /// The consent request body for the payment `args` describes.
-pub fn consent_request(args: &PaymentArgs, instruction_id: &str) -> Value {
+pub fn consent_request(args: &PaymentOrder, instruction_id: &str) -> Value {
     json!({
         "Data": {"Initiation": {
             "InstructionIdentification": instruction_id,
@@ -142,7 +145,7 @@ mod tests {
     #[derive(Parser)]
     struct Cli {
         #[command(flatten)]
-        args: PaymentArgs,
+        args: PaymentOrder,
     }
 
     #[test]

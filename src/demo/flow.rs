@@ -3,7 +3,7 @@
 
 use super::args::PaymentArgs;
 use super::report::Report;
-use super::{authorize, consent, onboarding, payment, setup, token};
+use super::{authorize, consent, onboarding, payment, settle, setup, token};
 use anyhow::Context;
 
 /// The whole payment, step by step.
@@ -13,7 +13,7 @@ pub(super) async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::
         .context("reading the sandbox")?;
     report.say(format!(
         "Fiducia demo: a {} {} payment in the sandbox at {}",
-        args.amount, args.currency, setup.sandbox.issuer
+        args.order.amount, args.order.currency, setup.sandbox.issuer
     ));
 
     let statement = onboarding::statement(&setup)
@@ -53,7 +53,7 @@ pub(super) async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::
     } else {
         "payments"
     };
-    let cc_token = consent::client_token(&setup, &client.client_id, cc_scope)
+    let cc_token = consent::client_token(&setup, &[("client_id", client.client_id.as_str())], cc_scope)
         .await
         .context("step 3 (client token)")?;
     report.step(
@@ -68,7 +68,7 @@ pub(super) async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::
     };
     let before = match &accounts {
         Some(tokens) => payment::Gateway::new(&setup, &tokens.token_type, &tokens.access_token)
-            .balances(&args.currency)
+            .balances(&args.order.currency)
             .await
             .context("step 4 (balances)")?,
         None => Vec::new(),
@@ -80,7 +80,7 @@ pub(super) async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::
         ));
     }
 
-    let request = consent::consent_request(args, &consent::instruction_id());
+    let request = consent::consent_request(&args.order, &consent::instruction_id());
     let key = uuid::Uuid::new_v4().to_string();
     let consent = consent::create_payment(&setup, &cc_token, &request, &key)
         .await
@@ -89,14 +89,19 @@ pub(super) async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::
         "payment consent",
         format!(
             "{} {}: {} {} to {} ({})",
-            consent.id, consent.status, args.amount, args.currency, args.creditor_name, args.creditor_iban
+            consent.id,
+            consent.status,
+            args.order.amount,
+            args.order.currency,
+            args.order.creditor_name,
+            args.order.creditor_iban
         ),
     );
     report.record("consent_id", consent.id.as_str());
     let tokens = authorize_consent(args, report, &setup, &client, "openid payments", &consent.id, 5).await?;
 
-    pay(
-        args,
+    settle::pay(
+        &args.order,
         report,
         &setup,
         &consent,
@@ -104,6 +109,7 @@ pub(super) async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::
         &cc_token,
         accounts.as_ref(),
         &before,
+        6,
     )
     .await
 }
@@ -190,73 +196,4 @@ async fn authorize_consent(
     ));
     report.secret("access_token", &tokens.access_token);
     Ok(tokens)
-}
-
-/// Steps 6 to 8: the payment, its status and the balance, through the gateway.
-#[allow(clippy::too_many_arguments)]
-async fn pay(
-    args: &PaymentArgs,
-    report: &mut Report,
-    setup: &setup::Setup,
-    consent: &consent::PaymentConsent,
-    tokens: &token::Tokens,
-    cc_token: &str,
-    accounts: Option<&token::Tokens>,
-    before: &[payment::Balance],
-) -> anyhow::Result<()> {
-    let key = uuid::Uuid::new_v4().to_string();
-    let paid = payment::Gateway::new(setup, &tokens.token_type, &tokens.access_token)
-        .submit(consent, &key)
-        .await
-        .context("step 6 (payment through the gateway)")?;
-    report.step(
-        "payment",
-        format!("{} {} via {}", paid.id, paid.status, setup.sandbox.gateway_url),
-    );
-    report.record("payment_id", paid.id.as_str());
-    report.record("amount", args.amount.as_str());
-    report.record("currency", args.currency.as_str());
-    report.record("creditor_iban", args.creditor_iban.as_str());
-
-    // The payment spent the customer's token; the client's own token reads the status.
-    let status = payment::Gateway::new(setup, "Bearer", cc_token)
-        .status(&paid.id)
-        .await
-        .context("step 7 (payment status)")?;
-    let consent_data = consent::read_payment(setup, cc_token, &consent.id)
-        .await
-        .context("step 7 (payment consent)")?;
-    let consent_status = consent_data["Status"].as_str().unwrap_or("?");
-    report.step(
-        "payment status",
-        format!("{status}; consent {} {consent_status}", consent.id),
-    );
-    report.record("payment_status", status.as_str());
-    report.record("consent_status", consent_status);
-
-    let Some(accounts) = accounts else {
-        report.step("balance", "not read: the client may not have the accounts scope");
-        return Ok(());
-    };
-    let after = payment::Gateway::new(setup, &accounts.token_type, &accounts.access_token)
-        .balances(&args.currency)
-        .await
-        .context("step 8 (balance)")?;
-    let debtor = payment::debtor(&after, &consent_data)
-        .ok_or_else(|| anyhow::anyhow!("step 8 (balance): the debtor account is not among the customer's"))?;
-    let was = before
-        .iter()
-        .find(|b| b.account_id == debtor.account_id)
-        .map_or("?", |b| b.amount.as_str());
-    report.step(
-        "balance",
-        format!(
-            "{}: {was} {} -> {} {}",
-            debtor.account_id, debtor.currency, debtor.amount, debtor.currency
-        ),
-    );
-    report.record("debtor_account_id", debtor.account_id.as_str());
-    report.record("balance_before", was);
-    report.record("balance_after", debtor.amount.as_str());
-    Ok(())
 }

@@ -18,23 +18,43 @@
 //!    the client's token and the new balance with the account access
 //!    token (`payment.rs`).
 //!
+//! `fiducia demo ciba-payment` is the decoupled version (CIBA Core 1.0,
+//! FAPI CIBA; `ciba_flow.rs`), played by the sandbox's CIBA fintech
+//! (`ciba_client.rs`: private_key_jwt over mutual TLS):
+//!
+//! 1. a client_credentials token (`payments accounts`);
+//! 2. an account access consent, authorised out of band: a signed
+//!    backchannel authentication request naming it (`backchannel.rs`), a
+//!    first poll (`authorization_pending`), the customer's approval on the
+//!    sandbox customer device (`phone.rs`), polling the token endpoint at
+//!    the interval (`ciba_poll.rs`); then the balances;
+//! 3. a domestic payment consent, authorised the same way;
+//! 4. the payment, its status and the new balance through the gateway
+//!    (`settle.rs`, shared with `fiducia demo payment`).
+//!
 //! Each step prints a line (`report.rs`); a failure names its step and
 //! what the server answered.
 
 mod args;
 mod authorize;
+mod backchannel;
 mod browser;
+mod ciba_client;
+mod ciba_flow;
+mod ciba_poll;
 mod consent;
 mod flow;
 mod form;
 mod http;
 mod onboarding;
 mod payment;
+mod phone;
 mod report;
+mod settle;
 mod setup;
 mod token;
 
-pub use args::PaymentArgs;
+pub use args::{CibaPaymentArgs, PaymentArgs, PaymentOrder};
 use report::Report;
 
 /// `fiducia demo`.
@@ -45,6 +65,11 @@ pub enum DemoCommand {
     /// authorise them, submit the payment through the API gateway and show
     /// the new balance.
     Payment(PaymentArgs),
+    /// The decoupled payment (CIBA): the sandbox's CIBA fintech creates the
+    /// consents, asks the bank to authenticate the customer out of band,
+    /// the customer approves on their phone (the sandbox customer device),
+    /// the fintech polls for the tokens and pays through the API gateway.
+    CibaPayment(CibaPaymentArgs),
 }
 
 /// Runs a demo.
@@ -53,6 +78,15 @@ pub async fn run(command: DemoCommand) -> anyhow::Result<()> {
         DemoCommand::Payment(args) => {
             let mut report = Report::new(args.json, args.verbose);
             let outcome = flow::payment(&args, &mut report).await;
+            if let Err(e) = &outcome {
+                report.record("error", format!("{e:#}"));
+            }
+            report.finish();
+            outcome
+        }
+        DemoCommand::CibaPayment(args) => {
+            let mut report = Report::new(args.json, args.verbose);
+            let outcome = ciba_flow::payment(&args, &mut report).await;
             if let Err(e) = &outcome {
                 report.record("error", format!("{e:#}"));
             }

@@ -31,6 +31,11 @@ impl Report {
         self.line(&format!("{:>2}. {title:<18} {text}", self.step));
     }
 
+    /// The number of the current step (0 before the first).
+    pub fn current(&self) -> usize {
+        self.step
+    }
+
     /// A detail of the current step.
     pub fn detail(&self, text: impl Display) {
         self.line(&format!("    {:<18} {text}", ""));

@@ -24,6 +24,9 @@ pub struct OpEndpoints {
     pub token: String,
     /// The PAR endpoint for mTLS clients (the alias when published).
     pub par: String,
+    /// CIBA Core §4 `backchannel_authentication_endpoint` for mTLS clients
+    /// (the alias when published); none when the OP does not offer CIBA.
+    pub backchannel: Option<String>,
 }
 
 /// Everything read before the first step.
@@ -90,6 +93,7 @@ pub fn op_endpoints(metadata: &Value) -> anyhow::Result<OpEndpoints> {
         jwks_uri: field("jwks_uri")?,
         token: alias("token_endpoint")?,
         par: alias("pushed_authorization_request_endpoint")?,
+        backchannel: alias("backchannel_authentication_endpoint").ok(),
     })
 }
 
@@ -116,6 +120,18 @@ mod tests {
         assert_eq!(aliased.token, "https://mtls.op/token");
         assert_eq!(aliased.par, "https://mtls.op/par");
         assert_eq!(aliased.authorization, "https://op/authorize");
+        assert_eq!(aliased.backchannel, None);
+        metadata["backchannel_authentication_endpoint"] = json!("https://op/bc-authorize");
+        assert_eq!(
+            op_endpoints(&metadata).unwrap().backchannel.as_deref(),
+            Some("https://op/bc-authorize")
+        );
+        metadata["mtls_endpoint_aliases"]["backchannel_authentication_endpoint"] =
+            json!("https://mtls.op/bc-authorize");
+        assert_eq!(
+            op_endpoints(&metadata).unwrap().backchannel.as_deref(),
+            Some("https://mtls.op/bc-authorize")
+        );
         metadata["registration_endpoint"] = Value::Null;
         assert!(op_endpoints(&metadata).is_err());
     }

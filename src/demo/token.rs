@@ -37,7 +37,18 @@ pub async fn exchange(setup: &Setup, client_id: &str, pushed: &Pushed, code: &st
     ];
     let response = setup.fintech.post_form(&setup.op.token, &params, &[]).await?;
     let body = expect_json(&response, 200, "the token endpoint")?;
-    let id_token = text(&body, &["id_token"], "the token response (scope openid)")?;
+    tokens(setup, &body, client_id, Some(&pushed.nonce)).await
+}
+
+/// A successful token response's parts, its ID token validated (with
+/// `nonce` when one was sent; CIBA sends none).
+pub async fn tokens(
+    setup: &Setup,
+    body: &Value,
+    client_id: &str,
+    nonce: Option<&str>,
+) -> anyhow::Result<Tokens> {
+    let id_token = text(body, &["id_token"], "the token response (scope openid)")?;
     let jwks = expect_json(
         &setup.browser.get(&setup.op.jwks_uri, &[]).await?,
         200,
@@ -50,22 +61,23 @@ pub async fn exchange(setup: &Setup, client_id: &str, pushed: &Pushed, code: &st
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    check_id_token(&verified.claims, &setup.op.issuer, client_id, &pushed.nonce, now)?;
+    check_id_token(&verified.claims, &setup.op.issuer, client_id, nonce, now)?;
     Ok(Tokens {
-        access_token: text(&body, &["access_token"], "the token response")?,
-        token_type: text(&body, &["token_type"], "the token response")?,
+        access_token: text(body, &["access_token"], "the token response")?,
+        token_type: text(body, &["token_type"], "the token response")?,
         scope: body["scope"].as_str().unwrap_or_default().to_string(),
         expires_in: body["expires_in"].as_u64().unwrap_or(0),
         id_token_claims: verified.claims,
     })
 }
 
-/// OIDC Core §3.1.3.7 items 2, 3, 9 and 11 on verified claims.
+/// OIDC Core §3.1.3.7 items 2, 3, 9 and 11 on verified claims (item 11
+/// only when a `nonce` was sent).
 pub fn check_id_token(
     id_token: &Map<String, Value>,
     issuer: &str,
     client_id: &str,
-    nonce: &str,
+    nonce: Option<&str>,
     now: u64,
 ) -> anyhow::Result<()> {
     let bad = |e: claims::BadClaim| anyhow!("the ID token's `{}` is malformed", e.0);
@@ -84,7 +96,9 @@ pub fn check_id_token(
     {
         bail!("the ID token has expired (OIDC Core §3.1.3.7 item 9)");
     }
-    if claims::string(id_token, "nonce").map_err(bad)? != Some(nonce) {
+    if let Some(nonce) = nonce
+        && claims::string(id_token, "nonce").map_err(bad)? != Some(nonce)
+    {
         bail!("the ID token's nonce is not the one sent (OIDC Core §3.1.3.7 item 11)");
     }
     Ok(())
@@ -102,11 +116,11 @@ mod tests {
     #[test]
     fn id_tokens_are_checked_oidc_core_3_1_3_7() {
         let good = json!({"iss": "https://op", "aud": "c1", "exp": 200, "nonce": "n1", "sub": "alice"});
-        assert!(check_id_token(&claims(good.clone()), "https://op", "c1", "n1", 100).is_ok());
+        assert!(check_id_token(&claims(good.clone()), "https://op", "c1", Some("n1"), 100).is_ok());
         let with = |k: &str, v: Value| {
             let mut c = good.clone();
             c[k] = v;
-            check_id_token(&claims(c), "https://op", "c1", "n1", 100)
+            check_id_token(&claims(c), "https://op", "c1", Some("n1"), 100)
                 .unwrap_err()
                 .to_string()
         };
@@ -114,9 +128,15 @@ mod tests {
         assert!(with("aud", json!(["c2"])).contains("item 3"));
         assert!(with("exp", json!(100)).contains("item 9"));
         assert!(with("nonce", json!("n2")).contains("item 11"));
+        // CIBA sends no nonce: the other checks still apply.
+        let mut no_nonce = good.clone();
+        no_nonce.as_object_mut().unwrap().remove("nonce");
+        assert!(check_id_token(&claims(no_nonce.clone()), "https://op", "c1", None, 100).is_ok());
+        no_nonce["aud"] = json!("c2");
+        assert!(check_id_token(&claims(no_nonce), "https://op", "c1", None, 100).is_err());
         assert!(with("iss", json!(7)).contains("malformed"));
         let mut multiple = good.clone();
         multiple["aud"] = json!(["c2", "c1"]);
-        assert!(check_id_token(&claims(multiple), "https://op", "c1", "n1", 100).is_ok());
+        assert!(check_id_token(&claims(multiple), "https://op", "c1", Some("n1"), 100).is_ok());
     }
 }

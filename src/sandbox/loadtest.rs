@@ -12,8 +12,7 @@
 //! Both may make a million requests a second, so the per-client token bucket
 //! never limits a load test.
 
-use crate::pki;
-use anyhow::Context;
+use super::client_keys;
 use fiducia_hsm::JoseAlg;
 use std::path::Path;
 
@@ -61,67 +60,12 @@ burst = 1000000
 /// are there (a data directory from before the EdDSA and PS256 keys gets
 /// all three anew).
 pub fn ensure_pkjwt_key(data_dir: &Path) -> anyhow::Result<()> {
-    let jwks_file = data_dir.join(PKJWT_JWKS);
-    if jwks_file.exists() && PKJWT_KEYS.iter().all(|(_, file)| data_dir.join(file).exists()) {
-        return Ok(());
-    }
-    if let Some(dir) = jwks_file.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    let mut jwks = Vec::new();
-    for (alg, file) in PKJWT_KEYS {
-        let (pem, jwk) = generate_client_key(alg)
-            .with_context(|| format!("cannot generate the load-test client's {alg} key"))?;
-        let key_file = data_dir.join(file);
-        // The sandbox's own load-test key, replaced with its JWKS.
-        if key_file.exists() {
-            std::fs::remove_file(&key_file)
-                .with_context(|| format!("cannot replace {}", key_file.display()))?;
-        }
-        pki::write_private_file(&key_file, pem.as_bytes())
-            .with_context(|| format!("cannot write {}", key_file.display()))?;
-        jwks.push(jwk);
-    }
-    let jwks = serde_json::json!({ "keys": jwks }).to_string();
-    std::fs::write(&jwks_file, jwks).with_context(|| format!("cannot write {}", jwks_file.display()))?;
-    Ok(())
-}
-
-/// A fresh key for `alg`: its PKCS#8 PEM and its public JWK.
-fn generate_client_key(alg: JoseAlg) -> anyhow::Result<(String, fiducia_hsm::PublicJwk)> {
-    let jwk_error = |e| anyhow::anyhow!("load-test client key: {e}");
-    let (key, jwk) = match alg {
-        JoseAlg::Es256 => {
-            let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
-            let jwk =
-                fiducia_hsm::PublicJwk::ec_p256_uncompressed(key.public_key_raw()).map_err(jwk_error)?;
-            (key, jwk)
-        }
-        JoseAlg::EdDsa => {
-            let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519)?;
-            let jwk = fiducia_hsm::PublicJwk::ed25519(key.public_key_raw()).map_err(jwk_error)?;
-            (key, jwk)
-        }
-        JoseAlg::Ps256 => {
-            let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256)?;
-            let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(key.serialized_der())
-                .map_err(|e| anyhow::anyhow!("load-test client RSA key: {e}"))?;
-            let public = aws_lc_rs::rsa::PublicKeyComponents::<Vec<u8>>::from(
-                aws_lc_rs::signature::KeyPair::public_key(&pair),
-            );
-            let jwk = fiducia_hsm::PublicJwk::rsa(&public.n, &public.e).map_err(jwk_error)?;
-            (key, jwk)
-        }
-    };
-    Ok((key.serialize_pem(), jwk))
+    client_keys::ensure(data_dir, &PKJWT_KEYS, PKJWT_JWKS)
 }
 
 /// Inserts [`CLIENTS_TOML`] before the `[signing]` section (or at the end).
 pub fn with_loadtest_clients(config: &str) -> String {
-    match config.find("\n[signing]") {
-        Some(i) => format!("{}{CLIENTS_TOML}{}", &config[..i], &config[i..]),
-        None => format!("{config}\n{CLIENTS_TOML}"),
-    }
+    client_keys::before_signing(config, CLIENTS_TOML)
 }
 
 #[cfg(test)]

@@ -3,13 +3,16 @@
 //! On first run it writes the sandbox configuration and a development PKI
 //! (CA, server certificate, a sample fintech's transport certificate) into the
 //! data directory and, when SoftHSM is installed, a PKCS#11 token holding an
-//! active ES256 key and the load-test clients (`loadtest.rs`), then serves the
+//! active ES256 key, the load-test clients (`loadtest.rs`) and the CIBA
+//! fintech (`ciba_client.rs`, keys by `client_keys.rs`), then serves the
 //! OP and the sandbox regulatory directory (`directory.rs`) with the sample
 //! fintech registered, and the API gateway in front of the sample bank API
 //! (`gateway.rs`, `bank/`), and the customer device the OP's CIBA channel
 //! talks to (`customer_device.rs`, `device/`).
 
 pub mod bank;
+pub mod ciba_client;
+mod client_keys;
 mod customer_device;
 pub mod device;
 mod directory;
@@ -100,6 +103,8 @@ pub fn prepare(
         })?;
     }
     loadtest::ensure_pkjwt_key(data_dir)?;
+    ciba_client::ensure_key(data_dir)?;
+    ciba_client::ensure_in_config(&config_file)?;
     gateway::ensure_resource_server(&config_file)?;
     let (mut raw, base) = config::load(Some(&config_file))?;
     directory::point_at_directory(&mut raw, directory_url);
@@ -178,6 +183,13 @@ pub fn banner(
             absolute(&layout.data_dir).display(),
             first.username,
             first.username
+        ));
+        lines.push(format!(
+            "  CIBA payment:  fiducia demo ciba-payment --data {} --user {} --password <{}'s password> (client {})",
+            absolute(&layout.data_dir).display(),
+            first.username,
+            first.username,
+            ciba_client::CIBA_CLIENT_ID
         ));
     }
     lines.extend([

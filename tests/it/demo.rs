@@ -4,7 +4,8 @@
 //! the scripted browser (PAR, PKCE, `openbanking_intent_id` as an
 //! essential claim, OIDC Core §5.5), exchanges the codes for
 //! certificate-bound tokens (RFC 8705 §3) and pays through the API
-//! gateway; the bank's ledger shows the money moved.
+//! gateway; the bank's ledger shows the money moved. `fiducia demo
+//! ciba-payment` does the same out of band (CIBA) with the customer device.
 
 use super::process::{signal, spawn_sandbox, wait_exit};
 use super::support::*;
@@ -125,6 +126,87 @@ fn demo_payment_without_a_user_prints_the_authorization_url_and_waits_for_the_co
     assert!(
         stderr.contains("step 4") && stderr.contains("no code was given"),
         "{stderr}"
+    );
+
+    signal(&sandbox.0, Signal::SIGINT);
+    assert_eq!(wait_exit(&mut sandbox.0, Duration::from_secs(10)).code(), Some(0));
+}
+
+/// `fiducia demo ciba-payment` against a fresh sandbox: the sandbox's CIBA
+/// fintech (FAPI CIBA poll mode, private_key_jwt over mTLS) creates the
+/// consents, sends signed backchannel authentication requests naming each
+/// (CIBA Core §7.1.1, `openbanking_intent_id`), the customer approves on
+/// the sandbox customer device's JSON API, the fintech polls the token
+/// endpoint with the CIBA grant (§10.1, §11) and pays through the gateway;
+/// the ledger shows the money moved.
+#[test]
+fn demo_ciba_payment_moves_money_after_the_customer_approves_on_the_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("sandbox");
+    let mut sandbox = spawn_sandbox(&data);
+    let bob_iban = sample_iban(3);
+    let output = Command::new(fiducia_bin())
+        .args(["demo", "ciba-payment", "--data"])
+        .arg(&data)
+        .args([
+            "--user",
+            "alice",
+            "--password",
+            "wonderland-123",
+            "--amount",
+            "7.50",
+            "--currency",
+            "EUR",
+            "--creditor-iban",
+            &bob_iban,
+            "--creditor-name",
+            "Bob Builder",
+            "--binding-message",
+            "TILL 42",
+            "--json",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let lines = String::from_utf8(output.stderr).unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{lines}\n{stdout}");
+    for step in [
+        "client token",
+        "account consent",
+        "backchannel request",
+        "binding message \"TILL 42\"",
+        "first poll: authorization_pending",
+        "customer's phone",
+        "Sandbox Till Payments Ltd asks \"TILL 42\"",
+        "Amount: 7.50 EUR",
+        "this is what the customer's phone does",
+        "tokens (poll)",
+        "ID token checked",
+        "payment consent",
+        "payment status",
+    ] {
+        assert!(lines.contains(step), "no `{step}` line: {lines}");
+    }
+    assert!(!lines.contains("wonderland-123") && !stdout.contains("wonderland-123"));
+    assert!(!lines.contains("access_token:"), "{lines}");
+
+    let summary: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(summary["client_id"], "sandbox-ciba-fintech");
+    assert!(summary["consent_id"].as_str().unwrap().starts_with("pdc-"));
+    assert!(!summary["auth_req_id_payments"].as_str().unwrap().is_empty());
+    assert!(summary["payment_id"].as_str().unwrap().starts_with("dp-"));
+    assert_eq!(summary["payment_status"], "AcceptedSettlementCompleted");
+    assert_eq!(summary["consent_status"], "Consumed");
+    assert_eq!(summary["debtor_account_id"], "sandbox-alice-eur");
+    // Money moved: before minus the amount is after.
+    let before = amount::parse(summary["balance_before"].as_str().unwrap()).unwrap();
+    let after = amount::parse(summary["balance_after"].as_str().unwrap()).unwrap();
+    assert_eq!(before - amount::parse("7.50").unwrap(), after);
+    assert_eq!(ledger_balance(&data, "sandbox-alice-eur"), after);
+    assert_eq!(
+        ledger_balance(&data, "sandbox-bob-eur"),
+        amount::parse("257.50").unwrap()
     );
 
     signal(&sandbox.0, Signal::SIGINT);
