@@ -30,7 +30,11 @@ fn screenshots() -> PathBuf {
 /// CA is not in the browser's store; rather than accepting any certificate
 /// (`acceptInsecureCerts`), the browser trusts exactly the device's key.
 fn spki_pin(pem: &Path) -> String {
-    let leaf = CertificateDer::pem_file_iter(pem).unwrap().next().unwrap().unwrap();
+    let leaf = CertificateDer::pem_file_iter(pem)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
     let (_, cert) = x509_parser::parse_x509_certificate(&leaf).unwrap();
     STANDARD.encode(digest(&SHA256, cert.tbs_certificate.subject_pki.raw).as_ref())
 }
@@ -124,14 +128,17 @@ async fn a_person_approves_a_request_on_the_device_page_in_a_browser() {
     // (plain text, no control characters) and the page shows it as text:
     // the characters appear, no element is made from them.
     let hostile = "<b>x</b><img src=x>";
-    let auth_req_id = ciba
-        .authenticate(POLL, json!({"binding_message": hostile}))
-        .await;
+    let auth_req_id = ciba.authenticate(POLL, json!({"binding_message": hostile})).await;
     browser.open(&url).await;
     let shown = browser.wait_for("section .who strong", "<b>x</b>").await;
     assert_eq!(browser.text(&shown).await, hostile);
     assert!(browser.all("section b, section img, main img").await.is_empty());
-    assert!(browser.source().await.contains("&lt;b&gt;x&lt;/b&gt;&lt;img src=x&gt;"));
+    assert!(
+        browser
+            .source()
+            .await
+            .contains("&lt;b&gt;x&lt;/b&gt;&lt;img src=x&gt;")
+    );
     assert_png(&browser.screenshot(&dir.join("3-hostile.png")).await);
     let deny = browser
         .wait_for("section form button[name=decision][value=deny]", "Deny")

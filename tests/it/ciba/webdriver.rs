@@ -115,10 +115,7 @@ impl Driver {
             .header("content-type", "application/json; charset=utf-8")
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| e.to_string())?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| e.to_string())?;
+        let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
         let status = response.status();
         let bytes = response
             .into_body()
@@ -144,7 +141,8 @@ impl Drop for Driver {
     fn drop(&mut self) {
         // The group's id is the child's pid (process_group(0) above).
         if let Ok(pid) = i32::try_from(self.child.id()) {
-            let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            let _ =
+                nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
         }
         let _ = self.child.wait();
     }
@@ -179,12 +177,29 @@ impl Session<'_> {
 
     /// The document's title.
     pub async fn title(&self) -> String {
-        self.must("GET", "/title", None).await.as_str().unwrap_or_default().to_string()
+        self.must("GET", "/title", None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// The current page's address.
+    pub async fn url(&self) -> String {
+        self.must("GET", "/url", None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// The current page's source.
     pub async fn source(&self) -> String {
-        self.must("GET", "/source", None).await.as_str().unwrap_or_default().to_string()
+        self.must("GET", "/source", None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// All elements matching the CSS `selector` now (possibly none).
@@ -213,9 +228,11 @@ impl Session<'_> {
                 }
             }
             if Instant::now() >= deadline {
+                let source = self.source().await;
+                let shown: String = source.chars().take(4000).collect();
                 panic!(
-                    "no `{selector}` containing {text:?} within {WAIT:?}; the page was:\n{}",
-                    self.source().await
+                    "no `{selector}` containing {text:?} within {WAIT:?} at {}; the page began:\n{shown}",
+                    self.url().await
                 );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
