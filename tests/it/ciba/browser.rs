@@ -62,6 +62,8 @@ async fn sign_in(browser: &Session<'_>, url: &str) {
 /// client's poll then gets tokens.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_approves_a_request_on_the_device_page_in_a_browser() {
+    // First, so a missing browser fails at once, naming the install line.
+    let driver = Driver::start().await;
     let ciba = Ciba::start().await;
     let binding = "Till 7 pay 4QZ9";
     let payment = json!([{
@@ -78,7 +80,6 @@ async fn a_person_approves_a_request_on_the_device_page_in_a_browser() {
         .await;
     assert_eq!(ciba.on_device().await.len(), 1, "queued on the device");
 
-    let driver = Driver::start().await;
     let pin = spki_pin(&ciba.op.pki.path("server.pem"));
     let browser = driver
         .session(&[
