@@ -84,7 +84,8 @@ async fn a_person_approves_a_request_on_the_device_page_in_a_browser() {
     let browser = driver
         .session(&[
             format!("--ignore-certificate-errors-spki-list={pin}"),
-            // A phone-sized window: the page is made for the customer's phone.
+            // A narrow window: the page is made for the customer's phone (headless
+            // Chromium makes it at least 500 px wide).
             "--window-size=412,915".to_string(),
         ])
         .await;
