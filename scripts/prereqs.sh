@@ -7,6 +7,11 @@ set -euo pipefail
 # Debian packages: curl (sandbox test), softhsm2 (PKCS#11 token for tests and
 # the sandbox), libclang-dev (bindgen for `cargo check --features fdb`).
 FIDUCIA_PACKAGES=(curl softhsm2 libclang-dev)
+# For the tests only (scripts/test.sh, so .ci/run): chromium and
+# chromium-driver, the real browser tests/it/ciba/browser.rs drives through
+# WebDriver to approve a CIBA request on the sandbox device's page. Not in
+# FIDUCIA_PACKAGES so starting the sandbox does not install a browser.
+FIDUCIA_TEST_PACKAGES=(chromium chromium-driver)
 
 fiducia_require_cargo() {
   if ! command -v cargo >/dev/null 2>&1; then
@@ -19,13 +24,15 @@ fiducia_package_installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
 }
 
+# Installs FIDUCIA_PACKAGES and the packages given as arguments.
 fiducia_install_packages() {
+  local wanted=("${FIDUCIA_PACKAGES[@]}" "$@")
   if ! command -v dpkg-query >/dev/null 2>&1; then
-    echo "fiducia: not a Debian system; make sure these are installed: ${FIDUCIA_PACKAGES[*]}" >&2
+    echo "fiducia: not a Debian system; make sure these are installed: ${wanted[*]}" >&2
     return 0
   fi
   local missing=() pkg
-  for pkg in "${FIDUCIA_PACKAGES[@]}"; do
+  for pkg in "${wanted[@]}"; do
     fiducia_package_installed "$pkg" || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0

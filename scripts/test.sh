@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/prereqs.sh
 fiducia_require_cargo
-fiducia_install_packages
+fiducia_install_packages "${FIDUCIA_TEST_PACKAGES[@]}"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -6,9 +6,11 @@
 //! client's notification endpoint (ping, push) is a small HTTPS server
 //! that records what reaches it.
 
+pub mod browser;
 pub mod notify;
 pub mod poll;
 pub mod refusals;
+pub mod webdriver;
 
 use super::flow::harness::*;
 use super::support::*;
