@@ -36,9 +36,11 @@ pub const DOCUMENTS_SUPPORTED: &[&str] = &["idcard", "passport", "driving_permit
 
 /// IDA 1.0 §7 `documents_check_methods_supported` (predefined check
 /// methods: validation `vpip`, `vpiruv`, `vri`, `vdig`, `vcrypt`, `data`;
-/// verification `pvp`, `pvr`, `bvp`, `bvr`; `kbv`).
+/// verification `pvp`, `pvr`, `bvp`, `bvr`; `kbv`; and the in-person,
+/// supervised-remote and eID proofing `pipp`, `sripp`, `eid` that IDA 1.0
+/// §7's example lists).
 pub const DOCUMENTS_CHECK_METHODS_SUPPORTED: &[&str] = &[
-    "vpip", "vpiruv", "vri", "vdig", "vcrypt", "data", "pvp", "pvr", "bvp", "bvr", "kbv",
+    "vpip", "vpiruv", "vri", "vdig", "vcrypt", "data", "pvp", "pvr", "bvp", "bvr", "kbv", "pipp", "sripp", "eid",
 ];
 
 /// Check methods an `electronic_record` may record (not advertised: IDA
