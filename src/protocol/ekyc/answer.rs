@@ -67,13 +67,19 @@ fn to_object(set: &VerifiedClaims) -> Option<Map<String, Value>> {
     }
 }
 
-fn plain_claims(requested: &[(String, ElementRequest)], standard: &Map<String, Value>, now: u64) -> Map<String, Value> {
+fn plain_claims(
+    requested: &[(String, ElementRequest)],
+    standard: &Map<String, Value>,
+    now: u64,
+) -> Map<String, Value> {
     requested
         .iter()
         .filter(|(name, _)| standard_claims::info(name).is_some())
         .filter_map(|(name, element)| {
             let value = standard.get(name)?;
-            element.accepts(Some(value), now).then(|| (name.clone(), value.clone()))
+            element
+                .accepts(Some(value), now)
+                .then(|| (name.clone(), value.clone()))
         })
         .collect()
 }
@@ -93,7 +99,12 @@ fn deliver_set(request: &SetRequest, stored: &Map<String, Value>, now: u64) -> O
         now,
         claim_names: supported.as_deref(),
     };
-    let verification = project::verification(&request.verification, &shape::VERIFICATION, stored_verification, &cx)?;
+    let verification = project::verification(
+        &request.verification,
+        &shape::VERIFICATION,
+        stored_verification,
+        &cx,
+    )?;
     let empty = Map::new();
     let stored_claims = stored.get("claims").and_then(Value::as_object).unwrap_or(&empty);
     let claims = match &supported {
@@ -112,12 +123,18 @@ fn deliver_set(request: &SetRequest, stored: &Map<String, Value>, now: u64) -> O
     Some(Value::Object(set))
 }
 
-fn plain_claims_of(names: &[(String, ElementRequest)], stored: &Map<String, Value>, now: u64) -> Map<String, Value> {
+fn plain_claims_of(
+    names: &[(String, ElementRequest)],
+    stored: &Map<String, Value>,
+    now: u64,
+) -> Map<String, Value> {
     names
         .iter()
         .filter_map(|(name, element)| {
             let value = stored.get(name)?;
-            element.accepts(Some(value), now).then(|| (name.clone(), value.clone()))
+            element
+                .accepts(Some(value), now)
+                .then(|| (name.clone(), value.clone()))
         })
         .collect()
 }

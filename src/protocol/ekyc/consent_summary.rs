@@ -24,7 +24,11 @@ impl ConsentSummary {
     /// Every distinct purpose given, in order of appearance.
     pub fn purposes(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
-        let all = self.verified.iter().flat_map(|v| v.claims.iter()).chain(self.plain.iter());
+        let all = self
+            .verified
+            .iter()
+            .flat_map(|v| v.claims.iter())
+            .chain(self.plain.iter());
         for p in all.filter_map(|c| c.purpose.as_deref()) {
             if !out.contains(&p) {
                 out.push(p);
@@ -91,14 +95,19 @@ fn add_member(member: &MemberRequest, delivered_in: &'static str, summary: &mut 
             .verification
             .iter()
             .find_map(|(n, node)| match node {
-                Node::Evidence(filters) if *n == "evidence" => Some(filters.iter().map(|f| evidence_label(f.kind)).collect()),
+                Node::Evidence(filters) if *n == "evidence" => {
+                    Some(filters.iter().map(|f| evidence_label(f.kind)).collect())
+                }
                 _ => None,
             })
             .unwrap_or_default();
         summary.verified.push(VerifiedAsk {
             delivered_in,
             claims: set.claims.iter().flatten().map(|(n, e)| ask(n, e)).collect(),
-            trust_frameworks: strings(leaf("trust_framework")).iter().map(|t| trust_framework_label(t)).collect(),
+            trust_frameworks: strings(leaf("trust_framework"))
+                .iter()
+                .map(|t| trust_framework_label(t))
+                .collect(),
             assurance_levels: strings(leaf("assurance_level")),
             evidence,
             max_age_days: leaf("time").and_then(|e| e.max_age).map(|s| s.div_ceil(86_400)),

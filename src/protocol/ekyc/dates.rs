@@ -9,7 +9,9 @@ use time::{Date, Month, OffsetDateTime};
 
 /// An RFC 3339 `date-time`, as Unix seconds.
 pub fn date_time(text: &str) -> Option<i64> {
-    OffsetDateTime::parse(text, &Rfc3339).ok().map(|t| t.unix_timestamp())
+    OffsetDateTime::parse(text, &Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
 }
 
 /// An RFC 3339 `full-date` (`YYYY-MM-DD`).
@@ -20,7 +22,9 @@ pub fn full_date(text: &str) -> Option<Date> {
     }
     let number = |range: std::ops::Range<usize>| -> Option<u32> {
         let part = text.get(range)?;
-        part.bytes().all(|b| b.is_ascii_digit()).then(|| part.parse().ok())?
+        part.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| part.parse().ok())?
     };
     let year = i32::try_from(number(0..4)?).ok()?;
     let month = Month::try_from(u8::try_from(number(5..7)?).ok()?).ok()?;
@@ -74,7 +78,10 @@ mod tests {
         assert!(!within_max_age("1970-01-01", 0, 86_400));
         assert!(within_max_age("1970-01-01T00:00:10Z", 5, 15));
         assert!(!within_max_age("1970-01-01T00:00:10Z", 4, 15));
-        assert!(within_max_age("2100-01-01T00:00:00Z", 0, 15), "future counts as fresh");
+        assert!(
+            within_max_age("2100-01-01T00:00:00Z", 0, 15),
+            "future counts as fresh"
+        );
         assert!(!within_max_age("yesterday", 1_000_000, 15));
     }
 }

@@ -40,7 +40,8 @@ pub const DOCUMENTS_SUPPORTED: &[&str] = &["idcard", "passport", "driving_permit
 /// supervised-remote and eID proofing `pipp`, `sripp`, `eid` that IDA 1.0
 /// §7's example lists).
 pub const DOCUMENTS_CHECK_METHODS_SUPPORTED: &[&str] = &[
-    "vpip", "vpiruv", "vri", "vdig", "vcrypt", "data", "pvp", "pvr", "bvp", "bvr", "kbv", "pipp", "sripp", "eid",
+    "vpip", "vpiruv", "vri", "vdig", "vcrypt", "data", "pvp", "pvr", "bvp", "bvr", "kbv", "pipp", "sripp",
+    "eid",
 ];
 
 /// Check methods an `electronic_record` may record (not advertised: IDA
@@ -51,7 +52,8 @@ pub const ELECTRONIC_RECORDS_CHECK_METHODS: &[&str] = &["data", "vcrypt", "kbv",
 pub const VOUCH_CHECK_METHODS: &[&str] = &["vpip", "vdig", "vcrypt", "data", "pvp", "pvr", "bvp", "bvr"];
 
 /// IDA 1.0 §7 `electronic_records_supported`.
-pub const ELECTRONIC_RECORDS_SUPPORTED: &[&str] = &["bank_account", "utility_account", "population_register", "mno"];
+pub const ELECTRONIC_RECORDS_SUPPORTED: &[&str] =
+    &["bank_account", "utility_account", "population_register", "mno"];
 
 /// Vouch attestation types a record may hold (Schema §5.4.4.4).
 pub const ATTESTATIONS_SUPPORTED: &[&str] = &["written_attestation", "digital_attestation"];

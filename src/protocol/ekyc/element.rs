@@ -9,7 +9,7 @@
 //! `invalid_request`.
 
 use super::dates;
-use super::limits::{MAX_TEXT_CHARS, MAX_VALUES};
+use super::limits::{MAX_CLAIM_NAME_CHARS, MAX_REQUESTED_CLAIMS, MAX_TEXT_CHARS, MAX_VALUES};
 use super::purpose::Purpose;
 use crate::protocol::error::OAuthError;
 use serde_json::{Map, Value};
@@ -66,7 +66,9 @@ impl ElementRequest {
             return false;
         }
         match self.max_age {
-            Some(max_age) => stored.as_str().is_some_and(|t| dates::within_max_age(t, max_age, now)),
+            Some(max_age) => stored
+                .as_str()
+                .is_some_and(|t| dates::within_max_age(t, max_age, now)),
             None => true,
         }
     }
@@ -113,13 +115,36 @@ pub fn parse(value: &Value, kind: ElementKind, at: &str) -> Result<ElementReques
     Ok(element)
 }
 
+/// Claim names and their element requests (OIDC Core §5.5.1), bounded.
+pub fn claim_names(map: &Map<String, Value>, at: &str) -> Result<Vec<(String, ElementRequest)>, OAuthError> {
+    if map.len() > MAX_REQUESTED_CLAIMS {
+        return Err(OAuthError::invalid_request(format!(
+            "`{at}` names more than {MAX_REQUESTED_CLAIMS} claims"
+        )));
+    }
+    map.iter()
+        .map(|(name, value)| {
+            if name.is_empty() || name.chars().count() > MAX_CLAIM_NAME_CHARS {
+                return Err(OAuthError::invalid_request(format!(
+                    "`{at}` has a claim name that is empty or longer than {MAX_CLAIM_NAME_CHARS} characters"
+                )));
+            }
+            let element = parse(value, ElementKind::Claim, &format!("{at}.{name}"))?;
+            Ok((name.clone(), element))
+        })
+        .collect()
+}
+
 fn max_age(map: &Map<String, Value>, at: &str) -> Result<Option<u64>, OAuthError> {
     match map.get("max_age") {
         None => Ok(None),
-        Some(v) => v
-            .as_u64()
-            .map(Some)
-            .ok_or_else(|| bad(at, "max_age", "must be a whole number of seconds, 0 or more (IDA 1.0 §5.4.2)")),
+        Some(v) => v.as_u64().map(Some).ok_or_else(|| {
+            bad(
+                at,
+                "max_age",
+                "must be a whole number of seconds, 0 or more (IDA 1.0 §5.4.2)",
+            )
+        }),
     }
 }
 
@@ -168,11 +193,24 @@ mod tests {
 
     #[test]
     fn null_and_objects_oidc_core_s5_5_1() {
-        assert_eq!(parse(&Value::Null, ElementKind::Claim, "x").unwrap(), ElementRequest::default());
-        let e = parse(&json!({"essential": true, "values": ["a", 1]}), ElementKind::Claim, "x").unwrap();
+        assert_eq!(
+            parse(&Value::Null, ElementKind::Claim, "x").unwrap(),
+            ElementRequest::default()
+        );
+        let e = parse(
+            &json!({"essential": true, "values": ["a", 1]}),
+            ElementKind::Claim,
+            "x",
+        )
+        .unwrap();
         assert!(e.essential);
         assert_eq!(e.values, Some(vec![json!("a"), json!(1)]));
-        let e = parse(&json!({"max_age": 10, "value": "ignored"}), ElementKind::DateTime, "x").unwrap();
+        let e = parse(
+            &json!({"max_age": 10, "value": "ignored"}),
+            ElementKind::DateTime,
+            "x",
+        )
+        .unwrap();
         assert_eq!((e.max_age, e.value), (Some(10), None));
         let e = parse(&json!({"unknown": [1]}), ElementKind::Simple, "x").unwrap();
         assert_eq!(e, ElementRequest::default());
@@ -185,7 +223,11 @@ mod tests {
             (json!({"essential": "yes"}), ElementKind::Claim, "`x.essential`"),
             (json!({"value": 7}), ElementKind::Constrainable, "`x.value`"),
             (json!({"values": []}), ElementKind::Constrainable, "`x.values`"),
-            (json!({"values": "gold"}), ElementKind::Constrainable, "`x.values`"),
+            (
+                json!({"values": "gold"}),
+                ElementKind::Constrainable,
+                "`x.values`",
+            ),
             (json!({"value": {"a": 1}}), ElementKind::Claim, "`x.value`"),
             (json!({"max_age": -1}), ElementKind::DateTime, "`x.max_age`"),
             (json!({"max_age": 1.5}), ElementKind::DateTime, "`x.max_age`"),
@@ -199,7 +241,12 @@ mod tests {
 
     #[test]
     fn constraints_accept_matching_values_only() {
-        let e = parse(&json!({"values": ["gold", "silver"]}), ElementKind::Constrainable, "x").unwrap();
+        let e = parse(
+            &json!({"values": ["gold", "silver"]}),
+            ElementKind::Constrainable,
+            "x",
+        )
+        .unwrap();
         assert!(e.accepts(Some(&json!("silver")), 0));
         assert!(!e.accepts(Some(&json!("bronze")), 0));
         assert!(!e.accepts(None, 0), "a constraint on an absent value fails");

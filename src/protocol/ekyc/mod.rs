@@ -7,7 +7,8 @@
 //!
 //! | File | What | Spec |
 //! |------|------|------|
-//! | `record.rs` | A verified claim set: `verification` (trust framework, level, process, time, evidence: `document`, `electronic_record`, `vouch`, `electronic_signature`) and `claims`; the stored form (JSON text) | Schema §5.2-§5.4 |
+//! | `record.rs` | A verified claim set: `verification` (trust framework, level, process, time, evidence: `document`, `electronic_record`, `vouch`, `electronic_signature`) and `claims` | Schema §5.2-§5.4 |
+//! | `stored.rs` | The stored form: JSON text of the sets | Schema §5.2 |
 //! | `validate.rs` | Checks a record before it is stored; per-field errors with JSON paths | Schema §5, `verified_claims.json`, our limits |
 //! | `standard_claims.rs` | The end-user claims answered from a record, their types and labels | OIDC Core §5.1, IDA Claims §3.1 |
 //! | `dates.rs` | RFC 3339 dates and times; `max_age` arithmetic | IDA 1.0 §5.4.2 |
@@ -38,6 +39,7 @@ pub mod record;
 pub mod request;
 pub mod shape;
 pub mod standard_claims;
+pub mod stored;
 pub mod validate;
 pub mod verification_request;
 
@@ -46,6 +48,7 @@ mod tests;
 
 pub use answer::{CustomerClaims, answer};
 pub use consent_summary::{ConsentSummary, summarize};
-pub use record::{VerifiedClaims, from_stored, to_stored};
+pub use record::VerifiedClaims;
 pub use request::{ClaimsRequest, MemberRequest};
+pub use stored::{from_stored, to_stored};
 pub use validate::{FieldError, RecordError};

@@ -51,7 +51,8 @@ fn object(
     if !out.is_empty() {
         for required in table.required {
             if let Some(value) = stored.get(*required) {
-                out.entry((*required).to_string()).or_insert_with(|| value.clone());
+                out.entry((*required).to_string())
+                    .or_insert_with(|| value.clone());
             }
         }
     }
@@ -78,7 +79,10 @@ fn member(node: &Node, stored: Option<&Value>, cx: &Context<'_>) -> Option<Optio
             None => Some(None),
         },
         Node::Array(table, entries) => {
-            let items = stored.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            let items = stored
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             let delivered: Vec<Value> = items
                 .iter()
                 .filter_map(Value::as_object)
@@ -96,7 +100,10 @@ fn member(node: &Node, stored: Option<&Value>, cx: &Context<'_>) -> Option<Optio
             Some(Some(Value::Array(delivered)))
         }
         Node::Evidence(filters) => {
-            let items = stored.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            let items = stored
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             let delivered: Vec<Value> = items
                 .iter()
                 .filter_map(Value::as_object)
@@ -114,12 +121,16 @@ fn member(node: &Node, stored: Option<&Value>, cx: &Context<'_>) -> Option<Optio
 /// multiple entries are present in `evidence`, these filters are linked by
 /// a logical OR". The first entry an item passes shapes what is delivered.
 fn evidence(filters: &[EvidenceFilter], item: &Map<String, Value>, cx: &Context<'_>) -> Option<Value> {
-    let kind = item.get("type").and_then(Value::as_str).and_then(EvidenceType::from_name)?;
+    let kind = item
+        .get("type")
+        .and_then(Value::as_str)
+        .and_then(EvidenceType::from_name)?;
     filters.iter().filter(|f| f.kind == kind).find_map(|filter| {
         let mut out = object(&filter.members, kind.table(), item, cx)?;
         for required in kind.table().required {
             if let Some(value) = item.get(*required) {
-                out.entry((*required).to_string()).or_insert_with(|| value.clone());
+                out.entry((*required).to_string())
+                    .or_insert_with(|| value.clone());
             }
         }
         out.insert("type".into(), Value::String(kind.as_str().into()));

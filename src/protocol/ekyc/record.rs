@@ -4,11 +4,7 @@
 //! defines) and the verified `claims`, as serde types whose JSON is exactly
 //! the spec's shape.
 //!
-//! Stored form: the JSON text of the customer's sets (an array), written
-//! by [`to_stored`] after [`super::validate`] accepted it, and read back by
-//! [`from_stored`]. JSON rather than bincode because the shape is
-//! the specification's own (optional members, evidence tagged by `type`,
-//! open claim values) and it goes on the wire as JSON; the spec versions it.
+//! The stored form is JSON text ([`super::stored`]).
 //!
 //! Unknown members are refused on import (`deny_unknown_fields`), so a
 //! typo cannot silently drop data. `attachments` (a separate specification,
@@ -411,18 +407,4 @@ pub struct SignatureEvidence {
     /// Claims derived from the signature.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub derived_claims: Option<Map<String, Value>>,
-}
-
-/// The stored form of a customer's sets: JSON text of an array.
-pub fn to_stored(sets: &[VerifiedClaims]) -> String {
-    // Serialising these types cannot fail: every map key is a string and
-    // every value is a plain struct, string or `serde_json::Value`.
-    serde_json::to_string(sets).unwrap_or_else(|_| "[]".to_string())
-}
-
-/// Reads the stored form back. It was checked by
-/// [`super::validate::verified_claims`] before it was written, so only its
-/// shape is checked again here (a record from a newer schema, say).
-pub fn from_stored(text: &str) -> Result<Vec<VerifiedClaims>, super::validate::RecordError> {
-    super::validate::shape_only(text)
 }

@@ -5,10 +5,8 @@
 //! `invalid_request` naming the member (IDA 1.0 §5.6.6: OIDC Core §3.1.2.6
 //! error responses). Sizes, depth and counts are bounded ([`super::limits`]).
 
-use super::element::{self, ElementKind, ElementRequest};
-use super::limits::{
-    MAX_CLAIM_NAME_CHARS, MAX_REQUESTED_CLAIMS, MAX_REQUESTED_SETS, MAX_REQUEST_BYTES, MAX_REQUEST_DEPTH,
-};
+use super::element::{self, ElementRequest};
+use super::limits::{MAX_REQUEST_BYTES, MAX_REQUEST_DEPTH, MAX_REQUESTED_SETS};
 use super::verification_request::{self, Members};
 use crate::protocol::error::OAuthError;
 use serde_json::{Map, Value};
@@ -111,14 +109,16 @@ fn member(claims: &Map<String, Value>, name: &str) -> Result<MemberRequest, OAut
             plain.insert(claim.clone(), value.clone());
         }
     }
-    request.plain = parse_claim_names(&plain, name)?;
+    request.plain = element::claim_names(&plain, name)?;
     Ok(request)
 }
 
 fn verified(value: &Value, at: &str) -> Result<VerifiedRequest, OAuthError> {
     let (array, objects): (bool, Vec<&Value>) = match value {
         Value::Object(_) => (false, vec![value]),
-        Value::Array(items) if !items.is_empty() && items.len() <= MAX_REQUESTED_SETS => (true, items.iter().collect()),
+        Value::Array(items) if !items.is_empty() && items.len() <= MAX_REQUESTED_SETS => {
+            (true, items.iter().collect())
+        }
         _ => {
             return Err(OAuthError::invalid_request(format!(
                 "`{at}` must be an object or an array of 1 to {MAX_REQUESTED_SETS} objects (IDA 1.0 §5.5)"
@@ -129,7 +129,11 @@ fn verified(value: &Value, at: &str) -> Result<VerifiedRequest, OAuthError> {
         .into_iter()
         .enumerate()
         .map(|(i, set)| {
-            let here = if array { format!("{at}[{i}]") } else { at.to_string() };
+            let here = if array {
+                format!("{at}[{i}]")
+            } else {
+                at.to_string()
+            };
             set_request(set, &here)
         })
         .collect::<Result<_, _>>()?;
@@ -153,7 +157,7 @@ fn set_request(value: &Value, at: &str) -> Result<SetRequest, OAuthError> {
         }
         Some(Value::Null) => None,
         Some(Value::Object(claims)) if !claims.is_empty() => {
-            Some(parse_claim_names(claims, &format!("{at}.claims"))?)
+            Some(element::claim_names(claims, &format!("{at}.claims"))?)
         }
         Some(_) => {
             return Err(OAuthError::invalid_request(format!(
@@ -165,26 +169,6 @@ fn set_request(value: &Value, at: &str) -> Result<SetRequest, OAuthError> {
         verification: verification_request::parse(verification, &format!("{at}.verification"))?,
         claims,
     })
-}
-
-/// Claim names and their element requests (OIDC Core §5.5.1), bounded.
-pub fn parse_claim_names(map: &Map<String, Value>, at: &str) -> Result<Vec<(String, ElementRequest)>, OAuthError> {
-    if map.len() > MAX_REQUESTED_CLAIMS {
-        return Err(OAuthError::invalid_request(format!(
-            "`{at}` names more than {MAX_REQUESTED_CLAIMS} claims"
-        )));
-    }
-    map.iter()
-        .map(|(name, value)| {
-            if name.is_empty() || name.chars().count() > MAX_CLAIM_NAME_CHARS {
-                return Err(OAuthError::invalid_request(format!(
-                    "`{at}` has a claim name that is empty or longer than {MAX_CLAIM_NAME_CHARS} characters"
-                )));
-            }
-            let element = element::parse(value, ElementKind::Claim, &format!("{at}.{name}"))?;
-            Ok((name.clone(), element))
-        })
-        .collect()
 }
 
 fn depth(value: &Value) -> usize {

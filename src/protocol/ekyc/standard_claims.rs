@@ -64,13 +64,23 @@ pub const CLAIMS: &[ClaimInfo] = &[
     claim("picture", Text, "Picture", false),
     claim("website", Text, "Website", false),
     claim("email", Text, "Email address", false),
-    claim("email_verified", Bool, "Whether the email address was verified", false),
+    claim(
+        "email_verified",
+        Bool,
+        "Whether the email address was verified",
+        false,
+    ),
     claim("gender", Text, "Gender", false),
     claim("birthdate", Date, "Date of birth", true),
     claim("zoneinfo", Text, "Time zone", false),
     claim("locale", Text, "Locale", false),
     claim("phone_number", Text, "Phone number", false),
-    claim("phone_number_verified", Bool, "Whether the phone number was verified", false),
+    claim(
+        "phone_number_verified",
+        Bool,
+        "Whether the phone number was verified",
+        false,
+    ),
     claim("address", Address, "Postal address", true),
     claim("updated_at", Number, "When the profile was last updated", false),
     claim("place_of_birth", PlaceOfBirth, "Place of birth", true),
@@ -118,7 +128,9 @@ pub fn type_problem(kind: ClaimKind, value: &Value) -> Option<String> {
         (Nationalities, Value::Array(items)) => {
             let ok = !items.is_empty()
                 && items.len() <= MAX_STORED_ARRAY
-                && items.iter().all(|i| i.as_str().is_some_and(|c| (2..=3).contains(&c.len())));
+                && items
+                    .iter()
+                    .all(|i| i.as_str().is_some_and(|c| (2..=3).contains(&c.len())));
             (!ok).then(|| {
                 format!("must be 1 to {MAX_STORED_ARRAY} ISO 3166-1 country codes (IDA Claims §3.1)")
             })
@@ -138,9 +150,15 @@ fn object_of_strings(map: &serde_json::Map<String, Value>, members: &[&str], spe
     }
     for (name, value) in map {
         if !members.contains(&name.as_str()) {
-            return Some(format!("has unknown member `{name}` ({spec}: {})", members.join(", ")));
+            return Some(format!(
+                "has unknown member `{name}` ({spec}: {})",
+                members.join(", ")
+            ));
         }
-        if !value.as_str().is_some_and(|s| !s.is_empty() && s.chars().count() <= MAX_TEXT_CHARS) {
+        if !value
+            .as_str()
+            .is_some_and(|s| !s.is_empty() && s.chars().count() <= MAX_TEXT_CHARS)
+        {
             return Some(format!("member `{name}` must be a non-empty string"));
         }
     }

@@ -79,7 +79,11 @@ pub fn verified_claims(value: &Value) -> Result<Vec<VerifiedClaims>, RecordError
             }),
         }
     }
-    if errors.is_empty() { Ok(sets) } else { Err(RecordError(errors)) }
+    if errors.is_empty() {
+        Ok(sets)
+    } else {
+        Err(RecordError(errors))
+    }
 }
 
 /// [`verified_claims`] of JSON text.
@@ -96,17 +100,11 @@ pub fn verified_claims_text(text: &str) -> Result<Vec<VerifiedClaims>, RecordErr
 pub fn standard_claims(claims: &Map<String, Value>) -> Result<(), RecordError> {
     let mut errors = Vec::new();
     check_claims(claims, "claims", false, &mut errors);
-    if errors.is_empty() { Ok(()) } else { Err(RecordError(errors)) }
-}
-
-/// Reads stored text written after [`verified_claims`] accepted it: only
-/// its shape is checked.
-pub fn shape_only(text: &str) -> Result<Vec<VerifiedClaims>, RecordError> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| RecordError(vec![FieldError {
-        path: join(ROOT, &e.path().to_string()),
-        problem: e.into_inner().to_string(),
-    }]))
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(RecordError(errors))
+    }
 }
 
 fn one(path: &str, problem: String) -> RecordError {
@@ -116,7 +114,7 @@ fn one(path: &str, problem: String) -> RecordError {
     }])
 }
 
-fn join(at: &str, path: &str) -> String {
+pub(super) fn join(at: &str, path: &str) -> String {
     if path.is_empty() || path == "." {
         at.to_string()
     } else if path.starts_with('[') {
@@ -137,9 +135,11 @@ fn push(errors: &mut Vec<FieldError>, path: String, problem: impl Into<String>) 
 fn check_strings(value: &Value, at: &str, errors: &mut Vec<FieldError>) {
     match value {
         Value::String(s) if s.is_empty() => push(errors, at.to_string(), "must not be empty"),
-        Value::String(s) if s.chars().count() > MAX_TEXT_CHARS => {
-            push(errors, at.to_string(), format!("is longer than {MAX_TEXT_CHARS} characters"))
-        }
+        Value::String(s) if s.chars().count() > MAX_TEXT_CHARS => push(
+            errors,
+            at.to_string(),
+            format!("is longer than {MAX_TEXT_CHARS} characters"),
+        ),
         Value::Array(items) => items
             .iter()
             .enumerate()
@@ -175,7 +175,11 @@ fn check_set(set: &VerifiedClaims, at: &str, errors: &mut Vec<FieldError>) {
         push(
             errors,
             format!("{vat}.trust_framework"),
-            format!("`{}` is not one of {:?}", v.trust_framework, discovery::TRUST_FRAMEWORKS_SUPPORTED),
+            format!(
+                "`{}` is not one of {:?}",
+                v.trust_framework,
+                discovery::TRUST_FRAMEWORKS_SUPPORTED
+            ),
         );
     }
     if let Some(level) = &v.assurance_level {
@@ -209,7 +213,10 @@ fn check_set(set: &VerifiedClaims, at: &str, errors: &mut Vec<FieldError>) {
                         push(
                             errors,
                             format!("{rat}[{j}].check_id"),
-                            format!("`{}` is no check_id of this set's check_details (Schema §5.4.2)", r.check_id),
+                            format!(
+                                "`{}` is no check_id of this set's check_details (Schema §5.4.2)",
+                                r.check_id
+                            ),
                         );
                     }
                 }
@@ -228,30 +235,80 @@ fn check_set(set: &VerifiedClaims, at: &str, errors: &mut Vec<FieldError>) {
 fn check_evidence(e: &Evidence, claims: &Map<String, Value>, at: &str, errors: &mut Vec<FieldError>) {
     match e {
         Evidence::Document(d) => {
-            check_details(d.check_details.as_deref(), discovery::DOCUMENTS_CHECK_METHODS_SUPPORTED, at, errors);
+            check_details(
+                d.check_details.as_deref(),
+                discovery::DOCUMENTS_CHECK_METHODS_SUPPORTED,
+                at,
+                errors,
+            );
             if let Some(doc) = &d.document_details {
                 let dat = format!("{at}.document_details");
-                one_of(&doc.kind, discovery::DOCUMENTS_SUPPORTED, &format!("{dat}.type"), errors);
-                full_date(doc.date_of_issuance.as_deref(), &format!("{dat}.date_of_issuance"), errors);
-                full_date(doc.date_of_expiry.as_deref(), &format!("{dat}.date_of_expiry"), errors);
+                one_of(
+                    &doc.kind,
+                    discovery::DOCUMENTS_SUPPORTED,
+                    &format!("{dat}.type"),
+                    errors,
+                );
+                full_date(
+                    doc.date_of_issuance.as_deref(),
+                    &format!("{dat}.date_of_issuance"),
+                    errors,
+                );
+                full_date(
+                    doc.date_of_expiry.as_deref(),
+                    &format!("{dat}.date_of_expiry"),
+                    errors,
+                );
             }
         }
         Evidence::ElectronicRecord(r) => {
-            check_details(r.check_details.as_deref(), discovery::ELECTRONIC_RECORDS_CHECK_METHODS, at, errors);
+            check_details(
+                r.check_details.as_deref(),
+                discovery::ELECTRONIC_RECORDS_CHECK_METHODS,
+                at,
+                errors,
+            );
             if let Some(record) = &r.record {
                 let rat = format!("{at}.record");
-                one_of(&record.kind, discovery::ELECTRONIC_RECORDS_SUPPORTED, &format!("{rat}.type"), errors);
+                one_of(
+                    &record.kind,
+                    discovery::ELECTRONIC_RECORDS_SUPPORTED,
+                    &format!("{rat}.type"),
+                    errors,
+                );
                 date_time(record.created_at.as_deref(), &format!("{rat}.created_at"), errors);
-                full_date(record.date_of_expiry.as_deref(), &format!("{rat}.date_of_expiry"), errors);
+                full_date(
+                    record.date_of_expiry.as_deref(),
+                    &format!("{rat}.date_of_expiry"),
+                    errors,
+                );
             }
         }
         Evidence::Vouch(v) => {
-            check_details(v.check_details.as_deref(), discovery::VOUCH_CHECK_METHODS, at, errors);
+            check_details(
+                v.check_details.as_deref(),
+                discovery::VOUCH_CHECK_METHODS,
+                at,
+                errors,
+            );
             if let Some(a) = &v.attestation {
                 let aat = format!("{at}.attestation");
-                one_of(&a.kind, discovery::ATTESTATIONS_SUPPORTED, &format!("{aat}.type"), errors);
-                full_date(a.date_of_issuance.as_deref(), &format!("{aat}.date_of_issuance"), errors);
-                full_date(a.date_of_expiry.as_deref(), &format!("{aat}.date_of_expiry"), errors);
+                one_of(
+                    &a.kind,
+                    discovery::ATTESTATIONS_SUPPORTED,
+                    &format!("{aat}.type"),
+                    errors,
+                );
+                full_date(
+                    a.date_of_issuance.as_deref(),
+                    &format!("{aat}.date_of_issuance"),
+                    errors,
+                );
+                full_date(
+                    a.date_of_expiry.as_deref(),
+                    &format!("{aat}.date_of_expiry"),
+                    errors,
+                );
                 let birthdate = a.voucher.as_ref().and_then(|v| v.birthdate.as_deref());
                 full_date(birthdate, &format!("{aat}.voucher.birthdate"), errors);
             }
@@ -263,7 +320,11 @@ fn check_evidence(e: &Evidence, claims: &Map<String, Value>, at: &str, errors: &
     if let Some(derived) = e.derived_claims() {
         let dat = format!("{at}.derived_claims");
         if derived.is_empty() {
-            push(errors, dat.clone(), "must not be empty when present (Schema §5.4.4.2)");
+            push(
+                errors,
+                dat.clone(),
+                "must not be empty when present (Schema §5.4.4.2)",
+            );
         }
         check_claims(derived, &dat, true, errors);
         for name in derived.keys() {
@@ -282,23 +343,40 @@ fn check_details(checks: Option<&[CheckDetail]>, methods: &[&str], at: &str, err
     let Some(checks) = checks else { return };
     let cat = format!("{at}.check_details");
     if checks.is_empty() {
-        push(errors, cat.clone(), "must have at least one entry when present (Schema §5.4.4.2)");
+        push(
+            errors,
+            cat.clone(),
+            "must have at least one entry when present (Schema §5.4.4.2)",
+        );
     }
     bounded_array(checks.len(), &cat, errors);
     for (i, c) in checks.iter().enumerate() {
-        one_of(&c.check_method, methods, &format!("{cat}[{i}].check_method"), errors);
+        one_of(
+            &c.check_method,
+            methods,
+            &format!("{cat}[{i}].check_method"),
+            errors,
+        );
         date_time(c.time.as_deref(), &format!("{cat}[{i}].time"), errors);
     }
 }
 
 fn check_claims(claims: &Map<String, Value>, at: &str, verified: bool, errors: &mut Vec<FieldError>) {
     if claims.len() > MAX_STORED_CLAIMS {
-        push(errors, at.to_string(), format!("has more than {MAX_STORED_CLAIMS} claims"));
+        push(
+            errors,
+            at.to_string(),
+            format!("has more than {MAX_STORED_CLAIMS} claims"),
+        );
     }
     for (name, value) in claims {
         let here = format!("{at}.{name}");
         match standard_claims::info(name) {
-            None => push(errors, here, "is not a claim this OP knows (OIDC Core §5.1, IDA Claims §3.1)"),
+            None => push(
+                errors,
+                here,
+                "is not a claim this OP knows (OIDC Core §5.1, IDA Claims §3.1)",
+            ),
             Some(info) if verified && !info.verifiable => push(
                 errors,
                 here,
@@ -315,28 +393,40 @@ fn check_claims(claims: &Map<String, Value>, at: &str, verified: bool, errors: &
 
 fn bounded_array(len: usize, at: &str, errors: &mut Vec<FieldError>) {
     if len == 0 || len > MAX_STORED_ARRAY {
-        push(errors, at.to_string(), format!("must have 1 to {MAX_STORED_ARRAY} entries"));
+        push(
+            errors,
+            at.to_string(),
+            format!("must have 1 to {MAX_STORED_ARRAY} entries"),
+        );
     }
 }
 
 fn one_of(value: &str, allowed: &[&str], at: &str, errors: &mut Vec<FieldError>) {
     if !allowed.contains(&value) {
-        push(errors, at.to_string(), format!("`{value}` is not one of {allowed:?}"));
+        push(
+            errors,
+            at.to_string(),
+            format!("`{value}` is not one of {allowed:?}"),
+        );
     }
 }
 
 fn date_time(value: Option<&str>, at: &str, errors: &mut Vec<FieldError>) {
-    if let Some(v) = value {
-        if dates::date_time(v).is_none() {
-            push(errors, at.to_string(), format!("`{v}` is not an RFC 3339 date-time"));
-        }
+    if let Some(v) = value.filter(|v| dates::date_time(v).is_none()) {
+        push(
+            errors,
+            at.to_string(),
+            format!("`{v}` is not an RFC 3339 date-time"),
+        );
     }
 }
 
 fn full_date(value: Option<&str>, at: &str, errors: &mut Vec<FieldError>) {
-    if let Some(v) = value {
-        if dates::full_date(v).is_none() {
-            push(errors, at.to_string(), format!("`{v}` is not an RFC 3339 full-date (YYYY-MM-DD)"));
-        }
+    if let Some(v) = value.filter(|v| dates::full_date(v).is_none()) {
+        push(
+            errors,
+            at.to_string(),
+            format!("`{v}` is not an RFC 3339 full-date (YYYY-MM-DD)"),
+        );
     }
 }

@@ -118,7 +118,7 @@ fn parse_node(value: &Value, shape: &Shape, at: &str) -> Result<Node, OAuthError
         }
         (Shape::DerivedClaims, Value::Null) => Ok(Node::DerivedClaims(None)),
         (Shape::DerivedClaims, Value::Object(map)) => {
-            Ok(Node::DerivedClaims(Some(super::request::parse_claim_names(map, at)?)))
+            Ok(Node::DerivedClaims(Some(element::claim_names(map, at)?)))
         }
         (Shape::Object(_), _) | (Shape::DerivedClaims, _) => Err(OAuthError::invalid_request(format!(
             "`{at}` must be null or an object (verified_claims_request.json)"
@@ -162,7 +162,9 @@ fn evidence_filter(entry: &Value, at: &str) -> Result<EvidenceFilter, OAuthError
         )));
     }
     let name = type_request.get("value").and_then(Value::as_str).ok_or_else(|| {
-        OAuthError::invalid_request(format!("`{type_at}.value` must name an evidence type (IDA 1.0 §5.3)"))
+        OAuthError::invalid_request(format!(
+            "`{type_at}.value` must name an evidence type (IDA 1.0 §5.3)"
+        ))
     })?;
     let kind = EvidenceType::from_name(name).ok_or_else(|| {
         OAuthError::invalid_request(format!(
@@ -170,7 +172,11 @@ fn evidence_filter(entry: &Value, at: &str) -> Result<EvidenceFilter, OAuthError
              electronic_record, vouch, electronic_signature)"
         ))
     })?;
-    let mut type_element = element::parse(&Value::Object(type_request.clone()), ElementKind::Simple, &type_at)?;
+    let mut type_element = element::parse(
+        &Value::Object(type_request.clone()),
+        ElementKind::Simple,
+        &type_at,
+    )?;
     type_element.value = Some(Value::String(name.to_string()));
     Ok(EvidenceFilter {
         kind,

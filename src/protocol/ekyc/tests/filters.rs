@@ -11,7 +11,10 @@ fn set(verification: serde_json::Value, claims: serde_json::Value) -> serde_json
 
 #[test]
 fn trust_framework_value_selects_one_set_ida_s5_4_1() {
-    let delivered = userinfo(set(json!({"trust_framework": {"value": "eidas"}}), json!({"place_of_birth": null})));
+    let delivered = userinfo(set(
+        json!({"trust_framework": {"value": "eidas"}}),
+        json!({"place_of_birth": null}),
+    ));
     let expected = json!({"verified_claims": {"verification": {"trust_framework": "eidas"},
         "claims": {"place_of_birth": {"country": "GB", "locality": "York"}}}});
     assert_eq!(delivered, expected);
@@ -19,7 +22,12 @@ fn trust_framework_value_selects_one_set_ida_s5_4_1() {
 
 #[test]
 fn assurance_level_filter_matches_and_does_not_ida_s5_4_1() {
-    let level = |l: &str| set(json!({"trust_framework": null, "assurance_level": {"value": l}}), json!({"given_name": null}));
+    let level = |l: &str| {
+        set(
+            json!({"trust_framework": null, "assurance_level": {"value": l}}),
+            json!({"given_name": null}),
+        )
+    };
     assert_eq!(
         userinfo(level("medium")),
         json!({"verified_claims": {"verification": {"trust_framework": "uk_tfida", "assurance_level": "medium"},
@@ -32,9 +40,15 @@ fn assurance_level_filter_matches_and_does_not_ida_s5_4_1() {
 fn a_set_without_the_claims_asked_is_omitted_ida_s5_6_2() {
     // Only the UK set has an address.
     let delivered = userinfo(set(json!({"trust_framework": null}), json!({"address": null})));
-    assert_eq!(delivered["verified_claims"]["verification"]["trust_framework"], "uk_tfida");
+    assert_eq!(
+        delivered["verified_claims"]["verification"]["trust_framework"],
+        "uk_tfida"
+    );
     // Nobody has a salutation: no verified_claims at all.
-    assert_eq!(userinfo(set(json!({"trust_framework": null}), json!({"salutation": null}))), json!({}));
+    assert_eq!(
+        userinfo(set(json!({"trust_framework": null}), json!({"salutation": null}))),
+        json!({})
+    );
 }
 
 #[test]
@@ -99,7 +113,10 @@ fn document_expiry_max_age_and_document_type_filters_ida_s5_4_2() {
             "document_details": {"type": null, "date_of_issuance": {"max_age": 6 * 366 * 86_400 - 400 * 86_400}}}]}),
         json!({"given_name": null}),
     ));
-    assert_eq!(delivered["verified_claims"]["verification"]["trust_framework"], "uk_tfida");
+    assert_eq!(
+        delivered["verified_claims"]["verification"]["trust_framework"],
+        "uk_tfida"
+    );
     assert_eq!(
         delivered["verified_claims"]["verification"]["evidence"],
         json!([{"type": "document", "document_details": {"type": "passport", "date_of_issuance": "2020-03-02"}}])
@@ -140,7 +157,10 @@ fn assurance_details_null_is_delivered_whole_ida_s5_3() {
     );
     // Sets without an assurance process are still delivered, without it.
     assert_eq!(delivered["verified_claims"].as_array().map(Vec::len), Some(3));
-    assert_eq!(delivered["verified_claims"][1]["verification"], json!({"trust_framework": "eidas"}));
+    assert_eq!(
+        delivered["verified_claims"][1]["verification"],
+        json!({"trust_framework": "eidas"})
+    );
 }
 
 #[test]
@@ -174,9 +194,18 @@ fn id_token_and_userinfo_carry_different_sets_as_requested_oidc_core_s5_5() {
     let (userinfo, id_token) = ask(json!({
         "userinfo": {"verified_claims": {"verification": {"trust_framework": {"value": "eidas"}}, "claims": {"birthdate": null}}},
         "id_token": {"verified_claims": {"verification": {"trust_framework": {"value": "uk_tfida"}}, "claims": {"address": null}}}}));
-    assert_eq!(userinfo["verified_claims"]["verification"]["trust_framework"], "eidas");
-    assert_eq!(userinfo["verified_claims"]["claims"], json!({"birthdate": "1990-04-12"}));
-    assert_eq!(id_token["verified_claims"]["verification"]["trust_framework"], "uk_tfida");
+    assert_eq!(
+        userinfo["verified_claims"]["verification"]["trust_framework"],
+        "eidas"
+    );
+    assert_eq!(
+        userinfo["verified_claims"]["claims"],
+        json!({"birthdate": "1990-04-12"})
+    );
+    assert_eq!(
+        id_token["verified_claims"]["verification"]["trust_framework"],
+        "uk_tfida"
+    );
     assert!(id_token["verified_claims"]["claims"].get("birthdate").is_none());
 }
 
@@ -193,8 +222,15 @@ fn plain_claims_only_standard_ones_the_customer_has_oidc_core_s5_5() {
 #[test]
 fn unsupported_claims_are_never_in_verified_claims_ida_s7() {
     // email is a standard claim but not in claims_in_verified_claims_supported.
-    let delivered = userinfo(set(json!({"trust_framework": null}), json!({"email": null, "given_name": null})));
-    for s in delivered["verified_claims"].as_array().cloned().unwrap_or_default() {
+    let delivered = userinfo(set(
+        json!({"trust_framework": null}),
+        json!({"email": null, "given_name": null}),
+    ));
+    for s in delivered["verified_claims"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
         assert_eq!(s["claims"], json!({"given_name": "Alice"}));
     }
 }

@@ -151,7 +151,10 @@ pub fn ask_parsed(parsed: &ClaimsRequest, now: u64) -> (Map<String, Value>, Map<
         standard: &standard,
         verified: &sets,
     };
-    (answer(&parsed.userinfo, customer, now), answer(&parsed.id_token, customer, now))
+    (
+        answer(&parsed.userinfo, customer, now),
+        answer(&parsed.id_token, customer, now),
+    )
 }
 
 /// The userinfo answer as a JSON value.

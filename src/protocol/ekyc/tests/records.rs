@@ -2,7 +2,8 @@
 //! OP's rules), per-field errors with JSON paths, and the stored form.
 
 use super::fixture::{sets, sets_json};
-use crate::protocol::ekyc::record::{Evidence, EvidenceType, from_stored, to_stored};
+use crate::protocol::ekyc::record::{Evidence, EvidenceType};
+use crate::protocol::ekyc::stored::{from_stored, to_stored};
 use crate::protocol::ekyc::validate::{self, FieldError};
 use serde_json::{Value, json};
 
@@ -14,7 +15,9 @@ fn errors(value: Value) -> Vec<FieldError> {
 }
 
 fn has(errors: &[FieldError], path: &str, problem: &str) -> bool {
-    errors.iter().any(|e| e.path == path && e.problem.contains(problem))
+    errors
+        .iter()
+        .any(|e| e.path == path && e.problem.contains(problem))
 }
 
 fn minimal() -> Value {
@@ -40,7 +43,12 @@ fn the_fixture_has_every_evidence_type_and_round_trips_schema_s5_4_4() {
 #[test]
 fn one_set_or_an_array_schema_s5_2() {
     assert_eq!(validate::verified_claims(&minimal()).unwrap().len(), 1);
-    assert_eq!(validate::verified_claims(&json!([minimal(), minimal()])).unwrap().len(), 2);
+    assert_eq!(
+        validate::verified_claims(&json!([minimal(), minimal()]))
+            .unwrap()
+            .len(),
+        2
+    );
     assert!(has(&errors(json!([])), "verified_claims", "an array of 1 to 8"));
     assert!(has(&errors(json!("x")), "verified_claims", "must be an object"));
 }
@@ -48,22 +56,55 @@ fn one_set_or_an_array_schema_s5_2() {
 #[test]
 fn required_members_and_types_name_their_path_schema_s5_4() {
     let e = errors(json!({"claims": {}}));
-    assert!(has(&e, "verified_claims[0]", "missing field `verification`"), "{e:?}");
+    assert!(
+        has(&e, "verified_claims[0]", "missing field `verification`"),
+        "{e:?}"
+    );
     let e = errors(json!({"verification": {}, "claims": {}}));
-    assert!(has(&e, "verified_claims[0].verification", "missing field `trust_framework`"), "{e:?}");
+    assert!(
+        has(
+            &e,
+            "verified_claims[0].verification",
+            "missing field `trust_framework`"
+        ),
+        "{e:?}"
+    );
     let e = errors(json!({"verification": {"trust_framework": 5}, "claims": {}}));
-    assert!(has(&e, "verified_claims[0].verification.trust_framework", "invalid type"), "{e:?}");
-    let e = errors(json!({"verification": {"trust_framework": "eidas", "evidence": [{"type": "document",
-        "document_details": {"document_number": "1"}}]}, "claims": {}}));
-    assert!(e.iter().any(|e| e.path.starts_with("verified_claims[0].verification.evidence")
-        && e.problem.contains("missing field `type`")), "{e:?}");
-    let e = errors(json!({"verification": {"trust_framework": "eidas", "evidence": [{"type": "electronic_signature",
-        "issuer": "CA"}]}, "claims": {}}));
+    assert!(
+        has(
+            &e,
+            "verified_claims[0].verification.trust_framework",
+            "invalid type"
+        ),
+        "{e:?}"
+    );
+    let e = errors(
+        json!({"verification": {"trust_framework": "eidas", "evidence": [{"type": "document",
+        "document_details": {"document_number": "1"}}]}, "claims": {}}),
+    );
+    assert!(
+        e.iter()
+            .any(|e| e.path.starts_with("verified_claims[0].verification.evidence")
+                && e.problem.contains("missing field `type`")),
+        "{e:?}"
+    );
+    let e = errors(
+        json!({"verification": {"trust_framework": "eidas", "evidence": [{"type": "electronic_signature",
+        "issuer": "CA"}]}, "claims": {}}),
+    );
     assert!(e.iter().any(|e| e.problem.contains("signature_type")), "{e:?}");
-    let e = errors(json!({"verification": {"trust_framework": "eidas", "evidence": [{"type": "selfie"}]}, "claims": {}}));
-    assert!(e.iter().any(|e| e.problem.contains("unknown variant `selfie`")), "{e:?}");
+    let e = errors(
+        json!({"verification": {"trust_framework": "eidas", "evidence": [{"type": "selfie"}]}, "claims": {}}),
+    );
+    assert!(
+        e.iter().any(|e| e.problem.contains("unknown variant `selfie`")),
+        "{e:?}"
+    );
     let e = errors(json!({"verification": {"trust_framework": "eidas", "tyme": "x"}, "claims": {}}));
-    assert!(e.iter().any(|e| e.problem.contains("unknown field `tyme`")), "{e:?}");
+    assert!(
+        e.iter().any(|e| e.problem.contains("unknown field `tyme`")),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -72,7 +113,14 @@ fn our_rules_dates_identifiers_claims_and_bounds() {
     // Attachments are refused by name (the set then fails to read at all).
     let e = errors(json!({"verification": {"trust_framework": "eidas", "evidence": [
         {"type": "document", "attachments": [{"desc": "scan"}]}]}, "claims": {}}));
-    assert!(has(&e, &format!("{v}.evidence[0].attachments"), "attachments are not kept"), "{e:?}");
+    assert!(
+        has(
+            &e,
+            &format!("{v}.evidence[0].attachments"),
+            "attachments are not kept"
+        ),
+        "{e:?}"
+    );
 
     // The same without attachments: every other rule reports its own path.
     let mut set = json!({
@@ -94,44 +142,96 @@ fn our_rules_dates_identifiers_claims_and_bounds() {
     for (path, problem) in [
         (format!("{v}.trust_framework"), "`gold` is not one of"),
         (format!("{v}.time"), "not an RFC 3339 date-time"),
-        (format!("{v}.evidence[0].check_details[0].check_method"), "`magic` is not one of"),
-        (format!("{v}.evidence[0].check_details[0].time"), "not an RFC 3339 date-time"),
+        (
+            format!("{v}.evidence[0].check_details[0].check_method"),
+            "`magic` is not one of",
+        ),
+        (
+            format!("{v}.evidence[0].check_details[0].time"),
+            "not an RFC 3339 date-time",
+        ),
         (format!("{v}.evidence[0].document_details.type"), "`library_card`"),
-        (format!("{v}.evidence[0].document_details.date_of_expiry"), "full-date"),
+        (
+            format!("{v}.evidence[0].document_details.date_of_expiry"),
+            "full-date",
+        ),
         (format!("{v}.evidence[1].record.type"), "`gym`"),
         (format!("{v}.evidence[1].record.created_at"), "date-time"),
         (format!("{v}.evidence[2].check_details"), "at least one entry"),
-        (format!("{v}.assurance_process.assurance_details[0].evidence_ref[0].check_id"), "no check_id"),
-        ("verified_claims[0].claims.given_name".to_string(), "must not be empty"),
-        ("verified_claims[0].claims.email".to_string(), "claims_in_verified_claims_supported"),
-        ("verified_claims[0].claims.birthdate".to_string(), "must be a date"),
-        ("verified_claims[0].claims.favourite_colour".to_string(), "not a claim this OP knows"),
-        ("verified_claims[0].claims.address".to_string(), "unknown member `planet`"),
-        ("verified_claims[0].claims.nationalities".to_string(), "country codes"),
+        (
+            format!("{v}.assurance_process.assurance_details[0].evidence_ref[0].check_id"),
+            "no check_id",
+        ),
+        (
+            "verified_claims[0].claims.given_name".to_string(),
+            "must not be empty",
+        ),
+        (
+            "verified_claims[0].claims.email".to_string(),
+            "claims_in_verified_claims_supported",
+        ),
+        (
+            "verified_claims[0].claims.birthdate".to_string(),
+            "must be a date",
+        ),
+        (
+            "verified_claims[0].claims.favourite_colour".to_string(),
+            "not a claim this OP knows",
+        ),
+        (
+            "verified_claims[0].claims.address".to_string(),
+            "unknown member `planet`",
+        ),
+        (
+            "verified_claims[0].claims.nationalities".to_string(),
+            "country codes",
+        ),
     ] {
         assert!(has(&e, &path, problem), "{path}: {problem}\n{e:#?}");
     }
     // eIDAS levels (Regulation 910/2014 Art. 8).
     set["verification"] = json!({"trust_framework": "eidas", "assurance_level": "ultra"});
     set["claims"] = json!({});
-    assert!(has(&errors(set), &format!("{v}.assurance_level"), "`ultra` is not a level of `eidas`"));
+    assert!(has(
+        &errors(set),
+        &format!("{v}.assurance_level"),
+        "`ultra` is not a level of `eidas`"
+    ));
 }
 
 #[test]
 fn derived_claims_must_be_backed_by_claims_schema_s5_4_4_2() {
-    let e = errors(json!({"verification": {"trust_framework": "de_aml", "evidence": [{"type": "document",
-        "derived_claims": {"birthdate": "1990-04-12"}}]}, "claims": {"given_name": "A"}}));
-    assert!(has(&e, "verified_claims[0].verification.evidence[0].derived_claims.birthdate", "no corresponding claim"));
-    let e = errors(json!({"verification": {"trust_framework": "de_aml", "evidence": [{"type": "document",
-        "derived_claims": {}}]}, "claims": {}}));
-    assert!(has(&e, "verified_claims[0].verification.evidence[0].derived_claims", "must not be empty"));
+    let e = errors(
+        json!({"verification": {"trust_framework": "de_aml", "evidence": [{"type": "document",
+        "derived_claims": {"birthdate": "1990-04-12"}}]}, "claims": {"given_name": "A"}}),
+    );
+    assert!(has(
+        &e,
+        "verified_claims[0].verification.evidence[0].derived_claims.birthdate",
+        "no corresponding claim"
+    ));
+    let e = errors(
+        json!({"verification": {"trust_framework": "de_aml", "evidence": [{"type": "document",
+        "derived_claims": {}}]}, "claims": {}}),
+    );
+    assert!(has(
+        &e,
+        "verified_claims[0].verification.evidence[0].derived_claims",
+        "must not be empty"
+    ));
 }
 
 #[test]
 fn sizes_are_bounded() {
     let long = "x".repeat(257);
-    let e = errors(json!({"verification": {"trust_framework": "eidas", "verification_process": long}, "claims": {}}));
-    assert!(has(&e, "verified_claims[0].verification.verification_process", "longer than 256"));
+    let e = errors(
+        json!({"verification": {"trust_framework": "eidas", "verification_process": long}, "claims": {}}),
+    );
+    assert!(has(
+        &e,
+        "verified_claims[0].verification.verification_process",
+        "longer than 256"
+    ));
     let e = errors(json!(vec![minimal(); 9]));
     assert!(has(&e, "verified_claims", "1 to 8"));
     let e = errors(json!({"verification": {"trust_framework": "eidas", "evidence":

@@ -35,7 +35,10 @@ fn essential_json_ida_s5_1() {
         "verification": {"trust_framework": null},
         "claims": {"given_name": {"essential": true}, "family_name": {"essential": true}, "birthdate": null}}}});
     let delivered = userinfo(request);
-    let sets = delivered["verified_claims"].as_array().cloned().unwrap_or_default();
+    let sets = delivered["verified_claims"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(sets.len(), 3);
     for set in sets {
         assert_eq!(set["claims"], names_only());
@@ -261,26 +264,26 @@ fn id_token_json_annex() {
     let (userinfo, id_token) = ask(request);
     assert!(userinfo.is_empty());
     let expected = json!({
-        "email": "alice@example.com",
-        "preferred_username": "alice",
-        "verified_claims": [
-            {"verification": {"trust_framework": "uk_tfida", "time": "2024-06-01T10:00:00Z",
-                "verification_process": "uk-7f3a",
-                "evidence": [{"type": "document",
-                    "check_details": [{"check_method": "vcrypt", "time": "2024-06-01T09:58:00Z"},
-                                      {"check_method": "bvr", "time": "2024-06-01T09:59:00Z"}],
-                    "document_details": {"type": "passport", "document_number": "533401372",
-                        "date_of_issuance": "2020-03-02", "date_of_expiry": "2030-03-01",
-                        "issuer": {"name": "HM Passport Office", "country": "GB"}}}]},
-             "claims": names_only()},
-            {"verification": {"trust_framework": "de_aml", "time": "2019-05-20T12:00:00Z",
-                "verification_process": "de-0042",
-                "evidence": [{"type": "document",
-                    "check_details": [{"check_method": "pipp", "time": "2019-05-20T11:50:00Z"}],
-                    "document_details": {"type": "idcard", "document_number": "T22000129",
-                        "date_of_issuance": "2017-01-10", "date_of_expiry": "2027-01-09",
-                        "issuer": {"name": "Stadt Augsburg", "country": "DE"}}}]},
-             "claims": names_only()},
-        ]});
+    "email": "alice@example.com",
+    "preferred_username": "alice",
+    "verified_claims": [
+        {"verification": {"trust_framework": "uk_tfida", "time": "2024-06-01T10:00:00Z",
+            "verification_process": "uk-7f3a",
+            "evidence": [{"type": "document",
+                "check_details": [{"check_method": "vcrypt", "time": "2024-06-01T09:58:00Z"},
+                                  {"check_method": "bvr", "time": "2024-06-01T09:59:00Z"}],
+                "document_details": {"type": "passport", "document_number": "533401372",
+                    "date_of_issuance": "2020-03-02", "date_of_expiry": "2030-03-01",
+                    "issuer": {"name": "HM Passport Office", "country": "GB"}}}]},
+         "claims": names_only()},
+        {"verification": {"trust_framework": "de_aml", "time": "2019-05-20T12:00:00Z",
+            "verification_process": "de-0042",
+            "evidence": [{"type": "document",
+                "check_details": [{"check_method": "pipp", "time": "2019-05-20T11:50:00Z"}],
+                "document_details": {"type": "idcard", "document_number": "T22000129",
+                    "date_of_issuance": "2017-01-10", "date_of_expiry": "2027-01-09",
+                    "issuer": {"name": "Stadt Augsburg", "country": "DE"}}}]},
+         "claims": names_only()},
+    ]});
     assert_eq!(serde_json::Value::Object(id_token), expected);
 }
