@@ -35,17 +35,44 @@ pub struct CustomerClaims<'a> {
     /// Standard claims (OIDC Core §5.1, IDA Claims §3.1) by name.
     pub standard: &'a Map<String, Value>,
     /// Verified claim sets, in the record's order.
-    pub verified: &'a [VerifiedClaims],
+    pub verified: &'a PreparedSets,
+}
+
+/// A customer's verified claim sets as JSON objects, made once when the
+/// record is loaded so that answering walks them without converting.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PreparedSets(Vec<Map<String, Value>>);
+
+impl PreparedSets {
+    /// Prepares `sets` (in order).
+    pub fn new(sets: &[VerifiedClaims]) -> Self {
+        Self(sets.iter().filter_map(to_object).collect())
+    }
+
+    /// How many sets there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// The claims to add to the UserInfo response or ID token for `request`.
 pub fn answer(request: &MemberRequest, customer: CustomerClaims<'_>, now: u64) -> Map<String, Value> {
     let mut out = plain_claims(&request.plain, customer.standard, now);
     if let Some(verified) = &request.verified {
-        let stored: Vec<Map<String, Value>> = customer.verified.iter().filter_map(to_object).collect();
         let mut delivered = Vec::new();
         for set in &verified.sets {
-            delivered.extend(stored.iter().filter_map(|s| deliver_set(set, s, now)));
+            delivered.extend(
+                customer
+                    .verified
+                    .0
+                    .iter()
+                    .filter_map(|s| deliver_set(set, s, now)),
+            );
         }
         match delivered.len() {
             0 => {}
@@ -67,16 +94,26 @@ fn to_object(set: &VerifiedClaims) -> Option<Map<String, Value>> {
     }
 }
 
+/// Plain claims: the standard ones (never the OP's own) the customer has.
 fn plain_claims(
     requested: &[(String, ElementRequest)],
     standard: &Map<String, Value>,
     now: u64,
 ) -> Map<String, Value> {
+    let known = |(name, _): &&(String, ElementRequest)| standard_claims::info(name).is_some();
+    claims_of(requested.iter().filter(known), standard, now)
+}
+
+/// The requested claims `stored` has, each meeting its `value` / `values`
+/// (IDA 1.0 §5.6.4: otherwise the claim alone is omitted).
+fn claims_of<'r>(
+    requested: impl Iterator<Item = &'r (String, ElementRequest)>,
+    stored: &Map<String, Value>,
+    now: u64,
+) -> Map<String, Value> {
     requested
-        .iter()
-        .filter(|(name, _)| standard_claims::info(name).is_some())
         .filter_map(|(name, element)| {
-            let value = standard.get(name)?;
+            let value = stored.get(name)?;
             element
                 .accepts(Some(value), now)
                 .then(|| (name.clone(), value.clone()))
@@ -110,7 +147,7 @@ fn deliver_set(request: &SetRequest, stored: &Map<String, Value>, now: u64) -> O
     let claims = match &supported {
         None => Map::new(),
         Some(names) => {
-            let claims = plain_claims_of(names, stored_claims, now);
+            let claims = claims_of(names.iter(), stored_claims, now);
             if claims.is_empty() {
                 return None;
             }
@@ -121,20 +158,4 @@ fn deliver_set(request: &SetRequest, stored: &Map<String, Value>, now: u64) -> O
     set.insert("verification".into(), Value::Object(verification));
     set.insert("claims".into(), Value::Object(claims));
     Some(Value::Object(set))
-}
-
-fn plain_claims_of(
-    names: &[(String, ElementRequest)],
-    stored: &Map<String, Value>,
-    now: u64,
-) -> Map<String, Value> {
-    names
-        .iter()
-        .filter_map(|(name, element)| {
-            let value = stored.get(name)?;
-            element
-                .accepts(Some(value), now)
-                .then(|| (name.clone(), value.clone()))
-        })
-        .collect()
 }

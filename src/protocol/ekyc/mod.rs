@@ -46,7 +46,7 @@ pub mod verification_request;
 #[cfg(test)]
 mod tests;
 
-pub use answer::{CustomerClaims, answer};
+pub use answer::{CustomerClaims, PreparedSets, answer};
 pub use consent_summary::{ConsentSummary, summarize};
 pub use record::VerifiedClaims;
 pub use request::{ClaimsRequest, MemberRequest};

@@ -9,7 +9,7 @@
 
 use crate::protocol::ekyc::record::VerifiedClaims;
 use crate::protocol::ekyc::request::{self, ClaimsRequest};
-use crate::protocol::ekyc::{CustomerClaims, answer, validate};
+use crate::protocol::ekyc::{CustomerClaims, PreparedSets, answer, validate};
 use serde_json::{Map, Value, json};
 
 /// 2025-01-01T00:00:00Z.
@@ -145,7 +145,7 @@ pub fn ask(claims: Value) -> (Map<String, Value>, Map<String, Value>) {
 }
 
 pub fn ask_parsed(parsed: &ClaimsRequest, now: u64) -> (Map<String, Value>, Map<String, Value>) {
-    let sets = sets();
+    let sets = PreparedSets::new(&sets());
     let standard = standard();
     let customer = CustomerClaims {
         standard: &standard,
