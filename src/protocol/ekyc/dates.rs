@@ -14,6 +14,13 @@ pub fn date_time(text: &str) -> Option<i64> {
         .map(|t| t.unix_timestamp())
 }
 
+/// Whether an RFC 3339 `date-time` is in UTC (offset `Z` or `+00:00`).
+/// IDA 1.0 §8: time stamps "should be represented in Coordinated Universal
+/// Time", since an offset can reveal where the customer was.
+pub fn is_utc(text: &str) -> bool {
+    OffsetDateTime::parse(text, &Rfc3339).is_ok_and(|t| t.offset().is_utc())
+}
+
 /// An RFC 3339 `full-date` (`YYYY-MM-DD`).
 pub fn full_date(text: &str) -> Option<Date> {
     let bytes = text.as_bytes();
@@ -64,6 +71,8 @@ mod tests {
     fn rfc3339_date_times_and_full_dates() {
         assert_eq!(date_time("1970-01-01T00:01:00Z"), Some(60));
         assert_eq!(date_time("2021-04-09T14:12Z"), None, "seconds are required here");
+        assert!(is_utc("2021-04-09T14:12:00Z") && is_utc("2021-04-09T14:12:00+00:00"));
+        assert!(!is_utc("2021-04-09T14:12:00+02:00"));
         assert!(full_date("2021-02-28").is_some());
         assert!(full_date("2021-02-30").is_none());
         assert!(full_date("21-02-28").is_none());

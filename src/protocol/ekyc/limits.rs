@@ -5,11 +5,12 @@
 /// Longest `claims` parameter read, in bytes (OIDC Core §5.5).
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
 
-/// Deepest nesting of the `claims` parameter: `claims` > `userinfo` >
-/// `verified_claims` > `[i]` > `verification` > `evidence` > `[j]` >
-/// `document_details` > `issuer` > `name` > `{..}` > `values` leaves room
-/// for every element the schema defines and nothing more.
-pub const MAX_REQUEST_DEPTH: usize = 12;
+/// Deepest nesting of the `claims` parameter. The deepest element the
+/// schema defines is `claims` > `userinfo` > `verified_claims` > `[i]` >
+/// `verification` > `assurance_process` > `assurance_details` > `[j]` >
+/// `evidence_ref` > `[k]` > `evidence_metadata` > `evidence_classification`
+/// > `values` (13 levels); one more is allowed, nothing beyond.
+pub const MAX_REQUEST_DEPTH: usize = 14;
 
 /// Most `verified_claims` request objects in one of `userinfo` / `id_token`.
 pub const MAX_REQUESTED_SETS: usize = 8;

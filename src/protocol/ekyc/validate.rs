@@ -2,7 +2,7 @@
 //! `fiducia users import` runs per line): the schema's rules (OpenID
 //! Identity Assurance Schema Definition 1.0 §5 and `verified_claims.json`:
 //! required members, types, evidence types, non-empty arrays) and this
-//! OP's own: dates and times are RFC 3339, every string is non-empty and
+//! OP's own: dates and times are RFC 3339 (times in UTC), every string is non-empty and
 //! bounded, counts are bounded ([`super::limits`]), identifiers are the
 //! ones discovery advertises ([`super::discovery`]), claims are ones this
 //! OP knows with their types ([`super::standard_claims`]), an
@@ -411,12 +411,20 @@ fn one_of(value: &str, allowed: &[&str], at: &str, errors: &mut Vec<FieldError>)
     }
 }
 
+/// RFC 3339, in UTC (IDA 1.0 §8: an offset can reveal a location).
 fn date_time(value: Option<&str>, at: &str, errors: &mut Vec<FieldError>) {
-    if let Some(v) = value.filter(|v| dates::date_time(v).is_none()) {
+    let Some(v) = value else { return };
+    if dates::date_time(v).is_none() {
         push(
             errors,
             at.to_string(),
             format!("`{v}` is not an RFC 3339 date-time"),
+        );
+    } else if !dates::is_utc(v) {
+        push(
+            errors,
+            at.to_string(),
+            format!("`{v}` must be in UTC (IDA 1.0 §8)"),
         );
     }
 }

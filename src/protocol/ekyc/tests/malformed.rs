@@ -163,7 +163,7 @@ fn bounds_on_size_depth_and_counts() {
         json!({"userinfo": {"verified_claims": vec![one; MAX_REQUESTED_SETS + 1]}}),
         "an array of 1 to 8",
     );
-    let deep = json!({"userinfo": {"x": {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": {"j": {"k": 1}}}}}}}}}}}}});
+    let deep = json!({"userinfo": {"x": {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": {"j": {"k": {"l": {"m": 1}}}}}}}}}}}}}}});
     refused(deep, "nested deeper");
     let many: serde_json::Map<String, Value> = (0..65).map(|i| (format!("c{i}"), Value::Null)).collect();
     refused(json!({"userinfo": many}), "more than 64 claims");
@@ -173,6 +173,16 @@ fn bounds_on_size_depth_and_counts() {
         vc(json!({"trust_framework": {"values": values}}), json!(null)),
         "1 to 16 entries",
     );
+}
+
+#[test]
+fn the_deepest_element_the_schema_defines_is_within_the_depth_limit() {
+    let deepest = vc(
+        json!({"trust_framework": null, "assurance_process": {"assurance_details": [{"evidence_ref": [
+            {"check_id": null, "evidence_metadata": {"evidence_classification": {"values": ["strength_4"]}}}]}]}}),
+        json!({"given_name": null}),
+    );
+    assert!(parse(&deepest).is_ok());
 }
 
 #[test]

@@ -189,6 +189,11 @@ fn our_rules_dates_identifiers_claims_and_bounds() {
     ] {
         assert!(has(&e, &path, problem), "{path}: {problem}\n{e:#?}");
     }
+    // Time stamps in UTC (IDA 1.0 §8).
+    let e = errors(
+        json!({"verification": {"trust_framework": "eidas", "time": "2024-01-01T10:00:00+02:00"}, "claims": {}}),
+    );
+    assert!(has(&e, &format!("{v}.time"), "must be in UTC"));
     // eIDAS levels (Regulation 910/2014 Art. 8).
     set["verification"] = json!({"trust_framework": "eidas", "assurance_level": "ultra"});
     set["claims"] = json!({});
