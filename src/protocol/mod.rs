@@ -8,6 +8,7 @@ pub mod client_auth;
 pub mod client_cert;
 pub mod credentials;
 pub mod dpop;
+pub mod ekyc;
 pub mod error;
 pub mod fapi_headers;
 pub mod form;
