@@ -20,128 +20,12 @@
 //! with private_key_jwt (RFC 7523) or, with `--ciba-auth tls-client-auth`,
 //! the certificate (RFC 8705 §2.1).
 
+use super::ciba_client::{CIBA_GRANT, DEFAULT_INTERVAL, POLL_MARGIN, Pending, SLOW_DOWN_STEP};
+pub use super::ciba_client::{CibaAuth, CibaCtx, CibaOptions};
 use super::context::{Ctx, Worker, client_error, expect, oauth_error};
 use crate::http::{self, Url};
-use crate::jose::{self, JWT_BEARER, SigningKey};
-use crate::setup::CibaClient;
 use crate::stats::{Failure, Steps};
-use serde_json::json;
-use std::collections::VecDeque;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-
-/// CIBA Core §10.1 grant type.
-pub const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
-/// CIBA Core §7.3: the interval when the OP names none.
-const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
-/// CIBA Core §11: `slow_down` adds at least 5 s to the interval.
-const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
-/// Kept above the interval: the OP counts it from when it answered.
-const POLL_MARGIN: Duration = Duration::from_millis(20);
-
-/// How the CIBA client authenticates (RFC 7523 §2.2 or RFC 8705 §2.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum CibaAuth {
-    /// A fresh client assertion signed with the client's key per request.
-    #[default]
-    PrivateKeyJwt,
-    /// The transport certificate (`[ciba] mtls_client_id`).
-    TlsClientAuth,
-}
-
-/// The command line's CIBA settings.
-#[derive(Debug, Clone, Copy)]
-pub struct CibaOptions {
-    pub auth: CibaAuth,
-    /// `ciba`: the wait before the first poll.
-    pub first_poll: Duration,
-    /// CIBA Core §7.1 `requested_expiry`, seconds.
-    pub requested_expiry: Option<u64>,
-}
-
-impl Default for CibaOptions {
-    fn default() -> Self {
-        Self {
-            auth: CibaAuth::PrivateKeyJwt,
-            first_poll: Duration::from_millis(100),
-            requested_expiry: None,
-        }
-    }
-}
-
-/// A request `ciba-pending` polls.
-struct Pending {
-    auth_req_id: String,
-    interval: Duration,
-    /// When it may be polled again.
-    due: Instant,
-}
-
-/// The CIBA client of a run and the pending requests it polls.
-pub struct CibaCtx {
-    pub options: CibaOptions,
-    /// The client_id it authenticates as.
-    pub client_id: String,
-    key: SigningKey,
-    scope: String,
-    pending: Mutex<VecDeque<Pending>>,
-    /// Requests sent, for a distinct binding message each.
-    sent: AtomicU64,
-}
-
-impl CibaCtx {
-    /// The client of the setup, authenticating as `options.auth` says.
-    pub fn new(client: &CibaClient, options: CibaOptions) -> anyhow::Result<Self> {
-        let client_id = match options.auth {
-            CibaAuth::PrivateKeyJwt => client.client_id.clone(),
-            CibaAuth::TlsClientAuth => client.mtls_client_id.clone().ok_or_else(|| {
-                anyhow::anyhow!("--ciba-auth tls-client-auth needs [ciba] mtls_client_id in the setup")
-            })?,
-        };
-        Ok(Self {
-            options,
-            client_id,
-            key: SigningKey::from_pem_file(&client.key, client.alg, client.kid.clone())?,
-            scope: client.scope.clone(),
-            pending: Mutex::new(VecDeque::new()),
-            sent: AtomicU64::new(0),
-        })
-    }
-
-    /// Requests held for `ciba-pending`.
-    pub fn pending_count(&self) -> usize {
-        self.pending.lock().map(|p| p.len()).unwrap_or(0)
-    }
-
-    /// The client authentication parameters of a request to the OP.
-    fn auth_params(&self, issuer: &str, step: &'static str) -> Result<Vec<(&'static str, String)>, Failure> {
-        let mut params = vec![("client_id", self.client_id.clone())];
-        if self.options.auth == CibaAuth::PrivateKeyJwt {
-            let assertion =
-                jose::client_assertion(&self.key, &self.client_id, issuer).map_err(client_error(step))?;
-            params.push(("client_assertion_type", JWT_BEARER.to_string()));
-            params.push(("client_assertion", assertion));
-        }
-        Ok(params)
-    }
-
-    /// A signed authentication request (CIBA Core §7.1.1; FAPI CIBA
-    /// §5.2.2: `aud` the issuer, `exp`, `iat`, `nbf`, a fresh `jti`).
-    fn request_object(&self, issuer: &str, login_hint: &str) -> anyhow::Result<String> {
-        let now = jose::now();
-        let n = self.sent.fetch_add(1, Ordering::Relaxed);
-        let mut claims = json!({
-            "iss": self.client_id, "aud": issuer, "iat": now, "nbf": now, "exp": now + 300,
-            "jti": jose::random(16), "scope": self.scope, "login_hint": login_hint,
-            "binding_message": format!("LT{:05}", n % 100_000),
-        });
-        if let Some(expiry) = self.options.requested_expiry {
-            claims["requested_expiry"] = json!(expiry);
-        }
-        self.key.sign(json!({}), &claims)
-    }
-}
 
 fn ciba_ctx<'a>(ctx: &'a Ctx, step: &'static str) -> Result<(&'a CibaCtx, &'a Url), Failure> {
     match (&ctx.ciba, &ctx.bc_authorize) {
@@ -244,41 +128,33 @@ pub async fn prepare_pending(worker: &mut Worker, ctx: &Ctx) -> Result<(), Failu
     let mut steps = Steps::default();
     let (ciba, _) = ciba_ctx(ctx, "bc_authorize")?;
     let (auth_req_id, interval) = backchannel(worker, ctx, &mut steps).await?;
-    if let Ok(mut pending) = ciba.pending.lock() {
-        pending.push_back(Pending {
-            auth_req_id,
-            interval,
-            // Never polled: due at once (§7.3 binds the time between polls).
-            due: Instant::now(),
-        });
-    }
+    ciba.hold(Pending {
+        auth_req_id,
+        interval,
+        // Never polled: due at once (§7.3 binds the time between polls).
+        due: Instant::now(),
+    });
     Ok(())
 }
 
 /// `ciba-pending`: one poll of the request due first.
 pub async fn poll_pending(worker: &mut Worker, ctx: &Ctx, steps: &mut Steps) -> Result<(), Failure> {
     let (ciba, _) = ciba_ctx(ctx, "poll")?;
-    let next = ciba.pending.lock().ok().and_then(|mut p| p.pop_front());
-    let Some(mut request) = next else {
+    let Some(mut request) = ciba.next_pending() else {
         return Err(Failure::new("poll", "no pending request left to poll"));
     };
     tokio::time::sleep_until(request.due.into()).await;
     let polled = poll(worker, ctx, steps, "poll", &request.auth_req_id).await;
-    let back = |request: Pending| {
-        if let Ok(mut pending) = ciba.pending.lock() {
-            pending.push_back(request);
-        }
-    };
     match polled {
         Ok(Polled::Pending) => {
             request.due = Instant::now() + request.interval + POLL_MARGIN;
-            back(request);
+            ciba.hold(request);
             Ok(())
         }
         Ok(Polled::SlowDown) => {
             request.interval += SLOW_DOWN_STEP;
             request.due = Instant::now() + request.interval + POLL_MARGIN;
-            back(request);
+            ciba.hold(request);
             Err(Failure::new("poll", "400 slow_down"))
         }
         Ok(Polled::Tokens) => Err(Failure::new(

@@ -80,7 +80,7 @@ pub struct Ctx {
     /// CIBA Core §7: the mTLS alias of `backchannel_authentication_endpoint`, else it.
     pub bc_authorize: Option<Url>,
     /// The CIBA client and the requests `ciba-pending` polls.
-    pub ciba: Option<super::ciba::CibaCtx>,
+    pub ciba: Option<super::ciba_client::CibaCtx>,
     pub tls: TlsConfigs,
     /// mTLS without session resumption (`handshake`).
     pub fresh_mtls: Option<Arc<ClientConfig>>,
@@ -97,7 +97,7 @@ impl Ctx {
     pub async fn new(
         scenario: Scenario,
         setup: Setup,
-        ciba: super::ciba::CibaOptions,
+        ciba: super::ciba_client::CibaOptions,
     ) -> anyhow::Result<Self> {
         let mtls_files = setup.mtls.as_ref().map(|m| (m.cert.as_path(), m.key.as_path()));
         let tls = TlsConfigs::load(&setup.ca, mtls_files, true)?;
@@ -134,7 +134,7 @@ impl Ctx {
         let opt = |s: &Option<String>| s.as_deref().map(Url::parse).transpose();
         let bc_authorize_str = field(&meta["backchannel_authentication_endpoint"]);
         let ciba = match &setup.ciba {
-            Some(client) => Some(super::ciba::CibaCtx::new(client, ciba)?),
+            Some(client) => Some(super::ciba_client::CibaCtx::new(client, ciba)?),
             None => None,
         };
         let ctx = Self {

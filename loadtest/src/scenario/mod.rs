@@ -3,6 +3,7 @@
 
 mod browser;
 pub mod ciba;
+mod ciba_client;
 mod context;
 mod flow;
 mod grants;
