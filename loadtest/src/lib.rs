@@ -75,6 +75,21 @@ pub struct Args {
     /// Worker threads of the load generator's runtime (default: one per CPU it may use).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// `ciba`, `ciba-pending`: how the CIBA client authenticates
+    /// (private_key_jwt, RFC 7523; or its certificate, RFC 8705 §2.1).
+    #[arg(long, value_enum, default_value = "private-key-jwt")]
+    pub ciba_auth: scenario::ciba::CibaAuth,
+    /// `ciba-pending`: requests created (unmeasured, before the clock) and
+    /// then polled, each at its interval; at least rate × interval.
+    #[arg(long, default_value_t = 1000)]
+    pub pending: u64,
+    /// `ciba`: milliseconds between the request and the first poll.
+    #[arg(long, default_value_t = 100)]
+    pub ciba_first_poll_ms: u64,
+    /// `ciba`, `ciba-pending`: the requests' `requested_expiry` (CIBA Core
+    /// §7.1), seconds; default none (the OP's default expiry).
+    #[arg(long)]
+    pub requested_expiry: Option<u64>,
 }
 
 /// Reads the setup, runs the scenario, returns the report.
@@ -101,7 +116,10 @@ pub async fn run(args: &Args) -> anyhow::Result<report::Report> {
         args.scenario,
         scenario::Scenario::CcPkjwt | scenario::Scenario::Flow
     );
-    let alg = setup.pkjwt.as_ref().filter(|_| signs).map(|p| p.alg.as_str());
+    let alg = match args.scenario.is_ciba() {
+        true => setup.ciba.as_ref().map(|c| c.alg.as_str()),
+        false => setup.pkjwt.as_ref().filter(|_| signs).map(|p| p.alg.as_str()),
+    };
     let issuer = setup.issuer.clone();
     let password_hash = setup.password_hash.clone();
     let mode = match (args.rate, args.concurrency) {
@@ -121,8 +139,14 @@ pub async fn run(args: &Args) -> anyhow::Result<report::Report> {
         max_ops: args.requests,
         progress: !args.quiet,
         op_pid: args.op_pid,
+        pending: (args.scenario == scenario::Scenario::CibaPending).then_some(args.pending),
     };
-    let ctx = scenario::Ctx::new(args.scenario, setup).await?;
+    let ciba = scenario::ciba::CibaOptions {
+        auth: args.ciba_auth,
+        first_poll: Duration::from_millis(args.ciba_first_poll_ms),
+        requested_expiry: args.requested_expiry,
+    };
+    let ctx = scenario::Ctx::new(args.scenario, setup, ciba).await?;
     let outcome = run::run(ctx, &plan).await?;
     Ok(report::Report::new(
         args.scenario,

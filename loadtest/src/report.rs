@@ -45,6 +45,9 @@ pub struct Report {
     pub loadtest_cpu_cores: Option<f64>,
     /// Each second of the measured window, by when operations started.
     pub timeline: Vec<SecondReport>,
+    /// `ciba-pending`: the requests created before the clock, what they
+    /// cost the OP in CPU and memory.
+    pub prepared: Option<crate::run::Prepared>,
 }
 
 /// The operations that started in one second of the measured window;
@@ -141,6 +144,7 @@ impl Report {
             loadtest_cpu_ms_per_op: outcome.own_cpu.map(|c| c.total() * 1000.0 / ops),
             loadtest_cpu_cores: outcome.own_cpu.map(|c| c.total() / seconds.max(1e-9)),
             timeline,
+            prepared: outcome.prepared.clone(),
         }
     }
 
@@ -163,7 +167,34 @@ impl Report {
             out.push(format!("OP password hash: {hash}"));
         }
         if let Some(alg) = self.alg {
-            out.push(format!("client assertions and DPoP proofs: {alg}"));
+            match self.scenario.is_ciba() {
+                true => out.push(format!("signed authentication requests: {alg}")),
+                false => out.push(format!("client assertions and DPoP proofs: {alg}")),
+            }
+        }
+        if let Some(p) = &self.prepared {
+            out.push(format!(
+                "pending requests created before the clock: {} ({} failed{}) in {:.1} s, {:.0}/s",
+                p.requests,
+                p.failed,
+                p.first_error
+                    .as_ref()
+                    .map(|e| format!(", first: {e}"))
+                    .unwrap_or_default(),
+                p.seconds,
+                p.per_sec
+            ));
+            if let Some(ms) = p.op_cpu_ms_per_request {
+                out.push(format!(
+                    "  OP CPU: {ms:.4} ms per backchannel authentication request"
+                ));
+            }
+            if let (Some(before), Some(after)) = (p.op_rss_mib_before, p.op_rss_mib_after) {
+                out.push(format!(
+                    "  OP RSS: {before:.1} MiB before, {after:.1} MiB after ({:+.1} MiB)",
+                    after - before
+                ));
+            }
         }
         out.push(format!(
             "{:.1} s: {} ok, {} failed, {:.1} ok/s{}; {} connections ({} while measuring)",

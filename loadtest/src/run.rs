@@ -33,6 +33,27 @@ pub struct Plan {
     /// Print a progress line every second to stderr.
     pub progress: bool,
     pub op_pid: Option<u32>,
+    /// `ciba-pending`: the requests to create before the clock.
+    pub pending: Option<u64>,
+}
+
+/// What creating `ciba-pending`'s requests cost (before the clock): the
+/// OP's CPU per backchannel authentication request and the memory its
+/// pending requests hold.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Prepared {
+    /// Requests created, pending when the clock started.
+    pub requests: u64,
+    pub failed: u64,
+    /// The first failure, when any.
+    pub first_error: Option<String>,
+    pub seconds: f64,
+    pub per_sec: f64,
+    /// OP process CPU per created request, ms (`--op-pid`).
+    pub op_cpu_ms_per_request: Option<f64>,
+    /// The OP's resident memory before and after, MiB.
+    pub op_rss_mib_before: Option<f64>,
+    pub op_rss_mib_after: Option<f64>,
 }
 
 /// What the measured window produced.
@@ -45,6 +66,8 @@ pub struct Outcome {
     pub connections: u64,
     /// Of those, opened in the measured window.
     pub connections_measured: u64,
+    /// `ciba-pending`: the requests created before the clock.
+    pub prepared: Option<Prepared>,
 }
 
 struct Shared {
@@ -112,6 +135,10 @@ pub async fn run(ctx: Ctx, plan: &Plan) -> anyhow::Result<Outcome> {
         idle: Mutex::new(Vec::new()),
         window_start: OnceLock::new(),
     });
+    let prepared = match plan.pending {
+        Some(n) => Some(prepare(&shared, n, plan.op_pid).await),
+        None => None,
+    };
     if let Mode::Open { max_in_flight, .. } = plan.mode {
         prime(&shared, max_in_flight).await;
     }
@@ -178,7 +205,55 @@ pub async fn run(ctx: Ctx, plan: &Plan) -> anyhow::Result<Outcome> {
         own_cpu,
         connections,
         connections_measured,
+        prepared,
     })
+}
+
+/// Creates `n` requests for `ciba-pending`, [`PRIMING_AT_ONCE`] at a time,
+/// and measures what the OP spent on them.
+async fn prepare(shared: &Arc<Shared>, n: u64, op_pid: Option<u32>) -> Prepared {
+    let rss = || op_pid.and_then(crate::proc::memory_mib).map(|(rss, _)| rss);
+    let rss_before = rss();
+    let cpu_before = op_pid.and_then(Cpu::of_process);
+    let started = Instant::now();
+    let next = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let first_error = Arc::new(Mutex::new(None::<String>));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..PRIMING_AT_ONCE {
+        let (shared, next, failed, first_error) =
+            (shared.clone(), next.clone(), failed.clone(), first_error.clone());
+        tasks.spawn(async move {
+            let Ok(mut worker) = Worker::new(shared.ctx.alg) else {
+                return;
+            };
+            while next.fetch_add(1, Ordering::Relaxed) < n {
+                if let Err(e) = crate::scenario::ciba::prepare_pending(&mut worker, &shared.ctx).await {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                    if let Ok(mut first) = first_error.lock() {
+                        first.get_or_insert_with(|| format!("{}: {}", e.step, e.kind));
+                    }
+                }
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    let seconds = started.elapsed().as_secs_f64();
+    let requests = shared.ctx.ciba.as_ref().map_or(0, |c| c.pending_count() as u64);
+    let op_cpu_ms_per_request = op_pid
+        .and_then(Cpu::of_process)
+        .zip(cpu_before)
+        .map(|(after, before)| after.since(&before).total() * 1000.0 / requests.max(1) as f64);
+    Prepared {
+        requests,
+        failed: failed.load(Ordering::Relaxed),
+        first_error: first_error.lock().ok().and_then(|e| e.clone()),
+        seconds,
+        per_sec: requests as f64 / seconds.max(1e-9),
+        op_cpu_ms_per_request,
+        op_rss_mib_before: rss_before,
+        op_rss_mib_after: rss(),
+    }
 }
 
 fn progress_line(shared: &Shared, start: Instant, (last_ops, last_at): (u64, Instant)) -> (u64, Instant) {

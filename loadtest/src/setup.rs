@@ -23,7 +23,14 @@ use std::path::{Path, PathBuf};
 /// alg = "ES256"           # of the key: ES256 (default), EdDSA or PS256; also the DPoP proofs'
 /// kid = "k1"              # optional
 /// redirect_uri = "https://fintech.example/cb"
-/// [[users]]               # flow, flow-mtls
+/// [ciba]                  # ciba, ciba-pending (poll mode; needs [mtls] too)
+/// client_id = "fintech-3"             # private_key_jwt
+/// mtls_client_id = "fintech-4"        # optional: tls_client_auth with [mtls]'s certificate
+/// key = "fintech-3.key"   # signs the requests (and fintech-3's assertions)
+/// alg = "ES256"
+/// kid = "k1"              # optional
+/// scope = "openid"        # optional (default `openid`)
+/// [[users]]               # flow, flow-mtls, ciba, ciba-pending (login_hint)
 /// username = "alice"
 /// password = "..."
 /// ```
@@ -43,7 +50,11 @@ pub struct Setup {
     /// A `private_key_jwt` client (RFC 7523 §2.2).
     #[serde(default)]
     pub pkjwt: Option<PkjwtClient>,
-    /// Customers who log in during `flow` and `flow-mtls`, used in turn.
+    /// A CIBA poll client (OpenID Connect CIBA Core §7, §10.1).
+    #[serde(default)]
+    pub ciba: Option<CibaClient>,
+    /// Customers who log in during `flow` and `flow-mtls` (the `login_hint`
+    /// of `ciba` and `ciba-pending`), used in turn.
     #[serde(default)]
     pub users: Vec<User>,
     /// Scope of the `flow` and `flow-mtls` authorization requests. Default `openid profile email`.
@@ -75,6 +86,31 @@ pub struct PkjwtClient {
     #[serde(default)]
     pub kid: Option<String>,
     pub redirect_uri: String,
+}
+
+/// A CIBA poll client: its signed authentication requests (CIBA Core
+/// §7.1.1) and private_key_jwt assertions use `key`; `mtls_client_id`, a
+/// `tls_client_auth` client with the same request key, authenticates with
+/// the `[mtls]` certificate instead (`--ciba-auth tls-client-auth`). Its
+/// requests and polls go to the mTLS aliases with that certificate either
+/// way, so its tokens are certificate-bound (RFC 8705 §3).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CibaClient {
+    pub client_id: String,
+    #[serde(default)]
+    pub mtls_client_id: Option<String>,
+    pub key: PathBuf,
+    #[serde(default = "default_alg", deserialize_with = "alg_name")]
+    pub alg: Alg,
+    #[serde(default)]
+    pub kid: Option<String>,
+    #[serde(default = "default_ciba_scope")]
+    pub scope: String,
+}
+
+fn default_ciba_scope() -> String {
+    "openid".into()
 }
 
 /// A customer's credentials.
@@ -113,6 +149,9 @@ impl Setup {
         }
         if let Some(p) = setup.pkjwt.as_mut() {
             p.key = base.join(&p.key);
+        }
+        if let Some(c) = setup.ciba.as_mut() {
+            c.key = base.join(&c.key);
         }
         Ok(setup)
     }
@@ -183,11 +222,33 @@ impl Setup {
             .ok()
             .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
         // The sandbox's JWKS holds a key per algorithm, told apart by `kty`.
-        let kid = jwks.and_then(|j| {
+        let kid = jwks.as_ref().and_then(|j| {
             j["keys"].as_array()?.iter().find(|k| k["kty"] == alg.kty())?["kid"]
                 .as_str()
                 .map(String::from)
         });
+        let ciba_kid = jwks.as_ref().and_then(|j| {
+            j["keys"].as_array()?.iter().find(|k| k["kty"] == "EC")?["kid"]
+                .as_str()
+                .map(String::from)
+        });
+        // The CIBA clients' requests are ES256 (their registered
+        // backchannel_authentication_request_signing_alg).
+        let ciba = config
+            .get("clients")
+            .and_then(|c| c.as_array())
+            .is_some_and(|c| {
+                c.iter()
+                    .any(|c| c.get("client_id").and_then(|v| v.as_str()) == Some(SANDBOX_CIBA))
+            })
+            .then(|| CibaClient {
+                client_id: SANDBOX_CIBA.into(),
+                mtls_client_id: Some(SANDBOX_CIBA_MTLS.into()),
+                key: clients.join(sandbox_key_file(Alg::Es256)),
+                alg: Alg::Es256,
+                kid: ciba_kid,
+                scope: default_ciba_scope(),
+            });
         let key = clients.join(sandbox_key_file(alg));
         if !key.exists() {
             return Err(anyhow!(
@@ -213,6 +274,7 @@ impl Setup {
                 kid,
                 redirect_uri: pkjwt_redirect,
             }),
+            ciba,
             users,
             scope: default_scope(),
         })
@@ -222,6 +284,8 @@ impl Setup {
 /// The sandbox's load-test clients (`src/sandbox/loadtest.rs` of the OP).
 pub const SANDBOX_MTLS: &str = "sandbox-loadtest-mtls";
 pub const SANDBOX_PKJWT: &str = "sandbox-loadtest-pkjwt";
+pub const SANDBOX_CIBA: &str = "sandbox-loadtest-ciba";
+pub const SANDBOX_CIBA_MTLS: &str = "sandbox-loadtest-ciba-mtls";
 
 /// The sandbox's private_key_jwt key file for `alg`, in `pki/clients/`.
 fn sandbox_key_file(alg: Alg) -> String {

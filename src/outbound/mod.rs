@@ -13,20 +13,32 @@
 //!   [`MAX_ANSWER_BYTES`] and discarded;
 //! - bounded retries with exponential backoff ([`RetryPolicy`]) on what may
 //!   pass (connection failure, timeout, 5xx, 429), never on a refusal
-//!   (another 4xx) or a URL the policy forbids.
+//!   (another 4xx) or a URL the policy forbids;
+//! - to an endpoint the operator configured ([`AddressPolicy::Any`]: the
+//!   device channel, which gets every backchannel request), idle HTTP/1.1
+//!   connections are kept ([`MAX_IDLE_PER_ENDPOINT`]) and reused, so a
+//!   delivery costs no TCP and TLS handshake; a client-supplied endpoint
+//!   ([`AddressPolicy::PublicOnly`]) gets a fresh connection to an address
+//!   checked at that moment, every time.
 //!
 //! Nothing here logs a body or a bearer token: they carry tokens.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
+use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use rustls_pki_types::ServerName;
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Most of an answer's body read (and discarded).
 pub const MAX_ANSWER_BYTES: usize = 16 * 1024;
+/// Idle connections kept per operator-configured endpoint (`host:port`).
+pub const MAX_IDLE_PER_ENDPOINT: usize = 64;
+
+type Sender = SendRequest<Full<Bytes>>;
 
 /// Which addresses a destination may resolve to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +111,8 @@ impl DeliveryError {
 #[derive(Clone)]
 pub struct OutboundPoster {
     tls: Arc<rustls::ClientConfig>,
+    /// Idle connections to operator-configured endpoints, by `host:port`.
+    idle: Arc<Mutex<HashMap<String, Vec<Sender>>>>,
 }
 
 impl std::fmt::Debug for OutboundPoster {
@@ -112,6 +126,7 @@ impl OutboundPoster {
     pub fn new(extra_roots: &[std::path::PathBuf]) -> anyhow::Result<Self> {
         Ok(Self {
             tls: Arc::new(crate::pki::tls::https_client_config(extra_roots)?),
+            idle: Arc::default(),
         })
     }
 
@@ -162,20 +177,15 @@ impl OutboundPoster {
             .ok_or(DeliveryError::BadUrl)?;
         let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
         let port = uri.port_u16().unwrap_or(443);
-        let address = resolve(&host, port, policy).await?;
-        let connection = |e: std::io::Error| DeliveryError::Connection(e.to_string());
-        let tcp = tokio::net::TcpStream::connect(address)
-            .await
-            .map_err(connection)?;
-        let name = ServerName::try_from(host.clone()).map_err(|_| DeliveryError::BadUrl)?;
-        let tls = tokio_rustls::TlsConnector::from(self.tls.clone())
-            .connect(name, tcp)
-            .await
-            .map_err(connection)?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
-            .await
-            .map_err(|e| DeliveryError::Connection(e.to_string()))?;
-        tokio::spawn(connection);
+        let endpoint = format!("{host}:{port}");
+        let pooled = match policy {
+            AddressPolicy::Any => self.take_idle(&endpoint).await,
+            AddressPolicy::PublicOnly => None,
+        };
+        let mut sender = match pooled {
+            Some(sender) => sender,
+            None => self.connect(&host, port, policy).await?,
+        };
         let path = uri.path_and_query().map_or("/", |p| p.as_str());
         let mut request = http::Request::post(path)
             .header(
@@ -194,13 +204,66 @@ impl OutboundPoster {
             .await
             .map_err(|e| DeliveryError::Connection(e.to_string()))?;
         let status = response.status().as_u16();
-        // Read (bounded) so the connection closes cleanly; the body is not used.
-        let _ = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
+        // Read (bounded) so the connection can close cleanly or carry the
+        // next delivery; the body is not used.
+        let read = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
             .collect()
             .await;
+        if read.is_ok() && policy == AddressPolicy::Any {
+            self.keep_idle(endpoint, sender);
+        }
         match status {
             200..=299 => Ok(status),
             other => Err(DeliveryError::Status(other)),
+        }
+    }
+
+    /// A new connection: the address the policy allows, TCP, TLS (the
+    /// server verified), HTTP/1.1.
+    async fn connect(&self, host: &str, port: u16, policy: AddressPolicy) -> Result<Sender, DeliveryError> {
+        let address = resolve(host, port, policy).await?;
+        let connection = |e: std::io::Error| DeliveryError::Connection(e.to_string());
+        let tcp = tokio::net::TcpStream::connect(address)
+            .await
+            .map_err(connection)?;
+        let _ = tcp.set_nodelay(true);
+        let name = ServerName::try_from(host.to_string()).map_err(|_| DeliveryError::BadUrl)?;
+        let tls = tokio_rustls::TlsConnector::from(self.tls.clone())
+            .connect(name, tcp)
+            .await
+            .map_err(connection)?;
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+            .await
+            .map_err(|e| DeliveryError::Connection(e.to_string()))?;
+        tokio::spawn(connection);
+        Ok(sender)
+    }
+
+    /// An idle connection to `endpoint` that can take a request now; those
+    /// the peer closed meanwhile are dropped.
+    async fn take_idle(&self, endpoint: &str) -> Option<Sender> {
+        loop {
+            let mut sender = {
+                let mut idle = self.idle.lock().ok()?;
+                idle.get_mut(endpoint)?.pop()?
+            };
+            if !sender.is_closed() && sender.ready().await.is_ok() {
+                return Some(sender);
+            }
+        }
+    }
+
+    /// Keeps `sender` for the next delivery to `endpoint`, up to
+    /// [`MAX_IDLE_PER_ENDPOINT`] of them.
+    fn keep_idle(&self, endpoint: String, sender: Sender) {
+        if sender.is_closed() {
+            return;
+        }
+        if let Ok(mut idle) = self.idle.lock() {
+            let kept = idle.entry(endpoint).or_default();
+            if kept.len() < MAX_IDLE_PER_ENDPOINT {
+                kept.push(sender);
+            }
         }
     }
 }
@@ -258,6 +321,86 @@ mod tests {
         }
         // No backoff was waited: none of these is transient.
         assert!(at.elapsed() < Duration::from_secs(60));
+    }
+
+    /// A TLS server on loopback answering 202, counting its connections.
+    async fn counting_server(dir: &std::path::Path) -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        std::fs::write(dir.join("ca.pem"), cert.pem()).unwrap();
+        let server = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls_pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = connections.clone();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let service = hyper::service::service_fn(|_request| async {
+                        let mut response = http::Response::new(Full::new(Bytes::new()));
+                        *response.status_mut() = http::StatusCode::ACCEPTED;
+                        Ok::<_, std::convert::Infallible>(response)
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(tls), service)
+                        .await;
+                });
+            }
+        });
+        (port, connections)
+    }
+
+    /// The device channel (an operator-configured endpoint) is reached
+    /// over one kept-alive connection however many deliveries it gets; a
+    /// connection the peer dropped is not reused.
+    #[tokio::test]
+    async fn deliveries_to_a_configured_endpoint_reuse_an_idle_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let (port, connections) = counting_server(dir.path()).await;
+        let poster = OutboundPoster::new(&[dir.path().join("ca.pem")]).unwrap();
+        let url = format!("https://localhost:{port}/ciba/requests");
+        let delivery = Delivery {
+            url: &url,
+            content_type: "application/jwt",
+            body: Bytes::from_static(b"a.b.c"),
+            bearer: None,
+        };
+        let retry = RetryPolicy {
+            attempts: 1,
+            first_backoff: Duration::from_millis(10),
+            timeout: Duration::from_secs(5),
+        };
+        for _ in 0..5 {
+            let status = poster.deliver(&delivery, AddressPolicy::Any, retry).await;
+            assert_eq!(status, Ok(202));
+        }
+        assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // The idle connection gone (as when the peer closes it): a new one.
+        poster.idle.lock().unwrap().clear();
+        assert_eq!(
+            poster.deliver(&delivery, AddressPolicy::Any, retry).await,
+            Ok(202)
+        );
+        assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 
     /// Transient failures are the ones worth another attempt.

@@ -2,7 +2,7 @@
 //! scenario, closed and open loop, a bounded run each, so the tool keeps
 //! working as the OP changes. (Its figures are in docs/PERFORMANCE.md.)
 
-use super::process::{signal, spawn_sandbox as start_sandbox, wait_exit};
+use super::process::{signal, spawn_sandbox as start_sandbox, spawn_sandbox_with_env, wait_exit};
 use clap::Parser;
 use fiducia_loadtest::{Args, run};
 use nix::sys::signal::Signal;
@@ -230,5 +230,80 @@ password = "x"
         error.to_string().contains("flow-mtls needs a redirect_uri"),
         "{error:#}"
     );
+    drop(child);
+}
+
+/// The CIBA scenarios (OpenID Connect CIBA Core §7, §10.1) against real
+/// sandboxes: `ciba` with the sandbox device auto-approving
+/// (`FIDUCIA_DEVICE__AUTO_APPROVE=true`, read when the sandbox starts its
+/// device), private_key_jwt and tls_client_auth; `ciba-pending` with the
+/// device holding every request for its customer, polled at the interval.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ciba_scenarios_run_against_the_sandbox_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("approving");
+    let child = spawn_sandbox_with_env(
+        &data,
+        &[
+            ("FIDUCIA_DEVICE__AUTO_APPROVE", "true"),
+            ("FIDUCIA_CIBA__INTERVAL_SECS", "1"),
+        ],
+    );
+    let pid = child.0.id();
+    for auth in ["private-key-jwt", "tls-client-auth"] {
+        let report = bounded(
+            &data,
+            pid,
+            &[
+                "--scenario",
+                "ciba",
+                "--ciba-auth",
+                auth,
+                "--concurrency",
+                "2",
+                "--requests",
+                "4",
+            ],
+        )
+        .await;
+        assert_eq!((report.ok, report.failed), (4, 0), "{auth}: {:?}", report.errors);
+        let count = |step: &str| report.steps.iter().find(|s| s.step == step).map(|s| s.count);
+        assert_eq!(count("bc_authorize"), Some(4), "{auth}");
+        assert_eq!(count("token"), Some(4), "{auth}: one token response per flow");
+        assert_eq!(count("op"), Some(4));
+        assert_eq!(report.alg, Some("ES256"), "the requests' signatures");
+        assert!(report.op_cpu_ms_per_op.is_some());
+    }
+    drop(child);
+
+    // Nobody approves: every poll is authorization_pending (§11), and the
+    // requests made before the clock say what they cost the OP.
+    let data = dir.path().join("holding");
+    let child = spawn_sandbox_with_env(&data, &[("FIDUCIA_CIBA__INTERVAL_SECS", "1")]);
+    let pid = child.0.id();
+    let report = bounded(
+        &data,
+        pid,
+        &[
+            "--scenario",
+            "ciba-pending",
+            "--pending",
+            "4",
+            "--concurrency",
+            "2",
+            "--requests",
+            "10",
+        ],
+    )
+    .await;
+    assert_eq!((report.ok, report.failed), (10, 0), "{:?}", report.errors);
+    let poll = report.steps.iter().find(|s| s.step == "poll").unwrap();
+    assert_eq!(poll.count, 10);
+    let prepared = report.prepared.as_ref().unwrap();
+    assert_eq!((prepared.requests, prepared.failed), (4, 0), "{prepared:?}");
+    assert!(prepared.op_cpu_ms_per_request.is_some());
+    assert!(prepared.op_rss_mib_before.unwrap() > 1.0 && prepared.op_rss_mib_after.unwrap() > 1.0);
+    // 10 polls of 4 requests at a 1 s interval: the later ones waited.
+    assert!(report.seconds >= 1.0, "{}", report.seconds);
     drop(child);
 }

@@ -413,6 +413,11 @@ fn sandbox_starts_on_a_fresh_data_dir_and_serves_discovery_to_curl() {
 /// `fiducia sandbox --data data` with every listener on a free port (no
 /// HTTP/3, warnings only), serving once it has printed its banner.
 pub(super) fn spawn_sandbox(data: &std::path::Path) -> ChildGuard {
+    spawn_sandbox_with_env(data, &[])
+}
+
+/// [`spawn_sandbox`] with more environment (e.g. `FIDUCIA_DEVICE__AUTO_APPROVE`).
+pub(super) fn spawn_sandbox_with_env(data: &std::path::Path, env: &[(&str, &str)]) -> ChildGuard {
     let port = free_port();
     let mtls_port = free_port();
     let mut child = ChildGuard(
@@ -446,6 +451,7 @@ pub(super) fn spawn_sandbox(data: &std::path::Path) -> ChildGuard {
                 format!("127.0.0.1:{}", free_port()),
             )
             .env("FIDUCIA_LOG__LEVEL", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

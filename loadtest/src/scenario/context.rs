@@ -36,12 +36,25 @@ pub enum Scenario {
     /// A new mTLS connection (full handshake, no resumption) per
     /// client_credentials request.
     Handshake,
+    /// OpenID Connect CIBA in poll mode: a signed backchannel
+    /// authentication request (CIBA Core §7.1.1), the customer's approval
+    /// on the device (the sandbox device in auto-approve mode), polls at
+    /// the token endpoint (§10.1) until the tokens.
+    Ciba,
+    /// Polls (CIBA Core §10.1) on requests nobody approves, each at its
+    /// `interval` (§7.3): `authorization_pending` is the expected answer.
+    CibaPending,
 }
 
 impl Scenario {
     /// Whether an operation is an authorization code flow with a login.
     pub fn is_flow(self) -> bool {
         matches!(self, Scenario::Flow | Scenario::FlowMtls)
+    }
+
+    /// Whether an operation is a CIBA one.
+    pub fn is_ciba(self) -> bool {
+        matches!(self, Scenario::Ciba | Scenario::CibaPending)
     }
 }
 
@@ -64,6 +77,10 @@ pub struct Ctx {
     pub token_str: String,
     pub par_str: Option<String>,
     pub userinfo_str: Option<String>,
+    /// CIBA Core §7: the mTLS alias of `backchannel_authentication_endpoint`, else it.
+    pub bc_authorize: Option<Url>,
+    /// The CIBA client and the requests `ciba-pending` polls.
+    pub ciba: Option<super::ciba_client::CibaCtx>,
     pub tls: TlsConfigs,
     /// mTLS without session resumption (`handshake`).
     pub fresh_mtls: Option<Arc<ClientConfig>>,
@@ -77,7 +94,11 @@ pub struct Ctx {
 
 impl Ctx {
     /// Loads keys and certificates and reads the OP's discovery document.
-    pub async fn new(scenario: Scenario, setup: Setup) -> anyhow::Result<Self> {
+    pub async fn new(
+        scenario: Scenario,
+        setup: Setup,
+        ciba: super::ciba_client::CibaOptions,
+    ) -> anyhow::Result<Self> {
         let mtls_files = setup.mtls.as_ref().map(|m| (m.cert.as_path(), m.key.as_path()));
         let tls = TlsConfigs::load(&setup.ca, mtls_files, true)?;
         let fresh_mtls = TlsConfigs::load(&setup.ca, mtls_files, false)?.mtls;
@@ -111,6 +132,11 @@ impl Ctx {
         let par_str = field(&meta["pushed_authorization_request_endpoint"]);
         let userinfo_str = field(&meta["userinfo_endpoint"]);
         let opt = |s: &Option<String>| s.as_deref().map(Url::parse).transpose();
+        let bc_authorize_str = field(&meta["backchannel_authentication_endpoint"]);
+        let ciba = match &setup.ciba {
+            Some(client) => Some(super::ciba_client::CibaCtx::new(client, ciba)?),
+            None => None,
+        };
         let ctx = Self {
             scenario,
             discovery,
@@ -124,6 +150,8 @@ impl Ctx {
             token_str,
             par_str,
             userinfo_str,
+            bc_authorize: opt(&alias("backchannel_authentication_endpoint", &bc_authorize_str))?,
+            ciba,
             tls,
             fresh_mtls,
             alg: setup.pkjwt.as_ref().map_or(Alg::Es256, |p| p.alg),
@@ -153,6 +181,20 @@ impl Ctx {
             && self.setup.mtls.as_ref().is_some_and(|m| m.redirect_uri.is_none())
         {
             return Err(anyhow!("flow-mtls needs a redirect_uri for the [mtls] client"));
+        }
+        if self.scenario.is_ciba() {
+            if self.setup.mtls.is_none() || self.ciba.is_none() || self.setup.users.is_empty() {
+                return Err(anyhow!(
+                    "{:?} needs [ciba], [mtls] and [[users]] in the setup",
+                    self.scenario
+                ));
+            }
+            if self.bc_authorize.is_none() {
+                return Err(anyhow!(
+                    "{:?} needs a backchannel_authentication_endpoint in discovery",
+                    self.scenario
+                ));
+            }
         }
         if self.scenario.is_flow() {
             if self.setup.users.is_empty() {

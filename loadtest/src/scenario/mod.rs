@@ -2,6 +2,8 @@
 //! against any OP that publishes its endpoints in discovery.
 
 mod browser;
+pub mod ciba;
+mod ciba_client;
 mod context;
 mod flow;
 mod grants;
@@ -18,6 +20,8 @@ impl Worker {
             Scenario::CcPkjwt => grants::cc_pkjwt(self, ctx, steps).await,
             Scenario::Handshake => grants::handshake(ctx, steps).await,
             Scenario::Flow | Scenario::FlowMtls => flow::flow(self, ctx, steps).await,
+            Scenario::Ciba => ciba::ciba(self, ctx, steps).await,
+            Scenario::CibaPending => ciba::poll_pending(self, ctx, steps).await,
         }
     }
 }
