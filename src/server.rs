@@ -189,6 +189,7 @@ pub async fn start_with(
                 )
                 .await?,
                 deliveries,
+                poll_times: crate::oauth::ciba::poll_times::PollTimes::new(c.ciba.max_pending),
             };
             if c.ciba.danger_allow_private_notification_endpoints {
                 tracing::warn!(

@@ -22,6 +22,7 @@ pub mod device_channel;
 pub mod hint;
 pub mod notify;
 pub mod pending;
+pub mod poll_times;
 pub mod service;
 
 pub use service::{Ciba, Job};

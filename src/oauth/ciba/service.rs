@@ -11,6 +11,8 @@ pub struct Ciba {
     pub poster: OutboundPoster,
     /// The node's pending requests.
     pub pending: Pending,
+    /// When this node last saw each pending request polled.
+    pub poll_times: super::poll_times::PollTimes,
     /// Pings and pushes to clients, delivered by `notify::run`.
     pub deliveries: tokio::sync::mpsc::Sender<Job>,
 }

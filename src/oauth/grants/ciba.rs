@@ -7,9 +7,11 @@
 //! as unknown as a missing one, and is left untouched), runs the poll rule
 //! (`protocol::ciba::poll`: `authorization_pending`, `slow_down` with the
 //! interval raised for good, `expired_token`, `access_denied`, tokens once,
-//! then `invalid_grant`), writes the request back, and on approval stores
+//! then `invalid_grant`), and on approval writes it back redeemed and stores
 //! the access and refresh tokens under the grant the approval made (not
-//! if that grant was revoked meanwhile). The tokens are sender-constrained
+//! if that grant was revoked meanwhile). A pending answer writes nothing
+//! but a raised interval: the poll's time is remembered on the node
+//! (`oauth::ciba::poll_times`). The tokens are sender-constrained
 //! like every other (FAPI 2.0 §5.3.2.1): at the token endpoint by the
 //! token request's DPoP proof or certificate — and with the DPoP key the
 //! backchannel request came with, when it came with one (as RFC 9449 §10
@@ -25,11 +27,12 @@ use crate::model::ciba::BackchannelRequest;
 use crate::model::records::AuthorizationCode;
 use crate::model::{Binding, Client};
 use crate::oauth::caller::Caller;
+use crate::oauth::ciba::poll_times::Polled;
 use crate::oauth::id_token::{self, IdTokenFacts};
 use crate::oauth::op::OpState;
 use crate::oauth::replay::OneTimeUses;
 use crate::oauth::tokens;
-use crate::protocol::ciba::{AuthReqId, CibaStatus, DeviceAuthentication, PollVerdict};
+use crate::protocol::ciba::{AuthReqId, CibaStatus, DeviceAuthentication, PollRefusal, PollVerdict};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::form::Form;
 use crate::store::repo::{FreshId, ops, revoked};
@@ -49,8 +52,13 @@ enum Redeemed {
         request: Box<BackchannelRequest>,
         device: DeviceAuthentication,
         binding: Binding,
+        /// The access and refresh token ids stored.
+        ids: (FreshId, FreshId),
     },
     Refused(OAuthError),
+    /// Pending or `slow_down`: the poll to remember on the node
+    /// (`oauth::ciba::poll_times`).
+    Polled(OAuthError, Polled),
 }
 
 /// The token endpoint's grant (CIBA Core §10.1, §11): the token response.
@@ -102,12 +110,10 @@ pub async fn redeem(
         tokens_config.refresh_token_ttl_secs,
     );
     let opaque = client.access_token_format == AccessTokenFormat::Opaque;
-    let fresh = || {
-        FreshId::generate()
-            .map_err(|_| OAuthError::new(ErrorCode::ServerError, "the random generator failed"))
-    };
-    let (access_id, refresh_id) = (fresh()?, fresh()?);
-    let (proof, sender, access, refresh) = (proof.as_ref(), &sender, &access_id, &refresh_id);
+    let (proof, sender) = (proof.as_ref(), &sender);
+    let poll_times = op.services.ciba.as_deref().map(|c| &c.poll_times);
+    let key = poll_key(auth_req_id);
+    let remembered = poll_times.and_then(|t| t.get(&key));
     let redeemed = uses
         .commit_with(&op.services.repo, now, |tx| async move {
             let Some(found) = ops::find::<BackchannelRequest>(&tx, auth_req_id, now).await? else {
@@ -121,7 +127,11 @@ pub async fn redeem(
                     "unknown auth_req_id (CIBA Core §11)",
                 )));
             }
-            let before = request.clone();
+            let stored_interval = request.interval;
+            if let Some(polled) = remembered {
+                request.last_polled_at = request.last_polled_at.max(Some(polled.at));
+                request.interval = request.interval.max(polled.interval);
+            }
             let verdict = match sender {
                 SenderOf::TokenRequest(_) => request.poll(now),
                 // CIBA Core §10.3: pushed once, right after the approval; the
@@ -141,13 +151,22 @@ pub async fn redeem(
             };
             let device = match verdict {
                 PollVerdict::Issue(device) => device,
-                PollVerdict::Refuse(refusal) => {
-                    if request != before {
+                PollVerdict::Refuse(refusal @ (PollRefusal::Pending | PollRefusal::SlowDown)) => {
+                    // CIBA Core §11: an interval raised by slow_down is kept
+                    // "for this and all subsequent requests": in the store,
+                    // for every node. The poll's time stays on this node.
+                    if request.interval > stored_interval {
                         let ttl = request.store_expires_at().saturating_sub(now).max(1);
                         ops::upsert(&tx, auth_req_id, &request, Some(ttl), now).await?;
                     }
-                    return Ok(Redeemed::Refused(refusal.into()));
+                    let polled = Polled {
+                        at: now,
+                        interval: request.interval,
+                        expires_at: request.expires_at,
+                    };
+                    return Ok(Redeemed::Polled(refusal.into(), polled));
                 }
+                PollVerdict::Refuse(refusal) => return Ok(Redeemed::Refused(refusal.into())),
             };
             let bound_jkt = match &request.sender {
                 Some(Binding::Dpop(jkt)) => Some(jkt.as_str()),
@@ -178,29 +197,43 @@ pub async fn redeem(
                 return Ok(Redeemed::Refused(tokens::revoked_grant()));
             }
             let code = as_redeemed_code(&request, &device, grant_id);
+            // Drawn only for a redemption (most polls are pending answers).
+            let (access, refresh) = (FreshId::generate()?, FreshId::generate()?);
             if opaque {
                 let token = tokens::access_record_for_code(&code, &binding, now, access_ttl);
-                ops::insert_new(&tx, access, &token, Some(access_ttl), now).await?;
+                ops::insert_new(&tx, &access, &token, Some(access_ttl), now).await?;
             }
             if let Some(token) = tokens::refresh_record_for_code(&code, &binding, now, refresh_ttl) {
                 let kept = tokens::refresh_store_ttl(op, &token, now);
-                ops::insert_new(&tx, refresh, &token, Some(kept), now).await?;
+                ops::insert_new(&tx, &refresh, &token, Some(kept), now).await?;
             }
             Ok(Redeemed::Now {
                 request: Box::new(request),
                 device,
                 binding,
+                ids: (access, refresh),
             })
         })
         .await?;
-    let (request, device, binding) = match redeemed {
+    let (request, device, binding, (access_id, refresh_id)) = match redeemed {
         Redeemed::Now {
             request,
             device,
             binding,
-        } => (*request, device, binding),
+            ids,
+        } => (*request, device, binding, ids),
         Redeemed::Refused(refused) => return Err(refused),
+        Redeemed::Polled(answer, polled) => {
+            let remembered = poll_times.is_some_and(|t| t.remember(key, polled, now));
+            if !remembered {
+                persist_poll(op, auth_req_id, polled, now).await;
+            }
+            return Err(answer);
+        }
     };
+    if let Some(times) = poll_times {
+        times.forget(&key);
+    }
     let grant_id = request.grant_id.clone().unwrap_or_default();
     let code = as_redeemed_code(&request, &device, grant_id);
     let (access_token, expires_in) = if opaque {
@@ -260,6 +293,35 @@ pub async fn redeem(
     }
     tracing::info!(target: "fiducia::audit", client_id = %client.client_id, account_id = %code.account_id, token_type = binding.token_type(), pushed, "CIBA tokens issued");
     Ok(body)
+}
+
+/// The node's key of request `auth_req_id` (its store id key: SHA-256).
+fn poll_key(auth_req_id: &str) -> [u8; 32] {
+    let id = crate::store::keys::Kind::BackchannelAuthenticationRequest.id_key(auth_req_id);
+    id.try_into().unwrap_or([0; 32])
+}
+
+/// The node had no room to remember a poll: it is written to the store
+/// (best effort; a lost write only lets the next poll come sooner).
+async fn persist_poll(op: &OpState, auth_req_id: &str, polled: Polled, now: u64) {
+    let written = op
+        .services
+        .repo
+        .store()
+        .run(|tx, _| async move {
+            let Some(found) = ops::find::<BackchannelRequest>(&tx, auth_req_id, now).await? else {
+                return Ok(());
+            };
+            let mut request = found.payload;
+            request.last_polled_at = request.last_polled_at.max(Some(polled.at));
+            request.interval = request.interval.max(polled.interval);
+            let ttl = request.store_expires_at().saturating_sub(now).max(1);
+            ops::upsert(&tx, auth_req_id, &request, Some(ttl), now).await
+        })
+        .await;
+    if let Err(error) = written {
+        tracing::warn!(%error, "a CIBA poll was not written");
+    }
 }
 
 /// The approved request in the shape a redeemed code has, so the tokens
