@@ -417,7 +417,29 @@ pub(super) fn spawn_sandbox(data: &std::path::Path) -> ChildGuard {
 }
 
 /// [`spawn_sandbox`] with more environment (e.g. `FIDUCIA_DEVICE__AUTO_APPROVE`).
+/// The free ports are picked before the sandbox binds them, so another test
+/// may take one meanwhile: a sandbox that exits before serving is started
+/// again on new ports (three tries), and its stderr is shown if it never
+/// serves.
 pub(super) fn spawn_sandbox_with_env(data: &std::path::Path, env: &[(&str, &str)]) -> ChildGuard {
+    let stderr_file = data.with_extension("stderr.log");
+    for attempt in 1..=3 {
+        if let Some(child) = try_spawn_sandbox(data, env, &stderr_file) {
+            return child;
+        }
+        eprintln!("the sandbox exited before serving (attempt {attempt}); trying new ports");
+    }
+    panic!(
+        "the sandbox exited before serving: {}",
+        std::fs::read_to_string(&stderr_file).unwrap_or_default()
+    );
+}
+
+fn try_spawn_sandbox(
+    data: &std::path::Path,
+    env: &[(&str, &str)],
+    stderr_file: &std::path::Path,
+) -> Option<ChildGuard> {
     let port = free_port();
     let mtls_port = free_port();
     let mut child = ChildGuard(
@@ -453,19 +475,19 @@ pub(super) fn spawn_sandbox_with_env(data: &std::path::Path, env: &[(&str, &str)
             .env("FIDUCIA_LOG__LEVEL", "warn")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(stderr_file).unwrap())
             .spawn()
             .unwrap(),
     );
     let stdout = child.0.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     loop {
-        let line = lines.next().expect("the sandbox exited before serving").unwrap();
+        let line = lines.next()?.unwrap();
         if line.starts_with("Stop with") {
             break;
         }
     }
     // Keep draining stdout so the sandbox never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    child
+    Some(child)
 }

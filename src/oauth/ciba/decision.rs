@@ -19,6 +19,7 @@
 //! pushed (`notify.rs`).
 
 use super::service::Ciba;
+use crate::consent::decision::{ConsentDecided, decide_consent};
 use crate::model::ciba::BackchannelRequest;
 use crate::model::records::Grant;
 use crate::oauth::caller::Caller;
@@ -118,57 +119,35 @@ pub async fn record(op: &OpState, ciba: &Ciba, caller: &Caller, body: &[u8]) -> 
                 if let Err(refusal) = request.decide(sub, decision, now) {
                     return Ok(Err(refusal));
                 }
-                if matches!(request.status, CibaStatus::Approved(_)) {
-                    let approved = match &request.openbanking_intent_id {
-                        Some(consent_id) => {
-                            let decided = crate::consent::decision::ConsentDecided {
-                                approve: true,
-                                account_id: &request.account_id,
-                                grant_id,
-                                debtor: None,
-                            };
-                            let at = (now, lifetimes.consent);
-                            crate::consent::decision::decide_consent(
-                                &tx,
-                                consent_id,
-                                &request.client_id,
-                                decided,
-                                at,
-                            )
-                            .await?
-                        }
-                        None => true,
-                    };
-                    if approved {
-                        let grant = Grant {
-                            client_id: request.client_id.clone(),
-                            account_id: request.account_id.clone(),
-                            scopes: request.scopes.clone(),
-                            created: now,
-                            authorization_details: request.authorization_details.clone(),
+                let approve = matches!(request.status, CibaStatus::Approved(_));
+                // UK OBIE: the consent moves with the decision; one no longer
+                // awaiting authorisation turns an approval into a denial.
+                let consent_allows = match &request.openbanking_intent_id {
+                    Some(consent_id) => {
+                        let decided = ConsentDecided {
+                            approve,
+                            account_id: &request.account_id,
+                            grant_id,
+                            debtor: None,
                         };
-                        let grant_ttl = lifetimes.grant_secs(&grant.scopes);
-                        ops::upsert(&tx, grant_id, &grant, Some(grant_ttl), now).await?;
-                        request.grant_id = Some(grant_id.to_string());
-                    } else {
-                        request.status = CibaStatus::Denied;
+                        let at = (now, lifetimes.consent);
+                        decide_consent(&tx, consent_id, &request.client_id, decided, at).await?
                     }
-                } else if let Some(consent_id) = &request.openbanking_intent_id {
-                    let decided = crate::consent::decision::ConsentDecided {
-                        approve: false,
-                        account_id: &request.account_id,
-                        grant_id,
-                        debtor: None,
+                    None => true,
+                };
+                if approve && consent_allows {
+                    let grant = Grant {
+                        client_id: request.client_id.clone(),
+                        account_id: request.account_id.clone(),
+                        scopes: request.scopes.clone(),
+                        created: now,
+                        authorization_details: request.authorization_details.clone(),
                     };
-                    let at = (now, lifetimes.consent);
-                    crate::consent::decision::decide_consent(
-                        &tx,
-                        consent_id,
-                        &request.client_id,
-                        decided,
-                        at,
-                    )
-                    .await?;
+                    let grant_ttl = lifetimes.grant_secs(&grant.scopes);
+                    ops::upsert(&tx, grant_id, &grant, Some(grant_ttl), now).await?;
+                    request.grant_id = Some(grant_id.to_string());
+                } else if approve {
+                    request.status = CibaStatus::Denied;
                 }
                 let ttl = request.store_expires_at().saturating_sub(now).max(1);
                 ops::upsert(&tx, id, &request, Some(ttl), now).await?;
