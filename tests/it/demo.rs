@@ -24,6 +24,39 @@ fn ledger_balance(data: &std::path::Path, account_id: &str) -> i64 {
         .unwrap_or_else(|| panic!("no account {account_id} in the ledger"))
 }
 
+/// `fiducia demo <demo> --data data` as alice paying Bob `amount` EUR with
+/// `extra` arguments, `--json`; its stderr (the step lines) and stdout,
+/// once it has succeeded.
+fn alice_pays_bob(data: &std::path::Path, demo: &str, amount: &str, extra: &[&str]) -> (String, String) {
+    let bob_iban = sample_iban(3);
+    let output = Command::new(fiducia_bin())
+        .args(["demo", demo, "--data"])
+        .arg(data)
+        .args([
+            "--user",
+            "alice",
+            "--password",
+            "wonderland-123",
+            "--amount",
+            amount,
+            "--currency",
+            "EUR",
+            "--creditor-iban",
+            &bob_iban,
+            "--creditor-name",
+            "Bob Builder",
+        ])
+        .args(extra)
+        .arg("--json")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let lines = String::from_utf8(output.stderr).unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{lines}\n{stdout}");
+    (lines, stdout)
+}
+
 #[test]
 fn demo_payment_as_a_sandbox_customer_moves_money_and_prints_the_new_balance() {
     let dir = tempfile::tempdir().unwrap();
@@ -31,31 +64,7 @@ fn demo_payment_as_a_sandbox_customer_moves_money_and_prints_the_new_balance() {
     let mut sandbox = spawn_sandbox(&data);
     // Alice pays Bob from her EUR account (both are sandbox customers; Bob's
     // EUR account is the second customer's first sample IBAN).
-    let bob_iban = sample_iban(3);
-    let output = Command::new(fiducia_bin())
-        .args(["demo", "payment", "--data"])
-        .arg(&data)
-        .args([
-            "--user",
-            "alice",
-            "--password",
-            "wonderland-123",
-            "--amount",
-            "12.34",
-            "--currency",
-            "EUR",
-            "--creditor-iban",
-            &bob_iban,
-            "--creditor-name",
-            "Bob Builder",
-            "--json",
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let lines = String::from_utf8(output.stderr).unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(output.status.success(), "{lines}\n{stdout}");
+    let (lines, stdout) = alice_pays_bob(&data, "payment", "12.34", &[]);
     for step in [
         "software statement",
         "registered client",
@@ -144,33 +153,7 @@ fn demo_ciba_payment_moves_money_after_the_customer_approves_on_the_device() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("sandbox");
     let mut sandbox = spawn_sandbox(&data);
-    let bob_iban = sample_iban(3);
-    let output = Command::new(fiducia_bin())
-        .args(["demo", "ciba-payment", "--data"])
-        .arg(&data)
-        .args([
-            "--user",
-            "alice",
-            "--password",
-            "wonderland-123",
-            "--amount",
-            "7.50",
-            "--currency",
-            "EUR",
-            "--creditor-iban",
-            &bob_iban,
-            "--creditor-name",
-            "Bob Builder",
-            "--binding-message",
-            "TILL 42",
-            "--json",
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let lines = String::from_utf8(output.stderr).unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(output.status.success(), "{lines}\n{stdout}");
+    let (lines, stdout) = alice_pays_bob(&data, "ciba-payment", "7.50", &["--binding-message", "TILL 42"]);
     for step in [
         "client token",
         "account consent",

@@ -136,3 +136,21 @@ pub(crate) fn certificate(
 pub(crate) fn x5c(certs: &[&[u8]]) -> Value {
     json!(certs.iter().map(|c| STANDARD.encode(c)).collect::<Vec<_>>())
 }
+
+/// A client's signing key and its JWKS as the OP parses it (one key,
+/// `kid`), for tests of what clients sign (request objects, CIBA signed
+/// requests).
+pub struct TestClient {
+    /// Signs the client's JWTs.
+    pub signer: SoftwareSigner,
+    /// Its public key as `ClientJwks` reads it.
+    pub keys: Vec<super::ClientJwk>,
+}
+
+/// A [`TestClient`] with a fresh `alg` key under `kid`.
+pub fn test_client(alg: JoseAlg, kid: &str) -> TestClient {
+    let signer = key(alg);
+    let jwks = json!({"keys": [client_jwk_json(&signer, kid, json!({}))]});
+    let keys = super::ClientJwks::from_value(&jwks).unwrap().keys;
+    TestClient { signer, keys }
+}

@@ -1,26 +1,17 @@
-use fiducia_hsm::{JoseAlg, SoftwareSigner};
+use fiducia_hsm::JoseAlg;
 use serde_json::{Value, json};
 
 use super::*;
 use crate::protocol::authorization_params::ParamsSource;
-use crate::protocol::jose::ClientJwks;
-use crate::protocol::jose::testing::{client_jwk_json, header, hs256, key, sign, unsigned};
+use crate::protocol::jose::testing::{TestClient, header, hs256, sign, test_client, unsigned};
 
 const NOW: u64 = 1_800_000_000;
 const CLIENT: &str = "client-1";
 const ISSUER: &str = "https://as.example";
 const KID: &str = "client-signing-1";
 
-struct Client {
-    signer: SoftwareSigner,
-    keys: Vec<ClientJwk>,
-}
-
-fn client(alg: JoseAlg) -> Client {
-    let signer = key(alg);
-    let jwks = json!({"keys": [client_jwk_json(&signer, KID, json!({}))]});
-    let keys = ClientJwks::from_value(&jwks).unwrap().keys;
-    Client { signer, keys }
+fn client(alg: JoseAlg) -> TestClient {
+    test_client(alg, KID)
 }
 
 fn good_claims() -> Value {
@@ -45,7 +36,7 @@ fn with(changes: Value) -> Value {
     claims
 }
 
-fn object(client: &Client, claims: &Value) -> String {
+fn object(client: &TestClient, claims: &Value) -> String {
     sign(
         &client.signer,
         &header(&client.signer, Some(KID), json!({"typ": REQUEST_OBJECT_TYP})),
@@ -53,7 +44,7 @@ fn object(client: &Client, claims: &Value) -> String {
     )
 }
 
-fn check(client: &Client, jwt: &str) -> Result<VerifiedRequestObject, RequestObjectReason> {
+fn check(client: &TestClient, jwt: &str) -> Result<VerifiedRequestObject, RequestObjectReason> {
     check_request_object(jwt, CLIENT, &client.keys, ISSUER, NOW)
 }
 

@@ -1,29 +1,20 @@
 //! Unit tests of signed authentication requests (CIBA Core §7.1.1, FAPI
 //! CIBA §5.2.2).
 
-use fiducia_hsm::{JoseAlg, SoftwareSigner};
+use fiducia_hsm::JoseAlg;
 use serde_json::{Value, json};
 
 use super::*;
 use crate::protocol::authorization_params::ParamsSource;
-use crate::protocol::jose::ClientJwks;
-use crate::protocol::jose::testing::{client_jwk_json, header, hs256, key, sign, unsigned, with_changes};
+use crate::protocol::jose::testing::{TestClient, header, hs256, sign, test_client, unsigned, with_changes};
 
 const NOW: u64 = 1_800_000_000;
 const CLIENT: &str = "client-1";
 const ISSUER: &str = "https://op.example";
 const KID: &str = "ciba-signing-1";
 
-struct Client {
-    signer: SoftwareSigner,
-    keys: Vec<ClientJwk>,
-}
-
-fn client(alg: JoseAlg) -> Client {
-    let signer = key(alg);
-    let jwks = json!({"keys": [client_jwk_json(&signer, KID, json!({}))]});
-    let keys = ClientJwks::from_value(&jwks).unwrap().keys;
-    Client { signer, keys }
+fn client(alg: JoseAlg) -> TestClient {
+    test_client(alg, KID)
 }
 
 fn good_claims() -> Value {
@@ -39,7 +30,7 @@ fn with(changes: Value) -> Value {
     with_changes(good_claims(), changes)
 }
 
-fn jwt(client: &Client, claims: &Value) -> String {
+fn jwt(client: &TestClient, claims: &Value) -> String {
     sign(
         &client.signer,
         &header(&client.signer, Some(KID), json!({})),
@@ -47,7 +38,7 @@ fn jwt(client: &Client, claims: &Value) -> String {
     )
 }
 
-fn check(client: &Client, jwt: &str) -> Result<VerifiedSignedRequest, SignedRequestReason> {
+fn check(client: &TestClient, jwt: &str) -> Result<VerifiedSignedRequest, SignedRequestReason> {
     check_signed_request(jwt, CLIENT, &client.keys, None, ISSUER, NOW)
 }
 
