@@ -8,7 +8,7 @@
 //! without knowing the username. A username therefore belongs to one account
 //! and an account has one username; renaming is deleting and creating.
 
-use crate::config::SeedUser;
+use crate::config::{CustomerAccount, SeedUser};
 use crate::store::keys::Kind;
 use crate::store::record::{Links, StoredRecord};
 use serde::{Deserialize, Serialize};
@@ -43,6 +43,20 @@ pub struct UserRecord {
     pub birthdate: Option<String>,
     /// `updated_at`: Unix seconds of the last change.
     pub updated_at: u64,
+    /// The other standard claims the bank holds (OIDC Core §5.1 `address`,
+    /// `gender`, `locale`, ...; Identity Assurance Claims §3.1
+    /// `place_of_birth`, `nationalities`, ...) as the text of a JSON object,
+    /// checked by `protocol::ekyc::validate::standard_claims`. Schema 8.
+    pub claims: Option<String>,
+    /// The verified claim sets (OpenID Connect for Identity Assurance 1.0),
+    /// in `protocol::ekyc::stored` form. Schema 8.
+    pub verified_claims: Option<String>,
+    /// The customer's payment accounts, offered on the consent page.
+    /// Schema 8.
+    pub accounts: Vec<CustomerAccount>,
+    /// A disabled customer cannot sign in and holds no live grant. Last
+    /// field: schema 8 appended these four (store/repo/migrate_v8.rs).
+    pub disabled: bool,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -95,6 +109,12 @@ pub struct NewUser {
     pub phone_number_verified: bool,
     /// Birth date.
     pub birthdate: Option<String>,
+    /// Other standard claims as JSON object text ([`UserRecord::claims`]).
+    pub claims: Option<String>,
+    /// Verified claim sets in stored form ([`UserRecord::verified_claims`]).
+    pub verified_claims: Option<String>,
+    /// Payment accounts.
+    pub accounts: Vec<CustomerAccount>,
 }
 
 impl std::fmt::Debug for NewUser {
@@ -121,6 +141,9 @@ impl From<&SeedUser> for NewUser {
             phone_number: seed.phone_number.clone(),
             phone_number_verified: false,
             birthdate: seed.birthdate.clone(),
+            claims: None,
+            verified_claims: None,
+            accounts: seed.accounts.clone(),
         }
     }
 }
@@ -141,6 +164,10 @@ impl NewUser {
             phone_number_verified: self.phone_number_verified,
             birthdate: self.birthdate,
             updated_at: now,
+            claims: self.claims,
+            verified_claims: self.verified_claims,
+            accounts: self.accounts,
+            disabled: false,
         }
     }
 }

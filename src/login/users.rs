@@ -77,6 +77,8 @@ impl Users {
                             record.account_id, other.payload.username
                         ))));
                     }
+                    // Updating an account never enables it again (`users enable` does).
+                    record.disabled = existing.as_ref().is_some_and(|e| e.payload.disabled);
                     record.password_hash = match (new_hash, existing) {
                         (Some(hash), _) => hash,
                         (None, Some(e)) => e.payload.password_hash,

@@ -36,6 +36,10 @@ pub struct PushedRequest {
     /// The UK OBIE consent this request asks the customer to authorise
     /// (`claims` `openbanking_intent_id`). Added in store schema 4.
     pub openbanking_intent_id: Option<String>,
+    /// The OpenID Connect `claims` request (OIDC Core §5.5; OpenID Connect
+    /// for Identity Assurance 1.0 `verified_claims`), validated, as JSON
+    /// text. Added in store schema 8 (store/repo/migrate_v8.rs).
+    pub claims: Option<String>,
 }
 
 #[cfg(test)]
@@ -54,6 +58,7 @@ impl PushedRequest {
             response_mode: ResponseMode::Query,
             authorization_details: None,
             openbanking_intent_id: None,
+            claims: None,
         }
     }
 }
@@ -120,9 +125,14 @@ pub struct Grant {
     /// When.
     pub created: u64,
     /// RFC 9396: the `authorization_details` asked and approved, as JSON
-    /// text (bincode cannot hold a JSON value), echoed unchanged. Last
-    /// field: schema 3 appended it (store/repo/migrate_v3.rs).
+    /// text (bincode cannot hold a JSON value), echoed unchanged. Schema 3
+    /// appended it (store/repo/migrate_v3.rs).
     pub authorization_details: Option<String>,
+    /// The `claims` request the customer approved (OIDC Core §5.5, Identity
+    /// Assurance `verified_claims`) as JSON text: what ID tokens and
+    /// userinfo of this grant may release. Last field: schema 8 appended it
+    /// (store/repo/migrate_v8.rs).
+    pub claims: Option<String>,
 }
 
 impl StoredRecord for Grant {
@@ -158,9 +168,14 @@ pub struct AuthorizationCode {
     /// The grant.
     pub grant_id: String,
     /// RFC 9396: the `authorization_details` asked and approved, as JSON
-    /// text (bincode cannot hold a JSON value), echoed unchanged. Last
-    /// field: schema 3 appended it (store/repo/migrate_v3.rs).
+    /// text (bincode cannot hold a JSON value), echoed unchanged. Schema 3
+    /// appended it (store/repo/migrate_v3.rs).
     pub authorization_details: Option<String>,
+    /// The `claims` request the customer approved (OIDC Core §5.5, Identity
+    /// Assurance `verified_claims`) as JSON text: what ID tokens and
+    /// userinfo of this grant may release. Last field: schema 8 appended it
+    /// (store/repo/migrate_v8.rs).
+    pub claims: Option<String>,
 }
 
 impl StoredRecord for AuthorizationCode {
@@ -197,9 +212,14 @@ pub struct AccessToken {
     /// Expiry.
     pub expires_at: u64,
     /// RFC 9396: the `authorization_details` asked and approved, as JSON
-    /// text (bincode cannot hold a JSON value), echoed unchanged. Last
-    /// field: schema 3 appended it (store/repo/migrate_v3.rs).
+    /// text (bincode cannot hold a JSON value), echoed unchanged. Schema 3
+    /// appended it (store/repo/migrate_v3.rs).
     pub authorization_details: Option<String>,
+    /// The `claims` request the customer approved (OIDC Core §5.5, Identity
+    /// Assurance `verified_claims`) as JSON text: what ID tokens and
+    /// userinfo of this grant may release. Last field: schema 8 appended it
+    /// (store/repo/migrate_v8.rs).
+    pub claims: Option<String>,
 }
 
 impl StoredRecord for AccessToken {
@@ -268,9 +288,14 @@ pub struct RefreshToken {
     /// Absolute expiry, the same for every rotation of the grant's token.
     pub expires_at: u64,
     /// RFC 9396: the `authorization_details` asked and approved, as JSON
-    /// text (bincode cannot hold a JSON value), echoed unchanged. Last
-    /// field: schema 3 appended it (store/repo/migrate_v3.rs).
+    /// text (bincode cannot hold a JSON value), echoed unchanged. Schema 3
+    /// appended it (store/repo/migrate_v3.rs).
     pub authorization_details: Option<String>,
+    /// The `claims` request the customer approved (OIDC Core §5.5, Identity
+    /// Assurance `verified_claims`) as JSON text: what ID tokens and
+    /// userinfo of this grant may release. Last field: schema 8 appended it
+    /// (store/repo/migrate_v8.rs).
+    pub claims: Option<String>,
 }
 
 impl StoredRecord for RefreshToken {

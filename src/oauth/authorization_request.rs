@@ -131,6 +131,7 @@ pub async fn finish(
         response_mode: checked.response_mode,
         authorization_details: checked.details.map(rar::AuthorizationDetails::into_json),
         openbanking_intent_id: intent,
+        claims: None,
     })
 }
 

@@ -262,6 +262,7 @@ pub async fn decide(
                     scopes: request.scopes.clone(),
                     created: now,
                     authorization_details: request.authorization_details.clone(),
+                    claims: request.claims.clone(),
                 };
                 let grant_ttl = lifetimes.grant_secs(&grant.scopes);
                 ops::upsert(&tx, &grant_id, &grant, Some(grant_ttl), now).await?;
@@ -277,6 +278,8 @@ pub async fn decide(
                     grant_id,
                     // RFC 9396 §7: what the customer approved on the consent page.
                     authorization_details: request.authorization_details.clone(),
+                    // OIDC Core §5.5: the claims the customer approved.
+                    claims: request.claims.clone(),
                 };
                 ops::upsert(&tx, &code, &record, Some(lifetimes.code_secs), now).await?;
                 Ok(Ok(Decision::Approved {

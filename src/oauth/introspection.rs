@@ -169,6 +169,7 @@ mod tests {
             issued_at: 1,
             expires_at: 2,
             authorization_details: Some(r#"[{"type":"payment_initiation"}]"#.into()),
+            claims: None,
         }
     }
 

@@ -115,6 +115,7 @@ mod tests {
             issued_at: 100,
             expires_at: 400,
             authorization_details: details.map(String::from),
+            claims: None,
         }
     }
 

@@ -172,6 +172,7 @@ mod tests {
             issued_at: NOW,
             expires_at: NOW + 60,
             authorization_details: None,
+            claims: None,
         }
     }
 

@@ -240,6 +240,7 @@ pub fn access_record_for_code(
         issued_at: now,
         expires_at: now + ttl,
         authorization_details: code.authorization_details.clone(),
+        claims: code.claims.clone(),
     }
 }
 
@@ -260,6 +261,7 @@ pub fn refresh_record_for_code(
         issued_at: now,
         expires_at: now + ttl,
         authorization_details: code.authorization_details.clone(),
+        claims: code.claims.clone(),
     })
 }
 

@@ -1,7 +1,7 @@
 //! The key schema and value schema of the store.
 //!
 //! ```text
-//! SCHEMA_VERSION = 7
+//! SCHEMA_VERSION = 8
 //!
 //! Keys are FoundationDB tuple-layer encodings (FDB "design/tuple.md":
 //! byte strings 0x01, text 0x02, non-negative integers 0x14..0x1c), so they
@@ -86,12 +86,17 @@
 //! `id_token_encrypted_response_alg` / `_enc`) to a registered client's
 //! metadata; its migration (`repo/migrate_v7.rs`) rewrites every
 //! registered client with none.
+//! Version 8 appended identity assurance (eKYC) fields: a customer
+//! account's other claims, verified claim sets, payment accounts and
+//! `disabled`, and the approved `claims` request of grants, codes and
+//! tokens; its migration (`repo/migrate_v8.rs`) appends their empty values
+//! and drops the pushed requests in flight.
 
 use aws_lc_rs::digest;
 
 /// Version of the layout above; recorded in the store at `(0,
 /// "schema_version")`.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// First element of the schema version key.
 const META: u64 = 0;

@@ -42,6 +42,7 @@ fn alice() -> NewUser {
         phone_number: Some("+44 20 7946 0000".into()),
         phone_number_verified: false,
         birthdate: Some("1990-04-01".into()),
+        ..NewUser::default()
     }
 }
 
@@ -266,4 +267,70 @@ async fn seed_users_from_config_can_log_in_and_delete_removes() {
             .unwrap()
             .is_none()
     );
+}
+
+/// `UserRecord` as store schema 7 stored it (store/repo/migrate_v8.rs).
+#[derive(serde::Serialize)]
+struct UserV7 {
+    account_id: String,
+    username: String,
+    password_hash: String,
+    name: String,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    email: String,
+    email_verified: bool,
+    phone_number: Option<String>,
+    phone_number_verified: bool,
+    birthdate: Option<String>,
+    updated_at: u64,
+}
+
+/// A version-7 account reads back after the schema-8 migration enabled,
+/// with no other claims, no verified claims and no payment accounts.
+#[tokio::test]
+async fn a_version_7_account_reads_back_enabled_without_verified_claims() {
+    use crate::store::codec;
+    use crate::store::keys::{self, Kind};
+    use crate::store::record::RecordMeta;
+    let user = UserV7 {
+        account_id: "acc-alice".into(),
+        username: "alice".into(),
+        password_hash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into(),
+        name: "Alice".into(),
+        given_name: None,
+        family_name: Some("Example".into()),
+        email: "alice@example.com".into(),
+        email_verified: true,
+        phone_number: None,
+        phone_number_verified: false,
+        birthdate: Some("1990-04-01".into()),
+        updated_at: 7,
+    };
+    let meta = RecordMeta {
+        expires_at: None,
+        consumed: None,
+        client_id: None,
+        grant_id: None,
+        account_id: Some("acc-alice".into()),
+        uid: None,
+        auth_req_hash: None,
+    };
+    let key = keys::record_key(Kind::User, &Kind::User.id_key("alice"));
+    let value = codec::encode(&(meta, user)).unwrap();
+    let (_dir, repo) = crate::store::repo::migrate_v8::tests::open_version_7(vec![(key, value)]).await;
+    let found = repo
+        .find::<UserRecord>("alice", 1)
+        .await
+        .unwrap()
+        .unwrap()
+        .payload;
+    assert_eq!(found.account_id, "acc-alice");
+    assert_eq!(found.family_name.as_deref(), Some("Example"));
+    assert_eq!(found.birthdate.as_deref(), Some("1990-04-01"));
+    assert_eq!(found.updated_at, 7);
+    assert_eq!(found.claims, None);
+    assert_eq!(found.verified_claims, None);
+    assert!(found.accounts.is_empty());
+    assert!(!found.disabled);
 }

@@ -142,6 +142,7 @@ pub async fn record(op: &OpState, ciba: &Ciba, caller: &Caller, body: &[u8]) -> 
                         scopes: request.scopes.clone(),
                         created: now,
                         authorization_details: request.authorization_details.clone(),
+                        claims: None,
                     };
                     let grant_ttl = lifetimes.grant_secs(&grant.scopes);
                     ops::upsert(&tx, grant_id, &grant, Some(grant_ttl), now).await?;

@@ -343,5 +343,6 @@ fn as_redeemed_code(
         dpop_jkt: None,
         grant_id,
         authorization_details: request.authorization_details.clone(),
+        claims: None,
     }
 }

@@ -39,6 +39,7 @@ pub async fn issue(
         issued_at: 0,
         expires_at: 0,
         authorization_details: None,
+        claims: None,
     };
     let (access_token, ttl) = tokens::issue_access_token(
         op,

@@ -76,6 +76,8 @@ pub async fn refresh(
         expires_at: 0,
         // RFC 9396 §7: a refresh keeps the approved details.
         authorization_details: record.authorization_details.clone(),
+        // OIDC Core §12.2: claims stay within the grant.
+        claims: record.claims.clone(),
     };
     let access = tokens::ready_access_token(op, access, client.access_token_format, now).await?;
     let refresh_token = match refresh_rotation::redeem(op, presented, &record, &access, uses, now).await? {

@@ -56,6 +56,7 @@ pub const MIGRATIONS: &[(u32, Migration)] = &[
     (4, add_payment_reservations),
     (5, super::migrate_v6::migrate),
     (6, super::migrate_v7::migrate),
+    (7, super::migrate_v8::migrate),
 ];
 
 /// 1 → 2: access and refresh tokens are no longer indexed by client and user

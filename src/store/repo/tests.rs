@@ -541,6 +541,7 @@ async fn a_token_that_is_its_own_grant_has_no_index_entry_and_is_revoked_by_it()
             issued_at: NOW,
             expires_at: NOW + 600,
             authorization_details: None,
+            claims: None,
         };
         assert_eq!(
             own_grant_key(&record.grant_id),
