@@ -4,6 +4,7 @@
 
 use super::pages::DetailLine;
 use super::user::UserRecord;
+use crate::protocol::ekyc::{PreparedSets, from_stored};
 use serde_json::{Map, Value};
 
 /// Whether `name` is one of `scopes`.
@@ -38,7 +39,62 @@ pub fn scoped_claims<S: AsRef<str>>(user: &UserRecord, scopes: &[S]) -> Map<Stri
         put("phone_number", user.phone_number.clone().map(Value::from));
         put("phone_number_verified", Some(user.phone_number_verified.into()));
     }
+    if has_scope(scopes, "address") {
+        put("address", other_claims(user).remove("address"));
+    }
     claims
+}
+
+/// Every standard claim the account holds, by name (OIDC Core §5.1,
+/// Identity Assurance Claims §3.1): its other claims with the record's own
+/// fields over them. What a `claims` request (OIDC Core §5.5) is answered
+/// from; never `sub` or another claim of the OP's.
+pub fn standard_claims(user: &UserRecord) -> Map<String, Value> {
+    let mut claims = other_claims(user);
+    let mut put = |name: &str, value: Option<Value>| {
+        if let Some(value) = value {
+            claims.insert(name.into(), value);
+        }
+    };
+    put("name", Some(user.name.clone().into()));
+    put("given_name", user.given_name.clone().map(Value::from));
+    put("family_name", user.family_name.clone().map(Value::from));
+    put("birthdate", user.birthdate.clone().map(Value::from));
+    put("updated_at", Some(user.updated_at.into()));
+    put("email", Some(user.email.clone().into()));
+    put("email_verified", Some(user.email_verified.into()));
+    if user.phone_number.is_some() {
+        put("phone_number", user.phone_number.clone().map(Value::from));
+        put("phone_number_verified", Some(user.phone_number_verified.into()));
+    }
+    claims
+}
+
+/// The account's verified claim sets (OpenID Connect for Identity
+/// Assurance 1.0), ready to answer from; none when it has none. Stored text
+/// was validated when written; text that no longer reads is logged and
+/// answers nothing (never a guess).
+pub fn verified_sets(user: &UserRecord) -> PreparedSets {
+    match user.verified_claims.as_deref().map(from_stored) {
+        None => PreparedSets::default(),
+        Some(Ok(sets)) => PreparedSets::new(&sets),
+        Some(Err(error)) => {
+            tracing::warn!(account_id = %user.account_id, fields = error.0.len(), "stored verified claims do not read");
+            PreparedSets::default()
+        }
+    }
+}
+
+/// The record's other claims (`UserRecord::claims`) as an object.
+fn other_claims(user: &UserRecord) -> Map<String, Value> {
+    match user.claims.as_deref().map(serde_json::from_str::<Value>) {
+        Some(Ok(Value::Object(map))) => map,
+        None => Map::new(),
+        Some(_) => {
+            tracing::warn!(account_id = %user.account_id, "stored claims are not a JSON object");
+            Map::new()
+        }
+    }
 }
 
 /// The same claims as [`scoped_claims`] as label and value lines for the
@@ -105,5 +161,24 @@ mod tests {
         let lines = claim_lines(&user, &["profile", "email"]);
         let labels: Vec<_> = lines.iter().map(|l| l.label).collect();
         assert_eq!(labels, ["Name", "Given name", "E-mail"]);
+    }
+
+    /// OIDC Core §5.4 `address` releases the record's address; the record's
+    /// other claims sit under its own fields, which win.
+    #[test]
+    fn address_scope_and_standard_claims_read_the_other_claims() {
+        let mut user = user();
+        user.claims = Some(r#"{"address":{"country":"GB"},"name":"Not Alice","gender":"female"}"#.into());
+        let scoped = scoped_claims(&user, &["openid", "address"]);
+        assert_eq!(scoped["address"]["country"], "GB");
+        let all = standard_claims(&user);
+        assert_eq!(all["name"], "Alice Example");
+        assert_eq!(all["gender"], "female");
+        assert_eq!(all["email"], "alice@example.com");
+        assert!(!all.contains_key("sub"));
+        assert!(!all.contains_key("phone_number_verified"));
+        assert!(verified_sets(&user).is_empty());
+        user.verified_claims = Some("not json".into());
+        assert!(verified_sets(&user).is_empty());
     }
 }

@@ -47,7 +47,7 @@ pub mod user;
 pub mod users;
 
 pub use crate::protocol::credentials::normalize_username;
-pub use claims::{claim_lines, scoped_claims};
+pub use claims::{claim_lines, scoped_claims, standard_claims, verified_sets};
 pub use error::LoginError;
 pub use forms::{ConsentForm, Decision, LoginForm};
 pub use pages::{ConsentView, DetailLine, LoginView, consent_page, error_page, login_page};

@@ -116,6 +116,9 @@ pub async fn finish(
         (Some(jkt), _) => Some(jkt),
         (None, param) => param.map(str::to_string),
     };
+    // OIDC Core §5.5 and Identity Assurance 1.0 §5: checked whole first,
+    // then the UK OBIE intent it may name.
+    let claims = crate::oauth::claims_request::checked(params, &checked.scopes)?;
     let intent = intent::requested(params.get("claims"))?;
     if let Some(id) = &intent {
         intent::check_awaiting(&op.services.repo, id, &client.client_id, op.now()).await?;
@@ -131,7 +134,7 @@ pub async fn finish(
         response_mode: checked.response_mode,
         authorization_details: checked.details.map(rar::AuthorizationDetails::into_json),
         openbanking_intent_id: intent,
-        claims: None,
+        claims,
     })
 }
 

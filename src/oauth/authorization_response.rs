@@ -45,6 +45,11 @@ pub async fn success_location(
         consent_id: request.openbanking_intent_id.as_deref(),
         device: None,
         auth_req_id: None,
+        // The front-channel ID token is a detached signature that travels
+        // through the browser; requested end-user claims go only into the
+        // token endpoint's ID token (OIDC Core §5.5 still holds: the client
+        // gets them there).
+        released: None,
     };
     let mut hashed = vec![("c_hash", issued.code)];
     if let Some(state) = &request.state {

@@ -94,6 +94,13 @@ pub struct ProviderMetadata {
     /// RFC 8705 §5: endpoints also served on the mTLS alias listener.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub mtls_endpoint_aliases: BTreeMap<&'static str, String>,
+    /// OpenID Connect for Identity Assurance 1.0 §7 and OIDC Discovery §3
+    /// `claims_parameter_supported`: `verified_claims_supported`,
+    /// `trust_frameworks_supported`, `evidence_supported` and the evidence
+    /// detail lists, `claims_in_verified_claims_supported`
+    /// (`protocol::ekyc::discovery`).
+    #[serde(flatten)]
+    pub identity_assurance: serde_json::Map<String, serde_json::Value>,
 }
 
 /// CIBA Core §4 "Registration and Discovery Metadata", OP side.
@@ -197,19 +204,7 @@ impl ProviderMetadata {
             response_modes_supported: super::profile_metadata::response_modes(config.get()),
             authorization_signing_alg_values_supported: vec![signing_alg.to_string()],
             scopes_supported: super::scopes_supported::scopes_supported(config.get()),
-            claims_supported: vec![
-                "sub",
-                "name",
-                "given_name",
-                "family_name",
-                "email",
-                "email_verified",
-                "phone_number",
-                "phone_number_verified",
-                "birthdate",
-                "auth_time",
-                "acr",
-            ],
+            claims_supported: claims_supported(),
             response_types_supported: super::profile_metadata::response_types(config.get()),
             registration_endpoint: config
                 .get()
@@ -233,8 +228,18 @@ impl ProviderMetadata {
                 .collect(),
             ciba: CibaMetadata::from_config(config),
             mtls_endpoint_aliases,
+            identity_assurance: crate::protocol::ekyc::discovery::metadata(),
         }
     }
+}
+
+/// OIDC Discovery §3 `claims_supported`: the OP's own claims and every
+/// end-user claim a customer record answers (`protocol::ekyc::discovery`),
+/// `verified_claims` included.
+fn claims_supported() -> Vec<&'static str> {
+    let mut names = vec!["sub", "iss", "aud", "auth_time", "acr", "amr", "nonce"];
+    names.extend(crate::protocol::ekyc::discovery::claims_supported());
+    names
 }
 
 #[cfg(test)]
@@ -394,6 +399,38 @@ mod tests {
             json["authorization_details_types_supported"],
             serde_json::json!(["payment_initiation", "account_information"])
         );
+    }
+
+    /// Identity Assurance 1.0 §7 and OIDC Discovery §3: the eKYC members
+    /// sit at the top level of the document beside `claims_supported`.
+    #[test]
+    fn identity_assurance_members_ida_s7_oidc_discovery_s3() {
+        let json = serde_json::to_value(ProviderMetadata::from_config(&config(""), "ES256")).unwrap();
+        assert_eq!(json["claims_parameter_supported"], true);
+        assert_eq!(json["verified_claims_supported"], true);
+        let frameworks = json["trust_frameworks_supported"].as_array().unwrap();
+        assert!(frameworks.contains(&"uk_tfida".into()) && frameworks.contains(&"eidas".into()));
+        let evidence = json["evidence_supported"].as_array().unwrap();
+        assert!(evidence.contains(&"document".into()) && evidence.contains(&"electronic_record".into()));
+        assert!(
+            json["documents_supported"]
+                .as_array()
+                .unwrap()
+                .contains(&"passport".into())
+        );
+        let verifiable = json["claims_in_verified_claims_supported"].as_array().unwrap();
+        assert!(verifiable.contains(&"birthdate".into()) && !verifiable.contains(&"sub".into()));
+        let claims = json["claims_supported"].as_array().unwrap();
+        for name in [
+            "sub",
+            "acr",
+            "verified_claims",
+            "address",
+            "place_of_birth",
+            "email",
+        ] {
+            assert!(claims.contains(&name.into()), "{name}");
+        }
     }
 
     #[test]

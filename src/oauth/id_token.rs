@@ -36,6 +36,11 @@ pub struct IdTokenFacts<'a> {
     pub device: Option<&'a crate::protocol::ciba::DeviceAuthentication>,
     /// CIBA Core §10.3.1: the `auth_req_id` pushed tokens answer.
     pub auth_req_id: Option<&'a str>,
+    /// End-user claims the grant's `claims` request releases into the ID
+    /// token (OIDC Core §5.5 `id_token`, Identity Assurance
+    /// `verified_claims`: `oauth::released_claims`). Written first, so no
+    /// claim of the OP's own can be taken from them.
+    pub released: Option<&'a Map<String, Value>>,
 }
 
 /// Signs the ID token of `facts` at `now`; each `(claim, value)` of
@@ -52,7 +57,7 @@ pub async fn sign(
         .signer
         .as_ref()
         .ok_or_else(|| OAuthError::new(ErrorCode::TemporarilyUnavailable, "no active signing key"))?;
-    let mut claims = Map::new();
+    let mut claims = facts.released.cloned().unwrap_or_default();
     for (name, value) in [
         ("iss", json!(op.config.issuer())),
         ("sub", json!(facts.account_id)),

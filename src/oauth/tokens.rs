@@ -308,6 +308,11 @@ async fn id_token(op: &OpState, code: &AuthorizationCode, now: u64) -> Result<St
     let consent = crate::consent::of_grant(&op.services.repo, &code.grant_id, now)
         .await
         .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
+    // OIDC Core §5.5 / Identity Assurance: what the approved request asks
+    // for in the ID token.
+    let released =
+        crate::oauth::released_claims::for_id_token(op, &code.account_id, code.claims.as_deref(), now)
+            .await?;
     let facts = IdTokenFacts {
         client_id: &code.client_id,
         account_id: &code.account_id,
@@ -316,6 +321,7 @@ async fn id_token(op: &OpState, code: &AuthorizationCode, now: u64) -> Result<St
         consent_id: consent.as_ref().map(|c| c.consent_id.as_str()),
         device: None,
         auth_req_id: None,
+        released: released.as_ref(),
     };
     id_token::sign(op, &facts, &[], now).await
 }

@@ -12,8 +12,9 @@ use serde_json::Value;
 /// The claim's name.
 pub const CLAIM: &str = "openbanking_intent_id";
 
-/// Longest `claims` parameter read.
-const MAX_CLAIMS_LEN: usize = 4096;
+/// Longest `claims` parameter read: the Identity Assurance bound, so a
+/// request with `verified_claims` beside the intent is read whole.
+const MAX_CLAIMS_LEN: usize = super::ekyc::limits::MAX_REQUEST_BYTES;
 
 /// The intent id requested in the `claims` parameter (JSON text), from
 /// `id_token` or `userinfo`; `None` when not requested.

@@ -3,8 +3,10 @@
 
 use crate::http::response;
 use crate::oauth::caller::Caller;
+use crate::oauth::claims_request;
 use crate::oauth::op::OpState;
 use crate::oauth::protected_resource::{self, Refusal};
+use crate::oauth::released_claims::{self, Member};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use bytes::Bytes;
 use http::Response;
@@ -39,8 +41,17 @@ async fn userinfo(op: &OpState, caller: &Caller) -> Result<Response<Bytes>, Refu
         .find_by_account_id(account_id, now)
         .await
         .map_err(|_| (scheme, OAuthError::bare(ErrorCode::TemporarilyUnavailable)))?
-        .ok_or((scheme, invalid_token("the account no longer exists")))?;
+        .filter(|user| !user.disabled)
+        .ok_or((
+            scheme,
+            invalid_token("the account no longer exists or is disabled"),
+        ))?;
     let mut claims = crate::login::scoped_claims(&user, &record.scopes);
+    // OIDC Core §5.5 `userinfo` and Identity Assurance `verified_claims`:
+    // what the approved request asks for, answered from the record now.
+    if let Some(request) = claims_request::stored(record.claims.as_deref()) {
+        claims.extend(released_claims::released(&user, &request, Member::UserInfo, now));
+    }
     claims.insert("sub".into(), serde_json::Value::String(account_id.to_string()));
     Ok(response::json(
         http::StatusCode::OK,

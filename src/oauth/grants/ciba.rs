@@ -268,6 +268,9 @@ pub async fn redeem(
             consent_id: consent.as_ref().map(|c| c.consent_id.as_str()),
             device: Some(&device),
             auth_req_id: pushed.then_some(auth_req_id),
+            // The backchannel request carries no `claims` request (CIBA
+            // Core §7.1 lists none); `scope` claims come from userinfo.
+            released: None,
         };
         let signed = id_token::sign(op, &facts, &hashed, now).await?;
         Some(id_token::encrypt_for(client, signed)?)

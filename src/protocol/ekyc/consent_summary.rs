@@ -153,3 +153,55 @@ fn evidence_label(kind: EvidenceType) -> &'static str {
         EvidenceType::ElectronicSignature => "an electronic signature",
     }
 }
+
+/// A claim's value in words for the consent page: text as is, `true` /
+/// `false` as Yes / No, an address or place of birth (OIDC Core §5.1.1,
+/// IDA Claims §3.1) as its parts joined, an array (`nationalities`) joined.
+pub fn display_value(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Bool(true) => "Yes".into(),
+        Value::Bool(false) => "No".into(),
+        Value::Number(n) => n.to_string(),
+        Value::Array(items) => items.iter().map(display_value).collect::<Vec<_>>().join(", "),
+        Value::Object(map) => {
+            if let Some(Value::String(formatted)) = map.get("formatted") {
+                return formatted.clone();
+            }
+            const PARTS: &[&str] = &["street_address", "locality", "region", "postal_code", "country"];
+            PARTS
+                .iter()
+                .filter_map(|part| map.get(*part))
+                .map(display_value)
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+        Value::Null => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::display_value;
+    use serde_json::json;
+
+    #[test]
+    fn values_read_as_words() {
+        assert_eq!(display_value(&json!("Alice")), "Alice");
+        assert_eq!(display_value(&json!(true)), "Yes");
+        assert_eq!(display_value(&json!(["GB", "IE"])), "GB, IE");
+        assert_eq!(
+            display_value(&json!({"street_address": "1 High St", "locality": "London", "country": "GB"})),
+            "1 High St, London, GB"
+        );
+        assert_eq!(
+            display_value(&json!({"formatted": "1 High St\nLondon", "country": "GB"})),
+            "1 High St\nLondon"
+        );
+        assert_eq!(
+            display_value(&json!({"locality": "Bath", "country": "GB"})),
+            "Bath, GB"
+        );
+    }
+}
