@@ -16,7 +16,10 @@
 //! - Guessing: [`throttle`] counts failed logins per username, client
 //!   address and interaction in the store and locks past a limit.
 //! - Claims: what each scope releases ([`scoped_claims`], [`claim_lines`],
-//!   OIDC Core §5.4) and what each scope means to a customer
+//!   OIDC Core §5.4), every standard claim and verified claim set a record
+//!   answers a `claims` request from ([`standard_claims`],
+//!   [`verified_sets`]), the consent page's identity section
+//!   ([`identity_section`]) and what each scope means to a customer
 //!   ([`scope_lines`]).
 //!
 //! A flow, as the caller is expected to run it:
@@ -39,6 +42,7 @@ pub mod error;
 pub mod forms;
 pub mod headers;
 pub mod html;
+pub mod identity_section;
 pub mod pages;
 pub mod password;
 pub mod scopes;
@@ -50,6 +54,7 @@ pub use crate::protocol::credentials::normalize_username;
 pub use claims::{claim_lines, scoped_claims, standard_claims, verified_sets};
 pub use error::LoginError;
 pub use forms::{ConsentForm, Decision, LoginForm};
+pub use identity_section::{IdentityView, identity_section};
 pub use pages::{ConsentView, DetailLine, LoginView, consent_page, error_page, login_page};
 pub use password::PasswordHasher;
 pub use scopes::{ScopeLine, describe_scope, scope_lines};

@@ -59,6 +59,9 @@ pub struct ConsentView<'a> {
     /// customer (`label`: what is shown, `value`: the account's
     /// identification, posted as `debtor_account`); empty otherwise.
     pub debtor_choices: &'a [DetailLine<'a>],
+    /// The identity data a `claims` request asks for (OIDC Core §5.5,
+    /// Identity Assurance `verified_claims`); `None` without one.
+    pub identity: Option<super::identity_section::IdentityView<'a>>,
 }
 
 /// The login page: a form posting `username`, `password` and `csrf`.
@@ -125,6 +128,12 @@ pub fn consent_page(view: ConsentView<'_>) -> String {
     if !view.claims.is_empty() {
         body.push_str(&format!("<h2>Shared with {client}</h2>\n"));
         body.push_str(&definition_list(view.claims));
+    }
+    if let Some(identity) = &view.identity {
+        body.push_str(&super::identity_section::identity_section(
+            view.client_name,
+            identity,
+        ));
     }
     let mut choices = String::new();
     if !view.debtor_choices.is_empty() {

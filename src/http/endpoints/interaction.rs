@@ -13,13 +13,16 @@ use crate::consent::{CashAccount, Consent, debtor, intent};
 use crate::http::browser;
 use crate::login::throttle::{self, Admission, Attempt, Policy, Throttle};
 use crate::login::{
-    self, ConsentForm, ConsentView, Decision as ConsentDecision, DetailLine, LoginForm, LoginView, csrf,
+    self, ConsentForm, ConsentView, Decision as ConsentDecision, DetailLine, IdentityView, LoginForm,
+    LoginView, csrf,
 };
 use crate::model::records::{Interaction, Stage};
 use crate::oauth::authorization_response;
 use crate::oauth::caller::Caller;
 use crate::oauth::interaction::{self, Decision, InteractionError};
 use crate::oauth::op::OpState;
+use crate::oauth::{claims_request, released_claims};
+use crate::protocol::ekyc;
 use crate::protocol::error::OAuthError;
 use crate::protocol::form::Form;
 use crate::protocol::rar::AuthorizationDetails;
@@ -222,6 +225,23 @@ pub async fn consent_get(op: &OpState, request: &Request<Bytes>, caller: &Caller
         .iter()
         .map(|(label, value)| DetailLine { label, value })
         .collect();
+    // OIDC Core §5.5 / Identity Assurance: the identity data asked for,
+    // its values, how it must have been verified, and why.
+    let claims_request =
+        claims_request::stored(ix.request.claims.as_deref()).filter(claims_request::asks_end_user_claims);
+    let summary = claims_request.as_ref().map(ekyc::summarize);
+    let shared_values = claims_request
+        .as_ref()
+        .map(|r| released_claims::shared_lines(&user, r, op.now()))
+        .unwrap_or_default();
+    let shared: Vec<DetailLine<'_>> = shared_values
+        .iter()
+        .map(|(label, value)| DetailLine { label, value })
+        .collect();
+    let identity = summary.as_ref().map(|summary| IdentityView {
+        summary,
+        shared: &shared,
+    });
     let html = login::consent_page(ConsentView {
         action_url: &consent_url(op, &id),
         csrf_token: &ix.csrf,
@@ -231,6 +251,7 @@ pub async fn consent_get(op: &OpState, request: &Request<Bytes>, caller: &Caller
         details: &details,
         user_display_name: &user.name,
         debtor_choices: &debtor_choices,
+        identity,
     });
     let csp = login::headers::consent_content_security_policy(&ix.request.redirect_uri);
     browser::page(StatusCode::OK, html, Some(&csp))

@@ -51,6 +51,7 @@ fn consent(client_name: &str) -> String {
                 value: "GB46\"FDCA",
             },
         ],
+        identity: None,
     })
 }
 

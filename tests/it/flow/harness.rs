@@ -585,6 +585,9 @@ pub struct Browser {
     /// The account to pick when the consent page asks which one pays
     /// (`debtor_account`); `None` keeps the preselected one.
     pub debtor_choice: Option<String>,
+    /// Who signs in (username, password); `None`: the seed customer
+    /// [`USER`].
+    pub login_as: Option<(String, String)>,
 }
 
 impl Browser {
@@ -593,6 +596,7 @@ impl Browser {
             cookies: Vec::new(),
             consent_html: None,
             debtor_choice: None,
+            login_as: None,
         }
     }
 
@@ -700,11 +704,15 @@ impl Browser {
             "{html}"
         );
         let csrf = hidden_field(&html, "csrf");
+        let (username, password) = self
+            .login_as
+            .clone()
+            .unwrap_or((USER.to_string(), PASSWORD.to_string()));
         let response = self
             .post(
                 op,
                 &login,
-                &[("username", USER), ("password", PASSWORD), ("csrf", &csrf)],
+                &[("username", &username), ("password", &password), ("csrf", &csrf)],
             )
             .await;
         assert_status(&response, 303);

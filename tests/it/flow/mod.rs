@@ -9,6 +9,7 @@ pub mod consent_dpop;
 pub mod consent_limits;
 pub mod consents;
 pub mod dpop_replay;
+pub mod ekyc;
 pub mod fapi1;
 pub mod gateway;
 pub mod harness;
