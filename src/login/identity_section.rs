@@ -132,7 +132,10 @@ mod tests {
         );
         assert!(html.contains("Identity data shared with Fin &amp; Co"));
         assert!(html.contains("<dt>Given name (verified)</dt><dd>Alice</dd>"));
-        assert!(html.contains("Verified Given name (required), Date of birth"));
+        assert!(
+            html.contains("Verified Date of birth, Given name (required)"),
+            "{html}"
+        );
         assert!(html.contains("UK digital identity and attributes trust framework"));
         assert!(html.contains("an identity document"));
         assert!(html.contains("Sent in the userinfo"));
