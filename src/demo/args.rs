@@ -1,5 +1,5 @@
-//! What `fiducia demo payment` and `fiducia demo ciba-payment` are asked
-//! to do (their command lines).
+//! What `fiducia demo payment`, `fiducia demo ciba-payment` and `fiducia
+//! demo ekyc` are asked to do (their command lines).
 
 use std::path::PathBuf;
 
@@ -83,6 +83,41 @@ pub struct CibaPaymentArgs {
     #[arg(long)]
     pub json: bool,
     /// Also print secrets: tokens and the auth_req_id.
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+/// What `fiducia demo ekyc` asks for and who approves.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EkycArgs {
+    /// The sandbox data directory (`fiducia sandbox --data DIR`, running).
+    #[arg(long, value_name = "DIR", default_value = ".fiducia")]
+    pub data: PathBuf,
+    /// A sandbox customer (e.g. alice): sign in and approve without a
+    /// browser. Without it the demo prints the authorization URL and waits
+    /// for the code on stdin.
+    #[arg(long, value_name = "USER", requires = "password")]
+    pub user: Option<String>,
+    /// The customer's password (or FIDUCIA_DEMO_PASSWORD).
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "FIDUCIA_DEMO_PASSWORD",
+        hide_env_values = true
+    )]
+    pub password: Option<String>,
+    /// Why the fintech asks (Identity Assurance `purpose`, 3 to 300
+    /// characters), shown to the customer on the consent page.
+    #[arg(
+        long,
+        value_name = "TEXT",
+        default_value = "To open your account we must confirm who you are (anti-money laundering rules)"
+    )]
+    pub purpose: String,
+    /// Print a JSON summary on stdout (the step lines go to stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// Also print secrets: tokens and the PKCE verifier.
     #[arg(long)]
     pub verbose: bool,
 }

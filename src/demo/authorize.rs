@@ -8,6 +8,7 @@
 
 use super::browser::Browser;
 use super::http::{expect_json, text};
+use super::report::Report;
 use super::setup::Setup;
 use anyhow::{Context, anyhow, bail};
 use base64::Engine;
@@ -66,10 +67,21 @@ pub async fn push(
     scope: &str,
     consent_id: &str,
 ) -> anyhow::Result<Pushed> {
+    push_claims(setup, client_id, redirect_uri, scope, &intent_claims(consent_id)).await
+}
+
+/// [`push`] with any `claims` request (OIDC Core §5.5), e.g. Identity
+/// Assurance `verified_claims`.
+pub async fn push_claims(
+    setup: &Setup,
+    client_id: &str,
+    redirect_uri: &str,
+    scope: &str,
+    claims: &str,
+) -> anyhow::Result<Pushed> {
     let (verifier, challenge) = pkce()?;
     let state = random(16)?;
     let nonce = random(16)?;
-    let claims = intent_claims(consent_id);
     let params = [
         ("client_id", client_id),
         ("response_type", "code"),
@@ -79,7 +91,7 @@ pub async fn push(
         ("code_challenge_method", "S256"),
         ("state", state.as_str()),
         ("nonce", nonce.as_str()),
-        ("claims", claims.as_str()),
+        ("claims", claims),
     ];
     let response = setup.fintech.post_form(&setup.op.par, &params, &[]).await?;
     let body = expect_json(&response, 201, "the PAR endpoint")?;
@@ -114,6 +126,46 @@ pub async fn as_customer(
     browser
         .authorize(&pushed.url, &pushed.redirect_uri, user, password)
         .await
+}
+
+/// Who approves: the scripted customer when both `user` and `password`
+/// are given, otherwise a person with a browser.
+pub struct Customer<'a> {
+    /// The sandbox customer's username.
+    pub user: Option<&'a str>,
+    /// Their password.
+    pub password: Option<&'a str>,
+    /// The sandbox data directory (named in the instructions for a person).
+    pub data: &'a std::path::Path,
+}
+
+/// The redirect back after the customer decided on `pushed`: the scripted
+/// browser signs in and approves, or a person opens the URL and pastes
+/// what the callback page shows.
+pub async fn redirect_back(
+    setup: &Setup,
+    pushed: &Pushed,
+    customer: &Customer<'_>,
+    report: &Report,
+) -> anyhow::Result<String> {
+    if let (Some(user), Some(password)) = (customer.user, customer.password) {
+        report.detail(format!("{user} signs in and approves, as in a browser"));
+        return as_customer(setup, pushed, user, password)
+            .await
+            .context("the customer's browser");
+    }
+    report.say(format!(
+        "\nOpen this URL in a browser within {} s (trust {}):\n\n  {}\n",
+        pushed.expires_in,
+        setup.sandbox.ca.display(),
+        pushed.url
+    ));
+    report.say(format!(
+        "Sign in as a sandbox customer (alice or bob; passwords under [[login.seed_users]] in {}), approve,",
+        customer.data.join("fiducia.toml").display()
+    ));
+    report.say("then paste the code the callback page shows (or the whole callback URL) here within 60 s:");
+    pasted().await.context("the code")
 }
 
 /// Waits for a person to paste the code, or the whole redirect URL, on stdin.

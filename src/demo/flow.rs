@@ -151,32 +151,14 @@ async fn authorize_consent(
         .with_context(|| format!("step {step} (authorization request)"))?;
     report.detail(format!("authorization pushed (PAR, PKCE S256, scope {scope})"));
     report.secret("code_verifier", &pushed.verifier);
-    let redirect = match (&args.user, &args.password) {
-        (Some(user), Some(password)) => {
-            report.detail(format!("{user} signs in and approves, as in a browser"));
-            authorize::as_customer(setup, &pushed, user, password)
-                .await
-                .with_context(|| format!("step {step} (authorization: the customer's browser)"))?
-        }
-        _ => {
-            report.say(format!(
-                "\nOpen this URL in a browser within {} s (trust {}):\n\n  {}\n",
-                pushed.expires_in,
-                setup.sandbox.ca.display(),
-                pushed.url
-            ));
-            report.say(format!(
-                "Sign in as a sandbox customer (alice or bob; passwords under [[login.seed_users]] in {}), approve,",
-                args.data.join("fiducia.toml").display()
-            ));
-            report.say(
-                "then paste the code the callback page shows (or the whole callback URL) here within 60 s:",
-            );
-            authorize::pasted()
-                .await
-                .with_context(|| format!("step {step} (authorization: the code)"))?
-        }
+    let customer = authorize::Customer {
+        user: args.user.as_deref(),
+        password: args.password.as_deref(),
+        data: &args.data,
     };
+    let redirect = authorize::redirect_back(setup, &pushed, &customer, report)
+        .await
+        .with_context(|| format!("step {step} (authorization)"))?;
     let code = authorize::code_from(&redirect, &pushed, &setup.op.issuer)
         .with_context(|| format!("step {step} (authorization)"))?;
     let tokens = token::exchange(setup, &client.client_id, &pushed, &code)

@@ -32,6 +32,11 @@
 //! 4. the payment, its status and the new balance through the gateway
 //!    (`settle.rs`, shared with `fiducia demo payment`).
 //!
+//! `fiducia demo ekyc` asks for the customer's verified identity (OpenID
+//! Connect for Identity Assurance 1.0; `ekyc.rs`): registration, a pushed
+//! request with a `claims` request and a purpose, the customer's approval,
+//! the ID token and userinfo, printed.
+//!
 //! Each step prints a line (`report.rs`); a failure names its step and
 //! what the server answered.
 
@@ -43,6 +48,7 @@ mod ciba_client;
 mod ciba_flow;
 mod ciba_poll;
 mod consent;
+mod ekyc;
 mod flow;
 mod form;
 mod http;
@@ -54,7 +60,7 @@ mod settle;
 mod setup;
 mod token;
 
-pub use args::{CibaPaymentArgs, PaymentArgs, PaymentOrder};
+pub use args::{CibaPaymentArgs, EkycArgs, PaymentArgs, PaymentOrder};
 use report::Report;
 
 /// `fiducia demo`.
@@ -70,6 +76,11 @@ pub enum DemoCommand {
     /// the customer approves on their phone (the sandbox customer device),
     /// the fintech polls for the tokens and pays through the API gateway.
     CibaPayment(CibaPaymentArgs),
+    /// Verified identity (eKYC, OpenID Connect for Identity Assurance): a
+    /// fintech registers, asks for the customer's verified name, birthdate
+    /// and address with a purpose, the customer approves, and the demo
+    /// prints what the fintech received in the ID token and from userinfo.
+    Ekyc(EkycArgs),
 }
 
 /// Runs a demo.
@@ -78,20 +89,26 @@ pub async fn run(command: DemoCommand) -> anyhow::Result<()> {
         DemoCommand::Payment(args) => {
             let mut report = Report::new(args.json, args.verbose);
             let outcome = flow::payment(&args, &mut report).await;
-            if let Err(e) = &outcome {
-                report.record("error", format!("{e:#}"));
-            }
-            report.finish();
-            outcome
+            finish(report, outcome)
         }
         DemoCommand::CibaPayment(args) => {
             let mut report = Report::new(args.json, args.verbose);
             let outcome = ciba_flow::payment(&args, &mut report).await;
-            if let Err(e) = &outcome {
-                report.record("error", format!("{e:#}"));
-            }
-            report.finish();
-            outcome
+            finish(report, outcome)
+        }
+        DemoCommand::Ekyc(args) => {
+            let mut report = Report::new(args.json, args.verbose);
+            let outcome = ekyc::verified_identity(&args, &mut report).await;
+            finish(report, outcome)
         }
     }
+}
+
+/// Records a failure in the summary and prints it.
+fn finish(mut report: Report, outcome: anyhow::Result<()>) -> anyhow::Result<()> {
+    if let Err(e) = &outcome {
+        report.record("error", format!("{e:#}"));
+    }
+    report.finish();
+    outcome
 }

@@ -24,6 +24,8 @@ pub struct OpEndpoints {
     pub token: String,
     /// The PAR endpoint for mTLS clients (the alias when published).
     pub par: String,
+    /// The UserInfo endpoint for mTLS clients (the alias when published).
+    pub userinfo: String,
     /// CIBA Core §4 `backchannel_authentication_endpoint` for mTLS clients
     /// (the alias when published); none when the OP does not offer CIBA.
     pub backchannel: Option<String>,
@@ -93,6 +95,7 @@ pub fn op_endpoints(metadata: &Value) -> anyhow::Result<OpEndpoints> {
         jwks_uri: field("jwks_uri")?,
         token: alias("token_endpoint")?,
         par: alias("pushed_authorization_request_endpoint")?,
+        userinfo: alias("userinfo_endpoint")?,
         backchannel: alias("backchannel_authentication_endpoint").ok(),
     })
 }
@@ -109,6 +112,7 @@ mod tests {
             "authorization_endpoint": "https://op/authorize", "token_endpoint": "https://op/token",
             "jwks_uri": "https://op/jwks",
             "pushed_authorization_request_endpoint": "https://op/par",
+            "userinfo_endpoint": "https://op/userinfo",
         });
         let plain = op_endpoints(&metadata).unwrap();
         assert_eq!(
