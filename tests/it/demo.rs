@@ -5,7 +5,8 @@
 //! essential claim, OIDC Core §5.5), exchanges the codes for
 //! certificate-bound tokens (RFC 8705 §3) and pays through the API
 //! gateway; the bank's ledger shows the money moved. `fiducia demo
-//! ciba-payment` does the same out of band (CIBA) with the customer device.
+//! ciba-payment` does the same out of band (CIBA) with the customer device;
+//! `fiducia demo ekyc` asks for the customer's verified identity.
 
 use super::process::{signal, spawn_sandbox, wait_exit};
 use super::support::*;
@@ -106,8 +107,65 @@ fn demo_payment_as_a_sandbox_customer_moves_money_and_prints_the_new_balance() {
         amount::parse("262.34").unwrap()
     );
 
+    // The same sandbox, `fiducia demo ekyc`: verified claims (OpenID Connect
+    // for Identity Assurance 1.0) reach the fintech in the ID token and
+    // from userinfo.
+    demo_ekyc_prints_verified_claims(&data);
+
     signal(&sandbox.0, Signal::SIGINT);
     assert_eq!(wait_exit(&mut sandbox.0, Duration::from_secs(10)).code(), Some(0));
+}
+
+/// `fiducia demo ekyc` as alice against a running sandbox: the step lines,
+/// and a summary holding what the fintech received, verified under the
+/// sandbox's trust framework, with nothing secret printed.
+fn demo_ekyc_prints_verified_claims(data: &std::path::Path) {
+    let output = Command::new(fiducia_bin())
+        .args(["demo", "ekyc", "--data"])
+        .arg(data)
+        .args(["--user", "alice", "--password", "wonderland-123", "--json"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let lines = String::from_utf8(output.stderr).unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{lines}\n{stdout}");
+    for step in [
+        "registered client",
+        "authorization request",
+        "alice signs in and approves",
+        "customer approved",
+        "ID token",
+        "userinfo",
+        "What the fintech received from userinfo",
+    ] {
+        assert!(lines.contains(step), "no `{step}` line: {lines}");
+    }
+    assert!(!lines.contains("wonderland-123") && !stdout.contains("wonderland-123"));
+    let summary: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let in_id_token = &summary["id_token_verified_claims"];
+    let first = if in_id_token.is_array() {
+        &in_id_token[0]
+    } else {
+        in_id_token
+    };
+    assert!(first["verification"]["trust_framework"].is_string(), "{summary}");
+    assert!(first["claims"]["family_name"].is_string(), "{summary}");
+    let userinfo = &summary["userinfo"]["verified_claims"];
+    let set = if userinfo.is_array() {
+        &userinfo[0]
+    } else {
+        userinfo
+    };
+    for claim in ["given_name", "family_name", "birthdate"] {
+        assert!(set["claims"][claim].is_string(), "{claim}: {summary}");
+    }
+    assert!(
+        set["verification"]["evidence"][0]["type"] == "document",
+        "{summary}"
+    );
+    // Only what was asked: no e-mail, no phone in userinfo.
+    assert!(summary["userinfo"].get("email").is_none(), "{summary}");
 }
 
 /// Without `--user` the demo prints the authorization URL (RFC 9126 §4:
