@@ -24,9 +24,11 @@ pub struct PaymentOrder {
     pub reference: String,
 }
 
-/// What `fiducia demo payment` pays and how.
+/// The running sandbox, and the customer who approves in the redirect
+/// demos: the scripted browser with `--user` and `--password`, else a
+/// person.
 #[derive(Debug, Clone, clap::Args)]
-pub struct PaymentArgs {
+pub struct SandboxCustomer {
     /// The sandbox data directory (`fiducia sandbox --data DIR`, running).
     #[arg(long, value_name = "DIR", default_value = ".fiducia")]
     pub data: PathBuf,
@@ -43,6 +45,25 @@ pub struct PaymentArgs {
         hide_env_values = true
     )]
     pub password: Option<String>,
+}
+
+impl SandboxCustomer {
+    /// Who approves, for `authorize::redirect_back`.
+    pub fn customer(&self) -> super::authorize::Customer<'_> {
+        super::authorize::Customer {
+            user: self.user.as_deref(),
+            password: self.password.as_deref(),
+            data: &self.data,
+        }
+    }
+}
+
+/// What `fiducia demo payment` pays and how.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PaymentArgs {
+    /// The sandbox and who approves there.
+    #[command(flatten)]
+    pub sandbox: SandboxCustomer,
     /// The payment.
     #[command(flatten)]
     pub order: PaymentOrder,
@@ -90,22 +111,9 @@ pub struct CibaPaymentArgs {
 /// What `fiducia demo ekyc` asks for and who approves.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EkycArgs {
-    /// The sandbox data directory (`fiducia sandbox --data DIR`, running).
-    #[arg(long, value_name = "DIR", default_value = ".fiducia")]
-    pub data: PathBuf,
-    /// A sandbox customer (e.g. alice): sign in and approve without a
-    /// browser. Without it the demo prints the authorization URL and waits
-    /// for the code on stdin.
-    #[arg(long, value_name = "USER", requires = "password")]
-    pub user: Option<String>,
-    /// The customer's password (or FIDUCIA_DEMO_PASSWORD).
-    #[arg(
-        long,
-        value_name = "PASSWORD",
-        env = "FIDUCIA_DEMO_PASSWORD",
-        hide_env_values = true
-    )]
-    pub password: Option<String>,
+    /// The sandbox and who approves there.
+    #[command(flatten)]
+    pub sandbox: SandboxCustomer,
     /// Why the fintech asks (Identity Assurance `purpose`, 3 to 300
     /// characters), shown to the customer on the consent page.
     #[arg(

@@ -52,7 +52,7 @@ pub fn claims_request(purpose: &str) -> Value {
 
 /// The whole demo, step by step.
 pub(super) async fn verified_identity(args: &EkycArgs, report: &mut Report) -> anyhow::Result<()> {
-    let setup = setup::Setup::load(&args.data)
+    let setup = setup::Setup::load(&args.sandbox.data)
         .await
         .context("reading the sandbox")?;
     report.say(format!(
@@ -83,11 +83,7 @@ pub(super) async fn verified_identity(args: &EkycArgs, report: &mut Report) -> a
     report.detail(format!("purpose: {}", args.purpose));
     report.secret("code_verifier", &pushed.verifier);
 
-    let customer = authorize::Customer {
-        user: args.user.as_deref(),
-        password: args.password.as_deref(),
-        data: &args.data,
-    };
+    let customer = args.sandbox.customer();
     let redirect = authorize::redirect_back(&setup, &pushed, &customer, report)
         .await
         .context("step 3 (the customer's approval)")?;

@@ -8,7 +8,7 @@ use anyhow::Context;
 
 /// The whole payment, step by step.
 pub(super) async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::Result<()> {
-    let setup = setup::Setup::load(&args.data)
+    let setup = setup::Setup::load(&args.sandbox.data)
         .await
         .context("reading the sandbox")?;
     report.say(format!(
@@ -151,11 +151,7 @@ async fn authorize_consent(
         .with_context(|| format!("step {step} (authorization request)"))?;
     report.detail(format!("authorization pushed (PAR, PKCE S256, scope {scope})"));
     report.secret("code_verifier", &pushed.verifier);
-    let customer = authorize::Customer {
-        user: args.user.as_deref(),
-        password: args.password.as_deref(),
-        data: &args.data,
-    };
+    let customer = args.sandbox.customer();
     let redirect = authorize::redirect_back(setup, &pushed, &customer, report)
         .await
         .with_context(|| format!("step {step} (authorization)"))?;

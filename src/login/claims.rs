@@ -2,7 +2,7 @@
 //! userinfo and ID tokens ([`scoped_claims`]) and for the consent page
 //! ([`claim_lines`]). One table, so the page shows what will be released.
 
-use super::pages::DetailLine;
+use super::detail::DetailLine;
 use super::user::UserRecord;
 use crate::protocol::ekyc::{PreparedSets, from_stored};
 use serde_json::{Map, Value};

@@ -7,8 +7,8 @@
 //! ID4 §8 — the customer judges the text itself). Every value is escaped
 //! ([`Text`]).
 
+use super::detail::{DetailLine, definition_list};
 use super::html::Text;
-use super::pages::DetailLine;
 use crate::protocol::ekyc::ConsentSummary;
 use crate::protocol::ekyc::consent_summary::VerifiedAsk;
 
@@ -30,15 +30,7 @@ pub fn identity_section(client: &str, view: &IdentityView<'_>) -> String {
             "<p class=\"sub\">Your bank holds nothing that matches this request: no identity data will be shared.</p>\n",
         );
     } else {
-        out.push_str("<dl>\n");
-        for line in view.shared {
-            out.push_str(&format!(
-                "<dt>{}</dt><dd>{}</dd>\n",
-                Text(line.label),
-                Text(line.value)
-            ));
-        }
-        out.push_str("</dl>\n");
+        out.push_str(&definition_list(view.shared));
     }
     if !view.summary.verified.is_empty() {
         out.push_str("<ul class=\"scopes\">\n");

@@ -6,20 +6,12 @@
 //! A page carries nothing secret but the CSRF token (RFC 6749 §10.12): never
 //! a password, a code, a token or an interaction handle.
 
+pub use super::detail::DetailLine;
+use super::detail::definition_list;
 use super::forms::MAX_USERNAME_BYTES;
 use super::html::Text;
 use super::scopes::ScopeLine;
 use crate::protocol::credentials::MAX_PASSWORD_BYTES;
-
-/// A label and a value: a claim to be shared ("E-mail", "alice@...") or a
-/// detail of the request ("Amount", "12.50").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DetailLine<'a> {
-    /// What the value is.
-    pub label: &'a str,
-    /// The value.
-    pub value: &'a str,
-}
 
 /// What the login page shows.
 #[derive(Debug, Clone, Copy)]
@@ -175,19 +167,6 @@ pub fn error_page(title: &str, message: &str, interaction_id: Option<&str>) -> S
         Text(message)
     );
     document(title, &body, "")
-}
-
-fn definition_list(lines: &[DetailLine<'_>]) -> String {
-    let mut out = String::from("<dl>\n");
-    for line in lines {
-        out.push_str(&format!(
-            "<dt>{}</dt><dd>{}</dd>\n",
-            Text(line.label),
-            Text(line.value)
-        ));
-    }
-    out.push_str("</dl>\n");
-    out
 }
 
 /// The document around `body` (trusted HTML built by the caller);

@@ -25,29 +25,15 @@ fn ledger_balance(data: &std::path::Path, account_id: &str) -> i64 {
         .unwrap_or_else(|| panic!("no account {account_id} in the ledger"))
 }
 
-/// `fiducia demo <demo> --data data` as alice paying Bob `amount` EUR with
-/// `extra` arguments, `--json`; its stderr (the step lines) and stdout,
-/// once it has succeeded.
-fn alice_pays_bob(data: &std::path::Path, demo: &str, amount: &str, extra: &[&str]) -> (String, String) {
-    let bob_iban = sample_iban(3);
+/// `fiducia demo <demo> --data data --user alice --password ... --json`
+/// with `args`; its stderr (the step lines) and stdout, once it has
+/// succeeded.
+fn run_demo_as_alice(data: &std::path::Path, demo: &str, args: &[&str]) -> (String, String) {
     let output = Command::new(fiducia_bin())
         .args(["demo", demo, "--data"])
         .arg(data)
-        .args([
-            "--user",
-            "alice",
-            "--password",
-            "wonderland-123",
-            "--amount",
-            amount,
-            "--currency",
-            "EUR",
-            "--creditor-iban",
-            &bob_iban,
-            "--creditor-name",
-            "Bob Builder",
-        ])
-        .args(extra)
+        .args(["--user", "alice", "--password", "wonderland-123"])
+        .args(args)
         .arg("--json")
         .stdin(Stdio::null())
         .output()
@@ -56,6 +42,24 @@ fn alice_pays_bob(data: &std::path::Path, demo: &str, amount: &str, extra: &[&st
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(output.status.success(), "{lines}\n{stdout}");
     (lines, stdout)
+}
+
+/// `fiducia demo <demo>` as alice paying Bob `amount` EUR with `extra`
+/// arguments.
+fn alice_pays_bob(data: &std::path::Path, demo: &str, amount: &str, extra: &[&str]) -> (String, String) {
+    let bob_iban = sample_iban(3);
+    let mut args = vec![
+        "--amount",
+        amount,
+        "--currency",
+        "EUR",
+        "--creditor-iban",
+        &bob_iban,
+        "--creditor-name",
+        "Bob Builder",
+    ];
+    args.extend_from_slice(extra);
+    run_demo_as_alice(data, demo, &args)
 }
 
 #[test]
@@ -120,16 +124,7 @@ fn demo_payment_as_a_sandbox_customer_moves_money_and_prints_the_new_balance() {
 /// and a summary holding what the fintech received, verified under the
 /// sandbox's trust framework, with nothing secret printed.
 fn demo_ekyc_prints_verified_claims(data: &std::path::Path) {
-    let output = Command::new(fiducia_bin())
-        .args(["demo", "ekyc", "--data"])
-        .arg(data)
-        .args(["--user", "alice", "--password", "wonderland-123", "--json"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let lines = String::from_utf8(output.stderr).unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(output.status.success(), "{lines}\n{stdout}");
+    let (lines, stdout) = run_demo_as_alice(data, "ekyc", &[]);
     for step in [
         "registered client",
         "authorization request",

@@ -186,19 +186,7 @@ async fn verified_claims_through_par_reach_id_token_and_userinfo_ida_s5() {
     assert!(!info.as_object().unwrap().contains_key("given_name"), "{info}");
 
     // OIDC Core §12.2: the refreshed token releases the same, never more.
-    let assertion = op.assertion(PKJWT, json!({})).await;
-    let refresh = form(
-        "/token",
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
-            ("client_id", PKJWT),
-            ("client_assertion_type", JWT_BEARER),
-            ("client_assertion", &assertion),
-        ],
-    );
-    let proof = dpop.proof("POST", &format!("{ISSUER}/token"), None).await;
-    let response = op.send(false, with_header(refresh, "dpop", &proof)).await;
+    let response = refresh_dpop(&op, tokens["refresh_token"].as_str().unwrap(), &dpop).await;
     assert_status(&response, 200);
     let refreshed = json(response.body());
     let again = userinfo(&op, refreshed["access_token"].as_str().unwrap(), &dpop).await;

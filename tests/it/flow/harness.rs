@@ -819,6 +819,24 @@ pub async fn token_request_for(
     op.send(false, request).await
 }
 
+/// A refresh (RFC 6749 §6) of the private_key_jwt client's DPoP-bound
+/// `refresh_token`, with a proof by `dpop`.
+pub async fn refresh_dpop(op: &Op, refresh_token: &str, dpop: &DpopKey) -> Response<Bytes> {
+    let assertion = op.assertion(PKJWT, json!({})).await;
+    let request = form(
+        "/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", PKJWT),
+            ("client_assertion_type", JWT_BEARER),
+            ("client_assertion", &assertion),
+        ],
+    );
+    let proof = dpop.proof("POST", &format!("{ISSUER}/token"), None).await;
+    op.send(false, with_header(request, "dpop", &proof)).await
+}
+
 /// Userinfo with a DPoP-bound token.
 pub async fn userinfo_dpop(op: &Op, token: &str, key: &DpopKey) -> Response<Bytes> {
     let proof = key.proof("GET", &format!("{ISSUER}/userinfo"), Some(token)).await;

@@ -192,19 +192,7 @@ async fn a_refresh_keeps_the_authorization_details() {
         authorize_with_details(&op, PKJWT, &dpop, "openid offline_access", &details).await;
     assert!(html.contains("See your balances"), "{html}");
     let tokens = tokens_for(&op, PKJWT, &authorized, &dpop).await;
-    let assertion = op.assertion(PKJWT, json!({})).await;
-    let request = form(
-        "/token",
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
-            ("client_id", PKJWT),
-            ("client_assertion_type", JWT_BEARER),
-            ("client_assertion", &assertion),
-        ],
-    );
-    let proof = dpop.proof("POST", &format!("{ISSUER}/token"), None).await;
-    let response = op.send(false, with_header(request, "dpop", &proof)).await;
+    let response = refresh_dpop(&op, tokens["refresh_token"].as_str().unwrap(), &dpop).await;
     assert_status(&response, 200);
     let refreshed = json(response.body());
     assert_eq!(refreshed["authorization_details"], details, "{refreshed}");

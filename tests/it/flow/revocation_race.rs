@@ -7,35 +7,16 @@ use super::super::support::json;
 use super::harness::*;
 use super::introspection::introspection_of;
 use super::revocation::revoke_pkjwt;
-use bytes::Bytes;
-use http::Response;
 use serde_json::json;
 use std::sync::Mutex;
 use std::time::Duration;
 
-const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const OFFLINE: &str = "openid offline_access";
 
 /// Grants raced, each by one refresh loop and one revocation.
 const ITERATIONS: u64 = 20;
 /// Refreshes a loop makes at most (it stops at its first refusal).
 const MAX_REFRESHES: usize = 40;
-
-async fn refresh_dpop(op: &Op, refresh_token: &str, dpop: &DpopKey) -> Response<Bytes> {
-    let assertion = op.assertion(PKJWT, json!({})).await;
-    let request = form(
-        "/token",
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-            ("client_id", PKJWT),
-            ("client_assertion_type", ASSERTION_TYPE),
-            ("client_assertion", &assertion),
-        ],
-    );
-    let proof = dpop.proof("POST", &format!("{ISSUER}/token"), None).await;
-    op.send(false, with_header(request, "dpop", &proof)).await
-}
 
 /// Each iteration: a grant with a refresh token, a loop refreshing it as
 /// fast as it can, and, a few milliseconds in (a different delay each
