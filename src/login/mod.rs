@@ -34,6 +34,7 @@
 //! ```
 
 pub mod claims;
+pub mod customers;
 pub mod csrf;
 pub mod error;
 pub mod forms;
