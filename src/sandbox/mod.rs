@@ -20,6 +20,8 @@ pub mod endpoints;
 mod gateway;
 #[cfg(test)]
 mod gateway_tests;
+#[cfg(test)]
+mod customers_tests;
 mod layout;
 
 pub use customer_device::{
