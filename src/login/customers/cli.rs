@@ -18,6 +18,15 @@ use clap::Subcommand;
 use std::io::Read;
 use std::path::PathBuf;
 
+/// Prints a line to standard output; a closed pipe (`| head`) ends the
+/// output quietly instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 /// The customer account commands.
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
@@ -87,9 +96,9 @@ async fn with_store(
         UsersCommand::Import { file, dry_run } => import(config, &users, &file, dry_run, now).await,
         UsersCommand::List { limit, after } => {
             let rows = manage::list(&users, after.as_deref(), limit, now).await?;
-            println!("{:<32}  {:<36}  {:<32}  {:<8}  verified", "username", "sub", "name", "disabled");
+            say!("{:<32}  {:<36}  {:<32}  {:<8}  verified", "username", "sub", "name", "disabled");
             for r in &rows {
-                println!(
+                say!(
                     "{:<32}  {:<36}  {:<32}  {:<8}  {}",
                     r.username,
                     r.sub,
@@ -105,7 +114,7 @@ async fn with_store(
                 .find_any_by_username(&username, now)
                 .await?
                 .ok_or_else(|| no_such(&username))?;
-            println!("{}", serde_json::to_string_pretty(&manage::shown(&user))?);
+            say!("{}", serde_json::to_string_pretty(&manage::shown(&user))?);
             Ok(())
         }
         UsersCommand::Disable { username } => {
@@ -117,7 +126,7 @@ async fn with_store(
                 .await?
                 .ok_or_else(|| no_such(&username))?;
             tracing::info!(target: "fiducia::audit", username = %username, revoked, "customer disabled");
-            println!("disabled {username}; revoked {revoked} grants, codes, tokens and pending requests");
+            say!("disabled {username}; revoked {revoked} grants, codes, tokens and pending requests");
             Ok(())
         }
         UsersCommand::Enable { username } => {
@@ -125,7 +134,7 @@ async fn with_store(
                 return Err(no_such(&username));
             }
             tracing::info!(target: "fiducia::audit", username = %username, "customer enabled");
-            println!("enabled {username}");
+            say!("enabled {username}");
             Ok(())
         }
         UsersCommand::SetPassword { username } => {
@@ -142,7 +151,7 @@ async fn with_store(
                 return Err(no_such(&username));
             }
             tracing::info!(target: "fiducia::audit", username = %username, "customer password set");
-            println!("password set for {username}");
+            say!("password set for {username}");
             Ok(())
         }
     }
@@ -171,7 +180,7 @@ async fn import(
         started.elapsed().as_secs_f64()
     );
     if dry_run {
-        println!("dry run: {count} customers would be imported");
+        say!("dry run: {count} customers would be imported");
         return Ok(());
     }
     // As many hashes in flight as the hasher's queue holds, at most 256.
@@ -190,7 +199,7 @@ async fn import(
         manage::revoke_all(users, account_id, revocation).await?;
     }
     tracing::info!(target: "fiducia::audit", created = written.created, updated = written.updated, disabled = written.newly_disabled.len(), "customers imported");
-    println!(
+    say!(
         "imported {count} customers ({} new, {} updated) in {} transactions, {:.1} s",
         written.created,
         written.updated,
