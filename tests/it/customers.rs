@@ -285,3 +285,24 @@ async fn customers_are_imported_managed_and_disabled_through_the_cli() {
     assert!(again["access_token"].is_string());
     assert_status(&refresh(&op, &dpop, &refresh_token).await, 400);
 }
+
+/// CIBA Core §13: a disabled customer is nobody to a backchannel request
+/// (`unknown_user_id`, the answer for a name that does not exist).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_customer_is_an_unknown_user_to_ciba_ciba_core_s13() {
+    use super::ciba::{Ciba, POLL, error_of};
+    let mut ciba = Ciba::start().await;
+    let request = ciba.signed_request(POLL, json!({"login_hint": USER})).await;
+    assert_status(&ciba.backchannel(POLL, &[("request", &request)]).await, 200);
+    let config = cli_config(&ciba.op);
+    let mut disabled = None;
+    let op = ciba.op;
+    ciba.op = op
+        .restart_after(|| disabled = Some(users(&config, &["disable", USER], None)))
+        .await;
+    // The pending request of the customer went with the revocation.
+    assert!(ok(disabled.unwrap()).contains("revoked 1 "), "one pending CIBA request");
+    let request = ciba.signed_request(POLL, json!({"login_hint": USER})).await;
+    let response = ciba.backchannel(POLL, &[("request", &request)]).await;
+    assert_eq!(error_of(&response), "unknown_user_id", "{}", text(response.body()));
+}
