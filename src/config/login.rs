@@ -402,19 +402,33 @@ mod tests {
             "uk_tfida"
         );
         assert_eq!(
-            refused(&format!("[[login.seed_users]]\n{SEED}{}", set("moon_kyc", "passport"))).0,
+            refused(&format!(
+                "[[login.seed_users]]\n{SEED}{}",
+                set("moon_kyc", "passport")
+            ))
+            .0,
             "login.seed_users[0].verified_claims[0].verification.trust_framework"
         );
         assert_eq!(
-            refused(&format!("[[login.seed_users]]\n{SEED}{}", set("eidas", "library_card"))).0,
+            refused(&format!(
+                "[[login.seed_users]]\n{SEED}{}",
+                set("eidas", "library_card")
+            ))
+            .0,
             "login.seed_users[0].verified_claims[0].verification.evidence[0].document_details.type"
         );
         assert_eq!(
-            refused(&format!("[[login.seed_users]]\n{SEED}[login.seed_users.claims]\nshoe_size = 44\n")).0,
+            refused(&format!(
+                "[[login.seed_users]]\n{SEED}[login.seed_users.claims]\nshoe_size = 44\n"
+            ))
+            .0,
             "login.seed_users[0].claims.shoe_size"
         );
         assert_eq!(
-            refused(&format!("[[login.seed_users]]\n{SEED}[login.seed_users.claims]\nname = \"X\"\n")).0,
+            refused(&format!(
+                "[[login.seed_users]]\n{SEED}[login.seed_users.claims]\nname = \"X\"\n"
+            ))
+            .0,
             "login.seed_users[0].claims.name"
         );
     }

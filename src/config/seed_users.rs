@@ -141,9 +141,7 @@ const OWN_FIELDS: &[&str] = &[
 /// (path from the seed user, message), with the validator of imported
 /// customers (OIDC Core §5.1, Identity Assurance Schema §5).
 fn claims_problem(seed: &SeedUser) -> Option<(String, String)> {
-    let first = |e: crate::protocol::ekyc::RecordError| {
-        e.0.into_iter().next().map(|f| (f.path, f.problem))
-    };
+    let first = |e: crate::protocol::ekyc::RecordError| e.0.into_iter().next().map(|f| (f.path, f.problem));
     if let Some(claims) = &seed.claims {
         if let Some(own) = claims.keys().find(|k| OWN_FIELDS.contains(&k.as_str())) {
             return Some((

@@ -34,8 +34,8 @@
 //! ```
 
 pub mod claims;
-pub mod customers;
 pub mod csrf;
+pub mod customers;
 pub mod error;
 pub mod forms;
 pub mod headers;

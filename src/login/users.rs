@@ -175,7 +175,11 @@ impl Users {
         now: u64,
     ) -> Result<Option<UserRecord>, LoginError> {
         let found = self.repo.find_by_user::<UserRecord>(account_id, now).await?;
-        Ok(found.into_iter().next().map(|f| f.payload).filter(|u| !u.disabled))
+        Ok(found
+            .into_iter()
+            .next()
+            .map(|f| f.payload)
+            .filter(|u| !u.disabled))
     }
 
     /// Deletes the account with username `username`; `false` if none.

@@ -14,14 +14,14 @@ pub mod bank;
 pub mod ciba_client;
 mod client_keys;
 mod customer_device;
+#[cfg(test)]
+mod customers_tests;
 pub mod device;
 mod directory;
 pub mod endpoints;
 mod gateway;
 #[cfg(test)]
 mod gateway_tests;
-#[cfg(test)]
-mod customers_tests;
 mod layout;
 
 pub use customer_device::{

@@ -228,7 +228,10 @@ async fn customers_are_imported_managed_and_disabled_through_the_cli() {
         .await;
     let mut outputs = outputs.into_iter();
     let imported = ok(outputs.next().unwrap());
-    assert!(imported.contains("imported 2 customers (2 new, 0 updated)"), "{imported}");
+    assert!(
+        imported.contains("imported 2 customers (2 new, 0 updated)"),
+        "{imported}"
+    );
     let refused = outputs.next().unwrap();
     assert_eq!(refused.status.code(), Some(2));
     let why = text(&refused.stderr);
@@ -238,15 +241,27 @@ async fn customers_are_imported_managed_and_disabled_through_the_cli() {
         "the line and the JSON path: {why}"
     );
     let listed = ok(outputs.next().unwrap());
-    assert!(listed.contains("carol") && listed.contains("acc-carol-1") && listed.contains("dave"), "{listed}");
-    assert!(!listed.contains("frank"), "nothing of the bad file landed: {listed}");
+    assert!(
+        listed.contains("carol") && listed.contains("acc-carol-1") && listed.contains("dave"),
+        "{listed}"
+    );
+    assert!(
+        !listed.contains("frank"),
+        "nothing of the bad file landed: {listed}"
+    );
     let carol_line = listed.lines().find(|l| l.starts_with("carol")).unwrap();
-    assert!(carol_line.trim_end().ends_with('1'), "one verified set: {carol_line}");
+    assert!(
+        carol_line.trim_end().ends_with('1'),
+        "one verified set: {carol_line}"
+    );
     let shown: Value = serde_json::from_str(&ok(outputs.next().unwrap())).unwrap();
     assert_eq!(shown["sub"], "acc-carol-1");
     assert_eq!(shown["password_hash"], "<redacted>");
     assert_eq!(shown["address"]["locality"], "Leeds");
-    assert_eq!(shown["verified_claims"][0]["verification"]["trust_framework"], "uk_tfida");
+    assert_eq!(
+        shown["verified_claims"][0]["verification"]["trust_framework"],
+        "uk_tfida"
+    );
     let disabled = ok(outputs.next().unwrap());
     assert!(disabled.starts_with("disabled alice; revoked "), "{disabled}");
     ok(outputs.next().unwrap());
@@ -301,8 +316,16 @@ async fn a_disabled_customer_is_an_unknown_user_to_ciba_ciba_core_s13() {
         .restart_after(|| disabled = Some(users(&config, &["disable", USER], None)))
         .await;
     // The pending request of the customer went with the revocation.
-    assert!(ok(disabled.unwrap()).contains("revoked 1 "), "one pending CIBA request");
+    assert!(
+        ok(disabled.unwrap()).contains("revoked 1 "),
+        "one pending CIBA request"
+    );
     let request = ciba.signed_request(POLL, json!({"login_hint": USER})).await;
     let response = ciba.backchannel(POLL, &[("request", &request)]).await;
-    assert_eq!(error_of(&response), "unknown_user_id", "{}", text(response.body()));
+    assert_eq!(
+        error_of(&response),
+        "unknown_user_id",
+        "{}",
+        text(response.body())
+    );
 }

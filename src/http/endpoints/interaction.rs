@@ -330,12 +330,7 @@ async fn chosen_debtor(
     let Ok(Some(user)) = op.services.users.find_by_account_id(account_id, op.now()).await else {
         return Err(InteractionError::Gone);
     };
-    Ok(debtor::chosen(
-        &found.payload,
-        &user.accounts,
-        &user.name,
-        field,
-    ))
+    Ok(debtor::chosen(&found.payload, &user.accounts, &user.name, field))
 }
 
 /// The interaction named by `ix`, checked against the browser's CSRF cookie

@@ -96,7 +96,13 @@ async fn with_store(
         UsersCommand::Import { file, dry_run } => import(config, &users, &file, dry_run, now).await,
         UsersCommand::List { limit, after } => {
             let rows = manage::list(&users, after.as_deref(), limit, now).await?;
-            say!("{:<32}  {:<36}  {:<32}  {:<8}  verified", "username", "sub", "name", "disabled");
+            say!(
+                "{:<32}  {:<36}  {:<32}  {:<8}  verified",
+                "username",
+                "sub",
+                "name",
+                "disabled"
+            );
             for r in &rows {
                 say!(
                     "{:<32}  {:<36}  {:<32}  {:<8}  {}",

@@ -124,7 +124,8 @@ pub fn parse(text: &str, config: &LoginConfig) -> Result<ImportRecord, Vec<Field
             return Err(errors);
         }
     };
-    let mut text_member = |name: &str, required: bool, errors: &mut Vec<FieldError>| match object.remove(name) {
+    let mut text_member = |name: &str, required: bool, errors: &mut Vec<FieldError>| match object.remove(name)
+    {
         Some(Value::String(s)) => Some(s),
         None | Some(Value::Null) if !required => None,
         None | Some(Value::Null) => {
@@ -136,13 +137,14 @@ pub fn parse(text: &str, config: &LoginConfig) -> Result<ImportRecord, Vec<Field
             None
         }
     };
-    let username = text_member("username", true, &mut errors).and_then(|raw| match normalize_username(&raw) {
-        Ok(name) => Some(name),
-        Err(e) => {
-            err(&mut errors, "username", &e.to_string());
-            None
-        }
-    });
+    let username =
+        text_member("username", true, &mut errors).and_then(|raw| match normalize_username(&raw) {
+            Ok(name) => Some(name),
+            Err(e) => {
+                err(&mut errors, "username", &e.to_string());
+                None
+            }
+        });
     let sub = text_member("sub", true, &mut errors);
     if let Some(sub) = &sub
         && check_account_id(sub).is_err()
@@ -157,7 +159,11 @@ pub fn parse(text: &str, config: &LoginConfig) -> Result<ImportRecord, Vec<Field
     let password_hash = text_member("password_hash", false, &mut errors);
     let credential = match (password, password_hash) {
         (Some(_), Some(_)) => {
-            err(&mut errors, "password_hash", "give password or password_hash, not both");
+            err(
+                &mut errors,
+                "password_hash",
+                "give password or password_hash, not both",
+            );
             Credential::Keep
         }
         (Some(p), None) if p.is_empty() || p.len() > MAX_PASSWORD_BYTES => {
@@ -225,9 +231,14 @@ pub fn parse(text: &str, config: &LoginConfig) -> Result<ImportRecord, Vec<Field
     }
     object.retain(|k, _| !SET_BY_OP.contains(&k.as_str()));
     if let Err(e) = validate::standard_claims(&object) {
-        errors.extend(e.0.into_iter().map(|f| FieldError {
-            path: f.path.strip_prefix("claims.").map_or(f.path.clone(), str::to_owned),
-            problem: f.problem,
+        errors.extend(e.0.into_iter().map(|f| {
+            FieldError {
+                path: f
+                    .path
+                    .strip_prefix("claims.")
+                    .map_or(f.path.clone(), str::to_owned),
+                problem: f.problem,
+            }
         }));
     }
     // Types (and `birthdate`'s form) were checked above; these two are
@@ -239,7 +250,11 @@ pub fn parse(text: &str, config: &LoginConfig) -> Result<ImportRecord, Vec<Field
     }
     let email = take_text(&mut object, "email");
     if !email.as_deref().is_some_and(crate::config::is_plausible_email) && !reported(&errors, "email") {
-        err(&mut errors, "email", "is required and must look like local@domain");
+        err(
+            &mut errors,
+            "email",
+            "is required and must look like local@domain",
+        );
     }
     let birthdate = take_text(&mut object, "birthdate");
     let user = NewUser {

@@ -35,7 +35,12 @@ pub struct ListRow {
 }
 
 /// Up to `limit` customers in username order after `after`.
-pub async fn list(users: &Users, after: Option<&str>, limit: usize, now: u64) -> Result<Vec<ListRow>, LoginError> {
+pub async fn list(
+    users: &Users,
+    after: Option<&str>,
+    limit: usize,
+    now: u64,
+) -> Result<Vec<ListRow>, LoginError> {
     let after = after.map(normalize_username).transpose()?;
     let page = users
         .repo()
@@ -96,7 +101,12 @@ pub fn shown(user: &UserRecord) -> Value {
 
 /// Sets the disabled mark of `username`; the account, or `None` when there
 /// is no such username.
-async fn set_disabled(users: &Users, username: &str, disabled: bool, now: u64) -> Result<Option<UserRecord>, LoginError> {
+async fn set_disabled(
+    users: &Users,
+    username: &str,
+    disabled: bool,
+    now: u64,
+) -> Result<Option<UserRecord>, LoginError> {
     update(users, username, now, |record| record.disabled = disabled).await
 }
 
@@ -142,7 +152,11 @@ pub async fn disable(
 }
 
 /// Revokes every grant, code and pending request of `account_id`.
-pub async fn revoke_all(users: &Users, account_id: &str, revocation: GrantRevocation) -> Result<usize, LoginError> {
+pub async fn revoke_all(
+    users: &Users,
+    account_id: &str,
+    revocation: GrantRevocation,
+) -> Result<usize, LoginError> {
     Ok(users.repo().revoke_by_account_id(account_id, revocation).await?)
 }
 
@@ -154,12 +168,19 @@ pub async fn enable(users: &Users, username: &str, now: u64) -> Result<bool, Log
 
 /// Replaces the password of `username` with a hash of `password` under the
 /// configured argon2id; `false` for no such username.
-pub async fn set_password(users: &Users, username: &str, password: &str, now: u64) -> Result<bool, LoginError> {
+pub async fn set_password(
+    users: &Users,
+    username: &str,
+    password: &str,
+    now: u64,
+) -> Result<bool, LoginError> {
     if password.is_empty() || password.len() > crate::protocol::credentials::MAX_PASSWORD_BYTES {
         return Err(LoginError::MissingField("password (1 to 1024 bytes)"));
     }
     let hash = users.hasher().hash(password).await?;
-    Ok(update(users, username, now, |record| record.password_hash = hash.clone())
-        .await?
-        .is_some())
+    Ok(
+        update(users, username, now, |record| record.password_hash = hash.clone())
+            .await?
+            .is_some(),
+    )
 }

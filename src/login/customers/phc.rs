@@ -8,7 +8,9 @@
 //! next login (`PasswordHasher::needs_rehash`).
 
 use crate::config::LoginConfig;
-use crate::config::{ARGON2_MAX_MEMORY_KIB, ARGON2_MAX_PASSES_OR_LANES, ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_WORK_KIB};
+use crate::config::{
+    ARGON2_MAX_MEMORY_KIB, ARGON2_MAX_PASSES_OR_LANES, ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_WORK_KIB,
+};
 use argon2::password_hash::PasswordHash;
 use argon2::{Algorithm, Params, Version};
 

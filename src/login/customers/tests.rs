@@ -57,7 +57,9 @@ fn parse(text: &str) -> Result<Vec<Checked>, check::Rejected> {
 
 async fn import(f: &Fixture, text: &str) -> Result<writer::Written, check::Rejected> {
     let checked = parse(text)?;
-    check::against_store(f.users.repo(), &checked, NOW).await.unwrap()?;
+    check::against_store(f.users.repo(), &checked, NOW)
+        .await
+        .unwrap()?;
     Ok(writer::write(&f.users, checked, 8, NOW, |_| {}).await.unwrap())
 }
 
@@ -68,8 +70,14 @@ fn problems_name_their_line_and_path_and_blank_lines_count() {
     let text = format!("{}\n\n{}\n{}\n", customer(1), bad, "not json");
     let rejected = parse(&text).unwrap_err();
     assert_eq!(rejected.total, 2);
-    assert_eq!((rejected.problems[0].line, rejected.problems[0].path.as_str()), (3, "email"));
-    assert_eq!((rejected.problems[1].line, rejected.problems[1].path.as_str()), (4, "$"));
+    assert_eq!(
+        (rejected.problems[0].line, rejected.problems[0].path.as_str()),
+        (3, "email")
+    );
+    assert_eq!(
+        (rejected.problems[1].line, rejected.problems[1].path.as_str()),
+        (4, "$")
+    );
     let shown = rejected.to_string();
     assert!(shown.starts_with("nothing was imported: 2 problems"), "{shown}");
     assert!(shown.contains("line 3: email:"), "{shown}");
@@ -83,8 +91,14 @@ fn duplicates_within_the_file_name_the_first_line() {
     same_sub["sub"] = json!("sub-000002");
     let rejected = parse(&file(&[customer(1), customer(2), same_name, same_sub])).unwrap_err();
     let shown: Vec<String> = rejected.problems.iter().map(ToString::to_string).collect();
-    assert!(shown[0].starts_with("line 3: username: `user000001` is also on line 1"), "{shown:?}");
-    assert!(shown[1].starts_with("line 4: sub: `sub-000002` is also on line 2"), "{shown:?}");
+    assert!(
+        shown[0].starts_with("line 3: username: `user000001` is also on line 1"),
+        "{shown:?}"
+    );
+    assert!(
+        shown[1].starts_with("line 4: sub: `sub-000002` is also on line 2"),
+        "{shown:?}"
+    );
 }
 
 #[test]
@@ -124,8 +138,14 @@ async fn conflicts_with_stored_accounts_are_found_before_writing() {
         .unwrap_err();
     let shown: Vec<String> = rejected.problems.iter().map(ToString::to_string).collect();
     assert_eq!(rejected.total, 3, "{shown:?}");
-    assert!(shown[0].starts_with("line 2: username: `user000001` belongs to another account"), "{shown:?}");
-    assert!(shown[1].starts_with("line 3: sub: `sub-000002` already has the username `user000002`"), "{shown:?}");
+    assert!(
+        shown[0].starts_with("line 2: username: `user000001` belongs to another account"),
+        "{shown:?}"
+    );
+    assert!(
+        shown[1].starts_with("line 3: sub: `sub-000002` already has the username `user000002`"),
+        "{shown:?}"
+    );
     assert!(shown[2].starts_with("line 4: password:"), "{shown:?}");
     // Nothing of that file was written, not even its good first line.
     let listed = manage::list(&f.users, None, 100, NOW).await.unwrap();
@@ -157,7 +177,11 @@ async fn the_writer_batches_hashes_and_is_idempotent() {
     assert_eq!((written.created, written.updated, written.batches), (count, 0, 2));
     assert_eq!(progress, [writer::BATCH_RECORDS, count]);
     // Both kinds of credential sign in.
-    let by_hash = f.users.authenticate("user000001", "brought-password", NOW).await.unwrap();
+    let by_hash = f
+        .users
+        .authenticate("user000001", "brought-password", NOW)
+        .await
+        .unwrap();
     assert_eq!(by_hash.unwrap().account_id, "sub-000001");
     let by_password = f.users.authenticate("user000100", "pw-100", NOW).await.unwrap();
     assert_eq!(by_password.unwrap().account_id, "sub-000100");
@@ -172,16 +196,32 @@ async fn the_writer_batches_hashes_and_is_idempotent() {
 async fn a_line_without_password_keeps_the_stored_one_and_disabled_stays() {
     let f = fixture().await;
     import(&f, &file(&[customer(1)])).await.unwrap();
-    manage::disable(&f.users, "user000001", revocation()).await.unwrap();
+    manage::disable(&f.users, "user000001", revocation())
+        .await
+        .unwrap();
     let mut update = customer(1);
     update.as_object_mut().unwrap().remove("password");
     update["name"] = json!("Renamed Customer");
     import(&f, &file(&[update])).await.unwrap();
-    let stored = f.users.find_any_by_username("user000001", NOW).await.unwrap().unwrap();
+    let stored = f
+        .users
+        .find_any_by_username("user000001", NOW)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.name, "Renamed Customer");
-    assert!(stored.disabled, "an import that does not say keeps the account disabled");
+    assert!(
+        stored.disabled,
+        "an import that does not say keeps the account disabled"
+    );
     manage::enable(&f.users, "user000001", NOW).await.unwrap();
-    assert!(f.users.authenticate("user000001", "pw-1", NOW).await.unwrap().is_some());
+    assert!(
+        f.users
+            .authenticate("user000001", "pw-1", NOW)
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 fn revocation() -> GrantRevocation {
@@ -223,31 +263,70 @@ async fn disabling_revokes_every_grant_and_refuses_the_login_with_one_verificati
     grant_with_refresh_token(&f.users, "sub-000001", "g-1", "rt-1").await;
     grant_with_refresh_token(&f.users, "sub-000001", "g-2", "rt-2").await;
     grant_with_refresh_token(&f.users, "sub-000002", "g-3", "rt-3").await;
-    let revoked = manage::disable(&f.users, "USER000001", revocation()).await.unwrap();
+    let revoked = manage::disable(&f.users, "USER000001", revocation())
+        .await
+        .unwrap();
     // Two grants, each with its refresh token.
     assert_eq!(revoked, Some(4));
     let repo = f.users.repo();
     for gone in ["rt-1", "rt-2"] {
-        assert!(repo.find_under_live_grant::<RefreshToken>(gone, NOW).await.unwrap().is_none());
+        assert!(
+            repo.find_under_live_grant::<RefreshToken>(gone, NOW)
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
     assert!(repo.find::<Grant>("g-1", NOW).await.unwrap().is_none());
     // Another customer's grant is untouched.
-    assert!(repo.find_under_live_grant::<RefreshToken>("rt-3", NOW).await.unwrap().is_some());
+    assert!(
+        repo.find_under_live_grant::<RefreshToken>("rt-3", NOW)
+            .await
+            .unwrap()
+            .is_some()
+    );
     // The right password is refused, after exactly one verification
     // (OWASP Authentication Cheat Sheet: the same work as a wrong one).
     let before = f.users.hasher().verifications();
-    assert!(f.users.authenticate("user000001", "pw-1", NOW).await.unwrap().is_none());
+    assert!(
+        f.users
+            .authenticate("user000001", "pw-1", NOW)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(f.users.hasher().verifications(), before + 1);
     // The OP's lookups find nobody; management still sees the account.
-    assert!(f.users.find_by_username("user000001", NOW).await.unwrap().is_none());
-    assert!(f.users.find_by_account_id("sub-000001", NOW).await.unwrap().is_none());
+    assert!(
+        f.users
+            .find_by_username("user000001", NOW)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        f.users
+            .find_by_account_id("sub-000001", NOW)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let listed = manage::list(&f.users, None, 10, NOW).await.unwrap();
     assert!(listed[0].disabled && !listed[1].disabled);
     // Enabling lets them sign in; the revoked grant does not come back.
     assert!(manage::enable(&f.users, "user000001", NOW).await.unwrap());
-    assert!(f.users.authenticate("user000001", "pw-1", NOW).await.unwrap().is_some());
+    assert!(
+        f.users
+            .authenticate("user000001", "pw-1", NOW)
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert!(repo.find::<Grant>("g-1", NOW).await.unwrap().is_none());
-    assert_eq!(manage::disable(&f.users, "nobody", revocation()).await.unwrap(), None);
+    assert_eq!(
+        manage::disable(&f.users, "nobody", revocation()).await.unwrap(),
+        None
+    );
 }
 
 #[tokio::test]
@@ -263,9 +342,14 @@ async fn an_import_that_disables_revokes_the_grants_reported() {
 #[tokio::test]
 async fn list_pages_and_show_redacts_the_hash() {
     let f = fixture().await;
-    import(&f, &file(&[customer(1), customer(2), customer(3)])).await.unwrap();
+    import(&f, &file(&[customer(1), customer(2), customer(3)]))
+        .await
+        .unwrap();
     let first = manage::list(&f.users, None, 2, NOW).await.unwrap();
-    assert_eq!(first.iter().map(|r| r.username.as_str()).collect::<Vec<_>>(), ["user000001", "user000002"]);
+    assert_eq!(
+        first.iter().map(|r| r.username.as_str()).collect::<Vec<_>>(),
+        ["user000001", "user000002"]
+    );
     let next = manage::list(&f.users, Some("user000002"), 2, NOW).await.unwrap();
     assert_eq!(next.len(), 1);
     assert_eq!(next[0].sub, "sub-000003");
@@ -276,7 +360,10 @@ async fn list_pages_and_show_redacts_the_hash() {
     assert_eq!(shown["password_hash"], "<redacted>");
     assert!(!shown.to_string().contains("argon2id"));
     assert_eq!(shown["address"]["locality"], "Leeds");
-    assert_eq!(shown["verified_claims"][0]["verification"]["trust_framework"], "uk_tfida");
+    assert_eq!(
+        shown["verified_claims"][0]["verification"]["trust_framework"],
+        "uk_tfida"
+    );
     assert_eq!(shown["accounts"][0]["currency"], "GBP");
     let row = manage::list(&f.users, Some("user000003"), 5, NOW).await.unwrap();
     assert_eq!(row.len(), 0, "carol sorts before user…");
@@ -288,11 +375,31 @@ async fn list_pages_and_show_redacts_the_hash() {
 async fn set_password_replaces_the_hash() {
     let f = fixture().await;
     import(&f, &file(&[customer(1)])).await.unwrap();
-    assert!(manage::set_password(&f.users, "user000001", "a new one", NOW).await.unwrap());
-    assert!(f.users.authenticate("user000001", "pw-1", NOW).await.unwrap().is_none());
-    assert!(f.users.authenticate("user000001", "a new one", NOW).await.unwrap().is_some());
+    assert!(
+        manage::set_password(&f.users, "user000001", "a new one", NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        f.users
+            .authenticate("user000001", "pw-1", NOW)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        f.users
+            .authenticate("user000001", "a new one", NOW)
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert!(!manage::set_password(&f.users, "nobody", "x", NOW).await.unwrap());
-    assert!(manage::set_password(&f.users, "user000001", "", NOW).await.is_err());
+    assert!(
+        manage::set_password(&f.users, "user000001", "", NOW)
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]

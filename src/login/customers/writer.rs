@@ -87,7 +87,12 @@ fn estimate(c: &Checked) -> usize {
 }
 
 /// One batch: hashes, then one transaction.
-async fn write_batch(users: &Users, batch: Vec<Checked>, parallel: usize, now: u64) -> Result<Written, LoginError> {
+async fn write_batch(
+    users: &Users,
+    batch: Vec<Checked>,
+    parallel: usize,
+    now: u64,
+) -> Result<Written, LoginError> {
     let hasher = users.hasher();
     let hashed: Vec<Result<(Checked, Option<String>), LoginError>> = futures::stream::iter(batch)
         .map(|mut c| async move {
@@ -106,7 +111,10 @@ async fn write_batch(users: &Users, batch: Vec<Checked>, parallel: usize, now: u
         let (c, hash) = row?;
         let disabled = c.record.disabled;
         let username = c.record.user.username.clone();
-        let record = c.record.user.into_record(username, hash.clone().unwrap_or_default(), now);
+        let record = c
+            .record
+            .user
+            .into_record(username, hash.clone().unwrap_or_default(), now);
         rows.push((c.line, record, hash.is_some(), disabled));
     }
     let rows = &rows;
@@ -118,11 +126,14 @@ async fn write_batch(users: &Users, batch: Vec<Checked>, parallel: usize, now: u
             for (line, template, has_hash, disabled) in rows {
                 let mut record = template.clone();
                 let existing = ops::find::<UserRecord>(&tx, &record.username, now).await?;
-                let other_name = ops::find_by_index::<UserRecord>(&tx, Index::User, &record.account_id, now, 2)
-                    .await?
-                    .into_iter()
-                    .find(|f| f.payload.username != record.username);
-                let conflict = existing.as_ref().is_some_and(|e| e.payload.account_id != record.account_id)
+                let other_name =
+                    ops::find_by_index::<UserRecord>(&tx, Index::User, &record.account_id, now, 2)
+                        .await?
+                        .into_iter()
+                        .find(|f| f.payload.username != record.username);
+                let conflict = existing
+                    .as_ref()
+                    .is_some_and(|e| e.payload.account_id != record.account_id)
                     || other_name.is_some();
                 if conflict {
                     return Ok(Err(LoginError::AccountConflict(format!(

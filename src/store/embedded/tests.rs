@@ -344,7 +344,9 @@ async fn a_second_opener_of_a_store_in_use_is_refused_and_writes_nothing() {
         panic!("a store in use was opened twice");
     };
     assert!(
-        error.to_string().contains("the store is in use by a running OP; stop it first"),
+        error
+            .to_string()
+            .contains("the store is in use by a running OP; stop it first"),
         "{error}"
     );
     assert_eq!(snapshot(dir.path()), before);
@@ -354,6 +356,9 @@ async fn a_second_opener_of_a_store_in_use_is_refused_and_writes_nothing() {
     drop(store);
     drop(backend);
     let reopened = Store::new(Arc::new(open(dir.path())));
-    let value = reopened.run(|tx, _| async move { tx.get(b"k2").await }).await.unwrap();
+    let value = reopened
+        .run(|tx, _| async move { tx.get(b"k2").await })
+        .await
+        .unwrap();
     assert_eq!(value.as_deref(), Some(&b"v2"[..]));
 }

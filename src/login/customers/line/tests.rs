@@ -73,7 +73,10 @@ fn a_full_line_parses_into_the_record_oidc_core_s5_1() {
     let user = &record.user;
     assert_eq!(user.username, "carol");
     assert_eq!(user.account_id, "acc-carol-1");
-    assert_eq!(record.credential, Credential::Password("correct horse battery".into()));
+    assert_eq!(
+        record.credential,
+        Credential::Password("correct horse battery".into())
+    );
     assert_eq!(record.disabled, None);
     assert_eq!(user.name, "Carol Jones");
     assert_eq!(user.given_name.as_deref(), Some("Carol"));
@@ -97,7 +100,8 @@ fn every_problem_is_reported_with_its_json_path() {
     let mut line = carol();
     line["email"] = json!("not-an-address");
     line["verified_claims"]["verification"]["trust_framework"] = json!("moon_kyc");
-    line["verified_claims"]["verification"]["evidence"][0]["document_details"]["type"] = json!("library_card");
+    line["verified_claims"]["verification"]["evidence"][0]["document_details"]["type"] =
+        json!("library_card");
     line["address"] = json!({"country": 44});
     line["accounts"][0]["currency"] = json!("pounds");
     line["shoe_size"] = json!(44);
@@ -120,7 +124,10 @@ fn required_members_and_types() {
     assert_eq!(paths(&with(carol(), "sub", json!("has space"))), ["sub"]);
     assert_eq!(paths(&with(carol(), "name", Value::Null)), ["name"]);
     assert_eq!(paths(&with(carol(), "disabled", json!("yes"))), ["disabled"]);
-    assert_eq!(paths(&with(carol(), "birthdate", json!("11/02/1985"))), ["birthdate"]);
+    assert_eq!(
+        paths(&with(carol(), "birthdate", json!("11/02/1985"))),
+        ["birthdate"]
+    );
     assert_eq!(paths(&with(carol(), "updated_at", json!(5))), ["updated_at"]);
     assert_eq!(paths("[1, 2]"), ["$"]);
     assert_eq!(paths("{\"username\": "), ["$"]);
@@ -135,14 +142,23 @@ fn required_members_and_types() {
 
 #[test]
 fn password_or_hash_not_both_and_hashes_are_checked() {
-    let phc = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$7mSwhRm3Cbp1S4c0O4s5PGwpjYrT+SvuVzk5f8v9k3E";
+    let phc =
+        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$7mSwhRm3Cbp1S4c0O4s5PGwpjYrT+SvuVzk5f8v9k3E";
     let both = with(carol(), "password_hash", json!(phc));
     assert_eq!(paths(&both), ["password_hash"]);
-    let hashed = with(with(carol(), "password", Value::Null).parse().unwrap(), "password_hash", json!(phc));
+    let hashed = with(
+        with(carol(), "password", Value::Null).parse().unwrap(),
+        "password_hash",
+        json!(phc),
+    );
     let record = parse(&hashed, &config()).unwrap();
     assert_eq!(record.credential, Credential::Hash(phc.into()));
     let weak = phc.replace("m=19456,t=2", "m=64,t=1");
-    let weak = with(with(carol(), "password", Value::Null).parse().unwrap(), "password_hash", json!(weak));
+    let weak = with(
+        with(carol(), "password", Value::Null).parse().unwrap(),
+        "password_hash",
+        json!(weak),
+    );
     assert_eq!(paths(&weak), ["password_hash"]);
     let neither = with(carol(), "password", Value::Null);
     assert_eq!(parse(&neither, &config()).unwrap().credential, Credential::Keep);
