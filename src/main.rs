@@ -73,6 +73,16 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Customer accounts in the store: import (JSON Lines), list, show,
+    /// disable, enable, set-password. The store is the config's [store];
+    /// stop the OP first (the embedded store is one process's).
+    Users {
+        /// Configuration file (TOML).
+        #[arg(long, short, env = "FIDUCIA_CONFIG", value_name = "FILE", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: fiducia::login::customers::cli::UsersCommand,
+    },
     /// Development and sandbox certificates.
     Pki {
         #[command(subcommand)]
@@ -241,6 +251,12 @@ fn run(command: Command) -> anyhow::Result<()> {
             reexec_with_softhsm_conf(validated.get().signing.softhsm_conf.as_deref())?;
             telemetry::init(&validated.get().log);
             fiducia::signing::cli::run(&validated, command)
+        }
+        Command::Users { config, command } => {
+            let config = config.context("--config FILE (or FIDUCIA_CONFIG) names the store")?;
+            let validated = load_config(&config)?;
+            telemetry::init(&validated.get().log);
+            runtime()?.block_on(fiducia::login::customers::cli::run(&validated, command))
         }
         Command::Directory(args) => {
             telemetry::init(&config::LogConfig::default());

@@ -379,6 +379,60 @@ mod tests {
         );
     }
 
+    /// Seed users' other claims and verified claim sets (Identity
+    /// Assurance 1.0 as a TOML array of tables), checked by the import's
+    /// validator at config time; its errors name the seed user.
+    #[test]
+    fn seed_user_claims_and_verified_claims_are_checked_with_the_ekyc_validator() {
+        let claims = "[login.seed_users.claims]\nlocale = \"en-GB\"\nnationalities = [\"GBR\"]\n[login.seed_users.claims.address]\ncountry = \"GB\"\n";
+        let set = |framework: &str, doc: &str| {
+            format!(
+                "[[login.seed_users.verified_claims]]\n[login.seed_users.verified_claims.verification]\ntrust_framework = \"{framework}\"\ntime = \"2024-06-01T10:00:00Z\"\n[[login.seed_users.verified_claims.verification.evidence]]\ntype = \"document\"\n[login.seed_users.verified_claims.verification.evidence.document_details]\ntype = \"{doc}\"\ndocument_number = \"533401372\"\n[login.seed_users.verified_claims.claims]\ngiven_name = \"Alice\"\n"
+            )
+        };
+        let v = validated(&format!(
+            "[[login.seed_users]]\n{SEED}{claims}{}",
+            set("uk_tfida", "passport")
+        ))
+        .unwrap();
+        let seed = &v.get().login.seed_users[0];
+        assert_eq!(seed.claims.as_ref().unwrap()["address"]["country"], "GB");
+        assert_eq!(
+            seed.verified_claims.as_ref().unwrap()[0]["verification"]["trust_framework"],
+            "uk_tfida"
+        );
+        assert_eq!(
+            refused(&format!(
+                "[[login.seed_users]]\n{SEED}{}",
+                set("moon_kyc", "passport")
+            ))
+            .0,
+            "login.seed_users[0].verified_claims[0].verification.trust_framework"
+        );
+        assert_eq!(
+            refused(&format!(
+                "[[login.seed_users]]\n{SEED}{}",
+                set("eidas", "library_card")
+            ))
+            .0,
+            "login.seed_users[0].verified_claims[0].verification.evidence[0].document_details.type"
+        );
+        assert_eq!(
+            refused(&format!(
+                "[[login.seed_users]]\n{SEED}[login.seed_users.claims]\nshoe_size = 44\n"
+            ))
+            .0,
+            "login.seed_users[0].claims.shoe_size"
+        );
+        assert_eq!(
+            refused(&format!(
+                "[[login.seed_users]]\n{SEED}[login.seed_users.claims]\nname = \"X\"\n"
+            ))
+            .0,
+            "login.seed_users[0].claims.name"
+        );
+    }
+
     #[test]
     fn unknown_seed_user_field_is_refused() {
         let err = validated(&format!("[[login.seed_users]]\n{SEED}role = \"admin\"\n")).unwrap_err();

@@ -37,7 +37,9 @@ pub use crate::protocol::registration::cert_binding::CertificateBinding;
 mod resource_servers;
 pub use login::*;
 pub use resource_servers::ResourceServerConfig;
-pub use seed_users::{CustomerAccount, SeedUser};
+pub use seed_users::{
+    CustomerAccount, MAX_CUSTOMER_ACCOUNTS, SeedUser, accounts_problem, is_plausible_email,
+};
 mod signing;
 mod store;
 pub use store::*;
@@ -385,6 +387,20 @@ pub struct TokensConfig {
     /// `aud` of JWT access tokens (RFC 9068 §2.2): the resource servers'
     /// identifier. Default: the issuer. Env `FIDUCIA_TOKENS__ACCESS_TOKEN_AUDIENCE`.
     pub access_token_audience: Option<String>,
+}
+
+impl TokensConfig {
+    /// How long a revoked grant's marker is kept (`store/repo/revoked.rs`):
+    /// longer than every token that can exist under the grant — the refresh
+    /// token's absolute lifetime, an access token's, a code's — so that no
+    /// token of a revoked grant is ever found active again (RFC 7009 §2.1).
+    pub fn revocation_marker_secs(&self) -> u64 {
+        let longest = self
+            .refresh_token_ttl_secs
+            .max(self.access_token_ttl_secs)
+            .max(self.code_ttl_secs);
+        longest.saturating_add(self.code_ttl_secs)
+    }
 }
 
 impl Default for TokensConfig {

@@ -40,6 +40,19 @@ pub struct SeedUser {
     /// none: the bank then picks the account.
     #[serde(default)]
     pub accounts: Vec<CustomerAccount>,
+    /// Other standard claims of the customer (`[login.seed_users.claims]`):
+    /// OIDC Core §5.1 `address`, `gender`, `locale`, ... and Identity
+    /// Assurance Claims §3.1 `place_of_birth`, `nationalities`, ...
+    /// Checked like an imported customer's. Default none.
+    #[serde(default)]
+    pub claims: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The customer's verified claim sets (`[[login.seed_users.verified_claims]]`,
+    /// OpenID Connect for Identity Assurance 1.0: `verification` and
+    /// `claims` tables), checked against the Identity Assurance schema at
+    /// start-up (`protocol::ekyc::validate`). Write dates and times as
+    /// quoted strings. Default none.
+    #[serde(default)]
+    pub verified_claims: Option<serde_json::Value>,
 }
 
 /// A payment account of a customer, as UK OBIE names accounts
@@ -107,33 +120,92 @@ pub(crate) fn problem(users: &[SeedUser], i: usize) -> Option<(String, String)> 
     if seed.birthdate.as_deref().is_some_and(|b| !is_birthdate(b)) {
         return field("birthdate", "must be YYYY-MM-DD or YYYY (OIDC Core §5.1)");
     }
-    for (j, account) in seed.accounts.iter().enumerate() {
+    if let Some((member, message)) = accounts_problem(&seed.accounts) {
+        return field(&member, &message);
+    }
+    claims_problem(seed).map(|(path, message)| (format!("login.seed_users[{i}].{path}"), message))
+}
+
+/// The seed user's own fields, which `claims` may not hold as well.
+const OWN_FIELDS: &[&str] = &[
+    "name",
+    "given_name",
+    "family_name",
+    "email",
+    "email_verified",
+    "phone_number",
+    "birthdate",
+];
+
+/// The first problem of a seed user's `claims` and `verified_claims`, as
+/// (path from the seed user, message), with the validator of imported
+/// customers (OIDC Core §5.1, Identity Assurance Schema §5).
+fn claims_problem(seed: &SeedUser) -> Option<(String, String)> {
+    let first = |e: crate::protocol::ekyc::RecordError| e.0.into_iter().next().map(|f| (f.path, f.problem));
+    if let Some(claims) = &seed.claims {
+        if let Some(own) = claims.keys().find(|k| OWN_FIELDS.contains(&k.as_str())) {
+            return Some((
+                format!("claims.{own}"),
+                "is a field of the seed user itself: set it there".into(),
+            ));
+        }
+        if let Err(e) = crate::protocol::ekyc::validate::standard_claims(claims) {
+            return first(e);
+        }
+    }
+    if let Some(sets) = &seed.verified_claims
+        && let Err(e) = crate::protocol::ekyc::validate::verified_claims(sets)
+    {
+        return first(e);
+    }
+    None
+}
+
+/// Most payment accounts one customer may hold (bounds a record's size).
+pub const MAX_CUSTOMER_ACCOUNTS: usize = 32;
+
+/// What is wrong with a customer's payment accounts, as (path from the
+/// customer, e.g. `accounts[1].currency`, message); `None` when they are
+/// fine. Shared by the seed users' check and `fiducia users import`.
+pub fn accounts_problem(accounts: &[CustomerAccount]) -> Option<(String, String)> {
+    let problem = |member: String, message: &str| Some((member, message.to_owned()));
+    if accounts.len() > MAX_CUSTOMER_ACCOUNTS {
+        return problem(
+            "accounts".into(),
+            &format!("has more than {MAX_CUSTOMER_ACCOUNTS} accounts"),
+        );
+    }
+    for (j, account) in accounts.iter().enumerate() {
         let name = |member: &str| format!("accounts[{j}].{member}");
         let text_ok =
             |t: &str, max: usize| !t.trim().is_empty() && t.len() <= max && !t.chars().any(char::is_control);
         if !text_ok(&account.scheme_name, 40) {
-            return field(
-                &name("scheme_name"),
+            return problem(
+                name("scheme_name"),
                 "must be 1 to 40 characters (OBIE SchemeName)",
             );
         }
         if !text_ok(&account.identification, 256) {
-            return field(&name("identification"), "must be 1 to 256 characters");
+            return problem(name("identification"), "must be 1 to 256 characters");
         }
         if account.currency.len() != 3 || !account.currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return field(&name("currency"), "must be an ISO 4217 code such as EUR");
+            return problem(name("currency"), "must be an ISO 4217 code such as EUR");
         }
-        if seed.accounts[..j]
+        if account.name.as_deref().is_some_and(|n| !text_ok(n, 70)) {
+            return problem(name("name"), "must be 1 to 70 characters");
+        }
+        if accounts[..j]
             .iter()
             .any(|a| a.identification == account.identification)
         {
-            return field(&name("identification"), "is given twice");
+            return problem(name("identification"), "is given twice");
         }
     }
     None
 }
 
-fn is_plausible_email(email: &str) -> bool {
+/// An e-mail address of the shape `local@domain.tld`, without spaces.
+pub fn is_plausible_email(email: &str) -> bool {
     email
         .split_once('@')
         .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.contains('@'))

@@ -38,6 +38,7 @@
 
 pub mod claims;
 pub mod csrf;
+pub mod customers;
 pub mod detail;
 pub mod error;
 pub mod forms;

@@ -141,8 +141,18 @@ impl From<&SeedUser> for NewUser {
             phone_number: seed.phone_number.clone(),
             phone_number_verified: false,
             birthdate: seed.birthdate.clone(),
-            claims: None,
-            verified_claims: None,
+            claims: seed
+                .claims
+                .as_ref()
+                .filter(|c| !c.is_empty())
+                .map(|c| serde_json::Value::Object(c.clone()).to_string()),
+            // Checked at start-up (`config::seed_users`); a set that does not
+            // validate here cannot have passed that check.
+            verified_claims: seed
+                .verified_claims
+                .as_ref()
+                .and_then(|v| crate::protocol::ekyc::validate::verified_claims(v).ok())
+                .map(|sets| crate::protocol::ekyc::to_stored(&sets)),
             accounts: seed.accounts.clone(),
         }
     }

@@ -39,6 +39,11 @@ impl Users {
         &self.hasher
     }
 
+    /// The store's typed repo (for `login::customers`).
+    pub fn repo(&self) -> &Repo {
+        &self.repo
+    }
+
     /// Creates the account, or updates the one with the same username. A
     /// username belongs to one account id and an account id to one username:
     /// anything else is [`LoginError::AccountConflict`] and writes nothing.
@@ -107,8 +112,11 @@ impl Users {
     /// Always runs exactly one argon2 verification (against a dummy hash
     /// when there is no such user), so the time taken does not tell which
     /// usernames exist (OWASP Authentication Cheat Sheet, "Authentication
-    /// Responses"). A hash made with older settings is replaced after a
-    /// successful login (best effort: a failure is logged, the login stands).
+    /// Responses"). A disabled account (`fiducia users disable`) is `None`
+    /// too, after the same one verification, so its answer and its time
+    /// are those of a wrong password. A hash made with older settings is
+    /// replaced after a successful login (best effort: a failure is logged,
+    /// the login stands).
     pub async fn authenticate(
         &self,
         username: &str,
@@ -123,7 +131,7 @@ impl Users {
         if !self.hasher.verify(stored, password).await? {
             return Ok(None);
         }
-        let Some(user) = user else {
+        let Some(user) = user.filter(|u| !u.disabled) else {
             return Ok(None);
         };
         if self.hasher.needs_rehash(&user.password_hash) {
@@ -135,22 +143,43 @@ impl Users {
         Ok(Some(user))
     }
 
-    /// The account with username `username` (normalized first).
+    /// The enabled account with username `username` (normalized first);
+    /// `None` for a disabled one, which is nobody to the OP's flows (CIBA
+    /// `login_hint`: `unknown_user_id`, CIBA Core §13).
     pub async fn find_by_username(&self, username: &str, now: u64) -> Result<Option<UserRecord>, LoginError> {
+        Ok(self
+            .find_any_by_username(username, now)
+            .await?
+            .filter(|u| !u.disabled))
+    }
+
+    /// The account with username `username`, enabled or not (management).
+    pub async fn find_any_by_username(
+        &self,
+        username: &str,
+        now: u64,
+    ) -> Result<Option<UserRecord>, LoginError> {
         let Ok(name) = normalize_username(username) else {
             return Ok(None);
         };
         Ok(self.repo.find::<UserRecord>(&name, now).await?.map(|f| f.payload))
     }
 
-    /// The account whose `sub` is `account_id`.
+    /// The enabled account whose `sub` is `account_id`; `None` for a
+    /// disabled one, so that the consent page, userinfo (`invalid_token`,
+    /// RFC 6750 §3.1), a refresh (`invalid_grant`, RFC 6749 §5.2) and CIBA
+    /// hints find nobody, whatever token survived the revocation.
     pub async fn find_by_account_id(
         &self,
         account_id: &str,
         now: u64,
     ) -> Result<Option<UserRecord>, LoginError> {
         let found = self.repo.find_by_user::<UserRecord>(account_id, now).await?;
-        Ok(found.into_iter().next().map(|f| f.payload))
+        Ok(found
+            .into_iter()
+            .next()
+            .map(|f| f.payload)
+            .filter(|u| !u.disabled))
     }
 
     /// Deletes the account with username `username`; `false` if none.

@@ -63,14 +63,9 @@ pub fn refresh_store_ttl(op: &OpState, record: &RefreshToken, now: u64) -> u64 {
 /// refresh token's absolute lifetime, an access token's, a code's — so that
 /// no token of a revoked grant is ever found active again (RFC 7009 §2.1).
 pub fn grant_revocation(op: &OpState, now: u64) -> GrantRevocation {
-    let tokens = &op.config.get().tokens;
-    let longest = tokens
-        .refresh_token_ttl_secs
-        .max(tokens.access_token_ttl_secs)
-        .max(tokens.code_ttl_secs);
     GrantRevocation {
         now,
-        keep_secs: longest.saturating_add(tokens.code_ttl_secs),
+        keep_secs: op.config.get().tokens.revocation_marker_secs(),
     }
 }
 

@@ -14,6 +14,8 @@ pub mod bank;
 pub mod ciba_client;
 mod client_keys;
 mod customer_device;
+#[cfg(test)]
+mod customers_tests;
 pub mod device;
 mod directory;
 pub mod endpoints;

@@ -8,7 +8,6 @@
 //! or all of them in one signed JWT when the request asked for JARM
 //! (`oauth::authorization_response`).
 
-use crate::config::CustomerAccount;
 use crate::consent::{CashAccount, Consent, debtor, intent};
 use crate::http::browser;
 use crate::login::throttle::{self, Admission, Attempt, Policy, Throttle};
@@ -30,7 +29,9 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 
 /// One message for a wrong username and a wrong password.
-const LOGIN_FAILED: &str = "The username or password is not right.";
+/// One message for a wrong password, an unknown username and a disabled
+/// account alike, so the page does not tell which.
+const LOGIN_FAILED: &str = "The username or password is not right, or the account is not available.";
 /// The answer while a username, address or interaction is locked.
 const LOGIN_LOCKED: &str = "Too many attempts to sign in. Please wait and try again later.";
 
@@ -207,9 +208,7 @@ pub async fn consent_get(op: &OpState, request: &Request<Bytes>, caller: &Caller
         match op.services.repo.find::<Consent>(consent_id, op.now()).await {
             Ok(Some(found)) => {
                 detail_lines.extend(intent::consent_lines(&found.payload));
-                let config = op.config.get();
-                let accounts = customer_accounts(config, account_id);
-                choice_lines = debtor::choices(&found.payload, accounts)
+                choice_lines = debtor::choices(&found.payload, &user.accounts)
                     .into_iter()
                     .map(|a| (debtor::label(a), a.identification.clone()))
                     .collect();
@@ -332,17 +331,6 @@ pub async fn consent_post(op: &OpState, request: &Request<Bytes>, caller: &Calle
     }
 }
 
-/// The configured payment accounts of customer `account_id`
-/// (`[[login.seed_users.accounts]]`).
-fn customer_accounts<'a>(config: &'a crate::config::Config, account_id: &str) -> &'a [CustomerAccount] {
-    config
-        .login
-        .seed_users
-        .iter()
-        .find(|u| u.account_id == account_id)
-        .map_or(&[], |u| u.accounts.as_slice())
-}
-
 /// The debtor account the customer chose on the consent page (the
 /// `debtor_account` field), when the interaction's UK OBIE payment consent
 /// left it open (`consent::debtor`); `Ok(Err(_))` for a missing or foreign
@@ -363,13 +351,7 @@ async fn chosen_debtor(
     let Ok(Some(user)) = op.services.users.find_by_account_id(account_id, op.now()).await else {
         return Err(InteractionError::Gone);
     };
-    let config = op.config.get();
-    Ok(debtor::chosen(
-        &found.payload,
-        customer_accounts(config, account_id),
-        &user.name,
-        field,
-    ))
+    Ok(debtor::chosen(&found.payload, &user.accounts, &user.name, field))
 }
 
 /// The interaction named by `ix`, checked against the browser's CSRF cookie

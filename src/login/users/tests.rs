@@ -243,6 +243,8 @@ async fn seed_users_from_config_can_log_in_and_delete_removes() {
         phone_number: None,
         birthdate: None,
         accounts: Vec::new(),
+        claims: None,
+        verified_claims: None,
     };
     assert_eq!(f.users.seed(&[seed.clone(), seed], NOW).await.unwrap(), 2);
     assert!(

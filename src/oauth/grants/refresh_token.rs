@@ -65,6 +65,18 @@ pub async fn refresh(
     if consent.is_some_and(|c| c.is_expired(now)) {
         return Err(invalid_grant("the grant's consent has expired"));
     }
+    // A disabled customer (`fiducia users disable`) gets no new token, also
+    // from a refresh token that outran the revocation of their grants
+    // (RFC 6749 §5.2 `invalid_grant`: the grant is no longer valid).
+    let customer = op
+        .services
+        .users
+        .find_by_account_id(&record.account_id, now)
+        .await
+        .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
+    if customer.is_none() {
+        return Err(invalid_grant("the customer's account is not available"));
+    }
     let scopes = narrowed_scopes(&record.scopes, requested)?;
     let access = AccessToken {
         client_id: record.client_id.clone(),

@@ -132,7 +132,10 @@ impl EmbeddedBackend {
     /// and replays the write-ahead log over it: every acknowledged commit is
     /// there afterwards.
     pub fn open(dir: &Path, options: EmbeddedOptions) -> Result<Self, KvError> {
-        check_or_create_marker(dir)?;
+        // Nothing in an existing store is written before fjall holds its
+        // lock file (`Database::open`): a second process (a `fiducia users`
+        // command next to a running OP) fails there, having read only.
+        let layout_1 = check_or_create_marker(dir)?;
         let db = fjall::Database::builder(dir.join("kv"))
             .cache_size(options.cache_bytes)
             .manual_journal_persist(true)
@@ -147,6 +150,9 @@ impl EmbeddedBackend {
         let reclaim = db
             .keyspace(reclaim::KEYSPACE, fjall::KeyspaceCreateOptions::default)
             .map_err(|e| backend_error(dir, &e))?;
+        if layout_1 {
+            upgrade_layout_1(dir)?;
+        }
         let wal = recover_log(dir, &db, &keyspace)?;
         let shared = Arc::new(Shared {
             db,
@@ -262,28 +268,47 @@ fn recover_log(dir: &Path, db: &fjall::Database, keyspace: &fjall::Keyspace) -> 
 }
 
 fn backend_error(dir: &Path, error: &fjall::Error) -> KvError {
+    if matches!(error, fjall::Error::Locked) {
+        // fjall's lock file is held: another process (a running OP, or a
+        // `fiducia users` command) has the store open.
+        return KvError::Backend(format!(
+            "the store is in use by a running OP; stop it first ({} is locked by another process)",
+            dir.display()
+        ));
+    }
     KvError::Backend(format!("embedded store in {}: {error}", dir.display()))
 }
 
-fn check_or_create_marker(dir: &Path) -> Result<(), KvError> {
+/// Upgrades a layout-1 store in place: every layout-1 commit is in fjall,
+/// fsynced, so it starts an empty log and rewrites the marker.
+fn upgrade_layout_1(dir: &Path) -> Result<(), KvError> {
+    let marker = dir.join(MARKER_FILE);
+    let io = |what: &str, path: &PathBuf, e: std::io::Error| {
+        KvError::Backend(format!("cannot {what} {}: {e}", path.display()))
+    };
+    std::fs::create_dir_all(dir.join(wal::DIR)).map_err(|e| io("create", &dir.join(wal::DIR), e))?;
+    let upgraded = dir.join(format!("{MARKER_FILE}.new"));
+    write_synced(&upgraded, MARKER).map_err(|e| io("write", &upgraded, e))?;
+    std::fs::rename(&upgraded, &marker).map_err(|e| io("replace", &marker, e))?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io("sync", &dir.to_path_buf(), e))?;
+    tracing::info!(dir = %dir.display(), "upgraded the embedded store from layout 1 to layout 2");
+    Ok(())
+}
+
+/// Checks the layout marker of `dir`, creating it in a new, empty store;
+/// `true` when the store is of layout 1 and must be upgraded (done once
+/// fjall holds its lock: [`upgrade_layout_1`]). Writes nothing in an
+/// existing store.
+fn check_or_create_marker(dir: &Path) -> Result<bool, KvError> {
     let marker = dir.join(MARKER_FILE);
     let io = |what: &str, path: &PathBuf, e: std::io::Error| {
         KvError::Backend(format!("cannot {what} {}: {e}", path.display()))
     };
     match std::fs::read_to_string(&marker) {
-        Ok(found) if found == MARKER => Ok(()),
-        Ok(found) if found == MARKER_LAYOUT_1 => {
-            // Every layout-1 commit is in fjall, fsynced: start an empty log.
-            std::fs::create_dir_all(dir.join(wal::DIR)).map_err(|e| io("create", &dir.join(wal::DIR), e))?;
-            let upgraded = dir.join(format!("{MARKER_FILE}.new"));
-            write_synced(&upgraded, MARKER).map_err(|e| io("write", &upgraded, e))?;
-            std::fs::rename(&upgraded, &marker).map_err(|e| io("replace", &marker, e))?;
-            std::fs::File::open(dir)
-                .and_then(|d| d.sync_all())
-                .map_err(|e| io("sync", &dir.to_path_buf(), e))?;
-            tracing::info!(dir = %dir.display(), "upgraded the embedded store from layout 1 to layout 2");
-            Ok(())
-        }
+        Ok(found) if found == MARKER => Ok(false),
+        Ok(found) if found == MARKER_LAYOUT_1 => Ok(true),
         Ok(found) => Err(KvError::Backend(format!(
             "{} is a store of another layout ({:?}); this build reads {:?}",
             dir.display(),
@@ -303,7 +328,8 @@ fn check_or_create_marker(dir: &Path) -> Result<(), KvError> {
                 )));
             }
             std::fs::create_dir_all(dir).map_err(|e| io("create", &dir.to_path_buf(), e))?;
-            write_synced(&marker, MARKER).map_err(|e| io("write", &marker, e))
+            write_synced(&marker, MARKER).map_err(|e| io("write", &marker, e))?;
+            Ok(false)
         }
         Err(e) => Err(io("read", &marker, e)),
     }

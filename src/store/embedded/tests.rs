@@ -310,3 +310,55 @@ fn the_sync_thread_is_scheduled_as_batch() {
     }
     panic!("store-sync threads' policies: {policies:?}");
 }
+
+/// Every file under `dir` with its length and modification time.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let entry = entry.unwrap();
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                pending.push(entry.path());
+            } else {
+                out.push((entry.path(), meta.len(), meta.modified().unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn a_second_opener_of_a_store_in_use_is_refused_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Arc::new(open(dir.path()));
+    let store = Store::new(backend.clone());
+    put(&store, b"k", b"v").await;
+    let before = snapshot(dir.path());
+    // fjall's lock file is held by the first opener (a running OP); the
+    // second (`fiducia users ...`) stops there, before our log or the
+    // marker is touched.
+    let Err(error) = EmbeddedBackend::open(dir.path(), EmbeddedOptions::default()) else {
+        panic!("a store in use was opened twice");
+    };
+    assert!(
+        error
+            .to_string()
+            .contains("the store is in use by a running OP; stop it first"),
+        "{error}"
+    );
+    assert_eq!(snapshot(dir.path()), before);
+    // The first opener is unharmed, and once it closes the store opens.
+    put(&store, b"k2", b"v2").await;
+    store.close().await;
+    drop(store);
+    drop(backend);
+    let reopened = Store::new(Arc::new(open(dir.path())));
+    let value = reopened
+        .run(|tx, _| async move { tx.get(b"k2").await })
+        .await
+        .unwrap();
+    assert_eq!(value.as_deref(), Some(&b"v2"[..]));
+}

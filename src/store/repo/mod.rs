@@ -19,6 +19,7 @@
 //! Each [`Repo`] method is one transaction; [`ops`] has the same operations
 //! inside a caller's transaction, to combine them atomically.
 
+mod by_account;
 pub mod expiry;
 mod handle;
 pub mod migrate_v3;

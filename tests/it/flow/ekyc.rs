@@ -66,7 +66,7 @@ async fn start() -> Op {
 /// The browser part as Ivy: the consent page's HTML and the code.
 async fn authorize_as_ivy(op: &Op, request_uri: &str) -> (String, String) {
     let mut browser = Browser::new();
-    browser.login_as = Some((IVY.into(), IVY_PASSWORD.into()));
+    browser.credentials = Some((IVY.into(), IVY_PASSWORD.into()));
     let redirect = browser.authorize(op, PKJWT, request_uri, true).await;
     let code = query_param(&redirect, "code").unwrap_or_else(|| panic!("no code: {redirect}"));
     (browser.consent_html.unwrap_or_default(), code)

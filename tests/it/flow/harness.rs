@@ -245,6 +245,12 @@ jwks_file = "{ss_jwks}"
     /// Stops the OP (as SIGTERM does) and starts it again on the same
     /// store and HSM token; its listeners get new ports.
     pub async fn restart(self) -> Self {
+        self.restart_after(|| ()).await
+    }
+
+    /// [`Op::restart`], running `while_stopped` (e.g. a `fiducia users`
+    /// command on its store) between the stop and the start.
+    pub async fn restart_after(self, while_stopped: impl FnOnce()) -> Self {
         let Op {
             pki,
             handle,
@@ -254,6 +260,7 @@ jwks_file = "{ss_jwks}"
             config,
         } = self;
         handle.shutdown().await;
+        while_stopped();
         let handle = server::start(config.clone()).await.unwrap();
         Op {
             pki,
@@ -585,9 +592,8 @@ pub struct Browser {
     /// The account to pick when the consent page asks which one pays
     /// (`debtor_account`); `None` keeps the preselected one.
     pub debtor_choice: Option<String>,
-    /// Who signs in (username, password); `None`: the seed customer
-    /// [`USER`].
-    pub login_as: Option<(String, String)>,
+    /// Who signs in (username, password); `None`: [`USER`] with [`PASSWORD`].
+    pub credentials: Option<(String, String)>,
 }
 
 impl Browser {
@@ -596,7 +602,7 @@ impl Browser {
             cookies: Vec::new(),
             consent_html: None,
             debtor_choice: None,
-            login_as: None,
+            credentials: None,
         }
     }
 
@@ -705,9 +711,9 @@ impl Browser {
         );
         let csrf = hidden_field(&html, "csrf");
         let (username, password) = self
-            .login_as
+            .credentials
             .clone()
-            .unwrap_or((USER.to_string(), PASSWORD.to_string()));
+            .unwrap_or_else(|| (USER.to_string(), PASSWORD.to_string()));
         let response = self
             .post(
                 op,

@@ -1,0 +1,216 @@
+//! `fiducia users ...`: customer accounts in the store named by the
+//! config's `[store]`, with the `[login]` argon2id settings.
+//!
+//! The embedded store is one process's: a running OP holds fjall's lock
+//! file, and opening it here fails before anything in the directory is
+//! written (`store::embedded`), with "the store is in use by a running OP;
+//! stop it first". Changing customers while the OP runs comes with the
+//! Config API.
+
+use super::{check, manage, writer};
+use crate::clock::{Clock, SystemClock};
+use crate::config::ValidatedConfig;
+use crate::login::password::PasswordHasher;
+use crate::login::users::Users;
+use crate::store::repo::{GrantRevocation, Repo};
+use anyhow::Context;
+use clap::Subcommand;
+use std::io::Read;
+use std::path::PathBuf;
+
+/// Prints a line to standard output; a closed pipe (`| head`) ends the
+/// output quietly instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// The customer account commands.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Import customers from a JSON Lines file (one customer per line;
+    /// README.md "Customer accounts"). Every line is checked before
+    /// anything is written; a file with any problem imports nothing.
+    Import {
+        /// The file (`-` for standard input).
+        file: PathBuf,
+        /// Check the file against the store and stop before writing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// List customers: username, sub, name, disabled, verified claim sets.
+    List {
+        /// Most customers to list.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// Start after this username (the last one of the previous page).
+        #[arg(long, value_name = "USERNAME")]
+        after: Option<String>,
+    },
+    /// Print one customer as JSON (the password hash redacted).
+    Show {
+        /// The username.
+        username: String,
+    },
+    /// Disable a customer: they can no longer sign in and every grant,
+    /// code and token issued for them is revoked.
+    Disable {
+        /// The username.
+        username: String,
+    },
+    /// Enable a disabled customer (revoked grants stay revoked).
+    Enable {
+        /// The username.
+        username: String,
+    },
+    /// Set a customer's password, read from standard input (never from the
+    /// command line); one trailing newline is dropped.
+    SetPassword {
+        /// The username.
+        username: String,
+    },
+}
+
+/// Runs `command` against the configured store.
+pub async fn run(config: &ValidatedConfig, command: UsersCommand) -> anyhow::Result<()> {
+    let config = config.get();
+    let store = crate::store::open(&config.store).context("cannot open the store")?;
+    let result = with_store(config, store.clone(), command).await;
+    store.close().await;
+    result
+}
+
+async fn with_store(
+    config: &crate::config::Config,
+    store: crate::store::kv::Store,
+    command: UsersCommand,
+) -> anyhow::Result<()> {
+    let repo = Repo::open(store).await.context("the store")?;
+    let hasher = PasswordHasher::from_config(&config.login).context("the [login] argon2 settings")?;
+    let users = Users::new(repo, hasher);
+    let now = SystemClock.now_unix();
+    let no_such = |username: &str| anyhow::anyhow!("no customer with the username `{username}`");
+    match command {
+        UsersCommand::Import { file, dry_run } => import(config, &users, &file, dry_run, now).await,
+        UsersCommand::List { limit, after } => {
+            let rows = manage::list(&users, after.as_deref(), limit, now).await?;
+            say!(
+                "{:<32}  {:<36}  {:<32}  {:<8}  verified",
+                "username",
+                "sub",
+                "name",
+                "disabled"
+            );
+            for r in &rows {
+                say!(
+                    "{:<32}  {:<36}  {:<32}  {:<8}  {}",
+                    r.username,
+                    r.sub,
+                    r.name,
+                    if r.disabled { "yes" } else { "no" },
+                    r.verified_sets
+                );
+            }
+            Ok(())
+        }
+        UsersCommand::Show { username } => {
+            let user = users
+                .find_any_by_username(&username, now)
+                .await?
+                .ok_or_else(|| no_such(&username))?;
+            say!("{}", serde_json::to_string_pretty(&manage::shown(&user))?);
+            Ok(())
+        }
+        UsersCommand::Disable { username } => {
+            let revocation = GrantRevocation {
+                now,
+                keep_secs: config.tokens.revocation_marker_secs(),
+            };
+            let revoked = manage::disable(&users, &username, revocation)
+                .await?
+                .ok_or_else(|| no_such(&username))?;
+            tracing::info!(target: "fiducia::audit", username = %username, revoked, "customer disabled");
+            say!("disabled {username}; revoked {revoked} grants, codes, tokens and pending requests");
+            Ok(())
+        }
+        UsersCommand::Enable { username } => {
+            if !manage::enable(&users, &username, now).await? {
+                return Err(no_such(&username));
+            }
+            tracing::info!(target: "fiducia::audit", username = %username, "customer enabled");
+            say!("enabled {username}");
+            Ok(())
+        }
+        UsersCommand::SetPassword { username } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .take(crate::protocol::credentials::MAX_PASSWORD_BYTES as u64 + 3)
+                .read_to_string(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password
+                .strip_suffix('\n')
+                .map(|p| p.strip_suffix('\r').unwrap_or(p))
+                .unwrap_or(&password);
+            if !manage::set_password(&users, &username, password, now).await? {
+                return Err(no_such(&username));
+            }
+            tracing::info!(target: "fiducia::audit", username = %username, "customer password set");
+            say!("password set for {username}");
+            Ok(())
+        }
+    }
+}
+
+async fn import(
+    config: &crate::config::Config,
+    users: &Users,
+    file: &std::path::Path,
+    dry_run: bool,
+    now: u64,
+) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let parsed = if file.as_os_str() == "-" {
+        check::parse_file(std::io::stdin().lock(), &config.login)
+    } else {
+        let opened = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+        check::parse_file(std::io::BufReader::with_capacity(1 << 20, opened), &config.login)
+    }
+    .with_context(|| format!("cannot read {}", file.display()))?;
+    let checked = parsed?;
+    check::against_store(users.repo(), &checked, now).await??;
+    let count = checked.len();
+    eprintln!(
+        "checked {count} customers in {:.1} s: no problems",
+        started.elapsed().as_secs_f64()
+    );
+    if dry_run {
+        say!("dry run: {count} customers would be imported");
+        return Ok(());
+    }
+    // As many hashes in flight as the hasher's queue holds, at most 256.
+    let parallel = config.login.argon2_queue_depth.clamp(1, 256);
+    let written = writer::write(users, checked, parallel, now, |done| {
+        if done % 10_000 < writer::BATCH_RECORDS {
+            eprintln!("  {done} written");
+        }
+    })
+    .await?;
+    let revocation = GrantRevocation {
+        now,
+        keep_secs: config.tokens.revocation_marker_secs(),
+    };
+    for account_id in &written.newly_disabled {
+        manage::revoke_all(users, account_id, revocation).await?;
+    }
+    tracing::info!(target: "fiducia::audit", created = written.created, updated = written.updated, disabled = written.newly_disabled.len(), "customers imported");
+    say!(
+        "imported {count} customers ({} new, {} updated) in {} transactions, {:.1} s",
+        written.created,
+        written.updated,
+        written.batches,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! What the OP issued for one customer, found through the user index
+//! (`Index::User`, the account id): revoked when the customer's account is
+//! disabled (`fiducia users disable`), and a page of accounts for
+//! `fiducia users list`.
+
+use super::handle::Repo;
+use super::ops;
+use super::revoked::GrantRevocation;
+use crate::store::codec;
+use crate::store::keys::{self, Index, Kind};
+use crate::store::kv::{KeyRange, KvError, RangeOptions};
+use crate::store::record::{Found, RecordMeta, StoredRecord};
+
+/// Index entries read per transaction.
+const CHUNK: usize = 500;
+
+/// The kinds issued for a customer that go when their account is disabled:
+/// grants (with every code and token under them, [`Repo::revoke_by_grant_id`]),
+/// codes not yet exchanged and pending CIBA requests. The account itself,
+/// the fintechs' consents (UK OBIE: read back with their status) and
+/// payment reservations stay.
+const ISSUED_FOR_ACCOUNT: &[Kind] = &[
+    Kind::Grant,
+    Kind::AuthorizationCode,
+    Kind::BackchannelAuthenticationRequest,
+    Kind::Interaction,
+    Kind::PushedAuthorizationRequest,
+    Kind::Session,
+];
+
+impl Repo {
+    /// Deletes what the OP issued for the customer `account_id`
+    /// ([`ISSUED_FOR_ACCOUNT`]): each grant through
+    /// [`Repo::revoke_by_grant_id`] (so its marker refuses whatever a
+    /// concurrent request issues under it, and its tokens are gone once this
+    /// returns), the other records directly. In chunks, each its own
+    /// transaction; returns how many records it deleted.
+    pub async fn revoke_by_account_id(
+        &self,
+        account_id: &str,
+        revocation: GrantRevocation,
+    ) -> Result<usize, KvError> {
+        let value = ops::index_value(Index::User, account_id);
+        let mut total = 0;
+        for kind in ISSUED_FOR_ACCOUNT.iter().copied() {
+            loop {
+                let entries = self
+                    .store()
+                    .run(|tx, _| {
+                        let value = value.clone();
+                        async move { ops::index_entries(&tx, Index::User, &value, Some(kind), CHUNK).await }
+                    })
+                    .await?;
+                for (kind, id_key) in &entries {
+                    // Grants are stored under their id's bytes (keys.rs).
+                    if *kind == Kind::Grant
+                        && let Ok(grant_id) = std::str::from_utf8(id_key)
+                    {
+                        total += self.revoke_by_grant_id(grant_id, revocation).await?;
+                    }
+                }
+                let deleted = self
+                    .store()
+                    .run(|tx, _| {
+                        let (value, entries) = (value.clone(), &entries);
+                        async move {
+                            let mut deleted = 0;
+                            for (kind, id_key) in entries {
+                                if ops::destroy_by_key(&tx, *kind, id_key).await? {
+                                    deleted += 1;
+                                }
+                                // The entry goes too when its record was
+                                // already gone (a stale entry).
+                                tx.clear(&keys::index_key(Index::User, &value, *kind, id_key))?;
+                            }
+                            Ok(deleted)
+                        }
+                    })
+                    .await?;
+                total += deleted;
+                if entries.len() < CHUNK {
+                    break;
+                }
+            }
+        }
+        Ok(total)
+    }
+
+    /// Up to `limit` unexpired records of `P::KIND` in id order, starting
+    /// after the id `after` (from the first with `None`): one page of a
+    /// listing, one transaction.
+    pub async fn page<P: StoredRecord>(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+        now: u64,
+    ) -> Result<Vec<Found<P>>, KvError> {
+        let whole = keys::subspace_range(&keys::kind_subspace(P::KIND));
+        let begin = match after {
+            Some(id) => {
+                let mut key = keys::record_key(P::KIND, &P::KIND.id_key(id));
+                key.push(0x00);
+                key.max(whole.begin.clone())
+            }
+            None => whole.begin.clone(),
+        };
+        let range = KeyRange::new(begin, whole.end.clone());
+        let pairs = self
+            .store()
+            .run(|tx, _| {
+                let range = range.clone();
+                async move { tx.get_range(&range, RangeOptions::limit(limit.max(1))).await }
+            })
+            .await?;
+        let mut out = Vec::with_capacity(pairs.len());
+        for (_, value) in pairs {
+            let (meta, payload): (RecordMeta, P) = codec::decode(&value)?;
+            if !meta.is_expired(now) {
+                out.push(Found { payload, meta });
+            }
+        }
+        Ok(out)
+    }
+}
