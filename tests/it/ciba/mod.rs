@@ -6,6 +6,7 @@
 //! client's notification endpoint (ping, push) is a small HTTPS server
 //! that records what reaches it.
 
+pub mod batch;
 pub mod browser;
 pub mod notify;
 pub mod poll;
