@@ -48,6 +48,14 @@ struct StandInOp {
     decisions: Mutex<Vec<Recorded>>,
     /// The status the decision endpoint answers.
     answer: AtomicU16,
+    /// Calls to the decision endpoint.
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+fn json_response(status: u16, body: Value) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from(body.to_string()));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap();
+    response
 }
 
 impl Handler for StandInOp {
@@ -61,12 +69,25 @@ impl Handler for StandInOp {
                         "application/json",
                         "the decision is JSON"
                     );
-                    self.decisions.lock().unwrap().push(Recorded {
-                        body: serde_json::from_slice(request.body()).unwrap(),
-                        cert: context.client_cert.as_ref().map(|c| c.leaf().to_vec()),
-                        chain_verified: context.client_cert.as_ref().is_some_and(|c| c.chain_verified()),
-                    });
+                    self.calls.fetch_add(1, Ordering::SeqCst);
+                    let body: Value = serde_json::from_slice(request.body()).unwrap();
+                    // Several at once: each recorded, each answered.
+                    let batch = body.get("decisions").and_then(Value::as_array).cloned();
+                    for body in batch.clone().unwrap_or_else(|| vec![body]) {
+                        self.decisions.lock().unwrap().push(Recorded {
+                            body,
+                            cert: context.client_cert.as_ref().map(|c| c.leaf().to_vec()),
+                            chain_verified: context.client_cert.as_ref().is_some_and(|c| c.chain_verified()),
+                        });
+                    }
                     let status = self.answer.load(Ordering::SeqCst);
+                    if let (Some(batch), 204) = (batch, status) {
+                        let results: Vec<Value> = batch
+                            .iter()
+                            .map(|d| json!({"auth_req_id": d["auth_req_id"]}))
+                            .collect();
+                        return json_response(200, json!({ "results": results }));
+                    }
                     let error = match status {
                         404 => r#"{"error":"not_found"}"#,
                         409 => r#"{"error":"already_decided"}"#,
@@ -109,6 +130,7 @@ impl Rig {
             jwks: Mutex::new(json!({ "keys": [signer.public_jwk()] }).to_string()),
             decisions: Mutex::default(),
             answer: AtomicU16::new(204),
+            calls: Default::default(),
         });
         let tls = TlsConfig {
             cert: pki.path("server.pem"),
@@ -753,7 +775,9 @@ async fn a_full_device_refuses_a_whole_batch() {
     assert_eq!(rig.list(BOB).await.len(), 1);
 }
 
-/// `auto_approve` approves each request of a batch as its customer.
+/// `auto_approve` approves each request of a batch as its customer, the
+/// decisions sent to the OP together in one call (over mTLS with the
+/// device's certificate, RFC 8705 §2).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_approve_decides_each_request_of_a_batch() {
     let rig = Rig::start(true).await;
@@ -789,4 +813,6 @@ async fn auto_approve_decides_each_request_of_a_batch() {
             ("ab2".to_string(), BOB.2.to_string())
         ]
     );
+    assert_eq!(rig.op.calls.load(Ordering::SeqCst), 1, "one call for both");
+    assert!(decisions.iter().all(|d| d.chain_verified));
 }

@@ -10,7 +10,8 @@
 //! request, `error` being `invalid_token` (expired), `invalid_request` or
 //! `unknown_user_id` (CIBA Core §13). The requests taken are queued
 //! together, or none when the inbox has no room for all (503, the OP
-//! retries the batch); with `auto_approve` each is approved as it arrives.
+//! retries the batch); with `auto_approve` they are approved as they arrive,
+//! their decisions sent to the OP in one call.
 
 use super::notification::{ClaimProblem, PendingRequest, check_envelope, check_request};
 use super::notify::full;
@@ -94,23 +95,22 @@ fn one(state: &DeviceState, item: &Value, now: u64) -> Result<PendingRequest, &'
     Ok(request)
 }
 
-/// `auto_approve`: approves each request at once, each in its own task;
-/// bounded like the inbox (a permit per approval in flight): all of them,
-/// or none when there are not permits for all.
+/// `auto_approve`: approves the requests at once, in one task that sends
+/// their decisions together (`DeviceState::auto_approve_all`); bounded
+/// like the inbox (a permit per approval in flight): all of them, or none
+/// when there are not permits for all.
 fn approve_all(state: &Arc<DeviceState>, taken: Vec<PendingRequest>) -> bool {
-    let mut permits = Vec::with_capacity(taken.len());
-    for _ in &taken {
-        match state.auto_approvals.clone().try_acquire_owned() {
-            Ok(permit) => permits.push(permit),
-            Err(_) => return false,
-        }
-    }
-    for (request, permit) in taken.into_iter().zip(permits) {
-        let state = state.clone();
-        tokio::spawn(async move {
-            state.auto_approve(&request.auth_req_id, &request.sub).await;
-            drop(permit);
-        });
-    }
+    let Ok(count) = u32::try_from(taken.len()) else {
+        return false;
+    };
+    let Ok(permits) = state.auto_approvals.clone().try_acquire_many_owned(count) else {
+        return false;
+    };
+    let requests: Vec<(String, String)> = taken.into_iter().map(|r| (r.auth_req_id, r.sub)).collect();
+    let state = state.clone();
+    tokio::spawn(async move {
+        state.auto_approve_all(&requests).await;
+        drop(permits);
+    });
     true
 }

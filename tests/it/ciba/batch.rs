@@ -5,6 +5,7 @@
 //! customer's device took; §13 `temporarily_unavailable` otherwise).
 
 use super::super::support::*;
+use super::poll::post_json;
 use super::*;
 
 /// A customer the OP knows but the device does not.
@@ -67,4 +68,71 @@ async fn concurrent_requests_each_hear_their_own_outcome() {
     assert_status(&ciba.decide(first, true).await, 200);
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_status(&ciba.poll(POLL, first).await, 200);
+}
+
+/// Several decisions in one call to `/ciba/decision` (the device channel's
+/// certificate only, RFC 8705 §2.1.2): each recorded as a single one would
+/// be and answered on its own — recorded, `not_found` (another customer's),
+/// `already_decided`, `invalid_request` — and the approved requests give
+/// their clients tokens (CIBA Core §10.1). Another certificate is refused
+/// for the whole call; an empty or oversized list is `invalid_request`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_decisions_in_one_call_are_each_recorded_once() {
+    let ciba = Ciba::start().await;
+    let approve = ciba.authenticate(POLL, json!({})).await;
+    let deny = ciba.authenticate(POLL, json!({})).await;
+    let decided = ciba.authenticate(POLL, json!({})).await;
+    let stranger = ciba.authenticate(POLL, json!({})).await;
+    let odd = ciba.authenticate(POLL, json!({})).await;
+    let decision = |id: &str, verdict: &str, sub: &str| json!({"auth_req_id": id, "decision": verdict, "sub": sub, "amr": ["pwd"], "auth_time": now()});
+    let send = |body: Value| {
+        ciba.op
+            .send_with_identity(&ciba.device_identity, post_json("/ciba/decision", &body))
+    };
+    assert_status(&send(decision(&decided, "approved", "acc-alice-1")).await, 204);
+
+    let batch = json!({"decisions": [
+        decision(&approve, "approved", "acc-alice-1"),
+        decision(&deny, "denied", "acc-alice-1"),
+        decision(&decided, "denied", "acc-alice-1"),
+        decision(&stranger, "approved", "acc-bob-2"),
+        decision(&odd, "maybe", "acc-alice-1"),
+    ]});
+    // The fintech's certificate (same CA) may not decide, not even in a batch.
+    let response = ciba.op.send(true, post_json("/ciba/decision", &batch)).await;
+    assert_status(&response, 401);
+
+    let response = send(batch).await;
+    assert_status(&response, 200);
+    let results = json(response.body())["results"].as_array().unwrap().clone();
+    let outcome = |id: &str| {
+        let result = results.iter().find(|r| r["auth_req_id"] == id).unwrap();
+        result.get("error").cloned().unwrap_or(Value::Null)
+    };
+    assert_eq!(results.len(), 5, "{results:?}");
+    assert_eq!(outcome(&approve), Value::Null);
+    assert_eq!(outcome(&deny), Value::Null);
+    assert_eq!(outcome(&decided), json!("already_decided"));
+    assert_eq!(
+        outcome(&stranger),
+        json!("not_found"),
+        "another customer's request"
+    );
+    assert_eq!(outcome(&odd), json!("invalid_request"));
+
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_status(&ciba.poll(POLL, &approve).await, 200);
+    assert_eq!(error_of(&ciba.poll(POLL, &deny).await), "access_denied");
+    assert_status(&ciba.poll(POLL, &decided).await, 200);
+
+    let pending = stranger;
+    let many: Vec<Value> = (0..129)
+        .map(|_| decision(&pending, "approved", "acc-alice-1"))
+        .collect();
+    assert_status(&send(json!({"decisions": many})).await, 400);
+    assert_status(&send(json!({"decisions": []})).await, 400);
+    assert_eq!(
+        error_of(&ciba.poll(POLL, &pending).await),
+        "authorization_pending"
+    );
 }
