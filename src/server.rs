@@ -180,7 +180,7 @@ pub async fn start_with(
     let (ciba, ciba_jobs) = match c.ciba.enabled {
         true => {
             let (deliveries, jobs) = crate::oauth::ciba::notify::queue();
-            let (device, device_items) = crate::oauth::ciba::device_batch::queue(c.ciba.device_queue_max);
+            let (device, device_items) = crate::oauth::ciba::device_queue::queue(c.ciba.device_queue_max);
             let ciba = crate::oauth::ciba::Ciba {
                 poster: crate::outbound::OutboundPoster::new(&c.tls.client_ca)?,
                 pending: crate::oauth::ciba::pending::Pending::spawn(

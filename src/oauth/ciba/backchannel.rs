@@ -114,7 +114,7 @@ pub async fn request(
         }
     };
     let claims = device_channel::claims(client, &record, &auth_req_id, consent.as_ref());
-    let sent = super::device_batch::notify(&ciba.device, &auth_req_id, &claims, record.expires_at).await;
+    let sent = super::device_queue::notify(&ciba.device, &auth_req_id, &claims, record.expires_at).await;
     if let Err(error) = sent {
         ciba.pending.settle(record.expires_at);
         // Withdrawn: the client never heard of it, the device never shows it.

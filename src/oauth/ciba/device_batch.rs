@@ -1,6 +1,7 @@
 //! The node's batcher of deliveries to the bank's authentication device
-//! channel. A backchannel request hands its claims to [`notify`] and waits
-//! for its own outcome; one worker ([`run`]) sends them: the requests that
+//! channel. A backchannel request hands its claims to
+//! `device_queue::notify` and waits for its own outcome; one worker
+//! ([`run`]) sends them: the requests that
 //! arrived while a delivery was under way go out together as one JWS of
 //! `typ` `ciba-requests+jwt` (`protocol::ciba::device_batch`), signed once
 //! through the HSM pool and POSTed once, and each waiter is answered from
@@ -16,64 +17,14 @@
 //! the load: at N requests a second and a round trip of T, about N·T
 //! requests share a signature.
 
-use super::device_channel::{failed, retry_policy};
+use super::device_channel::retry_policy;
+use super::device_queue::Item;
 use crate::oauth::op::OpState;
 use crate::outbound::{AddressPolicy, Delivery};
 use crate::protocol::ciba::device_batch::{BATCH_TYP, BatchAnswer, REQUESTS_CLAIM};
-use crate::protocol::error::OAuthError;
 use serde_json::{Map, Value, json};
 use std::sync::Weak;
-use tokio::sync::{mpsc, oneshot};
-
-/// One request waiting for the device channel.
-#[derive(Debug)]
-pub struct Item {
-    auth_req_id: String,
-    /// Its claims as JSON text (an object), made by the request's own task.
-    json: String,
-    /// Its expiry (unix seconds).
-    exp: u64,
-    reply: oneshot::Sender<bool>,
-}
-
-/// The queue of a node's requests for the device channel.
-pub type Queue = mpsc::Sender<Item>;
-
-/// A queue holding at most `capacity` requests, and its receiving end for
-/// [`run`].
-pub fn queue(capacity: usize) -> (Queue, mpsc::Receiver<Item>) {
-    mpsc::channel(capacity.max(1))
-}
-
-/// Queues the request `auth_req_id` (its device claims `claims`, expiring
-/// at `exp`) and waits until the device took it, or refused it, or could
-/// not be reached: `Err` 503 `temporarily_unavailable` then, and also when
-/// the queue is full.
-pub async fn notify(
-    queue: &Queue,
-    auth_req_id: &str,
-    claims: &Map<String, Value>,
-    exp: u64,
-) -> Result<(), OAuthError> {
-    let json = serde_json::to_string(claims).map_err(|_| failed())?;
-    let (reply, answer) = oneshot::channel();
-    let item = Item {
-        auth_req_id: auth_req_id.to_owned(),
-        json,
-        exp,
-        reply,
-    };
-    if queue.try_send(item).is_err() {
-        metrics::counter!("fiducia_ciba_deliveries_total", "kind" => "device", "outcome" => "queue_full")
-            .increment(1);
-        tracing::warn!("the device channel's queue is full; a backchannel authentication request is refused");
-        return Err(failed());
-    }
-    match answer.await {
-        Ok(true) => Ok(()),
-        _ => Err(failed()),
-    }
-}
+use tokio::sync::mpsc;
 
 /// Sends the queued requests in batches until the queue closes or the OP
 /// is gone.
@@ -190,8 +141,8 @@ fn payload((iss, aud, iat, jti): (&str, &str, u64, &str), batch: &[Item]) -> ser
 mod tests {
     use super::*;
 
-    fn item(id: &str, exp: u64) -> (Item, oneshot::Receiver<bool>) {
-        let (reply, answer) = oneshot::channel();
+    fn item(id: &str, exp: u64) -> (Item, tokio::sync::oneshot::Receiver<bool>) {
+        let (reply, answer) = tokio::sync::oneshot::channel();
         let json = json!({"auth_req_id": id, "sub": "acc", "exp": exp}).to_string();
         let item = Item {
             auth_req_id: id.into(),
@@ -226,19 +177,5 @@ mod tests {
             .collect();
         assert_eq!(ids, ["a", "b", "c"]);
         assert_eq!(claims[REQUESTS_CLAIM][1]["exp"], 700);
-    }
-
-    /// A full queue refuses at once (503 `temporarily_unavailable`), without
-    /// waiting for the worker.
-    #[tokio::test]
-    async fn a_full_queue_refuses_at_once() {
-        let (queue, _items) = queue(1);
-        let (waiting, _answer) = item("a", 400);
-        queue.try_send(waiting).unwrap();
-        let refused = notify(&queue, "b", &Map::new(), 400).await.unwrap_err();
-        assert_eq!(
-            refused.code,
-            crate::protocol::error::ErrorCode::TemporarilyUnavailable
-        );
     }
 }

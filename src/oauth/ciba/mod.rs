@@ -23,6 +23,7 @@ pub mod decision;
 pub mod decision_batch;
 pub mod device_batch;
 pub mod device_channel;
+pub mod device_queue;
 pub mod hint;
 pub mod notify;
 pub mod pending;

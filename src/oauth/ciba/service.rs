@@ -15,7 +15,7 @@ pub struct Ciba {
     pub poll_times: super::poll_times::PollTimes,
     /// Requests for the device channel, sent in batches by
     /// `device_batch::run`.
-    pub device: super::device_batch::Queue,
+    pub device: super::device_queue::Queue,
     /// Pings and pushes to clients, delivered by `notify::run`.
     pub deliveries: tokio::sync::mpsc::Sender<Job>,
 }

@@ -14,8 +14,7 @@
 //! their decisions sent to the OP in one call.
 
 use super::notification::{ClaimProblem, PendingRequest, check_envelope, check_request};
-use super::notify::full;
-use super::respond::{json, json_error};
+use super::respond::{full, json, json_error};
 use super::state::DeviceState;
 use crate::protocol::ciba::device_batch::{BatchAnswer, ItemResult, MAX_BATCH_REQUESTS, REQUESTS_CLAIM};
 use bytes::Bytes;

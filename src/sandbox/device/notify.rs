@@ -13,7 +13,7 @@
 
 use super::inbox::Full;
 use super::notification::{self, ClaimProblem};
-use super::respond::json_error;
+use super::respond::{full, json_error};
 use super::state::DeviceState;
 use crate::protocol::ciba::device_batch::BATCH_TYP;
 use crate::protocol::jose::JoseError;
@@ -81,19 +81,6 @@ pub async fn receive(state: &Arc<DeviceState>, request: Request<Bytes>) -> Respo
         Ok(()) => accepted(),
         Err(Full::Full) => full(),
     }
-}
-
-/// 503: no room for the request (or the batch); the OP retries.
-pub(super) fn full() -> Response<Bytes> {
-    let mut response = json_error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "temporarily_unavailable",
-        "the device holds as many requests as it may",
-    );
-    response
-        .headers_mut()
-        .insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
-    response
 }
 
 fn accepted() -> Response<Bytes> {
