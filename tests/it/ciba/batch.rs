@@ -136,3 +136,149 @@ async fn several_decisions_in_one_call_are_each_recorded_once() {
         "authorization_pending"
     );
 }
+
+/// The bank's device channel as a stand-in: verifies each POST with the
+/// OP's keys (`typ` `ciba-requests+jwt`, RFC 8725 §3.11), records its
+/// claims, holds its first answer for a while (so that the requests behind
+/// it queue at the OP), and refuses the requests whose binding message is
+/// `NOPE` with `unknown_user_id`, taking the others.
+struct StandInChannel {
+    keys: Vec<fiducia::protocol::jose::PublicJwk>,
+    batches: Mutex<Vec<Value>>,
+}
+
+impl Handler for StandInChannel {
+    fn handle<'a>(&'a self, request: Request<Bytes>, _context: &'a RequestContext) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            let compact = std::str::from_utf8(request.body()).unwrap();
+            let verified = fiducia::protocol::jose::verify_jws(
+                compact,
+                &self.keys,
+                Some(fiducia::protocol::ciba::device_batch::BATCH_TYP),
+            )
+            .expect("signed by the OP, typed as a batch");
+            let first = {
+                let mut batches = self.batches.lock().unwrap();
+                batches.push(Value::Object(verified.claims.clone()));
+                batches.len() == 1
+            };
+            if first {
+                tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
+            }
+            let results: Vec<Value> = verified.claims["requests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| match r["binding_message"].as_str() {
+                    Some("NOPE") => json!({"auth_req_id": r["auth_req_id"], "error": "unknown_user_id"}),
+                    _ => json!({"auth_req_id": r["auth_req_id"]}),
+                })
+                .collect();
+            let mut response = Response::new(Bytes::from(json!({ "results": results }).to_string()));
+            *response.status_mut() = StatusCode::OK;
+            response
+        })
+    }
+}
+
+/// The batching itself, against a stand-in channel: a lone request goes
+/// at once, in a JWS of its own; the five that arrive while its delivery
+/// is under way go together in the next one, signed once; each client
+/// hears its own outcome (the refused one 503 `temporarily_unavailable`,
+/// CIBA Core §13, its request withdrawn; the others their `auth_req_id`,
+/// CIBA Core §7.3), and each request carries its own `exp`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_arriving_during_a_delivery_go_together_in_one_signed_batch() {
+    let channel_port = free_port();
+    let ciba = Ciba::start_with_channel("", Some(channel_port)).await;
+    let keys =
+        serde_json::from_value(json(ciba.op.send(false, get("/jwks")).await.body())["keys"].clone()).unwrap();
+    let channel = Arc::new(StandInChannel {
+        keys,
+        batches: Mutex::default(),
+    });
+    let _server = Standalone {
+        name: "stand-in device channel",
+        listen: format!("127.0.0.1:{channel_port}").parse().unwrap(),
+        tls: TlsConfig {
+            cert: ciba.op.pki.path("server.pem"),
+            key: ciba.op.pki.path("server.key"),
+            client_ca: Vec::new(),
+            ..TlsConfig::default()
+        },
+        client_auth: ClientAuth::Optional,
+        kind: ListenerKind::Main,
+        max_body_bytes: 64 * 1024,
+    }
+    .serve(channel.clone())
+    .await
+    .unwrap();
+
+    let lone = ciba
+        .signed_request(POLL, json!({"binding_message": "LONE"}))
+        .await;
+    let mut later = Vec::new();
+    for message in ["B1", "B2", "NOPE", "B4", "B5"] {
+        later.push((
+            message,
+            ciba.signed_request(POLL, json!({"binding_message": message}))
+                .await,
+        ));
+    }
+    let (ciba, channel) = (&ciba, &channel);
+    let lone_params = [("request", lone.as_str())];
+    let (lone_answer, later_answers) = tokio::join!(ciba.backchannel(POLL, &lone_params), async {
+        // Once the lone request's delivery is under way.
+        while channel.batches.lock().unwrap().is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        futures::future::join_all(later.iter().map(|(message, request)| async move {
+            (*message, ciba.backchannel(POLL, &[("request", request)]).await)
+        }))
+        .await
+    });
+    assert_status(&lone_answer, 200);
+    for (message, response) in &later_answers {
+        match *message {
+            "NOPE" => {
+                assert_status(response, 503);
+                assert_eq!(error_of(response), "temporarily_unavailable");
+            }
+            _ => assert_status(response, 200),
+        }
+    }
+
+    let batches = channel.batches.lock().unwrap().clone();
+    let messages = |batch: &Value| -> Vec<String> {
+        let mut messages: Vec<String> = batch["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["binding_message"].as_str().unwrap().to_string())
+            .collect();
+        messages.sort();
+        messages
+    };
+    assert_eq!(
+        batches.len(),
+        2,
+        "one JWS for the lone request, one for the five: {batches:?}"
+    );
+    assert_eq!(messages(&batches[0]), ["LONE"]);
+    assert_eq!(messages(&batches[1]), ["B1", "B2", "B4", "B5", "NOPE"]);
+    for batch in &batches {
+        assert_eq!(batch["iss"], ISSUER);
+        assert_eq!(batch["aud"], AUDIENCE);
+        for request in batch["requests"].as_array().unwrap() {
+            assert!(request["exp"].as_u64().unwrap() > now());
+            assert_eq!(request["sub"], "acc-alice-1");
+            assert_eq!(request["client_id"], POLL);
+        }
+    }
+    // The answered requests are pending at the OP.
+    let id = json(lone_answer.body())["auth_req_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(error_of(&ciba.poll(POLL, &id).await), "authorization_pending");
+}
