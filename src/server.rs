@@ -180,6 +180,7 @@ pub async fn start_with(
     let (ciba, ciba_jobs) = match c.ciba.enabled {
         true => {
             let (deliveries, jobs) = crate::oauth::ciba::notify::queue();
+            let (device, device_items) = crate::oauth::ciba::device_queue::queue(c.ciba.device_queue_max);
             let ciba = crate::oauth::ciba::Ciba {
                 poster: crate::outbound::OutboundPoster::new(&c.tls.client_ca)?,
                 pending: crate::oauth::ciba::pending::Pending::spawn(
@@ -189,6 +190,7 @@ pub async fn start_with(
                 )
                 .await?,
                 deliveries,
+                device,
                 poll_times: crate::oauth::ciba::poll_times::PollTimes::new(c.ciba.max_pending),
             };
             if c.ciba.danger_allow_private_notification_endpoints {
@@ -196,7 +198,7 @@ pub async fn start_with(
                     "ciba.danger_allow_private_notification_endpoints: client notification endpoints may be private or loopback (sandboxes only)"
                 );
             }
-            (Some(Arc::new(ciba)), Some(jobs))
+            (Some(Arc::new(ciba)), Some((jobs, device_items)))
         }
         false => (None, None),
     };
@@ -214,8 +216,12 @@ pub async fn start_with(
             ciba,
         },
     )?);
-    if let Some(jobs) = ciba_jobs {
+    if let Some((jobs, device_items)) = ciba_jobs {
         tokio::spawn(crate::oauth::ciba::notify::run(Arc::downgrade(&op), jobs));
+        tokio::spawn(crate::oauth::ciba::device_batch::run(
+            Arc::downgrade(&op),
+            device_items,
+        ));
     }
     let trust = crate::oauth::registration::trust::TrustMonitor::spawn(
         op.clone(),

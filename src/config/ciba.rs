@@ -11,6 +11,9 @@
 //! max_expiry_secs = 600
 //! interval_secs = 5
 //! push_enabled = false
+//! device_batch_max = 64
+//! device_batch_max_bytes = 32768
+//! device_queue_max = 4096
 //! ```
 //!
 //! Every scalar takes `FIDUCIA_CIBA__<FIELD>`.
@@ -69,6 +72,22 @@ pub struct CibaConfig {
     /// Most requests pending at once on this OP; beyond it a new request
     /// is refused with 503 `temporarily_unavailable`. Default `100000`.
     pub max_pending: u64,
+    /// Most requests sent to the device channel in one signed JWS: the
+    /// requests that arrive while a delivery is under way wait and go out
+    /// together (one HSM signature, one POST); a lone request goes at
+    /// once. 1 to 128 (1: one request per JWS, still the batched form).
+    /// Default `64`.
+    pub device_batch_max: usize,
+    /// Most bytes of request claims in one such JWS (before base64url, so
+    /// the body is about 4/3 of it; keep it under the device's body
+    /// limit); a request larger than this alone still goes, alone. 1024 to
+    /// 1048576. Default `32768`.
+    pub device_batch_max_bytes: usize,
+    /// Most requests waiting for the device channel on this node; beyond
+    /// it a new request is refused with 503 `temporarily_unavailable`
+    /// (like a channel that cannot be reached). 1 to 1000000. Default
+    /// `4096`.
+    pub device_queue_max: usize,
 }
 
 impl Default for CibaConfig {
@@ -87,6 +106,9 @@ impl Default for CibaConfig {
             delivery_first_backoff_ms: 500,
             delivery_timeout_ms: 5000,
             max_pending: 100_000,
+            device_batch_max: 64,
+            device_batch_max_bytes: 32 * 1024,
+            device_queue_max: 4096,
         }
     }
 }
@@ -136,6 +158,16 @@ pub(super) fn check_ciba(config: &Config) -> Result<(), ConfigError> {
     if !(1..=10_000_000).contains(&c.max_pending) {
         return refuse("max_pending", "must be 1 to 10000000");
     }
+    let batch_max = crate::protocol::ciba::device_batch::MAX_BATCH_REQUESTS;
+    if !(1..=batch_max).contains(&c.device_batch_max) {
+        return refuse("device_batch_max", "must be 1 to 128");
+    }
+    if !(1024..=1024 * 1024).contains(&c.device_batch_max_bytes) {
+        return refuse("device_batch_max_bytes", "must be 1024 to 1048576");
+    }
+    if !(1..=1_000_000).contains(&c.device_queue_max) {
+        return refuse("device_queue_max", "must be 1 to 1000000");
+    }
     Ok(())
 }
 
@@ -162,7 +194,7 @@ mod tests {
     fn an_enabled_section_names_its_channel_and_bounds() {
         assert!(check_ciba(&Config::default()).is_ok());
         assert!(check_ciba(&enabled()).is_ok());
-        let cases: [(&str, Edit); 7] = [
+        let cases: [(&str, Edit); 10] = [
             ("ciba.device_notification_url", |c| {
                 c.device_notification_url = "http://device/x".into()
             }),
@@ -174,6 +206,9 @@ mod tests {
             ("ciba.interval_secs", |c| c.interval_secs = 0),
             ("ciba.delivery_attempts", |c| c.delivery_attempts = 11),
             ("ciba.max_pending", |c| c.max_pending = 0),
+            ("ciba.device_batch_max", |c| c.device_batch_max = 129),
+            ("ciba.device_batch_max_bytes", |c| c.device_batch_max_bytes = 100),
+            ("ciba.device_queue_max", |c| c.device_queue_max = 0),
         ];
         for (field, edit) in cases {
             let mut config = enabled();

@@ -138,11 +138,37 @@ impl OutboundPoster {
         policy: AddressPolicy,
         retry: RetryPolicy,
     ) -> Result<u16, DeliveryError> {
+        self.deliver_read(delivery, policy, retry)
+            .await
+            .map(|(status, _)| status)
+    }
+
+    /// [`OutboundPoster::deliver`], with the successful answer's body (at
+    /// most [`MAX_ANSWER_BYTES`]; a longer or broken one is a failure,
+    /// not retried: the endpoint answered).
+    pub async fn deliver_answered(
+        &self,
+        delivery: &Delivery<'_>,
+        policy: AddressPolicy,
+        retry: RetryPolicy,
+    ) -> Result<(u16, Bytes), DeliveryError> {
+        match self.deliver_read(delivery, policy, retry).await? {
+            (status, Some(body)) => Ok((status, body)),
+            (_, None) => Err(DeliveryError::Connection("the answer could not be read".into())),
+        }
+    }
+
+    async fn deliver_read(
+        &self,
+        delivery: &Delivery<'_>,
+        policy: AddressPolicy,
+        retry: RetryPolicy,
+    ) -> Result<(u16, Option<Bytes>), DeliveryError> {
         let mut backoff = retry.first_backoff;
         let mut attempt = 1;
         loop {
-            match self.post_once(delivery, policy, retry.timeout).await {
-                Ok(status) => return Ok(status),
+            match self.answered_once(delivery, policy, retry.timeout).await {
+                Ok(answer) => return Ok(answer),
                 Err(error) if error.is_transient() && attempt < retry.attempts.max(1) => {
                     tracing::debug!(%error, attempt, "delivery failed; retrying");
                     tokio::time::sleep(backoff).await;
@@ -161,12 +187,27 @@ impl OutboundPoster {
         policy: AddressPolicy,
         timeout: Duration,
     ) -> Result<u16, DeliveryError> {
+        self.answered_once(delivery, policy, timeout)
+            .await
+            .map(|(status, _)| status)
+    }
+
+    async fn answered_once(
+        &self,
+        delivery: &Delivery<'_>,
+        policy: AddressPolicy,
+        timeout: Duration,
+    ) -> Result<(u16, Option<Bytes>), DeliveryError> {
         tokio::time::timeout(timeout, self.attempt(delivery, policy))
             .await
             .map_err(|_| DeliveryError::Timeout)?
     }
 
-    async fn attempt(&self, delivery: &Delivery<'_>, policy: AddressPolicy) -> Result<u16, DeliveryError> {
+    async fn attempt(
+        &self,
+        delivery: &Delivery<'_>,
+        policy: AddressPolicy,
+    ) -> Result<(u16, Option<Bytes>), DeliveryError> {
         let uri: http::Uri = delivery.url.parse().map_err(|_| DeliveryError::BadUrl)?;
         if uri.scheme_str() != Some("https") {
             return Err(DeliveryError::BadUrl);
@@ -205,15 +246,16 @@ impl OutboundPoster {
             .map_err(|e| DeliveryError::Connection(e.to_string()))?;
         let status = response.status().as_u16();
         // Read (bounded) so the connection can close cleanly or carry the
-        // next delivery; the body is not used.
+        // next delivery.
         let read = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
             .collect()
-            .await;
+            .await
+            .map(|body| body.to_bytes());
         if read.is_ok() && policy == AddressPolicy::Any {
             self.keep_idle(endpoint, sender);
         }
         match status {
-            200..=299 => Ok(status),
+            200..=299 => Ok((status, read.ok())),
             other => Err(DeliveryError::Status(other)),
         }
     }

@@ -16,6 +16,7 @@ use fiducia::http::context::{Handler, HandlerFuture, RequestContext};
 use fiducia::http::standalone::{Standalone, StandaloneServer};
 use fiducia::http::tls::ClientAuth;
 use fiducia::pki::ClientCertSpec;
+use fiducia::protocol::ciba::device_batch::BATCH_TYP;
 use fiducia::sandbox::device::{self, DeviceServer};
 use fiducia_hsm::{JoseAlg, Signer, SoftwareSigner, sign_jws};
 use http::{Request, Response, StatusCode};
@@ -47,6 +48,14 @@ struct StandInOp {
     decisions: Mutex<Vec<Recorded>>,
     /// The status the decision endpoint answers.
     answer: AtomicU16,
+    /// Calls to the decision endpoint.
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+fn json_response(status: u16, body: Value) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from(body.to_string()));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap();
+    response
 }
 
 impl Handler for StandInOp {
@@ -60,12 +69,25 @@ impl Handler for StandInOp {
                         "application/json",
                         "the decision is JSON"
                     );
-                    self.decisions.lock().unwrap().push(Recorded {
-                        body: serde_json::from_slice(request.body()).unwrap(),
-                        cert: context.client_cert.as_ref().map(|c| c.leaf().to_vec()),
-                        chain_verified: context.client_cert.as_ref().is_some_and(|c| c.chain_verified()),
-                    });
+                    self.calls.fetch_add(1, Ordering::SeqCst);
+                    let body: Value = serde_json::from_slice(request.body()).unwrap();
+                    // Several at once: each recorded, each answered.
+                    let batch = body.get("decisions").and_then(Value::as_array).cloned();
+                    for body in batch.clone().unwrap_or_else(|| vec![body]) {
+                        self.decisions.lock().unwrap().push(Recorded {
+                            body,
+                            cert: context.client_cert.as_ref().map(|c| c.leaf().to_vec()),
+                            chain_verified: context.client_cert.as_ref().is_some_and(|c| c.chain_verified()),
+                        });
+                    }
                     let status = self.answer.load(Ordering::SeqCst);
+                    if let (Some(batch), 204) = (batch, status) {
+                        let results: Vec<Value> = batch
+                            .iter()
+                            .map(|d| json!({"auth_req_id": d["auth_req_id"]}))
+                            .collect();
+                        return json_response(200, json!({ "results": results }));
+                    }
                     let error = match status {
                         404 => r#"{"error":"not_found"}"#,
                         409 => r#"{"error":"already_decided"}"#,
@@ -108,6 +130,7 @@ impl Rig {
             jwks: Mutex::new(json!({ "keys": [signer.public_jwk()] }).to_string()),
             decisions: Mutex::default(),
             answer: AtomicU16::new(204),
+            calls: Default::default(),
         });
         let tls = TlsConfig {
             cert: pki.path("server.pem"),
@@ -619,4 +642,177 @@ async fn a_person_signs_in_on_the_page_and_approves_with_csrf() {
     // auth_time is when the customer signed in.
     assert!((before..=now()).contains(&body["auth_time"].as_u64().unwrap()));
     assert_eq!(decisions[0].cert.as_deref(), Some(rig.device_cert().as_slice()));
+}
+
+/// A batch as the OP signs it (`typ` ciba-requests+jwt): the envelope's
+/// claims with `requests`, each of them a request's claims.
+async fn signed_batch(rig: &Rig, envelope: Value, requests: Vec<Value>) -> String {
+    let now = now();
+    let mut claims = json!({
+        "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 120,
+        "jti": uuid::Uuid::new_v4().to_string(), "requests": requests,
+    });
+    for (k, v) in envelope.as_object().unwrap() {
+        claims[k] = v.clone();
+    }
+    let mut header = Map::new();
+    header.insert("typ".into(), json!(BATCH_TYP));
+    sign_jws(&rig.signer, header, claims.to_string().as_bytes())
+        .await
+        .unwrap()
+}
+
+/// One request of a batch: a single notification's request claims.
+fn batch_item(rig: &Rig, auth_req_id: &str, sub: &str, overrides: Value) -> Value {
+    let mut claims = rig.claims(auth_req_id, sub, overrides);
+    for envelope_only in ["iss", "aud", "iat", "jti"] {
+        claims.as_object_mut().unwrap().remove(envelope_only);
+    }
+    claims
+}
+
+/// The batched form of the device channel (docs/ARCHITECTURE.md, the
+/// device contract): one signature verified for several requests, each
+/// answered on its own — taken, `unknown_user_id`, `invalid_token`
+/// (expired) or `invalid_request` (CIBA Core §13) — and the taken ones
+/// shown to their customers; the envelope checked as a single
+/// notification's, for the whole batch (RFC 8725 §3.11: its own `typ`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_is_verified_once_and_each_request_answered_on_its_own() {
+    let rig = Rig::start(false).await;
+    let requests = vec![
+        batch_item(&rig, "b1", ALICE.2, json!({})),
+        batch_item(&rig, "b2", BOB.2, json!({"binding_message": "BOB42"})),
+        batch_item(&rig, "b3", "acc-nobody", json!({})),
+        batch_item(&rig, "b4", ALICE.2, json!({"exp": now() - 1})),
+        batch_item(&rig, "b5", ALICE.2, json!({"scope": null})),
+        json!("not an object"),
+    ];
+    let jws = signed_batch(&rig, json!({}), requests).await;
+    let response = rig.notify_raw("application/jwt", &jws).await;
+    assert_status(&response, 200);
+    let answer = json(response.body());
+    let results = answer["results"].as_array().unwrap();
+    let outcome = |id: &str| {
+        results
+            .iter()
+            .find(|r| r["auth_req_id"] == id)
+            .map(|r| r.get("error").cloned().unwrap_or(Value::Null))
+    };
+    assert_eq!(results.len(), 6, "{answer}");
+    assert_eq!(outcome("b1"), Some(Value::Null));
+    assert_eq!(outcome("b2"), Some(Value::Null));
+    assert_eq!(outcome("b3"), Some(json!("unknown_user_id")));
+    assert_eq!(outcome("b4"), Some(json!("invalid_token")));
+    assert_eq!(outcome("b5"), Some(json!("invalid_request")));
+    assert_eq!(outcome(""), Some(json!("invalid_request")));
+    let alice: Vec<Value> = rig.list(ALICE).await;
+    assert_eq!(alice.len(), 1);
+    assert_eq!(alice[0]["auth_req_id"], "b1");
+    let bob = rig.list(BOB).await;
+    assert_eq!(bob.len(), 1);
+    assert_eq!(bob[0]["binding_message"], "BOB42");
+    // The OP retrying the batch: 200 again, nothing doubled.
+    assert_status(&rig.notify_raw("application/jwt", &jws).await, 200);
+    assert_eq!(rig.list(ALICE).await.len(), 1);
+
+    // The whole batch refused: the envelope's issuer, audience or expiry,
+    // a forged signature, `requests` missing, empty or too long.
+    let item = || vec![batch_item(&rig, "x1", ALICE.2, json!({}))];
+    for envelope in [
+        json!({"iss": "https://evil.test"}),
+        json!({"aud": "some-other-bank-app"}),
+        json!({"iat": now() - 600, "exp": now() - 1}),
+    ] {
+        let jws = signed_batch(&rig, envelope.clone(), item()).await;
+        let refused = rig.notify_raw("application/jwt", &jws).await;
+        assert_error(&refused, 401, "invalid_token");
+    }
+    let forger = SoftwareSigner::generate(JoseAlg::Es256).unwrap();
+    let header = json!({"alg": "ES256", "kid": rig.signer.key_id(), "typ": BATCH_TYP});
+    let claims = json!({"iss": ISSUER, "aud": AUDIENCE, "iat": now(), "exp": now() + 60,
+        "jti": "j", "requests": item()});
+    let forged = sign_with_header(&forger, &header, &claims).await;
+    assert_error(
+        &rig.notify_raw("application/jwt", &forged).await,
+        401,
+        "invalid_token",
+    );
+    let many: Vec<Value> = (0..129)
+        .map(|n| batch_item(&rig, &format!("m{n}"), ALICE.2, json!({})))
+        .collect();
+    for requests in [json!(null), json!([]), json!({"a": 1}), json!(many)] {
+        let jws = signed_batch(&rig, json!({"requests": requests}), Vec::new()).await;
+        let refused = rig.notify_raw("application/jwt", &jws).await;
+        assert_error(&refused, 400, "invalid_request");
+    }
+    assert_eq!(
+        rig.list(ALICE).await.len(),
+        1,
+        "nothing of a refused batch is kept"
+    );
+    assert!(rig.decisions().is_empty());
+}
+
+/// A batch goes into the inbox whole or not at all: without room for all
+/// of its requests the device answers 503 and keeps none (the OP retries
+/// the batch).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_device_refuses_a_whole_batch() {
+    let rig = Rig::start_with(|config| config.max_pending = 2).await;
+    assert_status(&rig.notify("one", ALICE.2, json!({})).await, 202);
+    let two = vec![
+        batch_item(&rig, "two", BOB.2, json!({})),
+        batch_item(&rig, "three", BOB.2, json!({})),
+    ];
+    let jws = signed_batch(&rig, json!({}), two).await;
+    let full = rig.notify_raw("application/jwt", &jws).await;
+    assert_error(&full, 503, "temporarily_unavailable");
+    assert!(rig.list(BOB).await.is_empty());
+    let one = vec![batch_item(&rig, "two", BOB.2, json!({}))];
+    let jws = signed_batch(&rig, json!({}), one).await;
+    assert_status(&rig.notify_raw("application/jwt", &jws).await, 200);
+    assert_eq!(rig.list(BOB).await.len(), 1);
+}
+
+/// `auto_approve` approves each request of a batch as its customer, the
+/// decisions sent to the OP together in one call (over mTLS with the
+/// device's certificate, RFC 8705 §2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_approve_decides_each_request_of_a_batch() {
+    let rig = Rig::start(true).await;
+    let requests = vec![
+        batch_item(&rig, "ab1", ALICE.2, json!({})),
+        batch_item(&rig, "ab2", BOB.2, json!({})),
+    ];
+    let jws = signed_batch(&rig, json!({}), requests).await;
+    assert_status(&rig.notify_raw("application/jwt", &jws).await, 200);
+    let mut decisions = Vec::new();
+    for _ in 0..50 {
+        decisions = rig.decisions();
+        if decisions.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut decided: Vec<(String, String)> = decisions
+        .iter()
+        .map(|d| {
+            assert_eq!(d.body["decision"], "approved");
+            (
+                d.body["auth_req_id"].as_str().unwrap().to_string(),
+                d.body["sub"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    decided.sort();
+    assert_eq!(
+        decided,
+        [
+            ("ab1".to_string(), ALICE.2.to_string()),
+            ("ab2".to_string(), BOB.2.to_string())
+        ]
+    );
+    assert_eq!(rig.op.calls.load(Ordering::SeqCst), 1, "one call for both");
+    assert!(decisions.iter().all(|d| d.chain_verified));
 }

@@ -8,11 +8,14 @@
 //!   are recorded with the request, or on their own when it fails.
 //! - `POST /ciba/decision`: the device channel's answer (mTLS, its
 //!   certificate only): 204, or 400 `invalid_request`, 401
-//!   `invalid_client`, 404 `not_found`, 409 `already_decided`, 503.
+//!   `invalid_client`, 404 `not_found`, 409 `already_decided`, 503; for
+//!   several decisions at once (`{"decisions": [...]}`), 200 with each
+//!   one's outcome (`oauth::ciba::decision_batch`).
 
 use crate::http::response;
 use crate::oauth::caller::Caller;
 use crate::oauth::ciba::decision::DecisionFailure;
+use crate::oauth::ciba::decision_batch::Received;
 use crate::oauth::op::OpState;
 use crate::oauth::replay::OneTimeUses;
 use crate::protocol::error::{ErrorCode, OAuthError};
@@ -47,12 +50,13 @@ pub async fn decision(op: &OpState, request: &Request<Bytes>, caller: &Caller) -
     let Some(ciba) = op.services.ciba.as_deref() else {
         return response::error(&not_enabled());
     };
-    let failure = match crate::oauth::ciba::decision::record(op, ciba, caller, request.body()).await {
-        Ok(()) => {
+    let failure = match crate::oauth::ciba::decision_batch::receive(op, ciba, caller, request.body()).await {
+        Ok(Received::One) => {
             let mut response = Response::new(Bytes::new());
             *response.status_mut() = StatusCode::NO_CONTENT;
             return response;
         }
+        Ok(Received::Batch(answer)) => return response::json_ok(&answer),
         Err(failure) => failure,
     };
     let (status, error) = match &failure {

@@ -8,7 +8,8 @@
 //! argon2 check); the UK OBIE consent awaiting authorisation; the node's
 //! pending bound (`pending.rs`). Then the request is stored under a fresh
 //! `auth_req_id` (256 random bits; only its SHA-256 is stored) with the
-//! request's `jti`s, sent to the device channel (`device_channel.rs`), and
+//! request's `jti`s, sent to the device channel (`device_channel.rs`,
+//! through the node's batcher `device_batch.rs`), and
 //! answered (§7.3). A device that cannot be reached withdraws the request:
 //! 503 `temporarily_unavailable`, nothing left pending.
 
@@ -112,8 +113,9 @@ pub async fn request(
             return Err(error);
         }
     };
-    let claims = device_channel::claims(op, client, &record, &auth_req_id, consent.as_ref(), now);
-    if let Err(error) = device_channel::notify(op, &ciba.poster, claims).await {
+    let claims = device_channel::claims(client, &record, &auth_req_id, consent.as_ref());
+    let sent = super::device_queue::notify(&ciba.device, &auth_req_id, &claims, record.expires_at).await;
+    if let Err(error) = sent {
         ciba.pending.settle(record.expires_at);
         // Withdrawn: the client never heard of it, the device never shows it.
         let _ = op

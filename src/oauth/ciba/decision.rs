@@ -1,5 +1,7 @@
 //! `POST /ciba/decision`: the bank's device channel reports the customer's
-//! decision on a backchannel authentication request.
+//! decision on a backchannel authentication request (one, or several at
+//! once: `decision_batch.rs` reads the body and authenticates the caller;
+//! this file records each decision).
 //!
 //! Who may call: only the device channel, over mTLS with a certificate
 //! chaining to `tls.client_ca` whose subject is `[ciba] device_subject_dn`
@@ -52,11 +54,12 @@ pub enum DecisionFailure {
     Unavailable,
 }
 
-/// The body (the device channel contract).
+/// The body (the device channel contract); also one of a batch's
+/// `decisions` (`decision_batch.rs`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Body {
-    auth_req_id: String,
+pub(super) struct Body {
+    pub(super) auth_req_id: String,
     decision: String,
     sub: String,
     #[serde(default)]
@@ -70,15 +73,8 @@ struct Body {
 const MAX_AMR: usize = 8;
 const MAX_VALUE_LEN: usize = 128;
 
-/// Records the decision in `body` from `caller` (see the module
-/// documentation).
-pub async fn record(op: &OpState, ciba: &Ciba, caller: &Caller, body: &[u8]) -> Result<(), DecisionFailure> {
-    authenticate(op, caller)?;
-    if body.len() > MAX_DECISION_BYTES {
-        return Err(DecisionFailure::Malformed("the body is too large"));
-    }
-    let body: Body =
-        serde_json::from_slice(body).map_err(|_| DecisionFailure::Malformed("the body is not a decision"))?;
+/// Records one decision of the authenticated device channel.
+pub(super) async fn record_body(op: &OpState, ciba: &Ciba, body: Body) -> Result<(), DecisionFailure> {
     if !auth_req_id::is_well_formed(&body.auth_req_id) {
         return Err(DecisionFailure::NotFound);
     }
@@ -178,7 +174,7 @@ pub async fn record(op: &OpState, ciba: &Ciba, caller: &Caller, body: &[u8]) -> 
 }
 
 /// The device channel's certificate (see the module documentation).
-fn authenticate(op: &OpState, caller: &Caller) -> Result<(), DecisionFailure> {
+pub(super) fn authenticate(op: &OpState, caller: &Caller) -> Result<(), DecisionFailure> {
     let expected = &op.config.get().ciba.device_subject_dn;
     let cert = caller
         .client_cert

@@ -1,18 +1,20 @@
 //! The bank's authentication device channel, outbound: each backchannel
 //! authentication request goes to the customer's device (the bank's
-//! notification service; `fiducia device` in the sandbox) as a JWS signed
-//! with the OP's key through the HSM pool (`typ` `ciba-request+jwt`,
-//! `application/jwt`), before the client hears its `auth_req_id`: a
-//! request the device never received would only ever expire. The device
-//! verifies it with the OP's `/jwks`.
+//! notification service; `fiducia device` in the sandbox) before the client
+//! hears its `auth_req_id`: a request the device never received would only
+//! ever expire. The requests go through the node's batcher
+//! (`device_batch.rs`): one JWS signed with the OP's key through the HSM
+//! pool (`typ` `ciba-requests+jwt`, `application/jwt`) carries every
+//! request waiting, and the device verifies it with the OP's `/jwks`.
 //!
-//! Claims: `iss` (the issuer), `aud` (`[ciba] device_audience`), `iat`,
-//! `exp` (the request's expiry), `jti`, `auth_req_id`, `sub` (the
-//! customer), `client_id`, `client_name`, `scope`, and when present
-//! `binding_message`, `acr_values`, `authorization_details` (RFC 9396) and
-//! `intent` (the UK OBIE consent: `consent_id`, `kind`, and for a payment
-//! `amount`, `currency`, `creditor_name`). The device answers 202; a
-//! failure after `[ciba] delivery_attempts` is the client's 503.
+//! Each request's claims: `auth_req_id`, `exp` (the request's expiry),
+//! `sub` (the customer), `client_id`, `client_name`, `scope`, and when
+//! present `binding_message`, `acr_values`, `authorization_details` (RFC
+//! 9396) and `intent` (the UK OBIE consent: `consent_id`, `kind`, and for
+//! a payment `amount`, `currency`, `creditor_name`); `iss`, `aud`, `iat`
+//! and `jti` are the batch's. The device answers 200 with each request's
+//! outcome; a request it refused, or a batch it did not take after
+//! `[ciba] delivery_attempts`, is the client's 503.
 //!
 //! The `auth_req_id` travels to the device because it is how the device
 //! names the request when it answers (`/ciba/decision`); alone it issues
@@ -21,14 +23,10 @@
 use crate::consent::{Consent, ConsentKind};
 use crate::model::Client;
 use crate::model::ciba::BackchannelRequest;
-use crate::oauth::op::OpState;
-use crate::outbound::{AddressPolicy, Delivery, OutboundPoster, RetryPolicy};
+use crate::outbound::RetryPolicy;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use serde_json::{Map, Value, json};
 use std::time::Duration;
-
-/// `typ` of the notification JWS.
-pub const NOTIFICATION_TYP: &str = "ciba-request+jwt";
 
 /// The retry policy `[ciba]` sets for every delivery.
 pub fn retry_policy(config: &crate::config::CibaConfig) -> RetryPolicy {
@@ -39,24 +37,17 @@ pub fn retry_policy(config: &crate::config::CibaConfig) -> RetryPolicy {
     }
 }
 
-/// The notification's claims.
+/// The request's claims for the device.
 pub fn claims(
-    op: &OpState,
     client: &Client,
     request: &BackchannelRequest,
     auth_req_id: &str,
     consent: Option<&Consent>,
-    now: u64,
 ) -> Map<String, Value> {
-    let config = &op.config.get().ciba;
     let mut claims = Map::new();
     for (name, value) in [
-        ("iss", json!(op.config.issuer())),
-        ("aud", json!(config.device_audience)),
-        ("iat", json!(now)),
-        ("exp", json!(request.expires_at)),
-        ("jti", json!(uuid::Uuid::new_v4().to_string())),
         ("auth_req_id", json!(auth_req_id)),
+        ("exp", json!(request.expires_at)),
         ("sub", json!(request.account_id)),
         ("client_id", json!(client.client_id)),
         ("client_name", json!(client.client_name)),
@@ -96,39 +87,11 @@ fn intent(consent: &Consent) -> Value {
     }
 }
 
-/// Signs `claims` and delivers them to the device channel.
-pub async fn notify(
-    op: &OpState,
-    poster: &OutboundPoster,
-    claims: Map<String, Value>,
-) -> Result<(), OAuthError> {
-    let config = &op.config.get().ciba;
-    let keys = op.key_set();
-    let signer = keys
-        .signer
-        .as_ref()
-        .ok_or_else(|| OAuthError::new(ErrorCode::TemporarilyUnavailable, "no active signing key"))?;
-    let mut header = Map::new();
-    header.insert("typ".into(), Value::String(NOTIFICATION_TYP.into()));
-    let payload =
-        serde_json::to_vec(&claims).map_err(|e| OAuthError::new(ErrorCode::ServerError, e.to_string()))?;
-    let jws = fiducia_hsm::sign_jws(signer.as_ref(), header, &payload).await?;
-    let delivery = Delivery {
-        url: &config.device_notification_url,
-        content_type: "application/jwt",
-        body: jws.into(),
-        bearer: None,
-    };
-    let delivered = poster
-        .deliver(&delivery, AddressPolicy::Any, retry_policy(config))
-        .await;
-    let outcome = if delivered.is_ok() { "delivered" } else { "failed" };
-    metrics::counter!("fiducia_ciba_deliveries_total", "kind" => "device", "outcome" => outcome).increment(1);
-    delivered.map(|_| ()).map_err(|error| {
-        tracing::warn!(%error, "the device channel did not take a backchannel authentication request");
-        OAuthError::new(
-            ErrorCode::TemporarilyUnavailable,
-            "the customer's authentication device could not be reached; try again later",
-        )
-    })
+/// The client's answer when the device did not take its request (503
+/// `temporarily_unavailable`: the client may try again).
+pub fn failed() -> OAuthError {
+    OAuthError::new(
+        ErrorCode::TemporarilyUnavailable,
+        "the customer's authentication device could not be reached; try again later",
+    )
 }

@@ -4,9 +4,11 @@
 //! - [`backchannel`]: `POST /bc-authorize` (§7) after client
 //!   authentication: the request checked, the customer found
 //!   ([`hint`]), stored under a fresh `auth_req_id` and sent to the
-//!   customer's device ([`device_channel`]) before it is answered;
+//!   customer's device ([`device_channel`], batched per node by
+//!   [`device_batch`]) before it is answered;
 //! - [`decision`]: `POST /ciba/decision`, the device channel's answer
-//!   (the customer approved or denied), recorded once; an approval makes
+//!   (the customer approved or denied; several at once through
+//!   [`decision_batch`]), recorded once; an approval makes
 //!   the grant (and authorises the UK OBIE consent) in the same
 //!   transaction; then ping and push clients are told ([`notify`]);
 //! - the token endpoint's grant is `oauth::grants::ciba` (poll, ping, and
@@ -18,7 +20,10 @@
 
 pub mod backchannel;
 pub mod decision;
+pub mod decision_batch;
+pub mod device_batch;
 pub mod device_channel;
+pub mod device_queue;
 pub mod hint;
 pub mod notify;
 pub mod pending;

@@ -13,6 +13,9 @@ pub struct Ciba {
     pub pending: Pending,
     /// When this node last saw each pending request polled.
     pub poll_times: super::poll_times::PollTimes,
+    /// Requests for the device channel, sent in batches by
+    /// `device_batch::run`.
+    pub device: super::device_queue::Queue,
     /// Pings and pushes to clients, delivered by `notify::run`.
     pub deliveries: tokio::sync::mpsc::Sender<Job>,
 }

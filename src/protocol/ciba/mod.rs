@@ -21,6 +21,7 @@
 //! | [`poll`] | a token request on a request: pending, `slow_down`, expired, denied, tokens once | CIBA Core §10.1, §11 |
 //! | [`notification`] | what ping and push clients are sent, and when | CIBA Core §10.2, §10.3, §12 |
 //! | [`delivery_mode`] | poll, ping, push | CIBA Core §4, §5 |
+//! | [`device_batch`] | several requests to the device channel in one signed JWS, and its per-request answer | CIBA Core §7.1; RFC 8725 §3.11 |
 //! | [`client_metadata`] | a client's CIBA registration | CIBA Core §4 |
 //! | [`notification_endpoint`] | https, no private or loopback host | CIBA Core §4 |
 //! | [`fapi_policy`] | no push for FAPI clients, push only where enabled, who must sign | FAPI CIBA §5.2.2, CIBA Core §10.3 |
@@ -38,6 +39,7 @@ pub mod auth_req_id;
 pub mod binding_message;
 pub mod client_metadata;
 pub mod delivery_mode;
+pub mod device_batch;
 pub mod fapi_policy;
 pub mod hint;
 pub mod notification;

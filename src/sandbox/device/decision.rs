@@ -4,10 +4,13 @@
 //! server), a JSON body `{auth_req_id, decision, sub, acr, amr, auth_time}`
 //! (`amr` values from RFC 8176 §2). The OP answers 204 when it recorded
 //! the decision, 404 `not_found` for an unknown or expired request, 409
-//! `already_decided`, 400 `invalid_request` for a malformed body.
+//! `already_decided`, 400 `invalid_request` for a malformed body. Several
+//! decisions go in one call as `{"decisions": [...]}` ([`DecisionClient::send_all`],
+//! at most [`MAX_DECISIONS_PER_CALL`]), answered 200 with each one's outcome.
 
 use crate::config::DeviceOpConfig;
 use crate::gateway::https_client::HttpsClient;
+use crate::protocol::ciba::device_batch::BatchAnswer;
 use bytes::Bytes;
 use serde::Serialize;
 use std::time::Duration;
@@ -17,6 +20,9 @@ use std::time::Duration;
 pub const AMR: &[&str] = &["pwd", "hwk"];
 /// Largest answer read from the OP.
 const MAX_ANSWER_BYTES: usize = 16 * 1024;
+/// Most decisions sent in one call (the OP takes up to 128; each result
+/// of its answer is about 70 bytes).
+pub const MAX_DECISIONS_PER_CALL: usize = 64;
 
 /// Approve or deny.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -97,23 +103,68 @@ impl DecisionClient {
             Ok(body) => body,
             Err(e) => return Recorded::Unreachable(e.to_string()),
         };
+        match self.post(body).await {
+            Ok(answer) => recorded(answer.status().as_u16()),
+            Err(error) => Recorded::Unreachable(error),
+        }
+    }
+
+    /// POSTs `decisions` (at most [`MAX_DECISIONS_PER_CALL`]) in one call
+    /// and says what the OP made of each, in their order.
+    pub async fn send_all(&self, decisions: &[Decision<'_>]) -> Vec<Recorded> {
+        let all = |recorded: Recorded| vec![recorded; decisions.len()];
+        let body = match serde_json::to_vec(&serde_json::json!({ "decisions": decisions })) {
+            Ok(body) => body,
+            Err(e) => return all(Recorded::Unreachable(e.to_string())),
+        };
+        let answer = match self.post(body).await {
+            Ok(answer) if answer.status() == http::StatusCode::OK => answer,
+            Ok(answer) => return all(recorded(answer.status().as_u16())),
+            Err(error) => return all(Recorded::Unreachable(error)),
+        };
+        let Ok(answer) = serde_json::from_slice::<BatchAnswer>(answer.body()) else {
+            return all(Recorded::Unreachable(
+                "the OP's answer is not a batch answer".into(),
+            ));
+        };
+        decisions
+            .iter()
+            .map(|decision| {
+                let result = answer
+                    .results
+                    .iter()
+                    .find(|r| r.auth_req_id == decision.auth_req_id);
+                match result.map(|r| r.error.as_deref()) {
+                    None => Recorded::Unreachable("the OP did not answer for it".into()),
+                    Some(None) => Recorded::Yes,
+                    Some(Some("not_found")) => Recorded::NotFound,
+                    Some(Some("already_decided")) => Recorded::AlreadyDecided,
+                    Some(Some("temporarily_unavailable")) => {
+                        Recorded::Unreachable("the OP answered 503".into())
+                    }
+                    Some(Some(_)) => Recorded::Refused(400),
+                }
+            })
+            .collect()
+    }
+
+    async fn post(&self, body: Vec<u8>) -> Result<http::Response<Bytes>, String> {
         let request = http::Request::post(&self.endpoint)
             .header(http::header::CONTENT_TYPE, "application/json")
             .header(http::header::ACCEPT, "application/json")
             .body(Bytes::from(body));
-        let request = match request {
-            Ok(request) => request,
-            Err(e) => return Recorded::Unreachable(e.to_string()),
-        };
-        match self.client.send(request).await {
-            Err(e) => Recorded::Unreachable(e.to_string()),
-            Ok(answer) => match answer.status().as_u16() {
-                200..=299 => Recorded::Yes,
-                404 => Recorded::NotFound,
-                409 => Recorded::AlreadyDecided,
-                status @ 400..=499 => Recorded::Refused(status),
-                status => Recorded::Unreachable(format!("the OP answered {status}")),
-            },
-        }
+        let request = request.map_err(|e| e.to_string())?;
+        self.client.send(request).await.map_err(|e| e.to_string())
+    }
+}
+
+/// What the OP's status says of a single decision.
+fn recorded(status: u16) -> Recorded {
+    match status {
+        200..=299 => Recorded::Yes,
+        404 => Recorded::NotFound,
+        409 => Recorded::AlreadyDecided,
+        status @ 400..=499 => Recorded::Refused(status),
+        status => Recorded::Unreachable(format!("the OP answered {status}")),
     }
 }

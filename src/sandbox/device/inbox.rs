@@ -52,6 +52,31 @@ impl Inbox {
         Ok(())
     }
 
+    /// Queues every request of `batch`, or none when there is no room for
+    /// all of them (the OP retries the batch). Requests held already (the
+    /// OP retrying) change nothing.
+    pub fn add_all(&self, batch: Vec<PendingRequest>, now: u64) -> Result<(), Full> {
+        let Ok(mut requests) = self.requests.lock() else {
+            return Err(Full::Full);
+        };
+        let new = batch
+            .iter()
+            .filter(|r| !requests.contains_key(&r.auth_req_id))
+            .count();
+        if requests.len() + new > self.max {
+            requests.retain(|_, r| r.expires_at > now);
+        }
+        if requests.len() + new > self.max {
+            return Err(Full::Full);
+        }
+        for request in batch {
+            requests
+                .entry(request.auth_req_id.clone())
+                .or_insert_with(|| Arc::new(request));
+        }
+        Ok(())
+    }
+
     /// The live requests of customer `sub`, soonest expiry first.
     pub fn of(&self, sub: &str, now: u64) -> Vec<Arc<PendingRequest>> {
         let Ok(requests) = self.requests.lock() else {
@@ -123,6 +148,29 @@ mod tests {
         // At 150 `a` has expired and its place is free.
         inbox.add(request("c", "bob", 200), 150).unwrap();
         assert_eq!(inbox.len(), 2);
+    }
+
+    /// A batch goes in whole or not at all; expired requests make room.
+    #[test]
+    fn a_batch_is_queued_whole_or_not_at_all() {
+        let inbox = Inbox::new(3);
+        inbox.add(request("a", "alice", 110), 100).unwrap();
+        let batch = || {
+            vec![
+                request("a", "alice", 110),
+                request("b", "bob", 300),
+                request("c", "bob", 300),
+            ]
+        };
+        inbox.add_all(batch(), 100).unwrap();
+        assert_eq!(inbox.len(), 3, "`a` again changes nothing");
+        let more = || vec![request("d", "bob", 300), request("e", "bob", 300)];
+        assert_eq!(inbox.add_all(more(), 100), Err(Full::Full));
+        assert_eq!(inbox.len(), 3, "none of a refused batch is kept");
+        // At 150 `a` has expired: room for one, not two.
+        assert_eq!(inbox.add_all(more(), 150), Err(Full::Full));
+        inbox.add_all(vec![request("d", "bob", 300)], 150).unwrap();
+        assert_eq!(inbox.len(), 3);
     }
 
     #[test]

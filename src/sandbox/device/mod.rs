@@ -5,7 +5,7 @@
 //!
 //! | route | who | file |
 //! |---|---|---|
-//! | `POST /ciba/requests` | the OP: a request as a JWS it signed | `notify.rs` |
+//! | `POST /ciba/requests` | the OP: a request, or a batch of them, as a JWS it signed | `notify.rs`, `batch.rs` |
 //! | `GET /`, `POST /signin`, `/decide`, `/signout` | a customer in a browser | `web.rs`, `page.rs` |
 //! | `GET /api/customers/{username}/requests`, `POST /api/requests/{id}/approve\|deny` | scripts, as the customer (HTTP Basic) | `api.rs` |
 //!
@@ -16,6 +16,7 @@
 //! each is approved as it arrives (load tests).
 
 mod api;
+mod batch;
 mod customers;
 mod decision;
 mod inbox;

@@ -60,15 +60,28 @@ pub enum ClaimProblem {
     Request(&'static str),
 }
 
-/// Checks the claims of a verified notification: `iss` is the OP, `aud`
-/// holds `audience`, `exp` is after `now`, `iat` not in the future, and the
-/// request claims of the channel contract are there with their types.
+/// Checks the claims of a verified notification in the single form (one
+/// request): the envelope ([`check_envelope`]) and the request
+/// ([`check_request`]) are the same object.
 pub fn check(
     claims: &Map<String, Value>,
     issuer: &str,
     audience: &str,
     now: u64,
 ) -> Result<PendingRequest, ClaimProblem> {
+    check_envelope(claims, issuer, audience, now)?;
+    check_request(claims, now)
+}
+
+/// Checks the envelope of a verified notification, single or batched:
+/// `iss` is the OP, `aud` holds `audience`, `exp` is after `now`, `iat`
+/// not in the future, a `jti`.
+pub fn check_envelope(
+    claims: &Map<String, Value>,
+    issuer: &str,
+    audience: &str,
+    now: u64,
+) -> Result<(), ClaimProblem> {
     use ClaimProblem::{Request, Token};
     if claims::string(claims, "iss").ok().flatten() != Some(issuer) {
         return Err(Token("`iss` is not the OP's issuer"));
@@ -80,13 +93,7 @@ pub fn check(
     {
         return Err(Token("`aud` is not this device's audience"));
     }
-    let exp = claims::numeric_date(claims, "exp")
-        .ok()
-        .flatten()
-        .ok_or(Token("`exp` is missing"))?;
-    if exp <= now {
-        return Err(Token("the request has expired (`exp`)"));
-    }
+    expiry(claims, now)?;
     let iat = claims::numeric_date(claims, "iat")
         .ok()
         .flatten()
@@ -94,6 +101,30 @@ pub fn check(
     if iat > now + MAX_IAT_SKEW_SECS {
         return Err(Token("`iat` is in the future"));
     }
+    match claims::string(claims, "jti") {
+        Ok(Some(jti)) if !jti.is_empty() => Ok(()),
+        _ => Err(Request("`jti` is missing")),
+    }
+}
+
+/// `exp`, after `now`.
+fn expiry(claims: &Map<String, Value>, now: u64) -> Result<u64, ClaimProblem> {
+    let exp = claims::numeric_date(claims, "exp")
+        .ok()
+        .flatten()
+        .ok_or(ClaimProblem::Token("`exp` is missing"))?;
+    if exp <= now {
+        return Err(ClaimProblem::Token("the request has expired (`exp`)"));
+    }
+    Ok(exp)
+}
+
+/// Checks one request's claims (the single form's, or one of a batch's
+/// `requests`): its own `exp` after `now`, and the request claims of the
+/// channel contract with their types.
+pub fn check_request(claims: &Map<String, Value>, now: u64) -> Result<PendingRequest, ClaimProblem> {
+    use ClaimProblem::Request;
+    let exp = expiry(claims, now)?;
     let text = |name: &'static str, problem: &'static str| -> Result<String, ClaimProblem> {
         match claims::string(claims, name) {
             Ok(Some(value)) if !value.is_empty() => Ok(value.to_owned()),
@@ -105,7 +136,6 @@ pub fn check(
             .map(|v| v.map(str::to_owned))
             .map_err(|_| Request(problem))
     };
-    text("jti", "`jti` is missing")?;
     let auth_req_id = text("auth_req_id", "`auth_req_id` is missing")?;
     if auth_req_id.len() > MAX_AUTH_REQ_ID_BYTES {
         return Err(Request("`auth_req_id` is too long"));

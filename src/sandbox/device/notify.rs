@@ -1,6 +1,8 @@
 //! `POST /ciba/requests`: the OP hands a backchannel authentication request
 //! to the customer's device (the channel contract: `application/jwt`, a
-//! JWS of `typ` `ciba-request+jwt` signed with the OP's key). 202 when it
+//! JWS signed with the OP's key; of `typ` `ciba-requests+jwt`, several
+//! requests at once: `batch.rs`). The single form, `typ`
+//! `ciba-request+jwt`, one request: 202 when it
 //! is queued for the customer (or approved at once with `auto_approve`);
 //! 400 `invalid_request` for a body that is not such a JWS or lacks a
 //! request claim, 401 `invalid_token` for a bad signature, an unknown key,
@@ -11,8 +13,9 @@
 
 use super::inbox::Full;
 use super::notification::{self, ClaimProblem};
-use super::respond::json_error;
+use super::respond::{full, json_error};
 use super::state::DeviceState;
+use crate::protocol::ciba::device_batch::BATCH_TYP;
 use crate::protocol::jose::JoseError;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
@@ -45,6 +48,9 @@ pub async fn receive(state: &Arc<DeviceState>, request: Request<Bytes>) -> Respo
     };
     let config = &state.config;
     let now = state.clock.now_unix();
+    if verified.header.typ_is(BATCH_TYP) {
+        return super::batch::receive(state, &verified.claims, now).await;
+    }
     let pending = match notification::check(&verified.claims, &config.op.issuer, &config.op.audience, now) {
         Ok(pending) => pending,
         Err(ClaimProblem::Token(why)) => return json_error(StatusCode::UNAUTHORIZED, "invalid_token", why),
@@ -75,18 +81,6 @@ pub async fn receive(state: &Arc<DeviceState>, request: Request<Bytes>) -> Respo
         Ok(()) => accepted(),
         Err(Full::Full) => full(),
     }
-}
-
-fn full() -> Response<Bytes> {
-    let mut response = json_error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "temporarily_unavailable",
-        "the device holds as many requests as it may",
-    );
-    response
-        .headers_mut()
-        .insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
-    response
 }
 
 fn accepted() -> Response<Bytes> {

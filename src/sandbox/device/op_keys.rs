@@ -7,6 +7,7 @@
 
 use super::notification::NOTIFICATION_TYP;
 use crate::jwks_fetch::JwksFetcher;
+use crate::protocol::ciba::device_batch::BATCH_TYP;
 use crate::protocol::jose::{ClientJwk, JoseError, VerifiedJws, verify_jws};
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
@@ -33,8 +34,10 @@ impl OpKeys {
         }
     }
 
-    /// Verifies the signature and `typ` of a notification; refetches the
-    /// JWKS once when its `kid` is unknown.
+    /// Verifies the signature and `typ` of a notification (the single
+    /// form's `ciba-request+jwt` or a batch's `ciba-requests+jwt`, RFC 8725
+    /// §3.11; the caller reads which from the header); refetches the JWKS
+    /// once when its `kid` is unknown.
     pub async fn verify(&self, compact: &str) -> Result<VerifiedJws<ClientJwk>, JoseError> {
         if self.fetched().is_none_or(|at| at.elapsed() >= REFRESH) {
             self.fetch().await;
@@ -52,7 +55,12 @@ impl OpKeys {
 
     fn verify_cached(&self, compact: &str) -> Result<VerifiedJws<ClientJwk>, JoseError> {
         let keys = self.keys.read().map(|k| k.0.clone()).unwrap_or_default();
-        verify_jws(compact, &keys, Some(NOTIFICATION_TYP))
+        let verified = verify_jws(compact, &keys, None)?;
+        if verified.header.typ_is(BATCH_TYP) {
+            return Ok(verified);
+        }
+        verified.header.require_typ(NOTIFICATION_TYP)?;
+        Ok(verified)
     }
 
     fn fetched(&self) -> Option<Instant> {

@@ -19,3 +19,17 @@ pub fn json(status: StatusCode, body: &serde_json::Value) -> Response<Bytes> {
         .insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
+
+/// 503 `temporarily_unavailable` with `Retry-After: 1`: no room on the
+/// device for a request (or a whole batch); the OP retries.
+pub fn full() -> Response<Bytes> {
+    let mut response = json_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        "the device holds as many requests as it may",
+    );
+    response
+        .headers_mut()
+        .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}

@@ -80,6 +80,46 @@ impl DeviceState {
         Outcome::Op(recorded)
     }
 
+    /// `auto_approve` of a batch: approves each `(auth_req_id, sub)` at
+    /// once, as its customer authenticated now, several in one call to the
+    /// OP (`DecisionClient::send_all`); retries those the OP could not take
+    /// a few times, like [`DeviceState::auto_approve`].
+    pub async fn auto_approve_all(&self, requests: &[(String, String)]) {
+        for chunk in requests.chunks(super::decision::MAX_DECISIONS_PER_CALL) {
+            let mut waiting: Vec<&(String, String)> = chunk.iter().collect();
+            for delay_ms in [0, 200, 1000, 3000] {
+                tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+                let now = self.clock.now_unix();
+                let decisions: Vec<Decision<'_>> = waiting
+                    .iter()
+                    .map(|(auth_req_id, sub)| Decision {
+                        auth_req_id,
+                        decision: Verdict::Approved,
+                        sub,
+                        acr: &self.config.acr,
+                        amr: AMR,
+                        auth_time: now,
+                    })
+                    .collect();
+                let recorded = self.decisions.send_all(&decisions).await;
+                waiting = waiting
+                    .into_iter()
+                    .zip(recorded)
+                    .filter_map(|(request, recorded)| match recorded {
+                        Recorded::Unreachable(error) => {
+                            tracing::warn!(auth_req_id = %request.0, %error, "auto-approval did not reach the OP");
+                            Some(request)
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                if waiting.is_empty() {
+                    break;
+                }
+            }
+        }
+    }
+
     /// `auto_approve`: approves a request for `sub` at once, as its
     /// customer authenticated now; retries a few times while the OP cannot
     /// be reached.

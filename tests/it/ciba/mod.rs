@@ -6,6 +6,7 @@
 //! client's notification endpoint (ping, push) is a small HTTPS server
 //! that records what reaches it.
 
+pub mod batch;
 pub mod browser;
 pub mod notify;
 pub mod poll;
@@ -105,6 +106,13 @@ impl Ciba {
 
     /// [`Ciba::start`] with extra `[ciba]` lines.
     pub async fn start_with(ciba_extra: &str) -> Self {
+        Self::start_with_channel(ciba_extra, None).await
+    }
+
+    /// [`Ciba::start_with`], the OP's device channel at
+    /// `https://localhost:{channel_port}/ciba/requests` when given (a
+    /// stand-in the test serves there) instead of the sandbox device.
+    pub async fn start_with_channel(ciba_extra: &str, channel_port: Option<u16>) -> Self {
         let pki = TestPki::new();
         let device_paths = fiducia::pki::issue_client(
             &pki.path(""),
@@ -135,6 +143,7 @@ impl Ciba {
         .unwrap();
         let endpoint = format!("https://localhost:{}", receiver_server.addr.port());
         let device_port = free_port();
+        let channel_port = channel_port.unwrap_or(device_port);
         let more = move |jwks: &std::path::Path| {
             let jwks = jwks.display();
             format!(
@@ -183,7 +192,7 @@ backchannel_user_code_parameter = true
 
 [ciba]
 enabled = true
-device_notification_url = "https://localhost:{device_port}{path}"
+device_notification_url = "https://localhost:{channel_port}{path}"
 device_audience = "{AUDIENCE}"
 device_subject_dn = "{DEVICE_DN}"
 interval_secs = 1
