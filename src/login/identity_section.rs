@@ -49,7 +49,8 @@ pub fn identity_section(client: &str, view: &IdentityView<'_>) -> String {
     out
 }
 
-/// One requested verified set in a sentence.
+/// One requested verified set: the claims, then how they must have been
+/// verified and where they go, in a sentence.
 fn verified_ask(ask: &VerifiedAsk) -> String {
     let claims: Vec<String> = ask
         .claims
@@ -62,34 +63,33 @@ fn verified_ask(ask: &VerifiedAsk) -> String {
     let what = if claims.is_empty() {
         "That your identity was verified".to_string()
     } else {
-        format!("Verified {}", claims.join(", "))
+        claims.join(", ")
     };
-    let mut how = Vec::new();
+    let mut how = String::from("Verified by your bank");
     if !ask.trust_frameworks.is_empty() {
-        how.push(format!("under {}", ask.trust_frameworks.join(" or ")));
+        how.push_str(&format!(" under {}", ask.trust_frameworks.join(" or ")));
     }
     if !ask.assurance_levels.is_empty() {
-        how.push(format!(
-            "at assurance level {}",
+        how.push_str(&format!(
+            " at assurance level {}",
             ask.assurance_levels.join(" or ")
         ));
     }
     if !ask.evidence.is_empty() {
-        how.push(format!("checked against {}", ask.evidence.join(" or ")));
+        how.push_str(&format!(", checked against {}", ask.evidence.join(" or ")));
     }
     if let Some(days) = ask.max_age_days {
-        how.push(format!("within the last {days} days"));
+        how.push_str(&format!(", within the last {days} days"));
     }
-    let how = if how.is_empty() {
-        String::new()
-    } else {
-        format!(", {}", how.join(", "))
+    let sent = match ask.delivered_in {
+        "ID token" => "Sent with your sign-in (ID token).",
+        _ => "Sent when the app asks your bank for it (userinfo).",
     };
     format!(
-        "<strong>{}</strong><span>{}. Sent in the {}.</span>",
+        "<strong>{}</strong><span>{}. {}</span>",
         Text(&what),
-        Text(how.trim_start_matches(", ")),
-        Text(ask.delivered_in)
+        Text(&how),
+        Text(sent)
     )
 }
 
@@ -125,12 +125,16 @@ mod tests {
         assert!(html.contains("Identity data shared with Fin &amp; Co"));
         assert!(html.contains("<dt>Given name (verified)</dt><dd>Alice</dd>"));
         assert!(
-            html.contains("Verified Date of birth, Given name (required)"),
+            html.contains("<strong>Date of birth, Given name (required)</strong>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("Verified by your bank under UK digital identity"),
             "{html}"
         );
         assert!(html.contains("UK digital identity and attributes trust framework"));
         assert!(html.contains("an identity document"));
-        assert!(html.contains("Sent in the userinfo"));
+        assert!(html.contains("(userinfo)"));
         assert!(html.contains("To open &lt;your&gt; account"));
         assert!(!html.contains("<your>"));
     }
@@ -150,6 +154,6 @@ mod tests {
         );
         assert!(html.contains("no identity data will be shared"));
         assert!(html.contains("That your identity was verified"));
-        assert!(html.contains("Sent in the ID token"));
+        assert!(html.contains("Sent with your sign-in (ID token)."));
     }
 }
