@@ -81,6 +81,7 @@ fn token(writer: usize, n: u64, now: u64) -> AccessToken {
         issued_at: now,
         expires_at: now + 600,
         authorization_details: None,
+        claims: None,
     }
 }
 
