@@ -53,13 +53,13 @@ fn crash_child() {
     });
 }
 
-fn write_pair(tx: &fiducia::store::kv::Transaction, n: u64) -> Result<(), fiducia::store::kv::KvError> {
+pub fn write_pair(tx: &fiducia::store::kv::Transaction, n: u64) -> Result<(), fiducia::store::kv::KvError> {
     let value = vec![n as u8; 200];
     tx.set(format!("a/{n:012}").as_bytes(), &value)?;
     tx.set(format!("b/{n:012}").as_bytes(), &value)
 }
 
-async fn numbers_under(store: &Store, prefix: &'static [u8]) -> BTreeSet<u64> {
+pub async fn numbers_under(store: &Store, prefix: &'static [u8]) -> BTreeSet<u64> {
     let pairs = store
         .run(|tx, _| async move {
             tx.get_range(&KeyRange::starting_with(prefix), RangeOptions::default())

@@ -1,0 +1,287 @@
+//! Real PostgreSQL servers for tests: `initdb` into a temporary directory and
+//! `postgres` on a free loopback port with its Unix socket in that
+//! directory. PostgreSQL refuses to run as root, so as root the server runs
+//! as the `postgres` user (Debian's package creates it) or `nobody`.
+//!
+//! [`shared`] is one server per test binary run (tests make a database each
+//! with [`PgServer::database`]); [`PgServer::start`] makes a private one
+//! (the crash test kills its own). The binaries are found through
+//! `FIDUCIA_PG_BINDIR`, `pg_config --bindir` or `/usr/lib/postgresql/*/bin`;
+//! when they are missing the Postgres tests are skipped, unless
+//! `FIDUCIA_REQUIRE_POSTGRES=1` (CI: `scripts/test.sh`), which makes that a
+//! failure. A server dies with the thread that started it (Linux parent-death
+//! signal, from a thread that lives as long as the test binary), and a run
+//! removes the data directories of earlier runs that are gone.
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock, mpsc};
+use std::time::{Duration, Instant};
+
+const DIR_PREFIX: &str = "fiducia-pg-";
+
+/// A running PostgreSQL server.
+pub struct PgServer {
+    bin: PathBuf,
+    dir: PathBuf,
+    port: u16,
+    user: Option<(u32, u32)>,
+    child: Mutex<Option<Child>>,
+}
+
+/// The server shared by this test binary run, or `None` (skip) when
+/// PostgreSQL is not installed and not required.
+pub fn shared() -> Option<&'static PgServer> {
+    static SERVER: OnceLock<Option<PgServer>> = OnceLock::new();
+    SERVER.get_or_init(|| PgServer::start().map(|s| s.expect("start the shared PostgreSQL server"))).as_ref()
+}
+
+/// Whether a missing server is a failure (`FIDUCIA_REQUIRE_POSTGRES=1`).
+fn required() -> bool {
+    std::env::var("FIDUCIA_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
+}
+
+/// The directory holding `initdb`, `postgres` and `pg_ctl`.
+pub fn bin_dir() -> Option<PathBuf> {
+    let has_server = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
+    if let Some(dir) = std::env::var_os("FIDUCIA_PG_BINDIR").map(PathBuf::from) {
+        return has_server(&dir).then_some(dir);
+    }
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if out.status.success() && has_server(&dir) {
+            return Some(dir);
+        }
+    }
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
+        .filter(|(_, dir)| has_server(dir))
+        .collect();
+    found.sort();
+    found.pop().map(|(_, dir)| dir)
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The unprivileged user to run the server as, when we are root.
+fn server_user() -> Option<(u32, u32)> {
+    use std::os::unix::fs::MetadataExt;
+    // /proc/self belongs to the effective user.
+    if std::fs::metadata("/proc/self").map_or(true, |m| m.uid() != 0) {
+        return None;
+    }
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    for name in ["postgres", "nobody"] {
+        for line in passwd.lines() {
+            let fields: Vec<&str> = line.split(':').collect();
+            if fields.len() > 3 && fields[0] == name {
+                if let (Ok(uid), Ok(gid)) = (fields[2].parse(), fields[3].parse()) {
+                    return Some((uid, gid));
+                }
+            }
+        }
+    }
+    panic!("running as root, and neither a `postgres` nor a `nobody` user exists to run PostgreSQL as");
+}
+
+/// Removes data directories of earlier runs whose test process is gone.
+fn remove_stale_dirs() {
+    for entry in std::fs::read_dir(std::env::temp_dir()).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(DIR_PREFIX)
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Runs `f` on a thread that lives as long as the process, so that a child
+/// it spawns with a parent-death signal outlives the calling test thread.
+fn on_keeper_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    type Job = Box<dyn FnOnce() + Send>;
+    static KEEPER: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
+    let sender = KEEPER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("pg-keeper".into())
+            .spawn(move || {
+                for job in rx {
+                    job();
+                }
+                // Every sender lives in a static: never reached.
+                loop {
+                    std::thread::park();
+                }
+            })
+            .expect("spawn the pg-keeper thread");
+        Mutex::new(tx)
+    });
+    let (tx, rx) = mpsc::channel();
+    sender
+        .lock()
+        .unwrap()
+        .send(Box::new(move || {
+            let _ = tx.send(f());
+        }))
+        .unwrap();
+    rx.recv().unwrap()
+}
+
+impl PgServer {
+    /// Initializes and starts a private server: `None` when PostgreSQL is
+    /// not installed (a panic instead with `FIDUCIA_REQUIRE_POSTGRES=1`).
+    pub fn start() -> Option<Result<Self, String>> {
+        let Some(bin) = bin_dir() else {
+            assert!(
+                !required(),
+                "FIDUCIA_REQUIRE_POSTGRES=1 but no PostgreSQL server binaries were found (Debian package `postgresql`)"
+            );
+            eprintln!("skipped: no PostgreSQL server binaries (install Debian `postgresql`)");
+            return None;
+        };
+        remove_stale_dirs();
+        let dir = std::env::temp_dir().join(format!("{DIR_PREFIX}{}-{}", std::process::id(), uuid::Uuid::new_v4()));
+        Some(Self::init(bin, dir))
+    }
+
+    fn init(bin: PathBuf, dir: PathBuf) -> Result<Self, String> {
+        let user = server_user();
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        if let Some((uid, gid)) = user {
+            std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(|e| e.to_string())?;
+        }
+        let mut initdb = Command::new(bin.join("initdb"));
+        initdb
+            .args(["-U", "fiducia", "--auth=trust", "-E", "UTF8", "--no-instructions", "-D"])
+            .arg(dir.join("data"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some((uid, gid)) = user {
+            initdb.uid(uid).gid(gid);
+        }
+        let out = initdb.output().map_err(|e| format!("initdb: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        let server = Self {
+            bin,
+            dir,
+            port: crate::it::support::free_port(),
+            user,
+            child: Mutex::new(None),
+        };
+        server.run()?;
+        Ok(server)
+    }
+
+    /// Starts `postgres` (again) and waits until it accepts connections.
+    pub fn run(&self) -> Result<(), String> {
+        // The server gets its own process group (so that `crash` kills all
+        // of it) and, through setpriv(1), SIGKILL when the thread that
+        // started it ends.
+        let mut command = match which("setpriv") {
+            Some(setpriv) => {
+                let mut c = Command::new(setpriv);
+                c.args(["--pdeathsig", "KILL", "--"]).arg(self.bin.join("postgres"));
+                c
+            }
+            None => Command::new(self.bin.join("postgres")),
+        };
+        command
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-p", &self.port.to_string(), "-k"])
+            .arg(&self.dir)
+            .args(["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300"])
+            .args(["-c", "shared_buffers=128MB", "-c", "fsync=on", "-c", "synchronous_commit=on"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(self.dir.join("server.log")).map_err(|e| e.to_string())?)
+            .process_group(0);
+        if let Some((uid, gid)) = self.user {
+            command.uid(uid).gid(gid);
+        }
+        let child = on_keeper_thread(move || command.spawn()).map_err(|e| format!("postgres: {e}"))?;
+        *self.child.lock().unwrap() = Some(child);
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(30) {
+            let ready = Command::new(self.bin.join("pg_isready"))
+                .args(["-q", "-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "fiducia", "-d", "postgres"])
+                .status()
+                .is_ok_and(|s| s.success());
+            if ready {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(format!(
+            "PostgreSQL did not start: {}",
+            std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+        ))
+    }
+
+    /// Kills the server and every backend process with SIGKILL (a crash:
+    /// no shutdown checkpoint; what was fsynced is all that survives).
+    pub fn crash(&self) {
+        if let Some(mut child) = self.child.lock().unwrap().take() {
+            let group = nix::unistd::Pid::from_raw(-(child.id() as i32));
+            let _ = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGKILL);
+            let _ = child.wait();
+            // Backends see the postmaster die and exit; wait for the group.
+            let started = Instant::now();
+            while nix::sys::signal::kill(group, None).is_ok() && started.elapsed() < Duration::from_secs(10) {
+                let _ = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGKILL);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
+    /// The loopback port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The URL of database `name` (no password: trust authentication).
+    pub fn url(&self, name: &str) -> String {
+        format!("postgresql://fiducia@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// A fresh, empty database; returns its URL.
+    pub async fn database(&self) -> String {
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let (client, connection) = tokio_postgres::connect(&self.url("postgres"), tokio_postgres::NoTls)
+            .await
+            .expect("connect to the test PostgreSQL server");
+        let task = tokio::spawn(connection);
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create a test database");
+        drop(client);
+        let _ = task.await;
+        self.url(&name)
+    }
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        self.crash();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
