@@ -252,11 +252,6 @@ impl PgServer {
         }
     }
 
-    /// The loopback port.
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
     /// The URL of database `name` (no password: trust authentication).
     pub fn url(&self, name: &str) -> String {
         format!("postgresql://fiducia@127.0.0.1:{}/{name}", self.port)

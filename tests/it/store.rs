@@ -7,6 +7,7 @@
 mod conformance;
 mod crash;
 mod pg_crash;
+mod pg_op;
 
 use conformance::Factory;
 use fiducia::store::embedded::{EmbeddedBackend, EmbeddedOptions, InjectedFault};
