@@ -27,6 +27,8 @@ pub struct PgServer {
     dir: PathBuf,
     port: u16,
     user: Option<(u32, u32)>,
+    /// Extra `-c name=value` settings.
+    settings: Vec<String>,
     child: Mutex<Option<Child>>,
 }
 
@@ -147,6 +149,35 @@ impl PgServer {
     /// Initializes and starts a private server: `None` when PostgreSQL is
     /// not installed (a panic instead with `FIDUCIA_REQUIRE_POSTGRES=1`).
     pub fn start() -> Option<Result<Self, String>> {
+        Self::start_with(|_| Vec::new())
+    }
+
+    /// [`PgServer::start`] that also accepts TLS, with the certificate
+    /// chain and key given (PEM).
+    pub fn start_with_tls(chain_pem: &str, key_pem: &str) -> Option<Result<Self, String>> {
+        let (chain_pem, key_pem) = (chain_pem.to_string(), key_pem.to_string());
+        Self::start_with(move |dir| {
+            let (cert, key) = (dir.join("server.crt"), dir.join("server.key"));
+            std::fs::write(&cert, chain_pem).unwrap();
+            std::fs::write(&key, key_pem).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+            if let Some((uid, gid)) = server_user() {
+                for file in [&cert, &key] {
+                    std::os::unix::fs::chown(file, Some(uid), Some(gid)).unwrap();
+                }
+            }
+            vec![
+                "ssl=on".into(),
+                format!("ssl_cert_file={}", cert.display()),
+                format!("ssl_key_file={}", key.display()),
+            ]
+        })
+    }
+
+    /// Initializes and starts a server; `settings` writes what it needs
+    /// into the directory and returns extra `name=value` settings.
+    fn start_with(settings: impl FnOnce(&Path) -> Vec<String>) -> Option<Result<Self, String>> {
         let Some(bin) = bin_dir() else {
             assert!(
                 !required(),
@@ -157,10 +188,10 @@ impl PgServer {
         };
         remove_stale_dirs();
         let dir = std::env::temp_dir().join(format!("{DIR_PREFIX}{}-{}", std::process::id(), uuid::Uuid::new_v4()));
-        Some(Self::init(bin, dir))
+        Some(Self::init(bin, dir, settings))
     }
 
-    fn init(bin: PathBuf, dir: PathBuf) -> Result<Self, String> {
+    fn init(bin: PathBuf, dir: PathBuf, settings: impl FnOnce(&Path) -> Vec<String>) -> Result<Self, String> {
         let user = server_user();
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         if let Some((uid, gid)) = user {
@@ -179,11 +210,13 @@ impl PgServer {
         if !out.status.success() {
             return Err(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr)));
         }
+        let settings = settings(&dir);
         let server = Self {
             bin,
             dir,
             port: crate::it::support::free_port(),
             user,
+            settings,
             child: Mutex::new(None),
         };
         server.run()?;
@@ -210,6 +243,7 @@ impl PgServer {
             .arg(&self.dir)
             .args(["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300"])
             .args(["-c", "shared_buffers=128MB", "-c", "fsync=on", "-c", "synchronous_commit=on"])
+            .args(self.settings.iter().flat_map(|s| ["-c", s.as_str()]))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(self.dir.join("server.log")).map_err(|e| e.to_string())?)

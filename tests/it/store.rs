@@ -8,6 +8,7 @@ mod conformance;
 mod crash;
 mod pg_crash;
 mod pg_op;
+mod pg_tls;
 
 use conformance::Factory;
 use fiducia::store::embedded::{EmbeddedBackend, EmbeddedOptions, InjectedFault};
