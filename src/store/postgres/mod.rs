@@ -26,6 +26,7 @@
 
 mod errors;
 mod schema;
+mod shared;
 mod tls;
 mod transaction;
 mod writes;
@@ -37,10 +38,10 @@ use super::embedded::InjectedFault;
 use super::kv::{Backend, BackendTransaction, KvError, RunOptions};
 use crate::config::PostgresSslMode;
 use futures::future::BoxFuture;
-use std::collections::VecDeque;
+use shared::Shared;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How to reach the server.
@@ -66,18 +67,6 @@ impl std::fmt::Debug for PostgresOptions {
             .field("sslmode", &self.sslmode)
             .field("ca_file", &self.ca_file)
             .finish()
-    }
-}
-
-/// State every transaction shares.
-pub(crate) struct Shared {
-    pool: deadpool_postgres::Pool,
-    faults: Mutex<VecDeque<InjectedFault>>,
-}
-
-impl Shared {
-    fn next_fault(&self) -> Option<InjectedFault> {
-        self.faults.lock().unwrap_or_else(|p| p.into_inner()).pop_front()
     }
 }
 
@@ -129,10 +118,7 @@ impl PostgresBackend {
         schema::ensure(&mut first).await?;
         drop(first);
         Ok(Self {
-            shared: Arc::new(Shared {
-                pool,
-                faults: Mutex::new(VecDeque::new()),
-            }),
+            shared: Arc::new(Shared::new(pool)),
             closed: AtomicBool::new(false),
         })
     }

@@ -6,8 +6,8 @@
 //! when one suffices (`insert_new`: the record and its index entries in one
 //! upsert).
 
-use super::Shared;
 use super::errors;
+use super::shared::Shared;
 use super::writes::Writes;
 use crate::store::embedded::InjectedFault;
 use crate::store::kv::{BackendTransaction, KeyRange, KeyValue, KvError, RangeOptions, backoff};
