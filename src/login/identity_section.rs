@@ -8,7 +8,7 @@
 //! ([`Text`]).
 
 use super::html::Text;
-use super::pages::DetailLine;
+use super::detail_line::DetailLine;
 use crate::protocol::ekyc::ConsentSummary;
 use crate::protocol::ekyc::consent_summary::VerifiedAsk;
 

@@ -42,6 +42,7 @@ pub mod error;
 pub mod forms;
 pub mod headers;
 pub mod html;
+pub mod detail_line;
 pub mod identity_section;
 pub mod pages;
 pub mod password;

@@ -11,15 +11,7 @@ use super::html::Text;
 use super::scopes::ScopeLine;
 use crate::protocol::credentials::MAX_PASSWORD_BYTES;
 
-/// A label and a value: a claim to be shared ("E-mail", "alice@...") or a
-/// detail of the request ("Amount", "12.50").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DetailLine<'a> {
-    /// What the value is.
-    pub label: &'a str,
-    /// The value.
-    pub value: &'a str,
-}
+pub use super::detail_line::DetailLine;
 
 /// What the login page shows.
 #[derive(Debug, Clone, Copy)]
