@@ -74,10 +74,15 @@ pub async fn start_with(
 
     readiness.register("store");
     let store_config = c.store.clone();
-    let store = crate::store::open(&store_config).await.with_context(|| match c.store.backend {
-        crate::config::StoreBackend::Postgres => "store: cannot open the PostgreSQL store".to_string(),
-        backend => format!("store: cannot open the {backend:?} store at {}", c.store.path.display()),
-    })?;
+    let store = crate::store::open(&store_config)
+        .await
+        .with_context(|| match c.store.backend {
+            crate::config::StoreBackend::Postgres => "store: cannot open the PostgreSQL store".to_string(),
+            backend => format!(
+                "store: cannot open the {backend:?} store at {}",
+                c.store.path.display()
+            ),
+        })?;
     let repo = crate::store::repo::Repo::open(store.clone())
         .await
         .context("store")?;

@@ -1118,9 +1118,18 @@ mod tests {
         assert!(!format!("{store:?}").contains("s3cret"), "the URL is redacted");
         let failures = [
             ("", "store.postgres_url"),
-            ("postgres_url = \"postgresql://op:s3cret@db/fiducia?bogus=1\"\n", "store.postgres_url"),
-            ("postgres_url = \"postgresql://op:s3cret@db/fiducia?sslmode=require\"\n", "store.postgres_url"),
-            ("postgres_url = \"postgresql://op:s3cret@db\"\n", "store.postgres_url"),
+            (
+                "postgres_url = \"postgresql://op:s3cret@db/fiducia?bogus=1\"\n",
+                "store.postgres_url",
+            ),
+            (
+                "postgres_url = \"postgresql://op:s3cret@db/fiducia?sslmode=require\"\n",
+                "store.postgres_url",
+            ),
+            (
+                "postgres_url = \"postgresql://op:s3cret@db\"\n",
+                "store.postgres_url",
+            ),
             (
                 "postgres_url = \"postgresql://op:s3cret@db/fiducia\"\npostgres_password_file = \"/run/pw\"\n",
                 "store.postgres_password_file",

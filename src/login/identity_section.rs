@@ -7,8 +7,8 @@
 //! ID4 §8 — the customer judges the text itself). Every value is escaped
 //! ([`Text`]).
 
-use super::html::Text;
 use super::detail_line::DetailLine;
+use super::html::Text;
 use crate::protocol::ekyc::ConsentSummary;
 use crate::protocol::ekyc::consent_summary::VerifiedAsk;
 

@@ -38,11 +38,11 @@
 
 pub mod claims;
 pub mod csrf;
+pub mod detail_line;
 pub mod error;
 pub mod forms;
 pub mod headers;
 pub mod html;
-pub mod detail_line;
 pub mod identity_section;
 pub mod pages;
 pub mod password;

@@ -65,10 +65,7 @@ async fn open_postgres(config: &StoreConfig) -> Result<Store, KvError> {
     let password = match &config.postgres_password_file {
         Some(path) => {
             let text = tokio::fs::read_to_string(path).await.map_err(|e| {
-                KvError::Backend(format!(
-                    "store.postgres_password_file {}: {e}",
-                    path.display()
-                ))
+                KvError::Backend(format!("store.postgres_password_file {}: {e}", path.display()))
             })?;
             Some(text.lines().next().unwrap_or_default().to_string())
         }
@@ -102,7 +99,9 @@ fn open_local(config: &StoreConfig) -> Result<Store, KvError> {
         }
         StoreBackend::Fdb => open_fdb(config)?,
         StoreBackend::Postgres => {
-            return Err(KvError::Backend("the Postgres backend opens asynchronously".into()));
+            return Err(KvError::Backend(
+                "the Postgres backend opens asynchronously".into(),
+            ));
         }
     };
     Ok(store)

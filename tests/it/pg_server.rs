@@ -36,7 +36,9 @@ pub struct PgServer {
 /// PostgreSQL is not installed and not required.
 pub fn shared() -> Option<&'static PgServer> {
     static SERVER: OnceLock<Option<PgServer>> = OnceLock::new();
-    SERVER.get_or_init(|| PgServer::start().map(|s| s.expect("start the shared PostgreSQL server"))).as_ref()
+    SERVER
+        .get_or_init(|| PgServer::start().map(|s| s.expect("start the shared PostgreSQL server")))
+        .as_ref()
 }
 
 /// Whether a missing server is a failure (`FIDUCIA_REQUIRE_POSTGRES=1`).
@@ -98,7 +100,11 @@ fn server_user() -> Option<(u32, u32)> {
 
 /// Removes data directories of earlier runs whose test process is gone.
 fn remove_stale_dirs() {
-    for entry in std::fs::read_dir(std::env::temp_dir()).into_iter().flatten().flatten() {
+    for entry in std::fs::read_dir(std::env::temp_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some(pid) = name
             .strip_prefix(DIR_PREFIX)
@@ -187,7 +193,11 @@ impl PgServer {
             return None;
         };
         remove_stale_dirs();
-        let dir = std::env::temp_dir().join(format!("{DIR_PREFIX}{}-{}", std::process::id(), uuid::Uuid::new_v4()));
+        let dir = std::env::temp_dir().join(format!(
+            "{DIR_PREFIX}{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4()
+        ));
         Some(Self::init(bin, dir, settings))
     }
 
@@ -199,7 +209,15 @@ impl PgServer {
         }
         let mut initdb = Command::new(bin.join("initdb"));
         initdb
-            .args(["-U", "fiducia", "--auth=trust", "-E", "UTF8", "--no-instructions", "-D"])
+            .args([
+                "-U",
+                "fiducia",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-instructions",
+                "-D",
+            ])
             .arg(dir.join("data"))
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -231,7 +249,8 @@ impl PgServer {
         let mut command = match which("setpriv") {
             Some(setpriv) => {
                 let mut c = Command::new(setpriv);
-                c.args(["--pdeathsig", "KILL", "--"]).arg(self.bin.join("postgres"));
+                c.args(["--pdeathsig", "KILL", "--"])
+                    .arg(self.bin.join("postgres"));
                 c
             }
             None => Command::new(self.bin.join("postgres")),
@@ -242,7 +261,14 @@ impl PgServer {
             .args(["-p", &self.port.to_string(), "-k"])
             .arg(&self.dir)
             .args(["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300"])
-            .args(["-c", "shared_buffers=128MB", "-c", "fsync=on", "-c", "synchronous_commit=on"])
+            .args([
+                "-c",
+                "shared_buffers=128MB",
+                "-c",
+                "fsync=on",
+                "-c",
+                "synchronous_commit=on",
+            ])
             .args(self.settings.iter().flat_map(|s| ["-c", s.as_str()]))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -256,7 +282,17 @@ impl PgServer {
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(30) {
             let ready = Command::new(self.bin.join("pg_isready"))
-                .args(["-q", "-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "fiducia", "-d", "postgres"])
+                .args([
+                    "-q",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &self.port.to_string(),
+                    "-U",
+                    "fiducia",
+                    "-d",
+                    "postgres",
+                ])
                 .status()
                 .is_ok_and(|s| s.success());
             if ready {

@@ -197,7 +197,13 @@ async fn run_writers(args: &Args, repo: &Repo) -> Result<Histogram<u64>, BoxErro
     let until = warmup_until + Duration::from_secs(args.seconds);
     let mut tasks = Vec::new();
     for w in 0..args.writers {
-        tasks.push(tokio::spawn(writer(repo.clone(), args.api, w, warmup_until, until)));
+        tasks.push(tokio::spawn(writer(
+            repo.clone(),
+            args.api,
+            w,
+            warmup_until,
+            until,
+        )));
     }
     let mut all = Histogram::<u64>::new(3)?;
     for task in tasks {
@@ -209,7 +215,10 @@ async fn run_writers(args: &Args, repo: &Repo) -> Result<Histogram<u64>, BoxErro
 fn print_latencies(args: &Args, all: &Histogram<u64>) {
     let commits = all.len();
     let ms = |v: u64| v as f64 / 1000.0;
-    println!("durable token-issue transactions: {commits} ({:.0}/s)", commits as f64 / args.seconds as f64);
+    println!(
+        "durable token-issue transactions: {commits} ({:.0}/s)",
+        commits as f64 / args.seconds as f64
+    );
     println!(
         "commit latency ms: p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
         ms(all.value_at_quantile(0.50)),

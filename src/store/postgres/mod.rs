@@ -90,13 +90,16 @@ impl PostgresBackend {
         config
             .ssl_mode(match options.sslmode {
                 PostgresSslMode::Disable => tokio_postgres::config::SslMode::Disable,
-                PostgresSslMode::Require | PostgresSslMode::VerifyFull => tokio_postgres::config::SslMode::Require,
+                PostgresSslMode::Require | PostgresSslMode::VerifyFull => {
+                    tokio_postgres::config::SslMode::Require
+                }
             })
             .options("-c default_transaction_isolation=serializable")
             .application_name("fiducia")
             .connect_timeout(Duration::from_secs(5))
             .keepalives_idle(Duration::from_secs(30));
-        let tls = tls::MakeRustls::new(options.sslmode, options.ca_file.as_deref()).map_err(KvError::Backend)?;
+        let tls =
+            tls::MakeRustls::new(options.sslmode, options.ca_file.as_deref()).map_err(KvError::Backend)?;
         let manager = deadpool_postgres::Manager::from_config(
             config,
             tls,
@@ -159,7 +162,9 @@ impl Backend for PostgresBackend {
         if self.closed.load(Ordering::Acquire) {
             return Err(KvError::Closed);
         }
-        Ok(Box::new(transaction::PostgresTransaction::new(self.shared.clone())))
+        Ok(Box::new(transaction::PostgresTransaction::new(
+            self.shared.clone(),
+        )))
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {

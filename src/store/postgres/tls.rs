@@ -41,9 +41,9 @@ impl MakeRustls {
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
                 .with_no_client_auth(),
-            PostgresSslMode::Disable | PostgresSslMode::VerifyFull => {
-                builder.with_root_certificates(roots(ca_file)?).with_no_client_auth()
-            }
+            PostgresSslMode::Disable | PostgresSslMode::VerifyFull => builder
+                .with_root_certificates(roots(ca_file)?)
+                .with_no_client_auth(),
         };
         Ok(Self {
             config: Arc::new(config),

@@ -66,7 +66,8 @@ impl Conn {
                 .await
                 .map_err(|e| errors::before_commit(&e))?;
             if begin {
-                let (began, rows) = futures::join!(client.batch_execute("BEGIN"), client.query(&statement, params));
+                let (began, rows) =
+                    futures::join!(client.batch_execute("BEGIN"), client.query(&statement, params));
                 began.map_err(|e| errors::before_commit(&e))?;
                 rows.map_err(|e| errors::before_commit(&e))
             } else {
@@ -185,23 +186,33 @@ impl PostgresTransaction {
         let single = !in_transaction && statements.count() == 1;
         let mut pipeline: Vec<BoxFuture<'_, Result<u64, tokio_postgres::Error>>> = Vec::new();
         if !single && !in_transaction {
-            pipeline.push(Box::pin(async { client.batch_execute("BEGIN").await.map(|()| 0) }));
+            pipeline.push(Box::pin(async {
+                client.batch_execute("BEGIN").await.map(|()| 0)
+            }));
         }
         if let Some(statement) = &delete_range {
             for range in &statements.ranges {
-                pipeline.push(Box::pin(async move { client.execute(statement, &[&range.begin, &range.end]).await }));
+                pipeline.push(Box::pin(async move {
+                    client.execute(statement, &[&range.begin, &range.end]).await
+                }));
             }
         }
         if let Some(statement) = &delete_keys {
             let deleted = &statements.deleted;
-            pipeline.push(Box::pin(async move { client.execute(statement, &[deleted]).await }));
+            pipeline.push(Box::pin(
+                async move { client.execute(statement, &[deleted]).await },
+            ));
         }
         if let Some(statement) = &upsert {
             let (keys, values) = (&statements.set_keys, &statements.set_values);
-            pipeline.push(Box::pin(async move { client.execute(statement, &[keys, values]).await }));
+            pipeline.push(Box::pin(async move {
+                client.execute(statement, &[keys, values]).await
+            }));
         }
         if !single {
-            pipeline.push(Box::pin(async { client.batch_execute("COMMIT").await.map(|()| 0) }));
+            pipeline.push(Box::pin(async {
+                client.batch_execute("COMMIT").await.map(|()| 0)
+            }));
         }
         let results = futures::future::join_all(pipeline).await;
         let outcome = match results.into_iter().find_map(Result::err) {

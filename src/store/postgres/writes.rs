@@ -49,7 +49,12 @@ impl Writes {
 
     /// `stored` (the whole of `range` as the server has it) with own writes
     /// applied, in the order and up to the limit `options` ask for.
-    pub(super) fn overlay(&self, range: &KeyRange, stored: Vec<KeyValue>, options: RangeOptions) -> Vec<KeyValue> {
+    pub(super) fn overlay(
+        &self,
+        range: &KeyRange,
+        stored: Vec<KeyValue>,
+        options: RangeOptions,
+    ) -> Vec<KeyValue> {
         let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = stored
             .into_iter()
             .filter(|(key, _)| !self.cleared.iter().any(|c| c.contains(key)))
@@ -105,9 +110,19 @@ mod tests {
         let read = w.overlay(&all, stored.clone(), RangeOptions::default());
         assert_eq!(
             read,
-            vec![(b"a/2".to_vec(), b"new".to_vec()), (b"b0".to_vec(), b"kept".to_vec())]
+            vec![
+                (b"a/2".to_vec(), b"new".to_vec()),
+                (b"b0".to_vec(), b"kept".to_vec())
+            ]
         );
-        let last = w.overlay(&all, stored, RangeOptions { limit: 1, reverse: true });
+        let last = w.overlay(
+            &all,
+            stored,
+            RangeOptions {
+                limit: 1,
+                reverse: true,
+            },
+        );
         assert_eq!(last, vec![(b"b0".to_vec(), b"kept".to_vec())]);
     }
 }

@@ -30,15 +30,16 @@ async fn open_child_store(spec: &str) -> Store {
         return open_store(Path::new(dir)).unwrap().0;
     }
     if let Some(url) = spec.strip_prefix("postgres:") {
-        let backend = fiducia::store::postgres::PostgresBackend::open(fiducia::store::postgres::PostgresOptions {
-            url: url.to_string(),
-            password: None,
-            pool_size: WRITERS as usize,
-            sslmode: fiducia::config::PostgresSslMode::Disable,
-            ca_file: None,
-        })
-        .await
-        .unwrap();
+        let backend =
+            fiducia::store::postgres::PostgresBackend::open(fiducia::store::postgres::PostgresOptions {
+                url: url.to_string(),
+                password: None,
+                pool_size: WRITERS as usize,
+                sslmode: fiducia::config::PostgresSslMode::Disable,
+                ca_file: None,
+            })
+            .await
+            .unwrap();
         return Store::new(Arc::new(backend));
     }
     #[cfg(feature = "fdb")]
@@ -190,7 +191,9 @@ async fn acknowledged_commits_survive_sigkill() {
             {
                 moved_on.set(Some(Instant::now()));
             }
-            moved_on.get().is_some_and(|at| at.elapsed() >= Duration::from_millis(300))
+            moved_on
+                .get()
+                .is_some_and(|at| at.elapsed() >= Duration::from_millis(300))
         })
     });
     let (store, _backend) = open_store(&store_dir).unwrap();

@@ -70,9 +70,10 @@ async fn acknowledged_commits_survive_a_postgres_server_sigkill() {
     let failures = failures.lock().unwrap().clone();
     assert_eq!(failures.len(), WRITERS as usize);
     assert!(
-        failures
-            .iter()
-            .all(|e| matches!(e, KvError::TimedOut(_) | KvError::CommitUnknown | KvError::RetryLimit { .. })),
+        failures.iter().all(|e| matches!(
+            e,
+            KvError::TimedOut(_) | KvError::CommitUnknown | KvError::RetryLimit { .. }
+        )),
         "{failures:?}"
     );
     store.close().await;

@@ -81,7 +81,10 @@ async fn the_op_serves_flows_on_postgres_and_answers_temporarily_unavailable_whi
     // client_credentials over mTLS.
     let response = client_credentials(&op).await;
     assert_status(&response, 200);
-    let cc_token = json(response.body())["access_token"].as_str().unwrap().to_string();
+    let cc_token = json(response.body())["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(introspect_mtls(&op, &cc_token).await["active"], true);
     let (rows, version) = rows_in(&url).await;
     assert!(rows > 5, "the OP's records live in PostgreSQL: {rows} rows");
@@ -97,7 +100,10 @@ async fn the_op_serves_flows_on_postgres_and_answers_temporarily_unavailable_whi
     tokio::task::block_in_place(|| server.run()).unwrap();
     let response = client_credentials(&op).await;
     assert_status(&response, 200);
-    let after = json(response.body())["access_token"].as_str().unwrap().to_string();
+    let after = json(response.body())["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(introspect_mtls(&op, &cc_token).await["active"], true);
     assert_eq!(introspect_mtls(&op, &after).await["active"], true);
     assert_eq!(introspection_of(&op, &flow_token).await["active"], false);

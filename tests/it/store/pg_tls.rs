@@ -23,7 +23,10 @@ fn ca_and_server(names: &[&str]) -> (String, String, String) {
     let issuer = Issuer::new(ca, ca_key);
     let key = KeyPair::generate().unwrap();
     let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-    let cert = CertificateParams::new(names).unwrap().signed_by(&key, &issuer).unwrap();
+    let cert = CertificateParams::new(names)
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
     (ca_pem, cert.pem(), key.serialize_pem())
 }
 
@@ -72,8 +75,14 @@ async fn verify_full_checks_the_chain_and_the_name_and_require_only_encrypts() {
         .await
         .unwrap();
     let store = Store::new(Arc::new(backend));
-    store.run(|tx, _| async move { tx.set(b"tls/k", b"v") }).await.unwrap();
-    let read = store.run(|tx, _| async move { tx.get(b"tls/k").await }).await.unwrap();
+    store
+        .run(|tx, _| async move { tx.set(b"tls/k", b"v") })
+        .await
+        .unwrap();
+    let read = store
+        .run(|tx, _| async move { tx.get(b"tls/k").await })
+        .await
+        .unwrap();
     assert_eq!(read.as_deref(), Some(&b"v"[..]));
     assert!(encrypted_connections(&server.url("postgres")).await >= 1);
     store.close().await;
@@ -82,10 +91,14 @@ async fn verify_full_checks_the_chain_and_the_name_and_require_only_encrypts() {
     let (other_ca, _, _) = ca_and_server(&["127.0.0.1"]);
     let other_file = dir.path().join("other-ca.pem");
     std::fs::write(&other_file, other_ca).unwrap();
-    let refused = PostgresBackend::open(options(&url, PostgresSslMode::VerifyFull, Some(other_file.clone())))
-        .await
-        .err()
-        .expect("a server signed by another CA is refused");
+    let refused = PostgresBackend::open(options(
+        &url,
+        PostgresSslMode::VerifyFull,
+        Some(other_file.clone()),
+    ))
+    .await
+    .err()
+    .expect("a server signed by another CA is refused");
     assert!(refused.to_string().contains("certificate"), "{refused}");
 
     // The right CA, but a name the certificate does not carry.
@@ -100,7 +113,10 @@ async fn verify_full_checks_the_chain_and_the_name_and_require_only_encrypts() {
         .await
         .unwrap();
     let store = Store::new(Arc::new(backend));
-    let read = store.run(|tx, _| async move { tx.get(b"tls/k").await }).await.unwrap();
+    let read = store
+        .run(|tx, _| async move { tx.get(b"tls/k").await })
+        .await
+        .unwrap();
     assert_eq!(read.as_deref(), Some(&b"v"[..]));
     store.close().await;
 }
