@@ -145,6 +145,7 @@ fn token_record(jkt: &str, now: u64) -> AccessToken {
         issued_at: now,
         expires_at: now + 600,
         authorization_details: None,
+        claims: None,
     }
 }
 

@@ -88,10 +88,11 @@ fn server_user() -> Option<(u32, u32)> {
     for name in ["postgres", "nobody"] {
         for line in passwd.lines() {
             let fields: Vec<&str> = line.split(':').collect();
-            if fields.len() > 3 && fields[0] == name {
-                if let (Ok(uid), Ok(gid)) = (fields[2].parse(), fields[3].parse()) {
-                    return Some((uid, gid));
-                }
+            if fields.len() > 3
+                && fields[0] == name
+                && let (Ok(uid), Ok(gid)) = (fields[2].parse(), fields[3].parse())
+            {
+                return Some((uid, gid));
             }
         }
     }
