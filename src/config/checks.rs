@@ -1148,6 +1148,28 @@ mod tests {
             assert_eq!((err.field.as_str(), err.check), (field, "store"), "{extra}");
             assert!(!err.to_string().contains("s3cret"), "{err}");
         }
+        // The URL (with its password) from the environment instead of the file.
+        let env = vec![(
+            "FIDUCIA_STORE__POSTGRES_URL".to_string(),
+            "postgresql://op:s3cret@db/fiducia".to_string(),
+        )];
+        let from_env = validate(load_from_str(&pg(""), env).unwrap(), Path::new("/etc/fiducia")).unwrap();
+        let url = from_env.get().store.postgres_url.as_ref().map(|u| u.expose());
+        assert_eq!(url, Some("postgresql://op:s3cret@db/fiducia"));
+        // Relative secret and CA files resolve against the config's directory.
+        let files = validated(&pg(
+            "postgres_url = \"postgresql://op@db/fiducia\"\npostgres_password_file = \"pg-password\"\npostgres_ca_file = \"db-ca.pem\"\n",
+        ))
+        .unwrap();
+        let store = &files.get().store;
+        assert_eq!(
+            store.postgres_password_file.as_deref(),
+            Some(Path::new("/etc/fiducia/pg-password"))
+        );
+        assert_eq!(
+            store.postgres_ca_file.as_deref(),
+            Some(Path::new("/etc/fiducia/db-ca.pem"))
+        );
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub struct PgServer {
     dir: PathBuf,
     port: u16,
     user: Option<(u32, u32)>,
+    /// The password TCP connections need, if any.
+    password: Option<String>,
     /// Extra `-c name=value` settings.
     settings: Vec<String>,
     child: Mutex<Option<Child>>,
@@ -159,6 +161,47 @@ impl PgServer {
         Self::start_with(|_| Vec::new())
     }
 
+    /// [`PgServer::start`] where TCP connections must authenticate with
+    /// `password` (SCRAM-SHA-256); the Unix socket stays `trust` for the
+    /// test's own connections ([`PgServer::socket_dsn`]).
+    pub fn start_with_password(password: &str) -> Option<Result<Self, String>> {
+        let password = password.to_string();
+        Some(Self::start_with(|_| Vec::new())?.and_then(|mut server| {
+            server.password = Some(password);
+            server.restart_with_password().map(|()| server)
+        }))
+    }
+
+    /// Sets the superuser's password and requires it over TCP.
+    fn restart_with_password(&self) -> Result<(), String> {
+        let password = self.password.clone().unwrap_or_default();
+        let hba = "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n";
+        let hba_file = self.dir.join("data").join("pg_hba.conf");
+        std::fs::write(&hba_file, hba).map_err(|e| e.to_string())?;
+        let sql = format!("ALTER ROLE fiducia PASSWORD '{}'", password.replace('\'', "''"));
+        let out = Command::new(self.bin.join("psql"))
+            .args(["-X", "-q", "-h"])
+            .arg(&self.dir)
+            .args([
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "fiducia",
+                "-d",
+                "postgres",
+                "-c",
+                &sql,
+                "-c",
+                "SELECT pg_reload_conf()",
+            ])
+            .output()
+            .map_err(|e| format!("psql: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("psql: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        Ok(())
+    }
+
     /// [`PgServer::start`] that also accepts TLS, with the certificate
     /// chain and key given (PEM).
     pub fn start_with_tls(chain_pem: &str, key_pem: &str) -> Option<Result<Self, String>> {
@@ -235,6 +278,7 @@ impl PgServer {
             dir,
             port: crate::it::support::free_port(),
             user,
+            password: None,
             settings,
             child: Mutex::new(None),
         };
@@ -323,17 +367,29 @@ impl PgServer {
         }
     }
 
-    /// The URL of database `name` (no password: trust authentication).
+    /// The TCP URL of database `name`, without a password (trust, unless
+    /// started [`PgServer::start_with_password`]).
     pub fn url(&self, name: &str) -> String {
         format!("postgresql://fiducia@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// Database `name` over the Unix socket in the server's directory,
+    /// where authentication is always `trust`: the test's own view.
+    pub fn socket_dsn(&self, name: &str) -> String {
+        format!(
+            "host={} port={} user=fiducia dbname={name}",
+            self.dir.display(),
+            self.port
+        )
     }
 
     /// A fresh, empty database; returns its URL.
     pub async fn database(&self) -> String {
         let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-        let (client, connection) = tokio_postgres::connect(&self.url("postgres"), tokio_postgres::NoTls)
-            .await
-            .expect("connect to the test PostgreSQL server");
+        let (client, connection) =
+            tokio_postgres::connect(&self.socket_dsn("postgres"), tokio_postgres::NoTls)
+                .await
+                .expect("connect to the test PostgreSQL server");
         let task = tokio::spawn(connection);
         client
             .batch_execute(&format!("CREATE DATABASE {name}"))

@@ -1,5 +1,6 @@
-//! The whole OP on the PostgreSQL backend (`[store] backend = "postgres"`),
-//! over real mTLS: an authorization code flow (PAR, login, consent, token;
+//! The whole OP on the PostgreSQL backend (`[store] backend = "postgres"`,
+//! the password from `postgres_password_file`, SCRAM-SHA-256), over real
+//! mTLS: an authorization code flow (PAR, login, consent, token;
 //! FAPI 2.0 §5.3) and a client_credentials grant (RFC 6749 §4.4) whose
 //! tokens introspect active (RFC 7662 §2.2), their records in the server's
 //! table; with the server down, the token endpoint answers 503
@@ -12,9 +13,12 @@ use crate::it::flow::introspection::introspection_of;
 use crate::it::pg_server::PgServer;
 use crate::it::support::{TestPki, json};
 
-fn store_section(url: &str) -> String {
+const DB_PASSWORD: &str = "db-pass-7f3a";
+
+fn store_section(url: &str, password_file: &std::path::Path) -> String {
     format!(
-        "\n[store]\nbackend = \"postgres\"\npostgres_url = \"{url}\"\npostgres_sslmode = \"disable\"\npostgres_pool_size = 8\ntimeout_ms = 1500\n"
+        "\n[store]\nbackend = \"postgres\"\npostgres_url = \"{url}\"\npostgres_password_file = \"{}\"\npostgres_sslmode = \"disable\"\npostgres_pool_size = 8\ntimeout_ms = 1500\n",
+        password_file.display()
     )
 }
 
@@ -36,8 +40,8 @@ async fn introspect_mtls(op: &Op, token: &str) -> serde_json::Value {
     json(op.send(true, request).await.body())
 }
 
-async fn rows_in(url: &str) -> (i64, i32) {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+async fn rows_in(dsn: &str) -> (i64, i32) {
+    let (client, connection) = tokio_postgres::connect(dsn, tokio_postgres::NoTls).await.unwrap();
     let task = tokio::spawn(connection);
     let rows: i64 = client
         .query_one("SELECT count(*) FROM fiducia_kv", &[])
@@ -56,12 +60,35 @@ async fn rows_in(url: &str) -> (i64, i32) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_op_serves_flows_on_postgres_and_answers_temporarily_unavailable_while_it_is_down() {
-    let Some(server) = PgServer::start() else {
+    let Some(server) = PgServer::start_with_password(DB_PASSWORD) else {
         return;
     };
     let server = server.unwrap();
     let url = server.database().await;
-    let section = store_section(&url);
+    let db = url.rsplit('/').next().unwrap().to_string();
+    let secrets = tempfile::tempdir().unwrap();
+    let password_file = secrets.path().join("pg-password");
+    std::fs::write(&password_file, format!("{DB_PASSWORD}\n")).unwrap();
+
+    // A wrong password: the store does not open, and the error says why
+    // without repeating either password.
+    let wrong_file = secrets.path().join("wrong");
+    std::fs::write(&wrong_file, "not-it\n").unwrap();
+    let wrong = fiducia::config::StoreConfig {
+        backend: fiducia::config::StoreBackend::Postgres,
+        postgres_url: Some(url.clone().into()),
+        postgres_password_file: Some(wrong_file),
+        postgres_sslmode: fiducia::config::PostgresSslMode::Disable,
+        ..fiducia::config::StoreConfig::default()
+    };
+    let refused = fiducia::store::open(&wrong).await.unwrap_err().to_string();
+    assert!(refused.contains("password authentication failed"), "{refused}");
+    assert!(
+        !refused.contains("not-it") && !refused.contains(DB_PASSWORD),
+        "{refused}"
+    );
+
+    let section = store_section(&url, &password_file);
     let op = Op::start_in(TestPki::new(), "", |_| section).await;
 
     // Authorization code flow with private_key_jwt and DPoP.
@@ -86,7 +113,7 @@ async fn the_op_serves_flows_on_postgres_and_answers_temporarily_unavailable_whi
         .unwrap()
         .to_string();
     assert_eq!(introspect_mtls(&op, &cc_token).await["active"], true);
-    let (rows, version) = rows_in(&url).await;
+    let (rows, version) = rows_in(&server.socket_dsn(&db)).await;
     assert!(rows > 5, "the OP's records live in PostgreSQL: {rows} rows");
     assert_eq!(version, fiducia::store::postgres::SCHEMA_VERSION);
 

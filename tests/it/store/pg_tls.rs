@@ -40,8 +40,8 @@ fn options(url: &str, sslmode: PostgresSslMode, ca_file: Option<PathBuf>) -> Pos
     }
 }
 
-async fn encrypted_connections(url: &str) -> i64 {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+async fn encrypted_connections(dsn: &str) -> i64 {
+    let (client, connection) = tokio_postgres::connect(dsn, tokio_postgres::NoTls).await.unwrap();
     let task = tokio::spawn(connection);
     let count = client
         .query_one(
@@ -84,7 +84,7 @@ async fn verify_full_checks_the_chain_and_the_name_and_require_only_encrypts() {
         .await
         .unwrap();
     assert_eq!(read.as_deref(), Some(&b"v"[..]));
-    assert!(encrypted_connections(&server.url("postgres")).await >= 1);
+    assert!(encrypted_connections(&server.socket_dsn("postgres")).await >= 1);
     store.close().await;
 
     // Another CA: refused at open, with the reason.
