@@ -9,9 +9,12 @@ set -euo pipefail
 FIDUCIA_PACKAGES=(curl softhsm2 libclang-dev)
 # For the tests only (scripts/test.sh, so .ci/run): chromium and
 # chromium-driver, the real browser tests/it/ciba/browser.rs drives through
-# WebDriver to approve a CIBA request on the sandbox device's page. Not in
-# FIDUCIA_PACKAGES so starting the sandbox does not install a browser.
-FIDUCIA_TEST_PACKAGES=(chromium chromium-driver)
+# WebDriver to approve a CIBA request on the sandbox device's page; postgresql,
+# the server the store's PostgreSQL tests start in a temporary directory
+# (tests/it/pg_server.rs) and scripts/pg-bench.sh runs (with its pgbench).
+# Not in FIDUCIA_PACKAGES so starting the sandbox does not install a browser
+# or a database.
+FIDUCIA_TEST_PACKAGES=(chromium chromium-driver postgresql)
 
 fiducia_require_cargo() {
   if ! command -v cargo >/dev/null 2>&1; then

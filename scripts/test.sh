@@ -17,4 +17,7 @@ echo "== cargo test"
 # Tests make throw-away SoftHSM tokens under target/softhsm (.cargo/config.toml);
 # start from an empty token directory so they do not pile up.
 rm -rf target/softhsm
+# postgresql is installed above: the store's PostgreSQL tests must run, not
+# skip (tests/it/pg_server.rs).
+export FIDUCIA_REQUIRE_POSTGRES=1
 cargo test --workspace --locked

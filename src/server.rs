@@ -74,15 +74,14 @@ pub async fn start_with(
 
     readiness.register("store");
     let store_config = c.store.clone();
-    let store = tokio::task::spawn_blocking(move || crate::store::open(&store_config))
+    let store = crate::store::open(&store_config)
         .await
-        .context("store: open task failed")?
-        .with_context(|| {
-            format!(
-                "store: cannot open the {:?} store at {}",
-                c.store.backend,
+        .with_context(|| match c.store.backend {
+            crate::config::StoreBackend::Postgres => "store: cannot open the PostgreSQL store".to_string(),
+            backend => format!(
+                "store: cannot open the {backend:?} store at {}",
                 c.store.path.display()
-            )
+            ),
         })?;
     let repo = crate::store::repo::Repo::open(store.clone())
         .await

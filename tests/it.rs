@@ -19,6 +19,7 @@ mod it {
     pub mod hsm;
     pub mod layers;
     pub mod loadtest;
+    pub mod pg_server;
     pub mod process;
     pub mod serving;
     pub mod store;

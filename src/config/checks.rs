@@ -109,6 +109,8 @@ fn resolve_paths(config: &mut Config, base: &Path) {
         &mut config.signing.pin_file,
         &mut config.signing.pkcs11_module,
         &mut config.signing.softhsm_conf,
+        &mut config.store.postgres_password_file,
+        &mut config.store.postgres_ca_file,
     ]
     .into_iter()
     .flatten()
@@ -674,6 +676,58 @@ fn check_store(config: &Config) -> Result<(), ConfigError> {
             return Err(ConfigError::new(field, "store", "must be positive"));
         }
     }
+    if store.backend == super::StoreBackend::Postgres {
+        check_postgres(store)?;
+    }
+    Ok(())
+}
+
+/// The Postgres backend's connection settings, one message per field. The
+/// URL is a secret: no message repeats it.
+fn check_postgres(store: &super::StoreConfig) -> Result<(), ConfigError> {
+    let fail = |field: &str, message: &str| Err(ConfigError::new(field, "store", message));
+    let Some(url) = store.postgres_url.as_ref().filter(|u| !u.expose().is_empty()) else {
+        return fail(
+            "store.postgres_url",
+            "required with backend = \"postgres\" (or set FIDUCIA_STORE__POSTGRES_URL)",
+        );
+    };
+    let parsed = match url.expose().parse::<tokio_postgres::Config>() {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            return fail(
+                "store.postgres_url",
+                &format!("is not a PostgreSQL connection URL ({e})"),
+            );
+        }
+    };
+    if url.expose().contains("sslmode=") {
+        return fail(
+            "store.postgres_url",
+            "must not carry sslmode: set store.postgres_sslmode (disable, require or verify-full)",
+        );
+    }
+    if parsed.get_hosts().is_empty() {
+        return fail("store.postgres_url", "must name the server's host");
+    }
+    if parsed.get_dbname().is_none() {
+        return fail("store.postgres_url", "must name the database");
+    }
+    if store.postgres_password_file.is_some() && parsed.get_password().is_some() {
+        return fail(
+            "store.postgres_password_file",
+            "set, but the URL carries a password too: keep one of them",
+        );
+    }
+    if !(1..=1024).contains(&store.postgres_pool_size) {
+        return fail("store.postgres_pool_size", "must be between 1 and 1024");
+    }
+    if store.postgres_ca_file.is_some() && store.postgres_sslmode != super::PostgresSslMode::VerifyFull {
+        return fail(
+            "store.postgres_ca_file",
+            "only used with postgres_sslmode = \"verify-full\"",
+        );
+    }
     Ok(())
 }
 
@@ -1049,6 +1103,73 @@ mod tests {
         );
         let fdb = validated(&format!("{DEV}[store]\nbackend = \"fdb\"\n"));
         assert_eq!(fdb.is_ok(), cfg!(feature = "fdb"));
+    }
+
+    #[test]
+    fn postgres_settings_are_checked_one_field_at_a_time_without_echoing_the_url() {
+        let pg = |extra: &str| format!("{DEV}[store]\nbackend = \"postgres\"\n{extra}");
+        let ok = validated(&pg(
+            "postgres_url = \"postgresql://op:s3cret@db.bank.example:5432/fiducia\"\npostgres_ca_file = \"/etc/fiducia/db-ca.pem\"\n",
+        ))
+        .unwrap();
+        let store = &ok.get().store;
+        assert_eq!(store.postgres_pool_size, 16);
+        assert_eq!(store.postgres_sslmode, crate::config::PostgresSslMode::VerifyFull);
+        assert!(!format!("{store:?}").contains("s3cret"), "the URL is redacted");
+        let failures = [
+            ("", "store.postgres_url"),
+            (
+                "postgres_url = \"postgresql://op:s3cret@db/fiducia?bogus=1\"\n",
+                "store.postgres_url",
+            ),
+            (
+                "postgres_url = \"postgresql://op:s3cret@db/fiducia?sslmode=require\"\n",
+                "store.postgres_url",
+            ),
+            (
+                "postgres_url = \"postgresql://op:s3cret@db\"\n",
+                "store.postgres_url",
+            ),
+            (
+                "postgres_url = \"postgresql://op:s3cret@db/fiducia\"\npostgres_password_file = \"/run/pw\"\n",
+                "store.postgres_password_file",
+            ),
+            (
+                "postgres_url = \"postgresql://op@db/fiducia\"\npostgres_pool_size = 0\n",
+                "store.postgres_pool_size",
+            ),
+            (
+                "postgres_url = \"postgresql://op@db/fiducia\"\npostgres_sslmode = \"disable\"\npostgres_ca_file = \"/ca.pem\"\n",
+                "store.postgres_ca_file",
+            ),
+        ];
+        for (extra, field) in failures {
+            let err = validated(&pg(extra)).unwrap_err();
+            assert_eq!((err.field.as_str(), err.check), (field, "store"), "{extra}");
+            assert!(!err.to_string().contains("s3cret"), "{err}");
+        }
+        // The URL (with its password) from the environment instead of the file.
+        let env = vec![(
+            "FIDUCIA_STORE__POSTGRES_URL".to_string(),
+            "postgresql://op:s3cret@db/fiducia".to_string(),
+        )];
+        let from_env = validate(load_from_str(&pg(""), env).unwrap(), Path::new("/etc/fiducia")).unwrap();
+        let url = from_env.get().store.postgres_url.as_ref().map(|u| u.expose());
+        assert_eq!(url, Some("postgresql://op:s3cret@db/fiducia"));
+        // Relative secret and CA files resolve against the config's directory.
+        let files = validated(&pg(
+            "postgres_url = \"postgresql://op@db/fiducia\"\npostgres_password_file = \"pg-password\"\npostgres_ca_file = \"db-ca.pem\"\n",
+        ))
+        .unwrap();
+        let store = &files.get().store;
+        assert_eq!(
+            store.postgres_password_file.as_deref(),
+            Some(Path::new("/etc/fiducia/pg-password"))
+        );
+        assert_eq!(
+            store.postgres_ca_file.as_deref(),
+            Some(Path::new("/etc/fiducia/db-ca.pem"))
+        );
     }
 
     #[test]

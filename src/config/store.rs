@@ -1,5 +1,6 @@
 //! `[store]`: where OP state lives (see `store/mod.rs`).
 
+use super::Secret;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -12,13 +13,31 @@ pub enum StoreBackend {
     /// A FoundationDB cluster; needs a build with `--features fdb` and
     /// libfdb_c 7.3 installed.
     Fdb,
+    /// A PostgreSQL server (12 or later) that many OP nodes share.
+    Postgres,
+}
+
+/// How the PostgreSQL backend protects its connections (libpq's `sslmode`,
+/// of which the two that encrypt, and `disable`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PostgresSslMode {
+    /// No TLS: only for a server reached over a Unix socket or loopback.
+    Disable,
+    /// TLS, but the server's certificate is not checked (libpq `require`):
+    /// protects against a passive listener only; the server warns at start-up.
+    Require,
+    /// TLS, the certificate chain checked against `postgres_ca_file` (or the
+    /// system's roots) and the host name against the certificate (libpq
+    /// `verify-full`). The default.
+    VerifyFull,
 }
 
 /// `[store]`: the token, session, consent and client state.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
-    /// `embedded` or `fdb`. Default `embedded`. Env `FIDUCIA_STORE__BACKEND`.
+    /// `embedded`, `postgres` or `fdb`. Default `embedded`. Env `FIDUCIA_STORE__BACKEND`.
     pub backend: StoreBackend,
     /// Embedded backend: the data directory, created when missing; relative
     /// paths are resolved against the config file's directory.
@@ -33,6 +52,28 @@ pub struct StoreConfig {
     /// with 0xff (FDB's system keys). Default `fiducia/`.
     /// Env `FIDUCIA_STORE__FDB_PREFIX`.
     pub fdb_prefix: String,
+    /// Postgres backend: the connection URL
+    /// (`postgresql://user[:password]@host[:port]/dbname[?options]`, as libpq
+    /// reads it; `sslmode` belongs in `postgres_sslmode`, not here). A secret:
+    /// never logged or printed. Default unset (required with
+    /// `backend = "postgres"`). Env `FIDUCIA_STORE__POSTGRES_URL`.
+    pub postgres_url: Option<Secret>,
+    /// Postgres backend: a file whose first line is the password (instead of
+    /// one in the URL, which then must have none). Default unset. Env
+    /// `FIDUCIA_STORE__POSTGRES_PASSWORD_FILE`.
+    pub postgres_password_file: Option<PathBuf>,
+    /// Postgres backend: connections in the pool, i.e. transactions that run
+    /// at once; more wait for a connection. Keep the sum over all OP nodes
+    /// below the server's `max_connections`. Default `16`. Env
+    /// `FIDUCIA_STORE__POSTGRES_POOL_SIZE`.
+    pub postgres_pool_size: usize,
+    /// Postgres backend: `disable`, `require` or `verify-full` (libpq's
+    /// `sslmode`). Default `verify-full`. Env `FIDUCIA_STORE__POSTGRES_SSLMODE`.
+    pub postgres_sslmode: PostgresSslMode,
+    /// Postgres backend: PEM file of the CA certificates that sign the
+    /// server's certificate, for `verify-full`. Unset: the system's roots.
+    /// Default unset. Env `FIDUCIA_STORE__POSTGRES_CA_FILE`.
+    pub postgres_ca_file: Option<PathBuf>,
     /// Embedded backend: most transactions made durable by one fsync (group
     /// commit). Default `4096`. Env `FIDUCIA_STORE__MAX_BATCH_TRANSACTIONS`.
     pub max_batch_transactions: usize,
@@ -82,6 +123,11 @@ impl Default for StoreConfig {
             path: "data".into(),
             fdb_cluster_file: None,
             fdb_prefix: "fiducia/".into(),
+            postgres_url: None,
+            postgres_password_file: None,
+            postgres_pool_size: 16,
+            postgres_sslmode: PostgresSslMode::VerifyFull,
+            postgres_ca_file: None,
             max_batch_transactions: 4096,
             cache_mib: 64,
             memtable_mib: 64,

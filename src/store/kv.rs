@@ -27,7 +27,7 @@ use futures::future::BoxFuture;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Largest key, in bytes (FoundationDB: 10,000).
@@ -467,8 +467,10 @@ impl Store {
         let mut attempts = 0u32;
         loop {
             attempts += 1;
+            let committing = AtomicBool::new(false);
             let attempt = async {
                 let value = closure(tx.clone(), MaybeCommitted(maybe_committed)).await?;
+                committing.store(true, Ordering::Release);
                 tx.commit().await?;
                 Ok::<T, KvError>(value)
             };
@@ -476,7 +478,9 @@ impl Store {
             let error: KvError = match tokio::time::timeout(remaining, attempt).await {
                 Ok(Ok(value)) => return Ok(value),
                 Ok(Err(error)) => error,
-                Err(_) => return Err(timed_out(maybe_committed)),
+                // Cut off while its commit was on its way to the backend,
+                // the attempt may have committed: say so.
+                Err(_) => return Err(timed_out(maybe_committed || committing.load(Ordering::Acquire))),
             };
             if !error.is_retryable() {
                 return Err(error);
@@ -556,6 +560,63 @@ mod tests {
         };
         assert!(exhausted.is_maybe_committed());
         assert!(!KvError::Conflict.is_maybe_committed());
+    }
+
+    /// A backend whose commits never answer (a server that went silent).
+    struct SilentBackend;
+    struct SilentTransaction;
+
+    impl BackendTransaction for SilentTransaction {
+        fn get<'a>(&'a self, _key: &'a [u8]) -> BoxFuture<'a, Result<Option<Vec<u8>>, KvError>> {
+            Box::pin(async { Ok(None) })
+        }
+        fn get_range<'a>(
+            &'a self,
+            _range: &'a KeyRange,
+            _options: RangeOptions,
+        ) -> BoxFuture<'a, Result<Vec<KeyValue>, KvError>> {
+            Box::pin(async { Ok(Vec::new()) })
+        }
+        fn set(&self, _key: &[u8], _value: &[u8]) {}
+        fn clear(&self, _key: &[u8]) {}
+        fn clear_range(&self, _range: &KeyRange) {}
+        fn commit(&self) -> BoxFuture<'_, Result<(), KvError>> {
+            Box::pin(futures::future::pending())
+        }
+        fn on_error<'a>(&'a self, error: &'a KvError, _attempt: u32) -> BoxFuture<'a, Result<(), KvError>> {
+            Box::pin(async move { Err(error.clone()) })
+        }
+    }
+
+    impl Backend for SilentBackend {
+        fn name(&self) -> &'static str {
+            "silent"
+        }
+        fn begin(&self, _options: &RunOptions) -> Result<Box<dyn BackendTransaction>, KvError> {
+            Ok(Box::new(SilentTransaction))
+        }
+        fn close(&self) -> BoxFuture<'_, ()> {
+            Box::pin(async {})
+        }
+    }
+
+    /// A timeout that cuts off a commit in flight is "maybe committed"
+    /// (FoundationDB 1021 semantics), one that cuts off the closure is not.
+    #[tokio::test]
+    async fn a_timeout_during_the_commit_is_commit_unknown() {
+        let store = Store::new(Arc::new(SilentBackend)).with_options(RunOptions {
+            timeout: Duration::from_millis(50),
+            retry_limit: 3,
+        });
+        let in_commit = store.run(|tx, _| async move { tx.set(b"k", b"v") }).await;
+        assert_eq!(in_commit, Err(KvError::CommitUnknown));
+        let in_closure = store
+            .run(|_, _| async move {
+                futures::future::pending::<()>().await;
+                Ok(())
+            })
+            .await;
+        assert_eq!(in_closure, Err(KvError::TimedOut(Duration::from_millis(50))));
     }
 
     #[test]

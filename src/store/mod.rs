@@ -6,7 +6,8 @@
 //!   semantics — serializable, read-your-writes, optimistic with retry of
 //!   idempotent closures, "maybe committed" made explicit, FoundationDB's
 //!   size and time limits enforced for every backend. Backends:
-//!   [`embedded`] (fjall in a data directory, group commit, the default) and
+//!   [`embedded`] (fjall in a data directory, group commit, the default),
+//!   [`postgres`] (one table on a PostgreSQL server many nodes share) and
 //!   `fdb` (FoundationDB, behind the cargo feature `fdb`).
 //! - [`repo`]: typed records written once above the KV layer — upsert, find,
 //!   consume-once, destroy, revoke-by-grant, lookups by client, grant, user,
@@ -22,6 +23,7 @@ pub mod embedded;
 pub mod fdb;
 pub mod keys;
 pub mod kv;
+pub mod postgres;
 pub mod record;
 pub mod repo;
 
@@ -30,12 +32,57 @@ use kv::{KvError, RunOptions, Store};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Opens the backend `config` selects and returns the store handle.
-pub fn open(config: &StoreConfig) -> Result<Store, KvError> {
-    let options = RunOptions {
+/// Opens the backend `config` selects and returns the store handle. The
+/// embedded and FDB backends open on a blocking thread.
+pub async fn open(config: &StoreConfig) -> Result<Store, KvError> {
+    let store = match config.backend {
+        StoreBackend::Postgres => open_postgres(config).await?,
+        StoreBackend::Embedded | StoreBackend::Fdb => {
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || open_local(&config))
+                .await
+                .map_err(|e| KvError::Backend(format!("store open task failed: {e}")))??
+        }
+    };
+    Ok(store.with_options(run_options(config)))
+}
+
+fn run_options(config: &StoreConfig) -> RunOptions {
+    RunOptions {
         timeout: Duration::from_millis(config.timeout_ms),
         retry_limit: config.retry_limit,
+    }
+}
+
+/// The Postgres backend: the URL from the config (or its env override), the
+/// password from `postgres_password_file` when set (its first line).
+async fn open_postgres(config: &StoreConfig) -> Result<Store, KvError> {
+    let url = config
+        .postgres_url
+        .as_ref()
+        .map(|u| u.expose().to_string())
+        .ok_or_else(|| KvError::Backend("store.postgres_url is not set".into()))?;
+    let password = match &config.postgres_password_file {
+        Some(path) => {
+            let text = tokio::fs::read_to_string(path).await.map_err(|e| {
+                KvError::Backend(format!("store.postgres_password_file {}: {e}", path.display()))
+            })?;
+            Some(text.lines().next().unwrap_or_default().to_string())
+        }
+        None => None,
     };
+    let backend = postgres::PostgresBackend::open(postgres::PostgresOptions {
+        url,
+        password,
+        pool_size: config.postgres_pool_size,
+        sslmode: config.postgres_sslmode,
+        ca_file: config.postgres_ca_file.clone(),
+    })
+    .await?;
+    Ok(Store::new(Arc::new(backend)))
+}
+
+fn open_local(config: &StoreConfig) -> Result<Store, KvError> {
     let store = match config.backend {
         StoreBackend::Embedded => {
             let backend = embedded::EmbeddedBackend::open(
@@ -51,8 +98,13 @@ pub fn open(config: &StoreConfig) -> Result<Store, KvError> {
             Store::new(Arc::new(backend))
         }
         StoreBackend::Fdb => open_fdb(config)?,
+        StoreBackend::Postgres => {
+            return Err(KvError::Backend(
+                "the Postgres backend opens asynchronously".into(),
+            ));
+        }
     };
-    Ok(store.with_options(options))
+    Ok(store)
 }
 
 #[cfg(feature = "fdb")]

@@ -1,9 +1,14 @@
-//! The store: the backend conformance suite (on the embedded backend, and on
-//! FoundationDB when `FDB_CLUSTER_FILE` is set and the build has `--features
-//! fdb`) and the crash test of the embedded backend.
+//! The store: the backend conformance suite (on the embedded backend, on
+//! PostgreSQL — a real server started by `pg_server`, a database per test —
+//! and on FoundationDB when `FDB_CLUSTER_FILE` is set and the build has
+//! `--features fdb`) and the crash tests: the embedded backend's process
+//! killed, the PostgreSQL server killed.
 
 mod conformance;
 mod crash;
+mod pg_crash;
+mod pg_op;
+mod pg_tls;
 
 use conformance::Factory;
 use fiducia::store::embedded::{EmbeddedBackend, EmbeddedOptions, InjectedFault};
@@ -39,6 +44,51 @@ impl Factory for EmbeddedFactory {
 
 mod embedded {
     crate::conformance_suite!(super::EmbeddedFactory::new());
+}
+
+mod postgres {
+    use super::conformance::Factory;
+    use fiducia::config::PostgresSslMode;
+    use fiducia::store::embedded::InjectedFault;
+    use fiducia::store::kv::Store;
+    use fiducia::store::postgres::{PostgresBackend, PostgresOptions};
+    use std::sync::Arc;
+
+    /// A PostgreSQL store in a fresh database of the shared test server, or
+    /// `None` (skipped) when PostgreSQL is not installed and not required.
+    pub struct PostgresFactory(Arc<PostgresBackend>);
+
+    impl PostgresFactory {
+        pub async fn new() -> Option<Self> {
+            let server = crate::it::pg_server::shared()?;
+            let backend = PostgresBackend::open(PostgresOptions {
+                url: server.database().await,
+                password: None,
+                pool_size: 40,
+                sslmode: PostgresSslMode::Disable,
+                ca_file: None,
+            })
+            .await
+            .unwrap();
+            Some(Self(Arc::new(backend)))
+        }
+    }
+
+    impl Factory for PostgresFactory {
+        fn store(&self) -> Store {
+            Store::new(self.0.clone())
+        }
+
+        fn inject_faults(&self, faults: &[InjectedFault]) -> bool {
+            self.0.inject_faults(faults);
+            true
+        }
+    }
+
+    crate::conformance_suite!(match super::postgres::PostgresFactory::new().await {
+        Some(factory) => factory,
+        None => return,
+    });
 }
 
 #[cfg(feature = "fdb")]

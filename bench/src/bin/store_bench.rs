@@ -1,4 +1,5 @@
-//! Durable token-issue transactions against the embedded store: N concurrent
+//! Durable token-issue transactions against the embedded store (or, with
+//! `--backend postgres --postgres-url URL`, the PostgreSQL one): N concurrent
 //! writers each issue access tokens exactly as the token endpoint does
 //! (`src/oauth/tokens.rs`): a fresh 256-bit id, the OP's own `AccessToken`
 //! record, one `Repo::insert_new` — the record keyed by SHA-256, its expiry
@@ -8,6 +9,7 @@
 //!
 //! ```text
 //! cargo run --release -p fiducia-bench --bin store-bench -- --writers 64 --seconds 10
+//! scripts/pg-bench.sh   # the same against a temporary PostgreSQL, beside pgbench
 //! ```
 
 use clap::Parser;
@@ -15,6 +17,7 @@ use fiducia::model::Binding;
 use fiducia::model::records::AccessToken;
 use fiducia::store::embedded::{EmbeddedBackend, EmbeddedOptions};
 use fiducia::store::kv::Store;
+use fiducia::store::postgres::{PostgresBackend, PostgresOptions};
 use fiducia::store::record::FreshId;
 use fiducia::store::repo::Repo;
 use hdrhistogram::Histogram;
@@ -23,8 +26,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 #[derive(Parser, Debug)]
-#[command(about = "Durable token-issue transactions per second on the embedded store")]
+#[command(about = "Durable token-issue transactions per second on the embedded or PostgreSQL store")]
 struct Args {
+    /// The store backend.
+    #[arg(long, value_enum, default_value_t = BenchBackend::Embedded)]
+    backend: BenchBackend,
+    /// PostgreSQL backend: the connection URL (no TLS).
+    #[arg(long, env = "FIDUCIA_BENCH_POSTGRES_URL")]
+    postgres_url: Option<String>,
+    /// PostgreSQL backend: connections in the pool.
+    #[arg(long, default_value_t = 16)]
+    pool_size: usize,
     /// Concurrent writers (tokio tasks), each waiting for its commit.
     #[arg(long, default_value_t = 64)]
     writers: usize,
@@ -53,6 +65,12 @@ struct Args {
     /// Tokio worker threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum BenchBackend {
+    Embedded,
+    Postgres,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,8 +182,91 @@ fn main() -> Result<(), BoxError> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        match args.backend {
+            BenchBackend::Embedded => embedded(&args, &dir).await,
+            BenchBackend::Postgres => postgres(&args).await,
+        }
+    })?;
+    Ok(())
+}
+
+/// Runs the writers for the warm-up and the measured time; returns every
+/// measured commit's latency.
+async fn run_writers(args: &Args, repo: &Repo) -> Result<Histogram<u64>, BoxError> {
+    let warmup_until = Instant::now() + Duration::from_secs(args.warmup_seconds);
+    let until = warmup_until + Duration::from_secs(args.seconds);
+    let mut tasks = Vec::new();
+    for w in 0..args.writers {
+        tasks.push(tokio::spawn(writer(
+            repo.clone(),
+            args.api,
+            w,
+            warmup_until,
+            until,
+        )));
+    }
+    let mut all = Histogram::<u64>::new(3)?;
+    for task in tasks {
+        all.add(task.await??)?;
+    }
+    Ok(all)
+}
+
+fn print_latencies(args: &Args, all: &Histogram<u64>) {
+    let commits = all.len();
+    let ms = |v: u64| v as f64 / 1000.0;
+    println!(
+        "durable token-issue transactions: {commits} ({:.0}/s)",
+        commits as f64 / args.seconds as f64
+    );
+    println!(
+        "commit latency ms: p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
+        ms(all.value_at_quantile(0.50)),
+        ms(all.value_at_quantile(0.90)),
+        ms(all.value_at_quantile(0.99)),
+        ms(all.value_at_quantile(0.999)),
+        ms(all.max())
+    );
+}
+
+async fn postgres(args: &Args) -> Result<(), BoxError> {
+    let url = args
+        .postgres_url
+        .clone()
+        .ok_or("--backend postgres needs --postgres-url (or FIDUCIA_BENCH_POSTGRES_URL)")?;
+    let backend = Arc::new(
+        PostgresBackend::open(PostgresOptions {
+            url,
+            password: None,
+            pool_size: args.pool_size,
+            sslmode: fiducia::config::PostgresSslMode::Disable,
+            ca_file: None,
+        })
+        .await?,
+    );
+    let store = Store::new(backend);
+    let repo = Repo::open(store.clone()).await?;
+    let cpu_before = cpu_by_thread();
+    let all = run_writers(args, &repo).await?;
+    let cpu_after = cpu_by_thread();
+    store.close().await;
+    println!(
+        "store-bench: postgres backend, {} writers, pool of {}, {} s measured ({} s warm-up), {:?}",
+        args.writers, args.pool_size, args.seconds, args.warmup_seconds, args.api
+    );
+    print_latencies(args, &all);
+    let total = all.len() as f64 * (args.seconds + args.warmup_seconds) as f64 / args.seconds as f64;
+    println!(
+        "client cpu per transaction (estimated over warm-up too): {:.1} us",
+        (cpu_seconds(&cpu_after, None) - cpu_seconds(&cpu_before, None)) * 1e6 / total.max(1.0)
+    );
+    Ok(())
+}
+
+async fn embedded(args: &Args, dir: &std::path::Path) -> Result<(), BoxError> {
+    {
         let backend = Arc::new(EmbeddedBackend::open(
-            &dir,
+            dir,
             EmbeddedOptions {
                 memtable_bytes: args.memtable_mib * 1024 * 1024,
                 background_threads: args.background_threads,
@@ -175,23 +276,12 @@ fn main() -> Result<(), BoxError> {
         )?);
         let store = Store::new(backend.clone());
         let repo = Repo::open(store.clone()).await?;
-        let warmup_until = Instant::now() + Duration::from_secs(args.warmup_seconds);
-        let until = warmup_until + Duration::from_secs(args.seconds);
         let before = backend.stats();
         let cpu_before = cpu_by_thread();
-        let mut tasks = Vec::new();
-        for w in 0..args.writers {
-            tasks.push(tokio::spawn(writer(repo.clone(), args.api, w, warmup_until, until)));
-        }
-        let mut all = Histogram::<u64>::new(3)?;
-        for task in tasks {
-            all.add(task.await??)?;
-        }
+        let all = run_writers(args, &repo).await?;
         let stats = backend.stats();
         let cpu_after = cpu_by_thread();
         store.close().await;
-        let commits = all.len();
-        let ms = |v: u64| v as f64 / 1000.0;
         println!(
             "store-bench: embedded backend, {} writers, {} s measured ({} s warm-up), {:?}, memtable {} MiB, {} background thread(s), sync thread batch scheduling {}",
             args.writers,
@@ -202,15 +292,7 @@ fn main() -> Result<(), BoxError> {
             args.background_threads,
             args.sync_thread_batch_scheduling
         );
-        println!("durable token-issue transactions: {commits} ({:.0}/s)", commits as f64 / args.seconds as f64);
-        println!(
-            "commit latency ms: p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
-            ms(all.value_at_quantile(0.50)),
-            ms(all.value_at_quantile(0.90)),
-            ms(all.value_at_quantile(0.99)),
-            ms(all.value_at_quantile(0.999)),
-            ms(all.max())
-        );
+        print_latencies(args, &all);
         let batches = stats.batches - before.batches;
         let committed = stats.committed - before.committed;
         println!(
@@ -231,7 +313,6 @@ fn main() -> Result<(), BoxError> {
             per_txn(Some("fjall:worker"))
         );
         println!("disk: {:.1} MiB", backend.disk_space() as f64 / (1024.0 * 1024.0));
-        Ok::<(), BoxError>(())
-    })?;
+    }
     Ok(())
 }

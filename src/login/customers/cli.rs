@@ -76,7 +76,9 @@ pub enum UsersCommand {
 /// Runs `command` against the configured store.
 pub async fn run(config: &ValidatedConfig, command: UsersCommand) -> anyhow::Result<()> {
     let config = config.get();
-    let store = crate::store::open(&config.store).context("cannot open the store")?;
+    let store = crate::store::open(&config.store)
+        .await
+        .context("cannot open the store")?;
     let result = with_store(config, store.clone(), command).await;
     store.close().await;
     result

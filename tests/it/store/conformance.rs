@@ -326,9 +326,18 @@ pub async fn conflicts_are_retried(factory: &impl Factory) {
             async move {
                 let value = tx.get(b"retry/k").await?;
                 if call == 0 {
-                    // Someone else changes what we read before we commit.
+                    // Someone else changes what we read before we commit,
+                    // having read what we are about to write: a cycle no
+                    // serial order allows, so every serializable backend
+                    // must fail this attempt. (Had they only written, the
+                    // order "us, then them" would be serializable, and
+                    // PostgreSQL's SSI rightly commits it; FoundationDB and
+                    // the embedded backend refuse it anyway.)
                     interferer
-                        .run(|tx, _| async move { tx.set(b"retry/k", b"theirs") })
+                        .run(|tx, _| async move {
+                            tx.get(b"retry/seen").await?;
+                            tx.set(b"retry/k", b"theirs")
+                        })
                         .await?;
                 }
                 tx.set(b"retry/seen", value.as_deref().unwrap_or(b"nothing"))?;

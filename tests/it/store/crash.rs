@@ -1,9 +1,13 @@
-//! Crash safety of the embedded backend. The test re-runs this test binary as
-//! a child (`crash_child`, selected by `FIDUCIA_CRASH_CHILD_DIR`) that commits
-//! transactions from many tasks and prints every acknowledged one; the parent
-//! kills it with SIGKILL mid-load, reopens the store and checks that every
-//! acknowledged transaction is there whole, and that no transaction is there
-//! in half (each writes two keys: both or neither).
+//! Crash safety when the process committing is killed: the test re-runs this
+//! test binary as a child (`crash_child`, selected by
+//! `FIDUCIA_CRASH_CHILD_STORE`) that commits transactions from many tasks
+//! and prints every acknowledged one; the parent kills it with SIGKILL
+//! mid-load, opens the store and checks that every acknowledged transaction
+//! is there whole, and that no transaction is there in half (each writes
+//! two keys: both or neither). Written once, run on each backend: embedded
+//! (the child owns the store: its log is what must survive), PostgreSQL
+//! (a server the tests start) and FoundationDB (`FDB_CLUSTER_FILE`). The
+//! server's own crash is `pg_crash.rs`.
 
 use fiducia::store::embedded::open_store;
 use fiducia::store::kv::{KeyRange, RangeOptions, Store};
@@ -13,17 +17,46 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const CHILD_DIR_VAR: &str = "FIDUCIA_CRASH_CHILD_DIR";
+const CHILD_STORE_VAR: &str = "FIDUCIA_CRASH_CHILD_STORE";
 const WRITERS: u64 = 32;
 
-/// Not a test on its own: the child process of
-/// `acknowledged_commits_survive_sigkill`. Without the variable it does
-/// nothing.
+/// Which store the child writes to: `embedded:<dir>`, `postgres:<url>` or
+/// `fdb:<prefix>`.
+async fn open_child_store(spec: &str) -> Store {
+    if let Some(dir) = spec.strip_prefix("embedded:") {
+        return open_store(Path::new(dir)).unwrap().0;
+    }
+    if let Some(url) = spec.strip_prefix("postgres:") {
+        let backend =
+            fiducia::store::postgres::PostgresBackend::open(fiducia::store::postgres::PostgresOptions {
+                url: url.to_string(),
+                password: None,
+                pool_size: WRITERS as usize,
+                sslmode: fiducia::config::PostgresSslMode::Disable,
+                ca_file: None,
+            })
+            .await
+            .unwrap();
+        return Store::new(Arc::new(backend));
+    }
+    #[cfg(feature = "fdb")]
+    if let Some(prefix) = spec.strip_prefix("fdb:") {
+        let cluster_file = std::env::var_os("FDB_CLUSTER_FILE").unwrap();
+        let backend =
+            fiducia::store::fdb::FdbBackend::open(Some(Path::new(&cluster_file)), prefix.as_bytes()).unwrap();
+        return Store::new(Arc::new(backend));
+    }
+    panic!("unknown crash child store {spec}");
+}
+
+/// Not a test on its own: the child process of the crash tests. Without
+/// the variable it does nothing.
 #[test]
 fn crash_child() {
-    let Some(dir) = std::env::var_os(CHILD_DIR_VAR) else {
+    let Ok(spec) = std::env::var(CHILD_STORE_VAR) else {
         return;
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -32,7 +65,7 @@ fn crash_child() {
         .build()
         .unwrap();
     runtime.block_on(async move {
-        let (store, _backend) = open_store(Path::new(&dir)).unwrap();
+        let store = open_child_store(&spec).await;
         let mut writers = Vec::new();
         for writer in 0..WRITERS {
             let store = store.clone();
@@ -53,13 +86,13 @@ fn crash_child() {
     });
 }
 
-fn write_pair(tx: &fiducia::store::kv::Transaction, n: u64) -> Result<(), fiducia::store::kv::KvError> {
+pub fn write_pair(tx: &fiducia::store::kv::Transaction, n: u64) -> Result<(), fiducia::store::kv::KvError> {
     let value = vec![n as u8; 200];
     tx.set(format!("a/{n:012}").as_bytes(), &value)?;
     tx.set(format!("b/{n:012}").as_bytes(), &value)
 }
 
-async fn numbers_under(store: &Store, prefix: &'static [u8]) -> BTreeSet<u64> {
+pub async fn numbers_under(store: &Store, prefix: &'static [u8]) -> BTreeSet<u64> {
     let pairs = store
         .run(|tx, _| async move {
             tx.get_range(&KeyRange::starting_with(prefix), RangeOptions::default())
@@ -73,10 +106,10 @@ async fn numbers_under(store: &Store, prefix: &'static [u8]) -> BTreeSet<u64> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acknowledged_commits_survive_sigkill() {
-    let dir = tempfile::tempdir().unwrap();
-    let store_dir = dir.path().join("store");
+/// Starts the child on `spec`, waits until `ready` says the moment to kill
+/// has come (it sees the acknowledgements so far), kills it with SIGKILL
+/// and returns every acknowledged transaction.
+fn run_child_and_kill(spec: &str, ready: impl Fn(usize) -> bool) -> BTreeSet<u64> {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -85,58 +118,109 @@ async fn acknowledged_commits_survive_sigkill() {
             "--test-threads",
             "1",
         ])
-        .env(CHILD_DIR_VAR, &store_dir)
+        .env(CHILD_STORE_VAR, spec)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
+    let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
+    let seen = acknowledged.clone();
     let reader = std::thread::spawn(move || {
-        let mut acknowledged = BTreeSet::new();
         for line in BufReader::new(stdout).lines() {
             if let Some(n) = line.unwrap().strip_prefix("ack ") {
-                acknowledged.insert(n.parse::<u64>().unwrap());
+                seen.lock().unwrap().insert(n.parse::<u64>().unwrap());
             }
         }
-        acknowledged
     });
-
-    // Let it commit under load until its log has moved from the first
-    // (growing) segment to a preallocated one — the first segment is
-    // deleted once sealed and applied — and a little more, so that the kill
-    // lands in a segment whose tail is zeros; then kill it without warning.
     let started = Instant::now();
-    let segment = |n: u64| store_dir.join("wal").join(format!("{n:020}.log"));
-    let mut moved_on = false;
+    let mut moment = false;
     while started.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(Duration::from_millis(100));
-        if started.elapsed() > Duration::from_millis(1500) && segment(2).exists() && !segment(1).exists() {
-            moved_on = true;
+        if ready(acknowledged.lock().unwrap().len()) {
+            moment = true;
             break;
         }
     }
-    assert!(moved_on, "the store log never left its first segment");
-    std::thread::sleep(Duration::from_millis(300));
+    assert!(moment, "the child never got to the moment to kill it");
     assert!(child.try_wait().unwrap().is_none(), "the child exited early");
     kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
     child.wait().unwrap();
-    let acknowledged = reader.join().unwrap();
+    reader.join().unwrap();
+    let acknowledged = acknowledged.lock().unwrap().clone();
     assert!(
         acknowledged.len() > 100,
         "only {} commits in {:?}",
         acknowledged.len(),
         started.elapsed()
     );
+    acknowledged
+}
 
-    let (store, _backend) = open_store(&store_dir).unwrap();
-    let firsts = numbers_under(&store, b"a/").await;
-    let seconds = numbers_under(&store, b"b/").await;
+/// Every acknowledged pair is in `store`, and no pair is there in half.
+async fn check_survivors(store: &Store, acknowledged: &BTreeSet<u64>, what: &str) {
+    let firsts = numbers_under(store, b"a/").await;
+    let seconds = numbers_under(store, b"b/").await;
     let lost: Vec<_> = acknowledged.difference(&firsts).take(10).collect();
     assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
     assert_eq!(firsts, seconds, "a transaction is visible in half");
     eprintln!(
-        "crash test: {} acknowledged, {} on disk after SIGKILL",
+        "crash test ({what}): {} acknowledged, {} stored after SIGKILL",
         acknowledged.len(),
         firsts.len()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_commits_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let store_dir = dir.path().join("store");
+    // Let it commit under load until its log has moved from the first
+    // (growing) segment to a preallocated one — the first segment is
+    // deleted once sealed and applied — and a little more, so that the kill
+    // lands in a segment whose tail is zeros; then kill it without warning.
+    let segment = |n: u64| store_dir.join("wal").join(format!("{n:020}.log"));
+    let started = Instant::now();
+    let moved_on = std::cell::Cell::new(None::<Instant>);
+    let acknowledged = tokio::task::block_in_place(|| {
+        run_child_and_kill(&format!("embedded:{}", store_dir.display()), |_| {
+            if moved_on.get().is_none()
+                && started.elapsed() > Duration::from_millis(1500)
+                && segment(2).exists()
+                && !segment(1).exists()
+            {
+                moved_on.set(Some(Instant::now()));
+            }
+            moved_on
+                .get()
+                .is_some_and(|at| at.elapsed() >= Duration::from_millis(300))
+        })
+    });
+    let (store, _backend) = open_store(&store_dir).unwrap();
+    check_survivors(&store, &acknowledged, "embedded").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_commits_survive_sigkill_on_postgres() {
+    let Some(server) = crate::it::pg_server::shared() else {
+        return;
+    };
+    let url = server.database().await;
+    let acknowledged =
+        tokio::task::block_in_place(|| run_child_and_kill(&format!("postgres:{url}"), |acks| acks > 2000));
+    let store = open_child_store(&format!("postgres:{url}")).await;
+    check_survivors(&store, &acknowledged, "postgres").await;
+}
+
+#[cfg(feature = "fdb")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_commits_survive_sigkill_on_fdb() {
+    if std::env::var_os("FDB_CLUSTER_FILE").is_none() {
+        eprintln!("skipped: FDB_CLUSTER_FILE is not set");
+        return;
+    }
+    let spec = format!("fdb:fiducia-crash/{}/", uuid::Uuid::new_v4());
+    let acknowledged = tokio::task::block_in_place(|| run_child_and_kill(&spec, |acks| acks > 2000));
+    let store = open_child_store(&spec).await;
+    check_survivors(&store, &acknowledged, "fdb").await;
 }
