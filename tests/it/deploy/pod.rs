@@ -19,13 +19,14 @@ fn termination_grace_outlasts_the_prestop_delay_and_the_drain() {
             .unwrap_or_else(|_| panic!("{DEPLOYMENT}: preStop sleep {secs}")),
         other => panic!("{DEPLOYMENT}: preStop is not a sleep: {other:?}"),
     };
-    // The readiness probe must notice before SIGTERM stops the listeners.
-    let readiness = at(container, "readinessProbe", DEPLOYMENT);
-    let notice_secs =
-        u64_at(readiness, "periodSeconds", DEPLOYMENT) * u64_at(readiness, "failureThreshold", DEPLOYMENT);
+    // Kubernetes "Pod Lifecycle", termination of Pods: a terminating pod
+    // leaves the Services' EndpointSlices while its preStop hook runs, and
+    // kube-proxy and external balancers follow a few seconds later; SIGTERM
+    // (and with it the end of accepting) comes only after the hook. The
+    // grace period is counted from the hook's start, so it covers both.
     assert!(
-        sleep_secs > notice_secs,
-        "{DEPLOYMENT}: preStop sleep {sleep_secs}s is shorter than the readiness probe's reaction {notice_secs}s"
+        sleep_secs >= 5,
+        "{DEPLOYMENT}: preStop sleep {sleep_secs}s leaves the balancers no time to follow"
     );
     let needed_ms = sleep_secs * 1000 + config.server.shutdown_grace_ms;
     assert!(
