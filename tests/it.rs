@@ -11,6 +11,7 @@ mod it {
     pub mod customers;
     pub mod dcr;
     pub mod demo;
+    pub mod deploy;
     pub mod device;
     pub mod directory;
     pub mod flow;
