@@ -48,6 +48,8 @@ pub struct Report {
     /// `ciba-pending`: the requests created before the clock, what they
     /// cost the OP in CPU and memory.
     pub prepared: Option<crate::run::Prepared>,
+    /// `--verify`: the acknowledged access tokens introspected after the run.
+    pub verify: Option<crate::verify::Verification>,
 }
 
 /// The operations that started in one second of the measured window;
@@ -145,6 +147,7 @@ impl Report {
             loadtest_cpu_cores: outcome.own_cpu.map(|c| c.total() / seconds.max(1e-9)),
             timeline,
             prepared: outcome.prepared.clone(),
+            verify: None,
         }
     }
 
@@ -242,6 +245,9 @@ impl Report {
             out.push(format!(
                 "loadtest CPU: {ms:.4} ms per operation ({cores:.2} cores)"
             ));
+        }
+        if let Some(v) = &self.verify {
+            out.extend(v.text());
         }
         out.join("\n")
     }
