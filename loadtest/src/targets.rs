@@ -78,7 +78,10 @@ fn host(given: &str) -> anyhow::Result<String> {
             "no port: each connection keeps the port of the issuer's URL it is for",
         ));
     }
-    if !h.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
+    if !h
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+    {
         return Err(refuse("not a host name or IP address"));
     }
     Ok(h.to_string())
@@ -103,12 +106,7 @@ mod tests {
             .collect();
         assert_eq!(
             dialled,
-            [
-                "10.0.0.1:443",
-                "op-2.internal:8444",
-                "[::1]:443",
-                "10.0.0.1:8444"
-            ]
+            ["10.0.0.1:443", "op-2.internal:8444", "[::1]:443", "10.0.0.1:8444"]
         );
         // The URL itself (its host, for SNI and Host) is untouched.
         assert_eq!(token.host, "op.example");
@@ -124,10 +122,26 @@ mod tests {
 
     #[test]
     fn a_target_is_a_host_without_port_scheme_or_path() {
-        assert_eq!(targets(&["[::1]"]).unwrap().address(&Url::parse("https://a:1/").unwrap()), "[::1]:1");
-        for bad in ["", "10.0.0.1:8443", "https://op-1", "op-1/x", "[::1]:443", "a b", "u@h"] {
+        assert_eq!(
+            targets(&["[::1]"])
+                .unwrap()
+                .address(&Url::parse("https://a:1/").unwrap()),
+            "[::1]:1"
+        );
+        for bad in [
+            "",
+            "10.0.0.1:8443",
+            "https://op-1",
+            "op-1/x",
+            "[::1]:443",
+            "a b",
+            "u@h",
+        ] {
             let e = targets(&[bad]).err().map(|e| e.to_string());
-            assert!(e.as_deref().is_some_and(|e| e.starts_with("--target")), "{bad}: {e:?}");
+            assert!(
+                e.as_deref().is_some_and(|e| e.starts_with("--target")),
+                "{bad}: {e:?}"
+            );
         }
     }
 }

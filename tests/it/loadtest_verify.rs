@@ -35,7 +35,10 @@ async fn revoke(data: &Path, issuer: &str, token: &str) {
     let clients = pki.join("clients");
     let tls = TlsConfigs::load(
         &pki.join("ca.pem"),
-        Some((&clients.join("sandbox-fintech.pem"), &clients.join("sandbox-fintech.key"))),
+        Some((
+            &clients.join("sandbox-fintech.pem"),
+            &clients.join("sandbox-fintech.key"),
+        )),
         true,
     )
     .unwrap();
@@ -48,7 +51,12 @@ async fn revoke(data: &Path, issuer: &str, token: &str) {
             .body(),
     )
     .unwrap();
-    let url = Url::parse(meta["mtls_endpoint_aliases"]["revocation_endpoint"].as_str().unwrap()).unwrap();
+    let url = Url::parse(
+        meta["mtls_endpoint_aliases"]["revocation_endpoint"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
     let mut conn = Conn::connect(&url, tls.mtls.clone().unwrap()).await.unwrap();
     let request = post_form(
         &url,
@@ -101,7 +109,12 @@ async fn verify_finds_every_acknowledged_token_active_and_revoked_ones_not() {
             ],
         );
         let report = run(&a).await.unwrap();
-        assert_eq!((report.ok, report.failed), (6, 0), "{scenario}: {:?}", report.errors);
+        assert_eq!(
+            (report.ok, report.failed),
+            (6, 0),
+            "{scenario}: {:?}",
+            report.errors
+        );
         let v = report.verify.as_ref().unwrap();
         assert_eq!(
             (v.kept, v.active, v.inactive, v.failed, v.not_kept),
@@ -117,7 +130,15 @@ async fn verify_finds_every_acknowledged_token_active_and_revoked_ones_not() {
     let a = args(
         &data,
         pid,
-        &["--scenario", "cc-mtls", "--concurrency", "1", "--requests", "5", "--verify"],
+        &[
+            "--scenario",
+            "cc-mtls",
+            "--concurrency",
+            "1",
+            "--requests",
+            "5",
+            "--verify",
+        ],
     );
     let mut revoked = Vec::new();
     let report = run_then_verify(&a, |tokens| {
@@ -168,13 +189,27 @@ async fn verify_finds_every_acknowledged_token_active_and_revoked_ones_not() {
 
     // A scenario without access tokens to check, and a target with a port,
     // are refused before anything runs.
-    let a = args(&data, pid, &["--scenario", "discovery", "--requests", "1", "--verify"]);
-    let error = run(&a).await.unwrap_err().to_string();
-    assert!(error.contains("--verify: Discovery issues no access token"), "{error}");
     let a = args(
         &data,
         pid,
-        &["--scenario", "cc-mtls", "--requests", "1", "--target", "127.0.0.1:1"],
+        &["--scenario", "discovery", "--requests", "1", "--verify"],
+    );
+    let error = run(&a).await.unwrap_err().to_string();
+    assert!(
+        error.contains("--verify: Discovery issues no access token"),
+        "{error}"
+    );
+    let a = args(
+        &data,
+        pid,
+        &[
+            "--scenario",
+            "cc-mtls",
+            "--requests",
+            "1",
+            "--target",
+            "127.0.0.1:1",
+        ],
     );
     let error = run(&a).await.unwrap_err().to_string();
     assert!(error.contains("no port"), "{error}");
@@ -183,9 +218,19 @@ async fn verify_finds_every_acknowledged_token_active_and_revoked_ones_not() {
     let a = args(
         &data,
         pid,
-        &["--scenario", "cc-mtls", "--requests", "1", "--target", "no-such-node.invalid"],
+        &[
+            "--scenario",
+            "cc-mtls",
+            "--requests",
+            "1",
+            "--target",
+            "no-such-node.invalid",
+        ],
     );
     let error = format!("{:#}", run(&a).await.unwrap_err());
-    assert!(error.contains("cannot reach the OP") && error.contains("no-such-node.invalid"), "{error}");
+    assert!(
+        error.contains("cannot reach the OP") && error.contains("no-such-node.invalid"),
+        "{error}"
+    );
     drop(child);
 }

@@ -5,9 +5,9 @@
 use crate::http::{Conn, TlsConfigs, Url};
 use crate::jose::{Alg, SigningKey};
 use crate::setup::Setup;
+use crate::stats::Failure;
 use crate::targets::Targets;
 use crate::verify::Kept;
-use crate::stats::Failure;
 use anyhow::{Context, anyhow};
 use bytes::Bytes;
 use http::{Request, Response};

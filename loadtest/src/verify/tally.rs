@@ -123,14 +123,23 @@ mod tests {
     /// RFC 7662 §2.2 and §2.3: only a boolean `active` in a 200 is a verdict.
     #[test]
     fn answers_are_active_inactive_or_failures_by_kind() {
-        assert_eq!(Checked::of(&answer(200, r#"{"active":true,"client_id":"c"}"#)), Checked::Active);
-        assert_eq!(Checked::of(&answer(200, r#"{"active":false}"#)), Checked::Inactive);
+        assert_eq!(
+            Checked::of(&answer(200, r#"{"active":true,"client_id":"c"}"#)),
+            Checked::Active
+        );
+        assert_eq!(
+            Checked::of(&answer(200, r#"{"active":false}"#)),
+            Checked::Inactive
+        );
         assert_eq!(
             Checked::of(&answer(401, r#"{"error":"invalid_client"}"#)),
             Checked::Failed("401 invalid_client".into())
         );
         assert_eq!(Checked::of(&answer(503, "")), Checked::Failed("503".into()));
-        assert!(matches!(Checked::of(&answer(200, r#"{"active":"yes"}"#)), Checked::Failed(_)));
+        assert!(matches!(
+            Checked::of(&answer(200, r#"{"active":"yes"}"#)),
+            Checked::Failed(_)
+        ));
     }
 
     #[test]
