@@ -205,5 +205,16 @@ where
         verification.not_kept = not_kept;
         report.verify = Some(verification);
     }
+    report.targets = ctx.targets.dialled();
     Ok(report)
+}
+
+/// The process's exit status for a finished run: 1 when `--verify` found
+/// an acknowledged access token that is not active (or could not check
+/// one), else 0.
+pub fn exit_code(report: &report::Report) -> i32 {
+    match report.verify.as_ref().is_some_and(|v| !v.passed()) {
+        true => 1,
+        false => 0,
+    }
 }

@@ -15,7 +15,7 @@ fn main() -> anyhow::Result<()> {
         println!("{}", report.text());
     }
     // --verify: an acknowledged token that is not active fails the run.
-    if report.verify.as_ref().is_some_and(|v| !v.passed()) {
+    if fiducia_loadtest::exit_code(&report) != 0 {
         eprintln!("fiducia-loadtest: --verify failed: not every acknowledged access token is active");
         std::process::exit(1);
     }

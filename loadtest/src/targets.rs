@@ -7,7 +7,7 @@
 
 use crate::http::Url;
 use anyhow::anyhow;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// The addresses connections are spread over, round-robin per connection.
 #[derive(Debug, Default)]
@@ -15,6 +15,8 @@ pub struct Targets {
     /// Hosts (names or IP addresses, IPv6 in brackets), no ports.
     hosts: Vec<String>,
     next: AtomicUsize,
+    /// Connections dialled per host, in `hosts`' order.
+    dialled: Vec<AtomicU64>,
 }
 
 impl Targets {
@@ -27,6 +29,7 @@ impl Targets {
             .map(|h| host(h))
             .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Self {
+            dialled: hosts.iter().map(|_| AtomicU64::new(0)).collect(),
             hosts,
             next: AtomicUsize::new(0),
         })
@@ -41,6 +44,16 @@ impl Targets {
         self.hosts.is_empty()
     }
 
+    /// Connections dialled so far per host (none without targets): how
+    /// evenly a run reached the nodes.
+    pub fn dialled(&self) -> std::collections::BTreeMap<String, u64> {
+        self.hosts
+            .iter()
+            .zip(&self.dialled)
+            .map(|(h, n)| (h.clone(), n.load(Ordering::Relaxed)))
+            .collect()
+    }
+
     /// The `host:port` a new connection for `url` dials: the next target at
     /// `url`'s port, or `url`'s own authority without targets.
     pub fn address(&self, url: &Url) -> String {
@@ -48,6 +61,9 @@ impl Targets {
             return url.authority.clone();
         }
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.hosts.len();
+        if let Some(n) = self.dialled.get(i) {
+            n.fetch_add(1, Ordering::Relaxed);
+        }
         let port = url.authority.rsplit_once(':').map_or("443", |(_, p)| p);
         format!("{}:{port}", self.hosts[i])
     }
@@ -110,6 +126,15 @@ mod tests {
         );
         // The URL itself (its host, for SNI and Host) is untouched.
         assert_eq!(token.host, "op.example");
+        let dialled: Vec<(String, u64)> = t.dialled().into_iter().collect();
+        assert_eq!(
+            dialled,
+            [
+                ("10.0.0.1".to_string(), 2),
+                ("[::1]".to_string(), 1),
+                ("op-2.internal".to_string(), 1)
+            ]
+        );
     }
 
     #[test]

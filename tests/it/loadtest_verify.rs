@@ -7,7 +7,7 @@
 use super::process::spawn_sandbox as start_sandbox;
 use clap::Parser;
 use fiducia_loadtest::http::{Conn, TlsConfigs, Url, post_form};
-use fiducia_loadtest::{Args, run, run_then_verify};
+use fiducia_loadtest::{Args, exit_code, run, run_then_verify};
 use std::path::Path;
 
 fn args(data: &Path, pid: u32, extra: &[&str]) -> Args {
@@ -122,7 +122,12 @@ async fn verify_finds_every_acknowledged_token_active_and_revoked_ones_not() {
             "{scenario}: {v:?}"
         );
         assert!(v.passed());
+        assert_eq!(exit_code(&report), 0);
         assert!(report.text().contains("every acknowledged token is active"));
+        // Both addresses were dialled (discovery, the two clients, the
+        // three introspecting workers), all with `localhost` as TLS name.
+        assert_eq!(report.targets.len(), 2, "{:?}", report.targets);
+        assert!(report.targets.values().all(|n| *n >= 1), "{:?}", report.targets);
     }
 
     // Revoke 2 of 5 between the run and the verification: counted
@@ -156,7 +161,8 @@ async fn verify_finds_every_acknowledged_token_active_and_revoked_ones_not() {
     .unwrap();
     let v = report.verify.as_ref().unwrap();
     assert_eq!((v.kept, v.active, v.inactive, v.failed), (5, 3, 2, 0), "{v:?}");
-    assert!(!v.passed(), "main exits non-zero on this");
+    assert!(!v.passed());
+    assert_eq!(exit_code(&report), 1, "the process exits non-zero");
     let text = report.text();
     assert!(text.contains("3 active, 2 inactive, 0 failed to check"), "{text}");
     assert!(text.contains("FAILED: 2 acknowledged tokens"), "{text}");
@@ -185,6 +191,7 @@ async fn verify_finds_every_acknowledged_token_active_and_revoked_ones_not() {
     let v = report.verify.as_ref().unwrap();
     assert_eq!((v.kept, v.active, v.not_kept), (1, 1, 3), "{v:?}");
     assert!(!v.passed());
+    assert_eq!(exit_code(&report), 1);
     assert!(report.text().contains("over --verify-max 1"));
 
     // A scenario without access tokens to check, and a target with a port,
