@@ -98,7 +98,7 @@ pub struct Args {
     /// TLS (SNI) and requests still name the issuer. Default: the issuer's own address.
     #[arg(long = "target", value_name = "HOST", value_delimiter = ',')]
     pub targets: Vec<String>,
-    /// `cc-mtls`, `flow`, `flow-mtls`: keep every access token the OP
+    /// `cc-mtls`, `handshake`, `flow`, `flow-mtls`: keep every access token the OP
     /// acknowledged and introspect each after the run (RFC 7662) as the
     /// client that owns it; the process exits non-zero when any is not active.
     #[arg(long)]

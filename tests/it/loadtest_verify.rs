@@ -90,7 +90,7 @@ async fn verify_finds_every_acknowledged_token_active_and_revoked_ones_not() {
 
     // cc-mtls over two addresses of the node, TLS still naming `localhost`
     // (the certificate's name): every acknowledged token is active.
-    for scenario in ["cc-mtls", "flow", "flow-mtls"] {
+    for scenario in ["cc-mtls", "handshake", "flow", "flow-mtls"] {
         let a = args(
             &data,
             pid,

@@ -215,10 +215,10 @@ impl Ctx {
         if self.kept.is_some() {
             if !matches!(
                 self.scenario,
-                Scenario::CcMtls | Scenario::Flow | Scenario::FlowMtls
+                Scenario::CcMtls | Scenario::Handshake | Scenario::Flow | Scenario::FlowMtls
             ) {
                 return Err(anyhow!(
-                    "--verify: {:?} issues no access token to check (cc-mtls, flow, flow-mtls)",
+                    "--verify: {:?} issues no access token it can check (cc-mtls, handshake, flow, flow-mtls)",
                     self.scenario
                 ));
             }

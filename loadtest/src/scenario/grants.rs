@@ -94,7 +94,9 @@ pub async fn handshake(ctx: &Ctx, steps: &mut Steps) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::new("token", format!("io: {e:#}")))?;
     steps.record("token", started.elapsed());
-    expect_token("token", &response)
+    expect("token", &response, 200)?;
+    ctx.keep(access_token("token", &response)?);
+    Ok(())
 }
 
 /// A client assertion of the private_key_jwt client for the issuer.

@@ -1,6 +1,6 @@
 //! Introspects the kept tokens (RFC 7662 §2.1) as the client that owns
 //! them, which the OP lets see its own tokens: the `tls_client_auth`
-//! client (`cc-mtls`, `flow-mtls`) with its certificate at the endpoint's
+//! client (`cc-mtls`, `handshake`, `flow-mtls`) with its certificate at the endpoint's
 //! mTLS alias (RFC 8705 §2.1, §5), the `private_key_jwt` client (`flow`)
 //! with a fresh assertion per request (RFC 7523 §2.2) at the endpoint.
 //! `concurrency` workers at most, each with its kept-alive connections
