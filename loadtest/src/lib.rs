@@ -123,8 +123,8 @@ pub async fn run(args: &Args) -> anyhow::Result<report::Report> {
 /// some there to see the verification notice.
 pub async fn run_then_verify<F, Fut>(args: &Args, before_verify: F) -> anyhow::Result<report::Report>
 where
-    F: FnOnce(Vec<String>) -> Fut,
-    Fut: std::future::Future<Output = Vec<String>>,
+    F: FnOnce(Vec<verify::KeptToken>) -> Fut,
+    Fut: std::future::Future<Output = Vec<verify::KeptToken>>,
 {
     if args.verify && args.verify_max == 0 {
         return Err(anyhow!("--verify-max must be at least 1"));

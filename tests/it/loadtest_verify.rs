@@ -150,9 +150,10 @@ async fn verify_finds_every_acknowledged_token_active_and_revoked_ones_not() {
         let (data, issuer, revoked) = (&data, &issuer, &mut revoked);
         async move {
             assert_eq!(tokens.len(), 5);
-            for token in &tokens[..2] {
-                revoke(data, issuer, token).await;
-                revoked.push(token.clone());
+            for kept in &tokens[..2] {
+                assert!(kept.expires.is_some(), "the OP gives expires_in");
+                revoke(data, issuer, &kept.token).await;
+                revoked.push(kept.token.clone());
             }
             tokens
         }

@@ -239,10 +239,16 @@ impl Ctx {
         Ok(())
     }
 
-    /// `--verify`: keeps an access token the OP acknowledged.
-    pub fn keep(&self, token: String) {
+    /// `--verify`: keeps an access token the OP acknowledged in `response`,
+    /// with when it expires (RFC 6749 §5.1 `expires_in`, from now).
+    pub fn keep(&self, token: String, response: &Response<Bytes>) {
         if let Some(kept) = &self.kept {
-            kept.keep(token);
+            let expires_in = serde_json::from_slice::<serde_json::Value>(response.body())
+                .ok()
+                .and_then(|v| v["expires_in"].as_u64());
+            let expires = expires_in
+                .and_then(|s| std::time::Instant::now().checked_add(std::time::Duration::from_secs(s)));
+            kept.keep(token, expires);
         }
     }
 

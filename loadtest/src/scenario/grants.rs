@@ -26,7 +26,7 @@ pub async fn cc_mtls(worker: &mut Worker, ctx: &Ctx, steps: &mut Steps) -> Resul
     steps.record("token", started.elapsed());
     expect("token", &response, 200)?;
     let token = access_token("token", &response)?;
-    ctx.keep(token);
+    ctx.keep(token, &response);
     Ok(())
 }
 
@@ -95,7 +95,7 @@ pub async fn handshake(ctx: &Ctx, steps: &mut Steps) -> Result<(), Failure> {
         .map_err(|e| Failure::new("token", format!("io: {e:#}")))?;
     steps.record("token", started.elapsed());
     expect("token", &response, 200)?;
-    ctx.keep(access_token("token", &response)?);
+    ctx.keep(access_token("token", &response)?, &response);
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 //! `concurrency` workers at most, each with its kept-alive connections
 //! (spread over `--target` like the run's).
 
+use super::kept::KeptToken;
 use super::tally::{Checked, Verification};
 use crate::http;
 use crate::scenario::{Ctx, Scenario, Worker, client_error};
@@ -20,7 +21,8 @@ pub const DEFAULT_CONCURRENCY: usize = 16;
 const STEP: &str = "introspect";
 
 /// Introspects every token in `tokens`, `concurrency` at a time.
-pub async fn check(ctx: Arc<Ctx>, tokens: Vec<String>, concurrency: usize) -> Verification {
+/// A token at (or near) its expiry is counted expired, not asked about.
+pub async fn check(ctx: Arc<Ctx>, tokens: Vec<KeptToken>, concurrency: usize) -> Verification {
     let started = Instant::now();
     let tokens = Arc::new(tokens);
     let next = Arc::new(AtomicUsize::new(0));
@@ -37,8 +39,12 @@ pub async fn check(ctx: Arc<Ctx>, tokens: Vec<String>, concurrency: usize) -> Ve
                     return tally;
                 }
             };
-            while let Some(token) = tokens.get(next.fetch_add(1, Ordering::Relaxed)) {
-                tally.record(match introspect(&mut worker, &ctx, token).await {
+            while let Some(kept) = tokens.get(next.fetch_add(1, Ordering::Relaxed)) {
+                if kept.expired_at(Instant::now()) {
+                    tally.record(Checked::Expired);
+                    continue;
+                }
+                tally.record(match introspect(&mut worker, &ctx, &kept.token).await {
                     Ok(checked) => checked,
                     Err(f) => Checked::Failed(f.kind),
                 });

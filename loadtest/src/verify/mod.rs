@@ -9,5 +9,5 @@ mod kept;
 mod tally;
 
 pub use introspect::{DEFAULT_CONCURRENCY, check};
-pub use kept::{DEFAULT_MAX, Kept};
+pub use kept::{DEFAULT_MAX, EXPIRY_MARGIN, Kept, KeptToken};
 pub use tally::{Checked, Verification};

@@ -15,6 +15,8 @@ pub enum Checked {
     Inactive,
     /// No answer to count: the kind (status and OAuth error, `io: ...`).
     Failed(String),
+    /// Not asked: at or near its expiry (`kept.rs`), when inactive is right.
+    Expired,
 }
 
 impl Checked {
@@ -50,6 +52,8 @@ pub struct Verification {
     pub active: u64,
     pub inactive: u64,
     pub failed: u64,
+    /// Not checked: expired (by `expires_in`) before their turn came.
+    pub expired: u64,
     /// Failures to check by kind → count.
     pub failures: BTreeMap<String, u64>,
     /// How long the introspections took.
@@ -61,6 +65,7 @@ impl Verification {
         match checked {
             Checked::Active => self.active += 1,
             Checked::Inactive => self.inactive += 1,
+            Checked::Expired => self.expired += 1,
             Checked::Failed(kind) => {
                 self.failed += 1;
                 *self.failures.entry(kind).or_default() += 1;
@@ -73,15 +78,19 @@ impl Verification {
         self.active += other.active;
         self.inactive += other.inactive;
         self.failed += other.failed;
+        self.expired += other.expired;
         for (kind, n) in other.failures {
             *self.failures.entry(kind).or_default() += n;
         }
     }
 
-    /// Whether every acknowledged token was checked and found active (the
-    /// process exits non-zero otherwise).
+    /// Whether every acknowledged token was checked and found active, or
+    /// had expired before its check (the process exits non-zero otherwise).
     pub fn passed(&self) -> bool {
-        self.not_kept == 0 && self.inactive == 0 && self.failed == 0 && self.active == self.kept
+        self.not_kept == 0
+            && self.inactive == 0
+            && self.failed == 0
+            && self.active + self.expired == self.kept
     }
 
     /// The report's lines.
@@ -90,6 +99,12 @@ impl Verification {
             "verify: {} acknowledged tokens introspected in {:.1} s: {} active, {} inactive, {} failed to check",
             self.kept, self.seconds, self.active, self.inactive, self.failed
         )];
+        if self.expired > 0 {
+            out.push(format!(
+                "  {} expired before their check (not asked; run shorter than the access-token lifetime to check all)",
+                self.expired
+            ));
+        }
         for (kind, n) in &self.failures {
             out.push(format!("  failed to check: {kind} × {n}"));
         }
@@ -156,6 +171,12 @@ mod tests {
         v.merge(other);
         assert_eq!(v.active, 3);
         assert!(v.passed(), "{:?}", v.text());
+        // An expired token is no verdict on the OP.
+        let mut late = v.clone();
+        late.kept += 1;
+        late.record(Checked::Expired);
+        assert!(late.passed());
+        assert!(late.text().iter().any(|l| l.contains("1 expired")));
 
         let mut over = v.clone();
         over.not_kept = 1;
