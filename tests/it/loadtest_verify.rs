@@ -4,7 +4,7 @@
 //! with connections spread over two addresses of the one node; tokens
 //! revoked in between (RFC 7009 §2) are counted inactive and fail the run.
 
-use super::process::spawn_sandbox as start_sandbox;
+use super::process::{spawn_sandbox as start_sandbox, spawn_sandbox_with_env};
 use clap::Parser;
 use fiducia_loadtest::http::{Conn, TlsConfigs, Url, post_form};
 use fiducia_loadtest::{Args, exit_code, run, run_then_verify};
@@ -240,5 +240,49 @@ async fn verify_finds_every_acknowledged_token_active_and_revoked_ones_not() {
         error.contains("cannot reach the OP") && error.contains("no-such-node.invalid"),
         "{error}"
     );
+    drop(child);
+}
+
+/// RFC 6749 §5.1 `expires_in`: with 3-second access tokens, a
+/// verification that starts after they lapse counts them expired (not
+/// asked, not a failure); tokens checked in time are active.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_counts_tokens_past_their_lifetime_as_expired_not_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("sandbox");
+    let child = spawn_sandbox_with_env(&data, &[("FIDUCIA_TOKENS__ACCESS_TOKEN_TTL_SECS", "3")]);
+    let pid = child.0.id();
+    let a = args(
+        &data,
+        pid,
+        &[
+            "--scenario",
+            "cc-mtls",
+            "--concurrency",
+            "1",
+            "--requests",
+            "3",
+            "--verify",
+        ],
+    );
+    let report = run(&a).await.unwrap();
+    let v = report.verify.as_ref().unwrap();
+    assert_eq!((v.kept, v.active, v.expired), (3, 3, 0), "checked at once: {v:?}");
+
+    let report = run_then_verify(&a, |tokens| async move {
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        tokens
+    })
+    .await
+    .unwrap();
+    let v = report.verify.as_ref().unwrap();
+    assert_eq!(
+        (v.kept, v.active, v.inactive, v.failed, v.expired),
+        (3, 0, 0, 0, 3),
+        "{v:?}"
+    );
+    assert!(v.passed());
+    assert_eq!(exit_code(&report), 0);
+    assert!(report.text().contains("3 expired before their check"));
     drop(child);
 }
