@@ -20,6 +20,7 @@ mod it {
     pub mod hsm;
     pub mod layers;
     pub mod loadtest;
+    pub mod loadtest_verify;
     pub mod pg_server;
     pub mod process;
     pub mod serving;

@@ -133,9 +133,16 @@ pub struct Conn {
 impl Conn {
     /// TCP connect, TLS handshake (with the certificate `tls` presents), HTTP/1.1.
     pub async fn connect(url: &Url, tls: Arc<ClientConfig>) -> anyhow::Result<Self> {
-        let tcp = tokio::net::TcpStream::connect(&url.authority)
+        Self::connect_to(&url.authority, url, tls).await
+    }
+
+    /// The same to `address` (`host:port`, a cluster node or balancer,
+    /// `targets.rs`): TLS still names `url`'s host (SNI and the
+    /// certificate check).
+    pub async fn connect_to(address: &str, url: &Url, tls: Arc<ClientConfig>) -> anyhow::Result<Self> {
+        let tcp = tokio::net::TcpStream::connect(address)
             .await
-            .with_context(|| format!("connect {}", url.authority))?;
+            .with_context(|| format!("connect {address}"))?;
         tcp.set_nodelay(true)?;
         let name = ServerName::try_from(url.host.clone())?;
         let stream = tokio_rustls::TlsConnector::from(tls)

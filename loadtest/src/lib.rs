@@ -11,6 +11,8 @@ pub mod run;
 pub mod scenario;
 pub mod setup;
 pub mod stats;
+pub mod targets;
+pub mod verify;
 
 use anyhow::anyhow;
 use clap::Parser;
@@ -90,10 +92,47 @@ pub struct Args {
     /// §7.1), seconds; default none (the OP's default expiry).
     #[arg(long)]
     pub requested_expiry: Option<u64>,
+    /// A cluster: the OP nodes' (or one balancer's) host names or IP
+    /// addresses, repeated or comma-separated, without ports. Connections
+    /// go to them in turn, each at the port of the issuer's URL it is for;
+    /// TLS (SNI) and requests still name the issuer. Default: the issuer's own address.
+    #[arg(long = "target", value_name = "HOST", value_delimiter = ',')]
+    pub targets: Vec<String>,
+    /// `cc-mtls`, `handshake`, `flow`, `flow-mtls`: keep every access token the OP
+    /// acknowledged and introspect each after the run (RFC 7662) as the
+    /// client that owns it; the process exits non-zero when any is not active.
+    #[arg(long)]
+    pub verify: bool,
+    /// `--verify`: tokens kept at most; acknowledged tokens past it are
+    /// counted and fail the verification.
+    #[arg(long, default_value_t = verify::DEFAULT_MAX, requires = "verify")]
+    pub verify_max: usize,
+    /// `--verify`: introspection requests in flight at most.
+    #[arg(long, default_value_t = verify::DEFAULT_CONCURRENCY, requires = "verify")]
+    pub verify_concurrency: usize,
 }
 
-/// Reads the setup, runs the scenario, returns the report.
+/// Reads the setup, runs the scenario, returns the report (with `--verify`,
+/// its verification).
 pub async fn run(args: &Args) -> anyhow::Result<report::Report> {
+    run_then_verify(args, std::future::ready).await
+}
+
+/// [`run`], handing the kept tokens to `before_verify` between the run and
+/// their verification (what it returns is verified): a test invalidates
+/// some there to see the verification notice.
+pub async fn run_then_verify<F, Fut>(args: &Args, before_verify: F) -> anyhow::Result<report::Report>
+where
+    F: FnOnce(Vec<verify::KeptToken>) -> Fut,
+    Fut: std::future::Future<Output = Vec<verify::KeptToken>>,
+{
+    if args.verify && args.verify_max == 0 {
+        return Err(anyhow!("--verify-max must be at least 1"));
+    }
+    if args.verify && args.verify_concurrency == 0 {
+        return Err(anyhow!("--verify-concurrency must be at least 1"));
+    }
+    let targets = targets::Targets::new(&args.targets)?;
     let mut setup = match (&args.config, &args.sandbox) {
         (Some(file), _) => setup::Setup::from_file(file)?,
         (None, Some(dir)) => {
@@ -146,9 +185,10 @@ pub async fn run(args: &Args) -> anyhow::Result<report::Report> {
         first_poll: Duration::from_millis(args.ciba_first_poll_ms),
         requested_expiry: args.requested_expiry,
     };
-    let ctx = scenario::Ctx::new(args.scenario, setup, ciba).await?;
-    let outcome = run::run(ctx, &plan).await?;
-    Ok(report::Report::new(
+    let kept = args.verify.then(|| verify::Kept::new(args.verify_max));
+    let ctx = std::sync::Arc::new(scenario::Ctx::new(args.scenario, setup, ciba, targets, kept).await?);
+    let outcome = run::run(ctx.clone(), &plan).await?;
+    let mut report = report::Report::new(
         args.scenario,
         mode,
         &issuer,
@@ -156,5 +196,25 @@ pub async fn run(args: &Args) -> anyhow::Result<report::Report> {
         alg,
         &outcome,
         args.op_pid,
-    ))
+    );
+    if let Some(kept) = &ctx.kept {
+        let (tokens, not_kept) = kept.take();
+        let tokens = before_verify(tokens).await;
+        let mut verification = verify::check(ctx.clone(), tokens, args.verify_concurrency).await;
+        verification.cap = kept.cap();
+        verification.not_kept = not_kept;
+        report.verify = Some(verification);
+    }
+    report.targets = ctx.targets.dialled();
+    Ok(report)
+}
+
+/// The process's exit status for a finished run: 1 when `--verify` found
+/// an acknowledged access token that is not active (or could not check
+/// one), else 0.
+pub fn exit_code(report: &report::Report) -> i32 {
+    match report.verify.as_ref().is_some_and(|v| !v.passed()) {
+        true => 1,
+        false => 0,
+    }
 }

@@ -14,5 +14,10 @@ fn main() -> anyhow::Result<()> {
     } else {
         println!("{}", report.text());
     }
+    // --verify: an acknowledged token that is not active fails the run.
+    if fiducia_loadtest::exit_code(&report) != 0 {
+        eprintln!("fiducia-loadtest: --verify failed: not every acknowledged access token is active");
+        std::process::exit(1);
+    }
     Ok(())
 }

@@ -48,6 +48,11 @@ pub struct Report {
     /// `ciba-pending`: the requests created before the clock, what they
     /// cost the OP in CPU and memory.
     pub prepared: Option<crate::run::Prepared>,
+    /// `--target`: connections dialled per host (the run's and the
+    /// verification's); empty without targets.
+    pub targets: BTreeMap<String, u64>,
+    /// `--verify`: the acknowledged access tokens introspected after the run.
+    pub verify: Option<crate::verify::Verification>,
 }
 
 /// The operations that started in one second of the measured window;
@@ -145,6 +150,8 @@ impl Report {
             loadtest_cpu_cores: outcome.own_cpu.map(|c| c.total() / seconds.max(1e-9)),
             timeline,
             prepared: outcome.prepared.clone(),
+            targets: BTreeMap::new(),
+            verify: None,
         }
     }
 
@@ -242,6 +249,13 @@ impl Report {
             out.push(format!(
                 "loadtest CPU: {ms:.4} ms per operation ({cores:.2} cores)"
             ));
+        }
+        if !self.targets.is_empty() {
+            let spread: Vec<String> = self.targets.iter().map(|(h, n)| format!("{h} {n}")).collect();
+            out.push(format!("connections per target: {}", spread.join(", ")));
+        }
+        if let Some(v) = &self.verify {
+            out.extend(v.text());
         }
         out.join("\n")
     }

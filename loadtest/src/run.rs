@@ -71,7 +71,7 @@ pub struct Outcome {
 }
 
 struct Shared {
-    ctx: Ctx,
+    ctx: Arc<Ctx>,
     stats: Mutex<Stats>,
     /// Measured operations started (after warm-up).
     started: AtomicU64,
@@ -125,7 +125,7 @@ impl Shared {
 }
 
 /// Runs `plan` against the OP described by `ctx`.
-pub async fn run(ctx: Ctx, plan: &Plan) -> anyhow::Result<Outcome> {
+pub async fn run(ctx: Arc<Ctx>, plan: &Plan) -> anyhow::Result<Outcome> {
     let shared = Arc::new(Shared {
         ctx,
         stats: Mutex::new(Stats::new()),

@@ -6,6 +6,8 @@ use crate::http::{Conn, TlsConfigs, Url};
 use crate::jose::{Alg, SigningKey};
 use crate::setup::Setup;
 use crate::stats::Failure;
+use crate::targets::Targets;
+use crate::verify::Kept;
 use anyhow::{Context, anyhow};
 use bytes::Bytes;
 use http::{Request, Response};
@@ -90,6 +92,13 @@ pub struct Ctx {
     next_user: AtomicUsize,
     /// TCP+TLS connections opened.
     pub connections: AtomicU64,
+    /// Where connections go (`--target`).
+    pub targets: Targets,
+    /// `--verify`: the access tokens the OP issued, kept to introspect after the run.
+    pub kept: Option<Kept>,
+    /// The introspection endpoint and its mTLS alias (RFC 8414 §2, RFC 8705 §5).
+    pub introspection: Option<Url>,
+    pub mtls_introspection: Option<Url>,
 }
 
 impl Ctx {
@@ -98,6 +107,8 @@ impl Ctx {
         scenario: Scenario,
         setup: Setup,
         ciba: super::ciba_client::CibaOptions,
+        targets: Targets,
+        kept: Option<Kept>,
     ) -> anyhow::Result<Self> {
         let mtls_files = setup.mtls.as_ref().map(|m| (m.cert.as_path(), m.key.as_path()));
         let tls = TlsConfigs::load(&setup.ca, mtls_files, true)?;
@@ -111,7 +122,7 @@ impl Ctx {
             setup.issuer.trim_end_matches('/')
         );
         let discovery = Url::parse(&discovery_str)?;
-        let mut conn = Conn::connect(&discovery, tls.plain.clone())
+        let mut conn = Conn::connect_to(&targets.address(&discovery), &discovery, tls.plain.clone())
             .await
             .context("cannot reach the OP")?;
         let response = conn.send(crate::http::get(&discovery, &[])?).await?;
@@ -133,6 +144,7 @@ impl Ctx {
         let userinfo_str = field(&meta["userinfo_endpoint"]);
         let opt = |s: &Option<String>| s.as_deref().map(Url::parse).transpose();
         let bc_authorize_str = field(&meta["backchannel_authentication_endpoint"]);
+        let introspection_str = field(&meta["introspection_endpoint"]);
         let ciba = match &setup.ciba {
             Some(client) => Some(super::ciba_client::CibaCtx::new(client, ciba)?),
             None => None,
@@ -158,6 +170,10 @@ impl Ctx {
             pkjwt_key,
             next_user: AtomicUsize::new(0),
             connections: AtomicU64::new(1),
+            targets,
+            kept,
+            introspection: opt(&introspection_str)?,
+            mtls_introspection: opt(&alias("introspection_endpoint", &introspection_str))?,
             setup,
         };
         ctx.check()?;
@@ -196,6 +212,20 @@ impl Ctx {
                 ));
             }
         }
+        if self.kept.is_some() {
+            if !matches!(
+                self.scenario,
+                Scenario::CcMtls | Scenario::Handshake | Scenario::Flow | Scenario::FlowMtls
+            ) {
+                return Err(anyhow!(
+                    "--verify: {:?} issues no access token it can check (cc-mtls, handshake, flow, flow-mtls)",
+                    self.scenario
+                ));
+            }
+            if self.introspection.is_none() {
+                return Err(anyhow!("--verify needs an introspection_endpoint in discovery"));
+            }
+        }
         if self.scenario.is_flow() {
             if self.setup.users.is_empty() {
                 return Err(anyhow!("flow needs [[users]] in the setup"));
@@ -207,6 +237,19 @@ impl Ctx {
             }
         }
         Ok(())
+    }
+
+    /// `--verify`: keeps an access token the OP acknowledged in `response`,
+    /// with when it expires (RFC 6749 §5.1 `expires_in`, from now).
+    pub fn keep(&self, token: String, response: &Response<Bytes>) {
+        if let Some(kept) = &self.kept {
+            let expires_in = serde_json::from_slice::<serde_json::Value>(response.body())
+                .ok()
+                .and_then(|v| v["expires_in"].as_u64());
+            let expires = expires_in
+                .and_then(|s| std::time::Instant::now().checked_add(std::time::Duration::from_secs(s)));
+            kept.keep(token, expires);
+        }
     }
 
     /// The next customer, in turn.
@@ -260,7 +303,7 @@ impl Worker {
                         .ok_or_else(|| Failure::new(step, "no client certificate configured"))?,
                     false => ctx.tls.plain.clone(),
                 };
-                let conn = Conn::connect(url, tls)
+                let conn = Conn::connect_to(&ctx.targets.address(url), url, tls)
                     .await
                     .map_err(|e| Failure::new(step, format!("io: {e:#}")))?;
                 ctx.connections.fetch_add(1, Ordering::Relaxed);

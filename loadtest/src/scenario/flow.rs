@@ -260,6 +260,7 @@ pub async fn flow(worker: &mut Worker, ctx: &Ctx, steps: &mut Steps) -> Result<(
     let response = fintech.post(worker, ctx, Endpoint::Token, &params, steps).await?;
     expect("token", &response, 200)?;
     let token = access_token("token", &response)?;
+    ctx.keep(token.clone(), &response);
 
     let response = fintech.userinfo(worker, ctx, &token, steps).await?;
     expect("userinfo", &response, 200)

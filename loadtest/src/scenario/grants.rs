@@ -24,7 +24,10 @@ pub async fn cc_mtls(worker: &mut Worker, ctx: &Ctx, steps: &mut Steps) -> Resul
     let started = Instant::now();
     let response = worker.send(ctx, "token", &ctx.mtls_token, true, request).await?;
     steps.record("token", started.elapsed());
-    expect_token("token", &response)
+    expect("token", &response, 200)?;
+    let token = access_token("token", &response)?;
+    ctx.keep(token, &response);
+    Ok(())
 }
 
 fn cc_mtls_request(ctx: &Ctx) -> Result<::http::Request<http_body_util::Full<bytes::Bytes>>, Failure> {
@@ -79,7 +82,7 @@ pub async fn handshake(ctx: &Ctx, steps: &mut Steps) -> Result<(), Failure> {
         .clone()
         .ok_or_else(|| Failure::new("connect", "no client certificate configured"))?;
     let started = Instant::now();
-    let mut conn = Conn::connect(&ctx.mtls_token, tls)
+    let mut conn = Conn::connect_to(&ctx.targets.address(&ctx.mtls_token), &ctx.mtls_token, tls)
         .await
         .map_err(|e| Failure::new("connect", format!("io: {e:#}")))?;
     steps.record("connect", started.elapsed());
@@ -91,7 +94,9 @@ pub async fn handshake(ctx: &Ctx, steps: &mut Steps) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::new("token", format!("io: {e:#}")))?;
     steps.record("token", started.elapsed());
-    expect_token("token", &response)
+    expect("token", &response, 200)?;
+    ctx.keep(access_token("token", &response)?, &response);
+    Ok(())
 }
 
 /// A client assertion of the private_key_jwt client for the issuer.

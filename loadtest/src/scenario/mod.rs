@@ -10,6 +10,7 @@ mod grants;
 
 use crate::stats::{Failure, Steps};
 pub use context::{Ctx, Scenario, Worker, client_error, expect, oauth_error};
+pub use grants::assertion;
 
 impl Worker {
     /// Runs one operation of `ctx.scenario`, recording each step.
