@@ -125,40 +125,12 @@ async fn tokens(op: &Op, dpop: &DpopKey, browser: Browser) -> Value {
     json(response.body())
 }
 
-async fn refresh(op: &Op, dpop: &DpopKey, refresh_token: &str) -> http::Response<bytes::Bytes> {
-    let assertion = op.assertion(PKJWT, json!({})).await;
-    let request = form(
-        "/token",
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-            ("client_id", PKJWT),
-            ("client_assertion_type", JWT_BEARER),
-            ("client_assertion", &assertion),
-        ],
-    );
-    let proof = dpop.proof("POST", &format!("{ISSUER}/token"), None).await;
-    op.send(false, with_header(request, "dpop", &proof)).await
-}
-
 /// The login step for alice: the status of the answer to her password,
 /// and the page's HTML.
 async fn login_as_alice(op: &Op) -> (u16, String) {
     let (_, challenge) = pkce();
     let assertion = op.assertion(PKJWT, json!({})).await;
-    let par = form(
-        "/par",
-        &[
-            ("client_id", PKJWT),
-            ("client_assertion_type", JWT_BEARER),
-            ("client_assertion", &assertion),
-            ("response_type", "code"),
-            ("redirect_uri", REDIRECT),
-            ("scope", "openid"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let par = pkjwt_par(&assertion, &challenge, &[]);
     let response = op.send(false, par).await;
     assert_status(&response, 201);
     let request_uri = json(response.body())["request_uri"].as_str().unwrap().to_string();
@@ -269,7 +241,7 @@ async fn customers_are_imported_managed_and_disabled_through_the_cli() {
     // Alice's refresh token (RFC 6749 §5.2 invalid_grant) and access
     // token (RFC 6750 §3.1 invalid_token; RFC 7662 inactive) no longer
     // work, and her password is refused on the login page.
-    let refused = refresh(&op, &dpop, &refresh_token).await;
+    let refused = refresh_dpop(&op, &refresh_token, &dpop).await;
     assert_status(&refused, 400);
     assert_eq!(json(refused.body())["error"], "invalid_grant");
     assert_status(&userinfo_dpop(&op, &access, &dpop).await, 401);
@@ -298,7 +270,7 @@ async fn customers_are_imported_managed_and_disabled_through_the_cli() {
     assert!(ok(enabled.unwrap()).contains("enabled alice"));
     let again = tokens(&op, &dpop, Browser::new()).await;
     assert!(again["access_token"].is_string());
-    assert_status(&refresh(&op, &dpop, &refresh_token).await, 400);
+    assert_status(&refresh_dpop(&op, &refresh_token, &dpop).await, 400);
 }
 
 /// CIBA Core §13: a disabled customer is nobody to a backchannel request
