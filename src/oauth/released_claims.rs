@@ -115,9 +115,8 @@ pub async fn for_id_token(
         .find_by_account_id(account_id, now)
         .await
         .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
-    Ok(user
-        .filter(|u| !u.disabled)
-        .map(|u| released(&u, &request, Member::IdToken, now)))
+    // `find_by_account_id` finds no disabled account.
+    Ok(user.map(|u| released(&u, &request, Member::IdToken, now)))
 }
 
 #[cfg(test)]

@@ -41,7 +41,6 @@ async fn userinfo(op: &OpState, caller: &Caller) -> Result<Response<Bytes>, Refu
         .find_by_account_id(account_id, now)
         .await
         .map_err(|_| (scheme, OAuthError::bare(ErrorCode::TemporarilyUnavailable)))?
-        .filter(|user| !user.disabled)
         .ok_or((
             scheme,
             invalid_token("the account no longer exists or is disabled"),
