@@ -29,6 +29,7 @@ fn kustomization_lists_every_manifest_and_each_is_one_named_resource() {
             "Deployment" => "apps/v1",
             "PodDisruptionBudget" => "policy/v1",
             "HorizontalPodAutoscaler" => "autoscaling/v2",
+            "NetworkPolicy" => "networking.k8s.io/v1",
             "Service" | "ConfigMap" | "Secret" => "v1",
             other => panic!("{}: unexpected kind {other}", manifest.file),
         };

@@ -146,3 +146,64 @@ fn service_and_container_ports_are_the_listeners() {
         "service-admin.yaml: ports"
     );
 }
+
+/// `networkpolicy.yaml`: it selects the OP's pods; the TLS listeners'
+/// ports are open to anyone (the OP authenticates every caller), the admin
+/// listener's port only to pods with a label, never to an empty `from`
+/// (which would mean every source).
+#[test]
+fn the_network_policy_keeps_the_admin_port_to_labelled_pods() {
+    let all = all();
+    let config = production_config(&all);
+    let policy = find(&all, "NetworkPolicy", "fiducia");
+    let file = &policy.file;
+    let labels = find(&all, "Deployment", "fiducia").at("spec.template.metadata.labels");
+    for (key, value) in policy
+        .at("spec.podSelector.matchLabels")
+        .as_mapping()
+        .expect("matchLabels is a map")
+    {
+        assert_eq!(
+            labels.get(key),
+            Some(value),
+            "{file}: spec.podSelector must select the OP's pods"
+        );
+    }
+    let ports_of = |rule: &Value| -> BTreeSet<(u64, String)> {
+        seq_at(rule, "ports", file)
+            .iter()
+            .map(|p| {
+                let protocol = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
+                (u64_at(p, "port", file), protocol.to_string())
+            })
+            .collect()
+    };
+    let main = u64::from(config.server.listen.port());
+    let mtls = u64::from(config.server.mtls_listen.expect("server.mtls_listen").port());
+    let admin = u64::from(config.admin.listen.port());
+    let rules = seq_at(&policy.doc, "spec.ingress", file);
+    let open: Vec<&Value> = rules.iter().filter(|r| r.get("from").is_none()).collect();
+    assert_eq!(open.len(), 1, "{file}: one rule open to every source");
+    let expected: BTreeSet<(u64, String)> =
+        [(main, "TCP".into()), (main, "UDP".into()), (mtls, "TCP".into())].into();
+    assert_eq!(
+        ports_of(open[0]),
+        expected,
+        "{file}: the open rule is the TLS listeners only"
+    );
+    let admin_rules: Vec<&Value> = rules
+        .iter()
+        .filter(|r| ports_of(r).contains(&(admin, "TCP".to_string())))
+        .collect();
+    assert_eq!(admin_rules.len(), 1, "{file}: one rule for the admin port");
+    let sources = seq_at(admin_rules[0], "from", file);
+    assert!(!sources.is_empty(), "{file}: the admin rule needs sources");
+    for source in sources {
+        let selected = source
+            .get("podSelector")
+            .and_then(|s| s.get("matchLabels"))
+            .and_then(Value::as_mapping)
+            .is_some_and(|m| !m.is_empty());
+        assert!(selected, "{file}: every admin source names pods by label");
+    }
+}
