@@ -12,7 +12,7 @@ use crate::oauth::claims_request;
 use crate::oauth::op::OpState;
 use crate::protocol::ekyc::consent_summary::display_value;
 use crate::protocol::ekyc::standard_claims;
-use crate::protocol::ekyc::{ClaimsRequest, CustomerClaims, MemberRequest, answer};
+use crate::protocol::ekyc::{ClaimsRequest, CustomerClaims, MemberRequest, PreparedSets, answer};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use serde_json::{Map, Value};
 
@@ -42,11 +42,33 @@ pub fn asks(request: &ClaimsRequest, member: Member) -> bool {
 
 /// The claims `request` releases from `user` into `member` at `now`.
 pub fn released(user: &UserRecord, request: &ClaimsRequest, member: Member, now: u64) -> Map<String, Value> {
-    let standard = standard_claims(user);
-    let verified = verified_sets(user);
+    released_from(&Prepared::of(user), request, member, now)
+}
+
+/// A customer's claims read from the record once, for several answers.
+struct Prepared {
+    standard: Map<String, Value>,
+    verified: PreparedSets,
+}
+
+impl Prepared {
+    fn of(user: &UserRecord) -> Self {
+        Self {
+            standard: standard_claims(user),
+            verified: verified_sets(user),
+        }
+    }
+}
+
+fn released_from(
+    prepared: &Prepared,
+    request: &ClaimsRequest,
+    member: Member,
+    now: u64,
+) -> Map<String, Value> {
     let customer = CustomerClaims {
-        standard: &standard,
-        verified: &verified,
+        standard: &prepared.standard,
+        verified: &prepared.verified,
     };
     answer(member.of(request), customer, now)
 }
@@ -70,8 +92,10 @@ pub fn shared_lines(user: &UserRecord, request: &ClaimsRequest, now: u64) -> Vec
             lines.push(line);
         }
     };
+    // One reading of the record for both members.
+    let prepared = Prepared::of(user);
     for member in [Member::IdToken, Member::UserInfo] {
-        for (name, value) in released(user, request, member, now) {
+        for (name, value) in released_from(&prepared, request, member, now) {
             match (name.as_str(), &value) {
                 ("verified_claims", Value::Array(sets)) => sets.iter().for_each(|set| {
                     set_claims(set).for_each(|(n, v)| add(n, v, true));
