@@ -36,6 +36,9 @@ pub struct ServerHandle {
     /// Readiness as `/readyz` reports it.
     pub readiness: Arc<Readiness>,
     stop: watch::Sender<bool>,
+    /// Set when the drain begins: HTTP/1.1 responses carry `Connection: close`.
+    draining: Arc<std::sync::atomic::AtomicBool>,
+    drain_delay: Duration,
     key_manager: ActorRef<KeyManagerMessage>,
     store: crate::store::kv::Store,
     sweeper: crate::store::repo::ExpirySweeper,
@@ -230,15 +233,25 @@ pub async fn start_with(
 
     let (stop, stop_rx) = watch::channel(false);
     let trusted: Arc<[std::net::IpAddr]> = c.server.trusted_proxies.clone().into();
+    let proxy_protocol_from: Arc<[std::net::IpAddr]> = c
+        .server
+        .proxy_protocol_from
+        .iter()
+        .map(|ip| ip.to_canonical())
+        .collect();
+    let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let service_for = |alt_svc| {
-        Arc::new(RequestService::new(
-            handler.clone(),
-            c.server.max_body_bytes,
-            Duration::from_millis(c.server.body_read_timeout_ms),
-            trusted.clone(),
-            alt_svc,
-            client_chain.clone(),
-        ))
+        Arc::new(
+            RequestService::new(
+                handler.clone(),
+                c.server.max_body_bytes,
+                Duration::from_millis(c.server.body_read_timeout_ms),
+                trusted.clone(),
+                alt_svc,
+                client_chain.clone(),
+            )
+            .with_draining(draining.clone()),
+        )
     };
     let header_read_timeout = Duration::from_millis(c.server.header_read_timeout_ms);
     let shutdown_grace = Duration::from_millis(c.server.shutdown_grace_ms);
@@ -278,6 +291,7 @@ pub async fn start_with(
             tls: main_tls,
             service: service_for(alt_svc),
             header_read_timeout,
+            proxy_protocol_from: proxy_protocol_from.clone(),
             shutdown_grace,
         },
         stop_rx.clone(),
@@ -296,6 +310,7 @@ pub async fn start_with(
                     tls: tls::server_config(&c.tls, ClientAuth::Required)?,
                     service: service_for(None),
                     header_read_timeout,
+                    proxy_protocol_from: proxy_protocol_from.clone(),
                     shutdown_grace,
                 },
                 stop_rx.clone(),
@@ -326,6 +341,8 @@ pub async fn start_with(
         admin_addr,
         readiness,
         stop,
+        draining,
+        drain_delay: Duration::from_millis(c.server.drain_delay_ms),
         key_manager,
         store,
         sweeper,
@@ -341,8 +358,15 @@ pub async fn start_with(
 impl ServerHandle {
     /// Begins a graceful shutdown: `/readyz` turns false and the listeners stop accepting.
     pub fn begin_shutdown(&self) {
-        self.readiness.set_draining();
+        self.begin_drain();
         let _ = self.stop.send(true);
+    }
+
+    /// `/readyz` turns false and HTTP/1.1 responses carry `Connection:
+    /// close`; the listeners go on accepting.
+    fn begin_drain(&self) {
+        self.readiness.set_draining();
+        self.draining.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Reloads the keys now (instead of at the next refresh) and returns the
@@ -352,9 +376,20 @@ impl ServerHandle {
             .map_err(|e| anyhow::anyhow!("key manager: {e}"))
     }
 
-    /// Shuts down gracefully: stop accepting, drain in-flight requests (up to
-    /// `server.shutdown_grace_ms`), then stop the admin listener and the actors.
+    /// Shuts down gracefully: `/readyz` turns false and, for
+    /// `server.drain_delay_ms`, the node still serves (so a balancer's health
+    /// check takes it out first and kept-alive clients move away); then stop
+    /// accepting, drain in-flight requests (up to `server.shutdown_grace_ms`),
+    /// then stop the admin listener and the actors.
     pub async fn shutdown(self) {
+        if !self.drain_delay.is_zero() {
+            self.begin_drain();
+            tracing::info!(
+                drain_delay_ms = self.drain_delay.as_millis() as u64,
+                "draining: not ready, still serving"
+            );
+            tokio::time::sleep(self.drain_delay).await;
+        }
         self.begin_shutdown();
         for listener in self.listeners {
             let _ = listener.await;

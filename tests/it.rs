@@ -6,6 +6,7 @@
 
 mod it {
     pub mod admin;
+    pub mod balancer;
     pub mod bank;
     pub mod ciba;
     pub mod customers;

@@ -148,6 +148,20 @@ pub struct ServerConfig {
     /// the RFC 9440 `Client-Cert` header. From any other peer the header is
     /// ignored. Default empty. Env `FIDUCIA_SERVER__TRUSTED_PROXIES`.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Load balancers that pass TCP through and send a PROXY protocol
+    /// header (v1 or v2) first: a connection from one of these addresses to
+    /// the public or mTLS listener must begin with one (else it is closed),
+    /// and the header's source address is the client's. From any other
+    /// address no header is read. Default empty.
+    /// Env `FIDUCIA_SERVER__PROXY_PROTOCOL_FROM`.
+    pub proxy_protocol_from: Vec<IpAddr>,
+    /// On SIGTERM/SIGINT: for this long, in milliseconds, `/readyz` answers
+    /// 503 while the listeners still accept and serve (HTTP/1.1 responses
+    /// with `Connection: close`), so a balancer's health check takes the
+    /// node out before it stops accepting; then the `shutdown_grace_ms`
+    /// drain. Set it above the balancer's check interval times its fall
+    /// count. Default `0`. Env `FIDUCIA_SERVER__DRAIN_DELAY_MS`.
+    pub drain_delay_ms: u64,
     /// Serve `/sandbox/callback`, a page showing the authorization response
     /// it receives (the sandbox fintech's redirect URI). Never in production.
     /// Default `false`. Env `FIDUCIA_SERVER__SANDBOX_CALLBACK`.
@@ -169,6 +183,8 @@ impl Default for ServerConfig {
             body_read_timeout_ms: 30_000,
             shutdown_grace_ms: 10_000,
             trusted_proxies: Vec::new(),
+            proxy_protocol_from: Vec::new(),
+            drain_delay_ms: 0,
             sandbox_callback: false,
         }
     }

@@ -148,6 +148,8 @@ pub async fn start(c: GatewayConfig) -> anyhow::Result<GatewayHandle> {
             tls: server_tls,
             service,
             header_read_timeout: Duration::from_millis(c.header_read_timeout_ms),
+            // The gateway is not run behind a TCP-passthrough balancer.
+            proxy_protocol_from: Arc::from([]),
             shutdown_grace: Duration::from_millis(c.shutdown_grace_ms),
         },
         stop_rx,

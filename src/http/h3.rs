@@ -172,6 +172,7 @@ async fn serve_connection(
         peer,
         listener: ListenerKind::Main,
         tls_client_cert,
+        through_balancer: false,
     });
     let mut h3_conn: h3::server::Connection<GuardedConnection, Bytes> = h3::server::builder()
         .max_field_section_size(MAX_HEADER_BYTES.into())

@@ -105,6 +105,12 @@ pub fn tls_handshake_failed(listener: &'static str) {
     metrics::counter!("fiducia_tls_handshake_failures_total", "listener" => listener).increment(1);
 }
 
+/// A connection from a `server.proxy_protocol_from` peer refused: no valid
+/// PROXY protocol header in time.
+pub fn proxy_header_refused(listener: &'static str) {
+    metrics::counter!("fiducia_proxy_protocol_refusals_total", "listener" => listener).increment(1);
+}
+
 /// A connection refused before its handshake because `bound` (per peer
 /// address, or in all) was reached.
 pub fn connection_refused(listener: &'static str, bound: &'static str) {

@@ -19,6 +19,7 @@ pub mod h3;
 pub mod h3_guard;
 pub mod limits;
 pub mod metrics;
+pub mod proxy_protocol;
 pub mod response;
 pub mod router;
 pub mod service;

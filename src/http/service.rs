@@ -18,6 +18,7 @@ use http::{Request, Response};
 use http_body_util::BodyExt;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// `x-fapi-interaction-id` (FAPI 1.0 Part 1 §6.2.1-11, FAPI 2.0 §5.3.2).
@@ -39,6 +40,7 @@ pub struct RequestService {
     trusted_proxies: Arc<[IpAddr]>,
     alt_svc: Option<HeaderValue>,
     client_chain: Option<ClientChainVerifier>,
+    draining: Arc<AtomicBool>,
 }
 
 /// What a connection established before its first request.
@@ -50,6 +52,11 @@ pub struct ConnectionInfo {
     pub listener: ListenerKind,
     /// The certificate from the TLS handshake, verified.
     pub tls_client_cert: Option<ClientCertificate>,
+    /// The peer is a `server.proxy_protocol_from` balancer's PROXY header
+    /// source: the balancer passed TLS through, so the handshake's
+    /// certificate is the client's own and every HTTP header came from the
+    /// client (none is a trusted proxy's).
+    pub through_balancer: bool,
 }
 
 impl RequestService {
@@ -70,7 +77,18 @@ impl RequestService {
             trusted_proxies,
             alt_svc,
             client_chain,
+            draining: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Shares `draining`: while it is set, HTTP/1.1 responses carry
+    /// `Connection: close` (RFC 9110 §7.6.1), so that every kept-alive
+    /// connection ends after its next response and the client's next
+    /// connection goes where the balancer now sends it (the drain delay of
+    /// `server.drain_delay_ms`, before the listener stops accepting).
+    pub fn with_draining(mut self, draining: Arc<AtomicBool>) -> Self {
+        self.draining = draining;
+        self
     }
 
     /// The handshake's certificate chain as handlers see it, with whether it
@@ -151,7 +169,7 @@ impl RequestService {
                     client_addr: super::forwarded::client_address(
                         conn.peer.ip(),
                         &parts.headers,
-                        &self.trusted_proxies,
+                        self.header_proxies(conn),
                     ),
                     listener: conn.listener,
                     transport,
@@ -175,6 +193,9 @@ impl RequestService {
             && let Some(alt_svc) = &self.alt_svc
         {
             headers.insert(http::header::ALT_SVC, alt_svc.clone());
+        }
+        if transport == Transport::Http1 && self.draining.load(Ordering::Relaxed) {
+            headers.insert(http::header::CONNECTION, HeaderValue::from_static("close"));
         }
         if method == http::Method::HEAD {
             // RFC 9110 §9.3.2: the same header fields as GET, no content. hyper
@@ -210,7 +231,7 @@ impl RequestService {
         conn: &ConnectionInfo,
         parts: &Parts,
     ) -> Result<Option<ClientCertificate>, OAuthError> {
-        if !self.trusted_proxies.contains(&conn.peer.ip()) {
+        if !self.header_proxies(conn).contains(&conn.peer.ip()) {
             return Ok(conn.tls_client_cert.clone());
         }
         match parts.headers.get(&CLIENT_CERT) {
@@ -229,6 +250,18 @@ impl RequestService {
                 .map_err(|e| OAuthError::invalid_request(e.to_string()))
             }
             None => Ok(None),
+        }
+    }
+}
+
+impl RequestService {
+    /// The proxies whose headers count on `conn`: none through a balancer
+    /// that passes TLS through (its PROXY header's source is the client).
+    fn header_proxies(&self, conn: &ConnectionInfo) -> &[IpAddr] {
+        if conn.through_balancer {
+            &[]
+        } else {
+            &self.trusted_proxies
         }
     }
 }

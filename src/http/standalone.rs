@@ -73,6 +73,7 @@ impl Standalone {
                 tls: server_tls,
                 service,
                 header_read_timeout: READ_TIMEOUT,
+                proxy_protocol_from: Arc::from([]),
                 shutdown_grace: SHUTDOWN_GRACE,
             },
             stop_rx,

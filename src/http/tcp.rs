@@ -1,8 +1,10 @@
-//! The TCP listener: TLS handshake (rustls), then HTTP/1.1 or HTTP/2 chosen by
-//! ALPN (hyper-util's auto builder), with graceful shutdown.
+//! The TCP listener: a PROXY protocol header from a configured balancer
+//! (`proxy_protocol.rs`), the TLS handshake (rustls), then HTTP/1.1 or
+//! HTTP/2 chosen by ALPN (hyper-util's auto builder), with graceful shutdown.
 
 use super::limits::{IDLE_TIMEOUT_SECS, MAX_CONCURRENT_STREAMS, MAX_HEADER_BYTES};
 use super::metrics as m;
+use super::proxy_protocol::{self, ProxiedPeer};
 use super::service::{ConnectionInfo, RequestService};
 use crate::oauth::caller::ListenerKind;
 use hyper::service::service_fn;
@@ -10,9 +12,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
@@ -26,8 +29,12 @@ pub struct TcpServing {
     pub tls: Arc<rustls::ServerConfig>,
     /// The request wrapper in front of the router.
     pub service: Arc<RequestService>,
-    /// Time for the TLS handshake and for the request head.
+    /// Time for the PROXY header and the TLS handshake together, and for the
+    /// request head.
     pub header_read_timeout: Duration,
+    /// Peers whose connections must begin with a PROXY protocol header
+    /// (`server.proxy_protocol_from`); from any other peer none is read.
+    pub proxy_protocol_from: Arc<[IpAddr]>,
     /// How long in-flight requests may run after shutdown begins.
     pub shutdown_grace: Duration,
 }
@@ -42,6 +49,7 @@ pub async fn run(serving: TcpServing, mut stop: watch::Receiver<bool>) {
         tls,
         service,
         header_read_timeout,
+        proxy_protocol_from,
         shutdown_grace,
     } = serving;
     let acceptor = TlsAcceptor::from(tls);
@@ -60,15 +68,26 @@ pub async fn run(serving: TcpServing, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
+                Ok((mut stream, peer)) => {
                     let _ = stream.set_nodelay(true);
                     let watcher = graceful.watcher();
                     let acceptor = acceptor.clone();
                     let builder = builder.clone();
                     let service = service.clone();
+                    let proxy_protocol_from = proxy_protocol_from.clone();
                     tokio::spawn(async move {
                         let _open = m::OpenConnection::new(kind.as_str());
-                        let tls = match tokio::time::timeout(header_read_timeout, acceptor.accept(stream)).await {
+                        let deadline = tokio::time::Instant::now() + header_read_timeout;
+                        let through_balancer = proxy_protocol_from.contains(&peer.ip().to_canonical());
+                        let peer = if through_balancer {
+                            match client_address(&mut stream, peer, deadline, kind).await {
+                                Some(client) => client,
+                                None => return,
+                            }
+                        } else {
+                            peer
+                        };
+                        let tls = match tokio::time::timeout_at(deadline, acceptor.accept(stream)).await {
                             Ok(Ok(tls)) => tls,
                             Ok(Err(e)) => {
                                 m::tls_handshake_failed(kind.as_str());
@@ -86,7 +105,12 @@ pub async fn run(serving: TcpServing, mut stop: watch::Receiver<bool>) {
                             .1
                             .peer_certificates()
                             .and_then(|chain| service.tls_client_certificate(chain.to_vec()));
-                        let conn = Arc::new(ConnectionInfo { peer, listener: kind, tls_client_cert });
+                        let conn = Arc::new(ConnectionInfo {
+                            peer,
+                            listener: kind,
+                            tls_client_cert,
+                            through_balancer,
+                        });
                         let svc = service_fn(move |request| {
                             let service = service.clone();
                             let conn = conn.clone();
@@ -125,5 +149,30 @@ pub async fn run(serving: TcpServing, mut stop: watch::Receiver<bool>) {
             listener = kind.as_str(),
             "shutdown grace period over; closing remaining connections"
         );
+    }
+}
+
+/// The client's address from the PROXY header a balancer (`peer`) sends,
+/// or `None` (the connection is refused) without a valid header before
+/// `deadline`.
+async fn client_address(
+    stream: &mut TcpStream,
+    peer: SocketAddr,
+    deadline: tokio::time::Instant,
+    kind: ListenerKind,
+) -> Option<SocketAddr> {
+    match tokio::time::timeout_at(deadline, proxy_protocol::read_header(stream)).await {
+        Ok(Ok(ProxiedPeer::Client(client))) => Some(client),
+        Ok(Ok(ProxiedPeer::Unknown)) => Some(peer),
+        Ok(Err(e)) => {
+            m::proxy_header_refused(kind.as_str());
+            tracing::debug!(%peer, error = %e, "PROXY protocol header refused");
+            None
+        }
+        Err(_) => {
+            m::proxy_header_refused(kind.as_str());
+            tracing::debug!(%peer, "PROXY protocol header timed out");
+            None
+        }
     }
 }

@@ -97,6 +97,7 @@ impl Upstream {
                 tls: tls::server_config(&tls_config, ClientAuth::Required).unwrap(),
                 service,
                 header_read_timeout: Duration::from_secs(5),
+                proxy_protocol_from: std::sync::Arc::from([]),
                 shutdown_grace: Duration::from_secs(1),
             },
             stop_rx,
