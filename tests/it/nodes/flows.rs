@@ -1,0 +1,177 @@
+//! One-time artefacts across nodes: a code redeemed at two nodes at once,
+//! a refresh token used at two nodes at once and then replayed, a DPoP
+//! proof replayed at another node. Each is one record (or one `jti` mark)
+//! in the shared store, consumed in a SERIALIZABLE transaction, so exactly
+//! one node wins however the requests interleave.
+
+use super::two_nodes;
+use crate::it::flow::harness::*;
+use crate::it::flow::introspection::introspection_of;
+use crate::it::support::json;
+use serde_json::json;
+
+const OFFLINE: &str = "openid email offline_access";
+
+fn assert_invalid_grant(response: &http::Response<bytes::Bytes>) {
+    assert_status(response, 400);
+    assert_eq!(json(response.body())["error"], "invalid_grant");
+}
+
+/// PAR at `par_at` (private_key_jwt, DPoP by `dpop`), login and consent at
+/// `browser_at`: the pushed request and the interaction cross nodes.
+async fn authorize_across(par_at: &Op, browser_at: &Op, dpop: &DpopKey, scope: &str) -> Authorized {
+    let (verifier, challenge) = pkce();
+    let assertion = par_at.assertion(PKJWT, json!({})).await;
+    let extra = [("state", "st-123"), ("nonce", "n-456")];
+    let request = pkjwt_par_for(PKJWT, &assertion, &challenge, scope, &extra);
+    let proof = dpop.proof("POST", &format!("{ISSUER}/par"), None).await;
+    let response = par_at.send(false, with_header(request, "dpop", &proof)).await;
+    assert_status(&response, 201);
+    let request_uri = pushed_request_uri(&response);
+    let redirect = Browser::new()
+        .authorize(browser_at, PKJWT, &request_uri, true)
+        .await;
+    let code = query_param(&redirect, "code").unwrap_or_else(|| panic!("no code: {redirect}"));
+    Authorized {
+        code,
+        verifier,
+        redirect,
+    }
+}
+
+/// RFC 6749 §4.1.2 ("MUST NOT use the authorization code more than
+/// once"; on a second use the server "SHOULD revoke ... all tokens
+/// previously issued based on that authorization code"): a code presented
+/// at two nodes at once gives tokens at exactly one; the other answers
+/// `invalid_grant` (RFC 6749 §5.2), and that replay revokes what the
+/// winner issued, as every node then sees (RFC 7662 §2.2 inactive).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_redeemed_at_two_nodes_at_once_gives_one_set_of_tokens_which_the_replay_revokes() {
+    let Some((a, b)) = two_nodes(Sections::default()).await else {
+        return;
+    };
+    let dpop = DpopKey::new();
+    let authorized = authorize_across(&a, &b, &dpop, "openid profile email").await;
+    let (at_a, at_b) = tokio::join!(
+        token_request(&a, &authorized, Some(&dpop)),
+        token_request(&b, &authorized, Some(&dpop)),
+    );
+    let (won, lost, winner) = match (at_a.status().as_u16(), at_b.status().as_u16()) {
+        (200, _) => (at_a, at_b, &a),
+        (_, 200) => (at_b, at_a, &b),
+        statuses => panic!("no node issued tokens: {statuses:?} {:?} {:?}", at_a.body(), at_b.body()),
+    };
+    assert_invalid_grant(&lost);
+    let token = json(won.body())["access_token"].as_str().unwrap().to_string();
+    // The loser's replay verdict revoked the winner's tokens: inactive at
+    // both nodes, and refused at userinfo (RFC 6750 §3.1).
+    assert_eq!(introspection_of(&a, &token).await["active"], false);
+    assert_eq!(introspection_of(&b, &token).await["active"], false);
+    assert_eq!(userinfo_dpop(winner, &token, &dpop).await.status(), 401);
+    // A third try, at either node, is still refused.
+    assert_invalid_grant(&token_request(&a, &authorized, Some(&dpop)).await);
+    a.handle.shutdown().await;
+    b.handle.shutdown().await;
+}
+
+/// RFC 9700 §4.14.2 (refresh token rotation) with FAPI 2.0 Security
+/// Profile §5.3.2.1 item 10 (a retry with the previous refresh token
+/// succeeds): the same refresh token at two nodes at once is, for the
+/// later of the two transactions, a retry within
+/// `refresh_token_retry_grace_secs`; both answer, but only one successor
+/// survives (the later replaces the earlier, `refresh_rotation.rs`), and
+/// the other is `invalid_grant` at any node. Once the survivor has been
+/// used, the first token presented again at another node is a replay: the
+/// grant is revoked everywhere, the newest tokens included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_token_used_at_two_nodes_at_once_leaves_one_successor_and_its_replay_revokes_the_grant() {
+    let Some((a, b)) = two_nodes(Sections::default()).await else {
+        return;
+    };
+    let dpop = DpopKey::new();
+    let authorized = authorize_across(&a, &a, &dpop, OFFLINE).await;
+    let response = token_request(&a, &authorized, Some(&dpop)).await;
+    assert_status(&response, 200);
+    let first = json(response.body())["refresh_token"].as_str().unwrap().to_string();
+
+    let (at_a, at_b) = tokio::join!(refresh_dpop(&a, &first, &dpop), refresh_dpop(&b, &first, &dpop));
+    assert_status(&at_a, 200);
+    assert_status(&at_b, 200);
+    let (from_a, from_b) = (json(at_a.body()), json(at_b.body()));
+    let successors = [
+        from_a["refresh_token"].as_str().unwrap().to_string(),
+        from_b["refresh_token"].as_str().unwrap().to_string(),
+    ];
+    assert_ne!(successors[0], successors[1]);
+    assert_ne!(successors[0], first);
+    // Exactly one successor works; each is tried at the node that did not
+    // issue it.
+    let (used_a, used_b) = (
+        refresh_dpop(&b, &successors[0], &dpop).await,
+        refresh_dpop(&a, &successors[1], &dpop).await,
+    );
+    let newest = match (used_a.status().as_u16(), used_b.status().as_u16()) {
+        (200, 400) => {
+            assert_invalid_grant(&used_b);
+            json(used_a.body())
+        }
+        (400, 200) => {
+            assert_invalid_grant(&used_a);
+            json(used_b.body())
+        }
+        statuses => panic!("not exactly one successor survived: {statuses:?}"),
+    };
+    let (newest_access, newest_refresh) = (
+        newest["access_token"].as_str().unwrap().to_string(),
+        newest["refresh_token"].as_str().unwrap().to_string(),
+    );
+    assert_eq!(userinfo_dpop(&a, &newest_access, &dpop).await.status(), 200);
+
+    // The first token again, its successor used: reuse detected.
+    assert_invalid_grant(&refresh_dpop(&b, &first, &dpop).await);
+    assert_eq!(introspection_of(&a, &newest_access).await, json!({ "active": false }));
+    assert_eq!(userinfo_dpop(&b, &newest_access, &dpop).await.status(), 401);
+    assert_invalid_grant(&refresh_dpop(&a, &newest_refresh, &dpop).await);
+    a.handle.shutdown().await;
+    b.handle.shutdown().await;
+}
+
+/// RFC 9449 §11.1: a DPoP proof accepted at one node is refused at another
+/// (`invalid_dpop_proof`, §7.1 / RFC 6749 §5.2): the `jti` window is a
+/// store record, not a node's memory. The request is otherwise fresh (a
+/// new client assertion), so the proof's `jti` is the only reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dpop_proof_replayed_at_another_node_is_refused() {
+    let Some((a, b)) = two_nodes(Sections::default()).await else {
+        return;
+    };
+    let dpop = DpopKey::new();
+    let proof = dpop.proof("POST", &format!("{ISSUER}/token"), None).await;
+    let first = a.send(false, with_header(pkjwt_cc(&a).await, "dpop", &proof)).await;
+    assert_status(&first, 200);
+    assert_eq!(json(first.body())["token_type"], "DPoP");
+    let replayed = b.send(false, with_header(pkjwt_cc(&b).await, "dpop", &proof)).await;
+    assert_status(&replayed, 400);
+    assert_eq!(json(replayed.body())["error"], "invalid_dpop_proof");
+    // A fresh proof by the same key is served at that node.
+    let fresh = dpop.proof("POST", &format!("{ISSUER}/token"), None).await;
+    let served = b.send(false, with_header(pkjwt_cc(&b).await, "dpop", &fresh)).await;
+    assert_status(&served, 200);
+    a.handle.shutdown().await;
+    b.handle.shutdown().await;
+}
+
+/// A client_credentials request of the private_key_jwt client, with a
+/// fresh assertion from `op`'s client key.
+async fn pkjwt_cc(op: &Op) -> http::Request<http_body_util::Full<bytes::Bytes>> {
+    let assertion = op.assertion(PKJWT, json!({})).await;
+    form(
+        "/token",
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", PKJWT),
+            ("client_assertion_type", JWT_BEARER),
+            ("client_assertion", &assertion),
+        ],
+    )
+}
