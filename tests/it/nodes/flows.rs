@@ -1,6 +1,7 @@
 //! One-time artefacts across nodes: a code redeemed at two nodes at once,
 //! a refresh token used at two nodes at once and then replayed, a DPoP
-//! proof replayed at another node. Each is one record (or one `jti` mark)
+//! proof replayed at another node, a DPoP nonce from one node used at
+//! another. Each is one record (or one `jti` mark)
 //! in the shared store, consumed in a SERIALIZABLE transaction, so exactly
 //! one node wins however the requests interleave.
 
@@ -174,4 +175,42 @@ async fn pkjwt_cc(op: &Op) -> http::Request<http_body_util::Full<bytes::Bytes>> 
             ("client_assertion", &assertion),
         ],
     )
+}
+
+/// RFC 9449 §8 (server-provided nonces): a nonce handed out by one node
+/// is accepted by the other and back (one HMAC key in the store,
+/// `oauth/dpop_nonce.rs`, so the nodes' nonces are the same); a made-up
+/// nonce is still refused with `use_dpop_nonce`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dpop_nonce_from_one_node_is_accepted_at_the_other() {
+    let sections = Sections {
+        tokens: "dpop_nonce = true",
+        ..Sections::default()
+    };
+    let Some((a, b)) = two_nodes(sections).await else {
+        return;
+    };
+    let dpop = DpopKey::new();
+    let url = format!("{ISSUER}/token");
+    let first = a
+        .send(false, with_header(pkjwt_cc(&a).await, "dpop", &dpop.proof("POST", &url, None).await))
+        .await;
+    assert_status(&first, 400);
+    assert_eq!(json(first.body())["error"], "use_dpop_nonce");
+    let nonce = first.headers()["dpop-nonce"].to_str().unwrap().to_string();
+
+    let proof = dpop.proof_with_nonce("POST", &url, None, Some(&nonce)).await;
+    let at_b = b.send(false, with_header(pkjwt_cc(&b).await, "dpop", &proof)).await;
+    assert_status(&at_b, 200);
+    // And the other way round: B's nonce at A.
+    let from_b = at_b.headers()["dpop-nonce"].to_str().unwrap().to_string();
+    let proof = dpop.proof_with_nonce("POST", &url, None, Some(&from_b)).await;
+    let at_a = a.send(false, with_header(pkjwt_cc(&a).await, "dpop", &proof)).await;
+    assert_status(&at_a, 200);
+    let made_up = dpop.proof_with_nonce("POST", &url, None, Some("not-ours")).await;
+    let refused = b.send(false, with_header(pkjwt_cc(&b).await, "dpop", &made_up)).await;
+    assert_status(&refused, 400);
+    assert_eq!(json(refused.body())["error"], "use_dpop_nonce");
+    a.handle.shutdown().await;
+    b.handle.shutdown().await;
 }

@@ -153,3 +153,55 @@ async fn a_registered_client_crosses_nodes_and_one_lease_holder_at_a_time_runs_t
     third.handle.shutdown().await;
     survivor.handle.shutdown().await;
 }
+
+/// The lease of a node that died (it never handed it back) is honoured
+/// until it expires, and then one of the live nodes takes it: a lease in
+/// the store, as a killed holder leaves it, names a node that is gone;
+/// neither live node runs the checks while it lasts, exactly one does
+/// within the three intervals of a lease after that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_nodes_lease_expires_and_one_live_node_takes_it() {
+    use fiducia::oauth::registration::trust_lease;
+    let Some(url) = database().await else {
+        return;
+    };
+    let config = fiducia::config::StoreConfig {
+        backend: fiducia::config::StoreBackend::Postgres,
+        postgres_url: Some(url.clone().into()),
+        postgres_sslmode: fiducia::config::PostgresSslMode::Disable,
+        ..fiducia::config::StoreConfig::default()
+    };
+    let store = fiducia::store::open(&config).await.unwrap();
+    let repo = fiducia::store::repo::Repo::open(store.clone()).await.unwrap();
+    // Three seconds: the lease of a node checking every second.
+    let taken = now();
+    let step = trust_lease::acquire(&repo, "node-dead", taken, 3).await.unwrap();
+    assert!(step.holds());
+
+    let setup = TrustSetup::start_with(&store_section(&url)).await;
+    let b = setup.op.another_node().await;
+    let a = &setup.op;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let holders = [a, &b].iter().filter(|n| n.handle.holds_trust_lease()).count();
+        let current = trust_lease::current(&repo, now()).await.unwrap();
+        match current.as_ref().map(|l| l.holder.as_str()) {
+            Some("node-dead") => assert_eq!(holders, 0, "the dead node's lease is live"),
+            Some(holder) if holders == 1 => {
+                let live = [a, &b]
+                    .into_iter()
+                    .find(|n| n.handle.holds_trust_lease())
+                    .unwrap();
+                assert_eq!(&*live.handle.node_id, holder);
+                break;
+            }
+            _ => {}
+        }
+        assert!(Instant::now() < deadline, "no live node took the expired lease: {current:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(now() >= taken + 3, "taken over before the dead node's lease expired");
+    b.handle.shutdown().await;
+    setup.op.handle.shutdown().await;
+    store.close().await;
+}
