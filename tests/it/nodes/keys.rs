@@ -80,8 +80,9 @@ async fn a_key_rotated_beside_two_nodes_signs_at_both_and_verifies_at_both_jwks(
     assert_eq!(published, kids(&jwks(&b).await), "one token, one JWKS");
     assert!(published.len() >= 2, "active and next: {published:?}");
 
-    // The waiting key has been published for jwks_cache_ttl_secs.
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    // The waiting key has been in every node's JWKS for jwks_cache_ttl_secs
+    // (made at start-up, published by each node's next reload).
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
     let signing = &a.config.get().signing;
     let admin = KeyAdmin::new(
         fiducia::signing::token_config(signing).unwrap(),
