@@ -150,10 +150,13 @@ mod tests {
         // A holder that died stops renewing: at its expiry anyone takes it.
         let dead = lease("b", NOW);
         assert_eq!(decide(Some(&dead), "a", NOW), LeaseStep::Take);
-        assert_eq!(decide(Some(&dead), "a", NOW - 1), LeaseStep::Wait {
-            holder: "b".into(),
-            until: NOW
-        });
+        assert_eq!(
+            decide(Some(&dead), "a", NOW - 1),
+            LeaseStep::Wait {
+                holder: "b".into(),
+                until: NOW
+            }
+        );
         // Its own expired lease is taken afresh, not renewed: the same outcome.
         assert_eq!(decide(Some(&dead), "b", NOW), LeaseStep::Take);
     }

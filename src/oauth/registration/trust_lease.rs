@@ -81,14 +81,25 @@ mod tests {
             until: NOW + LIFETIME,
         };
         assert_eq!(acquire(&repo, "b", NOW + 1, LIFETIME).await.unwrap(), waiting);
-        assert_eq!(acquire(&repo, "a", NOW + 10, LIFETIME).await.unwrap(), LeaseStep::Renew);
+        assert_eq!(
+            acquire(&repo, "a", NOW + 10, LIFETIME).await.unwrap(),
+            LeaseStep::Renew
+        );
         let renewed = current(&repo, NOW + 10).await.unwrap().unwrap();
         assert_eq!(renewed.expires_at, NOW + 10 + LIFETIME);
-        assert!(!acquire(&repo, "b", NOW + LIFETIME, LIFETIME).await.unwrap().holds());
+        assert!(
+            !acquire(&repo, "b", NOW + LIFETIME, LIFETIME)
+                .await
+                .unwrap()
+                .holds()
+        );
         // a stops renewing (it died): at its expiry b takes over, and a,
         // were it to come back, waits.
         let expiry = NOW + 10 + LIFETIME;
-        assert_eq!(acquire(&repo, "b", expiry, LIFETIME).await.unwrap(), LeaseStep::Take);
+        assert_eq!(
+            acquire(&repo, "b", expiry, LIFETIME).await.unwrap(),
+            LeaseStep::Take
+        );
         assert!(!acquire(&repo, "a", expiry + 1, LIFETIME).await.unwrap().holds());
         assert_eq!(current(&repo, expiry + 1).await.unwrap().unwrap().holder, "b");
     }
@@ -102,7 +113,10 @@ mod tests {
         assert!(release(&repo, "a", NOW).await.unwrap());
         assert_eq!(current(&repo, NOW).await.unwrap(), None);
         // Handed over: b takes it at once, without waiting for the expiry.
-        assert_eq!(acquire(&repo, "b", NOW + 1, LIFETIME).await.unwrap(), LeaseStep::Take);
+        assert_eq!(
+            acquire(&repo, "b", NOW + 1, LIFETIME).await.unwrap(),
+            LeaseStep::Take
+        );
         assert!(!release(&repo, "a", NOW + 1).await.unwrap());
     }
 

@@ -60,7 +60,11 @@ async fn a_code_redeemed_at_two_nodes_at_once_gives_one_set_of_tokens_which_the_
     let (won, lost, winner) = match (at_a.status().as_u16(), at_b.status().as_u16()) {
         (200, _) => (at_a, at_b, &a),
         (_, 200) => (at_b, at_a, &b),
-        statuses => panic!("no node issued tokens: {statuses:?} {:?} {:?}", at_a.body(), at_b.body()),
+        statuses => panic!(
+            "no node issued tokens: {statuses:?} {:?} {:?}",
+            at_a.body(),
+            at_b.body()
+        ),
     };
     assert_invalid_grant(&lost);
     let token = json(won.body())["access_token"].as_str().unwrap().to_string();
@@ -93,7 +97,10 @@ async fn a_refresh_token_used_at_two_nodes_at_once_leaves_one_successor_and_its_
     let authorized = authorize_across(&a, &a, &dpop, OFFLINE).await;
     let response = token_request(&a, &authorized, Some(&dpop)).await;
     assert_status(&response, 200);
-    let first = json(response.body())["refresh_token"].as_str().unwrap().to_string();
+    let first = json(response.body())["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let (at_a, at_b) = tokio::join!(refresh_dpop(&a, &first, &dpop), refresh_dpop(&b, &first, &dpop));
     assert_status(&at_a, 200);
@@ -130,7 +137,10 @@ async fn a_refresh_token_used_at_two_nodes_at_once_leaves_one_successor_and_its_
 
     // The first token again, its successor used: reuse detected.
     assert_invalid_grant(&refresh_dpop(&b, &first, &dpop).await);
-    assert_eq!(introspection_of(&a, &newest_access).await, json!({ "active": false }));
+    assert_eq!(
+        introspection_of(&a, &newest_access).await,
+        json!({ "active": false })
+    );
     assert_eq!(userinfo_dpop(&b, &newest_access, &dpop).await.status(), 401);
     assert_invalid_grant(&refresh_dpop(&a, &newest_refresh, &dpop).await);
     a.handle.shutdown().await;
@@ -148,15 +158,21 @@ async fn a_dpop_proof_replayed_at_another_node_is_refused() {
     };
     let dpop = DpopKey::new();
     let proof = dpop.proof("POST", &format!("{ISSUER}/token"), None).await;
-    let first = a.send(false, with_header(pkjwt_cc(&a).await, "dpop", &proof)).await;
+    let first = a
+        .send(false, with_header(pkjwt_cc(&a).await, "dpop", &proof))
+        .await;
     assert_status(&first, 200);
     assert_eq!(json(first.body())["token_type"], "DPoP");
-    let replayed = b.send(false, with_header(pkjwt_cc(&b).await, "dpop", &proof)).await;
+    let replayed = b
+        .send(false, with_header(pkjwt_cc(&b).await, "dpop", &proof))
+        .await;
     assert_status(&replayed, 400);
     assert_eq!(json(replayed.body())["error"], "invalid_dpop_proof");
     // A fresh proof by the same key is served at that node.
     let fresh = dpop.proof("POST", &format!("{ISSUER}/token"), None).await;
-    let served = b.send(false, with_header(pkjwt_cc(&b).await, "dpop", &fresh)).await;
+    let served = b
+        .send(false, with_header(pkjwt_cc(&b).await, "dpop", &fresh))
+        .await;
     assert_status(&served, 200);
     a.handle.shutdown().await;
     b.handle.shutdown().await;
@@ -193,22 +209,31 @@ async fn a_dpop_nonce_from_one_node_is_accepted_at_the_other() {
     let dpop = DpopKey::new();
     let url = format!("{ISSUER}/token");
     let first = a
-        .send(false, with_header(pkjwt_cc(&a).await, "dpop", &dpop.proof("POST", &url, None).await))
+        .send(
+            false,
+            with_header(pkjwt_cc(&a).await, "dpop", &dpop.proof("POST", &url, None).await),
+        )
         .await;
     assert_status(&first, 400);
     assert_eq!(json(first.body())["error"], "use_dpop_nonce");
     let nonce = first.headers()["dpop-nonce"].to_str().unwrap().to_string();
 
     let proof = dpop.proof_with_nonce("POST", &url, None, Some(&nonce)).await;
-    let at_b = b.send(false, with_header(pkjwt_cc(&b).await, "dpop", &proof)).await;
+    let at_b = b
+        .send(false, with_header(pkjwt_cc(&b).await, "dpop", &proof))
+        .await;
     assert_status(&at_b, 200);
     // And the other way round: B's nonce at A.
     let from_b = at_b.headers()["dpop-nonce"].to_str().unwrap().to_string();
     let proof = dpop.proof_with_nonce("POST", &url, None, Some(&from_b)).await;
-    let at_a = a.send(false, with_header(pkjwt_cc(&a).await, "dpop", &proof)).await;
+    let at_a = a
+        .send(false, with_header(pkjwt_cc(&a).await, "dpop", &proof))
+        .await;
     assert_status(&at_a, 200);
     let made_up = dpop.proof_with_nonce("POST", &url, None, Some("not-ours")).await;
-    let refused = b.send(false, with_header(pkjwt_cc(&b).await, "dpop", &made_up)).await;
+    let refused = b
+        .send(false, with_header(pkjwt_cc(&b).await, "dpop", &made_up))
+        .await;
     assert_status(&refused, 400);
     assert_eq!(json(refused.body())["error"], "use_dpop_nonce");
     a.handle.shutdown().await;

@@ -44,7 +44,10 @@ async fn jwt_access_token(op: &Op, dpop: &DpopKey) -> String {
     let proof = dpop.proof("POST", &format!("{ISSUER}/token"), None).await;
     let response = op.send(false, with_header(request, "dpop", &proof)).await;
     assert_status(&response, 200);
-    json(response.body())["access_token"].as_str().unwrap().to_string()
+    json(response.body())["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 /// The `kid` of a compact JWS's protected header.
@@ -115,7 +118,10 @@ async fn a_key_rotated_beside_two_nodes_signs_at_both_and_verifies_at_both_jwks(
         if kids(&keys_a) == kids(&keys_b) && kids(&keys_a).len() > published.len() {
             break (keys_a, keys_b);
         }
-        assert!(Instant::now() < deadline, "the nodes' JWKS never agreed on the new next key");
+        assert!(
+            Instant::now() < deadline,
+            "the nodes' JWKS never agreed on the new next key"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert!(kids(&keys_a).contains(&old_kid), "a retiring key stays published");

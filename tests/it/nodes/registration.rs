@@ -13,8 +13,8 @@ use crate::it::dcr::trust::TrustSetup;
 use crate::it::dcr::*;
 use crate::it::flow::harness::*;
 use crate::it::support::json;
-use fiducia::directory::state::Status;
 use fiducia::directory::Target;
+use fiducia::directory::state::Status;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -25,7 +25,10 @@ async fn par_at(node: &Op, identity: &(String, String), client_id: &str, scope: 
     let response = send_as(node, Some(identity), cert_par(client_id, &challenge, scope)).await;
     let error = match response.status().as_u16() {
         201 => String::new(),
-        _ => json(response.body())["error"].as_str().unwrap_or_default().to_string(),
+        _ => json(response.body())["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
     };
     (response.status().as_u16(), error)
 }
@@ -76,7 +79,12 @@ async fn a_registered_client_crosses_nodes_and_one_lease_holder_at_a_time_runs_t
         "scope": "openid",
     });
     let path = format!("/register/{client_id}");
-    let updated = send_as(a, Some(&identity), json_request("PUT", &path, Some(&access_token), &update)).await;
+    let updated = send_as(
+        a,
+        Some(&identity),
+        json_request("PUT", &path, Some(&access_token), &update),
+    )
+    .await;
     assert_status(&updated, 200);
     let access_token = json(updated.body())["registration_access_token"]
         .as_str()
@@ -88,7 +96,12 @@ async fn a_registered_client_crosses_nodes_and_one_lease_holder_at_a_time_runs_t
     );
     assert_eq!(par_at(&b, &identity, &client_id, "openid").await.0, 201);
     // RFC 7592 §3: the rotated registration access token works at B.
-    let read = send_as(&b, Some(&identity), json_request("GET", &path, Some(&access_token), &json!({}))).await;
+    let read = send_as(
+        &b,
+        Some(&identity),
+        json_request("GET", &path, Some(&access_token), &json!({})),
+    )
+    .await;
     assert_status(&read, 200);
     assert_eq!(json(read.body())["scope"], "openid");
 
@@ -144,7 +157,12 @@ async fn a_registered_client_crosses_nodes_and_one_lease_holder_at_a_time_runs_t
     assert!(survivor.handle.holds_trust_lease());
 
     // Deleted (RFC 7592 §2.3) at the new node: unknown at the survivor.
-    let deleted = send_as(&third, Some(&identity), json_request("DELETE", &path, Some(&access_token), &json!({}))).await;
+    let deleted = send_as(
+        &third,
+        Some(&identity),
+        json_request("DELETE", &path, Some(&access_token), &json!({})),
+    )
+    .await;
     assert_status(&deleted, 204);
     assert_eq!(
         par_at(&survivor, &identity, &client_id, "openid").await,
@@ -197,10 +215,16 @@ async fn a_dead_nodes_lease_expires_and_one_live_node_takes_it() {
             }
             _ => {}
         }
-        assert!(Instant::now() < deadline, "no live node took the expired lease: {current:?}");
+        assert!(
+            Instant::now() < deadline,
+            "no live node took the expired lease: {current:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(now() >= taken + 3, "taken over before the dead node's lease expired");
+    assert!(
+        now() >= taken + 3,
+        "taken over before the dead node's lease expired"
+    );
     b.handle.shutdown().await;
     setup.op.handle.shutdown().await;
     store.close().await;
