@@ -1,4 +1,6 @@
-//! One-time artefacts across nodes: a code redeemed at two nodes at once,
+//! An authorization whose every step (PAR, `/authorize`, login page, login,
+//! consent page, approval) lands on the other node than the step before,
+//! and one-time artefacts across nodes: a code redeemed at two nodes at once,
 //! a refresh token used at two nodes at once and then replayed, a DPoP
 //! proof replayed at another node, a DPoP nonce from one node used at
 //! another. Each is one record (or one `jti` mark)
@@ -18,9 +20,10 @@ fn assert_invalid_grant(response: &http::Response<bytes::Bytes>) {
     assert_eq!(json(response.body())["error"], "invalid_grant");
 }
 
-/// PAR at `par_at` (private_key_jwt, DPoP by `dpop`), login and consent at
-/// `browser_at`: the pushed request and the interaction cross nodes.
-async fn authorize_across(par_at: &Op, browser_at: &Op, dpop: &DpopKey, scope: &str) -> Authorized {
+/// PAR at `par_at` (private_key_jwt, DPoP by `dpop`), then the browser's
+/// steps alternating between `par_at` and `other`: the pushed request, the
+/// login session and the interaction cross nodes at every step.
+async fn authorize_across(par_at: &Op, other: &Op, dpop: &DpopKey, scope: &str) -> Authorized {
     let (verifier, challenge) = pkce();
     let assertion = par_at.assertion(PKJWT, json!({})).await;
     let extra = [("state", "st-123"), ("nonce", "n-456")];
@@ -29,15 +32,46 @@ async fn authorize_across(par_at: &Op, browser_at: &Op, dpop: &DpopKey, scope: &
     let response = par_at.send(false, with_header(request, "dpop", &proof)).await;
     assert_status(&response, 201);
     let request_uri = pushed_request_uri(&response);
-    let redirect = Browser::new()
-        .authorize(browser_at, PKJWT, &request_uri, true)
-        .await;
+    let redirect = browse_across(other, par_at, &request_uri).await;
     let code = query_param(&redirect, "code").unwrap_or_else(|| panic!("no code: {redirect}"));
     Authorized {
         code,
         verifier,
         redirect,
     }
+}
+
+/// The browser part of an authorization, each step at the other node than
+/// the one before: `/authorize` at `first`, the login page at `second`,
+/// the login at `first`, the consent page at `second`, the approval at
+/// `first`; the redirect back.
+async fn browse_across(first: &Op, second: &Op, request_uri: &str) -> String {
+    let mut browser = Browser::new();
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", PKJWT)
+        .append_pair("request_uri", request_uri)
+        .finish();
+    let response = browser.get(first, &format!("/authorize?{query}")).await;
+    assert_status(&response, 303);
+    let login = location(&response);
+    let page = browser.get(second, &login).await;
+    assert_status(&page, 200);
+    let csrf = hidden_field(&String::from_utf8_lossy(page.body()), "csrf");
+    let fields = [
+        ("username", USER),
+        ("password", PASSWORD),
+        ("csrf", csrf.as_str()),
+    ];
+    let response = browser.post(first, &login, &fields).await;
+    assert_status(&response, 303);
+    let consent = location(&response);
+    let page = browser.get(second, &consent).await;
+    assert_status(&page, 200);
+    let csrf = hidden_field(&String::from_utf8_lossy(page.body()), "csrf");
+    let fields = [("decision", "approve"), ("csrf", csrf.as_str())];
+    let response = browser.post(first, &consent, &fields).await;
+    assert_status(&response, 303);
+    location(&response)
 }
 
 /// RFC 6749 §4.1.2 ("MUST NOT use the authorization code more than
@@ -94,7 +128,7 @@ async fn a_refresh_token_used_at_two_nodes_at_once_leaves_one_successor_and_its_
         return;
     };
     let dpop = DpopKey::new();
-    let authorized = authorize_across(&a, &a, &dpop, OFFLINE).await;
+    let authorized = authorize_across(&b, &a, &dpop, OFFLINE).await;
     let response = token_request(&a, &authorized, Some(&dpop)).await;
     assert_status(&response, 200);
     let first = json(response.body())["refresh_token"]
