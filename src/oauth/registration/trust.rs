@@ -196,16 +196,16 @@ impl Lease {
         holds
     }
 
-    /// Deletes the lease if this node holds it.
+    /// Deletes the lease if the store says this node holds it (also when
+    /// its last renewal failed here but committed there).
     async fn release(&self, op: &OpState) {
-        if !self.held.swap(false, Ordering::Relaxed) {
-            return;
-        }
+        self.held.store(false, Ordering::Relaxed);
         metrics::gauge!("fiducia_trust_lease_held").set(0.0);
         match trust_lease::release(&op.services.repo, &self.node, op.now()).await {
-            Ok(released) => {
-                tracing::info!(node = %self.node, released, "trust lease handed back");
+            Ok(true) => {
+                tracing::info!(node = %self.node, "trust lease handed back");
             }
+            Ok(false) => {}
             Err(error) => {
                 tracing::warn!(node = %self.node, %error, "trust lease could not be handed back; it expires on its own");
             }
