@@ -127,6 +127,26 @@ pub struct RotationOutcome {
     pub needs_next: bool,
 }
 
+/// The order in which a change's records are written: indices into
+/// `after.records` of those that differ from `before`, a key becoming
+/// active first. The token holds one object per record, written one at a
+/// time, and a server may reload the ring between two writes; in this
+/// order every ring it can read has an active key for each algorithm that
+/// had one (for a moment two: the old one, which still signs validly, and
+/// the new), never none, which would leave that server unable to sign
+/// until its next reload.
+pub fn write_order(before: &KeyRing, after: &KeyRing) -> Vec<usize> {
+    let mut changed: Vec<usize> = after
+        .records
+        .iter()
+        .enumerate()
+        .filter(|(_, record)| before.get(record.kid()) != Some(*record))
+        .map(|(i, _)| i)
+        .collect();
+    changed.sort_by_key(|&i| after.records[i].state != KeyState::Active);
+    changed
+}
+
 /// All keys, and the rules over them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct KeyRing {
@@ -359,6 +379,43 @@ mod tests {
         ring.retire(&first, 310 + 3610).unwrap();
         assert_eq!(ring.get(&first).unwrap().state, KeyState::Retired);
         assert!(!ring.get(&first).unwrap().is_published(310 + 3610));
+    }
+
+    #[test]
+    fn every_ring_a_server_can_read_during_a_rotation_has_an_active_key() {
+        let mut before = KeyRing::default();
+        before.records.push(record(0));
+        before.rotate(JoseAlg::Es256, 0, &POLICY).unwrap();
+        before.records.push(record(0));
+        let mut after = before.clone();
+        after.rotate(JoseAlg::Es256, 310, &POLICY).unwrap();
+        // The ring a reader sees once `written` records are in the token.
+        let seen = |order: &[usize], written: usize| {
+            let mut seen = before.clone();
+            for &i in &order[..written] {
+                let record = &after.records[i];
+                match seen.records.iter_mut().find(|s| s.kid() == record.kid()) {
+                    Some(stored) => *stored = record.clone(),
+                    None => seen.records.push(record.clone()),
+                }
+            }
+            seen
+        };
+        let order = write_order(&before, &after);
+        assert_eq!(order.len(), 2, "the old key and the new one changed");
+        assert_eq!(after.records[order[0]].state, KeyState::Active);
+        for written in 0..=order.len() {
+            assert!(
+                seen(&order, written).active(JoseAlg::Es256).is_some(),
+                "no active key after {written} writes"
+            );
+        }
+        assert_eq!(seen(&order, order.len()), after);
+        // In ring order (old key first) the first write leaves none.
+        let ring_order: Vec<usize> = (0..after.records.len())
+            .filter(|&i| before.get(after.records[i].kid()) != Some(&after.records[i]))
+            .collect();
+        assert!(seen(&ring_order, 1).active(JoseAlg::Es256).is_none());
     }
 
     #[test]
