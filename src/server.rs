@@ -35,6 +35,8 @@ pub struct ServerHandle {
     pub admin_addr: SocketAddr,
     /// Readiness as `/readyz` reports it.
     pub readiness: Arc<Readiness>,
+    /// This process's node id ([`node_id`]).
+    pub node_id: Arc<str>,
     stop: watch::Sender<bool>,
     /// Set when the drain begins: HTTP/1.1 responses carry `Connection: close`.
     draining: Arc<std::sync::atomic::AtomicBool>,
@@ -225,9 +227,12 @@ pub async fn start_with(
             device_items,
         ));
     }
+    let node_id = node_id()?;
+    tracing::info!(node = %node_id, "node id of this process (trust lease holder name)");
     let trust = crate::oauth::registration::trust::TrustMonitor::spawn(
         op.clone(),
         Duration::from_secs(c.registration.status_check_interval_secs),
+        node_id.clone(),
     );
     let handler = make_handler(op);
 
@@ -340,6 +345,7 @@ pub async fn start_with(
         mtls_addr,
         admin_addr,
         readiness,
+        node_id,
         stop,
         draining,
         drain_delay: Duration::from_millis(c.server.drain_delay_ms),
@@ -367,6 +373,12 @@ impl ServerHandle {
     fn begin_drain(&self) {
         self.readiness.set_draining();
         self.draining.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether this node holds the continuous-trust lease (runs the trust
+    /// checks); false when registration runs no checks.
+    pub fn holds_trust_lease(&self) -> bool {
+        self.trust.as_ref().is_some_and(|t| t.holds_lease())
     }
 
     /// Reloads the keys now (instead of at the next refresh) and returns the
@@ -408,6 +420,18 @@ impl ServerHandle {
         self.admin.stop().await;
         tracing::info!("Fiducia OP stopped");
     }
+}
+
+/// A node id for this process: `node-` and 64 random bits in hex, new at
+/// every start. Random rather than configured because the lease's safety
+/// rests on two live processes never sharing an id, and a configured id
+/// is easily shared (one ConfigMap for every replica, a copied config);
+/// a restarted process is a new node, which takes the lease like any
+/// other once its old one is released or expired. Logged at start.
+fn node_id() -> anyhow::Result<Arc<str>> {
+    let mut bytes = [0u8; 8];
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| anyhow::anyhow!("the random generator failed"))?;
+    Ok(format!("node-{:016x}", u64::from_be_bytes(bytes)).into())
 }
 
 /// The CA file a `dev_generate`d PKI writes: the first client CA bundle.

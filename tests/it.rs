@@ -22,6 +22,7 @@ mod it {
     pub mod layers;
     pub mod loadtest;
     pub mod loadtest_verify;
+    pub mod nodes;
     pub mod pg_server;
     pub mod process;
     pub mod serving;

@@ -69,8 +69,10 @@ pub struct CibaConfig {
     pub delivery_first_backoff_ms: u64,
     /// The time one delivery attempt may take. Default `5000`.
     pub delivery_timeout_ms: u64,
-    /// Most requests pending at once on this OP; beyond it a new request
-    /// is refused with 503 `temporarily_unavailable`. Default `100000`.
+    /// Most requests pending at once on this node (each node counts the
+    /// ones it admitted: N nodes hold up to N × this; the requests
+    /// themselves are in the store); beyond it a new request is refused
+    /// with 503 `temporarily_unavailable`. Default `100000`.
     pub max_pending: u64,
     /// Most requests sent to the device channel in one signed JWS: the
     /// requests that arrive while a delivery is under way wait and go out

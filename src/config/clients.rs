@@ -60,7 +60,8 @@ pub struct StaticClientConfig {
     #[serde(default)]
     pub require_signed_request_object: bool,
     /// Requests per second this client may make to PAR and token (a token
-    /// bucket; beyond it: 429 with `Retry-After`). Default `100`.
+    /// bucket per node: N nodes admit up to N × this; beyond it: 429 with
+    /// `Retry-After`). Default `100`.
     #[serde(default = "default_rate")]
     pub requests_per_second: u32,
     /// Bucket size: the burst allowed above the rate. Default `200`.

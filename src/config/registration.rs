@@ -134,7 +134,8 @@ pub struct TrustedDirectoryConfig {
     pub revocation_endpoint: Option<String>,
     /// Requests per second each client this directory registers may make
     /// (its token bucket at PAR, token, introspection, revocation and the
-    /// protected resources; beyond it 429 with `Retry-After`), unless a
+    /// protected resources, one per node: N nodes admit up to N × this;
+    /// beyond it 429 with `Retry-After`), unless a
     /// `[[registration.client_limits]]` entry names it. 1 to 1,000,000.
     /// Default `100`.
     #[serde(default = "default_requests_per_second")]

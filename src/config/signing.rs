@@ -83,8 +83,9 @@ pub struct SigningConfig {
     /// Default `1024`. Env `FIDUCIA_SIGNING__QUEUE_CAPACITY`.
     pub queue_capacity: usize,
     /// How long verifiers may cache the JWKS (its `Cache-Control: max-age`),
-    /// and so how long a new key is published before it may sign, in
-    /// seconds. Default `300`. Env `FIDUCIA_SIGNING__JWKS_CACHE_TTL_SECS`.
+    /// and so how long a new key is published (by every node: after
+    /// `key_refresh_secs`) before it may sign, in seconds. Default `300`.
+    /// Env `FIDUCIA_SIGNING__JWKS_CACHE_TTL_SECS`.
     pub jwks_cache_ttl_secs: u64,
     /// The longest lifetime of anything the OP signs, in seconds: a retiring
     /// key stays published this long after its last signature.

@@ -7,6 +7,7 @@ pub mod client;
 pub mod records;
 pub mod registered;
 pub mod registered_budget;
+pub mod trust_lease;
 
 pub use binding::Binding;
 pub use client::{Client, ClientCiba};

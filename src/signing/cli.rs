@@ -28,8 +28,10 @@ pub enum KeysCommand {
     },
     /// List keys: kid, alg, state, created, activated, retire-after.
     List,
-    /// Make a `next` key active (it must have been published for
-    /// signing.jwks_cache_ttl_secs unless it is the algorithm's first key);
+    /// Make a `next` key active (it must have been made at least
+    /// signing.key_refresh_secs + signing.jwks_cache_ttl_secs ago, so every
+    /// node has published it for the JWKS cache time, unless it is the
+    /// algorithm's first key);
     /// the active key of its algorithm starts retiring.
     Activate {
         /// The key id.

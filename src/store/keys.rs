@@ -50,7 +50,9 @@
 //! adding their values needed no new version. The `replay` kind holds
 //! short-lived abuse marks, all with an expiry: seen `jti`s (`SeenJti`, id
 //! `namespace NUL jti`) and failed-login counters (`login/throttle.rs`
-//! `LoginAttempts`, ids `login-attempts <scope> <subject>`, never a NUL);
+//! `LoginAttempts`, ids `login-attempts <scope> <subject>`, never a NUL)
+//! and the continuous-trust lease (`model/trust_lease.rs` `TrustLease`,
+//! the one id `trust-lease`, expiring with the lease);
 //! each payload type is only ever read under its own ids, and older
 //! binaries' sweepers handle them as any record of a known kind.
 //! The `ciba_request` value is `BackchannelRequest` (`model/ciba.rs`, a

@@ -74,7 +74,8 @@ async fn readiness_follows_the_hsm_and_the_jwks_comes_from_the_token() {
 
     // Rotation without restart: the `next` key, published long enough,
     // becomes the signer; the old one stays in the JWKS while it retires.
-    admin.rotate(JoseAlg::Es256, 0, "it", now() + 120).unwrap();
+    // Published for the JWKS cache time after every node's next reload.
+    admin.rotate(JoseAlg::Es256, 0, "it", now() + 130).unwrap();
     let published = handle.refresh_keys().await.unwrap();
     let ring = admin.load().unwrap();
     let active = ring.active(JoseAlg::Es256).unwrap().kid().to_string();

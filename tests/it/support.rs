@@ -17,9 +17,11 @@ use tokio::net::TcpStream;
 /// The software id of the test fintech's transport certificate.
 pub const FINTECH: &str = "test-fintech";
 
-/// A development PKI in a temporary directory.
+/// A development PKI in a temporary directory (shared by clones: the
+/// nodes of one OP use the same files).
+#[derive(Clone)]
 pub struct TestPki {
-    pub dir: tempfile::TempDir,
+    pub dir: Arc<tempfile::TempDir>,
 }
 
 impl TestPki {
@@ -32,7 +34,7 @@ impl TestPki {
             force: false,
         })
         .unwrap();
-        Self { dir }
+        Self { dir: Arc::new(dir) }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {

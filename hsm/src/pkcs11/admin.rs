@@ -150,10 +150,10 @@ impl KeyAdmin {
         let (before, handles) = read_ring(&session)?;
         let mut after = before.clone();
         change(&mut after)?;
-        for record in &mut after.records {
-            if before.get(record.kid()) == Some(&*record) {
-                continue;
-            }
+        // A server reloading between two of these writes must still find
+        // an active key (`lifecycle::write_order`).
+        for i in super::lifecycle::write_order(&before, &after) {
+            let record = &mut after.records[i];
             record.revision += 1;
             create_metadata(&session, record)?;
             for (_, old) in handles.iter().filter(|(kid, _)| kid == record.kid()) {

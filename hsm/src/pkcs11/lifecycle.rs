@@ -2,10 +2,12 @@
 //! retired`, with `now` passed in (unix seconds).
 //!
 //! * **next**: in the JWKS, not signing. A key becomes active only after it
-//!   has been published for at least `jwks_cache_ttl`, so that a verifier
-//!   holding a JWKS cached for that long already knows it (no unknown-kid
-//!   window). The first key of an algorithm may be activated at once: no
-//!   token of that algorithm exists yet.
+//!   has been in every node's JWKS for at least `jwks_cache_ttl`, so that a
+//!   verifier holding a JWKS cached for that long, from any node, already
+//!   knows it (no unknown-kid window): created + key refresh interval (the
+//!   last node to reload publishes it that late) + `jwks_cache_ttl`. The
+//!   first key of an algorithm may be activated at once: no token of that
+//!   algorithm exists yet.
 //! * **active**: signs; one per algorithm.
 //! * **retiring**: in the JWKS, not signing, until `retire_after` =
 //!   switch time + longest token lifetime + key refresh interval (another
@@ -125,6 +127,26 @@ pub struct RotationOutcome {
     pub needs_next: bool,
 }
 
+/// The order in which a change's records are written: indices into
+/// `after.records` of those that differ from `before`, a key becoming
+/// active first. The token holds one object per record, written one at a
+/// time, and a server may reload the ring between two writes; in this
+/// order every ring it can read has an active key for each algorithm that
+/// had one (for a moment two: the old one, which still signs validly, and
+/// the new), never none, which would leave that server unable to sign
+/// until its next reload.
+pub fn write_order(before: &KeyRing, after: &KeyRing) -> Vec<usize> {
+    let mut changed: Vec<usize> = after
+        .records
+        .iter()
+        .enumerate()
+        .filter(|(_, record)| before.get(record.kid()) != Some(*record))
+        .map(|(i, _)| i)
+        .collect();
+    changed.sort_by_key(|&i| after.records[i].state != KeyState::Active);
+    changed
+}
+
 /// All keys, and the rules over them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct KeyRing {
@@ -178,11 +200,18 @@ impl KeyRing {
             .records
             .iter()
             .any(|r| r.alg() == alg && r.activated.is_some());
-        let ready_at = record.created + policy.jwks_cache_ttl.as_secs();
+        // Every node publishes the key by its next reload at the latest
+        // (`refresh_interval` after it was made); a verifier may have cached
+        // a JWKS without it just before that, for `jwks_cache_ttl`.
+        let ready_at = record
+            .created
+            .saturating_add(policy.refresh_interval.as_secs())
+            .saturating_add(policy.jwks_cache_ttl.as_secs());
         if ever_active && now < ready_at {
             return Err(HsmError::Lifecycle(format!(
-                "key {kid} has been published for {}s; verifiers may cache the JWKS for {}s, so it can be activated from unix time {ready_at}",
+                "key {kid} has been published for {}s; nodes reload keys every {}s and verifiers may cache the JWKS for {}s, so it can be activated from unix time {ready_at}",
                 now.saturating_sub(record.created),
+                policy.refresh_interval.as_secs(),
                 policy.jwks_cache_ttl.as_secs()
             )));
         }
@@ -288,25 +317,27 @@ mod tests {
     }
 
     #[test]
-    fn first_key_activates_at_once_later_ones_wait_for_the_jwks_ttl() {
+    fn first_key_activates_at_once_later_ones_wait_for_the_refresh_and_the_jwks_ttl() {
         let mut ring = KeyRing::default();
         ring.records.push(record(1000));
         let outcome = ring.rotate(JoseAlg::Es256, 1000, &POLICY).unwrap();
         assert!(outcome.activated.is_some() && outcome.retiring.is_none() && outcome.needs_next);
 
+        // Made at 1000, in every node's JWKS by 1010, in every verifier's
+        // cache by 1310.
         ring.records.push(record(1000));
-        let too_early = ring.rotate(JoseAlg::Es256, 1000 + 299, &POLICY).unwrap_err();
+        let too_early = ring.rotate(JoseAlg::Es256, 1000 + 309, &POLICY).unwrap_err();
         assert!(
             too_early
                 .to_string()
-                .contains("can be activated from unix time 1300"),
+                .contains("can be activated from unix time 1310"),
             "{too_early}"
         );
-        let outcome = ring.rotate(JoseAlg::Es256, 1300, &POLICY).unwrap();
+        let outcome = ring.rotate(JoseAlg::Es256, 1310, &POLICY).unwrap();
         assert!(outcome.activated.is_some() && outcome.retiring.is_some());
         let old = ring.get(outcome.retiring.as_deref().unwrap()).unwrap();
-        assert_eq!(old.retire_after, Some(1300 + 3600 + 10));
-        assert!(old.is_published(1300 + 3609) && !old.is_published(1300 + 3610));
+        assert_eq!(old.retire_after, Some(1310 + 3600 + 10));
+        assert!(old.is_published(1310 + 3609) && !old.is_published(1310 + 3610));
     }
 
     #[test]
@@ -320,7 +351,7 @@ mod tests {
         let mut cached_at = 0;
         let mut cached: Vec<String> = ring.published(0).map(|r| r.kid().to_string()).collect();
         for now in (0..10_000).step_by(10) {
-            if now == 400 {
+            if now == 410 {
                 ring.rotate(JoseAlg::Es256, now, &POLICY).unwrap();
             }
             if now - cached_at >= POLICY.jwks_cache_ttl.as_secs() {
@@ -343,10 +374,112 @@ mod tests {
         let first = ring.active(JoseAlg::Es256).unwrap().kid().to_string();
         assert!(ring.retire(&first, 10).is_err());
         ring.records.push(record(0));
-        ring.rotate(JoseAlg::Es256, 300, &POLICY).unwrap();
-        assert!(ring.retire(&first, 301).is_err());
-        ring.retire(&first, 300 + 3610).unwrap();
+        ring.rotate(JoseAlg::Es256, 310, &POLICY).unwrap();
+        assert!(ring.retire(&first, 311).is_err());
+        ring.retire(&first, 310 + 3610).unwrap();
         assert_eq!(ring.get(&first).unwrap().state, KeyState::Retired);
-        assert!(!ring.get(&first).unwrap().is_published(300 + 3610));
+        assert!(!ring.get(&first).unwrap().is_published(310 + 3610));
+    }
+
+    #[test]
+    fn every_ring_a_server_can_read_during_a_rotation_has_an_active_key() {
+        let mut before = KeyRing::default();
+        before.records.push(record(0));
+        before.rotate(JoseAlg::Es256, 0, &POLICY).unwrap();
+        before.records.push(record(0));
+        let mut after = before.clone();
+        after.rotate(JoseAlg::Es256, 310, &POLICY).unwrap();
+        // The ring a reader sees once `written` records are in the token.
+        let seen = |order: &[usize], written: usize| {
+            let mut seen = before.clone();
+            for &i in &order[..written] {
+                let record = &after.records[i];
+                match seen.records.iter_mut().find(|s| s.kid() == record.kid()) {
+                    Some(stored) => *stored = record.clone(),
+                    None => seen.records.push(record.clone()),
+                }
+            }
+            seen
+        };
+        let order = write_order(&before, &after);
+        assert_eq!(order.len(), 2, "the old key and the new one changed");
+        assert_eq!(after.records[order[0]].state, KeyState::Active);
+        for written in 0..=order.len() {
+            assert!(
+                seen(&order, written).active(JoseAlg::Es256).is_some(),
+                "no active key after {written} writes"
+            );
+        }
+        assert_eq!(seen(&order, order.len()), after);
+        // In ring order (old key first) the first write leaves none.
+        let ring_order: Vec<usize> = (0..after.records.len())
+            .filter(|&i| before.get(after.records[i].kid()) != Some(&after.records[i]))
+            .collect();
+        assert!(seen(&ring_order, 1).active(JoseAlg::Es256).is_none());
+    }
+
+    #[test]
+    fn no_unknown_kid_window_when_nodes_reload_at_different_times() {
+        // Every node reloads the key states every refresh interval, each at
+        // its own phase; a verifier may hold any node's JWKS fetched up to
+        // jwks_cache_ttl ago. Rotated at the earliest second the rules
+        // allow, no node ever signs with a kid that a JWKS any node served
+        // in the last ttl lacks.
+        let refresh = POLICY.refresh_interval.as_secs();
+        let ttl = POLICY.jwks_cache_ttl.as_secs();
+        const END: u64 = 1_000;
+        let mut ring = KeyRing::default();
+        ring.records.push(record(0));
+        ring.rotate(JoseAlg::Es256, 0, &POLICY).unwrap();
+        let mut states = Vec::new();
+        let mut rotated = None;
+        for now in 0..END {
+            // The next key is made at 105, between two reloads of most nodes.
+            if now == 105 {
+                ring.records.push(record(now));
+            }
+            // `fiducia keys rotate` run every second: it activates the
+            // next key at the first second the rules allow.
+            if rotated.is_none()
+                && now > 105
+                && ring
+                    .rotate(JoseAlg::Es256, now, &POLICY)
+                    .is_ok_and(|outcome| outcome.activated.is_some())
+            {
+                rotated = Some(now);
+            }
+            states.push(ring.clone());
+        }
+        assert_eq!(rotated, Some(105 + refresh + ttl));
+        // What node `phase` knows at `now`: the ring at its last reload.
+        let view = |phase: u64, now: u64| &states[now.saturating_sub((now + phase) % refresh) as usize];
+        let kids: Vec<String> = ring.records.iter().map(|r| r.kid().to_string()).collect();
+        for kid in &kids {
+            // missing[phase][now]: whether that node's JWKS lacked `kid` then.
+            let missing: Vec<Vec<bool>> = (0..refresh)
+                .map(|phase| {
+                    (0..END)
+                        .map(|now| view(phase, now).get(kid).is_none_or(|r| !r.is_published(now)))
+                        .collect()
+                })
+                .collect();
+            for now in ttl..END {
+                let signs = (0..refresh).any(|phase| {
+                    view(phase, now)
+                        .active(JoseAlg::Es256)
+                        .is_some_and(|r| r.kid() == kid)
+                });
+                if !signs {
+                    continue;
+                }
+                for (phase, lacked) in missing.iter().enumerate() {
+                    let cached_since = (now + 1 - ttl) as usize;
+                    assert!(
+                        !lacked[cached_since..=now as usize].iter().any(|m| *m),
+                        "t={now}: {kid} signs but node {phase}'s JWKS of the last {ttl}s lacked it"
+                    );
+                }
+            }
+        }
     }
 }

@@ -208,7 +208,8 @@ async fn rotation_keeps_every_token_verifiable() {
 
     let too_early = admin.rotate(JoseAlg::Es256, 0, "test", 100).unwrap_err();
     assert!(too_early.to_string().contains("can be activated"), "{too_early}");
-    let outcome = admin.rotate(JoseAlg::Es256, 0, "test", 300).unwrap();
+    // Published for the JWKS cache time after every node's next reload.
+    let outcome = admin.rotate(JoseAlg::Es256, 0, "test", 310).unwrap();
     assert_eq!(outcome.retiring.as_deref(), Some(first.kid()));
     let ring = admin.load().unwrap();
     let second = ring.active(JoseAlg::Es256).unwrap().clone();
@@ -219,7 +220,7 @@ async fn rotation_keeps_every_token_verifiable() {
         .unwrap();
 
     // Both tokens verify against the JWKS published right after the switch.
-    let jwks = serde_json::to_value(admin.export_jwks(301).unwrap()).unwrap();
+    let jwks = serde_json::to_value(admin.export_jwks(311).unwrap()).unwrap();
     for jws in [&before, &after] {
         let header: serde_json::Value =
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(jws.split('.').next().unwrap()).unwrap()).unwrap();

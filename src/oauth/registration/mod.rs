@@ -31,6 +31,7 @@ pub mod certificates;
 pub mod directories;
 pub mod manage;
 pub mod trust;
+pub mod trust_lease;
 
 use crate::model::registered::{RegisteredClient, RegistrationAccessToken};
 use crate::oauth::op::OpState;

@@ -32,9 +32,13 @@
 //! every node and a restarted one refuse the same certificates.
 //!
 //! One status (and revocation) request per (directory, software) per round, however many
-//! registrations the software has, a few in flight at once. Every node runs the checks; each change
-//! is a read-modify-write transaction on the record, so nodes agree and a
-//! change is applied (and audited) once.
+//! registrations the software has, a few in flight at once. Of the nodes
+//! sharing a store only the holder of the trust lease runs the rounds
+//! (`trust_lease.rs`: taken or renewed in the store before each round, so
+//! directories are asked once per interval, not once per node); each
+//! change is a read-modify-write transaction on the record, so a round
+//! that overlaps another (a holder slower than its lease) still applies
+//! and audits a change once.
 //!
 //! Metrics: `fiducia_trust_checks_total{directory,outcome}` (outcome
 //! `active`, `not_active`, `failed`), `fiducia_trust_check_failures_total{directory}`,
@@ -43,11 +47,14 @@
 //! `fiducia_trust_suspensions_total{directory}`,
 //! `fiducia_trust_reinstatements_total{directory}`,
 //! `fiducia_trust_certificate_revocations_total{directory}` (certificates
-//! newly listed for a client).
+//! newly listed for a client), `fiducia_trust_lease_held` (whether this
+//! node runs the rounds).
 //!
 //! [`Repo::revoke_issued_to_client`]: crate::store::repo::Repo::revoke_issued_to_client
 
+use super::trust_lease;
 use crate::model::registered::RegisteredClient;
+use crate::model::trust_lease::{self as trust_lease_rules, LeaseStep};
 use crate::oauth::op::OpState;
 use crate::protocol::registration::revocation;
 use crate::protocol::registration::status::{self, SoftwareStanding, TrustAction};
@@ -56,6 +63,7 @@ use crate::store::repo::ops;
 use futures::StreamExt;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -67,12 +75,15 @@ const CONCURRENT_CHECKS: usize = 8;
 pub struct TrustMonitor {
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
+    /// Whether this node holds the trust lease now.
+    holds_lease: Arc<AtomicBool>,
 }
 
 impl TrustMonitor {
-    /// Starts checking every `interval`, or `None` when registration is off
-    /// or no trusted directory has a `status_endpoint`.
-    pub fn spawn(op: Arc<OpState>, interval: Duration) -> Option<Self> {
+    /// Starts checking every `interval` while node `node` holds the trust
+    /// lease, or `None` when registration is off or no trusted directory
+    /// has a `status_endpoint` or `revocation_endpoint`.
+    pub fn spawn(op: Arc<OpState>, interval: Duration, node: Arc<str>) -> Option<Self> {
         let endpoints: HashMap<String, DirectoryEndpoints> = op
             .config
             .get()
@@ -99,6 +110,12 @@ impl TrustMonitor {
             return None;
         }
         let (stop, mut stopped) = watch::channel(false);
+        let holds_lease = Arc::new(AtomicBool::new(false));
+        let lease = Lease {
+            node,
+            lifetime_secs: trust_lease_rules::lifetime_secs(interval.as_secs()),
+            held: holds_lease.clone(),
+        };
         let mut checks = TrustChecks {
             op,
             endpoints,
@@ -110,22 +127,89 @@ impl TrustMonitor {
             loop {
                 tokio::select! {
                     _ = ticks.tick() => {}
-                    _ = stopped.changed() => return,
+                    _ = stopped.changed() => break,
+                }
+                if !lease.hold(&checks.op).await {
+                    checks.forget();
+                    continue;
                 }
                 tokio::select! {
                     _ = checks.round() => {}
-                    _ = stopped.changed() => return,
+                    _ = stopped.changed() => break,
                 }
             }
+            lease.release(&checks.op).await;
         });
-        Some(Self { stop, task })
+        Some(Self {
+            stop,
+            task,
+            holds_lease,
+        })
+    }
+
+    /// Whether this node holds the trust lease (runs the rounds) now.
+    pub fn holds_lease(&self) -> bool {
+        self.holds_lease.load(Ordering::Relaxed)
     }
 
     /// Stops the checks (a round in progress is abandoned; every change is
-    /// its own transaction).
+    /// its own transaction) and hands the lease back if this node holds it.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
+    }
+}
+
+/// This node's side of the trust lease.
+struct Lease {
+    node: Arc<str>,
+    lifetime_secs: u64,
+    held: Arc<AtomicBool>,
+}
+
+impl Lease {
+    /// Takes or renews the lease; whether this node holds it for this
+    /// interval. A store error counts as not holding: a node that cannot
+    /// renew must not go on checking past its lease, when another may
+    /// have taken over.
+    async fn hold(&self, op: &OpState) -> bool {
+        let now = op.now();
+        let step = trust_lease::acquire(&op.services.repo, &self.node, now, self.lifetime_secs).await;
+        let holds = match &step {
+            Ok(step) => step.holds(),
+            Err(error) => {
+                tracing::warn!(node = %self.node, %error, "trust lease could not be taken or renewed; no trust checks this interval");
+                false
+            }
+        };
+        let held = self.held.swap(holds, Ordering::Relaxed);
+        match (held, &step) {
+            (false, Ok(LeaseStep::Take | LeaseStep::Renew)) => {
+                tracing::info!(node = %self.node, "trust lease taken: this node runs the trust checks");
+            }
+            (true, Ok(LeaseStep::Wait { holder, until })) => {
+                tracing::info!(node = %self.node, %holder, until, "trust lease lost to another node");
+            }
+            _ => {}
+        }
+        metrics::gauge!("fiducia_trust_lease_held").set(if holds { 1.0 } else { 0.0 });
+        holds
+    }
+
+    /// Deletes the lease if the store says this node holds it (also when
+    /// its last renewal failed here but committed there).
+    async fn release(&self, op: &OpState) {
+        self.held.store(false, Ordering::Relaxed);
+        metrics::gauge!("fiducia_trust_lease_held").set(0.0);
+        match trust_lease::release(&op.services.repo, &self.node, op.now()).await {
+            Ok(true) => {
+                tracing::info!(node = %self.node, "trust lease handed back");
+            }
+            Ok(false) => {}
+            Err(error) => {
+                tracing::warn!(node = %self.node, %error, "trust lease could not be handed back; it expires on its own");
+            }
+        }
     }
 }
 
@@ -163,6 +247,19 @@ struct TrustChecks {
 }
 
 impl TrustChecks {
+    /// Drops the failure counts of a node that does not run the rounds
+    /// (never held the lease, or lost it), so its gauges do not report
+    /// the holder's directories as failing.
+    fn forget(&mut self) {
+        if self.failures.is_empty() {
+            return;
+        }
+        self.failures.clear();
+        for directory in self.endpoints.keys() {
+            metrics::gauge!("fiducia_trust_consecutive_failures", "directory" => directory.clone()).set(0.0);
+        }
+    }
+
     /// Checks every registered client once.
     async fn round(&mut self) {
         let now = self.op.now();

@@ -277,12 +277,15 @@ async fn revoked_software_is_suspended_and_reinstated_software_gets_tokens_again
     setup.server.take().unwrap().shutdown().await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(setup.par_status(&client_id).await, 201);
+    // The only node on its store holds the trust lease (it ran the checks).
+    assert!(setup.op.handle.holds_trust_lease());
     let (_, metrics) = admin_get(setup.op.handle.admin_addr, "/metrics").await;
     for name in [
         "fiducia_trust_suspensions_total",
         "fiducia_trust_reinstatements_total",
         "fiducia_trust_check_failures_total",
         "fiducia_trust_consecutive_failures",
+        "fiducia_trust_lease_held",
     ] {
         assert!(metrics.contains(name), "{name} missing from /metrics");
     }

@@ -37,6 +37,8 @@ pub struct Sections<'a> {
     pub server: &'a str,
     pub tokens: &'a str,
     pub login: &'a str,
+    /// Extra `[signing]` lines (e.g. `key_refresh_secs`).
+    pub signing: &'a str,
 }
 
 /// The OP with two clients and one customer, signing in SoftHSM.
@@ -102,6 +104,7 @@ impl Op {
             server,
             tokens,
             login,
+            signing,
         } = sections;
         let client_key = Arc::new(SoftwareSigner::generate(JoseAlg::Es256).unwrap());
         let jwks_file = pki.dir.path().join("client-jwks.json");
@@ -136,6 +139,7 @@ impl Op {
 backend = "pkcs11"
 token_label = "{label}"
 pin = "{PIN}"
+{signing}
 
 [tokens]
 {tokens}
@@ -239,6 +243,23 @@ jwks_file = "{ss_jwks}"
             self_signed,
             gateway,
             config: validated,
+        }
+    }
+
+    /// Another node of the same OP: a second server in this process with
+    /// the same configuration (store, HSM token and keys, PKI, clients)
+    /// and its own actors, caches and ports, as a second `fiducia serve`
+    /// behind the same balancer would be. Only a store that several
+    /// processes share (PostgreSQL) makes them one OP.
+    pub async fn another_node(&self) -> Op {
+        let handle = server::start(self.config.clone()).await.unwrap();
+        Op {
+            pki: self.pki.clone(),
+            handle,
+            client_key: self.client_key.clone(),
+            self_signed: self.self_signed.clone(),
+            gateway: self.gateway.clone(),
+            config: self.config.clone(),
         }
     }
 
