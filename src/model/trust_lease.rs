@@ -8,12 +8,14 @@
 //! - The node's own lease, not yet expired: it renews it.
 //! - Another node's live lease: it waits (runs no checks) until it expires.
 //!
-//! A lease lasts [`LEASE_INTERVALS`] check intervals and its holder renews
-//! it every interval, so a holder that dies (no release) is replaced
-//! within that many intervals, and a holder whose renewals are a little
-//! late, or whose clock is a little off from the others', keeps it. A
-//! node's clock runs ahead of the holder's by up to (lifetime − interval)
-//! before it could take a live lease; if it does, two nodes run a round at
+//! A lease lasts [`LEASE_INTERVALS`] heartbeats (the check interval, at
+//! most [`MAX_HEARTBEAT_SECS`]) and its holder renews it every heartbeat,
+//! also while a round runs, so a holder that dies (no release) is replaced
+//! within that many heartbeats (30 s at the default five-minute interval),
+//! and a holder whose renewals are a little late, or whose clock is a
+//! little off from the others', keeps it. A node's clock runs ahead of the
+//! holder's by up to (lifetime − heartbeat) before it could take a live
+//! lease; if it does, two nodes run a round at
 //! once, which costs duplicate directory requests and nothing else: each
 //! trust change is its own read-modify-write transaction.
 
@@ -25,8 +27,8 @@ use serde::{Deserialize, Serialize};
 /// with an expiry, swept when abandoned; `store/keys.rs`).
 pub const LEASE_ID: &str = "trust-lease";
 
-/// Check intervals a lease lasts: renewed every interval, so a holder may
-/// miss one renewal (a slow store, a long round) and keep it.
+/// Heartbeats a lease lasts: renewed every heartbeat, so a holder may miss
+/// one renewal (a slow store) and keep it.
 pub const LEASE_INTERVALS: u64 = 3;
 
 /// Who holds the lease, until when.
@@ -83,9 +85,22 @@ pub fn decide(current: Option<&TrustLease>, node: &str, now: u64) -> LeaseStep {
     }
 }
 
-/// Seconds a lease lasts for checks every `interval_secs` (at least 1).
+/// Longest time between two renewals, seconds: the lease is renewed this
+/// often however far apart the rounds are, so a dead holder is replaced
+/// within [`LEASE_INTERVALS`] of these rather than of the (default five
+/// minute) check interval.
+pub const MAX_HEARTBEAT_SECS: u64 = 10;
+
+/// Seconds between renewals for checks every `interval_secs`: the interval
+/// itself when shorter than [`MAX_HEARTBEAT_SECS`] (at least 1).
+pub fn heartbeat_secs(interval_secs: u64) -> u64 {
+    interval_secs.clamp(1, MAX_HEARTBEAT_SECS)
+}
+
+/// Seconds a lease lasts for checks every `interval_secs`: three
+/// heartbeats.
 pub fn lifetime_secs(interval_secs: u64) -> u64 {
-    interval_secs.saturating_mul(LEASE_INTERVALS).max(1)
+    heartbeat_secs(interval_secs).saturating_mul(LEASE_INTERVALS)
 }
 
 /// The lease `node` writes when it takes or renews at `now`.
@@ -126,8 +141,8 @@ mod tests {
     fn the_holder_renews_its_live_lease() {
         let own = lease("a", NOW + 5);
         assert_eq!(decide(Some(&own), "a", NOW), LeaseStep::Renew);
-        let renewed = granted("a", NOW, lifetime_secs(60));
-        assert_eq!(renewed.expires_at, NOW + 180);
+        let renewed = granted("a", NOW, lifetime_secs(6));
+        assert_eq!(renewed.expires_at, NOW + 18);
         assert_eq!(renewed.holder, "a");
     }
 
@@ -162,10 +177,15 @@ mod tests {
     }
 
     #[test]
-    fn a_lease_lasts_a_few_intervals_and_never_zero() {
+    fn a_lease_lasts_three_heartbeats_of_at_most_ten_seconds_and_never_zero() {
         assert_eq!(lifetime_secs(1), LEASE_INTERVALS);
-        assert_eq!(lifetime_secs(0), 1);
-        assert_eq!(lifetime_secs(u64::MAX), u64::MAX);
+        assert_eq!(lifetime_secs(0), LEASE_INTERVALS);
+        assert_eq!(heartbeat_secs(4), 4);
+        // The default five-minute checks: renewed every 10 s, a dead
+        // holder replaced within 30 s.
+        assert_eq!(heartbeat_secs(300), MAX_HEARTBEAT_SECS);
+        assert_eq!(lifetime_secs(300), 30);
+        assert_eq!(lifetime_secs(u64::MAX), 30);
         assert_eq!(granted("a", u64::MAX - 1, 10).expires_at, u64::MAX);
     }
 

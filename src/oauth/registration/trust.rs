@@ -34,8 +34,10 @@
 //! One status (and revocation) request per (directory, software) per round, however many
 //! registrations the software has, a few in flight at once. Of the nodes
 //! sharing a store only the holder of the trust lease runs the rounds
-//! (`trust_lease.rs`: taken or renewed in the store before each round, so
-//! directories are asked once per interval, not once per node); each
+//! (`trust_lease.rs`: taken, then renewed every heartbeat — the interval,
+//! at most 10 s — apart from the rounds, so directories are asked once per
+//! interval, not once per node, and a dead holder is replaced within 30 s);
+//! each
 //! change is a read-modify-write transaction on the record, so a round
 //! that overlaps another (a holder slower than its lease) still applies
 //! and audits a change once.
@@ -116,29 +118,47 @@ impl TrustMonitor {
             lifetime_secs: trust_lease_rules::lifetime_secs(interval.as_secs()),
             held: holds_lease.clone(),
         };
-        let mut checks = TrustChecks {
-            op,
+        let heartbeat = Duration::from_secs(trust_lease_rules::heartbeat_secs(interval.as_secs()));
+        let checks = Arc::new(tokio::sync::Mutex::new(TrustChecks {
+            op: op.clone(),
             endpoints,
             failures: HashMap::new(),
-        };
+        }));
         let task = tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(interval);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // The lease is renewed every heartbeat, apart from the rounds
+            // (which run in their own task, one at a time, every
+            // `interval` while this node holds it): a long round does not
+            // let the lease lapse, and a dead holder is replaced within a
+            // few heartbeats, not a few intervals.
+            let mut beats = tokio::time::interval(heartbeat);
+            beats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut round: Option<JoinHandle<()>> = None;
+            let mut last_round: Option<tokio::time::Instant> = None;
             loop {
                 tokio::select! {
-                    _ = ticks.tick() => {}
+                    _ = beats.tick() => {}
                     _ = stopped.changed() => break,
                 }
-                if !lease.hold(&checks.op).await {
-                    checks.forget();
+                if !lease.hold(&op).await {
+                    last_round = None;
+                    if let Ok(mut idle) = checks.try_lock() {
+                        idle.forget();
+                    }
                     continue;
                 }
-                tokio::select! {
-                    _ = checks.round() => {}
-                    _ = stopped.changed() => break,
+                let running = round.as_ref().is_some_and(|r| !r.is_finished());
+                let due = last_round.is_none_or(|at| at.elapsed() >= interval);
+                if !running && due {
+                    last_round = Some(tokio::time::Instant::now());
+                    let checks = checks.clone();
+                    round = Some(tokio::spawn(async move { checks.lock().await.round().await }));
                 }
             }
-            lease.release(&checks.op).await;
+            if let Some(round) = round {
+                round.abort();
+                let _ = round.await;
+            }
+            lease.release(&op).await;
         });
         Some(Self {
             stop,
