@@ -36,7 +36,9 @@ fn typical() -> BackchannelRequest {
         last_polled_at: None,
         status: CibaStatus::Pending,
         // base64url of a SHA-256: 43 characters.
-        sender: Some(Binding::Mtls("2fLiB0tqUq8IuH7sl1vU_Jz2aKIY8R5jGWd-Uq1yq0A".into())),
+        sender: Some(Binding::Mtls(
+            "2fLiB0tqUq8IuH7sl1vU_Jz2aKIY8R5jGWd-Uq1yq0A".into(),
+        )),
         grant_id: None,
     }
 }

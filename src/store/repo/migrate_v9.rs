@@ -58,7 +58,10 @@ mod tests {
         let grant_key = keys::record_key(Kind::Grant, b"grant-1");
         let written = vec![
             (keys::record_key(kind, &id_key), value),
-            (keys::index_key(Index::Client, b"fintech-1", kind, &id_key), Vec::new()),
+            (
+                keys::index_key(Index::Client, b"fintech-1", kind, &id_key),
+                Vec::new(),
+            ),
             (keys::index_key(Index::User, b"alice", kind, &id_key), Vec::new()),
             (keys::expiry_key(10_000, kind, &id_key), Vec::new()),
             (grant_key.clone(), b"kept".to_vec()),
@@ -86,7 +89,10 @@ mod tests {
                     }
                     let version = tx.get(&keys::schema_version_key()).await?;
                     let all = tx
-                        .get_range(&keys::subspace_range(&keys::kind_subspace(kind)), RangeOptions::default())
+                        .get_range(
+                            &keys::subspace_range(&keys::kind_subspace(kind)),
+                            RangeOptions::default(),
+                        )
                         .await?;
                     Ok((left, version, all.len()))
                 }

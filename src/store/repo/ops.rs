@@ -139,7 +139,10 @@ pub fn new_record_entries<P: StoredRecord>(
 ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, KvError> {
     let id_key = P::KIND.id_key(id);
     let meta = meta_for(payload.links(), expires_in.map(|s| now.saturating_add(s)), None);
-    let mut out = vec![(keys::record_key(P::KIND, &id_key), codec::encode(&(&meta, payload))?)];
+    let mut out = vec![(
+        keys::record_key(P::KIND, &id_key),
+        codec::encode(&(&meta, payload))?,
+    )];
     out.extend(
         entry_keys(P::KIND, &id_key, &meta)
             .into_iter()
