@@ -136,12 +136,7 @@ async fn mark(tx: &Transaction, id: &str, marker: u128, ttl: u64, now: u64) -> R
 /// The keys and values recording a fresh `jti` of `namespace` (valid until
 /// `expires_at`) writes: its mark and the mark's expiry entry. What a
 /// request's one-time use costs the store (the footprint tests).
-pub fn mark_entries(
-    namespace: &str,
-    jti: &str,
-    expires_at: u64,
-    now: u64,
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, KvError> {
+pub fn mark_entries(namespace: &str, jti: &str, expires_at: u64, now: u64) -> Result<ops::Entries, KvError> {
     let seen = SeenJti {
         seen_at: now,
         marker: random_marker(),

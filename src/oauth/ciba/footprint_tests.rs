@@ -44,7 +44,7 @@ fn typical() -> BackchannelRequest {
 }
 
 /// Every (key, value) a typical pending request writes.
-fn written() -> Vec<(Vec<u8>, Vec<u8>)> {
+fn written() -> ops::Entries {
     let record = typical();
     // A FreshId's 43 characters; a fixed one, so that the key sizes are
     // too (a zero byte of its SHA-256 takes two bytes in a tuple key).

@@ -126,6 +126,9 @@ pub async fn insert_new<P: StoredRecord>(
     entries.try_for_each(|(key, value)| tx.set_owned(key, value))
 }
 
+/// (key, value) pairs, in the order they are written.
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// The keys and values a new record `id` of `P::KIND` is written as (by
 /// [`insert_new`], and by [`upsert`] or [`insert_unless_live`] where no
 /// record was): the record first, then its index and expiry entries. What
@@ -136,7 +139,7 @@ pub fn new_record_entries<P: StoredRecord>(
     payload: &P,
     expires_in: Option<u64>,
     now: u64,
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, KvError> {
+) -> Result<Entries, KvError> {
     let id_key = P::KIND.id_key(id);
     let meta = meta_for(payload.links(), expires_in.map(|s| now.saturating_add(s)), None);
     let mut out = vec![(
