@@ -16,7 +16,7 @@ use crate::protocol::ciba::{
     CibaStatus, Decision, DecisionRefusal, DeliveryMode, PollState, PollVerdict, decide, poll,
 };
 use crate::store::keys::Kind;
-use crate::store::record::{Links, StoredRecord};
+use crate::store::record::{Links, RecordMeta, StoredRecord};
 use serde::{Deserialize, Serialize};
 
 /// How long an expired request stays in the store, answering
@@ -27,11 +27,20 @@ pub const RETAIN_AFTER_EXPIRY_SECS: u64 = 10 * 60;
 /// A backchannel authentication request, from the endpoint's answer to its
 /// redemption. Field order is the stored (bincode) layout: new fields go at
 /// the end, with a schema version and migration (store/keys.rs).
+///
+/// The client and the customer are not stored in the value (since schema
+/// 9): they are the record's links, which its metadata holds anyway for
+/// the index entries, and [`StoredRecord::restore`] puts them back on every
+/// read. One copy of each instead of two per pending request.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackchannelRequest {
-    /// The authenticated client that asked.
+    /// The authenticated client that asked. Stored as the record's
+    /// `client_id` link only.
+    #[serde(skip)]
     pub client_id: String,
-    /// The customer (OIDC `sub`): the account the hint resolved to.
+    /// The customer (OIDC `sub`): the account the hint resolved to. Stored
+    /// as the record's `account_id` link only.
+    #[serde(skip)]
     pub account_id: String,
     /// Requested scopes, `openid` among them.
     pub scopes: Vec<String>,
@@ -108,6 +117,14 @@ impl StoredRecord for BackchannelRequest {
             account_id: Some(self.account_id.clone()),
             ..Links::default()
         }
+    }
+
+    fn restore(&mut self, meta: &RecordMeta) {
+        // Both links are always written (`links` above); a value without
+        // them would read as no client's and no customer's, which every
+        // check then refuses (the client and the device must match them).
+        self.client_id = meta.client_id.clone().unwrap_or_default();
+        self.account_id = meta.account_id.clone().unwrap_or_default();
     }
 }
 
@@ -204,7 +221,22 @@ mod tests {
         })
     }
 
-    /// The record survives the store's codec in every status.
+    /// The metadata the repo stores in front of `record`: its links.
+    fn meta(record: &BackchannelRequest) -> RecordMeta {
+        let links = record.links();
+        RecordMeta {
+            expires_at: Some(record.store_expires_at()),
+            consumed: None,
+            client_id: links.client_id,
+            grant_id: None,
+            account_id: links.account_id,
+            uid: None,
+            auth_req_hash: None,
+        }
+    }
+
+    /// The record survives the store's envelope (metadata, then payload) in
+    /// every status, its client and customer put back from the metadata.
     #[test]
     fn round_trips_through_the_store_codec() {
         let mut approved = request(DeliveryMode::Ping);
@@ -214,9 +246,23 @@ mod tests {
             denied.status = CibaStatus::Denied;
             denied
         }] {
-            let bytes = codec::encode(&record).unwrap();
-            assert_eq!(codec::decode::<BackchannelRequest>(&bytes).unwrap(), record);
+            let bytes = codec::encode(&(meta(&record), &record)).unwrap();
+            let (stored_meta, mut read): (RecordMeta, BackchannelRequest) = codec::decode(&bytes).unwrap();
+            assert_eq!((read.client_id.as_str(), read.account_id.as_str()), ("", ""));
+            read.restore(&stored_meta);
+            assert_eq!(read, record);
         }
+    }
+
+    /// Schema 9: the client and the customer are stored once, in the
+    /// metadata (the index entries' links), not again in the payload.
+    #[test]
+    fn the_links_are_stored_once() {
+        let record = request(DeliveryMode::Poll);
+        let bytes = codec::encode(&(meta(&record), &record)).unwrap();
+        let count = |needle: &[u8]| bytes.windows(needle.len()).filter(|w| *w == needle).count();
+        assert_eq!(count(b"fintech-1"), 1);
+        assert_eq!(count(b"alice"), 1);
     }
 
     /// CIBA Core §7.3: stored by the SHA-256 of the auth_req_id, found by

@@ -133,6 +133,18 @@ async fn mark(tx: &Transaction, id: &str, marker: u128, ttl: u64, now: u64) -> R
     )
 }
 
+/// The keys and values recording a fresh `jti` of `namespace` (valid until
+/// `expires_at`) writes: its mark and the mark's expiry entry. What a
+/// request's one-time use costs the store (the footprint tests).
+pub fn mark_entries(namespace: &str, jti: &str, expires_at: u64, now: u64) -> Result<ops::Entries, KvError> {
+    let seen = SeenJti {
+        seen_at: now,
+        marker: random_marker(),
+    };
+    let ttl = expires_at.saturating_sub(now).max(1);
+    ops::new_record_entries(&jti_id(namespace, jti), &seen, Some(ttl), now)
+}
+
 fn jti_id(namespace: &str, jti: &str) -> String {
     format!("{namespace}\u{0}{jti}")
 }

@@ -1,7 +1,7 @@
 //! The key schema and value schema of the store.
 //!
 //! ```text
-//! SCHEMA_VERSION = 8
+//! SCHEMA_VERSION = 9
 //!
 //! Keys are FoundationDB tuple-layer encodings (FDB "design/tuple.md":
 //! byte strings 0x01, text 0x02, non-negative integers 0x14..0x1c), so they
@@ -93,12 +93,18 @@
 //! `disabled`, and the approved `claims` request of grants, codes and
 //! tokens; its migration (`repo/migrate_v8.rs`) appends their empty values
 //! and drops the pushed requests in flight.
+//! Version 9 stopped storing a pending CIBA request's client and customer
+//! in its payload (`BackchannelRequest`): they are its links, held once in
+//! its `RecordMeta` and put back on every read (`StoredRecord::restore`),
+//! which saves their second copy in each of the records the OP holds in
+//! numbers; its migration (`repo/migrate_v9.rs`) drops the CIBA requests
+//! in flight.
 
 use aws_lc_rs::digest;
 
 /// Version of the layout above; recorded in the store at `(0,
 /// "schema_version")`.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 
 /// First element of the schema version key.
 const META: u64 = 0;

@@ -14,6 +14,12 @@ pub trait StoredRecord: Serialize + DeserializeOwned + Send + Sync + 'static {
 
     /// The ids this record is found by besides its own.
     fn links(&self) -> Links;
+
+    /// Fills in, on a payload just read back, the fields it does not store
+    /// because its metadata holds them (its links): a kind held in large
+    /// numbers (pending CIBA requests) keeps each link once. Called on every
+    /// payload the repo decodes. Default: the payload stores everything.
+    fn restore(&mut self, _meta: &RecordMeta) {}
 }
 
 /// The secondary ids of a record. Each set one is an index entry.

@@ -174,12 +174,18 @@ async fn params(
     }
     .inspect_err(|reason| tracing::info!(client_id = %client.client_id, %reason, "signed authentication request refused"))?;
     uses.defer(
-        &format!("ciba_request:{}", client.client_id),
+        &replay_namespace(&client.client_id),
         &verified.jti,
         verified.exp,
         SignedRequestReason::Replayed.into(),
     );
     Ok(verified.params)
+}
+
+/// Where a client's signed requests' `jti`s are recorded (RFC 9101 §10.8,
+/// CIBA Core §7.1.1): one namespace per client.
+pub fn replay_namespace(client_id: &str) -> String {
+    format!("ciba_request:{client_id}")
 }
 
 /// CIBA Core §7.1 `user_code`: the customer's secret, checked like the

@@ -24,6 +24,8 @@ pub mod decision_batch;
 pub mod device_batch;
 pub mod device_channel;
 pub mod device_queue;
+#[cfg(test)]
+mod footprint_tests;
 pub mod hint;
 pub mod notify;
 pub mod pending;

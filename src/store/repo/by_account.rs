@@ -6,7 +6,6 @@
 use super::handle::Repo;
 use super::ops;
 use super::revoked::GrantRevocation;
-use crate::store::codec;
 use crate::store::keys::{self, Index, Kind};
 use crate::store::kv::{KeyRange, KvError, RangeOptions};
 use crate::store::record::{Found, RecordMeta, StoredRecord};
@@ -114,7 +113,7 @@ impl Repo {
             .await?;
         let mut out = Vec::with_capacity(pairs.len());
         for (_, value) in pairs {
-            let (meta, payload): (RecordMeta, P) = codec::decode(&value)?;
+            let (meta, payload): (RecordMeta, P) = super::ops::decode_record(&value)?;
             if !meta.is_expired(now) {
                 out.push(Found { payload, meta });
             }

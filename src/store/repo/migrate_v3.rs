@@ -55,13 +55,19 @@ pub fn migrate(tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
 /// starts that authorization again).
 pub async fn drop_in_flight_authorization_requests(tx: &Transaction) -> Result<(), KvError> {
     for kind in [Kind::PushedAuthorizationRequest, Kind::Interaction] {
-        let range = keys::subspace_range(&keys::kind_subspace(kind));
-        for (key, value) in tx.get_range(&range, RangeOptions::default()).await? {
-            let (kind, id_key) = parse_tail(&key)?;
-            tx.clear(&key)?;
-            if let Ok((meta, _)) = codec::decode_prefix::<RecordMeta>(&value) {
-                clear_entries(tx, kind, &id_key, &meta)?;
-            }
+        drop_kind(tx, kind).await?;
+    }
+    Ok(())
+}
+
+/// Deletes every record of `kind` with its index and expiry entries.
+pub async fn drop_kind(tx: &Transaction, kind: Kind) -> Result<(), KvError> {
+    let range = keys::subspace_range(&keys::kind_subspace(kind));
+    for (key, value) in tx.get_range(&range, RangeOptions::default()).await? {
+        let (kind, id_key) = parse_tail(&key)?;
+        tx.clear(&key)?;
+        if let Ok((meta, _)) = codec::decode_prefix::<RecordMeta>(&value) {
+            clear_entries(tx, kind, &id_key, &meta)?;
         }
     }
     Ok(())

@@ -26,6 +26,7 @@ pub mod migrate_v3;
 pub mod migrate_v6;
 pub mod migrate_v7;
 pub mod migrate_v8;
+pub mod migrate_v9;
 pub mod ops;
 pub mod revoked;
 pub mod scan;

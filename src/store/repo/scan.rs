@@ -3,7 +3,6 @@
 //! clients need (`oauth/registration/trust.rs`).
 
 use super::handle::Repo;
-use crate::store::codec;
 use crate::store::keys::{self, Index, Kind};
 use crate::store::kv::{KeyRange, KvError, RangeOptions};
 use crate::store::record::{Found, RecordMeta, StoredRecord};
@@ -29,7 +28,7 @@ impl Repo {
                 })
                 .await?;
             for (_, value) in &pairs {
-                let (meta, payload): (RecordMeta, P) = codec::decode(value)?;
+                let (meta, payload): (RecordMeta, P) = super::ops::decode_record(value)?;
                 if !meta.is_expired(now) {
                     out.push(Found { payload, meta });
                 }

@@ -57,6 +57,7 @@ pub const MIGRATIONS: &[(u32, Migration)] = &[
     (5, super::migrate_v6::migrate),
     (6, super::migrate_v7::migrate),
     (7, super::migrate_v8::migrate),
+    (8, super::migrate_v9::migrate),
 ];
 
 /// 1 → 2: access and refresh tokens are no longer indexed by client and user
