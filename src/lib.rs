@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod actors;
+pub mod child;
 pub mod admin;
 pub mod clock;
 pub mod config;

@@ -17,7 +17,8 @@ use anyhow::{Context, anyhow, bail};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, OnceLock, mpsc};
+use crate::child::{free_port, spawn_tied, tied_command};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Temporary server directories are named `<prefix><pid>-<uuid>`.
@@ -61,29 +62,6 @@ pub fn bin_dir() -> Option<PathBuf> {
         .collect();
     found.sort();
     found.pop().map(|(_, dir)| dir)
-}
-
-/// `program` on `PATH`, if any.
-pub fn which(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
-        .map(|dir| dir.join(program))
-        .find(|candidate| candidate.is_file())
-}
-
-/// A loopback TCP port nothing listens on right now (nor on UDP, for a
-/// listener that also serves HTTP/3). Another process may take it before
-/// the caller binds it.
-pub fn free_port() -> anyhow::Result<u16> {
-    for _ in 0..100 {
-        let tcp = std::net::TcpListener::bind("127.0.0.1:0").context("bind 127.0.0.1:0")?;
-        let port = tcp.local_addr()?.port();
-        if std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
-            return Ok(port);
-        }
-    }
-    bail!("no free loopback port")
 }
 
 /// The unprivileged user (uid, gid) to run the server as when we are root;
@@ -130,40 +108,8 @@ fn remove_stale_dirs() {
     }
 }
 
-/// Runs `f` on a thread that lives as long as the process, so that a child
-/// it spawns with a parent-death signal outlives the calling thread.
-fn on_keeper_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
-    type Job = Box<dyn FnOnce() + Send>;
-    static KEEPER: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
-    let sender = KEEPER.get_or_init(|| {
-        let (tx, rx) = mpsc::channel::<Job>();
-        let spawned = std::thread::Builder::new().name("pg-keeper".into()).spawn(move || {
-            for job in rx {
-                job();
-            }
-            // Every sender lives in a static: never reached.
-            loop {
-                std::thread::park();
-            }
-        });
-        if let Err(e) = spawned {
-            tracing::error!(error = %e, "cannot spawn the pg-keeper thread");
-        }
-        Mutex::new(tx)
-    });
-    let (tx, rx) = mpsc::channel();
-    sender
-        .lock()
-        .map_err(|_| anyhow!("pg-keeper lock poisoned"))?
-        .send(Box::new(move || {
-            let _ = tx.send(f());
-        }))
-        .map_err(|_| anyhow!("the pg-keeper thread is gone"))?;
-    rx.recv().map_err(|_| anyhow!("the pg-keeper thread is gone"))
-}
-
-/// Whether `user` can reach `dir`: every ancestor searchable by others (the
-/// server user is neither the owner nor in the group of a root-made path).
+/// Whether another user can reach `dir`: every ancestor searchable by
+/// others (the server's user is neither owner nor group of a root-made path).
 fn reachable_by_other(dir: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     dir.ancestors()
@@ -248,14 +194,7 @@ impl LocalServer {
         // The server gets its own process group (so that `crash` kills all
         // of it) and, through setpriv(1), SIGKILL when the thread that
         // started it ends.
-        let mut command = match which("setpriv") {
-            Some(setpriv) => {
-                let mut c = Command::new(setpriv);
-                c.args(["--pdeathsig", "KILL", "--"]).arg(self.bin.join("postgres"));
-                c
-            }
-            None => Command::new(self.bin.join("postgres")),
-        };
+        let mut command = tied_command(&self.bin.join("postgres"));
         let log = self.dir.join("server.log");
         command
             .arg("-D")
@@ -279,7 +218,7 @@ impl LocalServer {
         if let Some((uid, gid)) = self.user {
             command.uid(uid).gid(gid);
         }
-        let child = on_keeper_thread(move || command.spawn())?.context("start postgres")?;
+        let child = spawn_tied(command).context("start postgres")?;
         *self.child.lock().map_err(|_| anyhow!("lock poisoned"))? = Some(child);
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(30) {
