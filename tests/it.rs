@@ -8,6 +8,7 @@ mod it {
     pub mod admin;
     pub mod bank;
     pub mod ciba;
+    pub mod cluster;
     pub mod customers;
     pub mod dcr;
     pub mod demo;
