@@ -57,15 +57,17 @@ fn on_keeper_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -
     static KEEPER: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
     let sender = KEEPER.get_or_init(|| {
         let (tx, rx) = mpsc::channel::<Job>();
-        let spawned = std::thread::Builder::new().name("child-keeper".into()).spawn(move || {
-            for job in rx {
-                job();
-            }
-            // Every sender lives in a static: never reached.
-            loop {
-                std::thread::park();
-            }
-        });
+        let spawned = std::thread::Builder::new()
+            .name("child-keeper".into())
+            .spawn(move || {
+                for job in rx {
+                    job();
+                }
+                // Every sender lives in a static: never reached.
+                loop {
+                    std::thread::park();
+                }
+            });
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot spawn the child-keeper thread");
         }

@@ -9,8 +9,8 @@
 #![forbid(unsafe_code)]
 
 pub mod actors;
-pub mod child;
 pub mod admin;
+pub mod child;
 pub mod clock;
 pub mod config;
 pub mod consent;

@@ -103,7 +103,11 @@ pub struct Cluster {
 /// Starts PostgreSQL, the nodes and HAProxy for the sandbox in `layout`,
 /// whose effective configuration is `config` (its `server.listen` and
 /// `server.mtls_listen` become the balancer's).
-pub async fn start(layout: &SandboxLayout, config: &ValidatedConfig, options: &ClusterOptions) -> anyhow::Result<Cluster> {
+pub async fn start(
+    layout: &SandboxLayout,
+    config: &ValidatedConfig,
+    options: &ClusterOptions,
+) -> anyhow::Result<Cluster> {
     if options.nodes == 0 {
         bail!("--nodes must be at least 1");
     }
@@ -205,7 +209,10 @@ pub async fn start(layout: &SandboxLayout, config: &ValidatedConfig, options: &C
             .try_for_each(|name| haproxy::wait_up(&socket, name, Duration::from_secs(30)))
     })
     .await??;
-    std::fs::write(ClusterState::file(&layout.data_dir), serde_json::to_vec_pretty(&state)?)?;
+    std::fs::write(
+        ClusterState::file(&layout.data_dir),
+        serde_json::to_vec_pretty(&state)?,
+    )?;
     Ok(Cluster {
         state,
         nodes,
@@ -225,7 +232,11 @@ impl Cluster {
         let mut lines = vec![format!(
             "  cluster:       {} OP nodes behind HAProxy (TCP passthrough{}), PostgreSQL on 127.0.0.1:{}; HTTP/3 is not balanced",
             self.state.nodes.len(),
-            if self.proxy_protocol { ", PROXY protocol v2" } else { "" },
+            if self.proxy_protocol {
+                ", PROXY protocol v2"
+            } else {
+                ""
+            },
             self.state.postgres_port
         )];
         for node in &self.state.nodes {
@@ -238,7 +249,10 @@ impl Cluster {
                 node.log.display()
             ));
         }
-        lines.push(format!("  balancer:      echo 'show stat' | socat - {}", self.state.haproxy_socket.display()));
+        lines.push(format!(
+            "  balancer:      echo 'show stat' | socat - {}",
+            self.state.haproxy_socket.display()
+        ));
         lines
     }
 

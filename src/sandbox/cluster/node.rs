@@ -54,10 +54,7 @@ impl NodeCommand {
             .append(true)
             .open(&self.log)
             .with_context(|| format!("open {}", self.log.display()))?;
-        command
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log);
+        command.stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log);
         let child = crate::child::spawn_tied(command).with_context(|| format!("start {}", self.name))?;
         std::fs::write(&self.pid_file, format!("{}\n", child.id()))
             .with_context(|| format!("write {}", self.pid_file.display()))?;

@@ -75,10 +75,7 @@ pub fn node_toml(
     if shared.proxy_protocol {
         // Only the balancer on loopback may send a PROXY header.
         server.insert("proxy_protocol".into(), true.into());
-        server.insert(
-            "trusted_proxies".into(),
-            Value::Array(vec!["127.0.0.1".into()]),
-        );
+        server.insert("trusted_proxies".into(), Value::Array(vec!["127.0.0.1".into()]));
     }
     if shared.drain_delay_ms > 0 {
         let delay = i64::try_from(shared.drain_delay_ms).context("drain delay")?;
@@ -166,14 +163,20 @@ mod tests {
         assert_eq!(raw.server.issuer, "https://localhost:8443");
         assert_eq!(raw.server.listen, ports(1).public);
         assert_eq!(raw.server.mtls_listen, ports(1).mtls);
-        assert_eq!(raw.server.mtls_base_url.as_deref(), Some("https://localhost:8444"));
+        assert_eq!(
+            raw.server.mtls_base_url.as_deref(),
+            Some("https://localhost:8444")
+        );
         assert!(!raw.server.http3, "HTTP/3 is not balanced");
         assert_eq!(raw.admin.listen, ports(1).admin);
         assert_eq!(raw.store.backend, crate::config::StoreBackend::Postgres);
         assert_eq!(raw.store.postgres_pool_size, 8);
         assert!(!text.contains("proxy_protocol") && !text.contains("drain_delay_ms"));
         // The customers keep their passwords (the file's, not a redacted copy).
-        assert_eq!(raw.login.seed_users.len(), effective().get().login.seed_users.len());
+        assert_eq!(
+            raw.login.seed_users.len(),
+            effective().get().login.seed_users.len()
+        );
         assert!(!text.contains("<redacted>"));
     }
 

@@ -13,11 +13,11 @@
 //! made it is gone); a [`LocalServer::persistent`] one keeps its data
 //! between runs and is shut down cleanly when dropped.
 
+use crate::child::{free_port, spawn_tied, tied_command};
 use anyhow::{Context, anyhow, bail};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use crate::child::{free_port, spawn_tied, tied_command};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -259,7 +259,9 @@ impl LocalServer {
         use nix::sys::signal::kill;
         let Ok(mut slot) = self.child.lock() else { return };
         let Some(child) = slot.as_mut() else { return };
-        let Ok(pid) = i32::try_from(child.id()) else { return };
+        let Ok(pid) = i32::try_from(child.id()) else {
+            return;
+        };
         let group = nix::unistd::Pid::from_raw(-pid);
         let _ = kill(group, signal);
         let started = Instant::now();
@@ -294,9 +296,10 @@ impl LocalServer {
 
     /// Runs `sql` as the superuser over the Unix socket.
     async fn execute(&self, sql: &str) -> anyhow::Result<()> {
-        let (client, connection) = tokio_postgres::connect(&self.socket_dsn("postgres"), tokio_postgres::NoTls)
-            .await
-            .context("connect to the local PostgreSQL server")?;
+        let (client, connection) =
+            tokio_postgres::connect(&self.socket_dsn("postgres"), tokio_postgres::NoTls)
+                .await
+                .context("connect to the local PostgreSQL server")?;
         let task = tokio::spawn(connection);
         let result = client.batch_execute(sql).await;
         drop(client);
@@ -317,9 +320,10 @@ impl LocalServer {
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             bail!("database name {name:?}: letters, digits and _ only");
         }
-        let (client, connection) = tokio_postgres::connect(&self.socket_dsn("postgres"), tokio_postgres::NoTls)
-            .await
-            .context("connect to the local PostgreSQL server")?;
+        let (client, connection) =
+            tokio_postgres::connect(&self.socket_dsn("postgres"), tokio_postgres::NoTls)
+                .await
+                .context("connect to the local PostgreSQL server")?;
         let task = tokio::spawn(connection);
         let exists = client
             .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
@@ -340,7 +344,10 @@ impl LocalServer {
         let hba = "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n";
         let hba_file = self.dir.join("data").join("pg_hba.conf");
         std::fs::write(&hba_file, hba).with_context(|| format!("write {}", hba_file.display()))?;
-        let sql = format!("ALTER ROLE {SUPERUSER} PASSWORD '{}'", password.replace('\'', "''"));
+        let sql = format!(
+            "ALTER ROLE {SUPERUSER} PASSWORD '{}'",
+            password.replace('\'', "''")
+        );
         let out = Command::new(self.bin.join("psql"))
             .args(["-X", "-q", "-h"])
             .arg(&self.dir)
@@ -361,11 +368,20 @@ impl LocalServer {
 fn init(bin: &Path, dir: &Path, user: Option<(u32, u32)>) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
     if let Some((uid, gid)) = user {
-        std::os::unix::fs::chown(dir, Some(uid), Some(gid)).with_context(|| format!("chown {}", dir.display()))?;
+        std::os::unix::fs::chown(dir, Some(uid), Some(gid))
+            .with_context(|| format!("chown {}", dir.display()))?;
     }
     let mut initdb = Command::new(bin.join("initdb"));
     initdb
-        .args(["-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--no-instructions", "-D"])
+        .args([
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-instructions",
+            "-D",
+        ])
         .arg(dir.join("data"))
         .stdout(Stdio::null())
         .stderr(Stdio::piped());

@@ -19,7 +19,15 @@ fn summary(name: &str, report: &Report) -> String {
     let v = report.verify.as_ref().unwrap();
     format!(
         "{name}: {} ok, {} failed {:?}; verify: {} kept, {} active, {} inactive, {} failed, {} expired, {} not kept",
-        report.ok, report.failed, report.errors, v.kept, v.active, v.inactive, v.failed, v.expired, v.not_kept
+        report.ok,
+        report.failed,
+        report.errors,
+        v.kept,
+        v.active,
+        v.inactive,
+        v.failed,
+        v.expired,
+        v.not_kept
     )
 }
 
@@ -78,7 +86,13 @@ async fn rolling_restarts_fail_nothing_and_kill_9_fails_only_what_was_in_flight(
         rolled < Duration::from_secs_f64(seconds),
         "the restarts ({rolled:?}) outlasted the load: the run shows nothing"
     );
-    assert_eq!((cc.failed, flow.failed), (0, 0), "{:?} {:?}", cc.errors, flow.errors);
+    assert_eq!(
+        (cc.failed, flow.failed),
+        (0, 0),
+        "{:?} {:?}",
+        cc.errors,
+        flow.errors
+    );
     // The restarts did cut the load's kept-alive connections (it opened
     // new ones through the balancer while measuring).
     assert!(
