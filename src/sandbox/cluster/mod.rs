@@ -151,7 +151,9 @@ pub async fn start(
         };
         let config_file = std::path::absolute(layout.data_dir.join(format!("{name}.toml")))?;
         let text = node_config::node_toml(&sandbox_toml, config, &ports, &shared)?;
-        std::fs::write(&config_file, text).with_context(|| format!("write {}", config_file.display()))?;
+        // Mode 0600: it holds what the sandbox's file holds (customers'
+        // passwords) and the store's URL.
+        write_private(&config_file, text.as_bytes())?;
         let command = NodeCommand {
             name: name.clone(),
             exe: exe.clone(),
@@ -220,6 +222,22 @@ pub async fn start(
         haproxy,
         postgres,
     })
+}
+
+/// Writes `path` (replacing it) readable by its owner only.
+fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("write {}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(contents)
+        .with_context(|| format!("write {}", path.display()))
 }
 
 fn loopback(port: u16) -> std::net::SocketAddr {
