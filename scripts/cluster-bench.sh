@@ -16,7 +16,7 @@
 #   RUNS=3 CONCURRENCY=32 SECONDS_PER_RUN=15 scripts/cluster-bench.sh
 #
 # Environment: OP_CPUS (0), LT_CPU (1), RUNS (2), SECONDS_PER_RUN (10),
-# CONCURRENCY (16), SETUPS ("embedded 1 3"), PORT (28443; the sandbox uses
+# CONCURRENCY (16), SETUPS ("embedded 1 3"), PORT (47443; the sandbox uses
 # PORT..PORT+10), OUT (target/cluster-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +27,7 @@ RUNS=${RUNS:-2}
 SECS=${SECONDS_PER_RUN:-10}
 CONC=${CONCURRENCY:-16}
 SETUPS=${SETUPS:-"embedded 1 3"}
-PORT=${PORT:-28443}
+PORT=${PORT:-47443}
 OUT=${OUT:-target/cluster-bench}
 BIN=target/release
 mkdir -p "$OUT"
@@ -46,6 +46,8 @@ cpu_of() {
 
 start() { # setup
     DIR=$(mktemp -d /tmp/fiducia-cluster-bench.XXXXXX)
+    # As root, PostgreSQL runs as another user, who must reach its directory.
+    chmod 755 "$DIR"
     DATA=$DIR/sandbox
     local nodes=()
     [ "$1" != embedded ] && nodes=(--nodes "$1")
@@ -78,20 +80,23 @@ collect_pids() { # setup
 }
 
 stop() {
-    kill -TERM "$OP" && wait "$OP" || true
-    rm -rf "$DIR"
+    if [ -n "${OP:-}" ]; then kill -TERM "$OP" && wait "$OP" || true; fi
+    OP=
+    [ -n "${DIR:-}" ] && rm -rf "$DIR"
+    DIR=
 }
+trap stop EXIT
 
 echo -e "setup\trun\tok/s\tfailed\tnodes CPU ms/grant\tper node cores\tPostgreSQL ms/grant\tHAProxy ms/grant\top p50 ms\top p99 ms"
 for setup in $SETUPS; do
     start "$setup"
     # Warm the nodes (connections, caches) outside the measurement.
-    taskset -c "$LT_CPU" "$BIN/fiducia-loadtest" --sandbox "$DATA" --scenario cc-mtls \
+    taskset -c "$LT_CPU" "$BIN/fiducia-loadtest" --sandbox "$DATA" --issuer "https://localhost:$PORT" --scenario cc-mtls \
         --concurrency "$CONC" --warmup 0 --duration 2 --quiet > /dev/null
     collect_pids "$setup"
     for i in $(seq "$RUNS"); do
         n0=$(cpu_of "${NODE_PIDS[@]}"); p0=$(cpu_of "${PG_PIDS[@]}"); h0=$(cpu_of "${HA_PIDS[@]}")
-        taskset -c "$LT_CPU" "$BIN/fiducia-loadtest" --sandbox "$DATA" --scenario cc-mtls \
+        taskset -c "$LT_CPU" "$BIN/fiducia-loadtest" --sandbox "$DATA" --issuer "https://localhost:$PORT" --scenario cc-mtls \
             --concurrency "$CONC" --warmup 0 --duration "$SECS" --quiet --json > "$OUT/$setup-$i.json"
         n1=$(cpu_of "${NODE_PIDS[@]}"); p1=$(cpu_of "${PG_PIDS[@]}"); h1=$(cpu_of "${HA_PIDS[@]}")
         jq -r --arg setup "$setup" --arg run "$i" --argjson n "$(echo "$n1 - $n0" | bc -l)" \
