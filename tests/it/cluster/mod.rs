@@ -67,6 +67,16 @@ impl ClusterSandbox {
         })
     }
 
+    /// The nodes' `[server] drain_delay_ms` (0 when their files set none).
+    pub fn drain_delay_ms(&self) -> i64 {
+        let text = std::fs::read_to_string(&self.state.nodes[0].config).unwrap();
+        let file: toml::Table = text.parse().unwrap();
+        file["server"]
+            .get("drain_delay_ms")
+            .and_then(|v| v.as_integer())
+            .unwrap_or(0)
+    }
+
     /// Node `i`'s current pid.
     pub fn pid(&self, i: usize) -> u32 {
         read_pid(&self.state.nodes[i].pid_file).unwrap()
