@@ -11,10 +11,12 @@ FIDUCIA_PACKAGES=(curl softhsm2 libclang-dev)
 # chromium-driver, the real browser tests/it/ciba/browser.rs drives through
 # WebDriver to approve a CIBA request on the sandbox device's page; postgresql,
 # the server the store's PostgreSQL tests start in a temporary directory
-# (tests/it/pg_server.rs) and scripts/pg-bench.sh runs (with its pgbench).
+# (tests/it/pg_server.rs) and scripts/pg-bench.sh runs (with its pgbench);
+# haproxy, the balancer of the cluster sandbox (`fiducia sandbox --nodes N`)
+# that tests/it/cluster/ and scripts/cluster-bench.sh start.
 # Not in FIDUCIA_PACKAGES so starting the sandbox does not install a browser
-# or a database.
-FIDUCIA_TEST_PACKAGES=(chromium chromium-driver postgresql)
+# or a database or a balancer.
+FIDUCIA_TEST_PACKAGES=(chromium chromium-driver postgresql haproxy)
 
 fiducia_require_cargo() {
   if ! command -v cargo >/dev/null 2>&1; then

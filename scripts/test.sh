@@ -17,7 +17,9 @@ echo "== cargo test"
 # Tests make throw-away SoftHSM tokens under target/softhsm (.cargo/config.toml);
 # start from an empty token directory so they do not pile up.
 rm -rf target/softhsm
-# postgresql is installed above: the store's PostgreSQL tests must run, not
-# skip (tests/it/pg_server.rs).
+# postgresql and haproxy are installed above: the store's PostgreSQL tests
+# and the cluster sandbox's test must run, not skip (tests/it/pg_server.rs,
+# tests/it/cluster/).
 export FIDUCIA_REQUIRE_POSTGRES=1
+export FIDUCIA_REQUIRE_HAPROXY=1
 cargo test --workspace --locked

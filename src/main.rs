@@ -150,6 +150,36 @@ enum Command {
             default_value = sandbox::SANDBOX_DEVICE_LISTEN
         )]
         device_listen: std::net::SocketAddr,
+        /// Run the OP as N `fiducia serve` nodes behind HAProxy (TCP
+        /// passthrough on the issuer's listeners, health checks on each
+        /// node's /readyz) sharing one PostgreSQL server kept in
+        /// <DIR>/cluster/postgres. Needs the Debian packages `haproxy` and
+        /// `postgresql`. HTTP/3 is not balanced. A node that exits is
+        /// started again (rolling restarts: SIGTERM one node at a time; pids
+        /// in <DIR>/cluster/node-<n>.pid).
+        #[arg(long, value_name = "N")]
+        nodes: Option<usize>,
+        /// With --nodes: HAProxy sends a PROXY protocol v2 header on every
+        /// connection and the nodes require one from 127.0.0.1
+        /// ([server] proxy_protocol, trusted_proxies).
+        #[arg(
+            long,
+            value_name = "BOOL",
+            env = "FIDUCIA_SANDBOX_PROXY_PROTOCOL",
+            default_value_t = sandbox::cluster::DEFAULT_PROXY_PROTOCOL,
+            action = clap::ArgAction::Set
+        )]
+        proxy_protocol: bool,
+        /// With --nodes: each node's [server] drain_delay_ms (0: not set),
+        /// how long a SIGTERM-ed node keeps serving with /readyz at 503
+        /// before its graceful shutdown.
+        #[arg(
+            long,
+            value_name = "MS",
+            env = "FIDUCIA_SANDBOX_DRAIN_DELAY_MS",
+            default_value_t = sandbox::cluster::DEFAULT_DRAIN_DELAY_MS
+        )]
+        drain_delay_ms: u64,
     },
 }
 
@@ -320,6 +350,9 @@ fn run(command: Command) -> anyhow::Result<()> {
             gateway_admin_listen,
             bank_listen,
             device_listen,
+            nodes,
+            proxy_protocol,
+            drain_delay_ms,
         } => {
             reexec_with_softhsm_conf(Some(&sandbox::softhsm_conf(&data)))?;
             let (layout, validated) =
@@ -327,7 +360,21 @@ fn run(command: Command) -> anyhow::Result<()> {
             telemetry::init(&validated.get().log);
             runtime()?.block_on(async {
                 let signal = shutdown_signal()?;
-                let handle = server::start(validated.clone()).await?;
+                let op = match nodes {
+                    None => SandboxOp::Node(server::start(validated.clone()).await?),
+                    Some(nodes) => {
+                        let options = sandbox::cluster::ClusterOptions {
+                            nodes,
+                            proxy_protocol,
+                            drain_delay_ms,
+                        };
+                        SandboxOp::Cluster(sandbox::cluster::start(&layout, &validated, &options).await?)
+                    }
+                };
+                let op_lines = match &op {
+                    SandboxOp::Node(handle) => sandbox::node_lines(handle),
+                    SandboxOp::Cluster(cluster) => cluster.banner_lines(),
+                };
                 let directory = sandbox::start_directory(&layout, directory_listen).await?;
                 let bank = sandbox::start_bank_and_gateway(
                     &layout,
@@ -343,17 +390,26 @@ fn run(command: Command) -> anyhow::Result<()> {
                 endpoints.write(&layout.data_dir)?;
                 println!(
                     "{}",
-                    sandbox::banner(&layout, &validated, &handle, &directory, &bank, device.addr)?
+                    sandbox::banner(&layout, &validated, &op_lines, &directory, &bank, device.addr)?
                 );
                 signal.await;
                 device.shutdown().await;
                 bank.shutdown().await;
                 directory.server.shutdown().await;
-                handle.shutdown().await;
+                match op {
+                    SandboxOp::Node(handle) => handle.shutdown().await,
+                    SandboxOp::Cluster(cluster) => cluster.shutdown().await,
+                }
                 Ok(())
             })
         }
     }
+}
+
+/// The sandbox's OP: one in-process node, or a cluster of child processes.
+enum SandboxOp {
+    Node(server::ServerHandle),
+    Cluster(sandbox::cluster::Cluster),
 }
 
 /// SoftHSM reads SOFTHSM2_CONF once, when loaded: when the config (or the

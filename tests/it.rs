@@ -9,6 +9,7 @@ mod it {
     pub mod balancer;
     pub mod bank;
     pub mod ciba;
+    pub mod cluster;
     pub mod customers;
     pub mod dcr;
     pub mod demo;

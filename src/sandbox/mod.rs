@@ -13,6 +13,7 @@
 pub mod bank;
 pub mod ciba_client;
 mod client_keys;
+pub mod cluster;
 mod customer_device;
 #[cfg(test)]
 mod customers_tests;
@@ -64,6 +65,17 @@ softhsm_conf = \"softhsm/softhsm2.conf\"
 jwks_cache_ttl_secs = 60
 max_token_lifetime_secs = 3600
 ";
+
+/// The banner lines of a single OP node: HTTP/3, health and metrics.
+pub fn node_lines(server: &crate::server::ServerHandle) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(addr) = server.h3_addr {
+        lines.push(format!("  HTTP/3:        udp {addr}"));
+    }
+    lines.push(format!("  health:        http://{}/healthz", server.admin_addr));
+    lines.push(format!("  metrics:       http://{}/metrics", server.admin_addr));
+    lines
+}
 
 /// Prepares `data_dir` (config + PKI) if needed and returns the validated
 /// config, its sandbox directory entry pointed at `directory_url` (where
@@ -126,7 +138,7 @@ pub fn prepare(
 pub fn banner(
     layout: &SandboxLayout,
     config: &ValidatedConfig,
-    server: &crate::server::ServerHandle,
+    op_lines: &[String],
     directory: &SandboxDirectory,
     bank: &SandboxBank,
     device: std::net::SocketAddr,
@@ -142,15 +154,11 @@ pub fn banner(
             config.endpoint_url(crate::protocol::paths::JWKS)
         ),
     ];
-    if let Some(addr) = server.h3_addr {
-        lines.push(format!("  HTTP/3:        udp {addr}"));
-    }
     if let Some(url) = config.mtls_endpoint_url("") {
         lines.push(format!("  mTLS aliases:  {url}"));
     }
+    lines.extend(op_lines.iter().cloned());
     lines.extend([
-        format!("  health:        http://{}/healthz", server.admin_addr),
-        format!("  metrics:       http://{}/metrics", server.admin_addr),
         format!("  CA:            {}", ca.display()),
         format!(
             "  fintech cert:  {} (key {})",

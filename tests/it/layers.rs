@@ -19,6 +19,7 @@ const LAYERS: &[(&str, &str)] = &[
     ("pki", "foundations"),
     ("jwks_fetch", "foundations"),
     ("outbound", "foundations"),
+    ("child", "foundations"),
     ("store", "foundations"),
     ("model", "foundations"),
     ("store::repo", "foundations"),

@@ -422,9 +422,14 @@ pub(super) fn spawn_sandbox(data: &std::path::Path) -> ChildGuard {
 /// again on new ports (three tries), and its stderr is shown if it never
 /// serves.
 pub(super) fn spawn_sandbox_with_env(data: &std::path::Path, env: &[(&str, &str)]) -> ChildGuard {
+    spawn_sandbox_with(data, env, &[])
+}
+
+/// [`spawn_sandbox_with_env`] with more arguments (e.g. `--nodes 3`).
+pub(super) fn spawn_sandbox_with(data: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> ChildGuard {
     let stderr_file = data.with_extension("stderr.log");
     for attempt in 1..=3 {
-        if let Some(child) = try_spawn_sandbox(data, env, &stderr_file) {
+        if let Some(child) = try_spawn_sandbox(data, env, args, &stderr_file) {
             return child;
         }
         eprintln!("the sandbox exited before serving (attempt {attempt}); trying new ports");
@@ -438,6 +443,7 @@ pub(super) fn spawn_sandbox_with_env(data: &std::path::Path, env: &[(&str, &str)
 fn try_spawn_sandbox(
     data: &std::path::Path,
     env: &[(&str, &str)],
+    args: &[&str],
     stderr_file: &std::path::Path,
 ) -> Option<ChildGuard> {
     let port = free_port();
@@ -446,6 +452,7 @@ fn try_spawn_sandbox(
         Command::new(fiducia_bin())
             .args(["sandbox", "--data"])
             .arg(data)
+            .args(args)
             .env("FIDUCIA_SERVER__LISTEN", format!("127.0.0.1:{port}"))
             .env("FIDUCIA_SERVER__ISSUER", format!("https://localhost:{port}"))
             .env("FIDUCIA_SERVER__HTTP3", "false")

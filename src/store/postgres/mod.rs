@@ -25,6 +25,7 @@
 //! ([`schema`]).
 
 mod errors;
+pub mod local_server;
 mod schema;
 mod shared;
 mod tls;
