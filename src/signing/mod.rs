@@ -3,6 +3,7 @@
 //! `KeyManager` actor (`actors::key_manager`).
 
 pub mod audit_checkpoint;
+pub mod audit_cli;
 pub mod cli;
 
 use crate::config::{SigningBackend, SigningConfig};

@@ -7,6 +7,7 @@
 //! clears the mark only: revoked grants do not come back (RFC 7009 §2.2: a
 //! revoked token stays invalid).
 
+use crate::store::audit::{Actor, AuditEvent, Change, EventType, Target};
 use crate::login::error::LoginError;
 use crate::login::user::UserRecord;
 use crate::login::users::Users;
@@ -110,6 +111,21 @@ async fn set_disabled(
     update(users, username, now, |record| record.disabled = disabled).await
 }
 
+/// The audit record of an operator disabling or enabling account
+/// `account_id` (its `sub`; the username and everything else about the
+/// customer stay out of the trail), if the mark moved.
+pub fn disabled_changed(account_id: &str, was: bool, now: bool) -> Option<AuditEvent> {
+    let (event, from, to) = match (was, now) {
+        (false, true) => (EventType::CustomerDisabled, "enabled", "disabled"),
+        (true, false) => (EventType::CustomerEnabled, "disabled", "enabled"),
+        _ => return None,
+    };
+    Some(
+        AuditEvent::new(event, Actor::local_operator(), Target::new("customer", account_id))
+            .with_change(Change::state("status", Some(from), to)),
+    )
+}
+
 /// Applies `change` to the account `username` in one transaction.
 async fn update(
     users: &Users,
@@ -128,9 +144,13 @@ async fn update(
                 return Ok(None);
             };
             let mut record = found.payload;
+            let was_disabled = record.disabled;
             change(&mut record);
             record.updated_at = now;
             ops::upsert(&tx, name, &record, None, now).await?;
+            if let Some(event) = disabled_changed(&record.account_id, was_disabled, record.disabled) {
+                crate::store::audit::append(&tx, &event, now).await?;
+            }
             Ok(Some(record))
         })
         .await?;

@@ -20,6 +20,7 @@
 //! a ping client is pinged and a push client's tokens are issued and
 //! pushed (`notify.rs`).
 
+use crate::oauth::interaction::grant_decided;
 use super::service::Ciba;
 use crate::consent::decision::{ConsentDecided, decide_consent};
 use crate::model::ciba::BackchannelRequest;
@@ -129,7 +130,12 @@ pub(super) async fn record_body(op: &OpState, ciba: &Ciba, body: Body) -> Result
                         let at = (now, lifetimes.consent);
                         decide_consent(&tx, consent_id, &request.client_id, decided, at).await?
                     }
-                    None => true,
+                    None => {
+                        let client = (request.client_id.as_str(), request.scopes.as_slice());
+                        let event = grant_decided(approve, &request.account_id, client, grant_id);
+                        crate::store::audit::append(&tx, &event, now).await?;
+                        true
+                    }
                 };
                 if approve && consent_allows {
                     let grant = Grant {

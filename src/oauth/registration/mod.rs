@@ -27,6 +27,7 @@
 //! [`trust`] keeps checking registered software at its directory after
 //! registration (suspension and reinstatement).
 
+pub mod audit_trail;
 pub mod certificates;
 pub mod directories;
 pub mod manage;
@@ -383,6 +384,7 @@ pub async fn register(op: &OpState, admitted: Admitted) -> Result<Value, OAuthEr
                 }
                 ops::upsert(&tx, client_id, record, None, now).await?;
                 ops::upsert(&tx, token, token_record, None, now).await?;
+                crate::store::audit::append(&tx, &audit_trail::registered(record), now).await?;
                 Ok(true)
             }
         })

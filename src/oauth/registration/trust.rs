@@ -49,7 +49,10 @@
 
 use crate::model::registered::RegisteredClient;
 use crate::oauth::op::OpState;
+use super::audit_trail;
 use crate::protocol::registration::revocation;
+use crate::store::audit::Actor;
+use crate::store::audit::chain::node_name;
 use crate::protocol::registration::status::{self, SoftwareStanding, TrustAction};
 use crate::store::kv::KvError;
 use crate::store::repo::ops;
@@ -314,7 +317,7 @@ impl TrustChecks {
             .repo
             .revoke_issued_to_client(
                 &record.client_id,
-                crate::oauth::tokens::grant_revocation(&self.op, self.op.now()),
+                crate::oauth::tokens::grant_revocation(&self.op, self.op.now(), crate::store::repo::RevocationCause::ClientSuspended),
             )
             .await?;
         let reason = match outcome {
@@ -346,7 +349,7 @@ impl TrustChecks {
             .repo
             .revoke_issued_to_client(
                 &client.client_id,
-                crate::oauth::tokens::grant_revocation(&self.op, self.op.now()),
+                crate::oauth::tokens::grant_revocation(&self.op, self.op.now(), crate::store::repo::RevocationCause::ClientSuspended),
             )
             .await?;
         let Some(record) = self.set_suspended(&client.client_id, false).await? else {
@@ -448,6 +451,11 @@ impl TrustChecks {
                     return Ok(None);
                 };
                 ops::upsert(&tx, client_id, &record, None, now).await?;
+                // The trust checks act on their own: the node is the actor.
+                let actor = Actor::Node(node_name().to_string());
+                if let Some(event) = audit_trail::changed(actor, &found.payload, &record) {
+                    crate::store::audit::append(&tx, &event, now).await?;
+                }
                 Ok(Some(record))
             })
             .await

@@ -18,6 +18,7 @@
 
 pub mod chain;
 pub mod checkpoint;
+pub mod observed;
 pub mod read;
 pub mod record;
 pub mod verify;

@@ -89,6 +89,18 @@ pub enum Actor {
     Node(String),
 }
 
+impl Actor {
+    /// The operator running a CLI on this host: the local user name (the
+    /// CLI has no other credential; whoever may run it may change the
+    /// store).
+    pub fn local_operator() -> Self {
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .unwrap_or_else(|_| "unknown".to_string());
+        Actor::Operator(format!("cli:{user}"))
+    }
+}
+
 /// A record the event concerns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Target {

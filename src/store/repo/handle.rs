@@ -4,6 +4,7 @@
 use super::ops;
 use super::revoked::{self, GrantRevocation};
 use super::schema::{self, SchemaError};
+use crate::model::records::Grant;
 use crate::store::keys::{Index, Kind};
 use crate::store::kv::{KvError, Store};
 use crate::store::record::{Consumed, Found, FreshId, StoredRecord};
@@ -225,6 +226,15 @@ impl Repo {
                     async move {
                         if first {
                             revoked::mark(&tx, grant_id, revocation).await?;
+                            // The revocation's record goes with its marker:
+                            // the marker is what makes every token of the
+                            // grant gone. A grant already deleted (an
+                            // earlier run finished) is not recorded again.
+                            if let Some(grant) = ops::find::<Grant>(&tx, grant_id, revocation.now).await? {
+                                let event =
+                                    revoked::audit_event(grant_id, &grant.payload.client_id, revocation.cause);
+                                crate::store::audit::append(&tx, &event, revocation.now).await?;
+                            }
                         }
                         let entries =
                             ops::index_entries(&tx, Index::Grant, &value, None, REVOKE_CHUNK).await?;

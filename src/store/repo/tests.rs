@@ -104,6 +104,7 @@ const NOW: u64 = 1_800_000_000;
 
 /// A revocation at [`NOW`] whose marker is kept an hour.
 const REVOKED: GrantRevocation = GrantRevocation {
+    cause: crate::store::repo::RevocationCause::ClientRevocation,
     now: NOW,
     keep_secs: 3600,
 };
