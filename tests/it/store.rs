@@ -5,6 +5,8 @@
 //! killed, the PostgreSQL server killed.
 
 mod conformance;
+mod audit_contention;
+mod audit_crash;
 mod crash;
 mod pg_crash;
 mod pg_op;
