@@ -146,8 +146,17 @@ async fn the_last_record_edited_or_deleted_and_swapped_records_are_named() {
         Some((Place::Record { chain, seq: 1 }, Problem::Reordered))
     );
     write(1, r1).await;
-    write(2, r2).await;
+    write(2, r2.clone()).await;
     assert!(verify(&store, &[]).await.unwrap().is_intact());
+    // Editing a record's own `prev` names that record, not the one before.
+    let record: AuditRecord = serde_json::from_slice(&r2).unwrap();
+    let forged = String::from_utf8(r2.clone()).unwrap().replace(&record.prev, &"1".repeat(64));
+    write(2, forged.into_bytes()).await;
+    assert_eq!(
+        first_problem(store.clone()).await,
+        Some((Place::Record { chain, seq: 2 }, Problem::Edited))
+    );
+    write(2, r2).await;
     // Deleting the last record: the head still counts it.
     let key = keys::audit_record_key(chain, 3);
     let key = &key;

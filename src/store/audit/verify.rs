@@ -204,6 +204,8 @@ async fn walk_chain(
     let mut expected = 1u64;
     let mut prev_hash = GENESIS;
     let mut checked = 0;
+    // A record whose `prev` is not the hash of the one before.
+    let mut suspect: Option<u64> = None;
     loop {
         let page_range = KeyRange::new(begin.clone(), range.end.clone());
         let (page, head) = store
@@ -229,11 +231,17 @@ async fn walk_chain(
             if record.seq != stored_at || record.chain != chain {
                 return Ok((checked, fail(stored_at, Problem::Reordered)));
             }
-            if record.prev != hex(&prev_hash) {
-                // The record before was changed after this one hashed it.
-                return Ok((checked, fail(stored_at - 1, Problem::Edited)));
+            let hash = keys::sha256(bytes);
+            if let Some(suspect) = suspect {
+                // Record `suspect` did not link to the one before: if this
+                // one links to it, the one before was edited, else it was.
+                let edited = if record.prev == hex(&prev_hash) { suspect - 1 } else { suspect };
+                return Ok((checked, fail(edited.max(1), Problem::Edited)));
             }
-            prev_hash = keys::sha256(bytes);
+            if record.prev != hex(&prev_hash) {
+                suspect = Some(stored_at);
+            }
+            prev_hash = hash;
             if wanted.binary_search(&(chain, stored_at)).is_ok() {
                 seen.insert((chain, stored_at), prev_hash);
             }
@@ -245,6 +253,11 @@ async fn walk_chain(
             begin.push(0);
         }
         if !full {
+            if let Some(suspect) = suspect {
+                // The last record did not link: the head tells which moved.
+                let edited = if head.hash == prev_hash { suspect - 1 } else { suspect };
+                return Ok((checked, fail(edited.max(1), Problem::Edited)));
+            }
             return Ok((checked, check_head(chain, head, expected - 1, prev_hash)));
         }
     }
