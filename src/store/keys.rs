@@ -20,7 +20,7 @@
 //! (66, 2, <seq>)                                   -> audit checkpoint: canonical JSON with a JWS (store/audit/checkpoint.rs)
 //! (66, 3, "keys")                                  -> the key set the audit trail last recorded (JSON)
 //!
-//! <chain>  0..AUDIT_CHAINS (16): the audit trail is that many hash chains,
+//! <chain>  0..AUDIT_CHAINS (64): the audit trail is that many hash chains,
 //!          a record's chain chosen by its first target id
 //!          (store/audit/chain.rs); <seq> counts from 1 in each chain.
 //!          Audit keys have no expiry entry: the sweeper never deletes them.
@@ -134,7 +134,7 @@ const AUDIT_MARKER: u64 = 3;
 
 /// How many hash chains the audit trail is striped over (part of the
 /// on-disk schema: a record's chain is chosen by its target id modulo this).
-pub const AUDIT_CHAINS: u16 = 16;
+pub const AUDIT_CHAINS: u16 = 64;
 
 /// Width of an expiry bucket, in seconds.
 pub const EXPIRY_BUCKET_SECONDS: u64 = 60;

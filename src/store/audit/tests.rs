@@ -267,7 +267,7 @@ async fn a_rewritten_chain_with_a_matching_head_is_caught_by_the_checkpoint() {
 #[test]
 fn records_spread_over_every_chain() {
     let mut used = [0usize; keys::AUDIT_CHAINS as usize];
-    for i in 0..1600 {
+    for i in 0..6400 {
         used[usize::from(chain_of(&format!("consent-{i}")))] += 1;
     }
     assert!(used.iter().all(|n| (50..=150).contains(n)), "{used:?}");
