@@ -9,8 +9,8 @@
 //! environment alike, so a typo never silently falls back to a default.
 //! Relative paths are resolved against the directory of the config file.
 
-mod checks;
 mod audit;
+mod checks;
 mod ciba;
 pub use audit::AuditConfig;
 pub use ciba::CibaConfig;

@@ -201,7 +201,8 @@ async fn consume_consent(
             .await?;
             let actor = crate::store::audit::Actor::Client(client_id.to_string());
             let moved = (before, ConsentStatus::Consumed);
-            let event = super::audit_trail::moved(actor, (consent_id, client_id), ConsentEvent::Consume, moved);
+            let event =
+                super::audit_trail::moved(actor, (consent_id, client_id), ConsentEvent::Consume, moved);
             crate::store::audit::append(tx, &event, now).await?;
             Ok(Ok(()))
         }

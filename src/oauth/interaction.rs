@@ -315,9 +315,13 @@ pub fn grant_decided(
     if !approve {
         return AuditEvent::new(EventType::ConsentRejected, actor, client);
     }
-    AuditEvent::new(EventType::ConsentAuthorised, actor, Target::new("grant", grant_id))
-        .and_target(client)
-        .with_change(Change::state("scope", None, &scopes.join(" ")))
+    AuditEvent::new(
+        EventType::ConsentAuthorised,
+        actor,
+        Target::new("grant", grant_id),
+    )
+    .and_target(client)
+    .with_change(Change::state("scope", None, &scopes.join(" ")))
 }
 
 #[cfg(test)]

@@ -54,7 +54,9 @@ pub async fn checkpoint_once(
         node: node_name().to_string(),
         jws,
     };
-    Ok(checkpoint::store_if_still_next(store, &record).await?.then_some(seq))
+    Ok(checkpoint::store_if_still_next(store, &record)
+        .await?
+        .then_some(seq))
 }
 
 /// Runs [`checkpoint_once`] every `interval` with the key the OP signs with

@@ -48,7 +48,9 @@ pub enum AuditCommand {
 /// Runs `command` against the configured store.
 pub async fn run(config: &ValidatedConfig, command: AuditCommand) -> anyhow::Result<bool> {
     let c = config.get();
-    let store = crate::store::open(&c.store).await.context("cannot open the store")?;
+    let store = crate::store::open(&c.store)
+        .await
+        .context("cannot open the store")?;
     let result = with_store(config, &store, command).await;
     store.close().await;
     result
@@ -61,7 +63,9 @@ async fn with_store(
 ) -> anyhow::Result<bool> {
     // Refuses a store of another schema version (and migrates an older one,
     // as the OP would on start).
-    crate::store::repo::Repo::open(store.clone()).await.context("the store")?;
+    crate::store::repo::Repo::open(store.clone())
+        .await
+        .context("the store")?;
     match command {
         AuditCommand::Verify { jwks } => {
             let mut keys = op_keys(config)?;
@@ -87,7 +91,8 @@ async fn with_store(
             let records = read::since(store, since, 0).await?;
             let mut sink: Box<dyn Write> = match &out {
                 Some(path) => Box::new(std::io::BufWriter::new(
-                    std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+                    std::fs::File::create(path)
+                        .with_context(|| format!("cannot write {}", path.display()))?,
                 )),
                 None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
             };
@@ -133,7 +138,8 @@ fn op_keys(config: &ValidatedConfig) -> anyhow::Result<Vec<PublicJwk>> {
 
 fn jwks_file(path: &PathBuf) -> anyhow::Result<Vec<PublicJwk>> {
     let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let jwks: Jwks = serde_json::from_slice(&text).with_context(|| format!("{} is not a JWK Set", path.display()))?;
+    let jwks: Jwks =
+        serde_json::from_slice(&text).with_context(|| format!("{} is not a JWK Set", path.display()))?;
     Ok(jwks.keys)
 }
 

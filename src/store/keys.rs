@@ -400,7 +400,11 @@ pub fn index_subspace(index: Index, value: &[u8]) -> Vec<u8> {
 
 /// `(66, 0, <chain>)`: the head (last sequence number and hash) of an audit chain.
 pub fn audit_head_key(chain: u16) -> Vec<u8> {
-    pack(&[Element::Int(AUDIT), Element::Int(AUDIT_HEAD), Element::Int(u64::from(chain))])
+    pack(&[
+        Element::Int(AUDIT),
+        Element::Int(AUDIT_HEAD),
+        Element::Int(u64::from(chain)),
+    ])
 }
 
 /// `(66, 1, <chain>, <seq>)`: audit record `seq` of `chain`.
@@ -415,12 +419,20 @@ pub fn audit_record_key(chain: u16, seq: u64) -> Vec<u8> {
 
 /// Every record of audit chain `chain`: `(66, 1, <chain>)`.
 pub fn audit_chain_subspace(chain: u16) -> Vec<u8> {
-    pack(&[Element::Int(AUDIT), Element::Int(AUDIT_RECORD), Element::Int(u64::from(chain))])
+    pack(&[
+        Element::Int(AUDIT),
+        Element::Int(AUDIT_RECORD),
+        Element::Int(u64::from(chain)),
+    ])
 }
 
 /// `(66, 2, <seq>)`: audit checkpoint `seq`.
 pub fn audit_checkpoint_key(seq: u64) -> Vec<u8> {
-    pack(&[Element::Int(AUDIT), Element::Int(AUDIT_CHECKPOINT), Element::Int(seq)])
+    pack(&[
+        Element::Int(AUDIT),
+        Element::Int(AUDIT_CHECKPOINT),
+        Element::Int(seq),
+    ])
 }
 
 /// Every audit checkpoint: `(66, 2)`.
@@ -431,7 +443,11 @@ pub fn audit_checkpoint_subspace() -> Vec<u8> {
 /// `(66, 3, <name>)`: a marker of the audit trail (e.g. the key set it last
 /// recorded).
 pub fn audit_marker_key(name: &str) -> Vec<u8> {
-    pack(&[Element::Int(AUDIT), Element::Int(AUDIT_MARKER), Element::Str(name)])
+    pack(&[
+        Element::Int(AUDIT),
+        Element::Int(AUDIT_MARKER),
+        Element::Str(name),
+    ])
 }
 
 /// The whole audit subspace `(66)`: what the sweeper and migrations never touch.

@@ -4,9 +4,9 @@
 //! `--features fdb`) and the crash tests: the embedded backend's process
 //! killed, the PostgreSQL server killed.
 
-mod conformance;
 mod audit_contention;
 mod audit_crash;
+mod conformance;
 mod crash;
 mod pg_crash;
 mod pg_op;

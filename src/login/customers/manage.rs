@@ -7,12 +7,12 @@
 //! clears the mark only: revoked grants do not come back (RFC 7009 §2.2: a
 //! revoked token stays invalid).
 
-use crate::store::audit::{Actor, AuditEvent, Change, EventType, Target};
 use crate::login::error::LoginError;
 use crate::login::user::UserRecord;
 use crate::login::users::Users;
 use crate::protocol::credentials::normalize_username;
 use crate::protocol::ekyc::from_stored;
+use crate::store::audit::{Actor, AuditEvent, Change, EventType, Target};
 use crate::store::repo::{GrantRevocation, ops};
 use serde_json::{Value, json};
 
@@ -121,8 +121,12 @@ pub fn disabled_changed(account_id: &str, was: bool, now: bool) -> Option<AuditE
         _ => return None,
     };
     Some(
-        AuditEvent::new(event, Actor::local_operator(), Target::new("customer", account_id))
-            .with_change(Change::state("status", Some(from), to)),
+        AuditEvent::new(
+            event,
+            Actor::local_operator(),
+            Target::new("customer", account_id),
+        )
+        .with_change(Change::state("status", Some(from), to)),
     )
 }
 

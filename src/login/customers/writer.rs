@@ -159,7 +159,8 @@ async fn write_batch(
                 }
                 ops::upsert(&tx, &record.username, &record, None, now).await?;
                 if existing.is_some()
-                    && let Some(event) = super::manage::disabled_changed(&record.account_id, was_disabled, record.disabled)
+                    && let Some(event) =
+                        super::manage::disabled_changed(&record.account_id, was_disabled, record.disabled)
                 {
                     crate::store::audit::append(&tx, &event, now).await?;
                 }

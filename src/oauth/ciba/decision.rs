@@ -20,12 +20,12 @@
 //! a ping client is pinged and a push client's tokens are issued and
 //! pushed (`notify.rs`).
 
-use crate::oauth::interaction::grant_decided;
 use super::service::Ciba;
 use crate::consent::decision::{ConsentDecided, decide_consent};
 use crate::model::ciba::BackchannelRequest;
 use crate::model::records::Grant;
 use crate::oauth::caller::Caller;
+use crate::oauth::interaction::grant_decided;
 use crate::oauth::op::OpState;
 use crate::protocol::ciba::{CibaStatus, Decision, DecisionRefusal, DeviceAuthentication, auth_req_id};
 use crate::protocol::client_auth::subject_dn_matches;

@@ -51,9 +51,18 @@ pub fn changed(actor: Actor, before: &RegisteredClient, after: &RegisteredClient
             members.push(member.to_string());
         }
     };
-    also("software_statement", before.software_statement != after.software_statement);
-    also("revoked_certificates", before.revoked_certificates != after.revoked_certificates);
-    also("transport_subject_dn", before.transport_subject_dn != after.transport_subject_dn);
+    also(
+        "software_statement",
+        before.software_statement != after.software_statement,
+    );
+    also(
+        "revoked_certificates",
+        before.revoked_certificates != after.revoked_certificates,
+    );
+    also(
+        "transport_subject_dn",
+        before.transport_subject_dn != after.transport_subject_dn,
+    );
     if members.is_empty() {
         return None;
     }
@@ -73,8 +82,12 @@ fn metadata_members(before: &RegisteredClient, after: &RegisteredClient) -> Vec<
     let mut out = Vec::new();
     let pairs = [
         (
-            serde_json::to_value(&before.metadata).map(as_object).unwrap_or_default(),
-            serde_json::to_value(&after.metadata).map(as_object).unwrap_or_default(),
+            serde_json::to_value(&before.metadata)
+                .map(as_object)
+                .unwrap_or_default(),
+            serde_json::to_value(&after.metadata)
+                .map(as_object)
+                .unwrap_or_default(),
         ),
         (descriptive(before), descriptive(after)),
     ];

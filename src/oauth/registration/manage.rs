@@ -30,7 +30,6 @@
 
 use super::directories::TrustedDirectories;
 use super::{Admitted, audit, audit_trail, client_information, kept_metadata, registration_client_path};
-use crate::store::audit::Actor;
 use crate::model::registered::{RegisteredClient, RegistrationAccessToken};
 use crate::oauth::op::OpState;
 use crate::protocol::client_auth::DistinguishedName;
@@ -39,6 +38,7 @@ use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::registration::cert_binding::CertificateBinding;
 use crate::protocol::registration::update::{self, Issued};
 use crate::protocol::registration::{RegistrationError, cert_binding};
+use crate::store::audit::Actor;
 use crate::store::keys::Kind;
 use crate::store::repo::ops;
 use serde_json::{Map, Value};
@@ -261,7 +261,11 @@ pub async fn delete(op: &OpState, record: &RegisteredClient) -> Result<(), OAuth
     let revoked = repo
         .revoke_by_client_id(
             &record.client_id,
-            crate::oauth::tokens::grant_revocation(op, op.now(), crate::store::repo::RevocationCause::ClientDeleted),
+            crate::oauth::tokens::grant_revocation(
+                op,
+                op.now(),
+                crate::store::repo::RevocationCause::ClientDeleted,
+            ),
         )
         .await
         .map_err(store_error)?;

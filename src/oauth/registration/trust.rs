@@ -47,13 +47,13 @@
 //!
 //! [`Repo::revoke_issued_to_client`]: crate::store::repo::Repo::revoke_issued_to_client
 
+use super::audit_trail;
 use crate::model::registered::RegisteredClient;
 use crate::oauth::op::OpState;
-use super::audit_trail;
 use crate::protocol::registration::revocation;
+use crate::protocol::registration::status::{self, SoftwareStanding, TrustAction};
 use crate::store::audit::Actor;
 use crate::store::audit::chain::node_name;
-use crate::protocol::registration::status::{self, SoftwareStanding, TrustAction};
 use crate::store::kv::KvError;
 use crate::store::repo::ops;
 use futures::StreamExt;
@@ -317,7 +317,11 @@ impl TrustChecks {
             .repo
             .revoke_issued_to_client(
                 &record.client_id,
-                crate::oauth::tokens::grant_revocation(&self.op, self.op.now(), crate::store::repo::RevocationCause::ClientSuspended),
+                crate::oauth::tokens::grant_revocation(
+                    &self.op,
+                    self.op.now(),
+                    crate::store::repo::RevocationCause::ClientSuspended,
+                ),
             )
             .await?;
         let reason = match outcome {
@@ -349,7 +353,11 @@ impl TrustChecks {
             .repo
             .revoke_issued_to_client(
                 &client.client_id,
-                crate::oauth::tokens::grant_revocation(&self.op, self.op.now(), crate::store::repo::RevocationCause::ClientSuspended),
+                crate::oauth::tokens::grant_revocation(
+                    &self.op,
+                    self.op.now(),
+                    crate::store::repo::RevocationCause::ClientSuspended,
+                ),
             )
             .await?;
         let Some(record) = self.set_suspended(&client.client_id, false).await? else {

@@ -61,7 +61,15 @@ pub struct Checkpoint {
 /// The last checkpoint's sequence number and time, if any.
 pub async fn last(tx: &Transaction) -> Result<Option<(u64, Checkpoint)>, KvError> {
     let range = keys::subspace_range(&keys::audit_checkpoint_subspace());
-    let found = tx.get_range(&range, RangeOptions { limit: 1, reverse: true }).await?;
+    let found = tx
+        .get_range(
+            &range,
+            RangeOptions {
+                limit: 1,
+                reverse: true,
+            },
+        )
+        .await?;
     let Some((key, value)) = found.into_iter().next() else {
         return Ok(None);
     };
@@ -69,8 +77,8 @@ pub async fn last(tx: &Transaction) -> Result<Option<(u64, Checkpoint)>, KvError
         Some(keys::OwnedElement::Int(seq)) => *seq,
         _ => return Err(KvError::Corrupt("audit checkpoint key without a sequence".into())),
     };
-    let checkpoint =
-        serde_json::from_slice(&value).map_err(|e| KvError::Corrupt(format!("audit checkpoint {seq}: {e}")))?;
+    let checkpoint = serde_json::from_slice(&value)
+        .map_err(|e| KvError::Corrupt(format!("audit checkpoint {seq}: {e}")))?;
     Ok(Some((seq, checkpoint)))
 }
 

@@ -28,7 +28,12 @@ pub struct ObservedKeys {
 
 /// Records `observed` at `now` as seen by `node` if it differs from the key
 /// set last recorded; whether it appended a record.
-pub async fn record_key_set(store: &Store, observed: &ObservedKeys, node: &str, now: u64) -> Result<bool, KvError> {
+pub async fn record_key_set(
+    store: &Store,
+    observed: &ObservedKeys,
+    node: &str,
+    now: u64,
+) -> Result<bool, KvError> {
     let bytes = serde_json::to_vec(observed).map_err(|e| KvError::Corrupt(format!("key set: {e}")))?;
     let bytes = &bytes;
     store

@@ -42,7 +42,9 @@ pub async fn since(store: &Store, since: u64, limit: usize) -> Result<Vec<Stored
             }
             for (_, bytes) in page {
                 let record: AuditRecord = serde_json::from_slice(&bytes).map_err(|e| {
-                    KvError::Corrupt(format!("audit record in chain {chain}: {e} (run `fiducia audit verify`)"))
+                    KvError::Corrupt(format!(
+                        "audit record in chain {chain}: {e} (run `fiducia audit verify`)"
+                    ))
                 })?;
                 if record.time >= since {
                     out.push(StoredRecord { record, bytes });

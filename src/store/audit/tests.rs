@@ -17,13 +17,20 @@ fn event(target: &str) -> AuditEvent {
         Actor::Customer("acct-1".into()),
         Target::new("consent", target),
     )
-    .with_change(Change::state("status", Some("AwaitingAuthorisation"), "Authorised"))
+    .with_change(Change::state(
+        "status",
+        Some("AwaitingAuthorisation"),
+        "Authorised",
+    ))
 }
 
 async fn append_one(store: &Store, target: &str, now: u64) -> AuditRecord {
     let e = event(target);
     let e = &e;
-    store.run(|tx, _| async move { append(&tx, e, now).await }).await.unwrap()
+    store
+        .run(|tx, _| async move { append(&tx, e, now).await })
+        .await
+        .unwrap()
 }
 
 /// Targets that all fall in one chain, so tests know the sequence numbers.
@@ -93,10 +100,23 @@ async fn an_edited_record_and_a_deleted_one_are_each_named() {
     store.run(|tx, _| async move { tx.clear(gone) }).await.unwrap();
 
     let report = verify(&store, &[]).await.unwrap();
-    let named: Vec<_> = report.findings.iter().map(|f| (f.place, f.problem.clone())).collect();
-    assert!(named.contains(&(Place::Record { chain, seq: 2 }, Problem::Edited)), "{named:?}");
+    let named: Vec<_> = report
+        .findings
+        .iter()
+        .map(|f| (f.place, f.problem.clone()))
+        .collect();
     assert!(
-        named.contains(&(Place::Record { chain: other_chain, seq: 1 }, Problem::Missing)),
+        named.contains(&(Place::Record { chain, seq: 2 }, Problem::Edited)),
+        "{named:?}"
+    );
+    assert!(
+        named.contains(&(
+            Place::Record {
+                chain: other_chain,
+                seq: 1
+            },
+            Problem::Missing
+        )),
         "{named:?}"
     );
     assert_eq!(named.len(), 2, "{named:?}");
@@ -115,7 +135,11 @@ async fn the_last_record_edited_or_deleted_and_swapped_records_are_named() {
         async move {
             let key = keys::audit_record_key(chain, seq);
             let key = &key;
-            store.run(|tx, _| async move { tx.get(key).await }).await.unwrap().unwrap()
+            store
+                .run(|tx, _| async move { tx.get(key).await })
+                .await
+                .unwrap()
+                .unwrap()
         }
     };
     let write = |seq, bytes: Vec<u8>| {
@@ -123,7 +147,10 @@ async fn the_last_record_edited_or_deleted_and_swapped_records_are_named() {
         async move {
             let key = keys::audit_record_key(chain, seq);
             let (key, bytes) = (&key, &bytes);
-            store.run(|tx, _| async move { tx.set(key, bytes) }).await.unwrap()
+            store
+                .run(|tx, _| async move { tx.set(key, bytes) })
+                .await
+                .unwrap()
         }
     };
     let first_problem = |store: Store| async move {
@@ -132,7 +159,14 @@ async fn the_last_record_edited_or_deleted_and_swapped_records_are_named() {
     };
     let (r1, r2, r3) = (read(1).await, read(2).await, read(3).await);
     // The head names the last record: editing it is seen there.
-    write(3, String::from_utf8(r3.clone()).unwrap().replace("\"time\":100", "\"time\":101").into_bytes()).await;
+    write(
+        3,
+        String::from_utf8(r3.clone())
+            .unwrap()
+            .replace("\"time\":100", "\"time\":101")
+            .into_bytes(),
+    )
+    .await;
     assert_eq!(
         first_problem(store.clone()).await,
         Some((Place::Record { chain, seq: 3 }, Problem::Edited))
@@ -150,7 +184,9 @@ async fn the_last_record_edited_or_deleted_and_swapped_records_are_named() {
     assert!(verify(&store, &[]).await.unwrap().is_intact());
     // Editing a record's own `prev` names that record, not the one before.
     let record: AuditRecord = serde_json::from_slice(&r2).unwrap();
-    let forged = String::from_utf8(r2.clone()).unwrap().replace(&record.prev, &"1".repeat(64));
+    let forged = String::from_utf8(r2.clone())
+        .unwrap()
+        .replace(&record.prev, &"1".repeat(64));
     write(2, forged.into_bytes()).await;
     assert_eq!(
         first_problem(store.clone()).await,
@@ -261,7 +297,10 @@ async fn a_rewritten_chain_with_a_matching_head_is_caught_by_the_checkpoint() {
     let report = verify(&store, &[signer.public_jwk().clone()]).await.unwrap();
     assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
     assert_eq!(report.findings[0].place, Place::Checkpoint { seq: 1 });
-    assert!(matches!(report.findings[0].problem, Problem::CheckpointMismatch(_)));
+    assert!(matches!(
+        report.findings[0].problem,
+        Problem::CheckpointMismatch(_)
+    ));
 }
 
 #[test]

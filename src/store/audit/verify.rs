@@ -198,7 +198,12 @@ async fn walk_chain(
     seen: &mut BTreeMap<(u16, u64), [u8; 32]>,
 ) -> Result<(u64, Option<Finding>), KvError> {
     let at = |seq| Place::Record { chain, seq };
-    let fail = |seq, problem| Some(Finding { place: at(seq), problem });
+    let fail = |seq, problem| {
+        Some(Finding {
+            place: at(seq),
+            problem,
+        })
+    };
     let range = keys::subspace_range(&keys::audit_chain_subspace(chain));
     let mut begin = range.begin.clone();
     let mut expected = 1u64;
@@ -235,7 +240,11 @@ async fn walk_chain(
             if let Some(suspect) = suspect {
                 // Record `suspect` did not link to the one before: if this
                 // one links to it, the one before was edited, else it was.
-                let edited = if record.prev == hex(&prev_hash) { suspect - 1 } else { suspect };
+                let edited = if record.prev == hex(&prev_hash) {
+                    suspect - 1
+                } else {
+                    suspect
+                };
                 return Ok((checked, fail(edited.max(1), Problem::Edited)));
             }
             if record.prev != hex(&prev_hash) {
@@ -255,7 +264,11 @@ async fn walk_chain(
         if !full {
             if let Some(suspect) = suspect {
                 // The last record did not link: the head tells which moved.
-                let edited = if head.hash == prev_hash { suspect - 1 } else { suspect };
+                let edited = if head.hash == prev_hash {
+                    suspect - 1
+                } else {
+                    suspect
+                };
                 return Ok((checked, fail(edited.max(1), Problem::Edited)));
             }
             return Ok((checked, check_head(chain, head, expected - 1, prev_hash)));
@@ -304,7 +317,9 @@ fn check_checkpoint(
     let signed: CheckpointClaims = serde_json::from_value(serde_json::Value::Object(verified.claims))
         .map_err(|e| Problem::BadSignature(format!("the signed payload is not a checkpoint: {e}")))?;
     if signed != checkpoint.claims {
-        return Err(Problem::CheckpointMismatch("its clear claims are not the signed ones".into()));
+        return Err(Problem::CheckpointMismatch(
+            "its clear claims are not the signed ones".into(),
+        ));
     }
     for head in &signed.heads {
         if head.seq == 0 {

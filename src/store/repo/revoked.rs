@@ -90,9 +90,13 @@ impl RevocationCause {
 
 /// The audit record of revoking grant `grant_id` of `client_id`.
 pub fn audit_event(grant_id: &str, client_id: &str, cause: RevocationCause) -> AuditEvent {
-    AuditEvent::new(EventType::GrantRevoked, cause.actor(client_id), Target::new("grant", grant_id))
-        .and_target(Target::new("client", client_id))
-        .with_change(Change::state("reason", None, cause.as_str()))
+    AuditEvent::new(
+        EventType::GrantRevoked,
+        cause.actor(client_id),
+        Target::new("grant", grant_id),
+    )
+    .and_target(Target::new("client", client_id))
+    .with_change(Change::state("reason", None, cause.as_str()))
 }
 
 /// The marker's record id (a bearer-secret kind: stored by hash).

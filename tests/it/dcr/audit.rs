@@ -59,7 +59,10 @@ async fn registration_grant_and_revocation_are_recorded_with_their_actor_and_no_
     assert_status(&response, 201);
     let registered = json(response.body());
     let client_id = registered["client_id"].as_str().unwrap().to_string();
-    let registration_token = registered["registration_access_token"].as_str().unwrap().to_string();
+    let registration_token = registered["registration_access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     // The customer authorises the client's request: the grant.
     let op = &dcr.op;
@@ -84,17 +87,18 @@ async fn registration_grant_and_revocation_are_recorded_with_their_actor_and_no_
     let refresh_token = tokens["refresh_token"].as_str().unwrap().to_string();
 
     // RFC 7009 §2.1: revoking the refresh token revokes its grant.
-    let revoke = form(
-        "/revoke",
-        &[("token", &refresh_token), ("client_id", &client_id)],
-    );
+    let revoke = form("/revoke", &[("token", &refresh_token), ("client_id", &client_id)]);
     assert_status(&op.send(true, revoke).await, 200);
 
     // The embedded store is the OP's while it runs: the CLI says so.
     let config = cli_config(op);
     let refused = audit(&config, &["verify"]);
     assert!(!refused.status.success());
-    assert!(text(&refused.stderr).contains("in use"), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("in use"),
+        "{}",
+        text(&refused.stderr)
+    );
 
     let mut outputs = Vec::new();
     let Dcr { op, .. } = dcr;
@@ -108,12 +112,23 @@ async fn registration_grant_and_revocation_are_recorded_with_their_actor_and_no_
     assert!(export.status.success(), "{}", text(&export.stderr));
     let exported = text(&export.stdout);
     let verified = outputs.remove(0);
-    assert!(verified.status.success(), "{}{}", text(&verified.stdout), text(&verified.stderr));
+    assert!(
+        verified.status.success(),
+        "{}{}",
+        text(&verified.stdout),
+        text(&verified.stderr)
+    );
     let verdict = text(&verified.stdout);
     assert!(verdict.starts_with("intact: "), "{verdict}");
-    assert!(!verdict.contains(" 0 checkpoints"), "the OP signs one at start-up: {verdict}");
+    assert!(
+        !verdict.contains(" 0 checkpoints"),
+        "the OP signs one at start-up: {verdict}"
+    );
 
-    let records: Vec<Value> = exported.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let records: Vec<Value> = exported
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let find = |event: &str| {
         records
             .iter()
@@ -122,14 +137,26 @@ async fn registration_grant_and_revocation_are_recorded_with_their_actor_and_no_
     };
     let registered = find("client_registered");
     assert_eq!(registered["actor"], json!({"type": "client", "id": client_id}));
-    assert_eq!(registered["targets"][0], json!({"kind": "client", "id": client_id}));
+    assert_eq!(
+        registered["targets"][0],
+        json!({"kind": "client", "id": client_id})
+    );
     let authorised = find("consent_authorised");
-    assert_eq!(authorised["actor"], json!({"type": "customer", "id": "acc-alice-1"}));
+    assert_eq!(
+        authorised["actor"],
+        json!({"type": "customer", "id": "acc-alice-1"})
+    );
     assert_eq!(authorised["targets"][0]["kind"], "grant");
-    assert_eq!(authorised["targets"][1], json!({"kind": "client", "id": client_id}));
+    assert_eq!(
+        authorised["targets"][1],
+        json!({"kind": "client", "id": client_id})
+    );
     let revoked = find("grant_revoked");
     assert_eq!(revoked["actor"], json!({"type": "client", "id": client_id}));
-    assert_eq!(revoked["targets"][0], authorised["targets"][0], "the grant authorised");
+    assert_eq!(
+        revoked["targets"][0], authorised["targets"][0],
+        "the grant authorised"
+    );
     assert_eq!(revoked["changed"][0]["to"], "client_revocation");
     assert!(records.iter().any(|r| r["event"] == "keys_changed"));
     // Nothing secret: tokens, the code, the registration access token, the

@@ -95,7 +95,9 @@ async fn compare(what: &str, stores: [&Store; 3]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn striped_chains_retry_less_than_one_head_embedded() {
     let dirs = [(); 3].map(|()| tempfile::tempdir().unwrap());
-    let [a, b, c] = dirs.each_ref().map(|d| fiducia::store::embedded::open_store(d.path()).unwrap().0);
+    let [a, b, c] = dirs
+        .each_ref()
+        .map(|d| fiducia::store::embedded::open_store(d.path()).unwrap().0);
     compare("embedded", [&a, &b, &c]).await;
 }
 
@@ -105,15 +107,16 @@ async fn striped_chains_retry_less_than_one_head_postgres() {
         return;
     };
     let open = |url: String| async move {
-        let backend = fiducia::store::postgres::PostgresBackend::open(fiducia::store::postgres::PostgresOptions {
-            url,
-            password: None,
-            pool_size: WRITERS as usize,
-            sslmode: fiducia::config::PostgresSslMode::Disable,
-            ca_file: None,
-        })
-        .await
-        .unwrap();
+        let backend =
+            fiducia::store::postgres::PostgresBackend::open(fiducia::store::postgres::PostgresOptions {
+                url,
+                password: None,
+                pool_size: WRITERS as usize,
+                sslmode: fiducia::config::PostgresSslMode::Disable,
+                ca_file: None,
+            })
+            .await
+            .unwrap();
         Store::new(Arc::new(backend))
     };
     let a = open(server.database().await).await;

@@ -72,7 +72,9 @@ fn audit_crash_child() {
             writers.push(tokio::spawn(async move {
                 for n in (writer..).step_by(WRITERS as usize).take(100_000) {
                     let c = consent(n);
-                    fiducia::consent::create(&repo, &c.consent_id, &c, LIFE, NOW).await.unwrap();
+                    fiducia::consent::create(&repo, &c.consent_id, &c, LIFE, NOW)
+                        .await
+                        .unwrap();
                     println!("ack created {n}");
                     let (id, client) = (c.consent_id.as_str(), c.client_id.as_str());
                     let decided = repo
@@ -128,13 +130,18 @@ fn run_child_and_kill(dir: &Path, enough: usize) -> BTreeSet<(String, u64)> {
             if let Some(rest) = line.strip_prefix("ack ")
                 && let Some((step, n)) = rest.split_once(' ')
             {
-                seen.lock().unwrap().insert((step.to_string(), n.parse::<u64>().unwrap()));
+                seen.lock()
+                    .unwrap()
+                    .insert((step.to_string(), n.parse::<u64>().unwrap()));
             }
         }
     });
     let started = Instant::now();
     while acknowledged.lock().unwrap().len() < enough {
-        assert!(started.elapsed() < Duration::from_secs(60), "the child is too slow");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the child is too slow"
+        );
         assert!(child.try_wait().unwrap().is_none(), "the child exited early");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -202,7 +209,10 @@ async fn a_crash_leaves_no_consent_change_without_its_record_nor_a_record_withou
     }
     let report = verify::verify(repo.store(), &[]).await.unwrap();
     assert!(report.is_intact(), "{:?}", report.findings);
-    assert_eq!(report.records as usize, recorded.values().map(Vec::len).sum::<usize>());
+    assert_eq!(
+        report.records as usize,
+        recorded.values().map(Vec::len).sum::<usize>()
+    );
     eprintln!(
         "audit crash test: {} acknowledged, {} consents, {} records after SIGKILL",
         acknowledged.len(),
