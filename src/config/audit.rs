@@ -81,4 +81,17 @@ mod tests {
         config.audit.node_name = "op 1".into();
         assert!(check_audit(&config).is_err());
     }
+
+    #[test]
+    fn defaults_and_environment_overrides() {
+        let config = super::super::load::load_from_str("", Vec::new()).unwrap();
+        assert_eq!(config.audit.checkpoint_interval_secs, 300);
+        let env = vec![
+            ("FIDUCIA_AUDIT__CHECKPOINT_INTERVAL_SECS".to_string(), "60".to_string()),
+            ("FIDUCIA_AUDIT__NODE_NAME".to_string(), "op-2".to_string()),
+        ];
+        let config = super::super::load::load_from_str("", env).unwrap();
+        assert_eq!(config.audit.checkpoint_interval_secs, 60);
+        assert_eq!(config.audit.node_name, "op-2");
+    }
 }
