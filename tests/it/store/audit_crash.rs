@@ -148,8 +148,7 @@ fn run_child_and_kill(dir: &Path, enough: usize) -> BTreeSet<(String, u64)> {
     kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
     child.wait().unwrap();
     reader.join().unwrap();
-    let acknowledged = acknowledged.lock().unwrap().clone();
-    acknowledged
+    acknowledged.lock().unwrap().clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
