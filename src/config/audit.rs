@@ -87,7 +87,10 @@ mod tests {
         let config = super::super::load::load_from_str("", Vec::new()).unwrap();
         assert_eq!(config.audit.checkpoint_interval_secs, 300);
         let env = vec![
-            ("FIDUCIA_AUDIT__CHECKPOINT_INTERVAL_SECS".to_string(), "60".to_string()),
+            (
+                "FIDUCIA_AUDIT__CHECKPOINT_INTERVAL_SECS".to_string(),
+                "60".to_string(),
+            ),
             ("FIDUCIA_AUDIT__NODE_NAME".to_string(), "op-2".to_string()),
         ];
         let config = super::super::load::load_from_str("", env).unwrap();
