@@ -4,7 +4,8 @@
 //! `fiducia audit export` and `fiducia audit verify`, the real commands on
 //! the OP's store while it is stopped, show each record with the right
 //! actor, none of the secrets handed out on the way, and an intact trail
-//! with the checkpoint the OP signed through the HSM at start-up.
+//! with the checkpoint the OP signed through the HSM at start-up; once a
+//! record is rewritten through the store's KV API, verify names it.
 
 use super::super::support::*;
 use super::*;
@@ -42,6 +43,40 @@ fn audit(config: &std::path::Path, args: &[&str]) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Rewrites the `grant_revoked` record's cause through the store's KV API,
+/// as someone with write access to the store could; its (chain, seq).
+fn tamper(store_path: &std::path::Path) -> (u16, u64) {
+    let store_path = store_path.to_path_buf();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let (store, _) = fiducia::store::embedded::open_store(&store_path).unwrap();
+            let records = fiducia::store::audit::read::since(&store, 0, 0).await.unwrap();
+            let revoked = records
+                .iter()
+                .find(|r| r.record.event == fiducia::store::audit::EventType::GrantRevoked)
+                .unwrap();
+            let (chain, seq) = (revoked.record.chain, revoked.record.seq);
+            let forged = String::from_utf8(revoked.bytes.clone())
+                .unwrap()
+                .replace("client_revocation", "code_replay");
+            let key = fiducia::store::keys::audit_record_key(chain, seq);
+            let (key, forged) = (&key, &forged);
+            store
+                .run(|tx, _| async move { tx.set(key, forged.as_bytes()) })
+                .await
+                .unwrap();
+            store.close().await;
+            (chain, seq)
+        })
+    })
+    .join()
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -101,10 +136,14 @@ async fn registration_grant_and_revocation_are_recorded_with_their_actor_and_no_
     );
 
     let mut outputs = Vec::new();
+    let mut tampered = None;
+    let store_path = dcr.op.config.get().store.path.clone();
     let Dcr { op, .. } = dcr;
     let _op = op
         .restart_after(|| {
             outputs.push(audit(&config, &["export", "--since", "1970-01-01T00:00:00Z"]));
+            outputs.push(audit(&config, &["verify"]));
+            tampered = Some(tamper(&store_path));
             outputs.push(audit(&config, &["verify"]));
         })
         .await;
@@ -124,6 +163,18 @@ async fn registration_grant_and_revocation_are_recorded_with_their_actor_and_no_
         !verdict.contains(" 0 checkpoints"),
         "the OP signs one at start-up: {verdict}"
     );
+
+    // An attacker with the store rewrote the revocation's cause: the CLI
+    // names that record and exits 1.
+    let (chain, seq) = tampered.unwrap();
+    let caught = outputs.remove(0);
+    assert_eq!(caught.status.code(), Some(1), "{}", text(&caught.stderr));
+    let report = text(&caught.stdout);
+    assert!(
+        report.contains(&format!("chain {chain} record {seq}: edited")),
+        "{report}"
+    );
+    assert!(report.contains("TAMPERED"), "{report}");
 
     let records: Vec<Value> = exported
         .lines()
