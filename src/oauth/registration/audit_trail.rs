@@ -4,9 +4,40 @@
 //! changed and never their values (the software statement is an assertion,
 //! the metadata may carry keys), except the suspension state.
 
-use crate::model::registered::RegisteredClient;
+use crate::model::registered::{RegisteredClient, RegistrationAccessToken};
 use crate::store::audit::{Actor, AuditEvent, Change, EventType, Target};
+use crate::store::keys::Kind;
+use crate::store::kv::{KvError, Transaction};
+use crate::store::repo::ops;
 use serde_json::Value;
+
+/// Inside `tx`: stores the new registration `record` and its registration
+/// access token `token` (RFC 7591 §3.2.1, stored by hash), with the
+/// `client_registered` record.
+pub async fn write_registered(
+    tx: &Transaction,
+    record: &RegisteredClient,
+    token: &str,
+    now: u64,
+) -> Result<(), KvError> {
+    let token_record = RegistrationAccessToken {
+        client_id: record.client_id.clone(),
+    };
+    ops::upsert(tx, &record.client_id, record, None, now).await?;
+    ops::upsert(tx, token, &token_record, None, now).await?;
+    crate::store::audit::append(tx, &registered(record), now).await?;
+    Ok(())
+}
+
+/// Inside `tx`: deletes the registration `record` (RFC 7592 §2.3) with the
+/// `client_deleted` record; `false` (and no record) if it was gone.
+pub async fn write_deleted(tx: &Transaction, record: &RegisteredClient, now: u64) -> Result<bool, KvError> {
+    if !ops::destroy(tx, Kind::Client, &record.client_id).await? {
+        return Ok(false);
+    }
+    crate::store::audit::append(tx, &deleted(record), now).await?;
+    Ok(true)
+}
 
 fn target(record: &RegisteredClient) -> Target {
     Target::new("client", &record.client_id)

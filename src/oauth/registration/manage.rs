@@ -248,13 +248,7 @@ pub async fn delete(op: &OpState, record: &RegisteredClient) -> Result<(), OAuth
     // First the client record, so that no new token can be issued while
     // the rest is revoked.
     repo.store()
-        .run(|tx, _| async move {
-            let now = op.now();
-            if ops::destroy(&tx, Kind::Client, &record.client_id).await? {
-                crate::store::audit::append(&tx, &audit_trail::deleted(record), now).await?;
-            }
-            Ok(())
-        })
+        .run(|tx, _| async move { audit_trail::write_deleted(&tx, record, op.now()).await })
         .await
         .map_err(store_error)?;
     op.services.clients.evict(&record.client_id);
