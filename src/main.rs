@@ -83,6 +83,17 @@ enum Command {
         #[command(subcommand)]
         command: fiducia::login::customers::cli::UsersCommand,
     },
+    /// The audit trail in the store: verify (every hash link and
+    /// checkpoint signature; names the first bad record), export --since
+    /// (JSON Lines for a SIEM). The store is the config's [store]; with the
+    /// embedded store stop the OP first (it is one process's).
+    Audit {
+        /// Configuration file (TOML).
+        #[arg(long, short, env = "FIDUCIA_CONFIG", value_name = "FILE", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: fiducia::signing::audit_cli::AuditCommand,
+    },
     /// Development and sandbox certificates.
     Pki {
         #[command(subcommand)]
@@ -287,6 +298,17 @@ fn run(command: Command) -> anyhow::Result<()> {
             let validated = load_config(&config)?;
             telemetry::init(&validated.get().log);
             runtime()?.block_on(fiducia::login::customers::cli::run(&validated, command))
+        }
+        Command::Audit { config, command } => {
+            let config = config.context("--config FILE (or FIDUCIA_CONFIG) names the store")?;
+            let validated = load_config(&config)?;
+            reexec_with_softhsm_conf(validated.get().signing.softhsm_conf.as_deref())?;
+            telemetry::init(&validated.get().log);
+            let intact = runtime()?.block_on(fiducia::signing::audit_cli::run(&validated, command))?;
+            if !intact {
+                std::process::exit(1);
+            }
+            Ok(())
         }
         Command::Directory(args) => {
             telemetry::init(&config::LogConfig::default());

@@ -44,6 +44,7 @@ pub struct ServerHandle {
     key_manager: ActorRef<KeyManagerMessage>,
     store: crate::store::kv::Store,
     sweeper: crate::store::repo::ExpirySweeper,
+    audit_checkpoints: JoinHandle<()>,
     trust: Option<crate::oauth::registration::trust::TrustMonitor>,
     key_backend: Arc<KeyBackend>,
     listeners: Vec<JoinHandle<()>>,
@@ -77,6 +78,7 @@ pub async fn start_with(
     let main_tls = tls::server_config(&c.tls, ClientAuth::Optional)?;
     let client_chain = tls::client_chain_verifier(&c.tls)?;
 
+    crate::store::audit::chain::set_node_name(&c.audit.node_name);
     readiness.register("store");
     let store_config = c.store.clone();
     let store = crate::store::open(&store_config)
@@ -113,6 +115,7 @@ pub async fn start_with(
             refresh: Duration::from_secs(c.signing.key_refresh_secs),
             publish: keys_tx,
             clock: clock.clone(),
+            audit: Some(store.clone()),
         },
         root.get_cell(),
     )
@@ -130,6 +133,12 @@ pub async fn start_with(
         }
     };
     readiness.register_check("signer", signer_ready);
+    let audit_checkpoints = signing::audit_checkpoint::spawn(
+        store.clone(),
+        keys_rx.clone(),
+        Duration::from_secs(c.audit.checkpoint_interval_secs),
+        clock.clone(),
+    );
     let users = crate::login::Users::new(repo.clone(), crate::login::PasswordHasher::from_config(&c.login)?);
     let seeded = users.seed(&c.login.seed_users, clock.now_unix()).await?;
     if seeded > 0 {
@@ -352,6 +361,7 @@ pub async fn start_with(
         key_manager,
         store,
         sweeper,
+        audit_checkpoints,
         trust,
         key_backend: backend,
         listeners,
@@ -407,6 +417,7 @@ impl ServerHandle {
             let _ = listener.await;
         }
         self.key_manager.stop(None);
+        self.audit_checkpoints.abort();
         if let Some(trust) = self.trust {
             trust.stop().await;
         }

@@ -8,6 +8,9 @@
 
 use crate::clock::Clock;
 use crate::signing::{KeyBackend, KeySet};
+use crate::store::audit::chain::node_name;
+use crate::store::audit::observed::{ObservedKeys, record_key_set};
+use crate::store::kv::Store;
 use fiducia_hsm::JoseAlg;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::sync::Arc;
@@ -29,6 +32,9 @@ pub struct KeyManagerArgs {
     pub publish: watch::Sender<Arc<KeySet>>,
     /// Wall clock for the JWKS (retiring keys leave it on time).
     pub clock: Arc<dyn Clock>,
+    /// The store whose audit trail records key set changes
+    /// (`store::audit::observed`); `None` records nothing (tools, tests).
+    pub audit: Option<Store>,
 }
 
 /// Messages.
@@ -76,6 +82,22 @@ impl Actor for KeyManager {
     }
 }
 
+/// Appends the key set to the audit trail unless it is the one recorded
+/// last (by this or another node). A store failure is logged: the keys are
+/// published all the same (signing must not stop because the trail is
+/// unavailable), and the next change records the state then.
+async fn record_observed(store: &Store, keys: &KeySet, now: u64) {
+    let mut published = keys.kids.clone();
+    published.sort();
+    let observed = ObservedKeys {
+        signing: keys.signer.as_ref().map(|s| s.key_id().to_string()),
+        published,
+    };
+    if let Err(e) = record_key_set(store, &observed, node_name(), now).await {
+        tracing::warn!(error = %e, "the key set change could not be recorded in the audit trail");
+    }
+}
+
 async fn refresh(args: &KeyManagerArgs) {
     let now = args.clock.now_unix();
     let next = match &*args.backend {
@@ -100,6 +122,9 @@ async fn refresh(args: &KeyManagerArgs) {
     }
     if !args.publish.borrow().same_keys(&next) {
         tracing::info!(kids = ?next.kids, signing = ?next.signer.as_ref().map(|s| s.key_id().to_string()), "signing keys updated");
+        if let Some(store) = &args.audit {
+            record_observed(store, &next, now).await;
+        }
         args.publish.send_replace(Arc::new(next));
     }
 }

@@ -66,6 +66,7 @@ const CHECKS: &[Check] = &[
     super::registration::check_registration,
     super::consents::check_consents,
     super::ciba::check_ciba,
+    super::audit::check_audit,
 ];
 
 /// Resolves relative paths against `base_dir`, runs every named check and

@@ -9,8 +9,10 @@
 //! environment alike, so a typo never silently falls back to a default.
 //! Relative paths are resolved against the directory of the config file.
 
+mod audit;
 mod checks;
 mod ciba;
+pub use audit::AuditConfig;
 pub use ciba::CibaConfig;
 mod clients;
 mod consents;
@@ -98,6 +100,8 @@ pub struct Config {
     /// Client-initiated backchannel authentication (CIBA) and the device
     /// channel; off by default.
     pub ciba: CibaConfig,
+    /// The audit trail: checkpoint interval and node name.
+    pub audit: AuditConfig,
 }
 
 /// `[server]`: the Internet-facing OP listener.

@@ -56,6 +56,7 @@ pub async fn decide_consent(
     if consent.client_id != client_id {
         return Ok(false);
     }
+    let before = consent.status;
     consent.status = next;
     consent.status_updated_at = now;
     if approve {
@@ -72,6 +73,12 @@ pub async fn decide_consent(
     }
     let ttl = lifetimes.store_ttl(&consent, now);
     ops::upsert(tx, consent_id, &consent, Some(ttl), now).await?;
+    let actor = crate::store::audit::Actor::Customer(account_id.to_string());
+    let mut record = super::audit_trail::moved(actor, (consent_id, client_id), event, (before, next));
+    if approve {
+        record = record.and_target(crate::store::audit::Target::new("grant", grant_id));
+    }
+    crate::store::audit::append(tx, &record, now).await?;
     tracing::info!(target: "fiducia::audit", operation = "consent.decide", consent_id, client_id, status = next.as_str(), "customer decided on a consent");
     Ok(approve)
 }

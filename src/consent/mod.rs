@@ -9,6 +9,7 @@
 //! same id in the same serializable transaction, so it can never create a
 //! second consent, and the same key with another body is refused.
 
+pub mod audit_trail;
 pub mod dates;
 pub mod debtor;
 pub mod decision;
@@ -166,6 +167,8 @@ pub async fn create(
             }
             let ttl = lifetimes.store_ttl(consent, now);
             ops::upsert(&tx, id, consent, Some(ttl), now).await?;
+            let event = audit_trail::created(id, &consent.client_id, consent.status);
+            crate::store::audit::append(&tx, &event, now).await?;
             Ok(None)
         })
         .await
@@ -225,11 +228,16 @@ pub async fn apply(
             }
             match consent.status.after(event) {
                 Ok(next) => {
+                    let before = consent.status;
                     consent.status = next;
                     consent.status_updated_at = now;
                     update(&mut consent);
                     let ttl = lifetimes.store_ttl(&consent, now);
                     ops::upsert(&tx, id, &consent, Some(ttl), now).await?;
+                    // The client asked for the change (e.g. DELETE of its consent).
+                    let actor = crate::store::audit::Actor::Client(client_id.to_string());
+                    let event = audit_trail::moved(actor, (id, client_id), event, (before, next));
+                    crate::store::audit::append(&tx, &event, now).await?;
                     Ok(Ok(consent))
                 }
                 Err(bad) => Ok(Err(ObieError::invalid_status(bad.to_string()))),

@@ -188,6 +188,7 @@ async fn consume_consent(
     };
     match consent.status.after(ConsentEvent::Consume) {
         Ok(ConsentStatus::Consumed) => {
+            let before = consent.status;
             consent.status = ConsentStatus::Consumed;
             consent.status_updated_at = now;
             ops::upsert(
@@ -198,6 +199,11 @@ async fn consume_consent(
                 now,
             )
             .await?;
+            let actor = crate::store::audit::Actor::Client(client_id.to_string());
+            let moved = (before, ConsentStatus::Consumed);
+            let event =
+                super::audit_trail::moved(actor, (consent_id, client_id), ConsentEvent::Consume, moved);
+            crate::store::audit::append(tx, &event, now).await?;
             Ok(Ok(()))
         }
         Ok(other) => Ok(Err(ReserveError::Status(format!("the consent would be {other}")))),

@@ -251,7 +251,14 @@ pub async fn decide(
                         )
                         .await?
                     }
-                    None => approve,
+                    None => {
+                        // No OBIE consent: the grant is the consent (OIDC
+                        // Core §3.1.2.4); its decision is recorded here.
+                        let client = (request.client_id.as_str(), request.scopes.as_slice());
+                        let event = grant_decided(approve, &account_id, client, &grant_id);
+                        crate::store::audit::append(&tx, &event, now).await?;
+                        approve
+                    }
                 };
                 if !approve {
                     return Ok(Ok(Decision::Denied { request }));
@@ -291,6 +298,30 @@ pub async fn decide(
             }
         })
         .await?
+}
+
+/// The audit record of a customer's decision on a request that names no
+/// OBIE consent: the grant (with the scopes it allows) or the refusal.
+/// Used by the redirect flow here and by CIBA decisions.
+pub fn grant_decided(
+    approve: bool,
+    account_id: &str,
+    (client_id, scopes): (&str, &[String]),
+    grant_id: &str,
+) -> crate::store::audit::AuditEvent {
+    use crate::store::audit::{Actor, AuditEvent, Change, EventType, Target};
+    let actor = Actor::Customer(account_id.to_string());
+    let client = Target::new("client", client_id);
+    if !approve {
+        return AuditEvent::new(EventType::ConsentRejected, actor, client);
+    }
+    AuditEvent::new(
+        EventType::ConsentAuthorised,
+        actor,
+        Target::new("grant", grant_id),
+    )
+    .and_target(client)
+    .with_change(Change::state("scope", None, &scopes.join(" ")))
 }
 
 #[cfg(test)]
@@ -362,6 +393,7 @@ mod tests {
     async fn revoking_a_grant_deletes_its_record() {
         let (_dir, repo, grant_id) = approved_grant(&["openid"]).await;
         let revocation = crate::store::repo::revoked::GrantRevocation {
+            cause: crate::store::repo::RevocationCause::ClientRevocation,
             now: NOW,
             keep_secs: 3_600,
         };

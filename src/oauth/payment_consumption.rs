@@ -155,7 +155,11 @@ pub async fn consume(op: &OpState, token: &str, now: u64) -> Result<Consumed, OA
     let revoked = repo
         .revoke_by_grant_id(
             &access.grant_id,
-            crate::oauth::tokens::grant_revocation(op, op.now()),
+            crate::oauth::tokens::grant_revocation(
+                op,
+                op.now(),
+                crate::store::repo::RevocationCause::PaymentConsumed,
+            ),
         )
         .await
         .map_err(unavailable)?;

@@ -62,8 +62,13 @@ pub fn refresh_store_ttl(op: &OpState, record: &RefreshToken, now: u64) -> u64 {
 /// marker outlives every token that can exist under the grant — the
 /// refresh token's absolute lifetime, an access token's, a code's — so that
 /// no token of a revoked grant is ever found active again (RFC 7009 §2.1).
-pub fn grant_revocation(op: &OpState, now: u64) -> GrantRevocation {
+pub fn grant_revocation(
+    op: &OpState,
+    now: u64,
+    cause: crate::store::repo::RevocationCause,
+) -> GrantRevocation {
     GrantRevocation {
+        cause,
         now,
         keep_secs: op.config.get().tokens.revocation_marker_secs(),
     }

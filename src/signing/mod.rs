@@ -2,6 +2,8 @@
 //! published as one [`KeySet`] snapshot through a watch channel by the
 //! `KeyManager` actor (`actors::key_manager`).
 
+pub mod audit_checkpoint;
+pub mod audit_cli;
 pub mod cli;
 
 use crate::config::{SigningBackend, SigningConfig};

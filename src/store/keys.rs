@@ -15,6 +15,15 @@
 //! (<kind>, <id key>)                               -> envelope(RecordMeta, payload)
 //! (64, <bucket>, <kind>, <id key>)                 -> ""   expiry; bucket = expires_at / 60
 //! (65, <index>, <value>, <kind>, <id key>)         -> ""   secondary index
+//! (66, 0, <chain>)                                 -> audit chain head: seq u64 BE ++ SHA-256 (40 bytes)
+//! (66, 1, <chain>, <seq>)                          -> audit record: its canonical JSON (store/audit/record.rs)
+//! (66, 2, <seq>)                                   -> audit checkpoint: canonical JSON with a JWS (store/audit/checkpoint.rs)
+//! (66, 3, "keys")                                  -> the key set the audit trail last recorded (JSON)
+//!
+//! <chain>  0..AUDIT_CHAINS (64): the audit trail is that many hash chains,
+//!          a record's chain chosen by its first target id
+//!          (store/audit/chain.rs); <seq> counts from 1 in each chain.
+//!          Audit keys have no expiry entry: the sweeper never deletes them.
 //!
 //! <kind>   1..=63, one subspace per record kind (Kind::code below:
 //!          1 access_token, 2 refresh_token, 3 authorization_code, 4 par,
@@ -99,12 +108,20 @@
 //! which saves their second copy in each of the records the OP holds in
 //! numbers; its migration (`repo/migrate_v9.rs`) drops the CIBA requests
 //! in flight.
+//! Version 10 added the audit subspace (66): hash-chained audit records,
+//! their chain heads, signed checkpoints and the last recorded key set. Its
+//! values are JSON rather than the envelope: a record's stored bytes are
+//! what its successor hashes and what `fiducia audit export` writes, so an
+//! auditor can check them with any SHA-256 tool; each record carries its
+//! own format version (`v`). A version-9 store has no audit keys, so the
+//! migration writes nothing; the bump keeps older builds, which would
+//! change records without appending to the trail, from opening the store.
 
 use aws_lc_rs::digest;
 
 /// Version of the layout above; recorded in the store at `(0,
 /// "schema_version")`.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
 /// First element of the schema version key.
 const META: u64 = 0;
@@ -112,6 +129,20 @@ const META: u64 = 0;
 const EXPIRY: u64 = 64;
 /// First element of index entries.
 const INDEX: u64 = 65;
+/// First element of the audit trail's keys.
+const AUDIT: u64 = 66;
+/// Second element of audit chain heads.
+const AUDIT_HEAD: u64 = 0;
+/// Second element of audit records.
+const AUDIT_RECORD: u64 = 1;
+/// Second element of audit checkpoints.
+const AUDIT_CHECKPOINT: u64 = 2;
+/// Second element of the audit trail's own markers.
+const AUDIT_MARKER: u64 = 3;
+
+/// How many hash chains the audit trail is striped over (part of the
+/// on-disk schema: a record's chain is chosen by its target id modulo this).
+pub const AUDIT_CHAINS: u16 = 64;
 
 /// Width of an expiry bucket, in seconds.
 pub const EXPIRY_BUCKET_SECONDS: u64 = 60;
@@ -373,6 +404,63 @@ pub fn index_subspace(index: Index, value: &[u8]) -> Vec<u8> {
         Element::Int(index.code()),
         Element::Bytes(value),
     ])
+}
+
+/// `(66, 0, <chain>)`: the head (last sequence number and hash) of an audit chain.
+pub fn audit_head_key(chain: u16) -> Vec<u8> {
+    pack(&[
+        Element::Int(AUDIT),
+        Element::Int(AUDIT_HEAD),
+        Element::Int(u64::from(chain)),
+    ])
+}
+
+/// `(66, 1, <chain>, <seq>)`: audit record `seq` of `chain`.
+pub fn audit_record_key(chain: u16, seq: u64) -> Vec<u8> {
+    pack(&[
+        Element::Int(AUDIT),
+        Element::Int(AUDIT_RECORD),
+        Element::Int(u64::from(chain)),
+        Element::Int(seq),
+    ])
+}
+
+/// Every record of audit chain `chain`: `(66, 1, <chain>)`.
+pub fn audit_chain_subspace(chain: u16) -> Vec<u8> {
+    pack(&[
+        Element::Int(AUDIT),
+        Element::Int(AUDIT_RECORD),
+        Element::Int(u64::from(chain)),
+    ])
+}
+
+/// `(66, 2, <seq>)`: audit checkpoint `seq`.
+pub fn audit_checkpoint_key(seq: u64) -> Vec<u8> {
+    pack(&[
+        Element::Int(AUDIT),
+        Element::Int(AUDIT_CHECKPOINT),
+        Element::Int(seq),
+    ])
+}
+
+/// Every audit checkpoint: `(66, 2)`.
+pub fn audit_checkpoint_subspace() -> Vec<u8> {
+    pack(&[Element::Int(AUDIT), Element::Int(AUDIT_CHECKPOINT)])
+}
+
+/// `(66, 3, <name>)`: a marker of the audit trail (e.g. the key set it last
+/// recorded).
+pub fn audit_marker_key(name: &str) -> Vec<u8> {
+    pack(&[
+        Element::Int(AUDIT),
+        Element::Int(AUDIT_MARKER),
+        Element::Str(name),
+    ])
+}
+
+/// The whole audit subspace `(66)`: what the sweeper and migrations never touch.
+pub fn audit_subspace() -> Vec<u8> {
+    pack(&[Element::Int(AUDIT)])
 }
 
 /// The keys strictly inside a tuple subspace: `[prefix 0x00, prefix 0xff)`

@@ -17,6 +17,7 @@
 //! Start-up: [`open`] the configured backend, then [`repo::Repo::open`]
 //! checks the schema version; shutdown: [`kv::Store::close`].
 
+pub mod audit;
 pub mod codec;
 pub mod embedded;
 #[cfg(feature = "fdb")]

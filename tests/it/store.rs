@@ -4,6 +4,8 @@
 //! `--features fdb`) and the crash tests: the embedded backend's process
 //! killed, the PostgreSQL server killed.
 
+mod audit_contention;
+mod audit_crash;
 mod conformance;
 mod crash;
 mod pg_crash;

@@ -191,7 +191,14 @@ async fn revoke(op: &OpState, token: &AccessToken, id: &str) -> Result<Response<
         // Its tokens stop working with it.
         op.services
             .repo
-            .revoke_by_grant_id(grant_id, crate::oauth::tokens::grant_revocation(op, op.now()))
+            .revoke_by_grant_id(
+                grant_id,
+                crate::oauth::tokens::grant_revocation(
+                    op,
+                    op.now(),
+                    crate::store::repo::RevocationCause::ConsentRevoked,
+                ),
+            )
             .await
             .map_err(|_| ObieError::unavailable())?;
     }

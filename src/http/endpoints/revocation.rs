@@ -45,7 +45,14 @@ pub async fn post(
             let revoked = op
                 .services
                 .repo
-                .revoke_by_grant_id(&refresh.grant_id, crate::oauth::tokens::grant_revocation(op, now))
+                .revoke_by_grant_id(
+                    &refresh.grant_id,
+                    crate::oauth::tokens::grant_revocation(
+                        op,
+                        now,
+                        crate::store::repo::RevocationCause::ClientRevocation,
+                    ),
+                )
                 .await
                 .map_err(unavailable)?;
             tracing::info!(target: "fiducia::audit", client_id = %client.client_id, revoked, "refresh token revoked with its grant");

@@ -127,6 +127,7 @@ async fn with_store(
         }
         UsersCommand::Disable { username } => {
             let revocation = GrantRevocation {
+                cause: crate::store::repo::RevocationCause::CustomerDisabled,
                 now,
                 keep_secs: config.tokens.revocation_marker_secs(),
             };
@@ -200,6 +201,7 @@ async fn import(
     })
     .await?;
     let revocation = GrantRevocation {
+        cause: crate::store::repo::RevocationCause::CustomerDisabled,
         now,
         keep_secs: config.tokens.revocation_marker_secs(),
     };

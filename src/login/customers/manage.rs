@@ -12,6 +12,7 @@ use crate::login::user::UserRecord;
 use crate::login::users::Users;
 use crate::protocol::credentials::normalize_username;
 use crate::protocol::ekyc::from_stored;
+use crate::store::audit::{Actor, AuditEvent, Change, EventType, Target};
 use crate::store::repo::{GrantRevocation, ops};
 use serde_json::{Value, json};
 
@@ -110,6 +111,25 @@ async fn set_disabled(
     update(users, username, now, |record| record.disabled = disabled).await
 }
 
+/// The audit record of an operator disabling or enabling account
+/// `account_id` (its `sub`; the username and everything else about the
+/// customer stay out of the trail), if the mark moved.
+pub fn disabled_changed(account_id: &str, was: bool, now: bool) -> Option<AuditEvent> {
+    let (event, from, to) = match (was, now) {
+        (false, true) => (EventType::CustomerDisabled, "enabled", "disabled"),
+        (true, false) => (EventType::CustomerEnabled, "disabled", "enabled"),
+        _ => return None,
+    };
+    Some(
+        AuditEvent::new(
+            event,
+            Actor::local_operator(),
+            Target::new("customer", account_id),
+        )
+        .with_change(Change::state("status", Some(from), to)),
+    )
+}
+
 /// Applies `change` to the account `username` in one transaction.
 async fn update(
     users: &Users,
@@ -128,9 +148,13 @@ async fn update(
                 return Ok(None);
             };
             let mut record = found.payload;
+            let was_disabled = record.disabled;
             change(&mut record);
             record.updated_at = now;
             ops::upsert(&tx, name, &record, None, now).await?;
+            if let Some(event) = disabled_changed(&record.account_id, was_disabled, record.disabled) {
+                crate::store::audit::append(&tx, &event, now).await?;
+            }
             Ok(Some(record))
         })
         .await?;

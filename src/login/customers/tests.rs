@@ -226,6 +226,7 @@ async fn a_line_without_password_keeps_the_stored_one_and_disabled_stays() {
 
 fn revocation() -> GrantRevocation {
     GrantRevocation {
+        cause: crate::store::repo::RevocationCause::CustomerDisabled,
         now: NOW,
         keep_secs: 3600,
     }

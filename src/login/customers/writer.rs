@@ -158,6 +158,12 @@ async fn write_batch(
                     out.created += 1;
                 }
                 ops::upsert(&tx, &record.username, &record, None, now).await?;
+                if existing.is_some()
+                    && let Some(event) =
+                        super::manage::disabled_changed(&record.account_id, was_disabled, record.disabled)
+                {
+                    crate::store::audit::append(&tx, &event, now).await?;
+                }
             }
             Ok(Ok(out))
         })

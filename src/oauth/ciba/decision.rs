@@ -25,6 +25,7 @@ use crate::consent::decision::{ConsentDecided, decide_consent};
 use crate::model::ciba::BackchannelRequest;
 use crate::model::records::Grant;
 use crate::oauth::caller::Caller;
+use crate::oauth::interaction::grant_decided;
 use crate::oauth::op::OpState;
 use crate::protocol::ciba::{CibaStatus, Decision, DecisionRefusal, DeviceAuthentication, auth_req_id};
 use crate::protocol::client_auth::subject_dn_matches;
@@ -129,7 +130,12 @@ pub(super) async fn record_body(op: &OpState, ciba: &Ciba, body: Body) -> Result
                         let at = (now, lifetimes.consent);
                         decide_consent(&tx, consent_id, &request.client_id, decided, at).await?
                     }
-                    None => true,
+                    None => {
+                        let client = (request.client_id.as_str(), request.scopes.as_slice());
+                        let event = grant_decided(approve, &request.account_id, client, grant_id);
+                        crate::store::audit::append(&tx, &event, now).await?;
+                        true
+                    }
                 };
                 if approve && consent_allows {
                     let grant = Grant {

@@ -132,7 +132,10 @@ pub async fn exchange(
         Redeemed::Replayed { grant_id } => {
             // RFC 6749 §4.1.2 / §10.5: a code used twice revokes what it issued.
             let revoked = repo
-                .revoke_by_grant_id(&grant_id, tokens::grant_revocation(op, op.now()))
+                .revoke_by_grant_id(
+                    &grant_id,
+                    tokens::grant_revocation(op, op.now(), crate::store::repo::RevocationCause::CodeReplay),
+                )
                 .await
                 .unwrap_or(0);
             tracing::warn!(client_id = %client.client_id, revoked, "authorization code replayed; grant revoked");

@@ -129,7 +129,10 @@ async fn reused(op: &OpState, client: &Client, grant_id: &str) -> OAuthError {
     let revoked = op
         .services
         .repo
-        .revoke_by_grant_id(grant_id, tokens::grant_revocation(op, now))
+        .revoke_by_grant_id(
+            grant_id,
+            tokens::grant_revocation(op, now, crate::store::repo::RevocationCause::RefreshReplay),
+        )
         .await
         .unwrap_or(0);
     tracing::warn!(client_id = %client.client_id, revoked, "refresh token reused; grant revoked");

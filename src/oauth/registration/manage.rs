@@ -29,7 +29,7 @@
 //!   grant, token, code and pending request of the client.
 
 use super::directories::TrustedDirectories;
-use super::{Admitted, audit, client_information, kept_metadata, registration_client_path};
+use super::{Admitted, audit, audit_trail, client_information, kept_metadata, registration_client_path};
 use crate::model::registered::{RegisteredClient, RegistrationAccessToken};
 use crate::oauth::op::OpState;
 use crate::protocol::client_auth::DistinguishedName;
@@ -38,6 +38,7 @@ use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::registration::cert_binding::CertificateBinding;
 use crate::protocol::registration::update::{self, Issued};
 use crate::protocol::registration::{RegistrationError, cert_binding};
+use crate::store::audit::Actor;
 use crate::store::keys::Kind;
 use crate::store::repo::ops;
 use serde_json::{Map, Value};
@@ -173,6 +174,7 @@ pub async fn update(
         .into());
     }
     let now = op.now();
+    let previous = &current.clone();
     let record = RegisteredClient {
         metadata: admitted.metadata,
         software_statement: admitted.statement,
@@ -207,16 +209,23 @@ pub async fn update(
                     return Ok(None);
                 }
                 let stored = ops::find::<RegisteredClient>(&tx, &record.client_id, now).await?;
-                let record = match stored {
-                    Some(s) => RegisteredClient {
-                        suspended: s.payload.suspended,
-                        trusted_since: s.payload.trusted_since,
-                        revoked_certificates: s.payload.revoked_certificates,
-                        ..record
-                    },
-                    None => record,
+                let (record, before) = match stored {
+                    Some(s) => (
+                        RegisteredClient {
+                            suspended: s.payload.suspended,
+                            trusted_since: s.payload.trusted_since,
+                            revoked_certificates: s.payload.revoked_certificates.clone(),
+                            ..record
+                        },
+                        s.payload,
+                    ),
+                    None => (record, previous.clone()),
                 };
                 ops::upsert(&tx, &record.client_id, &record, None, now).await?;
+                let actor = Actor::Client(record.client_id.clone());
+                if let Some(event) = audit_trail::changed(actor, &before, &record) {
+                    crate::store::audit::append(&tx, &event, now).await?;
+                }
                 ops::destroy(&tx, Kind::RegistrationAccessToken, old_token).await?;
                 ops::upsert(&tx, new_token, token_record, None, now).await?;
                 Ok(Some(record))
@@ -239,14 +248,18 @@ pub async fn delete(op: &OpState, record: &RegisteredClient) -> Result<(), OAuth
     // First the client record, so that no new token can be issued while
     // the rest is revoked.
     repo.store()
-        .run(|tx, _| async move { ops::destroy(&tx, Kind::Client, &record.client_id).await })
+        .run(|tx, _| async move { audit_trail::write_deleted(&tx, record, op.now()).await })
         .await
         .map_err(store_error)?;
     op.services.clients.evict(&record.client_id);
     let revoked = repo
         .revoke_by_client_id(
             &record.client_id,
-            crate::oauth::tokens::grant_revocation(op, op.now()),
+            crate::oauth::tokens::grant_revocation(
+                op,
+                op.now(),
+                crate::store::repo::RevocationCause::ClientDeleted,
+            ),
         )
         .await
         .map_err(store_error)?;

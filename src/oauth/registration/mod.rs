@@ -27,13 +27,14 @@
 //! [`trust`] keeps checking registered software at its directory after
 //! registration (suspension and reinstatement).
 
+pub mod audit_trail;
 pub mod certificates;
 pub mod directories;
 pub mod manage;
 pub mod trust;
 pub mod trust_lease;
 
-use crate::model::registered::{RegisteredClient, RegistrationAccessToken};
+use crate::model::registered::RegisteredClient;
 use crate::oauth::op::OpState;
 use crate::protocol::client_auth::DistinguishedName;
 use crate::protocol::client_cert::ClientCertificate;
@@ -358,16 +359,13 @@ pub async fn register(op: &OpState, admitted: Admitted) -> Result<Value, OAuthEr
         transport_subject_dn: Some(admitted.transport_dn),
         descriptive_metadata: kept_metadata(&admitted.descriptive),
     };
-    let token_record = RegistrationAccessToken {
-        client_id: client_id.clone(),
-    };
     let one_per_software = admitted.one_per_software;
     let stored = op
         .services
         .repo
         .store()
         .run(|tx, _| {
-            let (record, token_record, client_id, token) = (&record, &token_record, &client_id, &token);
+            let (record, token) = (&record, &token);
             async move {
                 // Open Finance Brasil DCR 1.0 §7.1: one registration per
                 // software at a directory. Read in this transaction, so two
@@ -382,8 +380,7 @@ pub async fn register(op: &OpState, admitted: Admitted) -> Result<Value, OAuthEr
                 {
                     return Ok(false);
                 }
-                ops::upsert(&tx, client_id, record, None, now).await?;
-                ops::upsert(&tx, token, token_record, None, now).await?;
+                audit_trail::write_registered(&tx, record, token, now).await?;
                 Ok(true)
             }
         })

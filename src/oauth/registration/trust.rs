@@ -54,12 +54,15 @@
 //!
 //! [`Repo::revoke_issued_to_client`]: crate::store::repo::Repo::revoke_issued_to_client
 
+use super::audit_trail;
 use super::trust_lease;
 use crate::model::registered::RegisteredClient;
 use crate::model::trust_lease::{self as trust_lease_rules, LeaseStep};
 use crate::oauth::op::OpState;
 use crate::protocol::registration::revocation;
 use crate::protocol::registration::status::{self, SoftwareStanding, TrustAction};
+use crate::store::audit::Actor;
+use crate::store::audit::chain::node_name;
 use crate::store::kv::KvError;
 use crate::store::repo::ops;
 use futures::StreamExt;
@@ -431,7 +434,11 @@ impl TrustChecks {
             .repo
             .revoke_issued_to_client(
                 &record.client_id,
-                crate::oauth::tokens::grant_revocation(&self.op, self.op.now()),
+                crate::oauth::tokens::grant_revocation(
+                    &self.op,
+                    self.op.now(),
+                    crate::store::repo::RevocationCause::ClientSuspended,
+                ),
             )
             .await?;
         let reason = match outcome {
@@ -463,7 +470,11 @@ impl TrustChecks {
             .repo
             .revoke_issued_to_client(
                 &client.client_id,
-                crate::oauth::tokens::grant_revocation(&self.op, self.op.now()),
+                crate::oauth::tokens::grant_revocation(
+                    &self.op,
+                    self.op.now(),
+                    crate::store::repo::RevocationCause::ClientSuspended,
+                ),
             )
             .await?;
         let Some(record) = self.set_suspended(&client.client_id, false).await? else {
@@ -565,6 +576,11 @@ impl TrustChecks {
                     return Ok(None);
                 };
                 ops::upsert(&tx, client_id, &record, None, now).await?;
+                // The trust checks act on their own: the node is the actor.
+                let actor = Actor::Node(node_name().to_string());
+                if let Some(event) = audit_trail::changed(actor, &found.payload, &record) {
+                    crate::store::audit::append(&tx, &event, now).await?;
+                }
                 Ok(Some(record))
             })
             .await

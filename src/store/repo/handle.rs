@@ -6,7 +6,7 @@ use super::revoked::{self, GrantRevocation};
 use super::schema::{self, SchemaError};
 use crate::store::keys::{Index, Kind};
 use crate::store::kv::{KvError, Store};
-use crate::store::record::{Consumed, Found, FreshId, StoredRecord};
+use crate::store::record::{Consumed, Found, FreshId, RecordMeta, StoredRecord};
 
 /// Typed records over a [`Store`]. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -225,6 +225,18 @@ impl Repo {
                     async move {
                         if first {
                             revoked::mark(&tx, grant_id, revocation).await?;
+                            // The revocation's record goes with its marker:
+                            // the marker is what makes every token of the
+                            // grant gone. A grant already deleted (an
+                            // earlier run finished) is not recorded again.
+                            // The meta in front of the grant names its client.
+                            let key = crate::store::keys::record_key(Kind::Grant, grant_id.as_bytes());
+                            if let Some(bytes) = tx.get(&key).await? {
+                                let (meta, _) = crate::store::codec::decode_prefix::<RecordMeta>(&bytes)?;
+                                let client_id = meta.client_id.unwrap_or_default();
+                                let event = revoked::audit_event(grant_id, &client_id, revocation.cause);
+                                crate::store::audit::append(&tx, &event, revocation.now).await?;
+                            }
                         }
                         let entries =
                             ops::index_entries(&tx, Index::Grant, &value, None, REVOKE_CHUNK).await?;

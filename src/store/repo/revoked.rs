@@ -24,10 +24,12 @@
 
 use super::ops;
 use crate::model::records::SeenJti;
+use crate::store::audit::chain::node_name;
+use crate::store::audit::{Actor, AuditEvent, Change, EventType, Target};
 use crate::store::kv::{KvError, Transaction};
 
-/// When a grant is revoked and how long its marker is kept: at least the
-/// longest lifetime of a token issued under it (the refresh token's
+/// When a grant is revoked, why, and how long its marker is kept: at least
+/// the longest lifetime of a token issued under it (the refresh token's
 /// absolute lifetime), so that no token of it outlives the marker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GrantRevocation {
@@ -35,6 +37,66 @@ pub struct GrantRevocation {
     pub now: u64,
     /// Seconds the marker is kept from `now`.
     pub keep_secs: u64,
+    /// Why: recorded in the audit trail with the marker.
+    pub cause: RevocationCause,
+}
+
+/// Why a grant's tokens were revoked, and so who the audit trail names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationCause {
+    /// An authorization code was presented twice (RFC 6749 §4.1.2).
+    CodeReplay,
+    /// A rotated refresh token was presented again (RFC 9700 §4.14.2).
+    RefreshReplay,
+    /// The client revoked a refresh token (RFC 7009 §2.1).
+    ClientRevocation,
+    /// The client withdrew the consent the grant was made on (UK OBIE).
+    ConsentRevoked,
+    /// The grant's consent was used for its payment.
+    PaymentConsumed,
+    /// The client's registration was deleted (RFC 7592 §2.3).
+    ClientDeleted,
+    /// The client's directory withdrew trust in its software.
+    ClientSuspended,
+    /// An operator disabled the customer's account.
+    CustomerDisabled,
+}
+
+impl RevocationCause {
+    /// The name the audit trail records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevocationCause::CodeReplay => "code_replay",
+            RevocationCause::RefreshReplay => "refresh_token_replay",
+            RevocationCause::ClientRevocation => "client_revocation",
+            RevocationCause::ConsentRevoked => "consent_revoked",
+            RevocationCause::PaymentConsumed => "payment_consumed",
+            RevocationCause::ClientDeleted => "client_deleted",
+            RevocationCause::ClientSuspended => "client_suspended",
+            RevocationCause::CustomerDisabled => "customer_disabled",
+        }
+    }
+
+    /// Who caused it: the grant's client, an operator, or the node (the
+    /// trust checks act on their own).
+    pub fn actor(self, client_id: &str) -> Actor {
+        match self {
+            RevocationCause::ClientSuspended => Actor::Node(node_name().to_string()),
+            RevocationCause::CustomerDisabled => Actor::local_operator(),
+            _ => Actor::Client(client_id.to_string()),
+        }
+    }
+}
+
+/// The audit record of revoking grant `grant_id` of `client_id`.
+pub fn audit_event(grant_id: &str, client_id: &str, cause: RevocationCause) -> AuditEvent {
+    AuditEvent::new(
+        EventType::GrantRevoked,
+        cause.actor(client_id),
+        Target::new("grant", grant_id),
+    )
+    .and_target(Target::new("client", client_id))
+    .with_change(Change::state("reason", None, cause.as_str()))
 }
 
 /// The marker's record id (a bearer-secret kind: stored by hash).

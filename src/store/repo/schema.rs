@@ -58,6 +58,7 @@ pub const MIGRATIONS: &[(u32, Migration)] = &[
     (6, super::migrate_v7::migrate),
     (7, super::migrate_v8::migrate),
     (8, super::migrate_v9::migrate),
+    (9, add_audit_trail),
 ];
 
 /// 1 → 2: access and refresh tokens are no longer indexed by client and user
@@ -90,6 +91,13 @@ fn drop_in_flight_authorization_requests(tx: &Transaction) -> BoxFuture<'_, Resu
 /// no record of it, so there is nothing to rewrite (the version bump keeps
 /// older builds, whose sweeper does not know the kind, from opening it).
 fn add_payment_reservations(_tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
+    Box::pin(async { Ok(()) })
+}
+
+/// 9 → 10: the audit subspace (66) was added; a version-9 store has no
+/// audit keys, so there is nothing to rewrite (the version bump keeps older
+/// builds, which change records without auditing them, from opening it).
+fn add_audit_trail(_tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
     Box::pin(async { Ok(()) })
 }
 

@@ -104,6 +104,7 @@ const NOW: u64 = 1_800_000_000;
 
 /// A revocation at [`NOW`] whose marker is kept an hour.
 const REVOKED: GrantRevocation = GrantRevocation {
+    cause: crate::store::repo::RevocationCause::ClientRevocation,
     now: NOW,
     keep_secs: 3600,
 };
@@ -954,4 +955,27 @@ async fn insert_unless_live_keeps_a_live_record_and_replaces_an_expired_one() {
         .await
         .unwrap();
     assert_eq!(entries.len(), 1, "{entries:?}");
+}
+
+#[tokio::test]
+async fn revoking_a_grant_appends_one_audit_record_with_its_client_and_cause() {
+    use crate::store::audit::{Actor, EventType, read};
+    let f = fixture().await;
+    let grant = ClientGrant {
+        client_id: "client-1".into(),
+    };
+    f.repo.upsert("g-1", &grant, None, NOW).await.unwrap();
+    f.repo.upsert("at-1", &token("g-1"), Some(60), NOW).await.unwrap();
+    assert_eq!(f.repo.revoke_by_grant_id("g-1", REVOKED).await.unwrap(), 2);
+    // Again: the grant is gone, nothing more is recorded.
+    f.repo.revoke_by_grant_id("g-1", REVOKED).await.unwrap();
+    let records = read::since(f.repo.store(), 0, 0).await.unwrap();
+    assert_eq!(records.len(), 1);
+    let record = &records[0].record;
+    assert_eq!(record.event, EventType::GrantRevoked);
+    assert_eq!(record.actor, Actor::Client("client-1".into()));
+    assert_eq!(record.targets[0].id, "g-1");
+    assert_eq!(record.changed[0].to.as_deref(), Some("client_revocation"));
+    // The token id is a secret: never in the record.
+    assert!(!String::from_utf8_lossy(&records[0].bytes).contains("at-1"));
 }

@@ -4,6 +4,7 @@
 //! fintech registers with its transport certificate (CN = software_id, OU
 //! = org_id, the UK binding) and then runs the FAPI 2.0 flow.
 
+pub mod audit;
 pub mod brazil;
 pub mod cdr;
 pub mod cert_revocation;

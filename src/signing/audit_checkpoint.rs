@@ -1,0 +1,90 @@
+//! Signing the audit trail's checkpoints with the OP's signing key, through
+//! the same [`Signer`] seam as ID tokens (the PKCS#11 pool in production):
+//! every `[audit] checkpoint_interval_secs` a node takes the heads of all
+//! chains and signs them as a compact JWS (RFC 7515 §7.1, `typ`
+//! `fiducia-audit-checkpoint+jwt`). Every node runs the loop; the store's
+//! guard (`store::audit::checkpoint::store_if_still_next`) lets one
+//! checkpoint per interval through, so nodes never write conflicting ones.
+
+use super::KeySet;
+use crate::clock::Clock;
+use crate::store::audit::chain::node_name;
+use crate::store::audit::checkpoint::{self, CHECKPOINT_TYP, Checkpoint};
+use crate::store::kv::Store;
+use fiducia_hsm::Signer;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Why a checkpoint was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    /// The store failed.
+    #[error("audit checkpoint: {0}")]
+    Store(#[from] crate::store::kv::KvError),
+    /// The signer failed.
+    #[error("audit checkpoint signing: {0}")]
+    Sign(#[from] fiducia_hsm::SignError),
+    /// The claims could not be serialized.
+    #[error("audit checkpoint claims: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+/// Writes a checkpoint if one is due at `now` (none yet, or the last is
+/// `interval` seconds old) and no other node wrote it first; its sequence
+/// number if this call wrote it.
+pub async fn checkpoint_once(
+    store: &Store,
+    signer: &dyn Signer,
+    now: u64,
+    interval: u64,
+) -> Result<Option<u64>, CheckpointError> {
+    let Some(claims) = checkpoint::plan(store, now, interval).await? else {
+        return Ok(None);
+    };
+    let payload = serde_json::to_vec(&claims)?;
+    let mut header = Map::new();
+    header.insert("typ".into(), Value::from(CHECKPOINT_TYP));
+    let jws = fiducia_hsm::sign_jws(signer, header, &payload).await?;
+    let seq = claims.seq;
+    let record = Checkpoint {
+        v: 1,
+        claims,
+        node: node_name().to_string(),
+        jws,
+    };
+    Ok(checkpoint::store_if_still_next(store, &record)
+        .await?
+        .then_some(seq))
+}
+
+/// Runs [`checkpoint_once`] every `interval` with the key the OP signs with
+/// at that moment, until the task is aborted. Failures are logged and
+/// retried at the next tick (the trail stays verifiable by its hashes; only
+/// the signed anchor is late).
+pub fn spawn(
+    store: Store,
+    keys: watch::Receiver<Arc<KeySet>>,
+    interval: Duration,
+    clock: Arc<dyn Clock>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        // A tick a little early must not skip a whole interval.
+        let due_after = interval.as_secs().saturating_sub(1);
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let Some(signer) = keys.borrow().signer.clone() else {
+                tracing::warn!("audit checkpoint skipped: no active signing key");
+                continue;
+            };
+            match checkpoint_once(&store, signer.as_ref(), clock.now_unix(), due_after).await {
+                Ok(Some(seq)) => tracing::info!(seq, "audit checkpoint signed"),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "audit checkpoint failed"),
+            }
+        }
+    })
+}
