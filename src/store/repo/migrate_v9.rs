@@ -100,7 +100,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(left.0, vec![false, false, false, false, true]);
-        assert_eq!(left.1.as_deref(), Some(&9u32.to_be_bytes()[..]));
+        assert_eq!(left.1.as_deref(), Some(&keys::SCHEMA_VERSION.to_be_bytes()[..]));
         assert_eq!(left.2, 0);
     }
 }
