@@ -383,7 +383,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             runtime()?.block_on(async {
                 let signal = shutdown_signal()?;
                 let op = match nodes {
-                    None => SandboxOp::Node(server::start(validated.clone()).await?),
+                    None => SandboxOp::Node(Box::new(server::start(validated.clone()).await?)),
                     Some(nodes) => {
                         let options = sandbox::cluster::ClusterOptions {
                             nodes,
@@ -430,7 +430,7 @@ fn run(command: Command) -> anyhow::Result<()> {
 
 /// The sandbox's OP: one in-process node, or a cluster of child processes.
 enum SandboxOp {
-    Node(server::ServerHandle),
+    Node(Box<server::ServerHandle>),
     Cluster(sandbox::cluster::Cluster),
 }
 
