@@ -4,6 +4,7 @@
 //! `--features fdb`) and the crash tests: the embedded backend's process
 //! killed, the PostgreSQL server killed.
 
+mod acking_child;
 mod audit_contention;
 mod audit_crash;
 mod conformance;

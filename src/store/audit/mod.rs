@@ -19,6 +19,7 @@
 pub mod chain;
 pub mod checkpoint;
 pub mod observed;
+mod pages;
 pub mod read;
 pub mod record;
 pub mod verify;

@@ -3,12 +3,10 @@
 //! `fiducia audit export` writes, one per line, and what the next record of
 //! its chain hashes). The Config API's `GET /audit` is to call [`since`].
 
+use super::pages;
 use super::record::AuditRecord;
 use crate::store::keys::{self, AUDIT_CHAINS};
-use crate::store::kv::{KeyRange, KvError, RangeOptions, Store};
-
-/// Records read per transaction.
-const PAGE: usize = 1000;
+use crate::store::kv::{KvError, Store};
 
 /// A record as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,20 +24,7 @@ pub async fn since(store: &Store, since: u64, limit: usize) -> Result<Vec<Stored
     let mut out = Vec::new();
     for chain in 0..AUDIT_CHAINS {
         let range = keys::subspace_range(&keys::audit_chain_subspace(chain));
-        let mut begin = range.begin.clone();
-        loop {
-            let page_range = KeyRange::new(begin.clone(), range.end.clone());
-            let page = store
-                .run(|tx, _| {
-                    let page_range = page_range.clone();
-                    async move { tx.get_range(&page_range, RangeOptions::limit(PAGE)).await }
-                })
-                .await?;
-            let full = page.len() == PAGE;
-            if let Some((key, _)) = page.last() {
-                begin = key.clone();
-                begin.push(0);
-            }
+        pages::for_each_page(store, range, |page| {
             for (_, bytes) in page {
                 let record: AuditRecord = serde_json::from_slice(&bytes).map_err(|e| {
                     KvError::Corrupt(format!(
@@ -50,10 +35,9 @@ pub async fn since(store: &Store, since: u64, limit: usize) -> Result<Vec<Stored
                     out.push(StoredRecord { record, bytes });
                 }
             }
-            if !full {
-                break;
-            }
-        }
+            Ok(())
+        })
+        .await?;
     }
     out.sort_by_key(|r| (r.record.time, r.record.chain, r.record.seq));
     if limit > 0 {

@@ -15,8 +15,7 @@ use fiducia_hsm::PublicJwk;
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// Records read per transaction.
-const PAGE: usize = 1000;
+use super::pages::PAGE;
 
 /// What is wrong with a record or checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,25 +159,12 @@ async fn read_checkpoints(store: &Store) -> Result<Vec<(u64, Vec<u8>)>, KvError>
 
 async fn read_all(store: &Store, range: KeyRange) -> Result<Vec<(Vec<u8>, Vec<u8>)>, KvError> {
     let mut out = Vec::new();
-    let mut begin = range.begin.clone();
-    loop {
-        let page_range = KeyRange::new(begin.clone(), range.end.clone());
-        let page = store
-            .run(|tx, _| {
-                let page_range = page_range.clone();
-                async move { tx.get_range(&page_range, RangeOptions::limit(PAGE)).await }
-            })
-            .await?;
-        let full = page.len() == PAGE;
-        if let Some((key, _)) = page.last() {
-            begin = key.clone();
-            begin.push(0);
-        }
+    super::pages::for_each_page(store, range, |page| {
         out.extend(page);
-        if !full {
-            return Ok(out);
-        }
-    }
+        Ok(())
+    })
+    .await?;
+    Ok(out)
 }
 
 fn last_int(key: &[u8]) -> Result<u64, KvError> {

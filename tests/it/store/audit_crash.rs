@@ -11,6 +11,7 @@
 //! in that state (no record without its change), every acknowledged change
 //! is there, and `audit verify` finds the chains intact. Same pattern as `crash.rs`.
 
+use super::acking_child::AckingChild;
 use fiducia::consent::decision::{ConsentDecided, decide_consent};
 use fiducia::consent::state::{ConsentEvent, ConsentStatus};
 use fiducia::consent::{AccountAccess, Consent, ConsentKind, Lifetimes};
@@ -22,13 +23,8 @@ use fiducia::store::audit::{EventType, read, verify};
 use fiducia::store::embedded::open_store;
 use fiducia::store::repo::{Repo, ops};
 use fiducia_hsm::JoseAlg;
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const CHILD_VAR: &str = "FIDUCIA_AUDIT_CRASH_CHILD_STORE";
@@ -177,47 +173,25 @@ fn audit_crash_child() {
 /// Runs the child until it acknowledged `enough` changes, kills it with
 /// SIGKILL, and returns the acknowledged (step, n) pairs.
 fn run_child_and_kill(dir: &Path, enough: usize) -> BTreeSet<(String, u64)> {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "it::store::audit_crash::audit_crash_child",
-            "--nocapture",
-            "--test-threads",
-            "1",
-        ])
-        .env(CHILD_VAR, dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
-    let seen = acknowledged.clone();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            if let Some(rest) = line.strip_prefix("ack ")
-                && let Some((step, n)) = rest.split_once(' ')
-            {
-                seen.lock()
-                    .unwrap()
-                    .insert((step.to_string(), n.parse::<u64>().unwrap()));
-            }
-        }
-    });
+    let mut child = AckingChild::spawn(
+        "it::store::audit_crash::audit_crash_child",
+        CHILD_VAR,
+        dir,
+        |rest| {
+            let (step, n) = rest.split_once(' ').unwrap();
+            (step.to_string(), n.parse::<u64>().unwrap())
+        },
+    );
     let started = Instant::now();
-    while acknowledged.lock().unwrap().len() < enough {
+    while child.acknowledged() < enough {
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "the child is too slow"
         );
-        assert!(child.try_wait().unwrap().is_none(), "the child exited early");
+        assert!(!child.exited(), "the child exited early");
         std::thread::sleep(Duration::from_millis(20));
     }
-    kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
-    child.wait().unwrap();
-    reader.join().unwrap();
-    acknowledged.lock().unwrap().clone()
+    child.kill()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

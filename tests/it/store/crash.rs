@@ -9,15 +9,12 @@
 //! (a server the tests start) and FoundationDB (`FDB_CLUSTER_FILE`). The
 //! server's own crash is `pg_crash.rs`.
 
+use super::acking_child::AckingChild;
 use fiducia::store::embedded::open_store;
 use fiducia::store::kv::{KeyRange, RangeOptions, Store};
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const CHILD_STORE_VAR: &str = "FIDUCIA_CRASH_CHILD_STORE";
@@ -110,44 +107,21 @@ pub async fn numbers_under(store: &Store, prefix: &'static [u8]) -> BTreeSet<u64
 /// has come (it sees the acknowledgements so far), kills it with SIGKILL
 /// and returns every acknowledged transaction.
 fn run_child_and_kill(spec: &str, ready: impl Fn(usize) -> bool) -> BTreeSet<u64> {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "it::store::crash::crash_child",
-            "--nocapture",
-            "--test-threads",
-            "1",
-        ])
-        .env(CHILD_STORE_VAR, spec)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
-    let seen = acknowledged.clone();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            if let Some(n) = line.unwrap().strip_prefix("ack ") {
-                seen.lock().unwrap().insert(n.parse::<u64>().unwrap());
-            }
-        }
+    let mut child = AckingChild::spawn("it::store::crash::crash_child", CHILD_STORE_VAR, spec, |n| {
+        n.parse::<u64>().unwrap()
     });
     let started = Instant::now();
     let mut moment = false;
     while started.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(Duration::from_millis(100));
-        if ready(acknowledged.lock().unwrap().len()) {
+        if ready(child.acknowledged()) {
             moment = true;
             break;
         }
     }
     assert!(moment, "the child never got to the moment to kill it");
-    assert!(child.try_wait().unwrap().is_none(), "the child exited early");
-    kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
-    child.wait().unwrap();
-    reader.join().unwrap();
-    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(!child.exited(), "the child exited early");
+    let acknowledged = child.kill();
     assert!(
         acknowledged.len() > 100,
         "only {} commits in {:?}",
