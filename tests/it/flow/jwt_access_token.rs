@@ -84,12 +84,9 @@ async fn other_clients_keep_opaque_tokens() {
     op.handle.shutdown().await;
 }
 
-/// RFC 9068 §2.2: `aud` is `tokens.access_token_audience` when set, and a
-/// client_credentials token (no resource owner) has the client as `sub`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn audience_is_configured_and_client_tokens_name_the_client() {
-    let op = Op::start_with("access_token_audience = \"https://api.bank.example\"").await;
-    let dpop = DpopKey::new();
+/// A JWT access token (RFC 9068) from `op`: client_credentials of the
+/// `access_token_format = "jwt"` client, DPoP-bound.
+pub(crate) async fn client_jwt_access_token(op: &Op, dpop: &DpopKey) -> String {
     let assertion = op.assertion(JWT_AT, json!({})).await;
     let request = form(
         "/token",
@@ -103,10 +100,19 @@ async fn audience_is_configured_and_client_tokens_name_the_client() {
     let proof = dpop.proof("POST", &format!("{ISSUER}/token"), None).await;
     let response = op.send(false, with_header(request, "dpop", &proof)).await;
     assert_status(&response, 200);
-    let token = json(response.body())["access_token"]
+    json(response.body())["access_token"]
         .as_str()
         .unwrap()
-        .to_string();
+        .to_string()
+}
+
+/// RFC 9068 §2.2: `aud` is `tokens.access_token_audience` when set, and a
+/// client_credentials token (no resource owner) has the client as `sub`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audience_is_configured_and_client_tokens_name_the_client() {
+    let op = Op::start_with("access_token_audience = \"https://api.bank.example\"").await;
+    let dpop = DpopKey::new();
+    let token = client_jwt_access_token(&op, &dpop).await;
     let jwks = json(op.send(false, get("/jwks")).await.body());
     let keys: Vec<PublicJwk> = serde_json::from_value(jwks["keys"].clone()).unwrap();
     let claims = verify_jws(&token, &keys, Some("at+jwt")).unwrap().claims;

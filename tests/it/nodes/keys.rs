@@ -6,11 +6,11 @@
 
 use super::two_nodes;
 use crate::it::flow::harness::*;
+use crate::it::flow::jwt_access_token::client_jwt_access_token;
 use crate::it::support::{get, json};
 use fiducia::protocol::jose::{PublicJwk, verify_jws};
 use fiducia_hsm::JoseAlg;
 use fiducia_hsm::pkcs11::admin::KeyAdmin;
-use serde_json::json;
 use std::time::{Duration, Instant};
 
 /// Seconds between key reloads on each node (`signing.key_refresh_secs`)
@@ -26,28 +26,6 @@ async fn jwks(op: &Op) -> Vec<PublicJwk> {
 
 fn kids(keys: &[PublicJwk]) -> Vec<String> {
     keys.iter().map(|k| k.kid().to_string()).collect()
-}
-
-/// A JWT access token (RFC 9068) from `op`: client_credentials of the
-/// `access_token_format = "jwt"` client, DPoP-bound.
-async fn jwt_access_token(op: &Op, dpop: &DpopKey) -> String {
-    let assertion = op.assertion(JWT_AT, json!({})).await;
-    let request = form(
-        "/token",
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", JWT_AT),
-            ("client_assertion_type", JWT_BEARER),
-            ("client_assertion", &assertion),
-        ],
-    );
-    let proof = dpop.proof("POST", &format!("{ISSUER}/token"), None).await;
-    let response = op.send(false, with_header(request, "dpop", &proof)).await;
-    assert_status(&response, 200);
-    json(response.body())["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 /// The `kid` of a compact JWS's protected header.
@@ -77,7 +55,7 @@ async fn a_key_rotated_beside_two_nodes_signs_at_both_and_verifies_at_both_jwks(
         return;
     };
     let dpop = DpopKey::new();
-    let before = jwt_access_token(&a, &dpop).await;
+    let before = client_jwt_access_token(&a, &dpop).await;
     let old_kid = kid_of(&before);
     let published = kids(&jwks(&a).await);
     assert_eq!(published, kids(&jwks(&b).await), "one token, one JWKS");
@@ -101,7 +79,7 @@ async fn a_key_rotated_beside_two_nodes_signs_at_both_and_verifies_at_both_jwks(
     let mut signed = Vec::new();
     for node in [&a, &b] {
         loop {
-            let token = jwt_access_token(node, &dpop).await;
+            let token = client_jwt_access_token(node, &dpop).await;
             if kid_of(&token) == new_kid {
                 signed.push(token);
                 break;
