@@ -24,6 +24,7 @@
 //! TLS is rustls ([`tls`]). The tables are created and versioned on open
 //! ([`schema`]).
 
+mod batcher;
 mod errors;
 pub mod local_server;
 mod schema;

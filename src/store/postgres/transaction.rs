@@ -2,9 +2,10 @@
 //! server inside a SERIALIZABLE transaction begun at the first read (the
 //! connection's default isolation, set at connect), merged with the buffered
 //! writes; the writes travel at commit, pipelined with `COMMIT` in one round
-//! trip. A transaction that only writes sends one autocommitted statement
-//! when one suffices (`insert_new`: the record and its index entries in one
-//! upsert).
+//! trip. A transaction that read nothing and only sets keys (`insert_new`:
+//! a record and its index entries) is group-committed with the others of
+//! the moment in one autocommitted upsert (`batcher.rs`); one that only
+//! writes otherwise sends one autocommitted statement when one suffices.
 
 use super::errors;
 use super::shared::Shared;
@@ -328,6 +329,15 @@ impl BackendTransaction for PostgresTransaction {
         Box::pin(async move {
             let mut conn = self.conn.lock().await;
             if !writes.is_empty() {
+                // Read nothing, only sets: group-committed with the other
+                // blind writes of the moment (`batcher.rs`).
+                let writes = match conn.in_transaction || self.shared.faults_pending() {
+                    true => writes,
+                    false => match writes.only_sets() {
+                        Ok((keys, values)) => return self.shared.batcher.commit(keys, values).await,
+                        Err(writes) => writes,
+                    },
+                };
                 return self.commit_writes(&mut conn, writes).await;
             }
             if !conn.in_transaction {

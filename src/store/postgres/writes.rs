@@ -20,6 +20,19 @@ impl Writes {
         self.keys.is_empty() && self.cleared.is_empty()
     }
 
+    /// The keys and values when every write is a set (no clear, no
+    /// range): a blind write the batcher may group; else the writes back.
+    pub(super) fn only_sets(self) -> Result<(Vec<Vec<u8>>, Vec<Vec<u8>>), Self> {
+        if !self.cleared.is_empty() || self.keys.values().any(Option::is_none) {
+            return Err(self);
+        }
+        Ok(self
+            .keys
+            .into_iter()
+            .filter_map(|(key, value)| value.map(|value| (key, value)))
+            .unzip())
+    }
+
     pub(super) fn set(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
         self.keys.insert(key, value);
     }
