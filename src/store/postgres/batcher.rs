@@ -17,6 +17,7 @@
 //! never fails the others.
 
 use super::errors;
+use super::writes::Sets;
 use crate::store::kv::KvError;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -107,9 +108,9 @@ async fn write(pool: &deadpool_postgres::Pool, batch: Vec<Job>) {
 }
 
 /// The batch's keys and values, each key once with its last value.
-fn merged(batch: &[Job]) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+fn merged(batch: &[Job]) -> Sets {
     let mut index: HashMap<&[u8], usize> = HashMap::new();
-    let (mut keys, mut values): (Vec<Vec<u8>>, Vec<Vec<u8>>) = (Vec::new(), Vec::new());
+    let (mut keys, mut values): Sets = (Vec::new(), Vec::new());
     for job in batch {
         for (key, value) in job.keys.iter().zip(&job.values) {
             match index.get(key.as_slice()) {

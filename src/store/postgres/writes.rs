@@ -7,6 +7,9 @@ use crate::store::kv::{KeyRange, KeyValue, RangeOptions};
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
+/// Keys and their values, side by side (the upsert's two arrays).
+pub(super) type Sets = (Vec<Vec<u8>>, Vec<Vec<u8>>);
+
 #[derive(Default)]
 pub(super) struct Writes {
     /// Key → its new value, or `None` for a clear.
@@ -22,7 +25,7 @@ impl Writes {
 
     /// The keys and values when every write is a set (no clear, no
     /// range): a blind write the batcher may group; else the writes back.
-    pub(super) fn only_sets(self) -> Result<(Vec<Vec<u8>>, Vec<Vec<u8>>), Self> {
+    pub(super) fn only_sets(self) -> Result<Sets, Self> {
         if !self.cleared.is_empty() || self.keys.values().any(Option::is_none) {
             return Err(self);
         }
