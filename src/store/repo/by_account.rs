@@ -4,14 +4,10 @@
 //! `fiducia users list`.
 
 use super::handle::Repo;
-use super::ops;
 use super::revoked::GrantRevocation;
 use crate::store::keys::{self, Index, Kind};
 use crate::store::kv::{KeyRange, KvError, RangeOptions};
 use crate::store::record::{Found, RecordMeta, StoredRecord};
-
-/// Index entries read per transaction.
-const CHUNK: usize = 500;
 
 /// The kinds issued for a customer that go when their account is disabled:
 /// grants (with every code and token under them, [`Repo::revoke_by_grant_id`]),
@@ -39,48 +35,11 @@ impl Repo {
         account_id: &str,
         revocation: GrantRevocation,
     ) -> Result<usize, KvError> {
-        let value = ops::index_value(Index::User, account_id);
         let mut total = 0;
         for kind in ISSUED_FOR_ACCOUNT.iter().copied() {
-            loop {
-                let entries = self
-                    .store()
-                    .run(|tx, _| {
-                        let value = value.clone();
-                        async move { ops::index_entries(&tx, Index::User, &value, Some(kind), CHUNK).await }
-                    })
-                    .await?;
-                for (kind, id_key) in &entries {
-                    // Grants are stored under their id's bytes (keys.rs).
-                    if *kind == Kind::Grant
-                        && let Ok(grant_id) = std::str::from_utf8(id_key)
-                    {
-                        total += self.revoke_by_grant_id(grant_id, revocation).await?;
-                    }
-                }
-                let deleted = self
-                    .store()
-                    .run(|tx, _| {
-                        let (value, entries) = (value.clone(), &entries);
-                        async move {
-                            let mut deleted = 0;
-                            for (kind, id_key) in entries {
-                                if ops::destroy_by_key(&tx, *kind, id_key).await? {
-                                    deleted += 1;
-                                }
-                                // The entry goes too when its record was
-                                // already gone (a stale entry).
-                                tx.clear(&keys::index_key(Index::User, &value, *kind, id_key))?;
-                            }
-                            Ok(deleted)
-                        }
-                    })
-                    .await?;
-                total += deleted;
-                if entries.len() < CHUNK {
-                    break;
-                }
-            }
+            total += self
+                .revoke_indexed(Index::User, account_id, Some(kind), revocation)
+                .await?;
         }
         Ok(total)
     }

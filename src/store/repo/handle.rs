@@ -278,58 +278,7 @@ impl Repo {
         client_id: &str,
         revocation: GrantRevocation,
     ) -> Result<usize, KvError> {
-        self.revoke_client_entries(client_id, None, revocation).await
-    }
-
-    /// Deletes the records indexed by `client_id` (of `kind` only, if
-    /// given), each grant after what was issued under it
-    /// ([`Repo::revoke_by_grant_id`]), in chunks; how many were deleted.
-    pub(crate) async fn revoke_client_entries(
-        &self,
-        client_id: &str,
-        kind: Option<Kind>,
-        revocation: GrantRevocation,
-    ) -> Result<usize, KvError> {
-        let value = ops::index_value(Index::Client, client_id);
-        let mut total = 0;
-        loop {
-            let entries = self
-                .store
-                .run(|tx, _| {
-                    let value = value.clone();
-                    async move { ops::index_entries(&tx, Index::Client, &value, kind, REVOKE_CHUNK).await }
-                })
-                .await?;
-            for (kind, id_key) in &entries {
-                // Grants are stored under their id's bytes (keys.rs).
-                if *kind == Kind::Grant
-                    && let Ok(grant_id) = std::str::from_utf8(id_key)
-                {
-                    total += self.revoke_by_grant_id(grant_id, revocation).await?;
-                }
-            }
-            let deleted = self
-                .store
-                .run(|tx, _| {
-                    let (value, entries) = (value.clone(), &entries);
-                    async move {
-                        let mut deleted = 0;
-                        for (kind, id_key) in entries {
-                            if ops::destroy_by_key(&tx, *kind, id_key).await? {
-                                deleted += 1;
-                            } else {
-                                let key = crate::store::keys::index_key(Index::Client, &value, *kind, id_key);
-                                tx.clear(&key)?;
-                            }
-                        }
-                        Ok(deleted)
-                    }
-                })
-                .await?;
-            total += deleted;
-            if entries.len() < REVOKE_CHUNK {
-                return Ok(total);
-            }
-        }
+        self.revoke_indexed(Index::Client, client_id, None, revocation)
+            .await
     }
 }

@@ -28,6 +28,7 @@ pub mod migrate_v7;
 pub mod migrate_v8;
 pub mod migrate_v9;
 pub mod ops;
+mod revoke_indexed;
 pub mod revoked;
 pub mod scan;
 pub mod schema;

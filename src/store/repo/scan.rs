@@ -57,7 +57,7 @@ impl Repo {
         for kind in Kind::ALL.iter().copied() {
             if kind != Kind::RegistrationAccessToken && kind.is_indexed_by(Index::Client) {
                 total += self
-                    .revoke_client_entries(client_id, Some(kind), revocation)
+                    .revoke_indexed(Index::Client, client_id, Some(kind), revocation)
                     .await?;
             }
         }
