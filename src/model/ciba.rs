@@ -110,8 +110,8 @@ impl std::fmt::Debug for BackchannelRequest {
 impl StoredRecord for BackchannelRequest {
     const KIND: Kind = Kind::BackchannelAuthenticationRequest;
     fn links(&self) -> Links {
-        // By client (revocation of what a client holds) and by customer
-        // (their pending requests on the device).
+        // Its client and customer, held in its `RecordMeta` and matched there
+        // when either is revoked; no index entry (`Kind::is_found_by_scan`).
         Links {
             client_id: Some(self.client_id.clone()),
             account_id: Some(self.account_id.clone()),

@@ -1,7 +1,7 @@
 //! The key schema and value schema of the store.
 //!
 //! ```text
-//! SCHEMA_VERSION = 9
+//! SCHEMA_VERSION = 11
 //!
 //! Keys are FoundationDB tuple-layer encodings (FDB "design/tuple.md":
 //! byte strings 0x01, text 0x02, non-negative integers 0x14..0x1c), so they
@@ -44,7 +44,9 @@
 //!          by client and user. Two keys fewer per issued token. A
 //!          client_credentials token is its own grant: its grant id names
 //!          its own key (`records::own_grant_id`), so it takes no index
-//!          entry at all and revoke-by-grant deletes it by key.
+//!          entry at all and revoke-by-grant deletes it by key. Pending
+//!          CIBA requests take no client or customer entry
+//!          (Kind::is_found_by_scan): revocation reads the kind.
 //!
 //! Values: codec::encode (tag byte 0x01 + bincode 2.0.1 standard) of
 //! (RecordMeta, payload); RecordMeta (store/record.rs) comes first so that
@@ -116,12 +118,19 @@
 //! own format version (`v`). A version-9 store has no audit keys, so the
 //! migration writes nothing; the bump keeps older builds, which would
 //! change records without appending to the trail, from opening the store.
+//! Version 11 stopped indexing pending CIBA requests by client and by
+//! customer (`Kind::is_found_by_scan`): the OP holds them in numbers (up to
+//! `[ciba] max_pending`) and each entry costs the embedded store's memtable
+//! its key and 64 bytes more, while the two indexes served only revocation
+//! (a client deleted or suspended, a customer disabled), which now scans
+//! the kind (`repo/revoke_indexed.rs`). Its migration (`repo/migrate_v11.rs`)
+//! clears those entries and keeps the requests.
 
 use aws_lc_rs::digest;
 
 /// Version of the layout above; recorded in the store at `(0,
 /// "schema_version")`.
-pub const SCHEMA_VERSION: u32 = 10;
+pub const SCHEMA_VERSION: u32 = 11;
 
 /// First element of the schema version key.
 const META: u64 = 0;
@@ -272,8 +281,26 @@ impl Kind {
     pub const fn is_indexed_by(self, index: Index) -> bool {
         match self {
             Kind::AccessToken | Kind::RefreshToken => matches!(index, Index::Grant),
-            _ => true,
+            _ => !self.is_found_by_scan(index),
         }
+    }
+
+    /// Whether records of this kind linked through `index` are found by
+    /// reading the whole kind rather than through index entries (part of
+    /// the on-disk schema). Pending CIBA requests: up to `[ciba]
+    /// max_pending` of them are held at once and only a revocation (a
+    /// client deleted or suspended, a customer disabled) looks them up by
+    /// client or customer, so two entries fewer per request (128 bytes of
+    /// memtable besides their keys) are worth a scan of the kind on that
+    /// rare path. Their `RecordMeta` still holds both links.
+    pub const fn is_found_by_scan(self, index: Index) -> bool {
+        matches!(
+            (self, index),
+            (
+                Kind::BackchannelAuthenticationRequest,
+                Index::Client | Index::User
+            )
+        )
     }
 
     /// The key bytes that stand for `id` in this kind's subspace.

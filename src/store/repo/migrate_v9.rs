@@ -13,14 +13,30 @@
 //! of them fails with `TransactionTooLarge` and stays at version 8
 //! (nothing half-done; started again once they have expired).
 
-use super::migrate_v3::drop_kind;
-use crate::store::keys::Kind;
-use crate::store::kv::{KvError, Transaction};
+use super::migrate_v11::clear_client_and_customer_entries;
+use super::ops::{clear_entries, parse_tail};
+use crate::store::codec;
+use crate::store::keys::{self, Kind};
+use crate::store::kv::{KvError, RangeOptions, Transaction};
+use crate::store::record::RecordMeta;
 use futures::future::BoxFuture;
 
-/// The migration (see the module documentation).
+/// The migration (see the module documentation). As `migrate_v3::drop_kind`,
+/// but the client and customer entries are cleared by schema 8's rules
+/// (schema 11 no longer writes them, so `clear_entries` does not name them).
 pub fn migrate(tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
-    Box::pin(async move { drop_kind(tx, Kind::BackchannelAuthenticationRequest).await })
+    Box::pin(async move {
+        let range = keys::subspace_range(&keys::kind_subspace(Kind::BackchannelAuthenticationRequest));
+        for (key, value) in tx.get_range(&range, RangeOptions::default()).await? {
+            let (kind, id_key) = parse_tail(&key)?;
+            tx.clear(&key)?;
+            if let Ok((meta, _)) = codec::decode_prefix::<RecordMeta>(&value) {
+                clear_entries(tx, kind, &id_key, &meta)?;
+                clear_client_and_customer_entries(tx, &id_key, &meta)?;
+            }
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]

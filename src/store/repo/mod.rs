@@ -22,6 +22,7 @@
 mod by_account;
 pub mod expiry;
 mod handle;
+pub mod migrate_v11;
 pub mod migrate_v3;
 pub mod migrate_v6;
 pub mod migrate_v7;

@@ -1,15 +1,19 @@
 //! [`Repo::revoke_indexed`]: deletes the records one index value points at
 //! (a client's, a customer's), each grant after what was issued under it.
 //! Both client-wide revocation (`handle.rs`, `scan.rs`) and a customer's
-//! (`by_account.rs`) are this walk over a different index.
+//! (`by_account.rs`) are this walk over a different index. Kinds that take
+//! no entry in the index for their link (`Kind::is_found_by_scan`: pending
+//! CIBA requests) are read whole and matched on their `RecordMeta`.
 
 use super::handle::Repo;
 use super::ops;
 use super::revoked::GrantRevocation;
+use crate::store::codec;
 use crate::store::keys::{self, Index, Kind};
-use crate::store::kv::KvError;
+use crate::store::kv::{KeyRange, KvError, RangeOptions};
+use crate::store::record::RecordMeta;
 
-/// Index entries read per transaction.
+/// Index entries (or records of a scanned kind) read per transaction.
 const CHUNK: usize = 500;
 
 impl Repo {
@@ -27,8 +31,13 @@ impl Repo {
         kind: Option<Kind>,
         revocation: GrantRevocation,
     ) -> Result<usize, KvError> {
-        let value = ops::index_value(index, value);
         let mut total = 0;
+        for scanned in Kind::ALL.iter().copied() {
+            if scanned.is_found_by_scan(index) && kind.is_none_or(|k| k == scanned) {
+                total += self.revoke_scanned(index, value, scanned).await?;
+            }
+        }
+        let value = ops::index_value(index, value);
         loop {
             let entries = self
                 .store()
@@ -67,4 +76,67 @@ impl Repo {
             }
         }
     }
+
+    /// Deletes the records of `kind` (one [`Kind::is_found_by_scan`] for
+    /// `index`) whose link for `index` is `value`: the kind is read in key
+    /// order, [`CHUNK`] records a transaction, and the matching ones of each
+    /// chunk are deleted in the next. Bounded by how many the OP holds
+    /// (`[ciba] max_pending` for CIBA requests).
+    async fn revoke_scanned(&self, index: Index, value: &str, kind: Kind) -> Result<usize, KvError> {
+        let whole = keys::subspace_range(&keys::kind_subspace(kind));
+        let mut begin = whole.begin.clone();
+        let mut total = 0;
+        loop {
+            let range = KeyRange::new(begin.clone(), whole.end.clone());
+            let pairs = self
+                .store()
+                .run(|tx, _| {
+                    let range = range.clone();
+                    async move { tx.get_range(&range, RangeOptions::limit(CHUNK)).await }
+                })
+                .await?;
+            let mut matching = Vec::new();
+            for (key, bytes) in &pairs {
+                let (meta, _) = codec::decode_prefix::<RecordMeta>(bytes)?;
+                let link = match index {
+                    Index::Client => meta.client_id.as_deref(),
+                    Index::User => meta.account_id.as_deref(),
+                    Index::Grant => meta.grant_id.as_deref(),
+                    Index::Uid => meta.uid.as_deref(),
+                    Index::AuthReq => None,
+                };
+                if link == Some(value) {
+                    matching.push(ops::parse_tail(key)?.1);
+                }
+            }
+            if !matching.is_empty() {
+                total += self
+                    .store()
+                    .run(|tx, _| {
+                        let matching = &matching;
+                        async move {
+                            let mut deleted = 0;
+                            for id_key in matching {
+                                if ops::destroy_by_key(&tx, kind, id_key).await? {
+                                    deleted += 1;
+                                }
+                            }
+                            Ok(deleted)
+                        }
+                    })
+                    .await?;
+            }
+            match pairs.last() {
+                Some((last, _)) if pairs.len() == CHUNK => {
+                    begin = last.clone();
+                    begin.push(0x00);
+                }
+                _ => return Ok(total),
+            }
+        }
+    }
 }
+
+#[cfg(test)]
+#[path = "revoke_indexed_tests.rs"]
+mod tests;

@@ -55,7 +55,9 @@ impl Repo {
     ) -> Result<usize, KvError> {
         let mut total = 0;
         for kind in Kind::ALL.iter().copied() {
-            if kind != Kind::RegistrationAccessToken && kind.is_indexed_by(Index::Client) {
+            if kind != Kind::RegistrationAccessToken
+                && (kind.is_indexed_by(Index::Client) || kind.is_found_by_scan(Index::Client))
+            {
                 total += self
                     .revoke_indexed(Index::Client, client_id, Some(kind), revocation)
                     .await?;

@@ -59,6 +59,7 @@ pub const MIGRATIONS: &[(u32, Migration)] = &[
     (7, super::migrate_v8::migrate),
     (8, super::migrate_v9::migrate),
     (9, add_audit_trail),
+    (10, super::migrate_v11::migrate),
 ];
 
 /// 1 → 2: access and refresh tokens are no longer indexed by client and user
