@@ -13,6 +13,7 @@ pub mod admin;
 pub mod child;
 pub mod clock;
 pub mod config;
+pub mod config_api;
 pub mod consent;
 pub mod demo;
 pub mod directory;

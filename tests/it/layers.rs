@@ -30,6 +30,7 @@ const LAYERS: &[(&str, &str)] = &[
     ("oauth", "application"),
     ("http", "http"),
     ("admin", "programs"),
+    ("config_api", "programs"),
     ("gateway", "programs"),
     ("directory", "programs"),
     ("server", "programs"),
