@@ -8,7 +8,7 @@
 //! `Client-Cert` header is believed here (no trusted proxies): the
 //! certificate is the TLS handshake's.
 
-use super::routes::ConfigApiRouter;
+use super::router::ConfigApiRouter;
 use super::{ConfigApi, Keys, Settings};
 use crate::actors::key_manager::KeyManagerMessage;
 use crate::clock::Clock;

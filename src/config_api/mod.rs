@@ -5,8 +5,8 @@
 //! the operation's scope, sender-constrained when configured.
 //!
 //! - [`listener`]: the TLS listener, started and stopped with the OP's;
-//! - [`routes`]: the route table ([`routes::RESOURCES`]: one file per
-//!   resource under [`resources`]) and the router;
+//! - [`route`] (what a route is), [`router`] (the tables,
+//!   [`router::RESOURCES`]: one file per resource under [`resources`]);
 //! - [`authenticate`], [`issuers`], [`access_token`], [`refusal`],
 //!   [`auth_failures`]: who calls, RFC 9068 §4 and RFC 6750 §3;
 //! - [`problem`] (RFC 9457), [`etag`] (RFC 9110 §8.8.3, §13.1.1),
@@ -26,7 +26,8 @@ pub mod problem;
 pub mod redact;
 pub mod refusal;
 pub mod resources;
-pub mod routes;
+pub mod route;
+pub mod router;
 pub mod scope;
 
 use crate::actors::key_manager::KeyManagerMessage;

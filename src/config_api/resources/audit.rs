@@ -10,7 +10,7 @@
 //! returned), `limit` (1 to [`MAX_LIMIT`], default [`DEFAULT_LIMIT`]).
 
 use crate::config_api::problem::{FieldError, Problem};
-use crate::config_api::routes::{Answer, Call, Route, representation};
+use crate::config_api::route::{Answer, Call, Route, representation};
 use crate::config_api::scope::Scope;
 use crate::store::audit::read::{self, Position};
 use http::{Method, StatusCode};

@@ -4,7 +4,7 @@
 
 use crate::config_api::problem::Problem;
 use crate::config_api::redact;
-use crate::config_api::routes::{Answer, Call, Route, representation};
+use crate::config_api::route::{Answer, Call, Route, representation};
 use crate::config_api::scope::Scope;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};

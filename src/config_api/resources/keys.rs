@@ -26,7 +26,7 @@
 use crate::actors::key_manager::KeyManagerMessage;
 use crate::config_api::etag::{self, Precondition};
 use crate::config_api::problem::{FieldError, Problem};
-use crate::config_api::routes::{Answer, Call, Route, representation};
+use crate::config_api::route::{Answer, Call, Route, representation};
 use crate::config_api::scope::Scope;
 use crate::signing::KeyBackend;
 use crate::store::audit::{self, AuditEvent, Change, EventType, Target};

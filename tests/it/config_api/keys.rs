@@ -286,7 +286,7 @@ async fn bad_paths_methods_and_media_types_are_problems_and_openapi_matches_the_
             documented.insert((method.to_ascii_uppercase(), path.clone()));
         }
     }
-    let served: BTreeSet<(String, String)> = fiducia::config_api::routes::all()
+    let served: BTreeSet<(String, String)> = fiducia::config_api::router::all()
         .map(|r| (r.method.as_str().to_string(), r.path.to_string()))
         .collect();
     assert_eq!(documented, served);

@@ -1,57 +1,22 @@
-//! The Config API's route table: each resource is one file under
-//! `resources/` exporting its `ROUTES` (method, path template, scope,
-//! handler) and its part of the OpenAPI document; [`RESOURCES`] lists the
-//! files, so a resource is one file plus one line here. The router answers
-//! an unknown path 404 and a known path with another method 405 with
-//! `Allow` (RFC 9110 §15.5.6), both as problems; then authenticates the
-//! caller for the route's scope (`authenticate.rs`), checks that a body is
-//! JSON (415), and calls the handler.
+//! The Config API's router over the route tables: each resource is one
+//! file under `resources/` exporting its `ROUTES` (`route.rs`) and its part
+//! of the OpenAPI document; [`RESOURCES`] lists the files, so a resource is
+//! one file plus one line here. The router answers an unknown path 404 and
+//! a known path with another method 405 with `Allow` (RFC 9110 §15.5.6),
+//! both as problems; then authenticates the caller for the route's scope
+//! (`authenticate.rs`), checks that a body is JSON (415), and calls the
+//! handler.
 
 use super::ConfigApi;
-use super::authenticate::{Denied, Principal, authenticate};
+use super::authenticate::{Denied, authenticate};
 use super::problem::Problem;
 use super::resources;
-use super::scope::Scope;
+use super::route::{Call, Route, matches};
 use crate::http::context::{Handler, HandlerFuture, RequestContext, RouteLabel};
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, ETAG, HeaderValue};
-use http::{Method, Request, Response, StatusCode};
-use std::future::Future;
-use std::pin::Pin;
+use http::header::{CONTENT_TYPE, HeaderValue};
+use http::{Request, Response};
 use std::sync::Arc;
-
-/// What a handler returns.
-pub type Answer<'a> = Pin<Box<dyn Future<Output = Result<Response<Bytes>, Problem>> + Send + 'a>>;
-
-/// A handler: the call in, a response or a problem out.
-pub type Handle = for<'a> fn(Call<'a>) -> Answer<'a>;
-
-/// One request as a handler sees it.
-pub struct Call<'a> {
-    /// The API's state.
-    pub api: &'a ConfigApi,
-    /// The request (body read within `config_api.max_body_bytes`).
-    pub request: &'a Request<Bytes>,
-    /// The path template's `{parameters}`, in order.
-    pub params: Vec<&'a str>,
-    /// The authenticated caller; `None` on a route without a scope.
-    pub principal: Option<Principal>,
-}
-
-/// One row of a resource's table.
-#[derive(Debug)]
-pub struct Route {
-    /// The method.
-    pub method: Method,
-    /// The path template: `/keys/{kid}/activate`.
-    pub path: &'static str,
-    /// The scope the caller's token needs; `None`: no token needed.
-    pub scope: Option<Scope>,
-    /// The metrics label.
-    pub label: &'static str,
-    /// The handler.
-    pub handle: Handle,
-}
 
 /// Every resource's routes. One line per resource file.
 pub const RESOURCES: &[&[Route]] = &[
@@ -64,40 +29,6 @@ pub const RESOURCES: &[&[Route]] = &[
 /// Every served route.
 pub fn all() -> impl Iterator<Item = &'static Route> {
     RESOURCES.iter().flat_map(|routes| routes.iter())
-}
-
-/// The `{parameters}` of `path` when it matches `template`.
-pub fn matches<'p>(template: &str, path: &'p str) -> Option<Vec<&'p str>> {
-    let mut params = Vec::new();
-    let mut wanted = template.split('/');
-    let mut given = path.split('/');
-    loop {
-        match (wanted.next(), given.next()) {
-            (None, None) => return Some(params),
-            (Some(w), Some(g)) if w.starts_with('{') && w.ends_with('}') => {
-                if g.is_empty() {
-                    return None;
-                }
-                params.push(g);
-            }
-            (Some(w), Some(g)) if w == g => {}
-            _ => return None,
-        }
-    }
-}
-
-/// A JSON representation with its strong `ETag` (RFC 9110 §8.8.3).
-pub fn representation(status: StatusCode, body: Vec<u8>) -> Response<Bytes> {
-    let tag = super::etag::of(&body);
-    let mut response = Response::new(Bytes::from(body));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    if let Ok(tag) = HeaderValue::from_str(&tag) {
-        response.headers_mut().insert(ETAG, tag);
-    }
-    response
 }
 
 /// The Config API's request handler.
@@ -187,6 +118,7 @@ impl Handler for ConfigApiRouter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     #[test]
     fn templates_match_whole_segments() {
@@ -198,6 +130,48 @@ mod tests {
         assert_eq!(matches("/keys", "/keys/"), None);
         assert_eq!(matches("/keys", "/keys"), Some(vec![]));
         assert_eq!(matches("/keys/{kid}/retire", "/keys/abc/activate"), None);
+    }
+
+    /// (method, path) of every operation the OpenAPI document describes.
+    fn documented() -> BTreeSet<(String, String)> {
+        let doc = resources::openapi::document();
+        let mut out = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                out.insert((method.to_ascii_uppercase(), path.clone()));
+            }
+        }
+        out
+    }
+
+    /// Every route of the table is documented, every documented operation
+    /// is served, and each says the scope the table enforces.
+    #[test]
+    fn the_openapi_document_and_the_route_table_agree() {
+        let served: BTreeSet<(String, String)> = all()
+            .map(|r| (r.method.as_str().to_string(), r.path.to_string()))
+            .collect();
+        assert_eq!(documented(), served);
+        let doc = resources::openapi::document();
+        for route in all() {
+            let op = &doc["paths"][route.path][route.method.as_str().to_ascii_lowercase()];
+            let security = op["security"].as_array().unwrap();
+            match route.scope {
+                None => assert!(security.is_empty(), "{}", route.path),
+                Some(scope) => {
+                    for requirement in security {
+                        let (_, roles) = requirement.as_object().unwrap().iter().next().unwrap();
+                        assert_eq!(
+                            roles,
+                            &serde_json::json!([scope.as_str()]),
+                            "{} {}",
+                            route.method,
+                            route.path
+                        );
+                    }
+                }
+            }
+        }
     }
 
     /// No two routes share a method and a path.
