@@ -10,6 +10,7 @@
 
 pub mod actors;
 pub mod admin;
+pub mod admin_cli;
 pub mod child;
 pub mod clock;
 pub mod config;

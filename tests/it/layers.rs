@@ -32,6 +32,7 @@ const LAYERS: &[(&str, &str)] = &[
     ("admin", "programs"),
     ("config_api", "programs"),
     ("gateway", "programs"),
+    ("admin_cli", "programs"),
     ("directory", "programs"),
     ("server", "programs"),
     ("sandbox", "programs"),
