@@ -4,6 +4,7 @@
 //! `aud` the Config API's) and a second issuer whose key the test holds.
 
 mod auth;
+mod cli;
 mod keys;
 
 use super::flow::harness::*;
@@ -21,6 +22,8 @@ pub const AUD: &str = "https://localhost:8443/config-api";
 pub const IAM: &str = "https://iam.bank.example";
 /// The operators' client at Fiducia.
 pub const OPS: &str = "ops-admin";
+/// The operators' scripts' client (tls_client_auth: certificate-bound tokens).
+pub const OPS_MTLS: &str = "ops-mtls";
 /// A secret of the test config that `/effective-config` must not show
 /// (besides the HSM PIN and the seeded customer's password).
 pub const PG_URL_SECRET: &str = "pg-secret-in-url-42";
@@ -58,6 +61,16 @@ access_token_format = "jwt"
 access_token_audience = "{AUD}"
 scopes = ["fiducia.config.read", "fiducia.keys.write", "fiducia.audit.read"]
 
+[[clients]]
+client_id = "{OPS_MTLS}"
+client_name = "Bank operators' scripts"
+redirect_uris = ["https://ops.bank.example/unused"]
+token_endpoint_auth_method = "tls_client_auth"
+tls_client_auth_subject_dn = "CN={fintech},OU=org-1,O=org-1,C=GB"
+access_token_format = "jwt"
+access_token_audience = "{AUD}"
+scopes = ["fiducia.config.read", "fiducia.keys.write", "fiducia.audit.read"]
+
 [store]
 postgres_url = "postgres://fiducia:{PG_URL_SECRET}@db.bank.example/fiducia"
 
@@ -75,6 +88,7 @@ jwks_file = "{iam_jwks}"
 "#,
                 jwks = jwks.display(),
                 iam_jwks = iam_jwks.display(),
+                fintech = super::support::FINTECH,
             )
         })
         .await;
