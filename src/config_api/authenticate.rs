@@ -5,7 +5,8 @@
 //! with that certificate on this TLS connection (RFC 8705 §3), a `cnf.jkt`
 //! token only under `DPoP` with a valid proof for this request, by that
 //! key, used once (RFC 9449 §4.3, §7.1, §11.1; the OP's checker
-//! `protocol::dpop`, its replay window in the store), an unbound one only
+//! `protocol::dpop`, its replay window in the store), a token of this OP
+//! only while its record is live (not revoked), an unbound one only
 //! without `config_api.require_sender_constrained` — and last the
 //! operation's scope (RFC 6750 §3.1 `insufficient_scope`).
 
@@ -15,6 +16,7 @@ use super::refusal::{Reason, Refusal, Scheme};
 use super::scope::Scope;
 use crate::http::RequestContext;
 use crate::model::Binding;
+use crate::model::records::AccessToken;
 use crate::oauth::caller::DpopHeader;
 use crate::protocol::dpop::{DpopReason, DpopRequest, check_dpop_proof};
 use crate::protocol::jose::JoseError;
@@ -76,6 +78,22 @@ pub async fn authenticate(
         scheme,
         verified: Some((checked.issuer.clone(), checked.subject.clone())),
     };
+    // A token of this OP is also a store record (`oauth/jwt_access_token.rs`):
+    // one revoked (RFC 7009 §2.1), or whose grant or client was revoked,
+    // is refused here as at introspection, not only once it expires.
+    if checked.issuer == api.config.issuer() {
+        let live = api
+            .repo
+            .find_under_live_grant::<AccessToken>(token, now)
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "config API: the token's record could not be read");
+                Denied::Unavailable
+            })?;
+        if live.is_none() {
+            return Err(refuse_verified(Reason::Revoked, scheme).into());
+        }
+    }
     match (&checked.binding, scheme) {
         // RFC 8705 §3: the certificate of this connection's handshake.
         (Some(Binding::Mtls(x5t)), Scheme::Bearer) => {

@@ -37,8 +37,6 @@ pub mod kind {
     pub const FORBIDDEN: &str = "/problems/insufficient-scope";
     /// A dependency (store, HSM) failed; try again.
     pub const UNAVAILABLE: &str = "/problems/unavailable";
-    /// The body is larger than `config_api.max_body_bytes`.
-    pub const TOO_LARGE: &str = "/problems/too-large";
 }
 
 /// One bad field of a request.
@@ -182,14 +180,6 @@ impl Problem {
         match status {
             StatusCode::FORBIDDEN => Self::new(kind::FORBIDDEN, "Insufficient scope", status, None),
             _ => Self::new(kind::UNAUTHORIZED, "Unauthorized", StatusCode::UNAUTHORIZED, None),
-        }
-    }
-
-    /// Any other status the service layer produced (413, 408, 400).
-    pub fn from_status(status: StatusCode, detail: Option<String>) -> Self {
-        match status {
-            StatusCode::PAYLOAD_TOO_LARGE => Self::new(kind::TOO_LARGE, "Request too large", status, detail),
-            _ => Self::new(kind::INVALID_REQUEST, "Invalid request", status, detail),
         }
     }
 

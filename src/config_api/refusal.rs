@@ -38,6 +38,9 @@ pub enum Reason {
     Expired,
     /// `nbf` is in the future.
     NotYetValid,
+    /// A token this OP issued that it no longer holds: revoked (RFC 7009),
+    /// under a revoked grant, or expired from the store.
+    Revoked,
     /// A required claim is absent (RFC 9068 §2.2).
     MissingClaim(&'static str),
     /// A claim has the wrong type or value.
@@ -74,6 +77,7 @@ impl Reason {
             Reason::WrongAudience => "wrong_audience",
             Reason::Expired => "expired",
             Reason::NotYetValid => "not_yet_valid",
+            Reason::Revoked => "revoked",
             Reason::MissingClaim(_) => "missing_claim",
             Reason::BadClaim(_) => "bad_claim",
             Reason::Unbound => "unbound",

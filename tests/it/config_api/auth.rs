@@ -14,7 +14,8 @@ use crate::it::support::{get, json};
 /// (§3.1). A certificate-bound token over another certificate, and a
 /// DPoP-bound one without a proof, with a proof by another key, for
 /// another URL, or replayed, are refused. The first refusal is in the
-/// audit trail, without the token. `/effective-config` holds none of the
+/// audit trail, without the token. Fiducia's token, revoked at the OP, is
+/// refused. `/effective-config` holds none of the
 /// config's secrets.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_of_both_issuers_pass_and_bad_ones_are_refused() {
@@ -178,6 +179,25 @@ async fn tokens_of_both_issuers_pass_and_bad_ones_are_refused() {
     assert_eq!(failure["changed"][0]["to"], "expired");
     assert_eq!(failure["actor"]["id"], format!("ops-robot@{IAM}"));
     assert_eq!(failure["targets"][0]["kind"], "source_address");
+
+    // RFC 7009 §2.1: once revoked at the OP, its own token opens nothing
+    // here either, although its signature and `exp` are still good.
+    let assertion = api.op.assertion(OPS, json!({})).await;
+    let revoke = form(
+        "/revoke",
+        &[
+            ("token", token.as_str()),
+            ("client_id", OPS),
+            ("client_assertion_type", JWT_BEARER),
+            ("client_assertion", &assertion),
+        ],
+    );
+    assert_status(&api.op.send(false, revoke).await, 200);
+    let response = api
+        .send(false, api.dpop(&dpop, "GET", "/keys", &token).await)
+        .await;
+    assert_status(&response, 401);
+    assert!(challenge(&response).starts_with("DPoP error=\"invalid_token\""));
     api.op.handle.shutdown().await;
 }
 
