@@ -5,8 +5,8 @@
 //! and every API call carries a proof; or tls_client_auth (RFC 8705 §2)
 //! with `--cert`, so the token is bound to that certificate.
 
-use super::AdminArgs;
-use super::call::{Client, refusal};
+use super::args::AdminArgs;
+use super::https::{Client, refusal};
 use anyhow::{Context, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
