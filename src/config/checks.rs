@@ -792,6 +792,23 @@ mod tests {
         assert_eq!(e.field, "tokens.access_token_audience");
     }
 
+    /// RFC 9068 §2.2: a client's own `aud` is for its JWT access tokens only.
+    #[test]
+    fn a_clients_audience_needs_jwt_access_tokens_rfc9068_s2_2() {
+        let client = |format: &str, aud: &str| {
+            format!(
+                "{DEV}[[clients]]\nclient_id = \"ops\"\nclient_name = \"Ops\"\nredirect_uris = [\"https://ops.example/cb\"]\n\
+                 token_endpoint_auth_method = \"tls_client_auth\"\ntls_client_auth_subject_dn = \"CN=ops\"\n\
+                 access_token_format = \"{format}\"\naccess_token_audience = \"{aud}\"\n"
+            )
+        };
+        assert!(validated(&client("jwt", "https://op.example/config-api")).is_ok());
+        let e = validated(&client("opaque", "https://op.example/config-api")).unwrap_err();
+        assert_eq!(e.field, "clients.ops.access_token_audience");
+        let e = validated(&client("jwt", "a b")).unwrap_err();
+        assert_eq!(e.field, "clients.ops.access_token_audience");
+    }
+
     #[test]
     fn defaults_with_dev_pki_pass_and_paths_resolve() {
         let v = validated(DEV).unwrap();
