@@ -219,3 +219,34 @@ async fn unbound_tokens_pass_only_when_not_required() {
     assert_status(&api.send(false, as_dpop).await, 401);
     api.op.handle.shutdown().await;
 }
+
+/// `[[config_api.trusted_issuers]]` by `jwks_uri`: fetched over HTTPS
+/// (`jwks_fetch`), cached, and fetched again when a token names a `kid` the
+/// cache does not hold (at most once a second) — the issuer rotated its
+/// key. The listener stops with the OP (graceful shutdown).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_issuers_jwks_uri_is_fetched_and_refetched_for_a_new_kid() {
+    let api = Api::start_with_jwks_uri(false).await;
+    let first = api.iam_token(json!({}), "at+jwt").await;
+    assert_status(&api.send(false, Api::bearer("GET", "/keys", &first)).await, 200);
+
+    // The issuer rotates: its JWKS now holds only a new key.
+    let rotated = SoftwareSigner::generate(JoseAlg::Es256).unwrap();
+    api.documents.lock().unwrap().insert(
+        "/iam/jwks".into(),
+        json!({ "keys": [rotated.public_jwk()] }).to_string(),
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let second = iam_token_signed(&rotated, json!({}), "at+jwt").await;
+    assert_status(&api.send(false, Api::bearer("GET", "/keys", &second)).await, 200);
+    // The old key is gone from the refetched set: its tokens fail now.
+    let old = api.iam_token(json!({}), "at+jwt").await;
+    assert_status(&api.send(false, Api::bearer("GET", "/keys", &old)).await, 401);
+
+    let addr = api.op.handle.config_api_addr.unwrap();
+    api.op.handle.shutdown().await;
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "the Config API stopped with the OP"
+    );
+}

@@ -28,20 +28,45 @@ pub const OPS_MTLS: &str = "ops-mtls";
 /// (besides the HSM PIN and the seeded customer's password).
 pub const PG_URL_SECRET: &str = "pg-secret-in-url-42";
 
+/// The second issuer's JWKS as a document host serves it (by path).
+pub type Documents = Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>;
+
 /// An OP with the Config API, and the second issuer's key.
 pub struct Api {
     pub op: Op,
     pub iam: Arc<SoftwareSigner>,
     pub url: String,
+    /// With [`Api::start_with_jwks_uri`]: what the issuer's `jwks_uri` serves.
+    pub documents: Documents,
 }
 
 impl Api {
     /// Starts the OP; `require_sender_constrained` and extra `[signing]` lines.
     pub async fn start(require_sender_constrained: bool, signing: &str) -> Self {
+        Self::start_with(require_sender_constrained, signing, false).await
+    }
+
+    /// [`Api::start`] with the second issuer's keys at a `jwks_uri` (HTTPS,
+    /// the test PKI's server certificate) instead of a file.
+    pub async fn start_with_jwks_uri(require_sender_constrained: bool) -> Self {
+        Self::start_with(require_sender_constrained, "", true).await
+    }
+
+    async fn start_with(require_sender_constrained: bool, signing: &str, by_uri: bool) -> Self {
         let iam = Arc::new(SoftwareSigner::generate(JoseAlg::Es256).unwrap());
         let pki = super::support::TestPki::new();
         let iam_jwks = pki.dir.path().join("iam-jwks.json");
-        std::fs::write(&iam_jwks, json!({ "keys": [iam.public_jwk()] }).to_string()).unwrap();
+        let jwks_text = json!({ "keys": [iam.public_jwk()] }).to_string();
+        std::fs::write(&iam_jwks, &jwks_text).unwrap();
+        let documents: Documents = Arc::default();
+        let iam_keys = match by_uri {
+            true => {
+                documents.lock().unwrap().insert("/iam/jwks".into(), jwks_text);
+                let port = document_host(&pki, documents.clone()).await;
+                format!("jwks_uri = \"https://localhost:{port}/iam/jwks\"")
+            }
+            false => format!("jwks_file = \"{}\"", iam_jwks.display()),
+        };
         let port = free_port();
         let url = format!("https://127.0.0.1:{port}");
         let sections = Sections {
@@ -84,16 +109,20 @@ issuer = "{ISSUER}"
 
 [[config_api.trusted_issuers]]
 issuer = "{IAM}"
-jwks_file = "{iam_jwks}"
+{iam_keys}
 "#,
                 jwks = jwks.display(),
-                iam_jwks = iam_jwks.display(),
                 fintech = super::support::FINTECH,
             )
         })
         .await;
         assert_eq!(op.handle.config_api_addr.map(|a| a.port()), Some(port));
-        Api { op, iam, url }
+        Api {
+            op,
+            iam,
+            url,
+            documents,
+        }
     }
 
     /// Sends to the Config API, with or without the test fintech's certificate.
