@@ -146,3 +146,66 @@ impl Fetched {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::TrustedIssuerConfig;
+    use fiducia_hsm::{JoseAlg, Signer, SoftwareSigner};
+
+    /// RFC 8725 §3.1, RFC 9068 §4 item 4: `none` and HMAC never verify,
+    /// whatever key the issuer has; a wrong `typ` is its own reason.
+    #[tokio::test]
+    async fn none_and_hmac_never_verify_and_typ_is_at_jwt() {
+        let key = SoftwareSigner::generate(JoseAlg::Es256).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("jwks.json");
+        std::fs::write(
+            &file,
+            serde_json::json!({ "keys": [key.public_jwk()] }).to_string(),
+        )
+        .unwrap();
+        let config = ConfigApiConfig {
+            trusted_issuers: vec![TrustedIssuerConfig {
+                issuer: "https://iam.example".into(),
+                jwks_file: Some(file),
+                jwks_uri: None,
+            }],
+            ..ConfigApiConfig::default()
+        };
+        let (_tx, rx) = watch::channel(Arc::new(KeySet::empty()));
+        let issuers = TrustedIssuers::load(&config, rx, &JwksFetcher::new(&[]).unwrap()).unwrap();
+        let b64 = |v: serde_json::Value| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        let payload = b64(serde_json::json!({ "iss": "https://iam.example" }));
+        for header in [
+            serde_json::json!({ "alg": "none", "typ": "at+jwt" }),
+            serde_json::json!({ "alg": "HS256", "typ": "at+jwt", "kid": key.key_id() }),
+        ] {
+            let token = format!("{}.{payload}.c2ln", b64(header.clone()));
+            let refused = issuers.verify("https://iam.example", &token).await.unwrap_err();
+            assert_eq!(refused, Reason::BadSignature, "{header}");
+        }
+        let mut typ = serde_json::Map::new();
+        typ.insert("typ".into(), "JWT".into());
+        let jwt = fiducia_hsm::sign_jws(&key, typ, br#"{"iss":"https://iam.example"}"#)
+            .await
+            .unwrap();
+        assert_eq!(
+            issuers.verify("https://iam.example", &jwt).await,
+            Err(Reason::WrongTyp)
+        );
+        assert_eq!(
+            issuers.verify("https://other.example", &jwt).await,
+            Err(Reason::UntrustedIssuer)
+        );
+        let mut at = serde_json::Map::new();
+        at.insert("typ".into(), "at+jwt".into());
+        let good = fiducia_hsm::sign_jws(&key, at, br#"{"iss":"https://iam.example"}"#)
+            .await
+            .unwrap();
+        assert!(issuers.verify("https://iam.example", &good).await.is_ok());
+    }
+}
