@@ -10,9 +10,11 @@
 
 pub mod actors;
 pub mod admin;
+pub mod admin_cli;
 pub mod child;
 pub mod clock;
 pub mod config;
+pub mod config_api;
 pub mod consent;
 pub mod demo;
 pub mod directory;

@@ -83,6 +83,10 @@ enum Command {
         #[command(subcommand)]
         command: fiducia::login::customers::cli::UsersCommand,
     },
+    /// The Config API of a running OP, over TLS: keys, the effective
+    /// configuration, the audit trail (prints JSON; exits 2 with the
+    /// problem's text when refused).
+    Admin(fiducia::admin_cli::AdminArgs),
     /// The audit trail in the store: verify (every hash link and
     /// checkpoint signature; names the first bad record), export --since
     /// (JSON Lines for a SIEM). The store is the config's [store]; with the
@@ -299,6 +303,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             telemetry::init(&validated.get().log);
             runtime()?.block_on(fiducia::login::customers::cli::run(&validated, command))
         }
+        Command::Admin(args) => runtime()?.block_on(fiducia::admin_cli::run(args)),
         Command::Audit { config, command } => {
             let config = config.context("--config FILE (or FIDUCIA_CONFIG) names the store")?;
             let validated = load_config(&config)?;

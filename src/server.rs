@@ -33,6 +33,8 @@ pub struct ServerHandle {
     pub mtls_addr: Option<SocketAddr>,
     /// The admin listener.
     pub admin_addr: SocketAddr,
+    /// The Config API's listener, when `[config_api]` is configured.
+    pub config_api_addr: Option<SocketAddr>,
     /// Readiness as `/readyz` reports it.
     pub readiness: Arc<Readiness>,
     /// This process's node id ([`node_id`]).
@@ -153,6 +155,10 @@ pub async fn start_with(
         .map(crate::model::Client::from_static)
         .collect::<anyhow::Result<Vec<_>>>()?;
     let fetcher = crate::jwks_fetch::JwksFetcher::new(&c.tls.client_ca)?;
+    let config_api_fetcher = fetcher.clone();
+    let config_api_keys = keys_rx.clone();
+    let config_api_repo = repo.clone();
+    let config_api_clock = clock.clone();
     if c.login.danger_weak_password_hashing {
         tracing::warn!(
             memory_kib = c.login.argon2_memory_kib,
@@ -333,6 +339,28 @@ pub async fn start_with(
         }
         None => None,
     };
+    let config_api_addr = match &c.config_api {
+        Some(api) => {
+            let (addr, task) = crate::config_api::listener::start(
+                api,
+                crate::config_api::listener::Wiring {
+                    config: config.clone(),
+                    repo: config_api_repo,
+                    backend: backend.clone(),
+                    key_manager: key_manager.clone(),
+                    published: config_api_keys,
+                    clock: config_api_clock,
+                    fetcher: config_api_fetcher,
+                    stop: stop_rx.clone(),
+                    draining: draining.clone(),
+                },
+            )
+            .await?;
+            listeners.push(task);
+            Some(addr)
+        }
+        None => None,
+    };
     readiness.set("tls", true);
 
     let admin = AdminListener::start(
@@ -347,12 +375,13 @@ pub async fn start_with(
     .await?;
     let admin_addr = admin.addr;
 
-    tracing::info!(issuer = config.issuer(), %main_addr, ?h3_addr, ?mtls_addr, %admin_addr, "Fiducia OP serving");
+    tracing::info!(issuer = config.issuer(), %main_addr, ?h3_addr, ?mtls_addr, %admin_addr, ?config_api_addr, "Fiducia OP serving");
     Ok(ServerHandle {
         main_addr,
         h3_addr,
         mtls_addr,
         admin_addr,
+        config_api_addr,
         readiness,
         node_id,
         stop,

@@ -10,6 +10,7 @@ mod it {
     pub mod bank;
     pub mod ciba;
     pub mod cluster;
+    pub mod config_api;
     pub mod customers;
     pub mod dcr;
     pub mod demo;

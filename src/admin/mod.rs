@@ -2,7 +2,8 @@
 //! signer and — later — store are ready and the process is not draining) and
 //! `/metrics` (Prometheus text), and in the API gateway `POST /revocations`
 //! (`revocations`). Plain HTTP on a private address (`admin.listen`,
-//! loopback by default); the Config API joins it later.
+//! loopback by default). The Config API has a TLS listener of its own
+//! (`config_api`).
 
 pub mod metrics;
 pub mod readiness;

@@ -67,6 +67,7 @@ const CHECKS: &[Check] = &[
     super::consents::check_consents,
     super::ciba::check_ciba,
     super::audit::check_audit,
+    super::config_api::check_config_api,
 ];
 
 /// Resolves relative paths against `base_dir`, runs every named check and
@@ -119,6 +120,7 @@ fn resolve_paths(config: &mut Config, base: &Path) {
         join(p);
     }
     join(&mut config.store.path);
+    super::config_api::resolve_paths(config, &join);
     for d in &mut config.registration.trusted_directories {
         if let Some(p) = d.jwks_file.as_mut() {
             join(p);
@@ -387,14 +389,38 @@ const MAX_REFRESH_RETRY_GRACE_SECS: u64 = 300;
 fn check_access_token_audience(config: &Config) -> Result<(), ConfigError> {
     match config.tokens.access_token_audience.as_deref() {
         Some(aud) if aud.is_empty() || aud.chars().any(|c| c.is_whitespace() || c.is_control()) => {
-            Err(ConfigError::new(
+            return Err(ConfigError::new(
                 "tokens.access_token_audience",
                 "access_token_audience",
                 "must be a non-empty identifier without spaces (RFC 9068 §2.2), or unset for the issuer",
-            ))
+            ));
         }
-        _ => Ok(()),
+        _ => {}
     }
+    for client in &config.clients {
+        match (
+            client.access_token_audience.as_deref(),
+            client.access_token_format,
+        ) {
+            (None, _) => {}
+            (Some(_), super::AccessTokenFormat::Opaque) => {
+                return Err(ConfigError::new(
+                    format!("clients.{}.access_token_audience", client.client_id),
+                    "access_token_audience",
+                    "only for access_token_format = \"jwt\" (an opaque token carries no `aud`)",
+                ));
+            }
+            (Some(aud), _) if aud.is_empty() || aud.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+                return Err(ConfigError::new(
+                    format!("clients.{}.access_token_audience", client.client_id),
+                    "access_token_audience",
+                    "must be a non-empty identifier without spaces (RFC 9068 §2.2)",
+                ));
+            }
+            (Some(_), _) => {}
+        }
+    }
+    Ok(())
 }
 
 /// OIDC Registration §2: `id_token_encrypted_response_enc` only with
@@ -764,6 +790,23 @@ mod tests {
         );
         let e = validated(&format!("{DEV}[tokens]\naccess_token_audience = \"\"\n")).unwrap_err();
         assert_eq!(e.field, "tokens.access_token_audience");
+    }
+
+    /// RFC 9068 §2.2: a client's own `aud` is for its JWT access tokens only.
+    #[test]
+    fn a_clients_audience_needs_jwt_access_tokens_rfc9068_s2_2() {
+        let client = |format: &str, aud: &str| {
+            format!(
+                "{DEV}[[clients]]\nclient_id = \"ops\"\nclient_name = \"Ops\"\nredirect_uris = [\"https://ops.example/cb\"]\n\
+                 token_endpoint_auth_method = \"tls_client_auth\"\ntls_client_auth_subject_dn = \"CN=ops\"\n\
+                 access_token_format = \"{format}\"\naccess_token_audience = \"{aud}\"\n"
+            )
+        };
+        assert!(validated(&client("jwt", "https://op.example/config-api")).is_ok());
+        let e = validated(&client("opaque", "https://op.example/config-api")).unwrap_err();
+        assert_eq!(e.field, "clients.ops.access_token_audience");
+        let e = validated(&client("jwt", "a b")).unwrap_err();
+        assert_eq!(e.field, "clients.ops.access_token_audience");
     }
 
     #[test]

@@ -76,6 +76,13 @@ pub struct StaticClientConfig {
     /// `opaque` or `jwt` (RFC 9068 JWT access tokens). Default `opaque`.
     #[serde(default)]
     pub access_token_format: AccessTokenFormat,
+    /// RFC 9068 §2.2 `aud` of this client's JWT access tokens (only with
+    /// `access_token_format = "jwt"`), e.g. the Config API's
+    /// `config_api.audience` for an operator's client. Default: the OP's
+    /// `tokens.access_token_audience`, else the issuer.
+    /// No environment override: `[[clients]]` entries live in the file.
+    #[serde(default)]
+    pub access_token_audience: Option<String>,
     /// The FAPI profile this client's flows follow: `fapi1-advanced`
     /// (hybrid `code id_token` or JARM, signed request objects, PS256/ES256
     /// only: FAPI 1.0 Part 2 §5.2.2), `fapi2-security` or

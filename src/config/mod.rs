@@ -12,8 +12,10 @@
 mod audit;
 mod checks;
 mod ciba;
+mod config_api;
 pub use audit::AuditConfig;
 pub use ciba::CibaConfig;
+pub use config_api::{ConfigApiConfig, TrustedIssuerConfig, config_api_problems};
 mod clients;
 mod consents;
 mod device;
@@ -102,6 +104,10 @@ pub struct Config {
     pub ciba: CibaConfig,
     /// The audit trail: checkpoint interval and node name.
     pub audit: AuditConfig,
+    /// The Config API's listener and the issuers whose tokens it takes;
+    /// off (no listener) unless present. Default none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_api: Option<ConfigApiConfig>,
 }
 
 /// `[server]`: the Internet-facing OP listener.

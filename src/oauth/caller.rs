@@ -13,6 +13,9 @@ pub enum ListenerKind {
     Main,
     /// The RFC 8705 §5 alias listener: client certificate required.
     MtlsAlias,
+    /// The Config API's own listener (`config_api`): no OP endpoint is
+    /// served there.
+    ConfigApi,
 }
 
 impl ListenerKind {
@@ -21,6 +24,7 @@ impl ListenerKind {
         match self {
             ListenerKind::Main => "main",
             ListenerKind::MtlsAlias => "mtls",
+            ListenerKind::ConfigApi => "config_api",
         }
     }
 }

@@ -15,7 +15,7 @@ pub fn request_url(op: &OpState, caller: &Caller, path: &str) -> String {
             .config
             .mtls_endpoint_url(path)
             .unwrap_or_else(|| op.config.endpoint_url(path)),
-        ListenerKind::Main => op.config.endpoint_url(path),
+        ListenerKind::Main | ListenerKind::ConfigApi => op.config.endpoint_url(path),
     }
 }
 

@@ -9,7 +9,7 @@
 //! differs, in the same transaction as the marker. Every node observes the
 //! rotation; the marker makes it one record, whichever node is first. The
 //! actor is that node (the CLI's operator is in the HSM's and the host's
-//! logs, not here); a key operation through the Config API will append
+//! logs, not here); a key operation through the Config API appends
 //! with the operator as actor directly.
 
 use super::record::{Actor, AuditEvent, Change, EventType, Target};

@@ -311,3 +311,28 @@ fn records_spread_over_every_chain() {
     }
     assert!(used.iter().all(|n| (50..=150).contains(n)), "{used:?}");
 }
+
+/// `read::page` walks the same order as `since`, `limit` at a time, from
+/// the position of the last record a page held (the Config API's cursor).
+#[tokio::test]
+async fn pages_follow_the_order_of_since_from_a_cursor() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open_store(dir.path()).unwrap();
+    for i in 0..7u64 {
+        // Several chains, some records at the same second.
+        append_one(&store, &format!("p-{i}"), 100 + i / 2).await;
+    }
+    let all = read::since(&store, 0, 0).await.unwrap();
+    let mut walked = Vec::new();
+    let mut after = None;
+    loop {
+        let page = read::page(&store, 0, after, 3).await.unwrap();
+        assert!(page.len() <= 3);
+        let Some(last) = page.last() else { break };
+        after = Some(read::Position::of(&last.record));
+        walked.extend(page);
+    }
+    assert_eq!(walked, all);
+    let late = read::page(&store, 102, None, 100).await.unwrap();
+    assert_eq!(late, read::since(&store, 102, 0).await.unwrap());
+}

@@ -309,6 +309,17 @@ jwks_file = "{ss_jwks}"
         identity: &(String, String),
         request: Request<Full<Bytes>>,
     ) -> Response<Bytes> {
+        self.send_with_identity_to(self.handle.main_addr, identity, request)
+            .await
+    }
+
+    /// [`Op::send_with_identity`] to another of its listeners.
+    pub async fn send_with_identity_to(
+        &self,
+        addr: std::net::SocketAddr,
+        identity: &(String, String),
+        request: Request<Full<Bytes>>,
+    ) -> Response<Bytes> {
         use rustls::pki_types::pem::PemObject;
         let mut roots = rustls::RootCertStore::empty();
         for cert in rustls::pki_types::CertificateDer::pem_file_iter(self.pki.ca()).unwrap() {
@@ -327,7 +338,7 @@ jwks_file = "{ss_jwks}"
         .with_client_auth_cert(chain, key)
         .unwrap();
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        send(self.handle.main_addr, Arc::new(config), Version::Http1, request).await
+        send(addr, Arc::new(config), Version::Http1, request).await
     }
 
     pub fn tls(&self, with_cert: bool) -> Arc<rustls::ClientConfig> {

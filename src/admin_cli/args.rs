@@ -1,0 +1,108 @@
+//! The arguments of `fiducia admin`.
+
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+
+/// How to reach and authenticate to the Config API.
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    /// The Config API's URL (its `config_api.public_url`), e.g. https://10.0.0.5:9443.
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+    /// PEM root(s) the API's and the token endpoint's certificates chain to
+    /// (besides the system roots).
+    #[arg(long, value_name = "FILE")]
+    pub ca: Vec<PathBuf>,
+    /// An access token in this file (first line), sent as `Bearer`.
+    #[arg(long, value_name = "FILE", conflicts_with = "client_id")]
+    pub token_file: Option<PathBuf>,
+    /// Or: take a token by client_credentials as this client.
+    #[arg(long, value_name = "ID", requires = "token_endpoint")]
+    pub client_id: Option<String>,
+    /// The OP's token endpoint, e.g. https://op.bank.example/token.
+    #[arg(long, value_name = "URL")]
+    pub token_endpoint: Option<String>,
+    /// The OP's issuer, the client assertion's `aud` (FAPI 2.0 §5.3.2.1
+    /// item 8). Default: the token endpoint without its last path segment.
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// private_key_jwt: the client's PKCS#8 PEM key (the token is then DPoP-bound).
+    #[arg(long, value_name = "FILE")]
+    pub client_key: Option<PathBuf>,
+    /// The client key's algorithm.
+    #[arg(long, value_name = "ALG", default_value = "ES256")]
+    pub client_key_alg: fiducia_hsm::JoseAlg,
+    /// A client certificate (PEM chain) presented on every connection:
+    /// tls_client_auth at the token endpoint without `--client-key`, and a
+    /// certificate-bound token's certificate at the API (RFC 8705).
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// The certificate's PEM private key.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+/// The operations.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Signing keys.
+    Keys {
+        /// The key operation.
+        #[command(subcommand)]
+        command: KeysOperation,
+    },
+    /// The configuration the node runs (secrets redacted).
+    EffectiveConfig,
+    /// Audit records, oldest first, every page.
+    Audit {
+        /// RFC 3339 time, e.g. 2026-12-01T00:00:00Z.
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Stop after this many records.
+        #[arg(long, default_value_t = 10_000)]
+        max: usize,
+    },
+}
+
+/// Key operations.
+#[derive(Debug, Subcommand)]
+pub enum KeysOperation {
+    /// List the keys.
+    List,
+    /// Generate a key (state next).
+    Generate {
+        /// ES256, PS256 or EdDSA.
+        #[arg(long)]
+        alg: String,
+        /// RSA modulus size for PS256.
+        #[arg(long)]
+        bits: Option<u64>,
+    },
+    /// Activate a next key.
+    Activate {
+        /// The key id.
+        kid: String,
+    },
+    /// Retire a key.
+    Retire {
+        /// The key id.
+        kid: String,
+    },
+}
+
+impl AdminCommand {
+    /// The scopes the command needs (writes read the key set's ETag first).
+    pub(super) fn scope(&self) -> &'static str {
+        match self {
+            AdminCommand::Keys {
+                command: KeysOperation::List,
+            }
+            | AdminCommand::EffectiveConfig => "fiducia.config.read",
+            AdminCommand::Keys { .. } => "fiducia.config.read fiducia.keys.write",
+            AdminCommand::Audit { .. } => "fiducia.audit.read",
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! `fiducia admin` (the binary) against a real OP's Config API: a token
+//! from a client_credentials grant (tls_client_auth, so certificate-bound,
+//! RFC 8705 §3) and one from a file; keys listed and generated (the
+//! `If-Match` read first); a refused token exits non-zero with the
+//! challenge.
+
+use super::*;
+use crate::it::support::fiducia_bin;
+use std::process::Command;
+
+/// Runs `fiducia admin` with `args`; (success, stdout, stderr).
+async fn admin(args: Vec<String>) -> (bool, String, String) {
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(fiducia_bin())
+            .arg("admin")
+            .args(&args)
+            .env_remove("FIDUCIA_CONFIG")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_command_calls_the_api_with_a_granted_or_a_file_token() {
+    let api = Api::start(true, "").await;
+    let pki = &api.op.pki;
+    let base = |more: &[&str]| -> Vec<String> {
+        let mut args = vec![
+            "--url".to_string(),
+            api.url.clone(),
+            "--ca".into(),
+            pki.ca().display().to_string(),
+            "--cert".into(),
+            pki.client_cert().display().to_string(),
+            "--key".into(),
+            pki.client_key().display().to_string(),
+        ];
+        args.extend(more.iter().map(|s| s.to_string()));
+        args
+    };
+    let token_endpoint = format!("https://localhost:{}/token", api.op.handle.main_addr.port());
+    let granted = |command: &[&str]| {
+        let mut more = vec![
+            "--client-id",
+            OPS_MTLS,
+            "--token-endpoint",
+            token_endpoint.as_str(),
+        ];
+        more.extend_from_slice(command);
+        base(&more)
+    };
+
+    let (ok, out, err) = admin(granted(&["keys", "list"])).await;
+    assert!(ok, "{err}");
+    let listed: Value = serde_json::from_str(&out).unwrap();
+    let before = listed["keys"].as_array().unwrap().len();
+    assert!(before >= 2, "{out}");
+
+    let (ok, out, err) = admin(granted(&["keys", "generate", "--alg", "ES256"])).await;
+    assert!(ok, "{err}");
+    let generated: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(generated["keys"].as_array().unwrap().len(), before + 1);
+
+    let (ok, out, err) = admin(granted(&["audit"])).await;
+    assert!(ok, "{err}");
+    let audit: Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        audit["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["event"] == "config_changed" && r["actor"]["id"] == format!("{OPS_MTLS}@{ISSUER}")),
+        "{out}"
+    );
+
+    // A second issuer's certificate-bound token from a file.
+    let x5t = fiducia::protocol::client_cert::x5t_s256(&pki.client_leaf_der());
+    let file = pki.dir.path().join("token.txt");
+    std::fs::write(
+        &file,
+        api.iam_token(json!({ "cnf": { "x5t#S256": x5t } }), "at+jwt")
+            .await,
+    )
+    .unwrap();
+    let (ok, out, err) = admin(base(&[
+        "--token-file",
+        file.to_str().unwrap(),
+        "effective-config",
+    ]))
+    .await;
+    assert!(ok, "{err}");
+    assert!(!out.contains(PIN), "the PIN is redacted");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["config_api"]["audience"],
+        AUD
+    );
+
+    // Refused: an expired token; a bad body's problem with its field.
+    let expired = api
+        .iam_token(
+            json!({ "exp": now() - 300, "iat": now() - 600, "cnf": { "x5t#S256": x5t } }),
+            "at+jwt",
+        )
+        .await;
+    std::fs::write(&file, expired).unwrap();
+    let (ok, _, err) = admin(base(&["--token-file", file.to_str().unwrap(), "keys", "list"])).await;
+    assert!(!ok);
+    assert!(err.contains("401") && err.contains("invalid_token"), "{err}");
+    let (ok, _, err) = admin(granted(&["keys", "generate", "--alg", "HS256"])).await;
+    assert!(!ok);
+    assert!(err.contains("400") && err.contains("/alg"), "{err}");
+    api.op.handle.shutdown().await;
+}
