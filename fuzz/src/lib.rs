@@ -28,6 +28,11 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("obie_consent", targets::json_bodies::obie_consent),
     ("registration_body", targets::registration::registration_body),
     ("ciba_request", targets::form::ciba_request),
+    ("request_object", targets::signed::request_object),
+    ("client_assertion", targets::signed::client_assertion),
+    ("dpop_proof", targets::signed::dpop_proof),
+    ("ciba_signed_request", targets::signed::ciba_signed_request),
+    ("software_statement", targets::signed::software_statement),
 ];
 
 /// The target named `name`.

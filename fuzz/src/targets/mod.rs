@@ -6,3 +6,4 @@ pub mod jose;
 pub mod json_bodies;
 pub mod proxy_protocol;
 pub mod registration;
+pub mod signed;
