@@ -81,7 +81,7 @@ pub fn client_assertion(data: &[u8]) {
         AudiencePolicy::IssuerOnly(ISSUER),
         AudiencePolicy::AnyOf(&audiences),
     ] {
-        let _ = check_client_assertion(assertion.clone(), CLIENT_ID, &key.keys, audience, NOW, 300);
+        let _ = check_client_assertion(assertion, CLIENT_ID, &key.keys, audience, NOW, 300);
     }
 }
 
