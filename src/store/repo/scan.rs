@@ -55,7 +55,11 @@ impl Repo {
     ) -> Result<usize, KvError> {
         let mut total = 0;
         for kind in Kind::ALL.iter().copied() {
-            if kind != Kind::RegistrationAccessToken && kind.is_indexed_by(Index::Client) {
+            // Client documents are never linked (the operator's, not the
+            // client's): nothing to read there.
+            if !matches!(kind, Kind::RegistrationAccessToken | Kind::ClientConfig)
+                && kind.is_indexed_by(Index::Client)
+            {
                 total += self
                     .revoke_client_entries(client_id, Some(kind), revocation)
                     .await?;
