@@ -68,6 +68,10 @@ pub struct ClientDocument {
     pub trusted_since: u64,
     /// When the document last changed (Unix seconds).
     pub updated_at: u64,
+    /// Random id of the service call that wrote it, so that a retry after
+    /// an unknown commit outcome recognises its own write (as
+    /// `Consumption::by` does for a consumption).
+    pub written_by: u128,
 }
 
 impl ClientDocument {

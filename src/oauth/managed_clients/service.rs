@@ -165,6 +165,7 @@ impl<'a> ManagedClients<'a> {
                     // Nothing issued under this id before now is its.
                     trusted_since: now,
                     updated_at: now,
+                    written_by: 0,
                 }),
                 delete_registration: false,
                 changed,
@@ -208,6 +209,7 @@ impl<'a> ManagedClients<'a> {
                     body: DocumentBody::Metadata(after.to_string()),
                     trusted_since: previous.map_or(0, |d| d.trusted_since),
                     updated_at: now,
+                    written_by: 0,
                 }),
                 delete_registration: false,
                 changed: changed.iter().map(|m| Change::member(m)).collect(),
@@ -272,6 +274,7 @@ impl<'a> ManagedClients<'a> {
                     body,
                     trusted_since,
                     updated_at: now,
+                    written_by: 0,
                 }),
                 delete_registration: false,
                 changed: vec![Change::state("state", Some(before.as_str()), state.as_str())],
@@ -311,6 +314,7 @@ impl<'a> ManagedClients<'a> {
                     body: DocumentBody::Tombstone,
                     trusted_since: now,
                     updated_at: now,
+                    written_by: 0,
                 }),
                 delete_registration: false,
                 changed,
@@ -330,6 +334,10 @@ impl<'a> ManagedClients<'a> {
     {
         let now = self.clock.now_unix();
         let decide = &decide;
+        let call_id = uuid::Uuid::new_v4().as_u128();
+        // The effects of the attempt that last wrote, for a retry that
+        // finds that write committed after all.
+        let last = &std::sync::Mutex::new(None);
         let outcome = self
             .repo
             .store()
@@ -337,10 +345,19 @@ impl<'a> ManagedClients<'a> {
                 let current = self.current(&tx, client_id, now).await?;
                 let decision = match decide(&current, now) {
                     Ok(decision) => decision,
-                    // After an unknown commit outcome, a refusal may be
-                    // this call's own earlier write seen: say so.
-                    Err(_) if maybe => return Err(KvError::CommitUnknown),
-                    Err(refused) => return Ok(Err(refused)),
+                    Err(refused) => {
+                        let earlier = *last.lock().unwrap_or_else(|p| p.into_inner());
+                        let own = current.document.as_ref().is_some_and(|d| d.written_by == call_id)
+                            || matches!(
+                                (&refused, earlier),
+                                (ManagedClientError::NotFound(_), Some((_, true)))
+                            );
+                        return Ok(match (maybe, earlier) {
+                            // This call's own write, committed after all.
+                            (true, Some(effects)) if own => Ok(Some(effects)),
+                            _ => Err(refused),
+                        });
+                    }
                 };
                 let Decision::Write {
                     document,
@@ -351,8 +368,11 @@ impl<'a> ManagedClients<'a> {
                 else {
                     return Ok(Ok(None));
                 };
-                match &document {
-                    Some(document) => ops::upsert(&tx, client_id, document, None, now).await?,
+                match document {
+                    Some(mut document) => {
+                        document.written_by = call_id;
+                        ops::upsert(&tx, client_id, &document, None, now).await?
+                    }
                     None => {
                         ops::destroy(&tx, Kind::ClientConfig, client_id).await?;
                     }
@@ -369,6 +389,7 @@ impl<'a> ManagedClients<'a> {
                     changed,
                 };
                 crate::store::audit::append(&tx, &event, now).await?;
+                *last.lock().unwrap_or_else(|p| p.into_inner()) = Some((revoke, delete_registration));
                 Ok(Ok(Some((revoke, delete_registration))))
             })
             .await?;
