@@ -38,15 +38,17 @@ fn lookup(c: &mut Criterion) {
             (),
         ))
         .unwrap();
-    let statics = (0..50)
-        .map(|i| Client::from_static(&entry(i)).unwrap())
-        .collect();
+    let statics = (0..50).map(|i| Client::from_static(&entry(i)).unwrap()).collect();
     let registry = ClientRegistry::new(statics, None, root.get_cell());
     // The actor exists after the first lookup, as on a warm node.
     rt.block_on(registry.get_charged("bench-7")).unwrap().unwrap();
     let mut group = c.benchmark_group("client_lookup");
     group.bench_function("static_get_charged", |b| {
-        b.iter(|| rt.block_on(registry.get_charged(black_box("bench-7"))).unwrap().unwrap())
+        b.iter(|| {
+            rt.block_on(registry.get_charged(black_box("bench-7")))
+                .unwrap()
+                .unwrap()
+        })
     });
     group.bench_function("static_get", |b| {
         b.iter(|| rt.block_on(registry.get(black_box("bench-7"))).unwrap())

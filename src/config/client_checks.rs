@@ -175,4 +175,3 @@ fn check_fapi1_client(config: &Config, field: &str) -> Result<(), ConfigError> {
     }
     Ok(())
 }
-

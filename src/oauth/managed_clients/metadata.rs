@@ -37,13 +37,20 @@ fn template() -> Map<String, Value> {
 /// The entry `body` describes, for client `path_id` when the request names
 /// one (an update: a `client_id` member must then be the same), or every
 /// problem with it.
-pub fn parse(config: &Config, body: &Value, path_id: Option<&str>) -> Result<StaticClientConfig, Vec<FieldProblem>> {
+pub fn parse(
+    config: &Config,
+    body: &Value,
+    path_id: Option<&str>,
+) -> Result<StaticClientConfig, Vec<FieldProblem>> {
     let problem = |field: &str, message: &str| FieldProblem {
         field: field.to_string(),
         message: message.to_string(),
     };
     let Value::Object(given) = body else {
-        return Err(vec![problem("", "the body must be a JSON object: a [[clients]] entry")]);
+        return Err(vec![problem(
+            "",
+            "the body must be a JSON object: a [[clients]] entry",
+        )]);
     };
     let mut given = given.clone();
     if let Some(id) = path_id {
@@ -157,9 +164,7 @@ fn document_problems(entry: &StaticClientConfig) -> Vec<FieldProblem> {
     if id.is_empty() || id.len() > MAX_CLIENT_ID || !id.chars().all(unreserved) {
         problems.push(FieldProblem {
             field: "client_id".into(),
-            message: format!(
-                "1 to {MAX_CLIENT_ID} characters of A-Z a-z 0-9 - . _ ~ (RFC 3986 §2.3)"
-            ),
+            message: format!("1 to {MAX_CLIENT_ID} characters of A-Z a-z 0-9 - . _ ~ (RFC 3986 §2.3)"),
         });
     }
     if entry.client_name.trim().is_empty() {

@@ -61,7 +61,12 @@ impl<'a> ManagedClients<'a> {
     }
 
     /// The service over these parts.
-    pub fn new(repo: &'a Repo, registry: &'a ClientRegistry, config: &'a Config, clock: &'a dyn Clock) -> Self {
+    pub fn new(
+        repo: &'a Repo,
+        registry: &'a ClientRegistry,
+        config: &'a Config,
+        clock: &'a dyn Clock,
+    ) -> Self {
         Self {
             repo,
             registry,
@@ -254,7 +259,10 @@ impl<'a> ManagedClients<'a> {
     ) -> Result<ClientView, ManagedClientError> {
         self.write(operator, client_id, |current, now| {
             let view = precondition(current, client_id, if_match)?;
-            let before = current.document.as_ref().map_or(DocumentState::Active, |d| d.state);
+            let before = current
+                .document
+                .as_ref()
+                .map_or(DocumentState::Active, |d| d.state);
             if before == state {
                 return Ok(Decision::Unchanged);
             }
@@ -412,14 +420,23 @@ impl<'a> ManagedClients<'a> {
                 true => self.repo.revoke_by_client_id(client_id, revocation).await?,
                 false => self.repo.revoke_issued_to_client(client_id, revocation).await?,
             };
-            tracing::info!(client_id, revoked, cause = cause.as_str(), "revoked what was issued to the client");
+            tracing::info!(
+                client_id,
+                revoked,
+                cause = cause.as_str(),
+                "revoked what was issued to the client"
+            );
         }
         Ok(())
     }
 }
 
 /// The client's current view when `if_match` (if given) names its ETag.
-fn precondition(current: &Current<'_>, client_id: &str, if_match: Option<&str>) -> Result<ClientView, ManagedClientError> {
+fn precondition(
+    current: &Current<'_>,
+    client_id: &str,
+    if_match: Option<&str>,
+) -> Result<ClientView, ManagedClientError> {
     let view = current
         .view(client_id)
         .ok_or_else(|| ManagedClientError::NotFound(client_id.to_string()))?;

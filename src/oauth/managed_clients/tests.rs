@@ -47,7 +47,11 @@ fn config() -> ValidatedConfig {
         [[clients]]\nclient_id = \"file-app\"\nclient_name = \"Bank App\"\n\
         redirect_uris = [\"https://app.bank.example/cb\"]\n\
         token_endpoint_auth_method = \"tls_client_auth\"\ntls_client_auth_subject_dn = \"CN=file-app\"\n";
-    validate(load_from_str(text, Vec::new()).unwrap(), std::path::Path::new("/")).unwrap()
+    validate(
+        load_from_str(text, Vec::new()).unwrap(),
+        std::path::Path::new("/"),
+    )
+    .unwrap()
 }
 
 async fn node(store: Store, config: &ValidatedConfig, clock: &Arc<ManualClock>) -> Node {
@@ -147,13 +151,21 @@ async fn a_stored_client_is_created_updated_disabled_enabled_and_deleted() {
     let s = f.service();
     let created = s.create(OPERATOR, &shop("Shop")).await.unwrap();
     assert_eq!(
-        (created.source, created.state, created.revision, created.etag.as_str()),
+        (
+            created.source,
+            created.state,
+            created.revision,
+            created.etag.as_str()
+        ),
         (ClientSource::Stored, ClientState::Active, 1, "\"r1\"")
     );
     assert_eq!(created.metadata["client_name"], "Shop");
     let served = f.node.registry.get_charged("shop-1").await.unwrap().unwrap();
     assert_eq!((served.client_name.as_str(), served.revision), ("Shop", 1));
-    assert!(f.node.registry.is_static("shop-1"), "never registrable once configured");
+    assert!(
+        f.node.registry.is_static("shop-1"),
+        "never registrable once configured"
+    );
     assert!(matches!(
         s.create(OPERATOR, &shop("Again")).await,
         Err(ManagedClientError::Conflict(_))
@@ -163,7 +175,10 @@ async fn a_stored_client_is_created_updated_disabled_enabled_and_deleted() {
         s.update(OPERATOR, "shop-1", None, &shop("Renamed")).await,
         Err(ManagedClientError::PreconditionRequired)
     ));
-    match s.update(OPERATOR, "shop-1", Some("\"r0\""), &shop("Renamed")).await {
+    match s
+        .update(OPERATOR, "shop-1", Some("\"r0\""), &shop("Renamed"))
+        .await
+    {
         Err(ManagedClientError::PreconditionFailed { current }) => assert_eq!(current, "\"r1\""),
         other => panic!("a stale If-Match must fail: {other:?}"),
     }
@@ -185,10 +200,17 @@ async fn a_stored_client_is_created_updated_disabled_enabled_and_deleted() {
     let enabled = s.enable(OPERATOR, "shop-1", None).await.unwrap();
     assert_eq!((enabled.state, enabled.revision), (ClientState::Active, 4));
     let served = f.node.registry.get("shop-1").await.unwrap();
-    assert_eq!(served.trusted_since, NOW + 10, "tokens from before the disable stay refused");
+    assert_eq!(
+        served.trusted_since,
+        NOW + 10,
+        "tokens from before the disable stay refused"
+    );
 
     s.delete(OPERATOR, "shop-1", Some("\"r4\"")).await.unwrap();
-    assert!(matches!(s.get("shop-1").await, Err(ManagedClientError::NotFound(_))));
+    assert!(matches!(
+        s.get("shop-1").await,
+        Err(ManagedClientError::NotFound(_))
+    ));
     assert!(f.node.registry.get("shop-1").await.is_none());
     assert!(s.list().await.unwrap().iter().all(|v| v.client_id != "shop-1"));
     // A new client under the id: its revisions go on (no ETag repeats).
@@ -198,7 +220,10 @@ async fn a_stored_client_is_created_updated_disabled_enabled_and_deleted() {
     let trail = f.trail().await;
     assert_eq!(trail.len(), 6);
     for record in &trail {
-        assert_eq!(record.actor, crate::store::audit::Actor::Operator(OPERATOR.into()));
+        assert_eq!(
+            record.actor,
+            crate::store::audit::Actor::Operator(OPERATOR.into())
+        );
         assert_eq!(record.targets[0].kind, "client");
         assert_eq!(record.targets[0].id, "shop-1");
     }
@@ -241,8 +266,14 @@ async fn a_static_client_is_overridden_disabled_and_hidden_by_a_tombstone() {
     ));
     let mut body = file.metadata.clone();
     body["scopes"] = json!(["openid", "payments"]);
-    let overridden = s.update(OPERATOR, "file-app", Some("\"r0\""), &body).await.unwrap();
-    assert_eq!((overridden.source, overridden.revision), (ClientSource::Static, 1));
+    let overridden = s
+        .update(OPERATOR, "file-app", Some("\"r0\""), &body)
+        .await
+        .unwrap();
+    assert_eq!(
+        (overridden.source, overridden.revision),
+        (ClientSource::Static, 1)
+    );
     let served = f.node.registry.get_charged("file-app").await.unwrap().unwrap();
     assert_eq!(served.scopes, vec!["openid", "payments"]);
     assert_eq!(members(&f.trail().await[0]), vec!["scopes"]);
@@ -254,8 +285,14 @@ async fn a_static_client_is_overridden_disabled_and_hidden_by_a_tombstone() {
     assert_eq!(served.scopes, vec!["openid", "payments"], "the override stays");
 
     s.delete(OPERATOR, "file-app", Some("\"r3\"")).await.unwrap();
-    assert!(f.node.registry.get("file-app").await.is_none(), "the tombstone hides the file entry");
-    assert!(matches!(s.get("file-app").await, Err(ManagedClientError::NotFound(_))));
+    assert!(
+        f.node.registry.get("file-app").await.is_none(),
+        "the tombstone hides the file entry"
+    );
+    assert!(matches!(
+        s.get("file-app").await,
+        Err(ManagedClientError::NotFound(_))
+    ));
     assert!(s.list().await.unwrap().iter().all(|v| v.client_id != "file-app"));
     let back = s.create(OPERATOR, &file.metadata).await.unwrap();
     assert_eq!((back.source, back.revision), (ClientSource::Static, 5));
@@ -271,12 +308,18 @@ async fn a_disabled_file_entry_keeps_its_file_metadata() {
     let f = fixture().await;
     let s = f.service();
     let disabled = s.disable(OPERATOR, "file-app", Some("\"r0\"")).await.unwrap();
-    assert_eq!((disabled.source, disabled.state), (ClientSource::Static, ClientState::Disabled));
+    assert_eq!(
+        (disabled.source, disabled.state),
+        (ClientSource::Static, ClientState::Disabled)
+    );
     assert!(f.node.registry.get("file-app").await.is_none());
     f.clock.advance(Duration::from_secs(5));
     s.enable(OPERATOR, "file-app", None).await.unwrap();
     let served = f.node.registry.get_charged("file-app").await.unwrap().unwrap();
-    assert_eq!((served.client_name.as_str(), served.trusted_since, served.revision), ("Bank App", NOW + 5, 2));
+    assert_eq!(
+        (served.client_name.as_str(), served.trusted_since, served.revision),
+        ("Bank App", NOW + 5, 2)
+    );
     f.node.root.stop(None);
 }
 
@@ -330,12 +373,24 @@ async fn a_registered_client_is_disabled_enabled_and_deleted_but_not_updated() {
         .await
         .unwrap();
     let view = s.get("dcr-1").await.unwrap();
-    assert_eq!((view.source, view.state, view.etag.as_str()), (ClientSource::Registered, ClientState::Active, "\"g1-r0\""));
+    assert_eq!(
+        (view.source, view.state, view.etag.as_str()),
+        (ClientSource::Registered, ClientState::Active, "\"g1-r0\"")
+    );
     assert_eq!(view.metadata["client_name"], "Registered");
-    let sources: Vec<_> = s.list().await.unwrap().into_iter().map(|v| (v.client_id, v.source)).collect();
+    let sources: Vec<_> = s
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| (v.client_id, v.source))
+        .collect();
     assert_eq!(
         sources,
-        vec![("dcr-1".into(), ClientSource::Registered), ("file-app".into(), ClientSource::Static)]
+        vec![
+            ("dcr-1".into(), ClientSource::Registered),
+            ("file-app".into(), ClientSource::Static)
+        ]
     );
     match s.update(OPERATOR, "dcr-1", Some("\"g1-r0\""), &shop("x")).await {
         Err(ManagedClientError::RegisteredMetadata(id)) => {
@@ -347,7 +402,10 @@ async fn a_registered_client_is_disabled_enabled_and_deleted_but_not_updated() {
     }
     assert!(f.node.registry.get("dcr-1").await.is_some());
     let disabled = s.disable(OPERATOR, "dcr-1", Some("\"g1-r0\"")).await.unwrap();
-    assert_eq!((disabled.state, disabled.etag.as_str()), (ClientState::Disabled, "\"g1-r1\""));
+    assert_eq!(
+        (disabled.state, disabled.etag.as_str()),
+        (ClientState::Disabled, "\"g1-r1\"")
+    );
     assert!(f.node.registry.get_charged("dcr-1").await.unwrap().is_none());
     assert!(!f.node.registry.is_static("dcr-1"));
     f.clock.advance(Duration::from_secs(3));
@@ -355,20 +413,22 @@ async fn a_registered_client_is_disabled_enabled_and_deleted_but_not_updated() {
     let served = f.node.registry.get_charged("dcr-1").await.unwrap().unwrap();
     assert_eq!(served.trusted_since, NOW + 3);
     s.delete(OPERATOR, "dcr-1", None).await.unwrap();
-    assert!(f
-        .node
-        .repo
-        .find::<RegisteredClient>("dcr-1", f.clock.now_unix())
-        .await
-        .unwrap()
-        .is_none());
-    assert!(f
-        .node
-        .repo
-        .find::<ClientDocument>("dcr-1", f.clock.now_unix())
-        .await
-        .unwrap()
-        .is_none());
+    assert!(
+        f.node
+            .repo
+            .find::<RegisteredClient>("dcr-1", f.clock.now_unix())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        f.node
+            .repo
+            .find::<ClientDocument>("dcr-1", f.clock.now_unix())
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(f.node.registry.get("dcr-1").await.is_none());
     assert_eq!(f.trail().await.len(), 3);
     f.node.root.stop(None);
@@ -395,7 +455,11 @@ async fn invalid_metadata_is_reported_per_field_without_values() {
     let fields: Vec<_> = problems.iter().map(|p| p.field.as_str()).collect();
     assert_eq!(
         fields,
-        vec!["redirect_uris", "token_endpoint_auth_method", "id_token_signed_response_alg"]
+        vec![
+            "redirect_uris",
+            "token_endpoint_auth_method",
+            "id_token_signed_response_alg"
+        ]
     );
 
     let secret = "s3cr3t-VALUE-never-echoed";
@@ -411,14 +475,22 @@ async fn invalid_metadata_is_reported_per_field_without_values() {
         panic!("must be refused");
     };
     let fields: Vec<_> = problems.iter().map(|p| p.field.as_str()).collect();
-    assert_eq!(fields, vec!["burst", "client_secret", "token_endpoint_auth_method"]);
+    assert_eq!(
+        fields,
+        vec!["burst", "client_secret", "token_endpoint_auth_method"]
+    );
     assert!(!format!("{problems:?}").contains(secret));
-    let Err(ManagedClientError::Invalid(problems)) = s.create(OPERATOR, &json!({ "client_name": "x" })).await else {
+    let Err(ManagedClientError::Invalid(problems)) = s.create(OPERATOR, &json!({ "client_name": "x" })).await
+    else {
         panic!("must be refused");
     };
     let fields: Vec<_> = problems.iter().map(|p| p.field.as_str()).collect();
-    assert_eq!(fields, vec!["client_id", "redirect_uris", "token_endpoint_auth_method"]);
-    let Err(ManagedClientError::Invalid(problems)) = s.create(OPERATOR, &json!(["not", "an object"])).await else {
+    assert_eq!(
+        fields,
+        vec!["client_id", "redirect_uris", "token_endpoint_auth_method"]
+    );
+    let Err(ManagedClientError::Invalid(problems)) = s.create(OPERATOR, &json!(["not", "an object"])).await
+    else {
         panic!("must be refused");
     };
     assert_eq!(problems[0].field, "");
@@ -466,7 +538,9 @@ async fn the_trail_names_members_never_values() {
     s.create(OPERATOR, &body).await.unwrap();
     let mut changed = body.clone();
     changed["jwks_uri"] = json!(format!("https://keys.example/{marker}/rotated"));
-    s.update(OPERATOR, "private-1", Some("\"r1\""), &changed).await.unwrap();
+    s.update(OPERATOR, "private-1", Some("\"r1\""), &changed)
+        .await
+        .unwrap();
     let trail = f.trail_bytes().await;
     assert!(trail.contains("jwks_uri"), "the member is named");
     assert!(!trail.contains(marker), "no value is recorded: {trail}");
@@ -486,11 +560,26 @@ async fn a_failed_commit_leaves_neither_document_nor_record() {
     .await;
     let s = f.service();
     f.backend.inject_faults(&[InjectedFault::UnknownWithoutApply]);
-    assert!(matches!(s.create(OPERATOR, &shop("Shop")).await, Err(ManagedClientError::Store(_))));
+    assert!(matches!(
+        s.create(OPERATOR, &shop("Shop")).await,
+        Err(ManagedClientError::Store(_))
+    ));
     let now = f.clock.now_unix();
-    assert!(f.node.repo.find::<ClientDocument>("shop-1", now).await.unwrap().is_none());
+    assert!(
+        f.node
+            .repo
+            .find::<ClientDocument>("shop-1", now)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(f.trail().await.is_empty());
-    assert_eq!(crate::actors::managed_snapshot::generation(&f.node.repo).await.unwrap(), 0);
+    assert_eq!(
+        crate::actors::managed_snapshot::generation(&f.node.repo)
+            .await
+            .unwrap(),
+        0
+    );
     assert!(f.node.registry.get("shop-1").await.is_none());
     f.node.root.stop(None);
 
@@ -499,9 +588,21 @@ async fn a_failed_commit_leaves_neither_document_nor_record() {
     f.backend.inject_faults(&[InjectedFault::UnknownAfterApply]);
     assert_eq!(s.create(OPERATOR, &shop("Shop")).await.unwrap().revision, 1);
     let now = f.clock.now_unix();
-    assert!(f.node.repo.find::<ClientDocument>("shop-1", now).await.unwrap().is_some());
+    assert!(
+        f.node
+            .repo
+            .find::<ClientDocument>("shop-1", now)
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(f.trail().await.len(), 1);
-    assert_eq!(crate::actors::managed_snapshot::generation(&f.node.repo).await.unwrap(), 1);
+    assert_eq!(
+        crate::actors::managed_snapshot::generation(&f.node.repo)
+            .await
+            .unwrap(),
+        1
+    );
     f.node.root.stop(None);
 }
 
@@ -511,9 +612,15 @@ async fn a_failed_commit_leaves_neither_document_nor_record() {
 async fn another_node_follows_the_generation() {
     let f = fixture().await;
     let other = node(f.node.repo.store().clone(), &f.config, &f.clock).await;
-    assert!(!other.registry.poll_managed().await.unwrap(), "nothing changed yet");
+    assert!(
+        !other.registry.poll_managed().await.unwrap(),
+        "nothing changed yet"
+    );
     f.service().create(OPERATOR, &shop("Shop")).await.unwrap();
-    assert!(other.registry.get("shop-1").await.is_none(), "not before its poll");
+    assert!(
+        other.registry.get("shop-1").await.is_none(),
+        "not before its poll"
+    );
     assert!(other.registry.poll_managed().await.unwrap());
     assert_eq!(other.registry.get("shop-1").await.unwrap().client_name, "Shop");
     f.service().disable(OPERATOR, "file-app", None).await.unwrap();

@@ -42,7 +42,10 @@ async fn a_client_disabled_through_the_service_is_refused_on_its_next_request() 
     // private_key_jwt client.
     let response = cc_mtls(&op).await;
     assert_status(&response, 200);
-    let cc_token = json(response.body())["access_token"].as_str().unwrap().to_string();
+    let cc_token = json(response.body())["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let dpop = DpopKey::new();
     let authorized = authorize_pkjwt_scoped(&op, Some(&dpop), "openid offline_access").await;
     let tokens = json(token_request(&op, &authorized, Some(&dpop)).await.body());
@@ -107,10 +110,12 @@ async fn a_client_disabled_through_the_service_is_refused_on_its_next_request() 
     service.enable(OPERATOR, MTLS, None).await.unwrap();
     let response = cc_mtls(&op).await;
     assert_status(&response, 200);
-    let fresh = json(response.body())["access_token"].as_str().unwrap().to_string();
+    let fresh = json(response.body())["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(gateway_introspection_of(&op, &fresh).await["active"], true);
     assert_eq!(gateway_introspection_of(&op, &cc_token).await["active"], false);
-    drop(service);
     drop(state);
     op.handle.shutdown().await;
 }
@@ -134,7 +139,6 @@ async fn an_override_applies_to_the_next_request() {
     let response = cc_mtls(&op).await;
     assert_status(&response, 400);
     assert_eq!(json(response.body())["error"], "invalid_scope");
-    drop(service);
     drop(state);
     op.handle.shutdown().await;
 }
