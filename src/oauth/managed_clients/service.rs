@@ -24,7 +24,7 @@ use crate::store::keys::{self, Kind};
 use crate::store::kv::{KvError, MaybeCommitted, Transaction};
 use crate::store::repo::{GrantRevocation, Repo, RevocationCause, ops};
 use serde_json::{Map, Value};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// The clients service over one OP node's store, registry and file.
 pub struct ManagedClients<'a> {
@@ -96,23 +96,29 @@ impl<'a> ManagedClients<'a> {
     /// registrations, each once (its document applied), by client id.
     pub async fn list(&self) -> Result<Vec<ClientView>, ManagedClientError> {
         let now = self.clock.now_unix();
-        let documents = self.repo.list::<ClientDocument>(now).await?;
-        let registered = self.repo.list::<RegisteredClient>(now).await?;
+        let mut documents: HashMap<String, ClientDocument> = self
+            .repo
+            .list::<ClientDocument>(now)
+            .await?
+            .into_iter()
+            .map(|f| (f.payload.client_id.clone(), f.payload))
+            .collect();
+        let mut registered: HashMap<String, RegisteredClient> = self
+            .repo
+            .list::<RegisteredClient>(now)
+            .await?
+            .into_iter()
+            .map(|f| (f.payload.client_id.clone(), f.payload))
+            .collect();
         let mut ids: BTreeSet<String> = self.config.clients.iter().map(|c| c.client_id.clone()).collect();
-        ids.extend(documents.iter().map(|d| d.payload.client_id.clone()));
-        ids.extend(registered.iter().map(|r| r.payload.client_id.clone()));
+        ids.extend(documents.keys().cloned());
+        ids.extend(registered.keys().cloned());
         let mut views = Vec::with_capacity(ids.len());
         for id in ids {
             let current = Current {
-                document: documents
-                    .iter()
-                    .find(|d| d.payload.client_id == id)
-                    .map(|d| d.payload.clone()),
+                document: documents.remove(&id),
                 file: self.file_entry(&id),
-                registered: registered
-                    .iter()
-                    .find(|r| r.payload.client_id == id)
-                    .map(|r| r.payload.clone()),
+                registered: registered.remove(&id),
             };
             views.extend(current.view(&id));
         }
