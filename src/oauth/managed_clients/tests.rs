@@ -631,3 +631,29 @@ async fn another_node_follows_the_generation() {
     other.root.stop(None);
     f.node.root.stop(None);
 }
+
+/// A lost race (RFC 9110 §13.1.1, issue 24 "412 on a lost race"): two
+/// updates with the same `If-Match` at once; the store serializes them, so
+/// exactly one applies and the other fails its precondition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_concurrent_updates_with_one_etag_one_wins() {
+    let f = fixture().await;
+    let s = f.service();
+    s.create(OPERATOR, &shop("Shop")).await.unwrap();
+    let (one, two) = (shop("First"), shop("Second"));
+    let (first, second) = tokio::join!(
+        s.update(OPERATOR, "shop-1", Some("\"r1\""), &one),
+        s.update(OPERATOR, "shop-1", Some("\"r1\""), &two),
+    );
+    let won = [&first, &second].iter().filter(|r| r.is_ok()).count();
+    let lost = [&first, &second]
+        .iter()
+        .filter(
+            |r| matches!(r, Err(ManagedClientError::PreconditionFailed { current }) if current == "\"r2\""),
+        )
+        .count();
+    assert_eq!((won, lost), (1, 1), "{first:?} {second:?}");
+    assert_eq!(s.get("shop-1").await.unwrap().revision, 2);
+    assert_eq!(f.trail().await.len(), 2);
+    f.node.root.stop(None);
+}
