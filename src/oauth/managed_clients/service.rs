@@ -36,8 +36,10 @@ pub struct ManagedClients<'a> {
 
 /// What a write decided, computed inside its transaction.
 enum Decision {
-    /// Nothing to change (the state or metadata asked for is the current).
-    Unchanged,
+    /// Nothing to change (the state or metadata asked for is the current);
+    /// a repeated disable still revokes (its first call's revocation may
+    /// have failed after the commit: revocation is idempotent).
+    Unchanged { revoke: Option<RevocationCause> },
     /// Write (or, `None`, delete) the document; record `changed`.
     Write {
         document: Option<ClientDocument>,
@@ -209,7 +211,7 @@ impl<'a> ManagedClients<'a> {
             let after = serde_json::to_value(&entry).map_err(|e| KvError::Backend(e.to_string()))?;
             let changed = changed_members(&object(&view.metadata), &object(&after));
             if changed.is_empty() {
-                return Ok(Decision::Unchanged);
+                return Ok(Decision::Unchanged { revoke: None });
             }
             let previous = current.document.as_ref();
             Ok(Decision::Write {
@@ -270,7 +272,8 @@ impl<'a> ManagedClients<'a> {
                 .as_ref()
                 .map_or(DocumentState::Active, |d| d.state);
             if before == state {
-                return Ok(Decision::Unchanged);
+                let revoke = (state == DocumentState::Disabled).then_some(RevocationCause::ClientDisabled);
+                return Ok(Decision::Unchanged { revoke });
             }
             let (body, trusted_since) = match &current.document {
                 Some(document) => (document.body.clone(), document.trusted_since),
@@ -364,7 +367,7 @@ impl<'a> ManagedClients<'a> {
                         let own = current.document.as_ref().is_some_and(|d| d.written_by == call_id)
                             || matches!(
                                 (&refused, earlier),
-                                (ManagedClientError::NotFound(_), Some((_, true)))
+                                (ManagedClientError::NotFound(_), Some((_, true, _)))
                             );
                         return Ok(match (maybe, earlier) {
                             // This call's own write, committed after all.
@@ -373,14 +376,14 @@ impl<'a> ManagedClients<'a> {
                         });
                     }
                 };
-                let Decision::Write {
-                    document,
-                    delete_registration,
-                    changed,
-                    revoke,
-                } = decision
-                else {
-                    return Ok(Ok(None));
+                let (document, delete_registration, changed, revoke) = match decision {
+                    Decision::Unchanged { revoke } => return Ok(Ok(Some((revoke, false, false)))),
+                    Decision::Write {
+                        document,
+                        delete_registration,
+                        changed,
+                        revoke,
+                    } => (document, delete_registration, changed, revoke),
                 };
                 match document {
                     Some(mut document) => {
@@ -403,19 +406,21 @@ impl<'a> ManagedClients<'a> {
                     changed,
                 };
                 crate::store::audit::append(&tx, &event, now).await?;
-                *last.lock().unwrap_or_else(|p| p.into_inner()) = Some((revoke, delete_registration));
-                Ok(Ok(Some((revoke, delete_registration))))
+                let effects = (revoke, delete_registration, true);
+                *last.lock().unwrap_or_else(|p| p.into_inner()) = Some(effects);
+                Ok(Ok(Some(effects)))
             })
             .await?;
-        let Some((revoke, delete_registration)) = outcome? else {
+        let Some((revoke, delete_registration, written)) = outcome? else {
             return Ok(());
         };
-        if let Err(error) = self.registry.reload_managed().await {
-            // The poll picks the change up; until then this node serves
-            // the old state only if it read nothing newer.
-            tracing::warn!(client_id, %error, "client documents could not be reloaded after a change");
+        if written {
+            if let Err(error) = self.registry.reload_managed().await {
+                // The poll picks the change up within its interval.
+                tracing::warn!(client_id, %error, "client documents could not be reloaded after a change");
+            }
+            self.registry.evict(client_id);
         }
-        self.registry.evict(client_id);
         if let Some(cause) = revoke {
             let revocation = GrantRevocation {
                 now,
