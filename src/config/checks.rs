@@ -603,6 +603,28 @@ mod tests {
 
     const DEV: &str = "[tls]\ndev_generate = true\n[signing]\nbackend = \"software\"\n";
 
+    /// Issue 24: a client change is in force on every node within one
+    /// second, so the poll of the client configuration generation is
+    /// between 10 ms and 1 s; the default is 250 ms and the environment
+    /// overrides it.
+    #[test]
+    fn client_config_poll_is_bounded_by_the_one_second_target() {
+        assert_eq!(validated(DEV).unwrap().get().store.client_config_poll_ms, 250);
+        for bad in [0, 9, 1001] {
+            let e = validated(&format!("{DEV}[store]\nclient_config_poll_ms = {bad}\n")).unwrap_err();
+            assert_eq!(
+                (e.field.as_str(), e.check),
+                ("store.client_config_poll_ms", "store")
+            );
+        }
+        let env = vec![(
+            "FIDUCIA_STORE__CLIENT_CONFIG_POLL_MS".to_string(),
+            "100".to_string(),
+        )];
+        let config = validate(load_from_str(DEV, env).unwrap(), Path::new("/")).unwrap();
+        assert_eq!(config.get().store.client_config_poll_ms, 100);
+    }
+
     #[test]
     fn jwt_access_token_audience_is_an_identifier_rfc9068_s2_2() {
         assert!(
