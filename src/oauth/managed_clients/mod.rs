@@ -4,8 +4,10 @@
 //! registered clients (a registered client's metadata stays RFC 7592's),
 //! with typed errors ([`ManagedClientError`]) the API maps to HTTP.
 //!
-//! - `service.rs`: the operations, one store transaction per write
-//!   (document, generation, `config_changed` audit record);
+//! - `handle.rs`: the service's parts and its read of one client id;
+//! - `service.rs`: the operations;
+//! - `transaction.rs`: one write as one store transaction (document,
+//!   generation, `config_changed` audit record) and the `If-Match` check;
 //! - `metadata.rs`: a body into a `[[clients]]` entry, every problem by
 //!   member, never echoing a value;
 //! - `view.rs`: a client as shown (source, state, revision, ETag) and the
@@ -16,13 +18,15 @@
 
 pub mod changes;
 pub mod error;
+mod handle;
 pub mod metadata;
 pub mod service;
+mod transaction;
 pub mod view;
 pub mod watch;
 
 pub use error::{FieldProblem, ManagedClientError};
-pub use service::ManagedClients;
+pub use handle::ManagedClients;
 pub use view::{ClientSource, ClientState, ClientView};
 
 #[cfg(test)]
