@@ -507,6 +507,12 @@ async fn invalid_metadata_is_reported_per_field_without_values() {
         panic!("must be refused");
     };
     assert_eq!(problems[0].field, "jwks_file");
+    // An absolute key file this node cannot read: named, not served.
+    relative["jwks_file"] = json!("/nonexistent/fiducia-test/jwks.json");
+    let Err(ManagedClientError::Invalid(problems)) = s.create(OPERATOR, &relative).await else {
+        panic!("must be refused");
+    };
+    assert_eq!(problems[0].field, "jwks_file");
     // An update naming another id.
     s.create(OPERATOR, &shop("Shop")).await.unwrap();
     let mut other = shop("Shop");
