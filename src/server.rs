@@ -47,6 +47,8 @@ pub struct ServerHandle {
     store: crate::store::kv::Store,
     sweeper: crate::store::repo::ExpirySweeper,
     audit_checkpoints: JoinHandle<()>,
+    client_watch: JoinHandle<()>,
+    op: std::sync::Weak<OpState>,
     trust: Option<crate::oauth::registration::trust::TrustMonitor>,
     key_backend: Arc<KeyBackend>,
     listeners: Vec<JoinHandle<()>>,
@@ -187,6 +189,9 @@ pub async fn start_with(
                 clock: clock.clone(),
                 budgets: crate::model::registered_budget::RegisteredBudgets::from_config(&c.registration),
             });
+    // Client documents an operator wrote live (`oauth/managed_clients`)
+    // override the file's entries from the first request on.
+    clients.reload_managed().await?;
     let sessions = crate::oauth::session::SessionRegistry::new(
         repo.clone(),
         Duration::from_secs(c.login.interaction_ttl_secs),
@@ -249,6 +254,11 @@ pub async fn start_with(
         Duration::from_secs(c.registration.status_check_interval_secs),
         node_id.clone(),
     );
+    let client_watch = tokio::spawn(crate::oauth::managed_clients::watch::run(
+        Arc::downgrade(&op),
+        Duration::from_millis(c.store.client_config_poll_ms),
+    ));
+    let op_state = Arc::downgrade(&op);
     let handler = make_handler(op);
 
     let (stop, stop_rx) = watch::channel(false);
@@ -391,6 +401,8 @@ pub async fn start_with(
         store,
         sweeper,
         audit_checkpoints,
+        client_watch,
+        op: op_state,
         trust,
         key_backend: backend,
         listeners,
@@ -401,6 +413,13 @@ pub async fn start_with(
 }
 
 impl ServerHandle {
+    /// The running OP's state while it serves: what an in-process caller
+    /// (the Config API's routes, tests) hands to the application layer,
+    /// e.g. `oauth::managed_clients::ManagedClients::of`.
+    pub fn op_state(&self) -> Option<Arc<OpState>> {
+        self.op.upgrade()
+    }
+
     /// Begins a graceful shutdown: `/readyz` turns false and the listeners stop accepting.
     pub fn begin_shutdown(&self) {
         self.begin_drain();
@@ -447,6 +466,7 @@ impl ServerHandle {
         }
         self.key_manager.stop(None);
         self.audit_checkpoints.abort();
+        self.client_watch.abort();
         if let Some(trust) = self.trust {
             trust.stop().await;
         }

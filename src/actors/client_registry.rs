@@ -7,17 +7,33 @@
 //!   is seen at once: an actor holding another revision is replaced, a
 //!   deleted or suspended client is unknown (its actor stopped).
 //!
-//! A static `client_id` always wins, and registration never issues one
-//! (ids are UUIDs drawn by the OP, and `is_static` is checked).
+//! - client documents an operator changed live (`model/client_document.rs`,
+//!   `oauth/managed_clients/`), held as an immutable snapshot
+//!   (`managed_snapshot.rs`) swapped whole when the store's generation
+//!   moves: read first, without a lock or a store read. A document
+//!   overrides the file's entry of its id, a tombstone or a disabled state
+//!   makes the client unknown (RFC 6749 §5.2 `invalid_client` wherever it
+//!   is looked up), and a registered client's document only carries its
+//!   state. The node that wrote a document reloads at once
+//!   ([`ClientRegistry::reload_managed`]); the others when their poll
+//!   ([`ClientRegistry::poll_managed`], `store.client_config_poll_ms`) sees
+//!   the generation move. Actors of changed clients are replaced.
+//!
+//! A configured `client_id` (file entry or client document) always wins
+//! over a registration, and registration never issues one (ids are UUIDs
+//! drawn by the OP, and `is_static` is checked).
 
 use super::client::{ClientActor, ClientActorMessage};
+use super::managed_snapshot::{self, Managed, ManagedSnapshot};
 use super::token_bucket::RateLimited;
 use crate::clock::Clock;
 use crate::jwks_fetch::JwksFetcher;
 use crate::model::Client;
 use crate::model::registered::RegisteredClient;
 use crate::model::registered_budget::{RegisteredBudgets, RequestBudget};
+use crate::store::kv::KvError;
 use crate::store::repo::Repo;
+use arc_swap::ArcSwap;
 use ractor::{Actor, ActorRef};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -36,6 +52,7 @@ pub struct RegisteredSource {
 /// store, behind one lookup, each served by its actor.
 pub struct ClientRegistry {
     statics: HashMap<String, Arc<Client>>,
+    managed: ArcSwap<ManagedSnapshot>,
     registered: Option<RegisteredSource>,
     fetcher: Option<JwksFetcher>,
     actors: Mutex<HashMap<String, ActorRef<ClientActorMessage>>>,
@@ -51,6 +68,7 @@ impl ClientRegistry {
                 .into_iter()
                 .map(|c| (c.client_id.clone(), Arc::new(c)))
                 .collect(),
+            managed: ArcSwap::from_pointee(ManagedSnapshot::default()),
             registered: None,
             fetcher,
             actors: Mutex::new(HashMap::new()),
@@ -64,40 +82,121 @@ impl ClientRegistry {
         self
     }
 
-    /// Whether `client_id` is a `[[clients]]` entry (never registrable).
+    /// Whether `client_id` is configured rather than registered: a
+    /// `[[clients]]` entry or a client document with metadata or a
+    /// tombstone (never registrable).
     pub fn is_static(&self, client_id: &str) -> bool {
+        self.statics.contains_key(client_id) || self.managed.load().configured.contains(client_id)
+    }
+
+    /// Whether `client_id` is an entry of the file (whatever a document
+    /// says about it now).
+    pub fn is_file_entry(&self, client_id: &str) -> bool {
         self.statics.contains_key(client_id)
     }
 
+    /// The client documents' generation this node serves.
+    pub fn managed_generation(&self) -> u64 {
+        self.managed.load().generation
+    }
+
+    /// Reads every client document again and serves them from now on
+    /// (after a change on this node, or when [`Self::poll_managed`] saw the
+    /// generation move); the actors of clients whose document changed are
+    /// replaced. A no-op without a store.
+    pub async fn reload_managed(&self) -> Result<(), KvError> {
+        let Some(source) = self.registered.as_ref() else {
+            return Ok(());
+        };
+        let mut newer = managed_snapshot::load(&source.repo, source.clock.now_unix()).await?;
+        // A file entry whose document holds only its state (enabled again
+        // after a disable): served from the file with the document's
+        // revision and `trusted_since`, built once here, not per lookup.
+        for (client_id, entry) in newer.entries.iter_mut() {
+            if let Managed::Underlying { trusted_since } = *entry
+                && let Some(file) = self.statics.get(client_id)
+            {
+                let mut client = Client::clone(file);
+                client.trusted_since = trusted_since;
+                client.revision = newer.revisions.get(client_id).copied().unwrap_or_default();
+                *entry = Managed::Active(Arc::new(client));
+            }
+        }
+        let older = self.managed.load_full();
+        if newer.generation < older.generation {
+            return Ok(()); // a concurrent reload already swapped in a newer one
+        }
+        let changed: Vec<String> = older
+            .changed_ids(&newer)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        self.managed.store(Arc::new(newer));
+        for client_id in &changed {
+            self.evict(client_id);
+        }
+        Ok(())
+    }
+
+    /// One poll: reads the store's generation (one small read) and reloads
+    /// when it differs from the one served; whether it reloaded.
+    pub async fn poll_managed(&self) -> Result<bool, KvError> {
+        let Some(source) = self.registered.as_ref() else {
+            return Ok(false);
+        };
+        let generation = managed_snapshot::generation(&source.repo).await?;
+        if generation == self.managed.load().generation {
+            return Ok(false);
+        }
+        self.reload_managed().await?;
+        Ok(true)
+    }
+
     /// The client's current snapshot (without charging its request budget),
-    /// or `None` when no such client exists.
+    /// or `None` when no such client exists or it is disabled or deleted.
     pub async fn get(&self, client_id: &str) -> Option<Arc<Client>> {
+        self.resolve(client_id).await
+    }
+
+    /// The client as served now: its document's (a disabled or deleted one
+    /// is `None`), else the file's entry, else its registration.
+    async fn resolve(&self, client_id: &str) -> Option<Arc<Client>> {
+        let mut floor = 0;
+        let managed = self.managed.load();
+        // Without documents (the common case) no hashing at all.
+        let entry = match managed.entries.is_empty() {
+            true => None,
+            false => managed.entries.get(client_id),
+        };
+        match entry {
+            Some(Managed::Active(client)) => return Some(client.clone()),
+            Some(Managed::Refused) => return None,
+            Some(Managed::Underlying { trusted_since }) => floor = *trusted_since,
+            None => {}
+        }
         if let Some(client) = self.statics.get(client_id) {
             return Some(client.clone());
         }
         let record = self.registered_record(client_id).await?;
-        self.client_of(&record).ok().map(Arc::new)
+        match self.client_of(&record) {
+            Ok(mut client) => {
+                client.trusted_since = client.trusted_since.max(floor);
+                Some(Arc::new(client))
+            }
+            Err(error) => {
+                tracing::warn!(client_id, %error, "registered client unusable");
+                None
+            }
+        }
     }
 
     /// The client's snapshot from its actor, charging one request to its
-    /// budget: `Ok(None)` for an unknown client, `Err` over the budget.
+    /// budget: `Ok(None)` for an unknown (or disabled, or deleted) client,
+    /// `Err` over the budget.
     pub async fn get_charged(&self, client_id: &str) -> Result<Option<Arc<Client>>, RateLimited> {
-        let client = match self.statics.get(client_id) {
-            Some(client) => client.clone(),
-            None => match self.registered_record(client_id).await {
-                Some(record) => match self.client_of(&record) {
-                    Ok(client) => Arc::new(client),
-                    Err(error) => {
-                        tracing::warn!(client_id, %error, "registered client unusable");
-                        self.evict(client_id);
-                        return Ok(None);
-                    }
-                },
-                None => {
-                    self.evict(client_id);
-                    return Ok(None);
-                }
-            },
+        let Some(client) = self.resolve(client_id).await else {
+            self.evict(client_id);
+            return Ok(None);
         };
         let existing = self.lock().get(client_id).cloned();
         if let Some(actor) = existing

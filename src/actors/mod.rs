@@ -36,5 +36,6 @@
 pub mod client;
 pub mod client_registry;
 pub mod key_manager;
+pub mod managed_snapshot;
 pub mod root;
 pub mod token_bucket;

@@ -423,89 +423,9 @@ fn check_access_token_audience(config: &Config) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// OIDC Registration §2: `id_token_encrypted_response_enc` only with
-/// `id_token_encrypted_response_alg` (the values themselves are typed); an
-/// encrypting client has keys, and a JWKS file holds an RSA key for that
-/// `alg` (`use: enc` or none, at least 2048 bits: `protocol::jose::jwe`).
-/// A `jwks_uri` is fetched later: the token endpoint then refuses to issue
-/// an ID token it cannot encrypt.
-fn check_id_token_encryption(client: &super::StaticClientConfig) -> Result<(), ConfigError> {
-    let field = |name: &str| format!("clients.{}.{name}", client.client_id);
-    if client.id_token_encrypted_response_enc.is_some() && client.id_token_encrypted_response_alg.is_none() {
-        return Err(ConfigError::new(
-            field("id_token_encrypted_response_enc"),
-            "clients",
-            "only with id_token_encrypted_response_alg (OIDC Registration §2)",
-        ));
-    }
-    let Some(encryption) = client.id_token_encryption() else {
-        return Ok(());
-    };
-    let refused = |why: String| ConfigError::new(field("id_token_encrypted_response_alg"), "clients", why);
-    match (&client.jwks_file, &client.jwks_uri) {
-        (None, None) => Err(refused(
-            "needs jwks_file or jwks_uri with the client's encryption key".into(),
-        )),
-        (Some(path), _) => {
-            let bytes = std::fs::read(path).map_err(|e| refused(format!("{}: {e}", path.display())))?;
-            let jwks = crate::protocol::jose::ClientJwks::parse(&bytes)
-                .map_err(|e| refused(format!("{}: {e}", path.display())))?;
-            match crate::protocol::jose::jwe::select_key(&jwks.encryption, encryption.alg) {
-                Some(_) => Ok(()),
-                None => Err(refused(format!(
-                    "{} has no RSA key of 2048 bits or more with use enc (or none) for {}",
-                    path.display(),
-                    encryption.alg
-                ))),
-            }
-        }
-        (None, Some(_)) => Ok(()),
-    }
-}
-
-/// CIBA Core §4 / FAPI CIBA §5.2.2: a client's CIBA metadata is whole
-/// (an endpoint exactly for ping and push, https on a public host unless
-/// the sandbox allows private ones), and push only outside FAPI CIBA and
-/// where `[ciba] push_enabled`.
-fn check_client_ciba(config: &Config, client: &super::StaticClientConfig) -> Result<(), ConfigError> {
-    let field = |name: &str| format!("clients.{}.{name}", client.client_id);
-    let Some(metadata) = client.ciba_metadata() else {
-        if client.backchannel_client_notification_endpoint.is_some()
-            || client.backchannel_authentication_request_signing_alg.is_some()
-            || client.backchannel_user_code_parameter
-        {
-            return Err(ConfigError::new(
-                field("backchannel_token_delivery_mode"),
-                "clients",
-                "is required with the other CIBA metadata (CIBA Core §4)",
-            ));
-        }
-        return Ok(());
-    };
-    let allow_private = config.ciba.danger_allow_private_notification_endpoints;
-    metadata
-        .check(allow_private)
-        .and_then(|()| {
-            crate::protocol::ciba::fapi_policy::check_ciba_client_policy(
-                &metadata,
-                client.ciba_fapi,
-                config.ciba.push_enabled,
-            )
-        })
-        .map_err(|e| {
-            ConfigError::new(
-                field("backchannel_token_delivery_mode"),
-                "clients",
-                e.description
-                    .as_deref()
-                    .unwrap_or("invalid CIBA metadata")
-                    .to_string(),
-            )
-        })
-}
-
-/// FAPI 2.0 §5.3.2.1: codes live at most 60 s; clients have https redirect
-/// URIs (exact match), a unique id and what their auth method needs.
+/// FAPI 2.0 §5.3.2.1: codes live at most 60 s; each `[[clients]]` entry has
+/// a unique id and passes the per-client rules (`client_checks.rs`, which
+/// the live client documents pass too); the first problem stops start-up.
 fn check_clients(config: &Config) -> Result<(), ConfigError> {
     if config.tokens.code_ttl_secs == 0 || config.tokens.code_ttl_secs > 60 {
         return Err(ConfigError::new(
@@ -516,97 +436,19 @@ fn check_clients(config: &Config) -> Result<(), ConfigError> {
     }
     let mut seen = std::collections::BTreeSet::new();
     for client in &config.clients {
-        let field = |name: &str| format!("clients.{}.{name}", client.client_id);
         if !seen.insert(client.client_id.as_str()) {
             return Err(ConfigError::new(
-                field("client_id"),
+                format!("clients.{}.client_id", client.client_id),
                 "clients",
                 "duplicate client_id",
             ));
         }
-        if client.redirect_uris.is_empty() || client.redirect_uris.iter().any(|u| !u.starts_with("https://"))
+        if let Some(first) = super::client_checks::client_problems(config, client)
+            .into_iter()
+            .next()
         {
-            return Err(ConfigError::new(
-                field("redirect_uris"),
-                "clients",
-                "at least one, all https",
-            ));
+            return Err(first);
         }
-        use crate::protocol::client_auth::TokenEndpointAuthMethod::*;
-        let ok = match client.token_endpoint_auth_method {
-            PrivateKeyJwt | SelfSignedTlsClientAuth => {
-                client.jwks_file.is_some() || client.jwks_uri.is_some()
-            }
-            TlsClientAuth => client.tls_client_auth_subject_dn.is_some(),
-        };
-        if !ok {
-            return Err(ConfigError::new(
-                field("token_endpoint_auth_method"),
-                "clients",
-                "private_key_jwt and self_signed_tls_client_auth need jwks_file or jwks_uri; tls_client_auth needs tls_client_auth_subject_dn",
-            ));
-        }
-        if client
-            .jwks_uri
-            .as_ref()
-            .is_some_and(|u| !u.starts_with("https://"))
-        {
-            return Err(ConfigError::new(
-                field("jwks_uri"),
-                "clients",
-                "must be an https URL",
-            ));
-        }
-        if client.jwks_uri.is_some() && client.jwks_file.is_some() {
-            return Err(ConfigError::new(
-                field("jwks_uri"),
-                "clients",
-                "give jwks_file or jwks_uri, not both",
-            ));
-        }
-        check_id_token_encryption(client)?;
-        check_client_ciba(config, client)?;
-        if client.id_token_signed_response_alg != config.signing.alg {
-            return Err(ConfigError::new(
-                field("id_token_signed_response_alg"),
-                "clients",
-                format!("the OP signs with {} (signing.alg)", config.signing.alg),
-            ));
-        }
-        if client.authorization_signed_response_alg != config.signing.alg {
-            return Err(ConfigError::new(
-                field("authorization_signed_response_alg"),
-                "clients",
-                format!("the OP signs with {} (signing.alg)", config.signing.alg),
-            ));
-        }
-        if client.fapi_profile == Some(FapiProfile::Fapi1Advanced) {
-            check_fapi1_client(config, &field("fapi_profile"))?;
-        }
-    }
-    Ok(())
-}
-
-/// A FAPI 1.0 Advanced client gets ID tokens and JARM responses signed with
-/// PS256 or ES256 (FAPI 1.0 Part 2 §8.6) and certificate-bound access
-/// tokens (FAPI 1.0 Part 2 §5.2.2-5, RFC 8705 §3).
-fn check_fapi1_client(config: &Config, field: &str) -> Result<(), ConfigError> {
-    if !FapiProfile::Fapi1Advanced.allows_alg(config.signing.alg) {
-        return Err(ConfigError::new(
-            field,
-            "fapi_profile",
-            format!(
-                "FAPI 1.0 Advanced allows PS256 or ES256 only, the OP signs with {} (signing.alg; FAPI 1.0 Part 2 §8.6)",
-                config.signing.alg
-            ),
-        ));
-    }
-    if !config.fapi.sender_constraints.contains(&SenderConstraint::Mtls) {
-        return Err(ConfigError::new(
-            field,
-            "fapi_profile",
-            "FAPI 1.0 Advanced binds access tokens with mTLS: include mtls in fapi.sender_constraints (FAPI 1.0 Part 2 §5.2.2-5)",
-        ));
     }
     Ok(())
 }
@@ -684,6 +526,13 @@ fn check_store(config: &Config) -> Result<(), ConfigError> {
             "store.fdb_prefix",
             "store",
             "must be a non-empty prefix outside FoundationDB's system keys",
+        ));
+    }
+    if !(10..=1000).contains(&store.client_config_poll_ms) {
+        return Err(ConfigError::new(
+            "store.client_config_poll_ms",
+            "store",
+            "must be between 10 and 1000: a client change must be in force on every node within one second",
         ));
     }
     let positive = [
@@ -779,6 +628,28 @@ mod tests {
     }
 
     const DEV: &str = "[tls]\ndev_generate = true\n[signing]\nbackend = \"software\"\n";
+
+    /// Issue 24: a client change is in force on every node within one
+    /// second, so the poll of the client configuration generation is
+    /// between 10 ms and 1 s; the default is 250 ms and the environment
+    /// overrides it.
+    #[test]
+    fn client_config_poll_is_bounded_by_the_one_second_target() {
+        assert_eq!(validated(DEV).unwrap().get().store.client_config_poll_ms, 250);
+        for bad in [0, 9, 1001] {
+            let e = validated(&format!("{DEV}[store]\nclient_config_poll_ms = {bad}\n")).unwrap_err();
+            assert_eq!(
+                (e.field.as_str(), e.check),
+                ("store.client_config_poll_ms", "store")
+            );
+        }
+        let env = vec![(
+            "FIDUCIA_STORE__CLIENT_CONFIG_POLL_MS".to_string(),
+            "100".to_string(),
+        )];
+        let config = validate(load_from_str(DEV, env).unwrap(), Path::new("/")).unwrap();
+        assert_eq!(config.get().store.client_config_poll_ms, 100);
+    }
 
     #[test]
     fn jwt_access_token_audience_is_an_identifier_rfc9068_s2_2() {

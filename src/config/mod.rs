@@ -11,6 +11,8 @@
 
 mod audit;
 mod checks;
+mod client_checks;
+pub use client_checks::client_problems;
 mod ciba;
 mod config_api;
 pub use audit::AuditConfig;

@@ -114,6 +114,14 @@ pub struct StoreConfig {
     /// Attempts before a conflicting transaction gives up (FoundationDB
     /// `retry_limit`). Default `100`. Env `FIDUCIA_STORE__RETRY_LIMIT`.
     pub retry_limit: u32,
+    /// How often each node reads the store's client configuration
+    /// generation, in milliseconds, and reloads the client documents when
+    /// another node changed them (`actors/client_config_watch.rs`): a change
+    /// made on one node is in force on the others within about this much
+    /// (the node that made it applies it at once). One small read per poll.
+    /// Between 10 and 1000. Default `250`. Env
+    /// `FIDUCIA_STORE__CLIENT_CONFIG_POLL_MS`.
+    pub client_config_poll_ms: u64,
 }
 
 impl Default for StoreConfig {
@@ -136,6 +144,7 @@ impl Default for StoreConfig {
             sweep_interval_secs: 60,
             timeout_ms: 5000,
             retry_limit: 100,
+            client_config_poll_ms: 250,
         }
     }
 }

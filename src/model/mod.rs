@@ -4,6 +4,7 @@
 pub mod binding;
 pub mod ciba;
 pub mod client;
+pub mod client_document;
 pub mod records;
 pub mod registered;
 pub mod registered_budget;

@@ -16,6 +16,7 @@ pub mod id_token;
 pub mod interaction;
 pub mod introspection;
 pub mod jwt_access_token;
+pub mod managed_clients;
 pub mod op;
 pub mod payment_consumption;
 pub mod profile_metadata;

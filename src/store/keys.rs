@@ -1,7 +1,7 @@
 //! The key schema and value schema of the store.
 //!
 //! ```text
-//! SCHEMA_VERSION = 11
+//! SCHEMA_VERSION = 12
 //!
 //! Keys are FoundationDB tuple-layer encodings (FDB "design/tuple.md":
 //! byte strings 0x01, text 0x02, non-negative integers 0x14..0x1c), so they
@@ -12,6 +12,8 @@
 //! compare keys).
 //!
 //! (0, "schema_version")                            -> u32, big endian (not enveloped)
+//! (0, "client_config_generation")                  -> u64, big endian (not enveloped): bumped with every
+//!                                                     client document change (oauth/managed_clients)
 //! (<kind>, <id key>)                               -> envelope(RecordMeta, payload)
 //! (64, <bucket>, <kind>, <id key>)                 -> ""   expiry; bucket = expires_at / 60
 //! (65, <index>, <value>, <kind>, <id key>)         -> ""   secondary index
@@ -29,12 +31,13 @@
 //!          1 access_token, 2 refresh_token, 3 authorization_code, 4 par,
 //!          5 ciba_request, 6 session, 7 interaction,
 //!          8 registration_access_token, 9 replay, 10 grant, 11 client,
-//!          12 consent, 13 user, 14 signing_key, 15 payment_reservation)
+//!          12 consent, 13 user, 14 signing_key, 15 payment_reservation,
+//!          16 client_config)
 //! <id key> SHA-256 of the id for kinds that hold a bearer secret (tokens,
 //!          codes, request_uris, CIBA auth_req_ids, session ids, jtis):
 //!          32 bytes, so the secret is never stored; the id's UTF-8 bytes for
 //!          the others (grants, clients, consents, users, keys, payment
-//!          reservations)
+//!          reservations, client documents)
 //! <index>  1 client (client_id), 2 grant (grant_id), 3 user (account id),
 //!          4 uid (session uid), 5 auth_req (SHA-256 of a CIBA auth_req_id)
 //!          A record gets an entry for each of its links, except that access
@@ -125,12 +128,18 @@
 //! (a client deleted or suspended, a customer disabled), which now scans
 //! the kind (`repo/revoke_indexed.rs`). Its migration (`repo/migrate_v11.rs`)
 //! clears those entries and keeps the requests.
+//! Version 12 added the kind `client_config` (16): an operator's document
+//! for a client id (`model/client_document.rs`, managed through
+//! `oauth/managed_clients/`), and the key `(0, "client_config_generation")`
+//! bumped with each; a version-11 store has neither, so the migration
+//! writes nothing, and the bump keeps older builds (which would serve a
+//! client an operator disabled) from opening the store.
 
 use aws_lc_rs::digest;
 
 /// Version of the layout above; recorded in the store at `(0,
 /// "schema_version")`.
-pub const SCHEMA_VERSION: u32 = 11;
+pub const SCHEMA_VERSION: u32 = 12;
 
 /// First element of the schema version key.
 const META: u64 = 0;
@@ -192,6 +201,9 @@ pub enum Kind {
     /// The payment a consent or RAR grant was used for, by consent
     /// reference (UK OBIE: a consent authorises one payment).
     PaymentReservation,
+    /// Client documents managed live (`[[clients]]` metadata, state,
+    /// revision, or a tombstone), by client_id.
+    ClientConfig,
 }
 
 impl Kind {
@@ -212,6 +224,7 @@ impl Kind {
         Kind::User,
         Kind::SigningKey,
         Kind::PaymentReservation,
+        Kind::ClientConfig,
     ];
 
     /// The subspace code; part of the on-disk schema.
@@ -232,6 +245,7 @@ impl Kind {
             Kind::User => 13,
             Kind::SigningKey => 14,
             Kind::PaymentReservation => 15,
+            Kind::ClientConfig => 16,
         }
     }
 
@@ -258,6 +272,7 @@ impl Kind {
             Kind::User => "user",
             Kind::SigningKey => "signing_key",
             Kind::PaymentReservation => "payment_reservation",
+            Kind::ClientConfig => "client_config",
         }
     }
 
@@ -271,6 +286,7 @@ impl Kind {
                 | Kind::User
                 | Kind::SigningKey
                 | Kind::PaymentReservation
+                | Kind::ClientConfig
         )
     }
 
@@ -372,6 +388,12 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
 /// `(0, "schema_version")`.
 pub fn schema_version_key() -> Vec<u8> {
     pack(&[Element::Int(META), Element::Str("schema_version")])
+}
+
+/// `(0, "client_config_generation")`: bumped in the transaction of every
+/// client document change; nodes poll it to reload the documents.
+pub fn client_config_generation_key() -> Vec<u8> {
+    pack(&[Element::Int(META), Element::Str("client_config_generation")])
 }
 
 /// `(<kind>, <id key>)`: where a record lives.

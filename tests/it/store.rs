@@ -7,6 +7,7 @@
 mod acking_child;
 mod audit_contention;
 mod audit_crash;
+mod clients_crash;
 mod conformance;
 mod crash;
 mod pg_crash;

@@ -60,6 +60,10 @@ pub enum RevocationCause {
     ClientSuspended,
     /// An operator disabled the customer's account.
     CustomerDisabled,
+    /// An operator disabled the client (`oauth/managed_clients`).
+    ClientDisabled,
+    /// An operator deleted the client (`oauth/managed_clients`).
+    ClientRemoved,
 }
 
 impl RevocationCause {
@@ -74,14 +78,20 @@ impl RevocationCause {
             RevocationCause::ClientDeleted => "client_deleted",
             RevocationCause::ClientSuspended => "client_suspended",
             RevocationCause::CustomerDisabled => "customer_disabled",
+            RevocationCause::ClientDisabled => "client_disabled",
+            RevocationCause::ClientRemoved => "client_removed",
         }
     }
 
     /// Who caused it: the grant's client, an operator, or the node (the
-    /// trust checks act on their own).
+    /// trust checks act on their own; an operator's disabling or deletion
+    /// of a client is revoked by the node that took it, and the operator is
+    /// named by that change's own `config_changed` record).
     pub fn actor(self, client_id: &str) -> Actor {
         match self {
-            RevocationCause::ClientSuspended => Actor::Node(node_name().to_string()),
+            RevocationCause::ClientSuspended
+            | RevocationCause::ClientDisabled
+            | RevocationCause::ClientRemoved => Actor::Node(node_name().to_string()),
             RevocationCause::CustomerDisabled => Actor::local_operator(),
             _ => Actor::Client(client_id.to_string()),
         }

@@ -55,7 +55,9 @@ impl Repo {
     ) -> Result<usize, KvError> {
         let mut total = 0;
         for kind in Kind::ALL.iter().copied() {
-            if kind != Kind::RegistrationAccessToken
+            // Client documents are never linked (the operator's, not the
+            // client's): nothing to read there.
+            if !matches!(kind, Kind::RegistrationAccessToken | Kind::ClientConfig)
                 && (kind.is_indexed_by(Index::Client) || kind.is_found_by_scan(Index::Client))
             {
                 total += self

@@ -60,6 +60,7 @@ pub const MIGRATIONS: &[(u32, Migration)] = &[
     (8, super::migrate_v9::migrate),
     (9, add_audit_trail),
     (10, super::migrate_v11::migrate),
+    (11, add_client_documents),
 ];
 
 /// 1 → 2: access and refresh tokens are no longer indexed by client and user
@@ -99,6 +100,14 @@ fn add_payment_reservations(_tx: &Transaction) -> BoxFuture<'_, Result<(), KvErr
 /// audit keys, so there is nothing to rewrite (the version bump keeps older
 /// builds, which change records without auditing them, from opening it).
 fn add_audit_trail(_tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
+    Box::pin(async { Ok(()) })
+}
+
+/// 11 → 12: the kind `client_config` (16) and the generation key were
+/// added; a version-11 store has neither, so there is nothing to rewrite
+/// (the bump keeps older builds, which would serve a client an operator
+/// disabled, from opening it).
+fn add_client_documents(_tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
     Box::pin(async { Ok(()) })
 }
 

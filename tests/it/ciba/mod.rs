@@ -8,6 +8,7 @@
 
 pub mod batch;
 pub mod browser;
+pub mod disabled_client;
 pub mod notify;
 pub mod poll;
 pub mod refusals;

@@ -20,6 +20,7 @@ pub mod jarm;
 pub mod jwks_uri;
 pub mod jwt_access_token;
 pub mod login_throttle;
+pub mod managed_clients;
 pub mod metadata;
 pub mod obie_intent;
 pub mod rar;

@@ -7,6 +7,7 @@
 //! lives"). Skipped, with the reason printed, where PostgreSQL is not
 //! installed, unless `FIDUCIA_REQUIRE_POSTGRES=1`.
 
+mod clients;
 mod flows;
 mod keys;
 mod registration;
