@@ -12,7 +12,8 @@
 # findings and the queue to target/afl/out/TARGET/. A finding is fixed with
 # its input copied to fuzz/regressions/TARGET/ (replayed by `cargo test -p
 # fiducia-fuzz`). Prints one line per target: executions, paths, crashes,
-# hangs, peak RSS of the target (AFL++'s `peak_rss_mb`).
+# hangs and the slowest execution. Memory is capped at FUZZ_MEMORY_MB (2048:
+# afl-fuzz -m); an input that needs more is saved as a crash.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,8 +49,8 @@ for target in $TARGETS; do
     get() { awk -F' *: *' -v k="$1" '$1 == k {print $2}' "$stats"; }
     crashes=$(get saved_crashes)
     hangs=$(get saved_hangs)
-    printf '%-20s execs %10s  paths %5s  crashes %s  hangs %s  peak_rss_mb %s  (%s s)\n' \
-        "$target" "$(get execs_done)" "$(get corpus_count)" "$crashes" "$hangs" "$(get peak_rss_mb)" "$SECONDS_PER_TARGET"
+    printf "%-20s execs %10s  paths %5s  crashes %s  hangs %s  slowest_exec_ms %s  (%s s)\n" \
+        "$target" "$(get execs_done)" "$(get corpus_count)" "$crashes" "$hangs" "$(get slowest_exec_ms)" "$SECONDS_PER_TARGET"
     if [ "${crashes:-0}" != 0 ] || [ "${hangs:-0}" != 0 ]; then
         ls "$out"/default/crashes "$out"/default/hangs 2>/dev/null | sed 's/^/    /' >&2
         status=1
