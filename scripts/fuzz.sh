@@ -5,6 +5,7 @@
 #
 #   scripts/fuzz.sh TARGET SECONDS      e.g. scripts/fuzz.sh form 600
 #   scripts/fuzz.sh all SECONDS         every target, one after the other
+#   FUZZ_PROFILE=debug scripts/fuzz.sh all 3   what scripts/test.sh runs
 #
 # Needs cargo-afl (installed here when missing: `cargo install cargo-afl`,
 # which builds AFL++ and its runtime for this rustc). The instrumented build
@@ -20,12 +21,19 @@ cd "$(dirname "$0")/.."
 TARGET=${1:?usage: scripts/fuzz.sh TARGET|all SECONDS}
 SECONDS_PER_TARGET=${2:?usage: scripts/fuzz.sh TARGET|all SECONDS}
 MEMORY_MB=${FUZZ_MEMORY_MB:-2048}
+# release (the long runs) or debug (CI's short runs: a quicker build, and
+# arithmetic overflow panics, so it is found as a crash).
+PROFILE=${FUZZ_PROFILE:-release}
 
 if ! command -v cargo-afl > /dev/null; then
     cargo install cargo-afl --locked --version 0.18.2
 fi
-CARGO_TARGET_DIR=target/afl cargo afl build --release --quiet -p fiducia-fuzz --features afl
-BIN=target/afl/release/fiducia-fuzz
+case "$PROFILE" in
+    release) CARGO_TARGET_DIR=target/afl cargo afl build --release --quiet -p fiducia-fuzz --features afl ;;
+    debug) CARGO_TARGET_DIR=target/afl cargo afl build --quiet -p fiducia-fuzz --features afl ;;
+    *) echo "FUZZ_PROFILE must be release or debug" >&2; exit 2 ;;
+esac
+BIN=target/afl/$PROFILE/fiducia-fuzz
 
 if [ "$TARGET" = all ]; then
     TARGETS=$(ls fuzz/corpus)

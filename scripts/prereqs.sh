@@ -14,9 +14,11 @@ FIDUCIA_PACKAGES=(curl softhsm2 libclang-dev)
 # (tests/it/pg_server.rs) and scripts/pg-bench.sh runs (with its pgbench);
 # haproxy, the balancer of the cluster sandbox (`fiducia sandbox --nodes N`)
 # that tests/it/cluster/ and scripts/cluster-bench.sh start.
+# make and build-essential: cargo-afl builds AFL++ and its runtime for the
+# fuzz targets (scripts/fuzz.sh, run briefly by scripts/test.sh).
 # Not in FIDUCIA_PACKAGES so starting the sandbox does not install a browser
 # or a database or a balancer.
-FIDUCIA_TEST_PACKAGES=(chromium chromium-driver postgresql haproxy)
+FIDUCIA_TEST_PACKAGES=(chromium chromium-driver postgresql haproxy make build-essential)
 
 fiducia_require_cargo() {
   if ! command -v cargo >/dev/null 2>&1; then

@@ -23,3 +23,5 @@ rm -rf target/softhsm
 export FIDUCIA_REQUIRE_POSTGRES=1
 export FIDUCIA_REQUIRE_HAPROXY=1
 cargo test --workspace --locked
+echo "== fuzz: every target for a few seconds (scripts/fuzz.sh; the long runs: docs/RELIABILITY.md)"
+FUZZ_PROFILE=debug scripts/fuzz.sh all "${FUZZ_SECONDS:-3}"
