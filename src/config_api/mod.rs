@@ -13,7 +13,7 @@
 //!   [`redact`] (secrets out of `/effective-config`).
 //!
 //! It sits above the application layer (it calls the key manager, the
-//! store's audit trail and the OP's DPoP checker) and below `server`,
+//! store's audit trail, the clients service and the OP's DPoP checker) and below `server`,
 //! which starts it; nothing below imports it.
 
 pub mod access_token;
@@ -33,11 +33,12 @@ pub mod scope;
 use crate::actors::key_manager::KeyManagerMessage;
 use crate::clock::Clock;
 use crate::config::ValidatedConfig;
+use crate::oauth::op::OpState;
 use crate::signing::{KeyBackend, KeySet};
 use crate::store::kv::Store;
 use crate::store::repo::Repo;
 use ractor::ActorRef;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use tokio::sync::watch;
 
 /// The settings requests are checked against.
@@ -83,4 +84,8 @@ pub struct ConfigApi {
     pub keys: Keys,
     /// The clock.
     pub clock: Arc<dyn Clock>,
+    /// The OP's state, for the clients service
+    /// (`oauth::managed_clients::ManagedClients::of`); weak, as the OP's
+    /// other background tasks hold it: gone once the OP stops.
+    pub op: Weak<OpState>,
 }
