@@ -9,6 +9,8 @@
 //!   [`router::RESOURCES`]: one file per resource under [`resources`]);
 //! - [`authenticate`], [`issuers`], [`access_token`], [`refusal`],
 //!   [`auth_failures`]: who calls, RFC 9068 §4 and RFC 6750 §3;
+//! - [`operator_scopes`]: a caller writes only clients whose Config API
+//!   scopes it holds;
 //! - [`problem`] (RFC 9457), [`etag`] (RFC 9110 §8.8.3, §13.1.1),
 //!   [`redact`] (secrets out of `/effective-config`).
 //!
@@ -22,6 +24,7 @@ pub mod authenticate;
 pub mod etag;
 pub mod issuers;
 pub mod listener;
+pub mod operator_scopes;
 pub mod problem;
 pub mod redact;
 pub mod refusal;

@@ -175,6 +175,21 @@ impl Problem {
         )
     }
 
+    /// 403 for a change the caller's token does not cover (not a token
+    /// refusal: the token is good, the change exceeds it), with the
+    /// fields concerned.
+    pub fn forbidden(detail: impl Into<String>, errors: Vec<FieldError>) -> Self {
+        Self {
+            errors,
+            ..Self::new(
+                kind::FORBIDDEN,
+                "Insufficient scope",
+                StatusCode::FORBIDDEN,
+                Some(detail.into()),
+            )
+        }
+    }
+
     /// 503: a dependency failed; what failed stays in the logs.
     pub fn unavailable() -> Self {
         Self::new(

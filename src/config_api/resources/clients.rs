@@ -21,18 +21,25 @@
 //! not say which; the refusal depends on the client's current state (its
 //! source) and the problem's detail names RFC 7592. The operator passed to
 //! the service (the `config_changed` record's actor) is the caller,
-//! `<sub>@<iss>` as for keys. A problem never carries a member's value
+//! `<sub>@<iss>` as for keys. A caller creates, changes, disables or
+//! deletes only clients whose Config API scopes (`fiducia.*`) its own
+//! token holds (`operator_scopes.rs`): `fiducia.config.write` alone cannot
+//! mint an operators' client with `fiducia.keys.write`, nor take over or
+//! lock out one (403). A problem never carries a member's value
 //! (a secret pasted in the wrong member stays out of answers and logs).
 
 use crate::config_api::etag::of as etag_of;
+use crate::config_api::operator_scopes::within_callers_scopes;
 use crate::config_api::problem::{FieldError, Problem};
 use crate::config_api::route::{Answer, Call, Route, no_body, representation};
 use crate::config_api::scope::Scope;
 use crate::oauth::managed_clients::{ClientView, ManagedClientError, ManagedClients};
+use crate::oauth::op::OpState;
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, ETAG, HeaderValue, IF_MATCH, LOCATION};
 use http::{Method, Response, StatusCode};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// The longest client id a path may name (a document's is at most 128).
 const MAX_PATH_ID: usize = 256;
@@ -90,27 +97,30 @@ pub const ROUTES: &[Route] = &[
     },
 ];
 
-/// Runs `operation` on the OP's clients service as the caller; 503 once
-/// the OP has stopped.
-macro_rules! with_service {
-    ($call:expr, |$service:ident, $operator:ident| $body:expr) => {{
-        let Some(op) = $call.api.op.upgrade() else {
-            return Err(Problem::unavailable());
-        };
-        let $operator = match &$call.principal {
-            Some(principal) => principal.operator_id(),
-            None => return Err(Problem::unavailable()),
-        };
-        let $service = ManagedClients::of(&op);
-        let result = $body.await;
-        drop(op);
-        result.map_err(problem)?
-    }};
+/// The OP (for its clients service) and the caller; 503 once the OP has
+/// stopped.
+fn parts(call: &Call<'_>) -> Result<(Arc<OpState>, Caller), Problem> {
+    let op = call.api.op.upgrade().ok_or_else(Problem::unavailable)?;
+    let principal = call.principal.as_ref().ok_or_else(Problem::unavailable)?;
+    Ok((
+        op,
+        Caller {
+            operator: principal.operator_id(),
+            scope: principal.claims.scope.clone(),
+        },
+    ))
+}
+
+/// Who calls: the operator id the service records, the token's scopes.
+struct Caller {
+    operator: String,
+    scope: String,
 }
 
 fn list(call: Call<'_>) -> Answer<'_> {
     Box::pin(async move {
-        let views = with_service!(call, |service, _operator| service.list());
+        let (op, _) = parts(&call)?;
+        let views = ManagedClients::of(&op).list().await.map_err(problem)?;
         let body = serde_json::to_vec(&json!({ "clients": views })).unwrap_or_default();
         Ok(representation(StatusCode::OK, body))
     })
@@ -119,7 +129,8 @@ fn list(call: Call<'_>) -> Answer<'_> {
 fn get(call: Call<'_>) -> Answer<'_> {
     Box::pin(async move {
         let id = client_id(&call)?;
-        let view = with_service!(call, |service, _operator| service.get(&id));
+        let (op, _) = parts(&call)?;
+        let view = ManagedClients::of(&op).get(&id).await.map_err(problem)?;
         Ok(view_response(StatusCode::OK, &view))
     })
 }
@@ -127,7 +138,12 @@ fn get(call: Call<'_>) -> Answer<'_> {
 fn create(call: Call<'_>) -> Answer<'_> {
     Box::pin(async move {
         let body = json_body(&call)?;
-        let view = with_service!(call, |service, operator| service.create(&operator, &body));
+        let (op, caller) = parts(&call)?;
+        within_callers_scopes(&caller.scope, &body)?;
+        let view = ManagedClients::of(&op)
+            .create(&caller.operator, &body)
+            .await
+            .map_err(problem)?;
         let mut response = view_response(StatusCode::CREATED, &view);
         // RFC 9110 §15.3.2: 201 names the new resource in `Location`.
         let location = format!("{}/clients/{}", call.api.settings.base_url, view.client_id);
@@ -143,58 +159,77 @@ fn update(call: Call<'_>) -> Answer<'_> {
         let id = client_id(&call)?;
         let tag = if_match(&call)?;
         let body = json_body(&call)?;
-        let view = with_service!(call, |service, operator| service.update(
-            &operator,
-            &id,
-            Some(&tag),
-            &body
-        ));
+        let (op, caller) = parts(&call)?;
+        let service = ManagedClients::of(&op);
+        within_callers_scopes(&caller.scope, &body)?;
+        guard(&service, &caller, &id).await?;
+        let view = service
+            .update(&caller.operator, &id, Some(&tag), &body)
+            .await
+            .map_err(problem)?;
         Ok(view_response(StatusCode::OK, &view))
     })
 }
 
 fn disable(call: Call<'_>) -> Answer<'_> {
     Box::pin(async move {
-        let id = client_id(&call)?;
-        let tag = if_match(&call)?;
-        no_body(&call)?;
-        let view = with_service!(call, |service, operator| service.disable(
-            &operator,
-            &id,
-            Some(&tag)
-        ));
+        let (id, tag, op, caller) = action(&call)?;
+        let service = ManagedClients::of(&op);
+        guard(&service, &caller, &id).await?;
+        let view = service
+            .disable(&caller.operator, &id, Some(&tag))
+            .await
+            .map_err(problem)?;
         Ok(view_response(StatusCode::OK, &view))
     })
 }
 
 fn enable(call: Call<'_>) -> Answer<'_> {
     Box::pin(async move {
-        let id = client_id(&call)?;
-        let tag = if_match(&call)?;
-        no_body(&call)?;
-        let view = with_service!(call, |service, operator| service.enable(
-            &operator,
-            &id,
-            Some(&tag)
-        ));
+        let (id, tag, op, caller) = action(&call)?;
+        let service = ManagedClients::of(&op);
+        guard(&service, &caller, &id).await?;
+        let view = service
+            .enable(&caller.operator, &id, Some(&tag))
+            .await
+            .map_err(problem)?;
         Ok(view_response(StatusCode::OK, &view))
     })
 }
 
 fn delete(call: Call<'_>) -> Answer<'_> {
     Box::pin(async move {
-        let id = client_id(&call)?;
-        let tag = if_match(&call)?;
-        no_body(&call)?;
-        with_service!(call, |service, operator| service.delete(
-            &operator,
-            &id,
-            Some(&tag)
-        ));
+        let (id, tag, op, caller) = action(&call)?;
+        let service = ManagedClients::of(&op);
+        guard(&service, &caller, &id).await?;
+        service
+            .delete(&caller.operator, &id, Some(&tag))
+            .await
+            .map_err(problem)?;
         let mut response = Response::new(Bytes::new());
         *response.status_mut() = StatusCode::NO_CONTENT;
         Ok(response)
     })
+}
+
+/// What an action on one client (disable, enable, delete) starts from:
+/// its id, `If-Match`, no body, the OP and the caller.
+fn action(call: &Call<'_>) -> Result<(String, String, Arc<OpState>, Caller), Problem> {
+    let id = client_id(call)?;
+    let tag = if_match(call)?;
+    no_body(call)?;
+    let (op, caller) = parts(call)?;
+    Ok((id, tag, op, caller))
+}
+
+/// A change of an existing client is refused when the client now holds a
+/// Config API scope the caller's token lacks (`operator_scopes.rs`).
+/// Checked against the current view; the service's `If-Match` check then
+/// makes sure the change applies to that view (with `If-Match: *` a
+/// change between the two steps is not seen).
+async fn guard(service: &ManagedClients<'_>, caller: &Caller, id: &str) -> Result<(), Problem> {
+    let current = service.get(id).await.map_err(problem)?;
+    within_callers_scopes(&caller.scope, &current.metadata)
 }
 
 /// The path's client id; an id no client can have is 404 without a store

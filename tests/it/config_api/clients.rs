@@ -245,9 +245,11 @@ async fn a_stored_client_is_created_changed_and_deleted_by_either_issuers_operat
 }
 
 /// RFC 6750 §3.1: a `fiducia.config.read` token reads but cannot write
-/// (403 `insufficient_scope` naming the scope needed).
+/// (403 `insufficient_scope` naming the scope needed); a
+/// `fiducia.config.write` token cannot write a client holding a Config API
+/// scope it lacks (`config_api/operator_scopes.rs`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_read_only_token_cannot_write_clients() {
+async fn a_read_only_token_cannot_write_clients_nor_a_writer_escalate() {
     let api = Api::start(true, "").await;
     let dpop = DpopKey::new();
     let token = api.fiducia_token(&dpop, "fiducia.config.read").await;
@@ -277,6 +279,43 @@ async fn a_read_only_token_cannot_write_clients() {
         )
         .await;
     assert_eq!(json(read.body())["state"], "active", "nothing changed");
+
+    // No escalation: `fiducia.config.write` alone neither mints a client
+    // with `fiducia.keys.write` nor changes or disables the operators'
+    // client that holds it (403, the missing scope named).
+    let writer = api
+        .fiducia_token(&dpop, "fiducia.config.read fiducia.config.write")
+        .await;
+    let mut minted = stored_client("ops-2", "Shadow operators");
+    minted["scopes"] = json!(["fiducia.keys.write"]);
+    let create = with_body(
+        api.dpop(&dpop, "POST", "/clients", &writer).await,
+        &minted.to_string(),
+        None,
+    );
+    let refused = api.send(false, create).await;
+    assert_status(&refused, 403);
+    let detail = json(refused.body())["detail"].as_str().unwrap().to_string();
+    assert!(detail.contains("fiducia.keys.write"), "{detail}");
+    let ops = format!("/clients/{OPS}");
+    let read = api.send(false, api.dpop(&dpop, "GET", &ops, &writer).await).await;
+    assert_status(&read, 200);
+    let mut taken = json(read.body())["metadata"].clone();
+    taken["scopes"] = json!(["fiducia.config.read"]);
+    let put = with_body(
+        api.dpop(&dpop, "PUT", &ops, &writer).await,
+        &taken.to_string(),
+        Some(&etag(&read)),
+    );
+    assert_status(&api.send(false, put).await, 403);
+    let disable = with_body(
+        api.dpop(&dpop, "POST", &format!("{ops}/disable"), &writer).await,
+        "",
+        Some(&etag(&read)),
+    );
+    assert_status(&api.send(false, disable).await, 403);
+    let after = api.send(false, api.dpop(&dpop, "GET", &ops, &writer).await).await;
+    assert_eq!(etag(&after), etag(&read), "the operators' client is unchanged");
     api.op.handle.shutdown().await;
 }
 
