@@ -33,6 +33,7 @@ use crate::config_api::operator_scopes::within_callers_scopes;
 use crate::config_api::problem::{FieldError, Problem};
 use crate::config_api::route::{Answer, Call, Route, no_body, representation};
 use crate::config_api::scope::Scope;
+use crate::oauth::managed_clients::view::if_match_matches;
 use crate::oauth::managed_clients::{ClientView, ManagedClientError, ManagedClients};
 use crate::oauth::op::OpState;
 use bytes::Bytes;
@@ -162,9 +163,9 @@ fn update(call: Call<'_>) -> Answer<'_> {
         let (op, caller) = parts(&call)?;
         let service = ManagedClients::of(&op);
         within_callers_scopes(&caller.scope, &body)?;
-        guard(&service, &caller, &id).await?;
+        let checked = guard(&service, &caller, &id, &tag).await?;
         let view = service
-            .update(&caller.operator, &id, Some(&tag), &body)
+            .update(&caller.operator, &id, Some(&checked), &body)
             .await
             .map_err(problem)?;
         Ok(view_response(StatusCode::OK, &view))
@@ -175,9 +176,9 @@ fn disable(call: Call<'_>) -> Answer<'_> {
     Box::pin(async move {
         let (id, tag, op, caller) = action(&call)?;
         let service = ManagedClients::of(&op);
-        guard(&service, &caller, &id).await?;
+        let checked = guard(&service, &caller, &id, &tag).await?;
         let view = service
-            .disable(&caller.operator, &id, Some(&tag))
+            .disable(&caller.operator, &id, Some(&checked))
             .await
             .map_err(problem)?;
         Ok(view_response(StatusCode::OK, &view))
@@ -188,9 +189,9 @@ fn enable(call: Call<'_>) -> Answer<'_> {
     Box::pin(async move {
         let (id, tag, op, caller) = action(&call)?;
         let service = ManagedClients::of(&op);
-        guard(&service, &caller, &id).await?;
+        let checked = guard(&service, &caller, &id, &tag).await?;
         let view = service
-            .enable(&caller.operator, &id, Some(&tag))
+            .enable(&caller.operator, &id, Some(&checked))
             .await
             .map_err(problem)?;
         Ok(view_response(StatusCode::OK, &view))
@@ -201,9 +202,9 @@ fn delete(call: Call<'_>) -> Answer<'_> {
     Box::pin(async move {
         let (id, tag, op, caller) = action(&call)?;
         let service = ManagedClients::of(&op);
-        guard(&service, &caller, &id).await?;
+        let checked = guard(&service, &caller, &id, &tag).await?;
         service
-            .delete(&caller.operator, &id, Some(&tag))
+            .delete(&caller.operator, &id, Some(&checked))
             .await
             .map_err(problem)?;
         let mut response = Response::new(Bytes::new());
@@ -223,13 +224,22 @@ fn action(call: &Call<'_>) -> Result<(String, String, Arc<OpState>, Caller), Pro
 }
 
 /// A change of an existing client is refused when the client now holds a
-/// Config API scope the caller's token lacks (`operator_scopes.rs`).
-/// Checked against the current view; the service's `If-Match` check then
-/// makes sure the change applies to that view (with `If-Match: *` a
-/// change between the two steps is not seen).
-async fn guard(service: &ManagedClients<'_>, caller: &Caller, id: &str) -> Result<(), Problem> {
+/// Config API scope the caller's token lacks (`operator_scopes.rs`), and
+/// when `If-Match` does not name the view checked (RFC 9110 §13.1.1: 412).
+/// The service is then given that view's own ETag (even for `If-Match:
+/// *`), so the change applies to the very view checked or fails 412.
+async fn guard(
+    service: &ManagedClients<'_>,
+    caller: &Caller,
+    id: &str,
+    tag: &str,
+) -> Result<String, Problem> {
     let current = service.get(id).await.map_err(problem)?;
-    within_callers_scopes(&caller.scope, &current.metadata)
+    within_callers_scopes(&caller.scope, &current.metadata)?;
+    match if_match_matches(tag, &current.etag) {
+        true => Ok(current.etag),
+        false => Err(Problem::precondition_failed()),
+    }
 }
 
 /// The path's client id; an id no client can have is 404 without a store
