@@ -64,18 +64,45 @@ fn answer(body: Option<Value>) -> Value {
     body.unwrap_or(Value::Null)
 }
 
-/// `/clients/<id>`; the id one path segment of RFC 3986 §2.3 unreserved
-/// characters (what a client id managed live may hold).
+/// `/clients/<id>`, the id one path segment: bytes other than RFC 3986
+/// §2.3 unreserved characters percent-encoded (§2.1).
 fn path(client_id: &str) -> anyhow::Result<String> {
-    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
-    match !client_id.is_empty() && client_id.bytes().all(unreserved) {
-        true => Ok(format!("/clients/{client_id}")),
-        false => anyhow::bail!("`{client_id}` is not a client id (A-Z a-z 0-9 - . _ ~ only)"),
+    if client_id.is_empty() {
+        anyhow::bail!("a client id is needed");
     }
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+    let segment: String = client_id
+        .bytes()
+        .map(|b| match unreserved(b) {
+            true => (b as char).to_string(),
+            false => format!("%{b:02X}"),
+        })
+        .collect();
+    Ok(format!("/clients/{segment}"))
 }
 
 fn read_json(file: &Path) -> anyhow::Result<Value> {
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     // serde's message is left out: it may quote the file (a pasted secret).
-    serde_json::from_str(&text).map_err(|_| anyhow::anyhow!("{} is not JSON", file.display()))
+    serde_json::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not JSON (line {}, column {})",
+            file.display(),
+            e.line(),
+            e.column()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 3986 §2.1, §2.3: unreserved bytes as they are, others escaped.
+    #[test]
+    fn a_client_id_is_one_percent_encoded_segment() {
+        assert_eq!(path("shop-1.a_b~").unwrap(), "/clients/shop-1.a_b~");
+        assert_eq!(path("a b/é").unwrap(), "/clients/a%20b%2F%C3%A9");
+        assert!(path("").is_err());
+    }
 }

@@ -242,13 +242,40 @@ async fn guard(
     }
 }
 
-/// The path's client id; an id no client can have is 404 without a store
-/// read (and is not echoed).
+/// The path's client id, percent-decoded (RFC 3986 §2.1: a file entry's
+/// id may hold characters a path segment cannot); an id no client can
+/// have is 404 without a store read (and is not echoed).
 fn client_id(call: &Call<'_>) -> Result<String, Problem> {
-    match call.params.first() {
-        Some(id) if !id.is_empty() && id.len() <= MAX_PATH_ID => Ok(id.to_string()),
-        _ => Err(Problem::not_found("no such client")),
+    call.params
+        .first()
+        .and_then(|segment| percent_decoded(segment))
+        .filter(|id| !id.is_empty() && id.len() <= MAX_PATH_ID)
+        .ok_or_else(|| Problem::not_found("no such client"))
+}
+
+/// `segment` with each `%HH` decoded; `None` for a bad escape or bytes
+/// that are not UTF-8.
+fn percent_decoded(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3)?;
+                if !hex.iter().all(u8::is_ascii_hexdigit) {
+                    return None;
+                }
+                out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
+                i += 3;
+            }
+            byte => {
+                out.push(byte);
+                i += 1;
+            }
+        }
     }
+    String::from_utf8(out).ok()
 }
 
 /// `If-Match`, required on every change of an existing client (RFC 6585
@@ -339,6 +366,18 @@ mod tests {
 
     /// Each service refusal has its status; field problems become RFC 6901
     /// pointers; no detail repeats the client id given.
+    /// RFC 3986 §2.1: `%HH` escapes decoded; a bad escape is no id.
+    #[test]
+    fn a_path_id_is_percent_decoded() {
+        assert_eq!(percent_decoded("shop-1").as_deref(), Some("shop-1"));
+        assert_eq!(percent_decoded("a%20b%2Fc").as_deref(), Some("a b/c"));
+        assert_eq!(percent_decoded("%C3%A9").as_deref(), Some("é"));
+        assert_eq!(percent_decoded("%zz"), None);
+        assert_eq!(percent_decoded("%4"), None);
+        assert_eq!(percent_decoded("%+1"), None);
+        assert_eq!(percent_decoded("%FF"), None);
+    }
+
     #[test]
     fn refusals_map_to_their_status_and_problem() {
         let status = |e| problem(e).status;
