@@ -6,7 +6,8 @@
 //! enabled and deleted, its metadata update refused (RFC 7592); scopes
 //! (RFC 6750 §3.1); a client disabled through the API refused at `/token`
 //! (RFC 6749 §5.2 `invalid_client`) and its token inactive (RFC 7662
-//! §2.2); bad bodies as RFC 9457 problems; the audit trail; the CLI.
+//! §2.2); a lost race (412); bad bodies as RFC 9457 problems; the audit
+//! trail; the CLI.
 
 use super::*;
 use crate::it::dcr::Dcr;
@@ -241,6 +242,56 @@ async fn a_stored_client_is_created_changed_and_deleted_by_either_issuers_operat
         let text = record.to_string();
         assert!(!text.contains("Shop One") && !text.contains(REDIRECT), "{text}");
     }
+    api.op.handle.shutdown().await;
+}
+
+/// A lost race (RFC 9110 §13.1.1): two operators change the same client
+/// at once from the same ETag; one change is made, the other is 412 and
+/// changes nothing, and the client shows the winner's metadata at `r2`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_writers_with_one_etag_one_wins_and_one_is_412() {
+    let api = Api::start(false, "").await;
+    let dpop = DpopKey::new();
+    let fiducia = api
+        .fiducia_token(&dpop, "fiducia.config.read fiducia.config.write")
+        .await;
+    let iam = api
+        .iam_token(
+            json!({ "scope": "fiducia.config.read fiducia.config.write" }),
+            "at+jwt",
+        )
+        .await;
+    let body = stored_client("shop-6", "Shop Six").to_string();
+    let created = api
+        .send(
+            false,
+            with_body(api.dpop(&dpop, "POST", "/clients", &fiducia).await, &body, None),
+        )
+        .await;
+    assert_status(&created, 201);
+    let tag = etag(&created);
+    let ours = stored_client("shop-6", "Ours").to_string();
+    let theirs = stored_client("shop-6", "Theirs").to_string();
+    let (a, b) = tokio::join!(
+        async {
+            let request = api.dpop(&dpop, "PUT", "/clients/shop-6", &fiducia).await;
+            api.send(false, with_body(request, &ours, Some(&tag))).await
+        },
+        api.send(
+            false,
+            with_body(Api::bearer("PUT", "/clients/shop-6", &iam), &theirs, Some(&tag))
+        ),
+    );
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 412]);
+    let winner = match a.status().as_u16() {
+        200 => "Ours",
+        _ => "Theirs",
+    };
+    let read = api.send(false, Api::bearer("GET", "/clients/shop-6", &iam)).await;
+    assert_eq!(etag(&read), "\"r2\"");
+    assert_eq!(json(read.body())["metadata"]["client_name"], winner);
     api.op.handle.shutdown().await;
 }
 
