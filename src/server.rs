@@ -363,6 +363,7 @@ pub async fn start_with(
                     fetcher: config_api_fetcher,
                     stop: stop_rx.clone(),
                     draining: draining.clone(),
+                    op: op_state.clone(),
                 },
             )
             .await?;

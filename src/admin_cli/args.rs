@@ -54,6 +54,12 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: KeysOperation,
     },
+    /// Clients: the file's, stored and registered ones.
+    Clients {
+        /// The client operation.
+        #[command(subcommand)]
+        command: ClientsOperation,
+    },
     /// The configuration the node runs (secrets redacted).
     EffectiveConfig,
     /// Audit records, oldest first, every page.
@@ -93,8 +99,63 @@ pub enum KeysOperation {
     },
 }
 
+/// Client operations. A change sends `If-Match` with `--if-match`, or
+/// else with the ETag of a read of the client just before (RFC 9110
+/// §13.1.1).
+#[derive(Debug, Subcommand)]
+pub enum ClientsOperation {
+    /// List every client with its source, state and ETag.
+    List,
+    /// Show one client.
+    Get {
+        /// The client id.
+        client_id: String,
+    },
+    /// Create a stored client from a JSON file: a `[[clients]]` entry's members.
+    Create {
+        /// The JSON file.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Replace a client's metadata (override a file entry's) from a JSON file.
+    Update {
+        /// The client id.
+        client_id: String,
+        /// The JSON file: a `[[clients]]` entry's members.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// The ETag the change is based on (default: read it now).
+        #[arg(long, value_name = "ETAG")]
+        if_match: Option<String>,
+    },
+    /// Disable a client: refused at once, what was issued to it revoked.
+    Disable {
+        /// The client id.
+        client_id: String,
+        /// The ETag the change is based on (default: read it now).
+        #[arg(long, value_name = "ETAG")]
+        if_match: Option<String>,
+    },
+    /// Enable a disabled client.
+    Enable {
+        /// The client id.
+        client_id: String,
+        /// The ETag the change is based on (default: read it now).
+        #[arg(long, value_name = "ETAG")]
+        if_match: Option<String>,
+    },
+    /// Delete a client.
+    Delete {
+        /// The client id.
+        client_id: String,
+        /// The ETag the change is based on (default: read it now).
+        #[arg(long, value_name = "ETAG")]
+        if_match: Option<String>,
+    },
+}
+
 impl AdminCommand {
-    /// The scopes the command needs (writes read the key set's ETag first).
+    /// The scopes the command needs (writes read the ETag first).
     pub(super) fn scope(&self) -> &'static str {
         match self {
             AdminCommand::Keys {
@@ -102,6 +163,10 @@ impl AdminCommand {
             }
             | AdminCommand::EffectiveConfig => "fiducia.config.read",
             AdminCommand::Keys { .. } => "fiducia.config.read fiducia.keys.write",
+            AdminCommand::Clients {
+                command: ClientsOperation::List | ClientsOperation::Get { .. },
+            } => "fiducia.config.read",
+            AdminCommand::Clients { .. } => "fiducia.config.read fiducia.config.write",
             AdminCommand::Audit { .. } => "fiducia.audit.read",
         }
     }

@@ -1,6 +1,6 @@
 //! The Config API's calls: the token as `Bearer` or as `DPoP` with a
 //! fresh proof per request (RFC 9449 §7.1), writes with `If-Match` from a
-//! read of the key set (RFC 9110 §13.1.1), a refusal as an error with its
+//! read of the key set or of the client (RFC 9110 §13.1.1), a refusal as an error with its
 //! one-line description (`https.rs`).
 
 use super::https::{Client, refusal};
@@ -40,10 +40,31 @@ impl Api {
 
     /// A key write: read `/keys` for its ETag, then POST `path` with `If-Match`.
     pub async fn write(&self, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
-        let (_, tag) = self.get("/keys").await?;
-        let tag = tag.context("GET /keys answered no ETag")?;
+        let tag = self.etag_of("/keys").await?;
         let response = self.call("POST", path, body, Some(&tag)).await?;
         json(&response)
+    }
+
+    /// The ETag a GET of `resource` answers now.
+    pub async fn etag_of(&self, resource: &str) -> anyhow::Result<String> {
+        let (_, tag) = self.get(resource).await?;
+        tag.with_context(|| format!("GET {resource} answered no ETag"))
+    }
+
+    /// `method path` with a JSON body (or none) and, when given,
+    /// `If-Match`: the answer's JSON, `None` for 204.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        if_match: Option<&str>,
+    ) -> anyhow::Result<Option<Value>> {
+        let response = self.call(method, path, body, if_match).await?;
+        match response.status() == http::StatusCode::NO_CONTENT {
+            true => Ok(None),
+            false => json(&response).map(Some),
+        }
     }
 
     async fn call(

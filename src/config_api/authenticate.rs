@@ -32,9 +32,15 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// The audit trail's actor: the token's subject at its issuer.
+    /// The operator's id: the token's subject at its issuer
+    /// (`<sub>@<iss>`, RFC 9068 §2.2: `sub` is unique at its issuer).
+    pub fn operator_id(&self) -> String {
+        format!("{}@{}", self.claims.subject, self.claims.issuer)
+    }
+
+    /// The audit trail's actor: [`Principal::operator_id`].
     pub fn actor(&self) -> Actor {
-        Actor::Operator(format!("{}@{}", self.claims.subject, self.claims.issuer))
+        Actor::Operator(self.operator_id())
     }
 }
 

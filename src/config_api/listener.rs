@@ -48,6 +48,8 @@ pub struct Wiring {
     pub stop: watch::Receiver<bool>,
     /// The OP's drain flag.
     pub draining: Arc<AtomicBool>,
+    /// The OP's state (the clients resource calls its clients service).
+    pub op: std::sync::Weak<crate::oauth::op::OpState>,
 }
 
 /// The TLS files of the listener: its own, or the OP's.
@@ -86,6 +88,7 @@ pub async fn start(api: &ConfigApiConfig, wiring: Wiring) -> anyhow::Result<(Soc
             writing: tokio::sync::Mutex::new(()),
         },
         clock: wiring.clock,
+        op: wiring.op,
     });
     let service = Arc::new(
         RequestService::new(

@@ -9,11 +9,13 @@
 //!   [`router::RESOURCES`]: one file per resource under [`resources`]);
 //! - [`authenticate`], [`issuers`], [`access_token`], [`refusal`],
 //!   [`auth_failures`]: who calls, RFC 9068 §4 and RFC 6750 §3;
+//! - [`operator_scopes`]: a caller writes only clients whose Config API
+//!   scopes it holds;
 //! - [`problem`] (RFC 9457), [`etag`] (RFC 9110 §8.8.3, §13.1.1),
 //!   [`redact`] (secrets out of `/effective-config`).
 //!
 //! It sits above the application layer (it calls the key manager, the
-//! store's audit trail and the OP's DPoP checker) and below `server`,
+//! store's audit trail, the clients service and the OP's DPoP checker) and below `server`,
 //! which starts it; nothing below imports it.
 
 pub mod access_token;
@@ -22,6 +24,7 @@ pub mod authenticate;
 pub mod etag;
 pub mod issuers;
 pub mod listener;
+pub mod operator_scopes;
 pub mod problem;
 pub mod redact;
 pub mod refusal;
@@ -33,11 +36,12 @@ pub mod scope;
 use crate::actors::key_manager::KeyManagerMessage;
 use crate::clock::Clock;
 use crate::config::ValidatedConfig;
+use crate::oauth::op::OpState;
 use crate::signing::{KeyBackend, KeySet};
 use crate::store::kv::Store;
 use crate::store::repo::Repo;
 use ractor::ActorRef;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use tokio::sync::watch;
 
 /// The settings requests are checked against.
@@ -83,4 +87,8 @@ pub struct ConfigApi {
     pub keys: Keys,
     /// The clock.
     pub clock: Arc<dyn Clock>,
+    /// The OP's state, for the clients service
+    /// (`oauth::managed_clients::ManagedClients::of`); weak, as the OP's
+    /// other background tasks hold it: gone once the OP stops.
+    pub op: Weak<OpState>,
 }

@@ -56,6 +56,17 @@ impl FieldError {
             detail: detail.into(),
         }
     }
+
+    /// A bad member of the body's top-level object, by name (`""`: the
+    /// body as a whole); the name escaped as RFC 6901 §3 says (`~` as
+    /// `~0`, `/` as `~1`).
+    pub fn member(name: &str, detail: impl Into<String>) -> Self {
+        let pointer = match name {
+            "" => String::new(),
+            name => format!("/{}", name.replace('~', "~0").replace('/', "~1")),
+        };
+        Self::new(pointer, detail)
+    }
 }
 
 /// An RFC 9457 problem.
@@ -164,6 +175,21 @@ impl Problem {
         )
     }
 
+    /// 403 for a change the caller's token does not cover (not a token
+    /// refusal: the token is good, the change exceeds it), with the
+    /// fields concerned.
+    pub fn forbidden(detail: impl Into<String>, errors: Vec<FieldError>) -> Self {
+        Self {
+            errors,
+            ..Self::new(
+                kind::FORBIDDEN,
+                "Insufficient scope",
+                StatusCode::FORBIDDEN,
+                Some(detail.into()),
+            )
+        }
+    }
+
     /// 503: a dependency failed; what failed stays in the logs.
     pub fn unavailable() -> Self {
         Self::new(
@@ -215,5 +241,13 @@ mod tests {
         assert_eq!(body["status"], 400);
         assert_eq!(body["detail"], "2 fields are invalid");
         assert_eq!(body["errors"][1]["pointer"], "/bits");
+    }
+
+    /// RFC 6901 §3: `~` and `/` in a member name are escaped.
+    #[test]
+    fn a_member_pointer_escapes_rfc6901_s3() {
+        assert_eq!(FieldError::member("a/b~c", "x").pointer, "/a~1b~0c");
+        assert_eq!(FieldError::member("scopes", "x").pointer, "/scopes");
+        assert_eq!(FieldError::member("", "x").pointer, "");
     }
 }

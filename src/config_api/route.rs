@@ -4,11 +4,12 @@
 
 use super::ConfigApi;
 use super::authenticate::Principal;
-use super::problem::Problem;
+use super::problem::{FieldError, Problem};
 use super::scope::Scope;
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, ETAG, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
+use serde_json::Value;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -77,6 +78,25 @@ pub fn representation(status: StatusCode, body: Vec<u8>) -> Response<Bytes> {
         response.headers_mut().insert(ETAG, tag);
     }
     response
+}
+
+/// An action without a body (activate a key, disable a client): none, or
+/// an empty JSON object; each member given is one bad field.
+pub fn no_body(call: &Call<'_>) -> Result<(), Problem> {
+    let body = call.request.body();
+    if body.is_empty() {
+        return Ok(());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(members)) if members.is_empty() => Ok(()),
+        Ok(Value::Object(members)) => Err(Problem::invalid(
+            members
+                .keys()
+                .map(|name| FieldError::member(name, "unknown member"))
+                .collect(),
+        )),
+        _ => Err(Problem::invalid(vec![FieldError::new("", "must be empty or {}")])),
+    }
 }
 
 #[cfg(test)]

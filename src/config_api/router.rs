@@ -22,6 +22,7 @@ use std::sync::Arc;
 pub const RESOURCES: &[&[Route]] = &[
     resources::effective_config::ROUTES,
     resources::keys::ROUTES,
+    resources::clients::ROUTES,
     resources::audit::ROUTES,
     resources::openapi::ROUTES,
 ];

@@ -40,7 +40,7 @@ impl Scope {
     /// What it allows, for the OpenAPI document.
     pub const fn description(self) -> &'static str {
         match self {
-            Scope::ConfigRead => "read the effective configuration and the signing keys",
+            Scope::ConfigRead => "read the effective configuration, the clients and the signing keys",
             Scope::ConfigWrite => "change clients and policies",
             Scope::KeysWrite => "generate, activate and retire signing keys",
             Scope::UsersWrite => "change customer accounts",

@@ -26,7 +26,7 @@
 use crate::actors::key_manager::KeyManagerMessage;
 use crate::config_api::etag::{self, Precondition};
 use crate::config_api::problem::{FieldError, Problem};
-use crate::config_api::route::{Answer, Call, Route, representation};
+use crate::config_api::route::{Answer, Call, Route, no_body, representation};
 use crate::config_api::scope::Scope;
 use crate::signing::KeyBackend;
 use crate::store::audit::{self, AuditEvent, Change, EventType, Target};
@@ -183,24 +183,6 @@ fn retire(call: Call<'_>) -> Answer<'_> {
         no_body(&call)?;
         write(call, Operation::Retire(kid)).await
     })
-}
-
-/// Activate and retire take no body (or an empty JSON object).
-fn no_body(call: &Call<'_>) -> Result<(), Problem> {
-    let body = call.request.body();
-    if body.is_empty() {
-        return Ok(());
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(members)) if members.is_empty() => Ok(()),
-        Ok(Value::Object(members)) => Err(Problem::invalid(
-            members
-                .keys()
-                .map(|name| FieldError::new(format!("/{name}"), "unknown member"))
-                .collect(),
-        )),
-        _ => Err(Problem::invalid(vec![FieldError::new("", "must be empty or {}")])),
-    }
 }
 
 /// `POST /keys`' body: `{"alg": "ES256" | "PS256" | "EdDSA", "bits": n}`

@@ -39,6 +39,7 @@ fn parts() -> Vec<Value> {
     vec![
         super::effective_config::openapi(),
         super::keys::openapi(),
+        super::clients::openapi(),
         super::audit::openapi(),
         own(),
     ]
@@ -90,7 +91,7 @@ pub fn document() -> Value {
             "title": "Fiducia Config API",
             "version": "1",
             "description": format!(
-                "Operate Fiducia: configuration, signing keys, audit trail. Callers present an RFC 9068 JWT access token of a trusted issuer with the operation's scope. Scopes: {}",
+                "Operate Fiducia: configuration, clients, signing keys, audit trail. Callers present an RFC 9068 JWT access token of a trusted issuer with the operation's scope. Scopes: {}",
                 Value::Object(scopes)
             )
         },
@@ -129,7 +130,7 @@ pub fn document() -> Value {
             "responses": {
                 "InvalidRequest": problem("A bad body or query: one `errors` entry per bad field"),
                 "Unauthorized": problem("No, or a refused, access token; `WWW-Authenticate` says why (RFC 6750 §3)"),
-                "Forbidden": problem("The token lacks the operation's scope (`insufficient_scope`)"),
+                "Forbidden": problem("The token lacks the operation's scope (`insufficient_scope`), or the client written holds a Config API scope the token lacks"),
                 "NotFound": problem("No such resource"),
                 "Conflict": problem("Not allowed in the resource's current state"),
                 "PreconditionFailed": problem("If-Match does not match the current ETag"),

@@ -9,7 +9,7 @@ use crate::it::support::fiducia_bin;
 use std::process::Command;
 
 /// Runs `fiducia admin` with `args`; (success, stdout, stderr).
-async fn admin(args: Vec<String>) -> (bool, String, String) {
+pub(super) async fn admin(args: Vec<String>) -> (bool, String, String) {
     let output = tokio::task::spawn_blocking(move || {
         Command::new(fiducia_bin())
             .arg("admin")

@@ -6,22 +6,6 @@ use super::*;
 use crate::it::support::{get, json};
 use std::collections::BTreeSet;
 
-/// `req` with a JSON `body` and, when given, `If-Match`.
-fn with_body(req: Request<Full<Bytes>>, body: &str, if_match: Option<&str>) -> Request<Full<Bytes>> {
-    let (mut parts, _) = req.into_parts();
-    parts
-        .headers
-        .insert("content-type", "application/json".parse().unwrap());
-    if let Some(tag) = if_match {
-        parts.headers.insert("if-match", tag.parse().unwrap());
-    }
-    Request::from_parts(parts, Full::new(Bytes::from(body.to_string())))
-}
-
-fn etag(response: &Response<Bytes>) -> String {
-    response.headers()["etag"].to_str().unwrap().to_string()
-}
-
 fn state_of(body: &Value, kid: &str) -> String {
     body["keys"]
         .as_array()

@@ -5,6 +5,7 @@
 
 mod auth;
 mod cli;
+mod clients;
 mod keys;
 
 use super::flow::harness::*;
@@ -84,7 +85,7 @@ token_endpoint_auth_method = "private_key_jwt"
 jwks_file = "{jwks}"
 access_token_format = "jwt"
 access_token_audience = "{AUD}"
-scopes = ["fiducia.config.read", "fiducia.keys.write", "fiducia.audit.read"]
+scopes = ["fiducia.config.read", "fiducia.config.write", "fiducia.keys.write", "fiducia.audit.read"]
 
 [[clients]]
 client_id = "{OPS_MTLS}"
@@ -94,7 +95,7 @@ token_endpoint_auth_method = "tls_client_auth"
 tls_client_auth_subject_dn = "CN={fintech},OU=org-1,O=org-1,C=GB"
 access_token_format = "jwt"
 access_token_audience = "{AUD}"
-scopes = ["fiducia.config.read", "fiducia.keys.write", "fiducia.audit.read"]
+scopes = ["fiducia.config.read", "fiducia.config.write", "fiducia.keys.write", "fiducia.audit.read"]
 
 [store]
 postgres_url = "postgres://fiducia:{PG_URL_SECRET}@db.bank.example/fiducia"
@@ -208,4 +209,21 @@ pub fn challenge(response: &Response<Bytes>) -> String {
         .get("www-authenticate")
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default()
+}
+
+/// `req` with a JSON `body` and, when given, `If-Match`.
+pub fn with_body(req: Request<Full<Bytes>>, body: &str, if_match: Option<&str>) -> Request<Full<Bytes>> {
+    let (mut parts, _) = req.into_parts();
+    parts
+        .headers
+        .insert("content-type", "application/json".parse().unwrap());
+    if let Some(tag) = if_match {
+        parts.headers.insert("if-match", tag.parse().unwrap());
+    }
+    Request::from_parts(parts, Full::new(Bytes::from(body.to_string())))
+}
+
+/// The `ETag` header.
+pub fn etag(response: &Response<Bytes>) -> String {
+    response.headers()["etag"].to_str().unwrap().to_string()
 }
