@@ -60,6 +60,7 @@ pub const MIGRATIONS: &[(u32, Migration)] = &[
     (8, super::migrate_v9::migrate),
     (9, add_audit_trail),
     (10, super::migrate_v11::migrate),
+    (11, drop_in_flight_flows),
 ];
 
 /// 1 → 2: access and refresh tokens are no longer indexed by client and user
@@ -100,6 +101,22 @@ fn add_payment_reservations(_tx: &Transaction) -> BoxFuture<'_, Result<(), KvErr
 /// builds, which change records without auditing them, from opening it).
 fn add_audit_trail(_tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
     Box::pin(async { Ok(()) })
+}
+
+/// 11 → 12: pushed requests, interactions and authorization codes changed
+/// shape (keys.rs, version 12); the ones in flight (minutes at most) are
+/// dropped with their entries.
+fn drop_in_flight_flows(tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
+    Box::pin(async move {
+        for kind in [
+            Kind::PushedAuthorizationRequest,
+            Kind::Interaction,
+            Kind::AuthorizationCode,
+        ] {
+            super::migrate_v3::drop_kind(tx, kind).await?;
+        }
+        Ok(())
+    })
 }
 
 /// Checks, records or migrates the schema version; returns the version found
