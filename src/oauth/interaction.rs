@@ -558,6 +558,63 @@ pub(crate) mod tests {
         assert!(repo.find::<Grant>(&grant_id, NOW).await.unwrap().is_none());
     }
 
+    /// An interaction answers only its runner: an app's is unknown to the
+    /// built-in pages and to another app (a foreign id), and its steps are
+    /// single use: finished, it is `Used`.
+    #[tokio::test]
+    async fn an_interaction_answers_only_its_runner_and_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = open_store(dir.path()).unwrap();
+        let repo = Repo::open(store).await.unwrap();
+        repo.upsert("r1", &PushedRequest::sample("c"), Some(60), NOW)
+            .await
+            .unwrap();
+        let app = Runner::App("bank-login");
+        let started = start(&repo, "r1", ("c", "C"), (app, 300), NOW)
+            .await
+            .unwrap()
+            .unwrap();
+        let id = started.id.as_str();
+        let stored = load(&repo, id, NOW).await.unwrap();
+        // Only the cookie's hash is kept; no CSRF token for the pages.
+        assert_eq!(stored.browser, Some(browser_hash(&started.browser_secret)));
+        assert_ne!(stored.browser.as_deref(), Some(started.browser_secret.as_str()));
+        assert!(stored.csrf.is_empty());
+        for foreign in [Runner::BuiltIn, Runner::App("other-app")] {
+            assert!(matches!(
+                load_for(&repo, id, foreign, NOW).await,
+                Err(InteractionError::Gone)
+            ));
+            let reported = report_login(&repo, id, foreign, login("acc-1", NOW), NOW).await;
+            assert!(matches!(reported, Err(InteractionError::Gone)), "{reported:?}");
+        }
+        report_login(&repo, id, app, login("acc-1", NOW), NOW)
+            .await
+            .unwrap();
+        report_consent(&repo, id, app, approval(&["openid"]), NOW)
+            .await
+            .unwrap();
+        assert!(matches!(
+            finish(&repo, id, Runner::BuiltIn, None, LIFETIMES, NOW).await,
+            Err(InteractionError::Gone)
+        ));
+        let decision = finish(&repo, id, app, None, LIFETIMES, NOW).await.unwrap();
+        assert!(matches!(decision, Decision::Approved { .. }), "{decision:?}");
+        assert!(matches!(
+            finish(&repo, id, app, None, LIFETIMES, NOW).await,
+            Err(InteractionError::Used)
+        ));
+        assert!(matches!(
+            report_login(&repo, id, app, login("acc-1", NOW), NOW).await,
+            Err(InteractionError::Used)
+        ));
+        // Past its lifetime it is gone.
+        assert!(matches!(
+            load(&repo, id, NOW + 301).await,
+            Err(InteractionError::Gone)
+        ));
+    }
+
     /// RFC 9126 §4: a request_uri starts one interaction, once; another
     /// client's request_uri is refused and used up; an unknown one is refused.
     #[tokio::test]

@@ -378,3 +378,105 @@ fn return_url(op: &OpState, id: &str) -> String {
     );
     crate::protocol::form::with_query(&base, &[(super::interaction_app::ID_PARAM, id)])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::authentication::AuthenticationRequest;
+    use crate::model::records::PushedRequest;
+
+    const NOW: u64 = 10_000;
+
+    fn interaction(authentication: AuthenticationRequest, claims: Option<&str>) -> Interaction {
+        Interaction {
+            request: PushedRequest {
+                scopes: vec!["openid".into(), "profile".into(), "email".into()],
+                claims: claims.map(str::to_string),
+                authentication,
+                ..PushedRequest::sample("c")
+            },
+            client_name: "C".into(),
+            csrf: String::new(),
+            stage: Stage::Login,
+            app: Some("bank-login".into()),
+            browser: Some("hash".into()),
+            started: NOW - 10,
+        }
+    }
+
+    fn report(auth_time: u64) -> LoginReport {
+        LoginReport {
+            interaction_id: "ix".into(),
+            sub: "acc-1".into(),
+            acr: Some("urn:openbanking:psd2:sca".into()),
+            amr: vec!["pwd".into(), "otp".into()],
+            auth_time,
+        }
+    }
+
+    /// OIDC Core §3.1.2.1: past `max_age` the customer must authenticate
+    /// again; with `prompt=login`, after the request; never in the future.
+    #[test]
+    fn a_login_must_be_fresh_enough_oidc_core_3_1_2_1() {
+        let plain = interaction(AuthenticationRequest::default(), None);
+        assert_eq!(check_login(&plain, &report(NOW - 86_400), NOW), Ok(()));
+        assert!(check_login(&plain, &report(NOW + 3_600), NOW).is_err());
+        let max_age = AuthenticationRequest {
+            max_age: Some(300),
+            ..AuthenticationRequest::default()
+        };
+        let asked = interaction(max_age, None);
+        assert_eq!(check_login(&asked, &report(NOW - 300), NOW), Ok(()));
+        assert!(check_login(&asked, &report(NOW - 3_600), NOW).is_err());
+        let prompt = AuthenticationRequest {
+            prompt: Some("login consent".into()),
+            ..AuthenticationRequest::default()
+        };
+        let asked = interaction(prompt, None);
+        assert_eq!(check_login(&asked, &report(NOW - 5), NOW), Ok(()));
+        assert!(check_login(&asked, &report(NOW - 3_600), NOW).is_err());
+        let mut long = report(NOW);
+        long.amr = vec!["x".repeat(300)];
+        assert!(check_login(&plain, &long, NOW).is_err());
+    }
+
+    fn consent(scopes: Option<&[&str]>, claims: Option<&[&str]>) -> ConsentReport {
+        let list = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+        ConsentReport {
+            interaction_id: "ix".into(),
+            approve: true,
+            scopes: scopes.map(list),
+            claims: claims.map(list),
+            debtor_account: None,
+        }
+    }
+
+    /// Granted scopes and claims are subsets of those asked; `openid` stays.
+    #[test]
+    fn a_consent_grants_at_most_what_was_asked() {
+        let claims =
+            r#"{"id_token":{"email":null,"acr":{"essential":true}},"userinfo":{"name":null,"email":null}}"#;
+        let ix = interaction(AuthenticationRequest::default(), Some(claims));
+        let all = consent_answer(&ix, consent(None, None)).unwrap();
+        assert_eq!(all.scopes, ix.request.scopes);
+        assert_eq!(all.claims.as_deref(), Some(claims));
+        let fewer = consent_answer(&ix, consent(Some(&["email", "openid"]), Some(&["email"]))).unwrap();
+        assert_eq!(fewer.scopes, vec!["openid".to_string(), "email".to_string()]);
+        let granted: Value = serde_json::from_str(fewer.claims.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            granted,
+            json!({"id_token": {"email": null, "acr": {"essential": true}}, "userinfo": {"email": null}})
+        );
+        assert!(consent_answer(&ix, consent(Some(&["openid", "accounts"]), None)).is_err());
+        assert!(
+            consent_answer(&ix, consent(Some(&["email"]), None)).is_err(),
+            "openid dropped"
+        );
+        assert!(consent_answer(&ix, consent(None, Some(&["phone_number"]))).is_err());
+        let denied = ConsentReport {
+            approve: false,
+            ..consent(Some(&["nonsense"]), None)
+        };
+        assert!(!consent_answer(&ix, denied).unwrap().approve);
+    }
+}

@@ -132,6 +132,6 @@ mod tests {
             .run(|tx, _| async move { tx.get(&keys::schema_version_key()).await })
             .await
             .unwrap();
-        assert_eq!(version, Some(11u32.to_be_bytes().to_vec()));
+        assert_eq!(version, Some(keys::SCHEMA_VERSION.to_be_bytes().to_vec()));
     }
 }

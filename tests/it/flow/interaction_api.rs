@@ -10,7 +10,7 @@
 //! `acr` the app did not reach (OIDC Core §5.5.1.1:
 //! `unmet_authentication_requirements`, no code).
 
-use super::super::support::{assert_status, json};
+use super::super::support::{assert_status, get, json};
 use super::harness::*;
 use super::verify_id_token;
 use bytes::Bytes;
@@ -99,6 +99,17 @@ impl Bank {
     /// in `browser`: the PKCE verifier and the interaction id the browser
     /// brings to the app.
     async fn start(&self, browser: &mut Browser, scope: &str, extra: &[(&str, &str)]) -> (String, String) {
+        let (verifier, id, _) = self.start_with_cookie(browser, scope, extra).await;
+        (verifier, id)
+    }
+
+    /// [`Bank::start`], and the binding cookie (`name=value`) the browser got.
+    async fn start_with_cookie(
+        &self,
+        browser: &mut Browser,
+        scope: &str,
+        extra: &[(&str, &str)],
+    ) -> (String, String, String) {
         let (verifier, challenge) = pkce();
         let assertion = self.op.assertion(APP_CLIENT, json!({})).await;
         let mut params = vec![("state", "st-app"), ("nonce", "n-app")];
@@ -128,7 +139,8 @@ impl Bank {
         }
         let id = query_param(&to, "interaction_id").unwrap();
         assert!(id.len() >= 22, "at least 128 bits: {id}");
-        (verifier, id)
+        let pair = cookie.split(';').next().unwrap().to_string();
+        (verifier, id, pair)
     }
 
     /// The app reports a login of alice with `acr` at `auth_time`.
@@ -162,7 +174,9 @@ fn problem_type(response: &Response<Bytes>) -> String {
 async fn a_bank_app_runs_the_login_and_consent_to_tokens() {
     let bank = bank("").await;
     let mut browser = Browser::new();
-    let (verifier, id) = bank.start(&mut browser, "openid profile email", &[]).await;
+    let (verifier, id, cookie) = bank
+        .start_with_cookie(&mut browser, "openid profile email", &[])
+        .await;
 
     // Read what is asked.
     let response = bank
@@ -279,10 +293,20 @@ async fn a_bank_app_runs_the_login_and_consent_to_tokens() {
     assert_eq!(query_param(&redirect, "state").as_deref(), Some("st-app"));
     let code = query_param(&redirect, "code").unwrap_or_else(|| panic!("no code: {redirect}"));
 
-    // Replayed: the return URL and the API refuse a finished interaction.
+    // Replayed: the browser's cookie was cleared with the redirect, and a
+    // copy of it meets a finished interaction: error pages, no code; the
+    // API refuses a finished interaction too.
     let replay = browser.get(&bank.op, &back).await;
+    assert_status(&replay, 403);
+    assert!(replay.headers().get("location").is_none());
+    let replay = bank
+        .op
+        .send(false, with_header(get(&back), "cookie", &cookie))
+        .await;
     assert_status(&replay, 400);
     assert!(replay.headers().get("location").is_none());
+    let page = String::from_utf8(replay.body().to_vec()).unwrap();
+    assert!(page.contains("already been completed"), "{page}");
     let replay = bank
         .call(&bank.app, "/interaction-api/read", json!({"interaction_id": id}))
         .await;
