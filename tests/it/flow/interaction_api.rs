@@ -321,7 +321,8 @@ async fn a_bank_app_runs_the_login_and_consent_to_tokens() {
         verifier,
         redirect,
     };
-    let response = token_request_for(&bank.op, APP_CLIENT, &authorized, None).await;
+    let dpop = DpopKey::new();
+    let response = token_request_for(&bank.op, APP_CLIENT, &authorized, Some(&dpop)).await;
     assert_status(&response, 200);
     let tokens = json(response.body());
     assert_eq!(tokens["scope"], "openid email", "the scopes the app granted");
