@@ -464,7 +464,7 @@ pub(crate) mod tests {
         Authenticated {
             account_id: account_id.into(),
             auth_time: at,
-            acr: Some(crate::oauth::id_token::ACR_PASSWORD.into()),
+            acr: Some("urn:fiducia:acr:password".into()),
             amr: vec!["pwd".into()],
         }
     }
@@ -600,6 +600,24 @@ pub(crate) mod tests {
         ));
         let decision = finish(&repo, id, app, None, LIFETIMES, NOW).await.unwrap();
         assert!(matches!(decision, Decision::Approved { .. }), "{decision:?}");
+        // The audit record: the customer is the actor; the app is named.
+        use crate::store::audit::{Actor, EventType};
+        let records = crate::store::audit::read::since(repo.store(), 0, 0)
+            .await
+            .unwrap();
+        let authorised = records
+            .iter()
+            .map(|r| &r.record)
+            .find(|r| r.event == EventType::ConsentAuthorised)
+            .expect("a consent_authorised record");
+        assert_eq!(authorised.actor, Actor::Customer("acc-1".into()));
+        assert!(
+            authorised
+                .targets
+                .iter()
+                .any(|t| t.kind == APP_TARGET && t.id == "bank-login"),
+            "{authorised:?}"
+        );
         assert!(matches!(
             finish(&repo, id, app, None, LIFETIMES, NOW).await,
             Err(InteractionError::Used)

@@ -385,7 +385,7 @@ mod tests {
     use crate::model::authentication::AuthenticationRequest;
     use crate::model::records::PushedRequest;
 
-    const NOW: u64 = 10_000;
+    const NOW: u64 = 1_000_000;
 
     fn interaction(authentication: AuthenticationRequest, claims: Option<&str>) -> Interaction {
         Interaction {
