@@ -72,19 +72,19 @@ pub async fn post(
     let result = match operation {
         Operation::Read => match body::<interaction_api::InteractionRef>(request) {
             Ok(r) => interaction_api::read(op, app, &r.interaction_id, now).await,
-            Err(response) => return response,
+            Err(refused) => return refused.response(),
         },
         Operation::Login => match body::<interaction_api::LoginReport>(request) {
             Ok(report) => interaction_api::report_login(op, app, report, now).await,
-            Err(response) => return response,
+            Err(refused) => return refused.response(),
         },
         Operation::Consent => match body::<interaction_api::ConsentReport>(request) {
             Ok(report) => interaction_api::report_consent(op, app, report, now).await,
-            Err(response) => return response,
+            Err(refused) => return refused.response(),
         },
         Operation::Return => match body::<interaction_api::InteractionRef>(request) {
             Ok(r) => interaction_api::return_to(op, app, &r.interaction_id, now).await,
-            Err(response) => return response,
+            Err(refused) => return refused.response(),
         },
     };
     match result {
@@ -93,8 +93,22 @@ pub async fn post(
     }
 }
 
-/// The JSON body as `T`, or the problem response that refuses it.
-fn body<T: DeserializeOwned>(request: &Request<Bytes>) -> Result<T, Response<Bytes>> {
+/// Why a body is refused: the problem document's status, name and detail.
+struct BodyRefusal {
+    status: StatusCode,
+    name: &'static str,
+    detail: String,
+}
+
+impl BodyRefusal {
+    fn response(&self) -> Response<Bytes> {
+        problem(self.status, self.name, &self.detail)
+    }
+}
+
+/// The JSON body as `T`, or why it is refused.
+fn body<T: DeserializeOwned>(request: &Request<Bytes>) -> Result<T, BodyRefusal> {
+    let refused = |status, name, detail: String| BodyRefusal { status, name, detail };
     let json_type = request
         .headers()
         .get(CONTENT_TYPE)
@@ -102,24 +116,24 @@ fn body<T: DeserializeOwned>(request: &Request<Bytes>) -> Result<T, Response<Byt
         .and_then(|v| v.split(';').next())
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
     if !json_type {
-        return Err(problem(
+        return Err(refused(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
-            "send application/json",
+            "send application/json".into(),
         ));
     }
     if request.body().len() > MAX_BODY_BYTES {
-        return Err(problem(
+        return Err(refused(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body-too-large",
-            "the body is larger than 16 KiB",
+            "the body is larger than 16 KiB".into(),
         ));
     }
     serde_json::from_slice(request.body()).map_err(|e| {
-        problem(
+        refused(
             StatusCode::BAD_REQUEST,
             "invalid-report",
-            &format!("the body is not acceptable: {e}"),
+            format!("the body is not acceptable: {e}"),
         )
     })
 }
