@@ -227,6 +227,7 @@ pub async fn start_with(
             clock,
             directories,
             ciba,
+            interaction_budgets: Default::default(),
         },
     )?);
     if let Some((jobs, device_items)) = ciba_jobs {

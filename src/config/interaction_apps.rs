@@ -35,6 +35,21 @@ pub(super) fn check_interaction_apps(config: &Config) -> Result<(), ConfigError>
         };
         let field = format!("resource_servers.{}.interaction_login_url", rs.id);
         check_login_url(url).map_err(|m| ConfigError::new(&field, CHECK, m))?;
+        for (name, value) in [
+            (
+                "interaction_requests_per_second",
+                rs.interaction_requests_per_second,
+            ),
+            ("interaction_burst", rs.interaction_burst),
+        ] {
+            if !(1..=1_000_000).contains(&value) {
+                return Err(ConfigError::new(
+                    format!("resource_servers.{}.{name}", rs.id),
+                    CHECK,
+                    "must be between 1 and 1000000",
+                ));
+            }
+        }
         let dn =
             crate::protocol::client_auth::DistinguishedName::parse_rfc4514(&rs.tls_client_auth_subject_dn)
                 .map_err(|e| ConfigError::new(&field, CHECK, e.to_string()))?;

@@ -52,6 +52,23 @@ pub struct ResourceServerConfig {
     /// interaction API.
     #[serde(default)]
     pub interaction_login_url: Option<String>,
+    /// An interaction app's calls per second to the interaction API (a
+    /// token bucket per node: N nodes admit up to N × this; beyond it: 429
+    /// with `Retry-After`). 1 to 1,000,000. Default `200`.
+    #[serde(default = "default_interaction_rate")]
+    pub interaction_requests_per_second: u32,
+    /// The bucket's size: the burst allowed above the rate. 1 to
+    /// 1,000,000. Default `400`.
+    #[serde(default = "default_interaction_burst")]
+    pub interaction_burst: u32,
+}
+
+fn default_interaction_rate() -> u32 {
+    200
+}
+
+fn default_interaction_burst() -> u32 {
+    400
 }
 
 /// Ids unique and not client ids; DNs parse and belong to no client.

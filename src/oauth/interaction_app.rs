@@ -83,3 +83,60 @@ pub fn authenticate<'a>(config: &'a Config, caller: &Caller) -> Result<&'a Resou
         }
     }
 }
+
+/// The interaction apps' request budgets on this node, one token bucket
+/// per app (`interaction_requests_per_second`, `interaction_burst`), as
+/// each client has one for PAR and the token endpoint.
+#[derive(Debug, Default)]
+pub struct AppBudgets {
+    buckets: std::sync::Mutex<std::collections::HashMap<String, crate::actors::token_bucket::TokenBucket>>,
+}
+
+impl AppBudgets {
+    /// Takes one request of `app`'s budget at `now`, or says when to retry.
+    pub fn take(
+        &self,
+        app: &ResourceServerConfig,
+        now: std::time::Instant,
+    ) -> Result<(), crate::actors::token_bucket::RateLimited> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        buckets
+            .entry(app.id.clone())
+            .or_insert_with(|| {
+                crate::actors::token_bucket::TokenBucket::new(
+                    app.interaction_requests_per_second,
+                    app.interaction_burst,
+                    now,
+                )
+            })
+            .take(now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An app past its burst waits for the rate (RFC 6585 §4: 429 with
+    /// `Retry-After`); another app's budget is its own.
+    #[test]
+    fn each_app_has_its_own_budget() {
+        let app = |id: &str| ResourceServerConfig {
+            id: id.into(),
+            tls_client_auth_subject_dn: format!("CN={id}"),
+            interaction_login_url: Some("https://login.example/".into()),
+            interaction_requests_per_second: 1,
+            interaction_burst: 2,
+        };
+        let (a, b) = (app("a"), app("b"));
+        let budgets = AppBudgets::default();
+        let now = std::time::Instant::now();
+        assert!(budgets.take(&a, now).is_ok() && budgets.take(&a, now).is_ok());
+        assert_eq!(
+            budgets.take(&a, now),
+            Err(crate::actors::token_bucket::RateLimited(1))
+        );
+        assert!(budgets.take(&b, now).is_ok());
+        assert!(budgets.take(&a, now + std::time::Duration::from_secs(1)).is_ok());
+    }
+}

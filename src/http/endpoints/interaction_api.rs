@@ -13,7 +13,9 @@
 //! a `type` of `urn:fiducia:problem:<name>`: 401 `unauthenticated` (no
 //! certificate that chains to `tls.client_ca`), 403 `not-an-interaction-app`,
 //! 404 `unknown-interaction` (unknown, expired, or another app's), 409
-//! `wrong-stage` and `interaction-used`, 400 `invalid-report`, 413
+//! `wrong-stage` and `interaction-used`, 400 `invalid-report`, 429
+//! `rate-limited` (with `Retry-After`; the app's `interaction_requests_per_second`
+//! and `interaction_burst`, per node), 413
 //! `body-too-large`, 415 `unsupported-media-type`, 503 `unavailable`.
 
 use crate::oauth::caller::Caller;
@@ -68,6 +70,22 @@ pub async fn post(
             );
         }
     };
+    // The app's request budget on this node (RFC 6585 §4).
+    if let Err(limited) = op
+        .services
+        .interaction_budgets
+        .take(app, std::time::Instant::now())
+    {
+        let mut response = problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            "the interaction app's request budget is spent; retry later",
+        );
+        response
+            .headers_mut()
+            .insert(http::header::RETRY_AFTER, HeaderValue::from(limited.0));
+        return response;
+    }
     let now = op.now();
     let result = match operation {
         Operation::Read => match body::<interaction_api::InteractionRef>(request) {
