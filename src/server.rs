@@ -238,6 +238,7 @@ pub async fn start_with(
             clock,
             directories,
             ciba,
+            interaction_budgets: Default::default(),
         },
     )?);
     if let Some((jobs, device_items)) = ciba_jobs {

@@ -59,6 +59,7 @@ const CHECKS: &[Check] = &[
     check_signing,
     check_clients,
     super::resource_servers::check_resource_servers,
+    super::interaction_apps::check_interaction_apps,
     check_access_token_audience,
     check_refresh_tokens,
     check_store,

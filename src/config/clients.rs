@@ -130,6 +130,12 @@ pub struct StaticClientConfig {
     /// push_enabled`).
     #[serde(default = "default_ciba_fapi")]
     pub ciba_fapi: bool,
+    /// The interaction app (a `[[resource_servers]]` id with an
+    /// `interaction_login_url`) that runs this client's login and consent;
+    /// `"built-in"` for the built-in pages whatever `[login]
+    /// interaction_app` says. Default: `[login] interaction_app`.
+    #[serde(default)]
+    pub interaction_app: Option<String>,
 }
 
 fn default_ciba_fapi() -> bool {

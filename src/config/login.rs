@@ -66,6 +66,17 @@ pub struct LoginConfig {
     /// Time a customer has to finish login and consent for one authorization
     /// request, in seconds. Default `600`. Env `FIDUCIA_LOGIN__INTERACTION_TTL_SECS`.
     pub interaction_ttl_secs: u64,
+    /// The interaction app (a `[[resource_servers]]` id with an
+    /// `interaction_login_url`) that runs the login and consent of every
+    /// client without an `interaction_app` of its own (registered clients
+    /// included). Default none: the built-in pages.
+    /// Env `FIDUCIA_LOGIN__INTERACTION_APP`.
+    pub interaction_app: Option<String>,
+    /// Lifetime of an interaction handed to an interaction app, in seconds
+    /// (1 to 3600): the interaction id, the browser cookie and everything
+    /// the app reports expire with it. Default `300`.
+    /// Env `FIDUCIA_LOGIN__INTERACTION_APP_TTL_SECS`.
+    pub interaction_app_ttl_secs: u64,
     /// Users created (or updated) in the store at start-up. For sandboxes and
     /// tests only: production never puts passwords in the configuration; its
     /// users come from the bank's own systems. Default empty.
@@ -94,6 +105,8 @@ impl Default for LoginConfig {
             lockout_secs: 900,
             session_ttl_secs: 300,
             interaction_ttl_secs: 600,
+            interaction_app: None,
+            interaction_app_ttl_secs: 300,
             seed_users: Vec::new(),
             danger_weak_password_hashing: false,
         }

@@ -24,6 +24,7 @@ mod device;
 mod gateway;
 #[cfg(test)]
 mod gateway_tests;
+mod interaction_apps;
 pub use consents::ConsentsConfig;
 pub use device::{DeviceConfig, DeviceCustomer, DeviceOpConfig};
 pub use gateway::{GatewayConfig, GatewayOpConfig, RouteConfig, TokenValidation, UpstreamConfig};
@@ -41,6 +42,7 @@ pub use registration_limits::{
 pub use crate::protocol::client_auth::TokenEndpointAuthMethod;
 pub use crate::protocol::registration::cert_binding::CertificateBinding;
 mod resource_servers;
+pub use interaction_apps::BUILT_IN as BUILT_IN_INTERACTION;
 pub use login::*;
 pub use resource_servers::ResourceServerConfig;
 pub use seed_users::{

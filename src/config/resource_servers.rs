@@ -16,6 +16,11 @@
 //! id = "api-gateway"
 //! tls_client_auth_subject_dn = "CN=api-gateway,OU=platform,O=Bank,C=GB"
 //! ```
+//!
+//! One with `interaction_login_url` is the bank's login and consent app
+//! (an interaction app): it may call the interaction API, authenticated
+//! the same way, and only for the interactions handed to it
+//! (`config/interaction_apps.rs`).
 
 use super::Config;
 use super::load::ConfigError;
@@ -37,6 +42,33 @@ pub struct ResourceServerConfig {
     /// client's, so that no fintech certificate can act as the gateway.
     /// Required.
     pub tls_client_auth_subject_dn: String,
+    /// Makes this resource server an interaction app: the bank's own login
+    /// and consent app, which may call the interaction API
+    /// (`/interaction-api/...`) for the interactions handed to it. The
+    /// https URL the browser is sent to from `/authorize`, with the
+    /// interaction id added as `interaction_id` to its query. A client's
+    /// interactions are handed to it by `[login] interaction_app` or the
+    /// client's own `interaction_app`. Default none: it may not call the
+    /// interaction API.
+    #[serde(default)]
+    pub interaction_login_url: Option<String>,
+    /// An interaction app's calls per second to the interaction API (a
+    /// token bucket per node: N nodes admit up to N × this; beyond it: 429
+    /// with `Retry-After`). 1 to 1,000,000. Default `200`.
+    #[serde(default = "default_interaction_rate")]
+    pub interaction_requests_per_second: u32,
+    /// The bucket's size: the burst allowed above the rate. 1 to
+    /// 1,000,000. Default `400`.
+    #[serde(default = "default_interaction_burst")]
+    pub interaction_burst: u32,
+}
+
+fn default_interaction_rate() -> u32 {
+    200
+}
+
+fn default_interaction_burst() -> u32 {
+    400
 }
 
 /// Ids unique and not client ids; DNs parse and belong to no client.

@@ -18,6 +18,10 @@ pub struct ConsentDecided<'a> {
     pub grant_id: &'a str,
     /// The account chosen to pay from, when the fintech left it open.
     pub debtor: Option<&'a CashAccount>,
+    /// The interaction app that reported the decision (a
+    /// `[[resource_servers]]` id), named in the audit record; `None`: the
+    /// built-in consent page.
+    pub app: Option<&'a str>,
 }
 
 /// Moves consent `consent_id` of `client_id` on by the customer's decision;
@@ -39,6 +43,7 @@ pub async fn decide_consent(
         account_id,
         grant_id,
         debtor,
+        app,
     } = decided;
     let event = if approve {
         ConsentEvent::Approve
@@ -77,6 +82,9 @@ pub async fn decide_consent(
     let mut record = super::audit_trail::moved(actor, (consent_id, client_id), event, (before, next));
     if approve {
         record = record.and_target(crate::store::audit::Target::new("grant", grant_id));
+    }
+    if let Some(app) = app {
+        record = record.and_target(crate::store::audit::Target::new("interaction_app", app));
     }
     crate::store::audit::append(tx, &record, now).await?;
     tracing::info!(target: "fiducia::audit", operation = "consent.decide", consent_id, client_id, status = next.as_str(), "customer decided on a consent");

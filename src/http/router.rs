@@ -3,6 +3,7 @@
 
 use super::context::{Handler, HandlerFuture, RequestContext};
 use super::endpoints;
+use super::endpoints::interaction_api::Operation;
 use super::response;
 use crate::oauth::op::OpState;
 use crate::protocol::error::{ErrorCode, OAuthError};
@@ -28,6 +29,10 @@ pub enum Endpoint {
     Login,
     /// Consent page.
     Consent,
+    /// The browser back from the bank's interaction app.
+    InteractionReturn,
+    /// The interaction API, called by the bank's interaction app.
+    InteractionApi(endpoints::interaction_api::Operation),
     /// UserInfo endpoint.
     Userinfo,
     /// The sandbox's redirect URI page.
@@ -130,6 +135,36 @@ pub const ROUTES: &[Route] = &[
         methods: &[Method::GET, Method::POST],
         endpoint: Endpoint::Consent,
         label: "consent",
+    },
+    Route {
+        path: paths::INTERACTION_RETURN,
+        methods: &[Method::GET],
+        endpoint: Endpoint::InteractionReturn,
+        label: "interaction_return",
+    },
+    Route {
+        path: paths::INTERACTION_API_READ,
+        methods: &[Method::POST],
+        endpoint: Endpoint::InteractionApi(Operation::Read),
+        label: "interaction_api_read",
+    },
+    Route {
+        path: paths::INTERACTION_API_LOGIN,
+        methods: &[Method::POST],
+        endpoint: Endpoint::InteractionApi(Operation::Login),
+        label: "interaction_api_login",
+    },
+    Route {
+        path: paths::INTERACTION_API_CONSENT,
+        methods: &[Method::POST],
+        endpoint: Endpoint::InteractionApi(Operation::Consent),
+        label: "interaction_api_consent",
+    },
+    Route {
+        path: paths::INTERACTION_API_RETURN,
+        methods: &[Method::POST],
+        endpoint: Endpoint::InteractionApi(Operation::Return),
+        label: "interaction_api_return",
     },
     Route {
         path: paths::SANDBOX_CALLBACK,
@@ -319,6 +354,12 @@ impl Router {
                 Ok(endpoints::interaction::consent_post(&self.op, &request, caller).await)
             }
             Endpoint::Consent => Ok(endpoints::interaction::consent_get(&self.op, &request, caller).await),
+            Endpoint::InteractionReturn => {
+                Ok(endpoints::interaction_return::get(&self.op, &request, caller).await)
+            }
+            Endpoint::InteractionApi(operation) => {
+                Ok(endpoints::interaction_api::post(&self.op, &request, caller, operation).await)
+            }
             Endpoint::SandboxCallback if self.op.config.get().server.sandbox_callback => {
                 Ok(endpoints::sandbox_callback::get(&request))
             }

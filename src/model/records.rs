@@ -3,6 +3,7 @@
 //! access token, jti) are stored by SHA-256 only (store/keys.rs).
 
 use super::Binding;
+use super::authentication::{Authenticated, AuthenticationRequest, ConsentAnswer};
 use crate::protocol::response_mode::ResponseMode;
 use crate::store::keys::Kind;
 use crate::store::record::{Links, StoredRecord};
@@ -40,6 +41,9 @@ pub struct PushedRequest {
     /// for Identity Assurance 1.0 `verified_claims`), validated, as JSON
     /// text. Added in store schema 8 (store/repo/migrate_v8.rs).
     pub claims: Option<String>,
+    /// `max_age`, `acr_values`, `login_hint`, `prompt` (OIDC Core
+    /// §3.1.2.1). Added in store schema 13.
+    pub authentication: AuthenticationRequest,
 }
 
 #[cfg(test)]
@@ -59,6 +63,7 @@ impl PushedRequest {
             authorization_details: None,
             openbanking_intent_id: None,
             claims: None,
+            authentication: AuthenticationRequest::default(),
         }
     }
 }
@@ -78,15 +83,14 @@ impl StoredRecord for PushedRequest {
 pub enum Stage {
     /// Waiting for the customer to log in.
     Login,
-    /// Logged in; waiting for the consent decision.
-    Consent {
-        /// The customer (`sub`).
-        account_id: String,
-        /// When they authenticated (OIDC Core §2 `auth_time`).
-        auth_time: u64,
-    },
+    /// Logged in; waiting for the consent decision. Schema 12 added `acr`
+    /// and `amr` to what the login reports.
+    Consent(Authenticated),
     /// Finished (approved or denied); nothing more may happen.
     Done,
+    /// The consent was answered; the browser has yet to come back to
+    /// finish (the code or the error is issued then). Added in schema 13.
+    Decided(Authenticated, ConsentAnswer),
 }
 
 /// One authorization transaction between `/authorize` and the redirect back.
@@ -96,11 +100,21 @@ pub struct Interaction {
     pub request: PushedRequest,
     /// The client's display name (for the pages).
     pub client_name: String,
-    /// CSRF token of its forms (RFC 6749 §10.12), also set as a cookie:
-    /// only the browser that started the interaction can continue it.
+    /// CSRF token of the built-in pages' forms (RFC 6749 §10.12), also set
+    /// as a cookie: only the browser that started the interaction can
+    /// continue it. Empty when the bank's app runs the interaction.
     pub csrf: String,
     /// Where it stands.
     pub stage: Stage,
+    /// The interaction app (a `[[resource_servers]]` id) that runs the
+    /// login and consent; `None`: the built-in pages. Added in schema 13.
+    pub app: Option<String>,
+    /// Hex SHA-256 of the browser-binding cookie set when the browser was
+    /// sent to the app (never the cookie itself). Added in schema 13.
+    pub browser: Option<String>,
+    /// When `/authorize` started it, Unix seconds (`prompt=login`).
+    /// Added in schema 13.
+    pub started: u64,
 }
 
 impl StoredRecord for Interaction {
@@ -173,9 +187,13 @@ pub struct AuthorizationCode {
     pub authorization_details: Option<String>,
     /// The `claims` request the customer approved (OIDC Core §5.5, Identity
     /// Assurance `verified_claims`) as JSON text: what ID tokens and
-    /// userinfo of this grant may release. Last field: schema 8 appended it
+    /// userinfo of this grant may release. Schema 8 appended it
     /// (store/repo/migrate_v8.rs).
     pub claims: Option<String>,
+    /// OIDC Core §2 `acr` the login reported. Schema 12 appended it.
+    pub acr: Option<String>,
+    /// OIDC Core §2 `amr` the login reported. Schema 12 appended it.
+    pub amr: Vec<String>,
 }
 
 impl StoredRecord for AuthorizationCode {

@@ -120,6 +120,7 @@ pub async fn finish(
     // then the UK OBIE intent it may name.
     let claims = crate::oauth::claims_request::checked(params, &checked.scopes)?;
     let intent = intent::requested(params.get("claims"))?;
+    let authentication = crate::oauth::authentication_request::parse(params)?;
     if let Some(id) = &intent {
         intent::check_awaiting(&op.services.repo, id, &client.client_id, op.now()).await?;
     }
@@ -135,6 +136,7 @@ pub async fn finish(
         authorization_details: checked.details.map(rar::AuthorizationDetails::into_json),
         openbanking_intent_id: intent,
         claims,
+        authentication,
     })
 }
 

@@ -9,8 +9,10 @@
 //! Core §3.3.2.11, FAPI 1.0 Part 2 §5.2.2-3, §5.1): `c_hash`, `s_hash`
 //! when a state was sent, and the request's `nonce`, which PAR required.
 
+use crate::model::authentication::Authenticated;
 use crate::model::records::PushedRequest;
 use crate::oauth::id_token::{self, IdTokenFacts};
+use crate::oauth::interaction::Decision;
 use crate::oauth::op::OpState;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::form::{with_fragment, with_query};
@@ -21,10 +23,46 @@ use serde_json::Map;
 pub struct IssuedCode<'a> {
     /// The authorization code.
     pub code: &'a str,
-    /// The customer who approved.
-    pub account_id: &'a str,
-    /// When they authenticated.
-    pub auth_time: u64,
+    /// The customer's authentication (`sub`, `acr`, `amr`, `auth_time`).
+    pub login: &'a Authenticated,
+}
+
+/// The `Location` that ends a finished interaction, whoever ran it: the
+/// code (RFC 6749 §4.1.2), `access_denied` for a refusal (§4.1.2.1), or
+/// `unmet_authentication_requirements` when an essential `acr` was not
+/// reached (OIDC Core §5.5.1.1; OpenID Connect Core Error Code
+/// `unmet_authentication_requirements`), in the request's response mode.
+pub async fn decision_location(op: &OpState, decision: &Decision) -> Result<String, OAuthError> {
+    match decision {
+        Decision::Approved { code, login, request } => {
+            success_location(op, request, &IssuedCode { code, login }).await
+        }
+        Decision::Denied { request } => {
+            redirect_location(
+                op,
+                request,
+                &[
+                    ("error", "access_denied"),
+                    ("error_description", "the customer declined"),
+                ],
+            )
+            .await
+        }
+        Decision::Unmet { request } => {
+            redirect_location(
+                op,
+                request,
+                &[
+                    ("error", "unmet_authentication_requirements"),
+                    (
+                        "error_description",
+                        "the authentication did not reach the essential acr requested (OIDC Core §5.5.1.1)",
+                    ),
+                ],
+            )
+            .await
+        }
+    }
 }
 
 /// The `Location` of a successful response: `code` (and, for the hybrid
@@ -37,13 +75,18 @@ pub async fn success_location(
     if request.response_mode != ResponseMode::Fragment {
         return redirect_location(op, request, &[("code", issued.code)]).await;
     }
+    let authentication = crate::protocol::ciba::DeviceAuthentication {
+        acr: issued.login.acr.clone(),
+        amr: issued.login.amr.clone(),
+        auth_time: issued.login.auth_time,
+    };
     let facts = IdTokenFacts {
         client_id: &request.client_id,
-        account_id: issued.account_id,
-        auth_time: issued.auth_time,
+        account_id: &issued.login.account_id,
+        auth_time: issued.login.auth_time,
         nonce: request.nonce.as_deref(),
         consent_id: request.openbanking_intent_id.as_deref(),
-        device: None,
+        authentication: Some(&authentication),
         auth_req_id: None,
         // The front-channel ID token is a detached signature that travels
         // through the browser; requested end-user claims go only into the

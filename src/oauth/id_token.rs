@@ -30,10 +30,11 @@ pub struct IdTokenFacts<'a> {
     pub nonce: Option<&'a str>,
     /// UK OBIE `openbanking_intent_id`: the consent the customer authorised.
     pub consent_id: Option<&'a str>,
-    /// How the customer authenticated elsewhere than the login page (the
-    /// CIBA device): `acr` and `amr` (OIDC Core §2); `None`: the password
-    /// login's [`ACR_PASSWORD`].
-    pub device: Option<&'a crate::protocol::ciba::DeviceAuthentication>,
+    /// How the customer authenticated, as the login reported it (the
+    /// built-in login, the bank's interaction app, the CIBA device): `acr`
+    /// and `amr` (OIDC Core §2); `None`: the password login's
+    /// [`ACR_PASSWORD`].
+    pub authentication: Option<&'a crate::protocol::ciba::DeviceAuthentication>,
     /// CIBA Core §10.3.1: the `auth_req_id` pushed tokens answer.
     pub auth_req_id: Option<&'a str>,
     /// End-user claims the grant's `claims` request releases into the ID
@@ -68,12 +69,14 @@ pub async fn sign(
     ] {
         claims.insert(name.into(), value);
     }
-    let acr = facts.device.map_or(Some(ACR_PASSWORD), |d| d.acr.as_deref());
+    let acr = facts
+        .authentication
+        .map_or(Some(ACR_PASSWORD), |d| d.acr.as_deref());
     if let Some(acr) = acr {
         claims.insert("acr".into(), json!(acr));
     }
-    if let Some(device) = facts.device.filter(|d| !d.amr.is_empty()) {
-        claims.insert("amr".into(), json!(device.amr));
+    if let Some(done) = facts.authentication.filter(|d| !d.amr.is_empty()) {
+        claims.insert("amr".into(), json!(done.amr));
     }
     if let Some(id) = facts.auth_req_id {
         claims.insert(

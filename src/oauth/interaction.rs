@@ -6,6 +6,7 @@
 
 use super::secrets::new_secret;
 use crate::consent::CashAccount;
+use crate::model::authentication::{Authenticated, ConsentAnswer};
 use crate::model::records::{AuthorizationCode, Grant, Interaction, PushedRequest, Stage};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::store::kv::KvError;
@@ -14,12 +15,17 @@ use crate::store::repo::{Consumed, Repo, ops};
 /// Why a step was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum InteractionError {
-    /// Unknown or expired interaction.
+    /// Unknown or expired interaction, or one another runner runs (a
+    /// foreign id: the built-in pages and each interaction app see only
+    /// their own).
     #[error("this authorization request has expired or does not exist")]
     Gone,
     /// The step does not fit the stage (e.g. consent before login, a second submit).
     #[error("this step of the authorization request is not expected now")]
     WrongStage,
+    /// The interaction was finished already: its id is single use.
+    #[error("this authorization request has already been completed")]
+    Used,
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] KvError),
@@ -38,22 +44,46 @@ impl From<InteractionError> for OAuthError {
     }
 }
 
-/// The outcome of the consent step.
+/// Who runs an interaction's login and consent: the built-in pages, or
+/// the bank's interaction app (a `[[resource_servers]]` id). Every step
+/// names its runner, and an interaction answers only its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runner<'a> {
+    /// `/login` and `/consent`.
+    BuiltIn,
+    /// The bank's app, through the interaction API.
+    App(&'a str),
+}
+
+impl Runner<'_> {
+    fn runs(self, interaction: &Interaction) -> bool {
+        match self {
+            Runner::BuiltIn => interaction.app.is_none(),
+            Runner::App(app) => interaction.app.as_deref() == Some(app),
+        }
+    }
+}
+
+/// The outcome of finishing an interaction.
 #[derive(Debug)]
 pub enum Decision {
     /// A code was issued.
     Approved {
         /// The authorization code.
         code: String,
-        /// The customer who approved (`sub` of a front-channel ID token).
-        account_id: String,
-        /// When they authenticated.
-        auth_time: u64,
+        /// The customer's authentication (`sub`, `acr`, `amr`, `auth_time`).
+        login: Authenticated,
         /// The request it answers.
         request: PushedRequest,
     },
     /// The customer said no.
     Denied {
+        /// The request it answers.
+        request: PushedRequest,
+    },
+    /// The request asked for an `acr` as an essential claim that the
+    /// login did not reach (OIDC Core §5.5.1.1): no grant, no code.
+    Unmet {
         /// The request it answers.
         request: PushedRequest,
     },
@@ -70,23 +100,49 @@ pub enum PushedRefusal {
     OtherClient,
 }
 
+/// A started interaction: its id and the browser's secret (the built-in
+/// pages' CSRF token, or the binding cookie of an app's interaction).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    /// The interaction id (256 random bits; stored only as its SHA-256).
+    pub id: String,
+    /// The secret the browser keeps in a cookie.
+    pub browser_secret: String,
+}
+
+/// SHA-256 of a browser-binding cookie, base64url: what an app's
+/// interaction keeps instead of the cookie.
+pub fn browser_hash(secret: &str) -> String {
+    use base64::Engine;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, secret.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref())
+}
+
 /// RFC 9126 §4: consumes the pushed request `reference` of `client_id` (one
-/// time use) and stores the interaction that continues it, in one
-/// transaction; returns the interaction's id and CSRF token. A request_uri
-/// pushed by another client is used up all the same.
+/// time use) and stores the interaction that continues it, run by
+/// `runner`, in one transaction. A request_uri pushed by another client is
+/// used up all the same.
 pub async fn start(
     repo: &Repo,
     reference: &str,
     (client_id, client_name): (&str, &str),
-    ttl: u64,
+    (runner, ttl): (Runner<'_>, u64),
     now: u64,
-) -> Result<Result<(String, String), PushedRefusal>, InteractionError> {
+) -> Result<Result<Started, PushedRefusal>, InteractionError> {
     let id = new_secret().map_err(InteractionError::Random)?;
-    let csrf = crate::login::csrf::new_token()
-        .map_err(|e| InteractionError::Random(OAuthError::new(ErrorCode::ServerError, e.to_string())))?;
+    let secret = match runner {
+        Runner::BuiltIn => crate::login::csrf::new_token()
+            .map_err(|e| InteractionError::Random(OAuthError::new(ErrorCode::ServerError, e.to_string())))?,
+        Runner::App(_) => new_secret().map_err(InteractionError::Random)?,
+    };
+    let (csrf, app, browser) = match runner {
+        Runner::BuiltIn => (secret.clone(), None, None),
+        Runner::App(app) => (String::new(), Some(app.to_string()), Some(browser_hash(&secret))),
+    };
     // Kept across retries, so that a retry recognises its own consumption.
     let call_id = uuid::Uuid::new_v4().as_u128();
-    let (id_ref, csrf_ref) = (&id, &csrf);
+    let id_ref = &id;
+    let (csrf, app, browser) = (&csrf, &app, &browser);
     let started = repo
         .store()
         .run(|tx, _| async move {
@@ -101,14 +157,20 @@ pub async fn start(
             let interaction = Interaction {
                 request,
                 client_name: client_name.to_string(),
-                csrf: csrf_ref.clone(),
+                csrf: csrf.clone(),
                 stage: Stage::Login,
+                app: app.clone(),
+                browser: browser.clone(),
+                started: now,
             };
             ops::upsert(&tx, id_ref, &interaction, Some(ttl), now).await?;
             Ok(Ok(()))
         })
         .await?;
-    Ok(started.map(|()| (id, csrf)))
+    Ok(started.map(|()| Started {
+        id,
+        browser_secret: secret,
+    }))
 }
 
 /// The interaction `id`, if it exists.
@@ -119,26 +181,48 @@ pub async fn load(repo: &Repo, id: &str, now: u64) -> Result<Interaction, Intera
         .ok_or(InteractionError::Gone)
 }
 
-/// Login succeeded: `Login -> Consent`.
-pub async fn logged_in(repo: &Repo, id: &str, account_id: &str, now: u64) -> Result<(), InteractionError> {
+/// The interaction `id` if `runner` runs it; a foreign one is
+/// [`InteractionError::Gone`], as an unknown one.
+pub async fn load_for(
+    repo: &Repo,
+    id: &str,
+    runner: Runner<'_>,
+    now: u64,
+) -> Result<Interaction, InteractionError> {
+    let interaction = load(repo, id, now).await?;
+    if !runner.runs(&interaction) {
+        return Err(InteractionError::Gone);
+    }
+    Ok(interaction)
+}
+
+/// Moves interaction `id` of `runner` on by `step` (given its current
+/// stage: the next one, or a refusal) in one transaction, keeping its
+/// expiry.
+async fn step(
+    repo: &Repo,
+    id: &str,
+    runner: Runner<'_>,
+    now: u64,
+    step: impl Fn(&Stage) -> Result<Option<Stage>, InteractionError> + Send + Sync,
+) -> Result<(), InteractionError> {
+    let step = &step;
     repo.store()
         .run(|tx, _| async move {
             let Some(found) = ops::find::<Interaction>(&tx, id, now).await? else {
                 return Ok(Err(InteractionError::Gone));
             };
             let mut interaction = found.payload;
-            match interaction.stage {
-                Stage::Login => {}
-                // A retry of our own committed write finds Consent for this account.
-                Stage::Consent {
-                    account_id: ref a, ..
-                } if a == account_id => return Ok(Ok(())),
-                _ => return Ok(Err(InteractionError::WrongStage)),
+            if !runner.runs(&interaction) {
+                return Ok(Err(InteractionError::Gone));
             }
-            interaction.stage = Stage::Consent {
-                account_id: account_id.to_string(),
-                auth_time: now,
+            let next = match step(&interaction.stage) {
+                Ok(Some(next)) => next,
+                // A retry of our own committed write.
+                Ok(None) => return Ok(Ok(())),
+                Err(e) => return Ok(Err(e)),
             };
+            interaction.stage = next;
             let remaining = found.meta.expires_at.map(|at| at.saturating_sub(now).max(1));
             ops::upsert(&tx, id, &interaction, remaining, now).await?;
             Ok(Ok(()))
@@ -146,14 +230,43 @@ pub async fn logged_in(repo: &Repo, id: &str, account_id: &str, now: u64) -> Res
         .await?
 }
 
-/// The customer's answer on the consent page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
-    /// Approve or deny.
-    pub approve: bool,
-    /// The account to pay from, chosen for a UK OBIE payment consent without
-    /// a `DebtorAccount` (`consent::debtor`).
-    pub debtor: Option<CashAccount>,
+/// The login succeeded (reported by the built-in login or the app):
+/// `Login -> Consent`. The checks of what was reported (an existing
+/// customer, `max_age`) are the caller's: `oauth::interaction_api`.
+pub async fn report_login(
+    repo: &Repo,
+    id: &str,
+    runner: Runner<'_>,
+    login: Authenticated,
+    now: u64,
+) -> Result<(), InteractionError> {
+    let login = &login;
+    step(repo, id, runner, now, |stage| match stage {
+        Stage::Login => Ok(Some(Stage::Consent(login.clone()))),
+        Stage::Consent(done) if done == login => Ok(None),
+        Stage::Done => Err(InteractionError::Used),
+        _ => Err(InteractionError::WrongStage),
+    })
+    .await
+}
+
+/// The consent was answered: `Consent -> Decided`. The scopes, claims and
+/// account are checked against the request by the caller.
+pub async fn report_consent(
+    repo: &Repo,
+    id: &str,
+    runner: Runner<'_>,
+    answer: ConsentAnswer,
+    now: u64,
+) -> Result<(), InteractionError> {
+    let answer = &answer;
+    step(repo, id, runner, now, |stage| match stage {
+        Stage::Consent(login) => Ok(Some(Stage::Decided(login.clone(), answer.clone()))),
+        Stage::Decided(_, done) if done == answer => Ok(None),
+        Stage::Done => Err(InteractionError::Used),
+        _ => Err(InteractionError::WrongStage),
+    })
+    .await
 }
 
 /// How long what the consent step writes is kept.
@@ -196,17 +309,21 @@ impl Lifetimes {
     }
 }
 
-/// The consent decision: `Consent -> Done`; on approval the grant and the
-/// code are written in the same transaction (and a UK OBIE consent moves
-/// with them, taking the chosen debtor account), each with its lifetime.
-pub async fn decide(
+/// Finishes interaction `id` of `runner` once its consent was answered:
+/// `Decided -> Done`; on approval the grant and the code are written in
+/// the same transaction (and a UK OBIE consent moves with them, taking the
+/// chosen `debtor` account), each with its lifetime. The audit record of
+/// the decision names the interaction app when one ran it. An essential
+/// `acr` the login did not reach ends it without a grant (OIDC Core
+/// §5.5.1.1). A finished interaction is [`InteractionError::Used`].
+pub async fn finish(
     repo: &Repo,
     id: &str,
-    answer: Answer,
+    runner: Runner<'_>,
+    debtor: Option<CashAccount>,
     lifetimes: Lifetimes,
     now: u64,
 ) -> Result<Decision, InteractionError> {
-    let Answer { approve, debtor } = answer;
     let debtor = &debtor;
     let code = new_secret().map_err(InteractionError::Random)?;
     let grant_id = new_secret().map_err(InteractionError::Random)?;
@@ -218,17 +335,25 @@ pub async fn decide(
                     return Ok(Err(InteractionError::Gone));
                 };
                 let mut interaction = found.payload;
-                let Stage::Consent {
-                    account_id,
-                    auth_time,
-                } = interaction.stage.clone()
-                else {
-                    return Ok(Err(InteractionError::WrongStage));
+                if !runner.runs(&interaction) {
+                    return Ok(Err(InteractionError::Gone));
+                }
+                let (login, answer) = match interaction.stage.clone() {
+                    Stage::Decided(login, answer) => (login, answer),
+                    Stage::Done => return Ok(Err(InteractionError::Used)),
+                    _ => return Ok(Err(InteractionError::WrongStage)),
                 };
                 interaction.stage = Stage::Done;
                 let remaining = found.meta.expires_at.map(|at| at.saturating_sub(now).max(1));
                 ops::upsert(&tx, id, &interaction, remaining, now).await?;
+                let app = interaction.app.as_deref();
                 let request = interaction.request;
+                // OIDC Core §5.5.1.1: an essential `acr` that was not met is
+                // a failed authentication; nothing is granted or decided.
+                if !super::acr_requirement::met(request.claims.as_deref(), login.acr.as_deref()) {
+                    return Ok(Ok(Decision::Unmet { request }));
+                }
+                let account_id = login.account_id.clone();
                 // UK OBIE: the decision moves the consent the request named
                 // (AwaitingAuthorisation -> Authorised | Rejected) in the same
                 // transaction; one that no longer awaits authorisation (e.g.
@@ -236,10 +361,11 @@ pub async fn decide(
                 let approve = match &request.openbanking_intent_id {
                     Some(consent_id) => {
                         let decided = crate::consent::decision::ConsentDecided {
-                            approve,
+                            approve: answer.approve,
                             account_id: &account_id,
                             grant_id: &grant_id,
                             debtor: debtor.as_ref(),
+                            app,
                         };
                         let at = (now, lifetimes.consent);
                         crate::consent::decision::decide_consent(
@@ -254,10 +380,13 @@ pub async fn decide(
                     None => {
                         // No OBIE consent: the grant is the consent (OIDC
                         // Core §3.1.2.4); its decision is recorded here.
-                        let client = (request.client_id.as_str(), request.scopes.as_slice());
-                        let event = grant_decided(approve, &account_id, client, &grant_id);
+                        let client = (request.client_id.as_str(), answer.scopes.as_slice());
+                        let mut event = grant_decided(answer.approve, &account_id, client, &grant_id);
+                        if let Some(app) = app {
+                            event = event.and_target(crate::store::audit::Target::new(APP_TARGET, app));
+                        }
                         crate::store::audit::append(&tx, &event, now).await?;
-                        approve
+                        answer.approve
                     }
                 };
                 if !approve {
@@ -266,10 +395,10 @@ pub async fn decide(
                 let grant = Grant {
                     client_id: request.client_id.clone(),
                     account_id: account_id.clone(),
-                    scopes: request.scopes.clone(),
+                    scopes: answer.scopes.clone(),
                     created: now,
                     authorization_details: request.authorization_details.clone(),
-                    claims: request.claims.clone(),
+                    claims: answer.claims.clone(),
                 };
                 let grant_ttl = lifetimes.grant_secs(&grant.scopes);
                 ops::upsert(&tx, &grant_id, &grant, Some(grant_ttl), now).await?;
@@ -277,28 +406,29 @@ pub async fn decide(
                     client_id: request.client_id.clone(),
                     redirect_uri: request.redirect_uri.clone(),
                     code_challenge: request.code_challenge.clone(),
-                    account_id: account_id.clone(),
-                    scopes: request.scopes.clone(),
+                    account_id,
+                    scopes: answer.scopes,
                     nonce: request.nonce.clone(),
-                    auth_time,
+                    auth_time: login.auth_time,
                     dpop_jkt: request.dpop_jkt.clone(),
                     grant_id,
-                    // RFC 9396 §7: what the customer approved on the consent page.
+                    // RFC 9396 §7: what the customer approved.
                     authorization_details: request.authorization_details.clone(),
                     // OIDC Core §5.5: the claims the customer approved.
-                    claims: request.claims.clone(),
+                    claims: answer.claims,
+                    acr: login.acr.clone(),
+                    amr: login.amr.clone(),
                 };
                 ops::upsert(&tx, &code, &record, Some(lifetimes.code_secs), now).await?;
-                Ok(Ok(Decision::Approved {
-                    code,
-                    account_id,
-                    auth_time,
-                    request,
-                }))
+                Ok(Ok(Decision::Approved { code, login, request }))
             }
         })
         .await?
 }
+
+/// The audit target kind naming the interaction app that reported a
+/// customer's login and consent (its `[[resource_servers]]` id).
+pub const APP_TARGET: &str = "interaction_app";
 
 /// The audit record of a customer's decision on a request that names no
 /// OBIE consent: the grant (with the scopes it allows) or the refusal.
@@ -325,9 +455,29 @@ pub fn grant_decided(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::store::embedded::open_store;
+
+    /// A password login of `account_id` at `at`.
+    pub(crate) fn login(account_id: &str, at: u64) -> Authenticated {
+        Authenticated {
+            account_id: account_id.into(),
+            auth_time: at,
+            acr: Some("urn:fiducia:acr:password".into()),
+            amr: vec!["pwd".into()],
+        }
+    }
+
+    /// An approval of `scopes`.
+    pub(crate) fn approval(scopes: &[&str]) -> ConsentAnswer {
+        ConsentAnswer {
+            approve: true,
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            claims: None,
+            debtor_account: None,
+        }
+    }
 
     const NOW: u64 = 1_000;
 
@@ -351,13 +501,20 @@ mod tests {
             ..PushedRequest::sample("c")
         };
         repo.upsert("r1", &request, Some(60), NOW).await.unwrap();
-        let (id, _) = start(&repo, "r1", ("c", "C"), 600, NOW).await.unwrap().unwrap();
-        logged_in(&repo, &id, "acc-1", NOW).await.unwrap();
-        let answer = Answer {
-            approve: true,
-            debtor: None,
-        };
-        let Decision::Approved { code, .. } = decide(&repo, &id, answer, LIFETIMES, NOW).await.unwrap()
+        let id = start(&repo, "r1", ("c", "C"), (Runner::BuiltIn, 600), NOW)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        report_login(&repo, &id, Runner::BuiltIn, login("acc-1", NOW), NOW)
+            .await
+            .unwrap();
+        report_consent(&repo, &id, Runner::BuiltIn, approval(scopes), NOW)
+            .await
+            .unwrap();
+        let Decision::Approved { code, .. } = finish(&repo, &id, Runner::BuiltIn, None, LIFETIMES, NOW)
+            .await
+            .unwrap()
         else {
             panic!("not approved");
         };
@@ -401,6 +558,81 @@ mod tests {
         assert!(repo.find::<Grant>(&grant_id, NOW).await.unwrap().is_none());
     }
 
+    /// An interaction answers only its runner: an app's is unknown to the
+    /// built-in pages and to another app (a foreign id), and its steps are
+    /// single use: finished, it is `Used`.
+    #[tokio::test]
+    async fn an_interaction_answers_only_its_runner_and_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = open_store(dir.path()).unwrap();
+        let repo = Repo::open(store).await.unwrap();
+        repo.upsert("r1", &PushedRequest::sample("c"), Some(60), NOW)
+            .await
+            .unwrap();
+        let app = Runner::App("bank-login");
+        let started = start(&repo, "r1", ("c", "C"), (app, 300), NOW)
+            .await
+            .unwrap()
+            .unwrap();
+        let id = started.id.as_str();
+        let stored = load(&repo, id, NOW).await.unwrap();
+        // Only the cookie's hash is kept; no CSRF token for the pages.
+        assert_eq!(stored.browser, Some(browser_hash(&started.browser_secret)));
+        assert_ne!(stored.browser.as_deref(), Some(started.browser_secret.as_str()));
+        assert!(stored.csrf.is_empty());
+        for foreign in [Runner::BuiltIn, Runner::App("other-app")] {
+            assert!(matches!(
+                load_for(&repo, id, foreign, NOW).await,
+                Err(InteractionError::Gone)
+            ));
+            let reported = report_login(&repo, id, foreign, login("acc-1", NOW), NOW).await;
+            assert!(matches!(reported, Err(InteractionError::Gone)), "{reported:?}");
+        }
+        report_login(&repo, id, app, login("acc-1", NOW), NOW)
+            .await
+            .unwrap();
+        report_consent(&repo, id, app, approval(&["openid"]), NOW)
+            .await
+            .unwrap();
+        assert!(matches!(
+            finish(&repo, id, Runner::BuiltIn, None, LIFETIMES, NOW).await,
+            Err(InteractionError::Gone)
+        ));
+        let decision = finish(&repo, id, app, None, LIFETIMES, NOW).await.unwrap();
+        assert!(matches!(decision, Decision::Approved { .. }), "{decision:?}");
+        // The audit record: the customer is the actor; the app is named.
+        use crate::store::audit::{Actor, EventType};
+        let records = crate::store::audit::read::since(repo.store(), 0, 0)
+            .await
+            .unwrap();
+        let authorised = records
+            .iter()
+            .map(|r| &r.record)
+            .find(|r| r.event == EventType::ConsentAuthorised)
+            .expect("a consent_authorised record");
+        assert_eq!(authorised.actor, Actor::Customer("acc-1".into()));
+        assert!(
+            authorised
+                .targets
+                .iter()
+                .any(|t| t.kind == APP_TARGET && t.id == "bank-login"),
+            "{authorised:?}"
+        );
+        assert!(matches!(
+            finish(&repo, id, app, None, LIFETIMES, NOW).await,
+            Err(InteractionError::Used)
+        ));
+        assert!(matches!(
+            report_login(&repo, id, app, login("acc-1", NOW), NOW).await,
+            Err(InteractionError::Used)
+        ));
+        // Past its lifetime it is gone.
+        assert!(matches!(
+            load(&repo, id, NOW + 301).await,
+            Err(InteractionError::Gone)
+        ));
+    }
+
     /// RFC 9126 §4: a request_uri starts one interaction, once; another
     /// client's request_uri is refused and used up; an unknown one is refused.
     #[tokio::test]
@@ -415,24 +647,38 @@ mod tests {
             .await
             .unwrap();
 
-        let (id, csrf) = start(&repo, "r1", ("c", "C"), 600, NOW).await.unwrap().unwrap();
+        let Started {
+            id,
+            browser_secret: csrf,
+        } = start(&repo, "r1", ("c", "C"), (Runner::BuiltIn, 600), NOW)
+            .await
+            .unwrap()
+            .unwrap();
         let interaction = load(&repo, &id, NOW).await.unwrap();
         assert_eq!((interaction.csrf, interaction.stage), (csrf, Stage::Login));
         assert_eq!(interaction.client_name, "C");
         assert_eq!(
-            start(&repo, "r1", ("c", "C"), 600, NOW).await.unwrap(),
+            start(&repo, "r1", ("c", "C"), (Runner::BuiltIn, 600), NOW)
+                .await
+                .unwrap(),
             Err(PushedRefusal::Used)
         );
         assert_eq!(
-            start(&repo, "r2", ("other", "O"), 600, NOW).await.unwrap(),
+            start(&repo, "r2", ("other", "O"), (Runner::BuiltIn, 600), NOW)
+                .await
+                .unwrap(),
             Err(PushedRefusal::OtherClient)
         );
         assert_eq!(
-            start(&repo, "r2", ("c", "C"), 600, NOW).await.unwrap(),
+            start(&repo, "r2", ("c", "C"), (Runner::BuiltIn, 600), NOW)
+                .await
+                .unwrap(),
             Err(PushedRefusal::Used)
         );
         assert_eq!(
-            start(&repo, "nope", ("c", "C"), 600, NOW).await.unwrap(),
+            start(&repo, "nope", ("c", "C"), (Runner::BuiltIn, 600), NOW)
+                .await
+                .unwrap(),
             Err(PushedRefusal::Unknown)
         );
     }
@@ -470,6 +716,7 @@ mod tests {
                                 account_id: "alice",
                                 grant_id: "g",
                                 debtor: None,
+                                app: None,
                             };
                             crate::consent::decision::decide_consent(
                                 &tx,

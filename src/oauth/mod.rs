@@ -2,6 +2,8 @@
 //! checks in `protocol`: it looks things up (clients, records), calls the
 //! checks with `now`, and writes what they decide to the store.
 
+pub mod acr_requirement;
+pub mod authentication_request;
 pub mod authorization_request;
 pub mod authorization_response;
 pub mod caller;
@@ -14,6 +16,9 @@ pub mod fapi_profile;
 pub mod grants;
 pub mod id_token;
 pub mod interaction;
+pub mod interaction_api;
+pub mod interaction_app;
+pub mod interaction_debtor;
 pub mod introspection;
 pub mod jwt_access_token;
 pub mod managed_clients;

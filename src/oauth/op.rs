@@ -28,6 +28,8 @@ pub struct Services {
     pub directories: Option<Arc<crate::oauth::registration::directories::TrustedDirectories>>,
     /// CIBA when `[ciba] enabled`; `None` turns its endpoints and grant off.
     pub ciba: Option<Arc<crate::oauth::ciba::service::Ciba>>,
+    /// The interaction apps' request budgets on this node.
+    pub interaction_budgets: crate::oauth::interaction_app::AppBudgets,
 }
 
 /// What the endpoints share.

@@ -5,8 +5,9 @@
 //! serializable transaction (`oauth::interaction`) so any node can continue
 //! the transaction, and stops when it is done or its time is up.
 
-use super::interaction::{self, Decision, InteractionError};
+use super::interaction::{self, Decision, InteractionError, Runner};
 use crate::consent::CashAccount;
+use crate::model::authentication::{Authenticated, ConsentAnswer};
 use crate::store::repo::Repo;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::collections::HashMap;
@@ -21,8 +22,8 @@ pub struct SessionActor;
 pub enum SessionActorMessage {
     /// The customer authenticated: `Login -> Consent`.
     LoggedIn {
-        /// The customer.
-        account_id: String,
+        /// The customer's authentication.
+        login: Authenticated,
         /// Unix seconds.
         now: u64,
         /// Outcome.
@@ -30,8 +31,8 @@ pub enum SessionActorMessage {
     },
     /// The consent decision: `Consent -> Done`.
     Decide {
-        /// Approve or deny.
-        approve: bool,
+        /// The customer's answer.
+        answer: ConsentAnswer,
         /// The debtor account the customer chose, if asked.
         debtor: Option<CashAccount>,
         /// Lifetimes of the code, grant and consent written.
@@ -115,23 +116,26 @@ impl Actor for SessionActor {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         match message {
-            SessionActorMessage::LoggedIn {
-                account_id,
-                now,
-                reply,
-            } => {
-                let outcome = interaction::logged_in(&state.repo, &state.id, &account_id, now).await;
+            SessionActorMessage::LoggedIn { login, now, reply } => {
+                let outcome =
+                    interaction::report_login(&state.repo, &state.id, Runner::BuiltIn, login, now).await;
                 let _ = reply.send(outcome);
             }
             SessionActorMessage::Decide {
-                approve,
+                answer,
                 debtor,
                 lifetimes,
                 now,
                 reply,
             } => {
-                let answer = interaction::Answer { approve, debtor };
-                let outcome = interaction::decide(&state.repo, &state.id, answer, lifetimes, now).await;
+                // The same two steps as the interaction API's consent
+                // report and the browser's return.
+                let (repo, id) = (&state.repo, state.id.as_str());
+                let outcome = match interaction::report_consent(repo, id, Runner::BuiltIn, answer, now).await
+                {
+                    Ok(()) => interaction::finish(repo, id, Runner::BuiltIn, debtor, lifetimes, now).await,
+                    Err(e) => Err(e),
+                };
                 let done = !matches!(outcome, Err(InteractionError::Store(_)));
                 let _ = reply.send(outcome);
                 if done {
@@ -196,11 +200,10 @@ impl SessionRegistry {
     }
 
     /// Runs the login step through the actor.
-    pub async fn logged_in(&self, id: &str, account_id: &str, now: u64) -> Result<(), InteractionError> {
+    pub async fn logged_in(&self, id: &str, login: Authenticated, now: u64) -> Result<(), InteractionError> {
         let actor = self.session(id).await?;
-        let account_id = account_id.to_string();
         ractor::call!(actor, |reply| SessionActorMessage::LoggedIn {
-            account_id,
+            login: login.clone(),
             now,
             reply
         })
@@ -212,14 +215,14 @@ impl SessionRegistry {
     pub async fn decide(
         &self,
         id: &str,
-        approve: bool,
+        answer: ConsentAnswer,
         debtor: Option<CashAccount>,
         lifetimes: interaction::Lifetimes,
         now: u64,
     ) -> Result<Decision, InteractionError> {
         let actor = self.session(id).await?;
         ractor::call!(actor, |reply| SessionActorMessage::Decide {
-            approve,
+            answer: answer.clone(),
             debtor: debtor.clone(),
             lifetimes,
             now,
@@ -268,10 +271,11 @@ mod tests {
             ..PushedRequest::sample("c")
         };
         repo.upsert("pushed", &request, Some(60), 1_000).await.unwrap();
-        let (id, _) = interaction::start(&repo, "pushed", ("c", "C"), 600, 1_000)
+        let id = interaction::start(&repo, "pushed", ("c", "C"), (Runner::BuiltIn, 600), 1_000)
             .await
             .unwrap()
-            .unwrap();
+            .unwrap()
+            .id;
         let (root, _) = Actor::spawn(None, crate::actors::root::RootSupervisor, ())
             .await
             .unwrap();
@@ -282,10 +286,25 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_double_submitted_consent_issues_one_code() {
         let (_dir, repo, id, sessions, root) = setup().await;
-        sessions.logged_in(&id, "acc-1", 1_001).await.unwrap();
+        sessions
+            .logged_in(&id, interaction::tests::login("acc-1", 1_001), 1_001)
+            .await
+            .unwrap();
         let (a, b) = tokio::join!(
-            sessions.decide(&id, true, None, LIFETIMES, 1_002),
-            sessions.decide(&id, true, None, LIFETIMES, 1_002)
+            sessions.decide(
+                &id,
+                interaction::tests::approval(&["openid"]),
+                None,
+                LIFETIMES,
+                1_002
+            ),
+            sessions.decide(
+                &id,
+                interaction::tests::approval(&["openid"]),
+                None,
+                LIFETIMES,
+                1_002
+            )
         );
         let approved = [&a, &b]
             .iter()
@@ -326,9 +345,21 @@ mod tests {
         let (_dir, _repo, id, sessions, root) = setup().await;
         let metrics = tokio::runtime::Handle::current().metrics();
         let before = metrics.num_alive_tasks();
-        sessions.logged_in(&id, "acc-1", 1_001).await.unwrap();
+        sessions
+            .logged_in(&id, interaction::tests::login("acc-1", 1_001), 1_001)
+            .await
+            .unwrap();
         assert!(metrics.num_alive_tasks() > before, "the actor and its timer run");
-        sessions.decide(&id, true, None, LIFETIMES, 1_002).await.unwrap();
+        sessions
+            .decide(
+                &id,
+                interaction::tests::approval(&["openid"]),
+                None,
+                LIFETIMES,
+                1_002,
+            )
+            .await
+            .unwrap();
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         while metrics.num_alive_tasks() > before && std::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -346,7 +377,15 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn consent_before_login_is_refused() {
         let (_dir, _repo, id, sessions, root) = setup().await;
-        let outcome = sessions.decide(&id, true, None, LIFETIMES, 1_001).await;
+        let outcome = sessions
+            .decide(
+                &id,
+                interaction::tests::approval(&["openid"]),
+                None,
+                LIFETIMES,
+                1_001,
+            )
+            .await;
         assert!(
             matches!(outcome, Err(InteractionError::WrongStage)),
             "{outcome:?}"

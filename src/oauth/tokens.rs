@@ -313,13 +313,19 @@ async fn id_token(op: &OpState, code: &AuthorizationCode, now: u64) -> Result<St
     let released =
         crate::oauth::released_claims::for_id_token(op, &code.account_id, code.claims.as_deref(), now)
             .await?;
+    // OIDC Core §2: the `acr`, `amr` and `auth_time` the login reported.
+    let authentication = crate::protocol::ciba::DeviceAuthentication {
+        acr: code.acr.clone(),
+        amr: code.amr.clone(),
+        auth_time: code.auth_time,
+    };
     let facts = IdTokenFacts {
         client_id: &code.client_id,
         account_id: &code.account_id,
         auth_time: code.auth_time,
         nonce: code.nonce.as_deref(),
         consent_id: consent.as_ref().map(|c| c.consent_id.as_str()),
-        device: None,
+        authentication: Some(&authentication),
         auth_req_id: None,
         released: released.as_ref(),
     };

@@ -17,6 +17,18 @@ pub const AUTHORIZE: &str = "/authorize";
 pub const LOGIN: &str = "/login";
 /// The built-in consent page.
 pub const CONSENT: &str = "/consent";
+/// Where the bank's interaction app sends the browser back (issue 25):
+/// the interaction finishes there when the browser's cookie binds it.
+pub const INTERACTION_RETURN: &str = "/interaction/return";
+/// The interaction API, called by the bank's interaction app: what an
+/// interaction asks.
+pub const INTERACTION_API_READ: &str = "/interaction-api/read";
+/// The interaction API: the login report.
+pub const INTERACTION_API_LOGIN: &str = "/interaction-api/login";
+/// The interaction API: the consent report.
+pub const INTERACTION_API_CONSENT: &str = "/interaction-api/consent";
+/// The interaction API: the URL to send the browser back to.
+pub const INTERACTION_API_RETURN: &str = "/interaction-api/return";
 /// OIDC Core §5.3.
 pub const USERINFO: &str = "/userinfo";
 /// RFC 7009 §2.

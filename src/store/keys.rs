@@ -1,7 +1,7 @@
 //! The key schema and value schema of the store.
 //!
 //! ```text
-//! SCHEMA_VERSION = 12
+//! SCHEMA_VERSION = 13
 //!
 //! Keys are FoundationDB tuple-layer encodings (FDB "design/tuple.md":
 //! byte strings 0x01, text 0x02, non-negative integers 0x14..0x1c), so they
@@ -134,12 +134,22 @@
 //! bumped with each; a version-11 store has neither, so the migration
 //! writes nothing, and the bump keeps older builds (which would serve a
 //! client an operator disabled) from opening the store.
+//! Version 13 (the interaction API) appended the authentication
+//! parameters of the request (`max_age`, `acr_values`, `login_hint`,
+//! `prompt`) to pushed requests; changed the interaction (the login's `acr`
+//! and `amr` in its `Consent` stage, a `Decided` stage, the interaction app
+//! that runs it, the hash of its browser-binding cookie, its start time);
+//! and appended `acr` and `amr` to authorization codes. All three live
+//! minutes at most, so its migration (`repo/schema.rs`
+//! `drop_in_flight_flows`) drops the ones in flight with their index and
+//! expiry entries: a customer mid-login starts again, a client with an
+//! unredeemed code hears `invalid_grant`.
 
 use aws_lc_rs::digest;
 
 /// Version of the layout above; recorded in the store at `(0,
 /// "schema_version")`.
-pub const SCHEMA_VERSION: u32 = 12;
+pub const SCHEMA_VERSION: u32 = 13;
 
 /// First element of the schema version key.
 const META: u64 = 0;

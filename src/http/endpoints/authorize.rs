@@ -13,12 +13,17 @@
 //! and checked exactly as at PAR (`oauth::request_object`,
 //! `oauth::authorization_request`), stored as a pushed request would be,
 //! and consumed at once by the same interaction start.
+//!
+//! A client whose interactions go to the bank's own app (`[login]
+//! interaction_app`, the client's `interaction_app`) is sent there instead
+//! of the login page, with the interaction id and a cookie binding the
+//! interaction to this browser (`oauth::interaction_app`).
 
 use crate::config::FapiProfile;
 use crate::http::browser;
 use crate::model::Client;
 use crate::oauth::caller::Caller;
-use crate::oauth::interaction::{self, PushedRefusal};
+use crate::oauth::interaction::{self, PushedRefusal, Runner};
 use crate::oauth::op::OpState;
 use crate::oauth::replay::OneTimeUses;
 use crate::oauth::{authorization_request, request_object};
@@ -73,11 +78,27 @@ async fn start(op: &OpState, request: &Request<Bytes>) -> Result<Response<Bytes>
         Some(client) => client.client_name.clone(),
         None => return Err(bad(OAuthError::new(ErrorCode::InvalidRequest, "unknown client"))),
     };
-    let ttl = op.config.get().login.interaction_ttl_secs;
+    // Issue 25: the client's interactions may be handed to the bank's
+    // own login and consent app (`oauth::interaction_app`).
+    let app = crate::oauth::interaction_app::for_client(op.config.get(), client_id);
+    let (runner, ttl) = match app {
+        Some(app) => (
+            Runner::App(&app.id),
+            op.config.get().login.interaction_app_ttl_secs,
+        ),
+        None => (Runner::BuiltIn, op.config.get().login.interaction_ttl_secs),
+    };
     // RFC 9126 §4: request_uris are one-time use; consumed in the
     // transaction that stores the interaction.
-    let started = interaction::start(&op.services.repo, reference, (client_id, &client_name), ttl, now).await;
-    let (id, csrf) = match started {
+    let started = interaction::start(
+        &op.services.repo,
+        reference,
+        (client_id, &client_name),
+        (runner, ttl),
+        now,
+    )
+    .await;
+    let started = match started {
         Ok(Ok(started)) => started,
         Ok(Err(refusal)) => {
             let description = match refusal {
@@ -92,13 +113,29 @@ async fn start(op: &OpState, request: &Request<Bytes>) -> Result<Response<Bytes>
             return Err((StatusCode::SERVICE_UNAVAILABLE, OAuthError::from(e)));
         }
     };
+    if let Some(app) = app {
+        // The browser goes to the app with the interaction id, carrying the
+        // cookie that binds the interaction to it (RFC 6265bis §4.1.3.2).
+        let url = crate::oauth::interaction_app::login_url(app, &started.id);
+        let mut response = browser::see_other(&url);
+        let cookie = crate::oauth::interaction_app::BROWSER_COOKIE;
+        browser::set_cookie(&mut response, cookie, &started.browser_secret, ttl);
+        tracing::info!(target: "fiducia::audit", client_id, interaction_app = %app.id, "authorization handed to the interaction app");
+        return Ok(response);
+    }
     let login = format!(
-        "{}{}?ix={id}",
+        "{}{}?ix={}",
         op.config.issuer_path(),
-        crate::protocol::paths::LOGIN
+        crate::protocol::paths::LOGIN,
+        started.id
     );
     let mut response = browser::see_other(&login);
-    browser::set_cookie(&mut response, crate::login::csrf::COOKIE_NAME, &csrf, ttl);
+    browser::set_cookie(
+        &mut response,
+        crate::login::csrf::COOKIE_NAME,
+        &started.browser_secret,
+        ttl,
+    );
     Ok(response)
 }
 

@@ -8,17 +8,19 @@
 //! or all of them in one signed JWT when the request asked for JARM
 //! (`oauth::authorization_response`).
 
-use crate::consent::{CashAccount, Consent, debtor, intent};
+use crate::consent::{Consent, debtor, intent};
 use crate::http::browser;
 use crate::login::throttle::{self, Admission, Attempt, Policy, Throttle};
 use crate::login::{
     self, ConsentForm, ConsentView, Decision as ConsentDecision, DetailLine, IdentityView, LoginForm,
     LoginView, csrf,
 };
+use crate::model::authentication::{Authenticated, ConsentAnswer};
 use crate::model::records::{Interaction, Stage};
 use crate::oauth::authorization_response;
 use crate::oauth::caller::Caller;
-use crate::oauth::interaction::{self, Decision, InteractionError};
+use crate::oauth::interaction::{self, InteractionError, Runner};
+use crate::oauth::interaction_debtor;
 use crate::oauth::op::OpState;
 use crate::oauth::{claims_request, released_claims};
 use crate::protocol::ekyc;
@@ -112,7 +114,15 @@ pub async fn login_post(op: &OpState, request: &Request<Bytes>, caller: &Caller)
             if let Err(error) = throttle.succeeded(&attempt, now).await {
                 tracing::warn!(%error, "login attempt counters not cleared");
             }
-            match op.services.sessions.logged_in(&id, &user.account_id, now).await {
+            // The password login's report, as an interaction app reports
+            // its own (OIDC Core §2; RFC 8176 `pwd`).
+            let login = Authenticated {
+                account_id: user.account_id.clone(),
+                auth_time: now,
+                acr: Some(crate::oauth::id_token::ACR_PASSWORD.to_string()),
+                amr: vec!["pwd".to_string()],
+            };
+            match op.services.sessions.logged_in(&id, login, now).await {
                 Ok(()) => {
                     tracing::info!(target: "fiducia::audit", account_id = %user.account_id, client_id = %ix.request.client_id, "customer authenticated");
                     browser::see_other(&consent_url(op, &id))
@@ -176,7 +186,7 @@ pub async fn consent_get(op: &OpState, request: &Request<Bytes>, caller: &Caller
         Ok(found) => found,
         Err(e) => return gone(&e, caller),
     };
-    let Stage::Consent { account_id, .. } = &ix.stage else {
+    let Stage::Consent(Authenticated { account_id, .. }) = &ix.stage else {
         return gone(&InteractionError::WrongStage, caller);
     };
     let user = match op.services.users.find_by_account_id(account_id, op.now()).await {
@@ -277,49 +287,39 @@ pub async fn consent_post(op: &OpState, request: &Request<Bytes>, caller: &Calle
         Err(e) => return gone(&e, caller),
     };
     let approve = consent.decision == ConsentDecision::Approve;
+    let Stage::Consent(login) = &ix.stage else {
+        return gone(&InteractionError::WrongStage, caller);
+    };
     let debtor = match approve {
-        true => match chosen_debtor(op, &ix, form.get(debtor::FIELD)).await {
-            Ok(Ok(debtor)) => debtor,
-            Ok(Err(choice)) => {
-                let error = OAuthError::invalid_request(choice.to_string());
-                return browser::error_page(StatusCode::BAD_REQUEST, &error, &caller.interaction_id);
+        true => {
+            match interaction_debtor::resolve(op, &ix.request, &login.account_id, form.get(debtor::FIELD))
+                .await
+            {
+                Ok(Ok(debtor)) => debtor,
+                Ok(Err(choice)) => {
+                    let error = OAuthError::invalid_request(choice.to_string());
+                    return browser::error_page(StatusCode::BAD_REQUEST, &error, &caller.interaction_id);
+                }
+                Err(e) => return gone(&e, caller),
             }
-            Err(e) => return gone(&e, caller),
-        },
+        }
         false => None,
+    };
+    // The page grants what was asked, or nothing.
+    let answer = ConsentAnswer {
+        approve,
+        scopes: ix.request.scopes.clone(),
+        claims: ix.request.claims.clone(),
+        debtor_account: debtor.as_ref().map(|a| a.identification.clone()),
     };
     let lifetimes = interaction::Lifetimes::from_config(op.config.get());
     let location = match op
         .services
         .sessions
-        .decide(&id, approve, debtor, lifetimes, op.now())
+        .decide(&id, answer, debtor, lifetimes, op.now())
         .await
     {
-        Ok(Decision::Approved {
-            code,
-            account_id,
-            auth_time,
-            request,
-        }) => {
-            let issued = authorization_response::IssuedCode {
-                code: &code,
-                account_id: &account_id,
-                auth_time,
-            };
-            authorization_response::success_location(op, &request, &issued).await
-        }
-        Ok(Decision::Denied { request }) => {
-            // RFC 6749 §4.1.2.1: the client and redirect URI were verified at PAR.
-            authorization_response::redirect_location(
-                op,
-                &request,
-                &[
-                    ("error", "access_denied"),
-                    ("error_description", "the customer declined"),
-                ],
-            )
-            .await
-        }
+        Ok(decision) => authorization_response::decision_location(op, &decision).await,
         Err(e) => return gone(&e, caller),
     };
     match location {
@@ -331,29 +331,6 @@ pub async fn consent_post(op: &OpState, request: &Request<Bytes>, caller: &Calle
     }
 }
 
-/// The debtor account the customer chose on the consent page (the
-/// `debtor_account` field), when the interaction's UK OBIE payment consent
-/// left it open (`consent::debtor`); `Ok(Err(_))` for a missing or foreign
-/// choice.
-async fn chosen_debtor(
-    op: &OpState,
-    ix: &Interaction,
-    field: Option<&str>,
-) -> Result<Result<Option<CashAccount>, debtor::ChoiceError>, InteractionError> {
-    let (Some(consent_id), Stage::Consent { account_id, .. }) =
-        (&ix.request.openbanking_intent_id, &ix.stage)
-    else {
-        return Ok(Ok(None));
-    };
-    let Ok(Some(found)) = op.services.repo.find::<Consent>(consent_id, op.now()).await else {
-        return Err(InteractionError::Gone);
-    };
-    let Ok(Some(user)) = op.services.users.find_by_account_id(account_id, op.now()).await else {
-        return Err(InteractionError::Gone);
-    };
-    Ok(debtor::chosen(&found.payload, &user.accounts, &user.name, field))
-}
-
 /// The interaction named by `ix`, checked against the browser's CSRF cookie
 /// (and, for POSTs, the form's token).
 async fn load(
@@ -363,7 +340,9 @@ async fn load(
 ) -> Result<(String, Interaction), InteractionError> {
     let query = browser::query(request.uri()).map_err(|_| InteractionError::Gone)?;
     let id = query.get("ix").ok_or(InteractionError::Gone)?.to_string();
-    let ix = interaction::load(&op.services.repo, &id, op.now()).await?;
+    // Only an interaction of the built-in pages: one handed to an
+    // interaction app is bound to its cookie, not to a CSRF token.
+    let ix = interaction::load_for(&op.services.repo, &id, Runner::BuiltIn, op.now()).await?;
     let cookie = browser::cookie(request.headers(), csrf::COOKIE_NAME);
     let presented = form_token.or(cookie).unwrap_or("");
     csrf::check(&ix.csrf, cookie, presented).map_err(|_| InteractionError::WrongStage)?;

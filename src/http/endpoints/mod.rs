@@ -11,6 +11,8 @@ pub mod ciba;
 pub mod consents;
 pub mod discovery;
 pub mod interaction;
+pub mod interaction_api;
+pub mod interaction_return;
 pub mod introspection;
 pub mod jwks;
 pub mod par;

@@ -126,6 +126,7 @@ pub(super) async fn record_body(op: &OpState, ciba: &Ciba, body: Body) -> Result
                             account_id: &request.account_id,
                             grant_id,
                             debtor: None,
+                            app: None,
                         };
                         let at = (now, lifetimes.consent);
                         decide_consent(&tx, consent_id, &request.client_id, decided, at).await?

@@ -266,7 +266,7 @@ pub async fn redeem(
             auth_time: device.auth_time,
             nonce: None,
             consent_id: consent.as_ref().map(|c| c.consent_id.as_str()),
-            device: Some(&device),
+            authentication: Some(&device),
             auth_req_id: pushed.then_some(auth_req_id),
             // The backchannel request carries no `claims` request (CIBA
             // Core §7.1 lists none); `scope` claims come from userinfo.
@@ -347,5 +347,7 @@ fn as_redeemed_code(
         grant_id,
         authorization_details: request.authorization_details.clone(),
         claims: None,
+        acr: device.acr.clone(),
+        amr: device.amr.clone(),
     }
 }

@@ -61,6 +61,7 @@ pub const MIGRATIONS: &[(u32, Migration)] = &[
     (9, add_audit_trail),
     (10, super::migrate_v11::migrate),
     (11, add_client_documents),
+    (12, drop_in_flight_flows),
 ];
 
 /// 1 → 2: access and refresh tokens are no longer indexed by client and user
@@ -109,6 +110,22 @@ fn add_audit_trail(_tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
 /// disabled, from opening it).
 fn add_client_documents(_tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
     Box::pin(async { Ok(()) })
+}
+
+/// 12 → 13: pushed requests, interactions and authorization codes changed
+/// shape (keys.rs, version 13); the ones in flight (minutes at most) are
+/// dropped with their entries.
+fn drop_in_flight_flows(tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
+    Box::pin(async move {
+        for kind in [
+            Kind::PushedAuthorizationRequest,
+            Kind::Interaction,
+            Kind::AuthorizationCode,
+        ] {
+            super::migrate_v3::drop_kind(tx, kind).await?;
+        }
+        Ok(())
+    })
 }
 
 /// Checks, records or migrates the schema version; returns the version found
@@ -179,4 +196,82 @@ async fn migrate(store: &Store, mut version: u32) -> Result<(), SchemaError> {
         version = next;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::embedded::{EmbeddedBackend, EmbeddedOptions};
+    use crate::store::keys::{self, Index, Kind};
+    use crate::store::kv::Store;
+    use crate::store::record::RecordMeta;
+    use crate::store::repo::Repo;
+    use std::sync::Arc;
+
+    /// 12 → 13: the pushed requests, interactions and codes in flight are
+    /// dropped with their index and expiry entries (their values changed
+    /// shape); a grant stays.
+    #[tokio::test]
+    async fn in_flight_flows_are_dropped_by_the_version_13_migration() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(Arc::new(
+            EmbeddedBackend::open(dir.path(), EmbeddedOptions::default()).unwrap(),
+        ));
+        Repo::open(store.clone()).await.unwrap();
+        let meta = RecordMeta {
+            expires_at: Some(10_000),
+            consumed: None,
+            client_id: Some("fintech-1".into()),
+            grant_id: None,
+            account_id: None,
+            uid: None,
+            auth_req_hash: None,
+        };
+        let value = crate::store::codec::encode(&(&meta, "schema-12 bytes")).unwrap();
+        let mut written = Vec::new();
+        for kind in [
+            Kind::PushedAuthorizationRequest,
+            Kind::Interaction,
+            Kind::AuthorizationCode,
+        ] {
+            let id_key = kind.id_key("in-flight");
+            written.push((keys::record_key(kind, &id_key), value.clone()));
+            written.push((
+                keys::index_key(Index::Client, b"fintech-1", kind, &id_key),
+                Vec::new(),
+            ));
+            written.push((keys::expiry_key(10_000, kind, &id_key), Vec::new()));
+        }
+        let grant_key = keys::record_key(Kind::Grant, b"grant-1");
+        store
+            .run(|tx, _| {
+                let (written, grant_key) = (written.clone(), grant_key.clone());
+                async move {
+                    for (key, value) in &written {
+                        tx.set(key, value)?;
+                    }
+                    tx.set(&grant_key, b"kept")?;
+                    tx.set(&keys::schema_version_key(), &12u32.to_be_bytes())
+                }
+            })
+            .await
+            .unwrap();
+        Repo::open(store.clone()).await.unwrap();
+        let (left, grant, version) = store
+            .run(|tx, _| {
+                let (written, grant_key) = (written.clone(), grant_key.clone());
+                async move {
+                    let mut left = 0;
+                    for (key, _) in &written {
+                        left += usize::from(tx.get(key).await?.is_some());
+                    }
+                    let grant = tx.get(&grant_key).await?.is_some();
+                    Ok((left, grant, tx.get(&keys::schema_version_key()).await?))
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!(left, 0, "every record and entry of the three kinds is gone");
+        assert!(grant, "a grant stays");
+        assert_eq!(version, Some(keys::SCHEMA_VERSION.to_be_bytes().to_vec()));
+    }
 }

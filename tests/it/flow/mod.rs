@@ -14,6 +14,7 @@ pub mod fapi1;
 pub mod gateway;
 pub mod harness;
 pub mod id_token_encryption;
+pub mod interaction_api;
 pub mod introspection;
 pub mod jar;
 pub mod jarm;

@@ -150,6 +150,7 @@ fn audit_crash_child() {
                                 account_id: "acct-1",
                                 grant_id: "grant-1",
                                 debtor: None,
+                                app: None,
                             };
                             decide_consent(&tx, id, client, decided, (NOW, LIFE)).await
                         })
