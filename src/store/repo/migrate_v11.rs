@@ -52,86 +52,30 @@ pub(crate) fn clear_client_and_customer_entries(
 
 #[cfg(test)]
 mod tests {
-    use crate::store::codec;
-    use crate::store::embedded::{EmbeddedBackend, EmbeddedOptions};
-    use crate::store::keys::{self, Index, Kind};
-    use crate::store::kv::Store;
-    use crate::store::record::RecordMeta;
-    use crate::store::repo::Repo;
-    use std::sync::Arc;
+    use super::super::old_ciba_testing::{migrated_from, present, version};
+    use crate::store::keys;
 
     /// A schema-10 CIBA request loses its client and customer entries and
-    /// keeps its record and expiry entry; a grant's entries stay.
+    /// keeps its record and expiry entry; a grant stays.
     #[tokio::test]
     async fn pending_ciba_requests_lose_their_client_and_customer_entries() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(Arc::new(
-            EmbeddedBackend::open(dir.path(), EmbeddedOptions::default()).unwrap(),
-        ));
-        Repo::open(store.clone()).await.unwrap();
-        let kind = Kind::BackchannelAuthenticationRequest;
-        let id_key = kind.id_key("auth-req-1");
-        let meta = RecordMeta {
-            expires_at: Some(10_000),
-            consumed: None,
-            client_id: Some("fintech-1".into()),
-            grant_id: None,
-            account_id: Some("alice".into()),
-            uid: None,
-            auth_req_hash: None,
-        };
-        let record = (
-            keys::record_key(kind, &id_key),
-            codec::encode(&(&meta, ())).unwrap(),
+        let (store, old) = migrated_from(dir.path(), 10, ()).await;
+        assert!(present(&store, &old.record).await, "the request stays");
+        assert!(present(&store, &old.expiry).await, "with its expiry entry");
+        assert!(
+            !present(&store, &old.client_entry).await,
+            "its client entry is gone"
         );
-        let expiry = keys::expiry_key(10_000, kind, &id_key);
-        let client_entry = keys::index_key(Index::Client, b"fintech-1", kind, &id_key);
-        let user_entry = keys::index_key(Index::User, b"alice", kind, &id_key);
-        let grant_entry = keys::index_key(Index::Client, b"fintech-1", Kind::Grant, b"grant-1");
-        let written = vec![
-            record.clone(),
-            (expiry.clone(), Vec::new()),
-            (client_entry.clone(), Vec::new()),
-            (user_entry.clone(), Vec::new()),
-            (grant_entry.clone(), Vec::new()),
-        ];
-        store
-            .run(|tx, _| {
-                let written = written.clone();
-                async move {
-                    for (key, value) in &written {
-                        tx.set(key, value)?;
-                    }
-                    tx.set(&keys::schema_version_key(), &10u32.to_be_bytes())
-                }
-            })
-            .await
-            .unwrap();
-
-        Repo::open(store.clone()).await.unwrap();
-
-        let present = |key: Vec<u8>| {
-            let store = store.clone();
-            async move {
-                store
-                    .run(|tx, _| {
-                        let key = key.clone();
-                        async move { tx.get(&key).await }
-                    })
-                    .await
-                    .unwrap()
-                    .is_some()
-            }
-        };
-        assert!(present(record.0).await, "the request stays");
-        assert!(present(expiry).await, "with its expiry entry");
-        assert!(!present(client_entry).await, "its client entry is gone");
-        assert!(!present(user_entry).await, "its customer entry is gone");
-        assert!(present(grant_entry).await, "a grant's entry stays");
-        let version = store
-            .run(|tx, _| async move { tx.get(&keys::schema_version_key()).await })
-            .await
-            .unwrap();
-        assert_eq!(version, Some(keys::SCHEMA_VERSION.to_be_bytes().to_vec()));
+        assert!(
+            !present(&store, &old.customer_entry).await,
+            "its customer entry is gone"
+        );
+        assert!(present(&store, &old.grant).await, "a grant stays");
+        assert!(present(&store, &old.grant_entry).await, "with its client entry");
+        assert_eq!(
+            version(&store).await,
+            Some(keys::SCHEMA_VERSION.to_be_bytes().to_vec())
+        );
     }
 }

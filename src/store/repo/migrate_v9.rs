@@ -41,82 +41,34 @@ pub fn migrate(tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
 
 #[cfg(test)]
 mod tests {
-    use crate::store::codec;
-    use crate::store::embedded::{EmbeddedBackend, EmbeddedOptions};
-    use crate::store::keys::{self, Index, Kind};
-    use crate::store::kv::{RangeOptions, Store};
-    use crate::store::record::RecordMeta;
-    use crate::store::repo::Repo;
-    use std::sync::Arc;
+    use super::super::old_ciba_testing::{migrated_from, present, version};
+    use crate::store::keys::{self, Kind};
+    use crate::store::kv::RangeOptions;
 
     /// A schema-8 CIBA request and its index and expiry entries are gone
     /// after the upgrade; a grant next to it stays.
     #[tokio::test]
     async fn pending_ciba_requests_are_dropped_with_their_entries() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(Arc::new(
-            EmbeddedBackend::open(dir.path(), EmbeddedOptions::default()).unwrap(),
-        ));
-        Repo::open(store.clone()).await.unwrap();
-        let kind = Kind::BackchannelAuthenticationRequest;
-        let id_key = kind.id_key("auth-req-1");
-        let meta = RecordMeta {
-            expires_at: Some(10_000),
-            consumed: None,
-            client_id: Some("fintech-1".into()),
-            grant_id: None,
-            account_id: Some("alice".into()),
-            uid: None,
-            auth_req_hash: None,
-        };
         // The schema-8 payload began with the client and the customer.
-        let value = codec::encode(&(&meta, ("fintech-1", "alice", vec!["openid"]))).unwrap();
-        let grant_key = keys::record_key(Kind::Grant, b"grant-1");
-        let written = vec![
-            (keys::record_key(kind, &id_key), value),
-            (
-                keys::index_key(Index::Client, b"fintech-1", kind, &id_key),
-                Vec::new(),
-            ),
-            (keys::index_key(Index::User, b"alice", kind, &id_key), Vec::new()),
-            (keys::expiry_key(10_000, kind, &id_key), Vec::new()),
-            (grant_key.clone(), b"kept".to_vec()),
-        ];
-        store
-            .run(|tx, _| {
-                let written = written.clone();
-                async move {
-                    for (key, value) in &written {
-                        tx.set(key, value)?;
-                    }
-                    tx.set(&keys::schema_version_key(), &8u32.to_be_bytes())
-                }
-            })
-            .await
-            .unwrap();
-        Repo::open(store.clone()).await.unwrap();
+        let (store, old) = migrated_from(dir.path(), 8, ("fintech-1", "alice", vec!["openid"])).await;
+        for key in [&old.record, &old.client_entry, &old.customer_entry, &old.expiry] {
+            assert!(!present(&store, key).await);
+        }
+        assert!(present(&store, &old.grant).await, "a grant stays");
+        assert!(present(&store, &old.grant_entry).await, "with its client entry");
+        assert_eq!(
+            version(&store).await,
+            Some(keys::SCHEMA_VERSION.to_be_bytes().to_vec())
+        );
         let left = store
-            .run(|tx, _| {
-                let written = written.clone();
-                async move {
-                    let mut left = Vec::new();
-                    for (key, _) in &written {
-                        left.push(tx.get(key).await?.is_some());
-                    }
-                    let version = tx.get(&keys::schema_version_key()).await?;
-                    let all = tx
-                        .get_range(
-                            &keys::subspace_range(&keys::kind_subspace(kind)),
-                            RangeOptions::default(),
-                        )
-                        .await?;
-                    Ok((left, version, all.len()))
-                }
+            .run(|tx, _| async move {
+                let kind = keys::kind_subspace(Kind::BackchannelAuthenticationRequest);
+                tx.get_range(&keys::subspace_range(&kind), RangeOptions::default())
+                    .await
             })
             .await
             .unwrap();
-        assert_eq!(left.0, vec![false, false, false, false, true]);
-        assert_eq!(left.1.as_deref(), Some(&keys::SCHEMA_VERSION.to_be_bytes()[..]));
-        assert_eq!(left.2, 0);
+        assert!(left.is_empty());
     }
 }

@@ -28,6 +28,8 @@ pub mod migrate_v6;
 pub mod migrate_v7;
 pub mod migrate_v8;
 pub mod migrate_v9;
+#[cfg(test)]
+mod old_ciba_testing;
 pub mod ops;
 mod revoke_indexed;
 pub mod revoked;

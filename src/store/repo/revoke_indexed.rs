@@ -8,9 +8,10 @@
 use super::handle::Repo;
 use super::ops;
 use super::revoked::GrantRevocation;
+use super::scan::KindChunks;
 use crate::store::codec;
 use crate::store::keys::{self, Index, Kind};
-use crate::store::kv::{KeyRange, KvError, RangeOptions};
+use crate::store::kv::KvError;
 use crate::store::record::RecordMeta;
 
 /// Index entries (or records of a scanned kind) read per transaction.
@@ -83,18 +84,9 @@ impl Repo {
     /// chunk are deleted in the next. Bounded by how many the OP holds
     /// (`[ciba] max_pending` for CIBA requests).
     async fn revoke_scanned(&self, index: Index, value: &str, kind: Kind) -> Result<usize, KvError> {
-        let whole = keys::subspace_range(&keys::kind_subspace(kind));
-        let mut begin = whole.begin.clone();
+        let mut chunks = KindChunks::new(kind, CHUNK);
         let mut total = 0;
-        loop {
-            let range = KeyRange::new(begin.clone(), whole.end.clone());
-            let pairs = self
-                .store()
-                .run(|tx, _| {
-                    let range = range.clone();
-                    async move { tx.get_range(&range, RangeOptions::limit(CHUNK)).await }
-                })
-                .await?;
+        while let Some(pairs) = chunks.next(self).await? {
             let mut matching = Vec::new();
             for (key, bytes) in &pairs {
                 let (meta, _) = codec::decode_prefix::<RecordMeta>(bytes)?;
@@ -109,31 +101,26 @@ impl Repo {
                     matching.push(ops::parse_tail(key)?.1);
                 }
             }
-            if !matching.is_empty() {
-                total += self
-                    .store()
-                    .run(|tx, _| {
-                        let matching = &matching;
-                        async move {
-                            let mut deleted = 0;
-                            for id_key in matching {
-                                if ops::destroy_by_key(&tx, kind, id_key).await? {
-                                    deleted += 1;
-                                }
+            if matching.is_empty() {
+                continue;
+            }
+            total += self
+                .store()
+                .run(|tx, _| {
+                    let matching = &matching;
+                    async move {
+                        let mut deleted = 0;
+                        for id_key in matching {
+                            if ops::destroy_by_key(&tx, kind, id_key).await? {
+                                deleted += 1;
                             }
-                            Ok(deleted)
                         }
-                    })
-                    .await?;
-            }
-            match pairs.last() {
-                Some((last, _)) if pairs.len() == CHUNK => {
-                    begin = last.clone();
-                    begin.push(0x00);
-                }
-                _ => return Ok(total),
-            }
+                        Ok(deleted)
+                    }
+                })
+                .await?;
         }
+        Ok(total)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::store::embedded::{EmbeddedBackend, EmbeddedOptions};
-use crate::store::kv::Store;
+use crate::store::kv::{RangeOptions, Store};
 use crate::store::record::{Links, StoredRecord};
 use crate::store::repo::RevocationCause;
 use serde::{Deserialize, Serialize};

@@ -15,32 +15,17 @@ impl Repo {
     /// chunk its own transaction, so a long list never makes one transaction
     /// too old; a record written meanwhile may or may not be seen).
     pub async fn list<P: StoredRecord>(&self, now: u64) -> Result<Vec<Found<P>>, KvError> {
-        let whole = keys::subspace_range(&keys::kind_subspace(P::KIND));
-        let mut begin = whole.begin.clone();
+        let mut chunks = KindChunks::new(P::KIND, LIST_CHUNK);
         let mut out = Vec::new();
-        loop {
-            let range = KeyRange::new(begin.clone(), whole.end.clone());
-            let pairs = self
-                .store()
-                .run(|tx, _| {
-                    let range = range.clone();
-                    async move { tx.get_range(&range, RangeOptions::limit(LIST_CHUNK)).await }
-                })
-                .await?;
+        while let Some(pairs) = chunks.next(self).await? {
             for (_, value) in &pairs {
                 let (meta, payload): (RecordMeta, P) = super::ops::decode_record(value)?;
                 if !meta.is_expired(now) {
                     out.push(Found { payload, meta });
                 }
             }
-            match pairs.last() {
-                Some((last, _)) if pairs.len() == LIST_CHUNK => {
-                    begin = last.clone();
-                    begin.push(0x00);
-                }
-                _ => return Ok(out),
-            }
         }
+        Ok(out)
     }
 
     /// Deletes what the OP issued to a client — its grants with every token
@@ -66,5 +51,50 @@ impl Repo {
             }
         }
         Ok(total)
+    }
+}
+
+/// A kind's records (key, value) in key order, `limit` per transaction:
+/// each chunk its own transaction, so a long read never makes one too old
+/// (a record written meanwhile may or may not be seen).
+pub(crate) struct KindChunks {
+    begin: Option<Vec<u8>>,
+    end: Vec<u8>,
+    limit: usize,
+}
+
+impl KindChunks {
+    /// From the first record of `kind`.
+    pub(crate) fn new(kind: Kind, limit: usize) -> Self {
+        let whole = keys::subspace_range(&keys::kind_subspace(kind));
+        Self {
+            begin: Some(whole.begin),
+            end: whole.end,
+            limit: limit.max(1),
+        }
+    }
+
+    /// The next chunk; `None` once the kind is read.
+    pub(crate) async fn next(&mut self, repo: &Repo) -> Result<Option<Vec<(Vec<u8>, Vec<u8>)>>, KvError> {
+        let Some(begin) = self.begin.take() else {
+            return Ok(None);
+        };
+        let range = KeyRange::new(begin, self.end.clone());
+        let limit = self.limit;
+        let pairs = repo
+            .store()
+            .run(|tx, _| {
+                let range = range.clone();
+                async move { tx.get_range(&range, RangeOptions::limit(limit)).await }
+            })
+            .await?;
+        if pairs.len() == limit
+            && let Some((last, _)) = pairs.last()
+        {
+            let mut next = last.clone();
+            next.push(0x00);
+            self.begin = Some(next);
+        }
+        Ok(Some(pairs))
     }
 }
