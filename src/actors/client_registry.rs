@@ -95,6 +95,29 @@ impl ClientRegistry {
         self.statics.contains_key(client_id)
     }
 
+    /// The configured clients this node serves now: each file entry as its
+    /// client document leaves it (replaced, or gone when disabled or
+    /// deleted), then the documents' own clients (not registered ones).
+    pub fn configured_clients(&self) -> Vec<Arc<Client>> {
+        let managed = self.managed.load();
+        let mut clients: Vec<Arc<Client>> = self
+            .statics
+            .iter()
+            .filter_map(|(id, file)| match managed.entries.get(id) {
+                None => Some(file.clone()),
+                Some(Managed::Active(client)) => Some(client.clone()),
+                Some(Managed::Refused | Managed::Underlying { .. }) => None,
+            })
+            .collect();
+        clients.extend(managed.entries.iter().filter_map(|(id, entry)| match entry {
+            Managed::Active(client) if !self.statics.contains_key(id) && managed.configured.contains(id) => {
+                Some(client.clone())
+            }
+            _ => None,
+        }));
+        clients
+    }
+
     /// The client documents' generation this node serves.
     pub fn managed_generation(&self) -> u64 {
         self.managed.load().generation

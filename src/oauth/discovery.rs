@@ -6,6 +6,7 @@
 //! tries a flow the OP would refuse.
 
 use crate::config::ValidatedConfig;
+use crate::oauth::profile_metadata::ServedClients;
 use crate::protocol::jose::jwe::{ContentEncryption, KeyManagementAlg};
 use crate::protocol::paths;
 use serde::Serialize;
@@ -134,8 +135,15 @@ impl CibaMetadata {
 }
 
 impl ProviderMetadata {
-    /// Builds the document for `config`, whose signing key uses `signing_alg`.
+    /// Builds the document for `config` and its file's clients, whose
+    /// signing key uses `signing_alg`.
     pub fn from_config(config: &ValidatedConfig, signing_alg: &str) -> Self {
+        Self::for_clients(config, signing_alg, &ServedClients::of_file(config.get()))
+    }
+
+    /// Builds the document for `config` serving `clients` (the configured
+    /// clients a node serves now: `discovery_document.rs`).
+    pub fn for_clients(config: &ValidatedConfig, signing_alg: &str, clients: &ServedClients) -> Self {
         let mut mtls_endpoint_aliases = BTreeMap::new();
         for (name, path) in [
             ("token_endpoint", paths::TOKEN),
@@ -169,7 +177,7 @@ impl ProviderMetadata {
         let dpop = fapi
             .sender_constraints
             .contains(&crate::config::SenderConstraint::Dpop);
-        let algs = super::profile_metadata::client_signing_algs(config.get());
+        let algs = super::profile_metadata::client_signing_algs(config.get(), clients);
         let auth_methods = vec![
             "private_key_jwt",
             "tls_client_auth",
@@ -201,11 +209,11 @@ impl ProviderMetadata {
             request_parameter_supported: true,
             request_object_signing_alg_values_supported: algs.clone(),
             require_signed_request_object: fapi.profile.requires_signed_request_objects(),
-            response_modes_supported: super::profile_metadata::response_modes(config.get()),
+            response_modes_supported: super::profile_metadata::response_modes(config.get(), clients),
             authorization_signing_alg_values_supported: vec![signing_alg.to_string()],
-            scopes_supported: super::scopes_supported::scopes_supported(config.get()),
+            scopes_supported: super::scopes_supported::scopes_supported(config.get(), clients),
             claims_supported: claims_supported(),
-            response_types_supported: super::profile_metadata::response_types(config.get()),
+            response_types_supported: super::profile_metadata::response_types(config.get(), clients),
             registration_endpoint: config
                 .get()
                 .registration

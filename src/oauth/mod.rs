@@ -11,6 +11,7 @@ pub mod ciba;
 pub mod claims_request;
 pub mod client_auth;
 pub mod discovery;
+pub mod discovery_document;
 pub mod dpop_nonce;
 pub mod fapi_profile;
 pub mod grants;

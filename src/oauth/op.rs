@@ -38,8 +38,9 @@ pub struct OpState {
     pub config: Arc<ValidatedConfig>,
     /// The current keys, kept fresh by the key manager.
     pub keys: watch::Receiver<Arc<KeySet>>,
-    /// Provider metadata, serialized once at start-up.
-    pub metadata_json: Bytes,
+    /// Provider metadata, serialized at start-up and again when the
+    /// configured clients change.
+    discovery: crate::oauth::discovery_document::DiscoveryDocument,
     /// Store, users, clients, clock.
     pub services: Services,
 }
@@ -51,15 +52,23 @@ impl OpState {
         keys: watch::Receiver<Arc<KeySet>>,
         services: Services,
     ) -> Result<Self, serde_json::Error> {
-        let metadata =
-            super::discovery::ProviderMetadata::from_config(&config, config.get().signing.alg.as_str());
-        let metadata_json = serde_json::to_vec(&metadata)?.into();
+        let discovery = crate::oauth::discovery_document::DiscoveryDocument::new(
+            &config,
+            config.get().signing.alg.as_str(),
+            &services.clients,
+        )?;
         Ok(Self {
             config,
             keys,
-            metadata_json,
+            discovery,
             services,
         })
+    }
+
+    /// The provider metadata document (OIDC Discovery §3) for the clients
+    /// served now.
+    pub fn metadata_json(&self) -> Bytes {
+        self.discovery.json(&self.config, &self.services.clients)
     }
 
     /// Unix seconds now.

@@ -4,7 +4,8 @@
 //!
 //! - the OpenID Connect scopes the OP serves claims for (OIDC Core §5.4)
 //!   and `offline_access` (OIDC Core §11);
-//! - every `[[clients]]` entry's `scopes`;
+//! - every configured client's `scopes` (a `[[clients]]` entry or a
+//!   client document, `ServedClients`);
 //! - with registration on, every scope a trusted directory's
 //!   `role_scopes` lets a registered client hold (RFC 7591 §2: registration
 //!   grants within the statement's roles, `protocol::registration::metadata`).
@@ -12,14 +13,15 @@
 //! The OIDC scopes first, in that order, then the others sorted, each once.
 
 use crate::config::Config;
+use crate::oauth::profile_metadata::ServedClients;
 
 /// The OIDC scopes: claims (OIDC Core §5.4) and refresh (§11).
 const OIDC_SCOPES: [&str; 5] = ["openid", "profile", "email", "phone", "offline_access"];
 
 /// `scopes_supported` for `config` (see the module documentation).
-pub fn scopes_supported(config: &Config) -> Vec<String> {
+pub fn scopes_supported(config: &Config, clients: &ServedClients) -> Vec<String> {
     let mut others = std::collections::BTreeSet::new();
-    let statics = config.clients.iter().flat_map(|c| c.scopes.iter());
+    let statics = clients.scopes();
     let registered = config
         .registration
         .trusted_directories
@@ -65,7 +67,7 @@ role_scopes = {{ DADOS = ["openid", "accounts", "consents"], CBPII = ["fundsconf
         };
         let on = load_from_str(&text(true), Vec::new()).unwrap();
         assert_eq!(
-            scopes_supported(&on),
+            scopes_supported(&on, &ServedClients::of_file(&on)),
             [
                 "openid",
                 "profile",
@@ -80,7 +82,7 @@ role_scopes = {{ DADOS = ["openid", "accounts", "consents"], CBPII = ["fundsconf
         );
         let off = load_from_str(&text(false), Vec::new()).unwrap();
         assert_eq!(
-            scopes_supported(&off)[5..],
+            scopes_supported(&off, &ServedClients::of_file(&off))[5..],
             ["accounts".to_string(), "payments".to_string()]
         );
     }

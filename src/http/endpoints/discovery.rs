@@ -7,5 +7,5 @@ use http::{Response, StatusCode};
 
 /// The provider metadata document.
 pub fn get(op: &OpState) -> Response<Bytes> {
-    response::json(StatusCode::OK, op.metadata_json.clone())
+    response::json(StatusCode::OK, op.metadata_json())
 }

@@ -6,7 +6,7 @@
 //! ones stay refused. The service is called on the running OP's state
 //! (`ServerHandle::op_state`), as the Config API's routes will.
 
-use super::super::support::json;
+use super::super::support::{get, json};
 use super::gateway::gateway_introspection_of;
 use super::harness::*;
 use super::introspection::introspect_pkjwt;
@@ -139,6 +139,66 @@ async fn an_override_applies_to_the_next_request() {
     let response = cc_mtls(&op).await;
     assert_status(&response, 400);
     assert_eq!(json(response.body())["error"], "invalid_scope");
+    drop(state);
+    op.handle.shutdown().await;
+}
+
+/// OIDC Discovery §3 / RFC 8414 §2: the metadata document describes the
+/// clients served now. A client created through the service with a FAPI
+/// 1.0 Advanced profile and a scope no other client has adds the hybrid
+/// response type (FAPI 1.0 Part 2 §5.2.2-2) and the scope at once; once
+/// it is deleted they are gone again, without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_describes_the_clients_served_now() {
+    let op = Op::start().await;
+    let discovery = || async {
+        json(
+            op.send(false, get("/.well-known/openid-configuration"))
+                .await
+                .body(),
+        )
+    };
+    let offers = |document: &serde_json::Value, member: &str, value: &str| {
+        document[member]
+            .as_array()
+            .is_some_and(|values| values.iter().any(|v| v == value))
+    };
+    let before = discovery().await;
+    assert!(!offers(&before, "response_types_supported", "code id_token"));
+    assert!(!offers(&before, "scopes_supported", "insurance"));
+
+    let state = op.handle.op_state().unwrap();
+    let service = ManagedClients::of(&state);
+    let created = service
+        .create(
+            OPERATOR,
+            &json!({
+                "client_id": "fapi1-shop",
+                "client_name": "FAPI 1 shop",
+                "redirect_uris": ["https://shop.example/cb"],
+                "token_endpoint_auth_method": "tls_client_auth",
+                "tls_client_auth_subject_dn": "CN=fapi1-shop",
+                "fapi_profile": "fapi1-advanced",
+                "scopes": ["openid", "insurance"],
+            }),
+        )
+        .await
+        .unwrap();
+    let after = discovery().await;
+    assert!(
+        offers(&after, "response_types_supported", "code id_token"),
+        "{after}"
+    );
+    assert!(offers(&after, "response_modes_supported", "fragment"));
+    assert!(offers(&after, "scopes_supported", "insurance"));
+
+    service
+        .delete(OPERATOR, "fapi1-shop", Some(&created.etag))
+        .await
+        .unwrap();
+    let gone = discovery().await;
+    assert!(!offers(&gone, "response_types_supported", "code id_token"));
+    assert!(!offers(&gone, "scopes_supported", "insurance"));
     drop(state);
     op.handle.shutdown().await;
 }
