@@ -37,6 +37,10 @@ pub mod kind {
     pub const FORBIDDEN: &str = "/problems/insufficient-scope";
     /// A dependency (store, HSM) failed; try again.
     pub const UNAVAILABLE: &str = "/problems/unavailable";
+    /// The body is over `config_api.max_body_bytes` (RFC 9110 §15.5.14).
+    pub const CONTENT_TOO_LARGE: &str = "/problems/content-too-large";
+    /// The body did not arrive within the read timeout (RFC 9110 §15.5.9).
+    pub const REQUEST_TIMEOUT: &str = "/problems/request-timeout";
 }
 
 /// One bad field of a request.
@@ -200,6 +204,34 @@ impl Problem {
         )
     }
 
+    /// The problem for a request the serving stack refused before routing
+    /// it (`http::context::Handler::refuse`): 413 and 408 as their own
+    /// kinds, anything else (an unreadable body) 400.
+    pub fn before_routing(error: &crate::protocol::error::OAuthError) -> Self {
+        use crate::protocol::error::ErrorCode;
+        let detail = error.description.as_deref().map(str::to_string);
+        match error.code {
+            ErrorCode::RequestTooLarge => Self::new(
+                kind::CONTENT_TOO_LARGE,
+                "Content too large",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                detail,
+            ),
+            ErrorCode::RequestTimeout => Self::new(
+                kind::REQUEST_TIMEOUT,
+                "Request timeout",
+                StatusCode::REQUEST_TIMEOUT,
+                detail,
+            ),
+            _ => Self::new(
+                kind::INVALID_REQUEST,
+                "Invalid request",
+                StatusCode::BAD_REQUEST,
+                detail,
+            ),
+        }
+    }
+
     /// 401 or 403 for a refused token: the title only (RFC 6750 §3: the
     /// challenge's error code says what the caller may know).
     pub fn refused_token(status: StatusCode) -> Self {
@@ -224,6 +256,26 @@ impl Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RFC 9110 §15.5.14 and §15.5.9 as RFC 9457 problems, not OAuth
+    /// error objects: the Config API speaks one error format.
+    #[test]
+    fn refusals_before_routing_are_problems_rfc9457_rfc9110() {
+        use crate::protocol::error::{ErrorCode, OAuthError};
+        for (code, status, kind) in [
+            (ErrorCode::RequestTooLarge, 413, kind::CONTENT_TOO_LARGE),
+            (ErrorCode::RequestTimeout, 408, kind::REQUEST_TIMEOUT),
+            (ErrorCode::InvalidRequest, 400, kind::INVALID_REQUEST),
+        ] {
+            let response = Problem::before_routing(&OAuthError::new(code, "why")).response();
+            assert_eq!(response.status(), status);
+            assert_eq!(response.headers()[CONTENT_TYPE], "application/problem+json");
+            let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+            assert_eq!(body["type"], kind);
+            assert_eq!(body["detail"], "why");
+            assert!(body.get("error").is_none());
+        }
+    }
 
     /// RFC 9457 §3.1 members and a §3.2 extension with one entry per field.
     #[test]

@@ -114,6 +114,10 @@ impl Handler for ConfigApiRouter {
     fn handle<'a>(&'a self, request: Request<Bytes>, context: &'a RequestContext) -> HandlerFuture<'a> {
         Box::pin(self.route(request, context))
     }
+
+    fn refuse(&self, error: &crate::protocol::error::OAuthError) -> Response<Bytes> {
+        super::problem::Problem::before_routing(error).response()
+    }
 }
 
 #[cfg(test)]

@@ -71,6 +71,15 @@ pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Response<Bytes>> + Send
 pub trait Handler: Send + Sync + 'static {
     /// Handles one request.
     fn handle<'a>(&'a self, request: Request<Bytes>, context: &'a RequestContext) -> HandlerFuture<'a>;
+
+    /// The answer to a request refused before it reached [`Self::handle`]
+    /// (a body over the size limit, 413; one not read in time, 408; an
+    /// unreadable one): the OAuth error object by default (RFC 6749
+    /// §5.2's shape); a listener that speaks another error format (the
+    /// Config API's RFC 9457 problems) renders its own.
+    fn refuse(&self, error: &crate::protocol::error::OAuthError) -> Response<Bytes> {
+        super::response::error(error)
+    }
 }
 
 /// The route label a handler attaches to its response (as an extension) so

@@ -180,7 +180,7 @@ impl RequestService {
                     .handle(Request::from_parts(parts, body), &context)
                     .await
             }
-            (Err(e), _) | (_, Err(e)) => response::error(&e),
+            (Err(e), _) | (_, Err(e)) => self.handler.refuse(&e),
         };
         let headers = response.headers_mut();
         if !headers.contains_key(CACHE_CONTROL) {

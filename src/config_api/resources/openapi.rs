@@ -136,7 +136,9 @@ pub fn document() -> Value {
                 "PreconditionFailed": problem("If-Match does not match the current ETag"),
                 "PreconditionRequired": problem("A write without If-Match"),
                 "UnsupportedMediaType": problem("The body is not application/json"),
-                "Unavailable": problem("A dependency (store, HSM) failed; try again")
+                "Unavailable": problem("A dependency (store, HSM) failed; try again"),
+                "ContentTooLarge": problem("The body is over config_api.max_body_bytes (RFC 9110 §15.5.14)"),
+                "RequestTimeout": problem("The body did not arrive within the read timeout (RFC 9110 §15.5.9)")
             }
         }
     })

@@ -220,6 +220,30 @@ async fn unbound_tokens_pass_only_when_not_required() {
     api.op.handle.shutdown().await;
 }
 
+/// A body over `config_api.max_body_bytes` (64 KiB by default) is refused
+/// before any handler reads it, as an RFC 9457 problem like every other
+/// Config API refusal (RFC 9110 §15.5.14: 413), not the OAuth error object
+/// the OP's own endpoints answer with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_body_is_a_413_problem() {
+    let api = Api::start(false, "").await;
+    let token = api.iam_token(json!({}), "at+jwt").await;
+    let huge = format!("{{\"client_name\": \"{}\"}}", "x".repeat(70_000));
+    let response = api
+        .send(
+            false,
+            with_body(Api::bearer("POST", "/clients", &token), &huge, None),
+        )
+        .await;
+    assert_status(&response, 413);
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    let problem = json(response.body());
+    assert_eq!(problem["type"], "/problems/content-too-large");
+    assert_eq!(problem["status"], 413);
+    assert!(problem.get("error").is_none(), "{problem}");
+    api.op.handle.shutdown().await;
+}
+
 /// `[[config_api.trusted_issuers]]` by `jwks_uri`: fetched over HTTPS
 /// (`jwks_fetch`), cached, and fetched again when a token names a `kid` the
 /// cache does not hold (at most once a second) — the issuer rotated its
