@@ -40,6 +40,12 @@ pub struct AdminArgs {
     /// The certificate's PEM private key.
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub key: Option<PathBuf>,
+    /// HOST:PORT:TO_HOST:TO_PORT: connect to TO_HOST:TO_PORT whenever a URL
+    /// names HOST:PORT, keeping HOST as the TLS name and in the request (a
+    /// DPoP proof's `htu` stays the OP's public URL): to reach one node
+    /// behind a balancer, or through a port forward. Repeatable.
+    #[arg(long, value_name = "HOST:PORT:TO_HOST:TO_PORT")]
+    pub connect_to: Vec<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: AdminCommand,

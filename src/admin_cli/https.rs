@@ -50,9 +50,12 @@ impl Client {
             }
             _ => builder.with_no_client_auth(),
         };
-        Ok(Self {
-            https: HttpsClient::with_tls(config, TIMEOUT, MAX_RESPONSE_BYTES),
-        })
+        let mut https = HttpsClient::with_tls(config, TIMEOUT, MAX_RESPONSE_BYTES);
+        for rule in &args.connect_to {
+            let (host, port, to) = connect_to(rule)?;
+            https = https.with_connect_to(host, port, to);
+        }
+        Ok(Self { https })
     }
 
     /// Sends `request`.
@@ -60,6 +63,22 @@ impl Client {
         let what = format!("{} {}", request.method(), request.uri());
         self.https.send(request).await.map_err(|e| anyhow!("{what}: {e}"))
     }
+}
+
+/// A `--connect-to` rule: HOST:PORT:TO_HOST:TO_PORT (names or IPv4
+/// addresses).
+fn connect_to(rule: &str) -> anyhow::Result<(&str, u16, (String, u16))> {
+    let bad = || anyhow!("--connect-to {rule}: expected HOST:PORT:TO_HOST:TO_PORT");
+    let parts: Vec<&str> = rule.split(':').collect();
+    let [host, port, to_host, to_port] = parts.as_slice() else {
+        return Err(bad());
+    };
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    let to_port: u16 = to_port.parse().map_err(|_| bad())?;
+    if host.is_empty() || to_host.is_empty() {
+        return Err(bad());
+    }
+    Ok((host, port, (to_host.to_string(), to_port)))
 }
 
 /// One line for a refused call.

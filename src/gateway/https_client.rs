@@ -38,6 +38,9 @@ pub struct HttpsClient {
     timeout: Duration,
     max_response_bytes: usize,
     idle: Mutex<HashMap<String, Vec<SendRequest<Full<Bytes>>>>>,
+    /// Where to dial instead of a URL's host and port (the TLS name and
+    /// the request stay the URL's): `fiducia admin --connect-to`.
+    connect_to: HashMap<(String, u16), (String, u16)>,
 }
 
 impl HttpsClient {
@@ -81,7 +84,16 @@ impl HttpsClient {
             timeout,
             max_response_bytes,
             idle: Mutex::new(HashMap::new()),
+            connect_to: HashMap::new(),
         }
+    }
+
+    /// Dials `to` whenever a URL names `host`:`port`; the certificate is
+    /// still checked against `host` and the request still names it (as
+    /// curl's `--connect-to`: one node behind a balancer, a port forward).
+    pub fn with_connect_to(mut self, host: &str, port: u16, to: (String, u16)) -> Self {
+        self.connect_to.insert((host.to_string(), port), to);
+        self
     }
 
     /// Sends `request` (its URI absolute, https) and reads the whole answer.
@@ -171,7 +183,11 @@ impl HttpsClient {
 
     async fn connect(&self, host: &str, port: u16) -> Result<SendRequest<Full<Bytes>>, CallError> {
         let transport = |e: &dyn std::fmt::Display| CallError::Transport(format!("{host}:{port}: {e}"));
-        let tcp = tokio::net::TcpStream::connect((host, port))
+        let dial = self
+            .connect_to
+            .get(&(host.to_string(), port))
+            .map_or((host, port), |(to_host, to_port)| (to_host.as_str(), *to_port));
+        let tcp = tokio::net::TcpStream::connect(dial)
             .await
             .map_err(|e| transport(&e))?;
         let _ = tcp.set_nodelay(true);

@@ -118,3 +118,66 @@ async fn the_admin_command_calls_the_api_with_a_granted_or_a_file_token() {
     assert!(err.contains("400") && err.contains("/alg"), "{err}");
     api.op.handle.shutdown().await;
 }
+
+/// The other way `fiducia admin` takes a token: private_key_jwt (RFC 7523
+/// §2.2, `aud` the issuer) with a DPoP proof at `/token` (RFC 9449 §5), so
+/// the token is DPoP-bound (`cnf.jkt`) and every Config API call carries
+/// a fresh proof with `ath` (RFC 9449 §7.1) — no client certificate on
+/// any connection, with `require_sender_constrained` on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_command_takes_a_dpop_bound_token_by_private_key_jwt() {
+    let api = Api::start(true, "").await;
+    let pki = &api.op.pki;
+    let key_file = pki.dir.path().join("ops-admin.key.pem");
+    std::fs::write(&key_file, api.op.client_key.to_pkcs8_pem().unwrap().as_bytes()).unwrap();
+    // The OP's public token endpoint (its issuer's, which a DPoP proof's
+    // `htu` must name, RFC 9449 §4.3), reached on the port the test OP
+    // listens on.
+    let token_endpoint = format!("{ISSUER}/token");
+    let connect_to = format!("localhost:8443:127.0.0.1:{}", api.op.handle.main_addr.port());
+    let args = |command: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = [
+            "--url",
+            api.url.as_str(),
+            "--ca",
+            &pki.ca().display().to_string(),
+            "--client-id",
+            OPS,
+            "--client-key",
+            &key_file.display().to_string(),
+            "--token-endpoint",
+            token_endpoint.as_str(),
+            "--connect-to",
+            connect_to.as_str(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(command.iter().map(|s| s.to_string()));
+        args
+    };
+
+    let (ok, out, err) = admin(args(&["keys", "list"])).await;
+    assert!(ok, "{err}");
+    assert!(
+        serde_json::from_str::<Value>(&out).unwrap()["keys"].is_array(),
+        "{out}"
+    );
+    let (ok, out, err) = admin(args(&["clients", "list"])).await;
+    assert!(ok, "{err}");
+    assert!(out.contains(OPS_MTLS), "{out}");
+    // The caller the audit trail names is the DPoP-bound client.
+    let (ok, out, err) = admin(args(&["keys", "generate", "--alg", "ES256"])).await;
+    assert!(ok, "{err}");
+    let (ok, out2, err) = admin(args(&["audit"])).await;
+    assert!(ok, "{err} {out}");
+    assert!(out2.contains(&format!("{OPS}@{ISSUER}")), "{out2}");
+
+    // A key that is not the client's: refused at /token, and said so.
+    let other = SoftwareSigner::generate(JoseAlg::Es256).unwrap();
+    std::fs::write(&key_file, other.to_pkcs8_pem().unwrap().as_bytes()).unwrap();
+    let (ok, _, err) = admin(args(&["keys", "list"])).await;
+    assert!(!ok);
+    assert!(err.contains("invalid_client"), "{err}");
+    api.op.handle.shutdown().await;
+}
