@@ -25,3 +25,4 @@ pub mod response_mode;
 pub mod response_type;
 pub mod scope;
 pub mod token_request;
+pub mod totp;
