@@ -91,6 +91,10 @@ pub enum Stage {
     /// The consent was answered; the browser has yet to come back to
     /// finish (the code or the error is issued then). Added in schema 13.
     Decided(Authenticated, ConsentAnswer),
+    /// The password was right and the request demands strong customer
+    /// authentication: waiting for the second factor (the password login
+    /// it completes). Added in schema 14.
+    SecondFactor(Authenticated),
 }
 
 /// One authorization transaction between `/authorize` and the redirect back.

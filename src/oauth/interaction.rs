@@ -466,6 +466,7 @@ pub(crate) mod tests {
             auth_time: at,
             acr: Some("urn:fiducia:acr:password".into()),
             amr: vec!["pwd".into()],
+            payment_link: None,
         }
     }
 

@@ -121,6 +121,7 @@ pub async fn login_post(op: &OpState, request: &Request<Bytes>, caller: &Caller)
                 auth_time: now,
                 acr: Some(crate::oauth::id_token::ACR_PASSWORD.to_string()),
                 amr: vec!["pwd".to_string()],
+                payment_link: None,
             };
             match op.services.sessions.logged_in(&id, login, now).await {
                 Ok(()) => {
