@@ -51,6 +51,8 @@ impl From<InteractionError> for ApiError {
         match e {
             InteractionError::Gone => ApiError::NotFound,
             InteractionError::WrongStage => ApiError::WrongStage("this step is not expected now"),
+            // Only the built-in login links a payment to its second factor.
+            InteractionError::PaymentChanged => ApiError::WrongStage("the payment changed: authenticate again"),
             InteractionError::Used => ApiError::Used,
             InteractionError::Store(_) | InteractionError::Random(_) => ApiError::Unavailable,
         }

@@ -16,6 +16,7 @@ pub mod id_token_hash;
 pub mod intent_claim;
 pub mod jose;
 pub mod paths;
+pub mod payment_link;
 pub mod pkce;
 pub mod public_address;
 pub mod rar;

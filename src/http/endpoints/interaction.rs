@@ -21,6 +21,7 @@ use crate::oauth::authorization_response;
 use crate::oauth::caller::Caller;
 use crate::oauth::interaction::{self, InteractionError, Runner};
 use crate::oauth::interaction_debtor;
+use super::second_factor::AfterPassword;
 use crate::oauth::op::OpState;
 use crate::oauth::{claims_request, released_claims};
 use crate::protocol::ekyc;
@@ -41,6 +42,9 @@ const LOGIN_LOCKED: &str = "Too many attempts to sign in. Please wait and try ag
 pub async fn login_get(op: &OpState, request: &Request<Bytes>, caller: &Caller) -> Response<Bytes> {
     match load(op, request, None).await {
         Ok((id, ix)) if ix.stage == Stage::Login => login_page(op, &id, &ix, None, None),
+        Ok((id, ix)) if matches!(ix.stage, Stage::SecondFactor(_)) => {
+            browser::see_other(&super::second_factor::second_factor_url(op, &id))
+        }
         Ok((id, _)) => browser::see_other(&consent_url(op, &id)),
         Err(e) => gone(&e, caller),
     }
@@ -66,6 +70,9 @@ pub async fn login_post(op: &OpState, request: &Request<Bytes>, caller: &Caller)
         Ok(found) => found,
         Err(e) => return gone(&e, caller),
     };
+    if matches!(ix.stage, Stage::SecondFactor(_)) {
+        return browser::see_other(&super::second_factor::second_factor_url(op, &id));
+    }
     if ix.stage != Stage::Login {
         return browser::see_other(&consent_url(op, &id));
     }
@@ -123,6 +130,16 @@ pub async fn login_post(op: &OpState, request: &Request<Bytes>, caller: &Caller)
                 amr: vec!["pwd".to_string()],
                 payment_link: None,
             };
+            // PSD2 RTS Art. 4: a payment, or a request demanding SCA, goes
+            // on to the second factor (`second_factor.rs`).
+            match super::second_factor::after_password(op, (&id, &ix), &user, login.clone(), caller).await {
+                AfterPassword::Consent => {}
+                AfterPassword::SecondFactor => {
+                    tracing::info!(target: "fiducia::audit", account_id = %user.account_id, client_id = %ix.request.client_id, "customer password accepted; second factor asked");
+                    return browser::see_other(&super::second_factor::second_factor_url(op, &id));
+                }
+                AfterPassword::Refused(response) => return response,
+            }
             match op.services.sessions.logged_in(&id, login, now).await {
                 Ok(()) => {
                     tracing::info!(target: "fiducia::audit", account_id = %user.account_id, client_id = %ix.request.client_id, "customer authenticated");
@@ -148,7 +165,7 @@ pub async fn login_post(op: &OpState, request: &Request<Bytes>, caller: &Caller)
 
 /// 503 with `Retry-After` (RFC 9110 §15.6.4, §10.2.3): the hashing queue
 /// is full or the store failed; the customer may try again in a moment.
-fn login_unavailable(reason: &str, caller: &Caller) -> Response<Bytes> {
+pub(super) fn login_unavailable(reason: &str, caller: &Caller) -> Response<Bytes> {
     tracing::warn!(error = %reason, "login failed to run");
     let mut response = browser::error_page(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -321,6 +338,11 @@ pub async fn consent_post(op: &OpState, request: &Request<Bytes>, caller: &Calle
         .await
     {
         Ok(decision) => authorization_response::decision_location(op, &decision).await,
+        // PSD2 RTS Art. 5(1)(d): the payment changed after its code; the
+        // customer confirms the payment as it now is.
+        Err(InteractionError::PaymentChanged) => {
+            return browser::see_other(&super::second_factor::second_factor_url(op, &id));
+        }
         Err(e) => return gone(&e, caller),
     };
     match location {
@@ -334,7 +356,7 @@ pub async fn consent_post(op: &OpState, request: &Request<Bytes>, caller: &Calle
 
 /// The interaction named by `ix`, checked against the browser's CSRF cookie
 /// (and, for POSTs, the form's token).
-async fn load(
+pub(super) async fn load(
     op: &OpState,
     request: &Request<Bytes>,
     form_token: Option<&str>,
@@ -372,7 +394,7 @@ fn login_page(
     browser::page(status, html, None)
 }
 
-fn gone(error: &InteractionError, caller: &Caller) -> Response<Bytes> {
+pub(super) fn gone(error: &InteractionError, caller: &Caller) -> Response<Bytes> {
     browser::error_page(
         StatusCode::BAD_REQUEST,
         &OAuthError::invalid_request(error.to_string()),
@@ -388,7 +410,7 @@ fn login_url(op: &OpState, id: &str) -> String {
     )
 }
 
-fn consent_url(op: &OpState, id: &str) -> String {
+pub(super) fn consent_url(op: &OpState, id: &str) -> String {
     format!(
         "{}{}?ix={id}",
         op.config.issuer_path(),

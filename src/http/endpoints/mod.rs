@@ -19,6 +19,7 @@ pub mod par;
 pub mod payment_grants;
 pub mod registration;
 pub mod revocation;
+pub mod second_factor;
 pub mod sandbox_callback;
 pub mod token;
 pub mod userinfo;
