@@ -209,10 +209,17 @@ impl<'a> Throttle<'a> {
     /// limit is locked until `now + lockout_secs`. Returns the scopes locked
     /// by this failure (the caller audits and counts them).
     pub async fn failed(&self, attempt: &Attempt, now: u64) -> Result<Vec<Scope>, KvError> {
-        self.failed_subjects(self.subjects(attempt), now).await
+        self.failed_subjects(self.subjects(attempt), None, now).await
     }
 
-    async fn failed_subjects(&self, subjects: Vec<Subject>, now: u64) -> Result<Vec<Scope>, KvError> {
+    /// Counts a failure of every subject; `on_lock` is appended to the
+    /// audit trail in the same transaction when it locks one.
+    async fn failed_subjects(
+        &self,
+        subjects: Vec<Subject>,
+        on_lock: Option<&crate::store::audit::AuditEvent>,
+        now: u64,
+    ) -> Result<Vec<Scope>, KvError> {
         let policy = self.policy;
         self.repo
             .store()
@@ -228,6 +235,9 @@ impl<'a> Throttle<'a> {
                             locked.push(subject.scope);
                         }
                         write(&tx, subject, &record, now, policy).await?;
+                    }
+                    if let Some(event) = on_lock.filter(|_| !locked.is_empty()) {
+                        crate::store::audit::append(&tx, event, now).await?;
                     }
                     Ok(locked)
                 }
@@ -273,10 +283,16 @@ impl<'a> Throttle<'a> {
     }
 
     /// A wrong or replayed code of `account_id`: counted; `true` when this
-    /// failure locked the factor.
-    pub async fn second_factor_failed(&self, account_id: &str, now: u64) -> Result<bool, KvError> {
+    /// failure locked the factor, and then `on_lock` (its audit record) is
+    /// appended in the same transaction.
+    pub async fn second_factor_failed(
+        &self,
+        account_id: &str,
+        on_lock: &crate::store::audit::AuditEvent,
+        now: u64,
+    ) -> Result<bool, KvError> {
         let locked = self
-            .failed_subjects(vec![self.factor_subject(account_id)], now)
+            .failed_subjects(vec![self.factor_subject(account_id)], Some(on_lock), now)
             .await?;
         Ok(!locked.is_empty())
     }

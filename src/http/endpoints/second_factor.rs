@@ -213,7 +213,9 @@ async fn refused(
     metrics::counter!("fiducia_second_factor_failures_total", "reason" => reason).increment(1);
     tracing::info!(target: "fiducia::audit", account_id = %account_id, client_id = %ix.request.client_id, reason, "second factor refused");
     let throttle = Throttle::new(&op.services.repo, Policy::second_factor(&op.config.get().login));
-    let locked_now = match throttle.second_factor_failed(account_id, now).await {
+    // The audit record is written with the lock, in its transaction.
+    let event = sca::lockout_event(account_id, totp.lockout_secs);
+    let locked_now = match throttle.second_factor_failed(account_id, &event, now).await {
         Ok(locked) => locked,
         Err(e) => return login_unavailable(&e.to_string(), caller),
     };
@@ -222,19 +224,6 @@ async fn refused(
     }
     metrics::counter!("fiducia_second_factor_lockouts_total").increment(1);
     tracing::warn!(target: "fiducia::audit", operation = "second_factor.lockout", account_id = %account_id, client_id = %ix.request.client_id, lockout_secs = totp.lockout_secs, "too many wrong codes: second factor locked");
-    let event = sca::lockout_event(account_id, totp.lockout_secs);
-    let appended = op
-        .services
-        .repo
-        .store()
-        .run(|tx, _| {
-            let event = event.clone();
-            async move { crate::store::audit::append(&tx, &event, now).await.map(|_| ()) }
-        })
-        .await;
-    if let Err(error) = appended {
-        tracing::warn!(%error, "second_factor_locked audit record not written");
-    }
     locked(op, (id, ix), totp.lockout_secs).await
 }
 
