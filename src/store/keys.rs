@@ -145,11 +145,13 @@
 //! expiry entries: a customer mid-login starts again, a client with an
 //! unredeemed code hears `invalid_grant`.
 //! Version 14 (strong customer authentication) appended `totp` (the
-//! enrolled TOTP factor) to customer accounts, `payment_link` (dynamic
+//! enrolled TOTP factor) to customer accounts, `authentication` (the
+//! original `auth_time`, `acr`, `amr` for a refresh's ID token) to refresh
+//! tokens, `payment_link` (dynamic
 //! linking) to the login's report in interactions and the interaction
 //! stage `SecondFactor`; its migration (`repo/schema.rs`
 //! `add_second_factor`) appends `None` (one zero byte) to every account
-//! and drops the flows in flight as version 13's did.
+//! and refresh token and drops the flows in flight as version 13's did.
 
 use aws_lc_rs::digest;
 

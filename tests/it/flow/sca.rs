@@ -316,8 +316,15 @@ async fn sca_demanded_of_a_customer_without_a_factor_is_unmet_at_the_client() {
         consent_status(&op, &format!("{PAYMENTS}/{intent}"), "payments").await,
         "AwaitingAuthorisation"
     );
-    // Carol and the essential claim: a code, then `acr` SCA.
-    let (request_uri, verifier) = push(&op, "openid accounts", &[("claims", &essential)]).await;
+    // Carol and the essential claim: a code, then `acr` SCA; a refresh's
+    // ID token keeps it (OIDC Core §12.2: the original authentication's
+    // `auth_time`, `acr`, `amr`; no nonce).
+    let (request_uri, verifier) = push(
+        &op,
+        "openid accounts offline_access",
+        &[("claims", &essential), ("nonce", "n-1")],
+    )
+    .await;
     let mut browser = Browser::new();
     let (path, html) = code_page(&op, &mut browser, &request_uri).await;
     assert!(!html.contains("You are authorising this payment"), "{html}");
@@ -328,6 +335,23 @@ async fn sca_demanded_of_a_customer_without_a_factor_is_unmet_at_the_client() {
     let tokens = tokens_for_code(&op, &code_value, &verifier).await;
     let claims = super::verify_id_token(&op, tokens["id_token"].as_str().unwrap()).await;
     assert_eq!(claims["acr"], SCA);
+    assert_eq!(claims["nonce"], "n-1");
+    let refresh = form(
+        "/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ("client_id", MTLS),
+        ],
+    );
+    let response = op.send(true, refresh).await;
+    assert_status(&response, 200);
+    let refreshed = json(response.body());
+    let again = super::verify_id_token(&op, refreshed["id_token"].as_str().unwrap()).await;
+    for kept in ["acr", "amr", "auth_time", "sub", "aud", "iss"] {
+        assert_eq!(again[kept], claims[kept], "{kept}");
+    }
+    assert!(again.get("nonce").is_none(), "{again:?}");
     op.handle.shutdown().await;
 }
 
