@@ -51,6 +51,8 @@ pub mod scopes;
 pub mod second_factor_page;
 pub mod throttle;
 pub mod user;
+#[cfg(test)]
+mod user_schema_tests;
 pub mod users;
 
 pub use crate::protocol::credentials::normalize_username;

@@ -238,7 +238,10 @@ mod tests {
         let record = new.into_record("alice".into(), "$argon2id$v=19$secret-hash".into(), 1);
         assert!(!format!("{record:?}").contains("secret-hash"));
         let factor = format!("{:?}", record.totp);
-        assert!(factor.contains("redacted") && !factor.contains("abcdef"), "{factor}");
+        assert!(
+            factor.contains("redacted") && !factor.contains("abcdef"),
+            "{factor}"
+        );
         assert_eq!(record.links().account_id.as_deref(), Some(""));
     }
 }

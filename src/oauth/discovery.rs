@@ -203,7 +203,7 @@ impl ProviderMetadata {
             tls_client_certificate_bound_access_tokens: mtls,
             authorization_response_iss_parameter_supported: true,
             request_parameter_supported: true,
-            acr_values_supported: vec![super::id_token::ACR_PASSWORD, super::id_token::ACR_SCA],
+            acr_values_supported: vec![crate::protocol::acr::CA, crate::protocol::acr::SCA],
             request_object_signing_alg_values_supported: algs.clone(),
             require_signed_request_object: fapi.profile.requires_signed_request_objects(),
             response_modes_supported: super::profile_metadata::response_modes(config.get()),

@@ -412,8 +412,11 @@ pub async fn finish(
                     let terms = super::sca::payment_terms_in(&tx, &interaction.request, now).await?;
                     if crate::protocol::payment_link::link(&terms).as_deref() != Some(linked.as_str()) {
                         interaction.stage = Stage::SecondFactor(Authenticated {
-                            acr: Some(super::id_token::ACR_PASSWORD.to_string()),
-                            amr: super::sca::AMR_PASSWORD.iter().map(|m| m.to_string()).collect(),
+                            acr: Some(crate::protocol::acr::CA.to_string()),
+                            amr: crate::protocol::acr::AMR_PASSWORD
+                                .iter()
+                                .map(|m| m.to_string())
+                                .collect(),
                             payment_link: None,
                             ..login
                         });

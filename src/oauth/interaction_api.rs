@@ -52,7 +52,9 @@ impl From<InteractionError> for ApiError {
             InteractionError::Gone => ApiError::NotFound,
             InteractionError::WrongStage => ApiError::WrongStage("this step is not expected now"),
             // Only the built-in login links a payment to its second factor.
-            InteractionError::PaymentChanged => ApiError::WrongStage("the payment changed: authenticate again"),
+            InteractionError::PaymentChanged => {
+                ApiError::WrongStage("the payment changed: authenticate again")
+            }
             InteractionError::Used => ApiError::Used,
             InteractionError::Store(_) | InteractionError::Random(_) => ApiError::Unavailable,
         }

@@ -19,20 +19,16 @@
 //!   `protocol::payment_link`), read again inside the consent step's
 //!   transaction (`interaction::finish`).
 
-use super::id_token::{ACR_PASSWORD, ACR_SCA};
 use crate::login::user::TotpFactor;
 use crate::model::records::PushedRequest;
+use crate::protocol::acr::{CA as ACR_PASSWORD, SCA as ACR_SCA};
 use crate::protocol::payment_link::{self, PaymentTerms};
 use crate::protocol::rar::AuthorizationDetails;
 use crate::protocol::totp;
 use crate::store::kv::{KvError, Transaction};
 use crate::store::repo::{Repo, ops};
 
-/// RFC 8176 §2 `amr` of the password login.
-pub const AMR_PASSWORD: &[&str] = &["pwd"];
-/// RFC 8176 §2 `amr` of password and TOTP: `pwd`, `otp`, and `mfa`
-/// (more than one factor).
-pub const AMR_SCA: &[&str] = &["pwd", "otp", "mfa"];
+pub use crate::protocol::acr::{AMR_PASSWORD, AMR_SCA};
 
 /// What a request needs of the login.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,7 +97,11 @@ pub async fn payment_terms_in(
 }
 
 /// [`payment_terms_in`] in a transaction of its own.
-pub async fn payment_terms(repo: &Repo, request: &PushedRequest, now: u64) -> Result<Vec<PaymentTerms>, KvError> {
+pub async fn payment_terms(
+    repo: &Repo,
+    request: &PushedRequest,
+    now: u64,
+) -> Result<Vec<PaymentTerms>, KvError> {
     repo.store()
         .run(|tx, _| async move { payment_terms_in(&tx, request, now).await })
         .await
@@ -183,9 +183,18 @@ mod tests {
         assert_eq!(requirement(&plain, true, true), Requirement::Required);
         assert_eq!(requirement(&plain, true, false), Requirement::Password);
         assert_eq!(requirement(&plain, false, true), Requirement::Password);
-        assert_eq!(requirement(&request(Some(sca), None), false, true), Requirement::Required);
-        assert_eq!(requirement(&request(Some(sca), None), true, false), Requirement::Required);
-        assert_eq!(requirement(&request(Some(either), None), false, true), Requirement::Password);
+        assert_eq!(
+            requirement(&request(Some(sca), None), false, true),
+            Requirement::Required
+        );
+        assert_eq!(
+            requirement(&request(Some(sca), None), true, false),
+            Requirement::Required
+        );
+        assert_eq!(
+            requirement(&request(Some(either), None), false, true),
+            Requirement::Password
+        );
         assert_eq!(
             requirement(&request(None, Some("urn:openbanking:psd2:sca")), false, true),
             Requirement::Required
@@ -222,13 +231,28 @@ mod tests {
         };
         let now = 1_111_111_111;
         let code = totp::code_at(&factor.secret, now);
-        assert_eq!(check_code(&repo, "a", &factor, &code, now).await.unwrap(), CodeCheck::Accepted);
-        assert_eq!(check_code(&repo, "a", &factor, &code, now + 1).await.unwrap(), CodeCheck::Replayed);
-        assert_eq!(check_code(&repo, "b", &factor, &code, now).await.unwrap(), CodeCheck::Accepted);
+        assert_eq!(
+            check_code(&repo, "a", &factor, &code, now).await.unwrap(),
+            CodeCheck::Accepted
+        );
+        assert_eq!(
+            check_code(&repo, "a", &factor, &code, now + 1).await.unwrap(),
+            CodeCheck::Replayed
+        );
+        assert_eq!(
+            check_code(&repo, "b", &factor, &code, now).await.unwrap(),
+            CodeCheck::Accepted
+        );
         let wrong = if code == "000000" { "000001" } else { "000000" };
-        assert_eq!(check_code(&repo, "a", &factor, wrong, now).await.unwrap(), CodeCheck::Wrong);
+        assert_eq!(
+            check_code(&repo, "a", &factor, wrong, now).await.unwrap(),
+            CodeCheck::Wrong
+        );
         // The next step's code is a new code.
         let next = totp::code_at(&factor.secret, now + 30);
-        assert_eq!(check_code(&repo, "a", &factor, &next, now + 30).await.unwrap(), CodeCheck::Accepted);
+        assert_eq!(
+            check_code(&repo, "a", &factor, &next, now + 30).await.unwrap(),
+            CodeCheck::Accepted
+        );
     }
 }

@@ -264,15 +264,13 @@ pub fn refresh_record_for_code(
         claims: code.claims.clone(),
         // OIDC Core §12.2: a refresh's ID token reports the original
         // authentication.
-        authentication: code
-            .scopes
-            .iter()
-            .any(|s| s == "openid")
-            .then(|| crate::model::records::RefreshAuthentication {
+        authentication: code.scopes.iter().any(|s| s == "openid").then(|| {
+            crate::model::records::RefreshAuthentication {
                 auth_time: code.auth_time,
                 acr: code.acr.clone(),
                 amr: code.amr.clone(),
-            }),
+            }
+        }),
     })
 }
 

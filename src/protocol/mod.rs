@@ -2,6 +2,7 @@
 //! parameter. The HTTP layer calls into it and turns its errors into
 //! responses through [`error::ErrorCode`].
 
+pub mod acr;
 pub mod authorization_params;
 pub mod ciba;
 pub mod client_auth;

@@ -66,7 +66,8 @@ pub fn verify(secret: &[u8], presented: &str, now: u64) -> Option<u64> {
     for step in current.saturating_sub(WINDOW)..=current.saturating_add(WINDOW) {
         let expected = hotp(secret, step, DIGITS);
         let equal =
-            aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), presented.as_bytes()).is_ok();
+            aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), presented.as_bytes())
+                .is_ok();
         if equal && matched.is_none() {
             matched = Some(step);
         }
@@ -206,7 +207,11 @@ mod tests {
         assert_eq!(verify(secret, "12345", now), None);
         assert_eq!(verify(secret, "12345a", now), None);
         assert_eq!(verify(secret, "1234567", now), None);
-        let wrong = if code_at(secret, now) == "000000" { "000001" } else { "000000" };
+        let wrong = if code_at(secret, now) == "000000" {
+            "000001"
+        } else {
+            "000000"
+        };
         assert_ne!(verify(secret, wrong, now - 30), Some(step));
     }
 
@@ -220,9 +225,16 @@ mod tests {
         let text = base32_encode(&secret);
         assert_eq!(base32_decode(&text), Some(secret.clone()));
         assert_eq!(base32_decode(&text.to_lowercase()), Some(secret.clone()));
-        assert_eq!(base32_decode("gezd gnbv gy3t qojq gezd gnbv gy3t qojq"), Some(b"12345678901234567890".to_vec()));
+        assert_eq!(
+            base32_decode("gezd gnbv gy3t qojq gezd gnbv gy3t qojq"),
+            Some(b"12345678901234567890".to_vec())
+        );
         assert_eq!(base32_decode("MZXW6YTBOI"), None, "shorter than 128 bits");
-        assert_eq!(base32_decode("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJ1"), None, "1 is not base32");
+        assert_eq!(
+            base32_decode("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJ1"),
+            None,
+            "1 is not base32"
+        );
     }
 
     #[test]

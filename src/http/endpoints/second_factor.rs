@@ -20,19 +20,19 @@
 //!   with `unmet_authentication_requirements` at the client (OpenID
 //!   Connect Core Error Code 1.0), never a password-only login.
 
-use super::interaction::{consent_url, gone, load, login_unavailable};
+use super::page_flow::{consent_url, gone, load, login_unavailable, second_factor_url};
 use crate::http::browser;
 use crate::login::second_factor_page::CODE_FIELD;
 use crate::login::throttle::{Admission, Policy, Throttle};
 use crate::login::{self, DetailLine, SecondFactorView, UserRecord};
 use crate::model::authentication::Authenticated;
 use crate::model::records::{Interaction, Stage};
+use crate::oauth::authorization_response;
 use crate::oauth::caller::Caller;
 use crate::oauth::id_token::ACR_SCA;
 use crate::oauth::interaction::{self, InteractionError};
 use crate::oauth::op::OpState;
 use crate::oauth::sca::{self, CodeCheck, Requirement};
-use crate::oauth::authorization_response;
 use crate::protocol::error::OAuthError;
 use crate::protocol::form::Form;
 use crate::protocol::payment_link::{self, PaymentTerms};
@@ -42,7 +42,8 @@ use http::{Request, Response, StatusCode};
 /// One message for a wrong and a reused code.
 const CODE_REFUSED: &str = "That code is not right. Enter the code your authenticator app shows now.";
 /// The answer while the factor is locked: no more than that.
-const FACTOR_LOCKED: &str = "Too many wrong codes. Confirming with a code is locked for a while; try again later.";
+const FACTOR_LOCKED: &str =
+    "Too many wrong codes. Confirming with a code is locked for a while; try again later.";
 
 /// Where the password login goes next.
 pub(super) enum AfterPassword {
@@ -237,11 +238,19 @@ async fn locked(op: &OpState, at: (&str, &Interaction), retry_after: u64) -> Res
 }
 
 /// The second-factor page with the payment it confirms (RTS Art. 5(1)(a)).
-async fn page(op: &OpState, (id, ix): (&str, &Interaction), error: Option<&str>, status: StatusCode) -> Response<Bytes> {
+async fn page(
+    op: &OpState,
+    (id, ix): (&str, &Interaction),
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response<Bytes> {
     let terms: Vec<PaymentTerms> = match sca::payment_terms(&op.services.repo, &ix.request, op.now()).await {
         Ok(terms) => terms,
         Err(e) => {
-            let error = OAuthError::new(crate::protocol::error::ErrorCode::TemporarilyUnavailable, e.to_string());
+            let error = OAuthError::new(
+                crate::protocol::error::ErrorCode::TemporarilyUnavailable,
+                e.to_string(),
+            );
             return browser::error_page(StatusCode::SERVICE_UNAVAILABLE, &error, "");
         }
     };
@@ -258,13 +267,4 @@ async fn page(op: &OpState, (id, ix): (&str, &Interaction), error: Option<&str>,
         error,
     });
     browser::page(status, html, None)
-}
-
-/// The second-factor page of interaction `id`.
-pub(super) fn second_factor_url(op: &OpState, id: &str) -> String {
-    format!(
-        "{}{}?ix={id}",
-        op.config.issuer_path(),
-        crate::protocol::paths::SECOND_FACTOR
-    )
 }

@@ -197,8 +197,14 @@ async fn with_store(
             // authenticator. The audit line names the account only.
             tracing::info!(target: "fiducia::audit", username = %username, fingerprint = %crate::protocol::totp::fingerprint(&secret), "customer TOTP factor enrolled");
             let label = &config.login.totp.issuer_label;
-            say!("{}", crate::protocol::totp::otpauth_uri(label, &username, &secret));
-            say!("secret (base32): {}", crate::protocol::totp::base32_encode(&secret));
+            say!(
+                "{}",
+                crate::protocol::totp::otpauth_uri(label, &username, &secret)
+            );
+            say!(
+                "secret (base32): {}",
+                crate::protocol::totp::base32_encode(&secret)
+            );
             Ok(())
         }
         UsersCommand::Totp {

@@ -220,8 +220,7 @@ pub async fn set_password(
 /// enrolled one: the new secret (to be shown once, for the customer's
 /// authenticator), or `None` for no such username.
 pub async fn enrol_totp(users: &Users, username: &str, now: u64) -> Result<Option<Vec<u8>>, LoginError> {
-    let secret = crate::protocol::totp::new_secret()
-        .map_err(|_| LoginError::Random)?;
+    let secret = crate::protocol::totp::new_secret().map_err(|_| LoginError::Random)?;
     let factor = crate::login::user::TotpFactor {
         secret: secret.clone(),
         enrolled_at: now,

@@ -30,8 +30,6 @@ pub mod migrate_v8;
 pub mod migrate_v9;
 #[cfg(test)]
 mod old_ciba_testing;
-#[cfg(test)]
-mod migrate_v14_tests;
 pub mod ops;
 mod revoke_indexed;
 pub mod revoked;

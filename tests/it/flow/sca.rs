@@ -96,7 +96,12 @@ async fn code_page(op: &Op, browser: &mut Browser, request_uri: &str) -> (String
     (path, String::from_utf8(page.body().to_vec()).unwrap())
 }
 
-async fn post_code(op: &Op, browser: &mut Browser, (path, html): (&str, &str), code: &str) -> Response<Bytes> {
+async fn post_code(
+    op: &Op,
+    browser: &mut Browser,
+    (path, html): (&str, &str),
+    code: &str,
+) -> Response<Bytes> {
     let csrf = hidden_field(html, "csrf");
     browser.post(op, path, &[("otp", code), ("csrf", &csrf)]).await
 }
@@ -194,9 +199,19 @@ async fn a_payment_needs_password_and_totp_and_its_id_token_says_sca() {
     assert_status(&replayed, 401);
     let alert = |r: &Response<Bytes>| {
         let html = String::from_utf8_lossy(r.body()).to_string();
-        html.split("role=\"alert\">").nth(1).unwrap().split('<').next().unwrap().to_string()
+        html.split("role=\"alert\">")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_string()
     };
-    assert_eq!(alert(&replayed), alert(&refused), "a replayed code gets a wrong code's answer");
+    assert_eq!(
+        alert(&replayed),
+        alert(&refused),
+        "a replayed code gets a wrong code's answer"
+    );
     op.handle.shutdown().await;
 }
 
@@ -248,7 +263,10 @@ async fn consecutive_wrong_codes_lock_the_factor_with_an_audit_record() {
     let record = locked[0].to_string();
     assert!(record.contains("acc-carol-1"), "{record}");
     for w in wrong.iter().chain([&right]) {
-        assert!(!record.contains(w.as_str()), "a code in the audit record: {record}");
+        assert!(
+            !record.contains(w.as_str()),
+            "a code in the audit record: {record}"
+        );
     }
     store.close().await;
 }
@@ -413,7 +431,10 @@ async fn a_payment_changed_after_its_code_needs_a_new_code() {
         .await;
     assert_status(&response, 303);
     let back = location(&response);
-    assert!(back.contains("/login/otp?ix="), "the approval went through: {back}");
+    assert!(
+        back.contains("/login/otp?ix="),
+        "the approval went through: {back}"
+    );
     assert_eq!(
         consent_status(&op, &format!("{PAYMENTS}/{intent}"), "payments").await,
         "AwaitingAuthorisation"

@@ -1,4 +1,4 @@
-//! Schema 13 → 14 (`schema.rs` `add_second_factor`): a stored customer
+//! Schema 13 → 14 (`store/repo/schema.rs` `add_second_factor`): a stored customer
 //! account reads back with no TOTP factor and everything else unchanged.
 
 use crate::login::user::{NewUser, UserRecord};
