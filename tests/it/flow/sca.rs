@@ -87,7 +87,17 @@ async fn sign_in(op: &Op, browser: &mut Browser, request_uri: &str, user: (&str,
 
 /// Through Carol's password to the code page: its path and HTML.
 async fn code_page(op: &Op, browser: &mut Browser, request_uri: &str) -> (String, String) {
-    let response = sign_in(op, browser, request_uri, (CAROL, CAROL_PASSWORD)).await;
+    code_page_of(op, browser, request_uri, (CAROL, CAROL_PASSWORD)).await
+}
+
+/// Through `user`'s password to the code page: its path and HTML.
+async fn code_page_of(
+    op: &Op,
+    browser: &mut Browser,
+    request_uri: &str,
+    user: (&str, &str),
+) -> (String, String) {
+    let response = sign_in(op, browser, request_uri, user).await;
     assert_status(&response, 303);
     let path = location(&response);
     assert!(path.contains("/login/otp?ix="), "{path}");
@@ -454,6 +464,63 @@ async fn a_payment_changed_after_its_code_needs_a_new_code() {
     let tokens = tokens_for_code(&op, &code_value, &verifier).await;
     let claims = super::verify_id_token(&op, tokens["id_token"].as_str().unwrap()).await;
     assert_eq!(claims["acr"], SCA);
+    assert_eq!(
+        consent_status(&op, &format!("{PAYMENTS}/{intent}"), "payments").await,
+        "Authorised"
+    );
+    op.handle.shutdown().await;
+}
+
+/// Enrolment (`fiducia users totp enrol`, the OP stopped): the command
+/// prints the `otpauth://` URI (RFC 6238 parameters: SHA1, 6 digits, 30 s)
+/// and the base32 secret once; `users show` says a factor is enrolled and
+/// never shows the secret; a payment by that customer then asks for a
+/// code, which the new secret's authenticator answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_factor_enrolled_with_the_cli_confirms_a_payment() {
+    use super::super::customers::{cli_config, ok, users};
+    let op = sca_op().await;
+    let config = cli_config(&op);
+    let printed = std::sync::Mutex::new((String::new(), String::new()));
+    let op = op
+        .restart_after(|| {
+            let out = ok(users(&config, &["totp", "enrol", USER], None));
+            let shown = ok(users(&config, &["show", USER], None));
+            *printed.lock().unwrap() = (out, shown);
+        })
+        .await;
+    let (out, shown) = printed.into_inner().unwrap();
+    let uri = out
+        .lines()
+        .find(|l| l.starts_with("otpauth://totp/"))
+        .unwrap_or_else(|| panic!("{out}"));
+    for parameter in ["algorithm=SHA1", "digits=6", "period=30", "issuer=Fiducia"] {
+        assert!(uri.contains(parameter), "{uri}");
+    }
+    let secret_b32 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("secret (base32): "))
+        .unwrap_or_else(|| panic!("{out}"))
+        .to_string();
+    assert!(uri.contains(&format!("secret={secret_b32}")), "{uri}");
+    let secret = fiducia::protocol::totp::base32_decode(&secret_b32).unwrap();
+    assert_eq!(secret.len(), 20, "160 bits (RFC 4226 §4 R6)");
+    let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert!(shown["totp"]["enrolled_at"].as_u64().is_some(), "{shown}");
+    assert!(
+        !shown.to_string().contains(&secret_b32),
+        "the secret in `users show`: {shown}"
+    );
+
+    let (request_uri, _, intent) = payment(&op, "order-e", "42.00").await;
+    let mut browser = Browser::new();
+    let (path, html) = code_page_of(&op, &mut browser, &request_uri, (USER, PASSWORD)).await;
+    assert!(html.contains("42.00 GBP"), "{html}");
+    let code = fiducia::protocol::totp::code_at(&secret, now());
+    let accepted = post_code(&op, &mut browser, (&path, &html), &code).await;
+    assert_status(&accepted, 303);
+    let redirect = approve(&op, &mut browser, &location(&accepted)).await;
+    assert!(query_param(&redirect, "code").is_some(), "{redirect}");
     assert_eq!(
         consent_status(&op, &format!("{PAYMENTS}/{intent}"), "payments").await,
         "Authorised"
