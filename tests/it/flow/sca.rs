@@ -527,3 +527,53 @@ async fn a_factor_enrolled_with_the_cli_confirms_a_payment() {
     );
     op.handle.shutdown().await;
 }
+
+/// The code page in a real browser (headless Chromium over W3C WebDriver,
+/// as the CIBA device page's test): after the password it shows the
+/// payment's amount and payee as text (PSD2 RTS Art. 5(1)(a)), takes the
+/// authenticator's code through its form and goes on to the consent page.
+/// Needs Debian's `chromium` and `chromium-driver` (`scripts/prereqs.sh`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_code_page_in_a_browser_shows_the_payment_and_takes_the_code() {
+    use super::super::ciba::browser::spki_pin;
+    use super::super::ciba::webdriver::Driver;
+    let driver = Driver::start().await;
+    let op = sca_op().await;
+    let (request_uri, _, _) = payment(&op, "order-b", "73.10").await;
+    let pin = spki_pin(&op.pki.path("server.pem"));
+    let browser = driver
+        .session(&[
+            format!("--ignore-certificate-errors-spki-list={pin}"),
+            "--window-size=412,915".to_string(),
+        ])
+        .await;
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", MTLS)
+        .append_pair("request_uri", &request_uri)
+        .finish();
+    let origin = format!("https://localhost:{}", op.handle.main_addr.port());
+    browser.open(&format!("{origin}/authorize?{query}")).await;
+    let username = browser.wait_for("form input#username[name=username]", "").await;
+    browser.type_into(&username, CAROL).await;
+    let password = browser.wait_for("form input#password[name=password]", "").await;
+    browser.type_into(&password, CAROL_PASSWORD).await;
+    let submit = browser.wait_for("form button[type=submit]", "Sign in").await;
+    browser.click(&submit).await;
+
+    browser.wait_for("h1", "Confirm it is you").await;
+    browser.wait_for("dd", "73.10 GBP").await;
+    browser.wait_for("dd", "ACME Inc").await;
+    browser.wait_for("dd", "08080021325698").await;
+    assert!(browser.url().await.contains("/login/otp?ix="));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("sca-browser");
+    let png = browser.screenshot(&dir.join("1-code-page.png")).await;
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 1000);
+    let field = browser.wait_for("form input#otp[name=otp]", "").await;
+    browser.type_into(&field, &code(0)).await;
+    let confirm = browser.wait_for("form button[type=submit]", "Confirm").await;
+    browser.click(&confirm).await;
+    browser.wait_for("h1", "Review access").await;
+    assert!(browser.url().await.contains("/consent?ix="));
+    browser.quit().await;
+    op.handle.shutdown().await;
+}
