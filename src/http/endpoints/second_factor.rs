@@ -15,7 +15,10 @@
 //!   (`login::throttle`, in the store: every node), with an audit record
 //!   (`second_factor_locked`) and `fiducia_second_factor_lockouts_total`.
 //!   A locked factor is refused (429 + `Retry-After`, RFC 6585 §4) without
-//!   checking the code, right or wrong, and the page says only that.
+//!   checking the code, right or wrong, and the page says only that. At
+//!   most `max_failures` codes of one customer are checked at once per
+//!   node (`throttle::AccountGate`), so a parallel burst cannot outrun
+//!   the count.
 //! - A customer without an enrolled factor asked for SCA ends the request
 //!   with `unmet_authentication_requirements` at the client (OpenID
 //!   Connect Core Error Code 1.0), never a password-only login.
@@ -23,7 +26,7 @@
 use super::page_flow::{consent_url, gone, load, login_unavailable, second_factor_url};
 use crate::http::browser;
 use crate::login::second_factor_page::CODE_FIELD;
-use crate::login::throttle::{Admission, Policy, Throttle};
+use crate::login::throttle::{self, Admission, Policy, Throttle};
 use crate::login::{self, DetailLine, SecondFactorView, UserRecord};
 use crate::model::authentication::Authenticated;
 use crate::model::records::{Interaction, Stage};
@@ -153,6 +156,22 @@ pub async fn post(op: &OpState, request: &Request<Bytes>, caller: &Caller) -> Re
     // Removed since the password step: the request cannot be met.
     let Some(factor) = &user.totp else {
         return unmet(op, &id, caller).await;
+    };
+    // Codes in flight are bounded per node as passwords are
+    // (`throttle::AccountGate`): at most `max_failures` checks of one
+    // customer's factor at once, the rest wait their turn and are then
+    // admitted against the failures counted meanwhile. The key holds NULs,
+    // which no username can.
+    let gate_key = format!("\u{0}second-factor\u{0}{account_id}");
+    let at_once = config.login.totp.max_failures;
+    let Some(_turn) = op
+        .services
+        .users
+        .gate()
+        .enter(&gate_key, at_once, throttle::GATE_WAIT)
+        .await
+    else {
+        return login_unavailable("too many codes of one customer at once", caller);
     };
     let throttle = Throttle::new(&op.services.repo, Policy::second_factor(&config.login));
     match throttle.admit_second_factor(account_id, now).await {
