@@ -168,6 +168,11 @@ pub async fn start_with(
             "login.danger_weak_password_hashing: passwords are hashed below OWASP's minimum (load tests only)"
         );
     }
+    if c.login.totp.danger_payments_without_sca {
+        tracing::warn!(
+            "login.totp.danger_payments_without_sca: payments are authorised with the password alone (PSD2 RTS Art. 4 and 5 demand SCA; test set-ups only)"
+        );
+    }
     if c.registration.enabled && c.registration.danger_allow_localhost_redirects {
         tracing::warn!(
             "registration.danger_allow_localhost_redirects: loopback redirect URIs are registrable (sandboxes only)"

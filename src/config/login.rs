@@ -88,6 +88,9 @@ pub struct LoginConfig {
     /// such hashes fall to offline guessing. Start-up warns when it is on.
     /// Default `false`. Env `FIDUCIA_LOGIN__DANGER_WEAK_PASSWORD_HASHING`.
     pub danger_weak_password_hashing: bool,
+    /// `[login.totp]`: the second factor (TOTP, RFC 6238) and strong
+    /// customer authentication (`config/totp.rs`).
+    pub totp: super::TotpConfig,
 }
 
 impl Default for LoginConfig {
@@ -109,6 +112,7 @@ impl Default for LoginConfig {
             interaction_app_ttl_secs: 300,
             seed_users: Vec::new(),
             danger_weak_password_hashing: false,
+            totp: super::TotpConfig::default(),
         }
     }
 }
@@ -139,6 +143,7 @@ impl LoginConfig {
         self.argon2_problem()
             .or_else(|| self.lifetime_problem())
             .or_else(|| self.throttle_problem())
+            .or_else(|| self.totp.problem())
             .or_else(|| {
                 (0..self.seed_users.len()).find_map(|i| super::seed_users::problem(&self.seed_users, i))
             })

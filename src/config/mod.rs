@@ -49,6 +49,8 @@ pub use seed_users::{
     CustomerAccount, MAX_CUSTOMER_ACCOUNTS, SeedUser, accounts_problem, is_plausible_email,
 };
 mod signing;
+mod totp;
+pub use totp::TotpConfig;
 mod store;
 pub use store::*;
 

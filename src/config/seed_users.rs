@@ -53,6 +53,12 @@ pub struct SeedUser {
     /// quoted strings. Default none.
     #[serde(default)]
     pub verified_claims: Option<serde_json::Value>,
+    /// The customer's TOTP secret (RFC 6238; RFC 4648 base32, as an
+    /// authenticator app takes it), enrolled as their second factor: a
+    /// sandbox customer whose codes any authenticator app or `oathtool
+    /// --totp -b SECRET` computes. Never printed. Default none.
+    #[serde(default)]
+    pub totp_secret: Option<Secret>,
 }
 
 /// A payment account of a customer, as UK OBIE names accounts
@@ -119,6 +125,16 @@ pub(crate) fn problem(users: &[SeedUser], i: usize) -> Option<(String, String)> 
     }
     if seed.birthdate.as_deref().is_some_and(|b| !is_birthdate(b)) {
         return field("birthdate", "must be YYYY-MM-DD or YYYY (OIDC Core §5.1)");
+    }
+    if seed
+        .totp_secret
+        .as_ref()
+        .is_some_and(|s| crate::protocol::totp::base32_decode(s.expose()).is_none())
+    {
+        return field(
+            "totp_secret",
+            "must be base32 (RFC 4648 §6) of 16 to 64 bytes (RFC 4226 §4: at least 128 bits)",
+        );
     }
     if let Some((member, message)) = accounts_problem(&seed.accounts) {
         return field(&member, &message);

@@ -83,6 +83,23 @@ pub fn consent_lines(consent: &Consent) -> Vec<(&'static str, String)> {
     }
 }
 
+/// The terms a payment consent's second factor is linked to (PSD2 RTS
+/// Art. 5: amount, currency, payee); `None` for an account-access consent.
+pub fn payment_terms(consent: &Consent) -> Option<crate::protocol::payment_link::PaymentTerms> {
+    match &consent.kind {
+        ConsentKind::DomesticPayment(payment) => Some(crate::protocol::payment_link::PaymentTerms {
+            amount: payment.amount.clone(),
+            currency: payment.currency.clone(),
+            payee_name: payment.creditor.name.clone().unwrap_or_default(),
+            payee_account: (
+                payment.creditor.scheme_name.clone(),
+                payment.creditor.identification.clone(),
+            ),
+        }),
+        ConsentKind::AccountAccess(_) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

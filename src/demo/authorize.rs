@@ -121,11 +121,25 @@ pub async fn as_customer(
     pushed: &Pushed,
     user: &str,
     password: &str,
+    totp_secret: Option<Vec<u8>>,
 ) -> anyhow::Result<String> {
-    let mut browser = Browser::new(&setup.browser);
+    let mut browser = Browser::new(&setup.browser).with_totp_secret(totp_secret);
     browser
         .authorize(&pushed.url, &pushed.redirect_uri, user, password)
         .await
+}
+
+/// The TOTP secret of sandbox customer `user` (`totp_secret` of their
+/// `[[login.seed_users]]` entry in the sandbox's `fiducia.toml`), which
+/// their authenticator app would hold; `None` without one.
+pub fn sandbox_totp_secret(data: &std::path::Path, user: &str) -> Option<Vec<u8>> {
+    let text = std::fs::read_to_string(data.join("fiducia.toml")).ok()?;
+    let config: toml::Value = toml::from_str(&text).ok()?;
+    let users = config.get("login")?.get("seed_users")?.as_array()?;
+    let entry = users
+        .iter()
+        .find(|u| u.get("username").and_then(toml::Value::as_str) == Some(user))?;
+    crate::protocol::totp::base32_decode(entry.get("totp_secret")?.as_str()?)
 }
 
 /// Who approves: the scripted customer when both `user` and `password`
@@ -150,7 +164,8 @@ pub async fn redirect_back(
 ) -> anyhow::Result<String> {
     if let (Some(user), Some(password)) = (customer.user, customer.password) {
         report.detail(format!("{user} signs in and approves, as in a browser"));
-        return as_customer(setup, pushed, user, password)
+        let totp_secret = sandbox_totp_secret(customer.data, user);
+        return as_customer(setup, pushed, user, password, totp_secret)
             .await
             .context("the customer's browser");
     }

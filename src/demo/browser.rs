@@ -16,7 +16,14 @@ const MAX_HOPS: usize = 12;
 pub struct Browser<'a> {
     web: &'a Web,
     cookies: Vec<(String, String)>,
+    /// The customer's TOTP secret (their authenticator app), for the OP's
+    /// second-factor page.
+    totp_secret: Option<Vec<u8>>,
 }
+
+/// Codes tried on the second-factor page: a code refused as used (another
+/// demo run within the same 30 s) is followed by the next step's.
+const MAX_CODES: usize = 3;
 
 impl<'a> Browser<'a> {
     /// A browser trusting the sandbox CA.
@@ -24,7 +31,14 @@ impl<'a> Browser<'a> {
         Self {
             web,
             cookies: Vec::new(),
+            totp_secret: None,
         }
+    }
+
+    /// The customer's authenticator: codes for the second-factor page.
+    pub fn with_totp_secret(mut self, secret: Option<Vec<u8>>) -> Self {
+        self.totp_secret = secret;
+        self
     }
 
     /// Opens `url` and plays the customer: signs in as `user`, approves,
@@ -39,7 +53,8 @@ impl<'a> Browser<'a> {
         let mut current = url.to_string();
         let mut response = self.get(&current).await?;
         let mut signed_in = false;
-        for _ in 0..MAX_HOPS {
+        let mut codes = 0;
+        for _ in 0..MAX_HOPS + MAX_CODES {
             if matches!(response.status().as_u16(), 302 | 303) {
                 let location = header(&response, "location")
                     .ok_or_else(|| anyhow!("{current}: a redirect without Location"))?;
@@ -55,7 +70,13 @@ impl<'a> Browser<'a> {
                 continue;
             }
             let html = String::from_utf8_lossy(response.body()).into_owned();
-            if response.status() != 200 {
+            let code_refused = response.status() == 401 && codes > 0 && codes < MAX_CODES;
+            if code_refused && parse_form(&html).is_some_and(|f| f.is_second_factor()) {
+                // A used code (RFC 6238 §5.2): the next one comes with the next step.
+                let now = crate::clock::Clock::now_unix(&crate::clock::SystemClock);
+                let wait = crate::protocol::totp::STEP_SECS - now % crate::protocol::totp::STEP_SECS;
+                tokio::time::sleep(std::time::Duration::from_secs(wait + 1)).await;
+            } else if response.status() != 200 {
                 // The OP's pages say what went wrong in their error paragraph.
                 match (page_error(&html), signed_in) {
                     (Some(reason), true) => bail!("signing in as `{user}` failed: {reason}"),
@@ -75,6 +96,15 @@ impl<'a> Browser<'a> {
                 }
                 signed_in = true;
                 form.entries(&[("username", user), ("password", password)], None)
+            } else if form.is_second_factor() {
+                let secret = self
+                    .totp_secret
+                    .as_deref()
+                    .ok_or_else(|| anyhow!("{current}: the OP asks `{user}` for a second-factor code and no TOTP secret is known for them"))?;
+                codes += 1;
+                let now = crate::clock::Clock::now_unix(&crate::clock::SystemClock);
+                let code = crate::protocol::totp::code_at(secret, now);
+                form.entries(&[("otp", &code)], None)
             } else if form
                 .buttons
                 .iter()

@@ -20,6 +20,11 @@ impl Form {
         self.fields.iter().any(|(_, _, kind)| kind == "password")
     }
 
+    /// Whether it asks for a second-factor code (the OP's TOTP page).
+    pub fn is_second_factor(&self) -> bool {
+        self.fields.iter().any(|(name, _, _)| name == "otp")
+    }
+
     /// The entry list with the text fields in `fill` set and the button
     /// `name=value` pressed.
     pub fn entries(&self, fill: &[(&str, &str)], button: Option<(&str, &str)>) -> Vec<(String, String)> {

@@ -29,6 +29,8 @@ pub enum Endpoint {
     Login,
     /// Consent page.
     Consent,
+    /// Second-factor page.
+    SecondFactor,
     /// The browser back from the bank's interaction app.
     InteractionReturn,
     /// The interaction API, called by the bank's interaction app.
@@ -129,6 +131,12 @@ pub const ROUTES: &[Route] = &[
         methods: &[Method::GET, Method::POST],
         endpoint: Endpoint::Login,
         label: "login",
+    },
+    Route {
+        path: paths::SECOND_FACTOR,
+        methods: &[Method::GET, Method::POST],
+        endpoint: Endpoint::SecondFactor,
+        label: "second_factor",
     },
     Route {
         path: paths::CONSENT,
@@ -354,6 +362,10 @@ impl Router {
                 Ok(endpoints::interaction::consent_post(&self.op, &request, caller).await)
             }
             Endpoint::Consent => Ok(endpoints::interaction::consent_get(&self.op, &request, caller).await),
+            Endpoint::SecondFactor if request.method() == Method::POST => {
+                Ok(endpoints::second_factor::post(&self.op, &request, caller).await)
+            }
+            Endpoint::SecondFactor => Ok(endpoints::second_factor::get(&self.op, &request, caller).await),
             Endpoint::InteractionReturn => {
                 Ok(endpoints::interaction_return::get(&self.op, &request, caller).await)
             }

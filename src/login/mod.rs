@@ -48,8 +48,11 @@ pub mod identity_section;
 pub mod pages;
 pub mod password;
 pub mod scopes;
+pub mod second_factor_page;
 pub mod throttle;
 pub mod user;
+#[cfg(test)]
+mod user_schema_tests;
 pub mod users;
 
 pub use crate::protocol::credentials::normalize_username;
@@ -60,5 +63,6 @@ pub use identity_section::{IdentityView, identity_section};
 pub use pages::{ConsentView, DetailLine, LoginView, consent_page, error_page, login_page};
 pub use password::PasswordHasher;
 pub use scopes::{ScopeLine, describe_scope, scope_lines};
+pub use second_factor_page::{SecondFactorView, second_factor_page};
 pub use user::{NewUser, UserRecord};
 pub use users::Users;

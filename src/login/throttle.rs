@@ -72,6 +72,8 @@ pub enum Scope {
     Address,
     /// An authorization interaction.
     Interaction,
+    /// A customer's second factor (TOTP codes; `login/second_factor.rs`).
+    SecondFactor,
 }
 
 impl Scope {
@@ -81,6 +83,7 @@ impl Scope {
             Scope::Account => "account",
             Scope::Address => "address",
             Scope::Interaction => "interaction",
+            Scope::SecondFactor => "second_factor",
         }
     }
 }
@@ -98,6 +101,21 @@ pub struct Policy {
     pub window_secs: u64,
     /// Seconds a lock-out lasts.
     pub lockout_secs: u64,
+}
+
+impl Policy {
+    /// The second factor's limits (`[login.totp]`): `max_failures`
+    /// consecutive wrong codes (a right one resets them; counted over a
+    /// day at most) lock it for `lockout_secs`.
+    pub fn second_factor(c: &LoginConfig) -> Self {
+        Self {
+            per_account: c.totp.max_failures,
+            per_address: c.totp.max_failures,
+            per_interaction: c.totp.max_failures,
+            window_secs: crate::config::MAX_LOCKOUT_SECS,
+            lockout_secs: c.totp.lockout_secs,
+        }
+    }
 }
 
 impl From<&LoginConfig> for Policy {
@@ -155,7 +173,10 @@ impl<'a> Throttle<'a> {
     /// of its subjects is locked or has used up its failures in its window.
     /// Reads only.
     pub async fn admit(&self, attempt: &Attempt, now: u64) -> Result<Admission, KvError> {
-        let subjects = self.subjects(attempt);
+        self.admit_subjects(self.subjects(attempt), now).await
+    }
+
+    async fn admit_subjects(&self, subjects: Vec<Subject>, now: u64) -> Result<Admission, KvError> {
         let policy = self.policy;
         self.repo
             .store()
@@ -188,7 +209,17 @@ impl<'a> Throttle<'a> {
     /// limit is locked until `now + lockout_secs`. Returns the scopes locked
     /// by this failure (the caller audits and counts them).
     pub async fn failed(&self, attempt: &Attempt, now: u64) -> Result<Vec<Scope>, KvError> {
-        let subjects = self.subjects(attempt);
+        self.failed_subjects(self.subjects(attempt), None, now).await
+    }
+
+    /// Counts a failure of every subject; `on_lock` is appended to the
+    /// audit trail in the same transaction when it locks one.
+    async fn failed_subjects(
+        &self,
+        subjects: Vec<Subject>,
+        on_lock: Option<&crate::store::audit::AuditEvent>,
+        now: u64,
+    ) -> Result<Vec<Scope>, KvError> {
         let policy = self.policy;
         self.repo
             .store()
@@ -204,6 +235,9 @@ impl<'a> Throttle<'a> {
                             locked.push(subject.scope);
                         }
                         write(&tx, subject, &record, now, policy).await?;
+                    }
+                    if let Some(event) = on_lock.filter(|_| !locked.is_empty()) {
+                        crate::store::audit::append(&tx, event, now).await?;
                     }
                     Ok(locked)
                 }
@@ -223,7 +257,11 @@ impl<'a> Throttle<'a> {
         else {
             return Ok(());
         };
-        let id = &account.id;
+        self.forget(&account.id, now).await
+    }
+
+    /// Deletes the counter `id`, writing only when there is one.
+    async fn forget(&self, id: &str, now: u64) -> Result<(), KvError> {
         self.repo
             .store()
             .run(|tx, _| async move {
@@ -233,6 +271,45 @@ impl<'a> Throttle<'a> {
                 Ok(())
             })
             .await
+    }
+
+    /// Whether customer `account_id` may present a second-factor code:
+    /// not while the factor is locked or its failures used up the window
+    /// (the same counters and rules as passwords, [`Scope::SecondFactor`],
+    /// limit `per_account` of the policy). Reads only.
+    pub async fn admit_second_factor(&self, account_id: &str, now: u64) -> Result<Admission, KvError> {
+        self.admit_subjects(vec![self.factor_subject(account_id)], now)
+            .await
+    }
+
+    /// A wrong or replayed code of `account_id`: counted; `true` when this
+    /// failure locked the factor, and then `on_lock` (its audit record) is
+    /// appended in the same transaction.
+    pub async fn second_factor_failed(
+        &self,
+        account_id: &str,
+        on_lock: &crate::store::audit::AuditEvent,
+        now: u64,
+    ) -> Result<bool, KvError> {
+        let locked = self
+            .failed_subjects(vec![self.factor_subject(account_id)], Some(on_lock), now)
+            .await?;
+        Ok(!locked.is_empty())
+    }
+
+    /// A right code: the failures are forgotten, so only consecutive
+    /// wrong codes lock the factor.
+    pub async fn second_factor_succeeded(&self, account_id: &str, now: u64) -> Result<(), KvError> {
+        self.forget(&self.factor_subject(account_id).id, now).await
+    }
+
+    fn factor_subject(&self, account_id: &str) -> Subject {
+        Subject {
+            scope: Scope::SecondFactor,
+            id: format!("login-attempts second-factor {account_id}"),
+            limit: self.policy.per_account,
+            cap: None,
+        }
     }
 
     fn subjects(&self, attempt: &Attempt) -> Vec<Subject> {

@@ -54,9 +54,36 @@ pub struct UserRecord {
     /// The customer's payment accounts, offered on the consent page.
     /// Schema 8.
     pub accounts: Vec<CustomerAccount>,
-    /// A disabled customer cannot sign in and holds no live grant. Last
-    /// field: schema 8 appended these four (store/repo/migrate_v8.rs).
+    /// A disabled customer cannot sign in and holds no live grant. Schema
+    /// 8 appended these four (store/repo/migrate_v8.rs).
     pub disabled: bool,
+    /// The enrolled second factor (TOTP, RFC 6238), if any. Last field:
+    /// schema 14 appended it (store/repo/schema.rs `add_second_factor`).
+    pub totp: Option<TotpFactor>,
+}
+
+/// An enrolled TOTP factor (`protocol::totp`: HMAC-SHA-1, 6 digits, 30 s).
+///
+/// The secret is kept in the store as the password hash is (the store is
+/// the bank's protected database: encrypted at rest, backups included, by
+/// its operator), and never leaves it after enrolment: no log line, audit
+/// record, error, Debug output, `fiducia users show` or API answer holds
+/// it (`fiducia users totp enrol` prints it once).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpFactor {
+    /// The shared secret (RFC 4226 §4 R6: 128 bits or more; 160 when made here).
+    pub secret: Vec<u8>,
+    /// When it was enrolled, Unix seconds.
+    pub enrolled_at: u64,
+}
+
+impl std::fmt::Debug for TotpFactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpFactor")
+            .field("secret", &"<redacted>")
+            .field("enrolled_at", &self.enrolled_at)
+            .finish()
+    }
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -115,6 +142,9 @@ pub struct NewUser {
     pub verified_claims: Option<String>,
     /// Payment accounts.
     pub accounts: Vec<CustomerAccount>,
+    /// A TOTP secret to enrol (RFC 6238); `None` keeps an existing
+    /// account's factor (or none).
+    pub totp_secret: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for NewUser {
@@ -154,6 +184,11 @@ impl From<&SeedUser> for NewUser {
                 .and_then(|v| crate::protocol::ekyc::validate::verified_claims(v).ok())
                 .map(|sets| crate::protocol::ekyc::to_stored(&sets)),
             accounts: seed.accounts.clone(),
+            // Checked at start-up (`config::seed_users`).
+            totp_secret: seed
+                .totp_secret
+                .as_ref()
+                .and_then(|s| crate::protocol::totp::base32_decode(s.expose())),
         }
     }
 }
@@ -178,6 +213,10 @@ impl NewUser {
             verified_claims: self.verified_claims,
             accounts: self.accounts,
             disabled: false,
+            totp: self.totp_secret.map(|secret| TotpFactor {
+                secret,
+                enrolled_at: now,
+            }),
         }
     }
 }
@@ -191,11 +230,18 @@ mod tests {
         let new = NewUser {
             username: "alice".into(),
             password: Some("s3cret".into()),
+            totp_secret: Some(b"0123456789abcdef-totp".to_vec()),
             ..NewUser::default()
         };
         assert!(!format!("{new:?}").contains("s3cret"));
+        assert!(!format!("{new:?}").contains("totp"));
         let record = new.into_record("alice".into(), "$argon2id$v=19$secret-hash".into(), 1);
         assert!(!format!("{record:?}").contains("secret-hash"));
+        let factor = format!("{:?}", record.totp);
+        assert!(
+            factor.contains("redacted") && !factor.contains("abcdef"),
+            "{factor}"
+        );
         assert_eq!(record.links().account_id.as_deref(), Some(""));
     }
 }

@@ -84,6 +84,10 @@ impl Users {
                     }
                     // Updating an account never enables it again (`users enable` does).
                     record.disabled = existing.as_ref().is_some_and(|e| e.payload.disabled);
+                    // No new secret keeps the enrolled factor (or none).
+                    if record.totp.is_none() {
+                        record.totp = existing.as_ref().and_then(|e| e.payload.totp.clone());
+                    }
                     record.password_hash = match (new_hash, existing) {
                         (Some(hash), _) => hash,
                         (None, Some(e)) => e.payload.password_hash,

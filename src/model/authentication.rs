@@ -43,6 +43,11 @@ pub struct Authenticated {
     pub acr: Option<String>,
     /// The methods used (RFC 8176 values such as `pwd`, `otp`, `hwk`).
     pub amr: Vec<String>,
+    /// Dynamic linking (PSD2 RTS Art. 5(1)(b)): the digest of the payment
+    /// (amount, currency, payee) the second factor was given for
+    /// (`login/payment_link.rs`); checked again when the consent is
+    /// authorised. `None` when no payment was linked. Schema 14.
+    pub payment_link: Option<String>,
 }
 
 /// The customer's consent answer.

@@ -91,6 +91,10 @@ pub enum Stage {
     /// The consent was answered; the browser has yet to come back to
     /// finish (the code or the error is issued then). Added in schema 13.
     Decided(Authenticated, ConsentAnswer),
+    /// The password was right and the request demands strong customer
+    /// authentication: waiting for the second factor (the password login
+    /// it completes). Added in schema 14.
+    SecondFactor(Authenticated),
 }
 
 /// One authorization transaction between `/authorize` and the redirect back.
@@ -311,9 +315,26 @@ pub struct RefreshToken {
     pub authorization_details: Option<String>,
     /// The `claims` request the customer approved (OIDC Core §5.5, Identity
     /// Assurance `verified_claims`) as JSON text: what ID tokens and
-    /// userinfo of this grant may release. Last field: schema 8 appended it
+    /// userinfo of this grant may release. Schema 8 appended it
     /// (store/repo/migrate_v8.rs).
     pub claims: Option<String>,
+    /// The authentication the grant's ID tokens report (OIDC Core §12.2:
+    /// a refresh's ID token keeps the original `auth_time`, `acr`, `amr`);
+    /// `None` for a grant without `openid`, or a token stored before
+    /// schema 14 (its refreshes then carry no ID token, as before). Last
+    /// field: schema 14 appended it.
+    pub authentication: Option<RefreshAuthentication>,
+}
+
+/// The original authentication a refresh token's ID tokens report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshAuthentication {
+    /// OIDC Core §2 `auth_time`: the original authentication's.
+    pub auth_time: u64,
+    /// OIDC Core §2 `acr` the login reached.
+    pub acr: Option<String>,
+    /// OIDC Core §2 `amr` (RFC 8176) the login used.
+    pub amr: Vec<String>,
 }
 
 impl StoredRecord for RefreshToken {

@@ -53,6 +53,10 @@ pub struct ProviderMetadata {
     pub authorization_response_iss_parameter_supported: bool,
     /// OIDC Discovery §3 / RFC 9101 §10.5: request objects (at PAR, RFC 9126 §3).
     pub request_parameter_supported: bool,
+    /// OIDC Discovery §3: the `acr` values the built-in login reaches, the
+    /// UK OBIE ones (`urn:openbanking:psd2:ca`, password;
+    /// `urn:openbanking:psd2:sca`, password and TOTP: `oauth/sca.rs`).
+    pub acr_values_supported: Vec<&'static str>,
     /// RFC 8414 §2 / RFC 9101 §10.5: algorithms for signed request objects.
     pub request_object_signing_alg_values_supported: Vec<&'static str>,
     /// RFC 9101 §10.5: every request must be a signed request object (the
@@ -207,6 +211,7 @@ impl ProviderMetadata {
             tls_client_certificate_bound_access_tokens: mtls,
             authorization_response_iss_parameter_supported: true,
             request_parameter_supported: true,
+            acr_values_supported: vec![crate::protocol::acr::CA, crate::protocol::acr::SCA],
             request_object_signing_alg_values_supported: algs.clone(),
             require_signed_request_object: fapi.profile.requires_signed_request_objects(),
             response_modes_supported: super::profile_metadata::response_modes(config.get(), clients),
@@ -370,6 +375,11 @@ mod tests {
     fn jar_and_jarm_members_rfc9101_s10_5_jarm_s3() {
         let m = ProviderMetadata::from_config(&config(""), "ES256");
         assert!(m.request_parameter_supported);
+        // OIDC Discovery §3: the OBIE acr values (OBIE Security Profile).
+        assert_eq!(
+            m.acr_values_supported,
+            ["urn:openbanking:psd2:ca", "urn:openbanking:psd2:sca"]
+        );
         assert_eq!(
             m.request_object_signing_alg_values_supported,
             vec!["ES256", "PS256", "EdDSA"]

@@ -15,8 +15,12 @@ use crate::protocol::id_token_hash::left_half_hash;
 use crate::protocol::jose::jwe;
 use serde_json::{Map, Value, json};
 
-/// `acr` of the built-in password login (OIDC Core §2).
-pub const ACR_PASSWORD: &str = "urn:fiducia:acr:password";
+/// `acr` of the built-in password login (OIDC Core §2; `protocol::acr`).
+pub const ACR_PASSWORD: &str = crate::protocol::acr::CA;
+
+/// `acr` of strong customer authentication (password and TOTP;
+/// `protocol::acr`).
+pub const ACR_SCA: &str = crate::protocol::acr::SCA;
 
 /// Who the ID token is about and for.
 pub struct IdTokenFacts<'a> {

@@ -26,6 +26,11 @@ pub enum InteractionError {
     /// The interaction was finished already: its id is single use.
     #[error("this authorization request has already been completed")]
     Used,
+    /// Dynamic linking (PSD2 RTS Art. 5(1)(d)): the payment's amount or
+    /// payee is no longer the one the second factor was given for; the
+    /// interaction went back to the second factor.
+    #[error("the payment changed since it was confirmed: confirm it again")]
+    PaymentChanged,
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] KvError),
@@ -250,6 +255,61 @@ pub async fn report_login(
     .await
 }
 
+/// The password was right and the request needs strong customer
+/// authentication (`oauth::sca`): `Login -> SecondFactor`, keeping the
+/// password login. Built-in pages only.
+pub async fn await_second_factor(
+    repo: &Repo,
+    id: &str,
+    password: Authenticated,
+    now: u64,
+) -> Result<(), InteractionError> {
+    let password = &password;
+    step(repo, id, Runner::BuiltIn, now, |stage| match stage {
+        Stage::Login => Ok(Some(Stage::SecondFactor(password.clone()))),
+        Stage::SecondFactor(done) if done == password => Ok(None),
+        Stage::Done => Err(InteractionError::Used),
+        _ => Err(InteractionError::WrongStage),
+    })
+    .await
+}
+
+/// The second factor was right: `SecondFactor -> Consent` with the strong
+/// authentication (`acr` SCA, `amr` with `otp`, the payment link), for
+/// the customer whose password started it.
+pub async fn report_second_factor(
+    repo: &Repo,
+    id: &str,
+    login: Authenticated,
+    now: u64,
+) -> Result<(), InteractionError> {
+    let login = &login;
+    step(repo, id, Runner::BuiltIn, now, |stage| match stage {
+        Stage::SecondFactor(password) if password.account_id == login.account_id => {
+            Ok(Some(Stage::Consent(login.clone())))
+        }
+        Stage::Consent(done) if done == login => Ok(None),
+        Stage::Done => Err(InteractionError::Used),
+        _ => Err(InteractionError::WrongStage),
+    })
+    .await
+}
+
+/// The login cannot reach what the request needs (SCA for a customer
+/// without a factor): `Login | SecondFactor -> Done`, nothing granted;
+/// the request, for the error response
+/// (`unmet_authentication_requirements`).
+pub async fn abandon(repo: &Repo, id: &str, now: u64) -> Result<PushedRequest, InteractionError> {
+    let interaction = load_for(repo, id, Runner::BuiltIn, now).await?;
+    step(repo, id, Runner::BuiltIn, now, |stage| match stage {
+        Stage::Login | Stage::SecondFactor(_) => Ok(Some(Stage::Done)),
+        Stage::Done => Err(InteractionError::Used),
+        _ => Err(InteractionError::WrongStage),
+    })
+    .await?;
+    Ok(interaction.request)
+}
+
 /// The consent was answered: `Consent -> Decided`. The scopes, claims and
 /// account are checked against the request by the caller.
 pub async fn report_consent(
@@ -343,8 +403,28 @@ pub async fn finish(
                     Stage::Done => return Ok(Err(InteractionError::Used)),
                     _ => return Ok(Err(InteractionError::WrongStage)),
                 };
-                interaction.stage = Stage::Done;
                 let remaining = found.meta.expires_at.map(|at| at.saturating_sub(now).max(1));
+                // PSD2 RTS Art. 5(1)(b), (d): the second factor was given
+                // for one payment; the consent as it is now must be that
+                // payment, else it is confirmed again (back to the second
+                // factor with the password login kept), nothing granted.
+                if let Some(linked) = &login.payment_link {
+                    let terms = super::sca::payment_terms_in(&tx, &interaction.request, now).await?;
+                    if crate::protocol::payment_link::link(&terms).as_deref() != Some(linked.as_str()) {
+                        interaction.stage = Stage::SecondFactor(Authenticated {
+                            acr: Some(crate::protocol::acr::CA.to_string()),
+                            amr: crate::protocol::acr::AMR_PASSWORD
+                                .iter()
+                                .map(|m| m.to_string())
+                                .collect(),
+                            payment_link: None,
+                            ..login
+                        });
+                        ops::upsert(&tx, id, &interaction, remaining, now).await?;
+                        return Ok(Err(InteractionError::PaymentChanged));
+                    }
+                }
+                interaction.stage = Stage::Done;
                 ops::upsert(&tx, id, &interaction, remaining, now).await?;
                 let app = interaction.app.as_deref();
                 let request = interaction.request;
@@ -466,6 +546,7 @@ pub(crate) mod tests {
             auth_time: at,
             acr: Some("urn:fiducia:acr:password".into()),
             amr: vec!["pwd".into()],
+            payment_link: None,
         }
     }
 

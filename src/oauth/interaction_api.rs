@@ -51,6 +51,10 @@ impl From<InteractionError> for ApiError {
         match e {
             InteractionError::Gone => ApiError::NotFound,
             InteractionError::WrongStage => ApiError::WrongStage("this step is not expected now"),
+            // Only the built-in login links a payment to its second factor.
+            InteractionError::PaymentChanged => {
+                ApiError::WrongStage("the payment changed: authenticate again")
+            }
             InteractionError::Used => ApiError::Used,
             InteractionError::Store(_) | InteractionError::Random(_) => ApiError::Unavailable,
         }
@@ -114,7 +118,8 @@ pub async fn read(op: &OpState, app: &ResourceServerConfig, id: &str, now: u64) 
     let parsed = |text: Option<&str>| text.and_then(|t| serde_json::from_str::<Value>(t).ok());
     let split = |text: Option<&str>| text.map(|t| t.split(' ').map(str::to_string).collect::<Vec<_>>());
     let (stage, sub) = match &ix.stage {
-        Stage::Login => ("login", None),
+        // Only the built-in login asks for a second factor itself.
+        Stage::Login | Stage::SecondFactor(_) => ("login", None),
         Stage::Consent(login) => ("consent", Some(login.account_id.as_str())),
         Stage::Decided(login, _) => ("decided", Some(login.account_id.as_str())),
         Stage::Done => return Err(ApiError::Used),
@@ -192,6 +197,7 @@ pub async fn report_login(
         auth_time: report.auth_time,
         acr: report.acr,
         amr: report.amr,
+        payment_link: None,
     };
     let audit = (login.account_id.clone(), ix.request.client_id.clone());
     interaction::report_login(&op.services.repo, &report.interaction_id, runner, login, now).await?;
@@ -250,7 +256,7 @@ pub async fn report_consent(
     let ix = interaction::load_for(&op.services.repo, &id, runner, now).await?;
     let login = match &ix.stage {
         Stage::Consent(login) => login.clone(),
-        Stage::Login => return Err(ApiError::WrongStage("report the login first")),
+        Stage::Login | Stage::SecondFactor(_) => return Err(ApiError::WrongStage("report the login first")),
         Stage::Decided(..) => return Err(ApiError::WrongStage("the consent was reported already")),
         Stage::Done => return Err(ApiError::Used),
     };

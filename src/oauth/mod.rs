@@ -32,6 +32,7 @@ pub mod released_claims;
 pub mod replay;
 pub mod request_object;
 pub mod resource_server;
+pub mod sca;
 pub mod scopes_supported;
 pub mod secrets;
 pub mod sender;

@@ -262,6 +262,15 @@ pub fn refresh_record_for_code(
         expires_at: now + ttl,
         authorization_details: code.authorization_details.clone(),
         claims: code.claims.clone(),
+        // OIDC Core §12.2: a refresh's ID token reports the original
+        // authentication.
+        authentication: code.scopes.iter().any(|s| s == "openid").then(|| {
+            crate::model::records::RefreshAuthentication {
+                auth_time: code.auth_time,
+                acr: code.acr.clone(),
+                amr: code.amr.clone(),
+            }
+        }),
     })
 }
 
@@ -304,28 +313,58 @@ pub async fn response_for_code(
 /// OIDC Core §2 / §3.1.3.6: iss, sub, aud, exp, iat, auth_time, nonce, acr
 /// (`oauth::id_token`), and the UK OBIE consent the grant authorised.
 async fn id_token(op: &OpState, code: &AuthorizationCode, now: u64) -> Result<String, OAuthError> {
+    let grant = GrantIdentity {
+        client_id: &code.client_id,
+        account_id: &code.account_id,
+        grant_id: &code.grant_id,
+        claims: code.claims.as_deref(),
+        nonce: code.nonce.as_deref(),
+        authentication: crate::protocol::ciba::DeviceAuthentication {
+            acr: code.acr.clone(),
+            amr: code.amr.clone(),
+            auth_time: code.auth_time,
+        },
+    };
+    grant_id_token(op, &grant, now).await
+}
+
+/// Who and how an ID token of a customer's grant speaks about.
+pub struct GrantIdentity<'a> {
+    /// `aud`.
+    pub client_id: &'a str,
+    /// `sub`.
+    pub account_id: &'a str,
+    /// The grant (its UK OBIE consent is named).
+    pub grant_id: &'a str,
+    /// The approved `claims` request.
+    pub claims: Option<&'a str>,
+    /// `nonce`: the authorization request's; none on a refresh (OIDC Core
+    /// §12.2 as clarified by the errata: a refresh is no authentication
+    /// request).
+    pub nonce: Option<&'a str>,
+    /// The original authentication: `auth_time`, `acr`, `amr` (OIDC Core
+    /// §2; §12.2 keeps them on a refresh).
+    pub authentication: crate::protocol::ciba::DeviceAuthentication,
+}
+
+/// The signed ID token of `grant` at `now`: the code exchange's and the
+/// refresh's (OIDC Core §3.1.3.6, §12.2).
+pub async fn grant_id_token(op: &OpState, grant: &GrantIdentity<'_>, now: u64) -> Result<String, OAuthError> {
     // UK OBIE: the ID token names the consent the customer authorised.
-    let consent = crate::consent::of_grant(&op.services.repo, &code.grant_id, now)
+    let consent = crate::consent::of_grant(&op.services.repo, grant.grant_id, now)
         .await
         .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
     // OIDC Core §5.5 / Identity Assurance: what the approved request asks
     // for in the ID token.
     let released =
-        crate::oauth::released_claims::for_id_token(op, &code.account_id, code.claims.as_deref(), now)
-            .await?;
-    // OIDC Core §2: the `acr`, `amr` and `auth_time` the login reported.
-    let authentication = crate::protocol::ciba::DeviceAuthentication {
-        acr: code.acr.clone(),
-        amr: code.amr.clone(),
-        auth_time: code.auth_time,
-    };
+        crate::oauth::released_claims::for_id_token(op, grant.account_id, grant.claims, now).await?;
     let facts = IdTokenFacts {
-        client_id: &code.client_id,
-        account_id: &code.account_id,
-        auth_time: code.auth_time,
-        nonce: code.nonce.as_deref(),
+        client_id: grant.client_id,
+        account_id: grant.account_id,
+        auth_time: grant.authentication.auth_time,
+        nonce: grant.nonce,
         consent_id: consent.as_ref().map(|c| c.consent_id.as_str()),
-        authentication: Some(&authentication),
+        authentication: Some(&grant.authentication),
         auth_req_id: None,
         released: released.as_ref(),
     };

@@ -2,6 +2,7 @@
 //! parameter. The HTTP layer calls into it and turns its errors into
 //! responses through [`error::ErrorCode`].
 
+pub mod acr;
 pub mod authorization_params;
 pub mod ciba;
 pub mod client_auth;
@@ -16,6 +17,7 @@ pub mod id_token_hash;
 pub mod intent_claim;
 pub mod jose;
 pub mod paths;
+pub mod payment_link;
 pub mod pkce;
 pub mod public_address;
 pub mod rar;
@@ -25,3 +27,4 @@ pub mod response_mode;
 pub mod response_type;
 pub mod scope;
 pub mod token_request;
+pub mod totp;

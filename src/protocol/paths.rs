@@ -17,6 +17,8 @@ pub const AUTHORIZE: &str = "/authorize";
 pub const LOGIN: &str = "/login";
 /// The built-in consent page.
 pub const CONSENT: &str = "/consent";
+/// The built-in login's second factor (TOTP code) page.
+pub const SECOND_FACTOR: &str = "/login/otp";
 /// Where the bank's interaction app sends the browser back (issue 25):
 /// the interaction finishes there when the browser's cookie binds it.
 pub const INTERACTION_RETURN: &str = "/interaction/return";

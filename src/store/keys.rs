@@ -1,7 +1,7 @@
 //! The key schema and value schema of the store.
 //!
 //! ```text
-//! SCHEMA_VERSION = 13
+//! SCHEMA_VERSION = 14
 //!
 //! Keys are FoundationDB tuple-layer encodings (FDB "design/tuple.md":
 //! byte strings 0x01, text 0x02, non-negative integers 0x14..0x1c), so they
@@ -144,12 +144,20 @@
 //! `drop_in_flight_flows`) drops the ones in flight with their index and
 //! expiry entries: a customer mid-login starts again, a client with an
 //! unredeemed code hears `invalid_grant`.
+//! Version 14 (strong customer authentication) appended `totp` (the
+//! enrolled TOTP factor) to customer accounts, `authentication` (the
+//! original `auth_time`, `acr`, `amr` for a refresh's ID token) to refresh
+//! tokens, `payment_link` (dynamic
+//! linking) to the login's report in interactions and the interaction
+//! stage `SecondFactor`; its migration (`repo/schema.rs`
+//! `add_second_factor`) appends `None` (one zero byte) to every account
+//! and refresh token and drops the flows in flight as version 13's did.
 
 use aws_lc_rs::digest;
 
 /// Version of the layout above; recorded in the store at `(0,
 /// "schema_version")`.
-pub const SCHEMA_VERSION: u32 = 13;
+pub const SCHEMA_VERSION: u32 = 14;
 
 /// First element of the schema version key.
 const META: u64 = 0;

@@ -16,7 +16,7 @@ use std::process::{Command, Output, Stdio};
 const OFFLINE: &str = "openid email offline_access";
 
 /// A config file for the CLI naming the OP's store and argon2 settings.
-fn cli_config(op: &Op) -> PathBuf {
+pub fn cli_config(op: &Op) -> PathBuf {
     let store = &op.config.get().store.path;
     let text = op.pki.config_text(
         "",
@@ -30,7 +30,7 @@ fn cli_config(op: &Op) -> PathBuf {
     path
 }
 
-fn users(config: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+pub fn users(config: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(fiducia_bin())
         .arg("users")
         .args(args)
@@ -55,7 +55,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 /// A successful command's standard output.
-fn ok(output: Output) -> String {
+pub fn ok(output: Output) -> String {
     assert!(
         output.status.success(),
         "{}\n{}",

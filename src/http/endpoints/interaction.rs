@@ -8,18 +8,20 @@
 //! or all of them in one signed JWT when the request asked for JARM
 //! (`oauth::authorization_response`).
 
+use super::page_flow::{consent_url, gone, load, login_unavailable, second_factor_url};
+use super::second_factor::AfterPassword;
 use crate::consent::{Consent, debtor, intent};
 use crate::http::browser;
 use crate::login::throttle::{self, Admission, Attempt, Policy, Throttle};
 use crate::login::{
     self, ConsentForm, ConsentView, Decision as ConsentDecision, DetailLine, IdentityView, LoginForm,
-    LoginView, csrf,
+    LoginView,
 };
 use crate::model::authentication::{Authenticated, ConsentAnswer};
 use crate::model::records::{Interaction, Stage};
 use crate::oauth::authorization_response;
 use crate::oauth::caller::Caller;
-use crate::oauth::interaction::{self, InteractionError, Runner};
+use crate::oauth::interaction::{self, InteractionError};
 use crate::oauth::interaction_debtor;
 use crate::oauth::op::OpState;
 use crate::oauth::{claims_request, released_claims};
@@ -41,6 +43,9 @@ const LOGIN_LOCKED: &str = "Too many attempts to sign in. Please wait and try ag
 pub async fn login_get(op: &OpState, request: &Request<Bytes>, caller: &Caller) -> Response<Bytes> {
     match load(op, request, None).await {
         Ok((id, ix)) if ix.stage == Stage::Login => login_page(op, &id, &ix, None, None),
+        Ok((id, ix)) if matches!(ix.stage, Stage::SecondFactor(_)) => {
+            browser::see_other(&second_factor_url(op, &id))
+        }
         Ok((id, _)) => browser::see_other(&consent_url(op, &id)),
         Err(e) => gone(&e, caller),
     }
@@ -66,6 +71,9 @@ pub async fn login_post(op: &OpState, request: &Request<Bytes>, caller: &Caller)
         Ok(found) => found,
         Err(e) => return gone(&e, caller),
     };
+    if matches!(ix.stage, Stage::SecondFactor(_)) {
+        return browser::see_other(&second_factor_url(op, &id));
+    }
     if ix.stage != Stage::Login {
         return browser::see_other(&consent_url(op, &id));
     }
@@ -121,7 +129,18 @@ pub async fn login_post(op: &OpState, request: &Request<Bytes>, caller: &Caller)
                 auth_time: now,
                 acr: Some(crate::oauth::id_token::ACR_PASSWORD.to_string()),
                 amr: vec!["pwd".to_string()],
+                payment_link: None,
             };
+            // PSD2 RTS Art. 4: a payment, or a request demanding SCA, goes
+            // on to the second factor (`second_factor.rs`).
+            match super::second_factor::after_password(op, (&id, &ix), &user, login.clone(), caller).await {
+                AfterPassword::Consent => {}
+                AfterPassword::SecondFactor => {
+                    tracing::info!(target: "fiducia::audit", account_id = %user.account_id, client_id = %ix.request.client_id, "customer password accepted; second factor asked");
+                    return browser::see_other(&second_factor_url(op, &id));
+                }
+                AfterPassword::Refused(response) => return response,
+            }
             match op.services.sessions.logged_in(&id, login, now).await {
                 Ok(()) => {
                     tracing::info!(target: "fiducia::audit", account_id = %user.account_id, client_id = %ix.request.client_id, "customer authenticated");
@@ -143,24 +162,6 @@ pub async fn login_post(op: &OpState, request: &Request<Bytes>, caller: &Caller)
         // Not a guess: nothing was counted.
         Err(e) => login_unavailable(&e.to_string(), caller),
     }
-}
-
-/// 503 with `Retry-After` (RFC 9110 §15.6.4, §10.2.3): the hashing queue
-/// is full or the store failed; the customer may try again in a moment.
-fn login_unavailable(reason: &str, caller: &Caller) -> Response<Bytes> {
-    tracing::warn!(error = %reason, "login failed to run");
-    let mut response = browser::error_page(
-        StatusCode::SERVICE_UNAVAILABLE,
-        &OAuthError::new(
-            crate::protocol::error::ErrorCode::TemporarilyUnavailable,
-            "please try again",
-        ),
-        &caller.interaction_id,
-    );
-    response
-        .headers_mut()
-        .insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
-    response
 }
 
 /// The login page for a locked username, address or interaction: 429 with
@@ -320,6 +321,11 @@ pub async fn consent_post(op: &OpState, request: &Request<Bytes>, caller: &Calle
         .await
     {
         Ok(decision) => authorization_response::decision_location(op, &decision).await,
+        // PSD2 RTS Art. 5(1)(d): the payment changed after its code; the
+        // customer confirms the payment as it now is.
+        Err(InteractionError::PaymentChanged) => {
+            return browser::see_other(&second_factor_url(op, &id));
+        }
         Err(e) => return gone(&e, caller),
     };
     match location {
@@ -329,24 +335,6 @@ pub async fn consent_post(op: &OpState, request: &Request<Bytes>, caller: &Calle
             browser::error_page(status, &e, &caller.interaction_id)
         }
     }
-}
-
-/// The interaction named by `ix`, checked against the browser's CSRF cookie
-/// (and, for POSTs, the form's token).
-async fn load(
-    op: &OpState,
-    request: &Request<Bytes>,
-    form_token: Option<&str>,
-) -> Result<(String, Interaction), InteractionError> {
-    let query = browser::query(request.uri()).map_err(|_| InteractionError::Gone)?;
-    let id = query.get("ix").ok_or(InteractionError::Gone)?.to_string();
-    // Only an interaction of the built-in pages: one handed to an
-    // interaction app is bound to its cookie, not to a CSRF token.
-    let ix = interaction::load_for(&op.services.repo, &id, Runner::BuiltIn, op.now()).await?;
-    let cookie = browser::cookie(request.headers(), csrf::COOKIE_NAME);
-    let presented = form_token.or(cookie).unwrap_or("");
-    csrf::check(&ix.csrf, cookie, presented).map_err(|_| InteractionError::WrongStage)?;
-    Ok((id, ix))
 }
 
 fn login_page(
@@ -371,26 +359,10 @@ fn login_page(
     browser::page(status, html, None)
 }
 
-fn gone(error: &InteractionError, caller: &Caller) -> Response<Bytes> {
-    browser::error_page(
-        StatusCode::BAD_REQUEST,
-        &OAuthError::invalid_request(error.to_string()),
-        &caller.interaction_id,
-    )
-}
-
 fn login_url(op: &OpState, id: &str) -> String {
     format!(
         "{}{}?ix={id}",
         op.config.issuer_path(),
         crate::protocol::paths::LOGIN
-    )
-}
-
-fn consent_url(op: &OpState, id: &str) -> String {
-    format!(
-        "{}{}?ix={id}",
-        op.config.issuer_path(),
-        crate::protocol::paths::CONSENT
     )
 }

@@ -15,11 +15,13 @@ pub mod interaction_api;
 pub mod interaction_return;
 pub mod introspection;
 pub mod jwks;
+pub mod page_flow;
 pub mod par;
 pub mod payment_grants;
 pub mod registration;
 pub mod revocation;
 pub mod sandbox_callback;
+pub mod second_factor;
 pub mod token;
 pub mod userinfo;
 

@@ -71,6 +71,30 @@ pub enum UsersCommand {
         /// The username.
         username: String,
     },
+    /// The customer's second factor (TOTP, RFC 6238).
+    Totp {
+        /// What to do.
+        #[command(subcommand)]
+        command: TotpCommand,
+    },
+}
+
+/// `fiducia users totp ...`.
+#[derive(Debug, Subcommand)]
+pub enum TotpCommand {
+    /// Enrol a new TOTP secret for the customer (replacing any enrolled
+    /// one) and print it once, as an `otpauth://` URI and as base32, for
+    /// the customer's authenticator app (HMAC-SHA-1, 6 digits, 30 s).
+    Enrol {
+        /// The username.
+        username: String,
+    },
+    /// Remove the customer's TOTP factor (payments and requests demanding
+    /// SCA are then refused until a new one is enrolled).
+    Remove {
+        /// The username.
+        username: String,
+    },
 }
 
 /// Runs `command` against the configured store.
@@ -161,6 +185,36 @@ async fn with_store(
             }
             tracing::info!(target: "fiducia::audit", username = %username, "customer password set");
             say!("password set for {username}");
+            Ok(())
+        }
+        UsersCommand::Totp {
+            command: TotpCommand::Enrol { username },
+        } => {
+            let Some(secret) = manage::enrol_totp(&users, &username, now).await? else {
+                return Err(no_such(&username));
+            };
+            // The one place the secret is ever shown: for the customer's
+            // authenticator. The audit line names the account only.
+            tracing::info!(target: "fiducia::audit", username = %username, fingerprint = %crate::protocol::totp::fingerprint(&secret), "customer TOTP factor enrolled");
+            let label = &config.login.totp.issuer_label;
+            say!(
+                "{}",
+                crate::protocol::totp::otpauth_uri(label, &username, &secret)
+            );
+            say!(
+                "secret (base32): {}",
+                crate::protocol::totp::base32_encode(&secret)
+            );
+            Ok(())
+        }
+        UsersCommand::Totp {
+            command: TotpCommand::Remove { username },
+        } => {
+            if !manage::remove_totp(&users, &username, now).await? {
+                return Err(no_such(&username));
+            }
+            tracing::info!(target: "fiducia::audit", username = %username, "customer TOTP factor removed");
+            say!("TOTP factor removed for {username}");
             Ok(())
         }
     }

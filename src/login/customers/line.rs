@@ -23,7 +23,10 @@
 //! - `verified_claims`: one set or an array of sets, checked against the
 //!   Identity Assurance schema (Schema §5) by the same validator;
 //! - `accounts`: payment accounts as `[[login.seed_users.accounts]]`;
-//! - `disabled` (optional): absent keeps an existing account's state.
+//! - `disabled` (optional): absent keeps an existing account's state;
+//! - `totp_secret` (optional): the customer's TOTP secret (RFC 6238), base32
+//!   (RFC 4648 §6) of 16 to 64 bytes, enrolled as their second factor;
+//!   absent keeps an enrolled one. Never echoed in an error.
 
 use super::phc;
 use crate::config::{CustomerAccount, LoginConfig};
@@ -77,6 +80,7 @@ const OWN: &[&str] = &[
     "verified_claims",
     "accounts",
     "disabled",
+    "totp_secret",
 ];
 
 /// Claims the record keeps in fields of its own (`UserRecord`); every other
@@ -192,6 +196,24 @@ pub fn parse(text: &str, config: &LoginConfig) -> Result<ImportRecord, Vec<Field
             None
         }
     };
+    let totp_secret = match object.remove("totp_secret") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => match crate::protocol::totp::base32_decode(&text) {
+            Some(secret) => Some(secret),
+            None => {
+                err(
+                    &mut errors,
+                    "totp_secret",
+                    "must be base32 (RFC 4648 §6) of 16 to 64 bytes (RFC 4226 §4: at least 128 bits)",
+                );
+                None
+            }
+        },
+        Some(_) => {
+            err(&mut errors, "totp_secret", "must be a string");
+            None
+        }
+    };
     let verified_claims = match object.remove("verified_claims") {
         None | Some(Value::Null) => None,
         Some(value) => match validate::verified_claims(&value) {
@@ -272,6 +294,7 @@ pub fn parse(text: &str, config: &LoginConfig) -> Result<ImportRecord, Vec<Field
         claims: None,
         verified_claims,
         accounts,
+        totp_secret,
     };
     debug_assert!(IN_RECORD.iter().all(|k| !object.contains_key(*k)));
     let user = NewUser {

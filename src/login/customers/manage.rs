@@ -96,6 +96,13 @@ pub fn shown(user: &UserRecord) -> Value {
     }
     out.insert("accounts".into(), json!(user.accounts));
     out.insert("disabled".into(), json!(user.disabled));
+    // Whether a second factor is enrolled, and when; never its secret.
+    if let Some(factor) = &user.totp {
+        out.insert(
+            "totp".into(),
+            json!({"enrolled_at": factor.enrolled_at, "fingerprint": crate::protocol::totp::fingerprint(&factor.secret)}),
+        );
+    }
     out.insert("updated_at".into(), json!(user.updated_at));
     Value::Object(out)
 }
@@ -207,4 +214,24 @@ pub async fn set_password(
             .await?
             .is_some(),
     )
+}
+
+/// Enrols a new TOTP factor (RFC 6238) for `username`, replacing any
+/// enrolled one: the new secret (to be shown once, for the customer's
+/// authenticator), or `None` for no such username.
+pub async fn enrol_totp(users: &Users, username: &str, now: u64) -> Result<Option<Vec<u8>>, LoginError> {
+    let secret = crate::protocol::totp::new_secret().map_err(|_| LoginError::Random)?;
+    let factor = crate::login::user::TotpFactor {
+        secret: secret.clone(),
+        enrolled_at: now,
+    };
+    let written = update(users, username, now, |record| record.totp = Some(factor.clone())).await?;
+    Ok(written.map(|_| secret))
+}
+
+/// Removes the TOTP factor of `username`; `false` for no such username.
+pub async fn remove_totp(users: &Users, username: &str, now: u64) -> Result<bool, LoginError> {
+    Ok(update(users, username, now, |record| record.totp = None)
+        .await?
+        .is_some())
 }

@@ -253,6 +253,7 @@ async fn grant_with_refresh_token(users: &Users, account_id: &str, grant_id: &st
         expires_at: NOW + 3600,
         authorization_details: None,
         claims: None,
+        authentication: None,
     };
     repo.upsert(token, &refresh, Some(3600), NOW).await.unwrap();
 }

@@ -143,6 +143,10 @@ async fn write_batch(
                 }
                 let was_disabled = existing.as_ref().is_some_and(|e| e.payload.disabled);
                 record.disabled = disabled.unwrap_or(was_disabled);
+                // A line without `totp_secret` keeps the enrolled factor.
+                if record.totp.is_none() {
+                    record.totp = existing.as_ref().and_then(|e| e.payload.totp.clone());
+                }
                 if !has_hash {
                     match &existing {
                         Some(e) => record.password_hash = e.payload.password_hash.clone(),

@@ -245,6 +245,7 @@ async fn seed_users_from_config_can_log_in_and_delete_removes() {
         accounts: Vec::new(),
         claims: None,
         verified_claims: None,
+        totp_secret: None,
     };
     assert_eq!(f.users.seed(&[seed.clone(), seed], NOW).await.unwrap(), 2);
     assert!(

@@ -1,4 +1,6 @@
-//! `grant_type=refresh_token` (RFC 6749 §6): the refresh token was issued
+//! `grant_type=refresh_token` (RFC 6749 §6; an ID token for an `openid`
+//! grant, OIDC Core §12.2, with the original `auth_time`, `acr`, `amr`,
+//! and no nonce): the refresh token was issued
 //! to the authenticated client, is presented with its binding (a DPoP proof
 //! by the same key, RFC 9449 §5, or the same certificate, RFC 8705 §3; else
 //! `invalid_grant`), has not expired, and the scopes asked are within the
@@ -109,7 +111,32 @@ pub async fn refresh(
         "expires_in": ttl,
         "scope": scopes.join(" "),
     });
+    // OIDC Core §12.2: a new ID token for an `openid` grant, with the
+    // original `auth_time`, `acr` and `amr` (SCA stays SCA, CA stays CA)
+    // and no nonce.
+    let id_token = match (&record.authentication, scopes.iter().any(|s| s == "openid")) {
+        (Some(done), true) => {
+            let grant = tokens::GrantIdentity {
+                client_id: &record.client_id,
+                account_id: &record.account_id,
+                grant_id: &record.grant_id,
+                claims: record.claims.as_deref(),
+                nonce: None,
+                authentication: crate::protocol::ciba::DeviceAuthentication {
+                    acr: done.acr.clone(),
+                    amr: done.amr.clone(),
+                    auth_time: done.auth_time,
+                },
+            };
+            let signed = tokens::grant_id_token(op, &grant, now).await?;
+            Some(crate::oauth::id_token::encrypt_for(client, signed)?)
+        }
+        _ => None,
+    };
     if let Some(map) = body.as_object_mut() {
+        if let Some(id_token) = id_token {
+            map.insert("id_token".into(), serde_json::Value::String(id_token));
+        }
         if let Some(refresh_token) = refresh_token {
             map.insert("refresh_token".into(), serde_json::Value::String(refresh_token));
         }

@@ -47,6 +47,9 @@ pub enum EventType {
     ConfigChanged,
     /// An administrator failed to authenticate.
     AdminAuthenticationFailed,
+    /// A customer's second factor was locked after consecutive wrong codes
+    /// (`[login.totp] max_failures`). Never holds a code.
+    SecondFactorLocked,
 }
 
 impl EventType {
@@ -69,6 +72,7 @@ impl EventType {
             EventType::KeysChanged => "keys_changed",
             EventType::ConfigChanged => "config_changed",
             EventType::AdminAuthenticationFailed => "admin_authentication_failed",
+            EventType::SecondFactorLocked => "second_factor_locked",
         }
     }
 }

@@ -62,6 +62,7 @@ pub const MIGRATIONS: &[(u32, Migration)] = &[
     (10, super::migrate_v11::migrate),
     (11, add_client_documents),
     (12, drop_in_flight_flows),
+    (13, add_second_factor),
 ];
 
 /// 1 → 2: access and refresh tokens are no longer indexed by client and user
@@ -125,6 +126,27 @@ fn drop_in_flight_flows(tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> 
             super::migrate_v3::drop_kind(tx, kind).await?;
         }
         Ok(())
+    })
+}
+
+/// 13 → 14: customer accounts appended `totp` and refresh tokens
+/// `authentication` (each an `Option`: bincode writes `None` as one zero
+/// byte, so each stored value gains one; such a refresh token's refreshes
+/// carry no ID token, as before); the
+/// login's report (`Authenticated`) appended `payment_link` and the
+/// interaction gained the `SecondFactor` stage, so the flows in flight are
+/// dropped as in 12 → 13.
+fn add_second_factor(tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
+    Box::pin(async move {
+        for kind in [Kind::User, Kind::RefreshToken] {
+            let range = keys::subspace_range(&keys::kind_subspace(kind));
+            for (key, value) in tx.get_range(&range, RangeOptions::default()).await? {
+                let mut upgraded = value.to_vec();
+                upgraded.push(0);
+                tx.set(&key, &upgraded)?;
+            }
+        }
+        drop_in_flight_flows(tx).await
     })
 }
 

@@ -29,7 +29,7 @@ fn screenshots() -> PathBuf {
 /// of `pem`: base64 of the SHA-256 of its SubjectPublicKeyInfo. The test
 /// CA is not in the browser's store; rather than accepting any certificate
 /// (`acceptInsecureCerts`), the browser trusts exactly the device's key.
-fn spki_pin(pem: &Path) -> String {
+pub fn spki_pin(pem: &Path) -> String {
     let leaf = CertificateDer::pem_file_iter(pem)
         .unwrap()
         .next()

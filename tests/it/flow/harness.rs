@@ -39,6 +39,10 @@ pub struct Sections<'a> {
     pub login: &'a str,
     /// Extra `[signing]` lines (e.g. `key_refresh_secs`).
     pub signing: &'a str,
+    /// The `[login.totp]` lines. Empty: `danger_payments_without_sca =
+    /// true`, so that the flows that test something else pay with the
+    /// password alone; the SCA tests (`sca.rs`) set their own.
+    pub totp: &'a str,
 }
 
 /// The OP with two clients and one customer, signing in SoftHSM.
@@ -105,7 +109,12 @@ impl Op {
             tokens,
             login,
             signing,
+            totp,
         } = sections;
+        let totp = match totp {
+            "" => "danger_payments_without_sca = true",
+            lines => lines,
+        };
         let client_key = Arc::new(SoftwareSigner::generate(JoseAlg::Es256).unwrap());
         let jwks_file = pki.dir.path().join("client-jwks.json");
         std::fs::write(
@@ -148,6 +157,9 @@ pin = "{PIN}"
 argon2_memory_kib = 7168
 argon2_iterations = 5
 {login}
+
+[login.totp]
+{totp}
 
 [[login.seed_users]]
 username = "{USER}"

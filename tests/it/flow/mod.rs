@@ -28,6 +28,7 @@ pub mod rar;
 pub mod refresh;
 pub mod revocation;
 pub mod revocation_race;
+pub mod sca;
 
 use super::support::{get, json};
 use fiducia::protocol::jose::{PublicJwk, verify_jws};
