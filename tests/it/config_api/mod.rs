@@ -6,6 +6,7 @@
 mod auth;
 mod cli;
 mod clients;
+mod customers;
 mod keys;
 
 use super::flow::harness::*;
@@ -85,7 +86,7 @@ token_endpoint_auth_method = "private_key_jwt"
 jwks_file = "{jwks}"
 access_token_format = "jwt"
 access_token_audience = "{AUD}"
-scopes = ["fiducia.config.read", "fiducia.config.write", "fiducia.keys.write", "fiducia.audit.read"]
+scopes = ["fiducia.config.read", "fiducia.config.write", "fiducia.keys.write", "fiducia.users.write", "fiducia.audit.read"]
 
 [[clients]]
 client_id = "{OPS_MTLS}"
@@ -95,7 +96,7 @@ token_endpoint_auth_method = "tls_client_auth"
 tls_client_auth_subject_dn = "CN={fintech},OU=org-1,O=org-1,C=GB"
 access_token_format = "jwt"
 access_token_audience = "{AUD}"
-scopes = ["fiducia.config.read", "fiducia.config.write", "fiducia.keys.write", "fiducia.audit.read"]
+scopes = ["fiducia.config.read", "fiducia.config.write", "fiducia.keys.write", "fiducia.users.write", "fiducia.audit.read"]
 
 [store]
 postgres_url = "postgres://fiducia:{PG_URL_SECRET}@db.bank.example/fiducia"
