@@ -377,7 +377,7 @@ fn pointer(path: &str) -> String {
 
 /// Its part of the OpenAPI document.
 pub fn openapi() -> Value {
-    super::customers_openapi::part()
+    super::customers_openapi::part(DEFAULT_LIMIT, MAX_LIMIT)
 }
 
 #[cfg(test)]

@@ -4,8 +4,9 @@
 
 use serde_json::{Value, json};
 
-/// Paths and schemas.
-pub fn part() -> Value {
+/// Paths and schemas; a page holds `default_limit` customers unless asked,
+/// at most `max_limit` (`customers.rs`'s bounds).
+pub fn part(default_limit: usize, max_limit: usize) -> Value {
     let read_security = json!([{ "bearer": ["fiducia.config.read"] }, { "dpop": ["fiducia.config.read"] }]);
     let write_security = json!([{ "bearer": ["fiducia.users.write"] }, { "dpop": ["fiducia.users.write"] }]);
     let username = json!({ "name": "username", "in": "path", "required": true, "description": "The username, percent-encoded (compared trimmed and lower-cased)", "schema": { "type": "string" } });
@@ -56,7 +57,7 @@ pub fn part() -> Value {
                     "security": read_security,
                     "parameters": [
                         { "name": "after", "in": "query", "description": "The username the page starts after (a `next` link's)", "schema": { "type": "string" } },
-                        { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": super::customers::MAX_LIMIT, "default": super::customers::DEFAULT_LIMIT } }
+                        { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": max_limit, "default": default_limit } }
                     ],
                     "responses": with(json!({
                         "200": {

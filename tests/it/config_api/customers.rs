@@ -413,3 +413,62 @@ async fn the_admin_command_creates_and_disables_a_customer() {
     assert!(!err.contains("erin-clear-secret"), "{err}");
     api.op.handle.shutdown().await;
 }
+
+/// A lost race (RFC 9110 §13.1.1): two operators replace the same
+/// customer at once from the same ETag; the service compares it inside
+/// the write's transaction, so one change is made and the other is 412,
+/// and the customer shows the winner's name with one `config_changed`
+/// record for the change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_writers_with_one_etag_one_wins_and_one_is_412() {
+    let api = Api::start(false, "").await;
+    let dpop = DpopKey::new();
+    let fiducia = api
+        .fiducia_token(
+            &dpop,
+            "fiducia.config.read fiducia.users.write fiducia.audit.read",
+        )
+        .await;
+    let iam = api
+        .iam_token(
+            json!({ "scope": "fiducia.config.read fiducia.users.write" }),
+            "at+jwt",
+        )
+        .await;
+    let read = api
+        .send(false, Api::bearer("GET", "/customers/alice", &iam))
+        .await;
+    assert_status(&read, 200);
+    let tag = etag(&read);
+    let renamed = |name: &str| {
+        let mut body = json(read.body());
+        body["name"] = json!(name);
+        body.to_string()
+    };
+    let (ours, theirs) = (renamed("Alice Ours"), renamed("Alice Theirs"));
+    let (a, b) = tokio::join!(
+        async {
+            let request = api.dpop(&dpop, "PUT", "/customers/alice", &fiducia).await;
+            api.send(false, with_body(request, &ours, Some(&tag))).await
+        },
+        api.send(
+            false,
+            with_body(Api::bearer("PUT", "/customers/alice", &iam), &theirs, Some(&tag))
+        ),
+    );
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 412]);
+    let winner = match a.status().as_u16() {
+        200 => "Alice Ours",
+        _ => "Alice Theirs",
+    };
+    let now = api
+        .send(false, Api::bearer("GET", "/customers/alice", &iam))
+        .await;
+    assert_eq!(json(now.body())["name"], winner);
+    let records = records_of(&api, &dpop, &fiducia, "acc-alice-1").await;
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["changed"], json!([{ "member": "name" }]));
+    api.op.handle.shutdown().await;
+}
