@@ -129,6 +129,7 @@ impl<'a> ManagedCustomers<'a> {
         let parsed = body::parse(body, None, self.login).map_err(CustomerError::Invalid)?;
         let hash = match parsed.credential {
             Credential::Hash(hash) => hash,
+            // `body.rs` refuses a clear password: never `Password` here.
             Credential::Keep | Credential::Password(_) => self.unusable_hash().await?,
         };
         let username = parsed.user.username.clone();

@@ -2,6 +2,9 @@
 //! `[config_api]` on its own listener, Fiducia itself as one trusted
 //! issuer (the `ops-admin` client's client_credentials JWT access tokens,
 //! `aud` the Config API's) and a second issuer whose key the test holds.
+//! The operators' clients may ask every Config API scope, from
+//! `fiducia.config.read` to `fiducia.users.write` (the customers
+//! resource's writes).
 
 mod auth;
 mod cli;
