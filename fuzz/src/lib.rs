@@ -26,6 +26,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("rar", targets::json_bodies::rar),
     ("claims", targets::json_bodies::claims),
     ("obie_consent", targets::json_bodies::obie_consent),
+    ("customer_body", targets::json_bodies::customer_body),
     ("registration_body", targets::registration::registration_body),
     ("ciba_request", targets::form::ciba_request),
     ("request_object", targets::signed::request_object),

@@ -66,6 +66,12 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: ClientsOperation,
     },
+    /// Customer accounts.
+    Customers {
+        /// The customer operation.
+        #[command(subcommand)]
+        command: CustomersOperation,
+    },
     /// The configuration the node runs (secrets redacted).
     EffectiveConfig,
     /// Audit records, oldest first, every page.
@@ -160,6 +166,71 @@ pub enum ClientsOperation {
     },
 }
 
+/// Customer operations. A change sends `If-Match` with `--if-match`, or
+/// else with the ETag of a read of the customer just before (RFC 9110
+/// §13.1.1).
+#[derive(Debug, Subcommand)]
+pub enum CustomersOperation {
+    /// One page of customers: username, sub, name, disabled, verified sets.
+    List {
+        /// Start after this username (a previous page's `next`).
+        #[arg(long, value_name = "USERNAME")]
+        after: Option<String>,
+        /// Most customers on the page (1 to 1000).
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Show one customer (never the password hash).
+    Get {
+        /// The username.
+        username: String,
+    },
+    /// Create a customer from a JSON file: an import line's members, a
+    /// password only as `password_hash` (argon2id PHC) or none.
+    Create {
+        /// The JSON file.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Replace a customer's profile, claims, verified claims and accounts
+    /// from a JSON file (members left out are cleared).
+    Update {
+        /// The username.
+        username: String,
+        /// The JSON file.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// The ETag the change is based on (default: read it now).
+        #[arg(long, value_name = "ETAG")]
+        if_match: Option<String>,
+    },
+    /// Disable a customer: no sign-in, and everything the account holds
+    /// revoked.
+    Disable {
+        /// The username.
+        username: String,
+        /// The ETag the change is based on (default: read it now).
+        #[arg(long, value_name = "ETAG")]
+        if_match: Option<String>,
+    },
+    /// Enable a disabled customer.
+    Enable {
+        /// The username.
+        username: String,
+        /// The ETag the change is based on (default: read it now).
+        #[arg(long, value_name = "ETAG")]
+        if_match: Option<String>,
+    },
+    /// Delete a customer (disabled and revoked first).
+    Delete {
+        /// The username.
+        username: String,
+        /// The ETag the change is based on (default: read it now).
+        #[arg(long, value_name = "ETAG")]
+        if_match: Option<String>,
+    },
+}
+
 impl AdminCommand {
     /// The scopes the command needs (writes read the ETag first).
     pub(super) fn scope(&self) -> &'static str {
@@ -173,6 +244,10 @@ impl AdminCommand {
                 command: ClientsOperation::List | ClientsOperation::Get { .. },
             } => "fiducia.config.read",
             AdminCommand::Clients { .. } => "fiducia.config.read fiducia.config.write",
+            AdminCommand::Customers {
+                command: CustomersOperation::List { .. } | CustomersOperation::Get { .. },
+            } => "fiducia.config.read",
+            AdminCommand::Customers { .. } => "fiducia.config.read fiducia.users.write",
             AdminCommand::Audit { .. } => "fiducia.audit.read",
         }
     }

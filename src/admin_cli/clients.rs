@@ -53,35 +53,39 @@ async fn action(api: &Api, client_id: &str, name: &str, if_match: &Option<String
 }
 
 /// `--if-match`, or the client's ETag now.
-async fn tag(api: &Api, at: &str, if_match: &Option<String>) -> anyhow::Result<String> {
+pub(super) async fn tag(api: &Api, at: &str, if_match: &Option<String>) -> anyhow::Result<String> {
     match if_match {
         Some(tag) => Ok(tag.clone()),
         None => api.etag_of(at).await,
     }
 }
 
-fn answer(body: Option<Value>) -> Value {
+pub(super) fn answer(body: Option<Value>) -> Value {
     body.unwrap_or(Value::Null)
 }
 
-/// `/clients/<id>`, the id one path segment: bytes other than RFC 3986
-/// §2.3 unreserved characters percent-encoded (§2.1).
+/// `/clients/<id>`, the id one path segment.
 fn path(client_id: &str) -> anyhow::Result<String> {
     if client_id.is_empty() {
         anyhow::bail!("a client id is needed");
     }
+    Ok(format!("/clients/{}", segment(client_id)))
+}
+
+/// `value` as one path segment: bytes other than RFC 3986 §2.3
+/// unreserved characters percent-encoded (§2.1).
+pub(super) fn segment(value: &str) -> String {
     let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
-    let segment: String = client_id
+    value
         .bytes()
         .map(|b| match unreserved(b) {
             true => (b as char).to_string(),
             false => format!("%{b:02X}"),
         })
-        .collect();
-    Ok(format!("/clients/{segment}"))
+        .collect()
 }
 
-fn read_json(file: &Path) -> anyhow::Result<Value> {
+pub(super) fn read_json(file: &Path) -> anyhow::Result<Value> {
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     // serde's message is left out: it may quote the file (a pasted secret).
     serde_json::from_str(&text).map_err(|e| {

@@ -7,7 +7,7 @@ use super::authenticate::Principal;
 use super::problem::{FieldError, Problem};
 use super::scope::Scope;
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, ETAG, HeaderValue};
+use http::header::{CONTENT_TYPE, ETAG, HeaderValue, IF_MATCH};
 use http::{Method, Request, Response, StatusCode};
 use serde_json::Value;
 use std::future::Future;
@@ -99,9 +99,64 @@ pub fn no_body(call: &Call<'_>) -> Result<(), Problem> {
     }
 }
 
+/// A path segment with each `%HH` decoded (RFC 3986 §2.1: a client id or
+/// a username may hold characters a segment cannot); `None` for a bad
+/// escape or bytes that are not UTF-8.
+pub fn percent_decoded(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3)?;
+                if !hex.iter().all(u8::is_ascii_hexdigit) {
+                    return None;
+                }
+                out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
+                i += 3;
+            }
+            byte => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `If-Match`, required on every change of an existing resource (RFC 6585
+/// §3: 428 without). Several fields are one list (RFC 9110 §5.3); a value
+/// that is not visible ASCII matches no ETag (412).
+pub fn if_match(call: &Call<'_>) -> Result<String, Problem> {
+    let values: Vec<&str> = call
+        .request
+        .headers()
+        .get_all(IF_MATCH)
+        .iter()
+        .map(|v| v.to_str().unwrap_or("\"\""))
+        .collect();
+    match values.is_empty() {
+        true => Err(Problem::precondition_required()),
+        false => Ok(values.join(", ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RFC 3986 §2.1: `%HH` escapes decoded; a bad escape is no id.
+    #[test]
+    fn a_path_segment_is_percent_decoded() {
+        assert_eq!(percent_decoded("shop-1").as_deref(), Some("shop-1"));
+        assert_eq!(percent_decoded("a%20b%2Fc").as_deref(), Some("a b/c"));
+        assert_eq!(percent_decoded("%C3%A9").as_deref(), Some("é"));
+        assert_eq!(percent_decoded("%zz"), None);
+        assert_eq!(percent_decoded("%4"), None);
+        assert_eq!(percent_decoded("%+1"), None);
+        assert_eq!(percent_decoded("%FF"), None);
+    }
 
     #[test]
     fn templates_match_whole_segments() {

@@ -23,6 +23,7 @@ pub const RESOURCES: &[&[Route]] = &[
     resources::effective_config::ROUTES,
     resources::keys::ROUTES,
     resources::clients::ROUTES,
+    resources::customers::ROUTES,
     resources::audit::ROUTES,
     resources::openapi::ROUTES,
 ];

@@ -10,6 +10,7 @@ pub mod client_cert;
 pub mod credentials;
 pub mod dpop;
 pub mod ekyc;
+pub mod entity_tag;
 pub mod error;
 pub mod fapi_headers;
 pub mod form;

@@ -93,7 +93,9 @@ fn dave() -> Value {
            "name": "Dave Smith", "email": "dave@example.com"})
 }
 
-async fn tokens(op: &Op, dpop: &DpopKey, browser: Browser) -> Value {
+/// Alice's (or `browser`'s customer's) tokens through a PAR, login,
+/// consent and code exchange with DPoP.
+pub(crate) async fn tokens(op: &Op, dpop: &DpopKey, browser: Browser) -> Value {
     let (verifier, challenge) = pkce();
     let assertion = op.assertion(PKJWT, json!({})).await;
     let par = form(
@@ -127,7 +129,7 @@ async fn tokens(op: &Op, dpop: &DpopKey, browser: Browser) -> Value {
 
 /// The login step for alice: the status of the answer to her password,
 /// and the page's HTML.
-async fn login_as_alice(op: &Op) -> (u16, String) {
+pub(crate) async fn login_as_alice(op: &Op) -> (u16, String) {
     let (_, challenge) = pkce();
     let assertion = op.assertion(PKJWT, json!({})).await;
     let par = pkjwt_par(&assertion, &challenge, &[]);

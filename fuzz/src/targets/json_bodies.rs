@@ -28,3 +28,38 @@ pub fn obie_consent(data: &[u8]) {
         let _ = parse_domestic_payment(&body);
     }
 }
+
+/// A Config API customer body (`POST /customers`, `PUT
+/// /customers/{username}`): the import line's checks behind the API's own
+/// rules, as a create and as a replace of a stored customer.
+pub fn customer_body(data: &[u8]) {
+    use fiducia::config::LoginConfig;
+    use fiducia::login::customers::body;
+    use fiducia::login::user::UserRecord;
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    let config = LoginConfig::default();
+    let _ = body::parse(&value, None, &config);
+    let current = UserRecord {
+        account_id: "acc-carol-1".into(),
+        username: "carol".into(),
+        password_hash: String::new(),
+        name: "Carol".into(),
+        given_name: None,
+        family_name: None,
+        email: "carol@example.com".into(),
+        email_verified: false,
+        phone_number: None,
+        phone_number_verified: false,
+        birthdate: None,
+        updated_at: 1,
+        claims: None,
+        verified_claims: None,
+        accounts: Vec::new(),
+        disabled: false,
+    };
+    if let Err(problems) = body::parse(&value, Some(&current), &config) {
+        std::hint::black_box(problems.len());
+    }
+}

@@ -31,13 +31,13 @@
 use crate::config_api::etag::of as etag_of;
 use crate::config_api::operator_scopes::within_callers_scopes;
 use crate::config_api::problem::{FieldError, Problem};
-use crate::config_api::route::{Answer, Call, Route, no_body, representation};
+use crate::config_api::route::{Answer, Call, Route, if_match, no_body, percent_decoded, representation};
 use crate::config_api::scope::Scope;
 use crate::oauth::managed_clients::view::if_match_matches;
 use crate::oauth::managed_clients::{ClientView, ManagedClientError, ManagedClients};
 use crate::oauth::op::OpState;
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, ETAG, HeaderValue, IF_MATCH, LOCATION};
+use http::header::{CONTENT_TYPE, ETAG, HeaderValue, LOCATION};
 use http::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -253,48 +253,6 @@ fn client_id(call: &Call<'_>) -> Result<String, Problem> {
         .ok_or_else(|| Problem::not_found("no such client"))
 }
 
-/// `segment` with each `%HH` decoded; `None` for a bad escape or bytes
-/// that are not UTF-8.
-fn percent_decoded(segment: &str) -> Option<String> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = bytes.get(i + 1..i + 3)?;
-                if !hex.iter().all(u8::is_ascii_hexdigit) {
-                    return None;
-                }
-                out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
-                i += 3;
-            }
-            byte => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// `If-Match`, required on every change of an existing client (RFC 6585
-/// §3: 428 without). Several fields are one list (RFC 9110 §5.3); a value
-/// that is not visible ASCII matches no ETag (412).
-fn if_match(call: &Call<'_>) -> Result<String, Problem> {
-    let values: Vec<&str> = call
-        .request
-        .headers()
-        .get_all(IF_MATCH)
-        .iter()
-        .map(|v| v.to_str().unwrap_or("\"\""))
-        .collect();
-    match values.is_empty() {
-        true => Err(Problem::precondition_required()),
-        false => Ok(values.join(", ")),
-    }
-}
-
 /// The body as JSON (the router has checked its media type); its members
 /// are the service's to check.
 fn json_body(call: &Call<'_>) -> Result<Value, Problem> {
@@ -366,18 +324,6 @@ mod tests {
 
     /// Each service refusal has its status; field problems become RFC 6901
     /// pointers; no detail repeats the client id given.
-    /// RFC 3986 §2.1: `%HH` escapes decoded; a bad escape is no id.
-    #[test]
-    fn a_path_id_is_percent_decoded() {
-        assert_eq!(percent_decoded("shop-1").as_deref(), Some("shop-1"));
-        assert_eq!(percent_decoded("a%20b%2Fc").as_deref(), Some("a b/c"));
-        assert_eq!(percent_decoded("%C3%A9").as_deref(), Some("é"));
-        assert_eq!(percent_decoded("%zz"), None);
-        assert_eq!(percent_decoded("%4"), None);
-        assert_eq!(percent_decoded("%+1"), None);
-        assert_eq!(percent_decoded("%FF"), None);
-    }
-
     #[test]
     fn refusals_map_to_their_status_and_problem() {
         let status = |e| problem(e).status;

@@ -40,6 +40,7 @@ fn parts() -> Vec<Value> {
         super::effective_config::openapi(),
         super::keys::openapi(),
         super::clients::openapi(),
+        super::customers::openapi(),
         super::audit::openapi(),
         own(),
     ]
@@ -91,7 +92,7 @@ pub fn document() -> Value {
             "title": "Fiducia Config API",
             "version": "1",
             "description": format!(
-                "Operate Fiducia: configuration, clients, signing keys, audit trail. Callers present an RFC 9068 JWT access token of a trusted issuer with the operation's scope. Scopes: {}",
+                "Operate Fiducia: configuration, clients, customers, signing keys, audit trail. Callers present an RFC 9068 JWT access token of a trusted issuer with the operation's scope. Scopes: {}",
                 Value::Object(scopes)
             )
         },

@@ -4,8 +4,8 @@
 //! The embedded store is one process's: a running OP holds fjall's lock
 //! file, and opening it here fails before anything in the directory is
 //! written (`store::embedded`), with "the store is in use by a running OP;
-//! stop it first". Changing customers while the OP runs comes with the
-//! Config API.
+//! stop it first". A running OP's customers are changed through the
+//! Config API's `/customers` (`service.rs`, `fiducia admin customers`).
 
 use super::{check, manage, writer};
 use crate::clock::{Clock, SystemClock};

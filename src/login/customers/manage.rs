@@ -122,18 +122,22 @@ async fn set_disabled(
 /// `account_id` (its `sub`; the username and everything else about the
 /// customer stay out of the trail), if the mark moved.
 pub fn disabled_changed(account_id: &str, was: bool, now: bool) -> Option<AuditEvent> {
+    disabled_changed_by(Actor::local_operator(), account_id, was, now)
+}
+
+/// [`disabled_changed`] by `actor` (a Config API caller, `<sub>@<iss>`).
+pub fn disabled_changed_by(actor: Actor, account_id: &str, was: bool, now: bool) -> Option<AuditEvent> {
     let (event, from, to) = match (was, now) {
         (false, true) => (EventType::CustomerDisabled, "enabled", "disabled"),
         (true, false) => (EventType::CustomerEnabled, "disabled", "enabled"),
         _ => return None,
     };
     Some(
-        AuditEvent::new(
-            event,
-            Actor::local_operator(),
-            Target::new("customer", account_id),
-        )
-        .with_change(Change::state("status", Some(from), to)),
+        AuditEvent::new(event, actor, Target::new("customer", account_id)).with_change(Change::state(
+            "status",
+            Some(from),
+            to,
+        )),
     )
 }
 

@@ -9,6 +9,10 @@
 //! | `writer.rs` | The write: passwords hashed in parallel on the hasher's threads, bounded transactions |
 //! | `manage.rs` | Listing, showing, disabling (revoking every grant), enabling, setting a password |
 //! | `cli.rs` | The `fiducia users` commands over the config's store |
+//! | `service.rs` | The service the Config API's `/customers` calls: page, read, create, replace, disable, enable, delete with `If-Match` and the audit record in the change's transaction |
+//! | `body.rs` | A Config API body into an import record: the import's checks, no clear password, no value in a problem |
+//! | `view.rs` | A customer as the API shows it (no hash) and its ETag |
+//! | `error.rs` | The service's refusals |
 //!
 //! An import is two phases: everything is read and checked first, against
 //! the file and the store, and only a file without a single problem is
@@ -18,12 +22,20 @@
 //! same file again is idempotent: an existing account with the same
 //! username and `sub` is updated in place.
 
+pub mod body;
 pub mod check;
 pub mod cli;
+pub mod error;
 pub mod line;
 pub mod manage;
 pub mod phc;
+pub mod service;
+pub mod view;
 pub mod writer;
+
+pub use error::{BodyProblem, CustomerError};
+pub use service::ManagedCustomers;
+pub use view::CustomerView;
 
 #[cfg(test)]
 mod tests;

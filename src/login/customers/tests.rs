@@ -15,14 +15,14 @@ use crate::store::repo::{GrantRevocation, Repo};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-const NOW: u64 = 1_800_000_000;
+pub(super) const NOW: u64 = 1_800_000_000;
 
-struct Fixture {
+pub(super) struct Fixture {
     _dir: tempfile::TempDir,
-    users: Users,
+    pub(super) users: Users,
 }
 
-async fn fixture() -> Fixture {
+pub(super) async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let backend = Arc::new(EmbeddedBackend::open(dir.path(), EmbeddedOptions::default()).unwrap());
     let repo = Repo::open(Store::new(backend)).await.unwrap();
@@ -33,7 +33,7 @@ async fn fixture() -> Fixture {
     }
 }
 
-fn weak() -> LoginConfig {
+pub(super) fn weak() -> LoginConfig {
     LoginConfig {
         danger_weak_password_hashing: true,
         ..LoginConfig::default()
@@ -232,7 +232,7 @@ fn revocation() -> GrantRevocation {
     }
 }
 
-async fn grant_with_refresh_token(users: &Users, account_id: &str, grant_id: &str, token: &str) {
+pub(super) async fn grant_with_refresh_token(users: &Users, account_id: &str, grant_id: &str, token: &str) {
     let repo = users.repo();
     let grant = Grant {
         client_id: "client-1".into(),

@@ -22,6 +22,7 @@ use crate::login::error::LoginError;
 use crate::login::user::UserRecord;
 use crate::login::users::Users;
 use crate::store::keys::Index;
+use crate::store::kv::{KvError, Transaction};
 use crate::store::repo::ops;
 use futures::StreamExt;
 
@@ -126,16 +127,9 @@ async fn write_batch(
             for (line, template, has_hash, disabled) in rows {
                 let mut record = template.clone();
                 let existing = ops::find::<UserRecord>(&tx, &record.username, now).await?;
-                let other_name =
-                    ops::find_by_index::<UserRecord>(&tx, Index::User, &record.account_id, now, 2)
-                        .await?
-                        .into_iter()
-                        .find(|f| f.payload.username != record.username);
-                let conflict = existing
-                    .as_ref()
-                    .is_some_and(|e| e.payload.account_id != record.account_id)
-                    || other_name.is_some();
-                if conflict {
+                let conflict =
+                    owner_conflict(&tx, &record, existing.as_ref().map(|e| &e.payload), now).await?;
+                if conflict.is_some() {
                     return Ok(Err(LoginError::AccountConflict(format!(
                         "line {line}: username `{}` or sub `{}` changed owner after the check",
                         record.username, record.account_id
@@ -173,4 +167,34 @@ async fn write_batch(
         })
         .await??;
     Ok(outcome)
+}
+
+/// Which rule writing `record` would break (`login/user.rs`: a username
+/// belongs to one `sub` and a `sub` to one username), read inside `tx`;
+/// `existing` is what the store holds under `record`'s username. `None`:
+/// it may be written. The import's write and the Config API's writes
+/// (`service.rs`) both check it in their own transaction.
+pub async fn owner_conflict(
+    tx: &Transaction,
+    record: &UserRecord,
+    existing: Option<&UserRecord>,
+    now: u64,
+) -> Result<Option<OwnerConflict>, KvError> {
+    if existing.is_some_and(|e| e.account_id != record.account_id) {
+        return Ok(Some(OwnerConflict::UsernameTaken));
+    }
+    let other_name = ops::find_by_index::<UserRecord>(tx, Index::User, &record.account_id, now, 2)
+        .await?
+        .into_iter()
+        .any(|f| f.payload.username != record.username);
+    Ok(other_name.then_some(OwnerConflict::SubTaken))
+}
+
+/// A broken username/`sub` rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerConflict {
+    /// The username belongs to another `sub`.
+    UsernameTaken,
+    /// The `sub` has another username.
+    SubTaken,
 }

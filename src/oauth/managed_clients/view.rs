@@ -9,6 +9,10 @@ use crate::model::registered::RegisteredClient;
 use serde::Serialize;
 use serde_json::Value;
 
+/// The `If-Match` comparison (RFC 9110 §13.1.1), shared with the other
+/// services below HTTP.
+pub use crate::protocol::entity_tag::if_match_matches;
+
 /// Where a client's metadata lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -125,35 +129,5 @@ impl Current<'_> {
         let etag = format!("\"g{}-r{}\"", record.revision, self.document_revision());
         let metadata = serde_json::to_value(&record.metadata).unwrap_or(Value::Null);
         Some(view(ClientSource::Registered, state, etag, metadata))
-    }
-}
-
-/// Whether an `If-Match` field value (RFC 9110 §13.1.1) matches `etag`:
-/// `*` matches any current representation; otherwise one of the listed
-/// entity tags must equal it by strong comparison (§8.8.3.2: a weak tag
-/// never matches).
-pub fn if_match_matches(header: &str, etag: &str) -> bool {
-    let header = header.trim();
-    header == "*"
-        || header
-            .split(',')
-            .map(str::trim)
-            .any(|tag| !tag.starts_with("W/") && tag == etag)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// RFC 9110 §13.1.1 / §8.8.3.2: `*`, a list, strong comparison only.
-    #[test]
-    fn if_match_is_a_strong_comparison_rfc9110_13_1_1() {
-        assert!(if_match_matches("\"r3\"", "\"r3\""));
-        assert!(if_match_matches(" \"r1\", \"r3\" ", "\"r3\""));
-        assert!(if_match_matches("*", "\"r3\""));
-        assert!(!if_match_matches("W/\"r3\"", "\"r3\""));
-        assert!(!if_match_matches("\"r2\"", "\"r3\""));
-        assert!(!if_match_matches("r3", "\"r3\""));
-        assert!(!if_match_matches("", "\"r3\""));
     }
 }

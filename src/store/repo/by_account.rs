@@ -4,6 +4,7 @@
 //! `fiducia users list`.
 
 use super::handle::Repo;
+use super::revoke_indexed::RevokedCount;
 use super::revoked::GrantRevocation;
 use crate::store::keys::{self, Index, Kind};
 use crate::store::kv::{KeyRange, KvError, RangeOptions};
@@ -35,13 +36,29 @@ impl Repo {
         account_id: &str,
         revocation: GrantRevocation,
     ) -> Result<usize, KvError> {
-        let mut total = 0;
+        Ok(self
+            .revoke_by_account_id_per_kind(account_id, revocation)
+            .await?
+            .iter()
+            .map(|(_, n)| n.total)
+            .sum())
+    }
+
+    /// [`Repo::revoke_by_account_id`], counted per kind (the Config API
+    /// says how many grants a disable revoked).
+    pub async fn revoke_by_account_id_per_kind(
+        &self,
+        account_id: &str,
+        revocation: GrantRevocation,
+    ) -> Result<Vec<(Kind, RevokedCount)>, KvError> {
+        let mut counts = Vec::with_capacity(ISSUED_FOR_ACCOUNT.len());
         for kind in ISSUED_FOR_ACCOUNT.iter().copied() {
-            total += self
-                .revoke_indexed(Index::User, account_id, Some(kind), revocation)
+            let n = self
+                .revoke_indexed_counted(Index::User, account_id, Some(kind), revocation)
                 .await?;
+            counts.push((kind, n));
         }
-        Ok(total)
+        Ok(counts)
     }
 
     /// Up to `limit` unexpired records of `P::KIND` in id order, starting

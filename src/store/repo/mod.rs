@@ -39,6 +39,7 @@ pub mod schema;
 pub use crate::store::record::{Consumed, Consumption, Found, FreshId, Links, RecordMeta, StoredRecord};
 pub use expiry::ExpirySweeper;
 pub use handle::Repo;
+pub use revoke_indexed::RevokedCount;
 pub use revoked::{GrantRevocation, RevocationCause};
 pub use schema::SchemaError;
 

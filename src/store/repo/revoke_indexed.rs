@@ -17,6 +17,15 @@ use crate::store::record::RecordMeta;
 /// Index entries (or records of a scanned kind) read per transaction.
 const CHUNK: usize = 500;
 
+/// What a revocation by index deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RevokedCount {
+    /// The records the index entries named (e.g. the grants).
+    pub own: usize,
+    /// Every record deleted: those and what was issued under grants.
+    pub total: usize,
+}
+
 impl Repo {
     /// Deletes the records the entries `(index, value)` point at (of `kind`
     /// only, if given): first, for each grant among them, what was issued
@@ -32,10 +41,29 @@ impl Repo {
         kind: Option<Kind>,
         revocation: GrantRevocation,
     ) -> Result<usize, KvError> {
+        Ok(self
+            .revoke_indexed_counted(index, value, kind, revocation)
+            .await?
+            .total)
+    }
+
+    /// [`Repo::revoke_indexed`], saying also how many of the deleted
+    /// records were the indexed ones themselves (the grants, not their
+    /// tokens).
+    pub(crate) async fn revoke_indexed_counted(
+        &self,
+        index: Index,
+        value: &str,
+        kind: Option<Kind>,
+        revocation: GrantRevocation,
+    ) -> Result<RevokedCount, KvError> {
         let mut total = 0;
+        let mut own = 0;
         for scanned in Kind::ALL.iter().copied() {
             if scanned.is_found_by_scan(index) && kind.is_none_or(|k| k == scanned) {
-                total += self.revoke_scanned(index, value, scanned).await?;
+                let n = self.revoke_scanned(index, value, scanned).await?;
+                total += n;
+                own += n;
             }
         }
         let value = ops::index_value(index, value);
@@ -52,7 +80,10 @@ impl Repo {
                 if *kind == Kind::Grant
                     && let Ok(grant_id) = std::str::from_utf8(id_key)
                 {
-                    total += self.revoke_by_grant_id(grant_id, revocation).await?;
+                    let deleted = self.revoke_by_grant_id(grant_id, revocation).await?;
+                    total += deleted;
+                    // It deletes the grant itself last: one grant revoked.
+                    own += usize::from(deleted > 0);
                 }
             }
             let deleted = self
@@ -72,8 +103,9 @@ impl Repo {
                 })
                 .await?;
             total += deleted;
+            own += deleted;
             if entries.len() < CHUNK {
-                return Ok(total);
+                return Ok(RevokedCount { own, total });
             }
         }
     }

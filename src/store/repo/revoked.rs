@@ -58,8 +58,12 @@ pub enum RevocationCause {
     ClientDeleted,
     /// The client's directory withdrew trust in its software.
     ClientSuspended,
-    /// An operator disabled the customer's account.
+    /// An operator disabled the customer's account (`fiducia users`).
     CustomerDisabled,
+    /// An operator disabled or deleted the customer's account through the
+    /// Config API (`login/customers/service.rs`): revoked by the node that
+    /// took the change, the operator named by its own record.
+    CustomerDisabledThroughApi,
     /// An operator disabled the client (`oauth/managed_clients`).
     ClientDisabled,
     /// An operator deleted the client (`oauth/managed_clients`).
@@ -77,7 +81,9 @@ impl RevocationCause {
             RevocationCause::PaymentConsumed => "payment_consumed",
             RevocationCause::ClientDeleted => "client_deleted",
             RevocationCause::ClientSuspended => "client_suspended",
-            RevocationCause::CustomerDisabled => "customer_disabled",
+            RevocationCause::CustomerDisabled | RevocationCause::CustomerDisabledThroughApi => {
+                "customer_disabled"
+            }
             RevocationCause::ClientDisabled => "client_disabled",
             RevocationCause::ClientRemoved => "client_removed",
         }
@@ -85,13 +91,15 @@ impl RevocationCause {
 
     /// Who caused it: the grant's client, an operator, or the node (the
     /// trust checks act on their own; an operator's disabling or deletion
-    /// of a client is revoked by the node that took it, and the operator is
-    /// named by that change's own `config_changed` record).
+    /// of a client, or a Config API caller's of a customer, is revoked by
+    /// the node that took it, and the operator is named by that change's
+    /// own `config_changed` or `customer_disabled` record).
     pub fn actor(self, client_id: &str) -> Actor {
         match self {
             RevocationCause::ClientSuspended
             | RevocationCause::ClientDisabled
-            | RevocationCause::ClientRemoved => Actor::Node(node_name().to_string()),
+            | RevocationCause::ClientRemoved
+            | RevocationCause::CustomerDisabledThroughApi => Actor::Node(node_name().to_string()),
             RevocationCause::CustomerDisabled => Actor::local_operator(),
             _ => Actor::Client(client_id.to_string()),
         }

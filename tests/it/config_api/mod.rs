@@ -2,10 +2,14 @@
 //! `[config_api]` on its own listener, Fiducia itself as one trusted
 //! issuer (the `ops-admin` client's client_credentials JWT access tokens,
 //! `aud` the Config API's) and a second issuer whose key the test holds.
+//! The operators' clients may ask every Config API scope, from
+//! `fiducia.config.read` to `fiducia.users.write` (the customers
+//! resource's writes).
 
 mod auth;
 mod cli;
 mod clients;
+mod customers;
 mod keys;
 
 use super::flow::harness::*;
@@ -85,7 +89,7 @@ token_endpoint_auth_method = "private_key_jwt"
 jwks_file = "{jwks}"
 access_token_format = "jwt"
 access_token_audience = "{AUD}"
-scopes = ["fiducia.config.read", "fiducia.config.write", "fiducia.keys.write", "fiducia.audit.read"]
+scopes = ["fiducia.config.read", "fiducia.config.write", "fiducia.keys.write", "fiducia.users.write", "fiducia.audit.read"]
 
 [[clients]]
 client_id = "{OPS_MTLS}"
@@ -95,7 +99,7 @@ token_endpoint_auth_method = "tls_client_auth"
 tls_client_auth_subject_dn = "CN={fintech},OU=org-1,O=org-1,C=GB"
 access_token_format = "jwt"
 access_token_audience = "{AUD}"
-scopes = ["fiducia.config.read", "fiducia.config.write", "fiducia.keys.write", "fiducia.audit.read"]
+scopes = ["fiducia.config.read", "fiducia.config.write", "fiducia.keys.write", "fiducia.users.write", "fiducia.audit.read"]
 
 [store]
 postgres_url = "postgres://fiducia:{PG_URL_SECRET}@db.bank.example/fiducia"
