@@ -8,6 +8,11 @@
 //!   host, and the hash can be made where the password is known; a
 //!   password comes as `password_hash` (an argon2id PHC string, `phc.rs`)
 //!   or not at all;
+//! - `totp_secret` is refused for the same reason and more: a second
+//!   factor's secret is enrolled in the bank's own channels (`fiducia
+//!   users totp enrol`, the import file), never sent over an API whose
+//!   bodies may be kept; a replace keeps the enrolled factor (as an
+//!   import line without it does, `writer.rs`);
 //! - `disabled` is refused: the state moves only through the disable and
 //!   enable operations, because disabling must revoke what the account
 //!   holds (`service.rs`); on a replace, `disabled` and `updated_at`
@@ -52,6 +57,12 @@ pub fn parse(
         at(
             "password",
             "a clear password is not accepted here: give password_hash (an argon2id PHC string) or none",
+        );
+    }
+    if members.remove("totp_secret").is_some() {
+        at(
+            "totp_secret",
+            "a second factor is not enrolled through the Config API: use fiducia users totp enrol",
         );
     }
     if let Some(current) = current {
@@ -157,6 +168,13 @@ mod tests {
         with_password["password"] = json!("hunter2-secret");
         let refused = parse(&with_password, None, &config()).unwrap_err();
         assert_eq!(paths(&refused), ["password"]);
+        // Nor a second factor's secret (RFC 6238 §5.1: the key is kept
+        // secret; it is enrolled in the bank's own channels).
+        let mut with_totp = base();
+        with_totp["totp_secret"] = json!("CURUATVSPOOCUMUH5UVJQNEIFCHTJIPX");
+        let refused = parse(&with_totp, None, &config()).unwrap_err();
+        assert_eq!(paths(&refused), ["totp_secret"]);
+        assert!(!format!("{refused:?}").contains("CURUATVS"));
         assert!(!format!("{refused:?}").contains("hunter2"));
     }
 

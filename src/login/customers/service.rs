@@ -198,6 +198,8 @@ impl<'a> ManagedCustomers<'a> {
                 let hash = new_hash.clone().unwrap_or_else(|| stored.password_hash.clone());
                 let mut record = user.clone().into_record(name.clone(), hash, now);
                 record.disabled = stored.disabled;
+                // The enrolled second factor stays (a body cannot carry one: body.rs).
+                record.totp = stored.totp.clone();
                 if maybe && stored == record {
                     return Ok(Ok(record));
                 }

@@ -258,3 +258,29 @@ async fn a_page_is_bounded_and_names_the_next_username() {
         Err(CustomerError::Invalid(_))
     ));
 }
+
+/// A replace keeps the customer's enrolled second factor (a body cannot
+/// carry one: `body.rs`), so editing a profile through the Config API
+/// never drops SCA for the customer.
+#[tokio::test]
+async fn a_replace_keeps_the_enrolled_second_factor() {
+    let f = fixture().await;
+    let login = weak();
+    let service = ManagedCustomers::new(&f.users, &login, 3600);
+    service.create(OPERATOR, &carol_body(), NOW).await.unwrap();
+    let secret = crate::login::customers::manage::enrol_totp(&f.users, "carol", NOW)
+        .await
+        .unwrap()
+        .unwrap();
+    let current = service.get("carol", NOW).await.unwrap();
+    let mut body = carol_body();
+    body.as_object_mut().unwrap().remove("password_hash");
+    body["name"] = json!("Carol J Jones");
+    service
+        .replace(OPERATOR, "carol", &current.etag, &body, NOW + 1)
+        .await
+        .unwrap();
+    let stored = f.users.find_by_username("carol", NOW + 1).await.unwrap().unwrap();
+    assert_eq!(stored.name, "Carol J Jones");
+    assert_eq!(stored.totp.map(|t| t.secret), Some(secret));
+}
