@@ -173,10 +173,18 @@ pub async fn start_with(
             "registration.danger_allow_localhost_redirects: loopback redirect URIs are registrable (sandboxes only)"
         );
     }
+    // The section documents an operator wrote live (`oauth/live_sections`)
+    // rule their sections from the first request on.
+    let sections = Arc::new(crate::oauth::live_sections::LiveSections::new(
+        config.clone(),
+        repo.clone(),
+        clock.clone(),
+    ));
+    sections.reload().await?;
     let directories = match c.registration.enabled {
         true => Some(Arc::new(
-            crate::oauth::registration::directories::TrustedDirectories::load(
-                &c.registration.trusted_directories,
+            crate::oauth::registration::directories::TrustedDirectories::live(
+                sections.clone(),
                 fetcher.clone(),
             )?,
         )),
@@ -189,16 +197,23 @@ pub async fn start_with(
                 clock: clock.clone(),
                 budgets: crate::model::registered_budget::RegisteredBudgets::from_config(&c.registration),
             });
+    // With registration on, a registered client of a directory an operator
+    // removed live is refused (`ClientRegistry::with_directory_check`).
+    let clients = match c.registration.enabled {
+        true => clients.with_directory_check({
+            let sections = sections.clone();
+            Arc::new(move |issuer: &str| {
+                sections
+                    .get::<crate::oauth::live_sections::TrustedDirectories>()
+                    .iter()
+                    .any(|d| d.issuer == issuer)
+            })
+        }),
+        false => clients,
+    };
     // Client documents an operator wrote live (`oauth/managed_clients`)
     // override the file's entries from the first request on.
     clients.reload_managed().await?;
-    // So do the section documents (`oauth/live_sections`).
-    let sections = Arc::new(crate::oauth::live_sections::LiveSections::new(
-        config.clone(),
-        repo.clone(),
-        clock.clone(),
-    ));
-    sections.reload().await?;
     let sessions = crate::oauth::session::SessionRegistry::new(
         repo.clone(),
         Duration::from_secs(c.login.interaction_ttl_secs),

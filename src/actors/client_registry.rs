@@ -57,7 +57,11 @@ pub struct ClientRegistry {
     fetcher: Option<JwksFetcher>,
     actors: Mutex<HashMap<String, ActorRef<ClientActorMessage>>>,
     supervisor: ractor::ActorCell,
+    trusts_directory: Option<DirectoryCheck>,
 }
+
+/// Whether a trusted directory (its issuer) is in force on this node now.
+pub type DirectoryCheck = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 impl ClientRegistry {
     /// A registry over the configured clients; actors are spawned under
@@ -73,7 +77,18 @@ impl ClientRegistry {
             fetcher,
             actors: Mutex::new(HashMap::new()),
             supervisor,
+            trusts_directory: None,
         }
+    }
+
+    /// Refuses, as unknown, a registered client whose directory `check`
+    /// says is not trusted now (an operator removed it live,
+    /// `oauth/live_sections`): its statement's attestation no longer
+    /// stands, and no trust check could re-examine it. It is not deleted:
+    /// the directory added again serves it again.
+    pub fn with_directory_check(mut self, check: DirectoryCheck) -> Self {
+        self.trusts_directory = Some(check);
+        self
     }
 
     /// Also finds registered clients in `source`.
@@ -184,6 +199,11 @@ impl ClientRegistry {
             return Some(client.clone());
         }
         let record = self.registered_record(client_id).await?;
+        if let Some(trusted) = &self.trusts_directory
+            && !trusted(&record.directory)
+        {
+            return None;
+        }
         match self.client_of(&record) {
             Ok(mut client) => {
                 client.trusted_since = client.trusted_since.max(floor);

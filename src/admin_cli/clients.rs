@@ -70,18 +70,21 @@ fn path(client_id: &str) -> anyhow::Result<String> {
     if client_id.is_empty() {
         anyhow::bail!("a client id is needed");
     }
+    Ok(format!("/clients/{}", segment(client_id)))
+}
+
+/// `key` as one path segment.
+pub(super) fn segment(key: &str) -> String {
     let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
-    let segment: String = client_id
-        .bytes()
+    key.bytes()
         .map(|b| match unreserved(b) {
             true => (b as char).to_string(),
             false => format!("%{b:02X}"),
         })
-        .collect();
-    Ok(format!("/clients/{segment}"))
+        .collect()
 }
 
-fn read_json(file: &Path) -> anyhow::Result<Value> {
+pub(super) fn read_json(file: &Path) -> anyhow::Result<Value> {
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     // serde's message is left out: it may quote the file (a pasted secret).
     serde_json::from_str(&text).map_err(|e| {

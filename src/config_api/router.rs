@@ -23,6 +23,8 @@ pub const RESOURCES: &[&[Route]] = &[
     resources::effective_config::ROUTES,
     resources::keys::ROUTES,
     resources::clients::ROUTES,
+    resources::trusted_directories::ROUTES,
+    resources::resource_servers::ROUTES,
     resources::audit::ROUTES,
     resources::openapi::ROUTES,
 ];

@@ -255,7 +255,7 @@ fn client_id(call: &Call<'_>) -> Result<String, Problem> {
 
 /// `segment` with each `%HH` decoded; `None` for a bad escape or bytes
 /// that are not UTF-8.
-fn percent_decoded(segment: &str) -> Option<String> {
+pub(super) fn percent_decoded(segment: &str) -> Option<String> {
     let bytes = segment.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

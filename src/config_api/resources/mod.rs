@@ -1,7 +1,8 @@
 //! One file per Config API resource: its routes (`ROUTES`), handlers and
 //! its part of the OpenAPI document (`openapi()`: `paths` and `schemas`),
 //! listed in `router::RESOURCES` (`clients_openapi.rs` is the clients
-//! resource's long document part, not a resource).
+//! resource's long document part, not a resource; `section_items.rs` is
+//! the routes every list section managed live shares).
 
 pub mod audit;
 pub mod clients;
@@ -9,3 +10,6 @@ mod clients_openapi;
 pub mod effective_config;
 pub mod keys;
 pub mod openapi;
+pub mod resource_servers;
+pub mod section_items;
+pub mod trusted_directories;

@@ -40,6 +40,8 @@ fn parts() -> Vec<Value> {
         super::effective_config::openapi(),
         super::keys::openapi(),
         super::clients::openapi(),
+        super::trusted_directories::openapi(),
+        super::resource_servers::openapi(),
         super::audit::openapi(),
         own(),
     ]

@@ -3,7 +3,12 @@
 //! /effective-config` with its source, and checked on every write with the
 //! others in force.
 
-use super::section::DynSection;
+use super::resource_servers::ResourceServers;
+use super::section::{DynSection, Erased};
+use super::trusted_directories::TrustedDirectories;
 
 /// Every section managed live.
-pub static SECTIONS: &[&dyn DynSection] = &[];
+pub static SECTIONS: &[&dyn DynSection] = &[
+    &Erased::<TrustedDirectories>::new(),
+    &Erased::<ResourceServers>::new(),
+];

@@ -84,7 +84,8 @@ impl LiveSections {
 
     /// Runs `decide` on section `S` as the store holds it (with the
     /// configuration the value is checked against: the file with every
-    /// section as this node runs them) in one transaction and makes its
+    /// section as this node runs them and the clients as the store's client
+    /// documents leave them, `clients_in_force.rs`) in one transaction and makes its
     /// decision there: the document, the generation and the audit record
     /// together. A value that fails the start-up checks is refused
     /// ([`SectionError::Refused`]). This node runs the result at once.
@@ -116,6 +117,9 @@ impl LiveSections {
                     return Ok(Ok((written, true)));
                 }
                 let current = current_of::<S>(self.file(), document.as_ref())?;
+                let mut base = base.clone();
+                super::clients_in_force::apply(&tx, &mut base, now).await?;
+                let base = &base;
                 let (value, mut targets, changed) = match decide(&current, base) {
                     Err(refused) => return Ok(Err(refused)),
                     Ok(Decision::Unchanged) => return Ok(Ok((current, false))),

@@ -75,6 +75,10 @@ impl ManagedClients<'_> {
     /// registered client); allowed over a deleted one's tombstone.
     pub async fn create(&self, operator: &str, body: &Value) -> Result<ClientView, ManagedClientError> {
         let entry = metadata::parse(self.config, body, None).map_err(ManagedClientError::Invalid)?;
+        let reserved = metadata::resource_server_problems(&self.resource_servers, &entry);
+        if !reserved.is_empty() {
+            return Err(ManagedClientError::Invalid(reserved));
+        }
         let client_id = entry.client_id.clone();
         let json = serde_json::to_string(&entry).map_err(|e| KvError::Backend(e.to_string()))?;
         let given: Vec<String> = match body {
@@ -131,7 +135,13 @@ impl ManagedClients<'_> {
         body: &Value,
     ) -> Result<ClientView, ManagedClientError> {
         let if_match = if_match.ok_or(ManagedClientError::PreconditionRequired)?;
-        let entry = metadata::parse(self.config, body, Some(client_id));
+        let entry = metadata::parse(self.config, body, Some(client_id)).and_then(|entry| {
+            let reserved = metadata::resource_server_problems(&self.resource_servers, &entry);
+            match reserved.is_empty() {
+                true => Ok(entry),
+                false => Err(reserved),
+            }
+        });
         self.write(operator, client_id, |current, now| {
             let view = precondition(current, client_id, Some(if_match))?;
             if view.source == ClientSource::Registered {

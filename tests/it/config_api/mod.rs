@@ -7,6 +7,8 @@ mod auth;
 mod cli;
 mod clients;
 mod keys;
+mod resource_servers;
+mod trusted_directories;
 
 use super::flow::harness::*;
 use super::support::{Version, free_port, send};
