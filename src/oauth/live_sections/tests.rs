@@ -6,6 +6,7 @@
 //! the revision still counting, a second node following the generation,
 //! and a commit of unknown outcome leaving all or nothing.
 
+use super::ResourceServers;
 use super::section::{DynSection, Erased};
 use super::*;
 use crate::clock::{Clock, ManualClock};
@@ -357,4 +358,37 @@ async fn a_commit_of_unknown_outcome_leaves_all_or_nothing() {
     assert_eq!(view.item.id, "reports");
     assert_eq!(f.node.effective::<Servers>().2, 1);
     assert_eq!(f.trail().await.len(), 1, "one write, one record");
+}
+
+/// The start-up rule of `config/interaction_apps.rs` holds for a removal:
+/// an interaction app `login.interaction_app` names cannot go (the
+/// registered section, `resource_servers.rs`), and the refusal names the
+/// field that needs it.
+#[tokio::test]
+async fn a_removal_the_rest_of_the_configuration_needs_is_refused() {
+    let text = "[tls]\ndev_generate = true\nclient_ca = [\"/ca.pem\"]\n[signing]\nbackend = \"software\"\n\
+        [login]\ninteraction_app = \"bank-login\"\n\
+        [[resource_servers]]\nid = \"bank-login\"\ntls_client_auth_subject_dn = \"CN=bank-login,O=Bank,C=GB\"\n\
+        interaction_login_url = \"https://login.bank.example/start\"\n";
+    let config = Arc::new(
+        validate(
+            load_from_str(text, Vec::new()).unwrap(),
+            std::path::Path::new("/"),
+        )
+        .unwrap(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Arc::new(EmbeddedBackend::open(dir.path(), EmbeddedOptions::default()).unwrap());
+    let repo = Repo::open(Store::new(backend)).await.unwrap();
+    let node = LiveSections::new(config, repo, Arc::new(ManualClock::at(NOW)));
+    node.reload().await.unwrap();
+    let app = node.get_item::<ResourceServers>("bank-login").await.unwrap();
+    let Err(SectionError::Refused(problems)) = node
+        .delete_item::<ResourceServers>(OPERATOR, "bank-login", Some(&app.etag))
+        .await
+    else {
+        panic!("refused");
+    };
+    assert_eq!(problems[0].field, "login.interaction_app", "{problems:?}");
+    assert_eq!(node.get::<ResourceServers>().len(), 1, "nothing changed");
 }

@@ -350,6 +350,32 @@ async fn bad_resource_servers_get_one_problem_per_member_and_no_client_overlaps(
         .await;
     assert_status(&refused, 400);
     assert_eq!(json(refused.body())["errors"].as_array().unwrap().len(), 3);
+    // A stored client's subject (created through /clients) is taken too:
+    // the write reads the client documents in its own transaction.
+    let stored = json!({
+        "client_id": "stored-mtls",
+        "client_name": "Stored Fintech",
+        "redirect_uris": [REDIRECT],
+        "token_endpoint_auth_method": "tls_client_auth",
+        "tls_client_auth_subject_dn": "CN=stored-fintech,O=Org,C=GB",
+    });
+    let created = api
+        .send(false, json_request("POST", "/clients", &writer, &stored, None))
+        .await;
+    assert_status(&created, 201);
+    let taken = json!({ "id": REPORTS, "tls_client_auth_subject_dn": "cn=stored-fintech, o=Org, c=GB" });
+    let refused = api
+        .send(
+            false,
+            json_request("POST", "/resource-servers", &writer, &taken, None),
+        )
+        .await;
+    assert_status(&refused, 400);
+    assert!(
+        json(refused.body())
+            .to_string()
+            .contains("tls_client_auth client has this subject DN")
+    );
     // The other way: a client created through /clients with the gateway's id.
     let client = json!({
         "client_id": GATEWAY,
