@@ -198,15 +198,20 @@ pub async fn start_with(
                 budgets: crate::model::registered_budget::RegisteredBudgets::from_config(&c.registration),
             });
     // With registration on, a registered client of a directory an operator
-    // removed live is refused (`ClientRegistry::with_directory_check`).
+    // removed live is refused, and a directory's budget is the one in
+    // force (`ClientRegistry::with_live_directories`).
     let clients = match c.registration.enabled {
-        true => clients.with_directory_check({
+        true => clients.with_live_directories({
             let sections = sections.clone();
             Arc::new(move |issuer: &str| {
                 sections
                     .get::<crate::oauth::live_sections::TrustedDirectories>()
                     .iter()
-                    .any(|d| d.issuer == issuer)
+                    .find(|d| d.issuer == issuer)
+                    .map(|d| crate::model::registered_budget::RequestBudget {
+                        requests_per_second: d.requests_per_second,
+                        burst: d.burst,
+                    })
             })
         }),
         false => clients,

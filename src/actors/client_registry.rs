@@ -57,11 +57,12 @@ pub struct ClientRegistry {
     fetcher: Option<JwksFetcher>,
     actors: Mutex<HashMap<String, ActorRef<ClientActorMessage>>>,
     supervisor: ractor::ActorCell,
-    trusts_directory: Option<DirectoryCheck>,
+    live_directory: Option<LiveDirectory>,
 }
 
-/// Whether a trusted directory (its issuer) is in force on this node now.
-pub type DirectoryCheck = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+/// A trusted directory (by issuer) as this node runs it now: `None` when
+/// it is not trusted, else the request budget it gives its clients.
+pub type LiveDirectory = Arc<dyn Fn(&str) -> Option<RequestBudget> + Send + Sync>;
 
 impl ClientRegistry {
     /// A registry over the configured clients; actors are spawned under
@@ -77,17 +78,19 @@ impl ClientRegistry {
             fetcher,
             actors: Mutex::new(HashMap::new()),
             supervisor,
-            trusts_directory: None,
+            live_directory: None,
         }
     }
 
-    /// Refuses, as unknown, a registered client whose directory `check`
-    /// says is not trusted now (an operator removed it live,
-    /// `oauth/live_sections`): its statement's attestation no longer
-    /// stands, and no trust check could re-examine it. It is not deleted:
-    /// the directory added again serves it again.
-    pub fn with_directory_check(mut self, check: DirectoryCheck) -> Self {
-        self.trusts_directory = Some(check);
+    /// Looks each registered client's directory up in `directory` (the
+    /// directories in force, changed live through `oauth/live_sections`):
+    /// a client whose directory is not trusted now is refused as unknown
+    /// (its statement's attestation no longer stands, and no trust check
+    /// could re-examine it; it is not deleted: the directory added again
+    /// serves it again), and a client's budget from its directory is the
+    /// directory's in force.
+    pub fn with_live_directories(mut self, directory: LiveDirectory) -> Self {
+        self.live_directory = Some(directory);
         self
     }
 
@@ -199,12 +202,11 @@ impl ClientRegistry {
             return Some(client.clone());
         }
         let record = self.registered_record(client_id).await?;
-        if let Some(trusted) = &self.trusts_directory
-            && !trusted(&record.directory)
-        {
-            return None;
-        }
-        match self.client_of(&record) {
+        let live = match &self.live_directory {
+            Some(directory) => Some(directory(&record.directory)?),
+            None => None,
+        };
+        match self.client_of(&record, live) {
             Ok(mut client) => {
                 client.trusted_since = client.trusted_since.max(floor);
                 Some(Arc::new(client))
@@ -230,11 +232,14 @@ impl ClientRegistry {
         {
             match answer {
                 // The trust checks change `trusted_since` and the revoked
-                // certificates, not the revision.
+                // certificates, not the revision; a directory changed live
+                // may change the budget.
                 Ok(snapshot)
                     if snapshot.revision == client.revision
                         && snapshot.trusted_since == client.trusted_since
-                        && snapshot.revoked_certificates == client.revoked_certificates =>
+                        && snapshot.revoked_certificates == client.revoked_certificates
+                        && snapshot.requests_per_second == client.requests_per_second
+                        && snapshot.burst == client.burst =>
                 {
                     return Ok(Some(snapshot));
                 }
@@ -273,15 +278,23 @@ impl ClientRegistry {
         }
     }
 
-    /// The client a stored registration describes, with its budget.
-    fn client_of(&self, record: &RegisteredClient) -> Result<Client, String> {
+    /// The client a stored registration describes, with its budget
+    /// (`directory`: its directory's in force, when live).
+    fn client_of(
+        &self,
+        record: &RegisteredClient,
+        directory: Option<RequestBudget>,
+    ) -> Result<Client, String> {
         let budget = self
             .registered
             .as_ref()
             .map_or_else(RequestBudget::default, |source| {
-                source
-                    .budgets
-                    .budget(&record.client_id, &record.software_id, &record.directory)
+                source.budgets.budget_with(
+                    &record.client_id,
+                    &record.software_id,
+                    &record.directory,
+                    directory,
+                )
             });
         Client::from_registered(record, budget)
     }

@@ -6,8 +6,9 @@
 //! (`unapproved_software_statement`, RFC 7591 §3.2.2) and the client it
 //! registered is refused as unknown (RFC 6749 §5.2 `invalid_client`); the
 //! directory is named by its issuer URL percent-encoded (RFC 3986 §2.1);
-//! `jwks_file` is refused in a body; `If-Match` (RFC 9110 §13.1.1) and the
-//! reset to the file.
+//! `jwks_file` is refused in a body; its clients' request budget follows
+//! the directory's in force; `If-Match` (RFC 9110 §13.1.1) and the reset
+//! to the file.
 
 use super::*;
 use crate::it::dcr::{AISP_SCOPE, Dcr};
@@ -146,19 +147,46 @@ async fn a_directory_added_live_admits_its_statements_and_removed_refuses_them()
     );
     assert!(!problem.to_string().contains("/etc/passwd"), "{problem}");
 
+    // Its clients' request budget follows the directory's in force: one
+    // request a second, a burst of one, then 429 (RFC 6585 §4).
+    let tighter = json!({
+        "issuer": LIVE,
+        "jwks_uri": format!("{}/directory/jwks", dcr.host),
+        "certificate_binding": "uk",
+        "requests_per_second": 1,
+        "burst": 1,
+    });
+    let updated = call(with_body(
+        Api::bearer("PUT", &path, &token),
+        &tighter.to_string(),
+        Some(&tag),
+    ))
+    .await;
+    assert_status(&updated, 200);
+    let new_tag = etag(&updated);
+    assert_ne!(new_tag, tag);
+    let first = cc_token(&dcr.op, &client_id, "accounts").await;
+    let second = cc_token(&dcr.op, &client_id, "accounts").await;
+    assert!(
+        [first.status().as_u16(), second.status().as_u16()].contains(&429),
+        "{} {}",
+        first.status(),
+        second.status()
+    );
+
     // Removed: stale 412, none 428, right 204.
     assert_status(
-        &call(with_body(
-            Api::bearer("DELETE", &path, &token),
-            "",
-            Some("\"ix\""),
-        ))
-        .await,
+        &call(with_body(Api::bearer("DELETE", &path, &token), "", Some(&tag))).await,
         412,
     );
     assert_status(&call(Api::bearer("DELETE", &path, &token)).await, 428);
     assert_status(
-        &call(with_body(Api::bearer("DELETE", &path, &token), "", Some(&tag))).await,
+        &call(with_body(
+            Api::bearer("DELETE", &path, &token),
+            "",
+            Some(&new_tag),
+        ))
+        .await,
         204,
     );
     // The next registration with its statement is refused ...
