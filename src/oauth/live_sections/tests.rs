@@ -6,9 +6,9 @@
 //! the revision still counting, a second node following the generation,
 //! and a commit of unknown outcome leaving all or nothing.
 
-use super::ResourceServers;
 use super::section::{DynSection, Erased};
 use super::*;
+use super::{ResourceServers, TrustedDirectories};
 use crate::clock::{Clock, ManualClock};
 use crate::config::{Config, ResourceServerConfig, ValidatedConfig, load_from_str, validate};
 use crate::model::section_document::SectionDocument;
@@ -391,4 +391,61 @@ async fn a_removal_the_rest_of_the_configuration_needs_is_refused() {
     };
     assert_eq!(problems[0].field, "login.interaction_app", "{problems:?}");
     assert_eq!(node.get::<ResourceServers>().len(), 1, "nothing changed");
+}
+
+/// `jwks_file` through the API (`trusted_directories.rs`): a directory
+/// carried over from the file keeps its own, unchanged, through an update
+/// of another member; a new one naming a file, or a changed path, is
+/// refused (a path on one node's disk is not an API value).
+#[tokio::test]
+async fn a_jwks_file_is_kept_from_the_file_and_refused_from_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let jwks = dir.path().join("directory-jwks.json");
+    std::fs::write(&jwks, "{\"keys\":[]}").unwrap();
+    let text = format!(
+        "[tls]\ndev_generate = true\n[signing]\nbackend = \"software\"\n\
+         [[registration.trusted_directories]]\nissuer = \"file-directory\"\njwks_file = \"{}\"\n",
+        jwks.display()
+    );
+    let config = Arc::new(
+        validate(
+            load_from_str(&text, Vec::new()).unwrap(),
+            std::path::Path::new("/"),
+        )
+        .unwrap(),
+    );
+    let backend =
+        Arc::new(EmbeddedBackend::open(&dir.path().join("store"), EmbeddedOptions::default()).unwrap());
+    let repo = Repo::open(Store::new(backend)).await.unwrap();
+    let node = LiveSections::new(config, repo, Arc::new(ManualClock::at(NOW)));
+    node.reload().await.unwrap();
+    let current = node
+        .get_item::<TrustedDirectories>("file-directory")
+        .await
+        .unwrap();
+    let mut kept = serde_json::to_value(&current.item).unwrap();
+    kept["requests_per_second"] = json!(5);
+    let updated = node
+        .update_item::<TrustedDirectories>(OPERATOR, "file-directory", Some(&current.etag), &kept)
+        .await
+        .unwrap();
+    assert_eq!(updated.item.jwks_file.as_deref(), Some(jwks.as_path()));
+    assert_eq!(updated.item.requests_per_second, 5);
+    let mut moved = kept.clone();
+    moved["jwks_file"] = json!(dir.path().join("other.json"));
+    let Err(SectionError::Invalid(problems)) = node
+        .update_item::<TrustedDirectories>(OPERATOR, "file-directory", Some(&updated.etag), &moved)
+        .await
+    else {
+        panic!("refused");
+    };
+    assert!(problems.iter().any(|p| p.field == "jwks_file"), "{problems:?}");
+    let new = json!({ "issuer": "https://new.directory.example/", "jwks_file": jwks });
+    let Err(SectionError::Invalid(problems)) = node.create_item::<TrustedDirectories>(OPERATOR, &new).await
+    else {
+        panic!("refused");
+    };
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].field, "jwks_file");
+    assert!(!problems[0].message.contains("directory-jwks"), "no value echoed");
 }

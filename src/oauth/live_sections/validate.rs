@@ -2,10 +2,12 @@
 //! start-up applies to the file (`config::problems`: every named check of
 //! `config/checks.rs`, the section's own among them) on the configuration
 //! it would make, plus the section's API rules
-//! ([`Section::api_problems`]). An item of a list section is checked one
-//! member at a time (each given member in an otherwise valid template
-//! item) and then whole, so that each bad member gets its own problem with
-//! the start-up check's message, never its value.
+//! ([`Section::api_problems`]). An item of a list section is checked
+//! whole; when anything is wrong, each given non-null member is also
+//! checked alone (in an otherwise valid template item), so that each bad
+//! member gets its own problem with the start-up check's message (a check
+//! stops at its first), never its value. A valid item is never refused
+//! for what a member does alone in the template.
 
 use super::section::{FieldProblem, ListSection, Section};
 use crate::config::Config;
@@ -65,11 +67,23 @@ pub fn item<S: ListSection>(
     let Ok(item) = serde_json::from_value::<S::Item>(Value::Object(given.clone())) else {
         return Err(vec![FieldProblem::new("", format!("not a valid {}", S::ITEM))]);
     };
+    let before = S::value_of(items.to_vec());
+    let after = S::value_of(placed::<S>(items, position, &item));
+    // The whole item: what only a combination of members breaks, and what
+    // it breaks elsewhere in the configuration. An item it finds nothing
+    // wrong with is valid.
+    let whole = checked::<S>(base, items, position, &item);
+    let own = S::api_problems(&before, &after);
+    if whole.is_empty() && own.is_empty() {
+        return Ok(item);
+    }
+    // Each given member alone (null ones are their default, nothing to
+    // try): the problems the start-up checks find with it, so that a check
+    // stopping at its first problem hides none of the others.
     let mut problems: Vec<FieldProblem> = Vec::new();
     let template = S::template();
-    let mut names: Vec<&String> = given.keys().collect();
+    let mut names: Vec<&String> = given.keys().filter(|n| !given[*n].is_null()).collect();
     names.sort();
-    // Each member alone: the problems the start-up checks find with it.
     for name in names {
         let mut one = template.clone();
         one.insert(name.clone(), given.get(name).cloned().unwrap_or(Value::Null));
@@ -82,16 +96,7 @@ pub fn item<S: ListSection>(
             }
         }
     }
-    // The whole item: what only a combination of members breaks, and what
-    // it breaks elsewhere in the configuration.
-    for found in checked::<S>(base, items, position, &item) {
-        if !problems.iter().any(|p| p.field == found.field) {
-            problems.push(found);
-        }
-    }
-    let before = S::value_of(items.to_vec());
-    let after = S::value_of(placed::<S>(items, position, &item));
-    for found in S::api_problems(&before, &after) {
+    for found in whole.into_iter().chain(own) {
         if !problems.iter().any(|p| p.field == found.field) {
             problems.push(found);
         }
