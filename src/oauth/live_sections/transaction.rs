@@ -182,6 +182,17 @@ impl LiveSections {
     }
 }
 
+/// Section `S`'s value in force as `tx` reads it (the store's document,
+/// else `file`'s): for another write that must be checked against it in
+/// its own transaction (a client created through the clients service
+/// against the resource servers).
+pub async fn value_in<S: Section>(tx: &Transaction, file: &Config, now: u64) -> Result<S::Value, KvError> {
+    let document = ops::find::<SectionDocument>(tx, S::NAME, now)
+        .await?
+        .map(|f| f.payload);
+    Ok(current_of::<S>(file, document.as_ref())?.value)
+}
+
 /// What `document` (if any) makes of section `S` over `file`.
 fn current_of<S: Section>(file: &Config, document: Option<&SectionDocument>) -> Result<Current<S>, KvError> {
     let Some(document) = document else {

@@ -73,6 +73,15 @@ impl<'a> ManagedClients<'a> {
             registered: ops::find::<RegisteredClient>(tx, client_id, now)
                 .await?
                 .map(|f| f.payload),
+            // Read in the write's transaction, so that a resource server
+            // created meanwhile on another node makes one of the two
+            // writes retry and see the other (`config/resource_servers.rs`).
+            resource_servers: crate::oauth::live_sections::transaction::value_in::<ResourceServers>(
+                tx,
+                self.config,
+                now,
+            )
+            .await?,
         })
     }
 }
