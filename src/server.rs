@@ -178,10 +178,18 @@ pub async fn start_with(
             "registration.danger_allow_localhost_redirects: loopback redirect URIs are registrable (sandboxes only)"
         );
     }
+    // The section documents an operator wrote live (`oauth/live_sections`)
+    // rule their sections from the first request on.
+    let sections = Arc::new(crate::oauth::live_sections::LiveSections::new(
+        config.clone(),
+        repo.clone(),
+        clock.clone(),
+    ));
+    sections.reload().await?;
     let directories = match c.registration.enabled {
         true => Some(Arc::new(
-            crate::oauth::registration::directories::TrustedDirectories::load(
-                &c.registration.trusted_directories,
+            crate::oauth::registration::directories::TrustedDirectories::live(
+                sections.clone(),
                 fetcher.clone(),
             )?,
         )),
@@ -194,6 +202,25 @@ pub async fn start_with(
                 clock: clock.clone(),
                 budgets: crate::model::registered_budget::RegisteredBudgets::from_config(&c.registration),
             });
+    // With registration on, a registered client of a directory an operator
+    // removed live is refused, and a directory's budget is the one in
+    // force (`ClientRegistry::with_live_directories`).
+    let clients = match c.registration.enabled {
+        true => clients.with_live_directories({
+            let sections = sections.clone();
+            Arc::new(move |issuer: &str| {
+                sections
+                    .get::<crate::oauth::live_sections::TrustedDirectories>()
+                    .iter()
+                    .find(|d| d.issuer == issuer)
+                    .map(|d| crate::model::registered_budget::RequestBudget {
+                        requests_per_second: d.requests_per_second,
+                        burst: d.burst,
+                    })
+            })
+        }),
+        false => clients,
+    };
     // Client documents an operator wrote live (`oauth/managed_clients`)
     // override the file's entries from the first request on.
     clients.reload_managed().await?;
@@ -244,6 +271,7 @@ pub async fn start_with(
             directories,
             ciba,
             interaction_budgets: Default::default(),
+            sections,
         },
     )?);
     if let Some((jobs, device_items)) = ciba_jobs {

@@ -57,7 +57,12 @@ pub struct ClientRegistry {
     fetcher: Option<JwksFetcher>,
     actors: Mutex<HashMap<String, ActorRef<ClientActorMessage>>>,
     supervisor: ractor::ActorCell,
+    live_directory: Option<LiveDirectory>,
 }
+
+/// A trusted directory (by issuer) as this node runs it now: `None` when
+/// it is not trusted, else the request budget it gives its clients.
+pub type LiveDirectory = Arc<dyn Fn(&str) -> Option<RequestBudget> + Send + Sync>;
 
 impl ClientRegistry {
     /// A registry over the configured clients; actors are spawned under
@@ -73,7 +78,20 @@ impl ClientRegistry {
             fetcher,
             actors: Mutex::new(HashMap::new()),
             supervisor,
+            live_directory: None,
         }
+    }
+
+    /// Looks each registered client's directory up in `directory` (the
+    /// directories in force, changed live through `oauth/live_sections`):
+    /// a client whose directory is not trusted now is refused as unknown
+    /// (its statement's attestation no longer stands, and no trust check
+    /// could re-examine it; it is not deleted: the directory added again
+    /// serves it again), and a client's budget from its directory is the
+    /// directory's in force.
+    pub fn with_live_directories(mut self, directory: LiveDirectory) -> Self {
+        self.live_directory = Some(directory);
+        self
     }
 
     /// Also finds registered clients in `source`.
@@ -168,7 +186,13 @@ impl ClientRegistry {
             return Ok(false);
         };
         let generation = managed_snapshot::generation(&source.repo).await?;
-        if generation == self.managed.load().generation {
+        self.reload_managed_if_moved(generation).await
+    }
+
+    /// Reloads when `generation` (the store's, as a poll read it) differs
+    /// from the one served; whether it reloaded.
+    pub async fn reload_managed_if_moved(&self, generation: u64) -> Result<bool, KvError> {
+        if self.registered.is_none() || generation == self.managed.load().generation {
             return Ok(false);
         }
         self.reload_managed().await?;
@@ -201,7 +225,11 @@ impl ClientRegistry {
             return Some(client.clone());
         }
         let record = self.registered_record(client_id).await?;
-        match self.client_of(&record) {
+        let live = match &self.live_directory {
+            Some(directory) => Some(directory(&record.directory)?),
+            None => None,
+        };
+        match self.client_of(&record, live) {
             Ok(mut client) => {
                 client.trusted_since = client.trusted_since.max(floor);
                 Some(Arc::new(client))
@@ -227,11 +255,14 @@ impl ClientRegistry {
         {
             match answer {
                 // The trust checks change `trusted_since` and the revoked
-                // certificates, not the revision.
+                // certificates, not the revision; a directory changed live
+                // may change the budget.
                 Ok(snapshot)
                     if snapshot.revision == client.revision
                         && snapshot.trusted_since == client.trusted_since
-                        && snapshot.revoked_certificates == client.revoked_certificates =>
+                        && snapshot.revoked_certificates == client.revoked_certificates
+                        && snapshot.requests_per_second == client.requests_per_second
+                        && snapshot.burst == client.burst =>
                 {
                     return Ok(Some(snapshot));
                 }
@@ -270,15 +301,23 @@ impl ClientRegistry {
         }
     }
 
-    /// The client a stored registration describes, with its budget.
-    fn client_of(&self, record: &RegisteredClient) -> Result<Client, String> {
+    /// The client a stored registration describes, with its budget
+    /// (`directory`: its directory's in force, when live).
+    fn client_of(
+        &self,
+        record: &RegisteredClient,
+        directory: Option<RequestBudget>,
+    ) -> Result<Client, String> {
         let budget = self
             .registered
             .as_ref()
             .map_or_else(RequestBudget::default, |source| {
-                source
-                    .budgets
-                    .budget(&record.client_id, &record.software_id, &record.directory)
+                source.budgets.budget_with(
+                    &record.client_id,
+                    &record.software_id,
+                    &record.directory,
+                    directory,
+                )
             });
         Client::from_registered(record, budget)
     }

@@ -72,6 +72,18 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: CustomersOperation,
     },
+    /// Trusted directories (`[[registration.trusted_directories]]`), by issuer.
+    Directories {
+        /// The directory operation.
+        #[command(subcommand)]
+        command: SectionOperation,
+    },
+    /// Resource servers (`[[resource_servers]]`), by id.
+    ResourceServers {
+        /// The resource server operation.
+        #[command(subcommand)]
+        command: SectionOperation,
+    },
     /// The configuration the node runs (secrets redacted).
     EffectiveConfig,
     /// Audit records, oldest first, every page.
@@ -231,6 +243,52 @@ pub enum CustomersOperation {
     },
 }
 
+/// Operations on a section managed live (trusted directories, resource
+/// servers). A change sends `If-Match` with `--if-match`, or else with the
+/// ETag of a read just before (RFC 9110 §13.1.1): the item's, or the
+/// list's for a reset.
+#[derive(Debug, Subcommand)]
+pub enum SectionOperation {
+    /// List the items in force, each with its source and ETag.
+    List,
+    /// Show one item.
+    Get {
+        /// Its key (a directory's issuer, a resource server's id).
+        key: String,
+    },
+    /// Add an item from a JSON file: the entry's members.
+    Create {
+        /// The JSON file.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Replace an item from a JSON file.
+    Update {
+        /// Its key.
+        key: String,
+        /// The JSON file: the entry's members.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// The ETag the change is based on (default: read it now).
+        #[arg(long, value_name = "ETAG")]
+        if_match: Option<String>,
+    },
+    /// Remove an item.
+    Delete {
+        /// Its key.
+        key: String,
+        /// The ETag the change is based on (default: read it now).
+        #[arg(long, value_name = "ETAG")]
+        if_match: Option<String>,
+    },
+    /// Reset the section to the configuration file's.
+    Reset {
+        /// The list's ETag the reset is based on (default: read it now).
+        #[arg(long, value_name = "ETAG")]
+        if_match: Option<String>,
+    },
+}
+
 impl AdminCommand {
     /// The scopes the command needs (writes read the ETag first).
     pub(super) fn scope(&self) -> &'static str {
@@ -248,6 +306,15 @@ impl AdminCommand {
                 command: CustomersOperation::List { .. } | CustomersOperation::Get { .. },
             } => "fiducia.config.read",
             AdminCommand::Customers { .. } => "fiducia.config.read fiducia.users.write",
+            AdminCommand::Directories {
+                command: SectionOperation::List | SectionOperation::Get { .. },
+            }
+            | AdminCommand::ResourceServers {
+                command: SectionOperation::List | SectionOperation::Get { .. },
+            } => "fiducia.config.read",
+            AdminCommand::Directories { .. } | AdminCommand::ResourceServers { .. } => {
+                "fiducia.config.read fiducia.config.write"
+            }
             AdminCommand::Audit { .. } => "fiducia.audit.read",
         }
     }

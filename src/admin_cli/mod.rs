@@ -5,7 +5,8 @@
 //! from a client_credentials grant at `--token-endpoint` (`token.rs`:
 //! private_key_jwt with `--client-key` and a fresh DPoP key, or
 //! tls_client_auth with `--cert`) — `keys`, `clients` (`clients.rs`),
-//! `customers` (`customers.rs`), `effective-config`, `audit` — prints the answer's JSON and exits
+//! `customers` (`customers.rs`), `directories` and `resource-servers`
+//! (`sections.rs`), `effective-config`, `audit` — prints the answer's JSON and exits
 //! non-zero with the problem's text (RFC 9457) or the challenge (RFC 6750
 //! §3) when refused.
 
@@ -14,10 +15,13 @@ mod call;
 mod clients;
 mod customers;
 mod https;
+mod sections;
 mod token;
 
 use anyhow::Context;
-pub use args::{AdminArgs, AdminCommand, ClientsOperation, CustomersOperation, KeysOperation};
+pub use args::{
+    AdminArgs, AdminCommand, ClientsOperation, CustomersOperation, KeysOperation, SectionOperation,
+};
 
 /// Runs the command and prints its JSON.
 pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
@@ -28,6 +32,10 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::EffectiveConfig => api.get("/effective-config").await?.0,
         AdminCommand::Clients { command } => clients::run(&api, command).await?,
         AdminCommand::Customers { command } => customers::run(&api, command).await?,
+        AdminCommand::Directories { command } => sections::run(&api, "/trusted-directories", command).await?,
+        AdminCommand::ResourceServers { command } => {
+            sections::run(&api, "/resource-servers", command).await?
+        }
         AdminCommand::Keys { command } => match command {
             KeysOperation::List => api.get("/keys").await?.0,
             KeysOperation::Generate { alg, bits } => {

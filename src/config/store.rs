@@ -114,11 +114,12 @@ pub struct StoreConfig {
     /// Attempts before a conflicting transaction gives up (FoundationDB
     /// `retry_limit`). Default `100`. Env `FIDUCIA_STORE__RETRY_LIMIT`.
     pub retry_limit: u32,
-    /// How often each node reads the store's client configuration
-    /// generation, in milliseconds, and reloads the client documents when
-    /// another node changed them (`actors/client_config_watch.rs`): a change
-    /// made on one node is in force on the others within about this much
-    /// (the node that made it applies it at once). One small read per poll.
+    /// How often each node reads the store's client configuration and
+    /// section generations, in milliseconds, and reloads the client
+    /// documents or the sections managed live when another node changed
+    /// them (`oauth/managed_clients/watch.rs`): a change made on one node is
+    /// in force on the others within about this much (the node that made it
+    /// applies it at once). One small read (two keys) per poll.
     /// Between 10 and 1000. Default `250`. Env
     /// `FIDUCIA_STORE__CLIENT_CONFIG_POLL_MS`.
     pub client_config_poll_ms: u64,

@@ -179,6 +179,15 @@ impl Problem {
         )
     }
 
+    /// 409 with the fields concerned: a change the rest of the
+    /// configuration does not allow (the start-up checks' problems).
+    pub fn conflict_with(detail: impl Into<String>, errors: Vec<FieldError>) -> Self {
+        Self {
+            errors,
+            ..Self::conflict(detail)
+        }
+    }
+
     /// 403 for a change the caller's token does not cover (not a token
     /// refusal: the token is good, the change exceeds it), with the
     /// fields concerned.

@@ -24,6 +24,8 @@ pub const RESOURCES: &[&[Route]] = &[
     resources::keys::ROUTES,
     resources::clients::ROUTES,
     resources::customers::ROUTES,
+    resources::trusted_directories::ROUTES,
+    resources::resource_servers::ROUTES,
     resources::audit::ROUTES,
     resources::openapi::ROUTES,
 ];

@@ -2,7 +2,9 @@
 //! `config/registration_limits.rs`): its own `[[registration.client_limits]]`
 //! entry by `client_id`, else one by `software_id`, else its directory's
 //! `requests_per_second` and `burst`, else 100 per second, burst 200.
-//! Resolved from the configuration read at start-up.
+//! Resolved from the configuration read at start-up, except a directory's,
+//! which the registry takes from the directories in force when they change
+//! live ([`RegisteredBudgets::budget_with`]).
 
 use crate::config::RegistrationConfig;
 use std::collections::HashMap;
@@ -64,11 +66,25 @@ impl RegisteredBudgets {
     /// The budget of registered client `client_id` of software
     /// `software_id` from directory `directory` (see the module documentation).
     pub fn budget(&self, client_id: &str, software_id: &str, directory: &str) -> RequestBudget {
+        self.budget_with(client_id, software_id, directory, None)
+    }
+
+    /// [`Self::budget`] with the directory's budget in force
+    /// (`live_directory`, when the directories change live) in place of the
+    /// one read at start-up.
+    pub fn budget_with(
+        &self,
+        client_id: &str,
+        software_id: &str,
+        directory: &str,
+        live_directory: Option<RequestBudget>,
+    ) -> RequestBudget {
         self.by_client_id
             .get(client_id)
             .or_else(|| self.by_software_id.get(software_id))
-            .or_else(|| self.by_directory.get(directory))
             .copied()
+            .or(live_directory)
+            .or_else(|| self.by_directory.get(directory).copied())
             .unwrap_or_default()
     }
 }

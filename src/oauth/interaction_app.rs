@@ -28,7 +28,11 @@ pub const ID_PARAM: &str = "interaction_id";
 /// The interaction app that runs `client_id`'s interactions: the static
 /// client's `interaction_app` (`"built-in"`: none), else `[login]
 /// interaction_app`; `None`: the built-in pages.
-pub fn for_client<'a>(config: &'a Config, client_id: &str) -> Option<&'a ResourceServerConfig> {
+pub fn for_client<'a>(
+    config: &Config,
+    servers: &'a [ResourceServerConfig],
+    client_id: &str,
+) -> Option<&'a ResourceServerConfig> {
     let own = config
         .clients
         .iter()
@@ -39,8 +43,7 @@ pub fn for_client<'a>(config: &'a Config, client_id: &str) -> Option<&'a Resourc
         Some(app) => app,
         None => config.login.interaction_app.as_deref()?,
     };
-    config
-        .resource_servers
+    servers
         .iter()
         .find(|rs| rs.id == app && rs.interaction_login_url.is_some())
 }
@@ -65,13 +68,15 @@ pub enum AppRefusal {
 /// §2.1: chain to `tls.client_ca`, subject DN by RFC 4517
 /// distinguishedNameMatch). A resource server without an
 /// `interaction_login_url` (the API gateway) is [`AppRefusal::NotAnApp`].
-pub fn authenticate<'a>(config: &'a Config, caller: &Caller) -> Result<&'a ResourceServerConfig, AppRefusal> {
+pub fn authenticate<'a>(
+    servers: &'a [ResourceServerConfig],
+    caller: &Caller,
+) -> Result<&'a ResourceServerConfig, AppRefusal> {
     let cert = caller.client_cert.as_ref().ok_or(AppRefusal::NoCertificate)?;
     if !cert.chain_verified() {
         return Err(AppRefusal::NoCertificate);
     }
-    let found = config
-        .resource_servers
+    let found = servers
         .iter()
         .filter(|rs| rs.interaction_login_url.is_some())
         .find(|rs| subject_dn_matches(&rs.tls_client_auth_subject_dn, cert.leaf()).unwrap_or(false));

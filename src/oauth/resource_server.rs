@@ -4,9 +4,15 @@
 //! `tls.client_ca` and carry the configured subject DN (RFC 8705 §2.1,
 //! RFC 4517 distinguishedNameMatch). No other method exists for it (no
 //! assertion, no secret), and no other endpoint knows it: it is not a client.
+//! The resource servers are the ones this node runs now
+//! (`oauth/live_sections`, changed live through the Config API): one added
+//! authenticates on its next call, one removed is refused on its next
+//! call (its id then names no resource server, and as no client either it
+//! is `invalid_client`).
 
 use crate::config::ResourceServerConfig;
 use crate::oauth::caller::Caller;
+use crate::oauth::live_sections::ResourceServers;
 use crate::oauth::op::OpState;
 use crate::protocol::client_auth::subject_dn_matches;
 use crate::protocol::error::{ErrorCode, OAuthError};
@@ -15,22 +21,23 @@ use crate::protocol::form::Form;
 /// The resource server named by the form's `client_id`, authenticated;
 /// `Ok(None)` when the id names no resource server (then it may be a
 /// client); `invalid_client` when it names one that fails to authenticate.
-pub fn authenticate<'a>(
-    op: &'a OpState,
+pub fn authenticate(
+    op: &OpState,
     form: &Form,
     caller: &Caller,
-) -> Result<Option<&'a ResourceServerConfig>, OAuthError> {
+) -> Result<Option<ResourceServerConfig>, OAuthError> {
     let Some(id) = form.get("client_id") else {
         return Ok(None);
     };
-    let Some(rs) = op.config.get().resource_servers.iter().find(|rs| rs.id == id) else {
+    let servers = op.services.sections.get::<ResourceServers>();
+    let Some(rs) = servers.iter().find(|rs| rs.id == id) else {
         return Ok(None);
     };
     let result = check(rs, form, caller);
     if let Err(e) = &result {
         tracing::warn!(target: "fiducia::audit", resource_server = %rs.id, error = %e, "resource server authentication failed");
     }
-    result.map(Some)
+    result.map(|rs| Some(rs.clone()))
 }
 
 fn check<'a>(

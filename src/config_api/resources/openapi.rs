@@ -41,6 +41,8 @@ fn parts() -> Vec<Value> {
         super::keys::openapi(),
         super::clients::openapi(),
         super::customers::openapi(),
+        super::trusted_directories::openapi(),
+        super::resource_servers::openapi(),
         super::audit::openapi(),
         own(),
     ]

@@ -80,7 +80,12 @@ async fn start(op: &OpState, request: &Request<Bytes>) -> Result<Response<Bytes>
     };
     // Issue 25: the client's interactions may be handed to the bank's
     // own login and consent app (`oauth::interaction_app`).
-    let app = crate::oauth::interaction_app::for_client(op.config.get(), client_id);
+    // The resource servers this node runs now (`oauth/live_sections`).
+    let servers = op
+        .services
+        .sections
+        .get::<crate::oauth::live_sections::ResourceServers>();
+    let app = crate::oauth::interaction_app::for_client(op.config.get(), &servers, client_id);
     let (runner, ttl) = match app {
         Some(app) => (
             Runner::App(&app.id),

@@ -52,8 +52,12 @@ pub async fn post(
     caller: &Caller,
     operation: Operation,
 ) -> Response<Bytes> {
-    let config = op.config.get();
-    let app = match interaction_app::authenticate(config, caller) {
+    // The interaction apps this node runs now (`oauth/live_sections`).
+    let servers = op
+        .services
+        .sections
+        .get::<crate::oauth::live_sections::ResourceServers>();
+    let app = match interaction_app::authenticate(&servers, caller) {
         Ok(app) => app,
         Err(AppRefusal::NoCertificate) => {
             return problem(

@@ -26,8 +26,12 @@ pub async fn post(
 ) -> Result<Response<Bytes>, OAuthError> {
     let form = super::form_body(request)?;
     let client;
+    let server;
     let introspector = match resource_server::authenticate(op, &form, caller)? {
-        Some(rs) => Introspector::ResourceServer(&rs.id),
+        Some(rs) => {
+            server = rs;
+            Introspector::ResourceServer(&server.id)
+        }
         None => {
             client = client_auth::authenticate(op, &form, caller).await?;
             Introspector::Client(&client.client_id)

@@ -87,12 +87,12 @@ pub async fn consume(
 }
 
 /// The calling resource server, or `invalid_client` for anyone else.
-fn resource_server_only<'a>(
-    op: &'a OpState,
+fn resource_server_only(
+    op: &OpState,
     form: &Form,
     caller: &Caller,
     what: &str,
-) -> Result<&'a ResourceServerConfig, OAuthError> {
+) -> Result<ResourceServerConfig, OAuthError> {
     resource_server::authenticate(op, form, caller)?.ok_or_else(|| {
         OAuthError::new(
             ErrorCode::InvalidClient,

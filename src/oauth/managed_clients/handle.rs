@@ -5,11 +5,13 @@
 use super::view::Current;
 use crate::actors::client_registry::ClientRegistry;
 use crate::clock::Clock;
-use crate::config::{Config, StaticClientConfig};
+use crate::config::{Config, ResourceServerConfig, StaticClientConfig};
 use crate::model::client_document::ClientDocument;
 use crate::model::registered::RegisteredClient;
+use crate::oauth::live_sections::ResourceServers;
 use crate::store::kv::{KvError, Transaction};
 use crate::store::repo::{Repo, ops};
+use std::sync::Arc;
 
 /// The clients service over one OP node's store, registry and file.
 pub struct ManagedClients<'a> {
@@ -17,17 +19,23 @@ pub struct ManagedClients<'a> {
     pub(super) registry: &'a ClientRegistry,
     pub(super) config: &'a Config,
     pub(super) clock: &'a dyn Clock,
+    /// The resource servers in force (`oauth/live_sections`): no client may
+    /// take one's id or subject DN.
+    pub(super) resource_servers: Arc<Vec<ResourceServerConfig>>,
 }
 
 impl<'a> ManagedClients<'a> {
     /// The service of the node `op` describes.
     pub fn of(op: &'a crate::oauth::op::OpState) -> Self {
-        Self::new(
-            &op.services.repo,
-            &op.services.clients,
-            op.config.get(),
-            op.services.clock.as_ref(),
-        )
+        Self {
+            resource_servers: op.services.sections.get::<ResourceServers>(),
+            ..Self::new(
+                &op.services.repo,
+                &op.services.clients,
+                op.config.get(),
+                op.services.clock.as_ref(),
+            )
+        }
     }
 
     /// The service over these parts.
@@ -42,6 +50,7 @@ impl<'a> ManagedClients<'a> {
             registry,
             config,
             clock,
+            resource_servers: Arc::new(config.resource_servers.clone()),
         }
     }
 
@@ -64,6 +73,15 @@ impl<'a> ManagedClients<'a> {
             registered: ops::find::<RegisteredClient>(tx, client_id, now)
                 .await?
                 .map(|f| f.payload),
+            // Read in the write's transaction, so that a resource server
+            // created meanwhile on another node makes one of the two
+            // writes retry and see the other (`config/resource_servers.rs`).
+            resource_servers: crate::oauth::live_sections::transaction::value_in::<ResourceServers>(
+                tx,
+                self.config,
+                now,
+            )
+            .await?,
         })
     }
 }

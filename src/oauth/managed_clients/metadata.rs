@@ -153,6 +153,42 @@ fn member_problems(given: &Map<String, Value>) -> Vec<FieldProblem> {
     problems
 }
 
+/// The start-up rule between clients and resource servers
+/// (`config/resource_servers.rs`: a resource server is not a client, RFC
+/// 8705 §2.1.2), from the client's side: its id is no resource server's
+/// and, authenticating with `tls_client_auth`, its subject DN is none's
+/// (RFC 4517 distinguishedNameMatch), so that no client certificate can act
+/// as the gateway.
+pub fn resource_server_problems(
+    servers: &[crate::config::ResourceServerConfig],
+    entry: &StaticClientConfig,
+) -> Vec<FieldProblem> {
+    use crate::protocol::client_auth::{DistinguishedName, TokenEndpointAuthMethod};
+    let mut problems = Vec::new();
+    if servers.iter().any(|rs| rs.id == entry.client_id) {
+        problems.push(FieldProblem {
+            field: "client_id".into(),
+            message: "a resource server has this id: a resource server is not a client".into(),
+        });
+    }
+    let dn = entry
+        .tls_client_auth_subject_dn
+        .as_deref()
+        .filter(|_| entry.token_endpoint_auth_method == TokenEndpointAuthMethod::TlsClientAuth)
+        .and_then(|dn| DistinguishedName::parse_rfc4514(dn).ok());
+    if let Some(dn) = dn
+        && servers.iter().any(|rs| {
+            DistinguishedName::parse_rfc4514(&rs.tls_client_auth_subject_dn).is_ok_and(|r| r.matches(&dn))
+        })
+    {
+        problems.push(FieldProblem {
+            field: "tls_client_auth_subject_dn".into(),
+            message: "a resource server has this subject DN: give the client its own certificate".into(),
+        });
+    }
+    problems
+}
+
 /// What a document needs beyond a file entry: an id fit for a URL path
 /// and a store key (RFC 3986 §2.3 unreserved characters), and a key file
 /// named absolutely (every node reads it; there is no file to be relative

@@ -51,6 +51,7 @@ impl ManagedClients<'_> {
                 document: documents.remove(&id),
                 file: self.file_entry(&id),
                 registered: registered.remove(&id),
+                resource_servers: Vec::new(),
             };
             views.extend(current.view(&id));
         }
@@ -75,6 +76,11 @@ impl ManagedClients<'_> {
     /// registered client); allowed over a deleted one's tombstone.
     pub async fn create(&self, operator: &str, body: &Value) -> Result<ClientView, ManagedClientError> {
         let entry = metadata::parse(self.config, body, None).map_err(ManagedClientError::Invalid)?;
+        let reserved = metadata::resource_server_problems(&self.resource_servers, &entry);
+        if !reserved.is_empty() {
+            return Err(ManagedClientError::Invalid(reserved));
+        }
+        let checked_entry = entry.clone();
         let client_id = entry.client_id.clone();
         let json = serde_json::to_string(&entry).map_err(|e| KvError::Backend(e.to_string()))?;
         let given: Vec<String> = match body {
@@ -95,6 +101,11 @@ impl ManagedClients<'_> {
                 || (current.file.is_some() && tombstone.is_none())
             {
                 return Err(ManagedClientError::Conflict(client_id.clone()));
+            }
+            // Again against the resource servers as this transaction reads them.
+            let reserved = metadata::resource_server_problems(&current.resource_servers, &checked_entry);
+            if !reserved.is_empty() {
+                return Err(ManagedClientError::Invalid(reserved));
             }
             let revision = current.document.as_ref().map_or(0, |d| d.revision) + 1;
             let mut changed: Vec<Change> = given.iter().map(|m| Change::member(m)).collect();
@@ -131,13 +142,24 @@ impl ManagedClients<'_> {
         body: &Value,
     ) -> Result<ClientView, ManagedClientError> {
         let if_match = if_match.ok_or(ManagedClientError::PreconditionRequired)?;
-        let entry = metadata::parse(self.config, body, Some(client_id));
+        let entry = metadata::parse(self.config, body, Some(client_id)).and_then(|entry| {
+            let reserved = metadata::resource_server_problems(&self.resource_servers, &entry);
+            match reserved.is_empty() {
+                true => Ok(entry),
+                false => Err(reserved),
+            }
+        });
         self.write(operator, client_id, |current, now| {
             let view = precondition(current, client_id, Some(if_match))?;
             if view.source == ClientSource::Registered {
                 return Err(ManagedClientError::RegisteredMetadata(client_id.to_string()));
             }
             let entry = entry.clone().map_err(ManagedClientError::Invalid)?;
+            // Again against the resource servers as this transaction reads them.
+            let reserved = metadata::resource_server_problems(&current.resource_servers, &entry);
+            if !reserved.is_empty() {
+                return Err(ManagedClientError::Invalid(reserved));
+            }
             let after = serde_json::to_value(&entry).map_err(|e| KvError::Backend(e.to_string()))?;
             let changed = changed_members(&object(&view.metadata), &object(&after));
             if changed.is_empty() {

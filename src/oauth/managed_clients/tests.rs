@@ -663,3 +663,31 @@ async fn of_two_concurrent_updates_with_one_etag_one_wins() {
     assert_eq!(f.trail().await.len(), 2);
     f.node.root.stop(None);
 }
+
+/// RFC 8705 §2.1.2 and `config/resource_servers.rs`: a client takes no
+/// resource server's subject DN, judged by the resource servers as the
+/// create's own transaction reads them (a section document another node
+/// wrote, which this service's snapshot has not seen).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_takes_no_subject_dn_of_a_resource_server_in_the_store() {
+    let f = fixture().await;
+    let servers = json!([{ "id": "reports-gw", "tls_client_auth_subject_dn": "CN=shop-1,O=Shop Ltd,C=GB" }]);
+    let document = crate::model::section_document::SectionDocument {
+        section: "resource_servers".into(),
+        revision: 1,
+        value: Some(servers.to_string()),
+        updated_at: NOW,
+        written_by: 1,
+    };
+    f.node
+        .repo
+        .upsert("resource_servers", &document, None, NOW)
+        .await
+        .unwrap();
+    let Err(ManagedClientError::Invalid(problems)) = f.service().create(OPERATOR, &shop("Shop")).await else {
+        panic!("refused");
+    };
+    assert_eq!(problems[0].field, "tls_client_auth_subject_dn", "{problems:?}");
+    assert!(f.trail().await.is_empty(), "nothing written");
+    f.node.root.stop(None);
+}

@@ -3,7 +3,7 @@
 //! members, or a registered client's RFC 7591 metadata). Computed from
 //! what the store and the file hold for one id ([`Current`]).
 
-use crate::config::StaticClientConfig;
+use crate::config::{ResourceServerConfig, StaticClientConfig};
 use crate::model::client_document::{ClientDocument, DocumentBody, DocumentState, etag_of};
 use crate::model::registered::RegisteredClient;
 use serde::Serialize;
@@ -75,6 +75,9 @@ pub struct Current<'a> {
     pub file: Option<&'a StaticClientConfig>,
     /// The registration, if any.
     pub registered: Option<RegisteredClient>,
+    /// The resource servers in force as the same transaction reads them
+    /// (no client takes one's id or subject DN); empty where not read.
+    pub resource_servers: Vec<ResourceServerConfig>,
 }
 
 impl Current<'_> {

@@ -23,10 +23,12 @@ pub async fn check_not_revoked(
     software_id: &str,
     certificate: &str,
 ) -> Result<Vec<String>, OAuthError> {
-    let config = op.config.get();
-    let Some(template) = config
-        .registration
-        .trusted_directories
+    // The directories in force now (`oauth/live_sections`).
+    let directories = op
+        .services
+        .sections
+        .get::<crate::oauth::live_sections::TrustedDirectories>();
+    let Some(template) = directories
         .iter()
         .find(|d| d.issuer == issuer)
         .and_then(|d| d.revocation_endpoint.as_deref())

@@ -4,12 +4,21 @@
 //! [`CACHE_FOR`] and fetched again once when a statement names a `kid` the
 //! cache lacks (at most every [`MIN_REFETCH`]). A fetch that fails leaves
 //! no keys to verify with: registration fails closed.
+//!
+//! The directories are the ones this node runs now (`oauth/live_sections`,
+//! changed live through the Config API's `/trusted-directories`): each
+//! lookup reads the live list, so a directory added is found on the next
+//! registration (its keys fetched then) and one removed is not (the
+//! statement is `unapproved_software_statement`, RFC 7591 §3.2.2); a
+//! directory whose entry changed is built again (its key cache with it).
 
 use crate::config::{CertificateBinding, TrustedDirectoryConfig};
 use crate::jwks_fetch::JwksFetcher;
+use crate::oauth::live_sections::{LiveSections, TrustedDirectories as LiveDirectories};
 use crate::protocol::jose::ClientJwks;
 use crate::protocol::registration::profile::RegistrationProfile;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
@@ -29,6 +38,8 @@ enum KeySource {
 
 /// One trusted directory.
 pub struct Directory {
+    /// The entry it was built from (a changed entry builds it again).
+    config: TrustedDirectoryConfig,
     /// Its `iss`.
     pub issuer: String,
     /// How its statements become client metadata.
@@ -42,15 +53,58 @@ pub struct Directory {
 
 /// The directories the OP trusts.
 pub struct TrustedDirectories {
-    directories: Vec<Directory>,
+    sections: Arc<LiveSections>,
+    /// Built directories by issuer, with their key caches.
+    built: std::sync::Mutex<HashMap<String, Arc<Directory>>>,
     fetcher: JwksFetcher,
 }
 
 impl TrustedDirectories {
-    /// Reads the JWKS files; `jwks_uri` keys are fetched when first needed.
-    pub fn load(configs: &[TrustedDirectoryConfig], fetcher: JwksFetcher) -> anyhow::Result<Self> {
-        let mut directories = Vec::new();
-        for c in configs {
+    /// The directories `sections` runs; the ones in force now are built at
+    /// once (their JWKS files read: an unreadable one fails start-up),
+    /// `jwks_uri` keys are fetched when first needed.
+    pub fn live(sections: Arc<LiveSections>, fetcher: JwksFetcher) -> anyhow::Result<Self> {
+        let mut built = HashMap::new();
+        for c in sections.get::<LiveDirectories>().iter() {
+            built.insert(c.issuer.clone(), Arc::new(Directory::build(c)?));
+        }
+        Ok(Self {
+            sections,
+            built: std::sync::Mutex::new(built),
+            fetcher,
+        })
+    }
+
+    /// The directory whose issuer is `issuer`, if this node trusts it now.
+    pub fn find(&self, issuer: &str) -> Option<Arc<Directory>> {
+        let live = self.sections.get::<LiveDirectories>();
+        let config = live.iter().find(|d| d.issuer == issuer)?;
+        let mut built = self.built.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(directory) = built.get(issuer)
+            && directory.config == *config
+        {
+            return Some(directory.clone());
+        }
+        match Directory::build(config) {
+            Ok(directory) => {
+                let directory = Arc::new(directory);
+                built.retain(|issuer, _| live.iter().any(|d| d.issuer == *issuer));
+                built.insert(issuer.to_string(), directory.clone());
+                Some(directory)
+            }
+            Err(error) => {
+                // Fails closed: no keys, no registration through it.
+                tracing::warn!(directory = %issuer, %error, "trusted directory unusable on this node");
+                None
+            }
+        }
+    }
+}
+
+impl Directory {
+    /// A directory from its entry, its JWKS file read.
+    fn build(c: &TrustedDirectoryConfig) -> anyhow::Result<Self> {
+        {
             let keys = match (&c.jwks_file, &c.jwks_uri) {
                 (Some(path), _) => {
                     let bytes = std::fs::read(path).map_err(|e| {
@@ -66,22 +120,19 @@ impl TrustedDirectories {
                 },
                 (None, None) => anyhow::bail!("registration.trusted_directories.{}: no keys", c.issuer),
             };
-            directories.push(Directory {
+            Ok(Directory {
+                config: c.clone(),
                 issuer: c.issuer.clone(),
                 profile: c.profile,
                 binding: c.binding(),
                 role_scopes: c.role_scopes.clone(),
                 keys,
-            });
+            })
         }
-        Ok(Self { directories, fetcher })
     }
+}
 
-    /// The directory whose issuer is `issuer`.
-    pub fn find(&self, issuer: &str) -> Option<&Directory> {
-        self.directories.iter().find(|d| d.issuer == issuer)
-    }
-
+impl TrustedDirectories {
     /// The fetcher, also used for software JWKS.
     pub fn fetcher(&self) -> &JwksFetcher {
         &self.fetcher

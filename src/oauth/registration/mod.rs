@@ -137,7 +137,7 @@ async fn admit_checked(
         true => statement_iat(&statement).unwrap_or(now),
         false => now,
     };
-    let keys = directories.keys(directory, false).await.map_err(|_| {
+    let keys = directories.keys(&directory, false).await.map_err(|_| {
         unavailable("the directory's keys could not be fetched; the software statement cannot be verified")
     })?;
     let profile = directory.profile;
@@ -151,7 +151,7 @@ async fn admit_checked(
     }
     let ssa = match ssa::verify_software_statement(&statement, &keys.keys, &issuer, profile, max_age, at) {
         Err(e) if e.is_unknown_kid() => {
-            let keys = directories.keys(directory, true).await.map_err(|_| {
+            let keys = directories.keys(&directory, true).await.map_err(|_| {
                 unavailable(
                     "the directory's keys could not be fetched; the software statement cannot be verified",
                 )
@@ -205,8 +205,11 @@ async fn admit_checked(
     let (request_jti, request_keys) = signed.unzip();
     // RFC 7592 §2.2: a null member is an omitted one.
     let metadata = update::without_nulls(metadata);
-    let reserved: Vec<DistinguishedName> = config
-        .resource_servers
+    // The resource servers this node runs now (`oauth/live_sections`).
+    let reserved: Vec<DistinguishedName> = op
+        .services
+        .sections
+        .get::<crate::oauth::live_sections::ResourceServers>()
         .iter()
         .filter_map(|rs| DistinguishedName::parse_rfc4514(&rs.tls_client_auth_subject_dn).ok())
         .collect();

@@ -58,6 +58,7 @@ use super::audit_trail;
 use super::trust_lease;
 use crate::model::registered::RegisteredClient;
 use crate::model::trust_lease::{self as trust_lease_rules, LeaseStep};
+use crate::oauth::live_sections::TrustedDirectories as LiveDirectories;
 use crate::oauth::op::OpState;
 use crate::protocol::registration::revocation;
 use crate::protocol::registration::status::{self, SoftwareStanding, TrustAction};
@@ -86,34 +87,21 @@ pub struct TrustMonitor {
 
 impl TrustMonitor {
     /// Starts checking every `interval` while node `node` holds the trust
-    /// lease, or `None` when registration is off or no trusted directory
-    /// has a `status_endpoint` or `revocation_endpoint`.
+    /// lease, or `None` when registration is off. Each round checks the
+    /// directories in force then that have a `status_endpoint` or
+    /// `revocation_endpoint` (they change live).
     pub fn spawn(op: Arc<OpState>, interval: Duration, node: Arc<str>) -> Option<Self> {
-        let endpoints: HashMap<String, DirectoryEndpoints> = op
-            .config
-            .get()
-            .registration
-            .trusted_directories
-            .iter()
-            .filter(|d| d.status_endpoint.is_some() || d.revocation_endpoint.is_some())
-            .map(|d| {
-                let endpoints = DirectoryEndpoints {
-                    status: d.status_endpoint.clone(),
-                    revocation: d.revocation_endpoint.clone(),
-                };
-                (d.issuer.clone(), endpoints)
-            })
-            .collect();
         // Registration off: nothing is registered through directories.
         op.services.directories.as_ref()?;
-        for d in &op.config.get().registration.trusted_directories {
+        for d in op.services.sections.get::<LiveDirectories>().iter() {
             if d.status_endpoint.is_none() {
                 tracing::warn!(directory = %d.issuer, "trusted directory without status_endpoint: the status of its registered software is never re-checked");
             }
         }
-        if endpoints.is_empty() {
-            return None;
-        }
+        // The directories change live (`oauth/live_sections`): each round
+        // reads the endpoints in force then, so the monitor runs even when
+        // none has one yet.
+        let endpoints = endpoints_in_force(&op);
         let (stop, mut stopped) = watch::channel(false);
         let holds_lease = Arc::new(AtomicBool::new(false));
         let lease = Lease {
@@ -261,6 +249,24 @@ impl SoftwareCheck {
     }
 }
 
+/// The status and revocation endpoints of the directories in force, by
+/// issuer (those with neither are not checked).
+fn endpoints_in_force(op: &OpState) -> HashMap<String, DirectoryEndpoints> {
+    op.services
+        .sections
+        .get::<LiveDirectories>()
+        .iter()
+        .filter(|d| d.status_endpoint.is_some() || d.revocation_endpoint.is_some())
+        .map(|d| {
+            let endpoints = DirectoryEndpoints {
+                status: d.status_endpoint.clone(),
+                revocation: d.revocation_endpoint.clone(),
+            };
+            (d.issuer.clone(), endpoints)
+        })
+        .collect()
+}
+
 struct TrustChecks {
     op: Arc<OpState>,
     /// Endpoint templates by directory issuer.
@@ -283,8 +289,15 @@ impl TrustChecks {
         }
     }
 
-    /// Checks every registered client once.
+    /// Checks every registered client once, against the directories in
+    /// force now: a client of a directory removed since is not checked
+    /// (the client registry refuses it, `actors/client_registry.rs`).
     async fn round(&mut self) {
+        let endpoints = endpoints_in_force(&self.op);
+        for gone in self.endpoints.keys().filter(|d| !endpoints.contains_key(*d)) {
+            metrics::gauge!("fiducia_trust_consecutive_failures", "directory" => gone.clone()).set(0.0);
+        }
+        self.endpoints = endpoints;
         let now = self.op.now();
         let clients = match self.op.services.repo.list::<RegisteredClient>(now).await {
             Ok(clients) => clients,

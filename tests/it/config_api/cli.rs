@@ -181,3 +181,66 @@ async fn the_admin_command_takes_a_dpop_bound_token_by_private_key_jwt() {
     assert!(err.contains("invalid_client"), "{err}");
     api.op.handle.shutdown().await;
 }
+
+/// `fiducia admin resource-servers` and `directories`: create from a file,
+/// get, delete (the item's ETag read first for `If-Match`), reset (the
+/// list's), each as the Config API answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_command_manages_sections_live() {
+    let api = Api::start(true, "").await;
+    let pki = &api.op.pki;
+    let token_endpoint = format!("https://localhost:{}/token", api.op.handle.main_addr.port());
+    let admin_args = |command: &[&str]| -> Vec<String> {
+        let mut args = vec![
+            "--url".to_string(),
+            api.url.clone(),
+            "--ca".into(),
+            pki.ca().display().to_string(),
+            "--cert".into(),
+            pki.client_cert().display().to_string(),
+            "--key".into(),
+            pki.client_key().display().to_string(),
+            "--client-id".into(),
+            OPS_MTLS.into(),
+            "--token-endpoint".into(),
+            token_endpoint.clone(),
+        ];
+        args.extend(command.iter().map(|s| s.to_string()));
+        args
+    };
+    let file = pki.dir.path().join("reports-gw.json");
+    std::fs::write(
+        &file,
+        json!({ "id": "reports-gw", "tls_client_auth_subject_dn": "CN=reports-gw,O=Bank,C=GB" }).to_string(),
+    )
+    .unwrap();
+    let file = file.display().to_string();
+    let (ok, out, err) = admin(admin_args(&["resource-servers", "create", "--file", &file])).await;
+    assert!(ok, "{err}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["item"]["id"],
+        "reports-gw"
+    );
+    let (ok, out, err) = admin(admin_args(&["resource-servers", "list"])).await;
+    assert!(ok, "{err}");
+    let listed: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(listed["source"], "store");
+    assert_eq!(listed["resource_servers"].as_array().unwrap().len(), 2, "{out}");
+    let (ok, _, err) = admin(admin_args(&["resource-servers", "create", "--file", &file])).await;
+    assert!(!ok);
+    assert!(err.contains("409"), "{err}");
+    let (ok, _, err) = admin(admin_args(&["resource-servers", "delete", "reports-gw"])).await;
+    assert!(ok, "{err}");
+    let (ok, out, err) = admin(admin_args(&["resource-servers", "reset"])).await;
+    assert!(ok, "{err}");
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["source"], "file");
+    // No directory in this OP's file: an empty list from the file.
+    let (ok, out, err) = admin(admin_args(&["directories", "list"])).await;
+    assert!(ok, "{err}");
+    let listed: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (listed["source"].clone(), listed["trusted_directories"].clone()),
+        (json!("file"), json!([]))
+    );
+    api.op.handle.shutdown().await;
+}

@@ -11,6 +11,8 @@ mod cli;
 mod clients;
 mod customers;
 mod keys;
+mod resource_servers;
+mod trusted_directories;
 
 use super::flow::harness::*;
 use super::support::{Version, free_port, send};

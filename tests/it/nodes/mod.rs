@@ -11,6 +11,7 @@ mod clients;
 mod flows;
 mod keys;
 mod registration;
+mod sections;
 
 use crate::it::flow::harness::{Op, Sections};
 use crate::it::support::TestPki;

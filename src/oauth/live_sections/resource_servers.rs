@@ -1,0 +1,80 @@
+//! `[[resource_servers]]` as a section managed live (the Config API's
+//! `/resource-servers`), keyed by `id`. The start-up rules hold for every
+//! write (`config/resource_servers.rs`, `config/interaction_apps.rs`: an
+//! id no client has, a subject DN no `tls_client_auth` client has, an
+//! interaction app still named by `login.interaction_app` or a client
+//! cannot go); the clients checked against are the file's and the stored
+//! client documents' (`LiveSections::write` reads those inside its
+//! transaction). An id written through the API is also fit for a URL path
+//! (RFC 3986 §2.3 unreserved characters, at most 128), as a stored
+//! client's is.
+
+use super::section::{FieldProblem, ListSection, Section};
+use crate::config::{Config, ResourceServerConfig};
+use serde_json::{Map, Value, json};
+
+/// Longest resource server id written through the API.
+const MAX_ID: usize = 128;
+
+/// The resource servers.
+pub struct ResourceServers;
+
+impl Section for ResourceServers {
+    const NAME: &'static str = "resource_servers";
+    const PATH: &'static str = "resource_servers";
+    type Value = Vec<ResourceServerConfig>;
+
+    fn of(config: &Config) -> Self::Value {
+        config.resource_servers.clone()
+    }
+
+    fn set(config: &mut Config, value: Self::Value) {
+        config.resource_servers = value;
+    }
+
+    fn api_problems(before: &Self::Value, after: &Self::Value) -> Vec<FieldProblem> {
+        let unreserved = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~');
+        let bad = after.iter().any(|rs| {
+            !before.iter().any(|b| b.id == rs.id)
+                && (rs.id.is_empty() || rs.id.len() > MAX_ID || !rs.id.chars().all(unreserved))
+        });
+        match bad {
+            true => vec![FieldProblem::new(
+                "id",
+                format!("1 to {MAX_ID} characters of A-Z a-z 0-9 - . _ ~ (RFC 3986 §2.3)"),
+            )],
+            false => Vec::new(),
+        }
+    }
+}
+
+impl ListSection for ResourceServers {
+    type Item = ResourceServerConfig;
+    const KEY: &'static str = "id";
+    const ITEM: &'static str = "resource server";
+    const TARGET: &'static str = "resource_server";
+
+    fn items(value: &Self::Value) -> &[Self::Item] {
+        value
+    }
+
+    fn value_of(items: Vec<Self::Item>) -> Self::Value {
+        items
+    }
+
+    fn key(item: &Self::Item) -> &str {
+        &item.id
+    }
+
+    fn template() -> Map<String, Value> {
+        // An interaction app, so that its members are checked too.
+        match json!({
+            "id": "template.invalid",
+            "tls_client_auth_subject_dn": "CN=template.invalid",
+            "interaction_login_url": "https://login.template.invalid/"
+        }) {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        }
+    }
+}
