@@ -192,6 +192,13 @@ pub async fn start_with(
     // Client documents an operator wrote live (`oauth/managed_clients`)
     // override the file's entries from the first request on.
     clients.reload_managed().await?;
+    // So do the section documents (`oauth/live_sections`).
+    let sections = Arc::new(crate::oauth::live_sections::LiveSections::new(
+        config.clone(),
+        repo.clone(),
+        clock.clone(),
+    ));
+    sections.reload().await?;
     let sessions = crate::oauth::session::SessionRegistry::new(
         repo.clone(),
         Duration::from_secs(c.login.interaction_ttl_secs),
@@ -239,6 +246,7 @@ pub async fn start_with(
             directories,
             ciba,
             interaction_budgets: Default::default(),
+            sections,
         },
     )?);
     if let Some((jobs, device_items)) = ciba_jobs {

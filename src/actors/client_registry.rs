@@ -168,7 +168,13 @@ impl ClientRegistry {
             return Ok(false);
         };
         let generation = managed_snapshot::generation(&source.repo).await?;
-        if generation == self.managed.load().generation {
+        self.reload_managed_if_moved(generation).await
+    }
+
+    /// Reloads when `generation` (the store's, as a poll read it) differs
+    /// from the one served; whether it reloaded.
+    pub async fn reload_managed_if_moved(&self, generation: u64) -> Result<bool, KvError> {
+        if self.registered.is_none() || generation == self.managed.load().generation {
             return Ok(false);
         }
         self.reload_managed().await?;

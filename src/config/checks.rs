@@ -93,6 +93,14 @@ pub fn validate(mut config: Config, base_dir: &Path) -> Result<ValidatedConfig, 
     })
 }
 
+/// Every named check's failure on `config` (paths already resolved), in
+/// check order, one per check: what a live change of a section
+/// (`oauth/live_sections`) is refused for, with the messages start-up
+/// gives.
+pub fn problems(config: &Config) -> Vec<ConfigError> {
+    CHECKS.iter().filter_map(|check| check(config).err()).collect()
+}
+
 fn resolve_paths(config: &mut Config, base: &Path) {
     let join = |p: &mut std::path::PathBuf| {
         if p.is_relative() {

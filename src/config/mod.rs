@@ -52,7 +52,7 @@ mod signing;
 mod store;
 pub use store::*;
 
-pub use checks::{ValidatedConfig, validate};
+pub use checks::{ValidatedConfig, problems, validate};
 pub use clients::{AccessTokenFormat, StaticClientConfig};
 pub use load::{ConfigError, load, load_from_str};
 pub use signing::{Secret, SigningBackend, SigningConfig};

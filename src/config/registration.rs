@@ -75,7 +75,7 @@ impl Default for RegistrationConfig {
 
 /// One `[[registration.trusted_directories]]` entry. No environment
 /// override: arrays of tables live in the file.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrustedDirectoryConfig {
     /// The directory's `iss` in its software statements. Required (no

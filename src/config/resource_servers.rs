@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 /// One `[[resource_servers]]` entry. Arrays of tables have no environment
 /// override; set them in the file.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceServerConfig {
     /// Its identifier, sent as `client_id` at `/introspect` and the `aud`

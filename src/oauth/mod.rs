@@ -22,6 +22,7 @@ pub mod interaction_app;
 pub mod interaction_debtor;
 pub mod introspection;
 pub mod jwt_access_token;
+pub mod live_sections;
 pub mod managed_clients;
 pub mod op;
 pub mod payment_consumption;

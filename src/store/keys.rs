@@ -1,7 +1,7 @@
 //! The key schema and value schema of the store.
 //!
 //! ```text
-//! SCHEMA_VERSION = 13
+//! SCHEMA_VERSION = 14
 //!
 //! Keys are FoundationDB tuple-layer encodings (FDB "design/tuple.md":
 //! byte strings 0x01, text 0x02, non-negative integers 0x14..0x1c), so they
@@ -14,6 +14,8 @@
 //! (0, "schema_version")                            -> u32, big endian (not enveloped)
 //! (0, "client_config_generation")                  -> u64, big endian (not enveloped): bumped with every
 //!                                                     client document change (oauth/managed_clients)
+//! (0, "config_section_generation")                 -> u64, big endian (not enveloped): bumped with every
+//!                                                     section document change (oauth/live_sections)
 //! (<kind>, <id key>)                               -> envelope(RecordMeta, payload)
 //! (64, <bucket>, <kind>, <id key>)                 -> ""   expiry; bucket = expires_at / 60
 //! (65, <index>, <value>, <kind>, <id key>)         -> ""   secondary index
@@ -32,12 +34,12 @@
 //!          5 ciba_request, 6 session, 7 interaction,
 //!          8 registration_access_token, 9 replay, 10 grant, 11 client,
 //!          12 consent, 13 user, 14 signing_key, 15 payment_reservation,
-//!          16 client_config)
+//!          16 client_config, 17 config_section)
 //! <id key> SHA-256 of the id for kinds that hold a bearer secret (tokens,
 //!          codes, request_uris, CIBA auth_req_ids, session ids, jtis):
 //!          32 bytes, so the secret is never stored; the id's UTF-8 bytes for
 //!          the others (grants, clients, consents, users, keys, payment
-//!          reservations, client documents)
+//!          reservations, client documents, section documents)
 //! <index>  1 client (client_id), 2 grant (grant_id), 3 user (account id),
 //!          4 uid (session uid), 5 auth_req (SHA-256 of a CIBA auth_req_id)
 //!          A record gets an entry for each of its links, except that access
@@ -144,12 +146,20 @@
 //! `drop_in_flight_flows`) drops the ones in flight with their index and
 //! expiry entries: a customer mid-login starts again, a client with an
 //! unredeemed code hears `invalid_grant`.
+//! Version 14 added the kind `config_section` (17): an operator's document
+//! for a whole configuration section (`model/section_document.rs`, by
+//! section name, managed through `oauth/live_sections/`: trusted
+//! directories, resource servers), and the key `(0,
+//! "config_section_generation")` bumped with each; a version-13 store has
+//! neither, so the migration writes nothing, and the bump keeps older
+//! builds (which would still trust a directory or resource server an
+//! operator removed) from opening the store.
 
 use aws_lc_rs::digest;
 
 /// Version of the layout above; recorded in the store at `(0,
 /// "schema_version")`.
-pub const SCHEMA_VERSION: u32 = 13;
+pub const SCHEMA_VERSION: u32 = 14;
 
 /// First element of the schema version key.
 const META: u64 = 0;
@@ -214,6 +224,9 @@ pub enum Kind {
     /// Client documents managed live (`[[clients]]` metadata, state,
     /// revision, or a tombstone), by client_id.
     ClientConfig,
+    /// Configuration sections managed live (a section's effective value
+    /// as JSON text, or its reset to the file), by section name.
+    ConfigSection,
 }
 
 impl Kind {
@@ -235,6 +248,7 @@ impl Kind {
         Kind::SigningKey,
         Kind::PaymentReservation,
         Kind::ClientConfig,
+        Kind::ConfigSection,
     ];
 
     /// The subspace code; part of the on-disk schema.
@@ -256,6 +270,7 @@ impl Kind {
             Kind::SigningKey => 14,
             Kind::PaymentReservation => 15,
             Kind::ClientConfig => 16,
+            Kind::ConfigSection => 17,
         }
     }
 
@@ -283,6 +298,7 @@ impl Kind {
             Kind::SigningKey => "signing_key",
             Kind::PaymentReservation => "payment_reservation",
             Kind::ClientConfig => "client_config",
+            Kind::ConfigSection => "config_section",
         }
     }
 
@@ -297,6 +313,7 @@ impl Kind {
                 | Kind::SigningKey
                 | Kind::PaymentReservation
                 | Kind::ClientConfig
+                | Kind::ConfigSection
         )
     }
 
@@ -404,6 +421,13 @@ pub fn schema_version_key() -> Vec<u8> {
 /// client document change; nodes poll it to reload the documents.
 pub fn client_config_generation_key() -> Vec<u8> {
     pack(&[Element::Int(META), Element::Str("client_config_generation")])
+}
+
+/// `(0, "config_section_generation")`: bumped in the transaction of every
+/// section document change; nodes poll it (with the clients' generation,
+/// in the same read) to reload the sections.
+pub fn config_section_generation_key() -> Vec<u8> {
+    pack(&[Element::Int(META), Element::Str("config_section_generation")])
 }
 
 /// `(<kind>, <id key>)`: where a record lives.

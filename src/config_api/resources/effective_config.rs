@@ -1,6 +1,10 @@
 //! `GET /effective-config` (`fiducia.config.read`): the configuration this
 //! node runs — the file with its environment overrides and resolved paths,
-//! as loaded at start-up — with every secret redacted (`redact.rs`).
+//! as loaded at start-up, with every section managed live
+//! (`oauth/live_sections`) as this node runs it — with every secret
+//! redacted (`redact.rs`). Its `sections` member says, per section managed
+//! live, where the value in force comes from (`file` or `store`) and the
+//! stored document's revision.
 
 use crate::config_api::problem::Problem;
 use crate::config_api::redact;
@@ -20,10 +24,25 @@ pub const ROUTES: &[Route] = &[Route {
 
 fn get(call: Call<'_>) -> Answer<'_> {
     Box::pin(async move {
-        let value = redact::redacted(call.api.config.get()).map_err(|e| {
+        let op = call.api.op.upgrade().ok_or_else(Problem::unavailable)?;
+        let sections = &op.services.sections;
+        let mut value = redact::redacted(&sections.effective_config()).map_err(|e| {
             tracing::error!(error = %e, "config API: the configuration did not serialize");
             Problem::unavailable()
         })?;
+        let described: serde_json::Map<String, Value> = sections
+            .describe()
+            .into_iter()
+            .map(|(name, _, source, revision)| {
+                (
+                    name.to_string(),
+                    json!({ "source": source, "revision": revision }),
+                )
+            })
+            .collect();
+        if let Value::Object(members) = &mut value {
+            members.insert("sections".into(), Value::Object(described));
+        }
         let body = serde_json::to_vec(&value).map_err(|_| Problem::unavailable())?;
         Ok(representation(StatusCode::OK, body))
     })
@@ -61,7 +80,19 @@ pub fn openapi() -> Value {
                     "signing": { "type": "object" },
                     "store": { "type": "object" },
                     "clients": { "type": "array", "items": { "type": "object" } },
-                    "config_api": { "type": "object" }
+                    "config_api": { "type": "object" },
+                    "sections": {
+                        "type": "object",
+                        "description": "Per section managed live (by name): where the value in force comes from and its stored document's revision (0: never written).",
+                        "additionalProperties": {
+                            "type": "object",
+                            "required": ["source", "revision"],
+                            "properties": {
+                                "source": { "type": "string", "enum": ["file", "store"] },
+                                "revision": { "type": "integer", "minimum": 0 }
+                            }
+                        }
+                    }
                 },
                 "additionalProperties": true
             }

@@ -40,10 +40,12 @@ impl Repo {
     ) -> Result<usize, KvError> {
         let mut total = 0;
         for kind in Kind::ALL.iter().copied() {
-            // Client documents are never linked (the operator's, not the
-            // client's): nothing to read there.
-            if !matches!(kind, Kind::RegistrationAccessToken | Kind::ClientConfig)
-                && (kind.is_indexed_by(Index::Client) || kind.is_found_by_scan(Index::Client))
+            // Client and section documents are never linked (the
+            // operator's, not the client's): nothing to read there.
+            if !matches!(
+                kind,
+                Kind::RegistrationAccessToken | Kind::ClientConfig | Kind::ConfigSection
+            ) && (kind.is_indexed_by(Index::Client) || kind.is_found_by_scan(Index::Client))
             {
                 total += self
                     .revoke_indexed(Index::Client, client_id, Some(kind), revocation)

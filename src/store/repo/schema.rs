@@ -62,6 +62,7 @@ pub const MIGRATIONS: &[(u32, Migration)] = &[
     (10, super::migrate_v11::migrate),
     (11, add_client_documents),
     (12, drop_in_flight_flows),
+    (13, add_section_documents),
 ];
 
 /// 1 → 2: access and refresh tokens are no longer indexed by client and user
@@ -126,6 +127,14 @@ fn drop_in_flight_flows(tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> 
         }
         Ok(())
     })
+}
+
+/// 13 → 14: the kind `config_section` (17) and its generation key were
+/// added; a version-13 store has neither, so there is nothing to rewrite
+/// (the bump keeps older builds, which would still trust a directory or a
+/// resource server an operator removed, from opening it).
+fn add_section_documents(_tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
+    Box::pin(async { Ok(()) })
 }
 
 /// Checks, records or migrates the schema version; returns the version found
