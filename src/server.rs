@@ -182,32 +182,32 @@ pub async fn start_with(
         )),
         false => None,
     };
-    let clients =
-        crate::actors::client_registry::ClientRegistry::new(clients, Some(fetcher), root.get_cell())
-            .with_registered(crate::actors::client_registry::RegisteredSource {
-                repo: repo.clone(),
-                clock: clock.clone(),
-                budgets: crate::model::registered_budget::RegisteredBudgets::from_config(&c.registration),
-            });
-    // Client documents an operator wrote live (`oauth/managed_clients`)
-    // override the file's entries from the first request on.
-    clients.reload_managed().await?;
-    // So do the section documents (`oauth/live_sections`).
+    // The section documents an operator wrote live (`oauth/live_sections`)
+    // override the file's sections from the first request on.
     let sections = Arc::new(crate::oauth::live_sections::LiveSections::new(
         config.clone(),
         repo.clone(),
         clock.clone(),
     ));
     sections.reload().await?;
+    let clients =
+        crate::actors::client_registry::ClientRegistry::new(clients, Some(fetcher), root.get_cell())
+            .with_registered(crate::actors::client_registry::RegisteredSource {
+                repo: repo.clone(),
+                clock: clock.clone(),
+                // The registration policy as the node runs it (`oauth/policies`).
+                budgets: Arc::new(crate::oauth::policies::budgets::LiveBudgets::new(sections.clone())),
+            });
+    // So do the client documents (`oauth/managed_clients`).
+    clients.reload_managed().await?;
     let sessions = crate::oauth::session::SessionRegistry::new(
         repo.clone(),
         Duration::from_secs(c.login.interaction_ttl_secs),
         root.get_cell(),
     );
-    let dpop_nonces = match c.tokens.dpop_nonce {
-        true => Some(crate::oauth::dpop_nonce::DpopNonces::load(&repo, clock.now_unix()).await?),
-        false => None,
-    };
+    // Loaded whether or not the file requires nonces: the live `tokens`
+    // policy may switch them on (`OpState::dpop_nonces`).
+    let dpop_nonces = crate::oauth::dpop_nonce::DpopNonces::load(&repo, clock.now_unix()).await?;
     let (ciba, ciba_jobs) = match c.ciba.enabled {
         true => {
             let (deliveries, jobs) = crate::oauth::ciba::notify::queue();

@@ -30,7 +30,7 @@ use crate::clock::Clock;
 use crate::jwks_fetch::JwksFetcher;
 use crate::model::Client;
 use crate::model::registered::RegisteredClient;
-use crate::model::registered_budget::{RegisteredBudgets, RequestBudget};
+use crate::model::registered_budget::{BudgetSource, RequestBudget};
 use crate::store::kv::KvError;
 use crate::store::repo::Repo;
 use arc_swap::ArcSwap;
@@ -44,8 +44,8 @@ pub struct RegisteredSource {
     pub repo: Repo,
     /// For record expiry checks.
     pub clock: Arc<dyn Clock>,
-    /// Their request budgets (`[registration]`).
-    pub budgets: RegisteredBudgets,
+    /// Their request budgets (`[registration]` as the node runs it).
+    pub budgets: Arc<dyn BudgetSource>,
 }
 
 /// Finds clients: static ones from config and registered ones from the
@@ -233,11 +233,14 @@ impl ClientRegistry {
         {
             match answer {
                 // The trust checks change `trusted_since` and the revoked
-                // certificates, not the revision.
+                // certificates, not the revision; the live registration
+                // policy the budget (its actor's bucket is sized at spawn).
                 Ok(snapshot)
                     if snapshot.revision == client.revision
                         && snapshot.trusted_since == client.trusted_since
-                        && snapshot.revoked_certificates == client.revoked_certificates =>
+                        && snapshot.revoked_certificates == client.revoked_certificates
+                        && snapshot.requests_per_second == client.requests_per_second
+                        && snapshot.burst == client.burst =>
                 {
                     return Ok(Some(snapshot));
                 }
@@ -284,6 +287,7 @@ impl ClientRegistry {
             .map_or_else(RequestBudget::default, |source| {
                 source
                     .budgets
+                    .budgets()
                     .budget(&record.client_id, &record.software_id, &record.directory)
             });
         Client::from_registered(record, budget)
@@ -377,7 +381,7 @@ mod tests {
             ClientRegistry::new(vec![fixed], None, root.get_cell()).with_registered(RegisteredSource {
                 repo: repo.clone(),
                 clock: Arc::new(ManualClock::at(NOW)),
-                budgets: RegisteredBudgets::default(),
+                budgets: Arc::new(Arc::new(crate::model::registered_budget::RegisteredBudgets::default())),
             });
         assert!(registry.is_static("static-1"));
         assert!(registry.get_charged("dcr-1").await.unwrap().is_none());

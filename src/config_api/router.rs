@@ -24,6 +24,7 @@ pub const RESOURCES: &[&[Route]] = &[
     resources::keys::ROUTES,
     resources::clients::ROUTES,
     resources::audit::ROUTES,
+    resources::policies::ROUTES,
     resources::openapi::ROUTES,
 ];
 

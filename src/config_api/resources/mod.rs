@@ -9,3 +9,4 @@ mod clients_openapi;
 pub mod effective_config;
 pub mod keys;
 pub mod openapi;
+pub mod policies;

@@ -41,6 +41,7 @@ fn parts() -> Vec<Value> {
         super::keys::openapi(),
         super::clients::openapi(),
         super::audit::openapi(),
+        super::policies::openapi(),
         own(),
     ]
 }

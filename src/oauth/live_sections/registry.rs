@@ -6,4 +6,6 @@
 use super::section::DynSection;
 
 /// Every section managed live.
-pub static SECTIONS: &[&dyn DynSection] = &[];
+pub static SECTIONS: &[&dyn DynSection] = &[
+    &super::section::Erased::<crate::oauth::policies::TokenPolicy>::new(), &super::section::Erased::<crate::oauth::policies::FapiPolicy>::new(), &super::section::Erased::<crate::oauth::policies::RegistrationPolicy>::new(),
+];
