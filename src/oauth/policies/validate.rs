@@ -3,10 +3,11 @@
 //! the configuration it would make, `live_sections::validate`), plus the
 //! policy's own rules ([`Section::api_problems`], [`Policy::file_problems`]).
 //! A `PUT` replaces the whole policy, so every member is required. Each
-//! given member is first tried alone over the value in force, so that each
-//! bad member gets its own problem with the start-up check's message;
-//! then the whole value, for what only a combination breaks. A message
-//! says what was expected, never the value given.
+//! given member's type is tried alone; then the checks run on the value,
+//! and again with each member found bad put back to the value in force
+//! (a check stops at its first failure), so that each bad member gets its
+//! own problem with the start-up check's message. A message says what was
+//! expected, never the value given.
 
 use super::Policy;
 use crate::config::Config;
@@ -51,36 +52,57 @@ pub fn body<P: Policy>(
             ));
         }
     }
-    // Each known member alone over the value in force.
+    // Each member's type alone over the value in force; the well-typed
+    // ones make the candidate (a bad or missing one keeps the value in force).
+    let mut candidate = in_force.clone();
     for name in names.iter().filter(|n| in_force.contains_key(n.as_str())) {
+        let member = given.get(*name).cloned().unwrap_or(Value::Null);
         let mut one = in_force.clone();
-        one.insert((*name).clone(), given.get(*name).cloned().unwrap_or(Value::Null));
+        one.insert((*name).clone(), member.clone());
         match serde_json::from_value::<P::Value>(Value::Object(one)) {
             Err(error) => problems.push(FieldProblem::new(name.as_str(), expected(&error))),
-            Ok(alone) => {
-                for found in checked::<P>(base, file, current, &alone) {
-                    if member(&found.field) == name.as_str() && !has(&problems, &found.field) {
-                        problems.push(found);
-                    }
-                }
+            Ok(_) => {
+                candidate.insert((*name).clone(), member);
             }
         }
     }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    let Ok(value) = serde_json::from_value::<P::Value>(Value::Object(given.clone())) else {
-        return Err(vec![FieldProblem::new("", format!("not a valid {} policy", P::NAME))]);
-    };
-    for found in checked::<P>(base, file, current, &value) {
-        if !has(&problems, &found.field) {
-            problems.push(found);
+    // The checks on the candidate. A check stops at its first failure, so
+    // each member found bad goes back to the value in force and the checks
+    // run again, until no new problem appears: every bad member gets its
+    // own problem, a combination (FAPI 2.0 without PAR) one.
+    loop {
+        let Ok(value) = serde_json::from_value::<P::Value>(Value::Object(candidate.clone())) else {
+            problems.push(FieldProblem::new("", format!("not a valid {} policy", P::NAME)));
+            break;
+        };
+        let fresh: Vec<FieldProblem> = checked::<P>(base, file, current, &value)
+            .into_iter()
+            .filter(|p| !has(&problems, &p.field))
+            .collect();
+        if fresh.is_empty() {
+            match problems.is_empty() {
+                true => return Ok(value),
+                false => break,
+            }
+        }
+        // The policy's own members first: what they break elsewhere
+        // (`consents.retention_secs`) counts only if it outlasts them.
+        let own = fresh.iter().any(|p| in_force.contains_key(member(&p.field)));
+        for found in fresh {
+            let name = member(&found.field).to_string();
+            match in_force.get(&name) {
+                Some(kept) => {
+                    candidate.insert(name, kept.clone());
+                }
+                None if own => continue,
+                None => {}
+            }
+            if !has(&problems, &found.field) {
+                problems.push(found);
+            }
         }
     }
-    match problems.is_empty() {
-        true => Ok(value),
-        false => Err(problems),
-    }
+    Err(problems)
 }
 
 /// Every problem of running `value`: the start-up checks' (a field of the
