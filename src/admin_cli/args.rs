@@ -66,6 +66,8 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: ClientsOperation,
     },
+    /// Policies managed live: tokens, fapi, registration.
+    Policies { #[command(subcommand)] command: super::policies::PoliciesOperation },
     /// The configuration the node runs (secrets redacted).
     EffectiveConfig,
     /// Audit records, oldest first, every page.
@@ -174,6 +176,7 @@ impl AdminCommand {
             } => "fiducia.config.read",
             AdminCommand::Clients { .. } => "fiducia.config.read fiducia.config.write",
             AdminCommand::Audit { .. } => "fiducia.audit.read",
+            AdminCommand::Policies { command } => command.scope(),
         }
     }
 }

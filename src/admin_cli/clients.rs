@@ -81,7 +81,7 @@ fn path(client_id: &str) -> anyhow::Result<String> {
     Ok(format!("/clients/{segment}"))
 }
 
-fn read_json(file: &Path) -> anyhow::Result<Value> {
+pub(super) fn read_json(file: &Path) -> anyhow::Result<Value> {
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     // serde's message is left out: it may quote the file (a pasted secret).
     serde_json::from_str(&text).map_err(|e| {

@@ -5,6 +5,7 @@
 //! from a client_credentials grant at `--token-endpoint` (`token.rs`:
 //! private_key_jwt with `--client-key` and a fresh DPoP key, or
 //! tls_client_auth with `--cert`) — `keys`, `clients` (`clients.rs`),
+//! `policies` (`policies.rs`),
 //! `effective-config`, `audit` — prints the answer's JSON and exits
 //! non-zero with the problem's text (RFC 9457) or the challenge (RFC 6750
 //! §3) when refused.
@@ -13,6 +14,7 @@ mod args;
 mod call;
 mod clients;
 mod https;
+mod policies;
 mod token;
 
 use anyhow::Context;
@@ -26,6 +28,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
     let output = match &args.command {
         AdminCommand::EffectiveConfig => api.get("/effective-config").await?.0,
         AdminCommand::Clients { command } => clients::run(&api, command).await?,
+        AdminCommand::Policies { command } => policies::run(&api, command).await?,
         AdminCommand::Keys { command } => match command {
             KeysOperation::List => api.get("/keys").await?.0,
             KeysOperation::Generate { alg, bits } => {

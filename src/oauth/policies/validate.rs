@@ -102,6 +102,7 @@ pub fn body<P: Policy>(
             }
         }
     }
+    problems.sort_by(|a, b| a.field.cmp(&b.field));
     Err(problems)
 }
 

@@ -7,6 +7,7 @@ mod auth;
 mod cli;
 mod clients;
 mod keys;
+mod policies;
 
 use super::flow::harness::*;
 use super::support::{Version, free_port, send};
