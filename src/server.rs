@@ -196,7 +196,9 @@ pub async fn start_with(
                 repo: repo.clone(),
                 clock: clock.clone(),
                 // The registration policy as the node runs it (`oauth/policies`).
-                budgets: Arc::new(crate::oauth::policies::budgets::LiveBudgets::new(sections.clone())),
+                budgets: Arc::new(crate::oauth::policies::budgets::LiveBudgets::new(
+                    sections.clone(),
+                )),
             });
     // So do the client documents (`oauth/managed_clients`).
     clients.reload_managed().await?;

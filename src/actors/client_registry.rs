@@ -381,7 +381,9 @@ mod tests {
             ClientRegistry::new(vec![fixed], None, root.get_cell()).with_registered(RegisteredSource {
                 repo: repo.clone(),
                 clock: Arc::new(ManualClock::at(NOW)),
-                budgets: Arc::new(Arc::new(crate::model::registered_budget::RegisteredBudgets::default())),
+                budgets: Arc::new(Arc::new(
+                    crate::model::registered_budget::RegisteredBudgets::default(),
+                )),
             });
         assert!(registry.is_static("static-1"));
         assert!(registry.get_charged("dcr-1").await.unwrap().is_none());

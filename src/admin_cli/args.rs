@@ -67,7 +67,10 @@ pub enum AdminCommand {
         command: ClientsOperation,
     },
     /// Policies managed live: tokens, fapi, registration.
-    Policies { #[command(subcommand)] command: super::policies::PoliciesOperation },
+    Policies {
+        #[command(subcommand)]
+        command: super::policies::PoliciesOperation,
+    },
     /// The configuration the node runs (secrets redacted).
     EffectiveConfig,
     /// Audit records, oldest first, every page.

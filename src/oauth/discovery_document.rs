@@ -55,7 +55,12 @@ impl DiscoveryDocument {
     /// sections as this node runs them now. A document that cannot be
     /// serialized again (it always can: every member is a string, bool or
     /// list of them) keeps the last one.
-    pub fn json(&self, config: &ValidatedConfig, registry: &ClientRegistry, sections: &LiveSections) -> Bytes {
+    pub fn json(
+        &self,
+        config: &ValidatedConfig,
+        registry: &ClientRegistry,
+        sections: &LiveSections,
+    ) -> Bytes {
         let generations = (registry.managed_generation(), sections.generation());
         let built = self.built.load();
         if built.generations == generations {

@@ -87,7 +87,9 @@ impl OpState {
     /// policy (`oauth/policies`). Every lifetime read at run time goes
     /// through here.
     pub fn tokens(&self) -> Arc<crate::config::TokensConfig> {
-        self.services.sections.get::<crate::oauth::policies::TokenPolicy>()
+        self.services
+            .sections
+            .get::<crate::oauth::policies::TokenPolicy>()
     }
 
     /// The `[fapi]` members managed live (profile, PAR, PKCE methods) as

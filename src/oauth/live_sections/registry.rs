@@ -7,5 +7,7 @@ use super::section::DynSection;
 
 /// Every section managed live.
 pub static SECTIONS: &[&dyn DynSection] = &[
-    &super::section::Erased::<crate::oauth::policies::TokenPolicy>::new(), &super::section::Erased::<crate::oauth::policies::FapiPolicy>::new(), &super::section::Erased::<crate::oauth::policies::RegistrationPolicy>::new(),
+    &super::section::Erased::<crate::oauth::policies::TokenPolicy>::new(),
+    &super::section::Erased::<crate::oauth::policies::FapiPolicy>::new(),
+    &super::section::Erased::<crate::oauth::policies::RegistrationPolicy>::new(),
 ];

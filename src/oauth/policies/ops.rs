@@ -101,9 +101,7 @@ pub async fn update(
     match name {
         PolicyName::Tokens => update_of::<TokenPolicy>(sections, operator, if_match, body).await,
         PolicyName::Fapi => update_of::<FapiPolicy>(sections, operator, if_match, body).await,
-        PolicyName::Registration => {
-            update_of::<RegistrationPolicy>(sections, operator, if_match, body).await
-        }
+        PolicyName::Registration => update_of::<RegistrationPolicy>(sections, operator, if_match, body).await,
     }
 }
 

@@ -25,7 +25,13 @@ fn config() -> Arc<ValidatedConfig> {
         [[clients]]\nclient_id = \"fintech\"\nclient_name = \"Fintech\"\n\
         redirect_uris = [\"https://fintech.example/cb\"]\n\
         token_endpoint_auth_method = \"tls_client_auth\"\ntls_client_auth_subject_dn = \"CN=fintech,O=Org,C=GB\"\n";
-    Arc::new(validate(load_from_str(text, Vec::new()).unwrap(), std::path::Path::new("/")).unwrap())
+    Arc::new(
+        validate(
+            load_from_str(text, Vec::new()).unwrap(),
+            std::path::Path::new("/"),
+        )
+        .unwrap(),
+    )
 }
 
 struct Fixture {
@@ -215,7 +221,11 @@ async fn members_fixed_at_start_up_are_refused_one_problem_each() {
     );
     assert_eq!(problems.len(), 2, "{problems:?}");
     assert_eq!(problems[0].0, "require_pushed_authorization_requests");
-    assert!(problems[0].1.contains("FAPI 2.0 requires pushed authorization requests"));
+    assert!(
+        problems[0]
+            .1
+            .contains("FAPI 2.0 requires pushed authorization requests")
+    );
     assert_eq!(problems[1].0, "sender_constraints");
     assert!(problems[1].1.contains("fixed at start-up"));
     // FAPI 1.0 Advanced may turn PAR off: a valid live change.
@@ -226,7 +236,12 @@ async fn members_fixed_at_start_up_are_refused_one_problem_each() {
     ops::update(&f.node, PolicyName::Fapi, OPERATOR, Some(&fapi.etag), &fapi1)
         .await
         .unwrap();
-    assert!(!f.node.effective_config().fapi.require_pushed_authorization_requests);
+    assert!(
+        !f.node
+            .effective_config()
+            .fapi
+            .require_pushed_authorization_requests
+    );
     let registration = ops::get(&f.node, PolicyName::Registration).await.unwrap();
     let body = changed(
         &registration,
@@ -236,9 +251,15 @@ async fn members_fixed_at_start_up_are_refused_one_problem_each() {
         }),
     );
     let problems = fields(
-        ops::update(&f.node, PolicyName::Registration, OPERATOR, Some(&registration.etag), &body)
-            .await
-            .unwrap_err(),
+        ops::update(
+            &f.node,
+            PolicyName::Registration,
+            OPERATOR,
+            Some(&registration.etag),
+            &body,
+        )
+        .await
+        .unwrap_err(),
     );
     let names: Vec<&str> = problems.iter().map(|(f, _)| f.as_str()).collect();
     assert_eq!(names, vec!["client_limits.0.requests_per_second", "enabled"]);
@@ -255,7 +276,11 @@ async fn a_reset_and_another_node_following_the_generation() {
     let after = ops::update(&f.node, PolicyName::Tokens, OPERATOR, Some(&view.etag), &body)
         .await
         .unwrap();
-    assert_eq!(other.get::<TokenPolicy>().access_token_ttl_secs, 300, "not before its poll");
+    assert_eq!(
+        other.get::<TokenPolicy>().access_token_ttl_secs,
+        300,
+        "not before its poll"
+    );
     let moved = generation::read(other.repo()).await.unwrap().sections;
     assert!(other.reload_if_moved(moved).await.unwrap());
     assert_eq!(other.get::<TokenPolicy>().access_token_ttl_secs, 42);

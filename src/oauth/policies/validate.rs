@@ -109,7 +109,12 @@ pub fn body<P: Policy>(
 /// Every problem of running `value`: the start-up checks' (a field of the
 /// policy named relative to it, `client_limits.0.burst`; another section's
 /// by its whole dotted name) and the policy's own rules.
-fn checked<P: Policy>(base: &Config, file: &P::Value, current: &P::Value, value: &P::Value) -> Vec<FieldProblem> {
+fn checked<P: Policy>(
+    base: &Config,
+    file: &P::Value,
+    current: &P::Value,
+    value: &P::Value,
+) -> Vec<FieldProblem> {
     let prefix = format!("{}.", P::PATH);
     let mut found: Vec<FieldProblem> = section_problems::<P>(base, value)
         .into_iter()

@@ -4,8 +4,9 @@
 //! §3.1), one RFC 9457 problem per bad member, and each change in force
 //! on the next request without a restart: the access token lifetime
 //! (RFC 6749 §5.1 `expires_in`, RFC 9068 `exp`), DPoP nonces (RFC 9449
-//! §8: `use_dpop_nonce`), the discovery document (the `fapi` policy) and
-//! a registered client's budget (RFC 6585 §4: 429). Each write is one
+//! §8: `use_dpop_nonce`), the discovery document (the `fapi` policy; one
+//! client's own `fapi_profile` through `/clients`) and a registered
+//! client's budget (RFC 6585 §4: 429). Each write is one
 //! `config_changed` record read back through `GET /audit`.
 
 use super::super::dcr::Dcr;
@@ -126,7 +127,9 @@ async fn the_tokens_policy_changed_live_is_in_force_on_the_next_request() {
             json!(["registration", "file", 0])
         ]
     );
-    let got = api.send(false, Api::bearer("GET", "/policies/tokens", &reader)).await;
+    let got = api
+        .send(false, Api::bearer("GET", "/policies/tokens", &reader))
+        .await;
     assert_status(&got, 200);
     let tag = etag(&got);
     let view = json(got.body());
@@ -135,18 +138,27 @@ async fn the_tokens_policy_changed_live_is_in_force_on_the_next_request() {
     let before = token_request(&api, &dpop, None).await;
     assert_status(&before, 200);
     assert_eq!(json(before.body())["expires_in"], 300);
-    let unknown = api.send(false, Api::bearer("GET", "/policies/bogus", &reader)).await;
+    let unknown = api
+        .send(false, Api::bearer("GET", "/policies/bogus", &reader))
+        .await;
     assert_status(&unknown, 404);
 
     let body = changed(&view, json!({ "access_token_ttl_secs": 120, "dpop_nonce": true }));
     // RFC 6750 §3.1: a token without fiducia.config.write.
-    let refused = api.send(false, put("/policies/tokens", &reader, &body, Some(&tag))).await;
+    let refused = api
+        .send(false, put("/policies/tokens", &reader, &body, Some(&tag)))
+        .await;
     assert_status(&refused, 403);
     assert!(challenge(&refused).starts_with("Bearer error=\"insufficient_scope\""));
     // RFC 6585 §3 and RFC 9110 §13.1.1.
-    assert_status(&api.send(false, put("/policies/tokens", &writer, &body, None)).await, 428);
     assert_status(
-        &api.send(false, put("/policies/tokens", &writer, &body, Some("\"s7-00\""))).await,
+        &api.send(false, put("/policies/tokens", &writer, &body, None))
+            .await,
+        428,
+    );
+    assert_status(
+        &api.send(false, put("/policies/tokens", &writer, &body, Some("\"s7-00\"")))
+            .await,
         412,
     );
     // RFC 9457: one entry per bad member, the start-up message (FAPI 2.0
@@ -155,7 +167,9 @@ async fn the_tokens_policy_changed_live_is_in_force_on_the_next_request() {
         &view,
         json!({ "code_ttl_secs": 600, "dpop_nonce": "sometimes", "access_token_ttl_secs": 0 }),
     );
-    let invalid = api.send(false, put("/policies/tokens", &writer, &bad, Some(&tag))).await;
+    let invalid = api
+        .send(false, put("/policies/tokens", &writer, &bad, Some(&tag)))
+        .await;
     assert_status(&invalid, 400);
     assert_eq!(invalid.headers()["content-type"], "application/problem+json");
     let problem = json(invalid.body());
@@ -170,14 +184,24 @@ async fn the_tokens_policy_changed_live_is_in_force_on_the_next_request() {
         vec!["/access_token_ttl_secs", "/code_ttl_secs", "/dpop_nonce"],
         "{problem}"
     );
-    assert!(problem["errors"][1]["detail"].as_str().unwrap().contains("FAPI 2.0 §5.3.2.1"));
+    assert!(
+        problem["errors"][1]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("FAPI 2.0 §5.3.2.1")
+    );
     let text = problem.to_string();
     assert!(!text.contains("sometimes") && !text.contains("600"), "{text}");
 
-    let replaced = api.send(false, put("/policies/tokens", &writer, &body, Some(&tag))).await;
+    let replaced = api
+        .send(false, put("/policies/tokens", &writer, &body, Some(&tag)))
+        .await;
     assert_status(&replaced, 200);
     let after = json(replaced.body());
-    assert_eq!((&after["source"], &after["revision"]), (&json!("store"), &json!(1)));
+    assert_eq!(
+        (&after["source"], &after["revision"]),
+        (&json!("store"), &json!(1))
+    );
     assert_ne!(etag(&replaced), tag);
 
     // In force on the next request, no restart: RFC 9449 §8, the nonce.
@@ -203,13 +227,19 @@ async fn the_tokens_policy_changed_live_is_in_force_on_the_next_request() {
     );
 
     // Reset to the file: no nonce needed, the file's lifetime again.
-    assert_status(&api.send(false, delete("/policies/tokens", &writer, &tag)).await, 412);
+    assert_status(
+        &api.send(false, delete("/policies/tokens", &writer, &tag)).await,
+        412,
+    );
     let reset = api
         .send(false, delete("/policies/tokens", &writer, &etag(&replaced)))
         .await;
     assert_status(&reset, 200);
     let reset = json(reset.body());
-    assert_eq!((&reset["source"], &reset["revision"]), (&json!("file"), &json!(2)));
+    assert_eq!(
+        (&reset["source"], &reset["revision"]),
+        (&json!("file"), &json!(2))
+    );
     let again = token_request(&api, &dpop, None).await;
     assert_status(&again, 200);
     assert_eq!(json(again.body())["expires_in"], 300);
@@ -232,7 +262,9 @@ async fn the_fapi_policy_changes_the_discovery_document_at_once() {
         json(api.op.send(false, request).await.body())
     };
     assert_eq!(discovery().await["require_pushed_authorization_requests"], true);
-    let got = api.send(false, Api::bearer("GET", "/policies/fapi", &writer)).await;
+    let got = api
+        .send(false, Api::bearer("GET", "/policies/fapi", &writer))
+        .await;
     let view = json(got.body());
     assert_eq!(view["fixed"], json!(["sender_constraints"]));
     let fixed = changed(&view, json!({ "sender_constraints": ["dpop"] }));
@@ -240,7 +272,10 @@ async fn the_fapi_policy_changes_the_discovery_document_at_once() {
         .send(false, put("/policies/fapi", &writer, &fixed, Some(&etag(&got))))
         .await;
     assert_status(&refused, 400);
-    assert_eq!(json(refused.body())["errors"][0]["pointer"], "/sender_constraints");
+    assert_eq!(
+        json(refused.body())["errors"][0]["pointer"],
+        "/sender_constraints"
+    );
     let body = changed(
         &view,
         json!({ "profile": "fapi1-advanced", "require_pushed_authorization_requests": false }),
@@ -250,6 +285,40 @@ async fn the_fapi_policy_changes_the_discovery_document_at_once() {
         .await;
     assert_status(&replaced, 200);
     assert_eq!(discovery().await["require_pushed_authorization_requests"], false);
+    // The profile of one client is its own `fapi_profile` member, written
+    // through `/clients`: a FAPI 1.0 Advanced client adds the hybrid
+    // response type (FAPI 1.0 Part 2 §5.2.2-2) to the document at once.
+    assert!(
+        !discovery().await["response_types_supported"]
+            .to_string()
+            .contains("code id_token")
+    );
+    let client = json!({
+        "client_id": "fapi1-shop",
+        "client_name": "FAPI 1 shop",
+        "redirect_uris": ["https://shop.example/cb"],
+        "token_endpoint_auth_method": "tls_client_auth",
+        "tls_client_auth_subject_dn": "CN=fapi1-shop",
+        "fapi_profile": "fapi1-advanced",
+        "scopes": ["openid", "accounts"]
+    });
+    let created = api
+        .send(
+            false,
+            with_body(
+                Api::bearer("POST", "/clients", &writer),
+                &client.to_string(),
+                None,
+            ),
+        )
+        .await;
+    assert_status(&created, 201);
+    assert_eq!(json(created.body())["metadata"]["fapi_profile"], "fapi1-advanced");
+    assert!(
+        discovery().await["response_types_supported"]
+            .to_string()
+            .contains("code id_token")
+    );
 }
 
 /// The registration policy's `client_limits` lowered for one registered
@@ -308,7 +377,12 @@ async fn a_registered_clients_limit_lowered_live_gives_429_on_the_next_requests(
         assert_status(&dcr.op.send(true, token()).await, 200);
     }
     let limited = dcr.op.send(true, token()).await;
-    assert_eq!(limited.status(), 429, "{}", String::from_utf8_lossy(limited.body()));
+    assert_eq!(
+        limited.status(),
+        429,
+        "{}",
+        String::from_utf8_lossy(limited.body())
+    );
     assert!(limited.headers().get("retry-after").is_some());
 }
 
@@ -346,19 +420,35 @@ async fn the_admin_command_lists_updates_and_resets_a_policy() {
     assert!(ok, "{err}");
     let view: Value = serde_json::from_str(&out).unwrap();
     let file = pki.dir.path().join("tokens-policy.json");
-    std::fs::write(&file, changed(&view, json!({ "id_token_ttl_secs": 200 })).to_string()).unwrap();
+    std::fs::write(
+        &file,
+        changed(&view, json!({ "id_token_ttl_secs": 200 })).to_string(),
+    )
+    .unwrap();
     let file = file.display().to_string();
     let (ok, out, err) = run(&["policies", "update", "tokens", "--file", &file]).await;
     assert!(ok, "{err}");
     let updated: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(updated["value"]["id_token_ttl_secs"], 200);
     assert_eq!(updated["source"], "store");
-    let (ok, _, err) = run(&["policies", "update", "tokens", "--file", &file, "--if-match", "\"s0-0\""]).await;
+    let (ok, _, err) = run(&[
+        "policies",
+        "update",
+        "tokens",
+        "--file",
+        &file,
+        "--if-match",
+        "\"s0-0\"",
+    ])
+    .await;
     assert!(!ok && err.contains("412"), "{err}");
     let (ok, out, err) = run(&["policies", "reset", "tokens"]).await;
     assert!(ok, "{err}");
     let reset: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!((&reset["source"], &reset["revision"]), (&json!("file"), &json!(2)));
+    assert_eq!(
+        (&reset["source"], &reset["revision"]),
+        (&json!("file"), &json!(2))
+    );
     let (ok, _, err) = run(&["policies", "get", "limits"]).await;
     assert!(!ok && err.contains("no such policy"), "{err}");
 }
