@@ -69,7 +69,7 @@ pub enum AdminCommand {
     /// Policies managed live: tokens, fapi, registration.
     Policies {
         #[command(subcommand)]
-        command: super::policies::PoliciesOperation,
+        command: super::policies_args::PoliciesOperation,
     },
     /// The configuration the node runs (secrets redacted).
     EffectiveConfig,

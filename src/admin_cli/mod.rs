@@ -15,6 +15,7 @@ mod call;
 mod clients;
 mod https;
 mod policies;
+mod policies_args;
 mod token;
 
 use anyhow::Context;

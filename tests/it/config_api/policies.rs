@@ -262,29 +262,6 @@ async fn the_fapi_policy_changes_the_discovery_document_at_once() {
         json(api.op.send(false, request).await.body())
     };
     assert_eq!(discovery().await["require_pushed_authorization_requests"], true);
-    let got = api
-        .send(false, Api::bearer("GET", "/policies/fapi", &writer))
-        .await;
-    let view = json(got.body());
-    assert_eq!(view["fixed"], json!(["sender_constraints"]));
-    let fixed = changed(&view, json!({ "sender_constraints": ["dpop"] }));
-    let refused = api
-        .send(false, put("/policies/fapi", &writer, &fixed, Some(&etag(&got))))
-        .await;
-    assert_status(&refused, 400);
-    assert_eq!(
-        json(refused.body())["errors"][0]["pointer"],
-        "/sender_constraints"
-    );
-    let body = changed(
-        &view,
-        json!({ "profile": "fapi1-advanced", "require_pushed_authorization_requests": false }),
-    );
-    let replaced = api
-        .send(false, put("/policies/fapi", &writer, &body, Some(&etag(&got))))
-        .await;
-    assert_status(&replaced, 200);
-    assert_eq!(discovery().await["require_pushed_authorization_requests"], false);
     // The profile of one client is its own `fapi_profile` member, written
     // through `/clients`: a FAPI 1.0 Advanced client adds the hybrid
     // response type (FAPI 1.0 Part 2 §5.2.2-2) to the document at once.
@@ -319,6 +296,29 @@ async fn the_fapi_policy_changes_the_discovery_document_at_once() {
             .to_string()
             .contains("code id_token")
     );
+    let got = api
+        .send(false, Api::bearer("GET", "/policies/fapi", &writer))
+        .await;
+    let view = json(got.body());
+    assert_eq!(view["fixed"], json!(["sender_constraints"]));
+    let fixed = changed(&view, json!({ "sender_constraints": ["dpop"] }));
+    let refused = api
+        .send(false, put("/policies/fapi", &writer, &fixed, Some(&etag(&got))))
+        .await;
+    assert_status(&refused, 400);
+    assert_eq!(
+        json(refused.body())["errors"][0]["pointer"],
+        "/sender_constraints"
+    );
+    let body = changed(
+        &view,
+        json!({ "profile": "fapi1-advanced", "require_pushed_authorization_requests": false }),
+    );
+    let replaced = api
+        .send(false, put("/policies/fapi", &writer, &body, Some(&etag(&got))))
+        .await;
+    assert_status(&replaced, 200);
+    assert_eq!(discovery().await["require_pushed_authorization_requests"], false);
 }
 
 /// The registration policy's `client_limits` lowered for one registered
