@@ -200,7 +200,11 @@ pub async fn start_with(
             .with_registered(crate::actors::client_registry::RegisteredSource {
                 repo: repo.clone(),
                 clock: clock.clone(),
-                budgets: crate::model::registered_budget::RegisteredBudgets::from_config(&c.registration),
+                // The registration policy and directories as the node runs
+                // them (`oauth/policies/budgets.rs`).
+                budgets: Arc::new(crate::oauth::policies::budgets::LiveBudgets::new(
+                    sections.clone(),
+                )),
             });
     // With registration on, a registered client of a directory an operator
     // removed live is refused, and a directory's budget is the one in
@@ -229,10 +233,9 @@ pub async fn start_with(
         Duration::from_secs(c.login.interaction_ttl_secs),
         root.get_cell(),
     );
-    let dpop_nonces = match c.tokens.dpop_nonce {
-        true => Some(crate::oauth::dpop_nonce::DpopNonces::load(&repo, clock.now_unix()).await?),
-        false => None,
-    };
+    // Loaded whether or not the file requires nonces: the live `tokens`
+    // policy may switch them on (`OpState::dpop_nonces`).
+    let dpop_nonces = crate::oauth::dpop_nonce::DpopNonces::load(&repo, clock.now_unix()).await?;
     let (ciba, ciba_jobs) = match c.ciba.enabled {
         true => {
             let (deliveries, jobs) = crate::oauth::ciba::notify::queue();

@@ -30,7 +30,7 @@ use crate::clock::Clock;
 use crate::jwks_fetch::JwksFetcher;
 use crate::model::Client;
 use crate::model::registered::RegisteredClient;
-use crate::model::registered_budget::{RegisteredBudgets, RequestBudget};
+use crate::model::registered_budget::{BudgetSource, RequestBudget};
 use crate::store::kv::KvError;
 use crate::store::repo::Repo;
 use arc_swap::ArcSwap;
@@ -44,8 +44,8 @@ pub struct RegisteredSource {
     pub repo: Repo,
     /// For record expiry checks.
     pub clock: Arc<dyn Clock>,
-    /// Their request budgets (`[registration]`).
-    pub budgets: RegisteredBudgets,
+    /// Their request budgets (`[registration]` as the node runs it).
+    pub budgets: Arc<dyn BudgetSource>,
 }
 
 /// Finds clients: static ones from config and registered ones from the
@@ -255,8 +255,9 @@ impl ClientRegistry {
         {
             match answer {
                 // The trust checks change `trusted_since` and the revoked
-                // certificates, not the revision; a directory changed live
-                // may change the budget.
+                // certificates, not the revision; a directory or the
+                // registration policy changed live may change the budget
+                // (its actor's bucket is sized at spawn).
                 Ok(snapshot)
                     if snapshot.revision == client.revision
                         && snapshot.trusted_since == client.trusted_since
@@ -312,7 +313,7 @@ impl ClientRegistry {
             .registered
             .as_ref()
             .map_or_else(RequestBudget::default, |source| {
-                source.budgets.budget_with(
+                source.budgets.budgets().budget_with(
                     &record.client_id,
                     &record.software_id,
                     &record.directory,
@@ -410,7 +411,9 @@ mod tests {
             ClientRegistry::new(vec![fixed], None, root.get_cell()).with_registered(RegisteredSource {
                 repo: repo.clone(),
                 clock: Arc::new(ManualClock::at(NOW)),
-                budgets: RegisteredBudgets::default(),
+                budgets: Arc::new(Arc::new(
+                    crate::model::registered_budget::RegisteredBudgets::default(),
+                )),
             });
         assert!(registry.is_static("static-1"));
         assert!(registry.get_charged("dcr-1").await.unwrap().is_none());

@@ -84,6 +84,11 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: SectionOperation,
     },
+    /// Policies managed live: tokens, fapi, registration.
+    Policies {
+        #[command(subcommand)]
+        command: super::policies_args::PoliciesOperation,
+    },
     /// The configuration the node runs (secrets redacted).
     EffectiveConfig,
     /// Audit records, oldest first, every page.
@@ -316,6 +321,7 @@ impl AdminCommand {
                 "fiducia.config.read fiducia.config.write"
             }
             AdminCommand::Audit { .. } => "fiducia.audit.read",
+            AdminCommand::Policies { command } => command.scope(),
         }
     }
 }

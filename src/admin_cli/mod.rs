@@ -6,7 +6,8 @@
 //! private_key_jwt with `--client-key` and a fresh DPoP key, or
 //! tls_client_auth with `--cert`) — `keys`, `clients` (`clients.rs`),
 //! `customers` (`customers.rs`), `directories` and `resource-servers`
-//! (`sections.rs`), `effective-config`, `audit` — prints the answer's JSON and exits
+//! (`sections.rs`), `policies` (`policies.rs`), `effective-config`, `audit`
+//! — prints the answer's JSON and exits
 //! non-zero with the problem's text (RFC 9457) or the challenge (RFC 6750
 //! §3) when refused.
 
@@ -15,6 +16,8 @@ mod call;
 mod clients;
 mod customers;
 mod https;
+mod policies;
+mod policies_args;
 mod sections;
 mod token;
 
@@ -36,6 +39,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::ResourceServers { command } => {
             sections::run(&api, "/resource-servers", command).await?
         }
+        AdminCommand::Policies { command } => policies::run(&api, command).await?,
         AdminCommand::Keys { command } => match command {
             KeysOperation::List => api.get("/keys").await?.0,
             KeysOperation::Generate { alg, bits } => {

@@ -38,6 +38,17 @@ impl ValidatedConfig {
         format!("{}{}", self.issuer, path)
     }
 
+    /// The same over `config`: the file with the sections an operator
+    /// changed live (`oauth/live_sections`), already checked as at
+    /// start-up. The issuer and the listeners' URLs stay the file's, which
+    /// no live section changes.
+    pub fn with_config(&self, config: Config) -> Self {
+        Self {
+            config,
+            ..self.clone()
+        }
+    }
+
     /// Absolute URL of an endpoint on the mTLS alias listener, if configured.
     pub fn mtls_endpoint_url(&self, path: &str) -> Option<String> {
         self.mtls_base_url

@@ -344,7 +344,7 @@ pub enum SenderConstraint {
 }
 
 /// `[fapi]`: protocol policy. Start-up refuses settings the profile forbids.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FapiConfig {
     /// `fapi2-security`, `fapi2-message-signing` or `fapi1-advanced`.
@@ -373,7 +373,7 @@ impl Default for FapiConfig {
 }
 
 /// `[tokens]`: lifetimes of what the token endpoint issues.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TokensConfig {
     /// Access token lifetime in seconds. Default `300`.

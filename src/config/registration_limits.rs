@@ -46,7 +46,7 @@ pub(super) fn default_burst() -> u32 {
 /// directory). A `client_id` entry wins over a `software_id` one, which
 /// wins over the directory's default. No environment override: arrays of
 /// tables live in the file.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientLimitConfig {
     /// The registered client's `client_id`. Default none.

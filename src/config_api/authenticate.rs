@@ -120,6 +120,8 @@ pub async fn authenticate(
                     return Err(refuse_verified(Reason::DpopProof(reason), Scheme::Dpop).into());
                 }
             };
+            // The file's window, not the live `tokens` policy's: a live
+            // change must not lock operators out of the API that undoes it.
             let window = api.config.get().tokens.proof_max_age_secs;
             // RFC 9449 §4.3 item 9: the URL the caller addressed, this
             // listener's public URL and the path (no query).

@@ -27,6 +27,7 @@ pub const RESOURCES: &[&[Route]] = &[
     resources::trusted_directories::ROUTES,
     resources::resource_servers::ROUTES,
     resources::audit::ROUTES,
+    resources::policies::ROUTES,
     resources::openapi::ROUTES,
 ];
 

@@ -82,10 +82,7 @@ pub trait Handler: Send + Sync + 'static {
     }
 }
 
-/// The route label a handler attaches to its response (as an extension) so
-/// that metrics count requests by route.
-#[derive(Debug, Clone, Copy)]
-pub struct RouteLabel(pub &'static str);
+pub use super::route_label::RouteLabel;
 
 #[cfg(test)]
 mod tests {

@@ -21,6 +21,7 @@ pub mod limits;
 pub mod metrics;
 pub mod proxy_protocol;
 pub mod response;
+pub mod route_label;
 pub mod router;
 pub mod service;
 pub mod standalone;

@@ -1,7 +1,7 @@
 //! The only place where error codes become HTTP (STYLE.md §5), and the
 //! helpers endpoints use to build JSON responses.
 
-use super::context::RouteLabel;
+use super::route_label::RouteLabel;
 use crate::oauth::protected_resource::Refusal;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use bytes::Bytes;

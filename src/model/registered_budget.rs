@@ -2,12 +2,28 @@
 //! `config/registration_limits.rs`): its own `[[registration.client_limits]]`
 //! entry by `client_id`, else one by `software_id`, else its directory's
 //! `requests_per_second` and `burst`, else 100 per second, burst 200.
-//! Resolved from the configuration read at start-up, except a directory's,
-//! which the registry takes from the directories in force when they change
-//! live ([`RegisteredBudgets::budget_with`]).
+//! Resolved from the configuration as the node runs it: a [`BudgetSource`]
+//! (the live registration policy's and directories', `oauth/policies/budgets.rs`,
+//! or a fixed set); the registry also passes the directory's budget in
+//! force with each lookup ([`RegisteredBudgets::budget_with`]).
 
 use crate::config::RegistrationConfig;
 use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Where a client registry reads the budgets in force, at each lookup of
+/// a registered client.
+pub trait BudgetSource: Send + Sync {
+    /// The budgets now.
+    fn budgets(&self) -> Arc<RegisteredBudgets>;
+}
+
+/// A fixed set of budgets.
+impl BudgetSource for Arc<RegisteredBudgets> {
+    fn budgets(&self) -> Arc<RegisteredBudgets> {
+        self.clone()
+    }
+}
 
 /// A token bucket's size: `burst` requests refilled at `requests_per_second`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

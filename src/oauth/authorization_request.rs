@@ -149,7 +149,7 @@ pub async fn store(
     pushed: &PushedRequest,
 ) -> Result<String, OAuthError> {
     let reference = crate::oauth::secrets::new_secret()?;
-    let ttl = op.config.get().tokens.request_uri_ttl_secs;
+    let ttl = op.tokens().request_uri_ttl_secs;
     let (now, id) = (op.now(), reference.as_str());
     uses.commit_with(&op.services.repo, now, |tx| async move {
         ops::upsert(&tx, id, pushed, Some(ttl), now).await

@@ -97,7 +97,7 @@ async fn authenticate_inner(
             let token_url = op.config.endpoint_url(crate::protocol::paths::TOKEN);
             let par_url = op.config.endpoint_url(crate::protocol::paths::PAR);
             let audiences = [issuer, token_url.as_str(), par_url.as_str()];
-            let profile = client.profile(op.config.get().fapi.profile);
+            let profile = client.profile(op.fapi().profile);
             let policy = match profile {
                 FapiProfile::Fapi1Advanced => AudiencePolicy::AnyOf(&audiences),
                 _ => AudiencePolicy::IssuerOnly(issuer),

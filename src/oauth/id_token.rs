@@ -67,7 +67,7 @@ pub async fn sign(
         ("iss", json!(op.config.issuer())),
         ("sub", json!(facts.account_id)),
         ("aud", json!(facts.client_id)),
-        ("exp", json!(now + op.config.get().tokens.id_token_ttl_secs)),
+        ("exp", json!(now + op.tokens().id_token_ttl_secs)),
         ("iat", json!(now)),
         ("auth_time", json!(facts.auth_time)),
     ] {

@@ -344,12 +344,13 @@ pub struct Lifetimes {
 }
 
 impl Lifetimes {
-    /// The lifetimes `config` sets.
-    pub fn from_config(config: &crate::config::Config) -> Self {
+    /// The lifetimes `config` sets, with `[tokens]` as this node runs it
+    /// (`tokens`: the live policy, `OpState::tokens`).
+    pub fn from_config(config: &crate::config::Config, tokens: &crate::config::TokensConfig) -> Self {
         Self {
-            code_secs: config.tokens.code_ttl_secs,
-            access_secs: config.tokens.access_token_ttl_secs,
-            refresh_secs: config.tokens.refresh_token_ttl_secs,
+            code_secs: tokens.code_ttl_secs,
+            access_secs: tokens.access_token_ttl_secs,
+            refresh_secs: tokens.refresh_token_ttl_secs,
             consent: crate::consent::Lifetimes::from(&config.consents),
         }
     }

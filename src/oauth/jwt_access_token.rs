@@ -80,6 +80,7 @@ pub async fn sign(op: &OpState, record: &AccessToken, under_grant: bool) -> Resu
     let jti = FreshId::generate()
         .map_err(|_| OAuthError::new(ErrorCode::ServerError, "the random generator failed"))?;
     let config = op.config.get();
+    let tokens = op.tokens();
     // RFC 9068 §2.2 / RFC 8707 §2: the client's own audience (e.g. the
     // Config API's, for an operator's client), else the OP's.
     let audience = config
@@ -87,7 +88,7 @@ pub async fn sign(op: &OpState, record: &AccessToken, under_grant: bool) -> Resu
         .iter()
         .find(|c| c.client_id == record.client_id)
         .and_then(|c| c.access_token_audience.as_deref())
-        .or(config.tokens.access_token_audience.as_deref())
+        .or(tokens.access_token_audience.as_deref())
         .unwrap_or(op.config.issuer());
     let consent = match under_grant {
         true => crate::consent::of_grant(&op.services.repo, &record.grant_id, record.issued_at)

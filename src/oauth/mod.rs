@@ -26,6 +26,7 @@ pub mod live_sections;
 pub mod managed_clients;
 pub mod op;
 pub mod payment_consumption;
+pub mod policies;
 pub mod profile_metadata;
 pub mod protected_resource;
 pub mod registration;

@@ -19,8 +19,10 @@ pub struct Services {
     pub clients: crate::actors::client_registry::ClientRegistry,
     /// One actor per authorization transaction.
     pub sessions: Arc<crate::oauth::session::SessionRegistry>,
-    /// DPoP nonces, when `tokens.dpop_nonce` requires them.
-    pub dpop_nonces: Option<crate::oauth::dpop_nonce::DpopNonces>,
+    /// DPoP nonces (RFC 9449 §8), always loaded; required while
+    /// `tokens.dpop_nonce` is on as this node runs it (the live `tokens`
+    /// policy: `OpState::dpop_nonces`).
+    pub dpop_nonces: crate::oauth::dpop_nonce::DpopNonces,
     /// Wall clock: the edges ask it, the checks take `now`.
     pub clock: Arc<dyn crate::clock::Clock>,
     /// The trusted directories' keys when `registration.enabled`; `None`
@@ -59,6 +61,7 @@ impl OpState {
             &config,
             config.get().signing.alg.as_str(),
             &services.clients,
+            &services.sections,
         )?;
         Ok(Self {
             config,
@@ -71,12 +74,48 @@ impl OpState {
     /// The provider metadata document (OIDC Discovery §3) for the clients
     /// served now.
     pub fn metadata_json(&self) -> Bytes {
-        self.discovery.json(&self.config, &self.services.clients)
+        self.discovery
+            .json(&self.config, &self.services.clients, &self.services.sections)
     }
 
     /// Unix seconds now.
     pub fn now(&self) -> u64 {
         self.services.clock.now_unix()
+    }
+
+    /// `[tokens]` as this node runs it: the file's, or the live `tokens`
+    /// policy (`oauth/policies`). Every lifetime read at run time goes
+    /// through here.
+    pub fn tokens(&self) -> Arc<crate::config::TokensConfig> {
+        self.services
+            .sections
+            .get::<crate::oauth::policies::TokenPolicy>()
+    }
+
+    /// The `[fapi]` members managed live (profile, PAR, PKCE methods) as
+    /// this node runs them (`sender_constraints` is the file's).
+    pub fn fapi(&self) -> Arc<crate::oauth::policies::fapi::FapiPolicyValue> {
+        self.services.sections.get::<crate::oauth::policies::FapiPolicy>()
+    }
+
+    /// The registration policy as this node runs it.
+    pub fn registration_policy(&self) -> Arc<crate::oauth::policies::registration::RegistrationPolicyValue> {
+        self.services
+            .sections
+            .get::<crate::oauth::policies::RegistrationPolicy>()
+    }
+
+    /// How long a grant revoked now keeps its marker (`store/repo/revoked.rs`):
+    /// over the file's and the live lifetimes.
+    pub fn revocation_marker_secs(&self) -> u64 {
+        crate::oauth::policies::tokens::revocation_marker_secs(&self.config.get().tokens, &self.tokens())
+    }
+
+    /// The DPoP nonces while `tokens.dpop_nonce` is on (RFC 9449 §8): an
+    /// operator switching it on live makes the next proof without a nonce
+    /// get `use_dpop_nonce`.
+    pub fn dpop_nonces(&self) -> Option<&crate::oauth::dpop_nonce::DpopNonces> {
+        self.tokens().dpop_nonce.then_some(&self.services.dpop_nonces)
     }
 
     /// The current key snapshot.

@@ -100,15 +100,17 @@ pub async fn reserve(
     }
     let access = active_access_token(op, token, now).await?;
     let consent = payment_consent(op, &access, now).await?;
-    let config = op.config.get();
     // Outlives every token of the grant: refresh tokens live at most
     // refresh_token_ttl_secs from the grant's first one, an access token
-    // access_token_ttl_secs after its refresh.
-    let lifetime = config
-        .tokens
-        .refresh_token_ttl_secs
-        .saturating_add(config.tokens.access_token_ttl_secs)
-        .saturating_add(config.tokens.code_ttl_secs);
+    // access_token_ttl_secs after its refresh; over the file's lifetimes
+    // and the live ones (`oauth/policies/tokens.rs`).
+    let bound = |t: &crate::config::TokensConfig| {
+        t.refresh_token_ttl_secs
+            .saturating_add(t.access_token_ttl_secs)
+            .saturating_add(t.code_ttl_secs)
+    };
+    let config = op.config.get();
+    let lifetime = bound(&config.tokens).max(bound(&op.tokens()));
     let claim = Claim {
         consent: &consent,
         client_id: &access.client_id,

@@ -27,7 +27,7 @@ pub async fn authorization_params(
     let Some(jwt) = form.get("request") else {
         if client.require_signed_request_object
             || client
-                .profile(op.config.get().fapi.profile)
+                .profile(op.fapi().profile)
                 .requires_signed_request_objects()
         {
             return Err(OAuthError::invalid_request(
@@ -68,7 +68,7 @@ async fn verify(
         return Err(RequestObjectReason::RegisteredAlg);
     }
     // FAPI 1.0 Part 2 §8.6: PS256 or ES256 for a FAPI 1.0 Advanced client.
-    if !client.profile(op.config.get().fapi.profile).allows_alg(alg) {
+    if !client.profile(op.fapi().profile).allows_alg(alg) {
         return Err(RequestObjectReason::ProfileAlg);
     }
     let check = |keys: &[ClientJwk]| check_request_object(jwt, &client.client_id, keys, issuer, now);

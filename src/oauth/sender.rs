@@ -60,7 +60,7 @@ pub fn dpop_proof_deferred(
     };
     let url = request_url(op, caller, path);
     let now = op.now();
-    let window = op.config.get().tokens.proof_max_age_secs;
+    let window = op.tokens().proof_max_age_secs;
     let check = |expected_nonce: Option<&str>| {
         check_dpop_proof(
             proof,
@@ -74,7 +74,7 @@ pub fn dpop_proof_deferred(
             window,
         )
     };
-    let checked = match &op.services.dpop_nonces {
+    let checked = match op.dpop_nonces() {
         None => check(None)?,
         // RFC 9449 §8: the current nonce, or the previous window's.
         Some(nonces) => match check(Some(&nonces.current(now))) {
@@ -107,8 +107,5 @@ fn replay_namespace(jkt: &str) -> String {
 /// The nonce to send as `DPoP-Nonce` (RFC 9449 §8.1) with every response of
 /// the endpoints that check proofs, when nonces are required.
 pub fn current_nonce(op: &OpState) -> Option<String> {
-    op.services
-        .dpop_nonces
-        .as_ref()
-        .map(|nonces| nonces.current(op.now()))
+    op.dpop_nonces().map(|nonces| nonces.current(op.now()))
 }

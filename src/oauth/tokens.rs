@@ -54,7 +54,7 @@ pub async fn issue_refresh_token(
 /// How long the store keeps a refresh token from `now`: to its absolute
 /// expiry or the idle timeout, whichever is sooner (at least 1 s).
 pub fn refresh_store_ttl(op: &OpState, record: &RefreshToken, now: u64) -> u64 {
-    let idle = op.config.get().tokens.refresh_token_idle_secs;
+    let idle = op.tokens().refresh_token_idle_secs;
     record.expires_at.saturating_sub(now).min(idle).max(1)
 }
 
@@ -70,7 +70,7 @@ pub fn grant_revocation(
     GrantRevocation {
         cause,
         now,
-        keep_secs: op.config.get().tokens.revocation_marker_secs(),
+        keep_secs: op.revocation_marker_secs(),
     }
 }
 
@@ -119,7 +119,7 @@ pub async fn ready_access_token(
     format: AccessTokenFormat,
     now: u64,
 ) -> Result<ReadyAccessToken, OAuthError> {
-    let ttl = op.config.get().tokens.access_token_ttl_secs;
+    let ttl = op.tokens().access_token_ttl_secs;
     record.issued_at = now;
     record.expires_at = now + ttl;
     let id = match format {
@@ -158,7 +158,7 @@ pub async fn issue_access_token(
     now: u64,
     uses: &mut OneTimeUses,
 ) -> Result<(String, u64), OAuthError> {
-    let ttl = op.config.get().tokens.access_token_ttl_secs;
+    let ttl = op.tokens().access_token_ttl_secs;
     record.issued_at = now;
     record.expires_at = now + ttl;
     let repo = &op.services.repo;

@@ -44,6 +44,7 @@ fn parts() -> Vec<Value> {
         super::trusted_directories::openapi(),
         super::resource_servers::openapi(),
         super::audit::openapi(),
+        super::policies::openapi(),
         own(),
     ]
 }

@@ -148,7 +148,7 @@ async fn start(op: &OpState, request: &Request<Bytes>) -> Result<Response<Bytes>
 /// checked as at PAR, then stored as a pushed request; its reference. The
 /// object's `jti` is recorded whether or not the request is accepted.
 async fn request_by_value(op: &OpState, query: &Form, client_id: &str) -> Result<String, OAuthError> {
-    let fapi = &op.config.get().fapi;
+    let fapi = op.fapi();
     if fapi.require_pushed_authorization_requests {
         return Err(OAuthError::invalid_request(
             "authorization requests must be pushed first: send them to the pushed_authorization_request_endpoint (RFC 9126 §5)",
@@ -180,7 +180,7 @@ async fn check_and_store(
 ) -> Result<String, OAuthError> {
     // FAPI 1.0 Part 2 §5.2.2-1: only a signed request object (`request`).
     let params = request_object::authorization_params(op, query, client, uses).await?;
-    let checked = authorization_request::check(client, &params, op.config.get().fapi.profile)?;
+    let checked = authorization_request::check(client, &params, op.fapi().profile)?;
     let pushed = authorization_request::finish(op, client, &params, checked, None).await?;
     authorization_request::store(op, uses, &pushed).await
 }

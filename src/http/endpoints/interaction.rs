@@ -313,7 +313,7 @@ pub async fn consent_post(op: &OpState, request: &Request<Bytes>, caller: &Calle
         claims: ix.request.claims.clone(),
         debtor_account: debtor.as_ref().map(|a| a.identification.clone()),
     };
-    let lifetimes = interaction::Lifetimes::from_config(op.config.get());
+    let lifetimes = interaction::Lifetimes::from_config(op.config.get(), &op.tokens());
     let location = match op
         .services
         .sessions

@@ -73,7 +73,7 @@ pub async fn get(op: &OpState, request: &Request<Bytes>, caller: &Caller) -> Res
         }
         _ => None,
     };
-    let lifetimes = interaction::Lifetimes::from_config(op.config.get());
+    let lifetimes = interaction::Lifetimes::from_config(op.config.get(), &op.tokens());
     let decision =
         match interaction::finish(&op.services.repo, &id, Runner::App(app), debtor, lifetimes, now).await {
             Ok(decision) => decision,

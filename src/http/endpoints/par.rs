@@ -48,12 +48,12 @@ async fn push(
     }
     let client = client_auth::authenticate_deferred(op, &form, caller, uses).await?;
     let params = request_object::authorization_params(op, &form, &client, uses).await?;
-    let checked = authorization_request::check(&client, &params, op.config.get().fapi.profile)?;
+    let checked = authorization_request::check(&client, &params, op.fapi().profile)?;
     // RFC 9449 §10: a DPoP proof (or dpop_jkt) at PAR binds the code to that key.
     let proof = sender::dpop_proof_deferred(op, caller, crate::protocol::paths::PAR, None, uses)?;
     let pushed = authorization_request::finish(op, &client, &params, checked, proof.map(|p| p.jkt)).await?;
     let reference = authorization_request::store(op, uses, &pushed).await?;
-    let ttl = op.config.get().tokens.request_uri_ttl_secs;
+    let ttl = op.tokens().request_uri_ttl_secs;
     let body = serde_json::json!({
         "request_uri": format!("{REQUEST_URI_PREFIX}{reference}"),
         "expires_in": ttl,

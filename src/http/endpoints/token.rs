@@ -52,7 +52,7 @@ async fn grant(
     uses: &mut OneTimeUses,
 ) -> Result<serde_json::Value, OAuthError> {
     let request = TokenRequest::parse(form)?;
-    let profile = client.profile(op.config.get().fapi.profile);
+    let profile = client.profile(op.fapi().profile);
     crate::oauth::fapi_profile::check_token_binding(profile, caller)?;
     match request {
         TokenRequest::AuthorizationCode {

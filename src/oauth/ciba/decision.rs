@@ -99,7 +99,7 @@ pub(super) async fn record_body(op: &OpState, ciba: &Ciba, body: Body) -> Result
         _ => return Err(DecisionFailure::Malformed("decision must be approved or denied")),
     };
     let now = op.now();
-    let lifetimes = crate::oauth::interaction::Lifetimes::from_config(op.config.get());
+    let lifetimes = crate::oauth::interaction::Lifetimes::from_config(op.config.get(), &op.tokens());
     let grant_id = crate::oauth::secrets::new_secret().map_err(|_| DecisionFailure::Unavailable)?;
     let (id, sub, grant_id) = (body.auth_req_id.as_str(), body.sub.as_str(), grant_id.as_str());
     let decided = op

@@ -79,9 +79,9 @@ pub async fn redeem(
     uses: &mut OneTimeUses,
     now: u64,
 ) -> Result<Redeemed, OAuthError> {
-    let config = op.config.get();
-    let grace = config.tokens.refresh_token_retry_grace_secs;
-    let successor = if config.tokens.rotate_refresh_tokens {
+    let tokens = op.tokens();
+    let grace = tokens.refresh_token_retry_grace_secs;
+    let successor = if tokens.rotate_refresh_tokens {
         Some(
             FreshId::generate()
                 .map_err(|_| OAuthError::new(ErrorCode::ServerError, "the random generator failed"))?,

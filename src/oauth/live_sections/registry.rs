@@ -11,4 +11,7 @@ use super::trusted_directories::TrustedDirectories;
 pub static SECTIONS: &[&dyn DynSection] = &[
     &Erased::<TrustedDirectories>::new(),
     &Erased::<ResourceServers>::new(),
+    &Erased::<crate::oauth::policies::TokenPolicy>::new(),
+    &Erased::<crate::oauth::policies::FapiPolicy>::new(),
+    &Erased::<crate::oauth::policies::RegistrationPolicy>::new(),
 ];

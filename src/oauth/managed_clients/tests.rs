@@ -68,7 +68,7 @@ async fn node(store: Store, config: &ValidatedConfig, clock: &Arc<ManualClock>) 
     let registry = ClientRegistry::new(statics, None, root.get_cell()).with_registered(RegisteredSource {
         repo: repo.clone(),
         clock: clock.clone(),
-        budgets: RegisteredBudgets::default(),
+        budgets: Arc::new(Arc::new(RegisteredBudgets::default())),
     });
     registry.reload_managed().await.unwrap();
     Node { repo, registry, root }

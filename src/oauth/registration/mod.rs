@@ -129,7 +129,7 @@ async fn admit_checked(
     let directory = directories.find(&issuer).ok_or_else(|| {
         RegistrationError::Unapproved("the software statement is not from a trusted directory".into())
     })?;
-    let max_age = config.registration.ssa_max_age_secs;
+    let max_age = op.registration_policy().ssa_max_age_secs;
     // RFC 7592 §2.2: the registration's own statement sent back is checked
     // as of its `iat` (see the module documentation).
     let resent = stored_statement == Some(statement.as_str());

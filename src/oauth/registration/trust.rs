@@ -138,6 +138,10 @@ impl TrustMonitor {
                     continue;
                 }
                 let running = round.as_ref().is_some_and(|r| !r.is_finished());
+                // The interval in force (the live registration policy,
+                // `oauth/policies`): a change applies from the next beat;
+                // the lease's heartbeat stays the start-up one's.
+                let interval = Duration::from_secs(op.registration_policy().status_check_interval_secs);
                 let due = last_round.is_none_or(|at| at.elapsed() >= interval);
                 if !running && due {
                     last_round = Some(tokio::time::Instant::now());

@@ -11,6 +11,7 @@ mod cli;
 mod clients;
 mod customers;
 mod keys;
+mod policies;
 mod resource_servers;
 mod trusted_directories;
 

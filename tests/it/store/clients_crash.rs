@@ -74,7 +74,7 @@ async fn both_or_neither(factory: impl Factory) {
     let registry = ClientRegistry::new(Vec::new(), None, root.get_cell()).with_registered(RegisteredSource {
         repo: repo.clone(),
         clock: clock.clone(),
-        budgets: RegisteredBudgets::default(),
+        budgets: std::sync::Arc::new(std::sync::Arc::new(RegisteredBudgets::default())),
     });
     let config = config();
 
