@@ -125,6 +125,23 @@ pub fn percent_decoded(segment: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// A write's JSON body; an empty one is a problem naming `what` it must
+/// hold (`a [[clients]] entry's members`). serde's message is left out:
+/// it may quote the body (RFC 9457 answers and logs outlive the data).
+pub fn json_body(call: &Call<'_>, what: &str) -> Result<serde_json::Value, Problem> {
+    let body = call.request.body();
+    if body.is_empty() {
+        return Err(Problem::invalid(vec![
+            crate::config_api::problem::FieldError::member("", format!("a JSON object is required: {what}")),
+        ]));
+    }
+    serde_json::from_slice(body).map_err(|_| {
+        Problem::invalid(vec![crate::config_api::problem::FieldError::member(
+            "", "not JSON",
+        )])
+    })
+}
+
 /// `If-Match`, required on every change of an existing resource (RFC 6585
 /// §3: 428 without). Several fields are one list (RFC 9110 §5.3); a value
 /// that is not visible ASCII matches no ETag (412).

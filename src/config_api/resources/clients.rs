@@ -31,7 +31,9 @@
 use crate::config_api::etag::of as etag_of;
 use crate::config_api::operator_scopes::within_callers_scopes;
 use crate::config_api::problem::{FieldError, Problem};
-use crate::config_api::route::{Answer, Call, Route, if_match, no_body, percent_decoded, representation};
+use crate::config_api::route::{
+    Answer, Call, Route, if_match, json_body, no_body, percent_decoded, representation,
+};
 use crate::config_api::scope::Scope;
 use crate::oauth::managed_clients::view::if_match_matches;
 use crate::oauth::managed_clients::{ClientView, ManagedClientError, ManagedClients};
@@ -138,7 +140,7 @@ fn get(call: Call<'_>) -> Answer<'_> {
 
 fn create(call: Call<'_>) -> Answer<'_> {
     Box::pin(async move {
-        let body = json_body(&call)?;
+        let body = json_body(&call, "a [[clients]] entry's members")?;
         let (op, caller) = parts(&call)?;
         within_callers_scopes(&caller.scope, &body)?;
         let view = ManagedClients::of(&op)
@@ -159,7 +161,7 @@ fn update(call: Call<'_>) -> Answer<'_> {
     Box::pin(async move {
         let id = client_id(&call)?;
         let tag = if_match(&call)?;
-        let body = json_body(&call)?;
+        let body = json_body(&call, "a [[clients]] entry's members")?;
         let (op, caller) = parts(&call)?;
         let service = ManagedClients::of(&op);
         within_callers_scopes(&caller.scope, &body)?;
@@ -251,20 +253,6 @@ fn client_id(call: &Call<'_>) -> Result<String, Problem> {
         .and_then(|segment| percent_decoded(segment))
         .filter(|id| !id.is_empty() && id.len() <= MAX_PATH_ID)
         .ok_or_else(|| Problem::not_found("no such client"))
-}
-
-/// The body as JSON (the router has checked its media type); its members
-/// are the service's to check.
-fn json_body(call: &Call<'_>) -> Result<Value, Problem> {
-    let body = call.request.body();
-    if body.is_empty() {
-        return Err(Problem::invalid(vec![FieldError::member(
-            "",
-            "a JSON object is required: a [[clients]] entry's members",
-        )]));
-    }
-    // serde's message is left out: it may quote the body.
-    serde_json::from_slice(body).map_err(|_| Problem::invalid(vec![FieldError::member("", "not JSON")]))
 }
 
 /// One client with its own ETag (`"r<revision>"`, or `"g<n>-r<m>"` for a

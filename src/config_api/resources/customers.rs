@@ -26,7 +26,9 @@
 //! and the path's username is not echoed.
 
 use crate::config_api::problem::{FieldError, Problem};
-use crate::config_api::route::{Answer, Call, Route, if_match, no_body, percent_decoded, representation};
+use crate::config_api::route::{
+    Answer, Call, Route, if_match, json_body, no_body, percent_decoded, representation,
+};
 use crate::config_api::scope::Scope;
 use crate::login::customers::service::{Page, Revoked};
 use crate::login::customers::{BodyProblem, CustomerError, CustomerView, ManagedCustomers};
@@ -154,7 +156,7 @@ fn get(call: Call<'_>) -> Answer<'_> {
 
 fn create(call: Call<'_>) -> Answer<'_> {
     Box::pin(async move {
-        let body = json_body(&call)?;
+        let body = json_body(&call, "an import line's members")?;
         let (op, operator) = parts(&call)?;
         let view = service(&op)
             .create(&operator, &body, op.now())
@@ -178,7 +180,7 @@ fn update(call: Call<'_>) -> Answer<'_> {
     Box::pin(async move {
         let username = username(&call)?;
         let tag = if_match(&call)?;
-        let body = json_body(&call)?;
+        let body = json_body(&call, "an import line's members")?;
         let (op, operator) = parts(&call)?;
         let view = service(&op)
             .replace(&operator, &username, &tag, &body, op.now())
@@ -265,20 +267,6 @@ fn page_request(query: &str) -> Result<(Option<String>, usize), Problem> {
         true => Ok((after, limit)),
         false => Err(Problem::invalid(errors)),
     }
-}
-
-/// The body as JSON (the router has checked its media type); its members
-/// are the service's to check.
-fn json_body(call: &Call<'_>) -> Result<Value, Problem> {
-    let body = call.request.body();
-    if body.is_empty() {
-        return Err(Problem::invalid(vec![FieldError::member(
-            "",
-            "a JSON object is required: an import line's members",
-        )]));
-    }
-    // serde's message is left out: it may quote the body.
-    serde_json::from_slice(body).map_err(|_| Problem::invalid(vec![FieldError::member("", "not JSON")]))
 }
 
 /// One customer with its `ETag`; after a disable, what it revoked.

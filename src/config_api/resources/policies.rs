@@ -21,13 +21,13 @@
 //! through `/clients`.
 
 use crate::config_api::problem::{FieldError, Problem};
-use crate::config_api::route::{Answer, Call, Route, representation};
+use crate::config_api::route::{Answer, Call, Route, if_match, json_body, representation};
 use crate::config_api::scope::Scope;
 use crate::oauth::live_sections::{FieldProblem, SectionError};
 use crate::oauth::op::OpState;
 use crate::oauth::policies::{PolicyName, PolicyView, ops};
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, ETAG, HeaderValue, IF_MATCH};
+use http::header::{CONTENT_TYPE, ETAG, HeaderValue};
 use http::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -109,7 +109,7 @@ fn update(call: Call<'_>) -> Answer<'_> {
     Box::pin(async move {
         let name = name(&call)?;
         let tag = if_match(&call)?;
-        let body = json_body(&call)?;
+        let body = json_body(&call, "every member of the policy")?;
         let op = op(&call)?;
         let operator = operator(&call)?;
         let view = ops::update(&op.services.sections, name, &operator, Some(&tag), &body)
@@ -131,34 +131,6 @@ fn reset(call: Call<'_>) -> Answer<'_> {
             .map_err(|e| problem(name, e))?;
         Ok(view_response(&view))
     })
-}
-
-/// `If-Match` (RFC 6585 §3: 428 without); several fields are one list
-/// (RFC 9110 §5.3); a value that is not visible ASCII matches nothing.
-fn if_match(call: &Call<'_>) -> Result<String, Problem> {
-    let values: Vec<&str> = call
-        .request
-        .headers()
-        .get_all(IF_MATCH)
-        .iter()
-        .map(|v| v.to_str().unwrap_or("\"\""))
-        .collect();
-    match values.is_empty() {
-        true => Err(Problem::precondition_required()),
-        false => Ok(values.join(", ")),
-    }
-}
-
-/// The body as JSON; serde's message is left out (it may quote the body).
-fn json_body(call: &Call<'_>) -> Result<Value, Problem> {
-    let body = call.request.body();
-    if body.is_empty() {
-        return Err(Problem::invalid(vec![FieldError::member(
-            "",
-            "a JSON object is required: every member of the policy",
-        )]));
-    }
-    serde_json::from_slice(body).map_err(|_| Problem::invalid(vec![FieldError::member("", "not JSON")]))
 }
 
 /// The policy with its ETag, the one `If-Match` names.

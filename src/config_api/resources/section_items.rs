@@ -23,11 +23,11 @@
 //! `<sub>@<iss>`.
 
 use crate::config_api::problem::{FieldError, Problem};
-use crate::config_api::route::{Answer, Call, percent_decoded};
+use crate::config_api::route::{Answer, Call, if_match, json_body, percent_decoded};
 use crate::oauth::live_sections::{FieldProblem, ItemView, ListSection, LiveSections, SectionError};
 use crate::oauth::op::OpState;
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, ETAG, HeaderValue, IF_MATCH, LOCATION};
+use http::header::{CONTENT_TYPE, ETAG, HeaderValue, LOCATION};
 use http::{Response, StatusCode};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -82,7 +82,7 @@ pub fn get<S: Collection>(call: Call<'_>) -> Answer<'_> {
 /// `POST /{collection}`.
 pub fn create<S: Collection>(call: Call<'_>) -> Answer<'_> {
     Box::pin(async move {
-        let body = json_body(&call, S::ITEM)?;
+        let body = json_body(&call, &format!("a {}'s members", S::ITEM))?;
         let (op, operator) = parts(&call)?;
         let view = sections(&op)
             .create_item::<S>(&operator, &body)
@@ -108,7 +108,7 @@ pub fn update<S: Collection>(call: Call<'_>) -> Answer<'_> {
     Box::pin(async move {
         let key = key(&call)?;
         let tag = if_match(&call)?;
-        let body = json_body(&call, S::ITEM)?;
+        let body = json_body(&call, &format!("a {}'s members", S::ITEM))?;
         let (op, operator) = parts(&call)?;
         let view = sections(&op)
             .update_item::<S>(&operator, &key, Some(&tag), &body)
@@ -171,31 +171,6 @@ pub fn percent_encoded(key: &str) -> String {
             other => format!("%{other:02X}"),
         })
         .collect()
-}
-
-fn if_match(call: &Call<'_>) -> Result<String, Problem> {
-    let values: Vec<&str> = call
-        .request
-        .headers()
-        .get_all(IF_MATCH)
-        .iter()
-        .map(|v| v.to_str().unwrap_or("\"\""))
-        .collect();
-    match values.is_empty() {
-        true => Err(Problem::precondition_required()),
-        false => Ok(values.join(", ")),
-    }
-}
-
-fn json_body(call: &Call<'_>, item: &str) -> Result<Value, Problem> {
-    let body = call.request.body();
-    if body.is_empty() {
-        return Err(Problem::invalid(vec![FieldError::member(
-            "",
-            format!("a JSON object is required: a {item}'s members"),
-        )]));
-    }
-    serde_json::from_slice(body).map_err(|_| Problem::invalid(vec![FieldError::member("", "not JSON")]))
 }
 
 fn respond<T: Serialize>(status: StatusCode, body: &T, etag: &str) -> Response<Bytes> {

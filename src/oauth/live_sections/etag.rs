@@ -24,17 +24,8 @@ pub fn of_item<T: Serialize>(item: &T) -> String {
     format!("\"i{}\"", digest(item))
 }
 
-/// Whether an `If-Match` field value (RFC 9110 §13.1.1) matches `etag`:
-/// `*` matches; otherwise one listed tag must equal it by strong
-/// comparison (§8.8.3.2: a weak tag never matches).
-pub fn if_match_matches(header: &str, etag: &str) -> bool {
-    let header = header.trim();
-    header == "*"
-        || header
-            .split(',')
-            .map(str::trim)
-            .any(|tag| !tag.starts_with("W/") && tag == etag)
-}
+/// The `If-Match` comparison every write shares (RFC 9110 §13.1.1).
+pub use crate::protocol::entity_tag::if_match_matches;
 
 #[cfg(test)]
 mod tests {

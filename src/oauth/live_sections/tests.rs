@@ -10,59 +10,21 @@ use super::section::{DynSection, Erased};
 use super::*;
 use super::{ResourceServers, TrustedDirectories};
 use crate::clock::{Clock, ManualClock};
-use crate::config::{Config, ResourceServerConfig, ValidatedConfig, load_from_str, validate};
+use crate::config::{ValidatedConfig, load_from_str, validate};
 use crate::model::section_document::SectionDocument;
 use crate::store::audit::{AuditRecord, EventType, read};
 use crate::store::embedded::{EmbeddedBackend, EmbeddedOptions, InjectedFault};
 use crate::store::kv::{RunOptions, Store};
 use crate::store::repo::Repo;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 
 const NOW: u64 = 1_800_000_000;
 const OPERATOR: &str = "ops@https://idp.bank.example";
 
-/// The test section.
-struct Servers;
-
-impl Section for Servers {
-    const NAME: &'static str = "test_resource_servers";
-    const PATH: &'static str = "resource_servers";
-    type Value = Vec<ResourceServerConfig>;
-    fn of(config: &Config) -> Self::Value {
-        config.resource_servers.clone()
-    }
-    fn set(config: &mut Config, value: Self::Value) {
-        config.resource_servers = value;
-    }
-}
-
-impl ListSection for Servers {
-    type Item = ResourceServerConfig;
-    const KEY: &'static str = "id";
-    const ITEM: &'static str = "resource server";
-    const TARGET: &'static str = "resource_server";
-    fn items(value: &Self::Value) -> &[Self::Item] {
-        value
-    }
-    fn value_of(items: Vec<Self::Item>) -> Self::Value {
-        items
-    }
-    fn key(item: &Self::Item) -> &str {
-        &item.id
-    }
-    fn template() -> Map<String, Value> {
-        match json!({
-            "id": "template.invalid",
-            "tls_client_auth_subject_dn": "CN=template.invalid",
-            "interaction_login_url": "https://login.template.invalid/"
-        }) {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        }
-    }
-}
+/// The section the tests write: the resource servers, as served.
+type Servers = ResourceServers;
 
 static TEST_SECTIONS: &[&dyn DynSection] = &[&Erased::<Servers>::new()];
 
@@ -160,7 +122,7 @@ async fn a_create_is_one_transaction_in_force_at_once_and_recorded_by_name() {
     let trail = f.trail().await;
     assert_eq!(trail.len(), 1);
     let record = serde_json::to_value(&trail[0]).unwrap();
-    assert_eq!(record["targets"][0]["id"], "test_resource_servers");
+    assert_eq!(record["targets"][0]["id"], "resource_servers");
     assert_eq!(record["targets"][1]["id"], "reports");
     let text = record.to_string();
     assert!(text.contains("tls_client_auth_subject_dn"), "{text}");
@@ -295,7 +257,7 @@ async fn a_reset_puts_the_file_back_and_the_revision_keeps_counting() {
     let document = f
         .node
         .repo()
-        .find::<SectionDocument>("test_resource_servers", NOW)
+        .find::<SectionDocument>("resource_servers", NOW)
         .await
         .unwrap()
         .unwrap()
@@ -341,7 +303,7 @@ async fn a_commit_of_unknown_outcome_leaves_all_or_nothing() {
     assert!(
         f.node
             .repo()
-            .find::<SectionDocument>("test_resource_servers", now)
+            .find::<SectionDocument>("resource_servers", now)
             .await
             .unwrap()
             .is_none()
