@@ -58,6 +58,7 @@ pub fn customer_body(data: &[u8]) {
         verified_claims: None,
         accounts: Vec::new(),
         disabled: false,
+        totp: None,
     };
     if let Err(problems) = body::parse(&value, Some(&current), &config) {
         std::hint::black_box(problems.len());
