@@ -20,27 +20,7 @@ pub fn part(default_limit: usize, max_limit: usize) -> Value {
             }
         })
     };
-    let refusals = json!({
-        "400": { "$ref": "#/components/responses/InvalidRequest" },
-        "401": { "$ref": "#/components/responses/Unauthorized" },
-        "403": { "$ref": "#/components/responses/Forbidden" },
-        "404": { "$ref": "#/components/responses/NotFound" },
-        "409": { "$ref": "#/components/responses/Conflict" },
-        "412": { "$ref": "#/components/responses/PreconditionFailed" },
-        "415": { "$ref": "#/components/responses/UnsupportedMediaType" },
-        "428": { "$ref": "#/components/responses/PreconditionRequired" },
-        "503": { "$ref": "#/components/responses/Unavailable" }
-    });
-    let with = |mut ok: Value, refused: &[&str]| {
-        if let (Some(ok), Some(all)) = (ok.as_object_mut(), refusals.as_object()) {
-            for code in refused {
-                if let Some(response) = all.get(*code) {
-                    ok.insert((*code).to_string(), response.clone());
-                }
-            }
-        }
-        ok
-    };
+    let with = super::openapi::with_refusals;
     let action_refusals = ["400", "401", "403", "404", "412", "415", "428", "503"];
     let body = |schema: &str| {
         json!({
