@@ -20,7 +20,7 @@ pub fn part() -> Value {
             }
         })
     };
-    let with = super::openapi::with_refusals;
+    let with = super::openapi_refusals::with_refusals;
     let write_refusals = ["400", "401", "403", "404", "409", "412", "415", "428", "503"];
     let state_change = |operation: &str, summary: &str| {
         json!({

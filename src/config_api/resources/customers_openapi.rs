@@ -20,7 +20,7 @@ pub fn part(default_limit: usize, max_limit: usize) -> Value {
             }
         })
     };
-    let with = super::openapi::with_refusals;
+    let with = super::openapi_refusals::with_refusals;
     let action_refusals = ["400", "401", "403", "404", "412", "415", "428", "503"];
     let body = |schema: &str| {
         json!({

@@ -13,6 +13,7 @@ mod customers_openapi;
 pub mod effective_config;
 pub mod keys;
 pub mod openapi;
+mod openapi_refusals;
 pub mod policies;
 pub mod resource_servers;
 pub mod section_items;
