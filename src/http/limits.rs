@@ -6,9 +6,17 @@
 /// `SETTINGS_MAX_HEADER_LIST_SIZE` (RFC 9113 §6.5.2) and HTTP/3's
 /// `SETTINGS_MAX_FIELD_SECTION_SIZE` (RFC 9114 §4.2.2, §7.2.4.1), both
 /// counted as RFC 9110 §5 field lines + 32 bytes each. (HTTP/1.1 is bounded
-/// by hyper's read buffer and its 100 fields.) A larger one gets 431
+/// by [`HTTP1_MAX_BUF_BYTES`] and hyper's 100 fields.) A larger one gets 431
 /// (RFC 6585 §5) where the protocol allows an answer.
 pub const MAX_HEADER_BYTES: u32 = 16 * 1024;
+
+/// HTTP/1.1's read buffer: a request head (request line and header
+/// section, RFC 9112 §2.1) that does not fit gets 431 (RFC 6585 §5).
+/// Twice [`MAX_HEADER_BYTES`], as HTTP/3 allows the encoded section twice
+/// the decoded limit: room for a long request line. hyper's default is
+/// about 400 KiB, which let a 256 KiB header field through (the hostile
+/// campaign, docs/RELIABILITY.md).
+pub const HTTP1_MAX_BUF_BYTES: usize = 2 * MAX_HEADER_BYTES as usize;
 
 /// Requests one connection may have open at once (HTTP/2
 /// `SETTINGS_MAX_CONCURRENT_STREAMS`, RFC 9113 §6.5.2; HTTP/3 through

@@ -2,7 +2,7 @@
 //! (`proxy_protocol.rs`), the TLS handshake (rustls), then HTTP/1.1 or
 //! HTTP/2 chosen by ALPN (hyper-util's auto builder), with graceful shutdown.
 
-use super::limits::{IDLE_TIMEOUT_SECS, MAX_CONCURRENT_STREAMS, MAX_HEADER_BYTES};
+use super::limits::{HTTP1_MAX_BUF_BYTES, IDLE_TIMEOUT_SECS, MAX_CONCURRENT_STREAMS, MAX_HEADER_BYTES};
 use super::metrics as m;
 use super::proxy_protocol::{self, ProxiedPeer};
 use super::service::{ConnectionInfo, RequestService};
@@ -57,6 +57,7 @@ pub async fn run(serving: TcpServing, mut stop: watch::Receiver<bool>) {
     builder
         .http1()
         .timer(TokioTimer::new())
+        .max_buf_size(HTTP1_MAX_BUF_BYTES)
         .header_read_timeout(header_read_timeout);
     builder
         .http2()

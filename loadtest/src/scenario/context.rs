@@ -46,6 +46,10 @@ pub enum Scenario {
     /// Polls (CIBA Core §10.1) on requests nobody approves, each at its
     /// `interval` (§7.3): `authorization_pending` is the expected answer.
     CibaPending,
+    /// One attack per operation, in turn from a fixed catalogue (malformed
+    /// HTTP/1.1, HTTP/2 and HTTP/3, forged OAuth, replays); it succeeds
+    /// when the OP refuses it as it should (`scenario/hostile`).
+    Hostile,
 }
 
 impl Scenario {
@@ -99,6 +103,8 @@ pub struct Ctx {
     /// The introspection endpoint and its mTLS alias (RFC 8414 §2, RFC 8705 §5).
     pub introspection: Option<Url>,
     pub mtls_introspection: Option<Url>,
+    /// `hostile`: its TLS set-ups and the attack counter.
+    pub hostile: Option<super::hostile::Kit>,
 }
 
 impl Ctx {
@@ -145,6 +151,10 @@ impl Ctx {
         let opt = |s: &Option<String>| s.as_deref().map(Url::parse).transpose();
         let bc_authorize_str = field(&meta["backchannel_authentication_endpoint"]);
         let introspection_str = field(&meta["introspection_endpoint"]);
+        let hostile = match scenario {
+            Scenario::Hostile => Some(super::hostile::Kit::new(&setup, &tls)?),
+            _ => None,
+        };
         let ciba = match &setup.ciba {
             Some(client) => Some(super::ciba_client::CibaCtx::new(client, ciba)?),
             None => None,
@@ -174,6 +184,7 @@ impl Ctx {
             kept,
             introspection: opt(&introspection_str)?,
             mtls_introspection: opt(&alias("introspection_endpoint", &introspection_str))?,
+            hostile,
             setup,
         };
         ctx.check()?;
@@ -225,6 +236,13 @@ impl Ctx {
             if self.introspection.is_none() {
                 return Err(anyhow!("--verify needs an introspection_endpoint in discovery"));
             }
+        }
+        if self.scenario == Scenario::Hostile
+            && (self.setup.mtls.is_none() || self.setup.pkjwt.is_none() || self.setup.users.is_empty())
+        {
+            return Err(anyhow!(
+                "hostile needs [mtls], [pkjwt] and [[users]] in the setup (its replays run flows)"
+            ));
         }
         if self.scenario.is_flow() {
             if self.setup.users.is_empty() {

@@ -17,7 +17,7 @@ use std::time::Instant;
 
 /// The endpoints the fintech POSTs to with client authentication.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Endpoint {
+pub(super) enum Endpoint {
     /// RFC 9126 §2.
     Par,
     /// RFC 6749 §3.2.
@@ -45,14 +45,14 @@ enum Auth {
 }
 
 /// The fintech of the flow.
-struct Fintech<'a> {
+pub(super) struct Fintech<'a> {
     client_id: &'a str,
     redirect_uri: &'a str,
     auth: Auth,
 }
 
 impl<'a> Fintech<'a> {
-    fn of(ctx: &'a Ctx) -> Option<Self> {
+    pub(super) fn of(ctx: &'a Ctx) -> Option<Self> {
         Some(match ctx.scenario {
             Scenario::FlowMtls => {
                 let client = ctx.setup.mtls.as_ref()?;
@@ -74,7 +74,7 @@ impl<'a> Fintech<'a> {
     }
 
     /// POSTs `params` with client authentication to `endpoint`, timed as its step.
-    async fn post(
+    pub(super) async fn post(
         &self,
         worker: &mut Worker,
         ctx: &Ctx,
@@ -168,6 +168,30 @@ impl<'a> Fintech<'a> {
 /// One complete flow: PAR → authorize → login page → login → consent page →
 /// consent → token → userinfo.
 pub async fn flow(worker: &mut Worker, ctx: &Ctx, steps: &mut Steps) -> Result<(), Failure> {
+    let authorized = authorize(worker, ctx, &ctx.setup.scope, steps).await?;
+    let response = redeem(worker, ctx, &authorized, steps).await?;
+    expect("token", &response, 200)?;
+    let token = access_token("token", &response)?;
+    ctx.keep(token.clone(), &response);
+
+    let response = authorized.fintech.userinfo(worker, ctx, &token, steps).await?;
+    expect("userinfo", &response, 200)
+}
+
+/// An authorization code the fintech holds, and what redeeming it needs.
+pub(super) struct Authorized<'a> {
+    pub fintech: Fintech<'a>,
+    pub code: String,
+    pub verifier: String,
+}
+
+/// PAR → authorize → login page → login → consent page → consent, for `scope`.
+pub(super) async fn authorize<'a>(
+    worker: &mut Worker,
+    ctx: &'a Ctx,
+    scope: &str,
+    steps: &mut Steps,
+) -> Result<Authorized<'a>, Failure> {
     let (Some(authorize), Some(fintech)) = (&ctx.authorize, Fintech::of(ctx)) else {
         return Err(Failure::new("par", "the OP or the setup lacks what flow needs"));
     };
@@ -180,7 +204,7 @@ pub async fn flow(worker: &mut Worker, ctx: &Ctx, steps: &mut Steps) -> Result<(
     let params = [
         ("response_type", "code"),
         ("redirect_uri", fintech.redirect_uri),
-        ("scope", ctx.setup.scope.as_str()),
+        ("scope", scope),
         ("code_challenge", challenge.as_str()),
         ("code_challenge_method", "S256"),
         ("state", state.as_str()),
@@ -250,20 +274,31 @@ pub async fn flow(worker: &mut Worker, ctx: &Ctx, steps: &mut Steps) -> Result<(
         ));
     }
 
-    // RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.5) and a sender-constrained token.
+    Ok(Authorized {
+        fintech,
+        code,
+        verifier,
+    })
+}
+
+/// RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.5): the code for a
+/// sender-constrained token.
+pub(super) async fn redeem(
+    worker: &mut Worker,
+    ctx: &Ctx,
+    authorized: &Authorized<'_>,
+    steps: &mut Steps,
+) -> Result<::http::Response<Bytes>, Failure> {
     let params = [
         ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", fintech.redirect_uri),
-        ("code_verifier", verifier.as_str()),
+        ("code", authorized.code.as_str()),
+        ("redirect_uri", authorized.fintech.redirect_uri),
+        ("code_verifier", authorized.verifier.as_str()),
     ];
-    let response = fintech.post(worker, ctx, Endpoint::Token, &params, steps).await?;
-    expect("token", &response, 200)?;
-    let token = access_token("token", &response)?;
-    ctx.keep(token.clone(), &response);
-
-    let response = fintech.userinfo(worker, ctx, &token, steps).await?;
-    expect("userinfo", &response, 200)
+    authorized
+        .fintech
+        .post(worker, ctx, Endpoint::Token, &params, steps)
+        .await
 }
 
 fn json_str(response: &::http::Response<Bytes>, field: &str) -> Option<String> {

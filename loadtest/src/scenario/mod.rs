@@ -7,6 +7,7 @@ mod ciba_client;
 mod context;
 mod flow;
 mod grants;
+pub mod hostile;
 
 use crate::stats::{Failure, Steps};
 pub use context::{Ctx, Scenario, Worker, client_error, expect, oauth_error};
@@ -23,6 +24,7 @@ impl Worker {
             Scenario::Flow | Scenario::FlowMtls => flow::flow(self, ctx, steps).await,
             Scenario::Ciba => ciba::ciba(self, ctx, steps).await,
             Scenario::CibaPending => ciba::poll_pending(self, ctx, steps).await,
+            Scenario::Hostile => hostile::hostile(self, ctx, steps).await,
         }
     }
 }

@@ -1,0 +1,130 @@
+//! What the hostile scenario prepares once: TLS configurations for HTTP/2,
+//! for a client certificate no CA vouches for and for an expired one, and
+//! the QUIC endpoint of the HTTP/3 attacks.
+
+use crate::http::TlsConfigs;
+use crate::setup::Setup;
+use anyhow::{Context, anyhow};
+use rcgen::{CertificateParams, DnType, IsCa, Issuer, KeyPair};
+use rustls::ClientConfig;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+
+/// Shared by every worker of a hostile run.
+pub struct Kit {
+    /// The next attack, in turn.
+    pub next: AtomicUsize,
+    /// No client certificate, ALPN `h2` only.
+    pub h2: Arc<ClientConfig>,
+    /// A self-signed client certificate (RFC 8705 §2.1: no chain to the OP's CA).
+    pub stranger: Arc<ClientConfig>,
+    /// The mTLS client's subject, signed by the OP's CA, but expired
+    /// (RFC 5280 §4.1.2.5); none without the CA's key beside its certificate.
+    pub expired: Option<Arc<ClientConfig>>,
+    /// QUIC with ALPN `h3` (RFC 9114 §3.1), no client certificate.
+    pub quic: Option<quinn::Endpoint>,
+}
+
+impl Kit {
+    pub fn new(setup: &Setup, tls: &TlsConfigs) -> anyhow::Result<Self> {
+        let h2 = super::wire::with_alpn(&tls.plain, b"h2");
+        let stranger = {
+            let key = KeyPair::generate().context("key")?;
+            let mut params = CertificateParams::new(Vec::<String>::new())?;
+            params
+                .distinguished_name
+                .push(DnType::CommonName, "hostile stranger");
+            let cert = params.self_signed(&key)?;
+            client_config(&setup.ca, cert.der().to_vec(), key.serialize_der())?
+        };
+        let expired = match &setup.mtls {
+            Some(mtls) => expired_twin(&setup.ca, &mtls.cert)?,
+            None => None,
+        };
+        let quic = quic_endpoint(&setup.ca).ok();
+        Ok(Self {
+            next: AtomicUsize::new(0),
+            h2,
+            stranger,
+            expired,
+            quic,
+        })
+    }
+}
+
+/// A client configuration trusting `ca` and presenting `cert` with `key`.
+fn client_config(ca: &std::path::Path, cert: Vec<u8>, key: Vec<u8>) -> anyhow::Result<Arc<ClientConfig>> {
+    let roots = roots(ca)?;
+    let key = PrivateKeyDer::try_from(key).map_err(|e| anyhow!("key: {e}"))?;
+    let mut config =
+        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots)
+            .with_client_auth_cert(vec![CertificateDer::from(cert)], key)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+fn roots(ca: &std::path::Path) -> anyhow::Result<rustls::RootCertStore> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in
+        CertificateDer::pem_file_iter(ca).with_context(|| format!("cannot read CA {}", ca.display()))?
+    {
+        roots.add(cert?)?;
+    }
+    Ok(roots)
+}
+
+/// The client certificate `cert`'s subject issued again by the CA (its key
+/// `ca.key` beside `ca.pem`, as `fiducia sandbox` and `fiducia pki` keep
+/// it) with a validity that ended in 2021.
+fn expired_twin(ca: &std::path::Path, cert: &std::path::Path) -> anyhow::Result<Option<Arc<ClientConfig>>> {
+    let Ok(ca_key) = std::fs::read_to_string(ca.with_extension("key")) else {
+        return Ok(None);
+    };
+    let ca_pem = std::fs::read_to_string(ca)?;
+    let issuer = Issuer::from_ca_cert_pem(&ca_pem, KeyPair::from_pem(&ca_key)?)?;
+    let client_pem = std::fs::read_to_string(cert)?;
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    params.distinguished_name = subject_of(&client_pem)?;
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    let key = KeyPair::generate()?;
+    let twin = params.signed_by(&key, &issuer)?;
+    Ok(Some(client_config(ca, twin.der().to_vec(), key.serialize_der())?))
+}
+
+/// The subject of the first certificate in `pem`, attribute by attribute.
+fn subject_of(pem: &str) -> anyhow::Result<rcgen::DistinguishedName> {
+    let (_, pem) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).map_err(|e| anyhow!("not PEM: {e}"))?;
+    let cert = pem.parse_x509().map_err(|e| anyhow!("not X.509: {e}"))?;
+    let mut name = rcgen::DistinguishedName::new();
+    for attribute in cert.subject().iter_attributes() {
+        let oid: Vec<u64> = attribute
+            .attr_type()
+            .iter()
+            .ok_or_else(|| anyhow!("an attribute type too long"))?
+            .collect();
+        let value = attribute.as_str().map_err(|e| anyhow!("attribute value: {e}"))?;
+        name.push(DnType::from_oid(&oid), value);
+    }
+    Ok(name)
+}
+
+/// A QUIC client endpoint on 127.0.0.1 (or `[::]` for IPv6 targets is not
+/// needed: the sandbox listens on loopback).
+fn quic_endpoint(ca: &std::path::Path) -> anyhow::Result<quinn::Endpoint> {
+    let mut tls =
+        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+            .with_protocol_versions(&[&rustls::version::TLS13])?
+            .with_root_certificates(roots(ca)?)
+            .with_no_client_auth();
+    tls.alpn_protocols = vec![b"h3".to_vec()];
+    let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls)?;
+    let mut endpoint = quinn::Endpoint::client("0.0.0.0:0".parse()?)?;
+    endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(crypto)));
+    Ok(endpoint)
+}
