@@ -59,13 +59,16 @@ pub async fn checkpoint_once(
         .then_some(seq))
 }
 
+/// Attempts of one checkpoint (1, 2, 4, 8 s apart).
+const RETRIES: u32 = 5;
+
 /// Runs [`checkpoint_once`] every `interval` with the key the OP signs with
 /// at that moment, until the task is aborted. Failures are logged and
 /// retried at the next tick (the trail stays verifiable by its hashes; only
 /// the signed anchor is late).
 pub fn spawn(
     store: Store,
-    keys: watch::Receiver<Arc<KeySet>>,
+    mut keys: watch::Receiver<Arc<KeySet>>,
     interval: Duration,
     clock: Arc<dyn Clock>,
 ) -> tokio::task::JoinHandle<()> {
@@ -76,15 +79,43 @@ pub fn spawn(
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            let Some(signer) = keys.borrow().signer.clone() else {
-                tracing::warn!("audit checkpoint skipped: no active signing key");
-                continue;
+            // No active key yet (the signer pool still opening its sessions
+            // at start-up) or none any more: wait for one rather than skip a
+            // whole interval, so the start-up checkpoint is not 5 minutes late.
+            let Some(signer) = active_signer(&mut keys).await else {
+                return;
             };
-            match checkpoint_once(&store, signer.as_ref(), clock.now_unix(), due_after).await {
-                Ok(Some(seq)) => tracing::info!(seq, "audit checkpoint signed"),
-                Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "audit checkpoint failed"),
+            // A failed attempt (a write conflict with records committed at
+            // the same moment, a busy signer) is tried again within seconds,
+            // not at the next interval.
+            for retry in 0..RETRIES {
+                match checkpoint_once(&store, signer.as_ref(), clock.now_unix(), due_after).await {
+                    Ok(Some(seq)) => tracing::info!(seq, "audit checkpoint signed"),
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, retry, "audit checkpoint failed");
+                        tokio::time::sleep(Duration::from_secs(1 << retry).min(interval)).await;
+                        continue;
+                    }
+                }
+                break;
             }
         }
     })
+}
+
+/// The active signing key, waiting for the key set to get one; `None` when
+/// the key set's sender is gone (the OP is stopping).
+async fn active_signer(keys: &mut watch::Receiver<Arc<KeySet>>) -> Option<Arc<dyn Signer>> {
+    let mut warned = false;
+    loop {
+        if let Some(signer) = keys.borrow_and_update().signer.clone() {
+            return Some(signer);
+        }
+        if !warned {
+            tracing::warn!("audit checkpoint waits: no active signing key");
+            warned = true;
+        }
+        keys.changed().await.ok()?;
+    }
 }

@@ -175,11 +175,17 @@ async fn an_oversized_http1_head_gets_431() {
             let _ = stream.write_all(head.as_bytes()).await;
             let mut answer = Vec::new();
             let _ = stream.read_to_end(&mut answer).await;
-            String::from_utf8_lossy(&answer).lines().next().unwrap_or_default().to_string()
+            String::from_utf8_lossy(&answer)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string()
         }
     };
     let request = |headers: &str| {
-        format!("GET /.well-known/openid-configuration HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n{headers}\r\n")
+        format!(
+            "GET /.well-known/openid-configuration HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n{headers}\r\n"
+        )
     };
     let huge = format!("x-padding: {}\r\n", "a".repeat(256 * 1024));
     assert!(status_of(request(&huge)).await.starts_with("HTTP/1.1 431"));
