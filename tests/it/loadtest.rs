@@ -307,3 +307,41 @@ async fn ciba_scenarios_run_against_the_sandbox_device() {
     assert!(report.seconds >= 1.0, "{}", report.seconds);
     drop(child);
 }
+
+/// The hostile scenario (docs/RELIABILITY.md, "Hostile traffic") against a
+/// real sandbox: each of its 21 attacks twice, every one refused as it
+/// should be (a 4xx, a closed connection or a 503 with Retry-After; never
+/// another 5xx, never accepted, never silence). The header timeout is one
+/// second so that slowloris ends soon; HTTP/3 is on for its stream flood.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_hostile_attack_is_refused_by_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("sandbox");
+    let child = spawn_sandbox_with_env(
+        &data,
+        &[
+            ("FIDUCIA_SERVER__HEADER_READ_TIMEOUT_MS", "1000"),
+            ("FIDUCIA_SERVER__HTTP3", "true"),
+        ],
+    );
+    let pid = child.0.id();
+    let attacks = fiducia_loadtest::scenario::hostile::Attack::ALL;
+    let runs = (2 * attacks.len()).to_string();
+    let report = bounded(
+        &data,
+        pid,
+        &["--scenario", "hostile", "--concurrency", "7", "--requests", &runs],
+    )
+    .await;
+    assert_eq!(
+        (report.ok, report.failed),
+        (2 * attacks.len() as u64, 0),
+        "{:?}",
+        report.errors
+    );
+    for attack in attacks {
+        let step = report.steps.iter().find(|s| s.step == attack.name());
+        assert_eq!(step.map(|s| s.count), Some(2), "{}", attack.name());
+    }
+    drop(child);
+}

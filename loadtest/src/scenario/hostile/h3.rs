@@ -28,10 +28,10 @@ pub async fn stream_flood(ctx: &Ctx) -> Result<(), Failure> {
         Ok(c) => c,
         Err(e) => return Err(Failure::new(step, format!("client: {e}"))),
     };
-    // A refused connection (the OP's per-address or total QUIC limit) is a
-    // bounded answer.
+    // A refused connection (the OP's per-address or total QUIC limit, or
+    // HTTP/3 off) is bounded, but the flood did not happen: inconclusive.
     let Ok(Ok(connection)) = tokio::time::timeout(Duration::from_secs(5), connecting).await else {
-        return Ok(());
+        return Err(Failure::new(step, "inconclusive: no QUIC connection"));
     };
     // RFC 9114 §6.2.1: the control stream with an empty SETTINGS frame.
     if let Ok(mut control) = connection.open_uni().await {
@@ -50,6 +50,9 @@ pub async fn stream_flood(ctx: &Ctx) -> Result<(), Failure> {
             // No stream credit left (the OP's limit) or the connection ended.
             Ok(Err(_)) | Err(_) => break,
         }
+    }
+    if held.is_empty() {
+        return Err(Failure::new(step, "inconclusive: no request stream opened"));
     }
     // The OP times the heads out; the connection may then close.
     let closed = tokio::time::timeout(Duration::from_secs(3), connection.closed()).await;

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# The hostile-traffic campaign of docs/RELIABILITY.md: a release `fiducia
+# sandbox`, legitimate `cc-mtls` and `flow` load at fixed rates (open loop),
+# first quiet and then beside `fiducia-loadtest --scenario hostile` (21
+# attacks in turn: malformed HTTP/1.1, HTTP/2 rapid reset and CONTINUATION
+# flood, HTTP/3 stream flood, forged and replayed OAuth). It fails when:
+#
+#   - an attack got a 5xx other than 503 + Retry-After, was accepted, or
+#     met silence (the hostile report's "5xx", "accepted", "silent" failures);
+#   - a legitimate operation failed with a 5xx;
+#   - the OP logged a panic;
+#   - the OP's resident memory grew by more than MAX_GROWTH_MIB (50) from
+#     the quiet phase to the end;
+#   - a legitimate scenario's p99 beside the attacks is more than
+#     MAX_P99_RATIO (2) times its quiet p99.
+#
+#   cargo build --release -p fiducia -p fiducia-loadtest
+#   scripts/hostile.sh                              # 100,000 attacks
+#   ATTACKS=5000 scripts/hostile.sh                 # a short run
+#
+# Environment: ATTACKS (100000), HOSTILE_CONCURRENCY (128), CC_RATE (100/s),
+# FLOW_RATE (5/s), QUIET_SECS (60: each legitimate scenario's measured
+# window, quiet and under attack alike), OUT (target/hostile), PORT (19443),
+# WEAK_HASH (1: argon2id m=8 KiB t=1, so that the flows measure the OP
+# rather than the password hash; the report states it), MAX_GROWTH_MIB (50),
+# MAX_P99_RATIO (2), BIN (target/release).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ATTACKS=${ATTACKS:-100000}
+HOSTILE_CONCURRENCY=${HOSTILE_CONCURRENCY:-128}
+CC_RATE=${CC_RATE:-100}
+FLOW_RATE=${FLOW_RATE:-5}
+SECS=${QUIET_SECS:-60}
+OUT=${OUT:-target/hostile}
+PORT=${PORT:-19443}
+BIN=${BIN:-target/release}
+MAX_GROWTH_MIB=${MAX_GROWTH_MIB:-50}
+MAX_P99_RATIO=${MAX_P99_RATIO:-2}
+mkdir -p "$OUT"
+command -v jq > /dev/null || { echo "hostile.sh needs jq" >&2; exit 2; }
+
+WEAK_ENV=(env)
+if [ "${WEAK_HASH:-1}" = 1 ]; then
+    WEAK_ENV=(env FIDUCIA_LOGIN__DANGER_WEAK_PASSWORD_HASHING=true
+        FIDUCIA_LOGIN__ARGON2_MEMORY_KIB=8 FIDUCIA_LOGIN__ARGON2_ITERATIONS=1)
+fi
+
+DATA=$(mktemp -d /tmp/fiducia-hostile.XXXXXX)/sandbox
+FIDUCIA_SANDBOX_DEVICE_LISTEN=127.0.0.1:$((PORT + 6)) FIDUCIA_DIRECTORY_LISTEN=127.0.0.1:$((PORT + 7)) \
+FIDUCIA_SANDBOX_GATEWAY_LISTEN=127.0.0.1:$((PORT + 8)) FIDUCIA_SANDBOX_GATEWAY_ADMIN_LISTEN=127.0.0.1:$((PORT + 9)) \
+FIDUCIA_SANDBOX_BANK_LISTEN=127.0.0.1:$((PORT + 10)) \
+FIDUCIA_SERVER__LISTEN=127.0.0.1:$PORT FIDUCIA_SERVER__ISSUER=https://localhost:$PORT \
+FIDUCIA_SERVER__MTLS_LISTEN=127.0.0.1:$((PORT + 1)) FIDUCIA_SERVER__MTLS_BASE_URL=https://localhost:$((PORT + 1)) \
+FIDUCIA_ADMIN__LISTEN=127.0.0.1:$((PORT + 2)) \
+"${WEAK_ENV[@]}" "$BIN/fiducia" sandbox --data "$DATA" > "$OUT/op.log" 2>&1 &
+OP=$!
+trap 'kill -INT $OP 2> /dev/null; wait $OP 2> /dev/null; rm -rf "$(dirname "$DATA")"' EXIT
+for _ in $(seq 150); do grep -qs '^Stop with' "$OUT/op.log" && break; sleep 0.2; done
+grep -qs '^Stop with' "$OUT/op.log" || { echo "the OP did not start: $(tail -5 "$OUT/op.log")" >&2; exit 1; }
+
+rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$OP/status"; }
+lt() { "$BIN/fiducia-loadtest" --sandbox "$DATA" --op-pid "$OP" --quiet --json "$@"; }
+legit() { # phase: cc-mtls and flow side by side, open loop
+    lt --scenario cc-mtls --rate "$CC_RATE" --warmup 3 --duration "$SECS" > "$OUT/cc-mtls-$1.json" &
+    local cc=$!
+    lt --scenario flow --rate "$FLOW_RATE" --warmup 3 --duration "$SECS" > "$OUT/flow-$1.json"
+    wait $cc
+}
+p99() { jq '.steps[] | select(.step == "op") | .p99' "$1"; }
+
+echo "quiet: cc-mtls at $CC_RATE/s and flow at $FLOW_RATE/s for ${SECS}s"
+legit quiet
+RSS_QUIET=$(rss_mib)
+
+echo "hostile: $ATTACKS attacks, $HOSTILE_CONCURRENCY at once, the same legitimate load beside them"
+lt --scenario hostile --concurrency "$HOSTILE_CONCURRENCY" --requests "$ATTACKS" --duration 86400 \
+    --warmup 0 > "$OUT/hostile.json" &
+HOSTILE=$!
+sleep 10
+legit attacked
+wait $HOSTILE || true
+RSS_END=$(rss_mib)
+
+fail=0
+breaches=$(jq '[.errors | to_entries[] | select(.key | test(": (5xx|accepted|silent)")) | .value] | add // 0' "$OUT/hostile.json")
+legit_5xx=$(jq -s '[.[].errors | to_entries[] | select(.key | test(": 5")) | .value] | add // 0' \
+    "$OUT"/cc-mtls-*.json "$OUT"/flow-*.json)
+panics=$(grep -c 'panicked' "$OUT/op.log" || true)
+growth=$(echo "$RSS_END - $RSS_QUIET" | bc)
+echo
+echo "attacks: $(jq '.ok + .failed' "$OUT/hostile.json") run, $(jq .ok "$OUT/hostile.json") refused as they should be, $breaches breaches"
+jq -r '.errors | to_entries[] | "  \(.value)\t\(.key)"' "$OUT/hostile.json"
+echo "legitimate 5xx: $legit_5xx; OP panics: $panics"
+echo "OP RSS: ${RSS_QUIET} MiB after the quiet phase, ${RSS_END} MiB at the end (growth ${growth} MiB, limit $MAX_GROWTH_MIB)"
+[ "$breaches" = 0 ] || fail=1
+[ "$legit_5xx" = 0 ] || fail=1
+[ "$panics" = 0 ] || fail=1
+[ "$(echo "$growth <= $MAX_GROWTH_MIB" | bc)" = 1 ] || fail=1
+for scenario in cc-mtls flow; do
+    quiet=$(p99 "$OUT/$scenario-quiet.json")
+    attacked=$(p99 "$OUT/$scenario-attacked.json")
+    ratio=$(echo "scale=2; $attacked / $quiet" | bc)
+    echo "$scenario p99: quiet $quiet ms, beside the attacks $attacked ms (x$ratio, limit x$MAX_P99_RATIO);" \
+        "failed $(jq .failed "$OUT/$scenario-quiet.json") / $(jq .failed "$OUT/$scenario-attacked.json")"
+    [ "$(echo "$ratio <= $MAX_P99_RATIO" | bc)" = 1 ] || fail=1
+done
+[ "$fail" = 0 ] && echo "campaign passed" || echo "campaign FAILED"
+exit $fail
