@@ -65,11 +65,13 @@ impl JwksFetcher {
         form: &[(&str, &str)],
         headers: &[(&'static str, &str)],
     ) -> Result<(http::StatusCode, Bytes), String> {
-        let mut body = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in form {
-            body.append_pair(name, value);
-        }
-        let body = Bytes::from(body.finish());
+        let body = {
+            let mut body = form_urlencoded::Serializer::new(String::new());
+            for (name, value) in form {
+                body.append_pair(name, value);
+            }
+            Bytes::from(body.finish())
+        };
         tokio::time::timeout(FETCH_TIMEOUT, self.send(uri, "application/json", Some((body, headers))))
             .await
             .map_err(|_| format!("posting to {uri} timed out"))?

@@ -159,7 +159,7 @@ mod tests {
         "[tls]\ndev_generate = true\nclient_ca = [\"/tmp/ca.pem\"]\n[signing]\nbackend = \"software\"\n";
 
     fn check(login: &str, env: &[(&str, &str)]) -> Result<(), String> {
-        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let config = load_from_str(&format!("{BASE}{login}"), env).map_err(|e| e.to_string())?;
         validate(config, Path::new("/tmp")).map(|_| ()).map_err(|e| e.to_string())
     }
