@@ -14,7 +14,9 @@
 //! - `acr_values` names the upstream values `acr_map` maps to what the
 //!   request asks (its `acr_values`, an essential `acr`, and SCA for a
 //!   payment, `oauth::sca::requirement`); `max_age` and `prompt=login` are
-//!   passed up, so the upstream re-authenticates as the request demands.
+//!   passed up, so the upstream re-authenticates as the request demands;
+//! - the claims `claims_map` names are asked into the ID token (OIDC Core
+//!   §5.5 `claims`), the one document the callback reads.
 
 use super::client_jwt::{self, JWT_BEARER};
 use super::provider::Upstream;
@@ -84,6 +86,7 @@ pub async fn begin(
     let wanted = wanted_acrs(op, request, now).await?;
     let acr_values = upstream_acr_values(&config.acr_map, &wanted);
     let max_age = asked.max_age.map(|m| m.to_string());
+    let claims = id_token_claims(&config.claims_map);
     let mut params: Vec<(&str, &str)> = vec![
         ("response_type", "code"),
         ("client_id", &config.client_id),
@@ -99,6 +102,9 @@ pub async fn begin(
     }
     if let Some(max_age) = &max_age {
         params.push(("max_age", max_age));
+    }
+    if let Some(claims) = &claims {
+        params.push(("claims", claims));
     }
     if asked.prompts("login") {
         params.push(("prompt", "login"));
@@ -153,6 +159,20 @@ pub fn upstream_error(body: &[u8]) -> String {
         .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
         .filter(|e| e.len() <= 64 && e.bytes().all(|b| b.is_ascii_graphic()))
         .unwrap_or_else(|| "no OAuth error".into())
+}
+
+/// OIDC Core §5.5: the mapped claims asked into the ID token (a provider
+/// may otherwise release them only at its userinfo endpoint, §5.4), as
+/// voluntary claims; `None` when nothing is mapped.
+pub fn id_token_claims(claims_map: &BTreeMap<String, String>) -> Option<String> {
+    if claims_map.is_empty() {
+        return None;
+    }
+    let asked: serde_json::Map<String, serde_json::Value> = claims_map
+        .keys()
+        .map(|name| (name.clone(), serde_json::Value::Null))
+        .collect();
+    Some(serde_json::json!({ "id_token": asked }).to_string())
 }
 
 /// The `acr` values the request wants of the login: its `acr_values`, an
