@@ -72,9 +72,12 @@ impl JwksFetcher {
             }
             Bytes::from(body.finish())
         };
-        tokio::time::timeout(FETCH_TIMEOUT, self.send(uri, "application/json", Some((body, headers))))
-            .await
-            .map_err(|_| format!("posting to {uri} timed out"))?
+        tokio::time::timeout(
+            FETCH_TIMEOUT,
+            self.send(uri, "application/json", Some((body, headers))),
+        )
+        .await
+        .map_err(|_| format!("posting to {uri} timed out"))?
     }
 
     async fn get(&self, uri: &str, accept: &'static str) -> Result<Bytes, String> {
@@ -137,9 +140,7 @@ impl JwksFetcher {
             }
             None => Bytes::new(),
         };
-        let request = request
-            .body(Full::new(body))
-            .map_err(|e| format!("{uri}: {e}"))?;
+        let request = request.body(Full::new(body)).map_err(|e| format!("{uri}: {e}"))?;
         let response = sender
             .send_request(request)
             .await

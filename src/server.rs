@@ -160,11 +160,12 @@ pub async fn start_with(
     let config_api_fetcher = fetcher.clone();
     // `[login.upstream]`: the bank's OpenID Provider, read through the same
     // fetcher when the first login needs it (`oauth/upstream`).
-    let upstream = c
-        .login
-        .upstream
-        .clone()
-        .map(|u| Arc::new(crate::oauth::upstream::provider::Upstream::new(u, fetcher.clone())));
+    let upstream = c.login.upstream.clone().map(|u| {
+        Arc::new(crate::oauth::upstream::provider::Upstream::new(
+            u,
+            fetcher.clone(),
+        ))
+    });
     let config_api_keys = keys_rx.clone();
     let config_api_repo = repo.clone();
     let config_api_clock = clock.clone();

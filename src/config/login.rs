@@ -148,7 +148,11 @@ impl LoginConfig {
             .or_else(|| self.lifetime_problem())
             .or_else(|| self.throttle_problem())
             .or_else(|| self.totp.problem())
-            .or_else(|| self.upstream.as_ref().and_then(super::UpstreamLoginConfig::problem))
+            .or_else(|| {
+                self.upstream
+                    .as_ref()
+                    .and_then(super::UpstreamLoginConfig::problem)
+            })
             .or_else(|| {
                 (0..self.seed_users.len()).find_map(|i| super::seed_users::problem(&self.seed_users, i))
             })

@@ -114,16 +114,29 @@ impl UpstreamLoginConfig {
                 "must hold `openid` (OIDC Core §3.1.2.1) and only printable scope tokens",
             );
         }
-        if let Some((_, to)) = self.claims_map.iter().find(|(_, to)| !CUSTOMER_CLAIMS.contains(&to.as_str())) {
+        if let Some((_, to)) = self
+            .claims_map
+            .iter()
+            .find(|(_, to)| !CUSTOMER_CLAIMS.contains(&to.as_str()))
+        {
             return field(
                 "claims_map",
-                &format!("`{to}` is no customer claim: use one of {}", CUSTOMER_CLAIMS.join(", ")),
+                &format!(
+                    "`{to}` is no customer claim: use one of {}",
+                    CUSTOMER_CLAIMS.join(", ")
+                ),
             );
         }
         if self.claims_map.keys().any(|from| !printable(from))
-            || self.acr_map.iter().any(|(from, to)| !printable(from) || !printable(to))
+            || self
+                .acr_map
+                .iter()
+                .any(|(from, to)| !printable(from) || !printable(to))
         {
-            return field("acr_map", "names and values must be 1 to 255 printable ASCII characters");
+            return field(
+                "acr_map",
+                "names and values must be 1 to 255 printable ASCII characters",
+            );
         }
         if !(1..=MAX_TTL_SECS).contains(&self.ttl_secs) {
             return field("ttl_secs", "must be between 1 and 3600 seconds");
@@ -137,7 +150,9 @@ impl UpstreamLoginConfig {
 
 /// OIDC Discovery §2: an https URL with a host, no query and no fragment.
 fn check_issuer(issuer: &str) -> Result<(), String> {
-    let uri: http::Uri = issuer.parse().map_err(|e| format!("`{issuer}` is not a URL: {e}"))?;
+    let uri: http::Uri = issuer
+        .parse()
+        .map_err(|e| format!("`{issuer}` is not a URL: {e}"))?;
     if uri.scheme_str() != Some("https") {
         return Err("must be an https URL (OIDC Discovery §2)".into());
     }
@@ -161,7 +176,9 @@ mod tests {
     fn check(login: &str, env: &[(&str, &str)]) -> Result<(), String> {
         let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let config = load_from_str(&format!("{BASE}{login}"), env).map_err(|e| e.to_string())?;
-        validate(config, Path::new("/tmp")).map(|_| ()).map_err(|e| e.to_string())
+        validate(config, Path::new("/tmp"))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
     const GOOD: &str = "[login]\ninteraction_app = \"upstream\"\n[login.upstream]\nissuer = \"https://idp.bank.example\"\nclient_id = \"fiducia\"\n";
@@ -172,8 +189,15 @@ mod tests {
     #[test]
     fn the_upstream_section_is_checked_at_start_up() {
         let ok = check(GOOD, &[]);
-        assert!(ok.as_ref().is_ok() || ok.as_ref().is_err_and(|e| !e.contains("upstream")), "{ok:?}");
-        let plain = check(GOOD, &[("FIDUCIA_LOGIN__UPSTREAM__ISSUER", "http://idp.bank.example")]).unwrap_err();
+        assert!(
+            ok.as_ref().is_ok() || ok.as_ref().is_err_and(|e| !e.contains("upstream")),
+            "{ok:?}"
+        );
+        let plain = check(
+            GOOD,
+            &[("FIDUCIA_LOGIN__UPSTREAM__ISSUER", "http://idp.bank.example")],
+        )
+        .unwrap_err();
         assert!(plain.contains("login.upstream.issuer"), "{plain}");
         let ttl = check(GOOD, &[("FIDUCIA_LOGIN__UPSTREAM__TTL_SECS", "0")]).unwrap_err();
         assert!(ttl.contains("login.upstream.ttl_secs"), "{ttl}");

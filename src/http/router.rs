@@ -377,7 +377,9 @@ impl Router {
             Endpoint::InteractionReturn => {
                 Ok(endpoints::interaction_return::get(&self.op, &request, caller).await)
             }
-            Endpoint::UpstreamCallback => Ok(endpoints::upstream_callback::get(&self.op, &request, caller).await),
+            Endpoint::UpstreamCallback => {
+                Ok(endpoints::upstream_callback::get(&self.op, &request, caller).await)
+            }
             Endpoint::InteractionApi(operation) => {
                 Ok(endpoints::interaction_api::post(&self.op, &request, caller, operation).await)
             }

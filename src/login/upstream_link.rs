@@ -151,7 +151,10 @@ mod tests {
     #[test]
     fn the_link_names_the_issuer_and_the_sub() {
         let a = link_username("https://idp.example", "123");
-        assert!(a.starts_with(LINK_PREFIX) && a.len() == LINK_PREFIX.len() + 43, "{a}");
+        assert!(
+            a.starts_with(LINK_PREFIX) && a.len() == LINK_PREFIX.len() + 43,
+            "{a}"
+        );
         assert_ne!(a, link_username("https://other.example", "123"));
         assert_ne!(link_username("https://idp.example/1", "23"), a);
         assert_eq!(a, link_username("https://idp.example", "123"));
@@ -160,10 +163,14 @@ mod tests {
     /// Only mapped claims of the right type are copied.
     #[test]
     fn only_mapped_claims_are_kept() {
-        let map: BTreeMap<String, String> = [("email", "email"), ("name", "name"), ("verified", "email_verified")]
-            .into_iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect();
+        let map: BTreeMap<String, String> = [
+            ("email", "email"),
+            ("name", "name"),
+            ("verified", "email_verified"),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
         let claims = json!({"email": "a@example.com", "name": 7, "verified": true, "phone_number": "+44"});
         let mut user = NewUser::default();
         apply_claims(&mut user, claims.as_object().unwrap(), &map);

@@ -117,7 +117,11 @@ pub fn hash(value: &str) -> String {
 }
 
 /// Validates `id_token` against the upstream's `keys` and `expected`.
-pub fn validate(id_token: &str, keys: &ClientJwks, expected: &Expected<'_>) -> Result<UpstreamIdentity, Refusal> {
+pub fn validate(
+    id_token: &str,
+    keys: &ClientJwks,
+    expected: &Expected<'_>,
+) -> Result<UpstreamIdentity, Refusal> {
     // Step 1: five parts would be a JWE, which we never registered for.
     if id_token.split('.').count() != 3 {
         return Err(Refusal::Malformed);
@@ -125,7 +129,9 @@ pub fn validate(id_token: &str, keys: &ClientJwks, expected: &Expected<'_>) -> R
     // Steps 6-8: the algorithm is pinned to the selected key; `none` and
     // HMAC are refused by the parser (RFC 8725 §3.1).
     let verified = verify_jws(id_token, &keys.keys, None).map_err(|e| match e {
-        JoseError::UnknownKid | JoseError::NoKeyForAlg | JoseError::AlgKeyMismatch { .. } => Refusal::UnknownKey,
+        JoseError::UnknownKid | JoseError::NoKeyForAlg | JoseError::AlgKeyMismatch { .. } => {
+            Refusal::UnknownKey
+        }
         JoseError::BadSignature => Refusal::Signature,
         _ => Refusal::Malformed,
     })?;
@@ -155,7 +161,9 @@ pub fn validate(id_token: &str, keys: &ClientJwks, expected: &Expected<'_>) -> R
         _ => return Err(Refusal::Expired),
     }
     // Step 10.
-    let iat = claims::numeric_date(c, "iat").map_err(bad)?.ok_or(Refusal::IssuedAt)?;
+    let iat = claims::numeric_date(c, "iat")
+        .map_err(bad)?
+        .ok_or(Refusal::IssuedAt)?;
     if iat > expected.now.saturating_add(CLOCK_SKEW_SECS)
         || iat.saturating_add(CLOCK_SKEW_SECS) < expected.started
     {
@@ -175,7 +183,11 @@ pub fn validate(id_token: &str, keys: &ClientJwks, expected: &Expected<'_>) -> R
         None => Vec::new(),
         Some(Value::Array(items)) if items.len() <= MAX_AMR => items
             .iter()
-            .map(|v| v.as_str().filter(|s| !s.is_empty() && s.len() <= MAX_VALUE_LEN).map(str::to_string))
+            .map(|v| {
+                v.as_str()
+                    .filter(|s| !s.is_empty() && s.len() <= MAX_VALUE_LEN)
+                    .map(str::to_string)
+            })
             .collect::<Option<Vec<_>>>()
             .ok_or(Refusal::Claims)?,
         Some(_) => return Err(Refusal::Claims),
@@ -189,7 +201,11 @@ pub fn validate(id_token: &str, keys: &ClientJwks, expected: &Expected<'_>) -> R
     }
     // OIDC Core §2: `sub` is required, at most 255 ASCII characters.
     let sub = match claims::string(c, "sub").map_err(|_| Refusal::Subject)? {
-        Some(sub) if !sub.is_empty() && sub.len() <= MAX_VALUE_LEN && sub.bytes().all(|b| b.is_ascii_graphic()) => sub,
+        Some(sub)
+            if !sub.is_empty() && sub.len() <= MAX_VALUE_LEN && sub.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            sub
+        }
         _ => return Err(Refusal::Subject),
     };
     Ok(UpstreamIdentity {
@@ -237,7 +253,11 @@ mod tests {
         sign(&client.signer, &header, &claims(changes))
     }
 
-    fn check(token: &str, keys: &[crate::protocol::jose::ClientJwk], nonce: &str) -> Result<UpstreamIdentity, Refusal> {
+    fn check(
+        token: &str,
+        keys: &[crate::protocol::jose::ClientJwk],
+        nonce: &str,
+    ) -> Result<UpstreamIdentity, Refusal> {
         let jwks = ClientJwks {
             keys: keys.to_vec(),
             ..ClientJwks::default()
@@ -263,27 +283,42 @@ mod tests {
     fn a_signature_not_by_the_upstreams_keys_is_refused_steps_6_to_8() {
         let idp = test_client(JoseAlg::Es256, "k1");
         let other = test_client(JoseAlg::Es256, "k1");
-        assert_eq!(check(&signed(&other, json!({})), &idp.keys, NONCE), Err(Refusal::Signature));
+        assert_eq!(
+            check(&signed(&other, json!({})), &idp.keys, NONCE),
+            Err(Refusal::Signature)
+        );
         let stranger = test_client(JoseAlg::Es256, "k9");
         let header = json!({"alg": "ES256", "kid": "k9"});
         let token = sign(&stranger.signer, &header, &claims(json!({})));
         assert_eq!(check(&token, &idp.keys, NONCE), Err(Refusal::UnknownKey));
         let none = unsigned(&json!({"alg": "none"}), &claims(json!({})));
         assert!(check(&none, &idp.keys, NONCE).is_err());
-        let hmac = hs256(b"client-secret-as-key", &json!({"alg": "HS256", "kid": "k1"}), &claims(json!({})));
+        let hmac = hs256(
+            b"client-secret-as-key",
+            &json!({"alg": "HS256", "kid": "k1"}),
+            &claims(json!({})),
+        );
         assert!(check(&hmac, &idp.keys, NONCE).is_err());
         // An RSA key under the ES256 key's kid: the algorithm is the key's.
         let rsa = key(JoseAlg::Ps256);
         let token = sign(&rsa, &json!({"alg": "PS256", "kid": "k1"}), &claims(json!({})));
         assert_eq!(check(&token, &idp.keys, NONCE), Err(Refusal::UnknownKey));
-        assert_eq!(check("a.b.c.d.e", &idp.keys, NONCE), Err(Refusal::Malformed), "step 1: a JWE");
+        assert_eq!(
+            check("a.b.c.d.e", &idp.keys, NONCE),
+            Err(Refusal::Malformed),
+            "step 1: a JWE"
+        );
     }
 
     /// §3.1.3.7 step 2: `iss` exactly the upstream's issuer.
     #[test]
     fn another_issuer_is_refused_step_2() {
         let idp = test_client(JoseAlg::Es256, "k1");
-        for iss in [json!("https://idp.bank.example/"), json!(null), json!("https://evil.example")] {
+        for iss in [
+            json!("https://idp.bank.example/"),
+            json!(null),
+            json!("https://evil.example"),
+        ] {
             let token = signed(&idp, json!({ "iss": iss }));
             assert_eq!(check(&token, &idp.keys, NONCE), Err(Refusal::Issuer), "{iss}");
         }
@@ -297,9 +332,18 @@ mod tests {
         let refused = |changes: Value| check(&signed(&idp, changes), &idp.keys, NONCE);
         assert_eq!(refused(json!({"aud": "another-client"})), Err(Refusal::Audience));
         assert_eq!(refused(json!({"aud": null})), Err(Refusal::Audience));
-        assert_eq!(refused(json!({"aud": [CLIENT, "another-client"], "azp": CLIENT})), Err(Refusal::Audience));
-        assert_eq!(refused(json!({"aud": [CLIENT, CLIENT]})), Err(Refusal::AuthorizedParty));
-        assert_eq!(refused(json!({"azp": "another-client"})), Err(Refusal::AuthorizedParty));
+        assert_eq!(
+            refused(json!({"aud": [CLIENT, "another-client"], "azp": CLIENT})),
+            Err(Refusal::Audience)
+        );
+        assert_eq!(
+            refused(json!({"aud": [CLIENT, CLIENT]})),
+            Err(Refusal::AuthorizedParty)
+        );
+        assert_eq!(
+            refused(json!({"azp": "another-client"})),
+            Err(Refusal::AuthorizedParty)
+        );
         assert!(refused(json!({"aud": [CLIENT]})).is_ok());
         assert!(refused(json!({"azp": CLIENT})).is_ok());
     }
@@ -313,7 +357,10 @@ mod tests {
         assert_eq!(refused(json!({"exp": NOW})), Err(Refusal::Expired));
         assert_eq!(refused(json!({"exp": null})), Err(Refusal::Expired));
         assert_eq!(refused(json!({"iat": null})), Err(Refusal::IssuedAt));
-        assert_eq!(refused(json!({"iat": NOW + CLOCK_SKEW_SECS + 1})), Err(Refusal::IssuedAt));
+        assert_eq!(
+            refused(json!({"iat": NOW + CLOCK_SKEW_SECS + 1})),
+            Err(Refusal::IssuedAt)
+        );
         assert_eq!(refused(json!({"iat": NOW - 3_600})), Err(Refusal::IssuedAt));
         assert_eq!(refused(json!({"exp": "tomorrow"})), Err(Refusal::Malformed));
     }
@@ -322,8 +369,14 @@ mod tests {
     #[test]
     fn another_or_no_nonce_is_refused_step_11() {
         let idp = test_client(JoseAlg::Es256, "k1");
-        assert_eq!(check(&signed(&idp, json!({})), &idp.keys, "another-nonce"), Err(Refusal::Nonce));
-        assert_eq!(check(&signed(&idp, json!({"nonce": null})), &idp.keys, NONCE), Err(Refusal::Nonce));
+        assert_eq!(
+            check(&signed(&idp, json!({})), &idp.keys, "another-nonce"),
+            Err(Refusal::Nonce)
+        );
+        assert_eq!(
+            check(&signed(&idp, json!({"nonce": null})), &idp.keys, NONCE),
+            Err(Refusal::Nonce)
+        );
     }
 
     /// §3.1.3.7 steps 12 and 13: `acr` and `amr` bounded; `auth_time`
@@ -351,7 +404,12 @@ mod tests {
             validate(&signed(&idp, json!({})), &jwks, &with_max_age),
             Err(Refusal::AuthTime)
         );
-        let identity = validate(&signed(&idp, json!({"auth_time": NOW - 20})), &jwks, &with_max_age).unwrap();
+        let identity = validate(
+            &signed(&idp, json!({"auth_time": NOW - 20})),
+            &jwks,
+            &with_max_age,
+        )
+        .unwrap();
         assert_eq!(identity.auth_time, NOW - 20);
     }
 }

@@ -60,7 +60,8 @@ pub async fn begin(
         .provider(now)
         .await
         .map_err(|e| unavailable("upstream OpenID Provider metadata unavailable", &e))?;
-    let (state, nonce, verifier, browser_secret) = (new_secret()?, new_secret()?, new_secret()?, new_secret()?);
+    let (state, nonce, verifier, browser_secret) =
+        (new_secret()?, new_secret()?, new_secret()?, new_secret()?);
     let challenge = {
         use base64::Engine;
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
@@ -228,7 +229,11 @@ mod tests {
         .collect();
         let wanted = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            upstream_acr_values(&map, &wanted(&["urn:openbanking:psd2:sca", "urn:openbanking:psd2:ca"])).as_deref(),
+            upstream_acr_values(
+                &map,
+                &wanted(&["urn:openbanking:psd2:sca", "urn:openbanking:psd2:ca"])
+            )
+            .as_deref(),
             Some("loa-high loa-low")
         );
         assert_eq!(upstream_acr_values(&map, &wanted(&["urn:other"])), None);

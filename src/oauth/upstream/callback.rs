@@ -105,7 +105,13 @@ const UNAVAILABLE: Outcome = Outcome::Page {
 };
 
 /// Handles the callback's `query`, `cookie` the browser-binding cookie.
-pub async fn complete(op: &OpState, upstream: &Upstream, query: &Form, cookie: Option<&str>, now: u64) -> Outcome {
+pub async fn complete(
+    op: &OpState,
+    upstream: &Upstream,
+    query: &Form,
+    cookie: Option<&str>,
+    now: u64,
+) -> Outcome {
     let Some(state) = query.get("state") else {
         return GONE;
     };
@@ -306,7 +312,10 @@ async fn redeem(
         .post_form(&metadata.token_endpoint, &form, &[("dpop", proof.as_str())])
         .await?;
     if !status.is_success() {
-        return Err(format!("the token endpoint answered {status}: {}", upstream_error(&body)));
+        return Err(format!(
+            "the token endpoint answered {status}: {}",
+            upstream_error(&body)
+        ));
     }
     serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
@@ -323,7 +332,8 @@ async fn needs_sca(op: &OpState, ix: &Interaction, now: u64) -> bool {
         // Unreadable terms: treat the request as a payment.
         .unwrap_or(true);
     let payments_need_sca = !op.config.get().login.totp.danger_payments_without_sca;
-    crate::oauth::sca::requirement(&ix.request, terms, payments_need_sca) == crate::oauth::sca::Requirement::Required
+    crate::oauth::sca::requirement(&ix.request, terms, payments_need_sca)
+        == crate::oauth::sca::Requirement::Required
 }
 
 /// Ends interaction `id`; the page `outcome`.

@@ -38,7 +38,9 @@ impl Metadata {
     pub fn parse(document: &Value, issuer: &str) -> Result<Self, String> {
         let text = |name: &str| document.get(name).and_then(Value::as_str);
         if text("issuer") != Some(issuer) {
-            return Err("the discovery document's issuer is not the configured one (OIDC Discovery §4.3)".into());
+            return Err(
+                "the discovery document's issuer is not the configured one (OIDC Discovery §4.3)".into(),
+            );
         }
         let endpoint = |name: &'static str| -> Result<String, String> {
             match text(name) {
@@ -83,7 +85,9 @@ pub struct Upstream {
 
 impl std::fmt::Debug for Upstream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Upstream").field("issuer", &self.config.issuer).finish_non_exhaustive()
+        f.debug_struct("Upstream")
+            .field("issuer", &self.config.issuer)
+            .finish_non_exhaustive()
     }
 }
 

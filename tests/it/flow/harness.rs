@@ -685,7 +685,10 @@ impl Browser {
 
     /// The value of cookie `name`, if the browser holds it.
     pub fn cookie(&self, name: &str) -> Option<String> {
-        self.cookies.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        self.cookies
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
     }
 
     fn with_cookies(&self, mut request: Request<Full<Bytes>>) -> Request<Full<Bytes>> {

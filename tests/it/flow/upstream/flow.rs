@@ -22,8 +22,13 @@ async fn sign_in_upstream(pair: &Pair, down: &mut Browser, up: &mut Browser, aut
     // RFC 9126: the upstream offers PAR, so only client_id and request_uri travel.
     assert!(sent.starts_with(&format!("{}/authorize?", pair.issuer)), "{sent}");
     assert_eq!(query_param(&sent, "client_id").as_deref(), Some(AT_UPSTREAM));
-    assert!(query_param(&sent, "request_uri").is_some() && query_param(&sent, "nonce").is_none(), "{sent}");
-    let back = up.authorize_at(&pair.up, &path_of(&sent, &pair.issuer), true).await;
+    assert!(
+        query_param(&sent, "request_uri").is_some() && query_param(&sent, "nonce").is_none(),
+        "{sent}"
+    );
+    let back = up
+        .authorize_at(&pair.up, &path_of(&sent, &pair.issuer), true)
+        .await;
     assert!(back.starts_with(&callback()), "{back}");
     // RFC 9207 §2: the upstream names itself.
     assert_eq!(query_param(&back, "iss").as_deref(), Some(pair.issuer.as_str()));
@@ -50,11 +55,24 @@ async fn login_delegated_to_a_second_fiducia_ends_in_tokens_for_the_linked_custo
             .any(|c| c.to_str().unwrap().starts_with("__Host-fiducia-interaction=;")),
         "the binding cookie is cleared once used"
     );
+    // The downstream's password page is no way around the upstream: the
+    // linked customer's password (a seeded one) is not asked for here.
+    let login = consent.replace("/consent?", "/login?");
+    assert_status(&down.get(&pair.down, &login).await, 400);
     let page = down.get(&pair.down, &consent).await;
     assert_status(&page, 200);
     let html = text(&page);
     assert!(html.contains("Upstream Fintech"), "{html}");
     let csrf = hidden_field(&html, "csrf");
+    let link = fiducia::login::upstream_link::link_username(&pair.issuer, "acc-alice-1");
+    let password = [
+        ("username", link.as_str()),
+        ("password", "linked-password-1"),
+        ("csrf", &csrf),
+    ];
+    let refused = down.post(&pair.down, &login, &password).await;
+    assert_status(&refused, 400);
+    assert!(refused.headers().get("location").is_none());
     let response = down
         .post(&pair.down, &consent, &[("decision", "approve"), ("csrf", &csrf)])
         .await;
@@ -111,7 +129,11 @@ async fn the_callback_is_single_use_and_bound_to_the_browser() {
         let response = pair.down.send(false, request).await;
         assert_status(&response, 403);
         assert!(response.headers().get("location").is_none());
-        assert!(text(&response).contains("did not start this sign-in"), "{}", text(&response));
+        assert!(
+            text(&response).contains("did not start this sign-in"),
+            "{}",
+            text(&response)
+        );
     }
 
     // A forged state.
@@ -120,12 +142,19 @@ async fn the_callback_is_single_use_and_bound_to_the_browser() {
     let response = down.get(&pair.down, &forged).await;
     assert_status(&response, 400);
     assert!(response.headers().get("location").is_none());
-    assert!(text(&response).contains("expired or does not exist"), "{}", text(&response));
+    assert!(
+        text(&response).contains("expired or does not exist"),
+        "{}",
+        text(&response)
+    );
 
     // The browser that started it goes on to the consent.
     let cookie = down_cookie(&mut down, &pair.down, &path).await;
     // Replayed with the same cookie: the state was used.
-    let replay = pair.down.send(false, with_header(get(&path), "cookie", &cookie)).await;
+    let replay = pair
+        .down
+        .send(false, with_header(get(&path), "cookie", &cookie))
+        .await;
     assert_status(&replay, 400);
     assert!(replay.headers().get("location").is_none());
     assert!(text(&replay).contains("already been used"), "{}", text(&replay));
@@ -134,7 +163,9 @@ async fn the_callback_is_single_use_and_bound_to_the_browser() {
 /// Follows the callback `path` in `browser` (303 to the consent page) and
 /// answers the binding cookie it sent.
 async fn down_cookie(browser: &mut Browser, down: &Op, path: &str) -> String {
-    let cookie = browser.cookie("__Host-fiducia-interaction").expect("the binding cookie");
+    let cookie = browser
+        .cookie("__Host-fiducia-interaction")
+        .expect("the binding cookie");
     let response = browser.get(down, path).await;
     assert_status(&response, 303);
     assert!(location(&response).contains("/consent?ix="));

@@ -137,7 +137,10 @@ pub async fn push(down: &Op, scope: &str, extra: &[(&str, &str)]) -> (String, St
     let mut params = vec![("state", "st-up"), ("nonce", "n-up")];
     params.extend_from_slice(extra);
     let response = down
-        .send(false, pkjwt_par_for(RP_CLIENT, &assertion, &challenge, scope, &params))
+        .send(
+            false,
+            pkjwt_par_for(RP_CLIENT, &assertion, &challenge, scope, &params),
+        )
         .await;
     assert_status(&response, 201);
     let request_uri = json(response.body())["request_uri"].as_str().unwrap().to_string();

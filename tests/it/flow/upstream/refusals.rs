@@ -67,8 +67,14 @@ impl Hostile {
         assert_status(&response, 303);
         let sent = location(&response);
         assert!(sent.starts_with(&format!("{}/authorize?", self.issuer)), "{sent}");
-        assert_eq!(query_param(&sent, "code_challenge_method").as_deref(), Some("S256"));
-        (query_param(&sent, "state").unwrap(), query_param(&sent, "nonce").unwrap())
+        assert_eq!(
+            query_param(&sent, "code_challenge_method").as_deref(),
+            Some("S256")
+        );
+        (
+            query_param(&sent, "state").unwrap(),
+            query_param(&sent, "nonce").unwrap(),
+        )
     }
 
     /// The next token answer carries an ID token signed by `key` with
@@ -80,20 +86,30 @@ impl Hostile {
             "iat": now, "nonce": nonce, "name": "Hostile Name",
         });
         merge(&mut claims, changes);
-        let id_token = sign_jws(key, Map::new(), claims.to_string().as_bytes()).await.unwrap();
+        let id_token = sign_jws(key, Map::new(), claims.to_string().as_bytes())
+            .await
+            .unwrap();
         let answer = json!({"access_token": "at", "token_type": "DPoP", "id_token": id_token});
-        self.documents.lock().unwrap().insert("/token".into(), answer.to_string());
+        self.documents
+            .lock()
+            .unwrap()
+            .insert("/token".into(), answer.to_string());
     }
 
     /// The browser back at the downstream callback with `state`.
     async fn back(&self, browser: &mut Browser, state: &str, iss: Option<&str>) -> Response<Bytes> {
         let mut query = form_urlencoded::Serializer::new(String::new());
-        query.append_pair("code", "upstream-code").append_pair("state", state);
+        query
+            .append_pair("code", "upstream-code")
+            .append_pair("state", state);
         if let Some(iss) = iss {
             query.append_pair("iss", iss);
         }
         browser
-            .get(&self.down, &format!("/login/upstream/callback?{}", query.finish()))
+            .get(
+                &self.down,
+                &format!("/login/upstream/callback?{}", query.finish()),
+            )
             .await
     }
 }
@@ -115,8 +131,15 @@ async fn bad_upstream_id_tokens_are_refused_oidc_core_3_1_3_7() {
         idp.serve(key.unwrap_or(&idp.key), &nonce, changes).await;
         let response = idp.back(&mut browser, &state, Some(&idp.issuer)).await;
         assert_status(&response, 502);
-        assert!(response.headers().get("location").is_none(), "{reason}: no redirect, no code");
-        assert!(text(&response).contains("could not be verified"), "{reason}: {}", text(&response));
+        assert!(
+            response.headers().get("location").is_none(),
+            "{reason}: no redirect, no code"
+        );
+        assert!(
+            text(&response).contains("could not be verified"),
+            "{reason}: {}",
+            text(&response)
+        );
         // The recorder is the process's: at least this one more.
         assert!(
             metric(&idp.down, "fiducia_upstream_id_tokens_refused_total", &labels).await > counted,
@@ -136,7 +159,11 @@ async fn bad_upstream_id_tokens_are_refused_oidc_core_3_1_3_7() {
         idp.serve(&idp.key, &nonce, json!({})).await;
         let response = idp.back(&mut browser, &state, iss).await;
         assert_status(&response, 400);
-        assert!(text(&response).contains("did not come from the bank"), "{}", text(&response));
+        assert!(
+            text(&response).contains("did not come from the bank"),
+            "{}",
+            text(&response)
+        );
     }
 
     // The same seam with a good token: the linked customer goes on to the
@@ -146,7 +173,11 @@ async fn bad_upstream_id_tokens_are_refused_oidc_core_3_1_3_7() {
     idp.serve(&idp.key, &nonce, json!({})).await;
     let response = idp.back(&mut browser, &state, Some(&idp.issuer)).await;
     assert_status(&response, 303);
-    assert!(location(&response).contains("/consent?ix="), "{}", location(&response));
+    assert!(
+        location(&response).contains("/consent?ix="),
+        "{}",
+        location(&response)
+    );
 }
 
 /// An upstream `sub` linked to no customer: refused with `provision =
@@ -161,16 +192,27 @@ async fn an_unknown_upstream_customer_is_refused_unless_provisioned() {
     let response = idp.back(&mut browser, &state, Some(&idp.issuer)).await;
     assert_status(&response, 403);
     assert!(response.headers().get("location").is_none());
-    assert!(text(&response).contains("No customer account is linked"), "{}", text(&response));
+    assert!(
+        text(&response).contains("No customer account is linked"),
+        "{}",
+        text(&response)
+    );
 
     let idp = hostile("provision = true").await;
     let mut browser = Browser::new();
     let (authorize, verifier) = push(&idp.down, "openid profile", &[]).await;
     let response = browser.get(&idp.down, &authorize).await;
     let sent = location(&response);
-    let (state, nonce) = (query_param(&sent, "state").unwrap(), query_param(&sent, "nonce").unwrap());
-    idp.serve(&idp.key, &nonce, json!({"sub": "never-seen", "acr": "urn:bank:loa:3"}))
-        .await;
+    let (state, nonce) = (
+        query_param(&sent, "state").unwrap(),
+        query_param(&sent, "nonce").unwrap(),
+    );
+    idp.serve(
+        &idp.key,
+        &nonce,
+        json!({"sub": "never-seen", "acr": "urn:bank:loa:3"}),
+    )
+    .await;
     let response = idp.back(&mut browser, &state, Some(&idp.issuer)).await;
     assert_status(&response, 303);
     let redirect = browser.authorize_consent(&idp.down, &location(&response)).await;
@@ -195,7 +237,10 @@ async fn an_unknown_upstream_customer_is_refused_unless_provisioned() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upstream_error_goes_to_the_client() {
     let idp = hostile("").await;
-    for (upstream, ours) in [("access_denied", "access_denied"), ("login_required", "login_required")] {
+    for (upstream, ours) in [
+        ("access_denied", "access_denied"),
+        ("login_required", "login_required"),
+    ] {
         let mut browser = Browser::new();
         let (state, _) = idp.start(&mut browser).await;
         let path = format!(
@@ -210,4 +255,23 @@ async fn an_upstream_error_goes_to_the_client() {
         assert_eq!(query_param(&redirect, "state").as_deref(), Some("st-up"));
         assert!(query_param(&redirect, "code").is_none());
     }
+}
+
+/// An upstream that cannot be reached: `/authorize` ends the request with
+/// an error page (503, try again), no redirect anywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_upstream_gets_an_error_page() {
+    let pki = TestPki::new();
+    let ca = pki.ca().display().to_string();
+    let dead = format!("https://localhost:{}", super::super::super::support::free_port());
+    let down = downstream(pki, &dead, &ca, "linked-sub", "").await;
+    let (authorize, _) = push(&down, "openid", &[]).await;
+    let response = Browser::new().get(&down, &authorize).await;
+    assert_status(&response, 503);
+    assert!(response.headers().get("location").is_none());
+    assert!(
+        text(&response).contains("cannot be reached"),
+        "{}",
+        text(&response)
+    );
 }
