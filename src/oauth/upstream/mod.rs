@@ -49,3 +49,26 @@ pub fn for_client(config: &Config, client_id: &str) -> bool {
 pub const REFUSED_METRIC: &str = "fiducia_upstream_id_tokens_refused_total";
 /// Upstream logins by outcome.
 pub const LOGINS_METRIC: &str = "fiducia_upstream_logins_total";
+
+#[cfg(test)]
+mod tests {
+    use crate::config::load_from_str;
+
+    /// The selection is `oauth::interaction_app`'s: the client's own
+    /// `interaction_app`, else `[login] interaction_app`; `"upstream"` only
+    /// with `[login.upstream]` configured.
+    #[test]
+    fn a_client_uses_the_upstream_by_its_own_or_the_global_interaction_app() {
+        let clients = "[[clients]]\nclient_id = \"up\"\nclient_name = \"U\"\nredirect_uris = [\"https://a.example/cb\"]\ntoken_endpoint_auth_method = \"tls_client_auth\"\ninteraction_app = \"upstream\"\n[[clients]]\nclient_id = \"pages\"\nclient_name = \"P\"\nredirect_uris = [\"https://a.example/cb\"]\ntoken_endpoint_auth_method = \"tls_client_auth\"\ninteraction_app = \"built-in\"\n";
+        let section = "[login.upstream]\nissuer = \"https://idp.example\"\nclient_id = \"op\"\n";
+        let config = |text: &str| load_from_str(text, Vec::new()).unwrap();
+        let own = config(&format!("{clients}{section}"));
+        assert!(super::for_client(&own, "up"));
+        assert!(!super::for_client(&own, "pages"));
+        assert!(!super::for_client(&own, "registered-client"));
+        let global = config(&format!("[login]\ninteraction_app = \"upstream\"\n{clients}{section}"));
+        assert!(super::for_client(&global, "registered-client"));
+        assert!(!super::for_client(&global, "pages"), "\"built-in\" keeps the pages");
+        assert!(!super::for_client(&config(clients), "up"), "no [login.upstream]: no upstream");
+    }
+}
