@@ -22,6 +22,17 @@ const MAX_JWKS_BYTES: usize = 256 * 1024;
 /// Time for the whole fetch.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// What a form POST answered.
+#[derive(Debug, Clone)]
+pub struct FormAnswer {
+    /// The status.
+    pub status: http::StatusCode,
+    /// The headers (e.g. `DPoP-Nonce`, RFC 9449 §8).
+    pub headers: http::HeaderMap,
+    /// The body, at most the fetcher's bound.
+    pub body: Bytes,
+}
+
 /// Fetches JWKS documents.
 #[derive(Clone)]
 pub struct JwksFetcher {
@@ -57,14 +68,14 @@ impl JwksFetcher {
     }
 
     /// POSTs `form` (`application/x-www-form-urlencoded`, RFC 6749 §3.2)
-    /// with `headers` to `uri`; the status and body whatever the status
-    /// (an OAuth error answer is a body too).
+    /// with `headers` to `uri`; the answer whatever its status (an OAuth
+    /// error answer is a body too).
     pub async fn post_form(
         &self,
         uri: &str,
         form: &[(&str, &str)],
         headers: &[(&'static str, &str)],
-    ) -> Result<(http::StatusCode, Bytes), String> {
+    ) -> Result<FormAnswer, String> {
         let body = {
             let mut body = form_urlencoded::Serializer::new(String::new());
             for (name, value) in form {
@@ -72,16 +83,21 @@ impl JwksFetcher {
             }
             Bytes::from(body.finish())
         };
-        tokio::time::timeout(
+        let (status, headers, body) = tokio::time::timeout(
             FETCH_TIMEOUT,
             self.send(uri, "application/json", Some((body, headers))),
         )
         .await
-        .map_err(|_| format!("posting to {uri} timed out"))?
+        .map_err(|_| format!("posting to {uri} timed out"))??;
+        Ok(FormAnswer {
+            status,
+            headers,
+            body,
+        })
     }
 
     async fn get(&self, uri: &str, accept: &'static str) -> Result<Bytes, String> {
-        let (status, body) = tokio::time::timeout(FETCH_TIMEOUT, self.send(uri, accept, None))
+        let (status, _, body) = tokio::time::timeout(FETCH_TIMEOUT, self.send(uri, accept, None))
             .await
             .map_err(|_| format!("fetching {uri} timed out"))??;
         if !status.is_success() {
@@ -95,7 +111,7 @@ impl JwksFetcher {
         uri: &str,
         accept: &'static str,
         post: Option<(Bytes, &[(&'static str, &str)])>,
-    ) -> Result<(http::StatusCode, Bytes), String> {
+    ) -> Result<(http::StatusCode, http::HeaderMap, Bytes), String> {
         let parsed: http::Uri = uri.parse().map_err(|e| format!("jwks_uri {uri}: {e}"))?;
         if parsed.scheme_str() != Some("https") {
             return Err(format!("jwks_uri {uri} is not https"));
@@ -146,11 +162,12 @@ impl JwksFetcher {
             .await
             .map_err(|e| format!("{uri}: {e}"))?;
         let status = response.status();
+        let headers = response.headers().clone();
         let body = Limited::new(response.into_body(), MAX_JWKS_BYTES)
             .collect()
             .await
             .map_err(|e| format!("{uri}: {e}"))?
             .to_bytes();
-        Ok((status, body))
+        Ok((status, headers, body))
     }
 }

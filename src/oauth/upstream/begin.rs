@@ -130,11 +130,12 @@ pub async fn begin(
     let assertion = client_jwt::assertion(op, &config.client_id, &metadata.issuer, now).await?;
     params.push(("client_assertion_type", JWT_BEARER));
     params.push(("client_assertion", &assertion));
-    let (status, body) = upstream
+    let answer = upstream
         .fetcher()
         .post_form(par, &params, &[])
         .await
         .map_err(|e| unavailable("upstream PAR call failed", &e))?;
+    let (status, body) = (answer.status, answer.body);
     let request_uri = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
         .filter(|_| status == http::StatusCode::CREATED)

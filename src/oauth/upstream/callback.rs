@@ -13,7 +13,8 @@
 //!    OIDC Core §3.1.2.6 codes that say the customer must interact,
 //!    `unmet_authentication_requirements` as is, `access_denied` else;
 //! 5. the code is redeemed (RFC 6749 §4.1.3, PKCE `code_verifier`,
-//!    `private_key_jwt`, a DPoP proof); the ID token validated
+//!    `private_key_jwt`, a DPoP proof, with the provider's nonce when it
+//!    asks for one, RFC 9449 §8); the ID token validated
 //!    (`protocol::upstream_id_token`, OIDC Core §3.1.3.7; one JWKS refresh
 //!    for an unknown key); a refusal is logged with its reason and
 //!    counted, never with the token;
@@ -292,32 +293,51 @@ async fn redeem(
 ) -> Result<String, String> {
     let config = &upstream.config;
     let redirect_uri = op.config.endpoint_url(crate::protocol::paths::UPSTREAM_CALLBACK);
-    let assertion = client_jwt::assertion(op, &config.client_id, &metadata.issuer, now)
-        .await
-        .map_err(|e| e.to_string())?;
-    let proof = client_jwt::dpop_proof(op, &metadata.token_endpoint, now)
-        .await
-        .map_err(|e| e.to_string())?;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", redirect_uri.as_str()),
-        ("code_verifier", pending.code_verifier.as_str()),
-        ("client_id", config.client_id.as_str()),
-        ("client_assertion_type", JWT_BEARER),
-        ("client_assertion", assertion.as_str()),
-    ];
-    let (status, body) = upstream
-        .fetcher()
-        .post_form(&metadata.token_endpoint, &form, &[("dpop", proof.as_str())])
-        .await?;
-    if !status.is_success() {
+    // RFC 9449 §8: a provider that wants a nonce answers `use_dpop_nonce`
+    // with one in `DPoP-Nonce`; the call is made once more with it (and a
+    // fresh assertion: its `jti` is single use, RFC 7523 §3).
+    let mut nonce: Option<String> = None;
+    let answer = loop {
+        let assertion = client_jwt::assertion(op, &config.client_id, &metadata.issuer, now)
+            .await
+            .map_err(|e| e.to_string())?;
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri.as_str()),
+            ("code_verifier", pending.code_verifier.as_str()),
+            ("client_id", config.client_id.as_str()),
+            ("client_assertion_type", JWT_BEARER),
+            ("client_assertion", assertion.as_str()),
+        ];
+        let proof = client_jwt::dpop_proof(op, &metadata.token_endpoint, nonce.as_deref(), now)
+            .await
+            .map_err(|e| e.to_string())?;
+        let answer = upstream
+            .fetcher()
+            .post_form(&metadata.token_endpoint, &form, &[("dpop", proof.as_str())])
+            .await?;
+        let offered = answer
+            .headers
+            .get("dpop-nonce")
+            .and_then(|v| v.to_str().ok())
+            .filter(|n| !n.is_empty() && n.len() <= 512)
+            .map(str::to_string);
+        match offered {
+            Some(offered) if nonce.is_none() && upstream_error(&answer.body) == "use_dpop_nonce" => {
+                nonce = Some(offered);
+            }
+            _ => break answer,
+        }
+    };
+    if !answer.status.is_success() {
         return Err(format!(
-            "the token endpoint answered {status}: {}",
-            upstream_error(&body)
+            "the token endpoint answered {}: {}",
+            answer.status,
+            upstream_error(&answer.body)
         ));
     }
-    serde_json::from_slice::<serde_json::Value>(&body)
+    serde_json::from_slice::<serde_json::Value>(&answer.body)
         .ok()
         .and_then(|v| v.get("id_token").and_then(|t| t.as_str()).map(str::to_string))
         .ok_or_else(|| "the token answer has no id_token".to_string())

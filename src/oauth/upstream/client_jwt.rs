@@ -36,14 +36,23 @@ pub async fn assertion(op: &OpState, client_id: &str, issuer: &str, now: u64) ->
     Ok(fiducia_hsm::sign_jws(signer.as_ref(), Map::new(), claims.to_string().as_bytes()).await?)
 }
 
-/// A DPoP proof for `POST url`.
-pub async fn dpop_proof(op: &OpState, url: &str, now: u64) -> Result<String, OAuthError> {
+/// A DPoP proof for `POST url`, with the server's `nonce` when it gave one
+/// (RFC 9449 §8).
+pub async fn dpop_proof(
+    op: &OpState,
+    url: &str,
+    nonce: Option<&str>,
+    now: u64,
+) -> Result<String, OAuthError> {
     let signer = signer(op)?;
     let jwk = serde_json::to_value(signer.public_jwk())
         .map_err(|e| OAuthError::new(ErrorCode::ServerError, e.to_string()))?;
     let mut header = Map::new();
     header.insert("typ".into(), Value::String("dpop+jwt".into()));
     header.insert("jwk".into(), jwk);
-    let claims = json!({"jti": new_secret()?, "htm": "POST", "htu": url, "iat": now});
+    let mut claims = json!({"jti": new_secret()?, "htm": "POST", "htu": url, "iat": now});
+    if let Some(nonce) = nonce {
+        claims["nonce"] = Value::String(nonce.to_string());
+    }
     Ok(fiducia_hsm::sign_jws(signer.as_ref(), header, claims.to_string().as_bytes()).await?)
 }

@@ -66,9 +66,17 @@ mod tests {
         assert!(super::for_client(&own, "up"));
         assert!(!super::for_client(&own, "pages"));
         assert!(!super::for_client(&own, "registered-client"));
-        let global = config(&format!("[login]\ninteraction_app = \"upstream\"\n{clients}{section}"));
+        let global = config(&format!(
+            "[login]\ninteraction_app = \"upstream\"\n{clients}{section}"
+        ));
         assert!(super::for_client(&global, "registered-client"));
-        assert!(!super::for_client(&global, "pages"), "\"built-in\" keeps the pages");
-        assert!(!super::for_client(&config(clients), "up"), "no [login.upstream]: no upstream");
+        assert!(
+            !super::for_client(&global, "pages"),
+            "\"built-in\" keeps the pages"
+        );
+        assert!(
+            !super::for_client(&config(clients), "up"),
+            "no [login.upstream]: no upstream"
+        );
     }
 }

@@ -108,6 +108,24 @@ async fn login_delegated_to_a_second_fiducia_ends_in_tokens_for_the_linked_custo
     assert!(metric(&pair.down, "fiducia_upstream_logins_total", "authenticated").await >= 1.0);
 }
 
+/// RFC 9449 §8: an upstream that requires DPoP nonces at its token
+/// endpoint answers `use_dpop_nonce` with one; the downstream proves again
+/// with it and the login goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_that_requires_dpop_nonces_is_answered_with_one() {
+    let pair = pair_with("", &[("FIDUCIA_TOKENS__DPOP_NONCE", "true")]).await;
+    let (authorize, _) = push(&pair.down, "openid", &[]).await;
+    let (mut down, mut up) = (Browser::new(), Browser::new());
+    let back = sign_in_upstream(&pair, &mut down, &mut up, &authorize).await;
+    let response = down.get(&pair.down, &path_of(&back, ISSUER)).await;
+    assert_status(&response, 303);
+    assert!(
+        location(&response).contains("/consent?ix="),
+        "{}",
+        text(&response)
+    );
+}
+
 /// RFC 6749 §10.12: the callback belongs to the browser that started the
 /// login (its `__Host-` cookie); another browser is refused without using
 /// the `state`; a forged `state` names nothing; a used one is used

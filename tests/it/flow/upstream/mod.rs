@@ -78,16 +78,18 @@ acr_map = {{ "urn:openbanking:psd2:ca" = "urn:openbanking:psd2:ca", "urn:bank:lo
 
 /// The upstream Fiducia on `port` (its issuer `https://localhost:port`):
 /// alice is its customer; the downstream is its private_key_jwt client
-/// with the downstream's `/jwks` as `jwks_uri`.
-pub async fn upstream(pki: TestPki, port: u16, down: &Op) -> Op {
+/// with the downstream's `/jwks` as `jwks_uri`; `more_env` sets more of
+/// its configuration.
+pub async fn upstream(pki: TestPki, port: u16, down: &Op, more_env: &[(&str, &str)]) -> Op {
     let issuer = format!("https://localhost:{port}");
     let listen = format!("127.0.0.1:{port}");
     let cas = format!("[\"{}\", \"{}\"]", pki.ca().display(), down.pki.ca().display());
-    let env = [
+    let mut env = vec![
         ("FIDUCIA_SERVER__ISSUER", issuer.as_str()),
         ("FIDUCIA_SERVER__LISTEN", listen.as_str()),
         ("FIDUCIA_TLS__CLIENT_CA", cas.as_str()),
     ];
+    env.extend_from_slice(more_env);
     let sections = Sections {
         env: &env,
         ..Sections::default()
@@ -119,13 +121,18 @@ pub struct Pair {
 
 /// Starts both, `lines` in the downstream's `[login.upstream]`.
 pub async fn pair(lines: &str) -> Pair {
+    pair_with(lines, &[]).await
+}
+
+/// [`pair`], the upstream with `up_env` overrides.
+pub async fn pair_with(lines: &str, up_env: &[(&str, &str)]) -> Pair {
     let (down_pki, up_pki) = (TestPki::new(), TestPki::new());
     let port = free_port();
     let issuer = format!("https://localhost:{port}");
     let up_ca = up_pki.ca().display().to_string();
     // The upstream's alice (`acc-alice-1`) is linked downstream.
     let down = downstream(down_pki, &issuer, &up_ca, "acc-alice-1", lines).await;
-    let up = upstream(up_pki, port, &down).await;
+    let up = upstream(up_pki, port, &down, up_env).await;
     Pair { down, up, issuer }
 }
 

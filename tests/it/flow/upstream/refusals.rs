@@ -275,3 +275,36 @@ async fn an_unreachable_upstream_gets_an_error_page() {
         text(&response)
     );
 }
+
+/// A request that demands SCA (`acr_values` naming only
+/// `urn:openbanking:psd2:sca`, OIDC Core §3.1.2.1): the upstream is asked
+/// for the level `acr_map` maps to it; a login at another level ends at
+/// the client with `unmet_authentication_requirements`, no code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_below_the_sca_asked_is_unmet() {
+    let idp = hostile("").await;
+    let mut browser = Browser::new();
+    let sca = [("acr_values", "urn:openbanking:psd2:sca")];
+    let (authorize, _) = push(&idp.down, "openid", &sca).await;
+    let response = browser.get(&idp.down, &authorize).await;
+    let sent = location(&response);
+    assert_eq!(
+        query_param(&sent, "acr_values").as_deref(),
+        Some("urn:bank:loa:3")
+    );
+    let (state, nonce) = (
+        query_param(&sent, "state").unwrap(),
+        query_param(&sent, "nonce").unwrap(),
+    );
+    idp.serve(&idp.key, &nonce, json!({"acr": "urn:bank:loa:1"}))
+        .await;
+    let response = idp.back(&mut browser, &state, Some(&idp.issuer)).await;
+    assert_status(&response, 303);
+    let redirect = location(&response);
+    assert!(redirect.starts_with(REDIRECT), "{redirect}");
+    assert_eq!(
+        query_param(&redirect, "error").as_deref(),
+        Some("unmet_authentication_requirements")
+    );
+    assert!(query_param(&redirect, "code").is_none());
+}
