@@ -28,8 +28,9 @@
 //!    `interaction::report_login`; an essential `acr` is enforced once, at
 //!    `interaction::finish`. The consent page follows.
 //!
-//! Every failure after step 3 ends the interaction (`interaction::abandon`):
-//! no code can come of it.
+//! Every failure after the pending login is consumed ends the interaction
+//! (`interaction::abandon`, which only a built-in runner's interaction at
+//! its login takes): no code can come of it.
 
 use super::begin::upstream_error;
 use super::client_jwt::{self, JWT_BEARER};
@@ -138,21 +139,21 @@ pub async fn complete(
         Ok(Consumed::Missing) => return GONE,
         Err(_) => return UNAVAILABLE,
     };
+    let id = pending.interaction_id.as_str();
     // Step 2.
     let (metadata, keys) = match upstream.provider(now).await {
         Ok(provider) => provider,
         Err(error) => {
             tracing::warn!(%error, "upstream OpenID Provider metadata unavailable");
-            return UNREACHABLE;
+            return end(op, id, now, UNREACHABLE).await;
         }
     };
     match query.get("iss") {
-        Some(iss) if iss != metadata.issuer => return MIX_UP,
-        None if metadata.sends_iss => return MIX_UP,
+        Some(iss) if iss != metadata.issuer => return end(op, id, now, MIX_UP).await,
+        None if metadata.sends_iss => return end(op, id, now, MIX_UP).await,
         _ => {}
     }
     // Step 3.
-    let id = pending.interaction_id.as_str();
     let ix = match interaction::load_for(repo, id, Runner::BuiltIn, now).await {
         Ok(ix) if ix.stage == Stage::Login => ix,
         Ok(_) => return USED,
