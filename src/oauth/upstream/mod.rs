@@ -13,6 +13,7 @@
 //!   call, both signed by the OP's active key (no other private key);
 //! - [`begin`]: `/authorize` of a client that uses the upstream: the
 //!   pending login (`model::upstream_login`), then the browser is sent up;
+//! - [`token_call`]: the code redeemed at the provider's token endpoint;
 //! - [`callback`]: the browser back at `/login/upstream/callback`: state,
 //!   cookie, `iss`, the code redeemed, the ID token validated, the
 //!   customer linked (`login::upstream_link`), the login reported as an
@@ -26,6 +27,7 @@ pub mod begin;
 pub mod callback;
 pub mod client_jwt;
 pub mod provider;
+pub mod token_call;
 
 use crate::config::Config;
 
