@@ -7,7 +7,9 @@
 //! RFC 9207 §2.4 `iss`; the same seam accepting a good token; an unknown
 //! `sub` with `provision = false` refused, with `provision = true` a
 //! customer created; an upstream `error` going to the client (RFC 6749
-//! §4.1.2.1).
+//! §4.1.2.1); an unreachable upstream; SCA asked through `acr_map` and a
+//! lower level `unmet_authentication_requirements`; `max_age` and
+//! `prompt=login` passed up and `max_age` enforced (OIDC Core §3.1.2.1).
 
 use super::super::super::support::{TestPki, assert_status};
 use super::super::harness::*;
@@ -307,4 +309,36 @@ async fn a_login_below_the_sca_asked_is_unmet() {
         Some("unmet_authentication_requirements")
     );
     assert!(query_param(&redirect, "code").is_none());
+}
+
+/// OIDC Core §3.1.2.1 through the interaction apps' own check
+/// (`interaction_api::check_login`): `max_age` and `prompt=login` are
+/// passed up; an ID token without `auth_time` though `max_age` was sent is
+/// refused (§3.1.3.7 step 13), and a login older than `max_age` ends with
+/// an error page, no code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_age_is_passed_up_and_enforced() {
+    let idp = hostile("").await;
+    let fresh = [("max_age", "60"), ("prompt", "login")];
+    for (auth_time, status, page) in [
+        (None, 502, "could not be verified"),
+        (Some(now() - 3_600), 403, "older than this request allows"),
+    ] {
+        let mut browser = Browser::new();
+        let (authorize, _) = push(&idp.down, "openid", &fresh).await;
+        let response = browser.get(&idp.down, &authorize).await;
+        let sent = location(&response);
+        assert_eq!(query_param(&sent, "max_age").as_deref(), Some("60"));
+        assert_eq!(query_param(&sent, "prompt").as_deref(), Some("login"));
+        let (state, nonce) = (
+            query_param(&sent, "state").unwrap(),
+            query_param(&sent, "nonce").unwrap(),
+        );
+        idp.serve(&idp.key, &nonce, json!({ "auth_time": auth_time }))
+            .await;
+        let response = idp.back(&mut browser, &state, Some(&idp.issuer)).await;
+        assert_status(&response, status);
+        assert!(response.headers().get("location").is_none());
+        assert!(text(&response).contains(page), "{}", text(&response));
+    }
 }
