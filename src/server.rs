@@ -158,6 +158,14 @@ pub async fn start_with(
         .collect::<anyhow::Result<Vec<_>>>()?;
     let fetcher = crate::jwks_fetch::JwksFetcher::new(&c.tls.client_ca)?;
     let config_api_fetcher = fetcher.clone();
+    // `[login.upstream]`: the bank's OpenID Provider, read through the same
+    // fetcher when the first login needs it (`oauth/upstream`).
+    let upstream = c.login.upstream.clone().map(|u| {
+        Arc::new(crate::oauth::upstream::provider::Upstream::new(
+            u,
+            fetcher.clone(),
+        ))
+    });
     let config_api_keys = keys_rx.clone();
     let config_api_repo = repo.clone();
     let config_api_clock = clock.clone();
@@ -275,6 +283,7 @@ pub async fn start_with(
             ciba,
             interaction_budgets: Default::default(),
             sections,
+            upstream,
         },
     )?);
     if let Some((jobs, device_items)) = ciba_jobs {

@@ -34,6 +34,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("dpop_proof", targets::signed::dpop_proof),
     ("ciba_signed_request", targets::signed::ciba_signed_request),
     ("software_statement", targets::signed::software_statement),
+    ("upstream_id_token", targets::signed::upstream_id_token),
 ];
 
 /// The target named `name`.

@@ -65,11 +65,22 @@ pub(super) fn check_interaction_apps(config: &Config) -> Result<(), ConfigError>
         }
         apps.push(dn);
     }
+    // `"upstream"`: the `[login.upstream]` OpenID Provider, when configured
+    // (`config/upstream.rs`); no resource server may take that id.
+    let upstream = super::upstream::UPSTREAM;
+    if config.resource_servers.iter().any(|rs| rs.id == upstream) {
+        return Err(ConfigError::new(
+            "resource_servers.upstream",
+            CHECK,
+            "`upstream` names the [login.upstream] OpenID Provider: choose another id",
+        ));
+    }
     let is_app = |id: &str| {
-        config
-            .resource_servers
-            .iter()
-            .any(|rs| rs.id == id && rs.interaction_login_url.is_some())
+        (id == upstream && config.login.upstream.is_some())
+            || config
+                .resource_servers
+                .iter()
+                .any(|rs| rs.id == id && rs.interaction_login_url.is_some())
     };
     if let Some(app) = &config.login.interaction_app
         && !is_app(app)

@@ -91,6 +91,9 @@ pub struct LoginConfig {
     /// `[login.totp]`: the second factor (TOTP, RFC 6238) and strong
     /// customer authentication (`config/totp.rs`).
     pub totp: super::TotpConfig,
+    /// `[login.upstream]`: the bank's own OpenID Provider the login is
+    /// delegated to (`config/upstream.rs`). Default none.
+    pub upstream: Option<super::UpstreamLoginConfig>,
 }
 
 impl Default for LoginConfig {
@@ -113,6 +116,7 @@ impl Default for LoginConfig {
             seed_users: Vec::new(),
             danger_weak_password_hashing: false,
             totp: super::TotpConfig::default(),
+            upstream: None,
         }
     }
 }
@@ -144,6 +148,11 @@ impl LoginConfig {
             .or_else(|| self.lifetime_problem())
             .or_else(|| self.throttle_problem())
             .or_else(|| self.totp.problem())
+            .or_else(|| {
+                self.upstream
+                    .as_ref()
+                    .and_then(super::UpstreamLoginConfig::problem)
+            })
             .or_else(|| {
                 (0..self.seed_users.len()).find_map(|i| super::seed_users::problem(&self.seed_users, i))
             })

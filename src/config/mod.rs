@@ -51,6 +51,8 @@ pub use seed_users::{
 mod signing;
 mod totp;
 pub use totp::TotpConfig;
+mod upstream;
+pub use upstream::{CUSTOMER_CLAIMS, UPSTREAM as UPSTREAM_INTERACTION, UpstreamLoginConfig};
 mod store;
 pub use store::*;
 

@@ -33,6 +33,8 @@ pub enum Endpoint {
     SecondFactor,
     /// The browser back from the bank's interaction app.
     InteractionReturn,
+    /// The browser back from the bank's upstream OpenID Provider.
+    UpstreamCallback,
     /// The interaction API, called by the bank's interaction app.
     InteractionApi(endpoints::interaction_api::Operation),
     /// UserInfo endpoint.
@@ -143,6 +145,12 @@ pub const ROUTES: &[Route] = &[
         methods: &[Method::GET, Method::POST],
         endpoint: Endpoint::Consent,
         label: "consent",
+    },
+    Route {
+        path: paths::UPSTREAM_CALLBACK,
+        methods: &[Method::GET],
+        endpoint: Endpoint::UpstreamCallback,
+        label: "upstream_callback",
     },
     Route {
         path: paths::INTERACTION_RETURN,
@@ -368,6 +376,9 @@ impl Router {
             Endpoint::SecondFactor => Ok(endpoints::second_factor::get(&self.op, &request, caller).await),
             Endpoint::InteractionReturn => {
                 Ok(endpoints::interaction_return::get(&self.op, &request, caller).await)
+            }
+            Endpoint::UpstreamCallback => {
+                Ok(endpoints::upstream_callback::get(&self.op, &request, caller).await)
             }
             Endpoint::InteractionApi(operation) => {
                 Ok(endpoints::interaction_api::post(&self.op, &request, caller, operation).await)

@@ -50,6 +50,7 @@ pub mod password;
 pub mod scopes;
 pub mod second_factor_page;
 pub mod throttle;
+pub mod upstream_link;
 pub mod user;
 #[cfg(test)]
 mod user_schema_tests;

@@ -11,6 +11,7 @@ pub mod registered;
 pub mod registered_budget;
 pub mod section_document;
 pub mod trust_lease;
+pub mod upstream_login;
 
 pub use binding::Binding;
 pub use client::{Client, ClientCiba};

@@ -42,3 +42,4 @@ pub mod session;
 pub mod token_lookup;
 pub mod tokens;
 pub mod trusted_since;
+pub mod upstream;

@@ -35,6 +35,9 @@ pub struct Services {
     /// The configuration sections managed live (trusted directories,
     /// resource servers, ...): what the consumers read at run time.
     pub sections: Arc<crate::oauth::live_sections::LiveSections>,
+    /// The bank's upstream OpenID Provider when `[login.upstream]` is
+    /// configured (`oauth/upstream`).
+    pub upstream: Option<Arc<crate::oauth::upstream::provider::Upstream>>,
 }
 
 /// What the endpoints share.

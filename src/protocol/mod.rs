@@ -29,3 +29,4 @@ pub mod response_type;
 pub mod scope;
 pub mod token_request;
 pub mod totp;
+pub mod upstream_id_token;

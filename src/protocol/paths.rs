@@ -31,6 +31,9 @@ pub const INTERACTION_API_LOGIN: &str = "/interaction-api/login";
 pub const INTERACTION_API_CONSENT: &str = "/interaction-api/consent";
 /// The interaction API: the URL to send the browser back to.
 pub const INTERACTION_API_RETURN: &str = "/interaction-api/return";
+/// The redirect URI Fiducia registers at the bank's upstream OpenID
+/// Provider (`[login.upstream]`): the upstream login's callback.
+pub const UPSTREAM_CALLBACK: &str = "/login/upstream/callback";
 /// OIDC Core §5.3.
 pub const USERINFO: &str = "/userinfo";
 /// RFC 7009 §2.

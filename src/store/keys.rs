@@ -75,6 +75,12 @@
 //! pending CIBA request keyed by the SHA-256 of its `auth_req_id`); the kind
 //! was likewise reserved from the start, so its first values needed no new
 //! version either.
+//! The `session` value is `UpstreamLogin` (`model/upstream_login.rs`, a
+//! login pending at the bank's upstream OpenID Provider, keyed by the
+//! SHA-256 of the `state` sent there, always with an expiry, no links);
+//! the kind was reserved from the start, so its first values needed no
+//! new version either: an older build's sweeper deletes them at expiry as
+//! any record of a known kind, and nothing else reads the kind.
 //! `PushedRequest.response_mode` gained the variant `Fragment` (the hybrid
 //! `code id_token`) after the existing ones: bincode writes a variant's
 //! index, so stored requests read as before and no new version was needed.

@@ -3,7 +3,8 @@
 //! behind the signature are fuzzed (a forged signature stops at the first
 //! step; `jose::jws_compact` fuzzes that step). Request objects (RFC 9101),
 //! client assertions (RFC 7523), DPoP proofs (RFC 9449), CIBA signed
-//! authentication requests (CIBA Core §7.1.1) and software statements.
+//! authentication requests (CIBA Core §7.1.1), software statements and
+//! the upstream OpenID Provider's ID tokens (OIDC Core §3.1.3.7).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -109,6 +110,32 @@ pub fn dpop_proof(data: &[u8]) {
     ];
     for request in requests {
         let _ = check_dpop_proof(&proof, request, NOW, 60);
+    }
+}
+
+/// An ID token of the bank's upstream OpenID Provider, validated as its
+/// relying party (OIDC Core §3.1.3.7), with and without `max_age` sent.
+pub fn upstream_id_token(data: &[u8]) {
+    use fiducia::protocol::upstream_id_token::{Expected, hash, validate};
+    let Some(key) = key() else { return };
+    let Some(jwt) = signed(key, json!({"kid": "k1"}), data) else {
+        return;
+    };
+    let jwks = ClientJwks {
+        keys: key.keys.clone(),
+        ..ClientJwks::default()
+    };
+    let nonce = hash("n-0S6_WzA2Mj");
+    for max_age_sent in [false, true] {
+        let expected = Expected {
+            issuer: ISSUER,
+            client_id: CLIENT_ID,
+            nonce_hash: &nonce,
+            started: NOW - 30,
+            max_age_sent,
+            now: NOW,
+        };
+        let _ = validate(&jwt, &jwks, &expected);
     }
 }
 

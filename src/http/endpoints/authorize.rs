@@ -17,7 +17,10 @@
 //! A client whose interactions go to the bank's own app (`[login]
 //! interaction_app`, the client's `interaction_app`) is sent there instead
 //! of the login page, with the interaction id and a cookie binding the
-//! interaction to this browser (`oauth::interaction_app`).
+//! interaction to this browser (`oauth::interaction_app`). A client whose
+//! login goes to the bank's own OpenID Provider (`interaction_app =
+//! "upstream"`, `oauth::upstream`) is sent there, through PAR when the
+//! provider offers it.
 
 use crate::config::FapiProfile;
 use crate::http::browser;
@@ -86,6 +89,12 @@ async fn start(op: &OpState, request: &Request<Bytes>) -> Result<Response<Bytes>
         .sections
         .get::<crate::oauth::live_sections::ResourceServers>();
     let app = crate::oauth::interaction_app::for_client(op.config.get(), &servers, client_id);
+    // Or its login delegated to the bank's OpenID Provider
+    // (`oauth::upstream`): the built-in runner, whose consent page follows.
+    let upstream = match crate::oauth::upstream::for_client(op.config.get(), client_id) {
+        true => op.services.upstream.as_deref(),
+        false => None,
+    };
     let (runner, ttl) = match app {
         Some(app) => (
             Runner::App(&app.id),
@@ -128,6 +137,9 @@ async fn start(op: &OpState, request: &Request<Bytes>) -> Result<Response<Bytes>
         tracing::info!(target: "fiducia::audit", client_id, interaction_app = %app.id, "authorization handed to the interaction app");
         return Ok(response);
     }
+    if let Some(upstream) = upstream {
+        return upstream_login(op, upstream, &started, ttl).await;
+    }
     let login = format!(
         "{}{}?ix={}",
         op.config.issuer_path(),
@@ -141,6 +153,48 @@ async fn start(op: &OpState, request: &Request<Bytes>) -> Result<Response<Bytes>
         &started.browser_secret,
         ttl,
     );
+    Ok(response)
+}
+
+/// Sends the browser to the upstream OpenID Provider
+/// (`oauth::upstream::begin`) with two cookies: the built-in pages' CSRF
+/// cookie (the consent page follows) and the `__Host-` cookie that binds
+/// the pending upstream login to this browser. Its failure ends the
+/// interaction with an error page, nothing sent to the client.
+async fn upstream_login(
+    op: &OpState,
+    upstream: &crate::oauth::upstream::provider::Upstream,
+    started: &interaction::Started,
+    ttl: u64,
+) -> Result<Response<Bytes>, (StatusCode, OAuthError)> {
+    let now = op.now();
+    let ix = interaction::load(&op.services.repo, &started.id, now)
+        .await
+        .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, OAuthError::from(e)))?;
+    let sent = match crate::oauth::upstream::begin::begin(op, upstream, &started.id, &ix.request, now).await {
+        Ok(sent) => sent,
+        Err(e) => {
+            if let Err(error) = interaction::abandon(&op.services.repo, &started.id, now).await {
+                tracing::warn!(%error, "interaction not ended after the upstream login failed to start");
+            }
+            let status = StatusCode::from_u16(e.code.row().status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            return Err((status, e));
+        }
+    };
+    let mut response = browser::see_other(&sent.location);
+    browser::set_cookie(
+        &mut response,
+        crate::login::csrf::COOKIE_NAME,
+        &started.browser_secret,
+        ttl,
+    );
+    browser::set_cookie(
+        &mut response,
+        crate::oauth::interaction_app::BROWSER_COOKIE,
+        &sent.browser_secret,
+        upstream.config.ttl_secs,
+    );
+    tracing::info!(target: "fiducia::audit", client_id = %ix.request.client_id, upstream = %upstream.config.issuer, "authorization's login sent to the upstream OpenID Provider");
     Ok(response)
 }
 

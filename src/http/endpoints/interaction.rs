@@ -42,6 +42,11 @@ const LOGIN_LOCKED: &str = "Too many attempts to sign in. Please wait and try ag
 /// `GET /login`.
 pub async fn login_get(op: &OpState, request: &Request<Bytes>, caller: &Caller) -> Response<Bytes> {
     match load(op, request, None).await {
+        // A client whose login is the bank's OpenID Provider's
+        // (`oauth::upstream`) has no password login here.
+        Ok((_, ix)) if crate::oauth::upstream::for_client(op.config.get(), &ix.request.client_id) => {
+            gone(&InteractionError::WrongStage, caller)
+        }
         Ok((id, ix)) if ix.stage == Stage::Login => login_page(op, &id, &ix, None, None),
         Ok((id, ix)) if matches!(ix.stage, Stage::SecondFactor(_)) => {
             browser::see_other(&second_factor_url(op, &id))
@@ -71,6 +76,9 @@ pub async fn login_post(op: &OpState, request: &Request<Bytes>, caller: &Caller)
         Ok(found) => found,
         Err(e) => return gone(&e, caller),
     };
+    if crate::oauth::upstream::for_client(op.config.get(), &ix.request.client_id) {
+        return gone(&InteractionError::WrongStage, caller);
+    }
     if matches!(ix.stage, Stage::SecondFactor(_)) {
         return browser::see_other(&second_factor_url(op, &id));
     }

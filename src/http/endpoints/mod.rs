@@ -23,6 +23,7 @@ pub mod revocation;
 pub mod sandbox_callback;
 pub mod second_factor;
 pub mod token;
+pub mod upstream_callback;
 pub mod userinfo;
 
 use bytes::Bytes;

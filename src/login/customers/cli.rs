@@ -71,6 +71,13 @@ pub enum UsersCommand {
         /// The username.
         username: String,
     },
+    /// Print the username that links a customer to the `[login.upstream]`
+    /// OpenID Provider's `sub` (`login::upstream_link`): a customer given
+    /// this username (e.g. by `import`) signs in there. Needs no store.
+    UpstreamLink {
+        /// The provider's `sub` of the customer.
+        sub: String,
+    },
     /// The customer's second factor (TOTP, RFC 6238).
     Totp {
         /// What to do.
@@ -100,12 +107,26 @@ pub enum TotpCommand {
 /// Runs `command` against the configured store.
 pub async fn run(config: &ValidatedConfig, command: UsersCommand) -> anyhow::Result<()> {
     let config = config.get();
+    if let UsersCommand::UpstreamLink { sub } = &command {
+        say!("{}", upstream_link(config, sub)?);
+        return Ok(());
+    }
     let store = crate::store::open(&config.store)
         .await
         .context("cannot open the store")?;
     let result = with_store(config, store.clone(), command).await;
     store.close().await;
     result
+}
+
+/// The link username of the configured upstream provider's `sub`.
+fn upstream_link(config: &crate::config::Config, sub: &str) -> anyhow::Result<String> {
+    let upstream = config
+        .login
+        .upstream
+        .as_ref()
+        .context("no [login.upstream] is configured")?;
+    Ok(crate::login::upstream_link::link_username(&upstream.issuer, sub))
 }
 
 async fn with_store(
@@ -217,6 +238,10 @@ async fn with_store(
             say!("TOTP factor removed for {username}");
             Ok(())
         }
+        UsersCommand::UpstreamLink { sub } => {
+            say!("{}", upstream_link(config, &sub)?);
+            Ok(())
+        }
     }
 }
 
@@ -271,4 +296,21 @@ async fn import(
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// `users upstream-link`: the username `login::upstream_link` links to
+    /// the configured provider's `sub`; without `[login.upstream]`, an error.
+    #[test]
+    fn the_upstream_link_is_the_configured_providers() {
+        let text = "[login.upstream]\nissuer = \"https://idp.example\"\nclient_id = \"op\"\n";
+        let config = crate::config::load_from_str(text, Vec::new()).unwrap();
+        assert_eq!(
+            super::upstream_link(&config, "123").unwrap(),
+            crate::login::upstream_link::link_username("https://idp.example", "123")
+        );
+        let none = crate::config::load_from_str("", Vec::new()).unwrap();
+        assert!(super::upstream_link(&none, "123").is_err());
+    }
 }

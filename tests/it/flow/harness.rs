@@ -43,6 +43,9 @@ pub struct Sections<'a> {
     /// true`, so that the flows that test something else pay with the
     /// password alone; the SCA tests (`sca.rs`) set their own.
     pub totp: &'a str,
+    /// `FIDUCIA_SECTION__FIELD` overrides (e.g. the issuer and port of an
+    /// OP that another must reach at its issuer, `upstream/`).
+    pub env: &'a [(&'a str, &'a str)],
 }
 
 /// The OP with two clients and one customer, signing in SoftHSM.
@@ -110,6 +113,7 @@ impl Op {
             login,
             signing,
             totp,
+            env,
         } = sections;
         let totp = match totp {
             "" => "danger_payments_without_sca = true",
@@ -235,7 +239,8 @@ jwks_file = "{ss_jwks}"
             more = more(&jwks_file),
         );
         let server = format!("http3 = false\n{server}");
-        let raw = config::load_from_str(&pki.config_text(&server, &extra), Vec::new()).unwrap();
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        let raw = config::load_from_str(&pki.config_text(&server, &extra), env).unwrap();
         let validated = config::validate(raw, pki.dir.path()).unwrap();
         // The first ES256 key, active at once.
         let admin = fiducia_hsm::pkcs11::admin::KeyAdmin::new(
@@ -678,6 +683,14 @@ impl Browser {
         response
     }
 
+    /// The value of cookie `name`, if the browser holds it.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+
     fn with_cookies(&self, mut request: Request<Full<Bytes>>) -> Request<Full<Bytes>> {
         if !self.cookies.is_empty() {
             let header = self
@@ -727,6 +740,21 @@ impl Browser {
             fields.push(("debtor_account", debtor));
         }
         let response = self.post(op, &consent, &fields).await;
+        assert_status(&response, 303);
+        location(&response)
+    }
+
+    /// On the consent page at `consent` (a URL or path on `op`): approve;
+    /// the redirect back.
+    pub async fn authorize_consent(&mut self, op: &Op, consent: &str) -> String {
+        let path = consent.strip_prefix(ISSUER).unwrap_or(consent).to_string();
+        let page = self.get(op, &path).await;
+        assert_eq!(page.status(), 200);
+        let html = String::from_utf8(page.body().to_vec()).unwrap();
+        let csrf = hidden_field(&html, "csrf");
+        let response = self
+            .post(op, &path, &[("decision", "approve"), ("csrf", &csrf)])
+            .await;
         assert_status(&response, 303);
         location(&response)
     }

@@ -29,6 +29,7 @@ pub mod refresh;
 pub mod revocation;
 pub mod revocation_race;
 pub mod sca;
+pub mod upstream;
 
 use super::support::{get, json};
 use fiducia::protocol::jose::{PublicJwk, verify_jws};
