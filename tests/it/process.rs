@@ -188,6 +188,10 @@ fn sandbox_starts_on_a_fresh_data_dir_and_serves_discovery_to_curl() {
                 "FIDUCIA_SANDBOX_DEVICE_LISTEN",
                 format!("127.0.0.1:{device_port}"),
             )
+            .env(
+                "FIDUCIA_SANDBOX_LOGIN_APP_LISTEN",
+                format!("127.0.0.1:{}", free_port()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -477,6 +481,10 @@ fn try_spawn_sandbox(
             )
             .env(
                 "FIDUCIA_SANDBOX_DEVICE_LISTEN",
+                format!("127.0.0.1:{}", free_port()),
+            )
+            .env(
+                "FIDUCIA_SANDBOX_LOGIN_APP_LISTEN",
                 format!("127.0.0.1:{}", free_port()),
             )
             .env("FIDUCIA_LOG__LEVEL", "warn")
