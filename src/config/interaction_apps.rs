@@ -30,6 +30,7 @@ const CHECK: &str = "interaction_apps";
 pub(super) fn check_interaction_apps(config: &Config) -> Result<(), ConfigError> {
     let mut apps = Vec::new();
     for rs in &config.resource_servers {
+        check_keys(rs)?;
         let Some(url) = &rs.interaction_login_url else {
             continue;
         };
@@ -100,6 +101,35 @@ pub(super) fn check_interaction_apps(config: &Config) -> Result<(), ConfigError>
         ));
     }
     Ok(())
+}
+
+/// An app's `private_key_jwt` keys (RFC 7523 §2.2): on interaction apps
+/// only, `jwks_file` or `jwks_uri` (https) but not both, a file that holds
+/// a usable JWKS.
+fn check_keys(rs: &crate::config::ResourceServerConfig) -> Result<(), ConfigError> {
+    let field = |name: &str| format!("resource_servers.{}.{name}", rs.id);
+    if !rs.has_keys() {
+        return Ok(());
+    }
+    if rs.interaction_login_url.is_none() {
+        return Err(ConfigError::new(
+            field("jwks_file"),
+            CHECK,
+            "only an interaction app (with interaction_login_url) authenticates with a client assertion",
+        ));
+    }
+    match (&rs.jwks_file, &rs.jwks_uri) {
+        (Some(_), Some(_)) => Err(ConfigError::new(field("jwks_uri"), CHECK, "give jwks_file or jwks_uri, not both")),
+        (Some(path), None) => {
+            let bytes = std::fs::read(path)
+                .map_err(|e| ConfigError::new(field("jwks_file"), CHECK, format!("{}: {e}", path.display())))?;
+            crate::protocol::jose::ClientJwks::parse(&bytes)
+                .map(|_| ())
+                .map_err(|e| ConfigError::new(field("jwks_file"), CHECK, e.to_string()))
+        }
+        (None, Some(uri)) => check_login_url(uri).map_err(|m| ConfigError::new(field("jwks_uri"), CHECK, m)),
+        (None, None) => Ok(()),
+    }
 }
 
 /// An absolute https URL with a host and no fragment (the interaction id

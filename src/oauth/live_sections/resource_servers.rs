@@ -38,13 +38,29 @@ impl Section for ResourceServers {
             !before.iter().any(|b| b.id == rs.id)
                 && (rs.id.is_empty() || rs.id.len() > MAX_ID || !rs.id.chars().all(unreserved))
         });
-        match bad {
+        let mut problems = match bad {
             true => vec![FieldProblem::new(
                 "id",
                 format!("1 to {MAX_ID} characters of A-Z a-z 0-9 - . _ ~ (RFC 3986 §2.3)"),
             )],
             false => Vec::new(),
+        };
+        // A path on the writing node's disk is no API value (as for the
+        // trusted directories); one carried over from the file stays.
+        let new_file = after.iter().any(|rs| {
+            rs.jwks_file.as_ref().is_some_and(|path| {
+                !before
+                    .iter()
+                    .any(|b| b.id == rs.id && b.jwks_file.as_ref() == Some(path))
+            })
+        });
+        if new_file {
+            problems.push(FieldProblem::new(
+                "jwks_file",
+                "a path on one node's disk is not an API value: give jwks_uri (https), which every node fetches",
+            ));
         }
+        problems
     }
 }
 
