@@ -8,7 +8,7 @@ use anyhow::Context;
 
 /// The whole payment, step by step.
 pub(super) async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::Result<()> {
-    let setup = setup::Setup::load(&args.sandbox.data)
+    let mut setup = setup::Setup::load(&args.sandbox.data)
         .await
         .context("reading the sandbox")?;
     report.say(format!(
@@ -16,7 +16,28 @@ pub(super) async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::
         args.order.amount, args.order.currency, setup.sandbox.issuer
     ));
 
-    let statement = onboarding::statement(&setup)
+    let client = match args.login_app {
+        true => {
+            let client = super::login_app_client::use_static_client(&mut setup, &args.sandbox.data)
+                .context("step 2 (the login app's client)")?;
+            report.step(
+                "login app client",
+                format!(
+                    "{} (tls_client_auth; its customers sign in at the bank's own login app {})",
+                    client.client_id, setup.sandbox.login_app_url
+                ),
+            );
+            client
+        }
+        false => onboard(&setup, report).await?,
+    };
+    report.record("client_id", client.client_id.as_str());
+    pay(args, report, &setup, &client).await
+}
+
+/// Steps 1 and 2: a software statement, and a client registered with it.
+async fn onboard(setup: &setup::Setup, report: &mut Report) -> anyhow::Result<onboarding::Registration> {
+    let statement = onboarding::statement(setup)
         .await
         .context("step 1 (software statement)")?;
     let claim = |name: &str| statement.claims[name].as_str().unwrap_or("?").to_string();
@@ -32,7 +53,7 @@ pub(super) async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::
     );
     report.detail(format!("transport certificate {}", setup.transport.0.display()));
 
-    let client = onboarding::register(&setup, &statement)
+    let client = onboarding::register(setup, &statement)
         .await
         .context("step 2 (registration)")?;
     report.step(
@@ -44,7 +65,16 @@ pub(super) async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::
         ),
     );
     report.secret("registration_access_token", &client.access_token);
-    report.record("client_id", client.client_id.as_str());
+    Ok(client)
+}
+
+/// Continues [`payment`] with `client`.
+async fn pay(
+    args: &PaymentArgs,
+    report: &mut Report,
+    setup: &setup::Setup,
+    client: &onboarding::Registration,
+) -> anyhow::Result<()> {
 
     // The balance is read under an account access consent when the client may read accounts.
     let reads_accounts = client.scopes.iter().any(|s| s == "accounts");

@@ -11,8 +11,9 @@
 //! `pwd otp mfa` (RFC 8176); a wrong password stays on the app's page
 //! (401); a denial is `access_denied` at the redirect URI (RFC 6749
 //! §4.1.2.1); a customer without a factor asked for a payment never gets
-//! a code; a forged form (no CSRF token, RFC 6749 §10.12) and an unknown
-//! interaction get the app's error page.
+//! a code; a forged form (no CSRF token, RFC 6749 §10.12), an unknown and
+//! a used interaction get the app's error page. Then `fiducia demo payment
+//! --login-app` takes the same path, scripted, to a settled payment.
 
 use super::process::{signal, spawn_sandbox, wait_exit};
 use super::support::*;
@@ -391,6 +392,30 @@ async fn the_sandbox_login_app_signs_in_takes_the_consent_and_the_client_gets_to
     let used = browser.get(&alice_login).await;
     assert!(matches!(used.status().as_u16(), 404 | 409), "{}", used.status());
     assert!(text(&used).contains("Start again from the application."));
+
+    // `fiducia demo payment --login-app`: the same path scripted, from
+    // consents to money moved; the demo's browser follows the OP to the app.
+    let demo_data = data.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(fiducia_bin())
+            .args(["demo", "payment", "--data"])
+            .arg(&demo_data)
+            .args(["--user", "alice", "--password", "wonderland-123", "--login-app", "--json"])
+            .args(["--amount", "3.21"])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let lines = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{lines}\n{stdout}");
+    assert!(lines.contains("login app client") && lines.contains(CLIENT), "{lines}");
+    let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(summary["client_id"], CLIENT);
+    assert_eq!(summary["payment_status"], "AcceptedSettlementCompleted");
+    assert_eq!(summary["consent_status"], "Consumed");
 
     signal(&child.0, Signal::SIGINT);
     assert_eq!(wait_exit(&mut child.0, Duration::from_secs(10)).code(), Some(0));
