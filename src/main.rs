@@ -394,8 +394,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             drain_delay_ms,
         } => {
             reexec_with_softhsm_conf(Some(&sandbox::softhsm_conf(&data)))?;
-            let (layout, validated) =
-                sandbox::prepare(
+            let (layout, validated) = sandbox::prepare(
                 &data,
                 &sandbox::directory_url(directory_listen),
                 device_listen,

@@ -119,10 +119,15 @@ fn check_keys(rs: &crate::config::ResourceServerConfig) -> Result<(), ConfigErro
         ));
     }
     match (&rs.jwks_file, &rs.jwks_uri) {
-        (Some(_), Some(_)) => Err(ConfigError::new(field("jwks_uri"), CHECK, "give jwks_file or jwks_uri, not both")),
+        (Some(_), Some(_)) => Err(ConfigError::new(
+            field("jwks_uri"),
+            CHECK,
+            "give jwks_file or jwks_uri, not both",
+        )),
         (Some(path), None) => {
-            let bytes = std::fs::read(path)
-                .map_err(|e| ConfigError::new(field("jwks_file"), CHECK, format!("{}: {e}", path.display())))?;
+            let bytes = std::fs::read(path).map_err(|e| {
+                ConfigError::new(field("jwks_file"), CHECK, format!("{}: {e}", path.display()))
+            })?;
             crate::protocol::jose::ClientJwks::parse(&bytes)
                 .map(|_| ())
                 .map_err(|e| ConfigError::new(field("jwks_file"), CHECK, e.to_string()))
@@ -201,9 +206,15 @@ mod tests {
         std::fs::write(&good, serde_json::json!({"keys": [jwk]}).to_string()).unwrap();
         let with = |lines: &str| check(&format!("{}{lines}\n", app("https://login.bank.example/op")));
         let ok = with(&format!("jwks_file = \"{}\"", good.display()));
-        assert!(ok.as_ref().is_ok() || ok.as_ref().is_err_and(|e| !e.contains("jwks")), "{ok:?}");
+        assert!(
+            ok.as_ref().is_ok() || ok.as_ref().is_err_and(|e| !e.contains("jwks")),
+            "{ok:?}"
+        );
         let ok = with("jwks_uri = \"https://login.bank.example/jwks\"");
-        assert!(ok.as_ref().is_ok() || ok.as_ref().is_err_and(|e| !e.contains("jwks")), "{ok:?}");
+        assert!(
+            ok.as_ref().is_ok() || ok.as_ref().is_err_and(|e| !e.contains("jwks")),
+            "{ok:?}"
+        );
         let both = with(&format!(
             "jwks_file = \"{}\"\njwks_uri = \"https://login.bank.example/jwks\"",
             good.display()
@@ -218,6 +229,9 @@ mod tests {
             good.display()
         ))
         .unwrap_err();
-        assert!(not_an_app.contains("resource_servers.gw.jwks_file"), "{not_an_app}");
+        assert!(
+            not_an_app.contains("resource_servers.gw.jwks_file"),
+            "{not_an_app}"
+        );
     }
 }

@@ -77,7 +77,9 @@ impl<'a> Browser<'a> {
                 }
                 let at_login_app = self.login_app.as_deref() == Some(origin(&next));
                 if origin(&next) != origin(url) && !at_login_app {
-                    bail!("the OP redirected to {next}, neither its own page, the bank's login app nor the redirect URI");
+                    bail!(
+                        "the OP redirected to {next}, neither its own page, the bank's login app nor the redirect URI"
+                    );
                 }
                 current = next;
                 response = self.get(&current).await?;

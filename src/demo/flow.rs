@@ -75,7 +75,6 @@ async fn pay(
     setup: &setup::Setup,
     client: &onboarding::Registration,
 ) -> anyhow::Result<()> {
-
     // The balance is read under an account access consent when the client may read accounts.
     let reads_accounts = client.scopes.iter().any(|s| s == "accounts");
     let cc_scope = if reads_accounts {
@@ -83,7 +82,7 @@ async fn pay(
     } else {
         "payments"
     };
-    let cc_token = consent::client_token(&setup, &[("client_id", client.client_id.as_str())], cc_scope)
+    let cc_token = consent::client_token(setup, &[("client_id", client.client_id.as_str())], cc_scope)
         .await
         .context("step 3 (client token)")?;
     report.step(
@@ -93,11 +92,11 @@ async fn pay(
     report.secret("access_token", &cc_token);
 
     let accounts = match reads_accounts {
-        true => Some(account_access(args, report, &setup, &client, &cc_token).await?),
+        true => Some(account_access(args, report, setup, client, &cc_token).await?),
         false => None,
     };
     let before = match &accounts {
-        Some(tokens) => payment::Gateway::new(&setup, &tokens.token_type, &tokens.access_token)
+        Some(tokens) => payment::Gateway::new(setup, &tokens.token_type, &tokens.access_token)
             .balances(&args.order.currency)
             .await
             .context("step 4 (balances)")?,
@@ -112,7 +111,7 @@ async fn pay(
 
     let request = consent::consent_request(&args.order, &consent::instruction_id());
     let key = uuid::Uuid::new_v4().to_string();
-    let consent = consent::create_payment(&setup, &cc_token, &request, &key)
+    let consent = consent::create_payment(setup, &cc_token, &request, &key)
         .await
         .context("step 5 (payment consent)")?;
     report.step(
@@ -128,12 +127,12 @@ async fn pay(
         ),
     );
     report.record("consent_id", consent.id.as_str());
-    let tokens = authorize_consent(args, report, &setup, &client, "openid payments", &consent.id, 5).await?;
+    let tokens = authorize_consent(args, report, setup, client, "openid payments", &consent.id, 5).await?;
 
     settle::pay(
         &args.order,
         report,
-        &setup,
+        setup,
         &consent,
         &tokens,
         &cc_token,

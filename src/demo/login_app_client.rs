@@ -24,7 +24,8 @@ const KEY: &str = "pki/clients/sandbox-fintech.key";
 pub fn use_static_client(setup: &mut Setup, data: &Path) -> anyhow::Result<Registration> {
     let file = data.join("fiducia.toml");
     let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-    let config: toml::Value = toml::from_str(&text).with_context(|| format!("{} is not TOML", file.display()))?;
+    let config: toml::Value =
+        toml::from_str(&text).with_context(|| format!("{} is not TOML", file.display()))?;
     let entry = config
         .get("clients")
         .and_then(toml::Value::as_array)
@@ -43,7 +44,12 @@ pub fn use_static_client(setup: &mut Setup, data: &Path) -> anyhow::Result<Regis
         entry
             .get(name)
             .and_then(toml::Value::as_array)
-            .map(|values| values.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .map(|values| {
+                values
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let redirect_uri = strings("redirect_uris")

@@ -153,7 +153,11 @@ pub async fn read(op: &OpState, app: &ResourceServerConfig, id: &str, now: u64) 
 /// of the login (`oauth::sca::requirement`: `required` for a payment or a
 /// demanded `urn:openbanking:psd2:sca`, `preferred`, else `password`), so
 /// that an app applies the bank's rule without knowing it.
-async fn payments_and_sca(op: &OpState, ix: &Interaction, now: u64) -> Result<(Vec<Value>, &'static str), ApiError> {
+async fn payments_and_sca(
+    op: &OpState,
+    ix: &Interaction,
+    now: u64,
+) -> Result<(Vec<Value>, &'static str), ApiError> {
     let terms = super::sca::payment_terms(&op.services.repo, &ix.request, now)
         .await
         .map_err(|_| ApiError::Unavailable)?;

@@ -59,7 +59,10 @@ pub async fn authenticate<'a>(
         .ok_or_else(|| AssertionRefusal::Invalid("no interaction app with keys has this id".into()))?;
     let issuer = op.config.issuer();
     let endpoint = op.config.endpoint_url(path);
-    let mtls_endpoint = op.config.mtls_endpoint_url(path).unwrap_or_else(|| endpoint.clone());
+    let mtls_endpoint = op
+        .config
+        .mtls_endpoint_url(path)
+        .unwrap_or_else(|| endpoint.clone());
     let audiences = [issuer, endpoint.as_str(), mtls_endpoint.as_str()];
     let check = |keys: &[crate::protocol::jose::ClientJwk]| {
         check_client_assertion(
@@ -71,14 +74,20 @@ pub async fn authenticate<'a>(
             MAX_ASSERTION_LIFETIME_SECS,
         )
     };
-    let keys_of = |refresh| op.services.interaction_app_keys.keys(app, refresh, std::time::Instant::now());
+    let keys_of = |refresh| {
+        op.services
+            .interaction_app_keys
+            .keys(app, refresh, std::time::Instant::now())
+    };
     let keys = keys_of(false).await.map_err(|e| {
         tracing::warn!(app = %app.id, error = %e, "interaction app keys unavailable");
         AssertionRefusal::Unavailable
     })?;
     let claims = match check(&keys.keys) {
         // The app may have rotated its keys: its jwks_uri once more.
-        Err(ClientAuthReason::Jws(JoseError::UnknownKid | JoseError::NoKeyForAlg)) if app.jwks_uri.is_some() => {
+        Err(ClientAuthReason::Jws(JoseError::UnknownKid | JoseError::NoKeyForAlg))
+            if app.jwks_uri.is_some() =>
+        {
             let keys = keys_of(true).await.map_err(|_| AssertionRefusal::Unavailable)?;
             check(&keys.keys).map_err(invalid)?
         }

@@ -43,7 +43,12 @@ impl AppKeys {
 
     /// `app`'s keys at `now`; `refresh` after an unknown `kid` fetches a
     /// `jwks_uri` again (spacing permitting). `Err`: no usable keys.
-    pub async fn keys(&self, app: &ResourceServerConfig, refresh: bool, now: Instant) -> Result<Arc<ClientJwks>, String> {
+    pub async fn keys(
+        &self,
+        app: &ResourceServerConfig,
+        refresh: bool,
+        now: Instant,
+    ) -> Result<Arc<ClientJwks>, String> {
         let source = match (&app.jwks_file, &app.jwks_uri) {
             (Some(path), _) => format!("file:{}", path.display()),
             (None, Some(uri)) => uri.clone(),

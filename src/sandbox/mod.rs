@@ -42,12 +42,12 @@ pub use gateway::{
     GATEWAY_ID, GATEWAY_SUBJECT_DN, SANDBOX_BANK_LISTEN, SANDBOX_GATEWAY_ADMIN_LISTEN,
     SANDBOX_GATEWAY_LISTEN, SandboxBank, start_bank_and_gateway,
 };
+pub use layout::{
+    SAMPLE_ORG_ID, SAMPLE_SOFTWARE_ID, SANDBOX_TOKEN_LABEL, SANDBOX_TOML, SandboxLayout, softhsm_conf,
+};
 pub use login_app_service::{
     LOGIN_APP_CLIENT_ID, LOGIN_APP_ID, LOGIN_APP_SUBJECT_DN, SANDBOX_LOGIN_APP_LISTEN, login_app_banner,
     login_app_url, start_login_app,
-};
-pub use layout::{
-    SAMPLE_ORG_ID, SAMPLE_SOFTWARE_ID, SANDBOX_TOKEN_LABEL, SANDBOX_TOML, SandboxLayout, softhsm_conf,
 };
 
 use crate::clock::{Clock, SystemClock};

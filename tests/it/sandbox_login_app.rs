@@ -67,7 +67,10 @@ fn query_param(url: &str, name: &str) -> Option<String> {
 
 fn csrf_of(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).unwrap_or_else(|| panic!("no CSRF field: {html}")) + marker.len();
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no CSRF field: {html}"))
+        + marker.len();
     html[start..start + html[start..].find('"').unwrap()].to_string()
 }
 
@@ -219,7 +222,13 @@ impl Sandbox {
     }
 
     /// The app's login page, then `username`'s password: the response.
-    async fn sign_in(&self, browser: &mut Browser, login_url: &str, username: &str, password: &str) -> Response<Bytes> {
+    async fn sign_in(
+        &self,
+        browser: &mut Browser,
+        login_url: &str,
+        username: &str,
+        password: &str,
+    ) -> Response<Bytes> {
         let page = browser.get(login_url).await;
         assert_status(&page, 200);
         let html = text(&page);
@@ -227,7 +236,10 @@ impl Sandbox {
         let csrf = csrf_of(&html);
         let url = format!("{}/login", self.endpoints.login_app_url);
         browser
-            .post(&url, &[("csrf", &csrf), ("username", username), ("password", password)])
+            .post(
+                &url,
+                &[("csrf", &csrf), ("username", username), ("password", password)],
+            )
             .await
     }
 
@@ -272,11 +284,17 @@ async fn the_sandbox_login_app_signs_in_takes_the_consent_and_the_client_gets_to
     .to_string();
     let mut browser = sandbox.browser();
     let (verifier, alice_login) = sandbox
-        .start(&mut browser, "openid payments", &[("authorization_details", &detail)])
+        .start(
+            &mut browser,
+            "openid payments",
+            &[("authorization_details", &detail)],
+        )
         .await;
 
     // A wrong password stays on the app's page: 401, the form again, no redirect.
-    let wrong = sandbox.sign_in(&mut browser, &alice_login, "alice", "not-her-password").await;
+    let wrong = sandbox
+        .sign_in(&mut browser, &alice_login, "alice", "not-her-password")
+        .await;
     assert_status(&wrong, 401);
     assert!(wrong.headers().get("location").is_none());
     assert!(text(&wrong).contains("Wrong username or password."));
@@ -284,7 +302,11 @@ async fn the_sandbox_login_app_signs_in_takes_the_consent_and_the_client_gets_to
     let right = browser
         .post(
             &format!("{app}/login"),
-            &[("csrf", &csrf), ("username", "alice"), ("password", "wonderland-123")],
+            &[
+                ("csrf", &csrf),
+                ("username", "alice"),
+                ("password", "wonderland-123"),
+            ],
         )
         .await;
     assert_status(&right, 303);
@@ -294,7 +316,10 @@ async fn the_sandbox_login_app_signs_in_takes_the_consent_and_the_client_gets_to
     let page = browser.get(&format!("{app}/otp")).await;
     assert_status(&page, 200);
     let html = text(&page);
-    assert!(html.contains("42.10 EUR") && html.contains("Merchant &lt;A&gt;"), "{html}");
+    assert!(
+        html.contains("42.10 EUR") && html.contains("Merchant &lt;A&gt;"),
+        "{html}"
+    );
     assert!(!html.contains("<script"), "no JavaScript");
     let secret = fiducia::protocol::totp::base32_decode(ALICE_TOTP).unwrap();
     let now = std::time::SystemTime::now()
@@ -303,7 +328,10 @@ async fn the_sandbox_login_app_signs_in_takes_the_consent_and_the_client_gets_to
         .as_secs();
     let code = fiducia::protocol::totp::code_at(&secret, now);
     let response = browser
-        .post(&format!("{app}/otp"), &[("csrf", &csrf_of(&html)), ("otp", &code)])
+        .post(
+            &format!("{app}/otp"),
+            &[("csrf", &csrf_of(&html)), ("otp", &code)],
+        )
         .await;
     assert_status(&response, 303);
     assert_eq!(location(&response), "/consent");
@@ -313,7 +341,10 @@ async fn the_sandbox_login_app_signs_in_takes_the_consent_and_the_client_gets_to
     assert!(consent_html.contains("openid payments") && consent_html.contains("42.10 EUR"));
     assert!(redirect.starts_with(REDIRECT), "{redirect}");
     // RFC 9207 §2: the issuer; RFC 6749 §4.1.2: the state.
-    assert_eq!(query_param(&redirect, "iss").as_deref(), Some(sandbox.endpoints.issuer.as_str()));
+    assert_eq!(
+        query_param(&redirect, "iss").as_deref(),
+        Some(sandbox.endpoints.issuer.as_str())
+    );
     assert_eq!(query_param(&redirect, "state").as_deref(), Some("st-app"));
     let code = query_param(&redirect, "code").unwrap_or_else(|| panic!("no code: {redirect}"));
 
@@ -345,7 +376,10 @@ async fn the_sandbox_login_app_signs_in_takes_the_consent_and_the_client_gets_to
     assert_eq!(claims["acr"], "urn:openbanking:psd2:sca");
     assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));
     let auth_time = claims["auth_time"].as_u64().unwrap();
-    assert!(auth_time <= now + 5 && auth_time + 120 >= now, "{auth_time} vs {now}");
+    assert!(
+        auth_time <= now + 5 && auth_time + 120 >= now,
+        "{auth_time} vs {now}"
+    );
 
     // Bob denies an account request (password only: no payment, no SCA
     // asked): access_denied at the redirect URI, no code.
@@ -400,7 +434,14 @@ async fn the_sandbox_login_app_signs_in_takes_the_consent_and_the_client_gets_to
         std::process::Command::new(fiducia_bin())
             .args(["demo", "payment", "--data"])
             .arg(&demo_data)
-            .args(["--user", "alice", "--password", "wonderland-123", "--login-app", "--json"])
+            .args([
+                "--user",
+                "alice",
+                "--password",
+                "wonderland-123",
+                "--login-app",
+                "--json",
+            ])
             .args(["--amount", "3.21"])
             .stdin(std::process::Stdio::null())
             .output()
@@ -411,7 +452,10 @@ async fn the_sandbox_login_app_signs_in_takes_the_consent_and_the_client_gets_to
     let lines = String::from_utf8_lossy(&output.stderr);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{lines}\n{stdout}");
-    assert!(lines.contains("login app client") && lines.contains(CLIENT), "{lines}");
+    assert!(
+        lines.contains("login app client") && lines.contains(CLIENT),
+        "{lines}"
+    );
     let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(summary["client_id"], CLIENT);
     assert_eq!(summary["payment_status"], "AcceptedSettlementCompleted");

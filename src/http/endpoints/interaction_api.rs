@@ -30,8 +30,8 @@ use crate::oauth::caller::Caller;
 use crate::oauth::interaction_api::{self, ApiError};
 use crate::oauth::interaction_app::{self, AppRefusal};
 use crate::oauth::interaction_app_assertion::{self, AssertionRefusal};
-use crate::protocol::paths;
 use crate::oauth::op::OpState;
+use crate::protocol::paths;
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use http::{Request, Response, StatusCode};
@@ -175,10 +175,13 @@ impl BodyRefusal {
 /// A client assertion's two members, as RFC 7521 §4.2 names the parameters.
 const ASSERTION_MEMBERS: [&str; 2] = ["client_assertion_type", "client_assertion"];
 
+/// A client assertion from a body: its type and the JWT.
+type Assertion = (String, String);
+
 /// The JSON object of the body, and the client assertion it carries
 /// (`client_assertion_type`, `client_assertion`, both strings, taken out
 /// of the object), or why it is refused.
-fn body_object(request: &Request<Bytes>) -> Result<(Map<String, Value>, Option<(String, String)>), BodyRefusal> {
+fn body_object(request: &Request<Bytes>) -> Result<(Map<String, Value>, Option<Assertion>), BodyRefusal> {
     let refused = |detail: &str| BodyRefusal {
         status: StatusCode::BAD_REQUEST,
         name: "invalid-report",

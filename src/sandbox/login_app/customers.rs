@@ -167,7 +167,12 @@ mod tests {
     async fn passwords_and_codes_are_checked_and_a_code_works_once_rfc6238_s5_2() {
         let customers = Customers::new(&[alice()]).await.unwrap();
         assert!(customers.authenticate("alice", "nope").await.is_none());
-        assert!(customers.authenticate("mallory", "wonderland-123").await.is_none());
+        assert!(
+            customers
+                .authenticate("mallory", "wonderland-123")
+                .await
+                .is_none()
+        );
         let signed_in = customers.authenticate("Alice", "wonderland-123").await.unwrap();
         assert_eq!(signed_in.sub, "sandbox-alice");
         assert!(signed_in.has_factor);

@@ -108,7 +108,10 @@ pub async fn start(config: LoginAppConfig) -> anyhow::Result<LoginAppServer> {
 }
 
 /// [`start`] with a chosen clock.
-pub async fn start_with_clock(config: LoginAppConfig, clock: Arc<dyn Clock>) -> anyhow::Result<LoginAppServer> {
+pub async fn start_with_clock(
+    config: LoginAppConfig,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<LoginAppServer> {
     let state = Arc::new(AppState {
         customers: customers::Customers::new(&config.customers).await?,
         sessions: sessions::Sessions::new(config.session_ttl_secs, config.max_sessions),

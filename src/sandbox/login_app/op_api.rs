@@ -137,7 +137,9 @@ impl OpApi {
 
     /// What interaction `id` asks.
     pub async fn read(&self, id: &str) -> Result<Asked, Failure> {
-        let answer = self.post(&self.config.read, json!({"interaction_id": id})).await?;
+        let answer = self
+            .post(&self.config.read, json!({"interaction_id": id}))
+            .await?;
         serde_json::from_value(answer).map_err(|e| Failure::Unreachable(format!("the OP's answer: {e}")))
     }
 
@@ -151,7 +153,12 @@ impl OpApi {
     }
 
     /// Reports the consent of interaction `id`; the URL to send the browser to.
-    pub async fn consent(&self, id: &str, approve: bool, debtor_account: Option<&str>) -> Result<String, Failure> {
+    pub async fn consent(
+        &self,
+        id: &str,
+        approve: bool,
+        debtor_account: Option<&str>,
+    ) -> Result<String, Failure> {
         let mut body = json!({"interaction_id": id, "approve": approve});
         if let Some(account) = debtor_account {
             body["debtor_account"] = json!(account);

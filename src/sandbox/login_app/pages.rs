@@ -166,7 +166,6 @@ mod tests {
             identification: "GB1\"onclick=\"x".into(),
             currency: "EUR".into(),
             name: "<b>".into(),
-            ..Account::default()
         }];
         let html = consent(&ConsentView {
             name: "Alice & Bob",

@@ -140,7 +140,10 @@ mod tests {
         let sessions = Sessions::new(60, 2);
         let (a, token) = sessions.open("ix-a", Asked::default(), 100).unwrap();
         let got = sessions.get(&a, 159).unwrap();
-        assert_eq!((got.csrf.as_str(), got.interaction_id.as_str()), (token.as_str(), "ix-a"));
+        assert_eq!(
+            (got.csrf.as_str(), got.interaction_id.as_str()),
+            (token.as_str(), "ix-a")
+        );
         assert!(sessions.get(&a, 160).is_none());
         let (b, _) = sessions.open("ix-b", Asked::default(), 110).unwrap();
         let (c, _) = sessions.open("ix-c", Asked::default(), 120).unwrap();
@@ -149,6 +152,8 @@ mod tests {
         assert_eq!(sessions.fail(&b), 2);
         sessions.close(&b);
         assert!(sessions.get(&b, 130).is_none() && sessions.get(&c, 130).is_some());
-        assert!(cookie("v", 600).starts_with("__Host-sandbox-login=v; Path=/; Secure; HttpOnly; SameSite=Strict"));
+        assert!(
+            cookie("v", 600).starts_with("__Host-sandbox-login=v; Path=/; Secure; HttpOnly; SameSite=Strict")
+        );
     }
 }

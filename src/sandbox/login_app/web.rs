@@ -57,7 +57,11 @@ pub async fn start(state: &AppState, request: &Request<Bytes>) -> Response<Bytes
         asked.login_hint.clone(),
     );
     let Some((session, token)) = state.sessions.open(&id, asked, now) else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "Please try again", "The page could not be made.");
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Please try again",
+            "The page could not be made.",
+        );
     };
     let html = pages::login(&client_name, &token, hint.as_deref(), None);
     let mut response = browser::page(StatusCode::OK, html, None);
@@ -69,7 +73,7 @@ pub async fn start(state: &AppState, request: &Request<Bytes>) -> Response<Bytes
 pub async fn password(state: &AppState, request: &Request<Bytes>) -> Response<Bytes> {
     let (session, signin, form) = match checked(state, request) {
         Ok(checked) => checked,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if signin.step != Step::Password {
         return next_page(&signin.step);
@@ -83,7 +87,12 @@ pub async fn password(state: &AppState, request: &Request<Bytes>) -> Response<By
         if let Some(response) = too_many(state, &session) {
             return response;
         }
-        let html = pages::login(&client_name, &signin.csrf, Some(username), Some("Wrong username or password."));
+        let html = pages::login(
+            &client_name,
+            &signin.csrf,
+            Some(username),
+            Some("Wrong username or password."),
+        );
         return browser::page(StatusCode::UNAUTHORIZED, html, None);
     };
     let now = state.clock.now_unix();
@@ -153,7 +162,7 @@ pub async fn otp_page(state: &AppState, request: &Request<Bytes>) -> Response<By
 pub async fn otp(state: &AppState, request: &Request<Bytes>) -> Response<Bytes> {
     let (session, signin, form) = match checked(state, request) {
         Ok(checked) => checked,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let Step::Code(customer, password_at) = &signin.step else {
         return next_page(&signin.step);
@@ -169,7 +178,12 @@ pub async fn otp(state: &AppState, request: &Request<Bytes>) -> Response<Bytes> 
                 return response;
             }
             let message = "That code is not right. Enter the code your app shows now.";
-            let html = pages::otp(&customer.name, &signin.asked.payments, &signin.csrf, Some(message));
+            let html = pages::otp(
+                &customer.name,
+                &signin.asked.payments,
+                &signin.csrf,
+                Some(message),
+            );
             return browser::page(StatusCode::UNAUTHORIZED, html, None);
         }
     }
@@ -213,7 +227,7 @@ pub async fn consent_page(state: &AppState, request: &Request<Bytes>) -> Respons
 pub async fn consent(state: &AppState, request: &Request<Bytes>) -> Response<Bytes> {
     let (session, signin, form) = match checked(state, request) {
         Ok(checked) => checked,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if !matches!(signin.step, Step::Consent(_)) {
         return next_page(&signin.step);
@@ -221,7 +235,13 @@ pub async fn consent(state: &AppState, request: &Request<Bytes>) -> Response<Byt
     let approve = match form.get("decision") {
         Some("approve") => true,
         Some("deny") => false,
-        _ => return error(StatusCode::BAD_REQUEST, "Not understood", "Choose Approve or Deny."),
+        _ => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "Not understood",
+                "Choose Approve or Deny.",
+            );
+        }
     };
     let account = form.get("debtor_account").filter(|_| approve);
     match state.op.consent(&signin.interaction_id, approve, account).await {
@@ -248,17 +268,24 @@ fn signin(state: &AppState, request: &Request<Bytes>) -> Option<(String, SignIn)
 }
 
 /// The sign-in and the form of a POST whose CSRF token is the sign-in's.
-fn checked(state: &AppState, request: &Request<Bytes>) -> Result<(String, SignIn, Form), Response<Bytes>> {
-    let (session, signin) = signin(state, request).ok_or_else(expired)?;
+fn checked(
+    state: &AppState,
+    request: &Request<Bytes>,
+) -> Result<(String, SignIn, Form), Box<Response<Bytes>>> {
+    let (session, signin) = signin(state, request).ok_or_else(|| Box::new(expired()))?;
     let form = Form::parse(request.body()).map_err(|_| {
-        error(StatusCode::BAD_REQUEST, "Not understood", "The form could not be read.")
+        Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "Not understood",
+            "The form could not be read.",
+        ))
     })?;
     if !csrf::matches(&signin.csrf, form.get("csrf").unwrap_or("")) {
-        return Err(error(
+        return Err(Box::new(error(
             StatusCode::FORBIDDEN,
             "This form is not from this page",
             "Start again from the application.",
-        ));
+        )));
     }
     Ok((session, signin, form))
 }
@@ -279,7 +306,11 @@ fn too_many(state: &AppState, session: &str) -> Option<Response<Bytes>> {
 /// The page of the step the customer is at.
 fn next_page(step: &Step) -> Response<Bytes> {
     match step {
-        Step::Password => error(StatusCode::CONFLICT, "Sign in first", "Start again from the application."),
+        Step::Password => error(
+            StatusCode::CONFLICT,
+            "Sign in first",
+            "Start again from the application.",
+        ),
         Step::Code(..) => browser::see_other(OTP_PATH),
         Step::Consent(_) => browser::see_other(CONSENT_PATH),
     }

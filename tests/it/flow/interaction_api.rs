@@ -466,7 +466,10 @@ async fn prompt_none_is_login_required_at_the_redirect_uri_without_a_page() {
         assert_eq!(query_param(&to, "state").as_deref(), Some("st-none"));
         assert_eq!(query_param(&to, "iss").as_deref(), Some(ISSUER));
         assert!(query_param(&to, "code").is_none());
-        assert!(response.headers().get("set-cookie").is_none(), "{client}: no interaction");
+        assert!(
+            response.headers().get("set-cookie").is_none(),
+            "{client}: no interaction"
+        );
         let again = browser.get(&bank.op, &format!("/authorize?{query}")).await;
         assert_status(&again, 400);
     }

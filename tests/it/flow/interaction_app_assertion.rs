@@ -106,7 +106,10 @@ async fn an_interaction_app_authenticates_each_call_with_a_client_assertion() {
     // RFC 7523 §3 item 7: the same jti again is refused.
     let replayed = call(&op, read, body.clone(), &jwt).await;
     assert_status(&replayed, 401);
-    assert_eq!(problem_type(&replayed), "urn:fiducia:problem:client-assertion-replayed");
+    assert_eq!(
+        problem_type(&replayed),
+        "urn:fiducia:problem:client-assertion-replayed"
+    );
     // aud may be the URL of the endpoint called.
     let to_endpoint = op
         .assertion(KEY_APP, json!({"aud": format!("{ISSUER}{read}")}))
@@ -139,10 +142,7 @@ async fn an_interaction_app_authenticates_each_call_with_a_client_assertion() {
             "a lifetime beyond 60 s",
             op.assertion(KEY_APP, json!({"exp": now + 600})).await,
         ),
-        (
-            "an app without keys",
-            op.assertion(CERT_APP, json!({})).await,
-        ),
+        ("an app without keys", op.assertion(CERT_APP, json!({})).await),
         ("not a JWT", "not-a-jwt".to_string()),
     ];
     for (what, jwt) in refusals {
@@ -186,9 +186,7 @@ async fn an_interaction_app_authenticates_each_call_with_a_client_assertion() {
     let response = call(&op, "/interaction-api/consent", consent, &jwt).await;
     assert_status(&response, 200);
     let return_to = json(response.body())["return_to"].as_str().unwrap().to_string();
-    let response = browser
-        .get(&op, return_to.strip_prefix(ISSUER).unwrap())
-        .await;
+    let response = browser.get(&op, return_to.strip_prefix(ISSUER).unwrap()).await;
     assert_status(&response, 303);
     let redirect = location(&response);
     assert!(redirect.starts_with(REDIRECT), "{redirect}");
