@@ -5,7 +5,7 @@
 //! and the consent (the answer carries `return_to`). A refusal is an RFC
 //! 9457 problem document; its `type` and `detail` are kept for the page.
 
-use super::OpApiConfig;
+use super::settings::OpApiConfig;
 use crate::gateway::https_client::HttpsClient;
 use bytes::Bytes;
 use serde::Deserialize;

@@ -5,7 +5,7 @@
 //! carries the sign-in's CSRF token (RFC 6749 §10.12).
 
 use super::op_api::{Account, Payment};
-use super::{CONSENT_PATH, LOGIN_PATH, OTP_PATH};
+use super::settings::{CONSENT_PATH, LOGIN_PATH, OTP_PATH};
 use crate::login::html::Text;
 use crate::login::pages::document;
 use std::fmt::Write as _;

@@ -1,9 +1,9 @@
 //! What the app's routes share.
 
-use super::LoginAppConfig;
 use super::customers::Customers;
 use super::op_api::OpApi;
 use super::sessions::Sessions;
+use super::settings::LoginAppConfig;
 use crate::clock::Clock;
 use std::sync::Arc;
 
