@@ -131,6 +131,7 @@ pub async fn read(op: &OpState, app: &ResourceServerConfig, id: &str, now: u64) 
     let (payments, sca) = payments_and_sca(op, &ix, now).await?;
     Ok(json!({
         "client": {"client_id": request.client_id, "client_name": ix.client_name},
+        "redirect_uri": request.redirect_uri,
         "stage": stage,
         "sub": sub,
         "scopes": request.scopes,

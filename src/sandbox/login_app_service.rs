@@ -153,6 +153,7 @@ pub fn app_config(
             ca: vec![pki_dir.join(CA_CERT_FILE)],
             timeout_ms: 5000,
         },
+        op_issuer: config.issuer().to_string(),
         customers,
         session_ttl_secs: 600,
         max_sessions: 10_000,

@@ -231,6 +231,15 @@ impl Sandbox {
     ) -> Response<Bytes> {
         let page = browser.get(login_url).await;
         assert_status(&page, 200);
+        // CSP3 §6.4.3: the forms may end, through redirects, at the OP and
+        // the client (`form-action`), nowhere else; no script at all.
+        let csp = page.headers()["content-security-policy"].to_str().unwrap();
+        let op = format!("'self' {}", self.endpoints.issuer);
+        assert!(
+            csp.contains(&format!("form-action {op} https://localhost:8443;")),
+            "{csp}"
+        );
+        assert!(csp.starts_with("default-src 'none';"), "{csp}");
         let html = text(&page);
         assert!(html.contains("Sandbox Fintech Ltd (bank app login)"), "{html}");
         let csrf = csrf_of(&html);
@@ -460,6 +469,109 @@ async fn the_sandbox_login_app_signs_in_takes_the_consent_and_the_client_gets_to
     assert_eq!(summary["client_id"], CLIENT);
     assert_eq!(summary["payment_status"], "AcceptedSettlementCompleted");
     assert_eq!(summary["consent_status"], "Consumed");
+
+    signal(&child.0, Signal::SIGINT);
+    assert_eq!(wait_exit(&mut child.0, Duration::from_secs(10)).code(), Some(0));
+}
+
+/// The app's pages in headless Chromium (the CIBA page test's WebDriver
+/// harness): a person opens the authorization URL, the OP sends the
+/// browser to the app, they sign in, read the consent (client, scopes,
+/// escaped values, no script) and approve; the browser ends at the
+/// client's redirect URI with a code (RFC 6749 §4.1.2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_signs_in_and_approves_on_the_login_apps_pages_in_chromium() {
+    use super::ciba::browser::spki_pin;
+    use super::ciba::webdriver::Driver;
+    let driver = Driver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("sandbox");
+    let mut child = spawn_sandbox(&data);
+    let sandbox = Sandbox::new(&data).await;
+
+    // The request is pushed by the fintech; the person gets the URL.
+    let verifier = URL_SAFE_NO_PAD.encode([7u8; 32]);
+    let challenge = URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        verifier.as_bytes(),
+    ));
+    let pairs = [
+        ("client_id", CLIENT),
+        ("response_type", "code"),
+        ("redirect_uri", REDIRECT),
+        ("scope", "openid accounts"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+        ("state", "st-chromium"),
+        ("nonce", "n-chromium"),
+    ];
+    let response = exchange(&sandbox.fintech, form_post(&sandbox.par, &pairs, None)).await;
+    assert_status(&response, 201);
+    let request_uri = json(response.body())["request_uri"].as_str().unwrap().to_string();
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", CLIENT)
+        .append_pair("request_uri", &request_uri)
+        .finish();
+    let url = format!("{}/authorize?{query}", sandbox.endpoints.issuer);
+
+    let pin = spki_pin(&data.join("pki/server.pem"));
+    let browser = driver
+        .session(&[
+            format!("--ignore-certificate-errors-spki-list={pin}"),
+            "--window-size=412,915".to_string(),
+        ])
+        .await;
+    browser.open(&url).await;
+    browser.wait_for("h1", "Sandbox Bank").await;
+    assert!(
+        browser
+            .url()
+            .await
+            .starts_with(&format!("{}/login?", sandbox.endpoints.login_app_url))
+    );
+    browser
+        .wait_for(
+            "p.sub",
+            "Sandbox Fintech Ltd (bank app login) asks you to sign in",
+        )
+        .await;
+    let username = browser.wait_for("form input#username[name=username]", "").await;
+    browser.type_into(&username, "alice").await;
+    let password = browser.wait_for("form input#password[name=password]", "").await;
+    browser.type_into(&password, "wonderland-123").await;
+    let submit = browser.wait_for("form button[type=submit]", "Sign in").await;
+    browser.click(&submit).await;
+
+    browser
+        .wait_for("h1", "Sandbox Fintech Ltd (bank app login) asks")
+        .await;
+    browser.wait_for("dd", "openid accounts").await;
+    assert!(browser.all("script").await.is_empty(), "no JavaScript");
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("login-app-browser");
+    let png = browser.screenshot(&shots.join("consent.png")).await;
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 1000);
+    let approve = browser
+        .wait_for("form button[name=decision][value=approve]", "Approve")
+        .await;
+    browser.click(&approve).await;
+
+    // Through /interaction/return (the OP's cookie) to the redirect URI.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let landed = loop {
+        let at = browser.url().await;
+        if at.starts_with(REDIRECT) || std::time::Instant::now() > deadline {
+            break at;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        landed.starts_with(REDIRECT),
+        "{landed}: {}",
+        browser.source().await
+    );
+    assert!(query_param(&landed, "code").is_some(), "{landed}");
+    assert_eq!(query_param(&landed, "state").as_deref(), Some("st-chromium"));
+    browser.quit().await;
 
     signal(&child.0, Signal::SIGINT);
     assert_eq!(wait_exit(&mut child.0, Duration::from_secs(10)).code(), Some(0));

@@ -85,6 +85,10 @@ pub struct Asked {
     /// `required`, `preferred` or `password`: what the login must be.
     #[serde(default)]
     pub sca: String,
+    /// The client's redirect URI (where the browser ends: the pages'
+    /// `form-action` must allow its origin).
+    #[serde(default)]
+    pub redirect_uri: String,
     /// `login_hint`.
     #[serde(default)]
     pub login_hint: Option<String>,

@@ -41,6 +41,9 @@ pub struct LoginAppConfig {
     pub key: PathBuf,
     /// The OP.
     pub op: OpApiConfig,
+    /// The OP's issuer: its `/interaction/return` is where the forms'
+    /// redirects go first.
+    pub op_issuer: String,
     /// Who may sign in: the bank's customers, their `sub` at the OP.
     pub customers: Vec<AppCustomer>,
     /// How long a sign-in in progress lives, seconds.

@@ -52,9 +52,10 @@ pub async fn start(state: &AppState, request: &Request<Bytes>) -> Response<Bytes
         );
     }
     let now = state.clock.now_unix();
-    let (client_name, hint) = (
+    let (client_name, hint, redirect_uri) = (
         asked.client.client_name.clone().unwrap_or_default(),
         asked.login_hint.clone(),
+        asked.redirect_uri.clone(),
     );
     let Some((session, token)) = state.sessions.open(&id, asked, now) else {
         return error(
@@ -64,7 +65,7 @@ pub async fn start(state: &AppState, request: &Request<Bytes>) -> Response<Bytes
         );
     };
     let html = pages::login(&client_name, &token, hint.as_deref(), None);
-    let mut response = browser::page(StatusCode::OK, html, None);
+    let mut response = page(state, StatusCode::OK, html, &redirect_uri);
     add_cookie(&mut response, &cookie(&session, state.sessions.ttl()));
     response
 }
@@ -93,7 +94,7 @@ pub async fn password(state: &AppState, request: &Request<Bytes>) -> Response<By
             Some(username),
             Some("Wrong username or password."),
         );
-        return browser::page(StatusCode::UNAUTHORIZED, html, None);
+        return page(state, StatusCode::UNAUTHORIZED, html, &signin.asked.redirect_uri);
     };
     let now = state.clock.now_unix();
     if signin.asked.needs_second_factor(customer.has_factor) {
@@ -149,10 +150,11 @@ pub async fn otp_page(state: &AppState, request: &Request<Bytes>) -> Response<By
         return expired();
     };
     match &signin.step {
-        Step::Code(customer, _) => browser::page(
+        Step::Code(customer, _) => page(
+            state,
             StatusCode::OK,
             pages::otp(&customer.name, &signin.asked.payments, &signin.csrf, None),
-            None,
+            &signin.asked.redirect_uri,
         ),
         other => next_page(other),
     }
@@ -184,7 +186,7 @@ pub async fn otp(state: &AppState, request: &Request<Bytes>) -> Response<Bytes> 
                 &signin.csrf,
                 Some(message),
             );
-            return browser::page(StatusCode::UNAUTHORIZED, html, None);
+            return page(state, StatusCode::UNAUTHORIZED, html, &signin.asked.redirect_uri);
         }
     }
     let login = Login {
@@ -220,7 +222,7 @@ pub async fn consent_page(state: &AppState, request: &Request<Bytes>) -> Respons
         accounts: &asked.debtor_accounts,
         csrf: &signin.csrf,
     });
-    browser::page(StatusCode::OK, html, None)
+    page(state, StatusCode::OK, html, &asked.redirect_uri)
 }
 
 /// `POST /consent`: approve or deny; the browser goes to `return_to`.
@@ -253,6 +255,16 @@ pub async fn consent(state: &AppState, request: &Request<Bytes>) -> Response<Byt
         }
         Err(failure) => op_failure(&failure),
     }
+}
+
+/// A page of a sign-in: the login pages' headers, with the OP's and the
+/// client's origins in `form-action` (CSP3 §6.4.3; browsers apply it to
+/// the redirects that answer a form, so the 303 to the OP's
+/// `/interaction/return` and its 303 to `redirect_uri` must be allowed:
+/// `login::headers`).
+fn page(state: &AppState, status: StatusCode, html: String, redirect_uri: &str) -> Response<Bytes> {
+    let policy = crate::login::headers::form_action_policy(&[&state.config.op_issuer, redirect_uri]);
+    browser::page(status, html, Some(&policy))
 }
 
 /// Any other route.
