@@ -94,3 +94,35 @@ impl ListSection for ResourceServers {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(jwks_file: Option<&str>) -> ResourceServerConfig {
+        ResourceServerConfig {
+            id: "bank-login".into(),
+            tls_client_auth_subject_dn: "CN=bank-login".into(),
+            interaction_login_url: Some("https://login.bank.example/".into()),
+            interaction_requests_per_second: 200,
+            interaction_burst: 400,
+            jwks_file: jwks_file.map(Into::into),
+            jwks_uri: None,
+        }
+    }
+
+    /// An interaction app's `jwks_file` is a path on one node's disk: not
+    /// written through the Config API; one carried over from the file stays.
+    #[test]
+    fn a_jwks_file_is_refused_through_the_api_unless_carried_over() {
+        let problems = ResourceServers::api_problems(&vec![app(None)], &vec![app(Some("/keys.json"))]);
+        assert!(problems.iter().any(|p| p.field == "jwks_file"), "{problems:?}");
+        let carried = vec![app(Some("/keys.json"))];
+        assert!(ResourceServers::api_problems(&carried, &carried).is_empty());
+        assert!(
+            ResourceServers::api_problems(&carried, &vec![app(Some("/other.json"))])
+                .iter()
+                .any(|p| p.field == "jwks_file")
+        );
+    }
+}
