@@ -217,6 +217,7 @@ fn typed<T: DeserializeOwned>(body: Value) -> Result<T, BodyRefusal> {
 /// `client-assertion-replayed` (§3 item 7), 503 when the keys or the store
 /// cannot be reached.
 fn assertion_refused(refusal: &AssertionRefusal) -> Response<Bytes> {
+    tracing::warn!(target: "fiducia::audit", ?refusal, "interaction API call with a refused client assertion");
     match refusal {
         AssertionRefusal::Invalid(reason) => problem(
             StatusCode::UNAUTHORIZED,
