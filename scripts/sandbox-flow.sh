@@ -3,7 +3,10 @@
 # its transport certificate) through a FAPI 2.0 authorization code flow
 # against a running `fiducia sandbox`; you play the customer in a browser.
 # With --client-id/--cert/--key/--scope it plays a client registered at
-# /register (README "Onboard a fintech in the sandbox") instead.
+# /register (README "Onboard a fintech in the sandbox") instead; with
+# --client-id sandbox-fintech-app (same certificate) you sign in and approve
+# at the bank's own login app on https://localhost:8449 instead of the OP's
+# pages.
 #
 #   1. PAR (RFC 9126) with PKCE S256, over mTLS            -> request_uri
 #   2. you open the authorization URL, log in (alice / wonderland-123), approve
@@ -34,7 +37,7 @@ while [ $# -gt 0 ]; do
     --key) key=$2; shift 2 ;;
     --scope) scope=$2; shift 2 ;;
     --redirect-uri) redirect=$2; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done

@@ -116,7 +116,8 @@ enum Command {
     /// into the data directory and register a sample organisation and software
     /// in the sandbox directory; then serve the OP, the directory (port
     /// 8445), the API gateway (8446), the sample bank API behind it
-    /// (8447) and the customer device (8448), and print their URLs and the
+    /// (8447), the customer device (8448) and the bank's login-and-consent
+    /// app (8449), and print their URLs and the
     /// CA path.
     Sandbox {
         /// Where the sandbox keeps its config, certificates and keys.
@@ -165,6 +166,16 @@ enum Command {
             default_value = sandbox::SANDBOX_DEVICE_LISTEN
         )]
         device_listen: std::net::SocketAddr,
+        /// Where the bank's login-and-consent app listens (the OP sends
+        /// the browser of client sandbox-fintech-app there); its URL is
+        /// https://localhost:<port>/login.
+        #[arg(
+            long,
+            value_name = "ADDR",
+            env = "FIDUCIA_SANDBOX_LOGIN_APP_LISTEN",
+            default_value = sandbox::SANDBOX_LOGIN_APP_LISTEN
+        )]
+        login_app_listen: std::net::SocketAddr,
         /// Run the OP as N `fiducia serve` nodes behind HAProxy (TCP
         /// passthrough on the issuer's listeners, health checks on each
         /// node's /readyz) sharing one PostgreSQL server kept in
@@ -377,13 +388,18 @@ fn run(command: Command) -> anyhow::Result<()> {
             gateway_admin_listen,
             bank_listen,
             device_listen,
+            login_app_listen,
             nodes,
             proxy_protocol,
             drain_delay_ms,
         } => {
             reexec_with_softhsm_conf(Some(&sandbox::softhsm_conf(&data)))?;
-            let (layout, validated) =
-                sandbox::prepare(&data, &sandbox::directory_url(directory_listen), device_listen)?;
+            let (layout, validated) = sandbox::prepare(
+                &data,
+                &sandbox::directory_url(directory_listen),
+                device_listen,
+                login_app_listen,
+            )?;
             telemetry::init(&validated.get().log);
             runtime()?.block_on(async {
                 let signal = shutdown_signal()?;
@@ -412,14 +428,25 @@ fn run(command: Command) -> anyhow::Result<()> {
                 )
                 .await?;
                 let device = sandbox::start_device(&layout, &validated, device_listen).await?;
+                let login_app = sandbox::start_login_app(&layout, &validated, login_app_listen).await?;
                 let mut endpoints = sandbox::SandboxEndpoints::of(&layout, &validated, &directory, &bank)?;
                 endpoints.device_url = sandbox::device_url(device.addr);
+                endpoints.login_app_url = sandbox::login_app_url(login_app.addr);
                 endpoints.write(&layout.data_dir)?;
                 println!(
                     "{}",
-                    sandbox::banner(&layout, &validated, &op_lines, &directory, &bank, device.addr)?
+                    sandbox::banner(
+                        &layout,
+                        &validated,
+                        &op_lines,
+                        &directory,
+                        &bank,
+                        device.addr,
+                        login_app.addr
+                    )?
                 );
                 signal.await;
+                login_app.shutdown().await;
                 device.shutdown().await;
                 bank.shutdown().await;
                 directory.server.shutdown().await;

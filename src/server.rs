@@ -166,6 +166,7 @@ pub async fn start_with(
             fetcher.clone(),
         ))
     });
+    let app_key_fetcher = fetcher.clone();
     let config_api_keys = keys_rx.clone();
     let config_api_repo = repo.clone();
     let config_api_clock = clock.clone();
@@ -282,6 +283,7 @@ pub async fn start_with(
             directories,
             ciba,
             interaction_budgets: Default::default(),
+            interaction_app_keys: crate::oauth::interaction_app_keys::AppKeys::new(Some(app_key_fetcher)),
             sections,
             upstream,
         },

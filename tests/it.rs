@@ -27,6 +27,7 @@ mod it {
     pub mod nodes;
     pub mod pg_server;
     pub mod process;
+    pub mod sandbox_login_app;
     pub mod serving;
     pub mod store;
     pub mod support;

@@ -146,6 +146,11 @@ fn resolve_paths(config: &mut Config, base: &Path) {
             join(p);
         }
     }
+    for rs in &mut config.resource_servers {
+        if let Some(p) = rs.jwks_file.as_mut() {
+            join(p);
+        }
+    }
 }
 
 fn issuer_path_of(issuer: &str) -> String {

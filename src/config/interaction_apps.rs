@@ -30,6 +30,7 @@ const CHECK: &str = "interaction_apps";
 pub(super) fn check_interaction_apps(config: &Config) -> Result<(), ConfigError> {
     let mut apps = Vec::new();
     for rs in &config.resource_servers {
+        check_keys(rs)?;
         let Some(url) = &rs.interaction_login_url else {
             continue;
         };
@@ -113,6 +114,40 @@ pub(super) fn check_interaction_apps(config: &Config) -> Result<(), ConfigError>
     Ok(())
 }
 
+/// An app's `private_key_jwt` keys (RFC 7523 §2.2): on interaction apps
+/// only, `jwks_file` or `jwks_uri` (https) but not both, a file that holds
+/// a usable JWKS.
+fn check_keys(rs: &crate::config::ResourceServerConfig) -> Result<(), ConfigError> {
+    let field = |name: &str| format!("resource_servers.{}.{name}", rs.id);
+    if !rs.has_keys() {
+        return Ok(());
+    }
+    if rs.interaction_login_url.is_none() {
+        return Err(ConfigError::new(
+            field("jwks_file"),
+            CHECK,
+            "only an interaction app (with interaction_login_url) authenticates with a client assertion",
+        ));
+    }
+    match (&rs.jwks_file, &rs.jwks_uri) {
+        (Some(_), Some(_)) => Err(ConfigError::new(
+            field("jwks_uri"),
+            CHECK,
+            "give jwks_file or jwks_uri, not both",
+        )),
+        (Some(path), None) => {
+            let bytes = std::fs::read(path).map_err(|e| {
+                ConfigError::new(field("jwks_file"), CHECK, format!("{}: {e}", path.display()))
+            })?;
+            crate::protocol::jose::ClientJwks::parse(&bytes)
+                .map(|_| ())
+                .map_err(|e| ConfigError::new(field("jwks_file"), CHECK, e.to_string()))
+        }
+        (None, Some(uri)) => check_login_url(uri).map_err(|m| ConfigError::new(field("jwks_uri"), CHECK, m)),
+        (None, None) => Ok(()),
+    }
+}
+
 /// An absolute https URL with a host and no fragment (the interaction id
 /// is added to its query).
 fn check_login_url(url: &str) -> Result<(), String> {
@@ -132,6 +167,7 @@ fn check_login_url(url: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use crate::config::{load_from_str, validate};
+    use fiducia_hsm::Signer as _;
     use std::path::Path;
 
     const BASE: &str =
@@ -168,5 +204,45 @@ mod tests {
         ))
         .unwrap_err();
         assert!(ttl.contains("interaction_app_ttl_secs"), "{ttl}");
+    }
+
+    /// RFC 7523 §2.2 keys: on interaction apps only, one source, https,
+    /// a file that parses.
+    #[test]
+    fn an_apps_keys_are_one_https_source_or_a_readable_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("jwks.json");
+        let signer = fiducia_hsm::SoftwareSigner::generate(fiducia_hsm::JoseAlg::Es256).unwrap();
+        let jwk = signer.public_jwk();
+        std::fs::write(&good, serde_json::json!({"keys": [jwk]}).to_string()).unwrap();
+        let with = |lines: &str| check(&format!("{}{lines}\n", app("https://login.bank.example/op")));
+        let ok = with(&format!("jwks_file = \"{}\"", good.display()));
+        assert!(
+            ok.as_ref().is_ok() || ok.as_ref().is_err_and(|e| !e.contains("jwks")),
+            "{ok:?}"
+        );
+        let ok = with("jwks_uri = \"https://login.bank.example/jwks\"");
+        assert!(
+            ok.as_ref().is_ok() || ok.as_ref().is_err_and(|e| !e.contains("jwks")),
+            "{ok:?}"
+        );
+        let both = with(&format!(
+            "jwks_file = \"{}\"\njwks_uri = \"https://login.bank.example/jwks\"",
+            good.display()
+        ));
+        assert!(both.unwrap_err().contains("resource_servers.bank-login.jwks_uri"));
+        let plain = with("jwks_uri = \"http://login.bank.example/jwks\"").unwrap_err();
+        assert!(plain.contains("jwks_uri"), "{plain}");
+        let missing = with("jwks_file = \"/nonexistent/jwks.json\"").unwrap_err();
+        assert!(missing.contains("jwks_file"), "{missing}");
+        let not_an_app = check(&format!(
+            "[[resource_servers]]\nid = \"gw\"\ntls_client_auth_subject_dn = \"CN=gw,O=Bank,C=GB\"\njwks_file = \"{}\"\n",
+            good.display()
+        ))
+        .unwrap_err();
+        assert!(
+            not_an_app.contains("resource_servers.gw.jwks_file"),
+            "{not_an_app}"
+        );
     }
 }

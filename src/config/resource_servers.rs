@@ -61,6 +61,25 @@ pub struct ResourceServerConfig {
     /// 1,000,000. Default `400`.
     #[serde(default = "default_interaction_burst")]
     pub interaction_burst: u32,
+    /// An interaction app's public keys as a JWKS file: the app may then
+    /// authenticate each interaction-API call with a `client_assertion`
+    /// (`private_key_jwt`, RFC 7523 §2.2, OIDC Core §9) instead of its
+    /// certificate. Not with `jwks_uri`; interaction apps only; refused
+    /// through the Config API (a path on one node's disk). Default none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_file: Option<std::path::PathBuf>,
+    /// The same keys fetched from an https URL (cached, fetched again for
+    /// an unknown `kid`). Not with `jwks_file`; interaction apps only.
+    /// Default none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+}
+
+impl ResourceServerConfig {
+    /// Whether this interaction app may authenticate with a client assertion.
+    pub fn has_keys(&self) -> bool {
+        self.jwks_file.is_some() || self.jwks_uri.is_some()
+    }
 }
 
 fn default_interaction_rate() -> u32 {

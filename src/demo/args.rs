@@ -67,6 +67,12 @@ pub struct PaymentArgs {
     /// The payment.
     #[command(flatten)]
     pub order: PaymentOrder,
+    /// Authorise at the bank's own login-and-consent app (the sandbox's
+    /// port 8449) instead of the OP's pages: the demo plays the sandbox's
+    /// client sandbox-fintech-app, which is handed to that app, instead of
+    /// registering a new client.
+    #[arg(long)]
+    pub login_app: bool,
     /// Print a JSON summary on stdout (the step lines go to stderr).
     #[arg(long)]
     pub json: bool,

@@ -123,7 +123,9 @@ pub async fn as_customer(
     password: &str,
     totp_secret: Option<Vec<u8>>,
 ) -> anyhow::Result<String> {
-    let mut browser = Browser::new(&setup.browser).with_totp_secret(totp_secret);
+    let mut browser = Browser::new(&setup.browser)
+        .with_totp_secret(totp_secret)
+        .with_login_app(&setup.sandbox.login_app_url);
     browser
         .authorize(&pushed.url, &pushed.redirect_uri, user, password)
         .await

@@ -1,7 +1,10 @@
 //! The customer's browser, scripted: cookies kept per run, the OP's login
 //! and consent pages fetched over TLS, their forms (`form.rs`) filled and
 //! posted as a browser would. Redirects are followed on the OP's origin
-//! only; the redirect back to the fintech is returned, never fetched.
+//! and the sandbox's login app's (an interaction app: its pages have the
+//! same fields) only; the redirect back to the fintech is returned, never
+//! fetched. Cookies are kept per host, as a browser keeps them (RFC 6265
+//! §8.5: not per port).
 
 use super::form::{page_error, parse_form};
 use super::http::{Web, describe_failure};
@@ -19,6 +22,9 @@ pub struct Browser<'a> {
     /// The customer's TOTP secret (their authenticator app), for the OP's
     /// second-factor page.
     totp_secret: Option<Vec<u8>>,
+    /// The bank's login app's origin, where the OP may send the browser
+    /// (an interaction app's pages: the same forms are filled).
+    login_app: Option<String>,
 }
 
 /// Codes tried on the second-factor page: a code refused as used (another
@@ -32,7 +38,14 @@ impl<'a> Browser<'a> {
             web,
             cookies: Vec::new(),
             totp_secret: None,
+            login_app: None,
         }
+    }
+
+    /// Follows the OP to the bank's login app at `url` (its origin) too.
+    pub fn with_login_app(mut self, url: &str) -> Self {
+        self.login_app = (!url.is_empty()).then(|| origin(url).to_string());
+        self
     }
 
     /// The customer's authenticator: codes for the second-factor page.
@@ -62,8 +75,11 @@ impl<'a> Browser<'a> {
                 if next.starts_with(redirect_uri) {
                     return Ok(next);
                 }
-                if origin(&next) != origin(url) {
-                    bail!("the OP redirected to {next}, neither its own page nor the redirect URI");
+                let at_login_app = self.login_app.as_deref() == Some(origin(&next));
+                if origin(&next) != origin(url) && !at_login_app {
+                    bail!(
+                        "the OP redirected to {next}, neither its own page, the bank's login app nor the redirect URI"
+                    );
                 }
                 current = next;
                 response = self.get(&current).await?;

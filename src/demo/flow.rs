@@ -8,7 +8,7 @@ use anyhow::Context;
 
 /// The whole payment, step by step.
 pub(super) async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::Result<()> {
-    let setup = setup::Setup::load(&args.sandbox.data)
+    let mut setup = setup::Setup::load(&args.sandbox.data)
         .await
         .context("reading the sandbox")?;
     report.say(format!(
@@ -16,7 +16,28 @@ pub(super) async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::
         args.order.amount, args.order.currency, setup.sandbox.issuer
     ));
 
-    let statement = onboarding::statement(&setup)
+    let client = match args.login_app {
+        true => {
+            let client = super::login_app_client::use_static_client(&mut setup, &args.sandbox.data)
+                .context("step 2 (the login app's client)")?;
+            report.step(
+                "login app client",
+                format!(
+                    "{} (tls_client_auth; its customers sign in at the bank's own login app {})",
+                    client.client_id, setup.sandbox.login_app_url
+                ),
+            );
+            client
+        }
+        false => onboard(&setup, report).await?,
+    };
+    report.record("client_id", client.client_id.as_str());
+    pay(args, report, &setup, &client).await
+}
+
+/// Steps 1 and 2: a software statement, and a client registered with it.
+async fn onboard(setup: &setup::Setup, report: &mut Report) -> anyhow::Result<onboarding::Registration> {
+    let statement = onboarding::statement(setup)
         .await
         .context("step 1 (software statement)")?;
     let claim = |name: &str| statement.claims[name].as_str().unwrap_or("?").to_string();
@@ -32,7 +53,7 @@ pub(super) async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::
     );
     report.detail(format!("transport certificate {}", setup.transport.0.display()));
 
-    let client = onboarding::register(&setup, &statement)
+    let client = onboarding::register(setup, &statement)
         .await
         .context("step 2 (registration)")?;
     report.step(
@@ -44,8 +65,16 @@ pub(super) async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::
         ),
     );
     report.secret("registration_access_token", &client.access_token);
-    report.record("client_id", client.client_id.as_str());
+    Ok(client)
+}
 
+/// Continues [`payment`] with `client`.
+async fn pay(
+    args: &PaymentArgs,
+    report: &mut Report,
+    setup: &setup::Setup,
+    client: &onboarding::Registration,
+) -> anyhow::Result<()> {
     // The balance is read under an account access consent when the client may read accounts.
     let reads_accounts = client.scopes.iter().any(|s| s == "accounts");
     let cc_scope = if reads_accounts {
@@ -53,7 +82,7 @@ pub(super) async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::
     } else {
         "payments"
     };
-    let cc_token = consent::client_token(&setup, &[("client_id", client.client_id.as_str())], cc_scope)
+    let cc_token = consent::client_token(setup, &[("client_id", client.client_id.as_str())], cc_scope)
         .await
         .context("step 3 (client token)")?;
     report.step(
@@ -63,11 +92,11 @@ pub(super) async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::
     report.secret("access_token", &cc_token);
 
     let accounts = match reads_accounts {
-        true => Some(account_access(args, report, &setup, &client, &cc_token).await?),
+        true => Some(account_access(args, report, setup, client, &cc_token).await?),
         false => None,
     };
     let before = match &accounts {
-        Some(tokens) => payment::Gateway::new(&setup, &tokens.token_type, &tokens.access_token)
+        Some(tokens) => payment::Gateway::new(setup, &tokens.token_type, &tokens.access_token)
             .balances(&args.order.currency)
             .await
             .context("step 4 (balances)")?,
@@ -82,7 +111,7 @@ pub(super) async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::
 
     let request = consent::consent_request(&args.order, &consent::instruction_id());
     let key = uuid::Uuid::new_v4().to_string();
-    let consent = consent::create_payment(&setup, &cc_token, &request, &key)
+    let consent = consent::create_payment(setup, &cc_token, &request, &key)
         .await
         .context("step 5 (payment consent)")?;
     report.step(
@@ -98,12 +127,12 @@ pub(super) async fn payment(args: &PaymentArgs, report: &mut Report) -> anyhow::
         ),
     );
     report.record("consent_id", consent.id.as_str());
-    let tokens = authorize_consent(args, report, &setup, &client, "openid payments", &consent.id, 5).await?;
+    let tokens = authorize_consent(args, report, setup, client, "openid payments", &consent.id, 5).await?;
 
     settle::pay(
         &args.order,
         report,
-        &setup,
+        setup,
         &consent,
         &tokens,
         &cc_token,

@@ -18,6 +18,11 @@
 //!    the client's token and the new balance with the account access
 //!    token (`payment.rs`).
 //!
+//! With `--login-app` steps 1 and 2 give way to the sandbox's client
+//! `sandbox-fintech-app`, whose customers sign in and consent at the
+//! bank's own login app (`login_app_client.rs`; the scripted browser
+//! follows the OP to the app and back).
+//!
 //! `fiducia demo ciba-payment` is the decoupled version (CIBA Core 1.0,
 //! FAPI CIBA; `ciba_flow.rs`), played by the sandbox's CIBA fintech
 //! (`ciba_client.rs`: private_key_jwt over mutual TLS):
@@ -52,6 +57,7 @@ mod ekyc;
 mod flow;
 mod form;
 mod http;
+mod login_app_client;
 mod onboarding;
 mod payment;
 mod phone;

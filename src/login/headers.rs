@@ -55,6 +55,24 @@ pub fn consent_content_security_policy(redirect_uri: &str) -> String {
     }
 }
 
+/// The policy for a page whose form submissions end in redirects through
+/// each of `targets` (an interaction app's pages: to the OP's
+/// `/interaction/return`, then to the client's `redirect_uri`):
+/// [`CONTENT_SECURITY_POLICY`] with each target's origin added to
+/// `form-action`; a target that is no CSP source is left out (its redirect
+/// stays blocked).
+pub fn form_action_policy(targets: &[&str]) -> String {
+    let sources: Vec<String> = targets.iter().filter_map(|t| csp_source(t)).collect();
+    let mut action = String::from("'self'");
+    for source in &sources {
+        if !action.split(' ').any(|s| s == source) {
+            action.push(' ');
+            action.push_str(source);
+        }
+    }
+    format!("default-src 'none'; style-src 'unsafe-inline'; form-action {action}; frame-ancestors 'none'")
+}
+
 /// The CSP source expression (CSP3 §2.3.1) matching `uri`'s origin:
 /// `https://host[:port]` for http(s), `scheme:` for a private-use scheme,
 /// which RFC 8252 §7.1 makes a reverse domain name (so it has a `.`, and
@@ -126,5 +144,25 @@ mod tests {
         assert!(names.contains(&"x-frame-options"));
         assert!(names.contains(&"referrer-policy"));
         assert!(names.contains(&"cache-control"));
+    }
+
+    /// CSP3 §6.4.3 `form-action` for an interaction app's pages: its own
+    /// origin, the OP's and the client's, each once; nothing else.
+    #[test]
+    fn an_apps_pages_may_post_through_the_op_to_the_client() {
+        let policy = form_action_policy(&[
+            "https://op.example:8443",
+            "https://op.example:8443/cb",
+            "javascript:alert(1)",
+        ]);
+        assert_eq!(
+            policy,
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https://op.example:8443; frame-ancestors 'none'"
+        );
+        let two = form_action_policy(&["https://op.example", "https://tpp.example/cb?x=1"]);
+        assert!(
+            two.contains("form-action 'self' https://op.example https://tpp.example;"),
+            "{two}"
+        );
     }
 }

@@ -94,8 +94,9 @@ pub enum Decision {
     },
 }
 
-/// Why `/authorize` refuses a `request_uri` (RFC 9126 §4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why `/authorize` refuses a `request_uri` (RFC 9126 §4), or starts no
+/// interaction for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PushedRefusal {
     /// Used before: request_uris are one-time use.
     Used,
@@ -103,6 +104,11 @@ pub enum PushedRefusal {
     Unknown,
     /// Pushed by another client than the one named in the request.
     OtherClient,
+    /// The request has `prompt=none` and the OP keeps no login session, so
+    /// no customer can be authenticated without a page: consumed, no
+    /// interaction stored; the client gets `login_required` (OIDC Core
+    /// §3.1.2.6), whoever would have run the interaction.
+    LoginRequired(Box<PushedRequest>),
 }
 
 /// A started interaction: its id and the browser's secret (the built-in
@@ -158,6 +164,11 @@ pub async fn start(
             };
             if request.client_id != client_id {
                 return Ok(Err(PushedRefusal::OtherClient));
+            }
+            // OIDC Core §3.1.2.1: with prompt=none the OP must not display
+            // any page; without a session nobody is logged in.
+            if request.authentication.prompts("none") {
+                return Ok(Err(PushedRefusal::LoginRequired(Box::new(request))));
             }
             let interaction = Interaction {
                 request,

@@ -128,8 +128,10 @@ pub async fn read(op: &OpState, app: &ResourceServerConfig, id: &str, now: u64) 
         Some(sub) => debtor_choices(op, &ix, sub, now).await?,
         None => Vec::new(),
     };
+    let (payments, sca) = payments_and_sca(op, &ix, now).await?;
     Ok(json!({
         "client": {"client_id": request.client_id, "client_name": ix.client_name},
+        "redirect_uri": request.redirect_uri,
         "stage": stage,
         "sub": sub,
         "scopes": request.scopes,
@@ -142,7 +144,40 @@ pub async fn read(op: &OpState, app: &ResourceServerConfig, id: &str, now: u64) 
         "login_hint": request.authentication.login_hint,
         "prompt": split(request.authentication.prompt.as_deref()),
         "debtor_accounts": debtor_accounts,
+        "payments": payments,
+        "sca": sca,
     }))
+}
+
+/// The payments the interaction authorises, as the app must show them
+/// (PSD2 RTS Art. 5(1)(a): amount and payee), and what the request needs
+/// of the login (`oauth::sca::requirement`: `required` for a payment or a
+/// demanded `urn:openbanking:psd2:sca`, `preferred`, else `password`), so
+/// that an app applies the bank's rule without knowing it.
+async fn payments_and_sca(
+    op: &OpState,
+    ix: &Interaction,
+    now: u64,
+) -> Result<(Vec<Value>, &'static str), ApiError> {
+    let terms = super::sca::payment_terms(&op.services.repo, &ix.request, now)
+        .await
+        .map_err(|_| ApiError::Unavailable)?;
+    let payments_need_sca = !op.config.get().login.totp.danger_payments_without_sca;
+    let sca = match super::sca::requirement(&ix.request, !terms.is_empty(), payments_need_sca) {
+        super::sca::Requirement::Required => "required",
+        super::sca::Requirement::Preferred => "preferred",
+        super::sca::Requirement::Password => "password",
+    };
+    let payments = terms
+        .iter()
+        .map(|t| {
+            json!({
+                "amount": t.amount, "currency": t.currency, "payee_name": t.payee_name,
+                "payee_account": {"scheme_name": t.payee_account.0, "identification": t.payee_account.1},
+            })
+        })
+        .collect();
+    Ok((payments, sca))
 }
 
 /// The accounts the customer may pay from, when the interaction's UK OBIE

@@ -132,6 +132,8 @@ mod tests {
             interaction_login_url: Some("https://login.example/".into()),
             interaction_requests_per_second: 1,
             interaction_burst: 2,
+            jwks_file: None,
+            jwks_uri: None,
         };
         let (a, b) = (app("a"), app("b"));
         let budgets = AppBudgets::default();

@@ -19,6 +19,8 @@ pub mod id_token;
 pub mod interaction;
 pub mod interaction_api;
 pub mod interaction_app;
+pub mod interaction_app_assertion;
+pub mod interaction_app_keys;
 pub mod interaction_debtor;
 pub mod introspection;
 pub mod jwt_access_token;

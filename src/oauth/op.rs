@@ -32,6 +32,8 @@ pub struct Services {
     pub ciba: Option<Arc<crate::oauth::ciba::service::Ciba>>,
     /// The interaction apps' request budgets on this node.
     pub interaction_budgets: crate::oauth::interaction_app::AppBudgets,
+    /// The keys of interaction apps that authenticate with a client assertion.
+    pub interaction_app_keys: crate::oauth::interaction_app_keys::AppKeys,
     /// The configuration sections managed live (trusted directories,
     /// resource servers, ...): what the consumers read at run time.
     pub sections: Arc<crate::oauth::live_sections::LiveSections>,

@@ -33,6 +33,10 @@ pub struct SandboxEndpoints {
     /// Empty in files written before the device existed.
     #[serde(default)]
     pub device_url: String,
+    /// The bank's login-and-consent app's origin (its page is `/login`).
+    /// Empty in files written before the app existed.
+    #[serde(default)]
+    pub login_app_url: String,
 }
 
 impl SandboxEndpoints {
@@ -51,6 +55,7 @@ impl SandboxEndpoints {
             sample_software_id: SAMPLE_SOFTWARE_ID.into(),
             sample_software_dir: std::path::absolute(directory.directory.software_dir(SAMPLE_SOFTWARE_ID))?,
             device_url: String::new(),
+            login_app_url: String::new(),
         })
     }
 
@@ -93,6 +98,7 @@ mod tests {
             sample_software_id: SAMPLE_SOFTWARE_ID.into(),
             sample_software_dir: "/data/directory/software/sandbox-fintech".into(),
             device_url: "https://localhost:8448".into(),
+            login_app_url: "https://localhost:8449".into(),
         };
         endpoints.write(dir.path()).unwrap();
         assert_eq!(SandboxEndpoints::read(dir.path()).unwrap(), endpoints);

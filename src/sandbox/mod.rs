@@ -7,8 +7,10 @@
 //! fintech (`ciba_client.rs`, keys by `client_keys.rs`), then serves the
 //! OP and the sandbox regulatory directory (`directory.rs`) with the sample
 //! fintech registered, and the API gateway in front of the sample bank API
-//! (`gateway.rs`, `bank/`), and the customer device the OP's CIBA channel
-//! talks to (`customer_device.rs`, `device/`).
+//! (`gateway.rs`, `bank/`), the customer device the OP's CIBA channel
+//! talks to (`customer_device.rs`, `device/`), and the bank's own
+//! login-and-consent app that runs one client's interactions through the
+//! interaction API (`login_app_service.rs`, `login_app/`).
 
 pub mod bank;
 pub mod ciba_client;
@@ -24,6 +26,8 @@ mod gateway;
 #[cfg(test)]
 mod gateway_tests;
 mod layout;
+pub mod login_app;
+mod login_app_service;
 
 pub use customer_device::{
     DEVICE_SUBJECT_DN, SANDBOX_DEVICE_AUDIENCE, SANDBOX_DEVICE_LISTEN, device_banner,
@@ -40,6 +44,10 @@ pub use gateway::{
 };
 pub use layout::{
     SAMPLE_ORG_ID, SAMPLE_SOFTWARE_ID, SANDBOX_TOKEN_LABEL, SANDBOX_TOML, SandboxLayout, softhsm_conf,
+};
+pub use login_app_service::{
+    LOGIN_APP_CLIENT_ID, LOGIN_APP_ID, LOGIN_APP_SUBJECT_DN, SANDBOX_LOGIN_APP_LISTEN, login_app_banner,
+    login_app_url, start_login_app,
 };
 
 use crate::clock::{Clock, SystemClock};
@@ -79,12 +87,13 @@ pub fn node_lines(server: &crate::server::ServerHandle) -> Vec<String> {
 
 /// Prepares `data_dir` (config + PKI) if needed and returns the validated
 /// config, its sandbox directory entry pointed at `directory_url` (where
-/// `--directory-listen` puts the directory) and its CIBA device channel at
-/// `device_listen`.
+/// `--directory-listen` puts the directory), its CIBA device channel at
+/// `device_listen` and its login app's URL at `login_app_listen`.
 pub fn prepare(
     data_dir: &Path,
     directory_url: &str,
     device_listen: std::net::SocketAddr,
+    login_app_listen: std::net::SocketAddr,
 ) -> anyhow::Result<(SandboxLayout, ValidatedConfig)> {
     std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
     let config_file = data_dir.join("fiducia.toml");
@@ -120,9 +129,11 @@ pub fn prepare(
     ciba_client::ensure_key(data_dir)?;
     ciba_client::ensure_in_config(&config_file)?;
     gateway::ensure_resource_server(&config_file)?;
+    login_app_service::ensure_in_config(&config_file)?;
     let (mut raw, base) = config::load(Some(&config_file))?;
     directory::point_at_directory(&mut raw, directory_url);
     customer_device::point_at_device(&mut raw, device_listen);
+    login_app_service::point_at_login_app(&mut raw, login_app_listen);
     let validated = config::validate(raw, &base)?;
     let layout = SandboxLayout {
         data_dir: data_dir.to_path_buf(),
@@ -142,6 +153,7 @@ pub fn banner(
     directory: &SandboxDirectory,
     bank: &SandboxBank,
     device: std::net::SocketAddr,
+    login_app: std::net::SocketAddr,
 ) -> anyhow::Result<String> {
     let discovery = config.endpoint_url(crate::protocol::paths::DISCOVERY);
     let ca = absolute(&layout.ca_cert);
@@ -180,6 +192,7 @@ pub fn banner(
     ]);
     lines.extend(bank.banner());
     lines.push(device_banner(layout, device));
+    lines.push(login_app_banner(login_app));
     let customers = &config.get().login.seed_users;
     if let Some(first) = customers.first() {
         let names: Vec<&str> = customers.iter().map(|c| c.username.as_str()).collect();

@@ -162,6 +162,7 @@ fn sandbox_starts_on_a_fresh_data_dir_and_serves_discovery_to_curl() {
     let gateway_port = free_port();
     let bank_port = free_port();
     let device_port = free_port();
+    let login_app_port = free_port();
     let mut child = ChildGuard(
         Command::new(fiducia_bin())
             .args(["sandbox", "--data"])
@@ -188,6 +189,10 @@ fn sandbox_starts_on_a_fresh_data_dir_and_serves_discovery_to_curl() {
                 "FIDUCIA_SANDBOX_DEVICE_LISTEN",
                 format!("127.0.0.1:{device_port}"),
             )
+            .env(
+                "FIDUCIA_SANDBOX_LOGIN_APP_LISTEN",
+                format!("127.0.0.1:{login_app_port}"),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -207,6 +212,13 @@ fn sandbox_starts_on_a_fresh_data_dir_and_serves_discovery_to_curl() {
     assert!(
         banner.contains(&format!(
             "https://localhost:{port}/.well-known/openid-configuration"
+        )),
+        "{banner}"
+    );
+    // The bank's login app, where client sandbox-fintech-app's customers sign in.
+    assert!(
+        banner.contains(&format!(
+            "login app:     https://localhost:{login_app_port}/login"
         )),
         "{banner}"
     );
@@ -477,6 +489,10 @@ fn try_spawn_sandbox(
             )
             .env(
                 "FIDUCIA_SANDBOX_DEVICE_LISTEN",
+                format!("127.0.0.1:{}", free_port()),
+            )
+            .env(
+                "FIDUCIA_SANDBOX_LOGIN_APP_LISTEN",
                 format!("127.0.0.1:{}", free_port()),
             )
             .env("FIDUCIA_LOG__LEVEL", "warn")

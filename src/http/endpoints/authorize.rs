@@ -14,6 +14,10 @@
 //! `oauth::authorization_request`), stored as a pushed request would be,
 //! and consumed at once by the same interaction start.
 //!
+//! A request with `prompt=none` starts no interaction: Fiducia keeps no
+//! login session, so the client gets `login_required` at once (OIDC Core
+//! §3.1.2.6, `login_required`), before any page or app.
+//!
 //! A client whose interactions go to the bank's own app (`[login]
 //! interaction_app`, the client's `interaction_app`) is sent there instead
 //! of the login page, with the interaction id and a cookie binding the
@@ -114,10 +118,11 @@ async fn start(op: &OpState, request: &Request<Bytes>) -> Result<Response<Bytes>
     .await;
     let started = match started {
         Ok(Ok(started)) => started,
+        Ok(Err(PushedRefusal::LoginRequired(request))) => return login_required(op, &request).await,
         Ok(Err(refusal)) => {
             let description = match refusal {
                 PushedRefusal::Used => "this request_uri has already been used (RFC 9126 §4)",
-                PushedRefusal::Unknown => "unknown or expired request_uri",
+                PushedRefusal::Unknown | PushedRefusal::LoginRequired(_) => "unknown or expired request_uri",
                 PushedRefusal::OtherClient => "the request_uri was pushed by another client (RFC 9126 §4)",
             };
             return Err(bad(OAuthError::new(ErrorCode::InvalidRequestUri, description)));
@@ -196,6 +201,29 @@ async fn upstream_login(
     );
     tracing::info!(target: "fiducia::audit", client_id = %ix.request.client_id, upstream = %upstream.config.issuer, "authorization's login sent to the upstream OpenID Provider");
     Ok(response)
+}
+
+/// `prompt=none` (OIDC Core §3.1.2.1): Fiducia keeps no login session, so
+/// the customer is never logged in already; the client gets
+/// `login_required` at its redirect URI (§3.1.2.6) in its response mode,
+/// with `state` and `iss`, and no page is shown, whether the built-in
+/// pages or an interaction app would have run the interaction.
+async fn login_required(
+    op: &OpState,
+    request: &crate::model::records::PushedRequest,
+) -> Result<Response<Bytes>, (StatusCode, OAuthError)> {
+    let params = [
+        ("error", "login_required"),
+        (
+            "error_description",
+            "prompt=none: the customer must authenticate and this server keeps no login session",
+        ),
+    ];
+    tracing::info!(target: "fiducia::audit", client_id = %request.client_id, "prompt=none answered login_required");
+    match crate::oauth::authorization_response::redirect_location(op, request, &params).await {
+        Ok(location) => Ok(browser::see_other(&location)),
+        Err(e) => Err((StatusCode::SERVICE_UNAVAILABLE, e)),
+    }
 }
 
 /// A request object by value (RFC 9101 §5.1) of `client_id`: verified and

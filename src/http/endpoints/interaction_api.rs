@@ -7,6 +7,14 @@
 //! - `POST /interaction-api/consent` `{interaction_id, approve, scopes, claims, debtor_account}`;
 //! - `POST /interaction-api/return` `{interaction_id}`: `{return_to}`.
 //!
+//! The app authenticates with its certificate (RFC 8705 §2.1), or, when
+//! its entry has keys (`jwks_file` / `jwks_uri`), with a client assertion
+//! in the body: `client_assertion_type` and `client_assertion` as JSON
+//! members beside the operation's own (RFC 7521 §4.2's parameter names;
+//! RFC 7523 §2.2; `oauth::interaction_app_assertion`), checked before the
+//! rest of the body: 401 `invalid-client-assertion` or
+//! `client-assertion-replayed`.
+//!
 //! Bodies are JSON (`application/json`, at most [`MAX_BODY_BYTES`]);
 //! answers are JSON, every refusal an RFC 9457 problem document
 //! (`application/problem+json`: `type`, `title`, `status`, `detail`) with
@@ -21,12 +29,14 @@
 use crate::oauth::caller::Caller;
 use crate::oauth::interaction_api::{self, ApiError};
 use crate::oauth::interaction_app::{self, AppRefusal};
+use crate::oauth::interaction_app_assertion::{self, AssertionRefusal};
 use crate::oauth::op::OpState;
+use crate::protocol::paths;
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use http::{Request, Response, StatusCode};
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 /// The largest body accepted (the listener's `max_body_bytes` bounds it
 /// first): a report is a few hundred bytes.
@@ -45,6 +55,18 @@ pub enum Operation {
     Return,
 }
 
+impl Operation {
+    /// The endpoint's path (a client assertion's `aud` may name its URL).
+    fn path(self) -> &'static str {
+        match self {
+            Operation::Read => paths::INTERACTION_API_READ,
+            Operation::Login => paths::INTERACTION_API_LOGIN,
+            Operation::Consent => paths::INTERACTION_API_CONSENT,
+            Operation::Return => paths::INTERACTION_API_RETURN,
+        }
+    }
+}
+
 /// Handles one call of the interaction API.
 pub async fn post(
     op: &OpState,
@@ -57,22 +79,43 @@ pub async fn post(
         .services
         .sections
         .get::<crate::oauth::live_sections::ResourceServers>();
-    let app = match interaction_app::authenticate(&servers, caller) {
-        Ok(app) => app,
-        Err(AppRefusal::NoCertificate) => {
-            return problem(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "present the interaction app's certificate (RFC 8705 §2.1)",
-            );
+    // The body first: a JSON object, its client assertion (if any) taken out.
+    let (mut object, assertion) = match body_object(request) {
+        Ok(found) => found,
+        Err(refused) => return refused.response(),
+    };
+    let app = match assertion {
+        Some((kind, jwt)) => {
+            let found = interaction_app_assertion::authenticate(
+                op,
+                &servers,
+                (&kind, &jwt),
+                operation.path(),
+                op.now(),
+            )
+            .await;
+            match found {
+                Ok(app) => app,
+                Err(refusal) => return assertion_refused(&refusal),
+            }
         }
-        Err(AppRefusal::NotAnApp) => {
-            return problem(
-                StatusCode::FORBIDDEN,
-                "not-an-interaction-app",
-                "this certificate belongs to no interaction app",
-            );
-        }
+        None => match interaction_app::authenticate(&servers, caller) {
+            Ok(app) => app,
+            Err(AppRefusal::NoCertificate) => {
+                return problem(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "present the interaction app's certificate (RFC 8705 §2.1) or a client_assertion (RFC 7523 §2.2)",
+                );
+            }
+            Err(AppRefusal::NotAnApp) => {
+                return problem(
+                    StatusCode::FORBIDDEN,
+                    "not-an-interaction-app",
+                    "this certificate belongs to no interaction app",
+                );
+            }
+        },
     };
     // The app's request budget on this node (RFC 6585 §4).
     if let Err(limited) = op
@@ -91,20 +134,21 @@ pub async fn post(
         return response;
     }
     let now = op.now();
+    let body = Value::Object(std::mem::take(&mut object));
     let result = match operation {
-        Operation::Read => match body::<interaction_api::InteractionRef>(request) {
+        Operation::Read => match typed::<interaction_api::InteractionRef>(body) {
             Ok(r) => interaction_api::read(op, app, &r.interaction_id, now).await,
             Err(refused) => return refused.response(),
         },
-        Operation::Login => match body::<interaction_api::LoginReport>(request) {
+        Operation::Login => match typed::<interaction_api::LoginReport>(body) {
             Ok(report) => interaction_api::report_login(op, app, report, now).await,
             Err(refused) => return refused.response(),
         },
-        Operation::Consent => match body::<interaction_api::ConsentReport>(request) {
+        Operation::Consent => match typed::<interaction_api::ConsentReport>(body) {
             Ok(report) => interaction_api::report_consent(op, app, report, now).await,
             Err(refused) => return refused.response(),
         },
-        Operation::Return => match body::<interaction_api::InteractionRef>(request) {
+        Operation::Return => match typed::<interaction_api::InteractionRef>(body) {
             Ok(r) => interaction_api::return_to(op, app, &r.interaction_id, now).await,
             Err(refused) => return refused.response(),
         },
@@ -125,6 +169,73 @@ struct BodyRefusal {
 impl BodyRefusal {
     fn response(&self) -> Response<Bytes> {
         problem(self.status, self.name, &self.detail)
+    }
+}
+
+/// A client assertion's two members, as RFC 7521 §4.2 names the parameters.
+const ASSERTION_MEMBERS: [&str; 2] = ["client_assertion_type", "client_assertion"];
+
+/// A client assertion from a body: its type and the JWT.
+type Assertion = (String, String);
+
+/// The JSON object of the body, and the client assertion it carries
+/// (`client_assertion_type`, `client_assertion`, both strings, taken out
+/// of the object), or why it is refused.
+fn body_object(request: &Request<Bytes>) -> Result<(Map<String, Value>, Option<Assertion>), BodyRefusal> {
+    let refused = |detail: &str| BodyRefusal {
+        status: StatusCode::BAD_REQUEST,
+        name: "invalid-report",
+        detail: detail.to_string(),
+    };
+    let Value::Object(mut object) = body::<Value>(request)? else {
+        return Err(refused("the body must be a JSON object"));
+    };
+    let [kind, jwt] = ASSERTION_MEMBERS.map(|name| object.remove(name));
+    let assertion = match (kind, jwt) {
+        (None, None) => None,
+        (Some(Value::String(kind)), Some(Value::String(jwt))) => Some((kind, jwt)),
+        _ => {
+            return Err(refused(
+                "send client_assertion_type and client_assertion together, as strings (RFC 7521 §4.2)",
+            ));
+        }
+    };
+    Ok((object, assertion))
+}
+
+/// The object as the operation's body `T`.
+fn typed<T: DeserializeOwned>(body: Value) -> Result<T, BodyRefusal> {
+    serde_json::from_value(body).map_err(|e| BodyRefusal {
+        status: StatusCode::BAD_REQUEST,
+        name: "invalid-report",
+        detail: format!("the body is not acceptable: {e}"),
+    })
+}
+
+/// A refused client assertion as a problem: 401 `invalid-client-assertion`
+/// (RFC 7523 §3: signature, `iss`/`sub`, `aud`, `exp`, `jti`), 401
+/// `client-assertion-replayed` (§3 item 7), 503 when the keys or the store
+/// cannot be reached.
+fn assertion_refused(refusal: &AssertionRefusal) -> Response<Bytes> {
+    tracing::warn!(target: "fiducia::audit", ?refusal, "interaction API call with a refused client assertion");
+    match refusal {
+        AssertionRefusal::Invalid(reason) => problem(
+            StatusCode::UNAUTHORIZED,
+            "invalid-client-assertion",
+            &format!("the client assertion is not acceptable (RFC 7523 §3): {reason}"),
+        ),
+        AssertionRefusal::Replayed => problem(
+            StatusCode::UNAUTHORIZED,
+            "client-assertion-replayed",
+            "this assertion's jti was used before (RFC 7523 §3 item 7): sign a new assertion for each call",
+        ),
+        AssertionRefusal::Unavailable => {
+            let mut response = problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again");
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
     }
 }
 

@@ -38,13 +38,29 @@ impl Section for ResourceServers {
             !before.iter().any(|b| b.id == rs.id)
                 && (rs.id.is_empty() || rs.id.len() > MAX_ID || !rs.id.chars().all(unreserved))
         });
-        match bad {
+        let mut problems = match bad {
             true => vec![FieldProblem::new(
                 "id",
                 format!("1 to {MAX_ID} characters of A-Z a-z 0-9 - . _ ~ (RFC 3986 §2.3)"),
             )],
             false => Vec::new(),
+        };
+        // A path on the writing node's disk is no API value (as for the
+        // trusted directories); one carried over from the file stays.
+        let new_file = after.iter().any(|rs| {
+            rs.jwks_file.as_ref().is_some_and(|path| {
+                !before
+                    .iter()
+                    .any(|b| b.id == rs.id && b.jwks_file.as_ref() == Some(path))
+            })
+        });
+        if new_file {
+            problems.push(FieldProblem::new(
+                "jwks_file",
+                "a path on one node's disk is not an API value: give jwks_uri (https), which every node fetches",
+            ));
         }
+        problems
     }
 }
 
@@ -76,5 +92,37 @@ impl ListSection for ResourceServers {
             Value::Object(map) => map,
             _ => Map::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(jwks_file: Option<&str>) -> ResourceServerConfig {
+        ResourceServerConfig {
+            id: "bank-login".into(),
+            tls_client_auth_subject_dn: "CN=bank-login".into(),
+            interaction_login_url: Some("https://login.bank.example/".into()),
+            interaction_requests_per_second: 200,
+            interaction_burst: 400,
+            jwks_file: jwks_file.map(Into::into),
+            jwks_uri: None,
+        }
+    }
+
+    /// An interaction app's `jwks_file` is a path on one node's disk: not
+    /// written through the Config API; one carried over from the file stays.
+    #[test]
+    fn a_jwks_file_is_refused_through_the_api_unless_carried_over() {
+        let problems = ResourceServers::api_problems(&vec![app(None)], &vec![app(Some("/keys.json"))]);
+        assert!(problems.iter().any(|p| p.field == "jwks_file"), "{problems:?}");
+        let carried = vec![app(Some("/keys.json"))];
+        assert!(ResourceServers::api_problems(&carried, &carried).is_empty());
+        assert!(
+            ResourceServers::api_problems(&carried, &vec![app(Some("/other.json"))])
+                .iter()
+                .any(|p| p.field == "jwks_file")
+        );
     }
 }

@@ -430,3 +430,47 @@ async fn an_expired_interaction_id_is_refused() {
         .await;
     assert_status(&unknown, 404);
 }
+
+/// OIDC Core §3.1.2.1 and §3.1.2.6: `prompt=none` shows no page, and
+/// Fiducia keeps no login session, so the client gets `login_required` at
+/// its redirect URI (with `state` and RFC 9207 `iss`) at once, whether the
+/// interaction would have gone to the bank's app or to the built-in pages:
+/// no cookie, no interaction handed anywhere, and the `request_uri` is used
+/// up (RFC 9126 §4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prompt_none_is_login_required_at_the_redirect_uri_without_a_page() {
+    let bank = bank("").await;
+    for client in [APP_CLIENT, PKJWT] {
+        let (_, challenge) = pkce();
+        let assertion = bank.op.assertion(client, json!({})).await;
+        let extra = [("state", "st-none"), ("nonce", "n-none"), ("prompt", "none")];
+        let response = bank
+            .op
+            .send(
+                false,
+                pkjwt_par_for(client, &assertion, &challenge, "openid", &extra),
+            )
+            .await;
+        assert_status(&response, 201);
+        let request_uri = json(response.body())["request_uri"].as_str().unwrap().to_string();
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("client_id", client)
+            .append_pair("request_uri", &request_uri)
+            .finish();
+        let mut browser = Browser::new();
+        let response = browser.get(&bank.op, &format!("/authorize?{query}")).await;
+        assert_status(&response, 303);
+        let to = location(&response);
+        assert!(to.starts_with(REDIRECT), "{client}: {to}");
+        assert_eq!(query_param(&to, "error").as_deref(), Some("login_required"));
+        assert_eq!(query_param(&to, "state").as_deref(), Some("st-none"));
+        assert_eq!(query_param(&to, "iss").as_deref(), Some(ISSUER));
+        assert!(query_param(&to, "code").is_none());
+        assert!(
+            response.headers().get("set-cookie").is_none(),
+            "{client}: no interaction"
+        );
+        let again = browser.get(&bank.op, &format!("/authorize?{query}")).await;
+        assert_status(&again, 400);
+    }
+}

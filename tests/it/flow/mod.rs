@@ -15,6 +15,7 @@ pub mod gateway;
 pub mod harness;
 pub mod id_token_encryption;
 pub mod interaction_api;
+pub mod interaction_app_assertion;
 pub mod introspection;
 pub mod jar;
 pub mod jarm;
