@@ -104,7 +104,7 @@ pub struct Ctx {
     pub introspection: Option<Url>,
     pub mtls_introspection: Option<Url>,
     /// `hostile`: its TLS set-ups and the attack counter.
-    pub hostile: Option<super::hostile::Kit>,
+    pub hostile: Option<super::hostile::kit::Kit>,
 }
 
 impl Ctx {
@@ -152,7 +152,7 @@ impl Ctx {
         let bc_authorize_str = field(&meta["backchannel_authentication_endpoint"]);
         let introspection_str = field(&meta["introspection_endpoint"]);
         let hostile = match scenario {
-            Scenario::Hostile => Some(super::hostile::Kit::new(&setup, &tls)?),
+            Scenario::Hostile => Some(super::hostile::kit::Kit::new(&setup, &tls)?),
             _ => None,
         };
         let ciba = match &setup.ciba {

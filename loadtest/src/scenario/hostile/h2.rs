@@ -4,7 +4,7 @@
 //! up, bound what it holds, and end an abusive connection.
 
 use super::wire;
-use crate::scenario::Ctx;
+use crate::scenario::context::Ctx;
 use crate::stats::Failure;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

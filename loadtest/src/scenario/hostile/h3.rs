@@ -3,7 +3,7 @@
 //! announces 16 KiB and sends ten bytes, and holds them. The OP must bound
 //! the streams (its QUIC stream limit), time them out, and stay up.
 
-use crate::scenario::Ctx;
+use crate::scenario::context::Ctx;
 use crate::stats::Failure;
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! The OP must answer 4xx or close, promptly, whatever it is sent.
 
 use super::wire::{self, Answer};
-use crate::scenario::Ctx;
+use crate::scenario::context::Ctx;
 use crate::stats::Failure;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;

@@ -29,7 +29,7 @@ pub struct Kit {
 
 impl Kit {
     pub fn new(setup: &Setup, tls: &TlsConfigs) -> anyhow::Result<Self> {
-        let h2 = super::wire::with_alpn(&tls.plain, b"h2");
+        let h2 = with_alpn(&tls.plain, b"h2");
         let stranger = {
             let key = KeyPair::generate().context("key")?;
             let mut params = CertificateParams::new(Vec::<String>::new())?;
@@ -52,6 +52,13 @@ impl Kit {
             quic,
         })
     }
+}
+
+/// `config` offering only the ALPN protocol `protocol` (RFC 7301).
+pub fn with_alpn(config: &ClientConfig, protocol: &[u8]) -> Arc<ClientConfig> {
+    let mut config = config.clone();
+    config.alpn_protocols = vec![protocol.to_vec()];
+    Arc::new(config)
 }
 
 /// A client configuration trusting `ca` and presenting `cert` with `key`.

@@ -9,13 +9,12 @@
 mod h2;
 mod h3;
 mod http1;
-mod kit;
+pub mod kit;
 mod oauth;
+mod pkjwt;
 mod replay;
 mod verdict;
 mod wire;
-
-pub use kit::Kit;
 
 use super::context::{Ctx, Worker};
 use crate::stats::{Failure, Steps};
@@ -98,18 +97,6 @@ impl Attack {
             Attack::ReplayedCode => "replayed_code",
             Attack::ReplayedRefreshToken => "replayed_refresh_token",
         }
-    }
-}
-
-/// The private_key_jwt client and its key, which the forged-assertion and
-/// replay attacks use.
-fn pkjwt_client<'a>(
-    ctx: &'a Ctx,
-    step: &'static str,
-) -> Result<(&'a str, &'a crate::jose::SigningKey), Failure> {
-    match (&ctx.setup.pkjwt, &ctx.pkjwt_key) {
-        (Some(client), Some(key)) => Ok((client.client_id.as_str(), key)),
-        _ => Err(Failure::new(step, "client: no private_key_jwt client configured")),
     }
 }
 

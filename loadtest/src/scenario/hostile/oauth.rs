@@ -7,7 +7,7 @@
 use super::verdict::refused;
 use crate::http::{self, Conn};
 use crate::jose::{self, JWT_BEARER};
-use crate::scenario::{Ctx, Worker, client_error};
+use crate::scenario::context::{Ctx, Worker, client_error};
 use crate::stats::Failure;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -29,7 +29,7 @@ async fn token_with_assertion(
     step: &'static str,
     assertion: &str,
 ) -> Result<::http::Response<bytes::Bytes>, Failure> {
-    let (client_id, _) = super::pkjwt_client(ctx, step)?;
+    let (client_id, _) = super::pkjwt::pkjwt_client(ctx, step)?;
     let build = |proof: &str| {
         http::post_form(
             &ctx.token,
@@ -50,7 +50,7 @@ async fn token_with_assertion(
 /// RFC 7515 §5.2: a signature that does not verify (its last bytes changed).
 pub async fn bad_signature(worker: &mut Worker, ctx: &Ctx) -> Result<(), Failure> {
     let step = "bad_signature";
-    let (client_id, key) = super::pkjwt_client(ctx, step)?;
+    let (client_id, key) = super::pkjwt::pkjwt_client(ctx, step)?;
     let mut assertion =
         jose::client_assertion(key, client_id, &ctx.setup.issuer).map_err(client_error(step))?;
     let tail = if assertion.ends_with('A') { "BBBB" } else { "AAAA" };
@@ -63,7 +63,7 @@ pub async fn bad_signature(worker: &mut Worker, ctx: &Ctx) -> Result<(), Failure
 /// RFC 7518 §3.6: an unsecured JWS; FAPI 2.0 §5.4.1 allows PS256, ES256, EdDSA only.
 pub async fn alg_none(worker: &mut Worker, ctx: &Ctx) -> Result<(), Failure> {
     let step = "alg_none";
-    let (client_id, _) = super::pkjwt_client(ctx, step)?;
+    let (client_id, _) = super::pkjwt::pkjwt_client(ctx, step)?;
     let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
     let claims = URL_SAFE_NO_PAD.encode(assertion_claims(client_id, &ctx.setup.issuer).to_string());
     let response = token_with_assertion(worker, ctx, step, &format!("{header}.{claims}.")).await?;
@@ -73,7 +73,7 @@ pub async fn alg_none(worker: &mut Worker, ctx: &Ctx) -> Result<(), Failure> {
 /// The algorithm-confusion attack: HS256 keyed with the client's public JWK.
 pub async fn hmac_with_public_key(worker: &mut Worker, ctx: &Ctx) -> Result<(), Failure> {
     let step = "hmac_public_key";
-    let (client_id, key) = super::pkjwt_client(ctx, step)?;
+    let (client_id, key) = super::pkjwt::pkjwt_client(ctx, step)?;
     let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
     let claims = URL_SAFE_NO_PAD.encode(assertion_claims(client_id, &ctx.setup.issuer).to_string());
     let input = format!("{header}.{claims}");
@@ -90,7 +90,7 @@ pub async fn hmac_with_public_key(worker: &mut Worker, ctx: &Ctx) -> Result<(), 
 /// RFC 9449 §4.3 item 4: a proof whose `typ` is not `dpop+jwt`.
 pub async fn dpop_wrong_typ(worker: &mut Worker, ctx: &Ctx) -> Result<(), Failure> {
     let step = "dpop_wrong_typ";
-    let (client_id, key) = super::pkjwt_client(ctx, step)?;
+    let (client_id, key) = super::pkjwt::pkjwt_client(ctx, step)?;
     let assertion = jose::client_assertion(key, client_id, &ctx.setup.issuer).map_err(client_error(step))?;
     let proof_key = jose::SigningKey::generate(ctx.alg).map_err(client_error(step))?;
     let claims = json!({ "jti": jose::random(16), "htm": "POST", "htu": ctx.token_str, "iat": jose::now() });
@@ -116,7 +116,7 @@ pub async fn dpop_wrong_typ(worker: &mut Worker, ctx: &Ctx) -> Result<(), Failur
 /// bounds bodies (`server.max_body_bytes`, 413).
 pub async fn oversized_request_object(worker: &mut Worker, ctx: &Ctx) -> Result<(), Failure> {
     let step = "oversized_request_object";
-    let (client_id, key) = super::pkjwt_client(ctx, step)?;
+    let (client_id, key) = super::pkjwt::pkjwt_client(ctx, step)?;
     let par = ctx
         .par
         .as_ref()

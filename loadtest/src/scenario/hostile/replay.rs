@@ -6,9 +6,9 @@
 use super::verdict::{inconclusive, refused};
 use crate::http;
 use crate::jose::{self, JWT_BEARER};
+use crate::scenario::context::{Ctx, Worker, client_error};
 use crate::scenario::flow::{self, Endpoint};
 use crate::scenario::grants::access_token;
-use crate::scenario::{Ctx, Worker, client_error};
 use crate::stats::{Failure, Steps};
 use std::sync::Mutex;
 
@@ -20,7 +20,7 @@ async fn grant(
     assertion: &str,
     proof: Option<&str>,
 ) -> Result<(::http::Response<bytes::Bytes>, String), Failure> {
-    let (client_id, _) = super::pkjwt_client(ctx, step)?;
+    let (client_id, _) = super::pkjwt::pkjwt_client(ctx, step)?;
     let params = [
         ("grant_type", "client_credentials"),
         ("client_id", client_id),
@@ -48,7 +48,7 @@ async fn grant(
 /// One assertion (one `jti`) presented twice.
 pub async fn assertion(worker: &mut Worker, ctx: &Ctx) -> Result<(), Failure> {
     let step = "replayed_assertion";
-    let (client_id, key) = super::pkjwt_client(ctx, step)?;
+    let (client_id, key) = super::pkjwt::pkjwt_client(ctx, step)?;
     let assertion = jose::client_assertion(key, client_id, &ctx.setup.issuer).map_err(client_error(step))?;
     let (first, _) = grant(worker, ctx, step, &assertion, None).await?;
     if first.status() != 200 {
@@ -61,7 +61,7 @@ pub async fn assertion(worker: &mut Worker, ctx: &Ctx) -> Result<(), Failure> {
 /// One DPoP proof (one `jti`) presented twice, with fresh assertions.
 pub async fn proof(worker: &mut Worker, ctx: &Ctx) -> Result<(), Failure> {
     let step = "replayed_proof";
-    let (client_id, key) = super::pkjwt_client(ctx, step)?;
+    let (client_id, key) = super::pkjwt::pkjwt_client(ctx, step)?;
     let fresh = || jose::client_assertion(key, client_id, &ctx.setup.issuer).map_err(client_error(step));
     let (first, proof) = grant(worker, ctx, step, &fresh()?, None).await?;
     if first.status() != 200 {

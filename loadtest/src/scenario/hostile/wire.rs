@@ -2,7 +2,7 @@
 //! sends, and what came back, read without trusting the server either.
 
 use crate::http::Url;
-use crate::scenario::Ctx;
+use crate::scenario::context::Ctx;
 use crate::stats::Failure;
 use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
@@ -34,13 +34,6 @@ pub async fn connect(ctx: &Ctx, url: &Url, tls: Arc<ClientConfig>) -> Result<Tls
         .connect(name, tcp)
         .await
         .map_err(|e| Failure::new("connect", format!("io: TLS handshake: {e}")))
-}
-
-/// `config` offering only the ALPN protocol `protocol` (RFC 7301).
-pub fn with_alpn(config: &ClientConfig, protocol: &[u8]) -> Arc<ClientConfig> {
-    let mut config = config.clone();
-    config.alpn_protocols = vec![protocol.to_vec()];
-    Arc::new(config)
 }
 
 /// Writes `bytes` (a write the OP cut short is not an error: it may close
