@@ -110,6 +110,10 @@ pub struct Args {
     /// `--verify`: introspection requests in flight at most.
     #[arg(long, default_value_t = verify::DEFAULT_CONCURRENCY, requires = "verify")]
     pub verify_concurrency: usize,
+    /// `hostile`: only these attacks (their step names, e.g.
+    /// `slowloris,h2_rapid_reset`), repeated or comma-separated; default all.
+    #[arg(long = "attack", value_name = "NAME", value_delimiter = ',')]
+    pub attacks: Vec<String>,
 }
 
 /// Reads the setup, runs the scenario, returns the report (with `--verify`,
@@ -186,7 +190,22 @@ where
         requested_expiry: args.requested_expiry,
     };
     let kept = args.verify.then(|| verify::Kept::new(args.verify_max));
-    let ctx = std::sync::Arc::new(scenario::Ctx::new(args.scenario, setup, ciba, targets, kept).await?);
+    let mut ctx = scenario::Ctx::new(args.scenario, setup, ciba, targets, kept).await?;
+    if !args.attacks.is_empty() {
+        let kit = ctx
+            .hostile
+            .as_mut()
+            .ok_or_else(|| anyhow!("--attack is for --scenario hostile"))?;
+        kit.attacks = args
+            .attacks
+            .iter()
+            .map(|name| {
+                scenario::hostile::Attack::named(name)
+                    .ok_or_else(|| anyhow!("--attack: no attack named {name}"))
+            })
+            .collect::<anyhow::Result<_>>()?;
+    }
+    let ctx = std::sync::Arc::new(ctx);
     let outcome = run::run(ctx.clone(), &plan).await?;
     let mut report = report::Report::new(
         args.scenario,

@@ -2,6 +2,7 @@
 //! for a client certificate no CA vouches for and for an expired one, and
 //! the QUIC endpoint of the HTTP/3 attacks.
 
+use super::attack::Attack;
 use crate::http::TlsConfigs;
 use crate::setup::Setup;
 use anyhow::{Context, anyhow};
@@ -16,6 +17,8 @@ use std::sync::atomic::AtomicUsize;
 pub struct Kit {
     /// The next attack, in turn.
     pub next: AtomicUsize,
+    /// The attacks taken in turn: all of them, or those of `--attack`.
+    pub attacks: Vec<Attack>,
     /// No client certificate, ALPN `h2` only.
     pub h2: Arc<ClientConfig>,
     /// A self-signed client certificate (RFC 8705 §2.1: no chain to the OP's CA).
@@ -46,6 +49,7 @@ impl Kit {
         let quic = quic_endpoint(&setup.ca).ok();
         Ok(Self {
             next: AtomicUsize::new(0),
+            attacks: Attack::ALL.to_vec(),
             h2,
             stranger,
             expired,
