@@ -55,9 +55,9 @@ if [ "$HOSTILE_SECS" -lt $((SECS + 25)) ]; then
 fi
 
 STORE_MIB=${STORE_MIB:-16}
-WEAK_ENV=(env FIDUCIA_STORE__CACHE_MIB="$STORE_MIB" FIDUCIA_STORE__MEMTABLE_MIB="$STORE_MIB")
+OP_ENV=(env FIDUCIA_STORE__CACHE_MIB="$STORE_MIB" FIDUCIA_STORE__MEMTABLE_MIB="$STORE_MIB")
 if [ "${WEAK_HASH:-1}" = 1 ]; then
-    WEAK_ENV+=(FIDUCIA_LOGIN__DANGER_WEAK_PASSWORD_HASHING=true
+    OP_ENV+=(FIDUCIA_LOGIN__DANGER_WEAK_PASSWORD_HASHING=true
         FIDUCIA_LOGIN__ARGON2_MEMORY_KIB=8 FIDUCIA_LOGIN__ARGON2_ITERATIONS=1)
 fi
 
@@ -68,7 +68,7 @@ FIDUCIA_SANDBOX_BANK_LISTEN=127.0.0.1:$((PORT + 10)) \
 FIDUCIA_SERVER__LISTEN=127.0.0.1:$PORT FIDUCIA_SERVER__ISSUER=https://localhost:$PORT \
 FIDUCIA_SERVER__MTLS_LISTEN=127.0.0.1:$((PORT + 1)) FIDUCIA_SERVER__MTLS_BASE_URL=https://localhost:$((PORT + 1)) \
 FIDUCIA_ADMIN__LISTEN=127.0.0.1:$((PORT + 2)) \
-"${WEAK_ENV[@]}" "$BIN/fiducia" sandbox --data "$DATA" > "$OUT/op.log" 2>&1 &
+"${OP_ENV[@]}" "$BIN/fiducia" sandbox --data "$DATA" > "$OUT/op.log" 2>&1 &
 OP=$!
 trap 'kill -INT $OP 2> /dev/null; wait $OP 2> /dev/null; rm -rf "$(dirname "$DATA")"' EXIT
 for _ in $(seq 150); do grep -qs '^Stop with' "$OUT/op.log" && break; sleep 0.2; done
