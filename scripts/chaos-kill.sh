@@ -56,7 +56,7 @@ trap 'kill -9 $OP 2> /dev/null || true; rm -rf "$(dirname "$DATA")"' EXIT
 start_op
 # The load spans every cycle; each loadtest keeps its acknowledged tokens.
 RUN_SECS=$(( (CYCLES + 1) * KILL_EVERY ))
-lt() { "$BIN/fiducia-loadtest" --sandbox "$DATA" --quiet --json --verify --warmup 0 --duration "$RUN_SECS" "$@"; }
+lt() { "$BIN/fiducia-loadtest" --sandbox "$DATA" --issuer "https://localhost:$PORT" --quiet --json --verify --warmup 0 --duration "$RUN_SECS" "$@"; }
 lt --scenario cc-mtls --concurrency "$CC_CLIENTS" > "$OUT/cc-mtls.json" &
 CC=$!
 lt --scenario flow --concurrency "$FLOW_CLIENTS" > "$OUT/flow.json" &

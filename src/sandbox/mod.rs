@@ -13,6 +13,7 @@
 //! interaction API (`login_app_service.rs`, `login_app/`).
 
 pub mod bank;
+mod bounded_sessions;
 pub mod ciba_client;
 mod client_keys;
 pub mod cluster;

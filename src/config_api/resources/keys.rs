@@ -347,22 +347,16 @@ fn changed_event(actor: audit::Actor, kid: &str, before: &KeyRing, after: &KeyRi
 /// Its part of the OpenAPI document.
 pub fn openapi() -> Value {
     let write_responses = |ok: &str| {
-        json!({
-            ok: {
-                "description": "The key set after the change",
-                "headers": { "ETag": { "$ref": "#/components/headers/ETag" } },
-                "content": { "application/json": { "schema": { "$ref": "#/components/schemas/KeySet" } } }
-            },
-            "400": { "$ref": "#/components/responses/InvalidRequest" },
-            "401": { "$ref": "#/components/responses/Unauthorized" },
-            "403": { "$ref": "#/components/responses/Forbidden" },
-            "404": { "$ref": "#/components/responses/NotFound" },
-            "409": { "$ref": "#/components/responses/Conflict" },
-            "412": { "$ref": "#/components/responses/PreconditionFailed" },
-            "415": { "$ref": "#/components/responses/UnsupportedMediaType" },
-            "428": { "$ref": "#/components/responses/PreconditionRequired" },
-            "503": { "$ref": "#/components/responses/Unavailable" }
-        })
+        super::openapi_refusals::with_refusals(
+            json!({
+                ok: {
+                    "description": "The key set after the change",
+                    "headers": { "ETag": { "$ref": "#/components/headers/ETag" } },
+                    "content": { "application/json": { "schema": { "$ref": "#/components/schemas/KeySet" } } }
+                }
+            }),
+            &["400", "401", "403", "404", "409", "412", "415", "428", "503"],
+        )
     };
     let write_security = json!([{ "bearer": ["fiducia.keys.write"] }, { "dpop": ["fiducia.keys.write"] }]);
     let kid = json!({ "name": "kid", "in": "path", "required": true, "schema": { "type": "string" } });

@@ -7,6 +7,7 @@
 
 use super::customers::Customer;
 use crate::login::csrf;
+use crate::sandbox::bounded_sessions::make_room;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -54,17 +55,7 @@ impl Sessions {
         let id = csrf::new_token().ok()?;
         let token = csrf::new_token().ok()?;
         let mut sessions = self.sessions.lock().ok()?;
-        if sessions.len() >= self.max {
-            sessions.retain(|_, s| s.expires_at > now);
-        }
-        if sessions.len() >= self.max
-            && let Some(oldest) = sessions
-                .iter()
-                .min_by_key(|(_, s)| s.signed_in_at)
-                .map(|(id, _)| id.clone())
-        {
-            sessions.remove(&oldest);
-        }
+        make_room(&mut sessions, self.max, now, |s| s.expires_at, |s| s.signed_in_at);
         sessions.insert(
             id.clone(),
             Session {

@@ -9,6 +9,7 @@
 use super::customers::SignedIn;
 use super::op_api::Asked;
 use crate::login::csrf;
+use crate::sandbox::bounded_sessions::make_room;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -70,17 +71,7 @@ impl Sessions {
         let id = csrf::new_token().ok()?;
         let token = csrf::new_token().ok()?;
         let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        if sessions.len() >= self.max {
-            sessions.retain(|_, s| s.expires_at > now);
-        }
-        if sessions.len() >= self.max
-            && let Some(oldest) = sessions
-                .iter()
-                .min_by_key(|(_, s)| s.started)
-                .map(|(id, _)| id.clone())
-        {
-            sessions.remove(&oldest);
-        }
+        make_room(&mut sessions, self.max, now, |s| s.expires_at, |s| s.started);
         sessions.insert(
             id.clone(),
             SignIn {
