@@ -41,6 +41,7 @@ fn typical() -> BackchannelRequest {
             "2fLiB0tqUq8IuH7sl1vU_Jz2aKIY8R5jGWd-Uq1yq0A".into(),
         )),
         grant_id: None,
+        app: None,
     }
 }
 

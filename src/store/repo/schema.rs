@@ -64,6 +64,7 @@ pub const MIGRATIONS: &[(u32, Migration)] = &[
     (12, drop_in_flight_flows),
     (13, add_second_factor),
     (14, add_section_documents),
+    (15, add_ciba_app),
 ];
 
 /// 1 → 2: access and refresh tokens are no longer indexed by client and user
@@ -157,6 +158,22 @@ fn add_second_factor(tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
 /// resource server an operator removed, from opening it).
 fn add_section_documents(_tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
     Box::pin(async { Ok(()) })
+}
+
+/// 15 → 16: pending CIBA requests appended `app` (an `Option`: bincode
+/// writes `None` as one zero byte, so each stored value gains one and
+/// stays the device channel's); the interaction's new stage `Abandoned`
+/// comes after the existing ones, so nothing else is rewritten.
+fn add_ciba_app(tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
+    Box::pin(async move {
+        let range = keys::subspace_range(&keys::kind_subspace(Kind::BackchannelAuthenticationRequest));
+        for (key, value) in tx.get_range(&range, RangeOptions::default()).await? {
+            let mut upgraded = value.to_vec();
+            upgraded.push(0);
+            tx.set(&key, &upgraded)?;
+        }
+        Ok(())
+    })
 }
 
 /// Checks, records or migrates the schema version; returns the version found
