@@ -322,4 +322,65 @@ mod tests {
         assert!(grant, "a grant stays");
         assert_eq!(version, Some(keys::SCHEMA_VERSION.to_be_bytes().to_vec()));
     }
+
+    /// 15 → 16: a pending CIBA request written without `app` (schema 15's
+    /// layout: the same bytes less the trailing `None`) reads after the
+    /// upgrade as the device channel's, every other field kept.
+    #[tokio::test]
+    async fn pending_ciba_requests_gain_no_app_in_the_version_16_migration() {
+        use crate::model::ciba::BackchannelRequest;
+        use crate::protocol::ciba::{CibaStatus, DeliveryMode};
+        use crate::store::record::StoredRecord;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(Arc::new(
+            EmbeddedBackend::open(dir.path(), EmbeddedOptions::default()).unwrap(),
+        ));
+        Repo::open(store.clone()).await.unwrap();
+        let request = BackchannelRequest {
+            client_id: "fintech-1".into(),
+            account_id: "alice".into(),
+            scopes: vec!["openid".into()],
+            authorization_details: None,
+            openbanking_intent_id: None,
+            binding_message: Some("W4SCT".into()),
+            acr_values: Vec::new(),
+            delivery_mode: DeliveryMode::Poll,
+            client_notification_token: None,
+            created_at: 1_000,
+            expires_at: 9_000,
+            interval: 5,
+            last_polled_at: None,
+            status: CibaStatus::Pending,
+            sender: None,
+            grant_id: None,
+            app: None,
+        };
+        let links = request.links();
+        let meta = RecordMeta {
+            expires_at: Some(request.store_expires_at()),
+            consumed: None,
+            client_id: links.client_id,
+            grant_id: None,
+            account_id: links.account_id,
+            uid: None,
+            auth_req_hash: None,
+        };
+        let mut old = crate::store::codec::encode(&(&meta, &request)).unwrap();
+        assert_eq!(old.pop(), Some(0), "app: None is one trailing zero byte");
+        let id = "q0s8VQ9b3oJm6b8u1m3tq0s8VQ9b3oJm6b8u1m3tq0s";
+        let key = keys::record_key(Kind::BackchannelAuthenticationRequest, &Kind::BackchannelAuthenticationRequest.id_key(id));
+        store
+            .run(|tx, _| {
+                let (key, old) = (key.clone(), old.clone());
+                async move {
+                    tx.set(&key, &old)?;
+                    tx.set(&keys::schema_version_key(), &15u32.to_be_bytes())
+                }
+            })
+            .await
+            .unwrap();
+        let repo = Repo::open(store.clone()).await.unwrap();
+        let found = repo.find::<BackchannelRequest>(id, 2_000).await.unwrap().unwrap();
+        assert_eq!(found.payload, request);
+    }
 }
