@@ -11,7 +11,8 @@
 //!   `authorization_details`, the UK OBIE intent, whether SCA is needed);
 //! - [`decide`]: the customer's approval or denial, recorded as the device
 //!   channel's is (`decision::record`): once (409 after), before expiry,
-//!   for the request's own customer only.
+//!   for the request's own customer only; a request that needs SCA is
+//!   approved only with `acr` `urn:openbanking:psd2:sca`.
 //!
 //! A request is named by its `request_ref`: base64url of the SHA-256 of
 //! its `auth_req_id`, the key the store holds it under. The `auth_req_id`
@@ -158,30 +159,9 @@ pub async fn read(op: &OpState, app: &ResourceServerConfig, request_ref: &str, n
         .get(&request.client_id)
         .await
         .map(|c| c.client_name.clone());
-    let consent = match &request.openbanking_intent_id {
-        Some(id) => op
-            .services
-            .repo
-            .find::<crate::consent::Consent>(id, now)
-            .await
-            .map_err(|_| ApiError::Unavailable)?
-            .map(|found| found.payload),
-        None => None,
-    };
+    let consent = consent_of(op, &request, now).await?;
     let details = crate::protocol::rar::stored_value(request.authorization_details.as_deref());
-    let rar_payment = details.as_ref().and_then(Value::as_array).is_some_and(|all| {
-        all.iter()
-            .any(|d| d.get("type").and_then(Value::as_str) == Some("payment_initiation"))
-    });
-    let consent_payment = consent
-        .as_ref()
-        .is_some_and(|c| matches!(c.kind, crate::consent::ConsentKind::DomesticPayment(_)));
-    let payments_need_sca = !op.config.get().login.totp.danger_payments_without_sca;
-    let sca = match crate::oauth::sca::requirement_for_acr_values(
-        &request.acr_values,
-        rar_payment || consent_payment,
-        payments_need_sca,
-    ) {
+    let sca = match sca_requirement(op, &request, consent.as_ref()) {
         crate::oauth::sca::Requirement::Required => "required",
         crate::oauth::sca::Requirement::Preferred => "preferred",
         crate::oauth::sca::Requirement::Password => "password",
@@ -205,6 +185,49 @@ pub async fn read(op: &OpState, app: &ResourceServerConfig, request_ref: &str, n
         "created_at": request.created_at,
         "expires_at": request.expires_at,
     }))
+}
+
+/// What the request needs of the login (`oauth::sca`): `Required` for a
+/// payment (the UK OBIE payment consent it names, or a
+/// `payment_initiation` detail; PSD2 RTS Art. 4, unless `[login.totp]
+/// danger_payments_without_sca`) or `acr_values` demanding
+/// `urn:openbanking:psd2:sca`.
+fn sca_requirement(
+    op: &OpState,
+    request: &BackchannelRequest,
+    consent: Option<&crate::consent::Consent>,
+) -> crate::oauth::sca::Requirement {
+    let details = crate::protocol::rar::stored_value(request.authorization_details.as_deref());
+    let rar_payment = details.as_ref().and_then(Value::as_array).is_some_and(|all| {
+        all.iter()
+            .any(|d| d.get("type").and_then(Value::as_str) == Some("payment_initiation"))
+    });
+    let consent_payment =
+        consent.is_some_and(|c| matches!(c.kind, crate::consent::ConsentKind::DomesticPayment(_)));
+    let payments_need_sca = !op.config.get().login.totp.danger_payments_without_sca;
+    crate::oauth::sca::requirement_for_acr_values(
+        &request.acr_values,
+        rar_payment || consent_payment,
+        payments_need_sca,
+    )
+}
+
+/// The UK OBIE consent `request` names, as the store holds it now.
+async fn consent_of(
+    op: &OpState,
+    request: &BackchannelRequest,
+    now: u64,
+) -> Result<Option<crate::consent::Consent>, ApiError> {
+    let Some(id) = &request.openbanking_intent_id else {
+        return Ok(None);
+    };
+    let found = op
+        .services
+        .repo
+        .find::<crate::consent::Consent>(id, now)
+        .await
+        .map_err(|_| ApiError::Unavailable)?;
+    Ok(found.map(|f| f.payload))
 }
 
 /// Records the customer's decision the app reports (see the module
@@ -238,6 +261,19 @@ pub async fn decide(
     }
     if request.status != CibaStatus::Pending {
         return Err(ApiError::AlreadyDecided);
+    }
+    // A request that needs SCA (a payment, or `acr_values` demanding it)
+    // is never approved on less: PSD2 RTS Art. 4. The app denies instead
+    // (the client hears `access_denied`, CIBA Core §11).
+    if report.approve {
+        let consent = consent_of(op, &request, now).await?;
+        let required = sca_requirement(op, &request, consent.as_ref()) == crate::oauth::sca::Requirement::Required;
+        if required && report.acr.as_deref() != Some(crate::protocol::acr::SCA) {
+            return Err(ApiError::Invalid(format!(
+                "this request needs strong customer authentication: approve with `acr` {} or deny",
+                crate::protocol::acr::SCA
+            )));
+        }
     }
     let decision = match report.approve {
         true => Decision::Approved(DeviceAuthentication {

@@ -7,7 +7,7 @@
 //! `amr` and `auth_time` in the ID token (OIDC Core §2), or
 //! `access_denied` (CIBA Core §11, §13). Another app's call is 404, a
 //! second decision 409, the device channel's decision on the app's request
-//! 404; a ping client stays the device channel's (its ping names the
+//! 404, an approval without SCA of a request that needs it 400; a ping client stays the device channel's (its ping names the
 //! `auth_req_id`, CIBA Core §10.2, which the OP does not store).
 
 use super::super::flow::harness::*;
@@ -228,6 +228,17 @@ async fn the_app_lists_reads_and_approves_and_the_poll_gets_tokens() {
     assert_status(&response, 400);
     assert_eq!(error_of(&response), "authorization_pending");
 
+    // PSD2 RTS Art. 4: acr_values demanded SCA; a password login does not
+    // approve it.
+    let single = json!({
+        "request_ref": request_ref, "approve": true, "sub": "acc-alice-1",
+        "acr": "urn:openbanking:psd2:ca", "amr": ["pwd"], "auth_time": now() - 2,
+    });
+    let response = bank
+        .call(&bank.app, "/interaction-api/ciba/decision", single)
+        .await;
+    assert_status(&response, 400);
+    assert!(json(response.body())["detail"].as_str().unwrap().contains("strong customer authentication"));
     let response = bank.decide(&bank.app, &request_ref, true).await;
     assert_status(&response, 200);
     assert_eq!(json(response.body())["status"], "approved");
