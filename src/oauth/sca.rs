@@ -70,7 +70,11 @@ pub fn requirement(request: &PushedRequest, is_payment: bool, payments_need_sca:
 /// [`requirement`] for a request that carries only `acr_values` (in
 /// order of preference) and no `claims` request: a CIBA request (CIBA
 /// Core §7.1).
-pub fn requirement_for_acr_values(acr_values: &[String], is_payment: bool, payments_need_sca: bool) -> Requirement {
+pub fn requirement_for_acr_values(
+    acr_values: &[String],
+    is_payment: bool,
+    payments_need_sca: bool,
+) -> Requirement {
     if is_payment && payments_need_sca {
         return Requirement::Required;
     }

@@ -151,7 +151,12 @@ pub async fn pending(
 /// (`device_channel::claims`), and whether the login needs SCA
 /// (`oauth::sca`: a payment, or `acr_values` demanding
 /// `urn:openbanking:psd2:sca`).
-pub async fn read(op: &OpState, app: &ResourceServerConfig, request_ref: &str, now: u64) -> Result<Value, ApiError> {
+pub async fn read(
+    op: &OpState,
+    app: &ResourceServerConfig,
+    request_ref: &str,
+    now: u64,
+) -> Result<Value, ApiError> {
     let request = load(op, app, request_ref, now).await?;
     let client_name = op
         .services
@@ -267,7 +272,8 @@ pub async fn decide(
     // (the client hears `access_denied`, CIBA Core §11).
     if report.approve {
         let consent = consent_of(op, &request, now).await?;
-        let required = sca_requirement(op, &request, consent.as_ref()) == crate::oauth::sca::Requirement::Required;
+        let required =
+            sca_requirement(op, &request, consent.as_ref()) == crate::oauth::sca::Requirement::Required;
         if required && report.acr.as_deref() != Some(crate::protocol::acr::SCA) {
             return Err(ApiError::Invalid(format!(
                 "this request needs strong customer authentication: approve with `acr` {} or deny",
@@ -314,7 +320,10 @@ mod tests {
         assert_eq!(id_key(&request_ref), Some(key));
         // The auth_req_id is also 32 bytes of base64url, but not its own
         // key: presented as a ref, it names no request.
-        assert_ne!(id_key(auth_req_id), Some(Kind::BackchannelAuthenticationRequest.id_key(auth_req_id)));
+        assert_ne!(
+            id_key(auth_req_id),
+            Some(Kind::BackchannelAuthenticationRequest.id_key(auth_req_id))
+        );
         assert_eq!(id_key("not base64!"), None);
         assert_eq!(id_key(&URL_SAFE_NO_PAD.encode([0u8; 16])), None);
     }

@@ -31,9 +31,9 @@ use crate::oauth::op::OpState;
 use crate::oauth::replay::OneTimeUses;
 use crate::protocol::authorization_params::AuthorizationParams;
 use crate::protocol::ciba::{
-    BackchannelAuthenticationRequest, BackchannelAuthenticationResponse, CibaStatus, ClientCibaPolicy, DeliveryMode,
-    ExpiryBounds, RequestSource, SignedRequestReason, check_signed_request, parse_backchannel_request,
-    request_source,
+    BackchannelAuthenticationRequest, BackchannelAuthenticationResponse, CibaStatus, ClientCibaPolicy,
+    DeliveryMode, ExpiryBounds, RequestSource, SignedRequestReason, check_signed_request,
+    parse_backchannel_request, request_source,
 };
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::form::Form;

@@ -368,7 +368,10 @@ mod tests {
         let mut old = crate::store::codec::encode(&(&meta, &request)).unwrap();
         assert_eq!(old.pop(), Some(0), "app: None is one trailing zero byte");
         let id = "q0s8VQ9b3oJm6b8u1m3tq0s8VQ9b3oJm6b8u1m3tq0s";
-        let key = keys::record_key(Kind::BackchannelAuthenticationRequest, &Kind::BackchannelAuthenticationRequest.id_key(id));
+        let key = keys::record_key(
+            Kind::BackchannelAuthenticationRequest,
+            &Kind::BackchannelAuthenticationRequest.id_key(id),
+        );
         store
             .run(|tx, _| {
                 let (key, old) = (key.clone(), old.clone());

@@ -91,7 +91,10 @@ impl Bank {
     }
 
     async fn call(&self, identity: &(String, String), path: &str, body: Value) -> Response<Bytes> {
-        self.ciba.op.send_with_identity(identity, post_json(path, &body)).await
+        self.ciba
+            .op
+            .send_with_identity(identity, post_json(path, &body))
+            .await
     }
 
     /// An unsigned request of `client_id` for alice; its `auth_req_id`.
@@ -153,7 +156,10 @@ async fn the_app_lists_reads_and_approves_and_the_poll_gets_tokens() {
     assert_eq!(pending[0]["client_id"], APP_POLL);
     assert_eq!(pending[0]["sub"], "acc-alice-1");
     let request_ref = pending[0]["request_ref"].as_str().unwrap().to_string();
-    assert_ne!(request_ref, auth_req_id, "the app never gets the client's auth_req_id");
+    assert_ne!(
+        request_ref, auth_req_id,
+        "the app never gets the client's auth_req_id"
+    );
 
     let response = bank
         .call(
@@ -217,10 +223,7 @@ async fn the_app_lists_reads_and_approves_and_the_poll_gets_tokens() {
     let response = bank
         .ciba
         .op
-        .send_with_identity(
-            &bank.ciba.device_identity,
-            post_json("/ciba/decision", &device),
-        )
+        .send_with_identity(&bank.ciba.device_identity, post_json("/ciba/decision", &device))
         .await;
     assert_status(&response, 404);
 
@@ -238,7 +241,12 @@ async fn the_app_lists_reads_and_approves_and_the_poll_gets_tokens() {
         .call(&bank.app, "/interaction-api/ciba/decision", single)
         .await;
     assert_status(&response, 400);
-    assert!(json(response.body())["detail"].as_str().unwrap().contains("strong customer authentication"));
+    assert!(
+        json(response.body())["detail"]
+            .as_str()
+            .unwrap()
+            .contains("strong customer authentication")
+    );
     let response = bank.decide(&bank.app, &request_ref, true).await;
     assert_status(&response, 200);
     assert_eq!(json(response.body())["status"], "approved");
@@ -252,10 +260,9 @@ async fn the_app_lists_reads_and_approves_and_the_poll_gets_tokens() {
     let response = bank.ciba.poll(APP_POLL, &auth_req_id).await;
     assert_status(&response, 200);
     let tokens = json(response.body());
-    let op_keys: Vec<PublicJwk> = serde_json::from_value(
-        json(bank.ciba.op.send(false, get("/jwks")).await.body())["keys"].clone(),
-    )
-    .unwrap();
+    let op_keys: Vec<PublicJwk> =
+        serde_json::from_value(json(bank.ciba.op.send(false, get("/jwks")).await.body())["keys"].clone())
+            .unwrap();
     let claims = verify_jws(tokens["id_token"].as_str().unwrap(), &op_keys, Some("JWT"))
         .unwrap()
         .claims;

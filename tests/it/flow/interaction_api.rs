@@ -502,11 +502,18 @@ async fn an_app_abandons_and_the_client_hears_the_reason() {
             .call(&bank.other, "/interaction-api/abandon", body.clone())
             .await;
         assert_status(&foreign, 404);
-        let response = bank.call(&bank.app, "/interaction-api/abandon", body.clone()).await;
+        let response = bank
+            .call(&bank.app, "/interaction-api/abandon", body.clone())
+            .await;
         assert_status(&response, 200);
         let answer = json(response.body());
         assert_eq!(answer["stage"], "abandoned");
-        let back = answer["return_to"].as_str().unwrap().strip_prefix(ISSUER).unwrap().to_string();
+        let back = answer["return_to"]
+            .as_str()
+            .unwrap()
+            .strip_prefix(ISSUER)
+            .unwrap()
+            .to_string();
         // The same reason again is a retry; a login after it is refused.
         assert_status(&bank.call(&bank.app, "/interaction-api/abandon", body).await, 200);
         assert_status(&bank.login(&id, SCA, now()).await, 409);
@@ -514,7 +521,11 @@ async fn an_app_abandons_and_the_client_hears_the_reason() {
         assert_status(&response, 303);
         let redirect = location(&response);
         assert!(redirect.starts_with(REDIRECT), "{redirect}");
-        assert_eq!(query_param(&redirect, "error").as_deref(), Some(error), "{redirect}");
+        assert_eq!(
+            query_param(&redirect, "error").as_deref(),
+            Some(error),
+            "{redirect}"
+        );
         assert_eq!(query_param(&redirect, "state").as_deref(), Some("st-app"));
         assert!(query_param(&redirect, "code").is_none());
         // Finished: the id is single use.
