@@ -111,12 +111,11 @@ impl Ciba {
         Self::start_with_channel(ciba_extra, None).await
     }
 
-    /// [`Ciba::start_with`]; `{JWKS}` in `ciba_extra` becomes the path of
-    /// the clients' key set (for a client it adds after `[ciba]`).
-    ///
     /// [`Ciba::start_with`], the OP's device channel at
     /// `https://localhost:{channel_port}/ciba/requests` when given (a
     /// stand-in the test serves there) instead of the sandbox device.
+    /// `{JWKS}` in `ciba_extra` becomes the path of the clients' key set
+    /// (for a client it adds after `[ciba]`).
     pub async fn start_with_channel(ciba_extra: &str, channel_port: Option<u16>) -> Self {
         let pki = TestPki::new();
         let device_paths = fiducia::pki::issue_client(
