@@ -274,7 +274,8 @@ async fn the_app_lists_reads_and_approves_and_the_poll_gets_tokens() {
 }
 
 /// CIBA Core §11, §13: the app's denial is the client's `access_denied`;
-/// a ping client stays the device channel's.
+/// the pending list is a bounded page; a ping client stays the device
+/// channel's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_denial_is_access_denied_and_a_ping_client_stays_on_the_device() {
     let bank = Bank::start().await;
@@ -289,9 +290,21 @@ async fn a_denial_is_access_denied_and_a_ping_client_stays_on_the_device() {
     assert_status(&response, 400);
     assert_eq!(error_of(&response), "access_denied");
 
+    // A bounded page: two pending, one asked for, `more` says so.
+    bank.request(APP_POLL, "").await;
+    bank.request(APP_POLL, "").await;
+    let response = bank
+        .call(&bank.app, "/interaction-api/ciba/pending", json!({"limit": 1}))
+        .await;
+    assert_status(&response, 200);
+    let page = json(response.body());
+    assert_eq!(page["requests"].as_array().unwrap().len(), 1);
+    assert_eq!(page["more"], true);
+    assert_eq!(bank.pending().await.len(), 2);
+
     let ping = bank.request(APP_PING, "").await;
     let shown = bank.ciba.on_device().await;
     assert_eq!(shown.len(), 1, "{shown:?}");
     assert_eq!(shown[0]["auth_req_id"], ping.as_str());
-    assert!(bank.pending().await.is_empty(), "not the app's");
+    assert_eq!(bank.pending().await.len(), 2, "the ping request is not the app's");
 }
