@@ -183,6 +183,30 @@ pub const ROUTES: &[Route] = &[
         label: "interaction_api_return",
     },
     Route {
+        path: paths::INTERACTION_API_ABANDON,
+        methods: &[Method::POST],
+        endpoint: Endpoint::InteractionApi(Operation::Abandon),
+        label: "interaction_api_abandon",
+    },
+    Route {
+        path: paths::INTERACTION_API_CIBA_PENDING,
+        methods: &[Method::POST],
+        endpoint: Endpoint::InteractionApi(Operation::CibaPending),
+        label: "interaction_api_ciba_pending",
+    },
+    Route {
+        path: paths::INTERACTION_API_CIBA_READ,
+        methods: &[Method::POST],
+        endpoint: Endpoint::InteractionApi(Operation::CibaRead),
+        label: "interaction_api_ciba_read",
+    },
+    Route {
+        path: paths::INTERACTION_API_CIBA_DECISION,
+        methods: &[Method::POST],
+        endpoint: Endpoint::InteractionApi(Operation::CibaDecision),
+        label: "interaction_api_ciba_decision",
+    },
+    Route {
         path: paths::SANDBOX_CALLBACK,
         methods: &[Method::GET],
         endpoint: Endpoint::SandboxCallback,

@@ -78,6 +78,14 @@ pub struct BackchannelRequest {
     /// The grant the customer's approval made (with the OBIE consent it
     /// authorised); `None` until approved.
     pub grant_id: Option<String>,
+    /// The interaction app (a `[[resource_servers]]` id with an
+    /// `interaction_login_url`) the request was handed to instead of the
+    /// device channel (`oauth::interaction_app::for_client`): only that app
+    /// may read and decide it (`oauth::ciba::app_api`), and the device
+    /// channel's decision is refused. `None`: the device channel's. Added
+    /// in schema 16 (its migration appends `None`, one zero byte).
+    #[serde(default)]
+    pub app: Option<String>,
 }
 
 impl std::fmt::Debug for BackchannelRequest {
@@ -103,6 +111,7 @@ impl std::fmt::Debug for BackchannelRequest {
             .field("status", &self.status)
             .field("sender", &self.sender)
             .field("grant_id", &self.grant_id)
+            .field("app", &self.app)
             .finish()
     }
 }
@@ -210,6 +219,7 @@ mod tests {
             status: CibaStatus::Pending,
             sender: Some(Binding::Mtls("x5t".into())),
             grant_id: None,
+            app: None,
         }
     }
 

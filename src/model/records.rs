@@ -95,6 +95,55 @@ pub enum Stage {
     /// authentication: waiting for the second factor (the password login
     /// it completes). Added in schema 14.
     SecondFactor(Authenticated),
+    /// The interaction app gave up (issue 25, `POST
+    /// /interaction-api/abandon`); the browser has yet to come back, and
+    /// the client then hears the reason's error. Added in schema 16, after
+    /// the others (bincode writes the variant's index).
+    Abandoned(AbandonReason),
+}
+
+/// Why an interaction app gave up an interaction, and the error the client
+/// hears at its redirect URI (OIDC Core §3.1.2.6, RFC 6749 §4.1.2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AbandonReason {
+    /// The request needs strong customer authentication and the customer
+    /// has no second factor: `unmet_authentication_requirements` (OpenID
+    /// Connect Core Unmet Authentication Requirements 1.0 §2).
+    ScaUnavailable,
+    /// The customer cancelled at the app: `access_denied` (RFC 6749
+    /// §4.1.2.1).
+    CustomerCancelled,
+    /// The app cannot authenticate the customer without a user interface
+    /// it cannot show (e.g. `prompt=none` with no session at the app):
+    /// `login_required` (OIDC Core §3.1.2.6).
+    LoginRequired,
+}
+
+impl AbandonReason {
+    /// The reason as the interaction API names it.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "sca_unavailable" => Some(AbandonReason::ScaUnavailable),
+            "customer_cancelled" => Some(AbandonReason::CustomerCancelled),
+            "login_required" => Some(AbandonReason::LoginRequired),
+            _ => None,
+        }
+    }
+
+    /// The `error` and `error_description` the client hears.
+    pub fn error(self) -> (&'static str, &'static str) {
+        match self {
+            AbandonReason::ScaUnavailable => (
+                "unmet_authentication_requirements",
+                "the customer cannot complete the strong customer authentication the request needs",
+            ),
+            AbandonReason::CustomerCancelled => ("access_denied", "the customer cancelled"),
+            AbandonReason::LoginRequired => (
+                "login_required",
+                "the customer could not be authenticated without a user interface (OIDC Core §3.1.2.6)",
+            ),
+        }
+    }
 }
 
 /// One authorization transaction between `/authorize` and the redirect back.

@@ -62,6 +62,16 @@ pub async fn decision_location(op: &OpState, decision: &Decision) -> Result<Stri
             )
             .await
         }
+        // Issue 25: the interaction app gave up (OIDC Core §3.1.2.6).
+        Decision::Abandoned { request, reason } => {
+            let (error, description) = reason.error();
+            redirect_location(
+                op,
+                request,
+                &[("error", error), ("error_description", description)],
+            )
+            .await
+        }
     }
 }
 

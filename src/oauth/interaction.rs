@@ -92,6 +92,13 @@ pub enum Decision {
         /// The request it answers.
         request: PushedRequest,
     },
+    /// The interaction app gave up: no grant, no code, the reason's error.
+    Abandoned {
+        /// The request it answers.
+        request: PushedRequest,
+        /// Why.
+        reason: crate::model::records::AbandonReason,
+    },
 }
 
 /// Why `/authorize` refuses a `request_uri` (RFC 9126 §4), or starts no
@@ -340,6 +347,25 @@ pub async fn report_consent(
     .await
 }
 
+/// The interaction app gives up (issue 25): any stage before the consent
+/// is reported `-> Abandoned`; the browser's return then finishes it with
+/// the reason's error. The same reason again is a retry.
+pub async fn app_abandon(
+    repo: &Repo,
+    id: &str,
+    runner: Runner<'_>,
+    reason: crate::model::records::AbandonReason,
+    now: u64,
+) -> Result<(), InteractionError> {
+    step(repo, id, runner, now, |stage| match stage {
+        Stage::Login | Stage::SecondFactor(_) | Stage::Consent(_) => Ok(Some(Stage::Abandoned(reason))),
+        Stage::Abandoned(done) if *done == reason => Ok(None),
+        Stage::Done => Err(InteractionError::Used),
+        _ => Err(InteractionError::WrongStage),
+    })
+    .await
+}
+
 /// How long what the consent step writes is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lifetimes {
@@ -412,6 +438,13 @@ pub async fn finish(
                 }
                 let (login, answer) = match interaction.stage.clone() {
                     Stage::Decided(login, answer) => (login, answer),
+                    Stage::Abandoned(reason) => {
+                        interaction.stage = Stage::Done;
+                        let remaining = found.meta.expires_at.map(|at| at.saturating_sub(now).max(1));
+                        ops::upsert(&tx, id, &interaction, remaining, now).await?;
+                        let request = interaction.request;
+                        return Ok(Ok(Decision::Abandoned { request, reason }));
+                    }
                     Stage::Done => return Ok(Err(InteractionError::Used)),
                     _ => return Ok(Err(InteractionError::WrongStage)),
                 };

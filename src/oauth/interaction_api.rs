@@ -40,6 +40,8 @@ pub enum ApiError {
     WrongStage(&'static str),
     /// The interaction was finished: its id is single use.
     Used,
+    /// The CIBA request was decided before (one decision per request).
+    AlreadyDecided,
     /// The body or a reported value is not acceptable.
     Invalid(String),
     /// The store failed; try again.
@@ -122,6 +124,7 @@ pub async fn read(op: &OpState, app: &ResourceServerConfig, id: &str, now: u64) 
         Stage::Login | Stage::SecondFactor(_) => ("login", None),
         Stage::Consent(login) => ("consent", Some(login.account_id.as_str())),
         Stage::Decided(login, _) => ("decided", Some(login.account_id.as_str())),
+        Stage::Abandoned(_) => ("abandoned", None),
         Stage::Done => return Err(ApiError::Used),
     };
     let debtor_accounts = match sub {
@@ -293,6 +296,7 @@ pub async fn report_consent(
         Stage::Consent(login) => login.clone(),
         Stage::Login | Stage::SecondFactor(_) => return Err(ApiError::WrongStage("report the login first")),
         Stage::Decided(..) => return Err(ApiError::WrongStage("the consent was reported already")),
+        Stage::Abandoned(_) => return Err(ApiError::WrongStage("the interaction was abandoned")),
         Stage::Done => return Err(ApiError::Used),
     };
     let answer = consent_answer(&ix, report)?;
@@ -395,6 +399,38 @@ fn granted_claims(asked: Option<&str>, names: &[String]) -> Result<Option<String
     Ok(Some(request.to_string()))
 }
 
+/// `POST /interaction-api/abandon`: the app gives up.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbandonReport {
+    /// The interaction.
+    pub interaction_id: String,
+    /// `sca_unavailable`, `customer_cancelled` or `login_required`.
+    pub reason: String,
+}
+
+/// Records that the app gave up (any stage before the consent is
+/// reported) and answers the URL to send the browser back to, where the
+/// client gets the reason's error at its redirect URI (OIDC Core
+/// §3.1.2.6: `unmet_authentication_requirements` for `sca_unavailable`,
+/// `access_denied` for `customer_cancelled`, `login_required`).
+pub async fn abandon(
+    op: &OpState,
+    app: &ResourceServerConfig,
+    report: AbandonReport,
+    now: u64,
+) -> Result<Value, ApiError> {
+    let reason = crate::model::records::AbandonReason::parse(&report.reason).ok_or_else(|| {
+        ApiError::Invalid("`reason` must be sca_unavailable, customer_cancelled or login_required".into())
+    })?;
+    let runner = Runner::App(&app.id);
+    let id = &report.interaction_id;
+    let ix = interaction::load_for(&op.services.repo, id, runner, now).await?;
+    interaction::app_abandon(&op.services.repo, id, runner, reason, now).await?;
+    tracing::info!(target: "fiducia::audit", client_id = %ix.request.client_id, interaction_app = %app.id, reason = %report.reason, "the interaction app abandoned an interaction");
+    Ok(json!({"stage": "abandoned", "return_to": return_url(op, id)}))
+}
+
 /// The URL the app sends the browser to once the consent is reported.
 pub async fn return_to(
     op: &OpState,
@@ -404,7 +440,7 @@ pub async fn return_to(
 ) -> Result<Value, ApiError> {
     let ix = interaction::load_for(&op.services.repo, id, Runner::App(&app.id), now).await?;
     match ix.stage {
-        Stage::Decided(..) => Ok(json!({"return_to": return_url(op, id)})),
+        Stage::Decided(..) | Stage::Abandoned(_) => Ok(json!({"return_to": return_url(op, id)})),
         Stage::Done => Err(ApiError::Used),
         _ => Err(ApiError::WrongStage("report the login and the consent first")),
     }

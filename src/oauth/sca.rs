@@ -67,6 +67,29 @@ pub fn requirement(request: &PushedRequest, is_payment: bool, payments_need_sca:
     }
 }
 
+/// [`requirement`] for a request that carries only `acr_values` (in
+/// order of preference) and no `claims` request: a CIBA request (CIBA
+/// Core §7.1).
+pub fn requirement_for_acr_values(
+    acr_values: &[String],
+    is_payment: bool,
+    payments_need_sca: bool,
+) -> Requirement {
+    if is_payment && payments_need_sca {
+        return Requirement::Required;
+    }
+    let values = || acr_values.iter().map(String::as_str);
+    if demands_sca(values()) {
+        return Requirement::Required;
+    }
+    let sca = values().position(|v| v == ACR_SCA);
+    let ca = values().position(|v| v == ACR_PASSWORD);
+    match (sca, ca) {
+        (Some(s), Some(c)) if s < c => Requirement::Preferred,
+        _ => Requirement::Password,
+    }
+}
+
 /// Names SCA and not the password login's value.
 fn demands_sca<'a>(mut values: impl Iterator<Item = &'a str> + Clone) -> bool {
     values.clone().any(|v| v == ACR_SCA) && !values.any(|v| v == ACR_PASSWORD)

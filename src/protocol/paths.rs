@@ -31,6 +31,14 @@ pub const INTERACTION_API_LOGIN: &str = "/interaction-api/login";
 pub const INTERACTION_API_CONSENT: &str = "/interaction-api/consent";
 /// The interaction API: the URL to send the browser back to.
 pub const INTERACTION_API_RETURN: &str = "/interaction-api/return";
+/// The interaction API: the app gives an interaction up.
+pub const INTERACTION_API_ABANDON: &str = "/interaction-api/abandon";
+/// The interaction API: the app's pending CIBA requests.
+pub const INTERACTION_API_CIBA_PENDING: &str = "/interaction-api/ciba/pending";
+/// The interaction API: what a CIBA request asks.
+pub const INTERACTION_API_CIBA_READ: &str = "/interaction-api/ciba/read";
+/// The interaction API: the customer's decision on a CIBA request.
+pub const INTERACTION_API_CIBA_DECISION: &str = "/interaction-api/ciba/decision";
 /// The redirect URI Fiducia registers at the bank's upstream OpenID
 /// Provider (`[login.upstream]`): the upstream login's callback.
 pub const UPSTREAM_CALLBACK: &str = "/login/upstream/callback";

@@ -148,6 +148,7 @@ pub fn app_config(
             read: url(paths::INTERACTION_API_READ),
             login: url(paths::INTERACTION_API_LOGIN),
             consent: url(paths::INTERACTION_API_CONSENT),
+            abandon: url(paths::INTERACTION_API_ABANDON),
             client_cert,
             client_key,
             ca: vec![pki_dir.join(CA_CERT_FILE)],

@@ -1,7 +1,7 @@
 //! The key schema and value schema of the store.
 //!
 //! ```text
-//! SCHEMA_VERSION = 15
+//! SCHEMA_VERSION = 16
 //!
 //! Keys are FoundationDB tuple-layer encodings (FDB "design/tuple.md":
 //! byte strings 0x01, text 0x02, non-negative integers 0x14..0x1c), so they
@@ -169,12 +169,22 @@
 //! neither, so the migration writes nothing, and the bump keeps older
 //! builds (which would still trust a directory or resource server an
 //! operator removed) from opening the store.
+//!
+//! Version 16 (CIBA through the interaction app) appended `app` (the
+//! interaction app a request was handed to, an `Option`) to pending CIBA
+//! requests (`BackchannelRequest`); its migration (`repo/schema.rs`
+//! `add_ciba_app`) appends `None` (one zero byte) to each, so the requests
+//! in flight stay the device channel's. The interaction gained the stage
+//! `Abandoned` (the app gave up, with its reason) after the existing ones:
+//! bincode writes a variant's index, so stored interactions read as
+//! before; the bump keeps older builds, which could not read it, from
+//! opening the store.
 
 use aws_lc_rs::digest;
 
 /// Version of the layout above; recorded in the store at `(0,
 /// "schema_version")`.
-pub const SCHEMA_VERSION: u32 = 15;
+pub const SCHEMA_VERSION: u32 = 16;
 
 /// First element of the schema version key.
 const META: u64 = 0;

@@ -11,7 +11,8 @@
 //! `pwd otp mfa` (RFC 8176); a wrong password stays on the app's page
 //! (401); a denial is `access_denied` at the redirect URI (RFC 6749
 //! §4.1.2.1); a customer without a factor asked for a payment never gets
-//! a code; a forged form (no CSRF token, RFC 6749 §10.12), an unknown and
+//! a code (the app abandons the interaction, `sca_unavailable`: the
+//! client hears `unmet_authentication_requirements`); a forged form (no CSRF token, RFC 6749 §10.12), an unknown and
 //! a used interaction get the app's error page. Then `fiducia demo payment
 //! --login-app` takes the same path, scripted, to a settled payment.
 
@@ -402,7 +403,9 @@ async fn the_sandbox_login_app_signs_in_takes_the_consent_and_the_client_gets_to
     assert!(query_param(&redirect, "code").is_none());
 
     // Bob has no second factor: asked for a payment, he is never let
-    // through with his password; the client gets access_denied.
+    // through with his password; the app gives the interaction up
+    // (sca_unavailable) and the client gets
+    // unmet_authentication_requirements (OIDC Core §3.1.2.6).
     let mut bob = sandbox.browser();
     let (_, login_url) = sandbox
         .start(&mut bob, "openid payments", &[("authorization_details", &detail)])
@@ -412,7 +415,12 @@ async fn the_sandbox_login_app_signs_in_takes_the_consent_and_the_client_gets_to
     let return_to = location(&response);
     assert!(return_to.starts_with(&format!("{}/interaction/return", sandbox.endpoints.issuer)));
     let redirect = location(&bob.get(&return_to).await);
-    assert_eq!(query_param(&redirect, "error").as_deref(), Some("access_denied"));
+    assert_eq!(
+        query_param(&redirect, "error").as_deref(),
+        Some("unmet_authentication_requirements"),
+        "{redirect}"
+    );
+    assert!(query_param(&redirect, "code").is_none());
 
     // A form without the sign-in's CSRF token, an unknown interaction and
     // a used one get the app's error pages.

@@ -5,7 +5,14 @@
 //! - `POST /interaction-api/read` `{interaction_id}`: what is asked;
 //! - `POST /interaction-api/login` `{interaction_id, sub, acr, amr, auth_time}`;
 //! - `POST /interaction-api/consent` `{interaction_id, approve, scopes, claims, debtor_account}`;
-//! - `POST /interaction-api/return` `{interaction_id}`: `{return_to}`.
+//! - `POST /interaction-api/return` `{interaction_id}`: `{return_to}`;
+//! - `POST /interaction-api/abandon` `{interaction_id, reason}`: the app
+//!   gives up; `{return_to}` (`interaction_api::abandon`);
+//! - `POST /interaction-api/ciba/pending` `{limit?}`, `/ciba/read`
+//!   `{request_ref}`, `/ciba/decision` `{request_ref, approve, sub, acr,
+//!   amr, auth_time}`: the CIBA requests handed to the app
+//!   (`oauth::ciba::app_api`); 404 `unknown-request`, 409
+//!   `already-decided`, 404 `ciba-disabled` where `[ciba]` is off.
 //!
 //! The app authenticates with its certificate (RFC 8705 §2.1), or, when
 //! its entry has keys (`jwks_file` / `jwks_uri`), with a client assertion
@@ -53,6 +60,14 @@ pub enum Operation {
     Consent,
     /// The URL to send the browser back to.
     Return,
+    /// The app gives the interaction up.
+    Abandon,
+    /// The app's pending CIBA requests.
+    CibaPending,
+    /// What a CIBA request asks.
+    CibaRead,
+    /// The customer's decision on a CIBA request.
+    CibaDecision,
 }
 
 impl Operation {
@@ -63,7 +78,19 @@ impl Operation {
             Operation::Login => paths::INTERACTION_API_LOGIN,
             Operation::Consent => paths::INTERACTION_API_CONSENT,
             Operation::Return => paths::INTERACTION_API_RETURN,
+            Operation::Abandon => paths::INTERACTION_API_ABANDON,
+            Operation::CibaPending => paths::INTERACTION_API_CIBA_PENDING,
+            Operation::CibaRead => paths::INTERACTION_API_CIBA_READ,
+            Operation::CibaDecision => paths::INTERACTION_API_CIBA_DECISION,
         }
+    }
+
+    /// Whether it works on CIBA requests rather than interactions.
+    fn is_ciba(self) -> bool {
+        matches!(
+            self,
+            Operation::CibaPending | Operation::CibaRead | Operation::CibaDecision
+        )
     }
 }
 
@@ -152,11 +179,53 @@ pub async fn post(
             Ok(r) => interaction_api::return_to(op, app, &r.interaction_id, now).await,
             Err(refused) => return refused.response(),
         },
+        Operation::Abandon => match typed::<interaction_api::AbandonReport>(body) {
+            Ok(report) => interaction_api::abandon(op, app, report, now).await,
+            Err(refused) => return refused.response(),
+        },
+        Operation::CibaPending | Operation::CibaRead | Operation::CibaDecision => {
+            let Some(ciba) = op.services.ciba.as_deref() else {
+                return problem(
+                    StatusCode::NOT_FOUND,
+                    "ciba-disabled",
+                    "CIBA is not enabled on this OP",
+                );
+            };
+            match ciba_call(op, ciba, app, operation, body, now).await {
+                Ok(result) => result,
+                Err(refused) => return refused.response(),
+            }
+        }
     };
     match result {
         Ok(value) => json_response(StatusCode::OK, &value, "application/json"),
+        Err(ApiError::NotFound) if operation.is_ciba() => problem(
+            StatusCode::NOT_FOUND,
+            "unknown-request",
+            "no pending backchannel authentication request of this app has this request_ref: unknown, expired, or not handed to this app",
+        ),
         Err(e) => refusal(&e),
     }
+}
+
+/// A CIBA operation of the interaction API (`oauth::ciba::app_api`).
+async fn ciba_call(
+    op: &OpState,
+    ciba: &crate::oauth::ciba::Ciba,
+    app: &crate::config::ResourceServerConfig,
+    operation: Operation,
+    body: Value,
+    now: u64,
+) -> Result<Result<Value, ApiError>, BodyRefusal> {
+    use crate::oauth::ciba::app_api;
+    Ok(match operation {
+        Operation::CibaPending => app_api::pending(op, app, typed(body)?, now).await,
+        Operation::CibaRead => {
+            let r: app_api::RequestRef = typed(body)?;
+            app_api::read(op, app, &r.request_ref, now).await
+        }
+        _ => app_api::decide(op, ciba, app, typed(body)?, now).await,
+    })
 }
 
 /// Why a body is refused: the problem document's status, name and detail.
@@ -283,6 +352,11 @@ fn refusal(error: &ApiError) -> Response<Bytes> {
             StatusCode::CONFLICT,
             "interaction-used",
             "this interaction was completed already: its id is single use",
+        ),
+        ApiError::AlreadyDecided => problem(
+            StatusCode::CONFLICT,
+            "already-decided",
+            "this backchannel authentication request was decided already (one decision per request)",
         ),
         ApiError::Invalid(detail) => problem(StatusCode::BAD_REQUEST, "invalid-report", detail),
         ApiError::Unavailable => {

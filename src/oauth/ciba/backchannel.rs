@@ -12,6 +12,15 @@
 //! through the node's batcher `device_batch.rs`), and
 //! answered (§7.3). A device that cannot be reached withdraws the request:
 //! 503 `temporarily_unavailable`, nothing left pending.
+//!
+//! A client whose interactions go to the bank's interaction app
+//! (`oauth::interaction_app::for_client`, issue 25) has its requests
+//! handed to that app instead: stored with the app's id
+//! (`BackchannelRequest::app`), never sent to the device channel, and
+//! offered to the app when it asks (`app_api.rs`), which authenticates the
+//! customer on its own channel (CIBA Core §1: how the OP reaches the
+//! authentication device is out of the spec's scope). Poll-mode requests
+//! only: a ping or push names the `auth_req_id`, which is not stored.
 
 use super::device_channel;
 use super::service::Ciba;
@@ -23,8 +32,8 @@ use crate::oauth::replay::OneTimeUses;
 use crate::protocol::authorization_params::AuthorizationParams;
 use crate::protocol::ciba::{
     BackchannelAuthenticationRequest, BackchannelAuthenticationResponse, CibaStatus, ClientCibaPolicy,
-    ExpiryBounds, RequestSource, SignedRequestReason, check_signed_request, parse_backchannel_request,
-    request_source,
+    DeliveryMode, ExpiryBounds, RequestSource, SignedRequestReason, check_signed_request,
+    parse_backchannel_request, request_source,
 };
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::form::Form;
@@ -89,7 +98,20 @@ pub async fn request(
         max_secs: config.max_expiry_secs,
     };
     let expires_in = bounds.expires_in(checked.requested_expiry);
-    let record = record(
+    // Issue 25: the interaction app that runs this client's interactions
+    // (the resource servers this node runs now, `oauth/live_sections`).
+    let servers = op
+        .services
+        .sections
+        .get::<crate::oauth::live_sections::ResourceServers>();
+    // Poll mode only: a ping or a push names the `auth_req_id` (CIBA Core
+    // §10.2, §10.3), which the store never holds (only its SHA-256), so
+    // the OP could not send one after an app's decision; those requests
+    // stay the device channel's.
+    let app = crate::oauth::interaction_app::for_client(op.config.get(), &servers, &client.client_id)
+        .filter(|_| registration.metadata.backchannel_token_delivery_mode == DeliveryMode::Poll)
+        .map(|app| app.id.clone());
+    let mut record = record(
         client,
         registration,
         checked,
@@ -99,6 +121,7 @@ pub async fn request(
         expires_in,
         config.interval_secs,
     );
+    record.app = app;
     if !ciba.pending.admit(record.expires_at).await {
         return Err(OAuthError::new(
             ErrorCode::TemporarilyUnavailable,
@@ -113,6 +136,25 @@ pub async fn request(
             return Err(error);
         }
     };
+    if let Some(app) = &record.app {
+        // Handed to the app: it lists, reads and decides the request over
+        // the interaction API (`app_api.rs`); the device hears nothing.
+        tracing::info!(
+            target: "fiducia::audit",
+            client_id = %client.client_id,
+            account_id = %record.account_id,
+            interaction_app = %app,
+            mode = record.delivery_mode.as_str(),
+            expires_in,
+            "backchannel authentication request handed to the interaction app"
+        );
+        return Ok(BackchannelAuthenticationResponse::new(
+            auth_req_id,
+            expires_in,
+            record.delivery_mode,
+            record.interval,
+        ));
+    }
     let claims = device_channel::claims(client, &record, &auth_req_id, consent.as_ref());
     let sent = super::device_queue::notify(&ciba.device, &auth_req_id, &claims, record.expires_at).await;
     if let Err(error) = sent {
@@ -273,6 +315,7 @@ fn record(
         status: CibaStatus::Pending,
         sender,
         grant_id: None,
+        app: None,
     }
 }
 

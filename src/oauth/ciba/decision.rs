@@ -98,10 +98,53 @@ pub(super) async fn record_body(op: &OpState, ciba: &Ciba, body: Body) -> Result
         "denied" => Decision::Denied,
         _ => return Err(DecisionFailure::Malformed("decision must be approved or denied")),
     };
+    let id_key = crate::store::keys::Kind::BackchannelAuthenticationRequest.id_key(&body.auth_req_id);
+    let request = record(op, ciba, &id_key, &body.sub, decision, Decider::Device).await?;
+    super::notify::after_decision(op, ciba, &request, &body.auth_req_id).await;
+    Ok(())
+}
+
+/// Who decides a request: the device channel, or the interaction app it
+/// was handed to (`BackchannelRequest::app`, `app_api.rs`). Each decides
+/// only its own: the other's request is as unknown as a missing one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decider<'a> {
+    /// `POST /ciba/decision`.
+    Device,
+    /// `POST /interaction-api/ciba/decision` of this app.
+    App(&'a str),
+}
+
+impl Decider<'_> {
+    /// Whether a request handed to `app` (`None`: the device channel's)
+    /// is this decider's.
+    fn owns(self, app: Option<&str>) -> bool {
+        match (self, app) {
+            (Decider::Device, None) => true,
+            (Decider::App(caller), Some(app)) => caller == app,
+            _ => false,
+        }
+    }
+}
+
+/// Records `decision` on the request stored under `id_key` (the SHA-256
+/// of its `auth_req_id`) about customer `sub`, by `decider`: once, before
+/// expiry, for the request's own customer (CIBA Core §7: the OP
+/// authenticates the user it identified from the hint); an approval makes
+/// the grant in the same transaction. The decided request is returned for
+/// the notification (the caller's: it needs the `auth_req_id`).
+pub(super) async fn record(
+    op: &OpState,
+    ciba: &Ciba,
+    id_key: &[u8],
+    sub: &str,
+    decision: Decision,
+    decider: Decider<'_>,
+) -> Result<BackchannelRequest, DecisionFailure> {
     let now = op.now();
     let lifetimes = crate::oauth::interaction::Lifetimes::from_config(op.config.get(), &op.tokens());
     let grant_id = crate::oauth::secrets::new_secret().map_err(|_| DecisionFailure::Unavailable)?;
-    let (id, sub, grant_id) = (body.auth_req_id.as_str(), body.sub.as_str(), grant_id.as_str());
+    let grant_id = grant_id.as_str();
     let decided = op
         .services
         .repo
@@ -109,10 +152,15 @@ pub(super) async fn record_body(op: &OpState, ciba: &Ciba, body: Body) -> Result
         .run(|tx, _| {
             let decision = decision.clone();
             async move {
-                let Some(found) = ops::find::<BackchannelRequest>(&tx, id, now).await? else {
+                let Some(found) = ops::find_by_key::<BackchannelRequest>(&tx, id_key, now).await? else {
                     return Ok(Err(DecisionRefusal::NotFound));
                 };
                 let mut request = found.payload;
+                // Issue 25: a request handed to an app is not the device
+                // channel's to decide, nor another app's.
+                if !decider.owns(request.app.as_deref()) {
+                    return Ok(Err(DecisionRefusal::NotFound));
+                }
                 if let Err(refusal) = request.decide(sub, decision, now) {
                     return Ok(Err(refusal));
                 }
@@ -154,7 +202,7 @@ pub(super) async fn record_body(op: &OpState, ciba: &Ciba, body: Body) -> Result
                     request.status = CibaStatus::Denied;
                 }
                 let ttl = request.store_expires_at().saturating_sub(now).max(1);
-                ops::upsert(&tx, id, &request, Some(ttl), now).await?;
+                ops::upsert_by_key(&tx, id_key, &request, Some(ttl), now).await?;
                 Ok(Ok(request))
             }
         })
@@ -174,10 +222,10 @@ pub(super) async fn record_body(op: &OpState, ciba: &Ciba, body: Body) -> Result
         client_id = %request.client_id,
         account_id = %request.account_id,
         approved,
+        interaction_app = ?request.app,
         "customer decided on a backchannel authentication request"
     );
-    super::notify::after_decision(op, ciba, &request, &body.auth_req_id).await;
-    Ok(())
+    Ok(request)
 }
 
 /// The device channel's certificate (see the module documentation).

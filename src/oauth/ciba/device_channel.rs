@@ -70,8 +70,8 @@ pub fn claims(
     claims
 }
 
-/// The consent as the device shows it.
-fn intent(consent: &Consent) -> Value {
+/// The consent as the device (and an interaction app) shows it.
+pub fn intent(consent: &Consent) -> Value {
     match &consent.kind {
         ConsentKind::DomesticPayment(payment) => json!({
             "consent_id": consent.consent_id,

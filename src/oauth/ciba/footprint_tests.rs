@@ -41,6 +41,7 @@ fn typical() -> BackchannelRequest {
             "2fLiB0tqUq8IuH7sl1vU_Jz2aKIY8R5jGWd-Uq1yq0A".into(),
         )),
         grant_id: None,
+        app: None,
     }
 }
 
@@ -64,24 +65,25 @@ fn written() -> ops::Entries {
 /// six entries of 493 bytes (the payload held the client and the customer
 /// a second time); schema 9 six of 452; schema 11 four of 329: the client
 /// and customer index entries are gone (`Kind::is_found_by_scan`,
-/// revocation reads the kind). The embedded store's memtable counts each
+/// revocation reads the kind); schema 16 four of 330 (the `app` a request
+/// is handed to, `None`: one byte). The embedded store's memtable counts each
 /// entry as its key, its value and 64 bytes more (lsm-tree's
-/// `InternalValue`), so a pending request counts 329 + 4 × 64 = 585 bytes
-/// against `store.memtable_mib`, and 100,000 of them (55.8 MiB) fit the
+/// `InternalValue`), so a pending request counts 330 + 4 × 64 = 586 bytes
+/// against `store.memtable_mib`, and 100,000 of them (55.9 MiB) fit the
 /// default 64 MiB without a flush (docs/PERFORMANCE.md, "Bytes per pending
 /// request").
 #[test]
-fn a_typical_pending_request_writes_four_entries_of_329_bytes() {
+fn a_typical_pending_request_writes_four_entries_of_330_bytes() {
     let written = written();
     let keys: usize = written.iter().map(|(k, _)| k.len()).sum();
     let values: usize = written.iter().map(|(_, v)| v.len()).sum();
     let sizes: Vec<(usize, usize)> = written.iter().map(|(k, v)| (k.len(), v.len())).collect();
     assert_eq!(
         sizes,
-        vec![(36, 136), (43, 0), (36, 35), (43, 0)],
+        vec![(36, 137), (43, 0), (36, 35), (43, 0)],
         "record, expiry; jti mark, its expiry"
     );
-    assert_eq!((keys, values), (158, 171));
+    assert_eq!((keys, values), (158, 172));
     let counted = keys + values + written.len() * 64;
     assert!(
         counted * 100_000 <= 64 << 20,

@@ -13,11 +13,16 @@
 //!   transaction; then ping and push clients are told ([`notify`]);
 //! - the token endpoint's grant is `oauth::grants::ciba` (poll, ping, and
 //!   the issuance push shares);
+//! - [`app_api`]: the requests of a client whose interactions the bank's
+//!   interaction app runs (issue 25) are handed to that app instead of
+//!   the device: it lists, reads and decides them over the interaction
+//!   API, the decision recorded as the device's is;
 //! - [`pending`]: the node's bound on pending requests, an actor.
 //!
 //! The requests themselves live in the store (`model::ciba`), so a
 //! restart between a request and its approval loses nothing.
 
+pub mod app_api;
 pub mod backchannel;
 pub mod decision;
 pub mod decision_batch;

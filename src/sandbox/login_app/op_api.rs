@@ -174,6 +174,18 @@ impl OpApi {
             .ok_or_else(|| Failure::Unreachable("the OP's answer has no return_to".into()))
     }
 
+    /// Gives interaction `id` up for `reason` (`sca_unavailable`,
+    /// `customer_cancelled`, `login_required`); the URL to send the
+    /// browser to, where the client hears the reason's error.
+    pub async fn abandon(&self, id: &str, reason: &str) -> Result<String, Failure> {
+        let body = json!({"interaction_id": id, "reason": reason});
+        let answer = self.post(&self.config.abandon, body).await?;
+        answer["return_to"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| Failure::Unreachable("the OP's answer has no return_to".into()))
+    }
+
     async fn post(&self, url: &str, body: Value) -> Result<Value, Failure> {
         let request = http::Request::post(url)
             .header(http::header::CONTENT_TYPE, "application/json")

@@ -20,6 +20,8 @@ pub struct OpApiConfig {
     pub login: String,
     /// `POST /interaction-api/consent`.
     pub consent: String,
+    /// `POST /interaction-api/abandon`.
+    pub abandon: String,
     /// The app's client certificate (its `[[resource_servers]]` subject).
     pub client_cert: PathBuf,
     /// Its key.

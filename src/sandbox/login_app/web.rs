@@ -4,9 +4,10 @@
 //! `acr` `urn:openbanking:psd2:sca` and `amr` `pwd otp mfa` (RFC 8176 §2)
 //! only when the code was checked, else `urn:openbanking:psd2:ca` and
 //! `pwd`. A customer without a factor whose request needs SCA (PSD2 RTS
-//! Art. 4) is never let through with the password: the app reports the
-//! password login and a refused consent, so the client gets
-//! `access_denied` (RFC 6749 §4.1.2.1), and the page says why. A wrong
+//! Art. 4) is never let through with the password: the app gives the
+//! interaction up (`POST /interaction-api/abandon`, `sca_unavailable`), so
+//! the client gets `unmet_authentication_requirements` (OpenID Connect
+//! Core Unmet Authentication Requirements 1.0 §2) at its redirect URI. A wrong
 //! password or code stays on the app's page (401); past `max_failures` the
 //! sign-in ends (429).
 
@@ -117,28 +118,20 @@ pub async fn password(state: &AppState, request: &Request<Bytes>) -> Response<By
     browser::see_other(CONSENT_PATH)
 }
 
-/// SCA is required and `customer` has no factor: the password login and a
-/// refused consent are reported, and the browser goes back to the client
-/// (`access_denied`).
+/// SCA is required and `customer` has no factor: the interaction is
+/// given up with `sca_unavailable` (PSD2 RTS Art. 4: no payment on the
+/// password alone), and the browser goes back to the client, which hears
+/// `unmet_authentication_requirements`.
 async fn without_factor(
     state: &AppState,
     session: &str,
     signin: &SignIn,
     customer: &SignedIn,
-    now: u64,
+    _now: u64,
 ) -> Response<Bytes> {
     tracing::info!(sub = %customer.sub, "sandbox login app: SCA required and no second factor enrolled");
-    let login = Login {
-        sub: &customer.sub,
-        acr: acr::CA,
-        amr: acr::AMR_PASSWORD,
-        auth_time: now,
-    };
-    if let Err(failure) = state.op.login(&signin.interaction_id, &login).await {
-        return op_failure(&failure);
-    }
     state.sessions.close(session);
-    match state.op.consent(&signin.interaction_id, false, None).await {
+    match state.op.abandon(&signin.interaction_id, "sca_unavailable").await {
         Ok(return_to) => browser::see_other(&return_to),
         Err(failure) => op_failure(&failure),
     }

@@ -70,6 +70,19 @@ impl Repo {
             .await
     }
 
+    /// Record of `P::KIND` stored under `id_key` (the id, or its SHA-256
+    /// for a kind that holds a bearer secret), unless missing or expired
+    /// at `now`.
+    pub async fn find_by_id_key<P: StoredRecord>(
+        &self,
+        id_key: &[u8],
+        now: u64,
+    ) -> Result<Option<Found<P>>, KvError> {
+        self.store
+            .run(|tx, _| async move { ops::find_by_key::<P>(&tx, id_key, now).await })
+            .await
+    }
+
     /// Record `id` of `P::KIND` as [`Repo::find`], unless the grant it was
     /// issued under ([`Links::grant_id`]) is revoked ([`revoked`]): a token
     /// under a revoked grant is gone, also while its deletion is under way.

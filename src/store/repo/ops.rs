@@ -20,7 +20,18 @@ pub async fn upsert<P: StoredRecord>(
     expires_in: Option<u64>,
     now: u64,
 ) -> Result<(), KvError> {
-    let id_key = P::KIND.id_key(id);
+    upsert_by_key(tx, &P::KIND.id_key(id), payload, expires_in, now).await
+}
+
+/// [`upsert`] of the record stored under `id_key` (the id or its hash).
+pub(crate) async fn upsert_by_key<P: StoredRecord>(
+    tx: &Transaction,
+    id_key: &[u8],
+    payload: &P,
+    expires_in: Option<u64>,
+    now: u64,
+) -> Result<(), KvError> {
+    let id_key = id_key.to_vec();
     let record_key = keys::record_key(P::KIND, &id_key);
     let previous = match tx.get(&record_key).await? {
         Some(bytes) => Some(codec::decode_prefix::<RecordMeta>(&bytes)?.0),

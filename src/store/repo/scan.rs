@@ -28,6 +28,35 @@ impl Repo {
         Ok(out)
     }
 
+    /// Up to `limit` unexpired records of `P::KIND` that `keep` accepts,
+    /// each with its id key (the id, or its SHA-256 for a kind that holds a
+    /// bearer secret), in key order, read in chunks as [`Repo::list`]; the
+    /// read stops at the `limit`-th. `true` beside them when more were
+    /// accepted than `limit`.
+    pub async fn list_keyed<P: StoredRecord>(
+        &self,
+        now: u64,
+        limit: usize,
+        keep: impl Fn(&P) -> bool,
+    ) -> Result<(Vec<(Vec<u8>, Found<P>)>, bool), KvError> {
+        let mut chunks = KindChunks::new(P::KIND, LIST_CHUNK);
+        let mut out = Vec::new();
+        while let Some(pairs) = chunks.next(self).await? {
+            for (key, value) in &pairs {
+                let (meta, payload): (RecordMeta, P) = super::ops::decode_record(value)?;
+                if meta.is_expired(now) || !keep(&payload) {
+                    continue;
+                }
+                if out.len() == limit {
+                    return Ok((out, true));
+                }
+                let (_, id_key) = super::ops::parse_tail(key)?;
+                out.push((id_key, Found { payload, meta }));
+            }
+        }
+        Ok((out, false))
+    }
+
     /// Deletes what the OP issued to a client — its grants with every token
     /// and code under them, pushed requests, interactions, CIBA requests —
     /// but keeps its registration access tokens (RFC 7592 §3), so that a

@@ -64,6 +64,7 @@ pub const MIGRATIONS: &[(u32, Migration)] = &[
     (12, drop_in_flight_flows),
     (13, add_second_factor),
     (14, add_section_documents),
+    (15, add_ciba_app),
 ];
 
 /// 1 → 2: access and refresh tokens are no longer indexed by client and user
@@ -157,6 +158,22 @@ fn add_second_factor(tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
 /// resource server an operator removed, from opening it).
 fn add_section_documents(_tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
     Box::pin(async { Ok(()) })
+}
+
+/// 15 → 16: pending CIBA requests appended `app` (an `Option`: bincode
+/// writes `None` as one zero byte, so each stored value gains one and
+/// stays the device channel's); the interaction's new stage `Abandoned`
+/// comes after the existing ones, so nothing else is rewritten.
+fn add_ciba_app(tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
+    Box::pin(async move {
+        let range = keys::subspace_range(&keys::kind_subspace(Kind::BackchannelAuthenticationRequest));
+        for (key, value) in tx.get_range(&range, RangeOptions::default()).await? {
+            let mut upgraded = value.to_vec();
+            upgraded.push(0);
+            tx.set(&key, &upgraded)?;
+        }
+        Ok(())
+    })
 }
 
 /// Checks, records or migrates the schema version; returns the version found
@@ -304,5 +321,69 @@ mod tests {
         assert_eq!(left, 0, "every record and entry of the three kinds is gone");
         assert!(grant, "a grant stays");
         assert_eq!(version, Some(keys::SCHEMA_VERSION.to_be_bytes().to_vec()));
+    }
+
+    /// 15 → 16: a pending CIBA request written without `app` (schema 15's
+    /// layout: the same bytes less the trailing `None`) reads after the
+    /// upgrade as the device channel's, every other field kept.
+    #[tokio::test]
+    async fn pending_ciba_requests_gain_no_app_in_the_version_16_migration() {
+        use crate::model::ciba::BackchannelRequest;
+        use crate::protocol::ciba::{CibaStatus, DeliveryMode};
+        use crate::store::record::StoredRecord;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(Arc::new(
+            EmbeddedBackend::open(dir.path(), EmbeddedOptions::default()).unwrap(),
+        ));
+        Repo::open(store.clone()).await.unwrap();
+        let request = BackchannelRequest {
+            client_id: "fintech-1".into(),
+            account_id: "alice".into(),
+            scopes: vec!["openid".into()],
+            authorization_details: None,
+            openbanking_intent_id: None,
+            binding_message: Some("W4SCT".into()),
+            acr_values: Vec::new(),
+            delivery_mode: DeliveryMode::Poll,
+            client_notification_token: None,
+            created_at: 1_000,
+            expires_at: 9_000,
+            interval: 5,
+            last_polled_at: None,
+            status: CibaStatus::Pending,
+            sender: None,
+            grant_id: None,
+            app: None,
+        };
+        let links = request.links();
+        let meta = RecordMeta {
+            expires_at: Some(request.store_expires_at()),
+            consumed: None,
+            client_id: links.client_id,
+            grant_id: None,
+            account_id: links.account_id,
+            uid: None,
+            auth_req_hash: None,
+        };
+        let mut old = crate::store::codec::encode(&(&meta, &request)).unwrap();
+        assert_eq!(old.pop(), Some(0), "app: None is one trailing zero byte");
+        let id = "q0s8VQ9b3oJm6b8u1m3tq0s8VQ9b3oJm6b8u1m3tq0s";
+        let key = keys::record_key(
+            Kind::BackchannelAuthenticationRequest,
+            &Kind::BackchannelAuthenticationRequest.id_key(id),
+        );
+        store
+            .run(|tx, _| {
+                let (key, old) = (key.clone(), old.clone());
+                async move {
+                    tx.set(&key, &old)?;
+                    tx.set(&keys::schema_version_key(), &15u32.to_be_bytes())
+                }
+            })
+            .await
+            .unwrap();
+        let repo = Repo::open(store.clone()).await.unwrap();
+        let found = repo.find::<BackchannelRequest>(id, 2_000).await.unwrap().unwrap();
+        assert_eq!(found.payload, request);
     }
 }

@@ -6,6 +6,7 @@
 //! client's notification endpoint (ping, push) is a small HTTPS server
 //! that records what reaches it.
 
+pub mod app;
 pub mod batch;
 pub mod browser;
 pub mod disabled_client;
@@ -113,6 +114,8 @@ impl Ciba {
     /// [`Ciba::start_with`], the OP's device channel at
     /// `https://localhost:{channel_port}/ciba/requests` when given (a
     /// stand-in the test serves there) instead of the sandbox device.
+    /// `{JWKS}` in `ciba_extra` becomes the path of the clients' key set
+    /// (for a client it adds after `[ciba]`).
     pub async fn start_with_channel(ciba_extra: &str, channel_port: Option<u16>) -> Self {
         let pki = TestPki::new();
         let device_paths = fiducia::pki::issue_client(
@@ -147,6 +150,7 @@ impl Ciba {
         let channel_port = channel_port.unwrap_or(device_port);
         let more = move |jwks: &std::path::Path| {
             let jwks = jwks.display();
+            let ciba_extra = ciba_extra.replace("{JWKS}", &jwks.to_string());
             format!(
                 r#"
 [[clients]]

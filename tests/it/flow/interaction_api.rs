@@ -474,3 +474,86 @@ async fn prompt_none_is_login_required_at_the_redirect_uri_without_a_page() {
         assert_status(&again, 400);
     }
 }
+
+/// `POST /interaction-api/abandon`: the app gives up, and the client hears
+/// the reason's error at its redirect URI, with its `state`, no code (OIDC
+/// Core §3.1.2.6; RFC 6749 §4.1.2.1): `sca_unavailable` (a customer
+/// without a second factor when SCA is required) is
+/// `unmet_authentication_requirements`, `customer_cancelled`
+/// `access_denied`, `login_required` itself. Another app's call is 404,
+/// an unknown reason 400, abandoning after the consent was reported 409.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_abandons_and_the_client_hears_the_reason() {
+    let bank = bank("").await;
+    for (reason, error, logged_in) in [
+        ("sca_unavailable", "unmet_authentication_requirements", true),
+        ("customer_cancelled", "access_denied", false),
+        ("login_required", "login_required", false),
+    ] {
+        let mut browser = Browser::new();
+        let (_, id) = bank.start(&mut browser, "openid", &[("acr_values", SCA)]).await;
+        if logged_in {
+            // The password was right; the customer has no second factor.
+            let login = bank.login(&id, "urn:openbanking:psd2:ca", now()).await;
+            assert_status(&login, 200);
+        }
+        let body = json!({"interaction_id": id, "reason": reason});
+        let foreign = bank
+            .call(&bank.other, "/interaction-api/abandon", body.clone())
+            .await;
+        assert_status(&foreign, 404);
+        let response = bank
+            .call(&bank.app, "/interaction-api/abandon", body.clone())
+            .await;
+        assert_status(&response, 200);
+        let answer = json(response.body());
+        assert_eq!(answer["stage"], "abandoned");
+        let back = answer["return_to"]
+            .as_str()
+            .unwrap()
+            .strip_prefix(ISSUER)
+            .unwrap()
+            .to_string();
+        // The same reason again is a retry; a login after it is refused.
+        assert_status(&bank.call(&bank.app, "/interaction-api/abandon", body).await, 200);
+        assert_status(&bank.login(&id, SCA, now()).await, 409);
+        let response = browser.get(&bank.op, &back).await;
+        assert_status(&response, 303);
+        let redirect = location(&response);
+        assert!(redirect.starts_with(REDIRECT), "{redirect}");
+        assert_eq!(
+            query_param(&redirect, "error").as_deref(),
+            Some(error),
+            "{redirect}"
+        );
+        assert_eq!(query_param(&redirect, "state").as_deref(), Some("st-app"));
+        assert!(query_param(&redirect, "code").is_none());
+        // Finished: the id is single use.
+        let used = bank
+            .call(&bank.app, "/interaction-api/read", json!({"interaction_id": id}))
+            .await;
+        assert_status(&used, 409);
+    }
+
+    let mut browser = Browser::new();
+    let (_, id) = bank.start(&mut browser, "openid", &[]).await;
+    let unknown = bank
+        .call(
+            &bank.app,
+            "/interaction-api/abandon",
+            json!({"interaction_id": id, "reason": "bored"}),
+        )
+        .await;
+    assert_status(&unknown, 400);
+    assert_eq!(problem_type(&unknown), "urn:fiducia:problem:invalid-report");
+    assert_status(&bank.login(&id, SCA, now()).await, 200);
+    bank.consent(&id, json!({"approve": true})).await;
+    let late = bank
+        .call(
+            &bank.app,
+            "/interaction-api/abandon",
+            json!({"interaction_id": id, "reason": "customer_cancelled"}),
+        )
+        .await;
+    assert_status(&late, 409);
+}
