@@ -45,6 +45,7 @@ fn pending(client_id: &str) -> BackchannelRequest {
             "2fLiB0tqUq8IuH7sl1vU_Jz2aKIY8R5jGWd-Uq1yq0A".into(),
         )),
         grant_id: None,
+        app: None,
     }
 }
 
