@@ -295,6 +295,14 @@ impl Worker {
         })
     }
 
+    /// Drops every kept-alive connection: the next request opens a new one.
+    /// After a request the server may answer and then close (a body over
+    /// its limit, RFC 9110 §15.5.14), the connection may look open for a
+    /// moment and fail the next request sent on it.
+    pub fn forget_connections(&mut self) {
+        self.conns.clear();
+    }
+
     /// Sends over the kept-alive connection for `url`'s origin (with the
     /// client certificate when `cert`), opening one when there is none.
     pub async fn send(

@@ -134,7 +134,10 @@ pub async fn oversized_request_object(worker: &mut Worker, ctx: &Ctx) -> Result<
         &[],
     )
     .map_err(client_error(step))?;
-    match worker.send(ctx, step, par, false, request).await {
+    let answer = worker.send(ctx, step, par, false, request).await;
+    // The OP closes the connection after refusing the body: never reuse it.
+    worker.forget_connections();
+    match answer {
         Ok(response) => refused(step, &response),
         // Refused mid-body: the OP may answer 413 and close before reading it all.
         Err(failure) if failure.kind.starts_with("io:") => Ok(()),
