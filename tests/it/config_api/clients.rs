@@ -53,29 +53,12 @@ fn access_token(response: &Response<Bytes>) -> String {
         .to_string()
 }
 
-/// Every `config_changed` record of `client_id`, through `GET /audit`
-/// page by page.
+/// Every `config_changed` record of `client_id`, through `GET /audit`.
 async fn changes_of(api: &Api, dpop: &DpopKey, token: &str, client_id: &str) -> Vec<Value> {
-    let mut found = Vec::new();
-    let mut path = "/audit?limit=100".to_string();
-    for _ in 0..100 {
-        let page = api.send(false, api.dpop(dpop, "GET", &path, token).await).await;
-        assert_status(&page, 200);
-        let body = json(page.body());
-        found.extend(
-            body["records"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|r| r["event"] == "config_changed" && r["targets"][0]["id"] == client_id)
-                .cloned(),
-        );
-        match body["next"].as_str() {
-            Some(next) => path = next.to_string(),
-            None => break,
-        }
-    }
-    found
+    api.audit_records(dpop, token, |r| {
+        r["event"] == "config_changed" && r["targets"][0]["id"] == client_id
+    })
+    .await
 }
 
 /// A stored client through its whole life, with a DPoP-bound Fiducia

@@ -36,28 +36,12 @@ fn carol(hash: &str) -> Value {
     })
 }
 
-/// Every record about customer `sub`, through `GET /audit` page by page.
+/// Every record about customer `sub`, through `GET /audit`.
 async fn records_of(api: &Api, dpop: &DpopKey, token: &str, sub: &str) -> Vec<Value> {
-    let mut found = Vec::new();
-    let mut path = "/audit?limit=100".to_string();
-    for _ in 0..100 {
-        let page = api.send(false, api.dpop(dpop, "GET", &path, token).await).await;
-        assert_status(&page, 200);
-        let body = json(page.body());
-        found.extend(
-            body["records"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|r| r["targets"][0] == json!({ "kind": "customer", "id": sub }))
-                .cloned(),
-        );
-        match body["next"].as_str() {
-            Some(next) => path = next.to_string(),
-            None => break,
-        }
-    }
-    found
+    api.audit_records(dpop, token, |r| {
+        r["targets"][0] == json!({ "kind": "customer", "id": sub })
+    })
+    .await
 }
 
 /// A customer through their whole life, with a DPoP-bound Fiducia token

@@ -178,6 +178,36 @@ issuer = "{IAM}"
             .unwrap()
     }
 
+    /// The audit records `keep` accepts, read through `GET /audit` page by
+    /// page with a DPoP-bound `token` (`fiducia.audit.read`).
+    pub async fn audit_records(
+        &self,
+        dpop: &DpopKey,
+        token: &str,
+        keep: impl Fn(&Value) -> bool,
+    ) -> Vec<Value> {
+        let mut found = Vec::new();
+        let mut path = "/audit?limit=100".to_string();
+        for _ in 0..100 {
+            let page = self.send(false, self.dpop(dpop, "GET", &path, token).await).await;
+            assert_status(&page, 200);
+            let body = super::support::json(page.body());
+            found.extend(
+                body["records"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|r| keep(r))
+                    .cloned(),
+            );
+            match body["next"].as_str() {
+                Some(next) => path = next.to_string(),
+                None => break,
+            }
+        }
+        found
+    }
+
     /// A DPoP-authorized request (RFC 9449 §7.1) with a fresh proof for it.
     pub async fn dpop(&self, dpop: &DpopKey, method: &str, path: &str, token: &str) -> Request<Full<Bytes>> {
         let proof = dpop
