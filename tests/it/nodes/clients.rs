@@ -76,24 +76,7 @@ async fn a_client_change_on_one_node_is_in_force_on_the_other_within_a_second() 
         tokio::time::sleep(Duration::from_millis((i as u64 * 97) % 250)).await;
     }
     assert_status(&cc_mtls(&b).await, 200);
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let percentiles = |mut all: Vec<Duration>| {
-        all.sort();
-        let p = |q: usize| all[(all.len() * q).div_ceil(100) - 1];
-        (p(50), p(99), all[all.len() - 1])
-    };
-    let (p50, p99, max) = percentiles(delays);
-    let (r50, r99, rmax) = percentiles(after_return);
-    println!(
-        "client change on node A in force on node B: {CHANGES} changes; from the service call's start p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; after it returned p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms (poll 250 ms)",
-        ms(p50),
-        ms(p99),
-        ms(max),
-        ms(r50),
-        ms(r99),
-        ms(rmax)
-    );
-    assert!(p99 < Duration::from_secs(1), "p99 {p99:?} over the 1 s target");
+    super::assert_propagation("client", delays, after_return);
     drop(state);
     b.handle.shutdown().await;
     a.handle.shutdown().await;

@@ -40,3 +40,33 @@ pub async fn two_nodes(sections: Sections<'_>) -> Option<(Op, Op)> {
     assert_ne!(a.handle.node_id, b.handle.node_id);
     Some((a, b))
 }
+
+/// Prints how long changes on node A took to be in force on node B, from
+/// the service call's start (`delays`) and after it returned
+/// (`after_return`), and asserts the p99 under the 1 s target (issue 24).
+pub fn assert_propagation(
+    what: &str,
+    delays: Vec<std::time::Duration>,
+    after_return: Vec<std::time::Duration>,
+) {
+    use std::time::Duration;
+    let changes = delays.len();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let percentiles = |mut all: Vec<Duration>| {
+        all.sort();
+        let p = |q: usize| all[(all.len() * q).div_ceil(100) - 1];
+        (p(50), p(99), all[all.len() - 1])
+    };
+    let (p50, p99, max) = percentiles(delays);
+    let (r50, r99, rmax) = percentiles(after_return);
+    println!(
+        "{what} change on node A in force on node B: {changes} changes; from the service call's start p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; after it returned p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms (poll 250 ms)",
+        ms(p50),
+        ms(p99),
+        ms(max),
+        ms(r50),
+        ms(r99),
+        ms(rmax)
+    );
+    assert!(p99 < Duration::from_secs(1), "p99 {p99:?} over the 1 s target");
+}
