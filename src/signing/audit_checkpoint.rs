@@ -59,13 +59,16 @@ pub async fn checkpoint_once(
         .then_some(seq))
 }
 
-/// Attempts of one checkpoint (1, 2, 4, 8 s apart).
-const RETRIES: u32 = 5;
+/// The longest pause between two attempts of one checkpoint (they start
+/// 1 s apart and double).
+const MAX_RETRY_PAUSE: Duration = Duration::from_secs(30);
 
 /// Runs [`checkpoint_once`] every `interval` with the key the OP signs with
-/// at that moment, until the task is aborted. Failures are logged and
-/// retried at the next tick (the trail stays verifiable by its hashes; only
-/// the signed anchor is late).
+/// at that moment, until the task is aborted. A failed attempt is logged,
+/// counted (`fiducia_audit_checkpoints_total{outcome="failed"}`) and tried
+/// again 1, 2, 4 ... 30 s later until it succeeds or the interval has gone
+/// by (the next tick then takes over): the trail stays verifiable by its
+/// hashes meanwhile; only the signed anchor is late.
 pub fn spawn(
     store: Store,
     mut keys: watch::Receiver<Arc<KeySet>>,
@@ -79,23 +82,35 @@ pub fn spawn(
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            // No active key yet (the signer pool still opening its sessions
-            // at start-up) or none any more: wait for one rather than skip a
-            // whole interval, so the start-up checkpoint is not 5 minutes late.
-            let Some(signer) = active_signer(&mut keys).await else {
-                return;
-            };
-            // A failed attempt (a write conflict with records committed at
-            // the same moment, a busy signer) is tried again within seconds,
-            // not at the next interval.
-            for retry in 0..RETRIES {
+            let started = tokio::time::Instant::now();
+            let mut pause = Duration::from_secs(1);
+            loop {
+                // No active key yet (the signer pool still opening its
+                // sessions at start-up) or none any more: wait for one
+                // rather than skip a whole interval, so the start-up
+                // checkpoint is not 5 minutes late.
+                let Some(signer) = active_signer(&mut keys).await else {
+                    return;
+                };
+                // A failure (a write conflict with records committed at the
+                // same moment, a busy signer under load) is tried again
+                // within seconds, not at the next interval.
                 match checkpoint_once(&store, signer.as_ref(), clock.now_unix(), due_after).await {
-                    Ok(Some(seq)) => tracing::info!(seq, "audit checkpoint signed"),
+                    Ok(Some(seq)) => {
+                        metrics::counter!("fiducia_audit_checkpoints_total", "outcome" => "signed")
+                            .increment(1);
+                        tracing::info!(seq, "audit checkpoint signed");
+                    }
                     Ok(None) => {}
                     Err(e) => {
-                        tracing::warn!(error = %e, retry, "audit checkpoint failed");
-                        tokio::time::sleep(Duration::from_secs(1 << retry).min(interval)).await;
-                        continue;
+                        metrics::counter!("fiducia_audit_checkpoints_total", "outcome" => "failed")
+                            .increment(1);
+                        tracing::warn!(error = %e, "audit checkpoint failed; trying again");
+                        if started.elapsed() + pause < interval {
+                            tokio::time::sleep(pause).await;
+                            pause = (pause * 2).min(MAX_RETRY_PAUSE);
+                            continue;
+                        }
                     }
                 }
                 break;

@@ -135,6 +135,9 @@ async fn registration_grant_and_revocation_are_recorded_with_their_actor_and_no_
         text(&refused.stderr)
     );
 
+    // The OP signs a checkpoint at start-up; under a loaded machine its
+    // signature can take retries, so give it time before stopping the OP.
+    wait_for_a_checkpoint(&dcr.op).await;
     let mut outputs = Vec::new();
     let mut tampered = None;
     let store_path = dcr.op.config.get().store.path.clone();
@@ -223,4 +226,22 @@ async fn registration_grant_and_revocation_are_recorded_with_their_actor_and_no_
     ] {
         assert!(!exported.contains(secret), "a secret is in the export");
     }
+}
+
+/// Waits (up to two minutes) until the running OP has stored a signed
+/// audit checkpoint.
+async fn wait_for_a_checkpoint(op: &Op) {
+    let state = op.handle.op_state().expect("the OP runs");
+    let store = state.services.repo.store().clone();
+    for _ in 0..600 {
+        let last = store
+            .run(|tx, _| async move { fiducia::store::audit::checkpoint::last(&tx).await })
+            .await
+            .unwrap();
+        if last.is_some() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("the OP stored no audit checkpoint within two minutes of its start");
 }
