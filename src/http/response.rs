@@ -135,7 +135,13 @@ mod tests {
         let response = crate::http::response::error(&error);
         assert_eq!(response.status(), http::StatusCode::SERVICE_UNAVAILABLE);
         assert!(response.headers().contains_key(http::header::RETRY_AFTER));
-        let internal = OAuthError::from(SignError::Failed("CKR_KEY_HANDLE_INVALID".into()));
+        // The token gone (`fiducia_hsm::pkcs11` worker: no session to be
+        // had, a key handle that no longer names an object): the same 503.
+        let gone = OAuthError::from(SignError::Unavailable("no HSM session is open".into()));
+        let response = crate::http::response::error(&gone);
+        assert_eq!(response.status(), http::StatusCode::SERVICE_UNAVAILABLE);
+        assert!(response.headers().contains_key(http::header::RETRY_AFTER));
+        let internal = OAuthError::from(SignError::Failed("CKR_MECHANISM_INVALID".into()));
         assert_eq!(internal.code, ErrorCode::ServerError);
         assert!(
             !internal.to_string().contains("CKR"),

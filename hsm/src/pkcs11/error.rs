@@ -94,6 +94,19 @@ pub fn is_session_fault(error: &CkError) -> bool {
     )
 }
 
+/// The return values that say a cached object handle no longer names an
+/// object (PKCS#11 v2.40 base §5.1: `CKR_OBJECT_HANDLE_INVALID`,
+/// `CKR_KEY_HANDLE_INVALID`): the token lost or reloaded its objects (its
+/// storage went away, or came back with new handles). A worker then drops
+/// its session and its cached handles, opens a new one and looks the key up
+/// again, as after a session fault.
+pub fn is_object_fault(error: &CkError) -> bool {
+    matches!(
+        error,
+        CkError::Pkcs11(RvError::ObjectHandleInvalid | RvError::KeyHandleInvalid, _)
+    )
+}
+
 /// `CKR_SESSION_CLOSED`-style name of an error, for logs and metrics labels.
 pub fn ckr_name(error: &CkError) -> String {
     match error {

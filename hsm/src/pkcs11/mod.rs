@@ -17,7 +17,7 @@ pub use context::{find_token, module};
 pub use error::{HsmError, ckr_name, is_session_fault};
 pub use pin::Pin;
 pub use pool::{Pkcs11Signer, PoolActor, PoolActorMessage, PoolConfig, PoolStatus, SignerPool};
-pub use session::TokenConfig;
+pub use session::{CountedSession, TokenConfig};
 pub use worker::PoolEvent;
 
 #[cfg(test)]

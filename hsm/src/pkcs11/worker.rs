@@ -6,16 +6,23 @@
 //! Recovery: when a call fails with a session fault (`CKR_SESSION_HANDLE_INVALID`,
 //! `CKR_SESSION_CLOSED`, `CKR_DEVICE_ERROR`, `CKR_TOKEN_NOT_PRESENT`,
 //! `CKR_USER_NOT_LOGGED_IN`, ...) the worker drops the session, opens a new
-//! one (logging in again) and retries the job in flight once. While it has
-//! no session it takes no jobs and retries with exponential backoff.
+//! one (logging in again) and retries the job in flight once; the same when
+//! a cached key handle stopped naming an object (`CKR_OBJECT_HANDLE_INVALID`,
+//! `CKR_KEY_HANDLE_INVALID`: the token reloaded or lost its objects). While
+//! it has no session it takes no jobs and retries with exponential backoff;
+//! after [`RESETS_AFTER_FAILED_OPENS`] failures in a row it asks for the
+//! module to be initialised again (`context::reset`), which brings back a
+//! token that went away and returned. A request that cannot be signed for
+//! any of these reasons is answered `Unavailable` (503 with `Retry-After`
+//! at the OP), never `Failed`.
 
-use super::error::{HsmError, ckr_name, is_session_fault};
+use super::context;
+use super::error::{HsmError, ckr_name, is_object_fault, is_session_fault};
 use super::keygen::find_key_objects;
 use super::mechanism::sign_blocking;
-use super::session::TokenConfig;
+use super::session::{CountedSession, TokenConfig};
 use crate::{JoseAlg, SignError};
 use cryptoki::object::ObjectHandle;
-use cryptoki::session::Session;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,6 +32,9 @@ use tokio::sync::oneshot;
 /// First and longest wait between session attempts.
 const BACKOFF_START: Duration = Duration::from_millis(10);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
+/// Failed session openings in a row after which a worker asks for the
+/// module to be reset (`context::reset`): with the backoff, about a second.
+const RESETS_AFTER_FAILED_OPENS: u32 = 5;
 /// Most jobs a worker takes off the queue at once.
 const MAX_BATCH: usize = 8;
 /// How often an idle worker looks at the shutdown flag.
@@ -71,7 +81,7 @@ pub(crate) struct Worker {
 }
 
 struct SessionState {
-    session: Session,
+    session: CountedSession,
     keys: HashMap<Arc<str>, ObjectHandle>,
 }
 
@@ -80,6 +90,7 @@ impl Worker {
     pub fn run(self) {
         let mut state: Option<SessionState> = None;
         let mut backoff = BACKOFF_START;
+        let mut failed_opens = 0u32;
         let mut last_check = Instant::now();
         while !self.shutdown.load(Ordering::Acquire) {
             if state.is_none() {
@@ -87,9 +98,18 @@ impl Worker {
                     Ok(s) => {
                         state = Some(s);
                         backoff = BACKOFF_START;
+                        failed_opens = 0;
                     }
                     Err(e) => {
                         tracing::warn!(worker = self.id, error = %e, retry_in_ms = backoff.as_millis() as u64, "HSM session could not be opened");
+                        failed_opens += 1;
+                        // The token went away (its storage, its device): the
+                        // library keeps saying so even once it is back,
+                        // until it is initialised again.
+                        if failed_opens >= RESETS_AFTER_FAILED_OPENS && context::reset(&self.token.module) {
+                            failed_opens = 0;
+                            continue;
+                        }
                         self.sleep_unless_shut_down(backoff);
                         backoff = (backoff * 2).min(BACKOFF_MAX);
                         continue;
@@ -187,9 +207,11 @@ impl Worker {
         for attempt in 0..2 {
             let current = match state {
                 Some(s) => s,
+                // No session to be had (the token gone, a wrong PIN after a
+                // token swap): the signer is unavailable, not the request wrong.
                 None => match self.open() {
                     Ok(s) => state.insert(s),
-                    Err(e) => return Err(e.into()),
+                    Err(e) => return Err(SignError::Unavailable(e.to_string())),
                 },
             };
             match sign_once(current, job) {
@@ -202,6 +224,13 @@ impl Worker {
                         worker: self.id,
                         code,
                     });
+                }
+                Err(Fault::KeyMissing(kid)) => {
+                    metrics::counter!("fiducia_hsm_errors_total", "code" => "key_missing").increment(1);
+                    tracing::warn!(worker = self.id, %kid, "the HSM token holds no private key with this kid");
+                    return Err(SignError::Unavailable(format!(
+                        "the token holds no private key {kid}"
+                    )));
                 }
                 Err(Fault::Other(e)) => {
                     if let HsmError::Pkcs11 { code, .. } = &e {
@@ -216,7 +245,10 @@ impl Worker {
 }
 
 enum Fault {
+    /// The session, or the objects it named, are gone: reopen and retry.
     Session(String),
+    /// The token has no private key with this kid.
+    KeyMissing(String),
     Other(HsmError),
 }
 
@@ -231,12 +263,10 @@ fn sign_once(state: &mut SessionState, job: &SignJob) -> Result<Vec<u8>, Fault> 
                     Fault::Other(e)
                 }
             })?;
-            let handle = private.ok_or_else(|| {
-                Fault::Other(HsmError::Key {
-                    kid: job.kid.to_string(),
-                    reason: "no private key with this CKA_ID in the token".into(),
-                })
-            })?;
+            // The key manager signs only with keys it read from this token,
+            // so a key it cannot find now is a token that lost its objects
+            // (its storage gone): unavailable for now, not a wrong request.
+            let handle = private.ok_or_else(|| Fault::KeyMissing(job.kid.to_string()))?;
             state.keys.insert(job.kid.clone(), handle);
             handle
         }
@@ -246,7 +276,7 @@ fn sign_once(state: &mut SessionState, job: &SignJob) -> Result<Vec<u8>, Fault> 
     metrics::histogram!("fiducia_hsm_sign_duration_seconds", "alg" => job.alg.as_str())
         .record(started.elapsed().as_secs_f64());
     result.map_err(|e| {
-        if is_session_fault(&e) {
+        if is_session_fault(&e) || is_object_fault(&e) {
             Fault::Session(ckr_name(&e))
         } else {
             Fault::Other(HsmError::pkcs11("C_Sign", &e))
