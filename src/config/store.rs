@@ -105,6 +105,15 @@ pub struct StoreConfig {
     /// than CPU. Default `true`; elsewhere than Linux it does nothing. Env
     /// `FIDUCIA_STORE__SYNC_THREAD_BATCH_SCHEDULING`.
     pub sync_thread_batch_scheduling: bool,
+    /// Embedded backend: MiB that must stay free on the store's disk. Below
+    /// it every commit is refused before it is written (the OP answers 503
+    /// `temporarily_unavailable` with `Retry-After`), reads are served, and
+    /// commits resume by themselves once space returns
+    /// (docs/RELIABILITY.md, "Disk full"). The headroom is what the store
+    /// needs to apply what its log took and to flush its memtables: at
+    /// least `memtable_mib` plus the log's next segment (68 MiB). `0`
+    /// turns the guard off. Default `256`. Env `FIDUCIA_STORE__MIN_FREE_MIB`.
+    pub min_free_mib: u64,
     /// Seconds between sweeps of expired records (reads hide them anyway).
     /// Default `60`. Env `FIDUCIA_STORE__SWEEP_INTERVAL_SECS`.
     pub sweep_interval_secs: u64,
@@ -142,6 +151,7 @@ impl Default for StoreConfig {
             memtable_mib: 64,
             background_threads: 1,
             sync_thread_batch_scheduling: true,
+            min_free_mib: 256,
             sweep_interval_secs: 60,
             timeout_ms: 5000,
             retry_limit: 100,

@@ -94,6 +94,7 @@ fn open_local(config: &StoreConfig) -> Result<Store, KvError> {
                     memtable_bytes: config.memtable_mib.saturating_mul(1024 * 1024),
                     background_threads: config.background_threads,
                     sync_thread_batch_scheduling: config.sync_thread_batch_scheduling,
+                    min_free_bytes: config.min_free_mib.saturating_mul(1024 * 1024),
                 },
             )?;
             Store::new(Arc::new(backend))

@@ -10,6 +10,7 @@ mod audit_crash;
 mod clients_crash;
 mod conformance;
 mod crash;
+mod disk_full;
 mod pg_crash;
 mod pg_op;
 mod pg_tls;

@@ -43,6 +43,7 @@
 //! (the log) and `kv/` (fjall's files).
 
 mod batch;
+mod disk_space;
 mod reclaim;
 mod shared;
 mod transaction;
@@ -87,6 +88,9 @@ pub struct EmbeddedOptions {
     /// commit it does not preempt the committing thread, which goes on
     /// serving requests whose commits join the batch. Default true.
     pub sync_thread_batch_scheduling: bool,
+    /// Bytes that must stay free on the store's disk: below it commits are
+    /// refused before they are written (`disk_space`). Default 256 MiB.
+    pub min_free_bytes: u64,
 }
 
 impl Default for EmbeddedOptions {
@@ -97,6 +101,7 @@ impl Default for EmbeddedOptions {
             memtable_bytes: 64 * 1024 * 1024,
             background_threads: 1,
             sync_thread_batch_scheduling: true,
+            min_free_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -167,6 +172,7 @@ impl EmbeddedBackend {
             failed: Mutex::new(None),
             faults: Mutex::new(Vec::new()),
             apply_delay: Mutex::new(None),
+            disk: disk_space::DiskSpace::new(dir, options.min_free_bytes),
             stats: WriterCounters::default(),
         });
         let committer = writer::spawn(shared.clone(), wal, options.sync_thread_batch_scheduling)
@@ -189,6 +195,12 @@ impl EmbeddedBackend {
     /// applied: for tests of what readers see meanwhile.
     pub fn delay_next_apply(&self, delay: std::time::Duration) {
         *self.shared.apply_delay.lock().unwrap_or_else(|p| p.into_inner()) = Some(delay);
+    }
+
+    /// Makes the store see `bytes` free on its disk instead of what the file
+    /// system says (`None`: the file system again), for tests of a full disk.
+    pub fn report_free_space(&self, bytes: Option<u64>) {
+        self.shared.disk.report(bytes);
     }
 
     /// Group-commit counters: transactions per fsync is `committed / batches`.

@@ -49,6 +49,8 @@ pub(crate) struct Shared {
     /// How long the apply thread waits before applying the next batch (for
     /// tests of reads while it lags behind the log).
     pub(crate) apply_delay: Mutex<Option<std::time::Duration>>,
+    /// The free space the store keeps on its disk.
+    pub(crate) disk: super::disk_space::DiskSpace,
     pub(crate) stats: WriterCounters,
 }
 

@@ -362,3 +362,47 @@ async fn a_second_opener_of_a_store_in_use_is_refused_and_writes_nothing() {
         .unwrap();
     assert_eq!(value.as_deref(), Some(&b"v2"[..]));
 }
+
+/// A full disk (less than `min_free_bytes` free): every commit is refused
+/// before it is written, with an error that says so (the OP's 503); reads
+/// are served; the store does not fail, so commits resume by themselves once
+/// space returns; and nothing acknowledged is lost or changed across a
+/// reopen (docs/RELIABILITY.md, "Disk full").
+#[tokio::test]
+async fn a_full_disk_refuses_commits_serves_reads_and_recovers_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let backend = Arc::new(open(dir.path()));
+        let store = Store::new(backend.clone());
+        put(&store, b"before", b"kept").await;
+
+        backend.report_free_space(Some(1024 * 1024));
+        for _ in 0..3 {
+            let refused = store
+                .run(|tx, _| async move { tx.set(b"during", b"lost") })
+                .await
+                .unwrap_err();
+            assert!(refused.to_string().contains("disk is full"), "{refused}");
+            assert!(!refused.is_maybe_committed(), "refused before it was written");
+        }
+        let read = store
+            .run(|tx, _| async move { tx.get(b"before").await })
+            .await
+            .unwrap();
+        assert_eq!(read.as_deref(), Some(&b"kept"[..]), "reads are served");
+
+        backend.report_free_space(None);
+        put(&store, b"after", b"written").await;
+        store.close().await;
+    }
+    let store = Store::new(Arc::new(open(dir.path())));
+    let all = read_all(&store).await;
+    assert_eq!(
+        all,
+        vec![
+            (b"after".to_vec(), b"written".to_vec()),
+            (b"before".to_vec(), b"kept".to_vec()),
+        ],
+        "what was acknowledged, and nothing of what was refused"
+    );
+}

@@ -47,7 +47,7 @@
 
 use super::batch::{BatchWrites, CommitRequest, WriteSet};
 use super::shared::{InjectedFault, Shared, Verdict};
-use super::wal::Wal;
+use super::wal::{AppendError, Wal};
 use crate::store::kv::KvError;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -230,6 +230,7 @@ fn ask_for_batch_scheduling() {
 /// publishes it as durable, and passes on its verdicts and its writes.
 fn sync_loop(shared: &Shared, mut wal: Wal, to_apply: &mpsc::Sender<Synced>, to_ack: &mpsc::Sender<Answers>) {
     let pipeline = &shared.pipeline;
+    let mut was_full = false;
     loop {
         let (version, batch, accepted) = {
             let mut state = pipeline.lock();
@@ -260,6 +261,12 @@ fn sync_loop(shared: &Shared, mut wal: Wal, to_apply: &mpsc::Sender<Synced>, to_
         };
         pipeline.taken.notify_waiters();
         let failed_before = shared.failed().clone();
+        let disk_full = if failed_before.is_none() {
+            shared.disk.too_low()
+        } else {
+            None
+        };
+        disk_full_changed(&mut was_full, disk_full.as_deref());
         let (apply, outcome) = match (failed_before, shared.take_fault()) {
             // Nothing of it was written: it certainly did not commit.
             (Some(reason), _) => (
@@ -268,11 +275,32 @@ fn sync_loop(shared: &Shared, mut wal: Wal, to_apply: &mpsc::Sender<Synced>, to_
                     "the store failed to write and must be reopened: {reason}"
                 ))),
             ),
+            // Refused before anything was written; the next batch may pass.
+            (None, _) if let Some(reason) = disk_full => {
+                metrics::counter!("fiducia_store_commits_refused_total", "reason" => "disk_full")
+                    .increment(accepted.len() as u64);
+                (false, Err(KvError::Backend(reason)))
+            }
             (None, Some(InjectedFault::UnknownWithoutApply)) => (false, Err(KvError::CommitUnknown)),
             (None, fault) => match wal.append(&batch) {
                 Ok(()) if fault.is_some() => (true, Err(KvError::CommitUnknown)),
                 Ok(()) => (true, Ok(())),
-                Err(e) => {
+                // The write failed and the segment is as it was before it:
+                // nothing of the batch can be read back, so it did not
+                // commit, and the log goes on (a full disk that beat the
+                // guard above).
+                Err(AppendError::NotWritten(e)) => {
+                    tracing::warn!(error = %e, "store batch not written; the log is unchanged");
+                    metrics::counter!("fiducia_store_commits_refused_total", "reason" => "log_write")
+                        .increment(accepted.len() as u64);
+                    (
+                        false,
+                        Err(KvError::Backend(format!(
+                            "the store log could not be written: {e}"
+                        ))),
+                    )
+                }
+                Err(AppendError::Unknown(e)) => {
                     let reason = format!("store log write or fdatasync failed: {e}");
                     tracing::error!(%reason, "store batch may not have reached the disk; refusing further commits");
                     *shared.failed() = Some(reason);
@@ -435,6 +463,23 @@ pub(crate) fn write_to_fjall(
         }
     }
     writes.commit().map_err(|e| e.to_string())
+}
+
+/// Logs (once) and reports (`fiducia_store_disk_full`) the store's disk
+/// becoming full and having room again.
+fn disk_full_changed(was_full: &mut bool, reason: Option<&str>) {
+    match (reason, *was_full) {
+        (Some(reason), false) => {
+            tracing::error!(%reason, "refusing commits until space returns; reads are served");
+            metrics::gauge!("fiducia_store_disk_full").set(1.0);
+        }
+        (None, true) => {
+            tracing::info!("the store's disk has room again; commits resume");
+            metrics::gauge!("fiducia_store_disk_full").set(0.0);
+        }
+        _ => {}
+    }
+    *was_full = reason.is_some();
 }
 
 #[cfg(test)]

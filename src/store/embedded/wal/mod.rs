@@ -102,6 +102,16 @@ pub(crate) const PREPARE_AFTER_BYTES: u64 = 1024 * 1024;
 /// Name of the log's directory inside the data directory.
 pub(crate) const DIR: &str = "wal";
 
+/// Why [`Wal::append`] failed.
+#[derive(Debug)]
+pub(crate) enum AppendError {
+    /// Nothing of the batch is in the log, and the log can go on.
+    NotWritten(std::io::Error),
+    /// The batch may or may not be readable after a crash: the log must
+    /// not take another batch (the store refuses commits until reopened).
+    Unknown(std::io::Error),
+}
+
 /// The segment being appended to.
 pub(crate) struct Wal {
     dir: PathBuf,
@@ -157,13 +167,37 @@ impl Wal {
     /// Appends `batch` and fdatasyncs: when this returns `Ok`, the batch
     /// survives a crash or power loss (fdatasync(2) writes the data and the
     /// metadata needed to read it back, the file's length included).
-    pub(crate) fn append(&mut self, batch: &BatchWrites) -> std::io::Result<()> {
-        record::frame(self.segment, batch, &mut self.buffer)?;
-        self.file.write_all(&self.buffer)?;
-        self.file.sync_data()?;
+    pub(crate) fn append(&mut self, batch: &BatchWrites) -> Result<(), AppendError> {
+        record::frame(self.segment, batch, &mut self.buffer).map_err(AppendError::NotWritten)?;
+        if let Err(e) = self.file.write_all(&self.buffer) {
+            // A write that failed part way (ENOSPC, EIO) is taken back, so
+            // the next batch starts where this one did; failing that, the
+            // outcome is unknown.
+            return Err(match self.undo_partial_write() {
+                Ok(()) => AppendError::NotWritten(e),
+                Err(_) => AppendError::Unknown(e),
+            });
+        }
+        // After a failed fdatasync nothing is known of what reached the disk
+        // (fsync(2): the kernel may have dropped the dirty pages).
+        self.file.sync_data().map_err(AppendError::Unknown)?;
         self.len += self.buffer.len() as u64;
         if self.spare.is_none() && (self.preallocated || self.len >= PREPARE_AFTER_BYTES) {
             self.spare = Some(Spare::start(&self.dir, self.segment + 1, self.spare_bytes));
+        }
+        Ok(())
+    }
+
+    /// Puts the segment back as it was before a failed write: positioned at
+    /// the end of its last batch, and a growing segment cut back to that
+    /// length (which frees what the write took). In a preallocated segment
+    /// the bytes after it are the torn record recovery ignores, followed by
+    /// zeros, and the next batch overwrites them.
+    fn undo_partial_write(&mut self) -> std::io::Result<()> {
+        self.file.seek(SeekFrom::Start(self.len))?;
+        if !self.preallocated {
+            self.file.set_len(self.len)?;
+            self.file.sync_data()?;
         }
         Ok(())
     }
@@ -243,6 +277,16 @@ impl Spare {
 /// Creates segment `segment` holding `bytes` zeros, fsynced with its
 /// directory entry, positioned at its start.
 fn zero_filled_segment(dir: &Path, segment: u64, bytes: u64) -> std::io::Result<File> {
+    let filled = fill_with_zeros(dir, segment, bytes);
+    if filled.is_err() {
+        // A half-written spare (the disk filled up) gives its space back at
+        // once rather than at the next rotation.
+        let _ = std::fs::remove_file(segment_path(dir, segment));
+    }
+    filled
+}
+
+fn fill_with_zeros(dir: &Path, segment: u64, bytes: u64) -> std::io::Result<File> {
     const CHUNK: usize = 1024 * 1024;
     let mut file = OpenOptions::new()
         .create_new(true)
