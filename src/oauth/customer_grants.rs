@@ -7,7 +7,12 @@
 //!   name from the client registry, the scopes, the OBIE consent or RFC
 //!   9396 details it was made on (the payment, the access), when it was
 //!   granted, when it ends (the grant record's expiry: its refresh token's
-//!   absolute lifetime), and its last use.
+//!   absolute lifetime), its last use, and the accounts it reaches: the
+//!   debtor account of a payment consent (in its details), and for an
+//!   account-reading grant that names none (an OBIE account access
+//!   consent, or the `accounts` scope without RFC 9396 details) every
+//!   account of the customer, which is what the bank API serves it
+//!   (`sandbox/bank/bounds.rs`).
 //! - "Last use" is the newest issue time among the grant's access and
 //!   refresh tokens still stored (what the grant index holds: an expired
 //!   token is gone with its time), at most [`TOKENS_READ`] of each kind
@@ -61,6 +66,9 @@ pub struct GrantSummary {
     /// What was consented to, as (label, value) lines: the OBIE
     /// consent's payment or access, or the RFC 9396 details.
     pub details: Vec<(&'static str, String)>,
+    /// The customer's accounts an account-reading grant that names none
+    /// reaches (see the module); empty otherwise.
+    pub accounts: Vec<String>,
 }
 
 /// A listing: the grants, newest first, and whether some were left out.
@@ -75,6 +83,11 @@ pub struct Listing {
 /// The live grants of `account_id` (see the module).
 pub async fn list(op: &OpState, account_id: &str, now: u64) -> Result<Listing, KvError> {
     let repo = &op.services.repo;
+    let customer_accounts: Vec<String> = match op.services.users.find_by_account_id(account_id, now).await {
+        Ok(Some(user)) => user.accounts.into_iter().map(|a| a.identification).collect(),
+        Ok(None) => Vec::new(),
+        Err(e) => return Err(KvError::Aborted(e.to_string())),
+    };
     let mut found = repo.of_account::<Grant>(account_id, MAX_LISTED + 1, now).await?;
     let more = found.len() > MAX_LISTED;
     found.truncate(MAX_LISTED);
@@ -97,6 +110,17 @@ pub async fn list(op: &OpState, account_id: &str, now: u64) -> Result<Listing, K
                 .unwrap_or_default(),
             (None, None) => Vec::new(),
         };
+        let reads_all_accounts = match &consent {
+            Some(consent) => matches!(consent.kind, consent::ConsentKind::AccountAccess(_)),
+            None => {
+                grant.payload.authorization_details.is_none()
+                    && grant.payload.scopes.iter().any(|s| s == "accounts")
+            }
+        };
+        let accounts = match reads_all_accounts {
+            true => customer_accounts.clone(),
+            false => Vec::new(),
+        };
         grants.push(GrantSummary {
             grant_id,
             client_id: grant.payload.client_id,
@@ -107,6 +131,7 @@ pub async fn list(op: &OpState, account_id: &str, now: u64) -> Result<Listing, K
             last_used_at,
             consent,
             details,
+            accounts,
         });
     }
     grants.sort_by(|a, b| b.granted_at.cmp(&a.granted_at).then(a.grant_id.cmp(&b.grant_id)));

@@ -154,6 +154,9 @@ async fn signed_in(op: &OpState, request: &Request<Bytes>) -> Option<Result<Name
 /// and the times.
 fn lines(grant: &GrantSummary, now: u64) -> Vec<(&'static str, String)> {
     let mut out = grant.details.clone();
+    if !grant.accounts.is_empty() {
+        out.push(("Accounts", grant.accounts.join(", ")));
+    }
     if let Some(consent) = &grant.consent {
         out.push(("Consent", format!("{} ({})", consent.consent_id, consent.status)));
     }

@@ -157,6 +157,7 @@ fn grant_json(grant: &GrantSummary) -> Value {
         "last_used_at": grant.last_used_at,
         "consent": consent,
         "details": details,
+        "accounts": grant.accounts,
     })
 }
 

@@ -46,6 +46,11 @@ name = "Carol Jones"
 email = "carol@example.com"
 totp_secret = "{SECRET_B32}"
 
+[[login.seed_users.accounts]]
+identification = "GB29NWBK60161331926819"
+currency = "GBP"
+name = "Current account"
+
 [[login.seed_users]]
 username = "{DAVE}"
 password = "{DAVE_PASSWORD}"
@@ -221,6 +226,7 @@ async fn a_fresh_consent_is_listed_and_revoking_it_kills_its_tokens_at_once() {
     for shown in [
         "Cert Bank Apps",
         "ReadAccountsBasic, ReadBalances",
+        "GB29NWBK60161331926819",
         intent.as_str(),
         "Authorised",
         "Granted",
@@ -425,6 +431,8 @@ async fn the_bank_app_lists_and_revokes_a_customers_grants_in_json() {
     assert_eq!(grant["client_name"], "Cert Bank Apps");
     assert_eq!(grant["consent"]["consent_id"], intent.as_str());
     assert_eq!(grant["consent"]["status"], "Authorised");
+    // UK OBIE account access: every account of the customer.
+    assert_eq!(grant["accounts"], json!(["GB29NWBK60161331926819"]));
     assert!(grant["granted_at"].as_u64().unwrap() <= now());
     assert!(grant["expires_at"].as_u64().unwrap() > now());
     assert!(grant["last_used_at"].as_u64().unwrap() >= grant["granted_at"].as_u64().unwrap());
