@@ -15,7 +15,8 @@ use crate::store::record::{Links, StoredRecord};
 use serde::{Deserialize, Serialize};
 
 /// The longest a dashboard session lives from its sign-in, used or not.
-pub const MAX_LIFETIME_SECS: u64 = 30 * 60;
+/// (`[login] session_ttl_secs`, the idle lifetime, is at most this.)
+pub const MAX_LIFETIME_SECS: u64 = crate::config::MAX_SESSION_TTL_SECS;
 
 /// Where the sign-in stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
