@@ -77,7 +77,7 @@ pub async fn get(op: &OpState, request: &Request<Bytes>, _caller: &Caller) -> Re
 pub async fn revoke(op: &OpState, request: &Request<Bytes>, caller: &Caller) -> Response<Bytes> {
     let form = match account_page::form(request, caller) {
         Ok(form) => form,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let Some(session) = signed_in(op, request).await else {
         return browser::see_other(Urls::of(op).dashboard());
@@ -120,7 +120,7 @@ pub async fn revoke(op: &OpState, request: &Request<Bytes>, caller: &Caller) -> 
 pub async fn sign_out(op: &OpState, request: &Request<Bytes>, caller: &Caller) -> Response<Bytes> {
     let form = match account_page::form(request, caller) {
         Ok(form) => form,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let session = match account_page::session(op, request).await {
         Ok(Some(session)) => session,

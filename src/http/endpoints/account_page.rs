@@ -128,17 +128,22 @@ pub(super) fn sign_in_page(
 
 /// The form of a POST, bounded: 413 past [`MAX_FORM_BYTES`], 400 when it
 /// does not parse (RFC 6749 §3.1: no repeated parameters).
-pub(super) fn form(request: &Request<Bytes>, caller: &Caller) -> Result<Form, Response<Bytes>> {
+pub(super) fn form(request: &Request<Bytes>, caller: &Caller) -> Result<Form, Box<Response<Bytes>>> {
     if request.body().len() > MAX_FORM_BYTES {
         let error = OAuthError::invalid_request("the form is too large");
-        return Err(browser::error_page(
+        return Err(Box::new(browser::error_page(
             StatusCode::PAYLOAD_TOO_LARGE,
             &error,
             &caller.interaction_id,
-        ));
+        )));
     }
-    Form::parse(request.body())
-        .map_err(|e| browser::error_page(StatusCode::BAD_REQUEST, &e, &caller.interaction_id))
+    Form::parse(request.body()).map_err(|e| {
+        Box::new(browser::error_page(
+            StatusCode::BAD_REQUEST,
+            &e,
+            &caller.interaction_id,
+        ))
+    })
 }
 
 /// 403: the form's CSRF token is missing or not this session's (RFC 6749

@@ -43,7 +43,7 @@ const FACTOR_LOCKED: &str =
 pub async fn post(op: &OpState, request: &Request<Bytes>, caller: &Caller) -> Response<Bytes> {
     let form = match account_page::form(request, caller) {
         Ok(form) => form,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let Ok(sign_in) = LoginForm::parse(&form) else {
         let message = "Enter your username and password.";
@@ -152,7 +152,7 @@ pub async fn post(op: &OpState, request: &Request<Bytes>, caller: &Caller) -> Re
 pub async fn post_code(op: &OpState, request: &Request<Bytes>, caller: &Caller) -> Response<Bytes> {
     let form = match account_page::form(request, caller) {
         Ok(form) => form,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let session = match account_page::session(op, request).await {
         Ok(Some(session)) => session,

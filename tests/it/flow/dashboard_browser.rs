@@ -12,7 +12,6 @@ use super::super::ciba::browser::spki_pin;
 use super::super::ciba::webdriver::Driver;
 use super::dashboard::{CAROL, CAROL_PASSWORD, DASHBOARD, authorised_consent, bank_op, code_now};
 use super::gateway::gateway_introspection_of;
-use super::harness::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_signs_in_sees_the_consent_and_revokes_it_in_chromium() {
