@@ -437,11 +437,24 @@ async fn the_bank_app_lists_and_revokes_a_customers_grants_in_json() {
     assert!(grant["expires_at"].as_u64().unwrap() > now());
     assert!(grant["last_used_at"].as_u64().unwrap() >= grant["granted_at"].as_u64().unwrap());
     assert_eq!(body["more"], false);
+    // The same listing by POST (the body that can carry a client assertion).
+    let posted = op
+        .send_with_identity(&app, api("POST", list, Some(&json!({}))))
+        .await;
+    assert_status(&posted, 200);
+    assert_eq!(json(posted.body())["grants"][0]["grant_id"], grant_id.as_str());
 
     // RFC 9457: no certificate.
     let anonymous = op.send(false, api("GET", list, None)).await;
     assert_status(&anonymous, 401);
     assert_eq!(anonymous.headers()["content-type"], "application/problem+json");
+    let unauthenticated_revoke = op
+        .send(
+            false,
+            api("POST", &format!("{list}/{grant_id}/revoke"), Some(&json!({}))),
+        )
+        .await;
+    assert_status(&unauthenticated_revoke, 401);
     // Another customer's path with Carol's grant.
     let foreign = format!("/interaction-api/customers/acc-dave-1/grants/{grant_id}/revoke");
     let response = op
