@@ -157,3 +157,19 @@ pub async fn is_revoked(tx: &Transaction, grant_id: &str, now: u64) -> Result<bo
         .await?
         .is_some())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The audit trail names who revoked: the customer for their own
+    /// withdrawal (the consent dashboard), the client for its own requests.
+    #[test]
+    fn a_customers_withdrawal_names_the_customer() {
+        let event = audit_event("g-1", ("c-1", "acc-1"), RevocationCause::CustomerRevoked);
+        assert_eq!(event.actor, Actor::Customer("acc-1".into()));
+        let event = audit_event("g-1", ("c-1", "acc-1"), RevocationCause::ConsentRevoked);
+        assert_eq!(event.actor, Actor::Client("c-1".into()));
+        assert_eq!(RevocationCause::CustomerRevoked.as_str(), "customer_revoked");
+    }
+}

@@ -67,6 +67,11 @@ interaction_login_url = "https://app.bank.example/login"
 }
 
 pub async fn bank_op() -> (Op, (String, String)) {
+    bank_op_with("").await
+}
+
+/// [`bank_op`] with extra `[login]` lines.
+async fn bank_op_with(login: &str) -> (Op, (String, String)) {
     let pki = TestPki::new();
     let spec =
         fiducia::pki::ClientCertSpec::parse(&format!("software_id={BANK_APP},org_id=bank-platform")).unwrap();
@@ -75,7 +80,11 @@ pub async fn bank_op() -> (Op, (String, String)) {
         std::fs::read_to_string(&issued.cert).unwrap(),
         std::fs::read_to_string(&issued.key).unwrap(),
     );
-    let op = Op::start_with_sections(pki, Sections::default(), bank_setup).await;
+    let sections = Sections {
+        login,
+        ..Sections::default()
+    };
+    let op = Op::start_with_sections(pki, sections, bank_setup).await;
     (op, app)
 }
 
@@ -360,6 +369,26 @@ async fn another_customers_grant_cannot_be_revoked_and_forms_need_their_token() 
         .await;
     assert_status(&anonymous, 303);
     assert_eq!(gateway_introspection_of(&op, access_token).await["active"], true);
+    op.handle.shutdown().await;
+}
+
+/// PSD2 RTS Art. 4(3)(d): a session unused for `[login] session_ttl_secs`
+/// is over; the next visit is the sign-in page and a form posted with the
+/// old token changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_session_ends() {
+    let (op, _) = bank_op_with("session_ttl_secs = 1").await;
+    let mut browser = Browser::new();
+    let html = sign_in(&op, &mut browser, (DAVE, DAVE_PASSWORD)).await;
+    let csrf = hidden_field(&html, "csrf");
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let page = text(&browser.get(&op, DASHBOARD).await);
+    assert!(
+        page.contains("name=\"password\"") && !page.contains("Sign out"),
+        "{page}"
+    );
+    let late = browser.post(&op, "/account/sign-out", &[("csrf", &csrf)]).await;
+    assert_status(&late, 303);
     op.handle.shutdown().await;
 }
 
