@@ -58,10 +58,12 @@ pub struct LoginConfig {
     /// login is refused without checking the password, right or wrong.
     /// Default `900`. Env `FIDUCIA_LOGIN__LOCKOUT_SECS`.
     pub lockout_secs: u64,
-    /// Lifetime of a login session in seconds, after which the customer signs
-    /// in again. Default `300` (the PSD2 RTS on SCA, Art. 4(3)(d), ends
-    /// online banking sessions after at most 5 minutes of inactivity).
-    /// Env `FIDUCIA_LOGIN__SESSION_TTL_SECS`.
+    /// Idle lifetime of a customer's session at the consent dashboard
+    /// (`/account/consents`) in seconds (1 to 1800): each page or form
+    /// used starts it again; the session ends 30 minutes after its sign-in
+    /// whatever the use (`model/account_session.rs`). Default `300` (the
+    /// PSD2 RTS on SCA, Art. 4(3)(d), ends online banking sessions after at
+    /// most 5 minutes of inactivity). Env `FIDUCIA_LOGIN__SESSION_TTL_SECS`.
     pub session_ttl_secs: u64,
     /// Time a customer has to finish login and consent for one authorization
     /// request, in seconds. Default `600`. Env `FIDUCIA_LOGIN__INTERACTION_TTL_SECS`.
@@ -134,6 +136,9 @@ pub const ARGON2_MAX_MEMORY_KIB: u32 = 2 * 1024 * 1024;
 pub const ARGON2_MAX_PASSES_OR_LANES: u32 = 16;
 /// The deepest hashing queue accepted.
 pub const ARGON2_MAX_QUEUE_DEPTH: usize = 65_536;
+/// The longest idle lifetime of a dashboard session accepted, in seconds:
+/// its absolute lifetime (`model::account_session::MAX_LIFETIME_SECS`).
+pub const MAX_SESSION_TTL_SECS: u64 = 1800;
 /// The longest failure window or lock-out accepted, in seconds (a day).
 pub const MAX_LOCKOUT_SECS: u64 = 86_400;
 /// The most failures a limit may allow (NIST SP 800-63B §5.2.2: at most
@@ -224,6 +229,12 @@ impl LoginConfig {
     }
 
     fn lifetime_problem(&self) -> Option<(String, String)> {
+        if self.session_ttl_secs > MAX_SESSION_TTL_SECS {
+            return Some((
+                "login.session_ttl_secs".to_owned(),
+                format!("must be at most {MAX_SESSION_TTL_SECS} (the dashboard session's absolute lifetime)"),
+            ));
+        }
         [
             ("login.session_ttl_secs", self.session_ttl_secs),
             ("login.interaction_ttl_secs", self.interaction_ttl_secs),
@@ -288,6 +299,9 @@ mod tests {
             "login.argon2_memory_kib"
         );
         assert_eq!(refused("session_ttl_secs = 0\n").0, "login.session_ttl_secs");
+        // The dashboard's idle lifetime stays within its absolute one.
+        assert_eq!(refused("session_ttl_secs = 1801\n").0, "login.session_ttl_secs");
+        assert!(validated("session_ttl_secs = 1800\n").is_ok());
     }
 
     /// The throttle's bounds: a queue of at least one place, 1 to 100

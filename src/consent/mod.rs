@@ -19,6 +19,7 @@ pub mod lifetime;
 pub mod obie;
 pub mod reservation;
 pub mod state;
+pub mod withdraw;
 
 use crate::store::keys::Kind;
 use crate::store::kv::KvError;
@@ -207,16 +208,32 @@ pub async fn of_grant(repo: &Repo, grant_id: &str, now: u64) -> Result<Option<Co
 
 /// Moves consent `id` of `client_id` on by `event` in one transaction,
 /// letting `update` fill in what the event brings (customer, grant); the
-/// new state is kept for its lifetime in `lifetimes`.
+/// new state is kept for its lifetime in `lifetimes`. The client is the
+/// actor the audit record names.
 pub async fn apply(
     repo: &Repo,
     id: &str,
     client_id: &str,
     event: ConsentEvent,
+    at: (u64, Lifetimes),
+    update: impl Fn(&mut Consent) + Send + Sync,
+) -> Result<Consent, ObieError> {
+    let actor = crate::store::audit::Actor::Client(client_id.to_string());
+    apply_by(repo, (id, client_id), actor, event, at, update).await
+}
+
+/// [`apply`] asked for by `actor` (the client, or the customer withdrawing
+/// a consent on the dashboard, `withdraw.rs`), whom the audit record names.
+pub async fn apply_by(
+    repo: &Repo,
+    (id, client_id): (&str, &str),
+    actor: crate::store::audit::Actor,
+    event: ConsentEvent,
     (now, lifetimes): (u64, Lifetimes),
     update: impl Fn(&mut Consent) + Send + Sync,
 ) -> Result<Consent, ObieError> {
     let update = &update;
+    let actor = &actor;
     repo.store()
         .run(|tx, _| async move {
             let Some(found) = ops::find::<Consent>(&tx, id, now).await? else {
@@ -234,9 +251,7 @@ pub async fn apply(
                     update(&mut consent);
                     let ttl = lifetimes.store_ttl(&consent, now);
                     ops::upsert(&tx, id, &consent, Some(ttl), now).await?;
-                    // The client asked for the change (e.g. DELETE of its consent).
-                    let actor = crate::store::audit::Actor::Client(client_id.to_string());
-                    let event = audit_trail::moved(actor, (id, client_id), event, (before, next));
+                    let event = audit_trail::moved(actor.clone(), (id, client_id), event, (before, next));
                     crate::store::audit::append(&tx, &event, now).await?;
                     Ok(Ok(consent))
                 }

@@ -61,6 +61,18 @@ pub enum Endpoint {
     BackchannelAuthentication,
     /// The CIBA device channel's decision.
     CibaDecision,
+    /// The customer's consent dashboard.
+    AccountConsents,
+    /// The dashboard's revoke form.
+    AccountRevoke,
+    /// The dashboard's password form.
+    AccountSignIn,
+    /// The dashboard's code form.
+    AccountSignInCode,
+    /// The dashboard's sign-out.
+    AccountSignOut,
+    /// The interaction API's customer grants (list, revoke).
+    CustomerGrantsApi,
 }
 
 impl Endpoint {
@@ -205,6 +217,48 @@ pub const ROUTES: &[Route] = &[
         methods: &[Method::POST],
         endpoint: Endpoint::InteractionApi(Operation::CibaDecision),
         label: "interaction_api_ciba_decision",
+    },
+    Route {
+        path: paths::INTERACTION_API_CUSTOMER_GRANTS,
+        methods: &[Method::GET, Method::POST],
+        endpoint: Endpoint::CustomerGrantsApi,
+        label: "interaction_api_customer_grants",
+    },
+    Route {
+        path: paths::INTERACTION_API_CUSTOMER_GRANT_REVOKE,
+        methods: &[Method::POST],
+        endpoint: Endpoint::CustomerGrantsApi,
+        label: "interaction_api_customer_grant_revoke",
+    },
+    Route {
+        path: paths::ACCOUNT_CONSENTS,
+        methods: &[Method::GET],
+        endpoint: Endpoint::AccountConsents,
+        label: "account_consents",
+    },
+    Route {
+        path: paths::ACCOUNT_REVOKE,
+        methods: &[Method::POST],
+        endpoint: Endpoint::AccountRevoke,
+        label: "account_revoke",
+    },
+    Route {
+        path: paths::ACCOUNT_SIGN_IN,
+        methods: &[Method::POST],
+        endpoint: Endpoint::AccountSignIn,
+        label: "account_sign_in",
+    },
+    Route {
+        path: paths::ACCOUNT_SIGN_IN_CODE,
+        methods: &[Method::POST],
+        endpoint: Endpoint::AccountSignInCode,
+        label: "account_sign_in_code",
+    },
+    Route {
+        path: paths::ACCOUNT_SIGN_OUT,
+        methods: &[Method::POST],
+        endpoint: Endpoint::AccountSignOut,
+        label: "account_sign_out",
     },
     Route {
         path: paths::SANDBOX_CALLBACK,
@@ -420,6 +474,22 @@ impl Router {
                 endpoints::ciba::backchannel_authentication(&self.op, &request, caller).await
             }
             Endpoint::CibaDecision => Ok(endpoints::ciba::decision(&self.op, &request, caller).await),
+            Endpoint::AccountConsents => {
+                Ok(endpoints::account_consents::get(&self.op, &request, caller).await)
+            }
+            Endpoint::AccountRevoke => {
+                Ok(endpoints::account_consents::revoke(&self.op, &request, caller).await)
+            }
+            Endpoint::AccountSignIn => Ok(endpoints::account_sign_in::post(&self.op, &request, caller).await),
+            Endpoint::AccountSignInCode => {
+                Ok(endpoints::account_sign_in::post_code(&self.op, &request, caller).await)
+            }
+            Endpoint::AccountSignOut => {
+                Ok(endpoints::account_consents::sign_out(&self.op, &request, caller).await)
+            }
+            Endpoint::CustomerGrantsApi => {
+                Ok(endpoints::customer_grants_api::handle(&self.op, &request, caller, path).await)
+            }
         };
         let mut response = result.unwrap_or_else(|e| response::error(&e));
         if route.endpoint.checks_dpop_proofs()

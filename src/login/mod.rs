@@ -36,6 +36,7 @@
 //! POST consent f = ConsentForm::parse(&form)?; csrf::check(..)?; match f.decision { Approve | Deny }
 //! ```
 
+pub mod account_pages;
 pub mod claims;
 pub mod csrf;
 pub mod customers;

@@ -223,6 +223,10 @@ dl{margin:0;display:grid;grid-template-columns:max-content 1fr;gap:.35rem 1rem}\
 dt{color:var(--muted)}dd{margin:0;font-weight:600;overflow-wrap:anywhere}\
 .ref{color:var(--muted);font-size:.875rem;margin-bottom:0}code{overflow-wrap:anywhere}\
 footer{color:var(--muted);font-size:.8125rem;text-align:center;margin-top:1rem}\
+.notice{border-left:4px solid var(--accent);background:var(--bg);border-radius:8px;padding:.75rem;margin:1rem 0}\
+section.grant{border-top:1px solid var(--line);margin-top:1.25rem;padding-top:.25rem}section.grant h2{font-size:1.125rem}\
+a.button{flex:1;display:flex;align-items:center;justify-content:center;font-weight:600;padding:.8rem 1rem;\
+border-radius:8px;border:2px solid var(--accent);min-height:3rem;text-decoration:none}\
 @media (max-width:360px){main{padding:.75rem .5rem}.card{padding:1rem}}";
 
 #[cfg(test)]

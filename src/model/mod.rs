@@ -1,6 +1,7 @@
 //! The OP's nouns: clients, sender constraints, and the records the flows
 //! keep in the store (each a `StoredRecord` of its kind).
 
+pub mod account_session;
 pub mod authentication;
 pub mod binding;
 pub mod ciba;

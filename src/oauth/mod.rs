@@ -2,6 +2,7 @@
 //! checks in `protocol`: it looks things up (clients, records), calls the
 //! checks with `now`, and writes what they decide to the store.
 
+pub mod account_session;
 pub mod acr_requirement;
 pub mod authentication_request;
 pub mod authorization_request;
@@ -10,6 +11,7 @@ pub mod caller;
 pub mod ciba;
 pub mod claims_request;
 pub mod client_auth;
+pub mod customer_grants;
 pub mod discovery;
 pub mod discovery_document;
 pub mod dpop_nonce;

@@ -42,6 +42,23 @@ pub const INTERACTION_API_CIBA_DECISION: &str = "/interaction-api/ciba/decision"
 /// The redirect URI Fiducia registers at the bank's upstream OpenID
 /// Provider (`[login.upstream]`): the upstream login's callback.
 pub const UPSTREAM_CALLBACK: &str = "/login/upstream/callback";
+/// The customer's consent dashboard: their grants, each revocable. No
+/// discovery member names it (no spec defines one).
+pub const ACCOUNT_CONSENTS: &str = "/account/consents";
+/// The dashboard's revoke form (confirmation, then revocation).
+pub const ACCOUNT_REVOKE: &str = "/account/consents/revoke";
+/// The dashboard's password form.
+pub const ACCOUNT_SIGN_IN: &str = "/account/sign-in";
+/// The dashboard's second-factor (TOTP code) form.
+pub const ACCOUNT_SIGN_IN_CODE: &str = "/account/sign-in/otp";
+/// The dashboard's sign-out form.
+pub const ACCOUNT_SIGN_OUT: &str = "/account/sign-out";
+/// The interaction API: a customer's grants (`{account_id}` is one path
+/// segment), for the bank's own apps.
+pub const INTERACTION_API_CUSTOMER_GRANTS: &str = "/interaction-api/customers/{account_id}/grants";
+/// The interaction API: revoke one of them.
+pub const INTERACTION_API_CUSTOMER_GRANT_REVOKE: &str =
+    "/interaction-api/customers/{account_id}/grants/{grant_id}/revoke";
 /// OIDC Core §5.3.
 pub const USERINFO: &str = "/userinfo";
 /// RFC 7009 §2.

@@ -80,7 +80,13 @@
 //! SHA-256 of the `state` sent there, always with an expiry, no links);
 //! the kind was reserved from the start, so its first values needed no
 //! new version either: an older build's sweeper deletes them at expiry as
-//! any record of a known kind, and nothing else reads the kind.
+//! any record of a known kind, and nothing else reads the kind. The
+//! consent dashboard's sessions (`model/account_session.rs`
+//! `AccountSession`) share the kind: keyed by the SHA-256 of
+//! `account-session NUL <cookie value>` (an upstream `state` has no NUL,
+//! so neither finds the other's records), always with an expiry, linked to
+//! the customer (so disabling the account deletes them with its other
+//! sessions). Adding them needed no new version for the same reasons.
 //! `PushedRequest.response_mode` gained the variant `Fragment` (the hybrid
 //! `code id_token`) after the existing ones: bincode writes a variant's
 //! index, so stored requests read as before and no new version was needed.

@@ -7,7 +7,7 @@
 //! consent is only ever visible to the client that created it.
 
 use crate::consent::error::ObieError;
-use crate::consent::state::{ConsentEvent, ConsentStatus};
+use crate::consent::state::ConsentStatus;
 use crate::consent::{self, Consent, ConsentKind, obie};
 use crate::http::response;
 use crate::model::records::AccessToken;
@@ -178,30 +178,19 @@ async fn revoke(op: &OpState, token: &AccessToken, id: &str) -> Result<Response<
     if !matches!(existing.kind, ConsentKind::AccountAccess(_)) {
         return Err(ObieError::not_found());
     }
-    let revoked = consent::apply(
+    // The rule the customer's dashboard shares (`consent/withdraw.rs`).
+    consent::withdraw::withdraw(
         &op.services.repo,
-        id,
-        &token.client_id,
-        ConsentEvent::Revoke,
+        (id, &token.client_id),
+        crate::store::audit::Actor::Client(token.client_id.clone()),
         (op.now(), consent::Lifetimes::from(&op.config.get().consents)),
-        |_| {},
+        crate::oauth::tokens::grant_revocation(
+            op,
+            op.now(),
+            crate::store::repo::RevocationCause::ConsentRevoked,
+        ),
     )
     .await?;
-    if let Some(grant_id) = &revoked.grant_id {
-        // Its tokens stop working with it.
-        op.services
-            .repo
-            .revoke_by_grant_id(
-                grant_id,
-                crate::oauth::tokens::grant_revocation(
-                    op,
-                    op.now(),
-                    crate::store::repo::RevocationCause::ConsentRevoked,
-                ),
-            )
-            .await
-            .map_err(|_| ObieError::unavailable())?;
-    }
     tracing::info!(target: "fiducia::audit", operation = "consent.revoke", consent_id = %id, client_id = %token.client_id, "consent revoked");
     let mut response = Response::new(Bytes::new());
     *response.status_mut() = StatusCode::NO_CONTENT;

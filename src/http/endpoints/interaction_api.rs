@@ -111,55 +111,10 @@ pub async fn post(
         Ok(found) => found,
         Err(refused) => return refused.response(),
     };
-    let app = match assertion {
-        Some((kind, jwt)) => {
-            let found = interaction_app_assertion::authenticate(
-                op,
-                &servers,
-                (&kind, &jwt),
-                operation.path(),
-                op.now(),
-            )
-            .await;
-            match found {
-                Ok(app) => app,
-                Err(refusal) => return assertion_refused(&refusal),
-            }
-        }
-        None => match interaction_app::authenticate(&servers, caller) {
-            Ok(app) => app,
-            Err(AppRefusal::NoCertificate) => {
-                return problem(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthenticated",
-                    "present the interaction app's certificate (RFC 8705 §2.1) or a client_assertion (RFC 7523 §2.2)",
-                );
-            }
-            Err(AppRefusal::NotAnApp) => {
-                return problem(
-                    StatusCode::FORBIDDEN,
-                    "not-an-interaction-app",
-                    "this certificate belongs to no interaction app",
-                );
-            }
-        },
+    let app = match calling_app(op, &servers, caller, assertion, operation.path()).await {
+        Ok(app) => app,
+        Err(refused) => return refused,
     };
-    // The app's request budget on this node (RFC 6585 §4).
-    if let Err(limited) = op
-        .services
-        .interaction_budgets
-        .take(app, std::time::Instant::now())
-    {
-        let mut response = problem(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate-limited",
-            "the interaction app's request budget is spent; retry later",
-        );
-        response
-            .headers_mut()
-            .insert(http::header::RETRY_AFTER, HeaderValue::from(limited.0));
-        return response;
-    }
     let now = op.now();
     let body = Value::Object(std::mem::take(&mut object));
     let result = match operation {
@@ -208,6 +163,62 @@ pub async fn post(
     }
 }
 
+/// The interaction app calling (RFC 8705 §2.1 certificate, or the RFC
+/// 7523 client assertion taken from the body), charged to its per-node
+/// budget; else the refusal to answer with (401, 403, 429).
+pub(super) async fn calling_app<'a>(
+    op: &OpState,
+    servers: &'a [crate::config::ResourceServerConfig],
+    caller: &Caller,
+    assertion: Option<Assertion>,
+    path: &str,
+) -> Result<&'a crate::config::ResourceServerConfig, Response<Bytes>> {
+    let app = match assertion {
+        Some((kind, jwt)) => {
+            let found =
+                interaction_app_assertion::authenticate(op, servers, (&kind, &jwt), path, op.now()).await;
+            match found {
+                Ok(app) => app,
+                Err(refusal) => return Err(assertion_refused(&refusal)),
+            }
+        }
+        None => match interaction_app::authenticate(servers, caller) {
+            Ok(app) => app,
+            Err(AppRefusal::NoCertificate) => {
+                return Err(problem(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "present the interaction app's certificate (RFC 8705 §2.1) or a client_assertion (RFC 7523 §2.2)",
+                ));
+            }
+            Err(AppRefusal::NotAnApp) => {
+                return Err(problem(
+                    StatusCode::FORBIDDEN,
+                    "not-an-interaction-app",
+                    "this certificate belongs to no interaction app",
+                ));
+            }
+        },
+    };
+    // The app's request budget on this node (RFC 6585 §4).
+    if let Err(limited) = op
+        .services
+        .interaction_budgets
+        .take(app, std::time::Instant::now())
+    {
+        let mut response = problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            "the interaction app's request budget is spent; retry later",
+        );
+        response
+            .headers_mut()
+            .insert(http::header::RETRY_AFTER, HeaderValue::from(limited.0));
+        return Err(response);
+    }
+    Ok(app)
+}
+
 /// A CIBA operation of the interaction API (`oauth::ciba::app_api`).
 async fn ciba_call(
     op: &OpState,
@@ -229,14 +240,14 @@ async fn ciba_call(
 }
 
 /// Why a body is refused: the problem document's status, name and detail.
-struct BodyRefusal {
+pub(super) struct BodyRefusal {
     status: StatusCode,
     name: &'static str,
     detail: String,
 }
 
 impl BodyRefusal {
-    fn response(&self) -> Response<Bytes> {
+    pub(super) fn response(&self) -> Response<Bytes> {
         problem(self.status, self.name, &self.detail)
     }
 }
@@ -245,12 +256,14 @@ impl BodyRefusal {
 const ASSERTION_MEMBERS: [&str; 2] = ["client_assertion_type", "client_assertion"];
 
 /// A client assertion from a body: its type and the JWT.
-type Assertion = (String, String);
+pub(super) type Assertion = (String, String);
 
 /// The JSON object of the body, and the client assertion it carries
 /// (`client_assertion_type`, `client_assertion`, both strings, taken out
 /// of the object), or why it is refused.
-fn body_object(request: &Request<Bytes>) -> Result<(Map<String, Value>, Option<Assertion>), BodyRefusal> {
+pub(super) fn body_object(
+    request: &Request<Bytes>,
+) -> Result<(Map<String, Value>, Option<Assertion>), BodyRefusal> {
     let refused = |detail: &str| BodyRefusal {
         status: StatusCode::BAD_REQUEST,
         name: "invalid-report",
@@ -370,7 +383,7 @@ fn refusal(error: &ApiError) -> Response<Bytes> {
 }
 
 /// An RFC 9457 §3 problem document.
-fn problem(status: StatusCode, name: &str, detail: &str) -> Response<Bytes> {
+pub(super) fn problem(status: StatusCode, name: &str, detail: &str) -> Response<Bytes> {
     let body = json!({
         "type": format!("urn:fiducia:problem:{name}"),
         "title": status.canonical_reason().unwrap_or("error"),
@@ -380,7 +393,11 @@ fn problem(status: StatusCode, name: &str, detail: &str) -> Response<Bytes> {
     json_response(status, &body, "application/problem+json")
 }
 
-fn json_response(status: StatusCode, value: &Value, content_type: &'static str) -> Response<Bytes> {
+pub(super) fn json_response(
+    status: StatusCode,
+    value: &Value,
+    content_type: &'static str,
+) -> Response<Bytes> {
     let mut response = Response::new(Bytes::from(value.to_string()));
     *response.status_mut() = status;
     let headers = response.headers_mut();

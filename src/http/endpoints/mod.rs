@@ -6,9 +6,13 @@
 //! [`OpState`]: crate::oauth::op::OpState
 //! [`Caller`]: crate::oauth::caller::Caller
 
+pub mod account_consents;
+pub mod account_page;
+pub mod account_sign_in;
 pub mod authorize;
 pub mod ciba;
 pub mod consents;
+pub mod customer_grants_api;
 pub mod discovery;
 pub mod interaction;
 pub mod interaction_api;

@@ -1,7 +1,8 @@
 //! What the OP issued for one customer, found through the user index
 //! (`Index::User`, the account id): revoked when the customer's account is
-//! disabled (`fiducia users disable`), and a page of accounts for
-//! `fiducia users list`.
+//! disabled (`fiducia users disable`), a page of accounts for
+//! `fiducia users list`, and a customer's own records of one kind for
+//! their consent dashboard ([`Repo::of_account`]).
 
 use super::handle::Repo;
 use super::revoke_indexed::RevokedCount;
@@ -59,6 +60,45 @@ impl Repo {
             counts.push((kind, n));
         }
         Ok(counts)
+    }
+
+    /// Up to `limit` unexpired records of `P::KIND` (a kind stored by its
+    /// id, not by a hash: grants) linked to the customer `account_id`,
+    /// each with its id, in id order; at most `limit` index entries are
+    /// read, in one transaction.
+    pub async fn of_account<P: StoredRecord>(
+        &self,
+        account_id: &str,
+        limit: usize,
+        now: u64,
+    ) -> Result<Vec<(String, Found<P>)>, KvError> {
+        if P::KIND.stored_by_hash() || !P::KIND.is_indexed_by(Index::User) {
+            return Err(KvError::Aborted(format!(
+                "{} records are not listed by customer with their ids",
+                P::KIND.name()
+            )));
+        }
+        let value = super::ops::index_value(Index::User, account_id);
+        self.store()
+            .run(|tx, _| {
+                let value = value.clone();
+                async move {
+                    let entries =
+                        super::ops::index_entries(&tx, Index::User, &value, Some(P::KIND), limit.max(1))
+                            .await?;
+                    let mut out = Vec::with_capacity(entries.len());
+                    for (_, id_key) in entries {
+                        let Ok(id) = String::from_utf8(id_key.clone()) else {
+                            continue;
+                        };
+                        if let Some(found) = super::ops::find_by_key::<P>(&tx, &id_key, now).await? {
+                            out.push((id, found));
+                        }
+                    }
+                    Ok(out)
+                }
+            })
+            .await
     }
 
     /// Up to `limit` unexpired records of `P::KIND` in id order, starting

@@ -247,7 +247,12 @@ impl Repo {
                             if let Some(bytes) = tx.get(&key).await? {
                                 let (meta, _) = crate::store::codec::decode_prefix::<RecordMeta>(&bytes)?;
                                 let client_id = meta.client_id.unwrap_or_default();
-                                let event = revoked::audit_event(grant_id, &client_id, revocation.cause);
+                                let account_id = meta.account_id.unwrap_or_default();
+                                let event = revoked::audit_event(
+                                    grant_id,
+                                    (&client_id, &account_id),
+                                    revocation.cause,
+                                );
                                 crate::store::audit::append(&tx, &event, revocation.now).await?;
                             }
                         }

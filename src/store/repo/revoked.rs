@@ -68,6 +68,10 @@ pub enum RevocationCause {
     ClientDisabled,
     /// An operator deleted the client (`oauth/managed_clients`).
     ClientRemoved,
+    /// The customer withdrew the grant on their consent dashboard
+    /// (`/account/consents`), or through the bank's own app
+    /// (`/interaction-api/customers/{account_id}/grants`).
+    CustomerRevoked,
 }
 
 impl RevocationCause {
@@ -86,6 +90,7 @@ impl RevocationCause {
             }
             RevocationCause::ClientDisabled => "client_disabled",
             RevocationCause::ClientRemoved => "client_removed",
+            RevocationCause::CustomerRevoked => "customer_revoked",
         }
     }
 
@@ -93,9 +98,11 @@ impl RevocationCause {
     /// trust checks act on their own; an operator's disabling or deletion
     /// of a client, or a Config API caller's of a customer, is revoked by
     /// the node that took it, and the operator is named by that change's
-    /// own `config_changed` or `customer_disabled` record).
-    pub fn actor(self, client_id: &str) -> Actor {
+    /// own `config_changed` or `customer_disabled` record); the customer
+    /// `account_id` for their own withdrawal.
+    pub fn actor(self, client_id: &str, account_id: &str) -> Actor {
         match self {
+            RevocationCause::CustomerRevoked => Actor::Customer(account_id.to_string()),
             RevocationCause::ClientSuspended
             | RevocationCause::ClientDisabled
             | RevocationCause::ClientRemoved
@@ -106,11 +113,16 @@ impl RevocationCause {
     }
 }
 
-/// The audit record of revoking grant `grant_id` of `client_id`.
-pub fn audit_event(grant_id: &str, client_id: &str, cause: RevocationCause) -> AuditEvent {
+/// The audit record of revoking grant `grant_id` of `client_id` and the
+/// customer `account_id`.
+pub fn audit_event(
+    grant_id: &str,
+    (client_id, account_id): (&str, &str),
+    cause: RevocationCause,
+) -> AuditEvent {
     AuditEvent::new(
         EventType::GrantRevoked,
-        cause.actor(client_id),
+        cause.actor(client_id, account_id),
         Target::new("grant", grant_id),
     )
     .and_target(Target::new("client", client_id))
@@ -144,4 +156,20 @@ pub async fn is_revoked(tx: &Transaction, grant_id: &str, now: u64) -> Result<bo
     Ok(ops::find::<SeenJti>(tx, &marker_id(grant_id), now)
         .await?
         .is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The audit trail names who revoked: the customer for their own
+    /// withdrawal (the consent dashboard), the client for its own requests.
+    #[test]
+    fn a_customers_withdrawal_names_the_customer() {
+        let event = audit_event("g-1", ("c-1", "acc-1"), RevocationCause::CustomerRevoked);
+        assert_eq!(event.actor, Actor::Customer("acc-1".into()));
+        let event = audit_event("g-1", ("c-1", "acc-1"), RevocationCause::ConsentRevoked);
+        assert_eq!(event.actor, Actor::Client("c-1".into()));
+        assert_eq!(RevocationCause::CustomerRevoked.as_str(), "customer_revoked");
+    }
 }

@@ -8,6 +8,8 @@ pub mod code_replay;
 pub mod consent_dpop;
 pub mod consent_limits;
 pub mod consents;
+pub mod dashboard;
+pub mod dashboard_browser;
 pub mod dpop_replay;
 pub mod ekyc;
 pub mod fapi1;
