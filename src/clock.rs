@@ -55,6 +55,35 @@ impl Clock for ManualClock {
     }
 }
 
+/// The operating system's clock stepped by an offset that can be changed
+/// while it runs: what a wall clock does when NTP or an operator steps it
+/// (tests of clock steps, docs/RELIABILITY.md). Time keeps flowing.
+#[derive(Debug, Default)]
+pub struct SteppedClock {
+    offset_secs: std::sync::atomic::AtomicI64,
+}
+
+impl SteppedClock {
+    /// Steps the clock by `secs` (negative: back).
+    pub fn step(&self, secs: i64) {
+        self.offset_secs
+            .fetch_add(secs, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+impl Clock for SteppedClock {
+    fn now(&self) -> SystemTime {
+        let offset = self.offset_secs.load(std::sync::atomic::Ordering::Acquire);
+        let now = SystemTime::now();
+        let by = Duration::from_secs(offset.unsigned_abs());
+        if offset >= 0 {
+            now + by
+        } else {
+            now.checked_sub(by).unwrap_or(UNIX_EPOCH)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +94,16 @@ mod tests {
         assert_eq!(clock.now_unix(), 1_000);
         clock.advance(Duration::from_secs(61));
         assert_eq!(clock.now_unix(), 1_061);
+    }
+
+    #[test]
+    fn a_stepped_clock_moves_both_ways_and_keeps_flowing() {
+        let clock = SteppedClock::default();
+        let system = SystemClock.now_unix();
+        clock.step(300);
+        assert!(clock.now_unix() >= system + 300);
+        clock.step(-600);
+        let back = clock.now_unix();
+        assert!(back + 300 >= system && back < system, "{back} vs {system}");
     }
 }

@@ -68,6 +68,24 @@ pub async fn start_with(
     config: ValidatedConfig,
     make_handler: impl FnOnce(Arc<OpState>) -> Arc<dyn Handler>,
 ) -> anyhow::Result<ServerHandle> {
+    start_on_clock(config, make_handler, Arc::new(SystemClock)).await
+}
+
+/// Starts the OP reading the wall clock from `clock` instead of the
+/// system's (tests of clock steps: `clock::SteppedClock`). Timers and
+/// timeouts keep the monotonic clock, as they do in production.
+pub async fn start_with_clock(
+    config: ValidatedConfig,
+    clock: Arc<dyn crate::clock::Clock>,
+) -> anyhow::Result<ServerHandle> {
+    start_on_clock(config, |op| Arc::new(Router::new(op)), clock).await
+}
+
+async fn start_on_clock(
+    config: ValidatedConfig,
+    make_handler: impl FnOnce(Arc<OpState>) -> Arc<dyn Handler>,
+    clock: Arc<dyn crate::clock::Clock>,
+) -> anyhow::Result<ServerHandle> {
     let config = Arc::new(config);
     let c = config.get();
     let metrics = admin::metrics::install();
@@ -98,7 +116,6 @@ pub async fn start_with(
         .await
         .context("store")?;
     readiness.set("store", true);
-    let clock: Arc<dyn crate::clock::Clock> = Arc::new(SystemClock);
     let sweeper = crate::store::repo::ExpirySweeper::spawn(
         repo.clone(),
         clock.clone(),

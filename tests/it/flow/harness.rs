@@ -46,6 +46,8 @@ pub struct Sections<'a> {
     /// `FIDUCIA_SECTION__FIELD` overrides (e.g. the issuer and port of an
     /// OP that another must reach at its issuer, `upstream/`).
     pub env: &'a [(&'a str, &'a str)],
+    /// A wall clock to run on instead of the system's (clock steps).
+    pub clock: Option<&'a Arc<fiducia::clock::SteppedClock>>,
 }
 
 /// The OP with two clients and one customer, signing in SoftHSM.
@@ -114,6 +116,7 @@ impl Op {
             signing,
             totp,
             env,
+            clock,
         } = sections;
         let totp = match totp {
             "" => "danger_payments_without_sca = true",
@@ -252,7 +255,11 @@ jwks_file = "{ss_jwks}"
             fiducia::signing::rotation_policy(&validated.get().signing),
         );
         admin.rotate(JoseAlg::Es256, 0, "test", now()).unwrap();
-        let handle = server::start(validated.clone()).await.unwrap();
+        let handle = match clock {
+            Some(clock) => server::start_with_clock(validated.clone(), clock.clone()).await,
+            None => server::start(validated.clone()).await,
+        }
+        .unwrap();
         Op {
             pki,
             handle,

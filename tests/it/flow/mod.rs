@@ -4,6 +4,7 @@
 
 pub mod assertion_identifies;
 pub mod client_credentials;
+pub mod clock_steps;
 pub mod code_replay;
 pub mod consent_dpop;
 pub mod consent_limits;
