@@ -108,6 +108,7 @@ mod tests {
             interaction_burst: 400,
             jwks_file: jwks_file.map(Into::into),
             jwks_uri: None,
+            revocation_notice_url: None,
         }
     }
 

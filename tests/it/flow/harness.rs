@@ -46,6 +46,9 @@ pub struct Sections<'a> {
     /// `FIDUCIA_SECTION__FIELD` overrides (e.g. the issuer and port of an
     /// OP that another must reach at its issuer, `upstream/`).
     pub env: &'a [(&'a str, &'a str)],
+    /// More lines of the API gateway's `[[resource_servers]]` entry (e.g.
+    /// its `revocation_notice_url`).
+    pub gateway_resource_server: &'a str,
 }
 
 /// The OP with two clients and one customer, signing in SoftHSM.
@@ -114,6 +117,7 @@ impl Op {
             signing,
             totp,
             env,
+            gateway_resource_server,
         } = sections;
         let totp = match totp {
             "" => "danger_payments_without_sca = true",
@@ -205,6 +209,7 @@ access_token_format = "jwt"
 [[resource_servers]]
 id = "{GATEWAY}"
 tls_client_auth_subject_dn = "CN={GATEWAY},OU=bank-platform,O=bank-platform,C=GB"
+{gateway_resource_server}
 
 [[clients]]
 client_id = "limited-client"
