@@ -2,7 +2,8 @@
 //! each gateway what it has not taken, delete what every gateway took.
 
 use super::backoff::Backoff;
-use super::{metrics as m, post};
+use super::metrics as m;
+use super::post;
 use crate::oauth::live_sections::ResourceServers;
 use crate::oauth::op::OpState;
 use crate::outbound::OutboundPoster;

@@ -2,7 +2,7 @@
 //! (the same operations inside a caller's transaction are in [`ops`]).
 
 use super::ops;
-use super::outbox;
+use super::outbox_record as outbox;
 use super::revoked::{self, GrantRevocation};
 use super::schema::{self, SchemaError};
 use crate::model::revocation_notice::RevocationNotice;

@@ -1,7 +1,8 @@
 //! The revocation outbox: every revocation that deletes access tokens (or a
 //! grant) writes, in its own transaction, a [`RevocationNotice`] naming
 //! the SHA-256 of each access token it deleted and the grant it revoked
-//! ([`write`]). The notifier (`oauth/revocation_notices/`) reads the
+//! ([`write`], in `outbox_record.rs`, which the revocations' transactions
+//! use). The notifier (`oauth/revocation_notices/`) reads the
 //! outbox oldest first, tells every API gateway with a notice URL, and
 //! deletes a record once every gateway took it. Because the record commits
 //! with the revocation, an OP stopped right after answering a revocation
@@ -26,12 +27,10 @@ use super::ops;
 use super::scan::KindChunks;
 use crate::model::revocation_notice::RevocationNotice;
 use crate::store::keys::{self, Kind};
-use crate::store::kv::{KvError, RangeOptions, Transaction};
+use crate::store::kv::{KvError, RangeOptions};
 
-/// Most records kept; beyond it the oldest are dropped.
-pub const MAX_PENDING: usize = 10_000;
-/// Most seconds a record is kept undelivered.
-pub const MAX_AGE_SECS: u64 = 600;
+use super::outbox_record::created_at;
+pub use super::outbox_record::{MAX_AGE_SECS, MAX_PENDING, write};
 /// Records the trim reads per transaction.
 const TRIM_CHUNK: usize = 500;
 
@@ -51,32 +50,6 @@ pub struct Trimmed {
     pub aged: usize,
     /// The oldest records beyond the count bound.
     pub overflow: usize,
-}
-
-/// Writes `notice` into the outbox inside `tx` (the revocation's own
-/// transaction); nothing when it names nothing. The id starts with the
-/// creation time, so the kind reads oldest first; its random part keeps
-/// two nodes' records apart. The record expires at twice the age bound:
-/// the sweeper removes what no notifier drained (a node stopped for good).
-pub async fn write(tx: &Transaction, notice: &RevocationNotice) -> Result<(), KvError> {
-    if notice.is_empty() {
-        return Ok(());
-    }
-    let id = format!("{:016x}-{}", notice.created_at, uuid::Uuid::new_v4().simple());
-    ops::upsert(
-        tx,
-        &id,
-        notice,
-        Some(MAX_AGE_SECS.saturating_mul(2)),
-        notice.created_at,
-    )
-    .await
-}
-
-/// The creation time an id starts with.
-fn created_at(id_key: &[u8]) -> Option<u64> {
-    let hex = std::str::from_utf8(id_key.get(..16)?).ok()?;
-    u64::from_str_radix(hex, 16).ok()
 }
 
 impl Repo {
