@@ -48,6 +48,7 @@ pub struct ServerHandle {
     sweeper: crate::store::repo::ExpirySweeper,
     audit_checkpoints: JoinHandle<()>,
     client_watch: JoinHandle<()>,
+    revocation_notifier: crate::oauth::revocation_notices::RevocationNotifier,
     op: std::sync::Weak<OpState>,
     trust: Option<crate::oauth::registration::trust::TrustMonitor>,
     key_backend: Arc<KeyBackend>,
@@ -323,6 +324,11 @@ async fn start_on_clock(
         Arc::downgrade(&op),
         Duration::from_millis(c.store.client_config_poll_ms),
     ));
+    // Revocations reach the API gateways (`oauth/revocation_notices`).
+    let revocation_notifier = crate::oauth::revocation_notices::RevocationNotifier::spawn(
+        Arc::downgrade(&op),
+        crate::outbound::OutboundPoster::new(&c.tls.client_ca)?,
+    );
     let op_state = Arc::downgrade(&op);
     let handler = make_handler(op);
 
@@ -468,6 +474,7 @@ async fn start_on_clock(
         sweeper,
         audit_checkpoints,
         client_watch,
+        revocation_notifier,
         op: op_state,
         trust,
         key_backend: backend,
@@ -533,6 +540,7 @@ impl ServerHandle {
         self.key_manager.stop(None);
         self.audit_checkpoints.abort();
         self.client_watch.abort();
+        self.revocation_notifier.stop().await;
         if let Some(trust) = self.trust {
             trust.stop().await;
         }

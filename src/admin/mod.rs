@@ -145,7 +145,7 @@ pub async fn run(listener: TcpListener, admin: Arc<Admin>, mut stop: watch::Rece
                             let response = match (&admin.revocations, request.method(), request.uri().path()) {
                                 (Some(sink), &Method::POST, "/revocations") => {
                                     let (status, body) = revocations::notice(sink.as_ref(), request.into_body()).await;
-                                    text(status, body)
+                                    text(status, &body)
                                 }
                                 _ => admin.respond(&request),
                             };

@@ -73,6 +73,18 @@ pub struct ResourceServerConfig {
     /// Default none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
+    /// Where the OP posts revocation notices for this resource server (the
+    /// API gateway's admin listener, `http://10.0.0.5:9091/revocations`):
+    /// a signed JWT naming the SHA-256 of each access token revoked and
+    /// each revoked grant, so the gateway drops its cached introspection
+    /// answers at once (`oauth/revocation_notices/`). An absolute `http` or
+    /// `https` URL with a host and no user info or fragment; plain `http`
+    /// is allowed because the admin listener is plain HTTP on a private
+    /// address and the notice is signed. Read from the live configuration
+    /// (Config API changes apply to the next delivery). Default none: no
+    /// notices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_notice_url: Option<String>,
 }
 
 impl ResourceServerConfig {
@@ -113,6 +125,9 @@ pub(super) fn check_resource_servers(config: &Config) -> Result<(), ConfigError>
                 "a client has this client_id: a resource server is not a client",
             ));
         }
+        if let Some(url) = &rs.revocation_notice_url {
+            check_notice_url(url).map_err(|m| ConfigError::new(field("revocation_notice_url"), CHECK, m))?;
+        }
         let dn = DistinguishedName::parse_rfc4514(&rs.tls_client_auth_subject_dn)
             .map_err(|e| ConfigError::new(field("tls_client_auth_subject_dn"), CHECK, e.to_string()))?;
         if client_dns.iter().any(|c| c.matches(&dn)) {
@@ -129,6 +144,29 @@ pub(super) fn check_resource_servers(config: &Config) -> Result<(), ConfigError>
             CHECK,
             "resource servers authenticate with certificates: list the CAs they chain to",
         ));
+    }
+    Ok(())
+}
+
+/// A notice URL: absolute `http` or `https` with a host, no user info (a
+/// credential in a URL ends up in logs), no fragment (RFC 3986 §3.5: never
+/// sent).
+fn check_notice_url(url: &str) -> Result<(), &'static str> {
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|_| "not a URL: expected e.g. http://10.0.0.5:9091/revocations")?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err("must be an http or https URL");
+    }
+    let authority = uri.authority().ok_or("must have a host")?;
+    if authority.host().is_empty() {
+        return Err("must have a host");
+    }
+    if authority.as_str().contains('@') {
+        return Err("must not carry user info");
+    }
+    if url.contains('#') {
+        return Err("must not carry a fragment");
     }
     Ok(())
 }
@@ -183,5 +221,28 @@ tls_client_auth_subject_dn = "CN=fintech,O=Org,C=GB"
         assert!(check(bad_dn).is_err());
         let twice = "[[resource_servers]]\nid = \"gw\"\ntls_client_auth_subject_dn = \"CN=a\"\n[[resource_servers]]\nid = \"gw\"\ntls_client_auth_subject_dn = \"CN=b\"\n";
         assert!(check(twice).unwrap_err().contains("duplicate"));
+    }
+
+    #[test]
+    fn a_notice_url_is_an_http_or_https_url_with_a_host() {
+        let gw = |url: &str| {
+            format!(
+                "[[resource_servers]]\nid = \"gw\"\ntls_client_auth_subject_dn = \"CN=gw,O=Bank,C=GB\"\nrevocation_notice_url = \"{url}\"\n"
+            )
+        };
+        assert_eq!(check(&gw("http://10.0.0.5:9091/revocations")), Ok(()));
+        assert_eq!(check(&gw("https://gw.bank.internal/revocations")), Ok(()));
+        for bad in [
+            "ftp://gw/revocations",
+            "/revocations",
+            "http://user:pw@gw/revocations",
+            "http://gw/revocations#x",
+        ] {
+            let error = check(&gw(bad)).unwrap_err();
+            assert!(
+                error.contains("resource_servers.gw.revocation_notice_url"),
+                "{bad}: {error}"
+            );
+        }
     }
 }

@@ -4,19 +4,20 @@
 //!
 //! Revocation: a cached answer lives at most `op.cache_ttl_secs` and never
 //! past the token's `exp`, so a token revoked at the OP is refused at most
-//! that long after. A revocation notice (`POST /revocations` on the
-//! gateway's admin listener, `admin::revocations`) drops an entry at once;
-//! inactive answers are never cached, so a token is refused as soon as the
-//! OP says so.
+//! that long after. A revocation notice the OP signed (`POST /revocations`
+//! on the gateway's admin listener, `revocation_notice`) drops at once the
+//! entries of the tokens it names and every entry whose `grant_id` is a
+//! revoked grant ([`Introspector::forget`]); inactive answers are never
+//! cached, so a token is refused as soon as the OP says so.
 
 use super::errors::Refusal;
 use super::https_client::HttpsClient;
 use super::metrics as m;
 use super::token_info::TokenInfo;
-use crate::admin::revocations::RevocationSink;
+use crate::protocol::revocation_notice::Notice;
 use aws_lc_rs::digest::{SHA256, digest};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -64,7 +65,9 @@ impl Introspector {
 
     /// Drops a token's cached answer (a revocation the gateway heard of).
     pub fn evict(&self, token: &str) {
-        self.revoked(&cache_key(token));
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.remove(&cache_key(token));
+        }
     }
 
     fn cached(&self, key: &[u8; 32], now: u64) -> Option<TokenInfo> {
@@ -122,11 +125,25 @@ impl Introspector {
     }
 }
 
-impl RevocationSink for Introspector {
-    fn revoked(&self, token_sha256: &[u8; 32]) {
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.remove(token_sha256);
+impl Introspector {
+    /// Drops the cached answers a verified revocation notice names: each
+    /// token by its SHA-256, and every answer whose `grant_id` is one of
+    /// the revoked grants (RFC 7662 §2.2 `grant_id`, which the OP answers
+    /// with); how many entries went. A scan of the cache (at most
+    /// `MAX_ENTRIES`) when grants are named.
+    pub fn forget(&self, notice: &Notice) -> usize {
+        let Ok(mut cache) = self.cache.lock() else {
+            return 0;
+        };
+        let before = cache.len();
+        for hash in &notice.token_sha256 {
+            cache.remove(hash);
         }
+        if !notice.grant_ids.is_empty() {
+            let grants: HashSet<&str> = notice.grant_ids.iter().map(String::as_str).collect();
+            cache.retain(|_, (info, _)| info.grant_id.as_deref().is_none_or(|g| !grants.contains(g)));
+        }
+        before - cache.len()
     }
 }
 

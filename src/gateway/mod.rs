@@ -15,11 +15,13 @@ pub mod https_client;
 pub mod introspection;
 pub mod jwt;
 pub mod metrics;
+pub mod op_keys;
 pub mod payment;
 pub mod payment_grant;
 pub mod payment_intent;
 pub mod proxy;
 pub mod rate_limit;
+pub mod revocation_notice;
 pub mod routes;
 pub mod token_info;
 pub mod trusted_headers;
@@ -86,23 +88,36 @@ pub async fn start(c: GatewayConfig) -> anyhow::Result<GatewayHandle> {
     let tokens = match c.op.token_validation {
         TokenValidation::Introspection => {
             let introspector = Arc::new(introspection::Introspector::new(
-                op_client,
+                op_client.clone(),
                 c.op.introspection_endpoint.clone(),
                 c.op.client_id.clone(),
                 Duration::from_secs(c.op.cache_ttl_secs),
             ));
-            revocations = Some(introspector.clone());
+            // Revocation notices: signed by the OP, for this gateway's id.
+            revocations = Some(Arc::new(revocation_notice::NoticeReceiver::new(
+                op_keys::OpKeys::new(
+                    op_client,
+                    c.op.jwks_uri.clone(),
+                    Duration::from_secs(c.op.jwks_refresh_secs),
+                ),
+                c.op.issuer.clone(),
+                c.op.client_id.clone(),
+                introspector.clone(),
+                Arc::new(SystemClock),
+            )));
             proxy::TokenSource::Introspection(introspector)
         }
         TokenValidation::Jwt => proxy::TokenSource::Jwt(jwt::JwtVerifier::new(
-            op_client,
-            c.op.jwks_uri.clone(),
+            op_keys::OpKeys::new(
+                op_client,
+                c.op.jwks_uri.clone(),
+                Duration::from_secs(c.op.jwks_refresh_secs),
+            ),
             c.op.issuer.clone(),
             match c.op.audience.is_empty() {
                 true => c.op.issuer.clone(),
                 false => c.op.audience.clone(),
             },
-            Duration::from_secs(c.op.jwks_refresh_secs),
         )),
     };
     let upstream = Arc::new(

@@ -10,6 +10,7 @@ pub mod client_document;
 pub mod records;
 pub mod registered;
 pub mod registered_budget;
+pub mod revocation_notice;
 pub mod section_document;
 pub mod trust_lease;
 pub mod upstream_login;

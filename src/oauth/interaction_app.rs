@@ -134,6 +134,7 @@ mod tests {
             interaction_burst: 2,
             jwks_file: None,
             jwks_uri: None,
+            revocation_notice_url: None,
         };
         let (a, b) = (app("a"), app("b"));
         let budgets = AppBudgets::default();

@@ -38,6 +38,7 @@ pub mod released_claims;
 pub mod replay;
 pub mod request_object;
 pub mod resource_server;
+pub mod revocation_notices;
 pub mod sca;
 pub mod scopes_supported;
 pub mod secrets;

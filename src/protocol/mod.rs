@@ -26,6 +26,7 @@ pub mod registration;
 pub mod request_object;
 pub mod response_mode;
 pub mod response_type;
+pub mod revocation_notice;
 pub mod scope;
 pub mod token_request;
 pub mod totp;

@@ -1,7 +1,7 @@
 //! The key schema and value schema of the store.
 //!
 //! ```text
-//! SCHEMA_VERSION = 16
+//! SCHEMA_VERSION = 17
 //!
 //! Keys are FoundationDB tuple-layer encodings (FDB "design/tuple.md":
 //! byte strings 0x01, text 0x02, non-negative integers 0x14..0x1c), so they
@@ -34,12 +34,13 @@
 //!          5 ciba_request, 6 session, 7 interaction,
 //!          8 registration_access_token, 9 replay, 10 grant, 11 client,
 //!          12 consent, 13 user, 14 signing_key, 15 payment_reservation,
-//!          16 client_config, 17 config_section)
+//!          16 client_config, 17 config_section, 18 revocation_notice)
 //! <id key> SHA-256 of the id for kinds that hold a bearer secret (tokens,
 //!          codes, request_uris, CIBA auth_req_ids, session ids, jtis):
 //!          32 bytes, so the secret is never stored; the id's UTF-8 bytes for
 //!          the others (grants, clients, consents, users, keys, payment
-//!          reservations, client documents, section documents)
+//!          reservations, client documents, section documents, revocation
+//!          notices)
 //! <index>  1 client (client_id), 2 grant (grant_id), 3 user (account id),
 //!          4 uid (session uid), 5 auth_req (SHA-256 of a CIBA auth_req_id)
 //!          A record gets an entry for each of its links, except that access
@@ -185,12 +186,24 @@
 //! bincode writes a variant's index, so stored interactions read as
 //! before; the bump keeps older builds, which could not read it, from
 //! opening the store.
+//!
+//! Version 17 added the kind `revocation_notice` (18): the outbox of
+//! revocation notices to the API gateways (`model/revocation_notice.rs`,
+//! `repo/outbox.rs`): the SHA-256 of each access token a revocation
+//! deleted and the revoked grant ids, written in the revocation's own
+//! transaction and deleted once every gateway took them
+//! (`oauth/revocation_notices/`). Ids are `<created_at, 16 hex digits>-
+//! <random>`, so the kind reads oldest first; records carry an expiry
+//! (twice the outbox's age bound) so that the sweeper clears what no
+//! notifier drained. A version-16 store has none, so the migration writes
+//! nothing; the bump keeps older builds, whose sweeper does not know the
+//! kind and whose revocations would write no notice, from opening it.
 
 use aws_lc_rs::digest;
 
 /// Version of the layout above; recorded in the store at `(0,
 /// "schema_version")`.
-pub const SCHEMA_VERSION: u32 = 16;
+pub const SCHEMA_VERSION: u32 = 17;
 
 /// First element of the schema version key.
 const META: u64 = 0;
@@ -258,6 +271,9 @@ pub enum Kind {
     /// Configuration sections managed live (a section's effective value
     /// as JSON text, or its reset to the file), by section name.
     ConfigSection,
+    /// The revocation outbox: what a revocation deleted, to be told to
+    /// the API gateways (`repo/outbox.rs`), by a time-ordered id.
+    RevocationNotice,
 }
 
 impl Kind {
@@ -280,6 +296,7 @@ impl Kind {
         Kind::PaymentReservation,
         Kind::ClientConfig,
         Kind::ConfigSection,
+        Kind::RevocationNotice,
     ];
 
     /// The subspace code; part of the on-disk schema.
@@ -302,6 +319,7 @@ impl Kind {
             Kind::PaymentReservation => 15,
             Kind::ClientConfig => 16,
             Kind::ConfigSection => 17,
+            Kind::RevocationNotice => 18,
         }
     }
 
@@ -330,6 +348,7 @@ impl Kind {
             Kind::PaymentReservation => "payment_reservation",
             Kind::ClientConfig => "client_config",
             Kind::ConfigSection => "config_section",
+            Kind::RevocationNotice => "revocation_notice",
         }
     }
 
@@ -345,6 +364,7 @@ impl Kind {
                 | Kind::PaymentReservation
                 | Kind::ClientConfig
                 | Kind::ConfigSection
+                | Kind::RevocationNotice
         )
     }
 

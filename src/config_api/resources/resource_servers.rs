@@ -82,7 +82,8 @@ pub fn openapi() -> Value {
                 "tls_client_auth_subject_dn": { "type": "string", "description": "RFC 4514 subject DN of its certificate; no tls_client_auth client's" },
                 "interaction_login_url": { "type": ["string", "null"], "format": "uri", "description": "Makes it an interaction app" },
                 "interaction_requests_per_second": { "type": "integer", "minimum": 1, "maximum": 1000000 },
-                "interaction_burst": { "type": "integer", "minimum": 1, "maximum": 1000000 }
+                "interaction_burst": { "type": "integer", "minimum": 1, "maximum": 1000000 },
+                "revocation_notice_url": { "type": ["string", "null"], "format": "uri", "description": "Where the OP posts signed revocation notices (the gateway's admin listener, http or https)" }
             }
         }),
         "The resource server's id",

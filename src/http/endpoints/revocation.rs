@@ -9,7 +9,6 @@ use crate::oauth::client_auth;
 use crate::oauth::op::OpState;
 use crate::oauth::token_lookup::{self, PresentedToken};
 use crate::protocol::error::{ErrorCode, OAuthError};
-use crate::store::keys::Kind;
 use bytes::Bytes;
 use http::{Request, Response};
 
@@ -30,9 +29,12 @@ pub async fn post(
             tracing::info!(client_id = %client.client_id, "revocation of another client's token ignored");
         }
         Some(PresentedToken::Access(_)) => {
+            // With its SHA-256 in the revocation outbox, in the same
+            // transaction: the API gateways hear of it
+            // (`oauth/revocation_notices/`).
             op.services
                 .repo
-                .destroy(Kind::AccessToken, token)
+                .revoke_access_token(token, now)
                 .await
                 .map_err(unavailable)?;
             tracing::info!(target: "fiducia::audit", client_id = %client.client_id, "access token revoked");

@@ -83,11 +83,13 @@ impl ListSection for ResourceServers {
     }
 
     fn template() -> Map<String, Value> {
-        // An interaction app, so that its members are checked too.
+        // An interaction app with a notice URL, so that those members are
+        // checked (and known) too.
         match json!({
             "id": "template.invalid",
             "tls_client_auth_subject_dn": "CN=template.invalid",
-            "interaction_login_url": "https://login.template.invalid/"
+            "interaction_login_url": "https://login.template.invalid/",
+            "revocation_notice_url": "http://gateway.template.invalid/revocations"
         }) {
             Value::Object(map) => map,
             _ => Map::new(),
@@ -108,6 +110,7 @@ mod tests {
             interaction_burst: 400,
             jwks_file: jwks_file.map(Into::into),
             jwks_uri: None,
+            revocation_notice_url: None,
         }
     }
 

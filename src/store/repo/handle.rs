@@ -2,8 +2,10 @@
 //! (the same operations inside a caller's transaction are in [`ops`]).
 
 use super::ops;
+use super::outbox_record as outbox;
 use super::revoked::{self, GrantRevocation};
 use super::schema::{self, SchemaError};
+use crate::model::revocation_notice::RevocationNotice;
 use crate::store::keys::{Index, Kind};
 use crate::store::kv::{KvError, Store};
 use crate::store::record::{Consumed, Found, FreshId, RecordMeta, StoredRecord};
@@ -223,7 +225,14 @@ impl Repo {
             let id_key = &id_key;
             let deleted = self
                 .store
-                .run(|tx, _| async move { ops::destroy_by_key(&tx, Kind::AccessToken, id_key).await })
+                .run(|tx, _| async move {
+                    let deleted = ops::destroy_by_key(&tx, Kind::AccessToken, id_key).await?;
+                    if deleted {
+                        let notice = outbox_notice(revocation.now, Some(grant_id), vec![id_key.clone()]);
+                        outbox::write(&tx, &notice).await?;
+                    }
+                    Ok(deleted)
+                })
                 .await?;
             return Ok(usize::from(deleted));
         }
@@ -259,18 +268,27 @@ impl Repo {
                         let entries =
                             ops::index_entries(&tx, Index::Grant, &value, None, REVOKE_CHUNK).await?;
                         let mut deleted = 0;
+                        let mut access_tokens = Vec::new();
                         for (kind, id_key) in &entries {
                             if *kind == Kind::Consent {
                                 continue;
                             }
                             if ops::destroy_by_key(&tx, *kind, id_key).await? {
                                 deleted += 1;
+                                if *kind == Kind::AccessToken {
+                                    access_tokens.push(id_key.clone());
+                                }
                             } else {
                                 // A stale entry whose record is gone.
                                 let key = crate::store::keys::index_key(Index::Grant, &value, *kind, id_key);
                                 tx.clear(&key)?;
                             }
                         }
+                        // The outbox (`outbox.rs`) in the same transaction:
+                        // the grant with the first chunk, the access tokens
+                        // each chunk deleted.
+                        let notice = outbox_notice(revocation.now, first.then_some(grant_id), access_tokens);
+                        outbox::write(&tx, &notice).await?;
                         Ok((entries.len(), deleted))
                     }
                 })
@@ -286,6 +304,24 @@ impl Repo {
         }
     }
 
+    /// Revokes the access token `token` (RFC 7009 §2.1): deletes it and,
+    /// in the same transaction, writes its SHA-256 to the revocation
+    /// outbox (`outbox.rs`) for the API gateways; `false` if there was no
+    /// such token.
+    pub async fn revoke_access_token(&self, token: &str, now: u64) -> Result<bool, KvError> {
+        let id_key = Kind::AccessToken.id_key(token);
+        let id_key = &id_key;
+        self.store
+            .run(|tx, _| async move {
+                let deleted = ops::destroy_by_key(&tx, Kind::AccessToken, id_key).await?;
+                if deleted {
+                    outbox::write(&tx, &outbox_notice(now, None, vec![id_key.clone()])).await?;
+                }
+                Ok(deleted)
+            })
+            .await
+    }
+
     /// Deletes every record of a client (RFC 7592 §2.3: a deleted client's
     /// grants, tokens, codes, pushed requests, interactions and registration
     /// access tokens): for each grant of the client first what was issued
@@ -298,5 +334,18 @@ impl Repo {
     ) -> Result<usize, KvError> {
         self.revoke_indexed(Index::Client, client_id, None, revocation)
             .await
+    }
+}
+
+/// The outbox record of a revocation at `now`: the grant (if any) and the
+/// access tokens' id keys, which are their SHA-256 (`keys.rs`).
+fn outbox_notice(now: u64, grant_id: Option<&str>, access_tokens: Vec<Vec<u8>>) -> RevocationNotice {
+    RevocationNotice {
+        created_at: now,
+        token_sha256: access_tokens
+            .iter()
+            .filter_map(|key| <[u8; 32]>::try_from(key.as_slice()).ok())
+            .collect(),
+        grant_ids: grant_id.map(str::to_string).into_iter().collect(),
     }
 }

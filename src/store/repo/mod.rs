@@ -31,6 +31,8 @@ pub mod migrate_v9;
 #[cfg(test)]
 mod old_ciba_testing;
 pub mod ops;
+pub mod outbox;
+mod outbox_record;
 mod revoke_indexed;
 pub mod revoked;
 pub mod scan;

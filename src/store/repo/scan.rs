@@ -70,10 +70,14 @@ impl Repo {
         let mut total = 0;
         for kind in Kind::ALL.iter().copied() {
             // Client and section documents are never linked (the
-            // operator's, not the client's): nothing to read there.
+            // operator's, not the client's), nor are revocation notices:
+            // nothing to read there.
             if !matches!(
                 kind,
-                Kind::RegistrationAccessToken | Kind::ClientConfig | Kind::ConfigSection
+                Kind::RegistrationAccessToken
+                    | Kind::ClientConfig
+                    | Kind::ConfigSection
+                    | Kind::RevocationNotice
             ) && (kind.is_indexed_by(Index::Client) || kind.is_found_by_scan(Index::Client))
             {
                 total += self

@@ -65,6 +65,7 @@ pub const MIGRATIONS: &[(u32, Migration)] = &[
     (13, add_second_factor),
     (14, add_section_documents),
     (15, add_ciba_app),
+    (16, add_revocation_outbox),
 ];
 
 /// 1 → 2: access and refresh tokens are no longer indexed by client and user
@@ -174,6 +175,15 @@ fn add_ciba_app(tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
         }
         Ok(())
     })
+}
+
+/// 16 → 17: the kind `revocation_notice` (18), the outbox of revocation
+/// notices to the API gateways, was added; a version-16 store has none, so
+/// there is nothing to rewrite (the bump keeps older builds, whose sweeper
+/// does not know the kind and whose revocations would tell no gateway,
+/// from opening it).
+fn add_revocation_outbox(_tx: &Transaction) -> BoxFuture<'_, Result<(), KvError>> {
+    Box::pin(async { Ok(()) })
 }
 
 /// Checks, records or migrates the schema version; returns the version found

@@ -395,3 +395,56 @@ async fn bad_resource_servers_get_one_problem_per_member_and_no_client_overlaps(
     );
     api.op.handle.shutdown().await;
 }
+
+/// `revocation_notice_url` through the API: checked as at start-up
+/// (`config/resource_servers.rs`: http or https with a host, RFC 3986 §3.5
+/// no fragment), one RFC 9457 problem naming the member; a good one is
+/// stored and is what this node's notifier reads at its next round (the
+/// live section, `oauth/revocation_notices`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_notice_url_is_checked_and_taken_live() {
+    let api = Api::start(false, "").await;
+    let writer = api
+        .iam_token(
+            json!({ "scope": "fiducia.config.read fiducia.config.write" }),
+            "at+jwt",
+        )
+        .await;
+    let body = |url: &str| json!({ "id": REPORTS, "tls_client_auth_subject_dn": reports_dn(), "revocation_notice_url": url });
+    let refused = api
+        .send(
+            false,
+            json_request(
+                "POST",
+                "/resource-servers",
+                &writer,
+                &body("ftp://gw/revocations"),
+                None,
+            ),
+        )
+        .await;
+    assert_status(&refused, 400);
+    let problem = json(refused.body());
+    assert_eq!(
+        problem["errors"][0]["pointer"], "/revocation_notice_url",
+        "{problem}"
+    );
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 1, "{problem}");
+
+    let url = "http://10.0.0.5:9091/revocations";
+    let created = api
+        .send(
+            false,
+            json_request("POST", "/resource-servers", &writer, &body(url), None),
+        )
+        .await;
+    assert_status(&created, 201);
+    let state = api.op.handle.op_state().unwrap();
+    let live = state
+        .services
+        .sections
+        .get::<fiducia::oauth::live_sections::ResourceServers>();
+    let reports = live.iter().find(|rs| rs.id == REPORTS).unwrap();
+    assert_eq!(reports.revocation_notice_url.as_deref(), Some(url));
+    api.op.handle.shutdown().await;
+}

@@ -48,6 +48,9 @@ pub struct Sections<'a> {
     pub env: &'a [(&'a str, &'a str)],
     /// A wall clock to run on instead of the system's (clock steps).
     pub clock: Option<&'a Arc<fiducia::clock::SteppedClock>>,
+    /// More lines of the API gateway's `[[resource_servers]]` entry (e.g.
+    /// its `revocation_notice_url`).
+    pub gateway_resource_server: &'a str,
 }
 
 /// The OP with two clients and one customer, signing in SoftHSM.
@@ -117,6 +120,7 @@ impl Op {
             totp,
             env,
             clock,
+            gateway_resource_server,
         } = sections;
         let totp = match totp {
             "" => "danger_payments_without_sca = true",
@@ -208,6 +212,7 @@ access_token_format = "jwt"
 [[resource_servers]]
 id = "{GATEWAY}"
 tls_client_auth_subject_dn = "CN={GATEWAY},OU=bank-platform,O=bank-platform,C=GB"
+{gateway_resource_server}
 
 [[clients]]
 client_id = "limited-client"

@@ -11,4 +11,6 @@ pub mod forwarded_headers;
 pub mod limits;
 pub mod outgoing;
 pub mod process;
+pub mod relay;
+pub mod revocation_push;
 pub mod rig;

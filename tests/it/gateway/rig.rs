@@ -79,7 +79,11 @@ impl Rig {
     /// Starts all three; `gateway` and `op` are more TOML lines for the
     /// `[gateway]` and `[gateway.op]` sections.
     pub async fn start(gateway: &str, op: &str) -> Self {
-        let op_server = Op::start_with_clients("", clients).await;
+        Self::start_on(Op::start_with_clients("", clients).await, gateway, op).await
+    }
+
+    /// [`Rig::start`] in front of the OP `op_server` (started with [`clients`]).
+    pub async fn start_on(op_server: Op, gateway: &str, op: &str) -> Self {
         let upstream = Upstream::start(&op_server.pki).await;
         let base = format!("https://localhost:{}/bank", upstream.addr.port());
         let gateway = gateway::start(gateway_config(&op_server, &base, gateway, op, ""))
@@ -280,6 +284,21 @@ pub async fn admin_post(addr: std::net::SocketAddr, path: &str, body: &Value) ->
     let request = Request::post(path)
         .header("host", "localhost")
         .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap();
+    sender.send_request(request).await.unwrap().status().as_u16()
+}
+
+/// A plain-HTTP POST of `body` (a notice JWT) to an admin listener; the status.
+pub async fn admin_post_text(addr: std::net::SocketAddr, path: &str, body: &str) -> u16 {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let request = Request::post(path)
+        .header("host", "localhost")
+        .header("content-type", fiducia::protocol::revocation_notice::CONTENT_TYPE)
         .body(Full::new(Bytes::from(body.to_string())))
         .unwrap();
     sender.send_request(request).await.unwrap().status().as_u16()
