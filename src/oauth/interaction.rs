@@ -5,8 +5,10 @@
 //! it on, so a double-submitted form cannot issue two codes.
 
 use super::secrets::new_secret;
+use super::grant_management::{apply as gm_apply, carry as gm_carry};
 use crate::consent::CashAccount;
 use crate::model::authentication::{Authenticated, ConsentAnswer};
+use crate::model::grant_merge::Approved;
 use crate::model::records::{AuthorizationCode, Grant, Interaction, PushedRequest, Stage};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::store::kv::KvError;
@@ -89,6 +91,13 @@ pub enum Decision {
     /// The request asked for an `acr` as an essential claim that the
     /// login did not reach (OIDC Core §5.5.1.1): no grant, no code.
     Unmet {
+        /// The request it answers.
+        request: PushedRequest,
+    },
+    /// Grant Management §5.2, §5.4: the grant the request merges or
+    /// replaces is gone, revoked, or not the logged-in customer's: nothing
+    /// decided, no code, `invalid_grant_id`.
+    GrantRefused {
         /// The request it answers.
         request: PushedRequest,
     },
@@ -187,6 +196,8 @@ pub async fn start(
                 started: now,
             };
             ops::upsert(&tx, id_ref, &interaction, Some(ttl), now).await?;
+            // Grant Management §5.2: a merge or replace goes with it.
+            crate::oauth::grant_management::carry::move_to_interaction(&tx, reference, id_ref, ttl, now).await?;
             Ok(Ok(()))
         })
         .await?;
@@ -479,6 +490,27 @@ pub async fn finish(
                     return Ok(Ok(Decision::Unmet { request }));
                 }
                 let account_id = login.account_id.clone();
+                // Grant Management §5.2: a merge or replace names a grant
+                // that must still be live and this customer's
+                // (`oauth::grant_management::apply`), before anything is
+                // decided; the grant keeps its id.
+                let update = match gm_carry::of_interaction(&tx, id, now).await? {
+                    None => None,
+                    Some(pending) => {
+                        let asker = gm_apply::Asker {
+                            client_id: &request.client_id,
+                            account_id: &account_id,
+                        };
+                        match gm_apply::live(&tx, &pending, asker, now).await? {
+                            Some(found) => Some((pending, found)),
+                            None => return Ok(Ok(Decision::GrantRefused { request })),
+                        }
+                    }
+                };
+                let grant_id = match &update {
+                    Some((pending, _)) => pending.grant_id.clone(),
+                    None => grant_id,
+                };
                 // UK OBIE: the decision moves the consent the request named
                 // (AwaitingAuthorisation -> Authorised | Rejected) in the same
                 // transaction; one that no longer awaits authorisation (e.g.
@@ -517,30 +549,46 @@ pub async fn finish(
                 if !approve {
                     return Ok(Ok(Decision::Denied { request }));
                 }
-                let grant = Grant {
-                    client_id: request.client_id.clone(),
-                    account_id: account_id.clone(),
-                    scopes: answer.scopes.clone(),
-                    created: now,
+                let approved = Approved {
+                    scopes: answer.scopes,
                     authorization_details: request.authorization_details.clone(),
-                    claims: answer.claims.clone(),
+                    claims: answer.claims,
                 };
-                let grant_ttl = lifetimes.grant_secs(&grant.scopes);
-                ops::upsert(&tx, &grant_id, &grant, Some(grant_ttl), now).await?;
+                let grant = match &update {
+                    None => {
+                        let grant = Grant {
+                            client_id: request.client_id.clone(),
+                            account_id: account_id.clone(),
+                            scopes: approved.scopes,
+                            created: now,
+                            authorization_details: approved.authorization_details,
+                            claims: approved.claims,
+                        };
+                        let grant_ttl = lifetimes.grant_secs(&grant.scopes);
+                        ops::upsert(&tx, &grant_id, &grant, Some(grant_ttl), now).await?;
+                        grant
+                    }
+                    Some((pending, found)) => {
+                        let fresh_ttl = |scopes: &[String]| lifetimes.grant_secs(scopes);
+                        gm_apply::write(&tx, pending, found, approved, fresh_ttl, now).await?
+                    }
+                };
+                // The code carries the whole grant: after a merge, the old
+                // permissions with the new (Grant Management §5.2).
                 let record = AuthorizationCode {
                     client_id: request.client_id.clone(),
                     redirect_uri: request.redirect_uri.clone(),
                     code_challenge: request.code_challenge.clone(),
                     account_id,
-                    scopes: answer.scopes,
+                    scopes: grant.scopes,
                     nonce: request.nonce.clone(),
                     auth_time: login.auth_time,
                     dpop_jkt: request.dpop_jkt.clone(),
                     grant_id,
                     // RFC 9396 §7: what the customer approved.
-                    authorization_details: request.authorization_details.clone(),
+                    authorization_details: grant.authorization_details,
                     // OIDC Core §5.5: the claims the customer approved.
-                    claims: answer.claims,
+                    claims: grant.claims,
                     acr: login.acr.clone(),
                     amr: login.amr.clone(),
                 };

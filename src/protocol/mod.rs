@@ -13,6 +13,7 @@ pub mod ekyc;
 pub mod entity_tag;
 pub mod error;
 pub mod fapi_headers;
+pub mod grant_management;
 pub mod form;
 pub mod id_token_hash;
 pub mod intent_claim;
