@@ -53,6 +53,8 @@ pub enum Endpoint {
     PaymentConsents,
     /// The consent API: account access consents.
     AccountAccessConsents,
+    /// Grant Management for OAuth 2.0 §6: `/grants/{grant_id}`.
+    Grants,
     /// RFC 7591 §3 `POST /register`.
     Registration,
     /// RFC 7592 §2 `/register/{client_id}`.
@@ -79,6 +81,7 @@ impl Endpoint {
                 | Endpoint::Userinfo
                 | Endpoint::PaymentConsents
                 | Endpoint::AccountAccessConsents
+                | Endpoint::Grants
         )
     }
 }
@@ -266,6 +269,13 @@ pub const ROUTES: &[Route] = &[
         endpoint: Endpoint::AccountAccessConsents,
         label: "account_access_consent",
     },
+    // Grant Management §6.3, §6.4, §6.5.
+    Route {
+        path: paths::GRANT,
+        methods: &[Method::GET, Method::DELETE],
+        endpoint: Endpoint::Grants,
+        label: "grant",
+    },
     Route {
         path: paths::REGISTRATION,
         methods: &[Method::POST],
@@ -411,6 +421,7 @@ impl Router {
                 Ok(endpoints::sandbox_callback::get(&request))
             }
             Endpoint::SandboxCallback => Err(OAuthError::new(ErrorCode::NotFound, "no such endpoint")),
+            Endpoint::Grants => Ok(endpoints::grants::handle(&self.op, &request, caller, path).await),
             Endpoint::Registration => endpoints::registration::post(&self.op, &request, caller).await,
             Endpoint::RegistrationClient => {
                 let client_id = registration_client_id(path).unwrap_or_default();

@@ -10,6 +10,7 @@ pub mod authorize;
 pub mod ciba;
 pub mod consents;
 pub mod discovery;
+pub mod grants;
 pub mod interaction;
 pub mod interaction_api;
 pub mod interaction_return;

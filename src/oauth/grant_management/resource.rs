@@ -14,8 +14,44 @@
 //! No token and nothing about the customer is shown (§6.4, §9).
 
 use crate::model::records::Grant;
+use crate::oauth::op::OpState;
 use crate::protocol::rar;
+use crate::store::kv::KvError;
+use crate::store::record::Found;
+use crate::store::repo::{RevocationCause, ops, revoked};
 use serde_json::{Map, Value, json};
+
+/// Grant `grant_id` if it is live (not revoked, not expired) and
+/// `client_id`'s; `None` for an unknown, revoked or foreign grant alike
+/// (§6.6: 404, so a client learns nothing of others' grants).
+pub async fn client_grant(
+    op: &OpState,
+    client_id: &str,
+    grant_id: &str,
+    now: u64,
+) -> Result<Option<Found<Grant>>, KvError> {
+    op.services
+        .repo
+        .store()
+        .run(|tx, _| async move {
+            if revoked::is_revoked(&tx, grant_id, now).await? {
+                return Ok(None);
+            }
+            Ok(ops::find::<Grant>(&tx, grant_id, now)
+                .await?
+                .filter(|found| found.payload.client_id == client_id))
+        })
+        .await
+}
+
+/// §6.5: revokes grant `grant_id` and every token, code and pushed record
+/// issued under it (`Repo::revoke_by_grant_id`: refresh tokens, which the
+/// draft requires, and access tokens, which it recommends), recorded in the
+/// audit trail as the client's `grant_management_revoke`.
+pub async fn revoke(op: &OpState, grant_id: &str, now: u64) -> Result<usize, KvError> {
+    let revocation = crate::oauth::tokens::grant_revocation(op, now, RevocationCause::GrantManagementRevoke);
+    op.services.repo.revoke_by_grant_id(grant_id, revocation).await
+}
 
 /// The §6.4 response body of `grant`, kept until `expires_at`.
 pub fn describe(grant: &Grant, expires_at: Option<u64>) -> Value {
