@@ -11,6 +11,7 @@ pub mod consents;
 pub mod dpop_replay;
 pub mod ekyc;
 pub mod fapi1;
+pub mod grant_management;
 pub mod gateway;
 pub mod harness;
 pub mod id_token_encryption;
