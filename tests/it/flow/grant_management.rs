@@ -459,3 +459,40 @@ async fn malformed_parameters_are_invalid_request_and_discovery_names_the_endpoi
     assert_eq!(metadata["grant_management_action_required"], false);
     op.handle.shutdown().await;
 }
+
+/// §5.2 in a signed request object (RFC 9101 §4) pushed at PAR: the
+/// object's `grant_management_action` and `grant_id` merge as the form's
+/// do, and an unknown `grant_id` in it is `invalid_grant_id` (§5.4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_object_merges_like_the_form_rfc9101_s4() {
+    let op = start().await;
+    let dpop = DpopKey::new();
+    let first = tokens(&op, &dpop, "openid accounts", &[("grant_management_action", "create")]).await;
+    let grant_id = grant_id_of(&first);
+    let (verifier, challenge) = pkce();
+    let merge = json!({"scope": "openid payments", "grant_management_action": "merge", "grant_id": grant_id});
+    let object = op.request_object(GM, &challenge, merge).await;
+    let response = op.push_request_object(GM, &object, &[]).await;
+    assert_status(&response, 201);
+    let redirect = Browser::new()
+        .authorize(&op, GM, &pushed_request_uri(&response), true)
+        .await;
+    let authorized = Authorized {
+        code: query_param(&redirect, "code").unwrap_or_else(|| panic!("no code: {redirect}")),
+        verifier,
+        redirect,
+    };
+    let response = token_request_for(&op, GM, &authorized, Some(&dpop)).await;
+    assert_status(&response, 200);
+    let merged = json(response.body());
+    assert_eq!(grant_id_of(&merged), grant_id);
+    let mut scopes = scopes_of(&merged);
+    scopes.sort();
+    assert_eq!(scopes, ["accounts", "openid", "payments"], "{merged}");
+    let unknown = json!({"grant_management_action": "replace", "grant_id": "no-such-grant"});
+    let object = op.request_object(GM, &challenge, unknown).await;
+    let response = op.push_request_object(GM, &object, &[]).await;
+    assert_status(&response, 400);
+    assert_eq!(json(response.body())["error"], "invalid_grant_id");
+    op.handle.shutdown().await;
+}
