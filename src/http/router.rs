@@ -471,6 +471,24 @@ fn method_not_allowed(route: &Route) -> Response<Bytes> {
 mod tests {
     use super::*;
 
+    /// Grant Management §6.3: `/grants/{grant_id}` takes GET and DELETE;
+    /// the resource servers' `/grants/reserve` and `/grants/consume` keep
+    /// their own routes, listed first.
+    #[test]
+    fn grant_paths_grant_management_s6_3() {
+        let found = |method: &Method, path: &str| match lookup(method, path) {
+            Lookup::Found(route) => Some(route.endpoint),
+            _ => None,
+        };
+        assert_eq!(found(&Method::GET, "/grants/g-1"), Some(Endpoint::Grants));
+        assert_eq!(found(&Method::DELETE, "/grants/g-1"), Some(Endpoint::Grants));
+        assert!(matches!(lookup(&Method::PUT, "/grants/g-1"), Lookup::WrongMethod(_)));
+        assert_eq!(found(&Method::POST, "/grants/reserve"), Some(Endpoint::GrantReservation));
+        assert_eq!(found(&Method::POST, "/grants/consume"), Some(Endpoint::GrantConsumption));
+        assert!(matches!(lookup(&Method::GET, "/grants/"), Lookup::NotFound));
+        assert!(matches!(lookup(&Method::GET, "/grants/a/b"), Lookup::NotFound));
+    }
+
     #[test]
     fn registration_client_paths_rfc7592_s2() {
         assert_eq!(registration_client_id("/register/abc"), Some("abc"));

@@ -137,8 +137,11 @@ pub async fn finish(
     if let Some(id) = &intent {
         intent::check_awaiting(&op.services.repo, id, &client.client_id, op.now()).await?;
     }
-    let grant_update =
-        crate::oauth::grant_management::request::checked(op, client, params, intent.is_some()).await?;
+    let asked = crate::oauth::grant_management::request::Asked {
+        names_intent: intent.is_some(),
+        details: checked.details.as_ref().map(|d| d.json()),
+    };
+    let grant_update = crate::oauth::grant_management::request::checked(op, client, params, asked).await?;
     let request = PushedRequest {
         client_id: client.client_id.clone(),
         redirect_uri: checked.redirect_uri,

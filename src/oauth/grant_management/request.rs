@@ -9,58 +9,86 @@
 //! that are not its own (§5.4, §9). Whether the customer who logs in is
 //! the grant's is known only then (`super::apply`).
 //!
-//! A request that names a UK OBIE consent (`openbanking_intent_id`) cannot
-//! also merge or replace: the consent is then the grant's record of what
-//! was authorised (`consent::decision`), one consent per grant, and a
-//! second consent folded into a grant would leave the first one's status
-//! describing permissions it no longer bounds.
+//! Two kinds of grant are their own consent and are never merged or
+//! replaced (`invalid_request`), whether the existing grant or the new
+//! request is of the kind:
+//!
+//! - a grant made on a UK OBIE consent (`openbanking_intent_id`): the
+//!   consent is the record of what was authorised (`consent::decision`),
+//!   one consent per grant; folded into another grant, its status would
+//!   bound (or stop bounding) permissions it never described;
+//! - a grant with an RFC 9396 `payment_initiation` detail: it authorises
+//!   one payment and everything issued under it is revoked once the payment
+//!   is made (`oauth::payment_consumption`); merged with account access,
+//!   that access would die with the payment, and a payment replaced under a
+//!   reservation would no longer be the one reserved.
 
 use crate::model::Client;
 use crate::model::grant_update::PendingGrantUpdate;
 use crate::model::records::Grant;
 use crate::oauth::op::OpState;
+use crate::oauth::payment_consumption::carries_payment;
 use crate::protocol::authorization_params::AuthorizationParams;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::grant_management::{self, ACTION_PARAM, GRANT_ID_PARAM, GrantRequest};
 use crate::store::repo::{ops, revoked};
 
+/// What else the request asks that decides whether it may change a grant.
+#[derive(Debug, Clone, Copy)]
+pub struct Asked<'a> {
+    /// It names a UK OBIE consent (`openbanking_intent_id`).
+    pub names_intent: bool,
+    /// Its checked RFC 9396 `authorization_details`, as JSON text.
+    pub details: Option<&'a str>,
+}
+
 /// The change of an existing grant `params` ask for (`None`: a fresh
-/// grant), by `client`; `names_intent` when the request names an OBIE
-/// consent.
+/// grant), by `client`.
 pub async fn checked(
     op: &OpState,
     client: &Client,
     params: &AuthorizationParams,
-    names_intent: bool,
+    asked: Asked<'_>,
 ) -> Result<Option<PendingGrantUpdate>, OAuthError> {
     let required = op.config.get().grant_management.action_required;
-    let asked = grant_management::parse(params.get(ACTION_PARAM), params.get(GRANT_ID_PARAM), required)?;
-    let GrantRequest::Update { update, grant_id } = asked else {
+    let parsed = grant_management::parse(params.get(ACTION_PARAM), params.get(GRANT_ID_PARAM), required)?;
+    let GrantRequest::Update { update, grant_id } = parsed else {
         return Ok(None);
     };
-    if names_intent {
-        return Err(OAuthError::invalid_request(
-            "a request naming an openbanking_intent_id cannot merge or replace a grant: the consent is its own grant",
-        ));
+    if asked.names_intent || carries_payment(asked.details) {
+        return Err(own_consent());
     }
     let now = op.now();
     let id = grant_id.as_str();
-    let owner = op
-        .services
-        .repo
+    let repo = &op.services.repo;
+    let unavailable = |_| OAuthError::bare(ErrorCode::TemporarilyUnavailable);
+    let grant = repo
         .store()
         .run(|tx, _| async move {
             if revoked::is_revoked(&tx, id, now).await? {
                 return Ok(None);
             }
-            Ok(ops::find::<Grant>(&tx, id, now).await?.map(|found| found.payload.client_id))
+            Ok(ops::find::<Grant>(&tx, id, now).await?.map(|found| found.payload))
         })
         .await
-        .map_err(|_| OAuthError::bare(ErrorCode::TemporarilyUnavailable))?;
-    if owner.as_deref() != Some(client.client_id.as_str()) {
-        return Err(unknown_grant());
+        .map_err(unavailable)?;
+    let grant = match grant {
+        Some(grant) if grant.client_id == client.client_id => grant,
+        _ => return Err(unknown_grant()),
+    };
+    if carries_payment(grant.authorization_details.as_deref())
+        || crate::consent::of_grant(repo, id, now).await.map_err(unavailable)?.is_some()
+    {
+        return Err(own_consent());
     }
     Ok(Some(PendingGrantUpdate { update, grant_id }))
+}
+
+/// A payment or OBIE consent grant on either side (module documentation).
+fn own_consent() -> OAuthError {
+    OAuthError::invalid_request(
+        "a grant made on a UK OBIE consent or for a payment (payment_initiation) is its own consent: it is neither merged nor replaced, nor merged into another",
+    )
 }
 
 /// §5.4 `invalid_grant_id`, worded the same for every cause.

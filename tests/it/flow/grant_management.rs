@@ -61,6 +61,11 @@ fn account_detail() -> Value {
     json!({"type": "account_information", "actions": ["list_accounts", "read_balances"], "locations": ["https://bank.example/accounts"]})
 }
 
+/// A second account access detail: one account's transactions.
+fn transactions_detail() -> Value {
+    json!({"type": "account_information", "actions": ["read_transactions"], "accounts": [{"iban": super::rar::IBAN}]})
+}
+
 /// PAR of [`GM`] for `scope` with `extra`, bound to `dpop`: the response.
 async fn push(op: &Op, dpop: &DpopKey, scope: &str, extra: &[(&str, &str)]) -> (http::Response<Bytes>, String) {
     let (verifier, challenge) = pkce();
@@ -202,7 +207,7 @@ async fn create_then_merge_extends_the_same_grant_grant_management_s5_2() {
     .await;
     let grant_id = grant_id_of(&first);
     let old_refresh = first["refresh_token"].as_str().unwrap().to_string();
-    let payments = json!([payment_detail()]).to_string();
+    let transactions = json!([transactions_detail()]).to_string();
     let second = tokens(
         &op,
         &dpop,
@@ -210,7 +215,7 @@ async fn create_then_merge_extends_the_same_grant_grant_management_s5_2() {
         &[
             ("grant_management_action", "merge"),
             ("grant_id", &grant_id),
-            ("authorization_details", &payments),
+            ("authorization_details", &transactions),
         ],
     )
     .await;
@@ -220,7 +225,7 @@ async fn create_then_merge_extends_the_same_grant_grant_management_s5_2() {
     assert_eq!(scopes, ["accounts", "offline_access", "openid", "payments"], "{second}");
     assert_eq!(
         second["authorization_details"],
-        json!([account_detail(), payment_detail()]),
+        json!([account_detail(), transactions_detail()]),
         "{second}"
     );
     // §5.2: the refresh token of before the merge is invalidated.
@@ -244,7 +249,7 @@ async fn create_then_merge_extends_the_same_grant_grant_management_s5_2() {
         json!([{"scope": "openid accounts offline_access payments"}]),
         "{grant}"
     );
-    assert_eq!(grant["authorization_details"], json!([account_detail(), payment_detail()]));
+    assert_eq!(grant["authorization_details"], json!([account_detail(), transactions_detail()]));
     assert!(grant["created_at"].is_u64() && grant["expires_at"].is_u64(), "{grant}");
     op.handle.shutdown().await;
 }
@@ -259,7 +264,7 @@ async fn replace_leaves_only_the_new_approval_grant_management_s5_2() {
     let first = tokens(&op, &dpop, "openid accounts", &[("authorization_details", &accounts)]).await;
     // A grant made without an action is a grant like any other (§5.5).
     let grant_id = grant_id_of(&first);
-    let payments = json!([payment_detail()]).to_string();
+    let transactions = json!([transactions_detail()]).to_string();
     let second = tokens(
         &op,
         &dpop,
@@ -267,7 +272,7 @@ async fn replace_leaves_only_the_new_approval_grant_management_s5_2() {
         &[
             ("grant_management_action", "replace"),
             ("grant_id", &grant_id),
-            ("authorization_details", &payments),
+            ("authorization_details", &transactions),
         ],
     )
     .await;
@@ -275,13 +280,13 @@ async fn replace_leaves_only_the_new_approval_grant_management_s5_2() {
     let mut scopes = scopes_of(&second);
     scopes.sort();
     assert_eq!(scopes, ["openid", "payments"], "{second}");
-    assert_eq!(second["authorization_details"], json!([payment_detail()]));
+    assert_eq!(second["authorization_details"], json!([transactions_detail()]));
     let token = gm_token(&op, &dpop, "grant_management_query").await;
     let response = grant_call(&op, "GET", &grant_id, &token, &dpop).await;
     assert_status(&response, 200);
     let grant = json(response.body());
     assert_eq!(grant["scopes"], json!([{"scope": "openid payments"}]), "{grant}");
-    assert_eq!(grant["authorization_details"], json!([payment_detail()]));
+    assert_eq!(grant["authorization_details"], json!([transactions_detail()]));
     op.handle.shutdown().await;
 }
 
@@ -494,5 +499,48 @@ async fn a_request_object_merges_like_the_form_rfc9101_s4() {
     let response = op.push_request_object(GM, &object, &[]).await;
     assert_status(&response, 400);
     assert_eq!(json(response.body())["error"], "invalid_grant_id");
+    op.handle.shutdown().await;
+}
+
+/// A payment grant is its own consent (RFC 9396 §2, used up with its
+/// payment): a merge that adds a `payment_initiation` detail, and a merge
+/// or replace of a payment grant, are `invalid_request` at PAR; the
+/// payment grant is untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payment_grants_are_neither_merged_nor_replaced() {
+    let op = start().await;
+    let dpop = DpopKey::new();
+    let accounts = tokens(&op, &dpop, "openid accounts", &[("grant_management_action", "create")]).await;
+    let payment = json!([payment_detail()]).to_string();
+    let (response, _) = push(
+        &op,
+        &dpop,
+        "openid",
+        &[
+            ("grant_management_action", "merge"),
+            ("grant_id", &grant_id_of(&accounts)),
+            ("authorization_details", &payment),
+        ],
+    )
+    .await;
+    assert_status(&response, 400);
+    assert_eq!(json(response.body())["error"], "invalid_request");
+    let paid = tokens(&op, &dpop, "openid", &[("authorization_details", &payment)]).await;
+    let payment_grant = grant_id_of(&paid);
+    for action in ["merge", "replace"] {
+        let (response, _) = push(
+            &op,
+            &dpop,
+            "openid accounts",
+            &[("grant_management_action", action), ("grant_id", &payment_grant)],
+        )
+        .await;
+        assert_status(&response, 400);
+        assert_eq!(json(response.body())["error"], "invalid_request", "{action}");
+    }
+    let token = gm_token(&op, &dpop, "grant_management_query").await;
+    let response = grant_call(&op, "GET", &payment_grant, &token, &dpop).await;
+    assert_status(&response, 200);
+    assert_eq!(json(response.body())["authorization_details"], json!([payment_detail()]));
     op.handle.shutdown().await;
 }
