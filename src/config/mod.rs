@@ -20,16 +20,16 @@ pub use ciba::CibaConfig;
 pub use config_api::{ConfigApiConfig, TrustedIssuerConfig, config_api_problems};
 mod clients;
 mod consents;
-mod grant_management;
 mod device;
 mod gateway;
 #[cfg(test)]
 mod gateway_tests;
+mod grant_management;
 mod interaction_apps;
 pub use consents::ConsentsConfig;
-pub use grant_management::GrantManagementConfig;
 pub use device::{DeviceConfig, DeviceCustomer, DeviceOpConfig};
 pub use gateway::{GatewayConfig, GatewayOpConfig, RouteConfig, TokenValidation, UpstreamConfig};
+pub use grant_management::GrantManagementConfig;
 mod load;
 mod login;
 mod registration;

@@ -482,9 +482,18 @@ mod tests {
         };
         assert_eq!(found(&Method::GET, "/grants/g-1"), Some(Endpoint::Grants));
         assert_eq!(found(&Method::DELETE, "/grants/g-1"), Some(Endpoint::Grants));
-        assert!(matches!(lookup(&Method::PUT, "/grants/g-1"), Lookup::WrongMethod(_)));
-        assert_eq!(found(&Method::POST, "/grants/reserve"), Some(Endpoint::GrantReservation));
-        assert_eq!(found(&Method::POST, "/grants/consume"), Some(Endpoint::GrantConsumption));
+        assert!(matches!(
+            lookup(&Method::PUT, "/grants/g-1"),
+            Lookup::WrongMethod(_)
+        ));
+        assert_eq!(
+            found(&Method::POST, "/grants/reserve"),
+            Some(Endpoint::GrantReservation)
+        );
+        assert_eq!(
+            found(&Method::POST, "/grants/consume"),
+            Some(Endpoint::GrantConsumption)
+        );
         assert!(matches!(lookup(&Method::GET, "/grants/"), Lookup::NotFound));
         assert!(matches!(lookup(&Method::GET, "/grants/a/b"), Lookup::NotFound));
     }

@@ -121,7 +121,9 @@ mod tests {
             account_id: "acc-1".into(),
             scopes: vec!["openid".into(), "accounts".into()],
             created: 10,
-            authorization_details: Some(json!([{"type": "account_information", "actions": ["read"]}]).to_string()),
+            authorization_details: Some(
+                json!([{"type": "account_information", "actions": ["read"]}]).to_string(),
+            ),
             claims: Some(json!({"id_token": {"email": null}, "userinfo": {"name": null}}).to_string()),
         }
     }
@@ -136,7 +138,9 @@ mod tests {
                 ])
                 .to_string(),
             ),
-            claims: Some(json!({"id_token": {"email": {"essential": true}, "phone_number": null}}).to_string()),
+            claims: Some(
+                json!({"id_token": {"email": {"essential": true}, "phone_number": null}}).to_string(),
+            ),
         }
     }
 
@@ -165,7 +169,10 @@ mod tests {
                 "userinfo": {"name": null}
             })
         );
-        assert_eq!((merged.client_id.as_str(), merged.account_id.as_str()), ("c", "acc-1"));
+        assert_eq!(
+            (merged.client_id.as_str(), merged.account_id.as_str()),
+            ("c", "acc-1")
+        );
         assert_eq!(merged.created, 10);
     }
 
@@ -179,7 +186,12 @@ mod tests {
             claims: None,
         };
         let merged = merged(&grant(), bare);
-        assert_eq!(merged.authorization_details, grant().authorization_details.map(|t| parsed(&Some(t)).to_string()));
+        assert_eq!(
+            merged.authorization_details,
+            grant()
+                .authorization_details
+                .map(|t| parsed(&Some(t)).to_string())
+        );
         assert_eq!(parsed(&merged.claims), parsed(&grant().claims));
         let empty = Grant {
             authorization_details: None,
@@ -187,7 +199,10 @@ mod tests {
             ..grant()
         };
         let merged = super::merged(&empty, approved());
-        assert_eq!(parsed(&merged.authorization_details), parsed(&approved().authorization_details));
+        assert_eq!(
+            parsed(&merged.authorization_details),
+            parsed(&approved().authorization_details)
+        );
         assert_eq!(parsed(&merged.claims), parsed(&approved().claims));
     }
 
@@ -198,6 +213,9 @@ mod tests {
         assert_eq!(replaced.scopes, ["openid", "payments"]);
         assert_eq!(replaced.authorization_details, approved().authorization_details);
         assert_eq!(replaced.claims, approved().claims);
-        assert_eq!((replaced.client_id.as_str(), replaced.account_id.as_str()), ("c", "acc-1"));
+        assert_eq!(
+            (replaced.client_id.as_str(), replaced.account_id.as_str()),
+            ("c", "acc-1")
+        );
     }
 }

@@ -156,7 +156,10 @@ pub async fn finish(
         claims,
         authentication,
     };
-    Ok(Pushed { request, grant_update })
+    Ok(Pushed {
+        request,
+        grant_update,
+    })
 }
 
 /// Stores `pushed` for `tokens.request_uri_ttl_secs` under a new random

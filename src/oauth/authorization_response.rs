@@ -67,7 +67,12 @@ pub async fn decision_location(op: &OpState, decision: &Decision) -> Result<Stri
         Decision::GrantRefused { request } => {
             let error = crate::oauth::grant_management::request::unknown_grant();
             let description = error.description.as_deref().unwrap_or_default();
-            redirect_location(op, request, &[("error", error.code.as_str()), ("error_description", description)]).await
+            redirect_location(
+                op,
+                request,
+                &[("error", error.code.as_str()), ("error_description", description)],
+            )
+            .await
         }
         // Issue 25: the interaction app gave up (OIDC Core §3.1.2.6).
         Decision::Abandoned { request, reason } => {

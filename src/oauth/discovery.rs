@@ -239,7 +239,8 @@ impl ProviderMetadata {
             response_types_supported: super::profile_metadata::response_types(config.get(), clients),
             grant_management: GrantManagementMetadata {
                 grant_management_endpoint: config.endpoint_url(paths::GRANTS),
-                grant_management_actions_supported: crate::protocol::grant_management::ACTIONS_SUPPORTED.to_vec(),
+                grant_management_actions_supported: crate::protocol::grant_management::ACTIONS_SUPPORTED
+                    .to_vec(),
                 grant_management_action_required: config.get().grant_management.action_required,
             },
             registration_endpoint: config

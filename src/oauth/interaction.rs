@@ -4,8 +4,8 @@
 //! every step is one serializable transaction that checks the stage and moves
 //! it on, so a double-submitted form cannot issue two codes.
 
-use super::secrets::new_secret;
 use super::grant_management::{apply as gm_apply, carry as gm_carry};
+use super::secrets::new_secret;
 use crate::consent::CashAccount;
 use crate::model::authentication::{Authenticated, ConsentAnswer};
 use crate::model::grant_merge::Approved;
@@ -197,7 +197,8 @@ pub async fn start(
             };
             ops::upsert(&tx, id_ref, &interaction, Some(ttl), now).await?;
             // Grant Management §5.2: a merge or replace goes with it.
-            crate::oauth::grant_management::carry::move_to_interaction(&tx, reference, id_ref, ttl, now).await?;
+            crate::oauth::grant_management::carry::move_to_interaction(&tx, reference, id_ref, ttl, now)
+                .await?;
             Ok(Ok(()))
         })
         .await?;

@@ -261,7 +261,10 @@ mod tests {
     #[test]
     fn invalid_grant_id_is_400_and_redirectable_grant_management_s5_4() {
         let row = ErrorCode::InvalidGrantId.row();
-        assert_eq!((row.code, row.status, row.may_redirect), ("invalid_grant_id", 400, true));
+        assert_eq!(
+            (row.code, row.status, row.may_redirect),
+            ("invalid_grant_id", 400, true)
+        );
     }
 
     #[test]

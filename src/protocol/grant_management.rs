@@ -73,7 +73,11 @@ pub enum GrantRequest {
 
 /// Parses `grant_management_action` and `grant_id` (§5.2, §5.4); `required`
 /// is the OP's `grant_management_action_required` (§7.1).
-pub fn parse(action: Option<&str>, grant_id: Option<&str>, required: bool) -> Result<GrantRequest, OAuthError> {
+pub fn parse(
+    action: Option<&str>,
+    grant_id: Option<&str>,
+    required: bool,
+) -> Result<GrantRequest, OAuthError> {
     let grant_id = grant_id.map(checked_grant_id).transpose()?;
     match (action, grant_id) {
         (None, None) if required => Err(OAuthError::invalid_request(
@@ -173,7 +177,10 @@ mod tests {
             );
         }
         let long = "g".repeat(MAX_GRANT_ID + 1);
-        assert_eq!(refused(Some("merge"), Some(&long), false), ErrorCode::InvalidRequest);
+        assert_eq!(
+            refused(Some("merge"), Some(&long), false),
+            ErrorCode::InvalidRequest
+        );
         assert!(parse(Some("merge"), Some(&"g".repeat(MAX_GRANT_ID)), false).is_ok());
     }
 }

@@ -77,7 +77,10 @@ pub async fn checked(
         _ => return Err(unknown_grant()),
     };
     if carries_payment(grant.authorization_details.as_deref())
-        || crate::consent::of_grant(repo, id, now).await.map_err(unavailable)?.is_some()
+        || crate::consent::of_grant(repo, id, now)
+            .await
+            .map_err(unavailable)?
+            .is_some()
     {
         return Err(own_consent());
     }

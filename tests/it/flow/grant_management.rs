@@ -67,12 +67,20 @@ fn transactions_detail() -> Value {
 }
 
 /// PAR of [`GM`] for `scope` with `extra`, bound to `dpop`: the response.
-async fn push(op: &Op, dpop: &DpopKey, scope: &str, extra: &[(&str, &str)]) -> (http::Response<Bytes>, String) {
+async fn push(
+    op: &Op,
+    dpop: &DpopKey,
+    scope: &str,
+    extra: &[(&str, &str)],
+) -> (http::Response<Bytes>, String) {
     let (verifier, challenge) = pkce();
     let assertion = op.assertion(GM, json!({})).await;
     let request = pkjwt_par_for(GM, &assertion, &challenge, scope, extra);
     let proof = dpop.proof("POST", &format!("{ISSUER}/par"), None).await;
-    (op.send(false, with_header(request, "dpop", &proof)).await, verifier)
+    (
+        op.send(false, with_header(request, "dpop", &proof)).await,
+        verifier,
+    )
 }
 
 /// [`GM`]'s PAR, then `credentials` (`None`: alice) log in and approve:
@@ -139,22 +147,38 @@ async fn gm_token(op: &Op, dpop: &DpopKey, scope: &str) -> String {
     let proof = dpop.proof("POST", &format!("{ISSUER}/token"), None).await;
     let response = op.send(false, with_header(request, "dpop", &proof)).await;
     assert_status(&response, 200);
-    json(response.body())["access_token"].as_str().unwrap().to_string()
+    json(response.body())["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 /// [`OTHER`]'s certificate-bound client_credentials token for `scope`.
 async fn other_token(op: &Op, scope: &str) -> String {
     let request = form(
         "/token",
-        &[("grant_type", "client_credentials"), ("client_id", OTHER), ("scope", scope)],
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", OTHER),
+            ("scope", scope),
+        ],
     );
     let response = op.send(true, request).await;
     assert_status(&response, 200);
-    json(response.body())["access_token"].as_str().unwrap().to_string()
+    json(response.body())["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 /// `method` on `/grants/{grant_id}` with [`GM`]'s DPoP-bound `token`.
-async fn grant_call(op: &Op, method: &str, grant_id: &str, token: &str, dpop: &DpopKey) -> http::Response<Bytes> {
+async fn grant_call(
+    op: &Op,
+    method: &str,
+    grant_id: &str,
+    token: &str,
+    dpop: &DpopKey,
+) -> http::Response<Bytes> {
     let url = format!("{ISSUER}/grants/{grant_id}");
     let proof = dpop.proof(method, &url, Some(token)).await;
     let request = http::Request::builder()
@@ -186,7 +210,12 @@ fn grant_id_of(tokens: &Value) -> String {
 }
 
 fn scopes_of(tokens: &Value) -> Vec<String> {
-    tokens["scope"].as_str().unwrap().split(' ').map(str::to_string).collect()
+    tokens["scope"]
+        .as_str()
+        .unwrap()
+        .split(' ')
+        .map(str::to_string)
+        .collect()
 }
 
 /// §5.2 `create`, then `merge` with a second authorization: the same
@@ -202,7 +231,10 @@ async fn create_then_merge_extends_the_same_grant_grant_management_s5_2() {
         &op,
         &dpop,
         "openid accounts offline_access",
-        &[("grant_management_action", "create"), ("authorization_details", &accounts)],
+        &[
+            ("grant_management_action", "create"),
+            ("authorization_details", &accounts),
+        ],
     )
     .await;
     let grant_id = grant_id_of(&first);
@@ -219,10 +251,18 @@ async fn create_then_merge_extends_the_same_grant_grant_management_s5_2() {
         ],
     )
     .await;
-    assert_eq!(grant_id_of(&second), grant_id, "a merge keeps the grant: {second}");
+    assert_eq!(
+        grant_id_of(&second),
+        grant_id,
+        "a merge keeps the grant: {second}"
+    );
     let mut scopes = scopes_of(&second);
     scopes.sort();
-    assert_eq!(scopes, ["accounts", "offline_access", "openid", "payments"], "{second}");
+    assert_eq!(
+        scopes,
+        ["accounts", "offline_access", "openid", "payments"],
+        "{second}"
+    );
     assert_eq!(
         second["authorization_details"],
         json!([account_detail(), transactions_detail()]),
@@ -233,12 +273,17 @@ async fn create_then_merge_extends_the_same_grant_grant_management_s5_2() {
     assert_status(&stale, 400);
     assert_eq!(json(stale.body())["error"], "invalid_grant");
     // The merged grant's own refresh token works and names the grant.
-    let new_refresh = second["refresh_token"].as_str().expect("offline_access was merged in");
+    let new_refresh = second["refresh_token"]
+        .as_str()
+        .expect("offline_access was merged in");
     let refreshed = refresh(&op, new_refresh, &dpop).await;
     assert_status(&refreshed, 200);
     let refreshed = json(refreshed.body());
     assert_eq!(grant_id_of(&refreshed), grant_id);
-    assert!(scopes_of(&refreshed).contains(&"payments".to_string()), "{refreshed}");
+    assert!(
+        scopes_of(&refreshed).contains(&"payments".to_string()),
+        "{refreshed}"
+    );
     // §6.4: the grant as the endpoint shows it.
     let token = gm_token(&op, &dpop, GM_SCOPES).await;
     let response = grant_call(&op, "GET", &grant_id, &token, &dpop).await;
@@ -249,8 +294,14 @@ async fn create_then_merge_extends_the_same_grant_grant_management_s5_2() {
         json!([{"scope": "openid accounts offline_access payments"}]),
         "{grant}"
     );
-    assert_eq!(grant["authorization_details"], json!([account_detail(), transactions_detail()]));
-    assert!(grant["created_at"].is_u64() && grant["expires_at"].is_u64(), "{grant}");
+    assert_eq!(
+        grant["authorization_details"],
+        json!([account_detail(), transactions_detail()])
+    );
+    assert!(
+        grant["created_at"].is_u64() && grant["expires_at"].is_u64(),
+        "{grant}"
+    );
     op.handle.shutdown().await;
 }
 
@@ -261,7 +312,13 @@ async fn replace_leaves_only_the_new_approval_grant_management_s5_2() {
     let op = start().await;
     let dpop = DpopKey::new();
     let accounts = json!([account_detail()]).to_string();
-    let first = tokens(&op, &dpop, "openid accounts", &[("authorization_details", &accounts)]).await;
+    let first = tokens(
+        &op,
+        &dpop,
+        "openid accounts",
+        &[("authorization_details", &accounts)],
+    )
+    .await;
     // A grant made without an action is a grant like any other (§5.5).
     let grant_id = grant_id_of(&first);
     let transactions = json!([transactions_detail()]).to_string();
@@ -300,7 +357,13 @@ async fn replace_leaves_only_the_new_approval_grant_management_s5_2() {
 async fn the_endpoint_queries_and_revokes_grant_management_s6() {
     let op = start().await;
     let dpop = DpopKey::new();
-    let issued = tokens(&op, &dpop, "openid email offline_access", &[("grant_management_action", "create")]).await;
+    let issued = tokens(
+        &op,
+        &dpop,
+        "openid email offline_access",
+        &[("grant_management_action", "create")],
+    )
+    .await;
     let grant_id = grant_id_of(&issued);
     let access_token = issued["access_token"].as_str().unwrap();
     let refresh_token = issued["refresh_token"].as_str().unwrap();
@@ -370,10 +433,20 @@ async fn the_endpoint_queries_and_revokes_grant_management_s6() {
 async fn another_clients_grant_id_is_refused_grant_management_s5_4_s6_6() {
     let op = start().await;
     let dpop = DpopKey::new();
-    let issued = tokens(&op, &dpop, "openid accounts", &[("grant_management_action", "create")]).await;
+    let issued = tokens(
+        &op,
+        &dpop,
+        "openid accounts",
+        &[("grant_management_action", "create")],
+    )
+    .await;
     let grant_id = grant_id_of(&issued);
     let (_, challenge) = pkce();
-    for (action, grant) in [("merge", grant_id.as_str()), ("replace", grant_id.as_str()), ("merge", "no-such-grant")] {
+    for (action, grant) in [
+        ("merge", grant_id.as_str()),
+        ("replace", grant_id.as_str()),
+        ("merge", "no-such-grant"),
+    ] {
         let request = form(
             "/par",
             &[
@@ -414,7 +487,13 @@ async fn another_clients_grant_id_is_refused_grant_management_s5_4_s6_6() {
 async fn a_merge_into_another_customers_grant_ends_with_invalid_grant_id() {
     let op = start().await;
     let dpop = DpopKey::new();
-    let issued = tokens(&op, &dpop, "openid accounts", &[("grant_management_action", "create")]).await;
+    let issued = tokens(
+        &op,
+        &dpop,
+        "openid accounts",
+        &[("grant_management_action", "create")],
+    )
+    .await;
     let grant_id = grant_id_of(&issued);
     let (redirect, _) = authorize_as(
         &op,
@@ -425,12 +504,19 @@ async fn a_merge_into_another_customers_grant_ends_with_invalid_grant_id() {
     )
     .await;
     assert!(redirect.starts_with(REDIRECT), "{redirect}");
-    assert_eq!(query_param(&redirect, "error").as_deref(), Some("invalid_grant_id"), "{redirect}");
+    assert_eq!(
+        query_param(&redirect, "error").as_deref(),
+        Some("invalid_grant_id"),
+        "{redirect}"
+    );
     assert!(query_param(&redirect, "code").is_none());
     let token = gm_token(&op, &dpop, GM_SCOPES).await;
     let response = grant_call(&op, "GET", &grant_id, &token, &dpop).await;
     assert_status(&response, 200);
-    assert_eq!(json(response.body())["scopes"], json!([{"scope": "openid accounts"}]));
+    assert_eq!(
+        json(response.body())["scopes"],
+        json!([{"scope": "openid accounts"}])
+    );
     op.handle.shutdown().await;
 }
 
@@ -472,7 +558,13 @@ async fn malformed_parameters_are_invalid_request_and_discovery_names_the_endpoi
 async fn a_request_object_merges_like_the_form_rfc9101_s4() {
     let op = start().await;
     let dpop = DpopKey::new();
-    let first = tokens(&op, &dpop, "openid accounts", &[("grant_management_action", "create")]).await;
+    let first = tokens(
+        &op,
+        &dpop,
+        "openid accounts",
+        &[("grant_management_action", "create")],
+    )
+    .await;
     let grant_id = grant_id_of(&first);
     let (verifier, challenge) = pkce();
     let merge = json!({"scope": "openid payments", "grant_management_action": "merge", "grant_id": grant_id});
@@ -510,7 +602,13 @@ async fn a_request_object_merges_like_the_form_rfc9101_s4() {
 async fn payment_grants_are_neither_merged_nor_replaced() {
     let op = start().await;
     let dpop = DpopKey::new();
-    let accounts = tokens(&op, &dpop, "openid accounts", &[("grant_management_action", "create")]).await;
+    let accounts = tokens(
+        &op,
+        &dpop,
+        "openid accounts",
+        &[("grant_management_action", "create")],
+    )
+    .await;
     let payment = json!([payment_detail()]).to_string();
     let (response, _) = push(
         &op,
@@ -541,6 +639,9 @@ async fn payment_grants_are_neither_merged_nor_replaced() {
     let token = gm_token(&op, &dpop, "grant_management_query").await;
     let response = grant_call(&op, "GET", &payment_grant, &token, &dpop).await;
     assert_status(&response, 200);
-    assert_eq!(json(response.body())["authorization_details"], json!([payment_detail()]));
+    assert_eq!(
+        json(response.body())["authorization_details"],
+        json!([payment_detail()])
+    );
     op.handle.shutdown().await;
 }
