@@ -50,3 +50,35 @@ pub async fn of_interaction(
         .await?
         .map(|found| found.payload))
 }
+
+/// What the consent page tells the customer of interaction `interaction`
+/// (by `asker`) about the grant it changes: a label and a sentence, or
+/// `None` for a fresh grant. Said only when the grant is live and the
+/// customer's own (`super::apply::live`); otherwise the decision is refused
+/// anyway.
+pub async fn consent_note(
+    repo: &crate::store::repo::Repo,
+    interaction: &str,
+    asker: super::apply::Asker<'_>,
+    now: u64,
+) -> Result<Option<(&'static str, String)>, KvError> {
+    repo.store()
+        .run(|tx, _| async move {
+            let Some(pending) = of_interaction(&tx, interaction, now).await? else {
+                return Ok(None);
+            };
+            if super::apply::live(&tx, &pending, asker, now).await?.is_none() {
+                return Ok(None);
+            }
+            let sentence = match pending.update {
+                crate::protocol::grant_management::GrantUpdate::Merge => {
+                    "This adds to your existing access; what you approved before stays."
+                }
+                crate::protocol::grant_management::GrantUpdate::Replace => {
+                    "This replaces your existing access; what you approved before ends."
+                }
+            };
+            Ok(Some(("Existing access", sentence.to_string())))
+        })
+        .await
+}

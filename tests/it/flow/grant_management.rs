@@ -84,25 +84,35 @@ async fn push(
 }
 
 /// [`GM`]'s PAR, then `credentials` (`None`: alice) log in and approve:
-/// the redirect back and the PKCE verifier.
+/// the redirect back, the PKCE verifier and the consent page.
 async fn authorize_as(
     op: &Op,
     dpop: &DpopKey,
     scope: &str,
     extra: &[(&str, &str)],
     credentials: Option<(&str, &str)>,
-) -> (String, String) {
+) -> (String, String, String) {
     let (response, verifier) = push(op, dpop, scope, extra).await;
     assert_status(&response, 201);
     let request_uri = pushed_request_uri(&response);
     let mut browser = Browser::new();
     browser.credentials = credentials.map(|(u, p)| (u.to_string(), p.to_string()));
-    (browser.authorize(op, GM, &request_uri, true).await, verifier)
+    let redirect = browser.authorize(op, GM, &request_uri, true).await;
+    (
+        redirect,
+        verifier,
+        browser.consent_html.take().unwrap_or_default(),
+    )
 }
 
 /// Alice approves [`GM`]'s request; the token response.
 async fn tokens(op: &Op, dpop: &DpopKey, scope: &str, extra: &[(&str, &str)]) -> Value {
-    let (redirect, verifier) = authorize_as(op, dpop, scope, extra, None).await;
+    tokens_and_page(op, dpop, scope, extra).await.0
+}
+
+/// [`tokens`] and the consent page Alice saw.
+async fn tokens_and_page(op: &Op, dpop: &DpopKey, scope: &str, extra: &[(&str, &str)]) -> (Value, String) {
+    let (redirect, verifier, html) = authorize_as(op, dpop, scope, extra, None).await;
     let code = query_param(&redirect, "code").unwrap_or_else(|| panic!("no code: {redirect}"));
     let authorized = Authorized {
         code,
@@ -111,7 +121,7 @@ async fn tokens(op: &Op, dpop: &DpopKey, scope: &str, extra: &[(&str, &str)]) ->
     };
     let response = token_request_for(op, GM, &authorized, Some(dpop)).await;
     assert_status(&response, 200);
-    json(response.body())
+    (json(response.body()), html)
 }
 
 /// A refresh of [`GM`]'s DPoP-bound `refresh_token`.
@@ -240,7 +250,7 @@ async fn create_then_merge_extends_the_same_grant_grant_management_s5_2() {
     let grant_id = grant_id_of(&first);
     let old_refresh = first["refresh_token"].as_str().unwrap().to_string();
     let transactions = json!([transactions_detail()]).to_string();
-    let second = tokens(
+    let (second, page) = tokens_and_page(
         &op,
         &dpop,
         "openid payments",
@@ -251,6 +261,8 @@ async fn create_then_merge_extends_the_same_grant_grant_management_s5_2() {
         ],
     )
     .await;
+    // The customer is told the request adds to what they approved before.
+    assert!(page.contains("adds to your existing access"), "{page}");
     assert_eq!(
         grant_id_of(&second),
         grant_id,
@@ -495,7 +507,7 @@ async fn a_merge_into_another_customers_grant_ends_with_invalid_grant_id() {
     )
     .await;
     let grant_id = grant_id_of(&issued);
-    let (redirect, _) = authorize_as(
+    let (redirect, _, page) = authorize_as(
         &op,
         &dpop,
         "openid payments",
@@ -503,6 +515,8 @@ async fn a_merge_into_another_customers_grant_ends_with_invalid_grant_id() {
         Some((BOB, BOB_PASSWORD)),
     )
     .await;
+    // Bob is not told of Alice's access.
+    assert!(!page.contains("existing access"), "{page}");
     assert!(redirect.starts_with(REDIRECT), "{redirect}");
     assert_eq!(
         query_param(&redirect, "error").as_deref(),
