@@ -697,6 +697,134 @@ pub(crate) mod tests {
         (dir, repo, code.payload.grant_id)
     }
 
+    /// A second interaction of client `c` that `update`s `grant_id`
+    /// (Grant Management §5.2), logged in by `account_id`, approving
+    /// `scopes`, finished at `at`.
+    async fn updating(
+        repo: &Repo,
+        (update, grant_id): (crate::protocol::grant_management::GrantUpdate, &str),
+        account_id: &str,
+        scopes: &[&str],
+        at: u64,
+    ) -> Decision {
+        let request = PushedRequest {
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            ..PushedRequest::sample("c")
+        };
+        let pending = crate::model::grant_update::PendingGrantUpdate {
+            update,
+            grant_id: grant_id.into(),
+        };
+        let reference = format!("r-{}-{account_id}-{at}", update.as_str());
+        let reference = reference.as_str();
+        repo.store()
+            .run(|tx, _| {
+                let (request, pending) = (request.clone(), pending.clone());
+                async move {
+                    ops::upsert(&tx, reference, &request, Some(60), at).await?;
+                    gm_carry::store(&tx, reference, &pending, 60, at).await
+                }
+            })
+            .await
+            .unwrap();
+        let id = start(repo, reference, ("c", "C"), (Runner::BuiltIn, 600), at)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        report_login(repo, &id, Runner::BuiltIn, login(account_id, at), at)
+            .await
+            .unwrap();
+        report_consent(repo, &id, Runner::BuiltIn, approval(scopes), at)
+            .await
+            .unwrap();
+        finish(repo, &id, Runner::BuiltIn, None, LIFETIMES, at)
+            .await
+            .unwrap()
+    }
+
+    /// Grant Management §5.2: a merge keeps the grant's id, gives the code
+    /// the whole merged grant, deletes the grant's refresh tokens and keeps
+    /// the grant at least as long as before.
+    #[tokio::test]
+    async fn a_merge_keeps_the_grant_and_drops_its_refresh_tokens_grant_management_s5_2() {
+        use crate::protocol::grant_management::GrantUpdate;
+        let (_dir, repo, grant_id) = approved_grant(&["openid", "accounts"]).await;
+        let before = repo.find::<Grant>(&grant_id, NOW).await.unwrap().unwrap();
+        let refresh = crate::model::records::RefreshToken {
+            client_id: "c".into(),
+            account_id: "acc-1".into(),
+            scopes: vec!["openid".into()],
+            grant_id: grant_id.clone(),
+            binding: crate::model::Binding::Dpop("jkt".into()),
+            issued_at: NOW,
+            expires_at: NOW + 3_600,
+            authorization_details: None,
+            claims: None,
+            authentication: None,
+        };
+        repo.upsert("rt-1", &refresh, Some(3_600), NOW).await.unwrap();
+        let later = NOW + 10;
+        let decision = updating(
+            &repo,
+            (GrantUpdate::Merge, &grant_id),
+            "acc-1",
+            &["openid", "payments"],
+            later,
+        )
+        .await;
+        let Decision::Approved { code, .. } = decision else {
+            panic!("not approved");
+        };
+        let code = repo
+            .find::<AuthorizationCode>(&code, later)
+            .await
+            .unwrap()
+            .unwrap()
+            .payload;
+        assert_eq!(code.grant_id, grant_id);
+        assert_eq!(code.scopes, ["openid", "accounts", "payments"]);
+        let after = repo.find::<Grant>(&grant_id, later).await.unwrap().unwrap();
+        assert_eq!(after.payload.scopes, ["openid", "accounts", "payments"]);
+        assert_eq!(after.payload.created, before.payload.created);
+        assert!(after.meta.expires_at >= before.meta.expires_at);
+        assert!(
+            repo.find::<crate::model::records::RefreshToken>("rt-1", later)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    /// A merge or replace by another customer than the grant's, or into a
+    /// grant revoked after PAR, decides nothing and changes nothing:
+    /// `GrantRefused` (`invalid_grant_id` at the redirect URI).
+    #[tokio::test]
+    async fn a_change_of_someone_elses_or_a_revoked_grant_is_refused() {
+        use crate::protocol::grant_management::GrantUpdate;
+        let (_dir, repo, grant_id) = approved_grant(&["openid", "accounts"]).await;
+        let decision = updating(
+            &repo,
+            (GrantUpdate::Replace, &grant_id),
+            "acc-2",
+            &["openid"],
+            NOW,
+        )
+        .await;
+        assert!(matches!(decision, Decision::GrantRefused { .. }), "{decision:?}");
+        let kept = repo.find::<Grant>(&grant_id, NOW).await.unwrap().unwrap();
+        assert_eq!(kept.payload.scopes, ["openid", "accounts"]);
+        let revocation = crate::store::repo::GrantRevocation {
+            now: NOW,
+            keep_secs: 3_600,
+            cause: crate::store::repo::RevocationCause::GrantManagementRevoke,
+        };
+        repo.revoke_by_grant_id(&grant_id, revocation).await.unwrap();
+        let decision = updating(&repo, (GrantUpdate::Merge, &grant_id), "acc-1", &["openid"], NOW).await;
+        assert!(matches!(decision, Decision::GrantRefused { .. }), "{decision:?}");
+        assert!(repo.find::<Grant>(&grant_id, NOW).await.unwrap().is_none());
+    }
+
     /// A grant record lives as long as the tokens issued under it can
     /// (code, then access token; with `offline_access`, OIDC Core §11, the
     /// refresh tokens' lifetime too) and the sweeper then deletes it.
