@@ -228,8 +228,12 @@ pub async fn consent_get(op: &OpState, request: &Request<Bytes>, caller: &Caller
         client_id: &ix.request.client_id,
         account_id,
     };
-    match crate::oauth::grant_management::carry::consent_note(&op.services.repo, &id, asker, op.now()).await {
-        Ok(Some(note)) => detail_lines.insert(0, note),
+    let carry = &crate::oauth::grant_management::carry::shown_update;
+    match carry(&op.services.repo, &id, asker, op.now()).await {
+        Ok(Some(update)) => {
+            let note = crate::oauth::grant_management::carry::consent_note(update);
+            detail_lines.insert(0, note);
+        }
         Ok(None) => {}
         Err(_) => return gone(&InteractionError::Gone, caller),
     }

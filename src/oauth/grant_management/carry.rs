@@ -6,6 +6,7 @@
 //! separated from its request.
 
 use crate::model::grant_update::{PendingGrantUpdate, record_id};
+use crate::protocol::grant_management::GrantUpdate;
 use crate::store::kv::{KvError, Transaction};
 use crate::store::repo::ops;
 
@@ -51,34 +52,33 @@ pub async fn of_interaction(
         .map(|found| found.payload))
 }
 
-/// What the consent page tells the customer of interaction `interaction`
-/// (by `asker`) about the grant it changes: a label and a sentence, or
-/// `None` for a fresh grant. Said only when the grant is live and the
-/// customer's own (`super::apply::live`); otherwise the decision is refused
-/// anyway.
-pub async fn consent_note(
+/// The change interaction `interaction` (by `asker`) would make to the
+/// customer's grant, or `None` for a fresh grant. Said only when the grant
+/// is live and the customer's own (`super::apply::live`); otherwise the
+/// decision is refused anyway, and another customer learns nothing of it.
+pub async fn shown_update(
     repo: &crate::store::repo::Repo,
     interaction: &str,
     asker: super::apply::Asker<'_>,
     now: u64,
-) -> Result<Option<(&'static str, String)>, KvError> {
+) -> Result<Option<GrantUpdate>, KvError> {
     repo.store()
         .run(|tx, _| async move {
             let Some(pending) = of_interaction(&tx, interaction, now).await? else {
                 return Ok(None);
             };
-            if super::apply::live(&tx, &pending, asker, now).await?.is_none() {
-                return Ok(None);
-            }
-            let sentence = match pending.update {
-                crate::protocol::grant_management::GrantUpdate::Merge => {
-                    "This adds to your existing access; what you approved before stays."
-                }
-                crate::protocol::grant_management::GrantUpdate::Replace => {
-                    "This replaces your existing access; what you approved before ends."
-                }
-            };
-            Ok(Some(("Existing access", sentence.to_string())))
+            let live = super::apply::live(&tx, &pending, asker, now).await?;
+            Ok(live.map(|_| pending.update))
         })
         .await
+}
+
+/// What the built-in consent page says of `update`: a label and a
+/// sentence.
+pub fn consent_note(update: GrantUpdate) -> (&'static str, String) {
+    let sentence = match update {
+        GrantUpdate::Merge => "This adds to your existing access; what you approved before stays.",
+        GrantUpdate::Replace => "This replaces your existing access; what you approved before ends.",
+    };
+    ("Existing access", sentence.to_string())
 }
