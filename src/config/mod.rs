@@ -24,10 +24,12 @@ mod device;
 mod gateway;
 #[cfg(test)]
 mod gateway_tests;
+mod grant_management;
 mod interaction_apps;
 pub use consents::ConsentsConfig;
 pub use device::{DeviceConfig, DeviceCustomer, DeviceOpConfig};
 pub use gateway::{GatewayConfig, GatewayOpConfig, RouteConfig, TokenValidation, UpstreamConfig};
+pub use grant_management::GrantManagementConfig;
 mod load;
 mod login;
 mod registration;
@@ -107,6 +109,9 @@ pub struct Config {
     pub registration: RegistrationConfig,
     /// Store lifetimes of UK OBIE consents.
     pub consents: ConsentsConfig,
+    /// Grant Management for OAuth 2.0: whether every authorization request
+    /// must name a `grant_management_action`.
+    pub grant_management: GrantManagementConfig,
     /// Client-initiated backchannel authentication (CIBA) and the device
     /// channel; off by default.
     pub ciba: CibaConfig,

@@ -53,6 +53,8 @@ pub enum Endpoint {
     PaymentConsents,
     /// The consent API: account access consents.
     AccountAccessConsents,
+    /// Grant Management for OAuth 2.0 §6: `/grants/{grant_id}`.
+    Grants,
     /// RFC 7591 §3 `POST /register`.
     Registration,
     /// RFC 7592 §2 `/register/{client_id}`.
@@ -91,6 +93,7 @@ impl Endpoint {
                 | Endpoint::Userinfo
                 | Endpoint::PaymentConsents
                 | Endpoint::AccountAccessConsents
+                | Endpoint::Grants
         )
     }
 }
@@ -320,6 +323,13 @@ pub const ROUTES: &[Route] = &[
         endpoint: Endpoint::AccountAccessConsents,
         label: "account_access_consent",
     },
+    // Grant Management §6.3, §6.4, §6.5.
+    Route {
+        path: paths::GRANT,
+        methods: &[Method::GET, Method::DELETE],
+        endpoint: Endpoint::Grants,
+        label: "grant",
+    },
     Route {
         path: paths::REGISTRATION,
         methods: &[Method::POST],
@@ -465,6 +475,7 @@ impl Router {
                 Ok(endpoints::sandbox_callback::get(&request))
             }
             Endpoint::SandboxCallback => Err(OAuthError::new(ErrorCode::NotFound, "no such endpoint")),
+            Endpoint::Grants => Ok(endpoints::grants::handle(&self.op, &request, caller, path).await),
             Endpoint::Registration => endpoints::registration::post(&self.op, &request, caller).await,
             Endpoint::RegistrationClient => {
                 let client_id = registration_client_id(path).unwrap_or_default();
@@ -529,6 +540,33 @@ fn method_not_allowed(route: &Route) -> Response<Bytes> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Grant Management §6.3: `/grants/{grant_id}` takes GET and DELETE;
+    /// the resource servers' `/grants/reserve` and `/grants/consume` keep
+    /// their own routes, listed first.
+    #[test]
+    fn grant_paths_grant_management_s6_3() {
+        let found = |method: &Method, path: &str| match lookup(method, path) {
+            Lookup::Found(route) => Some(route.endpoint),
+            _ => None,
+        };
+        assert_eq!(found(&Method::GET, "/grants/g-1"), Some(Endpoint::Grants));
+        assert_eq!(found(&Method::DELETE, "/grants/g-1"), Some(Endpoint::Grants));
+        assert!(matches!(
+            lookup(&Method::PUT, "/grants/g-1"),
+            Lookup::WrongMethod(_)
+        ));
+        assert_eq!(
+            found(&Method::POST, "/grants/reserve"),
+            Some(Endpoint::GrantReservation)
+        );
+        assert_eq!(
+            found(&Method::POST, "/grants/consume"),
+            Some(Endpoint::GrantConsumption)
+        );
+        assert!(matches!(lookup(&Method::GET, "/grants/"), Lookup::NotFound));
+        assert!(matches!(lookup(&Method::GET, "/grants/a/b"), Lookup::NotFound));
+    }
 
     #[test]
     fn registration_client_paths_rfc7592_s2() {

@@ -7,6 +7,8 @@ pub mod binding;
 pub mod ciba;
 pub mod client;
 pub mod client_document;
+pub mod grant_merge;
+pub mod grant_update;
 pub mod records;
 pub mod registered;
 pub mod registered_budget;

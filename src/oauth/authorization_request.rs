@@ -2,11 +2,13 @@
 //! in: at PAR (RFC 9126 §2.1: "the same checks as at the authorization
 //! endpoint"), or as a request object by value at the authorization
 //! endpoint (RFC 9101 §5.1, FAPI 1.0 Part 2 §5.2.2-1). The result is the
-//! [`PushedRequest`] the interaction works from.
+//! [`PushedRequest`] the interaction works from, with the grant it merges
+//! or replaces, if any (Grant Management §5.2, `oauth::grant_management`).
 
 use crate::config::FapiProfile;
 use crate::consent::intent;
 use crate::model::Client;
+use crate::model::grant_update::PendingGrantUpdate;
 use crate::model::records::PushedRequest;
 use crate::oauth::fapi_profile;
 use crate::oauth::op::OpState;
@@ -96,17 +98,28 @@ pub fn check(
     })
 }
 
+/// What [`finish`] accepted: the request, and the existing grant it
+/// changes (`None`: a fresh grant).
+pub struct Pushed {
+    /// The request the interaction works from.
+    pub request: PushedRequest,
+    /// Grant Management §5.2: the grant merged or replaced, checked to be
+    /// the client's and live (`oauth::grant_management::request`).
+    pub grant_update: Option<PendingGrantUpdate>,
+}
+
 /// The request to store: `checked`, the DPoP key the code will be bound to
 /// (`proof_jkt`, a DPoP proof's key at PAR, which a `dpop_jkt` parameter
 /// must match: RFC 9449 §10.1), and the UK OBIE consent named in `claims`
-/// (OIDC Core §5.5), which must be this client's and await authorisation.
+/// (OIDC Core §5.5), which must be this client's and await authorisation,
+/// and the grant management action (Grant Management §5.2, §5.4).
 pub async fn finish(
     op: &OpState,
     client: &Client,
     params: &AuthorizationParams,
     checked: Checked,
     proof_jkt: Option<String>,
-) -> Result<PushedRequest, OAuthError> {
+) -> Result<Pushed, OAuthError> {
     let dpop_jkt = match (proof_jkt, params.get("dpop_jkt")) {
         (Some(proof_jkt), Some(param)) if proof_jkt != param => {
             return Err(OAuthError::invalid_request(
@@ -124,7 +137,12 @@ pub async fn finish(
     if let Some(id) = &intent {
         intent::check_awaiting(&op.services.repo, id, &client.client_id, op.now()).await?;
     }
-    Ok(PushedRequest {
+    let asked = crate::oauth::grant_management::request::Asked {
+        names_intent: intent.is_some(),
+        details: checked.details.as_ref().map(|d| d.json()),
+    };
+    let grant_update = crate::oauth::grant_management::request::checked(op, client, params, asked).await?;
+    let request = PushedRequest {
         client_id: client.client_id.clone(),
         redirect_uri: checked.redirect_uri,
         scopes: checked.scopes,
@@ -137,22 +155,28 @@ pub async fn finish(
         openbanking_intent_id: intent,
         claims,
         authentication,
+    };
+    Ok(Pushed {
+        request,
+        grant_update,
     })
 }
 
 /// Stores `pushed` for `tokens.request_uri_ttl_secs` under a new random
-/// reference (RFC 9126 §2.2), in one transaction with the `jti`s of `uses`
-/// (client assertion, request object, DPoP proof); returns the reference.
-pub async fn store(
-    op: &OpState,
-    uses: &mut OneTimeUses,
-    pushed: &PushedRequest,
-) -> Result<String, OAuthError> {
+/// reference (RFC 9126 §2.2), with its grant update beside it
+/// (`oauth::grant_management::carry`), in one transaction with the `jti`s
+/// of `uses` (client assertion, request object, DPoP proof); returns the
+/// reference.
+pub async fn store(op: &OpState, uses: &mut OneTimeUses, pushed: &Pushed) -> Result<String, OAuthError> {
     let reference = crate::oauth::secrets::new_secret()?;
     let ttl = op.tokens().request_uri_ttl_secs;
     let (now, id) = (op.now(), reference.as_str());
     uses.commit_with(&op.services.repo, now, |tx| async move {
-        ops::upsert(&tx, id, pushed, Some(ttl), now).await
+        ops::upsert(&tx, id, &pushed.request, Some(ttl), now).await?;
+        if let Some(update) = &pushed.grant_update {
+            crate::oauth::grant_management::carry::store(&tx, id, update, ttl, now).await?;
+        }
+        Ok(())
     })
     .await?;
     Ok(reference)

@@ -62,6 +62,18 @@ pub async fn decision_location(op: &OpState, decision: &Decision) -> Result<Stri
             )
             .await
         }
+        // Grant Management §5.4: the grant to merge or replace is gone or
+        // not the logged-in customer's.
+        Decision::GrantRefused { request } => {
+            let error = crate::oauth::grant_management::request::unknown_grant();
+            let description = error.description.as_deref().unwrap_or_default();
+            redirect_location(
+                op,
+                request,
+                &[("error", error.code.as_str()), ("error_description", description)],
+            )
+            .await
+        }
         // Issue 25: the interaction app gave up (OIDC Core §3.1.2.6).
         Decision::Abandoned { request, reason } => {
             let (error, description) = reason.error();

@@ -88,6 +88,10 @@ pub struct ProviderMetadata {
     pub code_challenge_methods_supported: Vec<String>,
     /// RFC 9396 §10: the `authorization_details` types understood.
     pub authorization_details_types_supported: Vec<&'static str>,
+    /// Grant Management for OAuth 2.0 §7.1: the endpoint, the actions and
+    /// whether one is required.
+    #[serde(flatten)]
+    pub grant_management: GrantManagementMetadata,
     /// RFC 8414 §2 `registration_endpoint` (RFC 7591 §3), when
     /// `registration.enabled`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -106,6 +110,19 @@ pub struct ProviderMetadata {
     /// (`protocol::ekyc::discovery`).
     #[serde(flatten)]
     pub identity_assurance: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Grant Management for OAuth 2.0 §7.1 "Authorization server metadata".
+#[derive(Debug, Clone, Serialize)]
+pub struct GrantManagementMetadata {
+    /// `grant_management_endpoint`: a grant is `{endpoint}/{grant_id}` (§6.3).
+    pub grant_management_endpoint: String,
+    /// `grant_management_actions_supported`: `create`, `merge`, `replace`
+    /// (§5.2), `query` (§6.4) and `revoke` (§6.5).
+    pub grant_management_actions_supported: Vec<&'static str>,
+    /// `grant_management_action_required` (`[grant_management]
+    /// action_required`).
+    pub grant_management_action_required: bool,
 }
 
 /// CIBA Core §4 "Registration and Discovery Metadata", OP side.
@@ -155,6 +172,7 @@ impl ProviderMetadata {
             ("userinfo_endpoint", paths::USERINFO),
             ("revocation_endpoint", paths::REVOCATION),
             ("introspection_endpoint", paths::INTROSPECTION),
+            ("grant_management_endpoint", paths::GRANTS),
         ] {
             if let Some(url) = config.mtls_endpoint_url(path) {
                 mtls_endpoint_aliases.insert(name, url);
@@ -219,6 +237,12 @@ impl ProviderMetadata {
             scopes_supported: super::scopes_supported::scopes_supported(config.get(), clients),
             claims_supported: claims_supported(),
             response_types_supported: super::profile_metadata::response_types(config.get(), clients),
+            grant_management: GrantManagementMetadata {
+                grant_management_endpoint: config.endpoint_url(paths::GRANTS),
+                grant_management_actions_supported: crate::protocol::grant_management::ACTIONS_SUPPORTED
+                    .to_vec(),
+                grant_management_action_required: config.get().grant_management.action_required,
+            },
             registration_endpoint: config
                 .get()
                 .registration

@@ -4,9 +4,11 @@
 //! every step is one serializable transaction that checks the stage and moves
 //! it on, so a double-submitted form cannot issue two codes.
 
+use super::grant_management::{apply as gm_apply, carry as gm_carry};
 use super::secrets::new_secret;
 use crate::consent::CashAccount;
 use crate::model::authentication::{Authenticated, ConsentAnswer};
+use crate::model::grant_merge::Approved;
 use crate::model::records::{AuthorizationCode, Grant, Interaction, PushedRequest, Stage};
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::store::kv::KvError;
@@ -89,6 +91,13 @@ pub enum Decision {
     /// The request asked for an `acr` as an essential claim that the
     /// login did not reach (OIDC Core §5.5.1.1): no grant, no code.
     Unmet {
+        /// The request it answers.
+        request: PushedRequest,
+    },
+    /// Grant Management §5.2, §5.4: the grant the request merges or
+    /// replaces is gone, revoked, or not the logged-in customer's: nothing
+    /// decided, no code, `invalid_grant_id`.
+    GrantRefused {
         /// The request it answers.
         request: PushedRequest,
     },
@@ -187,6 +196,9 @@ pub async fn start(
                 started: now,
             };
             ops::upsert(&tx, id_ref, &interaction, Some(ttl), now).await?;
+            // Grant Management §5.2: a merge or replace goes with it.
+            crate::oauth::grant_management::carry::move_to_interaction(&tx, reference, id_ref, ttl, now)
+                .await?;
             Ok(Ok(()))
         })
         .await?;
@@ -479,6 +491,27 @@ pub async fn finish(
                     return Ok(Ok(Decision::Unmet { request }));
                 }
                 let account_id = login.account_id.clone();
+                // Grant Management §5.2: a merge or replace names a grant
+                // that must still be live and this customer's
+                // (`oauth::grant_management::apply`), before anything is
+                // decided; the grant keeps its id.
+                let update = match gm_carry::of_interaction(&tx, id, now).await? {
+                    None => None,
+                    Some(pending) => {
+                        let asker = gm_apply::Asker {
+                            client_id: &request.client_id,
+                            account_id: &account_id,
+                        };
+                        match gm_apply::live(&tx, &pending, asker, now).await? {
+                            Some(found) => Some((pending, found)),
+                            None => return Ok(Ok(Decision::GrantRefused { request })),
+                        }
+                    }
+                };
+                let grant_id = match &update {
+                    Some((pending, _)) => pending.grant_id.clone(),
+                    None => grant_id,
+                };
                 // UK OBIE: the decision moves the consent the request named
                 // (AwaitingAuthorisation -> Authorised | Rejected) in the same
                 // transaction; one that no longer awaits authorisation (e.g.
@@ -517,30 +550,46 @@ pub async fn finish(
                 if !approve {
                     return Ok(Ok(Decision::Denied { request }));
                 }
-                let grant = Grant {
-                    client_id: request.client_id.clone(),
-                    account_id: account_id.clone(),
-                    scopes: answer.scopes.clone(),
-                    created: now,
+                let approved = Approved {
+                    scopes: answer.scopes,
                     authorization_details: request.authorization_details.clone(),
-                    claims: answer.claims.clone(),
+                    claims: answer.claims,
                 };
-                let grant_ttl = lifetimes.grant_secs(&grant.scopes);
-                ops::upsert(&tx, &grant_id, &grant, Some(grant_ttl), now).await?;
+                let grant = match &update {
+                    None => {
+                        let grant = Grant {
+                            client_id: request.client_id.clone(),
+                            account_id: account_id.clone(),
+                            scopes: approved.scopes,
+                            created: now,
+                            authorization_details: approved.authorization_details,
+                            claims: approved.claims,
+                        };
+                        let grant_ttl = lifetimes.grant_secs(&grant.scopes);
+                        ops::upsert(&tx, &grant_id, &grant, Some(grant_ttl), now).await?;
+                        grant
+                    }
+                    Some((pending, found)) => {
+                        let fresh_ttl = |scopes: &[String]| lifetimes.grant_secs(scopes);
+                        gm_apply::write(&tx, pending, found, approved, fresh_ttl, now).await?
+                    }
+                };
+                // The code carries the whole grant: after a merge, the old
+                // permissions with the new (Grant Management §5.2).
                 let record = AuthorizationCode {
                     client_id: request.client_id.clone(),
                     redirect_uri: request.redirect_uri.clone(),
                     code_challenge: request.code_challenge.clone(),
                     account_id,
-                    scopes: answer.scopes,
+                    scopes: grant.scopes,
                     nonce: request.nonce.clone(),
                     auth_time: login.auth_time,
                     dpop_jkt: request.dpop_jkt.clone(),
                     grant_id,
                     // RFC 9396 §7: what the customer approved.
-                    authorization_details: request.authorization_details.clone(),
+                    authorization_details: grant.authorization_details,
                     // OIDC Core §5.5: the claims the customer approved.
-                    claims: answer.claims,
+                    claims: grant.claims,
                     acr: login.acr.clone(),
                     amr: login.amr.clone(),
                 };
@@ -646,6 +695,134 @@ pub(crate) mod tests {
         };
         let code = repo.find::<AuthorizationCode>(&code, NOW).await.unwrap().unwrap();
         (dir, repo, code.payload.grant_id)
+    }
+
+    /// A second interaction of client `c` that `update`s `grant_id`
+    /// (Grant Management §5.2), logged in by `account_id`, approving
+    /// `scopes`, finished at `at`.
+    async fn updating(
+        repo: &Repo,
+        (update, grant_id): (crate::protocol::grant_management::GrantUpdate, &str),
+        account_id: &str,
+        scopes: &[&str],
+        at: u64,
+    ) -> Decision {
+        let request = PushedRequest {
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            ..PushedRequest::sample("c")
+        };
+        let pending = crate::model::grant_update::PendingGrantUpdate {
+            update,
+            grant_id: grant_id.into(),
+        };
+        let reference = format!("r-{}-{account_id}-{at}", update.as_str());
+        let reference = reference.as_str();
+        repo.store()
+            .run(|tx, _| {
+                let (request, pending) = (request.clone(), pending.clone());
+                async move {
+                    ops::upsert(&tx, reference, &request, Some(60), at).await?;
+                    gm_carry::store(&tx, reference, &pending, 60, at).await
+                }
+            })
+            .await
+            .unwrap();
+        let id = start(repo, reference, ("c", "C"), (Runner::BuiltIn, 600), at)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        report_login(repo, &id, Runner::BuiltIn, login(account_id, at), at)
+            .await
+            .unwrap();
+        report_consent(repo, &id, Runner::BuiltIn, approval(scopes), at)
+            .await
+            .unwrap();
+        finish(repo, &id, Runner::BuiltIn, None, LIFETIMES, at)
+            .await
+            .unwrap()
+    }
+
+    /// Grant Management §5.2: a merge keeps the grant's id, gives the code
+    /// the whole merged grant, deletes the grant's refresh tokens and keeps
+    /// the grant at least as long as before.
+    #[tokio::test]
+    async fn a_merge_keeps_the_grant_and_drops_its_refresh_tokens_grant_management_s5_2() {
+        use crate::protocol::grant_management::GrantUpdate;
+        let (_dir, repo, grant_id) = approved_grant(&["openid", "accounts"]).await;
+        let before = repo.find::<Grant>(&grant_id, NOW).await.unwrap().unwrap();
+        let refresh = crate::model::records::RefreshToken {
+            client_id: "c".into(),
+            account_id: "acc-1".into(),
+            scopes: vec!["openid".into()],
+            grant_id: grant_id.clone(),
+            binding: crate::model::Binding::Dpop("jkt".into()),
+            issued_at: NOW,
+            expires_at: NOW + 3_600,
+            authorization_details: None,
+            claims: None,
+            authentication: None,
+        };
+        repo.upsert("rt-1", &refresh, Some(3_600), NOW).await.unwrap();
+        let later = NOW + 10;
+        let decision = updating(
+            &repo,
+            (GrantUpdate::Merge, &grant_id),
+            "acc-1",
+            &["openid", "payments"],
+            later,
+        )
+        .await;
+        let Decision::Approved { code, .. } = decision else {
+            panic!("not approved");
+        };
+        let code = repo
+            .find::<AuthorizationCode>(&code, later)
+            .await
+            .unwrap()
+            .unwrap()
+            .payload;
+        assert_eq!(code.grant_id, grant_id);
+        assert_eq!(code.scopes, ["openid", "accounts", "payments"]);
+        let after = repo.find::<Grant>(&grant_id, later).await.unwrap().unwrap();
+        assert_eq!(after.payload.scopes, ["openid", "accounts", "payments"]);
+        assert_eq!(after.payload.created, before.payload.created);
+        assert!(after.meta.expires_at >= before.meta.expires_at);
+        assert!(
+            repo.find::<crate::model::records::RefreshToken>("rt-1", later)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    /// A merge or replace by another customer than the grant's, or into a
+    /// grant revoked after PAR, decides nothing and changes nothing:
+    /// `GrantRefused` (`invalid_grant_id` at the redirect URI).
+    #[tokio::test]
+    async fn a_change_of_someone_elses_or_a_revoked_grant_is_refused() {
+        use crate::protocol::grant_management::GrantUpdate;
+        let (_dir, repo, grant_id) = approved_grant(&["openid", "accounts"]).await;
+        let decision = updating(
+            &repo,
+            (GrantUpdate::Replace, &grant_id),
+            "acc-2",
+            &["openid"],
+            NOW,
+        )
+        .await;
+        assert!(matches!(decision, Decision::GrantRefused { .. }), "{decision:?}");
+        let kept = repo.find::<Grant>(&grant_id, NOW).await.unwrap().unwrap();
+        assert_eq!(kept.payload.scopes, ["openid", "accounts"]);
+        let revocation = crate::store::repo::GrantRevocation {
+            now: NOW,
+            keep_secs: 3_600,
+            cause: crate::store::repo::RevocationCause::GrantManagementRevoke,
+        };
+        repo.revoke_by_grant_id(&grant_id, revocation).await.unwrap();
+        let decision = updating(&repo, (GrantUpdate::Merge, &grant_id), "acc-1", &["openid"], NOW).await;
+        assert!(matches!(decision, Decision::GrantRefused { .. }), "{decision:?}");
+        assert!(repo.find::<Grant>(&grant_id, NOW).await.unwrap().is_none());
     }
 
     /// A grant record lives as long as the tokens issued under it can

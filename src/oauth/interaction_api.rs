@@ -113,7 +113,8 @@ pub struct ConsentReport {
 /// What the interaction asks: client, scopes, claims, RAR details, UK OBIE
 /// intent, `acr_values` and essential `acr`, `max_age`, `login_hint`,
 /// `prompt`; its stage, and, once the customer is known, the accounts a
-/// payment consent lets them pay from.
+/// payment consent lets them pay from and the grant management action
+/// (`merge` / `replace`) when the request changes their own grant.
 pub async fn read(op: &OpState, app: &ResourceServerConfig, id: &str, now: u64) -> Result<Value, ApiError> {
     let ix = interaction::load_for(&op.services.repo, id, Runner::App(&app.id), now).await?;
     let request = &ix.request;
@@ -132,6 +133,21 @@ pub async fn read(op: &OpState, app: &ResourceServerConfig, id: &str, now: u64) 
         None => Vec::new(),
     };
     let (payments, sca) = payments_and_sca(op, &ix, now).await?;
+    // Grant Management §5.2: a merge or replace of the customer's own
+    // grant, for the app to say so (as the built-in consent page does).
+    let grant_management_action = match sub {
+        Some(account_id) => {
+            let asker = super::grant_management::apply::Asker {
+                client_id: &request.client_id,
+                account_id,
+            };
+            super::grant_management::carry::shown_update(&op.services.repo, id, asker, now)
+                .await
+                .map_err(|_| ApiError::Unavailable)?
+                .map(|update| update.as_str())
+        }
+        None => None,
+    };
     Ok(json!({
         "client": {"client_id": request.client_id, "client_name": ix.client_name},
         "redirect_uri": request.redirect_uri,
@@ -149,6 +165,7 @@ pub async fn read(op: &OpState, app: &ResourceServerConfig, id: &str, now: u64) 
         "debtor_accounts": debtor_accounts,
         "payments": payments,
         "sca": sca,
+        "grant_management_action": grant_management_action,
     }))
 }
 

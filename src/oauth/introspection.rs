@@ -77,6 +77,10 @@ pub fn response(token: Option<&AccessToken>, caller: Introspector<'_>, issuer: &
     if let Some(map) = claims.as_object_mut() {
         if let Some(sub) = &t.account_id {
             map.insert("sub".into(), Value::String(sub.clone()));
+            // Grant Management §5.5: the customer's grant the token was
+            // issued under, as in the token response (a client_credentials
+            // token is its own grant and has none to manage).
+            map.insert("grant_id".into(), Value::String(t.grant_id.clone()));
         }
         // RFC 9396 §9.2: the authorization details the token carries.
         if let Some(details) = rar::stored_value(t.authorization_details.as_deref()) {

@@ -16,6 +16,7 @@ pub mod discovery;
 pub mod discovery_document;
 pub mod dpop_nonce;
 pub mod fapi_profile;
+pub mod grant_management;
 pub mod grants;
 pub mod id_token;
 pub mod interaction;

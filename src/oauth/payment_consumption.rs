@@ -210,7 +210,7 @@ async fn payment_consent(op: &OpState, access: &AccessToken, now: u64) -> Result
 }
 
 /// Whether stored `authorization_details` hold a `payment_initiation`.
-fn carries_payment(stored: Option<&str>) -> bool {
+pub fn carries_payment(stored: Option<&str>) -> bool {
     rar::stored_value(stored)
         .as_ref()
         .and_then(Value::as_array)

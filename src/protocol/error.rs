@@ -40,6 +40,10 @@ pub enum ErrorCode {
     /// RFC 9396 §5: `authorization_details` of an unknown type, a type the
     /// client may not use, or a malformed detail.
     InvalidAuthorizationDetails,
+    /// Grant Management for OAuth 2.0 §5.4: the `grant_id` of a `merge` or
+    /// `replace` names no grant of this client (unknown, expired, revoked,
+    /// another client's), or the customer who logged in is not the grant's.
+    InvalidGrantId,
     /// RFC 9449 §7 / §5: the DPoP proof is invalid. At a resource the HTTP layer
     /// answers 401 with `WWW-Authenticate: DPoP error="invalid_dpop_proof"` (§7.1).
     InvalidDpopProof,
@@ -129,6 +133,8 @@ impl ErrorCode {
             InvalidRequestObject => ("invalid_request_object", 400, true),
             // RFC 9396 §5: an authorization error response like invalid_scope.
             InvalidAuthorizationDetails => ("invalid_authorization_details", 400, true),
+            // Grant Management §5.4: an authorization error response like invalid_scope.
+            InvalidGrantId => ("invalid_grant_id", 400, true),
             InvalidDpopProof => ("invalid_dpop_proof", 400, false),
             UseDpopNonce => ("use_dpop_nonce", 400, false),
             InvalidToken => ("invalid_token", 401, false),
@@ -250,6 +256,15 @@ mod tests {
     fn invalid_authorization_details_is_400_rfc9396_s5() {
         let row = ErrorCode::InvalidAuthorizationDetails.row();
         assert_eq!((row.code, row.status), ("invalid_authorization_details", 400));
+    }
+
+    #[test]
+    fn invalid_grant_id_is_400_and_redirectable_grant_management_s5_4() {
+        let row = ErrorCode::InvalidGrantId.row();
+        assert_eq!(
+            (row.code, row.status, row.may_redirect),
+            ("invalid_grant_id", 400, true)
+        );
     }
 
     #[test]

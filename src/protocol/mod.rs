@@ -14,6 +14,7 @@ pub mod entity_tag;
 pub mod error;
 pub mod fapi_headers;
 pub mod form;
+pub mod grant_management;
 pub mod id_token_hash;
 pub mod intent_claim;
 pub mod jose;

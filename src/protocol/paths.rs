@@ -80,6 +80,11 @@ pub const PAYMENT_CONSENT: &str = "/open-banking/v3.1/pisp/domestic-payment-cons
 pub const ACCOUNT_ACCESS_CONSENTS: &str = "/open-banking/v3.1/aisp/account-access-consents";
 /// One of them.
 pub const ACCOUNT_ACCESS_CONSENT: &str = "/open-banking/v3.1/aisp/account-access-consents/{ConsentId}";
+/// Grant Management for OAuth 2.0 §6.2: the grant management endpoint, as
+/// published (`grant_management_endpoint`).
+pub const GRANTS: &str = "/grants";
+/// §6.3: one grant, `{grant_management_endpoint}/{grant_id}`.
+pub const GRANT: &str = "/grants/{grant_id}";
 /// RFC 7591 §3 registration endpoint.
 pub const REGISTRATION: &str = "/register";
 /// RFC 7592 client configuration endpoints: this prefix + `client_id`.

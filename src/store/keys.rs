@@ -69,7 +69,10 @@
 //! `namespace NUL jti`) and failed-login counters (`login/throttle.rs`
 //! `LoginAttempts`, ids `login-attempts <scope> <subject>`, never a NUL)
 //! and the continuous-trust lease (`model/trust_lease.rs` `TrustLease`,
-//! the one id `trust-lease`, expiring with the lease);
+//! the one id `trust-lease`, expiring with the lease) and a pending grant
+//! management merge or replace (`model/grant_update.rs`
+//! `PendingGrantUpdate`, ids `grant_update NUL <request_uri | interaction
+//! id>`, expiring with its request or interaction);
 //! each payload type is only ever read under its own ids, and older
 //! binaries' sweepers handle them as any record of a known kind.
 //! The `ciba_request` value is `BackchannelRequest` (`model/ciba.rs`, a

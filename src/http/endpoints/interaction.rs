@@ -222,6 +222,21 @@ pub async fn consent_get(op: &OpState, request: &Request<Bytes>, caller: &Caller
     // UK OBIE: the payment or the account access the consent asks for, and
     // the accounts to pay from when the fintech left that open.
     let mut detail_lines = detail_lines;
+    // Grant Management §5.2: a merge or replace of the customer's grant
+    // says so first.
+    let asker = crate::oauth::grant_management::apply::Asker {
+        client_id: &ix.request.client_id,
+        account_id,
+    };
+    let carry = &crate::oauth::grant_management::carry::shown_update;
+    match carry(&op.services.repo, &id, asker, op.now()).await {
+        Ok(Some(update)) => {
+            let note = crate::oauth::grant_management::carry::consent_note(update);
+            detail_lines.insert(0, note);
+        }
+        Ok(None) => {}
+        Err(_) => return gone(&InteractionError::Gone, caller),
+    }
     let mut choice_lines = Vec::new();
     if let Some(consent_id) = &ix.request.openbanking_intent_id {
         match op.services.repo.find::<Consent>(consent_id, op.now()).await {

@@ -14,6 +14,7 @@ pub mod ciba;
 pub mod consents;
 pub mod customer_grants_api;
 pub mod discovery;
+pub mod grants;
 pub mod interaction;
 pub mod interaction_api;
 pub mod interaction_return;

@@ -161,6 +161,9 @@ pub async fn exchange(
         "token_type": issued.token_type,
         "expires_in": issued.expires_in,
         "scope": issued.scope,
+        // Grant Management §5.5: the grant the tokens were issued under,
+        // for the grant management endpoint and later merges.
+        "grant_id": record.grant_id,
     });
     if let Some(map) = body.as_object_mut() {
         if let Some(id_token) = issued.id_token {

@@ -293,6 +293,10 @@ pub async fn redeem(
         if let Some(details) = crate::protocol::rar::stored_value(code.authorization_details.as_deref()) {
             map.insert("authorization_details".into(), details);
         }
+        // Grant Management §5.5: the grant the customer's decision made.
+        if !code.grant_id.is_empty() {
+            map.insert("grant_id".into(), Value::String(code.grant_id.clone()));
+        }
     }
     tracing::info!(target: "fiducia::audit", client_id = %client.client_id, account_id = %code.account_id, token_type = binding.token_type(), pushed, "CIBA tokens issued");
     Ok(body)

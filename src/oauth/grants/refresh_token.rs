@@ -110,6 +110,8 @@ pub async fn refresh(
         "token_type": record.binding.token_type(),
         "expires_in": ttl,
         "scope": scopes.join(" "),
+        // Grant Management §5.5: the grant, as in the code's response.
+        "grant_id": record.grant_id,
     });
     // OIDC Core §12.2: a new ID token for an `openid` grant, with the
     // original `auth_time`, `acr` and `amr` (SCA stays SCA, CA stays CA)

@@ -286,6 +286,27 @@ pub(crate) async fn destroy_by_key(tx: &Transaction, kind: Kind, id_key: &[u8]) 
     Ok(true)
 }
 
+/// Deletes, inside `tx`, every record of `kind` issued under `grant_id`
+/// (through the grant index; stale entries are cleared) and returns how
+/// many there were. For a change of one kind under a live grant, e.g. the
+/// refresh tokens a grant management `merge` or `replace` invalidates
+/// (`oauth::grant_management::apply`); revoking a whole grant is
+/// `Repo::revoke_by_grant_id`. One transaction: a grant holds few records
+/// of one kind (a rotated refresh token's predecessors are kept only until
+/// their idle timeout).
+pub async fn destroy_in_grant(tx: &Transaction, grant_id: &str, kind: Kind) -> Result<usize, KvError> {
+    let value = index_value(Index::Grant, grant_id);
+    let mut deleted = 0;
+    for (_, id_key) in index_entries(tx, Index::Grant, &value, Some(kind), 0).await? {
+        if destroy_by_key(tx, kind, &id_key).await? {
+            deleted += 1;
+        } else {
+            tx.clear(&keys::index_key(Index::Grant, &value, kind, &id_key))?;
+        }
+    }
+    Ok(deleted)
+}
+
 /// Records of `P::KIND` linked to `value` through `index`, skipping expired
 /// ones, at most `limit` (0: all) index entries read. Fails with
 /// [`KvError::Aborted`] if the kind is not indexed by `index`

@@ -54,6 +54,9 @@ pub enum RevocationCause {
     ConsentRevoked,
     /// The grant's consent was used for its payment.
     PaymentConsumed,
+    /// The client revoked the grant at the grant management endpoint
+    /// (Grant Management for OAuth 2.0 §6.5).
+    GrantManagementRevoke,
     /// The client's registration was deleted (RFC 7592 §2.3).
     ClientDeleted,
     /// The client's directory withdrew trust in its software.
@@ -83,6 +86,7 @@ impl RevocationCause {
             RevocationCause::ClientRevocation => "client_revocation",
             RevocationCause::ConsentRevoked => "consent_revoked",
             RevocationCause::PaymentConsumed => "payment_consumed",
+            RevocationCause::GrantManagementRevoke => "grant_management_revoke",
             RevocationCause::ClientDeleted => "client_deleted",
             RevocationCause::ClientSuspended => "client_suspended",
             RevocationCause::CustomerDisabled | RevocationCause::CustomerDisabledThroughApi => {

@@ -505,6 +505,60 @@ async fn revoke_by_grant_deletes_every_kind_of_that_grant_only() {
     assert_eq!(f.repo.revoke_by_grant_id("g-1", REVOKED).await.unwrap(), 0);
 }
 
+/// Grant Management §5.2 (merge and replace invalidate a grant's refresh
+/// tokens): `ops::destroy_in_grant` deletes the records of one kind under
+/// one grant, nothing of another kind or grant, writes no revocation
+/// marker, and finds nothing the second time.
+#[tokio::test]
+async fn destroy_in_grant_deletes_one_kind_of_one_grant() {
+    let f = fixture().await;
+    for (id, grant) in [("at-1", "g-1"), ("at-2", "g-1"), ("at-3", "g-2")] {
+        f.repo.upsert(id, &token(grant), Some(3600), NOW).await.unwrap();
+    }
+    f.repo
+        .upsert(
+            "code-1",
+            &Code {
+                grant_id: "g-1".into(),
+            },
+            Some(60),
+            NOW,
+        )
+        .await
+        .unwrap();
+    let destroy = |grant: &'static str, kind: Kind| {
+        f.repo
+            .store()
+            .run(move |tx, _| async move { ops::destroy_in_grant(&tx, grant, kind).await })
+    };
+    assert_eq!(destroy("g-1", Kind::AccessToken).await.unwrap(), 2);
+    assert!(f.repo.find::<Token>("at-1", NOW).await.unwrap().is_none());
+    assert!(f.repo.find::<Token>("at-3", NOW).await.unwrap().is_some());
+    assert!(f.repo.find::<Code>("code-1", NOW).await.unwrap().is_some());
+    assert!(
+        f.repo
+            .find_by_grant::<Token>("g-1", NOW)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        f.repo
+            .find_under_live_grant::<Token>("at-3", NOW)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let marked = f
+        .repo
+        .store()
+        .run(|tx, _| async move { revoked::is_revoked(&tx, "g-1", NOW).await })
+        .await
+        .unwrap();
+    assert!(!marked, "a partial deletion is no revocation");
+    assert_eq!(destroy("g-1", Kind::AccessToken).await.unwrap(), 0);
+}
+
 /// RFC 7009 §2.1: revoke-by-grant marks the grant in its first
 /// transaction. A token stored under it afterwards (by an issuance that did
 /// not read the marker) is not found under a live grant; the marker is read

@@ -557,3 +557,50 @@ async fn an_app_abandons_and_the_client_hears_the_reason() {
         .await;
     assert_status(&late, 409);
 }
+
+/// Grant Management §5.2 through the bank's app: `read` names the
+/// `grant_management_action` once the customer is known to be the grant's,
+/// and the merge the app's consent approves keeps the `grant_id` and joins
+/// the scopes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merge_through_the_app_is_named_and_kept_grant_management_s5_2() {
+    let bank = bank("").await;
+    let dpop = DpopKey::new();
+    let mut grant_ids: Vec<String> = Vec::new();
+    let mut last = Value::Null;
+    for (scope, merge) in [("openid email", false), ("openid profile", true)] {
+        let mut browser = Browser::new();
+        let first = grant_ids.first().cloned().unwrap_or_default();
+        let extra: Vec<(&str, &str)> = if merge {
+            vec![("grant_management_action", "merge"), ("grant_id", &first)]
+        } else {
+            Vec::new()
+        };
+        let (verifier, id) = bank.start(&mut browser, scope, &extra).await;
+        assert_status(&bank.login(&id, SCA, now()).await, 200);
+        let read = bank
+            .call(&bank.app, "/interaction-api/read", json!({"interaction_id": id}))
+            .await;
+        assert_status(&read, 200);
+        let expected = if merge { json!("merge") } else { Value::Null };
+        assert_eq!(json(read.body())["grant_management_action"], expected);
+        let back = bank.consent(&id, json!({"approve": true})).await;
+        let response = browser.get(&bank.op, &back).await;
+        assert_status(&response, 303);
+        let redirect = location(&response);
+        let code = query_param(&redirect, "code").unwrap_or_else(|| panic!("no code: {redirect}"));
+        let authorized = Authorized {
+            code,
+            verifier,
+            redirect,
+        };
+        let response = token_request_for(&bank.op, APP_CLIENT, &authorized, Some(&dpop)).await;
+        assert_status(&response, 200);
+        last = json(response.body());
+        grant_ids.push(last["grant_id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(grant_ids[0], grant_ids[1], "a merge keeps the grant");
+    let mut scopes: Vec<&str> = last["scope"].as_str().unwrap().split(' ').collect();
+    scopes.sort();
+    assert_eq!(scopes, ["email", "openid", "profile"], "{last}");
+}

@@ -15,6 +15,7 @@ pub mod dpop_replay;
 pub mod ekyc;
 pub mod fapi1;
 pub mod gateway;
+pub mod grant_management;
 pub mod harness;
 pub mod id_token_encryption;
 pub mod interaction_api;
