@@ -115,7 +115,7 @@ fn text(response: &Response<Bytes>) -> String {
 
 /// Signs `browser` in at the dashboard as `user`, giving a code when
 /// asked: the dashboard's HTML.
-async fn sign_in(op: &Op, browser: &mut Browser, user: (&str, &str)) -> String {
+pub async fn sign_in(op: &Op, browser: &mut Browser, user: (&str, &str)) -> String {
     let page = browser.get(op, DASHBOARD).await;
     assert_status(&page, 200);
     let html = text(&page);
