@@ -200,7 +200,7 @@ enabled = true
 device_notification_url = "https://localhost:{channel_port}{path}"
 device_audience = "{AUDIENCE}"
 device_subject_dn = "{DEVICE_DN}"
-interval_secs = 1
+{interval}
 push_enabled = true
 danger_allow_private_notification_endpoints = true
 delivery_attempts = 3
@@ -209,6 +209,12 @@ delivery_timeout_ms = 3000
 {ciba_extra}
 "#,
                 path = device::NOTIFICATION_PATH,
+                // 1 s unless the test sets its own.
+                interval = if ciba_extra.contains("interval_secs") {
+                    ""
+                } else {
+                    "interval_secs = 1"
+                },
             )
         };
         let op = Op::start_in(pki, "", more).await;
