@@ -13,6 +13,7 @@
 //!   can fall outside its window), never a replay.
 
 use super::super::support::*;
+use super::consents::cc_token;
 use super::gateway::gateway_introspection_of;
 use super::harness::*;
 use fiducia::clock::SteppedClock;
@@ -50,23 +51,6 @@ async fn par_with(op: &Op, assertion: &str) -> http::Response<bytes::Bytes> {
         ],
     );
     op.send(false, request).await
-}
-
-async fn mtls_token(op: &Op) -> String {
-    let request = form(
-        "/token",
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", MTLS),
-            ("scope", "accounts"),
-        ],
-    );
-    let response = op.send(true, request).await;
-    assert_status(&response, 200);
-    json(response.body())["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 /// The OP's now when its clock is `step` seconds off.
@@ -113,7 +97,7 @@ fn error_of(response: &http::Response<bytes::Bytes>) -> String {
 async fn a_forward_step_ends_lifetimes_early_and_lets_no_replay_through() {
     let clock = Arc::new(SteppedClock::default());
     let op = op_on(&clock).await;
-    let token = mtls_token(&op).await;
+    let token = cc_token(&op, "accounts").await;
     assert_eq!(gateway_introspection_of(&op, &token).await["active"], true);
     let authorized = authorize_pkjwt(&op, None).await;
     let assertion = op.assertion(PKJWT, json!({})).await;
@@ -137,7 +121,7 @@ async fn a_forward_step_ends_lifetimes_early_and_lets_no_replay_through() {
     // One made for the OP's clock passes; tokens are issued on its clock.
     let at = op_now(STEP);
     assert_status(&par_with(&op, &on_op_time(&op, STEP).await).await, 201);
-    let later = mtls_token(&op).await;
+    let later = cc_token(&op, "accounts").await;
     let introspected = gateway_introspection_of(&op, &later).await;
     assert_eq!(introspected["active"], true);
     let exp = introspected["exp"].as_i64().unwrap();
@@ -149,7 +133,7 @@ async fn a_forward_step_ends_lifetimes_early_and_lets_no_replay_through() {
 async fn a_backward_step_keeps_lifetimes_at_most_the_step_longer_and_lets_no_replay_through() {
     let clock = Arc::new(SteppedClock::default());
     let op = op_on(&clock).await;
-    let token = mtls_token(&op).await;
+    let token = cc_token(&op, "accounts").await;
     let before = gateway_introspection_of(&op, &token).await;
     // Issued before the time the OP's clock first steps back to, so that
     // after that step only its `jti` can refuse it.
@@ -176,7 +160,7 @@ async fn a_backward_step_keeps_lifetimes_at_most_the_step_longer_and_lets_no_rep
     assert_eq!(after["active"], true);
     assert_eq!(after["exp"], before["exp"]);
     // A new token ends 300 s after the OP's (stepped) now.
-    let later = mtls_token(&op).await;
+    let later = cc_token(&op, "accounts").await;
     let exp = gateway_introspection_of(&op, &later).await["exp"]
         .as_i64()
         .unwrap();
