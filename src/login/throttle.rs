@@ -433,6 +433,10 @@ pub struct AccountGate {
     checks: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
 }
 
+/// A login waited [`GATE_WAIT`] for its turn at [`AccountGate`] in vain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GateTimedOut;
+
 /// A turn at the gate; the username's next waiter goes on when it drops.
 #[derive(Debug)]
 pub struct GatePass {
@@ -461,6 +465,25 @@ impl AccountGate {
         // A waiter that gave up cleans up like a pass (the entry may be
         // its own alone).
         pass.permit.is_some().then_some(pass)
+    }
+
+    /// A turn for a login of `account` (at most [`GATE_WAIT`]), or none
+    /// needed when the login names no valid username; `Err` when the wait
+    /// ran out (answered 503 + `Retry-After`). The flow's login and the
+    /// consent dashboard's sign-in both pass here.
+    pub async fn enter_login(
+        &self,
+        account: Option<&str>,
+        at_once: u32,
+    ) -> Result<Option<GatePass>, GateTimedOut> {
+        match account {
+            Some(account) => self
+                .enter(account, at_once, GATE_WAIT)
+                .await
+                .map(Some)
+                .ok_or(GateTimedOut),
+            None => Ok(None),
+        }
     }
 
     /// Usernames with a check running or waiting.

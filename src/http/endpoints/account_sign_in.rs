@@ -66,21 +66,10 @@ pub async fn post(op: &OpState, request: &Request<Bytes>, caller: &Caller) -> Re
             config.login.failure_window_secs,
         ),
     };
-    let _turn = match &attempt.account {
-        Some(account) => {
-            let at_once = config.login.max_failures_per_account;
-            match op
-                .services
-                .users
-                .gate()
-                .enter(account, at_once, throttle::GATE_WAIT)
-                .await
-            {
-                Some(turn) => Some(turn),
-                None => return unavailable("too many sign-ins of one username at once"),
-            }
-        }
-        None => None,
+    let at_once = config.login.max_failures_per_account;
+    let gate = op.services.users.gate();
+    let Ok(_turn) = gate.enter_login(attempt.account.as_deref(), at_once).await else {
+        return unavailable("too many sign-ins of one username at once");
     };
     match throttle.admit(&attempt, now).await {
         Ok(Admission::Admitted) => {}

@@ -96,21 +96,10 @@ pub async fn login_post(op: &OpState, request: &Request<Bytes>, caller: &Caller)
     // At most a few checks of one username at once on this node; then a
     // locked subject costs no hash and gets the same answer whether or not
     // the password is right.
-    let _turn = match &attempt.account {
-        Some(account) => {
-            let at_once = config.login.max_failures_per_account;
-            match op
-                .services
-                .users
-                .gate()
-                .enter(account, at_once, throttle::GATE_WAIT)
-                .await
-            {
-                Some(turn) => Some(turn),
-                None => return login_unavailable("too many logins of one username at once", caller),
-            }
-        }
-        None => None,
+    let at_once = config.login.max_failures_per_account;
+    let gate = op.services.users.gate();
+    let Ok(_turn) = gate.enter_login(attempt.account.as_deref(), at_once).await else {
+        return login_unavailable("too many logins of one username at once", caller);
     };
     match throttle.admit(&attempt, now).await {
         Ok(Admission::Admitted) => {}

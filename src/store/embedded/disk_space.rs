@@ -10,6 +10,13 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long a reading of the file system's free space is reused: the sync
+/// thread asks before every batch, and thousands of batches a second need
+/// not cost a statvfs(3) each. A disk that fills faster than this is met by
+/// the log's own handling of a failed write (`wal::Wal::append`).
+const READING_LIFETIME: Duration = Duration::from_millis(10);
 
 /// The store's disk: how much must stay free, and how much is.
 pub(crate) struct DiskSpace {
@@ -17,6 +24,8 @@ pub(crate) struct DiskSpace {
     min_free_bytes: u64,
     /// Free bytes reported instead of the file system's (tests).
     reported: Mutex<Option<u64>>,
+    /// The last reading of the file system, and when it was taken.
+    last: Mutex<Option<(Instant, u64)>>,
 }
 
 impl DiskSpace {
@@ -25,6 +34,7 @@ impl DiskSpace {
             dir: dir.to_path_buf(),
             min_free_bytes,
             reported: Mutex::new(None),
+            last: Mutex::new(None),
         }
     }
 
@@ -36,13 +46,21 @@ impl DiskSpace {
         if let Some(bytes) = *self.reported.lock().unwrap_or_else(|p| p.into_inner()) {
             return Some(bytes);
         }
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((at, bytes)) = *last
+            && at.elapsed() < READING_LIFETIME
+        {
+            return Some(bytes);
+        }
         let stats = nix::sys::statvfs::statvfs(&self.dir).ok()?;
         #[allow(clippy::useless_conversion)] // the field types differ by platform
         let (blocks, size) = (
             u64::from(stats.blocks_available()),
             u64::from(stats.fragment_size()),
         );
-        Some(blocks.saturating_mul(size))
+        let bytes = blocks.saturating_mul(size);
+        *last = Some((Instant::now(), bytes));
+        Some(bytes)
     }
 
     /// `Some(reason)` when less than the minimum is free: the batch must
