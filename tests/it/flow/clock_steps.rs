@@ -68,21 +68,7 @@ async fn on_op_time(op: &Op, step: i64) -> String {
 /// OP's clock stepped forward, so that only the code's own life decides.
 async fn exchange_on_op_time(op: &Op, authorized: &Authorized) -> http::Response<bytes::Bytes> {
     let assertion = on_op_time(op, STEP).await;
-    let request = form(
-        "/token",
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &authorized.code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &authorized.verifier),
-            ("client_id", PKJWT),
-            (
-                "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            ),
-            ("client_assertion", &assertion),
-        ],
-    );
+    let request = code_token_form(PKJWT, authorized, &assertion);
     op.send(false, request).await
 }
 

@@ -884,7 +884,21 @@ pub async fn token_request_for(
     dpop: Option<&DpopKey>,
 ) -> Response<Bytes> {
     let assertion = op.assertion(client_id, json!({})).await;
-    let mut request = form(
+    let mut request = code_token_form(client_id, authorized, &assertion);
+    if let Some(key) = dpop {
+        request = with_header(
+            request,
+            "dpop",
+            &key.proof("POST", &format!("{ISSUER}/token"), None).await,
+        );
+    }
+    op.send(false, request).await
+}
+
+/// The token request (RFC 6749 §4.1.3) for `authorized`'s code of the
+/// private_key_jwt client `client_id`, authenticated by `assertion`.
+pub fn code_token_form(client_id: &str, authorized: &Authorized, assertion: &str) -> Request<Full<Bytes>> {
+    form(
         "/token",
         &[
             ("grant_type", "authorization_code"),
@@ -896,17 +910,9 @@ pub async fn token_request_for(
                 "client_assertion_type",
                 "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
             ),
-            ("client_assertion", &assertion),
+            ("client_assertion", assertion),
         ],
-    );
-    if let Some(key) = dpop {
-        request = with_header(
-            request,
-            "dpop",
-            &key.proof("POST", &format!("{ISSUER}/token"), None).await,
-        );
-    }
-    op.send(false, request).await
+    )
 }
 
 /// A refresh (RFC 6749 §6) of the private_key_jwt client's DPoP-bound
