@@ -22,45 +22,16 @@ FLOW_CLIENTS=${FLOW_CLIENTS:-2}
 OUT=${OUT:-target/chaos-kill}
 PORT=${PORT:-20443}
 BIN=${BIN:-target/release}
-mkdir -p "$OUT"
-command -v jq > /dev/null || { echo "chaos-kill.sh needs jq" >&2; exit 2; }
-
-OP_ENV=(env)
-if [ "${WEAK_HASH:-1}" = 1 ]; then
-    OP_ENV=(env FIDUCIA_LOGIN__DANGER_WEAK_PASSWORD_HASHING=true
-        FIDUCIA_LOGIN__ARGON2_MEMORY_KIB=8 FIDUCIA_LOGIN__ARGON2_ITERATIONS=1)
-fi
 DATA=$(mktemp -d /tmp/fiducia-chaos.XXXXXX)/sandbox
-OP=
-start_op() {
-    FIDUCIA_SANDBOX_DEVICE_LISTEN=127.0.0.1:$((PORT + 6)) FIDUCIA_DIRECTORY_LISTEN=127.0.0.1:$((PORT + 7)) \
-    FIDUCIA_SANDBOX_GATEWAY_LISTEN=127.0.0.1:$((PORT + 8)) FIDUCIA_SANDBOX_GATEWAY_ADMIN_LISTEN=127.0.0.1:$((PORT + 9)) \
-    FIDUCIA_SANDBOX_BANK_LISTEN=127.0.0.1:$((PORT + 10)) \
-    FIDUCIA_SERVER__LISTEN=127.0.0.1:$PORT FIDUCIA_SERVER__ISSUER=https://localhost:$PORT \
-    FIDUCIA_SERVER__MTLS_LISTEN=127.0.0.1:$((PORT + 1)) FIDUCIA_SERVER__MTLS_BASE_URL=https://localhost:$((PORT + 1)) \
-    FIDUCIA_SERVER__HTTP3=false FIDUCIA_ADMIN__LISTEN=127.0.0.1:$((PORT + 2)) \
-    "${OP_ENV[@]}" "$BIN/fiducia" sandbox --data "$DATA" >> "$OUT/op.log" 2>&1 &
-    OP=$!
-    local lines
-    lines=$(grep -c '^Stop with' "$OUT/op.log" || true)
-    for _ in $(seq 300); do
-        [ "$(grep -c '^Stop with' "$OUT/op.log" || true)" -gt "$lines" ] && return 0
-        kill -0 "$OP" 2> /dev/null || break
-        sleep 0.1
-    done
-    echo "the OP did not start: $(tail -5 "$OUT/op.log")" >&2
-    return 1
-}
-: > "$OUT/op.log"
+. scripts/chaos-lib.sh
 trap 'kill -9 $OP 2> /dev/null || true; rm -rf "$(dirname "$DATA")"' EXIT
 start_op
 # The load spans every cycle and ends a cycle after the last kill, with the
 # OP up for the verification; each loadtest keeps its acknowledged tokens.
 RUN_SECS=$(( (CYCLES + 2) * KILL_EVERY ))
-lt() { "$BIN/fiducia-loadtest" --sandbox "$DATA" --issuer "https://localhost:$PORT" --quiet --json --verify --warmup 0 --duration "$RUN_SECS" "$@"; }
-lt --scenario cc-mtls --concurrency "$CC_CLIENTS" > "$OUT/cc-mtls.json" &
+lt --verify --scenario cc-mtls --concurrency "$CC_CLIENTS" > "$OUT/cc-mtls.json" &
 CC=$!
-lt --scenario flow --concurrency "$FLOW_CLIENTS" > "$OUT/flow.json" &
+lt --verify --scenario flow --concurrency "$FLOW_CLIENTS" > "$OUT/flow.json" &
 FLOW=$!
 fail=0
 began=$(date +%s)
@@ -77,16 +48,13 @@ for cycle in $(seq "$CYCLES"); do
     wait "$OP" 2> /dev/null || true
     started=$(date +%s.%N)
     start_op
-    echo "kill $cycle at $(( $(date +%s) - began )) s: the OP was serving again after $(echo "$(date +%s.%N) - $started" | bc | cut -c1-5) s"
+    echo "kill $cycle at $(( $(date +%s) - began )) s: the OP was serving again after $(since "$started") s"
 done
 wait $CC || fail=1
 wait $FLOW || fail=1
 for scenario in cc-mtls flow; do
-    jq -r --arg s "$scenario" '"\($s): \(.ok) acknowledged, \(.failed) failed (in flight at a kill or tried while the OP was down: \(.errors | to_entries | map("\(.value) \(.key)") | join(", ")));"
-        + " verify: \(.verify.kept) kept, \(.verify.active) active, \(.verify.inactive) inactive, \(.verify.failed) failed, \(.verify.expired) expired, \(.verify.not_kept) not kept"' \
-        "$OUT/$scenario.json"
-    jq -e '.verify.kept >= .ok and .verify.inactive == 0 and .verify.failed == 0 and .verify.not_kept == 0 and .ok > 0' \
-        "$OUT/$scenario.json" > /dev/null || fail=1
+    summarize "$scenario"
+    verified "$scenario" || fail=1
 done
 [ "$fail" = 0 ] && echo "chaos passed: $CYCLES kills, no acknowledged token lost" || echo "chaos FAILED"
 exit $fail

@@ -65,6 +65,9 @@ pub struct SecondReport {
     pub p50: f64,
     pub p99: f64,
     pub max: f64,
+    /// The failures by step and kind (absent when none).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub errors: BTreeMap<String, u64>,
 }
 
 /// Latency of one step (or `op`, the whole operation), milliseconds.
@@ -117,6 +120,7 @@ impl Report {
                 p50: ms(s.latency.value_at_quantile(0.5)),
                 p99: ms(s.latency.value_at_quantile(0.99)),
                 max: ms(s.latency.max()),
+                errors: s.errors.clone(),
             })
             .collect();
         let memory = op_pid.and_then(crate::proc::memory_mib);

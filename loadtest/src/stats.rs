@@ -56,7 +56,13 @@ pub struct Second {
     pub failed: u64,
     /// Whole-operation latency of the successful ones, microseconds.
     pub latency: Histogram<u64>,
+    /// The failures by step and kind, at most `SECOND_KINDS` kinds (the
+    /// rest count as `other`): which answers a fault window got.
+    pub errors: BTreeMap<String, u64>,
 }
+
+/// Distinct failure kinds kept per second.
+const SECOND_KINDS: usize = 16;
 
 impl Default for Stats {
     fn default() -> Self {
@@ -82,6 +88,7 @@ impl Stats {
                 ok: 0,
                 failed: 0,
                 latency: new_histogram(SECOND_DIGITS),
+                errors: BTreeMap::new(),
             });
         }
         &mut self.seconds[index]
@@ -116,8 +123,16 @@ impl Stats {
             }
             Some(f) => {
                 self.failed += 1;
-                *self.errors.entry(format!("{}: {}", f.step, f.kind)).or_default() += 1;
-                self.second(index).failed += 1;
+                let kind = format!("{}: {}", f.step, f.kind);
+                let second = self.second(index);
+                second.failed += 1;
+                let key = if second.errors.len() < SECOND_KINDS || second.errors.contains_key(&kind) {
+                    kind.clone()
+                } else {
+                    "other".to_string()
+                };
+                *second.errors.entry(key).or_default() += 1;
+                *self.errors.entry(kind).or_default() += 1;
             }
         }
     }
@@ -160,6 +175,23 @@ fn micros(d: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_second_keeps_a_bounded_number_of_failure_kinds() {
+        let mut stats = Stats::new();
+        for i in 0..SECOND_KINDS + 5 {
+            stats.add(
+                &Steps::default(),
+                Duration::ZERO,
+                Some(Failure::new("token", format!("io: {i}"))),
+                Duration::ZERO,
+            );
+        }
+        let second = &stats.seconds[0];
+        assert_eq!(second.errors.len(), SECOND_KINDS + 1);
+        assert_eq!(second.errors["other"], 5);
+        assert_eq!(stats.errors.len(), SECOND_KINDS + 5);
+    }
 
     #[test]
     fn failures_are_counted_by_step_and_kind_and_left_out_of_the_op_latency() {
@@ -206,6 +238,8 @@ mod tests {
         // Second 1 had nothing; the stall shows in second 2 alone.
         let counts: Vec<_> = stats.seconds.iter().map(|s| (s.ok, s.failed)).collect();
         assert_eq!(counts, vec![(1, 0), (0, 0), (2, 1)]);
+        assert_eq!(stats.seconds[2].errors["token: 503"], 1);
+        assert!(stats.seconds[0].errors.is_empty());
         assert!(stats.seconds[2].latency.max() >= 399_000);
         assert!(stats.seconds[0].latency.max() <= 2_100);
         assert!(stats.seconds[1].latency.is_empty());

@@ -46,6 +46,11 @@ pub enum Scenario {
     /// Polls (CIBA Core §10.1) on requests nobody approves, each at its
     /// `interval` (§7.3): `authorization_pending` is the expected answer.
     CibaPending,
+    /// RFC 7662 §2.1 introspection by the `tls_client_auth` client at the
+    /// endpoint's mTLS alias (RFC 8705 §5) of an access token the worker got
+    /// once over `cc-mtls` and keeps: a read of the store per operation, the
+    /// answer must be `"active": true`.
+    Introspect,
     /// One attack per operation, in turn from a fixed catalogue (malformed
     /// HTTP/1.1, HTTP/2 and HTTP/3, forged OAuth, replays); it succeeds
     /// when the OP refuses it as it should (`scenario/hostile`).
@@ -195,7 +200,7 @@ impl Ctx {
     fn check(&self) -> anyhow::Result<()> {
         let needs_mtls = matches!(
             self.scenario,
-            Scenario::CcMtls | Scenario::Handshake | Scenario::FlowMtls
+            Scenario::CcMtls | Scenario::Handshake | Scenario::FlowMtls | Scenario::Introspect
         );
         let needs_pkjwt = matches!(self.scenario, Scenario::CcPkjwt | Scenario::Flow);
         if needs_mtls && self.setup.mtls.is_none() {
@@ -236,6 +241,9 @@ impl Ctx {
             if self.introspection.is_none() {
                 return Err(anyhow!("--verify needs an introspection_endpoint in discovery"));
             }
+        }
+        if self.scenario == Scenario::Introspect && self.mtls_introspection.is_none() {
+            return Err(anyhow!("introspect needs an introspection_endpoint in discovery"));
         }
         if self.scenario == Scenario::Hostile
             && (self.setup.mtls.is_none() || self.setup.pkjwt.is_none() || self.setup.users.is_empty())
@@ -283,6 +291,8 @@ pub struct Worker {
     conns: Vec<(String, bool, Conn)>,
     dpop: SigningKey,
     nonce: Option<String>,
+    /// `introspect`: the access token this worker got and asks about.
+    pub(super) introspected: Option<String>,
 }
 
 impl Worker {
@@ -292,6 +302,7 @@ impl Worker {
             conns: Vec::new(),
             dpop: SigningKey::generate(alg)?,
             nonce: None,
+            introspected: None,
         })
     }
 
@@ -404,11 +415,22 @@ pub fn expect(step: &'static str, response: &Response<Bytes>, status: u16) -> Re
     if response.status() == status {
         return Ok(());
     }
-    let kind = match oauth_error(response) {
-        Some(e) => format!("{} {e}", response.status().as_u16()),
-        None => response.status().as_u16().to_string(),
+    Err(Failure::new(step, status_kind(response)))
+}
+
+/// A failed answer's kind: its status and OAuth error, and for a 503
+/// whether it said when to come back (RFC 9110 §10.2.3 `Retry-After`, which
+/// an overloaded or degraded OP owes its clients).
+pub fn status_kind(response: &Response<Bytes>) -> String {
+    let status = response.status().as_u16();
+    let mut kind = match oauth_error(response) {
+        Some(e) => format!("{status} {e}"),
+        None => status.to_string(),
     };
-    Err(Failure::new(step, kind))
+    if status == 503 && !response.headers().contains_key("retry-after") {
+        kind.push_str(" without Retry-After");
+    }
+    kind
 }
 
 /// A request-building failure (a bug or bad setup, never the OP's fault).

@@ -10,7 +10,7 @@ mod grants;
 pub mod hostile;
 
 use crate::stats::{Failure, Steps};
-pub use context::{Ctx, Scenario, Worker, client_error, expect, oauth_error};
+pub use context::{Ctx, Scenario, Worker, client_error, expect, oauth_error, status_kind};
 pub use grants::assertion;
 
 impl Worker {
@@ -21,6 +21,7 @@ impl Worker {
             Scenario::CcMtls => grants::cc_mtls(self, ctx, steps).await,
             Scenario::CcPkjwt => grants::cc_pkjwt(self, ctx, steps).await,
             Scenario::Handshake => grants::handshake(ctx, steps).await,
+            Scenario::Introspect => grants::introspect(self, ctx, steps).await,
             Scenario::Flow | Scenario::FlowMtls => flow::flow(self, ctx, steps).await,
             Scenario::Ciba => ciba::ciba(self, ctx, steps).await,
             Scenario::CibaPending => ciba::poll_pending(self, ctx, steps).await,

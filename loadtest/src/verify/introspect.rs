@@ -67,7 +67,7 @@ pub async fn check(ctx: Arc<Ctx>, tokens: Vec<KeptToken>, concurrency: usize) ->
 }
 
 /// One RFC 7662 §2.1 request for `token` as its owner.
-async fn introspect(worker: &mut Worker, ctx: &Ctx, token: &str) -> Result<Checked, Failure> {
+pub(crate) async fn introspect(worker: &mut Worker, ctx: &Ctx, token: &str) -> Result<Checked, Failure> {
     let missing = || Failure::new(STEP, "client: no introspection_endpoint in discovery");
     let response = match ctx.scenario {
         Scenario::Flow => {

@@ -25,11 +25,7 @@ impl Checked {
     /// boolean `active`) is a failure to check, not a verdict.
     pub fn of(response: &Response<Bytes>) -> Self {
         if response.status() != 200 {
-            let kind = match crate::scenario::oauth_error(response) {
-                Some(e) => format!("{} {e}", response.status().as_u16()),
-                None => response.status().as_u16().to_string(),
-            };
-            return Checked::Failed(kind);
+            return Checked::Failed(crate::scenario::status_kind(response));
         }
         let body = serde_json::from_slice::<serde_json::Value>(response.body()).ok();
         match body.as_ref().and_then(|b| b["active"].as_bool()) {
@@ -150,7 +146,20 @@ mod tests {
             Checked::of(&answer(401, r#"{"error":"invalid_client"}"#)),
             Checked::Failed("401 invalid_client".into())
         );
-        assert_eq!(Checked::of(&answer(503, "")), Checked::Failed("503".into()));
+        // RFC 9110 §10.2.3: a 503 that does not say when to come back is
+        // told apart from one that does.
+        assert_eq!(
+            Checked::of(&answer(503, "")),
+            Checked::Failed("503 without Retry-After".into())
+        );
+        let mut later = answer(503, r#"{"error":"temporarily_unavailable"}"#);
+        later
+            .headers_mut()
+            .insert("retry-after", http::HeaderValue::from_static("1"));
+        assert_eq!(
+            Checked::of(&later),
+            Checked::Failed("503 temporarily_unavailable".into())
+        );
         assert!(matches!(
             Checked::of(&answer(200, r#"{"active":"yes"}"#)),
             Checked::Failed(_)
