@@ -28,10 +28,24 @@ pub fn page(status: StatusCode, html: String, csp: Option<&str>) -> Response<Byt
 
 /// An error page for problems that must not go to a redirect URI (the
 /// client or redirect URI is not verified: RFC 6749 §4.1.2.1).
+/// A 503 page says when to come back (RFC 9110 §10.2.3 `Retry-After`).
 pub fn error_page(status: StatusCode, error: &OAuthError, interaction_id: &str) -> Response<Bytes> {
     let message = error.description.as_deref().unwrap_or(error.code.as_str());
     let html = crate::login::error_page("This request cannot continue", message, Some(interaction_id));
-    page(status, html, None)
+    let mut response = page(status, html, None);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    response
+}
+
+/// [`error_page`] with the status of `error`'s code (RFC 6749 §5.2 and the
+/// OP's error table: `temporarily_unavailable` is 503).
+pub fn oauth_error_page(error: &OAuthError, interaction_id: &str) -> Response<Bytes> {
+    let status = StatusCode::from_u16(error.code.row().status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    error_page(status, error, interaction_id)
 }
 
 /// 303 See Other to `location`.

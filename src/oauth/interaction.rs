@@ -41,13 +41,22 @@ pub enum InteractionError {
     Random(OAuthError),
 }
 
-impl From<InteractionError> for OAuthError {
-    fn from(e: InteractionError) -> Self {
-        match e {
+impl InteractionError {
+    /// The OAuth error to answer: a store failure is `temporarily_unavailable`
+    /// (503, the step may be tried again: nothing was decided), a step that
+    /// does not fit is `invalid_request`.
+    pub fn to_oauth(&self) -> OAuthError {
+        match self {
             InteractionError::Store(_) => OAuthError::new(ErrorCode::TemporarilyUnavailable, "try again"),
-            InteractionError::Random(e) => e,
+            InteractionError::Random(e) => e.clone(),
             other => OAuthError::invalid_request(other.to_string()),
         }
+    }
+}
+
+impl From<InteractionError> for OAuthError {
+    fn from(e: InteractionError) -> Self {
+        e.to_oauth()
     }
 }
 

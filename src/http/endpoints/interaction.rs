@@ -342,10 +342,7 @@ pub async fn consent_post(op: &OpState, request: &Request<Bytes>, caller: &Calle
     };
     match location {
         Ok(location) => browser::see_other(&location),
-        Err(e) => {
-            let status = StatusCode::from_u16(e.code.row().status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            browser::error_page(status, &e, &caller.interaction_id)
-        }
+        Err(e) => browser::oauth_error_page(&e, &caller.interaction_id),
     }
 }
 

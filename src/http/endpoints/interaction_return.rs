@@ -86,10 +86,7 @@ pub async fn get(op: &OpState, request: &Request<Bytes>, caller: &Caller) -> Res
             browser::set_cookie(&mut response, BROWSER_COOKIE, "", 0);
             response
         }
-        Err(e) => {
-            let status = StatusCode::from_u16(e.code.row().status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            browser::error_page(status, &e, &caller.interaction_id)
-        }
+        Err(e) => browser::oauth_error_page(&e, &caller.interaction_id),
     }
 }
 

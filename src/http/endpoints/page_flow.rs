@@ -11,24 +11,19 @@ use crate::oauth::interaction::{self, InteractionError, Runner};
 use crate::oauth::op::OpState;
 use crate::protocol::error::OAuthError;
 use bytes::Bytes;
-use http::{Request, Response, StatusCode};
+use http::{Request, Response};
 
 /// 503 with `Retry-After` (RFC 9110 §15.6.4, §10.2.3): the hashing queue
 /// is full or the store failed; the customer may try again in a moment.
 pub(super) fn login_unavailable(reason: &str, caller: &Caller) -> Response<Bytes> {
     tracing::warn!(error = %reason, "login failed to run");
-    let mut response = browser::error_page(
-        StatusCode::SERVICE_UNAVAILABLE,
+    browser::oauth_error_page(
         &OAuthError::new(
             crate::protocol::error::ErrorCode::TemporarilyUnavailable,
             "please try again",
         ),
         &caller.interaction_id,
-    );
-    response
-        .headers_mut()
-        .insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
-    response
+    )
 }
 
 /// The interaction named by `ix`, checked against the browser's CSRF cookie
@@ -49,13 +44,16 @@ pub(super) async fn load(
     Ok((id, ix))
 }
 
-/// The error page for an interaction that cannot go on.
+/// The error page for an interaction that cannot go on: 400
+/// `invalid_request` for a step that does not fit (unknown, used, wrong
+/// stage), 503 `temporarily_unavailable` with `Retry-After` when the store
+/// could not be read or written (a full disk, an overloaded backend): the
+/// customer may try the same step again, nothing was decided.
 pub(super) fn gone(error: &InteractionError, caller: &Caller) -> Response<Bytes> {
-    browser::error_page(
-        StatusCode::BAD_REQUEST,
-        &OAuthError::invalid_request(error.to_string()),
-        &caller.interaction_id,
-    )
+    if let InteractionError::Store(e) = error {
+        tracing::warn!(error = %e, "interaction step not run: the store failed");
+    }
+    browser::oauth_error_page(&error.to_oauth(), &caller.interaction_id)
 }
 
 /// The consent page of interaction `id`.

@@ -97,6 +97,16 @@ async fn a_full_disk_answers_writes_503_serves_reads_and_resumes_by_itself() {
     };
     let op = Op::start_with_sections(TestPki::new(), sections, |_| String::new()).await;
     let before = cc_token(&op, "accounts").await;
+    // A customer on the consent page when the disk fills.
+    let (_, challenge) = pkce();
+    let pushed = op.send(true, cert_par(MTLS, &challenge, "openid accounts")).await;
+    assert_status(&pushed, 201);
+    let mut browser = Browser::new();
+    let (consent, page) = browser
+        .consent_page(&op, MTLS, &pushed_request_uri(&pushed))
+        .await;
+    let csrf = hidden_field(&page, "csrf");
+    let approve = [("decision", "approve"), ("csrf", csrf.as_str())];
 
     // 32 MiB left: under the 64 the store keeps.
     let filler = fill_until(&disk.path, 32 * MIB);
@@ -106,12 +116,22 @@ async fn a_full_disk_answers_writes_503_serves_reads_and_resumes_by_itself() {
         assert!(refused.headers().contains_key(http::header::RETRY_AFTER));
         assert_eq!(json(refused.body())["error"], "temporarily_unavailable");
     }
+    // The consent cannot be written: 503 with Retry-After (RFC 9110
+    // §10.2.3), not a 400 that would tell the customer the request is dead.
+    // The chaos campaign (scripts/chaos-disk.sh) found it answered 400.
+    let refused = browser.post(&op, &consent, &approve).await;
+    assert_status(&refused, 503);
+    assert!(refused.headers().contains_key(http::header::RETRY_AFTER));
     // Reads are served: the token issued before is found, and active.
     assert_eq!(gateway_introspection_of(&op, &before).await["active"], true);
 
-    // Space returns: the next write goes through, no restart.
+    // Space returns: the next write goes through, no restart; the consent
+    // refused above was not decided, and the same step now gives a code.
     std::fs::remove_file(&filler).unwrap();
     let after = cc_token(&op, "accounts").await;
+    let decided = browser.post(&op, &consent, &approve).await;
+    assert_status(&decided, 303);
+    assert!(query_param(&location(&decided), "code").is_some());
 
     // Nothing acknowledged was lost or damaged: both tokens are there
     // after the OP restarts on the same store.
