@@ -2,6 +2,8 @@
 //! fetched, their forms (action and `csrf` field) read and posted, redirects
 //! read from `Location` and never followed to the fintech.
 
+pub mod cookies;
+
 use super::context::{Ctx, Worker, client_error, expect};
 use crate::http::{self, Url};
 use crate::stats::{Failure, Steps};
