@@ -3,6 +3,7 @@
 //! read from `Location` and never followed to the fintech.
 
 pub mod cookies;
+pub mod forms;
 
 use super::context::{Ctx, Worker, client_error, expect};
 use crate::http::{self, Url};
