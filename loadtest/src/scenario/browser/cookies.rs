@@ -96,9 +96,10 @@ impl Jar {
             return Err(Refused::HostPrefix);
         }
         // §5.3 step 11: the same name, domain and path is the same cookie.
-        let old = self.cookies.iter().position(|c| {
-            c.name == parsed.name && c.domain == domain && c.path == parsed.path
-        });
+        let old = self
+            .cookies
+            .iter()
+            .position(|c| c.name == parsed.name && c.domain == domain && c.path == parsed.path);
         let created = match old {
             Some(i) => self.cookies.remove(i).created,
             None => {
@@ -162,15 +163,20 @@ impl Jar {
             return None;
         }
         matching.sort_by(|a, b| b.path.len().cmp(&a.path.len()).then(a.created.cmp(&b.created)));
-        let pairs: Vec<String> = matching.iter().map(|c| format!("{}={}", c.name, c.value)).collect();
+        let pairs: Vec<String> = matching
+            .iter()
+            .map(|c| format!("{}={}", c.name, c.value))
+            .collect();
         Some(pairs.join("; "))
     }
 
     /// How many cookies are kept.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.cookies.len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.cookies.is_empty()
     }
@@ -287,9 +293,8 @@ fn domain_match(host: &str, domain: &str) -> bool {
 /// RFC 6265 §5.1.1: a cookie date, read leniently (the first time,
 /// day-of-month, month and year tokens found, in any order).
 fn parse_date(value: &str) -> Option<SystemTime> {
-    let delimiter = |c: char| {
-        matches!(c, '\x09' | '\x20'..='\x2f' | '\x3b'..='\x40' | '\x5b'..='\x60' | '\x7b'..='\x7e')
-    };
+    let delimiter =
+        |c: char| matches!(c, '\x09' | '\x20'..='\x2f' | '\x3b'..='\x40' | '\x5b'..='\x60' | '\x7b'..='\x7e');
     let (mut time, mut day, mut month, mut year) = (None, None, None, None);
     for token in value.split(delimiter).filter(|t| !t.is_empty()) {
         if time.is_none()

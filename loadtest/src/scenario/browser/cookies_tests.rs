@@ -54,7 +54,10 @@ fn rfc6265_5_1_3_domain_match() {
     assert!(!domain_match("evilop.test", "op.test"), "must end at a dot");
     assert!(!domain_match("op.test", "login.op.test"));
     assert!(domain_match("127.0.0.1", "127.0.0.1"));
-    assert!(!domain_match("10.0.0.1", "0.0.1"), "no suffix match on an IP address");
+    assert!(
+        !domain_match("10.0.0.1", "0.0.1"),
+        "no suffix match on an IP address"
+    );
 }
 
 #[test]
@@ -62,7 +65,11 @@ fn rfc6265_5_3_step_6_no_domain_is_host_only() {
     let jar = jar_with(&[("a=1", "op.test", "/")]);
     assert_eq!(jar.header("op.test", "/", now()).as_deref(), Some("a=1"));
     assert_eq!(jar.header("login.op.test", "/", now()), None);
-    assert_eq!(jar.header("OP.TEST", "/", now()).as_deref(), Some("a=1"), "hosts compare case-blind");
+    assert_eq!(
+        jar.header("OP.TEST", "/", now()).as_deref(),
+        Some("a=1"),
+        "hosts compare case-blind"
+    );
 }
 
 #[test]
@@ -77,9 +84,19 @@ fn rfc6265_5_3_step_6_a_domain_cookie_goes_to_subdomains() {
 fn rfc6265_5_3_step_6_a_domain_the_host_does_not_match_is_refused() {
     let mut jar = Jar::default();
     let at = |jar: &mut Jar, header| jar.store(header, "op.test", "/", now());
-    assert_eq!(at(&mut jar, "a=1; Domain=login.op.test"), Err(Refused::ForeignDomain));
-    assert_eq!(at(&mut jar, "a=1; Domain=bank.example"), Err(Refused::ForeignDomain));
-    assert_eq!(at(&mut jar, "a=1; Domain=test"), Ok(Stored::Kept), "no public suffix list here");
+    assert_eq!(
+        at(&mut jar, "a=1; Domain=login.op.test"),
+        Err(Refused::ForeignDomain)
+    );
+    assert_eq!(
+        at(&mut jar, "a=1; Domain=bank.example"),
+        Err(Refused::ForeignDomain)
+    );
+    assert_eq!(
+        at(&mut jar, "a=1; Domain=test"),
+        Ok(Stored::Kept),
+        "no public suffix list here"
+    );
     assert_eq!(
         jar.store("b=1; Domain=0.0.1", "127.0.0.1", "/", now()),
         Err(Refused::ForeignDomain)
@@ -99,7 +116,10 @@ fn rfc6265_5_2_name_value_pair_rules() {
     let mut jar = Jar::default();
     assert_eq!(jar.store("novalue", "op.test", "/", now()), Err(Refused::NoName));
     assert_eq!(jar.store(" =v", "op.test", "/", now()), Err(Refused::NoName));
-    assert_eq!(jar.store(" a = b=c ; Secure", "op.test", "/", now()), Ok(Stored::Kept));
+    assert_eq!(
+        jar.store(" a = b=c ; Secure", "op.test", "/", now()),
+        Ok(Stored::Kept)
+    );
     assert_eq!(jar.header("op.test", "/", now()).as_deref(), Some("a=b=c"));
 }
 
@@ -135,17 +155,29 @@ fn rfc6265_5_3_step_11_the_same_name_domain_and_path_replaces() {
     assert_eq!(jar.len(), 3);
     // §5.4 step 2: longer paths first; then the replaced `a` keeps its
     // creation time and so stays before `b`.
-    assert_eq!(jar.header("op.test", "/u/x", now()).as_deref(), Some("a=3; a=2; b=1"));
+    assert_eq!(
+        jar.header("op.test", "/u/x", now()).as_deref(),
+        Some("a=3; a=2; b=1")
+    );
 }
 
 #[test]
 fn rfc6265_5_2_2_max_age_zero_or_less_removes() {
     let mut jar = jar_with(&[("a=1; Path=/", "op.test", "/"), ("b=1", "op.test", "/")]);
-    assert_eq!(jar.store("a=; Max-Age=0; Path=/", "op.test", "/", now()), Ok(Stored::Removed));
-    assert_eq!(jar.store("b=; Max-Age=-5", "op.test", "/", now()), Ok(Stored::Removed));
+    assert_eq!(
+        jar.store("a=; Max-Age=0; Path=/", "op.test", "/", now()),
+        Ok(Stored::Removed)
+    );
+    assert_eq!(
+        jar.store("b=; Max-Age=-5", "op.test", "/", now()),
+        Ok(Stored::Removed)
+    );
     assert!(jar.is_empty());
     // Not a number: the attribute is ignored and the cookie kept.
-    assert_eq!(jar.store("c=1; Max-Age=soon", "op.test", "/", now()), Ok(Stored::Kept));
+    assert_eq!(
+        jar.store("c=1; Max-Age=soon", "op.test", "/", now()),
+        Ok(Stored::Kept)
+    );
 }
 
 #[test]
@@ -153,7 +185,10 @@ fn rfc6265_5_2_2_max_age_sets_the_expiry_and_wins_over_expires() {
     let mut jar = Jar::default();
     let set = "a=1; Max-Age=60; Expires=Thu, 01 Jan 1970 00:00:00 GMT";
     assert_eq!(jar.store(set, "op.test", "/", now()), Ok(Stored::Kept));
-    assert!(jar.header("op.test", "/", now() + Duration::from_secs(59)).is_some());
+    assert!(
+        jar.header("op.test", "/", now() + Duration::from_secs(59))
+            .is_some()
+    );
     assert_eq!(jar.header("op.test", "/", now() + Duration::from_secs(60)), None);
 }
 
@@ -166,7 +201,10 @@ fn rfc6265_5_2_1_an_expires_in_the_past_removes() {
     let later = "a=y; Expires=Wed, 09 Jun 2100 10:18:14 GMT";
     assert_eq!(jar.store(later, "op.test", "/", now()), Ok(Stored::Kept));
     // An unparsable date is ignored: a session cookie.
-    assert_eq!(jar.store("b=1; Expires=someday", "op.test", "/", now()), Ok(Stored::Kept));
+    assert_eq!(
+        jar.store("b=1; Expires=someday", "op.test", "/", now()),
+        Ok(Stored::Kept)
+    );
     assert_eq!(jar.header("op.test", "/", now()).as_deref(), Some("a=y; b=1"));
 }
 
@@ -174,12 +212,25 @@ fn rfc6265_5_2_1_an_expires_in_the_past_removes() {
 fn rfc6265_5_1_1_dates_are_read_leniently() {
     let epoch_plus = |s: u64| Some(UNIX_EPOCH + Duration::from_secs(s));
     // RFC 1123, RFC 850 and asctime forms of 1994-11-06 08:49:37 UTC.
-    assert_eq!(parse_date("Sun, 06 Nov 1994 08:49:37 GMT"), epoch_plus(784_111_777));
-    assert_eq!(parse_date("Sunday, 06-Nov-94 08:49:37 GMT"), epoch_plus(784_111_777));
+    assert_eq!(
+        parse_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+        epoch_plus(784_111_777)
+    );
+    assert_eq!(
+        parse_date("Sunday, 06-Nov-94 08:49:37 GMT"),
+        epoch_plus(784_111_777)
+    );
     assert_eq!(parse_date("Sun Nov  6 08:49:37 1994"), epoch_plus(784_111_777));
     assert_eq!(parse_date("Thu, 01 Jan 1970 00:00:00 GMT"), epoch_plus(0));
-    assert_eq!(parse_date("Sat, 29 Feb 2020 00:00:01 GMT"), epoch_plus(1_582_934_401));
-    assert_eq!(parse_date("01 Jan 1601 00:00:00"), Some(UNIX_EPOCH), "before 1970: past");
+    assert_eq!(
+        parse_date("Sat, 29 Feb 2020 00:00:01 GMT"),
+        epoch_plus(1_582_934_401)
+    );
+    assert_eq!(
+        parse_date("01 Jan 1601 00:00:00"),
+        Some(UNIX_EPOCH),
+        "before 1970: past"
+    );
     assert_eq!(parse_date("Thu, 32 Jan 2030 00:00:00 GMT"), None);
     assert_eq!(parse_date("Thu, 01 Jan 2030 24:00:00 GMT"), None);
     assert_eq!(parse_date("01 Jan 1600 00:00:00"), None);
@@ -196,10 +247,20 @@ fn rfc6265bis_4_1_3_cookie_prefixes() {
         Ok(Stored::Kept)
     );
     assert_eq!(at("__Host-a=v; Path=/"), Err(Refused::HostPrefix));
-    assert_eq!(at("__Host-a=v; Secure"), Err(Refused::HostPrefix), "default path /login");
-    assert_eq!(at("__Host-a=v; Secure; Path=/; Domain=op.test"), Err(Refused::HostPrefix));
+    assert_eq!(
+        at("__Host-a=v; Secure"),
+        Err(Refused::HostPrefix),
+        "default path /login"
+    );
+    assert_eq!(
+        at("__Host-a=v; Secure; Path=/; Domain=op.test"),
+        Err(Refused::HostPrefix)
+    );
     assert_eq!(at("__Secure-a=v"), Err(Refused::SecurePrefix));
-    assert_eq!(at("__Secure-a=v; Secure; Domain=op.test; Path=/"), Ok(Stored::Kept));
+    assert_eq!(
+        at("__Secure-a=v; Secure; Domain=op.test; Path=/"),
+        Ok(Stored::Kept)
+    );
     assert_eq!(
         jar.header("op.test", "/", now()).as_deref(),
         Some("__Host-fiducia-interaction=v; __Secure-a=v")

@@ -43,7 +43,11 @@ impl Control {
 
     /// A control whose value the entry list carries (not a button).
     fn is_field(&self) -> bool {
-        !self.button && !matches!(self.kind.as_str(), "submit" | "image" | "reset" | "button" | "file")
+        !self.button
+            && !matches!(
+                self.kind.as_str(),
+                "submit" | "image" | "reset" | "button" | "file"
+            )
     }
 }
 
@@ -203,7 +207,10 @@ impl Tag {
         let name = s[name_start..i].to_ascii_lowercase();
         let mut attributes: Vec<(String, String)> = Vec::new();
         loop {
-            while bytes.get(i).is_some_and(|b| b.is_ascii_whitespace() || *b == b'/') {
+            while bytes
+                .get(i)
+                .is_some_and(|b| b.is_ascii_whitespace() || *b == b'/')
+            {
                 i += 1;
             }
             match bytes.get(i) {
@@ -240,7 +247,10 @@ impl Tag {
                     }
                     _ => {
                         let start = i;
-                        while bytes.get(i).is_some_and(|b| !b.is_ascii_whitespace() && *b != b'>') {
+                        while bytes
+                            .get(i)
+                            .is_some_and(|b| !b.is_ascii_whitespace() && *b != b'>')
+                        {
                             i += 1;
                         }
                         &s[start..i]

@@ -68,11 +68,20 @@ fn only_the_submitter_button_and_checked_choices_are_submitted() {
     let accept = form.submit_button("action", Some("accept"));
     assert_eq!(accept, Some(8));
     assert_eq!(form.default_button(), Some(7));
-    assert_eq!(form.submit_button("help", None), None, "type=button submits nothing");
+    assert_eq!(
+        form.submit_button("help", None),
+        None,
+        "type=button submits nothing"
+    );
     assert_eq!(
         form.entries(&[], accept),
-        [("t", "1"), ("account", "a1"), ("terms", "on"), ("action", "accept")]
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+        [
+            ("t", "1"),
+            ("account", "a1"),
+            ("terms", "on"),
+            ("action", "accept")
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
     );
 }
 

@@ -1,156 +1,187 @@
-//! The customer's browser as `flow` plays it: cookies kept, the OP's pages
-//! fetched, their forms (action and `csrf` field) read and posted, redirects
-//! read from `Location` and never followed to the fintech.
+//! The customer's browser as `flow` plays it: a cookie jar (`cookies.rs`,
+//! RFC 6265), redirect chains followed (`redirects.rs`, RFC 9110 §15.4) up
+//! to the client's `redirect_uri`, which is read and never requested, and
+//! the login and consent forms found by the setup's `[browser]` table and
+//! submitted as a browser submits them (`pages.rs`, `forms.rs`).
+//!
+//! Each request is timed into the flow's step stats. A navigation's first
+//! request is its own step (`authorize`, `login`, `consent`); the redirects
+//! it leads to are summed into one sample of the step they lead to
+//! (`login_page`, `consent_page`; a consent's redirects count into
+//! `consent`). Against Fiducia, whose pages redirect once, the steps are
+//! the same requests as they always were.
 
 pub mod cookies;
 pub mod forms;
+pub mod pages;
+pub mod redirects;
 
 use super::context::{Ctx, Worker, client_error, expect};
-use crate::http::{self, Url};
+use crate::http;
+use crate::setup::BrowserConfig;
 use crate::stats::{Failure, Steps};
 use bytes::Bytes;
-use std::time::Instant;
+use cookies::Jar;
+use pages::Page;
+use redirects::{MAX_REDIRECTS, Navigation, RedirectUri, Target};
+use std::time::{Duration, Instant, SystemTime};
 
-/// The customer's browser for one flow: its cookies.
-#[derive(Default)]
-pub(super) struct Browser {
-    cookies: Vec<(String, String)>,
+/// OAuth `error` values kept in a failure at most this long: the error
+/// table of a run must not grow with what a server writes.
+const MAX_ERROR_CHARS: usize = 64;
+
+/// Where a navigation ended.
+pub enum Landing {
+    /// A page (200).
+    Page(Page),
+    /// A redirect to the client's `redirect_uri` without `error`: the
+    /// authorization response's parameters (RFC 6749 §4.1.2).
+    Back(Vec<(String, String)>),
 }
 
-impl Browser {
-    pub(super) async fn get(
-        &mut self,
-        worker: &mut Worker,
-        ctx: &Ctx,
-        step: &'static str,
-        url: &Url,
-        steps: &mut Steps,
-    ) -> Result<::http::Response<Bytes>, Failure> {
-        let cookie = self.cookie_header();
-        let request = http::get(url, &cookie_pair(&cookie)).map_err(client_error(step))?;
-        self.send(worker, ctx, step, url, request, steps).await
+/// The customer's browser for one flow: its cookies, how it finds forms,
+/// and where it stops.
+pub struct Browser<'a> {
+    jar: Jar,
+    pub config: &'a BrowserConfig,
+    redirect_uri: RedirectUri,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(config: &'a BrowserConfig, redirect_uri: &str) -> Self {
+        Self {
+            jar: Jar::default(),
+            config,
+            redirect_uri: RedirectUri::new(redirect_uri),
+        }
     }
 
+    /// Makes `request` and follows its redirects (at most
+    /// [`MAX_REDIRECTS`]) to a page or to the redirect_uri. `first` names
+    /// the first request's step, `then` the redirects'. A redirect to the
+    /// redirect_uri with an `error` fails as `STATUS error`.
     #[allow(clippy::too_many_arguments)]
-    pub(super) async fn post(
+    pub async fn navigate(
         &mut self,
         worker: &mut Worker,
         ctx: &Ctx,
-        step: &'static str,
-        url: &Url,
-        params: &[(&str, &str)],
+        mut request: Navigation,
+        first: &'static str,
+        then: &'static str,
         steps: &mut Steps,
-    ) -> Result<::http::Response<Bytes>, Failure> {
-        let cookie = self.cookie_header();
-        let request = http::post_form(url, params, &cookie_pair(&cookie)).map_err(client_error(step))?;
-        self.send(worker, ctx, step, url, request, steps).await
+    ) -> Result<Landing, Failure> {
+        let mut timings = Timings::default();
+        let mut step = first;
+        let result = 'chain: {
+            for _ in 0..=MAX_REDIRECTS {
+                let started = Instant::now();
+                let response = match self.send(worker, ctx, step, &request).await {
+                    Ok(r) => r,
+                    Err(e) => break 'chain Err(e),
+                };
+                timings.add(step, started.elapsed());
+                let status = response.status().as_u16();
+                if !redirects::is_redirect(status) {
+                    break 'chain expect(step, &response, 200).map(|()| {
+                        Landing::Page(Page {
+                            url: request.url,
+                            html: String::from_utf8_lossy(response.body()).into_owned(),
+                        })
+                    });
+                }
+                let Some(location) = header(&response, "location") else {
+                    break 'chain Err(Failure::new(
+                        step,
+                        format!("unexpected: {status} without Location"),
+                    ));
+                };
+                match redirects::target(&request.url, &location, &self.redirect_uri) {
+                    Ok(Target::Back(params)) => break 'chain back(step, status, params),
+                    Ok(Target::Follow(url)) => {
+                        request = redirects::next(status, request, url);
+                        step = then;
+                    }
+                    Err(_) => {
+                        break 'chain Err(Failure::new(
+                            step,
+                            format!("unexpected: {status} to a Location that is not https"),
+                        ));
+                    }
+                }
+            }
+            Err(Failure::new(
+                step,
+                format!("unexpected: too many redirects (more than {MAX_REDIRECTS})"),
+            ))
+        };
+        timings.record(steps);
+        result
     }
 
+    /// One request with the cookies it matches; the answer's cookies kept.
     async fn send(
         &mut self,
         worker: &mut Worker,
         ctx: &Ctx,
         step: &'static str,
-        url: &Url,
-        request: ::http::Request<http_body_util::Full<Bytes>>,
-        steps: &mut Steps,
+        request: &Navigation,
     ) -> Result<::http::Response<Bytes>, Failure> {
-        let started = Instant::now();
-        let response = worker.send(ctx, step, url, false, request).await?;
-        steps.record(step, started.elapsed());
+        let url = &request.url;
+        let cookie = self.jar.header(&url.host, &url.path, SystemTime::now());
+        let headers: Vec<(&str, &str)> = cookie.iter().map(|c| ("cookie", c.as_str())).collect();
+        let built = match &request.form {
+            None => http::get(url, &headers),
+            Some(form) => {
+                let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                http::post_form(url, &pairs, &headers)
+            }
+        };
+        let response = worker
+            .send(ctx, step, url, false, built.map_err(client_error(step))?)
+            .await?;
+        let now = SystemTime::now();
         for value in response.headers().get_all("set-cookie") {
-            let Some((name, value)) = value
-                .to_str()
-                .ok()
-                .and_then(|v| v.split(';').next())
-                .and_then(|p| p.split_once('='))
-            else {
-                continue;
-            };
-            self.cookies.retain(|(n, _)| n != name.trim());
-            self.cookies
-                .push((name.trim().to_string(), value.trim().to_string()));
+            if let Ok(value) = value.to_str() {
+                // A refused cookie is ignored, as browsers ignore it.
+                let _ = self.jar.store(value, &url.host, &url.path, now);
+            }
         }
         Ok(response)
     }
+}
 
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
+/// The authorization response at the redirect_uri: its parameters, or the
+/// failure its `error` names (RFC 6749 §4.1.2.1).
+fn back(step: &'static str, status: u16, params: Vec<(String, String)>) -> Result<Landing, Failure> {
+    match params.iter().find(|(k, _)| k == "error") {
+        Some((_, error)) => {
+            let error: String = error.chars().take(MAX_ERROR_CHARS).collect();
+            Err(Failure::new(step, format!("{status} {error}")))
+        }
+        None => Ok(Landing::Back(params)),
     }
 }
 
-fn cookie_pair(cookie: &str) -> Vec<(&str, &str)> {
-    match cookie.is_empty() {
-        true => Vec::new(),
-        false => vec![("cookie", cookie)],
+/// The time of a navigation's requests by step, one sample per step.
+#[derive(Default)]
+struct Timings(Vec<(&'static str, Duration)>);
+
+impl Timings {
+    fn add(&mut self, step: &'static str, took: Duration) {
+        match self.0.iter_mut().find(|(s, _)| *s == step) {
+            Some((_, total)) => *total += took,
+            None => self.0.push((step, took)),
+        }
     }
-}
 
-/// The 303 (or 302) `Location` of `response`, resolved against `base`.
-pub(super) fn redirect(
-    step: &'static str,
-    base: &Url,
-    response: &::http::Response<Bytes>,
-) -> Result<Url, Failure> {
-    if !matches!(response.status().as_u16(), 302 | 303) {
-        expect(step, response, 303)?;
+    fn record(self, steps: &mut Steps) {
+        for (step, took) in self.0 {
+            steps.record(step, took);
+        }
     }
-    let location =
-        header(response, "location").ok_or_else(|| Failure::new(step, "unexpected: no Location"))?;
-    base.join(&location).map_err(client_error(step))
-}
-
-/// The form's `action` (resolved against `page_url`) and its `csrf` field.
-pub(super) fn form_of(
-    step: &'static str,
-    page_url: &Url,
-    page: &::http::Response<Bytes>,
-) -> Result<(Url, String), Failure> {
-    let html =
-        std::str::from_utf8(page.body()).map_err(|_| Failure::new(step, "unexpected: page is not UTF-8"))?;
-    let csrf = attribute_after(html, "name=\"csrf\"", "value")
-        .ok_or_else(|| Failure::new(step, "unexpected: no csrf field"))?;
-    let action = match attribute_after(html, "<form", "action") {
-        Some(a) => page_url
-            .join(&a.replace("&amp;", "&"))
-            .map_err(client_error(step))?,
-        None => page_url.clone(),
-    };
-    Ok((action, csrf))
-}
-
-/// The value of `attr="..."` after the first `marker` in `html`.
-fn attribute_after(html: &str, marker: &str, attr: &str) -> Option<String> {
-    let from = html.find(marker)?;
-    let needle = format!("{attr}=\"");
-    let start = html[from..].find(&needle)? + from + needle.len();
-    let end = html[start..].find('"')? + start;
-    Some(html[start..end].to_string())
 }
 
 /// A response header as a string.
-pub(super) fn header(response: &::http::Response<Bytes>, name: &str) -> Option<String> {
+pub fn header(response: &::http::Response<Bytes>, name: &str) -> Option<String> {
     response.headers().get(name)?.to_str().ok().map(String::from)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn forms_give_their_action_and_csrf_field() {
-        let html = r#"<p>x</p><form method="post" action="/login/int-1"><input type="hidden" name="csrf" value="abc"></form>"#;
-        assert_eq!(
-            attribute_after(html, "<form", "action").as_deref(),
-            Some("/login/int-1")
-        );
-        assert_eq!(
-            attribute_after(html, "name=\"csrf\"", "value").as_deref(),
-            Some("abc")
-        );
-    }
 }
