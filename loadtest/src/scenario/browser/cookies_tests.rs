@@ -266,3 +266,53 @@ fn rfc6265bis_4_1_3_cookie_prefixes() {
         Some("__Host-fiducia-interaction=v; __Secure-a=v")
     );
 }
+
+/// Pseudo-random `Set-Cookie` headers from fragments that matter to the
+/// parser: storing never panics and the jar stays within its bounds.
+#[test]
+fn arbitrary_set_cookie_headers_never_panic() {
+    const PARTS: [&str; 22] = [
+        "a",
+        "=",
+        ";",
+        " ",
+        "Path",
+        "Domain",
+        "Max-Age",
+        "Expires",
+        "Secure",
+        "/",
+        ".",
+        "op.test",
+        "-",
+        "99999999999999999999",
+        "0",
+        "Jan",
+        "1970",
+        "12:00:00",
+        "__Host-",
+        "é",
+        ",",
+        "\t",
+    ];
+    let mut jar = Jar::default();
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    for i in 0..5000 {
+        let mut header = String::new();
+        for _ in 0..(next(&mut seed) % 30) {
+            header.push_str(PARTS[(next(&mut seed) % PARTS.len() as u64) as usize]);
+        }
+        let _ = jar.store(&format!("c{i}{header}"), "login.op.test", "/u/start", now());
+        let _ = parse_date(&header);
+        assert!(jar.len() <= MAX_COOKIES);
+    }
+    let _ = jar.header("login.op.test", "/u/x", now());
+}
+
+/// xorshift64: the next pseudo-random number.
+fn next(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}

@@ -120,3 +120,54 @@ fn broken_markup_ends_cleanly() {
     let form = &forms("<form><input name=é value='ü&amp;'></form>")[0];
     assert_eq!(form.field("é"), Some("ü&"));
 }
+
+/// Pseudo-random pages from fragments that matter to the scanner (tags cut
+/// short, quotes unclosed, references broken, multi-byte characters next
+/// to delimiters): reading and submitting their forms never panics.
+#[test]
+fn arbitrary_markup_never_panics() {
+    const PARTS: [&str; 24] = [
+        "<form",
+        "</form>",
+        "<input",
+        "<button",
+        ">",
+        "/>",
+        " name=",
+        " value=",
+        "\"",
+        "'",
+        "=",
+        "&amp;",
+        "&#x",
+        ";",
+        "<!--",
+        "-->",
+        "<script>",
+        "</script",
+        "é",
+        "ü€",
+        " type=hidden",
+        " checked",
+        "<",
+        "a",
+    ];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..5000 {
+        let mut page = String::new();
+        for _ in 0..(next(&mut seed) % 40) {
+            page.push_str(PARTS[(next(&mut seed) % PARTS.len() as u64) as usize]);
+        }
+        for form in forms(&page) {
+            let _ = form.entries(&[("a", "b")], form.default_button());
+        }
+    }
+}
+
+/// xorshift64: the next pseudo-random number.
+fn next(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
