@@ -113,3 +113,38 @@ async fn a_redirect_loop_ends_with_too_many_redirects() {
         ["login_page: unexpected: too many redirects (more than 20)"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_at_the_redirect_uri_fails_named_by_it() {
+    let op = StandIn::start(Behaviour::DenyConsent).await;
+    let setup = op.setup_file("setup.toml", BROWSER);
+    let report = load(&setup, "flow", &["--concurrency", "1", "--requests", "2"]).await;
+    assert_eq!((report.ok, report.failed), (0, 2), "{:?}", report.errors);
+    let errors: Vec<&String> = report.errors.keys().collect();
+    assert_eq!(errors, ["consent: 302 access_denied"]);
+    assert_eq!(op.violations(), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_op_that_asks_no_consent_sends_the_customer_back_after_the_login() {
+    let op = StandIn::start(Behaviour::SkipConsent).await;
+    let setup = op.setup_file("setup.toml", BROWSER);
+    let report = load(&setup, "flow", &["--concurrency", "1", "--requests", "3"]).await;
+    assert_eq!(
+        (report.ok, report.failed),
+        (3, 0),
+        "{:?} {:?}",
+        report.errors,
+        op.violations()
+    );
+    let steps: Vec<&str> = report.steps.iter().map(|s| s.step.as_str()).collect();
+    assert!(
+        !steps.contains(&"consent_page") && !steps.contains(&"consent"),
+        "{steps:?}"
+    );
+    // The login's redirects back to the client count into `login`.
+    assert!(
+        report.steps.iter().all(|s| s.count == 3),
+        "one sample per step and flow"
+    );
+}

@@ -4,12 +4,13 @@
 //! dials 127.0.0.1 for both with `--target`), so that cookie domains can be
 //! told apart. Its pages are unlike Fiducia's on purpose: other field
 //! names, redirect chains of two, cookies that must come back only where
-//! RFC 6265 sends them (`routes.rs`). It checks PKCE (RFC 7636 §4.6) and
+//! RFC 6265 sends them (`pages.rs`). It checks PKCE (RFC 7636 §4.6) and
 //! single-use codes, but not the client assertions' or DPoP proofs'
 //! signatures: it stands in for the browser's side of an OP.
 //!
 //! Whatever it finds wrong it answers 400 and writes into `violations`.
 
+mod pages;
 mod routes;
 
 use bytes::Bytes;
@@ -36,10 +37,14 @@ pub const USER: (&str, &str) = ("alice", "s3cret & more");
 /// How the stand-in behaves.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Behaviour {
-    /// The flow as described in `routes.rs`.
+    /// The flow as described in `pages.rs`.
     Normal,
     /// `/authorize` redirects to `/spin`, which redirects to itself.
     RedirectLoop,
+    /// The consent ends at the redirect_uri with `error=access_denied`.
+    DenyConsent,
+    /// No consent page: after the login, straight back to the client.
+    SkipConsent,
 }
 
 /// One authorization in progress (keyed by its `rid`, the request_uri's id).

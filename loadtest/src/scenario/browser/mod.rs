@@ -4,12 +4,13 @@
 //! the login and consent forms found by the setup's `[browser]` table and
 //! submitted as a browser submits them (`pages.rs`, `forms.rs`).
 //!
-//! Each request is timed into the flow's step stats. A navigation's first
-//! request is its own step (`authorize`, `login`, `consent`); the redirects
-//! it leads to are summed into one sample of the step they lead to
-//! (`login_page`, `consent_page`; a consent's redirects count into
-//! `consent`). Against Fiducia, whose pages redirect once, the steps are
-//! the same requests as they always were.
+//! Each request is timed into the flow's step stats, one sample per step
+//! and flow. A navigation's first request is its own step (`authorize`,
+//! `login`, `consent`); the redirects it leads to are summed into the step
+//! of the page they lead to (`login_page`, `consent_page`), or into the
+//! first request's step when they end at the redirect_uri (a consent's, or
+//! a login's at an OP that asks no consent). Against Fiducia, whose pages
+//! redirect once, the steps are the same requests as they always were.
 
 pub mod cookies;
 pub mod forms;
@@ -72,6 +73,9 @@ impl<'a> Browser<'a> {
     ) -> Result<Landing, Failure> {
         let mut timings = Timings::default();
         let mut step = first;
+        // Whether the chain reached the redirect_uri: its redirects are then
+        // the first request's step's, there is no page.
+        let mut back_at_client = false;
         let result = 'chain: {
             for _ in 0..=MAX_REDIRECTS {
                 let started = Instant::now();
@@ -96,7 +100,10 @@ impl<'a> Browser<'a> {
                     ));
                 };
                 match redirects::target(&request.url, &location, &self.redirect_uri) {
-                    Ok(Target::Back(params)) => break 'chain back(step, status, params),
+                    Ok(Target::Back(params)) => {
+                        back_at_client = true;
+                        break 'chain back(step, status, params);
+                    }
                     Ok(Target::Follow(url)) => {
                         request = redirects::next(status, request, url);
                         step = then;
@@ -114,7 +121,7 @@ impl<'a> Browser<'a> {
                 format!("unexpected: too many redirects (more than {MAX_REDIRECTS})"),
             ))
         };
-        timings.record(steps);
+        timings.record(steps, back_at_client.then_some((then, first)));
         result
     }
 
@@ -174,7 +181,14 @@ impl Timings {
         }
     }
 
-    fn record(self, steps: &mut Steps) {
+    /// Records the samples, those of `rename`'s first step as its second's.
+    fn record(mut self, steps: &mut Steps, rename: Option<(&'static str, &'static str)>) {
+        if let Some((from, to)) = rename
+            && let Some(i) = self.0.iter().position(|(s, _)| *s == from)
+        {
+            let (_, took) = self.0.remove(i);
+            self.add(to, took);
+        }
         for (step, took) in self.0 {
             steps.record(step, took);
         }
