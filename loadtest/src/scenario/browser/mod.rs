@@ -59,8 +59,9 @@ impl<'a> Browser<'a> {
 
     /// Makes `request` and follows its redirects (at most
     /// [`MAX_REDIRECTS`]) to a page or to the redirect_uri. `first` names
-    /// the first request's step, `then` the redirects'. A redirect to the
-    /// redirect_uri with an `error` fails as `STATUS error`.
+    /// the first request's step, `then` the redirects' (unless they end at
+    /// the redirect_uri). A redirect to the redirect_uri with an `error`
+    /// fails as `first: STATUS error`.
     #[allow(clippy::too_many_arguments)]
     pub async fn navigate(
         &mut self,
@@ -101,8 +102,9 @@ impl<'a> Browser<'a> {
                 };
                 match redirects::target(&request.url, &location, &self.redirect_uri) {
                     Ok(Target::Back(params)) => {
+                        // Named, like its time, by the step that led here.
                         back_at_client = true;
-                        break 'chain back(step, status, params);
+                        break 'chain back(first, status, params);
                     }
                     Ok(Target::Follow(url)) => {
                         request = redirects::next(status, request, url);
