@@ -77,6 +77,7 @@ pub struct StandIn {
 impl Drop for StandIn {
     fn drop(&mut self) {
         self.task.abort();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
