@@ -63,20 +63,92 @@ impl Url {
         })
     }
 
-    /// `url` itself when absolute, else resolved against this URL's origin.
-    pub fn join(&self, url: &str) -> anyhow::Result<Self> {
-        if url.starts_with("https://") {
-            return Self::parse(url);
+    /// `reference` resolved against this URL (RFC 3986 §5.2, as RFC 9110
+    /// §10.2.2 asks of a relative `Location`): absolute `https` URLs,
+    /// network-path (`//host/p`), absolute-path, query-only and relative-path
+    /// references, dot segments removed (§5.2.4); the fragment is dropped,
+    /// it is never sent. Other schemes are refused: every hop is https.
+    pub fn join(&self, reference: &str) -> anyhow::Result<Self> {
+        let reference = reference.trim();
+        let reference = reference.split_once('#').map_or(reference, |(r, _)| r);
+        if let Some(rest) = reference.strip_prefix("//") {
+            return Self::parse(&format!("https://{rest}"));
         }
-        if !url.starts_with('/') {
-            return Err(anyhow!("relative reference without a leading slash: {url}"));
+        if starts_with_ignore_case(reference, "https://") {
+            return Self::parse(&format!("https://{}", &reference[8..]));
         }
+        // RFC 3986 §3.1: a scheme is letters, digits, `+`, `-`, `.` before
+        // the first `:`, and a relative path's first segment has no `:` (§4.2).
+        let first_segment = reference.split(['/', '?']).next().unwrap_or_default();
+        if first_segment.contains(':') {
+            return Err(anyhow!("not an https URL: {reference}"));
+        }
+        let (base_path, base_query) = split_query(&self.path);
+        let (ref_path, ref_query) = split_query(reference);
+        let (path, query) = match ref_path {
+            "" => (base_path.to_string(), ref_query.or(base_query)),
+            p if p.starts_with('/') => (remove_dot_segments(p), ref_query),
+            p => {
+                // §5.2.3: the base path up to its last `/`, then the reference.
+                let dir = base_path.rfind('/').map_or("/", |i| &base_path[..=i]);
+                (remove_dot_segments(&format!("{dir}{p}")), ref_query)
+            }
+        };
+        let path = match query {
+            Some(q) => format!("{path}?{q}"),
+            None => path,
+        };
         Ok(Self {
             authority: self.authority.clone(),
             host: self.host.clone(),
-            path: url.to_string(),
+            path,
         })
     }
+
+    /// The path without the query (`/` at least).
+    pub fn path_only(&self) -> &str {
+        split_query(&self.path).0
+    }
+
+    /// The URL as a string (the port always written).
+    pub fn to_absolute(&self) -> String {
+        format!("https://{}{}", self.authority, self.path)
+    }
+}
+
+fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
+    s.get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+}
+
+/// `path?query` split at the first `?`.
+fn split_query(s: &str) -> (&str, Option<&str>) {
+    match s.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (s, None),
+    }
+}
+
+/// RFC 3986 §5.2.4: `.` and `..` segments removed from an absolute path.
+fn remove_dot_segments(path: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    let last = segments.len().saturating_sub(1);
+    for (i, segment) in segments.iter().enumerate() {
+        match *segment {
+            "." | ".." => {
+                if *segment == ".." {
+                    out.pop();
+                }
+                // A trailing `.` or `..` leaves the path ending in `/`.
+                if i == last {
+                    out.push("");
+                }
+            }
+            s => out.push(s),
+        }
+    }
+    format!("/{}", out.join("/"))
 }
 
 /// The TLS client configurations of a run.
@@ -125,6 +197,10 @@ impl TlsConfigs {
     }
 }
 
+/// The largest response body read (1 MiB): pages, discovery documents and
+/// token responses are far smaller; a larger one fails its step.
+pub const MAX_BODY: usize = 1 << 20;
+
 /// One HTTP/1.1 connection over TLS.
 pub struct Conn {
     sender: SendRequest<Full<Bytes>>,
@@ -167,7 +243,13 @@ impl Conn {
         self.sender.ready().await?;
         let response = self.sender.send_request(request).await?;
         let (parts, body) = response.into_parts();
-        let body = body.collect().await?.to_bytes();
+        // A hostile or broken server cannot make the generator hold more
+        // than MAX_BODY per response.
+        let body = http_body_util::Limited::new(body, MAX_BODY)
+            .collect()
+            .await
+            .map_err(|e| anyhow!("response body: {e}"))?
+            .to_bytes();
         Ok(Response::from_parts(parts, body))
     }
 }
@@ -225,5 +307,44 @@ mod tests {
         assert_eq!(u.join("/login/x").unwrap().path, "/login/x");
         assert_eq!(u.join("https://other:1/c").unwrap().authority, "other:1");
         assert!(Url::parse("http://insecure").is_err());
+    }
+
+    /// RFC 3986 §5.4.1's normal examples that stay https, against a base of
+    /// `https://a/b/c/d;p?q` (RFC 9110 §10.2.2: a relative `Location` is
+    /// resolved against the request's URI).
+    #[test]
+    fn references_resolve_as_rfc3986_section_5_4_1_says() {
+        let base = Url::parse("https://a/b/c/d;p?q").unwrap();
+        for (reference, expected) in [
+            ("g", "https://a:443/b/c/g"),
+            ("./g", "https://a:443/b/c/g"),
+            ("g/", "https://a:443/b/c/g/"),
+            ("/g", "https://a:443/g"),
+            ("//g", "https://g:443/"),
+            ("?y", "https://a:443/b/c/d;p?y"),
+            ("g?y", "https://a:443/b/c/g?y"),
+            ("#s", "https://a:443/b/c/d;p?q"),
+            ("g#s", "https://a:443/b/c/g"),
+            ("", "https://a:443/b/c/d;p?q"),
+            (".", "https://a:443/b/c/"),
+            ("./", "https://a:443/b/c/"),
+            ("..", "https://a:443/b/"),
+            ("../g", "https://a:443/b/g"),
+            ("../..", "https://a:443/"),
+            ("../../g", "https://a:443/g"),
+            ("../../../g", "https://a:443/g"),
+            ("/./g", "https://a:443/g"),
+            ("g;x=1/../y", "https://a:443/b/c/y"),
+            ("HTTPS://Other:8/x", "https://Other:8/x"),
+        ] {
+            assert_eq!(
+                base.join(reference).unwrap().to_absolute(),
+                expected,
+                "{reference:?}"
+            );
+        }
+        assert!(base.join("http://a/insecure").is_err());
+        assert!(base.join("javascript:alert(1)").is_err());
+        assert_eq!(base.path_only(), "/b/c/d;p");
     }
 }

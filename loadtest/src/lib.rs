@@ -1,7 +1,9 @@
 //! `fiducia-loadtest`: a load generator for OpenID Providers. Scenarios use
 //! only what the standards publish (discovery, PAR, token, userinfo, RFC 8705
-//! aliases), so besides Fiducia it drives any FAPI 2.0 OP with a login form
-//! that has a `csrf` field; `--sandbox DIR` reads a `fiducia sandbox` data dir.
+//! aliases), so besides Fiducia it drives any FAPI 2.0 OP whose login and
+//! consent pages are HTML forms, their names set in the setup file's
+//! `[browser]` table (`scenario/browser/`); `--sandbox DIR` reads a
+//! `fiducia sandbox` data dir.
 
 pub mod http;
 pub mod jose;

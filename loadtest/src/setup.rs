@@ -33,6 +33,13 @@ use std::path::{Path, PathBuf};
 /// [[users]]               # flow, flow-mtls, ciba, ciba-pending (login_hint)
 /// username = "alice"
 /// password = "..."
+/// [browser]               # flow, flow-mtls: the OP's login and consent forms
+/// username_field = "username"         # default; the login form's user name field
+/// password_field = "password"         # default; the login form is the one that has it
+/// csrf_field = "csrf"                 # optional: the forms must carry this field
+/// login_form = "#signin"              # optional: `#id`, or a submit button `name` / `name=value`
+/// consent_form = "#consent"           # optional: `#id`; default the form with approve_button
+/// approve_button = "decision=approve" # default; the consent form's approving submit button
 /// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,6 +67,106 @@ pub struct Setup {
     /// Scope of the `flow` and `flow-mtls` authorization requests. Default `openid profile email`.
     #[serde(default = "default_scope")]
     pub scope: String,
+    /// How the customer's browser finds the login and consent forms.
+    #[serde(default)]
+    pub browser: BrowserConfig,
+}
+
+/// How `flow` and `flow-mtls` find the OP's login and consent forms
+/// (`scenario/browser`). The defaults are Fiducia's pages. Every field of a
+/// form the OP sends (hidden ones: a CSRF token of any name) is submitted
+/// back as a browser would, so `csrf_field` is a check, not a need.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BrowserConfig {
+    /// The login form's user name field. Default `username`.
+    pub username_field: String,
+    /// The login form's password field; without `login_form` the login
+    /// form is the first form that has it. Default `password`.
+    pub password_field: String,
+    /// When set, the login and consent forms must carry a non-empty field
+    /// of this name (the OP's CSRF defence is there). Default none; the
+    /// sandbox's `csrf`.
+    pub csrf_field: Option<String>,
+    /// Which form is the login form: `#id`, or the form with the submit
+    /// button `name` (or `name=value`), which then submits it. Default the
+    /// first form with `password_field`, submitted with its first submit button.
+    pub login_form: Option<FormSelector>,
+    /// Which form is the consent form: `#id` (a button selector is the same
+    /// as `approve_button`). Default the first form with `approve_button`.
+    pub consent_form: Option<FormSelector>,
+    /// The consent form's approving submit button, `name=value` (or `name`).
+    /// Default `decision=approve`.
+    pub approve_button: Button,
+}
+
+impl Default for BrowserConfig {
+    fn default() -> Self {
+        Self {
+            username_field: "username".into(),
+            password_field: "password".into(),
+            csrf_field: None,
+            login_form: None,
+            consent_form: None,
+            approve_button: Button {
+                name: "decision".into(),
+                value: Some("approve".into()),
+            },
+        }
+    }
+}
+
+/// A form named by its `id` or by a submit button it has.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum FormSelector {
+    Id(String),
+    Button(Button),
+}
+
+impl TryFrom<String> for FormSelector {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.strip_prefix('#') {
+            Some("") => Err("a form selector `#` needs an id".into()),
+            Some(id) => Ok(Self::Id(id.to_string())),
+            None => Button::try_from(s).map(Self::Button),
+        }
+    }
+}
+
+/// A submit button: its `name`, and its `value` when given (`name=value`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Button {
+    pub name: String,
+    pub value: Option<String>,
+}
+
+impl TryFrom<String> for Button {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let (name, value) = match s.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (s.as_str(), None),
+        };
+        match name.is_empty() {
+            true => Err(format!("button `{s}`: `name` or `name=value`")),
+            false => Ok(Self {
+                name: name.to_string(),
+                value,
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for Button {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.value {
+            Some(v) => write!(f, "{}={v}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
 }
 
 /// A client authenticating with its transport certificate.
@@ -277,6 +384,11 @@ impl Setup {
             ciba,
             users,
             scope: default_scope(),
+            // Fiducia's pages, whose CSRF field is checked as it always was.
+            browser: BrowserConfig {
+                csrf_field: Some("csrf".into()),
+                ..BrowserConfig::default()
+            },
         })
     }
 }
@@ -309,4 +421,51 @@ pub fn process_env(pid: u32) -> Vec<(String, String)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "issuer = \"https://op.test\"\nca = \"ca.pem\"\n";
+
+    #[test]
+    fn the_browser_table_defaults_to_fiducias_pages() {
+        let setup: Setup = toml::from_str(BASE).unwrap();
+        let b = setup.browser;
+        assert_eq!(
+            (b.username_field.as_str(), b.password_field.as_str()),
+            ("username", "password")
+        );
+        assert_eq!(b.approve_button.to_string(), "decision=approve");
+        assert_eq!((b.csrf_field, b.login_form, b.consent_form), (None, None, None));
+    }
+
+    #[test]
+    fn the_browser_table_names_other_fields_forms_and_buttons() {
+        let text = format!(
+            "{BASE}[browser]\nusername_field = \"user\"\npassword_field = \"pass\"\n\
+             csrf_field = \"authenticity_token\"\nlogin_form = \"commit=Sign in\"\n\
+             consent_form = \"#consent\"\napprove_button = \"action=accept\"\n"
+        );
+        let b = toml::from_str::<Setup>(&text).unwrap().browser;
+        assert_eq!(b.csrf_field.as_deref(), Some("authenticity_token"));
+        assert_eq!(
+            b.login_form,
+            Some(FormSelector::Button(Button {
+                name: "commit".into(),
+                value: Some("Sign in".into())
+            }))
+        );
+        assert_eq!(b.consent_form, Some(FormSelector::Id("consent".into())));
+        assert_eq!(b.approve_button.to_string(), "action=accept");
+        for bad in [
+            "login_form = \"#\"",
+            "approve_button = \"=x\"",
+            "user_field = \"u\"",
+        ] {
+            let text = format!("{BASE}[browser]\n{bad}\n");
+            assert!(toml::from_str::<Setup>(&text).is_err(), "{bad}");
+        }
+    }
 }

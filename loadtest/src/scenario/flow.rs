@@ -1,12 +1,14 @@
 //! The authorization code flow of a FAPI 2.0 fintech and its customer, whose
-//! browser `browser.rs` plays: the OP's login and consent pages are fetched
-//! and their forms posted (cookie and CSRF field kept), redirects read from
-//! `Location`, never followed to the fintech. The fintech authenticates with
+//! browser `browser/` plays: redirect chains followed, cookies kept as RFC
+//! 6265 says, the OP's login and consent forms found by the setup's
+//! `[browser]` table and submitted, the redirect to the fintech read, never
+//! followed. The fintech authenticates with
 //! private_key_jwt and binds its tokens with DPoP (`flow`), or authenticates
 //! with its transport certificate and gets certificate-bound tokens
 //! (`flow-mtls`); PAR and PKCE either way (FAPI 2.0 §5.3.1, §5.3.2).
 
-use super::browser::{Browser, form_of, header, redirect};
+use super::browser::redirects::Navigation;
+use super::browser::{Browser, Landing, pages};
 use super::context::{Ctx, Scenario, Worker, client_error, expect};
 use super::grants::{access_token, assertion};
 use crate::http::{self, Url};
@@ -215,8 +217,9 @@ pub(super) async fn authorize<'a>(
     let request_uri = json_str(&response, "request_uri")
         .ok_or_else(|| Failure::new("par", "unexpected: no request_uri"))?;
 
-    // RFC 9126 §4: the browser goes to the authorization endpoint.
-    let mut browser = Browser::default();
+    // RFC 9126 §4: the browser goes to the authorization endpoint, and
+    // from there wherever the OP redirects it.
+    let mut browser = Browser::new(&ctx.setup.browser, fintech.redirect_uri);
     let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("client_id", client_id)
         .append_pair("request_uri", &request_uri)
@@ -226,48 +229,57 @@ pub(super) async fn authorize<'a>(
         path: format!("{}{separator}{query}", authorize.path),
         ..authorize.clone()
     };
-    let response = browser.get(worker, ctx, "authorize", &url, steps).await?;
-    let login = redirect("authorize", &url, &response)?;
+    let landing = browser
+        .navigate(
+            worker,
+            ctx,
+            Navigation::get(url),
+            "authorize",
+            "login_page",
+            steps,
+        )
+        .await?;
+    let Landing::Page(page) = landing else {
+        return Err(Failure::new(
+            "authorize",
+            "unexpected: sent back to the client before any login",
+        ));
+    };
 
     let user = ctx.next_user();
-    let page = browser.get(worker, ctx, "login_page", &login, steps).await?;
-    expect("login_page", &page, 200)?;
-    let (action, csrf) = form_of("login_page", &login, &page)?;
-    let response = browser
-        .post(
-            worker,
-            ctx,
-            "login",
-            &action,
-            &[
-                ("username", &user.username),
-                ("password", &user.password),
-                ("csrf", &csrf),
-            ],
-            steps,
-        )
+    let submit = pages::login("login_page", browser.config, &page, user)?;
+    let landing = browser
+        .navigate(worker, ctx, submit, "login", "consent_page", steps)
         .await?;
-    let consent = redirect("login", &action, &response)?;
-
-    let page = browser.get(worker, ctx, "consent_page", &consent, steps).await?;
-    expect("consent_page", &page, 200)?;
-    let (action, csrf) = form_of("consent_page", &consent, &page)?;
-    let response = browser
-        .post(
-            worker,
-            ctx,
-            "consent",
-            &action,
-            &[("decision", "approve"), ("csrf", &csrf)],
-            steps,
-        )
-        .await?;
-    expect("consent", &response, 303)?;
-    let back =
-        header(&response, "location").ok_or_else(|| Failure::new("consent", "unexpected: no Location"))?;
-    let code = query_param(&back, "code")
-        .ok_or_else(|| Failure::new("consent", format!("unexpected: no code in {back}")))?;
-    if query_param(&back, "state").as_deref() != Some(state.as_str()) {
+    // An OP that asks no consent (already given) sends the customer back at once.
+    let params = match landing {
+        Landing::Back(params) => params,
+        Landing::Page(page) if pages::is_login(browser.config, &page) => {
+            return Err(Failure::new(
+                "login",
+                "unexpected: the login form again (credentials refused?)",
+            ));
+        }
+        Landing::Page(page) => {
+            let submit = pages::consent("consent_page", browser.config, &page)?;
+            match browser
+                .navigate(worker, ctx, submit, "consent", "consent", steps)
+                .await?
+            {
+                Landing::Back(params) => params,
+                Landing::Page(_) => {
+                    return Err(Failure::new(
+                        "consent",
+                        "unexpected: a page, not a redirect to the redirect_uri",
+                    ));
+                }
+            }
+        }
+    };
+    let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let code =
+        param("code").ok_or_else(|| Failure::new("consent", "unexpected: no code at the redirect_uri"))?;
+    if param("state").as_deref() != Some(state.as_str()) {
         return Err(Failure::new(
             "consent",
             "unexpected: state not returned (RFC 6749 §4.1.2)",
@@ -305,25 +317,4 @@ fn json_str(response: &::http::Response<Bytes>, field: &str) -> Option<String> {
     serde_json::from_slice::<serde_json::Value>(response.body()).ok()?[field]
         .as_str()
         .map(String::from)
-}
-
-fn query_param(url: &str, name: &str) -> Option<String> {
-    let query = url.split_once('?')?.1;
-    form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_code_is_read_from_the_redirect_query() {
-        assert_eq!(
-            query_param("https://x/cb?code=c1&state=s", "code").as_deref(),
-            Some("c1")
-        );
-        assert_eq!(query_param("https://x/cb?state=s", "code"), None);
-    }
 }
