@@ -91,8 +91,16 @@ pub async fn introspect(worker: &mut Worker, ctx: &Ctx, steps: &mut Steps) -> Re
         }
     };
     let started = Instant::now();
-    let checked = crate::verify::introspect(worker, ctx, &token).await?;
+    let checked = crate::verify::introspect(worker, ctx, &token).await;
     steps.record("introspect", started.elapsed());
+    let checked = match checked {
+        Ok(checked) => checked,
+        Err(failure) => {
+            // No answer (the OP unreachable): the token is asked about again.
+            worker.introspected = Some(token);
+            return Err(failure);
+        }
+    };
     match checked {
         Checked::Active => {
             worker.introspected = Some(token);
