@@ -22,7 +22,8 @@
 # seconds; the legitimate load's measured window under attack lies inside
 # that span (it starts 10 s in, after a 10 s warm-up of its own).
 #
-# Environment: ATTACKS (100000), HOSTILE_RATE (500/s), HOSTILE_IN_FLIGHT
+# Environment: ATTACK_KINDS (all: a comma-separated list of attack names
+# to run only those, `fiducia-loadtest --attack`), ATTACKS (100000), HOSTILE_RATE (500/s), HOSTILE_IN_FLIGHT
 # (1024: slowloris holds a connection for the OP's header timeout, 10 s),
 # CC_RATE (100/s), FLOW_RATE (5/s), QUIET_SECS (60: each legitimate
 # scenario's measured window, quiet and under attack alike), OUT (target/hostile), PORT (19443),
@@ -32,7 +33,11 @@
 # cache and memtables, `[store] cache_mib` / `memtable_mib`, so that the
 # RSS measured is the OP's and not the store's buffers filling up; with the
 # defaults, 64 MiB each, the store alone may grow ~250 MiB under the flows
-# the replay attacks run, docs/PERFORMANCE.md).
+# the replay attacks run, docs/PERFORMANCE.md), PIN (1 on a machine of two
+# or more CPUs: the OP on CPU 0, the load generators on CPU 1 and the
+# attacker at nice 19 there, so that what the legitimate clients measure is
+# the OP and not the attacker's own CPU beside them; an attacker is not on
+# the bank's host).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ATTACKS=${ATTACKS:-100000}
@@ -61,6 +66,12 @@ if [ "${WEAK_HASH:-1}" = 1 ]; then
         FIDUCIA_LOGIN__ARGON2_MEMORY_KIB=8 FIDUCIA_LOGIN__ARGON2_ITERATIONS=1)
 fi
 
+PIN=${PIN:-$([ "$(nproc)" -ge 2 ] && echo 1 || echo 0)}
+ON_OP=(env) ON_CLIENTS=(env) ON_ATTACKER=(nice -n 19)
+if [ "$PIN" = 1 ]; then
+    ON_OP=(taskset -c 0) ON_CLIENTS=(taskset -c 1) ON_ATTACKER=(taskset -c 1 nice -n 19)
+fi
+
 DATA=$(mktemp -d /tmp/fiducia-hostile.XXXXXX)/sandbox
 FIDUCIA_SANDBOX_DEVICE_LISTEN=127.0.0.1:$((PORT + 6)) FIDUCIA_DIRECTORY_LISTEN=127.0.0.1:$((PORT + 7)) \
 FIDUCIA_SANDBOX_GATEWAY_LISTEN=127.0.0.1:$((PORT + 8)) FIDUCIA_SANDBOX_GATEWAY_ADMIN_LISTEN=127.0.0.1:$((PORT + 9)) \
@@ -68,14 +79,15 @@ FIDUCIA_SANDBOX_BANK_LISTEN=127.0.0.1:$((PORT + 10)) \
 FIDUCIA_SERVER__LISTEN=127.0.0.1:$PORT FIDUCIA_SERVER__ISSUER=https://localhost:$PORT \
 FIDUCIA_SERVER__MTLS_LISTEN=127.0.0.1:$((PORT + 1)) FIDUCIA_SERVER__MTLS_BASE_URL=https://localhost:$((PORT + 1)) \
 FIDUCIA_ADMIN__LISTEN=127.0.0.1:$((PORT + 2)) \
-"${OP_ENV[@]}" "$BIN/fiducia" sandbox --data "$DATA" > "$OUT/op.log" 2>&1 &
+"${ON_OP[@]}" "${OP_ENV[@]}" "$BIN/fiducia" sandbox --data "$DATA" > "$OUT/op.log" 2>&1 &
 OP=$!
 trap 'kill -INT $OP 2> /dev/null; wait $OP 2> /dev/null; rm -rf "$(dirname "$DATA")"' EXIT
 for _ in $(seq 150); do grep -qs '^Stop with' "$OUT/op.log" && break; sleep 0.2; done
 grep -qs '^Stop with' "$OUT/op.log" || { echo "the OP did not start: $(tail -5 "$OUT/op.log")" >&2; exit 1; }
 
 rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$OP/status"; }
-lt() { "$BIN/fiducia-loadtest" --sandbox "$DATA" --op-pid "$OP" --quiet --json "$@"; }
+lt() { "${ON_CLIENTS[@]}" "$BIN/fiducia-loadtest" --sandbox "$DATA" --op-pid "$OP" --quiet --json "$@"; }
+attacker() { "${ON_ATTACKER[@]}" "$BIN/fiducia-loadtest" --sandbox "$DATA" --op-pid "$OP" --quiet --json "$@"; }
 legit() { # phase: cc-mtls and flow side by side, open loop
     lt --scenario cc-mtls --rate "$CC_RATE" --warmup 10 --duration "$SECS" > "$OUT/cc-mtls-$1.json" &
     local cc=$!
@@ -89,7 +101,7 @@ legit quiet
 RSS_QUIET=$(rss_mib)
 
 echo "hostile: $ATTACKS attacks at $HOSTILE_RATE/s (${HOSTILE_SECS}s), the same legitimate load beside them"
-lt --scenario hostile --rate "$HOSTILE_RATE" --max-in-flight "$HOSTILE_IN_FLIGHT" --requests "$ATTACKS" \
+attacker --scenario hostile ${ATTACK_KINDS:+--attack "$ATTACK_KINDS"} --rate "$HOSTILE_RATE" --max-in-flight "$HOSTILE_IN_FLIGHT" --requests "$ATTACKS" \
     --duration "$HOSTILE_SECS" --warmup 0 > "$OUT/hostile.json" &
 HOSTILE=$!
 sleep 5
