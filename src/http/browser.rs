@@ -89,6 +89,22 @@ pub fn query(uri: &http::Uri) -> Result<Form, OAuthError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::error::ErrorCode;
+
+    /// RFC 9110 §10.2.3: a page that cannot be served now says when to
+    /// come back; a request that is wrong is 400 and says nothing of it.
+    #[test]
+    fn an_error_page_has_its_code_status_and_a_503_says_when_to_retry() {
+        let unavailable = oauth_error_page(
+            &OAuthError::new(ErrorCode::TemporarilyUnavailable, "try again"),
+            "ix-1",
+        );
+        assert_eq!(unavailable.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(unavailable.headers().contains_key(http::header::RETRY_AFTER));
+        let wrong = oauth_error_page(&OAuthError::invalid_request("no"), "ix-1");
+        assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+        assert!(!wrong.headers().contains_key(http::header::RETRY_AFTER));
+    }
 
     #[test]
     fn cookies_are_found_among_others() {

@@ -5,7 +5,6 @@ use super::context::{Ctx, Worker, client_error, expect};
 use crate::http::{self, Conn};
 use crate::jose::{self, JWT_BEARER};
 use crate::stats::{Failure, Steps};
-use crate::verify::Checked;
 use std::time::Instant;
 
 /// OIDC Discovery §4.
@@ -31,7 +30,9 @@ pub async fn cc_mtls(worker: &mut Worker, ctx: &Ctx, steps: &mut Steps) -> Resul
     Ok(())
 }
 
-fn cc_mtls_request(ctx: &Ctx) -> Result<::http::Request<http_body_util::Full<bytes::Bytes>>, Failure> {
+pub(super) fn cc_mtls_request(
+    ctx: &Ctx,
+) -> Result<::http::Request<http_body_util::Full<bytes::Bytes>>, Failure> {
     let client_id = ctx
         .setup
         .mtls
@@ -73,47 +74,6 @@ pub async fn cc_pkjwt(worker: &mut Worker, ctx: &Ctx, steps: &mut Steps) -> Resu
         .await?;
     steps.record("token", started.elapsed());
     expect_token("token", &response)
-}
-
-/// RFC 7662 §2.1: the token this worker got over `cc-mtls` (once, and again
-/// when it is no longer active), introspected by its client at the mTLS
-/// alias; the operation succeeds on `"active": true` (§2.2).
-pub async fn introspect(worker: &mut Worker, ctx: &Ctx, steps: &mut Steps) -> Result<(), Failure> {
-    let token = match worker.introspected.take() {
-        Some(token) => token,
-        None => {
-            let request = cc_mtls_request(ctx)?;
-            let started = Instant::now();
-            let response = worker.send(ctx, "token", &ctx.mtls_token, true, request).await?;
-            steps.record("token", started.elapsed());
-            expect("token", &response, 200)?;
-            access_token("token", &response)?
-        }
-    };
-    let started = Instant::now();
-    let checked = crate::verify::introspect(worker, ctx, &token).await;
-    steps.record("introspect", started.elapsed());
-    let checked = match checked {
-        Ok(checked) => checked,
-        Err(failure) => {
-            // No answer (the OP unreachable): the token is asked about again.
-            worker.introspected = Some(token);
-            return Err(failure);
-        }
-    };
-    match checked {
-        Checked::Active => {
-            worker.introspected = Some(token);
-            Ok(())
-        }
-        // Expired or revoked: the next operation gets a new one.
-        Checked::Inactive => Err(Failure::new("introspect", "unexpected: inactive")),
-        Checked::Failed(kind) => {
-            worker.introspected = Some(token);
-            Err(Failure::new("introspect", kind))
-        }
-        Checked::Expired => Err(Failure::new("introspect", "unexpected: expired")),
-    }
 }
 
 /// A new TCP connection and full TLS handshake with the client certificate,

@@ -8,10 +8,12 @@ mod context;
 mod flow;
 mod grants;
 pub mod hostile;
+mod introspection;
 
 use crate::stats::{Failure, Steps};
 pub use context::{Ctx, Scenario, Worker, client_error, expect, oauth_error, status_kind};
 pub use grants::assertion;
+pub use introspection::introspection;
 
 impl Worker {
     /// Runs one operation of `ctx.scenario`, recording each step.
@@ -21,7 +23,7 @@ impl Worker {
             Scenario::CcMtls => grants::cc_mtls(self, ctx, steps).await,
             Scenario::CcPkjwt => grants::cc_pkjwt(self, ctx, steps).await,
             Scenario::Handshake => grants::handshake(ctx, steps).await,
-            Scenario::Introspect => grants::introspect(self, ctx, steps).await,
+            Scenario::Introspect => introspection::introspect(self, ctx, steps).await,
             Scenario::Flow | Scenario::FlowMtls => flow::flow(self, ctx, steps).await,
             Scenario::Ciba => ciba::ciba(self, ctx, steps).await,
             Scenario::CibaPending => ciba::poll_pending(self, ctx, steps).await,

@@ -8,8 +8,7 @@
 
 use super::kept::KeptToken;
 use super::tally::{Checked, Verification};
-use crate::http;
-use crate::scenario::{Ctx, Scenario, Worker, client_error};
+use crate::scenario::{Ctx, Worker};
 use crate::stats::Failure;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,8 +16,6 @@ use std::time::Instant;
 
 /// `--verify-concurrency` default.
 pub const DEFAULT_CONCURRENCY: usize = 16;
-
-const STEP: &str = "introspect";
 
 /// Introspects every token in `tokens`, `concurrency` at a time.
 /// A token at (or near) its expiry is counted expired, not asked about.
@@ -66,43 +63,8 @@ pub async fn check(ctx: Arc<Ctx>, tokens: Vec<KeptToken>, concurrency: usize) ->
     total
 }
 
-/// One RFC 7662 §2.1 request for `token` as its owner.
-pub(crate) async fn introspect(worker: &mut Worker, ctx: &Ctx, token: &str) -> Result<Checked, Failure> {
-    let missing = || Failure::new(STEP, "client: no introspection_endpoint in discovery");
-    let response = match ctx.scenario {
-        Scenario::Flow => {
-            let url = ctx.introspection.as_ref().ok_or_else(missing)?;
-            let client_id = ctx.setup.pkjwt.as_ref().map_or("", |p| p.client_id.as_str());
-            let assertion = crate::scenario::assertion(ctx, STEP)?;
-            let request = http::post_form(
-                url,
-                &[
-                    ("token", token),
-                    ("token_type_hint", "access_token"),
-                    ("client_id", client_id),
-                    ("client_assertion_type", crate::jose::JWT_BEARER),
-                    ("client_assertion", &assertion),
-                ],
-                &[],
-            )
-            .map_err(client_error(STEP))?;
-            worker.send(ctx, STEP, url, false, request).await?
-        }
-        _ => {
-            let url = ctx.mtls_introspection.as_ref().ok_or_else(missing)?;
-            let client_id = ctx.setup.mtls.as_ref().map_or("", |m| m.client_id.as_str());
-            let request = http::post_form(
-                url,
-                &[
-                    ("token", token),
-                    ("token_type_hint", "access_token"),
-                    ("client_id", client_id),
-                ],
-                &[],
-            )
-            .map_err(client_error(STEP))?;
-            worker.send(ctx, STEP, url, true, request).await?
-        }
-    };
+/// One RFC 7662 §2.1 request for `token` as its owner, and what it said.
+async fn introspect(worker: &mut Worker, ctx: &Ctx, token: &str) -> Result<Checked, Failure> {
+    let response = crate::scenario::introspection(worker, ctx, token).await?;
     Ok(Checked::of(&response))
 }

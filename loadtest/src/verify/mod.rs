@@ -8,7 +8,6 @@ mod introspect;
 mod kept;
 mod tally;
 
-pub(crate) use introspect::introspect;
 pub use introspect::{DEFAULT_CONCURRENCY, check};
 pub use kept::{DEFAULT_MAX, EXPIRY_MARGIN, Kept, KeptToken};
 pub use tally::{Checked, Verification};
