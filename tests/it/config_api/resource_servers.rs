@@ -65,6 +65,16 @@ fn json_request(
     with_body(Api::bearer(method, path, token), &body.to_string(), if_match)
 }
 
+/// POSTs `body` to `path` as `token`, which must be refused with 400: the
+/// RFC 9457 problem.
+async fn refused_post(api: &Api, token: &str, path: &str, body: &Value) -> Value {
+    let refused = api
+        .send(false, json_request("POST", path, token, body, None))
+        .await;
+    assert_status(&refused, 400);
+    json(refused.body())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resource_server_added_live_introspects_at_once_and_removed_is_refused() {
     let api = Api::start(false, "").await;
@@ -285,14 +295,7 @@ async fn bad_resource_servers_get_one_problem_per_member_and_no_client_overlaps(
         "interaction_login_url": "http://login.bank.example/",
         "interaction_burst": 0,
     });
-    let refused = api
-        .send(
-            false,
-            json_request("POST", "/resource-servers", &writer, &bad, None),
-        )
-        .await;
-    assert_status(&refused, 400);
-    let problem = json(refused.body());
+    let problem = refused_post(&api, &writer, "/resource-servers", &bad).await;
     let mut pointers: Vec<String> = problem["errors"]
         .as_array()
         .unwrap()
@@ -323,33 +326,21 @@ async fn bad_resource_servers_get_one_problem_per_member_and_no_client_overlaps(
         "id": REPORTS,
         "tls_client_auth_subject_dn": format!("CN={},OU=org-1,O=org-1,C=GB", crate::it::support::FINTECH),
     });
-    let refused = api
-        .send(
-            false,
-            json_request("POST", "/resource-servers", &writer, &same_dn, None),
-        )
-        .await;
-    assert_status(&refused, 400);
+    let problem = refused_post(&api, &writer, "/resource-servers", &same_dn).await;
     assert!(
-        json(refused.body())
+        problem
             .to_string()
             .contains("tls_client_auth client has this subject DN")
     );
     // Unknown and ill-typed members.
-    let refused = api
-        .send(
-            false,
-            json_request(
-                "POST",
-                "/resource-servers",
-                &writer,
-                &json!({ "id": 7, "secret": "x" }),
-                None,
-            ),
-        )
-        .await;
-    assert_status(&refused, 400);
-    assert_eq!(json(refused.body())["errors"].as_array().unwrap().len(), 3);
+    let problem = refused_post(
+        &api,
+        &writer,
+        "/resource-servers",
+        &json!({ "id": 7, "secret": "x" }),
+    )
+    .await;
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 3);
     // A stored client's subject (created through /clients) is taken too:
     // the write reads the client documents in its own transaction.
     let stored = json!({
@@ -364,15 +355,9 @@ async fn bad_resource_servers_get_one_problem_per_member_and_no_client_overlaps(
         .await;
     assert_status(&created, 201);
     let taken = json!({ "id": REPORTS, "tls_client_auth_subject_dn": "cn=stored-fintech, o=Org, c=GB" });
-    let refused = api
-        .send(
-            false,
-            json_request("POST", "/resource-servers", &writer, &taken, None),
-        )
-        .await;
-    assert_status(&refused, 400);
+    let problem = refused_post(&api, &writer, "/resource-servers", &taken).await;
     assert!(
-        json(refused.body())
+        problem
             .to_string()
             .contains("tls_client_auth client has this subject DN")
     );
@@ -384,15 +369,8 @@ async fn bad_resource_servers_get_one_problem_per_member_and_no_client_overlaps(
         "token_endpoint_auth_method": "tls_client_auth",
         "tls_client_auth_subject_dn": "CN=someone-else,O=Org,C=GB",
     });
-    let refused = api
-        .send(false, json_request("POST", "/clients", &writer, &client, None))
-        .await;
-    assert_status(&refused, 400);
-    assert!(
-        json(refused.body())
-            .to_string()
-            .contains("a resource server has this id")
-    );
+    let problem = refused_post(&api, &writer, "/clients", &client).await;
+    assert!(problem.to_string().contains("a resource server has this id"));
     api.op.handle.shutdown().await;
 }
 
@@ -411,20 +389,7 @@ async fn a_revocation_notice_url_is_checked_and_taken_live() {
         )
         .await;
     let body = |url: &str| json!({ "id": REPORTS, "tls_client_auth_subject_dn": reports_dn(), "revocation_notice_url": url });
-    let refused = api
-        .send(
-            false,
-            json_request(
-                "POST",
-                "/resource-servers",
-                &writer,
-                &body("ftp://gw/revocations"),
-                None,
-            ),
-        )
-        .await;
-    assert_status(&refused, 400);
-    let problem = json(refused.body());
+    let problem = refused_post(&api, &writer, "/resource-servers", &body("ftp://gw/revocations")).await;
     assert_eq!(
         problem["errors"][0]["pointer"], "/revocation_notice_url",
         "{problem}"
