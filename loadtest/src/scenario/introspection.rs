@@ -2,7 +2,7 @@
 //! (a store read per operation) and the request `--verify` sends for each
 //! kept token.
 
-use super::context::{Ctx, Scenario, Worker, client_error, expect};
+use super::context::{Ctx, Scenario, Worker, client_error, expect, status_kind};
 use crate::http;
 use crate::stats::{Failure, Steps};
 use ::http::Response;
@@ -10,6 +10,36 @@ use bytes::Bytes;
 use std::time::Instant;
 
 const STEP: &str = "introspect";
+
+/// What introspecting one token said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checked {
+    /// RFC 7662 §2.2 `"active": true`.
+    Active,
+    /// `"active": false`: unknown, expired, revoked, or not the caller's.
+    Inactive,
+    /// No answer to count: the kind (status and OAuth error, `io: ...`).
+    Failed(String),
+    /// Not asked: at or near its expiry (`kept.rs`), when inactive is right.
+    Expired,
+}
+
+impl Checked {
+    /// RFC 7662 §2.2: a 200 JSON object whose `active` is a boolean; any
+    /// other answer (§2.3's 401 `invalid_client`, a 5xx, a 200 without a
+    /// boolean `active`) is a failure to check, not a verdict.
+    pub fn of(response: &Response<Bytes>) -> Self {
+        if response.status() != 200 {
+            return Checked::Failed(status_kind(response));
+        }
+        let body = serde_json::from_slice::<serde_json::Value>(response.body()).ok();
+        match body.as_ref().and_then(|b| b["active"].as_bool()) {
+            Some(true) => Checked::Active,
+            Some(false) => Checked::Inactive,
+            None => Checked::Failed("unexpected: 200 without a boolean active".into()),
+        }
+    }
+}
 
 /// RFC 7662 §2.1: the token this worker got over `cc-mtls` (once, and again
 /// when it is no longer active), introspected by its client at the mTLS
@@ -37,21 +67,18 @@ pub async fn introspect(worker: &mut Worker, ctx: &Ctx, steps: &mut Steps) -> Re
             return Err(failure);
         }
     };
-    if let Err(failure) = expect(STEP, &response, 200) {
-        worker.introspected = Some(token);
-        return Err(failure);
-    }
-    let active = serde_json::from_slice::<serde_json::Value>(response.body())
-        .ok()
-        .and_then(|body| body["active"].as_bool());
-    match active {
-        Some(true) => {
+    match Checked::of(&response) {
+        Checked::Active => {
             worker.introspected = Some(token);
             Ok(())
         }
         // Expired or revoked: the next operation gets a new one.
-        Some(false) => Err(Failure::new(STEP, "unexpected: inactive")),
-        None => Err(Failure::new(STEP, "unexpected: 200 without a boolean active")),
+        Checked::Inactive => Err(Failure::new(STEP, "unexpected: inactive")),
+        Checked::Failed(kind) => {
+            worker.introspected = Some(token);
+            Err(Failure::new(STEP, kind))
+        }
+        Checked::Expired => Err(Failure::new(STEP, "unexpected: expired")),
     }
 }
 

@@ -13,7 +13,7 @@ mod introspection;
 use crate::stats::{Failure, Steps};
 pub use context::{Ctx, Scenario, Worker, client_error, expect, oauth_error, status_kind};
 pub use grants::assertion;
-pub use introspection::introspection;
+pub use introspection::{Checked, introspection};
 
 impl Worker {
     /// Runs one operation of `ctx.scenario`, recording each step.

@@ -1,40 +1,9 @@
 //! The verification's outcome: counts only, never a token (a token is a
 //! bearer credential, or one bound to a key; either way not for a report).
 
-use bytes::Bytes;
-use http::Response;
+pub use crate::scenario::Checked;
 use serde::Serialize;
 use std::collections::BTreeMap;
-
-/// What introspecting one token said.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Checked {
-    /// RFC 7662 §2.2 `"active": true`.
-    Active,
-    /// `"active": false`: unknown, expired, revoked, or not the caller's.
-    Inactive,
-    /// No answer to count: the kind (status and OAuth error, `io: ...`).
-    Failed(String),
-    /// Not asked: at or near its expiry (`kept.rs`), when inactive is right.
-    Expired,
-}
-
-impl Checked {
-    /// RFC 7662 §2.2: a 200 JSON object whose `active` is a boolean; any
-    /// other answer (§2.3's 401 `invalid_client`, a 5xx, a 200 without a
-    /// boolean `active`) is a failure to check, not a verdict.
-    pub fn of(response: &Response<Bytes>) -> Self {
-        if response.status() != 200 {
-            return Checked::Failed(crate::scenario::status_kind(response));
-        }
-        let body = serde_json::from_slice::<serde_json::Value>(response.body()).ok();
-        match body.as_ref().and_then(|b| b["active"].as_bool()) {
-            Some(true) => Checked::Active,
-            Some(false) => Checked::Inactive,
-            None => Checked::Failed("unexpected: 200 without a boolean active".into()),
-        }
-    }
-}
 
 /// The verification report (`verify` in the JSON report).
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -124,6 +93,8 @@ impl Verification {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
+    use http::Response;
 
     fn answer(status: u16, body: &str) -> Response<Bytes> {
         let mut r = Response::new(Bytes::from(body.to_string()));
