@@ -567,6 +567,7 @@ fn check_store(config: &Config) -> Result<(), ConfigError> {
         ),
         ("store.cache_mib", store.cache_mib),
         ("store.memtable_mib", store.memtable_mib),
+        ("store.memory_budget_mib", store.memory_budget_mib),
         ("store.background_threads", store.background_threads as u64),
         ("store.sweep_interval_secs", store.sweep_interval_secs),
         ("store.timeout_ms", store.timeout_ms),

@@ -8,13 +8,25 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StoreBackend {
-    /// fjall in a local data directory; one process. The default.
+    /// A local data directory (`engine`); one process. The default.
     Embedded,
     /// A FoundationDB cluster; needs a build with `--features fdb` and
     /// libfdb_c 7.3 installed.
     Fdb,
     /// A PostgreSQL server (12 or later) that many OP nodes share.
     Postgres,
+}
+
+/// Where the embedded backend applies and reads its durable batches
+/// (`store/embedded/engine.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreEngine {
+    /// The live data in memory as an ordered index; snapshots written off
+    /// the request path. The default.
+    Memory,
+    /// fjall, an LSM tree on disk with a block cache.
+    Lsm,
 }
 
 /// How the PostgreSQL backend protects its connections (libpq's `sslmode`,
@@ -74,21 +86,35 @@ pub struct StoreConfig {
     /// server's certificate, for `verify-full`. Unset: the system's roots.
     /// Default unset. Env `FIDUCIA_STORE__POSTGRES_CA_FILE`.
     pub postgres_ca_file: Option<PathBuf>,
+    /// Embedded backend: `memory` (the live data in memory as an ordered
+    /// index, snapshots written off the request path: no flush or
+    /// compaction stalls, memory grows with the live records) or `lsm`
+    /// (fjall: data on disk behind a block cache and memtables). A store is
+    /// created with the engine configured and opened only with it
+    /// (docs/PERFORMANCE.md, "Store engines"). Default `memory`. Env
+    /// `FIDUCIA_STORE__ENGINE`.
+    pub engine: StoreEngine,
+    /// Memory engine: MiB the index of live records may take (estimated:
+    /// keys, values and ~96 bytes per record). At it, every commit that sets
+    /// a key is refused (503 `temporarily_unavailable` with `Retry-After`),
+    /// reads and deletes go on, and writes resume as the sweeper deletes
+    /// expired records. Default `1024`. Env `FIDUCIA_STORE__MEMORY_BUDGET_MIB`.
+    pub memory_budget_mib: u64,
     /// Embedded backend: most transactions made durable by one fsync (group
     /// commit). Default `4096`. Env `FIDUCIA_STORE__MAX_BATCH_TRANSACTIONS`.
     pub max_batch_transactions: usize,
-    /// Embedded backend: fjall's block cache (recently read table blocks),
+    /// LSM engine: fjall's block cache (recently read table blocks),
     /// in MiB: most of the store's memory beside the memtables. Default
     /// `64`. Env `FIDUCIA_STORE__CACHE_MIB`.
     pub cache_mib: u64,
-    /// Embedded backend: memtable size at which fjall writes it out as a
+    /// LSM engine: memtable size at which fjall writes it out as a
     /// table, in MiB. Smaller uses less memory but flushes (and compacts)
     /// more often, which costs commit latency (docs/PERFORMANCE.md: `32`
     /// with `MIMALLOC_ALLOW_THP=0` held the OP at 122–129 MiB under `flow`
     /// load, against 210 at the default, for a p99 commit of ~6 ms instead
     /// of ~4). Default `64`. Env `FIDUCIA_STORE__MEMTABLE_MIB`.
     pub memtable_mib: u64,
-    /// Embedded backend: threads that flush memtables and compact tables
+    /// LSM engine: threads that flush memtables and compact tables
     /// (fjall's workers). More keep up with a heavier write load on more
     /// cores; on two vCPUs one gives the lower commit latency
     /// (docs/PERFORMANCE.md). Default `1`. Env
@@ -146,6 +172,8 @@ impl Default for StoreConfig {
             postgres_pool_size: 16,
             postgres_sslmode: PostgresSslMode::VerifyFull,
             postgres_ca_file: None,
+            engine: StoreEngine::Memory,
+            memory_budget_mib: 1024,
             max_batch_transactions: 4096,
             cache_mib: 64,
             memtable_mib: 64,

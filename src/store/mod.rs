@@ -89,6 +89,11 @@ fn open_local(config: &StoreConfig) -> Result<Store, KvError> {
             let backend = embedded::EmbeddedBackend::open(
                 &config.path,
                 embedded::EmbeddedOptions {
+                    engine: match config.engine {
+                        crate::config::StoreEngine::Memory => embedded::EngineKind::Memory,
+                        crate::config::StoreEngine::Lsm => embedded::EngineKind::Lsm,
+                    },
+                    memory_budget_bytes: config.memory_budget_mib.saturating_mul(1024 * 1024),
                     max_batch_transactions: config.max_batch_transactions,
                     cache_bytes: config.cache_mib.saturating_mul(1024 * 1024),
                     memtable_bytes: config.memtable_mib.saturating_mul(1024 * 1024),

@@ -1,17 +1,20 @@
-//! The embedded backend: one process, a data directory, no server. Built on
-//! fjall 3 (an LSM tree with a write-ahead journal).
+//! The embedded backend: one process, a data directory, no server. The
+//! store's own write-ahead log in front of one of two engines ([`engine`]):
+//! the memory engine (the default: the live data as an in-memory ordered
+//! index, snapshots written off the request path, [`memory`]) or the LSM
+//! engine (fjall 3, [`lsm`]).
 //!
 //! # Design
 //!
-//! - **Reads** run on the caller's task against a fjall snapshot taken at
-//!   the transaction's first read, so a transaction reads one consistent
-//!   state. They are served from memtables and the block cache; a cold read
-//!   is one block read from disk.
+//! - **Reads** run on the caller's task against an engine snapshot taken
+//!   at the transaction's first read, so a transaction reads one consistent
+//!   state: a clone of the memory index (O(1)), or a fjall snapshot served
+//!   from memtables and the block cache (a cold read is one block read).
 //! - **Commits** are validated optimistically into an open batch on the
 //!   committing task ([`writer`]). A sync thread takes the whole open batch
 //!   whenever it is free and makes it durable with a single fdatasync of the
 //!   store's write-ahead log ([`wal`]), then the batch's transactions are
-//!   acknowledged while an apply thread writes it into fjall (group commit,
+//!   acknowledged while an apply thread applies it to the engine (group commit,
 //!   pipelined): while one batch is applied the next one syncs and a third
 //!   fills, so 64 concurrent writers cost one fsync per batch rather than
 //!   64.
@@ -24,26 +27,31 @@
 //!   machine).
 //! - **Durability and visibility**: a commit is acknowledged only after its
 //!   batch was appended to the log and fdatasynced. It becomes visible when
-//!   the apply thread has written it into fjall, at most a few batches
+//!   the apply thread has applied it to the engine, at most a few batches
 //!   later; a transaction's read version is the latest durable version and
 //!   its first read waits until that version is applied (FoundationDB's
 //!   storage servers likewise answer a read at version v once they have
 //!   applied v), so every transaction that begins after an acknowledgement
 //!   sees that commit, and no reader sees data that a crash could take back.
-//!   fjall's own journal is written without an fsync; on open, the log is
-//!   replayed into fjall (see [`wal`] for why replaying is always correct),
-//!   and a log segment is deleted only after fjall's journal was fsynced
-//!   behind it. A batch is one checksummed log record: after a crash it is
+//!   On open, the log is replayed into the engine (see [`wal`] for why
+//!   replaying is always correct), and a log segment is deleted only once
+//!   the engine holds its batches durably: a snapshot written after them
+//!   (memory), or fjall's journal (written without an fsync) fsynced behind
+//!   them (LSM). A batch is one checksummed log record: after a crash it is
 //!   replayed whole or not at all.
 //! - **Unknown outcome**: if the log write or fdatasync fails, the batch may
 //!   or may not be on disk; its transactions get [`KvError::CommitUnknown`]
 //!   and the store refuses further commits until it is reopened.
 //!
-//! The data directory holds `FIDUCIA_STORE` (this layout's version), `wal/`
-//! (the log) and `kv/` (fjall's files).
+//! The data directory holds `FIDUCIA_STORE` (the layout and engine), `wal/`
+//! (the log) and either `memory.snapshot` and `LOCK` (memory) or `kv/`
+//! (fjall's files).
 
 mod batch;
 mod disk_space;
+mod engine;
+mod lsm;
+mod memory;
 mod reclaim;
 mod shared;
 mod transaction;
@@ -52,6 +60,7 @@ mod writer;
 
 use super::kv::{Backend, BackendTransaction, KvError, RunOptions, Store};
 use futures::future::BoxFuture;
+pub use engine::EngineKind;
 pub use shared::InjectedFault;
 use shared::{PipelineShared, Shared, WriterCounters};
 use std::collections::BTreeMap;
@@ -62,8 +71,10 @@ use transaction::EmbeddedTransaction;
 
 /// Name of the marker file that says a directory is an embedded store.
 pub const MARKER_FILE: &str = "FIDUCIA_STORE";
-/// Contents of the marker for this layout; any other contents are refused.
-const MARKER: &str = "fiducia embedded store, layout 2, fjall 3 behind a write-ahead log\n";
+/// Contents of the marker of a store of the LSM engine.
+const MARKER_LSM: &str = "fiducia embedded store, layout 2, fjall 3 behind a write-ahead log\n";
+/// Contents of the marker of a store of the memory engine.
+const MARKER_MEMORY: &str = "fiducia embedded store, layout 3, a memory index and snapshots behind a write-ahead log\n";
 /// The marker of layout 1 (fjall's journal fsynced per batch, no log of our
 /// own), which is upgraded in place: an empty log is a valid layout-2 log.
 const MARKER_LAYOUT_1: &str = "fiducia embedded store, layout 1, fjall 3\n";
@@ -71,14 +82,22 @@ const MARKER_LAYOUT_1: &str = "fiducia embedded store, layout 1, fjall 3\n";
 /// Tuning of the embedded backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmbeddedOptions {
+    /// The engine of a new store (an existing one must match: its marker
+    /// says which it is). Default [`EngineKind::Memory`].
+    pub engine: EngineKind,
+    /// The memory engine's budget for its index, in bytes: at it, commits
+    /// that set keys are refused until expired records are swept. Default
+    /// 1 GiB.
+    pub memory_budget_bytes: u64,
     /// Most transactions in one group commit. Default 4096.
     pub max_batch_transactions: usize,
-    /// fjall block cache, in bytes. Default 64 MiB.
+    /// LSM engine: fjall block cache, in bytes. Default 64 MiB.
     pub cache_bytes: u64,
-    /// Size at which fjall's memtable is flushed to a table, in bytes.
+    /// LSM engine: size at which fjall's memtable is flushed to a table,
+    /// in bytes.
     /// Default 64 MiB.
     pub memtable_bytes: u64,
-    /// fjall's flush and compaction threads. Default 1: on the two-vCPU
+    /// LSM engine: fjall's flush and compaction threads. Default 1: on the two-vCPU
     /// machine of docs/PERFORMANCE.md one thread gave a lower commit p99 and
     /// a higher throughput than two (its default, one per core), since its
     /// writes and CPU compete with the log's fdatasyncs and the committing
@@ -96,6 +115,8 @@ pub struct EmbeddedOptions {
 impl Default for EmbeddedOptions {
     fn default() -> Self {
         Self {
+            engine: EngineKind::default(),
+            memory_budget_bytes: 1024 * 1024 * 1024,
             max_batch_transactions: 4096,
             cache_bytes: 64 * 1024 * 1024,
             memtable_bytes: 64 * 1024 * 1024,
@@ -137,32 +158,23 @@ impl EmbeddedBackend {
     /// and replays the write-ahead log over it: every acknowledged commit is
     /// there afterwards.
     pub fn open(dir: &Path, options: EmbeddedOptions) -> Result<Self, KvError> {
-        // Nothing in an existing store is written before fjall holds its
-        // lock file (`Database::open`): a second process (a `fiducia users`
-        // command next to a running OP) fails there, having read only.
-        let layout_1 = check_or_create_marker(dir)?;
-        let db = fjall::Database::builder(dir.join("kv"))
-            .cache_size(options.cache_bytes)
-            .manual_journal_persist(true)
-            .worker_threads(options.background_threads.max(1))
-            .open()
-            .map_err(|e| backend_error(dir, &e))?;
-        let keyspace = db
-            .keyspace("kv", || {
-                fjall::KeyspaceCreateOptions::default().max_memtable_size(options.memtable_bytes)
-            })
-            .map_err(|e| backend_error(dir, &e))?;
-        let reclaim = db
-            .keyspace(reclaim::KEYSPACE, fjall::KeyspaceCreateOptions::default)
-            .map_err(|e| backend_error(dir, &e))?;
-        if layout_1 {
-            upgrade_layout_1(dir)?;
-        }
-        let wal = recover_log(dir, &db, &keyspace)?;
+        // Nothing in an existing store is written before the engine holds
+        // its lock file (fjall's, or the memory engine's `LOCK`): a second
+        // process (a `fiducia users` command next to a running OP) fails
+        // there, having read only.
+        let layout_1 = check_or_create_marker(dir, options.engine)?;
+        let (engine, wal) = match options.engine {
+            EngineKind::Memory => {
+                let (engine, wal) = memory::engine::MemoryEngine::open(dir, options.memory_budget_bytes)?;
+                (engine::Engine::Memory(engine), wal)
+            }
+            EngineKind::Lsm => {
+                let (engine, wal) = lsm::LsmEngine::open(dir, &options, layout_1)?;
+                (engine::Engine::Lsm(engine), wal)
+            }
+        };
         let shared = Arc::new(Shared {
-            db,
-            keyspace,
-            reclaim,
+            engine,
             durable: AtomicU64::new(0),
             applied: AtomicU64::new(0),
             applied_changed: tokio::sync::Notify::new(),
@@ -213,9 +225,15 @@ impl EmbeddedBackend {
         }
     }
 
+    /// The memory engine's estimated index size in bytes (0 for the LSM
+    /// engine), what `memory_budget_bytes` is held against.
+    pub fn memory_bytes(&self) -> u64 {
+        self.shared.engine.memory_bytes()
+    }
+
     /// Bytes the store takes on disk.
     pub fn disk_space(&self) -> u64 {
-        self.shared.db.disk_space().unwrap_or(0)
+        self.shared.engine.disk_space()
     }
 }
 
@@ -250,28 +268,18 @@ impl Drop for EmbeddedBackend {
     }
 }
 
-/// Replays the log in `dir/wal` into fjall, makes fjall's journal durable
-/// behind it, deletes the replayed segments and starts a new one.
-fn recover_log(dir: &Path, db: &fjall::Database, keyspace: &fjall::Keyspace) -> Result<wal::Wal, KvError> {
-    let log_dir = dir.join(wal::DIR);
-    let mut batches = 0usize;
-    let (replayed, next) = wal::recover(&log_dir, |batch| {
-        batches += 1;
-        batch.transactions.iter().try_for_each(|write_set| {
-            writer::write_to_fjall(db, keyspace, write_set)
-                .map_err(|e| KvError::Backend(format!("replaying the store log into fjall failed: {e}")))
-        })
-    })?;
-    if !replayed.is_empty() {
-        db.persist(fjall::PersistMode::SyncAll)
-            .map_err(|e| backend_error(dir, &e))?;
-        for path in &replayed {
-            std::fs::remove_file(path)
-                .map_err(|e| KvError::Backend(format!("cannot delete {}: {e}", path.display())))?;
-        }
-        tracing::info!(batches, segments = replayed.len(), "replayed the store log");
+/// Deletes log segments whose batches the engine now holds durably.
+fn delete_replayed(replayed: &[PathBuf]) -> Result<(), KvError> {
+    for path in replayed {
+        std::fs::remove_file(path)
+            .map_err(|e| KvError::Backend(format!("cannot delete {}: {e}", path.display())))?;
     }
-    wal::Wal::create(&log_dir, next).map_err(|e| {
+    Ok(())
+}
+
+/// Starts the log's next segment after recovery.
+fn new_log_segment(log_dir: &Path, next: u64) -> Result<wal::Wal, KvError> {
+    wal::Wal::create(log_dir, next).map_err(|e| {
         KvError::Backend(format!(
             "cannot start a store log segment in {}: {e}",
             log_dir.display()
@@ -279,28 +287,16 @@ fn recover_log(dir: &Path, db: &fjall::Database, keyspace: &fjall::Keyspace) -> 
     })
 }
 
-fn backend_error(dir: &Path, error: &fjall::Error) -> KvError {
-    if matches!(error, fjall::Error::Locked) {
-        // fjall's lock file is held: another process (a running OP, or a
-        // `fiducia users` command) has the store open.
-        return KvError::Backend(format!(
-            "the store is in use by a running OP; stop it first ({} is locked by another process)",
-            dir.display()
-        ));
-    }
-    KvError::Backend(format!("embedded store in {}: {error}", dir.display()))
-}
-
 /// Upgrades a layout-1 store in place: every layout-1 commit is in fjall,
 /// fsynced, so it starts an empty log and rewrites the marker.
-fn upgrade_layout_1(dir: &Path) -> Result<(), KvError> {
+pub(crate) fn upgrade_layout_1(dir: &Path) -> Result<(), KvError> {
     let marker = dir.join(MARKER_FILE);
     let io = |what: &str, path: &PathBuf, e: std::io::Error| {
         KvError::Backend(format!("cannot {what} {}: {e}", path.display()))
     };
     std::fs::create_dir_all(dir.join(wal::DIR)).map_err(|e| io("create", &dir.join(wal::DIR), e))?;
     let upgraded = dir.join(format!("{MARKER_FILE}.new"));
-    write_synced(&upgraded, MARKER).map_err(|e| io("write", &upgraded, e))?;
+    write_synced(&upgraded, MARKER_LSM).map_err(|e| io("write", &upgraded, e))?;
     std::fs::rename(&upgraded, &marker).map_err(|e| io("replace", &marker, e))?;
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
@@ -309,23 +305,40 @@ fn upgrade_layout_1(dir: &Path) -> Result<(), KvError> {
     Ok(())
 }
 
-/// Checks the layout marker of `dir`, creating it in a new, empty store;
-/// `true` when the store is of layout 1 and must be upgraded (done once
-/// fjall holds its lock: [`upgrade_layout_1`]). Writes nothing in an
-/// existing store.
-fn check_or_create_marker(dir: &Path) -> Result<bool, KvError> {
+/// Checks the layout marker of `dir` against the engine asked for,
+/// creating it in a new, empty store; `true` when the store is of layout 1
+/// and must be upgraded (done once fjall holds its lock:
+/// [`upgrade_layout_1`]). Writes nothing in an existing store.
+fn check_or_create_marker(dir: &Path, engine: EngineKind) -> Result<bool, KvError> {
     let marker = dir.join(MARKER_FILE);
     let io = |what: &str, path: &PathBuf, e: std::io::Error| {
         KvError::Backend(format!("cannot {what} {}: {e}", path.display()))
     };
+    let expected = match engine {
+        EngineKind::Memory => MARKER_MEMORY,
+        EngineKind::Lsm => MARKER_LSM,
+    };
+    let other_engine = |found: EngineKind| {
+        KvError::Backend(format!(
+            "{} is a store of the {} engine, but store.engine is {:?}: set store.engine = {:?} \
+             to open it, or give the new engine a new store.path",
+            dir.display(),
+            found.name(),
+            engine.name(),
+            found.name()
+        ))
+    };
     match std::fs::read_to_string(&marker) {
-        Ok(found) if found == MARKER => Ok(false),
-        Ok(found) if found == MARKER_LAYOUT_1 => Ok(true),
+        Ok(found) if found == expected => Ok(false),
+        Ok(found) if found == MARKER_LAYOUT_1 && engine == EngineKind::Lsm => Ok(true),
+        Ok(found) if found == MARKER_LSM || found == MARKER_LAYOUT_1 => Err(other_engine(EngineKind::Lsm)),
+        Ok(found) if found == MARKER_MEMORY => Err(other_engine(EngineKind::Memory)),
         Ok(found) => Err(KvError::Backend(format!(
-            "{} is a store of another layout ({:?}); this build reads {:?}",
+            "{} is a store of another layout ({:?}); this build reads {:?} and {:?}",
             dir.display(),
             found.trim(),
-            MARKER.trim()
+            MARKER_MEMORY.trim(),
+            MARKER_LSM.trim()
         ))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let has_entries = match std::fs::read_dir(dir) {
@@ -340,7 +353,7 @@ fn check_or_create_marker(dir: &Path) -> Result<bool, KvError> {
                 )));
             }
             std::fs::create_dir_all(dir).map_err(|e| io("create", &dir.to_path_buf(), e))?;
-            write_synced(&marker, MARKER).map_err(|e| io("write", &marker, e))?;
+            write_synced(&marker, expected).map_err(|e| io("write", &marker, e))?;
             Ok(false)
         }
         Err(e) => Err(io("read", &marker, e)),

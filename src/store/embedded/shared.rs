@@ -1,5 +1,5 @@
 //! What the transactions and the group-commit threads of one store share:
-//! the fjall database, the durable and applied versions, the live read
+//! the engine, the durable and applied versions, the live read
 //! versions, and the pipeline (the open batch and the conflict history,
 //! under one lock). The commit path itself is in `writer`.
 
@@ -23,15 +23,12 @@ pub enum InjectedFault {
 
 /// State shared by transactions and the pipeline threads.
 pub(crate) struct Shared {
-    pub(crate) db: fjall::Database,
-    pub(crate) keyspace: fjall::Keyspace,
-    /// Rotated behind a sealed log segment when fjall has made new tables,
-    /// so that it lets go of flushed memtables (`reclaim`).
-    pub(crate) reclaim: fjall::Keyspace,
+    /// Where durable batches are applied and read from.
+    pub(crate) engine: super::engine::Engine,
     /// Version of the last batch in the log (fdatasynced), or given up on;
     /// a transaction's read version.
     pub(crate) durable: AtomicU64,
-    /// Version of the last batch written into fjall; never ahead of
+    /// Version of the last batch applied to the engine; never ahead of
     /// `durable`. A transaction takes its snapshot once this has reached its
     /// read version, so the snapshot holds everything up to it.
     pub(crate) applied: AtomicU64,

@@ -3,6 +3,7 @@
 //! set validated at commit.
 
 use super::batch::{CommitRequest, ReadConflict, WriteSet};
+use super::engine::EngineSnapshot;
 use super::shared::Shared;
 use crate::store::kv::{BackendTransaction, KeyRange, KeyValue, KvError, RangeOptions, backoff};
 use futures::future::BoxFuture;
@@ -29,7 +30,7 @@ struct TransactionState {
 struct Attempt {
     shared: Arc<Shared>,
     read_version: Option<u64>,
-    snapshot: Option<fjall::Snapshot>,
+    snapshot: Option<EngineSnapshot>,
     state: TransactionState,
 }
 
@@ -55,7 +56,7 @@ impl Attempt {
         })
     }
 
-    fn snapshot(&self) -> Result<&fjall::Snapshot, KvError> {
+    fn snapshot(&self) -> Result<&EngineSnapshot, KvError> {
         self.snapshot
             .as_ref()
             .ok_or_else(|| KvError::Backend("read before the transaction's snapshot was taken".into()))
@@ -114,7 +115,7 @@ impl EmbeddedTransaction {
             // start over with the new one).
             if attempt.read_version == Some(version) {
                 if attempt.snapshot.is_none() {
-                    attempt.snapshot = Some(self.shared.db.snapshot());
+                    attempt.snapshot = Some(self.shared.engine.snapshot());
                 }
                 return Ok(());
             }
@@ -142,16 +143,10 @@ impl EmbeddedTransaction {
             return Ok(None);
         }
         state.reads.push(ReadConflict::Key(key.to_vec()));
-        use fjall::Readable;
-        attempt
-            .snapshot()?
-            .get(&self.shared.keyspace, key)
-            .map(|v| v.map(|v| v.to_vec()))
-            .map_err(|e| KvError::Backend(format!("read failed: {e}")))
+        attempt.snapshot()?.get(key)
     }
 
     fn get_range_now(&self, range: &KeyRange, options: RangeOptions) -> Result<Vec<KeyValue>, KvError> {
-        use fjall::Readable;
         let limit = if options.limit == 0 {
             usize::MAX
         } else {
@@ -159,15 +154,11 @@ impl EmbeddedTransaction {
         };
         let mut guard = self.attempt();
         let attempt = &mut *guard;
-        let stored = attempt.snapshot()?.range(
-            &self.shared.keyspace,
-            range.begin.as_slice()..range.end.as_slice(),
-        );
-        let mut stored: Box<dyn Iterator<Item = fjall::Guard>> = if options.reverse {
-            Box::new(stored.rev())
-        } else {
-            Box::new(stored)
-        };
+        let mut stored = attempt
+            .snapshot
+            .as_ref()
+            .ok_or_else(|| KvError::Backend("read before the transaction's snapshot was taken".into()))?
+            .range(&range.begin, &range.end, options.reverse);
         let state = &mut attempt.state;
         let bounds = (
             Bound::Included(range.begin.clone()),
@@ -230,16 +221,8 @@ impl EmbeddedTransaction {
     }
 }
 
-fn next_pair(iter: &mut dyn Iterator<Item = fjall::Guard>) -> Result<Option<KeyValue>, KvError> {
-    match iter.next() {
-        None => Ok(None),
-        Some(guard) => {
-            let (key, value) = guard
-                .into_inner()
-                .map_err(|e| KvError::Backend(format!("range read failed: {e}")))?;
-            Ok(Some((key.to_vec(), value.to_vec())))
-        }
-    }
+fn next_pair(iter: &mut dyn Iterator<Item = Result<KeyValue, KvError>>) -> Result<Option<KeyValue>, KvError> {
+    iter.next().transpose()
 }
 
 impl BackendTransaction for EmbeddedTransaction {

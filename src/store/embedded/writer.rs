@@ -22,8 +22,9 @@
 //! and fdatasyncs — one fsync per batch — then publishes the version as
 //! durable ([`Shared::durable`]) and hands the batch's verdicts to the
 //! **ack** thread, which answers the transactions, and the batch to the
-//! **apply** thread, which writes it into fjall without an fsync (journal
-//! and memtable) and publishes the version as applied ([`Shared::applied`]).
+//! **apply** thread, which applies it to the engine (the memory index, or
+//! fjall's journal and memtable without an fsync: `engine`) and publishes
+//! the version as applied ([`Shared::applied`]).
 //! The batch is what arrived during the previous sync, so the more
 //! concurrent writers, the fewer fsyncs per commit, with no timer and no
 //! waiting when load is light.
@@ -45,7 +46,7 @@
 //!
 //! [`wal`]: super::wal
 
-use super::batch::{BatchWrites, CommitRequest, WriteSet};
+use super::batch::{BatchWrites, CommitRequest};
 use super::shared::{InjectedFault, Shared, Verdict};
 use super::wal::{AppendError, Wal};
 use crate::store::kv::KvError;
@@ -102,6 +103,11 @@ impl Shared {
         let Some(commit) = request.take() else {
             return Err(KvError::Backend("a commit was admitted twice".into()));
         };
+        if let Some(reason) = self.engine.refusal(&commit.write_set) {
+            drop(state);
+            metrics::counter!("fiducia_store_commits_refused_total", "reason" => "memory_budget").increment(1);
+            return Err(KvError::Backend(reason));
+        }
         let conflict = commit
             .reads
             .iter()
@@ -151,7 +157,7 @@ enum Synced {
         apply: bool,
     },
     /// A log segment was sealed after the batches before this message:
-    /// delete it once fjall holds them durably.
+    /// delete it once the engine holds them durably.
     Sealed(PathBuf),
 }
 
@@ -347,13 +353,12 @@ fn sync_loop(shared: &Shared, mut wal: Wal, to_apply: &mpsc::Sender<Synced>, to_
     }
 }
 
-/// The apply thread: writes each durable batch into fjall and publishes it
-/// as applied.
+/// The apply thread: applies each durable batch to the engine and publishes
+/// it as applied; hands sealed segments to the engine.
 fn apply_loop(shared: &Shared, synced: &mpsc::Receiver<Synced>) {
     // Set once a durable batch could not be applied: nothing after it may be
     // published as applied, since readers would miss it.
     let mut broken = false;
-    let mut reclaimer = super::reclaim::Reclaimer::new(shared.reclaim.clone());
     while let Ok(message) = synced.recv() {
         match message {
             Synced::Batch {
@@ -371,7 +376,7 @@ fn apply_loop(shared: &Shared, synced: &mpsc::Receiver<Synced>) {
                 }
                 if !broken
                     && apply
-                    && let Err(reason) = apply_batch(&shared.db, &shared.keyspace, &batch)
+                    && let Err(reason) = shared.engine.apply_batch(&batch)
                 {
                     // Durable in the log, so a reopen replays it, but it
                     // cannot be made visible now: reads that need it fail,
@@ -389,80 +394,18 @@ fn apply_loop(shared: &Shared, synced: &mpsc::Receiver<Synced>) {
                 shared.applied_changed.notify_waiters();
                 shared.pipeline.applied_one();
             }
-            Synced::Sealed(path) => match shared.db.persist(fjall::PersistMode::SyncAll) {
-                // fjall's journal now holds every batch of the segment.
-                Ok(()) => {
-                    if let Err(e) = std::fs::remove_file(&path) {
-                        tracing::warn!(path = %path.display(), error = %e, "cannot delete a sealed store log segment");
-                    }
-                    reclaimer.after_journal_sync(&shared.keyspace);
-                }
-                Err(e) => {
-                    let reason = format!("fsync of fjall's journal failed: {e}");
+            // Once a batch could not be applied the engine misses it: the
+            // segment holding it must stay for the replay at reopen.
+            Synced::Sealed(_) if broken => {}
+            Synced::Sealed(path) => {
+                if let Err(reason) = shared.engine.segment_sealed(path) {
                     tracing::error!(%reason, "refusing further commits");
                     *shared.failed() = Some(reason);
                 }
-            },
-        }
-    }
-}
-
-/// Writes a durable batch into fjall. Usually one fjall write batch holds
-/// the whole batch — one journal entry, one publication: the transactions'
-/// writes in commit order, where a key written twice keeps the later value,
-/// as fjall applies a batch's items in order under one sequence number. A
-/// batch with a range clear is applied one transaction at a time instead,
-/// because the clear is expanded against the stored state, which must then
-/// hold the transactions before it.
-fn apply_batch(db: &fjall::Database, keyspace: &fjall::Keyspace, batch: &BatchWrites) -> Result<(), String> {
-    if batch.transactions.iter().any(|t| !t.cleared.is_empty()) {
-        return batch
-            .transactions
-            .iter()
-            .try_for_each(|write_set| write_to_fjall(db, keyspace, write_set));
-    }
-    let items = batch.transactions.iter().map(|t| t.writes.len()).sum();
-    let mut writes = fjall::OwnedWriteBatch::with_capacity(db.clone(), items).durability(None);
-    for write_set in &batch.transactions {
-        for (key, value) in &write_set.writes {
-            match value {
-                Some(value) => writes.insert(keyspace, key.as_slice(), value.as_slice()),
-                None => writes.remove(keyspace, key.as_slice()),
             }
         }
     }
-    writes.commit().map_err(|e| e.to_string())
-}
-
-/// Writes one transaction's writes into fjall as one write batch, without
-/// an fsync (the log made them durable): one journal entry, then the
-/// memtable. Its cleared ranges are expanded here, against the stored
-/// state, which holds every transaction before it (one thread applies them
-/// in order, and replay is in order too).
-pub(crate) fn write_to_fjall(
-    db: &fjall::Database,
-    keyspace: &fjall::Keyspace,
-    write_set: &WriteSet,
-) -> Result<(), String> {
-    let mut writes =
-        fjall::OwnedWriteBatch::with_capacity(db.clone(), write_set.writes.len()).durability(None);
-    for range in &write_set.cleared {
-        for guard in keyspace.range(range.begin.as_slice()..range.end.as_slice()) {
-            let key = guard
-                .key()
-                .map_err(|e| format!("range clear failed to read: {e}"))?;
-            if !write_set.writes.contains_key(key.as_ref()) {
-                writes.remove(keyspace, key);
-            }
-        }
-    }
-    for (key, value) in &write_set.writes {
-        match value {
-            Some(value) => writes.insert(keyspace, key.as_slice(), value.as_slice()),
-            None => writes.remove(keyspace, key.as_slice()),
-        }
-    }
-    writes.commit().map_err(|e| e.to_string())
+    shared.engine.finish();
 }
 
 /// Logs (once) and reports (`fiducia_store_disk_full`) the store's disk
@@ -485,7 +428,7 @@ fn disk_full_changed(was_full: &mut bool, reason: Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::embedded::batch::ReadConflict;
+    use crate::store::embedded::batch::{ReadConflict, WriteSet};
     use crate::store::embedded::shared::Pipeline;
     use crate::store::kv::KeyRange;
 

@@ -1,8 +1,14 @@
-use super::*;
-use crate::store::kv::{KeyRange, RangeOptions, RunOptions};
+// Included once per engine by `tests/mod.rs`, where `ENGINE` is defined.
+
+fn options() -> EmbeddedOptions {
+    EmbeddedOptions {
+        engine: ENGINE,
+        ..EmbeddedOptions::default()
+    }
+}
 
 fn open(dir: &Path) -> EmbeddedBackend {
-    EmbeddedBackend::open(dir, EmbeddedOptions::default()).unwrap()
+    EmbeddedBackend::open(dir, options()).unwrap()
 }
 
 async fn put(store: &Store, key: &'static [u8], value: &'static [u8]) {
@@ -126,7 +132,7 @@ async fn committed_data_survives_reopening() {
 fn a_directory_that_is_not_a_store_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("something"), "else").unwrap();
-    let err = EmbeddedBackend::open(dir.path(), EmbeddedOptions::default())
+    let err = EmbeddedBackend::open(dir.path(), options())
         .err()
         .unwrap();
     assert!(err.to_string().contains("has no FIDUCIA_STORE"), "{err}");
@@ -137,7 +143,7 @@ fn a_directory_that_is_not_a_store_is_refused() {
         "fiducia embedded store, layout 9\n",
     )
     .unwrap();
-    let err = EmbeddedBackend::open(other.path(), EmbeddedOptions::default())
+    let err = EmbeddedBackend::open(other.path(), options())
         .err()
         .unwrap();
     assert!(err.to_string().contains("another layout"), "{err}");
@@ -183,8 +189,10 @@ async fn replaying_the_log_over_a_store_that_has_it_changes_nothing() {
         store.close().await;
         all
     };
-    // The log still holds every batch above, and fjall holds them too: each
-    // reopen replays them all again, over a state that already has them.
+    // LSM: the log still holds every batch above, and fjall holds them too:
+    // each reopen replays them all again, over a state that already has
+    // them. Memory: the first reopen replays them over no snapshot, writes
+    // one and deletes the log; the second loads that snapshot.
     for _ in 0..2 {
         let store = Store::new(Arc::new(open(dir.path())));
         assert_eq!(read_all(&store).await, expected);
@@ -204,22 +212,42 @@ async fn read_all(store: &Store) -> Vec<(Vec<u8>, Vec<u8>)> {
         .unwrap()
 }
 
+/// A layout-1 store (fjall's files fsynced, no log of our own) is upgraded
+/// in place by the LSM engine, and refused by the memory engine with a
+/// message naming the engine it needs.
 #[tokio::test]
-async fn a_layout_1_store_is_upgraded_in_place() {
+async fn a_layout_1_store_is_upgraded_in_place_by_its_engine() {
     let dir = tempfile::tempdir().unwrap();
+    let lsm = EmbeddedOptions {
+        engine: EngineKind::Lsm,
+        ..EmbeddedOptions::default()
+    };
     {
-        let store = Store::new(Arc::new(open(dir.path())));
+        let store = Store::new(Arc::new(EmbeddedBackend::open(dir.path(), lsm.clone()).unwrap()));
         put(&store, b"k", b"v").await;
         store.close().await;
     }
     // What layout 1 left: fjall's files, fsynced, and no log. (Reopening
     // the layout-2 store above once replayed its log into fjall.)
     {
-        let store = Store::new(Arc::new(open(dir.path())));
+        let store = Store::new(Arc::new(EmbeddedBackend::open(dir.path(), lsm).unwrap()));
         store.close().await;
     }
     std::fs::remove_dir_all(dir.path().join(wal::DIR)).unwrap();
     std::fs::write(dir.path().join(MARKER_FILE), MARKER_LAYOUT_1).unwrap();
+    if ENGINE == EngineKind::Memory {
+        let error = EmbeddedBackend::open(dir.path(), options()).err().unwrap();
+        assert!(
+            error.to_string().contains("a store of the lsm engine")
+                && error.to_string().contains("store.engine = \"lsm\""),
+            "{error}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(MARKER_FILE)).unwrap(),
+            MARKER_LAYOUT_1
+        );
+        return;
+    }
     let store = Store::new(Arc::new(open(dir.path())));
     let value = store
         .run(|tx, _| async move { tx.get(b"k").await })
@@ -228,7 +256,7 @@ async fn a_layout_1_store_is_upgraded_in_place() {
     assert_eq!(value, Some(b"v".to_vec()));
     assert_eq!(
         std::fs::read_to_string(dir.path().join(MARKER_FILE)).unwrap(),
-        MARKER
+        MARKER_LSM
     );
 }
 
@@ -340,7 +368,7 @@ async fn a_second_opener_of_a_store_in_use_is_refused_and_writes_nothing() {
     // fjall's lock file is held by the first opener (a running OP); the
     // second (`fiducia users ...`) stops there, before our log or the
     // marker is touched.
-    let Err(error) = EmbeddedBackend::open(dir.path(), EmbeddedOptions::default()) else {
+    let Err(error) = EmbeddedBackend::open(dir.path(), options()) else {
         panic!("a store in use was opened twice");
     };
     assert!(

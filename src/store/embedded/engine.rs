@@ -1,0 +1,137 @@
+//! Where durable batches are applied and read from: the engine behind the
+//! write-ahead log. The log, group commit, validation and the read
+//! versions (`writer`, `transaction`) are the same for both.
+//!
+//! - [`Engine::Memory`] (the default, `store.engine = "memory"`): an
+//!   in-memory ordered index with snapshots written off the request path
+//!   ([`super::memory`]);
+//! - [`Engine::Lsm`] (`store.engine = "lsm"`): fjall 3 ([`super::lsm`]).
+//!
+//! docs/PERFORMANCE.md ("Store engines") has the measurements that chose
+//! the default.
+
+use super::batch::{BatchWrites, WriteSet};
+use super::lsm::{LsmEngine, LsmSnapshot};
+use super::memory::engine::MemoryEngine;
+use super::memory::{self, Published};
+use crate::store::kv::{KeyValue, KvError};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Which engine a store uses (`store.engine`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EngineKind {
+    /// The live data in memory, snapshots on disk.
+    #[default]
+    Memory,
+    /// fjall, an LSM tree.
+    Lsm,
+}
+
+impl EngineKind {
+    /// Its name in configuration and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Memory => "memory",
+            Self::Lsm => "lsm",
+        }
+    }
+}
+
+pub(crate) enum Engine {
+    Memory(MemoryEngine),
+    Lsm(LsmEngine),
+}
+
+/// One transaction's snapshot.
+pub(crate) enum EngineSnapshot {
+    Memory(Arc<Published>),
+    Lsm(LsmSnapshot),
+}
+
+impl Engine {
+    pub(crate) fn snapshot(&self) -> EngineSnapshot {
+        match self {
+            Self::Memory(engine) => EngineSnapshot::Memory(engine.index.snapshot()),
+            Self::Lsm(engine) => EngineSnapshot::Lsm(engine.snapshot()),
+        }
+    }
+
+    /// Why a commit with `write_set` is refused before validation, if it is
+    /// (the memory budget).
+    pub(crate) fn refusal(&self, write_set: &WriteSet) -> Option<String> {
+        match self {
+            Self::Memory(engine) => engine.index.refusal(write_set),
+            Self::Lsm(_) => None,
+        }
+    }
+
+    /// Applies a durable batch (on the apply thread, in version order).
+    pub(crate) fn apply_batch(&self, batch: &BatchWrites) -> Result<(), String> {
+        match self {
+            Self::Memory(engine) => {
+                engine.index.apply_batch(batch);
+                Ok(())
+            }
+            Self::Lsm(engine) => engine.apply_batch(batch),
+        }
+    }
+
+    /// A log segment is sealed and every batch in it applied: make the
+    /// engine durable behind it and let the segment go. An error means the
+    /// engine cannot be made durable and the store must stop committing.
+    pub(crate) fn segment_sealed(&self, path: PathBuf) -> Result<(), String> {
+        match self {
+            Self::Memory(engine) => {
+                engine.segment_sealed(path);
+                Ok(())
+            }
+            Self::Lsm(engine) => engine.segment_sealed(path),
+        }
+    }
+
+    /// The apply thread is ending: the memory engine's checkpoint thread
+    /// writes what waits and ends too.
+    pub(crate) fn finish(&self) {
+        if let Self::Memory(engine) = self {
+            engine.finish();
+        }
+    }
+
+    pub(crate) fn disk_space(&self) -> u64 {
+        match self {
+            Self::Memory(engine) => engine.disk_space(),
+            Self::Lsm(engine) => engine.disk_space(),
+        }
+    }
+
+    /// The memory engine's estimated index size (0 for the LSM engine).
+    pub(crate) fn memory_bytes(&self) -> u64 {
+        match self {
+            Self::Memory(engine) => engine.index.live_bytes(),
+            Self::Lsm(_) => 0,
+        }
+    }
+}
+
+impl EngineSnapshot {
+    pub(crate) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {
+        match self {
+            Self::Memory(published) => Ok(memory::get(published, key)),
+            Self::Lsm(snapshot) => snapshot.get(key),
+        }
+    }
+
+    /// The pairs in `[begin, end)`, in key order or reversed.
+    pub(crate) fn range<'a>(
+        &'a self,
+        begin: &'a [u8],
+        end: &'a [u8],
+        reverse: bool,
+    ) -> Box<dyn Iterator<Item = Result<KeyValue, KvError>> + 'a> {
+        match self {
+            Self::Memory(published) => memory::range(published, begin, end, reverse),
+            Self::Lsm(snapshot) => snapshot.range(begin, end, reverse),
+        }
+    }
+}
