@@ -1,4 +1,5 @@
-//! The store: the backend conformance suite (on the embedded backend, on
+//! The store: the backend conformance suite (on the embedded backend with
+//! each engine, on
 //! PostgreSQL — a real server started by `pg_server`, a database per test —
 //! and on FoundationDB when `FDB_CLUSTER_FILE` is set and the build has
 //! `--features fdb`) and the crash tests: the embedded backend's process
@@ -16,7 +17,7 @@ mod pg_op;
 mod pg_tls;
 
 use conformance::Factory;
-use fiducia::store::embedded::{EmbeddedBackend, EmbeddedOptions, InjectedFault};
+use fiducia::store::embedded::{EmbeddedBackend, EmbeddedOptions, EngineKind, InjectedFault};
 use fiducia::store::kv::Store;
 use std::sync::Arc;
 
@@ -27,10 +28,18 @@ pub struct EmbeddedFactory {
 }
 
 impl EmbeddedFactory {
+    /// The default engine (memory).
     pub fn new() -> Self {
+        Self::with_engine(EngineKind::default())
+    }
+
+    pub fn with_engine(engine: EngineKind) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let backend =
-            Arc::new(EmbeddedBackend::open(&dir.path().join("store"), EmbeddedOptions::default()).unwrap());
+        let options = EmbeddedOptions {
+            engine,
+            ..EmbeddedOptions::default()
+        };
+        let backend = Arc::new(EmbeddedBackend::open(&dir.path().join("store"), options).unwrap());
         Self { dir, backend }
     }
 }
@@ -49,6 +58,12 @@ impl Factory for EmbeddedFactory {
 
 mod embedded {
     crate::conformance_suite!(super::EmbeddedFactory::new());
+}
+
+mod embedded_lsm {
+    crate::conformance_suite!(super::EmbeddedFactory::with_engine(
+        fiducia::store::embedded::EngineKind::Lsm
+    ));
 }
 
 mod postgres {

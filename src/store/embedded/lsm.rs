@@ -152,7 +152,11 @@ impl LsmSnapshot {
 /// memtable. Its cleared ranges are expanded here, against the stored
 /// state, which holds every transaction before it (one thread applies them
 /// in order, and replay is in order too).
-fn write_to_fjall(db: &fjall::Database, keyspace: &fjall::Keyspace, write_set: &WriteSet) -> Result<(), String> {
+fn write_to_fjall(
+    db: &fjall::Database,
+    keyspace: &fjall::Keyspace,
+    write_set: &WriteSet,
+) -> Result<(), String> {
     let mut writes =
         fjall::OwnedWriteBatch::with_capacity(db.clone(), write_set.writes.len()).durability(None);
     for range in &write_set.cleared {

@@ -59,8 +59,8 @@ mod wal;
 mod writer;
 
 use super::kv::{Backend, BackendTransaction, KvError, RunOptions, Store};
-use futures::future::BoxFuture;
 pub use engine::EngineKind;
+use futures::future::BoxFuture;
 pub use shared::InjectedFault;
 use shared::{PipelineShared, Shared, WriterCounters};
 use std::collections::BTreeMap;
@@ -74,7 +74,8 @@ pub const MARKER_FILE: &str = "FIDUCIA_STORE";
 /// Contents of the marker of a store of the LSM engine.
 const MARKER_LSM: &str = "fiducia embedded store, layout 2, fjall 3 behind a write-ahead log\n";
 /// Contents of the marker of a store of the memory engine.
-const MARKER_MEMORY: &str = "fiducia embedded store, layout 3, a memory index and snapshots behind a write-ahead log\n";
+const MARKER_MEMORY: &str =
+    "fiducia embedded store, layout 3, a memory index and snapshots behind a write-ahead log\n";
 /// The marker of layout 1 (fjall's journal fsynced per batch, no log of our
 /// own), which is upgraded in place: an empty log is a valid layout-2 log.
 const MARKER_LAYOUT_1: &str = "fiducia embedded store, layout 1, fjall 3\n";

@@ -105,7 +105,8 @@ impl Shared {
         };
         if let Some(reason) = self.engine.refusal(&commit.write_set) {
             drop(state);
-            metrics::counter!("fiducia_store_commits_refused_total", "reason" => "memory_budget").increment(1);
+            metrics::counter!("fiducia_store_commits_refused_total", "reason" => "memory_budget")
+                .increment(1);
             return Err(KvError::Backend(reason));
         }
         let conflict = commit

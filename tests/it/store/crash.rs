@@ -10,7 +10,7 @@
 //! server's own crash is `pg_crash.rs`.
 
 use super::acking_child::AckingChild;
-use fiducia::store::embedded::open_store;
+use fiducia::store::embedded::{EmbeddedBackend, EmbeddedOptions, EngineKind, open_store};
 use fiducia::store::kv::{KeyRange, RangeOptions, Store};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -20,11 +20,14 @@ use std::time::{Duration, Instant};
 const CHILD_STORE_VAR: &str = "FIDUCIA_CRASH_CHILD_STORE";
 const WRITERS: u64 = 32;
 
-/// Which store the child writes to: `embedded:<dir>`, `postgres:<url>` or
-/// `fdb:<prefix>`.
+/// Which store the child writes to: `embedded:<dir>` (the memory engine),
+/// `embedded-lsm:<dir>`, `postgres:<url>` or `fdb:<prefix>`.
 async fn open_child_store(spec: &str) -> Store {
     if let Some(dir) = spec.strip_prefix("embedded:") {
         return open_store(Path::new(dir)).unwrap().0;
+    }
+    if let Some(dir) = spec.strip_prefix("embedded-lsm:") {
+        return open_lsm(Path::new(dir));
     }
     if let Some(url) = spec.strip_prefix("postgres:") {
         let backend =
@@ -145,10 +148,37 @@ async fn check_survivors(store: &Store, acknowledged: &BTreeSet<u64>, what: &str
     );
 }
 
+fn open_lsm(dir: &Path) -> Store {
+    let options = EmbeddedOptions {
+        engine: EngineKind::Lsm,
+        ..EmbeddedOptions::default()
+    };
+    Store::new(Arc::new(EmbeddedBackend::open(dir, options).unwrap()))
+}
+
+/// The memory engine (the default): the first segment is deleted once a
+/// snapshot holds it, so the kill lands after a snapshot, with batches in
+/// the log after it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_commits_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let store_dir = dir.path().join("store");
+    let acknowledged = kill_after_the_first_segment(&store_dir, "embedded");
+    let (store, _backend) = open_store(&store_dir).unwrap();
+    check_survivors(&store, &acknowledged, "embedded, memory engine").await;
+}
+
+/// The LSM engine: the first segment is deleted once fjall's journal is
+/// fsynced behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_commits_survive_sigkill_on_the_lsm_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let store_dir = dir.path().join("store");
+    let acknowledged = kill_after_the_first_segment(&store_dir, "embedded-lsm");
+    check_survivors(&open_lsm(&store_dir), &acknowledged, "embedded, LSM engine").await;
+}
+
+fn kill_after_the_first_segment(store_dir: &Path, kind: &str) -> BTreeSet<u64> {
     // Let it commit under load until its log has moved from the first
     // (growing) segment to a preallocated one — the first segment is
     // deleted once sealed and applied — and a little more, so that the kill
@@ -156,8 +186,8 @@ async fn acknowledged_commits_survive_sigkill() {
     let segment = |n: u64| store_dir.join("wal").join(format!("{n:020}.log"));
     let started = Instant::now();
     let moved_on = std::cell::Cell::new(None::<Instant>);
-    let acknowledged = tokio::task::block_in_place(|| {
-        run_child_and_kill(&format!("embedded:{}", store_dir.display()), |_| {
+    tokio::task::block_in_place(|| {
+        run_child_and_kill(&format!("{kind}:{}", store_dir.display()), |_| {
             if moved_on.get().is_none()
                 && started.elapsed() > Duration::from_millis(1500)
                 && segment(2).exists()
@@ -169,9 +199,7 @@ async fn acknowledged_commits_survive_sigkill() {
                 .get()
                 .is_some_and(|at| at.elapsed() >= Duration::from_millis(300))
         })
-    });
-    let (store, _backend) = open_store(&store_dir).unwrap();
-    check_survivors(&store, &acknowledged, "embedded").await;
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

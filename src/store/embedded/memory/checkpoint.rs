@@ -100,7 +100,12 @@ fn checkpoint(dir: &std::path::Path, index: &MemoryIndex, waiting: &mut Vec<Path
             let seconds = started.elapsed().as_secs_f64();
             metrics::counter!("fiducia_store_snapshots_total").increment(1);
             metrics::histogram!("fiducia_store_snapshot_seconds").record(seconds);
-            tracing::debug!(entries = written.entries, bytes = written.bytes, seconds, "store snapshot written");
+            tracing::debug!(
+                entries = written.entries,
+                bytes = written.bytes,
+                seconds,
+                "store snapshot written"
+            );
         }
         Err(e) => {
             metrics::counter!("fiducia_store_snapshot_failures_total").increment(1);

@@ -31,20 +31,28 @@ impl MemoryEngine {
     pub(crate) fn open(dir: &Path, budget_bytes: u64) -> Result<(Self, wal::Wal), KvError> {
         let lock = lock(dir)?;
         let started = Instant::now();
-        let map = snapshot_file::load(dir).map_err(KvError::Backend)?.unwrap_or_default();
+        let map = snapshot_file::load(dir)
+            .map_err(KvError::Backend)?
+            .unwrap_or_default();
         let loaded = map.len();
         let index = Arc::new(MemoryIndex::new(map, budget_bytes));
         let log_dir = dir.join(wal::DIR);
         let mut batches = 0usize;
         let (replayed, next) = wal::recover(&log_dir, |batch| {
             batches += 1;
-            batch.transactions.iter().for_each(|write_set| index.replay(write_set));
+            batch
+                .transactions
+                .iter()
+                .for_each(|write_set| index.replay(write_set));
             Ok(())
         })?;
         index.publish_recovered();
         if !replayed.is_empty() {
             snapshot_file::write(dir, &index.snapshot().map, || {}).map_err(|e| {
-                KvError::Backend(format!("cannot write the store snapshot in {}: {e}", dir.display()))
+                KvError::Backend(format!(
+                    "cannot write the store snapshot in {}: {e}",
+                    dir.display()
+                ))
             })?;
             super::super::delete_replayed(&replayed)?;
         }

@@ -144,7 +144,9 @@ impl MemoryIndex {
             self.live_bytes.fetch_add(delta.unsigned_abs(), Ordering::Relaxed) + delta.unsigned_abs()
         } else {
             let by = delta.unsigned_abs();
-            self.live_bytes.fetch_sub(by, Ordering::Relaxed).saturating_sub(by)
+            self.live_bytes
+                .fetch_sub(by, Ordering::Relaxed)
+                .saturating_sub(by)
         };
         metrics::gauge!("fiducia_store_memory_bytes").set(now as f64);
     }

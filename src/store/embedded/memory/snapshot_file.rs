@@ -152,7 +152,10 @@ impl<R: Read> Checked<R> {
 
     fn item(&mut self, len: u32) -> io::Result<Arc<[u8]>> {
         if len > MAX_ITEM {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "an item longer than possible"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "an item longer than possible",
+            ));
         }
         let mut buf = vec![0u8; len as usize];
         self.inner.read_exact(&mut buf)?;
