@@ -7,15 +7,21 @@
 //! commits are acknowledged, for a fixed time. Prints throughput, commit
 //! latency percentiles, group-commit batching and CPU per transaction.
 //!
+//! With `--reopen` the store is closed after the run and opened again,
+//! timed: the recovery an OP does at start (the memory engine loads its
+//! snapshot and replays the log after it; the LSM engine replays the log
+//! into fjall).
+//!
 //! ```text
 //! cargo run --release -p fiducia-bench --bin store-bench -- --writers 64 --seconds 10
+//! cargo run --release -p fiducia-bench --bin store-bench -- --engine lsm --writers 64 --seconds 10
 //! scripts/pg-bench.sh   # the same against a temporary PostgreSQL, beside pgbench
 //! ```
 
 use clap::Parser;
 use fiducia::model::Binding;
 use fiducia::model::records::AccessToken;
-use fiducia::store::embedded::{EmbeddedBackend, EmbeddedOptions};
+use fiducia::store::embedded::{EmbeddedBackend, EmbeddedOptions, EngineKind};
 use fiducia::store::kv::Store;
 use fiducia::store::postgres::{PostgresBackend, PostgresOptions};
 use fiducia::store::record::FreshId;
@@ -53,7 +59,16 @@ struct Args {
     /// read, never conflicts) or `upsert` (reads the id first, for comparison).
     #[arg(long, value_enum, default_value_t = Api::InsertNew)]
     api: Api,
-    /// fjall memtable size, in MiB.
+    /// The embedded backend's engine (`store.engine`).
+    #[arg(long, value_enum, default_value_t = BenchEngine::Memory)]
+    engine: BenchEngine,
+    /// Memory engine: the index's budget, in MiB (`store.memory_budget_mib`).
+    #[arg(long, default_value_t = 4096)]
+    memory_budget_mib: u64,
+    /// Close the store after the run, open it again and time the opening.
+    #[arg(long)]
+    reopen: bool,
+    /// LSM engine: fjall memtable size, in MiB.
     #[arg(long, default_value_t = 64)]
     memtable_mib: u64,
     /// fjall's flush and compaction threads (`store.background_threads`).
@@ -71,6 +86,12 @@ struct Args {
 enum BenchBackend {
     Embedded,
     Postgres,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum BenchEngine {
+    Memory,
+    Lsm,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -263,17 +284,23 @@ async fn postgres(args: &Args) -> Result<(), BoxError> {
     Ok(())
 }
 
+fn embedded_options(args: &Args) -> EmbeddedOptions {
+    EmbeddedOptions {
+        engine: match args.engine {
+            BenchEngine::Memory => EngineKind::Memory,
+            BenchEngine::Lsm => EngineKind::Lsm,
+        },
+        memory_budget_bytes: args.memory_budget_mib * 1024 * 1024,
+        memtable_bytes: args.memtable_mib * 1024 * 1024,
+        background_threads: args.background_threads,
+        sync_thread_batch_scheduling: args.sync_thread_batch_scheduling,
+        ..EmbeddedOptions::default()
+    }
+}
+
 async fn embedded(args: &Args, dir: &std::path::Path) -> Result<(), BoxError> {
     {
-        let backend = Arc::new(EmbeddedBackend::open(
-            dir,
-            EmbeddedOptions {
-                memtable_bytes: args.memtable_mib * 1024 * 1024,
-                background_threads: args.background_threads,
-                sync_thread_batch_scheduling: args.sync_thread_batch_scheduling,
-                ..EmbeddedOptions::default()
-            },
-        )?);
+        let backend = Arc::new(EmbeddedBackend::open(dir, embedded_options(args))?);
         let store = Store::new(backend.clone());
         let repo = Repo::open(store.clone()).await?;
         let before = backend.stats();
@@ -283,7 +310,8 @@ async fn embedded(args: &Args, dir: &std::path::Path) -> Result<(), BoxError> {
         let cpu_after = cpu_by_thread();
         store.close().await;
         println!(
-            "store-bench: embedded backend, {} writers, {} s measured ({} s warm-up), {:?}, memtable {} MiB, {} background thread(s), sync thread batch scheduling {}",
+            "store-bench: embedded backend, {:?} engine, {} writers, {} s measured ({} s warm-up), {:?}, memtable {} MiB, {} background thread(s), sync thread batch scheduling {}",
+            args.engine,
             args.writers,
             args.seconds,
             args.warmup_seconds,
@@ -304,15 +332,44 @@ async fn embedded(args: &Args, dir: &std::path::Path) -> Result<(), BoxError> {
             (cpu_seconds(&cpu_after, name) - cpu_seconds(&cpu_before, name)) * 1e6 / committed.max(1) as f64
         };
         println!(
-            "cpu per transaction (incl. warm-up): {:.1} us in all threads: {:.1} us tokio workers (building, validating), {:.1} us store-sync (log write, fdatasync), {:.1} us store-ack (answers), {:.1} us store-apply (fjall journal and memtable), {:.1} us fjall workers (flush, compaction)",
+            "cpu per transaction (incl. warm-up): {:.1} us in all threads: {:.1} us tokio workers (building, validating), {:.1} us store-sync (log write, fdatasync), {:.1} us store-ack (answers), {:.1} us store-apply (index, or fjall journal and memtable), {:.1} us store-checkpoint (snapshots), {:.1} us fjall workers (flush, compaction)",
             per_txn(None),
             per_txn(Some("tokio-rt-worker")),
             per_txn(Some("store-sync")),
             per_txn(Some("store-ack")),
             per_txn(Some("store-apply")),
+            per_txn(Some("store-checkpoint")),
             per_txn(Some("fjall:worker"))
         );
-        println!("disk: {:.1} MiB", backend.disk_space() as f64 / (1024.0 * 1024.0));
+        println!(
+            "disk: {:.1} MiB; memory index (estimated): {:.1} MiB",
+            backend.disk_space() as f64 / (1024.0 * 1024.0),
+            backend.memory_bytes() as f64 / (1024.0 * 1024.0)
+        );
+        drop(store);
+        drop(backend);
+    }
+    if args.reopen {
+        let started = Instant::now();
+        let backend = Arc::new(EmbeddedBackend::open(dir, embedded_options(args))?);
+        let opened = started.elapsed();
+        let store = Store::new(backend.clone());
+        let keys = store
+            .run(|tx, _| async move {
+                tx.get_range(
+                    &fiducia::store::kv::KeyRange::new(Vec::new(), vec![0xff]),
+                    fiducia::store::kv::RangeOptions::default(),
+                )
+                .await
+                .map(|pairs| pairs.len())
+            })
+            .await?;
+        println!(
+            "reopen: {:.3} s for {keys} keys ({:.3} s per million keys)",
+            opened.as_secs_f64(),
+            opened.as_secs_f64() * 1e6 / keys.max(1) as f64
+        );
+        store.close().await;
     }
     Ok(())
 }

@@ -18,26 +18,6 @@ use crate::store::kv::{KeyValue, KvError};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Which engine a store uses (`store.engine`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum EngineKind {
-    /// The live data in memory, snapshots on disk.
-    #[default]
-    Memory,
-    /// fjall, an LSM tree.
-    Lsm,
-}
-
-impl EngineKind {
-    /// Its name in configuration and messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Memory => "memory",
-            Self::Lsm => "lsm",
-        }
-    }
-}
-
 pub(crate) enum Engine {
     Memory(MemoryEngine),
     Lsm(LsmEngine),
@@ -67,10 +47,10 @@ impl Engine {
     }
 
     /// Applies a durable batch (on the apply thread, in version order).
-    pub(crate) fn apply_batch(&self, batch: &BatchWrites) -> Result<(), String> {
+    pub(crate) fn apply_batch(&self, version: u64, batch: &BatchWrites) -> Result<(), String> {
         match self {
             Self::Memory(engine) => {
-                engine.index.apply_batch(batch);
+                engine.index.apply_batch(version, batch);
                 Ok(())
             }
             Self::Lsm(engine) => engine.apply_batch(batch),
@@ -115,6 +95,19 @@ impl Engine {
 }
 
 impl EngineSnapshot {
+    /// The version the snapshot holds every batch up to, when the engine
+    /// knows it exactly (memory: published with it). A transaction then
+    /// reads at it, so that its reads conflict only with batches its
+    /// snapshot misses. fjall's snapshot may be of a later state than the
+    /// version the transaction waited for; its read version stays that one
+    /// (conservative: a conflict with a batch it saw only retries).
+    pub(crate) fn version(&self) -> Option<u64> {
+        match self {
+            Self::Memory(published) => Some(published.version),
+            Self::Lsm(_) => None,
+        }
+    }
+
     pub(crate) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {
         match self {
             Self::Memory(published) => Ok(memory::get(published, key)),

@@ -4,13 +4,19 @@
 //! it. `store.engine = "lsm"`; the memory engine ([`super::memory`]) is the
 //! default.
 
-use super::EmbeddedOptions;
 use super::batch::{BatchWrites, WriteSet};
 use super::reclaim::{self, Reclaimer};
 use super::wal;
 use crate::store::kv::{KeyValue, KvError};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+/// fjall's tuning (`EmbeddedOptions`' LSM fields).
+pub(crate) struct LsmTuning {
+    pub(crate) cache_bytes: u64,
+    pub(crate) memtable_bytes: u64,
+    pub(crate) background_threads: usize,
+}
 
 /// fjall's database, the store's keyspace and the reclaim keyspace.
 pub(crate) struct LsmEngine {
@@ -23,11 +29,7 @@ pub(crate) struct LsmEngine {
 impl LsmEngine {
     /// Opens fjall in `dir/kv`, upgrades a layout-1 store once fjall holds
     /// its lock, replays the log over it and starts a new log segment.
-    pub(crate) fn open(
-        dir: &Path,
-        options: &EmbeddedOptions,
-        layout_1: bool,
-    ) -> Result<(Self, wal::Wal), KvError> {
+    pub(crate) fn open(dir: &Path, options: &LsmTuning, layout_1: bool) -> Result<(Self, wal::Wal), KvError> {
         let db = fjall::Database::builder(dir.join("kv"))
             .cache_size(options.cache_bytes)
             .manual_journal_persist(true)
@@ -43,7 +45,7 @@ impl LsmEngine {
             .keyspace(reclaim::KEYSPACE, fjall::KeyspaceCreateOptions::default)
             .map_err(|e| backend_error(dir, &e))?;
         if layout_1 {
-            super::upgrade_layout_1(dir)?;
+            super::layout::upgrade_layout_1(dir)?;
         }
         let wal = recover_log(dir, &db, &keyspace)?;
         let engine = Self {
@@ -193,10 +195,10 @@ fn recover_log(dir: &Path, db: &fjall::Database, keyspace: &fjall::Keyspace) -> 
     if !replayed.is_empty() {
         db.persist(fjall::PersistMode::SyncAll)
             .map_err(|e| backend_error(dir, &e))?;
-        super::delete_replayed(&replayed)?;
+        wal::delete_replayed(&replayed)?;
         tracing::info!(batches, segments = replayed.len(), "replayed the store log");
     }
-    super::new_log_segment(&log_dir, next)
+    wal::start_after_recovery(&log_dir, next)
 }
 
 fn backend_error(dir: &Path, error: &fjall::Error) -> KvError {

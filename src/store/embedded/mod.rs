@@ -50,6 +50,7 @@
 mod batch;
 mod disk_space;
 mod engine;
+mod layout;
 mod lsm;
 mod memory;
 mod reclaim;
@@ -59,26 +60,16 @@ mod wal;
 mod writer;
 
 use super::kv::{Backend, BackendTransaction, KvError, RunOptions, Store};
-pub use engine::EngineKind;
 use futures::future::BoxFuture;
+use layout::check_or_create_marker;
+pub use layout::{EngineKind, MARKER_FILE};
 pub use shared::InjectedFault;
 use shared::{PipelineShared, Shared, WriterCounters};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use transaction::EmbeddedTransaction;
-
-/// Name of the marker file that says a directory is an embedded store.
-pub const MARKER_FILE: &str = "FIDUCIA_STORE";
-/// Contents of the marker of a store of the LSM engine.
-const MARKER_LSM: &str = "fiducia embedded store, layout 2, fjall 3 behind a write-ahead log\n";
-/// Contents of the marker of a store of the memory engine.
-const MARKER_MEMORY: &str =
-    "fiducia embedded store, layout 3, a memory index and snapshots behind a write-ahead log\n";
-/// The marker of layout 1 (fjall's journal fsynced per batch, no log of our
-/// own), which is upgraded in place: an empty log is a valid layout-2 log.
-const MARKER_LAYOUT_1: &str = "fiducia embedded store, layout 1, fjall 3\n";
 
 /// Tuning of the embedded backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,7 +161,12 @@ impl EmbeddedBackend {
                 (engine::Engine::Memory(engine), wal)
             }
             EngineKind::Lsm => {
-                let (engine, wal) = lsm::LsmEngine::open(dir, &options, layout_1)?;
+                let tuning = lsm::LsmTuning {
+                    cache_bytes: options.cache_bytes,
+                    memtable_bytes: options.memtable_bytes,
+                    background_threads: options.background_threads,
+                };
+                let (engine, wal) = lsm::LsmEngine::open(dir, &tuning, layout_1)?;
                 (engine::Engine::Lsm(engine), wal)
             }
         };
@@ -267,111 +263,6 @@ impl Drop for EmbeddedBackend {
         self.shared.closed.store(true, Ordering::Release);
         self.shared.pipeline.close();
     }
-}
-
-/// Deletes log segments whose batches the engine now holds durably.
-fn delete_replayed(replayed: &[PathBuf]) -> Result<(), KvError> {
-    for path in replayed {
-        std::fs::remove_file(path)
-            .map_err(|e| KvError::Backend(format!("cannot delete {}: {e}", path.display())))?;
-    }
-    Ok(())
-}
-
-/// Starts the log's next segment after recovery.
-fn new_log_segment(log_dir: &Path, next: u64) -> Result<wal::Wal, KvError> {
-    wal::Wal::create(log_dir, next).map_err(|e| {
-        KvError::Backend(format!(
-            "cannot start a store log segment in {}: {e}",
-            log_dir.display()
-        ))
-    })
-}
-
-/// Upgrades a layout-1 store in place: every layout-1 commit is in fjall,
-/// fsynced, so it starts an empty log and rewrites the marker.
-pub(crate) fn upgrade_layout_1(dir: &Path) -> Result<(), KvError> {
-    let marker = dir.join(MARKER_FILE);
-    let io = |what: &str, path: &PathBuf, e: std::io::Error| {
-        KvError::Backend(format!("cannot {what} {}: {e}", path.display()))
-    };
-    std::fs::create_dir_all(dir.join(wal::DIR)).map_err(|e| io("create", &dir.join(wal::DIR), e))?;
-    let upgraded = dir.join(format!("{MARKER_FILE}.new"));
-    write_synced(&upgraded, MARKER_LSM).map_err(|e| io("write", &upgraded, e))?;
-    std::fs::rename(&upgraded, &marker).map_err(|e| io("replace", &marker, e))?;
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| io("sync", &dir.to_path_buf(), e))?;
-    tracing::info!(dir = %dir.display(), "upgraded the embedded store from layout 1 to layout 2");
-    Ok(())
-}
-
-/// Checks the layout marker of `dir` against the engine asked for,
-/// creating it in a new, empty store; `true` when the store is of layout 1
-/// and must be upgraded (done once fjall holds its lock:
-/// [`upgrade_layout_1`]). Writes nothing in an existing store.
-fn check_or_create_marker(dir: &Path, engine: EngineKind) -> Result<bool, KvError> {
-    let marker = dir.join(MARKER_FILE);
-    let io = |what: &str, path: &PathBuf, e: std::io::Error| {
-        KvError::Backend(format!("cannot {what} {}: {e}", path.display()))
-    };
-    let expected = match engine {
-        EngineKind::Memory => MARKER_MEMORY,
-        EngineKind::Lsm => MARKER_LSM,
-    };
-    let other_engine = |found: EngineKind| {
-        KvError::Backend(format!(
-            "{} is a store of the {} engine, but store.engine is {:?}: set store.engine = {:?} \
-             to open it, or give the new engine a new store.path",
-            dir.display(),
-            found.name(),
-            engine.name(),
-            found.name()
-        ))
-    };
-    match std::fs::read_to_string(&marker) {
-        Ok(found) if found == expected => Ok(false),
-        Ok(found) if found == MARKER_LAYOUT_1 && engine == EngineKind::Lsm => Ok(true),
-        Ok(found) if found == MARKER_LSM || found == MARKER_LAYOUT_1 => Err(other_engine(EngineKind::Lsm)),
-        Ok(found) if found == MARKER_MEMORY => Err(other_engine(EngineKind::Memory)),
-        Ok(found) => Err(KvError::Backend(format!(
-            "{} is a store of another layout ({:?}); this build reads {:?} and {:?}",
-            dir.display(),
-            found.trim(),
-            MARKER_MEMORY.trim(),
-            MARKER_LSM.trim()
-        ))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let has_entries = match std::fs::read_dir(dir) {
-                Ok(mut entries) => entries.next().is_some(),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
-                Err(e) => return Err(io("read", &dir.to_path_buf(), e)),
-            };
-            if has_entries {
-                return Err(KvError::Backend(format!(
-                    "{} is not empty and has no {MARKER_FILE}: refusing to use it as a store",
-                    dir.display()
-                )));
-            }
-            std::fs::create_dir_all(dir).map_err(|e| io("create", &dir.to_path_buf(), e))?;
-            write_synced(&marker, expected).map_err(|e| io("write", &marker, e))?;
-            Ok(false)
-        }
-        Err(e) => Err(io("read", &marker, e)),
-    }
-}
-
-/// Writes a small file and fsyncs it and its directory, so the marker exists
-/// after a crash whenever the store does.
-fn write_synced(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut file = std::fs::File::create(path)?;
-    file.write_all(contents.as_bytes())?;
-    file.sync_all()?;
-    if let Some(parent) = path.parent() {
-        std::fs::File::open(parent)?.sync_all()?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

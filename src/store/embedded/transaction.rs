@@ -56,6 +56,22 @@ impl Attempt {
         })
     }
 
+    /// Reads at `later` instead: the snapshot holds every batch up to it,
+    /// so only batches after it can conflict with the reads.
+    fn move_read_version(&mut self, later: u64) {
+        let mut active = self.shared.active_reads();
+        if let Some(old) = self.read_version
+            && let Some(count) = active.get_mut(&old)
+        {
+            *count -= 1;
+            if *count == 0 {
+                active.remove(&old);
+            }
+        }
+        *active.entry(later).or_insert(0) += 1;
+        self.read_version = Some(later);
+    }
+
     fn snapshot(&self) -> Result<&EngineSnapshot, KvError> {
         self.snapshot
             .as_ref()
@@ -115,7 +131,13 @@ impl EmbeddedTransaction {
             // start over with the new one).
             if attempt.read_version == Some(version) {
                 if attempt.snapshot.is_none() {
-                    attempt.snapshot = Some(self.shared.engine.snapshot());
+                    let snapshot = self.shared.engine.snapshot();
+                    if let Some(at) = snapshot.version()
+                        && at > version
+                    {
+                        attempt.move_read_version(at);
+                    }
+                    attempt.snapshot = Some(snapshot);
                 }
                 return Ok(());
             }

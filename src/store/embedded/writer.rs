@@ -377,7 +377,7 @@ fn apply_loop(shared: &Shared, synced: &mpsc::Receiver<Synced>) {
                 }
                 if !broken
                     && apply
-                    && let Err(reason) = shared.engine.apply_batch(&batch)
+                    && let Err(reason) = shared.engine.apply_batch(version, &batch)
                 {
                     // Durable in the log, so a reopen replays it, but it
                     // cannot be made visible now: reads that need it fail,

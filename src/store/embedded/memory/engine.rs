@@ -54,7 +54,7 @@ impl MemoryEngine {
                     dir.display()
                 ))
             })?;
-            super::super::delete_replayed(&replayed)?;
+            wal::delete_replayed(&replayed)?;
         }
         tracing::info!(
             snapshot_entries = loaded,
@@ -63,7 +63,7 @@ impl MemoryEngine {
             seconds = started.elapsed().as_secs_f64(),
             "opened the store (memory engine)"
         );
-        let wal = super::super::new_log_segment(&log_dir, next)?;
+        let wal = wal::start_after_recovery(&log_dir, next)?;
         let checkpointer = Checkpointer::spawn(dir.to_path_buf(), index.clone())
             .map_err(|e| KvError::Backend(format!("cannot start the store's checkpoint thread: {e}")))?;
         let engine = Self {

@@ -58,6 +58,7 @@ pub(crate) fn entry_bytes(key: &[u8], value: &[u8]) -> u64 {
 
 /// The state readers see: the index after every batch up to `version`.
 pub(crate) struct Published {
+    pub(crate) version: u64,
     pub(crate) map: Map,
 }
 
@@ -79,7 +80,10 @@ impl MemoryIndex {
         let live_bytes = map.iter().map(|(k, v)| entry_bytes(k, v)).sum();
         metrics::gauge!("fiducia_store_memory_bytes").set(live_bytes as f64);
         Self {
-            published: ArcSwap::from_pointee(Published { map: map.clone() }),
+            published: ArcSwap::from_pointee(Published {
+                version: 0,
+                map: map.clone(),
+            }),
             working: Mutex::new(map),
             live_bytes: AtomicU64::new(live_bytes),
             budget_bytes,
@@ -110,14 +114,14 @@ impl MemoryIndex {
         })
     }
 
-    /// Applies a durable batch and publishes the result.
-    pub(crate) fn apply_batch(&self, batch: &BatchWrites) {
+    /// Applies durable batch `version` and publishes the result.
+    pub(crate) fn apply_batch(&self, version: u64, batch: &BatchWrites) {
         let mut working = self.working.lock().unwrap_or_else(|p| p.into_inner());
         let mut delta = 0i64;
         for write_set in &batch.transactions {
             delta += apply_write_set(&mut working, write_set);
         }
-        self.publish(&working, delta);
+        self.publish(version, &working, delta);
     }
 
     /// Applies one transaction's writes during recovery (not published until
@@ -131,11 +135,14 @@ impl MemoryIndex {
     /// Publishes what recovery replayed.
     pub(crate) fn publish_recovered(&self) {
         let working = self.working.lock().unwrap_or_else(|p| p.into_inner());
-        self.publish(&working, 0);
+        self.publish(0, &working, 0);
     }
 
-    fn publish(&self, working: &Map, delta: i64) {
-        self.published.store(Arc::new(Published { map: working.clone() }));
+    fn publish(&self, version: u64, working: &Map, delta: i64) {
+        self.published.store(Arc::new(Published {
+            version,
+            map: working.clone(),
+        }));
         self.add_bytes(delta);
     }
 

@@ -2,6 +2,7 @@
 //! engine's own (snapshots, budget) are in `memory/tests.rs`.
 
 mod memory_engine {
+    use super::super::layout::*;
     use super::super::*;
     use crate::store::kv::{KeyRange, RangeOptions, RunOptions};
     const ENGINE: EngineKind = EngineKind::Memory;
@@ -9,6 +10,7 @@ mod memory_engine {
 }
 
 mod lsm_engine {
+    use super::super::layout::*;
     use super::super::*;
     use crate::store::kv::{KeyRange, RangeOptions, RunOptions};
     const ENGINE: EngineKind = EngineKind::Lsm;

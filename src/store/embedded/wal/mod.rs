@@ -79,7 +79,7 @@ mod recover;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use recover::recover;
+pub(crate) use recover::{delete_replayed, recover, start_after_recovery};
 
 use super::batch::BatchWrites;
 use std::fs::{File, OpenOptions};

@@ -73,3 +73,22 @@ pub(crate) fn recover(
     }
     Ok((found, next))
 }
+
+/// Deletes log segments whose batches the engine now holds durably.
+pub(crate) fn delete_replayed(replayed: &[PathBuf]) -> Result<(), KvError> {
+    for path in replayed {
+        std::fs::remove_file(path)
+            .map_err(|e| KvError::Backend(format!("cannot delete {}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
+/// Starts the log's next segment after recovery.
+pub(crate) fn start_after_recovery(log_dir: &Path, next: u64) -> Result<super::Wal, KvError> {
+    super::Wal::create(log_dir, next).map_err(|e| {
+        KvError::Backend(format!(
+            "cannot start a store log segment in {}: {e}",
+            log_dir.display()
+        ))
+    })
+}
