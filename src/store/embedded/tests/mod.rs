@@ -5,6 +5,7 @@ mod memory_engine {
     use super::super::layout::*;
     use super::super::*;
     use crate::store::kv::{KeyRange, RangeOptions, RunOptions};
+    use std::path::PathBuf;
     const ENGINE: EngineKind = EngineKind::Memory;
     include!("cases.rs");
 }
@@ -13,6 +14,7 @@ mod lsm_engine {
     use super::super::layout::*;
     use super::super::*;
     use crate::store::kv::{KeyRange, RangeOptions, RunOptions};
+    use std::path::PathBuf;
     const ENGINE: EngineKind = EngineKind::Lsm;
     include!("cases.rs");
 }
