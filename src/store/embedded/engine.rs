@@ -3,8 +3,8 @@
 //! versions (`writer`, `transaction`) are the same for both.
 //!
 //! - [`Engine::Memory`] (the default, `store.engine = "memory"`): an
-//!   in-memory ordered index with snapshots written off the request path
-//!   ([`super::memory`]);
+//!   in-memory ordered index read at a version, snapshots written off the
+//!   request path ([`super::memory`]);
 //! - [`Engine::Lsm`] (`store.engine = "lsm"`): fjall 3 ([`super::lsm`]).
 //!
 //! docs/PERFORMANCE.md ("Store engines") has the measurements that chose
@@ -13,7 +13,7 @@
 use super::batch::{BatchWrites, WriteSet};
 use super::lsm::{LsmEngine, LsmSnapshot};
 use super::memory::engine::MemoryEngine;
-use super::memory::{self, Published};
+use super::memory::{MemoryIndex, RangeAt};
 use crate::store::kv::{KeyValue, KvError};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,14 +25,16 @@ pub(crate) enum Engine {
 
 /// One transaction's snapshot.
 pub(crate) enum EngineSnapshot {
-    Memory(Arc<Published>),
+    /// The index read at a version (the last applied when the snapshot was
+    /// taken).
+    Memory(Arc<MemoryIndex>, u64),
     Lsm(LsmSnapshot),
 }
 
 impl Engine {
     pub(crate) fn snapshot(&self) -> EngineSnapshot {
         match self {
-            Self::Memory(engine) => EngineSnapshot::Memory(engine.index.snapshot()),
+            Self::Memory(engine) => EngineSnapshot::Memory(engine.index.clone(), engine.index.applied()),
             Self::Lsm(engine) => EngineSnapshot::Lsm(engine.snapshot()),
         }
     }
@@ -46,11 +48,12 @@ impl Engine {
         }
     }
 
-    /// Applies a durable batch (on the apply thread, in version order).
-    pub(crate) fn apply_batch(&self, version: u64, batch: &BatchWrites) -> Result<(), String> {
+    /// Applies durable batch `version` (on the apply thread, in version
+    /// order). `horizon`: no live or future transaction reads below it.
+    pub(crate) fn apply_batch(&self, version: u64, batch: &BatchWrites, horizon: u64) -> Result<(), String> {
         match self {
             Self::Memory(engine) => {
-                engine.index.apply_batch(version, batch);
+                engine.index.apply_batch(version, batch, horizon);
                 Ok(())
             }
             Self::Lsm(engine) => engine.apply_batch(batch),
@@ -95,22 +98,22 @@ impl Engine {
 }
 
 impl EngineSnapshot {
-    /// The version the snapshot holds every batch up to, when the engine
-    /// knows it exactly (memory: published with it). A transaction then
-    /// reads at it, so that its reads conflict only with batches its
-    /// snapshot misses. fjall's snapshot may be of a later state than the
-    /// version the transaction waited for; its read version stays that one
-    /// (conservative: a conflict with a batch it saw only retries).
+    /// The version the snapshot reads at, when the engine knows it exactly
+    /// (memory: the last batch applied). A transaction then reads at it, so
+    /// that its reads conflict only with later batches. fjall's snapshot may
+    /// be of a later state than the version the transaction waited for; its
+    /// read version stays that one (conservative: a conflict with a batch it
+    /// saw only retries).
     pub(crate) fn version(&self) -> Option<u64> {
         match self {
-            Self::Memory(published) => Some(published.version),
+            Self::Memory(_, version) => Some(*version),
             Self::Lsm(_) => None,
         }
     }
 
     pub(crate) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {
         match self {
-            Self::Memory(published) => Ok(memory::get(published, key)),
+            Self::Memory(index, version) => index.get(key, *version),
             Self::Lsm(snapshot) => snapshot.get(key),
         }
     }
@@ -123,7 +126,9 @@ impl EngineSnapshot {
         reverse: bool,
     ) -> Box<dyn Iterator<Item = Result<KeyValue, KvError>> + 'a> {
         match self {
-            Self::Memory(published) => memory::range(published, begin, end, reverse),
+            Self::Memory(index, version) => {
+                Box::new(RangeAt::new(index.clone(), *version, begin, end, reverse))
+            }
             Self::Lsm(snapshot) => snapshot.range(begin, end, reverse),
         }
     }

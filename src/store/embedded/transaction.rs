@@ -198,9 +198,18 @@ impl EmbeddedTransaction {
         };
 
         let mut out = Vec::new();
-        let mut next_stored = next_pair(&mut stored)?;
+        // The next stored pair is read only when the loop needs it, never
+        // one past the limit: the memory engine's read of a pair written
+        // after the read version is a conflict, which a pair the
+        // transaction does not return must not cause.
+        let mut next_stored = None;
+        let mut stored_done = false;
         let mut next_own = own.next();
         while out.len() < limit {
+            if next_stored.is_none() && !stored_done {
+                next_stored = next_pair(&mut stored)?;
+                stored_done = next_stored.is_none();
+            }
             let take_own = match (&next_stored, &next_own) {
                 (None, None) => break,
                 (Some(_), None) => false,
@@ -210,18 +219,17 @@ impl EmbeddedTransaction {
             if take_own {
                 if let Some((key, value)) = next_own.take() {
                     if next_stored.as_ref().is_some_and(|(sk, _)| sk == key) {
-                        next_stored = next_pair(&mut stored)?;
+                        next_stored = None;
                     }
                     if let Some(value) = value {
                         out.push((key.clone(), value.clone()));
                     }
                 }
                 next_own = own.next();
-            } else if let Some((key, value)) = next_stored.take() {
-                if !state.write_set.is_cleared(&key) {
-                    out.push((key, value));
-                }
-                next_stored = next_pair(&mut stored)?;
+            } else if let Some((key, value)) = next_stored.take()
+                && !state.write_set.is_cleared(&key)
+            {
+                out.push((key, value));
             }
         }
 

@@ -375,9 +375,19 @@ fn apply_loop(shared: &Shared, synced: &mpsc::Receiver<Synced>) {
                 if let Some(delay) = delay {
                     std::thread::sleep(delay);
                 }
+                // Every live transaction reads at or above the oldest
+                // registered read version, and one that registers later
+                // reads at the durable version, which is at least what is
+                // applied now.
+                let applied = shared.applied.load(Ordering::Acquire);
+                let horizon = shared
+                    .active_reads()
+                    .keys()
+                    .next()
+                    .map_or(applied, |&v| v.min(applied));
                 if !broken
                     && apply
-                    && let Err(reason) = shared.engine.apply_batch(version, &batch)
+                    && let Err(reason) = shared.engine.apply_batch(version, &batch, horizon)
                 {
                     // Durable in the log, so a reopen replays it, but it
                     // cannot be made visible now: reads that need it fail,

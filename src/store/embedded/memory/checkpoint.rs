@@ -2,10 +2,10 @@
 //! snapshot, off the request path.
 //!
 //! The apply thread hands over each sealed segment once every batch in it
-//! is published. When the segments waiting add up to at least the index's
-//! estimated size (and at least one segment), the thread writes the
-//! published index as the new snapshot ([`snapshot_file::write`]) and then
-//! deletes them: the snapshot holds every batch they hold. So the log on
+//! is applied. When the segments waiting add up to at least the index's
+//! estimated size (and at least one segment), the thread writes the index
+//! as the new snapshot ([`snapshot_file::write`]) and then deletes them:
+//! the snapshot holds every batch they hold. So the log on
 //! disk stays about the size of the live data plus one segment, and
 //! snapshot work is at most about the bytes logged (each byte of log pays
 //! for at most one byte of snapshot).
@@ -47,7 +47,7 @@ impl Checkpointer {
         })
     }
 
-    /// A log segment is sealed and every batch in it is published.
+    /// A log segment is sealed and every batch in it is applied.
     pub(crate) fn segment_sealed(&self, path: PathBuf) {
         if let Some(sealed) = self.sealed.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
             let _ = sealed.send(path);
@@ -86,11 +86,21 @@ fn checkpoint_loop(dir: &std::path::Path, index: &MemoryIndex, segments: &mpsc::
     }
 }
 
-/// Writes the published index as the snapshot, then deletes `waiting`.
+/// Writes the index as the snapshot, then deletes `waiting`: a fuzzy scan
+/// (each chunk under its own read lock) that began after every batch of
+/// `waiting` was applied, so it holds each of them or a later state, and
+/// the log after them, kept, makes it exact on replay.
 fn checkpoint(dir: &std::path::Path, index: &MemoryIndex, waiting: &mut Vec<PathBuf>) {
     let started = Instant::now();
-    let published = index.snapshot();
-    match snapshot_file::write(dir, &published.map, std::thread::yield_now) {
+    let mut after: Option<Box<[u8]>> = None;
+    let written = snapshot_file::write(dir, |chunk| {
+        if after.is_some() {
+            std::thread::yield_now();
+        }
+        after = index.scan_chunk(after.as_deref(), chunk);
+        after.is_some()
+    });
+    match written {
         Ok(written) => {
             for path in waiting.drain(..) {
                 if let Err(e) = std::fs::remove_file(&path) {

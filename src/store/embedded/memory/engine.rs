@@ -46,9 +46,13 @@ impl MemoryEngine {
                 .for_each(|write_set| index.replay(write_set));
             Ok(())
         })?;
-        index.publish_recovered();
         if !replayed.is_empty() {
-            snapshot_file::write(dir, &index.snapshot().map, || {}).map_err(|e| {
+            let mut after: Option<Box<[u8]>> = None;
+            snapshot_file::write(dir, |chunk| {
+                after = index.scan_chunk(after.as_deref(), chunk);
+                after.is_some()
+            })
+            .map_err(|e| {
                 KvError::Backend(format!(
                     "cannot write the store snapshot in {}: {e}",
                     dir.display()
@@ -59,7 +63,7 @@ impl MemoryEngine {
         tracing::info!(
             snapshot_entries = loaded,
             batches,
-            entries = index.snapshot().map.len(),
+            entries = index.len(),
             seconds = started.elapsed().as_secs_f64(),
             "opened the store (memory engine)"
         );

@@ -15,12 +15,10 @@
 //! check out was damaged on the disk after it was written; the store
 //! refuses to open rather than serve part of its data.
 
-use super::Map;
 use aws_lc_rs::digest;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// The snapshot's name in the store's directory.
 pub(crate) const FILE: &str = "memory.snapshot";
@@ -58,12 +56,15 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
-/// Writes `map` as the snapshot of the store in `dir`, durably, replacing
-/// the previous one. `pause` is called every few thousand entries (the
-/// checkpoint thread yields its CPU there).
-pub(crate) fn write(dir: &Path, map: &Map, pause: impl FnMut()) -> io::Result<Written> {
+pub(crate) use super::Pairs;
+
+/// Writes the snapshot of the store in `dir`, durably, replacing the
+/// previous one. `next_chunk` appends the next pairs in key order and says
+/// whether more follow (the checkpoint thread reads a chunk under each read
+/// lock, and yields its CPU between chunks).
+pub(crate) fn write(dir: &Path, next_chunk: impl FnMut(&mut Pairs) -> bool) -> io::Result<Written> {
     let temporary = dir.join(TEMPORARY);
-    let written = write_to(&temporary, map, pause);
+    let written = write_to(&temporary, next_chunk);
     if written.is_err() {
         // A partial file only takes space (a full disk, say).
         let _ = std::fs::remove_file(&temporary);
@@ -74,7 +75,7 @@ pub(crate) fn write(dir: &Path, map: &Map, pause: impl FnMut()) -> io::Result<Wr
     Ok(written)
 }
 
-fn write_to(temporary: &Path, map: &Map, mut pause: impl FnMut()) -> io::Result<Written> {
+fn write_to(temporary: &Path, mut next_chunk: impl FnMut(&mut Pairs) -> bool) -> io::Result<Written> {
     let file = File::create(temporary)?;
     let mut out = Hashing {
         inner: BufWriter::with_capacity(1 << 20, file),
@@ -83,12 +84,16 @@ fn write_to(temporary: &Path, map: &Map, mut pause: impl FnMut()) -> io::Result<
     };
     out.write_all(MAGIC)?;
     let mut entries = 0u64;
-    for (key, value) in map.iter() {
-        write_item(&mut out, key)?;
-        write_item(&mut out, value)?;
-        entries += 1;
-        if entries.is_multiple_of(4096) {
-            pause();
+    let mut chunk = Pairs::new();
+    loop {
+        let more = next_chunk(&mut chunk);
+        for (key, value) in chunk.drain(..) {
+            write_item(&mut out, &key)?;
+            write_item(&mut out, &value)?;
+            entries += 1;
+        }
+        if !more {
+            break;
         }
     }
     out.write_all(&END.to_le_bytes())?;
@@ -117,9 +122,10 @@ pub(crate) fn path(dir: &Path) -> PathBuf {
     dir.join(FILE)
 }
 
-/// Loads the snapshot of the store in `dir`: `None` if it has none yet.
-/// A leftover temporary file (a crash while writing) is deleted.
-pub(crate) fn load(dir: &Path) -> Result<Option<Map>, String> {
+/// Loads the snapshot of the store in `dir`, its pairs in key order: `None`
+/// if it has none yet. A leftover temporary file (a crash while writing) is
+/// deleted.
+pub(crate) fn load(dir: &Path) -> Result<Option<Pairs>, String> {
     let temporary = dir.join(TEMPORARY);
     if temporary.exists() {
         std::fs::remove_file(&temporary)
@@ -150,7 +156,7 @@ impl<R: Read> Checked<R> {
         Ok(buf)
     }
 
-    fn item(&mut self, len: u32) -> io::Result<Arc<[u8]>> {
+    fn item(&mut self, len: u32) -> io::Result<Box<[u8]>> {
         if len > MAX_ITEM {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -160,11 +166,11 @@ impl<R: Read> Checked<R> {
         let mut buf = vec![0u8; len as usize];
         self.inner.read_exact(&mut buf)?;
         self.hash.update(&buf);
-        Ok(Arc::from(buf))
+        Ok(buf.into_boxed_slice())
     }
 }
 
-fn read(reader: impl Read) -> io::Result<Map> {
+fn read(reader: impl Read) -> io::Result<Pairs> {
     let invalid = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
     let mut input = Checked {
         inner: reader,
@@ -173,8 +179,7 @@ fn read(reader: impl Read) -> io::Result<Map> {
     if &input.exact::<16>()? != MAGIC {
         return Err(invalid("not a snapshot of this format"));
     }
-    let mut map = Map::new();
-    let mut previous: Option<Arc<[u8]>> = None;
+    let mut pairs = Pairs::new();
     loop {
         let len = u32::from_le_bytes(input.exact::<4>()?);
         if len == END {
@@ -183,11 +188,10 @@ fn read(reader: impl Read) -> io::Result<Map> {
         let key = input.item(len)?;
         let value_len = u32::from_le_bytes(input.exact::<4>()?);
         let value = input.item(value_len)?;
-        if previous.as_ref().is_some_and(|p| *p >= key) {
+        if pairs.last().is_some_and(|(previous, _)| *previous >= key) {
             return Err(invalid("keys out of order"));
         }
-        previous = Some(key.clone());
-        map.insert(key, value);
+        pairs.push((key, value));
     }
     let count = u64::from_le_bytes(input.exact::<8>()?);
     let Checked { mut inner, hash } = input;
@@ -196,12 +200,12 @@ fn read(reader: impl Read) -> io::Result<Map> {
     if hash.finish().as_ref() != stored {
         return Err(invalid("checksum mismatch"));
     }
-    if count != map.len() as u64 {
+    if count != pairs.len() as u64 {
         return Err(invalid("entry count mismatch"));
     }
     let mut rest = [0u8; 1];
     if inner.read(&mut rest)? != 0 {
         return Err(invalid("bytes after the end"));
     }
-    Ok(map)
+    Ok(pairs)
 }

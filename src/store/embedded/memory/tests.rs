@@ -164,17 +164,27 @@ async fn at_the_memory_budget_sets_are_refused_and_deletes_make_room() {
 #[test]
 fn a_snapshot_round_trips_and_truncation_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let mut map = super::Map::new();
-    for i in 0..1000u32 {
-        map.insert(
-            Arc::from(i.to_be_bytes().as_slice()),
-            Arc::from(vec![1u8; i as usize % 50]),
-        );
-    }
-    map.insert(Arc::from(&b""[..]), Arc::from(&b"empty key"[..]));
-    let written = snapshot_file::write(dir.path(), &map, || {}).unwrap();
+    let mut pairs: snapshot_file::Pairs = (0..1000u32)
+        .map(|i| {
+            (
+                Box::from(i.to_be_bytes().as_slice()),
+                vec![1u8; i as usize % 50].into_boxed_slice(),
+            )
+        })
+        .collect();
+    pairs.insert(0, (Box::from(&b""[..]), Box::from(&b"empty key"[..])));
+    let mut chunks = pairs
+        .chunks(300)
+        .map(<[_]>::to_vec)
+        .collect::<Vec<_>>()
+        .into_iter();
+    let written = snapshot_file::write(dir.path(), |chunk| {
+        chunk.extend(chunks.next().unwrap_or_default());
+        chunks.len() > 0
+    })
+    .unwrap();
     assert_eq!(written.entries, 1001);
-    assert_eq!(snapshot_file::load(dir.path()).unwrap().unwrap(), map);
+    assert_eq!(snapshot_file::load(dir.path()).unwrap().unwrap(), pairs);
     let path = snapshot_file::path(dir.path());
     let whole = std::fs::read(&path).unwrap();
     assert_eq!(whole.len() as u64, written.bytes);
@@ -186,4 +196,76 @@ fn a_snapshot_round_trips_and_truncation_is_refused() {
     longer.push(0);
     std::fs::write(&path, &longer).unwrap();
     assert!(snapshot_file::load(dir.path()).is_err());
+}
+
+/// A read at a version is served only what that version holds: a key
+/// written after it is a conflict (the transaction runs again), a
+/// tombstone stays until no reader is below it.
+#[test]
+fn reads_at_a_version_see_that_version_or_conflict() {
+    use super::MemoryIndex;
+    use crate::store::embedded::batch::{BatchWrites, WriteSet};
+    let batch = |key: &[u8], value: Option<&[u8]>| {
+        let mut write_set = WriteSet::default();
+        write_set.writes.insert(key.to_vec(), value.map(<[u8]>::to_vec));
+        BatchWrites::of(vec![write_set])
+    };
+    let index = MemoryIndex::new(Vec::new(), 1 << 30);
+    index.apply_batch(1, &batch(b"a", Some(b"1")), 0);
+    index.apply_batch(2, &batch(b"b", Some(b"2")), 0);
+    assert_eq!(index.get(b"a", 1).unwrap().as_deref(), Some(&b"1"[..]));
+    assert!(matches!(index.get(b"b", 1), Err(KvError::Conflict)));
+    assert_eq!(index.get(b"b", 2).unwrap().as_deref(), Some(&b"2"[..]));
+    // Deleted at 3 while a reader is at 2: the tombstone stays.
+    index.apply_batch(3, &batch(b"a", None), 2);
+    assert!(matches!(index.get(b"a", 2), Err(KvError::Conflict)));
+    assert_eq!(index.get(b"a", 3).unwrap(), None);
+    let before = index.live_bytes();
+    // No reader below 4 any more: the tombstone goes with the next batch.
+    index.apply_batch(4, &batch(b"c", Some(b"3")), 3);
+    assert_eq!(index.get(b"a", 1).unwrap(), None);
+    assert!(index.live_bytes() < before + super::entry_bytes(b"c", Some(b"3")));
+    let range: Vec<_> = super::RangeAt::new(Arc::new(index), 4, b"a", b"z", false)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        range,
+        vec![(b"b".to_vec(), b"2".to_vec()), (b"c".to_vec(), b"3".to_vec())]
+    );
+}
+
+/// A range longer than a chunk is read whole, in order and reversed,
+/// tombstones skipped, across the chunks' read locks.
+#[test]
+fn a_range_read_spans_chunks_both_ways() {
+    use super::{MemoryIndex, RangeAt};
+    use crate::store::embedded::batch::{BatchWrites, WriteSet};
+    let mut write_set = WriteSet::default();
+    for i in 0..1000u32 {
+        // Every third key deleted in the same write set: no entry at all.
+        let value = (i % 3 != 0).then(|| i.to_be_bytes().to_vec());
+        write_set.writes.insert(format!("k/{i:04}").into_bytes(), value);
+    }
+    let index = Arc::new(MemoryIndex::new(Vec::new(), 1 << 30));
+    index.apply_batch(1, &BatchWrites::of(vec![write_set]), 0);
+    let mut clear = WriteSet::default();
+    clear
+        .cleared
+        .push(KeyRange::new(b"k/0500".to_vec(), b"k/0600".to_vec()));
+    index.apply_batch(2, &BatchWrites::of(vec![clear]), 1);
+    let expected: Vec<Vec<u8>> = (0..1000u32)
+        .filter(|i| i % 3 != 0 && !(500..600).contains(i))
+        .map(|i| format!("k/{i:04}").into_bytes())
+        .collect();
+    let keys = |reverse| -> Vec<Vec<u8>> {
+        RangeAt::new(index.clone(), 2, b"k/", b"k0", reverse)
+            .map(|pair| pair.unwrap().0)
+            .collect()
+    };
+    assert_eq!(keys(false), expected);
+    let mut reversed = expected.clone();
+    reversed.reverse();
+    assert_eq!(keys(true), reversed);
+    // At version 1 the cleared keys' tombstones (version 2) are conflicts.
+    assert!(RangeAt::new(index.clone(), 1, b"k/", b"k0", false).any(|pair| pair.is_err()));
 }
