@@ -29,8 +29,13 @@ pub(crate) struct Checkpointer {
 }
 
 impl Checkpointer {
-    /// Starts the thread writing snapshots of `index` into `dir`.
-    pub(crate) fn spawn(dir: PathBuf, index: Arc<MemoryIndex>) -> std::io::Result<Self> {
+    /// Starts the thread writing snapshots of `index` into `dir`, with
+    /// `waiting` (segments replayed at open) already behind it.
+    pub(crate) fn spawn(
+        dir: PathBuf,
+        index: Arc<MemoryIndex>,
+        waiting: Vec<PathBuf>,
+    ) -> std::io::Result<Self> {
         let (sealed, segments) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("store-checkpoint".into())
@@ -39,7 +44,7 @@ impl Checkpointer {
                 if scheduler::set_self_policy(scheduler::Policy::Batch, 0).is_err() {
                     tracing::warn!("the store's checkpoint thread could not switch to SCHED_BATCH");
                 }
-                checkpoint_loop(&dir, &index, &segments);
+                checkpoint_loop(&dir, &index, &segments, waiting);
             })?;
         Ok(Self {
             sealed: Mutex::new(Some(sealed)),
@@ -64,8 +69,12 @@ impl Checkpointer {
     }
 }
 
-fn checkpoint_loop(dir: &std::path::Path, index: &MemoryIndex, segments: &mpsc::Receiver<PathBuf>) {
-    let mut waiting: Vec<PathBuf> = Vec::new();
+fn checkpoint_loop(
+    dir: &std::path::Path,
+    index: &MemoryIndex,
+    segments: &mpsc::Receiver<PathBuf>,
+    mut waiting: Vec<PathBuf>,
+) {
     loop {
         let closing = match segments.recv() {
             Ok(path) => {

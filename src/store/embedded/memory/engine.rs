@@ -25,17 +25,18 @@ pub(crate) struct MemoryEngine {
 }
 
 impl MemoryEngine {
-    /// Takes the store's lock, loads its snapshot, replays the log over it,
-    /// writes a new snapshot if the log held batches, deletes the replayed
-    /// segments and starts a new one.
+    /// Takes the store's lock, loads its snapshot, replays the log over it
+    /// and starts a new segment; the replayed segments go to the checkpoint
+    /// thread, to be deleted behind its next snapshot (so opening writes
+    /// nothing but the new segment, and opens on a full disk too).
     pub(crate) fn open(dir: &Path, budget_bytes: u64) -> Result<(Self, wal::Wal), KvError> {
         let lock = lock(dir)?;
         let started = Instant::now();
-        let map = snapshot_file::load(dir)
+        let pairs = snapshot_file::load(dir)
             .map_err(KvError::Backend)?
             .unwrap_or_default();
-        let loaded = map.len();
-        let index = Arc::new(MemoryIndex::new(map, budget_bytes));
+        let loaded = pairs.len();
+        let index = Arc::new(MemoryIndex::new(pairs, budget_bytes));
         let log_dir = dir.join(wal::DIR);
         let mut batches = 0usize;
         let (replayed, next) = wal::recover(&log_dir, |batch| {
@@ -46,20 +47,6 @@ impl MemoryEngine {
                 .for_each(|write_set| index.replay(write_set));
             Ok(())
         })?;
-        if !replayed.is_empty() {
-            let mut after: Option<Box<[u8]>> = None;
-            snapshot_file::write(dir, |chunk| {
-                after = index.scan_chunk(after.as_deref(), chunk);
-                after.is_some()
-            })
-            .map_err(|e| {
-                KvError::Backend(format!(
-                    "cannot write the store snapshot in {}: {e}",
-                    dir.display()
-                ))
-            })?;
-            wal::delete_replayed(&replayed)?;
-        }
         tracing::info!(
             snapshot_entries = loaded,
             batches,
@@ -68,7 +55,9 @@ impl MemoryEngine {
             "opened the store (memory engine)"
         );
         let wal = wal::start_after_recovery(&log_dir, next)?;
-        let checkpointer = Checkpointer::spawn(dir.to_path_buf(), index.clone())
+        // The replayed segments wait for the next snapshot like sealed ones:
+        // every batch in them is applied, so a scan from now holds them.
+        let checkpointer = Checkpointer::spawn(dir.to_path_buf(), index.clone(), replayed)
             .map_err(|e| KvError::Backend(format!("cannot start the store's checkpoint thread: {e}")))?;
         let engine = Self {
             index,

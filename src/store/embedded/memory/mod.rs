@@ -31,8 +31,9 @@
 //!   left it (the `wal` argument). The log on disk stays about the live data
 //!   plus one segment, and each logged byte pays for about one byte of
 //!   snapshot at most.
-//! - **Recovery**: load the snapshot, replay the log over it in order, write
-//!   a new snapshot, delete the replayed segments.
+//! - **Recovery**: load the snapshot, replay the log over it in order; the
+//!   replayed segments wait for the next snapshot like sealed ones, so
+//!   opening writes nothing but a new log segment.
 //! - **Memory budget** ([`MemoryIndex::refusal`]): the index's estimated
 //!   size ([`ENTRY_OVERHEAD`] per entry plus keys and values) is held
 //!   against `store.memory_budget_mib`. At the budget a commit that sets any

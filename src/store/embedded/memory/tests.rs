@@ -105,7 +105,8 @@ async fn a_damaged_snapshot_is_refused() {
         put(&store, b"k".to_vec(), b"v".to_vec()).await.unwrap();
         store.close().await;
     }
-    // The reopen replays the log and writes the snapshot.
+    // The reopen replays the log and hands its segment to the checkpoint
+    // thread, which writes a snapshot behind it at the close.
     {
         let store = Store::new(open(dir.path(), 1 << 30));
         store.close().await;
