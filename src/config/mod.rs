@@ -185,6 +185,23 @@ pub struct ServerConfig {
     /// drain. Set it above the balancer's check interval times its fall
     /// count. Default `0`. Env `FIDUCIA_SERVER__DRAIN_DELAY_MS`.
     pub drain_delay_ms: u64,
+    /// Admission (`http::admission`): requests the OP's handler works on at
+    /// once, over all its listeners together; more wait for a slot, within
+    /// `admission_max_waiting` and `admission_queue_wait_ms`, or are answered
+    /// 503 with `Retry-After` (RFC 9110 §15.6.4). 1 to 65536. Default `256`.
+    /// Env `FIDUCIA_SERVER__ADMISSION_MAX_IN_FLIGHT`.
+    pub admission_max_in_flight: usize,
+    /// Admission: requests that may wait for a slot at once; beyond them a
+    /// request is answered 503 at once. 0 (none waits) to 65536. Default
+    /// `1024`. Env `FIDUCIA_SERVER__ADMISSION_MAX_WAITING`.
+    pub admission_max_waiting: usize,
+    /// Admission: the longest a request may wait before the OP starts on it,
+    /// in milliseconds: the time it already waited for the OP's cores before
+    /// it was read (the runtime's scheduling delay, `http::runtime_lag`)
+    /// plus the wait for a slot. Beyond it the request is answered 503 with
+    /// `Retry-After`. 1 to 60000. Default `250`.
+    /// Env `FIDUCIA_SERVER__ADMISSION_QUEUE_WAIT_MS`.
+    pub admission_queue_wait_ms: u64,
     /// Serve `/sandbox/callback`, a page showing the authorization response
     /// it receives (the sandbox fintech's redirect URI). Never in production.
     /// Default `false`. Env `FIDUCIA_SERVER__SANDBOX_CALLBACK`.
@@ -208,6 +225,9 @@ impl Default for ServerConfig {
             trusted_proxies: Vec::new(),
             proxy_protocol_from: Vec::new(),
             drain_delay_ms: 0,
+            admission_max_in_flight: 256,
+            admission_max_waiting: 1024,
+            admission_queue_wait_ms: 250,
             sandbox_callback: false,
         }
     }
@@ -233,6 +253,17 @@ pub struct TlsConfig {
     /// Subject alternative names of a `dev_generate`d server certificate.
     /// Default `["localhost", "127.0.0.1", "::1"]`. Env `FIDUCIA_TLS__DEV_SANS`.
     pub dev_sans: Vec<String>,
+}
+
+impl ServerConfig {
+    /// The admission gate's bounds (`http::admission`).
+    pub fn admission_bounds(&self) -> crate::http::admission::AdmissionBounds {
+        crate::http::admission::AdmissionBounds {
+            max_in_flight: self.admission_max_in_flight,
+            max_waiting: self.admission_max_waiting,
+            queue_wait: std::time::Duration::from_millis(self.admission_queue_wait_ms),
+        }
+    }
 }
 
 impl Default for TlsConfig {
