@@ -342,9 +342,10 @@ async fn start_on_clock(
         .collect();
     let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
     // One admission gate for every OP listener: they share the cores.
+    let bounds = c.server.admission_bounds();
     let admission = crate::http::admission::AdmissionGate::new(
-        c.server.admission_bounds(),
-        crate::http::runtime_lag::RuntimeLag::spawn(),
+        bounds,
+        crate::http::runtime_lag::RuntimeLag::spawn(bounds.overload_queue_wait),
     );
     let service_for = |alt_svc| {
         Arc::new(

@@ -362,6 +362,13 @@ fn check_admission(server: &super::ServerConfig) -> Result<(), ConfigError> {
             "must be between 1 and 60000",
         ));
     }
+    if !(1..=server.admission_queue_wait_ms).contains(&server.admission_overload_queue_wait_ms) {
+        return Err(ConfigError::new(
+            "server.admission_overload_queue_wait_ms",
+            "limits",
+            "must be between 1 and server.admission_queue_wait_ms",
+        ));
+    }
     Ok(())
 }
 
@@ -712,12 +719,15 @@ mod tests {
         assert_eq!(defaults.max_in_flight, 256);
         assert_eq!(defaults.max_waiting, 1024);
         assert_eq!(defaults.queue_wait, std::time::Duration::from_millis(250));
+        assert_eq!(defaults.overload_queue_wait, std::time::Duration::from_millis(10));
         for (field, bad) in [
             ("admission_max_in_flight", 0),
             ("admission_max_in_flight", 65_537),
             ("admission_max_waiting", 65_537),
             ("admission_queue_wait_ms", 0),
             ("admission_queue_wait_ms", 60_001),
+            ("admission_overload_queue_wait_ms", 0),
+            ("admission_overload_queue_wait_ms", 251),
         ] {
             let e = validated(&format!("{DEV}[server]\n{field} = {bad}\n")).unwrap_err();
             assert_eq!((e.field, e.check), (format!("server.{field}"), "limits"));

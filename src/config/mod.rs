@@ -202,6 +202,13 @@ pub struct ServerConfig {
     /// `Retry-After`. 1 to 60000. Default `250`.
     /// Env `FIDUCIA_SERVER__ADMISSION_QUEUE_WAIT_MS`.
     pub admission_queue_wait_ms: u64,
+    /// Admission under a sustained overload: once the OP's scheduling delay
+    /// has stayed above this many milliseconds for 100 ms (a standing
+    /// queue, CoDel's signal), this is the bound instead of
+    /// `admission_queue_wait_ms`, until the delay has stayed under it for
+    /// 100 ms. 1 to `admission_queue_wait_ms`. Default `10`.
+    /// Env `FIDUCIA_SERVER__ADMISSION_OVERLOAD_QUEUE_WAIT_MS`.
+    pub admission_overload_queue_wait_ms: u64,
     /// Serve `/sandbox/callback`, a page showing the authorization response
     /// it receives (the sandbox fintech's redirect URI). Never in production.
     /// Default `false`. Env `FIDUCIA_SERVER__SANDBOX_CALLBACK`.
@@ -228,6 +235,7 @@ impl Default for ServerConfig {
             admission_max_in_flight: 256,
             admission_max_waiting: 1024,
             admission_queue_wait_ms: 250,
+            admission_overload_queue_wait_ms: 10,
             sandbox_callback: false,
         }
     }
@@ -262,6 +270,7 @@ impl ServerConfig {
             max_in_flight: self.admission_max_in_flight,
             max_waiting: self.admission_max_waiting,
             queue_wait: std::time::Duration::from_millis(self.admission_queue_wait_ms),
+            overload_queue_wait: std::time::Duration::from_millis(self.admission_overload_queue_wait_ms),
         }
     }
 }

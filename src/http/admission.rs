@@ -12,7 +12,13 @@
 //! - how many requests are in the handler at once (`max_in_flight`), and
 //!   how many may wait for one of those slots (`max_waiting`);
 //! - how long a request may wait in all (`queue_wait`): the scheduling
-//!   delay plus the wait for a slot.
+//!   delay plus the wait for a slot; while the delay is a standing queue
+//!   (`standing_queue`: above `overload_queue_wait` for a whole 100 ms),
+//!   the short `overload_queue_wait` instead, until it has stayed under it
+//!   for 100 ms. The long bound lets a burst through; under a sustained
+//!   overload it would let every request served wait that long first
+//!   (docs/RELIABILITY.md "Overload": with 250 ms alone nothing was shed
+//!   at twice the capacity, and p99 grew to seconds in the clients' queues).
 //!
 //! One gate serves all of the OP's listeners (TCP and QUIC, main and mTLS):
 //! they share the cores. Health, readiness and metrics are on the admin
@@ -33,17 +39,20 @@ pub struct AdmissionBounds {
     pub max_waiting: usize,
     /// The longest a request may wait before the handler runs.
     pub queue_wait: Duration,
+    /// The same while the OP is overloaded (a standing queue), and the
+    /// delay above which a queue that stays is a standing one.
+    pub overload_queue_wait: Duration,
 }
 
 /// Why a request was not admitted (label of
 /// `fiducia_http_requests_shed_total{reason}`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shed {
-    /// It had already waited `queue_wait` in the runtime before it was read.
+    /// It had already waited the bound in the runtime before it was read.
     RuntimeLag,
     /// `max_in_flight` were in the handler and `max_waiting` waited.
     QueueFull,
-    /// No slot came free within what was left of `queue_wait`.
+    /// No slot came free within what was left of the bound.
     QueueWait,
 }
 
@@ -86,12 +95,16 @@ impl AdmissionGate {
     }
 
     /// Admits a request now, after a wait for a slot within what is left of
-    /// `queue_wait`, or sheds it.
+    /// the bound (`queue_wait`, or `overload_queue_wait` while the queue is
+    /// standing), or sheds it.
     pub async fn admit(&self) -> Result<Admitted, Shed> {
+        let bound = if self.runtime_lag.standing() {
+            self.bounds.overload_queue_wait
+        } else {
+            self.bounds.queue_wait
+        };
         let waited = self.runtime_lag.lag_at(Instant::now());
-        let budget = self
-            .bounds
-            .queue_wait
+        let budget = bound
             .checked_sub(waited)
             .filter(|left| !left.is_zero())
             .ok_or(Shed::RuntimeLag)?;
@@ -151,11 +164,12 @@ mod tests {
         max_waiting: usize,
         queue_wait: Duration,
     ) -> (Arc<AdmissionGate>, Arc<RuntimeLag>) {
-        let lag = Arc::new(RuntimeLag::new(Instant::now()));
+        let lag = Arc::new(RuntimeLag::new(Instant::now(), 10 * MS));
         let bounds = AdmissionBounds {
             max_in_flight,
             max_waiting,
             queue_wait,
+            overload_queue_wait: 10 * MS,
         };
         (AdmissionGate::new(bounds, lag.clone()), lag)
     }
@@ -221,5 +235,21 @@ mod tests {
         drop(held);
         lag.woke(now, now);
         assert!(gate.admit().await.is_ok());
+    }
+
+    /// Under a sustained overload (a standing queue) the short bound
+    /// holds: 40 ms of waiting, fine in a burst, is shed.
+    #[tokio::test]
+    async fn while_the_queue_stands_the_short_bound_holds() {
+        let (gate, lag) = gate(4, 4, 250 * MS);
+        let t0 = Instant::now();
+        lag.woke(t0, t0 + 40 * MS);
+        assert!(gate.admit().await.is_ok(), "a burst: within 250 ms");
+        lag.woke(t0 + 45 * MS, t0 + 150 * MS);
+        assert!(lag.standing());
+        lag.woke(t0 + 155 * MS, t0 + 195 * MS);
+        assert_eq!(gate.admit().await.unwrap_err(), Shed::RuntimeLag);
+        lag.woke(t0 + 200 * MS, t0 + 202 * MS);
+        assert!(gate.admit().await.is_ok(), "under the short bound");
     }
 }

@@ -28,6 +28,7 @@ pub mod router;
 pub mod runtime_lag;
 pub mod service;
 pub mod standalone;
+pub mod standing_queue;
 pub mod tcp;
 pub mod tls;
 
