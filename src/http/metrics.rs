@@ -6,6 +6,7 @@
 //! `fiducia_tls_handshake_failures_total{listener}`,
 //! `fiducia_connections_refused_total{listener,bound}`,
 //! `fiducia_http_requests_shed_total{reason}` (`admission`),
+//! `fiducia_runtime_lag_seconds`, `fiducia_overloaded` (gauges, `runtime_lag`),
 //! `fiducia_open_connections{listener}` (gauge).
 
 use std::cell::RefCell;
@@ -123,6 +124,13 @@ pub fn connection_refused(listener: &'static str, bound: &'static str) {
 /// before its handler ran) because of `reason` (`admission::Shed`).
 pub fn request_shed(reason: &'static str) {
     metrics::counter!("fiducia_http_requests_shed_total", "reason" => reason).increment(1);
+}
+
+/// The runtime's scheduling delay as the probe measured it, and whether it
+/// is a standing queue (1: overloaded, the short admission bound holds).
+pub fn runtime_lag(lag: Duration, standing: bool) {
+    metrics::gauge!("fiducia_runtime_lag_seconds").set(lag.as_secs_f64());
+    metrics::gauge!("fiducia_overloaded").set(if standing { 1.0 } else { 0.0 });
 }
 
 /// Holds `fiducia_open_connections{listener}` up while alive.
