@@ -16,7 +16,7 @@ use super::flow::harness::{JWT_BEARER, REDIRECT, now, pkce};
 use super::support::*;
 use fiducia::config;
 use fiducia::server::{self, ServerHandle};
-use fiducia_hsm::{JoseAlg, Signer, SoftwareSigner, sign_jws};
+use fiducia_hsm::{JoseAlg, SoftwareSigner, sign_jws};
 use serde_json::{Map, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
