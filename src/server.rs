@@ -342,7 +342,7 @@ async fn start_on_clock(
         .collect();
     let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
     // One admission gate for every OP listener: they share the cores.
-    let bounds = c.server.admission_bounds();
+    let bounds = crate::http::admission::AdmissionBounds::of(&c.server);
     let admission = crate::http::admission::AdmissionGate::new(
         bounds,
         crate::http::runtime_lag::RuntimeLag::spawn(bounds.overload_queue_wait),

@@ -715,11 +715,12 @@ mod tests {
     /// defaults, bounds checked, the environment overrides.
     #[test]
     fn admission_bounds_have_defaults_limits_and_env_overrides() {
-        let defaults = validated(DEV).unwrap().get().server.admission_bounds();
-        assert_eq!(defaults.max_in_flight, 256);
-        assert_eq!(defaults.max_waiting, 1024);
-        assert_eq!(defaults.queue_wait, std::time::Duration::from_millis(250));
-        assert_eq!(defaults.overload_queue_wait, std::time::Duration::from_millis(10));
+        let config = validated(DEV).unwrap();
+        let defaults = &config.get().server;
+        assert_eq!(defaults.admission_max_in_flight, 256);
+        assert_eq!(defaults.admission_max_waiting, 1024);
+        assert_eq!(defaults.admission_queue_wait_ms, 250);
+        assert_eq!(defaults.admission_overload_queue_wait_ms, 10);
         for (field, bad) in [
             ("admission_max_in_flight", 0),
             ("admission_max_in_flight", 65_537),

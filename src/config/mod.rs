@@ -263,18 +263,6 @@ pub struct TlsConfig {
     pub dev_sans: Vec<String>,
 }
 
-impl ServerConfig {
-    /// The admission gate's bounds (`http::admission`).
-    pub fn admission_bounds(&self) -> crate::http::admission::AdmissionBounds {
-        crate::http::admission::AdmissionBounds {
-            max_in_flight: self.admission_max_in_flight,
-            max_waiting: self.admission_max_waiting,
-            queue_wait: std::time::Duration::from_millis(self.admission_queue_wait_ms),
-            overload_queue_wait: std::time::Duration::from_millis(self.admission_overload_queue_wait_ms),
-        }
-    }
-}
-
 impl Default for TlsConfig {
     fn default() -> Self {
         Self {

@@ -44,6 +44,18 @@ pub struct AdmissionBounds {
     pub overload_queue_wait: Duration,
 }
 
+impl AdmissionBounds {
+    /// The bounds `[server]` sets (`admission_*`).
+    pub fn of(server: &crate::config::ServerConfig) -> Self {
+        Self {
+            max_in_flight: server.admission_max_in_flight,
+            max_waiting: server.admission_max_waiting,
+            queue_wait: Duration::from_millis(server.admission_queue_wait_ms),
+            overload_queue_wait: Duration::from_millis(server.admission_overload_queue_wait_ms),
+        }
+    }
+}
+
 /// Why a request was not admitted (label of
 /// `fiducia_http_requests_shed_total{reason}`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
