@@ -343,10 +343,8 @@ async fn start_on_clock(
     let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
     // One admission gate for every OP listener: they share the cores.
     let bounds = crate::http::admission::AdmissionBounds::of(&c.server);
-    let admission = crate::http::admission::AdmissionGate::new(
-        bounds,
-        crate::http::runtime_lag::RuntimeLag::spawn(bounds.overload_queue_wait),
-    );
+    let admission =
+        crate::http::admission::AdmissionGate::new(bounds, crate::http::runtime_lag::RuntimeLag::spawn());
     let service_for = |alt_svc| {
         Arc::new(
             RequestService::new(

@@ -720,7 +720,7 @@ mod tests {
         assert_eq!(defaults.admission_max_in_flight, 256);
         assert_eq!(defaults.admission_max_waiting, 1024);
         assert_eq!(defaults.admission_queue_wait_ms, 250);
-        assert_eq!(defaults.admission_overload_queue_wait_ms, 10);
+        assert_eq!(defaults.admission_overload_queue_wait_ms, 50);
         for (field, bad) in [
             ("admission_max_in_flight", 0),
             ("admission_max_in_flight", 65_537),
@@ -736,10 +736,10 @@ mod tests {
         assert!(validated(&format!("{DEV}[server]\nadmission_max_waiting = 0\n")).is_ok());
         let env = vec![(
             "FIDUCIA_SERVER__ADMISSION_QUEUE_WAIT_MS".to_string(),
-            "40".to_string(),
+            "400".to_string(),
         )];
         let config = validate(load_from_str(DEV, env).unwrap(), Path::new("/")).unwrap();
-        assert_eq!(config.get().server.admission_queue_wait_ms, 40);
+        assert_eq!(config.get().server.admission_queue_wait_ms, 400);
     }
 
     #[test]

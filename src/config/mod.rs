@@ -202,11 +202,13 @@ pub struct ServerConfig {
     /// `Retry-After`. 1 to 60000. Default `250`.
     /// Env `FIDUCIA_SERVER__ADMISSION_QUEUE_WAIT_MS`.
     pub admission_queue_wait_ms: u64,
-    /// Admission under a sustained overload: once the OP's scheduling delay
-    /// has stayed above this many milliseconds for 100 ms (a standing
+    /// Admission under a sustained overload: once every request of a whole
+    /// 100 ms has waited longer than this many milliseconds (a standing
     /// queue, CoDel's signal), this is the bound instead of
-    /// `admission_queue_wait_ms`, until the delay has stayed under it for
-    /// 100 ms. 1 to `admission_queue_wait_ms`. Default `10`.
+    /// `admission_queue_wait_ms`, until a whole 100 ms passes in which no
+    /// request was shed or waited longer. 1 to `admission_queue_wait_ms`. Default `50` (above the
+    /// tens of milliseconds the OS scheduler adds when other threads compete
+    /// for the core, which shedding cannot take away).
     /// Env `FIDUCIA_SERVER__ADMISSION_OVERLOAD_QUEUE_WAIT_MS`.
     pub admission_overload_queue_wait_ms: u64,
     /// Serve `/sandbox/callback`, a page showing the authorization response
@@ -235,7 +237,7 @@ impl Default for ServerConfig {
             admission_max_in_flight: 256,
             admission_max_waiting: 1024,
             admission_queue_wait_ms: 250,
-            admission_overload_queue_wait_ms: 10,
+            admission_overload_queue_wait_ms: 50,
             sandbox_callback: false,
         }
     }

@@ -12,10 +12,11 @@
 //! - how many requests are in the handler at once (`max_in_flight`), and
 //!   how many may wait for one of those slots (`max_waiting`);
 //! - how long a request may wait in all (`queue_wait`): the scheduling
-//!   delay plus the wait for a slot; while the delay is a standing queue
-//!   (`standing_queue`: above `overload_queue_wait` for a whole 100 ms),
-//!   the short `overload_queue_wait` instead, until it has stayed under it
-//!   for 100 ms. The long bound lets a burst through; under a sustained
+//!   delay plus the wait for a slot; while the requests' wait is a
+//!   standing queue (`standing_queue`: every request of a whole 100 ms
+//!   waited more than `overload_queue_wait`), the short
+//!   `overload_queue_wait` instead, until a whole 100 ms passed in which
+//!   none was shed and none waited longer. The long bound lets a burst through; under a sustained
 //!   overload it would let every request served wait that long first
 //!   (docs/RELIABILITY.md "Overload": with 250 ms alone nothing was shed
 //!   at twice the capacity, and p99 grew to seconds in the clients' queues).
@@ -25,8 +26,9 @@
 //! listener, which has no gate.
 
 use super::runtime_lag::RuntimeLag;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use super::standing_queue::StandingQueue;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -92,6 +94,9 @@ pub struct AdmissionGate {
     slots: Arc<Semaphore>,
     waiting: AtomicUsize,
     runtime_lag: Arc<RuntimeLag>,
+    /// Fed with every request's wait (`standing_queue`).
+    trend: Mutex<StandingQueue>,
+    standing: AtomicBool,
 }
 
 impl AdmissionGate {
@@ -103,19 +108,32 @@ impl AdmissionGate {
             slots: Arc::new(Semaphore::new(bounds.max_in_flight.max(1))),
             waiting: AtomicUsize::new(0),
             runtime_lag,
+            trend: Mutex::new(StandingQueue::new(bounds.overload_queue_wait)),
+            standing: AtomicBool::new(false),
         })
     }
 
     /// Admits a request now, after a wait for a slot within what is left of
     /// the bound (`queue_wait`, or `overload_queue_wait` while the queue is
-    /// standing), or sheds it.
+    /// standing), or sheds it. Its wait — the scheduling delay plus the
+    /// wait for a slot; a shed request counts as having waited the bound —
+    /// feeds the standing-queue signal.
     pub async fn admit(&self) -> Result<Admitted, Shed> {
-        let bound = if self.runtime_lag.standing() {
+        let bound = if self.standing() {
             self.bounds.overload_queue_wait
         } else {
             self.bounds.queue_wait
         };
-        let waited = self.runtime_lag.lag_at(Instant::now());
+        let asked = Instant::now();
+        let waited = self.runtime_lag.lag_at(asked);
+        let admitted = self.admit_within(bound, waited).await;
+        let now = Instant::now();
+        let total = waited + now.saturating_duration_since(asked);
+        self.observe(if admitted.is_ok() { total } else { total.max(bound) }, now);
+        admitted
+    }
+
+    async fn admit_within(&self, bound: Duration, waited: Duration) -> Result<Admitted, Shed> {
         let budget = bound
             .checked_sub(waited)
             .filter(|left| !left.is_zero())
@@ -128,6 +146,27 @@ impl AdmissionGate {
             Ok(Ok(slot)) => Ok(Admitted { _slot: slot }),
             // The semaphore is never closed; were it, nothing could be admitted.
             Ok(Err(_)) | Err(_) => Err(Shed::QueueWait),
+        }
+    }
+
+    /// Whether the OP is overloaded: the requests' wait is a standing
+    /// queue, and the short bound holds.
+    pub fn standing(&self) -> bool {
+        self.standing.load(Ordering::Relaxed)
+    }
+
+    fn observe(&self, wait: Duration, at: Instant) {
+        // A few integer operations under the lock: a panic elsewhere leaves
+        // a usable state.
+        let mut trend = self.trend.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let standing = trend.observe(wait, at);
+        if self.standing.swap(standing, Ordering::Relaxed) != standing {
+            super::metrics::overloaded(standing);
+            tracing::info!(
+                standing,
+                "admission: overload {}",
+                if standing { "began" } else { "ended" }
+            );
         }
     }
 
@@ -176,7 +215,7 @@ mod tests {
         max_waiting: usize,
         queue_wait: Duration,
     ) -> (Arc<AdmissionGate>, Arc<RuntimeLag>) {
-        let lag = Arc::new(RuntimeLag::new(Instant::now(), 10 * MS));
+        let lag = Arc::new(RuntimeLag::new(Instant::now()));
         let bounds = AdmissionBounds {
             max_in_flight,
             max_waiting,
@@ -253,15 +292,16 @@ mod tests {
     /// holds: 40 ms of waiting, fine in a burst, is shed.
     #[tokio::test]
     async fn while_the_queue_stands_the_short_bound_holds() {
-        let (gate, lag) = gate(4, 4, 250 * MS);
+        let (gate, lag) = gate(1, 4, 250 * MS);
         let t0 = Instant::now();
         lag.woke(t0, t0 + 40 * MS);
         assert!(gate.admit().await.is_ok(), "a burst: within 250 ms");
-        lag.woke(t0 + 45 * MS, t0 + 150 * MS);
-        assert!(lag.standing());
-        lag.woke(t0 + 155 * MS, t0 + 195 * MS);
+        assert!(!gate.standing());
+        // Every request waits more than 10 ms for 100 ms: standing.
+        gate.observe(30 * MS, t0 + 150 * MS);
+        assert!(gate.standing());
         assert_eq!(gate.admit().await.unwrap_err(), Shed::RuntimeLag);
-        lag.woke(t0 + 200 * MS, t0 + 202 * MS);
+        lag.woke(t0, t0 + 2 * MS);
         assert!(gate.admit().await.is_ok(), "under the short bound");
     }
 }

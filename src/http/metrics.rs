@@ -126,10 +126,14 @@ pub fn request_shed(reason: &'static str) {
     metrics::counter!("fiducia_http_requests_shed_total", "reason" => reason).increment(1);
 }
 
-/// The runtime's scheduling delay as the probe measured it, and whether it
-/// is a standing queue (1: overloaded, the short admission bound holds).
-pub fn runtime_lag(lag: Duration, standing: bool) {
+/// The runtime's scheduling delay as the probe measured it.
+pub fn runtime_lag(lag: Duration) {
     metrics::gauge!("fiducia_runtime_lag_seconds").set(lag.as_secs_f64());
+}
+
+/// Whether the admission gate sees a standing queue (1: overloaded, the
+/// short bound holds).
+pub fn overloaded(standing: bool) {
     metrics::gauge!("fiducia_overloaded").set(if standing { 1.0 } else { 0.0 });
 }
 

@@ -19,13 +19,10 @@
 //! [`RuntimeLag::lag_at`] is the larger of the lateness measured at the
 //! probe's last wake and how far past its due time the probe is now (a
 //! probe still asleep long after it should have woken is a lower bound on
-//! the current wait, known without waiting for it). [`RuntimeLag::standing`]
-//! says whether the delay is a standing queue (`standing_queue`): the OP
-//! overloaded, not just busy.
+//! the current wait, known without waiting for it).
 
-use super::standing_queue::StandingQueue;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 /// How often the probe wakes when the runtime keeps up: fine enough to
@@ -41,29 +38,22 @@ pub struct RuntimeLag {
     last_lag_us: AtomicU64,
     /// When the probe's current sleep ends, microseconds after `origin`.
     due_us: AtomicU64,
-    /// Fed by the probe alone.
-    trend: Mutex<StandingQueue>,
-    standing: AtomicBool,
 }
 
 impl RuntimeLag {
-    /// A measure that no probe updates (tests drive it with [`Self::woke`]);
-    /// a delay above `standing_target` for a whole interval is a standing
-    /// queue.
-    pub fn new(now: Instant, standing_target: Duration) -> Self {
+    /// A measure that no probe updates (tests drive it with [`Self::woke`]).
+    pub fn new(now: Instant) -> Self {
         Self {
             origin: now,
             last_lag_us: AtomicU64::new(0),
             due_us: AtomicU64::new(u64::MAX),
-            trend: Mutex::new(StandingQueue::new(standing_target)),
-            standing: AtomicBool::new(false),
         }
     }
 
     /// A measure kept up by a probe task on the current tokio runtime; the
     /// task ends when the last `Arc` is dropped.
-    pub fn spawn(standing_target: Duration) -> Arc<Self> {
-        let lag = Arc::new(Self::new(Instant::now(), standing_target));
+    pub fn spawn() -> Arc<Self> {
+        let lag = Arc::new(Self::new(Instant::now()));
         tokio::spawn(probe(Arc::downgrade(&lag)));
         lag
     }
@@ -82,21 +72,11 @@ impl RuntimeLag {
             .store(micros_between(self.origin, due), Ordering::Relaxed);
     }
 
-    /// Whether the delay is a standing queue (`standing_queue`): the OP
-    /// is overloaded.
-    pub fn standing(&self) -> bool {
-        self.standing.load(Ordering::Relaxed)
-    }
-
     /// The probe, due at `due`, woke at `woke`.
     pub fn woke(&self, due: Instant, woke: Instant) {
-        let lag = micros_between(due, woke);
-        self.last_lag_us.store(lag, Ordering::Relaxed);
+        self.last_lag_us
+            .store(micros_between(due, woke), Ordering::Relaxed);
         self.due_us.store(u64::MAX, Ordering::Relaxed);
-        // Only the probe locks it; a panic elsewhere leaves a usable state.
-        let mut trend = self.trend.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let standing = trend.observe(Duration::from_micros(lag), woke);
-        self.standing.store(standing, Ordering::Relaxed);
     }
 }
 
@@ -123,7 +103,7 @@ async fn probe(lag: Weak<RuntimeLag>) {
         match lag.upgrade() {
             Some(lag) => {
                 lag.woke(due, woke);
-                super::metrics::runtime_lag(lag.lag_at(woke), lag.standing());
+                super::metrics::runtime_lag(lag.lag_at(woke));
             }
             None => return,
         }
@@ -138,7 +118,7 @@ mod tests {
     fn the_lag_is_the_last_lateness_or_how_overdue_the_probe_is() {
         let t0 = Instant::now();
         let ms = Duration::from_millis;
-        let lag = RuntimeLag::new(t0, ms(10));
+        let lag = RuntimeLag::new(t0);
         assert_eq!(lag.lag_at(t0 + ms(100)), Duration::ZERO, "no probe yet: no lag");
         // Due at 5 ms, woke at 45 ms: 40 ms late.
         lag.sleeps_until(t0 + ms(5));
@@ -153,18 +133,13 @@ mod tests {
         // On time again: no lag.
         lag.woke(t0 + ms(50), t0 + ms(50));
         assert_eq!(lag.lag_at(t0 + ms(51)), Duration::ZERO);
-        assert!(!lag.standing(), "40 ms late once is a burst");
-        // Late by more than the target for a whole interval: standing.
-        lag.woke(t0 + ms(100), t0 + ms(130));
-        lag.woke(t0 + ms(140), t0 + ms(240));
-        assert!(lag.standing());
     }
 
     /// Real time (the crate has no paused tokio clock): the probe keeps
     /// its measure up on an idle runtime and holds it only weakly.
     #[tokio::test]
     async fn the_probe_measures_an_idle_runtime_and_does_not_keep_its_measure_alive() {
-        let lag = RuntimeLag::spawn(Duration::from_millis(10));
+        let lag = RuntimeLag::spawn();
         tokio::time::sleep(PROBE_INTERVAL * 6).await;
         assert!(lag.lag_at(Instant::now()) < Duration::from_millis(250));
         let weak = Arc::downgrade(&lag);

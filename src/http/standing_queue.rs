@@ -1,18 +1,21 @@
 //! Whether the OP is overloaded rather than busy: a standing queue, in
 //! CoDel's terms (Nichols and Jacobson, "Controlling Queue Delay", ACM
-//! Queue 2012; RFC 8289 §3): the scheduling delay stayed above a small
-//! target for a whole interval. A burst makes the delay rise and fall
-//! within the interval; an offered load beyond the capacity keeps it up.
+//! Queue 2012; RFC 8289 §3): every request of a whole interval waited
+//! longer than a small target (the wait `http::admission` measures: the
+//! scheduling delay plus the wait for a slot). A burst makes the wait rise
+//! and fall within the interval; an offered load beyond the capacity keeps
+//! it up.
 //!
 //! Facebook's servers use the same signal to shorten their queue timeout
 //! under overload ("Fail at Scale", ACM Queue 2015, "Controlled delay"):
 //! with a bound as long as a burst needs, a sustained overload fills the
 //! whole bound with waiting requests, and every request served has waited
 //! it. Here, once the queue is standing, `http::admission` bounds the wait
-//! by the short target instead of `admission_queue_wait_ms`, until the
-//! delay has stayed under the target for a whole interval again (the
-//! overload is over): hysteresis both ways, so the gate does not flap
-//! between the two bounds while the overload lasts.
+//! by the short target instead of `admission_queue_wait_ms`, until every
+//! request of a whole interval waited less than the target again (a shed
+//! one counts as having waited the bound, so the overload is over only
+//! after an interval without shedding): hysteresis both ways, so the gate
+//! does not flap between the two bounds while the overload lasts.
 
 use std::time::{Duration, Instant};
 
