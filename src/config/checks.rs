@@ -717,7 +717,7 @@ mod tests {
     fn admission_bounds_have_defaults_limits_and_env_overrides() {
         let config = validated(DEV).unwrap();
         let defaults = &config.get().server;
-        assert_eq!(defaults.admission_max_in_flight, 256);
+        assert_eq!(defaults.admission_max_in_flight, 64);
         assert_eq!(defaults.admission_max_waiting, 1024);
         assert_eq!(defaults.admission_queue_wait_ms, 250);
         assert_eq!(defaults.admission_overload_queue_wait_ms, 50);

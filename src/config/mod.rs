@@ -188,7 +188,11 @@ pub struct ServerConfig {
     /// Admission (`http::admission`): requests the OP's handler works on at
     /// once, over all its listeners together; more wait for a slot, within
     /// `admission_max_waiting` and `admission_queue_wait_ms`, or are answered
-    /// 503 with `Retry-After` (RFC 9110 §15.6.4). 1 to 65536. Default `256`.
+    /// 503 with `Retry-After` (RFC 9110 §15.6.4). 1 to 65536. Default `64`:
+    /// twice the 32 clients that reach every scenario's capacity
+    /// (docs/RELIABILITY.md "Overload"); more only lets requests wait inside
+    /// the handler (for the core, the signer pool, the store), where the
+    /// gate cannot see the wait, instead of for a slot, where it can.
     /// Env `FIDUCIA_SERVER__ADMISSION_MAX_IN_FLIGHT`.
     pub admission_max_in_flight: usize,
     /// Admission: requests that may wait for a slot at once; beyond them a
@@ -234,7 +238,7 @@ impl Default for ServerConfig {
             trusted_proxies: Vec::new(),
             proxy_protocol_from: Vec::new(),
             drain_delay_ms: 0,
-            admission_max_in_flight: 256,
+            admission_max_in_flight: 64,
             admission_max_waiting: 1024,
             admission_queue_wait_ms: 250,
             admission_overload_queue_wait_ms: 50,
