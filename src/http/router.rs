@@ -636,6 +636,26 @@ mod tests {
         );
     }
 
+    /// A shed request (RFC 9110 §15.6.4) gets its endpoint's error format:
+    /// a page for the browser, the interaction API's problem, the consent
+    /// API's OBIE error, else OAuth (RFC 6749 §5.2).
+    #[test]
+    fn each_route_has_the_error_format_of_its_family() {
+        let format = |method: Method, path: &str| match lookup(&method, path) {
+            Lookup::Found(route) => route.endpoint.error_format(),
+            _ => panic!("{path}"),
+        };
+        assert_eq!(format(Method::POST, paths::TOKEN), ErrorFormat::OAuth);
+        assert_eq!(format(Method::GET, paths::DISCOVERY), ErrorFormat::OAuth);
+        assert_eq!(format(Method::GET, paths::AUTHORIZE), ErrorFormat::Page);
+        assert_eq!(format(Method::POST, paths::CONSENT), ErrorFormat::Page);
+        assert_eq!(
+            format(Method::POST, paths::INTERACTION_API_LOGIN),
+            ErrorFormat::Problem
+        );
+        assert_eq!(format(Method::POST, paths::PAYMENT_CONSENTS), ErrorFormat::Obie);
+    }
+
     #[test]
     fn table_has_unique_paths() {
         for (i, a) in ROUTES.iter().enumerate() {
