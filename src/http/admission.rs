@@ -7,19 +7,22 @@
 //! body is parsed, no store is touched, nothing is signed):
 //!
 //! - the time the request has already waited before the OP read it: the
-//!   runtime's scheduling delay (`runtime_lag`); on a saturated core that
-//!   is where requests wait, unseen by any counter;
+//!   runtime's scheduling delay (`runtime_lag`); on a saturated core
+//!   requests wait there, unseen by any counter;
 //! - how many requests are in the handler at once (`max_in_flight`), and
-//!   how many may wait for one of those slots (`max_waiting`);
+//!   how many may wait for one of those slots (`max_waiting`); with few
+//!   slots the wait for the core, the signer pool and the store happens in
+//!   front of the handler, where the gate sees it, not inside it;
 //! - how long a request may wait in all (`queue_wait`): the scheduling
 //!   delay plus the wait for a slot; while the requests' wait is a
 //!   standing queue (`standing_queue`: every request of a whole 100 ms
 //!   waited more than `overload_queue_wait`), the short
 //!   `overload_queue_wait` instead, until a whole 100 ms passed in which
-//!   none was shed and none waited longer. The long bound lets a burst through; under a sustained
-//!   overload it would let every request served wait that long first
-//!   (docs/RELIABILITY.md "Overload": with 250 ms alone nothing was shed
-//!   at twice the capacity, and p99 grew to seconds in the clients' queues).
+//!   none was shed and none waited longer. The long bound lets a burst
+//!   through; under a sustained overload it would let every request served
+//!   wait that long first (docs/RELIABILITY.md "Overload": with 250 ms
+//!   alone nothing was shed at twice the capacity, and p99 grew to seconds
+//!   in the clients' queues).
 //!
 //! One gate serves all of the OP's listeners (TCP and QUIC, main and mTLS):
 //! they share the cores. Health, readiness and metrics are on the admin
