@@ -341,6 +341,10 @@ async fn start_on_clock(
         .map(|ip| ip.to_canonical())
         .collect();
     let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // One admission gate for every OP listener: they share the cores.
+    let bounds = crate::http::admission::AdmissionBounds::of(&c.server);
+    let admission =
+        crate::http::admission::AdmissionGate::new(bounds, crate::http::runtime_lag::RuntimeLag::spawn());
     let service_for = |alt_svc| {
         Arc::new(
             RequestService::new(
@@ -351,7 +355,8 @@ async fn start_on_clock(
                 alt_svc,
                 client_chain.clone(),
             )
-            .with_draining(draining.clone()),
+            .with_draining(draining.clone())
+            .with_admission(admission.clone()),
         )
     };
     let header_read_timeout = Duration::from_millis(c.server.header_read_timeout_ms);

@@ -6,6 +6,7 @@
 
 mod it {
     pub mod admin;
+    pub mod admission;
     pub mod balancer;
     pub mod bank;
     pub mod ciba;

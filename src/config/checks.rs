@@ -334,6 +334,41 @@ fn check_limits(config: &Config) -> Result<(), ConfigError> {
             "must be positive",
         ));
     }
+    check_admission(server)
+}
+
+/// The admission gate's bounds (`http::admission`): at least one request
+/// in flight, and a queue-wait bound a client can tell from a hang.
+fn check_admission(server: &super::ServerConfig) -> Result<(), ConfigError> {
+    const MAX_COUNT: usize = 65_536;
+    if !(1..=MAX_COUNT).contains(&server.admission_max_in_flight) {
+        return Err(ConfigError::new(
+            "server.admission_max_in_flight",
+            "limits",
+            "must be between 1 and 65536",
+        ));
+    }
+    if server.admission_max_waiting > MAX_COUNT {
+        return Err(ConfigError::new(
+            "server.admission_max_waiting",
+            "limits",
+            "must be between 0 and 65536",
+        ));
+    }
+    if !(1..=60_000).contains(&server.admission_queue_wait_ms) {
+        return Err(ConfigError::new(
+            "server.admission_queue_wait_ms",
+            "limits",
+            "must be between 1 and 60000",
+        ));
+    }
+    if !(1..=server.admission_queue_wait_ms).contains(&server.admission_overload_queue_wait_ms) {
+        return Err(ConfigError::new(
+            "server.admission_overload_queue_wait_ms",
+            "limits",
+            "must be between 1 and server.admission_queue_wait_ms",
+        ));
+    }
     Ok(())
 }
 
@@ -675,6 +710,37 @@ mod tests {
         )];
         let config = validate(load_from_str(DEV, env).unwrap(), Path::new("/")).unwrap();
         assert_eq!(config.get().store.client_config_poll_ms, 100);
+    }
+
+    /// Admission (`http::admission`, RFC 9110 §15.6.4): documented
+    /// defaults, bounds checked, the environment overrides.
+    #[test]
+    fn admission_bounds_have_defaults_limits_and_env_overrides() {
+        let config = validated(DEV).unwrap();
+        let defaults = &config.get().server;
+        assert_eq!(defaults.admission_max_in_flight, 64);
+        assert_eq!(defaults.admission_max_waiting, 1024);
+        assert_eq!(defaults.admission_queue_wait_ms, 250);
+        assert_eq!(defaults.admission_overload_queue_wait_ms, 50);
+        for (field, bad) in [
+            ("admission_max_in_flight", 0),
+            ("admission_max_in_flight", 65_537),
+            ("admission_max_waiting", 65_537),
+            ("admission_queue_wait_ms", 0),
+            ("admission_queue_wait_ms", 60_001),
+            ("admission_overload_queue_wait_ms", 0),
+            ("admission_overload_queue_wait_ms", 251),
+        ] {
+            let e = validated(&format!("{DEV}[server]\n{field} = {bad}\n")).unwrap_err();
+            assert_eq!((e.field, e.check), (format!("server.{field}"), "limits"));
+        }
+        assert!(validated(&format!("{DEV}[server]\nadmission_max_waiting = 0\n")).is_ok());
+        let env = vec![(
+            "FIDUCIA_SERVER__ADMISSION_QUEUE_WAIT_MS".to_string(),
+            "400".to_string(),
+        )];
+        let config = validate(load_from_str(DEV, env).unwrap(), Path::new("/")).unwrap();
+        assert_eq!(config.get().server.admission_queue_wait_ms, 400);
     }
 
     #[test]

@@ -185,6 +185,36 @@ pub struct ServerConfig {
     /// drain. Set it above the balancer's check interval times its fall
     /// count. Default `0`. Env `FIDUCIA_SERVER__DRAIN_DELAY_MS`.
     pub drain_delay_ms: u64,
+    /// Admission (`http::admission`): requests the OP's handler works on at
+    /// once, over all its listeners together; more wait for a slot, within
+    /// `admission_max_waiting` and `admission_queue_wait_ms`, or are answered
+    /// 503 with `Retry-After` (RFC 9110 §15.6.4). 1 to 65536. Default `64`:
+    /// twice the 32 clients that reach every scenario's capacity
+    /// (docs/RELIABILITY.md "Overload"); more only lets requests wait inside
+    /// the handler (for the core, the signer pool, the store), where the
+    /// gate cannot see the wait, instead of for a slot, where it can.
+    /// Env `FIDUCIA_SERVER__ADMISSION_MAX_IN_FLIGHT`.
+    pub admission_max_in_flight: usize,
+    /// Admission: requests that may wait for a slot at once; beyond them a
+    /// request is answered 503 at once. 0 (none waits) to 65536. Default
+    /// `1024`. Env `FIDUCIA_SERVER__ADMISSION_MAX_WAITING`.
+    pub admission_max_waiting: usize,
+    /// Admission: the longest a request may wait before the OP starts on it,
+    /// in milliseconds: the time it already waited for the OP's cores before
+    /// it was read (the runtime's scheduling delay, `http::runtime_lag`)
+    /// plus the wait for a slot. Beyond it the request is answered 503 with
+    /// `Retry-After`. 1 to 60000. Default `250`.
+    /// Env `FIDUCIA_SERVER__ADMISSION_QUEUE_WAIT_MS`.
+    pub admission_queue_wait_ms: u64,
+    /// Admission under a sustained overload: once every request of a whole
+    /// 100 ms has waited longer than this many milliseconds (a standing
+    /// queue, CoDel's signal), this is the bound instead of
+    /// `admission_queue_wait_ms`, until a whole 100 ms passes in which no
+    /// request was shed or waited longer. 1 to `admission_queue_wait_ms`. Default `50` (above the
+    /// tens of milliseconds the OS scheduler adds when other threads compete
+    /// for the core, which shedding cannot take away).
+    /// Env `FIDUCIA_SERVER__ADMISSION_OVERLOAD_QUEUE_WAIT_MS`.
+    pub admission_overload_queue_wait_ms: u64,
     /// Serve `/sandbox/callback`, a page showing the authorization response
     /// it receives (the sandbox fintech's redirect URI). Never in production.
     /// Default `false`. Env `FIDUCIA_SERVER__SANDBOX_CALLBACK`.
@@ -208,6 +238,10 @@ impl Default for ServerConfig {
             trusted_proxies: Vec::new(),
             proxy_protocol_from: Vec::new(),
             drain_delay_ms: 0,
+            admission_max_in_flight: 64,
+            admission_max_waiting: 1024,
+            admission_queue_wait_ms: 250,
+            admission_overload_queue_wait_ms: 50,
             sandbox_callback: false,
         }
     }

@@ -80,6 +80,16 @@ pub trait Handler: Send + Sync + 'static {
     fn refuse(&self, error: &crate::protocol::error::OAuthError) -> Response<Bytes> {
         super::response::error(error)
     }
+
+    /// The answer to a request the admission gate did not admit
+    /// (`http::admission`): 503 with `Retry-After` (RFC 9110 §15.6.4,
+    /// §10.2.3) in the error format of the endpoint `request` is for,
+    /// built from the request head alone. By default [`Self::refuse`]'s
+    /// format with `temporarily_unavailable` (RFC 6749 §5.2).
+    fn shed(&self, request: &http::request::Parts, interaction_id: &str) -> Response<Bytes> {
+        let _ = (request, interaction_id);
+        self.refuse(&super::response::overloaded())
+    }
 }
 
 pub use super::route_label::RouteLabel;

@@ -5,6 +5,8 @@
 //! `fiducia_http_request_duration_seconds{route}` (histogram),
 //! `fiducia_tls_handshake_failures_total{listener}`,
 //! `fiducia_connections_refused_total{listener,bound}`,
+//! `fiducia_http_requests_shed_total{reason}` (`admission`),
+//! `fiducia_runtime_lag_seconds`, `fiducia_overloaded` (gauges, `runtime_lag`),
 //! `fiducia_open_connections{listener}` (gauge).
 
 use std::cell::RefCell;
@@ -116,6 +118,23 @@ pub fn proxy_header_refused(listener: &'static str) {
 pub fn connection_refused(listener: &'static str, bound: &'static str) {
     metrics::counter!("fiducia_connections_refused_total", "listener" => listener, "bound" => bound)
         .increment(1);
+}
+
+/// A request the admission gate shed (answered 503 with `Retry-After`
+/// before its handler ran) because of `reason` (`admission::Shed`).
+pub fn request_shed(reason: &'static str) {
+    metrics::counter!("fiducia_http_requests_shed_total", "reason" => reason).increment(1);
+}
+
+/// The runtime's scheduling delay as the probe measured it.
+pub fn runtime_lag(lag: Duration) {
+    metrics::gauge!("fiducia_runtime_lag_seconds").set(lag.as_secs_f64());
+}
+
+/// Whether the admission gate sees a standing queue (1: overloaded, the
+/// short bound holds).
+pub fn overloaded(standing: bool) {
+    metrics::gauge!("fiducia_overloaded").set(if standing { 1.0 } else { 0.0 });
 }
 
 /// Holds `fiducia_open_connections{listener}` up while alive.

@@ -4,10 +4,12 @@
 //!
 //! A request travels: listener (TLS; the peer chain is kept) -> `service`
 //! (body limit and timeout, client certificate from TLS or a trusted proxy's
-//! RFC 9440 header, `x-fapi-interaction-id`) -> `router` (static table) ->
+//! RFC 9440 header, `x-fapi-interaction-id`, the `admission` gate: 503 with
+//! `Retry-After` under overload) -> `router` (static table) ->
 //! endpoint -> protocol checks -> response (`Cache-Control: no-store`,
 //! metrics).
 
+pub mod admission;
 pub mod browser;
 pub mod client_cert;
 pub mod connection_slots;
@@ -23,8 +25,10 @@ pub mod proxy_protocol;
 pub mod response;
 pub mod route_label;
 pub mod router;
+pub mod runtime_lag;
 pub mod service;
 pub mod standalone;
+pub mod standing_queue;
 pub mod tcp;
 pub mod tls;
 

@@ -67,6 +67,15 @@ pub fn error(err: &OAuthError) -> Response<Bytes> {
     response
 }
 
+/// `temporarily_unavailable` (RFC 6749 §4.1.2.1, §5.2) for a request the
+/// admission gate shed: [`error`] makes it 503 with `Retry-After`.
+pub fn overloaded() -> OAuthError {
+    OAuthError::new(
+        ErrorCode::TemporarilyUnavailable,
+        "the server is overloaded: retry after the time in Retry-After",
+    )
+}
+
 /// Attaches the route label used by metrics.
 pub fn labelled(mut response: Response<Bytes>, route: &'static str) -> Response<Bytes> {
     response.extensions_mut().insert(RouteLabel(route));

@@ -4,6 +4,7 @@
 use super::context::{Handler, HandlerFuture, RequestContext};
 use super::endpoints;
 use super::endpoints::interaction_api::Operation;
+use super::endpoints::overloaded::{self, ErrorFormat};
 use super::response;
 use crate::oauth::op::OpState;
 use crate::protocol::error::{ErrorCode, OAuthError};
@@ -78,6 +79,41 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
+    /// The format this endpoint answers errors in: what a request shed by
+    /// the admission gate gets (`endpoints::overloaded`).
+    pub const fn error_format(self) -> ErrorFormat {
+        match self {
+            Endpoint::Authorize
+            | Endpoint::Login
+            | Endpoint::Consent
+            | Endpoint::SecondFactor
+            | Endpoint::InteractionReturn
+            | Endpoint::UpstreamCallback
+            | Endpoint::SandboxCallback
+            | Endpoint::AccountConsents
+            | Endpoint::AccountRevoke
+            | Endpoint::AccountSignIn
+            | Endpoint::AccountSignInCode
+            | Endpoint::AccountSignOut => ErrorFormat::Page,
+            Endpoint::InteractionApi(_) | Endpoint::CustomerGrantsApi => ErrorFormat::Problem,
+            Endpoint::PaymentConsents | Endpoint::AccountAccessConsents => ErrorFormat::Obie,
+            Endpoint::Discovery
+            | Endpoint::Jwks
+            | Endpoint::Token
+            | Endpoint::Par
+            | Endpoint::Userinfo
+            | Endpoint::Revocation
+            | Endpoint::Introspection
+            | Endpoint::GrantConsumption
+            | Endpoint::GrantReservation
+            | Endpoint::Grants
+            | Endpoint::Registration
+            | Endpoint::RegistrationClient
+            | Endpoint::BackchannelAuthentication
+            | Endpoint::CibaDecision => ErrorFormat::OAuth,
+        }
+    }
+
     /// Whether the endpoint checks DPoP proofs (`oauth::sender`): with
     /// `tokens.dpop_nonce` every response of it carries `DPoP-Nonce`, so
     /// that a client refused with `use_dpop_nonce` learns the nonce to use
@@ -517,6 +553,21 @@ impl Handler for Router {
     fn handle<'a>(&'a self, request: Request<Bytes>, context: &'a RequestContext) -> HandlerFuture<'a> {
         Box::pin(self.route(request, context))
     }
+
+    /// 503 with `Retry-After` (RFC 9110 §15.6.4, §10.2.3) in the error
+    /// format of the route the path names (a table lookup, nothing else);
+    /// an unknown path gets the OAuth one.
+    fn shed(&self, request: &http::request::Parts, interaction_id: &str) -> Response<Bytes> {
+        let prefix = self.op.config.issuer_path();
+        let path = request.uri.path().strip_prefix(prefix).unwrap_or("");
+        match lookup(&request.method, path) {
+            Lookup::Found(route) | Lookup::WrongMethod(route) => response::labelled(
+                overloaded::response(route.endpoint.error_format(), interaction_id),
+                route.label,
+            ),
+            Lookup::NotFound => overloaded::response(ErrorFormat::OAuth, interaction_id),
+        }
+    }
 }
 
 /// RFC 9110 §15.5.6: 405 with `Allow`.
@@ -583,6 +634,26 @@ mod tests {
         assert!(
             matches!(lookup(&Method::POST, paths::REGISTRATION), Lookup::Found(r) if r.endpoint == Endpoint::Registration)
         );
+    }
+
+    /// A shed request (RFC 9110 §15.6.4) gets its endpoint's error format:
+    /// a page for the browser, the interaction API's problem, the consent
+    /// API's OBIE error, else OAuth (RFC 6749 §5.2).
+    #[test]
+    fn each_route_has_the_error_format_of_its_family() {
+        let format = |method: Method, path: &str| match lookup(&method, path) {
+            Lookup::Found(route) => route.endpoint.error_format(),
+            _ => panic!("{path}"),
+        };
+        assert_eq!(format(Method::POST, paths::TOKEN), ErrorFormat::OAuth);
+        assert_eq!(format(Method::GET, paths::DISCOVERY), ErrorFormat::OAuth);
+        assert_eq!(format(Method::GET, paths::AUTHORIZE), ErrorFormat::Page);
+        assert_eq!(format(Method::POST, paths::CONSENT), ErrorFormat::Page);
+        assert_eq!(
+            format(Method::POST, paths::INTERACTION_API_LOGIN),
+            ErrorFormat::Problem
+        );
+        assert_eq!(format(Method::POST, paths::PAYMENT_CONSENTS), ErrorFormat::Obie);
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! The request wrapper every listener and route shares: body limit and read
-//! timeout, the client certificate, `x-fapi-interaction-id`, default headers
+//! timeout, the client certificate, `x-fapi-interaction-id`, admission
+//! (`admission`: 503 with `Retry-After` under overload), default headers
 //! and request metrics. It runs before the route table, so no endpoint can
 //! forget it.
 
+use super::admission::AdmissionGate;
 use super::client_cert;
 use super::context::{Handler, RequestContext, RouteLabel, Transport};
 use super::metrics as m;
@@ -41,6 +43,7 @@ pub struct RequestService {
     alt_svc: Option<HeaderValue>,
     client_chain: Option<ClientChainVerifier>,
     draining: Arc<AtomicBool>,
+    admission: Option<Arc<AdmissionGate>>,
 }
 
 /// What a connection established before its first request.
@@ -78,7 +81,17 @@ impl RequestService {
             alt_svc,
             client_chain,
             draining: Arc::new(AtomicBool::new(false)),
+            admission: None,
         }
+    }
+
+    /// Puts `gate` in front of the handler: a request it does not admit
+    /// gets the handler's [`Handler::shed`] answer (503 with `Retry-After`,
+    /// RFC 9110 §15.6.4) without reaching the handler. Without a gate every
+    /// request is handled.
+    pub fn with_admission(mut self, gate: Arc<AdmissionGate>) -> Self {
+        self.admission = Some(gate);
+        self
     }
 
     /// Shares `draining`: while it is set, HTTP/1.1 responses carry
@@ -162,8 +175,24 @@ impl RequestService {
     ) -> Response<Bytes> {
         let interaction_id = interaction_id(&parts);
         let method = parts.method.clone();
-        let mut response = match (body, self.client_certificate(conn, &parts)) {
+        let response = match (body, self.client_certificate(conn, &parts)) {
             (Ok(body), Ok(client_cert)) => {
+                let _admitted = match &self.admission {
+                    Some(gate) => match gate.admit().await {
+                        Ok(admitted) => Some(admitted),
+                        Err(shed) => {
+                            m::request_shed(shed.as_str());
+                            return self.finish_response(
+                                self.handler.shed(&parts, &interaction_id),
+                                &method,
+                                transport,
+                                &interaction_id,
+                                started,
+                            );
+                        }
+                    },
+                    None => None,
+                };
                 let context = RequestContext {
                     peer: conn.peer,
                     client_addr: super::forwarded::client_address(
@@ -182,11 +211,23 @@ impl RequestService {
             }
             (Err(e), _) | (_, Err(e)) => self.handler.refuse(&e),
         };
+        self.finish_response(response, &method, transport, &interaction_id, started)
+    }
+
+    /// Default headers, `HEAD` without content, metrics and the log line.
+    fn finish_response(
+        &self,
+        mut response: Response<Bytes>,
+        method: &http::Method,
+        transport: Transport,
+        interaction_id: &str,
+        started: Instant,
+    ) -> Response<Bytes> {
         let headers = response.headers_mut();
         if !headers.contains_key(CACHE_CONTROL) {
             headers.insert(CACHE_CONTROL, response::NO_STORE);
         }
-        if let Ok(value) = HeaderValue::from_str(&interaction_id) {
+        if let Ok(value) = HeaderValue::from_str(interaction_id) {
             headers.insert(X_FAPI_INTERACTION_ID.clone(), value);
         }
         if transport != Transport::Http3
@@ -207,7 +248,7 @@ impl RequestService {
             *response.body_mut() = Bytes::new();
         }
         let route = response.extensions().get::<RouteLabel>().map_or("none", |l| l.0);
-        m::record_request(route, &method, response.status().as_u16(), started.elapsed());
+        m::record_request(route, method, response.status().as_u16(), started.elapsed());
         tracing::debug!(
             route,
             method = %method,

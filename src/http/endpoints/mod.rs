@@ -20,6 +20,7 @@ pub mod interaction_api;
 pub mod interaction_return;
 pub mod introspection;
 pub mod jwks;
+pub mod overloaded;
 pub mod page_flow;
 pub mod par;
 pub mod payment_grants;
