@@ -23,9 +23,9 @@ pub enum StoreBackend {
 #[serde(rename_all = "lowercase")]
 pub enum StoreEngine {
     /// The live data in memory as an ordered index; snapshots written off
-    /// the request path. The default.
+    /// the request path. For deployments whose live records fit in memory.
     Memory,
-    /// fjall, an LSM tree on disk with a block cache.
+    /// fjall, an LSM tree on disk with a block cache. The default.
     Lsm,
 }
 
@@ -86,13 +86,14 @@ pub struct StoreConfig {
     /// server's certificate, for `verify-full`. Unset: the system's roots.
     /// Default unset. Env `FIDUCIA_STORE__POSTGRES_CA_FILE`.
     pub postgres_ca_file: Option<PathBuf>,
-    /// Embedded backend: `memory` (the live data in memory as an ordered
-    /// index, snapshots written off the request path: no flush or
-    /// compaction stalls, memory grows with the live records) or `lsm`
-    /// (fjall: data on disk behind a block cache and memtables). A store is
-    /// created with the engine configured and opened only with it
-    /// (docs/PERFORMANCE.md, "Store engines"). Default `memory`. Env
-    /// `FIDUCIA_STORE__ENGINE`.
+    /// Embedded backend: `lsm` (fjall: data on disk behind a block cache
+    /// and memtables) or `memory` (the live data in memory as an ordered
+    /// index, snapshots written off the request path: shorter and rarer
+    /// stalls and less CPU per commit, but memory grows with the live
+    /// records — about 800 bytes per access token, so a peak rate times the
+    /// token lifetime must fit `memory_budget_mib`). A store is created with
+    /// the engine configured and opened only with it (docs/PERFORMANCE.md,
+    /// "Store engines"). Default `lsm`. Env `FIDUCIA_STORE__ENGINE`.
     pub engine: StoreEngine,
     /// Memory engine: MiB the index of live records may take (estimated:
     /// keys, values and ~96 bytes per record). At it, every commit that sets
@@ -172,7 +173,7 @@ impl Default for StoreConfig {
             postgres_pool_size: 16,
             postgres_sslmode: PostgresSslMode::VerifyFull,
             postgres_ca_file: None,
-            engine: StoreEngine::Memory,
+            engine: StoreEngine::Lsm,
             memory_budget_mib: 1024,
             max_batch_transactions: 4096,
             cache_mib: 64,

@@ -6,7 +6,7 @@
 //!   semantics — serializable, read-your-writes, optimistic with retry of
 //!   idempotent closures, "maybe committed" made explicit, FoundationDB's
 //!   size and time limits enforced for every backend. Backends:
-//!   [`embedded`] (fjall in a data directory, group commit, the default),
+//!   [`embedded`] (its own write-ahead log and group commit in front of fjall or an in-memory index, in a data directory; the default),
 //!   [`postgres`] (one table on a PostgreSQL server many nodes share) and
 //!   `fdb` (FoundationDB, behind the cargo feature `fdb`).
 //! - [`repo`]: typed records written once above the KV layer — upsert, find,

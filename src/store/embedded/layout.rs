@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EngineKind {
     /// The live data in memory, snapshots on disk.
-    #[default]
     Memory,
-    /// fjall, an LSM tree.
+    /// fjall, an LSM tree. The default.
+    #[default]
     Lsm,
 }
 

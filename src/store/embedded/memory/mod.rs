@@ -255,7 +255,7 @@ impl MemoryIndex {
         None
     }
 
-    /// Up to [`CHUNK`] live pairs after `after` (from the first key if
+    /// The live pairs among the next 4 × [`CHUNK`] entries after `after` (from the first key if
     /// `None`), whatever their version, for a snapshot; `None` when there
     /// are no more.
     pub(crate) fn scan_chunk(&self, after: Option<&[u8]>, out: &mut Pairs) -> Option<Box<[u8]>> {
@@ -266,7 +266,7 @@ impl MemoryIndex {
             if let Some(value) = &entry.value {
                 out.push((key.clone(), value.clone()));
             }
-            if met + 1 == CHUNK * 16 {
+            if met + 1 == CHUNK * 4 {
                 last = Some(key.clone());
                 break;
             }

@@ -199,6 +199,33 @@ fn a_snapshot_round_trips_and_truncation_is_refused() {
     assert!(snapshot_file::load(dir.path()).is_err());
 }
 
+/// A snapshot larger than the writeback step (its written ranges handed to
+/// the kernel as it goes) reads back whole and in order.
+#[test]
+fn a_snapshot_past_the_writeback_step_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    // 4,000 values of 4 KiB: over 15 MiB, three writeback steps.
+    let pairs: snapshot_file::Pairs = (0..4000u32)
+        .map(|i| {
+            let value = vec![(i % 251) as u8; 4096];
+            (Box::from(i.to_be_bytes().as_slice()), value.into_boxed_slice())
+        })
+        .collect();
+    let mut chunks = pairs
+        .chunks(100)
+        .map(<[_]>::to_vec)
+        .collect::<Vec<_>>()
+        .into_iter();
+    let written = snapshot_file::write(dir.path(), |chunk| {
+        chunk.extend(chunks.next().unwrap_or_default());
+        chunks.len() > 0
+    })
+    .unwrap();
+    assert_eq!(written.entries, 4000);
+    assert!(written.bytes > 3 * 4 * 1024 * 1024);
+    assert_eq!(snapshot_file::load(dir.path()).unwrap().unwrap(), pairs);
+}
+
 /// A read at a version is served only what that version holds: a key
 /// written after it is a conflict (the transaction runs again), a
 /// tombstone stays until no reader is below it.
