@@ -23,7 +23,10 @@
 # that span (it starts 10 s in, after a 10 s warm-up of its own).
 #
 # Environment: ATTACK_KINDS (all: a comma-separated list of attack names
-# to run only those, `fiducia-loadtest --attack`), ATTACKS (100000), HOSTILE_RATE (500/s), HOSTILE_IN_FLIGHT
+# to run only those, `fiducia-loadtest --attack`), REPLAYS_PER_CAPTURE (1:
+# how many times the replay attacks replay one captured assertion, proof,
+# code or refresh token before capturing another with a legitimate grant or
+# code flow; `fiducia-loadtest --replays-per-capture`), ATTACKS (100000), HOSTILE_RATE (500/s), HOSTILE_IN_FLIGHT
 # (1024: slowloris holds a connection for the OP's header timeout, 10 s),
 # CC_RATE (100/s), FLOW_RATE (5/s), QUIET_SECS (60: each legitimate
 # scenario's measured window, quiet and under attack alike), OUT (target/hostile), PORT (19443),
@@ -42,6 +45,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ATTACKS=${ATTACKS:-100000}
 HOSTILE_RATE=${HOSTILE_RATE:-500}
+REPLAYS_PER_CAPTURE=${REPLAYS_PER_CAPTURE:-1}
 HOSTILE_IN_FLIGHT=${HOSTILE_IN_FLIGHT:-1024}
 CC_RATE=${CC_RATE:-100}
 FLOW_RATE=${FLOW_RATE:-5}
@@ -100,8 +104,8 @@ echo "quiet: cc-mtls at $CC_RATE/s and flow at $FLOW_RATE/s for ${SECS}s"
 legit quiet
 RSS_QUIET=$(rss_mib)
 
-echo "hostile: $ATTACKS attacks at $HOSTILE_RATE/s (${HOSTILE_SECS}s), the same legitimate load beside them"
-attacker --scenario hostile ${ATTACK_KINDS:+--attack "$ATTACK_KINDS"} --rate "$HOSTILE_RATE" --max-in-flight "$HOSTILE_IN_FLIGHT" --requests "$ATTACKS" \
+echo "hostile: $ATTACKS attacks at $HOSTILE_RATE/s (${HOSTILE_SECS}s), $REPLAYS_PER_CAPTURE replay(s) per capture, the same legitimate load beside them"
+attacker --scenario hostile ${ATTACK_KINDS:+--attack "$ATTACK_KINDS"} --replays-per-capture "$REPLAYS_PER_CAPTURE" --rate "$HOSTILE_RATE" --max-in-flight "$HOSTILE_IN_FLIGHT" --requests "$ATTACKS" \
     --duration "$HOSTILE_SECS" --warmup 0 > "$OUT/hostile.json" &
 HOSTILE=$!
 sleep 5

@@ -116,6 +116,12 @@ pub struct Args {
     /// `slowloris,h2_rapid_reset`), repeated or comma-separated; default all.
     #[arg(long = "attack", value_name = "NAME", value_delimiter = ',')]
     pub attacks: Vec<String>,
+    /// `hostile`: how many times each replay attack replays one captured
+    /// assertion, proof, code or refresh token before it captures another
+    /// (each capture is a legitimate grant or whole code flow first).
+    /// Default 1: a fresh capture for every replay.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub replays_per_capture: u32,
 }
 
 /// Reads the setup, runs the scenario, returns the report (with `--verify`,
@@ -193,6 +199,13 @@ where
     };
     let kept = args.verify.then(|| verify::Kept::new(args.verify_max));
     let mut ctx = scenario::Ctx::new(args.scenario, setup, ciba, targets, kept).await?;
+    if args.replays_per_capture > 1 {
+        let kit = ctx
+            .hostile
+            .as_mut()
+            .ok_or_else(|| anyhow!("--replays-per-capture is for --scenario hostile"))?;
+        kit.captures = scenario::hostile::kit::Captures::new(args.replays_per_capture);
+    }
     if !args.attacks.is_empty() {
         let kit = ctx
             .hostile

@@ -1,7 +1,7 @@
 //! The hostile scenario's catalogue of attacks and their names.
 
 /// The catalogue, in the order the attacks are taken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Attack {
     BadChunking,
     Smuggling,

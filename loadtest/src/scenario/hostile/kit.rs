@@ -1,6 +1,7 @@
 //! What the hostile scenario prepares once: TLS configurations for HTTP/2,
 //! for a client certificate no CA vouches for and for an expired one, and
-//! the QUIC endpoint of the HTTP/3 attacks.
+//! the QUIC endpoint of the HTTP/3 attacks; and what the replay attacks
+//! captured, to replay again.
 
 use super::attack::Attack;
 use crate::http::TlsConfigs;
@@ -10,8 +11,9 @@ use rcgen::{CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use rustls::ClientConfig;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex};
 
 /// Shared by every worker of a hostile run.
 pub struct Kit {
@@ -28,6 +30,64 @@ pub struct Kit {
     pub expired: Option<Arc<ClientConfig>>,
     /// QUIC with ALPN `h3` (RFC 9114 §3.1), no client certificate.
     pub quic: Option<quinn::Endpoint>,
+    /// What the replay attacks captured, each replayed again until it has
+    /// been replayed `--replays-per-capture` times.
+    pub captures: Captures,
+}
+
+/// An artefact a replay attack captured by using it once as the legitimate
+/// client would.
+#[derive(Clone)]
+pub enum Capture {
+    /// A client assertion (its `jti`).
+    Assertion(String),
+    /// A DPoP proof (its `jti`).
+    Proof(String),
+    /// An authorization code redeemed once, and its PKCE verifier.
+    Code { code: String, verifier: String },
+    /// A refresh token rotated out twice.
+    RefreshToken(String),
+}
+
+/// The captures of the replay attacks, one per attack at a time: an
+/// attacker who captured a code or a proof replays that one, again and
+/// again. With `replays_per_capture` 1 (the default) every replay attack
+/// captures a fresh one first, and so runs a whole legitimate flow or grant
+/// before its one replay.
+pub struct Captures {
+    replays_per_capture: u32,
+    held: Mutex<HashMap<Attack, (Capture, u32)>>,
+}
+
+impl Captures {
+    pub fn new(replays_per_capture: u32) -> Self {
+        Self {
+            replays_per_capture: replays_per_capture.max(1),
+            held: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A capture of `attack` to replay once more, if one has replays left.
+    pub fn take(&self, attack: Attack) -> Option<Capture> {
+        let mut held = self.held.lock().ok()?;
+        let (capture, left) = held.get_mut(&attack)?;
+        let capture = capture.clone();
+        *left = left.saturating_sub(1);
+        if *left == 0 {
+            held.remove(&attack);
+        }
+        Some(capture)
+    }
+
+    /// Keeps `capture`, about to be replayed for the first time, for the
+    /// replays left after that one.
+    pub fn keep(&self, attack: Attack, capture: Capture) {
+        if self.replays_per_capture > 1
+            && let Ok(mut held) = self.held.lock()
+        {
+            held.insert(attack, (capture, self.replays_per_capture - 1));
+        }
+    }
 }
 
 impl Kit {
@@ -54,6 +114,7 @@ impl Kit {
             stranger,
             expired,
             quic,
+            captures: Captures::new(1),
         })
     }
 }
@@ -138,4 +199,32 @@ fn quic_endpoint(ca: &std::path::Path) -> anyhow::Result<quinn::Endpoint> {
     let mut endpoint = quinn::Endpoint::client("0.0.0.0:0".parse()?)?;
     endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(crypto)));
     Ok(endpoint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_capture_is_replayed_the_times_asked_then_a_new_one_is_needed() {
+        let captures = Captures::new(3);
+        assert!(captures.take(Attack::ReplayedCode).is_none());
+        // Kept as it is replayed the first time: two replays left.
+        captures.keep(Attack::ReplayedCode, Capture::Proof("p".into()));
+        for _ in 0..2 {
+            assert!(matches!(captures.take(Attack::ReplayedCode), Some(Capture::Proof(p)) if p == "p"));
+        }
+        assert!(captures.take(Attack::ReplayedCode).is_none());
+        // Each attack holds its own.
+        captures.keep(Attack::ReplayedAssertion, Capture::Assertion("a".into()));
+        assert!(captures.take(Attack::ReplayedProof).is_none());
+        assert!(captures.take(Attack::ReplayedAssertion).is_some());
+    }
+
+    #[test]
+    fn with_one_replay_per_capture_nothing_is_kept() {
+        let captures = Captures::new(1);
+        captures.keep(Attack::ReplayedProof, Capture::Proof("p".into()));
+        assert!(captures.take(Attack::ReplayedProof).is_none());
+    }
 }

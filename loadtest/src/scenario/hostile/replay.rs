@@ -1,13 +1,18 @@
 //! Replays: a client assertion, a DPoP proof, an authorization code and a
 //! rotated-out refresh token, each used once legitimately and then again.
 //! The second use must be refused (RFC 7523 §3 item 7 / FAPI 2.0 §5.3.2.1;
-//! RFC 9449 §11.1; RFC 6749 §4.1.2 and §10.5; RFC 9700 §4.14.2).
+//! RFC 9449 §11.1; RFC 6749 §4.1.2 and §10.5; RFC 9700 §4.14.2), and so
+//! must every later one: with `--replays-per-capture N` each captured
+//! artefact is replayed N times before a new one is captured
+//! ([`Captures`]).
 
+use super::attack::Attack;
+use super::kit::{Capture, Captures};
 use super::verdict::{inconclusive, refused};
 use crate::http;
 use crate::jose::{self, JWT_BEARER};
 use crate::scenario::context::{Ctx, Worker, client_error};
-use crate::scenario::flow::{self, Endpoint};
+use crate::scenario::flow::{self, Authorized, Endpoint, Fintech};
 use crate::scenario::grants::access_token;
 use crate::stats::{Failure, Steps};
 use std::sync::Mutex;
@@ -48,12 +53,21 @@ async fn grant(
 /// One assertion (one `jti`) presented twice.
 pub async fn assertion(worker: &mut Worker, ctx: &Ctx) -> Result<(), Failure> {
     let step = "replayed_assertion";
-    let (client_id, key) = super::pkjwt::pkjwt_client(ctx, step)?;
-    let assertion = jose::client_assertion(key, client_id, &ctx.setup.issuer).map_err(client_error(step))?;
-    let (first, _) = grant(worker, ctx, step, &assertion, None).await?;
-    if first.status() != 200 {
-        return Err(inconclusive(step, "first use", &first));
-    }
+    let captures = captures(ctx, step)?;
+    let assertion = match captures.take(Attack::ReplayedAssertion) {
+        Some(Capture::Assertion(assertion)) => assertion,
+        _ => {
+            let (client_id, key) = super::pkjwt::pkjwt_client(ctx, step)?;
+            let assertion =
+                jose::client_assertion(key, client_id, &ctx.setup.issuer).map_err(client_error(step))?;
+            let (first, _) = grant(worker, ctx, step, &assertion, None).await?;
+            if first.status() != 200 {
+                return Err(inconclusive(step, "first use", &first));
+            }
+            captures.keep(Attack::ReplayedAssertion, Capture::Assertion(assertion.clone()));
+            assertion
+        }
+    };
     let (again, _) = grant(worker, ctx, step, &assertion, None).await?;
     refused(step, &again)
 }
@@ -61,12 +75,20 @@ pub async fn assertion(worker: &mut Worker, ctx: &Ctx) -> Result<(), Failure> {
 /// One DPoP proof (one `jti`) presented twice, with fresh assertions.
 pub async fn proof(worker: &mut Worker, ctx: &Ctx) -> Result<(), Failure> {
     let step = "replayed_proof";
+    let captures = captures(ctx, step)?;
     let (client_id, key) = super::pkjwt::pkjwt_client(ctx, step)?;
     let fresh = || jose::client_assertion(key, client_id, &ctx.setup.issuer).map_err(client_error(step));
-    let (first, proof) = grant(worker, ctx, step, &fresh()?, None).await?;
-    if first.status() != 200 {
-        return Err(inconclusive(step, "first use", &first));
-    }
+    let proof = match captures.take(Attack::ReplayedProof) {
+        Some(Capture::Proof(proof)) => proof,
+        _ => {
+            let (first, proof) = grant(worker, ctx, step, &fresh()?, None).await?;
+            if first.status() != 200 {
+                return Err(inconclusive(step, "first use", &first));
+            }
+            captures.keep(Attack::ReplayedProof, Capture::Proof(proof.clone()));
+            proof
+        }
+    };
     let (again, _) = grant(worker, ctx, step, &fresh()?, Some(&proof)).await?;
     refused(step, &again)
 }
@@ -74,12 +96,28 @@ pub async fn proof(worker: &mut Worker, ctx: &Ctx) -> Result<(), Failure> {
 /// One authorization code redeemed twice.
 pub async fn code(worker: &mut Worker, ctx: &Ctx) -> Result<(), Failure> {
     let step = "replayed_code";
+    let captures = captures(ctx, step)?;
     let mut steps = Steps::default();
-    let authorized = flow::authorize(worker, ctx, "openid", &mut steps).await?;
-    let first = flow::redeem(worker, ctx, &authorized, &mut steps).await?;
-    if first.status() != 200 {
-        return Err(inconclusive(step, "first redemption", &first));
-    }
+    let authorized = match captures.take(Attack::ReplayedCode) {
+        Some(Capture::Code { code, verifier }) => Authorized {
+            fintech: fintech(ctx, step)?,
+            code,
+            verifier,
+        },
+        _ => {
+            let authorized = flow::authorize(worker, ctx, "openid", &mut steps).await?;
+            let first = flow::redeem(worker, ctx, &authorized, &mut steps).await?;
+            if first.status() != 200 {
+                return Err(inconclusive(step, "first redemption", &first));
+            }
+            let capture = Capture::Code {
+                code: authorized.code.clone(),
+                verifier: authorized.verifier.clone(),
+            };
+            captures.keep(Attack::ReplayedCode, capture);
+            authorized
+        }
+    };
     let again = flow::redeem(worker, ctx, &authorized, &mut steps).await?;
     refused(step, &again)
 }
@@ -88,9 +126,38 @@ pub async fn code(worker: &mut Worker, ctx: &Ctx) -> Result<(), Failure> {
 /// grace, which covers only the immediate predecessor of an unused successor).
 pub async fn refresh_token(worker: &mut Worker, ctx: &Ctx) -> Result<(), Failure> {
     let step = "replayed_refresh_token";
+    let captures = captures(ctx, step)?;
     let mut steps = Steps::default();
-    let authorized = flow::authorize(worker, ctx, "openid offline_access", &mut steps).await?;
-    let tokens = flow::redeem(worker, ctx, &authorized, &mut steps).await?;
+    let oldest = match captures.take(Attack::ReplayedRefreshToken) {
+        Some(Capture::RefreshToken(oldest)) => oldest,
+        _ => {
+            let oldest = rotated_out_refresh_token(worker, ctx, step, &mut steps).await?;
+            captures.keep(
+                Attack::ReplayedRefreshToken,
+                Capture::RefreshToken(oldest.clone()),
+            );
+            oldest
+        }
+    };
+    let params = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", oldest.as_str()),
+    ];
+    let again = fintech(ctx, step)?
+        .post(worker, ctx, Endpoint::Token, &params, &mut steps)
+        .await?;
+    refused(step, &again)
+}
+
+/// A code flow's refresh token, rotated out twice: the one to replay.
+async fn rotated_out_refresh_token(
+    worker: &mut Worker,
+    ctx: &Ctx,
+    step: &'static str,
+    steps: &mut Steps,
+) -> Result<String, Failure> {
+    let authorized = flow::authorize(worker, ctx, "openid offline_access", steps).await?;
+    let tokens = flow::redeem(worker, ctx, &authorized, steps).await?;
     let refresh_of = |response: &::http::Response<bytes::Bytes>| {
         serde_json::from_slice::<serde_json::Value>(response.body())
             .ok()
@@ -108,20 +175,23 @@ pub async fn refresh_token(worker: &mut Worker, ctx: &Ctx) -> Result<(), Failure
         ];
         let rotated = authorized
             .fintech
-            .post(worker, ctx, Endpoint::Token, &params, &mut steps)
+            .post(worker, ctx, Endpoint::Token, &params, steps)
             .await?;
         current = match refresh_of(&rotated) {
             Some(next) if rotated.status() == 200 => next,
             _ => return Err(inconclusive(step, "rotation", &rotated)),
         };
     }
-    let params = [
-        ("grant_type", "refresh_token"),
-        ("refresh_token", oldest.as_str()),
-    ];
-    let again = authorized
-        .fintech
-        .post(worker, ctx, Endpoint::Token, &params, &mut steps)
-        .await?;
-    refused(step, &again)
+    Ok(oldest)
+}
+
+fn captures<'a>(ctx: &'a Ctx, step: &'static str) -> Result<&'a Captures, Failure> {
+    ctx.hostile
+        .as_ref()
+        .map(|kit| &kit.captures)
+        .ok_or_else(|| Failure::new(step, "client: no hostile kit"))
+}
+
+fn fintech<'a>(ctx: &'a Ctx, step: &'static str) -> Result<Fintech<'a>, Failure> {
+    Fintech::of(ctx).ok_or_else(|| Failure::new(step, "client: the setup lacks the flow's client"))
 }

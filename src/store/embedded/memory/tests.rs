@@ -160,6 +160,17 @@ async fn at_the_memory_budget_sets_are_refused_and_deletes_make_room() {
     assert_eq!(read_all(&store).await.len(), written as usize - 10 + 1);
 }
 
+/// Writes `pairs` as the snapshot in `dir`, handed over `chunk_len` at a
+/// time as the checkpoint thread hands its chunks.
+fn write_in_chunks(dir: &Path, pairs: &snapshot_file::Pairs, chunk_len: usize) -> snapshot_file::Written {
+    let mut chunks = pairs.chunks(chunk_len);
+    snapshot_file::write(dir, |chunk| {
+        chunk.extend(chunks.next().unwrap_or_default().iter().cloned());
+        chunks.len() > 0
+    })
+    .unwrap()
+}
+
 /// The snapshot file round-trips a map, and every kind of damage is
 /// refused rather than read as fewer entries.
 #[test]
@@ -174,16 +185,7 @@ fn a_snapshot_round_trips_and_truncation_is_refused() {
         })
         .collect();
     pairs.insert(0, (Box::from(&b""[..]), Box::from(&b"empty key"[..])));
-    let mut chunks = pairs
-        .chunks(300)
-        .map(<[_]>::to_vec)
-        .collect::<Vec<_>>()
-        .into_iter();
-    let written = snapshot_file::write(dir.path(), |chunk| {
-        chunk.extend(chunks.next().unwrap_or_default());
-        chunks.len() > 0
-    })
-    .unwrap();
+    let written = write_in_chunks(dir.path(), &pairs, 300);
     assert_eq!(written.entries, 1001);
     assert_eq!(snapshot_file::load(dir.path()).unwrap().unwrap(), pairs);
     let path = snapshot_file::path(dir.path());
@@ -211,16 +213,7 @@ fn a_snapshot_past_the_writeback_step_round_trips() {
             (Box::from(i.to_be_bytes().as_slice()), value.into_boxed_slice())
         })
         .collect();
-    let mut chunks = pairs
-        .chunks(100)
-        .map(<[_]>::to_vec)
-        .collect::<Vec<_>>()
-        .into_iter();
-    let written = snapshot_file::write(dir.path(), |chunk| {
-        chunk.extend(chunks.next().unwrap_or_default());
-        chunks.len() > 0
-    })
-    .unwrap();
+    let written = write_in_chunks(dir.path(), &pairs, 100);
     assert_eq!(written.entries, 4000);
     assert!(written.bytes > 3 * 4 * 1024 * 1024);
     assert_eq!(snapshot_file::load(dir.path()).unwrap().unwrap(), pairs);
