@@ -189,11 +189,8 @@ impl MemoryIndex {
     /// deletes remove at once.
     pub(crate) fn replay(&self, write_set: &WriteSet) {
         let mut tombstones = Vec::new();
-        let mut delta = {
-            let mut map = self.write();
-            apply_write_set(&mut map, write_set, 0, &mut tombstones)
-        };
         let mut map = self.write();
+        let mut delta = apply_write_set(&mut map, write_set, 0, &mut tombstones);
         for (_, key) in tombstones {
             map.remove(&key);
             delta -= entry_bytes(&key, None) as i64;
