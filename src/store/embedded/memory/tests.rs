@@ -58,6 +58,9 @@ async fn sealed_segments_become_a_snapshot_and_a_reopen_reads_it_and_the_log_aft
             .await
             .unwrap();
     }
+    // The seal happens at an append after the spare (64 MiB of zeros,
+    // written by its own thread) is ready: on a busy machine that can be
+    // after the last put above, so keep appending while waiting.
     let deadline = Instant::now() + Duration::from_secs(20);
     while log_segments(dir.path()).contains(&first_segment) || !snapshot_file::path(dir.path()).exists() {
         assert!(
@@ -65,8 +68,10 @@ async fn sealed_segments_become_a_snapshot_and_a_reopen_reads_it_and_the_log_aft
             "no snapshot: {:?}",
             log_segments(dir.path())
         );
+        put(&store, b"tick".to_vec(), b"t".to_vec()).await.unwrap();
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    store.run(|tx, _| async move { tx.clear(b"tick") }).await.unwrap();
     // After the snapshot: a rewrite, a delete and a range clear, in the log
     // only.
     put(&store, b"k/0000".to_vec(), b"rewritten".to_vec())
